@@ -1,0 +1,839 @@
+package io.jsock;
+
+import io.jsock.internal.Addresses;
+import io.jsock.internal.Errors;
+import io.jsock.internal.PolledChannel;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.Inet6Address;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.SocketOption;
+import java.net.StandardSocketOptions;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.NetworkChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A socket, as Python's {@code socket.socket}: one object for servers and clients, whose role
+ * follows from the calls made on it.
+ *
+ * <pre>{@code
+ * import static io.jsock.Family.*;
+ * import static io.jsock.SocketKind.*;
+ *
+ * try (Socket server = Socket.create(AF_INET, SOCK_STREAM)) {
+ *   server.bind("localhost", 12345);
+ *   server.listen(1);
+ *   Accepted accepted = server.accept();
+ *   try (Socket conn = accepted.conn()) {
+ *     byte[] data = conn.recv(1024);
+ *     conn.sendAll("Hello, client!".getBytes(UTF_8));
+ *   }
+ * }
+ * }</pre>
+ *
+ * <p><b>Timeouts.</b> Every operation follows Python's three modes: blocking ({@code
+ * setTimeout(null)}, the default unless {@link Sockets#setDefaultTimeout} says otherwise),
+ * non-blocking ({@code setTimeout(Duration.ZERO)}: an operation that would wait throws {@link
+ * WouldBlockException}) and timeout mode (a positive duration: an operation that does not finish in
+ * time throws {@link java.net.SocketTimeoutException}). A timeout bounds each call as a whole, so
+ * {@link #sendAll} with a timeout of one second returns or fails within about a second.
+ *
+ * <p><b>Threads.</b> A socket may be used from several threads, virtual or platform: one may
+ * receive while another sends. Waiting parks the thread through a readiness mechanism shared by all
+ * sockets, so a waiting socket holds no thread of its own beyond its caller's.
+ *
+ * <p><b>Errors.</b> Failures are {@link IOException}s that also implement {@link SocketError}, with
+ * messages that name the operation, the address and the reason: {@code connect to [::1]:9:
+ * connection refused}. Invalid arguments throw {@link IllegalArgumentException} or {@link
+ * NullPointerException} naming the parameter.
+ */
+public final class Socket implements AutoCloseable {
+  private static final int DEFAULT_BACKLOG = 128; // Python's min(SOMAXCONN, 128)
+
+  /**
+   * The most one call hands to the kernel from or to a heap buffer: the JDK copies heap buffers
+   * through a temporary direct buffer as large as the request, so an unbounded request would
+   * allocate (and cache per carrier thread) a direct buffer of the caller's size.
+   */
+  private static final int MAX_TRANSFER = 256 * 1024;
+
+  private static final byte[] EMPTY = new byte[0];
+
+  private final Family family;
+  private final SocketKind kind;
+  private final Object stateLock = new Object();
+
+  /** Options set by the user, re-applied when the channel is replaced (guarded by stateLock). */
+  private final Map<SocketOption<?>, Object> options = new LinkedHashMap<>();
+
+  /** The current channel: a SocketChannel until listen(), then a ServerSocketChannel. */
+  private volatile PolledChannel polled;
+
+  private volatile long timeoutNanos;
+  private volatile boolean closed;
+  private volatile SocketAddress peer;
+
+  /** The address the user bound to, re-bound when a failed connect makes the JDK drop a channel. */
+  private SocketAddress boundAddress;
+
+  private Socket(Family family, SocketKind kind, PolledChannel polled, long timeoutNanos) {
+    this.family = family;
+    this.kind = kind;
+    this.polled = polled;
+    this.timeoutNanos = timeoutNanos;
+  }
+
+  /** A TCP/IPv4 socket, as Python's {@code socket.socket()}. */
+  public static Socket create() throws IOException {
+    return create(Family.AF_INET, SocketKind.SOCK_STREAM);
+  }
+
+  /**
+   * A new socket of the given family and kind, as Python's {@code socket.socket(family, type)}. It
+   * starts in the mode of {@link Sockets#getDefaultTimeout()}.
+   *
+   * @throws UnsupportedOperationException for AF_UNIX datagram sockets, which the JDK lacks
+   */
+  public static Socket create(Family family, SocketKind kind) throws IOException {
+    Objects.requireNonNull(family, "family");
+    Objects.requireNonNull(kind, "kind");
+    if (kind != SocketKind.SOCK_STREAM) {
+      throw new UnsupportedOperationException(kind + " sockets are not supported yet");
+    }
+    return new Socket(family, kind, openStream(family), Sockets.defaultTimeoutNanos());
+  }
+
+  /** The address family, as Python's {@code socket.family}. */
+  public Family family() {
+    return family;
+  }
+
+  /** The socket kind, as Python's {@code socket.type}. */
+  public SocketKind kind() {
+    return kind;
+  }
+
+  /** Whether {@link #close()} has been called. */
+  public boolean isClosed() {
+    return closed;
+  }
+
+  // ---------------------------------------------------------------- addresses and roles
+
+  /**
+   * Binds the socket to a local address, as Python's {@code bind(address)}.
+   *
+   * @param address an {@link InetSocketAddress} (resolved now if unresolved, honouring the family)
+   *     or, for AF_UNIX, a {@link UnixDomainSocketAddress}
+   * @throws AddressInUseException if the address is taken
+   */
+  public void bind(SocketAddress address) throws IOException {
+    SocketAddress local = checkAddress(address, "bind to");
+    synchronized (stateLock) {
+      NetworkChannel channel = (NetworkChannel) open("bind to", local).channel();
+      if (channel.getLocalAddress() != null) {
+        throw Errors.of(Errno.EINVAL, "bind to", local); // already bound, as Linux says
+      }
+      try {
+        channel.bind(local);
+      } catch (IOException e) {
+        throw Errors.translate(e, "bind to", local);
+      }
+      boundAddress = local;
+    }
+  }
+
+  /**
+   * Binds to {@code (host, port)}, as Python's {@code bind((host, port))}: {@code ""} means every
+   * interface, a name is resolved now for this socket's family.
+   */
+  public void bind(String host, int port) throws IOException {
+    bind(inetAddress(host, port, "bind to"));
+  }
+
+  /** Starts listening with a backlog of 128, as Python's {@code listen()}. */
+  public void listen() throws IOException {
+    listen(DEFAULT_BACKLOG);
+  }
+
+  /**
+   * Starts listening for connections, as Python's {@code listen(backlog)}; an unbound socket is
+   * first bound to an ephemeral port on every interface, as Linux does. Listening sockets have
+   * {@code SO_REUSEADDR} on unless it was set off, as in the JDK and Python's {@code
+   * create_server}.
+   *
+   * @param backlog how many connections the kernel queues before {@link #accept()} takes them
+   */
+  public void listen(int backlog) throws IOException {
+    if (backlog < 0) {
+      throw new IllegalArgumentException("backlog must not be negative: " + backlog);
+    }
+    synchronized (stateLock) {
+      PolledChannel current = open("listen on", null);
+      if (current.channel() instanceof ServerSocketChannel) {
+        return;
+      }
+      SocketChannel unbound = (SocketChannel) current.channel();
+      if (unbound.isConnected() || unbound.isConnectionPending()) {
+        throw Errors.of(Errno.EINVAL, "listen on", peer);
+      }
+      PolledChannel listener = openListener(unbound, backlog);
+      polled = listener;
+      closeQuietly(current);
+    }
+  }
+
+  /**
+   * Waits for a connection and returns it with the peer's address, as Python's {@code accept()}.
+   * The new socket starts in the mode of {@link Sockets#getDefaultTimeout()}, as in Python.
+   */
+  public Accepted accept() throws IOException {
+    PolledChannel current = polled;
+    if (!(current.channel() instanceof ServerSocketChannel listener)) {
+      ensureOpen("accept on");
+      throw Errors.of(Errno.EINVAL, "accept on", getSockName()); // not listening, as Linux says
+    }
+    long deadline = Timeouts.deadline(timeoutNanos);
+    while (true) {
+      SocketChannel conn;
+      try {
+        conn = listener.accept();
+      } catch (IOException e) {
+        throw failure(e, "accept on", localAddressOf(listener));
+      }
+      if (conn != null) {
+        return wrapAccepted(conn);
+      }
+      await(current, SelectionKey.OP_ACCEPT, deadline, "accept on", localAddressOf(listener));
+    }
+  }
+
+  /**
+   * Connects to a remote address, as Python's {@code connect(address)}.
+   *
+   * @throws ConnectionRefusedException if nothing listens there
+   * @throws java.net.SocketTimeoutException if the timeout passes first
+   * @throws WouldBlockException in non-blocking mode, with {@link Errno#EINPROGRESS}: the
+   *     connection goes on, and a later {@code connect} to the same address completes it
+   */
+  public void connect(SocketAddress address) throws IOException {
+    SocketAddress target = checkAddress(address, "connect to");
+    PolledChannel current = connectingChannel(target);
+    SocketChannel channel = (SocketChannel) current.channel();
+    long deadline = Timeouts.deadline(timeoutNanos);
+    try {
+      boolean connected =
+          channel.isConnectionPending() ? channel.finishConnect() : channel.connect(target);
+      while (!connected) {
+        if (timeoutNanos == Timeouts.NON_BLOCKING) {
+          throw Errors.of(Errno.EINPROGRESS, "connect to", target);
+        }
+        await(current, SelectionKey.OP_CONNECT, deadline, "connect to", target);
+        connected = channel.finishConnect();
+      }
+      peer = channel.getRemoteAddress();
+    } catch (IOException e) {
+      throw failure(e, "connect to", target);
+    }
+  }
+
+  /** Connects to {@code (host, port)}, resolving the host now for this socket's family. */
+  public void connect(String host, int port) throws IOException {
+    connect(inetAddress(host, port, "connect to"));
+  }
+
+  /**
+   * Connects as {@link #connect(SocketAddress)} does, but returns the error number instead of
+   * throwing for errors of the connection itself, as Python's {@code connect_ex}: 0 on success,
+   * {@link Errno#ECONNREFUSED}, {@link Errno#ETIMEDOUT}, {@link Errno#EINPROGRESS}, …. Invalid
+   * arguments, unresolvable hosts and a closed socket still throw, as in Python.
+   */
+  public int connectEx(SocketAddress address) throws IOException {
+    SocketAddress target = checkAddress(address, "connect to");
+    try {
+      connect(target);
+      return 0;
+    } catch (java.net.SocketTimeoutException e) {
+      return Errno.ETIMEDOUT;
+    } catch (ClosedSocketException | AddressResolutionException e) {
+      throw e;
+    } catch (IOException e) {
+      if (e instanceof SocketError error) {
+        return error.errno();
+      }
+      throw e;
+    }
+  }
+
+  /** {@link #connectEx(SocketAddress)} to {@code (host, port)}. */
+  public int connectEx(String host, int port) throws IOException {
+    return connectEx(inetAddress(host, port, "connect to"));
+  }
+
+  /**
+   * The local address, as Python's {@code getsockname()}: the wildcard address and port 0 before
+   * {@code bind}, the actual port after binding to port 0.
+   */
+  public SocketAddress getSockName() throws IOException {
+    PolledChannel current = open("getsockname", null);
+    SocketAddress local = localAddressOf((NetworkChannel) current.channel());
+    if (local != null) {
+      return local;
+    }
+    return family.isInet()
+        ? new InetSocketAddress(Addresses.anyLocal(family == Family.AF_INET6), 0)
+        : UnixDomainSocketAddress.of("");
+  }
+
+  /**
+   * The peer's address, as Python's {@code getpeername()}.
+   *
+   * @throws ErrnoException with {@link Errno#ENOTCONN} if the socket is not connected
+   */
+  public SocketAddress getPeerName() throws IOException {
+    connectedStream("getpeername");
+    return peer;
+  }
+
+  // ---------------------------------------------------------------- data
+
+  /**
+   * Receives up to {@code bufsize} bytes, as Python's {@code recv(bufsize)}: waits (in blocking and
+   * timeout modes) until at least one byte is there, and returns an empty array at the orderly end
+   * of the stream, never {@code null}.
+   *
+   * @throws ConnectionResetException if the peer reset the connection
+   */
+  public byte[] recv(int bufsize) throws IOException {
+    if (bufsize < 0) {
+      throw new IllegalArgumentException("bufsize must not be negative: " + bufsize);
+    }
+    if (bufsize == 0) {
+      connectedStream("recv from");
+      return EMPTY;
+    }
+    byte[] data = new byte[Math.min(bufsize, MAX_TRANSFER)];
+    int n = recvInto(ByteBuffer.wrap(data));
+    return n == data.length ? data : Arrays.copyOf(data, n);
+  }
+
+  /**
+   * Receives into the buffer's remaining space, as Python's {@code recv_into(buffer)}, and returns
+   * the number of bytes received: 0 at the orderly end of the stream (or if the buffer has no
+   * room). A direct buffer is filled without copying.
+   */
+  public int recvInto(ByteBuffer buffer) throws IOException {
+    Objects.requireNonNull(buffer, "buffer");
+    if (buffer.isReadOnly()) {
+      throw new IllegalArgumentException("buffer is read-only");
+    }
+    PolledChannel current = connectedStream("recv from");
+    SocketChannel channel = (SocketChannel) current.channel();
+    if (!buffer.hasRemaining()) {
+      return 0;
+    }
+    long deadline = Timeouts.deadline(timeoutNanos);
+    while (true) {
+      int n;
+      try {
+        n = readSome(channel, buffer);
+      } catch (IOException e) {
+        throw failure(e, "recv from", peer);
+      }
+      if (n != 0) {
+        return Math.max(n, 0);
+      }
+      await(current, SelectionKey.OP_READ, deadline, "recv from", peer);
+    }
+  }
+
+  /**
+   * Receives up to {@code nbytes} bytes into the start of {@code buf}, as Python's {@code
+   * recv_into(buffer, nbytes)}; {@code nbytes} 0 means the whole array.
+   */
+  public int recvInto(byte[] buf, int nbytes) throws IOException {
+    Objects.requireNonNull(buf, "buf");
+    if (nbytes < 0) {
+      throw new IllegalArgumentException("nbytes must not be negative: " + nbytes);
+    }
+    if (nbytes > buf.length) {
+      throw new IllegalArgumentException(
+          "nbytes exceeds the buffer's length " + buf.length + ": " + nbytes);
+    }
+    return recvInto(ByteBuffer.wrap(buf, 0, nbytes == 0 ? buf.length : nbytes));
+  }
+
+  /**
+   * Sends some of {@code data} and returns how many bytes went, as Python's {@code send(data)}; it
+   * may be fewer than all. Waits (in blocking and timeout modes) until at least one byte can go.
+   */
+  public int send(byte[] data) throws IOException {
+    Objects.requireNonNull(data, "data");
+    return send(ByteBuffer.wrap(data));
+  }
+
+  /**
+   * Sends some of the buffer's remaining bytes, advancing its position, and returns how many went.
+   */
+  public int send(ByteBuffer data) throws IOException {
+    Objects.requireNonNull(data, "data");
+    PolledChannel current = connectedStream("send to");
+    SocketChannel channel = (SocketChannel) current.channel();
+    if (!data.hasRemaining()) {
+      return 0;
+    }
+    long deadline = Timeouts.deadline(timeoutNanos);
+    while (true) {
+      int n = writeSome(channel, data);
+      if (n > 0) {
+        return n;
+      }
+      await(current, SelectionKey.OP_WRITE, deadline, "send to", peer);
+    }
+  }
+
+  /**
+   * Sends all of {@code data}, as Python's {@code sendall(data)}. In timeout mode the timeout
+   * bounds the whole call; if it fails, an unknown part of the data has been sent.
+   */
+  public void sendAll(byte[] data) throws IOException {
+    Objects.requireNonNull(data, "data");
+    sendAll(ByteBuffer.wrap(data));
+  }
+
+  /** Sends all of the buffer's remaining bytes, advancing its position to its limit. */
+  public void sendAll(ByteBuffer data) throws IOException {
+    Objects.requireNonNull(data, "data");
+    PolledChannel current = connectedStream("send to");
+    SocketChannel channel = (SocketChannel) current.channel();
+    long deadline = Timeouts.deadline(timeoutNanos);
+    while (data.hasRemaining()) {
+      if (writeSome(channel, data) == 0) {
+        await(current, SelectionKey.OP_WRITE, deadline, "send to", peer);
+      }
+    }
+  }
+
+  /**
+   * Shuts down one or both directions of the connection, as Python's {@code shutdown(how)}: after
+   * {@link Shutdown#SHUT_WR} the peer reads end of stream and may still reply.
+   */
+  public void shutdown(Shutdown how) throws IOException {
+    Objects.requireNonNull(how, "how");
+    SocketChannel channel = (SocketChannel) connectedStream("shutdown").channel();
+    try {
+      if (how != Shutdown.SHUT_WR) {
+        channel.shutdownInput();
+      }
+      if (how != Shutdown.SHUT_RD) {
+        channel.shutdownOutput();
+      }
+    } catch (IOException e) {
+      throw Errors.translate(e, "shutdown", peer);
+    }
+  }
+
+  /**
+   * Closes the socket, as Python's {@code close()}. Closing twice does nothing; any other use after
+   * closing throws {@link ClosedSocketException}, and threads waiting on the socket wake with it.
+   */
+  @Override
+  public void close() throws IOException {
+    PolledChannel current;
+    synchronized (stateLock) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      current = polled;
+    }
+    try {
+      current.channel().close();
+    } catch (IOException e) {
+      throw Errors.translate(e, "close", peer);
+    } finally {
+      current.wakeAll();
+    }
+  }
+
+  // ---------------------------------------------------------------- modes and options
+
+  /**
+   * Sets the mode, as Python's {@code settimeout}: {@code null} for blocking, {@link Duration#ZERO}
+   * for non-blocking, a positive duration for timeout mode.
+   *
+   * @throws IllegalArgumentException if the timeout is negative
+   */
+  public void setTimeout(Duration timeout) {
+    timeoutNanos = Timeouts.toNanos(timeout);
+  }
+
+  /**
+   * The mode: {@code null} when blocking, {@link Duration#ZERO} when non-blocking, else the
+   * timeout.
+   */
+  public Duration getTimeout() {
+    return Timeouts.toDuration(timeoutNanos);
+  }
+
+  /**
+   * Python's {@code setblocking(flag)}: {@code true} is {@code setTimeout(null)}, {@code false} is
+   * {@code setTimeout(Duration.ZERO)}.
+   */
+  public void setBlocking(boolean blocking) {
+    timeoutNanos = blocking ? Timeouts.BLOCKING : Timeouts.NON_BLOCKING;
+  }
+
+  /** Whether operations may wait: true in blocking and in timeout mode, as Python's. */
+  public boolean getBlocking() {
+    return timeoutNanos != Timeouts.NON_BLOCKING;
+  }
+
+  /**
+   * Sets a socket option, as Python's {@code setsockopt}, with the JDK's typed options ({@link
+   * StandardSocketOptions}, {@code jdk.net.ExtendedSocketOptions}). Options that a listening socket
+   * cannot hold itself (such as {@code TCP_NODELAY}) are given to every socket it accepts, as Linux
+   * does.
+   *
+   * @throws IllegalArgumentException if the option does not apply to this kind of socket
+   */
+  public <T> void setSockOpt(SocketOption<T> option, T value) throws IOException {
+    Objects.requireNonNull(option, "option");
+    Objects.requireNonNull(value, "value");
+    synchronized (stateLock) {
+      NetworkChannel channel = (NetworkChannel) open("setsockopt", null).channel();
+      boolean held = channel.supportedOptions().contains(option);
+      if (!held && !(channel instanceof ServerSocketChannel && streamOption(option))) {
+        throw notApplicable(option);
+      }
+      if (held) {
+        try {
+          channel.setOption(option, value);
+        } catch (IOException e) {
+          throw Errors.translate(e, "setsockopt " + option.name(), null);
+        }
+      }
+      options.put(option, value);
+    }
+  }
+
+  /** Reads a socket option, as Python's {@code getsockopt}. */
+  public <T> T getSockOpt(SocketOption<T> option) throws IOException {
+    Objects.requireNonNull(option, "option");
+    synchronized (stateLock) {
+      NetworkChannel channel = (NetworkChannel) open("getsockopt", null).channel();
+      if (channel.supportedOptions().contains(option)) {
+        try {
+          return channel.getOption(option);
+        } catch (IOException e) {
+          throw Errors.translate(e, "getsockopt " + option.name(), null);
+        }
+      }
+      if (channel instanceof ServerSocketChannel && streamOption(option)) {
+        Object value = options.get(option);
+        return value != null ? option.type().cast(value) : streamDefault(option);
+      }
+      throw notApplicable(option);
+    }
+  }
+
+  /**
+   * Describes the socket as Python's {@code repr} does: family, kind, and its addresses where it
+   * has them.
+   */
+  @Override
+  public String toString() {
+    StringBuilder text = new StringBuilder("Socket[").append(family).append(", ").append(kind);
+    if (closed) {
+      return text.append(", closed]").toString();
+    }
+    SocketAddress local = localAddressOf((NetworkChannel) polled.channel());
+    if (local != null) {
+      text.append(", laddr=").append(Addresses.format(local));
+    }
+    if (peer != null) {
+      text.append(", raddr=").append(Addresses.format(peer));
+    }
+    return text.append(']').toString();
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private static PolledChannel openStream(Family family) throws IOException {
+    SocketChannel channel;
+    try {
+      channel = SocketChannel.open(family.protocolFamily());
+    } catch (IOException e) {
+      throw Errors.translate(e, "socket", null);
+    }
+    try {
+      channel.configureBlocking(false);
+      return new PolledChannel(channel);
+    } catch (IOException | RuntimeException e) {
+      channel.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Replaces the unbound stream channel by a listening one at the same address. For an inet socket
+   * the old channel keeps the address until the listener has it: both carry SO_REUSEADDR, which
+   * Linux allows while neither listens, so no other socket can take the port in between.
+   */
+  private PolledChannel openListener(SocketChannel unbound, int backlog) throws IOException {
+    SocketAddress local = localAddressOf(unbound);
+    ServerSocketChannel listener = ServerSocketChannel.open(family.protocolFamily());
+    try {
+      for (var entry : options.entrySet()) {
+        if (listener.supportedOptions().contains(entry.getKey())) {
+          setRaw(listener, entry.getKey(), entry.getValue());
+        }
+      }
+      if (local == null && family.isInet()) {
+        local = new InetSocketAddress(Addresses.anyLocal(family == Family.AF_INET6), 0);
+      } else if (family.isInet()) {
+        unbound.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+        listener.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+      } else if (local != null) {
+        unbound.close(); // a Unix-domain path is a file that only one socket can hold
+        Files.deleteIfExists(((UnixDomainSocketAddress) local).getPath());
+      }
+      listener.bind(local, Math.max(1, backlog));
+      if (options.get(StandardSocketOptions.SO_REUSEADDR) instanceof Boolean reuse) {
+        listener.setOption(StandardSocketOptions.SO_REUSEADDR, reuse);
+      }
+      listener.configureBlocking(false);
+      return new PolledChannel(listener);
+    } catch (IOException e) {
+      listener.close();
+      throw Errors.translate(e, "listen on", local);
+    }
+  }
+
+  private Accepted wrapAccepted(SocketChannel conn) throws IOException {
+    try {
+      conn.configureBlocking(false);
+      SocketAddress address = conn.getRemoteAddress();
+      Socket socket =
+          new Socket(family, kind, new PolledChannel(conn), Sockets.defaultTimeoutNanos());
+      socket.peer = address;
+      synchronized (stateLock) {
+        for (var entry : options.entrySet()) {
+          if (streamOption(entry.getKey()) && conn.supportedOptions().contains(entry.getKey())) {
+            setRaw(conn, entry.getKey(), entry.getValue());
+          }
+        }
+      }
+      return new Accepted(socket, address);
+    } catch (IOException e) {
+      conn.close();
+      throw Errors.translate(e, "accept on", null);
+    } catch (RuntimeException e) {
+      conn.close();
+      throw e;
+    }
+  }
+
+  /**
+   * The stream channel to connect with: after a failed connect the JDK has closed the old one, and
+   * Python allows connecting again, so a fresh channel takes its place (bound as the old one was).
+   */
+  private PolledChannel connectingChannel(SocketAddress target) throws IOException {
+    synchronized (stateLock) {
+      PolledChannel current = open("connect to", target);
+      if (!(current.channel() instanceof SocketChannel channel)) {
+        throw Errors.of(Errno.EISCONN, "connect to", target); // a listener, as Linux says
+      }
+      if (channel.isConnected()) {
+        throw Errors.of(Errno.EISCONN, "connect to", target);
+      }
+      if (channel.isOpen()) {
+        return current;
+      }
+      PolledChannel fresh = openStream(family);
+      try {
+        NetworkChannel network = (NetworkChannel) fresh.channel();
+        for (var entry : options.entrySet()) {
+          setRaw(network, entry.getKey(), entry.getValue());
+        }
+        if (boundAddress != null) {
+          network.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+          network.bind(boundAddress);
+        }
+      } catch (IOException e) {
+        fresh.channel().close();
+        throw Errors.translate(e, "connect to", target);
+      }
+      polled = fresh;
+      return fresh;
+    }
+  }
+
+  /** The current channel, or ClosedSocketException after close(). */
+  private PolledChannel open(String operation, SocketAddress address) throws IOException {
+    PolledChannel current = polled;
+    if (closed) {
+      throw Errors.closed(operation, address);
+    }
+    return current;
+  }
+
+  private void ensureOpen(String operation) throws IOException {
+    open(operation, null);
+  }
+
+  /** The channel of a connected stream socket, or the error Python raises for this state. */
+  private PolledChannel connectedStream(String operation) throws IOException {
+    PolledChannel current = open(operation, peer);
+    if (!(current.channel() instanceof SocketChannel channel) || !channel.isConnected()) {
+      throw Errors.of(Errno.ENOTCONN, operation, null);
+    }
+    return current;
+  }
+
+  /**
+   * Waits for readiness in blocking and timeout modes; in non-blocking mode, or once the deadline
+   * has passed, throws what Python raises.
+   */
+  private void await(
+      PolledChannel current, int op, long deadline, String operation, SocketAddress address)
+      throws IOException {
+    if (timeoutNanos == Timeouts.NON_BLOCKING) {
+      throw Errors.wouldBlock(operation, address);
+    }
+    if (Timeouts.hasPassed(deadline)) {
+      throw Errors.timedOut(operation, address);
+    }
+    if (Thread.currentThread().isInterrupted()) {
+      throw new InterruptedIOException(Errors.message(operation, address, "interrupted"));
+    }
+    current.await(op, deadline);
+    if (closed) {
+      throw Errors.closed(operation, address);
+    }
+  }
+
+  /** Translates a failure, telling a close by another thread from other errors. */
+  private IOException failure(IOException e, String operation, SocketAddress address) {
+    if (e instanceof ClosedChannelException && !closed && operation.equals("send to")) {
+      return Errors.of(Errno.EPIPE, operation, address); // the output side was shut down
+    }
+    return Errors.translate(e, operation, address);
+  }
+
+  private int readSome(SocketChannel channel, ByteBuffer buffer) throws IOException {
+    if (buffer.isDirect() || buffer.remaining() <= MAX_TRANSFER) {
+      return channel.read(buffer);
+    }
+    ByteBuffer window = buffer.slice(buffer.position(), MAX_TRANSFER);
+    int n = channel.read(window);
+    if (n > 0) {
+      buffer.position(buffer.position() + n);
+    }
+    return n;
+  }
+
+  private int writeSome(SocketChannel channel, ByteBuffer data) throws IOException {
+    try {
+      if (data.isDirect() || data.remaining() <= MAX_TRANSFER) {
+        return channel.write(data);
+      }
+      int n = channel.write(data.slice(data.position(), MAX_TRANSFER));
+      data.position(data.position() + n);
+      return n;
+    } catch (IOException e) {
+      throw failure(e, "send to", peer);
+    }
+  }
+
+  private SocketAddress checkAddress(SocketAddress address, String operation)
+      throws AddressResolutionException {
+    Objects.requireNonNull(address, "address");
+    if (family == Family.AF_UNIX) {
+      if (!(address instanceof UnixDomainSocketAddress)) {
+        throw new IllegalArgumentException(
+            "address: an AF_UNIX socket takes a UnixDomainSocketAddress, not " + address);
+      }
+      return address;
+    }
+    if (!(address instanceof InetSocketAddress inet)) {
+      throw new IllegalArgumentException(
+          "address: an " + family + " socket takes an InetSocketAddress, not " + address);
+    }
+    if (inet.isUnresolved()) {
+      return Addresses.resolve(
+          inet.getHostString(), inet.getPort(), family == Family.AF_INET6, operation);
+    }
+    if (family == Family.AF_INET && inet.getAddress() instanceof Inet6Address) {
+      throw new IllegalArgumentException(
+          "address: an AF_INET socket cannot use the IPv6 address " + Addresses.format(inet));
+    }
+    return inet;
+  }
+
+  private InetSocketAddress inetAddress(String host, int port, String operation)
+      throws AddressResolutionException {
+    Objects.requireNonNull(host, "host");
+    Addresses.checkPort(port);
+    if (!family.isInet()) {
+      throw new IllegalArgumentException(
+          "host and port: an AF_UNIX socket takes a UnixDomainSocketAddress");
+    }
+    return Addresses.resolve(host, port, family == Family.AF_INET6, operation);
+  }
+
+  private static SocketAddress localAddressOf(NetworkChannel channel) {
+    try {
+      return channel.getLocalAddress();
+    } catch (IOException closed) {
+      return null;
+    }
+  }
+
+  private static boolean streamOption(SocketOption<?> option) {
+    return option == StandardSocketOptions.TCP_NODELAY
+        || option == StandardSocketOptions.SO_KEEPALIVE
+        || option == StandardSocketOptions.SO_LINGER
+        || option == StandardSocketOptions.SO_SNDBUF
+        || option.name().startsWith("TCP_");
+  }
+
+  private static <T> T streamDefault(SocketOption<T> option) throws IOException {
+    try (SocketChannel probe = SocketChannel.open()) {
+      return probe.getOption(option);
+    }
+  }
+
+  private IllegalArgumentException notApplicable(SocketOption<?> option) {
+    return new IllegalArgumentException(
+        "option " + option.name() + " does not apply to a " + family + " " + kind + " socket");
+  }
+
+  @SuppressWarnings("unchecked")
+  private static void setRaw(NetworkChannel channel, SocketOption<?> option, Object value)
+      throws IOException {
+    channel.setOption((SocketOption<Object>) option, value);
+  }
+
+  private static void closeQuietly(PolledChannel old) {
+    try {
+      old.channel().close();
+    } catch (IOException ignored) {
+      // the replacement already holds the address; nothing depends on the old channel
+    } finally {
+      old.wakeAll();
+    }
+  }
+}

@@ -1,0 +1,131 @@
+package io.jsock.internal;
+
+import io.jsock.AddressInUseException;
+import io.jsock.BrokenPipeException;
+import io.jsock.ClosedSocketException;
+import io.jsock.ConnectionAbortedException;
+import io.jsock.ConnectionRefusedException;
+import io.jsock.ConnectionResetException;
+import io.jsock.Errno;
+import io.jsock.ErrnoException;
+import io.jsock.SocketError;
+import io.jsock.WouldBlockException;
+import java.io.IOException;
+import java.net.SocketAddress;
+import java.net.SocketTimeoutException;
+import java.nio.channels.AsynchronousCloseException;
+import java.nio.channels.ClosedChannelException;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The one place that turns the JDK's exceptions into jsock's.
+ *
+ * <p>The JDK keeps the operating system's error number only in its messages (its native layer maps
+ * refused, timed out and unreachable all to {@code ConnectException}; "Broken pipe" arrives as a
+ * plain {@code IOException}; {@code ClosedChannelException} has no message at all), so the
+ * classification reads those messages here and nowhere else. Every message jsock produces names the
+ * operation, the address and the reason: {@code connect to 127.0.0.1:9: connection refused}.
+ */
+public final class Errors {
+  /** Linux's strerror texts as the JDK passes them on, most specific first. */
+  private static final List<Known> KNOWN =
+      List.of(
+          new Known("connection refused", Errno.ECONNREFUSED),
+          new Known("connection reset", Errno.ECONNRESET),
+          new Known("broken pipe", Errno.EPIPE),
+          new Known("address already in use", Errno.EADDRINUSE),
+          new Known("cannot assign requested address", Errno.EADDRNOTAVAIL),
+          new Known("connection timed out", Errno.ETIMEDOUT),
+          new Known("no route to host", Errno.EHOSTUNREACH),
+          new Known("network is unreachable", Errno.ENETUNREACH),
+          new Known("network is down", Errno.ENETDOWN),
+          new Known("software caused connection abort", Errno.ECONNABORTED),
+          new Known("connection aborted", Errno.ECONNABORTED),
+          new Known("permission denied", Errno.EACCES),
+          new Known("operation not permitted", Errno.EPERM),
+          new Known("too many open files in system", Errno.ENFILE),
+          new Known("too many open files", Errno.EMFILE),
+          new Known("not connected", Errno.ENOTCONN),
+          new Known("already connected", Errno.EISCONN),
+          new Known("message too long", Errno.EMSGSIZE),
+          new Known("no buffer space available", Errno.ENOBUFS),
+          new Known("protocol not available", Errno.ENOPROTOOPT),
+          new Known("address family not supported", Errno.EAFNOSUPPORT),
+          new Known("file name too long", Errno.ENAMETOOLONG),
+          new Known("invalid argument", Errno.EINVAL),
+          new Known("bad file descriptor", Errno.EBADF),
+          new Known("resource temporarily unavailable", Errno.EAGAIN));
+
+  private record Known(String text, int errno) {}
+
+  private Errors() {}
+
+  /**
+   * The jsock exception for a JDK exception thrown by {@code operation} (such as {@code "connect
+   * to"}) on {@code address}. A jsock exception passes through unchanged.
+   */
+  public static IOException translate(IOException e, String operation, SocketAddress address) {
+    if (e instanceof SocketError || e instanceof SocketTimeoutException) {
+      return e;
+    }
+    IOException translated;
+    if (e instanceof AsynchronousCloseException || e instanceof ClosedChannelException) {
+      translated = closed(operation, address);
+    } else {
+      translated = of(errnoOf(e), operation, address);
+    }
+    translated.initCause(e);
+    return translated;
+  }
+
+  /** The jsock exception for an error number: the right class, and the standard message. */
+  public static IOException of(int errno, String operation, SocketAddress address) {
+    String message = message(operation, address, Errno.describe(errno));
+    return switch (errno) {
+      case Errno.ECONNREFUSED -> new ConnectionRefusedException(message, address);
+      case Errno.ECONNRESET -> new ConnectionResetException(message, address);
+      case Errno.ECONNABORTED -> new ConnectionAbortedException(message, address);
+      case Errno.EPIPE -> new BrokenPipeException(message, address);
+      case Errno.EADDRINUSE -> new AddressInUseException(message, address);
+      case Errno.EBADF -> new ClosedSocketException(message, address);
+      case Errno.EAGAIN, Errno.EINPROGRESS, Errno.EALREADY ->
+          new WouldBlockException(message, errno, address);
+      case Errno.ETIMEDOUT -> new SocketTimeoutException(message);
+      default -> new ErrnoException(message, errno, address);
+    };
+  }
+
+  /** Use after close: {@code recv from 127.0.0.1:80: socket is closed}. */
+  public static ClosedSocketException closed(String operation, SocketAddress address) {
+    return new ClosedSocketException(message(operation, address, "socket is closed"), address);
+  }
+
+  /** A timeout in timeout mode: {@code recv from 127.0.0.1:80: timed out}, as Python says. */
+  public static SocketTimeoutException timedOut(String operation, SocketAddress address) {
+    return new SocketTimeoutException(message(operation, address, "timed out"));
+  }
+
+  /** A non-blocking operation that would have waited. */
+  public static WouldBlockException wouldBlock(String operation, SocketAddress address) {
+    return new WouldBlockException(
+        message(operation, address, "operation would block"), Errno.EAGAIN, address);
+  }
+
+  /** {@code operation address: reason}, or {@code operation: reason} without an address. */
+  public static String message(String operation, SocketAddress address, String reason) {
+    return address == null
+        ? operation + ": " + reason
+        : operation + " " + Addresses.format(address) + ": " + reason;
+  }
+
+  private static int errnoOf(IOException e) {
+    String text = e.getMessage() == null ? "" : e.getMessage().toLowerCase(Locale.ROOT);
+    for (Known known : KNOWN) {
+      if (text.contains(known.text())) {
+        return known.errno();
+      }
+    }
+    return Errno.EIO;
+  }
+}

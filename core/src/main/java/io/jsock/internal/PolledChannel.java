@@ -1,0 +1,104 @@
+package io.jsock.internal;
+
+import java.nio.channels.CancelledKeyException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SelectableChannel;
+import java.nio.channels.SelectionKey;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * One non-blocking channel and its place in the shared {@link Poller}: what a socket waits on when
+ * an operation cannot complete yet.
+ *
+ * <p>Reads (and accepts) and writes (and connects) have a waiter each, so one thread may wait to
+ * receive while another waits to send, as Python allows.
+ */
+public final class PolledChannel {
+  private final SelectableChannel channel;
+  private final Poller poller;
+  private volatile SelectionKey key;
+  volatile Thread readWaiter;
+  volatile Thread writeWaiter;
+
+  /** Wraps a channel that is already in non-blocking mode. */
+  public PolledChannel(SelectableChannel channel) {
+    if (channel.isBlocking()) {
+      throw new IllegalArgumentException("channel must be in non-blocking mode");
+    }
+    this.channel = channel;
+    this.poller = Poller.next();
+  }
+
+  /** The channel. */
+  public SelectableChannel channel() {
+    return channel;
+  }
+
+  /**
+   * Parks the calling thread until the channel may be ready for {@code op} (one of {@link
+   * SelectionKey}'s), the deadline passes, the channel is closed, or the thread is interrupted.
+   * Wakeups may be spurious: the caller retries its operation and calls again if it still cannot
+   * proceed.
+   *
+   * @param deadline a {@link System#nanoTime()} value, or {@link Long#MAX_VALUE} for none
+   */
+  public void await(int op, long deadline) {
+    boolean reading = (op & (SelectionKey.OP_READ | SelectionKey.OP_ACCEPT)) != 0;
+    Thread me = Thread.currentThread();
+    if (reading) {
+      readWaiter = me;
+    } else {
+      writeWaiter = me;
+    }
+    try {
+      // The waiter is published before the interest, so an event that fires before we park
+      // unparks us and park returns at once: no wakeup is lost.
+      poller.arm(key(), op);
+      if (deadline == Long.MAX_VALUE) {
+        LockSupport.park(this);
+      } else {
+        long remaining = deadline - System.nanoTime();
+        if (remaining > 0) {
+          LockSupport.parkNanos(this, remaining);
+        }
+      }
+    } catch (ClosedChannelException | CancelledKeyException e) {
+      // closed meanwhile: the caller's retry reports it
+    } finally {
+      if (reading) {
+        readWaiter = null;
+      } else {
+        writeWaiter = null;
+      }
+    }
+  }
+
+  /** Wakes every waiting thread; called after closing the channel. */
+  public void wakeAll() {
+    Thread reader = readWaiter;
+    Thread writer = writeWaiter;
+    if (reader != null) {
+      LockSupport.unpark(reader);
+    }
+    if (writer != null) {
+      LockSupport.unpark(writer);
+    }
+    if (key != null) {
+      poller.flush();
+    }
+  }
+
+  private SelectionKey key() throws ClosedChannelException {
+    SelectionKey current = key;
+    if (current == null) {
+      synchronized (this) {
+        current = key;
+        if (current == null) {
+          current = poller.register(channel, this);
+          key = current;
+        }
+      }
+    }
+    return current;
+  }
+}

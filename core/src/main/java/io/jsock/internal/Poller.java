@@ -1,0 +1,118 @@
+package io.jsock.internal;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.CancelledKeyException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.SelectableChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The readiness mechanism shared by every socket in the JVM: a few daemon threads, each running one
+ * {@link Selector}, that unpark the threads waiting for their sockets to become readable or
+ * writable.
+ *
+ * <p>A waiting thread, virtual or platform, adds its interest to its channel's key and parks; the
+ * poller thread clears the interest when the event fires (the selector is level-triggered, so a
+ * lasting interest would spin) and unparks the waiter, which then retries its non-blocking
+ * operation. There is never a selector per socket or per call, and an idle socket costs one
+ * registered key, so 100,000 waiting sockets cost 100,000 keys and no threads.
+ */
+public final class Poller {
+  private static final Poller[] POLLERS = start(pollerCount());
+  private static final AtomicInteger NEXT = new AtomicInteger();
+
+  private final Selector selector;
+
+  private Poller(Selector selector) {
+    this.selector = selector;
+  }
+
+  /** The poller for a newly created channel: the pollers take channels in turn. */
+  static Poller next() {
+    return POLLERS[Math.floorMod(NEXT.getAndIncrement(), POLLERS.length)];
+  }
+
+  SelectionKey register(SelectableChannel channel, PolledChannel attachment)
+      throws ClosedChannelException {
+    return channel.register(selector, 0, attachment);
+  }
+
+  /**
+   * Adds interest in {@code ops} and lets the selector apply it now: a change of interest takes
+   * effect at the selector's next select, so the one in progress must be woken.
+   */
+  void arm(SelectionKey key, int ops) {
+    key.interestOpsOr(ops);
+    selector.wakeup();
+  }
+
+  /** Lets the selector flush cancelled keys now, which is when the JDK really closes their fds. */
+  void flush() {
+    selector.wakeup();
+  }
+
+  private void run() {
+    try {
+      while (selector.isOpen()) {
+        selector.select(Poller::fire);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("jsock poller failed", e);
+    } catch (ClosedSelectorException e) {
+      // the JVM is shutting down
+    }
+  }
+
+  private static void fire(SelectionKey key) {
+    PolledChannel polled = (PolledChannel) key.attachment();
+    try {
+      int ready = key.readyOps();
+      key.interestOpsAnd(~ready);
+      if ((ready & (SelectionKey.OP_READ | SelectionKey.OP_ACCEPT)) != 0) {
+        unpark(polled.readWaiter);
+      }
+      if ((ready & (SelectionKey.OP_WRITE | SelectionKey.OP_CONNECT)) != 0) {
+        unpark(polled.writeWaiter);
+      }
+    } catch (CancelledKeyException e) {
+      polled.wakeAll();
+    }
+  }
+
+  private static void unpark(Thread waiter) {
+    if (waiter != null) {
+      LockSupport.unpark(waiter);
+    }
+  }
+
+  private static int pollerCount() {
+    String configured = System.getProperty("jsock.pollers");
+    if (configured != null) {
+      int count = Integer.parseInt(configured);
+      if (count < 1) {
+        throw new IllegalArgumentException("jsock.pollers must be at least 1: " + count);
+      }
+      return count;
+    }
+    return Math.max(1, Runtime.getRuntime().availableProcessors() / 4);
+  }
+
+  private static Poller[] start(int count) {
+    Poller[] pollers = new Poller[count];
+    for (int i = 0; i < count; i++) {
+      try {
+        pollers[i] = new Poller(Selector.open());
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot open the jsock poller's selector", e);
+      }
+      Poller poller = pollers[i];
+      Thread.ofPlatform().daemon().name("jsock-poller-" + i).start(poller::run);
+    }
+    return pollers;
+  }
+}

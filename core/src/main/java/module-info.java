@@ -1,0 +1,9 @@
+/**
+ * jsock: Python's {@code socket} model for Java. Start with {@link io.jsock.Socket}.
+ *
+ * <p>The module has no dependencies beyond {@code java.base}; {@code io.jsock.internal} is not
+ * exported.
+ */
+module io.jsock {
+  exports io.jsock;
+}

@@ -460,11 +460,9 @@ public final class Socket implements AutoCloseable {
       current = polled;
     }
     try {
-      current.channel().close();
+      current.close();
     } catch (IOException e) {
       throw Errors.translate(e, "close", peer);
-    } finally {
-      current.wakeAll();
     }
   }
 

@@ -76,7 +76,10 @@ public final class Addresses {
   public static String format(SocketAddress address) {
     if (address instanceof InetSocketAddress inet) {
       InetAddress ip = inet.getAddress();
-      String host = ip == null ? inet.getHostString() : ip.getHostAddress();
+      String host =
+          ip == null
+              ? inet.getHostString()
+              : ip instanceof Inet6Address ipv6 ? ipv6Text(ipv6) : ip.getHostAddress();
       boolean bracket = ip instanceof Inet6Address || (ip == null && host.contains(":"));
       return (bracket ? "[" + host + "]" : host) + ":" + inet.getPort();
     }
@@ -85,6 +88,47 @@ public final class Addresses {
       return path.isEmpty() ? "(unnamed)" : path;
     }
     return String.valueOf(address);
+  }
+
+  /**
+   * An IPv6 address in its canonical text (RFC 5952, as Python's {@code inet_ntop} writes it):
+   * {@code ::1} rather than the JDK's {@code 0:0:0:0:0:0:0:1}. The longest run of two or more zero
+   * groups (the first if tied) becomes {@code ::}; a scope stays as the JDK writes it.
+   */
+  private static String ipv6Text(Inet6Address ip) {
+    byte[] raw = ip.getAddress();
+    int[] groups = new int[8];
+    for (int i = 0; i < 8; i++) {
+      groups[i] = ((raw[2 * i] & 0xFF) << 8) | (raw[2 * i + 1] & 0xFF);
+    }
+    int bestStart = -1;
+    int bestLength = 1; // a single zero group is not compressed
+    for (int i = 0; i < 8; ) {
+      int j = i;
+      while (j < 8 && groups[j] == 0) {
+        j++;
+      }
+      if (j - i > bestLength) {
+        bestStart = i;
+        bestLength = j - i;
+      }
+      i = j == i ? i + 1 : j;
+    }
+    StringBuilder text = new StringBuilder();
+    for (int i = 0; i < 8; i++) {
+      if (i == bestStart) {
+        text.append("::");
+        i += bestLength - 1;
+        continue;
+      }
+      if (text.length() > 0 && text.charAt(text.length() - 1) != ':') {
+        text.append(':');
+      }
+      text.append(Integer.toHexString(groups[i]));
+    }
+    String jdk = ip.getHostAddress();
+    int scope = jdk.indexOf('%');
+    return scope < 0 ? text.toString() : text + jdk.substring(scope);
   }
 
   /** Whether an IP address belongs to the given version; IPv4 addresses also fit IPv6 sockets. */

@@ -1,5 +1,6 @@
 package io.jsock.internal;
 
+import java.io.IOException;
 import java.nio.channels.CancelledKeyException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectableChannel;
@@ -70,6 +71,27 @@ public final class PolledChannel {
       } else {
         writeWaiter = null;
       }
+    }
+  }
+
+  /**
+   * Closes the channel, releasing its file descriptor before returning, and wakes every waiting
+   * thread.
+   *
+   * <p>The JDK defers closing a channel that is registered with a selector until the selector next
+   * runs, which would leave the address bound (and the peer without its FIN or RST, and an {@code
+   * SO_LINGER} timeout ignored) for a while after {@code close} returned; so the channel leaves the
+   * poller first.
+   */
+  public void close() throws IOException {
+    try {
+      SelectionKey registered = key;
+      if (registered != null) {
+        poller.deregister(registered);
+      }
+      channel.close();
+    } finally {
+      wakeAll();
     }
   }
 

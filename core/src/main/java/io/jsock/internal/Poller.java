@@ -8,6 +8,8 @@ import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
@@ -27,6 +29,9 @@ public final class Poller {
   private static final AtomicInteger NEXT = new AtomicInteger();
 
   private final Selector selector;
+
+  /** Threads waiting in {@link #deregister} for the selector to finish its current select. */
+  private final Queue<Thread> deregistering = new ConcurrentLinkedQueue<>();
 
   private Poller(Selector selector) {
     this.selector = selector;
@@ -56,10 +61,28 @@ public final class Poller {
     selector.wakeup();
   }
 
+  /**
+   * Cancels a key and waits until the selector has dropped it, so that the channel is registered
+   * nowhere and closing it closes its file descriptor at once. The selector drops cancelled keys
+   * before and after each poll, so this takes at most the select in progress and the next one.
+   */
+  void deregister(SelectionKey key) {
+    key.cancel();
+    while (key.channel().isRegistered()) {
+      // Queued before the wakeup, so the select it ends unparks us: no wakeup is lost.
+      deregistering.add(Thread.currentThread());
+      selector.wakeup();
+      LockSupport.park(this);
+    }
+  }
+
   private void run() {
     try {
       while (selector.isOpen()) {
         selector.select(Poller::fire);
+        for (Thread waiter; (waiter = deregistering.poll()) != null; ) {
+          LockSupport.unpark(waiter);
+        }
       }
     } catch (IOException e) {
       throw new UncheckedIOException("jsock poller failed", e);

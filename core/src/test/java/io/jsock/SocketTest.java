@@ -1,0 +1,1557 @@
+package io.jsock;
+
+import static io.jsock.Family.AF_INET;
+import static io.jsock.Family.AF_INET6;
+import static io.jsock.Family.AF_UNIX;
+import static io.jsock.Shutdown.SHUT_WR;
+import static io.jsock.SocketKind.SOCK_STREAM;
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static java.util.concurrent.TimeUnit.MILLISECONDS;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.params.provider.Arguments.arguments;
+
+import io.jsock.testing.Loopback;
+import io.jsock.testing.Loopback.Pair;
+import io.jsock.testing.Loopback.Refusing;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.BindException;
+import java.net.ConnectException;
+import java.net.Inet6Address;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.SocketException;
+import java.net.SocketOption;
+import java.net.SocketTimeoutException;
+import java.net.StandardSocketOptions;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Named;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * {@link Socket} on stream sockets: real sockets on loopback ({@code 127.0.0.1}, {@code ::1}) and
+ * Unix-domain sockets in a temporary directory. No test resolves a name other than {@code
+ * localhost}.
+ */
+@Timeout(60) // a safety net: a hung socket fails its test instead of the build
+class SocketTest {
+  /** How long something that should happen at once may take before the test fails. */
+  private static final Duration PROMPTLY = Duration.ofSeconds(10);
+
+  /** The timeout of tests that wait for a timeout. */
+  private static final Duration TIMEOUT = Duration.ofMillis(200);
+
+  /** Timing bounds: a tight lower bound below the timeout, a generous upper bound. */
+  private static final long LOWER_MILLIS = 190;
+
+  private static final long UPPER_MILLIS = 5_000;
+
+  @TempDir Path dir;
+
+  // ---------------------------------------------------------------- create, bind, listen, accept
+
+  @ParameterizedTest
+  @EnumSource(Family.class)
+  void createGivesAnOpenBlockingStreamSocketOfTheFamily(Family family) throws IOException {
+    try (Socket socket = Socket.create(family, SOCK_STREAM)) {
+      assertThat(socket.family()).isEqualTo(family);
+      assertThat(socket.kind()).isEqualTo(SOCK_STREAM);
+      assertThat(socket.isClosed()).isFalse();
+      assertThat(socket.getTimeout()).isNull();
+      assertThat(socket.getBlocking()).isTrue();
+    }
+  }
+
+  @Test
+  void createWithoutArgumentsGivesATcpIpv4Socket() throws IOException {
+    try (Socket socket = Socket.create()) {
+      assertThat(socket.family()).isEqualTo(AF_INET);
+      assertThat(socket.kind()).isEqualTo(SOCK_STREAM);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Family.class)
+  void acceptGivesTheClientsAddressAndEachSideSeesTheOther(Family family) throws IOException {
+    try (Socket listener = Socket.create(family, SOCK_STREAM);
+        Socket client = Socket.create(family, SOCK_STREAM)) {
+      listener.bind(Loopback.bindAddress(family, dir));
+      listener.listen();
+      SocketAddress serverAddress = listener.getSockName();
+      client.connect(serverAddress);
+      Accepted accepted = listener.accept();
+      try (Socket conn = accepted.conn()) {
+        assertThat(accepted.address()).isEqualTo(client.getSockName());
+        assertThat(conn.getPeerName()).isEqualTo(client.getSockName());
+        assertThat(client.getPeerName()).isEqualTo(serverAddress);
+        assertThat(conn.getSockName()).isEqualTo(serverAddress);
+        assertThat(conn.family()).isEqualTo(family);
+        assertThat(conn.kind()).isEqualTo(SOCK_STREAM);
+
+        client.sendAll(bytes("ping"));
+        assertThat(conn.recv(100)).isEqualTo(bytes("ping"));
+        conn.sendAll(bytes("pong"));
+        assertThat(client.recv(100)).isEqualTo(bytes("pong"));
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void getSockNameAfterBindingToPortZeroGivesTheRealPort(Family family) throws IOException {
+    try (Socket socket = Socket.create(family, SOCK_STREAM)) {
+      socket.bind(new InetSocketAddress(Loopback.ip(family), 0));
+
+      InetSocketAddress local = (InetSocketAddress) socket.getSockName();
+
+      assertThat(local.getAddress()).isEqualTo(Loopback.ip(family));
+      assertThat(local.getPort()).isBetween(1, 65535);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void bindByHostAndPortTakesAnAddressLiteral(Family family) throws IOException {
+    try (Socket socket = Socket.create(family, SOCK_STREAM)) {
+      socket.bind(family == AF_INET ? "127.0.0.1" : "::1", 0);
+
+      InetSocketAddress local = (InetSocketAddress) socket.getSockName();
+
+      assertThat(local.getAddress()).isEqualTo(Loopback.ip(family));
+      assertThat(local.getPort()).isNotZero();
+    }
+  }
+
+  @Test
+  void bindToUnixPathGivesThatPath() throws IOException {
+    UnixDomainSocketAddress path = UnixDomainSocketAddress.of(dir.resolve("bound.sock"));
+    try (Socket socket = Socket.create(AF_UNIX, SOCK_STREAM)) {
+      socket.bind(path);
+
+      assertThat(socket.getSockName()).isEqualTo(path);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Family.class)
+  void getSockNameBeforeBindGivesTheWildcardAddressAndPortZero(Family family) throws IOException {
+    SocketAddress expected =
+        switch (family) {
+          case AF_INET -> new InetSocketAddress("0.0.0.0", 0);
+          case AF_INET6 -> new InetSocketAddress("::", 0);
+          case AF_UNIX -> UnixDomainSocketAddress.of("");
+        };
+    try (Socket socket = Socket.create(family, SOCK_STREAM)) {
+      assertThat(socket.getSockName()).isEqualTo(expected);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Family.class)
+  void getPeerNameOfAnUnconnectedSocketThrowsNotConnected(Family family) throws IOException {
+    try (Socket socket = Socket.create(family, SOCK_STREAM)) {
+      ErrnoException e = catchThrowableOfType(ErrnoException.class, socket::getPeerName);
+
+      assertThat(e.errno()).isEqualTo(Errno.ENOTCONN);
+    }
+  }
+
+  @Test
+  void connectByLocalhostAndPortReachesTheIpv4Loopback() throws IOException {
+    try (Socket listener = listening(AF_INET);
+        Socket client = Socket.create()) {
+      int port = ((InetSocketAddress) listener.getSockName()).getPort();
+
+      client.connect("localhost", port);
+
+      assertThat(client.getPeerName()).isEqualTo(new InetSocketAddress(Loopback.ip(AF_INET), port));
+      listener.accept().conn().close();
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void connectByHostAndPortTakesAnAddressLiteral(Family family) throws IOException {
+    try (Socket listener = listening(family);
+        Socket client = Socket.create(family, SOCK_STREAM)) {
+      int port = ((InetSocketAddress) listener.getSockName()).getPort();
+
+      client.connect(family == AF_INET ? "127.0.0.1" : "::1", port);
+
+      assertThat(client.getPeerName()).isEqualTo(listener.getSockName());
+      listener.accept().conn().close();
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Family.class)
+  void connectOnAConnectedSocketThrowsIsConnected(Family family) throws IOException {
+    try (Pair pair = Loopback.pair(family, dir)) {
+      SocketAddress peer = pair.client().getPeerName();
+
+      ErrnoException e =
+          catchThrowableOfType(ErrnoException.class, () -> pair.client().connect(peer));
+
+      assertThat(e.errno()).isEqualTo(Errno.EISCONN);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Family.class)
+  void acceptOnASocketThatDoesNotListenThrowsInvalidArgument(Family family) throws IOException {
+    try (Socket socket = Socket.create(family, SOCK_STREAM)) {
+      socket.bind(Loopback.bindAddress(family, dir));
+
+      ErrnoException e = catchThrowableOfType(ErrnoException.class, socket::accept);
+
+      assertThat(e.errno()).isEqualTo(Errno.EINVAL);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Family.class)
+  void bindTwiceThrowsInvalidArgument(Family family) throws IOException {
+    try (Socket socket = Socket.create(family, SOCK_STREAM)) {
+      socket.bind(Loopback.bindAddress(family, dir));
+
+      ErrnoException e =
+          catchThrowableOfType(
+              ErrnoException.class, () -> socket.bind(Loopback.bindAddress(family, dir)));
+
+      assertThat(e.errno()).isEqualTo(Errno.EINVAL);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Family.class)
+  void bindToAnAddressInUseThrowsAddressInUse(Family family) throws IOException {
+    try (Socket first = listening(family);
+        Socket second = Socket.create(family, SOCK_STREAM)) {
+      SocketAddress taken = first.getSockName();
+
+      AddressInUseException e =
+          catchThrowableOfType(AddressInUseException.class, () -> second.bind(taken));
+
+      assertThat(e).isInstanceOf(BindException.class);
+      assertThat(e.errno()).isEqualTo(98).isEqualTo(Errno.EADDRINUSE);
+      assertThat(e.address()).isEqualTo(taken);
+      assertThat(e).hasMessage("bind to " + text(taken) + ": address already in use");
+    }
+  }
+
+  // ---------------------------------------------------------------- data
+
+  static Stream<Arguments> familiesAndSizes() {
+    return Stream.of(AF_INET, AF_INET6, AF_UNIX)
+        .flatMap(
+            family ->
+                IntStream.of(0, 1, 1000, 65536, 1 << 20, 16 << 20)
+                    .mapToObj(size -> arguments(family, size)));
+  }
+
+  @ParameterizedTest(name = "{0}, {1} bytes")
+  @MethodSource("familiesAndSizes")
+  void sendAllDeliversEveryByteInOrder(Family family, int size) throws Exception {
+    byte[] data = randomBytes(size);
+    try (Pair pair = Loopback.pair(family, dir)) {
+      Running<Void> sender =
+          inVirtualThread(
+              () -> {
+                pair.client().sendAll(data);
+                pair.client().shutdown(SHUT_WR);
+                return null;
+              });
+
+      byte[] received = recvToEnd(pair.server());
+
+      sender.get();
+      assertThat(received.length).isEqualTo(size);
+      assertThat(Arrays.mismatch(received, data)).as("index of the first wrong byte").isEqualTo(-1);
+    }
+  }
+
+  @ParameterizedTest(name = "direct: {0}")
+  @ValueSource(booleans = {false, true})
+  void recvIntoFillsTheBufferFromItsPositionAndAdvancesIt(boolean direct) throws Exception {
+    byte[] data = randomBytes(1 << 20); // larger than one transfer, to fill a heap buffer in parts
+    int offset = 7;
+    ByteBuffer buffer =
+        direct
+            ? ByteBuffer.allocateDirect(offset + data.length)
+            : ByteBuffer.allocate(offset + data.length);
+    buffer.position(offset);
+    try (Pair pair = Loopback.pair(AF_INET)) {
+      Running<Void> sender = inVirtualThread(() -> sendAllAndClose(pair.client(), data));
+
+      while (buffer.hasRemaining()) {
+        int before = buffer.position();
+        int n = pair.server().recvInto(buffer);
+        assertThat(n).isPositive().isEqualTo(buffer.position() - before);
+      }
+
+      sender.get();
+      assertThat(pair.server().recvInto(ByteBuffer.allocate(1))).as("end of stream").isZero();
+      byte[] received = new byte[data.length];
+      buffer.get(offset, received);
+      assertThat(Arrays.mismatch(received, data)).as("index of the first wrong byte").isEqualTo(-1);
+      assertThat(buffer.get(0)).as("byte before the position").isZero();
+    }
+  }
+
+  @Test
+  void recvIntoABufferWithoutRoomReturnsZeroAndConsumesNothing() throws IOException {
+    try (Pair pair = Loopback.pair(AF_INET)) {
+      pair.client().sendAll(bytes("data"));
+
+      assertThat(pair.server().recvInto(ByteBuffer.allocate(0))).isZero();
+      assertThat(pair.server().recv(100)).isEqualTo(bytes("data"));
+    }
+  }
+
+  @Test
+  void recvIntoArrayWithNbytesZeroFillsTheWholeArray() throws IOException {
+    try (Pair pair = Loopback.pair(AF_INET)) {
+      pair.client().sendAll(bytes("12345678abc"));
+      byte[] buf = new byte[8];
+
+      int n = pair.server().recvInto(buf, 0);
+
+      assertThat(n).isEqualTo(8);
+      assertThat(buf).isEqualTo(bytes("12345678"));
+      assertThat(pair.server().recv(100)).isEqualTo(bytes("abc"));
+    }
+  }
+
+  @Test
+  void recvIntoArrayWithNbytesFillsOnlyThatManyAtTheStart() throws IOException {
+    try (Pair pair = Loopback.pair(AF_INET)) {
+      pair.client().sendAll(bytes("12345678"));
+      byte[] buf = bytes("........");
+
+      int n = pair.server().recvInto(buf, 3);
+
+      assertThat(n).isEqualTo(3);
+      assertThat(buf).isEqualTo(bytes("123....."));
+      assertThat(pair.server().recv(100)).isEqualTo(bytes("45678"));
+    }
+  }
+
+  @Test
+  void recvZeroBytesReturnsAnEmptyArrayAtOnce() throws IOException {
+    try (Pair pair = Loopback.pair(AF_INET)) {
+      assertThat(pair.server().recv(0)).isEmpty();
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Family.class)
+  void recvReturnsEmptyArrayAfterPeerClose(Family family) throws IOException {
+    try (Pair pair = Loopback.pair(family, dir)) {
+      pair.client().sendAll(bytes("last words"));
+      pair.client().close();
+
+      assertThat(pair.server().recv(100)).isEqualTo(bytes("last words"));
+      assertThat(pair.server().recv(100)).isNotNull().isEmpty();
+      assertThat(pair.server().recv(100)).as("end of stream stays").isEmpty();
+      assertThat(pair.server().recvInto(ByteBuffer.allocate(10))).isZero();
+      assertThat(pair.server().recvInto(new byte[10], 0)).isZero();
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Family.class)
+  void halfCloseLetsThePeerReadToTheEndAndStillReply(Family family) throws IOException {
+    try (Pair pair = Loopback.pair(family, dir)) {
+      pair.client().sendAll(bytes("request"));
+      pair.client().shutdown(SHUT_WR);
+
+      byte[] request = recvToEnd(pair.server());
+      pair.server().sendAll(bytes("reply to " + new String(request, UTF_8)));
+      pair.server().close();
+
+      assertThat(recvToEnd(pair.client())).isEqualTo(bytes("reply to request"));
+    }
+  }
+
+  @ParameterizedTest(name = "{0}, timeout {1}")
+  @MethodSource("familiesAndWaitingModes")
+  void recvThatWaitsWakesWhenDataArrives(Family family, Duration timeout) throws Exception {
+    try (Pair pair = Loopback.pair(family, dir)) {
+      pair.server().setTimeout(timeout);
+      Running<byte[]> receiver = inVirtualThread(() -> pair.server().recv(100));
+      receiver.awaitParked();
+
+      pair.client().sendAll(bytes("wake up"));
+
+      assertThat(receiver.get()).isEqualTo(bytes("wake up"));
+    }
+  }
+
+  static Stream<Arguments> familiesAndWaitingModes() {
+    return Stream.of(AF_INET, AF_INET6, AF_UNIX)
+        .flatMap(family -> Stream.of(arguments(family, null), arguments(family, PROMPTLY)));
+  }
+
+  @ParameterizedTest
+  @EnumSource(Family.class)
+  void bothSidesCanSendAndReceiveAtOnceFromTwoThreadsEach(Family family) throws Exception {
+    byte[] up = randomBytes(2 << 20);
+    byte[] down = randomBytes((2 << 20) + 1);
+    try (Pair pair = smallBufferPair(family)) {
+      // Far more data than the buffers hold goes each way at once, so each socket has one thread
+      // waiting to send while another waits to receive: a wakeup lost between the two would hang.
+      Running<Void> clientSender = inVirtualThread(() -> sendAllAndShutdown(pair.client(), up));
+      Running<Void> serverSender = inVirtualThread(() -> sendAllAndShutdown(pair.server(), down));
+      Running<byte[]> clientReceiver = inVirtualThread(() -> recvToEnd(pair.client()));
+
+      byte[] receivedUp = recvToEnd(pair.server());
+
+      clientSender.get();
+      serverSender.get();
+      assertThat(Arrays.mismatch(receivedUp, up)).isEqualTo(-1);
+      assertThat(Arrays.mismatch(clientReceiver.get(), down)).isEqualTo(-1);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Family.class)
+  void recvAfterShutdownReadReturnsEndOfStream(Family family) throws IOException {
+    try (Pair pair = Loopback.pair(family, dir)) {
+      pair.server().shutdown(Shutdown.SHUT_RD);
+
+      assertThat(pair.server().recv(10)).isEmpty();
+      pair.server().sendAll(bytes("still sending"));
+      assertThat(pair.client().recv(100)).isEqualTo(bytes("still sending"));
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Family.class)
+  void shutdownBothWaysEndsTheStreamForThePeer(Family family) throws IOException {
+    try (Pair pair = Loopback.pair(family, dir)) {
+      pair.client().shutdown(Shutdown.SHUT_RDWR);
+
+      assertThat(pair.server().recv(10)).isEmpty();
+      assertThat(pair.client().recv(10)).isEmpty();
+    }
+  }
+
+  @Test
+  void interruptingAThreadBlockedInRecvThrowsInterruptedIoExceptionAndKeepsTheSocket()
+      throws Exception {
+    try (Pair pair = Loopback.pair(AF_INET)) {
+      Running<byte[]> receiver = inVirtualThread(() -> pair.server().recv(10));
+      receiver.awaitParked();
+
+      receiver.thread().interrupt();
+
+      assertThat(receiver.failure())
+          .isInstanceOf(InterruptedIOException.class)
+          .hasMessage("recv from " + text(pair.server().getPeerName()) + ": interrupted");
+      assertThat(pair.server().isClosed()).isFalse();
+      pair.client().sendAll(bytes("still open"));
+      assertThat(pair.server().recv(100)).isEqualTo(bytes("still open"));
+    }
+  }
+
+  // ---------------------------------------------------------------- refused connections
+
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void connectToARefusingAddressThrowsConnectionRefused(Family family) throws IOException {
+    try (Refusing refusing = Loopback.refusingAddress(family);
+        Socket socket = Socket.create(family, SOCK_STREAM)) {
+      String expected =
+          family == AF_INET
+              ? "connect to 127.0.0.1:" + refusing.port() + ": connection refused"
+              : "connect to [::1]:" + refusing.port() + ": connection refused";
+
+      ConnectionRefusedException e =
+          catchThrowableOfType(
+              ConnectionRefusedException.class, () -> socket.connect(refusing.address()));
+
+      assertThat(e).isInstanceOf(ConnectException.class).hasMessage(expected);
+      assertThat(e.errno()).isEqualTo(111).isEqualTo(Errno.ECONNREFUSED);
+      assertThat(e.address()).isEqualTo(refusing.address());
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void connectByHostAndPortToARefusingAddressThrowsConnectionRefused(Family family)
+      throws IOException {
+    try (Refusing refusing = Loopback.refusingAddress(family);
+        Socket socket = Socket.create(family, SOCK_STREAM)) {
+      String host = family == AF_INET ? "127.0.0.1" : "::1";
+
+      assertThatThrownBy(() -> socket.connect(host, refusing.port()))
+          .isInstanceOf(ConnectionRefusedException.class)
+          .hasMessage("connect to " + text(refusing.address()) + ": connection refused");
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void connectExReturnsConnectionRefusedInsteadOfThrowing(Family family) throws IOException {
+    try (Refusing refusing = Loopback.refusingAddress(family);
+        Socket socket = Socket.create(family, SOCK_STREAM)) {
+      assertThat(socket.connectEx(refusing.address())).isEqualTo(Errno.ECONNREFUSED);
+      String host = family == AF_INET ? "127.0.0.1" : "::1";
+      assertThat(socket.connectEx(host, refusing.port())).isEqualTo(Errno.ECONNREFUSED);
+    }
+  }
+
+  @ParameterizedTest(name = "timeout {0}")
+  @MethodSource("waitingModes")
+  void connectThatWaitsToARefusingAddressThrowsConnectionRefused(Duration timeout)
+      throws IOException {
+    try (Refusing refusing = Loopback.refusingAddress(AF_INET);
+        Socket socket = Socket.create()) {
+      socket.setTimeout(timeout);
+
+      assertThatThrownBy(() -> socket.connect(refusing.address()))
+          .isInstanceOf(ConnectionRefusedException.class)
+          .hasMessage("connect to 127.0.0.1:" + refusing.port() + ": connection refused");
+    }
+  }
+
+  static Stream<Duration> waitingModes() {
+    return Stream.of(null, PROMPTLY);
+  }
+
+  @Test
+  void nonBlockingConnectExToARefusingAddressGivesInProgressThenConnectionRefused()
+      throws IOException {
+    try (Refusing refusing = Loopback.refusingAddress(AF_INET);
+        Socket socket = Socket.create()) {
+      socket.setBlocking(false);
+
+      assertThat(socket.connectEx(refusing.address())).isEqualTo(Errno.EINPROGRESS);
+      assertThat(
+              await()
+                  .atMost(PROMPTLY)
+                  .until(() -> socket.connectEx(refusing.address()), e -> e != Errno.EINPROGRESS))
+          .isEqualTo(Errno.ECONNREFUSED);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Family.class)
+  void connectExReturnsZeroWhenConnected(Family family) throws IOException {
+    try (Socket listener = listening(family);
+        Socket client = Socket.create(family, SOCK_STREAM)) {
+      assertThat(client.connectEx(listener.getSockName())).isZero();
+      assertThat(client.getPeerName()).isEqualTo(listener.getSockName());
+      listener.accept().conn().close();
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Family.class)
+  void connectAgainAfterARefusedConnectWorksOnceAListenerIsThere(Family family) throws IOException {
+    try (Socket server = Socket.create(family, SOCK_STREAM);
+        Socket client = Socket.create(family, SOCK_STREAM)) {
+      server.bind(Loopback.bindAddress(family, dir)); // bound, not yet listening: refuses
+      SocketAddress address = server.getSockName();
+      assertThatThrownBy(() -> client.connect(address))
+          .isInstanceOf(ConnectionRefusedException.class);
+
+      server.listen();
+      client.connect(address);
+
+      assertThat(server.getSockName()).as("listen keeps the bound address").isEqualTo(address);
+      assertThat(client.getPeerName()).isEqualTo(address);
+      try (Socket conn = server.accept().conn()) {
+        client.sendAll(bytes("second try"));
+        assertThat(conn.recv(100)).isEqualTo(bytes("second try"));
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- the three modes
+
+  @Test
+  void setTimeoutAndSetBlockingSwitchBetweenTheThreeModes() throws IOException {
+    try (Socket socket = Socket.create()) {
+      socket.setTimeout(Duration.ZERO);
+      assertThat(socket.getTimeout()).isEqualTo(Duration.ZERO);
+      assertThat(socket.getBlocking()).isFalse();
+
+      socket.setTimeout(Duration.ofMillis(1500));
+      assertThat(socket.getTimeout()).isEqualTo(Duration.ofMillis(1500));
+      assertThat(socket.getBlocking()).as("timeout mode waits").isTrue();
+
+      socket.setTimeout(null);
+      assertThat(socket.getTimeout()).isNull();
+      assertThat(socket.getBlocking()).isTrue();
+
+      socket.setBlocking(false);
+      assertThat(socket.getTimeout()).isEqualTo(Duration.ZERO);
+      assertThat(socket.getBlocking()).isFalse();
+
+      socket.setTimeout(Duration.ofSeconds(3));
+      socket.setBlocking(true);
+      assertThat(socket.getTimeout()).as("setBlocking(true) clears the timeout").isNull();
+    }
+  }
+
+  @Test
+  void setTimeoutRejectsANegativeTimeoutAndKeepsTheMode() throws IOException {
+    try (Socket socket = Socket.create()) {
+      socket.setTimeout(Duration.ofSeconds(1));
+
+      assertThatThrownBy(() -> socket.setTimeout(Duration.ofMillis(-1)))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageStartingWith("timeout must not be negative");
+      assertThat(socket.getTimeout()).isEqualTo(Duration.ofSeconds(1));
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Family.class)
+  void nonBlockingRecvThrowsWouldBlock(Family family) throws IOException {
+    try (Pair pair = Loopback.pair(family, dir)) {
+      pair.server().setBlocking(false);
+
+      WouldBlockException e =
+          catchThrowableOfType(WouldBlockException.class, () -> pair.server().recv(10));
+
+      assertThat(e.errno()).isEqualTo(Errno.EAGAIN);
+      assertThat(e).hasMessageStartingWith("recv from " + text(pair.server().getPeerName()) + ": ");
+      pair.client().sendAll(bytes("now"));
+      await()
+          .atMost(PROMPTLY)
+          .ignoreException(WouldBlockException.class)
+          .until(() -> Arrays.equals(pair.server().recv(10), bytes("now")));
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Family.class)
+  void nonBlockingAcceptThrowsWouldBlock(Family family) throws IOException {
+    try (Socket listener = listening(family)) {
+      listener.setBlocking(false);
+
+      WouldBlockException e = catchThrowableOfType(WouldBlockException.class, listener::accept);
+
+      assertThat(e.errno()).isEqualTo(Errno.EAGAIN);
+      assertThat(e).hasMessageStartingWith("accept on " + text(listener.getSockName()) + ": ");
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void nonBlockingConnectThrowsInProgressAndALaterConnectCompletesIt(Family family)
+      throws IOException {
+    try (Socket listener = listening(family);
+        Socket client = Socket.create(family, SOCK_STREAM)) {
+      SocketAddress address = listener.getSockName();
+      client.setBlocking(false);
+
+      WouldBlockException e =
+          catchThrowableOfType(WouldBlockException.class, () -> client.connect(address));
+
+      assertThat(e.errno()).isEqualTo(Errno.EINPROGRESS);
+      await()
+          .atMost(PROMPTLY)
+          .ignoreException(WouldBlockException.class)
+          .until(
+              () -> {
+                client.connect(address);
+                return true;
+              });
+      assertThat(client.getPeerName()).isEqualTo(address);
+      try (Socket conn = listener.accept().conn()) {
+        client.sendAll(bytes("connected"));
+        assertThat(conn.recv(100)).isEqualTo(bytes("connected"));
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Family.class)
+  void recvInTimeoutModeThrowsSocketTimeoutWhenNothingArrives(Family family) throws IOException {
+    try (Pair pair = Loopback.pair(family, dir)) {
+      pair.server().setTimeout(TIMEOUT);
+
+      long start = System.nanoTime();
+      Throwable e = catchThrowable(() -> pair.server().recv(10));
+      long elapsed = millisSince(start);
+
+      assertThat(e)
+          .isExactlyInstanceOf(SocketTimeoutException.class)
+          .hasMessage("recv from " + text(pair.server().getPeerName()) + ": timed out");
+      assertThat(elapsed).isBetween(LOWER_MILLIS, UPPER_MILLIS);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Family.class)
+  void acceptInTimeoutModeThrowsSocketTimeoutWhenNobodyConnects(Family family) throws IOException {
+    try (Socket listener = listening(family)) {
+      listener.setTimeout(TIMEOUT);
+
+      long start = System.nanoTime();
+      Throwable e = catchThrowable(listener::accept);
+      long elapsed = millisSince(start);
+
+      assertThat(e)
+          .isExactlyInstanceOf(SocketTimeoutException.class)
+          .hasMessage("accept on " + text(listener.getSockName()) + ": timed out");
+      assertThat(elapsed).isBetween(LOWER_MILLIS, UPPER_MILLIS);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void connectInTimeoutModeThrowsSocketTimeoutWhenTheListenersQueueIsFull(Family family)
+      throws IOException {
+    try (Socket listener = listening(family, 0);
+        Queued queued = fillAcceptQueue(listener);
+        Socket client = Socket.create(family, SOCK_STREAM)) {
+      client.setTimeout(TIMEOUT);
+      SocketAddress address = listener.getSockName();
+
+      long start = System.nanoTime();
+      Throwable e = catchThrowable(() -> client.connect(address));
+      long elapsed = millisSince(start);
+
+      assertThat(e)
+          .isExactlyInstanceOf(SocketTimeoutException.class)
+          .hasMessage("connect to " + text(address) + ": timed out");
+      assertThat(elapsed).isBetween(LOWER_MILLIS, UPPER_MILLIS);
+      assertThat(client.connectEx(address)).isEqualTo(Errno.ETIMEDOUT);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Family.class)
+  void nonBlockingSendThrowsWouldBlockOnceTheBuffersAreFull(Family family) throws Exception {
+    try (Pair pair = smallBufferPair(family)) {
+      pair.client().setBlocking(false);
+      byte[] chunk = new byte[64 * 1024];
+
+      Throwable e =
+          await()
+              .atMost(PROMPTLY)
+              .pollDelay(Duration.ZERO)
+              .pollInterval(Duration.ofMillis(1))
+              .until(() -> catchThrowable(() -> pair.client().send(chunk)), t -> t != null);
+
+      assertThat(e).isExactlyInstanceOf(WouldBlockException.class);
+      assertThat(((WouldBlockException) e).errno()).isEqualTo(Errno.EAGAIN);
+      assertThatThrownBy(() -> pair.client().sendAll(chunk))
+          .isExactlyInstanceOf(WouldBlockException.class);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Family.class)
+  void sendAllInTimeoutModeToAPeerThatNeverReadsThrowsSocketTimeout(Family family)
+      throws IOException {
+    try (Pair pair = smallBufferPair(family)) {
+      pair.client().setTimeout(TIMEOUT);
+      byte[] data = new byte[16 << 20]; // far more than both socket buffers hold
+
+      long start = System.nanoTime();
+      Throwable e = catchThrowable(() -> pair.client().sendAll(data));
+      long elapsed = millisSince(start);
+
+      assertThat(e)
+          .isExactlyInstanceOf(SocketTimeoutException.class)
+          .hasMessage("send to " + text(pair.client().getPeerName()) + ": timed out");
+      assertThat(elapsed).isBetween(LOWER_MILLIS, UPPER_MILLIS);
+    }
+  }
+
+  @Test
+  void sendAllTimeoutBoundsTheWholeCallNotEachWait() throws Exception {
+    // The peer reads a little every 20 ms, so no single wait of sendAll comes near the timeout,
+    // but sending all the data takes far longer than it: only a whole-call deadline stops it.
+    Duration timeout = Duration.ofSeconds(1);
+    ScheduledExecutorService trickle = Executors.newSingleThreadScheduledExecutor();
+    try (Pair pair = smallBufferPair(AF_INET)) {
+      pair.server().setBlocking(false);
+      trickle.scheduleAtFixedRate(() -> readSome(pair.server(), 16 * 1024), 0, 20, MILLISECONDS);
+      pair.client().setTimeout(timeout);
+      byte[] data = new byte[32 << 20]; // some 40 s at the trickle's 800 KB/s
+
+      long start = System.nanoTime();
+      Running<Void> sender =
+          inVirtualThread(
+              () -> {
+                pair.client().sendAll(data);
+                return null;
+              });
+      Throwable e = sender.failure();
+      long elapsed = millisSince(start);
+
+      assertThat(e).isExactlyInstanceOf(SocketTimeoutException.class);
+      assertThat(elapsed).isBetween(timeout.toMillis() - 10, UPPER_MILLIS);
+    } finally {
+      trickle.shutdownNow();
+    }
+  }
+
+  @Test
+  void sendAllInTimeoutModeFailsAtTheDeadlineEvenWhileTheDataFlows() throws Exception {
+    // The peer reads as fast as it can, so each wait of sendAll is short; 128 MiB cannot cross
+    // loopback in 20 ms all the same, so a call bounded as a whole fails where one that bounds
+    // each wait alone would finish.
+    Duration timeout = Duration.ofMillis(20);
+    ByteBuffer data = ByteBuffer.allocateDirect(128 << 20);
+    try (Pair pair = Loopback.pair(AF_INET)) {
+      Running<Void> reader = inVirtualThread(() -> drain(pair.server()));
+      pair.client().setTimeout(timeout);
+
+      long start = System.nanoTime();
+      Throwable e = catchThrowable(() -> pair.client().sendAll(data));
+      long elapsed = millisSince(start);
+
+      assertThat(e).isExactlyInstanceOf(SocketTimeoutException.class);
+      assertThat(data.hasRemaining()).isTrue();
+      assertThat(elapsed).isBetween(timeout.toMillis() - 1, UPPER_MILLIS);
+      pair.client().close();
+      reader.get();
+    }
+  }
+
+  @Test
+  void theDefaultTimeoutAppliesToNewSocketsAndToAcceptedOnes() throws IOException {
+    Duration timeout = Duration.ofMillis(1234);
+    try (Socket listener = listening(AF_INET)) {
+      Sockets.setDefaultTimeout(timeout);
+      try (Socket client = Socket.create(AF_INET, SOCK_STREAM)) {
+        assertThat(client.getTimeout()).isEqualTo(timeout);
+        assertThat(listener.getTimeout()).as("made before the default was set").isNull();
+
+        client.connect(listener.getSockName());
+        try (Socket conn = listener.accept().conn()) {
+          assertThat(conn.getTimeout()).isEqualTo(timeout);
+        }
+      }
+    } finally {
+      Sockets.setDefaultTimeout(null);
+    }
+  }
+
+  @Test
+  void anAcceptedSocketIgnoresTheListenersTimeoutAndTakesTheDefault() throws IOException {
+    try (Socket listener = listening(AF_INET);
+        Socket client = Socket.create(AF_INET, SOCK_STREAM)) {
+      listener.setTimeout(Duration.ofSeconds(5));
+      client.connect(listener.getSockName());
+
+      try (Socket conn = listener.accept().conn()) {
+        assertThat(conn.getTimeout()).isNull();
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- close
+
+  /** A socket operation, named for the test report. */
+  interface Operation {
+    void apply(Socket socket) throws Exception;
+  }
+
+  static Named<Operation> op(String name, Operation operation) {
+    return Named.of(name, operation);
+  }
+
+  static Stream<Arguments> everyOperation() {
+    InetSocketAddress loopback = new InetSocketAddress(Loopback.ip(AF_INET), 9);
+    Stream<Named<Operation>> operations =
+        Stream.of(
+            op("recv", s -> s.recv(10)),
+            op("recv(0)", s -> s.recv(0)),
+            op("recvInto(ByteBuffer)", s -> s.recvInto(ByteBuffer.allocate(10))),
+            op("recvInto(byte[], int)", s -> s.recvInto(new byte[10], 0)),
+            op("send(byte[])", s -> s.send(bytes("x"))),
+            op("send(ByteBuffer)", s -> s.send(ByteBuffer.wrap(bytes("x")))),
+            op("sendAll(byte[])", s -> s.sendAll(bytes("x"))),
+            op("sendAll(ByteBuffer)", s -> s.sendAll(ByteBuffer.wrap(bytes("x")))),
+            op("accept", Socket::accept),
+            op("connect", s -> s.connect(loopback)),
+            op("connectEx", s -> s.connectEx(loopback)),
+            op("bind", s -> s.bind(new InetSocketAddress(Loopback.ip(AF_INET), 0))),
+            op("listen", Socket::listen),
+            op("getSockName", Socket::getSockName),
+            op("getPeerName", Socket::getPeerName),
+            op("shutdown", s -> s.shutdown(SHUT_WR)),
+            op("setSockOpt", s -> s.setSockOpt(StandardSocketOptions.SO_KEEPALIVE, true)),
+            op("getSockOpt", s -> s.getSockOpt(StandardSocketOptions.SO_KEEPALIVE)));
+    return operations.flatMap(
+        operation ->
+            Stream.of("new", "connected", "listening").map(state -> arguments(state, operation)));
+  }
+
+  @ParameterizedTest(name = "{1} on a closed {0} socket")
+  @MethodSource("everyOperation")
+  void everyOperationAfterCloseThrowsClosedSocket(String state, Operation operation)
+      throws IOException {
+    try (Pair pair = Loopback.pair(AF_INET);
+        Socket listener = listening(AF_INET);
+        Socket fresh = Socket.create()) {
+      Socket socket =
+          switch (state) {
+            case "new" -> fresh;
+            case "connected" -> pair.client();
+            default -> listener;
+          };
+      socket.close();
+
+      ClosedSocketException e =
+          catchThrowableOfType(ClosedSocketException.class, () -> operation.apply(socket));
+
+      assertThat(e).isInstanceOf(SocketException.class).hasMessageEndingWith(": socket is closed");
+      assertThat(e.errno()).isEqualTo(9).isEqualTo(Errno.EBADF);
+    }
+  }
+
+  @Test
+  void closeIsIdempotent() throws IOException {
+    Socket socket = Socket.create();
+    socket.close();
+    socket.close();
+
+    assertThat(socket.isClosed()).isTrue();
+    assertThat(socket).hasToString("Socket[AF_INET, SOCK_STREAM, closed]");
+  }
+
+  @ParameterizedTest
+  @EnumSource(Family.class)
+  void closeWakesAThreadBlockedInRecv(Family family) throws Exception {
+    try (Pair pair = Loopback.pair(family, dir)) {
+      Running<byte[]> receiver = inVirtualThread(() -> pair.server().recv(10));
+      receiver.awaitParked();
+
+      pair.server().close();
+
+      assertThat(receiver.failure()).isInstanceOf(ClosedSocketException.class);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Family.class)
+  void closeWakesAThreadBlockedInAccept(Family family) throws Exception {
+    try (Socket listener = listening(family)) {
+      Running<Accepted> acceptor = inVirtualThread(listener::accept);
+      acceptor.awaitParked();
+
+      listener.close();
+
+      assertThat(acceptor.failure()).isInstanceOf(ClosedSocketException.class);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void closeWakesAThreadBlockedInConnect(Family family) throws Exception {
+    try (Socket listener = listening(family, 0);
+        Queued queued = fillAcceptQueue(listener);
+        Socket client = Socket.create(family, SOCK_STREAM)) {
+      SocketAddress address = listener.getSockName();
+      Running<Void> connector =
+          inVirtualThread(
+              () -> {
+                client.connect(address);
+                return null;
+              });
+      connector.awaitParked();
+
+      client.close();
+
+      assertThat(connector.failure()).isInstanceOf(ClosedSocketException.class);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Family.class)
+  void closeWakesAThreadBlockedInSendAll(Family family) throws Exception {
+    try (Pair pair = smallBufferPair(family)) {
+      byte[] data = new byte[16 << 20];
+      Running<Void> sender =
+          inVirtualThread(
+              () -> {
+                pair.client().sendAll(data);
+                return null;
+              });
+      sender.awaitParked();
+
+      pair.client().close();
+
+      assertThat(sender.failure()).isInstanceOf(ClosedSocketException.class);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void closeReleasesAListenersPortAtOnce(Family family) throws Exception {
+    // A listener that has waited is registered with the poller, where the JDK defers the real
+    // close of its file descriptor; close() must not return before the port is free again.
+    for (int round = 0; round < 20; round++) {
+      SocketAddress address;
+      try (Socket listener = listening(family)) {
+        address = listener.getSockName();
+        Running<Accepted> acceptor = inVirtualThread(listener::accept);
+        acceptor.awaitParked();
+        listener.close();
+        assertThat(acceptor.failure()).isInstanceOf(ClosedSocketException.class);
+      }
+      try (Socket again = Socket.create(family, SOCK_STREAM)) {
+        again.bind(address);
+        again.listen();
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- invalid arguments
+
+  @ParameterizedTest
+  @ValueSource(ints = {-1, 65536})
+  void aPortOutOfRangeIsRejected(int port) throws IOException {
+    try (Socket socket = Socket.create()) {
+      String message = "port out of range 0..65535: " + port;
+      assertThatThrownBy(() -> socket.bind("127.0.0.1", port))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage(message);
+      assertThatThrownBy(() -> socket.connect("127.0.0.1", port))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage(message);
+      assertThatThrownBy(() -> socket.connectEx("127.0.0.1", port))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage(message);
+    }
+  }
+
+  static Stream<Arguments> nullArguments() {
+    return Stream.of(
+        arguments("address", op("bind(null)", s -> s.bind(null))),
+        arguments("address", op("connect(null)", s -> s.connect(null))),
+        arguments("address", op("connectEx(null)", s -> s.connectEx(null))),
+        arguments("host", op("bind(null, 0)", s -> s.bind(null, 0))),
+        arguments("host", op("connect(null, 80)", s -> s.connect(null, 80))),
+        arguments("host", op("connectEx(null, 80)", s -> s.connectEx(null, 80))),
+        arguments("data", op("send(byte[])", s -> s.send((byte[]) null))),
+        arguments("data", op("send(ByteBuffer)", s -> s.send((ByteBuffer) null))),
+        arguments("data", op("sendAll(byte[])", s -> s.sendAll((byte[]) null))),
+        arguments("data", op("sendAll(ByteBuffer)", s -> s.sendAll((ByteBuffer) null))),
+        arguments("buffer", op("recvInto(ByteBuffer)", s -> s.recvInto(null))),
+        arguments("buf", op("recvInto(byte[], int)", s -> s.recvInto(null, 0))),
+        arguments("how", op("shutdown", s -> s.shutdown(null))),
+        arguments("option", op("setSockOpt", s -> s.setSockOpt(null, Boolean.TRUE))),
+        arguments(
+            "value",
+            op("setSockOpt value", s -> s.setSockOpt(StandardSocketOptions.TCP_NODELAY, null))),
+        arguments("option", op("getSockOpt", s -> s.getSockOpt(null))));
+  }
+
+  @ParameterizedTest(name = "{1}")
+  @MethodSource("nullArguments")
+  void aNullArgumentThrowsNullPointerExceptionNamingIt(String parameter, Operation operation)
+      throws IOException {
+    try (Pair pair = Loopback.pair(AF_INET)) {
+      assertThatThrownBy(() -> operation.apply(pair.client()))
+          .isExactlyInstanceOf(NullPointerException.class)
+          .hasMessage(parameter);
+    }
+  }
+
+  @Test
+  void createWithANullFamilyOrKindThrowsNullPointerExceptionNamingIt() {
+    assertThatThrownBy(() -> Socket.create(null, SOCK_STREAM))
+        .isExactlyInstanceOf(NullPointerException.class)
+        .hasMessage("family");
+    assertThatThrownBy(() -> Socket.create(AF_INET, null))
+        .isExactlyInstanceOf(NullPointerException.class)
+        .hasMessage("kind");
+  }
+
+  @Test
+  void negativeSizesAndBacklogsAreRejectedNamingTheParameter() throws IOException {
+    try (Pair pair = Loopback.pair(AF_INET);
+        Socket socket = Socket.create()) {
+      assertThatThrownBy(() -> pair.server().recv(-1))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("bufsize must not be negative: -1");
+      assertThatThrownBy(() -> pair.server().recvInto(new byte[4], -1))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("nbytes must not be negative: -1");
+      assertThatThrownBy(() -> pair.server().recvInto(new byte[4], 5))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageStartingWith("nbytes");
+      assertThatThrownBy(() -> socket.listen(-1))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("backlog must not be negative: -1");
+    }
+  }
+
+  @Test
+  void recvIntoAReadOnlyBufferIsRejected() throws IOException {
+    try (Pair pair = Loopback.pair(AF_INET)) {
+      assertThatThrownBy(() -> pair.server().recvInto(ByteBuffer.allocate(4).asReadOnlyBuffer()))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("buffer");
+    }
+  }
+
+  @Test
+  void anIpv4SocketRejectsAnIpv6Address() throws IOException {
+    InetSocketAddress ipv6 = new InetSocketAddress(Loopback.ip(AF_INET6), 80);
+    try (Socket socket = Socket.create(AF_INET, SOCK_STREAM)) {
+      assertThatThrownBy(() -> socket.bind(ipv6))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageStartingWith("address: ")
+          .hasMessageContaining("[::1]:80");
+      assertThatThrownBy(() -> socket.connect(ipv6))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageStartingWith("address: ")
+          .hasMessageContaining("[::1]:80");
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void aHostLiteralOfTheOtherFamilyDoesNotResolve(Family family) throws IOException {
+    // Python: gaierror [Errno -9] Address family for hostname not supported. Literals only: no DNS.
+    String other = family == AF_INET ? "::1" : "127.0.0.1";
+    String shown = family == AF_INET ? "[::1]:80" : "127.0.0.1:80";
+    try (Socket socket = Socket.create(family, SOCK_STREAM)) {
+      AddressResolutionException e =
+          catchThrowableOfType(AddressResolutionException.class, () -> socket.connect(other, 80));
+
+      assertThat(e.errno()).isEqualTo(Errno.EAI_ADDRFAMILY);
+      assertThat(e)
+          .hasMessage("connect to " + shown + ": address family for hostname not supported");
+    }
+  }
+
+  // An unresolvable host ("nosuchhost.invalid") is not tested here: this machine resolves names
+  // through "hosts: files dns" with a real nameserver in /etc/resolv.conf, so the lookup would send
+  // DNS traffic, which these tests must not.
+
+  @Test
+  void addressesOfTheWrongKindAreRejected() throws IOException {
+    try (Socket unix = Socket.create(AF_UNIX, SOCK_STREAM);
+        Socket inet = Socket.create(AF_INET, SOCK_STREAM)) {
+      assertThatThrownBy(() -> unix.bind(new InetSocketAddress(Loopback.ip(AF_INET), 0)))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageStartingWith("address: ");
+      assertThatThrownBy(() -> unix.connect("127.0.0.1", 80))
+          .isInstanceOf(IllegalArgumentException.class);
+      assertThatThrownBy(() -> inet.connect(UnixDomainSocketAddress.of(dir.resolve("x.sock"))))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageStartingWith("address: ");
+    }
+  }
+
+  // ---------------------------------------------------------------- not connected
+
+  static Stream<Named<Operation>> dataOperations() {
+    return Stream.of(
+        op("recv", s -> s.recv(10)),
+        op("recv(0)", s -> s.recv(0)),
+        op("recvInto", s -> s.recvInto(ByteBuffer.allocate(10))),
+        op("send", s -> s.send(bytes("x"))),
+        op("sendAll", s -> s.sendAll(bytes("x"))),
+        op("shutdown", s -> s.shutdown(SHUT_WR)));
+  }
+
+  @ParameterizedTest
+  @MethodSource("dataOperations")
+  void dataOperationsOnAnUnconnectedSocketThrowNotConnected(Operation operation)
+      throws IOException {
+    try (Socket fresh = Socket.create();
+        Socket listener = listening(AF_INET)) {
+      for (Socket socket : new Socket[] {fresh, listener}) {
+        Throwable e = catchThrowable(() -> operation.apply(socket));
+
+        assertThat(e)
+            .isExactlyInstanceOf(ErrnoException.class)
+            .hasMessageEndingWith(": transport endpoint is not connected");
+        assertThat(((ErrnoException) e).errno()).isEqualTo(Errno.ENOTCONN);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- options
+
+  static Stream<Arguments> booleanOptions() {
+    return Stream.of(
+            StandardSocketOptions.TCP_NODELAY,
+            StandardSocketOptions.SO_KEEPALIVE,
+            StandardSocketOptions.SO_REUSEADDR)
+        .flatMap(option -> Stream.of(AF_INET, AF_INET6).map(family -> arguments(family, option)));
+  }
+
+  @ParameterizedTest(name = "{0} {1}")
+  @MethodSource("booleanOptions")
+  void aBooleanOptionReadsBackAsSet(Family family, SocketOption<Boolean> option)
+      throws IOException {
+    try (Socket socket = Socket.create(family, SOCK_STREAM)) {
+      socket.setSockOpt(option, true);
+      assertThat(socket.getSockOpt(option)).isTrue();
+      socket.setSockOpt(option, false);
+      assertThat(socket.getSockOpt(option)).isFalse();
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void theReceiveBufferSizeReadsBackAsSetOrDoubledAsLinuxDoes(Family family) throws IOException {
+    try (Socket socket = Socket.create(family, SOCK_STREAM)) {
+      socket.setSockOpt(StandardSocketOptions.SO_RCVBUF, 40_000);
+
+      // Linux doubles the value for its bookkeeping; the default (131072) is neither.
+      assertThat(socket.getSockOpt(StandardSocketOptions.SO_RCVBUF)).isIn(40_000, 80_000);
+    }
+  }
+
+  @ParameterizedTest(name = "set before listen: {0}")
+  @ValueSource(booleans = {false, true})
+  void tcpNoDelaySetOnAListenerIsInheritedByAcceptedSockets(boolean beforeListen)
+      throws IOException {
+    try (Socket listener = Socket.create();
+        Socket before = Socket.create();
+        Socket after = Socket.create()) {
+      listener.bind(Loopback.bindAddress(AF_INET, null));
+      listener.listen();
+      before.connect(listener.getSockName());
+      try (Socket conn = listener.accept().conn()) {
+        assertThat(conn.getSockOpt(StandardSocketOptions.TCP_NODELAY)).as("default").isFalse();
+      }
+      assertThat(listener.getSockOpt(StandardSocketOptions.TCP_NODELAY)).isFalse();
+
+      if (beforeListen) {
+        try (Socket fresh = Socket.create()) {
+          fresh.setSockOpt(StandardSocketOptions.TCP_NODELAY, true);
+          fresh.bind(Loopback.bindAddress(AF_INET, null));
+          fresh.listen();
+          assertNoDelayInherited(fresh, after);
+        }
+      } else {
+        listener.setSockOpt(StandardSocketOptions.TCP_NODELAY, true);
+        assertNoDelayInherited(listener, after);
+      }
+    }
+  }
+
+  private static void assertNoDelayInherited(Socket listener, Socket client) throws IOException {
+    assertThat(listener.getSockOpt(StandardSocketOptions.TCP_NODELAY)).isTrue();
+    client.connect(listener.getSockName());
+    try (Socket conn = listener.accept().conn()) {
+      assertThat(conn.getSockOpt(StandardSocketOptions.TCP_NODELAY)).isTrue();
+    }
+  }
+
+  @Test
+  void soBroadcastOnAStreamSocketIsRejected() throws IOException {
+    try (Socket socket = Socket.create()) {
+      assertThatThrownBy(() -> socket.setSockOpt(StandardSocketOptions.SO_BROADCAST, true))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("SO_BROADCAST");
+    }
+  }
+
+  @Test
+  void tcpNoDelayOnAUnixSocketIsRejected() throws IOException {
+    try (Socket socket = Socket.create(AF_UNIX, SOCK_STREAM)) {
+      assertThatThrownBy(() -> socket.setSockOpt(StandardSocketOptions.TCP_NODELAY, true))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("TCP_NODELAY");
+    }
+  }
+
+  // ---------------------------------------------------------------- toString
+
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void toStringShowsTheFamilyKindAndBothAddresses(Family family) throws IOException {
+    try (Socket fresh = Socket.create(family, SOCK_STREAM);
+        Pair pair = Loopback.pair(family)) {
+      assertThat(fresh).hasToString("Socket[" + family + ", SOCK_STREAM]");
+      assertThat(pair.client())
+          .hasToString(
+              "Socket["
+                  + family
+                  + ", SOCK_STREAM, laddr="
+                  + text(pair.client().getSockName())
+                  + ", raddr="
+                  + text(pair.client().getPeerName())
+                  + "]");
+    }
+  }
+
+  // ---------------------------------------------------------------- resets and broken pipes
+
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void recvAfterThePeerResetsThrowsConnectionReset(Family family) throws IOException {
+    try (Pair pair = Loopback.pair(family)) {
+      SocketAddress peer = pair.client().getPeerName();
+      pair.server().setSockOpt(StandardSocketOptions.SO_LINGER, 0);
+      pair.server().close();
+
+      ConnectionResetException e =
+          catchThrowableOfType(ConnectionResetException.class, () -> pair.client().recv(10));
+
+      assertThat(e).isInstanceOf(SocketException.class);
+      assertThat(e.errno()).isEqualTo(104).isEqualTo(Errno.ECONNRESET);
+      assertThat(e).hasMessage("recv from " + text(peer) + ": connection reset by peer");
+      assertThat(e.address()).isEqualTo(peer);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void sendAfterThePeerResetsThrowsBrokenPipeOrConnectionReset(Family family) throws IOException {
+    try (Pair pair = Loopback.pair(family)) {
+      pair.server().setSockOpt(StandardSocketOptions.SO_LINGER, 0);
+      pair.server().close();
+
+      // The reset arrives asynchronously: sends succeed until it has.
+      Throwable e =
+          await()
+              .atMost(PROMPTLY)
+              .until(() -> catchThrowable(() -> pair.client().send(bytes("x"))), t -> t != null);
+
+      assertThat(e).isInstanceOfAny(BrokenPipeException.class, ConnectionResetException.class);
+      assertThat(((SocketError) e).errno()).isIn(Errno.EPIPE, Errno.ECONNRESET);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Family.class)
+  void sendAfterOwnShutdownWriteThrowsBrokenPipe(Family family) throws IOException {
+    try (Pair pair = Loopback.pair(family, dir)) {
+      SocketAddress peer = pair.client().getPeerName();
+      pair.client().shutdown(SHUT_WR);
+
+      for (Operation send : new Operation[] {s -> s.send(bytes("x")), s -> s.sendAll(bytes("x"))}) {
+        BrokenPipeException e =
+            catchThrowableOfType(BrokenPipeException.class, () -> send.apply(pair.client()));
+
+        assertThat(e).isInstanceOf(SocketException.class);
+        assertThat(e.errno()).isEqualTo(32).isEqualTo(Errno.EPIPE);
+        assertThat(e).hasMessage("send to " + text(peer) + ": broken pipe");
+      }
+      assertThat(pair.server().recv(10)).as("the peer sees end of stream").isEmpty();
+    }
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  /** A listening socket on a fresh loopback address (or path) of the family. */
+  private Socket listening(Family family) throws IOException {
+    Socket socket = Socket.create(family, SOCK_STREAM);
+    try {
+      socket.bind(Loopback.bindAddress(family, dir));
+      socket.listen();
+      return socket;
+    } catch (IOException | RuntimeException e) {
+      socket.close();
+      throw e;
+    }
+  }
+
+  /** A listening socket with the given backlog. */
+  private Socket listening(Family family, int backlog) throws IOException {
+    Socket socket = Socket.create(family, SOCK_STREAM);
+    try {
+      socket.bind(Loopback.bindAddress(family, dir));
+      socket.listen(backlog);
+      return socket;
+    } catch (IOException | RuntimeException e) {
+      socket.close();
+      throw e;
+    }
+  }
+
+  /** Clients queued at a listener that never accepts them; closing closes them all. */
+  private record Queued(List<Socket> clients) implements AutoCloseable {
+    @Override
+    public void close() throws IOException {
+      for (Socket client : clients) {
+        client.close();
+      }
+    }
+  }
+
+  /**
+   * Connects clients to a listener that does not accept until Linux drops the next connection
+   * request because the accept queue is full: from then on a connection attempt waits (the kernel
+   * retries a dropped SYN after a second), which is what tests of a connect that waits need.
+   */
+  private static Queued fillAcceptQueue(Socket listener) throws IOException {
+    List<Socket> clients = new ArrayList<>();
+    for (int i = 0; i < 64; i++) {
+      Socket client = Socket.create(listener.family(), SOCK_STREAM);
+      client.setTimeout(Duration.ofMillis(100));
+      if (client.connectEx(listener.getSockName()) != 0) {
+        client.close();
+        return new Queued(clients);
+      }
+      clients.add(client);
+    }
+    new Queued(clients).close();
+    throw new AssertionError("the accept queue never filled");
+  }
+
+  /** Receives and discards until the end of the stream or until the socket fails. */
+  private static Void drain(Socket socket) {
+    ByteBuffer buffer = ByteBuffer.allocateDirect(1 << 20);
+    try {
+      while (socket.recvInto(buffer.clear()) > 0) {
+        // discard
+      }
+    } catch (IOException ignored) {
+      // the sender closed first
+    }
+    return null;
+  }
+
+  private static Void sendAllAndShutdown(Socket socket, byte[] data) throws IOException {
+    socket.sendAll(data);
+    socket.shutdown(SHUT_WR);
+    return null;
+  }
+
+  /**
+   * A connected pair whose buffers hold little, so that a peer that stops reading stalls a sender
+   * soon: the server's receive buffer is set on the listener, before the connection exists.
+   */
+  private Pair smallBufferPair(Family family) throws IOException {
+    try (Socket listener = Socket.create(family, SOCK_STREAM)) {
+      listener.setSockOpt(StandardSocketOptions.SO_RCVBUF, 32 * 1024);
+      listener.bind(Loopback.bindAddress(family, dir));
+      listener.listen(1);
+      Socket client = Socket.create(family, SOCK_STREAM);
+      try {
+        client.setSockOpt(StandardSocketOptions.SO_SNDBUF, 32 * 1024);
+        client.connect(listener.getSockName());
+        return new Pair(client, listener.accept().conn());
+      } catch (IOException | RuntimeException e) {
+        client.close();
+        throw e;
+      }
+    }
+  }
+
+  private static void readSome(Socket socket, int bufsize) {
+    try {
+      socket.recv(bufsize);
+    } catch (IOException ignored) {
+      // would block, or closed at the end of the test: the trickle only paces the sender
+    }
+  }
+
+  private static Void sendAllAndClose(Socket socket, byte[] data) throws IOException {
+    socket.sendAll(data);
+    socket.close();
+    return null;
+  }
+
+  /** Receives until the orderly end of the stream. */
+  private static byte[] recvToEnd(Socket socket) throws IOException {
+    ByteArrayOutputStream received = new ByteArrayOutputStream();
+    for (byte[] chunk = socket.recv(65536); chunk.length > 0; chunk = socket.recv(65536)) {
+      received.writeBytes(chunk);
+    }
+    return received.toByteArray();
+  }
+
+  /** How jsock messages show an address, written out independently of the code under test. */
+  private static String text(SocketAddress address) {
+    if (address instanceof InetSocketAddress inet) {
+      boolean ipv6 = inet.getAddress() instanceof Inet6Address;
+      String host = inet.getAddress().getHostAddress(); // a literal, never a lookup
+      if (ipv6 && host.equals("0:0:0:0:0:0:0:1")) {
+        host = "::1";
+      }
+      return (ipv6 ? "[" + host + "]" : host) + ":" + inet.getPort();
+    }
+    String path = ((UnixDomainSocketAddress) address).getPath().toString();
+    return path.isEmpty() ? "(unnamed)" : path;
+  }
+
+  private static byte[] bytes(String text) {
+    return text.getBytes(UTF_8);
+  }
+
+  private static byte[] randomBytes(int size) {
+    byte[] data = new byte[size];
+    new Random(20240611L + size).nextBytes(data);
+    return data;
+  }
+
+  private static long millisSince(long startNanos) {
+    return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
+  }
+
+  private static <T> Running<T> inVirtualThread(Callable<T> task) {
+    FutureTask<T> result = new FutureTask<>(task);
+    Thread thread = Thread.ofVirtual().name("socket-test-peer").start(result);
+    return new Running<>(thread, result);
+  }
+
+  /** A task running in its own virtual thread. */
+  private record Running<T>(Thread thread, FutureTask<T> result) {
+    /** Waits until the thread parks, which a socket call does when it has to wait. */
+    void awaitParked() {
+      await()
+          .atMost(PROMPTLY)
+          .pollDelay(Duration.ZERO)
+          .pollInterval(Duration.ofMillis(1))
+          .until(
+              () ->
+                  thread.getState() == Thread.State.WAITING
+                      || thread.getState() == Thread.State.TIMED_WAITING);
+    }
+
+    T get() throws Exception {
+      try {
+        return result.get(PROMPTLY.toMillis(), MILLISECONDS);
+      } catch (ExecutionException e) {
+        throw e.getCause() instanceof Exception cause ? cause : e;
+      }
+    }
+
+    /** What the task threw; fails the test if it returned instead. */
+    Throwable failure() throws Exception {
+      try {
+        T value = result.get(PROMPTLY.toMillis(), MILLISECONDS);
+        throw new AssertionError("expected a failure, got " + value);
+      } catch (ExecutionException e) {
+        return e.getCause();
+      }
+    }
+  }
+}

@@ -1,0 +1,78 @@
+package io.jsock.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.jsock.BrokenPipeException;
+import io.jsock.ClosedSocketException;
+import io.jsock.ConnectionRefusedException;
+import io.jsock.ConnectionResetException;
+import io.jsock.Errno;
+import io.jsock.ErrnoException;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
+import java.nio.channels.AsynchronousCloseException;
+import java.nio.channels.ClosedChannelException;
+import org.junit.jupiter.api.Test;
+
+class ErrorsTest {
+  private static final InetSocketAddress ADDRESS =
+      new InetSocketAddress(InetAddress.getLoopbackAddress(), 9);
+
+  @Test
+  void translateReadsTheReasonFromTheJdksMessage() {
+    IOException refused =
+        Errors.translate(new ConnectException("Connection refused"), "connect to", ADDRESS);
+    IOException reset =
+        Errors.translate(new IOException("Connection reset by peer"), "recv from", ADDRESS);
+    IOException pipe = Errors.translate(new IOException("Broken pipe"), "send to", ADDRESS);
+
+    assertThat(refused)
+        .isExactlyInstanceOf(ConnectionRefusedException.class)
+        .hasMessage("connect to 127.0.0.1:9: connection refused")
+        .hasCauseInstanceOf(ConnectException.class);
+    assertThat(reset)
+        .isExactlyInstanceOf(ConnectionResetException.class)
+        .hasMessage("recv from 127.0.0.1:9: connection reset by peer");
+    assertThat(pipe).isExactlyInstanceOf(BrokenPipeException.class);
+  }
+
+  @Test
+  void translateTurnsAClosedChannelIntoClosedSocket() {
+    assertThat(Errors.translate(new ClosedChannelException(), "recv from", null))
+        .isExactlyInstanceOf(ClosedSocketException.class)
+        .hasMessage("recv from: socket is closed");
+    assertThat(Errors.translate(new AsynchronousCloseException(), "recv from", ADDRESS))
+        .isExactlyInstanceOf(ClosedSocketException.class);
+  }
+
+  @Test
+  void translateGivesInputOutputErrorForAnUnknownMessage() {
+    IOException e = Errors.translate(new IOException("something odd"), "recv from", ADDRESS);
+
+    assertThat(e).isExactlyInstanceOf(ErrnoException.class);
+    assertThat(((ErrnoException) e).errno()).isEqualTo(Errno.EIO);
+  }
+
+  @Test
+  void translatePassesJsockExceptionsAndTimeoutsThrough() {
+    IOException own = Errors.closed("recv from", ADDRESS);
+    SocketTimeoutException timeout = Errors.timedOut("recv from", ADDRESS);
+
+    assertThat(Errors.translate(own, "send to", null)).isSameAs(own);
+    assertThat(Errors.translate(timeout, "send to", null)).isSameAs(timeout);
+    assertThat(timeout).hasMessage("recv from 127.0.0.1:9: timed out");
+  }
+
+  @Test
+  void ofGivesTheClassThatFitsTheErrorNumber() {
+    assertThat(Errors.of(Errno.ETIMEDOUT, "connect to", ADDRESS))
+        .isExactlyInstanceOf(SocketTimeoutException.class)
+        .hasMessage("connect to 127.0.0.1:9: connection timed out");
+    assertThat(Errors.of(Errno.ENOTCONN, "recv from", null))
+        .isExactlyInstanceOf(ErrnoException.class)
+        .hasMessage("recv from: transport endpoint is not connected");
+  }
+}

@@ -15,6 +15,9 @@ public final class Errno {
   /** Operation not permitted. */
   public static final int EPERM = 1;
 
+  /** No such file or directory (a Unix-domain socket path). */
+  public static final int ENOENT = 2;
+
   /** Interrupted system call. */
   public static final int EINTR = 4;
 
@@ -117,6 +120,7 @@ public final class Errno {
   private static final Map<Integer, String> DESCRIPTIONS =
       Map.ofEntries(
           Map.entry(EPERM, "operation not permitted"),
+          Map.entry(ENOENT, "no such file or directory"),
           Map.entry(EINTR, "interrupted system call"),
           Map.entry(EIO, "input/output error"),
           Map.entry(EBADF, "bad file descriptor"),

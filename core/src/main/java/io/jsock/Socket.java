@@ -234,17 +234,20 @@ public final class Socket implements AutoCloseable {
     SocketChannel channel = (SocketChannel) current.channel();
     long deadline = Timeouts.deadline(timeoutNanos);
     try {
-      boolean connected =
-          channel.isConnectionPending() ? channel.finishConnect() : channel.connect(target);
+      boolean pending = channel.isConnectionPending();
+      boolean connected = pending ? channel.finishConnect() : channel.connect(target);
       while (!connected) {
         if (timeoutNanos == Timeouts.NON_BLOCKING) {
-          throw Errors.of(Errno.EINPROGRESS, "connect to", target);
+          throw Errors.of(pending ? Errno.EALREADY : Errno.EINPROGRESS, "connect to", target);
         }
         await(current, SelectionKey.OP_CONNECT, deadline, "connect to", target);
         connected = channel.finishConnect();
       }
       peer = channel.getRemoteAddress();
     } catch (IOException e) {
+      if (!channel.isOpen()) {
+        current.close(); // the JDK closed it; leaving the poller releases its fd now
+      }
       throw failure(e, "connect to", target);
     }
   }
@@ -257,8 +260,9 @@ public final class Socket implements AutoCloseable {
   /**
    * Connects as {@link #connect(SocketAddress)} does, but returns the error number instead of
    * throwing for errors of the connection itself, as Python's {@code connect_ex}: 0 on success,
-   * {@link Errno#ECONNREFUSED}, {@link Errno#ETIMEDOUT}, {@link Errno#EINPROGRESS}, …. Invalid
-   * arguments, unresolvable hosts and a closed socket still throw, as in Python.
+   * {@link Errno#ECONNREFUSED}, {@link Errno#EINPROGRESS}, {@link Errno#EAGAIN} when the timeout
+   * passed (as CPython), …. Invalid arguments, unresolvable hosts and a closed socket still throw,
+   * as in Python.
    */
   public int connectEx(SocketAddress address) throws IOException {
     SocketAddress target = checkAddress(address, "connect to");
@@ -266,7 +270,7 @@ public final class Socket implements AutoCloseable {
       connect(target);
       return 0;
     } catch (java.net.SocketTimeoutException e) {
-      return Errno.ETIMEDOUT;
+      return Errno.EAGAIN; // as CPython's connect_ex reports its own timeout
     } catch (ClosedSocketException | AddressResolutionException e) {
       throw e;
     } catch (IOException e) {
@@ -420,6 +424,11 @@ public final class Socket implements AutoCloseable {
     SocketChannel channel = (SocketChannel) current.channel();
     long deadline = Timeouts.deadline(timeoutNanos);
     while (data.hasRemaining()) {
+      // Checked before every write, as CPython does, so that a reader fast enough to keep the
+      // buffer from filling still cannot stretch the call past its timeout.
+      if (Timeouts.hasPassed(deadline)) {
+        throw Errors.timedOut("send to", peer);
+      }
       if (writeSome(channel, data) == 0) {
         await(current, SelectionKey.OP_WRITE, deadline, "send to", peer);
       }
@@ -816,7 +825,7 @@ public final class Socket implements AutoCloseable {
 
   private IllegalArgumentException notApplicable(SocketOption<?> option) {
     return new IllegalArgumentException(
-        "option " + option.name() + " does not apply to a " + family + " " + kind + " socket");
+        "option " + option.name() + " does not apply to an " + family + " " + kind + " socket");
   }
 
   @SuppressWarnings("unchecked")

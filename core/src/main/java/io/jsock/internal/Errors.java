@@ -55,6 +55,7 @@ public final class Errors {
           new Known("file name too long", Errno.ENAMETOOLONG),
           new Known("invalid argument", Errno.EINVAL),
           new Known("bad file descriptor", Errno.EBADF),
+          new Known("no such file or directory", Errno.ENOENT),
           new Known("resource temporarily unavailable", Errno.EAGAIN));
 
   private record Known(String text, int errno) {}
@@ -109,7 +110,7 @@ public final class Errors {
   /** A non-blocking operation that would have waited. */
   public static WouldBlockException wouldBlock(String operation, SocketAddress address) {
     return new WouldBlockException(
-        message(operation, address, "operation would block"), Errno.EAGAIN, address);
+        message(operation, address, Errno.describe(Errno.EAGAIN)), Errno.EAGAIN, address);
   }
 
   /** {@code operation address: reason}, or {@code operation: reason} without an address. */

@@ -11,15 +11,15 @@ import java.util.concurrent.locks.LockSupport;
  * One non-blocking channel and its place in the shared {@link Poller}: what a socket waits on when
  * an operation cannot complete yet.
  *
- * <p>Reads (and accepts) and writes (and connects) have a waiter each, so one thread may wait to
- * receive while another waits to send, as Python allows.
+ * <p>Reads (and accepts) and writes (and connects) have their own waiters, so one thread may wait
+ * to receive while another waits to send, and several may wait in {@code accept}, as Python allows.
  */
 public final class PolledChannel {
   private final SelectableChannel channel;
   private final Poller poller;
   private volatile SelectionKey key;
-  volatile Thread readWaiter;
-  volatile Thread writeWaiter;
+  final Waiters readers = new Waiters();
+  final Waiters writers = new Waiters();
 
   /** Wraps a channel that is already in non-blocking mode. */
   public PolledChannel(SelectableChannel channel) {
@@ -44,13 +44,10 @@ public final class PolledChannel {
    * @param deadline a {@link System#nanoTime()} value, or {@link Long#MAX_VALUE} for none
    */
   public void await(int op, long deadline) {
-    boolean reading = (op & (SelectionKey.OP_READ | SelectionKey.OP_ACCEPT)) != 0;
+    Waiters waiters =
+        (op & (SelectionKey.OP_READ | SelectionKey.OP_ACCEPT)) != 0 ? readers : writers;
     Thread me = Thread.currentThread();
-    if (reading) {
-      readWaiter = me;
-    } else {
-      writeWaiter = me;
-    }
+    waiters.add(me);
     try {
       // The waiter is published before the interest, so an event that fires before we park
       // unparks us and park returns at once: no wakeup is lost.
@@ -66,11 +63,7 @@ public final class PolledChannel {
     } catch (ClosedChannelException | CancelledKeyException e) {
       // closed meanwhile: the caller's retry reports it
     } finally {
-      if (reading) {
-        readWaiter = null;
-      } else {
-        writeWaiter = null;
-      }
+      waiters.remove(me);
     }
   }
 
@@ -97,14 +90,8 @@ public final class PolledChannel {
 
   /** Wakes every waiting thread; called after closing the channel. */
   public void wakeAll() {
-    Thread reader = readWaiter;
-    Thread writer = writeWaiter;
-    if (reader != null) {
-      LockSupport.unpark(reader);
-    }
-    if (writer != null) {
-      LockSupport.unpark(writer);
-    }
+    readers.wake();
+    writers.wake();
     if (key != null) {
       poller.flush();
     }

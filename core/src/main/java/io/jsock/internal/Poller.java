@@ -97,19 +97,13 @@ public final class Poller {
       int ready = key.readyOps();
       key.interestOpsAnd(~ready);
       if ((ready & (SelectionKey.OP_READ | SelectionKey.OP_ACCEPT)) != 0) {
-        unpark(polled.readWaiter);
+        polled.readers.wake();
       }
       if ((ready & (SelectionKey.OP_WRITE | SelectionKey.OP_CONNECT)) != 0) {
-        unpark(polled.writeWaiter);
+        polled.writers.wake();
       }
     } catch (CancelledKeyException e) {
       polled.wakeAll();
-    }
-  }
-
-  private static void unpark(Thread waiter) {
-    if (waiter != null) {
-      LockSupport.unpark(waiter);
     }
   }
 

@@ -1,0 +1,49 @@
+package io.jsock.cli;
+
+import java.io.IOException;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code jsock client}: the seed's client. */
+@Command(
+    name = "client",
+    mixinStandardHelpOptions = true,
+    description = {
+      "The tutorial's client: connects to localhost:12345, sends a greeting, prints the reply",
+      "and exits.",
+    })
+final class ClientCommand implements Callable<Integer> {
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Option(
+      names = "--host",
+      defaultValue = Seed.HOST,
+      converter = Host.class,
+      description =
+          "Server to connect to: a name or an IPv4/IPv6 literal (default: ${DEFAULT-VALUE}).")
+  String host;
+
+  @Option(
+      names = "--port",
+      defaultValue = Seed.PORT,
+      converter = Port.class,
+      description = "Server's port (default: ${DEFAULT-VALUE}).")
+  int port;
+
+  @Option(
+      names = "--message",
+      defaultValue = Seed.CLIENT_MESSAGE,
+      description = "What to send (default: \"${DEFAULT-VALUE}\").")
+  String message;
+
+  @Override
+  public Integer call() throws IOException {
+    if (port == 0) {
+      throw new IllegalArgumentException("port 0: a client needs the server's port");
+    }
+    Seed.exchange(host, port, message, new Lines(spec.commandLine().getOut()));
+    return ExitCode.OK.code();
+  }
+}

@@ -1,0 +1,62 @@
+package io.jsock.cli;
+
+import io.jsock.AddressInUseException;
+import io.jsock.AddressResolutionException;
+import io.jsock.ConnectionRefusedException;
+import java.io.InterruptedIOException;
+import java.io.PrintWriter;
+import java.net.SocketTimeoutException;
+import picocli.CommandLine;
+import picocli.CommandLine.IExecutionExceptionHandler;
+import picocli.CommandLine.IParameterExceptionHandler;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParseResult;
+
+/**
+ * Turns a failure into one line on stderr and a documented exit code: a person sees what went wrong
+ * and where ({@code jsock: connect to 127.0.0.1:12345: connection refused}), never a stack trace.
+ */
+final class Failures implements IExecutionExceptionHandler, IParameterExceptionHandler {
+  @Override
+  public int handleExecutionException(Exception e, CommandLine commandLine, ParseResult parsed) {
+    if (e instanceof ParameterException usage) {
+      return handleParseException(usage, new String[0]);
+    }
+    PrintWriter err = commandLine.getErr();
+    err.println("jsock: " + describe(e));
+    err.flush();
+    return exitCode(e).code();
+  }
+
+  @Override
+  public int handleParseException(ParameterException e, String[] args) {
+    PrintWriter err = e.getCommandLine().getErr();
+    err.println("jsock: " + e.getMessage());
+    err.println(
+        "Try 'jsock "
+            + (e.getCommandLine().getParent() == null
+                ? ""
+                : e.getCommandLine().getCommandName() + " ")
+            + "--help' for more information.");
+    err.flush();
+    return ExitCode.USAGE.code();
+  }
+
+  static ExitCode exitCode(Throwable e) {
+    return switch (e) {
+      case ConnectionRefusedException refused -> ExitCode.REFUSED;
+      case SocketTimeoutException timeout -> ExitCode.TIMEOUT;
+      case AddressResolutionException unknown -> ExitCode.UNKNOWN_HOST;
+      case AddressInUseException inUse -> ExitCode.ADDRESS_IN_USE;
+      case InterruptedIOException interrupted -> ExitCode.INTERRUPTED;
+      case InterruptedException interrupted -> ExitCode.INTERRUPTED;
+      case IllegalArgumentException usage -> ExitCode.USAGE;
+      default -> ExitCode.FAILURE;
+    };
+  }
+
+  private static String describe(Throwable e) {
+    String message = e.getMessage();
+    return message == null || message.isBlank() ? e.getClass().getSimpleName() : message;
+  }
+}

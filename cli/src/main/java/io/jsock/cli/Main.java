@@ -1,0 +1,50 @@
+package io.jsock.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code jsock} command: the tutorial's client and server, and the tools built on them. */
+@Command(
+    name = "jsock",
+    mixinStandardHelpOptions = true,
+    versionProvider = Version.class,
+    description =
+        "Python's socket tutorial, for real: a client, a server, and the tools around them.",
+    subcommands = {ServerCommand.class, ClientCommand.class, DemoCommand.class},
+    footerHeading = "%nExit codes:%n",
+    footer = {
+      "  0  success",
+      "  1  failure not listed below",
+      "  2  usage error (unknown option, port out of range, …)",
+      "  3  connection refused",
+      "  4  timed out",
+      "  6  host name could not be resolved",
+      "  7  address already in use",
+      "130  interrupted (Ctrl-C)"
+    })
+public final class Main implements Runnable {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  /** Runs {@code jsock} with the given arguments and exits with its exit code. */
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  /** Runs {@code jsock} with the given arguments and returns its exit code. */
+  public static int run(String... args) {
+    return commandLine().execute(args);
+  }
+
+  /** The {@code jsock} command line, with its failure handling, ready to execute. */
+  public static CommandLine commandLine() {
+    Failures failures = new Failures();
+    return new CommandLine(new Main())
+        .setExecutionExceptionHandler(failures)
+        .setParameterExceptionHandler(failures);
+  }
+
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(spec.commandLine(), "missing command");
+  }
+}

@@ -1,0 +1,21 @@
+package io.jsock.cli;
+
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.TypeConversionException;
+
+/** Reads a port option: a whole number from 0 to 65535 (0 asks for any free port). */
+final class Port implements ITypeConverter<Integer> {
+  @Override
+  public Integer convert(String text) {
+    int port;
+    try {
+      port = Integer.parseInt(text.strip());
+    } catch (NumberFormatException e) {
+      throw new TypeConversionException("not a port number: " + text);
+    }
+    if (port < 0 || port > 0xFFFF) {
+      throw new TypeConversionException("port out of range 0..65535: " + port);
+    }
+    return port;
+  }
+}

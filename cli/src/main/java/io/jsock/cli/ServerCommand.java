@@ -1,0 +1,79 @@
+package io.jsock.cli;
+
+import io.jsock.Accepted;
+import io.jsock.Socket;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code jsock server}: the seed's server. */
+@Command(
+    name = "server",
+    mixinStandardHelpOptions = true,
+    description = {
+      "The tutorial's server: listens on localhost:12345, accepts one client, prints what it",
+      "received, replies and exits. With --keep-open it serves clients concurrently until",
+      "interrupted.",
+    })
+final class ServerCommand implements Callable<Integer> {
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Option(
+      names = "--host",
+      defaultValue = Seed.HOST,
+      converter = Host.class,
+      description =
+          "Address to listen on: a name or an IPv4/IPv6 literal (default: ${DEFAULT-VALUE}).")
+  String host;
+
+  @Option(
+      names = "--port",
+      defaultValue = Seed.PORT,
+      converter = Port.class,
+      description = "Port to listen on; 0 picks a free one (default: ${DEFAULT-VALUE}).")
+  int port;
+
+  @Option(
+      names = "--reply",
+      defaultValue = Seed.SERVER_REPLY,
+      description = "What to reply (default: \"${DEFAULT-VALUE}\").")
+  String reply;
+
+  @Option(
+      names = "--keep-open",
+      description = "Serve clients concurrently, one virtual thread each, until interrupted.")
+  boolean keepOpen;
+
+  @Override
+  public Integer call() throws IOException {
+    Lines out = new Lines(spec.commandLine().getOut());
+    try (Socket server = Seed.listen(host, port, keepOpen ? 128 : 1)) {
+      out.line(Seed.banner(host, server));
+      if (!keepOpen) {
+        Seed.serve(server.accept().conn(), reply, out);
+        return ExitCode.OK.code();
+      }
+      PrintWriter err = spec.commandLine().getErr();
+      while (true) {
+        Accepted accepted = server.accept();
+        Thread.ofVirtual()
+            .name("jsock-server-" + accepted.address())
+            .start(() -> serveLogged(accepted.conn(), out, err));
+      }
+    }
+  }
+
+  private void serveLogged(Socket conn, Lines out, PrintWriter err) {
+    try {
+      Seed.serve(conn, reply, out);
+    } catch (IOException e) {
+      synchronized (err) {
+        err.println("jsock: " + e.getMessage());
+        err.flush();
+      }
+    }
+  }
+}

@@ -1,0 +1,144 @@
+package io.jsock.cli;
+
+import static io.jsock.cli.RunningProcess.jsock;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.jsock.Socket;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Integration test (runs the real {@code ./jsock}): the seed's commands as a person or a script
+ * uses them, with the exit codes and one-line errors that {@code jsock --help} documents.
+ */
+class CommandsIT {
+  @Test
+  void demoRunsTheSeedsExchange() throws Exception {
+    try (RunningProcess demo = jsock("demo")) {
+      List<String> lines = demo.lines();
+      assertThat(lines).hasSize(3);
+      assertThat(lines.get(0)).matches("\\[server] Server is listening on localhost:\\d+");
+      assertThat(lines.get(1)).isEqualTo("[server] Received: Hello, server! This is the client.");
+      assertThat(lines.get(2)).isEqualTo("[client] Received: Hello, client! This is the server.");
+      assertThat(demo.exitCode()).isZero();
+    }
+  }
+
+  @Test
+  void serverRepliesWithTheGivenTextAndClientSendsTheGivenMessage() throws Exception {
+    try (RunningProcess server = jsock("server", "--port", "0", "--reply", "pong")) {
+      String port = server.nextLineMatching("Server is listening on localhost:(\\d+)").group(1);
+      try (RunningProcess client = jsock("client", "--port", port, "--message", "ping")) {
+        assertThat(client.lines()).containsExactly("Received: pong");
+      }
+      assertThat(server.lines()).endsWith("Received: ping");
+    }
+  }
+
+  @Test
+  void keepOpenServesClientsUntilTerminated() throws Exception {
+    try (RunningProcess server = jsock("server", "--port", "0", "--keep-open")) {
+      String port = server.nextLineMatching("Server is listening on localhost:(\\d+)").group(1);
+      List<RunningProcess> clients = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        clients.add(jsock("client", "--port", port, "--message", "client " + i));
+      }
+      for (RunningProcess client : clients) {
+        try (client) {
+          assertThat(client.lines())
+              .containsExactly("Received: Hello, client! This is the server.");
+        }
+      }
+      List<String> received = List.of(server.nextLine(), server.nextLine(), server.nextLine());
+      assertThat(received)
+          .containsExactlyInAnyOrder(
+              "Received: client 0", "Received: client 1", "Received: client 2");
+      server.terminate();
+      assertThat(server.exitCode()).isEqualTo(143); // 128 + SIGTERM
+    }
+  }
+
+  @Test
+  void refusedConnectionIsOneLineAndExitCode3() throws Exception {
+    int port;
+    try (Socket bound = Socket.create()) {
+      bound.bind("127.0.0.1", 0); // bound, not listening: connections to it are refused
+      port = ((InetSocketAddress) bound.getSockName()).getPort();
+      try (RunningProcess client = jsock("client", "--port", String.valueOf(port))) {
+        assertThat(client.exitCode()).isEqualTo(3);
+        assertThat(client.stderr())
+            .isEqualTo("jsock: connect to 127.0.0.1:" + port + ": connection refused\n");
+        assertThat(client.lines()).isEmpty();
+      }
+    }
+  }
+
+  @Test
+  void unknownHostIsOneLineAndExitCode6(@TempDir Path dir) throws Exception {
+    // A hosts file of our own: the name fails to resolve without any DNS traffic.
+    Path hosts = Files.writeString(dir.resolve("hosts"), "127.0.0.1 localhost\n");
+    var env = Map.of("JSOCK_JAVA_OPTS", "-Djdk.net.hosts.file=" + hosts);
+    try (RunningProcess client = jsock(env, "client", "--host", "nosuchhost.invalid")) {
+      assertThat(client.exitCode()).isEqualTo(6);
+      assertThat(client.stderr())
+          .isEqualTo("jsock: resolve nosuchhost.invalid:12345: name or service not known\n");
+    }
+  }
+
+  @Test
+  void portInUseIsOneLineAndExitCode7() throws Exception {
+    try (Socket holder = Socket.create()) {
+      holder.bind("127.0.0.1", 0);
+      holder.listen();
+      int port = ((InetSocketAddress) holder.getSockName()).getPort();
+      try (RunningProcess server = jsock("server", "--host", "127.0.0.1", "--port", "" + port)) {
+        assertThat(server.exitCode()).isEqualTo(7);
+        assertThat(server.stderr())
+            .isEqualTo("jsock: bind to 127.0.0.1:" + port + ": address already in use\n");
+      }
+    }
+  }
+
+  @Test
+  void portOutOfRangeIsAUsageErrorWithExitCode2() throws Exception {
+    try (RunningProcess client = jsock("client", "--port", "65536")) {
+      assertThat(client.exitCode()).isEqualTo(2);
+      assertThat(client.stderr())
+          .startsWith(
+              "jsock: Invalid value for option '--port': port out of range 0..65535: 65536\n");
+    }
+  }
+
+  @Test
+  void helpAndVersionWork() throws Exception {
+    try (RunningProcess help = jsock("server", "--help")) {
+      assertThat(String.join("\n", help.lines())).contains("--keep-open", "--reply", "--port");
+      assertThat(help.exitCode()).isZero();
+    }
+    try (RunningProcess version = jsock("--version")) {
+      assertThat(version.lines().getFirst()).startsWith("jsock 0.");
+    }
+  }
+
+  @Test
+  void launcherExplainsAMissingJdk(@TempDir Path dir) throws Exception {
+    var env =
+        Map.of(
+            "JAVA_HOME", dir.toString(),
+            "PATH", "/usr/bin:/bin",
+            "JSOCK_JDK_DIRS", dir.toString());
+    // /usr/bin/java may be a JDK 17 (as on a new machine) or absent: either way not a JDK 25.
+    try (RunningProcess launcher = jsock(env, "demo")) {
+      assertThat(launcher.exitCode()).isEqualTo(1);
+      assertThat(launcher.stderr())
+          .contains("jsock: needs a JDK 25 or newer (java and javac), and found none.")
+          .contains("Looked at JAVA_HOME, java on PATH and /usr/lib/jvm/*");
+    }
+  }
+}

@@ -1,0 +1,89 @@
+package io.jsock.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
+
+/** The command line in-process: parsing, usage errors, help and the demo over real loopback. */
+class MainTest {
+  private final StringWriter out = new StringWriter();
+  private final StringWriter err = new StringWriter();
+
+  private int run(String... args) {
+    return Main.commandLine()
+        .setOut(new PrintWriter(out, true))
+        .setErr(new PrintWriter(err, true))
+        .execute(args);
+  }
+
+  @Test
+  void helpListsTheCommandsAndExitCodes() {
+    assertThat(run("--help")).isZero();
+    assertThat(out.toString())
+        .contains("server", "client", "demo", "Exit codes:", "3  connection refused");
+  }
+
+  @Test
+  void versionNamesJsockAndJava() {
+    assertThat(run("--version")).isZero();
+    assertThat(out.toString()).startsWith("jsock ").contains("Java 25");
+  }
+
+  @Test
+  void noCommandIsAUsageError() {
+    assertThat(run()).isEqualTo(2);
+    assertThat(err.toString()).contains("jsock: missing command");
+  }
+
+  @Test
+  void portOutOfRangeIsAUsageErrorNamingThePort() {
+    assertThat(run("client", "--port", "65536")).isEqualTo(2);
+    assertThat(err.toString())
+        .contains("port out of range 0..65535: 65536")
+        .contains("Try 'jsock client --help'")
+        .doesNotContain("Exception");
+  }
+
+  @Test
+  void negativePortIsAUsageError() {
+    assertThat(run("server", "--port", "-1")).isEqualTo(2);
+    assertThat(err.toString()).contains("port out of range 0..65535: -1");
+  }
+
+  @Test
+  void unknownOptionIsAUsageError() {
+    assertThat(run("server", "--nope")).isEqualTo(2);
+    assertThat(err.toString()).contains("Unknown option: '--nope'");
+  }
+
+  @Test
+  void clientRefusesPortZero() {
+    assertThat(run("client", "--port", "0")).isEqualTo(2);
+    assertThat(err.toString()).contains("jsock: port 0: a client needs the server's port");
+  }
+
+  @Test
+  void demoShowsBothSidesOfTheSeedExchangeInOrder() {
+    assertThat(run("demo")).isZero();
+    assertThat(out.toString().lines())
+        .hasSize(3)
+        .satisfies(
+            lines -> {
+              assertThat(lines.get(0)).matches("\\[server] Server is listening on localhost:\\d+");
+              assertThat(lines.get(1))
+                  .isEqualTo("[server] Received: Hello, server! This is the client.");
+              assertThat(lines.get(2))
+                  .isEqualTo("[client] Received: Hello, client! This is the server.");
+            });
+    assertThat(err.toString()).isEmpty();
+  }
+
+  @Test
+  void demoRunsOverIpv6() {
+    assertThat(run("demo", "--host", "[::1]")).isZero();
+    assertThat(out.toString()).contains("[server] Server is listening on ::1:");
+    assertThat(out.toString()).contains("[client] Received: Hello, client! This is the server.");
+  }
+}

@@ -1,0 +1,93 @@
+package io.jsock.cli;
+
+import static io.jsock.cli.RunningProcess.jsock;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Integration test (runs the real {@code ./jsock}, {@code python3} and {@code java} processes): the
+ * tutorial's own Python programs and jsock's commands talk to each other both ways, with the seed's
+ * exact output lines.
+ */
+class SeedInteropIT {
+  private static final String SERVER_BANNER = "Server is listening on localhost:(\\d+)";
+  private static final String SERVER_RECEIVED = "Received: Hello, server! This is the client.";
+  private static final String CLIENT_RECEIVED = "Received: Hello, client! This is the server.";
+
+  private static RunningProcess python(String program, String port) {
+    String path = RunningProcess.REPO.resolve("cli/src/test/resources/seed/" + program).toString();
+    return RunningProcess.start(List.of("python3", path, port), Map.of());
+  }
+
+  @Test
+  void theSeedsPythonClientTalksToJsockServer() throws Exception {
+    try (RunningProcess server = jsock("server", "--port", "0")) {
+      String port = server.nextLineMatching(SERVER_BANNER).group(1);
+      try (RunningProcess client = python("client.py", port)) {
+        assertThat(client.lines()).containsExactly(CLIENT_RECEIVED);
+        assertThat(client.exitCode()).isZero();
+      }
+      assertThat(server.lines()).endsWith(SERVER_RECEIVED);
+      assertThat(server.exitCode()).isZero();
+      assertThat(server.stderr()).isEmpty();
+    }
+  }
+
+  @Test
+  void jsockClientTalksToTheSeedsPythonServer() throws Exception {
+    try (RunningProcess server = python("server.py", "0")) {
+      String port = server.nextLineMatching(SERVER_BANNER).group(1);
+      try (RunningProcess client = jsock("client", "--port", port)) {
+        assertThat(client.lines()).containsExactly(CLIENT_RECEIVED);
+        assertThat(client.exitCode()).isZero();
+        assertThat(client.stderr()).isEmpty();
+      }
+      assertThat(server.lines()).endsWith(SERVER_RECEIVED);
+      assertThat(server.exitCode()).isZero();
+    }
+  }
+
+  @Test
+  void jsockServerAndClientTalkOverIpv6() throws Exception {
+    try (RunningProcess server = jsock("server", "--host", "::1", "--port", "0")) {
+      String port = server.nextLineMatching("Server is listening on ::1:(\\d+)").group(1);
+      try (RunningProcess client = jsock("client", "--host", "::1", "--port", port)) {
+        assertThat(client.lines()).containsExactly(CLIENT_RECEIVED);
+      }
+      assertThat(server.lines()).endsWith(SERVER_RECEIVED);
+      assertThat(server.exitCode()).isZero();
+    }
+  }
+
+  @Test
+  void theJavaExamplesMirrorTheSeedAndTalkToPython() throws Exception {
+    String java = ProcessHandle.current().info().command().orElse("java");
+    String classes = RunningProcess.REPO.resolve("core/target/classes").toString();
+    // The example prints the port it is given, as the seed does, so it gets a free one.
+    int port = FreePort.find();
+    try (RunningProcess server =
+        RunningProcess.start(
+            List.of(java, "-cp", classes, "examples/Server.java", String.valueOf(port)),
+            Map.of())) {
+      server.nextLineMatching("Server is listening on localhost:" + port);
+      try (RunningProcess client = python("client.py", String.valueOf(port))) {
+        assertThat(client.lines()).containsExactly(CLIENT_RECEIVED);
+      }
+      assertThat(server.lines()).endsWith(SERVER_RECEIVED);
+      assertThat(server.exitCode()).isZero();
+    }
+    try (RunningProcess server = python("server.py", "0")) {
+      String seedPort = server.nextLineMatching(SERVER_BANNER).group(1);
+      try (RunningProcess client =
+          RunningProcess.start(
+              List.of(java, "-cp", classes, "examples/Client.java", seedPort), Map.of())) {
+        assertThat(client.lines()).containsExactly(CLIENT_RECEIVED);
+        assertThat(client.exitCode()).isZero();
+      }
+      assertThat(server.lines()).endsWith(SERVER_RECEIVED);
+    }
+  }
+}

@@ -1,0 +1,59 @@
+package io.jsock.internal;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The threads waiting for one direction of one channel. Nearly always there is one, which takes a
+ * slot without allocating or locking; more (several threads in {@code accept} on one listener, as
+ * Python allows) go to a list beside it.
+ */
+final class Waiters {
+  private static final VarHandle FIRST;
+
+  static {
+    try {
+      FIRST = MethodHandles.lookup().findVarHandle(Waiters.class, "first", Thread.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  private volatile Thread first;
+  private volatile int othersCount;
+  private final List<Thread> others = new ArrayList<>(0); // guarded by itself
+
+  void add(Thread waiter) {
+    if (!FIRST.compareAndSet(this, null, waiter)) {
+      synchronized (others) {
+        others.add(waiter);
+        othersCount = others.size();
+      }
+    }
+  }
+
+  void remove(Thread waiter) {
+    if (!FIRST.compareAndSet(this, waiter, null)) {
+      synchronized (others) {
+        others.remove(waiter);
+        othersCount = others.size();
+      }
+    }
+  }
+
+  /** Unparks every waiting thread; each retries its operation. */
+  void wake() {
+    Thread waiter = first;
+    if (waiter != null) {
+      LockSupport.unpark(waiter);
+    }
+    if (othersCount > 0) {
+      synchronized (others) {
+        others.forEach(LockSupport::unpark);
+      }
+    }
+  }
+}

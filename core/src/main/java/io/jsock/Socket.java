@@ -578,6 +578,14 @@ public final class Socket implements AutoCloseable {
 
   // ---------------------------------------------------------------- internals
 
+  /**
+   * The channel the socket uses now, for {@link SocketSelector}; it changes once, when {@link
+   * #listen} turns the socket into a listener.
+   */
+  java.nio.channels.SelectableChannel selectableChannel() throws IOException {
+    return open("select", null).channel();
+  }
+
   private static PolledChannel openStream(Family family) throws IOException {
     SocketChannel channel;
     try {

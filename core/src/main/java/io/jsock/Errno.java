@@ -51,6 +51,9 @@ public final class Errno {
   /** File name too long (a Unix-domain socket path). */
   public static final int ENAMETOOLONG = 36;
 
+  /** Destination address required: sending on an unconnected datagram socket. */
+  public static final int EDESTADDRREQ = 89;
+
   /** Message too long. */
   public static final int EMSGSIZE = 90;
 
@@ -132,6 +135,7 @@ public final class Errno {
           Map.entry(EMFILE, "too many open files"),
           Map.entry(EPIPE, "broken pipe"),
           Map.entry(ENAMETOOLONG, "file name too long"),
+          Map.entry(EDESTADDRREQ, "destination address required"),
           Map.entry(EMSGSIZE, "message too long"),
           Map.entry(ENOPROTOOPT, "protocol not available"),
           Map.entry(EOPNOTSUPP, "operation not supported"),

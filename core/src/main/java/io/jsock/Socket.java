@@ -13,6 +13,7 @@ import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
+import java.nio.channels.DatagramChannel;
 import java.nio.channels.NetworkChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.ServerSocketChannel;
@@ -23,6 +24,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A socket, as Python's {@code socket.socket}: one object for servers and clients, whose role
@@ -71,6 +73,9 @@ public final class Socket implements AutoCloseable {
 
   private static final byte[] EMPTY = new byte[0];
 
+  /** Larger than any UDP datagram (65,507 bytes over IPv4, 65,527 over IPv6). */
+  private static final int MAX_DATAGRAM = 64 * 1024;
+
   private final Family family;
   private final SocketKind kind;
   private final Object stateLock = new Object();
@@ -84,6 +89,11 @@ public final class Socket implements AutoCloseable {
   private volatile long timeoutNanos;
   private volatile boolean closed;
   private volatile SocketAddress peer;
+
+  /** Guards {@link #scratch}, so that several threads may receive datagrams at once. */
+  private final ReentrantLock datagramLock = new ReentrantLock();
+
+  private ByteBuffer scratch;
 
   /** The address the user bound to, re-bound when a failed connect makes the JDK drop a channel. */
   private SocketAddress boundAddress;
@@ -104,15 +114,15 @@ public final class Socket implements AutoCloseable {
    * A new socket of the given family and kind, as Python's {@code socket.socket(family, type)}. It
    * starts in the mode of {@link Sockets#getDefaultTimeout()}.
    *
-   * @throws UnsupportedOperationException for AF_UNIX datagram sockets, which the JDK lacks
+   * @throws UnsupportedOperationException for AF_UNIX datagram sockets, which the JDK lacks (it has
+   *     Unix-domain stream channels only)
    */
   public static Socket create(Family family, SocketKind kind) throws IOException {
     Objects.requireNonNull(family, "family");
     Objects.requireNonNull(kind, "kind");
-    if (kind != SocketKind.SOCK_STREAM) {
-      throw new UnsupportedOperationException(kind + " sockets are not supported yet");
-    }
-    return new Socket(family, kind, openStream(family), Sockets.defaultTimeoutNanos());
+    PolledChannel polled =
+        kind == SocketKind.SOCK_STREAM ? openStream(family) : openDatagram(family);
+    return new Socket(family, kind, polled, Sockets.defaultTimeoutNanos());
   }
 
   /** The address family, as Python's {@code socket.family}. */
@@ -185,6 +195,9 @@ public final class Socket implements AutoCloseable {
       if (current.channel() instanceof ServerSocketChannel) {
         return;
       }
+      if (current.channel() instanceof DatagramChannel) {
+        throw Errors.of(Errno.EOPNOTSUPP, "listen on", getSockName());
+      }
       SocketChannel unbound = (SocketChannel) current.channel();
       if (unbound.isConnected() || unbound.isConnectionPending()) {
         throw Errors.of(Errno.EINVAL, "listen on", peer);
@@ -203,6 +216,9 @@ public final class Socket implements AutoCloseable {
     PolledChannel current = polled;
     if (!(current.channel() instanceof ServerSocketChannel listener)) {
       ensureOpen("accept on");
+      if (kind == SocketKind.SOCK_DGRAM) {
+        throw Errors.of(Errno.EOPNOTSUPP, "accept on", getSockName());
+      }
       throw Errors.of(Errno.EINVAL, "accept on", getSockName()); // not listening, as Linux says
     }
     long deadline = Timeouts.deadline(timeoutNanos);
@@ -230,6 +246,10 @@ public final class Socket implements AutoCloseable {
    */
   public void connect(SocketAddress address) throws IOException {
     SocketAddress target = checkAddress(address, "connect to");
+    if (kind == SocketKind.SOCK_DGRAM) {
+      connectDatagram(target);
+      return;
+    }
     PolledChannel current = connectingChannel(target);
     SocketChannel channel = (SocketChannel) current.channel();
     long deadline = Timeouts.deadline(timeoutNanos);
@@ -307,7 +327,7 @@ public final class Socket implements AutoCloseable {
    * @throws ErrnoException with {@link Errno#ENOTCONN} if the socket is not connected
    */
   public SocketAddress getPeerName() throws IOException {
-    connectedStream("getpeername");
+    connected("getpeername");
     return peer;
   }
 
@@ -316,16 +336,18 @@ public final class Socket implements AutoCloseable {
   /**
    * Receives up to {@code bufsize} bytes, as Python's {@code recv(bufsize)}: waits (in blocking and
    * timeout modes) until at least one byte is there, and returns an empty array at the orderly end
-   * of the stream, never {@code null}.
+   * of the stream, never {@code null}. On a datagram socket it receives one datagram, which must
+   * fit (see {@link #recvFrom(int)}).
    *
    * @throws ConnectionResetException if the peer reset the connection
    */
   public byte[] recv(int bufsize) throws IOException {
-    if (bufsize < 0) {
-      throw new IllegalArgumentException("bufsize must not be negative: " + bufsize);
+    checkBufsize(bufsize);
+    if (kind == SocketKind.SOCK_DGRAM) {
+      return recvFrom(bufsize).data();
     }
     if (bufsize == 0) {
-      connectedStream("recv from");
+      connected("recv from");
       return EMPTY;
     }
     byte[] data = new byte[Math.min(bufsize, MAX_TRANSFER)];
@@ -336,14 +358,17 @@ public final class Socket implements AutoCloseable {
   /**
    * Receives into the buffer's remaining space, as Python's {@code recv_into(buffer)}, and returns
    * the number of bytes received: 0 at the orderly end of the stream (or if the buffer has no
-   * room). A direct buffer is filled without copying.
+   * room). A direct buffer is filled without copying. On a datagram socket it receives one
+   * datagram, which must fit (see {@link #recvFrom(int)}).
    */
   public int recvInto(ByteBuffer buffer) throws IOException {
-    Objects.requireNonNull(buffer, "buffer");
-    if (buffer.isReadOnly()) {
-      throw new IllegalArgumentException("buffer is read-only");
+    checkWritable(buffer);
+    if (kind == SocketKind.SOCK_DGRAM) {
+      int start = buffer.position();
+      recvFromInto(buffer);
+      return buffer.position() - start;
     }
-    PolledChannel current = connectedStream("recv from");
+    PolledChannel current = connected("recv from");
     SocketChannel channel = (SocketChannel) current.channel();
     if (!buffer.hasRemaining()) {
       return 0;
@@ -393,7 +418,10 @@ public final class Socket implements AutoCloseable {
    */
   public int send(ByteBuffer data) throws IOException {
     Objects.requireNonNull(data, "data");
-    PolledChannel current = connectedStream("send to");
+    if (kind == SocketKind.SOCK_DGRAM) {
+      return sendDatagram(data, null);
+    }
+    PolledChannel current = connected("send to");
     SocketChannel channel = (SocketChannel) current.channel();
     if (!data.hasRemaining()) {
       return 0;
@@ -420,7 +448,11 @@ public final class Socket implements AutoCloseable {
   /** Sends all of the buffer's remaining bytes, advancing its position to its limit. */
   public void sendAll(ByteBuffer data) throws IOException {
     Objects.requireNonNull(data, "data");
-    PolledChannel current = connectedStream("send to");
+    if (kind == SocketKind.SOCK_DGRAM) {
+      sendDatagram(data, null); // a datagram goes whole or not at all
+      return;
+    }
+    PolledChannel current = connected("send to");
     SocketChannel channel = (SocketChannel) current.channel();
     long deadline = Timeouts.deadline(timeoutNanos);
     while (data.hasRemaining()) {
@@ -435,13 +467,124 @@ public final class Socket implements AutoCloseable {
     }
   }
 
+  // ---------------------------------------------------------------- datagrams
+
+  /**
+   * Receives one datagram and its sender's address, as Python's {@code recvfrom(bufsize)}. On a
+   * stream socket it receives as {@link #recv(int)} and gives the peer's address.
+   *
+   * <p>Unlike Python, a datagram larger than {@code bufsize} is an error, not silently cut short:
+   * it throws {@link ErrnoException} with {@link Errno#EMSGSIZE} naming the datagram's length (the
+   * datagram is consumed, as it would be in Python).
+   *
+   * <pre>{@code
+   * Datagram d = udp.recvFrom(2048);
+   * }</pre>
+   */
+  public Datagram recvFrom(int bufsize) throws IOException {
+    checkBufsize(bufsize);
+    if (kind == SocketKind.SOCK_STREAM) {
+      byte[] data = recv(bufsize);
+      return new Datagram(data, peer);
+    }
+    PolledChannel current = open("recv from", peer);
+    DatagramChannel channel = (DatagramChannel) current.channel();
+    long deadline = Timeouts.deadline(timeoutNanos);
+    while (true) {
+      datagramLock.lock();
+      try {
+        ByteBuffer scratch = scratch();
+        SocketAddress source = receive(channel, scratch);
+        if (source != null) {
+          scratch.flip();
+          checkFits(scratch.remaining(), bufsize, source);
+          byte[] data = new byte[scratch.remaining()];
+          scratch.get(data);
+          return new Datagram(data, source);
+        }
+      } finally {
+        datagramLock.unlock();
+      }
+      await(current, SelectionKey.OP_READ, deadline, "recv from", peer);
+    }
+  }
+
+  /**
+   * Receives one datagram into the buffer's remaining space and returns its sender's address, as
+   * Python's {@code recvfrom_into(buffer)}; the buffer's position advances by the datagram's
+   * length. A datagram that does not fit is an error, as for {@link #recvFrom(int)}.
+   */
+  public SocketAddress recvFromInto(ByteBuffer buffer) throws IOException {
+    checkWritable(buffer);
+    if (kind == SocketKind.SOCK_STREAM) {
+      recvInto(buffer);
+      return peer;
+    }
+    PolledChannel current = open("recv from", peer);
+    DatagramChannel channel = (DatagramChannel) current.channel();
+    long deadline = Timeouts.deadline(timeoutNanos);
+    while (true) {
+      if (buffer.remaining() >= MAX_DATAGRAM) {
+        SocketAddress source = receive(channel, buffer); // fits whatever comes: no copy
+        if (source != null) {
+          return source;
+        }
+      } else {
+        datagramLock.lock();
+        try {
+          ByteBuffer scratch = scratch();
+          SocketAddress source = receive(channel, scratch);
+          if (source != null) {
+            scratch.flip();
+            checkFits(scratch.remaining(), buffer.remaining(), source);
+            buffer.put(scratch);
+            return source;
+          }
+        } finally {
+          datagramLock.unlock();
+        }
+      }
+      await(current, SelectionKey.OP_READ, deadline, "recv from", peer);
+    }
+  }
+
+  /**
+   * Sends {@code data} as one datagram to {@code address}, as Python's {@code sendto(data,
+   * address)}, and returns its length.
+   *
+   * @throws ErrnoException with {@link Errno#EISCONN} on a stream socket, or on a connected
+   *     datagram socket given another address
+   */
+  public int sendTo(byte[] data, SocketAddress address) throws IOException {
+    Objects.requireNonNull(data, "data");
+    return sendTo(ByteBuffer.wrap(data), address);
+  }
+
+  /** Sends the buffer's remaining bytes as one datagram to {@code address}. */
+  public int sendTo(ByteBuffer data, SocketAddress address) throws IOException {
+    Objects.requireNonNull(data, "data");
+    SocketAddress target = checkAddress(address, "send to");
+    if (kind == SocketKind.SOCK_STREAM) {
+      throw Errors.of(Errno.EISCONN, "send to", target);
+    }
+    return sendDatagram(data, target);
+  }
+
+  /** Sends {@code data} as one datagram to {@code (host, port)}, resolving the host now. */
+  public int sendTo(byte[] data, String host, int port) throws IOException {
+    Objects.requireNonNull(data, "data");
+    return sendTo(ByteBuffer.wrap(data), inetAddress(host, port, "send to"));
+  }
+
   /**
    * Shuts down one or both directions of the connection, as Python's {@code shutdown(how)}: after
    * {@link Shutdown#SHUT_WR} the peer reads end of stream and may still reply.
    */
   public void shutdown(Shutdown how) throws IOException {
     Objects.requireNonNull(how, "how");
-    SocketChannel channel = (SocketChannel) connectedStream("shutdown").channel();
+    if (!(connected("shutdown").channel() instanceof SocketChannel channel)) {
+      throw Errors.of(Errno.EOPNOTSUPP, "shutdown", peer); // the JDK's datagram channels lack it
+    }
     try {
       if (how != Shutdown.SHUT_WR) {
         channel.shutdownInput();
@@ -602,6 +745,116 @@ public final class Socket implements AutoCloseable {
     }
   }
 
+  private static PolledChannel openDatagram(Family family) throws IOException {
+    if (family == Family.AF_UNIX) {
+      throw new UnsupportedOperationException(
+          "AF_UNIX datagram sockets are not supported: the JDK has Unix-domain stream channels"
+              + " only");
+    }
+    DatagramChannel channel;
+    try {
+      channel = DatagramChannel.open(family.protocolFamily());
+    } catch (IOException e) {
+      throw Errors.translate(e, "socket", null);
+    }
+    try {
+      channel.configureBlocking(false);
+      return new PolledChannel(channel);
+    } catch (IOException | RuntimeException e) {
+      channel.close();
+      throw e;
+    }
+  }
+
+  /** Sets (or changes) a datagram socket's default peer; it then receives from that peer only. */
+  private void connectDatagram(SocketAddress target) throws IOException {
+    synchronized (stateLock) {
+      DatagramChannel channel = (DatagramChannel) open("connect to", target).channel();
+      try {
+        if (channel.isConnected()) {
+          channel.disconnect();
+        }
+        channel.connect(target);
+        peer = channel.getRemoteAddress();
+      } catch (IOException e) {
+        throw Errors.translate(e, "connect to", target);
+      }
+    }
+  }
+
+  /** Sends one datagram to {@code target}, or to the connected peer when it is null. */
+  private int sendDatagram(ByteBuffer data, SocketAddress target) throws IOException {
+    PolledChannel current = open("send to", target == null ? peer : target);
+    DatagramChannel channel = (DatagramChannel) current.channel();
+    if (target == null && !channel.isConnected()) {
+      throw Errors.of(Errno.EDESTADDRREQ, "send to", null);
+    }
+    SocketAddress to = target == null ? peer : target;
+    if (target != null && channel.isConnected() && !target.equals(peer)) {
+      throw Errors.of(Errno.EISCONN, "send to", target);
+    }
+    int length = data.remaining();
+    long deadline = Timeouts.deadline(timeoutNanos);
+    while (true) {
+      int n;
+      try {
+        n = target == null || channel.isConnected() ? channel.write(data) : channel.send(data, to);
+      } catch (IOException e) {
+        throw failure(e, "send to", to);
+      }
+      // A datagram goes whole or not at all; an empty one "sends 0 bytes" and is gone.
+      if (n > 0 || length == 0) {
+        return n;
+      }
+      await(current, SelectionKey.OP_WRITE, deadline, "send to", to);
+    }
+  }
+
+  private SocketAddress receive(DatagramChannel channel, ByteBuffer buffer) throws IOException {
+    try {
+      return channel.receive(buffer);
+    } catch (IOException e) {
+      throw failure(e, "recv from", peer);
+    }
+  }
+
+  /** The buffer a datagram of any size fits in, made on first use (guarded by datagramLock). */
+  private ByteBuffer scratch() {
+    if (scratch == null) {
+      scratch = ByteBuffer.allocateDirect(MAX_DATAGRAM);
+    }
+    return scratch.clear();
+  }
+
+  private static void checkFits(int length, int room, SocketAddress source) throws IOException {
+    if (length > room) {
+      throw new ErrnoException(
+          Errors.message(
+              "recv from",
+              source,
+              "message too long: a datagram of "
+                  + length
+                  + " bytes does not fit in "
+                  + room
+                  + " (Python would cut it short)"),
+          Errno.EMSGSIZE,
+          source);
+    }
+  }
+
+  private static void checkBufsize(int bufsize) {
+    if (bufsize < 0) {
+      throw new IllegalArgumentException("bufsize must not be negative: " + bufsize);
+    }
+  }
+
+  private static void checkWritable(ByteBuffer buffer) {
+    Objects.requireNonNull(buffer, "buffer");
+    if (buffer.isReadOnly()) {
+      throw new IllegalArgumentException("buffer is read-only");
+    }
+  }
+
   /**
    * Replaces the unbound stream channel by a listening one at the same address. For an inet socket
    * the old channel keeps the address until the listener has it: both carry SO_REUSEADDR, which
@@ -709,10 +962,16 @@ public final class Socket implements AutoCloseable {
     open(operation, null);
   }
 
-  /** The channel of a connected stream socket, or the error Python raises for this state. */
-  private PolledChannel connectedStream(String operation) throws IOException {
+  /** The channel of a connected socket, or the error Python raises for this state. */
+  private PolledChannel connected(String operation) throws IOException {
     PolledChannel current = open(operation, peer);
-    if (!(current.channel() instanceof SocketChannel channel) || !channel.isConnected()) {
+    boolean connected =
+        switch (current.channel()) {
+          case SocketChannel stream -> stream.isConnected();
+          case DatagramChannel datagram -> datagram.isConnected();
+          default -> false;
+        };
+    if (!connected) {
       throw Errors.of(Errno.ENOTCONN, operation, null);
     }
     return current;

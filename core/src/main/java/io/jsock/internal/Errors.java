@@ -11,6 +11,7 @@ import io.jsock.ErrnoException;
 import io.jsock.SocketError;
 import io.jsock.WouldBlockException;
 import java.io.IOException;
+import java.net.PortUnreachableException;
 import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
 import java.nio.channels.AsynchronousCloseException;
@@ -32,6 +33,7 @@ public final class Errors {
   private static final List<Known> KNOWN =
       List.of(
           new Known("connection refused", Errno.ECONNREFUSED),
+          new Known("port unreachable", Errno.ECONNREFUSED),
           new Known("connection reset", Errno.ECONNRESET),
           new Known("broken pipe", Errno.EPIPE),
           new Known("address already in use", Errno.EADDRINUSE),
@@ -73,6 +75,8 @@ public final class Errors {
     IOException translated;
     if (e instanceof AsynchronousCloseException || e instanceof ClosedChannelException) {
       translated = closed(operation, address);
+    } else if (e instanceof PortUnreachableException) {
+      translated = of(Errno.ECONNREFUSED, operation, address); // the JDK gives it no message
     } else {
       translated = of(errnoOf(e), operation, address);
     }

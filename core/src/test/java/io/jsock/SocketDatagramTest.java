@@ -1,0 +1,267 @@
+package io.jsock;
+
+import static io.jsock.Family.AF_INET;
+import static io.jsock.Family.AF_INET6;
+import static io.jsock.SocketKind.SOCK_DGRAM;
+import static io.jsock.SocketKind.SOCK_STREAM;
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import io.jsock.testing.Loopback;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.SocketTimeoutException;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** {@link Socket} as a UDP socket: datagrams over real loopback sockets, IPv4 and IPv6. */
+class SocketDatagramTest {
+  private static final Duration PROMPTLY = Duration.ofSeconds(10);
+
+  private static Socket bound(Family family) throws Exception {
+    Socket socket = Socket.create(family, SOCK_DGRAM);
+    socket.bind(new InetSocketAddress(Loopback.ip(family), 0));
+    socket.setTimeout(PROMPTLY);
+    return socket;
+  }
+
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void sendToAndRecvFromRoundTripTheBytesAndTheSendersAddress(Family family) throws Exception {
+    try (Socket a = bound(family);
+        Socket b = bound(family)) {
+      assertThat(a.sendTo(bytes("ping"), b.getSockName())).isEqualTo(4);
+
+      Datagram received = b.recvFrom(1024);
+
+      assertThat(received.data()).isEqualTo(bytes("ping"));
+      assertThat(received.address()).isEqualTo(a.getSockName());
+      b.sendTo(bytes("pong"), received.address());
+      assertThat(a.recv(1024)).isEqualTo(bytes("pong"));
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void datagramsKeepTheirBoundaries(Family family) throws Exception {
+    try (Socket a = bound(family);
+        Socket b = bound(family)) {
+      byte[] large = new byte[60_000];
+      new Random(7).nextBytes(large);
+      a.sendTo(bytes("one"), b.getSockName());
+      a.sendTo(large, b.getSockName());
+      a.sendTo(new byte[0], b.getSockName());
+
+      assertThat(b.recvFrom(65_536).data()).isEqualTo(bytes("one"));
+      assertThat(b.recvFrom(65_536).data()).isEqualTo(large);
+      assertThat(b.recvFrom(65_536).data()).isEmpty();
+    }
+  }
+
+  @Test
+  void aDatagramTooLargeForTheBufferIsAnErrorNotSilentlyCut() throws Exception {
+    try (Socket a = bound(AF_INET);
+        Socket b = bound(AF_INET)) {
+      a.sendTo(new byte[2000], b.getSockName());
+      a.sendTo(bytes("next"), b.getSockName());
+
+      ErrnoException e = catchThrowableOfType(ErrnoException.class, () -> b.recvFrom(1024));
+
+      assertThat(e.errno()).isEqualTo(Errno.EMSGSIZE);
+      assertThat(e)
+          .hasMessageStartingWith(
+              "recv from "
+                  + ((InetSocketAddress) a.getSockName()).getAddress().getHostAddress()
+                  + ":"
+                  + ((InetSocketAddress) a.getSockName()).getPort()
+                  + ": message too long: a datagram of 2000 bytes does not fit in 1024");
+      assertThat(b.recv(1024)).isEqualTo(bytes("next"));
+    }
+  }
+
+  @Test
+  void recvFromIntoFillsHeapAndDirectBuffersAndAdvancesThePosition() throws Exception {
+    try (Socket a = bound(AF_INET);
+        Socket b = bound(AF_INET)) {
+      a.sendTo(bytes("heap"), b.getSockName());
+      a.sendTo(bytes("direct"), b.getSockName());
+      a.sendTo(bytes("tiny!"), b.getSockName());
+
+      ByteBuffer heap = ByteBuffer.allocate(16);
+      assertThat(b.recvFromInto(heap)).isEqualTo(a.getSockName());
+      assertThat(heap.position()).isEqualTo(4);
+
+      ByteBuffer direct = ByteBuffer.allocateDirect(70_000);
+      assertThat(b.recvFromInto(direct)).isEqualTo(a.getSockName());
+      assertThat(direct.flip().remaining()).isEqualTo(6);
+
+      ByteBuffer tooSmall = ByteBuffer.allocate(4);
+      assertThatThrownBy(() -> b.recvInto(tooSmall))
+          .isInstanceOf(ErrnoException.class)
+          .hasMessageContaining("a datagram of 5 bytes does not fit in 4");
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void connectedUdpSendsToAndReceivesFromItsPeerOnly(Family family) throws Exception {
+    try (Socket a = bound(family);
+        Socket b = bound(family);
+        Socket stranger = bound(family)) {
+      a.connect(b.getSockName());
+      b.connect(a.getSockName());
+      assertThat(a.getPeerName()).isEqualTo(b.getSockName());
+
+      stranger.sendTo(bytes("not for you"), a.getSockName());
+      b.send(bytes("hello"));
+
+      assertThat(a.recv(100)).isEqualTo(bytes("hello"));
+      a.sendAll(bytes("back"));
+      assertThat(b.recvFrom(100).data()).isEqualTo(bytes("back"));
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void connectedUdpToAPortWithNobodyGivesConnectionRefused(Family family) throws Exception {
+    int closedPort;
+    try (Socket probe = bound(family)) {
+      closedPort = ((InetSocketAddress) probe.getSockName()).getPort();
+    }
+    try (Socket a = bound(family)) {
+      a.connect(new InetSocketAddress(Loopback.ip(family), closedPort));
+      a.send(bytes("anyone?"));
+
+      // The kernel reports the ICMP port-unreachable on a later call on the connected socket.
+      ConnectionRefusedException e =
+          catchThrowableOfType(ConnectionRefusedException.class, () -> a.recv(100));
+
+      assertThat(e.errno()).isEqualTo(Errno.ECONNREFUSED);
+      assertThat(e).hasMessageEndingWith(":" + closedPort + ": connection refused");
+    }
+  }
+
+  @Test
+  void nonBlockingAndTimeoutModesApplyToDatagrams() throws Exception {
+    try (Socket a = bound(AF_INET)) {
+      a.setBlocking(false);
+      WouldBlockException wouldBlock =
+          catchThrowableOfType(WouldBlockException.class, () -> a.recvFrom(100));
+      assertThat(wouldBlock.errno()).isEqualTo(Errno.EAGAIN);
+
+      a.setTimeout(Duration.ofMillis(100));
+      long start = System.nanoTime();
+      assertThatThrownBy(() -> a.recvFrom(100))
+          .isExactlyInstanceOf(SocketTimeoutException.class)
+          .hasMessageEndingWith(": timed out");
+      assertThat(Duration.ofNanos(System.nanoTime() - start))
+          .isBetween(Duration.ofMillis(95), Duration.ofSeconds(5));
+    }
+  }
+
+  @Test
+  void sendWithoutAPeerAndSendToAnotherAddressWhenConnectedAreErrors() throws Exception {
+    try (Socket a = bound(AF_INET);
+        Socket b = bound(AF_INET);
+        Socket c = bound(AF_INET)) {
+      ErrnoException noPeer = catchThrowableOfType(ErrnoException.class, () -> a.send(bytes("x")));
+      assertThat(noPeer.errno()).isEqualTo(Errno.EDESTADDRREQ);
+      assertThat(noPeer).hasMessage("send to: destination address required");
+
+      a.connect(b.getSockName());
+      ErrnoException other =
+          catchThrowableOfType(ErrnoException.class, () -> a.sendTo(bytes("x"), c.getSockName()));
+      assertThat(other.errno()).isEqualTo(Errno.EISCONN);
+      assertThat(a.sendTo(bytes("ok"), b.getSockName())).isEqualTo(2);
+      assertThat(b.recv(10)).isEqualTo(bytes("ok"));
+    }
+  }
+
+  @Test
+  void streamOnlyOperationsOnADatagramSocketAreNotSupported() throws Exception {
+    try (Socket a = bound(AF_INET)) {
+      assertThat(catchThrowableOfType(ErrnoException.class, a::listen).errno())
+          .isEqualTo(Errno.EOPNOTSUPP);
+      assertThat(catchThrowableOfType(ErrnoException.class, a::accept).errno())
+          .isEqualTo(Errno.EOPNOTSUPP);
+    }
+    try (Socket tcp = Socket.create(AF_INET, SOCK_STREAM)) {
+      ErrnoException e =
+          catchThrowableOfType(
+              ErrnoException.class,
+              () -> tcp.sendTo(bytes("x"), new InetSocketAddress("127.0.0.1", 9)));
+      assertThat(e.errno()).isEqualTo(Errno.EISCONN);
+    }
+  }
+
+  @Test
+  void unixDatagramSocketsAreRefusedClearly() {
+    assertThatThrownBy(() -> Socket.create(Family.AF_UNIX, SOCK_DGRAM))
+        .isExactlyInstanceOf(UnsupportedOperationException.class)
+        .hasMessageContaining("AF_UNIX datagram sockets are not supported");
+  }
+
+  @Test
+  void broadcastNeedsSoBroadcastAndThenReachesTheLoopbackBroadcastAddress() throws Exception {
+    InetAddress loopbackBroadcast = InetAddress.getByAddress(new byte[] {127, -1, -1, -1});
+    try (Socket receiver = Socket.create(AF_INET, SOCK_DGRAM);
+        Socket sender = bound(AF_INET)) {
+      receiver.setTimeout(PROMPTLY);
+      // Broadcasts reach sockets bound to the wildcard address; the datagram itself goes to
+      // 127.255.255.255, the loopback network's broadcast address, and never leaves the host.
+      receiver.bind(new InetSocketAddress("0.0.0.0", 0));
+      SocketAddress target =
+          new InetSocketAddress(
+              loopbackBroadcast, ((InetSocketAddress) receiver.getSockName()).getPort());
+
+      assertThat(sender.getSockOpt(StandardSocketOptions.SO_BROADCAST)).isFalse();
+      ErrnoException refused =
+          catchThrowableOfType(ErrnoException.class, () -> sender.sendTo(bytes("all"), target));
+      assertThat(refused.errno()).isEqualTo(Errno.EACCES);
+
+      sender.setSockOpt(StandardSocketOptions.SO_BROADCAST, true);
+      assertThat(sender.getSockOpt(StandardSocketOptions.SO_BROADCAST)).isTrue();
+      sender.sendTo(bytes("all"), target);
+      assertThat(receiver.recv(10)).isEqualTo(bytes("all"));
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void multicastOptionsRoundTrip(Family family) throws Exception {
+    try (Socket a = bound(family)) {
+      a.setSockOpt(StandardSocketOptions.IP_MULTICAST_TTL, 3);
+      a.setSockOpt(StandardSocketOptions.IP_MULTICAST_LOOP, false);
+      assertThat(a.getSockOpt(StandardSocketOptions.IP_MULTICAST_TTL)).isEqualTo(3);
+      assertThat(a.getSockOpt(StandardSocketOptions.IP_MULTICAST_LOOP)).isFalse();
+      assertThatThrownBy(() -> a.setSockOpt(StandardSocketOptions.TCP_NODELAY, true))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("option TCP_NODELAY does not apply to an " + family + " SOCK_DGRAM socket");
+    }
+  }
+
+  @Test
+  void ipv6DatagramSocketsTakeNoIpv6AddressOnAnIpv4Socket() throws Exception {
+    try (Socket a = bound(AF_INET)) {
+      assertThatThrownBy(() -> a.sendTo(bytes("x"), new InetSocketAddress("::1", 9)))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("AF_INET socket cannot use the IPv6 address [::1]:9");
+    }
+    try (Socket six = bound(AF_INET6)) {
+      assertThat(six.family()).isEqualTo(AF_INET6);
+      assertThat(six.kind()).isEqualTo(SOCK_DGRAM);
+    }
+  }
+
+  private static byte[] bytes(String text) {
+    return text.getBytes(UTF_8);
+  }
+}

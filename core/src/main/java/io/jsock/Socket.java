@@ -3,8 +3,17 @@ package io.jsock;
 import io.jsock.internal.Addresses;
 import io.jsock.internal.Errors;
 import io.jsock.internal.PolledChannel;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.BufferedReader;
+import java.io.BufferedWriter;
+import java.io.Closeable;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.io.InterruptedIOException;
+import java.io.OutputStream;
+import java.io.OutputStreamWriter;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -14,11 +23,15 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.DatagramChannel;
+import java.nio.channels.FileChannel;
 import java.nio.channels.NetworkChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -465,6 +478,122 @@ public final class Socket implements AutoCloseable {
         await(current, SelectionKey.OP_WRITE, deadline, "send to", peer);
       }
     }
+  }
+
+  // ---------------------------------------------------------------- files and streams
+
+  /**
+   * Sends a whole file, as Python's {@code sendfile(file)}; see {@link #sendFile(FileChannel, long,
+   * long)}.
+   */
+  public long sendFile(Path file) throws IOException {
+    Objects.requireNonNull(file, "file");
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+      return sendFile(channel, 0, Long.MAX_VALUE);
+    }
+  }
+
+  /**
+   * Sends {@code count} bytes of a file from {@code offset} (fewer if the file ends first), as
+   * Python's {@code sendfile(file, offset, count)}, and returns how many went. The kernel copies
+   * the file to the socket ({@link FileChannel#transferTo}): the bytes never enter the JVM. The
+   * file's position ends after the last byte sent. In timeout mode the timeout bounds the whole
+   * call; in non-blocking mode it sends what it can without waiting.
+   *
+   * <pre>{@code
+   * try (FileChannel file = FileChannel.open(path)) {
+   *   long sent = sock.sendFile(file, 0, file.size());
+   * }
+   * }</pre>
+   *
+   * @param count how many bytes at most, at least 1 ({@link Long#MAX_VALUE}: to the end)
+   */
+  public long sendFile(FileChannel file, long offset, long count) throws IOException {
+    Objects.requireNonNull(file, "file");
+    if (offset < 0) {
+      throw new IllegalArgumentException("offset must not be negative: " + offset);
+    }
+    if (count < 1) {
+      throw new IllegalArgumentException("count must be positive: " + count);
+    }
+    if (kind != SocketKind.SOCK_STREAM) {
+      throw new IllegalArgumentException("sendFile needs a SOCK_STREAM socket, not " + kind);
+    }
+    PolledChannel current = connected("sendfile to");
+    SocketChannel channel = (SocketChannel) current.channel();
+    long deadline = Timeouts.deadline(timeoutNanos);
+    long sent = 0;
+    try {
+      while (sent < count && offset + sent < file.size()) {
+        if (Timeouts.hasPassed(deadline)) {
+          throw Errors.timedOut("sendfile to", peer);
+        }
+        long n = file.transferTo(offset + sent, count - sent, channel);
+        sent += n;
+        if (n == 0 && offset + sent < file.size()) {
+          if (timeoutNanos == Timeouts.NON_BLOCKING && sent > 0) {
+            break;
+          }
+          await(current, SelectionKey.OP_WRITE, deadline, "sendfile to", peer);
+        }
+      }
+    } catch (IOException e) {
+      throw failure(e, "sendfile to", peer);
+    } finally {
+      file.position(offset + sent);
+    }
+    return sent;
+  }
+
+  /**
+   * The receiving side as an {@link InputStream}: each read is a {@link #recvInto}, -1 at the end
+   * of the stream, in the socket's mode; after a timeout it may be read again, as the JDK's socket
+   * streams. Closing it leaves the socket open.
+   */
+  public InputStream getInputStream() {
+    return new SocketInputStream(this, false);
+  }
+
+  /**
+   * The sending side as an {@link OutputStream}: each write is a {@link #sendAll}. Closing it
+   * leaves the socket open.
+   */
+  public OutputStream getOutputStream() {
+    return new SocketOutputStream(this);
+  }
+
+  /**
+   * A buffered file view of the socket, as Python's {@code makefile(mode)}: {@code "rb"} gives a
+   * {@link BufferedInputStream}, {@code "wb"} a {@link BufferedOutputStream}, {@code "r"} a UTF-8
+   * {@link BufferedReader} and {@code "w"} a UTF-8 {@link BufferedWriter}. As in Python, a reader
+   * whose read timed out refuses every later read (its buffer holds an unknown part of the data),
+   * and closing the view leaves the socket open.
+   *
+   * <pre>{@code
+   * BufferedReader lines = sock.makeFile("r");
+   * String first = lines.readLine();
+   * }</pre>
+   *
+   * @throws IllegalArgumentException for any other mode (Python's {@code "rwb"} pairs a reader and
+   *     a writer: make one of each)
+   */
+  @SuppressWarnings("unchecked")
+  public <T extends Closeable> T makeFile(String mode) {
+    Objects.requireNonNull(mode, "mode");
+    Closeable view =
+        switch (mode) {
+          case "rb" -> new BufferedInputStream(new SocketInputStream(this, true));
+          case "wb" -> new BufferedOutputStream(new SocketOutputStream(this));
+          case "r" ->
+              new BufferedReader(
+                  new InputStreamReader(new SocketInputStream(this, true), StandardCharsets.UTF_8));
+          case "w" ->
+              new BufferedWriter(
+                  new OutputStreamWriter(new SocketOutputStream(this), StandardCharsets.UTF_8));
+          default ->
+              throw new IllegalArgumentException("mode must be one of r, rb, w, wb: " + mode);
+        };
+    return (T) view;
   }
 
   // ---------------------------------------------------------------- datagrams

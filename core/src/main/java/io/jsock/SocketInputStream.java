@@ -1,0 +1,53 @@
+package io.jsock;
+
+import io.jsock.internal.Errors;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.util.Objects;
+
+/**
+ * A socket's receiving side as an {@link InputStream}: each read is one {@link Socket#recvInto}, in
+ * the socket's mode; -1 at the end of the stream. Closing the stream does not close the socket.
+ *
+ * <p>Made for {@link Socket#getInputStream()}, which may go on after a timeout as the JDK's socket
+ * streams do, and for {@link Socket#makeFile(String)}, whose buffered readers may not: after a
+ * timeout their buffer holds an unknown part of the data, so, as Python's {@code SocketIO}, every
+ * later read fails.
+ */
+final class SocketInputStream extends InputStream {
+  private final Socket socket;
+  private final boolean refuseAfterTimeout;
+  private volatile boolean timedOut;
+
+  SocketInputStream(Socket socket, boolean refuseAfterTimeout) {
+    this.socket = socket;
+    this.refuseAfterTimeout = refuseAfterTimeout;
+  }
+
+  @Override
+  public int read() throws IOException {
+    byte[] one = new byte[1];
+    return read(one, 0, 1) == -1 ? -1 : one[0] & 0xFF;
+  }
+
+  @Override
+  public int read(byte[] b, int off, int len) throws IOException {
+    Objects.checkFromIndexSize(off, len, b.length);
+    if (timedOut) {
+      throw new ErrnoException(
+          Errors.message("recv from", null, "cannot read from timed out object"), Errno.EIO, null);
+    }
+    if (len == 0) {
+      return 0;
+    }
+    try {
+      int n = socket.recvInto(ByteBuffer.wrap(b, off, len));
+      return n == 0 ? -1 : n;
+    } catch (SocketTimeoutException e) {
+      timedOut = refuseAfterTimeout;
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,29 @@
+package io.jsock;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.util.Objects;
+
+/**
+ * A socket's sending side as an {@link OutputStream}: each write is one {@link Socket#sendAll}, in
+ * the socket's mode. Closing the stream does not close the socket.
+ */
+final class SocketOutputStream extends OutputStream {
+  private final Socket socket;
+
+  SocketOutputStream(Socket socket) {
+    this.socket = socket;
+  }
+
+  @Override
+  public void write(int b) throws IOException {
+    socket.sendAll(new byte[] {(byte) b});
+  }
+
+  @Override
+  public void write(byte[] b, int off, int len) throws IOException {
+    Objects.checkFromIndexSize(off, len, b.length);
+    socket.sendAll(ByteBuffer.wrap(b, off, len));
+  }
+}

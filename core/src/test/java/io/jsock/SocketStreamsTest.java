@@ -1,0 +1,203 @@
+package io.jsock;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.jsock.testing.Loopback;
+import io.jsock.testing.Loopback.Pair;
+import java.io.BufferedInputStream;
+import java.io.BufferedReader;
+import java.io.BufferedWriter;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.SocketTimeoutException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** {@link Socket}'s file side: {@code sendFile}, {@code makeFile} and the stream views. */
+class SocketStreamsTest {
+  @TempDir Path dir;
+
+  private Path randomFile(int size) throws Exception {
+    byte[] data = new byte[size];
+    new Random(size).nextBytes(data);
+    return Files.write(dir.resolve("data-" + size), data);
+  }
+
+  private static byte[] readExactly(Socket socket, int size) throws Exception {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    while (out.size() < size) {
+      byte[] chunk = socket.recv(size - out.size());
+      if (chunk.length == 0) {
+        break;
+      }
+      out.write(chunk);
+    }
+    return out.toByteArray();
+  }
+
+  private static CompletableFuture<byte[]> receiveInTheBackground(Socket socket, int size) {
+    return CompletableFuture.supplyAsync(
+        () -> {
+          try {
+            return readExactly(socket, size);
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        },
+        Executors.newVirtualThreadPerTaskExecutor());
+  }
+
+  @ParameterizedTest
+  @EnumSource(Family.class)
+  void sendFileSendsTheRequestedSliceAndMovesTheFilePosition(Family family) throws Exception {
+    Path file = randomFile(1 << 20);
+    byte[] content = Files.readAllBytes(file);
+    try (Pair pair = Loopback.pair(family, dir);
+        FileChannel channel = FileChannel.open(file)) {
+      var receiving = receiveInTheBackground(pair.server(), 500_000);
+
+      long sent = pair.client().sendFile(channel, 1000, 500_000);
+
+      assertThat(sent).isEqualTo(500_000);
+      assertThat(channel.position()).isEqualTo(501_000);
+      assertThat(receiving.get()).isEqualTo(Arrays.copyOfRange(content, 1000, 501_000));
+    }
+  }
+
+  @Test
+  void sendFileOfAPathSendsItAllAndACountPastTheEndStopsAtTheEnd() throws Exception {
+    Path file = randomFile(300_000);
+    byte[] content = Files.readAllBytes(file);
+    try (Pair pair = Loopback.pair(Family.AF_INET);
+        FileChannel channel = FileChannel.open(file)) {
+      var receiving = receiveInTheBackground(pair.server(), 2 * content.length - 10);
+
+      assertThat(pair.client().sendFile(file)).isEqualTo(content.length);
+      assertThat(pair.client().sendFile(channel, 10, Long.MAX_VALUE))
+          .isEqualTo(content.length - 10);
+
+      byte[] received = receiving.get();
+      assertThat(Arrays.copyOfRange(received, 0, content.length)).isEqualTo(content);
+      assertThat(Arrays.copyOfRange(received, content.length, received.length))
+          .isEqualTo(Arrays.copyOfRange(content, 10, content.length));
+    }
+  }
+
+  @Test
+  void sendFileInTimeoutModeIsBoundedAsAWholeWhenThePeerDoesNotRead() throws Exception {
+    Path file = randomFile(64 << 20);
+    try (Pair pair = Loopback.pair(Family.AF_INET);
+        FileChannel channel = FileChannel.open(file)) {
+      pair.client().setTimeout(Duration.ofMillis(200));
+      long start = System.nanoTime();
+
+      assertThatThrownBy(() -> pair.client().sendFile(channel, 0, Long.MAX_VALUE))
+          .isExactlyInstanceOf(SocketTimeoutException.class)
+          .hasMessageEndingWith(": timed out")
+          .hasMessageStartingWith("sendfile to 127.0.0.1:");
+      assertThat(Duration.ofNanos(System.nanoTime() - start))
+          .isBetween(Duration.ofMillis(190), Duration.ofSeconds(5));
+      assertThat(channel.position()).isPositive().isLessThan(64 << 20);
+    }
+  }
+
+  @Test
+  void sendFileChecksItsArguments() throws Exception {
+    Path file = randomFile(10);
+    try (Pair pair = Loopback.pair(Family.AF_INET);
+        FileChannel channel = FileChannel.open(file);
+        Socket udp = Socket.create(Family.AF_INET, SocketKind.SOCK_DGRAM)) {
+      assertThatThrownBy(() -> pair.client().sendFile(channel, -1, 5))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("offset must not be negative: -1");
+      assertThatThrownBy(() -> pair.client().sendFile(channel, 0, 0))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("count must be positive: 0");
+      assertThatThrownBy(() -> pair.client().sendFile((Path) null))
+          .isInstanceOf(NullPointerException.class)
+          .hasMessage("file");
+      assertThatThrownBy(() -> udp.sendFile(channel, 0, 5))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("sendFile needs a SOCK_STREAM socket, not SOCK_DGRAM");
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Family.class)
+  void makeFileGivesLineReadersAndWritersInUtf8(Family family) throws Exception {
+    try (Pair pair = Loopback.pair(family, dir)) {
+      BufferedWriter writer = pair.client().makeFile("w");
+      writer.write("héllo\nwörld\n");
+      writer.flush();
+      pair.client().shutdown(Shutdown.SHUT_WR);
+
+      BufferedReader reader = pair.server().makeFile("r");
+      assertThat(reader.readLine()).isEqualTo("héllo");
+      assertThat(reader.readLine()).isEqualTo("wörld");
+      assertThat(reader.readLine()).isNull();
+      reader.close();
+      writer.close();
+      assertThat(pair.server().isClosed()).isFalse();
+      assertThat(pair.client().isClosed()).isFalse();
+    }
+  }
+
+  @Test
+  void binaryViewsAndStreamsCarryBytesAndEndWithMinusOne() throws Exception {
+    try (Pair pair = Loopback.pair(Family.AF_INET)) {
+      OutputStream out = pair.client().makeFile("wb");
+      out.write(new byte[] {1, 2, 3});
+      out.flush();
+      pair.client().getOutputStream().write(4);
+      pair.client().shutdown(Shutdown.SHUT_WR);
+
+      BufferedInputStream in = pair.server().makeFile("rb");
+      assertThat(in.readAllBytes()).containsExactly(1, 2, 3, 4);
+      assertThat(pair.server().getInputStream().read()).isEqualTo(-1);
+    }
+  }
+
+  @Test
+  void aBufferedReaderRefusesToGoOnAfterATimeoutButTheRawStreamMay() throws Exception {
+    try (Pair pair = Loopback.pair(Family.AF_INET)) {
+      pair.server().setTimeout(Duration.ofMillis(50));
+      BufferedInputStream buffered = pair.server().makeFile("rb");
+      InputStream raw = pair.server().getInputStream();
+
+      assertThatThrownBy(buffered::read).isExactlyInstanceOf(SocketTimeoutException.class);
+      assertThatThrownBy(raw::read).isExactlyInstanceOf(SocketTimeoutException.class);
+      pair.client().sendAll("late".getBytes(UTF_8));
+
+      assertThatThrownBy(buffered::read)
+          .isInstanceOf(ErrnoException.class)
+          .hasMessage("recv from: cannot read from timed out object");
+      pair.server().setTimeout(Duration.ofSeconds(10));
+      assertThat(raw.readNBytes(4)).isEqualTo("late".getBytes(UTF_8));
+    }
+  }
+
+  @Test
+  void makeFileRefusesOtherModes() throws Exception {
+    try (Socket socket = Socket.create()) {
+      assertThatThrownBy(() -> socket.makeFile("rwb"))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("mode must be one of r, rb, w, wb: rwb");
+      assertThatThrownBy(() -> socket.makeFile(null))
+          .isInstanceOf(NullPointerException.class)
+          .hasMessage("mode");
+    }
+  }
+}

@@ -2,16 +2,27 @@ package io.jsock;
 
 import io.jsock.internal.Addresses;
 import io.jsock.internal.Errors;
+import io.jsock.internal.Literals;
+import io.jsock.internal.Services;
 import java.io.IOException;
+import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.UnknownHostException;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
 
 /**
  * Python's {@code socket} module functions, as static methods (as {@code java.nio.file.Files} is
@@ -24,6 +35,9 @@ import java.util.Objects;
 public final class Sockets {
   /** The default timeout in nanoseconds, in {@link Socket}'s encoding (-1 for blocking). */
   private static volatile long defaultTimeoutNanos = Timeouts.BLOCKING;
+
+  /** Whether host byte order is network byte order, so that htons and the others change nothing. */
+  private static final boolean BIG_ENDIAN = ByteOrder.nativeOrder() == ByteOrder.BIG_ENDIAN;
 
   private Sockets() {}
 
@@ -51,37 +65,49 @@ public final class Sockets {
    * {@code getaddrinfo(host, port, family, type)}, in the resolver's order.
    *
    * <pre>{@code
-   * List<AddrInfo> infos = Sockets.getAddrInfo("localhost", 12345, null, SOCK_STREAM);
+   * List<AddrInfo> infos = Sockets.getAddrInfo("localhost", "http", null, SOCK_STREAM);
    * }</pre>
    *
-   * @param host a name or a literal; {@code null} means the loopback addresses, as in Python
-   * @param port an {@link Integer} from 0 to 65535, a decimal {@link String}, or {@code null} for 0
+   * <p>A literal ({@code 127.0.0.1}, {@code 127.1}, {@code ::1}, {@code fe80::1%2}) is parsed,
+   * never looked up; text that only looks like one ({@code 1.2.3.4.5}, {@code ::1q}) fails without
+   * a lookup. A service name is resolved before the host, from jsock's built-in table (see {@link
+   * #getServByName}), and gives results only for the kinds it is defined for: {@code "ntp"} is UDP
+   * only, so it gives {@code SOCK_DGRAM} results, and fails with {@code SOCK_STREAM}.
+   *
+   * @param host a name or a literal; {@code null} means the loopback addresses ({@code ::1}, then
+   *     {@code 127.0.0.1}), as in Python without {@code AI_PASSIVE}
+   * @param port an {@link Integer} from 0 to 65535, a decimal {@link String}, a service name such
+   *     as {@code "http"}, or {@code null} or {@code ""} for 0
    * @param family {@code AF_INET} or {@code AF_INET6} to keep only that family, {@code null} for
    *     any
    * @param kind the socket kind to return results for, {@code null} for both
-   * @throws AddressResolutionException if the name does not resolve, or not for that family
+   * @throws AddressResolutionException if the name does not resolve ({@link Errno#EAI_NONAME}), not
+   *     for that family ({@link Errno#EAI_ADDRFAMILY}), or the service is unknown for the kind
+   *     ({@link Errno#EAI_SERVICE})
    */
   public static List<AddrInfo> getAddrInfo(String host, Object port, Family family, SocketKind kind)
       throws AddressResolutionException {
     if (family == Family.AF_UNIX) {
       throw new IllegalArgumentException("family: getAddrInfo resolves AF_INET and AF_INET6 only");
     }
-    int portNumber = portOf(port);
-    InetAddress[] addresses;
-    try {
-      addresses =
-          host == null
-              ? new InetAddress[] {InetAddress.getLoopbackAddress()}
-              : InetAddress.getAllByName(host);
-    } catch (UnknownHostException e) {
-      var unresolved = InetSocketAddress.createUnresolved(host, portNumber);
-      var failure =
-          new AddressResolutionException(
-              Errors.message("resolve", unresolved, Errno.describe(Errno.EAI_NONAME)),
-              Errno.EAI_NONAME,
-              unresolved);
-      failure.initCause(e);
-      throw failure;
+    Map<SocketKind, Integer> ports = portsOf(host, port, kind);
+    int firstPort = ports.values().iterator().next();
+    List<InetAddress> addresses;
+    if (host == null) {
+      addresses = new ArrayList<>();
+      if (family != Family.AF_INET) {
+        addresses.add(Addresses.loopback(true));
+      }
+      if (family != Family.AF_INET6) {
+        addresses.add(Addresses.loopback(false));
+      }
+    } else {
+      try {
+        addresses = Addresses.lookup(host);
+      } catch (UnknownHostException e) {
+        var unresolved = InetSocketAddress.createUnresolved(host, firstPort);
+        throw resolutionFailure("resolve", unresolved, Errno.EAI_NONAME, e);
+      }
     }
     List<AddrInfo> infos = new ArrayList<>();
     for (InetAddress address : addresses) {
@@ -89,22 +115,368 @@ public final class Sockets {
       if (family != null && found != family) {
         continue;
       }
-      for (SocketKind each : SocketKind.values()) {
-        if (kind == null || kind == each) {
-          int proto = each == SocketKind.SOCK_STREAM ? 6 : 17;
-          infos.add(
-              new AddrInfo(found, each, proto, "", new InetSocketAddress(address, portNumber)));
-        }
-      }
+      ports.forEach(
+          (each, number) ->
+              infos.add(
+                  new AddrInfo(
+                      found, each, protoOf(each), "", new InetSocketAddress(address, number))));
     }
     if (infos.isEmpty()) {
-      var unresolved = InetSocketAddress.createUnresolved(String.valueOf(host), portNumber);
-      throw new AddressResolutionException(
-          Errors.message("resolve", unresolved, Errno.describe(Errno.EAI_ADDRFAMILY)),
-          Errno.EAI_ADDRFAMILY,
-          unresolved);
+      var unresolved = InetSocketAddress.createUnresolved(String.valueOf(host), firstPort);
+      throw resolutionFailure("resolve", unresolved, Errno.EAI_ADDRFAMILY, null);
     }
     return List.copyOf(infos);
+  }
+
+  /**
+   * Finds the host name and service name of a socket address, as Python's {@code
+   * getnameinfo(sockaddr, flags)}: a reverse lookup of the address (unless {@link
+   * NameInfoFlag#NI_NUMERICHOST}) and the port's service in jsock's built-in table. An address
+   * without a name gives its literal, a port without a service its number.
+   *
+   * <pre>{@code
+   * Sockets.getNameInfo(new InetSocketAddress("127.0.0.1", 80));                   // localhost, http
+   * Sockets.getNameInfo(new InetSocketAddress("127.0.0.1", 80), NI_NUMERICHOST);   // 127.0.0.1, http
+   * }</pre>
+   *
+   * @param address an {@link InetSocketAddress}: resolved, or unresolved with a literal host (as in
+   *     Python, a name is not looked up here)
+   * @param flags any of {@link NameInfoFlag}
+   * @throws AddressResolutionException if the host is an unresolved name, or with {@link
+   *     NameInfoFlag#NI_NAMEREQD} the address has no name ({@link Errno#EAI_NONAME})
+   */
+  public static NameInfo getNameInfo(SocketAddress address, NameInfoFlag... flags)
+      throws AddressResolutionException {
+    Objects.requireNonNull(address, "address");
+    Set<NameInfoFlag> set = EnumSet.noneOf(NameInfoFlag.class);
+    for (NameInfoFlag flag : Objects.requireNonNull(flags, "flags")) {
+      set.add(Objects.requireNonNull(flag, "flags: null flag"));
+    }
+    if (!(address instanceof InetSocketAddress inet)) {
+      throw new IllegalArgumentException(
+          "address: getNameInfo takes an InetSocketAddress, not " + address);
+    }
+    InetAddress ip = inet.getAddress();
+    if (ip == null) {
+      ip =
+          Addresses.numericHost(inet.getHostString())
+              .orElseThrow(() -> resolutionFailure("getNameInfo", inet, Errno.EAI_NONAME, null));
+    }
+    String host = Addresses.ipText(ip);
+    if (!set.contains(NameInfoFlag.NI_NUMERICHOST)) {
+      Optional<String> name = reverseName(ip);
+      if (name.isPresent()) {
+        host = name.get();
+      } else if (set.contains(NameInfoFlag.NI_NAMEREQD)) {
+        throw resolutionFailure("getNameInfo", inet, Errno.EAI_NONAME, null);
+      }
+    }
+    int port = inet.getPort();
+    String service = Integer.toString(port);
+    if (!set.contains(NameInfoFlag.NI_NUMERICSERV)) {
+      String proto = set.contains(NameInfoFlag.NI_DGRAM) ? "udp" : "tcp";
+      service = Services.byPort(port, proto).map(Services.Service::name).orElse(service);
+    }
+    return new NameInfo(host, service);
+  }
+
+  /**
+   * The IPv4 address of a host as text, as Python's {@code gethostbyname}: the first IPv4 address
+   * the resolver gives, a literal as it is, {@code "0.0.0.0"} for {@code ""} and {@code
+   * "255.255.255.255"} for {@code "<broadcast>"}.
+   *
+   * <pre>{@code
+   * String ip = Sockets.getHostByName("localhost");   // "127.0.0.1"
+   * }</pre>
+   *
+   * @throws AddressResolutionException if the name does not resolve ({@link Errno#EAI_NONAME}), or
+   *     has no IPv4 address ({@link Errno#EAI_ADDRFAMILY})
+   */
+  public static String getHostByName(String hostname) throws AddressResolutionException {
+    Objects.requireNonNull(hostname, "hostname");
+    return switch (hostname) {
+      case "" -> "0.0.0.0";
+      case "<broadcast>" -> "255.255.255.255";
+      default -> ipv4Addresses(hostname, "getHostByName").getFirst();
+    };
+  }
+
+  /**
+   * A host's name and every IPv4 address, as Python's {@code gethostbyname_ex}. The name is the one
+   * asked for and the aliases are empty: the JDK's resolver reports neither canonical names nor
+   * aliases.
+   *
+   * <pre>{@code
+   * Sockets.getHostByNameEx("localhost");   // HostEntry[hostName=localhost, aliases=[], addresses=[127.0.0.1]]
+   * }</pre>
+   *
+   * @throws AddressResolutionException if the name does not resolve ({@link Errno#EAI_NONAME}), or
+   *     has no IPv4 address ({@link Errno#EAI_ADDRFAMILY})
+   */
+  public static HostEntry getHostByNameEx(String hostname) throws AddressResolutionException {
+    Objects.requireNonNull(hostname, "hostname");
+    return new HostEntry(hostname, List.of(), ipv4Addresses(hostname, "getHostByNameEx"));
+  }
+
+  /**
+   * The name of the host at an address, by reverse lookup, as Python's {@code gethostbyaddr}. As in
+   * Python, a name is accepted too and resolved first.
+   *
+   * <pre>{@code
+   * Sockets.getHostByAddr("127.0.0.1").hostName();   // "localhost"
+   * }</pre>
+   *
+   * @param ipAddress an IPv4 or IPv6 literal, or a name
+   * @throws AddressResolutionException if the address has no name, or the name does not resolve
+   *     ({@link Errno#EAI_NONAME})
+   */
+  public static HostEntry getHostByAddr(String ipAddress) throws AddressResolutionException {
+    Objects.requireNonNull(ipAddress, "ipAddress");
+    InetAddress ip = lookup(ipAddress, "getHostByAddr").getFirst();
+    String name =
+        reverseName(ip)
+            .orElseThrow(
+                () ->
+                    new AddressResolutionException(
+                        "getHostByAddr " + ipAddress + ": " + Errno.describe(Errno.EAI_NONAME),
+                        Errno.EAI_NONAME,
+                        null));
+    return new HostEntry(name, List.of(), List.of(Addresses.ipText(ip)));
+  }
+
+  /**
+   * This machine's host name, as Python's {@code gethostname}: the kernel's name for it, which is
+   * not looked up.
+   *
+   * <pre>{@code
+   * String me = Sockets.getHostName();   // "vm"
+   * }</pre>
+   *
+   * @throws IOException if the system does not say (where there is no {@code
+   *     /proc/sys/kernel/hostname}, jsock asks the JDK, which also resolves the name)
+   */
+  public static String getHostName() throws IOException {
+    Path kernel = Path.of("/proc/sys/kernel/hostname");
+    try {
+      if (Files.isReadable(kernel)) {
+        return Files.readString(kernel).strip();
+      }
+      return InetAddress.getLocalHost().getHostName();
+    } catch (IOException e) {
+      throw Errors.translate(e, "getHostName", null);
+    }
+  }
+
+  /**
+   * A fully qualified name for {@code name}, as Python's {@code getfqdn}: the first of the names
+   * {@link #getHostByAddr} finds that contains a dot, else the host name found, else {@code name}
+   * itself. An empty name (or {@code 0.0.0.0}, {@code ::}) means this machine's {@link
+   * #getHostName}.
+   *
+   * <pre>{@code
+   * Sockets.getFqdn("");   // this machine, e.g. "vm.example.com"
+   * }</pre>
+   *
+   * @throws IOException only if {@code name} is empty and the machine's host name is unknown
+   */
+  public static String getFqdn(String name) throws IOException {
+    String wanted = Objects.requireNonNull(name, "name").strip();
+    if (wanted.isEmpty() || wanted.equals("0.0.0.0") || wanted.equals("::")) {
+      wanted = getHostName();
+    }
+    HostEntry entry;
+    try {
+      entry = getHostByAddr(wanted);
+    } catch (AddressResolutionException e) {
+      return wanted; // as Python: a name that does not resolve is as qualified as it gets
+    }
+    List<String> names = new ArrayList<>(List.of(entry.hostName()));
+    names.addAll(entry.aliases());
+    return names.stream().filter(each -> each.contains(".")).findFirst().orElse(entry.hostName());
+  }
+
+  /**
+   * The port of a service by name, from jsock's built-in table of well-known services, as Python's
+   * {@code getservbyname}. The table holds the common entries of {@code /etc/services} (Debian's
+   * netbase, IANA's numbers) with their aliases, so it means the same on every platform.
+   *
+   * <pre>{@code
+   * int port = Sockets.getServByName("https", "tcp");   // 443
+   * }</pre>
+   *
+   * @param name the service's name or an alias, such as {@code "http"} or {@code "www"}
+   * @param proto {@code "tcp"} or {@code "udp"}, or {@code null} for any
+   * @throws AddressResolutionException if there is no such service for {@code proto}, with {@link
+   *     Errno#EAI_SERVICE} (Python raises a plain {@code OSError})
+   */
+  public static int getServByName(String name, String proto) throws AddressResolutionException {
+    Objects.requireNonNull(name, "name");
+    return Services.byName(name, proto)
+        .orElseThrow(
+            () -> serviceFailure("getServByName " + name, proto, "service/proto not found"))
+        .port();
+  }
+
+  /**
+   * The name of the service on a port, from jsock's built-in table (see {@link #getServByName}), as
+   * Python's {@code getservbyport}.
+   *
+   * <pre>{@code
+   * String name = Sockets.getServByPort(22, null);   // "ssh"
+   * }</pre>
+   *
+   * @param port from 0 to 65535
+   * @param proto {@code "tcp"} or {@code "udp"}, or {@code null} for any
+   * @throws AddressResolutionException if no service is known on that port for {@code proto}, with
+   *     {@link Errno#EAI_SERVICE} (Python raises a plain {@code OSError})
+   */
+  public static String getServByPort(int port, String proto) throws AddressResolutionException {
+    Addresses.checkPort(port);
+    return Services.byPort(port, proto)
+        .orElseThrow(() -> serviceFailure("getServByPort " + port, proto, "port/proto not found"))
+        .name();
+  }
+
+  /**
+   * The packed bytes of an IP address literal, as Python's {@code inet_pton}: strict, never a
+   * lookup. {@code AF_INET} takes exactly a dotted quad of decimal numbers without leading zeros;
+   * {@code AF_INET6} takes any RFC 4291 text, an embedded IPv4 address included ({@code
+   * ::ffff:1.2.3.4}), but no scope.
+   *
+   * <pre>{@code
+   * byte[] packed = Sockets.inetPton(AF_INET6, "::1");   // 15 zero bytes, then 1
+   * }</pre>
+   *
+   * @return 4 bytes for {@code AF_INET}, 16 for {@code AF_INET6}, in network byte order
+   * @throws IllegalArgumentException if {@code ipString} is not a literal of that family, or the
+   *     family is {@code AF_UNIX}
+   */
+  public static byte[] inetPton(Family family, String ipString) {
+    Objects.requireNonNull(family, "family");
+    Objects.requireNonNull(ipString, "ipString");
+    Optional<byte[]> packed =
+        switch (family) {
+          case AF_INET -> Literals.parseIpv4(ipString);
+          case AF_INET6 -> Literals.parseIpv6(ipString);
+          case AF_UNIX -> throw notInet("inetPton", family);
+        };
+    return packed.orElseThrow(() -> illegalLiteral("inetPton", ipString));
+  }
+
+  /**
+   * The text of a packed IP address, as Python's {@code inet_ntop}: a dotted quad, or RFC 5952 IPv6
+   * text as Linux writes it ({@code ::1}, {@code 2001:db8::1}, {@code ::ffff:1.2.3.4}).
+   *
+   * <pre>{@code
+   * String text = Sockets.inetNtop(AF_INET6, packed);   // "::1"
+   * }</pre>
+   *
+   * @param packedIp 4 bytes for {@code AF_INET}, 16 for {@code AF_INET6}
+   * @throws IllegalArgumentException if {@code packedIp} has the wrong length for the family, or
+   *     the family is {@code AF_UNIX}
+   */
+  public static String inetNtop(Family family, byte[] packedIp) {
+    Objects.requireNonNull(family, "family");
+    Objects.requireNonNull(packedIp, "packedIp");
+    int length =
+        switch (family) {
+          case AF_INET -> 4;
+          case AF_INET6 -> 16;
+          case AF_UNIX -> throw notInet("inetNtop", family);
+        };
+    if (packedIp.length != length) {
+      throw new IllegalArgumentException(
+          "packedIp: inetNtop(" + family + ") takes " + length + " bytes, not " + packedIp.length);
+    }
+    return length == 4 ? Literals.ipv4Text(packedIp) : Literals.ipv6Text(packedIp);
+  }
+
+  /**
+   * The packed bytes of an IPv4 address in any of the classic forms, as Python's {@code inet_aton}:
+   * {@code a.b.c.d}, {@code a.b.c}, {@code a.b} or {@code a}, each part decimal, octal ({@code
+   * 017}) or hex ({@code 0x7f}); the last part fills the remaining bytes. Never a lookup.
+   *
+   * <pre>{@code
+   * byte[] packed = Sockets.inetAton("127.1");   // {127, 0, 0, 1}
+   * }</pre>
+   *
+   * @throws IllegalArgumentException if {@code ipString} is not such an address; unlike glibc, text
+   *     after it ({@code "1.2.3.4 junk"}) is not ignored
+   */
+  public static byte[] inetAton(String ipString) {
+    Objects.requireNonNull(ipString, "ipString");
+    return Literals.parseAton(ipString).orElseThrow(() -> illegalLiteral("inetAton", ipString));
+  }
+
+  /**
+   * The dotted-quad text of a packed IPv4 address, as Python's {@code inet_ntoa}.
+   *
+   * <pre>{@code
+   * Sockets.inetNtoa(new byte[] {127, 0, 0, 1});   // "127.0.0.1"
+   * }</pre>
+   *
+   * @throws IllegalArgumentException if {@code packedIp} is not 4 bytes long
+   */
+  public static String inetNtoa(byte[] packedIp) {
+    Objects.requireNonNull(packedIp, "packedIp");
+    if (packedIp.length != 4) {
+      throw new IllegalArgumentException(
+          "packedIp: inetNtoa takes 4 bytes, not " + packedIp.length);
+    }
+    return Literals.ipv4Text(packedIp);
+  }
+
+  /**
+   * A 16-bit number from host to network byte order, as Python's {@code htons}: its two bytes
+   * swapped on a little-endian machine, unchanged on a big-endian one.
+   *
+   * <pre>{@code
+   * Sockets.htons(0x1234);   // 0x3412 on x86 and ARM
+   * }</pre>
+   *
+   * @param x from 0 to 65535
+   * @throws IllegalArgumentException if {@code x} is out of range (Python's {@code OverflowError})
+   */
+  public static int htons(int x) {
+    return swap16("htons", x);
+  }
+
+  /**
+   * A 16-bit number from network to host byte order, as Python's {@code ntohs}; the same swap as
+   * {@link #htons}.
+   *
+   * @param x from 0 to 65535
+   * @throws IllegalArgumentException if {@code x} is out of range
+   */
+  public static int ntohs(int x) {
+    return swap16("ntohs", x);
+  }
+
+  /**
+   * A 32-bit number from host to network byte order, as Python's {@code htonl}: its four bytes
+   * reversed on a little-endian machine, unchanged on a big-endian one. It takes and returns a
+   * {@code long}, since the values are unsigned.
+   *
+   * <pre>{@code
+   * Sockets.htonl(0x12345678L);   // 0x78563412L on x86 and ARM
+   * }</pre>
+   *
+   * @param x from 0 to 4294967295
+   * @throws IllegalArgumentException if {@code x} is out of range (Python's {@code OverflowError})
+   */
+  public static long htonl(long x) {
+    return swap32("htonl", x);
+  }
+
+  /**
+   * A 32-bit number from network to host byte order, as Python's {@code ntohl}; the same swap as
+   * {@link #htonl}.
+   *
+   * @param x from 0 to 4294967295
+   * @throws IllegalArgumentException if {@code x} is out of range
+   */
+  public static long ntohl(long x) {
+    return swap32("ntohl", x);
   }
 
   /**
@@ -159,17 +531,143 @@ public final class Sockets {
     throw first;
   }
 
-  private static int portOf(Object port) {
-    return switch (port) {
-      case null -> 0;
-      case Integer number -> Addresses.checkPort(number);
-      case String text when text.matches("[0-9]{1,5}") ->
-          Addresses.checkPort(Integer.parseInt(text));
-      case String text -> throw new IllegalArgumentException("port: not a port number: " + text);
+  /**
+   * The port of each kind to return results for, in the order Python gives them (stream first). A
+   * service name counts for the kinds it is defined for; it fails if that leaves none.
+   */
+  private static Map<SocketKind, Integer> portsOf(String host, Object port, SocketKind kind)
+      throws AddressResolutionException {
+    List<SocketKind> kinds = kind == null ? List.of(SocketKind.values()) : List.of(kind);
+    Map<SocketKind, Integer> ports = new EnumMap<>(SocketKind.class);
+    switch (port) {
+      case null -> kinds.forEach(each -> ports.put(each, 0));
+      case Integer number -> {
+        Addresses.checkPort(number);
+        kinds.forEach(each -> ports.put(each, number));
+      }
+      case String text when text.isEmpty() -> kinds.forEach(each -> ports.put(each, 0));
+      case String text when text.matches("[0-9]{1,5}") -> {
+        int number = Addresses.checkPort(Integer.parseInt(text));
+        kinds.forEach(each -> ports.put(each, number));
+      }
+      case String service -> {
+        for (SocketKind each : kinds) {
+          Services.byName(service, protoName(each)).ifPresent(s -> ports.put(each, s.port()));
+        }
+        if (ports.isEmpty()) {
+          String where =
+              host == null
+                  ? service
+                  : (host.contains(":") ? "[" + host + "]" : host) + ":" + service;
+          throw new AddressResolutionException(
+              "resolve " + where + ": " + Errno.describe(Errno.EAI_SERVICE),
+              Errno.EAI_SERVICE,
+              null);
+        }
+      }
       default ->
           throw new IllegalArgumentException(
               "port: an Integer or a String, not " + port.getClass().getName());
-    };
+    }
+    return ports;
+  }
+
+  private static int protoOf(SocketKind kind) {
+    return kind == SocketKind.SOCK_STREAM ? 6 : 17;
+  }
+
+  private static String protoName(SocketKind kind) {
+    return kind == SocketKind.SOCK_STREAM ? "tcp" : "udp";
+  }
+
+  /** Every address of a host, or the failure that names {@code operation}. */
+  private static List<InetAddress> lookup(String host, String operation)
+      throws AddressResolutionException {
+    try {
+      return Addresses.lookup(host);
+    } catch (UnknownHostException e) {
+      var failure =
+          new AddressResolutionException(
+              operation + " " + host + ": " + Errno.describe(Errno.EAI_NONAME),
+              Errno.EAI_NONAME,
+              null);
+      failure.initCause(e);
+      throw failure;
+    }
+  }
+
+  /** The distinct IPv4 addresses of a host as text, in the resolver's order. */
+  private static List<String> ipv4Addresses(String host, String operation)
+      throws AddressResolutionException {
+    List<String> found =
+        lookup(host, operation).stream()
+            .filter(Inet4Address.class::isInstance)
+            .map(Addresses::ipText)
+            .distinct()
+            .toList();
+    if (found.isEmpty()) {
+      throw new AddressResolutionException(
+          operation + " " + host + ": " + Errno.describe(Errno.EAI_ADDRFAMILY),
+          Errno.EAI_ADDRFAMILY,
+          null);
+    }
+    return found;
+  }
+
+  /**
+   * The name of an address by reverse lookup, if it has one. The JDK answers the literal when there
+   * is none, and checks that the name resolves back to the address, as glibc's callers do.
+   */
+  private static Optional<String> reverseName(InetAddress ip) {
+    InetAddress fresh; // without a cached name, so that the JDK asks its resolver
+    try {
+      fresh = InetAddress.getByAddress(ip.getAddress());
+    } catch (UnknownHostException e) {
+      throw new AssertionError(e); // 4 or 16 bytes, always
+    }
+    String name = fresh.getHostName();
+    return name.equals(fresh.getHostAddress()) ? Optional.empty() : Optional.of(name);
+  }
+
+  private static AddressResolutionException resolutionFailure(
+      String operation, InetSocketAddress address, int errno, UnknownHostException cause) {
+    var failure =
+        new AddressResolutionException(
+            Errors.message(operation, address, Errno.describe(errno)), errno, address);
+    if (cause != null) {
+      failure.initCause(cause);
+    }
+    return failure;
+  }
+
+  private static AddressResolutionException serviceFailure(
+      String operation, String proto, String reason) {
+    String message = operation + (proto == null ? "" : "/" + proto) + ": " + reason;
+    return new AddressResolutionException(message, Errno.EAI_SERVICE, null);
+  }
+
+  private static IllegalArgumentException illegalLiteral(String function, String ipString) {
+    return new IllegalArgumentException(
+        "ipString: illegal IP address string passed to " + function + ": \"" + ipString + "\"");
+  }
+
+  private static IllegalArgumentException notInet(String function, Family family) {
+    return new IllegalArgumentException(
+        "family: " + function + " takes AF_INET or AF_INET6, not " + family);
+  }
+
+  private static int swap16(String function, int x) {
+    if (x < 0 || x > 0xFFFF) {
+      throw new IllegalArgumentException(function + ": value out of range 0..65535: " + x);
+    }
+    return BIG_ENDIAN ? x : Integer.reverseBytes(x) >>> 16;
+  }
+
+  private static long swap32(String function, long x) {
+    if (x < 0 || x > 0xFFFF_FFFFL) {
+      throw new IllegalArgumentException(function + ": value out of range 0..4294967295: " + x);
+    }
+    return BIG_ENDIAN ? x : Integer.toUnsignedLong(Integer.reverseBytes((int) x));
   }
 
   static long defaultTimeoutNanos() {

@@ -6,10 +6,14 @@ import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
 import java.net.SocketAddress;
+import java.net.SocketException;
 import java.net.UnixDomainSocketAddress;
 import java.net.UnknownHostException;
+import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /** Address checks, resolution honouring a socket's family, and the one way addresses print. */
 public final class Addresses {
@@ -40,7 +44,7 @@ public final class Addresses {
       if (host.equals("<broadcast>") && !ipv6) {
         return new InetSocketAddress(InetAddress.getByAddress(new byte[] {-1, -1, -1, -1}), port);
       }
-      for (InetAddress candidate : InetAddress.getAllByName(host)) {
+      for (InetAddress candidate : lookup(host)) {
         if ((candidate instanceof Inet6Address) == ipv6) {
           return new InetSocketAddress(candidate, port);
         }
@@ -69,6 +73,18 @@ public final class Addresses {
     }
   }
 
+  /** The loopback address of an IP version: {@code 127.0.0.1} or {@code ::1}. */
+  public static InetAddress loopback(boolean ipv6) {
+    byte[] raw = new byte[ipv6 ? 16 : 4];
+    raw[0] = (byte) (ipv6 ? 0 : 127);
+    raw[raw.length - 1] = 1;
+    try {
+      return InetAddress.getByAddress(raw);
+    } catch (UnknownHostException e) {
+      throw new AssertionError(e);
+    }
+  }
+
   /**
    * How jsock prints an address: {@code 127.0.0.1:80}, {@code [::1]:80}, {@code host:80} for an
    * unresolved one, the path for a Unix-domain socket.
@@ -76,10 +92,7 @@ public final class Addresses {
   public static String format(SocketAddress address) {
     if (address instanceof InetSocketAddress inet) {
       InetAddress ip = inet.getAddress();
-      String host =
-          ip == null
-              ? inet.getHostString()
-              : ip instanceof Inet6Address ipv6 ? ipv6Text(ipv6) : ip.getHostAddress();
+      String host = ip == null ? inet.getHostString() : ipText(ip);
       boolean bracket = ip instanceof Inet6Address || (ip == null && host.contains(":"));
       return (bracket ? "[" + host + "]" : host) + ":" + inet.getPort();
     }
@@ -91,44 +104,76 @@ public final class Addresses {
   }
 
   /**
-   * An IPv6 address in its canonical text (RFC 5952, as Python's {@code inet_ntop} writes it):
-   * {@code ::1} rather than the JDK's {@code 0:0:0:0:0:0:0:1}. The longest run of two or more zero
-   * groups (the first if tied) becomes {@code ::}; a scope stays as the JDK writes it.
+   * An IP address as jsock and Python write it, without any lookup: {@code 127.0.0.1}, or IPv6 in
+   * RFC 5952 text ({@code ::1} rather than the JDK's {@code 0:0:0:0:0:0:0:1}) with a scope as the
+   * JDK writes it ({@code fe80::1%eth0}).
    */
-  private static String ipv6Text(Inet6Address ip) {
-    byte[] raw = ip.getAddress();
-    int[] groups = new int[8];
-    for (int i = 0; i < 8; i++) {
-      groups[i] = ((raw[2 * i] & 0xFF) << 8) | (raw[2 * i + 1] & 0xFF);
-    }
-    int bestStart = -1;
-    int bestLength = 1; // a single zero group is not compressed
-    for (int i = 0; i < 8; ) {
-      int j = i;
-      while (j < 8 && groups[j] == 0) {
-        j++;
-      }
-      if (j - i > bestLength) {
-        bestStart = i;
-        bestLength = j - i;
-      }
-      i = j == i ? i + 1 : j;
-    }
-    StringBuilder text = new StringBuilder();
-    for (int i = 0; i < 8; i++) {
-      if (i == bestStart) {
-        text.append("::");
-        i += bestLength - 1;
-        continue;
-      }
-      if (text.length() > 0 && text.charAt(text.length() - 1) != ':') {
-        text.append(':');
-      }
-      text.append(Integer.toHexString(groups[i]));
+  public static String ipText(InetAddress ip) {
+    if (!(ip instanceof Inet6Address)) {
+      return ip.getHostAddress();
     }
     String jdk = ip.getHostAddress();
     int scope = jdk.indexOf('%');
-    return scope < 0 ? text.toString() : text + jdk.substring(scope);
+    String text = Literals.ipv6Text(ip.getAddress());
+    return scope < 0 ? text : text + jdk.substring(scope);
+  }
+
+  /**
+   * Every address of a host, in the resolver's order. A literal is parsed here and never looked up:
+   * the {@code inet_aton} forms ({@code 127.0.0.1}, {@code 127.1}, {@code 0x7f.1}) and IPv6 with an
+   * optional numeric or interface scope, IPv4-mapped ones staying IPv6 as in Python. Text that only
+   * looks like a literal (digits and dots, or a colon) fails here without a lookup, since no host
+   * name has that form; any other name goes to the JDK's resolver.
+   *
+   * @throws UnknownHostException if the name does not resolve, or is empty
+   */
+  public static List<InetAddress> lookup(String host) throws UnknownHostException {
+    Optional<InetAddress> literal = numericHost(host);
+    if (literal.isPresent()) {
+      return List.of(literal.get());
+    }
+    if (host.isEmpty()) {
+      throw new UnknownHostException("empty host name"); // the JDK would answer loopback
+    }
+    if (host.chars().allMatch(c -> c == '.' || (c >= '0' && c <= '9'))
+        || host.indexOf(':') >= 0
+        || host.indexOf('%') >= 0) {
+      throw new UnknownHostException(host + ": not a valid IP address literal");
+    }
+    return List.of(InetAddress.getAllByName(host));
+  }
+
+  /**
+   * A host given as a literal, as {@code getaddrinfo} with {@code AI_NUMERICHOST} reads it (see
+   * {@link #lookup}); empty if {@code host} is not one.
+   */
+  public static Optional<InetAddress> numericHost(String host) {
+    try {
+      Optional<byte[]> ipv4 = Literals.parseAton(host);
+      if (ipv4.isPresent()) {
+        return Optional.of(InetAddress.getByAddress(ipv4.get()));
+      }
+      int percent = host.indexOf('%');
+      String literal = percent < 0 ? host : host.substring(0, percent);
+      Optional<byte[]> ipv6 = Literals.parseIpv6(literal);
+      if (ipv6.isEmpty()) {
+        return Optional.empty();
+      }
+      if (percent < 0) {
+        // Inet6Address.getByAddress keeps an IPv4-mapped address IPv6, as Python does
+        return Optional.of(Inet6Address.getByAddress(null, ipv6.get(), (NetworkInterface) null));
+      }
+      String scope = host.substring(percent + 1);
+      if (!scope.isEmpty() && scope.chars().allMatch(c -> c >= '0' && c <= '9')) {
+        return Optional.of(Inet6Address.getByAddress(null, ipv6.get(), Integer.parseInt(scope)));
+      }
+      NetworkInterface nif = scope.isEmpty() ? null : NetworkInterface.getByName(scope);
+      return nif == null
+          ? Optional.empty()
+          : Optional.of(Inet6Address.getByAddress(null, ipv6.get(), nif));
+    } catch (UnknownHostException | SocketException | NumberFormatException e) {
+      return Optional.empty(); // a scope the JDK cannot attach: not a literal it can use
+    }
   }
 
   /** Whether an IP address belongs to the given version; IPv4 addresses also fit IPv6 sockets. */

@@ -6,14 +6,20 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.jsock.AddressResolutionException;
 import io.jsock.Errno;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnixDomainSocketAddress;
+import java.net.UnknownHostException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
-/** Address checks and formatting. Only literals are resolved here: never a name, never DNS. */
+/**
+ * Address checks, lookups and formatting. Names resolve only from core's test hosts file ({@code
+ * jdk.net.hosts.file}), never through DNS.
+ */
 class AddressesTest {
   @ParameterizedTest
   @CsvSource({
@@ -26,6 +32,7 @@ class AddressesTest {
     "2001:db8:0:1:1:1:1:1, [2001:db8:0:1:1:1:1:1]:80",
     "2001:DB8:0:0:0:0:0:AB, [2001:db8::ab]:80",
     "1:0:0:0:0:0:0:0, [1::]:80",
+    "::1.2.3.4, [::1.2.3.4]:80",
   })
   void formatWritesIpAddressesAsPythonAndRfc5952Do(String literal, String expected)
       throws Exception {
@@ -74,5 +81,54 @@ class AddressesTest {
 
     assertThat(e.errno()).isEqualTo(Errno.EAI_ADDRFAMILY);
     assertThat(e).hasMessage("connect to [::1]:80: address family for hostname not supported");
+  }
+
+  @Test
+  void lookupParsesLiteralsWithoutTheResolver() throws Exception {
+    // none of these is in the hosts file, and the JDK itself takes no hex parts
+    assertThat(Addresses.lookup("0x7f.1")).containsExactly(Addresses.loopback(false));
+    assertThat(Addresses.lookup("::1")).containsExactly(Addresses.loopback(true));
+    assertThat(Addresses.lookup("::ffff:1.2.3.4").getFirst()).isInstanceOf(Inet6Address.class);
+    assertThat(Addresses.lookup("fe80::1%3").getFirst())
+        .isInstanceOfSatisfying(Inet6Address.class, ip -> assertThat(ip.getScopeId()).isEqualTo(3));
+  }
+
+  @Test
+  void lookupAsksTheResolverForNames() throws Exception {
+    assertThat(Addresses.lookup("localhost")).containsExactly(Addresses.loopback(false));
+    assertThat(Addresses.lookup("ip6-localhost")).containsExactly(Addresses.loopback(true));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"1.2.3.4.5", "999.1.1.1", "1..1", "::1q", "1:2", "fe80::1%", "%1"})
+  void lookupRejectsWhatOnlyLooksLikeALiteralWithoutAskingTheResolver(String host) {
+    assertThatThrownBy(() -> Addresses.lookup(host))
+        .isInstanceOf(UnknownHostException.class)
+        .hasMessage(host + ": not a valid IP address literal");
+  }
+
+  @Test
+  void lookupRejectsAnEmptyNameThatTheJdkWouldTakeAsLoopback() {
+    assertThatThrownBy(() -> Addresses.lookup(""))
+        .isInstanceOf(UnknownHostException.class)
+        .hasMessage("empty host name");
+  }
+
+  @Test
+  void resolveNeverTakesAnIpv4MappedLiteralForIpv4() {
+    // as Python: an AF_INET socket cannot use ::ffff:127.0.0.1, which is an IPv6 literal
+    AddressResolutionException e =
+        catchThrowableOfType(
+            AddressResolutionException.class,
+            () -> Addresses.resolve("::ffff:127.0.0.1", 80, false, "connect to"));
+
+    assertThat(e.errno()).isEqualTo(Errno.EAI_ADDRFAMILY);
+  }
+
+  @Test
+  void ipTextWritesAddressesWithoutLookingThemUp() throws Exception {
+    assertThat(Addresses.ipText(Addresses.loopback(false))).isEqualTo("127.0.0.1");
+    assertThat(Addresses.ipText(Addresses.loopback(true))).isEqualTo("::1");
+    assertThat(Addresses.ipText(Addresses.lookup("fe80::a%7").getFirst())).isEqualTo("fe80::a%7");
   }
 }

@@ -5,5 +5,9 @@
  * exported.
  */
 module io.jsock {
+  requires transitive jdk.net; // ExtendedSocketOptions (TCP_KEEPIDLE, SO_PEERCRED, …) for
+
+  // setSockOpt
+
   exports io.jsock;
 }

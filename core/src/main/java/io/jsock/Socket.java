@@ -86,6 +86,14 @@ public final class Socket implements AutoCloseable {
 
   private static final byte[] EMPTY = new byte[0];
 
+  /** The longest AF_UNIX path Linux takes: {@code sun_path} is 108 bytes with the final NUL. */
+  private static final int MAX_UNIX_PATH = 107;
+
+  /** How the JDK encodes file names for the kernel. */
+  private static final java.nio.charset.Charset PATH_CHARSET =
+      java.nio.charset.Charset.forName(
+          System.getProperty("sun.jnu.encoding", "UTF-8"), StandardCharsets.UTF_8);
+
   /** Larger than any UDP datagram (65,507 bytes over IPv4, 65,527 over IPv6). */
   private static final int MAX_DATAGRAM = 64 * 1024;
 
@@ -158,6 +166,10 @@ public final class Socket implements AutoCloseable {
   /**
    * Binds the socket to a local address, as Python's {@code bind(address)}.
    *
+   * <p>An AF_UNIX path whose socket file is stale (left by a process that is gone: nothing accepts
+   * connections on it) is removed and bound afresh; a path that a live socket listens on is in use,
+   * as in Python.
+   *
    * @param address an {@link InetSocketAddress} (resolved now if unresolved, honouring the family)
    *     or, for AF_UNIX, a {@link UnixDomainSocketAddress}
    * @throws AddressInUseException if the address is taken
@@ -172,7 +184,15 @@ public final class Socket implements AutoCloseable {
       try {
         channel.bind(local);
       } catch (IOException e) {
-        throw Errors.translate(e, "bind to", local);
+        IOException failure = Errors.translate(e, "bind to", local);
+        if (!(failure instanceof AddressInUseException && removedIfStale(local))) {
+          throw failure;
+        }
+        try {
+          channel.bind(local);
+        } catch (IOException again) {
+          throw Errors.translate(again, "bind to", local);
+        }
       }
       boundAddress = local;
     }
@@ -874,6 +894,32 @@ public final class Socket implements AutoCloseable {
     }
   }
 
+  /**
+   * Removes an AF_UNIX socket file that nothing listens on any more, and says whether it did. A
+   * socket file whose connection attempt is refused is stale: its listener is gone.
+   */
+  private static boolean removedIfStale(SocketAddress address) {
+    if (!(address instanceof UnixDomainSocketAddress unix)) {
+      return false;
+    }
+    Path path = unix.getPath();
+    try {
+      if (!Files.readAttributes(path, java.nio.file.attribute.PosixFileAttributes.class)
+          .isOther()) {
+        return false; // a regular file or a directory is never ours to remove
+      }
+      try (SocketChannel probe = SocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+        probe.configureBlocking(false); // a full backlog must not block the probe
+        probe.connect(unix);
+        return false; // somebody listens there (or is about to accept): the address is in use
+      } catch (java.net.ConnectException refused) {
+        return Files.deleteIfExists(path);
+      }
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
   private static PolledChannel openDatagram(Family family) throws IOException {
     if (family == Family.AF_UNIX) {
       throw new UnsupportedOperationException(
@@ -1165,9 +1211,19 @@ public final class Socket implements AutoCloseable {
       throws AddressResolutionException {
     Objects.requireNonNull(address, "address");
     if (family == Family.AF_UNIX) {
-      if (!(address instanceof UnixDomainSocketAddress)) {
+      if (!(address instanceof UnixDomainSocketAddress unix)) {
         throw new IllegalArgumentException(
             "address: an AF_UNIX socket takes a UnixDomainSocketAddress, not " + address);
+      }
+      int length = unix.getPath().toString().getBytes(PATH_CHARSET).length;
+      if (length > MAX_UNIX_PATH) {
+        throw new IllegalArgumentException(
+            "address: AF_UNIX path too long ("
+                + length
+                + " bytes, Linux allows "
+                + MAX_UNIX_PATH
+                + "): "
+                + unix.getPath());
       }
       return address;
     }

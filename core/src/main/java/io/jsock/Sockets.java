@@ -10,6 +10,9 @@ import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
+import java.net.UnixDomainSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -505,30 +508,172 @@ public final class Sockets {
    */
   public static Socket createConnection(SocketAddress address, Duration timeout)
       throws IOException {
+    return createConnection(address, ConnectOptions.defaults().withTimeout(timeout));
+  }
+
+  /**
+   * Connects as {@link #createConnection(SocketAddress, Duration)} does, with Python's other
+   * keyword arguments: a source address to bind first, and whether to report every attempt's error.
+   */
+  public static Socket createConnection(SocketAddress address, ConnectOptions options)
+      throws IOException {
     Objects.requireNonNull(address, "address");
+    Objects.requireNonNull(options, "options");
     if (!(address instanceof InetSocketAddress inet)) {
       throw new IllegalArgumentException(
           "address: createConnection takes an InetSocketAddress, not " + address);
     }
-    Timeouts.toNanos(timeout); // checks it before any connection is tried
     String host = inet.isUnresolved() ? inet.getHostString() : inet.getAddress().getHostAddress();
-    IOException first = null;
+    List<IOException> errors = new ArrayList<>();
     for (AddrInfo info : getAddrInfo(host, inet.getPort(), null, SocketKind.SOCK_STREAM)) {
+      if (options.sourceAddress() instanceof InetSocketAddress source
+          && !source.isUnresolved()
+          && (source.getAddress() instanceof Inet6Address) != (info.family() == Family.AF_INET6)) {
+        continue; // a source address of the other family cannot reach this one
+      }
       Socket socket = Socket.create(info.family(), info.kind());
       try {
-        socket.setTimeout(timeout);
+        socket.setTimeout(options.timeout());
+        if (options.sourceAddress() != null) {
+          socket.bind(options.sourceAddress());
+        }
         socket.connect(info.address());
         return socket;
       } catch (IOException e) {
         socket.close();
-        if (first == null) {
-          first = e;
-        } else {
-          first.addSuppressed(e);
-        }
+        errors.add(e);
       }
     }
-    throw first;
+    if (errors.isEmpty()) {
+      throw new IllegalArgumentException(
+          "sourceAddress: no address of "
+              + host
+              + " has the family of "
+              + Addresses.format(options.sourceAddress()));
+    }
+    IOException failure = errors.getFirst();
+    if (options.allErrors()) {
+      StringBuilder message = new StringBuilder("create_connection: all attempts failed: ");
+      for (IOException e : errors) {
+        message.append(e == failure ? "" : "; ").append(e.getMessage());
+      }
+      int errno = failure instanceof SocketError error ? error.errno() : Errno.EIO;
+      failure = new ErrnoException(message.toString(), errno, address);
+      errors.forEach(failure::addSuppressed);
+      throw failure;
+    }
+    errors.stream().skip(1).forEach(failure::addSuppressed);
+    throw failure;
+  }
+
+  /**
+   * A listening TCP socket (or AF_UNIX stream socket) bound to {@code address} with {@code
+   * SO_REUSEADDR} and a backlog of 128, as Python's {@code create_server(address)}.
+   *
+   * <pre>{@code
+   * try (Socket server = Sockets.createServer(new InetSocketAddress("localhost", 0))) {
+   *   Accepted a = server.accept();
+   * }
+   * }</pre>
+   */
+  public static Socket createServer(SocketAddress address) throws IOException {
+    return createServer(address, ServerOptions.defaults());
+  }
+
+  /**
+   * A listening socket as {@link #createServer(SocketAddress)} makes, with Python's other keyword
+   * arguments: backlog, {@code SO_REUSEPORT} and dual stack.
+   *
+   * @throws IllegalArgumentException for dual stack on an address that is not IPv6, or when {@link
+   *     #hasDualStackIpv6()} is false
+   */
+  public static Socket createServer(SocketAddress address, ServerOptions options)
+      throws IOException {
+    Objects.requireNonNull(address, "address");
+    Objects.requireNonNull(options, "options");
+    SocketAddress local = address;
+    Family family;
+    if (address instanceof UnixDomainSocketAddress) {
+      family = Family.AF_UNIX;
+    } else if (address instanceof InetSocketAddress inet) {
+      if (inet.isUnresolved()) {
+        AddrInfo info =
+            getAddrInfo(inet.getHostString(), inet.getPort(), null, SocketKind.SOCK_STREAM)
+                .getFirst();
+        local = info.address();
+      }
+      family =
+          ((InetSocketAddress) local).getAddress() instanceof Inet6Address
+              ? Family.AF_INET6
+              : Family.AF_INET;
+    } else {
+      throw new IllegalArgumentException("address: not an inet or AF_UNIX address: " + address);
+    }
+    if (options.dualStack() && (family != Family.AF_INET6 || !hasDualStackIpv6())) {
+      throw new IllegalArgumentException("dualStack needs an IPv6 address: " + address);
+    }
+    Socket server = Socket.create(family, SocketKind.SOCK_STREAM);
+    try {
+      if (family.isInet()) {
+        server.setSockOpt(StandardSocketOptions.SO_REUSEADDR, true);
+      }
+      if (options.reusePort()) {
+        server.setSockOpt(StandardSocketOptions.SO_REUSEPORT, true);
+      }
+      server.bind(local);
+      server.listen(options.backlog());
+      return server;
+    } catch (IOException | RuntimeException e) {
+      server.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Whether an IPv6 socket can also accept IPv4 clients, as Python's {@code has_dualstack_ipv6()}:
+   * true when the JVM has IPv6 (the JDK's IPv6 sockets are always dual-stack).
+   */
+  public static boolean hasDualStackIpv6() {
+    if (Boolean.getBoolean("java.net.preferIPv4Stack")) {
+      return false;
+    }
+    try (var probe = java.nio.channels.SocketChannel.open(StandardProtocolFamily.INET6)) {
+      return true;
+    } catch (IOException | UnsupportedOperationException e) {
+      return false;
+    }
+  }
+
+  /**
+   * Two connected AF_UNIX stream sockets, as Python's {@code socketpair()}: what one sends, the
+   * other receives. The JDK has no {@code socketpair(2)}, so, as CPython does where the system
+   * lacks it, a listener in a private temporary directory accepts the one connection and goes.
+   *
+   * <pre>{@code
+   * Socket[] pair = Sockets.socketPair();
+   * pair[0].sendAll(data);
+   * byte[] got = pair[1].recv(1024);
+   * }</pre>
+   */
+  public static Socket[] socketPair() throws IOException {
+    Path dir = Files.createTempDirectory("jsock-pair"); // rwx------: only this user can connect
+    Path path = dir.resolve("s");
+    try (Socket listener = Socket.create(Family.AF_UNIX, SocketKind.SOCK_STREAM)) {
+      listener.bind(UnixDomainSocketAddress.of(path));
+      listener.listen(1);
+      Socket a = Socket.create(Family.AF_UNIX, SocketKind.SOCK_STREAM);
+      try {
+        a.connect(UnixDomainSocketAddress.of(path));
+        Socket b = listener.accept().conn();
+        return new Socket[] {a, b};
+      } catch (IOException | RuntimeException e) {
+        a.close();
+        throw e;
+      }
+    } finally {
+      Files.deleteIfExists(path);
+      Files.deleteIfExists(dir);
+    }
   }
 
   /**

@@ -1,0 +1,52 @@
+package io.jsock;
+
+import java.net.SocketAddress;
+import java.time.Duration;
+
+/**
+ * How {@link Sockets#createConnection(SocketAddress, ConnectOptions)} connects: the keyword
+ * arguments of Python's {@code create_connection}.
+ *
+ * <pre>{@code
+ * ConnectOptions options = ConnectOptions.defaults()
+ *     .withTimeout(Duration.ofSeconds(2))
+ *     .withSourceAddress(new InetSocketAddress("127.0.0.2", 0));
+ * }</pre>
+ *
+ * @param timeout the mode of each attempt and of the returned socket: {@code null} for blocking, or
+ *     positive
+ * @param sourceAddress the local address to bind before connecting, or {@code null} to let the
+ *     kernel choose
+ * @param allErrors when every attempt fails: {@code false} throws the first attempt's error (the
+ *     others suppressed in it), {@code true} an {@link ErrnoException} that names every attempt's
+ *     error in its message (and holds them all as suppressed), as Python's {@code all_errors}
+ */
+public record ConnectOptions(Duration timeout, SocketAddress sourceAddress, boolean allErrors) {
+  /** Checks the timeout. */
+  public ConnectOptions {
+    if (timeout != null && (timeout.isNegative() || timeout.isZero())) {
+      throw new IllegalArgumentException("timeout must be positive or null: " + timeout);
+    }
+  }
+
+  /** The default timeout ({@link Sockets#getDefaultTimeout()}), no source address, first error. */
+  public static ConnectOptions defaults() {
+    Duration timeout = Sockets.getDefaultTimeout();
+    return new ConnectOptions(timeout == null || timeout.isZero() ? null : timeout, null, false);
+  }
+
+  /** These options with another timeout. */
+  public ConnectOptions withTimeout(Duration timeout) {
+    return new ConnectOptions(timeout, sourceAddress, allErrors);
+  }
+
+  /** These options with a source address. */
+  public ConnectOptions withSourceAddress(SocketAddress sourceAddress) {
+    return new ConnectOptions(timeout, sourceAddress, allErrors);
+  }
+
+  /** These options reporting all errors, or only the first. */
+  public ConnectOptions withAllErrors(boolean allErrors) {
+    return new ConnectOptions(timeout, sourceAddress, allErrors);
+  }
+}

@@ -1,0 +1,101 @@
+package io.jsock;
+
+import static io.jsock.Family.AF_UNIX;
+import static io.jsock.SocketKind.SOCK_STREAM;
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import java.net.UnixDomainSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import jdk.net.ExtendedSocketOptions;
+import jdk.net.UnixDomainPrincipal;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@link Socket} over AF_UNIX: paths, stale socket files, peer credentials, socket pairs. */
+class SocketUnixTest {
+  @TempDir Path dir;
+
+  @Test
+  void aPathTooLongForTheKernelIsRefusedNamingTheLimit() throws Exception {
+    Path tooLong = dir.resolve("x".repeat(120));
+    try (Socket socket = Socket.create(AF_UNIX, SOCK_STREAM)) {
+      assertThatThrownBy(() -> socket.bind(UnixDomainSocketAddress.of(tooLong)))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageStartingWith("address: AF_UNIX path too long (")
+          .hasMessageContaining("bytes, Linux allows 107): " + tooLong);
+    }
+  }
+
+  @Test
+  void aStaleSocketFileIsReplacedButALiveOneIsInUse() throws Exception {
+    var address = UnixDomainSocketAddress.of(dir.resolve("server.sock"));
+    try (Socket first = Socket.create(AF_UNIX, SOCK_STREAM)) {
+      first.bind(address);
+      first.listen();
+    }
+    assertThat(Files.exists(address.getPath())).as("a closed listener leaves its file").isTrue();
+
+    try (Socket second = Socket.create(AF_UNIX, SOCK_STREAM);
+        Socket third = Socket.create(AF_UNIX, SOCK_STREAM)) {
+      second.bind(address); // the stale file from the first is replaced
+      second.listen();
+
+      AddressInUseException e =
+          catchThrowableOfType(AddressInUseException.class, () -> third.bind(address));
+      assertThat(e).hasMessage("bind to " + address.getPath() + ": address already in use");
+      assertThat(e.errno()).isEqualTo(Errno.EADDRINUSE);
+
+      try (Socket client = Socket.create(AF_UNIX, SOCK_STREAM)) {
+        client.connect(address);
+        assertThat(second.accept().conn().getPeerName()).isNotNull();
+      }
+    }
+  }
+
+  @Test
+  void aRegularFileInTheWayIsNeverRemoved() throws Exception {
+    Path file = Files.writeString(dir.resolve("notes.txt"), "keep me");
+    try (Socket socket = Socket.create(AF_UNIX, SOCK_STREAM)) {
+      assertThatThrownBy(() -> socket.bind(UnixDomainSocketAddress.of(file)))
+          .isInstanceOf(AddressInUseException.class);
+    }
+    assertThat(Files.readString(file)).isEqualTo("keep me");
+  }
+
+  @Test
+  void peerCredentialsNameThisProcessesUser() throws Exception {
+    var address = UnixDomainSocketAddress.of(dir.resolve("creds.sock"));
+    try (Socket server = Socket.create(AF_UNIX, SOCK_STREAM);
+        Socket client = Socket.create(AF_UNIX, SOCK_STREAM)) {
+      server.bind(address);
+      server.listen();
+      client.connect(address);
+      try (Socket conn = server.accept().conn()) {
+        UnixDomainPrincipal peer = conn.getSockOpt(ExtendedSocketOptions.SO_PEERCRED);
+        assertThat(peer.user().getName()).isEqualTo(System.getProperty("user.name"));
+      }
+    }
+  }
+
+  @Test
+  void socketPairIsConnectedBothWaysAndLeavesNoFileBehind() throws Exception {
+    Socket[] pair = Sockets.socketPair();
+    try (Socket a = pair[0];
+        Socket b = pair[1]) {
+      assertThat(a.family()).isEqualTo(AF_UNIX);
+      a.sendAll("ping".getBytes(UTF_8));
+      assertThat(b.recv(10)).isEqualTo("ping".getBytes(UTF_8));
+      b.sendAll("pong".getBytes(UTF_8));
+      assertThat(a.recv(10)).isEqualTo("pong".getBytes(UTF_8));
+      b.shutdown(Shutdown.SHUT_WR);
+      assertThat(a.recv(10)).isEmpty();
+      Path listenerPath = ((UnixDomainSocketAddress) b.getSockName()).getPath();
+      assertThat(Files.exists(listenerPath)).isFalse();
+      assertThat(Files.exists(listenerPath.getParent())).isFalse();
+    }
+  }
+}

@@ -879,12 +879,16 @@ public final class Socket implements AutoCloseable {
   }
 
   private static PolledChannel openStream(Family family) throws IOException {
-    SocketChannel channel;
     try {
-      channel = SocketChannel.open(family.protocolFamily());
+      return polled(SocketChannel.open(family.protocolFamily()));
     } catch (IOException e) {
       throw Errors.translate(e, "socket", null);
     }
+  }
+
+  /** A new channel made non-blocking and given its place in the poller, or closed again. */
+  private static PolledChannel polled(java.nio.channels.SelectableChannel channel)
+      throws IOException {
     try {
       channel.configureBlocking(false);
       return new PolledChannel(channel);
@@ -926,18 +930,10 @@ public final class Socket implements AutoCloseable {
           "AF_UNIX datagram sockets are not supported: the JDK has Unix-domain stream channels"
               + " only");
     }
-    DatagramChannel channel;
     try {
-      channel = DatagramChannel.open(family.protocolFamily());
+      return polled(DatagramChannel.open(family.protocolFamily()));
     } catch (IOException e) {
       throw Errors.translate(e, "socket", null);
-    }
-    try {
-      channel.configureBlocking(false);
-      return new PolledChannel(channel);
-    } catch (IOException | RuntimeException e) {
-      channel.close();
-      throw e;
     }
   }
 

@@ -3,6 +3,7 @@ package io.jsock.cli;
 import java.io.IOException;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -17,20 +18,7 @@ import picocli.CommandLine.Spec;
 final class ClientCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
-  @Option(
-      names = "--host",
-      defaultValue = Seed.HOST,
-      converter = Host.class,
-      description =
-          "Server to connect to: a name or an IPv4/IPv6 literal (default: ${DEFAULT-VALUE}).")
-  String host;
-
-  @Option(
-      names = "--port",
-      defaultValue = Seed.PORT,
-      converter = Port.class,
-      description = "Server's port (default: ${DEFAULT-VALUE}).")
-  int port;
+  @Mixin SeedAddress address;
 
   @Option(
       names = "--message",
@@ -40,10 +28,10 @@ final class ClientCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    if (port == 0) {
+    if (address.port == 0) {
       throw new IllegalArgumentException("port 0: a client needs the server's port");
     }
-    Seed.exchange(host, port, message, new Lines(spec.commandLine().getOut()));
+    Seed.exchange(address.host, address.port, message, new Lines(spec.commandLine().getOut()));
     return ExitCode.OK.code();
   }
 }

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -21,20 +22,7 @@ import picocli.CommandLine.Spec;
 final class ServerCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
-  @Option(
-      names = "--host",
-      defaultValue = Seed.HOST,
-      converter = Host.class,
-      description =
-          "Address to listen on: a name or an IPv4/IPv6 literal (default: ${DEFAULT-VALUE}).")
-  String host;
-
-  @Option(
-      names = "--port",
-      defaultValue = Seed.PORT,
-      converter = Port.class,
-      description = "Port to listen on; 0 picks a free one (default: ${DEFAULT-VALUE}).")
-  int port;
+  @Mixin SeedAddress address;
 
   @Option(
       names = "--reply",
@@ -50,8 +38,8 @@ final class ServerCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     Lines out = new Lines(spec.commandLine().getOut());
-    try (Socket server = Seed.listen(host, port, keepOpen ? 128 : 1)) {
-      out.line(Seed.banner(host, server));
+    try (Socket server = Seed.listen(address.host, address.port, keepOpen ? 128 : 1)) {
+      out.line(Seed.banner(address.host, server));
       if (!keepOpen) {
         Seed.serve(server.accept().conn(), reply, out);
         return ExitCode.OK.code();

@@ -62,13 +62,16 @@ public final class Poller {
   }
 
   /**
-   * Cancels a key and waits until the selector has dropped it, so that the channel is registered
-   * nowhere and closing it closes its file descriptor at once. The selector drops cancelled keys
-   * before and after each poll, so this takes at most the select in progress and the next one.
+   * Cancels a key and waits until the selector has dropped it, so that closing the channel closes
+   * its file descriptor at once (unless another selector, such as a {@code SocketSelector}, still
+   * holds the channel). The selector drops cancelled keys before and after each poll, so this takes
+   * at most the select in progress and the next one.
    */
   void deregister(SelectionKey key) {
     key.cancel();
-    while (key.channel().isRegistered()) {
+    // Not isRegistered(): that stays true while another selector holds the channel, which would
+    // make this loop spin for as long as that registration lasts.
+    while (key.channel().keyFor(selector) != null) {
       // Queued before the wakeup, so the select it ends unparks us: no wakeup is lost.
       deregistering.add(Thread.currentThread());
       selector.wakeup();

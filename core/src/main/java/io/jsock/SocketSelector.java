@@ -1,0 +1,607 @@
+package io.jsock;
+
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.nio.channels.CancelledKeyException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.SelectableChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+
+/**
+ * Waits for any of many sockets to become ready, as Python's {@code selectors.DefaultSelector}: the
+ * heart of an event loop that serves many connections from one thread.
+ *
+ * <p>Register each socket with the {@link Event}s to watch for and any object of yours ({@code
+ * data}); {@link #select} then returns the sockets that are ready, with their keys. A tiny echo
+ * server, as in Python's {@code selectors} documentation:
+ *
+ * <pre>{@code
+ * import static io.jsock.Event.*;
+ *
+ * try (SocketSelector selector = SocketSelector.open();
+ *     Socket server = Socket.create()) {
+ *   server.bind("localhost", 12345);
+ *   server.listen();
+ *   server.setBlocking(false);
+ *   selector.register(server, Set.of(EVENT_READ), null);
+ *   while (true) {
+ *     for (Ready ready : selector.select(null)) {
+ *       Socket socket = ready.key().socket();
+ *       if (socket == server) {
+ *         Socket conn = server.accept().conn();
+ *         conn.setBlocking(false);
+ *         selector.register(conn, Set.of(EVENT_READ), null);
+ *       } else {
+ *         byte[] data = socket.recv(1000);
+ *         if (data.length > 0) {
+ *           socket.send(data); // may take less: a real server keeps the rest for EVENT_WRITE
+ *         } else {
+ *           selector.unregister(socket);
+ *           socket.close();
+ *         }
+ *       }
+ *     }
+ *   }
+ * }
+ * }</pre>
+ *
+ * <p><b>Readiness.</b> As in Python, readiness is level-triggered: a socket is reported on every
+ * select for as long as it stays ready, so a handler may do part of the work and leave the rest for
+ * the next round. Sockets given to a selector are normally in non-blocking mode ({@code
+ * setBlocking(false)}), so that a handler never waits; a registered socket keeps working in every
+ * mode, and its own waits in blocking and timeout mode do not disturb the selector. {@link
+ * Event#EVENT_READ} on a listening socket means a connection is waiting for {@code accept}; {@link
+ * Event#EVENT_WRITE} on a socket whose non-blocking connect is in progress means the attempt has
+ * finished, and calling {@code connect} or {@code connectEx} again completes it at once.
+ *
+ * <p><b>Sockets that change or close.</b> A socket registered before {@link Socket#listen} is
+ * watched as a listener from the next select on (the JDK gives a listening socket a new channel,
+ * which the selector follows). Unregister a socket before closing it, as Python requires: a socket
+ * closed while registered is never reported ready, the next select drops it from the map, and its
+ * file descriptor stays open until then, because the JDK releases a channel only once every
+ * selector has let it go.
+ *
+ * <p><b>Threads.</b> Every method may be called from any thread. {@code register}, {@code modify}
+ * and {@code unregister} take effect at once, also in a select that another thread is waiting in.
+ * Selects themselves take turns: a second thread calling {@code select} waits until the first has
+ * returned. {@link #wakeup()}, which Python's selectors lack, lets another thread end a select, for
+ * example to stop the loop; it is also how to make a waiting select notice a {@code listen} that
+ * another thread has just called on a registered socket.
+ *
+ * <p><b>Errors.</b> As in Python, registering a socket twice, and {@code modify}, {@code
+ * unregister} or {@code getKey} for a socket that is not registered, throw {@link
+ * IllegalArgumentException} (Python's {@code KeyError}); events that are null or empty throw {@link
+ * IllegalArgumentException} (Python's {@code ValueError}); registering or modifying a closed socket
+ * throws {@link ClosedSocketException}. After {@link #close()}, every method but {@code close},
+ * {@code wakeup} and {@code getMap} (then empty) throws the JDK's {@link ClosedSelectorException},
+ * an {@link IllegalStateException}; a select in progress when another thread closes the selector
+ * throws it too.
+ */
+public final class SocketSelector implements AutoCloseable {
+  private final Selector selector;
+
+  /**
+   * Guards the registrations and their channels' keys. Never held while the selector polls, so that
+   * other threads can change registrations meanwhile; the JDK queues key changes for the selector's
+   * next poll, which is why a change wakes a poll in progress.
+   */
+  private final Object lock = new Object();
+
+  /**
+   * Held for the whole of a select: selects take turns (they share the list of found keys), and
+   * unregister() can tell whether one is in progress.
+   */
+  private final ReentrantLock selecting = new ReentrantLock();
+
+  private final Map<Socket, Registration> registrations = new HashMap<>(); // guarded by lock
+
+  /** The public view of the registrations, readable without the lock. */
+  private final Map<Socket, SelectorKey> keys = new ConcurrentHashMap<>();
+
+  private final Map<Socket, SelectorKey> map = Collections.unmodifiableMap(keys);
+
+  /**
+   * Registrations whose socket may still get a new channel, checked before every poll: stream
+   * sockets that are not connected yet ({@code listen} or a {@code connect} after a failed one
+   * replaces their channel). Connected and listening sockets keep theirs, so the check costs
+   * nothing per select for them (guarded by lock).
+   */
+  private final List<Registration> unsettled = new ArrayList<>();
+
+  /**
+   * How many registrations hold a selection key (guarded by lock). When the selector has fewer
+   * keys, a channel was closed under a registration, and the registrations are checked: this
+   * notices sockets closed while registered without a check per socket per select.
+   */
+  private int attached;
+
+  /** The keys the current poll found ready (guarded by selecting), reused by every select. */
+  private final List<SelectionKey> selected = new ArrayList<>();
+
+  private final Consumer<SelectionKey> collect = selected::add;
+
+  /** Whether a poll is in progress, so that a change of registrations needs to wake it. */
+  private volatile boolean polling;
+
+  private final AtomicBoolean wakeupRequested = new AtomicBoolean();
+
+  private volatile boolean closed;
+
+  private SocketSelector(Selector selector) {
+    this.selector = selector;
+  }
+
+  /** A new selector with nothing registered, as Python's {@code selectors.DefaultSelector()}. */
+  public static SocketSelector open() throws IOException {
+    return new SocketSelector(Selector.open());
+  }
+
+  /**
+   * Watches a socket for events, as Python's {@code register(fileobj, events, data)}.
+   *
+   * @param events {@link Event#EVENT_READ}, {@link Event#EVENT_WRITE} or both
+   * @param data any object of yours, returned in the key; may be null
+   * @return the socket's new key
+   * @throws IllegalArgumentException if the socket is already registered, or the events are null or
+   *     empty
+   * @throws ClosedSocketException if the socket is closed
+   */
+  public SelectorKey register(Socket socket, Set<Event> events, Object data) throws IOException {
+    Objects.requireNonNull(socket, "socket");
+    SelectorKey key = new SelectorKey(socket, events, data);
+    synchronized (lock) {
+      ensureOpen();
+      SelectableChannel channel = socket.selectableChannel();
+      if (registrations.containsKey(socket)) {
+        throw new IllegalArgumentException("socket is already registered: " + socket);
+      }
+      Registration registration = new Registration(socket, key);
+      registrations.put(socket, registration);
+      keys.put(socket, key);
+      attach(registration, channel);
+    }
+    wakeupIfPolling();
+    return key;
+  }
+
+  /**
+   * Changes what a registered socket is watched for and its data, as Python's {@code
+   * modify(fileobj, events, data)}.
+   *
+   * @return the socket's new key
+   * @throws IllegalArgumentException if the socket is not registered, or the events are null or
+   *     empty
+   * @throws ClosedSocketException if the socket is closed; it is unregistered, as Python does when
+   *     {@code modify} fails
+   */
+  public SelectorKey modify(Socket socket, Set<Event> events, Object data) throws IOException {
+    Objects.requireNonNull(socket, "socket");
+    SelectorKey key = new SelectorKey(socket, events, data);
+    boolean changed;
+    synchronized (lock) {
+      ensureOpen();
+      Registration registration = registered(socket);
+      SelectableChannel channel;
+      try {
+        channel = socket.selectableChannel();
+      } catch (IOException closedSocket) {
+        drop(registration);
+        throw closedSocket;
+      }
+      changed = !key.events().equals(registration.key.events());
+      registration.key = key;
+      keys.put(socket, key);
+      if (changed) {
+        watch(registration, channel);
+      }
+    }
+    if (changed) {
+      wakeupIfPolling();
+    }
+    return key;
+  }
+
+  /**
+   * Stops watching a socket, as Python's {@code unregister(fileobj)}; the socket stays open. When
+   * this returns, the selector has let the socket's channel go, so closing the socket next releases
+   * it at once.
+   *
+   * @return the socket's last key
+   * @throws IllegalArgumentException if the socket is not registered
+   */
+  public SelectorKey unregister(Socket socket) throws IOException {
+    Objects.requireNonNull(socket, "socket");
+    synchronized (lock) {
+      ensureOpen();
+      Registration registration = registered(socket);
+      SelectionKey selectionKey = registration.selectionKey;
+      drop(registration);
+      if (selectionKey != null) {
+        awaitDeregistered(selectionKey);
+      }
+      return registration.key;
+    }
+  }
+
+  /**
+   * Waits until a socket is ready, as Python's {@code select(timeout)}, and returns the ready
+   * sockets with the events each is ready for.
+   *
+   * @param timeout {@code null} to wait until a socket is ready (or {@link #wakeup()} is called);
+   *     zero (or negative, as in Python) to return at once with what is ready now; positive to wait
+   *     at most that long
+   * @return the ready sockets, each once; an empty list if the timeout passed or {@link #wakeup()}
+   *     ended the wait first
+   * @throws InterruptedIOException if the thread is interrupted while waiting; the interrupt status
+   *     stays set
+   * @throws ClosedSelectorException if the selector is closed, also by another thread meanwhile
+   */
+  public List<Ready> select(Duration timeout) throws IOException {
+    boolean wait = timeout == null || timeout.isPositive();
+    long deadline = wait ? Timeouts.deadline(Timeouts.toNanos(timeout)) : Long.MAX_VALUE;
+    selecting.lock();
+    try {
+      while (true) {
+        synchronized (lock) {
+          ensureOpen();
+          followUnsettled();
+        }
+        boolean now = !wait || wakeupRequested.get();
+        if (!now && Thread.currentThread().isInterrupted()) {
+          throw new InterruptedIOException("select: interrupted");
+        }
+        polling = true;
+        try {
+          poll(now, deadline);
+        } finally {
+          polling = false;
+        }
+        List<Ready> ready;
+        synchronized (lock) {
+          lock.notifyAll(); // for awaitDeregistered: this poll has let cancelled keys go
+          ensureOpen();
+          ready = readyOf(selected);
+        }
+        selected.clear();
+        if (!ready.isEmpty() || now || Timeouts.hasPassed(deadline)) {
+          wakeupRequested.set(false);
+          return ready;
+        }
+        if (wakeupRequested.getAndSet(false)) {
+          return ready;
+        }
+        // Woken by a change of registrations, or early: poll again until the deadline.
+      }
+    } finally {
+      selected.clear();
+      selecting.unlock();
+      synchronized (lock) {
+        lock.notifyAll(); // for awaitDeregistered: the selector is free to flush cancelled keys
+      }
+    }
+  }
+
+  /**
+   * Makes a select in progress in another thread return at once, with what is ready by then (often
+   * nothing); if no select is in progress, the next one returns at once. Calls before a select
+   * returns count as one. Python's selectors have no such method (Python programs write to a
+   * self-pipe); it is {@link Selector#wakeup()}'s counterpart. Does nothing after {@link #close()}.
+   */
+  public void wakeup() {
+    wakeupRequested.set(true);
+    selector.wakeup();
+  }
+
+  /**
+   * The key of a registered socket, as Python's {@code get_key(fileobj)}.
+   *
+   * @throws IllegalArgumentException if the socket is not registered
+   * @throws ClosedSelectorException if the selector is closed
+   */
+  public SelectorKey getKey(Socket socket) {
+    Objects.requireNonNull(socket, "socket");
+    ensureOpen();
+    SelectorKey key = keys.get(socket);
+    if (key == null) {
+      throw notRegistered(socket);
+    }
+    return key;
+  }
+
+  /**
+   * Every registered socket and its key, as Python's {@code get_map()}: a read-only view that
+   * follows later changes, which may be read and iterated while other threads change registrations.
+   * Empty after {@link #close()}.
+   */
+  public Map<Socket, SelectorKey> getMap() {
+    return map;
+  }
+
+  /**
+   * Closes the selector, as Python's {@code close()}: every socket is unregistered and stays open.
+   * A select in progress in another thread ends with {@link ClosedSelectorException}. Closing twice
+   * does nothing.
+   */
+  @Override
+  public void close() throws IOException {
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      registrations.clear();
+      keys.clear();
+      unsettled.clear();
+      attached = 0;
+      lock.notifyAll();
+    }
+    selector.close(); // wakes a select in progress and lets every channel go
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  /** What the selector keeps for one socket (guarded by lock). */
+  private static final class Registration {
+    final Socket socket;
+    SelectorKey key;
+
+    /** The socket's channel when it was last looked at, and its key in the selector, if any. */
+    SelectableChannel channel;
+
+    SelectionKey selectionKey;
+    boolean registered = true;
+    boolean inUnsettled;
+
+    Registration(Socket socket, SelectorKey key) {
+      this.socket = socket;
+      this.key = key;
+    }
+  }
+
+  private void poll(boolean now, long deadline) throws IOException {
+    if (now) {
+      selector.selectNow(collect);
+    } else if (deadline == Long.MAX_VALUE) {
+      selector.select(collect);
+    } else {
+      long remaining = deadline - System.nanoTime();
+      if (remaining <= 0) {
+        selector.selectNow(collect);
+      } else {
+        // Rounded up: rounding down would poll early and spin through the last millisecond.
+        selector.select(collect, Math.ceilDiv(remaining, 1_000_000L));
+      }
+    }
+  }
+
+  /** The ready sockets among the keys a poll found (under lock). */
+  private List<Ready> readyOf(List<SelectionKey> found) {
+    if (selector.keys().size() < attached) {
+      recheckAll();
+    }
+    if (found.isEmpty()) {
+      return List.of();
+    }
+    List<Ready> ready = new ArrayList<>(found.size());
+    for (SelectionKey selectionKey : found) {
+      Registration registration = (Registration) selectionKey.attachment();
+      if (!registration.registered || registration.selectionKey != selectionKey) {
+        continue; // unregistered, or moved to a new channel, while the poll ran
+      }
+      if (registration.socket.isClosed()) {
+        drop(registration);
+        continue;
+      }
+      int ops;
+      try {
+        ops = selectionKey.readyOps();
+      } catch (CancelledKeyException closedMeanwhile) {
+        continue; // the next select drops it
+      }
+      Set<Event> watched = registration.key.events();
+      Set<Event> events =
+          Event.of(
+              (ops & (SelectionKey.OP_READ | SelectionKey.OP_ACCEPT)) != 0
+                  && watched.contains(Event.EVENT_READ),
+              (ops & (SelectionKey.OP_WRITE | SelectionKey.OP_CONNECT)) != 0
+                  && watched.contains(Event.EVENT_WRITE));
+      if (events != null) {
+        ready.add(new Ready(registration.key, events));
+      }
+    }
+    return ready.isEmpty() ? List.of() : Collections.unmodifiableList(ready);
+  }
+
+  /** Follows the sockets that may have a new channel since the last select (under lock). */
+  private void followUnsettled() {
+    // Backwards, so that removing by swapping in the last element skips nothing.
+    for (int i = unsettled.size() - 1; i >= 0; i--) {
+      Registration registration = unsettled.get(i);
+      if (registration.registered) {
+        follow(registration);
+      }
+      if (!registration.registered || isSettled(registration)) {
+        registration.inUnsettled = false;
+        unsettled.set(i, unsettled.getLast());
+        unsettled.removeLast();
+      }
+    }
+  }
+
+  /** Checks every registration: some channel was closed under one (under lock). */
+  private void recheckAll() {
+    for (Registration registration : List.copyOf(registrations.values())) {
+      follow(registration);
+    }
+  }
+
+  /**
+   * Drops a registration whose socket was closed, and moves one whose socket has a new channel
+   * (after {@code listen}, or a {@code connect} after a failed one) to that channel (under lock).
+   */
+  private void follow(Registration registration) {
+    SelectableChannel channel;
+    try {
+      channel = registration.socket.selectableChannel();
+    } catch (IOException closedSocket) {
+      drop(registration);
+      return;
+    }
+    SelectionKey current = registration.selectionKey;
+    if (channel != registration.channel || current == null || !current.isValid()) {
+      attach(registration, channel);
+    }
+  }
+
+  /** Applies the registration's events to its channel's key (under lock). */
+  private void watch(Registration registration, SelectableChannel channel) {
+    SelectionKey current = registration.selectionKey;
+    if (channel == registration.channel && current != null) {
+      try {
+        current.interestOps(interestOps(channel, registration.key.events()));
+        return;
+      } catch (CancelledKeyException closedMeanwhile) {
+        // attach below sorts it out
+      }
+    }
+    attach(registration, channel);
+  }
+
+  /**
+   * Registers the socket's current channel with the selector, in place of the channel it had (under
+   * lock).
+   */
+  private void attach(Registration registration, SelectableChannel channel) {
+    detach(registration);
+    registration.channel = channel;
+    // A closed channel here was closed by the JDK after a failed connect, not by the socket's
+    // close(): the socket's next connect brings a new channel, which followUnsettled() picks up.
+    if (channel.isOpen()) {
+      try {
+        registration.selectionKey =
+            channel.register(
+                selector, interestOps(channel, registration.key.events()), registration);
+        attached++;
+      } catch (ClosedChannelException | CancelledKeyException closedMeanwhile) {
+        // as above, or the socket was closed meanwhile: followUnsettled() drops it
+      }
+    }
+    if (!isSettled(registration) && !registration.inUnsettled) {
+      registration.inUnsettled = true;
+      unsettled.add(registration);
+    }
+  }
+
+  private void detach(Registration registration) {
+    SelectionKey old = registration.selectionKey;
+    if (old != null) {
+      old.cancel();
+      registration.selectionKey = null;
+      attached--;
+    }
+  }
+
+  /** Forgets a registration (under lock). */
+  private void drop(Registration registration) {
+    registration.registered = false;
+    registrations.remove(registration.socket);
+    keys.remove(registration.socket);
+    detach(registration);
+  }
+
+  /**
+   * Waits until the selector has let a cancelled key go (under lock). Until then the JDK would
+   * defer closing the channel, so the socket's close() would not release its file descriptor, and
+   * registering the socket again would fail.
+   */
+  private void awaitDeregistered(SelectionKey cancelled) {
+    SelectableChannel channel = cancelled.channel();
+    while (channel.keyFor(selector) == cancelled && !closed) {
+      if (selecting.tryLock()) {
+        try {
+          selector.selectNow(key -> {}); // lets cancelled keys go; readiness is level-triggered
+        } catch (IOException | ClosedSelectorException e) {
+          return; // the key goes with the selector
+        } finally {
+          selecting.unlock();
+        }
+      } else {
+        // A select is in progress: it lets the key go when its poll ends, then notifies.
+        selector.wakeup();
+        try {
+          lock.wait();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return; // the next select lets the key go
+        }
+      }
+    }
+  }
+
+  /**
+   * Connected and listening sockets keep their channel for good; a socket without a key is retried.
+   */
+  private static boolean isSettled(Registration registration) {
+    return registration.selectionKey != null
+        && (registration.channel instanceof ServerSocketChannel
+            || (registration.channel instanceof SocketChannel stream && stream.isConnected()));
+  }
+
+  /**
+   * The selection operations for Python's events on this kind of channel: a listener's EVENT_READ
+   * is OP_ACCEPT; a stream's EVENT_WRITE is OP_WRITE once connected and OP_CONNECT while a connect
+   * is in progress (the JDK reports each only in its state).
+   */
+  private static int interestOps(SelectableChannel channel, Set<Event> events) {
+    int ops = 0;
+    if (events.contains(Event.EVENT_READ)) {
+      ops |= SelectionKey.OP_READ | SelectionKey.OP_ACCEPT;
+    }
+    if (events.contains(Event.EVENT_WRITE)) {
+      ops |= SelectionKey.OP_WRITE | SelectionKey.OP_CONNECT;
+    }
+    return ops & channel.validOps();
+  }
+
+  private Registration registered(Socket socket) {
+    Registration registration = registrations.get(socket);
+    if (registration == null) {
+      throw notRegistered(socket);
+    }
+    return registration;
+  }
+
+  private static IllegalArgumentException notRegistered(Socket socket) {
+    return new IllegalArgumentException("socket is not registered: " + socket);
+  }
+
+  private void wakeupIfPolling() {
+    // A poll that starts after the change applies it itself: the JDK queues the change before
+    // the volatile read of polling, and the poll takes the queue after its volatile write.
+    if (polling) {
+      selector.wakeup();
+    }
+  }
+
+  private void ensureOpen() {
+    if (closed) {
+      throw new ClosedSelectorException();
+    }
+  }
+}

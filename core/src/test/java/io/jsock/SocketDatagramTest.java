@@ -17,6 +17,7 @@ import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -258,6 +259,26 @@ class SocketDatagramTest {
     try (Socket six = bound(AF_INET6)) {
       assertThat(six.family()).isEqualTo(AF_INET6);
       assertThat(six.kind()).isEqualTo(SOCK_DGRAM);
+    }
+  }
+
+  @Test
+  void aSelectorReportsADatagramSocketReadableAndWritable() throws Exception {
+    try (Socket a = bound(AF_INET);
+        Socket b = bound(AF_INET);
+        SocketSelector selector = SocketSelector.open()) {
+      selector.register(b, java.util.Set.of(Event.EVENT_READ), "b");
+      assertThat(selector.select(Duration.ZERO)).isEmpty();
+
+      a.sendTo(bytes("ready?"), b.getSockName());
+      List<Ready> ready = selector.select(PROMPTLY);
+
+      assertThat(ready).hasSize(1);
+      assertThat(ready.getFirst().key().data()).isEqualTo("b");
+      assertThat(ready.getFirst().events()).containsExactly(Event.EVENT_READ);
+      assertThat(b.recv(10)).isEqualTo(bytes("ready?"));
+      selector.modify(b, java.util.Set.of(Event.EVENT_WRITE), "b");
+      assertThat(selector.select(PROMPTLY).getFirst().events()).containsExactly(Event.EVENT_WRITE);
     }
   }
 

@@ -102,7 +102,11 @@ public final class KeyMaterial {
     Objects.requireNonNull(password, "password");
     try (InputStream in = Files.newInputStream(pkcs12)) {
       KeyStore store = KeyStore.getInstance("PKCS12");
-      store.load(in, password);
+      try {
+        store.load(in, password);
+      } catch (IOException e) {
+        throw new IOException("cannot load PKCS#12 file " + pkcs12 + ": " + e.getMessage(), e);
+      }
       for (String alias : Collections.list(store.aliases())) {
         if (store.isKeyEntry(alias)
             && store.getKey(alias, password) instanceof PrivateKey key

@@ -340,10 +340,21 @@ public final class TlsContext {
     return store;
   }
 
+  /** The certificates of a PKCS#12 trust store saved with an empty password, or with none. */
   private static List<X509Certificate> pkcs12Certificates(Path file) throws IOException {
+    List<X509Certificate> certificates = pkcs12Certificates(file, new char[0]);
+    return certificates.isEmpty() ? pkcs12Certificates(file, null) : certificates;
+  }
+
+  private static List<X509Certificate> pkcs12Certificates(Path file, char[] password)
+      throws IOException {
     try (InputStream in = Files.newInputStream(file)) {
       KeyStore store = KeyStore.getInstance("PKCS12");
-      store.load(in, null);
+      try {
+        store.load(in, password);
+      } catch (IOException wrongPassword) {
+        return List.of();
+      }
       List<X509Certificate> certificates = new ArrayList<>();
       for (String alias : Collections.list(store.aliases())) {
         if (store.getCertificate(alias) instanceof X509Certificate certificate) {

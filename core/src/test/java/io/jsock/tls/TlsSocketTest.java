@@ -34,15 +34,13 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.FutureTask;
 import javax.net.ssl.ExtendedSSLSession;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -58,7 +56,6 @@ class TlsSocketTest {
   static KeyMaterial serverKey;
   static TlsContext server;
   static TlsContext client;
-  static ExecutorService threads;
 
   @BeforeAll
   static void makeCertificates() throws Exception {
@@ -66,12 +63,6 @@ class TlsSocketTest {
     serverKey = TestPki.leaf(ca, "localhost", "127.0.0.1", "::1").write(pki.resolve("server"));
     server = TlsContext.server(serverKey);
     client = TlsContext.client().withTrustedCertificates(List.of(ca.certificate()));
-    threads = Executors.newVirtualThreadPerTaskExecutor();
-  }
-
-  @AfterAll
-  static void stopThreads() {
-    threads.shutdownNow();
   }
 
   @ParameterizedTest
@@ -207,8 +198,7 @@ class TlsSocketTest {
       long start = System.nanoTime();
       assertThatThrownBy(() -> impatient.wrap(plain.client(), "localhost"))
           .isInstanceOf(SocketTimeoutException.class)
-          .hasMessage(
-              "tls handshake with " + address(serverAddress) + ": timed out");
+          .hasMessage("tls handshake with " + address(serverAddress) + ": timed out");
       assertThat(Duration.ofNanos(System.nanoTime() - start))
           .isBetween(Duration.ofMillis(290), Duration.ofSeconds(5));
       assertThat(plain.server().recv(1)).isNotEmpty(); // the ClientHello came
@@ -440,15 +430,18 @@ class TlsSocketTest {
   }
 
   static Future<?> run(Action action) {
-    return threads.submit(
+    return call(
         () -> {
           action.run();
           return null;
         });
   }
 
+  /** Runs a task in a virtual thread of its own (other test classes use it too). */
   static <T> Future<T> call(Callable<T> task) {
-    return threads.submit(task);
+    FutureTask<T> future = new FutureTask<>(task);
+    Thread.ofVirtual().start(future);
+    return future;
   }
 
   SSLContext jdkServerContext() throws Exception {

@@ -66,6 +66,12 @@ public final class Errors {
 
   private record Known(String text, int errno) {}
 
+  /** The alert name in the JDK's "Received fatal alert: unknown_ca". */
+  private static final Pattern ALERT = Pattern.compile("fatal alert: (\\w+)");
+
+  /** A protocol version named in a JDK handshake message. */
+  private static final Pattern VERSION = Pattern.compile("TLSv1(\\.\\d)?|SSLv[23]");
+
   private Errors() {}
 
   /**
@@ -164,9 +170,6 @@ public final class Errors {
     }
     return text.isEmpty() ? e.getClass().getSimpleName() : text;
   }
-
-  private static final Pattern ALERT = Pattern.compile("fatal alert: (\\w+)");
-  private static final Pattern VERSION = Pattern.compile("TLSv1(\\.\\d)?|SSLv[23]");
 
   /** {@code operation address: reason}, or {@code operation: reason} without an address. */
   public static String message(String operation, SocketAddress address, String reason) {

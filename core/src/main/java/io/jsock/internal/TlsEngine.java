@@ -293,6 +293,10 @@ public final class TlsEngine {
           throw Errors.timedOut(operation, wire.peer());
         }
         int n = wrapOnce(src);
+        if (n == 0 && needsUnwrap()) {
+          renegotiate(deadline, operation); // a TLS 1.2 renegotiation the peer started
+          continue;
+        }
         try {
           flush(deadline, operation, false);
         } catch (IOException e) {
@@ -310,6 +314,41 @@ public final class TlsEngine {
       throw Errors.tls(e, operation, wire.peer());
     } finally {
       sending.unlock();
+    }
+  }
+
+  private boolean needsUnwrap() {
+    HandshakeStatus status = engine.getHandshakeStatus();
+    return status == HandshakeStatus.NEED_UNWRAP || status == HandshakeStatus.NEED_UNWRAP_AGAIN;
+  }
+
+  /**
+   * For a sender whose wrap waits on the peer's handshake messages (a TLS 1.2 renegotiation): lets
+   * go of the send lock, so that a receiver can answer, and receives them itself if no receiver is
+   * there. Plaintext that arrives meanwhile stays in {@code appIn} for the next {@code recv}.
+   * Called with the send lock held, returns with it held.
+   */
+  private void renegotiate(long deadline, String operation) throws IOException {
+    sending.unlock();
+    try {
+      lock(receiving, deadline, operation); // receive before send: the lock order
+      try {
+        while (needsUnwrap()) {
+          switch (unwrapOnce()) {
+            case NEED_DATA -> readMore(deadline, operation, false);
+            case PROGRESS -> answerHandshake(deadline, operation);
+            case CLOSED -> {
+              inboundDone = true;
+              return;
+            }
+          }
+        }
+        answerHandshake(deadline, operation);
+      } finally {
+        receiving.unlock();
+      }
+    } finally {
+      sending.lock(); // held only briefly by others: the caller's finally unlocks it
     }
   }
 

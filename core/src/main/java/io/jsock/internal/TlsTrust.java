@@ -15,7 +15,6 @@ import javax.net.ssl.SSLEngine;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedTrustManager;
-import javax.net.ssl.X509TrustManager;
 
 /**
  * The trust managers of {@code io.jsock.tls}: a verifying one that checks the chain and then the
@@ -202,7 +201,7 @@ public final class TlsTrust {
     return names.isEmpty() ? subject(certificate) : String.join(", ", names);
   }
 
-  private static final class Insecure extends X509ExtendedTrustManager implements X509TrustManager {
+  private static final class Insecure extends X509ExtendedTrustManager {
     @Override
     public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) {}
 

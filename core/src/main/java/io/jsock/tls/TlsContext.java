@@ -39,7 +39,7 @@ import javax.net.ssl.TrustManager;
  *
  * <pre>{@code
  * TlsContext tls = TlsContext.client(); // system trust store, host name checked, TLS 1.3 or 1.2
- * try (Socket sock = tls.wrap(Sockets.createConnection("example.com", 443), "example.com")) {
+ * try (Socket sock = tls.wrap(Sockets.createConnection(new InetSocketAddress("example.com", 443)), "example.com")) {
  *   sock.sendAll("HEAD / HTTP/1.1\r\nHost: example.com\r\n\r\n".getBytes(US_ASCII));
  *   byte[] reply = sock.recv(4096);
  * }

@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import io.jsock.Socket;
 import java.io.BufferedReader;
@@ -11,7 +12,9 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -25,6 +28,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * jsock against OpenSSL's own client and server ({@code openssl s_client}, {@code openssl
@@ -43,6 +48,7 @@ class OpensslInteropTest {
 
   private final List<Process> started = new ArrayList<>();
   private final AtomicInteger logs = new AtomicInteger();
+  private Path lastStderr;
 
   @BeforeAll
   static void makeCertificates() throws Exception {
@@ -193,13 +199,54 @@ class OpensslInteropTest {
         .hasMessageEndingWith("does not match host name 'other.example'");
   }
 
+  @ParameterizedTest
+  @CsvSource({"TLSv1.3, K, KEYUPDATE", "TLSv1.2, R, RENEGOTIATING"})
+  void jsockServerAnswersKeyUpdateAndRenegotiation(String protocol, String command, String says)
+      throws Exception {
+    try (Socket listener = Socket.create()) {
+      listener.bind("127.0.0.1", 0);
+      listener.listen(1);
+      int port = ((InetSocketAddress) listener.getSockName()).getPort();
+      // Not -quiet: s_client takes command letters ("K": KeyUpdate asking for ours in return,
+      // "R": renegotiate) only then.
+      Process openssl =
+          start(
+              "openssl",
+              "s_client",
+              "-connect",
+              "127.0.0.1:" + port,
+              "-servername",
+              "localhost",
+              "-CAfile",
+              caPem.toString(),
+              "-verify_return_error",
+              protocol.equals("TLSv1.3") ? "-tls1_3" : "-tls1_2");
+      Lines out = new Lines(openssl);
+      try (Socket tls = server.wrap(listener.accept().conn())) {
+        assertThat(Tls.session(tls).getProtocol()).isEqualTo(protocol);
+        OutputStream in = openssl.getOutputStream();
+        in.write("before\n".getBytes(UTF_8));
+        in.flush();
+        assertThat(recvLine(tls)).isEqualTo("before");
+        in.write((command + "\n").getBytes(UTF_8));
+        in.flush();
+        // s_client takes a line as a command only if it reads it alone: wait until it did.
+        Path stderr = lastStderr;
+        await().atMost(Duration.ofSeconds(10)).until(() -> Files.readString(stderr).contains(says));
+        in.write("after\n".getBytes(UTF_8));
+        in.flush();
+        assertThat(recvLine(tls)).isEqualTo("after"); // read through the handshake messages
+        tls.sendAll("still talking\n".getBytes(UTF_8));
+        out.next(line -> line.equals("still talking"));
+      }
+    }
+  }
+
   // ---------------------------------------------------------------- helpers
 
   private Process start(String... command) throws IOException {
-    Process process =
-        new ProcessBuilder(command)
-            .redirectError(dir.resolve("stderr-" + logs.incrementAndGet() + ".txt").toFile())
-            .start();
+    lastStderr = dir.resolve("stderr-" + logs.incrementAndGet() + ".txt");
+    Process process = new ProcessBuilder(command).redirectError(lastStderr.toFile()).start();
     started.add(process);
     return process;
   }

@@ -424,7 +424,8 @@ public final class TlsEngine {
     outboundDone = true;
     flush(deadline, operation, anyMode);
     engine.closeOutbound();
-    while (!engine.isOutboundDone()) {
+    // A few rounds at most: close_notify is one record (after an alert, perhaps two).
+    for (int round = 0; round < 4 && !engine.isOutboundDone(); round++) {
       wrapOnce(EMPTY);
       flush(deadline, operation, anyMode);
     }

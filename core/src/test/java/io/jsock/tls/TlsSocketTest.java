@@ -363,6 +363,45 @@ class TlsSocketTest {
   }
 
   @Test
+  void sendFileGoesThroughTlsNotAroundIt(@TempDir Path files) throws Exception {
+    byte[] content = random(300_000, 4);
+    Path file = files.resolve("data.bin");
+    java.nio.file.Files.write(file, content);
+    try (Pair plain = Loopback.pair(AF_INET);
+        Pair tls = handshake(plain, client, "localhost", server)) {
+      Future<byte[]> got = call(() -> recvExactly(tls.server(), content.length));
+      assertThat(tls.client().sendFile(file)).isEqualTo(content.length);
+      assertThat(sha256(got.get(30, SECONDS))).isEqualTo(sha256(content));
+    }
+  }
+
+  @Test
+  void closeFromAnotherThreadWakesABlockedRecv() throws Exception {
+    try (Pair plain = Loopback.pair(AF_INET);
+        Pair tls = handshake(plain, client, "localhost", server)) {
+      FutureTask<byte[]> blocked = new FutureTask<>(() -> tls.client().recv(10));
+      Thread receiver = Thread.ofVirtual().start(blocked);
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> isParkedIn(receiver, "io.jsock.internal.TlsEngine", "readMore"));
+      tls.client().close();
+      assertThat(causeOf(blocked)).isInstanceOf(ClosedSocketException.class);
+      assertThat(tls.server().recv(10)).isEmpty(); // and the peer got close_notify
+    }
+  }
+
+  @Test
+  void handshakesANonBlockingSocketAndKeepsItNonBlocking() throws Exception {
+    try (Pair plain = Loopback.pair(AF_INET)) {
+      plain.client().setBlocking(false);
+      try (Pair tls = handshake(plain, client, "localhost", server)) {
+        assertThat(tls.client().getBlocking()).isFalse();
+        assertThatThrownBy(() -> tls.client().recv(10)).isInstanceOf(WouldBlockException.class);
+      }
+    }
+  }
+
+  @Test
   void refusesProtocolsOlderThanTls12() {
     assertThatThrownBy(() -> TlsContext.client().withProtocols("TLSv1.1"))
         .isInstanceOf(IllegalArgumentException.class)
@@ -423,6 +462,15 @@ class TlsSocketTest {
     } catch (ExecutionException e) {
       return e.getCause();
     }
+  }
+
+  /** Whether {@code thread} waits inside {@code className.method} (a blocked call). */
+  static boolean isParkedIn(Thread thread, String className, String method) {
+    return thread.getState() == Thread.State.WAITING
+        && Arrays.stream(thread.getStackTrace())
+            .anyMatch(
+                frame ->
+                    frame.getClassName().equals(className) && frame.getMethodName().equals(method));
   }
 
   interface Action {

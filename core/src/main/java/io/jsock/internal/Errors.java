@@ -165,7 +165,7 @@ public final class Errors {
           ? "protocol version " + version.group() + " refused"
           : "no protocol version both sides accept";
     }
-    if (lower.contains("unsupported or unrecognized ssl message")) {
+    if (lower.contains("unrecognized ssl message")) { // "Unsupported or …", "…, plaintext?"
       return "the peer does not speak TLS";
     }
     return text.isEmpty() ? e.getClass().getSimpleName() : text;

@@ -402,6 +402,17 @@ class TlsSocketTest {
   }
 
   @Test
+  void serverSaysWhenThePeerDoesNotSpeakTls() throws Exception {
+    try (Pair plain = Loopback.pair(AF_INET)) {
+      plain.client().sendAll("GET / HTTP/1.0\r\n\r\n".getBytes(UTF_8));
+      assertThatThrownBy(() -> server.wrap(plain.server()))
+          .isInstanceOf(TlsException.class)
+          .hasMessageStartingWith("tls handshake with 127.0.0.1:")
+          .hasMessageEndingWith(": the peer does not speak TLS");
+    }
+  }
+
+  @Test
   void refusesProtocolsOlderThanTls12() {
     assertThatThrownBy(() -> TlsContext.client().withProtocols("TLSv1.1"))
         .isInstanceOf(IllegalArgumentException.class)

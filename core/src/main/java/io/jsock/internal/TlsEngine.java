@@ -293,8 +293,14 @@ public final class TlsEngine {
           throw Errors.timedOut(operation, wire.peer());
         }
         int n = wrapOnce(src);
-        if (n == 0 && needsUnwrap()) {
-          renegotiate(deadline, operation); // a TLS 1.2 renegotiation the peer started
+        if (n == 0) {
+          // No plaintext taken: the engine wrapped a handshake message first (the answer to a
+          // KeyUpdate that a receiver has not sent yet), or waits on the peer's (renegotiation).
+          if (needsUnwrap()) {
+            renegotiate(deadline, operation);
+          } else {
+            flush(deadline, operation, false);
+          }
           continue;
         }
         try {

@@ -3,6 +3,8 @@ package io.jsock;
 import io.jsock.internal.Addresses;
 import io.jsock.internal.Errors;
 import io.jsock.internal.PolledChannel;
+import io.jsock.internal.SocketAccess;
+import io.jsock.internal.TlsEngine;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.BufferedReader;
@@ -97,6 +99,10 @@ public final class Socket implements AutoCloseable {
   /** Larger than any UDP datagram (65,507 bytes over IPv4, 65,527 over IPv6). */
   private static final int MAX_DATAGRAM = 64 * 1024;
 
+  static {
+    SocketAccess.set(new Access());
+  }
+
   private final Family family;
   private final SocketKind kind;
   private final Object stateLock = new Object();
@@ -109,6 +115,13 @@ public final class Socket implements AutoCloseable {
 
   private volatile long timeoutNanos;
   private volatile boolean closed;
+
+  /** Set with {@link #closed} when io.jsock.tls wrapped the socket: a new one owns the channel. */
+  private volatile boolean detached;
+
+  /** The TLS layer that the data methods go through, or null for a plain socket. */
+  private final TlsEngine tls;
+
   private volatile SocketAddress peer;
 
   /** Guards {@link #scratch}, so that several threads may receive datagrams at once. */
@@ -119,11 +132,13 @@ public final class Socket implements AutoCloseable {
   /** The address the user bound to, re-bound when a failed connect makes the JDK drop a channel. */
   private SocketAddress boundAddress;
 
-  private Socket(Family family, SocketKind kind, PolledChannel polled, long timeoutNanos) {
+  private Socket(
+      Family family, SocketKind kind, PolledChannel polled, long timeoutNanos, TlsEngine tls) {
     this.family = family;
     this.kind = kind;
     this.polled = polled;
     this.timeoutNanos = timeoutNanos;
+    this.tls = tls;
   }
 
   /** A TCP/IPv4 socket, as Python's {@code socket.socket()}. */
@@ -143,7 +158,7 @@ public final class Socket implements AutoCloseable {
     Objects.requireNonNull(kind, "kind");
     PolledChannel polled =
         kind == SocketKind.SOCK_STREAM ? openStream(family) : openDatagram(family);
-    return new Socket(family, kind, polled, Sockets.defaultTimeoutNanos());
+    return new Socket(family, kind, polled, Sockets.defaultTimeoutNanos(), null);
   }
 
   /** The address family, as Python's {@code socket.family}. */
@@ -407,6 +422,9 @@ public final class Socket implements AutoCloseable {
       return 0;
     }
     long deadline = Timeouts.deadline(timeoutNanos);
+    if (tls != null) {
+      return tls.read(buffer, deadline);
+    }
     while (true) {
       int n;
       try {
@@ -460,6 +478,9 @@ public final class Socket implements AutoCloseable {
       return 0;
     }
     long deadline = Timeouts.deadline(timeoutNanos);
+    if (tls != null) {
+      return tls.write(data, deadline, false);
+    }
     while (true) {
       int n = writeSome(channel, data);
       if (n > 0) {
@@ -488,6 +509,10 @@ public final class Socket implements AutoCloseable {
     PolledChannel current = connected("send to");
     SocketChannel channel = (SocketChannel) current.channel();
     long deadline = Timeouts.deadline(timeoutNanos);
+    if (tls != null) {
+      tls.write(data, deadline, true);
+      return;
+    }
     while (data.hasRemaining()) {
       // Checked before every write, as CPython does, so that a reader fast enough to keep the
       // buffer from filling still cannot stretch the call past its timeout.
@@ -542,6 +567,9 @@ public final class Socket implements AutoCloseable {
     PolledChannel current = connected("sendfile to");
     SocketChannel channel = (SocketChannel) current.channel();
     long deadline = Timeouts.deadline(timeoutNanos);
+    if (tls != null) {
+      return sendFileOverTls(file, offset, count, deadline);
+    }
     long sent = 0;
     try {
       while (sent < count && offset + sent < file.size()) {
@@ -735,6 +763,12 @@ public final class Socket implements AutoCloseable {
       throw Errors.of(Errno.EOPNOTSUPP, "shutdown", peer); // the JDK's datagram channels lack it
     }
     try {
+      if (tls != null && how != Shutdown.SHUT_WR) {
+        tls.shutdownInput();
+      }
+      if (tls != null && how != Shutdown.SHUT_RD) {
+        tls.shutdownOutput(Timeouts.deadline(timeoutNanos)); // close_notify before the FIN
+      }
       if (how != Shutdown.SHUT_WR) {
         channel.shutdownInput();
       }
@@ -759,6 +793,9 @@ public final class Socket implements AutoCloseable {
       }
       closed = true;
       current = polled;
+    }
+    if (tls != null) {
+      tls.close(); // close_notify, as best it can within a short time
     }
     try {
       current.close();
@@ -1066,7 +1103,7 @@ public final class Socket implements AutoCloseable {
       conn.configureBlocking(false);
       SocketAddress address = conn.getRemoteAddress();
       Socket socket =
-          new Socket(family, kind, new PolledChannel(conn), Sockets.defaultTimeoutNanos());
+          new Socket(family, kind, new PolledChannel(conn), Sockets.defaultTimeoutNanos(), null);
       socket.peer = address;
       synchronized (stateLock) {
         for (var entry : options.entrySet()) {
@@ -1124,7 +1161,10 @@ public final class Socket implements AutoCloseable {
   private PolledChannel open(String operation, SocketAddress address) throws IOException {
     PolledChannel current = polled;
     if (closed) {
-      throw Errors.closed(operation, address);
+      throw detached
+          ? new ClosedSocketException(
+              Errors.message(operation, address, "socket was wrapped for TLS"), address)
+          : Errors.closed(operation, address);
     }
     return current;
   }
@@ -1280,6 +1320,121 @@ public final class Socket implements AutoCloseable {
   private static void setRaw(NetworkChannel channel, SocketOption<?> option, Object value)
       throws IOException {
     channel.setOption((SocketOption<Object>) option, value);
+  }
+
+  // ---------------------------------------------------------------- TLS
+
+  /**
+   * Python's fallback for {@code sendfile} on an SSL socket: the file goes through the TLS layer in
+   * chunks, since the kernel cannot encrypt it on the way.
+   */
+  private long sendFileOverTls(FileChannel file, long offset, long count, long deadline)
+      throws IOException {
+    ByteBuffer chunk = ByteBuffer.allocate(16 * 1024); // one per call: not a hot path
+    long sent = 0;
+    try {
+      while (sent < count) {
+        chunk.clear().limit((int) Math.min(chunk.capacity(), count - sent));
+        if (file.read(chunk, offset + sent) <= 0) {
+          break;
+        }
+        chunk.flip();
+        int n = chunk.remaining();
+        tls.write(chunk, deadline, true);
+        sent += n;
+      }
+    } finally {
+      file.position(offset + sent);
+    }
+    return sent;
+  }
+
+  /** The TLS layer's view of this socket's channel: raw reads, writes and waits. */
+  private final class TlsWire implements TlsEngine.Wire {
+    @Override
+    public int read(ByteBuffer dst) throws IOException {
+      try {
+        return ((SocketChannel) polled.channel()).read(dst);
+      } catch (IOException e) {
+        throw failure(e, "recv from", peer);
+      }
+    }
+
+    @Override
+    public int write(ByteBuffer src) throws IOException {
+      return writeSome((SocketChannel) polled.channel(), src);
+    }
+
+    @Override
+    public void await(int op, long deadline, String operation) throws IOException {
+      Socket.this.await(polled, op, deadline, operation, peer);
+    }
+
+    @Override
+    public void awaitUntil(int op, long deadline, String operation) throws IOException {
+      if (Timeouts.hasPassed(deadline)) {
+        throw Errors.timedOut(operation, peer);
+      }
+      if (Thread.currentThread().isInterrupted()) {
+        throw new InterruptedIOException(Errors.message(operation, peer, "interrupted"));
+      }
+      polled.await(op, deadline);
+    }
+
+    @Override
+    public SocketAddress peer() {
+      return peer;
+    }
+  }
+
+  /** What io.jsock.tls may do with a socket; see {@link SocketAccess}. */
+  private static final class Access implements SocketAccess {
+    @Override
+    public Socket attachTls(Socket plain, TlsEngine engine) throws IOException {
+      if (plain.kind != SocketKind.SOCK_STREAM) {
+        throw new IllegalArgumentException("TLS needs a SOCK_STREAM socket, not " + plain.kind);
+      }
+      synchronized (plain.stateLock) {
+        PolledChannel current = plain.connected("tls wrap");
+        if (plain.tls != null) {
+          throw new IllegalArgumentException("the socket already speaks TLS");
+        }
+        Socket wrapped = new Socket(plain.family, plain.kind, current, plain.timeoutNanos, engine);
+        wrapped.peer = plain.peer;
+        wrapped.boundAddress = plain.boundAddress;
+        wrapped.options.putAll(plain.options);
+        engine.bind(wrapped.new TlsWire());
+        plain.detached = true;
+        plain.closed = true; // and its close() leaves the channel to the new socket
+        return wrapped;
+      }
+    }
+
+    @Override
+    public SocketAddress peer(Socket socket) {
+      return socket.peer;
+    }
+
+    @Override
+    public java.util.Optional<TlsEngine> tls(Socket socket) {
+      return java.util.Optional.ofNullable(socket.tls);
+    }
+
+    @Override
+    public void handshake(Socket socket, long deadline) throws IOException {
+      long own = Timeouts.deadline(socket.timeoutNanos);
+      long earlier = own == Long.MAX_VALUE || own - deadline >= 0 ? deadline : own;
+      try {
+        socket.tls.handshake(earlier);
+      } catch (IOException | RuntimeException e) {
+        try {
+          socket.close();
+        } catch (IOException suppressed) {
+          e.addSuppressed(suppressed);
+        }
+        throw e;
+      }
+    }
   }
 
   private static void closeQuietly(PolledChannel old) {

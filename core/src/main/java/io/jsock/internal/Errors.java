@@ -10,6 +10,7 @@ import io.jsock.Errno;
 import io.jsock.ErrnoException;
 import io.jsock.SocketError;
 import io.jsock.WouldBlockException;
+import io.jsock.tls.TlsException;
 import java.io.IOException;
 import java.net.PortUnreachableException;
 import java.net.SocketAddress;
@@ -18,6 +19,9 @@ import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ClosedChannelException;
 import java.util.List;
 import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.net.ssl.SSLException;
 
 /**
  * The one place that turns the JDK's exceptions into jsock's.
@@ -61,6 +65,12 @@ public final class Errors {
           new Known("resource temporarily unavailable", Errno.EAGAIN));
 
   private record Known(String text, int errno) {}
+
+  /** The alert name in the JDK's "Received fatal alert: unknown_ca". */
+  private static final Pattern ALERT = Pattern.compile("fatal alert: (\\w+)");
+
+  /** A protocol version named in a JDK handshake message. */
+  private static final Pattern VERSION = Pattern.compile("TLSv1(\\.\\d)?|SSLv[23]");
 
   private Errors() {}
 
@@ -115,6 +125,50 @@ public final class Errors {
   public static WouldBlockException wouldBlock(String operation, SocketAddress address) {
     return new WouldBlockException(
         message(operation, address, Errno.describe(Errno.EAGAIN)), Errno.EAGAIN, address);
+  }
+
+  /**
+   * The jsock exception for a TLS failure: the reason in words, from jsock's own certificate
+   * rejections where there is one, else from the JDK's handshake messages (read here only).
+   */
+  public static TlsException tls(SSLException e, String operation, SocketAddress address) {
+    if (e instanceof TlsException already) {
+      return already;
+    }
+    return new TlsException(message(operation, address, tlsReason(e)), address, e);
+  }
+
+  private static String tlsReason(SSLException e) {
+    for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+      if (cause instanceof TlsTrust.Rejection rejection) {
+        return rejection.reason();
+      }
+    }
+    String text = e.getMessage() == null ? "" : e.getMessage();
+    String lower = text.toLowerCase(Locale.ROOT);
+    Matcher alert = ALERT.matcher(text);
+    if (alert.find()) {
+      String name = alert.group(1);
+      return switch (name) {
+        case "bad_certificate", "certificate_unknown", "unknown_ca", "certificate_expired" ->
+            "the peer rejected our certificate (alert " + name + ")";
+        case "protocol_version" -> "protocol version refused by the peer (alert protocol_version)";
+        case "handshake_failure" ->
+            "no protocol version or cipher suite both sides accept (alert handshake_failure)";
+        default -> "the peer sent alert " + name;
+      };
+    }
+    if (lower.contains("protocol")
+        && (lower.contains("not enabled") || lower.contains("no appropriate"))) {
+      Matcher version = VERSION.matcher(text);
+      return version.find()
+          ? "protocol version " + version.group() + " refused"
+          : "no protocol version both sides accept";
+    }
+    if (lower.contains("unrecognized ssl message")) { // "Unsupported or …", "…, plaintext?"
+      return "the peer does not speak TLS";
+    }
+    return text.isEmpty() ? e.getClass().getSimpleName() : text;
   }
 
   /** {@code operation address: reason}, or {@code operation: reason} without an address. */

@@ -75,4 +75,34 @@ class ErrorsTest {
         .isExactlyInstanceOf(ErrnoException.class)
         .hasMessage("recv from: transport endpoint is not connected");
   }
+
+  @Test
+  void tlsNamesTheAlertTheVersionOrTheJdksReason() {
+    assertThat(
+            Errors.tls(
+                new javax.net.ssl.SSLHandshakeException("Received fatal alert: unknown_ca"),
+                "tls handshake with",
+                ADDRESS))
+        .hasMessage(
+            "tls handshake with 127.0.0.1:9: the peer rejected our certificate (alert unknown_ca)");
+    assertThat(
+            Errors.tls(
+                new javax.net.ssl.SSLHandshakeException(
+                    "Client requested protocol TLSv1.1 is not enabled or supported in server"
+                        + " context"),
+                "tls handshake with",
+                ADDRESS))
+        .hasMessage("tls handshake with 127.0.0.1:9: protocol version TLSv1.1 refused");
+    assertThat(
+            Errors.tls(
+                new javax.net.ssl.SSLException("Unsupported or unrecognized SSL message"),
+                "tls handshake with",
+                ADDRESS))
+        .hasMessage("tls handshake with 127.0.0.1:9: the peer does not speak TLS")
+        .hasCauseInstanceOf(javax.net.ssl.SSLException.class);
+    io.jsock.tls.TlsException once =
+        Errors.tls(new javax.net.ssl.SSLException("odd"), "recv from", ADDRESS);
+    assertThat(once).hasMessage("recv from 127.0.0.1:9: odd");
+    assertThat(Errors.tls(once, "recv from", ADDRESS)).isSameAs(once);
+  }
 }

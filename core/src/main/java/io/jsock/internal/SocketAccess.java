@@ -1,0 +1,54 @@
+package io.jsock.internal;
+
+import io.jsock.Socket;
+import java.io.IOException;
+
+/**
+ * What {@code io.jsock.tls} may do to a {@link Socket} beyond its public API: the "shared secrets"
+ * pattern of the JDK. {@code Socket}'s static initializer installs the one implementation, so the
+ * TLS layer can reach into a socket without {@code Socket} exposing a public hook.
+ */
+public interface SocketAccess {
+  /**
+   * Detaches {@code plain} (any later use of it throws {@code ClosedSocketException}) and returns a
+   * new socket on the same connected channel whose data methods go through {@code engine}, in the
+   * same timeout mode. The handshake has not run yet.
+   *
+   * @throws IOException if {@code plain} is closed, not connected, or not a stream socket
+   */
+  Socket attachTls(Socket plain, TlsEngine engine) throws IOException;
+
+  /** The TLS layer of a socket, if it has one. */
+  java.util.Optional<TlsEngine> tls(Socket socket);
+
+  /** The peer's address of a connected socket, for messages and the engine's peer port. */
+  java.net.SocketAddress peer(Socket socket);
+
+  /**
+   * Runs the TLS handshake of a socket from {@link #attachTls}, until {@code deadline} (a {@link
+   * System#nanoTime()} value) or the socket's own timeout, whichever comes first; closes the socket
+   * if the handshake fails.
+   */
+  void handshake(Socket socket, long deadline) throws IOException;
+
+  /** Installs the implementation; called once, by {@code Socket}'s static initializer. */
+  static void set(SocketAccess access) {
+    Holder.access = access;
+  }
+
+  /** The implementation. */
+  static SocketAccess get() {
+    SocketAccess access = Holder.access;
+    if (access == null) {
+      throw new IllegalStateException("io.jsock.Socket is not initialized");
+    }
+    return access;
+  }
+
+  /** Holds the one implementation (an interface cannot have a private static field). */
+  final class Holder {
+    private static volatile SocketAccess access;
+
+    private Holder() {}
+  }
+}

@@ -1,0 +1,548 @@
+package io.jsock.internal;
+
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLEngineResult;
+import javax.net.ssl.SSLEngineResult.HandshakeStatus;
+import javax.net.ssl.SSLException;
+
+/**
+ * The TLS record layer of one socket: an {@link SSLEngine} driven over the socket's non-blocking
+ * channel. The socket hands in its raw reads, writes and readiness waits as a {@link Wire}, so
+ * timeouts and non-blocking mode keep the socket's semantics.
+ *
+ * <p>Receiving and sending have a lock each, as {@code SSLEngine} allows {@code unwrap} and {@code
+ * wrap} to run at once: one thread may receive while another sends. Lock order is always receive
+ * before send (a receiver answers a TLS 1.3 KeyUpdate by wrapping); a sender never waits for the
+ * receive lock.
+ *
+ * <p>Buffers: {@code netIn} holds received records not yet unwrapped, {@code appIn} plaintext not
+ * yet handed to the caller (both kept in read mode between calls), {@code netOut} records not yet
+ * written. All three are allocated once, from the session's sizes; the data path allocates nothing
+ * beyond what {@code SSLEngine} itself does.
+ */
+public final class TlsEngine {
+  /** How long {@link #close} tries to get close_notify out before it closes anyway. */
+  private static final long CLOSE_NOTIFY_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+
+  private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
+
+  /**
+   * The socket's side of the engine: raw non-blocking I/O on its channel and its waits. Errors come
+   * out already translated into jsock's exceptions.
+   */
+  public interface Wire {
+    /** Reads what the channel has: the count, 0 if nothing is there yet, -1 at end of stream. */
+    int read(ByteBuffer dst) throws IOException;
+
+    /** Writes what the channel takes now: the count, maybe 0. */
+    int write(ByteBuffer src) throws IOException;
+
+    /**
+     * Waits for readiness as the socket's mode says: {@code WouldBlockException} in non-blocking
+     * mode, {@code SocketTimeoutException} once the deadline has passed.
+     */
+    void await(int op, long deadline, String operation) throws IOException;
+
+    /** Waits for readiness until the deadline whatever the mode, for the handshake and close. */
+    void awaitUntil(int op, long deadline, String operation) throws IOException;
+
+    /** The peer, for messages. */
+    SocketAddress peer();
+  }
+
+  private final SSLEngine engine;
+  private final ReentrantLock receiving = new ReentrantLock();
+  private final ReentrantLock sending = new ReentrantLock();
+  private Wire wire;
+
+  private ByteBuffer netIn; // guarded by receiving
+  private ByteBuffer appIn; // guarded by receiving
+  private ByteBuffer netOut; // guarded by sending
+
+  /** How many of the caller's bytes the queued record in {@code netOut} holds (sending). */
+  private int committed;
+
+  private volatile boolean inboundDone; // close_notify received, or input shut down
+  private volatile boolean outboundDone; // close_notify sent
+
+  /** An engine not yet bound to a socket; its mode (client or server) is already set. */
+  public TlsEngine(SSLEngine engine) {
+    this.engine = engine;
+    int packet = engine.getSession().getPacketBufferSize();
+    this.netIn = ByteBuffer.allocateDirect(packet).flip();
+    this.netOut = ByteBuffer.allocateDirect(packet).flip();
+    this.appIn = ByteBuffer.allocate(engine.getSession().getApplicationBufferSize()).flip();
+  }
+
+  /** Binds the engine to its socket's wire; called once, by the socket that owns the engine. */
+  public void bind(Wire wire) {
+    this.wire = wire;
+  }
+
+  /** The engine, for the session's details once the handshake is done. */
+  public SSLEngine engine() {
+    return engine;
+  }
+
+  // ---------------------------------------------------------------- handshake
+
+  /**
+   * Runs the handshake to its end, waiting until {@code deadline} whatever the socket's mode.
+   *
+   * @throws io.jsock.tls.TlsException if the handshake fails, with the reason
+   */
+  public void handshake(long deadline) throws IOException {
+    String operation = "tls handshake with";
+    receiving.lock();
+    sending.lock();
+    try {
+      engine.beginHandshake();
+      while (true) {
+        HandshakeStatus status = engine.getHandshakeStatus();
+        switch (status) {
+          case NEED_WRAP -> {
+            wrapOnce(EMPTY);
+            flush(deadline, operation, true);
+          }
+          case NEED_UNWRAP, NEED_UNWRAP_AGAIN -> {
+            switch (unwrapOnce()) {
+              case NEED_DATA -> readMore(deadline, operation, true);
+              case CLOSED -> throw closedDuringHandshake(operation);
+              case PROGRESS -> {}
+            }
+          }
+          case NEED_TASK -> runTasks();
+          case FINISHED, NOT_HANDSHAKING -> {
+            flush(deadline, operation, true); // a last flight (or a TLS 1.3 ticket) still queued
+            return;
+          }
+        }
+      }
+    } catch (SSLException e) {
+      sendAlert();
+      throw Errors.tls(e, operation, wire.peer());
+    } finally {
+      sending.unlock();
+      receiving.unlock();
+    }
+  }
+
+  // ---------------------------------------------------------------- receiving
+
+  /**
+   * Receives plaintext into {@code dst}: the count, or 0 once the peer's close_notify has arrived.
+   * Waits as the socket's mode says until at least one byte is there.
+   */
+  public int read(ByteBuffer dst, long deadline) throws IOException {
+    String operation = "recv from";
+    lock(receiving, deadline, operation);
+    try {
+      while (true) {
+        if (appIn.hasRemaining()) {
+          return transfer(appIn, dst);
+        }
+        if (inboundDone) {
+          return 0;
+        }
+        switch (unwrapOnce()) {
+          case CLOSED -> inboundDone = true;
+          case NEED_DATA -> readMore(deadline, operation, false);
+          case PROGRESS -> answerHandshake(deadline, operation);
+        }
+      }
+    } catch (SSLException e) {
+      throw Errors.tls(e, operation, wire.peer());
+    } finally {
+      receiving.unlock();
+    }
+  }
+
+  /** Makes later reads return 0, as {@code shutdown(SHUT_RD)} on a plain socket does. */
+  public void shutdownInput() {
+    inboundDone = true;
+  }
+
+  private enum Progress {
+    PROGRESS,
+    NEED_DATA,
+    CLOSED
+  }
+
+  /** One unwrap of what {@code netIn} holds into {@code appIn} (guarded by receiving). */
+  private Progress unwrapOnce() throws SSLException {
+    appIn.compact();
+    SSLEngineResult result;
+    try {
+      result = engine.unwrap(netIn, appIn);
+    } finally {
+      appIn.flip();
+    }
+    return switch (result.getStatus()) {
+      case OK ->
+          result.bytesConsumed() == 0
+                  && result.bytesProduced() == 0
+                  && result.getHandshakeStatus() != HandshakeStatus.NEED_TASK
+                  && result.getHandshakeStatus() != HandshakeStatus.NEED_WRAP
+              ? Progress.NEED_DATA
+              : Progress.PROGRESS;
+      case BUFFER_UNDERFLOW -> {
+        if (netIn.limit() == netIn.capacity() && netIn.position() == 0) {
+          netIn = grow(netIn, engine.getSession().getPacketBufferSize());
+        }
+        yield Progress.NEED_DATA;
+      }
+      case BUFFER_OVERFLOW -> {
+        appIn = grow(appIn, engine.getSession().getApplicationBufferSize());
+        yield Progress.PROGRESS;
+      }
+      case CLOSED -> Progress.CLOSED;
+    };
+  }
+
+  /**
+   * Reads more records into {@code netIn}, waiting when nothing is there (guarded by receiving).
+   */
+  private void readMore(long deadline, String operation, boolean handshaking) throws IOException {
+    while (true) {
+      netIn.compact();
+      int n;
+      try {
+        n = wire.read(netIn);
+      } finally {
+        netIn.flip();
+      }
+      if (n > 0) {
+        return;
+      }
+      if (n < 0) {
+        inboundDone = true;
+        throw handshaking
+            ? closedDuringHandshake(operation)
+            : Errors.tls(
+                new SSLException("connection truncated: the peer closed without close_notify"),
+                operation,
+                wire.peer());
+      }
+      if (handshaking) {
+        wire.awaitUntil(SelectionKey.OP_READ, deadline, operation);
+      } else {
+        wire.await(SelectionKey.OP_READ, deadline, operation);
+      }
+    }
+  }
+
+  /**
+   * Answers what a received handshake message asks for after the handshake (a TLS 1.3 KeyUpdate, a
+   * TLS 1.2 renegotiation): runs tasks, and wraps under the send lock (guarded by receiving).
+   */
+  private void answerHandshake(long deadline, String operation) throws IOException {
+    while (true) {
+      switch (engine.getHandshakeStatus()) {
+        case NEED_TASK -> runTasks();
+        case NEED_WRAP -> {
+          lock(sending, deadline, operation);
+          try {
+            flush(deadline, operation, false);
+            wrapOnce(EMPTY);
+            flush(deadline, operation, false);
+          } finally {
+            sending.unlock();
+          }
+        }
+        default -> {
+          return;
+        }
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- sending
+
+  /**
+   * Sends plaintext from {@code src}: everything if {@code all} (as {@code sendAll}), else one
+   * record's worth, and returns how many bytes went; they count as sent once their record is in the
+   * kernel.
+   *
+   * <p>As with OpenSSL, a record that could not go out whole (non-blocking mode, or the timeout
+   * passed) stays queued, and the error leaves {@code src} where it was: the caller sends the same
+   * data again, the queued record goes out first and its bytes are then skipped in {@code src}.
+   */
+  public int write(ByteBuffer src, long deadline, boolean all) throws IOException {
+    String operation = "send to";
+    lock(sending, deadline, operation);
+    try {
+      int sent = 0;
+      if (netOut.hasRemaining()) {
+        flush(deadline, operation, false); // what an earlier call queued
+        sent = Math.min(committed, src.remaining());
+        src.position(src.position() + sent);
+        committed = 0;
+        if (!all && sent > 0) {
+          return sent;
+        }
+      }
+      while (src.hasRemaining()) {
+        if (Timeouts.hasPassed(deadline)) {
+          throw Errors.timedOut(operation, wire.peer());
+        }
+        int n = wrapOnce(src);
+        if (n == 0) {
+          // No plaintext taken: the engine wrapped a handshake message first (the answer to a
+          // KeyUpdate that a receiver has not sent yet), or waits on the peer's (renegotiation).
+          if (needsUnwrap()) {
+            renegotiate(deadline, operation);
+          } else {
+            flush(deadline, operation, false);
+          }
+          continue;
+        }
+        try {
+          flush(deadline, operation, false);
+        } catch (IOException e) {
+          src.position(src.position() - n); // not sent yet: the record is queued
+          committed = n;
+          throw e;
+        }
+        sent += n;
+        if (!all) {
+          break;
+        }
+      }
+      return sent;
+    } catch (SSLException e) {
+      throw Errors.tls(e, operation, wire.peer());
+    } finally {
+      sending.unlock();
+    }
+  }
+
+  private boolean needsUnwrap() {
+    HandshakeStatus status = engine.getHandshakeStatus();
+    return status == HandshakeStatus.NEED_UNWRAP || status == HandshakeStatus.NEED_UNWRAP_AGAIN;
+  }
+
+  /**
+   * For a sender whose wrap waits on the peer's handshake messages (a TLS 1.2 renegotiation): lets
+   * go of the send lock, so that a receiver can answer, and receives them itself if no receiver is
+   * there. Plaintext that arrives meanwhile stays in {@code appIn} for the next {@code recv}.
+   * Called with the send lock held, returns with it held.
+   */
+  private void renegotiate(long deadline, String operation) throws IOException {
+    sending.unlock();
+    try {
+      lock(receiving, deadline, operation); // receive before send: the lock order
+      try {
+        while (needsUnwrap()) {
+          switch (unwrapOnce()) {
+            case NEED_DATA -> readMore(deadline, operation, false);
+            case PROGRESS -> answerHandshake(deadline, operation);
+            case CLOSED -> {
+              inboundDone = true;
+              return;
+            }
+          }
+        }
+        answerHandshake(deadline, operation);
+      } finally {
+        receiving.unlock();
+      }
+    } finally {
+      sending.lock(); // held only briefly by others: the caller's finally unlocks it
+    }
+  }
+
+  /**
+   * Sends close_notify, as {@code shutdown(SHUT_WR)}: the peer then receives the orderly end of the
+   * stream. Waits as the socket's mode says.
+   */
+  public void shutdownOutput(long deadline) throws IOException {
+    String operation = "shutdown";
+    lock(sending, deadline, operation);
+    try {
+      closeOutbound(deadline, operation, false);
+    } catch (SSLException e) {
+      throw Errors.tls(e, operation, wire.peer());
+    } finally {
+      sending.unlock();
+    }
+  }
+
+  /**
+   * Sends close_notify before the socket closes, as best it can within a short time: a peer that
+   * does not read, or another thread stuck sending, must not hold up {@code close()}.
+   */
+  public void close() {
+    long deadline = System.nanoTime() + CLOSE_NOTIFY_NANOS;
+    try {
+      if (!sending.tryLock(CLOSE_NOTIFY_NANOS, TimeUnit.NANOSECONDS)) {
+        return;
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return;
+    }
+    try {
+      closeOutbound(deadline, "close", true);
+    } catch (IOException e) {
+      // best effort, as Python's close(): the connection goes down either way
+    } finally {
+      sending.unlock();
+    }
+    discardUnread();
+  }
+
+  /**
+   * Reads and drops what has arrived unread, without waiting: closing a TCP socket with unread data
+   * sends a reset instead of a FIN, and a reset can make the peer lose data we sent it (and our
+   * close_notify). TLS 1.3 servers send session tickets that a client which never calls {@code
+   * recv} leaves unread.
+   */
+  private void discardUnread() {
+    if (!receiving.tryLock()) {
+      return; // another thread is receiving: it reads what arrives
+    }
+    try {
+      for (int i = 0; i < 16; i++) {
+        netIn.clear();
+        if (wire.read(netIn) <= 0) {
+          break;
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // nothing to do: the socket is closing
+    } finally {
+      netIn.clear().flip();
+      receiving.unlock();
+    }
+  }
+
+  private void closeOutbound(long deadline, String operation, boolean anyMode) throws IOException {
+    if (outboundDone) {
+      return;
+    }
+    outboundDone = true;
+    flush(deadline, operation, anyMode);
+    engine.closeOutbound();
+    // A few rounds at most: close_notify is one record (after an alert, perhaps two).
+    for (int round = 0; round < 4 && !engine.isOutboundDone(); round++) {
+      wrapOnce(EMPTY);
+      flush(deadline, operation, anyMode);
+    }
+  }
+
+  /** Wraps from {@code src} into the empty {@code netOut} (guarded by sending); the bytes taken. */
+  private int wrapOnce(ByteBuffer src) throws IOException {
+    while (true) {
+      netOut.clear();
+      SSLEngineResult result;
+      try {
+        result = engine.wrap(src, netOut);
+      } finally {
+        netOut.flip();
+      }
+      switch (result.getStatus()) {
+        case BUFFER_OVERFLOW ->
+            netOut = grow(netOut, engine.getSession().getPacketBufferSize() + netOut.capacity());
+        case CLOSED -> {
+          if (result.bytesProduced() > 0) {
+            return result.bytesConsumed(); // the close_notify (or an alert) itself
+          }
+          throw Errors.of(io.jsock.Errno.EPIPE, "send to", wire.peer());
+        }
+        default -> {
+          if (result.getHandshakeStatus() == HandshakeStatus.NEED_TASK) {
+            runTasks();
+          }
+          return result.bytesConsumed();
+        }
+      }
+    }
+  }
+
+  /** Writes all of {@code netOut}, waiting as the mode says or, if {@code anyMode}, always. */
+  private void flush(long deadline, String operation, boolean anyMode) throws IOException {
+    while (netOut.hasRemaining()) {
+      if (wire.write(netOut) == 0) {
+        if (anyMode) {
+          wire.awaitUntil(SelectionKey.OP_WRITE, deadline, operation);
+        } else {
+          wire.await(SelectionKey.OP_WRITE, deadline, operation);
+        }
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  /** After a failed handshake, gets the engine's alert out without waiting, if it can. */
+  private void sendAlert() {
+    try {
+      engine.closeOutbound();
+      if (!netOut.hasRemaining()) {
+        netOut.clear();
+        engine.wrap(EMPTY, netOut);
+        netOut.flip();
+      }
+      wire.write(netOut);
+    } catch (IOException | RuntimeException ignored) {
+      // the handshake's own failure is what the caller needs to hear about
+    }
+  }
+
+  private IOException closedDuringHandshake(String operation) {
+    return Errors.tls(
+        new SSLException("the peer closed the connection during the handshake"),
+        operation,
+        wire.peer());
+  }
+
+  private void runTasks() {
+    Runnable task;
+    while ((task = engine.getDelegatedTask()) != null) {
+      task.run();
+    }
+  }
+
+  private void lock(ReentrantLock lock, long deadline, String operation) throws IOException {
+    try {
+      if (deadline == Long.MAX_VALUE) {
+        lock.lockInterruptibly();
+      } else if (!lock.tryLock(deadline - System.nanoTime(), TimeUnit.NANOSECONDS)) {
+        throw Errors.timedOut(operation, wire.peer());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException(operation + ": interrupted");
+    }
+  }
+
+  private static int transfer(ByteBuffer from, ByteBuffer to) {
+    int n = Math.min(from.remaining(), to.remaining());
+    to.put(to.position(), from, from.position(), n);
+    from.position(from.position() + n);
+    to.position(to.position() + n);
+    return n;
+  }
+
+  /** A larger buffer with {@code old}'s remaining bytes, in read mode. */
+  private static ByteBuffer grow(ByteBuffer old, int size) {
+    int capacity = Math.max(size, old.capacity() * 2);
+    ByteBuffer bigger =
+        old.isDirect() ? ByteBuffer.allocateDirect(capacity) : ByteBuffer.allocate(capacity);
+    return bigger.put(old).flip();
+  }
+
+  /** Deadlines as the socket computes them: a {@link System#nanoTime()} value or none. */
+  private static final class Timeouts {
+    static boolean hasPassed(long deadline) {
+      return deadline != Long.MAX_VALUE && System.nanoTime() - deadline >= 0;
+    }
+  }
+}

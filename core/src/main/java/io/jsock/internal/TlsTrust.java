@@ -1,0 +1,228 @@
+package io.jsock.internal;
+
+import java.net.Socket;
+import java.security.KeyStore;
+import java.security.cert.CertPathBuilderException;
+import java.security.cert.CertPathValidatorException;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateExpiredException;
+import java.security.cert.CertificateNotYetValidException;
+import java.security.cert.CertificateParsingException;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.List;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509ExtendedTrustManager;
+
+/**
+ * The trust managers of {@code io.jsock.tls}: a verifying one that checks the chain and then the
+ * host name in two steps, so that a rejection says which of them failed without reading the JDK's
+ * message text, and an insecure one that accepts everything.
+ */
+public final class TlsTrust {
+  private TlsTrust() {}
+
+  /**
+   * A certificate rejection whose {@link #reason()} is ready for a message; {@link Errors#tls}
+   * finds it in the cause chain of the JDK's handshake exception.
+   */
+  public static final class Rejection extends CertificateException {
+    private static final long serialVersionUID = 1L;
+
+    Rejection(String reason, Throwable cause) {
+      super(reason, cause);
+    }
+
+    /** Why the certificate was rejected. */
+    public String reason() {
+      return getMessage();
+    }
+  }
+
+  /**
+   * A trust manager verifying against {@code trusted} (the system's trust store when null): the
+   * chain first, then the host name when the engine asks for endpoint identification.
+   */
+  public static TrustManager verifying(KeyStore trusted)
+      throws java.security.GeneralSecurityException {
+    TrustManagerFactory factory =
+        TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    factory.init(trusted);
+    for (TrustManager manager : factory.getTrustManagers()) {
+      if (manager instanceof X509ExtendedTrustManager extended) {
+        return new Verifying(extended);
+      }
+    }
+    throw new IllegalStateException("the JDK's trust manager factory has no X509 trust manager");
+  }
+
+  /** A trust manager that accepts every certificate: no verification at all. */
+  public static TrustManager insecure() {
+    return new Insecure();
+  }
+
+  private static final class Verifying extends X509ExtendedTrustManager {
+    private final X509ExtendedTrustManager delegate;
+
+    Verifying(X509ExtendedTrustManager delegate) {
+      this.delegate = delegate;
+    }
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
+        throws CertificateException {
+      try {
+        delegate.checkServerTrusted(chain, authType); // the chain alone, no host name
+      } catch (CertificateException e) {
+        throw new Rejection(chainReason(e, chain), e);
+      }
+      try {
+        delegate.checkServerTrusted(chain, authType, engine); // now with the host name
+      } catch (CertificateException e) {
+        throw new Rejection(
+            "certificate for "
+                + names(chain[0])
+                + " does not match host name '"
+                + engine.getPeerHost()
+                + "'",
+            e);
+      }
+    }
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
+        throws CertificateException {
+      delegate.checkServerTrusted(chain, authType, socket);
+    }
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType)
+        throws CertificateException {
+      delegate.checkServerTrusted(chain, authType);
+    }
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
+        throws CertificateException {
+      try {
+        delegate.checkClientTrusted(chain, authType, engine);
+      } catch (CertificateException e) {
+        throw new Rejection(chainReason(e, chain), e);
+      }
+    }
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket)
+        throws CertificateException {
+      delegate.checkClientTrusted(chain, authType, socket);
+    }
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType)
+        throws CertificateException {
+      delegate.checkClientTrusted(chain, authType);
+    }
+
+    @Override
+    public X509Certificate[] getAcceptedIssuers() {
+      return delegate.getAcceptedIssuers();
+    }
+  }
+
+  /** Why a chain failed, from the exceptions' types and the certificates' dates. */
+  private static String chainReason(CertificateException e, X509Certificate[] chain) {
+    for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+      if (cause instanceof CertificateExpiredException) {
+        return expiry(chain, "expired on ", true);
+      }
+      if (cause instanceof CertificateNotYetValidException) {
+        return expiry(chain, "not valid before ", false);
+      }
+      if (cause instanceof CertPathValidatorException invalid
+          && invalid.getReason() == CertPathValidatorException.BasicReason.EXPIRED) {
+        return expiry(chain, "expired on ", true);
+      }
+      if (cause instanceof CertPathValidatorException invalid
+          && invalid.getReason() == CertPathValidatorException.BasicReason.NOT_YET_VALID) {
+        return expiry(chain, "not valid before ", false);
+      }
+      if (cause instanceof CertPathValidatorException invalid
+          && invalid.getReason() == CertPathValidatorException.BasicReason.REVOKED) {
+        return "certificate revoked";
+      }
+      if (cause instanceof CertPathBuilderException) {
+        return "unknown certificate authority (no trusted certificate issued "
+            + subject(chain[chain.length - 1])
+            + ")";
+      }
+    }
+    return "certificate rejected: " + e.getMessage();
+  }
+
+  private static String expiry(X509Certificate[] chain, String what, boolean expired) {
+    long now = System.currentTimeMillis();
+    for (X509Certificate certificate : chain) {
+      boolean hit =
+          expired
+              ? certificate.getNotAfter().getTime() < now
+              : certificate.getNotBefore().getTime() > now;
+      if (hit) {
+        return "certificate "
+            + subject(certificate)
+            + (expired ? " expired on " : " is not valid before ")
+            + (expired ? certificate.getNotAfter() : certificate.getNotBefore()).toInstant();
+      }
+    }
+    return "certificate " + what.trim();
+  }
+
+  private static String subject(X509Certificate certificate) {
+    return "'" + certificate.getSubjectX500Principal().getName() + "'";
+  }
+
+  /** The names a certificate is for: its DNS and IP subject alternative names, quoted. */
+  static String names(X509Certificate certificate) {
+    List<String> names = new ArrayList<>();
+    try {
+      var alternatives = certificate.getSubjectAlternativeNames();
+      if (alternatives != null) {
+        for (List<?> entry : alternatives) {
+          int type = (Integer) entry.get(0);
+          if (type == 2 || type == 7) { // dNSName, iPAddress
+            names.add("'" + entry.get(1) + "'");
+          }
+        }
+      }
+    } catch (CertificateParsingException e) {
+      // fall back to the subject below
+    }
+    return names.isEmpty() ? subject(certificate) : String.join(", ", names);
+  }
+
+  private static final class Insecure extends X509ExtendedTrustManager {
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) {}
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) {}
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType) {}
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) {}
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) {}
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType) {}
+
+    @Override
+    public X509Certificate[] getAcceptedIssuers() {
+      return new X509Certificate[0];
+    }
+  }
+}

@@ -1,0 +1,218 @@
+package io.jsock.tls;
+
+import io.jsock.internal.Addresses;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.SecureRandom;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collections;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A server's identity: its private key and certificate chain (leaf first), for {@link
+ * TlsContext#server(KeyMaterial)}.
+ *
+ * <pre>{@code
+ * KeyMaterial key = KeyMaterial.fromPem(Path.of("fullchain.pem"), Path.of("key.pem"));
+ * TlsContext server = TlsContext.server(key);
+ * }</pre>
+ */
+public final class KeyMaterial {
+  private static final Pattern PEM =
+      Pattern.compile("-----BEGIN ([A-Z0-9 ]+)-----([^-]*)-----END \\1-----");
+
+  private final PrivateKey key;
+  private final List<X509Certificate> chain;
+
+  private KeyMaterial(PrivateKey key, List<X509Certificate> chain) {
+    this.key = key;
+    this.chain = List.copyOf(chain);
+  }
+
+  /**
+   * Loads a certificate chain (leaf first, as {@code fullchain.pem}) and an unencrypted PKCS#8
+   * private key ({@code -----BEGIN PRIVATE KEY-----}, RSA or EC) from PEM files.
+   *
+   * @throws IllegalArgumentException if the files hold no certificate, or a key in another form
+   *     (convert it with {@code openssl pkcs8 -topk8 -nocrypt -in key.pem -out key-pkcs8.pem}), or
+   *     a key that does not belong to the certificate's algorithm
+   */
+  public static KeyMaterial fromPem(Path certChainPem, Path pkcs8KeyPem) throws IOException {
+    Objects.requireNonNull(certChainPem, "certChainPem");
+    Objects.requireNonNull(pkcs8KeyPem, "pkcs8KeyPem");
+    List<X509Certificate> chain = readCertificates(certChainPem);
+    if (chain.isEmpty()) {
+      throw new IllegalArgumentException("certChainPem: no certificate in " + certChainPem);
+    }
+    String text = Files.readString(pkcs8KeyPem, StandardCharsets.US_ASCII);
+    Matcher block = PEM.matcher(text);
+    if (!block.find()) {
+      throw new IllegalArgumentException("pkcs8KeyPem: no PEM block in " + pkcs8KeyPem);
+    }
+    if (!block.group(1).equals("PRIVATE KEY")) {
+      throw new IllegalArgumentException(
+          "pkcs8KeyPem: "
+              + pkcs8KeyPem
+              + " holds a '"
+              + block.group(1)
+              + "', not an unencrypted PKCS#8 'PRIVATE KEY'; convert it with: openssl pkcs8"
+              + " -topk8 -nocrypt -in "
+              + pkcs8KeyPem
+              + " -out key-pkcs8.pem");
+    }
+    byte[] der = Base64.getMimeDecoder().decode(block.group(2));
+    String algorithm = chain.get(0).getPublicKey().getAlgorithm();
+    try {
+      PrivateKey key =
+          KeyFactory.getInstance(algorithm).generatePrivate(new PKCS8EncodedKeySpec(der));
+      return new KeyMaterial(key, chain);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalArgumentException(
+          "pkcs8KeyPem: not a " + algorithm + " private key for the certificate: " + pkcs8KeyPem,
+          e);
+    }
+  }
+
+  /**
+   * Loads the first private key entry of a PKCS#12 file ({@code .p12}, {@code .pfx}) and its chain.
+   *
+   * @throws IllegalArgumentException if the file holds no private key entry
+   * @throws IOException if it cannot be read, or the password is wrong
+   */
+  public static KeyMaterial fromPkcs12(Path pkcs12, char[] password) throws IOException {
+    Objects.requireNonNull(pkcs12, "pkcs12");
+    Objects.requireNonNull(password, "password");
+    try (InputStream in = Files.newInputStream(pkcs12)) {
+      KeyStore store = KeyStore.getInstance("PKCS12");
+      try {
+        store.load(in, password);
+      } catch (IOException e) {
+        throw new IOException("cannot load PKCS#12 file " + pkcs12 + ": " + e.getMessage(), e);
+      }
+      for (String alias : Collections.list(store.aliases())) {
+        if (store.isKeyEntry(alias)
+            && store.getKey(alias, password) instanceof PrivateKey key
+            && store.getCertificateChain(alias) != null) {
+          List<X509Certificate> chain = new ArrayList<>();
+          for (Certificate certificate : store.getCertificateChain(alias)) {
+            chain.add((X509Certificate) certificate);
+          }
+          return new KeyMaterial(key, chain);
+        }
+      }
+      throw new IllegalArgumentException("pkcs12: no private key entry in " + pkcs12);
+    } catch (GeneralSecurityException e) {
+      throw new IOException("cannot load PKCS#12 file " + pkcs12 + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * A new self-signed EC (secp256r1) certificate for the given host names and IP addresses (by
+   * default {@code localhost}, {@code 127.0.0.1} and {@code ::1}), valid for 30 days, made by the
+   * JDK's own {@code keytool}. <b>For development and tests only:</b> no client trusts it unless
+   * told to, as with {@code TlsContext.client().withTrustedCertificates(key.certificateChain())}.
+   */
+  public static KeyMaterial selfSigned(String... hostNames) throws IOException {
+    List<String> names =
+        hostNames.length == 0 ? List.of("localhost", "127.0.0.1", "::1") : List.of(hostNames);
+    StringBuilder san = new StringBuilder("SAN=");
+    for (String name : names) {
+      Objects.requireNonNull(name, "hostNames");
+      boolean ip = Addresses.numericHost(name).isPresent();
+      san.append(san.length() > 4 ? "," : "").append(ip ? "ip:" : "dns:").append(name);
+    }
+    char[] password = HexFormat.of().formatHex(new SecureRandom().generateSeed(12)).toCharArray();
+    Path dir = Files.createTempDirectory("jsock-selfsigned");
+    Path store = dir.resolve("key.p12");
+    try {
+      ProcessBuilder command =
+          new ProcessBuilder(
+                  Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
+                  "-genkeypair",
+                  "-alias",
+                  "jsock",
+                  "-keyalg",
+                  "EC",
+                  "-groupname",
+                  "secp256r1",
+                  "-validity",
+                  "30",
+                  "-dname",
+                  "CN=" + names.get(0),
+                  "-ext",
+                  san.toString(),
+                  "-storetype",
+                  "PKCS12",
+                  "-keystore",
+                  store.toString(),
+                  "-storepass:env",
+                  "JSOCK_STOREPASS")
+              .redirectErrorStream(true)
+              .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
+              .redirectOutput(dir.resolve("keytool.log").toFile());
+      command.environment().put("JSOCK_STOREPASS", new String(password)); // not on a command line
+      Process keytool = command.start();
+      if (!keytool.waitFor(60, TimeUnit.SECONDS)) {
+        keytool.destroyForcibly();
+        throw new IOException("keytool did not finish within 60 s");
+      }
+      if (keytool.exitValue() != 0) {
+        throw new IOException(
+            "keytool failed ("
+                + keytool.exitValue()
+                + "): "
+                + Files.readString(dir.resolve("keytool.log")).strip());
+      }
+      return fromPkcs12(store, password);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.io.InterruptedIOException("interrupted while keytool ran");
+    } finally {
+      Files.deleteIfExists(store);
+      Files.deleteIfExists(dir.resolve("keytool.log"));
+      Files.deleteIfExists(dir);
+    }
+  }
+
+  /** The certificate chain, leaf first. */
+  public List<X509Certificate> certificateChain() {
+    return chain;
+  }
+
+  /** The private key. */
+  PrivateKey privateKey() {
+    return key;
+  }
+
+  /** Every certificate in a PEM file, in order. */
+  static List<X509Certificate> readCertificates(Path pem) throws IOException {
+    try (InputStream in = Files.newInputStream(pem)) {
+      List<X509Certificate> certificates = new ArrayList<>();
+      for (Certificate certificate :
+          CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+        certificates.add((X509Certificate) certificate);
+      }
+      return certificates;
+    } catch (CertificateException e) {
+      throw new IllegalArgumentException("not a PEM certificate file: " + pem, e);
+    }
+  }
+}

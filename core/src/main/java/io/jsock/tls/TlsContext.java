@@ -1,0 +1,375 @@
+package io.jsock.tls;
+
+import io.jsock.Socket;
+import io.jsock.internal.Addresses;
+import io.jsock.internal.SocketAccess;
+import io.jsock.internal.TlsEngine;
+import io.jsock.internal.TlsTrust;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.TrustManager;
+
+/**
+ * How to speak TLS on a connected socket, in the spirit of Python's {@code ssl.SSLContext}: a
+ * client context verifies the server's certificate chain and host name by default, a server context
+ * presents its {@link KeyMaterial}. {@link #wrap} runs the handshake and returns a new {@link
+ * Socket} whose {@code recv}, {@code sendAll}, {@code shutdown}, {@code close} and timeouts work as
+ * on any socket; the socket given to {@code wrap} is detached, as Python's {@code wrap_socket}
+ * detaches it.
+ *
+ * <pre>{@code
+ * TlsContext tls = TlsContext.client(); // system trust store, host name checked, TLS 1.3 or 1.2
+ * try (Socket sock = tls.wrap(Sockets.createConnection(new InetSocketAddress("example.com", 443)), "example.com")) {
+ *   sock.sendAll("HEAD / HTTP/1.1\r\nHost: example.com\r\n\r\n".getBytes(US_ASCII));
+ *   byte[] reply = sock.recv(4096);
+ * }
+ *
+ * TlsContext server = TlsContext.server(KeyMaterial.fromPem(chainPem, keyPem));
+ * try (Socket conn = server.wrap(listener.accept().conn())) { ... }
+ * }</pre>
+ *
+ * <p>Defaults: TLS 1.3 preferred, TLS 1.2 the minimum (nothing older can be enabled), a handshake
+ * bounded by 10 seconds (or the socket's own timeout, if shorter). Contexts are immutable and
+ * thread-safe: {@code withX} methods return a new context.
+ */
+public final class TlsContext {
+  private static final System.Logger LOG = System.getLogger("io.jsock.tls");
+  private static final List<String> ALLOWED = List.of("TLSv1.3", "TLSv1.2");
+  private static final List<String> REFUSED =
+      List.of("TLSv1.1", "TLSv1", "SSLv3", "SSLv2Hello", "SSLv2");
+  private static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
+
+  private final boolean client;
+  private final KeyMaterial key; // servers only
+  private final List<X509Certificate> trusted; // clients only; null: the system's trust store
+  private final boolean insecure;
+  private final Duration handshakeTimeout;
+  private final List<String> protocols;
+
+  /** Built on first use (from the fields above, so it is as immutable as they are). */
+  private volatile SSLContext ssl;
+
+  private final AtomicBoolean warned = new AtomicBoolean();
+
+  private TlsContext(
+      boolean client,
+      KeyMaterial key,
+      List<X509Certificate> trusted,
+      boolean insecure,
+      Duration handshakeTimeout,
+      List<String> protocols) {
+    this.client = client;
+    this.key = key;
+    this.trusted = trusted;
+    this.insecure = insecure;
+    this.handshakeTimeout = handshakeTimeout;
+    this.protocols = protocols;
+  }
+
+  /**
+   * A client context that trusts the system's certificate authorities and checks the server's host
+   * name, as Python's {@code ssl.create_default_context()}.
+   */
+  public static TlsContext client() {
+    return new TlsContext(true, null, null, false, DEFAULT_HANDSHAKE_TIMEOUT, ALLOWED);
+  }
+
+  /** A server context that presents {@code key} to clients. */
+  public static TlsContext server(KeyMaterial key) {
+    Objects.requireNonNull(key, "key");
+    return new TlsContext(false, key, null, false, DEFAULT_HANDSHAKE_TIMEOUT, ALLOWED);
+  }
+
+  /**
+   * This client context trusting only the certificate authorities in a file instead of the
+   * system's: PEM ({@code -----BEGIN CERTIFICATE-----}, as many as it holds) or a PKCS#12 trust
+   * store without a password. Host names are still checked.
+   */
+  public TlsContext withTrust(Path pemOrPkcs12CaFile) throws IOException {
+    Objects.requireNonNull(pemOrPkcs12CaFile, "pemOrPkcs12CaFile");
+    requireClient("withTrust");
+    byte[] content = Files.readAllBytes(pemOrPkcs12CaFile);
+    List<X509Certificate> certificates =
+        new String(content, StandardCharsets.ISO_8859_1).contains("-----BEGIN CERTIFICATE-----")
+            ? KeyMaterial.readCertificates(pemOrPkcs12CaFile)
+            : pkcs12Certificates(pemOrPkcs12CaFile);
+    if (certificates.isEmpty()) {
+      throw new IllegalArgumentException(
+          "pemOrPkcs12CaFile: no certificate in "
+              + pemOrPkcs12CaFile
+              + " (a password-protected PKCS#12 store? export its certificates as PEM)");
+    }
+    return withTrustedCertificates(certificates);
+  }
+
+  /**
+   * This client context trusting only the given certificate authorities (or self-signed
+   * certificates).
+   */
+  public TlsContext withTrustedCertificates(List<X509Certificate> certificates) {
+    Objects.requireNonNull(certificates, "certificates");
+    requireClient("withTrustedCertificates");
+    if (certificates.isEmpty()) {
+      throw new IllegalArgumentException("certificates: at least one is needed");
+    }
+    return new TlsContext(
+        client, key, List.copyOf(certificates), insecure, handshakeTimeout, protocols);
+  }
+
+  /**
+   * This client context with <b>no verification at all</b>: any certificate, any host name. Anyone
+   * on the path can read and change the traffic. For tests against servers with throw-away
+   * certificates only; the context logs a warning saying so the first time it connects.
+   */
+  public TlsContext insecureNoVerification() {
+    requireClient("insecureNoVerification");
+    return new TlsContext(client, key, trusted, true, handshakeTimeout, protocols);
+  }
+
+  /** This context with another bound for the handshake (default 10 s). */
+  public TlsContext withHandshakeTimeout(Duration timeout) {
+    Objects.requireNonNull(timeout, "timeout");
+    if (timeout.isNegative() || timeout.isZero()) {
+      throw new IllegalArgumentException("timeout must be positive: " + timeout);
+    }
+    return new TlsContext(client, key, trusted, insecure, timeout, protocols);
+  }
+
+  /**
+   * This context limited to some of {@code TLSv1.3} and {@code TLSv1.2} (both by default).
+   *
+   * @throws IllegalArgumentException for anything older (TLSv1.1, TLSv1, SSLv3), which jsock
+   *     refuses, or an unknown name
+   */
+  public TlsContext withProtocols(String... protocols) {
+    Objects.requireNonNull(protocols, "protocols");
+    if (protocols.length == 0) {
+      throw new IllegalArgumentException("protocols: at least one is needed");
+    }
+    List<String> chosen = new ArrayList<>();
+    for (String protocol : protocols) {
+      Objects.requireNonNull(protocol, "protocols");
+      if (REFUSED.contains(protocol)) {
+        throw new IllegalArgumentException(
+            "protocols: " + protocol + " is refused: jsock speaks TLSv1.2 and TLSv1.3 only");
+      }
+      if (!ALLOWED.contains(protocol)) {
+        throw new IllegalArgumentException(
+            "protocols: unknown protocol " + protocol + " (TLSv1.2 or TLSv1.3)");
+      }
+      if (!chosen.contains(protocol)) {
+        chosen.add(protocol);
+      }
+    }
+    chosen.sort((a, b) -> ALLOWED.indexOf(a) - ALLOWED.indexOf(b)); // newest first
+    return new TlsContext(client, key, trusted, insecure, handshakeTimeout, List.copyOf(chosen));
+  }
+
+  /** The bound on the handshake. */
+  public Duration handshakeTimeout() {
+    return handshakeTimeout;
+  }
+
+  /** The protocols this context may speak, newest first. */
+  public List<String> protocols() {
+    return protocols;
+  }
+
+  /** Whether this is a client context. */
+  public boolean isClient() {
+    return client;
+  }
+
+  /** Whether this client context skips verification ({@link #insecureNoVerification()}). */
+  public boolean isInsecure() {
+    return insecure;
+  }
+
+  /**
+   * Runs the client handshake on a connected stream socket and returns the TLS socket; {@code
+   * connected} is detached (using it afterwards throws {@link io.jsock.ClosedSocketException}). The
+   * server's certificate must be valid for {@code serverHostname}, which is also sent as SNI unless
+   * it is an IP address. On failure the connection is closed.
+   *
+   * @param serverHostname the name (or IP address) the server must prove; null only in {@link
+   *     #insecureNoVerification()} mode
+   * @throws TlsException if the handshake fails, saying why (wrong host name, unknown certificate
+   *     authority, expired certificate, refused protocol version, …)
+   * @throws java.net.SocketTimeoutException if the handshake does not finish within the handshake
+   *     timeout (or the socket's timeout, if shorter)
+   */
+  public Socket wrap(Socket connected, String serverHostname) throws IOException {
+    Objects.requireNonNull(connected, "connected");
+    if (!client) {
+      throw new IllegalStateException("a server context wraps accepted sockets: use wrap(Socket)");
+    }
+    if (serverHostname == null && !insecure) {
+      throw new IllegalArgumentException(
+          "serverHostname: needed to verify the server (null only with insecureNoVerification())");
+    }
+    if (insecure && warned.compareAndSet(false, true)) {
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "TLS certificate verification is OFF for this client context"
+              + " (insecureNoVerification): anyone on the path can read and change the traffic");
+    }
+    SocketAccess access = SocketAccess.get();
+    SocketAddress peer = access.peer(connected);
+    int port = peer instanceof InetSocketAddress inet ? inet.getPort() : -1;
+    SSLEngine engine =
+        serverHostname == null
+            ? ssl().createSSLEngine()
+            : ssl().createSSLEngine(serverHostname, port);
+    engine.setUseClientMode(true);
+    SSLParameters parameters = engine.getSSLParameters();
+    parameters.setProtocols(protocols.toArray(String[]::new));
+    if (!insecure) {
+      // Without this the JDK checks the chain but not the name (see BUILD-NOTES).
+      parameters.setEndpointIdentificationAlgorithm("HTTPS");
+    }
+    if (serverHostname != null && Addresses.numericHost(serverHostname).isEmpty()) {
+      parameters.setServerNames(List.of(new SNIHostName(serverHostname)));
+    }
+    engine.setSSLParameters(parameters);
+    return handshake(access, connected, engine);
+  }
+
+  /**
+   * Runs the server handshake on an accepted socket and returns the TLS socket; {@code accepted} is
+   * detached. On failure the connection is closed.
+   *
+   * @throws TlsException if the handshake fails, saying why
+   * @throws java.net.SocketTimeoutException if the client does not finish the handshake in time
+   */
+  public Socket wrap(Socket accepted) throws IOException {
+    Objects.requireNonNull(accepted, "accepted");
+    if (client) {
+      throw new IllegalStateException(
+          "a client context needs the server's host name: use wrap(Socket, String)");
+    }
+    SSLEngine engine = ssl().createSSLEngine();
+    engine.setUseClientMode(false);
+    SSLParameters parameters = engine.getSSLParameters();
+    parameters.setProtocols(protocols.toArray(String[]::new));
+    engine.setSSLParameters(parameters);
+    return handshake(SocketAccess.get(), accepted, engine);
+  }
+
+  @Override
+  public String toString() {
+    return "TlsContext["
+        + (client ? "client" : "server")
+        + (client
+            ? (insecure
+                ? ", NO VERIFICATION"
+                : trusted == null ? ", system trust" : ", " + trusted.size() + " trusted")
+            : "")
+        + ", "
+        + protocols
+        + ", handshake timeout "
+        + handshakeTimeout
+        + "]";
+  }
+
+  private Socket handshake(SocketAccess access, Socket plain, SSLEngine engine) throws IOException {
+    long deadline = System.nanoTime() + handshakeTimeout.toNanos();
+    Socket wrapped = access.attachTls(plain, new TlsEngine(engine));
+    access.handshake(wrapped, deadline);
+    return wrapped;
+  }
+
+  private SSLContext ssl() throws IOException {
+    SSLContext built = ssl;
+    if (built == null) {
+      try {
+        KeyManager[] keyManagers = null;
+        if (key != null) {
+          char[] password = new char[0];
+          KeyStore store = KeyStore.getInstance("PKCS12");
+          store.load(null, null);
+          store.setKeyEntry(
+              "key",
+              key.privateKey(),
+              password,
+              key.certificateChain().toArray(X509Certificate[]::new));
+          KeyManagerFactory factory =
+              KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+          factory.init(store, password);
+          keyManagers = factory.getKeyManagers();
+        }
+        TrustManager trust = insecure ? TlsTrust.insecure() : TlsTrust.verifying(trustStore());
+        built = SSLContext.getInstance("TLS");
+        built.init(keyManagers, new TrustManager[] {trust}, null);
+        ssl = built;
+      } catch (GeneralSecurityException e) {
+        throw new IOException("cannot set up TLS: " + e.getMessage(), e);
+      }
+    }
+    return built;
+  }
+
+  private KeyStore trustStore() throws GeneralSecurityException, IOException {
+    if (trusted == null) {
+      return null; // the system's
+    }
+    KeyStore store = KeyStore.getInstance("PKCS12");
+    store.load(null, null);
+    for (int i = 0; i < trusted.size(); i++) {
+      store.setCertificateEntry("ca" + i, trusted.get(i));
+    }
+    return store;
+  }
+
+  /** The certificates of a PKCS#12 trust store saved with an empty password, or with none. */
+  private static List<X509Certificate> pkcs12Certificates(Path file) throws IOException {
+    List<X509Certificate> certificates = pkcs12Certificates(file, new char[0]);
+    return certificates.isEmpty() ? pkcs12Certificates(file, null) : certificates;
+  }
+
+  private static List<X509Certificate> pkcs12Certificates(Path file, char[] password)
+      throws IOException {
+    try (InputStream in = Files.newInputStream(file)) {
+      KeyStore store = KeyStore.getInstance("PKCS12");
+      try {
+        store.load(in, password);
+      } catch (IOException wrongPassword) {
+        return List.of();
+      }
+      List<X509Certificate> certificates = new ArrayList<>();
+      for (String alias : Collections.list(store.aliases())) {
+        if (store.getCertificate(alias) instanceof X509Certificate certificate) {
+          certificates.add(certificate);
+        }
+      }
+      return certificates;
+    } catch (GeneralSecurityException e) {
+      throw new IOException("cannot read PKCS#12 trust store " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  private void requireClient(String method) {
+    if (!client) {
+      throw new IllegalStateException(method + " applies to client contexts");
+    }
+  }
+}

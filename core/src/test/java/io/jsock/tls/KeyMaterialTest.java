@@ -1,0 +1,130 @@
+package io.jsock.tls;
+
+import static io.jsock.Family.AF_INET;
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.jsock.testing.Loopback;
+import io.jsock.testing.Loopback.Pair;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class KeyMaterialTest {
+  @TempDir Path dir;
+
+  @Test
+  void loadsAPemChainAndAPkcs8EcKey() throws Exception {
+    TestPki.Issued ca = TestPki.ca("pem CA");
+    KeyMaterial key = TestPki.leaf(ca, "localhost").write(dir);
+    assertThat(key.certificateChain()).hasSize(2);
+    assertThat(key.certificateChain().get(1)).isEqualTo(ca.certificate());
+    assertThat(key.privateKey().getAlgorithm()).isEqualTo("EC");
+    assertThat(Files.readString(dir.resolve("key.pem"))).startsWith("-----BEGIN PRIVATE KEY-----");
+  }
+
+  @Test
+  void loadsAPkcs8RsaKey() throws Exception {
+    KeyPair keys = TestPki.rsaKeys();
+    TestPki.writePem(dir.resolve("cert.pem"), TestPki.selfSigned(keys, "localhost"));
+    TestPki.writePkcs8(dir.resolve("key.pem"), keys);
+    KeyMaterial key = KeyMaterial.fromPem(dir.resolve("cert.pem"), dir.resolve("key.pem"));
+    assertThat(key.privateKey().getAlgorithm()).isEqualTo("RSA");
+    assertThat(key.privateKey().getEncoded()).isEqualTo(keys.getPrivate().getEncoded());
+    roundTrip(key, TlsContext.client().withTrustedCertificates(key.certificateChain()));
+  }
+
+  @Test
+  void refusesOtherPemKeyKindsWithTheConversionCommand() throws Exception {
+    for (KeyPair keys : List.of(TestPki.ecKeys(), TestPki.rsaKeys())) {
+      TestPki.writePem(dir.resolve("cert.pem"), TestPki.selfSigned(keys, "localhost"));
+      TestPki.writePem(dir.resolve("key.pem"), keys); // "EC PRIVATE KEY" / "RSA PRIVATE KEY"
+      assertThat(Files.readString(dir.resolve("key.pem"))).doesNotContain("BEGIN PRIVATE KEY");
+      assertThatThrownBy(() -> KeyMaterial.fromPem(dir.resolve("cert.pem"), dir.resolve("key.pem")))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining(keys.getPrivate().getAlgorithm() + " PRIVATE KEY")
+          .hasMessageContaining("openssl pkcs8 -topk8 -nocrypt");
+    }
+  }
+
+  @Test
+  void refusesAKeyThatIsNotTheCertificates() throws Exception {
+    TestPki.writePem(dir.resolve("cert.pem"), TestPki.selfSigned(TestPki.rsaKeys(), "localhost"));
+    TestPki.writePkcs8(dir.resolve("key.pem"), TestPki.ecKeys());
+    assertThatThrownBy(() -> KeyMaterial.fromPem(dir.resolve("cert.pem"), dir.resolve("key.pem")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("not a RSA private key");
+  }
+
+  @Test
+  void loadsPkcs12AndRefusesAWrongPassword() throws Exception {
+    KeyPair keys = TestPki.ecKeys();
+    X509Certificate certificate = TestPki.selfSigned(keys, "localhost");
+    KeyStore store = KeyStore.getInstance("PKCS12");
+    store.load(null, null);
+    store.setKeyEntry(
+        "server", keys.getPrivate(), "secret".toCharArray(), new X509Certificate[] {certificate});
+    Path file = dir.resolve("server.p12");
+    try (OutputStream out = Files.newOutputStream(file)) {
+      store.store(out, "secret".toCharArray());
+    }
+    KeyMaterial key = KeyMaterial.fromPkcs12(file, "secret".toCharArray());
+    assertThat(key.certificateChain()).containsExactly(certificate);
+    assertThat(key.privateKey().getEncoded()).isEqualTo(keys.getPrivate().getEncoded());
+    assertThatThrownBy(() -> KeyMaterial.fromPkcs12(file, "wrong".toCharArray()))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("cannot load PKCS#12 file");
+  }
+
+  @Test
+  void selfSignedMakesADevelopmentCertificateWithKeytool() throws Exception {
+    KeyMaterial key = KeyMaterial.selfSigned();
+    X509Certificate certificate = key.certificateChain().get(0);
+    assertThat(certificate.getSubjectAlternativeNames())
+        .extracting(entry -> entry.get(1).toString())
+        .contains("localhost", "127.0.0.1");
+    assertThat(key.privateKey().getAlgorithm()).isEqualTo("EC");
+    roundTrip(key, TlsContext.client().withTrustedCertificates(key.certificateChain()));
+    assertThatThrownBy(() -> roundTrip(key, TlsContext.client()))
+        .isInstanceOf(TlsException.class)
+        .hasMessageContaining("unknown certificate authority");
+  }
+
+  @Test
+  void trustsAPemCaFile() throws Exception {
+    TestPki.Issued ca = TestPki.ca("file CA");
+    KeyMaterial key = TestPki.leaf(ca, "localhost").write(dir.resolve("server"));
+    TestPki.writePem(dir.resolve("ca.pem"), ca.certificate());
+    roundTrip(key, TlsContext.client().withTrust(dir.resolve("ca.pem")));
+  }
+
+  @Test
+  void trustsAPkcs12TrustStoreWithoutPassword() throws Exception {
+    TestPki.Issued ca = TestPki.ca("p12 CA");
+    KeyMaterial key = TestPki.leaf(ca, "localhost").write(dir.resolve("server"));
+    KeyStore store = KeyStore.getInstance("PKCS12");
+    store.load(null, null);
+    store.setCertificateEntry("ca", ca.certificate());
+    Path file = dir.resolve("trust.p12");
+    try (OutputStream out = Files.newOutputStream(file)) {
+      store.store(out, new char[0]);
+    }
+    roundTrip(key, TlsContext.client().withTrust(file));
+  }
+
+  private static void roundTrip(KeyMaterial key, TlsContext client) throws Exception {
+    try (Pair plain = Loopback.pair(AF_INET);
+        Pair tls = TlsSocketTest.handshake(plain, client, "localhost", TlsContext.server(key))) {
+      tls.client().sendAll("key".getBytes(UTF_8));
+      assertThat(TlsSocketTest.recvExactly(tls.server(), 3)).isEqualTo("key".getBytes(UTF_8));
+    }
+  }
+}

@@ -1,0 +1,152 @@
+package io.jsock.tls;
+
+import java.io.IOException;
+import java.io.Writer;
+import java.math.BigInteger;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.cert.X509Certificate;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Date;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.security.auth.x500.X500Principal;
+import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
+import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+
+/**
+ * Test certificates made with BouncyCastle: a CA, and leaves it issues for given names and dates
+ * (wrong names, expired), written as PEM files for jsock and for openssl.
+ */
+final class TestPki {
+  private static final AtomicLong SERIALS = new AtomicLong(System.currentTimeMillis());
+
+  private TestPki() {}
+
+  /** A key pair and its certificate. */
+  record Issued(KeyPair keyPair, X509Certificate certificate, X509Certificate issuer) {
+    /** Writes {@code cert.pem} (leaf then issuer) and {@code key.pem} (PKCS#8) into {@code dir}. */
+    KeyMaterial write(Path dir) throws IOException {
+      Files.createDirectories(dir);
+      writePem(dir.resolve("cert.pem"), certificate, issuer);
+      writePkcs8(dir.resolve("key.pem"), keyPair);
+      return KeyMaterial.fromPem(dir.resolve("cert.pem"), dir.resolve("key.pem"));
+    }
+  }
+
+  /** A new self-signed CA. */
+  static Issued ca(String name) throws Exception {
+    KeyPair keys = ecKeys();
+    X500Principal subject = new X500Principal("CN=" + name);
+    Instant now = Instant.now();
+    var builder =
+        new JcaX509v3CertificateBuilder(
+            subject,
+            BigInteger.valueOf(SERIALS.incrementAndGet()),
+            Date.from(now.minus(Duration.ofDays(1))),
+            Date.from(now.plus(Duration.ofDays(30))),
+            subject,
+            keys.getPublic());
+    builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(true));
+    builder.addExtension(
+        Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
+    X509Certificate certificate = sign(builder, keys);
+    return new Issued(keys, certificate, null);
+  }
+
+  /** A server certificate for {@code names} (DNS names or IP literals) valid today. */
+  static Issued leaf(Issued ca, String... names) throws Exception {
+    Instant now = Instant.now();
+    return leaf(ca, now.minus(Duration.ofDays(1)), now.plus(Duration.ofDays(30)), names);
+  }
+
+  /** A server certificate for {@code names} valid from {@code notBefore} to {@code notAfter}. */
+  static Issued leaf(Issued ca, Instant notBefore, Instant notAfter, String... names)
+      throws Exception {
+    KeyPair keys = ecKeys();
+    var builder =
+        new JcaX509v3CertificateBuilder(
+            ca.certificate().getSubjectX500Principal(),
+            BigInteger.valueOf(SERIALS.incrementAndGet()),
+            Date.from(notBefore),
+            Date.from(notAfter),
+            new X500Principal("CN=" + names[0]),
+            keys.getPublic());
+    GeneralName[] alternatives = new GeneralName[names.length];
+    for (int i = 0; i < names.length; i++) {
+      boolean ip = Character.isDigit(names[i].charAt(0)) || names[i].contains(":");
+      alternatives[i] =
+          ip
+              ? new GeneralName(GeneralName.iPAddress, names[i])
+              : new GeneralName(GeneralName.dNSName, names[i]);
+    }
+    builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(alternatives));
+    builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
+    return new Issued(keys, sign(builder, ca.keyPair()), ca.certificate());
+  }
+
+  static void writePem(Path file, Object... objects) throws IOException {
+    try (Writer out = Files.newBufferedWriter(file);
+        JcaPEMWriter pem = new JcaPEMWriter(out)) {
+      for (Object object : objects) {
+        if (object != null) {
+          pem.writeObject(object);
+        }
+      }
+    }
+  }
+
+  static void writePkcs8(Path file, KeyPair keys) throws IOException {
+    try (Writer out = Files.newBufferedWriter(file);
+        JcaPEMWriter pem = new JcaPEMWriter(out)) {
+      pem.writeObject(new JcaPKCS8Generator(keys.getPrivate(), null));
+    }
+  }
+
+  static KeyPair ecKeys() throws GeneralSecurityException {
+    KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+    generator.initialize(new ECGenParameterSpec("secp256r1"));
+    return generator.generateKeyPair();
+  }
+
+  static KeyPair rsaKeys() throws GeneralSecurityException {
+    KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
+    generator.initialize(2048);
+    return generator.generateKeyPair();
+  }
+
+  /** A self-signed certificate for {@code keys} (RSA or EC), for loading tests. */
+  static X509Certificate selfSigned(KeyPair keys, String name) throws Exception {
+    X500Principal subject = new X500Principal("CN=" + name);
+    Instant now = Instant.now();
+    var builder =
+        new JcaX509v3CertificateBuilder(
+            subject,
+            BigInteger.valueOf(SERIALS.incrementAndGet()),
+            Date.from(now.minus(Duration.ofDays(1))),
+            Date.from(now.plus(Duration.ofDays(30))),
+            subject,
+            keys.getPublic());
+    return sign(builder, keys);
+  }
+
+  private static X509Certificate sign(JcaX509v3CertificateBuilder builder, KeyPair signer)
+      throws Exception {
+    String algorithm =
+        signer.getPrivate().getAlgorithm().equals("RSA") ? "SHA256withRSA" : "SHA256withECDSA";
+    var holder = builder.build(new JcaContentSignerBuilder(algorithm).build(signer.getPrivate()));
+    return new JcaX509CertificateConverter().getCertificate(holder);
+  }
+}

@@ -1,0 +1,526 @@
+package io.jsock.tls;
+
+import static io.jsock.Family.AF_INET;
+import static io.jsock.Family.AF_INET6;
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static java.util.concurrent.TimeUnit.SECONDS;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.awaitility.Awaitility.await;
+
+import io.jsock.ClosedSocketException;
+import io.jsock.Family;
+import io.jsock.Shutdown;
+import io.jsock.Socket;
+import io.jsock.WouldBlockException;
+import io.jsock.testing.Loopback;
+import io.jsock.testing.Loopback.Pair;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.MessageDigest;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.FutureTask;
+import javax.net.ssl.ExtendedSSLSession;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** jsock TLS clients and servers against each other (and the JDK's SSLSocket) on loopback. */
+class TlsSocketTest {
+  @TempDir static Path pki;
+
+  static TestPki.Issued ca;
+  static KeyMaterial serverKey;
+  static TlsContext server;
+  static TlsContext client;
+
+  @BeforeAll
+  static void makeCertificates() throws Exception {
+    ca = TestPki.ca("jsock test CA");
+    serverKey = TestPki.leaf(ca, "localhost", "127.0.0.1", "::1").write(pki.resolve("server"));
+    server = TlsContext.server(serverKey);
+    client = TlsContext.client().withTrustedCertificates(List.of(ca.certificate()));
+  }
+
+  @ParameterizedTest
+  @EnumSource(Family.class)
+  void roundTripsOneMibEachWayAtOnce(Family family, @TempDir Path dir) throws Exception {
+    byte[] up = random(1 << 20, 1);
+    byte[] down = random(1 << 20, 2);
+    String host = family == AF_INET6 ? "::1" : "localhost";
+    try (Pair plain = Loopback.pair(family, dir);
+        Pair tls = handshake(plain, client, host, server)) {
+      Future<?> clientSends = run(() -> tls.client().sendAll(up));
+      Future<?> serverSends = run(() -> tls.server().sendAll(down));
+      Future<byte[]> serverGot = call(() -> recvExactly(tls.server(), up.length));
+      byte[] clientGot = recvExactly(tls.client(), down.length);
+      clientSends.get(30, SECONDS);
+      serverSends.get(30, SECONDS);
+      assertThat(sha256(serverGot.get(30, SECONDS))).isEqualTo(sha256(up));
+      assertThat(sha256(clientGot)).isEqualTo(sha256(down));
+      assertThat(Tls.session(tls.client()).getProtocol()).isEqualTo("TLSv1.3");
+      assertThat(tls.client().getPeerName()).isEqualTo(tls.server().getSockName());
+    }
+  }
+
+  @Test
+  void speaksTls12WhenLimitedToIt() throws Exception {
+    try (Pair plain = Loopback.pair(AF_INET);
+        Pair tls = handshake(plain, client.withProtocols("TLSv1.2"), "127.0.0.1", server)) {
+      tls.client().sendAll("over 1.2".getBytes(UTF_8));
+      assertThat(new String(recvExactly(tls.server(), 8), UTF_8)).isEqualTo("over 1.2");
+      assertThat(Tls.session(tls.server()).getProtocol()).isEqualTo("TLSv1.2");
+      tls.client().close();
+      assertThat(tls.server().recv(10)).isEmpty();
+    }
+  }
+
+  @Test
+  void rejectsAWrongHostNameByDefault() throws Exception {
+    try (Pair plain = Loopback.pair(AF_INET)) {
+      var serverAddress = plain.client().getPeerName();
+      Future<Socket> serverSide = call(() -> server.wrap(plain.server()));
+      Throwable failure = catchThrowable(() -> client.wrap(plain.client(), "wrong.example"));
+      assertThat(failure)
+          .isInstanceOf(TlsException.class)
+          .hasMessageStartingWith("tls handshake with " + address(serverAddress) + ": ")
+          .hasMessageContaining("certificate for 'localhost'")
+          .hasMessageContaining("does not match host name 'wrong.example'");
+      assertThat(((TlsException) failure).address()).isEqualTo(serverAddress);
+      assertThat(causeOf(serverSide))
+          .isInstanceOf(TlsException.class)
+          .hasMessageContaining("the peer rejected our certificate");
+    }
+  }
+
+  @Test
+  void rejectsAnUnknownCertificateAuthorityByDefault() throws Exception {
+    for (TlsContext untrusting :
+        List.of(
+            TlsContext.client(), // the system's trust store
+            TlsContext.client()
+                .withTrustedCertificates(List.of(TestPki.ca("another CA").certificate())))) {
+      try (Pair plain = Loopback.pair(AF_INET)) {
+        Future<Socket> serverSide = call(() -> server.wrap(plain.server()));
+        assertThatThrownBy(() -> untrusting.wrap(plain.client(), "localhost"))
+            .isInstanceOf(TlsException.class)
+            .hasMessageContaining("tls handshake with 127.0.0.1:")
+            .hasMessageContaining(": unknown certificate authority");
+        assertThat(causeOf(serverSide)).isInstanceOf(TlsException.class);
+      }
+    }
+  }
+
+  @Test
+  void rejectsAnExpiredCertificate() throws Exception {
+    Instant now = Instant.now();
+    KeyMaterial expired =
+        TestPki.leaf(ca, now.minus(Duration.ofDays(30)), now.minus(Duration.ofDays(1)), "localhost")
+            .write(pki.resolve("expired"));
+    try (Pair plain = Loopback.pair(AF_INET)) {
+      call(() -> TlsContext.server(expired).wrap(plain.server()));
+      assertThatThrownBy(() -> client.wrap(plain.client(), "localhost"))
+          .isInstanceOf(TlsException.class)
+          .hasMessageContaining("certificate 'CN=localhost' expired on ");
+    }
+  }
+
+  @Test
+  void insecureModeConnectsToAnUnknownAuthorityAndWarnsOnce() throws Exception {
+    LogCapture log = LogCapture.start("io.jsock.tls");
+    try {
+      TlsContext insecure = TlsContext.client().insecureNoVerification();
+      for (int i = 0; i < 2; i++) {
+        try (Pair plain = Loopback.pair(AF_INET);
+            Pair tls = handshake(plain, insecure, i == 0 ? null : "wrong.example", server)) {
+          tls.client().sendAll("hi".getBytes(UTF_8));
+          assertThat(recvExactly(tls.server(), 2)).isEqualTo("hi".getBytes(UTF_8));
+        }
+      }
+    } finally {
+      log.stop();
+    }
+    assertThat(log.text().lines().filter(line -> line.contains("verification is OFF"))).hasSize(1);
+    assertThat(log.text()).contains("WARNING");
+  }
+
+  @Test
+  void needsAHostNameUnlessInsecure() throws Exception {
+    try (Pair plain = Loopback.pair(AF_INET)) {
+      assertThatThrownBy(() -> client.wrap(plain.client(), null))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("serverHostname");
+    }
+  }
+
+  @Test
+  void sendsTheHostNameAsSniButNotAnIpAddress() throws Exception {
+    try (Pair plain = Loopback.pair(AF_INET);
+        Pair tls = handshake(plain, client, "localhost", server)) {
+      var session = (ExtendedSSLSession) Tls.session(tls.server());
+      assertThat(session.getRequestedServerNames()).containsExactly(new SNIHostName("localhost"));
+    }
+    try (Pair plain = Loopback.pair(AF_INET);
+        Pair tls = handshake(plain, client, "127.0.0.1", server)) {
+      var session = (ExtendedSSLSession) Tls.session(tls.server());
+      assertThat(session.getRequestedServerNames()).isEmpty();
+    }
+  }
+
+  @Test
+  void handshakeTimesOutAgainstAPeerThatNeverSpeaks() throws Exception {
+    try (Pair plain = Loopback.pair(AF_INET)) {
+      var serverAddress = plain.client().getPeerName();
+      TlsContext impatient = client.withHandshakeTimeout(Duration.ofMillis(300));
+      long start = System.nanoTime();
+      assertThatThrownBy(() -> impatient.wrap(plain.client(), "localhost"))
+          .isInstanceOf(SocketTimeoutException.class)
+          .hasMessage("tls handshake with " + address(serverAddress) + ": timed out");
+      assertThat(Duration.ofNanos(System.nanoTime() - start))
+          .isBetween(Duration.ofMillis(290), Duration.ofSeconds(5));
+      assertThat(plain.server().recv(1)).isNotEmpty(); // the ClientHello came
+    }
+  }
+
+  @Test
+  void handshakeIsBoundedByTheSocketsOwnTimeoutToo() throws Exception {
+    try (Pair plain = Loopback.pair(AF_INET)) {
+      plain.client().setTimeout(Duration.ofMillis(200));
+      long start = System.nanoTime();
+      assertThatThrownBy(() -> client.wrap(plain.client(), "localhost"))
+          .isInstanceOf(SocketTimeoutException.class);
+      assertThat(Duration.ofNanos(System.nanoTime() - start))
+          .isBetween(Duration.ofMillis(190), Duration.ofSeconds(5));
+    }
+  }
+
+  @Test
+  void wrappingDetachesTheOriginalSocket() throws Exception {
+    try (Pair plain = Loopback.pair(AF_INET);
+        Pair tls = handshake(plain, client, "localhost", server)) {
+      assertThatThrownBy(() -> plain.client().recv(1))
+          .isInstanceOf(ClosedSocketException.class)
+          .hasMessageContaining("socket was wrapped for TLS");
+      plain.client().close(); // leaves the channel to the TLS socket
+      tls.client().sendAll("still here".getBytes(UTF_8));
+      assertThat(new String(recvExactly(tls.server(), 10), UTF_8)).isEqualTo("still here");
+      assertThat(Tls.isTls(tls.client())).isTrue();
+      assertThat(Tls.isTls(plain.client())).isFalse();
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
+  void closeSendsCloseNotifySoThePeerSeesAnOrderlyEnd(String protocol) throws Exception {
+    try (Pair plain = Loopback.pair(AF_INET);
+        Pair tls = handshake(plain, client.withProtocols(protocol), "localhost", server)) {
+      tls.client().sendAll("bye".getBytes(UTF_8));
+      tls.client().close();
+      assertThat(recvExactly(tls.server(), 3)).isEqualTo("bye".getBytes(UTF_8));
+      assertThat(tls.server().recv(10)).isEmpty();
+      assertThat(tls.server().recv(10)).isEmpty(); // and stays at the end
+    }
+  }
+
+  @Test
+  void shutdownWriteSendsCloseNotifyAndTheReplyStillArrives() throws Exception {
+    try (Pair plain = Loopback.pair(AF_INET);
+        Pair tls = handshake(plain, client, "localhost", server)) {
+      tls.client().sendAll("question".getBytes(UTF_8));
+      tls.client().shutdown(Shutdown.SHUT_WR);
+      assertThat(recvExactly(tls.server(), 8)).isEqualTo("question".getBytes(UTF_8));
+      assertThat(tls.server().recv(10)).isEmpty();
+      tls.server().sendAll("answer".getBytes(UTF_8));
+      tls.server().close();
+      assertThat(recvExactly(tls.client(), 6)).isEqualTo("answer".getBytes(UTF_8));
+      assertThat(tls.client().recv(10)).isEmpty();
+    }
+  }
+
+  @Test
+  void detectsTruncationWhenThePeerClosesWithoutCloseNotify() throws Exception {
+    SSLContext jdk = jdkServerContext();
+    try (ServerSocket listener = new ServerSocket(0, 1, Loopback.ip(AF_INET));
+        Socket plain = Socket.create()) {
+      plain.connect(listener.getLocalSocketAddress());
+      java.net.Socket raw = listener.accept();
+      Future<?> peer =
+          run(
+              () -> {
+                SSLSocket ssl = (SSLSocket) jdk.getSocketFactory().createSocket(raw, null, false);
+                ssl.setUseClientMode(false);
+                ssl.startHandshake();
+                OutputStream out = ssl.getOutputStream();
+                out.write("partial".getBytes(UTF_8));
+                out.flush();
+                raw.close(); // TCP's FIN without TLS's close_notify
+              });
+      try (Socket tls = client.wrap(plain, "localhost")) {
+        assertThat(recvExactly(tls, 7)).isEqualTo("partial".getBytes(UTF_8));
+        peer.get(10, SECONDS);
+        assertThatThrownBy(() -> tls.recv(10))
+            .isInstanceOf(TlsException.class)
+            .hasMessageContaining("recv from 127.0.0.1:")
+            .hasMessageEndingWith("connection truncated: the peer closed without close_notify");
+      }
+    }
+  }
+
+  @Test
+  void timeoutAndNonBlockingModesWorkOnATlsSocket() throws Exception {
+    try (Pair plain = Loopback.pair(AF_INET);
+        Pair tls = handshake(plain, client, "localhost", server)) {
+      Socket sock = tls.client();
+      sock.setTimeout(Duration.ofMillis(200));
+      long start = System.nanoTime();
+      assertThatThrownBy(() -> sock.recv(10))
+          .isInstanceOf(SocketTimeoutException.class)
+          .hasMessageContaining("recv from 127.0.0.1:")
+          .hasMessageEndingWith("timed out");
+      assertThat(Duration.ofNanos(System.nanoTime() - start))
+          .isBetween(Duration.ofMillis(190), Duration.ofSeconds(5));
+
+      sock.setBlocking(false);
+      assertThatThrownBy(() -> sock.recv(10)).isInstanceOf(WouldBlockException.class);
+      tls.server().sendAll("late".getBytes(UTF_8));
+      ByteBuffer got = ByteBuffer.allocate(4);
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .ignoreException(WouldBlockException.class)
+          .until(() -> sock.recvInto(got) >= 0 && !got.hasRemaining());
+      assertThat(new String(got.array(), UTF_8)).isEqualTo("late");
+    }
+  }
+
+  @Test
+  void sendAllIsBoundedAsAWholeByTheTimeout() throws Exception {
+    try (Pair plain = Loopback.pair(AF_INET);
+        Pair tls = handshake(plain, client, "localhost", server)) {
+      tls.client().setTimeout(Duration.ofMillis(300));
+      byte[] big = new byte[64 << 20]; // far more than the kernel's buffers: the peer never reads
+      long start = System.nanoTime();
+      assertThatThrownBy(() -> tls.client().sendAll(big))
+          .isInstanceOf(SocketTimeoutException.class)
+          .hasMessageContaining("send to 127.0.0.1:");
+      assertThat(Duration.ofNanos(System.nanoTime() - start))
+          .isBetween(Duration.ofMillis(290), Duration.ofSeconds(5));
+    }
+  }
+
+  @Test
+  void nonBlockingSendCountsWhatWentAndTheSameDataSentAgainGoesOnOnce() throws Exception {
+    try (Pair plain = Loopback.pair(AF_INET);
+        Pair tls = handshake(plain, client, "localhost", server)) {
+      Socket sock = tls.client();
+      sock.setBlocking(false);
+      byte[] bytes = random(8 << 20, 3);
+      ByteBuffer data = ByteBuffer.wrap(bytes);
+      long accepted = 0;
+      Throwable full = null;
+      try {
+        while (data.hasRemaining()) {
+          accepted += sock.send(data);
+        }
+      } catch (WouldBlockException e) {
+        full = e; // the kernel's buffers are full; a record may be queued, half written
+      }
+      assertThat(full).isNotNull();
+      assertThat((long) data.position()).isEqualTo(accepted).isPositive();
+
+      Future<byte[]> got = call(() -> recvExactly(tls.server(), bytes.length));
+      sock.setTimeout(Duration.ofSeconds(20));
+      sock.sendAll(data); // the same data again, as OpenSSL asks: the queued record goes first
+      assertThat(got.get(30, SECONDS)).isEqualTo(bytes); // nothing lost, nothing twice
+    }
+  }
+
+  @Test
+  void streamsAndMakeFileWorkOverTls() throws Exception {
+    try (Pair plain = Loopback.pair(AF_INET);
+        Pair tls = handshake(plain, client, "localhost", server)) {
+      tls.client().getOutputStream().write("one\ntwo\n".getBytes(UTF_8));
+      BufferedReader lines = tls.server().makeFile("r");
+      assertThat(lines.readLine()).isEqualTo("one");
+      assertThat(lines.readLine()).isEqualTo("two");
+    }
+  }
+
+  @Test
+  void sendFileGoesThroughTlsNotAroundIt(@TempDir Path files) throws Exception {
+    byte[] content = random(300_000, 4);
+    Path file = files.resolve("data.bin");
+    java.nio.file.Files.write(file, content);
+    try (Pair plain = Loopback.pair(AF_INET);
+        Pair tls = handshake(plain, client, "localhost", server)) {
+      Future<byte[]> got = call(() -> recvExactly(tls.server(), content.length));
+      assertThat(tls.client().sendFile(file)).isEqualTo(content.length);
+      assertThat(sha256(got.get(30, SECONDS))).isEqualTo(sha256(content));
+    }
+  }
+
+  @Test
+  void closeFromAnotherThreadWakesABlockedRecv() throws Exception {
+    try (Pair plain = Loopback.pair(AF_INET);
+        Pair tls = handshake(plain, client, "localhost", server)) {
+      FutureTask<byte[]> blocked = new FutureTask<>(() -> tls.client().recv(10));
+      Thread receiver = Thread.ofVirtual().start(blocked);
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> isParkedIn(receiver, "io.jsock.internal.TlsEngine", "readMore"));
+      tls.client().close();
+      assertThat(causeOf(blocked)).isInstanceOf(ClosedSocketException.class);
+      assertThat(tls.server().recv(10)).isEmpty(); // and the peer got close_notify
+    }
+  }
+
+  @Test
+  void handshakesANonBlockingSocketAndKeepsItNonBlocking() throws Exception {
+    try (Pair plain = Loopback.pair(AF_INET)) {
+      plain.client().setBlocking(false);
+      try (Pair tls = handshake(plain, client, "localhost", server)) {
+        assertThat(tls.client().getBlocking()).isFalse();
+        assertThatThrownBy(() -> tls.client().recv(10)).isInstanceOf(WouldBlockException.class);
+      }
+    }
+  }
+
+  @Test
+  void serverSaysWhenThePeerDoesNotSpeakTls() throws Exception {
+    try (Pair plain = Loopback.pair(AF_INET)) {
+      plain.client().sendAll("GET / HTTP/1.0\r\n\r\n".getBytes(UTF_8));
+      assertThatThrownBy(() -> server.wrap(plain.server()))
+          .isInstanceOf(TlsException.class)
+          .hasMessageStartingWith("tls handshake with 127.0.0.1:")
+          .hasMessageEndingWith(": the peer does not speak TLS");
+    }
+  }
+
+  @Test
+  void refusesProtocolsOlderThanTls12() {
+    assertThatThrownBy(() -> TlsContext.client().withProtocols("TLSv1.1"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("TLSv1.1 is refused");
+    assertThatThrownBy(() -> TlsContext.server(serverKey).withProtocols("TLSv1.3", "TLSv1"))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThat(TlsContext.client().withProtocols("TLSv1.2", "TLSv1.3").protocols())
+        .containsExactly("TLSv1.3", "TLSv1.2");
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  /** Wraps both sides of a plain pair: the server in another thread, the client here. */
+  static Pair handshake(Pair plain, TlsContext clientSide, String host, TlsContext serverSide)
+      throws Exception {
+    Future<Socket> accepted = call(() -> serverSide.wrap(plain.server()));
+    Socket connected;
+    try {
+      connected = clientSide.wrap(plain.client(), host);
+    } catch (IOException e) {
+      accepted.cancel(true);
+      throw e;
+    }
+    return new Pair(connected, accepted.get(30, SECONDS));
+  }
+
+  static byte[] recvExactly(Socket sock, int length) throws IOException {
+    byte[] all = new byte[length];
+    ByteBuffer buffer = ByteBuffer.wrap(all);
+    while (buffer.hasRemaining()) {
+      if (sock.recvInto(buffer) == 0) {
+        throw new AssertionError(
+            "end of stream after " + buffer.position() + " of " + length + " bytes");
+      }
+    }
+    return all;
+  }
+
+  static byte[] random(int length, long seed) {
+    byte[] data = new byte[length];
+    new Random(seed).nextBytes(data);
+    return data;
+  }
+
+  static byte[] sha256(byte[] data) throws Exception {
+    return MessageDigest.getInstance("SHA-256").digest(data);
+  }
+
+  static String address(java.net.SocketAddress address) {
+    InetSocketAddress inet = (InetSocketAddress) address;
+    return inet.getAddress().getHostAddress() + ":" + inet.getPort();
+  }
+
+  static Throwable causeOf(Future<?> future) throws Exception {
+    try {
+      future.get(30, SECONDS);
+      return null;
+    } catch (ExecutionException e) {
+      return e.getCause();
+    }
+  }
+
+  /** Whether {@code thread} waits inside {@code className.method} (a blocked call). */
+  static boolean isParkedIn(Thread thread, String className, String method) {
+    return thread.getState() == Thread.State.WAITING
+        && Arrays.stream(thread.getStackTrace())
+            .anyMatch(
+                frame ->
+                    frame.getClassName().equals(className) && frame.getMethodName().equals(method));
+  }
+
+  interface Action {
+    void run() throws Exception;
+  }
+
+  static Future<?> run(Action action) {
+    return call(
+        () -> {
+          action.run();
+          return null;
+        });
+  }
+
+  /** Runs a task in a virtual thread of its own (other test classes use it too). */
+  static <T> Future<T> call(Callable<T> task) {
+    FutureTask<T> future = new FutureTask<>(task);
+    Thread.ofVirtual().start(future);
+    return future;
+  }
+
+  SSLContext jdkServerContext() throws Exception {
+    KeyStore store = KeyStore.getInstance("PKCS12");
+    store.load(null, null);
+    store.setKeyEntry(
+        "k",
+        serverKey.privateKey(),
+        new char[0],
+        serverKey.certificateChain().toArray(X509Certificate[]::new));
+    KeyManagerFactory keys = KeyManagerFactory.getInstance("PKIX");
+    keys.init(store, new char[0]);
+    SSLContext context = SSLContext.getInstance("TLS");
+    context.init(keys.getKeyManagers(), null, null);
+    return context;
+  }
+}

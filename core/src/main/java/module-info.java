@@ -10,4 +10,5 @@ module io.jsock {
   // setSockOpt
 
   exports io.jsock;
+  exports io.jsock.framing;
 }

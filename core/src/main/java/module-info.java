@@ -1,14 +1,14 @@
 /**
  * jsock: Python's {@code socket} model for Java. Start with {@link io.jsock.Socket}.
  *
- * <p>The module has no dependencies beyond {@code java.base}; {@code io.jsock.internal} is not
- * exported.
+ * <p>The module needs nothing beyond the JDK: {@code java.base}, and {@code jdk.net} for the
+ * extended socket options ({@code TCP_KEEPIDLE}, {@code SO_PEERCRED}, …) that {@code setSockOpt}
+ * takes. {@code io.jsock.internal} is not exported.
  */
 module io.jsock {
-  requires transitive jdk.net; // ExtendedSocketOptions (TCP_KEEPIDLE, SO_PEERCRED, …) for
-
-  // setSockOpt
+  requires transitive jdk.net;
 
   exports io.jsock;
+  exports io.jsock.framing;
   exports io.jsock.tls;
 }

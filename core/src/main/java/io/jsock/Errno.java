@@ -51,6 +51,9 @@ public final class Errno {
   /** File name too long (a Unix-domain socket path). */
   public static final int ENAMETOOLONG = 36;
 
+  /** Protocol error: the peer broke the framing or protocol agreed on. */
+  public static final int EPROTO = 71;
+
   /** Destination address required: sending on an unconnected datagram socket. */
   public static final int EDESTADDRREQ = 89;
 
@@ -135,6 +138,7 @@ public final class Errno {
           Map.entry(EMFILE, "too many open files"),
           Map.entry(EPIPE, "broken pipe"),
           Map.entry(ENAMETOOLONG, "file name too long"),
+          Map.entry(EPROTO, "protocol error"),
           Map.entry(EDESTADDRREQ, "destination address required"),
           Map.entry(EMSGSIZE, "message too long"),
           Map.entry(ENOPROTOOPT, "protocol not available"),

@@ -12,6 +12,8 @@ class ErrnoTest {
     assertThat(Errno.EPIPE).isEqualTo(32);
     assertThat(Errno.EADDRINUSE).isEqualTo(98);
     assertThat(Errno.ECONNRESET).isEqualTo(104);
+    assertThat(Errno.EPROTO).isEqualTo(71);
+    assertThat(Errno.EMSGSIZE).isEqualTo(90);
     assertThat(Errno.ENOTCONN).isEqualTo(107);
     assertThat(Errno.ECONNREFUSED).isEqualTo(111);
     assertThat(Errno.EINPROGRESS).isEqualTo(115);
@@ -24,6 +26,7 @@ class ErrnoTest {
     assertThat(Errno.describe(Errno.ECONNRESET)).isEqualTo("connection reset by peer");
     assertThat(Errno.describe(Errno.EPIPE)).isEqualTo("broken pipe");
     assertThat(Errno.describe(Errno.EADDRINUSE)).isEqualTo("address already in use");
+    assertThat(Errno.describe(Errno.EPROTO)).isEqualTo("protocol error");
     assertThat(Errno.describe(Errno.EAI_NONAME)).isEqualTo("name or service not known");
   }
 

@@ -1,5 +1,6 @@
 /**
- * jsock: Python's {@code socket} model for Java. Start with {@link io.jsock.Socket}.
+ * jsock: Python's {@code socket} model for Java. Start with {@link io.jsock.Socket}; servers are in
+ * {@link io.jsock.server}.
  *
  * <p>The module has no dependencies beyond {@code java.base}; {@code io.jsock.internal} is not
  * exported.
@@ -10,4 +11,5 @@ module io.jsock {
   // setSockOpt
 
   exports io.jsock;
+  exports io.jsock.server;
 }

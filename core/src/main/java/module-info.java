@@ -1,5 +1,6 @@
 /**
- * jsock: Python's {@code socket} model for Java. Start with {@link io.jsock.Socket}.
+ * jsock: Python's {@code socket} model for Java. Start with {@link io.jsock.Socket}; servers are in
+ * {@link io.jsock.server}.
  *
  * <p>The module needs nothing beyond the JDK: {@code java.base}, and {@code jdk.net} for the
  * extended socket options ({@code TCP_KEEPIDLE}, {@code SO_PEERCRED}, …) that {@code setSockOpt}
@@ -10,5 +11,6 @@ module io.jsock {
 
   exports io.jsock;
   exports io.jsock.framing;
+  exports io.jsock.server;
   exports io.jsock.tls;
 }

@@ -2,6 +2,7 @@ package io.jsock;
 
 import io.jsock.internal.Addresses;
 import io.jsock.internal.Errors;
+import io.jsock.internal.Meter;
 import io.jsock.internal.PolledChannel;
 import io.jsock.internal.SocketAccess;
 import io.jsock.internal.TlsEngine;
@@ -101,6 +102,7 @@ public final class Socket implements AutoCloseable {
 
   static {
     SocketAccess.set(new Access());
+    Meter.install((socket, meter) -> socket.meter = meter);
   }
 
   private final Family family;
@@ -131,6 +133,12 @@ public final class Socket implements AutoCloseable {
 
   /** The address the user bound to, re-bound when a failed connect makes the JDK drop a channel. */
   private SocketAddress boundAddress;
+
+  /**
+   * Counts the bytes moved, for the server framework's statistics ({@link Meter#attach}); null on
+   * every other socket. Set before the socket is handed to the threads that use it.
+   */
+  private Meter meter;
 
   private Socket(
       Family family, SocketKind kind, PolledChannel polled, long timeoutNanos, TlsEngine tls) {
@@ -578,6 +586,7 @@ public final class Socket implements AutoCloseable {
         }
         long n = file.transferTo(offset + sent, count - sent, channel);
         sent += n;
+        countSent(n);
         if (n == 0 && offset + sent < file.size()) {
           if (timeoutNanos == Timeouts.NON_BLOCKING && sent > 0) {
             break;
@@ -1010,6 +1019,7 @@ public final class Socket implements AutoCloseable {
       } catch (IOException e) {
         throw failure(e, "send to", to);
       }
+      countSent(n);
       // A datagram goes whole or not at all; an empty one "sends 0 bytes" and is gone.
       if (n > 0 || length == 0) {
         return n;
@@ -1019,11 +1029,17 @@ public final class Socket implements AutoCloseable {
   }
 
   private SocketAddress receive(DatagramChannel channel, ByteBuffer buffer) throws IOException {
+    int start = buffer.position();
+    SocketAddress source;
     try {
-      return channel.receive(buffer);
+      source = channel.receive(buffer);
     } catch (IOException e) {
       throw failure(e, "recv from", peer);
     }
+    if (source != null) {
+      countReceived(buffer.position() - start);
+    }
+    return source;
   }
 
   /** The buffer a datagram of any size fits in, made on first use (guarded by datagramLock). */
@@ -1219,27 +1235,47 @@ public final class Socket implements AutoCloseable {
   }
 
   private int readSome(SocketChannel channel, ByteBuffer buffer) throws IOException {
+    int n;
     if (buffer.isDirect() || buffer.remaining() <= MAX_TRANSFER) {
-      return channel.read(buffer);
+      n = channel.read(buffer);
+    } else {
+      n = channel.read(buffer.slice(buffer.position(), MAX_TRANSFER));
+      if (n > 0) {
+        buffer.position(buffer.position() + n);
+      }
     }
-    ByteBuffer window = buffer.slice(buffer.position(), MAX_TRANSFER);
-    int n = channel.read(window);
-    if (n > 0) {
-      buffer.position(buffer.position() + n);
-    }
+    countReceived(n);
     return n;
   }
 
   private int writeSome(SocketChannel channel, ByteBuffer data) throws IOException {
+    int n;
     try {
       if (data.isDirect() || data.remaining() <= MAX_TRANSFER) {
-        return channel.write(data);
+        n = channel.write(data);
+      } else {
+        n = channel.write(data.slice(data.position(), MAX_TRANSFER));
+        data.position(data.position() + n);
       }
-      int n = channel.write(data.slice(data.position(), MAX_TRANSFER));
-      data.position(data.position() + n);
-      return n;
     } catch (IOException e) {
       throw failure(e, "send to", peer);
+    }
+    countSent(n);
+    return n;
+  }
+
+  // One null check on the hot path for sockets without a meter; no allocation either way.
+  private void countReceived(long n) {
+    Meter counting = meter;
+    if (counting != null && n > 0) {
+      counting.received(n);
+    }
+  }
+
+  private void countSent(long n) {
+    Meter counting = meter;
+    if (counting != null && n > 0) {
+      counting.sent(n);
     }
   }
 

@@ -22,7 +22,21 @@ class MainTest {
   void helpListsTheCommandsAndExitCodes() {
     assertThat(run("--help")).isZero();
     assertThat(out.toString())
-        .contains("server", "client", "demo", "Exit codes:", "3  connection refused");
+        .contains("server", "client", "demo", "echo", "Exit codes:", "3  connection refused");
+  }
+
+  @Test
+  void echoRefusesUdpOverAfUnix() {
+    assertThat(run("echo", "--udp", "--unix", "/tmp/never-bound.sock")).isEqualTo(2);
+    assertThat(err.toString())
+        .contains("jsock: --udp and --unix cannot be combined")
+        .contains("Try 'jsock echo --help'");
+  }
+
+  @Test
+  void echoRefusesAPortBesideAUnixPath() {
+    assertThat(run("echo", "--unix", "/tmp/never-bound.sock", "--port", "5")).isEqualTo(2);
+    assertThat(err.toString()).contains("jsock: --unix takes the place of --host and --port");
   }
 
   @Test

@@ -120,6 +120,16 @@ final class RunningProcess implements AutoCloseable {
     return err.toString();
   }
 
+  /** Whether the process still runs. */
+  boolean isAlive() {
+    return process.isAlive();
+  }
+
+  /** What the process has written to stderr so far, while it runs. */
+  String stderrSoFar() {
+    return err.toString();
+  }
+
   /** Sends a signal (SIGTERM) to the process, as a service manager would. */
   void terminate() {
     process.destroy();

@@ -1,0 +1,129 @@
+package io.jsock.cli;
+
+import io.jsock.Datagram;
+import io.jsock.Socket;
+import io.jsock.server.Server;
+import io.jsock.server.ServerConfig;
+import io.jsock.server.TcpServer;
+import io.jsock.server.UdpServer;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** {@code jsock echo}: an echo server on jsock's server framework, written as a user would. */
+@Command(
+    name = "echo",
+    mixinStandardHelpOptions = true,
+    description = {
+      "An echo server (TCP, UDP or AF_UNIX): sends back every byte it receives.",
+      "Serves clients concurrently, one virtual thread each, until interrupted; on",
+      "SIGINT or SIGTERM it stops accepting, lets open connections finish for up to",
+      "5 seconds, resets the rest and exits 0.",
+    })
+final class EchoCommand implements Callable<Integer> {
+  /** How long open connections may go on after SIGINT or SIGTERM. */
+  static final Duration GRACE = Duration.ofSeconds(5);
+
+  @Spec CommandSpec spec;
+
+  @Option(
+      names = "--host",
+      defaultValue = Seed.HOST,
+      converter = Host.class,
+      description =
+          "Address to listen on: a name or an IPv4/IPv6 literal; 0.0.0.0 or :: for every"
+              + " interface (default: ${DEFAULT-VALUE}).")
+  String host;
+
+  @Option(
+      names = "--port",
+      defaultValue = Seed.PORT,
+      converter = Port.class,
+      description = "Port to listen on; 0 picks a free one (default: ${DEFAULT-VALUE}).")
+  int port;
+
+  @Option(names = "--udp", description = "Echo UDP datagrams instead of TCP streams.")
+  boolean udp;
+
+  @Option(
+      names = "--unix",
+      paramLabel = "PATH",
+      description = "Listen on an AF_UNIX stream socket at PATH instead of a host and port.")
+  Path unix;
+
+  @Override
+  public Integer call() throws IOException, InterruptedException {
+    checkOptions();
+    Lines out = new Lines(spec.commandLine().getOut());
+    StderrLog.install(new Lines(spec.commandLine().getErr()).prefixed("jsock: "));
+    ServerConfig config =
+        unix != null
+            ? ServerConfig.defaults().withAddress(UnixDomainSocketAddress.of(unix))
+            : ServerConfig.defaults().withAddress(host, port);
+    Server server =
+        udp
+            ? UdpServer.start(config, EchoCommand::echoDatagram)
+            : TcpServer.start(config, EchoCommand::echo);
+    Runtime.getRuntime()
+        .addShutdownHook(Thread.ofPlatform().name("jsock echo stop").unstarted(() -> stop(server)));
+    out.line("Echo server listening on " + where(server.address()));
+    while (!server.awaitTermination(Duration.ofDays(1))) {
+      // serves until a signal's shutdown hook stops the server
+    }
+    return ExitCode.OK.code();
+  }
+
+  /** The echo handler, as a user of jsock writes it: one recv/sendAll loop, one buffer. */
+  static void echo(Socket conn) throws IOException {
+    byte[] buf = new byte[64 * 1024];
+    int n;
+    while ((n = conn.recvInto(buf, 0)) > 0) {
+      conn.sendAll(ByteBuffer.wrap(buf, 0, n));
+    }
+  }
+
+  /** The UDP echo handler: each datagram goes back to its sender. */
+  static void echoDatagram(Datagram datagram, Socket socket) throws IOException {
+    socket.sendTo(datagram.data(), datagram.address());
+  }
+
+  /**
+   * Runs on SIGINT or SIGTERM (as a shutdown hook): a graceful stop, then exit status 0 rather than
+   * the JVM's 130 or 143, since stopping on a signal is how this server is meant to end.
+   */
+  private static void stop(Server server) {
+    server.shutdown(GRACE);
+    Runtime.getRuntime().halt(ExitCode.OK.code());
+  }
+
+  private void checkOptions() {
+    var parsed = spec.commandLine().getParseResult();
+    if (unix != null && udp) {
+      throw new ParameterException(
+          spec.commandLine(),
+          "--udp and --unix cannot be combined: the JDK has no AF_UNIX datagram sockets");
+    }
+    if (unix != null && (parsed.hasMatchedOption("--host") || parsed.hasMatchedOption("--port"))) {
+      throw new ParameterException(
+          spec.commandLine(), "--unix takes the place of --host and --port");
+    }
+  }
+
+  /** {@code localhost:12345} as the user wrote the host, with the real port; or the path. */
+  private String where(SocketAddress address) {
+    if (address instanceof InetSocketAddress inet) {
+      return (host.contains(":") ? "[" + host + "]" : host) + ":" + inet.getPort();
+    }
+    return ((UnixDomainSocketAddress) address).getPath().toString();
+  }
+}

@@ -1,0 +1,58 @@
+package io.jsock.server;
+
+import io.jsock.Errno;
+import io.jsock.SocketError;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+
+/**
+ * What an intake loop does when {@code accept} (or {@code receive}) fails, as it does when the
+ * process runs out of file descriptors (EMFILE, ENFILE): log it, at most once a second, and wait 10
+ * ms, doubling up to 1 s while the failures go on, so that the loop neither spins nor gives up;
+ * then say so once it works again.
+ */
+final class Backoff {
+  private static final Logger LOG = System.getLogger("io.jsock.server");
+  private static final Duration FIRST = Duration.ofMillis(10);
+  private static final Duration MOST = Duration.ofSeconds(1);
+
+  private final Lifecycle lifecycle;
+  private final String operation;
+  private final String again;
+  private final ThrottledLog failures = new ThrottledLog(LOG, Level.WARNING);
+  private Duration next = FIRST;
+  private boolean failing;
+
+  /**
+   * @param operation what failed and where, as in the failure's message: {@code accept on
+   *     127.0.0.1:12345}
+   * @param again what the loop does when it goes on: {@code accepting again}
+   */
+  Backoff(Lifecycle lifecycle, String operation, String again) {
+    this.lifecycle = lifecycle;
+    this.operation = operation;
+    this.again = again;
+  }
+
+  /** After a failure: logs it and waits; true if the server began to stop meanwhile. */
+  boolean waitAfter(Exception failure) {
+    if (failure instanceof SocketError error && error.errno() == Errno.ECONNABORTED) {
+      return false; // a client gave up before it was accepted: nothing to wait for
+    }
+    failing = true;
+    failures.log(failure.getMessage() + "; " + again + " in " + next.toMillis() + " ms");
+    boolean stopping = lifecycle.stopsWithin(next);
+    next = next.multipliedBy(2).compareTo(MOST) > 0 ? MOST : next.multipliedBy(2);
+    return stopping;
+  }
+
+  /** After a success: the next wait is the shortest again, and the recovery is logged once. */
+  void succeeded() {
+    if (failing) {
+      LOG.log(Level.INFO, operation + ": " + again);
+      failing = false;
+      next = FIRST;
+    }
+  }
+}

@@ -1,0 +1,132 @@
+package io.jsock.server;
+
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The running and stopping of a server, the same for TCP and UDP: one intake thread (the accept or
+ * receive loop), one virtual thread per worker (a connection or a datagram), and the graceful stop
+ * that ends the intake at once, lets the workers finish within a grace period and then forces the
+ * rest.
+ */
+final class Lifecycle {
+  /** A running worker: its thread, and how to make it stop when the grace period is over. */
+  interface Worker {
+    Thread thread();
+
+    /** Ends the worker's work at once (resets its connection, interrupts its thread). */
+    void force();
+  }
+
+  /** How long the forced workers get to end before {@code shutdown} returns anyway. */
+  private static final Duration AFTER_FORCE = Duration.ofSeconds(1);
+
+  private final CountDownLatch stopping = new CountDownLatch(1);
+  private final Set<Worker> workers = ConcurrentHashMap.newKeySet();
+  private volatile Thread intake;
+
+  /** Starts the intake loop on a virtual thread. */
+  void start(String name, Runnable loop) {
+    intake = Thread.ofVirtual().name(name).start(loop);
+  }
+
+  /** Interrupts the intake loop, which stops it when it waits in a socket call. */
+  void interruptIntake() {
+    intake.interrupt();
+  }
+
+  boolean isStopping() {
+    return stopping.getCount() == 0;
+  }
+
+  /** Waits before the intake tries again after a failure; returns true if the server stops. */
+  boolean stopsWithin(Duration wait) {
+    try {
+      return stopping.await(wait.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return true;
+    }
+  }
+
+  void add(Worker worker) {
+    workers.add(worker);
+  }
+
+  void remove(Worker worker) {
+    workers.remove(worker);
+  }
+
+  /**
+   * Stops the server: {@code stopIntake} at once (no new work), then waits for the workers until
+   * {@code grace} has passed, forces the rest and gives them a second more, then runs {@code
+   * release}. Returns within {@code grace} plus about a second, whatever the workers do. An
+   * interrupt ends the grace period at once (the workers are forced) and stays set.
+   */
+  void shutdown(Duration grace, Runnable stopIntake, Runnable release) {
+    long graceEnd = deadline(grace);
+    long hardEnd = graceEnd + AFTER_FORCE.toNanos();
+    stopping.countDown();
+    stopIntake.run();
+    boolean interrupted = false;
+    try {
+      join(intake, hardEnd); // ends at once: its listener is closed, or it was interrupted
+      awaitWorkers(graceEnd);
+    } catch (InterruptedException e) {
+      interrupted = true;
+    }
+    Thread caller = Thread.currentThread();
+    workers.stream().filter(worker -> worker.thread() != caller).forEach(Worker::force);
+    try {
+      awaitWorkers(interrupted ? deadline(AFTER_FORCE) : hardEnd);
+    } catch (InterruptedException e) {
+      interrupted = true;
+    }
+    release.run();
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Waits until the server has stopped and every worker has ended; false if the timeout passed. */
+  boolean awaitTermination(Duration timeout) throws InterruptedException {
+    long deadline = deadline(timeout);
+    return join(intake, deadline) && awaitWorkers(deadline);
+  }
+
+  /**
+   * Joins every worker until the deadline; true if none is left. A handler that shuts its own
+   * server down is not waited for (it would wait for itself), nor forced.
+   */
+  private boolean awaitWorkers(long deadline) throws InterruptedException {
+    Thread caller = Thread.currentThread();
+    for (Worker worker : workers) {
+      if (worker.thread() != caller && !join(worker.thread(), deadline)) {
+        return false;
+      }
+    }
+    return workers.stream().allMatch(worker -> worker.thread() == caller);
+  }
+
+  private static boolean join(Thread thread, long deadline) throws InterruptedException {
+    long left = deadline - System.nanoTime();
+    if (left > 0) {
+      thread.join(Duration.ofNanos(left));
+    }
+    return !thread.isAlive();
+  }
+
+  private static long deadline(Duration timeout) {
+    long nanos;
+    try {
+      nanos = timeout.toNanos();
+    } catch (ArithmeticException tooLong) {
+      nanos = Long.MAX_VALUE;
+    }
+    // Capped so that the sum cannot wrap around: deadlines are compared by subtraction.
+    return System.nanoTime() + Math.min(Math.max(nanos, 0), Long.MAX_VALUE / 4);
+  }
+}

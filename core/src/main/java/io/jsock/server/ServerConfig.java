@@ -1,0 +1,141 @@
+package io.jsock.server;
+
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Where a {@link TcpServer} or {@link UdpServer} listens, and its limits, each with a documented
+ * default.
+ *
+ * <pre>{@code
+ * ServerConfig config = ServerConfig.defaults()
+ *     .withAddress("0.0.0.0", 8080)
+ *     .withMaxConnections(1_000)
+ *     .withIdleTimeout(Duration.ofSeconds(30));
+ * }</pre>
+ *
+ * <p><b>No separate write timeout.</b> A jsock {@link io.jsock.Socket} has one timeout, as Python's
+ * does, and it bounds every call as a whole, sends included: a {@code sendAll} to a client that
+ * stops reading fails with {@link java.net.SocketTimeoutException} once {@link #idleTimeout()} has
+ * passed. A handler that wants a tighter bound for a send sets {@code conn.setTimeout(...)} around
+ * it.
+ *
+ * @param address where to listen: an {@link InetSocketAddress} (an unresolved one is resolved when
+ *     the server starts) or, for TCP, a {@link UnixDomainSocketAddress}. Default {@code
+ *     127.0.0.1:0}: loopback only, any free port ({@code address()} tells which). A server listens
+ *     on every interface only when given an address such as {@code 0.0.0.0} or {@code ::}.
+ * @param maxConnections how many connections are served at once (UDP: datagrams handled at once).
+ *     One more is accepted and reset at once, never queued (UDP: dropped), and counted as {@link
+ *     ServerStats#refused()}. Default 10,000.
+ * @param idleTimeout the timeout mode of a connection's socket: each recv and each send of the
+ *     handler waits at most this long, then throws {@link java.net.SocketTimeoutException}, which
+ *     ends the connection and counts as {@link ServerStats#timedOut()}. Default 5 minutes. TCP
+ *     only.
+ * @param firstByteTimeout how long a new connection may take to send its first byte, counted from
+ *     when it is accepted; a connection still silent then is reset and counted as timed out, even
+ *     if its handler is busy elsewhere. Default 10 seconds. TCP only.
+ * @param backlog how many connections the kernel queues before the server accepts them. Default
+ *     128. TCP only.
+ * @param shutdownGrace how long {@code close()} lets running handlers finish before it resets their
+ *     connections. Default 10 seconds.
+ */
+public record ServerConfig(
+    SocketAddress address,
+    int maxConnections,
+    Duration idleTimeout,
+    Duration firstByteTimeout,
+    int backlog,
+    Duration shutdownGrace) {
+
+  /** Checks every field: an address, positive limits and durations, a backlog of 0 or more. */
+  public ServerConfig {
+    Objects.requireNonNull(address, "address");
+    if (!(address instanceof InetSocketAddress || address instanceof UnixDomainSocketAddress)) {
+      throw new IllegalArgumentException("address: not an inet or AF_UNIX address: " + address);
+    }
+    if (maxConnections < 1) {
+      throw new IllegalArgumentException("maxConnections must be positive: " + maxConnections);
+    }
+    positive(idleTimeout, "idleTimeout");
+    positive(firstByteTimeout, "firstByteTimeout");
+    if (backlog < 0) {
+      throw new IllegalArgumentException("backlog must not be negative: " + backlog);
+    }
+    Objects.requireNonNull(shutdownGrace, "shutdownGrace");
+    if (shutdownGrace.isNegative()) {
+      throw new IllegalArgumentException("shutdownGrace must not be negative: " + shutdownGrace);
+    }
+  }
+
+  /**
+   * Loopback {@code 127.0.0.1} on any free port, 10,000 connections, idle timeout 5 minutes,
+   * first-byte deadline 10 seconds, backlog 128, shutdown grace 10 seconds.
+   */
+  public static ServerConfig defaults() {
+    return new ServerConfig(
+        new InetSocketAddress("127.0.0.1", 0), // a literal: parsed, never looked up
+        10_000,
+        Duration.ofMinutes(5),
+        Duration.ofSeconds(10),
+        128,
+        Duration.ofSeconds(10));
+  }
+
+  /** This config listening on {@code address} instead. */
+  public ServerConfig withAddress(SocketAddress address) {
+    return new ServerConfig(
+        address, maxConnections, idleTimeout, firstByteTimeout, backlog, shutdownGrace);
+  }
+
+  /**
+   * This config listening on {@code (host, port)}: {@code "0.0.0.0"} or {@code "::"} for every
+   * interface, a name resolved when the server starts.
+   */
+  public ServerConfig withAddress(String host, int port) {
+    Objects.requireNonNull(host, "host");
+    if (port < 0 || port > 0xFFFF) {
+      throw new IllegalArgumentException("port out of range 0..65535: " + port);
+    }
+    return withAddress(InetSocketAddress.createUnresolved(host, port));
+  }
+
+  /** This config with another connection limit. */
+  public ServerConfig withMaxConnections(int maxConnections) {
+    return new ServerConfig(
+        address, maxConnections, idleTimeout, firstByteTimeout, backlog, shutdownGrace);
+  }
+
+  /** This config with another idle timeout. */
+  public ServerConfig withIdleTimeout(Duration idleTimeout) {
+    return new ServerConfig(
+        address, maxConnections, idleTimeout, firstByteTimeout, backlog, shutdownGrace);
+  }
+
+  /** This config with another first-byte deadline. */
+  public ServerConfig withFirstByteTimeout(Duration firstByteTimeout) {
+    return new ServerConfig(
+        address, maxConnections, idleTimeout, firstByteTimeout, backlog, shutdownGrace);
+  }
+
+  /** This config with another backlog. */
+  public ServerConfig withBacklog(int backlog) {
+    return new ServerConfig(
+        address, maxConnections, idleTimeout, firstByteTimeout, backlog, shutdownGrace);
+  }
+
+  /** This config with another grace period for {@code close()}. */
+  public ServerConfig withShutdownGrace(Duration shutdownGrace) {
+    return new ServerConfig(
+        address, maxConnections, idleTimeout, firstByteTimeout, backlog, shutdownGrace);
+  }
+
+  private static void positive(Duration duration, String name) {
+    Objects.requireNonNull(duration, name);
+    if (duration.isNegative() || duration.isZero()) {
+      throw new IllegalArgumentException(name + " must be positive: " + duration);
+    }
+  }
+}

@@ -1,0 +1,20 @@
+package io.jsock.server;
+
+/**
+ * A server's counters at one moment, from {@link TcpServer#stats()} or {@link UdpServer#stats()}.
+ * The counters are read one after another while the server runs, so a snapshot taken under load may
+ * be a few events apart between fields, and a byte is counted just after the kernel took it (a peer
+ * may see it a moment before the count does); once the server is quiet they are exact.
+ *
+ * @param open connections being served now (for UDP: datagrams being handled now)
+ * @param accepted connections handed to the handler since the start (UDP: datagrams)
+ * @param refused connections reset at once because {@link ServerConfig#maxConnections()} were open
+ *     (UDP: datagrams dropped because that many were being handled)
+ * @param timedOut connections closed because the first-byte deadline passed, or whose handler ended
+ *     with a {@link java.net.SocketTimeoutException} (the idle timeout); always 0 for UDP
+ * @param bytesIn bytes received by the connections' sockets (UDP: by the server's socket, refused
+ *     datagrams included)
+ * @param bytesOut bytes sent by the connections' sockets (UDP: by the server's socket)
+ */
+public record ServerStats(
+    long open, long accepted, long refused, long timedOut, long bytesIn, long bytesOut) {}

@@ -1,0 +1,222 @@
+package io.jsock.server;
+
+import io.jsock.Accepted;
+import io.jsock.ServerOptions;
+import io.jsock.Socket;
+import io.jsock.Sockets;
+import io.jsock.internal.Addresses;
+import java.io.IOException;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A TCP (or AF_UNIX stream) server: Python's {@code socketserver.ThreadingTCPServer} done with one
+ * virtual thread per connection, explicit limits and a graceful shutdown.
+ *
+ * <pre>{@code
+ * try (TcpServer server = TcpServer.start(ServerConfig.defaults().withAddress("localhost", 12345),
+ *     conn -> {
+ *       byte[] buf = new byte[64 * 1024];
+ *       int n;
+ *       while ((n = conn.recvInto(buf, 0)) > 0) {
+ *         conn.sendAll(ByteBuffer.wrap(buf, 0, n));
+ *       }
+ *     })) {
+ *   System.out.println("listening on " + server.address());
+ *   server.awaitTermination(Duration.ofDays(365));
+ * }
+ * }</pre>
+ *
+ * <p><b>Threads.</b> One virtual thread accepts; each connection gets a virtual thread of its own
+ * that runs the {@link ConnectionHandler} with blocking calls. Neither keeps the JVM alive: a
+ * program whose main thread has nothing else to do waits in {@link #awaitTermination}.
+ *
+ * <p><b>Limits</b> ({@link ServerConfig}). At most {@code maxConnections} handlers run at once. The
+ * server takes a permit as it accepts each connection; when none is free, the newcomer is accepted
+ * and reset at once (SO_LINGER 0, then close), so it learns at once instead of waiting in a queue
+ * that nothing bounds, and is counted as refused. A new connection must send its first byte within
+ * {@code firstByteTimeout}, and each recv or send of its handler may wait at most {@code
+ * idleTimeout}.
+ *
+ * <p><b>Running out of file descriptors.</b> When {@code accept} fails with EMFILE or ENFILE (or
+ * any other error), the accept loop waits 10 ms, doubling up to 1 s while the failures go on, logs
+ * the condition at most once a second, and accepts again as soon as descriptors are free: the
+ * connections waiting meanwhile stay in the kernel's backlog.
+ *
+ * <p><b>Shutdown.</b> {@link #shutdown(Duration)} closes the listener at once (new connections are
+ * refused by the kernel), lets the running handlers finish within the grace period, then resets the
+ * connections still open and interrupts their handlers, and returns within the grace period plus
+ * about a second. An AF_UNIX server removes its socket file.
+ *
+ * <p><b>Errors.</b> An exception from a handler is logged once through {@link System.Logger} {@code
+ * io.jsock.server}, naming the peer's address, and ends that connection only: WARNING with its
+ * stack trace for the handler's own failures, INFO for the peer's (a reset or a broken pipe), DEBUG
+ * for timeouts and for connections the server ended itself.
+ */
+public final class TcpServer implements Server {
+  private static final Logger LOG = System.getLogger("io.jsock.server");
+
+  private final ServerConfig config;
+  private final ConnectionHandler handler;
+  private final Socket listener;
+  private final SocketAddress address;
+  private final Semaphore permits;
+  private final Counters counters = new Counters();
+  private final Lifecycle lifecycle = new Lifecycle();
+  private final ScheduledThreadPoolExecutor firstByteDeadlines;
+  private final ThrottledLog refusals = new ThrottledLog(LOG, Level.INFO);
+
+  private TcpServer(ServerConfig config, ConnectionHandler handler, Socket listener)
+      throws IOException {
+    this.config = config;
+    this.handler = handler;
+    this.listener = listener;
+    this.address = listener.getSockName();
+    this.permits = new Semaphore(config.maxConnections());
+    this.firstByteDeadlines =
+        new ScheduledThreadPoolExecutor(
+            1, Thread.ofVirtual().name("jsock deadlines " + Addresses.format(address)).factory());
+    firstByteDeadlines.setRemoveOnCancelPolicy(true); // a finished connection leaves no task
+  }
+
+  /**
+   * Starts a server: listens on {@code config.address()} at once and serves every connection with
+   * {@code handler} until closed.
+   *
+   * @throws io.jsock.AddressInUseException if the address is taken
+   * @throws io.jsock.AddressResolutionException if the address's host cannot be resolved
+   */
+  public static TcpServer start(ServerConfig config, ConnectionHandler handler) throws IOException {
+    Objects.requireNonNull(config, "config");
+    Objects.requireNonNull(handler, "handler");
+    Socket listener =
+        Sockets.createServer(
+            config.address(), ServerOptions.defaults().withBacklog(config.backlog()));
+    TcpServer server;
+    try {
+      listener.setTimeout(null); // accept waits, whatever Sockets.setDefaultTimeout says
+      server = new TcpServer(config, handler, listener);
+    } catch (IOException | RuntimeException e) {
+      listener.close();
+      throw e;
+    }
+    LOG.log(Level.DEBUG, () -> "listening on " + Addresses.format(server.address));
+    server.lifecycle.start("jsock accept " + Addresses.format(server.address), server::acceptLoop);
+    return server;
+  }
+
+  @Override
+  public SocketAddress address() {
+    return address;
+  }
+
+  @Override
+  public ServerStats stats() {
+    return counters.stats();
+  }
+
+  @Override
+  public boolean isShutdown() {
+    return lifecycle.isStopping();
+  }
+
+  /** {@inheritDoc} See the class description for what happens to running handlers. */
+  @Override
+  public void shutdown(Duration grace) {
+    Objects.requireNonNull(grace, "grace");
+    lifecycle.shutdown(grace, this::closeListener, firstByteDeadlines::shutdownNow);
+  }
+
+  @Override
+  public void close() {
+    shutdown(config.shutdownGrace());
+  }
+
+  @Override
+  public boolean awaitTermination(Duration timeout) throws InterruptedException {
+    Objects.requireNonNull(timeout, "timeout");
+    return lifecycle.awaitTermination(timeout);
+  }
+
+  @Override
+  public String toString() {
+    return "TcpServer[" + Addresses.format(address) + ", " + stats() + "]";
+  }
+
+  // The accept loop stays small: accept, take a permit or refuse, hand over to a virtual thread.
+  private void acceptLoop() {
+    Backoff backoff =
+        new Backoff(lifecycle, "accept on " + Addresses.format(address), "accepting again");
+    while (!lifecycle.isStopping()) {
+      Accepted accepted;
+      try {
+        accepted = listener.accept();
+      } catch (IOException | RuntimeException e) {
+        if (lifecycle.isStopping() || backoff.waitAfter(e)) {
+          return;
+        }
+        continue;
+      }
+      backoff.succeeded();
+      if (permits.tryAcquire()) {
+        serve(accepted);
+      } else {
+        refuse(accepted.conn());
+      }
+    }
+  }
+
+  private void serve(Accepted accepted) {
+    Connection connection = new Connection(accepted.conn(), accepted.address(), address, counters);
+    Thread thread = connection.newThread(() -> run(connection));
+    counters.accepted.increment();
+    counters.open.increment();
+    lifecycle.add(connection);
+    connection.setFirstByteDeadline(
+        firstByteDeadlines.schedule(
+            connection::firstByteDeadlinePassed,
+            config.firstByteTimeout().toNanos(),
+            TimeUnit.NANOSECONDS));
+    thread.start();
+  }
+
+  private void run(Connection connection) {
+    try {
+      connection.serve(handler, config.idleTimeout());
+    } finally {
+      lifecycle.remove(connection);
+      counters.open.decrement();
+      permits.release();
+    }
+  }
+
+  private void refuse(Socket conn) {
+    counters.refused.increment();
+    Connection.reset(conn);
+    refusals.log(
+        "accept on "
+            + Addresses.format(address)
+            + ": "
+            + config.maxConnections()
+            + " connections open (maxConnections), refusing more");
+  }
+
+  private void closeListener() {
+    try {
+      listener.close();
+      if (address instanceof UnixDomainSocketAddress unix) {
+        Files.deleteIfExists(unix.getPath());
+      }
+    } catch (IOException e) {
+      LOG.log(Level.WARNING, "close " + Addresses.format(address) + ": " + e.getMessage(), e);
+    }
+  }
+}

@@ -1,0 +1,249 @@
+package io.jsock.server;
+
+import io.jsock.AddrInfo;
+import io.jsock.Datagram;
+import io.jsock.Family;
+import io.jsock.Socket;
+import io.jsock.SocketError;
+import io.jsock.SocketKind;
+import io.jsock.Sockets;
+import io.jsock.internal.Addresses;
+import io.jsock.internal.Meter;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.net.Inet6Address;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.Semaphore;
+
+/**
+ * A UDP server: Python's {@code socketserver.ThreadingUDPServer} with a virtual thread per
+ * datagram, a limit on how many are handled at once, the same statistics and graceful shutdown as
+ * {@link TcpServer}.
+ *
+ * <pre>{@code
+ * try (UdpServer server = UdpServer.start(ServerConfig.defaults().withAddress("localhost", 12345),
+ *     (datagram, socket) -> socket.sendTo(datagram.data(), datagram.address()))) {
+ *   server.awaitTermination(Duration.ofDays(365));
+ * }
+ * }</pre>
+ *
+ * <p>One virtual thread receives; each datagram (up to 64 KiB) goes to the {@link DatagramHandler}
+ * on a virtual thread of its own, with the server's socket to reply through. At most {@link
+ * ServerConfig#maxConnections()} datagrams are handled at once; one that arrives while that many
+ * are, is dropped at once (UDP may drop anyway; a queue would only grow) and counted as refused. Of
+ * the config, the address, {@code maxConnections} and {@code shutdownGrace} apply; the timeouts and
+ * the backlog are for TCP. The socket is in blocking mode: a UDP send does not wait for the peer.
+ * AF_UNIX datagram sockets are outside the JDK.
+ *
+ * <p>{@link #shutdown(Duration)} stops receiving at once, lets running handlers reply within the
+ * grace period, then interrupts the rest and closes the socket (their sends fail), and returns
+ * within the grace period plus about a second.
+ */
+public final class UdpServer implements Server {
+  private static final Logger LOG = System.getLogger("io.jsock.server");
+
+  /** Larger than any UDP datagram (65,507 bytes over IPv4, 65,527 over IPv6). */
+  private static final int MAX_DATAGRAM = 64 * 1024;
+
+  private final ServerConfig config;
+  private final DatagramHandler handler;
+  private final Socket socket;
+  private final SocketAddress address;
+  private final Semaphore permits;
+  private final Counters counters = new Counters();
+  private final Lifecycle lifecycle = new Lifecycle();
+  private final ThrottledLog refusals = new ThrottledLog(LOG, Level.INFO);
+
+  private UdpServer(ServerConfig config, DatagramHandler handler, Socket socket)
+      throws IOException {
+    this.config = config;
+    this.handler = handler;
+    this.socket = socket;
+    this.address = socket.getSockName();
+    this.permits = new Semaphore(config.maxConnections());
+  }
+
+  /**
+   * Starts a server: binds {@code config.address()} at once and hands every datagram to {@code
+   * handler} until closed.
+   *
+   * @throws IllegalArgumentException if the address is not an inet address
+   * @throws io.jsock.AddressInUseException if the address is taken
+   */
+  public static UdpServer start(ServerConfig config, DatagramHandler handler) throws IOException {
+    Objects.requireNonNull(config, "config");
+    Objects.requireNonNull(handler, "handler");
+    if (!(config.address() instanceof InetSocketAddress inet)) {
+      throw new IllegalArgumentException(
+          "address: a UDP server needs an inet address (the JDK has no AF_UNIX datagram sockets): "
+              + config.address());
+    }
+    InetSocketAddress local = inet;
+    if (inet.isUnresolved()) {
+      AddrInfo info =
+          Sockets.getAddrInfo(inet.getHostString(), inet.getPort(), null, SocketKind.SOCK_DGRAM)
+              .getFirst();
+      local = (InetSocketAddress) info.address();
+    }
+    Family family = local.getAddress() instanceof Inet6Address ? Family.AF_INET6 : Family.AF_INET;
+    Socket socket = Socket.create(family, SocketKind.SOCK_DGRAM);
+    UdpServer server;
+    try {
+      socket.setTimeout(null); // receive waits, whatever Sockets.setDefaultTimeout says
+      socket.bind(local);
+      server = new UdpServer(config, handler, socket);
+      Meter.attach(socket, server.counters.meter());
+    } catch (IOException | RuntimeException e) {
+      socket.close();
+      throw e;
+    }
+    LOG.log(Level.DEBUG, () -> "receiving on " + Addresses.format(server.address));
+    server.lifecycle.start(
+        "jsock receive " + Addresses.format(server.address), server::receiveLoop);
+    return server;
+  }
+
+  @Override
+  public SocketAddress address() {
+    return address;
+  }
+
+  @Override
+  public ServerStats stats() {
+    return counters.stats();
+  }
+
+  @Override
+  public boolean isShutdown() {
+    return lifecycle.isStopping();
+  }
+
+  /** {@inheritDoc} See the class description for what happens to running handlers. */
+  @Override
+  public void shutdown(Duration grace) {
+    Objects.requireNonNull(grace, "grace");
+    lifecycle.shutdown(grace, lifecycle::interruptIntake, this::closeSocket);
+  }
+
+  @Override
+  public void close() {
+    shutdown(config.shutdownGrace());
+  }
+
+  @Override
+  public boolean awaitTermination(Duration timeout) throws InterruptedException {
+    Objects.requireNonNull(timeout, "timeout");
+    return lifecycle.awaitTermination(timeout);
+  }
+
+  @Override
+  public String toString() {
+    return "UdpServer[" + Addresses.format(address) + ", " + stats() + "]";
+  }
+
+  // As TcpServer's accept loop: receive, take a permit or drop, hand over to a virtual thread.
+  private void receiveLoop() {
+    Backoff backoff =
+        new Backoff(lifecycle, "recv from " + Addresses.format(address), "receiving again");
+    while (!lifecycle.isStopping()) {
+      Datagram datagram;
+      try {
+        datagram = socket.recvFrom(MAX_DATAGRAM);
+      } catch (IOException | RuntimeException e) {
+        if (lifecycle.isStopping() || e instanceof InterruptedIOException || backoff.waitAfter(e)) {
+          return;
+        }
+        continue;
+      }
+      backoff.succeeded();
+      if (lifecycle.isStopping()) {
+        return; // received as the shutdown began: dropped, as later ones are
+      }
+      if (permits.tryAcquire()) {
+        handle(datagram);
+      } else {
+        counters.refused.increment();
+        refusals.log(
+            "recv from "
+                + Addresses.format(address)
+                + ": "
+                + config.maxConnections()
+                + " datagrams being handled (maxConnections), dropping more");
+      }
+    }
+  }
+
+  private void handle(Datagram datagram) {
+    Handling handling = new Handling(datagram);
+    counters.accepted.increment();
+    counters.open.increment();
+    lifecycle.add(handling);
+    handling.thread.start();
+  }
+
+  private void closeSocket() {
+    try {
+      socket.close();
+    } catch (IOException e) {
+      LOG.log(Level.WARNING, "close " + Addresses.format(address) + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** One datagram being handled, on its own virtual thread. */
+  private final class Handling implements Lifecycle.Worker {
+    private final Datagram datagram;
+    private final Thread thread;
+    private volatile boolean forced;
+
+    Handling(Datagram datagram) {
+      this.datagram = datagram;
+      this.thread = Thread.ofVirtual().name("jsock datagram").unstarted(this::run);
+    }
+
+    @Override
+    public Thread thread() {
+      return thread;
+    }
+
+    @Override
+    public void force() {
+      forced = true;
+      thread.interrupt();
+    }
+
+    private void run() {
+      try {
+        handler.handle(datagram, socket);
+      } catch (Throwable e) {
+        if (e instanceof VirtualMachineError fatal) {
+          throw fatal;
+        }
+        report(e);
+      } finally {
+        lifecycle.remove(this);
+        counters.open.decrement();
+        permits.release();
+      }
+    }
+
+    private void report(Throwable e) {
+      String name =
+          "datagram from "
+              + Addresses.format(datagram.address())
+              + " to "
+              + Addresses.format(address);
+      if (forced) {
+        LOG.log(Level.DEBUG, () -> name + ": stopped, the server shut down: " + e);
+      } else if (e instanceof SocketError) {
+        LOG.log(Level.INFO, () -> name + ": " + e.getMessage());
+      } else {
+        LOG.log(Level.WARNING, name + ": handler failed: " + e, e);
+      }
+    }
+  }
+}

@@ -1,0 +1,556 @@
+package io.jsock.server;
+
+import static io.jsock.Family.AF_INET;
+import static io.jsock.Family.AF_UNIX;
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.jsock.AddressInUseException;
+import io.jsock.ConnectionResetException;
+import io.jsock.Errno;
+import io.jsock.Family;
+import io.jsock.Socket;
+import io.jsock.SocketKind;
+import io.jsock.internal.Addresses;
+import io.jsock.testing.CapturedLogs;
+import io.jsock.testing.Echoes;
+import io.jsock.testing.Echoes.Transfer;
+import io.jsock.testing.Loopback;
+import java.io.IOException;
+import java.net.Inet6Address;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * {@link TcpServer} on real loopback and AF_UNIX sockets: echoes checked by SHA-256 on both sides,
+ * the connection limit, the first-byte and idle timeouts, graceful shutdown, statistics and handler
+ * failures.
+ */
+class TcpServerTest {
+  /** How long any single wait of these tests may take before it fails. */
+  private static final Duration LIMIT = Duration.ofSeconds(60);
+
+  @TempDir Path dir;
+
+  @ParameterizedTest
+  @EnumSource(Family.class)
+  void echoesTwoHundredConcurrentClientsIntactAndCountsThemExactly(Family family) throws Exception {
+    echoConcurrently(family, 200, 256 * 1024);
+  }
+
+  @Test
+  @Tag("load")
+  @Timeout(value = 10, unit = TimeUnit.MINUTES)
+  void echoesTwoThousandConcurrentConnectionsOfOneMebibyteEach() throws Exception {
+    // 2,000 connections with both ends in this JVM hold 4,000 descriptors: well under the 20,000
+    // this machine allows a process.
+    echoConcurrently(AF_INET, 2_000, 1024 * 1024);
+  }
+
+  @Test
+  void listensOnLoopbackOnAFreePortByDefault() throws Exception {
+    try (TcpServer server = TcpServer.start(ServerConfig.defaults(), TcpServerTest::echo)) {
+      InetSocketAddress address = (InetSocketAddress) server.address();
+      assertThat(address.getAddress()).isEqualTo(Loopback.ip(AF_INET));
+      assertThat(address.getPort()).isPositive();
+      try (Socket client = connect(address)) {
+        client.sendAll("ping".getBytes(UTF_8));
+        assertThat(recvExactly(client, 4)).isEqualTo("ping".getBytes(UTF_8));
+      }
+    }
+  }
+
+  @Test
+  void startFailsWithAddressInUseWhenThePortIsTaken() throws Exception {
+    try (TcpServer first = TcpServer.start(ServerConfig.defaults(), TcpServerTest::echo)) {
+      assertThatThrownBy(
+              () ->
+                  TcpServer.start(
+                      ServerConfig.defaults().withAddress(first.address()), TcpServerTest::echo))
+          .isInstanceOf(AddressInUseException.class)
+          .hasMessageContaining(Addresses.format(first.address()));
+    }
+  }
+
+  @Test
+  void refusesConnectionsBeyondTheLimitAtOnceWhileServingTheOthers() throws Exception {
+    int limit = 5;
+    int extra = 20;
+    ServerConfig config = ServerConfig.defaults().withMaxConnections(limit);
+    List<Socket> served = new ArrayList<>();
+    try (TcpServer server = TcpServer.start(config, TcpServerTest::echo)) {
+      for (int i = 0; i < limit; i++) {
+        served.add(connect(server.address()));
+        assertEchoes(served.getLast(), "served " + i); // its handler runs: it holds a permit
+      }
+
+      long start = System.nanoTime();
+      for (int i = 0; i < extra; i++) {
+        // The reset may come as the connect completes, or on the first recv after it.
+        try (Socket refused = Socket.create()) {
+          refused.setTimeout(LIMIT);
+          assertThatThrownBy(
+                  () -> {
+                    refused.connect(server.address());
+                    refused.recv(1);
+                  })
+              .isInstanceOf(ConnectionResetException.class);
+        }
+      }
+      assertThat(Duration.ofNanos(System.nanoTime() - start))
+          .as("time to refuse %d connections", extra)
+          .isLessThan(Duration.ofSeconds(5));
+      ServerStats stats = server.stats();
+      assertThat(stats.open()).isEqualTo(limit);
+      assertThat(stats.accepted()).isEqualTo(limit);
+      assertThat(stats.refused()).isEqualTo(extra);
+      assertThat(stats.timedOut()).isZero();
+
+      for (int i = 0; i < limit; i++) {
+        assertEchoes(served.get(i), "still served " + i);
+      }
+      served.removeFirst().close();
+      await().atMost(LIMIT).until(() -> server.stats().open() == limit - 1);
+      try (Socket next = connect(server.address())) {
+        assertEchoes(next, "a permit was free again");
+      }
+      assertThat(server.stats().accepted()).isEqualTo(limit + 1);
+      assertThat(server.stats().refused()).isEqualTo(extra);
+      closeAll(served); // before the server, so that it need not wait out its grace period
+    } finally {
+      closeAll(served);
+    }
+  }
+
+  @Test
+  void firstByteDeadlineResetsASilentConnectionAndSparesOneThatSpoke() throws Exception {
+    Duration deadline = Duration.ofMillis(400);
+    ServerConfig config = ServerConfig.defaults().withFirstByteTimeout(deadline);
+    try (TcpServer server = TcpServer.start(config, TcpServerTest::echo);
+        Socket speaker = connect(server.address())) {
+      assertEchoes(speaker, "hello");
+
+      long start = System.nanoTime();
+      try (Socket silent = connect(server.address())) {
+        assertThatThrownBy(() -> silent.recv(1)).isInstanceOf(ConnectionResetException.class);
+        assertThat(Duration.ofNanos(System.nanoTime() - start))
+            .isGreaterThanOrEqualTo(deadline)
+            .isLessThan(deadline.plusSeconds(5));
+      }
+      assertThat(server.stats().timedOut()).isEqualTo(1);
+      // The speaker was accepted first, so its deadline has passed too; it is still served.
+      assertEchoes(speaker, "still here");
+      assertThat(server.stats().timedOut()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void idleTimeoutEndsAConnectionOnlyOnceItFallsSilent() throws Exception {
+    Duration idle = Duration.ofSeconds(1);
+    int trickle = 15; // a byte every 100 ms: 1.5 s in all, never idle for a whole second
+    ServerConfig config = ServerConfig.defaults().withIdleTimeout(idle);
+    AtomicLong lastSent = new AtomicLong();
+    AtomicInteger sent = new AtomicInteger();
+    try (TcpServer server = TcpServer.start(config, TcpServerTest::echo);
+        Socket client = connect(server.address());
+        ScheduledExecutorService pace = Executors.newSingleThreadScheduledExecutor()) {
+      ScheduledFuture<?> trickling =
+          pace.scheduleAtFixedRate(
+              () -> {
+                int i = sent.get();
+                if (i < trickle) {
+                  try {
+                    client.sendAll(new byte[] {(byte) i});
+                  } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                  }
+                  lastSent.set(System.nanoTime());
+                  sent.incrementAndGet();
+                }
+              },
+              0,
+              100,
+              TimeUnit.MILLISECONDS);
+      for (int i = 0; i < trickle; i++) {
+        assertThat(client.recv(1)).as("echo of byte %d", i).containsExactly((byte) i);
+      }
+      trickling.cancel(false);
+
+      assertThat(client.recv(1)).as("end of stream once idle").isEmpty();
+      assertThat(Duration.ofNanos(System.nanoTime() - lastSent.get()))
+          .isGreaterThanOrEqualTo(idle)
+          .isLessThan(idle.plusSeconds(5));
+      await().atMost(LIMIT).until(() -> server.stats().timedOut() == 1);
+    }
+  }
+
+  @Test
+  void shutdownLetsTransfersInFlightFinishIntactAndResetsStalledConnections() throws Exception {
+    int transfers = 8;
+    int stalled = 3;
+    int size = 2 * 1024 * 1024;
+    Duration grace = Duration.ofSeconds(2);
+    DigestingEcho echo = new DigestingEcho();
+    CountDownLatch halfway = new CountDownLatch(transfers);
+    CountDownLatch shutdownBegun = new CountDownLatch(1);
+    try (TcpServer server = TcpServer.start(ServerConfig.defaults(), echo);
+        ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
+      SocketAddress address = server.address();
+      List<Future<Transfer>> inFlight = new ArrayList<>();
+      for (int i = 0; i < transfers; i++) {
+        long seed = i;
+        inFlight.add(
+            clients.submit(
+                () ->
+                    Echoes.exchange(
+                        connect(address),
+                        seed,
+                        size,
+                        () -> {
+                          halfway.countDown();
+                          awaitLatch(shutdownBegun);
+                        })));
+      }
+      List<Future<Long>> resets = new ArrayList<>();
+      for (int i = 0; i < stalled; i++) {
+        Socket quiet = connect(address);
+        assertEchoes(quiet, "then nothing");
+        resets.add(
+            clients.submit(
+                () -> {
+                  try (quiet) {
+                    assertThatThrownBy(() -> quiet.recv(1))
+                        .isInstanceOf(ConnectionResetException.class);
+                    return System.nanoTime();
+                  }
+                }));
+      }
+      assertThat(halfway.await(LIMIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+
+      long start = System.nanoTime();
+      Future<Long> shutdown =
+          clients.submit(
+              () -> {
+                server.shutdown(grace);
+                return System.nanoTime();
+              });
+      await().atMost(LIMIT).until(server::isShutdown);
+      await().atMost(LIMIT).until(() -> refuses(address)); // the listener closed at once
+      shutdownBegun.countDown();
+
+      List<String> sent = new ArrayList<>();
+      for (Future<Transfer> transfer : inFlight) {
+        Transfer t = transfer.get(LIMIT.toSeconds(), TimeUnit.SECONDS);
+        assertThat(t.intact()).as("transfer %s", t).isTrue();
+        assertThat(t.receivedBytes()).isEqualTo(size);
+        sent.add(t.sent());
+      }
+      assertThat(echo.received).containsAll(sent);
+
+      long returned = shutdown.get(LIMIT.toSeconds(), TimeUnit.SECONDS);
+      assertThat(Duration.ofNanos(returned - start))
+          .as("shutdown waited for the stalled connections, and no longer")
+          .isGreaterThanOrEqualTo(grace)
+          .isLessThan(grace.plusSeconds(1));
+      for (Future<Long> reset : resets) {
+        assertThat(Duration.ofNanos(reset.get(LIMIT.toSeconds(), TimeUnit.SECONDS) - start))
+            .as("reset after the grace period")
+            .isGreaterThanOrEqualTo(grace);
+      }
+      assertThat(server.awaitTermination(Duration.ZERO)).isTrue();
+      assertThat(server.stats().open()).isZero();
+      assertThat(server.stats().accepted()).isEqualTo(transfers + stalled);
+    }
+  }
+
+  @Test
+  void closeReturnsWithinGracePlusOneSecondWhenAHandlerIgnoresInterrupts() throws Exception {
+    Duration grace = Duration.ofMillis(500);
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch interrupted = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    ConnectionHandler stubborn =
+        conn -> {
+          entered.countDown();
+          while (true) {
+            try {
+              release.await();
+              return;
+            } catch (InterruptedException e) {
+              interrupted.countDown(); // and carry on waiting
+            }
+          }
+        };
+    TcpServer server = TcpServer.start(ServerConfig.defaults().withShutdownGrace(grace), stubborn);
+    try (Socket client = connect(server.address())) {
+      assertThat(entered.await(LIMIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+
+      long start = System.nanoTime();
+      server.close();
+      assertThat(Duration.ofNanos(System.nanoTime() - start))
+          .isGreaterThanOrEqualTo(grace.plusSeconds(1)) // the handler never ends by itself
+          .isLessThan(grace.plusSeconds(1).plusMillis(500));
+      assertThat(interrupted.getCount()).as("handler interrupted").isZero();
+      assertThatThrownBy(() -> client.recv(1)).isInstanceOf(ConnectionResetException.class);
+      assertThat(server.awaitTermination(Duration.ZERO)).isFalse();
+
+      release.countDown();
+      assertThat(server.awaitTermination(LIMIT)).isTrue();
+    } finally {
+      release.countDown();
+    }
+  }
+
+  @Test
+  void aHandlerMayShutItsOwnServerDownWithoutWaitingForItself() throws Exception {
+    AtomicReference<TcpServer> self = new AtomicReference<>();
+    ConnectionHandler stopper =
+        conn -> {
+          conn.recv(16);
+          self.get().shutdown(Duration.ofSeconds(30));
+          conn.sendAll("stopped".getBytes(UTF_8)); // its own connection is left alone
+        };
+    try (TcpServer server = TcpServer.start(ServerConfig.defaults(), stopper);
+        Socket client = connect(server.address())) {
+      self.set(server);
+      long start = System.nanoTime();
+      client.sendAll("stop".getBytes(UTF_8));
+      assertThat(recvExactly(client, 7)).isEqualTo("stopped".getBytes(UTF_8));
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
+      assertThat(server.awaitTermination(LIMIT)).isTrue();
+      assertThat(refuses(server.address())).isTrue();
+    }
+  }
+
+  @Test
+  void handlerFailureIsLoggedOnceWithThePeerAndTheServerKeepsServing() throws Exception {
+    ConnectionHandler failing =
+        conn -> {
+          byte[] data = conn.recv(1024);
+          if (new String(data, UTF_8).equals("fail")) {
+            throw new IllegalStateException("handler bug");
+          }
+          conn.sendAll(data);
+        };
+    try (CapturedLogs logs = CapturedLogs.of("io.jsock.server");
+        TcpServer server = TcpServer.start(ServerConfig.defaults(), failing)) {
+      String peer;
+      try (Socket client = connect(server.address())) {
+        peer = Addresses.format(client.getSockName());
+        client.sendAll("fail".getBytes(UTF_8));
+        assertThat(client.recv(16)).as("closed after the failure").isEmpty();
+      }
+      await().atMost(LIMIT).until(() -> !logs.at(Level.WARNING).isEmpty());
+      LogRecord record = logs.at(Level.WARNING).getFirst();
+      assertThat(record.getMessage())
+          .contains("connection from " + peer + " to " + Addresses.format(server.address()))
+          .contains("handler bug");
+      assertThat(record.getThrown())
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessage("handler bug");
+
+      try (Socket client = connect(server.address())) {
+        assertEchoes(client, "ping");
+      }
+      await().atMost(LIMIT).until(() -> server.stats().open() == 0);
+      assertThat(logs.at(Level.WARNING)).as("logged once").hasSize(1);
+      assertThat(server.stats().accepted()).isEqualTo(2);
+    }
+  }
+
+  @Test
+  void statsCountOpenConnectionsAndEveryByteExactly() throws Exception {
+    Duration idle = Duration.ofSeconds(42);
+    AtomicReference<Duration> handlerTimeout = new AtomicReference<>();
+    ConnectionHandler echo =
+        conn -> {
+          handlerTimeout.set(conn.getTimeout());
+          echo(conn);
+        };
+    int[] sizes = {1000, 2000, 3000};
+    try (TcpServer server = TcpServer.start(ServerConfig.defaults().withIdleTimeout(idle), echo)) {
+      assertThat(server.stats()).isEqualTo(new ServerStats(0, 0, 0, 0, 0, 0));
+      List<Socket> clients = new ArrayList<>();
+      try {
+        Random random = new Random(7);
+        for (int size : sizes) {
+          Socket client = connect(server.address());
+          clients.add(client);
+          byte[] data = new byte[size];
+          random.nextBytes(data);
+          client.sendAll(data);
+          assertThat(recvExactly(client, size)).isEqualTo(data);
+        }
+        // A byte is counted just after the kernel takes it, so the peer may see it a moment
+        // before the count does: wait for the counts to reach the exact figures.
+        ServerStats expected = new ServerStats(3, 3, 0, 0, 6000, 6000);
+        await().atMost(LIMIT).until(server::stats, expected::equals);
+      } finally {
+        for (Socket client : clients) {
+          client.close();
+        }
+      }
+      await().atMost(LIMIT).until(() -> server.stats().open() == 0);
+      assertThat(server.stats()).isEqualTo(new ServerStats(0, 3, 0, 0, 6000, 6000));
+      assertThat(handlerTimeout.get()).as("the handler's socket timeout").isEqualTo(idle);
+    }
+  }
+
+  @Test
+  void aUnixServerRemovesItsSocketFileWhenItStops() throws Exception {
+    UnixDomainSocketAddress address = (UnixDomainSocketAddress) Loopback.bindAddress(AF_UNIX, dir);
+    TcpServer server =
+        TcpServer.start(ServerConfig.defaults().withAddress(address), TcpServerTest::echo);
+    try (server) {
+      assertThat(server.address()).isEqualTo(address);
+      assertThat(address.getPath()).exists();
+      try (Socket client = connect(address)) {
+        assertEchoes(client, "over AF_UNIX");
+      }
+    }
+    assertThat(server.isShutdown()).isTrue();
+    assertThat(address.getPath()).doesNotExist();
+  }
+
+  // ---------------------------------------------------------------- tools
+
+  /** The echo handler as a user writes it. */
+  static void echo(Socket conn) throws IOException {
+    byte[] buf = new byte[64 * 1024];
+    int n;
+    while ((n = conn.recvInto(buf, 0)) > 0) {
+      conn.sendAll(ByteBuffer.wrap(buf, 0, n));
+    }
+  }
+
+  /** An echo handler that also keeps the SHA-256 of what each connection received. */
+  static final class DigestingEcho implements ConnectionHandler {
+    final Set<String> received = ConcurrentHashMap.newKeySet();
+
+    @Override
+    public void handle(Socket conn) throws IOException {
+      MessageDigest digest = Echoes.sha256();
+      byte[] buf = new byte[64 * 1024];
+      int n;
+      while ((n = conn.recvInto(buf, 0)) > 0) {
+        digest.update(buf, 0, n);
+        conn.sendAll(ByteBuffer.wrap(buf, 0, n));
+      }
+      received.add(Echoes.hex(digest));
+    }
+  }
+
+  private void echoConcurrently(Family family, int clients, int size) throws Exception {
+    DigestingEcho echo = new DigestingEcho();
+    ServerConfig config =
+        ServerConfig.defaults()
+            .withAddress(Loopback.bindAddress(family, dir))
+            .withBacklog(4096); // every client connects at once
+    try (TcpServer server = TcpServer.start(config, echo);
+        ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+      List<Future<Transfer>> futures = new ArrayList<>();
+      for (int i = 0; i < clients; i++) {
+        long seed = i;
+        futures.add(pool.submit(() -> Echoes.exchange(connect(server.address()), seed, size)));
+      }
+      List<String> sent = new ArrayList<>();
+      for (int i = 0; i < clients; i++) {
+        Transfer t = futures.get(i).get(5, TimeUnit.MINUTES);
+        assertThat(t.intact()).as("client %d: %s", i, t).isTrue();
+        assertThat(t.sent()).isEqualTo(Echoes.sha256Of(i, size));
+        sent.add(t.sent());
+      }
+      assertThat(echo.received).as("SHA-256 of what the server received").containsAll(sent);
+      await().atMost(LIMIT).until(() -> server.stats().open() == 0);
+      long bytes = (long) clients * size;
+      assertThat(server.stats()).isEqualTo(new ServerStats(0, clients, 0, 0, bytes, bytes));
+    }
+  }
+
+  static Socket connect(SocketAddress address) throws IOException {
+    Family family =
+        address instanceof UnixDomainSocketAddress
+            ? AF_UNIX
+            : ((InetSocketAddress) address).getAddress() instanceof Inet6Address
+                ? Family.AF_INET6
+                : AF_INET;
+    Socket socket = Socket.create(family, SocketKind.SOCK_STREAM);
+    try {
+      socket.setTimeout(LIMIT); // a test that would hang fails instead
+      socket.connect(address);
+      return socket;
+    } catch (IOException | RuntimeException e) {
+      socket.close();
+      throw e;
+    }
+  }
+
+  private static void assertEchoes(Socket client, String text) throws IOException {
+    byte[] data = text.getBytes(UTF_8);
+    client.sendAll(data);
+    assertThat(new String(recvExactly(client, data.length), UTF_8)).isEqualTo(text);
+  }
+
+  static byte[] recvExactly(Socket socket, int size) throws IOException {
+    ByteBuffer buffer = ByteBuffer.allocate(size);
+    while (buffer.hasRemaining()) {
+      if (socket.recvInto(buffer) == 0) {
+        throw new AssertionError("end of stream after " + buffer.position() + " of " + size);
+      }
+    }
+    return buffer.array();
+  }
+
+  private static void closeAll(List<Socket> sockets) throws IOException {
+    for (Socket socket : sockets) {
+      socket.close();
+    }
+  }
+
+  private static boolean refuses(SocketAddress address) throws IOException {
+    try (Socket probe = Socket.create()) {
+      return probe.connectEx(address) == Errno.ECONNREFUSED;
+    }
+  }
+
+  private static void awaitLatch(CountDownLatch latch) {
+    try {
+      if (!latch.await(LIMIT.toSeconds(), TimeUnit.SECONDS)) {
+        throw new AssertionError("latch not released in " + LIMIT);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+}

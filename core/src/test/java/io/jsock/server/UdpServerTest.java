@@ -1,0 +1,305 @@
+package io.jsock.server;
+
+import static io.jsock.Family.AF_INET;
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.jsock.Family;
+import io.jsock.Socket;
+import io.jsock.SocketKind;
+import io.jsock.internal.Addresses;
+import io.jsock.testing.CapturedLogs;
+import io.jsock.testing.Echoes;
+import io.jsock.testing.Loopback;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * {@link UdpServer} on real loopback sockets: echoes checked by SHA-256 on both sides, the limit on
+ * datagrams handled at once, graceful shutdown, statistics and handler failures.
+ */
+class UdpServerTest {
+  private static final Duration LIMIT = Duration.ofSeconds(60);
+
+  private static final DatagramHandler ECHO =
+      (datagram, socket) -> socket.sendTo(datagram.data(), datagram.address());
+
+  @TempDir Path dir;
+
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void echoesDatagramsFromManyClientsIntactAndCountsThemExactly(Family family) throws Exception {
+    int clients = 20;
+    int datagrams = 50;
+    Map<SocketAddress, MessageDigest> received = new ConcurrentHashMap<>();
+    DatagramHandler digestingEcho =
+        (datagram, socket) -> {
+          received.compute(
+              datagram.address(),
+              (sender, digest) -> {
+                MessageDigest d = digest == null ? Echoes.sha256() : digest;
+                d.update(datagram.data());
+                return d;
+              });
+          socket.sendTo(datagram.data(), datagram.address());
+        };
+    ServerConfig config = ServerConfig.defaults().withAddress(Loopback.bindAddress(family, null));
+    try (UdpServer server = UdpServer.start(config, digestingEcho);
+        ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+      List<Future<Sent>> futures = new ArrayList<>();
+      for (int i = 0; i < clients; i++) {
+        long seed = i;
+        futures.add(
+            pool.submit(() -> exchange(family, server.address(), new Random(seed), datagrams)));
+      }
+      long bytes = 0;
+      for (Future<Sent> future : futures) {
+        Sent sent = future.get(LIMIT.toSeconds(), TimeUnit.SECONDS);
+        assertThat(Echoes.hex(received.get(sent.from())))
+            .as("SHA-256 of what the server received from %s", sent.from())
+            .isEqualTo(sent.sha256());
+        bytes += sent.bytes();
+      }
+      await().atMost(LIMIT).until(() -> server.stats().open() == 0);
+      assertThat(server.stats())
+          .isEqualTo(new ServerStats(0, clients * datagrams, 0, 0, bytes, bytes));
+    }
+  }
+
+  @Test
+  void listensOnLoopbackOnAFreePortByDefault() throws Exception {
+    try (UdpServer server = UdpServer.start(ServerConfig.defaults(), ECHO);
+        Socket client = client(AF_INET, server.address())) {
+      InetSocketAddress address = (InetSocketAddress) server.address();
+      assertThat(address.getAddress()).isEqualTo(Loopback.ip(AF_INET));
+      assertThat(address.getPort()).isPositive();
+      client.send("ping".getBytes(UTF_8));
+      assertThat(client.recv(64)).isEqualTo("ping".getBytes(UTF_8));
+    }
+  }
+
+  @Test
+  void dropsDatagramsBeyondTheLimitWhileHandlingOthers() throws Exception {
+    int limit = 2;
+    int extra = 5;
+    CountDownLatch release = new CountDownLatch(1);
+    DatagramHandler slowEcho =
+        (datagram, socket) -> {
+          release.await();
+          socket.sendTo(datagram.data(), datagram.address());
+        };
+    ServerConfig config = ServerConfig.defaults().withMaxConnections(limit);
+    try (UdpServer server = UdpServer.start(config, slowEcho);
+        Socket client = client(AF_INET, server.address())) {
+      for (int i = 0; i < limit; i++) {
+        client.send(("held " + i).getBytes(UTF_8));
+      }
+      await().atMost(LIMIT).until(() -> server.stats().open() == limit);
+      for (int i = 0; i < extra; i++) {
+        client.send(("dropped " + i).getBytes(UTF_8));
+      }
+      await().atMost(LIMIT).until(() -> server.stats().refused() == extra);
+      assertThat(server.stats().accepted()).isEqualTo(limit);
+
+      release.countDown();
+      List<String> replies = new ArrayList<>();
+      for (int i = 0; i < limit; i++) {
+        replies.add(new String(client.recv(64), UTF_8));
+      }
+      assertThat(replies).containsExactlyInAnyOrder("held 0", "held 1");
+      client.send("after".getBytes(UTF_8));
+      assertThat(new String(client.recv(64), UTF_8)).isEqualTo("after");
+      assertThat(server.stats().accepted()).isEqualTo(limit + 1);
+      assertThat(server.stats().refused()).isEqualTo(extra);
+    } finally {
+      release.countDown();
+    }
+  }
+
+  @Test
+  void handlerFailureIsLoggedOnceWithTheSenderAndTheServerKeepsServing() throws Exception {
+    DatagramHandler failing =
+        (datagram, socket) -> {
+          if (new String(datagram.data(), UTF_8).equals("fail")) {
+            throw new IllegalStateException("handler bug");
+          }
+          socket.sendTo(datagram.data(), datagram.address());
+        };
+    try (CapturedLogs logs = CapturedLogs.of("io.jsock.server");
+        UdpServer server = UdpServer.start(ServerConfig.defaults(), failing);
+        Socket client = client(AF_INET, server.address())) {
+      client.send("fail".getBytes(UTF_8));
+      await().atMost(LIMIT).until(() -> !logs.at(Level.WARNING).isEmpty());
+      LogRecord record = logs.at(Level.WARNING).getFirst();
+      assertThat(record.getMessage())
+          .contains(
+              "datagram from "
+                  + Addresses.format(client.getSockName())
+                  + " to "
+                  + Addresses.format(server.address()))
+          .contains("handler bug");
+      assertThat(record.getThrown()).isInstanceOf(IllegalStateException.class);
+
+      client.send("ping".getBytes(UTF_8));
+      assertThat(new String(client.recv(64), UTF_8)).isEqualTo("ping");
+      await().atMost(LIMIT).until(() -> server.stats().open() == 0);
+      assertThat(logs.at(Level.WARNING)).as("logged once").hasSize(1);
+      assertThat(server.stats().accepted()).isEqualTo(2);
+    }
+  }
+
+  @Test
+  void shutdownLetsRunningHandlersReplyAndStopsReceivingAtOnce() throws Exception {
+    Duration grace = Duration.ofSeconds(10);
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    DatagramHandler slowEcho =
+        (datagram, socket) -> {
+          entered.countDown();
+          release.await();
+          socket.sendTo(datagram.data(), datagram.address());
+        };
+    UdpServer server = UdpServer.start(ServerConfig.defaults(), slowEcho);
+    try (Socket client = client(AF_INET, server.address());
+        ExecutorService background = Executors.newVirtualThreadPerTaskExecutor()) {
+      client.send("in flight".getBytes(UTF_8));
+      assertThat(entered.await(LIMIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+
+      long start = System.nanoTime();
+      Future<?> shutdown = background.submit(() -> server.shutdown(grace));
+      await().atMost(LIMIT).until(server::isShutdown);
+      client.send("late".getBytes(UTF_8)); // the server receives no more
+      release.countDown();
+
+      assertThat(new String(client.recv(64), UTF_8)).isEqualTo("in flight");
+      shutdown.get(LIMIT.toSeconds(), TimeUnit.SECONDS);
+      assertThat(Duration.ofNanos(System.nanoTime() - start))
+          .as("shutdown returns once the handlers are done")
+          .isLessThan(grace);
+      assertThat(server.awaitTermination(Duration.ZERO)).isTrue();
+      assertThat(server.stats().accepted()).isEqualTo(1);
+      assertThat(server.stats().open()).isZero();
+      assertPortFree(server.address());
+    } finally {
+      release.countDown();
+      server.close();
+    }
+  }
+
+  @Test
+  void closeReturnsWithinGracePlusOneSecondWhenAHandlerIgnoresInterrupts() throws Exception {
+    Duration grace = Duration.ofMillis(500);
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch interrupted = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    DatagramHandler stubborn =
+        (datagram, socket) -> {
+          entered.countDown();
+          while (true) {
+            try {
+              release.await();
+              return;
+            } catch (InterruptedException e) {
+              interrupted.countDown(); // and carry on waiting
+            }
+          }
+        };
+    UdpServer server = UdpServer.start(ServerConfig.defaults().withShutdownGrace(grace), stubborn);
+    try (Socket client = client(AF_INET, server.address())) {
+      client.send("stuck".getBytes(UTF_8));
+      assertThat(entered.await(LIMIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+
+      long start = System.nanoTime();
+      server.close();
+      assertThat(Duration.ofNanos(System.nanoTime() - start))
+          .isGreaterThanOrEqualTo(grace.plusSeconds(1))
+          .isLessThan(grace.plusSeconds(1).plusMillis(500));
+      assertThat(interrupted.getCount()).as("handler interrupted").isZero();
+      assertThat(server.awaitTermination(Duration.ZERO)).isFalse();
+      assertPortFree(server.address());
+
+      release.countDown();
+      assertThat(server.awaitTermination(LIMIT)).isTrue();
+    } finally {
+      release.countDown();
+    }
+  }
+
+  @Test
+  void startRejectsAnAfUnixAddress() {
+    var config =
+        ServerConfig.defaults().withAddress(UnixDomainSocketAddress.of(dir.resolve("u.sock")));
+    assertThatThrownBy(() -> UdpServer.start(config, ECHO))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("a UDP server needs an inet address");
+  }
+
+  // ---------------------------------------------------------------- tools
+
+  /** What one client sent: from where, how many bytes, and their SHA-256. */
+  private record Sent(SocketAddress from, long bytes, String sha256) {}
+
+  /** Sends datagrams one at a time, each checked against its echo before the next goes. */
+  private static Sent exchange(Family family, SocketAddress server, Random random, int count)
+      throws IOException {
+    try (Socket client = client(family, server)) {
+      MessageDigest digest = Echoes.sha256();
+      long bytes = 0;
+      for (int i = 0; i < count; i++) {
+        // Up to a typical MTU's worth: 20 clients' datagrams in flight stay far below the
+        // kernel's default receive buffer, which would otherwise drop some (UDP may).
+        byte[] data = new byte[1 + random.nextInt(1400)];
+        random.nextBytes(data);
+        client.send(data);
+        assertThat(client.recv(65536)).as("echo of datagram %d", i).isEqualTo(data);
+        digest.update(data);
+        bytes += data.length;
+      }
+      return new Sent(client.getSockName(), bytes, Echoes.hex(digest));
+    }
+  }
+
+  /** A UDP socket connected to the server, so that it receives from the server only. */
+  private static Socket client(Family family, SocketAddress server) throws IOException {
+    Socket client = Socket.create(family, SocketKind.SOCK_DGRAM);
+    try {
+      client.setTimeout(LIMIT);
+      client.bind(Loopback.bindAddress(family, null));
+      client.connect(server);
+      return client;
+    } catch (IOException | RuntimeException e) {
+      client.close();
+      throw e;
+    }
+  }
+
+  /** The server's socket is closed: its port can be bound again. */
+  private static void assertPortFree(SocketAddress address) throws IOException {
+    try (Socket again = Socket.create(AF_INET, SocketKind.SOCK_DGRAM)) {
+      again.bind(address);
+    }
+  }
+}

@@ -1,0 +1,85 @@
+package io.jsock.server;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.jsock.Socket;
+import io.jsock.Sockets;
+import io.jsock.framing.Framed;
+import io.jsock.framing.Framing;
+import java.io.EOFException;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.api.Test;
+
+/** README's two server examples, as written there, run against real clients. */
+class ReadmeExamplesTest {
+  private static final Duration PROMPTLY = Duration.ofSeconds(10);
+
+  @Test
+  void theEchoServerEchoes() throws Exception {
+    // README: "An echo server"
+    TcpServer server =
+        TcpServer.start(
+            ServerConfig.defaults(),
+            conn -> {
+              byte[] buf = new byte[64 * 1024];
+              int n;
+              while ((n = conn.recvInto(buf, 0)) > 0) {
+                conn.sendAll(ByteBuffer.wrap(buf, 0, n));
+              }
+            });
+    try (server;
+        Socket client = Sockets.createConnection(server.address(), PROMPTLY)) {
+      client.sendAll("echo me".getBytes(UTF_8));
+      assertThat(client.recv(100)).isEqualTo("echo me".getBytes(UTF_8));
+    }
+  }
+
+  @Test
+  void theChatServerPassesEachLineToEveryOtherMember() throws Exception {
+    // README: "A line-based chat server"
+    Set<Framed> members = ConcurrentHashMap.newKeySet();
+    TcpServer chat =
+        TcpServer.start(
+            ServerConfig.defaults().withIdleTimeout(Duration.ofHours(1)),
+            conn -> {
+              Framed member = Framing.lines(4096).on(conn);
+              members.add(member);
+              try {
+                while (true) {
+                  byte[] line = member.recvMsg(); // EOFException when the member leaves
+                  for (Framed other : members) {
+                    if (other != member) {
+                      other.sendMsg(line);
+                    }
+                  }
+                }
+              } catch (EOFException left) {
+                // the member hung up
+              } finally {
+                members.remove(member);
+              }
+            });
+    try (chat;
+        Socket alice = Sockets.createConnection(chat.address(), PROMPTLY);
+        Socket bob = Sockets.createConnection(chat.address(), PROMPTLY);
+        Socket carol = Sockets.createConnection(chat.address(), PROMPTLY)) {
+      Framed a = Framing.lines(4096).on(alice);
+      Framed b = Framing.lines(4096).on(bob);
+      Framed c = Framing.lines(4096).on(carol);
+      org.awaitility.Awaitility.await().atMost(PROMPTLY).until(() -> members.size() == 3);
+
+      a.sendMsg("hello from alice".getBytes(UTF_8));
+
+      assertThat(new String(b.recvMsg(), UTF_8)).isEqualTo("hello from alice");
+      assertThat(new String(c.recvMsg(), UTF_8)).isEqualTo("hello from alice");
+      alice.close();
+      org.awaitility.Awaitility.await().atMost(PROMPTLY).until(() -> members.size() == 2);
+      b.sendMsg("bye".getBytes(UTF_8));
+      assertThat(new String(c.recvMsg(), UTF_8)).isEqualTo("bye");
+    }
+  }
+}

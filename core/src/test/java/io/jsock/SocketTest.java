@@ -5,6 +5,7 @@ import static io.jsock.Family.AF_INET6;
 import static io.jsock.Family.AF_UNIX;
 import static io.jsock.Shutdown.SHUT_WR;
 import static io.jsock.SocketKind.SOCK_STREAM;
+import static io.jsock.testing.Running.inVirtualThread;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static java.util.concurrent.TimeUnit.MILLISECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -17,6 +18,7 @@ import static org.junit.jupiter.params.provider.Arguments.arguments;
 import io.jsock.testing.Loopback;
 import io.jsock.testing.Loopback.Pair;
 import io.jsock.testing.Loopback.Refusing;
+import io.jsock.testing.Running;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -37,10 +39,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
-import java.util.concurrent.FutureTask;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
@@ -1544,45 +1543,6 @@ class SocketTest {
       ErrnoException e = catchThrowableOfType(ErrnoException.class, () -> client.connect(missing));
       assertThat(e.errno()).isEqualTo(Errno.ENOENT);
       assertThat(e).hasMessage("connect to " + missing.getPath() + ": no such file or directory");
-    }
-  }
-
-  private static <T> Running<T> inVirtualThread(Callable<T> task) {
-    FutureTask<T> result = new FutureTask<>(task);
-    Thread thread = Thread.ofVirtual().name("socket-test-peer").start(result);
-    return new Running<>(thread, result);
-  }
-
-  /** A task running in its own virtual thread. */
-  private record Running<T>(Thread thread, FutureTask<T> result) {
-    /** Waits until the thread parks, which a socket call does when it has to wait. */
-    void awaitParked() {
-      await()
-          .atMost(PROMPTLY)
-          .pollDelay(Duration.ZERO)
-          .pollInterval(Duration.ofMillis(1))
-          .until(
-              () ->
-                  thread.getState() == Thread.State.WAITING
-                      || thread.getState() == Thread.State.TIMED_WAITING);
-    }
-
-    T get() throws Exception {
-      try {
-        return result.get(PROMPTLY.toMillis(), MILLISECONDS);
-      } catch (ExecutionException e) {
-        throw e.getCause() instanceof Exception cause ? cause : e;
-      }
-    }
-
-    /** What the task threw; fails the test if it returned instead. */
-    Throwable failure() throws Exception {
-      try {
-        T value = result.get(PROMPTLY.toMillis(), MILLISECONDS);
-        throw new AssertionError("expected a failure, got " + value);
-      } catch (ExecutionException e) {
-        return e.getCause();
-      }
     }
   }
 }

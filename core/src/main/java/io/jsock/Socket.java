@@ -102,7 +102,6 @@ public final class Socket implements AutoCloseable {
 
   static {
     SocketAccess.set(new Access());
-    Meter.install((socket, meter) -> socket.meter = meter);
   }
 
   private final Family family;
@@ -135,8 +134,9 @@ public final class Socket implements AutoCloseable {
   private SocketAddress boundAddress;
 
   /**
-   * Counts the bytes moved, for the server framework's statistics ({@link Meter#attach}); null on
-   * every other socket. Set before the socket is handed to the threads that use it.
+   * Counts the bytes moved, for the server framework's statistics ({@link
+   * SocketAccess#attachMeter}); null on every other socket. Set before the socket is handed to the
+   * threads that use it.
    */
   private Meter meter;
 
@@ -1423,7 +1423,7 @@ public final class Socket implements AutoCloseable {
     }
   }
 
-  /** What io.jsock.tls may do with a socket; see {@link SocketAccess}. */
+  /** What io.jsock.tls and io.jsock.server may do with a socket; see {@link SocketAccess}. */
   private static final class Access implements SocketAccess {
     @Override
     public Socket attachTls(Socket plain, TlsEngine engine) throws IOException {
@@ -1444,6 +1444,11 @@ public final class Socket implements AutoCloseable {
         plain.closed = true; // and its close() leaves the channel to the new socket
         return wrapped;
       }
+    }
+
+    @Override
+    public void attachMeter(Socket socket, Meter meter) {
+      socket.meter = Objects.requireNonNull(meter, "meter");
     }
 
     @Override

@@ -4,6 +4,7 @@ import io.jsock.Socket;
 import io.jsock.SocketError;
 import io.jsock.internal.Addresses;
 import io.jsock.internal.Meter;
+import io.jsock.internal.SocketAccess;
 import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
@@ -38,7 +39,7 @@ final class Connection implements Lifecycle.Worker {
     this.name = "connection from " + Addresses.format(peer) + " to " + Addresses.format(local);
     this.meter = counters.meter();
     this.counters = counters;
-    Meter.attach(socket, meter);
+    SocketAccess.get().attachMeter(socket, meter);
   }
 
   /** Creates the connection's virtual thread; {@link #thread()} is set before it starts. */

@@ -8,7 +8,7 @@ import io.jsock.SocketError;
 import io.jsock.SocketKind;
 import io.jsock.Sockets;
 import io.jsock.internal.Addresses;
-import io.jsock.internal.Meter;
+import io.jsock.internal.SocketAccess;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.lang.System.Logger;
@@ -97,7 +97,7 @@ public final class UdpServer implements Server {
       socket.setTimeout(null); // receive waits, whatever Sockets.setDefaultTimeout says
       socket.bind(local);
       server = new UdpServer(config, handler, socket);
-      Meter.attach(socket, server.counters.meter());
+      SocketAccess.get().attachMeter(socket, server.counters.meter());
     } catch (IOException | RuntimeException e) {
       socket.close();
       throw e;

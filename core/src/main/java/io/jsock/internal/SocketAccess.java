@@ -38,6 +38,18 @@ public interface SocketAccess {
    */
   void attachMeter(Socket socket, Meter meter);
 
+  /**
+   * Bounds each send of {@code socket} ({@code send}, {@code sendAll}, {@code sendFile}, TLS
+   * records and close_notify included) by {@code timeout} instead of the socket's timeout, which
+   * keeps bounding its receives; the next {@code setTimeout} or {@code setBlocking} on the socket
+   * ends the override (one timeout for both directions again). For the server framework's write
+   * timeout; call before the socket is shared.
+   *
+   * @throws IllegalArgumentException if {@code timeout} is not positive
+   * @throws IllegalStateException if the socket is in non-blocking mode
+   */
+  void setSendTimeout(Socket socket, java.time.Duration timeout);
+
   /** Installs the implementation; called once, by {@code Socket}'s static initializer. */
   static void set(SocketAccess access) {
     Holder.access = access;

@@ -11,7 +11,6 @@ import java.lang.System.Logger.Level;
 import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
-import java.time.Duration;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -62,9 +61,10 @@ final class Connection implements Lifecycle.Worker {
    * a timeout or an end the server caused at DEBUG, the peer's doing (a reset, a broken pipe) at
    * INFO, anything else, the handler's own failures, at WARNING with the stack trace.
    */
-  void serve(ConnectionHandler handler, Duration idleTimeout) {
+  void serve(ConnectionHandler handler, ServerConfig config) {
     try (socket) {
-      socket.setTimeout(idleTimeout);
+      socket.setTimeout(config.idleTimeout());
+      SocketAccess.get().setSendTimeout(socket, config.writeTimeout());
       handler.handle(socket);
     } catch (Throwable e) {
       if (e instanceof VirtualMachineError fatal) {

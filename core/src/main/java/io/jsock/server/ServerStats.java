@@ -11,7 +11,8 @@ package io.jsock.server;
  * @param refused connections reset at once because {@link ServerConfig#maxConnections()} were open
  *     (UDP: datagrams dropped because that many were being handled)
  * @param timedOut connections closed because the first-byte deadline passed, or whose handler ended
- *     with a {@link java.net.SocketTimeoutException} (the idle timeout); always 0 for UDP
+ *     with a {@link java.net.SocketTimeoutException} (the idle timeout of a recv, the write timeout
+ *     of a send); always 0 for UDP
  * @param bytesIn bytes received by the connections' sockets (UDP: by the server's socket, refused
  *     datagrams included)
  * @param bytesOut bytes sent by the connections' sockets (UDP: by the server's socket)

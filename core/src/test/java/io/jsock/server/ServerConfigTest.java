@@ -19,6 +19,7 @@ class ServerConfigTest {
     assertThat(address.getPort()).isZero();
     assertThat(config.maxConnections()).isEqualTo(10_000);
     assertThat(config.idleTimeout()).isEqualTo(Duration.ofMinutes(5));
+    assertThat(config.writeTimeout()).isEqualTo(Duration.ofSeconds(30));
     assertThat(config.firstByteTimeout()).isEqualTo(Duration.ofSeconds(10));
     assertThat(config.backlog()).isEqualTo(128);
     assertThat(config.shutdownGrace()).isEqualTo(Duration.ofSeconds(10));
@@ -33,12 +34,14 @@ class ServerConfigTest {
                 defaults.address(),
                 7,
                 defaults.idleTimeout(),
+                defaults.writeTimeout(),
                 defaults.firstByteTimeout(),
                 defaults.backlog(),
                 defaults.shutdownGrace()));
     ServerConfig changed =
         defaults
             .withIdleTimeout(Duration.ofSeconds(1))
+            .withWriteTimeout(Duration.ofSeconds(3))
             .withFirstByteTimeout(Duration.ofSeconds(2))
             .withBacklog(0)
             .withShutdownGrace(Duration.ZERO);
@@ -48,6 +51,7 @@ class ServerConfigTest {
                 defaults.address(),
                 defaults.maxConnections(),
                 Duration.ofSeconds(1),
+                Duration.ofSeconds(3),
                 Duration.ofSeconds(2),
                 0,
                 Duration.ZERO));
@@ -71,6 +75,9 @@ class ServerConfigTest {
     assertThatThrownBy(() -> config.withIdleTimeout(Duration.ZERO))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("idleTimeout must be positive: PT0S");
+    assertThatThrownBy(() -> config.withWriteTimeout(Duration.ZERO))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("writeTimeout must be positive: PT0S");
     assertThatThrownBy(() -> config.withFirstByteTimeout(Duration.ofSeconds(-1)))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("firstByteTimeout must be positive: PT-1S");

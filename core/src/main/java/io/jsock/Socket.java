@@ -1406,11 +1406,14 @@ public final class Socket implements AutoCloseable {
   private final class TlsWire implements TlsEngine.Wire {
     @Override
     public int read(ByteBuffer dst) throws IOException {
+      int n;
       try {
-        return ((SocketChannel) polled.channel()).read(dst);
+        n = ((SocketChannel) polled.channel()).read(dst);
       } catch (IOException e) {
         throw failure(e, "recv from", peer);
       }
+      countReceived(n); // bytes on the wire, as writeSome counts them on the way out
+      return n;
     }
 
     @Override

@@ -5,12 +5,15 @@ import io.jsock.SocketError;
 import io.jsock.internal.Addresses;
 import io.jsock.internal.Meter;
 import io.jsock.internal.SocketAccess;
+import io.jsock.tls.TlsContext;
 import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
+import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -22,7 +25,9 @@ import java.util.concurrent.atomic.AtomicReference;
 final class Connection implements Lifecycle.Worker {
   private static final Logger LOG = System.getLogger("io.jsock.server");
 
-  private final Socket socket;
+  /** The accepted socket, then (for TLS) the socket that wraps it once the handshake is done. */
+  private volatile Socket socket;
+
   private final String name;
   private final Meter meter;
   private final Counters counters;
@@ -62,10 +67,18 @@ final class Connection implements Lifecycle.Worker {
    * INFO, anything else, the handler's own failures, at WARNING with the stack trace.
    */
   void serve(ConnectionHandler handler, ServerConfig config) {
-    try (socket) {
-      socket.setTimeout(config.idleTimeout());
-      SocketAccess.get().setSendTimeout(socket, config.writeTimeout());
-      handler.handle(socket);
+    try {
+      Optional<Socket> served =
+          config.tls().isPresent()
+              ? secure(config.tls().get(), config.firstByteTimeout())
+              : Optional.of(socket);
+      if (served.isPresent()) {
+        try (Socket conn = served.get()) {
+          conn.setTimeout(config.idleTimeout());
+          SocketAccess.get().setSendTimeout(conn, config.writeTimeout());
+          handler.handle(conn);
+        }
+      }
     } catch (Throwable e) {
       if (e instanceof VirtualMachineError fatal) {
         throw fatal;
@@ -77,6 +90,33 @@ final class Connection implements Lifecycle.Worker {
       if (deadline != null) {
         deadline.cancel(false);
       }
+    }
+  }
+
+  /**
+   * Runs the TLS handshake on this connection's own thread, within {@code firstByteTimeout} or the
+   * context's handshake timeout, whichever is shorter (the wrap takes the shorter of its own bound
+   * and the socket's timeout). A failure is counted and logged here, once, and the connection ends
+   * without reaching the handler; the wrap has closed it.
+   */
+  private Optional<Socket> secure(TlsContext context, Duration firstByteTimeout) {
+    Socket plain = socket;
+    try {
+      Duration handshakeTimeout = context.handshakeTimeout();
+      plain.setTimeout(
+          firstByteTimeout.compareTo(handshakeTimeout) < 0 ? firstByteTimeout : handshakeTimeout);
+      Socket wrapped = context.wrap(plain);
+      socket = wrapped; // from now on a reset (shutdown, first-byte deadline) ends the TLS socket
+      return Optional.of(wrapped);
+    } catch (IOException | RuntimeException e) {
+      reset(plain); // closed by a failed wrap already, unless it failed before the handshake
+      if (claim("the TLS handshake failed")) {
+        counters.tlsFailed.increment();
+        LOG.log(Level.INFO, () -> name + ": TLS handshake failed: " + e.getMessage());
+      } else {
+        LOG.log(Level.DEBUG, () -> name + ": TLS handshake ended, " + endedBy.get() + ": " + e);
+      }
+      return Optional.empty();
     }
   }
 

@@ -1,10 +1,12 @@
 package io.jsock.server;
 
+import io.jsock.tls.TlsContext;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Where a {@link TcpServer} or {@link UdpServer} listens, and its limits, each with a documented
@@ -47,6 +49,12 @@ import java.util.Objects;
  *     128. TCP only.
  * @param shutdownGrace how long {@code close()} lets running handlers finish before it resets their
  *     connections. Default 10 seconds.
+ * @param tls the server context to speak TLS with ({@link #withTls}), or empty for plain TCP.
+ *     Default empty. A connection whose handshake fails (a plain-TCP client, an untrusted or
+ *     refused protocol version, a handshake that stalls) is closed without reaching the handler,
+ *     logged at INFO naming the peer and counted as {@link ServerStats#tlsFailed()}; one that sends
+ *     nothing at all is reset by the first-byte deadline and counted as timed out. The handshake
+ *     counts as the connection's first bytes. TCP only.
  */
 public record ServerConfig(
     SocketAddress address,
@@ -55,7 +63,8 @@ public record ServerConfig(
     Duration writeTimeout,
     Duration firstByteTimeout,
     int backlog,
-    Duration shutdownGrace) {
+    Duration shutdownGrace,
+    Optional<TlsContext> tls) {
 
   /** Checks every field: an address, positive limits and durations, a backlog of 0 or more. */
   public ServerConfig {
@@ -76,11 +85,17 @@ public record ServerConfig(
     if (shutdownGrace.isNegative()) {
       throw new IllegalArgumentException("shutdownGrace must not be negative: " + shutdownGrace);
     }
+    Objects.requireNonNull(tls, "tls");
+    if (tls.isPresent() && tls.get().isClient()) {
+      throw new IllegalArgumentException(
+          "tls: a server needs a server context (TlsContext.server(key)), not " + tls.get());
+    }
   }
 
   /**
    * Loopback {@code 127.0.0.1} on any free port, 10,000 connections, idle timeout 5 minutes, write
-   * timeout 30 seconds, first-byte deadline 10 seconds, backlog 128, shutdown grace 10 seconds.
+   * timeout 30 seconds, first-byte deadline 10 seconds, backlog 128, shutdown grace 10 seconds, no
+   * TLS.
    */
   public static ServerConfig defaults() {
     return new ServerConfig(
@@ -90,7 +105,8 @@ public record ServerConfig(
         Duration.ofSeconds(30),
         Duration.ofSeconds(10),
         128,
-        Duration.ofSeconds(10));
+        Duration.ofSeconds(10),
+        Optional.empty());
   }
 
   /** This config listening on {@code address} instead. */
@@ -102,7 +118,8 @@ public record ServerConfig(
         writeTimeout,
         firstByteTimeout,
         backlog,
-        shutdownGrace);
+        shutdownGrace,
+        tls);
   }
 
   /**
@@ -126,7 +143,8 @@ public record ServerConfig(
         writeTimeout,
         firstByteTimeout,
         backlog,
-        shutdownGrace);
+        shutdownGrace,
+        tls);
   }
 
   /** This config with another idle timeout. */
@@ -138,7 +156,8 @@ public record ServerConfig(
         writeTimeout,
         firstByteTimeout,
         backlog,
-        shutdownGrace);
+        shutdownGrace,
+        tls);
   }
 
   /** This config with another write timeout: the bound of each send of a handler. */
@@ -150,7 +169,8 @@ public record ServerConfig(
         writeTimeout,
         firstByteTimeout,
         backlog,
-        shutdownGrace);
+        shutdownGrace,
+        tls);
   }
 
   /** This config with another first-byte deadline. */
@@ -162,7 +182,8 @@ public record ServerConfig(
         writeTimeout,
         firstByteTimeout,
         backlog,
-        shutdownGrace);
+        shutdownGrace,
+        tls);
   }
 
   /** This config with another backlog. */
@@ -174,7 +195,8 @@ public record ServerConfig(
         writeTimeout,
         firstByteTimeout,
         backlog,
-        shutdownGrace);
+        shutdownGrace,
+        tls);
   }
 
   /** This config with another grace period for {@code close()}. */
@@ -186,7 +208,32 @@ public record ServerConfig(
         writeTimeout,
         firstByteTimeout,
         backlog,
-        shutdownGrace);
+        shutdownGrace,
+        tls);
+  }
+
+  /**
+   * This config speaking TLS with {@code serverContext}: each accepted connection runs the
+   * handshake on its own virtual thread before the handler sees it (never on the accept loop),
+   * within {@code firstByteTimeout} or the context's handshake timeout, whichever is shorter. The
+   * handler gets the TLS socket. TCP only.
+   *
+   * <pre>{@code
+   * ServerConfig config = ServerConfig.defaults()
+   *     .withTls(TlsContext.server(KeyMaterial.fromPem(chainPem, keyPem)));
+   * }</pre>
+   */
+  public ServerConfig withTls(TlsContext serverContext) {
+    Objects.requireNonNull(serverContext, "serverContext");
+    return new ServerConfig(
+        address,
+        maxConnections,
+        idleTimeout,
+        writeTimeout,
+        firstByteTimeout,
+        backlog,
+        shutdownGrace,
+        Optional.of(serverContext));
   }
 
   private static void positive(Duration duration, String name) {

@@ -15,7 +15,17 @@ package io.jsock.server;
  *     of a send); always 0 for UDP
  * @param bytesIn bytes received by the connections' sockets (UDP: by the server's socket, refused
  *     datagrams included)
- * @param bytesOut bytes sent by the connections' sockets (UDP: by the server's socket)
+ * @param bytesOut bytes sent by the connections' sockets (UDP: by the server's socket); with TLS,
+ *     both count the bytes on the wire, handshake and record overhead included
+ * @param tlsFailed connections of a TLS server ({@link ServerConfig#withTls}) closed because their
+ *     handshake failed or did not finish in time; they never reached the handler, and are also
+ *     counted in {@code accepted}. Always 0 without TLS and for UDP.
  */
 public record ServerStats(
-    long open, long accepted, long refused, long timedOut, long bytesIn, long bytesOut) {}
+    long open,
+    long accepted,
+    long refused,
+    long timedOut,
+    long bytesIn,
+    long bytesOut,
+    long tlsFailed) {}

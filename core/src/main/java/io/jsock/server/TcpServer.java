@@ -47,6 +47,12 @@ import java.util.concurrent.TimeUnit;
  * send may take at most {@code writeTimeout}, so that a client that stops reading cannot hold a
  * handler for longer.
  *
+ * <p><b>TLS</b> ({@link ServerConfig#withTls}). Each accepted connection runs its TLS handshake on
+ * its own virtual thread before the handler sees it, never on the accept loop, so a slow or hostile
+ * client delays nobody else. The handshake must finish within {@code firstByteTimeout} or the
+ * context's handshake timeout, whichever is shorter; one that fails is logged at INFO naming the
+ * peer, counted as {@link ServerStats#tlsFailed()}, and never reaches the handler.
+ *
  * <p><b>Running out of file descriptors.</b> When {@code accept} fails with EMFILE or ENFILE (or
  * any other error), the accept loop waits 10 ms, doubling up to 1 s while the failures go on, logs
  * the condition at most once a second, and accepts again as soon as descriptors are free: the

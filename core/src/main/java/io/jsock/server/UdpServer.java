@@ -72,12 +72,16 @@ public final class UdpServer implements Server {
    * Starts a server: binds {@code config.address()} at once and hands every datagram to {@code
    * handler} until closed.
    *
-   * @throws IllegalArgumentException if the address is not an inet address
+   * @throws IllegalArgumentException if the address is not an inet address, or the config asks for
+   *     TLS
    * @throws io.jsock.AddressInUseException if the address is taken
    */
   public static UdpServer start(ServerConfig config, DatagramHandler handler) throws IOException {
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(handler, "handler");
+    if (config.tls().isPresent()) {
+      throw new IllegalArgumentException("tls: a UDP server cannot speak TLS (that is DTLS)");
+    }
     if (!(config.address() instanceof InetSocketAddress inet)) {
       throw new IllegalArgumentException(
           "address: a UDP server needs an inet address (the JDK has no AF_UNIX datagram sockets): "

@@ -3,9 +3,12 @@ package io.jsock.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.jsock.tls.KeyMaterial;
+import io.jsock.tls.TlsContext;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Duration;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /** {@link ServerConfig}: the documented defaults, the withers, and the checks naming the field. */
@@ -23,6 +26,7 @@ class ServerConfigTest {
     assertThat(config.firstByteTimeout()).isEqualTo(Duration.ofSeconds(10));
     assertThat(config.backlog()).isEqualTo(128);
     assertThat(config.shutdownGrace()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(config.tls()).isEmpty();
   }
 
   @Test
@@ -37,7 +41,8 @@ class ServerConfigTest {
                 defaults.writeTimeout(),
                 defaults.firstByteTimeout(),
                 defaults.backlog(),
-                defaults.shutdownGrace()));
+                defaults.shutdownGrace(),
+                Optional.empty()));
     ServerConfig changed =
         defaults
             .withIdleTimeout(Duration.ofSeconds(1))
@@ -54,7 +59,20 @@ class ServerConfigTest {
                 Duration.ofSeconds(3),
                 Duration.ofSeconds(2),
                 0,
-                Duration.ZERO));
+                Duration.ZERO,
+                Optional.empty()));
+  }
+
+  @Test
+  void withTlsTakesAServerContextOnly() throws Exception {
+    TlsContext server = TlsContext.server(KeyMaterial.selfSigned("localhost"));
+    assertThat(ServerConfig.defaults().withTls(server).tls()).containsSame(server);
+    assertThatThrownBy(() -> ServerConfig.defaults().withTls(TlsContext.client()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("tls: a server needs a server context");
+    assertThatThrownBy(() -> ServerConfig.defaults().withTls(null))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessage("serverContext");
   }
 
   @Test

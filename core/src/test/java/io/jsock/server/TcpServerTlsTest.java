@@ -152,15 +152,17 @@ class TcpServerTlsTest {
   void aStalledHandshakeEndsWithinTheFirstByteTimeoutAndIsCounted() throws Exception {
     Duration firstByte = Duration.ofMillis(500); // shorter than the context's 10 s
     ServerConfig config = ServerConfig.defaults().withTls(server).withFirstByteTimeout(firstByte);
-    try (TcpServer tcp = TcpServer.start(config, TcpServerTest::echo);
-        Socket stalled = connect(tcp.address())) {
+    try (TcpServer tcp = TcpServer.start(config, TcpServerTest::echo)) {
+      // Taken before connecting: the server's bound starts once it has the connection.
       long start = System.nanoTime();
-      // The first bytes of a TLS record header announcing a handshake message, then nothing.
-      stalled.sendAll(new byte[] {0x16, 0x03, 0x01, 0x00, 0x40});
-      recvUntilEnd(stalled);
-      assertThat(Duration.ofNanos(System.nanoTime() - start))
-          .isGreaterThanOrEqualTo(firstByte)
-          .isLessThan(firstByte.plusSeconds(5));
+      try (Socket stalled = connect(tcp.address())) {
+        // The first bytes of a TLS record header announcing a handshake message, then nothing.
+        stalled.sendAll(new byte[] {0x16, 0x03, 0x01, 0x00, 0x40});
+        recvUntilEnd(stalled);
+        assertThat(Duration.ofNanos(System.nanoTime() - start))
+            .isGreaterThanOrEqualTo(firstByte)
+            .isLessThan(firstByte.plusSeconds(5));
+      }
       await().atMost(LIMIT).until(() -> tcp.stats().tlsFailed() == 1);
       try (Socket conn = connectTls(tcp.address())) {
         assertEchoes(conn, "still serving");

@@ -102,7 +102,6 @@ public final class Socket implements AutoCloseable {
 
   static {
     SocketAccess.set(new Access());
-    Meter.install((socket, meter) -> socket.meter = meter);
   }
 
   private final Family family;
@@ -116,6 +115,15 @@ public final class Socket implements AutoCloseable {
   private volatile PolledChannel polled;
 
   private volatile long timeoutNanos;
+
+  /**
+   * The timeout of the send paths: equal to {@link #timeoutNanos} (every mode change sets both),
+   * unless the server framework gave sends a bound of their own ({@link
+   * SocketAccess#setSendTimeout}) until the next mode change. A field of its own, kept in step, so
+   * that a send reads one field as a recv does.
+   */
+  private volatile long sendTimeoutNanos;
+
   private volatile boolean closed;
 
   /** Set with {@link #closed} when io.jsock.tls wrapped the socket: a new one owns the channel. */
@@ -135,8 +143,9 @@ public final class Socket implements AutoCloseable {
   private SocketAddress boundAddress;
 
   /**
-   * Counts the bytes moved, for the server framework's statistics ({@link Meter#attach}); null on
-   * every other socket. Set before the socket is handed to the threads that use it.
+   * Counts the bytes moved, for the server framework's statistics ({@link
+   * SocketAccess#attachMeter}); null on every other socket. Set before the socket is handed to the
+   * threads that use it.
    */
   private Meter meter;
 
@@ -146,6 +155,7 @@ public final class Socket implements AutoCloseable {
     this.kind = kind;
     this.polled = polled;
     this.timeoutNanos = timeoutNanos;
+    this.sendTimeoutNanos = timeoutNanos;
     this.tls = tls;
   }
 
@@ -485,7 +495,7 @@ public final class Socket implements AutoCloseable {
     if (!data.hasRemaining()) {
       return 0;
     }
-    long deadline = Timeouts.deadline(timeoutNanos);
+    long deadline = Timeouts.deadline(sendTimeoutNanos);
     if (tls != null) {
       return tls.write(data, deadline, false);
     }
@@ -516,7 +526,7 @@ public final class Socket implements AutoCloseable {
     }
     PolledChannel current = connected("send to");
     SocketChannel channel = (SocketChannel) current.channel();
-    long deadline = Timeouts.deadline(timeoutNanos);
+    long deadline = Timeouts.deadline(sendTimeoutNanos);
     if (tls != null) {
       tls.write(data, deadline, true);
       return;
@@ -574,7 +584,8 @@ public final class Socket implements AutoCloseable {
     }
     PolledChannel current = connected("sendfile to");
     SocketChannel channel = (SocketChannel) current.channel();
-    long deadline = Timeouts.deadline(timeoutNanos);
+    long timeout = sendTimeoutNanos;
+    long deadline = Timeouts.deadline(timeout);
     if (tls != null) {
       return sendFileOverTls(file, offset, count, deadline);
     }
@@ -588,7 +599,7 @@ public final class Socket implements AutoCloseable {
         sent += n;
         countSent(n);
         if (n == 0 && offset + sent < file.size()) {
-          if (timeoutNanos == Timeouts.NON_BLOCKING && sent > 0) {
+          if (timeout == Timeouts.NON_BLOCKING && sent > 0) {
             break;
           }
           await(current, SelectionKey.OP_WRITE, deadline, "sendfile to", peer);
@@ -776,7 +787,7 @@ public final class Socket implements AutoCloseable {
         tls.shutdownInput();
       }
       if (tls != null && how != Shutdown.SHUT_RD) {
-        tls.shutdownOutput(Timeouts.deadline(timeoutNanos)); // close_notify before the FIN
+        tls.shutdownOutput(Timeouts.deadline(sendTimeoutNanos)); // close_notify before the FIN
       }
       if (how != Shutdown.SHUT_WR) {
         channel.shutdownInput();
@@ -822,7 +833,7 @@ public final class Socket implements AutoCloseable {
    * @throws IllegalArgumentException if the timeout is negative
    */
   public void setTimeout(Duration timeout) {
-    timeoutNanos = Timeouts.toNanos(timeout);
+    setMode(Timeouts.toNanos(timeout));
   }
 
   /**
@@ -838,7 +849,13 @@ public final class Socket implements AutoCloseable {
    * {@code setTimeout(Duration.ZERO)}.
    */
   public void setBlocking(boolean blocking) {
-    timeoutNanos = blocking ? Timeouts.BLOCKING : Timeouts.NON_BLOCKING;
+    setMode(blocking ? Timeouts.BLOCKING : Timeouts.NON_BLOCKING);
+  }
+
+  /** One timeout for both directions again, as Python's; ends any {@link #sendTimeoutNanos}. */
+  private void setMode(long nanos) {
+    timeoutNanos = nanos;
+    sendTimeoutNanos = nanos;
   }
 
   /** Whether operations may wait: true in blocking and in timeout mode, as Python's. */
@@ -1011,7 +1028,7 @@ public final class Socket implements AutoCloseable {
       throw Errors.of(Errno.EISCONN, "send to", target);
     }
     int length = data.remaining();
-    long deadline = Timeouts.deadline(timeoutNanos);
+    long deadline = Timeouts.deadline(sendTimeoutNanos);
     while (true) {
       int n;
       try {
@@ -1389,11 +1406,14 @@ public final class Socket implements AutoCloseable {
   private final class TlsWire implements TlsEngine.Wire {
     @Override
     public int read(ByteBuffer dst) throws IOException {
+      int n;
       try {
-        return ((SocketChannel) polled.channel()).read(dst);
+        n = ((SocketChannel) polled.channel()).read(dst);
       } catch (IOException e) {
         throw failure(e, "recv from", peer);
       }
+      countReceived(n); // bytes on the wire, as writeSome counts them on the way out
+      return n;
     }
 
     @Override
@@ -1423,7 +1443,7 @@ public final class Socket implements AutoCloseable {
     }
   }
 
-  /** What io.jsock.tls may do with a socket; see {@link SocketAccess}. */
+  /** What io.jsock.tls and io.jsock.server may do with a socket; see {@link SocketAccess}. */
   private static final class Access implements SocketAccess {
     @Override
     public Socket attachTls(Socket plain, TlsEngine engine) throws IOException {
@@ -1436,6 +1456,8 @@ public final class Socket implements AutoCloseable {
           throw new IllegalArgumentException("the socket already speaks TLS");
         }
         Socket wrapped = new Socket(plain.family, plain.kind, current, plain.timeoutNanos, engine);
+        wrapped.sendTimeoutNanos = plain.sendTimeoutNanos;
+        wrapped.meter = plain.meter; // the count goes on with the channel: bytes on the wire
         wrapped.peer = plain.peer;
         wrapped.boundAddress = plain.boundAddress;
         wrapped.options.putAll(plain.options);
@@ -1444,6 +1466,23 @@ public final class Socket implements AutoCloseable {
         plain.closed = true; // and its close() leaves the channel to the new socket
         return wrapped;
       }
+    }
+
+    @Override
+    public void attachMeter(Socket socket, Meter meter) {
+      socket.meter = Objects.requireNonNull(meter, "meter");
+    }
+
+    @Override
+    public void setSendTimeout(Socket socket, Duration timeout) {
+      Objects.requireNonNull(timeout, "timeout");
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("timeout must be positive: " + timeout);
+      }
+      if (socket.timeoutNanos == Timeouts.NON_BLOCKING) {
+        throw new IllegalStateException("a non-blocking socket's sends never wait");
+      }
+      socket.sendTimeoutNanos = Timeouts.toNanos(timeout);
     }
 
     @Override

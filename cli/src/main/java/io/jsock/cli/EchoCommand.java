@@ -6,13 +6,19 @@ import io.jsock.server.Server;
 import io.jsock.server.ServerConfig;
 import io.jsock.server.TcpServer;
 import io.jsock.server.UdpServer;
+import io.jsock.tls.KeyMaterial;
+import io.jsock.tls.TlsContext;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.HexFormat;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -25,7 +31,8 @@ import picocli.CommandLine.Spec;
     name = "echo",
     mixinStandardHelpOptions = true,
     description = {
-      "An echo server (TCP, UDP or AF_UNIX): sends back every byte it receives.",
+      "An echo server (TCP, UDP or AF_UNIX, optionally TLS): sends back every byte it",
+      "receives.",
       "Serves clients concurrently, one virtual thread each, until interrupted; on",
       "SIGINT or SIGTERM it stops accepting, lets open connections finish for up to",
       "5 seconds, resets the rest and exits 0.",
@@ -61,15 +68,53 @@ final class EchoCommand implements Callable<Integer> {
       description = "Listen on an AF_UNIX stream socket at PATH instead of a host and port.")
   Path unix;
 
+  @Option(
+      names = "--tls",
+      description =
+          "Speak TLS: with --cert and --key, or --pkcs12, when given; otherwise a self-signed"
+              + " development certificate for localhost, 127.0.0.1 and ::1 (its SHA-256"
+              + " fingerprint goes to stderr). TCP and AF_UNIX only.")
+  boolean tls;
+
+  @Option(
+      names = "--cert",
+      paramLabel = "PEM",
+      description = "With --tls: the certificate chain, PEM, leaf first (needs --key).")
+  Path cert;
+
+  @Option(
+      names = "--key",
+      paramLabel = "PKCS8-PEM",
+      description = "With --tls: the private key, unencrypted PKCS#8 PEM (needs --cert).")
+  Path key;
+
+  @Option(
+      names = "--pkcs12",
+      paramLabel = "FILE",
+      description = "With --tls: a PKCS#12 key store holding the key and its chain.")
+  Path pkcs12;
+
+  @Option(
+      names = "--password-env",
+      paramLabel = "VAR",
+      description =
+          "With --pkcs12: the environment variable holding the store's password (never a"
+              + " command-line argument, which other users can see).")
+  String passwordEnv;
+
   @Override
   public Integer call() throws IOException, InterruptedException {
     checkOptions();
     Lines out = new Lines(spec.commandLine().getOut());
-    StderrLog.install(new Lines(spec.commandLine().getErr()).prefixed("jsock: "));
+    Lines err = new Lines(spec.commandLine().getErr()).prefixed("jsock: ");
+    StderrLog.install(err);
     ServerConfig config =
         unix != null
             ? ServerConfig.defaults().withAddress(UnixDomainSocketAddress.of(unix))
             : ServerConfig.defaults().withAddress(host, port);
+    if (tls) {
+      config = config.withTls(TlsContext.server(keyMaterial(err)));
+    }
     Server server =
         udp
             ? UdpServer.start(config, EchoCommand::echoDatagram)
@@ -106,8 +151,57 @@ final class EchoCommand implements Callable<Integer> {
     Runtime.getRuntime().halt(ExitCode.OK.code());
   }
 
+  /** The key and chain the options name, or a development certificate, said so on stderr. */
+  private KeyMaterial keyMaterial(Lines err) throws IOException {
+    if (cert != null) {
+      return KeyMaterial.fromPem(cert, key);
+    }
+    if (pkcs12 != null) {
+      String password = passwordEnv == null ? "" : System.getenv(passwordEnv);
+      if (password == null) {
+        throw new ParameterException(
+            spec.commandLine(), "--password-env: the variable " + passwordEnv + " is not set");
+      }
+      return KeyMaterial.fromPkcs12(pkcs12, password.toCharArray());
+    }
+    KeyMaterial developer = KeyMaterial.selfSigned("localhost", "127.0.0.1", "::1");
+    err.line(
+        "TLS with a self-signed development certificate for localhost, 127.0.0.1 and ::1,"
+            + " which no client trusts unless told to; SHA-256 fingerprint "
+            + fingerprint(developer.certificateChain().getFirst()));
+    return developer;
+  }
+
+  /** The certificate's SHA-256 fingerprint as openssl prints it: {@code AB:CD:…}. */
+  static String fingerprint(X509Certificate certificate) {
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-256").digest(certificate.getEncoded());
+      return HexFormat.ofDelimiter(":").withUpperCase().formatHex(digest);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("SHA-256 of the certificate: " + e.getMessage(), e);
+    }
+  }
+
   private void checkOptions() {
     var parsed = spec.commandLine().getParseResult();
+    if (tls && udp) {
+      throw new ParameterException(
+          spec.commandLine(), "--tls and --udp cannot be combined: TLS needs a stream");
+    }
+    if (!tls && (cert != null || key != null || pkcs12 != null || passwordEnv != null)) {
+      throw new ParameterException(
+          spec.commandLine(), "--cert, --key, --pkcs12 and --password-env need --tls");
+    }
+    if ((cert == null) != (key == null)) {
+      throw new ParameterException(spec.commandLine(), "--cert and --key go together");
+    }
+    if (cert != null && pkcs12 != null) {
+      throw new ParameterException(
+          spec.commandLine(), "--pkcs12 takes the place of --cert and --key");
+    }
+    if (passwordEnv != null && pkcs12 == null) {
+      throw new ParameterException(spec.commandLine(), "--password-env needs --pkcs12");
+    }
     if (unix != null && udp) {
       throw new ParameterException(
           spec.commandLine(),

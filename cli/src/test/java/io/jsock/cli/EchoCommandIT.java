@@ -13,27 +13,35 @@ import io.jsock.SocketKind;
 import io.jsock.Sockets;
 import io.jsock.testing.Echoes;
 import io.jsock.testing.Echoes.Transfer;
+import io.jsock.tls.Tls;
+import io.jsock.tls.TlsContext;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
 import java.net.UnixDomainSocketAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Integration test (runs the real {@code ./jsock echo}): echoes checked by SHA-256 over TCP, UDP
- * and AF_UNIX, the graceful stop on SIGTERM with exit code 0, and an accept loop that survives
- * running out of file descriptors.
+ * Integration test (runs the real {@code ./jsock echo}): echoes checked by SHA-256 over TCP, UDP,
+ * AF_UNIX and TLS (with openssl s_client too), the graceful stop on SIGTERM with exit code 0, and
+ * an accept loop that survives running out of file descriptors.
  */
 class EchoCommandIT {
   private static final Duration LIMIT = Duration.ofSeconds(60);
@@ -176,6 +184,99 @@ class EchoCommandIT {
   }
 
   @Test
+  void tlsWithADevelopmentCertificateSaysSoOnStderrAndEchoesToOpensslAndJsock(@TempDir Path dir)
+      throws Exception {
+    try (RunningProcess echo = jsock("echo", "--tls", "--port", "0")) {
+      int port = Integer.parseInt(echo.nextLineMatching(BANNER).group(1));
+      await().atMost(LIMIT).until(() -> echo.stderrSoFar().contains("fingerprint"));
+      Matcher stated =
+          Pattern.compile(
+                  "jsock: TLS with a self-signed development certificate for localhost, 127.0.0.1"
+                      + " and ::1, .*; SHA-256 fingerprint ((?:[0-9A-F]{2}:){31}[0-9A-F]{2})\n")
+              .matcher(echo.stderrSoFar());
+      assertThat(stated.matches()).as("stderr: %s", echo.stderrSoFar()).isTrue();
+
+      // openssl, as a user would try it: a line on stdin comes back on stdout.
+      Path line = Files.writeString(dir.resolve("line.txt"), "hello over TLS\n");
+      try (RunningProcess openssl =
+          RunningProcess.start(
+              List.of(
+                  "bash",
+                  "-c",
+                  "exec openssl s_client -connect 127.0.0.1:" + port + " -quiet < " + line),
+              Map.of())) {
+        assertThat(openssl.nextLine()).isEqualTo("hello over TLS");
+      }
+
+      // jsock: the certificate the server shows is the one stderr named; trusting it, the
+      // connection is verified as any other, and the echo is intact.
+      X509Certificate shown;
+      try (Socket conn = TlsContext.client().insecureNoVerification().wrap(connect(port), null)) {
+        shown = (X509Certificate) Tls.session(conn).getPeerCertificates()[0];
+      }
+      assertThat(fingerprint(shown)).isEqualTo(stated.group(1));
+      TlsContext trusting = TlsContext.client().withTrustedCertificates(List.of(shown));
+      Transfer t = Echoes.exchange(trusting.wrap(connect(port), "localhost"), 5, 256 * 1024);
+      assertThat(t.intact()).as("%s", t).isTrue();
+
+      echo.terminate();
+      assertThat(echo.exitCode()).isZero();
+      assertThat(echo.lines()).containsExactly("Echo server listening on localhost:" + port);
+    }
+  }
+
+  @Test
+  void tlsWithAPemCertificateAndKeyServesClientsThatTrustIt(@TempDir Path dir) throws Exception {
+    Path cert = dir.resolve("cert.pem");
+    Path key = dir.resolve("key.pem");
+    Process req =
+        new ProcessBuilder(
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=localhost",
+                "-addext",
+                "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1",
+                "-keyout",
+                key.toString(),
+                "-out",
+                cert.toString())
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("openssl.log").toFile())
+            .start();
+    assertThat(req.waitFor(LIMIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+    assertThat(req.exitValue()).as(Files.readString(dir.resolve("openssl.log"))).isZero();
+
+    try (RunningProcess echo =
+        jsock("echo", "--tls", "--cert", cert.toString(), "--key", key.toString(), "--port", "0")) {
+      int port = Integer.parseInt(echo.nextLineMatching(BANNER).group(1));
+      TlsContext trusting = TlsContext.client().withTrust(cert);
+      Transfer t = Echoes.exchange(trusting.wrap(connect(port), "localhost"), 9, 64 * 1024);
+      assertThat(t.intact()).as("%s", t).isTrue();
+      echo.terminate();
+      assertThat(echo.exitCode()).isZero();
+      assertThat(echo.stderr()).as("no development certificate").isEmpty();
+    }
+  }
+
+  @Test
+  void certificateOptionsWithoutTlsAreAUsageError() throws Exception {
+    try (RunningProcess echo = jsock("echo", "--cert", "cert.pem", "--key", "key.pem")) {
+      assertThat(echo.exitCode()).isEqualTo(2);
+      assertThat(echo.stderr())
+          .startsWith("jsock: --cert, --key, --pkcs12 and --password-env need --tls\n");
+    }
+  }
+
+  @Test
   void portInUseIsOneLineAndExitCode7() throws Exception {
     try (Socket holder = Socket.create()) {
       holder.bind("127.0.0.1", 0);
@@ -197,6 +298,12 @@ class EchoCommandIT {
         Sockets.createConnection(InetSocketAddress.createUnresolved("localhost", port), LIMIT);
     conn.setTimeout(LIMIT);
     return conn;
+  }
+
+  /** The certificate's SHA-256 fingerprint, as openssl and {@code jsock echo --tls} print it. */
+  private static String fingerprint(X509Certificate certificate) throws Exception {
+    byte[] digest = MessageDigest.getInstance("SHA-256").digest(certificate.getEncoded());
+    return HexFormat.ofDelimiter(":").withUpperCase().formatHex(digest);
   }
 
   /** Whether one byte comes back within {@code wait}. */

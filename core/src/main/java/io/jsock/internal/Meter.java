@@ -1,9 +1,7 @@
 package io.jsock.internal;
 
-import io.jsock.Socket;
 import java.util.Objects;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.BiConsumer;
 
 /**
  * Counts the bytes one socket receives and sends into totals shared by many sockets, for the server
@@ -12,16 +10,10 @@ import java.util.function.BiConsumer;
  *
  * <p>The socket reports to its meter after each transfer of one or more bytes; a socket without a
  * meter pays one null check. The totals are {@link LongAdder}s, so that thousands of connections
- * counting at once do not contend on one memory location.
+ * counting at once do not contend on one memory location. {@link SocketAccess#attachMeter} attaches
+ * one to a socket.
  */
 public final class Meter {
-  /**
-   * Sets a socket's meter: installed by {@link Socket}'s static initialiser, so that the framework
-   * reaches the socket's private field without a public method on {@code Socket} (the JDK's "shared
-   * secrets" pattern). Any thread that holds a {@code Socket} sees it installed.
-   */
-  private static volatile BiConsumer<Socket, Meter> attacher;
-
   private final LongAdder received;
   private final LongAdder sent;
   private volatile boolean hasReceived;
@@ -30,20 +22,6 @@ public final class Meter {
   public Meter(LongAdder received, LongAdder sent) {
     this.received = Objects.requireNonNull(received, "received");
     this.sent = Objects.requireNonNull(sent, "sent");
-  }
-
-  /** Makes {@code socket} report to {@code meter}; call before the socket is shared. */
-  public static void attach(Socket socket, Meter meter) {
-    Objects.requireNonNull(socket, "socket");
-    attacher.accept(socket, Objects.requireNonNull(meter, "meter"));
-  }
-
-  /** Called once, by {@link Socket}'s static initialiser. */
-  public static void install(BiConsumer<Socket, Meter> socketAttacher) {
-    if (attacher != null) {
-      throw new IllegalStateException("a meter attacher is installed already");
-    }
-    attacher = socketAttacher;
   }
 
   /** Counts bytes the socket received. */

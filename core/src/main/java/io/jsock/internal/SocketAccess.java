@@ -4,9 +4,10 @@ import io.jsock.Socket;
 import java.io.IOException;
 
 /**
- * What {@code io.jsock.tls} may do to a {@link Socket} beyond its public API: the "shared secrets"
- * pattern of the JDK. {@code Socket}'s static initializer installs the one implementation, so the
- * TLS layer can reach into a socket without {@code Socket} exposing a public hook.
+ * What {@code io.jsock.tls} and {@code io.jsock.server} may do to a {@link Socket} beyond its
+ * public API: the "shared secrets" pattern of the JDK. {@code Socket}'s static initializer installs
+ * the one implementation, so these packages can reach into a socket without {@code Socket} exposing
+ * a public hook. Any code that holds a {@code Socket} finds it installed.
  */
 public interface SocketAccess {
   /**
@@ -30,6 +31,24 @@ public interface SocketAccess {
    * if the handshake fails.
    */
   void handshake(Socket socket, long deadline) throws IOException;
+
+  /**
+   * Makes {@code socket} report the bytes it moves to {@code meter}, for the server framework's
+   * statistics; call before the socket is shared.
+   */
+  void attachMeter(Socket socket, Meter meter);
+
+  /**
+   * Bounds each send of {@code socket} ({@code send}, {@code sendAll}, {@code sendFile}, TLS
+   * records and close_notify included) by {@code timeout} instead of the socket's timeout, which
+   * keeps bounding its receives; the next {@code setTimeout} or {@code setBlocking} on the socket
+   * ends the override (one timeout for both directions again). For the server framework's write
+   * timeout; call before the socket is shared.
+   *
+   * @throws IllegalArgumentException if {@code timeout} is not positive
+   * @throws IllegalStateException if the socket is in non-blocking mode
+   */
+  void setSendTimeout(Socket socket, java.time.Duration timeout);
 
   /** Installs the implementation; called once, by {@code Socket}'s static initializer. */
   static void set(SocketAccess access) {

@@ -4,6 +4,8 @@ import io.jsock.Socket;
 import io.jsock.SocketError;
 import io.jsock.internal.Addresses;
 import io.jsock.internal.Meter;
+import io.jsock.internal.SocketAccess;
+import io.jsock.tls.TlsContext;
 import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
@@ -11,6 +13,7 @@ import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -22,7 +25,9 @@ import java.util.concurrent.atomic.AtomicReference;
 final class Connection implements Lifecycle.Worker {
   private static final Logger LOG = System.getLogger("io.jsock.server");
 
-  private final Socket socket;
+  /** The accepted socket, then (for TLS) the socket that wraps it once the handshake is done. */
+  private volatile Socket socket;
+
   private final String name;
   private final Meter meter;
   private final Counters counters;
@@ -38,7 +43,7 @@ final class Connection implements Lifecycle.Worker {
     this.name = "connection from " + Addresses.format(peer) + " to " + Addresses.format(local);
     this.meter = counters.meter();
     this.counters = counters;
-    Meter.attach(socket, meter);
+    SocketAccess.get().attachMeter(socket, meter);
   }
 
   /** Creates the connection's virtual thread; {@link #thread()} is set before it starts. */
@@ -61,10 +66,19 @@ final class Connection implements Lifecycle.Worker {
    * a timeout or an end the server caused at DEBUG, the peer's doing (a reset, a broken pipe) at
    * INFO, anything else, the handler's own failures, at WARNING with the stack trace.
    */
-  void serve(ConnectionHandler handler, Duration idleTimeout) {
-    try (socket) {
-      socket.setTimeout(idleTimeout);
-      handler.handle(socket);
+  void serve(ConnectionHandler handler, ServerConfig config) {
+    try {
+      Optional<Socket> served =
+          config.tls().isPresent()
+              ? secure(config.tls().get(), config.firstByteTimeout())
+              : Optional.of(socket);
+      if (served.isPresent()) {
+        try (Socket conn = served.get()) {
+          conn.setTimeout(config.idleTimeout());
+          SocketAccess.get().setSendTimeout(conn, config.writeTimeout());
+          handler.handle(conn);
+        }
+      }
     } catch (Throwable e) {
       if (e instanceof VirtualMachineError fatal) {
         throw fatal;
@@ -76,6 +90,33 @@ final class Connection implements Lifecycle.Worker {
       if (deadline != null) {
         deadline.cancel(false);
       }
+    }
+  }
+
+  /**
+   * Runs the TLS handshake on this connection's own thread, within {@code firstByteTimeout} or the
+   * context's handshake timeout, whichever is shorter (the wrap takes the shorter of its own bound
+   * and the socket's timeout). A failure is counted and logged here, once, and the connection ends
+   * without reaching the handler; the wrap has closed it.
+   */
+  private Optional<Socket> secure(TlsContext context, Duration firstByteTimeout) {
+    Socket plain = socket;
+    try {
+      Duration handshakeTimeout = context.handshakeTimeout();
+      plain.setTimeout(
+          firstByteTimeout.compareTo(handshakeTimeout) < 0 ? firstByteTimeout : handshakeTimeout);
+      Socket wrapped = context.wrap(plain);
+      socket = wrapped; // from now on a reset (shutdown, first-byte deadline) ends the TLS socket
+      return Optional.of(wrapped);
+    } catch (IOException | RuntimeException e) {
+      reset(plain); // closed by a failed wrap already, unless it failed before the handshake
+      if (claim("the TLS handshake failed")) {
+        counters.tlsFailed.increment();
+        LOG.log(Level.INFO, () -> name + ": TLS handshake failed: " + e.getMessage());
+      } else {
+        LOG.log(Level.DEBUG, () -> name + ": TLS handshake ended, " + endedBy.get() + ": " + e);
+      }
+      return Optional.empty();
     }
   }
 

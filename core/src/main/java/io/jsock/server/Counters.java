@@ -12,6 +12,7 @@ final class Counters {
   final LongAdder accepted = new LongAdder();
   final LongAdder refused = new LongAdder();
   final LongAdder timedOut = new LongAdder();
+  final LongAdder tlsFailed = new LongAdder();
   private final LongAdder bytesIn = new LongAdder();
   private final LongAdder bytesOut = new LongAdder();
 
@@ -22,6 +23,12 @@ final class Counters {
 
   ServerStats stats() {
     return new ServerStats(
-        open.sum(), accepted.sum(), refused.sum(), timedOut.sum(), bytesIn.sum(), bytesOut.sum());
+        open.sum(),
+        accepted.sum(),
+        refused.sum(),
+        timedOut.sum(),
+        bytesIn.sum(),
+        bytesOut.sum(),
+        tlsFailed.sum());
   }
 }

@@ -1,10 +1,12 @@
 package io.jsock.server;
 
+import io.jsock.tls.TlsContext;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Where a {@link TcpServer} or {@link UdpServer} listens, and its limits, each with a documented
@@ -17,11 +19,12 @@ import java.util.Objects;
  *     .withIdleTimeout(Duration.ofSeconds(30));
  * }</pre>
  *
- * <p><b>No separate write timeout.</b> A jsock {@link io.jsock.Socket} has one timeout, as Python's
- * does, and it bounds every call as a whole, sends included: a {@code sendAll} to a client that
- * stops reading fails with {@link java.net.SocketTimeoutException} once {@link #idleTimeout()} has
- * passed. A handler that wants a tighter bound for a send sets {@code conn.setTimeout(...)} around
- * it.
+ * <p><b>Two timeouts for a connection.</b> A jsock {@link io.jsock.Socket} has one timeout, as
+ * Python's does; the server gives its connections two, through an internal hook that leaves the
+ * socket's public API alone: receives wait at most {@link #idleTimeout()} (a quiet client is fine
+ * for that long), sends at most {@link #writeTimeout()} (a client that stops reading holds its
+ * handler no longer than that). A handler that calls {@code conn.setTimeout(...)} or {@code
+ * setBlocking(...)} takes over: from then on the one timeout it sets bounds both directions.
  *
  * @param address where to listen: an {@link InetSocketAddress} (an unresolved one is resolved when
  *     the server starts) or, for TCP, a {@link UnixDomainSocketAddress}. Default {@code
@@ -34,6 +37,11 @@ import java.util.Objects;
  *     handler waits at most this long, then throws {@link java.net.SocketTimeoutException}, which
  *     ends the connection and counts as {@link ServerStats#timedOut()}. Default 5 minutes. TCP
  *     only.
+ * @param writeTimeout how long each send of the handler ({@code send}, {@code sendAll}, {@code
+ *     sendFile}, TLS records included) may take as a whole, however long {@code idleTimeout} is; a
+ *     send that cannot finish in time, because the client does not read, throws {@link
+ *     java.net.SocketTimeoutException}, which ends the connection and counts as {@link
+ *     ServerStats#timedOut()}. Default 30 seconds. TCP only.
  * @param firstByteTimeout how long a new connection may take to send its first byte, counted from
  *     when it is accepted; a connection still silent then is reset and counted as timed out, even
  *     if its handler is busy elsewhere. Default 10 seconds. TCP only.
@@ -41,14 +49,22 @@ import java.util.Objects;
  *     128. TCP only.
  * @param shutdownGrace how long {@code close()} lets running handlers finish before it resets their
  *     connections. Default 10 seconds.
+ * @param tls the server context to speak TLS with ({@link #withTls}), or empty for plain TCP.
+ *     Default empty. A connection whose handshake fails (a plain-TCP client, an untrusted or
+ *     refused protocol version, a handshake that stalls) is closed without reaching the handler,
+ *     logged at INFO naming the peer and counted as {@link ServerStats#tlsFailed()}; one that sends
+ *     nothing at all is reset by the first-byte deadline and counted as timed out. The handshake
+ *     counts as the connection's first bytes. TCP only.
  */
 public record ServerConfig(
     SocketAddress address,
     int maxConnections,
     Duration idleTimeout,
+    Duration writeTimeout,
     Duration firstByteTimeout,
     int backlog,
-    Duration shutdownGrace) {
+    Duration shutdownGrace,
+    Optional<TlsContext> tls) {
 
   /** Checks every field: an address, positive limits and durations, a backlog of 0 or more. */
   public ServerConfig {
@@ -60,6 +76,7 @@ public record ServerConfig(
       throw new IllegalArgumentException("maxConnections must be positive: " + maxConnections);
     }
     positive(idleTimeout, "idleTimeout");
+    positive(writeTimeout, "writeTimeout");
     positive(firstByteTimeout, "firstByteTimeout");
     if (backlog < 0) {
       throw new IllegalArgumentException("backlog must not be negative: " + backlog);
@@ -68,26 +85,41 @@ public record ServerConfig(
     if (shutdownGrace.isNegative()) {
       throw new IllegalArgumentException("shutdownGrace must not be negative: " + shutdownGrace);
     }
+    Objects.requireNonNull(tls, "tls");
+    if (tls.isPresent() && tls.get().isClient()) {
+      throw new IllegalArgumentException(
+          "tls: a server needs a server context (TlsContext.server(key)), not " + tls.get());
+    }
   }
 
   /**
-   * Loopback {@code 127.0.0.1} on any free port, 10,000 connections, idle timeout 5 minutes,
-   * first-byte deadline 10 seconds, backlog 128, shutdown grace 10 seconds.
+   * Loopback {@code 127.0.0.1} on any free port, 10,000 connections, idle timeout 5 minutes, write
+   * timeout 30 seconds, first-byte deadline 10 seconds, backlog 128, shutdown grace 10 seconds, no
+   * TLS.
    */
   public static ServerConfig defaults() {
     return new ServerConfig(
         new InetSocketAddress("127.0.0.1", 0), // a literal: parsed, never looked up
         10_000,
         Duration.ofMinutes(5),
+        Duration.ofSeconds(30),
         Duration.ofSeconds(10),
         128,
-        Duration.ofSeconds(10));
+        Duration.ofSeconds(10),
+        Optional.empty());
   }
 
   /** This config listening on {@code address} instead. */
   public ServerConfig withAddress(SocketAddress address) {
     return new ServerConfig(
-        address, maxConnections, idleTimeout, firstByteTimeout, backlog, shutdownGrace);
+        address,
+        maxConnections,
+        idleTimeout,
+        writeTimeout,
+        firstByteTimeout,
+        backlog,
+        shutdownGrace,
+        tls);
   }
 
   /**
@@ -105,31 +137,103 @@ public record ServerConfig(
   /** This config with another connection limit. */
   public ServerConfig withMaxConnections(int maxConnections) {
     return new ServerConfig(
-        address, maxConnections, idleTimeout, firstByteTimeout, backlog, shutdownGrace);
+        address,
+        maxConnections,
+        idleTimeout,
+        writeTimeout,
+        firstByteTimeout,
+        backlog,
+        shutdownGrace,
+        tls);
   }
 
   /** This config with another idle timeout. */
   public ServerConfig withIdleTimeout(Duration idleTimeout) {
     return new ServerConfig(
-        address, maxConnections, idleTimeout, firstByteTimeout, backlog, shutdownGrace);
+        address,
+        maxConnections,
+        idleTimeout,
+        writeTimeout,
+        firstByteTimeout,
+        backlog,
+        shutdownGrace,
+        tls);
+  }
+
+  /** This config with another write timeout: the bound of each send of a handler. */
+  public ServerConfig withWriteTimeout(Duration writeTimeout) {
+    return new ServerConfig(
+        address,
+        maxConnections,
+        idleTimeout,
+        writeTimeout,
+        firstByteTimeout,
+        backlog,
+        shutdownGrace,
+        tls);
   }
 
   /** This config with another first-byte deadline. */
   public ServerConfig withFirstByteTimeout(Duration firstByteTimeout) {
     return new ServerConfig(
-        address, maxConnections, idleTimeout, firstByteTimeout, backlog, shutdownGrace);
+        address,
+        maxConnections,
+        idleTimeout,
+        writeTimeout,
+        firstByteTimeout,
+        backlog,
+        shutdownGrace,
+        tls);
   }
 
   /** This config with another backlog. */
   public ServerConfig withBacklog(int backlog) {
     return new ServerConfig(
-        address, maxConnections, idleTimeout, firstByteTimeout, backlog, shutdownGrace);
+        address,
+        maxConnections,
+        idleTimeout,
+        writeTimeout,
+        firstByteTimeout,
+        backlog,
+        shutdownGrace,
+        tls);
   }
 
   /** This config with another grace period for {@code close()}. */
   public ServerConfig withShutdownGrace(Duration shutdownGrace) {
     return new ServerConfig(
-        address, maxConnections, idleTimeout, firstByteTimeout, backlog, shutdownGrace);
+        address,
+        maxConnections,
+        idleTimeout,
+        writeTimeout,
+        firstByteTimeout,
+        backlog,
+        shutdownGrace,
+        tls);
+  }
+
+  /**
+   * This config speaking TLS with {@code serverContext}: each accepted connection runs the
+   * handshake on its own virtual thread before the handler sees it (never on the accept loop),
+   * within {@code firstByteTimeout} or the context's handshake timeout, whichever is shorter. The
+   * handler gets the TLS socket. TCP only.
+   *
+   * <pre>{@code
+   * ServerConfig config = ServerConfig.defaults()
+   *     .withTls(TlsContext.server(KeyMaterial.fromPem(chainPem, keyPem)));
+   * }</pre>
+   */
+  public ServerConfig withTls(TlsContext serverContext) {
+    Objects.requireNonNull(serverContext, "serverContext");
+    return new ServerConfig(
+        address,
+        maxConnections,
+        idleTimeout,
+        writeTimeout,
+        firstByteTimeout,
+        backlog,
+        shutdownGrace,
+        Optional.of(serverContext));
   }
 
   private static void positive(Duration duration, String name) {

@@ -11,10 +11,21 @@ package io.jsock.server;
  * @param refused connections reset at once because {@link ServerConfig#maxConnections()} were open
  *     (UDP: datagrams dropped because that many were being handled)
  * @param timedOut connections closed because the first-byte deadline passed, or whose handler ended
- *     with a {@link java.net.SocketTimeoutException} (the idle timeout); always 0 for UDP
+ *     with a {@link java.net.SocketTimeoutException} (the idle timeout of a recv, the write timeout
+ *     of a send); always 0 for UDP
  * @param bytesIn bytes received by the connections' sockets (UDP: by the server's socket, refused
  *     datagrams included)
- * @param bytesOut bytes sent by the connections' sockets (UDP: by the server's socket)
+ * @param bytesOut bytes sent by the connections' sockets (UDP: by the server's socket); with TLS,
+ *     both count the bytes on the wire, handshake and record overhead included
+ * @param tlsFailed connections of a TLS server ({@link ServerConfig#withTls}) closed because their
+ *     handshake failed or did not finish in time; they never reached the handler, and are also
+ *     counted in {@code accepted}. Always 0 without TLS and for UDP.
  */
 public record ServerStats(
-    long open, long accepted, long refused, long timedOut, long bytesIn, long bytesOut) {}
+    long open,
+    long accepted,
+    long refused,
+    long timedOut,
+    long bytesIn,
+    long bytesOut,
+    long tlsFailed) {}

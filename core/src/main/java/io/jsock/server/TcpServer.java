@@ -43,8 +43,15 @@ import java.util.concurrent.TimeUnit;
  * server takes a permit as it accepts each connection; when none is free, the newcomer is accepted
  * and reset at once (SO_LINGER 0, then close), so it learns at once instead of waiting in a queue
  * that nothing bounds, and is counted as refused. A new connection must send its first byte within
- * {@code firstByteTimeout}, and each recv or send of its handler may wait at most {@code
- * idleTimeout}.
+ * {@code firstByteTimeout}; each recv of its handler may wait at most {@code idleTimeout}, and each
+ * send may take at most {@code writeTimeout}, so that a client that stops reading cannot hold a
+ * handler for longer.
+ *
+ * <p><b>TLS</b> ({@link ServerConfig#withTls}). Each accepted connection runs its TLS handshake on
+ * its own virtual thread before the handler sees it, never on the accept loop, so a slow or hostile
+ * client delays nobody else. The handshake must finish within {@code firstByteTimeout} or the
+ * context's handshake timeout, whichever is shorter; one that fails is logged at INFO naming the
+ * peer, counted as {@link ServerStats#tlsFailed()}, and never reaches the handler.
  *
  * <p><b>Running out of file descriptors.</b> When {@code accept} fails with EMFILE or ENFILE (or
  * any other error), the accept loop waits 10 ms, doubling up to 1 s while the failures go on, logs
@@ -190,7 +197,7 @@ public final class TcpServer implements Server {
 
   private void run(Connection connection) {
     try {
-      connection.serve(handler, config.idleTimeout());
+      connection.serve(handler, config);
     } finally {
       lifecycle.remove(connection);
       counters.open.decrement();

@@ -8,7 +8,7 @@ import io.jsock.SocketError;
 import io.jsock.SocketKind;
 import io.jsock.Sockets;
 import io.jsock.internal.Addresses;
-import io.jsock.internal.Meter;
+import io.jsock.internal.SocketAccess;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.lang.System.Logger;
@@ -72,12 +72,16 @@ public final class UdpServer implements Server {
    * Starts a server: binds {@code config.address()} at once and hands every datagram to {@code
    * handler} until closed.
    *
-   * @throws IllegalArgumentException if the address is not an inet address
+   * @throws IllegalArgumentException if the address is not an inet address, or the config asks for
+   *     TLS
    * @throws io.jsock.AddressInUseException if the address is taken
    */
   public static UdpServer start(ServerConfig config, DatagramHandler handler) throws IOException {
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(handler, "handler");
+    if (config.tls().isPresent()) {
+      throw new IllegalArgumentException("tls: a UDP server cannot speak TLS (that is DTLS)");
+    }
     if (!(config.address() instanceof InetSocketAddress inet)) {
       throw new IllegalArgumentException(
           "address: a UDP server needs an inet address (the JDK has no AF_UNIX datagram sockets): "
@@ -97,7 +101,7 @@ public final class UdpServer implements Server {
       socket.setTimeout(null); // receive waits, whatever Sockets.setDefaultTimeout says
       socket.bind(local);
       server = new UdpServer(config, handler, socket);
-      Meter.attach(socket, server.counters.meter());
+      SocketAccess.get().attachMeter(socket, server.counters.meter());
     } catch (IOException | RuntimeException e) {
       socket.close();
       throw e;

@@ -3,9 +3,12 @@ package io.jsock.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.jsock.tls.KeyMaterial;
+import io.jsock.tls.TlsContext;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Duration;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /** {@link ServerConfig}: the documented defaults, the withers, and the checks naming the field. */
@@ -19,9 +22,11 @@ class ServerConfigTest {
     assertThat(address.getPort()).isZero();
     assertThat(config.maxConnections()).isEqualTo(10_000);
     assertThat(config.idleTimeout()).isEqualTo(Duration.ofMinutes(5));
+    assertThat(config.writeTimeout()).isEqualTo(Duration.ofSeconds(30));
     assertThat(config.firstByteTimeout()).isEqualTo(Duration.ofSeconds(10));
     assertThat(config.backlog()).isEqualTo(128);
     assertThat(config.shutdownGrace()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(config.tls()).isEmpty();
   }
 
   @Test
@@ -33,12 +38,15 @@ class ServerConfigTest {
                 defaults.address(),
                 7,
                 defaults.idleTimeout(),
+                defaults.writeTimeout(),
                 defaults.firstByteTimeout(),
                 defaults.backlog(),
-                defaults.shutdownGrace()));
+                defaults.shutdownGrace(),
+                Optional.empty()));
     ServerConfig changed =
         defaults
             .withIdleTimeout(Duration.ofSeconds(1))
+            .withWriteTimeout(Duration.ofSeconds(3))
             .withFirstByteTimeout(Duration.ofSeconds(2))
             .withBacklog(0)
             .withShutdownGrace(Duration.ZERO);
@@ -48,9 +56,23 @@ class ServerConfigTest {
                 defaults.address(),
                 defaults.maxConnections(),
                 Duration.ofSeconds(1),
+                Duration.ofSeconds(3),
                 Duration.ofSeconds(2),
                 0,
-                Duration.ZERO));
+                Duration.ZERO,
+                Optional.empty()));
+  }
+
+  @Test
+  void withTlsTakesAServerContextOnly() throws Exception {
+    TlsContext server = TlsContext.server(KeyMaterial.selfSigned("localhost"));
+    assertThat(ServerConfig.defaults().withTls(server).tls()).containsSame(server);
+    assertThatThrownBy(() -> ServerConfig.defaults().withTls(TlsContext.client()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("tls: a server needs a server context");
+    assertThatThrownBy(() -> ServerConfig.defaults().withTls(null))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessage("serverContext");
   }
 
   @Test
@@ -71,6 +93,9 @@ class ServerConfigTest {
     assertThatThrownBy(() -> config.withIdleTimeout(Duration.ZERO))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("idleTimeout must be positive: PT0S");
+    assertThatThrownBy(() -> config.withWriteTimeout(Duration.ZERO))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("writeTimeout must be positive: PT0S");
     assertThatThrownBy(() -> config.withFirstByteTimeout(Duration.ofSeconds(-1)))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("firstByteTimeout must be positive: PT-1S");

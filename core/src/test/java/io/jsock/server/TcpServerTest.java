@@ -22,6 +22,7 @@ import java.io.IOException;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.net.SocketTimeoutException;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -215,6 +216,75 @@ class TcpServerTest {
   }
 
   @Test
+  void writeTimeoutEndsASendToAClientThatStopsReadingAndServesTheOthers() throws Exception {
+    Duration write = Duration.ofSeconds(1);
+    ServerConfig config = ServerConfig.defaults().withWriteTimeout(write); // idle stays 5 minutes
+    CountDownLatch flooding = new CountDownLatch(1);
+    AtomicReference<Throwable> sendFailure = new AtomicReference<>();
+    AtomicLong sendTook = new AtomicLong();
+    CountDownLatch sendEnded = new CountDownLatch(1);
+    ConnectionHandler handler =
+        conn -> {
+          byte[] command = conn.recv(1);
+          if (command.length == 1 && command[0] == 'F') {
+            byte[] flood = new byte[64 * 1024 * 1024]; // far more than loopback buffers hold
+            flooding.countDown();
+            long start = System.nanoTime();
+            try {
+              conn.sendAll(flood);
+            } catch (IOException e) {
+              sendFailure.set(e);
+              throw e;
+            } finally {
+              sendTook.set(System.nanoTime() - start);
+              sendEnded.countDown();
+            }
+          } else {
+            conn.sendAll(command);
+            echo(conn);
+          }
+        };
+    try (TcpServer server = TcpServer.start(config, handler);
+        Socket stalled = connect(server.address())) {
+      stalled.sendAll(new byte[] {'F'}); // and never reads
+      awaitLatch(flooding);
+      try (Socket other = connect(server.address())) {
+        assertEchoes(other, "served while another send stalls");
+      }
+      awaitLatch(sendEnded);
+      assertThat(sendFailure.get())
+          .isInstanceOf(SocketTimeoutException.class)
+          .hasMessageStartingWith("send to ");
+      assertThat(Duration.ofNanos(sendTook.get()))
+          .isGreaterThanOrEqualTo(write)
+          .isLessThan(write.plusSeconds(10));
+      await().atMost(LIMIT).until(() -> server.stats().timedOut() == 1);
+      try (Socket after = connect(server.address())) {
+        assertEchoes(after, "served after the timeout");
+      }
+      assertThat(server.stats().timedOut()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void aClientSilentLongerThanTheWriteTimeoutButWithinTheIdleTimeoutIsNotCutOff() throws Exception {
+    Duration write = Duration.ofMillis(300);
+    ServerConfig config =
+        ServerConfig.defaults().withWriteTimeout(write).withIdleTimeout(Duration.ofSeconds(30));
+    try (TcpServer server = TcpServer.start(config, TcpServerTest::echo);
+        Socket client = connect(server.address())) {
+      assertEchoes(client, "hello");
+      // Silent for three write timeouts: a server that bounded its recv by the write timeout
+      // would close the connection meanwhile, and this recv would see the end of the stream.
+      client.setTimeout(write.multipliedBy(3));
+      assertThatThrownBy(() -> client.recv(1)).isInstanceOf(SocketTimeoutException.class);
+      client.setTimeout(LIMIT);
+      assertEchoes(client, "still here");
+      assertThat(server.stats().timedOut()).isZero();
+    }
+  }
+
+  @Test
   void shutdownLetsTransfersInFlightFinishIntactAndResetsStalledConnections() throws Exception {
     int transfers = 8;
     int stalled = 3;
@@ -399,7 +469,7 @@ class TcpServerTest {
         };
     int[] sizes = {1000, 2000, 3000};
     try (TcpServer server = TcpServer.start(ServerConfig.defaults().withIdleTimeout(idle), echo)) {
-      assertThat(server.stats()).isEqualTo(new ServerStats(0, 0, 0, 0, 0, 0));
+      assertThat(server.stats()).isEqualTo(new ServerStats(0, 0, 0, 0, 0, 0, 0));
       List<Socket> clients = new ArrayList<>();
       try {
         Random random = new Random(7);
@@ -413,7 +483,7 @@ class TcpServerTest {
         }
         // A byte is counted just after the kernel takes it, so the peer may see it a moment
         // before the count does: wait for the counts to reach the exact figures.
-        ServerStats expected = new ServerStats(3, 3, 0, 0, 6000, 6000);
+        ServerStats expected = new ServerStats(3, 3, 0, 0, 6000, 6000, 0);
         await().atMost(LIMIT).until(server::stats, expected::equals);
       } finally {
         for (Socket client : clients) {
@@ -421,7 +491,7 @@ class TcpServerTest {
         }
       }
       await().atMost(LIMIT).until(() -> server.stats().open() == 0);
-      assertThat(server.stats()).isEqualTo(new ServerStats(0, 3, 0, 0, 6000, 6000));
+      assertThat(server.stats()).isEqualTo(new ServerStats(0, 3, 0, 0, 6000, 6000, 0));
       assertThat(handlerTimeout.get()).as("the handler's socket timeout").isEqualTo(idle);
     }
   }
@@ -493,7 +563,7 @@ class TcpServerTest {
       assertThat(echo.received).as("SHA-256 of what the server received").containsAll(sent);
       await().atMost(LIMIT).until(() -> server.stats().open() == 0);
       long bytes = (long) clients * size;
-      assertThat(server.stats()).isEqualTo(new ServerStats(0, clients, 0, 0, bytes, bytes));
+      assertThat(server.stats()).isEqualTo(new ServerStats(0, clients, 0, 0, bytes, bytes, 0));
     }
   }
 

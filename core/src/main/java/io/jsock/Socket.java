@@ -1474,6 +1474,19 @@ public final class Socket implements AutoCloseable {
     }
 
     @Override
+    public boolean hasUnreadData(Socket socket) {
+      if (!(socket.polled.channel() instanceof SocketChannel channel) || !socket.family.isInet()) {
+        return false;
+      }
+      try {
+        // The JDK's socket adaptor answers available() with FIONREAD, in any blocking mode.
+        return channel.socket().getInputStream().available() > 0;
+      } catch (IOException | RuntimeException e) {
+        return false;
+      }
+    }
+
+    @Override
     public void setSendTimeout(Socket socket, Duration timeout) {
       Objects.requireNonNull(timeout, "timeout");
       if (timeout.isNegative() || timeout.isZero()) {

@@ -50,6 +50,14 @@ public interface SocketAccess {
    */
   void setSendTimeout(Socket socket, java.time.Duration timeout);
 
+  /**
+   * Whether bytes are waiting in the kernel for {@code socket} that nobody has received yet: the
+   * server's first-byte deadline asks it before it resets a connection whose handler has not read
+   * yet (under load a handler may start late; its client is not at fault). Answers for TCP sockets
+   * ({@code FIONREAD}); false where the JDK cannot tell (AF_UNIX) or the socket is closed.
+   */
+  boolean hasUnreadData(Socket socket);
+
   /** Installs the implementation; called once, by {@code Socket}'s static initializer. */
   static void set(SocketAccess access) {
     Holder.access = access;

@@ -122,7 +122,9 @@ final class Connection implements Lifecycle.Worker {
 
   /** The first-byte deadline has passed: a connection that has sent nothing yet is reset. */
   void firstByteDeadlinePassed() {
-    if (!meter.hasReceived() && claim("the first-byte deadline passed")) {
+    if (!meter.hasReceived()
+        && !SocketAccess.get().hasUnreadData(socket)
+        && claim("the first-byte deadline passed")) {
       counters.timedOut.increment(); // counted before the peer can see the reset
       reset(socket);
     }

@@ -176,6 +176,29 @@ class TcpServerTest {
   }
 
   @Test
+  void firstByteDeadlineSparesAClientThatSpokeWhileItsHandlerWasLate() throws Exception {
+    Duration deadline = Duration.ofMillis(200);
+    CountDownLatch handlerMayStart = new CountDownLatch(1);
+    ServerConfig config = ServerConfig.defaults().withFirstByteTimeout(deadline);
+    try (TcpServer server =
+            TcpServer.start(
+                config,
+                conn -> {
+                  handlerMayStart.await(); // as a handler starved of CPU under load would be
+                  echo(conn);
+                });
+        Socket client = connect(server.address())) {
+      client.sendAll("early".getBytes(UTF_8)); // in the server's kernel buffer, unread
+
+      await().pollDelay(deadline.multipliedBy(3)).atMost(LIMIT).until(() -> true);
+      handlerMayStart.countDown();
+
+      assertThat(client.recv(100)).isEqualTo("early".getBytes(UTF_8));
+      assertThat(server.stats().timedOut()).isZero();
+    }
+  }
+
+  @Test
   void idleTimeoutEndsAConnectionOnlyOnceItFallsSilent() throws Exception {
     Duration idle = Duration.ofSeconds(1);
     int trickle = 15; // a byte every 100 ms: 1.5 s in all, never idle for a whole second

@@ -69,6 +69,13 @@ public final class TlsEngine {
   /** How many of the caller's bytes the queued record in {@code netOut} holds (sending). */
   private int committed;
 
+  /**
+   * Set by a receiver whose answer to a handshake message (a KeyUpdate, a renegotiation) found the
+   * send lock taken: the holder may be blocked writing to a peer that waits for us to read, so the
+   * receiver does not wait for it, and whoever releases the send lock next sends the answer.
+   */
+  private volatile boolean answerPending;
+
   private volatile boolean inboundDone; // close_notify received, or input shut down
   private volatile boolean outboundDone; // close_notify sent
 
@@ -243,22 +250,60 @@ public final class TlsEngine {
    * TLS 1.2 renegotiation): runs tasks, and wraps under the send lock (guarded by receiving).
    */
   private void answerHandshake(long deadline, String operation) throws IOException {
+    if (engine.getHandshakeStatus() == HandshakeStatus.NEED_TASK) {
+      runTasks();
+    }
+    if (engine.getHandshakeStatus() != HandshakeStatus.NEED_WRAP) {
+      return;
+    }
+    // Published before trying the lock, and read by the holder after it lets go (releaseSending):
+    // one of the two sends the answer. TLS 1.3 asks only that it go before our next record.
+    answerPending = true;
+    if (!sending.tryLock()) {
+      return;
+    }
+    try {
+      answerLocked(deadline, operation);
+    } finally {
+      releaseSending(deadline, operation);
+    }
+  }
+
+  /** Sends the answers the engine has waiting; called with the send lock held. */
+  private void answerLocked(long deadline, String operation) throws IOException {
+    answerPending = false;
     while (true) {
       switch (engine.getHandshakeStatus()) {
         case NEED_TASK -> runTasks();
         case NEED_WRAP -> {
-          lock(sending, deadline, operation);
-          try {
-            flush(deadline, operation, false);
-            wrapOnce(EMPTY);
-            flush(deadline, operation, false);
-          } finally {
-            sending.unlock();
-          }
+          flush(deadline, operation, false);
+          wrapOnce(EMPTY);
+          flush(deadline, operation, false);
         }
         default -> {
           return;
         }
+      }
+    }
+  }
+
+  /**
+   * Lets go of the send lock, first sending an answer that a receiver left to us. If sending it
+   * fails, it stays queued in the engine and goes before the next record; the failure shows on that
+   * next call, so it is not reported here (the caller may be on its way out with an error of its
+   * own).
+   */
+  private void releaseSending(long deadline, String operation) {
+    sending.unlock();
+    while (answerPending && sending.tryLock()) {
+      try {
+        if (answerPending) {
+          answerLocked(deadline, operation);
+        }
+      } catch (IOException e) {
+        return; // see above: the next send meets it
+      } finally {
+        sending.unlock();
       }
     }
   }
@@ -319,7 +364,7 @@ public final class TlsEngine {
     } catch (SSLException e) {
       throw Errors.tls(e, operation, wire.peer());
     } finally {
-      sending.unlock();
+      releaseSending(deadline, operation);
     }
   }
 

@@ -261,6 +261,55 @@ class TlsSocketTest {
   }
 
   @Test
+  void aKeyUpdateArrivingWhileASendIsStuckDoesNotStopTheReceiver() throws Exception {
+    int upSize = 16 << 20;
+    int downSize = 32 << 20; // more than loopback's buffers hold: the server's sendAll gets stuck
+    byte[] up = random(upSize, 5);
+    byte[] down = random(downSize, 6);
+    KeyStore trust = KeyStore.getInstance("PKCS12");
+    trust.load(null, null);
+    trust.setCertificateEntry("ca", ca.certificate());
+    javax.net.ssl.TrustManagerFactory trusting =
+        javax.net.ssl.TrustManagerFactory.getInstance("PKIX");
+    trusting.init(trust);
+    SSLContext jdkClient = SSLContext.getInstance("TLSv1.3");
+    jdkClient.init(null, trusting.getTrustManagers(), null);
+    try (Socket listener =
+        io.jsock.Sockets.createServer(new java.net.InetSocketAddress("127.0.0.1", 0))) {
+      java.net.InetSocketAddress address = (java.net.InetSocketAddress) listener.getSockName();
+      // A single-threaded peer: it reads one byte, asks for a KeyUpdate, then only writes.
+      Future<byte[]> peer =
+          call(
+              () -> {
+                try (SSLSocket ssl =
+                    (SSLSocket)
+                        jdkClient
+                            .getSocketFactory()
+                            .createSocket(address.getAddress(), address.getPort())) {
+                  ssl.startHandshake();
+                  ssl.getInputStream().readNBytes(1);
+                  ssl.startHandshake(); // TLS 1.3 after the handshake: KeyUpdate, answer requested
+                  ssl.getOutputStream().write(up);
+                  ssl.getOutputStream().flush();
+                  return ssl.getInputStream().readNBytes(downSize - 1);
+                }
+              });
+      try (Socket plain = listener.accept().conn();
+          Socket tls = server.wrap(plain)) {
+        tls.setTimeout(Duration.ofSeconds(60));
+        Future<?> sending = run(() -> tls.sendAll(down));
+
+        // The answer to the KeyUpdate must not wait for the stuck sendAll's lock: a receiver that
+        // waited would stop reading, and the peer, writing and not reading, would never go on.
+        assertThat(sha256(recvExactly(tls, upSize))).isEqualTo(sha256(up));
+        sending.get(60, SECONDS);
+        assertThat(sha256(peer.get(60, SECONDS)))
+            .isEqualTo(sha256(java.util.Arrays.copyOfRange(down, 1, downSize)));
+      }
+    }
+  }
+
+  @Test
   void detectsTruncationWhenThePeerClosesWithoutCloseNotify() throws Exception {
     SSLContext jdk = jdkServerContext();
     try (ServerSocket listener = new ServerSocket(0, 1, Loopback.ip(AF_INET));

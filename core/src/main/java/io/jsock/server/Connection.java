@@ -1,7 +1,9 @@
 package io.jsock.server;
 
+import io.jsock.Errno;
 import io.jsock.Socket;
 import io.jsock.SocketError;
+import io.jsock.framing.FrameException;
 import io.jsock.internal.Addresses;
 import io.jsock.internal.Meter;
 import io.jsock.internal.SocketAccess;
@@ -169,6 +171,9 @@ final class Connection implements Lifecycle.Worker {
     } else if (e instanceof SocketTimeoutException) {
       counters.timedOut.increment();
       LOG.log(Level.DEBUG, () -> name + ": " + e.getMessage());
+    } else if (e instanceof FrameException frame && frame.errno() == Errno.EMSGSIZE) {
+      counters.oversized.increment(); // a message over its framing's maximum: the peer's doing
+      LOG.log(Level.INFO, () -> name + ": " + e.getMessage());
     } else if (e instanceof SocketError) {
       LOG.log(Level.INFO, () -> name + ": " + e.getMessage());
     } else {

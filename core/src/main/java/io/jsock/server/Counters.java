@@ -13,6 +13,7 @@ final class Counters {
   final LongAdder refused = new LongAdder();
   final LongAdder timedOut = new LongAdder();
   final LongAdder tlsFailed = new LongAdder();
+  final LongAdder oversized = new LongAdder();
   private final LongAdder bytesIn = new LongAdder();
   private final LongAdder bytesOut = new LongAdder();
 
@@ -29,6 +30,7 @@ final class Counters {
         timedOut.sum(),
         bytesIn.sum(),
         bytesOut.sum(),
-        tlsFailed.sum());
+        tlsFailed.sum(),
+        oversized.sum());
   }
 }

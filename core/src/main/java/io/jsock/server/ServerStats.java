@@ -20,6 +20,9 @@ package io.jsock.server;
  * @param tlsFailed connections of a TLS server ({@link ServerConfig#withTls}) closed because their
  *     handshake failed or did not finish in time; they never reached the handler, and are also
  *     counted in {@code accepted}. Always 0 without TLS and for UDP.
+ * @param oversized connections whose handler ended on a message over its framing's maximum (a
+ *     {@link io.jsock.framing.FrameException} with {@code EMSGSIZE}, raised before the message was
+ *     allocated): the framework's frame and line size limit, counted
  */
 public record ServerStats(
     long open,
@@ -28,4 +31,5 @@ public record ServerStats(
     long timedOut,
     long bytesIn,
     long bytesOut,
-    long tlsFailed) {}
+    long tlsFailed,
+    long oversized) {}

@@ -199,6 +199,30 @@ class TcpServerTest {
   }
 
   @Test
+  void aLineOverTheFramingsMaximumEndsThatConnectionAndIsCounted() throws Exception {
+    ServerConfig config = ServerConfig.defaults();
+    try (TcpServer server =
+            TcpServer.start(
+                config,
+                conn -> {
+                  var lines = io.jsock.framing.Framing.lines(16).on(conn);
+                  while (true) {
+                    lines.sendMsg(lines.recvMsg());
+                  }
+                });
+        Socket polite = connect(server.address());
+        Socket flooding = connect(server.address())) {
+      flooding.sendAll("x".repeat(100).getBytes(UTF_8)); // no newline within 16 bytes
+
+      await().atMost(LIMIT).until(() -> server.stats().oversized() == 1);
+      assertThat(flooding.recv(10)).isEmpty(); // the server closed it
+      polite.sendAll("short\n".getBytes(UTF_8));
+      assertThat(polite.recv(10)).isEqualTo("short\n".getBytes(UTF_8));
+      assertThat(server.stats().oversized()).isEqualTo(1);
+    }
+  }
+
+  @Test
   void idleTimeoutEndsAConnectionOnlyOnceItFallsSilent() throws Exception {
     Duration idle = Duration.ofSeconds(1);
     int trickle = 15; // a byte every 100 ms: 1.5 s in all, never idle for a whole second
@@ -492,7 +516,7 @@ class TcpServerTest {
         };
     int[] sizes = {1000, 2000, 3000};
     try (TcpServer server = TcpServer.start(ServerConfig.defaults().withIdleTimeout(idle), echo)) {
-      assertThat(server.stats()).isEqualTo(new ServerStats(0, 0, 0, 0, 0, 0, 0));
+      assertThat(server.stats()).isEqualTo(new ServerStats(0, 0, 0, 0, 0, 0, 0, 0));
       List<Socket> clients = new ArrayList<>();
       try {
         Random random = new Random(7);
@@ -506,7 +530,7 @@ class TcpServerTest {
         }
         // A byte is counted just after the kernel takes it, so the peer may see it a moment
         // before the count does: wait for the counts to reach the exact figures.
-        ServerStats expected = new ServerStats(3, 3, 0, 0, 6000, 6000, 0);
+        ServerStats expected = new ServerStats(3, 3, 0, 0, 6000, 6000, 0, 0);
         await().atMost(LIMIT).until(server::stats, expected::equals);
       } finally {
         for (Socket client : clients) {
@@ -514,7 +538,7 @@ class TcpServerTest {
         }
       }
       await().atMost(LIMIT).until(() -> server.stats().open() == 0);
-      assertThat(server.stats()).isEqualTo(new ServerStats(0, 3, 0, 0, 6000, 6000, 0));
+      assertThat(server.stats()).isEqualTo(new ServerStats(0, 3, 0, 0, 6000, 6000, 0, 0));
       assertThat(handlerTimeout.get()).as("the handler's socket timeout").isEqualTo(idle);
     }
   }
@@ -586,7 +610,7 @@ class TcpServerTest {
       assertThat(echo.received).as("SHA-256 of what the server received").containsAll(sent);
       await().atMost(LIMIT).until(() -> server.stats().open() == 0);
       long bytes = (long) clients * size;
-      assertThat(server.stats()).isEqualTo(new ServerStats(0, clients, 0, 0, bytes, bytes, 0));
+      assertThat(server.stats()).isEqualTo(new ServerStats(0, clients, 0, 0, bytes, bytes, 0, 0));
     }
   }
 

@@ -85,7 +85,7 @@ class UdpServerTest {
       }
       await().atMost(LIMIT).until(() -> server.stats().open() == 0);
       assertThat(server.stats())
-          .isEqualTo(new ServerStats(0, clients * datagrams, 0, 0, bytes, bytes, 0));
+          .isEqualTo(new ServerStats(0, clients * datagrams, 0, 0, bytes, bytes, 0, 0));
     }
   }
 

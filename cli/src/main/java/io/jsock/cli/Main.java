@@ -10,7 +10,13 @@ import picocli.CommandLine.Command;
     versionProvider = Version.class,
     description =
         "Python's socket tutorial, for real: a client, a server, and the tools around them.",
-    subcommands = {ServerCommand.class, ClientCommand.class, DemoCommand.class, EchoCommand.class},
+    subcommands = {
+      ServerCommand.class,
+      ClientCommand.class,
+      DemoCommand.class,
+      EchoCommand.class,
+      ResolveCommand.class
+    },
     footerHeading = "%nExit codes:%n",
     footer = {
       "  0  success",

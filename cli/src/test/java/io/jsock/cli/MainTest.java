@@ -79,6 +79,49 @@ class MainTest {
   }
 
   @Test
+  void resolvePrintsGetAddrInfoAsATable() {
+    assertThat(run("resolve", "127.0.0.1", "80")).isZero();
+    assertThat(out.toString().lines())
+        .containsExactly(
+            "FAMILY    KIND         PROTO ADDRESS                                  PORT",
+            "AF_INET   SOCK_STREAM  6     127.0.0.1                                80",
+            "AF_INET   SOCK_DGRAM   17    127.0.0.1                                80");
+  }
+
+  @Test
+  void resolveTakesServiceNamesForTheKindsTheyAreDefinedFor() {
+    assertThat(run("resolve", "127.0.0.1", "http")).isZero(); // http is a TCP service only
+    assertThat(out.toString().lines())
+        .containsExactly(
+            "FAMILY    KIND         PROTO ADDRESS                                  PORT",
+            "AF_INET   SOCK_STREAM  6     127.0.0.1                                80");
+  }
+
+  @Test
+  void resolveFiltersAndWritesJson() {
+    assertThat(run("resolve", "::1", "443", "-6", "--tcp", "--json")).isZero();
+    assertThat(out.toString())
+        .isEqualTo(
+            "[{\"family\":\"AF_INET6\",\"kind\":\"SOCK_STREAM\",\"proto\":6,"
+                + "\"address\":\"::1\",\"port\":443}]"
+                + System.lineSeparator());
+  }
+
+  @Test
+  void resolveRefusesAnIpv6LiteralForIpv4WithExitCode6() {
+    assertThat(run("resolve", "::1", "-4")).isEqualTo(6);
+    assertThat(err.toString())
+        .startsWith("jsock: ")
+        .contains("address family for hostname not supported");
+  }
+
+  @Test
+  void resolveRefusesBothUdpAndTcp() {
+    assertThat(run("resolve", "127.0.0.1", "--udp", "--tcp")).isEqualTo(2);
+    assertThat(err.toString()).contains("--udp and --tcp: choose one");
+  }
+
+  @Test
   void demoShowsBothSidesOfTheSeedExchangeInOrder() {
     assertThat(run("demo")).isZero();
     assertThat(out.toString().lines())

@@ -7,7 +7,7 @@ import io.jsock.server.ServerConfig;
 import io.jsock.server.TcpServer;
 import io.jsock.server.UdpServer;
 import io.jsock.tls.KeyMaterial;
-import io.jsock.tls.TlsContext;
+import io.jsock.tls.Tls;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -113,7 +113,7 @@ final class EchoCommand implements Callable<Integer> {
             ? ServerConfig.defaults().withAddress(UnixDomainSocketAddress.of(unix))
             : ServerConfig.defaults().withAddress(host, port);
     if (tls) {
-      config = config.withTls(TlsContext.server(keyMaterial(err)));
+      config = config.withTls(Tls.server(keyMaterial(err)));
     }
     Server server =
         udp

@@ -211,11 +211,11 @@ class EchoCommandIT {
       // jsock: the certificate the server shows is the one stderr named; trusting it, the
       // connection is verified as any other, and the echo is intact.
       X509Certificate shown;
-      try (Socket conn = TlsContext.client().insecureNoVerification().wrap(connect(port), null)) {
+      try (Socket conn = Tls.client().insecureNoVerification().wrap(connect(port), null)) {
         shown = (X509Certificate) Tls.session(conn).getPeerCertificates()[0];
       }
       assertThat(fingerprint(shown)).isEqualTo(stated.group(1));
-      TlsContext trusting = TlsContext.client().withTrustedCertificates(List.of(shown));
+      TlsContext trusting = Tls.client().withTrustedCertificates(List.of(shown));
       Transfer t = Echoes.exchange(trusting.wrap(connect(port), "localhost"), 5, 256 * 1024);
       assertThat(t.intact()).as("%s", t).isTrue();
 
@@ -258,7 +258,7 @@ class EchoCommandIT {
     try (RunningProcess echo =
         jsock("echo", "--tls", "--cert", cert.toString(), "--key", key.toString(), "--port", "0")) {
       int port = Integer.parseInt(echo.nextLineMatching(BANNER).group(1));
-      TlsContext trusting = TlsContext.client().withTrust(cert);
+      TlsContext trusting = Tls.client().withTrust(cert);
       Transfer t = Echoes.exchange(trusting.wrap(connect(port), "localhost"), 9, 64 * 1024);
       assertThat(t.intact()).as("%s", t).isTrue();
       echo.terminate();

@@ -88,7 +88,7 @@ public record ServerConfig(
     Objects.requireNonNull(tls, "tls");
     if (tls.isPresent() && tls.get().isClient()) {
       throw new IllegalArgumentException(
-          "tls: a server needs a server context (TlsContext.server(key)), not " + tls.get());
+          "tls: a server needs a server context (Tls.server(key)), not " + tls.get());
     }
   }
 
@@ -220,7 +220,7 @@ public record ServerConfig(
    *
    * <pre>{@code
    * ServerConfig config = ServerConfig.defaults()
-   *     .withTls(TlsContext.server(KeyMaterial.fromPem(chainPem, keyPem)));
+   *     .withTls(Tls.server(KeyMaterial.fromPem(chainPem, keyPem)));
    * }</pre>
    */
   public ServerConfig withTls(TlsContext serverContext) {

@@ -32,7 +32,7 @@ import java.util.regex.Pattern;
  *
  * <pre>{@code
  * KeyMaterial key = KeyMaterial.fromPem(Path.of("fullchain.pem"), Path.of("key.pem"));
- * TlsContext server = TlsContext.server(key);
+ * TlsContext server = Tls.server(key);
  * }</pre>
  */
 public final class KeyMaterial {
@@ -128,7 +128,7 @@ public final class KeyMaterial {
    * A new self-signed EC (secp256r1) certificate for the given host names and IP addresses (by
    * default {@code localhost}, {@code 127.0.0.1} and {@code ::1}), valid for 30 days, made by the
    * JDK's own {@code keytool}. <b>For development and tests only:</b> no client trusts it unless
-   * told to, as with {@code TlsContext.client().withTrustedCertificates(key.certificateChain())}.
+   * told to, as with {@code Tls.client().withTrustedCertificates(key.certificateChain())}.
    */
   public static KeyMaterial selfSigned(String... hostNames) throws IOException {
     List<String> names =

@@ -86,16 +86,13 @@ public final class TlsContext {
     this.protocols = protocols;
   }
 
-  /**
-   * A client context that trusts the system's certificate authorities and checks the server's host
-   * name, as Python's {@code ssl.create_default_context()}.
-   */
-  public static TlsContext client() {
+  /** See {@link Tls#client()}. */
+  static TlsContext client() {
     return new TlsContext(true, null, null, false, DEFAULT_HANDSHAKE_TIMEOUT, ALLOWED);
   }
 
-  /** A server context that presents {@code key} to clients. */
-  public static TlsContext server(KeyMaterial key) {
+  /** See {@link Tls#server(KeyMaterial)}. */
+  static TlsContext server(KeyMaterial key) {
     Objects.requireNonNull(key, "key");
     return new TlsContext(false, key, null, false, DEFAULT_HANDSHAKE_TIMEOUT, ALLOWED);
   }

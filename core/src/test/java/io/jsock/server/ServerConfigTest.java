@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jsock.tls.KeyMaterial;
+import io.jsock.tls.Tls;
 import io.jsock.tls.TlsContext;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -65,9 +66,9 @@ class ServerConfigTest {
 
   @Test
   void withTlsTakesAServerContextOnly() throws Exception {
-    TlsContext server = TlsContext.server(KeyMaterial.selfSigned("localhost"));
+    TlsContext server = Tls.server(KeyMaterial.selfSigned("localhost"));
     assertThat(ServerConfig.defaults().withTls(server).tls()).containsSame(server);
-    assertThatThrownBy(() -> ServerConfig.defaults().withTls(TlsContext.client()))
+    assertThatThrownBy(() -> ServerConfig.defaults().withTls(Tls.client()))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageStartingWith("tls: a server needs a server context");
     assertThatThrownBy(() -> ServerConfig.defaults().withTls(null))

@@ -54,8 +54,8 @@ class TcpServerTlsTest {
   @BeforeAll
   static void makeCertificate() throws IOException {
     key = KeyMaterial.selfSigned("localhost", "127.0.0.1", "::1");
-    server = TlsContext.server(key);
-    client = TlsContext.client().withTrustedCertificates(key.certificateChain());
+    server = Tls.server(key);
+    client = Tls.client().withTrustedCertificates(key.certificateChain());
   }
 
   @Test

@@ -39,7 +39,7 @@ class KeyMaterialTest {
     KeyMaterial key = KeyMaterial.fromPem(dir.resolve("cert.pem"), dir.resolve("key.pem"));
     assertThat(key.privateKey().getAlgorithm()).isEqualTo("RSA");
     assertThat(key.privateKey().getEncoded()).isEqualTo(keys.getPrivate().getEncoded());
-    roundTrip(key, TlsContext.client().withTrustedCertificates(key.certificateChain()));
+    roundTrip(key, Tls.client().withTrustedCertificates(key.certificateChain()));
   }
 
   @Test
@@ -92,8 +92,8 @@ class KeyMaterialTest {
         .extracting(entry -> entry.get(1).toString())
         .contains("localhost", "127.0.0.1");
     assertThat(key.privateKey().getAlgorithm()).isEqualTo("EC");
-    roundTrip(key, TlsContext.client().withTrustedCertificates(key.certificateChain()));
-    assertThatThrownBy(() -> roundTrip(key, TlsContext.client()))
+    roundTrip(key, Tls.client().withTrustedCertificates(key.certificateChain()));
+    assertThatThrownBy(() -> roundTrip(key, Tls.client()))
         .isInstanceOf(TlsException.class)
         .hasMessageContaining("unknown certificate authority");
   }
@@ -103,7 +103,7 @@ class KeyMaterialTest {
     TestPki.Issued ca = TestPki.ca("file CA");
     KeyMaterial key = TestPki.leaf(ca, "localhost").write(dir.resolve("server"));
     TestPki.writePem(dir.resolve("ca.pem"), ca.certificate());
-    roundTrip(key, TlsContext.client().withTrust(dir.resolve("ca.pem")));
+    roundTrip(key, Tls.client().withTrust(dir.resolve("ca.pem")));
   }
 
   @Test
@@ -117,12 +117,12 @@ class KeyMaterialTest {
     try (OutputStream out = Files.newOutputStream(file)) {
       store.store(out, new char[0]);
     }
-    roundTrip(key, TlsContext.client().withTrust(file));
+    roundTrip(key, Tls.client().withTrust(file));
   }
 
   private static void roundTrip(KeyMaterial key, TlsContext client) throws Exception {
     try (Pair plain = Loopback.pair(AF_INET);
-        Pair tls = TlsSocketTest.handshake(plain, client, "localhost", TlsContext.server(key))) {
+        Pair tls = TlsSocketTest.handshake(plain, client, "localhost", Tls.server(key))) {
       tls.client().sendAll("key".getBytes(UTF_8));
       assertThat(TlsSocketTest.recvExactly(tls.server(), 3)).isEqualTo("key".getBytes(UTF_8));
     }

@@ -57,8 +57,8 @@ class OpensslInteropTest {
     KeyMaterial key = TestPki.leaf(ca, "localhost", "127.0.0.1").write(dir.resolve("server"));
     certPem = dir.resolve("server/cert.pem");
     keyPem = dir.resolve("server/key.pem");
-    server = TlsContext.server(key);
-    client = TlsContext.client().withTrust(caPem);
+    server = Tls.server(key);
+    client = Tls.client().withTrust(caPem);
   }
 
   @AfterEach

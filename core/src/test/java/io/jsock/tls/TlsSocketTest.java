@@ -61,8 +61,8 @@ class TlsSocketTest {
   static void makeCertificates() throws Exception {
     ca = TestPki.ca("jsock test CA");
     serverKey = TestPki.leaf(ca, "localhost", "127.0.0.1", "::1").write(pki.resolve("server"));
-    server = TlsContext.server(serverKey);
-    client = TlsContext.client().withTrustedCertificates(List.of(ca.certificate()));
+    server = Tls.server(serverKey);
+    client = Tls.client().withTrustedCertificates(List.of(ca.certificate()));
   }
 
   @ParameterizedTest
@@ -120,8 +120,8 @@ class TlsSocketTest {
   void rejectsAnUnknownCertificateAuthorityByDefault() throws Exception {
     for (TlsContext untrusting :
         List.of(
-            TlsContext.client(), // the system's trust store
-            TlsContext.client()
+            Tls.client(), // the system's trust store
+            Tls.client()
                 .withTrustedCertificates(List.of(TestPki.ca("another CA").certificate())))) {
       try (Pair plain = Loopback.pair(AF_INET)) {
         Future<Socket> serverSide = call(() -> server.wrap(plain.server()));
@@ -141,7 +141,7 @@ class TlsSocketTest {
         TestPki.leaf(ca, now.minus(Duration.ofDays(30)), now.minus(Duration.ofDays(1)), "localhost")
             .write(pki.resolve("expired"));
     try (Pair plain = Loopback.pair(AF_INET)) {
-      call(() -> TlsContext.server(expired).wrap(plain.server()));
+      call(() -> Tls.server(expired).wrap(plain.server()));
       assertThatThrownBy(() -> client.wrap(plain.client(), "localhost"))
           .isInstanceOf(TlsException.class)
           .hasMessageContaining("certificate 'CN=localhost' expired on ");
@@ -152,7 +152,7 @@ class TlsSocketTest {
   void insecureModeConnectsToAnUnknownAuthorityAndWarnsOnce() throws Exception {
     LogCapture log = LogCapture.start("io.jsock.tls");
     try {
-      TlsContext insecure = TlsContext.client().insecureNoVerification();
+      TlsContext insecure = Tls.client().insecureNoVerification();
       for (int i = 0; i < 2; i++) {
         try (Pair plain = Loopback.pair(AF_INET);
             Pair tls = handshake(plain, insecure, i == 0 ? null : "wrong.example", server)) {
@@ -469,12 +469,12 @@ class TlsSocketTest {
 
   @Test
   void refusesProtocolsOlderThanTls12() {
-    assertThatThrownBy(() -> TlsContext.client().withProtocols("TLSv1.1"))
+    assertThatThrownBy(() -> Tls.client().withProtocols("TLSv1.1"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("TLSv1.1 is refused");
-    assertThatThrownBy(() -> TlsContext.server(serverKey).withProtocols("TLSv1.3", "TLSv1"))
+    assertThatThrownBy(() -> Tls.server(serverKey).withProtocols("TLSv1.3", "TLSv1"))
         .isInstanceOf(IllegalArgumentException.class);
-    assertThat(TlsContext.client().withProtocols("TLSv1.2", "TLSv1.3").protocols())
+    assertThat(Tls.client().withProtocols("TLSv1.2", "TLSv1.3").protocols())
         .containsExactly("TLSv1.3", "TLSv1.2");
   }
 

@@ -1,7 +1,10 @@
 package io.jsock.server;
 
+import io.jsock.internal.Addresses;
 import java.net.SocketAddress;
 import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.Semaphore;
 
 /**
  * A running server, TCP or UDP: where it listens, its counters, and its shutdown. Made by {@link
@@ -14,15 +17,33 @@ import java.time.Duration;
  * Runtime.getRuntime().addShutdownHook(new Thread(server::close));
  * }</pre>
  */
-public sealed interface Server extends AutoCloseable permits TcpServer, UdpServer {
+public abstract sealed class Server implements AutoCloseable permits TcpServer, UdpServer {
+  final ServerConfig config;
+  final SocketAddress address;
+  final Semaphore permits;
+  final Counters counters = new Counters();
+  final Lifecycle lifecycle = new Lifecycle();
+
+  Server(ServerConfig config, SocketAddress address) {
+    this.config = config;
+    this.address = address;
+    this.permits = new Semaphore(config.maxConnections());
+  }
+
   /** The address the server listens on, with the port it got when asked for port 0. */
-  SocketAddress address();
+  public SocketAddress address() {
+    return address;
+  }
 
   /** The server's counters now; see {@link ServerStats}. */
-  ServerStats stats();
+  public ServerStats stats() {
+    return counters.stats();
+  }
 
   /** Whether {@link #shutdown(Duration)} or {@link #close()} has been called. */
-  boolean isShutdown();
+  public boolean isShutdown() {
+    return lifecycle.isStopping();
+  }
 
   /**
    * Stops the server: stops taking connections (or datagrams) at once, lets running handlers finish
@@ -30,16 +51,26 @@ public sealed interface Server extends AutoCloseable permits TcpServer, UdpServe
    * about a second. Calling it again does no harm. Called from a handler, it neither waits for nor
    * stops that handler.
    */
-  void shutdown(Duration grace);
+  public abstract void shutdown(Duration grace);
 
   /** {@link #shutdown(Duration)} with {@link ServerConfig#shutdownGrace()}. */
   @Override
-  void close();
+  public void close() {
+    shutdown(config.shutdownGrace());
+  }
 
   /**
    * Waits until the server has been shut down and every handler has ended, or the timeout passes.
    *
    * @return whether the server has terminated
    */
-  boolean awaitTermination(Duration timeout) throws InterruptedException;
+  public boolean awaitTermination(Duration timeout) throws InterruptedException {
+    Objects.requireNonNull(timeout, "timeout");
+    return lifecycle.awaitTermination(timeout);
+  }
+
+  @Override
+  public String toString() {
+    return getClass().getSimpleName() + "[" + Addresses.format(address) + ", " + stats() + "]";
+  }
 }

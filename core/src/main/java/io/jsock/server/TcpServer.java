@@ -8,13 +8,11 @@ import io.jsock.internal.Addresses;
 import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
-import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -68,26 +66,19 @@ import java.util.concurrent.TimeUnit;
  * stack trace for the handler's own failures, INFO for the peer's (a reset or a broken pipe), DEBUG
  * for timeouts and for connections the server ended itself.
  */
-public final class TcpServer implements Server {
+public final class TcpServer extends Server {
   private static final Logger LOG = System.getLogger("io.jsock.server");
 
-  private final ServerConfig config;
   private final ConnectionHandler handler;
   private final Socket listener;
-  private final SocketAddress address;
-  private final Semaphore permits;
-  private final Counters counters = new Counters();
-  private final Lifecycle lifecycle = new Lifecycle();
   private final ScheduledThreadPoolExecutor firstByteDeadlines;
   private final ThrottledLog refusals = new ThrottledLog(LOG, Level.INFO);
 
   private TcpServer(ServerConfig config, ConnectionHandler handler, Socket listener)
       throws IOException {
-    this.config = config;
+    super(config, listener.getSockName());
     this.handler = handler;
     this.listener = listener;
-    this.address = listener.getSockName();
-    this.permits = new Semaphore(config.maxConnections());
     this.firstByteDeadlines =
         new ScheduledThreadPoolExecutor(
             1, Thread.ofVirtual().name("jsock deadlines " + Addresses.format(address)).factory());
@@ -120,42 +111,11 @@ public final class TcpServer implements Server {
     return server;
   }
 
-  @Override
-  public SocketAddress address() {
-    return address;
-  }
-
-  @Override
-  public ServerStats stats() {
-    return counters.stats();
-  }
-
-  @Override
-  public boolean isShutdown() {
-    return lifecycle.isStopping();
-  }
-
   /** {@inheritDoc} See the class description for what happens to running handlers. */
   @Override
   public void shutdown(Duration grace) {
     Objects.requireNonNull(grace, "grace");
     lifecycle.shutdown(grace, this::closeListener, firstByteDeadlines::shutdownNow);
-  }
-
-  @Override
-  public void close() {
-    shutdown(config.shutdownGrace());
-  }
-
-  @Override
-  public boolean awaitTermination(Duration timeout) throws InterruptedException {
-    Objects.requireNonNull(timeout, "timeout");
-    return lifecycle.awaitTermination(timeout);
-  }
-
-  @Override
-  public String toString() {
-    return "TcpServer[" + Addresses.format(address) + ", " + stats() + "]";
   }
 
   // The accept loop stays small: accept, take a permit or refuse, hand over to a virtual thread.

@@ -15,10 +15,8 @@ import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
-import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.concurrent.Semaphore;
 
 /**
  * A UDP server: Python's {@code socketserver.ThreadingUDPServer} with a virtual thread per
@@ -44,28 +42,21 @@ import java.util.concurrent.Semaphore;
  * grace period, then interrupts the rest and closes the socket (their sends fail), and returns
  * within the grace period plus about a second.
  */
-public final class UdpServer implements Server {
+public final class UdpServer extends Server {
   private static final Logger LOG = System.getLogger("io.jsock.server");
 
   /** Larger than any UDP datagram (65,507 bytes over IPv4, 65,527 over IPv6). */
   private static final int MAX_DATAGRAM = 64 * 1024;
 
-  private final ServerConfig config;
   private final DatagramHandler handler;
   private final Socket socket;
-  private final SocketAddress address;
-  private final Semaphore permits;
-  private final Counters counters = new Counters();
-  private final Lifecycle lifecycle = new Lifecycle();
   private final ThrottledLog refusals = new ThrottledLog(LOG, Level.INFO);
 
   private UdpServer(ServerConfig config, DatagramHandler handler, Socket socket)
       throws IOException {
-    this.config = config;
+    super(config, socket.getSockName());
     this.handler = handler;
     this.socket = socket;
-    this.address = socket.getSockName();
-    this.permits = new Semaphore(config.maxConnections());
   }
 
   /**
@@ -112,42 +103,11 @@ public final class UdpServer implements Server {
     return server;
   }
 
-  @Override
-  public SocketAddress address() {
-    return address;
-  }
-
-  @Override
-  public ServerStats stats() {
-    return counters.stats();
-  }
-
-  @Override
-  public boolean isShutdown() {
-    return lifecycle.isStopping();
-  }
-
   /** {@inheritDoc} See the class description for what happens to running handlers. */
   @Override
   public void shutdown(Duration grace) {
     Objects.requireNonNull(grace, "grace");
     lifecycle.shutdown(grace, lifecycle::interruptIntake, this::closeSocket);
-  }
-
-  @Override
-  public void close() {
-    shutdown(config.shutdownGrace());
-  }
-
-  @Override
-  public boolean awaitTermination(Duration timeout) throws InterruptedException {
-    Objects.requireNonNull(timeout, "timeout");
-    return lifecycle.awaitTermination(timeout);
-  }
-
-  @Override
-  public String toString() {
-    return "UdpServer[" + Addresses.format(address) + ", " + stats() + "]";
   }
 
   // As TcpServer's accept loop: receive, take a permit or drop, hand over to a virtual thread.

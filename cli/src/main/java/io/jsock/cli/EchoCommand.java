@@ -6,7 +6,6 @@ import io.jsock.server.Server;
 import io.jsock.server.ServerConfig;
 import io.jsock.server.TcpServer;
 import io.jsock.server.UdpServer;
-import io.jsock.tls.KeyMaterial;
 import io.jsock.tls.Tls;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -14,13 +13,10 @@ import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.security.MessageDigest;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -76,31 +72,7 @@ final class EchoCommand implements Callable<Integer> {
               + " fingerprint goes to stderr). TCP and AF_UNIX only.")
   boolean tls;
 
-  @Option(
-      names = "--cert",
-      paramLabel = "PEM",
-      description = "With --tls: the certificate chain, PEM, leaf first (needs --key).")
-  Path cert;
-
-  @Option(
-      names = "--key",
-      paramLabel = "PKCS8-PEM",
-      description = "With --tls: the private key, unencrypted PKCS#8 PEM (needs --cert).")
-  Path key;
-
-  @Option(
-      names = "--pkcs12",
-      paramLabel = "FILE",
-      description = "With --tls: a PKCS#12 key store holding the key and its chain.")
-  Path pkcs12;
-
-  @Option(
-      names = "--password-env",
-      paramLabel = "VAR",
-      description =
-          "With --pkcs12: the environment variable holding the store's password (never a"
-              + " command-line argument, which other users can see).")
-  String passwordEnv;
+  @Mixin ServerKeyOptions serverKey;
 
   @Override
   public Integer call() throws IOException, InterruptedException {
@@ -113,7 +85,7 @@ final class EchoCommand implements Callable<Integer> {
             ? ServerConfig.defaults().withAddress(UnixDomainSocketAddress.of(unix))
             : ServerConfig.defaults().withAddress(host, port);
     if (tls) {
-      config = config.withTls(Tls.server(keyMaterial(err)));
+      config = config.withTls(Tls.server(serverKey.load(err)));
     }
     Server server =
         udp
@@ -151,57 +123,13 @@ final class EchoCommand implements Callable<Integer> {
     Runtime.getRuntime().halt(ExitCode.OK.code());
   }
 
-  /** The key and chain the options name, or a development certificate, said so on stderr. */
-  private KeyMaterial keyMaterial(Lines err) throws IOException {
-    if (cert != null) {
-      return KeyMaterial.fromPem(cert, key);
-    }
-    if (pkcs12 != null) {
-      String password = passwordEnv == null ? "" : System.getenv(passwordEnv);
-      if (password == null) {
-        throw new ParameterException(
-            spec.commandLine(), "--password-env: the variable " + passwordEnv + " is not set");
-      }
-      return KeyMaterial.fromPkcs12(pkcs12, password.toCharArray());
-    }
-    KeyMaterial developer = KeyMaterial.selfSigned("localhost", "127.0.0.1", "::1");
-    err.line(
-        "TLS with a self-signed development certificate for localhost, 127.0.0.1 and ::1,"
-            + " which no client trusts unless told to; SHA-256 fingerprint "
-            + fingerprint(developer.certificateChain().getFirst()));
-    return developer;
-  }
-
-  /** The certificate's SHA-256 fingerprint as openssl prints it: {@code AB:CD:…}. */
-  static String fingerprint(X509Certificate certificate) {
-    try {
-      byte[] digest = MessageDigest.getInstance("SHA-256").digest(certificate.getEncoded());
-      return HexFormat.ofDelimiter(":").withUpperCase().formatHex(digest);
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("SHA-256 of the certificate: " + e.getMessage(), e);
-    }
-  }
-
   private void checkOptions() {
     var parsed = spec.commandLine().getParseResult();
     if (tls && udp) {
       throw new ParameterException(
           spec.commandLine(), "--tls and --udp cannot be combined: TLS needs a stream");
     }
-    if (!tls && (cert != null || key != null || pkcs12 != null || passwordEnv != null)) {
-      throw new ParameterException(
-          spec.commandLine(), "--cert, --key, --pkcs12 and --password-env need --tls");
-    }
-    if ((cert == null) != (key == null)) {
-      throw new ParameterException(spec.commandLine(), "--cert and --key go together");
-    }
-    if (cert != null && pkcs12 != null) {
-      throw new ParameterException(
-          spec.commandLine(), "--pkcs12 takes the place of --cert and --key");
-    }
-    if (passwordEnv != null && pkcs12 == null) {
-      throw new ParameterException(spec.commandLine(), "--password-env needs --pkcs12");
-    }
+    serverKey.check(tls);
     if (unix != null && udp) {
       throw new ParameterException(
           spec.commandLine(),

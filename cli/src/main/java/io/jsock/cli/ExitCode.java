@@ -7,6 +7,7 @@ enum ExitCode {
   USAGE(2),
   REFUSED(3),
   TIMEOUT(4),
+  TLS(5),
   UNKNOWN_HOST(6),
   ADDRESS_IN_USE(7),
   INTERRUPTED(130);

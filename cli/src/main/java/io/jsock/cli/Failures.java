@@ -3,6 +3,7 @@ package io.jsock.cli;
 import io.jsock.AddressInUseException;
 import io.jsock.AddressResolutionException;
 import io.jsock.ConnectionRefusedException;
+import io.jsock.tls.TlsException;
 import java.io.InterruptedIOException;
 import java.io.PrintWriter;
 import java.net.SocketTimeoutException;
@@ -46,6 +47,8 @@ final class Failures implements IExecutionExceptionHandler, IParameterExceptionH
     return switch (e) {
       case ConnectionRefusedException refused -> ExitCode.REFUSED;
       case SocketTimeoutException timeout -> ExitCode.TIMEOUT;
+      case TlsException tls -> ExitCode.TLS;
+      case javax.net.ssl.SSLException tls -> ExitCode.TLS;
       case AddressResolutionException unknown -> ExitCode.UNKNOWN_HOST;
       case AddressInUseException inUse -> ExitCode.ADDRESS_IN_USE;
       case InterruptedIOException interrupted -> ExitCode.INTERRUPTED;

@@ -24,6 +24,7 @@ import picocli.CommandLine.Command;
       "  2  usage error (unknown option, port out of range, …)",
       "  3  connection refused",
       "  4  timed out",
+      "  5  TLS failure (certificate not trusted, wrong name, handshake failed)",
       "  6  host name could not be resolved",
       "  7  address already in use",
       "130  interrupted (Ctrl-C)"

@@ -1,0 +1,57 @@
+package io.jsock.cli;
+
+import io.jsock.tls.Tls;
+import io.jsock.tls.TlsContext;
+import java.io.IOException;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/**
+ * How a TLS client decides to trust its server: the JDK's trusted roots and the host name by
+ * default, a CA file with {@code --ca}, a different expected name with {@code --server-name}, or
+ * nothing at all with {@code --insecure}, which says so on stderr.
+ */
+final class ClientTlsOptions {
+  @Option(
+      names = "--ca",
+      paramLabel = "FILE",
+      description =
+          "With --tls: trust the certificates in FILE (PEM or PKCS#12), not the system's.")
+  Path ca;
+
+  @Option(
+      names = "--server-name",
+      paramLabel = "NAME",
+      description = "With --tls: the name the server's certificate must carry (default: the host).")
+  String serverName;
+
+  @Option(
+      names = "--insecure",
+      description =
+          "With --tls: accept any certificate and any name. Encrypts, but an attacker in the"
+              + " middle goes unnoticed; for testing only.")
+  boolean insecure;
+
+  /** Whether any of these options was given (they all need {@code --tls}). */
+  boolean given() {
+    return ca != null || serverName != null || insecure;
+  }
+
+  /** The client context these options describe. */
+  TlsContext context(Lines err) throws IOException {
+    TlsContext context = Tls.client();
+    if (ca != null) {
+      context = context.withTrust(ca);
+    }
+    if (insecure) {
+      err.line("--insecure: the server's certificate and name are not checked");
+      context = context.insecureNoVerification();
+    }
+    return context;
+  }
+
+  /** The name to verify (and send as SNI): {@code --server-name}, or the host connected to. */
+  String expectedName(String host) {
+    return serverName != null ? serverName : host;
+  }
+}

@@ -1,0 +1,53 @@
+package io.jsock.cli;
+
+import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.TypeConversionException;
+
+/**
+ * Reads a duration option as people write them: {@code 500ms}, {@code 2s}, {@code 1.5s}, {@code
+ * 1m}, {@code 1h}, {@code 250us}; a bare number is seconds, as in {@code nc -w 3}.
+ */
+final class Durations implements ITypeConverter<Duration> {
+  private static final Pattern DURATION =
+      Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(us|µs|ms|s|m|h)?", Pattern.CASE_INSENSITIVE);
+
+  @Override
+  public Duration convert(String text) {
+    return parse(text);
+  }
+
+  /** The duration {@code text} names; a {@link TypeConversionException} saying why not. */
+  static Duration parse(String text) {
+    Matcher m = DURATION.matcher(text.strip());
+    if (!m.matches()) {
+      throw new TypeConversionException(
+          "not a duration: '" + text + "' (write it as 500ms, 2s, 1.5s, 1m or 1h)");
+    }
+    String unit = m.group(2) == null ? "s" : m.group(2).toLowerCase(java.util.Locale.ROOT);
+    double nanosPerUnit =
+        switch (unit) {
+          case "us", "µs" -> 1e3;
+          case "ms" -> 1e6;
+          case "s" -> 1e9;
+          case "m" -> 60e9;
+          default -> 3600e9;
+        };
+    double nanos = Double.parseDouble(m.group(1)) * nanosPerUnit;
+    if (nanos > Long.MAX_VALUE / 2) {
+      throw new TypeConversionException("duration too long: '" + text + "'");
+    }
+    return Duration.ofNanos(Math.round(nanos));
+  }
+
+  /** {@code 500ms}, {@code 2s}, {@code 1.5s}: a duration as these options read it. */
+  static String format(Duration duration) {
+    long millis = duration.toMillis();
+    if (millis < 1000 || millis % 1000 != 0 && millis < 10_000 && millis % 100 != 0) {
+      return millis + "ms";
+    }
+    return millis % 1000 == 0 ? millis / 1000 + "s" : (millis / 100) / 10.0 + "s";
+  }
+}

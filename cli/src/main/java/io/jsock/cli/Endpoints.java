@@ -1,0 +1,99 @@
+package io.jsock.cli;
+
+import io.jsock.AddrInfo;
+import io.jsock.Family;
+import io.jsock.Socket;
+import io.jsock.SocketKind;
+import io.jsock.Sockets;
+import io.jsock.tls.TlsContext;
+import java.io.IOException;
+import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Opens the sockets the netcat-class commands talk over: connected clients and listeners. */
+final class Endpoints {
+  private Endpoints() {}
+
+  /**
+   * A socket connected to {@code host:port} (or the AF_UNIX {@code path}), trying each address the
+   * host resolves to in order, each attempt bounded by {@code timeout} ({@code null}: the system's
+   * own). The socket is returned in blocking mode. UDP "connects" only fix the peer.
+   */
+  static Socket connect(
+      String host, int port, Path unix, Family family, SocketKind kind, Duration timeout)
+      throws IOException {
+    if (unix != null) {
+      Socket socket = Socket.create(Family.AF_UNIX, SocketKind.SOCK_STREAM);
+      return connect(socket, UnixDomainSocketAddress.of(unix), timeout);
+    }
+    List<IOException> errors = new ArrayList<>();
+    for (AddrInfo info : Sockets.getAddrInfo(host, port, family, kind)) {
+      Socket socket = Socket.create(info.family(), info.kind());
+      try {
+        return connect(socket, info.address(), timeout);
+      } catch (IOException e) {
+        errors.add(e);
+      }
+    }
+    IOException first = errors.getFirst();
+    errors.stream().skip(1).forEach(first::addSuppressed);
+    throw first;
+  }
+
+  private static Socket connect(Socket socket, SocketAddress address, Duration timeout)
+      throws IOException {
+    try {
+      socket.setTimeout(timeout);
+      socket.connect(address);
+      socket.setTimeout(null);
+      return socket;
+    } catch (IOException | RuntimeException e) {
+      socket.close();
+      throw e;
+    }
+  }
+
+  /** Wraps a connected socket in TLS as a client and completes the handshake. */
+  static Socket tlsClient(Socket connected, TlsContext context, String expectedName)
+      throws IOException {
+    try {
+      return context.wrap(connected, expectedName);
+    } catch (IOException | RuntimeException e) {
+      connected.close();
+      throw e;
+    }
+  }
+
+  /**
+   * A socket bound to {@code host:port} (or the AF_UNIX {@code path}): listening for a stream kind,
+   * ready to receive for UDP. The host's first address of the asked family is used.
+   */
+  static Socket bind(String host, int port, Path unix, Family family, SocketKind kind, int backlog)
+      throws IOException {
+    SocketAddress address;
+    Family addressFamily;
+    if (unix != null) {
+      address = UnixDomainSocketAddress.of(unix);
+      addressFamily = Family.AF_UNIX;
+    } else {
+      AddrInfo info = Sockets.getAddrInfo(host, port, family, kind).getFirst();
+      address = info.address();
+      addressFamily = info.family();
+    }
+    Socket socket = Socket.create(addressFamily, kind);
+    try {
+      socket.bind(address);
+      if (kind == SocketKind.SOCK_STREAM) {
+        socket.listen(backlog);
+      }
+      return socket;
+    } catch (IOException | RuntimeException e) {
+      socket.close();
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,89 @@
+package io.jsock.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.InetSocketAddress;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine.TypeConversionException;
+
+class OptionsTest {
+  @Test
+  void durationsReadAsPeopleWriteThem() {
+    assertThat(Durations.parse("500ms")).isEqualTo(Duration.ofMillis(500));
+    assertThat(Durations.parse("2s")).isEqualTo(Duration.ofSeconds(2));
+    assertThat(Durations.parse("1.5s")).isEqualTo(Duration.ofMillis(1500));
+    assertThat(Durations.parse("3")).isEqualTo(Duration.ofSeconds(3));
+    assertThat(Durations.parse("1m")).isEqualTo(Duration.ofMinutes(1));
+    assertThat(Durations.parse("250us")).isEqualTo(Duration.ofNanos(250_000));
+    assertThat(Durations.format(Duration.ofMillis(500))).isEqualTo("500ms");
+    assertThat(Durations.format(Duration.ofSeconds(2))).isEqualTo("2s");
+    assertThat(Durations.format(Duration.ofMillis(1500))).isEqualTo("1.5s");
+  }
+
+  @Test
+  void aBadDurationSaysHowToWriteOne() {
+    for (String bad : List.of("", "2x", "-1s", "s", "1.s")) {
+      assertThatThrownBy(() -> Durations.parse(bad))
+          .isInstanceOf(TypeConversionException.class)
+          .hasMessageContaining("not a duration: '" + bad + "'");
+    }
+  }
+
+  @Test
+  void denyWinsOverAllowAndAllowNarrows() {
+    AccessList access = new AccessList();
+    assertThat(access.permits(new InetSocketAddress("127.0.0.9", 1))).isTrue();
+    access.allow.add(AccessList.Cidr.parse("127.0.0.0/8"));
+    access.allow.add(AccessList.Cidr.parse("::1"));
+    access.deny.add(AccessList.Cidr.parse("127.0.0.66/31"));
+    assertThat(access.permits(new InetSocketAddress("127.0.0.9", 1))).isTrue();
+    assertThat(access.permits(new InetSocketAddress("127.0.0.66", 1))).isFalse();
+    assertThat(access.permits(new InetSocketAddress("127.0.0.67", 1))).isFalse();
+    assertThat(access.permits(new InetSocketAddress("127.0.0.68", 1))).isTrue();
+    assertThat(access.permits(new InetSocketAddress("198.18.0.1", 1))).isFalse();
+    assertThat(access.permits(new InetSocketAddress("::1", 1))).isTrue();
+    assertThat(access.permits(new InetSocketAddress("::2", 1))).isFalse();
+    assertThat(access.permits(UnixDomainSocketAddress.of("/tmp/x"))).isTrue();
+  }
+
+  @Test
+  void mappedIpv6PeersMatchAsIpv4() throws Exception {
+    AccessList access = new AccessList();
+    access.allow.add(AccessList.Cidr.parse("10.1.0.0/16"));
+    var mapped =
+        java.net.Inet6Address.getByAddress(
+            null, new byte[] {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1, -1, 10, 1, 2, 3}, null);
+    assertThat(access.permits(new InetSocketAddress(mapped, 1))).isTrue();
+  }
+
+  @Test
+  void aBadNetworkIsAUsageError() {
+    for (String bad : List.of("10.0.0.0/33", "::1/129", "localhost", "10.0.0/8", "1.2.3.4/x")) {
+      assertThatThrownBy(() -> AccessList.Cidr.parse(bad))
+          .isInstanceOf(TypeConversionException.class)
+          .hasMessageContaining("not a network: '" + bad + "'");
+    }
+  }
+
+  @Test
+  void hexDumpShowsOffsetsHexAndText() {
+    StringWriter out = new StringWriter();
+    new HexDump(new Lines(new PrintWriter(out)))
+        .dump(
+            "> 18 bytes",
+            ByteBuffer.wrap("Hello, jsock!\n\0\1\2\3".getBytes(StandardCharsets.UTF_8)));
+    assertThat(out.toString())
+        .isEqualTo(
+            "> 18 bytes\n"
+                + "00000000  48 65 6c 6c 6f 2c 20 6a  73 6f 63 6b 21 0a 00 01  |Hello, jsock!...|\n"
+                + "00000010  02 03                                             |..|\n");
+  }
+}

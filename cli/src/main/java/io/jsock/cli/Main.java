@@ -15,7 +15,10 @@ import picocli.CommandLine.Command;
       ClientCommand.class,
       DemoCommand.class,
       EchoCommand.class,
-      ResolveCommand.class
+      ResolveCommand.class,
+      SendCommand.class,
+      ReceiveCommand.class,
+      CompletionCommand.class
     },
     footerHeading = "%nExit codes:%n",
     footer = {

@@ -1,0 +1,345 @@
+package io.jsock.cli;
+
+import static java.nio.file.StandardOpenOption.CREATE;
+import static java.nio.file.StandardOpenOption.WRITE;
+
+import io.jsock.Accepted;
+import io.jsock.Socket;
+import io.jsock.SocketKind;
+import io.jsock.cli.TransferProtocol.Go;
+import io.jsock.cli.TransferProtocol.Header;
+import io.jsock.cli.TransferProtocol.Refused;
+import io.jsock.cli.TransferProtocol.Verdict;
+import io.jsock.tls.Tls;
+import io.jsock.tls.TlsContext;
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code jsock receive PORT [FILE]}: receives one file from {@code jsock send}, verified. */
+@Command(
+    name = "receive",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Receives one file from 'jsock send' on PORT, verified by SHA-256.",
+      "",
+      "Listens on 127.0.0.1 unless --host says otherwise, receives the file into FILE.part"
+          + " while hashing it, and renames FILE.part to FILE only when its SHA-256 equals the"
+          + " sender's; then exits (or, with -k, waits for the next sender).",
+      "FILE defaults to the name the sender gives, which must be a plain file name: names with"
+          + " a path ('../x', 'a/b') are refused. If FILE is a directory, the file goes in it"
+          + " under the sender's name. An existing FILE is never replaced without --force.",
+      "With --resume, a FILE.part left by an interrupted transfer is continued: the sender"
+          + " checks that its SHA-256 equals that of the start of its file, and both refuse"
+          + " (exit 1, FILE.part untouched) if it does not.",
+      "The listening address goes to stderr; a progress bar too when stderr is a terminal, and"
+          + " a one-line summary at the end; with --json a summary object goes to stdout.",
+    },
+    footerHeading = "%nExamples:%n",
+    footer = {
+      "  jsock receive 9000                 # keeps the sender's name, in this directory",
+      "  jsock receive 9000 out.bin",
+      "  jsock receive --resume 9000 out.bin  # after an interrupted transfer",
+      "  jsock receive --host 0.0.0.0 -k 9000 incoming/",
+      "  jsock receive --tls --cert cert.pem --key key.pem 9000 out.bin",
+      "",
+      "Exit codes: 0 received and verified, 1 refused, cut short or SHA-256 mismatch,",
+      "2 usage, 7 address already in use.",
+    })
+final class ReceiveCommand implements Callable<Integer> {
+  private static final int BUFFER = 256 * 1024;
+
+  @Spec CommandSpec spec;
+
+  @Parameters(
+      index = "0",
+      paramLabel = "PORT",
+      converter = Port.class,
+      description = "Port to listen on; 0 picks a free one (said on stderr).")
+  int port;
+
+  @Parameters(
+      index = "1",
+      arity = "0..1",
+      paramLabel = "FILE",
+      description =
+          "Where to put the file, or a directory to put it in (default: the sender's file name,"
+              + " in the current directory).")
+  Path target;
+
+  @Option(
+      names = "--host",
+      defaultValue = "127.0.0.1",
+      converter = Host.class,
+      description =
+          "Address to listen on; 0.0.0.0 or :: for every interface (default: ${DEFAULT-VALUE}).")
+  String host;
+
+  @Option(
+      names = {"-k", "--keep-open"},
+      description = "After a transfer, wait for the next one instead of exiting (until Ctrl-C).")
+  boolean keepOpen;
+
+  @Option(
+      names = "--resume",
+      description = "Continue FILE.part from an interrupted transfer, if there is one.")
+  boolean resume;
+
+  @Option(
+      names = {"-f", "--force"},
+      description = "Replace FILE if it exists.")
+  boolean force;
+
+  @Option(
+      names = {"-w", "--timeout"},
+      paramLabel = "DURATION",
+      defaultValue = "60s",
+      converter = Durations.class,
+      description =
+          "Longest wait for the sender's header or data once connected: 500ms, 2s, 1m"
+              + " (default: ${DEFAULT-VALUE}).")
+  Duration timeout;
+
+  @Option(names = "--json", description = "Print a summary object on stdout per transfer.")
+  boolean json;
+
+  @Option(
+      names = "--tls",
+      description =
+          "Speak TLS: with --cert and --key, or --pkcs12; otherwise a self-signed development"
+              + " certificate (its SHA-256 fingerprint goes to stderr).")
+  boolean tls;
+
+  @Mixin ServerKeyOptions serverKey;
+
+  private Lines out;
+  private Lines err;
+
+  @Override
+  public Integer call() throws IOException {
+    serverKey.check(tls);
+    if (timeout.isZero()) {
+      throw new ParameterException(spec.commandLine(), "--timeout must be above 0");
+    }
+    out = new Lines(spec.commandLine().getOut());
+    err = new Lines(spec.commandLine().getErr()).prefixed("jsock: ");
+    TlsContext context = tls ? Tls.server(serverKey.load(err)) : null;
+    try (Socket listener = Endpoints.bind(host, port, null, null, SocketKind.SOCK_STREAM, 1)) {
+      int bound = ((InetSocketAddress) listener.getSockName()).getPort();
+      err.line("receiving on " + (host.contains(":") ? "[" + host + "]" : host) + ":" + bound);
+      do {
+        Accepted accepted = listener.accept();
+        try (Socket conn = context == null ? accepted.conn() : wrap(context, accepted.conn())) {
+          conn.setTimeout(timeout);
+          receive(conn);
+        } catch (IOException e) {
+          if (!keepOpen) {
+            throw e;
+          }
+          err.line(e.getMessage() == null ? e.toString() : e.getMessage());
+        }
+      } while (keepOpen);
+    }
+    return ExitCode.OK.code();
+  }
+
+  private static Socket wrap(TlsContext context, Socket accepted) throws IOException {
+    try {
+      return context.wrap(accepted);
+    } catch (IOException | RuntimeException e) {
+      accepted.close();
+      throw e;
+    }
+  }
+
+  private void receive(Socket conn) throws IOException {
+    DataInputStream in = new DataInputStream(conn.getInputStream());
+    Header header;
+    try {
+      header = TransferProtocol.readHeader(in);
+    } catch (EOFException e) {
+      throw new TransferFailedException(
+          "the peer closed the connection before sending a header (is it jsock send?)", e);
+    }
+    Path file;
+    try {
+      file = destination(header.name());
+    } catch (TransferFailedException refused) {
+      TransferProtocol.writeAnswer(conn, new Refused(refused.getMessage()));
+      throw refused;
+    }
+    Path part = file.resolveSibling(file.getFileName() + ".part");
+    long offset = resume && Files.isRegularFile(part) ? Files.size(part) : 0;
+    if (offset > header.size()) {
+      String message =
+          "resume refused: "
+              + part
+              + " holds "
+              + offset
+              + " bytes, more than the "
+              + header.size()
+              + " of "
+              + header.name();
+      TransferProtocol.writeAnswer(conn, new Refused(message));
+      throw new TransferFailedException(message);
+    }
+    try (FileChannel channel = FileChannel.open(part, CREATE, WRITE)) {
+      MessageDigest digest = TransferProtocol.sha256Of(channel, offset);
+      TransferProtocol.writeAnswer(
+          conn, new Go(offset, part.getFileName().toString(), TransferProtocol.peek(digest)));
+      int goAhead = readGoAhead(in);
+      if (goAhead == TransferProtocol.RESUME_REFUSED) {
+        throw new TransferFailedException(
+            "resume refused: the "
+                + offset
+                + " bytes already at "
+                + part
+                + " differ from the start of "
+                + header.name()
+                + " (left as they were)");
+      }
+      if (offset == 0) {
+        channel.truncate(0);
+      }
+      long start = System.nanoTime();
+      receiveData(conn, channel, part, digest, offset, header);
+      byte[] sha256 = digest.digest();
+      boolean matched = TransferProtocol.same(sha256, header.sha256());
+      if (!matched) {
+        channel.close();
+        Files.deleteIfExists(part);
+        TransferProtocol.writeVerdict(conn, new Verdict(false, sha256));
+        throw new TransferFailedException(
+            "SHA-256 mismatch: "
+                + header.name()
+                + " should be "
+                + TransferProtocol.hex(header.sha256())
+                + ", got "
+                + TransferProtocol.hex(sha256)
+                + "; "
+                + part
+                + " deleted");
+      }
+      channel.force(true);
+      place(part, file);
+      TransferProtocol.writeVerdict(conn, new Verdict(true, sha256));
+      TransferSummary summary =
+          new TransferSummary(
+              "received",
+              file.toString(),
+              header.size(),
+              offset,
+              System.nanoTime() - start,
+              TransferProtocol.hex(sha256));
+      err.line(summary.line());
+      if (json) {
+        out.line(summary.json());
+      }
+    }
+  }
+
+  /** Where the sender's file goes; a refusal if its name is not a plain file name. */
+  private Path destination(String name) throws TransferFailedException {
+    if (!isPlainFileName(name)) {
+      throw new TransferFailedException(
+          "refused the file name '"
+              + printable(name)
+              + "' from the sender: not a plain file name (a path, '.', '..' or control"
+              + " characters)");
+    }
+    Path file =
+        target == null ? Path.of(name) : Files.isDirectory(target) ? target.resolve(name) : target;
+    if (Files.exists(file) && !force) {
+      throw new TransferFailedException(file + " exists (receive with --force to replace it)");
+    }
+    if (Files.isDirectory(file)) {
+      throw new TransferFailedException(file + " is a directory");
+    }
+    return file;
+  }
+
+  /** A name with no directory part: no '/' or '\', not '.' or '..', no control characters. */
+  static boolean isPlainFileName(String name) {
+    if (name.isEmpty() || name.equals(".") || name.equals("..")) {
+      return false;
+    }
+    return name.chars().noneMatch(c -> c == '/' || c == '\\' || c < 0x20 || c == 0x7F);
+  }
+
+  private static String printable(String name) {
+    StringBuilder text = new StringBuilder();
+    name.chars().forEach(c -> text.append(c < 0x20 || c == 0x7F ? '?' : (char) c));
+    return text.toString();
+  }
+
+  private static int readGoAhead(DataInputStream in) throws IOException {
+    int goAhead;
+    try {
+      goAhead = in.readUnsignedByte();
+    } catch (EOFException e) {
+      throw new TransferFailedException("the sender closed the connection before any data", e);
+    }
+    if (goAhead != TransferProtocol.DATA && goAhead != TransferProtocol.RESUME_REFUSED) {
+      throw new TransferFailedException("the sender sent an unknown go-ahead: " + goAhead);
+    }
+    return goAhead;
+  }
+
+  /** Receives the rest of the file into {@code channel}, hashing it on the way. */
+  private void receiveData(
+      Socket conn, FileChannel channel, Path part, MessageDigest digest, long offset, Header header)
+      throws IOException {
+    ByteBuffer buffer = ByteBuffer.allocateDirect(BUFFER);
+    long done = offset;
+    channel.position(offset);
+    try (TransferProgress progress =
+        TransferProgress.start("receive " + header.name(), header.size(), offset)) {
+      while (done < header.size()) {
+        buffer.clear().limit((int) Math.min(BUFFER, header.size() - done));
+        int n = conn.recvInto(buffer);
+        if (n == 0) {
+          throw new TransferFailedException(
+              "the sender closed the connection after "
+                  + done
+                  + " of "
+                  + header.size()
+                  + " bytes; they are kept in "
+                  + part
+                  + " (receive again with --resume to continue)");
+        }
+        buffer.flip();
+        digest.update(buffer.duplicate());
+        while (buffer.hasRemaining()) {
+          channel.write(buffer);
+        }
+        done += n;
+        progress.stepTo(done);
+      }
+    }
+  }
+
+  /** Renames the verified part file to its name, in one step. */
+  private void place(Path part, Path file) throws IOException {
+    if (Files.exists(file) && !force) {
+      throw new TransferFailedException(
+          file + " appeared during the transfer; the data is kept in " + part);
+    }
+    Files.move(part, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+  }
+}

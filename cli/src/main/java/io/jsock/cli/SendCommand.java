@@ -1,0 +1,242 @@
+package io.jsock.cli;
+
+import io.jsock.Shutdown;
+import io.jsock.Socket;
+import io.jsock.SocketKind;
+import io.jsock.cli.TransferProtocol.Answer;
+import io.jsock.cli.TransferProtocol.Go;
+import io.jsock.cli.TransferProtocol.Header;
+import io.jsock.cli.TransferProtocol.Refused;
+import io.jsock.cli.TransferProtocol.Verdict;
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.locks.LockSupport;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code jsock send FILE HOST PORT}: sends one file to {@code jsock receive}, verified by SHA-256.
+ */
+@Command(
+    name = "send",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Sends FILE to a 'jsock receive' listening at HOST PORT, verified by SHA-256.",
+      "",
+      "The file's SHA-256 is computed first and announced with its name (base name only) and"
+          + " size; the data goes with sendfile (zero-copy: the kernel copies the file to the"
+          + " socket); the receiver hashes what arrives and answers whether it matches. Exits 0"
+          + " only when it does.",
+      "If the receiver resumes (receive --resume), only the rest of the file is sent, after"
+          + " checking that the SHA-256 of the receiver's part equals that of the start of FILE;"
+          + " if it does not, both sides refuse and exit 1.",
+      "A progress bar (percentage, bytes, rate, ETA) is drawn on stderr when stderr is a"
+          + " terminal; a one-line summary goes to stderr at the end, and with --json a summary"
+          + " object to stdout.",
+    },
+    footerHeading = "%nExamples:%n",
+    footer = {
+      "  jsock receive 9000 out/            # on the receiving machine",
+      "  jsock send data.bin 127.0.0.1 9000",
+      "  jsock send --rate 2MiB/s backup.tar 127.0.0.1 9000",
+      "  jsock send --json data.bin 127.0.0.1 9000 | jq .bytes_per_second",
+      "  jsock send --tls --ca cert.pem data.bin localhost 9000",
+      "",
+      "Exit codes: 0 sent and verified, 1 refused, cut short or SHA-256 mismatch,",
+      "2 usage, 3 connection refused, 4 timed out, 5 TLS failure, 6 unknown host.",
+    })
+final class SendCommand implements Callable<Integer> {
+  /** Bytes per sendfile call when not rate-limited: big enough to stay zero-copy and fast. */
+  private static final long CHUNK = 4L * 1024 * 1024;
+
+  @Spec CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "FILE", description = "The file to send.")
+  Path file;
+
+  @Parameters(
+      index = "1",
+      paramLabel = "HOST",
+      converter = Host.class,
+      description = "Where 'jsock receive' listens: a name or an IPv4/IPv6 literal.")
+  String host;
+
+  @Parameters(index = "2", paramLabel = "PORT", converter = Port.class, description = "Its port.")
+  int port;
+
+  @Option(
+      names = "--rate",
+      paramLabel = "RATE",
+      converter = ByteRates.class,
+      description =
+          "Send at most RATE: 2MiB/s, 500KiB/s, 10MB/s, or bytes per second"
+              + " (default: as fast as the network goes).")
+  Long rate;
+
+  @Option(
+      names = {"-w", "--timeout"},
+      paramLabel = "DURATION",
+      defaultValue = "60s",
+      converter = Durations.class,
+      description =
+          "Longest wait for the receiver to connect, answer or take data: 500ms, 2s, 1m"
+              + " (default: ${DEFAULT-VALUE}).")
+  Duration timeout;
+
+  @Option(names = "--json", description = "Print a summary object on stdout at the end.")
+  boolean json;
+
+  @Option(names = "--tls", description = "Speak TLS to the receiver (which needs --tls too).")
+  boolean tls;
+
+  @Mixin ClientTlsOptions clientTls;
+
+  @Override
+  public Integer call() throws IOException {
+    checkOptions();
+    Lines out = new Lines(spec.commandLine().getOut());
+    Lines err = new Lines(spec.commandLine().getErr()).prefixed("jsock: ");
+    if (!Files.isRegularFile(file)) {
+      throw new NoSuchFileException(file + ": no such file (send takes a regular file)");
+    }
+    String name = file.getFileName().toString();
+    try (FileChannel data = FileChannel.open(file);
+        Socket conn = connect(err)) {
+      long size = data.size();
+      byte[] sha256 = TransferProtocol.sha256Of(data, size).digest();
+      DataInputStream in = new DataInputStream(conn.getInputStream());
+      TransferProtocol.writeHeader(conn, new Header(name, size, sha256));
+      Go go = goAhead(conn, in, data, name, size);
+      long start = System.nanoTime();
+      try (TransferProgress progress = TransferProgress.start("send " + name, size, go.offset())) {
+        sendData(conn, data, go.offset(), size, progress);
+      }
+      conn.shutdown(Shutdown.SHUT_WR);
+      Verdict verdict = readVerdict(in, name);
+      long nanos = System.nanoTime() - start;
+      if (!verdict.matched() || !TransferProtocol.same(verdict.sha256(), sha256)) {
+        throw new TransferFailedException(
+            "SHA-256 mismatch: "
+                + name
+                + " is "
+                + TransferProtocol.hex(sha256)
+                + ", the receiver got "
+                + TransferProtocol.hex(verdict.sha256())
+                + "; the receiver kept nothing");
+      }
+      TransferSummary summary =
+          new TransferSummary("sent", name, size, go.offset(), nanos, TransferProtocol.hex(sha256));
+      err.line(summary.line());
+      if (json) {
+        out.line(summary.json());
+      }
+    }
+    return ExitCode.OK.code();
+  }
+
+  private void checkOptions() {
+    if (clientTls.given() && !tls) {
+      throw new ParameterException(
+          spec.commandLine(), "--ca, --server-name and --insecure need --tls");
+    }
+    if (timeout.isZero()) {
+      throw new ParameterException(spec.commandLine(), "--timeout must be above 0");
+    }
+  }
+
+  private Socket connect(Lines err) throws IOException {
+    Socket conn = Endpoints.connect(host, port, null, null, SocketKind.SOCK_STREAM, timeout);
+    if (tls) {
+      conn = Endpoints.tlsClient(conn, clientTls.context(err), clientTls.expectedName(host));
+    }
+    conn.setTimeout(timeout);
+    return conn;
+  }
+
+  /** The receiver's answer, and the go-ahead once a resumed prefix is checked. */
+  private Go goAhead(Socket conn, DataInputStream in, FileChannel data, String name, long size)
+      throws IOException {
+    Answer answer;
+    try {
+      answer = TransferProtocol.readAnswer(in, size);
+    } catch (EOFException e) {
+      throw new TransferFailedException(
+          "the receiver closed the connection before answering (is it jsock receive?)", e);
+    }
+    if (answer instanceof Refused refused) {
+      throw new TransferFailedException("the receiver refused: " + refused.message());
+    }
+    Go go = (Go) answer;
+    if (go.offset() > 0) {
+      byte[] prefix = TransferProtocol.sha256Of(data, go.offset()).digest();
+      if (!TransferProtocol.same(prefix, go.prefixSha256())) {
+        conn.sendAll(new byte[] {TransferProtocol.RESUME_REFUSED});
+        throw new TransferFailedException(
+            "resume refused: the "
+                + go.offset()
+                + " bytes already at "
+                + go.partialName()
+                + " (on the receiver) differ from the start of "
+                + name);
+      }
+    }
+    conn.sendAll(new byte[] {TransferProtocol.DATA});
+    return go;
+  }
+
+  /**
+   * Sends the file from {@code offset} with sendfile, in chunks so that the bar moves and the rate
+   * limit holds: after each chunk it waits until the time that many bytes are due at that rate.
+   */
+  private void sendData(
+      Socket conn, FileChannel data, long offset, long size, TransferProgress progress)
+      throws IOException {
+    long chunk = rate == null ? CHUNK : Math.clamp(rate / 10, 16 * 1024, CHUNK);
+    long start = System.nanoTime();
+    long sent = 0;
+    long remaining = size - offset;
+    while (sent < remaining) {
+      long n = conn.sendFile(data, offset + sent, Math.min(chunk, remaining - sent));
+      if (n == 0) {
+        throw new TransferFailedException(
+            file + " shrank while being sent: it ended at byte " + (offset + sent));
+      }
+      sent += n;
+      progress.stepTo(offset + sent);
+      if (rate != null) {
+        waitUntil(start + (long) (sent * 1e9 / rate));
+      }
+    }
+  }
+
+  private static void waitUntil(long due) throws IOException {
+    long left;
+    while ((left = due - System.nanoTime()) > 0) {
+      LockSupport.parkNanos(left);
+      if (Thread.interrupted()) {
+        throw new java.io.InterruptedIOException("interrupted while rate-limiting");
+      }
+    }
+  }
+
+  private static Verdict readVerdict(DataInputStream in, String name) throws IOException {
+    try {
+      return TransferProtocol.readVerdict(in);
+    } catch (EOFException e) {
+      throw new TransferFailedException(
+          "the receiver closed the connection before confirming " + name, e);
+    }
+  }
+}

@@ -1,0 +1,211 @@
+package io.jsock.cli;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import io.jsock.Socket;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import java.util.HexFormat;
+
+/**
+ * The wire format of {@code jsock send} and {@code jsock receive} (docs/cli/transfer.md): a header
+ * from the sender, the receiver's answer (go on from an offset, or refuse), the sender's go-ahead,
+ * the data, and the receiver's verdict. Integers are big-endian; strings are a u16 length and
+ * UTF-8.
+ */
+final class TransferProtocol {
+  /** "JSXF": jsock transfer. */
+  static final int MAGIC = 0x4A535846;
+
+  static final int VERSION = 1;
+  static final int MAX_TEXT_BYTES = 1024;
+  static final int SHA256_BYTES = 32;
+
+  static final byte GO = 'G';
+  static final byte REFUSED = 'R';
+  static final byte DATA = 'D';
+  static final byte RESUME_REFUSED = 'X';
+  static final byte MATCHED = 'K';
+  static final byte MISMATCHED = 'M';
+
+  private TransferProtocol() {}
+
+  /** What the sender announces: the file's base name, its size and its SHA-256. */
+  record Header(String name, long size, byte[] sha256) {}
+
+  /** The receiver's answer: go on from {@code offset}, or refused with a message. */
+  sealed interface Answer {}
+
+  /**
+   * Go on from {@code offset}; when above 0, the receiver already holds that many bytes at {@code
+   * partialName}, whose SHA-256 is {@code prefixSha256}.
+   */
+  record Go(long offset, String partialName, byte[] prefixSha256) implements Answer {}
+
+  /** Refused before any data, for the reason in {@code message}. */
+  record Refused(String message) implements Answer {}
+
+  /** The receiver's verdict: the SHA-256 of what it holds, and whether it matched the header. */
+  record Verdict(boolean matched, byte[] sha256) {}
+
+  static void writeHeader(Socket conn, Header header) throws IOException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    DataOutputStream out = new DataOutputStream(bytes);
+    out.writeInt(MAGIC);
+    out.writeByte(VERSION);
+    writeText(out, header.name());
+    out.writeLong(header.size());
+    out.write(header.sha256());
+    conn.sendAll(bytes.toByteArray());
+  }
+
+  /** Reads a header, checking the magic, the version and every length before allocating. */
+  static Header readHeader(DataInputStream in) throws IOException {
+    int magic = in.readInt();
+    if (magic != MAGIC) {
+      throw new TransferFailedException(
+          "the peer does not speak jsock's transfer protocol (no JSXF header; is it jsock send?)");
+    }
+    int version = in.readUnsignedByte();
+    if (version != VERSION) {
+      throw new TransferFailedException(
+          "the peer speaks transfer protocol version " + version + ", this jsock " + VERSION);
+    }
+    String name = readText(in);
+    long size = in.readLong();
+    if (size < 0) {
+      throw new TransferFailedException("the peer announced a negative size: " + size);
+    }
+    return new Header(name, size, readDigest(in));
+  }
+
+  static void writeAnswer(Socket conn, Answer answer) throws IOException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    DataOutputStream out = new DataOutputStream(bytes);
+    switch (answer) {
+      case Go go -> {
+        out.writeByte(GO);
+        out.writeLong(go.offset());
+        if (go.offset() > 0) {
+          writeText(out, go.partialName());
+          out.write(go.prefixSha256());
+        }
+      }
+      case Refused refused -> {
+        out.writeByte(REFUSED);
+        writeText(out, refused.message());
+      }
+    }
+    conn.sendAll(bytes.toByteArray());
+  }
+
+  static Answer readAnswer(DataInputStream in, long size) throws IOException {
+    int kind = in.readUnsignedByte();
+    if (kind == REFUSED) {
+      return new Refused(readText(in));
+    }
+    if (kind != GO) {
+      throw new TransferFailedException("the receiver sent an unknown answer: " + kind);
+    }
+    long offset = in.readLong();
+    if (offset < 0 || offset > size) {
+      throw new TransferFailedException("the receiver asked for an offset out of range: " + offset);
+    }
+    if (offset == 0) {
+      return new Go(0, "", new byte[0]);
+    }
+    return new Go(offset, readText(in), readDigest(in));
+  }
+
+  static void writeVerdict(Socket conn, Verdict verdict) throws IOException {
+    byte[] bytes = new byte[1 + SHA256_BYTES];
+    bytes[0] = verdict.matched() ? MATCHED : MISMATCHED;
+    System.arraycopy(verdict.sha256(), 0, bytes, 1, SHA256_BYTES);
+    conn.sendAll(bytes);
+  }
+
+  static Verdict readVerdict(DataInputStream in) throws IOException {
+    int kind = in.readUnsignedByte();
+    if (kind != MATCHED && kind != MISMATCHED) {
+      throw new TransferFailedException("the receiver sent an unknown verdict: " + kind);
+    }
+    return new Verdict(kind == MATCHED, readDigest(in));
+  }
+
+  /** A fresh SHA-256 digest. */
+  static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JDK has SHA-256", e);
+    }
+  }
+
+  /** A digest fed with the first {@code length} bytes of {@code file}, ready to take more. */
+  static MessageDigest sha256Of(FileChannel file, long length) throws IOException {
+    MessageDigest digest = sha256();
+    ByteBuffer buffer = ByteBuffer.allocateDirect(1 << 20);
+    long done = 0;
+    while (done < length) {
+      buffer.clear().limit((int) Math.min(buffer.capacity(), length - done));
+      int n = file.read(buffer, done);
+      if (n < 0) {
+        throw new EOFException("file ended after " + done + " of " + length + " bytes");
+      }
+      done += n;
+      digest.update(buffer.flip());
+    }
+    return digest;
+  }
+
+  /** The digest's value so far, leaving it able to take more. */
+  static byte[] peek(MessageDigest digest) {
+    try {
+      return ((MessageDigest) digest.clone()).digest();
+    } catch (CloneNotSupportedException e) {
+      throw new IllegalStateException("the JDK's SHA-256 can be cloned", e);
+    }
+  }
+
+  static String hex(byte[] digest) {
+    return HexFormat.of().formatHex(digest);
+  }
+
+  static boolean same(byte[] a, byte[] b) {
+    return MessageDigest.isEqual(a, b);
+  }
+
+  private static void writeText(DataOutputStream out, String text) throws IOException {
+    byte[] utf8 = text.getBytes(UTF_8);
+    if (utf8.length > MAX_TEXT_BYTES) {
+      utf8 = Arrays.copyOf(utf8, MAX_TEXT_BYTES);
+    }
+    out.writeShort(utf8.length);
+    out.write(utf8);
+  }
+
+  private static String readText(DataInputStream in) throws IOException {
+    int length = in.readUnsignedShort();
+    if (length > MAX_TEXT_BYTES) {
+      throw new TransferFailedException(
+          "the peer sent a text of " + length + " bytes, more than " + MAX_TEXT_BYTES);
+    }
+    byte[] utf8 = new byte[length];
+    in.readFully(utf8);
+    return new String(utf8, UTF_8);
+  }
+
+  private static byte[] readDigest(DataInputStream in) throws IOException {
+    byte[] digest = new byte[SHA256_BYTES];
+    in.readFully(digest);
+    return digest;
+  }
+}

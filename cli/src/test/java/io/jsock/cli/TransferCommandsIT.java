@@ -1,0 +1,344 @@
+package io.jsock.cli;
+
+import static io.jsock.cli.RunningProcess.jsock;
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.jsock.Socket;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Integration test (runs the real {@code ./jsock send} and {@code ./jsock receive}): files arrive
+ * intact by SHA-256, resume continues a part file or is refused when it differs, hostile names and
+ * existing files are refused, the progress bar shows in a terminal (tmux), and the completion script
+ * installs.
+ */
+class TransferCommandsIT {
+  private static final Duration LIMIT = Duration.ofSeconds(60);
+  private static final Pattern LISTENING = Pattern.compile("receiving on 127\\.0\\.0\\.1:(\\d+)");
+
+  @TempDir Path dir;
+
+  @Test
+  void sends32MiBIntactAndBothSidesReportItAsJson() throws Exception {
+    Path data = randomFile("data.bin", 32 << 20, 1);
+    Path out = dir.resolve("out.bin");
+    try (RunningProcess receiver = jsock("receive", "--json", "0", out.toString())) {
+      int port = portOf(receiver);
+      try (RunningProcess sender = jsock("send", "--json", data.toString(), "127.0.0.1", "" + port)) {
+        assertThat(sender.exitCode()).as(sender.stderrSoFar()).isZero();
+        assertThat(receiver.exitCode()).as(receiver.stderrSoFar()).isZero();
+        String sha256 = sha256(data);
+        assertThat(sha256(out)).isEqualTo(sha256);
+        assertThat(dir.resolve("out.bin.part")).doesNotExist();
+        String sent = sender.lines().getFirst();
+        assertThat(sent)
+            .startsWith("{\"file\":\"data.bin\",\"size\":33554432,\"bytes\":33554432,")
+            .contains("\"resumed_from\":0,", "\"sha256\":\"" + sha256 + "\"", "\"verified\":true")
+            .containsPattern("\"seconds\":\\d+\\.\\d{3},\"bytes_per_second\":\\d+,");
+        assertThat(receiver.lines().getFirst())
+            .startsWith("{\"file\":" + Json.string(out.toString()) + ",\"size\":33554432,")
+            .contains("\"bytes\":33554432,", "\"sha256\":\"" + sha256 + "\"");
+        assertThat(sender.stderr())
+            .matches(
+                "jsock: sent data.bin: 32.0 MiB in \\d+\\.\\d\\d s \\(.* MiB/s\\), SHA-256 "
+                    + sha256
+                    + " verified\n");
+      }
+    }
+  }
+
+  @Test
+  void resumeSendsOnlyTheRestAfterAMatchingPart() throws Exception {
+    int size = 4 << 20;
+    Path data = randomFile("data.bin", size, 2);
+    Path out = dir.resolve("out.bin");
+    Files.write(dir.resolve("out.bin.part"), prefix(data, size / 2));
+    try (RunningProcess receiver = jsock("receive", "--resume", "--json", "0", out.toString())) {
+      int port = portOf(receiver);
+      try (RunningProcess sender = jsock("send", "--json", data.toString(), "127.0.0.1", "" + port)) {
+        assertThat(sender.exitCode()).as(sender.stderrSoFar()).isZero();
+        assertThat(receiver.exitCode()).as(receiver.stderrSoFar()).isZero();
+        assertThat(sha256(out)).isEqualTo(sha256(data));
+        assertThat(sender.lines().getFirst())
+            .contains("\"size\":4194304,\"bytes\":2097152,\"resumed_from\":2097152,");
+        assertThat(receiver.lines().getFirst())
+            .contains("\"bytes\":2097152,\"resumed_from\":2097152,");
+        assertThat(sender.stderr()).contains(", resumed at byte 2097152, SHA-256 ");
+      }
+    }
+  }
+
+  @Test
+  void resumeIsRefusedOnBothSidesWhenThePartDiffersAndThePartIsLeftAlone() throws Exception {
+    int size = 1 << 20;
+    Path data = randomFile("data.bin", size, 3);
+    Path part = dir.resolve("out.bin.part");
+    byte[] wrong = prefix(data, 12345);
+    wrong[100] ^= 1;
+    Files.write(part, wrong);
+    try (RunningProcess receiver = jsock("receive", "--resume", "0", dir.resolve("out.bin") + "")) {
+      int port = portOf(receiver);
+      try (RunningProcess sender = jsock("send", data.toString(), "127.0.0.1", "" + port)) {
+        assertThat(sender.exitCode()).isEqualTo(1);
+        assertThat(receiver.exitCode()).isEqualTo(1);
+        assertThat(sender.stderr())
+            .isEqualTo(
+                "jsock: resume refused: the 12345 bytes already at out.bin.part (on the receiver)"
+                    + " differ from the start of data.bin\n");
+        assertThat(receiver.stderr())
+            .endsWith(
+                "jsock: resume refused: the 12345 bytes already at "
+                    + part
+                    + " differ from the start of data.bin (left as they were)\n");
+      }
+    }
+    assertThat(Files.readAllBytes(part)).isEqualTo(wrong);
+    assertThat(dir.resolve("out.bin")).doesNotExist();
+  }
+
+  @Test
+  void aSenderNameWithAPathIsRefusedAndNothingIsWritten() throws Exception {
+    Path inbox = Files.createDirectory(dir.resolve("inbox"));
+    for (String name : List.of("../escaped.bin", "a/b.bin", "..", "/etc/evil")) {
+      try (RunningProcess receiver = jsock("receive", "0", inbox.toString())) {
+        int port = portOf(receiver);
+        try (Socket conn = Socket.create()) {
+          conn.setTimeout(LIMIT);
+          conn.connect("127.0.0.1", port);
+          conn.sendAll(header(name, 3, new byte[32]));
+          DataInputStream in = new DataInputStream(conn.getInputStream());
+          assertThat(in.readUnsignedByte()).as("answer to %s", name).isEqualTo('R');
+          byte[] message = new byte[in.readUnsignedShort()];
+          in.readFully(message);
+          assertThat(new String(message, UTF_8))
+              .startsWith("refused the file name '" + name + "' from the sender: not a plain");
+        }
+        assertThat(receiver.exitCode()).isEqualTo(1);
+        assertThat(receiver.stderr()).contains("jsock: refused the file name '" + name + "'");
+      }
+    }
+    try (var files = Files.list(dir)) {
+      assertThat(files.map(p -> p.getFileName().toString())).containsExactly("inbox");
+    }
+    try (var files = Files.list(inbox)) {
+      assertThat(files).isEmpty();
+    }
+  }
+
+  @Test
+  void aPlainSenderNameLandsInTheGivenDirectory() throws Exception {
+    Path data = randomFile("plain.bin", 100_000, 4);
+    Path inbox = Files.createDirectory(dir.resolve("inbox"));
+    try (RunningProcess receiver = jsock("receive", "0", inbox.toString())) {
+      int port = portOf(receiver);
+      try (RunningProcess sender = jsock("send", data.toString(), "localhost", "" + port)) {
+        assertThat(sender.exitCode()).as(sender.stderrSoFar()).isZero();
+      }
+      assertThat(receiver.exitCode()).isZero();
+    }
+    assertThat(sha256(inbox.resolve("plain.bin"))).isEqualTo(sha256(data));
+  }
+
+  @Test
+  void anExistingFileIsReplacedOnlyWithForce() throws Exception {
+    Path data = randomFile("data.bin", 100_000, 5);
+    Path out = Files.writeString(dir.resolve("out.bin"), "keep me");
+    try (RunningProcess receiver = jsock("receive", "0", out.toString())) {
+      int port = portOf(receiver);
+      try (RunningProcess sender = jsock("send", data.toString(), "127.0.0.1", "" + port)) {
+        assertThat(sender.exitCode()).isEqualTo(1);
+        assertThat(sender.stderr())
+            .isEqualTo(
+                "jsock: the receiver refused: " + out + " exists (receive with --force to replace it)\n");
+      }
+      assertThat(receiver.exitCode()).isEqualTo(1);
+    }
+    assertThat(Files.readString(out)).isEqualTo("keep me");
+    assertThat(dir.resolve("out.bin.part")).doesNotExist();
+
+    try (RunningProcess receiver = jsock("receive", "--force", "0", out.toString())) {
+      int port = portOf(receiver);
+      try (RunningProcess sender = jsock("send", data.toString(), "127.0.0.1", "" + port)) {
+        assertThat(sender.exitCode()).as(sender.stderrSoFar()).isZero();
+      }
+      assertThat(receiver.exitCode()).isZero();
+    }
+    assertThat(sha256(out)).isEqualTo(sha256(data));
+  }
+
+  @Test
+  void sendingToAPortNobodyListensOnExits3() throws Exception {
+    Path data = randomFile("data.bin", 10, 6);
+    int port = FreePort.find();
+    try (RunningProcess sender = jsock("send", data.toString(), "127.0.0.1", "" + port)) {
+      assertThat(sender.exitCode()).isEqualTo(3);
+      assertThat(sender.stderr())
+          .isEqualTo("jsock: connect to 127.0.0.1:" + port + ": connection refused\n");
+    }
+  }
+
+  @Test
+  void aBadRateIsAUsageErrorNamingTheOption() throws Exception {
+    try (RunningProcess sender = jsock("send", "--rate", "fast", "f", "127.0.0.1", "9")) {
+      assertThat(sender.exitCode()).isEqualTo(2);
+      assertThat(sender.stderr()).startsWith("jsock: Invalid value for option '--rate': ");
+    }
+  }
+
+  /**
+   * Runs {@code ./jsock send} in a tmux pane (a real terminal, 100×12) and captures the screen
+   * while the rate-limited transfer runs: the bar shows percentage, bytes, elapsed / ETA and rate.
+   * The capture is kept as docs/cli/send-progress.txt.
+   */
+  @Test
+  void sendShowsAProgressBarInATerminal() throws Exception {
+    Assumptions.assumeTrue(
+        onPath("tmux"), "tmux is not installed: the terminal session test cannot run");
+    Path data = randomFile("data.bin", 8 << 20, 7);
+    Path out = dir.resolve("out.bin");
+    String socket = "jsock-it-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
+    try (RunningProcess receiver = jsock("receive", "0", out.toString())) {
+      int port = portOf(receiver);
+      String command =
+          "cd "
+              + RunningProcess.REPO
+              + " && JSOCK_JAR="
+              + System.getProperty("jsock.jar")
+              + " ./jsock send --rate 2MiB/s "
+              + data
+              + " 127.0.0.1 "
+              + port
+              + "; echo EXIT=$?; sleep 60";
+      tmux(socket, "-f", "/dev/null", "new-session", "-d", "-x", "100", "-y", "12", command);
+      try {
+        Pattern bar =
+            Pattern.compile(
+                "send data\\.bin +(\\d+)% \\[[=> ]+\\] +\\d+/8MiB"
+                    + " \\(\\d+:\\d\\d:\\d\\d / \\d+:\\d\\d:\\d\\d\\) +[\\d.]+MiB/s");
+        List<String> screens = new ArrayList<>();
+        await()
+            .atMost(LIMIT)
+            .pollInterval(Duration.ofMillis(250))
+            .until(
+                () -> {
+                  String screen = tmux(socket, "capture-pane", "-p");
+                  Matcher m = bar.matcher(screen);
+                  if (m.find() && Integer.parseInt(m.group(1)) > 0 && !screen.contains("EXIT=")) {
+                    screens.add(screen);
+                  }
+                  return screen.contains("EXIT=");
+                });
+        assertThat(screens).as("screens with the bar moving").isNotEmpty();
+        String finalScreen = tmux(socket, "capture-pane", "-p");
+        assertThat(finalScreen).contains("EXIT=0", "jsock: sent data.bin: 8.0 MiB in ");
+        Files.writeString(
+            RunningProcess.REPO.resolve("docs/cli/send-progress.txt"),
+            "$ ./jsock send --rate 2MiB/s data.bin 127.0.0.1 PORT    (tmux pane 100x12)\n\n"
+                + "During the transfer:\n"
+                + screens.get(screens.size() / 2).strip()
+                + "\n\nAt the end:\n"
+                + finalScreen.strip()
+                + "\n");
+      } finally {
+        tmux(socket, "kill-server");
+      }
+      assertThat(receiver.exitCode()).isZero();
+      assertThat(receiver.stderr()).doesNotContain("%").as("no bar where stderr is a pipe");
+    }
+    assertThat(sha256(out)).isEqualTo(sha256(data));
+  }
+
+  @Test
+  void installCompletionWritesAScriptThatBashLoads() throws Exception {
+    Path data = Files.createDirectory(dir.resolve("data"));
+    try (RunningProcess install =
+        jsock(Map.of("XDG_DATA_HOME", data.toString()), "install-completion")) {
+      assertThat(install.exitCode()).as(install.stderrSoFar()).isZero();
+    }
+    Path script = data.resolve("bash-completion/completions/jsock");
+    assertThat(Files.readString(script)).contains("send", "receive", "--resume", "--rate");
+    try (RunningProcess bash =
+        RunningProcess.start(
+            List.of("bash", "-c", "source " + script + " && complete -p jsock"), Map.of())) {
+      assertThat(bash.exitCode()).as(bash.stderrSoFar()).isZero();
+      assertThat(bash.lines()).singleElement().asString().contains("jsock").startsWith("complete ");
+    }
+  }
+
+  // ---------------------------------------------------------------- tools
+
+  private static int portOf(RunningProcess receiver) {
+    await().atMost(LIMIT).until(() -> LISTENING.matcher(receiver.stderrSoFar()).find());
+    Matcher m = LISTENING.matcher(receiver.stderrSoFar());
+    assertThat(m.find()).isTrue();
+    return Integer.parseInt(m.group(1));
+  }
+
+  private Path randomFile(String name, int size, long seed) throws Exception {
+    byte[] bytes = new byte[size];
+    new Random(seed).nextBytes(bytes);
+    return Files.write(dir.resolve(name), bytes);
+  }
+
+  private static byte[] prefix(Path file, int length) throws Exception {
+    byte[] all = Files.readAllBytes(file);
+    return java.util.Arrays.copyOf(all, length);
+  }
+
+  private static String sha256(Path file) throws Exception {
+    return HexFormat.of()
+        .formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+  }
+
+  /** A transfer header as docs/cli/transfer.md describes it, written independently of jsock. */
+  private static byte[] header(String name, long size, byte[] sha256) throws Exception {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    DataOutputStream out = new DataOutputStream(bytes);
+    out.writeBytes("JSXF");
+    out.writeByte(1);
+    byte[] utf8 = name.getBytes(UTF_8);
+    out.writeShort(utf8.length);
+    out.write(utf8);
+    out.writeLong(size);
+    out.write(sha256);
+    return bytes.toByteArray();
+  }
+
+  private static boolean onPath(String program) {
+    for (String entry : System.getenv().getOrDefault("PATH", "").split(":")) {
+      if (Files.isExecutable(Path.of(entry, program))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Runs {@code tmux -L socket ARGS} on the test's private server and returns its stdout. */
+  private static String tmux(String socket, String... args) throws Exception {
+    List<String> command = new ArrayList<>(List.of("tmux", "-L", socket));
+    command.addAll(List.of(args));
+    Process tmux = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output = new String(tmux.getInputStream().readAllBytes(), UTF_8);
+    assertThat(tmux.waitFor(LIMIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+    return output;
+  }
+}

@@ -1,6 +1,7 @@
 package io.jsock.cli;
 
 import static java.nio.file.StandardOpenOption.CREATE;
+import static java.nio.file.StandardOpenOption.READ;
 import static java.nio.file.StandardOpenOption.WRITE;
 
 import io.jsock.Accepted;
@@ -199,7 +200,7 @@ final class ReceiveCommand implements Callable<Integer> {
       TransferProtocol.writeAnswer(conn, new Refused(message));
       throw new TransferFailedException(message);
     }
-    try (FileChannel channel = FileChannel.open(part, CREATE, WRITE)) {
+    try (FileChannel channel = FileChannel.open(part, CREATE, READ, WRITE)) {
       MessageDigest digest = TransferProtocol.sha256Of(channel, offset);
       TransferProtocol.writeAnswer(
           conn, new Go(offset, part.getFileName().toString(), TransferProtocol.peek(digest)));

@@ -28,8 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Integration test (runs the real {@code ./jsock send} and {@code ./jsock receive}): files arrive
  * intact by SHA-256, resume continues a part file or is refused when it differs, hostile names and
- * existing files are refused, the progress bar shows in a terminal (tmux), and the completion script
- * installs.
+ * existing files are refused, the progress bar shows in a terminal (tmux), and the completion
+ * script installs.
  */
 class TransferCommandsIT {
   private static final Duration LIMIT = Duration.ofSeconds(60);
@@ -43,7 +43,8 @@ class TransferCommandsIT {
     Path out = dir.resolve("out.bin");
     try (RunningProcess receiver = jsock("receive", "--json", "0", out.toString())) {
       int port = portOf(receiver);
-      try (RunningProcess sender = jsock("send", "--json", data.toString(), "127.0.0.1", "" + port)) {
+      try (RunningProcess sender =
+          jsock("send", "--json", data.toString(), "127.0.0.1", "" + port)) {
         assertThat(sender.exitCode()).as(sender.stderrSoFar()).isZero();
         assertThat(receiver.exitCode()).as(receiver.stderrSoFar()).isZero();
         String sha256 = sha256(data);
@@ -74,7 +75,8 @@ class TransferCommandsIT {
     Files.write(dir.resolve("out.bin.part"), prefix(data, size / 2));
     try (RunningProcess receiver = jsock("receive", "--resume", "--json", "0", out.toString())) {
       int port = portOf(receiver);
-      try (RunningProcess sender = jsock("send", "--json", data.toString(), "127.0.0.1", "" + port)) {
+      try (RunningProcess sender =
+          jsock("send", "--json", data.toString(), "127.0.0.1", "" + port)) {
         assertThat(sender.exitCode()).as(sender.stderrSoFar()).isZero();
         assertThat(receiver.exitCode()).as(receiver.stderrSoFar()).isZero();
         assertThat(sha256(out)).isEqualTo(sha256(data));
@@ -168,7 +170,9 @@ class TransferCommandsIT {
         assertThat(sender.exitCode()).isEqualTo(1);
         assertThat(sender.stderr())
             .isEqualTo(
-                "jsock: the receiver refused: " + out + " exists (receive with --force to replace it)\n");
+                "jsock: the receiver refused: "
+                    + out
+                    + " exists (receive with --force to replace it)\n");
       }
       assertThat(receiver.exitCode()).isEqualTo(1);
     }

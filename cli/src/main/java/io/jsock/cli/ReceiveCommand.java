@@ -1,7 +1,7 @@
 package io.jsock.cli;
 
 import static java.nio.file.StandardOpenOption.CREATE;
-import static java.nio.file.StandardOpenOption.READ;
+import static java.nio.file.StandardOpenOption.TRUNCATE_EXISTING;
 import static java.nio.file.StandardOpenOption.WRITE;
 
 import io.jsock.Accepted;
@@ -200,24 +200,25 @@ final class ReceiveCommand implements Callable<Integer> {
       TransferProtocol.writeAnswer(conn, new Refused(message));
       throw new TransferFailedException(message);
     }
-    try (FileChannel channel = FileChannel.open(part, CREATE, READ, WRITE)) {
-      MessageDigest digest = TransferProtocol.sha256Of(channel, offset);
-      TransferProtocol.writeAnswer(
-          conn, new Go(offset, part.getFileName().toString(), TransferProtocol.peek(digest)));
-      int goAhead = readGoAhead(in);
-      if (goAhead == TransferProtocol.RESUME_REFUSED) {
-        throw new TransferFailedException(
-            "resume refused: the "
-                + offset
-                + " bytes already at "
-                + part
-                + " differ from the start of "
-                + header.name()
-                + " (left as they were)");
-      }
-      if (offset == 0) {
-        channel.truncate(0);
-      }
+    MessageDigest digest = prefixDigest(part, offset);
+    TransferProtocol.writeAnswer(
+        conn, new Go(offset, part.getFileName().toString(), TransferProtocol.peek(digest)));
+    int goAhead = readGoAhead(in);
+    if (goAhead == TransferProtocol.RESUME_REFUSED) {
+      throw new TransferFailedException(
+          "resume refused: the "
+              + offset
+              + " bytes already at "
+              + part
+              + " differ from the start of "
+              + header.name()
+              + " (left as they were)");
+    }
+    // Opened only now, so that a transfer refused before its data leaves no part file behind.
+    try (FileChannel channel =
+        offset == 0
+            ? FileChannel.open(part, CREATE, TRUNCATE_EXISTING, WRITE)
+            : FileChannel.open(part, WRITE)) {
       long start = System.nanoTime();
       receiveData(conn, channel, part, digest, offset, header);
       byte[] sha256 = digest.digest();
@@ -252,6 +253,16 @@ final class ReceiveCommand implements Callable<Integer> {
       if (json) {
         out.line(summary.json());
       }
+    }
+  }
+
+  /** The SHA-256 of the first {@code length} bytes of the part file, ready to take the rest. */
+  private static MessageDigest prefixDigest(Path part, long length) throws IOException {
+    if (length == 0) {
+      return TransferProtocol.sha256();
+    }
+    try (FileChannel channel = FileChannel.open(part)) {
+      return TransferProtocol.sha256Of(channel, length);
     }
   }
 

@@ -4,7 +4,6 @@ import java.io.Console;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
@@ -36,7 +35,6 @@ final class TransferProgress implements AutoCloseable {
             .showSpeed()
             .setStyle(ProgressBarStyle.ASCII)
             .setUpdateIntervalMillis(200)
-            .setConsumer(new ConsoleProgressBarConsumer(System.err))
             .startsFrom(start, java.time.Duration.ZERO)
             .build();
     return new TransferProgress(bar);

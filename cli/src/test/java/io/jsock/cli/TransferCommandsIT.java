@@ -90,6 +90,94 @@ class TransferCommandsIT {
   }
 
   @Test
+  void aTransferCutShortKeepsItsPartAndResumeFinishesIt() throws Exception {
+    int size = 1 << 20;
+    Path data = randomFile("data.bin", size, 8);
+    Path out = dir.resolve("out.bin");
+    Path part = dir.resolve("out.bin.part");
+    byte[] all = Files.readAllBytes(data);
+    try (RunningProcess receiver = jsock("receive", "0", out.toString())) {
+      int port = portOf(receiver);
+      try (Socket conn = Socket.create()) {
+        conn.setTimeout(LIMIT);
+        conn.connect("127.0.0.1", port);
+        conn.sendAll(header("data.bin", size, MessageDigest.getInstance("SHA-256").digest(all)));
+        DataInputStream in = new DataInputStream(conn.getInputStream());
+        assertThat(in.readUnsignedByte()).isEqualTo('G');
+        assertThat(in.readLong()).as("offset").isZero();
+        conn.sendAll(new byte[] {'D'});
+        conn.sendAll(java.util.Arrays.copyOf(all, size / 2));
+      }
+      assertThat(receiver.exitCode()).isEqualTo(1);
+      assertThat(receiver.stderr())
+          .endsWith(
+              "jsock: the sender closed the connection after 524288 of 1048576 bytes; they are"
+                  + " kept in "
+                  + part
+                  + " (receive again with --resume to continue)\n");
+    }
+    assertThat(out).doesNotExist();
+    assertThat(Files.readAllBytes(part)).isEqualTo(java.util.Arrays.copyOf(all, size / 2));
+
+    try (RunningProcess receiver = jsock("receive", "--resume", "0", out.toString())) {
+      int port = portOf(receiver);
+      try (RunningProcess sender =
+          jsock("send", "--json", data.toString(), "127.0.0.1", "" + port)) {
+        assertThat(sender.exitCode()).as(sender.stderrSoFar()).isZero();
+        assertThat(sender.lines().getFirst()).contains("\"bytes\":524288,\"resumed_from\":524288,");
+      }
+      assertThat(receiver.exitCode()).isZero();
+    }
+    assertThat(Files.readAllBytes(out)).isEqualTo(all);
+    assertThat(part).doesNotExist();
+  }
+
+  @Test
+  void keepOpenReceivesOneFileAfterAnotherIncludingAnEmptyOne() throws Exception {
+    Path first = randomFile("first.bin", 300_000, 9);
+    Path empty = Files.createFile(dir.resolve("empty.bin"));
+    Path inbox = Files.createDirectory(dir.resolve("inbox"));
+    try (RunningProcess receiver = jsock("receive", "-k", "--json", "0", inbox.toString())) {
+      int port = portOf(receiver);
+      for (Path file : List.of(first, empty)) {
+        try (RunningProcess sender = jsock("send", file.toString(), "127.0.0.1", "" + port)) {
+          assertThat(sender.exitCode()).as(sender.stderrSoFar()).isZero();
+        }
+      }
+      assertThat(receiver.nextLine()).contains("\"size\":300000,");
+      assertThat(receiver.nextLine()).contains("\"size\":0,\"bytes\":0,");
+      assertThat(receiver.isAlive()).isTrue();
+      receiver.terminate();
+      receiver.exitCode();
+    }
+    assertThat(sha256(inbox.resolve("first.bin"))).isEqualTo(sha256(first));
+    assertThat(inbox.resolve("empty.bin")).isEmptyFile();
+  }
+
+  @Test
+  void sendsOverTlsToAReceiverWithADevelopmentCertificate() throws Exception {
+    Path data = randomFile("data.bin", 2 << 20, 10);
+    Path inbox = Files.createDirectory(dir.resolve("inbox"));
+    try (RunningProcess receiver = jsock("receive", "--tls", "-k", "0", inbox.toString())) {
+      int port = portOf(receiver);
+      try (RunningProcess sender =
+          jsock("send", "--tls", data.toString(), "127.0.0.1", "" + port)) {
+        assertThat(sender.exitCode()).as("an untrusted certificate").isEqualTo(5);
+      }
+      try (RunningProcess sender =
+          jsock("send", "--tls", "--insecure", data.toString(), "127.0.0.1", "" + port)) {
+        assertThat(sender.exitCode()).as(sender.stderrSoFar()).isZero();
+        assertThat(sender.stderr())
+            .startsWith("jsock: --insecure: the server's certificate and name are not checked\n");
+      }
+      assertThat(receiver.stderrSoFar()).contains("self-signed development certificate");
+      receiver.terminate();
+      receiver.exitCode();
+    }
+    assertThat(sha256(inbox.resolve("data.bin"))).isEqualTo(sha256(data));
+  }
+
+  @Test
   void resumeIsRefusedOnBothSidesWhenThePartDiffersAndThePartIsLeftAlone() throws Exception {
     int size = 1 << 20;
     Path data = randomFile("data.bin", size, 3);

@@ -40,21 +40,24 @@ import picocli.CommandLine.Spec;
     description = {
       "Receives one file from 'jsock send' on PORT, verified by SHA-256.",
       "",
-      "Listens on 127.0.0.1 unless --host says otherwise, receives the file into FILE.part"
-          + " while hashing it, and renames FILE.part to FILE only when its SHA-256 equals the"
+      "Listens on 127.0.0.1 unless --host says otherwise; receives the file, hashing it as it"
+          + " comes, into FILE.part, and renames that to FILE only when its SHA-256 equals the"
           + " sender's; then exits (or, with -k, waits for the next sender).",
+      "",
       "FILE defaults to the name the sender gives, which must be a plain file name: names with"
           + " a path ('../x', 'a/b') are refused. If FILE is a directory, the file goes in it"
           + " under the sender's name. An existing FILE is never replaced without --force.",
+      "",
       "With --resume, a FILE.part left by an interrupted transfer is continued: the sender"
           + " checks that its SHA-256 equals that of the start of its file, and both refuse"
           + " (exit 1, FILE.part untouched) if it does not.",
+      "",
       "The listening address goes to stderr; a progress bar too when stderr is a terminal, and"
           + " a one-line summary at the end; with --json a summary object goes to stdout.",
     },
     footerHeading = "%nExamples:%n",
     footer = {
-      "  jsock receive 9000                 # keeps the sender's name, in this directory",
+      "  jsock receive 9000                 # the sender's file name, here",
       "  jsock receive 9000 out.bin",
       "  jsock receive --resume 9000 out.bin  # after an interrupted transfer",
       "  jsock receive --host 0.0.0.0 -k 9000 incoming/",
@@ -86,6 +89,7 @@ final class ReceiveCommand implements Callable<Integer> {
 
   @Option(
       names = "--host",
+      paramLabel = "ADDR",
       defaultValue = "127.0.0.1",
       converter = Host.class,
       description =
@@ -134,10 +138,7 @@ final class ReceiveCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    serverKey.check(tls);
-    if (timeout.isZero()) {
-      throw new ParameterException(spec.commandLine(), "--timeout must be above 0");
-    }
+    checkOptions();
     out = new Lines(spec.commandLine().getOut());
     err = new Lines(spec.commandLine().getErr()).prefixed("jsock: ");
     TlsContext context = tls ? Tls.server(serverKey.load(err)) : null;
@@ -158,6 +159,20 @@ final class ReceiveCommand implements Callable<Integer> {
       } while (keepOpen);
     }
     return ExitCode.OK.code();
+  }
+
+  private void checkOptions() {
+    serverKey.check(tls);
+    if (timeout.isZero()) {
+      throw new ParameterException(spec.commandLine(), "--timeout must be above 0");
+    }
+    if (target != null && !Files.isDirectory(target)) {
+      Path parent = target.toAbsolutePath().getParent();
+      if (parent == null || !Files.isDirectory(parent)) {
+        throw new ParameterException(
+            spec.commandLine(), "FILE: no directory " + parent + " to put " + target + " in");
+      }
+    }
   }
 
   private static Socket wrap(TlsContext context, Socket accepted) throws IOException {

@@ -13,7 +13,6 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -39,9 +38,11 @@ import picocli.CommandLine.Spec;
           + " size; the data goes with sendfile (zero-copy: the kernel copies the file to the"
           + " socket); the receiver hashes what arrives and answers whether it matches. Exits 0"
           + " only when it does.",
+      "",
       "If the receiver resumes (receive --resume), only the rest of the file is sent, after"
           + " checking that the SHA-256 of the receiver's part equals that of the start of FILE;"
           + " if it does not, both sides refuse and exit 1.",
+      "",
       "A progress bar (percentage, bytes, rate, ETA) is drawn on stderr when stderr is a"
           + " terminal; a one-line summary goes to stderr at the end, and with --json a summary"
           + " object to stdout.",
@@ -108,9 +109,6 @@ final class SendCommand implements Callable<Integer> {
     checkOptions();
     Lines out = new Lines(spec.commandLine().getOut());
     Lines err = new Lines(spec.commandLine().getErr()).prefixed("jsock: ");
-    if (!Files.isRegularFile(file)) {
-      throw new NoSuchFileException(file + ": no such file (send takes a regular file)");
-    }
     String name = file.getFileName().toString();
     try (FileChannel data = FileChannel.open(file);
         Socket conn = connect(err)) {
@@ -147,6 +145,14 @@ final class SendCommand implements Callable<Integer> {
   }
 
   private void checkOptions() {
+    if (!Files.isRegularFile(file)) {
+      throw new ParameterException(
+          spec.commandLine(),
+          "FILE: "
+              + file
+              + (Files.isDirectory(file) ? " is a directory" : " does not exist")
+              + " (send takes a regular file)");
+    }
     if (clientTls.given() && !tls) {
       throw new ParameterException(
           spec.commandLine(), "--ca, --server-name and --insecure need --tls");

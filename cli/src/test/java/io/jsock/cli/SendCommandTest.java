@@ -1,0 +1,53 @@
+package io.jsock.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code jsock send} in-process: its usage errors, each naming what is wrong. */
+class SendCommandTest {
+  private final StringWriter err = new StringWriter();
+
+  private int run(String... args) {
+    return Main.commandLine().setErr(new PrintWriter(err, true)).execute(args);
+  }
+
+  @Test
+  void aMissingFileIsAUsageErrorNamingIt(@TempDir Path dir) {
+    Path missing = dir.resolve("missing.bin");
+    assertThat(run("send", missing.toString(), "127.0.0.1", "9")).isEqualTo(2);
+    assertThat(err.toString())
+        .startsWith("jsock: FILE: " + missing + " does not exist (send takes a regular file)\n");
+  }
+
+  @Test
+  void aDirectoryIsAUsageError(@TempDir Path dir) {
+    assertThat(run("send", dir.toString(), "127.0.0.1", "9")).isEqualTo(2);
+    assertThat(err.toString()).startsWith("jsock: FILE: " + dir + " is a directory");
+  }
+
+  @Test
+  void aBadRateNamesTheOption(@TempDir Path dir) {
+    assertThat(run("send", "--rate", "0.5", dir.toString(), "127.0.0.1", "9")).isEqualTo(2);
+    assertThat(err.toString())
+        .startsWith("jsock: Invalid value for option '--rate': rate too low: '0.5'");
+  }
+
+  @Test
+  void tlsTrustOptionsNeedTls(@TempDir Path dir) throws Exception {
+    Path file = java.nio.file.Files.writeString(dir.resolve("f"), "x");
+    assertThat(run("send", "--insecure", file.toString(), "127.0.0.1", "9")).isEqualTo(2);
+    assertThat(err.toString()).startsWith("jsock: --ca, --server-name and --insecure need --tls\n");
+  }
+
+  @Test
+  void receiveIntoAMissingDirectoryIsAUsageError(@TempDir Path dir) {
+    Path target = dir.resolve("no/such/out.bin");
+    assertThat(run("receive", "0", target.toString())).isEqualTo(2);
+    assertThat(err.toString()).startsWith("jsock: FILE: no directory " + target.getParent());
+  }
+}

@@ -283,7 +283,7 @@ final class ReceiveCommand implements Callable<Integer> {
 
   /** Where the sender's file goes; a refusal if its name is not a plain file name. */
   private Path destination(String name) throws TransferFailedException {
-    if (!isPlainFileName(name)) {
+    if (!TransferProtocol.isPlainFileName(name)) {
       throw new TransferFailedException(
           "refused the file name '"
               + printable(name)
@@ -299,14 +299,6 @@ final class ReceiveCommand implements Callable<Integer> {
       throw new TransferFailedException(file + " is a directory");
     }
     return file;
-  }
-
-  /** A name with no directory part: no '/' or '\', not '.' or '..', no control characters. */
-  static boolean isPlainFileName(String name) {
-    if (name.isEmpty() || name.equals(".") || name.equals("..")) {
-      return false;
-    }
-    return name.chars().noneMatch(c -> c == '/' || c == '\\' || c < 0x20 || c == 0x7F);
   }
 
   private static String printable(String name) {

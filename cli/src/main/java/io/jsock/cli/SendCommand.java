@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.locks.LockSupport;
@@ -52,6 +53,7 @@ import picocli.CommandLine.Spec;
       "  jsock receive 9000 out/            # on the receiving machine",
       "  jsock send data.bin 127.0.0.1 9000",
       "  jsock send --rate 2MiB/s backup.tar 127.0.0.1 9000",
+      "  tar c photos | jsock send --name photos.tar - 127.0.0.1 9000",
       "  jsock send --json data.bin 127.0.0.1 9000 | jq .bytes_per_second",
       "  jsock send --tls --ca cert.pem data.bin localhost 9000",
       "",
@@ -64,7 +66,12 @@ final class SendCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "FILE", description = "The file to send.")
+  @Parameters(
+      index = "0",
+      paramLabel = "FILE",
+      description =
+          "The file to send; - reads standard input to its end first (into a temporary file,"
+              + " deleted afterwards), so that its size and SHA-256 are known before sending.")
   Path file;
 
   @Parameters(
@@ -96,6 +103,14 @@ final class SendCommand implements Callable<Integer> {
               + " (default: ${DEFAULT-VALUE}).")
   Duration timeout;
 
+  @Option(
+      names = "--name",
+      paramLabel = "NAME",
+      description =
+          "The file name to announce, a plain name without a directory (default: FILE's own"
+              + " name; 'stdin' for -).")
+  String name;
+
   @Option(names = "--json", description = "Print a summary object on stdout at the end.")
   boolean json;
 
@@ -109,8 +124,20 @@ final class SendCommand implements Callable<Integer> {
     checkOptions();
     Lines out = new Lines(spec.commandLine().getOut());
     Lines err = new Lines(spec.commandLine().getErr()).prefixed("jsock: ");
-    String name = file.getFileName().toString();
-    try (FileChannel data = FileChannel.open(file);
+    if (isStdin()) {
+      Path spooled = Files.createTempFile("jsock-send-", ".stdin");
+      try {
+        Files.copy(System.in, spooled, StandardCopyOption.REPLACE_EXISTING);
+        return send(spooled, name == null ? "stdin" : name, out, err);
+      } finally {
+        Files.deleteIfExists(spooled);
+      }
+    }
+    return send(file, name == null ? file.getFileName().toString() : name, out, err);
+  }
+
+  private int send(Path source, String name, Lines out, Lines err) throws IOException {
+    try (FileChannel data = FileChannel.open(source);
         Socket conn = connect(err)) {
       long size = data.size();
       byte[] sha256 = TransferProtocol.sha256Of(data, size).digest();
@@ -144,8 +171,16 @@ final class SendCommand implements Callable<Integer> {
     return ExitCode.OK.code();
   }
 
+  private boolean isStdin() {
+    return file.toString().equals("-");
+  }
+
   private void checkOptions() {
-    if (!Files.isRegularFile(file)) {
+    if (name != null && !TransferProtocol.isPlainFileName(name)) {
+      throw new ParameterException(
+          spec.commandLine(), "--name: not a plain file name (no '/', '.' or '..'): " + name);
+    }
+    if (!isStdin() && !Files.isRegularFile(file)) {
       throw new ParameterException(
           spec.commandLine(),
           "FILE: "

@@ -175,6 +175,17 @@ final class TransferProtocol {
     }
   }
 
+  /**
+   * Whether a file name may be announced and taken: no directory part ('/' or '\'), not '.' or
+   * '..', no control characters; so a sender cannot make a receiver write outside its directory.
+   */
+  static boolean isPlainFileName(String name) {
+    if (name.isEmpty() || name.equals(".") || name.equals("..")) {
+      return false;
+    }
+    return name.chars().noneMatch(c -> c == '/' || c == '\\' || c < 0x20 || c == 0x7F);
+  }
+
   static String hex(byte[] digest) {
     return HexFormat.of().formatHex(digest);
   }

@@ -10,16 +10,16 @@ import org.junit.jupiter.api.Test;
 class ReceiveCommandTest {
   @Test
   void takesOnlyPlainFileNames() {
-    assertThat(ReceiveCommand.isPlainFileName("data.bin")).isTrue();
-    assertThat(ReceiveCommand.isPlainFileName("..data")).isTrue();
-    assertThat(ReceiveCommand.isPlainFileName("ünïcode файл.txt")).isTrue();
-    assertThat(ReceiveCommand.isPlainFileName("../data.bin")).isFalse();
-    assertThat(ReceiveCommand.isPlainFileName("/etc/passwd")).isFalse();
-    assertThat(ReceiveCommand.isPlainFileName("a\\b")).isFalse();
-    assertThat(ReceiveCommand.isPlainFileName("..")).isFalse();
-    assertThat(ReceiveCommand.isPlainFileName(".")).isFalse();
-    assertThat(ReceiveCommand.isPlainFileName("")).isFalse();
-    assertThat(ReceiveCommand.isPlainFileName("bell\u0007")).isFalse();
+    assertThat(TransferProtocol.isPlainFileName("data.bin")).isTrue();
+    assertThat(TransferProtocol.isPlainFileName("..data")).isTrue();
+    assertThat(TransferProtocol.isPlainFileName("ünïcode файл.txt")).isTrue();
+    assertThat(TransferProtocol.isPlainFileName("../data.bin")).isFalse();
+    assertThat(TransferProtocol.isPlainFileName("/etc/passwd")).isFalse();
+    assertThat(TransferProtocol.isPlainFileName("a\\b")).isFalse();
+    assertThat(TransferProtocol.isPlainFileName("..")).isFalse();
+    assertThat(TransferProtocol.isPlainFileName(".")).isFalse();
+    assertThat(TransferProtocol.isPlainFileName("")).isFalse();
+    assertThat(TransferProtocol.isPlainFileName("bell\u0007")).isFalse();
   }
 
   @Test

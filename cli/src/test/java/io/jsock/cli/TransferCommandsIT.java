@@ -208,9 +208,10 @@ class TransferCommandsIT {
   @Test
   void aSenderNameWithAPathIsRefusedAndNothingIsWritten() throws Exception {
     Path inbox = Files.createDirectory(dir.resolve("inbox"));
-    for (String name : List.of("../escaped.bin", "a/b.bin", "..", "/etc/evil")) {
-      try (RunningProcess receiver = jsock("receive", "0", inbox.toString())) {
-        int port = portOf(receiver);
+    List<String> names = List.of("../escaped.bin", "a/b.bin", "..", "/etc/evil");
+    try (RunningProcess receiver = jsock("receive", "-k", "0", inbox.toString())) {
+      int port = portOf(receiver);
+      for (String name : names) {
         try (Socket conn = Socket.create()) {
           conn.setTimeout(LIMIT);
           conn.connect("127.0.0.1", port);
@@ -222,7 +223,10 @@ class TransferCommandsIT {
           assertThat(new String(message, UTF_8))
               .startsWith("refused the file name '" + name + "' from the sender: not a plain");
         }
-        assertThat(receiver.exitCode()).isEqualTo(1);
+      }
+      receiver.terminate();
+      receiver.exitCode();
+      for (String name : names) {
         assertThat(receiver.stderr()).contains("jsock: refused the file name '" + name + "'");
       }
     }
@@ -246,6 +250,24 @@ class TransferCommandsIT {
       assertThat(receiver.exitCode()).isZero();
     }
     assertThat(sha256(inbox.resolve("plain.bin"))).isEqualTo(sha256(data));
+  }
+
+  @Test
+  void sendsStandardInputUnderTheGivenName() throws Exception {
+    Path data = randomFile("data.bin", 700_000, 11);
+    Path inbox = Files.createDirectory(dir.resolve("inbox"));
+    try (RunningProcess receiver = jsock("receive", "0", inbox.toString())) {
+      int port = portOf(receiver);
+      String command =
+          "exec ./jsock send --json --name piped.bin - 127.0.0.1 " + port + " < " + data;
+      try (RunningProcess sender = RunningProcess.start(List.of("bash", "-c", command), Map.of())) {
+        assertThat(sender.exitCode()).as(sender.stderrSoFar()).isZero();
+        assertThat(sender.lines().getFirst())
+            .startsWith("{\"file\":\"piped.bin\",\"size\":700000,");
+      }
+      assertThat(receiver.exitCode()).isZero();
+    }
+    assertThat(sha256(inbox.resolve("piped.bin"))).isEqualTo(sha256(data));
   }
 
   @Test

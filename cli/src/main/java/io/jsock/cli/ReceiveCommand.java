@@ -184,26 +184,78 @@ final class ReceiveCommand implements Callable<Integer> {
     }
   }
 
+  /** One transfer on an accepted connection, from the header to the verdict. */
   private void receive(Socket conn) throws IOException {
     DataInputStream in = new DataInputStream(conn.getInputStream());
-    Header header;
+    Header header = readHeader(in);
+    Path file = refusing(conn, () -> destination(header.name()));
+    Path part = file.resolveSibling(file.getFileName() + ".part");
+    long offset = refusing(conn, () -> resumeOffset(part, header));
+    MessageDigest digest = prefixDigest(part, offset);
+    TransferProtocol.writeAnswer(
+        conn, new Go(offset, part.getFileName().toString(), TransferProtocol.peek(digest)));
+    awaitGoAhead(in, header, part, offset);
+    long start = System.nanoTime();
+    byte[] sha256 = receiveInto(part, conn, digest, offset, header);
+    if (!TransferProtocol.same(sha256, header.sha256())) {
+      Files.deleteIfExists(part);
+      TransferProtocol.writeVerdict(conn, new Verdict(false, sha256));
+      throw new TransferFailedException(
+          "SHA-256 mismatch: "
+              + header.name()
+              + " should be "
+              + TransferProtocol.hex(header.sha256())
+              + ", got "
+              + TransferProtocol.hex(sha256)
+              + "; "
+              + part
+              + " deleted");
+    }
+    place(part, file);
+    TransferProtocol.writeVerdict(conn, new Verdict(true, sha256));
+    long nanos = System.nanoTime() - start;
+    TransferSummary summary =
+        new TransferSummary(
+            "received",
+            file.toString(),
+            header.size(),
+            offset,
+            nanos,
+            TransferProtocol.hex(sha256));
+    err.line(summary.line());
+    if (json) {
+      out.line(summary.json());
+    }
+  }
+
+  private static Header readHeader(DataInputStream in) throws IOException {
     try {
-      header = TransferProtocol.readHeader(in);
+      return TransferProtocol.readHeader(in);
     } catch (EOFException e) {
       throw new TransferFailedException(
           "the peer closed the connection before sending a header (is it jsock send?)", e);
     }
-    Path file;
+  }
+
+  /** A step that may refuse the transfer before any data: its reason goes to the sender too. */
+  private interface Check<T> {
+    T run() throws TransferFailedException, IOException;
+  }
+
+  private static <T> T refusing(Socket conn, Check<T> check) throws IOException {
     try {
-      file = destination(header.name());
+      return check.run();
     } catch (TransferFailedException refused) {
       TransferProtocol.writeAnswer(conn, new Refused(refused.getMessage()));
       throw refused;
     }
-    Path part = file.resolveSibling(file.getFileName() + ".part");
+  }
+
+  /** How many bytes of the file the part already holds: its size with --resume, otherwise 0. */
+  private long resumeOffset(Path part, Header header) throws IOException {
     long offset = resume && Files.isRegularFile(part) ? Files.size(part) : 0;
     if (offset > header.size()) {
-      String message =
+      throw new TransferFailedException(
           "resume refused: "
               + part
               + " holds "
@@ -211,14 +263,20 @@ final class ReceiveCommand implements Callable<Integer> {
               + " bytes, more than the "
               + header.size()
               + " of "
-              + header.name();
-      TransferProtocol.writeAnswer(conn, new Refused(message));
-      throw new TransferFailedException(message);
+              + header.name());
     }
-    MessageDigest digest = prefixDigest(part, offset);
-    TransferProtocol.writeAnswer(
-        conn, new Go(offset, part.getFileName().toString(), TransferProtocol.peek(digest)));
-    int goAhead = readGoAhead(in);
+    return offset;
+  }
+
+  /** Waits for the sender's go-ahead; a failure if it found the resumed part different. */
+  private static void awaitGoAhead(DataInputStream in, Header header, Path part, long offset)
+      throws IOException {
+    int goAhead;
+    try {
+      goAhead = in.readUnsignedByte();
+    } catch (EOFException e) {
+      throw new TransferFailedException("the sender closed the connection before any data", e);
+    }
     if (goAhead == TransferProtocol.RESUME_REFUSED) {
       throw new TransferFailedException(
           "resume refused: the "
@@ -229,46 +287,25 @@ final class ReceiveCommand implements Callable<Integer> {
               + header.name()
               + " (left as they were)");
     }
-    // Opened only now, so that a transfer refused before its data leaves no part file behind.
+    if (goAhead != TransferProtocol.DATA) {
+      throw new TransferFailedException("the sender sent an unknown go-ahead: " + goAhead);
+    }
+  }
+
+  /**
+   * Receives the data into the part file (opened only now, so that a transfer refused before its
+   * data leaves none behind), on disk when this returns, and returns the SHA-256 of the whole.
+   */
+  private static byte[] receiveInto(
+      Path part, Socket conn, MessageDigest digest, long offset, Header header) throws IOException {
     try (FileChannel channel =
         offset == 0
             ? FileChannel.open(part, CREATE, TRUNCATE_EXISTING, WRITE)
             : FileChannel.open(part, WRITE)) {
-      long start = System.nanoTime();
       receiveData(conn, channel, part, digest, offset, header);
-      byte[] sha256 = digest.digest();
-      boolean matched = TransferProtocol.same(sha256, header.sha256());
-      if (!matched) {
-        channel.close();
-        Files.deleteIfExists(part);
-        TransferProtocol.writeVerdict(conn, new Verdict(false, sha256));
-        throw new TransferFailedException(
-            "SHA-256 mismatch: "
-                + header.name()
-                + " should be "
-                + TransferProtocol.hex(header.sha256())
-                + ", got "
-                + TransferProtocol.hex(sha256)
-                + "; "
-                + part
-                + " deleted");
-      }
       channel.force(true);
-      place(part, file);
-      TransferProtocol.writeVerdict(conn, new Verdict(true, sha256));
-      TransferSummary summary =
-          new TransferSummary(
-              "received",
-              file.toString(),
-              header.size(),
-              offset,
-              System.nanoTime() - start,
-              TransferProtocol.hex(sha256));
-      err.line(summary.line());
-      if (json) {
-        out.line(summary.json());
-      }
     }
+    return digest.digest();
   }
 
   /** The SHA-256 of the first {@code length} bytes of the part file, ready to take the rest. */
@@ -307,21 +344,8 @@ final class ReceiveCommand implements Callable<Integer> {
     return text.toString();
   }
 
-  private static int readGoAhead(DataInputStream in) throws IOException {
-    int goAhead;
-    try {
-      goAhead = in.readUnsignedByte();
-    } catch (EOFException e) {
-      throw new TransferFailedException("the sender closed the connection before any data", e);
-    }
-    if (goAhead != TransferProtocol.DATA && goAhead != TransferProtocol.RESUME_REFUSED) {
-      throw new TransferFailedException("the sender sent an unknown go-ahead: " + goAhead);
-    }
-    return goAhead;
-  }
-
   /** Receives the rest of the file into {@code channel}, hashing it on the way. */
-  private void receiveData(
+  private static void receiveData(
       Socket conn, FileChannel channel, Path part, MessageDigest digest, long offset, Header header)
       throws IOException {
     ByteBuffer buffer = ByteBuffer.allocateDirect(BUFFER);

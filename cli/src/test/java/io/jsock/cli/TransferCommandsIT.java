@@ -133,6 +133,68 @@ class TransferCommandsIT {
   }
 
   @Test
+  void theReceiverKeepsNothingWhenTheDataDoesNotMatchTheAnnouncedSha256() throws Exception {
+    byte[] data = "not what was announced".getBytes(UTF_8);
+    Path out = dir.resolve("out.bin");
+    try (RunningProcess receiver = jsock("receive", "0", out.toString())) {
+      int port = portOf(receiver);
+      try (Socket conn = Socket.create()) {
+        conn.setTimeout(LIMIT);
+        conn.connect("127.0.0.1", port);
+        conn.sendAll(header("data.bin", data.length, new byte[32]));
+        DataInputStream in = new DataInputStream(conn.getInputStream());
+        assertThat(in.readUnsignedByte()).isEqualTo('G');
+        assertThat(in.readLong()).isZero();
+        conn.sendAll(new byte[] {'D'});
+        conn.sendAll(data);
+        assertThat(in.readUnsignedByte()).as("verdict").isEqualTo('M');
+        byte[] got = new byte[32];
+        in.readFully(got);
+        assertThat(got).isEqualTo(MessageDigest.getInstance("SHA-256").digest(data));
+      }
+      assertThat(receiver.exitCode()).isEqualTo(1);
+      assertThat(receiver.stderr())
+          .contains("jsock: SHA-256 mismatch: data.bin should be " + "00".repeat(32) + ", got ")
+          .endsWith(dir.resolve("out.bin.part") + " deleted\n");
+    }
+    try (var files = Files.list(dir)) {
+      assertThat(files).isEmpty();
+    }
+  }
+
+  @Test
+  void theSenderExits1WhenTheReceiverReportsAMismatch() throws Exception {
+    Path data = randomFile("data.bin", 50_000, 12);
+    try (Socket listener = Socket.create()) {
+      listener.bind("127.0.0.1", 0);
+      listener.listen();
+      int port = ((java.net.InetSocketAddress) listener.getSockName()).getPort();
+      try (RunningProcess sender = jsock("send", data.toString(), "127.0.0.1", "" + port)) {
+        listener.setTimeout(LIMIT);
+        try (Socket conn = listener.accept().conn()) {
+          conn.setTimeout(LIMIT);
+          DataInputStream in = new DataInputStream(conn.getInputStream());
+          in.readFully(new byte[4 + 1 + 2 + "data.bin".length() + 8 + 32]);
+          conn.sendAll(new byte[] {'G', 0, 0, 0, 0, 0, 0, 0, 0});
+          assertThat(in.readUnsignedByte()).isEqualTo('D');
+          in.readFully(new byte[50_000]);
+          byte[] verdict = new byte[33];
+          verdict[0] = 'M';
+          conn.sendAll(verdict);
+        }
+        assertThat(sender.exitCode()).isEqualTo(1);
+        assertThat(sender.stderr())
+            .isEqualTo(
+                "jsock: SHA-256 mismatch: data.bin is "
+                    + sha256(data)
+                    + ", the receiver got "
+                    + "00".repeat(32)
+                    + "; the receiver kept nothing\n");
+      }
+    }
+  }
+
+  @Test
   void keepOpenReceivesOneFileAfterAnotherIncludingAnEmptyOne() throws Exception {
     Path first = randomFile("first.bin", 300_000, 9);
     Path empty = Files.createFile(dir.resolve("empty.bin"));
@@ -155,22 +217,47 @@ class TransferCommandsIT {
   }
 
   @Test
-  void sendsOverTlsToAReceiverWithADevelopmentCertificate() throws Exception {
+  void sendsOverTlsToAReceiverItTrustsAndRefusesOneItDoesNot() throws Exception {
     Path data = randomFile("data.bin", 2 << 20, 10);
+    Path cert = dir.resolve("cert.pem");
+    Path key = dir.resolve("key.pem");
+    try (RunningProcess openssl =
+        RunningProcess.start(
+            List.of(
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=localhost",
+                "-addext",
+                "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                "-keyout",
+                key.toString(),
+                "-out",
+                cert.toString()),
+            Map.of())) {
+      assertThat(openssl.exitCode()).as(openssl.stderrSoFar()).isZero();
+    }
     Path inbox = Files.createDirectory(dir.resolve("inbox"));
-    try (RunningProcess receiver = jsock("receive", "--tls", "-k", "0", inbox.toString())) {
+    try (RunningProcess receiver =
+        jsock("receive", "--tls", "--cert", "" + cert, "--key", "" + key, "-k", "0", "" + inbox)) {
       int port = portOf(receiver);
       try (RunningProcess sender =
           jsock("send", "--tls", data.toString(), "127.0.0.1", "" + port)) {
         assertThat(sender.exitCode()).as("an untrusted certificate").isEqualTo(5);
       }
+      assertThat(inbox).isEmptyDirectory();
       try (RunningProcess sender =
-          jsock("send", "--tls", "--insecure", data.toString(), "127.0.0.1", "" + port)) {
+          jsock("send", "--tls", "--ca", "" + cert, data.toString(), "127.0.0.1", "" + port)) {
         assertThat(sender.exitCode()).as(sender.stderrSoFar()).isZero();
-        assertThat(sender.stderr())
-            .startsWith("jsock: --insecure: the server's certificate and name are not checked\n");
       }
-      assertThat(receiver.stderrSoFar()).contains("self-signed development certificate");
       receiver.terminate();
       receiver.exitCode();
     }
@@ -224,11 +311,15 @@ class TransferCommandsIT {
               .startsWith("refused the file name '" + name + "' from the sender: not a plain");
         }
       }
+      for (String name : names) {
+        await()
+            .atMost(LIMIT)
+            .until(
+                () ->
+                    receiver.stderrSoFar().contains("jsock: refused the file name '" + name + "'"));
+      }
       receiver.terminate();
       receiver.exitCode();
-      for (String name : names) {
-        assertThat(receiver.stderr()).contains("jsock: refused the file name '" + name + "'");
-      }
     }
     try (var files = Files.list(dir)) {
       assertThat(files.map(p -> p.getFileName().toString())).containsExactly("inbox");

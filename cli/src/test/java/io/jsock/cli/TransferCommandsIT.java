@@ -412,7 +412,7 @@ class TransferCommandsIT {
   /**
    * Runs {@code ./jsock send} in a tmux pane (a real terminal, 100×12) and captures the screen
    * while the rate-limited transfer runs: the bar shows percentage, bytes, elapsed / ETA and rate.
-   * The capture is kept as docs/cli/send-progress.txt.
+   * The capture is kept as cli/target/send-progress.txt (a copy is docs/cli/send-progress.txt).
    */
   @Test
   void sendShowsAProgressBarInATerminal() throws Exception {
@@ -456,7 +456,7 @@ class TransferCommandsIT {
         String finalScreen = tmux(socket, "capture-pane", "-p");
         assertThat(finalScreen).contains("EXIT=0", "jsock: sent data.bin: 8.0 MiB in ");
         Files.writeString(
-            RunningProcess.REPO.resolve("docs/cli/send-progress.txt"),
+            RunningProcess.REPO.resolve("cli/target/send-progress.txt"),
             "$ ./jsock send --rate 2MiB/s data.bin 127.0.0.1 PORT    (tmux pane 100x12)\n\n"
                 + "During the transfer:\n"
                 + screens.get(screens.size() / 2).strip()

@@ -15,7 +15,9 @@ import picocli.CommandLine.Command;
       ClientCommand.class,
       DemoCommand.class,
       EchoCommand.class,
-      ResolveCommand.class
+      ResolveCommand.class,
+      RelayCommand.class,
+      BrokerCommand.class
     },
     footerHeading = "%nExit codes:%n",
     footer = {

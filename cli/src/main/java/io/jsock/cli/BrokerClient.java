@@ -24,6 +24,7 @@ final class BrokerClient {
   private long writeStartedNanos;
   private boolean closed;
   private boolean dropping;
+  private long received;
   private long sent;
   private long dropped;
 
@@ -120,11 +121,18 @@ final class BrokerClient {
         }
       }
     } catch (IOException e) {
-      log.verbose(describe() + " send: " + e.getMessage());
+      if (!isClosed()) {
+        log.verbose(describe() + " send: " + e.getMessage());
+      }
       close();
     } catch (InterruptedException e) {
       close();
     }
+  }
+
+  /** Whether the broker has closed this client (or its writer failed). */
+  synchronized boolean isClosed() {
+    return closed;
   }
 
   /** Closes the socket (which ends its reader) and stops the writer. */
@@ -145,8 +153,13 @@ final class BrokerClient {
     }
   }
 
-  /** {@code sent 120 bytes, dropped 0}: for the {@code -v} line when the client leaves. */
+  /** Counts bytes this client sent to the broker. */
+  synchronized void received(int bytes) {
+    received += bytes;
+  }
+
+  /** {@code received 5 bytes, sent 120 bytes, dropped 0}: for the {@code -v} leave line. */
   synchronized String stats() {
-    return "sent " + sent + " bytes, dropped " + dropped;
+    return "received " + received + " bytes, sent " + sent + " bytes, dropped " + dropped;
   }
 }

@@ -180,8 +180,9 @@ final class BrokerCommand implements Callable<Integer> {
             + Sizes.format(maxQueue)
             + ", slow clients: "
             + slow);
+    Acceptor acceptor = new Acceptor(listener, log);
     while (true) {
-      Accepted accepted = listener.accept();
+      Accepted accepted = acceptor.accept();
       if (!access.permits(accepted.address())) {
         log.verbose(RelayCommand.where(accepted.address()) + " refused: --allow/--deny");
         close(accepted.conn());
@@ -224,24 +225,20 @@ final class BrokerCommand implements Callable<Integer> {
     if (chat) {
       announce(client, "<announce> <" + client.name() + "> has joined");
     }
-    long received = 0;
     String why = "end of stream";
     try {
-      received = chat ? readLines(client) : readBytes(client);
+      if (chat) {
+        readLines(client);
+      } else {
+        readBytes(client);
+      }
     } catch (IOException e) {
-      why = e.getMessage();
+      why = client.isClosed() ? "disconnected by the broker" : e.getMessage();
     } finally {
       clients.remove(id);
       client.close();
     }
-    log.verbose(
-        client.describe()
-            + " left ("
-            + why
-            + "): received "
-            + (received < 0 ? "?" : received)
-            + " bytes, "
-            + client.stats());
+    log.verbose(client.describe() + " left (" + why + "): " + client.stats());
     if (chat) {
       announce(client, "<announce> <" + client.name() + "> has left");
     }
@@ -258,29 +255,26 @@ final class BrokerCommand implements Callable<Integer> {
     client.offer(text.getBytes(UTF_8));
   }
 
-  private long readBytes(BrokerClient from) throws IOException {
+  private void readBytes(BrokerClient from) throws IOException {
     byte[] buf = new byte[BUFFER];
-    long received = 0;
     int n;
     while ((n = from.socket().recvInto(buf, 0)) > 0) {
-      received += n;
+      from.received(n);
       byte[] chunk = java.util.Arrays.copyOf(buf, n);
       log.debug("<" + from.name() + "> " + n + " bytes");
       log.dump("<" + from.name() + " " + n + " bytes", ByteBuffer.wrap(chunk));
       fanOut(from, chunk);
     }
-    return received;
   }
 
   /** Reads lines (at most 64 KiB each; longer ones are cut) and sends each, named, to the rest. */
-  private long readLines(BrokerClient from) throws IOException {
+  private void readLines(BrokerClient from) throws IOException {
     byte[] buf = new byte[BUFFER];
     byte[] prefix = ("<" + from.name() + "> ").getBytes(UTF_8);
     ByteArrayOutputStream line = new ByteArrayOutputStream();
-    long received = 0;
     int n;
     while ((n = from.socket().recvInto(buf, 0)) > 0) {
-      received += n;
+      from.received(n);
       log.dump("<" + from.name() + " " + n + " bytes", ByteBuffer.wrap(buf, 0, n));
       int start = 0;
       for (int i = 0; i < n; i++) {
@@ -296,7 +290,6 @@ final class BrokerCommand implements Callable<Integer> {
     if (line.size() > 0) {
       fanOut(from, named(prefix, line)); // a last line without its newline
     }
-    return received;
   }
 
   private static byte[] named(byte[] prefix, ByteArrayOutputStream line) {

@@ -172,9 +172,10 @@ final class RelayCommand implements Callable<Integer> {
     TlsContext serverTls = listen.scheme().isTls() ? Tls.server(serverKey.load(err)) : null;
     TlsContext targetTls = target.scheme().isTls() ? clientTls.context(err) : null;
     Semaphore permits = new Semaphore(maxConnections);
+    Acceptor acceptor = new Acceptor(listener, log);
     long accepted = 0;
     while (true) {
-      Accepted next = listener.accept();
+      Accepted next = acceptor.accept();
       String name = "#" + ++accepted + " " + where(next.address());
       if (!access.permits(next.address())) {
         log.verbose(name + " refused: not allowed by --allow/--deny");

@@ -200,6 +200,19 @@ class RelayCommandIT {
     }
   }
 
+  @Test
+  void aListenPortInUseExitsWithSeven() throws Exception {
+    try (Socket taken = Socket.create(Family.AF_INET, SocketKind.SOCK_STREAM)) {
+      taken.bind("127.0.0.1", 0);
+      taken.listen(1);
+      int port = ((InetSocketAddress) taken.getSockName()).getPort();
+      try (RunningProcess relay = jsock("relay", String.valueOf(port), "127.0.0.1:9")) {
+        assertThat(relay.exitCode()).isEqualTo(7);
+        assertThat(relay.stderr()).startsWith("jsock: ").contains("already in use");
+      }
+    }
+  }
+
   // ------------------------------------------------------------------ faults
 
   @Test

@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One relayed connection: a client and its target, the two {@link RelayPipe}s between them, and how
@@ -22,6 +23,8 @@ final class RelayConnection {
   private final AtomicInteger openDirections = new AtomicInteger(2);
   private final AtomicBoolean ended = new AtomicBoolean();
   private final CountDownLatch endedLatch = new CountDownLatch(1);
+  private final AtomicLong upBytes = new AtomicLong();
+  private final AtomicLong downBytes = new AtomicLong();
   private final long startNanos = System.nanoTime();
   private volatile long lastActivityNanos = startNanos;
   private volatile Thread watchdog;
@@ -59,6 +62,16 @@ final class RelayConnection {
     lastActivityNanos = System.nanoTime();
   }
 
+  /** Counts {@code bytes} delivered up (client to target) or down, for the {@code -v} lines. */
+  void delivered(boolean up, int bytes) {
+    (up ? upBytes : downBytes).addAndGet(bytes);
+    touch();
+  }
+
+  private String counts() {
+    return " (up " + upBytes.get() + " bytes, down " + downBytes.get() + " bytes)";
+  }
+
   /** One direction passed on its end of stream; the second to do so closes both sockets. */
   void directionFinished() {
     if (openDirections.decrementAndGet() == 0) {
@@ -69,7 +82,7 @@ final class RelayConnection {
   /** Closes both sides with a FIN (TLS: close_notify first). */
   void close(String why) {
     if (ended.compareAndSet(false, true)) {
-      log.verbose(name + " closed: " + why);
+      log.verbose(name + " closed: " + why + counts());
       closeQuietly(client);
       closeQuietly(target);
       stopWatchdog();
@@ -80,7 +93,7 @@ final class RelayConnection {
   /** Resets both sides: SO_LINGER 0, then close, so each peer's next read fails with a reset. */
   void reset(String why) {
     if (ended.compareAndSet(false, true)) {
-      log.verbose(name + " reset: " + why);
+      log.verbose(name + " reset: " + why + counts());
       resetQuietly(client);
       resetQuietly(target);
       stopWatchdog();

@@ -29,6 +29,7 @@ final class RelayPipe {
   private final Socket from;
   private final Socket to;
   private final String label;
+  private final boolean up;
   private final RelayLog log;
   private final Jitter latency;
   private final Long bandwidth;
@@ -47,7 +48,7 @@ final class RelayPipe {
   RelayPipe(
       RelayConnection connection, FaultOptions.Direction way, FaultOptions faults, RelayLog log) {
     this.connection = connection;
-    boolean up = way == FaultOptions.Direction.up;
+    this.up = way == FaultOptions.Direction.up;
     this.from = up ? connection.client() : connection.target();
     this.to = up ? connection.target() : connection.client();
     this.label = connection.name() + (up ? " >" : " <");
@@ -170,7 +171,7 @@ final class RelayPipe {
         pace(piece);
       }
       to.sendAll(ByteBuffer.wrap(data, pos, piece));
-      connection.touch();
+      connection.delivered(up, piece);
       log.debug(label + " " + piece + " bytes");
       pos += piece;
       if (sliceDelay != null && pos < n) {

@@ -8,10 +8,13 @@ import static org.awaitility.Awaitility.await;
 import io.jsock.Family;
 import io.jsock.Socket;
 import io.jsock.SocketKind;
+import io.jsock.tls.Tls;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
+import java.net.UnixDomainSocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,6 +26,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Integration test (runs the real {@code ./jsock broker} with in-test clients on loopback):
@@ -48,6 +52,35 @@ class BrokerCommandIT {
         assertThat(recvText(c, 6)).isEqualTo("from b");
       }
       await().atMost(LIMIT).until(() -> broker.stderrSoFar().contains("left (end of stream)"));
+    }
+  }
+
+  @Test
+  void overTlsWithADevelopmentCertificate() throws Exception {
+    try (RunningProcess broker = jsock("broker", "--tls", "--chat", "-v", "0")) {
+      int port = port(broker);
+      Socket one = joinTls(broker, port, 1);
+      expect(one, "<announce> you are <user1>; no one else is here\n");
+      try (one;
+          Socket two = joinTls(broker, port, 2)) {
+        expect(two, "<announce> you are <user2>; also here: <user1>\n");
+        two.sendAll("over TLS\n".getBytes(US_ASCII));
+        expect(one, "<announce> <user2> has joined\n<user2> over TLS\n");
+      }
+      assertThat(broker.stderrSoFar()).contains("development certificate", "(TLS over TCP)");
+    }
+  }
+
+  @Test
+  void onAnAfUnixSocket(@TempDir Path dir) throws Exception {
+    Path path = dir.resolve("bus.sock");
+    try (RunningProcess broker = jsock("broker", "-v", "-U", path.toString())) {
+      await().atMost(LIMIT).until(() -> broker.stderrSoFar().contains("listening on"));
+      try (Socket a = joinUnix(broker, path, 1);
+          Socket b = joinUnix(broker, path, 2)) {
+        a.sendAll("from a".getBytes(US_ASCII));
+        assertThat(recvText(b, 6)).isEqualTo("from a");
+      }
     }
   }
 
@@ -228,6 +261,24 @@ class BrokerCommandIT {
     Socket client = Socket.create(Family.AF_INET, SocketKind.SOCK_STREAM);
     client.setTimeout(LIMIT);
     client.connect(new InetSocketAddress("127.0.0.1", port));
+    await().atMost(LIMIT).until(() -> broker.stderrSoFar().contains(" " + n + " connected"));
+    return client;
+  }
+
+  /** Connects a TLS client (trusting any certificate) and waits until the broker counts it. */
+  private static Socket joinTls(RunningProcess broker, int port, int n) throws IOException {
+    Socket plain = Socket.create(Family.AF_INET, SocketKind.SOCK_STREAM);
+    plain.setTimeout(LIMIT);
+    plain.connect(new InetSocketAddress("127.0.0.1", port));
+    Socket client = Tls.client().insecureNoVerification().wrap(plain, null);
+    await().atMost(LIMIT).until(() -> broker.stderrSoFar().contains(" " + n + " connected"));
+    return client;
+  }
+
+  private static Socket joinUnix(RunningProcess broker, Path path, int n) throws IOException {
+    Socket client = Socket.create(Family.AF_UNIX, SocketKind.SOCK_STREAM);
+    client.setTimeout(LIMIT);
+    client.connect(UnixDomainSocketAddress.of(path));
     await().atMost(LIMIT).until(() -> broker.stderrSoFar().contains(" " + n + " connected"));
     return client;
   }

@@ -205,6 +205,20 @@ class RelayCommandIT {
   }
 
   @Test
+  void aDeniedPeerIsResetAndNeverReachesTheTarget() throws Exception {
+    try (TinyServer server = TinyServer.start(RelayCommandIT::echo);
+        RunningProcess relay =
+            jsock("relay", "-v", "0", "127.0.0.1:" + server.port(), "--deny", "127.0.0.0/8")) {
+      try (Socket client = connect(port(relay))) {
+        assertThatThrownBy(() -> readAll(client)).isInstanceOf(ConnectionResetException.class);
+      }
+      await()
+          .atMost(LIMIT)
+          .until(() -> relay.stderrSoFar().contains("refused: not allowed by --allow/--deny"));
+    }
+  }
+
+  @Test
   void aListenPortInUseExitsWithSeven() throws Exception {
     try (Socket taken = Socket.create(Family.AF_INET, SocketKind.SOCK_STREAM)) {
       taken.bind("127.0.0.1", 0);

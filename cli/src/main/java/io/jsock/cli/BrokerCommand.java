@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -181,6 +182,7 @@ final class BrokerCommand implements Callable<Integer> {
             + ", slow clients: "
             + slow);
     Acceptor acceptor = new Acceptor(listener, log);
+    Semaphore places = new Semaphore(maxClients); // taken before the handshake, not after
     while (true) {
       Accepted accepted = acceptor.accept();
       if (!access.permits(accepted.address())) {
@@ -188,7 +190,7 @@ final class BrokerCommand implements Callable<Integer> {
         close(accepted.conn());
         continue;
       }
-      if (clients.size() >= maxClients) {
+      if (!places.tryAcquire()) {
         log.warn(
             RelayCommand.where(accepted.address())
                 + " turned away: --max-clients "
@@ -198,7 +200,16 @@ final class BrokerCommand implements Callable<Integer> {
         continue;
       }
       long id = ids.incrementAndGet();
-      Thread.ofVirtual().name("broker user" + id).start(() -> serve(accepted, id, tls));
+      Thread.ofVirtual()
+          .name("broker user" + id)
+          .start(
+              () -> {
+                try {
+                  serve(accepted, id, tls);
+                } finally {
+                  places.release();
+                }
+              });
     }
   }
 

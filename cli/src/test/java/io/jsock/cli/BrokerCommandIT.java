@@ -39,7 +39,7 @@ class BrokerCommandIT {
 
   @Test
   void eachClientsBytesGoToEveryOtherClientButNotBackToTheSender() throws Exception {
-    try (RunningProcess broker = jsock("broker", "-v", "0")) {
+    try (RunningProcess broker = jsock("broker", "-v", "--max-clients", "3", "0")) {
       int port = port(broker);
       try (Socket a = join(broker, port, 1);
           Socket b = join(broker, port, 2);
@@ -50,6 +50,14 @@ class BrokerCommandIT {
         b.sendAll("from b".getBytes(US_ASCII));
         assertThat(recvText(a, 6)).as("a's next bytes: b's, never its own").isEqualTo("from b");
         assertThat(recvText(c, 6)).isEqualTo("from b");
+        try (Socket fourth = Socket.create(Family.AF_INET, SocketKind.SOCK_STREAM)) {
+          fourth.setTimeout(LIMIT);
+          fourth.connect(new InetSocketAddress("127.0.0.1", port));
+          assertThat(fourth.recv(10)).as("turned away: end of stream").isEmpty();
+        }
+        await()
+            .atMost(LIMIT)
+            .until(() -> broker.stderrSoFar().contains("turned away: --max-clients 3 reached"));
       }
       await().atMost(LIMIT).until(() -> broker.stderrSoFar().contains("left (end of stream)"));
     }
@@ -120,10 +128,11 @@ class BrokerCommandIT {
                               + slowPort
                               + ") disconnected: a slow client, its"
                               + " queue of 1MiB is full"));
-      Matcher left =
-          Pattern.compile("<user1> \\(.*\\) left .*: received 0 bytes, sent (\\d+) bytes")
-              .matcher(broker.stderrSoFar());
-      assertThat(left.find()).as(broker.stderrSoFar()).isTrue();
+      Pattern leaving =
+          Pattern.compile("<user1> \\(.*\\) left .*: received 0 bytes, sent (\\d+) bytes");
+      await().atMost(LIMIT).until(() -> leaving.matcher(broker.stderrSoFar()).find());
+      Matcher left = leaving.matcher(broker.stderrSoFar());
+      assertThat(left.find()).isTrue();
       assertThat(Long.parseLong(left.group(1)))
           .as("bytes the broker wrote to the slow client before giving up")
           .isLessThan(3L * SENT_EACH);
@@ -135,9 +144,9 @@ class BrokerCommandIT {
     try (RunningProcess broker = jsock("broker", "-v", "--slow", "drop", "0")) {
       List<Long> received = exchangeBesideASlowClient(broker);
       assertThat(received).containsOnly(2L * SENT_EACH);
-      assertThat(broker.stderrSoFar())
-          .contains("<user1> (127.0.0.1:" + slowPort + ") is slow: its queue of 1MiB is full")
-          .doesNotContain("disconnected");
+      String slowSaid = "<user1> (127.0.0.1:" + slowPort + ") is slow: its queue of 1MiB is full";
+      await().atMost(LIMIT).until(() -> broker.stderrSoFar().contains(slowSaid));
+      assertThat(broker.stderrSoFar()).doesNotContain("disconnected");
       long slowGot = drain(slow);
       slow.close();
       await()

@@ -420,10 +420,15 @@ class RelayCommandIT {
       }
       long endSeen = (Long) server.nextResult();
       assertThat((endSeen - halfClosed) / 1_000_000).isGreaterThanOrEqualTo(400);
-      assertThat(relay.stderrSoFar())
-          .as("-x: each chunk dumped under a header, both ways")
-          .containsPattern("#1 127\\.0\\.0\\.1:\\d+ > 1 bytes\n00000000  78 .*\\|x\\|")
-          .containsPattern("#1 127\\.0\\.0\\.1:\\d+ < 1 bytes\n00000000  78 ");
+      // -x: each chunk dumped under a header, both ways
+      Pattern up = Pattern.compile("#1 127\\.0\\.0\\.1:\\d+ > 1 bytes\n00000000  78 .*\\|x\\|");
+      Pattern down = Pattern.compile("#1 127\\.0\\.0\\.1:\\d+ < 1 bytes\n00000000  78 ");
+      await()
+          .atMost(LIMIT)
+          .until(
+              () ->
+                  up.matcher(relay.stderrSoFar()).find()
+                      && down.matcher(relay.stderrSoFar()).find());
     }
   }
 

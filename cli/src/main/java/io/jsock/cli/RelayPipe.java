@@ -23,6 +23,7 @@ final class RelayPipe {
   private static final int BUFFER = 64 * 1024;
   private static final int QUEUED_CHUNKS = 64;
   private static final byte[] END = new byte[0];
+  private static final byte[] LIMIT_REACHED = new byte[0];
   private static final Chunk STOP = new Chunk(new byte[0], 0);
 
   private final RelayConnection connection;
@@ -95,7 +96,7 @@ final class RelayPipe {
         pass(buf, n);
         if (limitData != null && passed >= limitData) {
           if (delayed != null) {
-            delayed.put(new Chunk(null, lastDueNanos)); // the limit, after the delayed data
+            delayed.put(new Chunk(LIMIT_REACHED, lastDueNanos)); // after the delayed data
           } else {
             connection.close("--limit-data " + limitData + " reached");
           }
@@ -140,7 +141,7 @@ final class RelayPipe {
         if (wait > 0) {
           Thread.sleep(Duration.ofNanos(wait));
         }
-        if (chunk.data() == null) {
+        if (chunk.data() == LIMIT_REACHED) {
           connection.close("--limit-data " + limitData + " reached");
           return;
         }

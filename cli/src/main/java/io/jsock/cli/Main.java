@@ -16,6 +16,8 @@ import picocli.CommandLine.Command;
       DemoCommand.class,
       EchoCommand.class,
       ResolveCommand.class,
+      RelayCommand.class,
+      BrokerCommand.class,
       SendCommand.class,
       ReceiveCommand.class,
       CompletionCommand.class

@@ -1,0 +1,165 @@
+package io.jsock.cli;
+
+import io.jsock.Socket;
+import java.io.IOException;
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayDeque;
+
+/**
+ * One client of {@code jsock broker}: its socket, a name ({@code user3}), and a bounded queue of
+ * bytes on their way to it, drained by its own writer thread. Senders only ever queue, so a client
+ * that reads slowly delays no one else; its queue is what it may cost in memory.
+ */
+final class BrokerClient {
+  private final Socket socket;
+  private final String name;
+  private final SocketAddress address;
+  private final long maxQueue;
+  private final Duration writeTimeout;
+  private final RelayLog log;
+  private final ArrayDeque<byte[]> queue = new ArrayDeque<>();
+  private long queuedBytes;
+  private long writeStartedNanos;
+  private boolean closed;
+  private boolean dropping;
+  private long received;
+  private long sent;
+  private long dropped;
+
+  BrokerClient(
+      Socket socket,
+      String name,
+      SocketAddress address,
+      long maxQueue,
+      Duration writeTimeout,
+      RelayLog log) {
+    this.socket = socket;
+    this.name = name;
+    this.address = address;
+    this.maxQueue = maxQueue;
+    this.writeTimeout = writeTimeout;
+    this.log = log;
+  }
+
+  Socket socket() {
+    return socket;
+  }
+
+  String name() {
+    return name;
+  }
+
+  /** {@code <user3> (127.0.0.1:40312)}. */
+  String describe() {
+    return "<" + name + "> (" + RelayCommand.where(address) + ")";
+  }
+
+  /** Outcome of offering bytes to a client. */
+  enum Offer {
+    QUEUED,
+    FULL,
+    STALLED,
+    CLOSED
+  }
+
+  /**
+   * Queues {@code data} (never modified afterwards, so it may be shared between clients) unless the
+   * queue would grow past its maximum (an empty queue takes any one message) or the writer has been
+   * stuck in one send for longer than the write timeout.
+   */
+  synchronized Offer offer(byte[] data) {
+    if (closed) {
+      return Offer.CLOSED;
+    }
+    if (writeStartedNanos != 0 && System.nanoTime() - writeStartedNanos > writeTimeout.toNanos()) {
+      return Offer.STALLED;
+    }
+    if (queuedBytes > 0 && queuedBytes + data.length > maxQueue) { // one message always fits
+      return Offer.FULL;
+    }
+    queue.addLast(data);
+    queuedBytes += data.length;
+    if (dropping) {
+      dropping = false;
+      log.verbose(describe() + " reads again; dropped " + dropped + " bytes so far");
+    }
+    notifyAll();
+    return Offer.QUEUED;
+  }
+
+  /** Counts bytes dropped for this client under {@code --slow drop}; true on the first of a run. */
+  synchronized boolean drop(int bytes) {
+    dropped += bytes;
+    boolean first = !dropping;
+    dropping = true;
+    return first;
+  }
+
+  /** Sends what is queued until the client is closed; runs on the client's writer thread. */
+  void writeQueued() {
+    try {
+      while (true) {
+        byte[] next;
+        synchronized (this) {
+          while (queue.isEmpty() && !closed) {
+            wait();
+          }
+          if (closed) {
+            return;
+          }
+          next = queue.removeFirst();
+          writeStartedNanos = System.nanoTime();
+        }
+        log.dump(">" + name + " " + next.length + " bytes", ByteBuffer.wrap(next));
+        socket.sendAll(next);
+        synchronized (this) {
+          writeStartedNanos = 0;
+          queuedBytes -= next.length;
+          sent += next.length;
+        }
+      }
+    } catch (IOException e) {
+      if (!isClosed()) {
+        log.verbose(describe() + " send: " + e.getMessage());
+      }
+      close();
+    } catch (InterruptedException e) {
+      close();
+    }
+  }
+
+  /** Whether the broker has closed this client (or its writer failed). */
+  synchronized boolean isClosed() {
+    return closed;
+  }
+
+  /** Closes the socket (which ends its reader) and stops the writer. */
+  void close() {
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      queue.clear();
+      queuedBytes = 0;
+      notifyAll();
+    }
+    try {
+      socket.close();
+    } catch (IOException e) {
+      // already reset by the peer: nothing is left to tell
+    }
+  }
+
+  /** Counts bytes this client sent to the broker. */
+  synchronized void received(int bytes) {
+    received += bytes;
+  }
+
+  /** {@code received 5 bytes, sent 120 bytes, dropped 0}: for the {@code -v} leave line. */
+  synchronized String stats() {
+    return "received " + received + " bytes, sent " + sent + " bytes, dropped " + dropped;
+  }
+}

@@ -1,0 +1,178 @@
+package io.jsock.cli;
+
+import io.jsock.Socket;
+import java.io.IOException;
+import java.net.StandardSocketOptions;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One relayed connection: a client and its target, the two {@link RelayPipe}s between them, and how
+ * the pair ends. Each direction ends on its own (an end of stream is passed on as a half-close, so
+ * the other direction may go on); the sockets close once both have ended. A failure in either
+ * direction, such as a reset, resets both sides, so each peer sees what the other saw.
+ */
+final class RelayConnection {
+  private final Socket client;
+  private final Socket target;
+  private final String name;
+  private final RelayLog log;
+  private final AtomicInteger openDirections = new AtomicInteger(2);
+  private final AtomicBoolean ended = new AtomicBoolean();
+  private final CountDownLatch endedLatch = new CountDownLatch(1);
+  private final AtomicLong upBytes = new AtomicLong();
+  private final AtomicLong downBytes = new AtomicLong();
+  private final long startNanos = System.nanoTime();
+  private volatile long lastActivityNanos = startNanos;
+  private volatile Thread watchdog;
+
+  RelayConnection(Socket client, Socket target, String name, RelayLog log) {
+    this.client = client;
+    this.target = target;
+    this.name = name;
+    this.log = log;
+  }
+
+  String name() {
+    return name;
+  }
+
+  Socket client() {
+    return client;
+  }
+
+  Socket target() {
+    return target;
+  }
+
+  boolean hasEnded() {
+    return ended.get();
+  }
+
+  /** Waits until the connection has ended, closed or reset. */
+  void awaitEnd() throws InterruptedException {
+    endedLatch.await();
+  }
+
+  /** Bytes moved: the idle timeout counts from here. */
+  void touch() {
+    lastActivityNanos = System.nanoTime();
+  }
+
+  /** Counts {@code bytes} delivered up (client to target) or down, for the {@code -v} lines. */
+  void delivered(boolean up, int bytes) {
+    (up ? upBytes : downBytes).addAndGet(bytes);
+    touch();
+  }
+
+  private String counts() {
+    return " (up " + upBytes.get() + " bytes, down " + downBytes.get() + " bytes)";
+  }
+
+  /** One direction passed on its end of stream; the second to do so closes both sockets. */
+  void directionFinished() {
+    if (openDirections.decrementAndGet() == 0) {
+      close("both directions ended");
+    }
+  }
+
+  /** Closes both sides with a FIN (TLS: close_notify first). */
+  void close(String why) {
+    if (ended.compareAndSet(false, true)) {
+      log.verbose(name + " closed: " + why + counts());
+      closeQuietly(client);
+      closeQuietly(target);
+      stopWatchdog();
+      endedLatch.countDown();
+    }
+  }
+
+  /** Resets both sides: SO_LINGER 0, then close, so each peer's next read fails with a reset. */
+  void reset(String why) {
+    if (ended.compareAndSet(false, true)) {
+      log.verbose(name + " reset: " + why + counts());
+      resetQuietly(client);
+      resetQuietly(target);
+      stopWatchdog();
+      endedLatch.countDown();
+    }
+  }
+
+  /**
+   * Ends the connection at the first of these, when given: {@code resetAfter} from the start (a
+   * reset), {@code timeout} from the start (a close), or {@code idle} without bytes moving (a
+   * close). Runs on its own virtual thread until the connection ends.
+   */
+  void watch(Duration resetAfter, Duration timeout, Duration idle) {
+    if (resetAfter == null && timeout == null && idle == null) {
+      return;
+    }
+    watchdog =
+        Thread.ofVirtual()
+            .name("relay watchdog " + name)
+            .start(() -> runWatchdog(resetAfter, timeout, idle));
+  }
+
+  private void runWatchdog(Duration resetAfter, Duration timeout, Duration idle) {
+    try {
+      while (!ended.get()) {
+        long now = System.nanoTime();
+        long wait = Long.MAX_VALUE;
+        if (resetAfter != null) {
+          long left = startNanos + resetAfter.toNanos() - now;
+          if (left <= 0) {
+            reset("--reset-after " + Durations.format(resetAfter));
+            return;
+          }
+          wait = Math.min(wait, left);
+        }
+        if (timeout != null) {
+          long left = startNanos + timeout.toNanos() - now;
+          if (left <= 0) {
+            close("--timeout " + Durations.format(timeout));
+            return;
+          }
+          wait = Math.min(wait, left);
+        }
+        if (idle != null) {
+          long left = lastActivityNanos + idle.toNanos() - now;
+          if (left <= 0) {
+            close("idle for " + Durations.format(idle));
+            return;
+          }
+          wait = Math.min(wait, left);
+        }
+        Thread.sleep(Duration.ofNanos(Math.max(wait, 1_000_000)));
+      }
+    } catch (InterruptedException e) {
+      // the connection ended
+    }
+  }
+
+  private void stopWatchdog() {
+    Thread thread = watchdog;
+    if (thread != null && thread != Thread.currentThread()) {
+      thread.interrupt();
+    }
+  }
+
+  private static void closeQuietly(Socket socket) {
+    try {
+      socket.close();
+    } catch (IOException e) {
+      // closing a socket the peer already reset: nothing is left to tell
+    }
+  }
+
+  static void resetQuietly(Socket socket) {
+    try {
+      socket.setSockOpt(StandardSocketOptions.SO_LINGER, 0);
+    } catch (IOException | IllegalArgumentException e) {
+      // AF_UNIX has no SO_LINGER (and no reset): a close is the nearest thing
+    }
+    closeQuietly(socket);
+  }
+}

@@ -1,0 +1,213 @@
+package io.jsock.cli;
+
+import io.jsock.Shutdown;
+import io.jsock.Socket;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+
+/**
+ * One direction of a relayed connection: reads from one socket and writes to the other until end of
+ * stream, which it passes on as a half-close ({@code shutdown(SHUT_WR)}), with the faults of {@link
+ * FaultOptions} applied on the way.
+ *
+ * <p>Stages, in order: the data limit cuts the stream; the black hole ({@code --timeout}) drops it;
+ * latency holds each chunk until its due time on a second virtual thread (due times never go
+ * backwards, so order is kept, and the queue between the two is bounded so a slow writer slows the
+ * reader instead of growing memory); slicing and pacing shape the writes.
+ */
+final class RelayPipe {
+  private static final int BUFFER = 64 * 1024;
+  private static final int QUEUED_CHUNKS = 64;
+  private static final byte[] END = new byte[0];
+  private static final byte[] LIMIT_REACHED = new byte[0];
+  private static final Chunk STOP = new Chunk(new byte[0], 0);
+
+  private final RelayConnection connection;
+  private final Socket from;
+  private final Socket to;
+  private final String label;
+  private final boolean up;
+  private final RelayLog log;
+  private final Jitter latency;
+  private final Long bandwidth;
+  private final Jitter slice;
+  private final Duration sliceDelay;
+  private final Long limitData;
+  private final Duration slowClose;
+  private final boolean blackHole;
+  private final BlockingQueue<Chunk> delayed;
+  private long lastDueNanos;
+  private long nextSendNanos;
+  private long passed;
+
+  private record Chunk(byte[] data, long dueNanos) {}
+
+  RelayPipe(
+      RelayConnection connection, FaultOptions.Direction way, FaultOptions faults, RelayLog log) {
+    this.connection = connection;
+    this.up = way == FaultOptions.Direction.up;
+    this.from = up ? connection.client() : connection.target();
+    this.to = up ? connection.target() : connection.client();
+    this.label = connection.name() + (up ? " >" : " <");
+    this.log = log;
+    boolean acts = faults.actsOn(way);
+    this.latency = acts ? faults.latency : null;
+    this.bandwidth = acts ? faults.bandwidth : null;
+    this.slice = acts ? faults.slice : null;
+    this.sliceDelay = acts ? faults.sliceDelay : null;
+    this.limitData = acts ? faults.limitData : null;
+    this.slowClose = acts ? faults.slowClose : null;
+    this.blackHole = faults.timeout != null;
+    this.delayed = latency == null ? null : new ArrayBlockingQueue<>(QUEUED_CHUNKS);
+  }
+
+  /** Starts the pipe's virtual thread(s). */
+  void start() {
+    Thread.ofVirtual().name("relay " + label).start(this::read);
+    if (delayed != null) {
+      Thread.ofVirtual().name("relay delay " + label).start(this::writeDelayed);
+    }
+  }
+
+  private void read() {
+    byte[] buf = new byte[BUFFER];
+    try {
+      while (true) {
+        int n = from.recvInto(buf, 0);
+        if (n == 0) {
+          if (!blackHole) { // a black hole holds the connection open until its timeout
+            pass(END, 0);
+          }
+          return;
+        }
+        connection.touch();
+        if (blackHole) {
+          log.debug(label + " " + n + " bytes dropped (--timeout)");
+          continue;
+        }
+        if (limitData != null) {
+          n = (int) Math.min(n, limitData - passed);
+        }
+        passed += n;
+        pass(buf, n);
+        if (limitData != null && passed >= limitData) {
+          if (delayed != null) {
+            delayed.put(new Chunk(LIMIT_REACHED, lastDueNanos)); // after the delayed data
+          } else {
+            connection.close("--limit-data " + limitData + " reached");
+          }
+          return;
+        }
+      }
+    } catch (IOException e) {
+      failed(e);
+    } catch (InterruptedException e) {
+      connection.reset("interrupted");
+    } finally {
+      if (delayed != null) {
+        delayed.offer(STOP); // wakes the delaying thread if the connection ended early
+      }
+    }
+  }
+
+  /** Passes {@code n} bytes on, now or (with latency) at their due time; {@link #END} ends. */
+  private void pass(byte[] buf, int n) throws IOException, InterruptedException {
+    if (delayed == null) {
+      if (buf == END) {
+        end();
+      } else {
+        write(buf, n);
+      }
+      return;
+    }
+    long now = System.nanoTime();
+    long due = buf == END ? now : now + latency.draw();
+    lastDueNanos = Math.max(lastDueNanos, due);
+    delayed.put(new Chunk(buf == END ? END : Arrays.copyOf(buf, n), lastDueNanos));
+  }
+
+  private void writeDelayed() {
+    try {
+      while (!connection.hasEnded()) {
+        Chunk chunk = delayed.take();
+        if (chunk == STOP) {
+          return;
+        }
+        long wait = chunk.dueNanos() - System.nanoTime();
+        if (wait > 0) {
+          Thread.sleep(Duration.ofNanos(wait));
+        }
+        if (chunk.data() == LIMIT_REACHED) {
+          connection.close("--limit-data " + limitData + " reached");
+          return;
+        }
+        if (chunk.data() == END) {
+          end();
+          return;
+        }
+        write(chunk.data(), chunk.data().length);
+      }
+    } catch (IOException e) {
+      failed(e);
+    } catch (InterruptedException e) {
+      connection.reset("interrupted");
+    }
+  }
+
+  /** Writes {@code n} bytes, sliced and paced as asked. */
+  private void write(byte[] data, int n) throws IOException, InterruptedException {
+    log.dump(label + " " + n + " bytes", ByteBuffer.wrap(data, 0, n));
+    int pos = 0;
+    while (pos < n) {
+      int piece = n - pos;
+      if (slice != null) {
+        piece = (int) Math.min(piece, slice.draw());
+      }
+      if (bandwidth != null) {
+        piece = (int) Math.min(piece, Math.max(1, bandwidth / 20));
+        pace(piece);
+      }
+      to.sendAll(ByteBuffer.wrap(data, pos, piece));
+      connection.delivered(up, piece);
+      log.debug(label + " " + piece + " bytes");
+      pos += piece;
+      if (sliceDelay != null && pos < n) {
+        Thread.sleep(sliceDelay);
+      }
+    }
+    if (sliceDelay != null && slice != null) {
+      Thread.sleep(sliceDelay); // the next chunk's first piece is a piece too
+    }
+  }
+
+  /** Waits until {@code piece} bytes may go at the configured rate (a pacing clock). */
+  private void pace(int piece) throws InterruptedException {
+    long now = System.nanoTime();
+    if (nextSendNanos > now) {
+      Thread.sleep(Duration.ofNanos(nextSendNanos - now));
+    }
+    nextSendNanos = Math.max(nextSendNanos, now) + piece * 1_000_000_000L / bandwidth;
+  }
+
+  /** Passes the end of stream on as a half-close, after {@code --slow-close} when given. */
+  private void end() throws IOException, InterruptedException {
+    log.debug(label + " end of stream");
+    if (slowClose != null) {
+      Thread.sleep(slowClose);
+    }
+    if (!connection.hasEnded()) {
+      to.shutdown(Shutdown.SHUT_WR);
+    }
+    connection.directionFinished();
+  }
+
+  private void failed(IOException e) {
+    if (!connection.hasEnded()) {
+      connection.reset(e.getMessage());
+    }
+  }
+}

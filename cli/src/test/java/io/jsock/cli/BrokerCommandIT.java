@@ -1,0 +1,311 @@
+package io.jsock.cli;
+
+import static io.jsock.cli.RunningProcess.jsock;
+import static java.nio.charset.StandardCharsets.US_ASCII;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.jsock.Family;
+import io.jsock.Socket;
+import io.jsock.SocketKind;
+import io.jsock.tls.Tls;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
+import java.net.StandardSocketOptions;
+import java.net.UnixDomainSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Integration test (runs the real {@code ./jsock broker} with in-test clients on loopback):
+ * fan-out, chat names and announcements, and a client that never reads while three others exchange
+ * megabytes at full speed, under both slow-client policies.
+ */
+class BrokerCommandIT {
+  private static final Duration LIMIT = Duration.ofSeconds(60);
+  private static final Pattern LISTENING = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+)");
+
+  @Test
+  void eachClientsBytesGoToEveryOtherClientButNotBackToTheSender() throws Exception {
+    try (RunningProcess broker = jsock("broker", "-v", "--max-clients", "3", "0")) {
+      int port = port(broker);
+      try (Socket a = join(broker, port, 1);
+          Socket b = join(broker, port, 2);
+          Socket c = join(broker, port, 3)) {
+        a.sendAll("from a".getBytes(US_ASCII));
+        assertThat(recvText(b, 6)).isEqualTo("from a");
+        assertThat(recvText(c, 6)).isEqualTo("from a");
+        b.sendAll("from b".getBytes(US_ASCII));
+        assertThat(recvText(a, 6)).as("a's next bytes: b's, never its own").isEqualTo("from b");
+        assertThat(recvText(c, 6)).isEqualTo("from b");
+        try (Socket fourth = Socket.create(Family.AF_INET, SocketKind.SOCK_STREAM)) {
+          fourth.setTimeout(LIMIT);
+          fourth.connect(new InetSocketAddress("127.0.0.1", port));
+          assertThat(fourth.recv(10)).as("turned away: end of stream").isEmpty();
+        }
+        await()
+            .atMost(LIMIT)
+            .until(() -> broker.stderrSoFar().contains("turned away: --max-clients 3 reached"));
+      }
+      await().atMost(LIMIT).until(() -> broker.stderrSoFar().contains("left (end of stream)"));
+    }
+  }
+
+  @Test
+  void overTlsWithADevelopmentCertificate() throws Exception {
+    try (RunningProcess broker = jsock("broker", "--tls", "--chat", "-v", "0")) {
+      int port = port(broker);
+      Socket one = joinTls(broker, port, 1);
+      expect(one, "<announce> you are <user1>; no one else is here\n");
+      try (one;
+          Socket two = joinTls(broker, port, 2)) {
+        expect(two, "<announce> you are <user2>; also here: <user1>\n");
+        two.sendAll("over TLS\n".getBytes(US_ASCII));
+        expect(one, "<announce> <user2> has joined\n<user2> over TLS\n");
+      }
+      assertThat(broker.stderrSoFar()).contains("development certificate", "(TLS over TCP)");
+    }
+  }
+
+  @Test
+  void onAnAfUnixSocket(@TempDir Path dir) throws Exception {
+    Path path = dir.resolve("bus.sock");
+    try (RunningProcess broker = jsock("broker", "-v", "-U", path.toString())) {
+      await().atMost(LIMIT).until(() -> broker.stderrSoFar().contains("listening on"));
+      try (Socket a = joinUnix(broker, path, 1);
+          Socket b = joinUnix(broker, path, 2)) {
+        a.sendAll("from a".getBytes(US_ASCII));
+        assertThat(recvText(b, 6)).isEqualTo("from a");
+      }
+    }
+  }
+
+  @Test
+  void chatNamesEachLineAndAnnouncesJoinsAndLeaves() throws Exception {
+    try (RunningProcess broker = jsock("broker", "--chat", "-v", "0")) {
+      int port = port(broker);
+      try (Socket one = join(broker, port, 1)) {
+        expect(one, "<announce> you are <user1>; no one else is here\n");
+        try (Socket two = join(broker, port, 2)) {
+          expect(two, "<announce> you are <user2>; also here: <user1>\n");
+          expect(one, "<announce> <user2> has joined\n");
+          one.sendAll("hello\nwor".getBytes(US_ASCII));
+          one.sendAll("ld\r\n".getBytes(US_ASCII));
+          expect(two, "<user1> hello\n<user1> world\n");
+          two.sendAll("hi\n".getBytes(US_ASCII));
+          expect(one, "<user2> hi\n");
+        }
+        expect(one, "<announce> <user2> has left\n");
+      }
+    }
+  }
+
+  @Test
+  void aSlowClientIsDisconnectedWhileTheOthersGetEverything() throws Exception {
+    try (RunningProcess broker = jsock("broker", "-v", "0")) {
+      List<Long> received = exchangeBesideASlowClient(broker);
+      assertThat(received).containsOnly(2L * SENT_EACH);
+      await()
+          .atMost(LIMIT)
+          .until(
+              () ->
+                  broker
+                      .stderrSoFar()
+                      .contains(
+                          "<user1> (127.0.0.1:"
+                              + slowPort
+                              + ") disconnected: a slow client, its"
+                              + " queue of 1MiB is full"));
+      Pattern leaving =
+          Pattern.compile("<user1> \\(.*\\) left .*: received 0 bytes, sent (\\d+) bytes");
+      await().atMost(LIMIT).until(() -> leaving.matcher(broker.stderrSoFar()).find());
+      Matcher left = leaving.matcher(broker.stderrSoFar());
+      assertThat(left.find()).isTrue();
+      assertThat(Long.parseLong(left.group(1)))
+          .as("bytes the broker wrote to the slow client before giving up")
+          .isLessThan(3L * SENT_EACH);
+    }
+  }
+
+  @Test
+  void withSlowDropTheSlowClientStaysAndMissesWhatDidNotFit() throws Exception {
+    try (RunningProcess broker = jsock("broker", "-v", "--slow", "drop", "0")) {
+      List<Long> received = exchangeBesideASlowClient(broker);
+      assertThat(received).containsOnly(2L * SENT_EACH);
+      String slowSaid = "<user1> (127.0.0.1:" + slowPort + ") is slow: its queue of 1MiB is full";
+      await().atMost(LIMIT).until(() -> broker.stderrSoFar().contains(slowSaid));
+      assertThat(broker.stderrSoFar()).doesNotContain("disconnected");
+      long slowGot = drain(slow);
+      slow.close();
+      await()
+          .atMost(LIMIT)
+          .until(() -> broker.stderrSoFar().contains("<user1> (127.0.0.1:" + slowPort + ") left"));
+      Matcher left =
+          Pattern.compile(
+                  "<user1> \\(.*\\) left .*: received 0 bytes, sent (\\d+) bytes, dropped (\\d+)")
+              .matcher(broker.stderrSoFar());
+      assertThat(left.find()).as(broker.stderrSoFar()).isTrue();
+      assertThat(Long.parseLong(left.group(2))).as("dropped").isPositive();
+      assertThat(slowGot).isLessThan(3L * SENT_EACH);
+    }
+  }
+
+  // ------------------------------------------------------------------ tools
+
+  private static final int CHUNK = 64 * 1024;
+  private static final int ROUNDS = 64;
+  private static final long SENT_EACH = (long) CHUNK * ROUNDS;
+  private Socket slow;
+  private int slowPort;
+
+  @AfterEach
+  void closeTheSlowClient() throws IOException {
+    if (slow != null) {
+      slow.close();
+    }
+  }
+
+  /**
+   * Joins a client that never reads (a tiny receive buffer), then three that exchange {@link
+   * #SENT_EACH} bytes each in lock-step rounds: each sends a chunk, then reads until it has the
+   * others' chunks of that round, so a fast client never has more than two chunks in flight and
+   * never fills its own queue, however busy the machine. Returns what each fast client received.
+   */
+  private List<Long> exchangeBesideASlowClient(RunningProcess broker) throws Exception {
+    int port = port(broker);
+    slow = Socket.create(Family.AF_INET, SocketKind.SOCK_STREAM);
+    slow.setSockOpt(StandardSocketOptions.SO_RCVBUF, 4096);
+    slow.setTimeout(LIMIT);
+    slow.connect(new InetSocketAddress("127.0.0.1", port));
+    slowPort = ((InetSocketAddress) slow.getSockName()).getPort();
+    await().atMost(LIMIT).until(() -> broker.stderrSoFar().contains(" 1 connected"));
+    List<Socket> fast = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      fast.add(join(broker, port, i + 2));
+    }
+    ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
+    try {
+      long start = System.nanoTime();
+      List<Future<Long>> exchanges = new ArrayList<>();
+      for (Socket client : fast) {
+        exchanges.add(pool.submit(() -> exchangeInRounds(client)));
+      }
+      List<Long> received = new ArrayList<>();
+      for (Future<Long> exchange : exchanges) {
+        received.add(exchange.get(LIMIT.toSeconds(), TimeUnit.SECONDS));
+      }
+      System.out.printf(
+          "broker: 3 clients exchanged %d MiB each beside a slow one in %d ms%n",
+          SENT_EACH >> 20, (System.nanoTime() - start) / 1_000_000);
+      return received;
+    } catch (Exception e) {
+      throw new AssertionError("exchange failed; broker's stderr: " + broker.stderrSoFar(), e);
+    } finally {
+      for (Socket client : fast) {
+        client.close(); // wakes any task still waiting, so the pool can close
+      }
+      pool.close();
+    }
+  }
+
+  private static long exchangeInRounds(Socket client) throws IOException {
+    byte[] chunk = new byte[CHUNK];
+    byte[] buf = new byte[CHUNK];
+    long received = 0;
+    for (int round = 1; round <= ROUNDS; round++) {
+      client.sendAll(chunk);
+      while (received < 2L * CHUNK * round) {
+        int n = client.recvInto(buf, 0);
+        if (n == 0) {
+          return received;
+        }
+        received += n;
+      }
+    }
+    return received;
+  }
+
+  /** Reads what a client has until nothing comes for a second (or the connection ends). */
+  private static long drain(Socket client) throws IOException {
+    client.setTimeout(Duration.ofSeconds(1));
+    byte[] buf = new byte[64 * 1024];
+    long total = 0;
+    try {
+      for (int i = 0; i < 100_000; i++) {
+        int n = client.recvInto(buf, 0);
+        if (n == 0) {
+          break;
+        }
+        total += n;
+      }
+    } catch (SocketTimeoutException e) {
+      // nothing more is coming
+    }
+    return total;
+  }
+
+  private static int port(RunningProcess broker) {
+    await()
+        .atMost(LIMIT)
+        .until(() -> !broker.isAlive() || LISTENING.matcher(broker.stderrSoFar()).find());
+    Matcher m = LISTENING.matcher(broker.stderrSoFar());
+    assertThat(m.find()).as("broker's stderr: %s", broker.stderrSoFar()).isTrue();
+    return Integer.parseInt(m.group(1));
+  }
+
+  /** Connects a client and waits until the broker has counted it as the {@code n}th. */
+  private static Socket join(RunningProcess broker, int port, int n) throws IOException {
+    Socket client = Socket.create(Family.AF_INET, SocketKind.SOCK_STREAM);
+    client.setTimeout(LIMIT);
+    client.connect(new InetSocketAddress("127.0.0.1", port));
+    await().atMost(LIMIT).until(() -> broker.stderrSoFar().contains(" " + n + " connected"));
+    return client;
+  }
+
+  /** Connects a TLS client (trusting any certificate) and waits until the broker counts it. */
+  private static Socket joinTls(RunningProcess broker, int port, int n) throws IOException {
+    Socket plain = Socket.create(Family.AF_INET, SocketKind.SOCK_STREAM);
+    plain.setTimeout(LIMIT);
+    plain.connect(new InetSocketAddress("127.0.0.1", port));
+    Socket client = Tls.client().insecureNoVerification().wrap(plain, null);
+    await().atMost(LIMIT).until(() -> broker.stderrSoFar().contains(" " + n + " connected"));
+    return client;
+  }
+
+  private static Socket joinUnix(RunningProcess broker, Path path, int n) throws IOException {
+    Socket client = Socket.create(Family.AF_UNIX, SocketKind.SOCK_STREAM);
+    client.setTimeout(LIMIT);
+    client.connect(UnixDomainSocketAddress.of(path));
+    await().atMost(LIMIT).until(() -> broker.stderrSoFar().contains(" " + n + " connected"));
+    return client;
+  }
+
+  private static String recvText(Socket client, int length) throws IOException {
+    byte[] buf = new byte[length];
+    int got = 0;
+    while (got < length) {
+      int n = client.recvInto(java.nio.ByteBuffer.wrap(buf, got, length - got));
+      if (n == 0) {
+        break;
+      }
+      got += n;
+    }
+    return new String(buf, 0, got, US_ASCII);
+  }
+
+  private static void expect(Socket client, String text) throws IOException {
+    assertThat(recvText(client, text.length())).isEqualTo(text);
+  }
+}

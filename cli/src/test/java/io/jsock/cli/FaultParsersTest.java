@@ -1,0 +1,140 @@
+package io.jsock.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine.TypeConversionException;
+
+/** The parsers behind relay's and broker's options: sizes, rates, jitter and endpoints. */
+class FaultParsersTest {
+  @Test
+  void sizesReadAsPeopleWriteThem() {
+    assertThat(Sizes.parse("1000")).isEqualTo(1000);
+    assertThat(Sizes.parse("64KiB")).isEqualTo(64 * 1024);
+    assertThat(Sizes.parse("1MiB")).isEqualTo(1 << 20);
+    assertThat(Sizes.parse("1.5MiB")).isEqualTo(3 << 19);
+    assertThat(Sizes.parse("2GiB")).isEqualTo(2L << 30);
+    assertThat(Sizes.parse("64KB")).isEqualTo(64_000);
+    assertThat(Sizes.parse("1MB")).isEqualTo(1_000_000);
+    assertThat(Sizes.parse("7B")).isEqualTo(7);
+    assertThat(Sizes.format(1 << 20)).isEqualTo("1MiB");
+    assertThat(Sizes.format(64 * 1024)).isEqualTo("64KiB");
+    assertThat(Sizes.format(1000)).isEqualTo("1000B");
+  }
+
+  @Test
+  void aBadSizeSaysHowToWriteOne() {
+    for (String bad : List.of("", "-1", "1XiB", "MiB", "1.MiB", "1 MiB/s")) {
+      assertThatThrownBy(() -> Sizes.parse(bad))
+          .isInstanceOf(TypeConversionException.class)
+          .hasMessage("not a size: '" + bad + "' (write it as 1000, 64KiB, 1MiB or 1MB)");
+    }
+    assertThatThrownBy(() -> Sizes.parse("99999999999GiB"))
+        .hasMessage("size too large: '99999999999GiB'");
+  }
+
+  @Test
+  void ratesAreSizesPerSecond() {
+    assertThat(Sizes.Rate.parse("1MiB/s")).isEqualTo(1 << 20);
+    assertThat(Sizes.Rate.parse("64KiB/s")).isEqualTo(64 * 1024);
+    assertThat(Sizes.Rate.parse("1000/s")).isEqualTo(1000);
+    assertThat(Sizes.Rate.parse("1000")).isEqualTo(1000);
+    assertThatThrownBy(() -> Sizes.Rate.parse("1MiB/h"))
+        .hasMessage("not a rate: '1MiB/h' (write it as 1MiB/s, 64KiB/s or 1000/s)");
+    assertThatThrownBy(() -> Sizes.Rate.parse("0/s")).hasMessage("rate must be above zero: '0/s'");
+  }
+
+  @Test
+  void durationsWithJitterTakePlusMinusInEitherSpelling() {
+    Jitter j = Jitter.parseDuration("50ms±20ms");
+    assertThat(j).isEqualTo(new Jitter(50_000_000, 20_000_000));
+    assertThat(Jitter.parseDuration("50ms+-20ms")).isEqualTo(j);
+    assertThat(Jitter.parseDuration("1s")).isEqualTo(new Jitter(1_000_000_000, 0));
+    assertThat(j.formatDuration()).isEqualTo("50ms±20ms");
+    assertThat(j.least()).isEqualTo(30_000_000);
+    for (int i = 0; i < 1000; i++) {
+      assertThat(j.draw()).isBetween(30_000_000L, 70_000_000L);
+    }
+    assertThat(new Jitter(10, 50).draw()).isNotNegative();
+  }
+
+  @Test
+  void aBadDurationWithJitterSaysHowToWriteOne() {
+    for (String bad : List.of("", "50", "50ms±", "±20ms", "50ms±20ms±1ms", "fast", "50ms-20ms")) {
+      if (bad.equals("50")) {
+        continue; // a bare number is seconds, as in every duration option
+      }
+      assertThatThrownBy(() -> Jitter.parseDuration(bad))
+          .isInstanceOf(TypeConversionException.class)
+          .hasMessage(
+              "not a duration with jitter: '"
+                  + bad
+                  + "' (write it as 50ms±20ms, 50ms+-20ms or 50ms)");
+    }
+  }
+
+  @Test
+  void countsWithJitterNeverDrawBelowOne() {
+    Jitter j = Jitter.parseCount("7±5");
+    assertThat(j).isEqualTo(new Jitter(7, 5));
+    assertThat(Jitter.parseCount("7+-5")).isEqualTo(j);
+    assertThat(Jitter.parseCount("7")).isEqualTo(new Jitter(7, 0));
+    for (int i = 0; i < 1000; i++) {
+      assertThat(j.draw()).isBetween(2L, 12L);
+    }
+    assertThatThrownBy(() -> Jitter.parseCount("5±5"))
+        .hasMessage("count out of range: '5±5' (the least value, base - spread, must be >= 1)");
+    assertThatThrownBy(() -> Jitter.parseCount("0"))
+        .hasMessageStartingWith("count out of range: '0'");
+    for (String bad : List.of("", "seven", "7±", "7.5", "7±x", "7ms")) {
+      assertThatThrownBy(() -> Jitter.parseCount(bad))
+          .isInstanceOf(TypeConversionException.class)
+          .hasMessage("not a count with jitter: '" + bad + "' (write it as 7±5, 7+-5 or 7)");
+    }
+  }
+
+  @Test
+  void endpointsReadAsSocatsButSimpler() {
+    assertThat(RelayEndpoint.parse("8080"))
+        .isEqualTo(new RelayEndpoint(RelayEndpoint.Scheme.TCP, null, 8080, null));
+    assertThat(RelayEndpoint.parse("example.com:80"))
+        .isEqualTo(new RelayEndpoint(RelayEndpoint.Scheme.TCP, "example.com", 80, null));
+    assertThat(RelayEndpoint.parse("tcp:[::1]:8080"))
+        .isEqualTo(new RelayEndpoint(RelayEndpoint.Scheme.TCP, "::1", 8080, null));
+    assertThat(RelayEndpoint.parse("[::1]:8080").host()).isEqualTo("::1");
+    assertThat(RelayEndpoint.parse("udp:53"))
+        .isEqualTo(new RelayEndpoint(RelayEndpoint.Scheme.UDP, null, 53, null));
+    assertThat(RelayEndpoint.parse("TLS:my-host.example:443"))
+        .isEqualTo(new RelayEndpoint(RelayEndpoint.Scheme.TLS, "my-host.example", 443, null));
+    assertThat(RelayEndpoint.parse("unix:/tmp/a b.sock"))
+        .isEqualTo(new RelayEndpoint(RelayEndpoint.Scheme.UNIX, null, 0, Path.of("/tmp/a b.sock")));
+    assertThat(RelayEndpoint.parse("tls+unix:x.sock").scheme())
+        .isEqualTo(RelayEndpoint.Scheme.TLS_UNIX);
+    assertThat(RelayEndpoint.parse("tcp:[::1]:8080").toString()).isEqualTo("tcp:[::1]:8080");
+    assertThat(RelayEndpoint.parse("unix:/x").toString()).isEqualTo("unix:/x");
+    assertThat(RelayEndpoint.parse("9").toString()).isEqualTo("tcp:9");
+  }
+
+  @Test
+  void aBadEndpointSaysHowToWriteOne() {
+    assertThatThrownBy(() -> RelayEndpoint.parse("unix:"))
+        .isInstanceOf(TypeConversionException.class)
+        .hasMessageStartingWith("not an endpoint: 'unix:' (write PORT, HOST:PORT, tcp:HOST:PORT");
+    assertThatThrownBy(() -> RelayEndpoint.parse("::1:80"))
+        .hasMessage("not an endpoint: '::1:80' (write IPv6 addresses in brackets: tcp:[::1]:8080)");
+    assertThatThrownBy(() -> RelayEndpoint.parse("tcp:host:99999"))
+        .hasMessage("not an endpoint: 'tcp:host:99999' (port out of range 0..65535: 99999)");
+    assertThatThrownBy(() -> RelayEndpoint.parse("host:http"))
+        .hasMessage("not an endpoint: 'host:http' (not a port number: http)");
+    assertThatThrownBy(() -> RelayEndpoint.parse(":80")).hasMessageStartingWith("not an endpoint");
+  }
+
+  @Test
+  void durationOfAFaultFormatsBack() {
+    assertThat(Durations.format(Duration.ofMillis(250))).isEqualTo("250ms");
+  }
+}

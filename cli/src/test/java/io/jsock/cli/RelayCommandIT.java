@@ -1,0 +1,478 @@
+package io.jsock.cli;
+
+import static io.jsock.cli.RunningProcess.jsock;
+import static java.nio.charset.StandardCharsets.US_ASCII;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.jsock.ConnectionResetException;
+import io.jsock.Datagram;
+import io.jsock.Family;
+import io.jsock.Shutdown;
+import io.jsock.Socket;
+import io.jsock.SocketKind;
+import io.jsock.testing.Echoes;
+import io.jsock.testing.Echoes.Transfer;
+import io.jsock.tls.KeyMaterial;
+import io.jsock.tls.Tls;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.net.UnixDomainSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Random;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Integration test (runs the real {@code ./jsock relay} between tiny in-test servers and clients on
+ * loopback): half-close and reset carried across, TLS on either side, AF_UNIX, UDP, and each fault
+ * option observed by a test client. Timing checks are lower bounds the relay guarantees by design.
+ */
+class RelayCommandIT {
+  private static final Duration LIMIT = Duration.ofSeconds(60);
+  private static final Pattern LISTENING =
+      Pattern.compile("relay listening on (?:127\\.0\\.0\\.1:(\\d+)|(/.*)), forwarding");
+
+  // ------------------------------------------------------------------ faithful relaying
+
+  @Test
+  void halfCloseTravelsThroughTheRelayAndTheReplyComesBack() throws Exception {
+    try (TinyServer server =
+            TinyServer.start(
+                conn -> {
+                  byte[] request = readAll(conn); // to the client's half-close
+                  conn.sendAll(("got " + request.length + " bytes").getBytes(US_ASCII));
+                  return request.length;
+                });
+        RunningProcess relay = jsock("relay", "-v", "0", "127.0.0.1:" + server.port())) {
+      try (Socket client = connect(port(relay))) {
+        client.sendAll(new byte[100_000]);
+        client.shutdown(Shutdown.SHUT_WR);
+        assertThat(new String(readAll(client), US_ASCII)).isEqualTo("got 100000 bytes");
+      }
+      assertThat(server.nextResult()).isEqualTo(100_000);
+      await()
+          .atMost(LIMIT)
+          .until(
+              () ->
+                  relay
+                      .stderrSoFar()
+                      .contains("closed: both directions ended (up 100000 bytes, down 16 bytes)"));
+    }
+  }
+
+  @Test
+  void aResetOnEitherSideResetsTheOther() throws Exception {
+    try (TinyServer server =
+            TinyServer.start(
+                conn -> {
+                  byte[] first = conn.recv(1);
+                  if (first[0] == 'R') { // the server resets
+                    conn.setSockOpt(StandardSocketOptions.SO_LINGER, 0);
+                    return "reset";
+                  }
+                  return conn.recv(1024); // the client resets: this recv fails
+                });
+        RunningProcess relay = jsock("relay", "-v", "0", "127.0.0.1:" + server.port())) {
+      int port = port(relay);
+      try (Socket client = connect(port)) {
+        client.sendAll("R".getBytes(US_ASCII));
+        assertThat(server.nextResult()).isEqualTo("reset");
+        assertThatThrownBy(() -> readAll(client)).isInstanceOf(ConnectionResetException.class);
+      }
+      Socket client = connect(port);
+      client.sendAll("C".getBytes(US_ASCII));
+      await().atMost(LIMIT).until(() -> relay.stderrSoFar().contains("#2 127.0.0.1:"));
+      client.setSockOpt(StandardSocketOptions.SO_LINGER, 0);
+      client.close();
+      assertThat(server.nextResult()).isInstanceOf(ConnectionResetException.class);
+    }
+  }
+
+  @Test
+  void anUnreachableTargetResetsTheClientAndSaysWhy() throws Exception {
+    int nobody = FreePort.find();
+    try (RunningProcess relay = jsock("relay", "0", "127.0.0.1:" + nobody, "-v");
+        Socket client = connect(port(relay))) {
+      assertThatThrownBy(() -> readAll(client)).isInstanceOf(ConnectionResetException.class);
+      await()
+          .atMost(LIMIT)
+          .until(
+              () ->
+                  relay
+                      .stderrSoFar()
+                      .contains("connect to 127.0.0.1:" + nobody + ": connection refused"));
+    }
+  }
+
+  @Test
+  void tlsOnTheListenerInFrontOfAPlainServer() throws Exception {
+    try (TinyServer server = TinyServer.start(RelayCommandIT::echo);
+        RunningProcess relay = jsock("relay", "-v", "tls:0", "127.0.0.1:" + server.port())) {
+      Socket plain = connect(port(relay));
+      Socket client = Tls.client().insecureNoVerification().wrap(plain, null);
+      Transfer t = Echoes.exchange(client, 1, 256 * 1024);
+      assertThat(t.intact()).as("%s", t).isTrue();
+      assertThat(relay.stderrSoFar()).contains("development certificate");
+    }
+  }
+
+  @Test
+  void tlsToTheTargetIsVerifiedWithCa(@TempDir Path dir) throws Exception {
+    KeyMaterial key = KeyMaterial.selfSigned("localhost", "127.0.0.1");
+    Path ca = dir.resolve("ca.pem");
+    Files.writeString(
+        ca,
+        "-----BEGIN CERTIFICATE-----\n"
+            + Base64.getMimeEncoder().encodeToString(key.certificateChain().getFirst().getEncoded())
+            + "\n-----END CERTIFICATE-----\n");
+    try (TinyServer server = TinyServer.start(RelayCommandIT::echo, Tls.server(key))) {
+      String target = "tls:localhost:" + server.port();
+      try (RunningProcess relay = jsock("relay", "-v", "0", target, "--ca", ca.toString())) {
+        Transfer t = Echoes.exchange(connect(port(relay)), 2, 256 * 1024);
+        assertThat(t.intact()).as("%s", t).isTrue();
+      }
+      try (RunningProcess untrusting = jsock("relay", "-v", "0", target);
+          Socket client = connect(port(untrusting))) {
+        assertThatThrownBy(() -> readAll(client)).isInstanceOf(ConnectionResetException.class);
+        await().atMost(LIMIT).until(() -> untrusting.stderrSoFar().contains("; client reset"));
+      }
+    }
+  }
+
+  @Test
+  void anAfUnixListenerRelaysToTcp(@TempDir Path dir) throws Exception {
+    Path path = dir.resolve("relay.sock");
+    try (TinyServer server = TinyServer.start(RelayCommandIT::echo);
+        RunningProcess relay = jsock("relay", "-v", "unix:" + path, "127.0.0.1:" + server.port())) {
+      port(relay);
+      Socket client = Socket.create(Family.AF_UNIX, SocketKind.SOCK_STREAM);
+      client.setTimeout(LIMIT);
+      client.connect(UnixDomainSocketAddress.of(path));
+      Transfer t = Echoes.exchange(client, 3, 256 * 1024);
+      assertThat(t.intact()).as("%s", t).isTrue();
+    }
+  }
+
+  @Test
+  void udpDatagramsGoBothWaysPerClientAddress() throws Exception {
+    try (Socket server = Socket.create(Family.AF_INET, SocketKind.SOCK_DGRAM)) {
+      server.bind("127.0.0.1", 0);
+      int serverPort = ((InetSocketAddress) server.getSockName()).getPort();
+      Thread.ofVirtual()
+          .start(
+              () -> {
+                try {
+                  for (int i = 0; i < 100; i++) { // bounded: the test sends four
+                    Datagram d = server.recvFrom(65536);
+                    server.sendTo(
+                        new String(d.data(), US_ASCII).toUpperCase().getBytes(US_ASCII),
+                        d.address());
+                  }
+                } catch (IOException e) {
+                  // closed by the test
+                }
+              });
+      try (RunningProcess relay = jsock("relay", "-v", "udp:0", "udp:127.0.0.1:" + serverPort);
+          Socket one = Socket.create(Family.AF_INET, SocketKind.SOCK_DGRAM);
+          Socket two = Socket.create(Family.AF_INET, SocketKind.SOCK_DGRAM)) {
+        int port = port(relay);
+        for (Socket client : List.of(one, two)) {
+          client.setTimeout(LIMIT);
+          client.connect(new InetSocketAddress("127.0.0.1", port));
+        }
+        one.send("one".getBytes(US_ASCII));
+        two.send("two".getBytes(US_ASCII));
+        assertThat(new String(two.recv(100), US_ASCII)).isEqualTo("TWO");
+        assertThat(new String(one.recv(100), US_ASCII)).isEqualTo("ONE");
+        one.send("x".repeat(60_000).getBytes(US_ASCII));
+        assertThat(new String(one.recv(65536), US_ASCII)).isEqualTo("X".repeat(60_000));
+        await()
+            .atMost(LIMIT)
+            .until(() -> relay.stderrSoFar().split(" session to udp:").length == 3);
+      }
+    }
+  }
+
+  @Test
+  void aDeniedPeerIsResetAndNeverReachesTheTarget() throws Exception {
+    try (TinyServer server = TinyServer.start(RelayCommandIT::echo);
+        RunningProcess relay =
+            jsock("relay", "-v", "0", "127.0.0.1:" + server.port(), "--deny", "127.0.0.0/8")) {
+      try (Socket client = connect(port(relay))) {
+        assertThatThrownBy(() -> readAll(client)).isInstanceOf(ConnectionResetException.class);
+      }
+      await()
+          .atMost(LIMIT)
+          .until(() -> relay.stderrSoFar().contains("refused: not allowed by --allow/--deny"));
+    }
+  }
+
+  @Test
+  void aListenPortInUseExitsWithSeven() throws Exception {
+    try (Socket taken = Socket.create(Family.AF_INET, SocketKind.SOCK_STREAM)) {
+      taken.bind("127.0.0.1", 0);
+      taken.listen(1);
+      int port = ((InetSocketAddress) taken.getSockName()).getPort();
+      try (RunningProcess relay = jsock("relay", String.valueOf(port), "127.0.0.1:9")) {
+        assertThat(relay.exitCode()).isEqualTo(7);
+        assertThat(relay.stderr()).startsWith("jsock: ").contains("already in use");
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ faults
+
+  @Test
+  void latencyDelaysEachDirection() throws Exception {
+    try (TinyServer server = TinyServer.start(RelayCommandIT::echo);
+        RunningProcess relay =
+            jsock("relay", "-v", "0", "127.0.0.1:" + server.port(), "--latency", "150ms±50ms")) {
+      try (Socket client = connect(port(relay))) {
+        for (int i = 0; i < 3; i++) {
+          long start = System.nanoTime();
+          client.sendAll(("ping" + i).getBytes(US_ASCII));
+          assertThat(new String(client.recv(100), US_ASCII)).isEqualTo("ping" + i);
+          assertThat(millisSince(start))
+              .as("round trip through two directions of at least 100 ms each")
+              .isGreaterThanOrEqualTo(200);
+        }
+      }
+    }
+  }
+
+  @Test
+  void bandwidthPacesTheStream() throws Exception {
+    byte[] data = random(16 * 1024);
+    try (TinyServer server =
+            TinyServer.start(
+                conn -> {
+                  conn.sendAll(data);
+                  return null;
+                });
+        RunningProcess relay =
+            jsock(
+                "relay",
+                "-v",
+                "0",
+                "127.0.0.1:" + server.port(),
+                "--bandwidth",
+                "16KiB/s",
+                "--direction",
+                "down")) {
+      int port = port(relay);
+      long start = System.nanoTime();
+      try (Socket client = connect(port)) {
+        assertThat(readAll(client)).isEqualTo(data);
+      }
+      // 16 KiB at 16 KiB/s, the first piece (1/20 s worth) free: at least 0.95 s.
+      assertThat(millisSince(start)).isGreaterThanOrEqualTo(900);
+    }
+  }
+
+  @Test
+  void sliceCutsEachChunkIntoSmallWrites() throws Exception {
+    byte[] data = random(300);
+    try (TinyServer server =
+            TinyServer.start(
+                conn -> {
+                  List<Integer> reads = new ArrayList<>();
+                  ByteArrayOutputStream all = new ByteArrayOutputStream();
+                  byte[] buf = new byte[4096];
+                  int n;
+                  while ((n = conn.recvInto(buf, 0)) > 0) {
+                    reads.add(n);
+                    all.write(buf, 0, n);
+                  }
+                  return List.of(reads, all.toByteArray());
+                });
+        RunningProcess relay =
+            jsock(
+                "relay",
+                "-vv",
+                "0",
+                "127.0.0.1:" + server.port(),
+                "--slice",
+                "7±5",
+                "--slice-delay",
+                "5ms")) {
+      try (Socket client = connect(port(relay))) {
+        client.sendAll(data);
+        client.shutdown(Shutdown.SHUT_WR);
+        assertThat(readAll(client)).isEmpty();
+      }
+      List<?> result = (List<?>) server.nextResult();
+      assertThat((byte[]) result.get(1)).isEqualTo(data);
+      assertThat((List<?>) result.get(0)).as("reads at the server").hasSizeGreaterThan(10);
+      await().atMost(LIMIT).until(() -> relay.stderrSoFar().contains("closed: both directions"));
+      Matcher pieces = Pattern.compile("#1 [^ ]+ > (\\d+) bytes\n").matcher(relay.stderrSoFar());
+      int total = 0;
+      int count = 0;
+      while (pieces.find()) {
+        // 2 to 12 bytes each, but a chunk's last piece is what is left of it: 1 byte or more
+        assertThat(Integer.parseInt(pieces.group(1))).isBetween(1, 12);
+        total += Integer.parseInt(pieces.group(1));
+        count++;
+      }
+      assertThat(total).as("bytes written in pieces, by the relay's -vv").isEqualTo(300);
+      assertThat(count).as("pieces").isGreaterThanOrEqualTo(300 / 12);
+    }
+  }
+
+  @Test
+  void limitDataDeliversExactlyThatManyBytesThenCloses() throws Exception {
+    byte[] data = random(5000);
+    try (TinyServer server =
+            TinyServer.start(
+                conn -> {
+                  conn.sendAll(data);
+                  return readAll(conn).length; // until the relay closes
+                });
+        RunningProcess relay =
+            jsock(
+                "relay",
+                "-v",
+                "0",
+                "127.0.0.1:" + server.port(),
+                "--limit-data",
+                "1000",
+                "--direction",
+                "down")) {
+      try (Socket client = connect(port(relay))) {
+        assertThat(readAll(client)).isEqualTo(java.util.Arrays.copyOf(data, 1000));
+      }
+      await()
+          .atMost(LIMIT)
+          .until(() -> relay.stderrSoFar().contains("closed: --limit-data 1000 reached"));
+    }
+  }
+
+  @Test
+  void resetAfterResetsTheConnectionOnTime() throws Exception {
+    try (TinyServer server = TinyServer.start(RelayCommandIT::echo);
+        RunningProcess relay =
+            jsock("relay", "-v", "0", "127.0.0.1:" + server.port(), "--reset-after", "300ms")) {
+      int port = port(relay);
+      long start = System.nanoTime();
+      try (Socket client = connect(port)) {
+        client.sendAll("a".getBytes(US_ASCII));
+        assertThat(client.recv(1)).containsExactly('a');
+        assertThatThrownBy(() -> readAll(client)).isInstanceOf(ConnectionResetException.class);
+      }
+      assertThat(millisSince(start)).isGreaterThanOrEqualTo(300);
+      assertThat(server.nextResult()).isInstanceOf(ConnectionResetException.class);
+    }
+  }
+
+  @Test
+  void timeoutDeliversNothingThenCloses() throws Exception {
+    try (TinyServer server = TinyServer.start(conn -> readAll(conn).length);
+        RunningProcess relay =
+            jsock("relay", "-v", "0", "127.0.0.1:" + server.port(), "--timeout", "400ms")) {
+      int port = port(relay);
+      long start = System.nanoTime();
+      try (Socket client = connect(port)) {
+        client.sendAll("hello?".getBytes(US_ASCII));
+        assertThat(readAll(client)).isEmpty();
+      }
+      assertThat(millisSince(start)).isGreaterThanOrEqualTo(400);
+      assertThat(server.nextResult()).as("bytes the server got").isEqualTo(0);
+    }
+  }
+
+  @Test
+  void slowCloseDelaysTheEndOfStream() throws Exception {
+    try (TinyServer server =
+            TinyServer.start(
+                conn -> {
+                  byte[] request = readAll(conn);
+                  long endSeen = System.nanoTime();
+                  conn.sendAll(request);
+                  return endSeen;
+                });
+        RunningProcess relay =
+            jsock(
+                "relay",
+                "-v",
+                "0",
+                "127.0.0.1:" + server.port(),
+                "--slow-close",
+                "400ms",
+                "--direction",
+                "up",
+                "-x")) {
+      long halfClosed;
+      try (Socket client = connect(port(relay))) {
+        client.sendAll("x".getBytes(US_ASCII));
+        halfClosed = System.nanoTime();
+        client.shutdown(Shutdown.SHUT_WR);
+        assertThat(readAll(client)).containsExactly('x');
+      }
+      long endSeen = (Long) server.nextResult();
+      assertThat((endSeen - halfClosed) / 1_000_000).isGreaterThanOrEqualTo(400);
+      // -x: each chunk dumped under a header, both ways
+      Pattern up = Pattern.compile("#1 127\\.0\\.0\\.1:\\d+ > 1 bytes\n00000000  78 .*\\|x\\|");
+      Pattern down = Pattern.compile("#1 127\\.0\\.0\\.1:\\d+ < 1 bytes\n00000000  78 ");
+      await()
+          .atMost(LIMIT)
+          .until(
+              () ->
+                  up.matcher(relay.stderrSoFar()).find()
+                      && down.matcher(relay.stderrSoFar()).find());
+    }
+  }
+
+  // ------------------------------------------------------------------ tools
+
+  /** The relay's listening port (or 0 for AF_UNIX), from its {@code -v} line on stderr. */
+  private static int port(RunningProcess relay) {
+    await()
+        .atMost(LIMIT)
+        .until(() -> !relay.isAlive() || LISTENING.matcher(relay.stderrSoFar()).find());
+    Matcher m = LISTENING.matcher(relay.stderrSoFar());
+    assertThat(m.find()).as("relay's stderr: %s", relay.stderrSoFar()).isTrue();
+    return m.group(1) == null ? 0 : Integer.parseInt(m.group(1));
+  }
+
+  private static Socket connect(int port) throws IOException {
+    Socket client = Socket.create(Family.AF_INET, SocketKind.SOCK_STREAM);
+    client.setTimeout(LIMIT);
+    client.connect(new InetSocketAddress("127.0.0.1", port));
+    return client;
+  }
+
+  private static byte[] readAll(Socket conn) throws IOException {
+    ByteArrayOutputStream all = new ByteArrayOutputStream();
+    byte[] buf = new byte[16 * 1024];
+    int n;
+    while ((n = conn.recvInto(buf, 0)) > 0) {
+      all.write(buf, 0, n);
+    }
+    return all.toByteArray();
+  }
+
+  private static Object echo(Socket conn) throws IOException {
+    EchoCommand.echo(conn);
+    return null;
+  }
+
+  private static byte[] random(int size) {
+    byte[] data = new byte[size];
+    new Random(size).nextBytes(data);
+    return data;
+  }
+
+  private static long millisSince(long startNanos) {
+    return (System.nanoTime() - startNanos) / 1_000_000;
+  }
+}

@@ -1,0 +1,100 @@
+package io.jsock.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
+
+/** {@code jsock relay} and {@code jsock broker} in-process: usage errors and help. */
+class RelayUsageTest {
+  private final StringWriter out = new StringWriter();
+  private final StringWriter err = new StringWriter();
+
+  private int run(String... args) {
+    return Main.commandLine()
+        .setOut(new PrintWriter(out, true))
+        .setErr(new PrintWriter(err, true))
+        .execute(args);
+  }
+
+  private void assertUsage(String message, String... args) {
+    assertThat(run(args)).as("exit code of %s", String.join(" ", args)).isEqualTo(2);
+    assertThat(err.toString()).contains("jsock: " + message).contains("--help' for more");
+    err.getBuffer().setLength(0);
+  }
+
+  @Test
+  void relayRefusesOptionsThatDoNotFit() {
+    assertUsage("LISTEN and TARGET must both be streams", "relay", "udp:0", "tcp:1");
+    assertUsage(
+        "fault options apply to stream relays", "relay", "udp:0", "udp:1", "--latency", "1s");
+    assertUsage("--slice-delay needs --slice", "relay", "0", "1", "--slice-delay", "5ms");
+    assertUsage(
+        "--ca, --server-name and --insecure need a tls: TARGET", "relay", "0", "1", "--insecure");
+    assertUsage(
+        "--cert, --key, --pkcs12 and --password-env need --tls",
+        "relay",
+        "0",
+        "1",
+        "--pkcs12",
+        "x.p12");
+    assertUsage("-4 and -6 cannot be combined", "relay", "-4", "-6", "0", "1");
+    assertUsage("TARGET port 0", "relay", "0", "localhost:0");
+    assertUsage(
+        "--max-connections must be at least 1", "relay", "--max-connections", "0", "0", "1");
+    assertUsage("Missing required parameter: 'TARGET'", "relay", "0");
+    assertUsage(
+        "Invalid value for option '--bandwidth': not a rate: 'fast'",
+        "relay",
+        "0",
+        "1",
+        "--bandwidth",
+        "fast");
+    assertUsage(
+        "Invalid value for option '--slice': not a count with jitter: '7±x'",
+        "relay",
+        "0",
+        "1",
+        "--slice",
+        "7±x");
+    assertUsage(
+        "Invalid value for option '--limit-data': not a size: '1XB'",
+        "relay",
+        "0",
+        "1",
+        "--limit-data",
+        "1XB");
+    assertUsage(
+        "Invalid value for option '--direction'", "relay", "0", "1", "--direction", "sideways");
+  }
+
+  @Test
+  void brokerRefusesOptionsThatDoNotFit() {
+    assertUsage("missing PORT (or -U PATH)", "broker");
+    assertUsage("-u: the broker needs streams", "broker", "-u", "0");
+    assertUsage("-U PATH takes the place of [HOST] PORT", "broker", "-U", "/tmp/x.sock", "9");
+    assertUsage("[HOST] PORT: port out of range 0..65535: 70000", "broker", "70000");
+    assertUsage("[HOST] PORT: not a port number: x", "broker", "localhost", "x");
+    assertUsage("--max-clients must be at least 2", "broker", "--max-clients", "1", "0");
+    assertUsage(
+        "Invalid value for option '--max-queue': not a size", "broker", "--max-queue", "lots", "0");
+    assertUsage("Invalid value for option '--slow'", "broker", "--slow", "wait", "0");
+  }
+
+  @Test
+  void helpDocumentsEveryFaultWithExamples() {
+    assertThat(run("relay", "--help")).isZero();
+    assertThat(out.toString())
+        .contains("--latency=DELAY[±JITTER]", "--bandwidth=RATE", "--slice=SIZE[±JITTER]")
+        .contains("--limit-data=SIZE", "--reset-after=DURATION", "--timeout=DURATION")
+        .contains("--slow-close=DURATION", "--direction=WAY", "(default: both)")
+        .contains("Examples:", "jsock relay 9000 localhost:8080 --latency 50ms±20ms");
+    out.getBuffer().setLength(0);
+    assertThat(run("broker", "--help")).isZero();
+    assertThat(out.toString())
+        .contains("Usage: jsock broker [OPTIONS] ([HOST] PORT | -U PATH)")
+        .contains("--max-queue=SIZE", "1MiB); see --slow", "--slow=POLICY", "(default: disconnect)")
+        .contains("Examples:");
+  }
+}

@@ -21,7 +21,7 @@ public final class PolledChannel {
   private volatile SelectionKey key;
 
   /** The fd registered with {@link #epoll}, or -1; -2 once closed (never register again). */
-  private int registeredFd = -1; // guarded by this
+  private volatile int registeredFd = -1; // written under this
 
   final Waiters readers = new Waiters();
   final Waiters writers = new Waiters();

@@ -16,8 +16,13 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class PolledChannel {
   private final SelectableChannel channel;
-  private final Poller poller;
+  private final Poller poller; // null when the epoll poller serves this channel
+  private final EpollPoller epoll; // null when the selector poller serves it
   private volatile SelectionKey key;
+
+  /** The fd registered with {@link #epoll}, or -1; -2 once closed (never register again). */
+  private volatile int registeredFd = -1; // written under this
+
   final Waiters readers = new Waiters();
   final Waiters writers = new Waiters();
 
@@ -27,7 +32,8 @@ public final class PolledChannel {
       throw new IllegalArgumentException("channel must be in non-blocking mode");
     }
     this.channel = channel;
-    this.poller = Poller.next();
+    this.epoll = EpollPoller.INSTANCE;
+    this.poller = epoll == null ? Poller.next() : null;
   }
 
   /** The channel. */
@@ -47,6 +53,10 @@ public final class PolledChannel {
     Waiters waiters =
         (op & (SelectionKey.OP_READ | SelectionKey.OP_ACCEPT)) != 0 ? readers : writers;
     Thread me = Thread.currentThread();
+    if (epoll != null) {
+      awaitEdge(waiters, me, deadline);
+      return;
+    }
     waiters.add(me);
     try {
       // The waiter is published before the interest, so an event that fires before we park
@@ -68,6 +78,49 @@ public final class PolledChannel {
   }
 
   /**
+   * The wait on the epoll poller: publish, make sure the channel is registered (an edge already due
+   * fires on registration), park unless an edge has come since the last wait ended.
+   */
+  private void awaitEdge(Waiters waiters, Thread me, long deadline) {
+    waiters.add(me);
+    try {
+      if (!registered()) {
+        // not registered (closed, or the kernel refused): poll gently rather than hang
+        LockSupport.parkNanos(
+            this, Math.min(10_000_000L, Math.max(0, deadline - System.nanoTime())));
+      } else if (!waiters.isSignalled()) {
+        if (deadline == Long.MAX_VALUE) {
+          LockSupport.park(this);
+        } else {
+          long remaining = deadline - System.nanoTime();
+          if (remaining > 0) {
+            LockSupport.parkNanos(this, remaining);
+          }
+        }
+      }
+    } finally {
+      waiters.remove(me);
+      // Cleared before the caller retries: an edge after this is seen by the next wait.
+      waiters.clear();
+    }
+  }
+
+  private synchronized boolean registered() {
+    if (registeredFd >= 0) {
+      return true;
+    }
+    if (registeredFd == -2 || !channel.isOpen()) {
+      return false;
+    }
+    int fd = Epoll.fd(channel);
+    if (fd < 0 || epoll.register(fd, this) != 0) {
+      return false;
+    }
+    registeredFd = fd;
+    return true;
+  }
+
+  /**
    * Closes the channel, releasing its file descriptor before returning, and wakes every waiting
    * thread.
    *
@@ -79,6 +132,14 @@ public final class PolledChannel {
    */
   public void close() throws IOException {
     try {
+      if (epoll != null) {
+        synchronized (this) {
+          if (registeredFd >= 0) {
+            epoll.deregister(registeredFd, this); // while the fd number is still ours
+          }
+          registeredFd = -2;
+        }
+      }
       SelectionKey registered = key;
       if (registered != null) {
         poller.deregister(registered);
@@ -93,7 +154,7 @@ public final class PolledChannel {
   public void wakeAll() {
     readers.wake();
     writers.wake();
-    if (key != null) {
+    if (key != null && poller != null) {
       poller.flush();
     }
   }

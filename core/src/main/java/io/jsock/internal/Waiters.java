@@ -23,6 +23,15 @@ final class Waiters {
   }
 
   private volatile Thread first;
+
+  /**
+   * Set by an edge-triggered poller when the direction became ready, cleared by {@link #clear()}
+   * after each wait: a waiter that finds it set does not park, since the edge it waits for may have
+   * fired before it published itself (the poller writes this before reading the waiters, the waiter
+   * publishes itself before reading this, so one of them sees the other).
+   */
+  private volatile boolean signalled;
+
   private volatile int othersCount;
   private final List<Thread> others = new ArrayList<>(0); // guarded by itself
 
@@ -42,6 +51,20 @@ final class Waiters {
         othersCount = others.size();
       }
     }
+  }
+
+  /** Marks the direction ready and unparks every waiting thread. */
+  void signal() {
+    signalled = true;
+    wake();
+  }
+
+  boolean isSignalled() {
+    return signalled;
+  }
+
+  void clear() {
+    signalled = false;
   }
 
   /** Unparks every waiting thread; each retries its operation. */

@@ -1,0 +1,202 @@
+package io.jsock.internal;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.nio.channels.SelectableChannel;
+
+/**
+ * Linux's epoll, called through the FFM API: the three system calls the {@link EpollPoller} needs,
+ * and the file descriptor behind a JDK channel.
+ *
+ * <p>Available only when the JVM lets this module call native code ({@code
+ * --enable-native-access=io.jsock}, or {@code ALL-UNNAMED} on the class path) and read a channel's
+ * file descriptor ({@code --add-exports java.base/sun.nio.ch=io.jsock}); {@link #isAvailable()}
+ * says whether both hold, and jsock falls back to its portable {@link java.nio.channels.Selector}
+ * poller otherwise.
+ */
+final class Epoll {
+  static final int EPOLLIN = 0x001;
+  static final int EPOLLOUT = 0x004;
+  static final int EPOLLERR = 0x008;
+  static final int EPOLLHUP = 0x010;
+  static final int EPOLLRDHUP = 0x2000;
+  static final int EPOLLET = 1 << 31;
+  static final int CTL_ADD = 1;
+  static final int CTL_DEL = 2;
+  private static final int EPOLL_CLOEXEC = 0x80000;
+  private static final int EINTR = 4;
+
+  /**
+   * {@code struct epoll_event}: a 32-bit event mask and 64 bits of user data, which the x86-64
+   * kernel ABI packs into 12 bytes (other architectures align the data to 8, making 16).
+   */
+  static final long EVENT_SIZE = "amd64".equals(System.getProperty("os.arch")) ? 12 : 16;
+
+  private static final long DATA_OFFSET = EVENT_SIZE == 12 ? 4 : 8;
+  private static final ValueLayout.OfLong DATA =
+      ValueLayout.JAVA_LONG.withByteAlignment(EVENT_SIZE == 12 ? 4 : 8);
+
+  private static final MethodHandle CREATE;
+  private static final MethodHandle CTL;
+  private static final MethodHandle WAIT;
+  private static final MethodHandle FD_VAL;
+  private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
+  private static final long ERRNO_OFFSET =
+      CALL_STATE.byteOffset(java.lang.foreign.MemoryLayout.PathElement.groupElement("errno"));
+  private static final String UNAVAILABLE;
+
+  static {
+    MethodHandle create = null;
+    MethodHandle ctl = null;
+    MethodHandle wait = null;
+    MethodHandle fdVal = null;
+    String unavailable = null;
+    try {
+      if (!System.getProperty("os.name", "").equals("Linux")) {
+        unavailable = "not Linux";
+      } else if (Boolean.getBoolean("jsock.selectorPoller")) {
+        unavailable = "jsock.selectorPoller is set";
+      } else if (!Epoll.class.getModule().isNativeAccessEnabled()) {
+        unavailable = "native access is not enabled for " + Epoll.class.getModule();
+      } else {
+        Class<?> selectable = Class.forName("sun.nio.ch.SelChImpl");
+        fdVal =
+            MethodHandles.lookup()
+                .findVirtual(selectable, "getFDVal", MethodType.methodType(int.class))
+                .asType(MethodType.methodType(int.class, SelectableChannel.class));
+        Linker linker = Linker.nativeLinker();
+        var libc = linker.defaultLookup();
+        Linker.Option errno = Linker.Option.captureCallState("errno");
+        create =
+            linker.downcallHandle(
+                libc.find("epoll_create1").orElseThrow(),
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT),
+                errno);
+        ctl =
+            linker.downcallHandle(
+                libc.find("epoll_ctl").orElseThrow(),
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS),
+                errno);
+        wait =
+            linker.downcallHandle(
+                libc.find("epoll_wait").orElseThrow(),
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
+                errno);
+      }
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      // IllegalAccessException when sun.nio.ch is not exported to us; anything else alike
+      unavailable = e.toString();
+      create = ctl = wait = fdVal = null;
+    }
+    CREATE = create;
+    CTL = ctl;
+    WAIT = wait;
+    FD_VAL = fdVal;
+    UNAVAILABLE = unavailable;
+  }
+
+  private Epoll() {}
+
+  /** Whether epoll can be used; see the class comment. */
+  static boolean isAvailable() {
+    return UNAVAILABLE == null;
+  }
+
+  /** Why epoll cannot be used, or {@code null} when it can. */
+  static String whyUnavailable() {
+    return UNAVAILABLE;
+  }
+
+  /** The file descriptor of a JDK socket channel (valid until the channel is closed). */
+  static int fd(SelectableChannel channel) {
+    try {
+      return (int) FD_VAL.invokeExact(channel);
+    } catch (Throwable e) {
+      throw new IllegalStateException("file descriptor of " + channel, e);
+    }
+  }
+
+  /** A new epoll instance (close-on-exec). */
+  static int create() {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment state = arena.allocate(CALL_STATE);
+      int epfd = (int) CREATE.invokeExact(state, EPOLL_CLOEXEC);
+      if (epfd < 0) {
+        throw new IllegalStateException("epoll_create1: errno " + errno(state));
+      }
+      return epfd;
+    } catch (Throwable e) {
+      throw e instanceof RuntimeException r ? r : new IllegalStateException("epoll_create1", e);
+    }
+  }
+
+  /** {@code epoll_ctl(epfd, op, fd, {events, fd})}; returns 0, or the errno of a failure. */
+  static int ctl(int epfd, int op, int fd, int events) {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment event = arena.allocate(16, 8);
+      MemorySegment state = arena.allocate(CALL_STATE);
+      event.set(JAVA_INT, 0, events);
+      event.set(DATA, DATA_OFFSET, fd);
+      int result = (int) CTL.invokeExact(state, epfd, op, fd, event);
+      return result == 0 ? 0 : errno(state);
+    } catch (Throwable e) {
+      throw new IllegalStateException("epoll_ctl", e);
+    }
+  }
+
+  /**
+   * Waits for events: {@code epoll_wait(epfd, events, max, -1)}, retried on EINTR.
+   *
+   * @return the number of events written to {@code events}
+   */
+  static int await(int epfd, MemorySegment events, int max, MemorySegment state) {
+    try {
+      while (true) {
+        int n = (int) WAIT.invokeExact(state, epfd, events, max, -1);
+        if (n >= 0) {
+          return n;
+        }
+        int errno = errno(state);
+        if (errno != EINTR) {
+          throw new IllegalStateException("epoll_wait: errno " + errno);
+        }
+      }
+    } catch (Throwable e) {
+      throw e instanceof RuntimeException r ? r : new IllegalStateException("epoll_wait", e);
+    }
+  }
+
+  /** The event mask of the {@code i}th event in {@code events}. */
+  static int events(MemorySegment events, int i) {
+    return events.get(JAVA_INT, i * EVENT_SIZE);
+  }
+
+  /** The file descriptor stored in the {@code i}th event's data. */
+  static int fdOf(MemorySegment events, int i) {
+    return (int) events.get(DATA, i * EVENT_SIZE + DATA_OFFSET);
+  }
+
+  /** Memory for {@code count} events, from {@code arena}. */
+  static MemorySegment eventBuffer(Arena arena, int count) {
+    return arena.allocate(EVENT_SIZE * count, 8);
+  }
+
+  /** Memory for a call's captured state (errno), from {@code arena}. */
+  static MemorySegment callState(Arena arena) {
+    return arena.allocate(CALL_STATE);
+  }
+
+  private static int errno(MemorySegment state) {
+    return state.get(JAVA_INT, ERRNO_OFFSET);
+  }
+}

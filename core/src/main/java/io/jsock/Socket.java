@@ -4,6 +4,7 @@ import io.jsock.internal.Addresses;
 import io.jsock.internal.Errors;
 import io.jsock.internal.Meter;
 import io.jsock.internal.PolledChannel;
+import io.jsock.internal.ScratchBuffers;
 import io.jsock.internal.SocketAccess;
 import io.jsock.internal.TlsEngine;
 import java.io.BufferedInputStream;
@@ -416,9 +417,53 @@ public final class Socket implements AutoCloseable {
       connected("recv from");
       return EMPTY;
     }
+    if (tls == null) {
+      byte[] pooled = recvPooled(bufsize);
+      if (pooled != null) {
+        return pooled;
+      }
+    }
     byte[] data = new byte[Math.min(bufsize, MAX_TRANSFER)];
     int n = recvInto(ByteBuffer.wrap(data));
     return n == data.length ? data : Arrays.copyOf(data, n);
+  }
+
+  /**
+   * {@code recv} through a shared scratch buffer (see {@link ScratchBuffers}): the buffer is taken
+   * for one non-blocking read and given back before any wait, so a connection waiting for data
+   * holds none, and what is returned is an array of exactly the bytes that came. {@code null} when
+   * no scratch buffer is free (the caller reads on its own).
+   */
+  private byte[] recvPooled(int bufsize) throws IOException {
+    PolledChannel current = connected("recv from");
+    SocketChannel channel = (SocketChannel) current.channel();
+    long deadline = Timeouts.deadline(timeoutNanos);
+    while (true) {
+      ByteBuffer scratch = ScratchBuffers.take();
+      if (scratch == null) {
+        return null;
+      }
+      int n;
+      try {
+        scratch.limit(Math.min(bufsize, scratch.capacity()));
+        try {
+          n = readSome(channel, scratch);
+        } catch (IOException e) {
+          throw failure(e, "recv from", peer);
+        }
+        if (n > 0) {
+          byte[] data = new byte[n];
+          scratch.flip().get(data);
+          return data;
+        }
+      } finally {
+        ScratchBuffers.give(scratch);
+      }
+      if (n < 0) {
+        return EMPTY;
+      }
+      await(current, SelectionKey.OP_READ, deadline, "recv from", peer);
+    }
   }
 
   /**

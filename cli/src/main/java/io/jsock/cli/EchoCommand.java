@@ -11,7 +11,6 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -100,12 +99,14 @@ final class EchoCommand implements Callable<Integer> {
     return ExitCode.OK.code();
   }
 
-  /** The echo handler, as a user of jsock writes it: one recv/sendAll loop, one buffer. */
+  /**
+   * The echo handler, as a user of jsock writes it, and as Python's tutorial does: {@code recv},
+   * {@code sendAll}, until the client is done. A connection waiting for data holds no buffer.
+   */
   static void echo(Socket conn) throws IOException {
-    byte[] buf = new byte[64 * 1024];
-    int n;
-    while ((n = conn.recvInto(buf, 0)) > 0) {
-      conn.sendAll(ByteBuffer.wrap(buf, 0, n));
+    byte[] data;
+    while ((data = conn.recv(64 * 1024)).length > 0) {
+      conn.sendAll(data);
     }
   }
 

@@ -8,7 +8,6 @@ import io.jsock.Sockets;
 import io.jsock.framing.Framed;
 import io.jsock.framing.Framing;
 import java.io.EOFException;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -25,10 +24,9 @@ class ReadmeExamplesTest {
         TcpServer.start(
             ServerConfig.defaults(),
             conn -> {
-              byte[] buf = new byte[64 * 1024];
-              int n;
-              while ((n = conn.recvInto(buf, 0)) > 0) {
-                conn.sendAll(ByteBuffer.wrap(buf, 0, n));
+              byte[] data;
+              while ((data = conn.recv(64 * 1024)).length > 0) {
+                conn.sendAll(data);
               }
             });
     try (server;

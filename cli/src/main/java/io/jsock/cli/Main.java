@@ -15,7 +15,8 @@ import picocli.CommandLine.Command;
       ClientCommand.class,
       DemoCommand.class,
       EchoCommand.class,
-      ResolveCommand.class
+      ResolveCommand.class,
+      BenchCommand.class
     },
     footerHeading = "%nExit codes:%n",
     footer = {

@@ -130,6 +130,14 @@ final class BenchCommand implements Callable<Integer> {
   boolean json;
 
   @Option(
+      names = "--phases",
+      description =
+          "Say on stderr when measuring starts and stops ('jsock bench: measuring', 'jsock"
+              + " bench: stopped'), so a script can sample the server's CPU time and memory over"
+              + " the measured period.")
+  boolean phases;
+
+  @Option(
       names = "--plot",
       paramLabel = "FILE.png",
       description = "Also draw the latency percentiles and throughput per second into a PNG.")
@@ -151,7 +159,10 @@ final class BenchCommand implements Callable<Integer> {
             sourceIps,
             timeout,
             lossTimeout);
-    LoadDriver.Outcome outcome = LoadDriver.run(plan);
+    Lines err = new Lines(spec.commandLine().getErr());
+    LoadDriver.Outcome outcome =
+        LoadDriver.run(
+            plan, phases ? phase -> err.line("jsock bench: " + phase) : LoadRun.Phases.NONE);
     if (outcome.run().mismatch() != null) {
       throw outcome.run().mismatch();
     }
@@ -166,12 +177,11 @@ final class BenchCommand implements Callable<Integer> {
       BenchChart.write(plot, scenario.label(), outcome.measured());
     }
     if (outcome.run().errors() > 0) {
-      new Lines(spec.commandLine().getErr())
-          .line(
-              "jsock: "
-                  + outcome.run().errors()
-                  + " connection errors; the first: "
-                  + outcome.run().firstError().getMessage());
+      err.line(
+          "jsock: "
+              + outcome.run().errors()
+              + " connection errors; the first: "
+              + outcome.run().firstError().getMessage());
       return ExitCode.FAILURE.code();
     }
     return ExitCode.OK.code();

@@ -26,7 +26,8 @@ final class LoadDriver {
   /** What a run measured, and what it cost to set up. */
   record Outcome(LoadPlan plan, LoadRun.Measured measured, double connectSeconds, LoadRun run) {}
 
-  static Outcome run(LoadPlan plan) throws IOException, InterruptedException {
+  static Outcome run(LoadPlan plan, LoadRun.Phases phases)
+      throws IOException, InterruptedException {
     LoadTarget target = new LoadTarget(plan.server(), plan.sourceIps(), plan.timeout());
     EchoPattern pattern = new EchoPattern(plan.maxWindow());
     LoadRun run = new LoadRun();
@@ -45,7 +46,7 @@ final class LoadDriver {
                 .name("jsock bench " + index)
                 .start(() -> runLoop(plan, target, index, pattern, run, open)));
       }
-      LoadRun.Measured measured = run.measure(plan.warmup(), plan.duration());
+      LoadRun.Measured measured = run.measure(plan.warmup(), plan.duration(), phases);
       // The loops receive what is still in flight, then end; a socket timeout bounds each wait.
       joinAll(loops, plan.timeout());
       return new Outcome(plan, measured, connectSeconds, run);

@@ -30,6 +30,15 @@ final class LoadRun {
   private final CountDownLatch failed = new CountDownLatch(1);
   private volatile boolean stopping;
 
+  /** Told when the measured period starts and ends, as it happens. */
+  @FunctionalInterface
+  interface Phases {
+    Phases NONE = phase -> {};
+
+    /** {@code "measuring"} when the warm-up ends, {@code "stopped"} when measuring ends. */
+    void entered(String phase);
+  }
+
   /** What the measured period (after the warm-up) saw. */
   record Measured(
       Histogram latency,
@@ -99,7 +108,7 @@ final class LoadRun {
    * Lets the connections run for the warm-up, then measures for {@code duration}, then tells them
    * to stop; ends early if an echo comes back wrong.
    */
-  Measured measure(Duration warmup, Duration duration) throws InterruptedException {
+  Measured measure(Duration warmup, Duration duration, Phases phases) throws InterruptedException {
     if (failed.await(warmup.toNanos(), TimeUnit.NANOSECONDS)) {
       stopping = true;
       return new Measured(new Histogram(3), 0, 0, 0, 0, new long[0]);
@@ -109,6 +118,7 @@ final class LoadRun {
     long startBytes = bytes.sum();
     long startLosses = losses.sum();
     long start = System.nanoTime();
+    phases.entered("measuring");
     long end = start + duration.toNanos();
     long[] perSecond = new long[(int) (duration.toNanos() / SECOND)];
     long lastCount = startMessages;
@@ -128,6 +138,7 @@ final class LoadRun {
     }
     stopping = true;
     long stop = System.nanoTime();
+    phases.entered("stopped");
     Histogram measured = latency.getIntervalHistogram();
     return new Measured(
         measured,

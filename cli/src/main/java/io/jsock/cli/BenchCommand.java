@@ -106,8 +106,8 @@ final class BenchCommand implements Callable<Integer> {
       defaultValue = "10s",
       converter = ShortDuration.class,
       description =
-          "How long one connect, send or receive may wait before it counts as an error"
-              + " (default: ${DEFAULT-VALUE}).")
+          "How long one connect may wait, and how long the echoes still in flight may take"
+              + " when the run stops (default: ${DEFAULT-VALUE}).")
   Duration timeout;
 
   @Option(
@@ -175,6 +175,11 @@ final class BenchCommand implements Callable<Integer> {
     }
     if (plot != null) {
       BenchChart.write(plot, scenario.label(), outcome.measured());
+    }
+    if (outcome.run().errors() == 0 && outcome.measured().messages() == 0) {
+      err.line(
+          "jsock: no echo came back from " + LoadTarget.format(plan.server()) + " while measuring");
+      return ExitCode.FAILURE.code();
     }
     if (outcome.run().errors() > 0) {
       err.line(

@@ -47,7 +47,8 @@ final class LoadDriver {
                 .start(() -> runLoop(plan, target, index, pattern, run, open)));
       }
       LoadRun.Measured measured = run.measure(plan.warmup(), plan.duration(), phases);
-      // The loops receive what is still in flight, then end; a socket timeout bounds each wait.
+      // The loops receive what is still in flight, then end; those still waiting after --timeout
+      // (a server that stopped echoing) are ended by closing their sockets.
       joinAll(loops, plan.timeout());
       return new Outcome(plan, measured, connectSeconds, run);
     } finally {

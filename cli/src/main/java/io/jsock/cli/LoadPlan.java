@@ -9,7 +9,7 @@ import java.time.Duration;
  *
  * @param sourceIps 0 to let the kernel choose the source address; N to bind connection {@code i} to
  *     {@code 127.0.0.1 + (i mod N)}
- * @param timeout how long one send or receive may wait before it counts as an error
+ * @param timeout how long one connect may wait, and the echoes still in flight when the run stops
  * @param udpWait how long a datagram's echo may take before it counts as lost
  */
 record LoadPlan(

@@ -140,6 +140,37 @@ class BenchCommandIT {
   }
 
   @Test
+  void aServerThatNeverEchoesEndsTheRunOnTimeWithExitOne() throws Exception {
+    try (Server silent =
+        TcpServer.start(
+            ServerConfig.defaults().withAddress("127.0.0.1", 0),
+            conn -> {
+              while (conn.recv(4096).length > 0) {
+                // swallowed: nothing comes back
+              }
+            })) {
+      int port = ((InetSocketAddress) silent.address()).getPort();
+      try (RunningProcess bench =
+          jsock(
+              "bench",
+              "--host",
+              "127.0.0.1",
+              "--port",
+              "" + port,
+              "--duration",
+              "500ms",
+              "--warmup",
+              "0s",
+              "--timeout",
+              "500ms")) {
+        assertThat(bench.exitCode()).isEqualTo(1);
+        assertThat(bench.stderr())
+            .isEqualTo("jsock: no echo came back from 127.0.0.1:" + port + " while measuring\n");
+      }
+    }
+  }
+
+  @Test
   void aRefusedConnectionExitsThreeNamingTheAddress() throws Exception {
     int port = FreePort.find();
     try (RunningProcess bench =

@@ -5,14 +5,15 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
- * Runs one {@link LoadPlan}: opens the connections (before the clock starts), gives each its own
- * virtual thread running the scenario's loop as plain blocking code, measures, then stops them and
- * closes every socket it opened.
+ * Runs one {@link LoadPlan}: one virtual thread per connection opens it (a few at a time) and runs
+ * the scenario's loop as plain blocking code; the warm-up starts once all are open; then it
+ * measures, stops them, and closes every socket it opened.
  */
 final class LoadDriver {
   /** Connections opened at once while setting up: enough to be quick, few enough for a backlog. */
@@ -32,29 +33,59 @@ final class LoadDriver {
     EchoPattern pattern = new EchoPattern(plan.maxWindow());
     LoadRun run = new LoadRun();
     AtomicReferenceArray<Socket> open = new AtomicReferenceArray<>(plan.connections());
-    long setup = System.nanoTime();
-    if (plan.scenario() != Scenario.CONNECT) {
-      openAll(plan, target, open);
-    }
-    double connectSeconds = (System.nanoTime() - setup) / 1e9;
+    Semaphore connecting = new Semaphore(CONNECTING_AT_ONCE);
+    CountDownLatch opened = new CountDownLatch(plan.connections());
+    AtomicReference<IOException> connectFailure = new AtomicReference<>();
     List<Thread> loops = new ArrayList<>(plan.connections());
+    long setup = System.nanoTime();
     try {
+      // Each connection's thread connects, then loops at once: no connection sits idle while the
+      // others open (a server may close connections that say nothing for a while).
       for (int i = 0; i < plan.connections(); i++) {
+        connecting.acquire();
         int index = i;
         loops.add(
             Thread.ofVirtual()
                 .name("jsock bench " + index)
-                .start(() -> runLoop(plan, target, index, pattern, run, open)));
+                .start(
+                    () -> {
+                      try {
+                        if (plan.scenario() != Scenario.CONNECT && connectFailure.get() == null) {
+                          open.set(index, openOne(plan, target, index));
+                        }
+                      } catch (IOException e) {
+                        connectFailure.compareAndSet(null, e);
+                      } finally {
+                        connecting.release();
+                        opened.countDown();
+                      }
+                      if (connectFailure.get() == null) {
+                        runLoop(plan, target, index, pattern, run, open);
+                      }
+                    }));
       }
+      opened.await();
+      if (connectFailure.get() != null) {
+        run.stop();
+        throw connectFailure.get(); // a refused connection keeps its type: the exit code says so
+      }
+      double connectSeconds = (System.nanoTime() - setup) / 1e9;
       LoadRun.Measured measured = run.measure(plan.warmup(), plan.duration(), phases);
       // The loops receive what is still in flight, then end; those still waiting after --timeout
       // (a server that stopped echoing) are ended by closing their sockets.
       joinAll(loops, plan.timeout());
       return new Outcome(plan, measured, connectSeconds, run);
     } finally {
+      run.stop();
       closeAll(open);
       joinAll(loops, CLOSE_GRACE);
     }
+  }
+
+  private static Socket openOne(LoadPlan plan, LoadTarget target, int index) throws IOException {
+    return plan.scenario() == Scenario.UDP
+        ? target.datagram(index, plan.udpWait())
+        : target.connect(index);
   }
 
   private static void runLoop(
@@ -73,44 +104,6 @@ final class LoadDriver {
       }
     } catch (IOException e) {
       run.error(e);
-    }
-  }
-
-  /**
-   * Opens every connection, a few at a time; if any fails, closes those opened and throws the first
-   * failure (a refused connection keeps its type, so the exit code says so).
-   */
-  private static void openAll(LoadPlan plan, LoadTarget target, AtomicReferenceArray<Socket> open)
-      throws IOException, InterruptedException {
-    Semaphore connecting = new Semaphore(CONNECTING_AT_ONCE);
-    AtomicReference<IOException> failure = new AtomicReference<>();
-    List<Thread> openers = new ArrayList<>(plan.connections());
-    for (int i = 0; i < plan.connections() && failure.get() == null; i++) {
-      connecting.acquire();
-      int index = i;
-      openers.add(
-          Thread.ofVirtual()
-              .start(
-                  () -> {
-                    try {
-                      open.set(
-                          index,
-                          plan.scenario() == Scenario.UDP
-                              ? target.datagram(index, plan.udpWait())
-                              : target.connect(index));
-                    } catch (IOException e) {
-                      failure.compareAndSet(null, e);
-                    } finally {
-                      connecting.release();
-                    }
-                  }));
-    }
-    for (Thread opener : openers) {
-      opener.join();
-    }
-    if (failure.get() != null) {
-      closeAll(open);
-      throw failure.get();
     }
   }
 

@@ -52,6 +52,11 @@ final class LoadRun {
     return stopping;
   }
 
+  /** Tells the connections to stop (they finish what is in flight). */
+  void stop() {
+    stopping = true;
+  }
+
   /** Records one message's round trip, in nanoseconds. */
   void latency(long nanos) {
     latency.recordValue(Math.max(0, nanos));

@@ -8,6 +8,8 @@ import io.jsock.server.Server;
 import io.jsock.server.ServerConfig;
 import io.jsock.server.TcpServer;
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.HashMap;
@@ -22,9 +24,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Integration test (runs the real {@code ./jsock bench} against the real {@code ./jsock echo}):
- * short runs of every scenario, checked through their JSON; and a server that corrupts one byte,
- * which the bench must catch and name.
+ * Integration test (runs the real {@code ./jsock echo}, and the real {@code ./jsock bench} where
+ * its exit and stderr are the point): short runs of every scenario, checked through their JSON; a
+ * server that corrupts one byte, which the bench must catch and name; one that never echoes.
  */
 class BenchCommandIT {
   private static final String BANNER = "Echo server listening on 127.0.0.1:(\\d+)";
@@ -53,38 +55,44 @@ class BenchCommandIT {
   @ValueSource(strings = {"pingpong", "pipeline", "bulk", "connect", "udp"})
   void eachScenarioEchoesIntactAgainstJsockEcho(String scenario) throws Exception {
     int port = port(scenario.equals("udp") ? udpEcho : tcpEcho);
-    try (RunningProcess bench =
-        jsock(
-            "bench",
-            scenario,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "" + port,
-            "-c",
-            "3",
-            "--source-ips",
-            "2",
-            "--duration",
-            "1s",
-            "--warmup",
-            "200ms",
-            "--json")) {
-      assertThat(bench.exitCode()).as("stderr: %s", bench.stderrSoFar()).isZero();
-      String json = bench.lines().getFirst();
-      assertThat(field(json, "scenario")).isEqualTo('"' + scenario + '"');
-      assertThat(field(json, "connections")).isEqualTo("3");
-      assertThat(field(json, "errors")).isEqualTo("0");
-      assertThat(Long.parseLong(field(json, "messages"))).isPositive();
-      assertThat(Long.parseLong(field(json, "verifiedBytes")))
-          .as("every echoed byte checked, the measured ones among them")
-          .isGreaterThanOrEqualTo(Long.parseLong(field(json, "bytes")))
-          .isPositive();
-      if (scenario.equals("bulk")) {
-        assertThat(field(json, "latencyMicros")).isEqualTo("null");
-      } else {
-        assertThat(field(json, "latencyMicros")).startsWith("{\"count\":");
-      }
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    // In-process, to spare a JVM start per scenario; the server is the real ./jsock echo.
+    int exit =
+        Main.commandLine()
+            .setOut(new PrintWriter(out, true))
+            .setErr(new PrintWriter(err, true))
+            .execute(
+                "bench",
+                scenario,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "" + port,
+                "-c",
+                "3",
+                "--source-ips",
+                "2",
+                "--duration",
+                "800ms",
+                "--warmup",
+                "200ms",
+                "--json");
+    assertThat(exit).as("stderr: %s", err).isZero();
+    String json = out.toString().strip();
+    assertThat(json.lines()).hasSize(1);
+    assertThat(field(json, "scenario")).isEqualTo('"' + scenario + '"');
+    assertThat(field(json, "connections")).isEqualTo("3");
+    assertThat(field(json, "errors")).isEqualTo("0");
+    assertThat(Long.parseLong(field(json, "messages"))).isPositive();
+    assertThat(Long.parseLong(field(json, "verifiedBytes")))
+        .as("every echoed byte checked, the measured ones among them")
+        .isGreaterThanOrEqualTo(Long.parseLong(field(json, "bytes")))
+        .isPositive();
+    if (scenario.equals("bulk")) {
+      assertThat(field(json, "latencyMicros")).isEqualTo("null");
+    } else {
+      assertThat(field(json, "latencyMicros")).startsWith("{\"count\":");
     }
   }
 

@@ -14,6 +14,7 @@ import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.DatagramPacket;
 import java.net.InetSocketAddress;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The Netty echo server jsock is measured against, tuned as Netty's own examples and benchmarks
@@ -38,25 +39,47 @@ public final class NettyEchoServer {
             Set.of("--host", "--port", "--transport", "--threads"),
             Set.of("--udp"));
     String host = options.text("--host", "localhost");
-    NettyTransport transport = NettyTransport.of(options.text("--transport", "epoll"));
-    int threads = options.number("--threads", Runtime.getRuntime().availableProcessors());
-    EventLoopGroup group = new MultiThreadIoEventLoopGroup(threads, transport.ioHandlerFactory());
-    try {
-      InetSocketAddress address = new InetSocketAddress(host, options.number("--port", 12345));
-      Channel channel =
-          options.flag("--udp")
-              ? bindUdp(group, transport, address)
-              : bindTcp(group, transport, address);
-      int port = ((InetSocketAddress) channel.localAddress()).getPort();
+    try (Running echo =
+        start(
+            NettyTransport.of(options.text("--transport", "epoll")),
+            new InetSocketAddress(host, options.number("--port", 12345)),
+            options.flag("--udp"),
+            options.number("--threads", Runtime.getRuntime().availableProcessors()))) {
       System.out.println(
           "Echo server listening on "
               + (host.contains(":") ? "[" + host + "]" : host)
               + ":"
-              + port);
+              + echo.port());
       System.out.flush();
-      channel.closeFuture().sync();
-    } finally {
-      group.shutdownGracefully();
+      echo.channel().closeFuture().sync();
+    }
+  }
+
+  /** A Netty echo server that listens; closing it closes the channel and its event loops. */
+  record Running(Channel channel, EventLoopGroup group) implements AutoCloseable {
+    int port() {
+      return ((InetSocketAddress) channel.localAddress()).getPort();
+    }
+
+    @Override
+    public void close() {
+      channel.close().syncUninterruptibly();
+      group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+  }
+
+  /** Starts an echo server on {@code address} with {@code threads} event loops. */
+  static Running start(
+      NettyTransport transport, InetSocketAddress address, boolean udp, int threads)
+      throws InterruptedException {
+    EventLoopGroup group = new MultiThreadIoEventLoopGroup(threads, transport.ioHandlerFactory());
+    try {
+      Channel channel =
+          udp ? bindUdp(group, transport, address) : bindTcp(group, transport, address);
+      return new Running(channel, group);
+    } catch (InterruptedException | RuntimeException e) {
+      group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+      throw e;
     }
   }
 

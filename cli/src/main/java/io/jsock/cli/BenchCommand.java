@@ -51,6 +51,7 @@ final class BenchCommand implements Callable<Integer> {
 
   @Option(
       names = "--host",
+      paramLabel = "H",
       defaultValue = Seed.HOST,
       converter = Host.class,
       description = "The echo server's host (default: ${DEFAULT-VALUE}).")
@@ -58,6 +59,7 @@ final class BenchCommand implements Callable<Integer> {
 
   @Option(
       names = "--port",
+      paramLabel = "P",
       defaultValue = Seed.PORT,
       converter = Port.class,
       description = "The echo server's port (default: ${DEFAULT-VALUE}).")
@@ -65,30 +67,35 @@ final class BenchCommand implements Callable<Integer> {
 
   @Option(
       names = {"-c", "--connections"},
+      paramLabel = "N",
       defaultValue = "10",
       description = "Connections (udp: sockets; connect: connecting at once) (default: 10).")
   int connections;
 
   @Option(
       names = {"-s", "--size"},
+      paramLabel = "BYTES",
       defaultValue = "64",
       description = "Message size in bytes (udp: at least 8) (default: ${DEFAULT-VALUE}).")
   int size;
 
   @Option(
       names = {"-k", "--pipeline"},
+      paramLabel = "K",
       defaultValue = "16",
       description = "pipeline: messages in flight per connection (default: ${DEFAULT-VALUE}).")
   int pipeline;
 
   @Option(
       names = "--write-size",
+      paramLabel = "BYTES",
       defaultValue = "65536",
       description = "bulk: bytes per write (default: ${DEFAULT-VALUE}).")
   int writeSize;
 
   @Option(
       names = "--duration",
+      paramLabel = "D",
       defaultValue = "10s",
       converter = ShortDuration.class,
       description = "How long to measure, as 500ms, 10s, 1m (default: ${DEFAULT-VALUE}).")
@@ -96,6 +103,7 @@ final class BenchCommand implements Callable<Integer> {
 
   @Option(
       names = "--warmup",
+      paramLabel = "D",
       defaultValue = "2s",
       converter = ShortDuration.class,
       description = "Load before measuring, not counted (default: ${DEFAULT-VALUE}).")
@@ -103,6 +111,7 @@ final class BenchCommand implements Callable<Integer> {
 
   @Option(
       names = "--timeout",
+      paramLabel = "D",
       defaultValue = "10s",
       converter = ShortDuration.class,
       description =
@@ -112,6 +121,7 @@ final class BenchCommand implements Callable<Integer> {
 
   @Option(
       names = "--loss-timeout",
+      paramLabel = "D",
       defaultValue = "1s",
       converter = ShortDuration.class,
       description = "udp: how long an echo may take before it counts as lost (default: 1s).")

@@ -22,7 +22,8 @@ final class EchoMismatchException extends IOException {
   }
 
   /** A wrong byte, or a wrong length, in a datagram's echo. */
-  static EchoMismatchException inDatagram(int socket, long sequence, String what, String server) {
+  static EchoMismatchException inDatagram(
+      int socket, long sequence, String what, InetSocketAddress server) {
     return new EchoMismatchException(
         "echo mismatch on UDP socket "
             + socket
@@ -31,7 +32,7 @@ final class EchoMismatchException extends IOException {
             + ": "
             + what
             + " (server "
-            + server
+            + LoadTarget.format(server)
             + ")");
   }
 }

@@ -84,7 +84,7 @@ final class LoadDriver {
 
   private static Socket openOne(LoadPlan plan, LoadTarget target, int index) throws IOException {
     return plan.scenario() == Scenario.UDP
-        ? target.datagram(index, plan.udpWait())
+        ? target.datagram(index, plan.lossTimeout())
         : target.connect(index);
   }
 

@@ -10,7 +10,7 @@ import java.time.Duration;
  * @param sourceIps 0 to let the kernel choose the source address; N to bind connection {@code i} to
  *     {@code 127.0.0.1 + (i mod N)}
  * @param timeout how long one connect may wait, and the echoes still in flight when the run stops
- * @param udpWait how long a datagram's echo may take before it counts as lost
+ * @param lossTimeout how long a datagram's echo may take before it counts as lost
  */
 record LoadPlan(
     Scenario scenario,
@@ -23,7 +23,7 @@ record LoadPlan(
     Duration duration,
     int sourceIps,
     Duration timeout,
-    Duration udpWait) {
+    Duration lossTimeout) {
 
   /** The longest run of pattern bytes one send or check needs. */
   int maxWindow() {

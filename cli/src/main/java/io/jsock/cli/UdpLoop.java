@@ -2,6 +2,7 @@ package io.jsock.cli;
 
 import io.jsock.Socket;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 
@@ -59,7 +60,7 @@ final class UdpLoop {
       EchoPattern pattern,
       ByteBuffer view)
       throws EchoMismatchException {
-    String server = LoadTarget.format(plan.server());
+    InetSocketAddress server = plan.server();
     if (in.remaining() != plan.size()) {
       throw EchoMismatchException.inDatagram(
           index, sequence, "sent " + plan.size() + " bytes, received " + in.remaining(), server);

@@ -20,7 +20,8 @@ import picocli.CommandLine.Command;
       BrokerCommand.class,
       SendCommand.class,
       ReceiveCommand.class,
-      CompletionCommand.class
+      CompletionCommand.class,
+      BenchCommand.class
     },
     footerHeading = "%nExit codes:%n",
     footer = {

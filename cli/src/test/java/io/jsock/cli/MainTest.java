@@ -143,4 +143,25 @@ class MainTest {
     assertThat(out.toString()).contains("[server] Server is listening on ::1:");
     assertThat(out.toString()).contains("[client] Received: Hello, client! This is the server.");
   }
+
+  @Test
+  void benchRefusesAPipelineDepthForPingpong() {
+    assertThat(run("bench", "pingpong", "-k", "4")).isEqualTo(2);
+    assertThat(err.toString())
+        .contains("jsock: --pipeline is for the pipeline scenario")
+        .contains("Try 'jsock bench --help'");
+  }
+
+  @Test
+  void benchRefusesAnUnknownScenarioNamingTheKnownOnes() {
+    assertThat(run("bench", "flood")).isEqualTo(2);
+    assertThat(err.toString())
+        .contains("unknown scenario 'flood'; one of pingpong, pipeline, bulk, connect, udp");
+  }
+
+  @Test
+  void benchRefusesADurationWithoutAUnit() {
+    assertThat(run("bench", "--duration", "10")).isEqualTo(2);
+    assertThat(err.toString()).contains("not a duration");
+  }
 }

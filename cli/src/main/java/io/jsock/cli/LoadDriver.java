@@ -1,0 +1,132 @@
+package io.jsock.cli;
+
+import io.jsock.Socket;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+/**
+ * Runs one {@link LoadPlan}: one virtual thread per connection opens it (a few at a time) and runs
+ * the scenario's loop as plain blocking code; the warm-up starts once all are open; then it
+ * measures, stops them, and closes every socket it opened.
+ */
+final class LoadDriver {
+  /** Connections opened at once while setting up: enough to be quick, few enough for a backlog. */
+  private static final int CONNECTING_AT_ONCE = 64;
+
+  /** How long connections get to end once their sockets are closed under them. */
+  private static final Duration CLOSE_GRACE = Duration.ofSeconds(1);
+
+  private LoadDriver() {}
+
+  /** What a run measured, and what it cost to set up. */
+  record Outcome(LoadPlan plan, LoadRun.Measured measured, double connectSeconds, LoadRun run) {}
+
+  static Outcome run(LoadPlan plan, LoadRun.Phases phases)
+      throws IOException, InterruptedException {
+    LoadTarget target = new LoadTarget(plan.server(), plan.sourceIps(), plan.timeout());
+    EchoPattern pattern = new EchoPattern(plan.maxWindow());
+    LoadRun run = new LoadRun();
+    AtomicReferenceArray<Socket> open = new AtomicReferenceArray<>(plan.connections());
+    Semaphore connecting = new Semaphore(CONNECTING_AT_ONCE);
+    CountDownLatch opened = new CountDownLatch(plan.connections());
+    AtomicReference<IOException> connectFailure = new AtomicReference<>();
+    List<Thread> loops = new ArrayList<>(plan.connections());
+    long setup = System.nanoTime();
+    try {
+      // Each connection's thread connects, then loops at once: no connection sits idle while the
+      // others open (a server may close connections that say nothing for a while).
+      for (int i = 0; i < plan.connections(); i++) {
+        connecting.acquire();
+        int index = i;
+        loops.add(
+            Thread.ofVirtual()
+                .name("jsock bench " + index)
+                .start(
+                    () -> {
+                      try {
+                        if (plan.scenario() != Scenario.CONNECT && connectFailure.get() == null) {
+                          open.set(index, openOne(plan, target, index));
+                        }
+                      } catch (IOException e) {
+                        connectFailure.compareAndSet(null, e);
+                      } finally {
+                        connecting.release();
+                        opened.countDown();
+                      }
+                      if (connectFailure.get() == null) {
+                        runLoop(plan, target, index, pattern, run, open);
+                      }
+                    }));
+      }
+      opened.await();
+      if (connectFailure.get() != null) {
+        run.stop();
+        throw connectFailure.get(); // a refused connection keeps its type: the exit code says so
+      }
+      double connectSeconds = (System.nanoTime() - setup) / 1e9;
+      LoadRun.Measured measured = run.measure(plan.warmup(), plan.duration(), phases);
+      // The loops receive what is still in flight, then end; those still waiting after --timeout
+      // (a server that stopped echoing) are ended by closing their sockets.
+      joinAll(loops, plan.timeout());
+      return new Outcome(plan, measured, connectSeconds, run);
+    } finally {
+      run.stop();
+      closeAll(open);
+      joinAll(loops, CLOSE_GRACE);
+    }
+  }
+
+  private static Socket openOne(LoadPlan plan, LoadTarget target, int index) throws IOException {
+    return plan.scenario() == Scenario.UDP
+        ? target.datagram(index, plan.lossTimeout())
+        : target.connect(index);
+  }
+
+  private static void runLoop(
+      LoadPlan plan,
+      LoadTarget target,
+      int index,
+      EchoPattern pattern,
+      LoadRun run,
+      AtomicReferenceArray<Socket> open) {
+    try {
+      switch (plan.scenario()) {
+        case PINGPONG, PIPELINE -> StreamLoop.run(open.get(index), index, plan, pattern, run);
+        case BULK -> BulkLoop.run(open.get(index), index, plan, pattern, run);
+        case UDP -> UdpLoop.run(open.get(index), index, plan, pattern, run);
+        case CONNECT -> ConnectLoop.run(target, index, plan, pattern, run, open);
+      }
+    } catch (IOException e) {
+      run.error(e);
+    }
+  }
+
+  private static void closeAll(AtomicReferenceArray<Socket> open) {
+    for (int i = 0; i < open.length(); i++) {
+      Socket socket = open.getAndSet(i, null);
+      if (socket != null) {
+        try {
+          socket.close();
+        } catch (IOException e) {
+          // closing at the end of a run: nothing left to tell
+        }
+      }
+    }
+  }
+
+  private static void joinAll(List<Thread> threads, Duration limit) throws InterruptedException {
+    long deadline = System.nanoTime() + limit.toNanos();
+    for (Thread thread : threads) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0 || !thread.join(Duration.ofNanos(left))) {
+        return;
+      }
+    }
+  }
+}

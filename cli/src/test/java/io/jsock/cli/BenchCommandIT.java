@@ -1,0 +1,213 @@
+package io.jsock.cli;
+
+import static io.jsock.cli.RunningProcess.jsock;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.jsock.Socket;
+import io.jsock.server.Server;
+import io.jsock.server.ServerConfig;
+import io.jsock.server.TcpServer;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Integration test (runs the real {@code ./jsock echo}, and the real {@code ./jsock bench} where
+ * its exit and stderr are the point): short runs of every scenario, checked through their JSON; a
+ * server that corrupts one byte, which the bench must catch and name; one that never echoes.
+ */
+class BenchCommandIT {
+  private static final String BANNER = "Echo server listening on 127.0.0.1:(\\d+)";
+
+  private static RunningProcess tcpEcho;
+  private static RunningProcess udpEcho;
+
+  @BeforeAll
+  static void startEchoServers() {
+    tcpEcho = jsock("echo", "--host", "127.0.0.1", "--port", "0");
+    udpEcho = jsock("echo", "--udp", "--host", "127.0.0.1", "--port", "0");
+  }
+
+  @AfterAll
+  static void stopEchoServers() throws InterruptedException {
+    for (RunningProcess echo : List.of(tcpEcho, udpEcho)) {
+      try (echo) {
+        echo.terminate();
+        assertThat(echo.exitCode()).isZero();
+        assertThat(echo.stderr()).as("clean closes: no resets, no errors").isEmpty();
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"pingpong", "pipeline", "bulk", "connect", "udp"})
+  void eachScenarioEchoesIntactAgainstJsockEcho(String scenario) throws Exception {
+    int port = port(scenario.equals("udp") ? udpEcho : tcpEcho);
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    // In-process, to spare a JVM start per scenario; the server is the real ./jsock echo.
+    int exit =
+        Main.commandLine()
+            .setOut(new PrintWriter(out, true))
+            .setErr(new PrintWriter(err, true))
+            .execute(
+                "bench",
+                scenario,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "" + port,
+                "-c",
+                "3",
+                "--source-ips",
+                "2",
+                "--duration",
+                "800ms",
+                "--warmup",
+                "200ms",
+                "--json");
+    assertThat(exit).as("stderr: %s", err).isZero();
+    String json = out.toString().strip();
+    assertThat(json.lines()).hasSize(1);
+    assertThat(field(json, "scenario")).isEqualTo('"' + scenario + '"');
+    assertThat(field(json, "connections")).isEqualTo("3");
+    assertThat(field(json, "errors")).isEqualTo("0");
+    assertThat(Long.parseLong(field(json, "messages"))).isPositive();
+    assertThat(Long.parseLong(field(json, "verifiedBytes")))
+        .as("every echoed byte checked, the measured ones among them")
+        .isGreaterThanOrEqualTo(Long.parseLong(field(json, "bytes")))
+        .isPositive();
+    if (scenario.equals("bulk")) {
+      assertThat(field(json, "latencyMicros")).isEqualTo("null");
+    } else {
+      assertThat(field(json, "latencyMicros")).startsWith("{\"count\":");
+    }
+  }
+
+  /** The port of a running echo server, from its banner (read once, then remembered). */
+  private static synchronized int port(RunningProcess echo) {
+    return PORTS.computeIfAbsent(echo, e -> Integer.parseInt(nextBanner(e).group(1)));
+  }
+
+  private static final Map<RunningProcess, Integer> PORTS = new HashMap<>();
+
+  private static Matcher nextBanner(RunningProcess echo) {
+    try {
+      return echo.nextLineMatching(BANNER);
+    } catch (InterruptedException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  @Test
+  void aServerThatCorruptsOneByteFailsTheRunNamingWhere() throws Exception {
+    int corruptAt = 1000;
+    try (Server corrupting =
+        TcpServer.start(
+            ServerConfig.defaults().withAddress("127.0.0.1", 0),
+            conn -> echoFlipping(conn, corruptAt))) {
+      int port = ((InetSocketAddress) corrupting.address()).getPort();
+      try (RunningProcess bench =
+          jsock(
+              "bench",
+              "pipeline",
+              "--host",
+              "127.0.0.1",
+              "--port",
+              "" + port,
+              "-c",
+              "1",
+              "--duration",
+              "2s",
+              "--warmup",
+              "200ms")) {
+        assertThat(bench.exitCode()).isEqualTo(1);
+        assertThat(bench.stderr())
+            .matches(
+                "jsock: echo mismatch on connection 0 at byte "
+                    + corruptAt
+                    + " of its stream: sent 0x[0-9a-f]{2}, received 0x[0-9a-f]{2} \\(server"
+                    + " 127.0.0.1:"
+                    + port
+                    + "\\)\n");
+        assertThat(bench.lines()).as("no result for a run that failed").isEmpty();
+      }
+    }
+  }
+
+  @Test
+  void aServerThatNeverEchoesEndsTheRunOnTimeWithExitOne() throws Exception {
+    try (Server silent =
+        TcpServer.start(
+            ServerConfig.defaults().withAddress("127.0.0.1", 0),
+            conn -> {
+              while (conn.recv(4096).length > 0) {
+                // swallowed: nothing comes back
+              }
+            })) {
+      int port = ((InetSocketAddress) silent.address()).getPort();
+      try (RunningProcess bench =
+          jsock(
+              "bench",
+              "--host",
+              "127.0.0.1",
+              "--port",
+              "" + port,
+              "--duration",
+              "500ms",
+              "--warmup",
+              "0s",
+              "--timeout",
+              "500ms")) {
+        assertThat(bench.exitCode()).isEqualTo(1);
+        assertThat(bench.stderr())
+            .isEqualTo("jsock: no echo came back from 127.0.0.1:" + port + " while measuring\n");
+      }
+    }
+  }
+
+  @Test
+  void aRefusedConnectionExitsThreeNamingTheAddress() throws Exception {
+    int port = FreePort.find();
+    try (RunningProcess bench =
+        jsock("bench", "--host", "127.0.0.1", "--port", "" + port, "--duration", "1s")) {
+      assertThat(bench.exitCode()).isEqualTo(3);
+      assertThat(bench.stderr())
+          .isEqualTo("jsock: connect to 127.0.0.1:" + port + ": connection refused\n");
+    }
+  }
+
+  /** An echo that sends byte {@code at} of the stream back with its bits flipped. */
+  private static void echoFlipping(Socket conn, long at) throws IOException {
+    ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
+    long offset = 0;
+    while (conn.recvInto(buf.clear()) > 0) {
+      buf.flip();
+      if (at >= offset && at < offset + buf.limit()) {
+        int i = (int) (at - offset);
+        buf.put(i, (byte) ~buf.get(i));
+      }
+      offset += buf.limit();
+      conn.sendAll(buf);
+    }
+  }
+
+  /** A top-level field of a flat JSON object, as its JSON text. */
+  private static String field(String json, String name) {
+    Matcher m = Pattern.compile("\"" + name + "\":(\\{[^}]*\\}|\"[^\"]*\"|[^,}]*)").matcher(json);
+    assertThat(m.find()).as("%s in %s", name, json).isTrue();
+    return m.group(1);
+  }
+}

@@ -15,7 +15,9 @@ import picocli.CommandLine.Command;
       ClientCommand.class,
       DemoCommand.class,
       EchoCommand.class,
-      ResolveCommand.class
+      ResolveCommand.class,
+      ConnectCommand.class,
+      ListenCommand.class
     },
     footerHeading = "%nExit codes:%n",
     footer = {

@@ -41,6 +41,7 @@ final class Bridge {
   private final BridgeOptions options;
   private final boolean datagram;
   private final CompletableFuture<Void> done = new CompletableFuture<>();
+  private final CompletableFuture<Void> inputEnd = new CompletableFuture<>();
 
   /** The directions still moving: the bridge is done when none is left. */
   private final AtomicInteger moving;
@@ -104,9 +105,14 @@ final class Bridge {
         }
         wait = Math.min(wait, left);
       }
+      // Until stdin ends, its end wakes the wait too: it starts UDP's linger.
+      CompletableFuture<?> wake = stdinEnded ? done : CompletableFuture.anyOf(done, inputEnd);
       try {
-        done.get(Math.min(wait, TimeUnit.DAYS.toNanos(1)), TimeUnit.NANOSECONDS);
-        return;
+        wake.get(Math.min(wait, TimeUnit.DAYS.toNanos(1)), TimeUnit.NANOSECONDS);
+        if (done.isDone()) {
+          done.get();
+          return;
+        }
       } catch (TimeoutException e) {
         // check the clocks again
       } catch (ExecutionException e) {
@@ -179,5 +185,6 @@ final class Bridge {
     }
     lastReceived = System.nanoTime();
     stdinEnded = true;
+    inputEnd.complete(null);
   }
 }

@@ -90,8 +90,8 @@ final class ConnectCommand implements Callable<Integer> {
       if (target.size() != 2) {
         throw usage("HOST and PORT are needed (or -U PATH)");
       }
-      host = new Host().convert(target.get(0));
-      port = new Port().convert(target.get(1));
+      host = ListenCommand.host(target.get(0), spec);
+      port = ListenCommand.port(target.get(1), spec);
       if (port == 0) {
         throw usage("PORT: 0 is not a port one can connect to");
       }

@@ -1,5 +1,7 @@
 package io.jsock.cli;
 
+import io.jsock.Family;
+import io.jsock.Sockets;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -44,7 +46,7 @@ final class Diagnostics {
   static String where(SocketAddress address) {
     return switch (address) {
       case InetSocketAddress inet when inet.getAddress() instanceof Inet6Address v6 ->
-          "[" + v6.getHostAddress().replaceFirst("%.*", "") + "]:" + inet.getPort();
+          "[" + Sockets.inetNtop(Family.AF_INET6, v6.getAddress()) + "]:" + inet.getPort();
       case InetSocketAddress inet when inet.getAddress() != null ->
           inet.getAddress().getHostAddress() + ":" + inet.getPort();
       case InetSocketAddress inet -> inet.getHostString() + ":" + inet.getPort();

@@ -22,6 +22,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine.TypeConversionException;
 
 /** {@code jsock listen}: netcat's listener, joining stdin and stdout to the clients. */
 @Command(
@@ -34,7 +35,7 @@ import picocli.CommandLine.Spec;
       "and stdout to it, as nc -l does, with the same end-of-file policy as jsock connect: when",
       "stdin ends the connection is half-closed; jsock exits 0 when the client closes its side.",
       "",
-      "HOST defaults to localhost (loopback only): give 0.0.0.0 or :: to listen on every",
+      "HOST defaults to loopback (127.0.0.1, or ::1 with -6): give 0.0.0.0 or :: to listen on every",
       "interface. With port 0 (or -v) the address listened on goes to stderr:",
       "'jsock: listening on 127.0.0.1:40123'.",
       "",
@@ -69,7 +70,7 @@ final class ListenCommand implements Callable<Integer> {
       arity = "0..2",
       paramLabel = "[HOST] PORT",
       description =
-          "Address (default: localhost) and port (0: any free port) to listen on; none with -U.")
+          "Address (default: loopback) and port (0: any free port) to listen on; none with -U.")
   List<String> target = new ArrayList<>();
 
   @Mixin TransportOptions transport;
@@ -105,7 +106,7 @@ final class ListenCommand implements Callable<Integer> {
     if (maxClients < 1) {
       throw usage("--max-clients must be at least 1: " + maxClients);
     }
-    String host = "localhost";
+    String host = null; // loopback: 127.0.0.1, or ::1 with -6
     int port = 0;
     if (transport.unix != null) {
       if (!target.isEmpty()) {
@@ -116,9 +117,9 @@ final class ListenCommand implements Callable<Integer> {
         throw usage("PORT is needed (0 for any free port), or -U PATH");
       }
       if (target.size() == 2) {
-        host = new Host().convert(target.get(0));
+        host = host(target.get(0), spec);
       }
-      port = new Port().convert(target.getLast());
+      port = port(target.getLast(), spec);
     }
     Lines err = new Lines(spec.commandLine().getErr()).prefixed("jsock: ");
     StderrLog.install(err);
@@ -277,6 +278,24 @@ final class ListenCommand implements Callable<Integer> {
     return client.address() instanceof InetSocketAddress
         ? Diagnostics.where(client.address())
         : "client " + n + " on " + transport.unix;
+  }
+
+  /** The HOST parameter, or a usage error naming it. */
+  static String host(String text, CommandSpec spec) {
+    try {
+      return new Host().convert(text);
+    } catch (TypeConversionException e) {
+      throw new ParameterException(spec.commandLine(), "HOST: " + e.getMessage());
+    }
+  }
+
+  /** The PORT parameter, or a usage error naming it. */
+  static int port(String text, CommandSpec spec) {
+    try {
+      return new Port().convert(text);
+    } catch (TypeConversionException e) {
+      throw new ParameterException(spec.commandLine(), "PORT: " + e.getMessage());
+    }
   }
 
   private static void deleteSocketFile(Path path) {

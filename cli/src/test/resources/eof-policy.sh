@@ -2,7 +2,7 @@
 # What happens at end of file, observed: jsock connect next to ncat, socat and OpenBSD nc, each as
 # the client of the same small Python servers on 127.0.0.1. Prints a Markdown table (the one in
 # docs/cli/connect-listen.md). Needs python3, ncat, socat, nc.openbsd; run from the repository root
-# (or set JSOCK to the command to run). Every client is bounded by `timeout 6`.
+# (or set JSOCK to the command to run). Every client is bounded by `timeout 10`.
 #
 #   reply:  the server reads until end of file, then answers "got N bytes" and closes.
 #           Client: printf 'hi' | CLIENT 127.0.0.1 PORT
@@ -46,7 +46,7 @@ run() { # $1 scenario, $2 client command (PORT substituted)
   server "$1"
   if [ "$1" = early ]; then input="sleep 3"; else input="printf hi"; fi
   start=$(date +%s.%N)
-  out=$(bash -c "$input | timeout 6 ${2//PORT/$port}" 2>/dev/null); rc=$?
+  out=$(bash -c "$input | timeout 10 ${2//PORT/$port}" 2>/dev/null); rc=$?
   end=$(date +%s.%N)
   wait
   printf '| `%s` | %s | `%s` | %s | %.1f s |\n' "$2" "$1" "$out" \

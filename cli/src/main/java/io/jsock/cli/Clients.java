@@ -78,6 +78,7 @@ final class Clients {
       conn.setTimeout(options.idleTimeout);
       member = new Member(conn, traffic);
       join(member);
+      diagnostics.event("accepted " + peer); // said once broadcasts reach it
       receive(member);
     } catch (SocketTimeoutException e) {
       diagnostics.event(

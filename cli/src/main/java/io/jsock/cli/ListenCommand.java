@@ -106,7 +106,7 @@ final class ListenCommand implements Callable<Integer> {
     if (maxClients < 1) {
       throw usage("--max-clients must be at least 1: " + maxClients);
     }
-    String host = null; // loopback: 127.0.0.1, or ::1 with -6
+    String host = transport.ipv6 ? "::1" : "127.0.0.1"; // loopback unless told otherwise
     int port = 0;
     if (transport.unix != null) {
       if (!target.isEmpty()) {
@@ -164,6 +164,7 @@ final class ListenCommand implements Callable<Integer> {
     Accepted client = acceptPermitted(listener, 1);
     listener.close(); // as nc: no second client waits in the backlog
     String peer = peerName(client, 1);
+    diagnostics.event("accepted " + peer);
     Socket conn = client.conn();
     if (tls != null) {
       conn = tls.wrap(conn);
@@ -192,7 +193,6 @@ final class ListenCommand implements Callable<Integer> {
     while (true) { // until a permitted client comes, or interrupted
       Accepted client = listener.accept();
       if (access.permits(client.address())) {
-        diagnostics.event("accepted " + peerName(client, n));
         return client;
       }
       diagnostics.event("refused " + peerName(client, n) + " (--allow/--deny)");

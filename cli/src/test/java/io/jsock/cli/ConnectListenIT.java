@@ -478,8 +478,9 @@ class ConnectListenIT {
   @Test
   void keepOpenCollectsConcurrentClientsOnStdoutAndBroadcastsStdin() throws Exception {
     int clients = 20;
-    try (PipedProcess listen = jsock(Redirect.PIPE, Redirect.PIPE, "listen", "-k", "-v", "0");
-        ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+    // The process is closed (killed) before the pool, whose reader of its stdout then ends.
+    try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
+        PipedProcess listen = jsock(Redirect.PIPE, Redirect.PIPE, "listen", "-k", "-v", "0")) {
       int port = listen.listeningPort();
       OutputStream stdin = listen.stdin();
       InputStream stdout = listen.stdout();

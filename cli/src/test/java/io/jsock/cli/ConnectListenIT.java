@@ -688,7 +688,7 @@ class ConnectListenIT {
               "connect",
               "-6",
               "-v",
-              "localhost",
+              "::1",
               "" + port)) {
         assertThat(connect.exitCode()).as(connect.stderr()).isZero();
         assertThat(connect.stderr()).contains("jsock: connected to [::1]:" + port + " (TCP)");

@@ -15,13 +15,15 @@ import picocli.CommandLine.Command;
       ClientCommand.class,
       DemoCommand.class,
       EchoCommand.class,
-      ResolveCommand.class,
-      RelayCommand.class,
+      ConnectCommand.class,
+      ListenCommand.class,
       BrokerCommand.class,
+      RelayCommand.class,
       SendCommand.class,
       ReceiveCommand.class,
-      CompletionCommand.class,
-      BenchCommand.class
+      ResolveCommand.class,
+      BenchCommand.class,
+      CompletionCommand.class
     },
     footerHeading = "%nExit codes:%n",
     footer = {

@@ -1,0 +1,190 @@
+package io.jsock.cli;
+
+import io.jsock.Shutdown;
+import io.jsock.Socket;
+import io.jsock.SocketKind;
+import java.io.IOException;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Joins stdin and stdout to one connected socket, with jsock's end-of-file policy.
+ *
+ * <p>Streams (TCP, AF_UNIX, TLS): stdin goes to the peer; when stdin ends the connection is
+ * half-closed ({@code shutdown(SHUT_WR)}, unless {@code --no-shutdown}), so the peer reads end of
+ * file and may still answer. What the peer sends goes to stdout until the peer ends its side. The
+ * bridge is done when both directions are: stdin has ended and the peer has closed its side, in
+ * either order (as OpenBSD {@code nc}). {@code --send-only} is done once stdin has ended; {@code
+ * --recv-only} half-closes at once and is done when the peer closes. A stdout whose reader went
+ * away ends the bridge quietly.
+ *
+ * <p>Datagrams (UDP): each read of stdin (at most 65,507 bytes) goes as one datagram, and each
+ * datagram received goes to stdout. UDP has no end of file, so once stdin has ended the bridge
+ * waits until no datagram has come for {@link #UDP_LINGER} and is then done.
+ */
+final class Bridge {
+  /** How long a UDP bridge goes on printing replies after stdin has ended. */
+  static final Duration UDP_LINGER = Duration.ofSeconds(1);
+
+  /** The largest UDP payload over IPv4. */
+  private static final int MAX_DATAGRAM = 65_507;
+
+  private final Socket conn;
+  private final StandardStreams std;
+  private final Diagnostics.Traffic traffic;
+  private final BridgeOptions options;
+  private final boolean datagram;
+  private final CompletableFuture<Void> done = new CompletableFuture<>();
+  private final CompletableFuture<Void> inputEnd = new CompletableFuture<>();
+
+  /** The directions still moving: the bridge is done when none is left. */
+  private final AtomicInteger moving;
+
+  private volatile long lastActivity = System.nanoTime();
+  private volatile long lastReceived = System.nanoTime();
+  private volatile boolean stdinEnded;
+
+  Bridge(Socket conn, StandardStreams std, Diagnostics.Traffic traffic, BridgeOptions options) {
+    this.conn = conn;
+    this.std = std;
+    this.traffic = traffic;
+    this.options = options;
+    this.datagram = conn.kind() == SocketKind.SOCK_DGRAM;
+    this.moving = new AtomicInteger(options.sendOnly ? 1 : 2); // --send-only: stdin alone counts
+  }
+
+  /**
+   * Moves data until the connection is done, then closes it.
+   *
+   * @throws SocketTimeoutException when {@code -i} passes with no data moving
+   * @throws IOException when the connection fails (reset, refused, TLS truncation)
+   */
+  void run() throws IOException, InterruptedException {
+    try {
+      Thread.ofVirtual().name("jsock receive").start(this::receive);
+      if (options.recvOnly) {
+        endOfInput();
+        directionDone();
+      } else {
+        // A platform thread: a read of stdin cannot be interrupted and may never return, and
+        // such a thread must not keep the JVM alive (daemon) or hold a virtual thread's carrier.
+        Thread.ofPlatform().daemon().name("jsock stdin").start(this::sendStdin);
+      }
+      awaitDone();
+    } finally {
+      conn.close();
+      traffic.closed();
+    }
+  }
+
+  private void awaitDone() throws IOException, InterruptedException {
+    Duration idle = options.idleTimeout;
+    long idleNanos = idle == null ? Long.MAX_VALUE : idle.toNanos();
+    long lingerNanos = UDP_LINGER.toNanos();
+    while (true) {
+      long now = System.nanoTime();
+      long wait = Long.MAX_VALUE;
+      if (idle != null) {
+        long left = lastActivity + idleNanos - now;
+        if (left <= 0) {
+          throw new SocketTimeoutException(
+              "idle timeout: no data either way for " + Durations.format(idle) + " (-i)");
+        }
+        wait = left;
+      }
+      if (datagram && stdinEnded) {
+        long left = lastReceived + lingerNanos - now;
+        if (left <= 0) {
+          return;
+        }
+        wait = Math.min(wait, left);
+      }
+      // Until stdin ends, its end wakes the wait too: it starts UDP's linger.
+      CompletableFuture<?> wake = stdinEnded ? done : CompletableFuture.anyOf(done, inputEnd);
+      try {
+        wake.get(Math.min(wait, TimeUnit.DAYS.toNanos(1)), TimeUnit.NANOSECONDS);
+        if (done.isDone()) {
+          done.get();
+          return;
+        }
+      } catch (TimeoutException e) {
+        // check the clocks again
+      } catch (ExecutionException e) {
+        if (e.getCause() instanceof IOException io) {
+          throw io;
+        }
+        throw new IOException(e.getCause());
+      }
+    }
+  }
+
+  /** Peer to stdout (or, with --send-only, nowhere) until the peer's end of file. */
+  private void receive() {
+    ByteBuffer chunk = ByteBuffer.allocateDirect(StandardStreams.CHUNK);
+    try {
+      while (!done.isDone()) {
+        chunk.clear();
+        int n = conn.recvInto(chunk);
+        if (n == 0 && !datagram) {
+          break; // the peer's end of file
+        }
+        chunk.flip();
+        lastActivity = lastReceived = System.nanoTime();
+        traffic.received(chunk);
+        if (!options.sendOnly && !std.write(chunk)) {
+          break; // stdout's reader has all it wanted
+        }
+      }
+      if (std.isOutGone()) {
+        done.complete(null); // nobody reads what would come: done, quietly
+      } else if (!options.sendOnly) {
+        directionDone();
+      }
+    } catch (IOException | RuntimeException e) {
+      done.completeExceptionally(e); // ignored if the bridge was done already
+    }
+  }
+
+  /** Stdin to the peer, then the end-of-file policy. */
+  private void sendStdin() {
+    ByteBuffer chunk = ByteBuffer.allocateDirect(datagram ? MAX_DATAGRAM : StandardStreams.CHUNK);
+    try {
+      while (!done.isDone()) {
+        chunk.clear();
+        int n = std.read(chunk);
+        if (n < 0) {
+          break;
+        }
+        chunk.flip();
+        lastActivity = System.nanoTime();
+        traffic.sending(chunk);
+        conn.sendAll(chunk);
+      }
+      endOfInput();
+      directionDone();
+    } catch (IOException | RuntimeException e) {
+      done.completeExceptionally(e);
+    }
+  }
+
+  private void directionDone() {
+    if (moving.decrementAndGet() == 0) {
+      done.complete(null);
+    }
+  }
+
+  private void endOfInput() throws IOException {
+    if (!datagram && !options.noShutdown && !done.isDone()) {
+      conn.shutdown(Shutdown.SHUT_WR);
+    }
+    lastReceived = System.nanoTime();
+    stdinEnded = true;
+    inputEnd.complete(null);
+  }
+}

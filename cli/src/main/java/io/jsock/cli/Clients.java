@@ -1,0 +1,182 @@
+package io.jsock.cli;
+
+import io.jsock.Shutdown;
+import io.jsock.Socket;
+import io.jsock.tls.Tls;
+import io.jsock.tls.TlsContext;
+import java.io.IOException;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The clients of {@code jsock listen -k}, served at once, one virtual thread each: what each client
+ * sends goes to stdout in whole chunks (a chunk from one client is never cut by another's), and
+ * stdin is sent to every client connected at the time, as {@code ncat -k} does. When stdin ends,
+ * every client is half-closed (unless {@code --no-shutdown}), and so is any client that comes
+ * later. A client that fails, or stops reading while a broadcast waits on it, is closed; the others
+ * go on.
+ */
+final class Clients {
+  private record Member(Socket conn, Diagnostics.Traffic traffic) {}
+
+  private final StandardStreams std;
+  private final Diagnostics diagnostics;
+  private final BridgeOptions options;
+  private final TlsContext tls; // null: no TLS
+  private final AtomicInteger active = new AtomicInteger();
+
+  // Guarded by this: who receives broadcasts, and whether stdin has ended.
+  private final List<Member> members = new ArrayList<>();
+  private boolean stdinEnded;
+
+  Clients(StandardStreams std, Diagnostics diagnostics, BridgeOptions options, TlsContext tls) {
+    this.std = std;
+    this.diagnostics = diagnostics;
+    this.options = options;
+    this.tls = tls;
+  }
+
+  /** Starts reading stdin for the broadcasts (or, with --recv-only, marks it ended at once). */
+  void start() {
+    if (options.recvOnly) {
+      synchronized (this) {
+        stdinEnded = true;
+      }
+      return;
+    }
+    Thread.ofPlatform().daemon().name("jsock stdin").start(this::broadcastStdin);
+  }
+
+  /**
+   * Takes a place for a client just accepted; false if {@code limit} clients are served already.
+   */
+  boolean reserve(int limit) {
+    if (active.incrementAndGet() > limit) {
+      active.decrementAndGet();
+      return false;
+    }
+    return true;
+  }
+
+  /** Serves a client, on a virtual thread of its own, after {@link #reserve}. */
+  void serve(Socket accepted, String peer) {
+    Thread.ofVirtual().name("jsock client " + peer).start(() -> bridge(accepted, peer));
+  }
+
+  private void bridge(Socket accepted, String peer) {
+    Diagnostics.Traffic traffic = diagnostics.traffic(peer);
+    Socket conn = accepted;
+    Member member = null;
+    try {
+      if (tls != null) {
+        conn = tls.wrap(accepted);
+        diagnostics.event(peer + ": " + ConnectCommand.describe(Tls.session(conn)));
+      }
+      conn.setTimeout(options.idleTimeout);
+      member = new Member(conn, traffic);
+      join(member);
+      diagnostics.event("accepted " + peer); // said once broadcasts reach it
+      receive(member);
+    } catch (SocketTimeoutException e) {
+      diagnostics.event(
+          "closing "
+              + peer
+              + ": idle for "
+              + Durations.format(options.idleTimeout)
+              + " (-i), or a send timed out");
+    } catch (IOException | RuntimeException e) {
+      diagnostics.say(peer + ": " + e.getMessage());
+    } finally {
+      leave(member);
+      closeQuietly(conn);
+      traffic.closed();
+      active.decrementAndGet();
+    }
+  }
+
+  private void receive(Member member) throws IOException {
+    ByteBuffer chunk = ByteBuffer.allocateDirect(StandardStreams.CHUNK);
+    while (true) {
+      chunk.clear();
+      if (member.conn().recvInto(chunk) == 0) {
+        return;
+      }
+      chunk.flip();
+      member.traffic().received(chunk);
+      if (!options.sendOnly) {
+        std.write(chunk); // once stdout's reader is gone, what comes is dropped
+      }
+    }
+  }
+
+  private synchronized void join(Member member) {
+    members.add(member);
+    if (stdinEnded) {
+      endOutput(member);
+    }
+  }
+
+  private synchronized void leave(Member member) {
+    if (member != null) {
+      members.remove(member);
+    }
+  }
+
+  private synchronized List<Member> snapshot() {
+    return List.copyOf(members);
+  }
+
+  private void broadcastStdin() {
+    ByteBuffer chunk = ByteBuffer.allocateDirect(StandardStreams.CHUNK);
+    try {
+      while (true) {
+        chunk.clear();
+        if (std.read(chunk) < 0) {
+          break;
+        }
+        chunk.flip();
+        for (Member member : snapshot()) {
+          send(member, chunk.duplicate());
+        }
+      }
+    } catch (IOException e) {
+      diagnostics.say(e.getMessage());
+    }
+    synchronized (this) {
+      stdinEnded = true;
+      members.forEach(this::endOutput);
+    }
+  }
+
+  private void send(Member member, ByteBuffer chunk) {
+    try {
+      member.traffic().sending(chunk);
+      member.conn().sendAll(chunk);
+    } catch (IOException e) {
+      diagnostics.event(member.traffic().peer() + ": " + e.getMessage());
+      closeQuietly(member.conn()); // its own thread then ends it
+    }
+  }
+
+  private void endOutput(Member member) {
+    if (options.noShutdown) {
+      return;
+    }
+    try {
+      member.conn().shutdown(Shutdown.SHUT_WR);
+    } catch (IOException e) {
+      diagnostics.event(member.traffic().peer() + ": " + e.getMessage());
+    }
+  }
+
+  private void closeQuietly(Socket conn) {
+    try {
+      conn.close();
+    } catch (IOException e) {
+      diagnostics.event("close: " + e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,312 @@
+package io.jsock.cli;
+
+import io.jsock.Accepted;
+import io.jsock.Socket;
+import io.jsock.tls.Tls;
+import io.jsock.tls.TlsContext;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.TypeConversionException;
+
+/** {@code jsock listen}: netcat's listener, joining stdin and stdout to the clients. */
+@Command(
+    name = "listen",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    usageHelpWidth = 100,
+    description = {
+      "Listens on [HOST] PORT (or the AF_UNIX socket -U PATH), accepts a client and joins stdin",
+      "and stdout to it, as nc -l does, with the same end-of-file policy as jsock connect: when",
+      "stdin ends the connection is half-closed; jsock exits 0 when the client closes its side.",
+      "",
+      "HOST defaults to loopback (127.0.0.1, or ::1 with -6): give 0.0.0.0 or :: to listen on every",
+      "interface. With port 0 (or -v) the address listened on goes to stderr:",
+      "'jsock: listening on 127.0.0.1:40123'.",
+      "",
+      "-k serves many clients at once until interrupted: what each sends goes to stdout in whole",
+      "chunks, stdin is sent to every client connected (as ncat -k does), and when stdin ends",
+      "every client, and any later one, is half-closed.",
+      "",
+      "UDP (-u): without -k, the first sender is the only peer (as nc -u -l); with -k, datagrams",
+      "from anyone go to stdout and stdin goes to the most recent sender. Stdin is read once a",
+      "first datagram has come.",
+      "",
+      "--allow/--deny refuse peers by address (closed at once, said with -v). An AF_UNIX socket",
+      "file is removed when jsock exits."
+    },
+    footerHeading = "%nExamples:%n",
+    footer = {
+      "  jsock listen 5000 > received.bin                 # one client, loopback",
+      "  jsock listen -k -v 0.0.0.0 5000 --allow 10.0.0.0/8",
+      "  jsock listen --tls --cert cert.pem --key key.pem 8443 < reply.txt",
+      "  jsock listen -u 5353",
+      "  jsock listen -U /tmp/app.sock -k",
+      "",
+      "Exit codes: 0 done, 1 failure, 2 usage, 4 timed out (-i), 5 TLS failure (without -k),",
+      "6 unknown host, 7 address in use, 130 interrupted."
+    })
+final class ListenCommand implements Callable<Integer> {
+  private static final int BACKLOG = 128;
+
+  @Spec CommandSpec spec;
+
+  @Parameters(
+      arity = "0..2",
+      paramLabel = "[HOST] PORT",
+      description =
+          "Address (default: loopback) and port (0: any free port) to listen on; none with -U.")
+  List<String> target = new ArrayList<>();
+
+  @Mixin TransportOptions transport;
+
+  @Option(
+      names = {"-k", "--keep-open"},
+      description =
+          "Serve clients (or UDP peers) at once and one after another, until interrupted.")
+  boolean keepOpen;
+
+  @Option(
+      names = "--max-clients",
+      paramLabel = "N",
+      defaultValue = "100",
+      description =
+          "With -k: at most N clients at once; a client beyond them is closed at once"
+              + " (default: ${DEFAULT-VALUE}).")
+  int maxClients;
+
+  @Mixin AccessList access;
+
+  @Mixin BridgeOptions bridge;
+
+  @Mixin ServerKeyOptions serverKey;
+
+  private Diagnostics diagnostics;
+
+  @Override
+  public Integer call() throws IOException, InterruptedException {
+    transport.check();
+    bridge.check();
+    serverKey.check(transport.tls);
+    if (maxClients < 1) {
+      throw usage("--max-clients must be at least 1: " + maxClients);
+    }
+    String host = transport.ipv6 ? "::1" : "127.0.0.1"; // loopback unless told otherwise
+    int port = 0;
+    if (transport.unix != null) {
+      if (!target.isEmpty()) {
+        throw usage("-U PATH takes the place of HOST and PORT");
+      }
+    } else {
+      if (target.isEmpty()) {
+        throw usage("PORT is needed (0 for any free port), or -U PATH");
+      }
+      if (target.size() == 2) {
+        host = host(target.get(0), spec);
+      }
+      port = port(target.getLast(), spec);
+    }
+    Lines err = new Lines(spec.commandLine().getErr()).prefixed("jsock: ");
+    StderrLog.install(err);
+    diagnostics = bridge.diagnostics(err);
+    TlsContext tls = transport.tls ? Tls.server(serverKey.load(err)) : null;
+
+    Socket listener =
+        Endpoints.bind(host, port, transport.unix, transport.family(), transport.kind(), BACKLOG);
+    Path unix = transport.unix;
+    if (unix != null) {
+      Runtime.getRuntime()
+          .addShutdownHook(Thread.ofPlatform().unstarted(() -> deleteSocketFile(unix)));
+    }
+    try (listener) {
+      String where = Diagnostics.where(listener.getSockName());
+      if (port == 0 && unix == null) {
+        diagnostics.say("listening on " + where);
+      } else {
+        diagnostics.event("listening on " + where + " (" + transport.describe() + ")");
+      }
+      if (transport.udp) {
+        if (keepOpen) {
+          serveDatagramsFromAnyone(listener);
+        } else {
+          serveFirstDatagramPeer(listener);
+        }
+      } else if (keepOpen) {
+        serveManyClients(listener, tls);
+      } else {
+        serveOneClient(listener, tls);
+      }
+    } finally {
+      if (unix != null) {
+        deleteSocketFile(unix);
+      }
+    }
+    return ExitCode.OK.code();
+  }
+
+  private void serveOneClient(Socket listener, TlsContext tls)
+      throws IOException, InterruptedException {
+    Accepted client = acceptPermitted(listener, 1);
+    listener.close(); // as nc: no second client waits in the backlog
+    String peer = peerName(client, 1);
+    diagnostics.event("accepted " + peer);
+    Socket conn = client.conn();
+    if (tls != null) {
+      conn = tls.wrap(conn);
+      diagnostics.event(peer + ": " + ConnectCommand.describe(Tls.session(conn)));
+    }
+    new Bridge(conn, new StandardStreams(), diagnostics.traffic(peer), bridge).run();
+  }
+
+  private void serveManyClients(Socket listener, TlsContext tls) throws IOException {
+    Clients clients = new Clients(new StandardStreams(), diagnostics, bridge, tls);
+    clients.start();
+    for (long n = 1; ; n++) { // until interrupted
+      Accepted client = acceptPermitted(listener, n);
+      String peer = peerName(client, n);
+      if (!clients.reserve(maxClients)) {
+        diagnostics.event("refused " + peer + ": --max-clients " + maxClients + " reached");
+        client.conn().close();
+        continue;
+      }
+      clients.serve(client.conn(), peer);
+    }
+  }
+
+  /** The next client that --allow/--deny let in; the others are closed at once. */
+  private Accepted acceptPermitted(Socket listener, long n) throws IOException {
+    while (true) { // until a permitted client comes, or interrupted
+      Accepted client = listener.accept();
+      if (access.permits(client.address())) {
+        return client;
+      }
+      diagnostics.event("refused " + peerName(client, n) + " (--allow/--deny)");
+      client.conn().close();
+    }
+  }
+
+  private void serveFirstDatagramPeer(Socket socket) throws IOException, InterruptedException {
+    StandardStreams std = new StandardStreams();
+    ByteBuffer first = ByteBuffer.allocateDirect(StandardStreams.CHUNK);
+    SocketAddress peer = receivePermitted(socket, first);
+    socket.connect(peer); // from now on, datagrams from this peer only
+    Diagnostics.Traffic traffic = diagnostics.traffic(Diagnostics.where(peer));
+    diagnostics.event("serving " + traffic.peer() + " (first datagram)");
+    traffic.received(first);
+    std.write(first);
+    new Bridge(socket, std, traffic, bridge).run();
+  }
+
+  private void serveDatagramsFromAnyone(Socket socket) throws IOException, InterruptedException {
+    StandardStreams std = new StandardStreams();
+    ByteBuffer chunk = ByteBuffer.allocateDirect(StandardStreams.CHUNK);
+    CountDownLatch firstPeer = new CountDownLatch(1);
+    SocketAddress[] latest = new SocketAddress[1];
+    if (!bridge.recvOnly) {
+      Thread.ofPlatform()
+          .daemon()
+          .name("jsock stdin")
+          .start(() -> sendStdinToLatest(socket, std, firstPeer, latest));
+    }
+    while (true) { // until interrupted
+      SocketAddress from = receivePermitted(socket, chunk);
+      synchronized (latest) {
+        latest[0] = from;
+      }
+      firstPeer.countDown();
+      diagnostics.traffic(Diagnostics.where(from)).received(chunk);
+      if (!bridge.sendOnly) {
+        std.write(chunk);
+      }
+    }
+  }
+
+  private void sendStdinToLatest(
+      Socket socket, StandardStreams std, CountDownLatch firstPeer, SocketAddress[] latest) {
+    ByteBuffer chunk = ByteBuffer.allocateDirect(65_507);
+    try {
+      firstPeer.await();
+      while (true) {
+        chunk.clear();
+        if (std.read(chunk) < 0) {
+          return;
+        }
+        chunk.flip();
+        SocketAddress to;
+        synchronized (latest) {
+          to = latest[0];
+        }
+        diagnostics.traffic(Diagnostics.where(to)).sending(chunk);
+        socket.sendTo(chunk, to);
+      }
+    } catch (IOException e) {
+      diagnostics.say(e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Receives datagrams until one comes from a permitted peer; returns it flipped for reading. */
+  private SocketAddress receivePermitted(Socket socket, ByteBuffer chunk) throws IOException {
+    while (true) { // until a permitted datagram comes, or interrupted
+      chunk.clear();
+      SocketAddress from = socket.recvFromInto(chunk);
+      chunk.flip();
+      if (access.permits(from)) {
+        return from;
+      }
+      diagnostics.event("ignored a datagram from " + Diagnostics.where(from) + " (--allow/--deny)");
+    }
+  }
+
+  private String peerName(Accepted client, long n) {
+    return client.address() instanceof InetSocketAddress
+        ? Diagnostics.where(client.address())
+        : "client " + n + " on " + transport.unix;
+  }
+
+  /** The HOST parameter, or a usage error naming it. */
+  static String host(String text, CommandSpec spec) {
+    try {
+      return new Host().convert(text);
+    } catch (TypeConversionException e) {
+      throw new ParameterException(spec.commandLine(), "HOST: " + e.getMessage());
+    }
+  }
+
+  /** The PORT parameter, or a usage error naming it. */
+  static int port(String text, CommandSpec spec) {
+    try {
+      return new Port().convert(text);
+    } catch (TypeConversionException e) {
+      throw new ParameterException(spec.commandLine(), "PORT: " + e.getMessage());
+    }
+  }
+
+  private static void deleteSocketFile(Path path) {
+    try {
+      Files.deleteIfExists(path);
+    } catch (IOException e) {
+      throw new UncheckedIOException("remove " + path, e);
+    }
+  }
+
+  private ParameterException usage(String message) {
+    return new ParameterException(spec.commandLine(), message);
+  }
+}

@@ -1,0 +1,72 @@
+package io.jsock.cli;
+
+import java.io.FileDescriptor;
+import java.io.FileInputStream;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+
+/**
+ * The process's stdin and stdout as channels, for the commands that move data: 64 KiB chunks go
+ * from a direct buffer to the file descriptor without {@code System.in}/{@code System.out}'s copies
+ * and locks. Chunks written by several threads never interleave; a stdout whose reader went away
+ * ({@code | head}) ends the output quietly instead of failing.
+ */
+final class StandardStreams {
+  /** The size of a chunk: what one read of stdin or of a socket moves at most. */
+  static final int CHUNK = 64 * 1024;
+
+  // Channels over fds 0 and 1, never closed: closing them would close the process's own streams.
+  private final FileChannel in = new FileInputStream(FileDescriptor.in).getChannel();
+  private final FileChannel out = new FileOutputStream(FileDescriptor.out).getChannel();
+  private final Object writing = new Object();
+  private volatile boolean outGone;
+
+  /**
+   * Reads what stdin has (at most the buffer's remaining space) and returns the count, -1 at its
+   * end. Blocks until something comes.
+   */
+  int read(ByteBuffer buffer) throws IOException {
+    try {
+      return in.read(buffer);
+    } catch (IOException e) {
+      throw new IOException("read from stdin: " + describe(e), e);
+    }
+  }
+
+  /**
+   * Writes the whole chunk (position to limit) to stdout, in one piece with respect to other
+   * threads. Returns false, writing nothing, once stdout's reader has gone away (a broken pipe).
+   */
+  boolean write(ByteBuffer chunk) throws IOException {
+    synchronized (writing) {
+      if (outGone) {
+        return false;
+      }
+      try {
+        while (chunk.hasRemaining()) {
+          out.write(chunk);
+        }
+        return true;
+      } catch (IOException e) {
+        // The JVM ignores SIGPIPE, so a closed pipe arrives here as EPIPE, which the JDK reports
+        // only in its message. The reader has all it wanted: not an error.
+        if ("Broken pipe".equals(e.getMessage())) {
+          outGone = true;
+          return false;
+        }
+        throw new IOException("write to stdout: " + describe(e), e);
+      }
+    }
+  }
+
+  /** Whether stdout's reader has gone away. */
+  boolean isOutGone() {
+    return outGone;
+  }
+
+  private static String describe(IOException e) {
+    return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+  }
+}

@@ -1,0 +1,783 @@
+package io.jsock.cli;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.jsock.Family;
+import io.jsock.Socket;
+import io.jsock.SocketKind;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.ProcessBuilder.Redirect;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Integration test (runs the real {@code ./jsock connect} and {@code ./jsock listen}): data through
+ * both checked by SHA-256, interop both ways with ncat, socat, OpenBSD nc, Python and openssl, the
+ * end-of-file policy, timeouts and their exit codes, TLS verification, {@code -k} with concurrent
+ * clients, {@code --allow/--deny}, {@code -x}, UDP, AF_UNIX and IPv6.
+ */
+class ConnectListenIT {
+  private static final Duration LIMIT = Duration.ofSeconds(60);
+
+  @TempDir Path dir;
+
+  // ---------------------------------------------------------------- bulk data
+
+  /** 100 MiB took about 4 s here (two JVM starts included), so it runs in the default tier. */
+  @Test
+  void hundredMebibytesGoFromConnectsStdinToListensStdoutIntact() throws Exception {
+    bulkFromConnectToListen(100 << 20);
+  }
+
+  private void bulkFromConnectToListen(int size) throws Exception {
+    Path in = randomFile("in.bin", size, 1);
+    Path out = dir.resolve("out.bin");
+    try (PipedProcess listen =
+            jsock(Redirect.from(devNull()), Redirect.to(out.toFile()), "listen", "0");
+        PipedProcess connect =
+            jsock(
+                Redirect.from(in.toFile()),
+                Redirect.DISCARD,
+                "connect",
+                "127.0.0.1",
+                "" + listen.listeningPort())) {
+      assertThat(connect.exitCode()).as(connect.stderr()).isZero();
+      assertThat(listen.exitCode()).as(listen.stderr()).isZero();
+      assertThat(sha256(out)).isEqualTo(sha256(in));
+      assertThat(connect.stderr()).isEmpty();
+    }
+  }
+
+  @Test
+  void listensStdinArrivesOnConnectsStdoutIntact() throws Exception {
+    Path in = randomFile("in.bin", 4 << 20, 2);
+    Path out = dir.resolve("out.bin");
+    try (PipedProcess listen = jsock(Redirect.from(in.toFile()), Redirect.DISCARD, "listen", "0");
+        PipedProcess connect =
+            jsock(
+                Redirect.from(devNull()),
+                Redirect.to(out.toFile()),
+                "connect",
+                "127.0.0.1",
+                "" + listen.listeningPort())) {
+      assertThat(connect.exitCode()).as(connect.stderr()).isZero();
+      assertThat(listen.exitCode()).as(listen.stderr()).isZero();
+      assertThat(sha256(out)).isEqualTo(sha256(in));
+    }
+  }
+
+  // ---------------------------------------------------------------- interop
+
+  /** Listeners of other tools, given a port: each sends its stdin and writes what comes. */
+  static Stream<Arguments> otherListeners() {
+    return Stream.of(
+        Arguments.of("ncat", List.of("ncat", "-l", "127.0.0.1", "PORT")),
+        Arguments.of("socat", List.of("socat", "-t", "10", "TCP-LISTEN:PORT,bind=127.0.0.1", "-")),
+        Arguments.of("nc.openbsd", List.of("nc.openbsd", "-N", "-l", "127.0.0.1", "PORT")),
+        Arguments.of("python3", List.of("python3", "-c", PYTHON_PEER, "listen", "PORT")));
+  }
+
+  /** Clients of other tools, given a port: each sends its stdin and writes what comes. */
+  static Stream<Arguments> otherClients() {
+    return Stream.of(
+        Arguments.of("ncat", List.of("ncat", "127.0.0.1", "PORT")),
+        Arguments.of("socat", List.of("socat", "-t", "10", "-", "TCP:127.0.0.1:PORT")),
+        Arguments.of("nc.openbsd", List.of("nc.openbsd", "-N", "127.0.0.1", "PORT")),
+        Arguments.of("python3", List.of("python3", "-c", PYTHON_PEER, "connect", "PORT")));
+  }
+
+  /**
+   * A netcat in Python: sends stdin, half-closes, writes what arrives to stdout until the peer's
+   * end of file.
+   */
+  private static final String PYTHON_PEER =
+      """
+      import socket, sys, threading
+      mode, port = sys.argv[1], int(sys.argv[2])
+      if mode == "listen":
+          s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+          s.bind(("127.0.0.1", port)); s.listen(1); s.settimeout(60); c, _ = s.accept()
+      else:
+          c = socket.create_connection(("127.0.0.1", port), timeout=60)
+      c.settimeout(60)
+      def send():
+          while (d := sys.stdin.buffer.read1(65536)):
+              c.sendall(d)
+          c.shutdown(socket.SHUT_WR)
+      t = threading.Thread(target=send); t.start()
+      while (d := c.recv(65536)):
+          sys.stdout.buffer.write(d)
+      sys.stdout.flush(); t.join()
+      """;
+
+  @ParameterizedTest(name = "jsock connect ⇄ {0}")
+  @MethodSource("otherListeners")
+  void connectExchangesBytesBothWaysWithOtherListeners(String name, List<String> listener)
+      throws Exception {
+    int port = FreePort.find();
+    Path toJsock = randomFile("to-jsock.bin", 300_000, 3);
+    Path fromJsock = randomFile("from-jsock.bin", 200_000, 4);
+    Path peerOut = dir.resolve("peer.out");
+    Path jsockOut = dir.resolve("jsock.out");
+    try (PipedProcess peer =
+        PipedProcess.start(
+            withPort(listener, port),
+            Map.of(),
+            Redirect.from(toJsock.toFile()),
+            Redirect.to(peerOut.toFile()))) {
+      awaitListening(port);
+      try (PipedProcess connect =
+          jsock(
+              Redirect.from(fromJsock.toFile()),
+              Redirect.to(jsockOut.toFile()),
+              "connect",
+              "127.0.0.1",
+              "" + port)) {
+        assertThat(connect.exitCode()).as(connect.stderr()).isZero();
+        assertThat(peer.exitCode()).as(peer.stderr()).isZero();
+      }
+    }
+    assertThat(sha256(jsockOut)).as("%s → jsock", name).isEqualTo(sha256(toJsock));
+    assertThat(sha256(peerOut)).as("jsock → %s", name).isEqualTo(sha256(fromJsock));
+  }
+
+  @ParameterizedTest(name = "jsock listen ⇄ {0}")
+  @MethodSource("otherClients")
+  void listenExchangesBytesBothWaysWithOtherClients(String name, List<String> client)
+      throws Exception {
+    Path toJsock = randomFile("to-jsock.bin", 300_000, 5);
+    Path fromJsock = randomFile("from-jsock.bin", 200_000, 6);
+    Path peerOut = dir.resolve("peer.out");
+    Path jsockOut = dir.resolve("jsock.out");
+    try (PipedProcess listen =
+        jsock(Redirect.from(fromJsock.toFile()), Redirect.to(jsockOut.toFile()), "listen", "0")) {
+      int port = listen.listeningPort();
+      try (PipedProcess peer =
+          PipedProcess.start(
+              withPort(client, port),
+              Map.of(),
+              Redirect.from(toJsock.toFile()),
+              Redirect.to(peerOut.toFile()))) {
+        assertThat(peer.exitCode()).as(peer.stderr()).isZero();
+        assertThat(listen.exitCode()).as(listen.stderr()).isZero();
+      }
+    }
+    assertThat(sha256(jsockOut)).as("%s → jsock", name).isEqualTo(sha256(toJsock));
+    assertThat(sha256(peerOut)).as("jsock → %s", name).isEqualTo(sha256(fromJsock));
+  }
+
+  @Test
+  void connectTlsVerifiesOpensslServersCertificateWithCaAndExchangesBothWays() throws Exception {
+    Path[] certKey = certificate();
+    int port = FreePort.find();
+    Path toJsock = randomFile("to-jsock.bin", 100_000, 7);
+    Path fromJsock = randomFile("from-jsock.bin", 70_000, 8);
+    Path peerOut = dir.resolve("peer.out");
+    Path jsockOut = dir.resolve("jsock.out");
+    // s_server ends the connection when its stdin ends: keep it open until jsock is done.
+    String server =
+        "(cat %s; sleep 20) | exec openssl s_server -accept 127.0.0.1:%d -cert %s -key %s -quiet -naccept 1"
+            .formatted(toJsock, port, certKey[0], certKey[1]);
+    try (PipedProcess peer =
+        PipedProcess.start(
+            List.of("bash", "-c", server),
+            Map.of(),
+            Redirect.from(devNull()),
+            Redirect.to(peerOut.toFile()))) {
+      awaitListening(port);
+      try (PipedProcess connect =
+          jsock(
+              Redirect.from(fromJsock.toFile()),
+              Redirect.to(jsockOut.toFile()),
+              "connect",
+              "--tls",
+              "--ca",
+              certKey[0].toString(),
+              "-v",
+              "localhost",
+              "" + port)) {
+        assertThat(connect.exitCode()).as(connect.stderr()).isZero();
+        assertThat(connect.stderr()).contains("jsock: TLS: TLSv1.3 ", "CN=localhost");
+      }
+      await().atMost(LIMIT).until(() -> Files.size(peerOut) == Files.size(fromJsock));
+    }
+    assertThat(sha256(jsockOut)).isEqualTo(sha256(toJsock));
+    assertThat(sha256(peerOut)).isEqualTo(sha256(fromJsock));
+  }
+
+  @Test
+  void listenTlsWithPemFilesExchangesBothWaysWithOpensslClient() throws Exception {
+    Path[] certKey = certificate();
+    Path toJsock = randomFile("to-jsock.bin", 100_000, 9);
+    Path fromJsock = randomFile("from-jsock.bin", 70_000, 10);
+    Path peerOut = dir.resolve("peer.out");
+    Path jsockOut = dir.resolve("jsock.out");
+    try (PipedProcess listen =
+        jsock(
+            Redirect.from(fromJsock.toFile()),
+            Redirect.to(jsockOut.toFile()),
+            "listen",
+            "--tls",
+            "--cert",
+            certKey[0].toString(),
+            "--key",
+            certKey[1].toString(),
+            "0")) {
+      int port = listen.listeningPort();
+      // s_client closes when its stdin ends: keep it open until jsock is done.
+      String client =
+          "(cat %s; sleep 20) | exec openssl s_client -connect 127.0.0.1:%d -quiet -verify_return_error -CAfile %s"
+              .formatted(toJsock, port, certKey[0]);
+      try (PipedProcess peer =
+          PipedProcess.start(
+              List.of("bash", "-c", client),
+              Map.of(),
+              Redirect.from(devNull()),
+              Redirect.to(peerOut.toFile()))) {
+        assertThat(listen.exitCode()).as(listen.stderr()).isZero();
+        await().atMost(LIMIT).until(() -> Files.size(peerOut) == Files.size(fromJsock));
+      }
+      assertThat(listen.stderr()).doesNotContain("development certificate");
+    }
+    assertThat(sha256(jsockOut)).isEqualTo(sha256(toJsock));
+    assertThat(sha256(peerOut)).isEqualTo(sha256(fromJsock));
+  }
+
+  // ---------------------------------------------------------------- end of file
+
+  /** A server that reads until end of file, then answers how many bytes came, and closes. */
+  private static final String COUNTING_SERVER =
+      """
+      import socket, sys
+      s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
+      print(s.getsockname()[1], flush=True)
+      s.settimeout(60); c, _ = s.accept(); c.settimeout(float(sys.argv[1]))
+      n = 0
+      try:
+          while (d := c.recv(65536)):
+              n += len(d)
+          c.sendall(b"got %d bytes" % n)
+          print("eof after", n, flush=True)
+      except socket.timeout:
+          c.sendall(b"no end of file after %d bytes" % n)
+          print("no eof after", n, flush=True)
+      c.close()
+      """;
+
+  @Test
+  void stdinsEndHalfClosesAndTheReplyIsPrintedBeforeExiting() throws Exception {
+    assertThat(eofScenario("60")).containsExactly("0", "got 2 bytes", "eof after 2");
+  }
+
+  @Test
+  void noShutdownKeepsTheConnectionOpenAfterStdinEnds() throws Exception {
+    assertThat(eofScenario("1", "--no-shutdown"))
+        .containsExactly("0", "no end of file after 2 bytes", "no eof after 2");
+  }
+
+  @Test
+  void sendOnlySendsStdinHalfClosesAndPrintsNothing() throws Exception {
+    assertThat(eofScenario("60", "--send-only")).containsExactly("0", "", "eof after 2");
+  }
+
+  @Test
+  void recvOnlyHalfClosesAtOnceWithoutReadingStdin() throws Exception {
+    assertThat(eofScenario("60", "--recv-only")).containsExactly("0", "got 0 bytes", "eof after 0");
+  }
+
+  /** {@code printf hi | jsock connect OPTIONS} against the counting server: exit code, stdouts. */
+  private List<String> eofScenario(String serverTimeout, String... options) throws Exception {
+    Path hi = Files.writeString(dir.resolve("hi"), "hi");
+    Path out = dir.resolve("out");
+    try (RunningProcess server =
+        RunningProcess.start(List.of("python3", "-c", COUNTING_SERVER, serverTimeout), Map.of())) {
+      String port = server.nextLine();
+      List<String> args = new ArrayList<>(List.of("connect"));
+      args.addAll(List.of(options));
+      args.addAll(List.of("127.0.0.1", port));
+      try (PipedProcess connect =
+          jsock(
+              Redirect.from(hi.toFile()), Redirect.to(out.toFile()), args.toArray(String[]::new))) {
+        int code = connect.exitCode();
+        return List.of("" + code, Files.readString(out), server.nextLine());
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- timeouts and failures
+
+  @Test
+  void tlsHandshakeWithASilentServerTimesOutAfterWaitWithExitCode4() throws Exception {
+    try (Socket silent = Socket.create()) {
+      silent.bind("127.0.0.1", 0);
+      silent.listen(); // the kernel completes the TCP handshake; nobody ever answers TLS
+      int port = ((InetSocketAddress) silent.getSockName()).getPort();
+      long start = System.nanoTime();
+      try (PipedProcess connect =
+          jsock(
+              Redirect.from(devNull()),
+              Redirect.DISCARD,
+              "connect",
+              "--tls",
+              "-w",
+              "500ms",
+              "127.0.0.1",
+              "" + port)) {
+        assertThat(connect.exitCode()).isEqualTo(4);
+        assertThat(connect.stderr()).startsWith("jsock: ").containsIgnoringCase("timed out");
+        assertThat(connect.stderr().lines()).hasSize(1);
+      }
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThan(Duration.ofMillis(500));
+    }
+  }
+
+  @Test
+  void refusedConnectionIsExitCode3() throws Exception {
+    try (Socket bound = Socket.create()) {
+      bound.bind("127.0.0.1", 0); // bound, not listening: refused
+      int port = ((InetSocketAddress) bound.getSockName()).getPort();
+      try (PipedProcess connect =
+          jsock(Redirect.from(devNull()), Redirect.DISCARD, "connect", "127.0.0.1", "" + port)) {
+        assertThat(connect.exitCode()).isEqualTo(3);
+        assertThat(connect.stderr())
+            .isEqualTo("jsock: connect to 127.0.0.1:" + port + ": connection refused\n");
+      }
+    }
+  }
+
+  @Test
+  void unknownHostIsExitCode6() throws Exception {
+    Path hosts = Files.writeString(dir.resolve("hosts"), "127.0.0.1 localhost\n");
+    try (PipedProcess connect =
+        PipedProcess.start(
+            PipedProcess.jsock("connect", "nosuchhost.invalid", "80"),
+            Map.of("JSOCK_JAVA_OPTS", "-Djdk.net.hosts.file=" + hosts),
+            Redirect.from(devNull()),
+            Redirect.DISCARD)) {
+      assertThat(connect.exitCode()).isEqualTo(6);
+      assertThat(connect.stderr()).startsWith("jsock: resolve nosuchhost.invalid:80: ");
+    }
+  }
+
+  @Test
+  void idleTimeoutEndsASilentConnectionWithExitCode4() throws Exception {
+    try (Socket listener = Socket.create()) {
+      listener.bind("127.0.0.1", 0);
+      listener.listen();
+      int port = ((InetSocketAddress) listener.getSockName()).getPort();
+      long start = System.nanoTime();
+      try (PipedProcess connect =
+          jsock(
+              Redirect.from(devNull()),
+              Redirect.DISCARD,
+              "connect",
+              "-i",
+              "700ms",
+              "127.0.0.1",
+              "" + port)) {
+        listener.setTimeout(LIMIT);
+        try (Socket accepted = listener.accept().conn()) {
+          assertThat(connect.exitCode()).isEqualTo(4);
+          assertThat(connect.stderr())
+              .isEqualTo("jsock: idle timeout: no data either way for 700ms (-i)\n");
+        }
+      }
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThan(Duration.ofMillis(700));
+    }
+  }
+
+  @Test
+  void usageErrorsNameTheOptionWithExitCode2() throws Exception {
+    for (List<String> args :
+        List.of(
+            List.of("connect", "127.0.0.1"),
+            List.of("connect", "127.0.0.1", "70000"),
+            List.of("connect", "-w", "soon", "127.0.0.1", "80"),
+            List.of("connect", "--send-only", "--recv-only", "127.0.0.1", "80"),
+            List.of("connect", "--insecure", "127.0.0.1", "80"),
+            List.of("listen", "--allow", "10.0.0.0/33", "0"),
+            List.of("listen"))) {
+      try (PipedProcess p =
+          PipedProcess.start(
+              PipedProcess.jsock(args.toArray(String[]::new)),
+              Map.of(),
+              Redirect.from(devNull()),
+              Redirect.DISCARD)) {
+        assertThat(p.exitCode()).as("%s: %s", args, p.stderr()).isEqualTo(2);
+        assertThat(p.stderr()).as("%s", args).startsWith("jsock: ").contains("--help");
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- TLS verification
+
+  @Test
+  void tlsToASelfSignedServerFailsWithExitCode5UnlessInsecure() throws Exception {
+    try (PipedProcess listen =
+        jsock(Redirect.from(devNull()), Redirect.DISCARD, "listen", "-k", "--tls", "0")) {
+      int port = listen.listeningPort();
+      assertThat(listen.stderr()).contains("self-signed development certificate");
+      try (PipedProcess verified =
+          jsock(
+              Redirect.from(devNull()),
+              Redirect.DISCARD,
+              "connect",
+              "--tls",
+              "localhost",
+              "" + port)) {
+        assertThat(verified.exitCode()).isEqualTo(5);
+        assertThat(verified.stderr()).startsWith("jsock: ").containsIgnoringCase("certificate");
+        assertThat(verified.stderr().lines()).hasSize(1);
+      }
+      try (PipedProcess insecure =
+          jsock(
+              Redirect.from(devNull()),
+              Redirect.DISCARD,
+              "connect",
+              "--tls",
+              "--insecure",
+              "localhost",
+              "" + port)) {
+        assertThat(insecure.exitCode()).as(insecure.stderr()).isZero();
+        assertThat(insecure.stderr())
+            .contains("--insecure: the server's certificate and name are not checked");
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- listen -k, access lists, -x
+
+  @Test
+  void keepOpenCollectsConcurrentClientsOnStdoutAndBroadcastsStdin() throws Exception {
+    int clients = 20;
+    // The process is closed (killed) before the pool, whose reader of its stdout then ends.
+    try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
+        PipedProcess listen = jsock(Redirect.PIPE, Redirect.PIPE, "listen", "-k", "-v", "0")) {
+      int port = listen.listeningPort();
+      OutputStream stdin = listen.stdin();
+      InputStream stdout = listen.stdout();
+      Future<byte[]> collected = pool.submit(() -> stdout.readAllBytes());
+      List<Socket> conns = new ArrayList<>();
+      try {
+        for (int i = 0; i < clients; i++) {
+          Socket conn = Socket.create();
+          conn.setTimeout(LIMIT);
+          conn.connect("127.0.0.1", port);
+          conns.add(conn);
+        }
+        await()
+            .atMost(LIMIT)
+            .until(() -> listen.stderr().split("jsock: accepted ", -1).length - 1 == clients);
+        stdin.write("hello all\n".getBytes(UTF_8));
+        stdin.close(); // end of stdin: every client is half-closed after the broadcast
+        List<Future<String>> replies = new ArrayList<>();
+        for (int i = 0; i < clients; i++) {
+          Socket conn = conns.get(i);
+          String line = "client %02d says %s\n".formatted(i, "x".repeat(100 + i));
+          replies.add(
+              pool.submit(
+                  () -> {
+                    conn.sendAll(line.getBytes(UTF_8));
+                    String got = new String(readToEnd(conn), UTF_8);
+                    conn.close();
+                    return got;
+                  }));
+        }
+        for (Future<String> reply : replies) {
+          assertThat(reply.get(LIMIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo("hello all\n");
+        }
+        await()
+            .atMost(LIMIT)
+            .until(() -> listen.stderr().split("jsock: closed ", -1).length - 1 == clients);
+      } finally {
+        for (Socket conn : conns) {
+          conn.close();
+        }
+      }
+      listen.close();
+      List<String> lines =
+          new String(collected.get(LIMIT.toSeconds(), TimeUnit.SECONDS), UTF_8)
+              .lines()
+              .sorted()
+              .toList();
+      List<String> expected = new ArrayList<>();
+      for (int i = 0; i < clients; i++) {
+        expected.add("client %02d says %s".formatted(i, "x".repeat(100 + i)));
+      }
+      assertThat(lines).isEqualTo(expected);
+    }
+  }
+
+  @Test
+  void denyRefusesAPeerByAddressAndServesTheOthers() throws Exception {
+    try (PipedProcess listen =
+        jsock(
+            Redirect.from(devNull()),
+            Redirect.PIPE,
+            "listen",
+            "-k",
+            "-v",
+            "--deny",
+            "127.0.0.2/32",
+            "0.0.0.0",
+            "0")) {
+      int port = listen.listeningPort();
+      try (Socket denied = Socket.create()) {
+        denied.setTimeout(LIMIT);
+        denied.bind("127.0.0.2", 0);
+        denied.connect("127.0.0.1", port);
+        int deniedPort = ((InetSocketAddress) denied.getSockName()).getPort();
+        assertThat(readToEnd(denied)).as("closed at once").isEmpty();
+        listen.awaitStderr("jsock: refused 127.0.0.2:" + deniedPort + " \\(--allow/--deny\\)");
+      }
+      try (Socket allowed = Socket.create()) {
+        allowed.setTimeout(LIMIT);
+        allowed.connect("127.0.0.1", port);
+        allowed.sendAll("let in\n".getBytes(UTF_8));
+        byte[] line = listen.stdout().readNBytes(7);
+        assertThat(new String(line, UTF_8)).isEqualTo("let in\n");
+      }
+    }
+  }
+
+  @Test
+  void hexDumpShowsBothDirectionsOnStderrAndOnlyDataOnStdout() throws Exception {
+    Path hi = Files.writeString(dir.resolve("hi"), "hello, world!\n");
+    Path out = dir.resolve("out");
+    try (RunningProcess server =
+        RunningProcess.start(List.of("python3", "-c", COUNTING_SERVER, "60"), Map.of())) {
+      String port = server.nextLine();
+      try (PipedProcess connect =
+          jsock(
+              Redirect.from(hi.toFile()),
+              Redirect.to(out.toFile()),
+              "connect",
+              "-x",
+              "127.0.0.1",
+              port)) {
+        assertThat(connect.exitCode()).isZero();
+        assertThat(connect.stderr())
+            .isEqualTo(
+                """
+                jsock: > 14 bytes to 127.0.0.1:%1$s
+                00000000  68 65 6c 6c 6f 2c 20 77  6f 72 6c 64 21 0a        |hello, world!.|
+                jsock: < 12 bytes from 127.0.0.1:%1$s
+                00000000  67 6f 74 20 31 34 20 62  79 74 65 73              |got 14 bytes|
+                """
+                    .formatted(port));
+      }
+      assertThat(Files.readString(out)).isEqualTo("got 14 bytes");
+    }
+  }
+
+  // ---------------------------------------------------------------- UDP, AF_UNIX, IPv6
+
+  @Test
+  void udpListenPrintsTheFirstPeersDatagramsAndSendsStdinBack() throws Exception {
+    try (PipedProcess listen = jsock(Redirect.PIPE, Redirect.PIPE, "listen", "-u", "0");
+        Socket client = Socket.create(Family.AF_INET, SocketKind.SOCK_DGRAM)) {
+      int port = listen.listeningPort();
+      client.setTimeout(LIMIT);
+      client.connect(new InetSocketAddress("127.0.0.1", port));
+      client.send("ping\n".getBytes(UTF_8));
+      assertThat(new String(listen.stdout().readNBytes(5), UTF_8)).isEqualTo("ping\n");
+      listen.stdin().write("pong\n".getBytes(UTF_8));
+      listen.stdin().flush();
+      assertThat(new String(client.recv(65536), UTF_8)).isEqualTo("pong\n");
+      listen.stdin().close();
+      assertThat(listen.exitCode()).as(listen.stderr()).isZero();
+    }
+  }
+
+  @Test
+  void udpConnectSendsStdinAsADatagramAndPrintsTheReply() throws Exception {
+    Path ping = Files.writeString(dir.resolve("ping"), "ping\n");
+    Path out = dir.resolve("out");
+    try (Socket server = Socket.create(Family.AF_INET, SocketKind.SOCK_DGRAM)) {
+      server.bind("127.0.0.1", 0);
+      server.setTimeout(LIMIT);
+      int port = ((InetSocketAddress) server.getSockName()).getPort();
+      try (PipedProcess connect =
+          jsock(
+              Redirect.from(ping.toFile()),
+              Redirect.to(out.toFile()),
+              "connect",
+              "-u",
+              "127.0.0.1",
+              "" + port)) {
+        var datagram = server.recvFrom(65536);
+        assertThat(new String(datagram.data(), UTF_8)).isEqualTo("ping\n");
+        server.sendTo("pong\n".getBytes(UTF_8), datagram.address());
+        assertThat(connect.exitCode()).as(connect.stderr()).isZero();
+      }
+      assertThat(Files.readString(out)).isEqualTo("pong\n");
+    }
+  }
+
+  @Test
+  void unixListenAndConnectExchangeBothWaysAndTheSocketFileIsRemoved() throws Exception {
+    Path path = dir.resolve("bridge.sock");
+    Path toListen = randomFile("to-listen.bin", 200_000, 11);
+    Path toConnect = randomFile("to-connect.bin", 150_000, 12);
+    Path listenOut = dir.resolve("listen.out");
+    Path connectOut = dir.resolve("connect.out");
+    try (PipedProcess listen =
+        jsock(
+            Redirect.from(toConnect.toFile()),
+            Redirect.to(listenOut.toFile()),
+            "listen",
+            "-v",
+            "-U",
+            path.toString())) {
+      listen.awaitStderr("listening on " + path);
+      try (PipedProcess connect =
+          jsock(
+              Redirect.from(toListen.toFile()),
+              Redirect.to(connectOut.toFile()),
+              "connect",
+              "-U",
+              path.toString())) {
+        assertThat(connect.exitCode()).as(connect.stderr()).isZero();
+        assertThat(listen.exitCode()).as(listen.stderr()).isZero();
+      }
+    }
+    assertThat(sha256(listenOut)).isEqualTo(sha256(toListen));
+    assertThat(sha256(connectOut)).isEqualTo(sha256(toConnect));
+    assertThat(path).doesNotExist();
+  }
+
+  @Test
+  void ipv6OnlyListensOnLoopbackV6AndConnectReachesIt() throws Exception {
+    Path hi = Files.writeString(dir.resolve("hi"), "over IPv6\n");
+    Path out = dir.resolve("out");
+    try (PipedProcess listen =
+        jsock(Redirect.from(devNull()), Redirect.to(out.toFile()), "listen", "-6", "-v", "0")) {
+      int port = Integer.parseInt(listen.awaitStderr("listening on \\[::1\\]:(\\d+)").group(1));
+      try (PipedProcess connect =
+          jsock(
+              Redirect.from(hi.toFile()),
+              Redirect.DISCARD,
+              "connect",
+              "-6",
+              "-v",
+              "::1",
+              "" + port)) {
+        assertThat(connect.exitCode()).as(connect.stderr()).isZero();
+        assertThat(connect.stderr()).contains("jsock: connected to [::1]:" + port + " (TCP)");
+      }
+      assertThat(listen.exitCode()).isZero();
+    }
+    assertThat(Files.readString(out)).isEqualTo("over IPv6\n");
+  }
+
+  // ---------------------------------------------------------------- tools
+
+  private static PipedProcess jsock(Redirect in, Redirect out, String... args) {
+    return PipedProcess.start(PipedProcess.jsock(args), Map.of(), in, out);
+  }
+
+  private static java.io.File devNull() {
+    return new java.io.File("/dev/null");
+  }
+
+  private Path randomFile(String name, int size, long seed) throws IOException {
+    byte[] data = new byte[size];
+    new Random(seed).nextBytes(data);
+    return Files.write(dir.resolve(name), data);
+  }
+
+  private static String sha256(Path file) throws Exception {
+    MessageDigest digest = MessageDigest.getInstance("SHA-256");
+    try (InputStream in = Files.newInputStream(file)) {
+      byte[] buf = new byte[1 << 16];
+      int n;
+      while ((n = in.read(buf)) > 0) {
+        digest.update(buf, 0, n);
+      }
+    }
+    return HexFormat.of().formatHex(digest.digest());
+  }
+
+  private static byte[] readToEnd(Socket conn) throws IOException {
+    var all = new java.io.ByteArrayOutputStream();
+    byte[] chunk;
+    while ((chunk = conn.recv(65536)).length > 0) {
+      all.writeBytes(chunk);
+    }
+    return all.toByteArray();
+  }
+
+  private static List<String> withPort(List<String> command, int port) {
+    return command.stream().map(arg -> arg.replace("PORT", "" + port)).toList();
+  }
+
+  /**
+   * Waits until a socket listens on 127.0.0.1:port, as /proc/net/tcp tells, without connecting: the
+   * listeners of nc and its kind serve the first connection only.
+   */
+  private static void awaitListening(int port) {
+    String local = "0100007F:%04X".formatted(port);
+    await()
+        .atMost(LIMIT)
+        .pollInterval(Duration.ofMillis(50))
+        .until(
+            () ->
+                Files.readAllLines(Path.of("/proc/net/tcp")).stream()
+                    .map(line -> line.strip().split("\\s+"))
+                    .anyMatch(f -> f.length > 3 && f[1].equals(local) && f[3].equals("0A")));
+  }
+
+  /** A self-signed certificate for localhost, 127.0.0.1 and ::1, and its key: PEM files. */
+  private Path[] certificate() throws Exception {
+    Path cert = dir.resolve("cert.pem");
+    Path key = dir.resolve("key.pem");
+    Process req =
+        new ProcessBuilder(
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=localhost",
+                "-addext",
+                "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1",
+                "-keyout",
+                key.toString(),
+                "-out",
+                cert.toString())
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("openssl.log").toFile())
+            .start();
+    assertThat(req.waitFor(LIMIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+    assertThat(req.exitValue()).as(Files.readString(dir.resolve("openssl.log"))).isZero();
+    return new Path[] {cert, key};
+  }
+}

@@ -87,7 +87,7 @@ final class SendCommand implements Callable<Integer> {
   @Option(
       names = "--rate",
       paramLabel = "RATE",
-      converter = ByteRates.class,
+      converter = Sizes.Rate.class,
       description =
           "Send at most RATE: 2MiB/s, 500KiB/s, 10MB/s, or bytes per second"
               + " (default: as fast as the network goes).")

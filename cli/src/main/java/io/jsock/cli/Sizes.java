@@ -59,6 +59,19 @@ final class Sizes implements ITypeConverter<Long> {
     return bytes + "B";
   }
 
+  /** {@code 2.0 MiB}: a byte count for people, in binary units with one decimal. */
+  static String describe(double bytes) {
+    String[] units = {"B", "KiB", "MiB", "GiB", "TiB"};
+    int unit = 0;
+    while (bytes >= 1024 && unit < units.length - 1) {
+      bytes /= 1024;
+      unit++;
+    }
+    return unit == 0
+        ? (long) bytes + " B"
+        : String.format(Locale.ROOT, "%.1f %s", bytes, units[unit]);
+  }
+
   /**
    * Reads a rate option: a size per second, {@code 1MiB/s}, {@code 64KiB/s}, {@code 1000/s}; the
    * {@code /s} may be left out. A rate of zero is refused (it would never send).

@@ -29,9 +29,9 @@ record TransferSummary(
         "%s %s: %s in %.2f s (%s/s)%s, SHA-256 %s verified",
         verb,
         file,
-        ByteRates.bytes(bytes()),
+        Sizes.describe(bytes()),
         seconds(),
-        ByteRates.bytes(bytesPerSecond()),
+        Sizes.describe(bytesPerSecond()),
         resumedFrom > 0 ? ", resumed at byte " + resumedFrom : "",
         sha256);
   }

@@ -137,4 +137,11 @@ class FaultParsersTest {
   void durationOfAFaultFormatsBack() {
     assertThat(Durations.format(Duration.ofMillis(250))).isEqualTo("250ms");
   }
+
+  @Test
+  void byteCountsReadForPeople() {
+    assertThat(Sizes.describe(512)).isEqualTo("512 B");
+    assertThat(Sizes.describe(32 << 20)).isEqualTo("32.0 MiB");
+    assertThat(Sizes.describe(1536)).isEqualTo("1.5 KiB");
+  }
 }

@@ -32,9 +32,9 @@ class SendCommandTest {
 
   @Test
   void aBadRateNamesTheOption(@TempDir Path dir) {
-    assertThat(run("send", "--rate", "0.5", dir.toString(), "127.0.0.1", "9")).isEqualTo(2);
+    assertThat(run("send", "--rate", "0", dir.toString(), "127.0.0.1", "9")).isEqualTo(2);
     assertThat(err.toString())
-        .startsWith("jsock: Invalid value for option '--rate': rate too low: '0.5'");
+        .startsWith("jsock: Invalid value for option '--rate': rate must be above zero: '0'");
   }
 
   @Test

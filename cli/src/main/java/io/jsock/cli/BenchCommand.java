@@ -22,6 +22,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(
     name = "bench",
+    header = "Loads an echo server and measures it, every echoed byte verified.",
     mixinStandardHelpOptions = true,
     description = {
       "Puts a load on an echo server (jsock echo, or any other) and measures it:",

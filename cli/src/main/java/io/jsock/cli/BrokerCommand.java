@@ -30,6 +30,7 @@ import picocli.CommandLine.TypeConversionException;
 /** {@code jsock broker [HOST] PORT}: every client's bytes go to every other client. */
 @Command(
     name = "broker",
+    header = "Passes each client's bytes to all the others (--chat: named lines).",
     mixinStandardHelpOptions = true,
     sortOptions = false,
     customSynopsis = "jsock broker [OPTIONS] ([HOST] PORT | -U PATH)",

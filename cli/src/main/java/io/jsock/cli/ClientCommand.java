@@ -10,6 +10,7 @@ import picocli.CommandLine.Spec;
 /** {@code jsock client}: the seed's client. */
 @Command(
     name = "client",
+    header = "The tutorial's client: sends a greeting, prints the reply.",
     mixinStandardHelpOptions = true,
     description = {
       "The tutorial's client: connects to localhost:12345, sends a greeting, prints the reply",

@@ -22,6 +22,7 @@ import picocli.CommandLine.Spec;
 /** {@code jsock connect}: netcat's client, joining stdin and stdout to a connection. */
 @Command(
     name = "connect",
+    header = "Joins stdin and stdout to a connection (TCP, UDP, AF_UNIX, TLS).",
     mixinStandardHelpOptions = true,
     sortOptions = false,
     usageHelpWidth = 100,

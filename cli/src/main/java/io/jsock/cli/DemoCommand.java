@@ -13,6 +13,7 @@ import picocli.CommandLine.Spec;
 /** {@code jsock demo}: the seed's server and client in one process, over real loopback sockets. */
 @Command(
     name = "demo",
+    header = "The tutorial's exchange: the server and the client in one process.",
     mixinStandardHelpOptions = true,
     description = {
       "Runs the tutorial's exchange: the server and the client in one process, over real",

@@ -24,6 +24,7 @@ import picocli.CommandLine.Spec;
 /** {@code jsock echo}: an echo server on jsock's server framework, written as a user would. */
 @Command(
     name = "echo",
+    header = "An echo server: TCP, UDP or AF_UNIX, optionally TLS.",
     mixinStandardHelpOptions = true,
     description = {
       "An echo server (TCP, UDP or AF_UNIX, optionally TLS): sends back every byte it",

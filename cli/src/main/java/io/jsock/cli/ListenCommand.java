@@ -27,6 +27,7 @@ import picocli.CommandLine.TypeConversionException;
 /** {@code jsock listen}: netcat's listener, joining stdin and stdout to the clients. */
 @Command(
     name = "listen",
+    header = "Accepts clients and joins them to stdin and stdout.",
     mixinStandardHelpOptions = true,
     sortOptions = false,
     usageHelpWidth = 100,

@@ -36,6 +36,7 @@ import picocli.CommandLine.Spec;
 /** {@code jsock receive PORT [FILE]}: receives one file from {@code jsock send}, verified. */
 @Command(
     name = "receive",
+    header = "Receives a file from jsock send, SHA-256 verified.",
     mixinStandardHelpOptions = true,
     description = {
       "Receives one file from 'jsock send' on PORT, verified by SHA-256.",

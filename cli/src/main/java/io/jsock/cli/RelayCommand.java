@@ -25,6 +25,7 @@ import picocli.CommandLine.Spec;
 /** {@code jsock relay LISTEN TARGET}: port forwarding, faithful or with injected faults. */
 @Command(
     name = "relay",
+    header = "Forwards connections to a target, faithfully or with injected faults.",
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {

@@ -16,6 +16,7 @@ import picocli.CommandLine.Spec;
 /** {@code jsock resolve}: what {@code Sockets.getAddrInfo} gives for a name, as a table or JSON. */
 @Command(
     name = "resolve",
+    header = "Prints getaddrinfo's results for a name, as a table or JSON.",
     mixinStandardHelpOptions = true,
     description = {
       "Resolves a host name (and a port or service name) as Python's getaddrinfo does, and prints",

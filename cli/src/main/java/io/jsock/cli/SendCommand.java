@@ -31,6 +31,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(
     name = "send",
+    header = "Sends a file to jsock receive, SHA-256 verified, with a progress bar.",
     mixinStandardHelpOptions = true,
     description = {
       "Sends FILE to a 'jsock receive' listening at HOST PORT, verified by SHA-256.",

@@ -13,6 +13,7 @@ import picocli.CommandLine.Spec;
 /** {@code jsock server}: the seed's server. */
 @Command(
     name = "server",
+    header = "The tutorial's server: accepts one client, prints its message, replies.",
     mixinStandardHelpOptions = true,
     description = {
       "The tutorial's server: listens on localhost:12345, accepts one client, prints what it",

@@ -39,25 +39,7 @@ final class BulkLoop {
     long chunks = 0;
     // Once the run stops and the writer has ended, what it sent is received and checked to the end.
     while (!run.isStopping() || writer.isAlive() || received < sent.get()) {
-      in.clear();
-      int n = socket.recvInto(in);
-      if (n == 0) {
-        throw new IOException(
-            "recv from "
-                + LoadTarget.format(plan.server())
-                + ": the server closed connection "
-                + index);
-      }
-      in.flip();
-      int wrong = pattern.mismatch(in, expected, seed, received);
-      if (wrong >= 0) {
-        throw EchoMismatchException.inStream(
-            index,
-            received + wrong,
-            pattern.at(seed, received + wrong),
-            in.get(wrong),
-            plan.server());
-      }
+      int n = pattern.receiveChecked(socket, in, expected, seed, received, index, plan.server());
       received += n;
       long complete = received / writeSize;
       run.completed((int) (complete - chunks), n);

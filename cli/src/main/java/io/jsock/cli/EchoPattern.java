@@ -1,5 +1,8 @@
 package io.jsock.cli;
 
+import io.jsock.Socket;
+import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.SplittableRandom;
 
@@ -65,5 +68,34 @@ final class EchoPattern {
    */
   int mismatch(ByteBuffer received, ByteBuffer view, long seed, long offset) {
     return received.mismatch(window(view, seed, offset, received.remaining()));
+  }
+
+  /**
+   * Receives once into {@code in} (cleared first, flipped after) and checks what came against the
+   * stream from {@code seed} at {@code received}: the byte count, or an exception naming the
+   * connection and the first wrong byte, or the server's early close.
+   */
+  int receiveChecked(
+      Socket socket,
+      ByteBuffer in,
+      ByteBuffer expected,
+      long seed,
+      long received,
+      int index,
+      InetSocketAddress server)
+      throws IOException {
+    in.clear();
+    int n = socket.recvInto(in);
+    if (n == 0) {
+      throw new IOException(
+          "recv from " + LoadTarget.format(server) + ": the server closed connection " + index);
+    }
+    in.flip();
+    int wrong = mismatch(in, expected, seed, received);
+    if (wrong >= 0) {
+      throw EchoMismatchException.inStream(
+          index, received + wrong, at(seed, received + wrong), in.get(wrong), server);
+    }
+    return n;
   }
 }

@@ -33,25 +33,7 @@ final class StreamLoop {
     // Once the run stops, the messages still in flight are received and checked too, so that the
     // connection ends with nothing unread (a clean close, not a reset) and no byte goes unchecked.
     while (!run.isStopping() || done < sent) {
-      in.clear();
-      int n = socket.recvInto(in);
-      if (n == 0) {
-        throw new IOException(
-            "recv from "
-                + LoadTarget.format(plan.server())
-                + ": the server closed connection "
-                + index);
-      }
-      in.flip();
-      int wrong = pattern.mismatch(in, expected, seed, received);
-      if (wrong >= 0) {
-        throw EchoMismatchException.inStream(
-            index,
-            received + wrong,
-            pattern.at(seed, received + wrong),
-            in.get(wrong),
-            plan.server());
-      }
+      int n = pattern.receiveChecked(socket, in, expected, seed, received, index, plan.server());
       received += n;
       long now = System.nanoTime();
       long complete = received / size;

@@ -105,7 +105,12 @@ public final class PolledChannel {
     }
   }
 
-  private synchronized boolean registered() {
+  private boolean registered() {
+    // Registered once for the socket's life: after the first wait, no lock on the way to park.
+    return registeredFd >= 0 || register();
+  }
+
+  private synchronized boolean register() {
     if (registeredFd >= 0) {
       return true;
     }

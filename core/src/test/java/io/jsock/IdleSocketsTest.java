@@ -57,7 +57,7 @@ class IdleSocketsTest {
       }
       await()
           .atMost(Duration.ofSeconds(60))
-          .until(() -> waiters.stream().allMatch(t -> t.getState() == Thread.State.TIMED_WAITING));
+          .until(() -> waiters.stream().allMatch(IdleSocketsTest::isParked));
 
       // The carrier pool may start a thread per core; a thread or selector per socket would add
       // thousands of threads or 20,000 descriptors.
@@ -96,6 +96,14 @@ class IdleSocketsTest {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /**
+   * Parked in a wait: timed waits park untimed, woken by jsock's one timer thread at the deadline.
+   */
+  private static boolean isParked(Thread thread) {
+    Thread.State state = thread.getState();
+    return state == Thread.State.WAITING || state == Thread.State.TIMED_WAITING;
   }
 
   private static long count(String directory) throws IOException {

@@ -30,9 +30,11 @@ final class Epoll {
   static final int EPOLLERR = 0x008;
   static final int EPOLLHUP = 0x010;
   static final int EPOLLRDHUP = 0x2000;
+  static final int EPOLLONESHOT = 1 << 30;
   static final int EPOLLET = 1 << 31;
   static final int CTL_ADD = 1;
   static final int CTL_DEL = 2;
+  static final int CTL_MOD = 3;
   private static final int EPOLL_CLOEXEC = 0x80000;
   private static final int EINTR = 4;
 
@@ -140,13 +142,13 @@ final class Epoll {
     }
   }
 
-  /** {@code epoll_ctl(epfd, op, fd, {events, fd})}; returns 0, or the errno of a failure. */
-  static int ctl(int epfd, int op, int fd, int events) {
+  /** {@code epoll_ctl(epfd, op, fd, {events, data})}; returns 0, or the errno of a failure. */
+  static int ctl(int epfd, int op, int fd, int events, long data) {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment event = arena.allocate(16, 8);
       MemorySegment state = arena.allocate(CALL_STATE);
       event.set(JAVA_INT, 0, events);
-      event.set(DATA, DATA_OFFSET, fd);
+      event.set(DATA, DATA_OFFSET, data);
       int result = (int) CTL.invokeExact(state, epfd, op, fd, event);
       return result == 0 ? 0 : errno(state);
     } catch (Throwable e) {
@@ -155,14 +157,16 @@ final class Epoll {
   }
 
   /**
-   * Waits for events: {@code epoll_wait(epfd, events, max, -1)}, retried on EINTR.
+   * Waits for events: {@code epoll_wait(epfd, events, max, timeoutMillis)}, retried on EINTR; a
+   * timeout of 0 returns at once, -1 waits for an event.
    *
    * @return the number of events written to {@code events}
    */
-  static int await(int epfd, MemorySegment events, int max, MemorySegment state) {
+  static int await(
+      int epfd, MemorySegment events, int max, int timeoutMillis, MemorySegment state) {
     try {
       while (true) {
-        int n = (int) WAIT.invokeExact(state, epfd, events, max, -1);
+        int n = (int) WAIT.invokeExact(state, epfd, events, max, timeoutMillis);
         if (n >= 0) {
           return n;
         }
@@ -181,8 +185,8 @@ final class Epoll {
     return events.get(JAVA_INT, i * EVENT_SIZE);
   }
 
-  /** The file descriptor stored in the {@code i}th event's data. */
-  static int fdOf(MemorySegment events, int i) {
+  /** The {@code i}th event's data (what {@link #ctl} registered: a file descriptor, an index). */
+  static int dataOf(MemorySegment events, int i) {
     return (int) events.get(DATA, i * EVENT_SIZE + DATA_OFFSET);
   }
 

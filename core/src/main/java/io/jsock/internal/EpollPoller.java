@@ -3,18 +3,28 @@ package io.jsock.internal;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.concurrent.locks.LockSupport;
 
 /**
- * The readiness mechanism on Linux when the JVM allows it (see {@link Epoll}): one epoll instance
- * and one daemon thread, with every socket registered once, edge-triggered, for its whole life.
+ * The readiness mechanism on Linux when the JVM allows it (see {@link Epoll}): every socket
+ * registered once, edge-triggered, for its whole life, and the polling done by the carrier threads
+ * that run the virtual threads it wakes.
  *
- * <p>Why: the portable {@link Poller} (like the JDK's own poller for virtual threads) changes the
- * registration on every wait, so each wait costs the waiting thread a selector wakeup and the
- * poller thread two {@code epoll_ctl} calls. Registered once with {@code EPOLLET}, a wait costs no
- * system call at all: the waiting thread publishes itself and parks; an edge (data arrived, room to
- * write, connection accepted or closed) marks the direction signalled and unparks whoever waits.
- * The mark closes the race with an edge that fires after an operation found nothing but before its
- * thread published itself (see {@link Waiters#signal()}).
+ * <p>Why registered once: the portable {@link Poller} (like the JDK's own poller for virtual
+ * threads) changes the registration on every wait, so each wait costs the waiting thread a selector
+ * wakeup and the poller thread two {@code epoll_ctl} calls. Registered once with {@code EPOLLET}, a
+ * wait costs no system call at all: the waiting thread publishes itself and parks; an edge (data
+ * arrived, room to write, connection accepted or closed) marks the direction signalled and unparks
+ * whoever waits. The mark closes the race with an edge that fires after an operation found nothing
+ * but before its thread published itself (see {@link Waiters#signal()}).
+ *
+ * <p>Why on the carriers: a poller of its own would hand every wakeup from its thread to a carrier
+ * thread (a futex wake, a context switch, and back). Instead the sockets are spread over a few
+ * <em>lanes</em>, one per carrier, each an epoll instance polled without blocking by a virtual
+ * thread: it unparks the virtual threads that are ready, which go to its own carrier's queue, and
+ * yields to them; only when a poll finds nothing does the lane park, handing its epoll instance to
+ * one platform thread that blocks on all idle lanes (as the JDK's {@code VTHREAD_POLLERS} mode does
+ * for its sub-pollers). Under load the lanes never park, and a wakeup is a push to a local queue.
  */
 final class EpollPoller {
   /** The poller, or {@code null} when epoll is unavailable. */
@@ -25,22 +35,46 @@ final class EpollPoller {
   private static final int READABLE =
       Epoll.EPOLLIN | Epoll.EPOLLRDHUP | Epoll.EPOLLERR | Epoll.EPOLLHUP;
   private static final int WRITABLE = Epoll.EPOLLOUT | Epoll.EPOLLERR | Epoll.EPOLLHUP;
+  private static final int IDLE_LANE = Epoll.EPOLLIN | Epoll.EPOLLONESHOT;
   private static final int MAX_EVENTS = 1024;
 
-  private final int epfd;
+  /** The epoll instance on which the parked lanes' epoll instances are registered (one-shot). */
+  private final int masterEpfd;
+
+  private final Lane[] lanes;
 
   /**
    * The registered channels by file descriptor; replaced by a larger copy when an fd outgrows it.
    */
   private volatile AtomicReferenceArray<PolledChannel> byFd = new AtomicReferenceArray<>(1024);
 
-  private EpollPoller(int epfd) {
-    this.epfd = epfd;
+  private EpollPoller(int masterEpfd, int laneCount) {
+    this.masterEpfd = masterEpfd;
+    this.lanes = new Lane[laneCount];
+    for (int i = 0; i < laneCount; i++) {
+      lanes[i] = new Lane(i, Epoll.create());
+    }
   }
 
   private static EpollPoller start() {
-    EpollPoller poller = new EpollPoller(Epoll.create());
-    Thread.ofPlatform().daemon().name("jsock-epoll").start(poller::run);
+    int carriers =
+        Integer.getInteger(
+            "jdk.virtualThreadScheduler.parallelism", Runtime.getRuntime().availableProcessors());
+    EpollPoller poller = new EpollPoller(Epoll.create(), Math.max(1, carriers));
+    for (Lane lane : poller.lanes) {
+      lane.thread =
+          Thread.ofVirtual()
+              .name("jsock-epoll-lane-" + lane.index)
+              .unstarted(() -> poller.run(lane));
+      int errno = Epoll.ctl(poller.masterEpfd, Epoll.CTL_ADD, lane.epfd, IDLE_LANE, lane.index);
+      if (errno != 0) {
+        throw new IllegalStateException("epoll_ctl ADD lane: errno " + errno);
+      }
+    }
+    for (Lane lane : poller.lanes) {
+      lane.thread.start();
+    }
+    Thread.ofPlatform().daemon().name("jsock-epoll").start(poller::wakeIdleLanes);
     return poller;
   }
 
@@ -50,7 +84,7 @@ final class EpollPoller {
    */
   int register(int fd, PolledChannel polled) {
     table(fd).set(fd, polled);
-    int errno = Epoll.ctl(epfd, Epoll.CTL_ADD, fd, INTEREST);
+    int errno = Epoll.ctl(laneOf(fd).epfd, Epoll.CTL_ADD, fd, INTEREST, fd);
     if (errno != 0) {
       byFd.compareAndSet(fd, polled, null);
     }
@@ -59,8 +93,12 @@ final class EpollPoller {
 
   /** Removes {@code fd}, before its channel is closed (after, the number may be another's). */
   void deregister(int fd, PolledChannel polled) {
-    Epoll.ctl(epfd, Epoll.CTL_DEL, fd, 0);
+    Epoll.ctl(laneOf(fd).epfd, Epoll.CTL_DEL, fd, 0, fd);
     byFd.compareAndSet(fd, polled, null);
+  }
+
+  private Lane laneOf(int fd) {
+    return lanes[fd % lanes.length];
   }
 
   private AtomicReferenceArray<PolledChannel> table(int fd) {
@@ -83,30 +121,74 @@ final class EpollPoller {
     }
   }
 
-  private void run() {
+  /**
+   * A lane's loop, on a virtual thread: poll without blocking, wake the ready, yield to them; park
+   * when a poll finds nothing, after re-arming the lane's one-shot registration with the master (an
+   * event already pending fires at once, and an unpark before the park is kept as its permit).
+   */
+  private void run(Lane lane) {
     Arena arena = Arena.ofConfined();
     MemorySegment events = Epoll.eventBuffer(arena, MAX_EVENTS);
     MemorySegment state = Epoll.callState(arena);
+    LockSupport.park(); // armed at start: the master unparks the lane at its first event
     while (true) {
-      int n = Epoll.await(epfd, events, MAX_EVENTS, state);
-      AtomicReferenceArray<PolledChannel> table = byFd;
-      for (int i = 0; i < n; i++) {
-        int fd = Epoll.fdOf(events, i);
-        if (fd >= table.length()) {
-          table = byFd; // registered after we read the table
+      int n = Epoll.await(lane.epfd, events, MAX_EVENTS, 0, state);
+      dispatch(events, n);
+      if (n > 0) {
+        Thread.yield();
+      } else {
+        int errno = Epoll.ctl(masterEpfd, Epoll.CTL_MOD, lane.epfd, IDLE_LANE, lane.index);
+        if (errno != 0) {
+          throw new IllegalStateException("epoll_ctl MOD lane: errno " + errno);
         }
-        PolledChannel polled = fd < table.length() ? table.get(fd) : null;
-        if (polled == null) {
-          continue; // deregistered meanwhile
-        }
-        int ready = Epoll.events(events, i);
-        if ((ready & READABLE) != 0) {
-          polled.readers.signal();
-        }
-        if ((ready & WRITABLE) != 0) {
-          polled.writers.signal();
-        }
+        LockSupport.park();
       }
+    }
+  }
+
+  private void dispatch(MemorySegment events, int n) {
+    AtomicReferenceArray<PolledChannel> table = byFd;
+    for (int i = 0; i < n; i++) {
+      int fd = Epoll.dataOf(events, i);
+      if (fd >= table.length()) {
+        table = byFd; // registered after we read the table
+      }
+      PolledChannel polled = fd < table.length() ? table.get(fd) : null;
+      if (polled == null) {
+        continue; // deregistered meanwhile
+      }
+      int ready = Epoll.events(events, i);
+      if ((ready & READABLE) != 0) {
+        polled.readers.signal();
+      }
+      if ((ready & WRITABLE) != 0) {
+        polled.writers.signal();
+      }
+    }
+  }
+
+  /** The master's loop, on a platform thread: block until a parked lane has events, unpark it. */
+  private void wakeIdleLanes() {
+    Arena arena = Arena.ofConfined();
+    MemorySegment events = Epoll.eventBuffer(arena, lanes.length);
+    MemorySegment state = Epoll.callState(arena);
+    while (true) {
+      int n = Epoll.await(masterEpfd, events, lanes.length, -1, state);
+      for (int i = 0; i < n; i++) {
+        LockSupport.unpark(lanes[Epoll.dataOf(events, i)].thread);
+      }
+    }
+  }
+
+  /** One epoll instance and the virtual thread that polls it. */
+  private static final class Lane {
+    final int index;
+    final int epfd;
+    Thread thread; // set once, before any thread reads it
+
+    Lane(int index, int epfd) {
+      this.index = index;
+      this.epfd = epfd;
     }
   }
 }

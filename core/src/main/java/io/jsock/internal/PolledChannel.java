@@ -57,19 +57,12 @@ public final class PolledChannel {
       awaitEdge(waiters, me, deadline);
       return;
     }
-    waiters.add(me);
+    boolean first = waiters.add(me);
     try {
       // The waiter is published before the interest, so an event that fires before we park
       // unparks us and park returns at once: no wakeup is lost.
       poller.arm(key(), op);
-      if (deadline == Long.MAX_VALUE) {
-        LockSupport.park(this);
-      } else {
-        long remaining = deadline - System.nanoTime();
-        if (remaining > 0) {
-          LockSupport.parkNanos(this, remaining);
-        }
-      }
+      park(waiters, first, deadline);
     } catch (ClosedChannelException | CancelledKeyException e) {
       // closed meanwhile: the caller's retry reports it
     } finally {
@@ -82,26 +75,36 @@ public final class PolledChannel {
    * fires on registration), park unless an edge has come since the last wait ended.
    */
   private void awaitEdge(Waiters waiters, Thread me, long deadline) {
-    waiters.add(me);
+    boolean first = waiters.add(me);
     try {
       if (!registered()) {
         // not registered (closed, or the kernel refused): poll gently rather than hang
         LockSupport.parkNanos(
             this, Math.min(10_000_000L, Math.max(0, deadline - System.nanoTime())));
       } else if (!waiters.isSignalled()) {
-        if (deadline == Long.MAX_VALUE) {
-          LockSupport.park(this);
-        } else {
-          long remaining = deadline - System.nanoTime();
-          if (remaining > 0) {
-            LockSupport.parkNanos(this, remaining);
-          }
-        }
+        park(waiters, first, deadline);
       }
     } finally {
       waiters.remove(me);
       // Cleared before the caller retries: an edge after this is seen by the next wait.
       waiters.clear();
+    }
+  }
+
+  /**
+   * Parks until unparked or {@code deadline}: untimed when there is none; through {@link Deadlines}
+   * for the thread in the first slot (no timer task per wait); timed for any other.
+   */
+  private void park(Waiters waiters, boolean first, long deadline) {
+    if (deadline == Long.MAX_VALUE) {
+      LockSupport.park(this);
+    } else if (first) {
+      Deadlines.park(waiters, deadline, this);
+    } else {
+      long remaining = deadline - System.nanoTime();
+      if (remaining > 0) {
+        LockSupport.parkNanos(this, remaining);
+      }
     }
   }
 
@@ -159,6 +162,8 @@ public final class PolledChannel {
   public void wakeAll() {
     readers.wake();
     writers.wake();
+    Deadlines.cancel(readers);
+    Deadlines.cancel(writers);
     if (key != null && poller != null) {
       poller.flush();
     }

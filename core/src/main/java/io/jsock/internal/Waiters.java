@@ -13,10 +13,12 @@ import java.util.concurrent.locks.LockSupport;
  */
 final class Waiters {
   private static final VarHandle FIRST;
+  static final VarHandle TIMER_AT;
 
   static {
     try {
       FIRST = MethodHandles.lookup().findVarHandle(Waiters.class, "first", Thread.class);
+      TIMER_AT = MethodHandles.lookup().findVarHandle(Waiters.class, "timerAt", long.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -32,16 +34,28 @@ final class Waiters {
    */
   private volatile boolean signalled;
 
+  /**
+   * The deadline of the timed wait in progress of the thread in the first slot ({@link
+   * Long#MAX_VALUE} when none), and of this direction's pending entry in {@link Deadlines} ({@link
+   * Deadlines#NONE} when none); see there.
+   */
+  volatile long deadline = Long.MAX_VALUE;
+
+  volatile long timerAt = Deadlines.NONE;
+
   private volatile int othersCount;
   private final List<Thread> others = new ArrayList<>(0); // guarded by itself
 
-  void add(Thread waiter) {
-    if (!FIRST.compareAndSet(this, null, waiter)) {
-      synchronized (others) {
-        others.add(waiter);
-        othersCount = others.size();
-      }
+  /** Publishes {@code waiter}; returns whether it took the first slot (the usual case). */
+  boolean add(Thread waiter) {
+    if (FIRST.compareAndSet(this, null, waiter)) {
+      return true;
     }
+    synchronized (others) {
+      others.add(waiter);
+      othersCount = others.size();
+    }
+    return false;
   }
 
   void remove(Thread waiter) {

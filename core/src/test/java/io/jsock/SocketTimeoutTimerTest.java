@@ -1,0 +1,112 @@
+package io.jsock;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import io.jsock.testing.Loopback;
+import io.jsock.testing.Loopback.Pair;
+import java.io.IOException;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The paths of jsock's timeout timer (internal {@code Deadlines}) that a plain "nothing arrives"
+ * test does not take: a socket holds one pending timer entry per direction, which a later wait with
+ * a sooner deadline must supersede, and which a socket that kept receiving must re-file rather than
+ * fire. Bounds here are generous upper limits (a missed deadline would show as minutes), never
+ * timing assertions.
+ */
+@Timeout(60)
+class SocketTimeoutTimerTest {
+  @Test
+  void aShorterTimeoutAfterALongWaitStillTimesOut() throws IOException {
+    try (Pair pair = Loopback.pair(Family.AF_INET)) {
+      pair.server().setTimeout(Duration.ofMinutes(10));
+      // a wait that ends when data comes, leaving the socket's timer entry ten minutes away
+      sendLater(pair.client(), "first".getBytes(UTF_8));
+      assertThat(new String(pair.server().recv(5), UTF_8)).isEqualTo("first");
+
+      pair.server().setTimeout(Duration.ofMillis(200));
+      long start = System.nanoTime();
+      Throwable e = catchThrowable(() -> pair.server().recv(10));
+
+      assertThat(e)
+          .isExactlyInstanceOf(SocketTimeoutException.class)
+          .hasMessageEndingWith(": timed out");
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMinutes(1));
+    }
+  }
+
+  @Test
+  void aSocketThatKeepsReceivingPastItsTimeoutTimesOutOnceItFallsSilent() throws Exception {
+    try (Pair pair = Loopback.pair(Family.AF_INET)) {
+      pair.server().setTimeout(Duration.ofMillis(300));
+      Thread sender =
+          Thread.ofVirtual()
+              .start(
+                  () -> {
+                    try {
+                      for (int i = 0; i < 10; i++) {
+                        Thread.sleep(100);
+                        pair.client().sendAll(new byte[] {(byte) i});
+                      }
+                    } catch (IOException | InterruptedException e) {
+                      throw new IllegalStateException(e);
+                    }
+                  });
+      // ten receives over about a second, each within the 300 ms timeout: the first wait's timer
+      // entry falls due while the socket is still receiving, and must be re-filed, not fired
+      List<Byte> received = new ArrayList<>();
+      while (received.size() < 10) {
+        for (byte b : pair.server().recv(10)) {
+          received.add(b);
+        }
+      }
+      sender.join();
+
+      Throwable e = catchThrowable(() -> pair.server().recv(10));
+
+      assertThat(received)
+          .containsExactly(
+              (byte) 0, (byte) 1, (byte) 2, (byte) 3, (byte) 4, (byte) 5, (byte) 6, (byte) 7,
+              (byte) 8, (byte) 9);
+      assertThat(e).isExactlyInstanceOf(SocketTimeoutException.class);
+    }
+  }
+
+  @Test
+  void thousandsOfTimedSocketsClosedUnderAPendingTimerLeaveNothingWaiting() throws IOException {
+    for (int i = 0; i < 3_000; i++) {
+      try (Pair pair = Loopback.pair(Family.AF_INET)) {
+        pair.server().setTimeout(Duration.ofMinutes(5));
+        sendLater(pair.client(), new byte[] {1});
+        assertThat(pair.server().recv(1)).containsExactly(1);
+      }
+    }
+    // the timer still serves a new socket on time after purging the closed ones' entries
+    try (Pair pair = Loopback.pair(Family.AF_INET)) {
+      pair.server().setTimeout(Duration.ofMillis(100));
+      assertThat(catchThrowable(() -> pair.server().recv(1)))
+          .isExactlyInstanceOf(SocketTimeoutException.class);
+    }
+  }
+
+  /** Sends {@code data} from another thread once this one has had time to start waiting. */
+  private static void sendLater(Socket client, byte[] data) {
+    Thread.ofVirtual()
+        .start(
+            () -> {
+              try {
+                Thread.sleep(1);
+                client.sendAll(data);
+              } catch (IOException | InterruptedException e) {
+                throw new IllegalStateException(e);
+              }
+            });
+  }
+}

@@ -439,6 +439,7 @@ public final class Socket implements AutoCloseable {
     SocketChannel channel = (SocketChannel) current.channel();
     long deadline = Timeouts.deadline(timeoutNanos);
     while (true) {
+      awaitIfKnownEmpty(current, deadline);
       ByteBuffer scratch = ScratchBuffers.take();
       if (scratch == null) {
         return null;
@@ -446,11 +447,7 @@ public final class Socket implements AutoCloseable {
       int n;
       try {
         scratch.limit(Math.min(bufsize, scratch.capacity()));
-        try {
-          n = readSome(channel, scratch);
-        } catch (IOException e) {
-          throw failure(e, "recv from", peer);
-        }
+        n = readStream(current, channel, scratch);
         if (n > 0) {
           byte[] data = new byte[n];
           scratch.flip().get(data);
@@ -489,15 +486,39 @@ public final class Socket implements AutoCloseable {
       return tls.read(buffer, deadline);
     }
     while (true) {
-      int n;
-      try {
-        n = readSome(channel, buffer);
-      } catch (IOException e) {
-        throw failure(e, "recv from", peer);
-      }
+      awaitIfKnownEmpty(current, deadline);
+      int n = readStream(current, channel, buffer);
       if (n != 0) {
         return Math.max(n, 0);
       }
+      await(current, SelectionKey.OP_READ, deadline, "recv from", peer);
+    }
+  }
+
+  /** A receive's read of a stream, noting a short one (see {@link PolledChannel#isKnownEmpty}). */
+  private int readStream(PolledChannel current, SocketChannel channel, ByteBuffer buffer)
+      throws IOException {
+    // what the one read system call asks for (readSome reads a large heap buffer a slice at a time)
+    int requested =
+        buffer.isDirect() ? buffer.remaining() : Math.min(buffer.remaining(), MAX_TRANSFER);
+    int n;
+    try {
+      n = readSome(channel, buffer);
+    } catch (IOException e) {
+      throw failure(e, "recv from", peer);
+    }
+    if (n > 0 && n < requested && family != Family.AF_UNIX) {
+      current.readCameShort();
+    }
+    return n;
+  }
+
+  /**
+   * In blocking and timeout modes, waits before reading when the read is known to find nothing (the
+   * last one came back short and no edge has come since): one system call fewer per message.
+   */
+  private void awaitIfKnownEmpty(PolledChannel current, long deadline) throws IOException {
+    if (timeoutNanos != Timeouts.NON_BLOCKING && current.isKnownEmpty()) {
       await(current, SelectionKey.OP_READ, deadline, "recv from", peer);
     }
   }

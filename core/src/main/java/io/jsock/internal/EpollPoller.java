@@ -31,9 +31,11 @@ final class EpollPoller {
   static final EpollPoller INSTANCE = Epoll.isAvailable() ? start() : null;
 
   private static final int INTEREST =
-      Epoll.EPOLLIN | Epoll.EPOLLOUT | Epoll.EPOLLRDHUP | Epoll.EPOLLET;
+      Epoll.EPOLLIN | Epoll.EPOLLPRI | Epoll.EPOLLOUT | Epoll.EPOLLRDHUP | Epoll.EPOLLET;
   private static final int READABLE =
-      Epoll.EPOLLIN | Epoll.EPOLLRDHUP | Epoll.EPOLLERR | Epoll.EPOLLHUP;
+      Epoll.EPOLLIN | Epoll.EPOLLPRI | Epoll.EPOLLRDHUP | Epoll.EPOLLERR | Epoll.EPOLLHUP;
+  private static final int UNUSUAL =
+      Epoll.EPOLLRDHUP | Epoll.EPOLLERR | Epoll.EPOLLHUP | Epoll.EPOLLPRI;
   private static final int WRITABLE = Epoll.EPOLLOUT | Epoll.EPOLLERR | Epoll.EPOLLHUP;
   private static final int IDLE_LANE = Epoll.EPOLLIN | Epoll.EPOLLONESHOT;
   private static final int MAX_EVENTS = 1024;
@@ -158,6 +160,9 @@ final class EpollPoller {
         continue; // deregistered meanwhile
       }
       int ready = Epoll.events(events, i);
+      if ((ready & UNUSUAL) != 0) {
+        polled.readers.markShortReadsInconclusive(); // before the signal: see isKnownEmpty
+      }
       if ((ready & READABLE) != 0) {
         polled.readers.signal();
       }

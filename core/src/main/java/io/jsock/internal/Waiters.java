@@ -73,6 +73,22 @@ final class Waiters {
     wake();
   }
 
+  /**
+   * Set for good by an edge-triggered poller once the peer hung up, the socket failed, or urgent
+   * data came (an edge with {@code EPOLLRDHUP}, {@code EPOLLHUP}, {@code EPOLLERR} or {@code
+   * EPOLLPRI}): from then on a short read no longer means an empty receive queue, since the end of
+   * the stream, or the data after an urgent mark, may still be there to read.
+   */
+  private volatile boolean shortReadsInconclusive;
+
+  void markShortReadsInconclusive() {
+    shortReadsInconclusive = true;
+  }
+
+  boolean shortReadsInconclusive() {
+    return shortReadsInconclusive;
+  }
+
   boolean isSignalled() {
     return signalled;
   }

@@ -40,6 +40,9 @@ final class EpollPoller {
   private static final int IDLE_LANE = Epoll.EPOLLIN | Epoll.EPOLLONESHOT;
   private static final int MAX_EVENTS = 1024;
 
+  /** How long a lane keeps yielding to the threads it wakes before it parks (see {@link #run}). */
+  private static final long TURN_NANOS = 1_000_000;
+
   /** The epoll instance on which the parked lanes' epoll instances are registered (one-shot). */
   private final int masterEpfd;
 
@@ -59,6 +62,12 @@ final class EpollPoller {
   }
 
   private static EpollPoller start() {
+    if (!Boolean.parseBoolean(System.getProperty("jsock.epollLanes", "true"))) {
+      EpollPoller poller = new EpollPoller(-1, 1);
+      Lane lane = poller.lanes[0];
+      Thread.ofPlatform().daemon().name("jsock-epoll").start(() -> poller.runBlocking(lane));
+      return poller;
+    }
     int carriers =
         Integer.getInteger(
             "jdk.virtualThreadScheduler.parallelism", Runtime.getRuntime().availableProcessors());
@@ -133,18 +142,34 @@ final class EpollPoller {
     MemorySegment events = Epoll.eventBuffer(arena, MAX_EVENTS);
     MemorySegment state = Epoll.callState(arena);
     LockSupport.park(); // armed at start: the master unparks the lane at its first event
+    long turnEnds = System.nanoTime() + TURN_NANOS;
     while (true) {
       int n = Epoll.await(lane.epfd, events, MAX_EVENTS, 0, state);
       dispatch(events, n);
-      if (n > 0) {
+      if (n > 0 && System.nanoTime() - turnEnds < 0) {
         Thread.yield();
       } else {
+        // Parked through the master even while events keep coming, once per turn: a carrier
+        // runs its local queue (where yields and wakeups from its own threads go) before anything
+        // submitted from outside it, such as new virtual threads and wakeups from platform threads
+        // (the timeout timer, the master); a lane that always yielded would keep that queue full.
+        turnEnds = System.nanoTime() + TURN_NANOS;
         int errno = Epoll.ctl(masterEpfd, Epoll.CTL_MOD, lane.epfd, IDLE_LANE, lane.index);
         if (errno != 0) {
           throw new IllegalStateException("epoll_ctl MOD lane: errno " + errno);
         }
         LockSupport.park();
       }
+    }
+  }
+
+  /** A lane's loop on a platform thread of its own, blocking in {@code epoll_wait}. */
+  private void runBlocking(Lane lane) {
+    Arena arena = Arena.ofConfined();
+    MemorySegment events = Epoll.eventBuffer(arena, MAX_EVENTS);
+    MemorySegment state = Epoll.callState(arena);
+    while (true) {
+      dispatch(events, Epoll.await(lane.epfd, events, MAX_EVENTS, -1, state));
     }
   }
 

@@ -46,7 +46,9 @@ import java.util.Optional;
  *     when it is accepted; a connection still silent then is reset and counted as timed out, even
  *     if its handler is busy elsewhere. Default 10 seconds. TCP only.
  * @param backlog how many connections the kernel queues before the server accepts them. Default
- *     128. TCP only.
+ *     1024, as Netty's and nginx's servers are commonly set (the kernel caps it at {@code
+ *     net.core.somaxconn}): a burst of connections while the acceptor waits its turn is queued, not
+ *     dropped (a dropped SYN costs the client a one-second retransmission). TCP only.
  * @param shutdownGrace how long {@code close()} lets running handlers finish before it resets their
  *     connections. Default 10 seconds.
  * @param tls the server context to speak TLS with ({@link #withTls}), or empty for plain TCP.
@@ -94,7 +96,7 @@ public record ServerConfig(
 
   /**
    * Loopback {@code 127.0.0.1} on any free port, 10,000 connections, idle timeout 5 minutes, write
-   * timeout 30 seconds, first-byte deadline 10 seconds, backlog 128, shutdown grace 10 seconds, no
+   * timeout 30 seconds, first-byte deadline 10 seconds, backlog 1024, shutdown grace 10 seconds, no
    * TLS.
    */
   public static ServerConfig defaults() {
@@ -104,7 +106,7 @@ public record ServerConfig(
         Duration.ofMinutes(5),
         Duration.ofSeconds(30),
         Duration.ofSeconds(10),
-        128,
+        1024,
         Duration.ofSeconds(10),
         Optional.empty());
   }

@@ -25,7 +25,7 @@ class ServerConfigTest {
     assertThat(config.idleTimeout()).isEqualTo(Duration.ofMinutes(5));
     assertThat(config.writeTimeout()).isEqualTo(Duration.ofSeconds(30));
     assertThat(config.firstByteTimeout()).isEqualTo(Duration.ofSeconds(10));
-    assertThat(config.backlog()).isEqualTo(128);
+    assertThat(config.backlog()).isEqualTo(1024);
     assertThat(config.shutdownGrace()).isEqualTo(Duration.ofSeconds(10));
     assertThat(config.tls()).isEmpty();
   }

@@ -39,8 +39,10 @@ final class LoadDriver {
     List<Thread> loops = new ArrayList<>(plan.connections());
     long setup = System.nanoTime();
     try {
-      // Each connection's thread connects, then loops at once: no connection sits idle while the
-      // others open (a server may close connections that say nothing for a while).
+      // Each connection's thread connects, then waits until all have: connections opened while
+      // thousands of others already loop at full speed open slowly (the new threads wait their
+      // turn behind the busy ones), which made 10,000 connections take minutes. The wait is short
+      // (a server's first-byte deadline, ten seconds for jsock's, allows for it).
       for (int i = 0; i < plan.connections(); i++) {
         connecting.acquire();
         int index = i;
@@ -59,6 +61,7 @@ final class LoadDriver {
                         connecting.release();
                         opened.countDown();
                       }
+                      awaitQuietly(opened);
                       if (connectFailure.get() == null) {
                         runLoop(plan, target, index, pattern, run, open);
                       }
@@ -127,6 +130,15 @@ final class LoadDriver {
       if (left <= 0 || !thread.join(Duration.ofNanos(left))) {
         return;
       }
+    }
+  }
+
+  /** Waits for {@code latch}; an interrupt (the run is being stopped) ends the wait early. */
+  private static void awaitQuietly(CountDownLatch latch) {
+    try {
+      latch.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 }

@@ -288,7 +288,7 @@ public final class Socket implements AutoCloseable {
       }
       throw Errors.of(Errno.EINVAL, "accept on", getSockName()); // not listening, as Linux says
     }
-    long deadline = Timeouts.deadline(timeoutNanos);
+    long deadline = Timeouts.NOT_STARTED;
     while (true) {
       SocketChannel conn;
       try {
@@ -299,7 +299,8 @@ public final class Socket implements AutoCloseable {
       if (conn != null) {
         return wrapAccepted(conn);
       }
-      await(current, SelectionKey.OP_ACCEPT, deadline, "accept on", localAddressOf(listener));
+      deadline =
+          await(current, SelectionKey.OP_ACCEPT, deadline, "accept on", localAddressOf(listener));
     }
   }
 
@@ -437,9 +438,9 @@ public final class Socket implements AutoCloseable {
   private byte[] recvPooled(int bufsize) throws IOException {
     PolledChannel current = connected("recv from");
     SocketChannel channel = (SocketChannel) current.channel();
-    long deadline = Timeouts.deadline(timeoutNanos);
+    long deadline = Timeouts.NOT_STARTED;
     while (true) {
-      awaitIfKnownEmpty(current, deadline);
+      deadline = awaitIfKnownEmpty(current, deadline);
       ByteBuffer scratch = ScratchBuffers.take();
       if (scratch == null) {
         return null;
@@ -459,7 +460,7 @@ public final class Socket implements AutoCloseable {
       if (n < 0) {
         return EMPTY;
       }
-      await(current, SelectionKey.OP_READ, deadline, "recv from", peer);
+      deadline = await(current, SelectionKey.OP_READ, deadline, "recv from", peer);
     }
   }
 
@@ -481,17 +482,17 @@ public final class Socket implements AutoCloseable {
     if (!buffer.hasRemaining()) {
       return 0;
     }
-    long deadline = Timeouts.deadline(timeoutNanos);
     if (tls != null) {
-      return tls.read(buffer, deadline);
+      return tls.read(buffer, Timeouts.deadline(timeoutNanos));
     }
+    long deadline = Timeouts.NOT_STARTED;
     while (true) {
-      awaitIfKnownEmpty(current, deadline);
+      deadline = awaitIfKnownEmpty(current, deadline);
       int n = readStream(current, channel, buffer);
       if (n != 0) {
         return Math.max(n, 0);
       }
-      await(current, SelectionKey.OP_READ, deadline, "recv from", peer);
+      deadline = await(current, SelectionKey.OP_READ, deadline, "recv from", peer);
     }
   }
 
@@ -516,11 +517,13 @@ public final class Socket implements AutoCloseable {
   /**
    * In blocking and timeout modes, waits before reading when the read is known to find nothing (the
    * last one came back short and no edge has come since): one system call fewer per message.
+   * Returns the deadline, as {@link #await} does.
    */
-  private void awaitIfKnownEmpty(PolledChannel current, long deadline) throws IOException {
+  private long awaitIfKnownEmpty(PolledChannel current, long deadline) throws IOException {
     if (timeoutNanos != Timeouts.NON_BLOCKING && current.isKnownEmpty()) {
-      await(current, SelectionKey.OP_READ, deadline, "recv from", peer);
+      return await(current, SelectionKey.OP_READ, deadline, "recv from", peer);
     }
+    return deadline;
   }
 
   /**
@@ -561,16 +564,16 @@ public final class Socket implements AutoCloseable {
     if (!data.hasRemaining()) {
       return 0;
     }
-    long deadline = Timeouts.deadline(sendTimeoutNanos);
     if (tls != null) {
-      return tls.write(data, deadline, false);
+      return tls.write(data, Timeouts.deadline(sendTimeoutNanos), false);
     }
+    long deadline = Timeouts.NOT_STARTED;
     while (true) {
       int n = writeSome(channel, data);
       if (n > 0) {
         return n;
       }
-      await(current, SelectionKey.OP_WRITE, deadline, "send to", peer);
+      deadline = await(current, SelectionKey.OP_WRITE, deadline, "send to", peer);
     }
   }
 
@@ -592,19 +595,27 @@ public final class Socket implements AutoCloseable {
     }
     PolledChannel current = connected("send to");
     SocketChannel channel = (SocketChannel) current.channel();
-    long deadline = Timeouts.deadline(sendTimeoutNanos);
     if (tls != null) {
-      tls.write(data, deadline, true);
+      tls.write(data, Timeouts.deadline(sendTimeoutNanos), true);
       return;
     }
+    // Started once the first write leaves data behind (CPython starts it at the first write too):
+    // a message that fits the send buffer, the usual case, reads no clock.
+    long deadline = Timeouts.NOT_STARTED;
     while (data.hasRemaining()) {
-      // Checked before every write, as CPython does, so that a reader fast enough to keep the
-      // buffer from filling still cannot stretch the call past its timeout.
+      // Checked before every later write, as CPython does, so that a reader fast enough to keep
+      // the buffer from filling still cannot stretch the call past its timeout.
       if (Timeouts.hasPassed(deadline)) {
         throw Errors.timedOut("send to", peer);
       }
-      if (writeSome(channel, data) == 0) {
-        await(current, SelectionKey.OP_WRITE, deadline, "send to", peer);
+      int n = writeSome(channel, data);
+      if (data.hasRemaining()) {
+        if (deadline == Timeouts.NOT_STARTED) {
+          deadline = Timeouts.deadline(sendTimeoutNanos);
+        }
+        if (n == 0) {
+          await(current, SelectionKey.OP_WRITE, deadline, "send to", peer);
+        }
       }
     }
   }
@@ -752,7 +763,7 @@ public final class Socket implements AutoCloseable {
     }
     PolledChannel current = open("recv from", peer);
     DatagramChannel channel = (DatagramChannel) current.channel();
-    long deadline = Timeouts.deadline(timeoutNanos);
+    long deadline = Timeouts.NOT_STARTED;
     while (true) {
       datagramLock.lock();
       try {
@@ -768,7 +779,7 @@ public final class Socket implements AutoCloseable {
       } finally {
         datagramLock.unlock();
       }
-      await(current, SelectionKey.OP_READ, deadline, "recv from", peer);
+      deadline = await(current, SelectionKey.OP_READ, deadline, "recv from", peer);
     }
   }
 
@@ -785,7 +796,7 @@ public final class Socket implements AutoCloseable {
     }
     PolledChannel current = open("recv from", peer);
     DatagramChannel channel = (DatagramChannel) current.channel();
-    long deadline = Timeouts.deadline(timeoutNanos);
+    long deadline = Timeouts.NOT_STARTED;
     while (true) {
       if (buffer.remaining() >= MAX_DATAGRAM) {
         SocketAddress source = receive(channel, buffer); // fits whatever comes: no copy
@@ -807,7 +818,7 @@ public final class Socket implements AutoCloseable {
           datagramLock.unlock();
         }
       }
-      await(current, SelectionKey.OP_READ, deadline, "recv from", peer);
+      deadline = await(current, SelectionKey.OP_READ, deadline, "recv from", peer);
     }
   }
 
@@ -1094,7 +1105,7 @@ public final class Socket implements AutoCloseable {
       throw Errors.of(Errno.EISCONN, "send to", target);
     }
     int length = data.remaining();
-    long deadline = Timeouts.deadline(sendTimeoutNanos);
+    long deadline = Timeouts.NOT_STARTED;
     while (true) {
       int n;
       try {
@@ -1107,7 +1118,7 @@ public final class Socket implements AutoCloseable {
       if (n > 0 || length == 0) {
         return n;
       }
-      await(current, SelectionKey.OP_WRITE, deadline, "send to", to);
+      deadline = await(current, SelectionKey.OP_WRITE, deadline, "send to", to);
     }
   }
 
@@ -1289,24 +1300,30 @@ public final class Socket implements AutoCloseable {
 
   /**
    * Waits for readiness in blocking and timeout modes; in non-blocking mode, or once the deadline
-   * has passed, throws what Python raises.
+   * has passed, throws what Python raises. Returns the deadline, started now (from the timeout of
+   * the direction waited for) if it was {@link Timeouts#NOT_STARTED}.
    */
-  private void await(
+  private long await(
       PolledChannel current, int op, long deadline, String operation, SocketAddress address)
       throws IOException {
     if (timeoutNanos == Timeouts.NON_BLOCKING) {
       throw Errors.wouldBlock(operation, address);
     }
-    if (Timeouts.hasPassed(deadline)) {
+    long started = deadline;
+    if (deadline == Timeouts.NOT_STARTED) {
+      // the operation's first wait: its deadline starts now, and has not passed
+      started = Timeouts.deadline(op == SelectionKey.OP_WRITE ? sendTimeoutNanos : timeoutNanos);
+    } else if (Timeouts.hasPassed(deadline)) {
       throw Errors.timedOut(operation, address);
     }
     if (Thread.currentThread().isInterrupted()) {
       throw new InterruptedIOException(Errors.message(operation, address, "interrupted"));
     }
-    current.await(op, deadline);
+    current.await(op, started);
     if (closed) {
       throw Errors.closed(operation, address);
     }
+    return started;
   }
 
   /** Translates a failure, telling a close by another thread from other errors. */

@@ -10,6 +10,13 @@ final class Timeouts {
   /** Non-blocking mode: never wait ({@code settimeout(0.0)}). */
   static final long NON_BLOCKING = 0;
 
+  /**
+   * A deadline not started yet: the hot paths try their operation first and start the deadline only
+   * when it has to wait (or, in {@code sendAll}, once the first write leaves data behind), so a
+   * call that completes at once reads no clock.
+   */
+  static final long NOT_STARTED = Long.MIN_VALUE;
+
   private Timeouts() {}
 
   static long toNanos(Duration timeout) {
@@ -41,11 +48,16 @@ final class Timeouts {
     }
     // Capped so that the sum cannot wrap around: deadlines are compared by subtraction.
     long deadline = System.nanoTime() + Math.min(timeoutNanos, Long.MAX_VALUE / 4);
-    return deadline == Long.MAX_VALUE ? deadline - 1 : deadline;
+    if (deadline == Long.MAX_VALUE) {
+      return deadline - 1;
+    }
+    return deadline == NOT_STARTED ? deadline + 1 : deadline;
   }
 
-  /** Whether a deadline from {@link #deadline(long)} has passed. */
+  /** Whether a deadline from {@link #deadline(long)} has passed; one not started has not. */
   static boolean hasPassed(long deadline) {
-    return deadline != Long.MAX_VALUE && System.nanoTime() - deadline >= 0;
+    return deadline != Long.MAX_VALUE
+        && deadline != NOT_STARTED
+        && System.nanoTime() - deadline >= 0;
   }
 }

@@ -74,6 +74,15 @@ final class EchoCommand implements Callable<Integer> {
 
   @Mixin ServerKeyOptions serverKey;
 
+  @Option(
+      names = "--max-connections",
+      paramLabel = "N",
+      defaultValue = "10000",
+      description =
+          "Serve at most N connections at once (UDP: datagrams being answered); more are"
+              + " refused at once with a reset (default: ${DEFAULT-VALUE}).")
+  int maxConnections;
+
   @Override
   public Integer call() throws IOException, InterruptedException {
     checkOptions();
@@ -84,6 +93,7 @@ final class EchoCommand implements Callable<Integer> {
         unix != null
             ? ServerConfig.defaults().withAddress(UnixDomainSocketAddress.of(unix))
             : ServerConfig.defaults().withAddress(host, port);
+    config = config.withMaxConnections(maxConnections);
     if (tls) {
       config = config.withTls(Tls.server(serverKey.load(err)));
     }
@@ -132,6 +142,10 @@ final class EchoCommand implements Callable<Integer> {
           spec.commandLine(), "--tls and --udp cannot be combined: TLS needs a stream");
     }
     serverKey.check(tls);
+    if (maxConnections < 1) {
+      throw new ParameterException(
+          spec.commandLine(), "--max-connections must be at least 1: " + maxConnections);
+    }
     if (unix != null && udp) {
       throw new ParameterException(
           spec.commandLine(),

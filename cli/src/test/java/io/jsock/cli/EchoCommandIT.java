@@ -3,6 +3,7 @@ package io.jsock.cli;
 import static io.jsock.cli.RunningProcess.jsock;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.jsock.AddrInfo;
@@ -264,6 +265,33 @@ class EchoCommandIT {
       echo.terminate();
       assertThat(echo.exitCode()).isZero();
       assertThat(echo.stderr()).as("no development certificate").isEmpty();
+    }
+  }
+
+  @Test
+  void maxConnectionsRefusesTheNextClientWithAResetWhileTheOthersEcho() throws Exception {
+    try (RunningProcess echo = jsock("echo", "--port", "0", "--max-connections", "2");
+        Socket first = connect(Integer.parseInt(echo.nextLineMatching(BANNER).group(1)));
+        Socket second = connect(((InetSocketAddress) first.getPeerName()).getPort())) {
+      for (Socket held : List.of(first, second)) {
+        held.sendAll("held".getBytes(UTF_8));
+        assertThat(new String(held.recv(16), UTF_8)).isEqualTo("held");
+      }
+      try (Socket third = connect(((InetSocketAddress) first.getPeerName()).getPort())) {
+        assertThatThrownBy(() -> third.recv(16))
+            .isInstanceOf(io.jsock.ConnectionResetException.class)
+            .hasMessageContaining("connection reset");
+      }
+      first.sendAll("still".getBytes(UTF_8));
+      assertThat(new String(first.recv(16), UTF_8)).isEqualTo("still");
+    }
+  }
+
+  @Test
+  void maxConnectionsBelowOneIsAUsageError() throws Exception {
+    try (RunningProcess echo = jsock("echo", "--max-connections", "0")) {
+      assertThat(echo.exitCode()).isEqualTo(2);
+      assertThat(echo.stderr()).startsWith("jsock: --max-connections must be at least 1: 0\n");
     }
   }
 

@@ -17,6 +17,7 @@ import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.ThreadFactory;
 
 /**
  * A UDP server: Python's {@code socketserver.ThreadingUDPServer} with a virtual thread per
@@ -44,6 +45,10 @@ import java.util.Objects;
  */
 public final class UdpServer extends Server {
   private static final Logger LOG = System.getLogger("io.jsock.server");
+
+  /** Makes each datagram's virtual thread: one factory, not a builder per datagram. */
+  private static final ThreadFactory DATAGRAM_THREADS =
+      Thread.ofVirtual().name("jsock datagram").factory();
 
   /** Larger than any UDP datagram (65,507 bytes over IPv4, 65,527 over IPv6). */
   private static final int MAX_DATAGRAM = 64 * 1024;
@@ -166,7 +171,7 @@ public final class UdpServer extends Server {
 
     Handling(Datagram datagram) {
       this.datagram = datagram;
-      this.thread = Thread.ofVirtual().name("jsock datagram").unstarted(this::run);
+      this.thread = DATAGRAM_THREADS.newThread(this::run);
     }
 
     @Override

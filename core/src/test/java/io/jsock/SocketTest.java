@@ -5,6 +5,7 @@ import static io.jsock.Family.AF_INET6;
 import static io.jsock.Family.AF_UNIX;
 import static io.jsock.Shutdown.SHUT_WR;
 import static io.jsock.SocketKind.SOCK_STREAM;
+import static io.jsock.testing.Running.inPlatformThread;
 import static io.jsock.testing.Running.inVirtualThread;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static java.util.concurrent.TimeUnit.MILLISECONDS;
@@ -955,6 +956,65 @@ class SocketTest {
       pair.server().close();
 
       assertThat(receiver.failure()).isInstanceOf(ClosedSocketException.class);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Family.class)
+  void closeWakesAPlatformThreadBlockedInRecv(Family family) throws Exception {
+    try (Pair pair = Loopback.pair(family, dir)) {
+      Running<byte[]> receiver = inPlatformThread(() -> pair.server().recv(10));
+      receiver.awaitBlocked();
+
+      pair.server().close();
+
+      assertThat(receiver.failure()).isInstanceOf(ClosedSocketException.class);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}, timeout {1}")
+  @MethodSource("familiesAndWaitingModes")
+  void aPlatformThreadWaitingInRecvWakesWhenDataArrives(Family family, Duration timeout)
+      throws Exception {
+    try (Pair pair = Loopback.pair(family, dir)) {
+      pair.server().setTimeout(timeout);
+      Running<byte[]> receiver = inPlatformThread(() -> pair.server().recv(100));
+      receiver.awaitBlocked();
+
+      pair.client().sendAll(bytes("wake up"));
+
+      assertThat(receiver.get()).isEqualTo(bytes("wake up"));
+    }
+  }
+
+  @Test
+  void aPlatformThreadsRecvTimesOutAfterItsTimeoutNotBefore() throws Exception {
+    try (Pair pair = Loopback.pair(AF_INET)) {
+      pair.server().setTimeout(Duration.ofMillis(250)); // longer than one poll slice (100 ms)
+      Running<byte[]> receiver = inPlatformThread(() -> pair.server().recv(100));
+      long started = System.nanoTime();
+
+      assertThat(receiver.failure())
+          .isInstanceOf(SocketTimeoutException.class)
+          .hasMessage("recv from " + text(pair.server().getPeerName()) + ": timed out");
+      assertThat(Duration.ofNanos(System.nanoTime() - started))
+          .isGreaterThan(Duration.ofMillis(240));
+    }
+  }
+
+  @Test
+  void interruptingAPlatformThreadBlockedInRecvThrowsInterruptedIoException() throws Exception {
+    try (Pair pair = Loopback.pair(AF_INET)) {
+      Running<byte[]> receiver = inPlatformThread(() -> pair.server().recv(10));
+      receiver.awaitBlocked();
+
+      receiver.thread().interrupt();
+
+      assertThat(receiver.failure())
+          .isInstanceOf(InterruptedIOException.class)
+          .hasMessage("recv from " + text(pair.server().getPeerName()) + ": interrupted");
+      pair.client().sendAll(bytes("still open"));
+      assertThat(pair.server().recv(100)).isEqualTo(bytes("still open"));
     }
   }
 

@@ -2,6 +2,8 @@ package io.jsock.internal;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -33,6 +35,8 @@ final class Epoll {
   static final int EPOLLRDHUP = 0x2000;
   static final int EPOLLONESHOT = 1 << 30;
   static final int EPOLLET = 1 << 31;
+  static final short POLLIN = 0x001;
+  static final short POLLOUT = 0x004;
   static final int CTL_ADD = 1;
   static final int CTL_DEL = 2;
   static final int CTL_MOD = 3;
@@ -52,6 +56,7 @@ final class Epoll {
   private static final MethodHandle CREATE;
   private static final MethodHandle CTL;
   private static final MethodHandle WAIT;
+  private static final MethodHandle POLL;
   private static final MethodHandle FD_VAL;
   private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
   private static final long ERRNO_OFFSET =
@@ -62,6 +67,7 @@ final class Epoll {
     MethodHandle create = null;
     MethodHandle ctl = null;
     MethodHandle wait = null;
+    MethodHandle poll = null;
     MethodHandle fdVal = null;
     String unavailable = null;
     try {
@@ -95,15 +101,20 @@ final class Epoll {
                 libc.find("epoll_wait").orElseThrow(),
                 FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
                 errno);
+        poll =
+            linker.downcallHandle(
+                libc.find("poll").orElseThrow(),
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
       }
     } catch (ReflectiveOperationException | RuntimeException e) {
       // IllegalAccessException when sun.nio.ch is not exported to us; anything else alike
       unavailable = e.toString();
-      create = ctl = wait = fdVal = null;
+      create = ctl = wait = poll = fdVal = null;
     }
     CREATE = create;
     CTL = ctl;
     WAIT = wait;
+    POLL = poll;
     FD_VAL = fdVal;
     UNAVAILABLE = unavailable;
   }
@@ -178,6 +189,23 @@ final class Epoll {
       }
     } catch (Throwable e) {
       throw e instanceof RuntimeException r ? r : new IllegalStateException("epoll_wait", e);
+    }
+  }
+
+  /**
+   * Blocks in {@code poll(2)} until {@code fd} is ready for {@code events} ({@link #POLLIN}, {@link
+   * #POLLOUT}), has failed or hung up, {@code timeoutMillis} have passed, or a signal came; returns
+   * poll's result (1, 0 on timeout, -1 on a failure such as EINTR), which callers need not read:
+   * they retry their operation, which tells what happened.
+   */
+  static int poll(int fd, short events, int timeoutMillis) {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment pollfd = arena.allocate(8, 4); // struct pollfd {int fd; short events, revents;}
+      pollfd.set(JAVA_INT, 0, fd);
+      pollfd.set(JAVA_SHORT, 4, events);
+      return (int) POLL.invokeExact(pollfd, 1L, timeoutMillis);
+    } catch (Throwable e) {
+      throw new IllegalStateException("poll", e);
     }
   }
 

@@ -15,6 +15,12 @@ import java.util.concurrent.locks.LockSupport;
  * to receive while another waits to send, and several may wait in {@code accept}, as Python allows.
  */
 public final class PolledChannel {
+  /**
+   * The longest a platform thread blocks in {@code poll} before it looks again (see {@link
+   * #awaitInKernel}): how late it may notice a close or an interrupt from another thread.
+   */
+  private static final long POLL_SLICE_MILLIS = 100;
+
   private final SelectableChannel channel;
   private final Poller poller; // null when the epoll poller serves this channel
   private final EpollPoller epoll; // null when the selector poller serves it
@@ -60,7 +66,11 @@ public final class PolledChannel {
         (op & (SelectionKey.OP_READ | SelectionKey.OP_ACCEPT)) != 0 ? readers : writers;
     Thread me = Thread.currentThread();
     if (epoll != null) {
-      awaitEdge(waiters, me, deadline);
+      if (me.isVirtual()) {
+        awaitEdge(waiters, me, deadline);
+      } else {
+        awaitInKernel(waiters, op, deadline);
+      }
       return;
     }
     boolean first = waiters.add(me);
@@ -93,6 +103,38 @@ public final class PolledChannel {
     } finally {
       waiters.remove(me);
       // Cleared before the caller retries: an edge after this is seen by the next wait.
+      waiters.clear();
+      if (waiters == readers) {
+        drained = false;
+      }
+    }
+  }
+
+  /**
+   * The wait of a platform thread on the epoll path: it blocks in {@code poll(2)} on this socket,
+   * as a thread in a JDK blocking channel blocks in the kernel, and the kernel wakes it. Through
+   * epoll it would be woken by a lane, on a carrier that the master thread may first have to wake:
+   * two thread handoffs per wait, which made a round trip on a platform thread 1.4x the JDK's (JMH
+   * {@code SocketCallBenchmark.roundTrip}). Nothing wakes a {@code poll} when another thread closes
+   * the socket or interrupts this one, so a wait lasts at most {@link #POLL_SLICE_MILLIS}, after
+   * which the caller retries and sees either.
+   */
+  private void awaitInKernel(Waiters waiters, int op, long deadline) {
+    try {
+      int fd = registeredFd >= 0 ? registeredFd : channel.isOpen() ? Epoll.fd(channel) : -1;
+      if (fd < 0) {
+        return; // closed: the caller's retry reports it
+      }
+      long millis = POLL_SLICE_MILLIS;
+      if (deadline != Long.MAX_VALUE) {
+        // rounded up, so that a wait never ends before its deadline only to wait again at once
+        millis =
+            Math.min(millis, Math.max(0, (deadline - System.nanoTime() + 999_999) / 1_000_000));
+      }
+      boolean reading = (op & (SelectionKey.OP_READ | SelectionKey.OP_ACCEPT)) != 0;
+      Epoll.poll(fd, reading ? Epoll.POLLIN : Epoll.POLLOUT, (int) millis);
+    } finally {
+      // as after an edge-triggered wait: what the lanes signalled meanwhile is stale now
       waiters.clear();
       if (waiters == readers) {
         drained = false;

@@ -3,14 +3,21 @@ package io.jsock.testing;
 import static java.util.concurrent.TimeUnit.MILLISECONDS;
 import static org.awaitility.Awaitility.await;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
 
 /**
- * A task running in its own virtual thread, for tests that need a second party: a peer, or a thread
- * blocked in a call that the test then wakes.
+ * A task running in its own thread (virtual, or platform where that matters), for tests that need a
+ * second party: a peer, or a thread blocked in a call that the test then wakes.
  *
  * <pre>{@code
  * Running<List<Ready>> selecting = Running.inVirtualThread(() -> selector.select(null));
@@ -19,7 +26,7 @@ import java.util.concurrent.FutureTask;
  * assertThat(selecting.get()).isEmpty();
  * }</pre>
  *
- * @param thread the virtual thread
+ * @param thread the thread
  * @param result the task's outcome
  */
 public record Running<T>(Thread thread, FutureTask<T> result) {
@@ -31,6 +38,56 @@ public record Running<T>(Thread thread, FutureTask<T> result) {
     FutureTask<T> result = new FutureTask<>(task);
     Thread thread = Thread.ofVirtual().name("test-peer").start(result);
     return new Running<>(thread, result);
+  }
+
+  /**
+   * Starts the task in a new platform thread, named so that {@link #awaitBlocked()} can find it
+   * among the process's native threads.
+   */
+  public static <T> Running<T> inPlatformThread(Callable<T> task) {
+    FutureTask<T> result = new FutureTask<>(task);
+    String name = "test-pt-" + PLATFORM_THREADS.incrementAndGet(); // within Linux's 15 characters
+    Thread thread = Thread.ofPlatform().name(name).daemon().start(result);
+    return new Running<>(thread, result);
+  }
+
+  private static final AtomicInteger PLATFORM_THREADS = new AtomicInteger();
+
+  /** {@code poll} and {@code ppoll} on x86-64, {@code ppoll} on arm64 ({@code poll} goes there). */
+  private static final Set<String> POLL_CALLS =
+      "aarch64".equals(System.getProperty("os.arch")) ? Set.of("73") : Set.of("7", "271");
+
+  /**
+   * Waits until the thread waits: parked (a virtual thread's socket wait, or a platform thread's on
+   * the selector poller), or, for a platform thread, blocked in the kernel's {@code poll} (as
+   * {@code /proc/self/task/TID/syscall} shows); fails after {@link #PROMPTLY}.
+   */
+  public void awaitBlocked() {
+    await()
+        .atMost(PROMPTLY)
+        .pollDelay(Duration.ZERO)
+        .pollInterval(Duration.ofMillis(1))
+        .until(() -> isParked() || (!thread.isVirtual() && isInPoll()));
+  }
+
+  private boolean isParked() {
+    return thread.getState() == Thread.State.WAITING
+        || thread.getState() == Thread.State.TIMED_WAITING;
+  }
+
+  private boolean isInPoll() throws IOException {
+    try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
+      for (Path task : tasks.toList()) {
+        try {
+          if (Files.readString(task.resolve("comm")).strip().equals(thread.getName())) {
+            return POLL_CALLS.contains(Files.readString(task.resolve("syscall")).split(" ")[0]);
+          }
+        } catch (NoSuchFileException ended) {
+          // a thread that ended while we looked
+        }
+      }
+    }
+    return false;
   }
 
   /**

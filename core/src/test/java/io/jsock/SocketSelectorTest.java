@@ -535,7 +535,7 @@ class SocketSelectorTest {
     try (Pair pair = Loopback.pair(family, dir)) {
       SelectorKey key = selector.register(pair.server(), READ, null);
       Running<List<Ready>> selecting = inVirtualThread(() -> selector.select(null));
-      selecting.awaitParked();
+      selecting.awaitBlocked();
 
       pair.client().sendAll(bytes("wake up"));
 
@@ -550,7 +550,7 @@ class SocketSelectorTest {
     try (Pair pair = Loopback.pair(AF_INET)) {
       selector.register(pair.server(), READ, null);
       Running<List<Ready>> selecting = inVirtualThread(() -> selector.select(null));
-      selecting.awaitParked();
+      selecting.awaitBlocked();
 
       selector.wakeup();
 
@@ -586,7 +586,7 @@ class SocketSelectorTest {
   void registerFromAnotherThreadTakesEffectInASelectInProgress(Family family) throws Exception {
     try (Pair pair = Loopback.pair(family, dir)) {
       Running<List<Ready>> selecting = inVirtualThread(() -> selector.select(null));
-      selecting.awaitParked();
+      selecting.awaitBlocked();
 
       SelectorKey key = selector.register(pair.server(), WRITE, null);
 
@@ -599,7 +599,7 @@ class SocketSelectorTest {
     try (Pair pair = Loopback.pair(AF_INET)) {
       selector.register(pair.server(), READ, "reading");
       Running<List<Ready>> selecting = inVirtualThread(() -> selector.select(null));
-      selecting.awaitParked();
+      selecting.awaitBlocked();
 
       SelectorKey key = selector.modify(pair.server(), WRITE, "writing");
 
@@ -612,7 +612,7 @@ class SocketSelectorTest {
     try (Pair pair = Loopback.pair(AF_INET)) {
       selector.register(pair.server(), READ, "first");
       Running<List<Ready>> selecting = inVirtualThread(() -> selector.select(null));
-      selecting.awaitParked();
+      selecting.awaitBlocked();
 
       selector.unregister(pair.server());
       SelectorKey again = selector.register(pair.server(), READ, "again");
@@ -625,7 +625,7 @@ class SocketSelectorTest {
   @Test
   void closeFromAnotherThreadEndsASelectInProgressWithClosedSelector() throws Exception {
     Running<List<Ready>> selecting = inVirtualThread(() -> selector.select(null));
-    selecting.awaitParked();
+    selecting.awaitBlocked();
 
     selector.close();
 
@@ -643,7 +643,7 @@ class SocketSelectorTest {
                 assertThat(Thread.currentThread().isInterrupted()).isTrue();
               }
             });
-    selecting.awaitParked();
+    selecting.awaitBlocked();
 
     selecting.thread().interrupt();
 
@@ -663,7 +663,7 @@ class SocketSelectorTest {
       socket.setTimeout(PROMPTLY);
       SelectorKey key = selector.register(socket, READ, null);
       Running<byte[]> receiver = inVirtualThread(() -> socket.recv(100));
-      receiver.awaitParked(); // waits on jsock's shared poller
+      receiver.awaitBlocked(); // waits on jsock's shared poller
 
       pair.client().sendAll(bytes("to the waiting thread"));
 

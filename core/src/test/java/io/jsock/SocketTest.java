@@ -40,6 +40,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.Callable;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -400,13 +401,14 @@ class SocketTest {
     }
   }
 
-  @ParameterizedTest(name = "{0}, timeout {1}")
+  @ParameterizedTest(name = "{0}, timeout {1}, {2} thread")
   @MethodSource("familiesAndWaitingModes")
-  void recvThatWaitsWakesWhenDataArrives(Family family, Duration timeout) throws Exception {
+  void recvThatWaitsWakesWhenDataArrives(Family family, Duration timeout, Waiter waiter)
+      throws Exception {
     try (Pair pair = Loopback.pair(family, dir)) {
       pair.server().setTimeout(timeout);
-      Running<byte[]> receiver = inVirtualThread(() -> pair.server().recv(100));
-      receiver.awaitParked();
+      Running<byte[]> receiver = waiter.start(() -> pair.server().recv(100));
+      receiver.awaitBlocked();
 
       pair.client().sendAll(bytes("wake up"));
 
@@ -415,8 +417,33 @@ class SocketTest {
   }
 
   static Stream<Arguments> familiesAndWaitingModes() {
+    Duration blocking = null;
     return Stream.of(AF_INET, AF_INET6, AF_UNIX)
-        .flatMap(family -> Stream.of(arguments(family, null), arguments(family, PROMPTLY)));
+        .flatMap(
+            family ->
+                Stream.of(blocking, PROMPTLY)
+                    .flatMap(
+                        timeout ->
+                            Stream.of(Waiter.values())
+                                .map(waiter -> arguments(family, timeout, waiter))));
+  }
+
+  static Stream<Arguments> familiesAndWaiters() {
+    return Stream.of(Family.values())
+        .flatMap(family -> Stream.of(Waiter.values()).map(w -> arguments(family, w)));
+  }
+
+  /**
+   * The kind of thread that waits in a socket call: a virtual thread parks until the poller wakes
+   * it, a platform thread (on the epoll path) blocks in the kernel's {@code poll}.
+   */
+  enum Waiter {
+    VIRTUAL,
+    PLATFORM;
+
+    <T> Running<T> start(Callable<T> task) {
+      return this == VIRTUAL ? inVirtualThread(task) : inPlatformThread(task);
+    }
   }
 
   @ParameterizedTest
@@ -463,12 +490,13 @@ class SocketTest {
     }
   }
 
-  @Test
-  void interruptingAThreadBlockedInRecvThrowsInterruptedIoExceptionAndKeepsTheSocket()
+  @ParameterizedTest
+  @EnumSource(Waiter.class)
+  void interruptingAThreadBlockedInRecvThrowsInterruptedIoExceptionAndKeepsTheSocket(Waiter waiter)
       throws Exception {
     try (Pair pair = Loopback.pair(AF_INET)) {
-      Running<byte[]> receiver = inVirtualThread(() -> pair.server().recv(10));
-      receiver.awaitParked();
+      Running<byte[]> receiver = waiter.start(() -> pair.server().recv(10));
+      receiver.awaitBlocked();
 
       receiver.thread().interrupt();
 
@@ -946,44 +974,16 @@ class SocketTest {
     assertThat(socket).hasToString("Socket[AF_INET, SOCK_STREAM, closed]");
   }
 
-  @ParameterizedTest
-  @EnumSource(Family.class)
-  void closeWakesAThreadBlockedInRecv(Family family) throws Exception {
+  @ParameterizedTest(name = "{0}, {1} thread")
+  @MethodSource("familiesAndWaiters")
+  void closeWakesAThreadBlockedInRecv(Family family, Waiter waiter) throws Exception {
     try (Pair pair = Loopback.pair(family, dir)) {
-      Running<byte[]> receiver = inVirtualThread(() -> pair.server().recv(10));
-      receiver.awaitParked();
-
-      pair.server().close();
-
-      assertThat(receiver.failure()).isInstanceOf(ClosedSocketException.class);
-    }
-  }
-
-  @ParameterizedTest
-  @EnumSource(Family.class)
-  void closeWakesAPlatformThreadBlockedInRecv(Family family) throws Exception {
-    try (Pair pair = Loopback.pair(family, dir)) {
-      Running<byte[]> receiver = inPlatformThread(() -> pair.server().recv(10));
+      Running<byte[]> receiver = waiter.start(() -> pair.server().recv(10));
       receiver.awaitBlocked();
 
       pair.server().close();
 
       assertThat(receiver.failure()).isInstanceOf(ClosedSocketException.class);
-    }
-  }
-
-  @ParameterizedTest(name = "{0}, timeout {1}")
-  @MethodSource("familiesAndWaitingModes")
-  void aPlatformThreadWaitingInRecvWakesWhenDataArrives(Family family, Duration timeout)
-      throws Exception {
-    try (Pair pair = Loopback.pair(family, dir)) {
-      pair.server().setTimeout(timeout);
-      Running<byte[]> receiver = inPlatformThread(() -> pair.server().recv(100));
-      receiver.awaitBlocked();
-
-      pair.client().sendAll(bytes("wake up"));
-
-      assertThat(receiver.get()).isEqualTo(bytes("wake up"));
     }
   }
 
@@ -1002,28 +1002,12 @@ class SocketTest {
     }
   }
 
-  @Test
-  void interruptingAPlatformThreadBlockedInRecvThrowsInterruptedIoException() throws Exception {
-    try (Pair pair = Loopback.pair(AF_INET)) {
-      Running<byte[]> receiver = inPlatformThread(() -> pair.server().recv(10));
-      receiver.awaitBlocked();
-
-      receiver.thread().interrupt();
-
-      assertThat(receiver.failure())
-          .isInstanceOf(InterruptedIOException.class)
-          .hasMessage("recv from " + text(pair.server().getPeerName()) + ": interrupted");
-      pair.client().sendAll(bytes("still open"));
-      assertThat(pair.server().recv(100)).isEqualTo(bytes("still open"));
-    }
-  }
-
   @ParameterizedTest
   @EnumSource(Family.class)
   void closeWakesAThreadBlockedInAccept(Family family) throws Exception {
     try (Socket listener = listening(family)) {
       Running<Accepted> acceptor = inVirtualThread(listener::accept);
-      acceptor.awaitParked();
+      acceptor.awaitBlocked();
 
       listener.close();
 
@@ -1044,7 +1028,7 @@ class SocketTest {
                 client.connect(address);
                 return null;
               });
-      connector.awaitParked();
+      connector.awaitBlocked();
 
       client.close();
 
@@ -1063,7 +1047,7 @@ class SocketTest {
                 pair.client().sendAll(data);
                 return null;
               });
-      sender.awaitParked();
+      sender.awaitBlocked();
 
       pair.client().close();
 
@@ -1081,7 +1065,7 @@ class SocketTest {
       try (Socket listener = listening(family)) {
         address = listener.getSockName();
         Running<Accepted> acceptor = inVirtualThread(listener::accept);
-        acceptor.awaitParked();
+        acceptor.awaitBlocked();
         listener.close();
         assertThat(acceptor.failure()).isInstanceOf(ClosedSocketException.class);
       }
@@ -1581,8 +1565,8 @@ class SocketTest {
     try (Socket listener = listening(family)) {
       Running<Socket> first = inVirtualThread(() -> listener.accept().conn());
       Running<Socket> second = inVirtualThread(() -> listener.accept().conn());
-      first.awaitParked();
-      second.awaitParked();
+      first.awaitBlocked();
+      second.awaitBlocked();
       try (Socket a = Socket.create(family, SOCK_STREAM);
           Socket b = Socket.create(family, SOCK_STREAM)) {
         a.connect(listener.getSockName());

@@ -21,7 +21,7 @@ import java.util.stream.Stream;
  *
  * <pre>{@code
  * Running<List<Ready>> selecting = Running.inVirtualThread(() -> selector.select(null));
- * selecting.awaitParked();
+ * selecting.awaitBlocked();
  * selector.wakeup();
  * assertThat(selecting.get()).isEmpty();
  * }</pre>
@@ -30,7 +30,7 @@ import java.util.stream.Stream;
  * @param result the task's outcome
  */
 public record Running<T>(Thread thread, FutureTask<T> result) {
-  /** How long {@link #get()}, {@link #failure()} and {@link #awaitParked()} wait at most. */
+  /** How long {@link #get()}, {@link #failure()} and {@link #awaitBlocked()} wait at most. */
   public static final Duration PROMPTLY = Duration.ofSeconds(10);
 
   /** Starts the task in a new virtual thread. */
@@ -88,21 +88,6 @@ public record Running<T>(Thread thread, FutureTask<T> result) {
       }
     }
     return false;
-  }
-
-  /**
-   * Waits until the thread parks, which a socket or selector call does when it has to wait; fails
-   * after {@link #PROMPTLY}.
-   */
-  public void awaitParked() {
-    await()
-        .atMost(PROMPTLY)
-        .pollDelay(Duration.ZERO)
-        .pollInterval(Duration.ofMillis(1))
-        .until(
-            () ->
-                thread.getState() == Thread.State.WAITING
-                    || thread.getState() == Thread.State.TIMED_WAITING);
   }
 
   /** What the task returned; rethrows what it threw; fails after {@link #PROMPTLY}. */

@@ -15,18 +15,23 @@ import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
 
 /**
- * Draws the comparison's charts from the medians {@code bench/compare} computed: messages per
- * second relative to Netty epoll ({@code throughput.png}) and p99 latency ({@code p99.png}), one
- * bar per server in each scenario.
+ * Draws the comparison's charts from the medians {@code bench/compare} computed, each figure
+ * relative to Netty epoll's in the same scenario, one bar per server: messages per second ({@code
+ * throughput.png}), p99 latency ({@code p99.png}) and server CPU time per message ({@code
+ * cpu.png}).
  *
  * <pre>
  * java -cp bench/target/jsock-bench-peers.jar io.jsock.bench.ResultsChart medians.tsv docs/benchmarks
  * </pre>
  *
- * The TSV's columns: scenario, server, msgs/s, p99 µs (NA where there is none), then others.
+ * The TSV's columns: scenario, server, msgs/s, p99 µs, server CPU µs per message (NA where there is
+ * none), then others.
  */
 public final class ResultsChart {
   private static final String BASELINE = "netty-epoll";
+  private static final int RATE = 2;
+  private static final int P99 = 3;
+  private static final int CPU = 4;
 
   private ResultsChart() {}
 
@@ -42,62 +47,53 @@ public final class ResultsChart {
       }
     }
     Path out = Path.of(args[1]);
-    Set<String> servers = new LinkedHashSet<>();
-    rows.forEach(r -> servers.add(r[1]));
-    writeThroughput(rows, servers, out.resolve("throughput.png"));
-    writeP99(rows, servers, out.resolve("p99.png"));
+    writeRelative(
+        rows,
+        RATE,
+        "Echo throughput relative to Netty epoll (higher is better)",
+        "msgs/s ÷ Netty epoll's",
+        out.resolve("throughput.png"));
+    writeRelative(
+        rows,
+        P99,
+        "p99 round-trip latency relative to Netty epoll (lower is better)",
+        "p99 ÷ Netty epoll's",
+        out.resolve("p99.png"));
+    writeRelative(
+        rows,
+        CPU,
+        "Server CPU time per message relative to Netty epoll (lower is better)",
+        "CPU µs/msg ÷ Netty epoll's",
+        out.resolve("cpu.png"));
   }
 
-  private static void writeThroughput(List<String[]> rows, Set<String> servers, Path file)
+  /** One chart of {@code column} divided by Netty epoll's in each scenario that has both. */
+  private static void writeRelative(
+      List<String[]> rows, int column, String title, String yAxisTitle, Path file)
       throws IOException {
     Map<String, Double> baseline = new LinkedHashMap<>();
+    Set<String> servers = new LinkedHashSet<>();
     for (String[] r : rows) {
+      servers.add(r[1]);
       if (r[1].equals(BASELINE)) {
-        baseline.put(r[0], number(r[2]));
+        baseline.put(r[0], number(r[column]));
       }
     }
     CategoryChart chart =
         new CategoryChartBuilder()
             .width(1100)
             .height(500)
-            .title("Echo throughput relative to Netty epoll (higher is better)")
-            .yAxisTitle("msgs/s ÷ Netty epoll's")
+            .title(title)
+            .yAxisTitle(yAxisTitle)
             .build();
     for (String server : servers) {
       List<String> scenarios = new ArrayList<>();
       List<Double> values = new ArrayList<>();
       for (String[] r : rows) {
         Double base = baseline.get(r[0]);
-        if (r[1].equals(server) && base != null && base > 0) {
+        if (r[1].equals(server) && base != null && base > 0 && number(r[column]) > 0) {
           scenarios.add(r[0]);
-          values.add(number(r[2]) / base);
-        }
-      }
-      if (!scenarios.isEmpty()) {
-        chart.addSeries(server, scenarios, values);
-      }
-    }
-    if (!chart.getSeriesMap().isEmpty()) {
-      BitmapEncoder.saveBitmap(chart, file.toString(), BitmapFormat.PNG);
-    }
-  }
-
-  private static void writeP99(List<String[]> rows, Set<String> servers, Path file)
-      throws IOException {
-    CategoryChart chart =
-        new CategoryChartBuilder()
-            .width(1100)
-            .height(500)
-            .title("p99 round-trip latency (lower is better)")
-            .yAxisTitle("µs")
-            .build();
-    for (String server : servers) {
-      List<String> scenarios = new ArrayList<>();
-      List<Double> values = new ArrayList<>();
-      for (String[] r : rows) {
-        if (r[1].equals(server) && !r[3].equals("NA") && number(r[3]) > 0) {
-          scenarios.add(r[0]);
-          values.add(number(r[3]));
+          values.add(number(r[column]) / base);
         }
       }
       if (!scenarios.isEmpty()) {

@@ -1,0 +1,43 @@
+package io.jsock.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The comparison's three charts are drawn from a medians file, with NA where a figure is none. */
+class ResultsChartTest {
+  @Test
+  void drawsThroughputP99AndCpuChartsAsPngs(@TempDir Path dir) throws Exception {
+    Path medians = dir.resolve("medians.tsv");
+    Files.writeString(
+        medians,
+        """
+        pingpong-100\tjsock\t85464\t5365.8\t9.57\t168.24\t0
+        pingpong-100\tnetty-epoll\t74759\t5279.7\t9.764\t292.28\t0
+        bulk-64k\tjsock\t20403\tNA\t48.618\t9614.8\t0
+        bulk-64k\tnetty-epoll\t21902\tNA\t42.094\t1961.2\t0
+        """);
+
+    ResultsChart.main(new String[] {medians.toString(), dir.toString()});
+
+    for (String chart : new String[] {"throughput.png", "p99.png", "cpu.png"}) {
+      BufferedImage image = ImageIO.read(dir.resolve(chart).toFile());
+      assertThat(image).as(chart).isNotNull();
+      assertThat(image.getWidth()).as(chart).isEqualTo(1100);
+      assertThat(image.getHeight()).as(chart).isEqualTo(500);
+    }
+  }
+
+  @Test
+  void wrongArgumentsSayHowToCallIt() {
+    assertThatThrownBy(() -> ResultsChart.main(new String[] {"only-one"}))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("usage: ResultsChart MEDIANS.tsv OUTPUT-DIR");
+  }
+}

@@ -599,8 +599,9 @@ public final class Socket implements AutoCloseable {
       tls.write(data, Timeouts.deadline(sendTimeoutNanos), true);
       return;
     }
-    // Started once the first write leaves data behind (CPython starts it at the first write too):
-    // a message that fits the send buffer, the usual case, reads no clock.
+    // Started once the first write leaves data behind (CPython starts it just before that write,
+    // a non-blocking call later): a message that fits the send buffer, the usual case, reads no
+    // clock.
     long deadline = Timeouts.NOT_STARTED;
     while (data.hasRemaining()) {
       // Checked before every later write, as CPython does, so that a reader fast enough to keep

@@ -69,7 +69,7 @@ public final class PolledChannel {
       if (me.isVirtual()) {
         awaitEdge(waiters, me, deadline);
       } else {
-        awaitInKernel(waiters, op, deadline);
+        awaitInKernel(waiters, deadline);
       }
       return;
     }
@@ -114,12 +114,12 @@ public final class PolledChannel {
    * The wait of a platform thread on the epoll path: it blocks in {@code poll(2)} on this socket,
    * as a thread in a JDK blocking channel blocks in the kernel, and the kernel wakes it. Through
    * epoll it would be woken by a lane, on a carrier that the master thread may first have to wake:
-   * two thread handoffs per wait, which made a round trip on a platform thread 1.4x the JDK's (JMH
-   * {@code SocketCallBenchmark.roundTrip}). Nothing wakes a {@code poll} when another thread closes
-   * the socket or interrupts this one, so a wait lasts at most {@link #POLL_SLICE_MILLIS}, after
-   * which the caller retries and sees either.
+   * two thread handoffs per wait, which made a round trip on a platform thread 1.2x a blocking
+   * channel's (JMH {@code SocketCallBenchmark.roundTrip}; 1.06x this way). Nothing wakes a {@code
+   * poll} when another thread closes the socket or interrupts this one, so a wait lasts at most
+   * {@link #POLL_SLICE_MILLIS}, after which the caller retries and sees either.
    */
-  private void awaitInKernel(Waiters waiters, int op, long deadline) {
+  private void awaitInKernel(Waiters waiters, long deadline) {
     try {
       int fd = registeredFd >= 0 ? registeredFd : channel.isOpen() ? Epoll.fd(channel) : -1;
       if (fd < 0) {
@@ -131,8 +131,7 @@ public final class PolledChannel {
         millis =
             Math.min(millis, Math.max(0, (deadline - System.nanoTime() + 999_999) / 1_000_000));
       }
-      boolean reading = (op & (SelectionKey.OP_READ | SelectionKey.OP_ACCEPT)) != 0;
-      Epoll.poll(fd, reading ? Epoll.POLLIN : Epoll.POLLOUT, (int) millis);
+      Epoll.poll(fd, waiters == readers ? Epoll.POLLIN : Epoll.POLLOUT, (int) millis);
     } finally {
       // as after an edge-triggered wait: what the lanes signalled meanwhile is stale now
       waiters.clear();

@@ -53,12 +53,7 @@ public final class JdkEchoServer implements AutoCloseable {
     String host = options.text("--host", "localhost");
     InetSocketAddress address = new InetSocketAddress(host, options.number("--port", 12345));
     try (JdkEchoServer echo = start(address, options.flag("--udp"))) {
-      System.out.println(
-          "Echo server listening on "
-              + (host.contains(":") ? "[" + host + "]" : host)
-              + ":"
-              + echo.port());
-      System.out.flush();
+      PeerOptions.announceListening(host, echo.port());
       echo.loop.join();
     }
   }

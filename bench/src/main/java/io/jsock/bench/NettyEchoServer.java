@@ -45,12 +45,7 @@ public final class NettyEchoServer {
             new InetSocketAddress(host, options.number("--port", 12345)),
             options.flag("--udp"),
             options.number("--threads", Runtime.getRuntime().availableProcessors()))) {
-      System.out.println(
-          "Echo server listening on "
-              + (host.contains(":") ? "[" + host + "]" : host)
-              + ":"
-              + echo.port());
-      System.out.flush();
+      PeerOptions.announceListening(host, echo.port());
       echo.channel().closeFuture().sync();
     }
   }

@@ -37,6 +37,16 @@ final class PeerOptions {
     return new PeerOptions(values);
   }
 
+  /**
+   * Prints {@code Echo server listening on HOST:PORT}, as {@code jsock echo} does: the line the
+   * comparison script waits for.
+   */
+  static void announceListening(String host, int port) {
+    System.out.println(
+        "Echo server listening on " + (host.contains(":") ? "[" + host + "]" : host) + ":" + port);
+    System.out.flush();
+  }
+
   String text(String name, String fallback) {
     return values.getOrDefault(name, fallback);
   }

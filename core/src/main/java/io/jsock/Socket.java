@@ -399,6 +399,19 @@ public final class Socket implements AutoCloseable {
     return peer;
   }
 
+  /**
+   * Whether this is a TLS socket holding received input that its channel's readiness cannot show
+   * (see {@link TlsEngine#hasBufferedInput()}); for {@link SocketSelector}.
+   */
+  boolean hasBufferedTlsInput() {
+    return tls != null && tls.hasBufferedInput();
+  }
+
+  /** Whether this socket speaks TLS; for {@link SocketSelector}. */
+  boolean isTls() {
+    return tls != null;
+  }
+
   // ---------------------------------------------------------------- data
 
   /**

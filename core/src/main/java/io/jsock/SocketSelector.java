@@ -70,6 +70,14 @@ import java.util.function.Consumer;
  * Event#EVENT_WRITE} on a socket whose non-blocking connect is in progress means the attempt has
  * finished, and calling {@code connect} or {@code connectEx} again completes it at once.
  *
+ * <p><b>TLS sockets.</b> A TLS socket may hold input that its connection no longer shows: bytes
+ * decrypted but not yet taken by a short {@code recv}, or a record read along with an earlier one.
+ * Python's selectors miss these (its documentation tells programs to drain an {@code SSLSocket}
+ * before selecting); this one checks its TLS sockets before every poll and reports one holding
+ * input ready for {@link Event#EVENT_READ} at once. Such readiness may now and then be spurious (a
+ * record that carried no application data, such as a TLS 1.3 session ticket): the {@code recv} then
+ * throws {@link WouldBlockException} in non-blocking mode, as after any spurious readiness.
+ *
  * <p><b>Sockets that change or close.</b> A socket registered before {@link Socket#listen} is
  * watched as a listener from the next select on (the JDK gives a listening socket a new channel,
  * which the selector follows). Unregister a socket before closing it, as Python requires: a socket
@@ -131,6 +139,13 @@ public final class SocketSelector implements AutoCloseable {
    */
   private int attached;
 
+  /**
+   * Registrations of TLS sockets (guarded by lock): checked before every poll for input that their
+   * channel's readiness cannot show (decrypted bytes not yet taken, a whole record received), which
+   * makes the select return at once with them ready to read.
+   */
+  private final List<Registration> tlsRegistrations = new ArrayList<>();
+
   /** The keys the current poll found ready (guarded by selecting), reused by every select. */
   private final List<SelectionKey> selected = new ArrayList<>();
 
@@ -174,6 +189,9 @@ public final class SocketSelector implements AutoCloseable {
       Registration registration = new Registration(socket, key);
       registrations.put(socket, registration);
       keys.put(socket, key);
+      if (socket.isTls()) {
+        tlsRegistrations.add(registration);
+      }
       attach(registration, channel);
     }
     wakeupIfPolling();
@@ -258,9 +276,11 @@ public final class SocketSelector implements AutoCloseable {
     selecting.lock();
     try {
       while (true) {
+        List<Registration> buffered;
         synchronized (lock) {
           ensureOpen();
           followUnsettled();
+          buffered = bufferedTls();
         }
         boolean now = !wait || wakeupRequested.get();
         if (!now && Thread.currentThread().isInterrupted()) {
@@ -268,7 +288,7 @@ public final class SocketSelector implements AutoCloseable {
         }
         polling = true;
         try {
-          poll(now, deadline);
+          poll(now || !buffered.isEmpty(), deadline);
         } finally {
           polling = false;
         }
@@ -276,7 +296,7 @@ public final class SocketSelector implements AutoCloseable {
         synchronized (lock) {
           lock.notifyAll(); // for awaitDeregistered: this poll has let cancelled keys go
           ensureOpen();
-          ready = readyOf(selected);
+          ready = readyOf(selected, buffered);
         }
         selected.clear();
         if (!ready.isEmpty() || now || Timeouts.hasPassed(deadline)) {
@@ -348,6 +368,7 @@ public final class SocketSelector implements AutoCloseable {
       registrations.clear();
       keys.clear();
       unsettled.clear();
+      tlsRegistrations.clear();
       attached = 0;
       lock.notifyAll();
     }
@@ -390,15 +411,37 @@ public final class SocketSelector implements AutoCloseable {
     }
   }
 
-  /** The ready sockets among the keys a poll found (under lock). */
-  private List<Ready> readyOf(List<SelectionKey> found) {
+  /**
+   * The TLS registrations watching EVENT_READ whose socket holds input its channel cannot show
+   * (under lock).
+   */
+  private List<Registration> bufferedTls() {
+    List<Registration> buffered = List.of();
+    for (Registration registration : tlsRegistrations) {
+      if (registration.key.events().contains(Event.EVENT_READ)
+          && registration.socket.hasBufferedTlsInput()) {
+        if (buffered.isEmpty()) {
+          buffered = new ArrayList<>();
+        }
+        buffered.add(registration);
+      }
+    }
+    return buffered;
+  }
+
+  /**
+   * The ready sockets among the keys a poll found, and the TLS sockets found holding input before
+   * it, ready to read whatever their channel says (under lock).
+   */
+  private List<Ready> readyOf(List<SelectionKey> found, List<Registration> buffered) {
     if (selector.keys().size() < attached) {
       recheckAll();
     }
-    if (found.isEmpty()) {
+    if (found.isEmpty() && buffered.isEmpty()) {
       return List.of();
     }
-    List<Ready> ready = new ArrayList<>(found.size());
+    List<Registration> unreported = buffered.isEmpty() ? buffered : new ArrayList<>(buffered);
+    List<Ready> ready = new ArrayList<>(found.size() + buffered.size());
     for (SelectionKey selectionKey : found) {
       Registration registration = (Registration) selectionKey.attachment();
       if (!registration.registered || registration.selectionKey != selectionKey) {
@@ -414,15 +457,24 @@ public final class SocketSelector implements AutoCloseable {
       } catch (CancelledKeyException closedMeanwhile) {
         continue; // the next select drops it
       }
+      boolean inputBuffered = !unreported.isEmpty() && unreported.remove(registration);
       Set<Event> watched = registration.key.events();
       Set<Event> events =
           Event.of(
-              (ops & (SelectionKey.OP_READ | SelectionKey.OP_ACCEPT)) != 0
+              ((ops & (SelectionKey.OP_READ | SelectionKey.OP_ACCEPT)) != 0 || inputBuffered)
                   && watched.contains(Event.EVENT_READ),
               (ops & (SelectionKey.OP_WRITE | SelectionKey.OP_CONNECT)) != 0
                   && watched.contains(Event.EVENT_WRITE));
       if (events != null) {
         ready.add(new Ready(registration.key, events));
+      }
+    }
+    for (Registration registration : unreported) {
+      // not found by the poll: ready to read from what it holds, if still watched for that
+      if (registration.registered
+          && !registration.socket.isClosed()
+          && registration.key.events().contains(Event.EVENT_READ)) {
+        ready.add(new Ready(registration.key, Event.of(true, false)));
       }
     }
     return ready.isEmpty() ? List.of() : Collections.unmodifiableList(ready);
@@ -522,6 +574,9 @@ public final class SocketSelector implements AutoCloseable {
     registration.registered = false;
     registrations.remove(registration.socket);
     keys.remove(registration.socket);
+    if (registration.socket.isTls()) {
+      tlsRegistrations.remove(registration);
+    }
     detach(registration);
   }
 

@@ -171,6 +171,34 @@ public final class TlsEngine {
     }
   }
 
+  /**
+   * Whether a receive would find something without reading the socket: decrypted bytes not yet
+   * taken, a whole record received but not yet decrypted, or the end of the input. The socket's
+   * readiness cannot show these, so a selector asks. False while another thread is receiving, which
+   * takes what is there. A whole record may carry no application data (a TLS 1.3 session ticket):
+   * the receive that consumes it then finds nothing, a spurious readiness, once.
+   */
+  public boolean hasBufferedInput() {
+    if (!receiving.tryLock()) {
+      return false;
+    }
+    try {
+      return appIn.hasRemaining() || inboundDone || holdsWholeRecord(netIn);
+    } finally {
+      receiving.unlock();
+    }
+  }
+
+  /** Whether the buffer (in read mode) starts with a whole TLS record: 5-byte header, then body. */
+  private static boolean holdsWholeRecord(ByteBuffer records) {
+    int start = records.position();
+    if (records.remaining() < 5) {
+      return false;
+    }
+    int length = (records.get(start + 3) & 0xff) << 8 | (records.get(start + 4) & 0xff);
+    return records.remaining() >= 5 + length;
+  }
+
   /** Makes later reads return 0, as {@code shutdown(SHUT_RD)} on a plain socket does. */
   public void shutdownInput() {
     inboundDone = true;

@@ -10,9 +10,12 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
 
 import io.jsock.ClosedSocketException;
+import io.jsock.Event;
 import io.jsock.Family;
+import io.jsock.Ready;
 import io.jsock.Shutdown;
 import io.jsock.Socket;
+import io.jsock.SocketSelector;
 import io.jsock.WouldBlockException;
 import io.jsock.testing.Loopback;
 import io.jsock.testing.Loopback.Pair;
@@ -32,6 +35,7 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
@@ -442,6 +446,49 @@ class TlsSocketTest {
       tls.client().close();
       assertThat(causeOf(blocked)).isInstanceOf(ClosedSocketException.class);
       assertThat(tls.server().recv(10)).isEmpty(); // and the peer got close_notify
+    }
+  }
+
+  @Test
+  void aSelectorReportsDecryptedBytesTheSocketStillHoldsAsReadable() throws Exception {
+    try (Pair plain = Loopback.pair(AF_INET);
+        Pair tls = handshake(plain, client, "localhost", server);
+        SocketSelector selector = SocketSelector.open()) {
+      Socket sock = tls.client();
+      sock.setBlocking(false);
+      selector.register(sock, Set.of(Event.EVENT_READ), "client");
+      tls.server().sendAll("one record, read in parts".getBytes(UTF_8));
+      byte[] first = null;
+      while (first == null) { // a session ticket may make the first readiness a spurious one
+        assertThat(selector.select(Duration.ofSeconds(5)))
+            .extracting(ready -> ready.key().data())
+            .containsExactly("client");
+        try {
+          first = sock.recv(4);
+        } catch (WouldBlockException spurious) {
+          // select again
+        }
+      }
+      assertThat(new String(first, UTF_8)).isEqualTo("one ");
+
+      // The rest is decrypted and held by the socket, and nothing more is on the wire: the raw
+      // channel is not readable, the socket is.
+      List<Ready> held = selector.select(Duration.ofSeconds(5));
+      assertThat(held)
+          .singleElement()
+          .extracting(Ready::events)
+          .isEqualTo(Set.of(Event.EVENT_READ));
+      assertThat(new String(sock.recv(64), UTF_8)).isEqualTo("record, read in parts");
+
+      assertThat(selector.select(Duration.ofMillis(200))).as("all taken").isEmpty();
+      selector.modify(sock, Set.of(Event.EVENT_WRITE), "client");
+      tls.server().sendAll("more".getBytes(UTF_8));
+      assertThat(sock.recv(2)).isEqualTo("mo".getBytes(UTF_8));
+      assertThat(selector.select(Duration.ZERO))
+          .as("held input does not make a socket watched only for writing readable")
+          .singleElement()
+          .extracting(Ready::events)
+          .isEqualTo(Set.of(Event.EVENT_WRITE));
     }
   }
 

@@ -269,6 +269,70 @@ class EchoCommandIT {
   }
 
   @Test
+  void tlsWithAPkcs12StoreWhosePasswordComesFromTheEnvironment(@TempDir Path dir) throws Exception {
+    Path store = dir.resolve("echo.p12");
+    String password = "s3cret-pw";
+    Process keytool =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
+                "-genkeypair",
+                "-alias",
+                "echo",
+                "-keyalg",
+                "EC",
+                "-groupname",
+                "secp256r1",
+                "-dname",
+                "CN=localhost",
+                "-ext",
+                "SAN=dns:localhost,ip:127.0.0.1",
+                "-validity",
+                "2",
+                "-storetype",
+                "PKCS12",
+                "-keystore",
+                store.toString(),
+                "-storepass",
+                password,
+                "-keypass",
+                password)
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("keytool.log").toFile())
+            .start();
+    assertThat(keytool.waitFor(LIMIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+    assertThat(keytool.exitValue()).as(Files.readString(dir.resolve("keytool.log"))).isZero();
+    java.security.KeyStore keys = java.security.KeyStore.getInstance("PKCS12");
+    try (var in = Files.newInputStream(store)) {
+      keys.load(in, password.toCharArray());
+    }
+    X509Certificate cert = (X509Certificate) keys.getCertificate("echo");
+    String[] args = {
+      "echo", "--tls", "--pkcs12", store.toString(), "--password-env", "ECHO_P12", "--port", "0"
+    };
+
+    try (RunningProcess echo = jsock(Map.of("ECHO_P12", password), args)) {
+      int port = Integer.parseInt(echo.nextLineMatching(BANNER).group(1));
+      TlsContext trusting = Tls.client().withTrustedCertificates(List.of(cert));
+      Transfer t = Echoes.exchange(trusting.wrap(connect(port), "localhost"), 3, 64 * 1024);
+      assertThat(t.intact()).as("%s", t).isTrue();
+      echo.terminate();
+      assertThat(echo.exitCode()).isZero();
+      assertThat(echo.stderr()).as("no development certificate").isEmpty();
+    }
+    try (RunningProcess wrong = jsock(Map.of("ECHO_P12", "not-it"), args)) {
+      assertThat(wrong.exitCode()).isEqualTo(1);
+      assertThat(wrong.stderr())
+          .isEqualTo(
+              "jsock: cannot load PKCS#12 file " + store + ": keystore password was incorrect\n");
+    }
+    try (RunningProcess unset = jsock(Map.of(), args)) {
+      assertThat(unset.exitCode()).isEqualTo(2);
+      assertThat(unset.stderr())
+          .startsWith("jsock: --password-env: the variable ECHO_P12 is not set\n");
+    }
+  }
+
+  @Test
   void maxConnectionsRefusesTheNextClientWithAResetWhileTheOthersEcho() throws Exception {
     try (RunningProcess echo = jsock("echo", "--port", "0", "--max-connections", "2");
         Socket first = connect(Integer.parseInt(echo.nextLineMatching(BANNER).group(1)));

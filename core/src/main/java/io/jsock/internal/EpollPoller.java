@@ -2,7 +2,6 @@ package io.jsock.internal;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -48,10 +47,7 @@ final class EpollPoller {
 
   private final Lane[] lanes;
 
-  /**
-   * The registered channels by file descriptor; replaced by a larger copy when an fd outgrows it.
-   */
-  private volatile AtomicReferenceArray<PolledChannel> byFd = new AtomicReferenceArray<>(1024);
+  private final FdTable byFd = new FdTable(1024);
 
   private EpollPoller(int masterEpfd, int laneCount) {
     this.masterEpfd = masterEpfd;
@@ -94,10 +90,10 @@ final class EpollPoller {
    * caller guarantees the fd is open and stays its own until it deregisters.
    */
   int register(int fd, PolledChannel polled) {
-    table(fd).set(fd, polled);
+    byFd.put(fd, polled);
     int errno = Epoll.ctl(laneOf(fd).epfd, Epoll.CTL_ADD, fd, INTEREST, fd);
     if (errno != 0) {
-      byFd.compareAndSet(fd, polled, null);
+      byFd.remove(fd, polled);
     }
     return errno;
   }
@@ -105,31 +101,11 @@ final class EpollPoller {
   /** Removes {@code fd}, before its channel is closed (after, the number may be another's). */
   void deregister(int fd, PolledChannel polled) {
     Epoll.ctl(laneOf(fd).epfd, Epoll.CTL_DEL, fd, 0, fd);
-    byFd.compareAndSet(fd, polled, null);
+    byFd.remove(fd, polled);
   }
 
   private Lane laneOf(int fd) {
     return lanes[fd % lanes.length];
-  }
-
-  private AtomicReferenceArray<PolledChannel> table(int fd) {
-    AtomicReferenceArray<PolledChannel> table = byFd;
-    if (fd < table.length()) {
-      return table;
-    }
-    synchronized (this) {
-      table = byFd;
-      if (fd >= table.length()) {
-        AtomicReferenceArray<PolledChannel> larger =
-            new AtomicReferenceArray<>(Math.max(fd + 1, table.length() * 2));
-        for (int i = 0; i < table.length(); i++) {
-          larger.set(i, table.get(i));
-        }
-        byFd = larger;
-        table = larger;
-      }
-      return table;
-    }
   }
 
   /**
@@ -174,13 +150,8 @@ final class EpollPoller {
   }
 
   private void dispatch(MemorySegment events, int n) {
-    AtomicReferenceArray<PolledChannel> table = byFd;
     for (int i = 0; i < n; i++) {
-      int fd = Epoll.dataOf(events, i);
-      if (fd >= table.length()) {
-        table = byFd; // registered after we read the table
-      }
-      PolledChannel polled = fd < table.length() ? table.get(fd) : null;
+      PolledChannel polled = byFd.get(Epoll.dataOf(events, i));
       if (polled == null) {
         continue; // deregistered meanwhile
       }

@@ -6,6 +6,7 @@ import io.jsock.internal.Meter;
 import io.jsock.internal.PolledChannel;
 import io.jsock.internal.ScratchBuffers;
 import io.jsock.internal.SocketAccess;
+import io.jsock.internal.StreamCalls;
 import io.jsock.internal.TlsEngine;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
@@ -126,6 +127,9 @@ public final class Socket implements AutoCloseable {
   private volatile long sendTimeoutNanos;
 
   private volatile boolean closed;
+
+  /** The input was shut down: reads go through the channel, which reports end of stream at once. */
+  private volatile boolean inputShut;
 
   /** Set with {@link #closed} when io.jsock.tls wrapped the socket: a new one owns the channel. */
   private volatile boolean detached;
@@ -450,7 +454,6 @@ public final class Socket implements AutoCloseable {
    */
   private byte[] recvPooled(int bufsize) throws IOException {
     PolledChannel current = connected("recv from");
-    SocketChannel channel = (SocketChannel) current.channel();
     long deadline = Timeouts.NOT_STARTED;
     while (true) {
       deadline = awaitIfKnownEmpty(current, deadline);
@@ -461,7 +464,7 @@ public final class Socket implements AutoCloseable {
       int n;
       try {
         scratch.limit(Math.min(bufsize, scratch.capacity()));
-        n = readStream(current, channel, scratch);
+        n = readStream(current, scratch);
         if (n > 0) {
           byte[] data = new byte[n];
           scratch.flip().get(data);
@@ -491,7 +494,6 @@ public final class Socket implements AutoCloseable {
       return buffer.position() - start;
     }
     PolledChannel current = connected("recv from");
-    SocketChannel channel = (SocketChannel) current.channel();
     if (!buffer.hasRemaining()) {
       return 0;
     }
@@ -501,7 +503,7 @@ public final class Socket implements AutoCloseable {
     long deadline = Timeouts.NOT_STARTED;
     while (true) {
       deadline = awaitIfKnownEmpty(current, deadline);
-      int n = readStream(current, channel, buffer);
+      int n = readStream(current, buffer);
       if (n != 0) {
         return Math.max(n, 0);
       }
@@ -510,14 +512,13 @@ public final class Socket implements AutoCloseable {
   }
 
   /** A receive's read of a stream, noting a short one (see {@link PolledChannel#isKnownEmpty}). */
-  private int readStream(PolledChannel current, SocketChannel channel, ByteBuffer buffer)
-      throws IOException {
+  private int readStream(PolledChannel current, ByteBuffer buffer) throws IOException {
     // what the one read system call asks for (readSome reads a large heap buffer a slice at a time)
     int requested =
         buffer.isDirect() ? buffer.remaining() : Math.min(buffer.remaining(), MAX_TRANSFER);
     int n;
     try {
-      n = readSome(channel, buffer);
+      n = readSome(current, buffer);
     } catch (IOException e) {
       throw failure(e, "recv from", peer);
     }
@@ -573,7 +574,6 @@ public final class Socket implements AutoCloseable {
       return sendDatagram(data, null);
     }
     PolledChannel current = connected("send to");
-    SocketChannel channel = (SocketChannel) current.channel();
     if (!data.hasRemaining()) {
       return 0;
     }
@@ -582,7 +582,7 @@ public final class Socket implements AutoCloseable {
     }
     long deadline = Timeouts.NOT_STARTED;
     while (true) {
-      int n = writeSome(channel, data);
+      int n = writeSome(current, data);
       if (n > 0) {
         return n;
       }
@@ -607,7 +607,6 @@ public final class Socket implements AutoCloseable {
       return;
     }
     PolledChannel current = connected("send to");
-    SocketChannel channel = (SocketChannel) current.channel();
     if (tls != null) {
       tls.write(data, Timeouts.deadline(sendTimeoutNanos), true);
       return;
@@ -622,7 +621,7 @@ public final class Socket implements AutoCloseable {
       if (Timeouts.hasPassed(deadline)) {
         throw Errors.timedOut("send to", peer);
       }
-      int n = writeSome(channel, data);
+      int n = writeSome(current, data);
       if (data.hasRemaining()) {
         if (deadline == Timeouts.NOT_STARTED) {
           deadline = Timeouts.deadline(sendTimeoutNanos);
@@ -881,6 +880,7 @@ public final class Socket implements AutoCloseable {
         tls.shutdownOutput(Timeouts.deadline(sendTimeoutNanos)); // close_notify before the FIN
       }
       if (how != Shutdown.SHUT_WR) {
+        inputShut = true;
         channel.shutdownInput();
       }
       if (how != Shutdown.SHUT_RD) {
@@ -1348,12 +1348,12 @@ public final class Socket implements AutoCloseable {
     return Errors.translate(e, operation, address);
   }
 
-  private int readSome(SocketChannel channel, ByteBuffer buffer) throws IOException {
+  private int readSome(PolledChannel current, ByteBuffer buffer) throws IOException {
     int n;
     if (buffer.isDirect() || buffer.remaining() <= MAX_TRANSFER) {
-      n = channel.read(buffer);
+      n = readOnce(current, buffer);
     } else {
-      n = channel.read(buffer.slice(buffer.position(), MAX_TRANSFER));
+      n = readOnce(current, buffer.slice(buffer.position(), MAX_TRANSFER));
       if (n > 0) {
         buffer.position(buffer.position() + n);
       }
@@ -1362,13 +1362,32 @@ public final class Socket implements AutoCloseable {
     return n;
   }
 
-  private int writeSome(SocketChannel channel, ByteBuffer data) throws IOException {
+  /**
+   * One non-blocking read: {@code recv(2)} through {@link StreamCalls} where it is available (not
+   * after the input was shut down, when the channel reads end of stream at once), else the
+   * channel's read.
+   */
+  private int readOnce(PolledChannel current, ByteBuffer buffer) throws IOException {
+    int fd = inputShut ? -1 : current.enterCall();
+    if (fd < 0) {
+      return ((SocketChannel) current.channel()).read(buffer);
+    }
+    try {
+      return StreamCalls.recv(fd, buffer);
+    } catch (StreamCalls.Failed e) {
+      throw Errors.of(e.errno(), "recv from", peer);
+    } finally {
+      current.exitCall();
+    }
+  }
+
+  private int writeSome(PolledChannel current, ByteBuffer data) throws IOException {
     int n;
     try {
       if (data.isDirect() || data.remaining() <= MAX_TRANSFER) {
-        n = channel.write(data);
+        n = writeOnce(current, data);
       } else {
-        n = channel.write(data.slice(data.position(), MAX_TRANSFER));
+        n = writeOnce(current, data.slice(data.position(), MAX_TRANSFER));
         data.position(data.position() + n);
       }
     } catch (IOException e) {
@@ -1376,6 +1395,21 @@ public final class Socket implements AutoCloseable {
     }
     countSent(n);
     return n;
+  }
+
+  /** One non-blocking write: {@code send(2)} through {@link StreamCalls}, else the channel's. */
+  private int writeOnce(PolledChannel current, ByteBuffer data) throws IOException {
+    int fd = current.enterCall();
+    if (fd < 0) {
+      return ((SocketChannel) current.channel()).write(data);
+    }
+    try {
+      return StreamCalls.send(fd, data);
+    } catch (StreamCalls.Failed e) {
+      throw Errors.of(e.errno(), "send to", peer);
+    } finally {
+      current.exitCall();
+    }
   }
 
   // One null check on the hot path for sockets without a meter; no allocation either way.
@@ -1505,7 +1539,7 @@ public final class Socket implements AutoCloseable {
     public int read(ByteBuffer dst) throws IOException {
       int n;
       try {
-        n = ((SocketChannel) polled.channel()).read(dst);
+        n = readOnce(polled, dst);
       } catch (IOException e) {
         throw failure(e, "recv from", peer);
       }
@@ -1515,7 +1549,7 @@ public final class Socket implements AutoCloseable {
 
     @Override
     public int write(ByteBuffer src) throws IOException {
-      return writeSome((SocketChannel) polled.channel(), src);
+      return writeSome(polled, src);
     }
 
     @Override

@@ -326,6 +326,32 @@ class SocketTest {
     }
   }
 
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"heap", "heap slice", "read-only heap", "direct", "read-only direct"})
+  void sendAllSendsExactlyTheBuffersRemainingBytesWhateverKindOfBufferItIs(String kind)
+      throws Exception {
+    byte[] bytes = bytes("<<<the bytes between the marks>>>");
+    ByteBuffer data =
+        switch (kind) {
+          case "heap" -> ByteBuffer.wrap(bytes, 3, bytes.length - 6);
+          case "heap slice" -> ByteBuffer.wrap(bytes).position(3).slice().limit(bytes.length - 6);
+          case "read-only heap" -> ByteBuffer.wrap(bytes, 3, bytes.length - 6).asReadOnlyBuffer();
+          default -> {
+            ByteBuffer direct = ByteBuffer.allocateDirect(bytes.length).put(bytes).flip();
+            direct.position(3).limit(bytes.length - 3);
+            yield kind.startsWith("read-only") ? direct.asReadOnlyBuffer() : direct;
+          }
+        };
+    try (Pair pair = Loopback.pair(AF_INET)) {
+      pair.client().sendAll(data);
+      pair.client().close();
+
+      assertThat(data.hasRemaining()).isFalse();
+      assertThat(new String(recvToEnd(pair.server()), UTF_8))
+          .isEqualTo("the bytes between the marks");
+    }
+  }
+
   @Test
   void recvIntoABufferWithoutRoomReturnsZeroAndConsumesNothing() throws IOException {
     try (Pair pair = Loopback.pair(AF_INET)) {

@@ -1,10 +1,13 @@
 package io.jsock.internal;
 
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.channels.CancelledKeyException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -21,6 +24,19 @@ public final class PolledChannel {
    */
   private static final long POLL_SLICE_MILLIS = 100;
 
+  /** {@link #calls} once closing has begun: no call may start. */
+  private static final int CLOSING = Integer.MIN_VALUE;
+
+  private static final VarHandle CALLS;
+
+  static {
+    try {
+      CALLS = MethodHandles.lookup().findVarHandle(PolledChannel.class, "calls", int.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
   private final SelectableChannel channel;
   private final Poller poller; // null when the epoll poller serves this channel
   private final EpollPoller epoll; // null when the selector poller serves it
@@ -35,6 +51,19 @@ public final class PolledChannel {
    */
   private volatile boolean drained;
 
+  /** Whether reads and writes may go through {@link StreamCalls} on the file descriptor. */
+  private final boolean streamCalls;
+
+  /**
+   * How many {@link StreamCalls} are in flight on the file descriptor (see {@link #enterCall()}),
+   * plus {@link #CLOSING} once {@link #close()} has begun.
+   */
+  @SuppressWarnings("unused") // through CALLS
+  private volatile int calls;
+
+  /** The channel's file descriptor, once a call has asked for it; -1 before. */
+  private int fd = -1;
+
   final Waiters readers = new Waiters();
   final Waiters writers = new Waiters();
 
@@ -46,6 +75,37 @@ public final class PolledChannel {
     this.channel = channel;
     this.epoll = EpollPoller.INSTANCE;
     this.poller = epoll == null ? Poller.next() : null;
+    this.streamCalls = StreamCalls.isAvailable() && channel instanceof SocketChannel;
+  }
+
+  /**
+   * Starts a {@link StreamCalls} call: returns the file descriptor, which stays open until {@link
+   * #exitCall()} (a close waits for calls in flight, so the number cannot meanwhile be closed and
+   * given to another file); or -1, when those calls are not available or the channel is closing,
+   * and the caller goes through the channel instead (which reports a close as the JDK does).
+   */
+  public int enterCall() {
+    if (!streamCalls) {
+      return -1;
+    }
+    int current;
+    do {
+      current = calls;
+      if (current < 0) {
+        return -1;
+      }
+    } while (!CALLS.weakCompareAndSet(this, current, current + 1));
+    int known = fd;
+    if (known < 0) {
+      known = Epoll.fd(channel); // the same number for the channel's whole life
+      fd = known;
+    }
+    return known;
+  }
+
+  /** Ends what {@link #enterCall()} started (only when it returned a file descriptor). */
+  public void exitCall() {
+    CALLS.getAndAdd(this, -1);
   }
 
   /** The channel. */
@@ -216,6 +276,13 @@ public final class PolledChannel {
    */
   public void close() throws IOException {
     try {
+      if (streamCalls) {
+        // No call starts after this; those in flight are non-blocking system calls, soon over.
+        CALLS.getAndBitwiseOr(this, CLOSING);
+        while (calls != CLOSING) {
+          Thread.yield();
+        }
+      }
       if (epoll != null) {
         synchronized (this) {
           if (registeredFd >= 0) {

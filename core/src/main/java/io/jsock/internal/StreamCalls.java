@@ -33,6 +33,9 @@ public final class StreamCalls {
   private static final int EINTR = 4;
   private static final int EAGAIN = 11;
 
+  /** What {@link #call} returns when the call would have had to wait. */
+  private static final long WOULD_BLOCK = -1;
+
   private static final MethodHandle RECV;
   private static final MethodHandle SEND;
 
@@ -78,38 +81,11 @@ public final class StreamCalls {
    * @throws Failed with the error number of a failed call
    */
   public static int recv(int fd, ByteBuffer buffer) throws Failed {
-    int position = buffer.position();
-    int length = buffer.limit() - position;
-    if (length == 0) {
+    if (!buffer.hasRemaining()) {
       return 0;
     }
-    MemorySegment memory = MemorySegment.ofBuffer(buffer); // position to limit
-    int[] state = new int[STATE_INTS];
-    while (true) {
-      long n;
-      try {
-        n =
-            (long)
-                RECV.invokeExact(
-                    MemorySegment.ofArray(state), fd, memory, (long) length, MSG_DONTWAIT);
-      } catch (Throwable e) {
-        throw new IllegalStateException("recv", e);
-      }
-      if (n > 0) {
-        buffer.position(position + (int) n);
-        return (int) n;
-      }
-      if (n == 0) {
-        return -1;
-      }
-      int errno = state[ERRNO_INDEX];
-      if (errno == EAGAIN) {
-        return 0;
-      }
-      if (errno != EINTR) {
-        throw new Failed(errno);
-      }
-    }
+    long n = call(RECV, fd, buffer, MSG_DONTWAIT);
+    return n == WOULD_BLOCK ? 0 : n == 0 ? -1 : (int) n;
   }
 
   /**
@@ -119,34 +95,37 @@ public final class StreamCalls {
    * @throws Failed with the error number of a failed call
    */
   public static int send(int fd, ByteBuffer buffer) throws Failed {
-    int position = buffer.position();
-    int length = buffer.limit() - position;
-    if (length == 0) {
+    if (!buffer.hasRemaining()) {
       return 0;
     }
-    MemorySegment memory = MemorySegment.ofBuffer(buffer);
+    long n = call(SEND, fd, buffer, MSG_DONTWAIT | MSG_NOSIGNAL);
+    return n == WOULD_BLOCK ? 0 : (int) n;
+  }
+
+  /**
+   * One {@code recv} or {@code send} of the buffer's remaining bytes, retried when a signal
+   * interrupted it: the count (the buffer's position advanced by it), or {@link #WOULD_BLOCK}.
+   */
+  private static long call(MethodHandle function, int fd, ByteBuffer buffer, int flags)
+      throws Failed {
+    int position = buffer.position();
+    long length = buffer.limit() - position;
+    MemorySegment memory = MemorySegment.ofBuffer(buffer); // position to limit
     int[] state = new int[STATE_INTS];
     while (true) {
       long n;
       try {
-        n =
-            (long)
-                SEND.invokeExact(
-                    MemorySegment.ofArray(state),
-                    fd,
-                    memory,
-                    (long) length,
-                    MSG_DONTWAIT | MSG_NOSIGNAL);
+        n = (long) function.invokeExact(MemorySegment.ofArray(state), fd, memory, length, flags);
       } catch (Throwable e) {
-        throw new IllegalStateException("send", e);
+        throw new IllegalStateException(function == RECV ? "recv" : "send", e);
       }
       if (n >= 0) {
         buffer.position(position + (int) n);
-        return (int) n;
+        return n;
       }
       int errno = state[ERRNO_INDEX];
       if (errno == EAGAIN) {
-        return 0;
+        return WOULD_BLOCK;
       }
       if (errno != EINTR) {
         throw new Failed(errno);

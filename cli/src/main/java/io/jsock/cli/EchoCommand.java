@@ -122,8 +122,9 @@ final class EchoCommand implements Callable<Integer> {
    * is done, as Python's tutorial does, so that a connection waiting for data holds no buffer. A
    * client that streams large messages gets a buffer of its connection's own, reused for every
    * receive ({@code recvInto}, then {@code sendAll} of what came, the way Python's {@code
-   * recv_into} is used): a fresh 64 KiB array per message would cost more than the echo itself
-   * (measured: 1.4x the CPU per message of bulk echo). The buffer goes once a small message comes.
+   * recv_into} is used), where a fresh 64 KiB array per message would be fresh memory, out of the
+   * cache, every time (README, "Since run C", has the figures). The buffer goes once a small
+   * message comes.
    */
   static void echo(Socket conn) throws IOException {
     byte[] buffer = null;

@@ -20,8 +20,9 @@ import java.nio.ByteBuffer;
  *
  * <p>Both calls are made with {@code MSG_DONTWAIT}, so they never block, which is what lets them be
  * linked as critical functions that may touch the Java heap: the garbage collector waits for them
- * as it waits for any running Java code. {@code send} adds {@code MSG_NOSIGNAL}: a reset peer gives
- * {@code EPIPE}, never a {@code SIGPIPE}.
+ * as it waits for any running Java code, and a call copies at most what the socket's kernel buffers
+ * hold, so that wait is short. {@code send} adds {@code MSG_NOSIGNAL}: a reset peer gives {@code
+ * EPIPE}, never a {@code SIGPIPE}.
  *
  * <p>Available where the epoll poller is ({@link Epoll#isAvailable()}) unless {@code
  * -Djsock.streamCalls=false} is set, which sends every read and write through the channel. Callers

@@ -85,7 +85,7 @@ public final class StreamCalls {
     if (!buffer.hasRemaining()) {
       return 0;
     }
-    long n = call(RECV, fd, buffer, MSG_DONTWAIT);
+    long n = call(true, fd, buffer, MSG_DONTWAIT);
     return n == WOULD_BLOCK ? 0 : n == 0 ? -1 : (int) n;
   }
 
@@ -99,7 +99,7 @@ public final class StreamCalls {
     if (!buffer.hasRemaining()) {
       return 0;
     }
-    long n = call(SEND, fd, buffer, MSG_DONTWAIT | MSG_NOSIGNAL);
+    long n = call(false, fd, buffer, MSG_DONTWAIT | MSG_NOSIGNAL);
     return n == WOULD_BLOCK ? 0 : (int) n;
   }
 
@@ -107,8 +107,7 @@ public final class StreamCalls {
    * One {@code recv} or {@code send} of the buffer's remaining bytes, retried when a signal
    * interrupted it: the count (the buffer's position advanced by it), or {@link #WOULD_BLOCK}.
    */
-  private static long call(MethodHandle function, int fd, ByteBuffer buffer, int flags)
-      throws Failed {
+  private static long call(boolean recv, int fd, ByteBuffer buffer, int flags) throws Failed {
     int position = buffer.position();
     long length = buffer.limit() - position;
     MemorySegment memory = MemorySegment.ofBuffer(buffer); // position to limit
@@ -116,9 +115,14 @@ public final class StreamCalls {
     while (true) {
       long n;
       try {
-        n = (long) function.invokeExact(MemorySegment.ofArray(state), fd, memory, length, flags);
+        // each handle a constant at its call site, so that the JIT links the call directly
+        MemorySegment captured = MemorySegment.ofArray(state);
+        n =
+            recv
+                ? (long) RECV.invokeExact(captured, fd, memory, length, flags)
+                : (long) SEND.invokeExact(captured, fd, memory, length, flags);
       } catch (Throwable e) {
-        throw new IllegalStateException(function == RECV ? "recv" : "send", e);
+        throw new IllegalStateException(recv ? "recv" : "send", e);
       }
       if (n >= 0) {
         buffer.position(position + (int) n);

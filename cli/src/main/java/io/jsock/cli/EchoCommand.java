@@ -145,7 +145,11 @@ final class EchoCommand implements Callable<Integer> {
       if (n == 0) {
         return;
       }
-      buffer = n < STREAMING ? null : buffer != null ? buffer : new byte[BUFSIZE];
+      if (n < STREAMING) {
+        buffer = null;
+      } else if (buffer == null) {
+        buffer = new byte[BUFSIZE];
+      }
     }
   }
 

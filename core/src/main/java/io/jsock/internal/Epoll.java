@@ -5,6 +5,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
+import io.jsock.Errno;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -41,7 +42,6 @@ final class Epoll {
   static final int CTL_DEL = 2;
   static final int CTL_MOD = 3;
   private static final int EPOLL_CLOEXEC = 0x80000;
-  private static final int EINTR = 4;
 
   /**
    * {@code struct epoll_event}: a 32-bit event mask and 64 bits of user data, which the x86-64
@@ -183,7 +183,7 @@ final class Epoll {
           return n;
         }
         int errno = errno(state);
-        if (errno != EINTR) {
+        if (errno != Errno.EINTR) {
           throw new IllegalStateException("epoll_wait: errno " + errno);
         }
       }

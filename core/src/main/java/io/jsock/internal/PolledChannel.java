@@ -51,8 +51,11 @@ public final class PolledChannel {
    */
   private volatile boolean drained;
 
-  /** Whether reads and writes may go through {@link StreamCalls} on the file descriptor. */
-  private final boolean streamCalls;
+  /**
+   * The file descriptor that reads and writes use through {@link StreamCalls}; -1 when they go
+   * through the channel (those calls unavailable, or not a stream).
+   */
+  private final int streamFd;
 
   /**
    * How many {@link StreamCalls} are in flight on the file descriptor (see {@link #enterCall()}),
@@ -60,9 +63,6 @@ public final class PolledChannel {
    */
   @SuppressWarnings("unused") // through CALLS
   private volatile int calls;
-
-  /** The channel's file descriptor, once a call has asked for it; -1 before. */
-  private int fd = -1;
 
   final Waiters readers = new Waiters();
   final Waiters writers = new Waiters();
@@ -75,7 +75,8 @@ public final class PolledChannel {
     this.channel = channel;
     this.epoll = EpollPoller.INSTANCE;
     this.poller = epoll == null ? Poller.next() : null;
-    this.streamCalls = StreamCalls.isAvailable() && channel instanceof SocketChannel;
+    this.streamFd =
+        StreamCalls.isAvailable() && channel instanceof SocketChannel ? Epoll.fd(channel) : -1;
   }
 
   /**
@@ -85,7 +86,7 @@ public final class PolledChannel {
    * and the caller goes through the channel instead (which reports a close as the JDK does).
    */
   public int enterCall() {
-    if (!streamCalls) {
+    if (streamFd < 0) {
       return -1;
     }
     int current;
@@ -95,12 +96,7 @@ public final class PolledChannel {
         return -1;
       }
     } while (!CALLS.weakCompareAndSet(this, current, current + 1));
-    int known = fd;
-    if (known < 0) {
-      known = Epoll.fd(channel); // the same number for the channel's whole life
-      fd = known;
-    }
-    return known;
+    return streamFd;
   }
 
   /** Ends what {@link #enterCall()} started (only when it returned a file descriptor). */
@@ -276,7 +272,7 @@ public final class PolledChannel {
    */
   public void close() throws IOException {
     try {
-      if (streamCalls) {
+      if (streamFd >= 0) {
         // No call starts after this; those in flight are non-blocking system calls, soon over.
         CALLS.getAndBitwiseOr(this, CLOSING);
         while (calls != CLOSING) {

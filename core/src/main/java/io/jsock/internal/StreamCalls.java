@@ -4,6 +4,7 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
+import io.jsock.Errno;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemoryLayout;
@@ -31,8 +32,6 @@ import java.nio.ByteBuffer;
 public final class StreamCalls {
   private static final int MSG_DONTWAIT = 0x40;
   private static final int MSG_NOSIGNAL = 0x4000;
-  private static final int EINTR = 4;
-  private static final int EAGAIN = 11;
 
   /** What {@link #call} returns when the call would have had to wait. */
   private static final long WOULD_BLOCK = -1;
@@ -129,10 +128,10 @@ public final class StreamCalls {
         return n;
       }
       int errno = state[ERRNO_INDEX];
-      if (errno == EAGAIN) {
+      if (errno == Errno.EAGAIN) {
         return WOULD_BLOCK;
       }
-      if (errno != EINTR) {
+      if (errno != Errno.EINTR) {
         throw new Failed(errno);
       }
     }

@@ -30,13 +30,16 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.FileChannel;
 import java.nio.channels.NetworkChannel;
+import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFileAttributes;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -95,9 +98,8 @@ public final class Socket implements AutoCloseable {
   private static final int MAX_UNIX_PATH = 107;
 
   /** How the JDK encodes file names for the kernel. */
-  private static final java.nio.charset.Charset PATH_CHARSET =
-      java.nio.charset.Charset.forName(
-          System.getProperty("sun.jnu.encoding", "UTF-8"), StandardCharsets.UTF_8);
+  private static final Charset PATH_CHARSET =
+      Charset.forName(System.getProperty("sun.jnu.encoding", "UTF-8"), StandardCharsets.UTF_8);
 
   /** Larger than any UDP datagram (65,507 bytes over IPv4, 65,527 over IPv6). */
   private static final int MAX_DATAGRAM = 64 * 1024;
@@ -1028,7 +1030,7 @@ public final class Socket implements AutoCloseable {
    * The channel the socket uses now, for {@link SocketSelector}; it changes once, when {@link
    * #listen} turns the socket into a listener.
    */
-  java.nio.channels.SelectableChannel selectableChannel() throws IOException {
+  SelectableChannel selectableChannel() throws IOException {
     return open("select", null).channel();
   }
 
@@ -1041,8 +1043,7 @@ public final class Socket implements AutoCloseable {
   }
 
   /** A new channel made non-blocking and given its place in the poller, or closed again. */
-  private static PolledChannel polled(java.nio.channels.SelectableChannel channel)
-      throws IOException {
+  private static PolledChannel polled(SelectableChannel channel) throws IOException {
     try {
       channel.configureBlocking(false);
       return new PolledChannel(channel);
@@ -1062,8 +1063,7 @@ public final class Socket implements AutoCloseable {
     }
     Path path = unix.getPath();
     try {
-      if (!Files.readAttributes(path, java.nio.file.attribute.PosixFileAttributes.class)
-          .isOther()) {
+      if (!Files.readAttributes(path, PosixFileAttributes.class).isOther()) {
         return false; // a regular file or a directory is never ours to remove
       }
       try (SocketChannel probe = SocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {

@@ -15,6 +15,7 @@ import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.ByteOrder;
+import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -637,7 +638,7 @@ public final class Sockets {
     if (Boolean.getBoolean("java.net.preferIPv4Stack")) {
       return false;
     }
-    try (var probe = java.nio.channels.SocketChannel.open(StandardProtocolFamily.INET6)) {
+    try (var probe = SocketChannel.open(StandardProtocolFamily.INET6)) {
       return true;
     } catch (IOException | UnsupportedOperationException e) {
       return false;

@@ -3,6 +3,7 @@ package io.jsock.cli;
 import io.jsock.Accepted;
 import io.jsock.Socket;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.time.Duration;
 
 /**
@@ -50,7 +51,7 @@ final class Acceptor {
       Thread.sleep(backoff);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new java.io.InterruptedIOException("accept interrupted");
+      throw new InterruptedIOException("accept interrupted");
     }
   }
 }

@@ -11,6 +11,7 @@ import io.jsock.cli.TransferProtocol.Verdict;
 import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -268,7 +269,7 @@ final class SendCommand implements Callable<Integer> {
     while ((left = due - System.nanoTime()) > 0) {
       LockSupport.parkNanos(left);
       if (Thread.interrupted()) {
-        throw new java.io.InterruptedIOException("interrupted while rate-limiting");
+        throw new InterruptedIOException("interrupted while rate-limiting");
       }
     }
   }

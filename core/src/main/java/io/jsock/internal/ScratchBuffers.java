@@ -1,6 +1,7 @@
 package io.jsock.internal;
 
 import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
@@ -20,8 +21,7 @@ public final class ScratchBuffers {
   private static final AtomicReferenceArray<ByteBuffer> SLOTS =
       new AtomicReferenceArray<>(Math.max(4, 2 * Runtime.getRuntime().availableProcessors()));
 
-  private static final java.util.concurrent.atomic.AtomicInteger CREATED =
-      new java.util.concurrent.atomic.AtomicInteger();
+  private static final AtomicInteger CREATED = new AtomicInteger();
 
   private ScratchBuffers() {}
 

@@ -3,6 +3,7 @@ package io.jsock.tls;
 import io.jsock.internal.Addresses;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -184,7 +185,7 @@ public final class KeyMaterial {
       return fromPkcs12(store, password);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new java.io.InterruptedIOException("interrupted while keytool ran");
+      throw new InterruptedIOException("interrupted while keytool ran");
     } finally {
       Files.deleteIfExists(store);
       Files.deleteIfExists(dir.resolve("keytool.log"));

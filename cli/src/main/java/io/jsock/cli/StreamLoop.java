@@ -3,6 +3,7 @@ package io.jsock.cli;
 import io.jsock.Socket;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 
 /**
  * One connection of the {@code pingpong} and {@code pipeline} scenarios: K messages in flight (1
@@ -28,7 +29,7 @@ final class StreamLoop {
     long sent = inFlight;
     long done = 0;
     long received = 0;
-    java.util.Arrays.fill(sentAt, System.nanoTime());
+    Arrays.fill(sentAt, System.nanoTime());
     socket.sendAll(pattern.window(out, seed, 0, size * inFlight));
     // Once the run stops, the messages still in flight are received and checked too, so that the
     // connection ends with nothing unread (a clean close, not a reset) and no byte goes unchecked.

@@ -1372,11 +1372,13 @@ public final class Socket implements AutoCloseable {
     if (fd < 0) {
       return ((SocketChannel) current.channel()).read(buffer);
     }
+    int[] state = current.takeState(false);
     try {
-      return StreamCalls.recv(fd, buffer);
+      return StreamCalls.recv(fd, buffer, state);
     } catch (StreamCalls.Failed e) {
       throw Errors.of(e.errno(), "recv from", peer);
     } finally {
+      current.giveState(false, state);
       current.exitCall();
     }
   }
@@ -1403,11 +1405,13 @@ public final class Socket implements AutoCloseable {
     if (fd < 0) {
       return ((SocketChannel) current.channel()).write(data);
     }
+    int[] state = current.takeState(true);
     try {
-      return StreamCalls.send(fd, data);
+      return StreamCalls.send(fd, data, state);
     } catch (StreamCalls.Failed e) {
       throw Errors.of(e.errno(), "send to", peer);
     } finally {
+      current.giveState(true, state);
       current.exitCall();
     }
   }

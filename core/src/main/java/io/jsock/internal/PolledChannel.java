@@ -28,10 +28,15 @@ public final class PolledChannel {
   private static final int CLOSING = Integer.MIN_VALUE;
 
   private static final VarHandle CALLS;
+  private static final VarHandle READ_STATE;
+  private static final VarHandle WRITE_STATE;
 
   static {
     try {
-      CALLS = MethodHandles.lookup().findVarHandle(PolledChannel.class, "calls", int.class);
+      MethodHandles.Lookup lookup = MethodHandles.lookup();
+      CALLS = lookup.findVarHandle(PolledChannel.class, "calls", int.class);
+      READ_STATE = lookup.findVarHandle(PolledChannel.class, "readState", int[].class);
+      WRITE_STATE = lookup.findVarHandle(PolledChannel.class, "writeState", int[].class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -63,6 +68,16 @@ public final class PolledChannel {
    */
   @SuppressWarnings("unused") // through CALLS
   private volatile int calls;
+
+  /**
+   * The arrays that {@link StreamCalls} write errno into, one per direction, reused from call to
+   * call (see {@link #takeState}); null while one is in use, or before the first call.
+   */
+  @SuppressWarnings("unused") // through READ_STATE
+  private volatile int[] readState;
+
+  @SuppressWarnings("unused") // through WRITE_STATE
+  private volatile int[] writeState;
 
   final Waiters readers = new Waiters();
   final Waiters writers = new Waiters();
@@ -102,6 +117,21 @@ public final class PolledChannel {
   /** Ends what {@link #enterCall()} started (only when it returned a file descriptor). */
   public void exitCall() {
     CALLS.getAndAdd(this, -1);
+  }
+
+  /**
+   * The array for one {@link StreamCalls} call's errno in one direction, to give back with {@link
+   * #giveState}: the channel's own, so that a call allocates nothing, or a new one while another
+   * call in the same direction holds that (two threads receiving at once).
+   */
+  public int[] takeState(boolean write) {
+    int[] state = (int[]) (write ? WRITE_STATE : READ_STATE).getAndSet(this, (int[]) null);
+    return state != null ? state : StreamCalls.newState();
+  }
+
+  /** Gives back what {@link #takeState} returned, for the direction's next call. */
+  public void giveState(boolean write, int[] state) {
+    (write ? WRITE_STATE : READ_STATE).setRelease(this, state);
   }
 
   /** The channel. */

@@ -68,6 +68,14 @@ public final class StreamCalls {
 
   private StreamCalls() {}
 
+  /**
+   * A new array for the state (errno) a call captures: each call writes it, so one array serves one
+   * call at a time (see {@link PolledChannel#takeState}).
+   */
+  public static int[] newState() {
+    return new int[STATE_INTS];
+  }
+
   /** Whether reads and writes go through these calls rather than the channel. */
   public static boolean isAvailable() {
     return RECV != null;
@@ -80,11 +88,11 @@ public final class StreamCalls {
    *
    * @throws Failed with the error number of a failed call
    */
-  public static int recv(int fd, ByteBuffer buffer) throws Failed {
+  public static int recv(int fd, ByteBuffer buffer, int[] state) throws Failed {
     if (!buffer.hasRemaining()) {
       return 0;
     }
-    long n = call(true, fd, buffer, MSG_DONTWAIT);
+    long n = call(true, fd, buffer, MSG_DONTWAIT, state);
     return n == WOULD_BLOCK ? 0 : n == 0 ? -1 : (int) n;
   }
 
@@ -94,11 +102,11 @@ public final class StreamCalls {
    *
    * @throws Failed with the error number of a failed call
    */
-  public static int send(int fd, ByteBuffer buffer) throws Failed {
+  public static int send(int fd, ByteBuffer buffer, int[] state) throws Failed {
     if (!buffer.hasRemaining()) {
       return 0;
     }
-    long n = call(false, fd, buffer, MSG_DONTWAIT | MSG_NOSIGNAL);
+    long n = call(false, fd, buffer, MSG_DONTWAIT | MSG_NOSIGNAL, state);
     return n == WOULD_BLOCK ? 0 : (int) n;
   }
 
@@ -106,11 +114,11 @@ public final class StreamCalls {
    * One {@code recv} or {@code send} of the buffer's remaining bytes, retried when a signal
    * interrupted it: the count (the buffer's position advanced by it), or {@link #WOULD_BLOCK}.
    */
-  private static long call(boolean recv, int fd, ByteBuffer buffer, int flags) throws Failed {
+  private static long call(boolean recv, int fd, ByteBuffer buffer, int flags, int[] state)
+      throws Failed {
     int position = buffer.position();
     long length = buffer.limit() - position;
     MemorySegment memory = MemorySegment.ofBuffer(buffer); // position to limit
-    int[] state = new int[STATE_INTS];
     while (true) {
       long n;
       try {

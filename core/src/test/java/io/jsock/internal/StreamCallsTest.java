@@ -28,6 +28,7 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(60)
 class StreamCallsTest {
+  private final int[] state = StreamCalls.newState();
   private SocketChannel ours;
   private SocketChannel peer;
 
@@ -67,7 +68,7 @@ class StreamCallsTest {
         }) {
       int fd = polled.enterCall();
       try {
-        assertThat(StreamCalls.send(fd, data)).isEqualTo(12);
+        assertThat(StreamCalls.send(fd, data, state)).isEqualTo(12);
       } finally {
         polled.exitCall();
       }
@@ -87,23 +88,23 @@ class StreamCallsTest {
     int fd = polled.enterCall();
     try {
       ByteBuffer heap = ByteBuffer.allocate(10).position(3);
-      assertThat(StreamCalls.recv(fd, heap)).as("nothing sent yet").isZero();
+      assertThat(StreamCalls.recv(fd, heap, state)).as("nothing sent yet").isZero();
 
       peer.write(ByteBuffer.wrap(new byte[] {1, 2, 3, 4}));
-      await().atMost(Duration.ofSeconds(10)).until(() -> StreamCalls.recv(fd, heap) != 0);
+      await().atMost(Duration.ofSeconds(10)).until(() -> StreamCalls.recv(fd, heap, state) != 0);
       assertThat(heap.position()).isEqualTo(7);
       assertThat(heap.array()).containsExactly(0, 0, 0, 1, 2, 3, 4, 0, 0, 0);
 
       peer.write(ByteBuffer.wrap(new byte[] {5, 6}));
       ByteBuffer direct = ByteBuffer.allocateDirect(8);
-      await().atMost(Duration.ofSeconds(10)).until(() -> StreamCalls.recv(fd, direct) != 0);
+      await().atMost(Duration.ofSeconds(10)).until(() -> StreamCalls.recv(fd, direct, state) != 0);
       assertThat(direct.flip().remaining()).isEqualTo(2);
       assertThat(direct.get(0)).isEqualTo((byte) 5);
 
       peer.shutdownOutput();
       ByteBuffer more = ByteBuffer.allocate(4);
-      await().atMost(Duration.ofSeconds(10)).until(() -> StreamCalls.recv(fd, more) == -1);
-      assertThat(StreamCalls.recv(fd, more.limit(0))).as("no room: no call").isZero();
+      await().atMost(Duration.ofSeconds(10)).until(() -> StreamCalls.recv(fd, more, state) == -1);
+      assertThat(StreamCalls.recv(fd, more.limit(0), state)).as("no room: no call").isZero();
     } finally {
       polled.exitCall();
     }
@@ -115,7 +116,7 @@ class StreamCallsTest {
     ours.shutdownOutput();
     int fd = polled.enterCall();
     try {
-      assertThatThrownBy(() -> StreamCalls.send(fd, ByteBuffer.wrap(new byte[] {1})))
+      assertThatThrownBy(() -> StreamCalls.send(fd, ByteBuffer.wrap(new byte[] {1}), state))
           .isInstanceOfSatisfying(
               StreamCalls.Failed.class,
               failed -> assertThat(failed.errno()).isEqualTo(Errno.EPIPE));
@@ -148,7 +149,7 @@ class StreamCallsTest {
         .atMost(Duration.ofSeconds(2))
         .until(() -> ours.isOpen() && !closing.isDone());
     // the descriptor is still this socket's: a call in flight reaches it, not another file
-    assertThat(StreamCalls.send(fd, ByteBuffer.wrap(new byte[] {42}))).isEqualTo(1);
+    assertThat(StreamCalls.send(fd, ByteBuffer.wrap(new byte[] {42}), state)).isEqualTo(1);
 
     polled.exitCall();
     closing.get();
@@ -157,6 +158,40 @@ class StreamCallsTest {
     ByteBuffer received = ByteBuffer.allocate(1);
     peer.read(received);
     assertThat(received.array()).containsExactly(42);
+  }
+
+  @Test
+  void eachDirectionReusesOneErrnoArrayAndAConcurrentCallGetsAnotherWhileItIsTaken()
+      throws Exception {
+    PolledChannel polled = new PolledChannel(ours);
+    int[] read = polled.takeState(false);
+    int[] write = polled.takeState(true);
+    assertThat(read).isNotSameAs(write).hasSameSizeAs(StreamCalls.newState());
+    int[] concurrentRead = polled.takeState(false);
+    assertThat(concurrentRead).as("taken: another").isNotSameAs(read);
+    polled.giveState(false, read);
+    polled.giveState(true, write);
+    assertThat(polled.takeState(false)).as("given back: the same").isSameAs(read);
+    assertThat(polled.takeState(true)).isSameAs(write);
+
+    // a failed call's errno comes back through the array it was given, from any array
+    peer.close();
+    int fd = polled.enterCall();
+    try {
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(
+              () -> {
+                try {
+                  StreamCalls.send(fd, ByteBuffer.wrap(new byte[1024]), concurrentRead);
+                  return false;
+                } catch (StreamCalls.Failed failed) {
+                  return failed.errno() == Errno.EPIPE || failed.errno() == Errno.ECONNRESET;
+                }
+              });
+    } finally {
+      polled.exitCall();
+    }
   }
 
   /** Whether no call may start: {@code enterCall} refuses (a call it lets start ends at once). */

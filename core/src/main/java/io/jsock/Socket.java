@@ -5,6 +5,7 @@ import io.jsock.internal.Errors;
 import io.jsock.internal.Meter;
 import io.jsock.internal.PolledChannel;
 import io.jsock.internal.ScratchBuffers;
+import io.jsock.internal.ScratchBuffers.Scratch;
 import io.jsock.internal.SocketAccess;
 import io.jsock.internal.StreamCalls;
 import io.jsock.internal.TlsEngine;
@@ -19,6 +20,7 @@ import java.io.InputStreamReader;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.io.OutputStreamWriter;
+import java.lang.foreign.MemorySegment;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -91,6 +93,9 @@ public final class Socket implements AutoCloseable {
    * allocate (and cache per carrier thread) a direct buffer of the caller's size.
    */
   private static final int MAX_TRANSFER = 256 * 1024;
+
+  /** Data up to this size that {@code send(byte[])} is given goes through {@link #sendCopied}. */
+  private static final int COPIED_SEND = 2048;
 
   private static final byte[] EMPTY = new byte[0];
 
@@ -459,17 +464,18 @@ public final class Socket implements AutoCloseable {
     long deadline = Timeouts.NOT_STARTED;
     while (true) {
       deadline = awaitIfKnownEmpty(current, deadline);
-      ByteBuffer scratch = ScratchBuffers.take();
+      Scratch scratch = ScratchBuffers.take();
       if (scratch == null) {
         return null;
       }
       int n;
       try {
-        scratch.limit(Math.min(bufsize, scratch.capacity()));
-        n = readStream(current, scratch);
+        ByteBuffer buffer = scratch.buffer();
+        buffer.limit(Math.min(bufsize, buffer.capacity()));
+        n = readStream(current, buffer, scratch.address());
         if (n > 0) {
           byte[] data = new byte[n];
-          scratch.flip().get(data);
+          buffer.flip().get(data);
           return data;
         }
       } finally {
@@ -505,7 +511,7 @@ public final class Socket implements AutoCloseable {
     long deadline = Timeouts.NOT_STARTED;
     while (true) {
       deadline = awaitIfKnownEmpty(current, deadline);
-      int n = readStream(current, buffer);
+      int n = readStream(current, buffer, StreamCalls.UNKNOWN_ADDRESS);
       if (n != 0) {
         return Math.max(n, 0);
       }
@@ -513,14 +519,19 @@ public final class Socket implements AutoCloseable {
     }
   }
 
-  /** A receive's read of a stream, noting a short one (see {@link PolledChannel#isKnownEmpty}). */
-  private int readStream(PolledChannel current, ByteBuffer buffer) throws IOException {
+  /**
+   * A receive's read of a stream, noting a short one (see {@link PolledChannel#isKnownEmpty}).
+   *
+   * @param address a scratch buffer's address, else {@link StreamCalls#UNKNOWN_ADDRESS}
+   */
+  private int readStream(PolledChannel current, ByteBuffer buffer, long address)
+      throws IOException {
     // what the one read system call asks for (readSome reads a large heap buffer a slice at a time)
     int requested =
         buffer.isDirect() ? buffer.remaining() : Math.min(buffer.remaining(), MAX_TRANSFER);
     int n;
     try {
-      n = readSome(current, buffer);
+      n = readSome(current, buffer, address);
     } catch (IOException e) {
       throw failure(e, "recv from", peer);
     }
@@ -564,7 +575,8 @@ public final class Socket implements AutoCloseable {
    */
   public int send(byte[] data) throws IOException {
     Objects.requireNonNull(data, "data");
-    return send(ByteBuffer.wrap(data));
+    int n = sendCopied(data);
+    return n > 0 ? n : send(ByteBuffer.wrap(data));
   }
 
   /**
@@ -584,7 +596,7 @@ public final class Socket implements AutoCloseable {
     }
     long deadline = Timeouts.NOT_STARTED;
     while (true) {
-      int n = writeSome(current, data);
+      int n = writeSome(current, data, StreamCalls.UNKNOWN_ADDRESS);
       if (n > 0) {
         return n;
       }
@@ -598,7 +610,39 @@ public final class Socket implements AutoCloseable {
    */
   public void sendAll(byte[] data) throws IOException {
     Objects.requireNonNull(data, "data");
-    sendAll(ByteBuffer.wrap(data));
+    int n = sendCopied(data);
+    if (n != data.length) {
+      int sent = Math.max(n, 0);
+      sendAll(ByteBuffer.wrap(data, sent, data.length - sent));
+    }
+  }
+
+  /**
+   * The first write of a small message on a stream, from a scratch buffer it is copied into (the
+   * scratch buffer given back at once): sending heap memory in place takes a segment per call,
+   * which the JIT removes in some call chains and not in others, where copying a few hundred bytes
+   * allocates nothing (the JDK's channel copies every heap buffer). Returns how many bytes went (0
+   * when the send buffer is full), or -1 where this does not apply: empty or larger data, a
+   * datagram or TLS socket, no scratch buffer free, reads and writes through the channel.
+   */
+  private int sendCopied(byte[] data) throws IOException {
+    if (data.length == 0
+        || data.length > COPIED_SEND
+        || kind != SocketKind.SOCK_STREAM
+        || tls != null
+        || !StreamCalls.isAvailable()) {
+      return -1;
+    }
+    PolledChannel current = connected("send to");
+    Scratch scratch = ScratchBuffers.take();
+    if (scratch == null) {
+      return -1;
+    }
+    try {
+      return writeSome(current, scratch.buffer().put(data).flip(), scratch.address());
+    } finally {
+      ScratchBuffers.give(scratch);
+    }
   }
 
   /** Sends all of the buffer's remaining bytes, advancing its position to its limit. */
@@ -623,7 +667,7 @@ public final class Socket implements AutoCloseable {
       if (Timeouts.hasPassed(deadline)) {
         throw Errors.timedOut("send to", peer);
       }
-      int n = writeSome(current, data);
+      int n = writeSome(current, data, StreamCalls.UNKNOWN_ADDRESS);
       if (data.hasRemaining()) {
         if (deadline == Timeouts.NOT_STARTED) {
           deadline = Timeouts.deadline(sendTimeoutNanos);
@@ -1348,12 +1392,12 @@ public final class Socket implements AutoCloseable {
     return Errors.translate(e, operation, address);
   }
 
-  private int readSome(PolledChannel current, ByteBuffer buffer) throws IOException {
+  private int readSome(PolledChannel current, ByteBuffer buffer, long address) throws IOException {
     int n;
     if (buffer.isDirect() || buffer.remaining() <= MAX_TRANSFER) {
-      n = readOnce(current, buffer);
+      n = readOnce(current, buffer, address);
     } else {
-      n = readOnce(current, buffer.slice(buffer.position(), MAX_TRANSFER));
+      n = readOnce(current, buffer.slice(buffer.position(), MAX_TRANSFER), address);
       if (n > 0) {
         buffer.position(buffer.position() + n);
       }
@@ -1367,14 +1411,14 @@ public final class Socket implements AutoCloseable {
    * after the input was shut down, when the channel reads end of stream at once), else the
    * channel's read.
    */
-  private int readOnce(PolledChannel current, ByteBuffer buffer) throws IOException {
+  private int readOnce(PolledChannel current, ByteBuffer buffer, long address) throws IOException {
     int fd = inputShut ? -1 : current.enterCall();
     if (fd < 0) {
       return ((SocketChannel) current.channel()).read(buffer);
     }
-    int[] state = current.takeState(false);
+    MemorySegment state = current.takeState(false);
     try {
-      return StreamCalls.recv(fd, buffer, state);
+      return StreamCalls.recv(fd, buffer, address, state);
     } catch (StreamCalls.Failed e) {
       throw Errors.of(e.errno(), "recv from", peer);
     } finally {
@@ -1383,13 +1427,13 @@ public final class Socket implements AutoCloseable {
     }
   }
 
-  private int writeSome(PolledChannel current, ByteBuffer data) throws IOException {
+  private int writeSome(PolledChannel current, ByteBuffer data, long address) throws IOException {
     int n;
     try {
       if (data.isDirect() || data.remaining() <= MAX_TRANSFER) {
-        n = writeOnce(current, data);
+        n = writeOnce(current, data, address);
       } else {
-        n = writeOnce(current, data.slice(data.position(), MAX_TRANSFER));
+        n = writeOnce(current, data.slice(data.position(), MAX_TRANSFER), address);
         data.position(data.position() + n);
       }
     } catch (IOException e) {
@@ -1400,14 +1444,14 @@ public final class Socket implements AutoCloseable {
   }
 
   /** One non-blocking write: {@code send(2)} through {@link StreamCalls}, else the channel's. */
-  private int writeOnce(PolledChannel current, ByteBuffer data) throws IOException {
+  private int writeOnce(PolledChannel current, ByteBuffer data, long address) throws IOException {
     int fd = current.enterCall();
     if (fd < 0) {
       return ((SocketChannel) current.channel()).write(data);
     }
-    int[] state = current.takeState(true);
+    MemorySegment state = current.takeState(true);
     try {
-      return StreamCalls.send(fd, data, state);
+      return StreamCalls.send(fd, data, address, state);
     } catch (StreamCalls.Failed e) {
       throw Errors.of(e.errno(), "send to", peer);
     } finally {
@@ -1543,7 +1587,7 @@ public final class Socket implements AutoCloseable {
     public int read(ByteBuffer dst) throws IOException {
       int n;
       try {
-        n = readOnce(polled, dst);
+        n = readOnce(polled, dst, StreamCalls.UNKNOWN_ADDRESS);
       } catch (IOException e) {
         throw failure(e, "recv from", peer);
       }
@@ -1553,7 +1597,7 @@ public final class Socket implements AutoCloseable {
 
     @Override
     public int write(ByteBuffer src) throws IOException {
-      return writeSome(polled, src);
+      return writeSome(polled, src, StreamCalls.UNKNOWN_ADDRESS);
     }
 
     @Override

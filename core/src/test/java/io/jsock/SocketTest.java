@@ -298,6 +298,42 @@ class SocketTest {
     }
   }
 
+  @ParameterizedTest
+  @EnumSource(Family.class)
+  void smallMessagesSentWhileTheBuffersFillArriveWholeAndInOrder(Family family) throws Exception {
+    // sizes about the one below which send(byte[]) copies the message first, and buffers small
+    // enough that many sends go in part: each part must be sent once, from the right offset
+    byte[] data = randomBytes(4 << 20);
+    int[] sizes = {1, 100, 2047, 2048, 2049, 4096};
+    try (Pair pair = smallBufferPair(family)) {
+      Running<Void> sender =
+          inVirtualThread(
+              () -> {
+                int offset = 0;
+                for (int i = 0; offset < data.length; i++) {
+                  int size = Math.min(sizes[i % sizes.length], data.length - offset);
+                  byte[] message = Arrays.copyOfRange(data, offset, offset + size);
+                  if (i % 2 == 0) {
+                    pair.client().sendAll(message);
+                    offset += size;
+                  } else {
+                    int n = pair.client().send(message);
+                    assertThat(n).isBetween(1, size);
+                    offset += n;
+                  }
+                }
+                pair.client().shutdown(SHUT_WR);
+                return null;
+              });
+
+      byte[] received = recvToEnd(pair.server());
+
+      sender.get();
+      assertThat(received.length).isEqualTo(data.length);
+      assertThat(Arrays.mismatch(received, data)).as("index of the first wrong byte").isEqualTo(-1);
+    }
+  }
+
   @ParameterizedTest(name = "direct: {0}")
   @ValueSource(booleans = {false, true})
   void recvIntoFillsTheBufferFromItsPositionAndAdvancesIt(boolean direct) throws Exception {

@@ -1,6 +1,7 @@
 package io.jsock.internal;
 
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.channels.CancelledKeyException;
@@ -35,8 +36,8 @@ public final class PolledChannel {
     try {
       MethodHandles.Lookup lookup = MethodHandles.lookup();
       CALLS = lookup.findVarHandle(PolledChannel.class, "calls", int.class);
-      READ_STATE = lookup.findVarHandle(PolledChannel.class, "readState", int[].class);
-      WRITE_STATE = lookup.findVarHandle(PolledChannel.class, "writeState", int[].class);
+      READ_STATE = lookup.findVarHandle(PolledChannel.class, "readState", MemorySegment.class);
+      WRITE_STATE = lookup.findVarHandle(PolledChannel.class, "writeState", MemorySegment.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -70,14 +71,14 @@ public final class PolledChannel {
   private volatile int calls;
 
   /**
-   * The arrays that {@link StreamCalls} write errno into, one per direction, reused from call to
-   * call (see {@link #takeState}); null while one is in use, or before the first call.
+   * Where {@link StreamCalls} write errno, one per direction, reused from call to call (see {@link
+   * #takeState}); null while one is in use, or before the first call.
    */
   @SuppressWarnings("unused") // through READ_STATE
-  private volatile int[] readState;
+  private volatile MemorySegment readState;
 
   @SuppressWarnings("unused") // through WRITE_STATE
-  private volatile int[] writeState;
+  private volatile MemorySegment writeState;
 
   final Waiters readers = new Waiters();
   final Waiters writers = new Waiters();
@@ -120,18 +121,33 @@ public final class PolledChannel {
   }
 
   /**
-   * The array for one {@link StreamCalls} call's errno in one direction, to give back with {@link
-   * #giveState}: the channel's own, so that a call allocates nothing, or a new one while another
-   * call in the same direction holds that (two threads receiving at once).
+   * Where one {@link StreamCalls} call in one direction captures its errno, to give back with
+   * {@link #giveState}: the channel's own cell (see {@link ErrnoCells}), so that a call allocates
+   * nothing, or another while a call in the same direction holds that (two threads receiving at
+   * once). Only between {@link #enterCall()} and {@link #exitCall()}.
    */
-  public int[] takeState(boolean write) {
-    int[] state = (int[]) (write ? WRITE_STATE : READ_STATE).getAndSet(this, (int[]) null);
-    return state != null ? state : StreamCalls.newState();
+  public MemorySegment takeState(boolean write) {
+    var state =
+        (MemorySegment) (write ? WRITE_STATE : READ_STATE).getAndSet(this, (MemorySegment) null);
+    return state != null ? state : ErrnoCells.take();
   }
 
   /** Gives back what {@link #takeState} returned, for the direction's next call. */
-  public void giveState(boolean write, int[] state) {
-    (write ? WRITE_STATE : READ_STATE).setRelease(this, state);
+  public void giveState(boolean write, MemorySegment state) {
+    var displaced = (MemorySegment) (write ? WRITE_STATE : READ_STATE).getAndSet(this, state);
+    if (displaced != null) {
+      ErrnoCells.give(displaced); // two calls in one direction at once: the channel keeps one
+    }
+  }
+
+  /** Gives the errno cells back once no call can start or is in flight (see {@link #close()}). */
+  private void releaseStates() {
+    for (VarHandle direction : new VarHandle[] {READ_STATE, WRITE_STATE}) {
+      var state = (MemorySegment) direction.getAndSet(this, (MemorySegment) null);
+      if (state != null) {
+        ErrnoCells.give(state);
+      }
+    }
   }
 
   /** The channel. */
@@ -308,6 +324,7 @@ public final class PolledChannel {
         while (calls != CLOSING) {
           Thread.yield();
         }
+        releaseStates();
       }
       if (epoll != null) {
         synchronized (this) {

@@ -10,6 +10,7 @@ import java.lang.foreign.Linker;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
+import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 
 /**
@@ -36,45 +37,49 @@ public final class StreamCalls {
   /** What {@link #call} returns when the call would have had to wait. */
   private static final long WOULD_BLOCK = -1;
 
+  /** A direct buffer's address when the caller does not know it (see {@link #recv}). */
+  public static final long UNKNOWN_ADDRESS = 0;
+
+  // recv and send of heap memory (a segment) and of native memory (an address): the address form
+  // takes no segment, so a call on a buffer whose address is known allocates nothing however the
+  // JIT inlines it
   private static final MethodHandle RECV;
   private static final MethodHandle SEND;
+  private static final MethodHandle RECV_NATIVE;
+  private static final MethodHandle SEND_NATIVE;
 
-  /** The captured state (errno) as ints: a heap array, which a critical call may write. */
-  private static final int STATE_INTS = (int) Linker.Option.captureStateLayout().byteSize() / 4;
-
-  private static final int ERRNO_INDEX =
-      (int)
-              Linker.Option.captureStateLayout()
-                  .byteOffset(MemoryLayout.PathElement.groupElement("errno"))
-          / 4;
+  private static final long ERRNO_OFFSET =
+      Linker.Option.captureStateLayout().byteOffset(MemoryLayout.PathElement.groupElement("errno"));
 
   static {
     MethodHandle recv = null;
     MethodHandle send = null;
+    MethodHandle recvNative = null;
+    MethodHandle sendNative = null;
     if (Epoll.isAvailable()
+        && ADDRESS.byteSize() == Long.BYTES
         && Boolean.parseBoolean(System.getProperty("jsock.streamCalls", "true"))) {
       Linker linker = Linker.nativeLinker();
-      var libc = linker.defaultLookup();
+      MemorySegment recvSymbol = linker.defaultLookup().find("recv").orElseThrow();
+      MemorySegment sendSymbol = linker.defaultLookup().find("send").orElseThrow();
       // ssize_t recv(int fd, void *buf, size_t len, int flags), and send alike
-      var descriptor = FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT);
+      var ofSegment = FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT);
+      // the same with the pointer as a 64-bit integer, which the C calling convention passes alike
+      var ofAddress = FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT);
       Linker.Option errno = Linker.Option.captureCallState("errno");
       Linker.Option critical = Linker.Option.critical(true);
-      recv = linker.downcallHandle(libc.find("recv").orElseThrow(), descriptor, errno, critical);
-      send = linker.downcallHandle(libc.find("send").orElseThrow(), descriptor, errno, critical);
+      recv = linker.downcallHandle(recvSymbol, ofSegment, errno, critical);
+      send = linker.downcallHandle(sendSymbol, ofSegment, errno, critical);
+      recvNative = linker.downcallHandle(recvSymbol, ofAddress, errno, critical);
+      sendNative = linker.downcallHandle(sendSymbol, ofAddress, errno, critical);
     }
     RECV = recv;
     SEND = send;
+    RECV_NATIVE = recvNative;
+    SEND_NATIVE = sendNative;
   }
 
   private StreamCalls() {}
-
-  /**
-   * A new array for the state (errno) a call captures: each call writes it, so one array serves one
-   * call at a time (see {@link PolledChannel#takeState}).
-   */
-  public static int[] newState() {
-    return new int[STATE_INTS];
-  }
 
   /** Whether reads and writes go through these calls rather than the channel. */
   public static boolean isAvailable() {
@@ -86,13 +91,18 @@ public final class StreamCalls {
    * on a non-blocking channel, returns the count, 0 when nothing is there, -1 at the end of the
    * stream.
    *
+   * @param address a direct buffer's base address where the caller keeps it (a {@link
+   *     ScratchBuffers} buffer), else {@link #UNKNOWN_ADDRESS}
+   * @param state where the call captures errno, one call at a time ({@link
+   *     PolledChannel#takeState})
    * @throws Failed with the error number of a failed call
    */
-  public static int recv(int fd, ByteBuffer buffer, int[] state) throws Failed {
+  public static int recv(int fd, ByteBuffer buffer, long address, MemorySegment state)
+      throws Failed {
     if (!buffer.hasRemaining()) {
       return 0;
     }
-    long n = call(true, fd, buffer, MSG_DONTWAIT, state);
+    long n = call(true, fd, buffer, address, MSG_DONTWAIT, state);
     return n == WOULD_BLOCK ? 0 : n == 0 ? -1 : (int) n;
   }
 
@@ -100,13 +110,16 @@ public final class StreamCalls {
    * Writes from the buffer's remaining bytes, advancing its position; returns how many went, 0 when
    * the send buffer is full.
    *
+   * @param address as for {@link #recv}
+   * @param state as for {@link #recv}
    * @throws Failed with the error number of a failed call
    */
-  public static int send(int fd, ByteBuffer buffer, int[] state) throws Failed {
+  public static int send(int fd, ByteBuffer buffer, long address, MemorySegment state)
+      throws Failed {
     if (!buffer.hasRemaining()) {
       return 0;
     }
-    long n = call(false, fd, buffer, MSG_DONTWAIT | MSG_NOSIGNAL, state);
+    long n = call(false, fd, buffer, address, MSG_DONTWAIT | MSG_NOSIGNAL, state);
     return n == WOULD_BLOCK ? 0 : (int) n;
   }
 
@@ -114,34 +127,51 @@ public final class StreamCalls {
    * One {@code recv} or {@code send} of the buffer's remaining bytes, retried when a signal
    * interrupted it: the count (the buffer's position advanced by it), or {@link #WOULD_BLOCK}.
    */
-  private static long call(boolean recv, int fd, ByteBuffer buffer, int flags, int[] state)
+  private static long call(
+      boolean recv, int fd, ByteBuffer buffer, long address, int flags, MemorySegment state)
       throws Failed {
     int position = buffer.position();
     long length = buffer.limit() - position;
-    MemorySegment memory = MemorySegment.ofBuffer(buffer); // position to limit
-    while (true) {
-      long n;
-      try {
-        // each handle a constant at its call site, so that the JIT links the call directly
-        MemorySegment captured = MemorySegment.ofArray(state);
-        n =
-            recv
-                ? (long) RECV.invokeExact(captured, fd, memory, length, flags)
-                : (long) SEND.invokeExact(captured, fd, memory, length, flags);
-      } catch (Throwable e) {
-        throw new IllegalStateException(recv ? "recv" : "send", e);
+    try {
+      while (true) {
+        long n;
+        try {
+          // A heap buffer goes as a segment (position to limit), a direct one as its address; each
+          // segment made and used in its own branch, which is what lets the JIT elide it, and each
+          // handle a constant at its call site, so that the JIT links the call directly.
+          if (buffer.isDirect()) {
+            long at =
+                address != UNKNOWN_ADDRESS
+                    ? address + position
+                    : MemorySegment.ofBuffer(buffer).address();
+            n =
+                recv
+                    ? (long) RECV_NATIVE.invokeExact(state, fd, at, length, flags)
+                    : (long) SEND_NATIVE.invokeExact(state, fd, at, length, flags);
+          } else {
+            MemorySegment heap = MemorySegment.ofBuffer(buffer);
+            n =
+                recv
+                    ? (long) RECV.invokeExact(state, fd, heap, length, flags)
+                    : (long) SEND.invokeExact(state, fd, heap, length, flags);
+          }
+        } catch (Throwable e) {
+          throw new IllegalStateException(recv ? "recv" : "send", e);
+        }
+        if (n >= 0) {
+          buffer.position(position + (int) n);
+          return n;
+        }
+        int errno = state.get(JAVA_INT, ERRNO_OFFSET);
+        if (errno == Errno.EAGAIN) {
+          return WOULD_BLOCK;
+        }
+        if (errno != Errno.EINTR) {
+          throw new Failed(errno);
+        }
       }
-      if (n >= 0) {
-        buffer.position(position + (int) n);
-        return n;
-      }
-      int errno = state[ERRNO_INDEX];
-      if (errno == Errno.EAGAIN) {
-        return WOULD_BLOCK;
-      }
-      if (errno != Errno.EINTR) {
-        throw new Failed(errno);
-      }
+    } finally {
+      Reference.reachabilityFence(buffer); // a direct buffer's memory, known only by its address
     }
   }
 

@@ -1,5 +1,6 @@
 package io.jsock.internal;
 
+import static io.jsock.internal.StreamCalls.UNKNOWN_ADDRESS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assumptions.assumeThat;
@@ -7,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.jsock.Errno;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -28,7 +30,7 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(60)
 class StreamCallsTest {
-  private final int[] state = StreamCalls.newState();
+  private final MemorySegment state = ErrnoCells.take();
   private SocketChannel ours;
   private SocketChannel peer;
 
@@ -68,7 +70,7 @@ class StreamCallsTest {
         }) {
       int fd = polled.enterCall();
       try {
-        assertThat(StreamCalls.send(fd, data, state)).isEqualTo(12);
+        assertThat(StreamCalls.send(fd, data, UNKNOWN_ADDRESS, state)).isEqualTo(12);
       } finally {
         polled.exitCall();
       }
@@ -88,25 +90,76 @@ class StreamCallsTest {
     int fd = polled.enterCall();
     try {
       ByteBuffer heap = ByteBuffer.allocate(10).position(3);
-      assertThat(StreamCalls.recv(fd, heap, state)).as("nothing sent yet").isZero();
+      assertThat(StreamCalls.recv(fd, heap, UNKNOWN_ADDRESS, state))
+          .as("nothing sent yet")
+          .isZero();
 
       peer.write(ByteBuffer.wrap(new byte[] {1, 2, 3, 4}));
-      await().atMost(Duration.ofSeconds(10)).until(() -> StreamCalls.recv(fd, heap, state) != 0);
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> StreamCalls.recv(fd, heap, UNKNOWN_ADDRESS, state) != 0);
       assertThat(heap.position()).isEqualTo(7);
       assertThat(heap.array()).containsExactly(0, 0, 0, 1, 2, 3, 4, 0, 0, 0);
 
       peer.write(ByteBuffer.wrap(new byte[] {5, 6}));
       ByteBuffer direct = ByteBuffer.allocateDirect(8);
-      await().atMost(Duration.ofSeconds(10)).until(() -> StreamCalls.recv(fd, direct, state) != 0);
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> StreamCalls.recv(fd, direct, UNKNOWN_ADDRESS, state) != 0);
       assertThat(direct.flip().remaining()).isEqualTo(2);
       assertThat(direct.get(0)).isEqualTo((byte) 5);
 
       peer.shutdownOutput();
       ByteBuffer more = ByteBuffer.allocate(4);
-      await().atMost(Duration.ofSeconds(10)).until(() -> StreamCalls.recv(fd, more, state) == -1);
-      assertThat(StreamCalls.recv(fd, more.limit(0), state)).as("no room: no call").isZero();
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> StreamCalls.recv(fd, more, UNKNOWN_ADDRESS, state) == -1);
+      assertThat(StreamCalls.recv(fd, more.limit(0), UNKNOWN_ADDRESS, state))
+          .as("no room: no call")
+          .isZero();
     } finally {
       polled.exitCall();
+    }
+  }
+
+  @Test
+  void aScratchBufferGoesByItsAddressFromItsPosition() throws Exception {
+    PolledChannel polled = new PolledChannel(ours);
+    ScratchBuffers.Scratch scratch = ScratchBuffers.take();
+    assertThat(scratch).isNotNull();
+    try {
+      ByteBuffer buffer = scratch.buffer();
+      assertThat(buffer.isDirect()).isTrue();
+      assertThat(buffer.position()).isZero();
+      assertThat(buffer.limit()).isEqualTo(ScratchBuffers.SIZE);
+      int fd = polled.enterCall();
+      try {
+        buffer.put("..scratch!".getBytes(StandardCharsets.US_ASCII)).flip().position(2);
+        assertThat(StreamCalls.send(fd, buffer, scratch.address(), state)).isEqualTo(8);
+        assertThat(buffer.position()).isEqualTo(10);
+        ByteBuffer sent = ByteBuffer.allocate(8);
+        while (sent.hasRemaining()) {
+          peer.read(sent);
+        }
+        assertThat(new String(sent.array(), StandardCharsets.US_ASCII)).isEqualTo("scratch!");
+
+        peer.write(ByteBuffer.wrap(new byte[] {7, 8, 9}));
+        buffer.clear().position(5).limit(7);
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .until(() -> StreamCalls.recv(fd, buffer, scratch.address(), state) != 0);
+        assertThat(buffer.position()).as("two asked for, two came").isEqualTo(7);
+        buffer.limit(8);
+        assertThat(new byte[] {buffer.get(4), buffer.get(5), buffer.get(6), buffer.get(7)})
+            .as("after the position, within the limit")
+            .containsExactly('r', 7, 8, 'c');
+        assertThat(StreamCalls.recv(fd, buffer, scratch.address(), state)).isEqualTo(1);
+        assertThat(buffer.get(7)).isEqualTo((byte) 9);
+      } finally {
+        polled.exitCall();
+      }
+    } finally {
+      ScratchBuffers.give(scratch);
     }
   }
 
@@ -116,7 +169,8 @@ class StreamCallsTest {
     ours.shutdownOutput();
     int fd = polled.enterCall();
     try {
-      assertThatThrownBy(() -> StreamCalls.send(fd, ByteBuffer.wrap(new byte[] {1}), state))
+      assertThatThrownBy(
+              () -> StreamCalls.send(fd, ByteBuffer.wrap(new byte[] {1}), UNKNOWN_ADDRESS, state))
           .isInstanceOfSatisfying(
               StreamCalls.Failed.class,
               failed -> assertThat(failed.errno()).isEqualTo(Errno.EPIPE));
@@ -149,7 +203,8 @@ class StreamCallsTest {
         .atMost(Duration.ofSeconds(2))
         .until(() -> ours.isOpen() && !closing.isDone());
     // the descriptor is still this socket's: a call in flight reaches it, not another file
-    assertThat(StreamCalls.send(fd, ByteBuffer.wrap(new byte[] {42}), state)).isEqualTo(1);
+    assertThat(StreamCalls.send(fd, ByteBuffer.wrap(new byte[] {42}), UNKNOWN_ADDRESS, state))
+        .isEqualTo(1);
 
     polled.exitCall();
     closing.get();
@@ -161,20 +216,22 @@ class StreamCallsTest {
   }
 
   @Test
-  void eachDirectionReusesOneErrnoArrayAndAConcurrentCallGetsAnotherWhileItIsTaken()
+  void eachDirectionReusesOneErrnoCellAndAConcurrentCallGetsAnotherWhileItIsTaken()
       throws Exception {
     PolledChannel polled = new PolledChannel(ours);
-    int[] read = polled.takeState(false);
-    int[] write = polled.takeState(true);
-    assertThat(read).isNotSameAs(write).hasSameSizeAs(StreamCalls.newState());
-    int[] concurrentRead = polled.takeState(false);
+    MemorySegment read = polled.takeState(false);
+    MemorySegment write = polled.takeState(true);
+    assertThat(read).isNotSameAs(write);
+    assertThat(read.isNative()).as("native, as the epoll calls' capture segments").isTrue();
+    assertThat(read.byteSize()).isEqualTo(8);
+    MemorySegment concurrentRead = polled.takeState(false);
     assertThat(concurrentRead).as("taken: another").isNotSameAs(read);
     polled.giveState(false, read);
     polled.giveState(true, write);
     assertThat(polled.takeState(false)).as("given back: the same").isSameAs(read);
     assertThat(polled.takeState(true)).isSameAs(write);
 
-    // a failed call's errno comes back through the array it was given, from any array
+    // a failed call's errno comes back through the cell it was given, from any cell
     peer.close();
     int fd = polled.enterCall();
     try {
@@ -183,7 +240,8 @@ class StreamCallsTest {
           .until(
               () -> {
                 try {
-                  StreamCalls.send(fd, ByteBuffer.wrap(new byte[1024]), concurrentRead);
+                  StreamCalls.send(
+                      fd, ByteBuffer.wrap(new byte[1024]), UNKNOWN_ADDRESS, concurrentRead);
                   return false;
                 } catch (StreamCalls.Failed failed) {
                   return failed.errno() == Errno.EPIPE || failed.errno() == Errno.ECONNRESET;
@@ -192,6 +250,27 @@ class StreamCallsTest {
     } finally {
       polled.exitCall();
     }
+  }
+
+  @Test
+  void theCellsGoBackToBeSharedWhenTheChannelClosesOrHasOneTooMany() throws Exception {
+    PolledChannel polled = new PolledChannel(ours);
+    MemorySegment first = polled.takeState(false);
+    MemorySegment second = polled.takeState(false);
+    MemorySegment write = polled.takeState(true);
+    int free = ErrnoCells.free();
+
+    polled.giveState(false, first);
+    polled.giveState(false, second); // the channel keeps one per direction: the first goes back
+    polled.giveState(true, write);
+    assertThat(ErrnoCells.free()).isEqualTo(free + 1);
+    assertThat(polled.takeState(false)).isSameAs(second);
+    polled.giveState(false, second);
+
+    polled.close();
+    assertThat(ErrnoCells.free()).as("closed: both given back").isEqualTo(free + 3);
+    assertThat(ErrnoCells.take()).as("the last given back, the first taken").isSameAs(write);
+    ErrnoCells.give(write);
   }
 
   /** Whether no call may start: {@code enterCall} refuses (a call it lets start ends at once). */

@@ -100,6 +100,11 @@ public class SocketCallBenchmark {
   }
 
   @Benchmark
+  public void sendAllArrayJsock(ToSink c) throws IOException {
+    c.socket.sendAll(c.array); // a heap array, as a Python program sends bytes
+  }
+
+  @Benchmark
   public void sendAllChannel(ToSink c) throws IOException {
     ByteBuffer b = c.buffer.clear();
     while (b.hasRemaining()) {

@@ -1,0 +1,58 @@
+package io.jsock.internal;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayDeque;
+
+/**
+ * Native memory where {@link StreamCalls} capture errno: small cells cut from shared blocks, each
+ * open socket holding one per direction (see {@link PolledChannel#takeState}) and giving them back
+ * when it closes.
+ *
+ * <p>Native, not a heap array: the JDK's linker makes a slice of the capture segment on every call,
+ * and the JIT removes that slice only where every capture segment it has seen is of one kind; the
+ * epoll calls' segments are native. A block is freed by the garbage collector once none of its
+ * cells is reachable, so a socket dropped without being closed loses its cells to the collector,
+ * not for the JVM's life.
+ */
+final class ErrnoCells {
+  /** A cell's size: the captured state, rounded up to 8 bytes. */
+  private static final long CELL = (Linker.Option.captureStateLayout().byteSize() + 7) & ~7L;
+
+  /** Cells per block. */
+  private static final int BLOCK_CELLS = 256;
+
+  private static final ArrayDeque<MemorySegment> FREE = new ArrayDeque<>();
+
+  private ErrnoCells() {}
+
+  /** A cell, from a free one or a new block. */
+  static MemorySegment take() {
+    synchronized (FREE) {
+      MemorySegment cell = FREE.pollLast();
+      if (cell != null) {
+        return cell;
+      }
+      MemorySegment block = Arena.ofAuto().allocate(CELL * BLOCK_CELLS, 8);
+      for (int i = 1; i < BLOCK_CELLS; i++) {
+        FREE.addLast(block.asSlice(i * CELL, CELL));
+      }
+      return block.asSlice(0, CELL);
+    }
+  }
+
+  /** Gives back a cell from {@link #take()}, which its taker no longer uses. */
+  static void give(MemorySegment cell) {
+    synchronized (FREE) {
+      FREE.addLast(cell);
+    }
+  }
+
+  /** How many cells are free (for tests). */
+  static int free() {
+    synchronized (FREE) {
+      return FREE.size();
+    }
+  }
+}

@@ -50,10 +50,10 @@ final class ErrnoCells {
     }
   }
 
-  /** How many cells are free (for tests). */
-  static int free() {
+  /** Whether this very cell is among the free ones (for tests). */
+  static boolean isFree(MemorySegment cell) {
     synchronized (FREE) {
-      return FREE.size();
+      return FREE.stream().anyMatch(free -> free == cell);
     }
   }
 }

@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
 import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.net.InetSocketAddress;
@@ -68,7 +69,7 @@ class IdleSocketsTest {
           .as("file descriptors added while %d sockets wait", SOCKETS)
           .isLessThan(50);
 
-      Writer toPeer = new java.io.OutputStreamWriter(peer.getOutputStream(), UTF_8);
+      Writer toPeer = new OutputStreamWriter(peer.getOutputStream(), UTF_8);
       toPeer.write("send\n");
       toPeer.flush();
       for (Thread waiter : waiters) {

@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.jsock.server.ServerConfig;
 import io.jsock.server.TcpServer;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -36,7 +38,7 @@ class PingPongTest {
               byte[] buf = new byte[64 * 1024];
               int n;
               while ((n = conn.recvInto(buf, 0)) > 0) {
-                conn.sendAll(java.nio.ByteBuffer.wrap(buf, 0, n));
+                conn.sendAll(ByteBuffer.wrap(buf, 0, n));
               }
             })) {
       InetSocketAddress address = (InetSocketAddress) server.address();
@@ -59,11 +61,11 @@ class PingPongTest {
       byte[] message = new byte[size];
       byte[] reply = new byte[size];
       for (int round = 0; round < ROUNDS; round++) {
-        java.util.Arrays.fill(message, (byte) (id * 31 + round));
+        Arrays.fill(message, (byte) (id * 31 + round));
         conn.sendAll(message);
         int got = 0;
         while (got < size) {
-          int n = conn.recvInto(java.nio.ByteBuffer.wrap(reply, got, size - got));
+          int n = conn.recvInto(ByteBuffer.wrap(reply, got, size - got));
           assertThat(n).as("connection %d round %d: bytes before the end", id, round).isPositive();
           got += n;
         }

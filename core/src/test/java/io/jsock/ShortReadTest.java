@@ -7,8 +7,10 @@ import io.jsock.testing.Loopback;
 import io.jsock.testing.Loopback.Pair;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -67,7 +69,7 @@ class ShortReadTest {
                     try {
                       for (int at = 0; at < sent.length; ) {
                         int n = Math.min(sent.length - at, 1 + sizes.nextInt(700));
-                        pair.client().sendAll(java.util.Arrays.copyOfRange(sent, at, at + n));
+                        pair.client().sendAll(Arrays.copyOfRange(sent, at, at + n));
                         at += n;
                         if (sizes.nextInt(64) == 0) {
                           Thread.sleep(1); // let the reader drain the queue and wait
@@ -91,7 +93,7 @@ class ShortReadTest {
         java.net.Socket peer = new java.net.Socket()) {
       peer.connect(listener.getSockName());
       try (Socket server = listener.accept().conn()) {
-        java.io.OutputStream out = peer.getOutputStream();
+        OutputStream out = peer.getOutputStream();
         Thread sender =
             Thread.ofPlatform()
                 .start(

@@ -19,6 +19,7 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -267,7 +268,7 @@ class SocketDatagramTest {
     try (Socket a = bound(AF_INET);
         Socket b = bound(AF_INET);
         SocketSelector selector = SocketSelector.open()) {
-      selector.register(b, java.util.Set.of(Event.EVENT_READ), "b");
+      selector.register(b, Set.of(Event.EVENT_READ), "b");
       assertThat(selector.select(Duration.ZERO)).isEmpty();
 
       a.sendTo(bytes("ready?"), b.getSockName());
@@ -277,7 +278,7 @@ class SocketDatagramTest {
       assertThat(ready.getFirst().key().data()).isEqualTo("b");
       assertThat(ready.getFirst().events()).containsExactly(Event.EVENT_READ);
       assertThat(b.recv(10)).isEqualTo(bytes("ready?"));
-      selector.modify(b, java.util.Set.of(Event.EVENT_WRITE), "b");
+      selector.modify(b, Set.of(Event.EVENT_WRITE), "b");
       assertThat(selector.select(PROMPTLY).getFirst().events()).containsExactly(Event.EVENT_WRITE);
     }
   }

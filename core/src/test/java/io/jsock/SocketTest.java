@@ -1644,7 +1644,7 @@ class SocketTest {
 
   @Test
   void unixConnectToAMissingPathIsENOENT() throws IOException {
-    var missing = java.net.UnixDomainSocketAddress.of(dir.resolve("missing.sock"));
+    var missing = UnixDomainSocketAddress.of(dir.resolve("missing.sock"));
     try (Socket client = Socket.create(Family.AF_UNIX, SOCK_STREAM)) {
       ErrnoException e = catchThrowableOfType(ErrnoException.class, () -> client.connect(missing));
       assertThat(e.errno()).isEqualTo(Errno.ENOENT);

@@ -14,6 +14,7 @@ import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -296,7 +297,7 @@ class BrokerCommandIT {
     byte[] buf = new byte[length];
     int got = 0;
     while (got < length) {
-      int n = client.recvInto(java.nio.ByteBuffer.wrap(buf, got, length - got));
+      int n = client.recvInto(ByteBuffer.wrap(buf, got, length - got));
       if (n == 0) {
         break;
       }

@@ -7,6 +7,8 @@ import static org.awaitility.Awaitility.await;
 import io.jsock.Family;
 import io.jsock.Socket;
 import io.jsock.SocketKind;
+import java.io.ByteArrayOutputStream;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -698,8 +700,8 @@ class ConnectListenIT {
     return PipedProcess.start(PipedProcess.jsock(args), Map.of(), in, out);
   }
 
-  private static java.io.File devNull() {
-    return new java.io.File("/dev/null");
+  private static File devNull() {
+    return new File("/dev/null");
   }
 
   private Path randomFile(String name, int size, long seed) throws IOException {
@@ -721,7 +723,7 @@ class ConnectListenIT {
   }
 
   private static byte[] readToEnd(Socket conn) throws IOException {
-    var all = new java.io.ByteArrayOutputStream();
+    var all = new ByteArrayOutputStream();
     byte[] chunk;
     while ((chunk = conn.recv(65536)).length > 0) {
       all.writeBytes(chunk);

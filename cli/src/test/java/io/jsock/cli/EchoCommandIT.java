@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.jsock.AddrInfo;
+import io.jsock.ConnectionResetException;
 import io.jsock.Errno;
 import io.jsock.Family;
 import io.jsock.Socket;
@@ -17,12 +18,14 @@ import io.jsock.testing.Echoes.Transfer;
 import io.jsock.tls.Tls;
 import io.jsock.tls.TlsContext;
 import java.io.IOException;
+import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
 import java.net.UnixDomainSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyStore;
 import java.security.MessageDigest;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -301,7 +304,7 @@ class EchoCommandIT {
             .start();
     assertThat(keytool.waitFor(LIMIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
     assertThat(keytool.exitValue()).as(Files.readString(dir.resolve("keytool.log"))).isZero();
-    java.security.KeyStore keys = java.security.KeyStore.getInstance("PKCS12");
+    KeyStore keys = KeyStore.getInstance("PKCS12");
     try (var in = Files.newInputStream(store)) {
       keys.load(in, password.toCharArray());
     }
@@ -350,7 +353,7 @@ class EchoCommandIT {
                   third.recv(16);
                 }
               })
-          .isInstanceOf(io.jsock.ConnectionResetException.class)
+          .isInstanceOf(ConnectionResetException.class)
           .hasMessageContaining("connection reset by peer");
       first.sendAll("still".getBytes(UTF_8));
       assertThat(new String(first.recv(16), UTF_8)).isEqualTo("still");
@@ -419,7 +422,7 @@ class EchoCommandIT {
 
   private static boolean refuses(SocketAddress address) throws IOException {
     Family family =
-        ((InetSocketAddress) address).getAddress() instanceof java.net.Inet6Address
+        ((InetSocketAddress) address).getAddress() instanceof Inet6Address
             ? Family.AF_INET6
             : Family.AF_INET;
     try (Socket probe = Socket.create(family, SocketKind.SOCK_STREAM)) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -59,7 +60,7 @@ class OptionsTest {
     AccessList access = new AccessList();
     access.allow.add(AccessList.Cidr.parse("10.1.0.0/16"));
     var mapped =
-        java.net.Inet6Address.getByAddress(
+        Inet6Address.getByAddress(
             null, new byte[] {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1, -1, 10, 1, 2, 3}, null);
     assertThat(access.permits(new InetSocketAddress(mapped, 1))).isTrue();
   }

@@ -25,6 +25,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Random;
@@ -346,7 +347,7 @@ class RelayCommandIT {
                 "--direction",
                 "down")) {
       try (Socket client = connect(port(relay))) {
-        assertThat(readAll(client)).isEqualTo(java.util.Arrays.copyOf(data, 1000));
+        assertThat(readAll(client)).isEqualTo(Arrays.copyOf(data, 1000));
       }
       await()
           .atMost(LIMIT)

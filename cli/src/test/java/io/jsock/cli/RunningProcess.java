@@ -3,6 +3,7 @@ package io.jsock.cli;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import java.io.BufferedReader;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -63,7 +64,7 @@ final class RunningProcess implements AutoCloseable {
       builder.environment().put("JSOCK_JAR", jar);
     }
     builder.environment().putAll(env);
-    builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+    builder.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
     try {
       return new RunningProcess(builder.start());
     } catch (IOException e) {

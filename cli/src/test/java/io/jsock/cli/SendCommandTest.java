@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -39,7 +40,7 @@ class SendCommandTest {
 
   @Test
   void tlsTrustOptionsNeedTls(@TempDir Path dir) throws Exception {
-    Path file = java.nio.file.Files.writeString(dir.resolve("f"), "x");
+    Path file = Files.writeString(dir.resolve("f"), "x");
     assertThat(run("send", "--insecure", file.toString(), "127.0.0.1", "9")).isEqualTo(2);
     assertThat(err.toString()).startsWith("jsock: --ca, --server-name and --insecure need --tls\n");
   }

@@ -6,6 +6,7 @@ import io.jsock.SocketKind;
 import io.jsock.tls.TlsContext;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -65,7 +66,7 @@ final class TinyServer implements AutoCloseable {
           .start(
               () -> {
                 try (Socket served = tls == null ? conn : tls.wrap(conn)) {
-                  served.setTimeout(java.time.Duration.ofSeconds(60));
+                  served.setTimeout(Duration.ofSeconds(60));
                   results.add(handler.handle(served));
                 } catch (Exception e) {
                   results.add(e);

@@ -9,11 +9,13 @@ import io.jsock.Socket;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -106,7 +108,7 @@ class TransferCommandsIT {
         assertThat(in.readUnsignedByte()).isEqualTo('G');
         assertThat(in.readLong()).as("offset").isZero();
         conn.sendAll(new byte[] {'D'});
-        conn.sendAll(java.util.Arrays.copyOf(all, size / 2));
+        conn.sendAll(Arrays.copyOf(all, size / 2));
       }
       assertThat(receiver.exitCode()).isEqualTo(1);
       assertThat(receiver.stderr())
@@ -117,7 +119,7 @@ class TransferCommandsIT {
                   + " (receive again with --resume to continue)\n");
     }
     assertThat(out).doesNotExist();
-    assertThat(Files.readAllBytes(part)).isEqualTo(java.util.Arrays.copyOf(all, size / 2));
+    assertThat(Files.readAllBytes(part)).isEqualTo(Arrays.copyOf(all, size / 2));
 
     try (RunningProcess receiver = jsock("receive", "--resume", "0", out.toString())) {
       int port = portOf(receiver);
@@ -168,7 +170,7 @@ class TransferCommandsIT {
     try (Socket listener = Socket.create()) {
       listener.bind("127.0.0.1", 0);
       listener.listen();
-      int port = ((java.net.InetSocketAddress) listener.getSockName()).getPort();
+      int port = ((InetSocketAddress) listener.getSockName()).getPort();
       try (RunningProcess sender = jsock("send", data.toString(), "127.0.0.1", "" + port)) {
         listener.setTimeout(LIMIT);
         try (Socket conn = listener.accept().conn()) {
@@ -506,7 +508,7 @@ class TransferCommandsIT {
 
   private static byte[] prefix(Path file, int length) throws Exception {
     byte[] all = Files.readAllBytes(file);
-    return java.util.Arrays.copyOf(all, length);
+    return Arrays.copyOf(all, length);
   }
 
   private static String sha256(Path file) throws Exception {

@@ -20,6 +20,7 @@ import io.jsock.testing.Loopback.Pair;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
@@ -1039,7 +1040,7 @@ class FramedTest {
     return "recv from " + address(pair.client().getSockName()) + ": ";
   }
 
-  private static String address(java.net.SocketAddress address) {
+  private static String address(SocketAddress address) {
     InetSocketAddress inet = (InetSocketAddress) address;
     return inet.getAddress().getHostAddress() + ":" + inet.getPort();
   }

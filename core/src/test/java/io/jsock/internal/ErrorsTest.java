@@ -8,6 +8,7 @@ import io.jsock.ConnectionRefusedException;
 import io.jsock.ConnectionResetException;
 import io.jsock.Errno;
 import io.jsock.ErrnoException;
+import io.jsock.tls.TlsException;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetAddress;
@@ -15,6 +16,8 @@ import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ClosedChannelException;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLHandshakeException;
 import org.junit.jupiter.api.Test;
 
 class ErrorsTest {
@@ -80,14 +83,14 @@ class ErrorsTest {
   void tlsNamesTheAlertTheVersionOrTheJdksReason() {
     assertThat(
             Errors.tls(
-                new javax.net.ssl.SSLHandshakeException("Received fatal alert: unknown_ca"),
+                new SSLHandshakeException("Received fatal alert: unknown_ca"),
                 "tls handshake with",
                 ADDRESS))
         .hasMessage(
             "tls handshake with 127.0.0.1:9: the peer rejected our certificate (alert unknown_ca)");
     assertThat(
             Errors.tls(
-                new javax.net.ssl.SSLHandshakeException(
+                new SSLHandshakeException(
                     "Client requested protocol TLSv1.1 is not enabled or supported in server"
                         + " context"),
                 "tls handshake with",
@@ -95,13 +98,12 @@ class ErrorsTest {
         .hasMessage("tls handshake with 127.0.0.1:9: protocol version TLSv1.1 refused");
     assertThat(
             Errors.tls(
-                new javax.net.ssl.SSLException("Unsupported or unrecognized SSL message"),
+                new SSLException("Unsupported or unrecognized SSL message"),
                 "tls handshake with",
                 ADDRESS))
         .hasMessage("tls handshake with 127.0.0.1:9: the peer does not speak TLS")
-        .hasCauseInstanceOf(javax.net.ssl.SSLException.class);
-    io.jsock.tls.TlsException once =
-        Errors.tls(new javax.net.ssl.SSLException("odd"), "recv from", ADDRESS);
+        .hasCauseInstanceOf(SSLException.class);
+    TlsException once = Errors.tls(new SSLException("odd"), "recv from", ADDRESS);
     assertThat(once).hasMessage("recv from 127.0.0.1:9: odd");
     assertThat(Errors.tls(once, "recv from", ADDRESS)).isSameAs(once);
   }

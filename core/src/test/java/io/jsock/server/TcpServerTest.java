@@ -13,12 +13,14 @@ import io.jsock.Errno;
 import io.jsock.Family;
 import io.jsock.Socket;
 import io.jsock.SocketKind;
+import io.jsock.framing.Framing;
 import io.jsock.internal.Addresses;
 import io.jsock.testing.CapturedLogs;
 import io.jsock.testing.Echoes;
 import io.jsock.testing.Echoes.Transfer;
 import io.jsock.testing.Loopback;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -205,7 +207,7 @@ class TcpServerTest {
             TcpServer.start(
                 config,
                 conn -> {
-                  var lines = io.jsock.framing.Framing.lines(16).on(conn);
+                  var lines = Framing.lines(16).on(conn);
                   while (true) {
                     lines.sendMsg(lines.recvMsg());
                   }
@@ -240,7 +242,7 @@ class TcpServerTest {
                   try {
                     client.sendAll(new byte[] {(byte) i});
                   } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
+                    throw new UncheckedIOException(e);
                   }
                   lastSent.set(System.nanoTime());
                   sent.incrementAndGet();

@@ -19,7 +19,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.net.ssl.ExtendedSSLSession;
@@ -287,11 +289,10 @@ class OpensslInteropTest {
     }
 
     /** The first line that matches, waiting at most 10 s for it. */
-    String next(java.util.function.Predicate<String> wanted) throws InterruptedException {
+    String next(Predicate<String> wanted) throws InterruptedException {
       long deadline = System.nanoTime() + SECONDS.toNanos(10);
       while (true) {
-        String line =
-            lines.poll(deadline - System.nanoTime(), java.util.concurrent.TimeUnit.NANOSECONDS);
+        String line = lines.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
         if (line == null) {
           throw new AssertionError("no such line within 10 s; output so far: " + seen);
         }

@@ -16,6 +16,7 @@ import io.jsock.Ready;
 import io.jsock.Shutdown;
 import io.jsock.Socket;
 import io.jsock.SocketSelector;
+import io.jsock.Sockets;
 import io.jsock.WouldBlockException;
 import io.jsock.testing.Loopback;
 import io.jsock.testing.Loopback.Pair;
@@ -24,8 +25,10 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.MessageDigest;
@@ -45,6 +48,7 @@ import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -273,14 +277,12 @@ class TlsSocketTest {
     KeyStore trust = KeyStore.getInstance("PKCS12");
     trust.load(null, null);
     trust.setCertificateEntry("ca", ca.certificate());
-    javax.net.ssl.TrustManagerFactory trusting =
-        javax.net.ssl.TrustManagerFactory.getInstance("PKIX");
+    TrustManagerFactory trusting = TrustManagerFactory.getInstance("PKIX");
     trusting.init(trust);
     SSLContext jdkClient = SSLContext.getInstance("TLSv1.3");
     jdkClient.init(null, trusting.getTrustManagers(), null);
-    try (Socket listener =
-        io.jsock.Sockets.createServer(new java.net.InetSocketAddress("127.0.0.1", 0))) {
-      java.net.InetSocketAddress address = (java.net.InetSocketAddress) listener.getSockName();
+    try (Socket listener = Sockets.createServer(new InetSocketAddress("127.0.0.1", 0))) {
+      InetSocketAddress address = (InetSocketAddress) listener.getSockName();
       // A single-threaded peer: it reads one byte, asks for a KeyUpdate, then only writes.
       Future<byte[]> peer =
           call(
@@ -308,7 +310,7 @@ class TlsSocketTest {
         assertThat(sha256(recvExactly(tls, upSize))).isEqualTo(sha256(up));
         sending.get(60, SECONDS);
         assertThat(sha256(peer.get(60, SECONDS)))
-            .isEqualTo(sha256(java.util.Arrays.copyOfRange(down, 1, downSize)));
+            .isEqualTo(sha256(Arrays.copyOfRange(down, 1, downSize)));
       }
     }
   }
@@ -425,7 +427,7 @@ class TlsSocketTest {
   void sendFileGoesThroughTlsNotAroundIt(@TempDir Path files) throws Exception {
     byte[] content = random(300_000, 4);
     Path file = files.resolve("data.bin");
-    java.nio.file.Files.write(file, content);
+    Files.write(file, content);
     try (Pair plain = Loopback.pair(AF_INET);
         Pair tls = handshake(plain, client, "localhost", server)) {
       Future<byte[]> got = call(() -> recvExactly(tls.server(), content.length));
@@ -563,7 +565,7 @@ class TlsSocketTest {
     return MessageDigest.getInstance("SHA-256").digest(data);
   }
 
-  static String address(java.net.SocketAddress address) {
+  static String address(SocketAddress address) {
     InetSocketAddress inet = (InetSocketAddress) address;
     return inet.getAddress().getHostAddress() + ":" + inet.getPort();
   }

@@ -1,5 +1,7 @@
 package io.jsock;
 
+import static io.jsock.internal.StreamCalls.UNKNOWN_ADDRESS;
+
 import io.jsock.internal.Addresses;
 import io.jsock.internal.Errors;
 import io.jsock.internal.Meter;
@@ -511,7 +513,7 @@ public final class Socket implements AutoCloseable {
     long deadline = Timeouts.NOT_STARTED;
     while (true) {
       deadline = awaitIfKnownEmpty(current, deadline);
-      int n = readStream(current, buffer, StreamCalls.UNKNOWN_ADDRESS);
+      int n = readStream(current, buffer, UNKNOWN_ADDRESS);
       if (n != 0) {
         return Math.max(n, 0);
       }
@@ -596,7 +598,7 @@ public final class Socket implements AutoCloseable {
     }
     long deadline = Timeouts.NOT_STARTED;
     while (true) {
-      int n = writeSome(current, data, StreamCalls.UNKNOWN_ADDRESS);
+      int n = writeSome(current, data, UNKNOWN_ADDRESS);
       if (n > 0) {
         return n;
       }
@@ -667,7 +669,7 @@ public final class Socket implements AutoCloseable {
       if (Timeouts.hasPassed(deadline)) {
         throw Errors.timedOut("send to", peer);
       }
-      int n = writeSome(current, data, StreamCalls.UNKNOWN_ADDRESS);
+      int n = writeSome(current, data, UNKNOWN_ADDRESS);
       if (data.hasRemaining()) {
         if (deadline == Timeouts.NOT_STARTED) {
           deadline = Timeouts.deadline(sendTimeoutNanos);
@@ -1397,7 +1399,7 @@ public final class Socket implements AutoCloseable {
     if (buffer.isDirect() || buffer.remaining() <= MAX_TRANSFER) {
       n = readOnce(current, buffer, address);
     } else {
-      n = readOnce(current, buffer.slice(buffer.position(), MAX_TRANSFER), address);
+      n = readOnce(current, buffer.slice(buffer.position(), MAX_TRANSFER), UNKNOWN_ADDRESS);
       if (n > 0) {
         buffer.position(buffer.position() + n);
       }
@@ -1433,7 +1435,7 @@ public final class Socket implements AutoCloseable {
       if (data.isDirect() || data.remaining() <= MAX_TRANSFER) {
         n = writeOnce(current, data, address);
       } else {
-        n = writeOnce(current, data.slice(data.position(), MAX_TRANSFER), address);
+        n = writeOnce(current, data.slice(data.position(), MAX_TRANSFER), UNKNOWN_ADDRESS);
         data.position(data.position() + n);
       }
     } catch (IOException e) {
@@ -1587,7 +1589,7 @@ public final class Socket implements AutoCloseable {
     public int read(ByteBuffer dst) throws IOException {
       int n;
       try {
-        n = readOnce(polled, dst, StreamCalls.UNKNOWN_ADDRESS);
+        n = readOnce(polled, dst, UNKNOWN_ADDRESS);
       } catch (IOException e) {
         throw failure(e, "recv from", peer);
       }
@@ -1597,7 +1599,7 @@ public final class Socket implements AutoCloseable {
 
     @Override
     public int write(ByteBuffer src) throws IOException {
-      return writeSome(polled, src, StreamCalls.UNKNOWN_ADDRESS);
+      return writeSome(polled, src, UNKNOWN_ADDRESS);
     }
 
     @Override

@@ -142,11 +142,14 @@ public final class PolledChannel {
 
   /** Gives the errno cells back once no call can start or is in flight (see {@link #close()}). */
   private void releaseStates() {
-    for (VarHandle direction : new VarHandle[] {READ_STATE, WRITE_STATE}) {
-      var state = (MemorySegment) direction.getAndSet(this, (MemorySegment) null);
-      if (state != null) {
-        ErrnoCells.give(state);
-      }
+    releaseState(READ_STATE);
+    releaseState(WRITE_STATE);
+  }
+
+  private void releaseState(VarHandle direction) {
+    var state = (MemorySegment) direction.getAndSet(this, (MemorySegment) null);
+    if (state != null) {
+      ErrnoCells.give(state);
     }
   }
 

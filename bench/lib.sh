@@ -1,0 +1,40 @@
+# bench/lib.sh: shell functions that the bench scripts share; sourced by them, not run.
+
+# Prints the path of a java of JDK 25 or newer (JAVA_HOME first, then /usr/lib/jvm); fails if none.
+find_java() {
+  local candidate
+  for candidate in "${JAVA_HOME:-}/bin/java" /usr/lib/jvm/*25*/bin/java /usr/lib/jvm/*/bin/java; do
+    if [ -x "$candidate" ] && "$candidate" -version 2>&1 | head -n 1 | grep -Eq '"(2[5-9]|[3-9][0-9])'; then
+      printf '%s' "$candidate"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# utime+stime of a process, in clock ticks (fields 14 and 15 of /proc/PID/stat, counted after the
+# command name, which may hold spaces); 0 once it has gone.
+cpu_ticks() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
+  stat=${stat##*) }
+  awk '{print $12 + $13}' <<<"$stat"
+}
+ticks_per_second=$(getconf CLK_TCK)
+
+# VmRSS of a process in KiB; 0 once it has gone.
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+# The median of the numbers on standard input, one per line; NA if there are none.
+median() { sort -g | awk '{v[NR] = $1} END {if (NR == 0) print "NA"; else print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2)}'; }
+
+# Waits until `jsock bench --phases` has written "jsock bench: PHASE" to FILE; fails if PID ends
+# first or SECONDS pass.
+await_phase() { # file phase pid seconds
+  for _ in $(seq $(( $4 * 50 ))); do
+    grep -q "jsock bench: $2" "$1" && return 0
+    kill -0 "$3" 2>/dev/null || return 1
+    sleep 0.02
+  done
+  return 1
+}

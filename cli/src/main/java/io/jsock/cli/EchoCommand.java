@@ -80,8 +80,9 @@ final class EchoCommand implements Callable<Integer> {
       paramLabel = "N",
       defaultValue = "10000",
       description =
-          "Serve at most N connections at once (UDP: datagrams being answered); more are"
-              + " refused at once with a reset (default: ${DEFAULT-VALUE}).")
+          "Serve at most N connections at once; more are refused at once with a reset"
+              + " (default: ${DEFAULT-VALUE}). Not for --udp, which answers each datagram as it"
+              + " receives it.")
   int maxConnections;
 
   @Override
@@ -94,7 +95,9 @@ final class EchoCommand implements Callable<Integer> {
         unix != null
             ? ServerConfig.defaults().withAddress(UnixDomainSocketAddress.of(unix))
             : ServerConfig.defaults().withAddress(host, port);
-    config = config.withMaxConnections(maxConnections);
+    // A UDP echo only replies, and a UDP send does not wait for the peer: the receiving thread
+    // answers each datagram itself, with no thread started per datagram.
+    config = config.withMaxConnections(maxConnections).withThreadPerDatagram(!udp);
     if (tls) {
       config = config.withTls(Tls.server(serverKey.load(err)));
     }
@@ -153,7 +156,7 @@ final class EchoCommand implements Callable<Integer> {
     }
   }
 
-  /** The UDP echo handler: each datagram goes back to its sender. */
+  /** The UDP echo handler: each datagram goes back to its sender, from the receiving thread. */
   static void echoDatagram(Datagram datagram, Socket socket) throws IOException {
     socket.sendTo(datagram.data(), datagram.address());
   }

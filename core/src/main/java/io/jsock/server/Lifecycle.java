@@ -8,9 +8,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The running and stopping of a server, the same for TCP and UDP: one intake thread (the accept or
- * receive loop), one virtual thread per worker (a connection or a datagram), and the graceful stop
- * that ends the intake at once, lets the workers finish within a grace period and then forces the
- * rest.
+ * receive loop), one virtual thread per worker (a connection or a datagram; or the intake thread
+ * itself, for a UDP server that handles datagrams as it receives them), and the graceful stop that
+ * ends the intake at once, lets the workers finish within a grace period and then forces the rest.
  */
 final class Lifecycle {
   /** A running worker: its thread, and how to make it stop when the grace period is over. */
@@ -28,9 +28,36 @@ final class Lifecycle {
   private final Set<Worker> workers = ConcurrentHashMap.newKeySet();
   private volatile Thread intake;
 
-  /** Starts the intake loop on a virtual thread. */
-  void start(String name, Runnable loop) {
-    intake = Thread.ofVirtual().name(name).start(loop);
+  /**
+   * Starts the intake loop on a virtual thread; one that {@code handlesWork} itself (runs handlers
+   * as it takes work in) is also a worker for its whole life, given the grace period and forced as
+   * the others are.
+   */
+  void start(String name, Runnable loop, boolean handlesWork) {
+    if (!handlesWork) {
+      intake = Thread.ofVirtual().name(name).start(loop);
+      return;
+    }
+    Thread thread = Thread.ofVirtual().name(name).unstarted(() -> runAsWorker(loop));
+    intake = thread;
+    workers.add(new Intake(thread));
+    thread.start();
+  }
+
+  private void runAsWorker(Runnable loop) {
+    try {
+      loop.run();
+    } finally {
+      workers.remove(new Intake(Thread.currentThread())); // a record: equal by its thread
+    }
+  }
+
+  /** The intake as a worker: forced by an interrupt, which its handler or its receive sees. */
+  private record Intake(Thread thread) implements Worker {
+    @Override
+    public void force() {
+      thread.interrupt();
+    }
   }
 
   /** Interrupts the intake loop, which stops it when it waits in a socket call. */
@@ -73,15 +100,20 @@ final class Lifecycle {
     stopIntake.run();
     boolean interrupted = false;
     try {
-      join(intake, hardEnd); // ends at once: its listener is closed, or it was interrupted
+      // The intake ends at once (its listener closed, or its wait interrupted) unless it is
+      // running a handler itself (a UDP server without a thread per datagram): then it is a
+      // worker like the others, and gets the grace period as they do.
+      join(intake, graceEnd);
       awaitWorkers(graceEnd);
     } catch (InterruptedException e) {
       interrupted = true;
     }
-    Thread caller = Thread.currentThread();
-    workers.stream().filter(worker -> worker.thread() != caller).forEach(Worker::force);
+    forceWorkers();
+    long forcedEnd = interrupted ? deadline(AFTER_FORCE) : hardEnd;
     try {
-      awaitWorkers(interrupted ? deadline(AFTER_FORCE) : hardEnd);
+      join(intake, forcedEnd);
+      forceWorkers(); // any the intake handed work to after the first sweep; forcing is idempotent
+      awaitWorkers(forcedEnd);
     } catch (InterruptedException e) {
       interrupted = true;
     }
@@ -111,9 +143,18 @@ final class Lifecycle {
     return workers.stream().allMatch(worker -> worker.thread() == caller);
   }
 
+  /** A handler that shuts its own server down is neither forced nor waited for. */
+  private void forceWorkers() {
+    Thread caller = Thread.currentThread();
+    workers.stream().filter(worker -> worker.thread() != caller).forEach(Worker::force);
+  }
+
+  /**
+   * Joins {@code thread} until the deadline, unless it is the caller (it would wait for itself).
+   */
   private static boolean join(Thread thread, long deadline) throws InterruptedException {
     long left = deadline - System.nanoTime();
-    if (left > 0) {
+    if (left > 0 && thread != Thread.currentThread()) {
       thread.join(Duration.ofNanos(left));
     }
     return !thread.isAlive();

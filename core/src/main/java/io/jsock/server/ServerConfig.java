@@ -57,6 +57,9 @@ import java.util.Optional;
  *     logged at INFO naming the peer and counted as {@link ServerStats#tlsFailed()}; one that sends
  *     nothing at all is reset by the first-byte deadline and counted as timed out. The handshake
  *     counts as the connection's first bytes. TCP only.
+ * @param threadPerDatagram whether each datagram is handled on a virtual thread of its own, as by
+ *     Python's {@code socketserver.ThreadingUDPServer} (the default), or on the receiving thread,
+ *     one after another, as by its {@code UDPServer} ({@link #withThreadPerDatagram}). UDP only.
  */
 public record ServerConfig(
     SocketAddress address,
@@ -66,7 +69,8 @@ public record ServerConfig(
     Duration firstByteTimeout,
     int backlog,
     Duration shutdownGrace,
-    Optional<TlsContext> tls) {
+    Optional<TlsContext> tls,
+    boolean threadPerDatagram) {
 
   /** Checks every field: an address, positive limits and durations, a backlog of 0 or more. */
   public ServerConfig {
@@ -97,7 +101,7 @@ public record ServerConfig(
   /**
    * Loopback {@code 127.0.0.1} on any free port, 10,000 connections, idle timeout 5 minutes, write
    * timeout 30 seconds, first-byte deadline 10 seconds, backlog 1024, shutdown grace 10 seconds, no
-   * TLS.
+   * TLS, a thread per datagram.
    */
   public static ServerConfig defaults() {
     return new ServerConfig(
@@ -108,7 +112,8 @@ public record ServerConfig(
         Duration.ofSeconds(10),
         1024,
         Duration.ofSeconds(10),
-        Optional.empty());
+        Optional.empty(),
+        true);
   }
 
   /** This config listening on {@code address} instead. */
@@ -121,7 +126,8 @@ public record ServerConfig(
         firstByteTimeout,
         backlog,
         shutdownGrace,
-        tls);
+        tls,
+        threadPerDatagram);
   }
 
   /**
@@ -146,7 +152,8 @@ public record ServerConfig(
         firstByteTimeout,
         backlog,
         shutdownGrace,
-        tls);
+        tls,
+        threadPerDatagram);
   }
 
   /** This config with another idle timeout. */
@@ -159,7 +166,8 @@ public record ServerConfig(
         firstByteTimeout,
         backlog,
         shutdownGrace,
-        tls);
+        tls,
+        threadPerDatagram);
   }
 
   /** This config with another write timeout: the bound of each send of a handler. */
@@ -172,7 +180,8 @@ public record ServerConfig(
         firstByteTimeout,
         backlog,
         shutdownGrace,
-        tls);
+        tls,
+        threadPerDatagram);
   }
 
   /** This config with another first-byte deadline. */
@@ -185,7 +194,8 @@ public record ServerConfig(
         firstByteTimeout,
         backlog,
         shutdownGrace,
-        tls);
+        tls,
+        threadPerDatagram);
   }
 
   /** This config with another backlog. */
@@ -198,7 +208,8 @@ public record ServerConfig(
         firstByteTimeout,
         backlog,
         shutdownGrace,
-        tls);
+        tls,
+        threadPerDatagram);
   }
 
   /** This config with another grace period for {@code close()}. */
@@ -211,7 +222,8 @@ public record ServerConfig(
         firstByteTimeout,
         backlog,
         shutdownGrace,
-        tls);
+        tls,
+        threadPerDatagram);
   }
 
   /**
@@ -235,7 +247,35 @@ public record ServerConfig(
         firstByteTimeout,
         backlog,
         shutdownGrace,
-        Optional.of(serverContext));
+        Optional.of(serverContext),
+        threadPerDatagram);
+  }
+
+  /**
+   * This config handling datagrams on a virtual thread each ({@code true}, the default) or on the
+   * receiving thread, one after another ({@code false}). A handler that only replies (a UDP send
+   * does not wait for the peer) is fastest on the receiving thread: no thread is started per
+   * datagram, and a datagram that comes while one is handled waits in the socket's receive buffer
+   * rather than being dropped. A handler that blocks stops the receiving for as long, so {@code
+   * maxConnections} does not apply (one is handled at a time). Shutdown is the same: the running
+   * handler gets the grace period, then is interrupted. UDP only.
+   *
+   * <pre>{@code
+   * UdpServer.start(ServerConfig.defaults().withThreadPerDatagram(false),
+   *     (datagram, socket) -> socket.sendTo(datagram.data(), datagram.address()));
+   * }</pre>
+   */
+  public ServerConfig withThreadPerDatagram(boolean threadPerDatagram) {
+    return new ServerConfig(
+        address,
+        maxConnections,
+        idleTimeout,
+        writeTimeout,
+        firstByteTimeout,
+        backlog,
+        shutdownGrace,
+        tls,
+        threadPerDatagram);
   }
 
   private static void positive(Duration duration, String name) {

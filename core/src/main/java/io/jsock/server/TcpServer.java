@@ -107,7 +107,8 @@ public final class TcpServer extends Server {
       throw e;
     }
     LOG.log(Level.DEBUG, () -> "listening on " + Addresses.format(server.address));
-    server.lifecycle.start("jsock accept " + Addresses.format(server.address), server::acceptLoop);
+    server.lifecycle.start(
+        "jsock accept " + Addresses.format(server.address), server::acceptLoop, false);
     return server;
   }
 

@@ -18,6 +18,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A UDP server: Python's {@code socketserver.ThreadingUDPServer} with a virtual thread per
@@ -35,9 +36,14 @@ import java.util.concurrent.ThreadFactory;
  * on a virtual thread of its own, with the server's socket to reply through. At most {@link
  * ServerConfig#maxConnections()} datagrams are handled at once; one that arrives while that many
  * are, is dropped at once (UDP may drop anyway; a queue would only grow) and counted as refused. Of
- * the config, the address, {@code maxConnections} and {@code shutdownGrace} apply; the timeouts and
- * the backlog are for TCP. The socket is in blocking mode: a UDP send does not wait for the peer.
- * AF_UNIX datagram sockets are outside the JDK.
+ * the config, the address, {@code maxConnections}, {@code shutdownGrace} and {@code
+ * threadPerDatagram} apply; the timeouts and the backlog are for TCP. The socket is in blocking
+ * mode: a UDP send does not wait for the peer. AF_UNIX datagram sockets are outside the JDK.
+ *
+ * <p>With {@link ServerConfig#withThreadPerDatagram withThreadPerDatagram(false)} the receiving
+ * thread runs the handler itself, one datagram after another, as Python's {@code
+ * socketserver.UDPServer} does: the fastest way for a handler that only replies (no thread is
+ * started per datagram), and one that blocks holds up the receiving for as long.
  *
  * <p>{@link #shutdown(Duration)} stops receiving at once, lets running handlers reply within the
  * grace period, then interrupts the rest and closes the socket (their sends fail), and returns
@@ -56,6 +62,13 @@ public final class UdpServer extends Server {
   private final DatagramHandler handler;
   private final Socket socket;
   private final ThrottledLog refusals = new ThrottledLog(LOG, Level.INFO);
+
+  /**
+   * Set while the receive loop is in (or about to enter) {@code recvFrom}, where an interrupt stops
+   * it; cleared by whichever comes first, the datagram or the shutdown. So the shutdown interrupts
+   * the receiving only, never a handler that the receiving thread runs itself.
+   */
+  private final AtomicBoolean receiving = new AtomicBoolean();
 
   private UdpServer(ServerConfig config, DatagramHandler handler, Socket socket)
       throws IOException {
@@ -104,7 +117,9 @@ public final class UdpServer extends Server {
     }
     LOG.log(Level.DEBUG, () -> "receiving on " + Addresses.format(server.address));
     server.lifecycle.start(
-        "jsock receive " + Addresses.format(server.address), server::receiveLoop);
+        "jsock receive " + Addresses.format(server.address),
+        server::receiveLoop,
+        !config.threadPerDatagram());
     return server;
   }
 
@@ -112,14 +127,25 @@ public final class UdpServer extends Server {
   @Override
   public void shutdown(Duration grace) {
     Objects.requireNonNull(grace, "grace");
-    lifecycle.shutdown(grace, lifecycle::interruptIntake, this::closeSocket);
+    lifecycle.shutdown(grace, this::stopReceiving, this::closeSocket);
   }
 
-  // As TcpServer's accept loop: receive, take a permit or drop, hand over to a virtual thread.
+  private void stopReceiving() {
+    if (receiving.compareAndSet(true, false)) {
+      lifecycle.interruptIntake();
+    }
+  }
+
+  // As TcpServer's accept loop: receive, take a permit or drop, hand over to a virtual thread (or
+  // handle here, without a thread per datagram).
   private void receiveLoop() {
     Backoff backoff =
         new Backoff(lifecycle, "recv from " + Addresses.format(address), "receiving again");
-    while (!lifecycle.isStopping()) {
+    while (true) {
+      receiving.set(true); // before the check: a shutdown from now on interrupts the receiving
+      if (lifecycle.isStopping()) {
+        return;
+      }
       Datagram datagram;
       try {
         datagram = socket.recvFrom(MAX_DATAGRAM);
@@ -130,10 +156,12 @@ public final class UdpServer extends Server {
         continue;
       }
       backoff.succeeded();
-      if (lifecycle.isStopping()) {
+      if (!receiving.compareAndSet(true, false) || lifecycle.isStopping()) {
         return; // received as the shutdown began: dropped, as later ones are
       }
-      if (permits.tryAcquire()) {
+      if (!config.threadPerDatagram()) {
+        handleHere(datagram);
+      } else if (permits.tryAcquire()) {
         handle(datagram);
       } else {
         counters.refused.increment();
@@ -153,6 +181,51 @@ public final class UdpServer extends Server {
     counters.open.increment();
     lifecycle.add(handling);
     handling.thread.start();
+  }
+
+  /**
+   * Handles a datagram on the receiving thread, which the lifecycle counts as the one worker (and
+   * interrupts when the grace period is over): nothing is allocated per datagram beyond it.
+   */
+  private void handleHere(Datagram datagram) {
+    counters.accepted.increment();
+    counters.open.increment();
+    try {
+      runHandler(datagram, null);
+    } finally {
+      counters.open.decrement();
+      Thread.interrupted(); // the handler's own, not a shutdown's (that one ends the loop anyway)
+    }
+  }
+
+  /**
+   * Runs the handler; what it throws is logged once, naming the sender (at DEBUG when the shutdown
+   * forced it: {@code handling}'s flag, or the server stopping for the receiving thread's own).
+   */
+  private void runHandler(Datagram datagram, Handling handling) {
+    try {
+      handler.handle(datagram, socket);
+    } catch (Throwable e) {
+      if (e instanceof VirtualMachineError fatal) {
+        throw fatal;
+      }
+      report(datagram, e, handling == null ? lifecycle.isStopping() : handling.forced);
+    }
+  }
+
+  private void report(Datagram datagram, Throwable e, boolean forced) {
+    String name =
+        "datagram from "
+            + Addresses.format(datagram.address())
+            + " to "
+            + Addresses.format(address);
+    if (forced) {
+      LOG.log(Level.DEBUG, () -> name + ": stopped, the server shut down: " + e);
+    } else if (e instanceof SocketError) {
+      LOG.log(Level.INFO, () -> name + ": " + e.getMessage());
+    } else {
+      LOG.log(Level.WARNING, name + ": handler failed: " + e, e);
+    }
   }
 
   private void closeSocket() {
@@ -187,31 +260,11 @@ public final class UdpServer extends Server {
 
     private void run() {
       try {
-        handler.handle(datagram, socket);
-      } catch (Throwable e) {
-        if (e instanceof VirtualMachineError fatal) {
-          throw fatal;
-        }
-        report(e);
+        runHandler(datagram, this);
       } finally {
         lifecycle.remove(this);
         counters.open.decrement();
         permits.release();
-      }
-    }
-
-    private void report(Throwable e) {
-      String name =
-          "datagram from "
-              + Addresses.format(datagram.address())
-              + " to "
-              + Addresses.format(address);
-      if (forced) {
-        LOG.log(Level.DEBUG, () -> name + ": stopped, the server shut down: " + e);
-      } else if (e instanceof SocketError) {
-        LOG.log(Level.INFO, () -> name + ": " + e.getMessage());
-      } else {
-        LOG.log(Level.WARNING, name + ": handler failed: " + e, e);
       }
     }
   }

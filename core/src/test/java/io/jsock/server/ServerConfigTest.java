@@ -28,6 +28,7 @@ class ServerConfigTest {
     assertThat(config.backlog()).isEqualTo(1024);
     assertThat(config.shutdownGrace()).isEqualTo(Duration.ofSeconds(10));
     assertThat(config.tls()).isEmpty();
+    assertThat(config.threadPerDatagram()).isTrue();
   }
 
   @Test
@@ -43,14 +44,16 @@ class ServerConfigTest {
                 defaults.firstByteTimeout(),
                 defaults.backlog(),
                 defaults.shutdownGrace(),
-                Optional.empty()));
+                Optional.empty(),
+                true));
     ServerConfig changed =
         defaults
             .withIdleTimeout(Duration.ofSeconds(1))
             .withWriteTimeout(Duration.ofSeconds(3))
             .withFirstByteTimeout(Duration.ofSeconds(2))
             .withBacklog(0)
-            .withShutdownGrace(Duration.ZERO);
+            .withShutdownGrace(Duration.ZERO)
+            .withThreadPerDatagram(false);
     assertThat(changed)
         .isEqualTo(
             new ServerConfig(
@@ -61,7 +64,8 @@ class ServerConfigTest {
                 Duration.ofSeconds(2),
                 0,
                 Duration.ZERO,
-                Optional.empty()));
+                Optional.empty(),
+                false));
   }
 
   @Test

@@ -25,17 +25,20 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * {@link UdpServer} on real loopback sockets: echoes checked by SHA-256 on both sides, the limit on
@@ -50,8 +53,9 @@ class UdpServerTest {
   @TempDir Path dir;
 
   @ParameterizedTest
-  @EnumSource(names = {"AF_INET", "AF_INET6"})
-  void echoesDatagramsFromManyClientsIntactAndCountsThemExactly(Family family) throws Exception {
+  @CsvSource({"AF_INET, true", "AF_INET6, true", "AF_INET, false", "AF_INET6, false"})
+  void echoesDatagramsFromManyClientsIntactAndCountsThemExactly(
+      Family family, boolean threadPerDatagram) throws Exception {
     int clients = 20;
     int datagrams = 50;
     Map<SocketAddress, MessageDigest> received = new ConcurrentHashMap<>();
@@ -66,7 +70,10 @@ class UdpServerTest {
               });
           socket.sendTo(datagram.data(), datagram.address());
         };
-    ServerConfig config = ServerConfig.defaults().withAddress(Loopback.bindAddress(family, null));
+    ServerConfig config =
+        ServerConfig.defaults()
+            .withAddress(Loopback.bindAddress(family, null))
+            .withThreadPerDatagram(threadPerDatagram);
     try (UdpServer server = UdpServer.start(config, digestingEcho);
         ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
       List<Future<Sent>> futures = new ArrayList<>();
@@ -139,8 +146,10 @@ class UdpServerTest {
     }
   }
 
-  @Test
-  void handlerFailureIsLoggedOnceWithTheSenderAndTheServerKeepsServing() throws Exception {
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void handlerFailureIsLoggedOnceWithTheSenderAndTheServerKeepsServing(boolean threadPerDatagram)
+      throws Exception {
     DatagramHandler failing =
         (datagram, socket) -> {
           if (new String(datagram.data(), UTF_8).equals("fail")) {
@@ -149,7 +158,9 @@ class UdpServerTest {
           socket.sendTo(datagram.data(), datagram.address());
         };
     try (CapturedLogs logs = CapturedLogs.of("io.jsock.server");
-        UdpServer server = UdpServer.start(ServerConfig.defaults(), failing);
+        UdpServer server =
+            UdpServer.start(
+                ServerConfig.defaults().withThreadPerDatagram(threadPerDatagram), failing);
         Socket client = client(AF_INET, server.address())) {
       client.send("fail".getBytes(UTF_8));
       await().atMost(LIMIT).until(() -> !logs.at(Level.WARNING).isEmpty());
@@ -245,6 +256,158 @@ class UdpServerTest {
       assertThat(server.awaitTermination(LIMIT)).isTrue();
     } finally {
       release.countDown();
+    }
+  }
+
+  @Test
+  void withoutAThreadPerDatagramTheReceivingThreadHandlesEachInTurnAndNoneIsDropped()
+      throws Exception {
+    int queued = 5;
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    List<String> threads = new CopyOnWriteArrayList<>();
+    DatagramHandler heldEcho =
+        (datagram, socket) -> {
+          threads.add(Thread.currentThread().getName());
+          entered.countDown();
+          release.await();
+          socket.sendTo(datagram.data(), datagram.address());
+        };
+    ServerConfig config =
+        ServerConfig.defaults().withMaxConnections(1).withThreadPerDatagram(false);
+    try (UdpServer server = UdpServer.start(config, heldEcho);
+        Socket client = client(AF_INET, server.address())) {
+      client.send("first".getBytes(UTF_8));
+      assertThat(entered.await(LIMIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+      for (int i = 0; i < queued; i++) {
+        client.send(("queued " + i).getBytes(UTF_8)); // waits in the receive buffer meanwhile
+      }
+      assertThat(server.stats().accepted()).isEqualTo(1);
+      release.countDown();
+
+      List<String> replies = new ArrayList<>();
+      for (int i = 0; i <= queued; i++) {
+        replies.add(new String(client.recv(64), UTF_8));
+      }
+      assertThat(replies)
+          .containsExactly("first", "queued 0", "queued 1", "queued 2", "queued 3", "queued 4");
+      await().atMost(LIMIT).until(() -> server.stats().open() == 0);
+      assertThat(server.stats().accepted()).isEqualTo(queued + 1);
+      assertThat(server.stats().refused()).isZero();
+      assertThat(threads)
+          .hasSize(queued + 1)
+          .containsOnly("jsock receive " + Addresses.format(server.address()));
+    } finally {
+      release.countDown();
+    }
+  }
+
+  @Test
+  void withoutAThreadPerDatagramShutdownLetsTheRunningHandlerReplyAndReceivesNoMore()
+      throws Exception {
+    Duration grace = Duration.ofSeconds(10);
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicInteger handled = new AtomicInteger();
+    DatagramHandler heldEcho =
+        (datagram, socket) -> {
+          handled.incrementAndGet();
+          entered.countDown();
+          release.await(); // not interrupted by the shutdown: the grace period is the handler's
+          socket.sendTo(datagram.data(), datagram.address());
+        };
+    UdpServer server =
+        UdpServer.start(ServerConfig.defaults().withThreadPerDatagram(false), heldEcho);
+    try (Socket client = client(AF_INET, server.address());
+        ExecutorService background = Executors.newVirtualThreadPerTaskExecutor()) {
+      client.send("in flight".getBytes(UTF_8));
+      assertThat(entered.await(LIMIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+
+      long start = System.nanoTime();
+      Future<?> shutdown = background.submit(() -> server.shutdown(grace));
+      await().atMost(LIMIT).until(server::isShutdown);
+      client.send("late".getBytes(UTF_8)); // waits in the buffer; never received
+      release.countDown();
+
+      assertThat(new String(client.recv(64), UTF_8)).isEqualTo("in flight");
+      shutdown.get(LIMIT.toSeconds(), TimeUnit.SECONDS);
+      assertThat(Duration.ofNanos(System.nanoTime() - start))
+          .as("shutdown returns once the handler is done")
+          .isLessThan(grace);
+      assertThat(server.awaitTermination(Duration.ZERO)).isTrue();
+      assertThat(handled).hasValue(1);
+      assertThat(server.stats().accepted()).isEqualTo(1);
+      assertThat(server.stats().open()).isZero();
+      assertPortFree(server.address());
+    } finally {
+      release.countDown();
+      server.close();
+    }
+  }
+
+  @Test
+  void withoutAThreadPerDatagramCloseInterruptsAStuckHandlerAfterTheGracePeriod() throws Exception {
+    Duration grace = Duration.ofMillis(500);
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch interrupted = new CountDownLatch(1);
+    DatagramHandler stuck =
+        (datagram, socket) -> {
+          entered.countDown();
+          try {
+            new CountDownLatch(1).await();
+          } catch (InterruptedException e) {
+            interrupted.countDown();
+          }
+        };
+    UdpServer server =
+        UdpServer.start(
+            ServerConfig.defaults().withShutdownGrace(grace).withThreadPerDatagram(false), stuck);
+    try (Socket client = client(AF_INET, server.address())) {
+      client.send("stuck".getBytes(UTF_8));
+      assertThat(entered.await(LIMIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+
+      long start = System.nanoTime();
+      server.close();
+      assertThat(Duration.ofNanos(System.nanoTime() - start))
+          .isGreaterThanOrEqualTo(grace)
+          .isLessThan(grace.plusSeconds(1));
+      assertThat(interrupted.getCount()).as("handler interrupted").isZero();
+      assertThat(server.awaitTermination(LIMIT)).isTrue();
+      assertThat(server.stats().open()).isZero();
+      assertPortFree(server.address());
+    }
+  }
+
+  @Test
+  void withoutAThreadPerDatagramAHandlerMayInterruptItselfOrShutTheServerDown() throws Exception {
+    DatagramHandler handler =
+        (datagram, socket) -> {
+          String text = new String(datagram.data(), UTF_8);
+          socket.sendTo(datagram.data(), datagram.address());
+          if (text.equals("interrupt")) {
+            Thread.currentThread().interrupt(); // the server keeps receiving
+          }
+        };
+    UdpServer[] self = new UdpServer[1];
+    DatagramHandler stopping =
+        (datagram, socket) -> {
+          handler.handle(datagram, socket);
+          if (new String(datagram.data(), UTF_8).equals("stop")) {
+            self[0].shutdown(Duration.ofSeconds(30)); // does not wait for itself
+          }
+        };
+    self[0] = UdpServer.start(ServerConfig.defaults().withThreadPerDatagram(false), stopping);
+    UdpServer server = self[0];
+    try (Socket client = client(AF_INET, server.address())) {
+      for (String text : List.of("interrupt", "after", "stop")) {
+        client.send(text.getBytes(UTF_8));
+        assertThat(new String(client.recv(64), UTF_8)).isEqualTo(text);
+      }
+      assertThat(server.awaitTermination(LIMIT)).isTrue();
+      assertThat(server.stats().accepted()).isEqualTo(3);
+      assertPortFree(server.address());
+    } finally {
+      server.close();
     }
   }
 

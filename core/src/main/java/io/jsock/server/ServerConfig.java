@@ -253,12 +253,13 @@ public record ServerConfig(
 
   /**
    * This config handling datagrams on a virtual thread each ({@code true}, the default) or on the
-   * receiving thread, one after another ({@code false}). A handler that only replies (a UDP send
-   * does not wait for the peer) is fastest on the receiving thread: no thread is started per
-   * datagram, and a datagram that comes while one is handled waits in the socket's receive buffer
-   * rather than being dropped. A handler that blocks stops the receiving for as long, so {@code
-   * maxConnections} does not apply (one is handled at a time). Shutdown is the same: the running
-   * handler gets the grace period, then is interrupted. UDP only.
+   * receiving thread, one after another ({@code false}; the server's one thread, then a platform
+   * thread). A handler that only replies (a UDP send does not wait for the peer) is fastest on the
+   * receiving thread: no thread is started per datagram, and a datagram that comes while one is
+   * handled waits in the socket's receive buffer rather than being dropped. A handler that blocks
+   * stops the receiving for as long, so {@code maxConnections} does not apply (one is handled at a
+   * time). Shutdown is the same: the running handler gets the grace period, then is interrupted.
+   * UDP only.
    *
    * <pre>{@code
    * UdpServer.start(ServerConfig.defaults().withThreadPerDatagram(false),

@@ -43,7 +43,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>With {@link ServerConfig#withThreadPerDatagram withThreadPerDatagram(false)} the receiving
  * thread runs the handler itself, one datagram after another, as Python's {@code
  * socketserver.UDPServer} does: the fastest way for a handler that only replies (no thread is
- * started per datagram), and one that blocks holds up the receiving for as long.
+ * started per datagram), and one that blocks holds up the receiving for as long. That thread, the
+ * server's only one, is a platform thread, which waits for datagrams in the kernel.
  *
  * <p>{@link #shutdown(Duration)} stops receiving at once, lets running handlers reply within the
  * grace period, then interrupts the rest and closes the socket (their sends fail), and returns

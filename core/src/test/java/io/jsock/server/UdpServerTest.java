@@ -268,7 +268,8 @@ class UdpServerTest {
     List<String> threads = new CopyOnWriteArrayList<>();
     DatagramHandler heldEcho =
         (datagram, socket) -> {
-          threads.add(Thread.currentThread().getName());
+          Thread me = Thread.currentThread();
+          threads.add(me.getName() + (me.isVirtual() ? " (virtual)" : " (platform)"));
           entered.countDown();
           release.await();
           socket.sendTo(datagram.data(), datagram.address());
@@ -296,7 +297,7 @@ class UdpServerTest {
       assertThat(server.stats().refused()).isZero();
       assertThat(threads)
           .hasSize(queued + 1)
-          .containsOnly("jsock receive " + Addresses.format(server.address()));
+          .containsOnly("jsock receive " + Addresses.format(server.address()) + " (platform)");
     } finally {
       release.countDown();
     }

@@ -347,6 +347,29 @@ class UdpServerTest {
   }
 
   @Test
+  void withoutAThreadPerDatagramCloseWhileReceivingStopsAtOnceNotAfterTheGracePeriod()
+      throws Exception {
+    Duration grace = Duration.ofSeconds(30);
+    UdpServer server =
+        UdpServer.start(
+            ServerConfig.defaults().withShutdownGrace(grace).withThreadPerDatagram(false), ECHO);
+    try (Socket client = client(AF_INET, server.address())) {
+      client.send("ping".getBytes(UTF_8));
+      assertThat(new String(client.recv(64), UTF_8)).isEqualTo("ping");
+
+      long start = System.nanoTime(); // the receiving thread now waits for the next datagram
+      server.close();
+      assertThat(Duration.ofNanos(System.nanoTime() - start))
+          .as("a receive is interrupted, not waited for")
+          .isLessThan(grace);
+      assertThat(server.awaitTermination(Duration.ZERO)).isTrue();
+      assertPortFree(server.address());
+    } finally {
+      server.close();
+    }
+  }
+
+  @Test
   void withoutAThreadPerDatagramCloseInterruptsAStuckHandlerAfterTheGracePeriod() throws Exception {
     Duration grace = Duration.ofMillis(500);
     CountDownLatch entered = new CountDownLatch(1);

@@ -2,6 +2,7 @@ package io.jsock.server;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.jsock.Socket;
 import io.jsock.Sockets;
@@ -68,14 +69,14 @@ class ReadmeExamplesTest {
       Framed a = Framing.lines(4096).on(alice);
       Framed b = Framing.lines(4096).on(bob);
       Framed c = Framing.lines(4096).on(carol);
-      org.awaitility.Awaitility.await().atMost(PROMPTLY).until(() -> members.size() == 3);
+      await().atMost(PROMPTLY).until(() -> members.size() == 3);
 
       a.sendMsg("hello from alice".getBytes(UTF_8));
 
       assertThat(new String(b.recvMsg(), UTF_8)).isEqualTo("hello from alice");
       assertThat(new String(c.recvMsg(), UTF_8)).isEqualTo("hello from alice");
       alice.close();
-      org.awaitility.Awaitility.await().atMost(PROMPTLY).until(() -> members.size() == 2);
+      await().atMost(PROMPTLY).until(() -> members.size() == 2);
       b.sendMsg("bye".getBytes(UTF_8));
       assertThat(new String(c.recvMsg(), UTF_8)).isEqualTo("bye");
     }

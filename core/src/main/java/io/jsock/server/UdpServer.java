@@ -192,28 +192,30 @@ public final class UdpServer extends Server {
     counters.accepted.increment();
     counters.open.increment();
     try {
-      runHandler(datagram, null);
+      Throwable failure = runHandler(datagram);
+      if (failure != null) {
+        report(datagram, failure, lifecycle.isStopping()); // forced only by a shutdown
+      }
     } finally {
       counters.open.decrement();
       Thread.interrupted(); // the handler's own, not a shutdown's (that one ends the loop anyway)
     }
   }
 
-  /**
-   * Runs the handler; what it throws is logged once, naming the sender (at DEBUG when the shutdown
-   * forced it: {@code handling}'s flag, or the server stopping for the receiving thread's own).
-   */
-  private void runHandler(Datagram datagram, Handling handling) {
+  /** Runs the handler; returns what it threw, or null (a {@link VirtualMachineError} goes on). */
+  private Throwable runHandler(Datagram datagram) {
     try {
       handler.handle(datagram, socket);
+      return null;
     } catch (Throwable e) {
       if (e instanceof VirtualMachineError fatal) {
         throw fatal;
       }
-      report(datagram, e, handling == null ? lifecycle.isStopping() : handling.forced);
+      return e;
     }
   }
 
+  /** Logs a handler's failure once, naming the sender; at DEBUG when the shutdown forced it. */
   private void report(Datagram datagram, Throwable e, boolean forced) {
     String name =
         "datagram from "
@@ -261,7 +263,10 @@ public final class UdpServer extends Server {
 
     private void run() {
       try {
-        runHandler(datagram, this);
+        Throwable failure = runHandler(datagram);
+        if (failure != null) {
+          report(datagram, failure, forced);
+        }
       } finally {
         lifecycle.remove(this);
         counters.open.decrement();

@@ -995,6 +995,9 @@ public final class Socket implements AutoCloseable {
   private void setMode(long nanos) {
     timeoutNanos = nanos;
     sendTimeoutNanos = nanos;
+    if (nanos == Timeouts.NON_BLOCKING) {
+      polled.stopWatching(); // a non-blocking socket never waits on it (see there)
+    }
   }
 
   /** Whether operations may wait: true in blocking and in timeout mode, as Python's. */

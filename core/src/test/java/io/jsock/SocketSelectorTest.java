@@ -685,6 +685,57 @@ class SocketSelectorTest {
     }
   }
 
+  /**
+   * A socket that waited in blocking mode leaves jsock's poller when it goes non-blocking (it would
+   * wake a poller thread for every packet, for nobody); back in blocking mode, its next wait must
+   * find its wakeups again, round after round.
+   */
+  @ParameterizedTest
+  @EnumSource(Family.class)
+  void aSocketMovedBetweenBlockingWaitsAndASelectorLoopReceivesEverything(Family family)
+      throws Exception {
+    try (Pair pair = Loopback.pair(family, dir)) {
+      Socket socket = pair.server();
+      for (int round = 0; round < 20; round++) {
+        socket.setBlocking(true);
+        byte[] waited = bytes("waited for, round " + round);
+        Running<byte[]> receiver = inVirtualThread(() -> socket.recv(100));
+        receiver.awaitBlocked();
+        pair.client().sendAll(waited);
+        assertThat(receiver.get()).as("round %d, blocking", round).isEqualTo(waited);
+
+        socket.setBlocking(false);
+        assertThatThrownBy(() -> socket.recv(100)).isInstanceOf(WouldBlockException.class);
+        SelectorKey key = selector.register(socket, READ, null);
+        byte[] selected = bytes("selected, round " + round);
+        pair.client().sendAll(selected);
+        assertThat(selector.select(PROMPTLY)).containsExactly(new Ready(key, READ));
+        assertThat(socket.recv(100)).as("round %d, non-blocking", round).isEqualTo(selected);
+        selector.unregister(socket);
+      }
+    }
+  }
+
+  /**
+   * As in Python, a receive that began in blocking mode goes on waiting when another thread makes
+   * the socket non-blocking, and gets the data that comes later.
+   */
+  @ParameterizedTest
+  @EnumSource(Family.class)
+  void aReceiveWaitingWhenAnotherThreadMakesTheSocketNonBlockingStillGetsTheData(Family family)
+      throws Exception {
+    try (Pair pair = Loopback.pair(family, dir)) {
+      Socket socket = pair.server();
+      Running<byte[]> receiver = inVirtualThread(() -> socket.recv(100));
+      receiver.awaitBlocked();
+
+      socket.setBlocking(false);
+      pair.client().sendAll(bytes("after the switch"));
+
+      assertThat(receiver.get()).isEqualTo(bytes("after the switch"));
+    }
+  }
+
   // ---------------------------------------------------------------- errors
 
   @Test

@@ -310,6 +310,33 @@ public final class PolledChannel {
   }
 
   /**
+   * Takes the channel out of the epoll poller, for a socket that stops waiting on it (non-blocking
+   * mode, where a {@code SocketSelector} or the caller's own loop watches it instead). Registered,
+   * every packet that arrives raises an edge that wakes a lane, and often its master thread and a
+   * carrier, for nobody. The next wait registers the channel again, and a registration's first edge
+   * reports what is ready by then, so no wakeup is lost; a thread still waiting (another thread's
+   * call that began in blocking mode and goes on waiting, as in Python) has it registered again at
+   * once for the same reason.
+   */
+  public void stopWatching() {
+    if (epoll == null || registeredFd < 0) {
+      return;
+    }
+    synchronized (this) {
+      if (registeredFd < 0) {
+        return;
+      }
+      epoll.deregister(registeredFd, this);
+      registeredFd = -1;
+      // A waiter publishes itself, then looks at registeredFd: one that looked before the line
+      // above is seen here; one that looks after it registers the channel itself.
+      if (!readers.isEmpty() || !writers.isEmpty()) {
+        register();
+      }
+    }
+  }
+
+  /**
    * Closes the channel, releasing its file descriptor before returning, and wakes every waiting
    * thread.
    *

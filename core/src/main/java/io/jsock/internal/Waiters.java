@@ -67,6 +67,11 @@ final class Waiters {
     }
   }
 
+  /** Whether no thread is waiting (or about to: a thread publishes itself before it looks). */
+  boolean isEmpty() {
+    return first == null && othersCount == 0;
+  }
+
   /** Marks the direction ready and unparks every waiting thread. */
   void signal() {
     signalled = true;

@@ -16,9 +16,10 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code jsock bench}: a load generator for echo servers, written on jsock as plain blocking code,
- * one virtual thread per connection. Every echoed byte is checked; latency percentiles come from
- * HdrHistogram and count only after the warm-up.
+ * {@code jsock bench}: a load generator for echo servers, written on jsock: an event loop per CPU
+ * for {@code pingpong} and {@code pipeline}, plain blocking code on a virtual thread per connection
+ * for the others. Every echoed byte is checked; latency percentiles come from HdrHistogram and
+ * count only after the warm-up.
  */
 @Command(
     name = "bench",

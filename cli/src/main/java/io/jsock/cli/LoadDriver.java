@@ -12,8 +12,9 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * Runs one {@link LoadPlan}: one virtual thread per connection opens it (a few at a time) and runs
- * the scenario's loop as plain blocking code; the warm-up starts once all are open; then it
- * measures, stops them, and closes every socket it opened.
+ * the scenario's loop as plain blocking code, except for {@code pingpong} and {@code pipeline},
+ * whose connections go to one {@link StreamEventLoop} per CPU once all are open; the warm-up starts
+ * then; then it measures, stops them, and closes every socket it opened.
  */
 final class LoadDriver {
   /** Connections opened at once while setting up: enough to be quick, few enough for a backlog. */
@@ -73,6 +74,9 @@ final class LoadDriver {
         throw connectFailure.get(); // a refused connection keeps its type: the exit code says so
       }
       double connectSeconds = (System.nanoTime() - setup) / 1e9;
+      if (isStream(plan)) {
+        loops.addAll(startEventLoops(plan, pattern, run, open));
+      }
       LoadRun.Measured measured = run.measure(plan.warmup(), plan.duration(), phases);
       // The loops receive what is still in flight, then end; those still waiting after --timeout
       // (a server that stopped echoing) are ended by closing their sockets.
@@ -83,6 +87,37 @@ final class LoadDriver {
       closeAll(open);
       joinAll(loops, CLOSE_GRACE);
     }
+  }
+
+  private static boolean isStream(LoadPlan plan) {
+    return plan.scenario() == Scenario.PINGPONG || plan.scenario() == Scenario.PIPELINE;
+  }
+
+  /**
+   * Deals the connections out to one event loop per CPU this process may run on (as {@code taskset}
+   * leaves them), each on a platform thread of its own.
+   */
+  private static List<Thread> startEventLoops(
+      LoadPlan plan, EchoPattern pattern, LoadRun run, AtomicReferenceArray<Socket> open) {
+    int count = Math.min(plan.connections(), Runtime.getRuntime().availableProcessors());
+    List<List<StreamEventLoop.Stream>> shares = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      shares.add(new ArrayList<>());
+    }
+    for (int i = 0; i < plan.connections(); i++) {
+      shares
+          .get(i % count)
+          .add(new StreamEventLoop.Stream(open.get(i), i, pattern, plan.pipeline()));
+    }
+    List<Thread> threads = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      threads.add(
+          Thread.ofPlatform()
+              .daemon()
+              .name("jsock bench loop " + i)
+              .start(new StreamEventLoop(shares.get(i), plan, pattern, run)));
+    }
+    return threads;
   }
 
   private static Socket openOne(LoadPlan plan, LoadTarget target, int index) throws IOException {
@@ -100,7 +135,7 @@ final class LoadDriver {
       AtomicReferenceArray<Socket> open) {
     try {
       switch (plan.scenario()) {
-        case PINGPONG, PIPELINE -> StreamLoop.run(open.get(index), index, plan, pattern, run);
+        case PINGPONG, PIPELINE -> {} // the event loops take these connections once all are open
         case BULK -> BulkLoop.run(open.get(index), index, plan, pattern, run);
         case UDP -> UdpLoop.run(open.get(index), index, plan, pattern, run);
         case CONNECT -> ConnectLoop.run(target, index, plan, pattern, run, open);

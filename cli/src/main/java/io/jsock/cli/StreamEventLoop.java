@@ -1,0 +1,200 @@
+package io.jsock.cli;
+
+import static io.jsock.Event.EVENT_READ;
+import static io.jsock.Event.EVENT_WRITE;
+
+import io.jsock.Event;
+import io.jsock.Ready;
+import io.jsock.Socket;
+import io.jsock.SocketSelector;
+import io.jsock.WouldBlockException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The {@code pingpong} and {@code pipeline} scenarios for a share of the connections, on one
+ * platform thread with a {@link SocketSelector}, as Python's {@code selectors} event loops: every
+ * socket non-blocking, each ready one read once, its echo checked, its round trips recorded, and
+ * the completed messages replaced by new ones sent at once. A send the socket cannot take whole
+ * keeps its rest for {@link Event#EVENT_WRITE}.
+ *
+ * <p>Why not a virtual thread per connection, as the other scenarios: the load generator must not
+ * be the bottleneck, and with few messages in flight per connection every echo costs its thread a
+ * park and an unpark, where a loop pays one {@code epoll_wait} for all the sockets ready. Against
+ * the C epoll server, virtual threads drove 0.79× (ping-pong) and 0.92× (pipelining) the rate of
+ * Netty's client; a loop per CPU drives as much (README, "Load on any echo server").
+ *
+ * <p>When the run stops, the messages in flight are received and checked before the loop ends, so
+ * that each connection ends with nothing unread and no byte unchecked; a loop still waiting after
+ * {@code --timeout} ends anyway (the driver then closes the sockets).
+ */
+final class StreamEventLoop implements Runnable {
+  private static final Set<Event> READ = EnumSet.of(EVENT_READ);
+  private static final Set<Event> READ_WRITE = EnumSet.of(EVENT_READ, EVENT_WRITE);
+
+  /** How often a waiting loop looks at the run's stop flag. */
+  private static final Duration TICK = Duration.ofMillis(50);
+
+  private final List<Stream> streams;
+  private final LoadPlan plan;
+  private final EchoPattern pattern;
+  private final LoadRun run;
+
+  /**
+   * A loop for the connections of {@code sockets} whose index is {@code first} + k·{@code step}.
+   */
+  StreamEventLoop(List<Stream> streams, LoadPlan plan, EchoPattern pattern, LoadRun run) {
+    this.streams = streams;
+    this.plan = plan;
+    this.pattern = pattern;
+    this.run = run;
+  }
+
+  /** One connection's progress. */
+  static final class Stream {
+    final Socket socket;
+    final int index;
+    final long seed;
+    final long[] sentAt; // message m's send time is in slot m % inFlight
+    final ByteBuffer out; // a view of the pattern on the bytes not yet sent
+    boolean writing; // watched for EVENT_WRITE: out has bytes the socket could not take
+    long sent;
+    long done;
+    long received;
+
+    Stream(Socket socket, int index, EchoPattern pattern, int inFlight) {
+      this.socket = socket;
+      this.index = index;
+      this.seed = LoadPlan.seedOf(index);
+      this.sentAt = new long[inFlight];
+      this.out = pattern.view().limit(0);
+    }
+  }
+
+  @Override
+  public void run() {
+    int size = plan.size();
+    int inFlight = plan.pipeline();
+    ByteBuffer in = ByteBuffer.allocateDirect(size * inFlight);
+    ByteBuffer expected = pattern.view();
+    try (SocketSelector selector = SocketSelector.open()) {
+      int active = 0;
+      for (Stream stream : streams) {
+        try {
+          stream.socket.setBlocking(false);
+          selector.register(stream.socket, READ, stream);
+          Arrays.fill(stream.sentAt, System.nanoTime());
+          stream.sent = inFlight;
+          pattern.window(stream.out, stream.seed, 0, size * inFlight);
+          flush(selector, stream);
+          active++;
+        } catch (IOException e) {
+          end(selector, stream, e);
+        }
+      }
+      long giveUp = Long.MAX_VALUE;
+      while (active > 0) {
+        if (run.isStopping() && giveUp == Long.MAX_VALUE) {
+          giveUp = System.nanoTime() + plan.timeout().toNanos();
+        }
+        if (System.nanoTime() - giveUp > 0) {
+          return;
+        }
+        for (Ready ready : selector.select(TICK)) {
+          Stream stream = (Stream) ready.key().data();
+          try {
+            if (ready.events().contains(EVENT_WRITE)) {
+              flush(selector, stream);
+            }
+            if (ready.events().contains(EVENT_READ) && receive(selector, stream, in, expected)) {
+              selector.unregister(stream.socket);
+              active--;
+            }
+          } catch (IOException e) {
+            end(selector, stream, e);
+            active--;
+          }
+        }
+      }
+    } catch (IOException e) {
+      run.error(e);
+    }
+  }
+
+  /**
+   * Receives what is there, checks it, records the messages it completes and sends their
+   * replacements; returns whether the stream is finished (stopping, nothing left in flight).
+   */
+  private boolean receive(
+      SocketSelector selector, Stream stream, ByteBuffer in, ByteBuffer expected)
+      throws IOException {
+    int size = plan.size();
+    int inFlight = plan.pipeline();
+    int n;
+    try {
+      n =
+          pattern.receiveChecked(
+              stream.socket,
+              in,
+              expected,
+              stream.seed,
+              stream.received,
+              stream.index,
+              plan.server());
+    } catch (WouldBlockException spurious) {
+      return false;
+    }
+    stream.received += n;
+    long now = System.nanoTime();
+    long complete = stream.received / size;
+    int fresh = (int) (complete - stream.done);
+    for (; stream.done < complete; stream.done++) {
+      run.latency(now - stream.sentAt[(int) (stream.done % inFlight)]);
+    }
+    run.completed(fresh, n);
+    if (run.isStopping()) {
+      return stream.done == stream.sent;
+    }
+    if (fresh > 0) {
+      for (int i = 0; i < fresh; i++) {
+        stream.sentAt[(int) ((stream.sent + i) % inFlight)] = now;
+      }
+      int pending = stream.out.remaining();
+      long from = stream.sent * size - pending;
+      pattern.window(stream.out, stream.seed, from, pending + fresh * size);
+      stream.sent += fresh;
+      flush(selector, stream);
+    }
+    return false;
+  }
+
+  /** Sends what the stream has pending, watching for room to write while some is left. */
+  private static void flush(SocketSelector selector, Stream stream) throws IOException {
+    while (stream.out.hasRemaining()) {
+      try {
+        stream.socket.send(stream.out);
+      } catch (WouldBlockException full) {
+        break;
+      }
+    }
+    boolean writing = stream.out.hasRemaining();
+    if (writing != stream.writing) {
+      selector.modify(stream.socket, writing ? READ_WRITE : READ, stream);
+      stream.writing = writing;
+    }
+  }
+
+  private void end(SocketSelector selector, Stream stream, IOException e) {
+    run.error(e);
+    try {
+      selector.unregister(stream.socket);
+    } catch (IOException | IllegalArgumentException ignored) {
+      // not registered, or the selector is going: the driver closes the socket
+    }
+  }
+}

@@ -65,10 +65,13 @@ import java.util.function.Consumer;
  * select for as long as it stays ready, so a handler may do part of the work and leave the rest for
  * the next round. Sockets given to a selector are normally in non-blocking mode ({@code
  * setBlocking(false)}), so that a handler never waits; a registered socket keeps working in every
- * mode, and its own waits in blocking and timeout mode do not disturb the selector. {@link
- * Event#EVENT_READ} on a listening socket means a connection is waiting for {@code accept}; {@link
- * Event#EVENT_WRITE} on a socket whose non-blocking connect is in progress means the attempt has
- * finished, and calling {@code connect} or {@code connectEx} again completes it at once.
+ * mode, and its own waits in blocking and timeout mode do not disturb the selector. A socket in
+ * non-blocking mode is watched by its selectors alone: the poller behind jsock's blocking calls
+ * lets it go until it waits again, so that a loop pays one poll per round of ready sockets and
+ * nothing per packet. {@link Event#EVENT_READ} on a listening socket means a connection is waiting
+ * for {@code accept}; {@link Event#EVENT_WRITE} on a socket whose non-blocking connect is in
+ * progress means the attempt has finished, and calling {@code connect} or {@code connectEx} again
+ * completes it at once.
  *
  * <p><b>TLS sockets.</b> A TLS socket may hold input that its connection no longer shows: bytes
  * decrypted but not yet taken by a short {@code recv}, or a record read along with an earlier one.

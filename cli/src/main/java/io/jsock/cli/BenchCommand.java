@@ -17,9 +17,9 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code jsock bench}: a load generator for echo servers, written on jsock: an event loop per CPU
- * for {@code pingpong} and {@code pipeline}, plain blocking code on a virtual thread per connection
- * for the others. Every echoed byte is checked; latency percentiles come from HdrHistogram and
- * count only after the warm-up.
+ * for {@code pingpong}, {@code pipeline} and {@code udp}, plain blocking code on a virtual thread
+ * per connection for {@code bulk} and {@code connect}. Every echoed byte is checked; latency
+ * percentiles come from HdrHistogram and count only after the warm-up.
  */
 @Command(
     name = "bench",
@@ -238,8 +238,8 @@ final class BenchCommand implements Callable<Integer> {
     }
     if (scenario == Scenario.UDP) {
       require(
-          size >= UdpLoop.HEADER && size <= MAX_DATAGRAM,
-          "udp: --size must be " + UdpLoop.HEADER + ".." + MAX_DATAGRAM);
+          size >= UdpEventLoop.HEADER && size <= MAX_DATAGRAM,
+          "udp: --size must be " + UdpEventLoop.HEADER + ".." + MAX_DATAGRAM);
     }
     if (plot != null) {
       require(plot.toString().endsWith(".png"), "--plot: the file name must end in .png");

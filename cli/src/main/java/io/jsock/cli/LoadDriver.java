@@ -12,8 +12,9 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * Runs one {@link LoadPlan}: one virtual thread per connection opens it (a few at a time) and runs
- * the scenario's loop as plain blocking code, except for {@code pingpong} and {@code pipeline},
- * whose connections go to one {@link StreamEventLoop} per CPU once all are open; the warm-up starts
+ * the scenario's loop as plain blocking code ({@code bulk}, {@code connect}), or hands it to one of
+ * the event loops, one per CPU, that run {@code pingpong}, {@code pipeline} ({@link
+ * StreamEventLoop}) and {@code udp} ({@link UdpEventLoop}) once all are open; the warm-up starts
  * then; then it measures, stops them, and closes every socket it opened.
  */
 final class LoadDriver {
@@ -74,7 +75,7 @@ final class LoadDriver {
         throw connectFailure.get(); // a refused connection keeps its type: the exit code says so
       }
       double connectSeconds = (System.nanoTime() - setup) / 1e9;
-      if (isStream(plan)) {
+      if (onEventLoops(plan)) {
         loops.addAll(startEventLoops(plan, pattern, run, open));
       }
       LoadRun.Measured measured = run.measure(plan.warmup(), plan.duration(), phases);
@@ -89,8 +90,12 @@ final class LoadDriver {
     }
   }
 
-  private static boolean isStream(LoadPlan plan) {
-    return plan.scenario() == Scenario.PINGPONG || plan.scenario() == Scenario.PIPELINE;
+  /** Whether the scenario runs on event loops rather than a virtual thread per connection. */
+  private static boolean onEventLoops(LoadPlan plan) {
+    return switch (plan.scenario()) {
+      case PINGPONG, PIPELINE, UDP -> true;
+      case BULK, CONNECT -> false;
+    };
   }
 
   /**
@@ -100,22 +105,13 @@ final class LoadDriver {
   private static List<Thread> startEventLoops(
       LoadPlan plan, EchoPattern pattern, LoadRun run, AtomicReferenceArray<Socket> open) {
     int count = Math.min(plan.connections(), Runtime.getRuntime().availableProcessors());
-    List<List<StreamEventLoop.Stream>> shares = new ArrayList<>();
-    for (int i = 0; i < count; i++) {
-      shares.add(new ArrayList<>());
-    }
-    for (int i = 0; i < plan.connections(); i++) {
-      shares
-          .get(i % count)
-          .add(new StreamEventLoop.Stream(open.get(i), i, pattern, plan.pipeline()));
-    }
     List<Thread> threads = new ArrayList<>();
     for (int i = 0; i < count; i++) {
-      threads.add(
-          Thread.ofPlatform()
-              .daemon()
-              .name("jsock bench loop " + i)
-              .start(new StreamEventLoop(shares.get(i), plan, pattern, run)));
+      Runnable loop =
+          plan.scenario() == Scenario.UDP
+              ? new UdpEventLoop(open, i, count, plan, pattern, run)
+              : new StreamEventLoop(open, i, count, plan, pattern, run);
+      threads.add(Thread.ofPlatform().daemon().name("jsock bench loop " + i).start(loop));
     }
     return threads;
   }
@@ -135,9 +131,8 @@ final class LoadDriver {
       AtomicReferenceArray<Socket> open) {
     try {
       switch (plan.scenario()) {
-        case PINGPONG, PIPELINE -> {} // the event loops take these connections once all are open
+        case PINGPONG, PIPELINE, UDP -> {} // the event loops take these once all are open
         case BULK -> BulkLoop.run(open.get(index), index, plan, pattern, run);
-        case UDP -> UdpLoop.run(open.get(index), index, plan, pattern, run);
         case CONNECT -> ConnectLoop.run(target, index, plan, pattern, run, open);
       }
     } catch (IOException e) {

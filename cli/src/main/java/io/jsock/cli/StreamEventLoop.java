@@ -13,8 +13,8 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.EnumSet;
-import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * The {@code pingpong} and {@code pipeline} scenarios for a share of the connections, on one
@@ -40,23 +40,34 @@ final class StreamEventLoop implements Runnable {
   /** How often a waiting loop looks at the run's stop flag. */
   private static final Duration TICK = Duration.ofMillis(50);
 
-  private final List<Stream> streams;
+  private final AtomicReferenceArray<Socket> open;
+  private final int first;
+  private final int step;
   private final LoadPlan plan;
   private final EchoPattern pattern;
   private final LoadRun run;
 
   /**
-   * A loop for the connections of {@code sockets} whose index is {@code first} + k·{@code step}.
+   * A loop for the connections {@code first}, {@code first + step}, … of {@code open}, connected
+   * and in blocking mode.
    */
-  StreamEventLoop(List<Stream> streams, LoadPlan plan, EchoPattern pattern, LoadRun run) {
-    this.streams = streams;
+  StreamEventLoop(
+      AtomicReferenceArray<Socket> open,
+      int first,
+      int step,
+      LoadPlan plan,
+      EchoPattern pattern,
+      LoadRun run) {
+    this.open = open;
+    this.first = first;
+    this.step = step;
     this.plan = plan;
     this.pattern = pattern;
     this.run = run;
   }
 
   /** One connection's progress. */
-  static final class Stream {
+  private static final class Stream {
     final Socket socket;
     final int index;
     final long seed;
@@ -84,7 +95,8 @@ final class StreamEventLoop implements Runnable {
     ByteBuffer expected = pattern.view();
     try (SocketSelector selector = SocketSelector.open()) {
       int active = 0;
-      for (Stream stream : streams) {
+      for (int i = first; i < open.length(); i += step) {
+        Stream stream = new Stream(open.get(i), i, pattern, inFlight);
         try {
           stream.socket.setBlocking(false);
           selector.register(stream.socket, READ, stream);

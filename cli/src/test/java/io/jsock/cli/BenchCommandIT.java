@@ -7,6 +7,7 @@ import io.jsock.Socket;
 import io.jsock.server.Server;
 import io.jsock.server.ServerConfig;
 import io.jsock.server.TcpServer;
+import io.jsock.server.UdpServer;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -93,6 +94,60 @@ class BenchCommandIT {
       assertThat(field(json, "latencyMicros")).isEqualTo("null");
     } else {
       assertThat(field(json, "latencyMicros")).startsWith("{\"count\":");
+    }
+  }
+
+  /**
+   * A UDP server that drops every fifth datagram and echoes every seventh too late: both count as
+   * lost (the next datagram goes after the loss timeout), the late echoes are checked and skipped,
+   * and the rest are measured.
+   */
+  @Test
+  void udpDatagramsDroppedOrEchoedLateCountAsLostAndTheRunGoesOn() throws Exception {
+    try (UdpServer lossy =
+        UdpServer.start(
+            ServerConfig.defaults().withAddress("127.0.0.1", 0),
+            (datagram, socket) -> {
+              long sequence = ByteBuffer.wrap(datagram.data()).getLong();
+              if (sequence % 5 == 0) {
+                return;
+              }
+              if (sequence % 7 == 0) {
+                Thread.sleep(200);
+              }
+              socket.sendTo(datagram.data(), datagram.address());
+            })) {
+      StringWriter out = new StringWriter();
+      StringWriter err = new StringWriter();
+      int exit =
+          Main.commandLine()
+              .setOut(new PrintWriter(out, true))
+              .setErr(new PrintWriter(err, true))
+              .execute(
+                  "bench",
+                  "udp",
+                  "--host",
+                  "127.0.0.1",
+                  "--port",
+                  "" + ((InetSocketAddress) lossy.address()).getPort(),
+                  "-c",
+                  "4",
+                  "--loss-timeout",
+                  "50ms",
+                  "--duration",
+                  "1s",
+                  "--warmup",
+                  "0s",
+                  "--json");
+      assertThat(exit).as("stderr: %s", err).isZero();
+      String json = out.toString().strip();
+      assertThat(field(json, "errors")).isEqualTo("0");
+      long losses = Long.parseLong(field(json, "losses"));
+      long messages = Long.parseLong(field(json, "messages"));
+      assertThat(losses).isPositive();
+      assertThat(messages).isPositive();
+      // Of every 35 sequence numbers, 7 are dropped and 4 echoed late: 11 of 35 lost.
+      assertThat((double) losses / (losses + messages)).isBetween(0.2, 0.45);
     }
   }
 

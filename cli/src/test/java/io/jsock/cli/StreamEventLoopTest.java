@@ -9,7 +9,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.time.Duration;
-import java.util.List;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -53,10 +53,7 @@ class StreamEventLoopTest {
         client.connect(server);
         StreamEventLoop loop =
             new StreamEventLoop(
-                List.of(new StreamEventLoop.Stream(client, 0, pattern, IN_FLIGHT)),
-                plan,
-                pattern,
-                run);
+                new AtomicReferenceArray<>(new Socket[] {client}), 0, 1, plan, pattern, run);
         Thread looping = Thread.ofPlatform().start(loop);
         long windows = 4L * SIZE * IN_FLIGHT;
         await().atMost(Duration.ofSeconds(30)).until(() -> run.verifiedBytes() > windows);

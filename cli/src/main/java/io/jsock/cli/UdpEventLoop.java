@@ -1,0 +1,200 @@
+package io.jsock.cli;
+
+import static io.jsock.Event.EVENT_READ;
+
+import io.jsock.Event;
+import io.jsock.Ready;
+import io.jsock.Socket;
+import io.jsock.SocketSelector;
+import io.jsock.WouldBlockException;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+/**
+ * The {@code udp} scenario for a share of the sockets, on one platform thread with a {@link
+ * SocketSelector}, as {@link StreamEventLoop} for the stream scenarios: each socket has one
+ * datagram of S bytes in flight (an 8-byte sequence number, then pattern bytes chosen by it); an
+ * echo checked and on time sends the next, an echo that has not come within {@code --loss-timeout}
+ * counts as lost and the next is sent, and a late one (an older sequence number) is checked and
+ * skipped.
+ */
+final class UdpEventLoop implements Runnable {
+  /** The sequence number that starts every datagram. */
+  static final int HEADER = Long.BYTES;
+
+  private static final Set<Event> READ = EnumSet.of(EVENT_READ);
+
+  /** How long a select waits at most, so that the loop sees the stop and the losses in time. */
+  private static final Duration TICK = Duration.ofMillis(10);
+
+  private final AtomicReferenceArray<Socket> open;
+  private final int first;
+  private final int step;
+  private final LoadPlan plan;
+  private final EchoPattern pattern;
+  private final LoadRun run;
+
+  /** A loop for the sockets {@code first}, {@code first + step}, … of {@code open}. */
+  UdpEventLoop(
+      AtomicReferenceArray<Socket> open,
+      int first,
+      int step,
+      LoadPlan plan,
+      EchoPattern pattern,
+      LoadRun run) {
+    this.open = open;
+    this.first = first;
+    this.step = step;
+    this.plan = plan;
+    this.pattern = pattern;
+    this.run = run;
+  }
+
+  /** One socket's progress. */
+  private static final class Flow {
+    final Socket socket;
+    final int index;
+    final long seed;
+    long sequence; // of the datagram in flight
+    long sentAt;
+    boolean ended;
+
+    Flow(Socket socket, int index) {
+      this.socket = socket;
+      this.index = index;
+      this.seed = LoadPlan.seedOf(index);
+    }
+  }
+
+  @Override
+  public void run() {
+    ByteBuffer out = ByteBuffer.allocateDirect(plan.size());
+    ByteBuffer in = ByteBuffer.allocateDirect(plan.size());
+    ByteBuffer view = pattern.view();
+    long lossNanos = plan.lossTimeout().toNanos();
+    List<Flow> flows = new ArrayList<>();
+    try (SocketSelector selector = SocketSelector.open()) {
+      for (int i = first; i < open.length(); i += step) {
+        Flow flow = new Flow(open.get(i), i);
+        flows.add(flow);
+        try {
+          flow.socket.setBlocking(false);
+          selector.register(flow.socket, READ, flow);
+          sendNext(flow, out, view);
+        } catch (IOException e) {
+          end(selector, flow, e);
+        }
+      }
+      long lastScan = System.nanoTime();
+      while (!run.isStopping()) {
+        for (Ready ready : selector.select(TICK)) {
+          Flow flow = (Flow) ready.key().data();
+          try {
+            receive(flow, in, view, out);
+          } catch (IOException e) {
+            end(selector, flow, e);
+          }
+        }
+        long now = System.nanoTime();
+        if (now - lastScan >= TICK.toNanos()) {
+          lastScan = now;
+          for (Flow flow : flows) {
+            if (!flow.ended && now - flow.sentAt >= lossNanos) {
+              run.lost();
+              try {
+                sendNext(flow, out, view);
+              } catch (IOException e) {
+                end(selector, flow, e);
+              }
+            }
+          }
+        }
+      }
+    } catch (IOException e) {
+      run.error(e);
+    }
+  }
+
+  /** Receives one datagram, checks it, and sends the next if it was the one in flight. */
+  private void receive(Flow flow, ByteBuffer in, ByteBuffer view, ByteBuffer out)
+      throws IOException {
+    in.clear();
+    try {
+      flow.socket.recvInto(in);
+    } catch (WouldBlockException spurious) {
+      return;
+    }
+    in.flip();
+    if (check(in, flow, view) == flow.sequence) {
+      run.latency(System.nanoTime() - flow.sentAt);
+      run.completed(1, plan.size());
+      sendNext(flow, out, view);
+    }
+  }
+
+  private void sendNext(Flow flow, ByteBuffer out, ByteBuffer view) throws IOException {
+    int size = plan.size();
+    flow.sequence++;
+    out.clear()
+        .putLong(flow.sequence)
+        .put(pattern.window(view, flow.seed, flow.sequence * size, size - HEADER))
+        .flip();
+    flow.sentAt = System.nanoTime();
+    try {
+      flow.socket.send(out);
+    } catch (WouldBlockException full) {
+      // not sent: it counts as lost after the wait, as one dropped on the way would
+    }
+  }
+
+  /** Checks one echoed datagram and returns its sequence number (this one's, or an older one's). */
+  private long check(ByteBuffer in, Flow flow, ByteBuffer view) throws EchoMismatchException {
+    InetSocketAddress server = plan.server();
+    if (in.remaining() != plan.size()) {
+      throw EchoMismatchException.inDatagram(
+          flow.index,
+          flow.sequence,
+          "sent " + plan.size() + " bytes, received " + in.remaining(),
+          server);
+    }
+    long echoed = in.getLong(0);
+    if (echoed < 1 || echoed > flow.sequence) {
+      throw EchoMismatchException.inDatagram(
+          flow.index,
+          flow.sequence,
+          "received the sequence number " + echoed + ", never sent",
+          server);
+    }
+    in.position(HEADER);
+    int wrong = pattern.mismatch(in, view, flow.seed, echoed * plan.size());
+    if (wrong >= 0) {
+      throw EchoMismatchException.inDatagram(
+          flow.index,
+          echoed,
+          String.format(
+              "byte %d: sent 0x%02x, received 0x%02x",
+              HEADER + wrong,
+              pattern.at(flow.seed, echoed * plan.size() + wrong) & 0xFF,
+              in.get(HEADER + wrong) & 0xFF),
+          server);
+    }
+    return echoed;
+  }
+
+  private void end(SocketSelector selector, Flow flow, IOException e) {
+    flow.ended = true;
+    run.error(e);
+    try {
+      selector.unregister(flow.socket);
+    } catch (IOException | IllegalArgumentException ignored) {
+      // not registered, or the selector is going: the driver closes the socket
+    }
+  }
+}

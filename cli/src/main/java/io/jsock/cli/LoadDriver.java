@@ -107,10 +107,9 @@ final class LoadDriver {
     int count = Math.min(plan.connections(), Runtime.getRuntime().availableProcessors());
     List<Thread> threads = new ArrayList<>();
     for (int i = 0; i < count; i++) {
+      LoopShare share = new LoopShare(open, i, count, plan, pattern, run);
       Runnable loop =
-          plan.scenario() == Scenario.UDP
-              ? new UdpEventLoop(open, i, count, plan, pattern, run)
-              : new StreamEventLoop(open, i, count, plan, pattern, run);
+          plan.scenario() == Scenario.UDP ? new UdpEventLoop(share) : new StreamEventLoop(share);
       threads.add(Thread.ofPlatform().daemon().name("jsock bench loop " + i).start(loop));
     }
     return threads;

@@ -14,7 +14,6 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * The {@code pingpong} and {@code pipeline} scenarios for a share of the connections, on one
@@ -40,30 +39,16 @@ final class StreamEventLoop implements Runnable {
   /** How often a waiting loop looks at the run's stop flag. */
   private static final Duration TICK = Duration.ofMillis(50);
 
-  private final AtomicReferenceArray<Socket> open;
-  private final int first;
-  private final int step;
+  private final LoopShare share;
   private final LoadPlan plan;
   private final EchoPattern pattern;
   private final LoadRun run;
 
-  /**
-   * A loop for the connections {@code first}, {@code first + step}, … of {@code open}, connected
-   * and in blocking mode.
-   */
-  StreamEventLoop(
-      AtomicReferenceArray<Socket> open,
-      int first,
-      int step,
-      LoadPlan plan,
-      EchoPattern pattern,
-      LoadRun run) {
-    this.open = open;
-    this.first = first;
-    this.step = step;
-    this.plan = plan;
-    this.pattern = pattern;
-    this.run = run;
+  StreamEventLoop(LoopShare share) {
+    this.share = share;
+    this.plan = share.plan();
+    this.pattern = share.pattern();
+    this.run = share.run();
   }
 
   /** One connection's progress. */
@@ -95,8 +80,8 @@ final class StreamEventLoop implements Runnable {
     ByteBuffer expected = pattern.view();
     try (SocketSelector selector = SocketSelector.open()) {
       int active = 0;
-      for (int i = first; i < open.length(); i += step) {
-        Stream stream = new Stream(open.get(i), i, pattern, inFlight);
+      for (int i = share.first(); i < share.open().length(); i += share.step()) {
+        Stream stream = new Stream(share.open().get(i), i, pattern, inFlight);
         try {
           stream.socket.setBlocking(false);
           selector.register(stream.socket, READ, stream);
@@ -106,7 +91,7 @@ final class StreamEventLoop implements Runnable {
           flush(selector, stream);
           active++;
         } catch (IOException e) {
-          end(selector, stream, e);
+          share.fail(selector, stream.socket, e);
         }
       }
       long giveUp = Long.MAX_VALUE;
@@ -128,7 +113,7 @@ final class StreamEventLoop implements Runnable {
               active--;
             }
           } catch (IOException e) {
-            end(selector, stream, e);
+            share.fail(selector, stream.socket, e);
             active--;
           }
         }
@@ -198,15 +183,6 @@ final class StreamEventLoop implements Runnable {
     if (writing != stream.writing) {
       selector.modify(stream.socket, writing ? READ_WRITE : READ, stream);
       stream.writing = writing;
-    }
-  }
-
-  private void end(SocketSelector selector, Stream stream, IOException e) {
-    run.error(e);
-    try {
-      selector.unregister(stream.socket);
-    } catch (IOException | IllegalArgumentException ignored) {
-      // not registered, or the selector is going: the driver closes the socket
     }
   }
 }

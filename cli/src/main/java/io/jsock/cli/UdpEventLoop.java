@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * The {@code udp} scenario for a share of the sockets, on one platform thread with a {@link
@@ -34,27 +33,16 @@ final class UdpEventLoop implements Runnable {
   /** How long a select waits at most, so that the loop sees the stop and the losses in time. */
   private static final Duration TICK = Duration.ofMillis(10);
 
-  private final AtomicReferenceArray<Socket> open;
-  private final int first;
-  private final int step;
+  private final LoopShare share;
   private final LoadPlan plan;
   private final EchoPattern pattern;
   private final LoadRun run;
 
-  /** A loop for the sockets {@code first}, {@code first + step}, … of {@code open}. */
-  UdpEventLoop(
-      AtomicReferenceArray<Socket> open,
-      int first,
-      int step,
-      LoadPlan plan,
-      EchoPattern pattern,
-      LoadRun run) {
-    this.open = open;
-    this.first = first;
-    this.step = step;
-    this.plan = plan;
-    this.pattern = pattern;
-    this.run = run;
+  UdpEventLoop(LoopShare share) {
+    this.share = share;
+    this.plan = share.plan();
+    this.pattern = share.pattern();
+    this.run = share.run();
   }
 
   /** One socket's progress. */
@@ -81,15 +69,15 @@ final class UdpEventLoop implements Runnable {
     long lossNanos = plan.lossTimeout().toNanos();
     List<Flow> flows = new ArrayList<>();
     try (SocketSelector selector = SocketSelector.open()) {
-      for (int i = first; i < open.length(); i += step) {
-        Flow flow = new Flow(open.get(i), i);
+      for (int i = share.first(); i < share.open().length(); i += share.step()) {
+        Flow flow = new Flow(share.open().get(i), i);
         flows.add(flow);
         try {
           flow.socket.setBlocking(false);
           selector.register(flow.socket, READ, flow);
           sendNext(flow, out, view);
         } catch (IOException e) {
-          end(selector, flow, e);
+          fail(selector, flow, e);
         }
       }
       long lastScan = System.nanoTime();
@@ -99,7 +87,7 @@ final class UdpEventLoop implements Runnable {
           try {
             receive(flow, in, view, out);
           } catch (IOException e) {
-            end(selector, flow, e);
+            fail(selector, flow, e);
           }
         }
         long now = System.nanoTime();
@@ -111,7 +99,7 @@ final class UdpEventLoop implements Runnable {
               try {
                 sendNext(flow, out, view);
               } catch (IOException e) {
-                end(selector, flow, e);
+                fail(selector, flow, e);
               }
             }
           }
@@ -188,13 +176,8 @@ final class UdpEventLoop implements Runnable {
     return echoed;
   }
 
-  private void end(SocketSelector selector, Flow flow, IOException e) {
-    flow.ended = true;
-    run.error(e);
-    try {
-      selector.unregister(flow.socket);
-    } catch (IOException | IllegalArgumentException ignored) {
-      // not registered, or the selector is going: the driver closes the socket
-    }
+  private void fail(SocketSelector selector, Flow flow, IOException e) {
+    flow.ended = true; // no more sends for the losses scan
+    share.fail(selector, flow.socket, e);
   }
 }

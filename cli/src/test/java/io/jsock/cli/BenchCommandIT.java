@@ -56,31 +56,22 @@ class BenchCommandIT {
   @ValueSource(strings = {"pingpong", "pipeline", "bulk", "connect", "udp"})
   void eachScenarioEchoesIntactAgainstJsockEcho(String scenario) throws Exception {
     int port = port(scenario.equals("udp") ? udpEcho : tcpEcho);
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
     // In-process, to spare a JVM start per scenario; the server is the real ./jsock echo.
-    int exit =
-        Main.commandLine()
-            .setOut(new PrintWriter(out, true))
-            .setErr(new PrintWriter(err, true))
-            .execute(
-                "bench",
-                scenario,
-                "--host",
-                "127.0.0.1",
-                "--port",
-                "" + port,
-                "-c",
-                "3",
-                "--source-ips",
-                "2",
-                "--duration",
-                "800ms",
-                "--warmup",
-                "200ms",
-                "--json");
-    assertThat(exit).as("stderr: %s", err).isZero();
-    String json = out.toString().strip();
+    String json =
+        benchInProcess(
+            scenario,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "" + port,
+            "-c",
+            "3",
+            "--source-ips",
+            "2",
+            "--duration",
+            "800ms",
+            "--warmup",
+            "200ms");
     assertThat(json.lines()).hasSize(1);
     assertThat(field(json, "scenario")).isEqualTo('"' + scenario + '"');
     assertThat(field(json, "connections")).isEqualTo("3");
@@ -117,30 +108,21 @@ class BenchCommandIT {
               }
               socket.sendTo(datagram.data(), datagram.address());
             })) {
-      StringWriter out = new StringWriter();
-      StringWriter err = new StringWriter();
-      int exit =
-          Main.commandLine()
-              .setOut(new PrintWriter(out, true))
-              .setErr(new PrintWriter(err, true))
-              .execute(
-                  "bench",
-                  "udp",
-                  "--host",
-                  "127.0.0.1",
-                  "--port",
-                  "" + ((InetSocketAddress) lossy.address()).getPort(),
-                  "-c",
-                  "4",
-                  "--loss-timeout",
-                  "50ms",
-                  "--duration",
-                  "1s",
-                  "--warmup",
-                  "0s",
-                  "--json");
-      assertThat(exit).as("stderr: %s", err).isZero();
-      String json = out.toString().strip();
+      String json =
+          benchInProcess(
+              "udp",
+              "--host",
+              "127.0.0.1",
+              "--port",
+              "" + ((InetSocketAddress) lossy.address()).getPort(),
+              "-c",
+              "4",
+              "--loss-timeout",
+              "50ms",
+              "--duration",
+              "1s",
+              "--warmup",
+              "0s");
       assertThat(field(json, "errors")).isEqualTo("0");
       long losses = Long.parseLong(field(json, "losses"));
       long messages = Long.parseLong(field(json, "messages"));
@@ -149,6 +131,23 @@ class BenchCommandIT {
       // Of every 35 sequence numbers, 7 are dropped and 4 echoed late: 11 of 35 lost.
       assertThat((double) losses / (losses + messages)).isBetween(0.2, 0.45);
     }
+  }
+
+  /** Runs {@code jsock bench ARGS --json} in this JVM; asserts exit 0 and returns the JSON. */
+  private static String benchInProcess(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    String[] line = new String[args.length + 2];
+    line[0] = "bench";
+    System.arraycopy(args, 0, line, 1, args.length);
+    line[line.length - 1] = "--json";
+    int exit =
+        Main.commandLine()
+            .setOut(new PrintWriter(out, true))
+            .setErr(new PrintWriter(err, true))
+            .execute(line);
+    assertThat(exit).as("stderr: %s", err).isZero();
+    return out.toString().strip();
   }
 
   /** The port of a running echo server, from its banner (read once, then remembered). */

@@ -53,7 +53,8 @@ class StreamEventLoopTest {
         client.connect(server);
         StreamEventLoop loop =
             new StreamEventLoop(
-                new AtomicReferenceArray<>(new Socket[] {client}), 0, 1, plan, pattern, run);
+                new LoopShare(
+                    new AtomicReferenceArray<>(new Socket[] {client}), 0, 1, plan, pattern, run));
         Thread looping = Thread.ofPlatform().start(loop);
         long windows = 4L * SIZE * IN_FLIGHT;
         await().atMost(Duration.ofSeconds(30)).until(() -> run.verifiedBytes() > windows);

@@ -13,6 +13,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -133,8 +135,71 @@ class BenchCommandIT {
     }
   }
 
+  /**
+   * A UDP server that spoils the third datagram of each socket, one way or another: the run stops
+   * with exit code 1 and a line naming the socket, the datagram and what was wrong.
+   */
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "flip byte 20 | byte 20: sent 0x[0-9a-f]{2}, received 0x[0-9a-f]{2}",
+        "cut to 10 bytes | sent 64 bytes, received 10",
+        "renumber 999 | received the sequence number 999, never sent"
+      })
+  void aUdpEchoThatComesBackWrongFailsTheRunNamingWhat(String spoil, String what) throws Exception {
+    try (UdpServer spoiling =
+        UdpServer.start(
+            ServerConfig.defaults().withAddress("127.0.0.1", 0),
+            (datagram, socket) -> {
+              byte[] data = datagram.data();
+              if (ByteBuffer.wrap(data).getLong() == 3) {
+                switch (spoil) {
+                  case "flip byte 20" -> data[20] = (byte) ~data[20];
+                  case "cut to 10 bytes" -> data = Arrays.copyOf(data, 10);
+                  default -> ByteBuffer.wrap(data).putLong(0, 999);
+                }
+              }
+              socket.sendTo(data, datagram.address());
+            })) {
+      int port = ((InetSocketAddress) spoiling.address()).getPort();
+      InProcess run =
+          runInProcess(
+              "udp",
+              "--host",
+              "127.0.0.1",
+              "--port",
+              "" + port,
+              "-c",
+              "1",
+              "--duration",
+              "2s",
+              "--warmup",
+              "0s");
+      assertThat(run.exit()).isEqualTo(1);
+      assertThat(run.err())
+          .matches(
+              "jsock: echo mismatch on UDP socket 0, datagram 3: "
+                  + what
+                  + " \\(server 127.0.0.1:"
+                  + port
+                  + "\\)\n");
+      assertThat(run.out()).as("no result for a run that failed").isEmpty();
+    }
+  }
+
   /** Runs {@code jsock bench ARGS --json} in this JVM; asserts exit 0 and returns the JSON. */
   private static String benchInProcess(String... args) {
+    InProcess run = runInProcess(args);
+    assertThat(run.exit()).as("stderr: %s", run.err()).isZero();
+    return run.out().strip();
+  }
+
+  /** What {@link #runInProcess} saw. */
+  private record InProcess(int exit, String out, String err) {}
+
+  /** Runs {@code jsock bench ARGS --json} in this JVM. */
+  private static InProcess runInProcess(String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     String[] line = new String[args.length + 2];
@@ -146,8 +211,7 @@ class BenchCommandIT {
             .setOut(new PrintWriter(out, true))
             .setErr(new PrintWriter(err, true))
             .execute(line);
-    assertThat(exit).as("stderr: %s", err).isZero();
-    return out.toString().strip();
+    return new InProcess(exit, out.toString(), err.toString());
   }
 
   /** The port of a running echo server, from its banner (read once, then remembered). */

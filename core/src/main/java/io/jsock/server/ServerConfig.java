@@ -7,6 +7,7 @@ import java.net.UnixDomainSocketAddress;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * Where a {@link TcpServer} or {@link UdpServer} listens, and its limits, each with a documented
@@ -118,16 +119,7 @@ public record ServerConfig(
 
   /** This config listening on {@code address} instead. */
   public ServerConfig withAddress(SocketAddress address) {
-    return new ServerConfig(
-        address,
-        maxConnections,
-        idleTimeout,
-        writeTimeout,
-        firstByteTimeout,
-        backlog,
-        shutdownGrace,
-        tls,
-        threadPerDatagram);
+    return edit(copy -> copy.address = address);
   }
 
   /**
@@ -144,86 +136,32 @@ public record ServerConfig(
 
   /** This config with another connection limit. */
   public ServerConfig withMaxConnections(int maxConnections) {
-    return new ServerConfig(
-        address,
-        maxConnections,
-        idleTimeout,
-        writeTimeout,
-        firstByteTimeout,
-        backlog,
-        shutdownGrace,
-        tls,
-        threadPerDatagram);
+    return edit(copy -> copy.maxConnections = maxConnections);
   }
 
   /** This config with another idle timeout. */
   public ServerConfig withIdleTimeout(Duration idleTimeout) {
-    return new ServerConfig(
-        address,
-        maxConnections,
-        idleTimeout,
-        writeTimeout,
-        firstByteTimeout,
-        backlog,
-        shutdownGrace,
-        tls,
-        threadPerDatagram);
+    return edit(copy -> copy.idleTimeout = idleTimeout);
   }
 
   /** This config with another write timeout: the bound of each send of a handler. */
   public ServerConfig withWriteTimeout(Duration writeTimeout) {
-    return new ServerConfig(
-        address,
-        maxConnections,
-        idleTimeout,
-        writeTimeout,
-        firstByteTimeout,
-        backlog,
-        shutdownGrace,
-        tls,
-        threadPerDatagram);
+    return edit(copy -> copy.writeTimeout = writeTimeout);
   }
 
   /** This config with another first-byte deadline. */
   public ServerConfig withFirstByteTimeout(Duration firstByteTimeout) {
-    return new ServerConfig(
-        address,
-        maxConnections,
-        idleTimeout,
-        writeTimeout,
-        firstByteTimeout,
-        backlog,
-        shutdownGrace,
-        tls,
-        threadPerDatagram);
+    return edit(copy -> copy.firstByteTimeout = firstByteTimeout);
   }
 
   /** This config with another backlog. */
   public ServerConfig withBacklog(int backlog) {
-    return new ServerConfig(
-        address,
-        maxConnections,
-        idleTimeout,
-        writeTimeout,
-        firstByteTimeout,
-        backlog,
-        shutdownGrace,
-        tls,
-        threadPerDatagram);
+    return edit(copy -> copy.backlog = backlog);
   }
 
   /** This config with another grace period for {@code close()}. */
   public ServerConfig withShutdownGrace(Duration shutdownGrace) {
-    return new ServerConfig(
-        address,
-        maxConnections,
-        idleTimeout,
-        writeTimeout,
-        firstByteTimeout,
-        backlog,
-        shutdownGrace,
-        tls,
-        threadPerDatagram);
+    return edit(copy -> copy.shutdownGrace = shutdownGrace);
   }
 
   /**
@@ -239,16 +177,7 @@ public record ServerConfig(
    */
   public ServerConfig withTls(TlsContext serverContext) {
     Objects.requireNonNull(serverContext, "serverContext");
-    return new ServerConfig(
-        address,
-        maxConnections,
-        idleTimeout,
-        writeTimeout,
-        firstByteTimeout,
-        backlog,
-        shutdownGrace,
-        Optional.of(serverContext),
-        threadPerDatagram);
+    return edit(copy -> copy.tls = Optional.of(serverContext));
   }
 
   /**
@@ -267,16 +196,52 @@ public record ServerConfig(
    * }</pre>
    */
   public ServerConfig withThreadPerDatagram(boolean threadPerDatagram) {
-    return new ServerConfig(
-        address,
-        maxConnections,
-        idleTimeout,
-        writeTimeout,
-        firstByteTimeout,
-        backlog,
-        shutdownGrace,
-        tls,
-        threadPerDatagram);
+    return edit(copy -> copy.threadPerDatagram = threadPerDatagram);
+  }
+
+  /** This config with what {@code change} sets on a copy of its fields, checked as any config. */
+  private ServerConfig edit(Consumer<Fields> change) {
+    Fields copy = new Fields(this);
+    change.accept(copy);
+    return copy.build();
+  }
+
+  /** The fields of a config being changed by one of the {@code with} methods. */
+  private static final class Fields {
+    SocketAddress address;
+    int maxConnections;
+    Duration idleTimeout;
+    Duration writeTimeout;
+    Duration firstByteTimeout;
+    int backlog;
+    Duration shutdownGrace;
+    Optional<TlsContext> tls;
+    boolean threadPerDatagram;
+
+    Fields(ServerConfig config) {
+      address = config.address;
+      maxConnections = config.maxConnections;
+      idleTimeout = config.idleTimeout;
+      writeTimeout = config.writeTimeout;
+      firstByteTimeout = config.firstByteTimeout;
+      backlog = config.backlog;
+      shutdownGrace = config.shutdownGrace;
+      tls = config.tls;
+      threadPerDatagram = config.threadPerDatagram;
+    }
+
+    ServerConfig build() {
+      return new ServerConfig(
+          address,
+          maxConnections,
+          idleTimeout,
+          writeTimeout,
+          firstByteTimeout,
+          backlog,
+          shutdownGrace,
+          tls,
+          threadPerDatagram);
+    }
   }
 
   private static void positive(Duration duration, String name) {

@@ -22,6 +22,22 @@ cpu_ticks() {
 }
 ticks_per_second=$(getconf CLK_TCK)
 
+# utime+stime of a JVM's JIT compiler threads ("C1 CompilerThre...", "C2 CompilerThre..."), in
+# clock ticks; 0 for a process that has none (the C server) or has gone.
+jit_ticks() {
+  local task stat sum=0
+  for task in /proc/"$1"/task/*; do
+    case "$(cat "$task/comm" 2>/dev/null)" in
+      C1\ CompilerThre* | C2\ CompilerThre*)
+        stat=$(cat "$task/stat" 2>/dev/null) || continue
+        stat=${stat##*) }
+        sum=$(( sum + $(awk '{print $12 + $13}' <<<"$stat") ))
+        ;;
+    esac
+  done
+  echo "$sum"
+}
+
 # VmRSS of a process in KiB; 0 once it has gone.
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 

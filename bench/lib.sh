@@ -44,6 +44,21 @@ rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; 
 # The median of the numbers on standard input, one per line; NA if there are none.
 median() { sort -g | awk '{v[NR] = $1} END {if (NR == 0) print "NA"; else print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2)}'; }
 
+# The median and the lowest–highest of the ratios on standard input, "1.04 (0.91–1.12)"; "–" if none.
+median_range() {
+  local numbers
+  numbers=$(sort -g)
+  [ -n "$numbers" ] || { echo "–"; return; }
+  printf '%.2f (%.2f–%.2f)\n' "$(median <<<"$numbers")" "$(head -n 1 <<<"$numbers")" "$(tail -n 1 <<<"$numbers")"
+}
+
+# Builds the C epoll echo server into bench/target/epoll_echo.
+build_c_server() { gcc -O2 -Wall -o bench/target/epoll_echo bench/src/main/c/epoll_echo.c; }
+
+# The JVM flags each JVM server runs with, here and in the scripts that start one.
+jsock_flags=(--enable-native-access=ALL-UNNAMED)
+netty_flags=(--sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED)
+
 # Waits until `jsock bench --phases` has written "jsock bench: PHASE" to FILE; fails if PID ends
 # first or SECONDS pass.
 await_phase() { # file phase pid seconds

@@ -40,15 +40,9 @@ final class StreamEventLoop implements Runnable {
   private static final Duration TICK = Duration.ofMillis(50);
 
   private final LoopShare share;
-  private final LoadPlan plan;
-  private final EchoPattern pattern;
-  private final LoadRun run;
 
   StreamEventLoop(LoopShare share) {
     this.share = share;
-    this.plan = share.plan();
-    this.pattern = share.pattern();
-    this.run = share.run();
   }
 
   /** One connection's progress. */
@@ -74,20 +68,20 @@ final class StreamEventLoop implements Runnable {
 
   @Override
   public void run() {
-    int size = plan.size();
-    int inFlight = plan.pipeline();
+    int size = share.plan().size();
+    int inFlight = share.plan().pipeline();
     ByteBuffer in = ByteBuffer.allocateDirect(size * inFlight);
-    ByteBuffer expected = pattern.view();
+    ByteBuffer expected = share.pattern().view();
     try (SocketSelector selector = SocketSelector.open()) {
       int active = 0;
       for (int i = share.first(); i < share.open().length(); i += share.step()) {
-        Stream stream = new Stream(share.open().get(i), i, pattern, inFlight);
+        Stream stream = new Stream(share.open().get(i), i, share.pattern(), inFlight);
         try {
           stream.socket.setBlocking(false);
           selector.register(stream.socket, READ, stream);
           Arrays.fill(stream.sentAt, System.nanoTime());
           stream.sent = inFlight;
-          pattern.window(stream.out, stream.seed, 0, size * inFlight);
+          share.pattern().window(stream.out, stream.seed, 0, size * inFlight);
           flush(selector, stream);
           active++;
         } catch (IOException e) {
@@ -96,8 +90,8 @@ final class StreamEventLoop implements Runnable {
       }
       long giveUp = Long.MAX_VALUE;
       while (active > 0) {
-        if (run.isStopping() && giveUp == Long.MAX_VALUE) {
-          giveUp = System.nanoTime() + plan.timeout().toNanos();
+        if (share.run().isStopping() && giveUp == Long.MAX_VALUE) {
+          giveUp = System.nanoTime() + share.plan().timeout().toNanos();
         }
         if (System.nanoTime() - giveUp > 0) {
           return;
@@ -119,7 +113,7 @@ final class StreamEventLoop implements Runnable {
         }
       }
     } catch (IOException e) {
-      run.error(e);
+      share.run().error(e);
     }
   }
 
@@ -130,19 +124,21 @@ final class StreamEventLoop implements Runnable {
   private boolean receive(
       SocketSelector selector, Stream stream, ByteBuffer in, ByteBuffer expected)
       throws IOException {
-    int size = plan.size();
-    int inFlight = plan.pipeline();
+    int size = share.plan().size();
+    int inFlight = share.plan().pipeline();
     int n;
     try {
       n =
-          pattern.receiveChecked(
-              stream.socket,
-              in,
-              expected,
-              stream.seed,
-              stream.received,
-              stream.index,
-              plan.server());
+          share
+              .pattern()
+              .receiveChecked(
+                  stream.socket,
+                  in,
+                  expected,
+                  stream.seed,
+                  stream.received,
+                  stream.index,
+                  share.plan().server());
     } catch (WouldBlockException spurious) {
       return false;
     }
@@ -151,10 +147,10 @@ final class StreamEventLoop implements Runnable {
     long complete = stream.received / size;
     int fresh = (int) (complete - stream.done);
     for (; stream.done < complete; stream.done++) {
-      run.latency(now - stream.sentAt[(int) (stream.done % inFlight)]);
+      share.run().latency(now - stream.sentAt[(int) (stream.done % inFlight)]);
     }
-    run.completed(fresh, n);
-    if (run.isStopping()) {
+    share.run().completed(fresh, n);
+    if (share.run().isStopping()) {
       return stream.done == stream.sent;
     }
     if (fresh > 0) {
@@ -163,7 +159,7 @@ final class StreamEventLoop implements Runnable {
       }
       int pending = stream.out.remaining();
       long from = stream.sent * size - pending;
-      pattern.window(stream.out, stream.seed, from, pending + fresh * size);
+      share.pattern().window(stream.out, stream.seed, from, pending + fresh * size);
       stream.sent += fresh;
       flush(selector, stream);
     }

@@ -34,15 +34,9 @@ final class UdpEventLoop implements Runnable {
   private static final Duration TICK = Duration.ofMillis(10);
 
   private final LoopShare share;
-  private final LoadPlan plan;
-  private final EchoPattern pattern;
-  private final LoadRun run;
 
   UdpEventLoop(LoopShare share) {
     this.share = share;
-    this.plan = share.plan();
-    this.pattern = share.pattern();
-    this.run = share.run();
   }
 
   /** One socket's progress. */
@@ -63,10 +57,10 @@ final class UdpEventLoop implements Runnable {
 
   @Override
   public void run() {
-    ByteBuffer out = ByteBuffer.allocateDirect(plan.size());
-    ByteBuffer in = ByteBuffer.allocateDirect(plan.size());
-    ByteBuffer view = pattern.view();
-    long lossNanos = plan.lossTimeout().toNanos();
+    ByteBuffer out = ByteBuffer.allocateDirect(share.plan().size());
+    ByteBuffer in = ByteBuffer.allocateDirect(share.plan().size());
+    ByteBuffer view = share.pattern().view();
+    long lossNanos = share.plan().lossTimeout().toNanos();
     List<Flow> flows = new ArrayList<>();
     try (SocketSelector selector = SocketSelector.open()) {
       for (int i = share.first(); i < share.open().length(); i += share.step()) {
@@ -81,7 +75,7 @@ final class UdpEventLoop implements Runnable {
         }
       }
       long lastScan = System.nanoTime();
-      while (!run.isStopping()) {
+      while (!share.run().isStopping()) {
         for (Ready ready : selector.select(TICK)) {
           Flow flow = (Flow) ready.key().data();
           try {
@@ -95,7 +89,7 @@ final class UdpEventLoop implements Runnable {
           lastScan = now;
           for (Flow flow : flows) {
             if (!flow.ended && now - flow.sentAt >= lossNanos) {
-              run.lost();
+              share.run().lost();
               try {
                 sendNext(flow, out, view);
               } catch (IOException e) {
@@ -106,7 +100,7 @@ final class UdpEventLoop implements Runnable {
         }
       }
     } catch (IOException e) {
-      run.error(e);
+      share.run().error(e);
     }
   }
 
@@ -121,18 +115,18 @@ final class UdpEventLoop implements Runnable {
     }
     in.flip();
     if (check(in, flow, view) == flow.sequence) {
-      run.latency(System.nanoTime() - flow.sentAt);
-      run.completed(1, plan.size());
+      share.run().latency(System.nanoTime() - flow.sentAt);
+      share.run().completed(1, share.plan().size());
       sendNext(flow, out, view);
     }
   }
 
   private void sendNext(Flow flow, ByteBuffer out, ByteBuffer view) throws IOException {
-    int size = plan.size();
+    int size = share.plan().size();
     flow.sequence++;
     out.clear()
         .putLong(flow.sequence)
-        .put(pattern.window(view, flow.seed, flow.sequence * size, size - HEADER))
+        .put(share.pattern().window(view, flow.seed, flow.sequence * size, size - HEADER))
         .flip();
     flow.sentAt = System.nanoTime();
     try {
@@ -144,12 +138,12 @@ final class UdpEventLoop implements Runnable {
 
   /** Checks one echoed datagram and returns its sequence number (this one's, or an older one's). */
   private long check(ByteBuffer in, Flow flow, ByteBuffer view) throws EchoMismatchException {
-    InetSocketAddress server = plan.server();
-    if (in.remaining() != plan.size()) {
+    InetSocketAddress server = share.plan().server();
+    if (in.remaining() != share.plan().size()) {
       throw EchoMismatchException.inDatagram(
           flow.index,
           flow.sequence,
-          "sent " + plan.size() + " bytes, received " + in.remaining(),
+          "sent " + share.plan().size() + " bytes, received " + in.remaining(),
           server);
     }
     long echoed = in.getLong(0);
@@ -161,7 +155,7 @@ final class UdpEventLoop implements Runnable {
           server);
     }
     in.position(HEADER);
-    int wrong = pattern.mismatch(in, view, flow.seed, echoed * plan.size());
+    int wrong = share.pattern().mismatch(in, view, flow.seed, echoed * share.plan().size());
     if (wrong >= 0) {
       throw EchoMismatchException.inDatagram(
           flow.index,
@@ -169,7 +163,7 @@ final class UdpEventLoop implements Runnable {
           String.format(
               "byte %d: sent 0x%02x, received 0x%02x",
               HEADER + wrong,
-              pattern.at(flow.seed, echoed * plan.size() + wrong) & 0xFF,
+              share.pattern().at(flow.seed, echoed * share.plan().size() + wrong) & 0xFF,
               in.get(HEADER + wrong) & 0xFF),
           server);
     }

@@ -39,7 +39,7 @@ final class BridgeOptions {
   @Option(
       names = {"-i", "--idle-timeout"},
       paramLabel = "DURATION",
-      converter = Durations.class,
+      converter = Durations.Timeout.class,
       description =
           "Give up when no data has moved either way for DURATION (500ms, 2s, 1m): exit code 4."
               + " With listen -k: close a client that sent nothing for DURATION. Default: wait"
@@ -65,10 +65,6 @@ final class BridgeOptions {
     if (sendOnly && recvOnly) {
       throw new ParameterException(
           spec.commandLine(), "--send-only and --recv-only cannot be combined");
-    }
-    if (idleTimeout != null && idleTimeout.isZero()) {
-      throw new ParameterException(
-          spec.commandLine(), "-i/--idle-timeout must be longer than 0 (leave it out to wait)");
     }
   }
 

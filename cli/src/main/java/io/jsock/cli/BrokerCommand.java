@@ -122,7 +122,7 @@ final class BrokerCommand implements Callable<Integer> {
       names = "--write-timeout",
       paramLabel = "DURATION",
       defaultValue = "30s",
-      converter = Durations.class,
+      converter = Durations.Timeout.class,
       description =
           "Disconnect a client whose socket has taken no bytes for DURATION, noticed when"
               + " something is next queued for it (default: ${DEFAULT-VALUE}).")

@@ -67,7 +67,7 @@ final class ConnectCommand implements Callable<Integer> {
   @Option(
       names = {"-w", "--wait"},
       paramLabel = "DURATION",
-      converter = Durations.class,
+      converter = Durations.Timeout.class,
       description =
           "Give up connecting (and the TLS handshake) after DURATION (500ms, 2s; a bare number"
               + " is seconds): exit code 4. Default: the system's connect timeout, 10s for TLS.")

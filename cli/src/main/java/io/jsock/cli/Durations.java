@@ -42,6 +42,22 @@ final class Durations implements ITypeConverter<Duration> {
     return Duration.ofNanos(Math.round(nanos));
   }
 
+  /**
+   * A timeout: a duration as {@link Durations} reads it, but not 0, which would make a jsock socket
+   * non-blocking (Python's {@code settimeout(0)}) and its first wait fail at once.
+   */
+  static final class Timeout implements ITypeConverter<Duration> {
+    @Override
+    public Duration convert(String text) {
+      Duration duration = parse(text);
+      if (duration.isZero()) {
+        throw new TypeConversionException(
+            "'" + text + "': a timeout must be longer than 0 (leave the option out to wait)");
+      }
+      return duration;
+    }
+  }
+
   /** {@code 500ms}, {@code 2s}, {@code 1.5s}: a duration as these options read it. */
   static String format(Duration duration) {
     long millis = duration.toMillis();

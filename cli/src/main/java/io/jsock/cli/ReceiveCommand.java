@@ -116,7 +116,7 @@ final class ReceiveCommand implements Callable<Integer> {
       names = {"-w", "--timeout"},
       paramLabel = "DURATION",
       defaultValue = "60s",
-      converter = Durations.class,
+      converter = Durations.Timeout.class,
       description =
           "Longest wait for the sender's header or data once connected: 500ms, 2s, 1m"
               + " (default: ${DEFAULT-VALUE}).")
@@ -164,9 +164,6 @@ final class ReceiveCommand implements Callable<Integer> {
 
   private void checkOptions() {
     serverKey.check(tls);
-    if (timeout.isZero()) {
-      throw new ParameterException(spec.commandLine(), "--timeout must be above 0");
-    }
     if (target != null && !Files.isDirectory(target)) {
       Path parent = target.toAbsolutePath().getParent();
       if (parent == null || !Files.isDirectory(parent)) {

@@ -103,7 +103,7 @@ final class RelayCommand implements Callable<Integer> {
   @Option(
       names = "--idle-timeout",
       paramLabel = "DURATION",
-      converter = Durations.class,
+      converter = Durations.Timeout.class,
       description =
           "Close a connection when no byte has moved either way for DURATION (default: never for"
               + " streams, 60s for UDP client addresses).")
@@ -112,7 +112,7 @@ final class RelayCommand implements Callable<Integer> {
   @Option(
       names = "--connect-timeout",
       paramLabel = "DURATION",
-      converter = Durations.class,
+      converter = Durations.Timeout.class,
       defaultValue = "10s",
       description = "Give up connecting to TARGET after DURATION (default: ${DEFAULT-VALUE}).")
   Duration connectTimeout;

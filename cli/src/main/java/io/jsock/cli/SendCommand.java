@@ -99,7 +99,7 @@ final class SendCommand implements Callable<Integer> {
       names = {"-w", "--timeout"},
       paramLabel = "DURATION",
       defaultValue = "60s",
-      converter = Durations.class,
+      converter = Durations.Timeout.class,
       description =
           "Longest wait for the receiver to connect, answer or take data: 500ms, 2s, 1m"
               + " (default: ${DEFAULT-VALUE}).")
@@ -193,9 +193,6 @@ final class SendCommand implements Callable<Integer> {
     if (clientTls.given() && !tls) {
       throw new ParameterException(
           spec.commandLine(), "--ca, --server-name and --insecure need --tls");
-    }
-    if (timeout.isZero()) {
-      throw new ParameterException(spec.commandLine(), "--timeout must be above 0");
     }
   }
 

@@ -39,6 +39,37 @@ class OptionsTest {
   }
 
   @Test
+  void aZeroTimeoutIsAUsageErrorNamingTheOption() {
+    // 0 would make the socket non-blocking: connect said "operation now in progress", a relay
+    // reset every client, before these options refused it.
+    List<List<String>> commands =
+        List.of(
+            List.of("connect", "--wait", "0", "127.0.0.1", "1"),
+            List.of("connect", "--idle-timeout", "0s", "127.0.0.1", "1"),
+            List.of("listen", "--idle-timeout", "0ms", "1"),
+            List.of("relay", "--connect-timeout", "0", "0", "1"),
+            List.of("relay", "--idle-timeout", "0", "0", "1"),
+            List.of("broker", "--write-timeout", "0", "0"),
+            List.of("send", "--timeout", "0", "x", "127.0.0.1", "1"),
+            List.of("receive", "--timeout", "0", "1"));
+    for (List<String> args : commands) {
+      StringWriter err = new StringWriter();
+      int code =
+          Main.commandLine()
+              .setOut(new PrintWriter(new StringWriter(), true))
+              .setErr(new PrintWriter(err, true))
+              .execute(args.toArray(String[]::new));
+      String option = args.get(1); // picocli names an option by its longest name
+      assertThat(code).as("exit code of %s", args).isEqualTo(2);
+      assertThat(err.toString())
+          .as("stderr of %s", args)
+          .contains("Invalid value for option '" + option + "'")
+          .contains("a timeout must be longer than 0");
+    }
+    assertThat(new Durations.Timeout().convert("1ms")).isEqualTo(Duration.ofMillis(1));
+  }
+
+  @Test
   void denyWinsOverAllowAndAllowNarrows() {
     AccessList access = new AccessList();
     assertThat(access.permits(new InetSocketAddress("127.0.0.9", 1))).isTrue();

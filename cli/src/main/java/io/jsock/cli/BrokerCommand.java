@@ -145,6 +145,9 @@ final class BrokerCommand implements Callable<Integer> {
   boolean hexDump;
 
   private final Map<Long, BrokerClient> clients = new ConcurrentHashMap<>();
+
+  /** Held while a client joins or leaves, so that rosters and announcements agree. */
+  private final Object membership = new Object();
   private final AtomicLong ids = new AtomicLong();
   private RelayLog log;
   private int port;
@@ -229,13 +232,15 @@ final class BrokerCommand implements Callable<Integer> {
     BrokerClient client =
         new BrokerClient(socket, "user" + id, accepted.address(), maxQueue, writeTimeout, log);
     Thread.ofVirtual().name("broker writer user" + id).start(client::writeQueued);
-    if (chat) {
-      greet(client);
-    }
-    clients.put(id, client);
-    log.verbose(client.describe() + " joined; " + clients.size() + " connected");
-    if (chat) {
-      announce(client, "<announce> <" + client.name() + "> has joined");
+    synchronized (membership) {
+      if (chat) {
+        greet(client);
+      }
+      clients.put(id, client);
+      log.verbose(client.describe() + " joined; " + clients.size() + " connected");
+      if (chat) {
+        announce(client, "<announce> <" + client.name() + "> has joined");
+      }
     }
     String why = "end of stream";
     try {
@@ -247,13 +252,15 @@ final class BrokerCommand implements Callable<Integer> {
     } catch (IOException e) {
       why = client.isClosed() ? "disconnected by the broker" : e.getMessage();
     } finally {
-      clients.remove(id);
+      synchronized (membership) {
+        clients.remove(id);
+        if (chat) {
+          announce(client, "<announce> <" + client.name() + "> has left");
+        }
+      }
       client.close();
     }
     log.verbose(client.describe() + " left (" + why + "): " + client.stats());
-    if (chat) {
-      announce(client, "<announce> <" + client.name() + "> has left");
-    }
   }
 
   private void greet(BrokerClient client) {

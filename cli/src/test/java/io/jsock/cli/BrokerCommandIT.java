@@ -114,6 +114,57 @@ class BrokerCommandIT {
   }
 
   @Test
+  void chatClientsJoiningTogetherAreEachListedOrAnnouncedOnce() throws Exception {
+    // Each joiner's roster and the joins announced to it after must name every other client
+    // exactly once: before joins were serialized, a client could be greeted with "no one else is
+    // here" while another was already in, or be listed and then announced as joining.
+    int count = 12;
+    try (RunningProcess broker = jsock("broker", "--chat", "-v", "0")) {
+      int port = port(broker);
+      List<Socket> users = new ArrayList<>();
+      try {
+        for (int i = 0; i < count; i++) {
+          Socket user = Socket.create(Family.AF_INET, SocketKind.SOCK_STREAM);
+          users.add(user);
+          user.setTimeout(Duration.ofSeconds(10));
+          user.connect(new InetSocketAddress("127.0.0.1", port)); // no waiting between them
+        }
+        await()
+            .atMost(LIMIT)
+            .until(() -> broker.stderrSoFar().split(" joined; ", -1).length - 1 == count);
+        List<String> everyone = new ArrayList<>();
+        for (int i = 1; i <= count; i++) {
+          everyone.add("<user" + i + ">");
+        }
+        for (Socket user : users) {
+          Matcher greeting =
+              Pattern.compile(
+                      "<announce> you are (<user\\d+>); (?:no one else is here|also here: (.*))")
+                  .matcher(readLine(user));
+          assertThat(greeting.matches()).as("greeting").isTrue();
+          List<String> known = new ArrayList<>();
+          known.add(greeting.group(1));
+          if (greeting.group(2) != null) {
+            known.addAll(List.of(greeting.group(2).split(", ")));
+          }
+          while (known.size() < count) {
+            Matcher joined =
+                Pattern.compile("<announce> (<user\\d+>) has joined").matcher(readLine(user));
+            assertThat(joined.matches()).as("a join announced to %s", known.getFirst()).isTrue();
+            known.add(joined.group(1));
+          }
+          assertThat(known).as("who %s was told of", known.getFirst()).hasSameElementsAs(everyone);
+          assertThat(known).doesNotHaveDuplicates();
+        }
+      } finally {
+        for (Socket user : users) {
+          user.close();
+        }
+      }
+    }
+  }
+
+  @Test
   void aSlowClientIsDisconnectedWhileTheOthersGetEverything() throws Exception {
     try (RunningProcess broker = jsock("broker", "-v", "0")) {
       List<Long> received = exchangeBesideASlowClient(broker);
@@ -304,6 +355,18 @@ class BrokerCommandIT {
       got += n;
     }
     return new String(buf, 0, got, US_ASCII);
+  }
+
+  /** The next line the client receives, without its newline. */
+  private static String readLine(Socket client) throws IOException {
+    StringBuilder line = new StringBuilder();
+    while (true) {
+      byte[] b = client.recv(1);
+      if (b.length == 0 || b[0] == '\n') {
+        return line.toString();
+      }
+      line.append((char) b[0]);
+    }
   }
 
   private static void expect(Socket client, String text) throws IOException {

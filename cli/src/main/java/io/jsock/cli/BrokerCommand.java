@@ -148,6 +148,7 @@ final class BrokerCommand implements Callable<Integer> {
 
   /** Held while a client joins or leaves, so that rosters and announcements agree. */
   private final Object membership = new Object();
+
   private final AtomicLong ids = new AtomicLong();
   private RelayLog log;
   private int port;

@@ -4,7 +4,9 @@ import io.jsock.tls.Tls;
 import io.jsock.tls.TlsContext;
 import java.io.IOException;
 import java.nio.file.Path;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * How a TLS client decides to trust its server: the JDK's trusted roots and the host name by
@@ -12,6 +14,9 @@ import picocli.CommandLine.Option;
  * nothing at all with {@code --insecure}, which says so on stderr.
  */
 final class ClientTlsOptions {
+  @Spec(Spec.Target.MIXEE)
+  CommandSpec spec;
+
   @Option(
       names = "--ca",
       paramLabel = "FILE",
@@ -41,7 +46,12 @@ final class ClientTlsOptions {
   TlsContext context(Lines err) throws IOException {
     TlsContext context = Tls.client();
     if (ca != null) {
-      context = context.withTrust(ca);
+      OptionFiles.requireReadable(spec, "--ca", ca);
+      try {
+        context = context.withTrust(ca);
+      } catch (IllegalArgumentException e) {
+        throw OptionFiles.unsuitable(spec, "--ca", e);
+      }
     }
     if (insecure) {
       err.line("--insecure: the server's certificate and name are not checked");

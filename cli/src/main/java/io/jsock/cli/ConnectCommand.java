@@ -104,20 +104,23 @@ final class ConnectCommand implements Callable<Integer> {
     StderrLog.install(err);
     Diagnostics diagnostics = bridge.diagnostics(err);
 
+    TlsContext context = null; // made before connecting: a bad --ca is a usage error at once
+    String name = clientTls.expectedName(host);
+    if (transport.tls) {
+      if (name == null && !clientTls.insecure) {
+        throw usage("--server-name is needed to verify a TLS server over -U");
+      }
+      context = clientTls.context(err);
+      if (connectTimeout != null) {
+        context = context.withHandshakeTimeout(connectTimeout);
+      }
+    }
     Socket conn =
         Endpoints.connect(
             host, port, transport.unix, transport.family(), transport.kind(), connectTimeout);
     String peer = Diagnostics.where(conn.getPeerName());
     diagnostics.event("connected to " + peer + " (" + transport.describe() + ")");
-    if (transport.tls) {
-      TlsContext context = clientTls.context(err);
-      if (connectTimeout != null) {
-        context = context.withHandshakeTimeout(connectTimeout);
-      }
-      String name = clientTls.expectedName(host);
-      if (name == null && !clientTls.insecure) {
-        throw usage("--server-name is needed to verify a TLS server over -U");
-      }
+    if (context != null) {
       conn = Endpoints.tlsClient(conn, context, name);
       diagnostics.event(describe(Tls.session(conn)));
     }

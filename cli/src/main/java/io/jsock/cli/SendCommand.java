@@ -8,6 +8,7 @@ import io.jsock.cli.TransferProtocol.Go;
 import io.jsock.cli.TransferProtocol.Header;
 import io.jsock.cli.TransferProtocol.Refused;
 import io.jsock.cli.TransferProtocol.Verdict;
+import io.jsock.tls.TlsContext;
 import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -197,9 +198,10 @@ final class SendCommand implements Callable<Integer> {
   }
 
   private Socket connect(Lines err) throws IOException {
+    TlsContext context = tls ? clientTls.context(err) : null; // a bad --ca before connecting
     Socket conn = Endpoints.connect(host, port, null, null, SocketKind.SOCK_STREAM, timeout);
-    if (tls) {
-      conn = Endpoints.tlsClient(conn, clientTls.context(err), clientTls.expectedName(host));
+    if (context != null) {
+      conn = Endpoints.tlsClient(conn, context, clientTls.expectedName(host));
     }
     conn.setTimeout(timeout);
     return conn;

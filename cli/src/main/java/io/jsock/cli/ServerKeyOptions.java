@@ -65,14 +65,26 @@ final class ServerKeyOptions {
   /** The key and chain the options name, or a development certificate, said so on {@code err}. */
   KeyMaterial load(Lines err) throws IOException {
     if (cert != null) {
-      return KeyMaterial.fromPem(cert, key);
+      OptionFiles.requireReadable(spec, "--cert", cert);
+      OptionFiles.requireReadable(spec, "--key", key);
+      try {
+        return KeyMaterial.fromPem(cert, key);
+      } catch (IllegalArgumentException e) {
+        boolean aboutKey = e.getMessage().startsWith("pkcs8KeyPem:");
+        throw OptionFiles.unsuitable(spec, aboutKey ? "--key" : "--cert", e);
+      }
     }
     if (pkcs12 != null) {
       String password = passwordEnv == null ? "" : System.getenv(passwordEnv);
       if (password == null) {
         throw usage("--password-env: the variable " + passwordEnv + " is not set");
       }
-      return KeyMaterial.fromPkcs12(pkcs12, password.toCharArray());
+      OptionFiles.requireReadable(spec, "--pkcs12", pkcs12);
+      try {
+        return KeyMaterial.fromPkcs12(pkcs12, password.toCharArray());
+      } catch (IllegalArgumentException e) {
+        throw OptionFiles.unsuitable(spec, "--pkcs12", e);
+      }
     }
     KeyMaterial developer = KeyMaterial.selfSigned("localhost", "127.0.0.1", "::1");
     err.line(

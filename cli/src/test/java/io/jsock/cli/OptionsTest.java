@@ -10,9 +10,12 @@ import java.net.InetSocketAddress;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine.TypeConversionException;
 
 class OptionsTest {
@@ -67,6 +70,79 @@ class OptionsTest {
           .contains("a timeout must be longer than 0");
     }
     assertThat(new Durations.Timeout().convert("1ms")).isEqualTo(Duration.ofMillis(1));
+  }
+
+  @Test
+  void aMissingOrUnsuitableKeyOrCaFileIsAUsageErrorNamingTheOption(@TempDir Path dir)
+      throws Exception {
+    Path missing = dir.resolve("missing.pem");
+    Path text = Files.writeString(dir.resolve("hello.txt"), "hello\n");
+    // checked before anything connects or listens: port 1 is never tried
+    assertUsageError(
+        "--ca " + missing + ": no such file",
+        "connect",
+        "--tls",
+        "--ca",
+        missing,
+        "127.0.0.1",
+        "1");
+    assertUsageError(
+        "--ca " + dir + ": not a regular file", "connect", "--tls", "--ca", dir, "::1", "1");
+    assertUsageError(
+        "--ca: no certificate in "
+            + text
+            + " (a password-protected PKCS#12 store? export its certificates as PEM)",
+        "send",
+        "--tls",
+        "--ca",
+        text,
+        text,
+        "127.0.0.1",
+        "1");
+    assertUsageError(
+        "--cert " + missing + ": no such file",
+        "listen",
+        "--tls",
+        "--cert",
+        missing,
+        "--key",
+        text,
+        "127.0.0.1",
+        "0");
+    assertUsageError(
+        "--key " + missing + ": no such file",
+        "echo",
+        "--tls",
+        "--cert",
+        text,
+        "--key",
+        missing,
+        "--port",
+        "0");
+    assertUsageError(
+        "--cert: not a PEM certificate file: " + text,
+        "echo",
+        "--tls",
+        "--cert",
+        text,
+        "--key",
+        text,
+        "--port",
+        "0");
+    assertUsageError(
+        "--pkcs12 " + missing + ": no such file", "receive", "--tls", "--pkcs12", missing, "0");
+  }
+
+  private static void assertUsageError(String message, Object... args) {
+    String[] strings = java.util.Arrays.stream(args).map(String::valueOf).toArray(String[]::new);
+    StringWriter err = new StringWriter();
+    int code =
+        Main.commandLine()
+            .setOut(new PrintWriter(new StringWriter(), true))
+            .setErr(new PrintWriter(err, true))
+            .execute(strings);
+    assertThat(code).as("exit code of %s; stderr %s", List.of(strings), err).isEqualTo(2);
+    assertThat(err.toString()).startsWith("jsock: " + message + "\n");
   }
 
   @Test

@@ -106,7 +106,11 @@ public final class KeyMaterial {
       try {
         store.load(in, password);
       } catch (IOException e) {
-        throw new IOException("cannot load PKCS#12 file " + pkcs12 + ": " + e.getMessage(), e);
+        String why = // the JDK says "keystore password was incorrect", or nothing for a non-store
+            e.getMessage() != null
+                ? e.getMessage()
+                : "not a PKCS#12 store (" + e.getClass().getSimpleName() + ")";
+        throw new IOException("cannot load PKCS#12 file " + pkcs12 + ": " + why, e);
       }
       for (String alias : Collections.list(store.aliases())) {
         if (store.isKeyEntry(alias)

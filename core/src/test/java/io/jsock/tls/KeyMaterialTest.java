@@ -82,6 +82,11 @@ class KeyMaterialTest {
     assertThatThrownBy(() -> KeyMaterial.fromPkcs12(file, "wrong".toCharArray()))
         .isInstanceOf(IOException.class)
         .hasMessageContaining("cannot load PKCS#12 file");
+    Path text = dir.resolve("not-a-store.p12");
+    Files.writeString(text, "hello\n");
+    assertThatThrownBy(() -> KeyMaterial.fromPkcs12(text, new char[0]))
+        .isInstanceOf(IOException.class)
+        .hasMessage("cannot load PKCS#12 file " + text + ": not a PKCS#12 store (EOFException)");
   }
 
   @Test

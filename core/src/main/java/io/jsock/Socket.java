@@ -11,6 +11,7 @@ import io.jsock.internal.ScratchBuffers.Scratch;
 import io.jsock.internal.SocketAccess;
 import io.jsock.internal.StreamCalls;
 import io.jsock.internal.TlsEngine;
+import io.jsock.internal.UnixSocketFiles;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.BufferedReader;
@@ -43,7 +44,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFileAttributes;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -232,7 +232,9 @@ public final class Socket implements AutoCloseable {
         channel.bind(local);
       } catch (IOException e) {
         IOException failure = Errors.translate(e, "bind to", local);
-        if (!(failure instanceof AddressInUseException && removedIfStale(local))) {
+        if (!(failure instanceof AddressInUseException
+            && local instanceof UnixDomainSocketAddress unix
+            && UnixSocketFiles.removeIfStale(unix))) {
           throw failure;
         }
         try {
@@ -1099,31 +1101,6 @@ public final class Socket implements AutoCloseable {
     } catch (IOException | RuntimeException e) {
       channel.close();
       throw e;
-    }
-  }
-
-  /**
-   * Removes an AF_UNIX socket file that nothing listens on any more, and says whether it did. A
-   * socket file whose connection attempt is refused is stale: its listener is gone.
-   */
-  private static boolean removedIfStale(SocketAddress address) {
-    if (!(address instanceof UnixDomainSocketAddress unix)) {
-      return false;
-    }
-    Path path = unix.getPath();
-    try {
-      if (!Files.readAttributes(path, PosixFileAttributes.class).isOther()) {
-        return false; // a regular file or a directory is never ours to remove
-      }
-      try (SocketChannel probe = SocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
-        probe.configureBlocking(false); // a full backlog must not block the probe
-        probe.connect(unix);
-        return false; // somebody listens there (or is about to accept): the address is in use
-      } catch (java.net.ConnectException refused) {
-        return Files.deleteIfExists(path);
-      }
-    } catch (IOException e) {
-      return false;
     }
   }
 

@@ -48,6 +48,11 @@ class SocketUnixTest {
           catchThrowableOfType(AddressInUseException.class, () -> third.bind(address));
       assertThat(e).hasMessage("bind to " + address.getPath() + ": address already in use");
       assertThat(e.errno()).isEqualTo(Errno.EADDRINUSE);
+      second.setBlocking(false);
+      assertThatThrownBy(second::accept)
+          .as("finding the address in use sent the live listener no connection")
+          .isInstanceOf(WouldBlockException.class);
+      second.setBlocking(true);
 
       try (Socket client = Socket.create(AF_UNIX, SOCK_STREAM)) {
         client.connect(address);

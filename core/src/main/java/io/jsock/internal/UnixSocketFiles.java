@@ -1,0 +1,65 @@
+package io.jsock.internal;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.util.stream.Stream;
+
+/** AF_UNIX socket files left behind by listeners that are gone, and how to tell them apart. */
+public final class UnixSocketFiles {
+  /** The kernel's table of this network namespace's AF_UNIX sockets, with the paths they hold. */
+  private static final Path SOCKET_TABLE = Path.of("/proc/net/unix");
+
+  private UnixSocketFiles() {}
+
+  /**
+   * Removes the socket file at {@code address} if nothing listens on it any more, and says whether
+   * it did. A socket file that a socket in the kernel's table still holds is in use; one whose
+   * connection attempt is refused is stale. The table is read first so that a live listener is not
+   * sent a connection to find that out (it would accept it as a client); where the table does not
+   * name the path (another system, a relative path bound elsewhere) the attempt decides.
+   */
+  public static boolean removeIfStale(UnixDomainSocketAddress address) {
+    Path path = address.getPath();
+    try {
+      if (!Files.readAttributes(path, PosixFileAttributes.class).isOther()) {
+        return false; // a regular file or a directory is never ours to remove
+      }
+      if (isHeld(path)) {
+        return false;
+      }
+      try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+        probe.configureBlocking(false); // a full backlog must not block the probe
+        probe.connect(address);
+        return false; // somebody listens there (or is about to accept): the address is in use
+      } catch (ConnectException refused) {
+        return Files.deleteIfExists(path);
+      }
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** Whether a socket in the kernel's table holds {@code path} (as given or made absolute). */
+  static boolean isHeld(Path path) throws IOException {
+    if (!Files.isReadable(SOCKET_TABLE)) {
+      return false;
+    }
+    String given = path.toString();
+    String absolute = path.toAbsolutePath().normalize().toString();
+    try (Stream<String> lines = Files.lines(SOCKET_TABLE)) {
+      // "Num RefCount Protocol Flags Type St Inode Path": the path, when bound, comes last
+      return lines
+          .skip(1)
+          .map(line -> line.strip().split("\\s+", 8))
+          .filter(fields -> fields.length == 8)
+          .map(fields -> fields[7])
+          .anyMatch(held -> held.equals(given) || held.equals(absolute));
+    }
+  }
+}

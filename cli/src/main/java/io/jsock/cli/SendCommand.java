@@ -188,8 +188,12 @@ final class SendCommand implements Callable<Integer> {
           spec.commandLine(),
           "FILE: "
               + file
-              + (Files.isDirectory(file) ? " is a directory" : " does not exist")
-              + " (send takes a regular file)");
+              + (Files.isDirectory(file)
+                  ? " is a directory (send takes a regular file)"
+                  : Files.exists(file)
+                      ? " is not a regular file (send takes a regular file; send - reads standard"
+                          + " input, as from a device or a pipe)"
+                      : " does not exist (send takes a regular file)"));
     }
     if (clientTls.given() && !tls) {
       throw new ParameterException(

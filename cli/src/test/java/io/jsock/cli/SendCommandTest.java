@@ -32,6 +32,15 @@ class SendCommandTest {
   }
 
   @Test
+  void aDeviceIsAUsageErrorThatPointsToStandardInput() {
+    assertThat(run("send", "/dev/null", "127.0.0.1", "9")).isEqualTo(2);
+    assertThat(err.toString())
+        .startsWith(
+            "jsock: FILE: /dev/null is not a regular file (send takes a regular file; send -"
+                + " reads standard input, as from a device or a pipe)\n");
+  }
+
+  @Test
   void aBadRateNamesTheOption(@TempDir Path dir) {
     assertThat(run("send", "--rate", "0", dir.toString(), "127.0.0.1", "9")).isEqualTo(2);
     assertThat(err.toString())

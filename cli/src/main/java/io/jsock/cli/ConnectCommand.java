@@ -110,7 +110,7 @@ final class ConnectCommand implements Callable<Integer> {
       if (name == null && !clientTls.insecure) {
         throw usage("--server-name is needed to verify a TLS server over -U");
       }
-      context = clientTls.context(err);
+      context = clientTls.context();
       if (connectTimeout != null) {
         context = context.withHandshakeTimeout(connectTimeout);
       }

@@ -142,6 +142,7 @@ final class ReceiveCommand implements Callable<Integer> {
     checkOptions();
     out = new Lines(spec.commandLine().getOut());
     err = new Lines(spec.commandLine().getErr()).prefixed("jsock: ");
+    StderrLog.install(err);
     TlsContext context = tls ? Tls.server(serverKey.load(err)) : null;
     try (Socket listener = Endpoints.bind(host, port, null, null, SocketKind.SOCK_STREAM, 1)) {
       int bound = ((InetSocketAddress) listener.getSockName()).getPort();

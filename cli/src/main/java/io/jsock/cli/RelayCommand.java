@@ -171,7 +171,7 @@ final class RelayCommand implements Callable<Integer> {
   private void relayStreams(Socket listener, Family family, Lines err, RelayLog log)
       throws IOException {
     TlsContext serverTls = listen.scheme().isTls() ? Tls.server(serverKey.load(err)) : null;
-    TlsContext targetTls = target.scheme().isTls() ? clientTls.context(err) : null;
+    TlsContext targetTls = target.scheme().isTls() ? clientTls.context() : null;
     Semaphore permits = new Semaphore(maxConnections);
     Acceptor acceptor = new Acceptor(listener, log);
     long accepted = 0;

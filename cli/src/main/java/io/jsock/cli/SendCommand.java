@@ -127,6 +127,7 @@ final class SendCommand implements Callable<Integer> {
     checkOptions();
     Lines out = new Lines(spec.commandLine().getOut());
     Lines err = new Lines(spec.commandLine().getErr()).prefixed("jsock: ");
+    StderrLog.install(err);
     if (isStdin()) {
       Path spooled = Files.createTempFile("jsock-send-", ".stdin");
       try {
@@ -141,7 +142,7 @@ final class SendCommand implements Callable<Integer> {
 
   private int send(Path source, String name, Lines out, Lines err) throws IOException {
     try (FileChannel data = FileChannel.open(source);
-        Socket conn = connect(err)) {
+        Socket conn = connect()) {
       long size = data.size();
       byte[] sha256 = TransferProtocol.sha256Of(data, size).digest();
       DataInputStream in = new DataInputStream(conn.getInputStream());
@@ -201,8 +202,8 @@ final class SendCommand implements Callable<Integer> {
     }
   }
 
-  private Socket connect(Lines err) throws IOException {
-    TlsContext context = tls ? clientTls.context(err) : null; // a bad --ca before connecting
+  private Socket connect() throws IOException {
+    TlsContext context = tls ? clientTls.context() : null; // a bad --ca before connecting
     Socket conn = Endpoints.connect(host, port, null, null, SocketKind.SOCK_STREAM, timeout);
     if (context != null) {
       conn = Endpoints.tlsClient(conn, context, clientTls.expectedName(host));

@@ -53,7 +53,7 @@ final class BrokerClient {
 
   /** {@code <user3> (127.0.0.1:40312)}. */
   String describe() {
-    return "<" + name + "> (" + RelayCommand.where(address) + ")";
+    return "<" + name + "> (" + Diagnostics.where(address) + ")";
   }
 
   /** Outcome of offering bytes to a client. */

@@ -177,7 +177,7 @@ final class BrokerCommand implements Callable<Integer> {
     log.verbose(
         (chat ? "chat " : "")
             + "broker listening on "
-            + RelayCommand.where(listener.getSockName())
+            + Diagnostics.where(listener.getSockName())
             + " ("
             + transport.describe()
             + "), at most "
@@ -191,13 +191,13 @@ final class BrokerCommand implements Callable<Integer> {
     while (true) {
       Accepted accepted = acceptor.accept();
       if (!access.permits(accepted.address())) {
-        log.verbose(RelayCommand.where(accepted.address()) + " refused: --allow/--deny");
+        log.verbose(Diagnostics.where(accepted.address()) + " refused: --allow/--deny");
         close(accepted.conn());
         continue;
       }
       if (!places.tryAcquire()) {
         log.warn(
-            RelayCommand.where(accepted.address())
+            Diagnostics.where(accepted.address())
                 + " turned away: --max-clients "
                 + maxClients
                 + " reached");
@@ -226,7 +226,7 @@ final class BrokerCommand implements Callable<Integer> {
         socket = tls.wrap(socket);
       }
     } catch (IOException e) {
-      log.warn(RelayCommand.where(accepted.address()) + ": " + e.getMessage());
+      log.warn(Diagnostics.where(accepted.address()) + ": " + e.getMessage());
       close(socket);
       return;
     }

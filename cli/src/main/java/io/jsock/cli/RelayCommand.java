@@ -7,8 +7,6 @@ import io.jsock.SocketKind;
 import io.jsock.tls.Tls;
 import io.jsock.tls.TlsContext;
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.SocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.file.Files;
 import java.time.Duration;
@@ -155,7 +153,7 @@ final class RelayCommand implements Callable<Integer> {
     String faultsGiven = String.join(" ", faults.describe());
     log.verbose(
         "relay listening on "
-            + where(listener.getSockName())
+            + Diagnostics.where(listener.getSockName())
             + ", forwarding to "
             + target
             + (faultsGiven.isEmpty() ? "" : " with " + faultsGiven));
@@ -177,7 +175,7 @@ final class RelayCommand implements Callable<Integer> {
     long accepted = 0;
     while (true) {
       Accepted next = acceptor.accept();
-      String name = "#" + ++accepted + " " + where(next.address());
+      String name = "#" + ++accepted + " " + Diagnostics.where(next.address());
       if (!access.permits(next.address())) {
         log.verbose(name + " refused: not allowed by --allow/--deny");
         RelayConnection.resetQuietly(next.conn());
@@ -293,14 +291,5 @@ final class RelayCommand implements Callable<Integer> {
     } catch (IOException e) {
       // left for the next bind, which replaces a stale socket file
     }
-  }
-
-  /** {@code 127.0.0.1:8080}, {@code [::1]:8080}, or an AF_UNIX path. */
-  static String where(SocketAddress address) {
-    if (address instanceof InetSocketAddress inet && inet.getAddress() != null) {
-      String host = inet.getAddress().getHostAddress();
-      return (host.contains(":") ? "[" + host + "]" : host) + ":" + inet.getPort();
-    }
-    return String.valueOf(address);
   }
 }

@@ -196,6 +196,9 @@ final class SendCommand implements Callable<Integer> {
                           + " input, as from a device or a pipe)"
                       : " does not exist (send takes a regular file)"));
     }
+    if (port == 0) {
+      throw new ParameterException(spec.commandLine(), "PORT: 0 is not a port one can connect to");
+    }
     if (clientTls.given() && !tls) {
       throw new ParameterException(
           spec.commandLine(), "--ca, --server-name and --insecure need --tls");

@@ -53,13 +53,13 @@ final class UdpRelay {
       Datagram datagram = listener.recvFrom(MAX_DATAGRAM);
       SocketAddress client = datagram.address();
       if (!access.permits(client)) {
-        log.verbose(RelayCommand.where(client) + " dropped: not allowed by --allow/--deny");
+        log.verbose(Diagnostics.where(client) + " dropped: not allowed by --allow/--deny");
         continue;
       }
       Session session = sessions.get(client);
       if (session == null) {
         if (sessions.size() >= maxSessions) {
-          log.warn(RelayCommand.where(client) + " dropped: --max-connections " + maxSessions);
+          log.warn(Diagnostics.where(client) + " dropped: --max-connections " + maxSessions);
           continue;
         }
         session = open(client);
@@ -79,11 +79,11 @@ final class UdpRelay {
       upstream.setTimeout(idle);
       Session session = new Session(client, upstream);
       sessions.put(client, session);
-      log.verbose(RelayCommand.where(client) + " session to " + target);
+      log.verbose(Diagnostics.where(client) + " session to " + target);
       Thread.ofVirtual().name("udp relay " + client).start(session::relayReplies);
       return session;
     } catch (IOException e) {
-      log.warn(RelayCommand.where(client) + ": " + e.getMessage());
+      log.warn(Diagnostics.where(client) + ": " + e.getMessage());
       return null;
     }
   }
@@ -98,7 +98,7 @@ final class UdpRelay {
     Session(SocketAddress client, Socket upstream) {
       this.client = client;
       this.upstream = upstream;
-      this.name = RelayCommand.where(client);
+      this.name = Diagnostics.where(client);
     }
 
     void forward(byte[] data) {

@@ -90,6 +90,9 @@ class BrokerCommandIT {
         a.sendAll("from a".getBytes(US_ASCII));
         assertThat(recvText(b, 6)).isEqualTo("from a");
       }
+      assertThat(broker.stderrSoFar())
+          .contains("<user1> (an unnamed AF_UNIX socket) joined; 1 connected")
+          .contains("listening on " + path);
     }
   }
 

@@ -41,6 +41,13 @@ class SendCommandTest {
   }
 
   @Test
+  void portZeroIsAUsageError(@TempDir Path dir) throws Exception {
+    Path file = java.nio.file.Files.writeString(dir.resolve("a.txt"), "a");
+    assertThat(run("send", file.toString(), "127.0.0.1", "0")).isEqualTo(2);
+    assertThat(err.toString()).startsWith("jsock: PORT: 0 is not a port one can connect to\n");
+  }
+
+  @Test
   void aBadRateNamesTheOption(@TempDir Path dir) {
     assertThat(run("send", "--rate", "0", dir.toString(), "127.0.0.1", "9")).isEqualTo(2);
     assertThat(err.toString())

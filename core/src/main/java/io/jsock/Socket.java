@@ -217,6 +217,11 @@ public final class Socket implements AutoCloseable {
    * connections on it) is removed and bound afresh; a path that a live socket listens on is in use,
    * as in Python.
    *
+   * <p>A TCP socket binds with {@code SO_REUSEADDR} on unless it was set off, as a JDK {@code
+   * ServerSocket} does (Python leaves it off): a server restarted on its port is not refused it
+   * while connections it closed wait in TIME_WAIT. A listening socket on the port still makes the
+   * bind fail.
+   *
    * @param address an {@link InetSocketAddress} (resolved now if unresolved, honouring the family)
    *     or, for AF_UNIX, a {@link UnixDomainSocketAddress}
    * @throws AddressInUseException if the address is taken
@@ -227,6 +232,13 @@ public final class Socket implements AutoCloseable {
       NetworkChannel channel = (NetworkChannel) open("bind to", local).channel();
       if (channel.getLocalAddress() != null) {
         throw Errors.of(Errno.EINVAL, "bind to", local); // already bound, as Linux says
+      }
+      if (channel instanceof SocketChannel stream
+          && family.isInet()
+          && !options.containsKey(StandardSocketOptions.SO_REUSEADDR)) {
+        // as a JDK ServerSocket binds: the port is taken here, before listen() can give the
+        // listener SO_REUSEADDR, and connections a previous server closed may hold it in TIME_WAIT
+        stream.setOption(StandardSocketOptions.SO_REUSEADDR, true);
       }
       try {
         channel.bind(local);

@@ -4,6 +4,7 @@ import static io.jsock.Family.AF_INET;
 import static io.jsock.Family.AF_INET6;
 import static io.jsock.Family.AF_UNIX;
 import static io.jsock.Shutdown.SHUT_WR;
+import static io.jsock.SocketKind.SOCK_DGRAM;
 import static io.jsock.SocketKind.SOCK_STREAM;
 import static io.jsock.testing.Running.inPlatformThread;
 import static io.jsock.testing.Running.inVirtualThread;
@@ -264,6 +265,45 @@ class SocketTest {
       assertThat(e.errno()).isEqualTo(98).isEqualTo(Errno.EADDRINUSE);
       assertThat(e.address()).isEqualTo(taken);
       assertThat(e).hasMessage("bind to " + text(taken) + ": address already in use");
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(
+      value = Family.class,
+      names = {"AF_INET", "AF_INET6"})
+  void aServerRestartedOnItsPortBindsWhileAConnectionItClosedIsInTimeWait(Family family)
+      throws IOException {
+    SocketAddress address;
+    try (Socket server = Socket.create(family, SOCK_STREAM)) {
+      server.bind(new InetSocketAddress(Loopback.ip(family), 0));
+      server.listen(1);
+      address = server.getSockName();
+      try (Socket client = Sockets.createConnection(address)) {
+        try (Socket served = server.accept().conn()) {
+          served.sendAll("bye".getBytes(UTF_8));
+        } // the server's end closes first, so it waits in TIME_WAIT on the server's port
+        assertThat(client.recv(16)).isEqualTo("bye".getBytes(UTF_8));
+        assertThat(client.recv(16)).isEmpty();
+      }
+    }
+    try (Socket strict = Socket.create(family, SOCK_STREAM);
+        Socket restarted = Socket.create(family, SOCK_STREAM)) {
+      strict.setSockOpt(StandardSocketOptions.SO_REUSEADDR, false); // Python's default
+      assertThatThrownBy(() -> strict.bind(address)).isInstanceOf(AddressInUseException.class);
+
+      restarted.bind(address); // the tutorial's bind-then-listen, restarted at once
+      restarted.listen(1);
+      assertThat(restarted.getSockName()).isEqualTo(address);
+      assertThat(restarted.getSockOpt(StandardSocketOptions.SO_REUSEADDR)).isTrue();
+    }
+  }
+
+  @Test
+  void aUdpSocketBindsWithoutSoReuseAddr() throws IOException {
+    try (Socket udp = Socket.create(AF_INET, SOCK_DGRAM)) {
+      udp.bind(new InetSocketAddress(Loopback.ip(AF_INET), 0));
+      assertThat(udp.getSockOpt(StandardSocketOptions.SO_REUSEADDR)).isFalse();
     }
   }
 

@@ -8,7 +8,6 @@ import io.jsock.Sockets;
 import io.jsock.tls.TlsContext;
 import java.io.IOException;
 import java.net.SocketAddress;
-import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -71,8 +70,7 @@ final class Endpoints {
 
   /**
    * A socket bound to {@code host:port} (or the AF_UNIX {@code path}): listening for a stream kind,
-   * with {@code SO_REUSEADDR} over TCP, ready to receive for UDP. The host's first address of the
-   * asked family is used.
+   * ready to receive for UDP. The host's first address of the asked family is used.
    */
   static Socket bind(String host, int port, Path unix, Family family, SocketKind kind, int backlog)
       throws IOException {
@@ -88,11 +86,6 @@ final class Endpoints {
     }
     Socket socket = Socket.create(addressFamily, kind);
     try {
-      if (kind == SocketKind.SOCK_STREAM && addressFamily.isInet()) {
-        // as nc, ncat and Sockets.createServer: a listener restarted on its port binds at once
-        // though connections it closed linger in TIME_WAIT (for UDP it would let two share one)
-        socket.setSockOpt(StandardSocketOptions.SO_REUSEADDR, true);
-      }
       socket.bind(address);
       if (kind == SocketKind.SOCK_STREAM) {
         socket.listen(backlog);

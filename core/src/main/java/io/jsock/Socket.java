@@ -217,10 +217,10 @@ public final class Socket implements AutoCloseable {
    * connections on it) is removed and bound afresh; a path that a live socket listens on is in use,
    * as in Python.
    *
-   * <p>A TCP socket binds with {@code SO_REUSEADDR} on unless it was set off, as a JDK {@code
-   * ServerSocket} does (Python leaves it off): a server restarted on its port is not refused it
-   * while connections it closed wait in TIME_WAIT. A listening socket on the port still makes the
-   * bind fail.
+   * <p>A TCP socket bound to a port other than 0 binds with {@code SO_REUSEADDR} on unless it was
+   * set off, as a JDK {@code ServerSocket} does (Python leaves it off): a server restarted on its
+   * port is not refused it while connections it closed wait in TIME_WAIT. A listening socket on the
+   * port still makes the bind fail.
    *
    * @param address an {@link InetSocketAddress} (resolved now if unresolved, honouring the family)
    *     or, for AF_UNIX, a {@link UnixDomainSocketAddress}
@@ -234,10 +234,13 @@ public final class Socket implements AutoCloseable {
         throw Errors.of(Errno.EINVAL, "bind to", local); // already bound, as Linux says
       }
       if (channel instanceof SocketChannel stream
-          && family.isInet()
+          && local instanceof InetSocketAddress inet
+          && inet.getPort() != 0
           && !options.containsKey(StandardSocketOptions.SO_REUSEADDR)) {
         // as a JDK ServerSocket binds: the port is taken here, before listen() can give the
         // listener SO_REUSEADDR, and connections a previous server closed may hold it in TIME_WAIT
+        // (port 0 is left alone: the kernel picks a free port, and would then consider ports
+        // that TIME_WAIT connections hold, which a client bound to a source address can trip on)
         stream.setOption(StandardSocketOptions.SO_REUSEADDR, true);
       }
       try {

@@ -300,9 +300,14 @@ class SocketTest {
   }
 
   @Test
-  void aUdpSocketBindsWithoutSoReuseAddr() throws IOException {
-    try (Socket udp = Socket.create(AF_INET, SOCK_DGRAM)) {
-      udp.bind(new InetSocketAddress(Loopback.ip(AF_INET), 0));
+  void onlyATcpSocketBoundToAGivenPortGetsSoReuseAddr() throws IOException {
+    try (Socket ephemeral = Socket.create(AF_INET, SOCK_STREAM);
+        Socket udp = Socket.create(AF_INET, SOCK_DGRAM)) {
+      ephemeral.bind(new InetSocketAddress(Loopback.ip(AF_INET), 0)); // a client's source address
+      assertThat(ephemeral.getSockOpt(StandardSocketOptions.SO_REUSEADDR)).isFalse();
+      int port = ((InetSocketAddress) ephemeral.getSockName()).getPort();
+      ephemeral.close();
+      udp.bind(new InetSocketAddress(Loopback.ip(AF_INET), port));
       assertThat(udp.getSockOpt(StandardSocketOptions.SO_REUSEADDR)).isFalse();
     }
   }

@@ -156,6 +156,9 @@ public final class Socket implements AutoCloseable {
   /** The address the user bound to, re-bound when a failed connect makes the JDK drop a channel. */
   private SocketAddress boundAddress;
 
+  /** Where the last connect went, while it may still be in progress (non-blocking, timed out). */
+  private volatile SocketAddress pendingTarget;
+
   /**
    * Counts the bytes moved, for the server framework's statistics ({@link
    * SocketAccess#attachMeter}); null on every other socket. Set before the socket is handed to the
@@ -353,7 +356,13 @@ public final class Socket implements AutoCloseable {
     long deadline = Timeouts.deadline(timeoutNanos);
     try {
       boolean pending = channel.isConnectionPending();
+      if (pending && (timeoutNanos > 0 || !target.equals(pendingTarget))) {
+        // as Linux answers a connect while one is in progress (as after a timeout): only the same
+        // address, in blocking or non-blocking mode, carries the first attempt on
+        throw Errors.of(Errno.EALREADY, "connect to", target);
+      }
       boolean connected = pending ? channel.finishConnect() : channel.connect(target);
+      pendingTarget = target;
       while (!connected) {
         if (timeoutNanos == Timeouts.NON_BLOCKING) {
           throw Errors.of(pending ? Errno.EALREADY : Errno.EINPROGRESS, "connect to", target);
@@ -364,7 +373,11 @@ public final class Socket implements AutoCloseable {
       peer = channel.getRemoteAddress();
     } catch (IOException e) {
       if (!channel.isOpen()) {
-        current.close(); // the JDK closed it; leaving the poller releases its fd now
+        try {
+          replaceClosedStream(); // the JDK closed it; Python's socket stays usable
+        } catch (IOException reopen) {
+          e.addSuppressed(reopen);
+        }
       }
       throw failure(e, "connect to", target);
     }
@@ -1303,6 +1316,23 @@ public final class Socket implements AutoCloseable {
       if (channel.isOpen()) {
         return current;
       }
+      try {
+        return replaceClosedStream(); // if it could not be replaced when the connect failed
+      } catch (IOException e) {
+        throw Errors.translate(e, "connect to", target);
+      }
+    }
+  }
+
+  /**
+   * A fresh stream channel in place of the one the JDK closed when a connect failed, with the
+   * options set and bound as the old one was, so that options, {@code bind} and another {@code
+   * connect} work as on Python's socket; if that fails, the closed one stays, and says so.
+   */
+  private PolledChannel replaceClosedStream() throws IOException {
+    synchronized (stateLock) {
+      polled.close(); // leaving the poller releases the old fd now
+      pendingTarget = null;
       PolledChannel fresh = openStream(family);
       try {
         NetworkChannel network = (NetworkChannel) fresh.channel();
@@ -1315,7 +1345,11 @@ public final class Socket implements AutoCloseable {
         }
       } catch (IOException e) {
         fresh.channel().close();
-        throw Errors.translate(e, "connect to", target);
+        throw e;
+      }
+      if (closed) {
+        fresh.channel().close(); // closed meanwhile by another thread
+        return polled;
       }
       polled = fresh;
       return fresh;

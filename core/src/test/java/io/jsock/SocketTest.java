@@ -682,6 +682,62 @@ class SocketTest {
   }
 
   @Test
+  void afterARefusedConnectOptionsBindAndConnectWorkAsOnAFreshSocket() throws IOException {
+    // the JDK closes a channel whose connect failed; Python's socket stays usable
+    try (Refusing refusing = Loopback.refusingAddress(AF_INET);
+        Socket server = listening(AF_INET);
+        Socket socket = Socket.create(AF_INET, SOCK_STREAM)) {
+      assertThatThrownBy(() -> socket.connect(refusing.address()))
+          .isInstanceOf(ConnectionRefusedException.class);
+
+      socket.setSockOpt(StandardSocketOptions.TCP_NODELAY, true);
+      assertThat(socket.getSockOpt(StandardSocketOptions.TCP_NODELAY)).isTrue();
+      socket.bind(new InetSocketAddress(Loopback.ip(AF_INET), 0));
+      SocketAddress local = socket.getSockName();
+      socket.connect(server.getSockName());
+      assertThat(socket.getSockName()).isEqualTo(local);
+      assertThat(socket.getSockOpt(StandardSocketOptions.TCP_NODELAY)).isTrue();
+      try (Socket accepted = server.accept().conn()) {
+        assertThat(accepted.getPeerName()).isEqualTo(local);
+      }
+    }
+  }
+
+  @Test
+  void aConnectWhileOneThatTimedOutIsInProgressGivesAlready() throws IOException {
+    try (Socket full = listening(AF_INET, 0);
+        Socket other = listening(AF_INET)) {
+      List<Socket> queued = new ArrayList<>();
+      try {
+        Socket stuck = null;
+        for (int i = 0; i < 16 && stuck == null; i++) { // until the accept queue is full
+          Socket client = Socket.create(AF_INET, SOCK_STREAM);
+          queued.add(client);
+          client.setTimeout(Duration.ofMillis(200));
+          if (client.connectEx(full.getSockName()) == Errno.EAGAIN) {
+            stuck = client; // its connect timed out and is still in progress
+          }
+        }
+        assertThat(stuck).as("a connect that timed out").isNotNull();
+        Socket timedOut = stuck;
+
+        WouldBlockException e = // Python's BlockingIOError
+            catchThrowableOfType(
+                WouldBlockException.class, () -> timedOut.connect(other.getSockName()));
+        assertThat(e.errno()).isEqualTo(Errno.EALREADY);
+        assertThat(e)
+            .hasMessage(
+                "connect to " + text(other.getSockName()) + ": operation already in progress");
+        assertThat(timedOut.connectEx(full.getSockName())).isEqualTo(Errno.EALREADY);
+      } finally {
+        for (Socket client : queued) {
+          client.close();
+        }
+      }
+    }
+  }
+
+  @Test
   void nonBlockingConnectExToARefusingAddressGivesInProgressThenAlreadyThenRefused()
       throws IOException {
     try (Refusing refusing = Loopback.refusingAddress(AF_INET);
@@ -882,7 +938,8 @@ class SocketTest {
           .isExactlyInstanceOf(SocketTimeoutException.class)
           .hasMessage("connect to " + text(address) + ": timed out");
       assertThat(elapsed).isBetween(LOWER_MILLIS, UPPER_MILLIS);
-      assertThat(client.connectEx(address)).isEqualTo(Errno.EAGAIN); // as CPython
+      // the attempt goes on in the kernel: CPython's connect_ex then returns EALREADY at once
+      assertThat(client.connectEx(address)).isEqualTo(Errno.EALREADY);
     }
   }
 

@@ -567,7 +567,7 @@ public final class Socket implements AutoCloseable {
     } catch (IOException e) {
       throw failure(e, "recv from", peer);
     }
-    if (n > 0 && n < requested && family != Family.AF_UNIX) {
+    if (n > 0 && n < requested && family != Family.AF_UNIX && !inputShut) {
       current.readCameShort();
     }
     return n;
@@ -579,7 +579,7 @@ public final class Socket implements AutoCloseable {
    * Returns the deadline, as {@link #await} does.
    */
   private long awaitIfKnownEmpty(PolledChannel current, long deadline) throws IOException {
-    if (timeoutNanos != Timeouts.NON_BLOCKING && current.isKnownEmpty()) {
+    if (timeoutNanos != Timeouts.NON_BLOCKING && !inputShut && current.isKnownEmpty()) {
       return await(current, SelectionKey.OP_READ, deadline, "recv from", peer);
     }
     return deadline;
@@ -1438,12 +1438,12 @@ public final class Socket implements AutoCloseable {
   }
 
   /**
-   * One non-blocking read: {@code recv(2)} through {@link StreamCalls} where it is available (not
-   * after the input was shut down, when the channel reads end of stream at once), else the
-   * channel's read.
+   * One non-blocking read: {@code recv(2)} through {@link StreamCalls} where it is available, else
+   * the channel's read. After {@code shutdown(SHUT_RD)} {@code recv(2)} still returns what had
+   * arrived, as in Python, where the channel would read end of stream at once.
    */
   private int readOnce(PolledChannel current, ByteBuffer buffer, long address) throws IOException {
-    int fd = inputShut ? -1 : current.enterCall();
+    int fd = current.enterCall();
     if (fd < 0) {
       return ((SocketChannel) current.channel()).read(buffer);
     }

@@ -392,8 +392,8 @@ public final class Socket implements AutoCloseable {
    * Connects as {@link #connect(SocketAddress)} does, but returns the error number instead of
    * throwing for errors of the connection itself, as Python's {@code connect_ex}: 0 on success,
    * {@link Errno#ECONNREFUSED}, {@link Errno#EINPROGRESS}, {@link Errno#EAGAIN} when the timeout
-   * passed (as CPython), …. Invalid arguments, unresolvable hosts and a closed socket still throw,
-   * as in Python.
+   * passed (as CPython), {@link Errno#EBADF} on a closed socket, …. Invalid arguments and
+   * unresolvable hosts still throw, as in Python.
    */
   public int connectEx(SocketAddress address) throws IOException {
     SocketAddress target = checkAddress(address, "connect to");
@@ -402,7 +402,7 @@ public final class Socket implements AutoCloseable {
       return 0;
     } catch (java.net.SocketTimeoutException e) {
       return Errno.EAGAIN; // as CPython's connect_ex reports its own timeout
-    } catch (ClosedSocketException | AddressResolutionException e) {
+    } catch (AddressResolutionException e) {
       throw e;
     } catch (IOException e) {
       if (e instanceof SocketError error) {

@@ -60,6 +60,7 @@ public final class Errors {
           new Known("address family not supported", Errno.EAFNOSUPPORT),
           new Known("file name too long", Errno.ENAMETOOLONG),
           new Known("invalid argument", Errno.EINVAL),
+          new Known("can't send to port 0", Errno.EINVAL), // DatagramChannel's, as Linux's
           new Known("bad file descriptor", Errno.EBADF),
           new Known("no such file or directory", Errno.ENOENT),
           new Known("resource temporarily unavailable", Errno.EAGAIN));

@@ -52,8 +52,14 @@ median_range() {
   printf '%.2f (%.2f–%.2f)\n' "$(median <<<"$numbers")" "$(head -n 1 <<<"$numbers")" "$(tail -n 1 <<<"$numbers")"
 }
 
-# Builds the C epoll echo server into bench/target/epoll_echo.
-build_c_server() { gcc -O2 -Wall -o bench/target/epoll_echo bench/src/main/c/epoll_echo.c; }
+# Builds the C epoll echo server into bench/target/epoll_echo, and its io_uring twin into
+# bench/target/uring_echo where liburing's header is installed (Debian: liburing-dev).
+build_c_server() {
+  gcc -O2 -Wall -o bench/target/epoll_echo bench/src/main/c/epoll_echo.c
+  if echo '#include <liburing.h>' | gcc -E - >/dev/null 2>&1; then
+    gcc -O2 -Wall -o bench/target/uring_echo bench/src/main/c/uring_echo.c -luring
+  fi
+}
 
 # The JVM flags each JVM server runs with, here and in the scripts that start one.
 jsock_flags=(--enable-native-access=ALL-UNNAMED)

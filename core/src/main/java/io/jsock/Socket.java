@@ -1000,14 +1000,15 @@ public final class Socket implements AutoCloseable {
    * for non-blocking, a positive duration for timeout mode.
    *
    * @throws IllegalArgumentException if the timeout is negative
+   * @throws ClosedSocketException if the socket is closed, as Python raises {@code EBADF}
    */
-  public void setTimeout(Duration timeout) {
-    setMode(Timeouts.toNanos(timeout));
+  public void setTimeout(Duration timeout) throws IOException {
+    setMode(Timeouts.toNanos(timeout), "settimeout");
   }
 
   /**
    * The mode: {@code null} when blocking, {@link Duration#ZERO} when non-blocking, else the
-   * timeout.
+   * timeout. A closed socket still answers, as in Python.
    */
   public Duration getTimeout() {
     return Timeouts.toDuration(timeoutNanos);
@@ -1016,13 +1017,16 @@ public final class Socket implements AutoCloseable {
   /**
    * Python's {@code setblocking(flag)}: {@code true} is {@code setTimeout(null)}, {@code false} is
    * {@code setTimeout(Duration.ZERO)}.
+   *
+   * @throws ClosedSocketException if the socket is closed, as Python raises {@code EBADF}
    */
-  public void setBlocking(boolean blocking) {
-    setMode(blocking ? Timeouts.BLOCKING : Timeouts.NON_BLOCKING);
+  public void setBlocking(boolean blocking) throws IOException {
+    setMode(blocking ? Timeouts.BLOCKING : Timeouts.NON_BLOCKING, "setblocking");
   }
 
   /** One timeout for both directions again, as Python's; ends any {@link #sendTimeoutNanos}. */
-  private void setMode(long nanos) {
+  private void setMode(long nanos, String operation) throws IOException {
+    ensureOpen(operation); // Python sets the mode on the descriptor, so a closed one is EBADF
     timeoutNanos = nanos;
     sendTimeoutNanos = nanos;
     if (nanos == Timeouts.NON_BLOCKING) {
@@ -1030,7 +1034,10 @@ public final class Socket implements AutoCloseable {
     }
   }
 
-  /** Whether operations may wait: true in blocking and in timeout mode, as Python's. */
+  /**
+   * Whether operations may wait: true in blocking and in timeout mode, as Python's (which a closed
+   * socket still answers).
+   */
   public boolean getBlocking() {
     return timeoutNanos != Timeouts.NON_BLOCKING;
   }

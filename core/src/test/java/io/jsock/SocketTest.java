@@ -1191,6 +1191,47 @@ class SocketTest {
     }
   }
 
+  static Stream<Arguments> modeSetters() {
+    return Stream.of(
+        arguments(op("setTimeout(1s)", s -> s.setTimeout(Duration.ofSeconds(1))), "settimeout"),
+        arguments(op("setTimeout(null)", s -> s.setTimeout(null)), "settimeout"),
+        arguments(op("setTimeout(ZERO)", s -> s.setTimeout(Duration.ZERO)), "settimeout"),
+        arguments(op("setBlocking(false)", s -> s.setBlocking(false)), "setblocking"),
+        arguments(op("setBlocking(true)", s -> s.setBlocking(true)), "setblocking"));
+  }
+
+  // python3 on Linux: settimeout and setblocking on a closed socket raise OSError(EBADF), TCP and
+  // UDP alike; gettimeout and getblocking still answer
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("modeSetters")
+  void settingTheModeOfAClosedSocketThrowsClosedSocketAsPython(Operation operation, String name)
+      throws IOException {
+    for (SocketKind kind : SocketKind.values()) {
+      Socket socket = Socket.create(AF_INET, kind);
+      socket.setTimeout(Duration.ofSeconds(2));
+      socket.close();
+
+      ClosedSocketException e =
+          catchThrowableOfType(ClosedSocketException.class, () -> operation.apply(socket));
+
+      assertThat(e).hasMessage(name + ": socket is closed");
+      assertThat(e.errno()).isEqualTo(9).isEqualTo(Errno.EBADF);
+      assertThat(socket.getTimeout()).as("the mode is unchanged").isEqualTo(Duration.ofSeconds(2));
+      assertThat(socket.getBlocking()).isTrue();
+    }
+  }
+
+  @Test
+  void aNegativeTimeoutOnAClosedSocketIsStillAnIllegalArgument() throws IOException {
+    Socket socket = Socket.create();
+    socket.close();
+
+    // as Python checks the value first (ValueError) and the descriptor then
+    assertThatThrownBy(() -> socket.setTimeout(Duration.ofSeconds(-1)))
+        .isExactlyInstanceOf(IllegalArgumentException.class)
+        .hasMessage("timeout must not be negative: PT-1S");
+  }
+
   @Test
   void aPlatformThreadsRecvTimesOutAfterItsTimeoutNotBefore() throws Exception {
     try (Pair pair = Loopback.pair(AF_INET)) {

@@ -160,6 +160,12 @@ public final class Socket implements AutoCloseable {
   private volatile SocketAddress pendingTarget;
 
   /**
+   * A stream connect has been tried, whatever came of it: Linux never lets such a TCP socket
+   * listen, and the fresh channel that replaces a failed connect's would not know.
+   */
+  private volatile boolean connectTried;
+
+  /**
    * Counts the bytes moved, for the server framework's statistics ({@link
    * SocketAccess#attachMeter}); null on every other socket. Set before the socket is handed to the
    * threads that use it.
@@ -285,6 +291,8 @@ public final class Socket implements AutoCloseable {
    * create_server}.
    *
    * @param backlog how many connections the kernel queues before {@link #accept()} takes them
+   * @throws ErrnoException with {@link Errno#EINVAL} if the socket is connected or, over TCP, has
+   *     tried to connect (even if that failed), as Linux answers
    */
   public void listen(int backlog) throws IOException {
     if (backlog < 0) {
@@ -301,6 +309,14 @@ public final class Socket implements AutoCloseable {
       SocketChannel unbound = (SocketChannel) current.channel();
       if (unbound.isConnected() || unbound.isConnectionPending()) {
         throw Errors.of(Errno.EINVAL, "listen on", peer);
+      }
+      if (connectTried && family.isInet()) {
+        SocketAddress local = localAddressOf(unbound);
+        throw new ErrnoException(
+            Errors.message(
+                "listen on", local, "invalid argument (the socket has tried to connect)"),
+            Errno.EINVAL,
+            local);
       }
       PolledChannel listener = openListener(unbound, backlog);
       polled = listener;
@@ -361,6 +377,7 @@ public final class Socket implements AutoCloseable {
         // address, in blocking or non-blocking mode, carries the first attempt on
         throw Errors.of(Errno.EALREADY, "connect to", target);
       }
+      connectTried = true;
       boolean connected = pending ? channel.finishConnect() : channel.connect(target);
       pendingTarget = target;
       while (!connected) {
@@ -375,7 +392,7 @@ public final class Socket implements AutoCloseable {
       if (!channel.isOpen()) {
         try {
           replaceClosedStream(); // the JDK closed it; Python's socket stays usable
-        } catch (IOException reopen) {
+        } catch (IOException | RuntimeException reopen) {
           e.addSuppressed(reopen);
         }
       }
@@ -1346,11 +1363,16 @@ public final class Socket implements AutoCloseable {
         for (var entry : options.entrySet()) {
           setRaw(network, entry.getKey(), entry.getValue());
         }
-        if (boundAddress != null) {
+        if (boundAddress instanceof UnixDomainSocketAddress unix) {
+          // the closed channel's own socket file, which no other socket can have bound meanwhile
+          Files.deleteIfExists(unix.getPath());
+        } else if (boundAddress != null) {
           network.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+        }
+        if (boundAddress != null) {
           network.bind(boundAddress);
         }
-      } catch (IOException e) {
+      } catch (IOException | RuntimeException e) {
         fresh.channel().close();
         throw e;
       }

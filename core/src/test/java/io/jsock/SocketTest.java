@@ -743,6 +743,70 @@ class SocketTest {
     }
   }
 
+  // python3 on Linux: after a refused connect (blocking, non-blocking or with a timeout) listen()
+  // raises OSError(EINVAL), while another connect still works
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void listenAfterARefusedConnectThrowsInvalidArgumentAsOnLinux(Family family) throws IOException {
+    try (Refusing refusing = Loopback.refusingAddress(family);
+        Socket server = listening(family);
+        Socket socket = Socket.create(family, SOCK_STREAM)) {
+      assertThatThrownBy(() -> socket.connect(refusing.address()))
+          .isInstanceOf(ConnectionRefusedException.class);
+
+      ErrnoException e = catchThrowableOfType(ErrnoException.class, socket::listen);
+
+      assertThat(e)
+          .isExactlyInstanceOf(ErrnoException.class)
+          .hasMessage("listen on: invalid argument (the socket has tried to connect)");
+      assertThat(e.errno()).isEqualTo(22).isEqualTo(Errno.EINVAL);
+      socket.connect(server.getSockName()); // as in Python
+      server.accept().conn().close();
+    }
+  }
+
+  @Test
+  void listenOfABoundSocketAfterARefusedConnectExNamesItsAddress() throws IOException {
+    try (Refusing refusing = Loopback.refusingAddress(AF_INET);
+        Socket socket = Socket.create(AF_INET, SOCK_STREAM)) {
+      socket.bind(new InetSocketAddress(Loopback.ip(AF_INET), 0));
+      assertThat(socket.connectEx(refusing.address())).isEqualTo(Errno.ECONNREFUSED);
+      SocketAddress local = socket.getSockName();
+
+      ErrnoException e = catchThrowableOfType(ErrnoException.class, () -> socket.listen(1));
+
+      assertThat(e)
+          .hasMessage(
+              "listen on " + text(local) + ": invalid argument (the socket has tried to connect)");
+      assertThat(e.errno()).isEqualTo(Errno.EINVAL);
+      assertThat(e.address()).isEqualTo(local);
+    }
+  }
+
+  @Test
+  void anAfUnixSocketListensOnItsPathAfterAFailedConnectAsOnLinux() throws IOException {
+    // python3: a bound AF_UNIX socket whose connect found no file (ENOENT) then listens
+    UnixDomainSocketAddress path = UnixDomainSocketAddress.of(dir.resolve("after-connect.sock"));
+    try (Socket socket = Socket.create(AF_UNIX, SOCK_STREAM);
+        Socket client = Socket.create(AF_UNIX, SOCK_STREAM)) {
+      socket.bind(path);
+      ErrnoException e =
+          catchThrowableOfType(
+              ErrnoException.class,
+              () -> socket.connect(UnixDomainSocketAddress.of(dir.resolve("missing.sock"))));
+      assertThat(e.errno()).isEqualTo(Errno.ENOENT);
+
+      socket.listen();
+
+      assertThat(socket.getSockName()).isEqualTo(path);
+      client.connect(path);
+      try (Socket conn = socket.accept().conn()) {
+        conn.sendAll(bytes("listening"));
+        assertThat(client.recv(20)).isEqualTo(bytes("listening"));
+      }
+    }
+  }
+
   @Test
   void aConnectWhileOneThatTimedOutIsInProgressGivesAlready() throws IOException {
     try (Socket full = listening(AF_INET, 0);

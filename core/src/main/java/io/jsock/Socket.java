@@ -477,10 +477,13 @@ public final class Socket implements AutoCloseable {
   /**
    * Receives up to {@code bufsize} bytes, as Python's {@code recv(bufsize)}: waits (in blocking and
    * timeout modes) until at least one byte is there, and returns an empty array at the orderly end
-   * of the stream, never {@code null}. On a datagram socket it receives one datagram, which must
-   * fit (see {@link #recvFrom(int)}).
+   * of the stream, never {@code null}. On a stream socket {@code recv(0)} returns an empty array at
+   * once, connected or not, as CPython's asks the kernel nothing. On a datagram socket it receives
+   * one datagram, which must fit (see {@link #recvFrom(int)}).
    *
    * @throws ConnectionResetException if the peer reset the connection
+   * @throws ErrnoException with {@link Errno#ENOTCONN} on a TCP socket that is not connected
+   *     ({@link Errno#EINVAL} over AF_UNIX), as Linux answers
    */
   public byte[] recv(int bufsize) throws IOException {
     checkBufsize(bufsize);
@@ -488,7 +491,7 @@ public final class Socket implements AutoCloseable {
       return recvFrom(bufsize).data();
     }
     if (bufsize == 0) {
-      connected("recv from");
+      open("recv from", peer);
       return EMPTY;
     }
     if (tls == null) {
@@ -509,7 +512,7 @@ public final class Socket implements AutoCloseable {
    * no scratch buffer is free (the caller reads on its own).
    */
   private byte[] recvPooled(int bufsize) throws IOException {
-    PolledChannel current = connected("recv from");
+    PolledChannel current = receiving();
     long deadline = Timeouts.NOT_STARTED;
     while (true) {
       deadline = awaitIfKnownEmpty(current, deadline);
@@ -539,9 +542,9 @@ public final class Socket implements AutoCloseable {
 
   /**
    * Receives into the buffer's remaining space, as Python's {@code recv_into(buffer)}, and returns
-   * the number of bytes received: 0 at the orderly end of the stream (or if the buffer has no
-   * room). A direct buffer is filled without copying. On a datagram socket it receives one
-   * datagram, which must fit (see {@link #recvFrom(int)}).
+   * the number of bytes received: 0 at the orderly end of the stream, or at once if the buffer has
+   * no room (as {@code recv(0)}). A direct buffer is filled without copying. On a datagram socket
+   * it receives one datagram, which must fit (see {@link #recvFrom(int)}).
    */
   public int recvInto(ByteBuffer buffer) throws IOException {
     checkWritable(buffer);
@@ -550,10 +553,11 @@ public final class Socket implements AutoCloseable {
       recvFromInto(buffer);
       return buffer.position() - start;
     }
-    PolledChannel current = connected("recv from");
     if (!buffer.hasRemaining()) {
+      open("recv from", peer);
       return 0;
     }
+    PolledChannel current = receiving();
     if (tls != null) {
       return tls.read(buffer, Timeouts.deadline(timeoutNanos));
     }
@@ -621,6 +625,9 @@ public final class Socket implements AutoCloseable {
   /**
    * Sends some of {@code data} and returns how many bytes went, as Python's {@code send(data)}; it
    * may be fewer than all. Waits (in blocking and timeout modes) until at least one byte can go.
+   *
+   * @throws BrokenPipeException on a TCP socket that is not connected, as Linux answers ({@link
+   *     ErrnoException} with {@link Errno#ENOTCONN} over AF_UNIX)
    */
   public int send(byte[] data) throws IOException {
     Objects.requireNonNull(data, "data");
@@ -636,7 +643,7 @@ public final class Socket implements AutoCloseable {
     if (kind == SocketKind.SOCK_DGRAM) {
       return sendDatagram(data, null);
     }
-    PolledChannel current = connected("send to");
+    PolledChannel current = sending("send to");
     if (!data.hasRemaining()) {
       return 0;
     }
@@ -682,7 +689,7 @@ public final class Socket implements AutoCloseable {
         || !StreamCalls.isAvailable()) {
       return -1;
     }
-    PolledChannel current = connected("send to");
+    PolledChannel current = sending("send to");
     Scratch scratch = ScratchBuffers.take();
     if (scratch == null) {
       return -1;
@@ -701,7 +708,7 @@ public final class Socket implements AutoCloseable {
       sendDatagram(data, null); // a datagram goes whole or not at all
       return;
     }
-    PolledChannel current = connected("send to");
+    PolledChannel current = sending("send to");
     if (tls != null) {
       tls.write(data, Timeouts.deadline(sendTimeoutNanos), true);
       return;
@@ -767,7 +774,7 @@ public final class Socket implements AutoCloseable {
     if (kind != SocketKind.SOCK_STREAM) {
       throw new IllegalArgumentException("sendFile needs a SOCK_STREAM socket, not " + kind);
     }
-    PolledChannel current = connected("sendfile to");
+    PolledChannel current = sending("sendfile to");
     SocketChannel channel = (SocketChannel) current.channel();
     long timeout = sendTimeoutNanos;
     long deadline = Timeouts.deadline(timeout);
@@ -866,6 +873,7 @@ public final class Socket implements AutoCloseable {
   public Datagram recvFrom(int bufsize) throws IOException {
     checkBufsize(bufsize);
     if (kind == SocketKind.SOCK_STREAM) {
+      receiving(); // recvfrom(2) asks the kernel even for 0 bytes, as recv(0) does not
       byte[] data = recv(bufsize);
       return new Datagram(data, peer);
     }
@@ -899,6 +907,7 @@ public final class Socket implements AutoCloseable {
   public SocketAddress recvFromInto(ByteBuffer buffer) throws IOException {
     checkWritable(buffer);
     if (kind == SocketKind.SOCK_STREAM) {
+      receiving();
       recvInto(buffer);
       return peer;
     }
@@ -1401,19 +1410,45 @@ public final class Socket implements AutoCloseable {
     open(operation, null);
   }
 
-  /** The channel of a connected socket, or the error Python raises for this state. */
+  /** The channel of a connected socket, or ENOTCONN, as Linux answers most calls. */
   private PolledChannel connected(String operation) throws IOException {
     PolledChannel current = open(operation, peer);
-    boolean connected =
-        switch (current.channel()) {
-          case SocketChannel stream -> stream.isConnected();
-          case DatagramChannel datagram -> datagram.isConnected();
-          default -> false;
-        };
-    if (!connected) {
+    if (!isConnected(current)) {
       throw Errors.of(Errno.ENOTCONN, operation, null);
     }
     return current;
+  }
+
+  /** The channel of a connected stream to receive from, or the error Linux gives a read. */
+  private PolledChannel receiving() throws IOException {
+    PolledChannel current = open("recv from", peer);
+    if (!isConnected(current)) {
+      // TCP answers ENOTCONN, AF_UNIX EINVAL
+      throw Errors.of(family == Family.AF_UNIX ? Errno.EINVAL : Errno.ENOTCONN, "recv from", null);
+    }
+    return current;
+  }
+
+  /** The channel of a connected stream to send on, or the error Linux gives a write. */
+  private PolledChannel sending(String operation) throws IOException {
+    PolledChannel current = open(operation, peer);
+    if (!isConnected(current)) {
+      // TCP answers EPIPE unless a connect is under way (which Linux would wait for; jsock says
+      // ENOTCONN), AF_UNIX ENOTCONN
+      boolean connecting =
+          current.channel() instanceof SocketChannel stream && stream.isConnectionPending();
+      throw Errors.of(
+          family.isInet() && !connecting ? Errno.EPIPE : Errno.ENOTCONN, operation, null);
+    }
+    return current;
+  }
+
+  private static boolean isConnected(PolledChannel current) {
+    return switch (current.channel()) {
+      case SocketChannel stream -> stream.isConnected();
+      case DatagramChannel datagram -> datagram.isConnected();
+      default -> false;
+    };
   }
 
   /**

@@ -1527,13 +1527,16 @@ class SocketTest {
 
   // ---------------------------------------------------------------- not connected
 
+  // python3 on Linux, on a TCP socket never connected and on a listener: recv, recv_into,
+  // recvfrom (even of 0 bytes), recvfrom_into and shutdown raise OSError(ENOTCONN)
   static Stream<Named<Operation>> dataOperations() {
     return Stream.of(
         op("recv", s -> s.recv(10)),
-        op("recv(0)", s -> s.recv(0)),
         op("recvInto", s -> s.recvInto(ByteBuffer.allocate(10))),
-        op("send", s -> s.send(bytes("x"))),
-        op("sendAll", s -> s.sendAll(bytes("x"))),
+        op("recvFrom", s -> s.recvFrom(10)),
+        op("recvFrom(0)", s -> s.recvFrom(0)),
+        op("recvFromInto", s -> s.recvFromInto(ByteBuffer.allocate(10))),
+        op("recvFromInto(no room)", s -> s.recvFromInto(ByteBuffer.allocate(0))),
         op("shutdown", s -> s.shutdown(SHUT_WR)));
   }
 
@@ -1550,6 +1553,85 @@ class SocketTest {
             .isExactlyInstanceOf(ErrnoException.class)
             .hasMessageEndingWith(": transport endpoint is not connected");
         assertThat(((ErrnoException) e).errno()).isEqualTo(Errno.ENOTCONN);
+      }
+    }
+  }
+
+  static Stream<Arguments> sendOperations() {
+    return Stream.of(
+            op("send", s -> s.send(bytes("x"))),
+            op("send(empty)", s -> s.send(new byte[0])),
+            op("send(ByteBuffer)", s -> s.send(ByteBuffer.allocate(5000))),
+            op("sendAll", s -> s.sendAll(bytes("x"))),
+            op("sendAll(empty)", s -> s.sendAll(new byte[0])))
+        .flatMap(
+            operation -> Stream.of(AF_INET, AF_INET6).map(family -> arguments(family, operation)));
+  }
+
+  // python3 on Linux: send and sendall on a TCP socket never connected, or on a listener, raise
+  // BrokenPipeError (EPIPE), even of no bytes
+  @ParameterizedTest(name = "{1} {0}")
+  @MethodSource("sendOperations")
+  void sendOnAnUnconnectedTcpSocketThrowsBrokenPipeAsOnLinux(Family family, Operation operation)
+      throws IOException {
+    try (Socket fresh = Socket.create(family, SOCK_STREAM);
+        Socket listener = listening(family)) {
+      for (Socket socket : new Socket[] {fresh, listener}) {
+        BrokenPipeException e =
+            catchThrowableOfType(BrokenPipeException.class, () -> operation.apply(socket));
+
+        assertThat(e).isInstanceOf(SocketException.class).hasMessage("send to: broken pipe");
+        assertThat(e.errno()).isEqualTo(32).isEqualTo(Errno.EPIPE);
+      }
+    }
+  }
+
+  @Test
+  void sendFileOnAnUnconnectedTcpSocketThrowsBrokenPipeAsOnLinux() throws IOException {
+    Path file = java.nio.file.Files.writeString(dir.resolve("abc.txt"), "abc");
+    try (Socket socket = Socket.create()) {
+      BrokenPipeException e =
+          catchThrowableOfType(BrokenPipeException.class, () -> socket.sendFile(file));
+
+      assertThat(e).hasMessage("sendfile to: broken pipe");
+      assertThat(e.errno()).isEqualTo(Errno.EPIPE);
+    }
+  }
+
+  // python3 on Linux, AF_UNIX never connected or listening: recv raises OSError(EINVAL), send and
+  // sendall OSError(ENOTCONN)
+  @Test
+  void dataOperationsOnAnUnconnectedAfUnixSocketThrowWhatLinuxSays() throws IOException {
+    try (Socket fresh = Socket.create(AF_UNIX, SOCK_STREAM);
+        Socket listener = listening(AF_UNIX)) {
+      for (Socket socket : new Socket[] {fresh, listener}) {
+        for (Operation recv :
+            new Operation[] {s -> s.recv(10), s -> s.recvInto(ByteBuffer.allocate(4))}) {
+          ErrnoException e = catchThrowableOfType(ErrnoException.class, () -> recv.apply(socket));
+          assertThat(e).hasMessage("recv from: invalid argument");
+          assertThat(e.errno()).isEqualTo(22).isEqualTo(Errno.EINVAL);
+        }
+        for (Operation send :
+            new Operation[] {s -> s.send(bytes("x")), s -> s.sendAll(bytes("x"))}) {
+          ErrnoException e = catchThrowableOfType(ErrnoException.class, () -> send.apply(socket));
+          assertThat(e).hasMessage("send to: transport endpoint is not connected");
+          assertThat(e.errno()).isEqualTo(107).isEqualTo(Errno.ENOTCONN);
+        }
+      }
+    }
+  }
+
+  // CPython's recv(0) and recv_into of no room return at once without asking the kernel:
+  // b'' and 0 on any stream socket, connected or not
+  @ParameterizedTest
+  @EnumSource(Family.class)
+  void recvOfNoBytesOnAnUnconnectedSocketReturnsNothingAsPython(Family family) throws IOException {
+    try (Socket fresh = Socket.create(family, SOCK_STREAM);
+        Socket listener = listening(family)) {
+      for (Socket socket : new Socket[] {fresh, listener}) {
+        assertThat(socket.recv(0)).isEmpty();
+        assertThat(socket.recvInto(ByteBuffer.allocate(0))).isZero();
+        assertThat(socket.recvInto(new byte[0], 0)).isZero();
       }
     }
   }

@@ -452,10 +452,22 @@ public final class Socket implements AutoCloseable {
   /**
    * The peer's address, as Python's {@code getpeername()}.
    *
-   * @throws ErrnoException with {@link Errno#ENOTCONN} if the socket is not connected
+   * @throws ErrnoException with {@link Errno#ENOTCONN} if the socket is not connected, or (on the
+   *     epoll path, where the kernel is asked, as Python does) no longer: a TCP connection that the
+   *     peer reset, or whose close both sides have completed, has no peer left
    */
   public SocketAddress getPeerName() throws IOException {
-    connected("getpeername");
+    PolledChannel current = connected("getpeername");
+    int fd = current.enterCall(); // a stream's descriptor on the epoll path, else -1
+    if (fd >= 0) {
+      try {
+        StreamCalls.checkPeer(fd);
+      } catch (StreamCalls.Failed e) {
+        throw Errors.of(e.errno(), "getpeername", peer);
+      } finally {
+        current.exitCall();
+      }
+    }
     return peer;
   }
 

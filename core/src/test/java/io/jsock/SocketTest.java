@@ -1764,6 +1764,64 @@ class SocketTest {
     }
   }
 
+  // python3 on Linux: once the peer has reset the connection, getpeername raises OSError(ENOTCONN),
+  // before recv has reported the reset and after
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void getPeerNameAfterThePeerResetsThrowsNotConnectedAsOnLinux(Family family) throws IOException {
+    // the portable path cannot ask the kernel: see getPeerNameOnThePortablePathKeepsTheAddress...
+    org.junit.jupiter.api.Assumptions.assumeFalse(Boolean.getBoolean("jsock.selectorPoller"));
+    try (Pair pair = Loopback.pair(family)) {
+      SocketAddress peer = pair.client().getPeerName();
+      pair.server().setSockOpt(StandardSocketOptions.SO_LINGER, 0);
+      pair.server().close();
+
+      // The reset arrives asynchronously: the peer is there until it has.
+      Throwable e =
+          await()
+              .atMost(PROMPTLY)
+              .until(() -> catchThrowable(pair.client()::getPeerName), t -> t != null);
+
+      assertThat(e)
+          .isExactlyInstanceOf(ErrnoException.class)
+          .hasMessage("getpeername " + text(peer) + ": transport endpoint is not connected");
+      assertThat(((ErrnoException) e).errno()).isEqualTo(107).isEqualTo(Errno.ENOTCONN);
+      assertThat(((ErrnoException) e).address()).isEqualTo(peer);
+      assertThatThrownBy(() -> pair.client().recv(10)).isInstanceOf(ConnectionResetException.class);
+      assertThat(catchThrowableOfType(ErrnoException.class, pair.client()::getPeerName).errno())
+          .isEqualTo(Errno.ENOTCONN);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void getPeerNameOnThePortablePathKeepsTheAddressAfterAReset(Family family) throws IOException {
+    // documented in README: the JDK's channel answers getRemoteAddress from memory
+    org.junit.jupiter.api.Assumptions.assumeTrue(Boolean.getBoolean("jsock.selectorPoller"));
+    try (Pair pair = Loopback.pair(family)) {
+      SocketAddress peer = pair.client().getPeerName();
+      pair.server().setSockOpt(StandardSocketOptions.SO_LINGER, 0);
+      pair.server().close();
+      assertThatThrownBy(() -> pair.client().recv(10)).isInstanceOf(ConnectionResetException.class);
+
+      assertThat(pair.client().getPeerName()).isEqualTo(peer);
+    }
+  }
+
+  // python3 on Linux: after the peer's orderly close, and after end of stream, getpeername still
+  // names the peer (the connection waits in CLOSE_WAIT)
+  @ParameterizedTest
+  @EnumSource(Family.class)
+  void getPeerNameAfterThePeerClosesStillGivesItsAddress(Family family) throws IOException {
+    try (Pair pair = Loopback.pair(family, dir)) {
+      SocketAddress peer = pair.client().getPeerName();
+      pair.server().close();
+
+      assertThat(pair.client().recv(10)).isEmpty();
+      assertThat(pair.client().getPeerName()).isEqualTo(peer);
+    }
+  }
+
   @ParameterizedTest
   @EnumSource(names = {"AF_INET", "AF_INET6"})
   void sendAfterThePeerResetsThrowsBrokenPipeOrConnectionReset(Family family) throws IOException {

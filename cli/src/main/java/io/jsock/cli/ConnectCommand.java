@@ -1,9 +1,12 @@
 package io.jsock.cli;
 
+import io.jsock.Errno;
+import io.jsock.ErrnoException;
 import io.jsock.Socket;
 import io.jsock.tls.Tls;
 import io.jsock.tls.TlsContext;
 import java.io.IOException;
+import java.net.SocketAddress;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -118,7 +121,7 @@ final class ConnectCommand implements Callable<Integer> {
     Socket conn =
         Endpoints.connect(
             host, port, transport.unix, transport.family(), transport.kind(), connectTimeout);
-    String peer = Diagnostics.where(conn.getPeerName());
+    String peer = Diagnostics.where(peerName(conn));
     diagnostics.event("connected to " + peer + " (" + transport.describe() + ")");
     if (context != null) {
       conn = Endpoints.tlsClient(conn, context, name);
@@ -126,6 +129,22 @@ final class ConnectCommand implements Callable<Integer> {
     }
     new Bridge(conn, new StandardStreams(), diagnostics.traffic(peer), bridge).run();
     return ExitCode.OK.code();
+  }
+
+  /**
+   * The connected peer's address. A peer that reset the connection the moment it was made leaves
+   * none to ask for (Linux says ENOTCONN, as Python does); the exception names the address it had,
+   * and the first read reports the reset.
+   */
+  private static SocketAddress peerName(Socket conn) throws IOException {
+    try {
+      return conn.getPeerName();
+    } catch (ErrnoException gone) {
+      if (gone.errno() != Errno.ENOTCONN || gone.address() == null) {
+        throw gone;
+      }
+      return gone.address();
+    }
   }
 
   /** {@code TLSv1.3 TLS_AES_128_GCM_SHA256, server certificate CN=localhost}. */

@@ -5,6 +5,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import io.jsock.Errno;
+import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemoryLayout;
@@ -16,9 +17,10 @@ import java.nio.ByteBuffer;
 /**
  * {@code recv(2)} and {@code send(2)} on a stream socket's file descriptor, called through the FFM
  * API: what {@code SocketChannel.read} and {@code write} do, less what a non-blocking socket does
- * not need from them. The channel copies a heap buffer into a temporary direct buffer before
- * writing it (and reads into one before copying out), and takes a lock and its state lock on every
- * call; these calls read and write the caller's memory in place, heap or direct, as CPython's do.
+ * not need from them; and {@code getpeername(2)}, which the channel answers from memory. The
+ * channel copies a heap buffer into a temporary direct buffer before writing it (and reads into one
+ * before copying out), and takes a lock and its state lock on every call; these calls read and
+ * write the caller's memory in place, heap or direct, as CPython's do.
  *
  * <p>Both calls are made with {@code MSG_DONTWAIT}, so they never block, which is what lets them be
  * linked as critical functions that may touch the Java heap: the garbage collector waits for them
@@ -47,6 +49,10 @@ public final class StreamCalls {
   private static final MethodHandle SEND;
   private static final MethodHandle RECV_NATIVE;
   private static final MethodHandle SEND_NATIVE;
+  private static final MethodHandle GETPEERNAME;
+
+  /** Room for any socket address ({@code struct sockaddr_storage}). */
+  private static final long SOCKADDR_STORAGE = 128;
 
   private static final long ERRNO_OFFSET =
       Linker.Option.captureStateLayout().byteOffset(MemoryLayout.PathElement.groupElement("errno"));
@@ -56,6 +62,7 @@ public final class StreamCalls {
     MethodHandle send = null;
     MethodHandle recvNative = null;
     MethodHandle sendNative = null;
+    MethodHandle getPeerName = null;
     if (Epoll.isAvailable()
         && ADDRESS.byteSize() == Long.BYTES
         && Boolean.parseBoolean(System.getProperty("jsock.streamCalls", "true"))) {
@@ -72,11 +79,18 @@ public final class StreamCalls {
       send = linker.downcallHandle(sendSymbol, ofSegment, errno, critical);
       recvNative = linker.downcallHandle(recvSymbol, ofAddress, errno, critical);
       sendNative = linker.downcallHandle(sendSymbol, ofAddress, errno, critical);
+      // int getpeername(int fd, struct sockaddr *addr, socklen_t *addrlen): not a hot path
+      getPeerName =
+          linker.downcallHandle(
+              linker.defaultLookup().find("getpeername").orElseThrow(),
+              FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS),
+              errno);
     }
     RECV = recv;
     SEND = send;
     RECV_NATIVE = recvNative;
     SEND_NATIVE = sendNative;
+    GETPEERNAME = getPeerName;
   }
 
   private StreamCalls() {}
@@ -121,6 +135,31 @@ public final class StreamCalls {
     }
     long n = call(false, fd, buffer, address, MSG_DONTWAIT | MSG_NOSIGNAL, state);
     return n == WOULD_BLOCK ? 0 : (int) n;
+  }
+
+  /**
+   * Asks the kernel whether the socket still has a peer, as {@code getpeername(2)} answers: a
+   * connection that a reset or a completed close has ended has none ({@code ENOTCONN}), though the
+   * channel still knows the address it was connected to. The address itself is not read.
+   *
+   * @throws Failed with the error number of a failed call
+   */
+  public static void checkPeer(int fd) throws Failed {
+    int result;
+    int errno;
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment address = arena.allocate(SOCKADDR_STORAGE, 8);
+      MemorySegment length = arena.allocate(JAVA_INT);
+      length.set(JAVA_INT, 0, (int) SOCKADDR_STORAGE);
+      MemorySegment state = arena.allocate(Linker.Option.captureStateLayout());
+      result = (int) GETPEERNAME.invokeExact(state, fd, address, length);
+      errno = state.get(JAVA_INT, ERRNO_OFFSET);
+    } catch (Throwable e) {
+      throw new IllegalStateException("getpeername", e);
+    }
+    if (result != 0) {
+      throw new Failed(errno);
+    }
   }
 
   /**

@@ -1822,6 +1822,27 @@ class SocketTest {
     }
   }
 
+  // python3 gives (data, None) for recvfrom on a connected TCP socket, since the kernel names no
+  // sender; jsock's Datagram always has an address, so it gives the peer's (documented in README)
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void recvFromOnAConnectedStreamGivesThePeersAddress(Family family) throws IOException {
+    try (Pair pair = Loopback.pair(family)) {
+      pair.server().sendAll(bytes("hi"));
+
+      Datagram received = pair.client().recvFrom(10);
+
+      assertThat(received.data()).isEqualTo(bytes("hi"));
+      assertThat(received.address()).isEqualTo(pair.client().getPeerName());
+      pair.server().sendAll(bytes("again"));
+      ByteBuffer buffer = ByteBuffer.allocate(10);
+      assertThat(pair.client().recvFromInto(buffer)).isEqualTo(pair.client().getPeerName());
+      assertThat(buffer.flip().remaining()).isEqualTo(5);
+      pair.server().close();
+      assertThat(pair.client().recvFrom(10).data()).as("end of stream").isEmpty();
+    }
+  }
+
   @ParameterizedTest
   @EnumSource(names = {"AF_INET", "AF_INET6"})
   void sendAfterThePeerResetsThrowsBrokenPipeOrConnectionReset(Family family) throws IOException {

@@ -236,6 +236,72 @@ class SocketDatagramTest {
     }
   }
 
+  // python3 on Linux binds a UDP socket to "<broadcast>" (255.255.255.255) and to 127.0.0.255;
+  // the JDK refuses addresses of the forms 127.x.y.255 and 255.x.y.255 itself, without asking the
+  // kernel (documented in README)
+  @Test
+  void bindToTheBroadcastAddressIsRefusedByTheJdkAsNotAvailable() throws Exception {
+    for (String host : List.of("<broadcast>", "255.255.255.255", "127.0.0.255")) {
+      try (Socket socket = Socket.create(AF_INET, SOCK_DGRAM)) {
+        ErrnoException e = catchThrowableOfType(ErrnoException.class, () -> socket.bind(host, 0));
+
+        String address = host.equals("<broadcast>") ? "255.255.255.255" : host;
+        assertThat(e).hasMessage("bind to " + address + ":0: cannot assign requested address");
+        assertThat(e.errno()).isEqualTo(99).isEqualTo(Errno.EADDRNOTAVAIL);
+      }
+    }
+    try (Socket six = Socket.create(AF_INET6, SOCK_DGRAM)) {
+      // Python raises OSError("address family mismatched"), with no errno
+      assertThatThrownBy(() -> six.bind("<broadcast>", 0))
+          .isInstanceOf(AddressResolutionException.class)
+          .hasMessage("bind to <broadcast>:0: name or service not known");
+    }
+  }
+
+  // python3: "<broadcast>" is 255.255.255.255 for sendto and connect too; without SO_BROADCAST
+  // Linux refuses both (EACCES), so nothing leaves the host
+  @Test
+  void sendToAndConnectTakeBroadcastAsTheBroadcastAddress() throws Exception {
+    try (Socket socket = Socket.create(AF_INET, SOCK_DGRAM)) {
+      ErrnoException sent =
+          catchThrowableOfType(
+              ErrnoException.class, () -> socket.sendTo(bytes("x"), "<broadcast>", 9));
+      assertThat(sent).hasMessage("send to 255.255.255.255:9: permission denied");
+      assertThat(sent.errno()).isEqualTo(13).isEqualTo(Errno.EACCES);
+
+      ErrnoException connected =
+          catchThrowableOfType(ErrnoException.class, () -> socket.connect("<broadcast>", 9));
+      assertThat(connected).hasMessage("connect to 255.255.255.255:9: permission denied");
+      assertThat(connected.errno()).isEqualTo(Errno.EACCES);
+    }
+  }
+
+  // python3: "" is the wildcard address in bind, sendto and connect, and Linux takes a datagram
+  // to 0.0.0.0 to the loopback address
+  @Test
+  void anEmptyHostIsTheWildcardAddressInBindSendToAndConnect() throws Exception {
+    try (Socket receiver = bound(AF_INET);
+        Socket sender = Socket.create(AF_INET, SOCK_DGRAM)) {
+      int port = ((InetSocketAddress) receiver.getSockName()).getPort();
+      sender.bind("", 0);
+      assertThat(((InetSocketAddress) sender.getSockName()).getAddress())
+          .isEqualTo(InetAddress.getByName("0.0.0.0"));
+
+      assertThat(sender.sendTo(bytes("to any"), "", port)).isEqualTo(6);
+      Datagram received = receiver.recvFrom(100);
+      assertThat(received.data()).isEqualTo(bytes("to any"));
+      assertThat(((InetSocketAddress) received.address()).getAddress())
+          .isEqualTo(Loopback.ip(AF_INET));
+
+      sender.connect("", port);
+      sender.send(bytes("connected"));
+      assertThat(receiver.recv(100)).isEqualTo(bytes("connected"));
+      // Python names the address Linux connected to, ('127.0.0.1', port); the JDK keeps the one
+      // given (documented in README)
+      assertThat(sender.getPeerName()).isEqualTo(new InetSocketAddress("0.0.0.0", port));
+    }
+  }
+
   @ParameterizedTest
   @EnumSource(names = {"AF_INET", "AF_INET6"})
   void multicastOptionsRoundTrip(Family family) throws Exception {

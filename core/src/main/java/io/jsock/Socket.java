@@ -111,6 +111,9 @@ public final class Socket implements AutoCloseable {
   /** Larger than any UDP datagram (65,507 bytes over IPv4, 65,527 over IPv6). */
   private static final int MAX_DATAGRAM = 64 * 1024;
 
+  /** Whether the JDK runs on Linux, whose buffer sizes it reports halved. */
+  private static final boolean LINUX = System.getProperty("os.name", "").equals("Linux");
+
   static {
     SocketAccess.set(new Access());
   }
@@ -1108,21 +1111,25 @@ public final class Socket implements AutoCloseable {
     }
   }
 
-  /** Reads a socket option, as Python's {@code getsockopt}. */
+  /**
+   * Reads a socket option, as Python's {@code getsockopt}. {@code SO_RCVBUF} and {@code SO_SNDBUF}
+   * read as Linux reports them: twice the size set, which the kernel keeps for its bookkeeping (the
+   * JDK would halve them back). A listener reports the options it gives every socket it accepts
+   * (such as {@code TCP_NODELAY}) as such a socket has them.
+   */
   public <T> T getSockOpt(SocketOption<T> option) throws IOException {
     Objects.requireNonNull(option, "option");
     synchronized (stateLock) {
       NetworkChannel channel = (NetworkChannel) open("getsockopt", null).channel();
       if (channel.supportedOptions().contains(option)) {
         try {
-          return channel.getOption(option);
+          return asLinuxReports(option, channel.getOption(option));
         } catch (IOException e) {
           throw Errors.translate(e, "getsockopt " + option.name(), null);
         }
       }
       if (channel instanceof ServerSocketChannel && streamOption(option)) {
-        Object value = options.get(option);
-        return value != null ? option.type().cast(value) : streamDefault(option);
+        return asLinuxReports(option, streamValue(option, options.get(option)));
       }
       throw notApplicable(option);
     }
@@ -1644,10 +1651,29 @@ public final class Socket implements AutoCloseable {
         || option.name().startsWith("TCP_");
   }
 
-  private static <T> T streamDefault(SocketOption<T> option) throws IOException {
+  /** A stream option as a fresh stream socket has it, given {@code value} if not null. */
+  private static <T> T streamValue(SocketOption<T> option, Object value) throws IOException {
     try (SocketChannel probe = SocketChannel.open()) {
+      if (value != null) {
+        setRaw(probe, option, value);
+      }
       return probe.getOption(option);
     }
+  }
+
+  /**
+   * An option's value as Linux's {@code getsockopt} gives it. On Linux the JDK halves what the
+   * kernel reports for the buffer sizes, so that they read back as set; the kernel doubles a size
+   * set (socket(7)), and its figure is what Python reports. That figure is even unless a sysctl
+   * default is odd, or TCP's autotuning made it so; then this is one less.
+   */
+  private static <T> T asLinuxReports(SocketOption<T> option, T value) {
+    if (LINUX
+        && (option == StandardSocketOptions.SO_RCVBUF || option == StandardSocketOptions.SO_SNDBUF)
+        && value instanceof Integer halved) {
+      return option.type().cast(halved * 2);
+    }
+    return value;
   }
 
   private IllegalArgumentException notApplicable(SocketOption<?> option) {

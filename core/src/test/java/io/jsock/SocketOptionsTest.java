@@ -2,11 +2,16 @@ package io.jsock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.jsock.testing.Loopback;
 import io.jsock.testing.Loopback.Pair;
+import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import jdk.net.ExtendedSocketOptions;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -44,6 +49,58 @@ class SocketOptionsTest {
       assertThat(s.getSockOpt(StandardSocketOptions.SO_SNDBUF)).isGreaterThanOrEqualTo(65_536);
       assertThat(s.getSockOpt(StandardSocketOptions.SO_RCVBUF)).isGreaterThanOrEqualTo(65_536);
       assertThat(s.getSockOpt(StandardSocketOptions.IP_TOS)).isEqualTo(0x10);
+    }
+  }
+
+  // python3 on Linux: getsockopt(SO_RCVBUF) after setsockopt(SO_RCVBUF, 65536) gives 131072, the
+  // doubled size the kernel keeps (socket(7)); SO_SNDBUF alike, TCP and UDP
+  @ParameterizedTest
+  @EnumSource(SocketKind.class)
+  void bufferSizesReadAsLinuxReportsThemDoubled(SocketKind kind) throws Exception {
+    try (Socket s = Socket.create(Family.AF_INET, kind)) {
+      s.setSockOpt(StandardSocketOptions.SO_RCVBUF, 65_536);
+      s.setSockOpt(StandardSocketOptions.SO_SNDBUF, 65_536);
+
+      assertThat(s.getSockOpt(StandardSocketOptions.SO_RCVBUF)).isEqualTo(131_072);
+      assertThat(s.getSockOpt(StandardSocketOptions.SO_SNDBUF)).isEqualTo(131_072);
+    }
+  }
+
+  // python3 on Linux: a new socket's SO_RCVBUF is the kernel's default, tcp_rmem's middle value
+  // for TCP and rmem_default for UDP
+  @ParameterizedTest
+  @EnumSource(SocketKind.class)
+  void aNewSocketsReceiveBufferIsTheKernelsDefault(SocketKind kind) throws Exception {
+    Path setting =
+        Path.of(
+            kind == SocketKind.SOCK_STREAM
+                ? "/proc/sys/net/ipv4/tcp_rmem"
+                : "/proc/sys/net/core/rmem_default");
+    assumeTrue(Files.isReadable(setting), "Linux's " + setting);
+    // (readString would read one byte: the file's size reads as 0)
+    String[] values = Files.readAllLines(setting).getFirst().strip().split("\\s+");
+    int expected = Integer.parseInt(values[kind == SocketKind.SOCK_STREAM ? 1 : 0]);
+    try (Socket s = Socket.create(Family.AF_INET, kind)) {
+      assertThat(s.getSockOpt(StandardSocketOptions.SO_RCVBUF)).isEqualTo(expected & ~1);
+    }
+  }
+
+  @Test
+  void aListenerAndTheSocketsItAcceptsReportTheirBufferSizesAsLinuxDoes() throws Exception {
+    try (Socket listener = Socket.create();
+        Socket client = Socket.create()) {
+      listener.setSockOpt(StandardSocketOptions.SO_RCVBUF, 65_536);
+      listener.setSockOpt(StandardSocketOptions.SO_SNDBUF, 65_536); // held for accepted sockets
+      listener.bind(new InetSocketAddress(Loopback.ip(Family.AF_INET), 0));
+      listener.listen();
+
+      assertThat(listener.getSockOpt(StandardSocketOptions.SO_RCVBUF)).isEqualTo(131_072);
+      assertThat(listener.getSockOpt(StandardSocketOptions.SO_SNDBUF)).isEqualTo(131_072);
+      client.connect(listener.getSockName());
+      try (Socket conn = listener.accept().conn()) {
+        assertThat(conn.getSockOpt(StandardSocketOptions.SO_RCVBUF)).isEqualTo(131_072);
+        assertThat(conn.getSockOpt(StandardSocketOptions.SO_SNDBUF)).isEqualTo(131_072);
+      }
     }
   }
 

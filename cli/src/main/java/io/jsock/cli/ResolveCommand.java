@@ -65,7 +65,7 @@ final class ResolveCommand implements Callable<Integer> {
             ? null
             : version.ipv4 ? Family.AF_INET : version.ipv6 ? Family.AF_INET6 : null;
     SocketKind kind = udp ? SocketKind.SOCK_DGRAM : tcp ? SocketKind.SOCK_STREAM : null;
-    List<AddrInfo> infos = Sockets.getAddrInfo(name, port, family, kind);
+    List<AddrInfo> infos = Sockets.getAddrInfo(name, service(), family, kind);
     Lines out = new Lines(spec.commandLine().getOut());
     if (json) {
       out.line(Json.array(infos.stream().map(ResolveCommand::toJson).toList()));
@@ -81,6 +81,17 @@ final class ResolveCommand implements Callable<Integer> {
               info.family(), info.kind(), info.proto(), text(address), address.getPort()));
     }
     return ExitCode.OK.code();
+  }
+
+  /**
+   * PORT as getAddrInfo takes it: a number checked as every command's PORT is (a usage error naming
+   * it), anything else a service name.
+   */
+  private String service() {
+    if (port == null || !port.strip().matches("[-+]?[0-9]+")) {
+      return port;
+    }
+    return Integer.toString(ListenCommand.port(port, spec));
   }
 
   /** The address as Python prints it: {@code ::1}, not the JDK's long form. */

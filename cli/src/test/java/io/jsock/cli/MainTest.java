@@ -116,6 +116,20 @@ class MainTest {
   }
 
   @Test
+  void resolveNamesThePortParameterWhenItIsOutOfRangeAsTheOtherCommandsDo() {
+    assertThat(run("resolve", "localhost", "99999")).isEqualTo(2);
+    assertThat(err.toString())
+        .startsWith("jsock: PORT: port out of range 0..65535: 99999\n")
+        .contains("Try 'jsock resolve --help'");
+  }
+
+  @Test
+  void resolveTakesANegativePortAsAPortOutOfRange() {
+    assertThat(run("resolve", "localhost", "-1")).isEqualTo(2);
+    assertThat(err.toString()).startsWith("jsock: PORT: port out of range 0..65535: -1\n");
+  }
+
+  @Test
   void resolveRefusesBothUdpAndTcp() {
     assertThat(run("resolve", "127.0.0.1", "--udp", "--tcp")).isEqualTo(2);
     assertThat(err.toString()).contains("--udp and --tcp: choose one");

@@ -1,5 +1,6 @@
 package io.jsock.internal;
 
+import io.jsock.tls.TlsException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.SocketAddress;
@@ -79,6 +80,14 @@ public final class TlsEngine {
   private volatile boolean inboundDone; // close_notify received, or input shut down
   private volatile boolean outboundDone; // close_notify sent
 
+  /**
+   * The failure that ended the input (a truncation, a bad record), reported again by every later
+   * receive, as OpenSSL does: the engine has closed its inbound side, and a receive that returned
+   * end of stream instead would turn a cut-off connection into an orderly one (guarded by
+   * receiving).
+   */
+  private TlsException inboundFailure;
+
   /** An engine not yet bound to a socket; its mode (client or server) is already set. */
   public TlsEngine(SSLEngine engine) {
     this.engine = engine;
@@ -155,6 +164,9 @@ public final class TlsEngine {
         if (appIn.hasRemaining()) {
           return transfer(appIn, dst);
         }
+        if (inboundFailure != null) {
+          throw new TlsException(inboundFailure.getMessage(), wire.peer(), inboundFailure);
+        }
         if (inboundDone) {
           return 0;
         }
@@ -164,8 +176,9 @@ public final class TlsEngine {
           case PROGRESS -> answerHandshake(deadline, operation);
         }
       }
-    } catch (SSLException e) {
-      throw Errors.tls(e, operation, wire.peer());
+    } catch (SSLException e) { // a truncation or a bad record: the input is over for good
+      inboundFailure = Errors.tls(e, operation, wire.peer());
+      throw inboundFailure;
     } finally {
       receiving.unlock();
     }
@@ -496,11 +509,15 @@ public final class TlsEngine {
     }
   }
 
+  /**
+   * Sends what is queued, then close_notify. Done only once close_notify is out: a call that timed
+   * out (or would block) leaves the rest queued, and calling again finishes it, as OpenSSL's {@code
+   * SSL_shutdown} is called again after {@code SSL_ERROR_WANT_WRITE}.
+   */
   private void closeOutbound(long deadline, String operation, boolean anyMode) throws IOException {
     if (outboundDone) {
       return;
     }
-    outboundDone = true;
     flush(deadline, operation, anyMode);
     engine.closeOutbound();
     // A few rounds at most: close_notify is one record (after an alert, perhaps two).
@@ -508,6 +525,7 @@ public final class TlsEngine {
       wrapOnce(EMPTY);
       flush(deadline, operation, anyMode);
     }
+    outboundDone = true;
   }
 
   /** Wraps from {@code src} into the empty {@code netOut} (guarded by sending); the bytes taken. */

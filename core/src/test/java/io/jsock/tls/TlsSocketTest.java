@@ -253,6 +253,48 @@ class TlsSocketTest {
     }
   }
 
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void aShutdownWriteThatCouldNotFinishSendsCloseNotifyWhenCalledAgain(boolean nonBlocking)
+      throws Exception {
+    try (Pair plain = Loopback.pair(AF_INET);
+        Pair tls = handshake(plain, client, "localhost", server)) {
+      Socket sock = tls.client();
+      byte[] chunk = new byte[16 * 1024];
+      long sent = 0;
+      sock.setBlocking(false);
+      try {
+        while (true) {
+          sent += sock.send(chunk);
+        }
+      } catch (WouldBlockException full) {
+        // the kernel's buffers are full: the peer does not read yet
+      }
+      if (nonBlocking) {
+        assertThatThrownBy(() -> sock.shutdown(Shutdown.SHUT_WR))
+            .isInstanceOf(WouldBlockException.class);
+      } else {
+        sock.setTimeout(Duration.ofMillis(5));
+        assertThatThrownBy(() -> sock.shutdown(Shutdown.SHUT_WR))
+            .isInstanceOf(SocketTimeoutException.class);
+      }
+      assertThat(sent).isPositive();
+      Future<Long> drained =
+          call(
+              () -> {
+                long total = 0;
+                byte[] got;
+                while ((got = tls.server().recv(64 * 1024)).length > 0) {
+                  total += got.length;
+                }
+                return total; // the orderly end: close_notify came
+              });
+      sock.setTimeout(Duration.ofSeconds(20));
+      sock.shutdown(Shutdown.SHUT_WR); // again, as after OpenSSL's SSL_ERROR_WANT_WRITE
+      assertThat(drained.get(30, SECONDS)).isGreaterThanOrEqualTo(sent);
+    }
+  }
+
   @Test
   void shutdownWriteSendsCloseNotifyAndTheReplyStillArrives() throws Exception {
     try (Pair plain = Loopback.pair(AF_INET);
@@ -316,7 +358,7 @@ class TlsSocketTest {
   }
 
   @Test
-  void detectsTruncationWhenThePeerClosesWithoutCloseNotify() throws Exception {
+  void detectsTruncationWhenThePeerClosesWithoutCloseNotifyOnEveryLaterRecv() throws Exception {
     SSLContext jdk = jdkServerContext();
     try (ServerSocket listener = new ServerSocket(0, 1, Loopback.ip(AF_INET));
         Socket plain = Socket.create()) {
@@ -340,6 +382,40 @@ class TlsSocketTest {
             .isInstanceOf(TlsException.class)
             .hasMessageContaining("recv from 127.0.0.1:")
             .hasMessageEndingWith("connection truncated: the peer closed without close_notify");
+        // Still cut off on the next call, as with OpenSSL: never a clean end of stream after all.
+        assertThatThrownBy(() -> tls.recv(10))
+            .isInstanceOf(TlsException.class)
+            .hasMessageEndingWith("connection truncated: the peer closed without close_notify");
+      }
+    }
+  }
+
+  @Test
+  void aCorruptRecordFailsThatRecvAndEveryLaterOne() throws Exception {
+    SSLContext jdk = jdkServerContext();
+    try (ServerSocket listener = new ServerSocket(0, 1, Loopback.ip(AF_INET));
+        Socket plain = Socket.create()) {
+      plain.connect(listener.getLocalSocketAddress());
+      java.net.Socket raw = listener.accept();
+      Future<?> peer =
+          run(
+              () -> {
+                SSLSocket ssl = (SSLSocket) jdk.getSocketFactory().createSocket(raw, null, false);
+                ssl.setUseClientMode(false);
+                ssl.startHandshake();
+                // An application-data record too short to hold its authentication tag.
+                raw.getOutputStream().write(new byte[] {23, 3, 3, 0, 5, 1, 2, 3, 4, 5});
+              });
+      try (Socket tls = client.wrap(plain, "localhost")) {
+        peer.get(10, SECONDS);
+        for (int call = 0; call < 2; call++) {
+          assertThatThrownBy(() -> tls.recv(10))
+              .isInstanceOf(TlsException.class)
+              .hasMessageStartingWith("recv from 127.0.0.1:")
+              .hasMessageContaining("bad_record_mac");
+        }
+      } finally {
+        raw.close();
       }
     }
   }

@@ -88,6 +88,9 @@ public final class TlsEngine {
    */
   private TlsException inboundFailure;
 
+  /** Set by {@link #abort}: {@link #close} sends nothing. */
+  private volatile boolean aborted;
+
   /** An engine not yet bound to a socket; its mode (client or server) is already set. */
   public TlsEngine(SSLEngine engine) {
     this.engine = engine;
@@ -465,6 +468,9 @@ public final class TlsEngine {
    * does not read, or another thread stuck sending, must not hold up {@code close()}.
    */
   public void close() {
+    if (aborted) {
+      return;
+    }
     long deadline = System.nanoTime() + CLOSE_NOTIFY_NANOS;
     try {
       if (!sending.tryLock(CLOSE_NOTIFY_NANOS, TimeUnit.NANOSECONDS)) {
@@ -482,6 +488,15 @@ public final class TlsEngine {
       sending.unlock();
     }
     discardUnread();
+  }
+
+  /**
+   * Makes {@link #close} send nothing: for a connection reset on purpose (SO_LINGER 0), whose peer
+   * must see the reset rather than an orderly close_notify, and whose close must not wait for a
+   * sender stuck on a peer that does not read (the server's shutdown resets many at once).
+   */
+  public void abort() {
+    aborted = true;
   }
 
   /**

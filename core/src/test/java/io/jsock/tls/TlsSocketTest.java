@@ -226,6 +226,35 @@ class TlsSocketTest {
   }
 
   @Test
+  void aHostNameThatSniCannotCarryIsSentWithoutSniAndStillVerified() throws Exception {
+    // The JDK's SNIHostName refuses a trailing dot (and underscores); the handshake goes on.
+    try (Pair plain = Loopback.pair(AF_INET);
+        Pair tls = handshake(plain, client, "localhost.", server)) {
+      var session = (ExtendedSSLSession) Tls.session(tls.server());
+      assertThat(session.getRequestedServerNames()).isEmpty();
+    }
+    try (Pair plain = Loopback.pair(AF_INET)) {
+      Future<?> accepting = run(() -> server.wrap(plain.server()));
+      assertThatThrownBy(() -> client.wrap(plain.client(), "my_host"))
+          .isInstanceOf(TlsException.class)
+          .hasMessageEndingWith("does not match host name 'my_host'");
+      assertThat(causeOf(accepting)).isInstanceOf(TlsException.class);
+    }
+  }
+
+  @Test
+  void anEmptyHostNameIsRejectedNamingIt() throws Exception {
+    try (Pair plain = Loopback.pair(AF_INET)) {
+      assertThatThrownBy(() -> client.wrap(plain.client(), ""))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("serverHostname must not be empty");
+      assertThatThrownBy(() -> client.insecureNoVerification().wrap(plain.client(), ""))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("serverHostname must not be empty");
+    }
+  }
+
+  @Test
   void wrappingDetachesTheOriginalSocket() throws Exception {
     try (Pair plain = Loopback.pair(AF_INET);
         Pair tls = handshake(plain, client, "localhost", server)) {

@@ -181,6 +181,7 @@ public final class TlsEngine {
       }
     } catch (SSLException e) { // a truncation or a bad record: the input is over for good
       inboundFailure = Errors.tls(e, operation, wire.peer());
+      inboundDone = true; // so that a selector reports the socket readable, and recv says why
       throw inboundFailure;
     } finally {
       receiving.unlock();
@@ -189,10 +190,11 @@ public final class TlsEngine {
 
   /**
    * Whether a receive would find something without reading the socket: decrypted bytes not yet
-   * taken, a whole record received but not yet decrypted, or the end of the input. The socket's
-   * readiness cannot show these, so a selector asks. False while another thread is receiving, which
-   * takes what is there. A whole record may carry no application data (a TLS 1.3 session ticket):
-   * the receive that consumes it then finds nothing, a spurious readiness, once.
+   * taken, a whole record received but not yet decrypted, or the end of the input (orderly, or a
+   * failure that the receive reports again). The socket's readiness cannot show these, so a
+   * selector asks. False while another thread is receiving, which takes what is there. A whole
+   * record may carry no application data (a TLS 1.3 session ticket): the receive that consumes it
+   * then finds nothing, a spurious readiness, once.
    */
   public boolean hasBufferedInput() {
     if (!receiving.tryLock()) {

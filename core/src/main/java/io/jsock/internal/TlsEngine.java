@@ -1,5 +1,6 @@
 package io.jsock.internal;
 
+import io.jsock.tls.TlsException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.SocketAddress;
@@ -79,6 +80,17 @@ public final class TlsEngine {
   private volatile boolean inboundDone; // close_notify received, or input shut down
   private volatile boolean outboundDone; // close_notify sent
 
+  /**
+   * The failure that ended the input (a truncation, a bad record), reported again by every later
+   * receive, as OpenSSL does: the engine has closed its inbound side, and a receive that returned
+   * end of stream instead would turn a cut-off connection into an orderly one (guarded by
+   * receiving).
+   */
+  private TlsException inboundFailure;
+
+  /** Set by {@link #abort}: {@link #close} sends nothing. */
+  private volatile boolean aborted;
+
   /** An engine not yet bound to a socket; its mode (client or server) is already set. */
   public TlsEngine(SSLEngine engine) {
     this.engine = engine;
@@ -155,6 +167,9 @@ public final class TlsEngine {
         if (appIn.hasRemaining()) {
           return transfer(appIn, dst);
         }
+        if (inboundFailure != null) {
+          throw new TlsException(inboundFailure.getMessage(), wire.peer(), inboundFailure);
+        }
         if (inboundDone) {
           return 0;
         }
@@ -164,8 +179,10 @@ public final class TlsEngine {
           case PROGRESS -> answerHandshake(deadline, operation);
         }
       }
-    } catch (SSLException e) {
-      throw Errors.tls(e, operation, wire.peer());
+    } catch (SSLException e) { // a truncation or a bad record: the input is over for good
+      inboundFailure = Errors.tls(e, operation, wire.peer());
+      inboundDone = true; // so that a selector reports the socket readable, and recv says why
+      throw inboundFailure;
     } finally {
       receiving.unlock();
     }
@@ -173,10 +190,11 @@ public final class TlsEngine {
 
   /**
    * Whether a receive would find something without reading the socket: decrypted bytes not yet
-   * taken, a whole record received but not yet decrypted, or the end of the input. The socket's
-   * readiness cannot show these, so a selector asks. False while another thread is receiving, which
-   * takes what is there. A whole record may carry no application data (a TLS 1.3 session ticket):
-   * the receive that consumes it then finds nothing, a spurious readiness, once.
+   * taken, a whole record received but not yet decrypted, or the end of the input (orderly, or a
+   * failure that the receive reports again). The socket's readiness cannot show these, so a
+   * selector asks. False while another thread is receiving, which takes what is there. A whole
+   * record may carry no application data (a TLS 1.3 session ticket): the receive that consumes it
+   * then finds nothing, a spurious readiness, once.
    */
   public boolean hasBufferedInput() {
     if (!receiving.tryLock()) {
@@ -452,6 +470,9 @@ public final class TlsEngine {
    * does not read, or another thread stuck sending, must not hold up {@code close()}.
    */
   public void close() {
+    if (aborted) {
+      return;
+    }
     long deadline = System.nanoTime() + CLOSE_NOTIFY_NANOS;
     try {
       if (!sending.tryLock(CLOSE_NOTIFY_NANOS, TimeUnit.NANOSECONDS)) {
@@ -469,6 +490,15 @@ public final class TlsEngine {
       sending.unlock();
     }
     discardUnread();
+  }
+
+  /**
+   * Makes {@link #close} send nothing: for a connection reset on purpose (SO_LINGER 0), whose peer
+   * must see the reset rather than an orderly close_notify, and whose close must not wait for a
+   * sender stuck on a peer that does not read (the server's shutdown resets many at once).
+   */
+  public void abort() {
+    aborted = true;
   }
 
   /**
@@ -496,11 +526,15 @@ public final class TlsEngine {
     }
   }
 
+  /**
+   * Sends what is queued, then close_notify. Done only once close_notify is out: a call that timed
+   * out (or would block) leaves the rest queued, and calling again finishes it, as OpenSSL's {@code
+   * SSL_shutdown} is called again after {@code SSL_ERROR_WANT_WRITE}.
+   */
   private void closeOutbound(long deadline, String operation, boolean anyMode) throws IOException {
     if (outboundDone) {
       return;
     }
-    outboundDone = true;
     flush(deadline, operation, anyMode);
     engine.closeOutbound();
     // A few rounds at most: close_notify is one record (after an alert, perhaps two).
@@ -508,6 +542,7 @@ public final class TlsEngine {
       wrapOnce(EMPTY);
       flush(deadline, operation, anyMode);
     }
+    outboundDone = true;
   }
 
   /** Wraps from {@code src} into the empty {@code netOut} (guarded by sending); the bytes taken. */

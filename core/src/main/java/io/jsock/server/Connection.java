@@ -7,6 +7,7 @@ import io.jsock.framing.FrameException;
 import io.jsock.internal.Addresses;
 import io.jsock.internal.Meter;
 import io.jsock.internal.SocketAccess;
+import io.jsock.internal.TlsEngine;
 import io.jsock.tls.TlsContext;
 import java.io.IOException;
 import java.lang.System.Logger;
@@ -144,9 +145,12 @@ final class Connection implements Lifecycle.Worker {
   /**
    * Resets a connection the server ends on its own: SO_LINGER 0 makes close send RST at once, so
    * the peer learns at once and the server keeps no TIME_WAIT state for it. AF_UNIX sockets have no
-   * reset; they are closed.
+   * reset; they are closed. A TLS connection sends no close_notify first: its peer must not take
+   * the reset for an orderly end, and a shutdown that resets many connections must not wait up to
+   * 200 ms for each whose client has stopped reading.
    */
   static void reset(Socket socket) {
+    SocketAccess.get().tls(socket).ifPresent(TlsEngine::abort);
     try {
       socket.setSockOpt(StandardSocketOptions.SO_LINGER, 0);
     } catch (IOException | RuntimeException e) {

@@ -5,6 +5,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The running and stopping of a server, the same for TCP and UDP: one intake thread (the accept or
@@ -25,6 +26,7 @@ final class Lifecycle {
   private static final Duration AFTER_FORCE = Duration.ofSeconds(1);
 
   private final CountDownLatch stopping = new CountDownLatch(1);
+  private final AtomicBoolean intakeStopped = new AtomicBoolean();
   private final Set<Worker> workers = ConcurrentHashMap.newKeySet();
   private volatile Thread intake;
 
@@ -92,16 +94,20 @@ final class Lifecycle {
   }
 
   /**
-   * Stops the server: {@code stopIntake} at once (no new work), then waits for the workers until
-   * {@code grace} has passed, forces the rest and gives them a second more, then runs {@code
-   * release}. Returns within {@code grace} plus about a second, whatever the workers do. An
-   * interrupt ends the grace period at once (the workers are forced) and stays set.
+   * Stops the server: {@code stopIntake} at once (no new work; only on the first call), then waits
+   * for the workers until {@code grace} has passed, forces the rest and gives them a second more,
+   * then runs {@code release}. Returns within {@code grace} plus about a second, whatever the
+   * workers do. An interrupt ends the grace period at once (the workers are forced) and stays set.
    */
   void shutdown(Duration grace, Runnable stopIntake, Runnable release) {
     long graceEnd = deadline(grace);
     long hardEnd = graceEnd + AFTER_FORCE.toNanos();
     stopping.countDown();
-    stopIntake.run();
+    if (intakeStopped.compareAndSet(false, true)) {
+      // Once: a second shutdown (a close() after shutdown()) must not remove an AF_UNIX socket
+      // file that another server may have bound at the same path since.
+      stopIntake.run();
+    }
     boolean interrupted = false;
     try {
       // The intake ends at once (its listener closed, or its wait interrupted) unless it is

@@ -50,6 +50,8 @@ public abstract sealed class Server implements AutoCloseable permits TcpServer, 
    * within {@code grace}, then resets or interrupts the rest, and returns within {@code grace} plus
    * about a second. Calling it again does no harm. Called from a handler, it neither waits for nor
    * stops that handler.
+   *
+   * @throws IllegalArgumentException if {@code grace} is negative
    */
   public abstract void shutdown(Duration grace);
 
@@ -67,6 +69,14 @@ public abstract sealed class Server implements AutoCloseable permits TcpServer, 
   public boolean awaitTermination(Duration timeout) throws InterruptedException {
     Objects.requireNonNull(timeout, "timeout");
     return lifecycle.awaitTermination(timeout);
+  }
+
+  /** Checks the grace period given to {@link #shutdown}, as {@link ServerConfig} checks its own. */
+  static void requireGrace(Duration grace) {
+    Objects.requireNonNull(grace, "grace");
+    if (grace.isNegative()) {
+      throw new IllegalArgumentException("grace must not be negative: " + grace);
+    }
   }
 
   @Override

@@ -34,10 +34,10 @@ import java.util.function.Consumer;
  * @param maxConnections how many connections are served at once (UDP: datagrams handled at once).
  *     One more is accepted and reset at once, never queued (UDP: dropped), and counted as {@link
  *     ServerStats#refused()}. Default 10,000.
- * @param idleTimeout the timeout mode of a connection's socket: each recv and each send of the
- *     handler waits at most this long, then throws {@link java.net.SocketTimeoutException}, which
- *     ends the connection and counts as {@link ServerStats#timedOut()}. Default 5 minutes. TCP
- *     only.
+ * @param idleTimeout the timeout mode of a connection's socket: each recv of the handler waits at
+ *     most this long (sends are bounded by {@code writeTimeout}), then throws {@link
+ *     java.net.SocketTimeoutException}, which ends the connection and counts as {@link
+ *     ServerStats#timedOut()}. Default 5 minutes. TCP only.
  * @param writeTimeout how long each send of the handler ({@code send}, {@code sendAll}, {@code
  *     sendFile}, TLS records included) may take as a whole, however long {@code idleTimeout} is; a
  *     send that cannot finish in time, because the client does not read, throws {@link
@@ -56,8 +56,9 @@ import java.util.function.Consumer;
  *     Default empty. A connection whose handshake fails (a plain-TCP client, an untrusted or
  *     refused protocol version, a handshake that stalls) is closed without reaching the handler,
  *     logged at INFO naming the peer and counted as {@link ServerStats#tlsFailed()}; one that sends
- *     nothing at all is reset by the first-byte deadline and counted as timed out. The handshake
- *     counts as the connection's first bytes. TCP only.
+ *     nothing at all is reset by the first-byte deadline and counted as timed out (unless the
+ *     context's handshake timeout is the shorter: then the handshake times out first, and counts as
+ *     failed). The handshake counts as the connection's first bytes. TCP only.
  * @param threadPerDatagram whether each datagram is handled on a virtual thread of its own, as by
  *     Python's {@code socketserver.ThreadingUDPServer} (the default), or on the receiving thread,
  *     one after another, as by its {@code UDPServer} ({@link #withThreadPerDatagram}). UDP only.

@@ -115,7 +115,7 @@ public final class TcpServer extends Server {
   /** {@inheritDoc} See the class description for what happens to running handlers. */
   @Override
   public void shutdown(Duration grace) {
-    Objects.requireNonNull(grace, "grace");
+    requireGrace(grace);
     lifecycle.shutdown(grace, this::closeListener, firstByteDeadlines::shutdownNow);
   }
 

@@ -127,7 +127,7 @@ public final class UdpServer extends Server {
   /** {@inheritDoc} See the class description for what happens to running handlers. */
   @Override
   public void shutdown(Duration grace) {
-    Objects.requireNonNull(grace, "grace");
+    requireGrace(grace);
     lifecycle.shutdown(grace, this::stopReceiving, this::closeSocket);
   }
 

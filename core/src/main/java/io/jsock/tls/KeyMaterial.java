@@ -37,6 +37,11 @@ import java.util.regex.Pattern;
  * }</pre>
  */
 public final class KeyMaterial {
+  /** What a certificate's DNS name may be: letters, digits and hyphens, maybe a leading "*.". */
+  private static final Pattern DNS_NAME =
+      Pattern.compile(
+          "(\\*\\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*");
+
   private static final Pattern PEM =
       Pattern.compile("-----BEGIN ([A-Z0-9 ]+)-----([^-]*)-----END \\1-----");
 
@@ -134,14 +139,24 @@ public final class KeyMaterial {
    * default {@code localhost}, {@code 127.0.0.1} and {@code ::1}), valid for 30 days, made by the
    * JDK's own {@code keytool}. <b>For development and tests only:</b> no client trusts it unless
    * told to, as with {@code Tls.client().withTrustedCertificates(key.certificateChain())}.
+   *
+   * @throws IllegalArgumentException naming {@code hostNames} if one is neither an IP address nor a
+   *     DNS name (letters, digits and hyphens; {@code *.} first for a wildcard)
    */
   public static KeyMaterial selfSigned(String... hostNames) throws IOException {
+    Objects.requireNonNull(hostNames, "hostNames");
+    for (String name : hostNames) {
+      Objects.requireNonNull(name, "hostNames");
+    }
     List<String> names =
         hostNames.length == 0 ? List.of("localhost", "127.0.0.1", "::1") : List.of(hostNames);
     StringBuilder san = new StringBuilder("SAN=");
     for (String name : names) {
-      Objects.requireNonNull(name, "hostNames");
       boolean ip = Addresses.numericHost(name).isPresent();
+      if (!ip && !DNS_NAME.matcher(name).matches()) {
+        // Checked here: keytool would fail with an IOException, or take a comma as a separator.
+        throw new IllegalArgumentException("hostNames: not a DNS name or IP address: " + name);
+      }
       san.append(san.length() > 4 ? "," : "").append(ip ? "ip:" : "dns:").append(name);
     }
     char[] password = HexFormat.of().formatHex(new SecureRandom().generateSeed(12)).toCharArray();

@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;
@@ -206,7 +207,8 @@ public final class TlsContext {
    * Runs the client handshake on a connected stream socket and returns the TLS socket; {@code
    * connected} is detached (using it afterwards throws {@link io.jsock.ClosedSocketException}). The
    * server's certificate must be valid for {@code serverHostname}, which is also sent as SNI unless
-   * it is an IP address. On failure the connection is closed.
+   * it is an IP address (or a name SNI cannot carry, such as one with an underscore). On failure
+   * the connection is closed.
    *
    * @param serverHostname the name (or IP address) the server must prove; null only in {@link
    *     #insecureNoVerification()} mode
@@ -223,6 +225,9 @@ public final class TlsContext {
     if (serverHostname == null && !insecure) {
       throw new IllegalArgumentException(
           "serverHostname: needed to verify the server (null only with insecureNoVerification())");
+    }
+    if (serverHostname != null && serverHostname.isEmpty()) {
+      throw new IllegalArgumentException("serverHostname must not be empty"); // as Python
     }
     if (insecure && warned.compareAndSet(false, true)) {
       LOG.log(
@@ -244,8 +249,8 @@ public final class TlsContext {
       // Without this the JDK checks the chain but not the name (see BUILD-NOTES).
       parameters.setEndpointIdentificationAlgorithm("HTTPS");
     }
-    if (serverHostname != null && Addresses.numericHost(serverHostname).isEmpty()) {
-      parameters.setServerNames(List.of(new SNIHostName(serverHostname)));
+    if (serverHostname != null) {
+      sniName(serverHostname).ifPresent(name -> parameters.setServerNames(List.of(name)));
     }
     engine.setSSLParameters(parameters);
     return handshake(access, connected, engine);
@@ -286,6 +291,22 @@ public final class TlsContext {
         + ", handshake timeout "
         + handshakeTimeout
         + "]";
+  }
+
+  /**
+   * The name to send as SNI: none for an IP address, and none for a name that SNI cannot carry
+   * (such as {@code my_host} or {@code host.}, which the JDK's {@link SNIHostName} refuses), as the
+   * JDK's own {@code SSLSocket} does; the certificate is checked against the name either way.
+   */
+  private static Optional<SNIHostName> sniName(String serverHostname) {
+    if (Addresses.numericHost(serverHostname).isPresent()) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(new SNIHostName(serverHostname));
+    } catch (IllegalArgumentException notAnSniName) {
+      return Optional.empty();
+    }
   }
 
   private Socket handshake(SocketAccess access, Socket plain, SSLEngine engine) throws IOException {

@@ -561,7 +561,99 @@ class TcpServerTest {
     assertThat(address.getPath()).doesNotExist();
   }
 
+  @Test
+  void closingAStoppedUnixServerAgainLeavesTheFileOfTheServerNowAtItsPathAlone() throws Exception {
+    UnixDomainSocketAddress address = (UnixDomainSocketAddress) Loopback.bindAddress(AF_UNIX, dir);
+    ServerConfig config = ServerConfig.defaults().withAddress(address);
+    TcpServer first = TcpServer.start(config, TcpServerTest::echo);
+    first.shutdown(Duration.ZERO);
+    assertThat(address.getPath()).doesNotExist();
+    try (TcpServer second = TcpServer.start(config, TcpServerTest::echo)) {
+      first.close(); // as try-with-resources does after an explicit shutdown
+      first.shutdown(Duration.ZERO);
+      assertThat(address.getPath()).exists();
+      try (Socket client = connect(address)) {
+        assertEchoes(client, "still the second server");
+      }
+    }
+    assertThat(address.getPath()).doesNotExist();
+  }
+
+  @Test
+  void shutdownRejectsANegativeGraceNamingIt() throws Exception {
+    try (TcpServer server = TcpServer.start(ServerConfig.defaults(), TcpServerTest::echo)) {
+      assertThatThrownBy(() -> server.shutdown(Duration.ofSeconds(-1)))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("grace must not be negative: PT-1S");
+      assertThatThrownBy(() -> server.shutdown(null))
+          .isInstanceOf(NullPointerException.class)
+          .hasMessage("grace");
+      assertThat(server.isShutdown()).isFalse();
+      try (Socket client = connect(server.address())) {
+        assertEchoes(client, "still serving");
+      }
+    }
+  }
+
+  @Test
+  void shutdownWhileHandlersWaitInRecvEndsThemAfterTheGraceAndLeaksNoDescriptorOrThread()
+      throws Exception {
+    try (TcpServer warmUp = TcpServer.start(ServerConfig.defaults(), TcpServerTest::echo);
+        Socket client = connect(warmUp.address())) {
+      assertEchoes(client, "the poller's own descriptors exist before the count starts");
+    }
+    long descriptorsBefore = openDescriptors();
+    int clients = 20;
+    Duration grace = Duration.ofMillis(300);
+    Set<Thread> handlers = ConcurrentHashMap.newKeySet();
+    List<Throwable> ended = java.util.Collections.synchronizedList(new ArrayList<>());
+    ConnectionHandler waitsInRecv =
+        conn -> {
+          handlers.add(Thread.currentThread());
+          try {
+            conn.recv(1); // the clients never send
+          } catch (IOException e) {
+            ended.add(e);
+            throw e;
+          }
+        };
+    TcpServer server =
+        TcpServer.start(ServerConfig.defaults().withShutdownGrace(grace), waitsInRecv);
+    List<Socket> sockets = new ArrayList<>();
+    try {
+      for (int i = 0; i < clients; i++) {
+        sockets.add(connect(server.address()));
+      }
+      await().atMost(LIMIT).until(() -> handlers.size() == clients);
+
+      long start = System.nanoTime();
+      server.close();
+      assertThat(Duration.ofNanos(System.nanoTime() - start))
+          .isGreaterThanOrEqualTo(grace) // they had their chance
+          .isLessThan(grace.plusSeconds(1));
+      assertThat(server.awaitTermination(Duration.ZERO)).isTrue();
+      assertThat(handlers).noneMatch(Thread::isAlive);
+      assertThat(ended).hasSize(clients);
+      assertThat(server.stats().open()).isZero();
+      for (Socket client : sockets) {
+        assertThatThrownBy(() -> client.recv(1)).isInstanceOf(ConnectionResetException.class);
+      }
+    } finally {
+      for (Socket client : sockets) {
+        client.close();
+      }
+    }
+    await().atMost(LIMIT).until(() -> openDescriptors() <= descriptorsBefore);
+  }
+
   // ---------------------------------------------------------------- tools
+
+  /** How many file descriptors this process holds (Linux). */
+  static long openDescriptors() throws IOException {
+    try (var entries = java.nio.file.Files.list(Path.of("/proc/self/fd"))) {
+      return entries.count();
+    }
+  }
 
   /** The echo handler as a user writes it. */
   static void echo(Socket conn) throws IOException {

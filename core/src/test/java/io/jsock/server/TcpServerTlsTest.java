@@ -243,6 +243,49 @@ class TcpServerTlsTest {
   }
 
   @Test
+  void shutdownResetsTlsConnectionsAtOnceWithoutCloseNotifyEvenWhenTheirSendsAreStuck()
+      throws Exception {
+    int stuck = 10; // each close_notify attempt could take 200 ms: 2 s in all
+    Duration grace = Duration.ofMillis(300);
+    CountDownLatch started = new CountDownLatch(stuck + 1);
+    ConnectionHandler handler =
+        conn -> {
+          started.countDown();
+          if (conn.recv(1)[0] == 'F') {
+            conn.sendAll(new byte[64 * 1024 * 1024]); // to a client that never reads
+          }
+          conn.recv(1); // the quiet client never sends again
+        };
+    ServerConfig config = ServerConfig.defaults().withTls(server).withShutdownGrace(grace);
+    TcpServer tcp = TcpServer.start(config, handler);
+    List<Socket> clients = new ArrayList<>();
+    try {
+      for (int i = 0; i < stuck; i++) {
+        Socket flooded = connectTls(tcp.address());
+        flooded.sendAll(new byte[] {'F'});
+        clients.add(flooded);
+      }
+      Socket quiet = connectTls(tcp.address());
+      quiet.sendAll(new byte[] {'Q'});
+      assertThat(started.await(LIMIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+      await().atMost(LIMIT).until(() -> tcp.stats().bytesIn() > 0);
+
+      long start = System.nanoTime();
+      tcp.close();
+      assertThat(Duration.ofNanos(System.nanoTime() - start))
+          .isGreaterThanOrEqualTo(grace)
+          .isLessThan(grace.plusSeconds(1));
+      // A reset, as for plain TCP: not the orderly end a close_notify would announce.
+      assertThatThrownBy(() -> quiet.recv(1)).isInstanceOf(ConnectionResetException.class);
+      quiet.close();
+    } finally {
+      for (Socket client : clients) {
+        client.close();
+      }
+    }
+  }
+
+  @Test
   void aUdpServerRefusesTls() {
     assertThatThrownBy(() -> UdpServer.start(ServerConfig.defaults().withTls(server), (d, s) -> {}))
         .isInstanceOf(IllegalArgumentException.class)

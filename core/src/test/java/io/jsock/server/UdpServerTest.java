@@ -381,6 +381,16 @@ class UdpServerTest {
         .hasMessageContaining("a UDP server needs an inet address");
   }
 
+  @Test
+  void shutdownRejectsANegativeGraceNamingIt() throws Exception {
+    try (UdpServer server = UdpServer.start(ServerConfig.defaults(), ECHO)) {
+      assertThatThrownBy(() -> server.shutdown(Duration.ofMillis(-1)))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("grace must not be negative: PT-0.001S");
+      assertThat(server.isShutdown()).isFalse();
+    }
+  }
+
   // ---------------------------------------------------------------- tools
 
   /** What one client sent: from where, how many bytes, and their SHA-256. */

@@ -104,6 +104,21 @@ class KeyMaterialTest {
   }
 
   @Test
+  void selfSignedRejectsANameThatIsNeitherADnsNameNorAnIpAddressNamingIt() {
+    for (String name : List.of("my_host", "a,ip:10.0.0.1", "", "-leading.example", "a b")) {
+      assertThatThrownBy(() -> KeyMaterial.selfSigned("localhost", name))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("hostNames: not a DNS name or IP address: " + name);
+    }
+    assertThatThrownBy(() -> KeyMaterial.selfSigned("localhost", null))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessage("hostNames");
+    assertThatThrownBy(() -> KeyMaterial.selfSigned((String[]) null))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessage("hostNames");
+  }
+
+  @Test
   void trustsAPemCaFile() throws Exception {
     TestPki.Issued ca = TestPki.ca("file CA");
     KeyMaterial key = TestPki.leaf(ca, "localhost").write(dir.resolve("server"));

@@ -226,6 +226,35 @@ class TlsSocketTest {
   }
 
   @Test
+  void aHostNameThatSniCannotCarryIsSentWithoutSniAndStillVerified() throws Exception {
+    // The JDK's SNIHostName refuses a trailing dot (and underscores); the handshake goes on.
+    try (Pair plain = Loopback.pair(AF_INET);
+        Pair tls = handshake(plain, client, "localhost.", server)) {
+      var session = (ExtendedSSLSession) Tls.session(tls.server());
+      assertThat(session.getRequestedServerNames()).isEmpty();
+    }
+    try (Pair plain = Loopback.pair(AF_INET)) {
+      Future<?> accepting = run(() -> server.wrap(plain.server()));
+      assertThatThrownBy(() -> client.wrap(plain.client(), "my_host"))
+          .isInstanceOf(TlsException.class)
+          .hasMessageEndingWith("does not match host name 'my_host'");
+      assertThat(causeOf(accepting)).isInstanceOf(TlsException.class);
+    }
+  }
+
+  @Test
+  void anEmptyHostNameIsRejectedNamingIt() throws Exception {
+    try (Pair plain = Loopback.pair(AF_INET)) {
+      assertThatThrownBy(() -> client.wrap(plain.client(), ""))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("serverHostname must not be empty");
+      assertThatThrownBy(() -> client.insecureNoVerification().wrap(plain.client(), ""))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("serverHostname must not be empty");
+    }
+  }
+
+  @Test
   void wrappingDetachesTheOriginalSocket() throws Exception {
     try (Pair plain = Loopback.pair(AF_INET);
         Pair tls = handshake(plain, client, "localhost", server)) {
@@ -250,6 +279,51 @@ class TlsSocketTest {
       assertThat(recvExactly(tls.server(), 3)).isEqualTo("bye".getBytes(UTF_8));
       assertThat(tls.server().recv(10)).isEmpty();
       assertThat(tls.server().recv(10)).isEmpty(); // and stays at the end
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void aShutdownWriteThatCouldNotFinishSendsCloseNotifyWhenCalledAgain(boolean nonBlocking)
+      throws Exception {
+    try (Pair plain = Loopback.pair(AF_INET);
+        Pair tls = handshake(plain, client, "localhost", server)) {
+      Socket sock = tls.client();
+      byte[] chunk = new byte[16 * 1024];
+      long sent = 0;
+      sock.setBlocking(false);
+      // Full once sends have found no room for 100 ms: the kernel may grow its buffers meanwhile.
+      long full = System.nanoTime();
+      while (System.nanoTime() - full < 100_000_000) {
+        try {
+          sent += sock.send(chunk); // the same bytes again: a queued record goes first
+          full = System.nanoTime();
+        } catch (WouldBlockException noRoom) {
+          Thread.sleep(5);
+        }
+      }
+      if (nonBlocking) {
+        assertThatThrownBy(() -> sock.shutdown(Shutdown.SHUT_WR))
+            .isInstanceOf(WouldBlockException.class);
+      } else {
+        sock.setTimeout(Duration.ofMillis(5));
+        assertThatThrownBy(() -> sock.shutdown(Shutdown.SHUT_WR))
+            .isInstanceOf(SocketTimeoutException.class);
+      }
+      assertThat(sent).isPositive();
+      Future<Long> drained =
+          call(
+              () -> {
+                long total = 0;
+                byte[] got;
+                while ((got = tls.server().recv(64 * 1024)).length > 0) {
+                  total += got.length;
+                }
+                return total; // the orderly end: close_notify came
+              });
+      sock.setTimeout(Duration.ofSeconds(20));
+      sock.shutdown(Shutdown.SHUT_WR); // again, as after OpenSSL's SSL_ERROR_WANT_WRITE
+      assertThat(drained.get(30, SECONDS)).isGreaterThanOrEqualTo(sent);
     }
   }
 
@@ -316,7 +390,7 @@ class TlsSocketTest {
   }
 
   @Test
-  void detectsTruncationWhenThePeerClosesWithoutCloseNotify() throws Exception {
+  void detectsTruncationWhenThePeerClosesWithoutCloseNotifyOnEveryLaterRecv() throws Exception {
     SSLContext jdk = jdkServerContext();
     try (ServerSocket listener = new ServerSocket(0, 1, Loopback.ip(AF_INET));
         Socket plain = Socket.create()) {
@@ -340,6 +414,46 @@ class TlsSocketTest {
             .isInstanceOf(TlsException.class)
             .hasMessageContaining("recv from 127.0.0.1:")
             .hasMessageEndingWith("connection truncated: the peer closed without close_notify");
+        // Still cut off on the next call, as with OpenSSL: never a clean end of stream after all.
+        assertThatThrownBy(() -> tls.recv(10))
+            .isInstanceOf(TlsException.class)
+            .hasMessageEndingWith("connection truncated: the peer closed without close_notify");
+      }
+    }
+  }
+
+  @Test
+  void aCorruptRecordFailsThatRecvAndEveryLaterOne() throws Exception {
+    SSLContext jdk = jdkServerContext();
+    try (ServerSocket listener = new ServerSocket(0, 1, Loopback.ip(AF_INET));
+        Socket plain = Socket.create()) {
+      plain.connect(listener.getLocalSocketAddress());
+      java.net.Socket raw = listener.accept();
+      Future<?> peer =
+          run(
+              () -> {
+                SSLSocket ssl = (SSLSocket) jdk.getSocketFactory().createSocket(raw, null, false);
+                ssl.setUseClientMode(false);
+                ssl.startHandshake();
+                // An application-data record too short to hold its authentication tag.
+                raw.getOutputStream().write(new byte[] {23, 3, 3, 0, 5, 1, 2, 3, 4, 5});
+              });
+      try (Socket tls = client.wrap(plain, "localhost");
+          SocketSelector selector = SocketSelector.open()) {
+        peer.get(10, SECONDS);
+        assertThatThrownBy(() -> tls.recv(10))
+            .isInstanceOf(TlsException.class)
+            .hasMessageStartingWith("recv from 127.0.0.1:")
+            .hasMessageContaining("bad_record_mac");
+        // Nothing more on the wire, yet the socket is ready: its recv has the failure to report.
+        tls.setBlocking(false);
+        selector.register(tls, Set.of(Event.EVENT_READ), "failed");
+        assertThat(selector.select(Duration.ofSeconds(5))).hasSize(1);
+        assertThatThrownBy(() -> tls.recv(10))
+            .isInstanceOf(TlsException.class)
+            .hasMessageContaining("bad_record_mac");
+      } finally {
+        raw.close();
       }
     }
   }

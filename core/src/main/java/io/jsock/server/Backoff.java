@@ -2,9 +2,12 @@ package io.jsock.server;
 
 import io.jsock.Errno;
 import io.jsock.SocketError;
+import io.jsock.internal.Errors;
+import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
+import java.time.ZoneId;
 
 /**
  * What an intake loop does when {@code accept} (or {@code receive}) fails, as it does when the
@@ -33,6 +36,19 @@ final class Backoff {
     this.lifecycle = lifecycle;
     this.operation = operation;
     this.again = again;
+    loadFailurePath(operation);
+  }
+
+  /**
+   * Goes through the failure path once, translating an EMFILE as {@code accept} would, so that its
+   * classes are loaded while descriptors are free (a server makes its backoff before its loop
+   * starts). Loaded from a directory of class files (as in tests and IDEs), each class takes a
+   * descriptor to read, and the first failure for want of them would end the loop with a {@code
+   * NoClassDefFoundError} instead of reporting it.
+   */
+  private static void loadFailurePath(String operation) {
+    Errors.translate(new IOException("Too many open files"), operation, null);
+    ZoneId.systemDefault(); // the JDK's default log format reads the time zones from a file once
   }
 
   /** After a failure: logs it and waits; true if the server began to stop meanwhile. */

@@ -73,12 +73,15 @@ public final class TcpServer extends Server {
   private final Socket listener;
   private final ScheduledThreadPoolExecutor firstByteDeadlines;
   private final ThrottledLog refusals = new ThrottledLog(LOG, Level.INFO);
+  private final Backoff backoff; // made before the loop starts: see Backoff's constructor
 
   private TcpServer(ServerConfig config, ConnectionHandler handler, Socket listener)
       throws IOException {
     super(config, listener.getSockName());
     this.handler = handler;
     this.listener = listener;
+    this.backoff =
+        new Backoff(lifecycle, "accept on " + Addresses.format(address), "accepting again");
     this.firstByteDeadlines =
         new ScheduledThreadPoolExecutor(
             1, Thread.ofVirtual().name("jsock deadlines " + Addresses.format(address)).factory());
@@ -121,8 +124,6 @@ public final class TcpServer extends Server {
 
   // The accept loop stays small: accept, take a permit or refuse, hand over to a virtual thread.
   private void acceptLoop() {
-    Backoff backoff =
-        new Backoff(lifecycle, "accept on " + Addresses.format(address), "accepting again");
     while (!lifecycle.isStopping()) {
       Accepted accepted;
       try {

@@ -63,6 +63,7 @@ public final class UdpServer extends Server {
   private final DatagramHandler handler;
   private final Socket socket;
   private final ThrottledLog refusals = new ThrottledLog(LOG, Level.INFO);
+  private final Backoff backoff; // made before the loop starts: see Backoff's constructor
 
   /**
    * Set while the receive loop is in (or about to enter) {@code recvFrom}, where an interrupt stops
@@ -76,6 +77,8 @@ public final class UdpServer extends Server {
     super(config, socket.getSockName());
     this.handler = handler;
     this.socket = socket;
+    this.backoff =
+        new Backoff(lifecycle, "recv from " + Addresses.format(address), "receiving again");
   }
 
   /**
@@ -140,8 +143,6 @@ public final class UdpServer extends Server {
   // As TcpServer's accept loop: receive, take a permit or drop, hand over to a virtual thread (or
   // handle here, without a thread per datagram).
   private void receiveLoop() {
-    Backoff backoff =
-        new Backoff(lifecycle, "recv from " + Addresses.format(address), "receiving again");
     while (true) {
       receiving.set(true); // before the check: a shutdown from now on interrupts the receiving
       if (lifecycle.isStopping()) {

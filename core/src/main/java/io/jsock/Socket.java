@@ -492,9 +492,10 @@ public final class Socket implements AutoCloseable {
   /**
    * Receives up to {@code bufsize} bytes, as Python's {@code recv(bufsize)}: waits (in blocking and
    * timeout modes) until at least one byte is there, and returns an empty array at the orderly end
-   * of the stream, never {@code null}. On a stream socket {@code recv(0)} returns an empty array at
-   * once, connected or not, as CPython's asks the kernel nothing. On a datagram socket it receives
-   * one datagram, which must fit (see {@link #recvFrom(int)}).
+   * of the stream, never {@code null}. {@code recv(0)} returns an empty array at once, connected or
+   * not, as CPython's asks the kernel nothing: on a datagram socket the next datagram stays queued.
+   * Otherwise on a datagram socket it receives one datagram, which must fit (see {@link
+   * #recvFrom(int)}).
    *
    * @throws ConnectionResetException if the peer reset the connection
    * @throws ErrnoException with {@link Errno#ENOTCONN} on a TCP socket that is not connected
@@ -502,12 +503,12 @@ public final class Socket implements AutoCloseable {
    */
   public byte[] recv(int bufsize) throws IOException {
     checkBufsize(bufsize);
-    if (kind == SocketKind.SOCK_DGRAM) {
-      return recvFrom(bufsize).data();
-    }
     if (bufsize == 0) {
       open("recv from", peer);
       return EMPTY;
+    }
+    if (kind == SocketKind.SOCK_DGRAM) {
+      return recvFrom(bufsize).data();
     }
     if (tls == null) {
       byte[] pooled = recvPooled(bufsize);
@@ -558,19 +559,20 @@ public final class Socket implements AutoCloseable {
   /**
    * Receives into the buffer's remaining space, as Python's {@code recv_into(buffer)}, and returns
    * the number of bytes received: 0 at the orderly end of the stream, or at once if the buffer has
-   * no room (as {@code recv(0)}). A direct buffer is filled without copying. On a datagram socket
-   * it receives one datagram, which must fit (see {@link #recvFrom(int)}).
+   * no room (as {@code recv(0)}, leaving a datagram queued). A direct buffer is filled without
+   * copying. On a datagram socket it receives one datagram, which must fit (see {@link
+   * #recvFrom(int)}).
    */
   public int recvInto(ByteBuffer buffer) throws IOException {
     checkWritable(buffer);
+    if (!buffer.hasRemaining()) {
+      open("recv from", peer);
+      return 0;
+    }
     if (kind == SocketKind.SOCK_DGRAM) {
       int start = buffer.position();
       recvFromInto(buffer);
       return buffer.position() - start;
-    }
-    if (!buffer.hasRemaining()) {
-      open("recv from", peer);
-      return 0;
     }
     PolledChannel current = receiving();
     if (tls != null) {
@@ -879,7 +881,8 @@ public final class Socket implements AutoCloseable {
    *
    * <p>Unlike Python, a datagram larger than {@code bufsize} is an error, not silently cut short:
    * it throws {@link ErrnoException} with {@link Errno#EMSGSIZE} naming the datagram's length (the
-   * datagram is consumed, as it would be in Python).
+   * datagram is consumed, as it would be in Python). So is {@code recvFrom(0)}, which receives a
+   * datagram as Python's {@code recvfrom(0)} does, where {@code recv(0)} leaves it queued.
    *
    * <pre>{@code
    * Datagram d = udp.recvFrom(2048);

@@ -89,6 +89,56 @@ class SocketDatagramTest {
     }
   }
 
+  // python3 on Linux: recv(0) and recv_into of no room return b'' and 0 without a system call, so a
+  // queued datagram stays for the next recv (and an empty socket does not wait); recvfrom(0)
+  // receives the datagram, giving (b'', address), and it is gone
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void recvOfNoBytesLeavesTheDatagramQueuedAsPython(Family family) throws Exception {
+    try (Socket a = bound(family);
+        Socket b = bound(family)) {
+      assertThat(b.recv(0)).as("nothing queued: no wait").isEmpty();
+      a.sendTo(bytes("kept"), b.getSockName());
+
+      assertThat(b.recv(0)).isEmpty();
+      assertThat(b.recvInto(ByteBuffer.allocate(0))).isZero();
+      assertThat(b.recvInto(new byte[0], 0)).isZero();
+
+      assertThat(b.recv(100)).isEqualTo(bytes("kept"));
+      b.close();
+      ClosedSocketException closed =
+          catchThrowableOfType(ClosedSocketException.class, () -> b.recv(0));
+      assertThat(closed).hasMessage("recv from: socket is closed"); // CPython: b''
+      assertThat(closed.errno()).isEqualTo(9).isEqualTo(Errno.EBADF);
+    }
+  }
+
+  @Test
+  void recvFromOfNoBytesReceivesTheDatagramAsPython() throws Exception {
+    try (Socket a = bound(AF_INET);
+        Socket b = bound(AF_INET)) {
+      a.sendTo(bytes("gone"), b.getSockName());
+      a.sendTo(new byte[0], b.getSockName());
+      a.sendTo(bytes("next"), b.getSockName());
+      InetSocketAddress sender = (InetSocketAddress) a.getSockName();
+
+      ErrnoException e = catchThrowableOfType(ErrnoException.class, () -> b.recvFrom(0));
+
+      assertThat(e)
+          .isExactlyInstanceOf(ErrnoException.class)
+          .hasMessage(
+              "recv from 127.0.0.1:"
+                  + sender.getPort()
+                  + ": message too long: a datagram of 4 bytes does not fit in 0 (Python would"
+                  + " cut it short)");
+      assertThat(e.errno()).isEqualTo(90).isEqualTo(Errno.EMSGSIZE);
+      Datagram empty = b.recvFrom(0);
+      assertThat(empty.data()).isEmpty();
+      assertThat(empty.address()).isEqualTo(sender);
+      assertThat(b.recv(100)).isEqualTo(bytes("next"));
+    }
+  }
+
   @Test
   void recvFromIntoFillsHeapAndDirectBuffersAndAdvancesThePosition() throws Exception {
     try (Socket a = bound(AF_INET);

@@ -288,14 +288,15 @@ public final class Socket implements AutoCloseable {
   }
 
   /**
-   * Starts listening for connections, as Python's {@code listen(backlog)}; an unbound socket is
+   * Starts listening for connections, as Python's {@code listen(backlog)}; an unbound TCP socket is
    * first bound to an ephemeral port on every interface, as Linux does. Listening sockets have
    * {@code SO_REUSEADDR} on unless it was set off, as in the JDK and Python's {@code
    * create_server}.
    *
    * @param backlog how many connections the kernel queues before {@link #accept()} takes them
    * @throws ErrnoException with {@link Errno#EINVAL} if the socket is connected or, over TCP, has
-   *     tried to connect (even if that failed), as Linux answers
+   *     tried to connect (even if that failed), or is an AF_UNIX socket that is not bound, as Linux
+   *     answers
    */
   public void listen(int backlog) throws IOException {
     if (backlog < 0) {
@@ -320,6 +321,15 @@ public final class Socket implements AutoCloseable {
                 "listen on", local, "invalid argument (the socket has tried to connect)"),
             Errno.EINVAL,
             local);
+      }
+      if (family == Family.AF_UNIX && localAddressOf(unbound) == null) {
+        // Linux gives an unbound AF_UNIX socket no path to listen on (the JDK would bind one in
+        // the temporary directory, and leave its file there)
+        throw new ErrnoException(
+            Errors.message(
+                "listen on", null, "invalid argument (an AF_UNIX socket must be bound first)"),
+            Errno.EINVAL,
+            null);
       }
       PolledChannel listener = openListener(unbound, backlog);
       polled = listener;
@@ -1315,7 +1325,7 @@ public final class Socket implements AutoCloseable {
       } else if (family.isInet()) {
         unbound.setOption(StandardSocketOptions.SO_REUSEADDR, true);
         listener.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-      } else if (local != null) {
+      } else { // AF_UNIX, bound (listen refuses an unbound one)
         unbound.close(); // a Unix-domain path is a file that only one socket can hold
         Files.deleteIfExists(((UnixDomainSocketAddress) local).getPath());
       }

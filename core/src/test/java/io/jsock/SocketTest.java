@@ -807,6 +807,48 @@ class SocketTest {
     }
   }
 
+  // python3 on Linux: listen() on an AF_UNIX stream socket that is not bound raises
+  // OSError(EINVAL), called again too, and after a failed connect; bound, it listens
+  @Test
+  void listenOnAnUnboundAfUnixSocketThrowsInvalidArgumentAsOnLinux() throws IOException {
+    UnixDomainSocketAddress path = UnixDomainSocketAddress.of(dir.resolve("bound-later.sock"));
+    try (Socket socket = Socket.create(AF_UNIX, SOCK_STREAM);
+        Socket client = Socket.create(AF_UNIX, SOCK_STREAM)) {
+      List<Callable<Void>> attempts =
+          List.of(
+              () -> {
+                socket.listen();
+                return null;
+              },
+              () -> {
+                socket.listen(5);
+                return null;
+              },
+              () -> {
+                assertThat(socket.connectEx(UnixDomainSocketAddress.of(dir.resolve("missing"))))
+                    .isEqualTo(Errno.ENOENT);
+                socket.listen();
+                return null;
+              });
+      for (Callable<Void> attempt : attempts) {
+        ErrnoException e = catchThrowableOfType(ErrnoException.class, attempt::call);
+
+        assertThat(e)
+            .isExactlyInstanceOf(ErrnoException.class)
+            .hasMessage("listen on: invalid argument (an AF_UNIX socket must be bound first)");
+        assertThat(e.errno()).isEqualTo(22).isEqualTo(Errno.EINVAL);
+        assertThat(socket.getSockName())
+            .as("still unbound")
+            .isEqualTo(UnixDomainSocketAddress.of(""));
+      }
+
+      socket.bind(path);
+      socket.listen();
+      client.connect(path);
+      socket.accept().conn().close();
+    }
+  }
+
   @Test
   void aConnectWhileOneThatTimedOutIsInProgressGivesAlready() throws IOException {
     try (Socket full = listening(AF_INET, 0);

@@ -143,6 +143,12 @@ public final class Socket implements AutoCloseable {
   /** The input was shut down: reads go through the channel, which reports end of stream at once. */
   private volatile boolean inputShut;
 
+  /**
+   * A shutdown stopped this TCP listener listening, as Linux does; {@link #listen} starts it again
+   * (guarded by stateLock).
+   */
+  private boolean listenerStopped;
+
   /** Set with {@link #closed} when io.jsock.tls wrapped the socket: a new one owns the channel. */
   private volatile boolean detached;
 
@@ -291,7 +297,7 @@ public final class Socket implements AutoCloseable {
    * Starts listening for connections, as Python's {@code listen(backlog)}; an unbound TCP socket is
    * first bound to an ephemeral port on every interface, as Linux does. Listening sockets have
    * {@code SO_REUSEADDR} on unless it was set off, as in the JDK and Python's {@code
-   * create_server}.
+   * create_server}. A TCP listener that {@link #shutdown} stopped listens again, as on Linux.
    *
    * @param backlog how many connections the kernel queues before {@link #accept()} takes them
    * @throws ErrnoException with {@link Errno#EINVAL} if the socket is connected or, over TCP, has
@@ -304,7 +310,10 @@ public final class Socket implements AutoCloseable {
     }
     synchronized (stateLock) {
       PolledChannel current = open("listen on", null);
-      if (current.channel() instanceof ServerSocketChannel) {
+      if (current.channel() instanceof ServerSocketChannel listening) {
+        if (listenerStopped) {
+          listenAgain(current, listening, backlog);
+        }
         return;
       }
       if (current.channel() instanceof DatagramChannel) {
@@ -998,10 +1007,26 @@ public final class Socket implements AutoCloseable {
   /**
    * Shuts down one or both directions of the connection, as Python's {@code shutdown(how)}: after
    * {@link Shutdown#SHUT_WR} the peer reads end of stream and may still reply.
+   *
+   * <p>A stream socket that is not connected answers as on Linux (where the kernel can be asked:
+   * see README's "Differences from Python"): an AF_UNIX one is shut down, and a connection it makes
+   * later keeps the directions shut (sends fail with {@link BrokenPipeException}); on a TCP
+   * listener {@code SHUT_WR} does nothing, and {@code SHUT_RD} and {@code SHUT_RDWR} stop it
+   * listening: an {@link #accept()} waiting or to come throws {@link Errno#EINVAL}, clients not yet
+   * accepted are reset and new ones refused, until {@link #listen()} is called again.
+   *
+   * @throws ErrnoException with {@link Errno#ENOTCONN} on a TCP socket that is not connected, a
+   *     listener aside (a later connection still has {@code SHUT_WR}'s effect, as on Linux), or
+   *     whose connect is in progress (Linux would abort the connect)
    */
   public void shutdown(Shutdown how) throws IOException {
     Objects.requireNonNull(how, "how");
-    if (!(connected("shutdown").channel() instanceof SocketChannel channel)) {
+    PolledChannel current = open("shutdown", peer);
+    if (!isConnected(current)) {
+      shutdownUnconnected(current, how);
+      return;
+    }
+    if (!(current.channel() instanceof SocketChannel channel)) {
       throw Errors.of(Errno.EOPNOTSUPP, "shutdown", peer); // the JDK's datagram channels lack it
     }
     try {
@@ -1020,6 +1045,45 @@ public final class Socket implements AutoCloseable {
       }
     } catch (IOException e) {
       throw Errors.translate(e, "shutdown", peer);
+    }
+  }
+
+  /**
+   * {@code shutdown(2)} on a socket that is not connected, which the JDK's channels refuse (a
+   * stream's {@code NotYetConnectedException}, a listener has no shutdown): the kernel answers, as
+   * for Python, where its descriptor is at hand. A connect in progress is left alone: the JDK's
+   * channel could not tell that the kernel had aborted it.
+   */
+  private void shutdownUnconnected(PolledChannel current, Shutdown how) throws IOException {
+    boolean kernelMayAnswer =
+        current.channel() instanceof ServerSocketChannel
+            || current.channel() instanceof SocketChannel stream && !stream.isConnectionPending();
+    int fd = kernelMayAnswer ? current.enterAnyCall() : -1;
+    if (fd < 0) {
+      ensureOpen("shutdown"); // a close by another thread meanwhile
+      // UDP as on Linux; a connect in progress, and every socket on the portable path, as BSD
+      throw Errors.of(Errno.ENOTCONN, "shutdown", null);
+    }
+    synchronized (stateLock) { // against listen(), which tells a stopped listener to listen again
+      try {
+        StreamCalls.shutdown(
+            fd,
+            switch (how) {
+              case SHUT_RD -> 0;
+              case SHUT_WR -> 1;
+              case SHUT_RDWR -> 2;
+            });
+      } catch (StreamCalls.Failed e) {
+        throw Errors.of(e.errno(), "shutdown", null); // a TCP socket that is not connected
+      } finally {
+        current.exitCall();
+      }
+      if (how != Shutdown.SHUT_WR) {
+        inputShut = true;
+        if (current.channel() instanceof ServerSocketChannel && family.isInet()) {
+          listenerStopped = true; // Linux ends its listening (an AF_UNIX one refuses new clients)
+        }
+      }
     }
   }
 
@@ -1339,6 +1403,27 @@ public final class Socket implements AutoCloseable {
       listener.close();
       throw Errors.translate(e, "listen on", local);
     }
+  }
+
+  /**
+   * {@code listen(2)} for a listener that a shutdown stopped: the kernel's socket is still bound,
+   * and the JDK's channel accepts from it again once it listens (guarded by stateLock).
+   */
+  private void listenAgain(PolledChannel current, ServerSocketChannel listener, int backlog)
+      throws IOException {
+    SocketAddress local = localAddressOf(listener);
+    int fd = current.enterAnyCall();
+    if (fd < 0) {
+      throw Errors.closed("listen on", local);
+    }
+    try {
+      StreamCalls.listen(fd, Math.max(1, backlog));
+    } catch (StreamCalls.Failed e) {
+      throw Errors.of(e.errno(), "listen on", local);
+    } finally {
+      current.exitCall();
+    }
+    listenerStopped = false;
   }
 
   private Accepted wrapAccepted(SocketChannel conn) throws IOException {

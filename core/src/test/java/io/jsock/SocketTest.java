@@ -1570,7 +1570,7 @@ class SocketTest {
   // ---------------------------------------------------------------- not connected
 
   // python3 on Linux, on a TCP socket never connected and on a listener: recv, recv_into,
-  // recvfrom (even of 0 bytes), recvfrom_into and shutdown raise OSError(ENOTCONN)
+  // recvfrom (even of 0 bytes) and recvfrom_into raise OSError(ENOTCONN) (shutdown: see below)
   static Stream<Named<Operation>> dataOperations() {
     return Stream.of(
         op("recv", s -> s.recv(10)),
@@ -1578,8 +1578,7 @@ class SocketTest {
         op("recvFrom", s -> s.recvFrom(10)),
         op("recvFrom(0)", s -> s.recvFrom(0)),
         op("recvFromInto", s -> s.recvFromInto(ByteBuffer.allocate(10))),
-        op("recvFromInto(no room)", s -> s.recvFromInto(ByteBuffer.allocate(0))),
-        op("shutdown", s -> s.shutdown(SHUT_WR)));
+        op("recvFromInto(no room)", s -> s.recvFromInto(ByteBuffer.allocate(0))));
   }
 
   @ParameterizedTest
@@ -1595,6 +1594,156 @@ class SocketTest {
             .isExactlyInstanceOf(ErrnoException.class)
             .hasMessageEndingWith(": transport endpoint is not connected");
         assertThat(((ErrnoException) e).errno()).isEqualTo(Errno.ENOTCONN);
+      }
+    }
+  }
+
+  // python3 on Linux: shutdown of a TCP socket never connected, bound or not, raises
+  // OSError(ENOTCONN) for every direction
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void shutdownOfAnUnconnectedTcpSocketThrowsNotConnectedAsOnLinux(Family family)
+      throws IOException {
+    try (Socket fresh = Socket.create(family, SOCK_STREAM);
+        Socket bound = Socket.create(family, SOCK_STREAM)) {
+      bound.bind(Loopback.bindAddress(family, dir));
+      for (Socket socket : new Socket[] {fresh, bound}) {
+        for (Shutdown how : Shutdown.values()) {
+          ErrnoException e = catchThrowableOfType(ErrnoException.class, () -> socket.shutdown(how));
+
+          assertThat(e)
+              .isExactlyInstanceOf(ErrnoException.class)
+              .hasMessage("shutdown: transport endpoint is not connected");
+          assertThat(e.errno()).isEqualTo(107).isEqualTo(Errno.ENOTCONN);
+        }
+      }
+    }
+  }
+
+  // python3 on Linux: shutdown of an AF_UNIX stream socket that is not connected (new, bound or
+  // listening) succeeds for every direction; a listener shut for reading refuses new clients
+  @Test
+  void shutdownOfAnUnconnectedAfUnixSocketSucceedsAsOnLinux() throws IOException {
+    // the portable path cannot ask the kernel: see shutdownOfAnUnconnectedSocketOnThePortable...
+    org.junit.jupiter.api.Assumptions.assumeFalse(Boolean.getBoolean("jsock.selectorPoller"));
+    for (Shutdown how : Shutdown.values()) {
+      try (Socket fresh = Socket.create(AF_UNIX, SOCK_STREAM);
+          Socket bound = Socket.create(AF_UNIX, SOCK_STREAM);
+          Socket listener = listening(AF_UNIX);
+          Socket client = Socket.create(AF_UNIX, SOCK_STREAM)) {
+        bound.bind(Loopback.bindAddress(AF_UNIX, dir));
+
+        fresh.shutdown(how);
+        bound.shutdown(how);
+        listener.shutdown(how);
+
+        SocketAddress address = listener.getSockName();
+        if (how == SHUT_WR) {
+          client.connect(address);
+          listener.accept().conn().close();
+        } else {
+          ConnectionRefusedException e =
+              catchThrowableOfType(ConnectionRefusedException.class, () -> client.connect(address));
+          assertThat(e).hasMessage("connect to " + text(address) + ": connection refused");
+          assertThat(e.errno()).isEqualTo(111).isEqualTo(Errno.ECONNREFUSED);
+        }
+      }
+    }
+  }
+
+  // python3 on Linux: shutdown(SHUT_WR) before connecting (OSError(ENOTCONN) over TCP, success
+  // over AF_UNIX) still shuts the output of the connection made later: send raises BrokenPipeError,
+  // while the peer's data still arrives
+  @ParameterizedTest
+  @EnumSource(Family.class)
+  void aShutdownBeforeConnectingStillShutsTheOutputAsOnLinux(Family family) throws IOException {
+    org.junit.jupiter.api.Assumptions.assumeFalse(Boolean.getBoolean("jsock.selectorPoller"));
+    try (Socket listener = listening(family);
+        Socket socket = Socket.create(family, SOCK_STREAM)) {
+      Throwable refused = catchThrowable(() -> socket.shutdown(SHUT_WR));
+      if (family.isInet()) {
+        assertThat(((ErrnoException) refused).errno()).isEqualTo(Errno.ENOTCONN);
+      } else {
+        assertThat(refused).isNull();
+      }
+      socket.connect(listener.getSockName());
+      try (Socket conn = listener.accept().conn()) {
+        BrokenPipeException e =
+            catchThrowableOfType(BrokenPipeException.class, () -> socket.send(bytes("x")));
+
+        assertThat(e).hasMessage("send to " + text(listener.getSockName()) + ": broken pipe");
+        assertThat(e.errno()).isEqualTo(32).isEqualTo(Errno.EPIPE);
+        conn.sendAll(bytes("still arrives"));
+        assertThat(socket.recv(100)).isEqualTo(bytes("still arrives"));
+      }
+    }
+  }
+
+  // python3 on Linux: on a TCP listener, shutdown(SHUT_WR) changes nothing; SHUT_RD and SHUT_RDWR
+  // stop it listening: a thread blocked in accept() gets OSError(EINVAL), a client not yet
+  // accepted is reset, a new one refused; listen() again makes it accept as before
+  @ParameterizedTest(name = "{0}, {1} thread")
+  @MethodSource("inetFamiliesAndWaiters")
+  void shutdownOfATcpListenerStopsItListeningUntilListenAgainAsOnLinux(Family family, Waiter waiter)
+      throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeFalse(Boolean.getBoolean("jsock.selectorPoller"));
+    try (Socket listener = listening(family)) {
+      SocketAddress address = listener.getSockName();
+      listener.shutdown(SHUT_WR);
+      try (Socket client = Socket.create(family, SOCK_STREAM)) {
+        client.connect(address);
+        listener.accept().conn().close();
+      }
+      Running<Accepted> acceptor = waiter.start(listener::accept);
+      acceptor.awaitBlocked();
+
+      listener.shutdown(Shutdown.SHUT_RDWR);
+
+      Throwable e = acceptor.failure();
+      assertThat(e)
+          .isExactlyInstanceOf(ErrnoException.class)
+          .hasMessage("accept on " + text(address) + ": invalid argument");
+      assertThat(((ErrnoException) e).errno()).isEqualTo(22).isEqualTo(Errno.EINVAL);
+
+      listener.listen();
+      try (Socket queued = Socket.create(family, SOCK_STREAM);
+          Socket refused = Socket.create(family, SOCK_STREAM);
+          Socket accepted = Socket.create(family, SOCK_STREAM)) {
+        queued.connect(address);
+        listener.shutdown(Shutdown.SHUT_RD);
+
+        assertThatThrownBy(() -> queued.recv(10)).isInstanceOf(ConnectionResetException.class);
+        assertThatThrownBy(() -> refused.connect(address))
+            .isInstanceOf(ConnectionRefusedException.class)
+            .hasMessage("connect to " + text(address) + ": connection refused");
+
+        listener.listen();
+        accepted.connect(address);
+        try (Socket conn = listener.accept().conn()) {
+          assertThat(conn.getPeerName()).isEqualTo(accepted.getSockName());
+        }
+      }
+    }
+  }
+
+  static Stream<Arguments> inetFamiliesAndWaiters() {
+    return Stream.of(AF_INET, AF_INET6)
+        .flatMap(family -> Stream.of(Waiter.values()).map(w -> arguments(family, w)));
+  }
+
+  @Test
+  void shutdownOfAnUnconnectedSocketOnThePortablePathThrowsNotConnected() throws IOException {
+    // documented in README: the JDK's channels refuse it, and only the epoll path asks the kernel
+    org.junit.jupiter.api.Assumptions.assumeTrue(Boolean.getBoolean("jsock.selectorPoller"));
+    try (Socket unix = Socket.create(AF_UNIX, SOCK_STREAM);
+        Socket unixListener = listening(AF_UNIX);
+        Socket tcpListener = listening(AF_INET)) {
+      for (Socket socket : new Socket[] {unix, unixListener, tcpListener}) {
+        ErrnoException e =
+            catchThrowableOfType(ErrnoException.class, () -> socket.shutdown(Shutdown.SHUT_RDWR));
+
+        assertThat(e).hasMessage("shutdown: transport endpoint is not connected");
+        assertThat(e.errno()).isEqualTo(Errno.ENOTCONN);
       }
     }
   }

@@ -64,6 +64,12 @@ public final class PolledChannel {
   private final int streamFd;
 
   /**
+   * The file descriptor of any kind of channel where {@link StreamCalls} are available, for the
+   * calls of {@link #enterAnyCall()}; else -1.
+   */
+  private final int fd;
+
+  /**
    * How many {@link StreamCalls} are in flight on the file descriptor (see {@link #enterCall()}),
    * plus {@link #CLOSING} once {@link #close()} has begun.
    */
@@ -91,8 +97,8 @@ public final class PolledChannel {
     this.channel = channel;
     this.epoll = EpollPoller.INSTANCE;
     this.poller = epoll == null ? Poller.next() : null;
-    this.streamFd =
-        StreamCalls.isAvailable() && channel instanceof SocketChannel ? Epoll.fd(channel) : -1;
+    this.fd = StreamCalls.isAvailable() ? Epoll.fd(channel) : -1;
+    this.streamFd = channel instanceof SocketChannel ? fd : -1;
   }
 
   /**
@@ -102,9 +108,19 @@ public final class PolledChannel {
    * and the caller goes through the channel instead (which reports a close as the JDK does).
    */
   public int enterCall() {
-    if (streamFd < 0) {
-      return -1;
-    }
+    return streamFd < 0 ? -1 : enter();
+  }
+
+  /**
+   * Starts a call on the file descriptor whatever the channel (a listener's, an unconnected
+   * stream's), as {@link #enterCall()} does for the data calls: the descriptor, open until {@link
+   * #exitCall()}, or -1 when {@link StreamCalls} are not available or the channel is closing.
+   */
+  public int enterAnyCall() {
+    return fd < 0 ? -1 : enter();
+  }
+
+  private int enter() {
     int current;
     do {
       current = calls;
@@ -112,10 +128,13 @@ public final class PolledChannel {
         return -1;
       }
     } while (!CALLS.weakCompareAndSet(this, current, current + 1));
-    return streamFd;
+    return fd;
   }
 
-  /** Ends what {@link #enterCall()} started (only when it returned a file descriptor). */
+  /**
+   * Ends what {@link #enterCall()} or {@link #enterAnyCall()} started (only when it returned a file
+   * descriptor).
+   */
   public void exitCall() {
     CALLS.getAndAdd(this, -1);
   }
@@ -348,7 +367,7 @@ public final class PolledChannel {
    */
   public void close() throws IOException {
     try {
-      if (streamFd >= 0) {
+      if (fd >= 0) {
         // No call starts after this; those in flight are non-blocking system calls, soon over.
         CALLS.getAndBitwiseOr(this, CLOSING);
         while (calls != CLOSING) {

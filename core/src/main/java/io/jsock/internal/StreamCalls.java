@@ -17,10 +17,12 @@ import java.nio.ByteBuffer;
 /**
  * {@code recv(2)} and {@code send(2)} on a stream socket's file descriptor, called through the FFM
  * API: what {@code SocketChannel.read} and {@code write} do, less what a non-blocking socket does
- * not need from them; and {@code getpeername(2)}, which the channel answers from memory. The
- * channel copies a heap buffer into a temporary direct buffer before writing it (and reads into one
- * before copying out), and takes a lock and its state lock on every call; these calls read and
- * write the caller's memory in place, heap or direct, as CPython's do.
+ * not need from them; {@code getpeername(2)}, which the channel answers from memory; and {@code
+ * shutdown(2)} and {@code listen(2)} where the JDK's channels refuse them (a socket that is not
+ * connected, a listener, a listener that a shutdown stopped). The channel copies a heap buffer into
+ * a temporary direct buffer before writing it (and reads into one before copying out), and takes a
+ * lock and its state lock on every call; these calls read and write the caller's memory in place,
+ * heap or direct, as CPython's do.
  *
  * <p>Both calls are made with {@code MSG_DONTWAIT}, so they never block, which is what lets them be
  * linked as critical functions that may touch the Java heap: the garbage collector waits for them
@@ -50,6 +52,8 @@ public final class StreamCalls {
   private static final MethodHandle RECV_NATIVE;
   private static final MethodHandle SEND_NATIVE;
   private static final MethodHandle GETPEERNAME;
+  private static final MethodHandle SHUTDOWN;
+  private static final MethodHandle LISTEN;
 
   /** Room for any socket address ({@code struct sockaddr_storage}). */
   private static final long SOCKADDR_STORAGE = 128;
@@ -63,6 +67,8 @@ public final class StreamCalls {
     MethodHandle recvNative = null;
     MethodHandle sendNative = null;
     MethodHandle getPeerName = null;
+    MethodHandle shutdown = null;
+    MethodHandle listen = null;
     if (Epoll.isAvailable()
         && ADDRESS.byteSize() == Long.BYTES
         && Boolean.parseBoolean(System.getProperty("jsock.streamCalls", "true"))) {
@@ -85,12 +91,21 @@ public final class StreamCalls {
               linker.defaultLookup().find("getpeername").orElseThrow(),
               FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS),
               errno);
+      // int shutdown(int fd, int how), int listen(int fd, int backlog): not hot paths either
+      var intInt = FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT);
+      shutdown =
+          linker.downcallHandle(
+              linker.defaultLookup().find("shutdown").orElseThrow(), intInt, errno);
+      listen =
+          linker.downcallHandle(linker.defaultLookup().find("listen").orElseThrow(), intInt, errno);
     }
     RECV = recv;
     SEND = send;
     RECV_NATIVE = recvNative;
     SEND_NATIVE = sendNative;
     GETPEERNAME = getPeerName;
+    SHUTDOWN = shutdown;
+    LISTEN = listen;
   }
 
   private StreamCalls() {}
@@ -156,6 +171,44 @@ public final class StreamCalls {
       errno = state.get(JAVA_INT, ERRNO_OFFSET);
     } catch (Throwable e) {
       throw new IllegalStateException("getpeername", e);
+    }
+    if (result != 0) {
+      throw new Failed(errno);
+    }
+  }
+
+  /**
+   * {@code shutdown(2)}: shuts down one or both directions of any stream socket, as Linux does it,
+   * connected or not (see {@code Socket.shutdown}).
+   *
+   * @param how {@code SHUT_RD} 0, {@code SHUT_WR} 1 or {@code SHUT_RDWR} 2
+   * @throws Failed with the error number of a failed call (such as {@code ENOTCONN})
+   */
+  public static void shutdown(int fd, int how) throws Failed {
+    intCall(SHUTDOWN, fd, how, "shutdown");
+  }
+
+  /**
+   * {@code listen(2)}: makes a bound stream socket listen, as a listener that a {@code shutdown}
+   * stopped must be told again.
+   *
+   * @throws Failed with the error number of a failed call
+   */
+  public static void listen(int fd, int backlog) throws Failed {
+    intCall(LISTEN, fd, backlog, "listen");
+  }
+
+  /** A call of {@code int f(int, int)} that returns 0 on success, -1 and errno on failure. */
+  private static void intCall(MethodHandle function, int fd, int argument, String name)
+      throws Failed {
+    int result;
+    int errno;
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment state = arena.allocate(Linker.Option.captureStateLayout());
+      result = (int) function.invokeExact(state, fd, argument);
+      errno = state.get(JAVA_INT, ERRNO_OFFSET);
+    } catch (Throwable e) {
+      throw new IllegalStateException(name, e);
     }
     if (result != 0) {
       throw new Failed(errno);

@@ -660,7 +660,9 @@ public final class Socket implements AutoCloseable {
 
   /**
    * Sends some of {@code data} and returns how many bytes went, as Python's {@code send(data)}; it
-   * may be fewer than all. Waits (in blocking and timeout modes) until at least one byte can go.
+   * may be fewer than all. Waits (in blocking and timeout modes) until at least one byte can go,
+   * and first, as Linux does, until a connect in progress has completed (in non-blocking mode:
+   * {@link WouldBlockException} while it goes on; the connect's error if it failed).
    *
    * @throws BrokenPipeException on a TCP socket that is not connected, as Linux answers ({@link
    *     ErrnoException} with {@link Errno#ENOTCONN} over AF_UNIX)
@@ -680,13 +682,13 @@ public final class Socket implements AutoCloseable {
       return sendDatagram(data, null);
     }
     PolledChannel current = sending("send to");
+    long deadline = awaitConnected(current, "send to");
     if (!data.hasRemaining()) {
       return 0;
     }
     if (tls != null) {
       return tls.write(data, Timeouts.deadline(sendTimeoutNanos), false);
     }
-    long deadline = Timeouts.NOT_STARTED;
     while (true) {
       int n = writeSome(current, data, UNKNOWN_ADDRESS);
       if (n > 0) {
@@ -722,7 +724,8 @@ public final class Socket implements AutoCloseable {
         || data.length > COPIED_SEND
         || kind != SocketKind.SOCK_STREAM
         || tls != null
-        || !StreamCalls.isAvailable()) {
+        || !StreamCalls.isAvailable()
+        || peer == null) { // not connected, or not yet: the channel must finish the connect first
       return -1;
     }
     PolledChannel current = sending("send to");
@@ -745,14 +748,14 @@ public final class Socket implements AutoCloseable {
       return;
     }
     PolledChannel current = sending("send to");
+    // Started once the first write leaves data behind (CPython starts it just before that write,
+    // a non-blocking call later): a message that fits the send buffer, the usual case, reads no
+    // clock. A connect in progress is waited for first, within the same deadline.
+    long deadline = awaitConnected(current, "send to");
     if (tls != null) {
       tls.write(data, Timeouts.deadline(sendTimeoutNanos), true);
       return;
     }
-    // Started once the first write leaves data behind (CPython starts it just before that write,
-    // a non-blocking call later): a message that fits the send buffer, the usual case, reads no
-    // clock.
-    long deadline = Timeouts.NOT_STARTED;
     while (data.hasRemaining()) {
       // Checked before every later write, as CPython does, so that a reader fast enough to keep
       // the buffer from filling still cannot stretch the call past its timeout.
@@ -813,7 +816,8 @@ public final class Socket implements AutoCloseable {
     PolledChannel current = sending("sendfile to");
     SocketChannel channel = (SocketChannel) current.channel();
     long timeout = sendTimeoutNanos;
-    long deadline = Timeouts.deadline(timeout);
+    long waited = awaitConnected(current, "sendfile to");
+    long deadline = waited == Timeouts.NOT_STARTED ? Timeouts.deadline(timeout) : waited;
     if (tls != null) {
       return sendFileOverTls(file, offset, count, deadline);
     }
@@ -1546,18 +1550,54 @@ public final class Socket implements AutoCloseable {
     return current;
   }
 
-  /** The channel of a connected stream to send on, or the error Linux gives a write. */
+  /**
+   * The channel of a stream to send on, connected or with a connect in progress (which the caller
+   * completes with {@link #awaitConnected} before it writes), or the error Linux gives a write.
+   */
   private PolledChannel sending(String operation) throws IOException {
     PolledChannel current = open(operation, peer);
-    if (!isConnected(current)) {
-      // TCP answers EPIPE unless a connect is under way (which Linux would wait for; jsock says
-      // ENOTCONN), AF_UNIX ENOTCONN
-      boolean connecting =
-          current.channel() instanceof SocketChannel stream && stream.isConnectionPending();
-      throw Errors.of(
-          family.isInet() && !connecting ? Errno.EPIPE : Errno.ENOTCONN, operation, null);
+    if (!isConnected(current)
+        && !(current.channel() instanceof SocketChannel stream && stream.isConnectionPending())) {
+      // TCP answers EPIPE, AF_UNIX ENOTCONN
+      throw Errors.of(family.isInet() ? Errno.EPIPE : Errno.ENOTCONN, operation, null);
     }
     return current;
+  }
+
+  /**
+   * Completes a connect still in progress before a send, as Linux's {@code send(2)} waits for it,
+   * and returns the deadline the wait started ({@link Timeouts#NOT_STARTED} if it did not wait), so
+   * that the timeout bounds the whole call. Where the connect is done (the usual case: {@link
+   * #peer} is set once it is), returns at once. In non-blocking mode a connect that goes on throws
+   * {@link WouldBlockException} ({@code EAGAIN}); a connect that failed throws its error, as
+   * Python's {@code send} raises it, and the socket gets a fresh channel as after {@link #connect}.
+   */
+  private long awaitConnected(PolledChannel current, String operation) throws IOException {
+    if (peer != null || !(current.channel() instanceof SocketChannel channel)) {
+      return Timeouts.NOT_STARTED;
+    }
+    SocketAddress target = pendingTarget;
+    long deadline = Timeouts.NOT_STARTED;
+    try {
+      // the wait takes the socket's timeout: one whose connect is in progress has no send
+      // timeout of its own (the server framework gives one to accepted sockets only)
+      while (!channel.finishConnect()) {
+        deadline = await(current, SelectionKey.OP_CONNECT, deadline, operation, target);
+      }
+      peer = channel.getRemoteAddress();
+      return deadline;
+    } catch (IOException e) {
+      synchronized (stateLock) {
+        if (!channel.isOpen() && polled == current) { // not replaced by a thread that also failed
+          try {
+            replaceClosedStream(); // the JDK closed it; Python's socket stays usable
+          } catch (IOException | RuntimeException reopen) {
+            e.addSuppressed(reopen);
+          }
+        }
+      }
+      throw failure(e, operation, target);
+    }
   }
 
   private static boolean isConnected(PolledChannel current) {

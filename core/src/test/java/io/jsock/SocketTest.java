@@ -855,17 +855,7 @@ class SocketTest {
         Socket other = listening(AF_INET)) {
       List<Socket> queued = new ArrayList<>();
       try {
-        Socket stuck = null;
-        for (int i = 0; i < 16 && stuck == null; i++) { // until the accept queue is full
-          Socket client = Socket.create(AF_INET, SOCK_STREAM);
-          queued.add(client);
-          client.setTimeout(Duration.ofMillis(200));
-          if (client.connectEx(full.getSockName()) == Errno.EAGAIN) {
-            stuck = client; // its connect timed out and is still in progress
-          }
-        }
-        assertThat(stuck).as("a connect that timed out").isNotNull();
-        Socket timedOut = stuck;
+        Socket timedOut = connectInProgress(full, queued);
 
         WouldBlockException e = // Python's BlockingIOError
             catchThrowableOfType(
@@ -879,6 +869,107 @@ class SocketTest {
         for (Socket client : queued) {
           client.close();
         }
+      }
+    }
+  }
+
+  // python3 on Linux: a send on a TCP socket whose connect is in progress raises BlockingIOError
+  // (EAGAIN) when non-blocking, even of no bytes, and TimeoutError after its timeout; blocking, it
+  // waits for the connect to complete and then sends
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void sendWhileAConnectIsInProgressWaitsForItAsOnLinux(Family family) throws Exception {
+    try (Socket full = listening(family, 0)) {
+      List<Socket> queued = new ArrayList<>();
+      try {
+        Socket stuck = connectInProgress(full, queued);
+        SocketAddress target = full.getSockName();
+
+        stuck.setBlocking(false);
+        for (Operation send :
+            new Operation[] {
+              s -> s.send(bytes("x")), s -> s.send(new byte[0]), s -> s.sendAll(bytes("x"))
+            }) {
+          WouldBlockException e =
+              catchThrowableOfType(WouldBlockException.class, () -> send.apply(stuck));
+          assertThat(e)
+              .hasMessage("send to " + text(target) + ": resource temporarily unavailable");
+          assertThat(e.errno()).isEqualTo(11).isEqualTo(Errno.EAGAIN);
+        }
+        stuck.setTimeout(TIMEOUT);
+        long start = System.nanoTime();
+        assertThatThrownBy(() -> stuck.sendAll(bytes("x")))
+            .isExactlyInstanceOf(SocketTimeoutException.class)
+            .hasMessage("send to " + text(target) + ": timed out");
+        assertThat(millisSince(start)).isBetween(LOWER_MILLIS, UPPER_MILLIS);
+
+        stuck.setTimeout(null);
+        Running<Integer> sender = inVirtualThread(() -> stuck.send(bytes("hello")));
+        sender.awaitBlocked();
+        // Room in the accept queue: the client's SYN, sent again after 1 s (then 3 s, 7 s, ...),
+        // now completes the connect.
+        List<Socket> accepted = new ArrayList<>();
+        for (int i = queued.size(); i > 0; i--) {
+          Socket conn = full.accept().conn();
+          queued.add(conn);
+          accepted.add(conn);
+        }
+
+        assertThat(sender.get()).isEqualTo(5);
+        assertThat(stuck.getPeerName()).isEqualTo(target);
+        SocketAddress local = stuck.getSockName(); // known once the connect is complete
+        Socket conn =
+            accepted.stream().filter(c -> local.equals(peerOf(c))).findFirst().orElseThrow();
+        assertThat(conn.recv(10)).isEqualTo(bytes("hello"));
+      } finally {
+        for (Socket client : queued) {
+          client.close();
+        }
+      }
+    }
+  }
+
+  // python3 on Linux: after a non-blocking connect to a port that refuses, send raises the
+  // connect's ConnectionRefusedError, then BrokenPipeError
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void sendAfterARefusedNonBlockingConnectThrowsRefusedThenBrokenPipeAsOnLinux(Family family)
+      throws IOException {
+    try (Refusing refusing = Loopback.refusingAddress(family);
+        Socket socket = Socket.create(family, SOCK_STREAM)) {
+      socket.setBlocking(false);
+      assertThat(socket.connectEx(refusing.address())).isEqualTo(Errno.EINPROGRESS);
+      socket.setBlocking(true); // the send waits for the connect's outcome
+
+      ConnectionRefusedException e =
+          catchThrowableOfType(ConnectionRefusedException.class, () -> socket.send(bytes("x")));
+
+      assertThat(e).hasMessage("send to " + text(refusing.address()) + ": connection refused");
+      assertThat(e.errno()).isEqualTo(111).isEqualTo(Errno.ECONNREFUSED);
+      BrokenPipeException again =
+          catchThrowableOfType(BrokenPipeException.class, () -> socket.send(bytes("x")));
+      assertThat(again).hasMessage("send to: broken pipe");
+      assertThat(again.errno()).isEqualTo(Errno.EPIPE);
+    }
+  }
+
+  // python3 on Linux: after a non-blocking connect, once select reports the socket writable, send
+  // sends; Python has nothing more to call
+  @Test
+  void sendCompletesANonBlockingConnectThatASelectorReportedWritable() throws IOException {
+    try (Socket listener = listening(AF_INET);
+        Socket client = Socket.create(AF_INET, SOCK_STREAM);
+        SocketSelector selector = SocketSelector.open()) {
+      client.setBlocking(false);
+      assertThat(client.connectEx(listener.getSockName())).isEqualTo(Errno.EINPROGRESS);
+      selector.register(client, java.util.Set.of(Event.EVENT_WRITE), null);
+      assertThat(selector.select(PROMPTLY)).hasSize(1);
+
+      assertThat(client.send(bytes("hi"))).isEqualTo(2);
+
+      assertThat(client.getPeerName()).isEqualTo(listener.getSockName());
+      try (Socket conn = listener.accept().conn()) {
+        assertThat(conn.recv(10)).isEqualTo(bytes("hi"));
       }
     }
   }
@@ -2083,6 +2174,32 @@ class SocketTest {
     } catch (IOException | RuntimeException e) {
       socket.close();
       throw e;
+    }
+  }
+
+  /**
+   * A TCP client whose connect to {@code full}, a listener with a backlog of 0 that does not
+   * accept, is still in progress: clients connect with a short timeout until the accept queue is
+   * full and Linux drops the next one's SYN, which that client sends again later (after 1 s, 3 s,
+   * ...). Every client made goes into {@code queued}, for the caller to close.
+   */
+  private static Socket connectInProgress(Socket full, List<Socket> queued) throws IOException {
+    for (int i = 0; i < 16; i++) {
+      Socket client = Socket.create(full.family(), SOCK_STREAM);
+      queued.add(client);
+      client.setTimeout(Duration.ofMillis(200));
+      if (client.connectEx(full.getSockName()) == Errno.EAGAIN) {
+        return client; // its connect timed out and is still in progress
+      }
+    }
+    throw new AssertionError("no connect stayed in progress: the accept queue never filled");
+  }
+
+  private static SocketAddress peerOf(Socket socket) {
+    try {
+      return socket.getPeerName();
+    } catch (IOException e) {
+      throw new AssertionError(e);
     }
   }
 

@@ -169,6 +169,9 @@ public final class Errors {
     if (lower.contains("unrecognized ssl message")) { // "Unsupported or …", "…, plaintext?"
       return "the peer does not speak TLS";
     }
+    if (lower.contains("unexpected handshake message: client_hello")) { // our hello, sent back
+      return "the peer does not speak TLS (it sent our ClientHello back: an echo server?)";
+    }
     return text.isEmpty() ? e.getClass().getSimpleName() : text;
   }
 

@@ -103,6 +103,14 @@ class ErrorsTest {
                 ADDRESS))
         .hasMessage("tls handshake with 127.0.0.1:9: the peer does not speak TLS")
         .hasCauseInstanceOf(SSLException.class);
+    assertThat(
+            Errors.tls(
+                new SSLException("(unexpected_message) Unexpected handshake message: client_hello"),
+                "tls handshake with",
+                ADDRESS))
+        .hasMessage(
+            "tls handshake with 127.0.0.1:9: the peer does not speak TLS (it sent our ClientHello"
+                + " back: an echo server?)");
     TlsException once = Errors.tls(new SSLException("odd"), "recv from", ADDRESS);
     assertThat(once).hasMessage("recv from 127.0.0.1:9: odd");
     assertThat(Errors.tls(once, "recv from", ADDRESS)).isSameAs(once);

@@ -631,6 +631,26 @@ class TlsSocketTest {
   }
 
   @Test
+  void clientSaysWhenThePeerEchoesItsHello() throws Exception {
+    try (Pair plain = Loopback.pair(AF_INET)) {
+      Future<?> echo =
+          run(
+              () -> {
+                byte[] data;
+                while ((data = plain.server().recv(64 * 1024)).length > 0) {
+                  plain.server().sendAll(data);
+                }
+              });
+      assertThatThrownBy(() -> client.wrap(plain.client(), "localhost"))
+          .isInstanceOf(TlsException.class)
+          .hasMessageStartingWith("tls handshake with 127.0.0.1:")
+          .hasMessageEndingWith(
+              ": the peer does not speak TLS (it sent our ClientHello back: an echo server?)");
+      echo.get(10, SECONDS); // the failed handshake closed the connection: the echo ends
+    }
+  }
+
+  @Test
   void refusesProtocolsOlderThanTls12() {
     assertThatThrownBy(() -> Tls.client().withProtocols("TLSv1.1"))
         .isInstanceOf(IllegalArgumentException.class)

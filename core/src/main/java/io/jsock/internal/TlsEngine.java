@@ -1,5 +1,6 @@
 package io.jsock.internal;
 
+import io.jsock.SocketError;
 import io.jsock.tls.TlsException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -147,6 +148,8 @@ public final class TlsEngine {
     } catch (SSLException e) {
       sendAlert();
       throw Errors.tls(e, operation, wire.peer());
+    } catch (IOException e) {
+      throw duringHandshake(e, operation);
     } finally {
       sending.unlock();
       receiving.unlock();
@@ -602,6 +605,20 @@ public final class TlsEngine {
     } catch (IOException | RuntimeException ignored) {
       // the handshake's own failure is what the caller needs to hear about
     }
+  }
+
+  /**
+   * A failure of the socket itself during the handshake (the peer reset it, say), named as the
+   * handshake's: {@code tls handshake with 127.0.0.1:8443: connection reset by peer}, not as the
+   * {@code recv} or {@code send} that met it. Same class and errno; the original is the cause.
+   */
+  private IOException duringHandshake(IOException e, String operation) {
+    if (!(e instanceof SocketError error)) {
+      return e; // a timeout, already named as the handshake's
+    }
+    IOException renamed = Errors.of(error.errno(), operation, wire.peer());
+    renamed.initCause(e);
+    return renamed;
   }
 
   private IOException closedDuringHandshake(String operation) {

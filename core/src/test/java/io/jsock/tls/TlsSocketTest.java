@@ -10,6 +10,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
 
 import io.jsock.ClosedSocketException;
+import io.jsock.ConnectionResetException;
 import io.jsock.Event;
 import io.jsock.Family;
 import io.jsock.Ready;
@@ -27,6 +28,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
+import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -647,6 +649,25 @@ class TlsSocketTest {
           .hasMessageEndingWith(
               ": the peer does not speak TLS (it sent our ClientHello back: an echo server?)");
       echo.get(10, SECONDS); // the failed handshake closed the connection: the echo ends
+    }
+  }
+
+  @Test
+  void aResetDuringTheHandshakeIsNamedAsTheHandshakes() throws Exception {
+    try (Pair plain = Loopback.pair(AF_INET)) {
+      Future<?> resetter =
+          run(
+              () -> {
+                plain.server().recv(1); // the ClientHello has come
+                plain.server().setSockOpt(StandardSocketOptions.SO_LINGER, 0);
+                plain.server().close(); // RST
+              });
+      assertThatThrownBy(() -> client.wrap(plain.client(), "localhost"))
+          .isInstanceOf(ConnectionResetException.class)
+          .hasMessageStartingWith("tls handshake with 127.0.0.1:")
+          .hasMessageEndingWith(": connection reset by peer")
+          .hasCauseInstanceOf(ConnectionResetException.class);
+      resetter.get(10, SECONDS);
     }
   }
 

@@ -324,21 +324,12 @@ public final class Socket implements AutoCloseable {
         throw Errors.of(Errno.EINVAL, "listen on", peer);
       }
       if (connectTried && family.isInet()) {
-        SocketAddress local = localAddressOf(unbound);
-        throw new ErrnoException(
-            Errors.message(
-                "listen on", local, "invalid argument (the socket has tried to connect)"),
-            Errno.EINVAL,
-            local);
+        throw cannotListen(localAddressOf(unbound), "the socket has tried to connect");
       }
       if (family == Family.AF_UNIX && localAddressOf(unbound) == null) {
         // Linux gives an unbound AF_UNIX socket no path to listen on (the JDK would bind one in
         // the temporary directory, and leave its file there)
-        throw new ErrnoException(
-            Errors.message(
-                "listen on", null, "invalid argument (an AF_UNIX socket must be bound first)"),
-            Errno.EINVAL,
-            null);
+        throw cannotListen(null, "an AF_UNIX socket must be bound first");
       }
       PolledChannel listener = openListener(unbound, backlog);
       polled = listener;
@@ -411,14 +402,7 @@ public final class Socket implements AutoCloseable {
       }
       peer = channel.getRemoteAddress();
     } catch (IOException e) {
-      if (!channel.isOpen()) {
-        try {
-          replaceClosedStream(); // the JDK closed it; Python's socket stays usable
-        } catch (IOException | RuntimeException reopen) {
-          e.addSuppressed(reopen);
-        }
-      }
-      throw failure(e, "connect to", target);
+      throw connectFailed(current, e, "connect to", target);
     }
   }
 
@@ -1409,6 +1393,12 @@ public final class Socket implements AutoCloseable {
     }
   }
 
+  /** EINVAL from {@code listen}, saying why Linux refuses: {@code invalid argument (why)}. */
+  private static ErrnoException cannotListen(SocketAddress local, String why) {
+    return new ErrnoException(
+        Errors.message("listen on", local, "invalid argument (" + why + ")"), Errno.EINVAL, local);
+  }
+
   /**
    * {@code listen(2)} for a listener that a shutdown stopped: the kernel's socket is still bound,
    * and the JDK's channel accepts from it again once it listens (guarded by stateLock).
@@ -1587,17 +1577,27 @@ public final class Socket implements AutoCloseable {
       peer = channel.getRemoteAddress();
       return deadline;
     } catch (IOException e) {
-      synchronized (stateLock) {
-        if (!channel.isOpen() && polled == current) { // not replaced by a thread that also failed
-          try {
-            replaceClosedStream(); // the JDK closed it; Python's socket stays usable
-          } catch (IOException | RuntimeException reopen) {
-            e.addSuppressed(reopen);
-          }
+      throw connectFailed(current, e, operation, target);
+    }
+  }
+
+  /**
+   * What a failed connect throws, once the socket has a fresh channel in place of the one the JDK
+   * closed (Python's socket stays usable); a channel that another thread, failing too, has already
+   * replaced is left alone.
+   */
+  private IOException connectFailed(
+      PolledChannel current, IOException e, String operation, SocketAddress target) {
+    synchronized (stateLock) {
+      if (!current.channel().isOpen() && polled == current) {
+        try {
+          replaceClosedStream();
+        } catch (IOException | RuntimeException reopen) {
+          e.addSuppressed(reopen);
         }
       }
-      throw failure(e, operation, target);
     }
+    return failure(e, operation, target);
   }
 
   private static boolean isConnected(PolledChannel current) {

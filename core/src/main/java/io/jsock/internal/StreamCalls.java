@@ -73,8 +73,9 @@ public final class StreamCalls {
         && ADDRESS.byteSize() == Long.BYTES
         && Boolean.parseBoolean(System.getProperty("jsock.streamCalls", "true"))) {
       Linker linker = Linker.nativeLinker();
-      MemorySegment recvSymbol = linker.defaultLookup().find("recv").orElseThrow();
-      MemorySegment sendSymbol = linker.defaultLookup().find("send").orElseThrow();
+      var libc = linker.defaultLookup();
+      MemorySegment recvSymbol = libc.find("recv").orElseThrow();
+      MemorySegment sendSymbol = libc.find("send").orElseThrow();
       // ssize_t recv(int fd, void *buf, size_t len, int flags), and send alike
       var ofSegment = FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT);
       // the same with the pointer as a 64-bit integer, which the C calling convention passes alike
@@ -88,16 +89,13 @@ public final class StreamCalls {
       // int getpeername(int fd, struct sockaddr *addr, socklen_t *addrlen): not a hot path
       getPeerName =
           linker.downcallHandle(
-              linker.defaultLookup().find("getpeername").orElseThrow(),
+              libc.find("getpeername").orElseThrow(),
               FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS),
               errno);
       // int shutdown(int fd, int how), int listen(int fd, int backlog): not hot paths either
       var intInt = FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT);
-      shutdown =
-          linker.downcallHandle(
-              linker.defaultLookup().find("shutdown").orElseThrow(), intInt, errno);
-      listen =
-          linker.downcallHandle(linker.defaultLookup().find("listen").orElseThrow(), intInt, errno);
+      shutdown = linker.downcallHandle(libc.find("shutdown").orElseThrow(), intInt, errno);
+      listen = linker.downcallHandle(libc.find("listen").orElseThrow(), intInt, errno);
     }
     RECV = recv;
     SEND = send;

@@ -71,14 +71,6 @@ public abstract sealed class Server implements AutoCloseable permits TcpServer, 
     return lifecycle.awaitTermination(timeout);
   }
 
-  /** Checks the grace period given to {@link #shutdown}, as {@link ServerConfig} checks its own. */
-  static void requireGrace(Duration grace) {
-    Objects.requireNonNull(grace, "grace");
-    if (grace.isNegative()) {
-      throw new IllegalArgumentException("grace must not be negative: " + grace);
-    }
-  }
-
   @Override
   public String toString() {
     return getClass().getSimpleName() + "[" + Addresses.format(address) + ", " + stats() + "]";

@@ -89,10 +89,7 @@ public record ServerConfig(
     if (backlog < 0) {
       throw new IllegalArgumentException("backlog must not be negative: " + backlog);
     }
-    Objects.requireNonNull(shutdownGrace, "shutdownGrace");
-    if (shutdownGrace.isNegative()) {
-      throw new IllegalArgumentException("shutdownGrace must not be negative: " + shutdownGrace);
-    }
+    notNegative(shutdownGrace, "shutdownGrace");
     Objects.requireNonNull(tls, "tls");
     if (tls.isPresent() && tls.get().isClient()) {
       throw new IllegalArgumentException(
@@ -242,6 +239,14 @@ public record ServerConfig(
           shutdownGrace,
           tls,
           threadPerDatagram);
+    }
+  }
+
+  /** Checks a grace period: here, and the one given to {@link Server#shutdown(Duration)}. */
+  static void notNegative(Duration duration, String name) {
+    Objects.requireNonNull(duration, name);
+    if (duration.isNegative()) {
+      throw new IllegalArgumentException(name + " must not be negative: " + duration);
     }
   }
 

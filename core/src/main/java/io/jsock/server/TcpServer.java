@@ -118,7 +118,7 @@ public final class TcpServer extends Server {
   /** {@inheritDoc} See the class description for what happens to running handlers. */
   @Override
   public void shutdown(Duration grace) {
-    requireGrace(grace);
+    ServerConfig.notNegative(grace, "grace");
     lifecycle.shutdown(grace, this::closeListener, firstByteDeadlines::shutdownNow);
   }
 

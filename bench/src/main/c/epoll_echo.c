@@ -5,10 +5,12 @@
  * edge-triggered with --edge; each readable connection is read until EAGAIN and written back at
  * once; bytes the peer is not ready to take wait in a per-connection buffer (the connection then
  * waits for EPOLLOUT and is not read meanwhile, which is the back-pressure). UDP (--udp): each
- * datagram goes back to its sender.
+ * datagram goes back to its sender, one recvfrom and one sendto each, or with --mmsg in batches:
+ * one recvmmsg takes up to 64 queued datagrams and one sendmmsg sends their replies, as Netty's
+ * epoll transport sends a read burst's replies.
  *
  *   gcc -O2 -o epoll_echo epoll_echo.c
- *   ./epoll_echo --host 127.0.0.1 --port 0 [--udp] [--edge]
+ *   ./epoll_echo --host 127.0.0.1 --port 0 [--udp [--mmsg]] [--edge]
  *
  * Prints "Echo server listening on HOST:PORT" once it listens, as jsock echo does; runs until
  * SIGINT or SIGTERM.
@@ -29,6 +31,8 @@
 
 #define BUF_SIZE (64 * 1024)
 #define MAX_EVENTS 256
+#define BATCH 64 /* datagrams per recvmmsg and sendmmsg (--mmsg) */
+#define DATAGRAM_SIZE 65536
 
 /* What a connection still has to send back: bytes [off, len) of buf. */
 struct conn {
@@ -48,7 +52,7 @@ static void die(const char *what) {
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: epoll_echo [--host H] [--port P] [--udp] [--edge]\n");
+  fprintf(stderr, "usage: epoll_echo [--host H] [--port P] [--udp [--mmsg]] [--edge]\n");
   exit(2);
 }
 
@@ -177,6 +181,44 @@ static void run_udp(int fd) {
   }
 }
 
+/* --mmsg: each recvmmsg takes what is queued, up to BATCH datagrams; one sendmmsg answers them. */
+static void run_udp_batched(int fd) {
+  static char bufs[BATCH][DATAGRAM_SIZE];
+  static struct sockaddr_storage from[BATCH];
+  static struct iovec iov[BATCH];
+  static struct mmsghdr msgs[BATCH];
+  int ep = epoll_create1(EPOLL_CLOEXEC);
+  struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+  epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+  struct epoll_event events[1];
+  while (!stopping) {
+    if (epoll_wait(ep, events, 1, -1) < 0) {
+      if (errno == EINTR) continue;
+      die("epoll_wait");
+    }
+    for (;;) {
+      for (int i = 0; i < BATCH; i++) {
+        iov[i].iov_base = bufs[i];
+        iov[i].iov_len = DATAGRAM_SIZE;
+        memset(&msgs[i].msg_hdr, 0, sizeof msgs[i].msg_hdr);
+        msgs[i].msg_hdr.msg_name = &from[i];
+        msgs[i].msg_hdr.msg_namelen = sizeof from[i];
+        msgs[i].msg_hdr.msg_iov = &iov[i];
+        msgs[i].msg_hdr.msg_iovlen = 1;
+      }
+      int got = recvmmsg(fd, msgs, BATCH, MSG_DONTWAIT, NULL);
+      if (got <= 0) break; /* EAGAIN: drained */
+      for (int i = 0; i < got; i++) iov[i].iov_len = msgs[i].msg_len; /* reply with what came */
+      for (int sent = 0; sent < got;) {
+        int n = sendmmsg(fd, msgs + sent, (unsigned)(got - sent), 0);
+        if (n <= 0) break; /* a full buffer drops the rest, as UDP may */
+        sent += n;
+      }
+      if (got < BATCH) break;
+    }
+  }
+}
+
 static void run_tcp(int lfd, int edge) {
   unsigned base = edge ? EPOLLET : 0;
   int ep = epoll_create1(EPOLL_CLOEXEC);
@@ -217,12 +259,13 @@ static void run_tcp(int lfd, int edge) {
 
 int main(int argc, char **argv) {
   const char *host = "localhost", *port = "12345";
-  int udp = 0, edge = 0;
+  int udp = 0, edge = 0, mmsg = 0;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--host") == 0 && i + 1 < argc) host = argv[++i];
     else if (strcmp(argv[i], "--port") == 0 && i + 1 < argc) port = argv[++i];
     else if (strcmp(argv[i], "--udp") == 0) udp = 1;
     else if (strcmp(argv[i], "--edge") == 0) edge = 1;
+    else if (strcmp(argv[i], "--mmsg") == 0) mmsg = 1;
     else usage();
   }
   struct sigaction sa = {0};
@@ -235,7 +278,8 @@ int main(int argc, char **argv) {
   printf("Echo server listening on %s%s%s:%d\n", strchr(host, ':') ? "[" : "", host,
          strchr(host, ':') ? "]" : "", port_of(&bound));
   fflush(stdout);
-  if (udp) run_udp(fd);
+  if (udp && mmsg) run_udp_batched(fd);
+  else if (udp) run_udp(fd);
   else run_tcp(fd, edge);
   return 0;
 }

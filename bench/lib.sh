@@ -20,6 +20,13 @@ cpu_ticks() {
   stat=${stat##*) }
   awk '{print $12 + $13}' <<<"$stat"
 }
+# utime alone: the part of cpu_ticks spent in user space.
+user_ticks() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
+  stat=${stat##*) }
+  awk '{print $12}' <<<"$stat"
+}
 ticks_per_second=$(getconf CLK_TCK)
 
 # utime+stime of a JVM's JIT compiler threads ("C1 CompilerThre...", "C2 CompilerThre..."), in

@@ -49,7 +49,7 @@ jit_ticks() {
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
 # The median of the numbers on standard input, one per line; NA if there are none.
-median() { sort -g | awk '{v[NR] = $1} END {if (NR == 0) print "NA"; else print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2)}'; }
+median() { sort -g | awk '{v[NR] = $1} END {if (NR == 0) print "NA"; else printf "%.10g\n", (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2)}'; }
 
 # The median and the lowest–highest of the ratios on standard input, "1.04 (0.91–1.12)"; "–" if none.
 median_range() {

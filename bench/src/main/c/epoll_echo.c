@@ -160,17 +160,27 @@ static int port_of(const struct sockaddr_storage *a) {
                                         : ((const struct sockaddr_in *)a)->sin_port);
 }
 
-static void run_udp(int fd) {
-  static char buf[BUF_SIZE];
+/* An epoll instance watching fd for input, for the UDP loops. */
+static int epoll_readable(int fd) {
   int ep = epoll_create1(EPOLL_CLOEXEC);
   struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
-  epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+  if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) die("epoll");
+  return ep;
+}
+
+/* Blocks until ep reports its socket readable: 1, or 0 if a signal came first. */
+static int await_readable(int ep) {
   struct epoll_event events[1];
+  if (epoll_wait(ep, events, 1, -1) >= 0) return 1;
+  if (errno != EINTR) die("epoll_wait");
+  return 0;
+}
+
+static void run_udp(int fd) {
+  static char buf[BUF_SIZE];
+  int ep = epoll_readable(fd);
   while (!stopping) {
-    if (epoll_wait(ep, events, 1, -1) < 0) {
-      if (errno == EINTR) continue;
-      die("epoll_wait");
-    }
+    if (!await_readable(ep)) continue; /* a signal: check stopping */
     for (;;) {
       struct sockaddr_storage from;
       socklen_t len = sizeof from;
@@ -187,15 +197,9 @@ static void run_udp_batched(int fd) {
   static struct sockaddr_storage from[BATCH];
   static struct iovec iov[BATCH];
   static struct mmsghdr msgs[BATCH];
-  int ep = epoll_create1(EPOLL_CLOEXEC);
-  struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
-  epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
-  struct epoll_event events[1];
+  int ep = epoll_readable(fd);
   while (!stopping) {
-    if (epoll_wait(ep, events, 1, -1) < 0) {
-      if (errno == EINTR) continue;
-      die("epoll_wait");
-    }
+    if (!await_readable(ep)) continue; /* a signal: check stopping */
     for (;;) {
       for (int i = 0; i < BATCH; i++) {
         iov[i].iov_base = bufs[i];

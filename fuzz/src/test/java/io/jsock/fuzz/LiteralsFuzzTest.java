@@ -10,9 +10,10 @@ import io.jsock.Family;
 import io.jsock.Sockets;
 
 /**
- * {@link Sockets#inetPton} and {@link Sockets#inetNtop} against {@link LiteralReference}: every
- * text is a literal to both or to neither, with the same bytes, and every address's text is the one
- * glibc writes and parses back to the address.
+ * {@link Sockets#inetPton} and {@link Sockets#inetNtop} against {@link LiteralReference}, and
+ * {@link Sockets#inetAton} against glibc's own {@code inet_aton} ({@link GlibcAton}): every text is
+ * a literal to both or to neither, with the same bytes, and every address's text is the one glibc
+ * writes and parses back to the address.
  */
 final class LiteralsFuzzTest {
   @FuzzTest(maxDuration = "2m")
@@ -32,6 +33,12 @@ final class LiteralsFuzzTest {
   }
 
   @FuzzTest(maxDuration = "2m")
+  void parsesIpv4AsInetAton(FuzzedDataProvider data) {
+    String text = data.consumeRemainingAsString();
+    assertThat(aton(text)).as("inetAton(%s)", quoted(text)).isEqualTo(GlibcAton.inetAton(text));
+  }
+
+  @FuzzTest(maxDuration = "2m")
   void writesIpv6AsInetNtop(FuzzedDataProvider data) {
     byte[] raw = new byte[16];
     byte[] given = data.consumeBytes(16);
@@ -47,6 +54,16 @@ final class LiteralsFuzzTest {
       return Sockets.inetPton(family, text);
     } catch (IllegalArgumentException notALiteral) {
       assertThat(notALiteral).hasMessageContaining("inetPton");
+      return null;
+    }
+  }
+
+  /** The bytes, or null if the text is not an address in inet_aton's forms. */
+  private static byte[] aton(String text) {
+    try {
+      return Sockets.inetAton(text);
+    } catch (IllegalArgumentException notAnAddress) {
+      assertThat(notAnAddress).hasMessageContaining("inetAton");
       return null;
     }
   }

@@ -197,7 +197,11 @@ final class TransferProtocol {
   private static void writeText(DataOutputStream out, String text) throws IOException {
     byte[] utf8 = text.getBytes(UTF_8);
     if (utf8.length > MAX_TEXT_BYTES) {
-      utf8 = Arrays.copyOf(utf8, MAX_TEXT_BYTES);
+      int cut = MAX_TEXT_BYTES;
+      while ((utf8[cut] & 0xC0) == 0x80) {
+        cut--; // a continuation byte: cut before its character, not through it
+      }
+      utf8 = Arrays.copyOf(utf8, cut);
     }
     out.writeShort(utf8.length);
     out.write(utf8);

@@ -12,33 +12,27 @@ find_java() {
   return 1
 }
 
-# utime+stime of a process, in clock ticks (fields 14 and 15 of /proc/PID/stat, counted after the
-# command name, which may hold spaces); 0 once it has gone.
-cpu_ticks() {
+# Clock ticks from a /proc stat file, a process's or a thread's: utime+stime, or with "user" utime
+# alone (fields 14 and 15, counted after the command name, which may hold spaces); 0 once it has gone.
+stat_ticks() { # stat-file [user]
   local stat
-  stat=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
+  stat=$(cat "$1" 2>/dev/null) || { echo 0; return; }
   stat=${stat##*) }
-  awk '{print $12 + $13}' <<<"$stat"
+  awk -v user="${2:-}" '{print (user != "" ? $12 : $12 + $13)}' <<<"$stat"
 }
-# utime alone: the part of cpu_ticks spent in user space.
-user_ticks() {
-  local stat
-  stat=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
-  stat=${stat##*) }
-  awk '{print $12}' <<<"$stat"
-}
+# utime+stime of a process, and utime alone, in clock ticks.
+cpu_ticks() { stat_ticks "/proc/$1/stat"; }
+user_ticks() { stat_ticks "/proc/$1/stat" user; }
 ticks_per_second=$(getconf CLK_TCK)
 
 # utime+stime of a JVM's JIT compiler threads ("C1 CompilerThre...", "C2 CompilerThre..."), in
 # clock ticks; 0 for a process that has none (the C server) or has gone.
 jit_ticks() {
-  local task stat sum=0
+  local task sum=0
   for task in /proc/"$1"/task/*; do
     case "$(cat "$task/comm" 2>/dev/null)" in
       C1\ CompilerThre* | C2\ CompilerThre*)
-        stat=$(cat "$task/stat" 2>/dev/null) || continue
-        stat=${stat##*) }
-        sum=$(( sum + $(awk '{print $12 + $13}' <<<"$stat") ))
+        sum=$(( sum + $(stat_ticks "$task/stat") ))
         ;;
     esac
   done

@@ -12,22 +12,31 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Random;
-import org.junit.jupiter.api.Test;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * A receive whose last read came back short waits for the next edge instead of reading again
- * (internal {@code PolledChannel.isKnownEmpty}). These are the cases where that would lose data or
- * hang if it were wrong: the end of the stream arriving with the last bytes (its edge comes before
- * the read that consumes both), and a stream of small writes racing the reader. Each receive has a
- * timeout, so a lost wakeup fails as a {@link java.net.SocketTimeoutException}.
+ * A receive whose last read came back short waits instead of reading again (internal {@code
+ * PolledChannel.isKnownEmpty}): a virtual thread for the next edge, or for the first edge of the
+ * socket's registration when it has not waited before; a platform thread in {@code poll}. These are
+ * the cases where that would lose data or hang if it were wrong: the end of the stream arriving
+ * with the last bytes (its edge comes before the read that consumes both), a stream of small writes
+ * racing the reader, and data after an urgent mark. Each runs its receiver on a platform and on a
+ * virtual thread; each receive has a timeout, so a lost wakeup fails as a {@link
+ * java.net.SocketTimeoutException}.
  */
 @Timeout(120)
 class ShortReadTest {
   private static final Duration LIMIT = Duration.ofSeconds(20);
 
-  @Test
-  void theLastBytesAndTheEndOfTheStreamArrivingTogetherAreBothReceived() throws Exception {
+  @ParameterizedTest(name = "virtual receiver: {0}")
+  @ValueSource(booleans = {false, true})
+  void theLastBytesAndTheEndOfTheStreamArrivingTogetherAreBothReceived(boolean virtual)
+      throws Exception {
     Random random = new Random(7);
     for (int round = 0; round < 300; round++) {
       byte[] sent = new byte[1 + random.nextInt(3000)];
@@ -49,14 +58,17 @@ class ShortReadTest {
                       }
                     });
 
-        assertThat(receiveUntilEnd(pair.server())).as("round %d", round).isEqualTo(sent);
+        assertThat(on(virtual, () -> receiveUntilEnd(pair.server())))
+            .as("round %d", round)
+            .isEqualTo(sent);
         sender.join();
       }
     }
   }
 
-  @Test
-  void aStreamOfSmallWritesArrivesWholeAndInOrder() throws Exception {
+  @ParameterizedTest(name = "virtual receiver: {0}")
+  @ValueSource(booleans = {false, true})
+  void aStreamOfSmallWritesArrivesWholeAndInOrder(boolean virtual) throws Exception {
     byte[] sent = new byte[4 << 20];
     new Random(11).nextBytes(sent);
     try (Pair pair = Loopback.pair(Family.AF_INET6)) {
@@ -81,14 +93,15 @@ class ShortReadTest {
                     }
                   });
 
-      assertThat(receiveUntilEnd(pair.server())).isEqualTo(sent);
+      assertThat(on(virtual, () -> receiveUntilEnd(pair.server()))).isEqualTo(sent);
       sender.join();
     }
   }
 
-  @Test
+  @ParameterizedTest(name = "virtual receiver: {0}")
+  @ValueSource(booleans = {false, true})
   @Timeout(60)
-  void dataAfterAnUrgentMarkIsReceivedWithoutAnotherEdge() throws Exception {
+  void dataAfterAnUrgentMarkIsReceivedWithoutAnotherEdge(boolean virtual) throws Exception {
     try (Socket listener = Sockets.createServer(new InetSocketAddress("127.0.0.1", 0));
         java.net.Socket peer = new java.net.Socket()) {
       peer.connect(listener.getSockName());
@@ -110,16 +123,43 @@ class ShortReadTest {
                       }
                     });
         // in blocking mode: a missed edge hangs a receive here, and the test times out
-        ByteArrayOutputStream received = new ByteArrayOutputStream();
-        while (received.toString(US_ASCII).replace("U", "").length() < 600) {
-          received.write(server.recv(8192));
-        }
+        String received =
+            on(
+                virtual,
+                () -> {
+                  ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+                  while (bytes.toString(US_ASCII).replace("U", "").length() < 600) {
+                    bytes.write(server.recv(8192));
+                  }
+                  return bytes.toString(US_ASCII);
+                });
         sender.join();
 
         // Without SO_OOBINLINE the urgent byte leaves the stream, unless a newer mark came before
         // it was taken (Linux keeps one): then it stays inline.
-        assertThat(received.toString(US_ASCII).replace("U", "")).isEqualTo("abcdef".repeat(100));
+        assertThat(received.replace("U", "")).isEqualTo("abcdef".repeat(100));
       }
+    }
+  }
+
+  /**
+   * Runs {@code receiver} on this (platform) thread, or on a virtual thread, and returns its
+   * result. A timeout that interrupts this thread interrupts the virtual one too, whose receive
+   * then ends.
+   */
+  private static <T> T on(boolean virtual, Callable<T> receiver) throws Exception {
+    if (!virtual) {
+      return receiver.call();
+    }
+    FutureTask<T> task = new FutureTask<>(receiver);
+    Thread thread = Thread.ofVirtual().start(task);
+    try {
+      return task.get();
+    } catch (InterruptedException e) {
+      thread.interrupt();
+      throw e;
+    } catch (ExecutionException e) {
+      throw e.getCause() instanceof Exception cause ? cause : e;
     }
   }
 

@@ -278,17 +278,31 @@ public final class PolledChannel {
 
   /**
    * Whether a read would find nothing, so a blocking receive may wait at once instead of spending a
-   * system call to learn it: a read came back short since the last wait, no edge has come since
-   * that wait ended (edges are recorded from registration on), and the peer has neither hung up nor
-   * sent urgent data (a short read may have stopped at the end of the stream or at an urgent mark,
-   * whose edge came before the wait ended). As Netty's edge-triggered transport does, this saves
-   * one {@code read} per message.
+   * system call to learn it. A read came back short since the last wait ended, and since then:
+   *
+   * <ul>
+   *   <li>for a virtual thread on a registered socket, no edge has come (edges are recorded from
+   *       registration on), and the peer has neither hung up nor sent urgent data (a short read may
+   *       have stopped at the end of the stream or at an urgent mark, whose edge came before the
+   *       wait ended). As Netty's edge-triggered transport does, this saves one {@code read} per
+   *       message;
+   *   <li>for a virtual thread on a socket not registered yet (a new connection's first wait), the
+   *       wait registers it, and the registration's first edge reports whatever is readable by
+   *       then: one {@code read} fewer per short-lived connection;
+   *   <li>for a platform thread, nothing more: its wait is a {@code poll(2)}, which returns at once
+   *       when anything is readable.
+   * </ul>
    */
   public boolean isKnownEmpty() {
-    return drained
-        && registeredFd >= 0
-        && !readers.isSignalled()
-        && !readers.shortReadsInconclusive();
+    if (!drained) {
+      return false;
+    }
+    if (!Thread.currentThread().isVirtual()) {
+      return true;
+    }
+    int registered = registeredFd;
+    return registered == -1
+        || (registered >= 0 && !readers.isSignalled() && !readers.shortReadsInconclusive());
   }
 
   /**

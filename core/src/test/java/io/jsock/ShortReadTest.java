@@ -21,13 +21,12 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A receive whose last read came back short waits instead of reading again (internal {@code
- * PolledChannel.isKnownEmpty}): a virtual thread for the next edge, or for the first edge of the
- * socket's registration when it has not waited before; a platform thread in {@code poll}. These are
- * the cases where that would lose data or hang if it were wrong: the end of the stream arriving
- * with the last bytes (its edge comes before the read that consumes both), a stream of small writes
- * racing the reader, and data after an urgent mark. Each runs its receiver on a platform and on a
- * virtual thread; each receive has a timeout, so a lost wakeup fails as a {@link
- * java.net.SocketTimeoutException}.
+ * PolledChannel.isKnownEmpty}) for the next edge, or, on a virtual thread, for the first edge of
+ * the socket's registration when it has not waited before. These are the cases where that would
+ * lose data or hang if it were wrong: the end of the stream arriving with the last bytes (its edge
+ * comes before the read that consumes both), a stream of small writes racing the reader, and data
+ * after an urgent mark. Each runs its receiver on a platform and on a virtual thread; each receive
+ * has a timeout, so a lost wakeup fails as a {@link java.net.SocketTimeoutException}.
  */
 @Timeout(120)
 class ShortReadTest {

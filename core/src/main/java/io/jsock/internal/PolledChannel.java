@@ -278,31 +278,30 @@ public final class PolledChannel {
 
   /**
    * Whether a read would find nothing, so a blocking receive may wait at once instead of spending a
-   * system call to learn it. A read came back short since the last wait ended, and since then:
+   * system call to learn it. A read came back short since the last wait ended, the peer has neither
+   * hung up nor sent urgent data (a short read may have stopped at the end of the stream or at an
+   * urgent mark, whose edge came before the wait ended), and:
    *
    * <ul>
-   *   <li>for a virtual thread on a registered socket, no edge has come (edges are recorded from
-   *       registration on), and the peer has neither hung up nor sent urgent data (a short read may
-   *       have stopped at the end of the stream or at an urgent mark, whose edge came before the
-   *       wait ended). As Netty's edge-triggered transport does, this saves one {@code read} per
-   *       message;
-   *   <li>for a virtual thread on a socket not registered yet (a new connection's first wait), the
-   *       wait registers it, and the registration's first edge reports whatever is readable by
-   *       then: one {@code read} fewer per short-lived connection;
-   *   <li>for a platform thread, nothing more: its wait is a {@code poll(2)}, which returns at once
-   *       when anything is readable.
+   *   <li>on a registered socket, no edge has come since (edges are recorded from registration on).
+   *       As Netty's edge-triggered transport does, this saves one {@code read} per message;
+   *   <li>on a socket not registered yet, the caller is a virtual thread: its wait registers the
+   *       socket, and the registration's first edge reports whatever is readable by then. This
+   *       saves the {@code read} before a connection's first wait. A platform thread's wait is a
+   *       {@code poll(2)}, which would tell it as much, but nothing tells it whether data came
+   *       after the short read: a stream that keeps coming would pay a {@code poll} before every
+   *       read, so it reads.
    * </ul>
    */
   public boolean isKnownEmpty() {
-    if (!drained) {
+    if (!drained || readers.shortReadsInconclusive()) {
       return false;
     }
-    if (!Thread.currentThread().isVirtual()) {
-      return true;
-    }
     int registered = registeredFd;
-    return registered == -1
-        || (registered >= 0 && !readers.isSignalled() && !readers.shortReadsInconclusive());
+    if (registered >= 0) {
+      return !readers.isSignalled();
+    }
+    return registered == -1 && Thread.currentThread().isVirtual();
   }
 
   /**

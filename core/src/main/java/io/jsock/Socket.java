@@ -920,8 +920,20 @@ public final class Socket implements AutoCloseable {
       } finally {
         datagramLock.unlock();
       }
-      deadline = await(current, SelectionKey.OP_READ, deadline, "recv from", peer);
+      deadline = awaitDatagram(current, channel, deadline);
     }
+  }
+
+  /**
+   * A datagram receive's wait: its failures (a timeout, would-block, a close) name the connected
+   * peer, or, on an unconnected socket, the local address it receives on.
+   */
+  private long awaitDatagram(PolledChannel current, DatagramChannel channel, long deadline)
+      throws IOException {
+    SocketAddress connected = peer;
+    return connected != null
+        ? await(current, SelectionKey.OP_READ, deadline, "recv from", connected)
+        : await(current, SelectionKey.OP_READ, deadline, "recv on", localAddressOf(channel));
   }
 
   /**
@@ -960,7 +972,7 @@ public final class Socket implements AutoCloseable {
           datagramLock.unlock();
         }
       }
-      deadline = await(current, SelectionKey.OP_READ, deadline, "recv from", peer);
+      deadline = awaitDatagram(current, channel, deadline);
     }
   }
 

@@ -205,17 +205,32 @@ class SocketDatagramTest {
   void nonBlockingAndTimeoutModesApplyToDatagrams() throws Exception {
     try (Socket a = bound(AF_INET)) {
       a.setBlocking(false);
+      String local = "127.0.0.1:" + ((InetSocketAddress) a.getSockName()).getPort();
       WouldBlockException wouldBlock =
           catchThrowableOfType(WouldBlockException.class, () -> a.recvFrom(100));
       assertThat(wouldBlock.errno()).isEqualTo(Errno.EAGAIN);
+      assertThat(wouldBlock).hasMessageStartingWith("recv on " + local + ": ");
 
       a.setTimeout(Duration.ofMillis(100));
       long start = System.nanoTime();
       assertThatThrownBy(() -> a.recvFrom(100))
           .isExactlyInstanceOf(SocketTimeoutException.class)
-          .hasMessageEndingWith(": timed out");
+          .hasMessage("recv on " + local + ": timed out");
       assertThat(Duration.ofNanos(System.nanoTime() - start))
           .isBetween(Duration.ofMillis(95), Duration.ofSeconds(5));
+      assertThatThrownBy(() -> a.recvFromInto(ByteBuffer.allocate(10)))
+          .isExactlyInstanceOf(SocketTimeoutException.class)
+          .hasMessage("recv on " + local + ": timed out");
+
+      try (Socket b = bound(AF_INET)) {
+        a.connect(b.getSockName());
+        assertThatThrownBy(() -> a.recvFrom(100))
+            .isExactlyInstanceOf(SocketTimeoutException.class)
+            .hasMessage(
+                "recv from 127.0.0.1:"
+                    + ((InetSocketAddress) b.getSockName()).getPort()
+                    + ": timed out");
+      }
     }
   }
 

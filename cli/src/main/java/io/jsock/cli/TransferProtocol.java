@@ -183,7 +183,7 @@ final class TransferProtocol {
     if (name.isEmpty() || name.equals(".") || name.equals("..")) {
       return false;
     }
-    return name.chars().noneMatch(c -> c == '/' || c == '\\' || c < 0x20 || c == 0x7F);
+    return name.chars().noneMatch(c -> c == '/' || c == '\\' || Character.isISOControl(c));
   }
 
   static String hex(byte[] digest) {

@@ -20,6 +20,9 @@ class ReceiveCommandTest {
     assertThat(TransferProtocol.isPlainFileName(".")).isFalse();
     assertThat(TransferProtocol.isPlainFileName("")).isFalse();
     assertThat(TransferProtocol.isPlainFileName("bell\u0007")).isFalse();
+    assertThat(TransferProtocol.isPlainFileName("delete\u007f")).isFalse();
+    assertThat(TransferProtocol.isPlainFileName("csi\u009b2J")).isFalse(); // C1: a terminal's CSI
+    assertThat(TransferProtocol.isPlainFileName("nbsp\u00a0.txt")).isTrue();
   }
 
   @Test

@@ -33,10 +33,12 @@ final class TransferHeaderFuzzTest {
     try {
       header = TransferProtocol.readHeader(new DataInputStream(new ByteArrayInputStream(bytes)));
     } catch (TransferFailedException | EOFException refused) {
-      assertThat(expected).as("refused (%s) %s", refused.getMessage(), hex(bytes)).isNull();
+      assertThat(expected)
+          .as("refused (%s) %s", refused.getMessage(), TransferProtocol.hex(bytes))
+          .isNull();
       return;
     }
-    assertThat(expected).as("accepted %s", hex(bytes)).isNotNull();
+    assertThat(expected).as("accepted %s", TransferProtocol.hex(bytes)).isNotNull();
     assertThat(header.name()).isEqualTo(expected.name());
     assertThat(header.size()).isEqualTo(expected.size());
     assertThat(header.sha256()).isEqualTo(expected.sha256());
@@ -82,9 +84,5 @@ final class TransferHeaderFuzzTest {
     }
     return new TransferProtocol.Header(
         name, size, Arrays.copyOfRange(bytes, in.position(), in.position() + 32));
-  }
-
-  private static String hex(byte[] bytes) {
-    return java.util.HexFormat.of().formatHex(bytes);
   }
 }

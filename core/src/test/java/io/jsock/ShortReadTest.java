@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jsock.testing.Loopback;
 import io.jsock.testing.Loopback.Pair;
+import io.jsock.testing.Running;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -13,8 +14,6 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.Random;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.FutureTask;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -142,24 +141,11 @@ class ShortReadTest {
   }
 
   /**
-   * Runs {@code receiver} on this (platform) thread, or on a virtual thread, and returns its
-   * result. A timeout that interrupts this thread interrupts the virtual one too, whose receive
-   * then ends.
+   * Runs {@code receiver} on this (platform) thread, or on a virtual thread ({@link Running}, which
+   * fails the test if it has not finished within {@link Running#PROMPTLY}), and returns its result.
    */
   private static <T> T on(boolean virtual, Callable<T> receiver) throws Exception {
-    if (!virtual) {
-      return receiver.call();
-    }
-    FutureTask<T> task = new FutureTask<>(receiver);
-    Thread thread = Thread.ofVirtual().start(task);
-    try {
-      return task.get();
-    } catch (InterruptedException e) {
-      thread.interrupt();
-      throw e;
-    } catch (ExecutionException e) {
-      throw e.getCause() instanceof Exception cause ? cause : e;
-    }
+    return virtual ? Running.inVirtualThread(receiver).get() : receiver.call();
   }
 
   private static byte[] receiveUntilEnd(Socket socket) throws IOException {

@@ -632,6 +632,11 @@ class TcpServerTest {
           .isGreaterThanOrEqualTo(grace) // they had their chance
           .isLessThan(grace.plusSeconds(1));
       assertThat(server.awaitTermination(Duration.ZERO)).isTrue();
+      // Every handler has returned; its thread leaves the server's set in its last lines, so it
+      // may still be finishing: each must end (a leaked thread would not), within a second.
+      for (Thread handler : handlers) {
+        assertThat(handler.join(Duration.ofSeconds(1))).as("%s ended", handler).isTrue();
+      }
       assertThat(handlers).noneMatch(Thread::isAlive);
       assertThat(ended).hasSize(clients);
       assertThat(server.stats().open()).isZero();

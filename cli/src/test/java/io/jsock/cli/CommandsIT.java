@@ -8,8 +8,11 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -123,6 +126,40 @@ class CommandsIT {
     }
     try (RunningProcess version = jsock("--version")) {
       assertThat(version.lines().getFirst()).startsWith("jsock 0.");
+    }
+  }
+
+  @Test
+  void launcherRunsTheJvmWithTheOptionsOfJvmOptionsWhichJsockJavaOptsOverride() throws Exception {
+    Pattern option = Pattern.compile("-XX:(\\w+)=(\\S+)");
+    Map<String, String> options = new LinkedHashMap<>();
+    for (String line : Files.readAllLines(RunningProcess.REPO.resolve("cli/jvm.options"))) {
+      Matcher matcher = option.matcher(line.strip());
+      if (matcher.matches()) {
+        options.put(matcher.group(1), matcher.group(2));
+      }
+    }
+    assertThat(options).containsEntry("Tier0BackedgeNotifyFreqLog", "3");
+    try (RunningProcess version =
+        jsock(Map.of("JSOCK_JAVA_OPTS", "-XX:+PrintFlagsFinal"), "--version")) {
+      List<String> flags = version.lines();
+      options.forEach(
+          (name, value) ->
+              assertThat(flags)
+                  .anyMatch(
+                      line ->
+                          line.matches(
+                              "\\s*\\w+ "
+                                  + name
+                                  + " += "
+                                  + Pattern.quote(value)
+                                  + " +\\{product} \\{command line}")));
+    }
+    var overridden =
+        Map.of("JSOCK_JAVA_OPTS", "-XX:Tier0BackedgeNotifyFreqLog=10 -XX:+PrintFlagsFinal");
+    try (RunningProcess version = jsock(overridden, "--version")) {
+      assertThat(version.lines())
+          .anyMatch(line -> line.matches("\\s*intx Tier0BackedgeNotifyFreqLog += 10 .*"));
     }
   }
 

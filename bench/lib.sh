@@ -65,8 +65,8 @@ build_c_server() {
 # The JVM flags each JVM server runs with, here and in the scripts that start one: jsock's are
 # those its launcher passes (cli/jvm.options), jsock_plain_flags the same without them.
 jsock_plain_flags=(--enable-native-access=ALL-UNNAMED)
-mapfile -t jsock_flags < <(grep -Ev '^[[:space:]]*(#|$)' "$(dirname "${BASH_SOURCE[0]}")/../cli/jvm.options")
-jsock_flags=("${jsock_plain_flags[@]}" "${jsock_flags[@]}")
+mapfile -t jsock_jvm_options < <(grep -Ev '^[[:space:]]*(#|$)' "$(dirname "${BASH_SOURCE[0]}")/../cli/jvm.options")
+jsock_flags=("${jsock_plain_flags[@]}" "${jsock_jvm_options[@]}")
 netty_flags=(--sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED)
 
 # Waits until `jsock bench --phases` has written "jsock bench: PHASE" to FILE; fails if PID ends

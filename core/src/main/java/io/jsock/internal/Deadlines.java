@@ -61,12 +61,12 @@ final class Deadlines {
 
   /**
    * Parks the calling thread, the only one waiting in {@code waiters}, until it is unparked or
-   * {@code deadline} (a {@link System#nanoTime()} value) has passed; returns at once if it has.
+   * {@code deadline} (a {@link System#nanoTime()} value) has passed. Does not read the clock: every
+   * caller has just computed the deadline or checked that it has not passed (one clock read per
+   * wait, not two), and a deadline that passed since is already due, so the timer wakes the thread
+   * as soon as it sees the entry.
    */
   static void park(Waiters waiters, long deadline, Object blocker) {
-    if (deadline - System.nanoTime() <= 0) {
-      return;
-    }
     waiters.deadline = deadline;
     try {
       while (true) {

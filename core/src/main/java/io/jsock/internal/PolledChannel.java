@@ -183,7 +183,8 @@ public final class PolledChannel {
    * Wakeups may be spurious: the caller retries its operation and calls again if it still cannot
    * proceed.
    *
-   * @param deadline a {@link System#nanoTime()} value, or {@link Long#MAX_VALUE} for none
+   * @param deadline a {@link System#nanoTime()} value that the caller has just computed or found
+   *     not passed, or {@link Long#MAX_VALUE} for none
    */
   public void await(int op, long deadline) {
     Waiters waiters =

@@ -4,6 +4,7 @@ import static io.jsock.cli.RunningProcess.jsock;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jsock.Socket;
+import java.lang.reflect.Method;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -168,6 +169,29 @@ class CommandsIT {
       assertThat(version.lines())
           .anyMatch(line -> line.matches("\\s*intx Tier0BackedgeNotifyFreqLog += 10 .*"));
     }
+  }
+
+  @Test
+  void everyMethodThatJvmOptionsNamesExists() throws Exception {
+    // a renamed method would leave its CompileCommand matching nothing, and the JVM says nothing
+    Pattern command = Pattern.compile("-XX:CompileCommand=\\w+,([\\w.$]+)::(\\w+),.*");
+    List<String> named = new ArrayList<>();
+    for (String line : Files.readAllLines(RunningProcess.REPO.resolve("cli/jvm.options"))) {
+      Matcher matcher = command.matcher(line.strip());
+      if (matcher.matches()) {
+        String method = matcher.group(1) + "::" + matcher.group(2);
+        assertThat(Class.forName(matcher.group(1)).getDeclaredMethods())
+            .as(method)
+            .extracting(Method::getName)
+            .contains(matcher.group(2));
+        named.add(method);
+      }
+    }
+    assertThat(named)
+        .contains(
+            "io.jsock.internal.EpollPoller::run",
+            "java.util.concurrent.ForkJoinPool::runWorker",
+            "io.jsock.server.TcpServer::acceptLoop");
   }
 
   @Test

@@ -96,6 +96,35 @@ class SocketTimeoutTimerTest {
     }
   }
 
+  @Test
+  void aDeadlineThatPassesBeforeTheThreadParksStillTimesOut() throws Exception {
+    // A nanosecond's timeout has passed by the time the wait files its timer entry: the timer,
+    // not the waiter, must notice, on a virtual thread as on this platform thread.
+    try (Pair pair = Loopback.pair(Family.AF_INET)) {
+      pair.server().setTimeout(Duration.ofNanos(1));
+      for (int i = 0; i < 50; i++) {
+        assertThat(catchThrowable(() -> pair.server().recv(1)))
+            .isExactlyInstanceOf(SocketTimeoutException.class)
+            .hasMessageEndingWith(": timed out");
+      }
+      List<Throwable> onVirtual = new ArrayList<>();
+      Thread.ofVirtual()
+          .start(
+              () -> {
+                for (int i = 0; i < 50; i++) {
+                  onVirtual.add(catchThrowable(() -> pair.server().recv(1)));
+                }
+              })
+          .join();
+      assertThat(onVirtual)
+          .hasSize(50)
+          .allSatisfy(e -> assertThat(e).isExactlyInstanceOf(SocketTimeoutException.class));
+      pair.client().sendAll(new byte[] {7});
+      pair.server().setTimeout(Duration.ofSeconds(30));
+      assertThat(pair.server().recv(1)).containsExactly(7); // the socket still works
+    }
+  }
+
   /** Sends {@code data} from another thread once this one has had time to start waiting. */
   private static void sendLater(Socket client, byte[] data) {
     Thread.ofVirtual()

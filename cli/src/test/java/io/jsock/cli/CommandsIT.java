@@ -4,6 +4,7 @@ import static io.jsock.cli.RunningProcess.jsock;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jsock.Socket;
+import java.io.IOException;
 import java.lang.reflect.Method;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -131,14 +132,7 @@ class CommandsIT {
 
   @Test
   void launcherRunsTheJvmWithTheOptionsOfJvmOptionsWhichJsockJavaOptsOverride() throws Exception {
-    Pattern option = Pattern.compile("-XX:(\\w+)=(\\S+)");
-    List<Matcher> options = new ArrayList<>();
-    for (String line : Files.readAllLines(RunningProcess.REPO.resolve("cli/jvm.options"))) {
-      Matcher matcher = option.matcher(line.strip());
-      if (matcher.matches()) {
-        options.add(matcher);
-      }
-    }
+    List<Matcher> options = jvmOptionsMatching("-XX:(\\w+)=(\\S+)");
     assertThat(options)
         .extracting(matcher -> matcher.group())
         .contains(
@@ -174,24 +168,33 @@ class CommandsIT {
   @Test
   void everyMethodThatJvmOptionsNamesExists() throws Exception {
     // a renamed method would leave its CompileCommand matching nothing, and the JVM says nothing
-    Pattern command = Pattern.compile("-XX:CompileCommand=\\w+,([\\w.$]+)::(\\w+),.*");
     List<String> named = new ArrayList<>();
-    for (String line : Files.readAllLines(RunningProcess.REPO.resolve("cli/jvm.options"))) {
-      Matcher matcher = command.matcher(line.strip());
-      if (matcher.matches()) {
-        String method = matcher.group(1) + "::" + matcher.group(2);
-        assertThat(Class.forName(matcher.group(1)).getDeclaredMethods())
-            .as(method)
-            .extracting(Method::getName)
-            .contains(matcher.group(2));
-        named.add(method);
-      }
+    for (Matcher matcher : jvmOptionsMatching("-XX:CompileCommand=\\w+,([\\w.$]+)::(\\w+),.*")) {
+      String method = matcher.group(1) + "::" + matcher.group(2);
+      assertThat(Class.forName(matcher.group(1)).getDeclaredMethods())
+          .as(method)
+          .extracting(Method::getName)
+          .contains(matcher.group(2));
+      named.add(method);
     }
     assertThat(named)
         .contains(
             "io.jsock.internal.EpollPoller::run",
             "java.util.concurrent.ForkJoinPool::runWorker",
             "io.jsock.server.TcpServer::acceptLoop");
+  }
+
+  /** The lines of cli/jvm.options that match {@code regex} as a whole, matched. */
+  private static List<Matcher> jvmOptionsMatching(String regex) throws IOException {
+    Pattern pattern = Pattern.compile(regex);
+    List<Matcher> matched = new ArrayList<>();
+    for (String line : Files.readAllLines(RunningProcess.REPO.resolve("cli/jvm.options"))) {
+      Matcher matcher = pattern.matcher(line.strip());
+      if (matcher.matches()) {
+        matched.add(matcher);
+      }
+    }
+    return matched;
   }
 
   @Test

@@ -122,8 +122,12 @@ public final class Socket implements AutoCloseable {
   private final SocketKind kind;
   private final Object stateLock = new Object();
 
-  /** Options set by the user, re-applied when the channel is replaced (guarded by stateLock). */
-  private final Map<SocketOption<?>, Object> options = new LinkedHashMap<>();
+  /**
+   * Options set by the user, re-applied when the channel is replaced (guarded by stateLock): empty
+   * and shared until the first is set (an accepted connection seldom sets one), then a map of its
+   * own, in the order they were set.
+   */
+  private Map<SocketOption<?>, Object> options = Map.of();
 
   /** The current channel: a SocketChannel until listen(), then a ServerSocketChannel. */
   private volatile PolledChannel polled;
@@ -157,8 +161,11 @@ public final class Socket implements AutoCloseable {
 
   private volatile SocketAddress peer;
 
-  /** Guards {@link #scratch}, so that several threads may receive datagrams at once. */
-  private final ReentrantLock datagramLock = new ReentrantLock();
+  /**
+   * Guards {@link #scratch}, so that several threads may receive datagrams at once; null on a
+   * stream socket, which never takes it (one object less per connection).
+   */
+  private final ReentrantLock datagramLock;
 
   private ByteBuffer scratch;
 
@@ -189,6 +196,7 @@ public final class Socket implements AutoCloseable {
     this.timeoutNanos = timeoutNanos;
     this.sendTimeoutNanos = timeoutNanos;
     this.tls = tls;
+    this.datagramLock = kind == SocketKind.SOCK_STREAM ? null : new ReentrantLock();
   }
 
   /** A TCP/IPv4 socket, as Python's {@code socket.socket()}. */
@@ -1184,6 +1192,9 @@ public final class Socket implements AutoCloseable {
           throw Errors.translate(e, "setsockopt " + option.name(), null);
         }
       }
+      if (options.isEmpty()) { // the shared empty map: nothing is ever removed from ours
+        options = new LinkedHashMap<>();
+      }
       options.put(option, value);
     }
   }
@@ -1922,7 +1933,7 @@ public final class Socket implements AutoCloseable {
         wrapped.meter = plain.meter; // the count goes on with the channel: bytes on the wire
         wrapped.peer = plain.peer;
         wrapped.boundAddress = plain.boundAddress;
-        wrapped.options.putAll(plain.options);
+        wrapped.options = plain.options.isEmpty() ? Map.of() : new LinkedHashMap<>(plain.options);
         engine.bind(wrapped.new TlsWire());
         plain.detached = true;
         plain.closed = true; // and its close() leaves the channel to the new socket

@@ -44,14 +44,17 @@ final class Waiters {
   volatile long timerAt = Deadlines.NONE;
 
   private volatile int othersCount;
-  private final List<Thread> others = new ArrayList<>(0); // guarded by itself
+  private List<Thread> others; // guarded by this; made when a second thread waits, which is rare
 
   /** Publishes {@code waiter}; returns whether it took the first slot (the usual case). */
   boolean add(Thread waiter) {
     if (FIRST.compareAndSet(this, null, waiter)) {
       return true;
     }
-    synchronized (others) {
+    synchronized (this) {
+      if (others == null) {
+        others = new ArrayList<>(2);
+      }
       others.add(waiter);
       othersCount = others.size();
     }
@@ -60,9 +63,11 @@ final class Waiters {
 
   void remove(Thread waiter) {
     if (!FIRST.compareAndSet(this, waiter, null)) {
-      synchronized (others) {
-        others.remove(waiter);
-        othersCount = others.size();
+      synchronized (this) {
+        if (others != null) {
+          others.remove(waiter);
+          othersCount = others.size();
+        }
       }
     }
   }
@@ -109,7 +114,7 @@ final class Waiters {
       LockSupport.unpark(waiter);
     }
     if (othersCount > 0) {
-      synchronized (others) {
+      synchronized (this) {
         others.forEach(LockSupport::unpark);
       }
     }

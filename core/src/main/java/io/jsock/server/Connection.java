@@ -27,11 +27,14 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 final class Connection implements Lifecycle.Worker {
   private static final Logger LOG = System.getLogger("io.jsock.server");
+  private static final String THREAD_PREFIX = "jsock ";
 
   /** The accepted socket, then (for TLS) the socket that wraps it once the handshake is done. */
   private volatile Socket socket;
 
+  /** The thread's name, "jsock connection from PEER to LOCAL"; logs say it without "jsock ". */
   private final String name;
+
   private final Meter meter;
   private final Counters counters;
 
@@ -43,7 +46,12 @@ final class Connection implements Lifecycle.Worker {
 
   Connection(Socket socket, SocketAddress peer, SocketAddress local, Counters counters) {
     this.socket = socket;
-    this.name = "connection from " + Addresses.format(peer) + " to " + Addresses.format(local);
+    this.name =
+        THREAD_PREFIX
+            + "connection from "
+            + Addresses.format(peer)
+            + " to "
+            + Addresses.format(local);
     this.meter = counters.meter();
     this.counters = counters;
     SocketAccess.get().attachMeter(socket, meter);
@@ -51,7 +59,7 @@ final class Connection implements Lifecycle.Worker {
 
   /** Creates the connection's virtual thread; {@link #thread()} is set before it starts. */
   Thread newThread(Runnable serve) {
-    thread = Thread.ofVirtual().name("jsock " + name).unstarted(serve);
+    thread = Thread.ofVirtual().name(name).unstarted(serve); // one string per connection, not two
     return thread;
   }
 
@@ -115,12 +123,16 @@ final class Connection implements Lifecycle.Worker {
       reset(plain); // closed by a failed wrap already, unless it failed before the handshake
       if (claim("the TLS handshake failed")) {
         counters.tlsFailed.increment();
-        LOG.log(Level.INFO, () -> name + ": TLS handshake failed: " + e.getMessage());
+        LOG.log(Level.INFO, () -> label() + ": TLS handshake failed: " + e.getMessage());
       } else {
-        LOG.log(Level.DEBUG, () -> name + ": TLS handshake ended, " + endedBy.get() + ": " + e);
+        LOG.log(Level.DEBUG, () -> label() + ": TLS handshake ended, " + endedBy.get() + ": " + e);
       }
       return Optional.empty();
     }
+  }
+
+  private String label() {
+    return name.substring(THREAD_PREFIX.length());
   }
 
   /** The first-byte deadline has passed: a connection that has sent nothing yet is reset. */
@@ -171,17 +183,17 @@ final class Connection implements Lifecycle.Worker {
   private void report(Throwable e) {
     String reason = endedBy.get();
     if (reason != null) {
-      LOG.log(Level.DEBUG, () -> name + ": reset, " + reason + ": " + e);
+      LOG.log(Level.DEBUG, () -> label() + ": reset, " + reason + ": " + e);
     } else if (e instanceof SocketTimeoutException) {
       counters.timedOut.increment();
-      LOG.log(Level.DEBUG, () -> name + ": " + e.getMessage());
+      LOG.log(Level.DEBUG, () -> label() + ": " + e.getMessage());
     } else if (e instanceof FrameException frame && frame.errno() == Errno.EMSGSIZE) {
       counters.oversized.increment(); // a message over its framing's maximum: the peer's doing
-      LOG.log(Level.INFO, () -> name + ": " + e.getMessage());
+      LOG.log(Level.INFO, () -> label() + ": " + e.getMessage());
     } else if (e instanceof SocketError) {
-      LOG.log(Level.INFO, () -> name + ": " + e.getMessage());
+      LOG.log(Level.INFO, () -> label() + ": " + e.getMessage());
     } else {
-      LOG.log(Level.WARNING, name + ": handler failed: " + e, e);
+      LOG.log(Level.WARNING, label() + ": handler failed: " + e, e);
     }
   }
 }

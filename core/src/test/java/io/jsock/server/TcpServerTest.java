@@ -472,6 +472,24 @@ class TcpServerTest {
   }
 
   @Test
+  void eachHandlerRunsOnAVirtualThreadNamedAfterItsConnection() throws Exception {
+    ConnectionHandler naming =
+        conn -> {
+          Thread me = Thread.currentThread();
+          conn.sendAll((me.isVirtual() + " " + me.getName()).getBytes(UTF_8));
+        };
+    try (TcpServer server = TcpServer.start(ServerConfig.defaults(), naming);
+        Socket client = connect(server.address())) {
+      String expected =
+          "true jsock connection from "
+              + Addresses.format(client.getSockName())
+              + " to "
+              + Addresses.format(server.address());
+      assertThat(new String(recvExactly(client, expected.length()), UTF_8)).isEqualTo(expected);
+    }
+  }
+
+  @Test
   void handlerFailureIsLoggedOnceWithThePeerAndTheServerKeepsServing() throws Exception {
     ConnectionHandler failing =
         conn -> {
@@ -492,7 +510,8 @@ class TcpServerTest {
       await().atMost(LIMIT).until(() -> !logs.at(Level.WARNING).isEmpty());
       LogRecord record = logs.at(Level.WARNING).getFirst();
       assertThat(record.getMessage())
-          .contains("connection from " + peer + " to " + Addresses.format(server.address()))
+          .startsWith(
+              "connection from " + peer + " to " + Addresses.format(server.address()) + ": ")
           .contains("handler bug");
       assertThat(record.getThrown())
           .isInstanceOf(IllegalStateException.class)

@@ -166,6 +166,21 @@ class CommandsIT {
   }
 
   @Test
+  void theJvmsPageSizeWarningsStayOffStdoutWhereJsockWritesData() throws Exception {
+    // cli/jvm.options asks for transparent huge pages; a kernel without them makes the JVM warn on
+    // stdout. Explicit large pages, which this machine has none of, make it warn the same way.
+    assertThat(jvmOptionsMatching("-XX:\\+UseTransparentHugePages|-Xlog:pagesize=off"))
+        .extracting(matcher -> matcher.group())
+        .containsExactly("-XX:+UseTransparentHugePages", "-Xlog:pagesize=off");
+    var noLargePages = Map.of("JSOCK_JAVA_OPTS", "-XX:-UseTransparentHugePages -XX:+UseLargePages");
+    try (RunningProcess version = jsock(noLargePages, "--version")) {
+      assertThat(version.lines()).noneMatch(line -> line.contains("pagesize"));
+      assertThat(version.lines().getFirst()).startsWith("jsock 0.");
+      assertThat(version.exitCode()).isZero();
+    }
+  }
+
+  @Test
   void everyMethodThatJvmOptionsNamesExists() throws Exception {
     // a renamed method would leave its CompileCommand matching nothing, and the JVM says nothing
     List<String> named = new ArrayList<>();

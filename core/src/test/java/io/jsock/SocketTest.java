@@ -576,6 +576,33 @@ class SocketTest {
 
   @ParameterizedTest
   @EnumSource(Family.class)
+  void aSocketWhoseFirstWaitWasToReceiveWaitsToSendLater(Family family) throws Exception {
+    // The first wait registers a socket with the poller for reading only; room to write joins at
+    // its first wait to send. A sender that missed it would never be woken, and time out here.
+    byte[] data = randomBytes(4 << 20);
+    try (Pair pair = Loopback.pair(family, dir)) {
+      pair.server().setSockOpt(StandardSocketOptions.SO_SNDBUF, 32 * 1024);
+      pair.client().setSockOpt(StandardSocketOptions.SO_RCVBUF, 32 * 1024);
+      Running<byte[]> server =
+          inVirtualThread(
+              () -> {
+                byte[] request = pair.server().recv(16); // nothing sent yet: it waits
+                pair.server().sendAll(data); // far more than the buffers hold: it waits again
+                pair.server().shutdown(SHUT_WR);
+                return request;
+              });
+      Thread.sleep(100); // the server waits in recv when the request comes
+      pair.client().sendAll(bytes("go"));
+
+      byte[] received = recvToEnd(pair.client());
+
+      assertThat(server.get()).isEqualTo(bytes("go"));
+      assertThat(Arrays.mismatch(received, data)).as("index of the first wrong byte").isEqualTo(-1);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Family.class)
   void recvAfterShutdownReadReturnsEndOfStream(Family family) throws IOException {
     try (Pair pair = Loopback.pair(family, dir)) {
       pair.server().shutdown(Shutdown.SHUT_RD);

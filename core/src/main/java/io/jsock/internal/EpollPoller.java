@@ -6,8 +6,9 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * The readiness mechanism on Linux when the JVM allows it (see {@link Epoll}): every socket
- * registered once, edge-triggered, for its whole life, and the polling done by the carrier threads
- * that run the virtual threads it wakes.
+ * registered once, edge-triggered, for its whole life (room to write joins its interest at the
+ * first wait to write), and the polling done by the carrier threads that run the virtual threads it
+ * wakes.
  *
  * <p>Why registered once: the portable {@link Poller} (like the JDK's own poller for virtual
  * threads) changes the registration on every wait, so each wait costs the waiting thread a selector
@@ -29,8 +30,18 @@ final class EpollPoller {
   /** The poller, or {@code null} when epoll is unavailable. */
   static final EpollPoller INSTANCE = Epoll.isAvailable() ? start() : null;
 
-  private static final int INTEREST =
-      Epoll.EPOLLIN | Epoll.EPOLLPRI | Epoll.EPOLLOUT | Epoll.EPOLLRDHUP | Epoll.EPOLLET;
+  /**
+   * What a socket is registered for until a thread first waits to write: a socket has room to write
+   * when it is registered, and with {@code EPOLLOUT} in its interest that edge would wake a lane
+   * (and often the master thread) for nobody, once per connection; most connections never wait to
+   * write.
+   */
+  private static final int READ_INTEREST =
+      Epoll.EPOLLIN | Epoll.EPOLLPRI | Epoll.EPOLLRDHUP | Epoll.EPOLLET;
+
+  /** What a socket is registered for from its first wait to write on (see {@link #watchWrites}). */
+  private static final int INTEREST = READ_INTEREST | Epoll.EPOLLOUT;
+
   private static final int READABLE =
       Epoll.EPOLLIN | Epoll.EPOLLPRI | Epoll.EPOLLRDHUP | Epoll.EPOLLERR | Epoll.EPOLLHUP;
   private static final int UNUSUAL =
@@ -86,16 +97,27 @@ final class EpollPoller {
   }
 
   /**
-   * Registers {@code fd} for {@code polled} until {@link #deregister}; returns 0 or an errno. The
-   * caller guarantees the fd is open and stays its own until it deregisters.
+   * Registers {@code fd} for {@code polled} until {@link #deregister}, for room to write too when
+   * {@code writes}; returns 0 or an errno. The caller guarantees the fd is open and stays its own
+   * until it deregisters.
    */
-  int register(int fd, PolledChannel polled) {
+  int register(int fd, PolledChannel polled, boolean writes) {
     byFd.put(fd, polled);
-    int errno = Epoll.ctl(laneOf(fd).epfd, Epoll.CTL_ADD, fd, INTEREST, fd);
+    int errno =
+        Epoll.ctl(laneOf(fd).epfd, Epoll.CTL_ADD, fd, writes ? INTEREST : READ_INTEREST, fd);
     if (errno != 0) {
       byFd.remove(fd, polled);
     }
     return errno;
+  }
+
+  /**
+   * Adds room to write to a registration made without it; returns 0 or an errno. As a registration
+   * does, the change reports at once what is ready by then, so a writer that published itself first
+   * loses no wakeup.
+   */
+  int watchWrites(int fd) {
+    return Epoll.ctl(laneOf(fd).epfd, Epoll.CTL_MOD, fd, INTEREST, fd);
   }
 
   /** Removes {@code fd}, before its channel is closed (after, the number may be another's). */

@@ -52,6 +52,12 @@ public final class PolledChannel {
   private volatile int registeredFd = -1; // written under this
 
   /**
+   * Whether the registration includes room to write: from the first wait to write on (see {@link
+   * EpollPoller#watchWrites}).
+   */
+  private volatile boolean watchingWrites; // written under this
+
+  /**
    * A read of this stream came back short since the last wait for reading ended: the receive queue
    * was empty then (see {@link #isKnownEmpty()}).
    */
@@ -218,7 +224,7 @@ public final class PolledChannel {
   private void awaitEdge(Waiters waiters, Thread me, long deadline) {
     boolean first = waiters.add(me);
     try {
-      if (!registered()) {
+      if (!registered(waiters == writers)) {
         // not registered (closed, or the kernel refused): poll gently rather than hang
         LockSupport.parkNanos(
             this, Math.min(10_000_000L, Math.max(0, deadline - System.nanoTime())));
@@ -322,22 +328,30 @@ public final class PolledChannel {
     }
   }
 
-  private boolean registered() {
-    // Registered once for the socket's life: after the first wait, no lock on the way to park.
-    return registeredFd >= 0 || register();
+  private boolean registered(boolean writes) {
+    // Registered once for the socket's life (and changed once, at the first wait to write): after
+    // that, no lock on the way to park.
+    return registeredFd >= 0 && (watchingWrites || !writes) || register(writes);
   }
 
-  private synchronized boolean register() {
+  private synchronized boolean register(boolean writes) {
     if (registeredFd >= 0) {
+      if (writes && !watchingWrites) {
+        if (epoll.watchWrites(registeredFd) != 0) {
+          return false;
+        }
+        watchingWrites = true;
+      }
       return true;
     }
     if (registeredFd == -2 || !channel.isOpen()) {
       return false;
     }
     int fd = Epoll.fd(channel);
-    if (fd < 0 || epoll.register(fd, this) != 0) {
+    if (fd < 0 || epoll.register(fd, this, writes) != 0) {
       return false;
     }
+    watchingWrites = writes;
     registeredFd = fd;
     return true;
   }
@@ -364,7 +378,7 @@ public final class PolledChannel {
       // A waiter publishes itself, then looks at registeredFd: one that looked before the line
       // above is seen here; one that looks after it registers the channel itself.
       if (!readers.isEmpty() || !writers.isEmpty()) {
-        register();
+        register(!writers.isEmpty());
       }
     }
   }

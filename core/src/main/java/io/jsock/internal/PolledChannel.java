@@ -330,8 +330,8 @@ public final class PolledChannel {
 
   private boolean registered(boolean writes) {
     // Registered once for the socket's life (and changed once, at the first wait to write): after
-    // that, no lock on the way to park.
-    return registeredFd >= 0 && (watchingWrites || !writes) || register(writes);
+    // that, no lock on the way to park, and a wait to read reads one volatile field, as before.
+    return registeredFd >= 0 && (!writes || watchingWrites) || register(writes);
   }
 
   private synchronized boolean register(boolean writes) {

@@ -85,6 +85,13 @@ final class EchoCommand implements Callable<Integer> {
               + " receives it.")
   int maxConnections;
 
+  @Option(
+      names = "--reuse-port",
+      description =
+          "Set SO_REUSEPORT: several servers may listen on the same host and port, and the"
+              + " kernel deals new connections (UDP: datagrams) out among them. Not for --unix.")
+  boolean reusePort;
+
   @Override
   public Integer call() throws IOException, InterruptedException {
     checkOptions();
@@ -97,7 +104,11 @@ final class EchoCommand implements Callable<Integer> {
             : ServerConfig.defaults().withAddress(host, port);
     // A UDP echo only replies, and a UDP send does not wait for the peer: the receiving thread
     // answers each datagram itself, with no thread started per datagram.
-    config = config.withMaxConnections(maxConnections).withThreadPerDatagram(!udp);
+    config =
+        config
+            .withMaxConnections(maxConnections)
+            .withThreadPerDatagram(!udp)
+            .withReusePort(reusePort);
     if (tls) {
       config = config.withTls(Tls.server(serverKey.load(err)));
     }
@@ -185,6 +196,10 @@ final class EchoCommand implements Callable<Integer> {
       throw new ParameterException(
           spec.commandLine(),
           "--udp and --unix cannot be combined: the JDK has no AF_UNIX datagram sockets");
+    }
+    if (unix != null && reusePort) {
+      throw new ParameterException(
+          spec.commandLine(), "--reuse-port and --unix cannot be combined: AF_UNIX has no ports");
     }
     if (unix != null && (parsed.hasMatchedOption("--host") || parsed.hasMatchedOption("--port"))) {
       throw new ParameterException(

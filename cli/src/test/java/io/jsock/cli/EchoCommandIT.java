@@ -30,6 +30,7 @@ import java.security.MessageDigest;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -361,6 +362,56 @@ class EchoCommandIT {
   }
 
   @Test
+  void twoServersWithReusePortShareAPortAndEachServesItsShareOfTheConnections() throws Exception {
+    String[] args = {"echo", "--reuse-port", "--host", "127.0.0.1", "--port"};
+    String ipBanner = "Echo server listening on 127.0.0.1:(\\d+)";
+    try (RunningProcess first = jsock(append(args, "0"))) {
+      String port = first.nextLineMatching(ipBanner).group(1);
+      try (RunningProcess second = jsock(append(args, port))) {
+        assertThat(second.nextLineMatching(ipBanner).group(1)).isEqualTo(port);
+        // The kernel deals each connection to one of the two by a hash of its addresses and
+        // ports: of 64, all going to one server has odds of 2^-63.
+        List<Socket> clients = new ArrayList<>();
+        try {
+          for (int i = 0; i < 64; i++) {
+            clients.add(connect(Integer.parseInt(port)));
+            assertThat(echoes(clients.getLast(), LIMIT)).as("connection %d", i).isTrue();
+          }
+          first.terminate();
+          assertThat(first.exitCode()).as("the first server's exit code").isZero();
+          int stillServed = 0;
+          for (Socket client : clients) {
+            try {
+              stillServed += echoes(client, Duration.ofSeconds(5)) ? 1 : 0;
+            } catch (IOException e) {
+              // a connection of the first server, reset as it stopped
+            }
+          }
+          assertThat(stillServed).as("connections the second server serves").isBetween(1, 63);
+          try (Socket late = connect(Integer.parseInt(port))) {
+            assertThat(echoes(late, LIMIT)).as("a new connection, to the second server").isTrue();
+          }
+        } finally {
+          for (Socket client : clients) {
+            client.close();
+          }
+        }
+        second.terminate();
+        assertThat(second.exitCode()).isZero();
+      }
+    }
+  }
+
+  @Test
+  void reusePortWithUnixIsAUsageError() throws Exception {
+    try (RunningProcess echo = jsock("echo", "--reuse-port", "--unix", "echo.sock")) {
+      assertThat(echo.exitCode()).isEqualTo(2);
+      assertThat(echo.stderr())
+          .startsWith("jsock: --reuse-port and --unix cannot be combined: AF_UNIX has no ports\n");
+    }
+  }
+
+  @Test
   void maxConnectionsBelowOneIsAUsageError() throws Exception {
     try (RunningProcess echo = jsock("echo", "--max-connections", "0")) {
       assertThat(echo.exitCode()).isEqualTo(2);
@@ -392,6 +443,12 @@ class EchoCommandIT {
   }
 
   // ---------------------------------------------------------------- tools
+
+  private static String[] append(String[] args, String last) {
+    String[] all = Arrays.copyOf(args, args.length + 1);
+    all[args.length] = last;
+    return all;
+  }
 
   /** A connection to {@code localhost:port}, trying each address the name has, as a user would. */
   private static Socket connect(int port) throws IOException {

@@ -50,6 +50,11 @@ import java.util.function.Consumer;
  *     1024, as Netty's and nginx's servers are commonly set (the kernel caps it at {@code
  *     net.core.somaxconn}): a burst of connections while the acceptor waits its turn is queued, not
  *     dropped (a dropped SYN costs the client a one-second retransmission). TCP only.
+ * @param reusePort whether the server's socket sets {@code SO_REUSEPORT} before it binds, so that
+ *     several servers, in this process or in others, may listen on the same address and port, and
+ *     the kernel deals the new connections (UDP: the datagrams) out among them. Default false: a
+ *     second server on a taken address fails with {@link io.jsock.AddressInUseException}. Inet
+ *     addresses only (an AF_UNIX socket has no {@code SO_REUSEPORT}).
  * @param shutdownGrace how long {@code close()} lets running handlers finish before it resets their
  *     connections. Default 10 seconds.
  * @param tls the server context to speak TLS with ({@link #withTls}), or empty for plain TCP.
@@ -70,6 +75,7 @@ public record ServerConfig(
     Duration writeTimeout,
     Duration firstByteTimeout,
     int backlog,
+    boolean reusePort,
     Duration shutdownGrace,
     Optional<TlsContext> tls,
     boolean threadPerDatagram) {
@@ -89,6 +95,10 @@ public record ServerConfig(
     if (backlog < 0) {
       throw new IllegalArgumentException("backlog must not be negative: " + backlog);
     }
+    if (reusePort && address instanceof UnixDomainSocketAddress) {
+      throw new IllegalArgumentException(
+          "reusePort: an AF_UNIX socket has no SO_REUSEPORT: " + address);
+    }
     notNegative(shutdownGrace, "shutdownGrace");
     Objects.requireNonNull(tls, "tls");
     if (tls.isPresent() && tls.get().isClient()) {
@@ -99,8 +109,8 @@ public record ServerConfig(
 
   /**
    * Loopback {@code 127.0.0.1} on any free port, 10,000 connections, idle timeout 5 minutes, write
-   * timeout 30 seconds, first-byte deadline 10 seconds, backlog 1024, shutdown grace 10 seconds, no
-   * TLS, a thread per datagram.
+   * timeout 30 seconds, first-byte deadline 10 seconds, backlog 1024, no {@code SO_REUSEPORT},
+   * shutdown grace 10 seconds, no TLS, a thread per datagram.
    */
   public static ServerConfig defaults() {
     return new ServerConfig(
@@ -110,6 +120,7 @@ public record ServerConfig(
         Duration.ofSeconds(30),
         Duration.ofSeconds(10),
         1024,
+        false,
         Duration.ofSeconds(10),
         Optional.empty(),
         true);
@@ -155,6 +166,20 @@ public record ServerConfig(
   /** This config with another backlog. */
   public ServerConfig withBacklog(int backlog) {
     return edit(copy -> copy.backlog = backlog);
+  }
+
+  /**
+   * This config with or without {@code SO_REUSEPORT}: with it, several servers may listen on one
+   * address and port, and the kernel spreads the new connections over them, for instance one server
+   * process per CPU, or more processes than one may hold connections for (each has its limit of
+   * open files).
+   *
+   * <pre>{@code
+   * ServerConfig config = ServerConfig.defaults().withAddress("0.0.0.0", 8080).withReusePort(true);
+   * }</pre>
+   */
+  public ServerConfig withReusePort(boolean reusePort) {
+    return edit(copy -> copy.reusePort = reusePort);
   }
 
   /** This config with another grace period for {@code close()}. */
@@ -212,6 +237,7 @@ public record ServerConfig(
     Duration writeTimeout;
     Duration firstByteTimeout;
     int backlog;
+    boolean reusePort;
     Duration shutdownGrace;
     Optional<TlsContext> tls;
     boolean threadPerDatagram;
@@ -223,6 +249,7 @@ public record ServerConfig(
       writeTimeout = config.writeTimeout;
       firstByteTimeout = config.firstByteTimeout;
       backlog = config.backlog;
+      reusePort = config.reusePort;
       shutdownGrace = config.shutdownGrace;
       tls = config.tls;
       threadPerDatagram = config.threadPerDatagram;
@@ -236,6 +263,7 @@ public record ServerConfig(
           writeTimeout,
           firstByteTimeout,
           backlog,
+          reusePort,
           shutdownGrace,
           tls,
           threadPerDatagram);

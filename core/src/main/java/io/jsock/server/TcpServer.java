@@ -100,7 +100,10 @@ public final class TcpServer extends Server {
     Objects.requireNonNull(handler, "handler");
     Socket listener =
         Sockets.createServer(
-            config.address(), ServerOptions.defaults().withBacklog(config.backlog()));
+            config.address(),
+            ServerOptions.defaults()
+                .withBacklog(config.backlog())
+                .withReusePort(config.reusePort()));
     TcpServer server;
     try {
       listener.setTimeout(null); // accept waits, whatever Sockets.setDefaultTimeout says

@@ -15,6 +15,7 @@ import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.ThreadFactory;
@@ -112,6 +113,9 @@ public final class UdpServer extends Server {
     UdpServer server;
     try {
       socket.setTimeout(null); // receive waits, whatever Sockets.setDefaultTimeout says
+      if (config.reusePort()) {
+        socket.setSockOpt(StandardSocketOptions.SO_REUSEPORT, true);
+      }
       socket.bind(local);
       server = new UdpServer(config, handler, socket);
       SocketAccess.get().attachMeter(socket, server.counters.meter());

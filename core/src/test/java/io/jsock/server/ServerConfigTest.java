@@ -8,6 +8,7 @@ import io.jsock.tls.Tls;
 import io.jsock.tls.TlsContext;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
 import java.time.Duration;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -26,6 +27,7 @@ class ServerConfigTest {
     assertThat(config.writeTimeout()).isEqualTo(Duration.ofSeconds(30));
     assertThat(config.firstByteTimeout()).isEqualTo(Duration.ofSeconds(10));
     assertThat(config.backlog()).isEqualTo(1024);
+    assertThat(config.reusePort()).isFalse();
     assertThat(config.shutdownGrace()).isEqualTo(Duration.ofSeconds(10));
     assertThat(config.tls()).isEmpty();
     assertThat(config.threadPerDatagram()).isTrue();
@@ -43,6 +45,7 @@ class ServerConfigTest {
                 defaults.writeTimeout(),
                 defaults.firstByteTimeout(),
                 defaults.backlog(),
+                false,
                 defaults.shutdownGrace(),
                 Optional.empty(),
                 true));
@@ -52,6 +55,7 @@ class ServerConfigTest {
             .withWriteTimeout(Duration.ofSeconds(3))
             .withFirstByteTimeout(Duration.ofSeconds(2))
             .withBacklog(0)
+            .withReusePort(true)
             .withShutdownGrace(Duration.ZERO)
             .withThreadPerDatagram(false);
     assertThat(changed)
@@ -63,6 +67,7 @@ class ServerConfigTest {
                 Duration.ofSeconds(3),
                 Duration.ofSeconds(2),
                 0,
+                true,
                 Duration.ZERO,
                 Optional.empty(),
                 false));
@@ -122,5 +127,12 @@ class ServerConfigTest {
     assertThatThrownBy(() -> config.withAddress(new SocketAddress() {}))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageStartingWith("address: not an inet or AF_UNIX address");
+    UnixDomainSocketAddress unix = UnixDomainSocketAddress.of("/tmp/jsock-server.sock");
+    assertThatThrownBy(() -> config.withAddress(unix).withReusePort(true))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("reusePort: an AF_UNIX socket has no SO_REUSEPORT: " + unix);
+    assertThatThrownBy(() -> config.withReusePort(true).withAddress(unix))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("reusePort: ");
   }
 }

@@ -106,6 +106,37 @@ class TcpServerTest {
   }
 
   @Test
+  void serversWithReusePortShareOneAddressAndTheKernelDealsConnectionsToEach() throws Exception {
+    ServerConfig config = ServerConfig.defaults().withReusePort(true);
+    try (TcpServer first = TcpServer.start(config, TcpServerTest::echo);
+        TcpServer second =
+            TcpServer.start(config.withAddress(first.address()), TcpServerTest::echo)) {
+      assertThat(second.address()).isEqualTo(first.address());
+      // The kernel picks a listener by a hash of each connection's addresses and ports: of 64
+      // connections from 64 ports, all going to one of two listeners has odds of 2^-63.
+      List<Socket> clients = new ArrayList<>();
+      try {
+        for (int i = 0; i < 64; i++) {
+          Socket client = connect(first.address());
+          clients.add(client);
+          assertEchoes(client, "connection " + i);
+        }
+        assertThat(first.stats().accepted() + second.stats().accepted()).isEqualTo(64);
+        assertThat(first.stats().accepted()).as("the first server's share").isPositive();
+        assertThat(second.stats().accepted()).as("the second server's share").isPositive();
+      } finally {
+        closeAll(clients);
+      }
+      // A server without the option still finds the address taken.
+      assertThatThrownBy(
+              () ->
+                  TcpServer.start(
+                      ServerConfig.defaults().withAddress(first.address()), TcpServerTest::echo))
+          .isInstanceOf(AddressInUseException.class);
+    }
+  }
+
+  @Test
   void refusesConnectionsBeyondTheLimitAtOnceWhileServingTheOthers() throws Exception {
     int limit = 5;
     int extra = 20;

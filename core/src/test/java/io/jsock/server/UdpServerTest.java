@@ -109,6 +109,27 @@ class UdpServerTest {
   }
 
   @Test
+  void serversWithReusePortShareOnePortAndTheKernelDealsSendersToEach() throws Exception {
+    ServerConfig config = ServerConfig.defaults().withReusePort(true);
+    try (UdpServer first = UdpServer.start(config, ECHO);
+        UdpServer second = UdpServer.start(config.withAddress(first.address()), ECHO)) {
+      assertThat(second.address()).isEqualTo(first.address());
+      // The kernel picks a socket by a hash of each sender's address and port: of 64 senders,
+      // all going to one of two sockets has odds of 2^-63.
+      for (int i = 0; i < 64; i++) {
+        try (Socket client = client(AF_INET, first.address())) {
+          byte[] data = ("sender " + i).getBytes(UTF_8);
+          client.send(data);
+          assertThat(client.recv(64)).isEqualTo(data);
+        }
+      }
+      await().atMost(LIMIT).until(() -> first.stats().accepted() + second.stats().accepted() == 64);
+      assertThat(first.stats().accepted()).as("the first server's share").isPositive();
+      assertThat(second.stats().accepted()).as("the second server's share").isPositive();
+    }
+  }
+
+  @Test
   void dropsDatagramsBeyondTheLimitWhileHandlingOthers() throws Exception {
     int limit = 2;
     int extra = 5;

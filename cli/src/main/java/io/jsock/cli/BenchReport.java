@@ -108,6 +108,7 @@ final class BenchReport {
         "firstError", firstErrorJson(),
         "losses", Long.toString(m.losses()),
         "connectSeconds", number(outcome.connectSeconds()),
+        "fewestEchoes", fewestEchoes(),
         "latencyMicros", hasLatency() ? latencyJson() : "null",
         "messagesPerSecondTimeline", Json.array(perSecond));
   }
@@ -149,6 +150,12 @@ final class BenchReport {
 
   private static String number(double value) {
     return String.format(Locale.ROOT, "%.3f", value);
+  }
+
+  /** pingpong, pipeline: the fewest messages one connection had echoed; otherwise {@code null}. */
+  private String fewestEchoes() {
+    long fewest = outcome.run().fewestEchoes();
+    return fewest < 0 ? "null" : Long.toString(fewest);
   }
 
   /** The first connection error's message as a JSON value, or {@code null}. */

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import org.HdrHistogram.Histogram;
@@ -26,6 +27,7 @@ final class LoadRun {
   private final LongAdder losses = new LongAdder();
   private final LongAdder errors = new LongAdder();
   private final AtomicReference<IOException> firstError = new AtomicReference<>();
+  private final AtomicLong fewestEchoes = new AtomicLong(Long.MAX_VALUE);
   private final AtomicReference<EchoMismatchException> mismatch = new AtomicReference<>();
   private final CountDownLatch failed = new CountDownLatch(1);
   private volatile boolean stopping;
@@ -89,6 +91,21 @@ final class LoadRun {
     }
     errors.increment();
     firstError.compareAndSet(null, e);
+  }
+
+  /** One connection's count of messages echoed over the whole run, told as its loop ends. */
+  void echoesOfOneConnection(long count) {
+    fewestEchoes.accumulateAndGet(count, Math::min);
+  }
+
+  /**
+   * The fewest messages any one connection had echoed over the whole run (warm-up included), or -1
+   * when no loop told its connections' counts (the scenarios other than pingpong and pipeline).
+   * Above 0, every connection was served.
+   */
+  long fewestEchoes() {
+    long fewest = fewestEchoes.get();
+    return fewest == Long.MAX_VALUE ? -1 : fewest;
   }
 
   /** Every echoed byte checked, over the whole run (warm-up included). */

@@ -11,8 +11,10 @@ import io.jsock.WouldBlockException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -30,7 +32,9 @@ import java.util.Set;
  *
  * <p>When the run stops, the messages in flight are received and checked before the loop ends, so
  * that each connection ends with nothing unread and no byte unchecked; a loop still waiting after
- * {@code --timeout} ends anyway (the driver then closes the sockets).
+ * {@code --timeout} ends anyway (the driver then closes the sockets). As it ends, the loop tells
+ * the run how many messages each of its connections had echoed, so that a report can show that
+ * every connection was served (the fewest).
  */
 final class StreamEventLoop implements Runnable {
   private static final Set<Event> READ = EnumSet.of(EVENT_READ);
@@ -72,10 +76,12 @@ final class StreamEventLoop implements Runnable {
     int inFlight = share.plan().pipeline();
     ByteBuffer in = ByteBuffer.allocateDirect(size * inFlight);
     ByteBuffer expected = share.pattern().view();
+    List<Stream> streams = new ArrayList<>();
     try (SocketSelector selector = SocketSelector.open()) {
       int active = 0;
       for (int i = share.first(); i < share.open().length(); i += share.step()) {
         Stream stream = new Stream(share.open().get(i), i, share.pattern(), inFlight);
+        streams.add(stream);
         try {
           stream.socket.setBlocking(false);
           selector.register(stream.socket, READ, stream);
@@ -114,6 +120,10 @@ final class StreamEventLoop implements Runnable {
       }
     } catch (IOException e) {
       share.run().error(e);
+    } finally {
+      for (Stream stream : streams) {
+        share.run().echoesOfOneConnection(stream.done);
+      }
     }
   }
 

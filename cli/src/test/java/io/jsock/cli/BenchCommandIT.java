@@ -83,6 +83,14 @@ class BenchCommandIT {
         .as("every echoed byte checked, the measured ones among them")
         .isGreaterThanOrEqualTo(Long.parseLong(field(json, "bytes")))
         .isPositive();
+    if (scenario.equals("pingpong") || scenario.equals("pipeline")) {
+      assertThat(Long.parseLong(field(json, "fewestEchoes")))
+          .as("each of the 3 connections served")
+          .isPositive()
+          .isLessThanOrEqualTo(Long.parseLong(field(json, "messages")));
+    } else {
+      assertThat(field(json, "fewestEchoes")).isEqualTo("null");
+    }
     if (scenario.equals("bulk")) {
       assertThat(field(json, "latencyMicros")).isEqualTo("null");
     } else {

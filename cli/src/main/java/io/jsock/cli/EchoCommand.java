@@ -86,6 +86,16 @@ final class EchoCommand implements Callable<Integer> {
   int maxConnections;
 
   @Option(
+      names = "--first-byte-timeout",
+      paramLabel = "D",
+      defaultValue = "10s",
+      converter = ShortDuration.class,
+      description =
+          "Reset a connection still silent D after it was accepted, as 500ms, 10s, 5m"
+              + " (default: ${DEFAULT-VALUE}). Not for --udp.")
+  Duration firstByteTimeout;
+
+  @Option(
       names = "--reuse-port",
       description =
           "Set SO_REUSEPORT: several servers may listen on the same host and port, and the"
@@ -107,6 +117,7 @@ final class EchoCommand implements Callable<Integer> {
     config =
         config
             .withMaxConnections(maxConnections)
+            .withFirstByteTimeout(firstByteTimeout)
             .withThreadPerDatagram(!udp)
             .withReusePort(reusePort);
     if (tls) {
@@ -196,6 +207,13 @@ final class EchoCommand implements Callable<Integer> {
       throw new ParameterException(
           spec.commandLine(),
           "--udp and --unix cannot be combined: the JDK has no AF_UNIX datagram sockets");
+    }
+    if (firstByteTimeout.isZero()) {
+      throw new ParameterException(spec.commandLine(), "--first-byte-timeout must be positive: 0");
+    }
+    if (udp && parsed.hasMatchedOption("--first-byte-timeout")) {
+      throw new ParameterException(
+          spec.commandLine(), "--first-byte-timeout is for streams: UDP has no connections");
     }
     if (unix != null && reusePort) {
       throw new ParameterException(

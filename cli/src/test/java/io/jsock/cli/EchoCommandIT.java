@@ -403,6 +403,36 @@ class EchoCommandIT {
   }
 
   @Test
+  void firstByteTimeoutResetsASilentConnectionAndSparesOneThatSpoke() throws Exception {
+    try (RunningProcess echo = jsock("echo", "--port", "0", "--first-byte-timeout", "500ms")) {
+      int port = Integer.parseInt(echo.nextLineMatching(BANNER).group(1));
+      try (Socket silent = connect(port);
+          Socket talking = connect(port)) {
+        assertThat(echoes(talking, LIMIT)).isTrue();
+        // the deadline resets the connection that never spoke
+        assertThatThrownBy(() -> silent.recv(16))
+            .isInstanceOf(ConnectionResetException.class)
+            .hasMessageContaining("connection reset by peer");
+        Thread.sleep(500); // past the deadline: the connection that spoke is still served
+        assertThat(echoes(talking, LIMIT)).isTrue();
+      }
+    }
+  }
+
+  @Test
+  void firstByteTimeoutMustBePositiveAndIsNotForUdp() throws Exception {
+    try (RunningProcess zero = jsock("echo", "--first-byte-timeout", "0s")) {
+      assertThat(zero.exitCode()).isEqualTo(2);
+      assertThat(zero.stderr()).startsWith("jsock: --first-byte-timeout must be positive: 0\n");
+    }
+    try (RunningProcess udp = jsock("echo", "--udp", "--first-byte-timeout", "5s")) {
+      assertThat(udp.exitCode()).isEqualTo(2);
+      assertThat(udp.stderr())
+          .startsWith("jsock: --first-byte-timeout is for streams: UDP has no connections\n");
+    }
+  }
+
+  @Test
   void reusePortWithUnixIsAUsageError() throws Exception {
     try (RunningProcess echo = jsock("echo", "--reuse-port", "--unix", "echo.sock")) {
       assertThat(echo.exitCode()).isEqualTo(2);

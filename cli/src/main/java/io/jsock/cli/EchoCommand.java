@@ -99,7 +99,7 @@ final class EchoCommand implements Callable<Integer> {
       names = "--reuse-port",
       description =
           "Set SO_REUSEPORT: several servers may listen on the same host and port, and the"
-              + " kernel deals new connections (UDP: datagrams) out among them. Not for --unix.")
+              + " kernel deals new connections (UDP: senders) out among them. Not for --unix.")
   boolean reusePort;
 
   @Override

@@ -52,7 +52,7 @@ import java.util.function.Consumer;
  *     dropped (a dropped SYN costs the client a one-second retransmission). TCP only.
  * @param reusePort whether the server's socket sets {@code SO_REUSEPORT} before it binds, so that
  *     several servers, in this process or in others, may listen on the same address and port, and
- *     the kernel deals the new connections (UDP: the datagrams) out among them. Default false: a
+ *     the kernel deals the new connections (UDP: the senders) out among them. Default false: a
  *     second server on a taken address fails with {@link io.jsock.AddressInUseException}. Inet
  *     addresses only (an AF_UNIX socket has no {@code SO_REUSEPORT}).
  * @param shutdownGrace how long {@code close()} lets running handlers finish before it resets their

@@ -69,6 +69,20 @@ mapfile -t jsock_jvm_options < <(grep -Ev '^[[:space:]]*(#|$)' "$(dirname "${BAS
 jsock_flags=("${jsock_plain_flags[@]}" "${jsock_jvm_options[@]}")
 netty_flags=(--sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED)
 
+# Waits until a server whose output goes to FILE says "... listening on HOST:PORT" (every server
+# the bench scripts start does), and prints PORT; fails if PID ends first or SECONDS pass.
+listening_port() { # file pid seconds
+  for _ in $(seq $(( $3 * 10 ))); do
+    if grep -q 'listening on' "$1"; then
+      grep 'listening on' "$1" | grep -o '[0-9]*$' | head -n 1
+      return 0
+    fi
+    kill -0 "$2" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
 # Waits until `jsock bench --phases` has written "jsock bench: PHASE" to FILE; fails if PID ends
 # first or SECONDS pass.
 await_phase() { # file phase pid seconds

@@ -30,7 +30,6 @@ import java.security.MessageDigest;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -363,11 +362,12 @@ class EchoCommandIT {
 
   @Test
   void twoServersWithReusePortShareAPortAndEachServesItsShareOfTheConnections() throws Exception {
-    String[] args = {"echo", "--reuse-port", "--host", "127.0.0.1", "--port"};
     String ipBanner = "Echo server listening on 127.0.0.1:(\\d+)";
-    try (RunningProcess first = jsock(append(args, "0"))) {
+    try (RunningProcess first =
+        jsock("echo", "--reuse-port", "--host", "127.0.0.1", "--port", "0")) {
       String port = first.nextLineMatching(ipBanner).group(1);
-      try (RunningProcess second = jsock(append(args, port))) {
+      try (RunningProcess second =
+          jsock("echo", "--reuse-port", "--host", "127.0.0.1", "--port", port)) {
         assertThat(second.nextLineMatching(ipBanner).group(1)).isEqualTo(port);
         // The kernel deals each connection to one of the two by a hash of its addresses and
         // ports: of 64, all going to one server has odds of 2^-63.
@@ -421,41 +421,28 @@ class EchoCommandIT {
 
   @Test
   void firstByteTimeoutMustBePositiveAndIsNotForUdp() throws Exception {
-    try (RunningProcess zero = jsock("echo", "--first-byte-timeout", "0s")) {
-      assertThat(zero.exitCode()).isEqualTo(2);
-      assertThat(zero.stderr()).startsWith("jsock: --first-byte-timeout must be positive: 0\n");
-    }
-    try (RunningProcess udp = jsock("echo", "--udp", "--first-byte-timeout", "5s")) {
-      assertThat(udp.exitCode()).isEqualTo(2);
-      assertThat(udp.stderr())
-          .startsWith("jsock: --first-byte-timeout is for streams: UDP has no connections\n");
-    }
+    assertThat(usageError("echo", "--first-byte-timeout", "0s"))
+        .startsWith("jsock: --first-byte-timeout must be positive: 0\n");
+    assertThat(usageError("echo", "--udp", "--first-byte-timeout", "5s"))
+        .startsWith("jsock: --first-byte-timeout is for streams: UDP has no connections\n");
   }
 
   @Test
   void reusePortWithUnixIsAUsageError() throws Exception {
-    try (RunningProcess echo = jsock("echo", "--reuse-port", "--unix", "echo.sock")) {
-      assertThat(echo.exitCode()).isEqualTo(2);
-      assertThat(echo.stderr())
-          .startsWith("jsock: --reuse-port and --unix cannot be combined: AF_UNIX has no ports\n");
-    }
+    assertThat(usageError("echo", "--reuse-port", "--unix", "echo.sock"))
+        .startsWith("jsock: --reuse-port and --unix cannot be combined: AF_UNIX has no ports\n");
   }
 
   @Test
   void maxConnectionsBelowOneIsAUsageError() throws Exception {
-    try (RunningProcess echo = jsock("echo", "--max-connections", "0")) {
-      assertThat(echo.exitCode()).isEqualTo(2);
-      assertThat(echo.stderr()).startsWith("jsock: --max-connections must be at least 1: 0\n");
-    }
+    assertThat(usageError("echo", "--max-connections", "0"))
+        .startsWith("jsock: --max-connections must be at least 1: 0\n");
   }
 
   @Test
   void certificateOptionsWithoutTlsAreAUsageError() throws Exception {
-    try (RunningProcess echo = jsock("echo", "--cert", "cert.pem", "--key", "key.pem")) {
-      assertThat(echo.exitCode()).isEqualTo(2);
-      assertThat(echo.stderr())
-          .startsWith("jsock: --cert, --key, --pkcs12 and --password-env need --tls\n");
-    }
+    assertThat(usageError("echo", "--cert", "cert.pem", "--key", "key.pem"))
+        .startsWith("jsock: --cert, --key, --pkcs12 and --password-env need --tls\n");
   }
 
   @Test
@@ -474,10 +461,14 @@ class EchoCommandIT {
 
   // ---------------------------------------------------------------- tools
 
-  private static String[] append(String[] args, String last) {
-    String[] all = Arrays.copyOf(args, args.length + 1);
-    all[args.length] = last;
-    return all;
+  /** Runs {@code jsock ARGS}, which must be a usage error (exit code 2); returns its stderr. */
+  private static String usageError(String... args) throws Exception {
+    try (RunningProcess process = jsock(args)) {
+      assertThat(process.exitCode())
+          .as("exit code of jsock %s", String.join(" ", args))
+          .isEqualTo(2);
+      return process.stderr();
+    }
   }
 
   /** A connection to {@code localhost:port}, trying each address the name has, as a user would. */

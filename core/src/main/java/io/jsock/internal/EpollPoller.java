@@ -80,17 +80,11 @@ final class EpollPoller {
             "jdk.virtualThreadScheduler.parallelism", Runtime.getRuntime().availableProcessors());
     EpollPoller poller = new EpollPoller(Epoll.create(), Math.max(1, carriers));
     for (Lane lane : poller.lanes) {
-      lane.thread =
-          Thread.ofVirtual()
-              .name("jsock-epoll-lane-" + lane.index)
-              .unstarted(() -> poller.run(lane));
       int errno = Epoll.ctl(poller.masterEpfd, Epoll.CTL_ADD, lane.epfd, IDLE_LANE, lane.index);
       if (errno != 0) {
         throw new IllegalStateException("epoll_ctl ADD lane: errno " + errno);
       }
-    }
-    for (Lane lane : poller.lanes) {
-      lane.thread.start();
+      poller.startTurn(lane, true);
     }
     Thread.ofPlatform().daemon().name("jsock-epoll").start(poller::wakeIdleLanes);
     return poller;
@@ -131,43 +125,67 @@ final class EpollPoller {
   }
 
   /**
-   * A lane's loop, on a virtual thread: poll without blocking, wake the ready, yield to them; park
-   * when a poll finds nothing, after re-arming the lane's one-shot registration with the master (an
-   * event already pending fires at once, and an unpark before the park is kept as its permit).
+   * Starts a virtual thread for the lane's next turn, which first parks until the master wakes it
+   * when {@code armed} (the lane's registration with the master is armed and nothing polls it).
    */
-  private void run(Lane lane) {
-    Arena arena = Arena.ofConfined();
-    MemorySegment events = Epoll.eventBuffer(arena, MAX_EVENTS);
-    MemorySegment state = Epoll.callState(arena);
-    LockSupport.park(); // armed at start: the master unparks the lane at its first event
+  private void startTurn(Lane lane, boolean armed) {
+    Thread next =
+        Thread.ofVirtual()
+            .name("jsock-epoll-lane-" + lane.index)
+            .unstarted(() -> turn(lane, armed));
+    lane.thread = next; // before the master can see the lane armed by the new thread
+    next.start();
+  }
+
+  /**
+   * A lane's turn, on a virtual thread of its own: poll without blocking, wake the ready, yield to
+   * them; park when a poll finds nothing, after re-arming the lane's one-shot registration with the
+   * master (an event already pending fires at once, and an unpark before the park is kept as its
+   * permit). After {@link #TURN_NANOS} of events that keep coming, the turn ends: this thread
+   * starts the next turn's thread and ends.
+   *
+   * <p>Why a new thread per busy turn: a carrier runs its local queue (where yields and wakeups
+   * from its own threads go) before anything submitted from outside it, new virtual threads and
+   * wakeups from platform threads among them; so a lane that always yielded would keep that queue
+   * full and the new threads waiting. Ending the turn must hand the carrier back to the queues
+   * outside it, and the JDK's scheduler (JDK 25) does not make that fair by itself: a carrier that
+   * takes a task from one outside queue keeps taking from that same queue while it finds one there.
+   * A lane that parked through the master at each turn's end came back through the master's queue,
+   * nearly always before the carrier looked again, and the carrier could then serve the lane and
+   * its wakeups for as long as the load lasted, never the queue where the accepting thread starts
+   * the threads of new connections. A virtual thread that starts another puts it in a queue of its
+   * own choosing (by its probe, a per-thread number), so each new turn comes from a queue that the
+   * turn before it did not take from, and the carrier finds the queue it took from empty and looks
+   * at the others.
+   */
+  private void turn(Lane lane, boolean armed) {
+    if (armed) {
+      LockSupport.park(); // the master unparks the lane at its first event
+    }
     long turnEnds = System.nanoTime() + TURN_NANOS;
     while (true) {
-      int n = Epoll.await(lane.epfd, events, MAX_EVENTS, 0, state);
-      dispatch(events, n);
-      if (n > 0 && System.nanoTime() - turnEnds < 0) {
-        Thread.yield();
-      } else {
-        // Parked through the master even while events keep coming, once per turn: a carrier
-        // runs its local queue (where yields and wakeups from its own threads go) before anything
-        // submitted from outside it, such as new virtual threads and wakeups from platform threads
-        // (the timeout timer, the master); a lane that always yielded would keep that queue full.
-        turnEnds = System.nanoTime() + TURN_NANOS;
+      int n = Epoll.await(lane.epfd, lane.events, MAX_EVENTS, 0, lane.state);
+      dispatch(lane.events, n);
+      if (n == 0) {
         int errno = Epoll.ctl(masterEpfd, Epoll.CTL_MOD, lane.epfd, IDLE_LANE, lane.index);
         if (errno != 0) {
           throw new IllegalStateException("epoll_ctl MOD lane: errno " + errno);
         }
         LockSupport.park();
+        turnEnds = System.nanoTime() + TURN_NANOS;
+      } else if (System.nanoTime() - turnEnds < 0) {
+        Thread.yield();
+      } else {
+        startTurn(lane, false);
+        return;
       }
     }
   }
 
   /** A lane's loop on a platform thread of its own, blocking in {@code epoll_wait}. */
   private void runBlocking(Lane lane) {
-    Arena arena = Arena.ofConfined();
-    MemorySegment events = Epoll.eventBuffer(arena, MAX_EVENTS);
-    MemorySegment state = Epoll.callState(arena);
     while (true) {
-      dispatch(events, Epoll.await(lane.epfd, events, MAX_EVENTS, -1, state));
+      dispatch(lane.events, Epoll.await(lane.epfd, lane.events, MAX_EVENTS, -1, lane.state));
     }
   }
 
@@ -203,11 +221,17 @@ final class EpollPoller {
     }
   }
 
-  /** One epoll instance and the virtual thread that polls it. */
+  /**
+   * One epoll instance, the memory its polls use, and the thread of its current turn. The memory is
+   * the global arena's (never freed, as the poller lives as long as the JVM): the turns' threads
+   * take it over one from another, and the global arena checks nothing on each call.
+   */
   private static final class Lane {
     final int index;
     final int epfd;
-    Thread thread; // set once, before any thread reads it
+    final MemorySegment events = Epoll.eventBuffer(Arena.global(), MAX_EVENTS);
+    final MemorySegment state = Epoll.callState(Arena.global());
+    volatile Thread thread;
 
     Lane(int index, int epfd) {
       this.index = index;

@@ -137,7 +137,7 @@ class CommandsIT {
         .extracting(matcher -> matcher.group())
         .contains(
             "-XX:Tier0BackedgeNotifyFreqLog=3",
-            "-XX:CompileCommand=CompileThresholdScaling,io.jsock.internal.EpollPoller::run,0.01");
+            "-XX:CompileCommand=CompileThresholdScaling,io.jsock.internal.EpollPoller::turn,0.01");
     try (RunningProcess version =
         jsock(Map.of("JSOCK_JAVA_OPTS", "-XX:+PrintFlagsFinal"), "--version")) {
       List<String> flags = version.lines();
@@ -194,7 +194,7 @@ class CommandsIT {
     }
     assertThat(named)
         .contains(
-            "io.jsock.internal.EpollPoller::run",
+            "io.jsock.internal.EpollPoller::turn",
             "java.util.concurrent.ForkJoinPool::runWorker",
             "io.jsock.server.TcpServer::acceptLoop");
   }

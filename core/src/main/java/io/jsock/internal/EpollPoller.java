@@ -50,7 +50,10 @@ final class EpollPoller {
   private static final int IDLE_LANE = Epoll.EPOLLIN | Epoll.EPOLLONESHOT;
   private static final int MAX_EVENTS = 1024;
 
-  /** How long a lane keeps yielding to the threads it wakes before its turn ends (see {@link #turn}). */
+  /**
+   * How long a lane keeps yielding to the threads it wakes before its turn ends (see {@link
+   * #turn}).
+   */
   private static final long TURN_NANOS = 1_000_000;
 
   /** The epoll instance on which the parked lanes' epoll instances are registered (one-shot). */

@@ -87,7 +87,9 @@ final class EpollPoller {
       if (errno != 0) {
         throw new IllegalStateException("epoll_ctl ADD lane: errno " + errno);
       }
-      poller.startTurn(lane, true);
+      if (!poller.startTurn(lane, true)) {
+        throw new IllegalStateException("cannot start epoll lane " + lane.index);
+      }
     }
     Thread.ofPlatform().daemon().name("jsock-epoll").start(poller::wakeIdleLanes);
     return poller;
@@ -130,14 +132,22 @@ final class EpollPoller {
   /**
    * Starts a virtual thread for the lane's next turn, which first parks until the master wakes it
    * when {@code armed} (the lane's registration with the master is armed and nothing polls it).
+   * Returns false, the lane's thread unchanged, when the JVM has no memory for a thread.
    */
-  private void startTurn(Lane lane, boolean armed) {
-    Thread next =
-        Thread.ofVirtual()
-            .name("jsock-epoll-lane-" + lane.index)
-            .unstarted(() -> turn(lane, armed));
-    lane.thread = next; // before the master can see the lane armed by the new thread
-    next.start();
+  private boolean startTurn(Lane lane, boolean armed) {
+    Thread current = lane.thread;
+    try {
+      Thread next =
+          Thread.ofVirtual()
+              .name("jsock-epoll-lane-" + lane.index)
+              .unstarted(() -> turn(lane, armed));
+      lane.thread = next; // before it runs: it may arm the lane, and the master unpark it, at once
+      next.start();
+      return true;
+    } catch (OutOfMemoryError e) {
+      lane.thread = current;
+      return false;
+    }
   }
 
   /**
@@ -145,7 +155,8 @@ final class EpollPoller {
    * them; park when a poll finds nothing, after re-arming the lane's one-shot registration with the
    * master (an event already pending fires at once, and an unpark before the park is kept as its
    * permit). After {@link #TURN_NANOS} of events that keep coming, the turn ends: this thread
-   * starts the next turn's thread and ends.
+   * starts the next turn's thread and ends (with no memory for a thread, it goes on through the
+   * master instead).
    *
    * <p>Why a new thread per busy turn: a carrier runs its local queue (where yields and wakeups
    * from its own threads go) before anything submitted from outside it, new virtual threads and
@@ -153,13 +164,13 @@ final class EpollPoller {
    * full and the new threads waiting. Ending the turn must hand the carrier back to the queues
    * outside it, and the JDK's scheduler (JDK 25) does not make that fair by itself: a carrier that
    * takes a task from one outside queue keeps taking from that same queue while it finds one there.
-   * A lane that parked through the master at each turn's end came back through the master's queue,
-   * nearly always before the carrier looked again, and the carrier could then serve the lane and
-   * its wakeups for as long as the load lasted, never the queue where the accepting thread starts
-   * the threads of new connections. A virtual thread that starts another puts it in a queue of its
-   * own choosing (by its probe, a per-thread number), so each new turn comes from a queue that the
-   * turn before it did not take from, and the carrier finds the queue it took from empty and looks
-   * at the others.
+   * A lane that parked through the master at each turn's end came back through the master's queue;
+   * when it was there again before the carrier looked (a matter of timing on a saturated CPU), the
+   * carrier served the lane and its wakeups for as long as the load lasted, never the queue where
+   * the accepting thread starts the threads of new connections. A virtual thread that starts
+   * another puts it in the outside queue its own probe (a per-thread number) picks, so each new
+   * turn comes from a queue that the turn before it did not take from: the carrier finds the queue
+   * it took from empty and looks at the others. README, "100,000 connections", has the runs.
    */
   private void turn(Lane lane, boolean armed) {
     if (armed) {
@@ -169,18 +180,18 @@ final class EpollPoller {
     while (true) {
       int n = Epoll.await(lane.epfd, lane.events, MAX_EVENTS, 0, lane.state);
       dispatch(lane.events, n);
-      if (n == 0) {
+      if (n > 0 && System.nanoTime() - turnEnds < 0) {
+        Thread.yield();
+      } else if (n > 0 && startTurn(lane, false)) {
+        return;
+      } else {
+        // Idle, or no memory for the next turn's thread: this thread goes on, through the master.
         int errno = Epoll.ctl(masterEpfd, Epoll.CTL_MOD, lane.epfd, IDLE_LANE, lane.index);
         if (errno != 0) {
           throw new IllegalStateException("epoll_ctl MOD lane: errno " + errno);
         }
         LockSupport.park();
         turnEnds = System.nanoTime() + TURN_NANOS;
-      } else if (System.nanoTime() - turnEnds < 0) {
-        Thread.yield();
-      } else {
-        startTurn(lane, false);
-        return;
       }
     }
   }

@@ -1447,8 +1447,9 @@ public final class Socket implements AutoCloseable {
     try {
       conn.configureBlocking(false);
       SocketAddress address = conn.getRemoteAddress();
-      Socket socket =
-          new Socket(family, kind, new PolledChannel(conn), Sockets.defaultTimeoutNanos(), null);
+      PolledChannel polled = new PolledChannel(conn);
+      polled.acceptedJustNow();
+      Socket socket = new Socket(family, kind, polled, Sockets.defaultTimeoutNanos(), null);
       socket.peer = address;
       synchronized (stateLock) {
         for (var entry : options.entrySet()) {

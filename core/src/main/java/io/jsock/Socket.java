@@ -1447,9 +1447,8 @@ public final class Socket implements AutoCloseable {
     try {
       conn.configureBlocking(false);
       SocketAddress address = conn.getRemoteAddress();
-      PolledChannel polled = new PolledChannel(conn);
-      polled.acceptedJustNow();
-      Socket socket = new Socket(family, kind, polled, Sockets.defaultTimeoutNanos(), null);
+      Socket socket =
+          new Socket(family, kind, new PolledChannel(conn), Sockets.defaultTimeoutNanos(), null);
       socket.peer = address;
       synchronized (stateLock) {
         for (var entry : options.entrySet()) {

@@ -284,21 +284,10 @@ public final class PolledChannel {
   }
 
   /**
-   * Notes that this stream was accepted just now and has not waited yet, which a receive takes as a
-   * short read (see {@link #isKnownEmpty()}): a client's first bytes seldom come before the server
-   * accepts it, and a read that finds nothing costs a system call, where a virtual thread's first
-   * wait registers the socket and the registration reports at once whatever has come by then.
-   */
-  public void acceptedJustNow() {
-    readCameShort();
-  }
-
-  /**
    * Whether a read would find nothing, so a blocking receive may wait at once instead of spending a
-   * system call to learn it. A read came back short (or the stream was {@linkplain
-   * #acceptedJustNow() accepted}) since the last wait ended, the peer has neither hung up nor sent
-   * urgent data (a short read may have stopped at the end of the stream or at an urgent mark, whose
-   * edge came before the wait ended), and:
+   * system call to learn it. A read came back short since the last wait ended, the peer has neither
+   * hung up nor sent urgent data (a short read may have stopped at the end of the stream or at an
+   * urgent mark, whose edge came before the wait ended), and:
    *
    * <ul>
    *   <li>on a registered socket, no edge has come since (edges are recorded from registration on).

@@ -2,6 +2,7 @@ package io.jsock.internal;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -137,10 +138,7 @@ final class EpollPoller {
   private boolean startTurn(Lane lane, boolean armed) {
     Thread current = lane.thread;
     try {
-      Thread next =
-          Thread.ofVirtual()
-              .name("jsock-epoll-lane-" + lane.index)
-              .unstarted(() -> turn(lane, armed));
+      Thread next = lane.turns.newThread(() -> turn(lane, armed));
       lane.thread = next; // before it runs: it may arm the lane, and the master unpark it, at once
       next.start();
       return true;
@@ -245,11 +243,13 @@ final class EpollPoller {
     final int epfd;
     final MemorySegment events = Epoll.eventBuffer(Arena.global(), MAX_EVENTS);
     final MemorySegment state = Epoll.callState(Arena.global());
+    final ThreadFactory turns;
     volatile Thread thread;
 
     Lane(int index, int epfd) {
       this.index = index;
       this.epfd = epfd;
+      this.turns = Thread.ofVirtual().name("jsock-epoll-lane-" + index).factory();
     }
   }
 }

@@ -20,14 +20,7 @@ final class OutOfDescriptorsEchoServer {
 
   public static void main(String[] args) throws IOException {
     TcpServer server =
-        TcpServer.start(
-            ServerConfig.defaults().withAddress("127.0.0.1", 0),
-            conn -> {
-              byte[] data;
-              while ((data = conn.recv(1024)).length > 0) {
-                conn.sendAll(data);
-              }
-            });
+        TcpServer.start(ServerConfig.defaults().withAddress("127.0.0.1", 0), ChildEcho::serve);
     System.out.println("PORT " + ((InetSocketAddress) server.address()).getPort());
     BufferedReader commands = new BufferedReader(new InputStreamReader(System.in));
     List<FileChannel> taken = new ArrayList<>();

@@ -13,14 +13,7 @@ final class SaturatedEchoServer {
 
   public static void main(String[] args) throws IOException {
     try (TcpServer server =
-        TcpServer.start(
-            ServerConfig.defaults().withAddress("127.0.0.1", 0),
-            conn -> {
-              byte[] data;
-              while ((data = conn.recv(1024)).length > 0) {
-                conn.sendAll(data);
-              }
-            })) {
+        TcpServer.start(ServerConfig.defaults().withAddress("127.0.0.1", 0), ChildEcho::serve)) {
       System.out.println("PORT " + ((InetSocketAddress) server.address()).getPort());
       System.out.println(
           "POLLER "

@@ -57,6 +57,12 @@ final class EpollPoller {
    */
   private static final long TURN_NANOS = 1_000_000;
 
+  /**
+   * Of a busy lane's turns, how many end through the master for each that hands over to a new
+   * thread (see {@link #turn}): a power of two.
+   */
+  private static final int TURNS_PER_HANDOVER = 8;
+
   /** The epoll instance on which the parked lanes' epoll instances are registered (one-shot). */
   private final int masterEpfd;
 
@@ -152,23 +158,28 @@ final class EpollPoller {
    * A lane's turn, on a virtual thread of its own: poll without blocking, wake the ready, yield to
    * them; park when a poll finds nothing, after re-arming the lane's one-shot registration with the
    * master (an event already pending fires at once, and an unpark before the park is kept as its
-   * permit). After {@link #TURN_NANOS} of events that keep coming, the turn ends: this thread
-   * starts the next turn's thread and ends (with no memory for a thread, it goes on through the
-   * master instead).
+   * permit). After {@link #TURN_NANOS} of events that keep coming, the turn ends: through the
+   * master as an idle lane's would, and one time in {@link #TURNS_PER_HANDOVER} by starting the
+   * next turn's thread and ending this one (with no memory for a thread, through the master
+   * instead).
    *
-   * <p>Why a new thread per busy turn: a carrier runs its local queue (where yields and wakeups
-   * from its own threads go) before anything submitted from outside it, new virtual threads and
-   * wakeups from platform threads among them; so a lane that always yielded would keep that queue
-   * full and the new threads waiting. Ending the turn must hand the carrier back to the queues
-   * outside it, and the JDK's scheduler (JDK 25) does not make that fair by itself: a carrier that
-   * takes a task from one outside queue keeps taking from that same queue while it finds one there.
-   * A lane that parked through the master at each turn's end came back through the master's queue;
-   * when it was there again before the carrier looked (a matter of timing on a saturated CPU), the
-   * carrier served the lane and its wakeups for as long as the load lasted, never the queue where
-   * the accepting thread starts the threads of new connections. A virtual thread that starts
-   * another puts it in the outside queue its own probe (a per-thread number) picks, so each new
-   * turn comes from a queue that the turn before it did not take from: the carrier finds the queue
-   * it took from empty and looks at the others. README, "100,000 connections", has the runs.
+   * <p>Why a turn ends: a carrier runs its local queue (where yields and wakeups from its own
+   * threads go) before anything submitted from outside it, new virtual threads and wakeups from
+   * platform threads among them; so a lane that always yielded would keep that queue full and the
+   * new threads waiting. Ending the turn hands the carrier back to the queues outside it, but the
+   * JDK's scheduler (JDK 25) does not make that fair by itself: a carrier that takes a task from
+   * one outside queue keeps taking from that same queue while it finds one there. A lane that parks
+   * through the master comes back through the master's queue; when it is there again before the
+   * carrier looks (a matter of timing on a saturated CPU), the carrier serves the lane and its
+   * wakeups and never the queue where the accepting thread starts the threads of new connections:
+   * with only such turn ends, those connections waited for as long as the load lasted. A virtual
+   * thread that starts another puts it in the outside queue its own probe (a per-thread number)
+   * picks, so a turn handed over comes from a queue the turn before it did not take from: the
+   * carrier finds the queue it took from empty and looks at the others. Why not every turn: with
+   * two carriers, handing over at every turn's end raised ping-pong's 99th percentile by about half
+   * (the same CPU per message); one turn in eight keeps it within a few percent and still reaches
+   * the new threads within a few of the load's round trips. README, "100,000 connections", has the
+   * runs.
    */
   private void turn(Lane lane, boolean armed) {
     if (armed) {
@@ -180,10 +191,12 @@ final class EpollPoller {
       dispatch(lane.events, n);
       if (n > 0 && System.nanoTime() - turnEnds < 0) {
         Thread.yield();
-      } else if (n > 0 && startTurn(lane, false)) {
+      } else if (n > 0
+          && (++lane.turnsEnded & (TURNS_PER_HANDOVER - 1)) == 0
+          && startTurn(lane, false)) {
         return;
       } else {
-        // Idle, or no memory for the next turn's thread: this thread goes on, through the master.
+        // Idle, a busy turn's end, or no memory for the next turn's thread: on, through the master.
         int errno = Epoll.ctl(masterEpfd, Epoll.CTL_MOD, lane.epfd, IDLE_LANE, lane.index);
         if (errno != 0) {
           throw new IllegalStateException("epoll_ctl MOD lane: errno " + errno);
@@ -245,6 +258,7 @@ final class EpollPoller {
     final MemorySegment state = Epoll.callState(Arena.global());
     final ThreadFactory turns;
     volatile Thread thread;
+    int turnsEnded; // by the thread of the current turn; the next one sees it (Thread.start)
 
     Lane(int index, int epfd) {
       this.index = index;

@@ -34,7 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
  * carrier was busy waited until the load stopped); this JVM pings over {@value #LOAD} connections,
  * and {@value #LATE} more come while it does. With the lanes as they were before (f30dd9d) it
  * failed 3 runs of 3: the late connections were served only after 122 to 207 round trips of each of
- * the load's, or not within 10 s; since, after 2 or 3. Needs taskset, chrt and the right to use
+ * the load's, or not within 10 s; since, after 2 to 4. Needs taskset, chrt and the right to use
  * real-time priority (root, as in CI).
  */
 class SaturatedServerTest {

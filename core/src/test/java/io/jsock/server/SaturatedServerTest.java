@@ -110,7 +110,7 @@ class SaturatedServerTest {
       for (Socket conn : late) {
         try (conn) {
           conn.setTimeout(Duration.ofNanos(Math.max(1_000_000, deadline - System.nanoTime())));
-          if (Arrays.equals(receive(conn), MESSAGE)) {
+          if (Arrays.equals(TcpServerTest.recvExactly(conn, MESSAGE.length), MESSAGE)) {
             served++;
             longestWait = echoes.get() - before;
           }
@@ -144,7 +144,7 @@ class SaturatedServerTest {
     try (conn) {
       while (running.get()) {
         conn.sendAll(MESSAGE);
-        receive(conn);
+        TcpServerTest.recvExactly(conn, MESSAGE.length);
         echoes.incrementAndGet();
       }
     } catch (IOException e) {
@@ -152,20 +152,6 @@ class SaturatedServerTest {
         throw new IllegalStateException(e);
       }
     }
-  }
-
-  private static byte[] receive(Socket conn) throws IOException {
-    byte[] data = new byte[MESSAGE.length];
-    int filled = 0;
-    while (filled < data.length) {
-      byte[] part = conn.recv(data.length - filled);
-      if (part.length == 0) {
-        throw new IOException("closed after " + filled + " bytes");
-      }
-      System.arraycopy(part, 0, data, filled, part.length);
-      filled += part.length;
-    }
-    return data;
   }
 
   /** Gives {@code pid}'s thread named {@code name} real-time priority; returns chrt's exit code. */

@@ -148,8 +148,8 @@ final class EchoCommand implements Callable<Integer> {
    * client that streams large messages gets a buffer of its connection's own, reused for every
    * receive ({@code recvInto}, then {@code sendAll} of what came, the way Python's {@code
    * recv_into} is used), where a fresh 64 KiB array per message would be fresh memory, out of the
-   * cache, every time (README, "Since run C", has the figures). The buffer goes once a small
-   * message comes.
+   * cache, every time (docs/benchmarks/FINDINGS.md, "Since run C", has the figures). The buffer
+   * goes once a small message comes.
    */
   static void echo(Socket conn) throws IOException {
     byte[] buffer = null;

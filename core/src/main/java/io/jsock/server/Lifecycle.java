@@ -37,7 +37,8 @@ final class Lifecycle {
    * as the others are. That one is the server's only thread: on a virtual thread each of its waits
    * would go through the scheduler (a poller wakes it, a carrier runs it), where a platform thread
    * blocks in the kernel and the kernel wakes it, as a C server's does (measured for UDP echo: less
-   * CPU per datagram than either a virtual thread or Netty; README, "UDP echo").
+   * CPU per datagram than either a virtual thread or Netty; docs/benchmarks/FINDINGS.md, "UDP
+   * echo").
    */
   void start(String name, Runnable loop, boolean handlesWork) {
     if (!handlesWork) {

@@ -27,15 +27,15 @@ import org.junit.jupiter.api.io.TempDir;
  * A server whose only carrier is kept busy still serves the connections that come meanwhile. The
  * JDK starts a connection's virtual thread through a queue that a busy carrier may pass over for as
  * long as it finds work in another; jsock's epoll lanes hand the carrier back to those queues at
- * the end of each busy turn (README, "100,000 connections"). As {@code bench/late-connections}
- * does, in small: the server runs in a child JVM ({@link SaturatedEchoServer}) with one carrier, on
- * one CPU beside a busy loop, with the platform thread that wakes idle lanes at real-time priority
- * so that it wins every race it can (the worst case, in which connections that came while the
- * carrier was busy waited until the load stopped); this JVM pings over {@value #LOAD} connections,
- * and {@value #LATE} more come while it does. With the lanes as they were before (f30dd9d) it
- * failed 3 runs of 3: the late connections were served only after 122 to 207 round trips of each of
- * the load's, or not within 10 s; since, after 2 to 4. Needs taskset, chrt and the right to use
- * real-time priority (root, as in CI).
+ * the end of each busy turn (docs/benchmarks/FINDINGS.md, "100,000 connections"). As {@code
+ * bench/late-connections} does, in small: the server runs in a child JVM ({@link
+ * SaturatedEchoServer}) with one carrier, on one CPU beside a busy loop, with the platform thread
+ * that wakes idle lanes at real-time priority so that it wins every race it can (the worst case, in
+ * which connections that came while the carrier was busy waited until the load stopped); this JVM
+ * pings over {@value #LOAD} connections, and {@value #LATE} more come while it does. With the lanes
+ * as they were before (f30dd9d) it failed 3 runs of 3: the late connections were served only after
+ * 122 to 207 round trips of each of the load's, or not within 10 s; since, after 2 to 4. Needs
+ * taskset, chrt and the right to use real-time priority (root, as in CI).
  */
 class SaturatedServerTest {
   private static final int LOAD = 200;

@@ -178,8 +178,9 @@ final class EpollPoller {
    * carrier finds the queue it took from empty and looks at the others. Why not every turn: with
    * two carriers, handing over at every turn's end raised ping-pong's 99th percentile by about half
    * (the same CPU per message); one turn in eight keeps it within a few percent and still reaches
-   * the new threads within a few of the load's round trips. docs/benchmarks/FINDINGS.md, "100,000
-   * connections", has the runs.
+   * the new threads within a few of the load's round trips (one in two, four or 32 measured the
+   * same: only a lane that never ends a busy turn through the master widens the tail).
+   * docs/benchmarks/FINDINGS.md, "100,000 connections", has the runs.
    */
   private void turn(Lane lane, boolean armed) {
     if (armed) {

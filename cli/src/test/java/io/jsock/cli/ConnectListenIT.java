@@ -192,7 +192,7 @@ class ConnectListenIT {
 
   @Test
   void connectTlsVerifiesOpensslServersCertificateWithCaAndExchangesBothWays() throws Exception {
-    Path[] certKey = certificate();
+    PemFiles pem = PemFiles.selfSigned(dir);
     int port = FreePort.find();
     Path toJsock = randomFile("to-jsock.bin", 100_000, 7);
     Path fromJsock = randomFile("from-jsock.bin", 70_000, 8);
@@ -201,7 +201,7 @@ class ConnectListenIT {
     // s_server ends the connection when its stdin ends: keep it open until jsock is done.
     String server =
         "(cat %s; sleep 20) | exec openssl s_server -accept 127.0.0.1:%d -cert %s -key %s -quiet -naccept 1"
-            .formatted(toJsock, port, certKey[0], certKey[1]);
+            .formatted(toJsock, port, pem.cert(), pem.key());
     try (PipedProcess peer =
         PipedProcess.start(
             List.of("bash", "-c", server),
@@ -216,7 +216,7 @@ class ConnectListenIT {
               "connect",
               "--tls",
               "--ca",
-              certKey[0].toString(),
+              pem.cert().toString(),
               "-v",
               "localhost",
               "" + port)) {
@@ -231,7 +231,7 @@ class ConnectListenIT {
 
   @Test
   void listenTlsWithPemFilesExchangesBothWaysWithOpensslClient() throws Exception {
-    Path[] certKey = certificate();
+    PemFiles pem = PemFiles.selfSigned(dir);
     Path toJsock = randomFile("to-jsock.bin", 100_000, 9);
     Path fromJsock = randomFile("from-jsock.bin", 70_000, 10);
     Path peerOut = dir.resolve("peer.out");
@@ -243,15 +243,15 @@ class ConnectListenIT {
             "listen",
             "--tls",
             "--cert",
-            certKey[0].toString(),
+            pem.cert().toString(),
             "--key",
-            certKey[1].toString(),
+            pem.key().toString(),
             "0")) {
       int port = listen.listeningPort();
       // s_client closes when its stdin ends: keep it open until jsock is done.
       String client =
           "(cat %s; sleep 20) | exec openssl s_client -connect 127.0.0.1:%d -quiet -verify_return_error -CAfile %s"
-              .formatted(toJsock, port, certKey[0]);
+              .formatted(toJsock, port, pem.cert());
       try (PipedProcess peer =
           PipedProcess.start(
               List.of("bash", "-c", client),
@@ -748,37 +748,5 @@ class ConnectListenIT {
                 Files.readAllLines(Path.of("/proc/net/tcp")).stream()
                     .map(line -> line.strip().split("\\s+"))
                     .anyMatch(f -> f.length > 3 && f[1].equals(local) && f[3].equals("0A")));
-  }
-
-  /** A self-signed certificate for localhost, 127.0.0.1 and ::1, and its key: PEM files. */
-  private Path[] certificate() throws Exception {
-    Path cert = dir.resolve("cert.pem");
-    Path key = dir.resolve("key.pem");
-    Process req =
-        new ProcessBuilder(
-                "openssl",
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:prime256v1",
-                "-nodes",
-                "-days",
-                "2",
-                "-subj",
-                "/CN=localhost",
-                "-addext",
-                "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1",
-                "-keyout",
-                key.toString(),
-                "-out",
-                cert.toString())
-            .redirectErrorStream(true)
-            .redirectOutput(dir.resolve("openssl.log").toFile())
-            .start();
-    assertThat(req.waitFor(LIMIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
-    assertThat(req.exitValue()).as(Files.readString(dir.resolve("openssl.log"))).isZero();
-    return new Path[] {cert, key};
   }
 }

@@ -231,33 +231,9 @@ class EchoCommandIT {
 
   @Test
   void tlsWithAPemCertificateAndKeyServesClientsThatTrustIt(@TempDir Path dir) throws Exception {
-    Path cert = dir.resolve("cert.pem");
-    Path key = dir.resolve("key.pem");
-    Process req =
-        new ProcessBuilder(
-                "openssl",
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:prime256v1",
-                "-nodes",
-                "-days",
-                "2",
-                "-subj",
-                "/CN=localhost",
-                "-addext",
-                "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1",
-                "-keyout",
-                key.toString(),
-                "-out",
-                cert.toString())
-            .redirectErrorStream(true)
-            .redirectOutput(dir.resolve("openssl.log").toFile())
-            .start();
-    assertThat(req.waitFor(LIMIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
-    assertThat(req.exitValue()).as(Files.readString(dir.resolve("openssl.log"))).isZero();
+    PemFiles pem = PemFiles.selfSigned(dir);
+    Path cert = pem.cert();
+    Path key = pem.key();
 
     try (RunningProcess echo =
         jsock("echo", "--tls", "--cert", cert.toString(), "--key", key.toString(), "--port", "0")) {

@@ -221,32 +221,9 @@ class TransferCommandsIT {
   @Test
   void sendsOverTlsToAReceiverItTrustsAndRefusesOneItDoesNot() throws Exception {
     Path data = randomFile("data.bin", 2 << 20, 10);
-    Path cert = dir.resolve("cert.pem");
-    Path key = dir.resolve("key.pem");
-    try (RunningProcess openssl =
-        RunningProcess.start(
-            List.of(
-                "openssl",
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:prime256v1",
-                "-nodes",
-                "-days",
-                "2",
-                "-subj",
-                "/CN=localhost",
-                "-addext",
-                "subjectAltName=DNS:localhost,IP:127.0.0.1",
-                "-keyout",
-                key.toString(),
-                "-out",
-                cert.toString()),
-            Map.of())) {
-      assertThat(openssl.exitCode()).as(openssl.stderrSoFar()).isZero();
-    }
+    PemFiles pem = PemFiles.selfSigned(dir);
+    Path cert = pem.cert();
+    Path key = pem.key();
     Path inbox = Files.createDirectory(dir.resolve("inbox"));
     try (RunningProcess receiver =
         jsock("receive", "--tls", "--cert", "" + cert, "--key", "" + key, "-k", "0", "" + inbox)) {

@@ -157,11 +157,27 @@ final class Epoll {
   /** {@code epoll_ctl(epfd, op, fd, {events, data})}; returns 0, or the errno of a failure. */
   static int ctl(int epfd, int op, int fd, int events, long data) {
     try (Arena arena = Arena.ofConfined()) {
-      MemorySegment event = arena.allocate(16, 8);
-      MemorySegment state = arena.allocate(CALL_STATE);
-      event.set(JAVA_INT, 0, events);
-      event.set(DATA, DATA_OFFSET, data);
-      int result = (int) CTL.invokeExact(state, epfd, op, fd, event);
+      return ctl(epfd, op, fd, events, data, eventBuffer(arena, 1), callState(arena));
+    }
+  }
+
+  /**
+   * {@link #ctl(int, int, int, int, long)} through memory the caller keeps for it, an {@link
+   * #eventBuffer} of one event and a {@link #callState}: for a loop that calls it often, which then
+   * allocates nothing (a confined arena per call costs a malloc and a free of each segment).
+   */
+  static int ctl(
+      int epfd,
+      int op,
+      int fd,
+      int events,
+      long data,
+      MemorySegment eventMemory,
+      MemorySegment state) {
+    eventMemory.set(JAVA_INT, 0, events);
+    eventMemory.set(DATA, DATA_OFFSET, data);
+    try {
+      int result = (int) CTL.invokeExact(state, epfd, op, fd, eventMemory);
       return result == 0 ? 0 : errno(state);
     } catch (Throwable e) {
       throw new IllegalStateException("epoll_ctl", e);

@@ -198,7 +198,15 @@ final class EpollPoller {
         return;
       } else {
         // Idle, a busy turn's end, or no memory for the next turn's thread: on, through the master.
-        int errno = Epoll.ctl(masterEpfd, Epoll.CTL_MOD, lane.epfd, IDLE_LANE, lane.index);
+        int errno =
+            Epoll.ctl(
+                masterEpfd,
+                Epoll.CTL_MOD,
+                lane.epfd,
+                IDLE_LANE,
+                lane.index,
+                lane.rearming,
+                lane.state);
         if (errno != 0) {
           throw new IllegalStateException("epoll_ctl MOD lane: errno " + errno);
         }
@@ -248,15 +256,16 @@ final class EpollPoller {
   }
 
   /**
-   * One epoll instance, the memory its polls use, and the thread of its current turn. The memory is
-   * the global arena's (never freed, as the poller lives as long as the JVM): the turns' threads
-   * take it over one from another, and the global arena checks nothing on each call.
+   * One epoll instance, the memory its polls and re-arms use, and the thread of its current turn.
+   * The memory is the global arena's (never freed, as the poller lives as long as the JVM): the
+   * turns' threads take it over one from another, and the global arena checks nothing on each call.
    */
   private static final class Lane {
     final int index;
     final int epfd;
     final MemorySegment events = Epoll.eventBuffer(Arena.global(), MAX_EVENTS);
     final MemorySegment state = Epoll.callState(Arena.global());
+    final MemorySegment rearming = Epoll.eventBuffer(Arena.global(), 1); // for each re-arm
     final ThreadFactory turns;
     volatile Thread thread;
     int turnsEnded; // by the thread of the current turn; the next one sees it (Thread.start)

@@ -93,3 +93,15 @@ await_phase() { # file phase pid seconds
   done
   return 1
 }
+
+# The syscall tracepoints --syscalls counts, by kind; every call is in raw_syscalls:sys_enter.
+syscall_kinds=(
+  "reads|read readv recvfrom recvmsg recvmmsg"
+  "writes|write writev sendto sendmsg sendmmsg"
+  "waits|epoll_wait epoll_pwait epoll_pwait2 epoll_ctl poll ppoll io_uring_enter"
+  "futex|futex"
+)
+syscall_events=raw_syscalls:sys_enter
+for kind in "${syscall_kinds[@]}"; do
+  for call in ${kind#*|}; do syscall_events+=",syscalls:sys_enter_$call"; done
+done

@@ -69,29 +69,51 @@ mapfile -t jsock_jvm_options < <(grep -Ev '^[[:space:]]*(#|$)' "$(dirname "${BAS
 jsock_flags=("${jsock_plain_flags[@]}" "${jsock_jvm_options[@]}")
 netty_flags=(--sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED)
 
+# The scripts wait on the load generator's CPU (pinned there to stay off the server's), so a wait
+# must not take that CPU from the load generator: polling with grep and sleep, two programs started
+# fifty times a second, cut jsock bench's ping-pong rate against the C server to 0.43-0.69x in three
+# pairs of four (docs/benchmarks/FINDINGS.md, "The scripts' own waiting"). So the waits start no
+# program while they wait: CONDITION is a shell function, and the pause between tries is a
+# `read -t` on a pipe that nothing writes to, open only while waiting.
+# Runs CONDITION... every INTERVAL seconds until it succeeds; fails if PID ends first or after TRIES.
+poll() { # interval tries pid condition...
+  local interval=$1 tries=$2 pid=$3 quiet i status=1
+  shift 3
+  exec {quiet}<> <(:)
+  for (( i = 0; i < tries; i++ )); do
+    if "$@"; then status=0; break; fi
+    kill -0 "$pid" 2>/dev/null || break
+    read -r -t "$interval" -u "$quiet" _ || true
+  done
+  exec {quiet}<&-
+  return "$status"
+}
+
+# Sets found_line to the first line of FILE that contains TEXT; fails if there is none. A file
+# that a wait reads must be emptied before the process that writes it starts, or the wait may read
+# what the file held from an earlier run.
+find_line() { # file text
+  local line
+  while IFS= read -r line || [ -n "$line" ]; do
+    if [[ $line == *"$2"* ]]; then
+      found_line=$line
+      return 0
+    fi
+  done <"$1"
+  return 1
+}
+
 # Waits until a server whose output goes to FILE says "... listening on HOST:PORT" (every server
 # the bench scripts start does), and prints PORT; fails if PID ends first or SECONDS pass.
 listening_port() { # file pid seconds
-  for _ in $(seq $(( $3 * 10 ))); do
-    if grep -q 'listening on' "$1"; then
-      grep 'listening on' "$1" | grep -o '[0-9]*$' | head -n 1
-      return 0
-    fi
-    kill -0 "$2" 2>/dev/null || return 1
-    sleep 0.1
-  done
-  return 1
+  poll 0.1 $(( $3 * 10 )) "$2" find_line "$1" 'listening on' || return 1
+  echo "${found_line##*[!0-9]}"
 }
 
 # Waits until `jsock bench --phases` has written "jsock bench: PHASE" to FILE; fails if PID ends
 # first or SECONDS pass.
 await_phase() { # file phase pid seconds
-  for _ in $(seq $(( $4 * 50 ))); do
-    grep -q "jsock bench: $2" "$1" && return 0
-    kill -0 "$3" 2>/dev/null || return 1
-    sleep 0.02
-  done
-  return 1
+  poll 0.02 $(( $4 * 50 )) "$3" find_line "$1" "jsock bench: $2"
 }
 
 # The syscall tracepoints --syscalls counts, by kind; every call is in raw_syscalls:sys_enter.

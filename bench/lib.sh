@@ -71,8 +71,8 @@ netty_flags=(--sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UN
 
 # The scripts wait on the load generator's CPU (pinned there to stay off the server's), so a wait
 # must not take that CPU from the load generator: polling with grep and sleep, two programs started
-# fifty times a second, cut jsock bench's ping-pong rate against the C server to 0.43-0.69x in three
-# pairs of four (docs/benchmarks/FINDINGS.md, "The scripts' own waiting"). So the waits start no
+# fifty times a second, cut jsock bench's ping-pong rate against the C server to 0.46-0.79x
+# (docs/benchmarks/FINDINGS.md, "The scripts' own waiting"). So the waits start no
 # program while they wait: CONDITION is a shell function, and the pause between tries is a
 # `read -t` on a pipe that nothing writes to, open only while waiting.
 # Runs CONDITION... every INTERVAL seconds until it succeeds; fails if PID ends first or after TRIES.

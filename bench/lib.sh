@@ -89,11 +89,12 @@ poll() { # interval tries pid condition...
   return "$status"
 }
 
-# Sets found_line to the first line of FILE that contains TEXT; fails if there is none. A file
-# that a wait reads must be emptied before the process that writes it starts, or the wait may read
-# what the file held from an earlier run.
+# Sets found_line to the first line of FILE that contains TEXT; fails if there is none, or no FILE
+# yet. A file that a wait reads must be emptied before the process that writes it starts, or the
+# wait may read what the file held from an earlier run.
 find_line() { # file text
   local line
+  [ -f "$1" ] || return 1
   while IFS= read -r line || [ -n "$line" ]; do
     if [[ $line == *"$2"* ]]; then
       found_line=$line

@@ -1,6 +1,7 @@
 package io.jsock.cli;
 
 import io.jsock.Datagram;
+import io.jsock.Family;
 import io.jsock.Socket;
 import io.jsock.server.Server;
 import io.jsock.server.ServerConfig;
@@ -10,6 +11,7 @@ import io.jsock.tls.Tls;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -150,8 +152,17 @@ final class EchoCommand implements Callable<Integer> {
    * recv_into} is used), where a fresh 64 KiB array per message would be fresh memory, out of the
    * cache, every time (docs/benchmarks/FINDINGS.md, "Since run C", has the figures). The buffer
    * goes once a small message comes.
+   *
+   * <p>A TCP connection gets {@code TCP_NODELAY}, as an echo should: each reply goes out as it is
+   * written, not held back by Nagle's algorithm until the last one is acknowledged (and as Netty's
+   * and the C echo servers of the benchmarks have it; with Nagle, a 64 KiB write's last 53 bytes on
+   * loopback waited for the next write, and bulk echo cost 1.18x the server CPU per message:
+   * FINDINGS.md, "TCP_NODELAY").
    */
   static void echo(Socket conn) throws IOException {
+    if (conn.family() != Family.AF_UNIX) {
+      conn.setSockOpt(StandardSocketOptions.TCP_NODELAY, true);
+    }
     byte[] buffer = null;
     while (true) {
       int n;

@@ -7,6 +7,7 @@ import io.jsock.Socket;
 import io.jsock.Sockets;
 import java.io.ByteArrayOutputStream;
 import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Random;
@@ -73,6 +74,36 @@ class EchoHandlerTest {
       assertThat(Arrays.mismatch(actual, expected))
           .as("index of the first wrong byte")
           .isEqualTo(-1);
+    }
+  }
+
+  @Test
+  void aTcpConnectionIsEchoedWithNagleOff() throws Exception {
+    try (Socket listener = Sockets.createServer(new InetSocketAddress("127.0.0.1", 0));
+        Socket client = Sockets.createConnection(listener.getSockName(), Duration.ofSeconds(10));
+        Socket conn = listener.accept().conn()) {
+      assertThat(conn.getSockOpt(StandardSocketOptions.TCP_NODELAY)).isFalse();
+      client.sendAll(new byte[] {1, 2, 3});
+      client.shutdown(Shutdown.SHUT_WR);
+
+      EchoCommand.echo(conn); // returns at the end of the stream, leaving conn open
+
+      assertThat(client.recv(10)).containsExactly(1, 2, 3);
+      assertThat(conn.getSockOpt(StandardSocketOptions.TCP_NODELAY)).isTrue();
+    }
+  }
+
+  @Test
+  void aUnixConnectionIsEchoedWithoutTcpOptions() throws Exception {
+    Socket[] pair = Sockets.socketPair();
+    try (Socket client = pair[0];
+        Socket conn = pair[1]) {
+      client.sendAll(new byte[] {4, 5});
+      client.shutdown(Shutdown.SHUT_WR);
+
+      EchoCommand.echo(conn);
+
+      assertThat(client.recv(10)).containsExactly(4, 5);
     }
   }
 }

@@ -154,10 +154,9 @@ final class EchoCommand implements Callable<Integer> {
    * goes once a small message comes.
    *
    * <p>A TCP connection gets {@code TCP_NODELAY}, as an echo should: each reply goes out as it is
-   * written, not held back by Nagle's algorithm until the last one is acknowledged (and as Netty's
-   * and the C echo servers of the benchmarks have it; with Nagle, a 64 KiB write's last 53 bytes on
-   * loopback waited for the next write, and bulk echo cost 1.18x the server CPU per message:
-   * FINDINGS.md, "TCP_NODELAY").
+   * written, its last partial segment not held back by Nagle's algorithm until what went before is
+   * acknowledged. Netty's and the C echo servers of the benchmarks set it too; without it, bulk
+   * echo (64 KiB writes) cost jsock 1.18x the server CPU per message (FINDINGS.md, "TCP_NODELAY").
    */
   static void echo(Socket conn) throws IOException {
     if (conn.family() != Family.AF_UNIX) {

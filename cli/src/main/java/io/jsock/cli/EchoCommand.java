@@ -1,7 +1,6 @@
 package io.jsock.cli;
 
 import io.jsock.Datagram;
-import io.jsock.Family;
 import io.jsock.Socket;
 import io.jsock.server.Server;
 import io.jsock.server.ServerConfig;
@@ -159,7 +158,7 @@ final class EchoCommand implements Callable<Integer> {
    * echo (64 KiB writes) cost jsock 1.18x the server CPU per message (FINDINGS.md, "TCP_NODELAY").
    */
   static void echo(Socket conn) throws IOException {
-    if (conn.family() != Family.AF_UNIX) {
+    if (conn.family().isInet()) {
       conn.setSockOpt(StandardSocketOptions.TCP_NODELAY, true);
     }
     byte[] buffer = null;

@@ -1447,8 +1447,11 @@ public final class Socket implements AutoCloseable {
     try {
       conn.configureBlocking(false);
       SocketAddress address = conn.getRemoteAddress();
-      Socket socket =
-          new Socket(family, kind, new PolledChannel(conn), Sockets.defaultTimeoutNanos(), null);
+      PolledChannel polled = new PolledChannel(conn);
+      if (family.isInet()) {
+        polled.acceptedUnread(); // as readStream notes a short read: not for AF_UNIX
+      }
+      Socket socket = new Socket(family, kind, polled, Sockets.defaultTimeoutNanos(), null);
       socket.peer = address;
       synchronized (stateLock) {
         for (var entry : options.entrySet()) {

@@ -64,6 +64,59 @@ class ShortReadTest {
     }
   }
 
+  /**
+   * An accepted connection's first receive on a virtual thread waits before it reads (nothing has
+   * been read yet, as after a short read): the bytes, or the end of the stream, that came before
+   * the accept, between the accept and the receive, or while it waits must all be reported.
+   */
+  @ParameterizedTest(name = "virtual receiver: {0}")
+  @ValueSource(booleans = {false, true})
+  void anAcceptedConnectionsFirstBytesAreReceivedWhenEverTheyCame(boolean virtual)
+      throws Exception {
+    Random random = new Random(17);
+    try (Socket listener = Sockets.createServer(new InetSocketAddress("127.0.0.1", 0))) {
+      for (int round = 0; round < 120; round++) {
+        byte[] sent = new byte[round % 10 == 0 ? 0 : 1 + random.nextInt(3000)];
+        random.nextBytes(sent);
+        int when = round % 3; // 0: before the accept; 1: before the receive; 2: while it waits
+        try (Socket client = Sockets.createConnection(listener.getSockName())) {
+          Runnable send =
+              () -> {
+                try {
+                  client.sendAll(sent);
+                  client.shutdown(Shutdown.SHUT_WR);
+                } catch (IOException e) {
+                  throw new IllegalStateException(e);
+                }
+              };
+          if (when == 0) {
+            send.run();
+          }
+          try (Socket server = listener.accept().conn()) {
+            server.setTimeout(LIMIT);
+            if (when == 1) {
+              send.run();
+            }
+            Thread sender = Thread.ofVirtual().unstarted(send);
+            byte[] received =
+                on(
+                    virtual,
+                    () -> {
+                      if (when == 2) {
+                        sender.start();
+                      }
+                      return receiveUntilEnd(server);
+                    });
+            assertThat(received).as("round %d, sent %d", round, when).isEqualTo(sent);
+            if (when == 2) {
+              sender.join();
+            }
+          }
+        }
+      }
+    }
+  }
+
   @ParameterizedTest(name = "virtual receiver: {0}")
   @ValueSource(booleans = {false, true})
   void aStreamOfSmallWritesArrivesWholeAndInOrder(boolean virtual) throws Exception {

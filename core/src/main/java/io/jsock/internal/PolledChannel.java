@@ -284,6 +284,17 @@ public final class PolledChannel {
   }
 
   /**
+   * Notes that a TCP connection has just been accepted and nothing read from it yet. Its peer's
+   * first bytes usually come after the handshake that completed the accept, so, as after a short
+   * read, a virtual thread's first receive waits at once (the wait registers the socket, and the
+   * registration's first edge reports whatever has come by then) instead of spending a read that
+   * finds nothing: Netty and a C epoll server read an accepted connection only once epoll says so.
+   */
+  public void acceptedUnread() {
+    readCameShort();
+  }
+
+  /**
    * Whether a read would find nothing, so a blocking receive may wait at once instead of spending a
    * system call to learn it. A read came back short since the last wait ended, the peer has neither
    * hung up nor sent urgent data (a short read may have stopped at the end of the stream or at an

@@ -111,6 +111,11 @@ public final class Socket implements AutoCloseable {
   /** Larger than any UDP datagram (65,507 bytes over IPv4, 65,527 over IPv6). */
   private static final int MAX_DATAGRAM = 64 * 1024;
 
+  /** {@code IPPROTO_TCP} and its option {@code TCP_NODELAY}, as Linux numbers them. */
+  private static final int IPPROTO_TCP = 6;
+
+  private static final int TCP_NODELAY_OPTNAME = 1;
+
   /** Whether the JDK runs on Linux, whose buffer sizes it reports halved. */
   private static final boolean LINUX = System.getProperty("os.name", "").equals("Linux");
 
@@ -152,6 +157,12 @@ public final class Socket implements AutoCloseable {
    * (guarded by stateLock).
    */
   private boolean listenerStopped;
+
+  /**
+   * This listener's {@code TCP_NODELAY}, as last set, is on its socket in the kernel, whence every
+   * accepted socket inherits it (see {@link #setNoDelayOnListener}; guarded by stateLock).
+   */
+  private boolean noDelayInherited;
 
   /** Set with {@link #closed} when io.jsock.tls wrapped the socket: a new one owns the channel. */
   private volatile boolean detached;
@@ -1180,7 +1191,8 @@ public final class Socket implements AutoCloseable {
     Objects.requireNonNull(option, "option");
     Objects.requireNonNull(value, "value");
     synchronized (stateLock) {
-      NetworkChannel channel = (NetworkChannel) open("setsockopt", null).channel();
+      PolledChannel current = open("setsockopt", null);
+      NetworkChannel channel = (NetworkChannel) current.channel();
       boolean held = channel.supportedOptions().contains(option);
       if (!held && !(channel instanceof ServerSocketChannel && streamOption(option))) {
         throw notApplicable(option);
@@ -1191,6 +1203,8 @@ public final class Socket implements AutoCloseable {
         } catch (IOException e) {
           throw Errors.translate(e, "setsockopt " + option.name(), null);
         }
+      } else if (option == StandardSocketOptions.TCP_NODELAY) {
+        setNoDelayOnListener(current, (Boolean) value);
       }
       if (options.isEmpty()) { // the shared empty map: nothing is ever removed from ours
         options = new LinkedHashMap<>();
@@ -1409,10 +1423,36 @@ public final class Socket implements AutoCloseable {
         listener.setOption(StandardSocketOptions.SO_REUSEADDR, reuse);
       }
       listener.configureBlocking(false);
-      return new PolledChannel(listener);
+      PolledChannel listening = new PolledChannel(listener);
+      if (options.get(StandardSocketOptions.TCP_NODELAY) instanceof Boolean noDelay) {
+        setNoDelayOnListener(listening, noDelay);
+      }
+      return listening;
     } catch (IOException e) {
       listener.close();
       throw Errors.translate(e, "listen on", local);
+    }
+  }
+
+  /**
+   * Sets {@code TCP_NODELAY} on a listening socket itself, which the JDK's channel refuses: Linux
+   * gives every socket accepted there the listener's setting (what Python's {@code setsockopt} on a
+   * listener relies on), so {@link #wrapAccepted} need not set it on each, one system call per
+   * connection. Where the FFM calls are not available, it does (guarded by stateLock).
+   */
+  private void setNoDelayOnListener(PolledChannel listener, boolean on) throws IOException {
+    noDelayInherited = false;
+    int fd = listener.enterAnyCall();
+    if (fd < 0) {
+      return;
+    }
+    try {
+      StreamCalls.setIntOption(fd, IPPROTO_TCP, TCP_NODELAY_OPTNAME, on ? 1 : 0);
+      noDelayInherited = true;
+    } catch (StreamCalls.Failed e) {
+      throw Errors.of(e.errno(), "setsockopt TCP_NODELAY", null);
+    } finally {
+      listener.exitCall();
     }
   }
 
@@ -1455,7 +1495,9 @@ public final class Socket implements AutoCloseable {
       socket.peer = address;
       synchronized (stateLock) {
         for (var entry : options.entrySet()) {
-          if (streamOption(entry.getKey()) && conn.supportedOptions().contains(entry.getKey())) {
+          if (streamOption(entry.getKey())
+              && conn.supportedOptions().contains(entry.getKey())
+              && !(entry.getKey() == StandardSocketOptions.TCP_NODELAY && noDelayInherited)) {
             setRaw(conn, entry.getKey(), entry.getValue());
           }
         }

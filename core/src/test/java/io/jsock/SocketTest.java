@@ -2007,6 +2007,20 @@ class SocketTest {
     }
   }
 
+  @Test
+  void tcpNoDelayTurnedOffAgainOnAListenerIsOffOnTheSocketsItAccepts() throws IOException {
+    try (Socket listener = Sockets.createServer(Loopback.bindAddress(AF_INET6, null));
+        Socket client = Socket.create(AF_INET6, SOCK_STREAM)) {
+      listener.setSockOpt(StandardSocketOptions.TCP_NODELAY, true);
+      listener.setSockOpt(StandardSocketOptions.TCP_NODELAY, false);
+      assertThat(listener.getSockOpt(StandardSocketOptions.TCP_NODELAY)).isFalse();
+      client.connect(listener.getSockName());
+      try (Socket conn = listener.accept().conn()) {
+        assertThat(conn.getSockOpt(StandardSocketOptions.TCP_NODELAY)).isFalse();
+      }
+    }
+  }
+
   private static void assertNoDelayInherited(Socket listener, Socket client) throws IOException {
     assertThat(listener.getSockOpt(StandardSocketOptions.TCP_NODELAY)).isTrue();
     client.connect(listener.getSockName());

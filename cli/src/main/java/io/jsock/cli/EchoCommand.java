@@ -10,7 +10,6 @@ import io.jsock.tls.Tls;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -109,18 +108,7 @@ final class EchoCommand implements Callable<Integer> {
     Lines out = new Lines(spec.commandLine().getOut());
     Lines err = new Lines(spec.commandLine().getErr()).prefixed("jsock: ");
     StderrLog.install(err);
-    ServerConfig config =
-        unix != null
-            ? ServerConfig.defaults().withAddress(UnixDomainSocketAddress.of(unix))
-            : ServerConfig.defaults().withAddress(host, port);
-    // A UDP echo only replies, and a UDP send does not wait for the peer: the receiving thread
-    // answers each datagram itself, with no thread started per datagram.
-    config =
-        config
-            .withMaxConnections(maxConnections)
-            .withFirstByteTimeout(firstByteTimeout)
-            .withThreadPerDatagram(!udp)
-            .withReusePort(reusePort);
+    ServerConfig config = serverConfig();
     if (tls) {
       config = config.withTls(Tls.server(serverKey.load(err)));
     }
@@ -137,6 +125,29 @@ final class EchoCommand implements Callable<Integer> {
     return ExitCode.OK.code();
   }
 
+  /**
+   * The server's config from the options, TLS aside. A UDP echo only replies, and a UDP send does
+   * not wait for the peer: the receiving thread answers each datagram itself, with no thread
+   * started per datagram. A TCP connection gets {@code TCP_NODELAY}, as an echo should: each reply
+   * goes out as it is written, its last partial segment not held back by Nagle's algorithm until
+   * what went before is acknowledged. Netty's and the C echo servers of the benchmarks set it too;
+   * without it, bulk echo (64 KiB writes) cost jsock 1.18x the server CPU per message
+   * (docs/benchmarks/FINDINGS.md, "TCP_NODELAY"). The server sets it on its listening socket,
+   * whence every connection inherits it, rather than each handler on its connection: a system call
+   * less per connection (FINDINGS.md, "The connection's first read").
+   */
+  ServerConfig serverConfig() {
+    ServerConfig config =
+        unix != null
+            ? ServerConfig.defaults().withAddress(UnixDomainSocketAddress.of(unix))
+            : ServerConfig.defaults().withAddress(host, port).withTcpNoDelay(!udp);
+    return config
+        .withMaxConnections(maxConnections)
+        .withFirstByteTimeout(firstByteTimeout)
+        .withThreadPerDatagram(!udp)
+        .withReusePort(reusePort);
+  }
+
   /** The most one receive takes, and the size of a streaming connection's buffer. */
   private static final int BUFSIZE = 64 * 1024;
 
@@ -151,16 +162,8 @@ final class EchoCommand implements Callable<Integer> {
    * recv_into} is used), where a fresh 64 KiB array per message would be fresh memory, out of the
    * cache, every time (docs/benchmarks/FINDINGS.md, "Since run C", has the figures). The buffer
    * goes once a small message comes.
-   *
-   * <p>A TCP connection gets {@code TCP_NODELAY}, as an echo should: each reply goes out as it is
-   * written, its last partial segment not held back by Nagle's algorithm until what went before is
-   * acknowledged. Netty's and the C echo servers of the benchmarks set it too; without it, bulk
-   * echo (64 KiB writes) cost jsock 1.18x the server CPU per message (FINDINGS.md, "TCP_NODELAY").
    */
   static void echo(Socket conn) throws IOException {
-    if (conn.family().isInet()) {
-      conn.setSockOpt(StandardSocketOptions.TCP_NODELAY, true);
-    }
     byte[] buffer = null;
     while (true) {
       int n;

@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.jsock.Shutdown;
 import io.jsock.Socket;
 import io.jsock.Sockets;
+import io.jsock.server.ServerConfig;
 import java.io.ByteArrayOutputStream;
 import java.net.InetSocketAddress;
-import java.net.StandardSocketOptions;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Random;
@@ -16,6 +16,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import picocli.CommandLine;
 
 /**
  * {@code jsock echo}'s handler over a real loopback connection: small messages through {@code
@@ -78,19 +79,16 @@ class EchoHandlerTest {
   }
 
   @Test
-  void aTcpConnectionIsEchoedWithNagleOff() throws Exception {
-    try (Socket listener = Sockets.createServer(new InetSocketAddress("127.0.0.1", 0));
-        Socket client = Sockets.createConnection(listener.getSockName(), Duration.ofSeconds(10));
-        Socket conn = listener.accept().conn()) {
-      assertThat(conn.getSockOpt(StandardSocketOptions.TCP_NODELAY)).isFalse();
-      client.sendAll(new byte[] {1, 2, 3});
-      client.shutdown(Shutdown.SHUT_WR);
+  void aTcpServerSetsNagleOffForEveryConnectionAndAUnixOrUdpOneDoesNot() {
+    assertThat(serverConfig("--port", "0").tcpNoDelay()).isTrue();
+    assertThat(serverConfig("--port", "0", "--udp").tcpNoDelay()).isFalse();
+    assertThat(serverConfig("--unix", "/tmp/jsock-echo-test.sock").tcpNoDelay()).isFalse();
+  }
 
-      EchoCommand.echo(conn); // returns at the end of the stream, leaving conn open
-
-      assertThat(client.recv(10)).containsExactly(1, 2, 3);
-      assertThat(conn.getSockOpt(StandardSocketOptions.TCP_NODELAY)).isTrue();
-    }
+  private static ServerConfig serverConfig(String... args) {
+    EchoCommand command = new EchoCommand();
+    new CommandLine(command).parseArgs(args);
+    return command.serverConfig();
   }
 
   @Test

@@ -18,11 +18,11 @@ import java.nio.ByteBuffer;
  * {@code recv(2)} and {@code send(2)} on a stream socket's file descriptor, called through the FFM
  * API: what {@code SocketChannel.read} and {@code write} do, less what a non-blocking socket does
  * not need from them; {@code getpeername(2)}, which the channel answers from memory; and {@code
- * shutdown(2)} and {@code listen(2)} where the JDK's channels refuse them (a socket that is not
- * connected, a listener, a listener that a shutdown stopped). The channel copies a heap buffer into
- * a temporary direct buffer before writing it (and reads into one before copying out), and takes a
- * lock and its state lock on every call; these calls read and write the caller's memory in place,
- * heap or direct, as CPython's do.
+ * shutdown(2)}, {@code listen(2)} and {@code setsockopt(2)} where the JDK's channels refuse them (a
+ * socket that is not connected, a listener, a listener that a shutdown stopped, {@code TCP_NODELAY}
+ * on a listener). The channel copies a heap buffer into a temporary direct buffer before writing it
+ * (and reads into one before copying out), and takes a lock and its state lock on every call; these
+ * calls read and write the caller's memory in place, heap or direct, as CPython's do.
  *
  * <p>Both calls are made with {@code MSG_DONTWAIT}, so they never block, which is what lets them be
  * linked as critical functions that may touch the Java heap: the garbage collector waits for them
@@ -54,6 +54,7 @@ public final class StreamCalls {
   private static final MethodHandle GETPEERNAME;
   private static final MethodHandle SHUTDOWN;
   private static final MethodHandle LISTEN;
+  private static final MethodHandle SETSOCKOPT;
 
   /** Room for any socket address ({@code struct sockaddr_storage}). */
   private static final long SOCKADDR_STORAGE = 128;
@@ -69,6 +70,7 @@ public final class StreamCalls {
     MethodHandle getPeerName = null;
     MethodHandle shutdown = null;
     MethodHandle listen = null;
+    MethodHandle setSockOpt = null;
     if (Epoll.isAvailable()
         && ADDRESS.byteSize() == Long.BYTES
         && Boolean.parseBoolean(System.getProperty("jsock.streamCalls", "true"))) {
@@ -96,6 +98,12 @@ public final class StreamCalls {
       var intInt = FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT);
       shutdown = linker.downcallHandle(libc.find("shutdown").orElseThrow(), intInt, errno);
       listen = linker.downcallHandle(libc.find("listen").orElseThrow(), intInt, errno);
+      // int setsockopt(int fd, int level, int optname, const void *optval, socklen_t optlen)
+      setSockOpt =
+          linker.downcallHandle(
+              libc.find("setsockopt").orElseThrow(),
+              FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT),
+              errno);
     }
     RECV = recv;
     SEND = send;
@@ -104,6 +112,7 @@ public final class StreamCalls {
     GETPEERNAME = getPeerName;
     SHUTDOWN = shutdown;
     LISTEN = listen;
+    SETSOCKOPT = setSockOpt;
   }
 
   private StreamCalls() {}
@@ -194,6 +203,32 @@ public final class StreamCalls {
    */
   public static void listen(int fd, int backlog) throws Failed {
     intCall(LISTEN, fd, backlog, "listen");
+  }
+
+  /**
+   * {@code setsockopt(2)} of an option whose value is an {@code int}, where the JDK's channel
+   * refuses the option ({@code TCP_NODELAY} on a listener).
+   *
+   * @throws Failed with the error number of a failed call
+   */
+  public static void setIntOption(int fd, int level, int name, int value) throws Failed {
+    int result;
+    int errno;
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment optionValue = arena.allocate(JAVA_INT);
+      optionValue.set(JAVA_INT, 0, value);
+      MemorySegment state = arena.allocate(Linker.Option.captureStateLayout());
+      result =
+          (int)
+              SETSOCKOPT.invokeExact(
+                  state, fd, level, name, optionValue, (int) JAVA_INT.byteSize());
+      errno = state.get(JAVA_INT, ERRNO_OFFSET);
+    } catch (Throwable e) {
+      throw new IllegalStateException("setsockopt", e);
+    }
+    if (result != 0) {
+      throw new Failed(errno);
+    }
   }
 
   /** A call of {@code int f(int, int)} that returns 0 on success, -1 and errno on failure. */

@@ -67,6 +67,9 @@ import java.util.function.Consumer;
  * @param threadPerDatagram whether each datagram is handled on a virtual thread of its own, as by
  *     Python's {@code socketserver.ThreadingUDPServer} (the default), or on the receiving thread,
  *     one after another, as by its {@code UDPServer} ({@link #withThreadPerDatagram}). UDP only.
+ * @param tcpNoDelay whether every connection has {@code TCP_NODELAY} ({@link #withTcpNoDelay}):
+ *     each send goes out at once, not held back by Nagle's algorithm while earlier data is
+ *     unacknowledged. Default false, as a socket's own default. TCP over inet addresses only.
  */
 public record ServerConfig(
     SocketAddress address,
@@ -78,7 +81,8 @@ public record ServerConfig(
     boolean reusePort,
     Duration shutdownGrace,
     Optional<TlsContext> tls,
-    boolean threadPerDatagram) {
+    boolean threadPerDatagram,
+    boolean tcpNoDelay) {
 
   /** Checks every field: an address, positive limits and durations, a backlog of 0 or more. */
   public ServerConfig {
@@ -99,6 +103,10 @@ public record ServerConfig(
       throw new IllegalArgumentException(
           "reusePort: an AF_UNIX socket has no SO_REUSEPORT: " + address);
     }
+    if (tcpNoDelay && address instanceof UnixDomainSocketAddress) {
+      throw new IllegalArgumentException(
+          "tcpNoDelay: an AF_UNIX socket has no TCP_NODELAY: " + address);
+    }
     notNegative(shutdownGrace, "shutdownGrace");
     Objects.requireNonNull(tls, "tls");
     if (tls.isPresent() && tls.get().isClient()) {
@@ -110,7 +118,7 @@ public record ServerConfig(
   /**
    * Loopback {@code 127.0.0.1} on any free port, 10,000 connections, idle timeout 5 minutes, write
    * timeout 30 seconds, first-byte deadline 10 seconds, backlog 1024, no {@code SO_REUSEPORT},
-   * shutdown grace 10 seconds, no TLS, a thread per datagram.
+   * shutdown grace 10 seconds, no TLS, a thread per datagram, no {@code TCP_NODELAY}.
    */
   public static ServerConfig defaults() {
     return new ServerConfig(
@@ -123,7 +131,8 @@ public record ServerConfig(
         false,
         Duration.ofSeconds(10),
         Optional.empty(),
-        true);
+        true,
+        false);
   }
 
   /** This config listening on {@code address} instead. */
@@ -222,6 +231,21 @@ public record ServerConfig(
     return edit(copy -> copy.threadPerDatagram = threadPerDatagram);
   }
 
+  /**
+   * This config with or without {@code TCP_NODELAY} on every connection, for request-response
+   * protocols, where a reply held back by Nagle's algorithm waits for the peer's delayed
+   * acknowledgement. The server sets it once, on its listening socket, and Linux gives it to every
+   * connection accepted there: no system call per connection (as Python's {@code setsockopt} on a
+   * listening socket). A handler may still change it on its own connection. TCP only.
+   *
+   * <pre>{@code
+   * TcpServer.start(ServerConfig.defaults().withTcpNoDelay(true), handler);
+   * }</pre>
+   */
+  public ServerConfig withTcpNoDelay(boolean tcpNoDelay) {
+    return edit(copy -> copy.tcpNoDelay = tcpNoDelay);
+  }
+
   /** This config with what {@code change} sets on a copy of its fields, checked as any config. */
   private ServerConfig edit(Consumer<Fields> change) {
     Fields copy = new Fields(this);
@@ -241,6 +265,7 @@ public record ServerConfig(
     Duration shutdownGrace;
     Optional<TlsContext> tls;
     boolean threadPerDatagram;
+    boolean tcpNoDelay;
 
     Fields(ServerConfig config) {
       address = config.address;
@@ -253,6 +278,7 @@ public record ServerConfig(
       shutdownGrace = config.shutdownGrace;
       tls = config.tls;
       threadPerDatagram = config.threadPerDatagram;
+      tcpNoDelay = config.tcpNoDelay;
     }
 
     ServerConfig build() {
@@ -266,7 +292,8 @@ public record ServerConfig(
           reusePort,
           shutdownGrace,
           tls,
-          threadPerDatagram);
+          threadPerDatagram,
+          tcpNoDelay);
     }
   }
 

@@ -8,6 +8,7 @@ import io.jsock.internal.Addresses;
 import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
 import java.nio.file.Files;
 import java.time.Duration;
@@ -107,6 +108,9 @@ public final class TcpServer extends Server {
     TcpServer server;
     try {
       listener.setTimeout(null); // accept waits, whatever Sockets.setDefaultTimeout says
+      if (config.tcpNoDelay()) {
+        listener.setSockOpt(StandardSocketOptions.TCP_NODELAY, true); // accepted sockets inherit it
+      }
       server = new TcpServer(config, handler, listener);
     } catch (IOException | RuntimeException e) {
       listener.close();

@@ -31,6 +31,7 @@ class ServerConfigTest {
     assertThat(config.shutdownGrace()).isEqualTo(Duration.ofSeconds(10));
     assertThat(config.tls()).isEmpty();
     assertThat(config.threadPerDatagram()).isTrue();
+    assertThat(config.tcpNoDelay()).isFalse();
   }
 
   @Test
@@ -48,7 +49,8 @@ class ServerConfigTest {
                 false,
                 defaults.shutdownGrace(),
                 Optional.empty(),
-                true));
+                true,
+                false));
     ServerConfig changed =
         defaults
             .withIdleTimeout(Duration.ofSeconds(1))
@@ -57,7 +59,8 @@ class ServerConfigTest {
             .withBacklog(0)
             .withReusePort(true)
             .withShutdownGrace(Duration.ZERO)
-            .withThreadPerDatagram(false);
+            .withThreadPerDatagram(false)
+            .withTcpNoDelay(true);
     assertThat(changed)
         .isEqualTo(
             new ServerConfig(
@@ -70,7 +73,8 @@ class ServerConfigTest {
                 true,
                 Duration.ZERO,
                 Optional.empty(),
-                false));
+                false,
+                true));
   }
 
   @Test
@@ -134,5 +138,8 @@ class ServerConfigTest {
     assertThatThrownBy(() -> config.withReusePort(true).withAddress(unix))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageStartingWith("reusePort: ");
+    assertThatThrownBy(() -> config.withAddress(unix).withTcpNoDelay(true))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("tcpNoDelay: an AF_UNIX socket has no TCP_NODELAY: " + unix);
   }
 }

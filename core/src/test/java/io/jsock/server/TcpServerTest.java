@@ -13,6 +13,7 @@ import io.jsock.Errno;
 import io.jsock.Family;
 import io.jsock.Socket;
 import io.jsock.SocketKind;
+import io.jsock.Sockets;
 import io.jsock.framing.Framing;
 import io.jsock.internal.Addresses;
 import io.jsock.testing.CapturedLogs;
@@ -25,6 +26,7 @@ import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
+import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -53,6 +55,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * {@link TcpServer} on real loopback and AF_UNIX sockets: echoes checked by SHA-256 on both sides,
@@ -91,6 +94,28 @@ class TcpServerTest {
         assertThat(recvExactly(client, 4)).isEqualTo("ping".getBytes(UTF_8));
       }
     }
+  }
+
+  @ParameterizedTest(name = "tcpNoDelay {0}")
+  @ValueSource(booleans = {false, true})
+  void everyConnectionHasTcpNoDelayAsConfigured(boolean noDelay) throws Exception {
+    ServerConfig config = ServerConfig.defaults().withAddress("::1", 0).withTcpNoDelay(noDelay);
+    Set<Boolean> seen = ConcurrentHashMap.newKeySet();
+    try (TcpServer server =
+        TcpServer.start(
+            config,
+            conn -> {
+              seen.add(conn.getSockOpt(StandardSocketOptions.TCP_NODELAY));
+              echo(conn);
+            })) {
+      for (int i = 0; i < 3; i++) {
+        try (Socket client = Sockets.createConnection(server.address(), Duration.ofSeconds(10))) {
+          client.sendAll(new byte[] {(byte) i});
+          assertThat(client.recv(10)).containsExactly(i);
+        }
+      }
+    }
+    assertThat(seen).containsExactly(noDelay);
   }
 
   @Test

@@ -1181,9 +1181,11 @@ public final class Socket implements AutoCloseable {
 
   /**
    * Sets a socket option, as Python's {@code setsockopt}, with the JDK's typed options ({@link
-   * StandardSocketOptions}, {@code jdk.net.ExtendedSocketOptions}). Options that a listening socket
-   * cannot hold itself (such as {@code TCP_NODELAY}) are given to every socket it accepts, as Linux
-   * does.
+   * StandardSocketOptions}, {@code jdk.net.ExtendedSocketOptions}). A connection's options set on a
+   * listening socket are given to every socket it accepts, as Linux does: {@code TCP_NODELAY} goes
+   * on the listening socket itself, which Linux's accepted sockets inherit (the JDK's channel
+   * refuses it; jsock sets it through the FFM), others the JDK's listener cannot hold (such as
+   * {@code SO_KEEPALIVE}) are set on each socket as it is accepted.
    *
    * @throws IllegalArgumentException if the option does not apply to this kind of socket
    */

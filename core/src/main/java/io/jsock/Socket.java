@@ -158,12 +158,6 @@ public final class Socket implements AutoCloseable {
    */
   private boolean listenerStopped;
 
-  /**
-   * This listener's {@code TCP_NODELAY}, as last set, is on its socket in the kernel, whence every
-   * accepted socket inherits it (see {@link #setNoDelayOnListener}; guarded by stateLock).
-   */
-  private boolean noDelayInherited;
-
   /** Set with {@link #closed} when io.jsock.tls wrapped the socket: a new one owns the channel. */
   private volatile boolean detached;
 
@@ -1440,22 +1434,29 @@ public final class Socket implements AutoCloseable {
    * Sets {@code TCP_NODELAY} on a listening socket itself, which the JDK's channel refuses: Linux
    * gives every socket accepted there the listener's setting (what Python's {@code setsockopt} on a
    * listener relies on), so {@link #wrapAccepted} need not set it on each, one system call per
-   * connection. Where the FFM calls are not available, it does (guarded by stateLock).
+   * connection. Where the FFM calls are not available, it does (see {@link #listenerHoldsNoDelay});
+   * a listener that is closing accepts nothing more.
    */
-  private void setNoDelayOnListener(PolledChannel listener, boolean on) throws IOException {
-    noDelayInherited = false;
+  private static void setNoDelayOnListener(PolledChannel listener, boolean on) throws IOException {
     int fd = listener.enterAnyCall();
     if (fd < 0) {
       return;
     }
     try {
       StreamCalls.setIntOption(fd, IPPROTO_TCP, TCP_NODELAY_OPTNAME, on ? 1 : 0);
-      noDelayInherited = true;
     } catch (StreamCalls.Failed e) {
       throw Errors.of(e.errno(), "setsockopt TCP_NODELAY", null);
     } finally {
       listener.exitCall();
     }
+  }
+
+  /**
+   * Whether a listener's {@code TCP_NODELAY} is on its socket in the kernel, whence accepted
+   * sockets inherit it ({@link #setNoDelayOnListener}): wherever the FFM calls are available.
+   */
+  private static boolean listenerHoldsNoDelay() {
+    return StreamCalls.isAvailable();
   }
 
   /** EINVAL from {@code listen}, saying why Linux refuses: {@code invalid argument (why)}. */
@@ -1499,7 +1500,7 @@ public final class Socket implements AutoCloseable {
         for (var entry : options.entrySet()) {
           if (streamOption(entry.getKey())
               && conn.supportedOptions().contains(entry.getKey())
-              && !(entry.getKey() == StandardSocketOptions.TCP_NODELAY && noDelayInherited)) {
+              && !(entry.getKey() == StandardSocketOptions.TCP_NODELAY && listenerHoldsNoDelay())) {
             setRaw(conn, entry.getKey(), entry.getValue());
           }
         }

@@ -167,21 +167,14 @@ public final class StreamCalls {
    * @throws Failed with the error number of a failed call
    */
   public static void checkPeer(int fd) throws Failed {
-    int result;
-    int errno;
-    try (Arena arena = Arena.ofConfined()) {
-      MemorySegment address = arena.allocate(SOCKADDR_STORAGE, 8);
-      MemorySegment length = arena.allocate(JAVA_INT);
-      length.set(JAVA_INT, 0, (int) SOCKADDR_STORAGE);
-      MemorySegment state = arena.allocate(Linker.Option.captureStateLayout());
-      result = (int) GETPEERNAME.invokeExact(state, fd, address, length);
-      errno = state.get(JAVA_INT, ERRNO_OFFSET);
-    } catch (Throwable e) {
-      throw new IllegalStateException("getpeername", e);
-    }
-    if (result != 0) {
-      throw new Failed(errno);
-    }
+    zeroOrFailed(
+        "getpeername",
+        (arena, state) -> {
+          MemorySegment address = arena.allocate(SOCKADDR_STORAGE, 8);
+          MemorySegment length = arena.allocate(JAVA_INT);
+          length.set(JAVA_INT, 0, (int) SOCKADDR_STORAGE);
+          return (int) GETPEERNAME.invokeExact(state, fd, address, length);
+        });
   }
 
   /**
@@ -192,7 +185,7 @@ public final class StreamCalls {
    * @throws Failed with the error number of a failed call (such as {@code ENOTCONN})
    */
   public static void shutdown(int fd, int how) throws Failed {
-    intCall(SHUTDOWN, fd, how, "shutdown");
+    zeroOrFailed("shutdown", (arena, state) -> (int) SHUTDOWN.invokeExact(state, fd, how));
   }
 
   /**
@@ -202,7 +195,7 @@ public final class StreamCalls {
    * @throws Failed with the error number of a failed call
    */
   public static void listen(int fd, int backlog) throws Failed {
-    intCall(LISTEN, fd, backlog, "listen");
+    zeroOrFailed("listen", (arena, state) -> (int) LISTEN.invokeExact(state, fd, backlog));
   }
 
   /**
@@ -212,33 +205,33 @@ public final class StreamCalls {
    * @throws Failed with the error number of a failed call
    */
   public static void setIntOption(int fd, int level, int name, int value) throws Failed {
-    int result;
-    int errno;
-    try (Arena arena = Arena.ofConfined()) {
-      MemorySegment optionValue = arena.allocate(JAVA_INT);
-      optionValue.set(JAVA_INT, 0, value);
-      MemorySegment state = arena.allocate(Linker.Option.captureStateLayout());
-      result =
-          (int)
+    zeroOrFailed(
+        "setsockopt",
+        (arena, state) -> {
+          MemorySegment optionValue = arena.allocate(JAVA_INT);
+          optionValue.set(JAVA_INT, 0, value);
+          return (int)
               SETSOCKOPT.invokeExact(
                   state, fd, level, name, optionValue, (int) JAVA_INT.byteSize());
-      errno = state.get(JAVA_INT, ERRNO_OFFSET);
-    } catch (Throwable e) {
-      throw new IllegalStateException("setsockopt", e);
-    }
-    if (result != 0) {
-      throw new Failed(errno);
-    }
+        });
   }
 
-  /** A call of {@code int f(int, int)} that returns 0 on success, -1 and errno on failure. */
-  private static void intCall(MethodHandle function, int fd, int argument, String name)
-      throws Failed {
+  /** One call of a C function made with the arena it may allocate in and its errno capture. */
+  @FunctionalInterface
+  private interface IntCall {
+    int invoke(Arena arena, MemorySegment state) throws Throwable;
+  }
+
+  /**
+   * Makes a call that returns 0 on success, -1 and errno on failure (not a hot path: an arena per
+   * call), and throws {@link Failed} with the errno of a failure.
+   */
+  private static void zeroOrFailed(String name, IntCall call) throws Failed {
     int result;
     int errno;
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment state = arena.allocate(Linker.Option.captureStateLayout());
-      result = (int) function.invokeExact(state, fd, argument);
+      result = call.invoke(arena, state);
       errno = state.get(JAVA_INT, ERRNO_OFFSET);
     } catch (Throwable e) {
       throw new IllegalStateException(name, e);

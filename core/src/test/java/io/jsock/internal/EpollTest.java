@@ -1,0 +1,156 @@
+package io.jsock.internal;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+import io.jsock.Errno;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * {@code epoll_ctl} through the memory {@link Epoll#ctl(int, int, int, int, long)} keeps from one
+ * call to the next: each call's event reaches the kernel as written, each failure's errno comes
+ * back (and none lingers into the next call), and calls made at once each have memory of their own.
+ */
+@Timeout(60)
+class EpollTest {
+  /** Linux's errno for a descriptor registered already (not among {@link Errno}'s names). */
+  private static final int EEXIST = 17;
+
+  @BeforeEach
+  void onlyWithEpoll() {
+    assumeThat(Epoll.isAvailable()).as("the epoll run only").isTrue();
+  }
+
+  @Test
+  void eachCallsEventReachesTheKernelAndEachFailureReturnsItsErrno() throws Throwable {
+    int epfd = Epoll.create();
+    try (Arena arena = Arena.ofConfined();
+        Connected pair = Connected.open()) {
+      MemorySegment events = Epoll.eventBuffer(arena, 4);
+      MemorySegment state = Epoll.callState(arena);
+      int fd = Epoll.fd(pair.ours);
+
+      assertThat(Epoll.ctl(epfd, Epoll.CTL_ADD, fd, Epoll.EPOLLIN, 1234)).isZero();
+      assertThat(Epoll.ctl(epfd, Epoll.CTL_ADD, fd, Epoll.EPOLLIN, 1234)).isEqualTo(EEXIST);
+      assertThat(Epoll.await(epfd, events, 4, 0, state)).as("nothing to read yet").isZero();
+
+      pair.peer.write(ByteBuffer.wrap(new byte[] {7}));
+      assertThat(Epoll.await(epfd, events, 4, 10_000, state)).isEqualTo(1);
+      assertThat(Epoll.dataOf(events, 0)).isEqualTo(1234);
+      assertThat(Epoll.events(events, 0) & Epoll.EPOLLIN).isEqualTo(Epoll.EPOLLIN);
+
+      // A failure's errno is not left for the next call to report.
+      assertThat(Epoll.ctl(epfd, Epoll.CTL_MOD, fd, Epoll.EPOLLIN, 5678)).isZero();
+      assertThat(Epoll.await(epfd, events, 4, 10_000, state)).isEqualTo(1);
+      assertThat(Epoll.dataOf(events, 0)).as("the new data, level-triggered").isEqualTo(5678);
+
+      assertThat(Epoll.ctl(epfd, Epoll.CTL_DEL, fd, 0, fd)).isZero();
+      assertThat(Epoll.ctl(epfd, Epoll.CTL_DEL, fd, 0, fd)).isEqualTo(Errno.ENOENT);
+      assertThat(Epoll.await(epfd, events, 4, 0, state)).as("deregistered").isZero();
+      assertThat(Epoll.ctl(-1, Epoll.CTL_ADD, fd, Epoll.EPOLLIN, fd)).isEqualTo(Errno.EBADF);
+      assertThat(Epoll.ctl(epfd, Epoll.CTL_ADD, fd, Epoll.EPOLLIN, 9)).isZero();
+      assertThat(Epoll.await(epfd, events, 4, 10_000, state)).isEqualTo(1);
+      assertThat(Epoll.dataOf(events, 0)).isEqualTo(9);
+    } finally {
+      closeFd(epfd);
+    }
+  }
+
+  @Test
+  void callsOneAfterAnotherUseOneMemoryAndCallsAtOnceEachHaveTheirOwn() throws Throwable {
+    int epfd = Epoll.create();
+    int threads = 16;
+    List<Connected> pairs = new ArrayList<>();
+    try (ExecutorService pool = Executors.newFixedThreadPool(threads)) {
+      for (int i = 0; i < threads; i++) {
+        pairs.add(Connected.open());
+      }
+      CountDownLatch start = new CountDownLatch(1);
+      List<Future<Integer>> failures = new ArrayList<>();
+      for (Connected pair : pairs) {
+        int fd = Epoll.fd(pair.ours);
+        Callable<Integer> registerAndDeregister =
+            () -> {
+              start.await();
+              int failed = 0;
+              for (int round = 0; round < 2_000; round++) {
+                failed += Epoll.ctl(epfd, Epoll.CTL_ADD, fd, Epoll.EPOLLIN, fd) == 0 ? 0 : 1;
+                failed += Epoll.ctl(epfd, Epoll.CTL_DEL, fd, 0, fd) == 0 ? 0 : 1;
+              }
+              return failed;
+            };
+        failures.add(pool.submit(registerAndDeregister));
+      }
+      start.countDown();
+      for (Future<Integer> failed : failures) {
+        assertThat(failed.get()).as("failed calls on one thread").isZero();
+      }
+
+      int before = Epoll.freeCtlMemory();
+      int fd = Epoll.fd(pairs.getFirst().ours);
+      for (int round = 0; round < 1_000; round++) {
+        assertThat(Epoll.ctl(epfd, Epoll.CTL_ADD, fd, Epoll.EPOLLIN, fd)).isZero();
+        assertThat(Epoll.ctl(epfd, Epoll.CTL_DEL, fd, 0, fd)).isZero();
+      }
+      // The calls of this thread took one memory and gave it back each time (a call of another
+      // test's socket closing meanwhile may hold one at either count).
+      assertThat(Epoll.freeCtlMemory()).isBetween(1, before + 1);
+      assertThat(before).as("no more than the calls made at once, and others'").isLessThan(64);
+    } finally {
+      for (Connected pair : pairs) {
+        pair.close();
+      }
+      closeFd(epfd);
+    }
+  }
+
+  /** Closes an epoll instance's descriptor, which no JDK object owns. */
+  private static void closeFd(int fd) throws Throwable {
+    Linker linker = Linker.nativeLinker();
+    MethodHandle close =
+        linker.downcallHandle(
+            linker.defaultLookup().find("close").orElseThrow(),
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    assertThat((int) close.invokeExact(fd)).isZero();
+  }
+
+  /** A connected pair of non-blocking TCP channels over loopback. */
+  private record Connected(SocketChannel ours, SocketChannel peer) implements AutoCloseable {
+    static Connected open() throws IOException {
+      try (ServerSocketChannel listener = ServerSocketChannel.open()) {
+        listener.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        SocketChannel ours = SocketChannel.open(listener.getLocalAddress());
+        SocketChannel peer = listener.accept();
+        ours.configureBlocking(false);
+        return new Connected(ours, peer);
+      }
+    }
+
+    @Override
+    public void close() throws IOException {
+      ours.close();
+      peer.close();
+    }
+  }
+}

@@ -16,7 +16,6 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.nio.channels.SelectableChannel;
-import java.util.ArrayDeque;
 
 /**
  * Linux's epoll, called through the FFM API: the three system calls the {@link EpollPoller} needs,
@@ -63,9 +62,6 @@ final class Epoll {
   private static final long ERRNO_OFFSET =
       CALL_STATE.byteOffset(java.lang.foreign.MemoryLayout.PathElement.groupElement("errno"));
   private static final String UNAVAILABLE;
-
-  /** The memory of {@link #ctl(int, int, int, int, long)} calls that is not in use. */
-  private static final ArrayDeque<CtlMemory> FREE_CTL_MEMORY = new ArrayDeque<>();
 
   static {
     MethodHandle create = null;
@@ -158,44 +154,10 @@ final class Epoll {
     }
   }
 
-  /**
-   * {@code epoll_ctl(epfd, op, fd, {events, data})}; returns 0, or the errno of a failure. The
-   * call's memory is taken from {@link #FREE_CTL_MEMORY} and given back after it, so that
-   * registering a socket and taking it out again allocate nothing: a confined arena per call had
-   * cost a malloc and a free of each segment, and some 200 bytes of heap, twice per connection.
-   */
+  /** {@code epoll_ctl(epfd, op, fd, {events, data})}; returns 0, or the errno of a failure. */
   static int ctl(int epfd, int op, int fd, int events, long data) {
-    CtlMemory memory;
-    synchronized (FREE_CTL_MEMORY) {
-      memory = FREE_CTL_MEMORY.pollLast();
-    }
-    if (memory == null) {
-      memory = CtlMemory.allocate();
-    }
-    try {
-      return ctl(epfd, op, fd, events, data, memory.event(), memory.state());
-    } finally {
-      synchronized (FREE_CTL_MEMORY) {
-        FREE_CTL_MEMORY.addLast(memory);
-      }
-    }
-  }
-
-  /** How many {@link CtlMemory} are free, none being in use (for tests). */
-  static int freeCtlMemory() {
-    synchronized (FREE_CTL_MEMORY) {
-      return FREE_CTL_MEMORY.size();
-    }
-  }
-
-  /**
-   * One {@link #ctl(int, int, int, int, long)} call's memory: an event and a call state, used by
-   * one call at a time and kept for the next; there are never more than calls made at once.
-   */
-  private record CtlMemory(MemorySegment event, MemorySegment state) {
-    static CtlMemory allocate() {
-      Arena arena = Arena.ofAuto();
-      return new CtlMemory(eventBuffer(arena, 1), callState(arena));
+    try (Arena arena = Arena.ofConfined()) {
+      return ctl(epfd, op, fd, events, data, eventBuffer(arena, 1), callState(arena));
     }
   }
 

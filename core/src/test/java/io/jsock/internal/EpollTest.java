@@ -16,13 +16,6 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -73,54 +66,6 @@ class EpollTest {
       assertThat(Epoll.await(epfd, events, 4, 10_000, state)).isEqualTo(1);
       assertThat(Epoll.dataOf(events, 0)).isEqualTo(9);
     } finally {
-      closeFd(epfd);
-    }
-  }
-
-  @Test
-  void callsOneAfterAnotherUseOneMemoryAndCallsAtOnceEachHaveTheirOwn() throws Throwable {
-    int epfd = Epoll.create();
-    int threads = 16;
-    List<Connected> pairs = new ArrayList<>();
-    try (ExecutorService pool = Executors.newFixedThreadPool(threads)) {
-      for (int i = 0; i < threads; i++) {
-        pairs.add(Connected.open());
-      }
-      CountDownLatch start = new CountDownLatch(1);
-      List<Future<Integer>> failures = new ArrayList<>();
-      for (Connected pair : pairs) {
-        int fd = Epoll.fd(pair.ours);
-        Callable<Integer> registerAndDeregister =
-            () -> {
-              start.await();
-              int failed = 0;
-              for (int round = 0; round < 2_000; round++) {
-                failed += Epoll.ctl(epfd, Epoll.CTL_ADD, fd, Epoll.EPOLLIN, fd) == 0 ? 0 : 1;
-                failed += Epoll.ctl(epfd, Epoll.CTL_DEL, fd, 0, fd) == 0 ? 0 : 1;
-              }
-              return failed;
-            };
-        failures.add(pool.submit(registerAndDeregister));
-      }
-      start.countDown();
-      for (Future<Integer> failed : failures) {
-        assertThat(failed.get()).as("failed calls on one thread").isZero();
-      }
-
-      int before = Epoll.freeCtlMemory();
-      int fd = Epoll.fd(pairs.getFirst().ours);
-      for (int round = 0; round < 1_000; round++) {
-        assertThat(Epoll.ctl(epfd, Epoll.CTL_ADD, fd, Epoll.EPOLLIN, fd)).isZero();
-        assertThat(Epoll.ctl(epfd, Epoll.CTL_DEL, fd, 0, fd)).isZero();
-      }
-      // The calls of this thread took one memory and gave it back each time (a call of another
-      // test's socket closing meanwhile may hold one at either count).
-      assertThat(Epoll.freeCtlMemory()).isBetween(1, before + 1);
-      assertThat(before).as("no more than the calls made at once, and others'").isLessThan(64);
-    } finally {
-      for (Connected pair : pairs) {
-        pair.close();
-      }
       closeFd(epfd);
     }
   }

@@ -21,9 +21,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * {@code epoll_ctl} through the memory {@link Epoll#ctl(int, int, int, int, long)} keeps from one
- * call to the next: each call's event reaches the kernel as written, each failure's errno comes
- * back (and none lingers into the next call), and calls made at once each have memory of their own.
+ * {@code epoll_ctl} as {@link Epoll#ctl(int, int, int, int, long)} makes it on a real socket: each
+ * call's event reaches the kernel as written (its mask and data come back from {@code epoll_wait}),
+ * and each failure's errno comes back, none lingering into the next call.
  */
 @Timeout(60)
 class EpollTest {
@@ -53,7 +53,7 @@ class EpollTest {
       assertThat(Epoll.dataOf(events, 0)).isEqualTo(1234);
       assertThat(Epoll.events(events, 0) & Epoll.EPOLLIN).isEqualTo(Epoll.EPOLLIN);
 
-      // A failure's errno is not left for the next call to report.
+      // After the EEXIST above, a call that succeeds reports no failure of its own.
       assertThat(Epoll.ctl(epfd, Epoll.CTL_MOD, fd, Epoll.EPOLLIN, 5678)).isZero();
       assertThat(Epoll.await(epfd, events, 4, 10_000, state)).isEqualTo(1);
       assertThat(Epoll.dataOf(events, 0)).as("the new data, level-triggered").isEqualTo(5678);

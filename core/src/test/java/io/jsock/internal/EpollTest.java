@@ -5,17 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
 import io.jsock.Errno;
-import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -39,16 +34,16 @@ class EpollTest {
   void eachCallsEventReachesTheKernelAndEachFailureReturnsItsErrno() throws Throwable {
     int epfd = Epoll.create();
     try (Arena arena = Arena.ofConfined();
-        Connected pair = Connected.open()) {
+        ChannelPair pair = ChannelPair.open()) {
       MemorySegment events = Epoll.eventBuffer(arena, 4);
       MemorySegment state = Epoll.callState(arena);
-      int fd = Epoll.fd(pair.ours);
+      int fd = Epoll.fd(pair.ours());
 
       assertThat(Epoll.ctl(epfd, Epoll.CTL_ADD, fd, Epoll.EPOLLIN, 1234)).isZero();
       assertThat(Epoll.ctl(epfd, Epoll.CTL_ADD, fd, Epoll.EPOLLIN, 1234)).isEqualTo(EEXIST);
       assertThat(Epoll.await(epfd, events, 4, 0, state)).as("nothing to read yet").isZero();
 
-      pair.peer.write(ByteBuffer.wrap(new byte[] {7}));
+      pair.peer().write(ByteBuffer.wrap(new byte[] {7}));
       assertThat(Epoll.await(epfd, events, 4, 10_000, state)).isEqualTo(1);
       assertThat(Epoll.dataOf(events, 0)).isEqualTo(1234);
       assertThat(Epoll.events(events, 0) & Epoll.EPOLLIN).isEqualTo(Epoll.EPOLLIN);
@@ -78,24 +73,5 @@ class EpollTest {
             linker.defaultLookup().find("close").orElseThrow(),
             FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     assertThat((int) close.invokeExact(fd)).isZero();
-  }
-
-  /** A connected pair of non-blocking TCP channels over loopback. */
-  private record Connected(SocketChannel ours, SocketChannel peer) implements AutoCloseable {
-    static Connected open() throws IOException {
-      try (ServerSocketChannel listener = ServerSocketChannel.open()) {
-        listener.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-        SocketChannel ours = SocketChannel.open(listener.getLocalAddress());
-        SocketChannel peer = listener.accept();
-        ours.configureBlocking(false);
-        return new Connected(ours, peer);
-      }
-    }
-
-    @Override
-    public void close() throws IOException {
-      ours.close();
-      peer.close();
-    }
   }
 }

@@ -9,10 +9,7 @@ import static org.awaitility.Awaitility.await;
 import io.jsock.Errno;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -37,12 +34,9 @@ class StreamCallsTest {
   @BeforeEach
   void connect() throws IOException {
     assumeThat(StreamCalls.isAvailable()).as("the epoll run only").isTrue();
-    try (ServerSocketChannel listener = ServerSocketChannel.open()) {
-      listener.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-      ours = SocketChannel.open(listener.getLocalAddress());
-      peer = listener.accept();
-    }
-    ours.configureBlocking(false);
+    ChannelPair pair = ChannelPair.open();
+    ours = pair.ours();
+    peer = pair.peer();
   }
 
   @AfterEach

@@ -29,7 +29,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#ifndef BUF_SIZE /* gcc -DBUF_SIZE=262144 for another size */
 #define BUF_SIZE (64 * 1024)
+#endif
 #define MAX_EVENTS 256
 #define BATCH 64 /* datagrams per recvmmsg and sendmmsg (--mmsg) */
 #define DATAGRAM_SIZE 65536

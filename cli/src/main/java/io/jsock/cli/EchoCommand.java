@@ -148,8 +148,18 @@ final class EchoCommand implements Callable<Integer> {
         .withReusePort(reusePort);
   }
 
-  /** The most one receive takes, and the size of a streaming connection's buffer. */
+  /** The most one receive takes, and the size of a streaming connection's first buffer. */
   private static final int BUFSIZE = 64 * 1024;
+
+  /**
+   * What a streaming connection's buffer grows to once a receive fills it (the client sends faster
+   * than its echo goes back): each send of 64 KiB ends in a short TCP segment of its own, and a
+   * send of four times that carries four times the data per system call and per short segment. In
+   * {@code jsock bench bulk -c 10 --write-size 65536} this buffer echoed 1.7x the data of a 64 KiB
+   * one at 0.57x the CPU per message; 1 MiB did no better (docs/benchmarks/FINDINGS.md, "Bulk echo:
+   * the streaming buffer").
+   */
+  private static final int LARGE_BUFSIZE = 256 * 1024;
 
   /** A receive at least this large means the client streams: the connection takes a buffer. */
   private static final int STREAMING = 16 * 1024;
@@ -160,8 +170,8 @@ final class EchoCommand implements Callable<Integer> {
    * client that streams large messages gets a buffer of its connection's own, reused for every
    * receive ({@code recvInto}, then {@code sendAll} of what came, the way Python's {@code
    * recv_into} is used), where a fresh 64 KiB array per message would be fresh memory, out of the
-   * cache, every time (docs/benchmarks/FINDINGS.md, "Since run C", has the figures). The buffer
-   * goes once a small message comes.
+   * cache, every time (docs/benchmarks/FINDINGS.md, "Since run C", has the figures). See {@link
+   * #bufferAfter} for when the buffer grows and when it goes.
    */
   static void echo(Socket conn) throws IOException {
     byte[] buffer = null;
@@ -182,12 +192,26 @@ final class EchoCommand implements Callable<Integer> {
       if (n == 0) {
         return;
       }
-      if (n < STREAMING) {
-        buffer = null;
-      } else if (buffer == null) {
-        buffer = new byte[BUFSIZE];
-      }
+      buffer = bufferAfter(buffer, n);
     }
+  }
+
+  /**
+   * The buffer for the next receive after one of {@code n} bytes into {@code buffer} ({@code null}:
+   * through {@code recv}): none after a small message, {@link #BUFSIZE} once the client streams,
+   * {@link #LARGE_BUFSIZE} once a receive fills that; otherwise the same.
+   */
+  static byte[] bufferAfter(byte[] buffer, int n) {
+    if (n < STREAMING) {
+      return null;
+    }
+    if (buffer == null) {
+      return new byte[BUFSIZE];
+    }
+    if (n == buffer.length && buffer.length < LARGE_BUFSIZE) {
+      return new byte[LARGE_BUFSIZE];
+    }
+    return buffer;
   }
 
   /** The UDP echo handler: each datagram goes back to its sender, from the receiving thread. */

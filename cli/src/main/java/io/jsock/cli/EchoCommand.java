@@ -170,8 +170,8 @@ final class EchoCommand implements Callable<Integer> {
    * client that streams large messages gets a buffer of its connection's own, reused for every
    * receive ({@code recvInto}, then {@code sendAll} of what came, the way Python's {@code
    * recv_into} is used), where a fresh 64 KiB array per message would be fresh memory, out of the
-   * cache, every time (docs/benchmarks/FINDINGS.md, "Since run C", has the figures). See {@link
-   * #bufferAfter} for when the buffer grows and when it goes.
+   * cache, every time (docs/benchmarks/FINDINGS.md, "Since run C", has the figures). The buffer
+   * goes once a small message comes; {@link #streamingBuffer} says when it grows.
    */
   static void echo(Socket conn) throws IOException {
     byte[] buffer = null;
@@ -192,19 +192,19 @@ final class EchoCommand implements Callable<Integer> {
       if (n == 0) {
         return;
       }
-      buffer = bufferAfter(buffer, n);
+      // the small-message path stays in this loop: a call here would be one per message, as the
+      // JIT does not inline streamingBuffer into the loop's compiled code
+      buffer = n < STREAMING ? null : streamingBuffer(buffer, n);
     }
   }
 
   /**
-   * The buffer for the next receive after one of {@code n} bytes into {@code buffer} ({@code null}:
-   * through {@code recv}): none after a small message, {@link #BUFSIZE} once the client streams,
-   * {@link #LARGE_BUFSIZE} once a receive fills that; otherwise the same.
+   * A streaming connection's buffer for its next receive, after one of {@code n} bytes (at least
+   * {@link #STREAMING}) into {@code buffer} ({@code null}: through {@code recv}): {@link #BUFSIZE}
+   * when the client has just started streaming, {@link #LARGE_BUFSIZE} once a receive fills that,
+   * otherwise the same.
    */
-  static byte[] bufferAfter(byte[] buffer, int n) {
-    if (n < STREAMING) {
-      return null;
-    }
+  static byte[] streamingBuffer(byte[] buffer, int n) {
     if (buffer == null) {
       return new byte[BUFSIZE];
     }

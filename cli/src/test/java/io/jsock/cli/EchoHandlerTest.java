@@ -79,16 +79,14 @@ class EchoHandlerTest {
   }
 
   @Test
-  void aStreamingConnectionGetsABufferThatGrowsWhenFilledAndGoesAfterASmallMessage() {
-    assertThat(EchoCommand.bufferAfter(null, 16 * 1024 - 1)).isNull();
-    byte[] first = EchoCommand.bufferAfter(null, 16 * 1024);
+  void aStreamingConnectionsBufferStartsAt64KibAndGrowsTo256KibWhenAReceiveFillsIt() {
+    byte[] first = EchoCommand.streamingBuffer(null, 16 * 1024);
     assertThat(first).hasSize(64 * 1024);
-    assertThat(EchoCommand.bufferAfter(first, 64 * 1024 - 1)).isSameAs(first);
-    byte[] large = EchoCommand.bufferAfter(first, 64 * 1024);
+    assertThat(EchoCommand.streamingBuffer(first, 64 * 1024 - 1)).isSameAs(first);
+    byte[] large = EchoCommand.streamingBuffer(first, 64 * 1024);
     assertThat(large).hasSize(256 * 1024);
-    assertThat(EchoCommand.bufferAfter(large, 256 * 1024)).isSameAs(large);
-    assertThat(EchoCommand.bufferAfter(large, 20_000)).isSameAs(large);
-    assertThat(EchoCommand.bufferAfter(large, 100)).isNull();
+    assertThat(EchoCommand.streamingBuffer(large, 256 * 1024)).isSameAs(large);
+    assertThat(EchoCommand.streamingBuffer(large, 20_000)).isSameAs(large);
   }
 
   @Test

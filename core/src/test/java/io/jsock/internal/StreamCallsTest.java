@@ -10,7 +10,6 @@ import io.jsock.Errno;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
-import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -28,22 +27,18 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(60)
 class StreamCallsTest {
   private final MemorySegment state = ErrnoCells.take();
-  private SocketChannel ours;
-  private SocketChannel peer;
+  private ChannelPair pair;
 
   @BeforeEach
   void connect() throws IOException {
     assumeThat(StreamCalls.isAvailable()).as("the epoll run only").isTrue();
-    ChannelPair pair = ChannelPair.open();
-    ours = pair.ours();
-    peer = pair.peer();
+    pair = ChannelPair.open();
   }
 
   @AfterEach
   void close() throws IOException {
-    if (ours != null) {
-      ours.close();
-      peer.close();
+    if (pair != null) {
+      pair.close();
     }
   }
 
@@ -54,7 +49,7 @@ class StreamCallsTest {
 
   @Test
   void sendWritesTheBuffersRemainingBytesInPlaceAndAdvancesItsPosition() throws Exception {
-    PolledChannel polled = new PolledChannel(ours);
+    PolledChannel polled = new PolledChannel(pair.ours());
     byte[] bytes = "..hello, peer!..".getBytes(StandardCharsets.US_ASCII);
     for (ByteBuffer data :
         new ByteBuffer[] {
@@ -72,7 +67,7 @@ class StreamCallsTest {
       assertThat(data.hasRemaining()).isFalse();
       ByteBuffer received = ByteBuffer.allocate(12);
       while (received.hasRemaining()) {
-        peer.read(received);
+        pair.peer().read(received);
       }
       assertThat(new String(received.array(), StandardCharsets.US_ASCII)).isEqualTo("hello, peer!");
     }
@@ -80,7 +75,7 @@ class StreamCallsTest {
 
   @Test
   void recvFillsFromThePositionAndReportsNothingYetThenTheEndOfTheStream() throws Exception {
-    PolledChannel polled = new PolledChannel(ours);
+    PolledChannel polled = new PolledChannel(pair.ours());
     int fd = polled.enterCall();
     try {
       ByteBuffer heap = ByteBuffer.allocate(10).position(3);
@@ -88,14 +83,14 @@ class StreamCallsTest {
           .as("nothing sent yet")
           .isZero();
 
-      peer.write(ByteBuffer.wrap(new byte[] {1, 2, 3, 4}));
+      pair.peer().write(ByteBuffer.wrap(new byte[] {1, 2, 3, 4}));
       await()
           .atMost(Duration.ofSeconds(10))
           .until(() -> StreamCalls.recv(fd, heap, UNKNOWN_ADDRESS, state) != 0);
       assertThat(heap.position()).isEqualTo(7);
       assertThat(heap.array()).containsExactly(0, 0, 0, 1, 2, 3, 4, 0, 0, 0);
 
-      peer.write(ByteBuffer.wrap(new byte[] {5, 6}));
+      pair.peer().write(ByteBuffer.wrap(new byte[] {5, 6}));
       ByteBuffer direct = ByteBuffer.allocateDirect(8);
       await()
           .atMost(Duration.ofSeconds(10))
@@ -103,7 +98,7 @@ class StreamCallsTest {
       assertThat(direct.flip().remaining()).isEqualTo(2);
       assertThat(direct.get(0)).isEqualTo((byte) 5);
 
-      peer.shutdownOutput();
+      pair.peer().shutdownOutput();
       ByteBuffer more = ByteBuffer.allocate(4);
       await()
           .atMost(Duration.ofSeconds(10))
@@ -118,7 +113,7 @@ class StreamCallsTest {
 
   @Test
   void aScratchBufferGoesByItsAddressFromItsPosition() throws Exception {
-    PolledChannel polled = new PolledChannel(ours);
+    PolledChannel polled = new PolledChannel(pair.ours());
     ScratchBuffers.Scratch scratch = ScratchBuffers.take();
     assertThat(scratch).isNotNull();
     try {
@@ -133,11 +128,11 @@ class StreamCallsTest {
         assertThat(buffer.position()).isEqualTo(10);
         ByteBuffer sent = ByteBuffer.allocate(8);
         while (sent.hasRemaining()) {
-          peer.read(sent);
+          pair.peer().read(sent);
         }
         assertThat(new String(sent.array(), StandardCharsets.US_ASCII)).isEqualTo("scratch!");
 
-        peer.write(ByteBuffer.wrap(new byte[] {7, 8, 9}));
+        pair.peer().write(ByteBuffer.wrap(new byte[] {7, 8, 9}));
         buffer.clear().position(5).limit(7);
         await()
             .atMost(Duration.ofSeconds(10))
@@ -159,8 +154,8 @@ class StreamCallsTest {
 
   @Test
   void aFailedCallCarriesItsErrorNumber() throws Exception {
-    PolledChannel polled = new PolledChannel(ours);
-    ours.shutdownOutput();
+    PolledChannel polled = new PolledChannel(pair.ours());
+    pair.ours().shutdownOutput();
     int fd = polled.enterCall();
     try {
       assertThatThrownBy(
@@ -175,9 +170,9 @@ class StreamCallsTest {
 
   @Test
   void aCloseWaitsForTheCallsInFlightAndNoCallStartsOnceItHasBegun() throws Exception {
-    PolledChannel polled = new PolledChannel(ours);
+    PolledChannel polled = new PolledChannel(pair.ours());
     int fd = polled.enterCall();
-    assertThat(fd).isEqualTo(Epoll.fd(ours));
+    assertThat(fd).isEqualTo(Epoll.fd(pair.ours()));
     int second = polled.enterCall();
     assertThat(second).isEqualTo(fd);
 
@@ -195,24 +190,24 @@ class StreamCallsTest {
     await()
         .during(Duration.ofMillis(300))
         .atMost(Duration.ofSeconds(2))
-        .until(() -> ours.isOpen() && !closing.isDone());
+        .until(() -> pair.ours().isOpen() && !closing.isDone());
     // the descriptor is still this socket's: a call in flight reaches it, not another file
     assertThat(StreamCalls.send(fd, ByteBuffer.wrap(new byte[] {42}), UNKNOWN_ADDRESS, state))
         .isEqualTo(1);
 
     polled.exitCall();
     closing.get();
-    assertThat(ours.isOpen()).isFalse();
+    assertThat(pair.ours().isOpen()).isFalse();
     assertThat(hasBegunClosing(polled)).isTrue();
     ByteBuffer received = ByteBuffer.allocate(1);
-    peer.read(received);
+    pair.peer().read(received);
     assertThat(received.array()).containsExactly(42);
   }
 
   @Test
   void eachDirectionReusesOneErrnoCellAndAConcurrentCallGetsAnotherWhileItIsTaken()
       throws Exception {
-    PolledChannel polled = new PolledChannel(ours);
+    PolledChannel polled = new PolledChannel(pair.ours());
     MemorySegment read = polled.takeState(false);
     MemorySegment write = polled.takeState(true);
     assertThat(read).isNotSameAs(write);
@@ -226,7 +221,7 @@ class StreamCallsTest {
     assertThat(polled.takeState(true)).isSameAs(write);
 
     // a failed call's errno comes back through the cell it was given, from any cell
-    peer.close();
+    pair.peer().close();
     int fd = polled.enterCall();
     try {
       await()
@@ -248,7 +243,7 @@ class StreamCallsTest {
 
   @Test
   void theCellsGoBackToBeSharedWhenTheChannelClosesOrHasOneTooMany() throws Exception {
-    PolledChannel polled = new PolledChannel(ours);
+    PolledChannel polled = new PolledChannel(pair.ours());
     MemorySegment first = polled.takeState(false);
     MemorySegment second = polled.takeState(false);
     MemorySegment write = polled.takeState(true);

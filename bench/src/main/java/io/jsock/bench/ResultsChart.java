@@ -33,6 +33,14 @@ public final class ResultsChart {
   private static final int P99 = 3;
   private static final int CPU = 4;
 
+  /**
+   * Room for one scenario's name under its bars: at a fixed width, the nine scenarios' names ran
+   * into each other.
+   */
+  private static final int PIXELS_PER_SCENARIO = 150;
+
+  private static final int LEGEND_PIXELS = 200;
+
   private ResultsChart() {}
 
   public static void main(String[] args) throws IOException {
@@ -79,9 +87,10 @@ public final class ResultsChart {
         baseline.put(r[0], number(r[column]));
       }
     }
+    long scenarioCount = rows.stream().map(r -> r[0]).distinct().count();
     CategoryChart chart =
         new CategoryChartBuilder()
-            .width(1100)
+            .width((int) Math.max(1100, PIXELS_PER_SCENARIO * scenarioCount + LEGEND_PIXELS))
             .height(500)
             .title(title)
             .yAxisTitle(yAxisTitle)

@@ -35,6 +35,22 @@ class ResultsChartTest {
   }
 
   @Test
+  void widensWithTheScenariosSoTheirNamesFitUnderTheBars(@TempDir Path dir) throws Exception {
+    StringBuilder medians = new StringBuilder();
+    for (int i = 0; i < 9; i++) {
+      medians.append("scenario-").append(i).append("\tjsock\t200\t10\t2\t1\t0\n");
+      medians.append("scenario-").append(i).append("\tnetty-epoll\t100\t20\t4\t1\t0\n");
+    }
+    Path file = Files.writeString(dir.resolve("medians.tsv"), medians);
+
+    ResultsChart.main(new String[] {file.toString(), dir.toString()});
+
+    BufferedImage image = ImageIO.read(dir.resolve("throughput.png").toFile());
+    assertThat(image.getWidth()).isEqualTo(9 * 150 + 200);
+    assertThat(image.getHeight()).isEqualTo(500);
+  }
+
+  @Test
   void wrongArgumentsSayHowToCallIt() {
     assertThatThrownBy(() -> ResultsChart.main(new String[] {"only-one"}))
         .isInstanceOf(IllegalArgumentException.class)

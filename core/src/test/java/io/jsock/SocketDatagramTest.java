@@ -10,6 +10,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.jsock.testing.Loopback;
+import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -17,9 +18,12 @@ import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -48,6 +52,143 @@ class SocketDatagramTest {
       assertThat(received.address()).isEqualTo(a.getSockName());
       b.sendTo(bytes("pong"), received.address());
       assertThat(a.recv(1024)).isEqualTo(bytes("pong"));
+    }
+  }
+
+  // python3: an AF_INET6 socket on "::" talks to IPv4 peers as ::ffff:127.0.0.1, which Java, as
+  // the JDK's channel does, names 127.0.0.1
+  @Test
+  void aDualStackSocketReceivesFromAndSendsToIpv4PeersThroughMappedAddresses() throws Exception {
+    try (Socket v4 = bound(AF_INET);
+        Socket dual = Socket.create(AF_INET6, SOCK_DGRAM)) {
+      dual.bind(new InetSocketAddress("::", 0));
+      dual.setTimeout(PROMPTLY);
+      int dualPort = ((InetSocketAddress) dual.getSockName()).getPort();
+      v4.sendTo(bytes("ping"), new InetSocketAddress("127.0.0.1", dualPort));
+
+      Datagram received = dual.recvFrom(1024);
+
+      assertThat(received.address()).isEqualTo(v4.getSockName());
+      assertThat(((InetSocketAddress) received.address()).getAddress())
+          .isInstanceOf(Inet4Address.class);
+      dual.sendTo(bytes("pong"), received.address());
+      Datagram reply = v4.recvFrom(1024);
+      assertThat(reply.data()).isEqualTo(bytes("pong"));
+      assertThat(reply.address()).isEqualTo(new InetSocketAddress("127.0.0.1", dualPort));
+    }
+  }
+
+  // python3: the kernel binds an unbound socket on its first sendto, and getsockname then gives
+  // the port its datagrams come from
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void sendToOnAnUnboundSocketBindsItToTheWildcardAddressAndAPort(Family family) throws Exception {
+    try (Socket receiver = bound(family);
+        Socket sender = Socket.create(family, SOCK_DGRAM)) {
+      sender.setTimeout(PROMPTLY);
+      sender.sendTo(bytes("first"), receiver.getSockName());
+
+      InetSocketAddress local = (InetSocketAddress) sender.getSockName();
+      Datagram received = receiver.recvFrom(1024);
+
+      assertThat(local.getAddress().isAnyLocalAddress()).isTrue();
+      assertThat(local.getPort()).isNotZero();
+      assertThat(((InetSocketAddress) received.address()).getPort()).isEqualTo(local.getPort());
+      sender.connect(receiver.getSockName()); // bound already: connect keeps the port
+      receiver.sendTo(bytes("back"), received.address());
+      assertThat(sender.recv(1024)).isEqualTo(bytes("back"));
+    }
+  }
+
+  // Threads sending at once from one socket to different peers, and receiving at once on one
+  // socket from different senders: each datagram goes where its thread sent it, and comes with
+  // its own sender's address.
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void concurrentSendersAndReceiversKeepEachDatagramWithItsAddress(Family family) throws Exception {
+    int threads = 4;
+    int perThread = 50;
+    List<Socket> sockets = new ArrayList<>();
+    try (Socket shared = bound(family);
+        var pool = Executors.newVirtualThreadPerTaskExecutor()) {
+      List<Socket> peers = new ArrayList<>();
+      for (int i = 0; i < threads; i++) {
+        Socket peer = bound(family);
+        sockets.add(peer);
+        peers.add(peer);
+      }
+      List<Future<List<String>>> received = new ArrayList<>();
+      for (Socket peer : peers) {
+        received.add(
+            pool.submit(
+                () -> {
+                  List<String> got = new ArrayList<>();
+                  for (int i = 0; i < perThread; i++) {
+                    Datagram d = peer.recvFrom(1024);
+                    assertThat(d.address()).isEqualTo(shared.getSockName());
+                    got.add(new String(d.data(), UTF_8));
+                  }
+                  return got;
+                }));
+      }
+      List<Future<?>> sent = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        int thread = t;
+        SocketAddress to = peers.get(t).getSockName();
+        sent.add(
+            pool.submit(
+                () -> {
+                  for (int i = 0; i < perThread; i++) {
+                    shared.sendTo(bytes(thread + ":" + i), to);
+                  }
+                  return null;
+                }));
+      }
+      for (Future<?> f : sent) {
+        f.get();
+      }
+      for (int t = 0; t < threads; t++) {
+        List<String> expected = new ArrayList<>();
+        for (int i = 0; i < perThread; i++) {
+          expected.add(t + ":" + i);
+        }
+        assertThat(received.get(t).get()).isEqualTo(expected);
+      }
+
+      // and the other way round: the peers send to the shared socket, whose threads receive
+      List<Future<List<String>>> receivers = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        receivers.add(
+            pool.submit(
+                () -> {
+                  List<String> got = new ArrayList<>();
+                  ByteBuffer room = ByteBuffer.allocate(65_536);
+                  for (int i = 0; i < perThread; i++) {
+                    room.clear();
+                    SocketAddress from = shared.recvFromInto(room);
+                    String text = new String(room.array(), 0, room.position(), UTF_8);
+                    int sender = Integer.parseInt(text.substring(0, text.indexOf(':')));
+                    assertThat(from).isEqualTo(peers.get(sender).getSockName());
+                    got.add(text);
+                  }
+                  return got;
+                }));
+      }
+      for (int t = 0; t < threads; t++) {
+        Socket peer = peers.get(t);
+        for (int i = 0; i < perThread; i++) {
+          peer.sendTo(bytes(t + ":" + i), shared.getSockName());
+        }
+      }
+      List<String> all = new ArrayList<>();
+      for (Future<List<String>> f : receivers) {
+        all.addAll(f.get());
+      }
+      assertThat(all).hasSize(threads * perThread).doesNotHaveDuplicates();
+    } finally {
+      for (Socket socket : sockets) {
+        socket.close();
+      }
     }
   }
 

@@ -94,7 +94,8 @@ class SocketDatagramTest {
       assertThat(local.getAddress().isAnyLocalAddress()).isTrue();
       assertThat(local.getPort()).isNotZero();
       assertThat(((InetSocketAddress) received.address()).getPort()).isEqualTo(local.getPort());
-      sender.connect(receiver.getSockName()); // bound already: connect keeps the port
+      sender.connect(receiver.getSockName());
+      assertThat(((InetSocketAddress) sender.getSockName()).getPort()).isEqualTo(local.getPort());
       receiver.sendTo(bytes("back"), received.address());
       assertThat(sender.recv(1024)).isEqualTo(bytes("back"));
     }

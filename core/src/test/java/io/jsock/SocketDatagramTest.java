@@ -101,30 +101,39 @@ class SocketDatagramTest {
     }
   }
 
-  // Threads sending at once from one socket to different peers, and receiving at once on one
-  // socket from different senders: each datagram goes where its thread sent it, and comes with
-  // its own sender's address.
+  private static final int THREADS = 4;
+  private static final int PER_THREAD = 50;
+
+  /** {@link #THREADS} sockets bound as {@link #bound} does, for the caller to close. */
+  private static List<Socket> peers(Family family) throws Exception {
+    List<Socket> peers = new ArrayList<>();
+    for (int i = 0; i < THREADS; i++) {
+      peers.add(bound(family));
+    }
+    return peers;
+  }
+
+  private static void closeAll(List<Socket> sockets) throws Exception {
+    for (Socket socket : sockets) {
+      socket.close();
+    }
+  }
+
+  // Threads sending at once from one socket to different peers: each datagram goes where its
+  // thread sent it, in its thread's order.
   @ParameterizedTest
   @EnumSource(names = {"AF_INET", "AF_INET6"})
-  void concurrentSendersAndReceiversKeepEachDatagramWithItsAddress(Family family) throws Exception {
-    int threads = 4;
-    int perThread = 50;
-    List<Socket> sockets = new ArrayList<>();
+  void concurrentSendersFromOneSocketEachReachTheirOwnPeer(Family family) throws Exception {
+    List<Socket> peers = peers(family);
     try (Socket shared = bound(family);
         var pool = Executors.newVirtualThreadPerTaskExecutor()) {
-      List<Socket> peers = new ArrayList<>();
-      for (int i = 0; i < threads; i++) {
-        Socket peer = bound(family);
-        sockets.add(peer);
-        peers.add(peer);
-      }
       List<Future<List<String>>> received = new ArrayList<>();
       for (Socket peer : peers) {
         received.add(
             pool.submit(
                 () -> {
                   List<String> got = new ArrayList<>();
-                  for (int i = 0; i < perThread; i++) {
+                  for (int i = 0; i < PER_THREAD; i++) {
                     Datagram d = peer.recvFrom(1024);
                     assertThat(d.address()).isEqualTo(shared.getSockName());
                     got.add(new String(d.data(), UTF_8));
@@ -133,13 +142,13 @@ class SocketDatagramTest {
                 }));
       }
       List<Future<?>> sent = new ArrayList<>();
-      for (int t = 0; t < threads; t++) {
+      for (int t = 0; t < THREADS; t++) {
         int thread = t;
         SocketAddress to = peers.get(t).getSockName();
         sent.add(
             pool.submit(
                 () -> {
-                  for (int i = 0; i < perThread; i++) {
+                  for (int i = 0; i < PER_THREAD; i++) {
                     shared.sendTo(bytes(thread + ":" + i), to);
                   }
                   return null;
@@ -148,23 +157,35 @@ class SocketDatagramTest {
       for (Future<?> f : sent) {
         f.get();
       }
-      for (int t = 0; t < threads; t++) {
+      for (int t = 0; t < THREADS; t++) {
         List<String> expected = new ArrayList<>();
-        for (int i = 0; i < perThread; i++) {
+        for (int i = 0; i < PER_THREAD; i++) {
           expected.add(t + ":" + i);
         }
         assertThat(received.get(t).get()).isEqualTo(expected);
       }
+    } finally {
+      closeAll(peers);
+    }
+  }
 
-      // and the other way round: the peers send to the shared socket, whose threads receive
+  // Threads receiving at once on one socket from different senders: each datagram comes with its
+  // own sender's address, and none is received twice.
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void concurrentReceiversOnOneSocketGetEachDatagramWithItsSendersAddress(Family family)
+      throws Exception {
+    List<Socket> peers = peers(family);
+    try (Socket shared = bound(family);
+        var pool = Executors.newVirtualThreadPerTaskExecutor()) {
       List<Future<List<String>>> receivers = new ArrayList<>();
-      for (int t = 0; t < threads; t++) {
+      for (int t = 0; t < THREADS; t++) {
         receivers.add(
             pool.submit(
                 () -> {
                   List<String> got = new ArrayList<>();
                   ByteBuffer room = ByteBuffer.allocate(65_536);
-                  for (int i = 0; i < perThread; i++) {
+                  for (int i = 0; i < PER_THREAD; i++) {
                     room.clear();
                     SocketAddress from = shared.recvFromInto(room);
                     String text = new String(room.array(), 0, room.position(), UTF_8);
@@ -175,21 +196,18 @@ class SocketDatagramTest {
                   return got;
                 }));
       }
-      for (int t = 0; t < threads; t++) {
-        Socket peer = peers.get(t);
-        for (int i = 0; i < perThread; i++) {
-          peer.sendTo(bytes(t + ":" + i), shared.getSockName());
+      for (int t = 0; t < THREADS; t++) {
+        for (int i = 0; i < PER_THREAD; i++) {
+          peers.get(t).sendTo(bytes(t + ":" + i), shared.getSockName());
         }
       }
       List<String> all = new ArrayList<>();
       for (Future<List<String>> f : receivers) {
         all.addAll(f.get());
       }
-      assertThat(all).hasSize(threads * perThread).doesNotHaveDuplicates();
+      assertThat(all).hasSize(THREADS * PER_THREAD).doesNotHaveDuplicates();
     } finally {
-      for (Socket socket : sockets) {
-        socket.close();
-      }
+      closeAll(peers);
     }
   }
 

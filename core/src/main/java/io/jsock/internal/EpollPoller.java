@@ -109,8 +109,7 @@ final class EpollPoller {
    */
   int register(int fd, PolledChannel polled, boolean writes) {
     byFd.put(fd, polled);
-    int errno =
-        Epoll.ctl(laneOf(fd).epfd, Epoll.CTL_ADD, fd, writes ? INTEREST : READ_INTEREST, fd);
+    int errno = ctl(Epoll.CTL_ADD, fd, writes ? INTEREST : READ_INTEREST);
     if (errno != 0) {
       byFd.remove(fd, polled);
     }
@@ -123,17 +122,29 @@ final class EpollPoller {
    * loses no wakeup.
    */
   int watchWrites(int fd) {
-    return Epoll.ctl(laneOf(fd).epfd, Epoll.CTL_MOD, fd, INTEREST, fd);
+    return ctl(Epoll.CTL_MOD, fd, INTEREST);
   }
 
   /** Removes {@code fd}, before its channel is closed (after, the number may be another's). */
   void deregister(int fd, PolledChannel polled) {
-    Epoll.ctl(laneOf(fd).epfd, Epoll.CTL_DEL, fd, 0, fd);
+    ctl(Epoll.CTL_DEL, fd, 0);
     byFd.remove(fd, polled);
   }
 
-  private Lane laneOf(int fd) {
-    return lanes[fd % lanes.length];
+  /**
+   * {@code epoll_ctl} of {@code fd} on its lane, the fd as the event's data, through two {@link
+   * NativeCells} (the event, the errno): once or twice in every connection's life, so without the
+   * {@code malloc} and {@code free} of a confined arena.
+   */
+  private int ctl(int op, int fd, int events) {
+    MemorySegment event = NativeCells.take();
+    MemorySegment state = NativeCells.take();
+    try {
+      return Epoll.ctl(lanes[fd % lanes.length].epfd, op, fd, events, fd, event, state);
+    } finally {
+      NativeCells.give(state);
+      NativeCells.give(event);
+    }
   }
 
   /**

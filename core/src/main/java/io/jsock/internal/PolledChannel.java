@@ -147,21 +147,21 @@ public final class PolledChannel {
 
   /**
    * Where one {@link StreamCalls} call in one direction captures its errno, to give back with
-   * {@link #giveState}: the channel's own cell (see {@link ErrnoCells}), so that a call allocates
+   * {@link #giveState}: the channel's own cell (see {@link NativeCells}), so that a call allocates
    * nothing, or another while a call in the same direction holds that (two threads receiving at
    * once). Only between {@link #enterCall()} and {@link #exitCall()}.
    */
   public MemorySegment takeState(boolean write) {
     var state =
         (MemorySegment) (write ? WRITE_STATE : READ_STATE).getAndSet(this, (MemorySegment) null);
-    return state != null ? state : ErrnoCells.take();
+    return state != null ? state : NativeCells.take();
   }
 
   /** Gives back what {@link #takeState} returned, for the direction's next call. */
   public void giveState(boolean write, MemorySegment state) {
     var displaced = (MemorySegment) (write ? WRITE_STATE : READ_STATE).getAndSet(this, state);
     if (displaced != null) {
-      ErrnoCells.give(displaced); // two calls in one direction at once: the channel keeps one
+      NativeCells.give(displaced); // two calls in one direction at once: the channel keeps one
     }
   }
 
@@ -174,7 +174,7 @@ public final class PolledChannel {
   private void releaseState(VarHandle direction) {
     var state = (MemorySegment) direction.getAndSet(this, (MemorySegment) null);
     if (state != null) {
-      ErrnoCells.give(state);
+      NativeCells.give(state);
     }
   }
 

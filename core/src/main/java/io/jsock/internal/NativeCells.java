@@ -6,27 +6,32 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
 
 /**
- * Native memory where {@link StreamCalls} capture errno: small cells cut from shared blocks, each
- * open socket holding one per direction (see {@link PolledChannel#takeState}) and giving them back
- * when it closes.
+ * Small cells of native memory for the system calls made through the FFM: where {@link StreamCalls}
+ * capture errno, each open socket holding one per direction (see {@link PolledChannel#takeState})
+ * and giving them back when it closes, and the {@code struct epoll_event} and errno of the {@code
+ * epoll_ctl} that registers, changes or removes a socket (see {@link EpollPoller}), taken for that
+ * one call. Cut from shared blocks, so that none of these calls allocates: a confined arena per
+ * call costs a {@code malloc} and a {@code free} of each segment, two each for every connection a
+ * server accepts.
  *
  * <p>Native, not a heap array: the JDK's linker makes a slice of the capture segment on every call,
  * and the JIT removes that slice only where every capture segment it has seen is of one kind; the
  * epoll calls' segments are native. A block is freed by the garbage collector once none of its
  * cells is reachable: the cells of a socket dropped without being closed stay unused until then,
- * never for the JVM's life. Free cells are kept (about 56 bytes each with their segment), so after
+ * never for the JVM's life. Free cells are kept (about 64 bytes each with their segment), so after
  * a peak of connections the next ones take cells without allocating.
  */
-final class ErrnoCells {
-  /** A cell's size: the captured state, rounded up to 8 bytes. */
-  private static final long CELL = (Linker.Option.captureStateLayout().byteSize() + 7) & ~7L;
+final class NativeCells {
+  /** A cell's size: the captured state or an epoll event, whichever is larger, rounded up to 8. */
+  private static final long CELL =
+      (Math.max(Linker.Option.captureStateLayout().byteSize(), Epoll.EVENT_SIZE) + 7) & ~7L;
 
   /** Cells per block. */
   private static final int BLOCK_CELLS = 256;
 
   private static final ArrayDeque<MemorySegment> FREE = new ArrayDeque<>();
 
-  private ErrnoCells() {}
+  private NativeCells() {}
 
   /** A cell, from a free one or a new block. */
   static MemorySegment take() {

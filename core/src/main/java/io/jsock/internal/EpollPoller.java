@@ -132,18 +132,17 @@ final class EpollPoller {
   }
 
   /**
-   * {@code epoll_ctl} of {@code fd} on its lane, the fd as the event's data, through two {@link
-   * NativeCells} (the event, the errno): once or twice in every connection's life, so without the
-   * {@code malloc} and {@code free} of a confined arena.
+   * {@code epoll_ctl} of {@code fd} on its lane, the fd as the event's data, through one of the
+   * {@link NativeCells} (the event, then the errno): once or twice in every connection's life, so
+   * without the {@code malloc} and {@code free} of a confined arena.
    */
   private int ctl(int op, int fd, int events) {
-    MemorySegment event = NativeCells.take();
-    MemorySegment state = NativeCells.take();
+    MemorySegment cell = NativeCells.take();
     try {
-      return Epoll.ctl(lanes[fd % lanes.length].epfd, op, fd, events, fd, event, state);
+      return Epoll.ctl(
+          lanes[fd % lanes.length].epfd, op, fd, events, fd, cell, cell.asSlice(Epoll.EVENT_SIZE));
     } finally {
-      NativeCells.give(state);
-      NativeCells.give(event);
+      NativeCells.give(cell);
     }
   }
 

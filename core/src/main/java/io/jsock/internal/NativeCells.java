@@ -9,10 +9,10 @@ import java.util.ArrayDeque;
  * Small cells of native memory for the system calls made through the FFM: where {@link StreamCalls}
  * capture errno, each open socket holding one per direction (see {@link PolledChannel#takeState})
  * and giving them back when it closes, and the {@code struct epoll_event} and errno of the {@code
- * epoll_ctl} that registers, changes or removes a socket (see {@link EpollPoller}), taken for that
- * one call. Cut from shared blocks, so that none of these calls allocates: a confined arena per
- * call costs a {@code malloc} and a {@code free} of each segment, two each for every connection a
- * server accepts.
+ * epoll_ctl} that registers, changes or removes a socket (see {@link EpollPoller}), one cell taken
+ * for that one call. Cut from shared blocks, so that none of these calls allocates: a confined
+ * arena per call costs a {@code malloc} and a {@code free} of each segment, two each for every
+ * connection a server accepts.
  *
  * <p>Native, not a heap array: the JDK's linker makes a slice of the capture segment on every call,
  * and the JIT removes that slice only where every capture segment it has seen is of one kind; the
@@ -22,9 +22,12 @@ import java.util.ArrayDeque;
  * a peak of connections the next ones take cells without allocating.
  */
 final class NativeCells {
-  /** A cell's size: the captured state or an epoll event, whichever is larger, rounded up to 8. */
+  /**
+   * A cell's size: an epoll event followed by the captured state, what one {@code epoll_ctl} needs
+   * (16 bytes on x86-64), rounded up to 8 bytes; a {@link StreamCalls} call uses its start.
+   */
   private static final long CELL =
-      (Math.max(Linker.Option.captureStateLayout().byteSize(), Epoll.EVENT_SIZE) + 7) & ~7L;
+      (Epoll.EVENT_SIZE + Linker.Option.captureStateLayout().byteSize() + 7) & ~7L;
 
   /** Cells per block. */
   private static final int BLOCK_CELLS = 256;

@@ -113,12 +113,6 @@ class SocketDatagramTest {
     return peers;
   }
 
-  private static void closeAll(List<Socket> sockets) throws Exception {
-    for (Socket socket : sockets) {
-      socket.close();
-    }
-  }
-
   // Threads sending at once from one socket to different peers: each datagram goes where its
   // thread sent it, in its thread's order.
   @ParameterizedTest
@@ -165,7 +159,7 @@ class SocketDatagramTest {
         assertThat(received.get(t).get()).isEqualTo(expected);
       }
     } finally {
-      closeAll(peers);
+      Loopback.closeAll(peers);
     }
   }
 
@@ -207,7 +201,7 @@ class SocketDatagramTest {
       }
       assertThat(all).hasSize(THREADS * PER_THREAD).doesNotHaveDuplicates();
     } finally {
-      closeAll(peers);
+      Loopback.closeAll(peers);
     }
   }
 

@@ -284,10 +284,10 @@ class StreamCallsTest {
                   polled.await(SelectionKey.OP_WRITE, Long.MAX_VALUE); // epoll_ctl MOD
                 });
     assertThat(waiter.join(Duration.ofSeconds(10))).as("both waits over").isTrue();
-    assertThat(NativeCells.isFree(next)).as("registered: the cells given back").isTrue();
+    assertThat(NativeCells.isFree(next)).as("registered: the cell given back").isTrue();
 
     polled.close(); // epoll_ctl DEL
-    assertThat(NativeCells.isFree(next)).as("removed: the cells given back").isTrue();
+    assertThat(NativeCells.isFree(next)).as("removed: the cell given back").isTrue();
     MemorySegment again = NativeCells.take();
     NativeCells.give(again);
     assertThat(again).as("the same cell first again").isSameAs(next);

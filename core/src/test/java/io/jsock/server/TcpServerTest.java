@@ -150,7 +150,7 @@ class TcpServerTest {
         assertThat(first.stats().accepted()).as("the first server's share").isPositive();
         assertThat(second.stats().accepted()).as("the second server's share").isPositive();
       } finally {
-        closeAll(clients);
+        Loopback.closeAll(clients);
       }
       // A server without the option still finds the address taken.
       assertThatThrownBy(
@@ -205,9 +205,9 @@ class TcpServerTest {
       }
       assertThat(server.stats().accepted()).isEqualTo(limit + 1);
       assertThat(server.stats().refused()).isEqualTo(extra);
-      closeAll(served); // before the server, so that it need not wait out its grace period
+      Loopback.closeAll(served); // before the server, so that it need not wait out its grace period
     } finally {
-      closeAll(served);
+      Loopback.closeAll(served);
     }
   }
 
@@ -820,12 +820,6 @@ class TcpServerTest {
       }
     }
     return buffer.array();
-  }
-
-  private static void closeAll(List<Socket> sockets) throws IOException {
-    for (Socket socket : sockets) {
-      socket.close();
-    }
   }
 
   private static boolean refuses(SocketAddress address) throws IOException {

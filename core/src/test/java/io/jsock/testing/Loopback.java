@@ -12,11 +12,12 @@ import java.net.UnixDomainSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Endpoints on the loopback interface for tests: the loopback address of a family, a connected pair
- * of jsock sockets, and an address that refuses connections.
+ * of jsock sockets, an address that refuses connections, and closing the sockets a test opened.
  *
  * <p>Only the literals {@code 127.0.0.1} and {@code ::1} are used, never a name, so no test that
  * uses these tools resolves anything.
@@ -154,6 +155,13 @@ public final class Loopback {
     @Override
     public void close() throws IOException {
       holder.close();
+    }
+  }
+
+  /** Closes each of {@code sockets}, for a test that opened several outside try-with-resources. */
+  public static void closeAll(List<Socket> sockets) throws IOException {
+    for (Socket socket : sockets) {
+      socket.close();
     }
   }
 }

@@ -1,9 +1,8 @@
 package io.jsock.internal;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.PriorityQueue;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
@@ -25,8 +24,10 @@ import java.util.concurrent.locks.LockSupport;
  * <p>The waiting side never blocks on a lock: a wake that came while the waiter was filing its
  * entry must still find the thread's park permit unused (an edge's wakeup is nothing else). A
  * wakeup may come early or for a wait that has already ended; waiters retry and wait again, as for
- * any spurious wakeup. Entries of closed sockets are dropped in bulk once they are half of the
- * queue, so a high connection rate does not fill it with dead ones.
+ * any spurious wakeup. Entries of closed sockets are dropped in bulk once they are half of those
+ * filed (and at least {@link #PURGE_AT_LEAST}): the close that makes them so wakes the timer thread
+ * for it, since a timer asleep until its next deadline (minutes away, with a server's idle timeout)
+ * would otherwise keep every closed connection's entry until then.
  */
 final class Deadlines {
   /** {@link Waiters#timerAt} when no entry is pending. */
@@ -43,7 +44,16 @@ final class Deadlines {
 
   private final PriorityQueue<Entry> queue = // the timer thread's own
       new PriorityQueue<>((a, b) -> Long.compare(a.at - b.at, 0));
+
+  /** Entries of closed sockets not yet dropped (an estimate: see {@link #purgeIfDue}). */
   private final AtomicInteger cancelled = new AtomicInteger();
+
+  /** Entries filed and not yet dropped, in {@link #incoming} or {@link #queue}. */
+  private final AtomicInteger filed = new AtomicInteger();
+
+  /** Set by the close that makes a purge due and wakes the timer thread for it. */
+  private final AtomicBoolean purgeDue = new AtomicBoolean();
+
   private Thread thread;
 
   /** When the timer thread wakes next ({@code nanoTime}), if {@link #sleepingUntilSet}. */
@@ -88,11 +98,29 @@ final class Deadlines {
   /** Drops the pending entry of a direction whose socket has closed. */
   static void cancel(Waiters waiters) {
     if (waiters.timerAt != NONE && (long) Waiters.TIMER_AT.getAndSet(waiters, NONE) != NONE) {
-      Holder.INSTANCE.cancelled.incrementAndGet();
+      Holder.INSTANCE.cancelled();
     }
   }
 
+  /** How many entries are filed and not yet dropped, pending or dead. */
+  static int filed() {
+    return Holder.INSTANCE.filed.get();
+  }
+
+  private void cancelled() {
+    if (isPurgeDue(cancelled.incrementAndGet())
+        && !purgeDue.get()
+        && purgeDue.compareAndSet(false, true)) {
+      LockSupport.unpark(thread);
+    }
+  }
+
+  private boolean isPurgeDue(int dead) {
+    return dead >= PURGE_AT_LEAST && dead * 2 >= filed.get();
+  }
+
   private void file(Entry entry) {
+    filed.incrementAndGet();
     incoming.add(entry);
     // The timer thread publishes when it will wake and then looks at incoming; this adds to
     // incoming and then reads when it will wake: one of the two sees the other.
@@ -104,14 +132,19 @@ final class Deadlines {
   private void run() {
     while (true) {
       for (Entry entry; (entry = incoming.poll()) != null; ) {
-        queue.add(entry);
+        if (entry.isPending()) {
+          queue.add(entry);
+        } else {
+          filed.decrementAndGet(); // superseded, or its socket closed, before it got here
+        }
       }
       long now = System.nanoTime();
       for (Entry head; (head = queue.peek()) != null && head.at - now <= 0; ) {
         queue.poll();
+        filed.decrementAndGet();
         fire(head, now);
       }
-      purgeIfMostlyCancelled();
+      purgeIfDue();
       Entry head = queue.peek();
       if (head != null) {
         sleepingUntil = head.at;
@@ -144,26 +177,33 @@ final class Deadlines {
     if (deadline - now <= 0) {
       waiters.wake();
     } else if (Waiters.TIMER_AT.compareAndSet(waiters, NONE, deadline)) {
+      filed.incrementAndGet();
       queue.add(new Entry(waiters, deadline));
     }
   }
 
-  private void purgeIfMostlyCancelled() {
+  /**
+   * Drops the dead entries once those of closed sockets are half of the filed ones. {@link
+   * #cancelled} counts closes, some of whose entries were already dropped on their way in: an
+   * estimate on the high side, which costs at most an early look through the queue.
+   */
+  private void purgeIfDue() {
+    purgeDue.set(false); // before the look: a close after it wakes the thread again
     int dead = cancelled.get();
-    if (dead < PURGE_AT_LEAST || dead * 2 < queue.size()) {
+    if (!isPurgeDue(dead)) {
       return;
     }
     cancelled.addAndGet(-dead);
-    List<Entry> live = new ArrayList<>();
-    for (Entry entry : queue) {
-      if (entry.waiters.timerAt == entry.at) {
-        live.add(entry);
-      }
-    }
-    queue.clear();
-    queue.addAll(live);
+    int before = queue.size();
+    queue.removeIf(entry -> !entry.isPending());
+    filed.addAndGet(queue.size() - before);
   }
 
   /** A pending wakeup for one direction of one socket. */
-  private record Entry(Waiters waiters, long at) {}
+  private record Entry(Waiters waiters, long at) {
+    /** Whether this is its direction's pending entry: not superseded, fired or closed. */
+    boolean isPending() {
+      return waiters.timerAt == at;
+    }
+  }
 }

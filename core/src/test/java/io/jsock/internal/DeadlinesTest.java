@@ -1,0 +1,58 @@
+package io.jsock.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.jsock.Family;
+import io.jsock.Socket;
+import io.jsock.Sockets;
+import io.jsock.testing.Loopback;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.FutureTask;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The timeout timer's bookkeeping under a connection rate: each connection's first timed wait files
+ * an entry minutes away (a server's idle timeout), and the timer sleeps towards its earliest
+ * deadline, so the entries of connections that have closed meanwhile must go without it waiting for
+ * that deadline.
+ */
+@Timeout(120)
+class DeadlinesTest {
+  private static final int CONNECTIONS = 5_000;
+
+  @Test
+  void entriesOfClosedConnectionsGoWhileTheTimerSleepsTowardsTheirDeadlines() throws Exception {
+    int before = Deadlines.filed();
+    try (Socket listener =
+        Sockets.createServer(new InetSocketAddress(Loopback.ip(Family.AF_INET), 0))) {
+      for (int i = 0; i < CONNECTIONS; i++) {
+        byte message = (byte) i;
+        try (Socket client = Sockets.createConnection(listener.getSockName());
+            Socket conn = listener.accept().conn()) {
+          conn.setTimeout(Duration.ofMinutes(10));
+          FutureTask<byte[]> received = new FutureTask<>(() -> conn.recv(1));
+          Thread receiver = Thread.ofVirtual().start(received);
+          // the receive waits with nothing to read: a timed wait, whose entry is ten minutes away
+          while (receiver.getState() != Thread.State.WAITING && !received.isDone()) {
+            Thread.onSpinWait();
+          }
+          if (i == 0) {
+            await("the first wait's entry")
+                .atMost(Duration.ofSeconds(10))
+                .until(() -> Deadlines.filed() - before == 1);
+          }
+          client.sendAll(new byte[] {message});
+          assertThat(received.get()).containsExactly(message);
+        }
+      }
+    }
+
+    // every connection is closed; without the purge all 5,000 entries would stay ten minutes
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(() -> assertThat(Deadlines.filed() - before).isLessThan(CONNECTIONS / 2));
+  }
+}

@@ -74,13 +74,19 @@ class UdpServerTest {
         ServerConfig.defaults()
             .withAddress(Loopback.bindAddress(family, null))
             .withThreadPerDatagram(threadPerDatagram);
+    List<Socket> sockets = new ArrayList<>();
     try (UdpServer server = UdpServer.start(config, digestingEcho);
         ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+      // every client bound before any sends and kept until all are done: a port that one client
+      // had let go could be given to another, and the server would count the two as one sender
+      for (int i = 0; i < clients; i++) {
+        sockets.add(client(family, server.address()));
+      }
       List<Future<Sent>> futures = new ArrayList<>();
       for (int i = 0; i < clients; i++) {
-        long seed = i;
-        futures.add(
-            pool.submit(() -> exchange(family, server.address(), new Random(seed), datagrams)));
+        Socket client = sockets.get(i);
+        Random random = new Random(i);
+        futures.add(pool.submit(() -> exchange(client, random, datagrams)));
       }
       long bytes = 0;
       for (Future<Sent> future : futures) {
@@ -93,6 +99,8 @@ class UdpServerTest {
       await().atMost(LIMIT).until(() -> server.stats().open() == 0);
       assertThat(server.stats())
           .isEqualTo(new ServerStats(0, clients * datagrams, 0, 0, bytes, bytes, 0, 0));
+    } finally {
+      Loopback.closeAll(sockets);
     }
   }
 
@@ -418,23 +426,20 @@ class UdpServerTest {
   private record Sent(SocketAddress from, long bytes, String sha256) {}
 
   /** Sends datagrams one at a time, each checked against its echo before the next goes. */
-  private static Sent exchange(Family family, SocketAddress server, Random random, int count)
-      throws IOException {
-    try (Socket client = client(family, server)) {
-      MessageDigest digest = Echoes.sha256();
-      long bytes = 0;
-      for (int i = 0; i < count; i++) {
-        // Up to a typical MTU's worth: 20 clients' datagrams in flight stay far below the
-        // kernel's default receive buffer, which would otherwise drop some (UDP may).
-        byte[] data = new byte[1 + random.nextInt(1400)];
-        random.nextBytes(data);
-        client.send(data);
-        assertThat(client.recv(65536)).as("echo of datagram %d", i).isEqualTo(data);
-        digest.update(data);
-        bytes += data.length;
-      }
-      return new Sent(client.getSockName(), bytes, Echoes.hex(digest));
+  private static Sent exchange(Socket client, Random random, int count) throws IOException {
+    MessageDigest digest = Echoes.sha256();
+    long bytes = 0;
+    for (int i = 0; i < count; i++) {
+      // Up to a typical MTU's worth: 20 clients' datagrams in flight stay far below the
+      // kernel's default receive buffer, which would otherwise drop some (UDP may).
+      byte[] data = new byte[1 + random.nextInt(1400)];
+      random.nextBytes(data);
+      client.send(data);
+      assertThat(client.recv(65536)).as("echo of datagram %d", i).isEqualTo(data);
+      digest.update(data);
+      bytes += data.length;
     }
+    return new Sent(client.getSockName(), bytes, Echoes.hex(digest));
   }
 
   /** A UDP socket connected to the server, so that it receives from the server only. */

@@ -40,9 +40,16 @@ class DeadlinesTest {
             Thread.onSpinWait();
           }
           if (i == 0) {
-            await("the first wait's entry")
+            // a timed wait: parked in the timer's park, which files the entry before parking
+            await("the first receiver in the timer's park")
                 .atMost(Duration.ofSeconds(10))
-                .until(() -> Deadlines.filed() - before == 1);
+                .untilAsserted(
+                    () ->
+                        assertThat(receiver.getStackTrace())
+                            .anyMatch(
+                                frame ->
+                                    frame.getClassName().equals(Deadlines.class.getName())
+                                        && frame.getMethodName().equals("park")));
           }
           client.sendAll(new byte[] {message});
           assertThat(received.get()).containsExactly(message);

@@ -169,6 +169,9 @@ public final class Errors {
     if (lower.contains("unrecognized ssl message")) { // "Unsupported or …", "…, plaintext?"
       return "the peer does not speak TLS";
     }
+    if (lower.contains("input record too big")) { // bytes that look like a record's header, no more
+      return "the peer does not speak TLS (a record longer than TLS allows)";
+    }
     if (lower.contains("unexpected handshake message: client_hello")) { // our hello, sent back
       return "the peer does not speak TLS (it sent our ClientHello back: an echo server?)";
     }

@@ -634,6 +634,19 @@ class TlsSocketTest {
   }
 
   @Test
+  void serverSaysWhenThePeerSendsARecordLongerThanTlsAllows() throws Exception {
+    try (Pair plain = Loopback.pair(AF_INET)) {
+      // a handshake record's header (type 22, version 3.1) claiming 65,535 bytes: at most 16 KiB
+      // and some are allowed, so the JDK refuses it before reading on
+      plain.client().sendAll(new byte[] {0x16, 0x03, 0x01, (byte) 0xff, (byte) 0xff});
+      assertThatThrownBy(() -> server.wrap(plain.server()))
+          .isInstanceOf(TlsException.class)
+          .hasMessageStartingWith("tls handshake with 127.0.0.1:")
+          .hasMessageEndingWith(": the peer does not speak TLS (a record longer than TLS allows)");
+    }
+  }
+
+  @Test
   void clientSaysWhenThePeerEchoesItsHello() throws Exception {
     try (Pair plain = Loopback.pair(AF_INET)) {
       Future<?> echo =

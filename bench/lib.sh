@@ -39,6 +39,11 @@ jit_ticks() {
   echo "$sum"
 }
 
+# The jcmd of the JDK a running JVM was started from (its executable's directory).
+jcmd_of() { # pid
+  printf '%s/jcmd' "$(dirname "$(readlink -f "/proc/$1/exe")")"
+}
+
 # VmRSS of a process in KiB; 0 once it has gone.
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 

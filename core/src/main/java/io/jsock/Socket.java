@@ -1326,17 +1326,52 @@ public final class Socket implements AutoCloseable {
     long deadline = Timeouts.NOT_STARTED;
     while (true) {
       int n;
+      boolean sent;
       try {
-        n = target == null || channel.isConnected() ? channel.write(data) : channel.send(data, to);
+        if (length == 0 && channel.isConnected()) {
+          n = 0;
+          sent = sendEmptyToPeer(current, channel, data, to);
+        } else {
+          n =
+              target == null || channel.isConnected()
+                  ? channel.write(data)
+                  : channel.send(data, to);
+          sent = n > 0 || length == 0;
+        }
       } catch (IOException e) {
         throw failure(e, "send to", to);
       }
       countSent(n);
       // A datagram goes whole or not at all; an empty one "sends 0 bytes" and is gone.
-      if (n > 0 || length == 0) {
+      if (sent) {
         return n;
       }
       deadline = await(current, SelectionKey.OP_WRITE, deadline, "send to", to);
+    }
+  }
+
+  /**
+   * Sends an empty datagram to a connected peer, as Python's {@code send(b"")} does: the JDK's
+   * connected {@code DatagramChannel.write} returns 0 for an empty buffer without a system call, so
+   * this goes through {@link StreamCalls} (where they are not available, through the channel, which
+   * sends nothing). False when the send buffer is full.
+   */
+  private boolean sendEmptyToPeer(
+      PolledChannel current, DatagramChannel channel, ByteBuffer data, SocketAddress to)
+      throws IOException {
+    int fd = current.enterAnyCall();
+    if (fd < 0) {
+      channel.write(data); // closed: the channel's error; else nothing goes, as the JDK does
+      return true;
+    }
+    MemorySegment state = current.takeState(true);
+    try {
+      return StreamCalls.sendEmptyDatagram(fd, state);
+    } catch (StreamCalls.Failed e) {
+      throw Errors.of(e.errno(), "send to", to);
+    } finally {
+      current.giveState(true, state);
+      current.exitCall();
     }
   }
 

@@ -293,6 +293,27 @@ class SocketDatagramTest {
     }
   }
 
+  // python3: send(b"") on a connected UDP socket sends an empty datagram; the JDK's connected
+  // DatagramChannel.write returns 0 for an empty buffer without a system call
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void sendOfNoBytesOnAConnectedSocketSendsAnEmptyDatagramAsPython(Family family) throws Exception {
+    // through the channel alone (the selector poller, no StreamCalls) the JDK sends nothing
+    org.junit.jupiter.api.Assumptions.assumeFalse(Boolean.getBoolean("jsock.selectorPoller"));
+    try (Socket a = bound(family);
+        Socket b = bound(family)) {
+      a.connect(b.getSockName());
+
+      assertThat(a.send(new byte[0])).isZero();
+      a.send(bytes("next"));
+
+      Datagram empty = b.recvFrom(100);
+      assertThat(empty.data()).isEmpty();
+      assertThat(empty.address()).isEqualTo(a.getSockName());
+      assertThat(b.recv(100)).isEqualTo(bytes("next"));
+    }
+  }
+
   @Test
   void recvFromIntoFillsHeapAndDirectBuffersAndAdvancesThePosition() throws Exception {
     try (Socket a = bound(AF_INET);

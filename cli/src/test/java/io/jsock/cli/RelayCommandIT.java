@@ -185,7 +185,8 @@ class RelayCommandIT {
               });
       try (RunningProcess relay = jsock("relay", "-v", "udp:0", "udp:127.0.0.1:" + serverPort);
           Socket one = Socket.create(Family.AF_INET, SocketKind.SOCK_DGRAM);
-          Socket two = Socket.create(Family.AF_INET, SocketKind.SOCK_DGRAM)) {
+          Socket two = Socket.create(Family.AF_INET, SocketKind.SOCK_DGRAM);
+          Socket three = Socket.create(Family.AF_INET, SocketKind.SOCK_DGRAM)) {
         int port = port(relay);
         for (Socket client : List.of(one, two)) {
           client.setTimeout(LIMIT);
@@ -197,9 +198,18 @@ class RelayCommandIT {
         assertThat(new String(one.recv(100), US_ASCII)).isEqualTo("ONE");
         one.send("x".repeat(60_000).getBytes(US_ASCII));
         assertThat(new String(one.recv(65536), US_ASCII)).isEqualTo("X".repeat(60_000));
+        // an empty datagram is a datagram too (keep-alives, probes); sent with sendTo, as the
+        // JDK's connected channel in this JVM (no StreamCalls) would send nothing
+        InetSocketAddress relayAddress = new InetSocketAddress("127.0.0.1", port);
+        three.bind("127.0.0.1", 0);
+        three.setTimeout(LIMIT);
+        three.sendTo(new byte[0], relayAddress);
+        assertThat(three.recvFrom(100).data()).isEmpty();
+        three.sendTo("after".getBytes(US_ASCII), relayAddress);
+        assertThat(new String(three.recvFrom(100).data(), US_ASCII)).isEqualTo("AFTER");
         await()
             .atMost(LIMIT)
-            .until(() -> relay.stderrSoFar().split(" session to udp:").length == 3);
+            .until(() -> relay.stderrSoFar().split(" session to udp:").length == 4);
       }
     }
   }

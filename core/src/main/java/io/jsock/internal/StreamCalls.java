@@ -160,6 +160,19 @@ public final class StreamCalls {
   }
 
   /**
+   * Sends an empty datagram on a connected datagram socket, which {@code DatagramChannel.write}
+   * cannot (it returns 0 for an empty buffer without a call); false when the send buffer is full.
+   *
+   * @param state as for {@link #recv}
+   * @throws Failed with the error number of a failed call
+   */
+  public static boolean sendEmptyDatagram(int fd, MemorySegment state) throws Failed {
+    ByteBuffer empty = ByteBuffer.allocate(0);
+    return call(false, fd, empty, UNKNOWN_ADDRESS, MSG_DONTWAIT | MSG_NOSIGNAL, state)
+        != WOULD_BLOCK;
+  }
+
+  /**
    * Asks the kernel whether the socket still has a peer, as {@code getpeername(2)} answers: a
    * connection that a reset or a completed close has ended has none ({@code ENOTCONN}), though the
    * channel still knows the address it was connected to. The address itself is not read.

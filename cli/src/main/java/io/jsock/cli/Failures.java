@@ -7,6 +7,11 @@ import io.jsock.tls.TlsException;
 import java.io.InterruptedIOException;
 import java.io.PrintWriter;
 import java.net.SocketTimeoutException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+import java.util.Locale;
 import picocli.CommandLine;
 import picocli.CommandLine.IExecutionExceptionHandler;
 import picocli.CommandLine.IParameterExceptionHandler;
@@ -58,7 +63,27 @@ final class Failures implements IExecutionExceptionHandler, IParameterExceptionH
     };
   }
 
+  /**
+   * Why a file operation failed, in the words of {@code strerror}: the JDK's {@code
+   * FileSystemException} keeps the reason only for some errors ({@code Is a directory}) and none
+   * for permission or a missing file, whose message is then the bare path.
+   */
+  static String reason(FileSystemException e) {
+    return switch (e) {
+      case AccessDeniedException denied -> "permission denied";
+      case NoSuchFileException missing -> "no such file or directory";
+      case FileAlreadyExistsException exists -> "file exists";
+      default ->
+          e.getReason() == null
+              ? e.getClass().getSimpleName()
+              : e.getReason().toLowerCase(Locale.ROOT);
+    };
+  }
+
   private static String describe(Throwable e) {
+    if (e instanceof FileSystemException file && file.getFile() != null) {
+      return file.getFile() + ": " + reason(file);
+    }
     String message = e.getMessage();
     return message == null || message.isBlank() ? e.getClass().getSimpleName() : message;
   }

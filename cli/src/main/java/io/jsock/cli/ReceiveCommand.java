@@ -19,6 +19,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -191,11 +192,17 @@ final class ReceiveCommand implements Callable<Integer> {
     Path part = file.resolveSibling(file.getFileName() + ".part");
     long offset = refusing(conn, () -> resumeOffset(part, header));
     MessageDigest digest = prefixDigest(part, offset);
-    TransferProtocol.writeAnswer(
-        conn, new Go(offset, part.getFileName().toString(), TransferProtocol.peek(digest)));
-    awaitGoAhead(in, header, part, offset);
-    long start = System.nanoTime();
-    byte[] sha256 = receiveInto(part, conn, digest, offset, header);
+    long start;
+    byte[] sha256;
+    try (FileChannel channel = refusing(conn, () -> openPart(part, offset))) {
+      TransferProtocol.writeAnswer(
+          conn, new Go(offset, part.getFileName().toString(), TransferProtocol.peek(digest)));
+      awaitGoAhead(in, header, part, offset);
+      start = System.nanoTime();
+      receiveData(conn, channel, part, digest, offset, header);
+      channel.force(true);
+      sha256 = digest.digest();
+    }
     if (!TransferProtocol.same(sha256, header.sha256())) {
       Files.deleteIfExists(part);
       TransferProtocol.writeVerdict(conn, new Verdict(false, sha256));
@@ -292,19 +299,18 @@ final class ReceiveCommand implements Callable<Integer> {
   }
 
   /**
-   * Receives the data into the part file (opened only now, so that a transfer refused before its
-   * data leaves none behind), on disk when this returns, and returns the SHA-256 of the whole.
+   * Opens the part file before answering, so that one this process cannot write is refused with its
+   * reason on both sides before any data. A part is created only here, after every other refusal; a
+   * resumed one ({@code offset > 0}) is opened as it is, never truncated.
    */
-  private static byte[] receiveInto(
-      Path part, Socket conn, MessageDigest digest, long offset, Header header) throws IOException {
-    try (FileChannel channel =
-        offset == 0
-            ? FileChannel.open(part, CREATE, TRUNCATE_EXISTING, WRITE)
-            : FileChannel.open(part, WRITE)) {
-      receiveData(conn, channel, part, digest, offset, header);
-      channel.force(true);
+  private static FileChannel openPart(Path part, long offset) throws IOException {
+    try {
+      return offset == 0
+          ? FileChannel.open(part, CREATE, TRUNCATE_EXISTING, WRITE)
+          : FileChannel.open(part, WRITE);
+    } catch (FileSystemException e) {
+      throw new TransferFailedException("cannot write " + part + ": " + Failures.reason(e), e);
     }
-    return digest.digest();
   }
 
   /** The SHA-256 of the first {@code length} bytes of the part file, ready to take the rest. */

@@ -184,6 +184,10 @@ final class SendCommand implements Callable<Integer> {
       throw new ParameterException(
           spec.commandLine(), "--name: not a plain file name (no '/', '.' or '..'): " + name);
     }
+    if (!isStdin() && !Files.isReadable(file) && !Files.notExists(file)) {
+      // there but not readable, or not even known (a directory on the way that may not be read)
+      throw new ParameterException(spec.commandLine(), "FILE: " + file + ": permission denied");
+    }
     if (!isStdin() && !Files.isRegularFile(file)) {
       throw new ParameterException(
           spec.commandLine(),

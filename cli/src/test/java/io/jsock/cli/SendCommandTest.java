@@ -6,6 +6,8 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Set;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -23,6 +25,16 @@ class SendCommandTest {
     assertThat(run("send", missing.toString(), "127.0.0.1", "9")).isEqualTo(2);
     assertThat(err.toString())
         .startsWith("jsock: FILE: " + missing + " does not exist (send takes a regular file)\n");
+  }
+
+  @Test
+  void anUnreadableFileIsAUsageErrorSayingSo(@TempDir Path dir) throws Exception {
+    Path file = Files.writeString(dir.resolve("secret.bin"), "x");
+    Files.setPosixFilePermissions(file, Set.of());
+    // root reads it all the same: checked by hand as another user (setpriv --reuid=65534)
+    Assumptions.assumeFalse(Files.isReadable(file), "this user can read a file of mode 000");
+    assertThat(run("send", file.toString(), "127.0.0.1", "9")).isEqualTo(2);
+    assertThat(err.toString()).startsWith("jsock: FILE: " + file + ": permission denied\n");
   }
 
   @Test

@@ -369,6 +369,27 @@ class TransferCommandsIT {
     assertThat(sha256(out)).isEqualTo(sha256(data));
   }
 
+  // An unwritable directory does the same for a user other than root; a directory in the part
+  // file's place fails to open for root too
+  @Test
+  void aPartFileThatCannotBeWrittenIsRefusedOnBothSidesWithItsReason() throws Exception {
+    Path data = randomFile("data.bin", 100_000, 8);
+    Path out = dir.resolve("out.bin");
+    Path part = Files.createDirectory(dir.resolve("out.bin.part"));
+    String reason = "cannot write " + part + ": is a directory";
+    try (RunningProcess receiver = jsock("receive", "0", out.toString())) {
+      int port = portOf(receiver);
+      try (RunningProcess sender = jsock("send", data.toString(), "127.0.0.1", "" + port)) {
+        assertThat(sender.exitCode()).isEqualTo(1);
+        assertThat(sender.stderr()).isEqualTo("jsock: the receiver refused: " + reason + "\n");
+      }
+      assertThat(receiver.exitCode()).isEqualTo(1);
+      assertThat(receiver.stderr()).endsWith("jsock: " + reason + "\n");
+    }
+    assertThat(out).doesNotExist();
+    assertThat(part).isEmptyDirectory();
+  }
+
   @Test
   void sendingToAPortNobodyListensOnExits3() throws Exception {
     Path data = randomFile("data.bin", 10, 6);

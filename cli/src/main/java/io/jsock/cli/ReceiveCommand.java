@@ -328,7 +328,7 @@ final class ReceiveCommand implements Callable<Integer> {
     if (!TransferProtocol.isPlainFileName(name)) {
       throw new TransferFailedException(
           "refused the file name '"
-              + printable(name)
+              + TransferProtocol.printable(name)
               + "' from the sender: not a plain file name (a path, '.', '..' or control"
               + " characters)");
     }
@@ -341,12 +341,6 @@ final class ReceiveCommand implements Callable<Integer> {
       throw new TransferFailedException(file + " is a directory");
     }
     return file;
-  }
-
-  private static String printable(String name) {
-    StringBuilder text = new StringBuilder();
-    name.chars().forEach(c -> text.append(c < 0x20 || c == 0x7F ? '?' : (char) c));
-    return text.toString();
   }
 
   /** Receives the rest of the file into {@code channel}, hashing it on the way. */

@@ -182,7 +182,9 @@ final class SendCommand implements Callable<Integer> {
   private void checkOptions() {
     if (name != null && !TransferProtocol.isPlainFileName(name)) {
       throw new ParameterException(
-          spec.commandLine(), "--name: not a plain file name (no '/', '.' or '..'): " + name);
+          spec.commandLine(),
+          "--name: not a plain file name (a path, '.', '..' or control characters): "
+              + TransferProtocol.printable(name));
     }
     if (!isStdin() && !Files.isReadable(file) && !Files.notExists(file)) {
       // there but not readable, or not even known (a directory on the way that may not be read)

@@ -186,6 +186,16 @@ final class TransferProtocol {
     return name.chars().noneMatch(c -> c == '/' || c == '\\' || Character.isISOControl(c));
   }
 
+  /**
+   * The name with each control character (C0, DEL, C1) as {@code ?}, for messages: a terminal may
+   * obey one it is shown (U+009B is a CSI, as ESC [ is).
+   */
+  static String printable(String name) {
+    StringBuilder text = new StringBuilder(name.length());
+    name.chars().forEach(c -> text.append(Character.isISOControl(c) ? '?' : (char) c));
+    return text.toString();
+  }
+
   static String hex(byte[] digest) {
     return HexFormat.of().formatHex(digest);
   }

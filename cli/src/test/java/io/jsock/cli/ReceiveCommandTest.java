@@ -26,6 +26,12 @@ class ReceiveCommandTest {
   }
 
   @Test
+  void printableNamesShowC0DelAndC1ControlsAsQuestionMarks() {
+    assertThat(TransferProtocol.printable("a\u0007b\u007fc\u009b2J\u00a0d"))
+        .isEqualTo("a?b?c?2J\u00a0d");
+  }
+
+  @Test
   void certificateOptionsWithoutTlsAreAUsageError() {
     StringWriter err = new StringWriter();
     int code =

@@ -53,6 +53,18 @@ class SendCommandTest {
   }
 
   @Test
+  void aNameWithControlCharactersIsAUsageErrorThatShowsThemAsQuestionMarks(@TempDir Path dir)
+      throws Exception {
+    Path file = Files.writeString(dir.resolve("a.txt"), "a");
+    assertThat(run("send", "--name", "csi\u009b2J bell\u0007", file.toString(), "127.0.0.1", "9"))
+        .isEqualTo(2);
+    assertThat(err.toString())
+        .startsWith(
+            "jsock: --name: not a plain file name (a path, '.', '..' or control characters):"
+                + " csi?2J bell?\n");
+  }
+
+  @Test
   void portZeroIsAUsageError(@TempDir Path dir) throws Exception {
     Path file = java.nio.file.Files.writeString(dir.resolve("a.txt"), "a");
     assertThat(run("send", file.toString(), "127.0.0.1", "0")).isEqualTo(2);

@@ -309,6 +309,33 @@ class ConnectListenIT {
     assertThat(eofScenario("60", "--recv-only")).containsExactly("0", "got 0 bytes", "eof after 0");
   }
 
+  /**
+   * {@code jsock connect HOST PORT <&-}: the JVM's first file opened (the class-data archive, the
+   * jar) took descriptor 0, and its bytes went to the peer as stdin (146 MB of the .jsa, seen with
+   * ncat). A closed stdin is an empty one, as ncat treats it.
+   */
+  @Test
+  void aClosedStdinIsAnEmptyOneAndNothingElseIsSent() throws Exception {
+    try (RunningProcess server =
+        RunningProcess.start(List.of("python3", "-c", COUNTING_SERVER, "60"), Map.of())) {
+      String port = server.nextLine();
+      String closingStdin = "exec \"$0\" connect 127.0.0.1 \"$1\" <&-";
+      try (RunningProcess connect =
+          RunningProcess.start(
+              List.of(
+                  "bash",
+                  "-c",
+                  closingStdin,
+                  RunningProcess.REPO.resolve("jsock").toString(),
+                  port),
+              Map.of())) {
+        assertThat(connect.exitCode()).as(connect.stderrSoFar()).isZero();
+        assertThat(connect.lines()).containsExactly("got 0 bytes");
+      }
+      assertThat(server.nextLine()).isEqualTo("eof after 0");
+    }
+  }
+
   /** {@code printf hi | jsock connect OPTIONS} against the counting server: exit code, stdouts. */
   private List<String> eofScenario(String serverTimeout, String... options) throws Exception {
     Path hi = Files.writeString(dir.resolve("hi"), "hi");

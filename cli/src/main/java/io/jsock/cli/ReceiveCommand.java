@@ -197,7 +197,14 @@ final class ReceiveCommand implements Callable<Integer> {
     try (FileChannel channel = refusing(conn, () -> openPart(part, offset))) {
       TransferProtocol.writeAnswer(
           conn, new Go(offset, part.getFileName().toString(), TransferProtocol.peek(digest)));
-      awaitGoAhead(in, header, part, offset);
+      try {
+        awaitGoAhead(in, header, part, offset);
+      } catch (IOException e) {
+        if (offset == 0) {
+          Files.deleteIfExists(part); // opened for this transfer, which brought nothing into it
+        }
+        throw e;
+      }
       start = System.nanoTime();
       receiveData(conn, channel, part, digest, offset, header);
       channel.force(true);

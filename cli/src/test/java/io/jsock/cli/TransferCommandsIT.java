@@ -5,6 +5,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.jsock.Shutdown;
 import io.jsock.Socket;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -302,6 +303,34 @@ class TransferCommandsIT {
     }
     try (var files = Files.list(dir)) {
       assertThat(files.map(p -> p.getFileName().toString())).containsExactly("inbox");
+    }
+    try (var files = Files.list(inbox)) {
+      assertThat(files).isEmpty();
+    }
+  }
+
+  @Test
+  void aSenderThatLeavesAfterTheAnswerBeforeAnyDataLeavesNoPartBehind() throws Exception {
+    Path inbox = Files.createDirectory(dir.resolve("inbox"));
+    try (RunningProcess receiver = jsock("receive", "-k", "0", inbox.toString())) {
+      try (Socket conn = Socket.create()) {
+        conn.setTimeout(LIMIT);
+        conn.connect("127.0.0.1", portOf(receiver));
+        conn.sendAll(header("late.bin", 3, new byte[32]));
+        DataInputStream in = new DataInputStream(conn.getInputStream());
+        assertThat(in.readUnsignedByte()).isEqualTo('G');
+        conn.shutdown(Shutdown.SHUT_WR); // no go-ahead, no data: the sender has left
+        in.readAllBytes(); // the rest of the answer, until the receiver closes
+      }
+      await()
+          .atMost(LIMIT)
+          .until(
+              () ->
+                  receiver
+                      .stderrSoFar()
+                      .contains("jsock: the sender closed the connection before any data"));
+      receiver.terminate();
+      receiver.exitCode();
     }
     try (var files = Files.list(inbox)) {
       assertThat(files).isEmpty();

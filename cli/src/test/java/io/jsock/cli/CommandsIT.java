@@ -9,6 +9,7 @@ import java.lang.reflect.Method;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -210,6 +211,31 @@ class CommandsIT {
       }
     }
     return matched;
+  }
+
+  @Test
+  void aUserWhoMayNotWriteTheCheckoutRunsItsBuiltJar(@TempDir Path dir) throws Exception {
+    // a checkout installed by its owner (here the launcher, cli/jvm.options and the jar), read-only
+    // to its users; root may write anywhere, so as root the launcher runs as nobody
+    Path target = Files.createDirectories(dir.resolve("cli/target"));
+    Files.copy(RunningProcess.REPO.resolve("jsock"), dir.resolve("jsock"));
+    Files.copy(RunningProcess.REPO.resolve("cli/jvm.options"), dir.resolve("cli/jvm.options"));
+    Path jar = Path.of(System.getProperty("jsock.jar"));
+    Files.copy(jar, target.resolve(jar.getFileName()));
+    for (Path path : List.of(target, dir.resolve("cli"), dir)) {
+      Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("r-xr-xr-x"));
+    }
+    List<String> command = new ArrayList<>();
+    if ((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid") == 0) {
+      command.addAll(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"));
+    }
+    command.addAll(List.of(dir.resolve("jsock").toString(), "--version"));
+    for (int run = 1; run <= 2; run++) { // the second run finds no class-data archive either
+      try (RunningProcess version = RunningProcess.start(command, Map.of("JSOCK_JAR", ""))) {
+        assertThat(version.exitCode()).as("run %d; stderr: %s", run, version.stderr()).isZero();
+        assertThat(version.lines().getFirst()).startsWith("jsock 0.");
+      }
+    }
   }
 
   @Test

@@ -17,6 +17,8 @@ import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileSystemException;
@@ -361,16 +363,18 @@ final class ReceiveCommand implements Callable<Integer> {
         TransferProgress.start("receive " + header.name(), header.size(), offset)) {
       while (done < header.size()) {
         buffer.clear().limit((int) Math.min(BUFFER, header.size() - done));
-        int n = conn.recvInto(buffer);
+        int n;
+        try {
+          n = conn.recvInto(buffer);
+        } catch (SocketTimeoutException e) { // exit code 4 still
+          throw (SocketTimeoutException)
+              new SocketTimeoutException(e.getMessage() + kept(done, header, part)).initCause(e);
+        } catch (SocketException e) { // reset, aborted
+          throw new TransferFailedException(e.getMessage() + kept(done, header, part), e);
+        }
         if (n == 0) {
           throw new TransferFailedException(
-              "the sender closed the connection after "
-                  + done
-                  + " of "
-                  + header.size()
-                  + " bytes; they are kept in "
-                  + part
-                  + " (receive again with --resume to continue)");
+              "the sender closed the connection" + kept(done, header, part));
         }
         buffer.flip();
         digest.update(buffer.duplicate());
@@ -381,6 +385,17 @@ final class ReceiveCommand implements Callable<Integer> {
         progress.stepTo(done);
       }
     }
+  }
+
+  /** What a transfer cut short after {@code done} bytes leaves, for its message. */
+  private static String kept(long done, Header header, Path part) {
+    return " after "
+        + done
+        + " of "
+        + header.size()
+        + " bytes; they are kept in "
+        + part
+        + " (receive again with --resume to continue)";
   }
 
   /** Renames the verified part file to its name, in one step. */

@@ -11,6 +11,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -334,6 +335,41 @@ class TransferCommandsIT {
     }
     try (var files = Files.list(inbox)) {
       assertThat(files).isEmpty();
+    }
+  }
+
+  @Test
+  void aTransferCutShortByATimeoutOrAResetSaysItsPartIsKeptForResume() throws Exception {
+    Path inbox = Files.createDirectory(dir.resolve("inbox"));
+    try (RunningProcess receiver = jsock("receive", "-k", "-w", "1s", "0", inbox.toString())) {
+      int port = portOf(receiver);
+      for (boolean reset : new boolean[] {false, true}) {
+        String name = reset ? "reset.bin" : "stalled.bin";
+        try (Socket conn = Socket.create()) {
+          conn.setTimeout(LIMIT);
+          conn.connect("127.0.0.1", port);
+          conn.sendAll(header(name, 10, new byte[32]));
+          assertThat(conn.recv(1)).containsExactly('G');
+          conn.sendAll(new byte[] {'D', 1, 2, 3}); // the go-ahead and 3 of the 10 bytes
+          String expected =
+              " after 3 of 10 bytes; they are kept in "
+                  + inbox.resolve(name + ".part")
+                  + " (receive again with --resume to continue)";
+          if (reset) {
+            await().atMost(LIMIT).until(() -> Files.size(inbox.resolve(name + ".part")) == 3);
+            conn.setSockOpt(StandardSocketOptions.SO_LINGER, 0);
+            conn.close();
+            expected = "connection reset by peer" + expected;
+          } else {
+            expected = "timed out" + expected;
+          }
+          String line = expected;
+          await().atMost(LIMIT).until(() -> receiver.stderrSoFar().contains(line));
+        }
+        assertThat(Files.readAllBytes(inbox.resolve(name + ".part"))).containsExactly(1, 2, 3);
+      }
+      receiver.terminate();
+      receiver.exitCode();
     }
   }
 

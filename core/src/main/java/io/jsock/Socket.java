@@ -993,8 +993,12 @@ public final class Socket implements AutoCloseable {
    * Sends {@code data} as one datagram to {@code address}, as Python's {@code sendto(data,
    * address)}, and returns its length.
    *
-   * @throws ErrnoException with {@link Errno#EISCONN} on a stream socket, or on a connected
-   *     datagram socket given another address
+   * <p>On a stream socket it answers as Linux does: TCP ignores the address, so it sends as {@link
+   * #send(ByteBuffer)} (to the peer; {@link BrokenPipeException} if not connected), and AF_UNIX
+   * refuses it.
+   *
+   * @throws ErrnoException with {@link Errno#EISCONN} on a connected datagram socket given another
+   *     address, or a connected AF_UNIX stream socket ({@link Errno#EOPNOTSUPP} on one that is not)
    */
   public int sendTo(byte[] data, SocketAddress address) throws IOException {
     Objects.requireNonNull(data, "data");
@@ -1005,8 +1009,11 @@ public final class Socket implements AutoCloseable {
   public int sendTo(ByteBuffer data, SocketAddress address) throws IOException {
     Objects.requireNonNull(data, "data");
     SocketAddress target = checkAddress(address, "send to");
+    if (kind == SocketKind.SOCK_STREAM && family == Family.AF_UNIX) {
+      throw Errors.of(peer != null ? Errno.EISCONN : Errno.EOPNOTSUPP, "send to", target);
+    }
     if (kind == SocketKind.SOCK_STREAM) {
-      throw Errors.of(Errno.EISCONN, "send to", target);
+      return send(data);
     }
     return sendDatagram(data, target);
   }

@@ -3,7 +3,6 @@ package io.jsock;
 import static io.jsock.Family.AF_INET;
 import static io.jsock.Family.AF_INET6;
 import static io.jsock.SocketKind.SOCK_DGRAM;
-import static io.jsock.SocketKind.SOCK_STREAM;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -434,13 +433,6 @@ class SocketDatagramTest {
           .isEqualTo(Errno.EOPNOTSUPP);
       assertThat(catchThrowableOfType(ErrnoException.class, a::accept).errno())
           .isEqualTo(Errno.EOPNOTSUPP);
-    }
-    try (Socket tcp = Socket.create(AF_INET, SOCK_STREAM)) {
-      ErrnoException e =
-          catchThrowableOfType(
-              ErrnoException.class,
-              () -> tcp.sendTo(bytes("x"), new InetSocketAddress("127.0.0.1", 9)));
-      assertThat(e.errno()).isEqualTo(Errno.EISCONN);
     }
   }
 

@@ -166,6 +166,9 @@ public final class Socket implements AutoCloseable {
 
   private volatile SocketAddress peer;
 
+  /** An end of {@link Sockets#socketPair()}: no address of its own, as socketpair(2)'s ends. */
+  private volatile boolean unnamed;
+
   /**
    * Guards {@link #scratch}, so that several threads may receive datagrams at once; null on a
    * stream socket, which never takes it (one object less per connection).
@@ -459,7 +462,7 @@ public final class Socket implements AutoCloseable {
    */
   public SocketAddress getSockName() throws IOException {
     PolledChannel current = open("getsockname", null);
-    SocketAddress local = localAddressOf((NetworkChannel) current.channel());
+    SocketAddress local = unnamed ? null : localAddressOf((NetworkChannel) current.channel());
     if (local != null) {
       return local;
     }
@@ -1250,7 +1253,7 @@ public final class Socket implements AutoCloseable {
     if (closed) {
       return text.append(", closed]").toString();
     }
-    SocketAddress local = localAddressOf((NetworkChannel) polled.channel());
+    SocketAddress local = unnamed ? null : localAddressOf((NetworkChannel) polled.channel());
     if (local != null) {
       text.append(", laddr=").append(Addresses.format(local));
     }
@@ -1261,6 +1264,15 @@ public final class Socket implements AutoCloseable {
   }
 
   // ---------------------------------------------------------------- internals
+
+  /**
+   * Makes this connected AF_UNIX socket an end of {@link Sockets#socketPair()}: the path of the
+   * listener that paired it is gone, and Python names neither end of a pair ({@code ''}).
+   */
+  void unname() {
+    unnamed = true;
+    peer = UnixDomainSocketAddress.of("");
+  }
 
   /**
    * The channel the socket uses now, for {@link SocketSelector}; it changes once, when {@link
@@ -2022,6 +2034,7 @@ public final class Socket implements AutoCloseable {
         wrapped.sendTimeoutNanos = plain.sendTimeoutNanos;
         wrapped.meter = plain.meter; // the count goes on with the channel: bytes on the wire
         wrapped.peer = plain.peer;
+        wrapped.unnamed = plain.unnamed;
         wrapped.boundAddress = plain.boundAddress;
         wrapped.options = plain.options.isEmpty() ? Map.of() : new LinkedHashMap<>(plain.options);
         engine.bind(wrapped.new TlsWire());

@@ -177,6 +177,9 @@ public final class Socket implements AutoCloseable {
 
   private ByteBuffer scratch;
 
+  /** A datagram receive has found the socket bound: it stays so, and need not be asked again. */
+  private volatile boolean receivedBound;
+
   /** The address the user bound to, re-bound when a failed connect makes the JDK drop a channel. */
   private SocketAddress boundAddress;
 
@@ -1395,6 +1398,13 @@ public final class Socket implements AutoCloseable {
   }
 
   private SocketAddress receive(DatagramChannel channel, ByteBuffer buffer) throws IOException {
+    if (!receivedBound && channel.isOpen() && localAddressOf(channel) == null) {
+      // The JDK's receive binds an unbound channel to an ephemeral port; Linux leaves it unbound
+      // (nothing can arrive), so that a later bind works as in Python: wait for readiness instead,
+      // which a sendTo from another thread brings once it has bound the socket.
+      return null;
+    }
+    receivedBound = true;
     int start = buffer.position();
     SocketAddress source;
     try {

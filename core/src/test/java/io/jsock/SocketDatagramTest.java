@@ -100,6 +100,47 @@ class SocketDatagramTest {
     }
   }
 
+  // python3 on Linux: c = socket(AF_INET, SOCK_DGRAM); c.setblocking(False); c.recvfrom(10) and
+  // c.recv(10) raise BlockingIOError (EAGAIN), c.settimeout(0.1); c.recvfrom(10) raises
+  // TimeoutError, and c.getsockname() is still ('0.0.0.0', 0): receiving never binds a socket, so
+  // c.bind(('127.0.0.1', 0)) then works. A recvfrom waiting meanwhile gets the reply to a sendto
+  // from another thread (which binds it).
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void receivingOnAnUnboundSocketLeavesItUnboundAsLinux(Family family) throws Exception {
+    InetSocketAddress unbound = new InetSocketAddress(family == AF_INET ? "0.0.0.0" : "::", 0);
+    try (Socket socket = Socket.create(family, SOCK_DGRAM)) {
+      socket.setBlocking(false);
+      WouldBlockException recvFrom =
+          catchThrowableOfType(WouldBlockException.class, () -> socket.recvFrom(10));
+      WouldBlockException recv =
+          catchThrowableOfType(WouldBlockException.class, () -> socket.recv(10));
+      socket.setTimeout(Duration.ofMillis(100));
+      SocketTimeoutException timedOut =
+          catchThrowableOfType(SocketTimeoutException.class, () -> socket.recvFrom(10));
+
+      assertThat(recvFrom).hasMessage("recv on: resource temporarily unavailable");
+      assertThat(recvFrom.errno()).isEqualTo(Errno.EAGAIN);
+      assertThat(recv.errno()).isEqualTo(Errno.EAGAIN);
+      assertThat(timedOut).hasMessage("recv on: timed out");
+      assertThat(socket.getSockName()).isEqualTo(unbound);
+      socket.bind(new InetSocketAddress(Loopback.ip(family), 0));
+      assertThat(((InetSocketAddress) socket.getSockName()).getPort()).isNotZero();
+    }
+    try (Socket echo = bound(family);
+        Socket socket = Socket.create(family, SOCK_DGRAM);
+        var executor = Executors.newVirtualThreadPerTaskExecutor()) {
+      socket.setTimeout(PROMPTLY);
+      Future<Datagram> waiting = executor.submit(() -> socket.recvFrom(10));
+      socket.sendTo(bytes("ping"), echo.getSockName());
+      Datagram ping = echo.recvFrom(10);
+      echo.sendTo(bytes("pong"), ping.address());
+
+      assertThat(waiting.get().data()).isEqualTo(bytes("pong"));
+      assertThat(waiting.get().address()).isEqualTo(echo.getSockName());
+    }
+  }
+
   private static final int THREADS = 4;
   private static final int PER_THREAD = 50;
 

@@ -101,8 +101,11 @@ public final class Socket implements AutoCloseable {
 
   private static final byte[] EMPTY = new byte[0];
 
-  /** The longest AF_UNIX path Linux takes: {@code sun_path} is 108 bytes with the final NUL. */
-  private static final int MAX_UNIX_PATH = 107;
+  /**
+   * The longest AF_UNIX path the JDK takes: one byte less than Linux's 107 ({@code sun_path} is 108
+   * bytes with the final NUL), which the JDK refuses with a bare {@code SocketException}.
+   */
+  private static final int MAX_UNIX_PATH = 106;
 
   /** How the JDK encodes file names for the kernel. */
   private static final Charset PATH_CHARSET =
@@ -1875,7 +1878,7 @@ public final class Socket implements AutoCloseable {
         throw new IllegalArgumentException(
             "address: AF_UNIX path too long ("
                 + length
-                + " bytes, Linux allows "
+                + " bytes, the JDK allows "
                 + MAX_UNIX_PATH
                 + "): "
                 + unix.getPath());

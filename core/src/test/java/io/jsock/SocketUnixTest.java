@@ -31,8 +31,33 @@ class SocketUnixTest {
       assertThatThrownBy(() -> socket.bind(UnixDomainSocketAddress.of(tooLong)))
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageStartingWith("address: AF_UNIX path too long (")
-          .hasMessageContaining("bytes, Linux allows 107): " + tooLong);
+          .hasMessageContaining("bytes, the JDK allows 106): " + tooLong);
     }
+  }
+
+  // python3 on Linux: bind of a path of 107 bytes works (108 raises OSError 'AF_UNIX path too
+  // long'); the JDK refuses 107 ("Unix domain path too long"), which jsock reported as EIO
+  @Test
+  void aPathOfTheJdksLimitBindsAndOneByteMoreIsRefusedNamingTheLimit() throws Exception {
+    Path longest = pathOfLength(106);
+    Path tooLong = pathOfLength(107);
+    try (Socket socket = Socket.create(AF_UNIX, SOCK_STREAM);
+        Socket other = Socket.create(AF_UNIX, SOCK_STREAM)) {
+      socket.bind(UnixDomainSocketAddress.of(longest));
+      assertThat(socket.getSockName()).isEqualTo(UnixDomainSocketAddress.of(longest));
+
+      assertThatThrownBy(() -> other.bind(UnixDomainSocketAddress.of(tooLong)))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("address: AF_UNIX path too long (107 bytes, the JDK allows 106): " + tooLong);
+      assertThatThrownBy(() -> other.connect(UnixDomainSocketAddress.of(tooLong)))
+          .isInstanceOf(IllegalArgumentException.class);
+    }
+  }
+
+  private Path pathOfLength(int bytes) {
+    Path path = dir.resolve("x".repeat(bytes - dir.toString().length() - 1));
+    assertThat(path.toString().getBytes(UTF_8)).hasSize(bytes);
+    return path;
   }
 
   @Test

@@ -467,6 +467,22 @@ class SocketDatagramTest {
     }
   }
 
+  // python3 on Linux: u.connect(('127.0.0.1', 0)) on a UDP socket succeeds (and getpeername()
+  // then raises ENOTCONN); the JDK refuses to connect a datagram channel to port 0, which jsock
+  // reported as EIO
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void connectToPortZeroIsRefusedByTheJdkAsInvalid(Family family) throws Exception {
+    InetSocketAddress portZero = new InetSocketAddress(Loopback.ip(family), 0);
+    try (Socket socket = Socket.create(family, SOCK_DGRAM)) {
+      ErrnoException e = catchThrowableOfType(ErrnoException.class, () -> socket.connect(portZero));
+
+      String where = family == AF_INET ? "127.0.0.1:0" : "[::1]:0";
+      assertThat(e).hasMessage("connect to " + where + ": invalid argument");
+      assertThat(e.errno()).isEqualTo(Errno.EINVAL);
+    }
+  }
+
   @Test
   void streamOnlyOperationsOnADatagramSocketAreNotSupported() throws Exception {
     try (Socket a = bound(AF_INET)) {

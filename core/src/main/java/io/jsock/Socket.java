@@ -101,8 +101,11 @@ public final class Socket implements AutoCloseable {
 
   private static final byte[] EMPTY = new byte[0];
 
-  /** The longest AF_UNIX path Linux takes: {@code sun_path} is 108 bytes with the final NUL. */
-  private static final int MAX_UNIX_PATH = 107;
+  /**
+   * The longest AF_UNIX path the JDK takes: one byte less than Linux's 107 ({@code sun_path} is 108
+   * bytes with the final NUL), which the JDK refuses with a bare {@code SocketException}.
+   */
+  private static final int MAX_UNIX_PATH = 106;
 
   /** How the JDK encodes file names for the kernel. */
   private static final Charset PATH_CHARSET =
@@ -166,6 +169,9 @@ public final class Socket implements AutoCloseable {
 
   private volatile SocketAddress peer;
 
+  /** An end of {@link Sockets#socketPair()}: no address of its own, as socketpair(2)'s ends. */
+  private volatile boolean unnamed;
+
   /**
    * Guards {@link #scratch}, so that several threads may receive datagrams at once; null on a
    * stream socket, which never takes it (one object less per connection).
@@ -173,6 +179,9 @@ public final class Socket implements AutoCloseable {
   private final ReentrantLock datagramLock;
 
   private ByteBuffer scratch;
+
+  /** A datagram receive has found the socket bound: it stays so, and need not be asked again. */
+  private volatile boolean receivedBound;
 
   /** The address the user bound to, re-bound when a failed connect makes the JDK drop a channel. */
   private SocketAddress boundAddress;
@@ -459,7 +468,7 @@ public final class Socket implements AutoCloseable {
    */
   public SocketAddress getSockName() throws IOException {
     PolledChannel current = open("getsockname", null);
-    SocketAddress local = localAddressOf((NetworkChannel) current.channel());
+    SocketAddress local = unnamed ? null : localAddressOf((NetworkChannel) current.channel());
     if (local != null) {
       return local;
     }
@@ -993,8 +1002,12 @@ public final class Socket implements AutoCloseable {
    * Sends {@code data} as one datagram to {@code address}, as Python's {@code sendto(data,
    * address)}, and returns its length.
    *
-   * @throws ErrnoException with {@link Errno#EISCONN} on a stream socket, or on a connected
-   *     datagram socket given another address
+   * <p>On a stream socket it answers as Linux does: TCP ignores the address, so it sends as {@link
+   * #send(ByteBuffer)} (to the peer; {@link BrokenPipeException} if not connected), and AF_UNIX
+   * refuses it.
+   *
+   * @throws ErrnoException with {@link Errno#EISCONN} on a connected datagram socket given another
+   *     address, or a connected AF_UNIX stream socket ({@link Errno#EOPNOTSUPP} on one that is not)
    */
   public int sendTo(byte[] data, SocketAddress address) throws IOException {
     Objects.requireNonNull(data, "data");
@@ -1005,8 +1018,11 @@ public final class Socket implements AutoCloseable {
   public int sendTo(ByteBuffer data, SocketAddress address) throws IOException {
     Objects.requireNonNull(data, "data");
     SocketAddress target = checkAddress(address, "send to");
+    if (kind == SocketKind.SOCK_STREAM && family == Family.AF_UNIX) {
+      throw Errors.of(peer != null ? Errno.EISCONN : Errno.EOPNOTSUPP, "send to", target);
+    }
     if (kind == SocketKind.SOCK_STREAM) {
-      throw Errors.of(Errno.EISCONN, "send to", target);
+      return send(data);
     }
     return sendDatagram(data, target);
   }
@@ -1243,7 +1259,7 @@ public final class Socket implements AutoCloseable {
     if (closed) {
       return text.append(", closed]").toString();
     }
-    SocketAddress local = localAddressOf((NetworkChannel) polled.channel());
+    SocketAddress local = unnamed ? null : localAddressOf((NetworkChannel) polled.channel());
     if (local != null) {
       text.append(", laddr=").append(Addresses.format(local));
     }
@@ -1254,6 +1270,15 @@ public final class Socket implements AutoCloseable {
   }
 
   // ---------------------------------------------------------------- internals
+
+  /**
+   * Makes this connected AF_UNIX socket an end of {@link Sockets#socketPair()}: the path of the
+   * listener that paired it is gone, and Python names neither end of a pair ({@code ''}).
+   */
+  void unname() {
+    unnamed = true;
+    peer = UnixDomainSocketAddress.of("");
+  }
 
   /**
    * The channel the socket uses now, for {@link SocketSelector}; it changes once, when {@link
@@ -1376,6 +1401,13 @@ public final class Socket implements AutoCloseable {
   }
 
   private SocketAddress receive(DatagramChannel channel, ByteBuffer buffer) throws IOException {
+    if (!receivedBound && channel.isOpen() && localAddressOf(channel) == null) {
+      // The JDK's receive binds an unbound channel to an ephemeral port; Linux leaves it unbound
+      // (nothing can arrive), so that a later bind works as in Python: wait for readiness instead,
+      // which a sendTo from another thread brings once it has bound the socket.
+      return null;
+    }
+    receivedBound = true;
     int start = buffer.position();
     SocketAddress source;
     try {
@@ -1846,7 +1878,7 @@ public final class Socket implements AutoCloseable {
         throw new IllegalArgumentException(
             "address: AF_UNIX path too long ("
                 + length
-                + " bytes, Linux allows "
+                + " bytes, the JDK allows "
                 + MAX_UNIX_PATH
                 + "): "
                 + unix.getPath());
@@ -2015,6 +2047,7 @@ public final class Socket implements AutoCloseable {
         wrapped.sendTimeoutNanos = plain.sendTimeoutNanos;
         wrapped.meter = plain.meter; // the count goes on with the channel: bytes on the wire
         wrapped.peer = plain.peer;
+        wrapped.unnamed = plain.unnamed;
         wrapped.boundAddress = plain.boundAddress;
         wrapped.options = plain.options.isEmpty() ? Map.of() : new LinkedHashMap<>(plain.options);
         engine.bind(wrapped.new TlsWire());

@@ -648,7 +648,9 @@ public final class Sockets {
   /**
    * Two connected AF_UNIX stream sockets, as Python's {@code socketpair()}: what one sends, the
    * other receives. The JDK has no {@code socketpair(2)}, so, as CPython does where the system
-   * lacks it, a listener in a private temporary directory accepts the one connection and goes.
+   * lacks it, a listener in a private temporary directory accepts the one connection and goes;
+   * neither end names its path ({@code getSockName} and {@code getPeerName} give the unnamed
+   * address, as Python's {@code ''}).
    *
    * <pre>{@code
    * Socket[] pair = Sockets.socketPair();
@@ -666,6 +668,8 @@ public final class Sockets {
       try {
         a.connect(UnixDomainSocketAddress.of(path));
         Socket b = listener.accept().conn();
+        a.unname();
+        b.unname();
         return new Socket[] {a, b};
       } catch (IOException | RuntimeException e) {
         a.close();

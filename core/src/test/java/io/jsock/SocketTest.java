@@ -2147,6 +2147,54 @@ class SocketTest {
 
   // python3 gives (data, None) for recvfrom on a connected TCP socket, since the kernel names no
   // sender; jsock's Datagram always has an address, so it gives the peer's (documented in README)
+  // python3 on Linux: Linux's TCP ignores sendto's address, so on a connected socket
+  // c.sendto(b'xyz', ('10.0.0.1', 9)) returns 3 and the peer receives b'xyz'; on one never
+  // connected, or a listener, it raises BrokenPipeError (EPIPE) as send does
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void sendToOnATcpSocketIgnoresTheAddressAsLinux(Family family) throws IOException {
+    SocketAddress elsewhere = new InetSocketAddress(Loopback.ip(family), 9);
+    try (Pair pair = Loopback.pair(family)) {
+      assertThat(pair.client().sendTo(bytes("xyz"), elsewhere)).isEqualTo(3);
+      assertThat(pair.client().sendTo(ByteBuffer.wrap(bytes("!")), elsewhere)).isEqualTo(1);
+
+      pair.client().shutdown(SHUT_WR);
+      assertThat(recvToEnd(pair.server())).isEqualTo(bytes("xyz!"));
+    }
+    try (Socket fresh = Socket.create(family, SOCK_STREAM);
+        Socket listener = listening(family)) {
+      for (Socket socket : new Socket[] {fresh, listener}) {
+        BrokenPipeException e =
+            catchThrowableOfType(
+                BrokenPipeException.class, () -> socket.sendTo(bytes("x"), elsewhere));
+
+        assertThat(e).hasMessage("send to: broken pipe");
+        assertThat(e.errno()).isEqualTo(Errno.EPIPE);
+      }
+    }
+  }
+
+  // python3 on Linux, AF_UNIX stream: a.sendto(b'x', '/tmp/nothing') raises OSError(EISCONN) on a
+  // connected socket, OSError(EOPNOTSUPP) on one that is not
+  @Test
+  void sendToOnAnAfUnixStreamSocketIsRefusedAsLinux() throws IOException {
+    SocketAddress elsewhere = UnixDomainSocketAddress.of(dir.resolve("nothing"));
+    try (Pair pair = Loopback.pair(AF_UNIX, dir);
+        Socket fresh = Socket.create(AF_UNIX, SOCK_STREAM)) {
+      ErrnoException connected =
+          catchThrowableOfType(
+              ErrnoException.class, () -> pair.client().sendTo(bytes("x"), elsewhere));
+      ErrnoException unconnected =
+          catchThrowableOfType(ErrnoException.class, () -> fresh.sendTo(bytes("x"), elsewhere));
+
+      assertThat(connected)
+          .hasMessage("send to " + elsewhere + ": transport endpoint is already connected");
+      assertThat(connected.errno()).isEqualTo(Errno.EISCONN);
+      assertThat(unconnected).hasMessage("send to " + elsewhere + ": operation not supported");
+      assertThat(unconnected.errno()).isEqualTo(Errno.EOPNOTSUPP);
+    }
+  }
+
   @ParameterizedTest
   @EnumSource(names = {"AF_INET", "AF_INET6"})
   void recvFromOnAConnectedStreamGivesThePeersAddress(Family family) throws IOException {

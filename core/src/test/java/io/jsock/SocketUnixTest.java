@@ -7,9 +7,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import java.io.IOException;
+import java.net.SocketTimeoutException;
 import java.net.UnixDomainSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.Stream;
 import jdk.net.ExtendedSocketOptions;
 import jdk.net.UnixDomainPrincipal;
 import org.junit.jupiter.api.Test;
@@ -26,8 +31,33 @@ class SocketUnixTest {
       assertThatThrownBy(() -> socket.bind(UnixDomainSocketAddress.of(tooLong)))
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageStartingWith("address: AF_UNIX path too long (")
-          .hasMessageContaining("bytes, Linux allows 107): " + tooLong);
+          .hasMessageContaining("bytes, the JDK allows 106): " + tooLong);
     }
+  }
+
+  // python3 on Linux: bind of a path of 107 bytes works (108 raises OSError 'AF_UNIX path too
+  // long'); the JDK refuses 107 ("Unix domain path too long"), which jsock reported as EIO
+  @Test
+  void aPathOfTheJdksLimitBindsAndOneByteMoreIsRefusedNamingTheLimit() throws Exception {
+    Path longest = pathOfLength(106);
+    Path tooLong = pathOfLength(107);
+    try (Socket socket = Socket.create(AF_UNIX, SOCK_STREAM);
+        Socket other = Socket.create(AF_UNIX, SOCK_STREAM)) {
+      socket.bind(UnixDomainSocketAddress.of(longest));
+      assertThat(socket.getSockName()).isEqualTo(UnixDomainSocketAddress.of(longest));
+
+      assertThatThrownBy(() -> other.bind(UnixDomainSocketAddress.of(tooLong)))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("address: AF_UNIX path too long (107 bytes, the JDK allows 106): " + tooLong);
+      assertThatThrownBy(() -> other.connect(UnixDomainSocketAddress.of(tooLong)))
+          .isInstanceOf(IllegalArgumentException.class);
+    }
+  }
+
+  private Path pathOfLength(int bytes) {
+    Path path = dir.resolve("x".repeat(bytes - dir.toString().length() - 1));
+    assertThat(path.toString().getBytes(UTF_8)).hasSize(bytes);
+    return path;
   }
 
   @Test
@@ -88,6 +118,7 @@ class SocketUnixTest {
 
   @Test
   void socketPairIsConnectedBothWaysAndLeavesNoFileBehind() throws Exception {
+    List<Path> before = pairDirectories();
     Socket[] pair = Sockets.socketPair();
     try (Socket a = pair[0];
         Socket b = pair[1]) {
@@ -98,9 +129,37 @@ class SocketUnixTest {
       assertThat(a.recv(10)).isEqualTo("pong".getBytes(UTF_8));
       b.shutdown(Shutdown.SHUT_WR);
       assertThat(a.recv(10)).isEmpty();
-      Path listenerPath = ((UnixDomainSocketAddress) b.getSockName()).getPath();
-      assertThat(Files.exists(listenerPath)).isFalse();
-      assertThat(Files.exists(listenerPath.getParent())).isFalse();
+      assertThat(pairDirectories()).isEqualTo(before);
+    }
+  }
+
+  // python3 on Linux: a, b = socket.socketpair(); a.getsockname(), a.getpeername(),
+  // b.getsockname() and b.getpeername() are all '' (socketpair(2) names neither end), and
+  // b.settimeout(0.1); b.recv(1) raises TimeoutError
+  @Test
+  void neitherEndOfASocketPairHasAName() throws Exception {
+    UnixDomainSocketAddress unnamed = UnixDomainSocketAddress.of("");
+    Socket[] pair = Sockets.socketPair();
+    try (Socket a = pair[0];
+        Socket b = pair[1]) {
+      assertThat(List.of(a.getSockName(), a.getPeerName(), b.getSockName(), b.getPeerName()))
+          .containsOnly(unnamed);
+      a.setTimeout(Duration.ofMillis(100));
+      assertThatThrownBy(() -> a.recv(1))
+          .isInstanceOf(SocketTimeoutException.class)
+          .hasMessage("recv from (unnamed): timed out");
+      assertThat(a.toString()).isEqualTo("Socket[AF_UNIX, SOCK_STREAM, raddr=(unnamed)]");
+      assertThat(b.toString()).isEqualTo("Socket[AF_UNIX, SOCK_STREAM, raddr=(unnamed)]");
+    }
+  }
+
+  /** The directories that {@link Sockets#socketPair()} makes for its listener, as they are now. */
+  private static List<Path> pairDirectories() throws IOException {
+    try (Stream<Path> entries = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
+      return entries
+          .filter(path -> path.getFileName().toString().startsWith("jsock-pair"))
+          .sorted()
+          .toList();
     }
   }
 }

@@ -61,6 +61,7 @@ public final class Errors {
           new Known("file name too long", Errno.ENAMETOOLONG),
           new Known("invalid argument", Errno.EINVAL),
           new Known("can't send to port 0", Errno.EINVAL), // DatagramChannel's, as Linux's
+          new Known("can't connect to port 0", Errno.EINVAL), // DatagramChannel's; Linux connects
           new Known("bad file descriptor", Errno.EBADF),
           new Known("no such file or directory", Errno.ENOENT),
           new Known("resource temporarily unavailable", Errno.EAGAIN));

@@ -5,6 +5,7 @@ import io.jsock.SocketKind;
 import io.jsock.Sockets;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -212,6 +213,7 @@ final class BenchCommand implements Callable<Integer> {
 
   private void checkOptions() {
     var parsed = spec.commandLine().getParseResult();
+    require(port != 0, "--port: 0 is not a port one can connect to");
     require(connections >= 1 && connections <= 100_000, "--connections must be 1..100000");
     require(size >= 1 && size <= MAX_IN_FLIGHT, "--size must be 1.." + MAX_IN_FLIGHT);
     require(pipeline >= 1 && pipeline <= 4096, "--pipeline must be 1..4096");
@@ -243,6 +245,9 @@ final class BenchCommand implements Callable<Integer> {
     }
     if (plot != null) {
       require(plot.toString().endsWith(".png"), "--plot: the file name must end in .png");
+      // checked now: the chart is written only after the whole run
+      Path directory = plot.toAbsolutePath().getParent();
+      require(Files.isDirectory(directory), "--plot: no such directory: " + directory);
     }
   }
 

@@ -178,4 +178,32 @@ class MainTest {
     assertThat(run("bench", "--duration", "10")).isEqualTo(2);
     assertThat(err.toString()).contains("not a duration");
   }
+
+  @Test
+  void benchRefusesPortZeroAsTheOtherClientsDo() {
+    // connect(2) to port 0 is refused: this exited 3 with "connection refused", as if a server
+    // were missing, instead of naming the option
+    assertThat(run("bench", "--host", "127.0.0.1", "--port", "0", "--duration", "1s")).isEqualTo(2);
+    assertThat(err.toString())
+        .contains("jsock: --port: 0 is not a port one can connect to")
+        .contains("Try 'jsock bench --help'");
+  }
+
+  @Test
+  void benchRefusesAPlotInADirectoryThatDoesNotExistBeforeItRuns() {
+    // checked only when the chart was written, after the whole run, with a bare path for a message
+    assertThat(
+            run(
+                "bench",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "1",
+                "--plot",
+                "/nonexistent-jsock-dir/chart.png"))
+        .isEqualTo(2);
+    assertThat(err.toString())
+        .contains("jsock: --plot: no such directory: /nonexistent-jsock-dir")
+        .doesNotContain("connection refused");
+  }
 }

@@ -2,6 +2,7 @@ package io.jsock.cli;
 
 import static io.jsock.cli.RunningProcess.jsock;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.List;
 import java.util.Map;
@@ -88,6 +89,31 @@ class SeedInteropIT {
         assertThat(client.exitCode()).isZero();
       }
       assertThat(server.lines()).endsWith(SERVER_RECEIVED);
+    }
+  }
+
+  @Test
+  void jsockClientSendsNonAsciiTextIntactInTheCLocaleAsPythonDoes() throws Exception {
+    // The test passes the argument to ./jsock in this JVM's encoding of file names and arguments.
+    assumeTrue(System.getProperty("sun.jnu.encoding").equals("UTF-8"), "a UTF-8 test JVM");
+    // The C locale of a container or a cron job: Python reads its arguments as UTF-8 there
+    // (PEP 538, PEP 540), and the JVM read them as ASCII: each byte of "ü" became a U+FFFD, sent.
+    Map<String, String> cLocale = Map.of("LC_ALL", "C", "LANG", "C");
+    String message = "Grüße, server! ☃";
+    try (RunningProcess server =
+        RunningProcess.start(
+            List.of(
+                "python3",
+                RunningProcess.REPO.resolve("cli/src/test/resources/seed/server.py").toString(),
+                "0"),
+            cLocale)) {
+      String port = server.nextLineMatching(SERVER_BANNER).group(1);
+      try (RunningProcess client = jsock(cLocale, "client", "--port", port, "--message", message)) {
+        assertThat(client.lines()).containsExactly(CLIENT_RECEIVED);
+        assertThat(client.exitCode()).isZero();
+      }
+      assertThat(server.lines()).endsWith("Received: " + message);
+      assertThat(server.exitCode()).isZero();
     }
   }
 }

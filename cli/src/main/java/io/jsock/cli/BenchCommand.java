@@ -1,6 +1,7 @@
 package io.jsock.cli;
 
 import io.jsock.AddrInfo;
+import io.jsock.ConnectionRefusedException;
 import io.jsock.SocketKind;
 import io.jsock.Sockets;
 import java.io.IOException;
@@ -200,7 +201,10 @@ final class BenchCommand implements Callable<Integer> {
               + outcome.run().errors()
               + " connection errors; the first: "
               + outcome.run().firstError().getMessage());
-      return ExitCode.FAILURE.code();
+      // a refused connection exits 3 wherever it comes (a UDP echo's port unreachable)
+      return outcome.run().firstError() instanceof ConnectionRefusedException
+          ? ExitCode.REFUSED.code()
+          : ExitCode.FAILURE.code();
     }
     return ExitCode.OK.code();
   }

@@ -32,6 +32,11 @@ final class LoadDriver {
   static Outcome run(LoadPlan plan, LoadRun.Phases phases)
       throws IOException, InterruptedException {
     LoadTarget target = new LoadTarget(plan.server(), plan.sourceIps(), plan.timeout());
+    if (plan.scenario() == Scenario.CONNECT) {
+      // The workers connect only once the run has started: one connection first, so that a server
+      // that is not there is said as the other scenarios say it (exit 3), not after a whole run.
+      target.connect(0).close();
+    }
     EchoPattern pattern = new EchoPattern(plan.maxWindow());
     LoadRun run = new LoadRun();
     AtomicReferenceArray<Socket> open = new AtomicReferenceArray<>(plan.connections());

@@ -3,7 +3,9 @@ package io.jsock.cli;
 import static io.jsock.cli.RunningProcess.jsock;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.jsock.Family;
 import io.jsock.Socket;
+import io.jsock.SocketKind;
 import io.jsock.server.Server;
 import io.jsock.server.ServerConfig;
 import io.jsock.server.TcpServer;
@@ -13,6 +15,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -312,6 +315,65 @@ class BenchCommandIT {
       assertThat(bench.exitCode()).isEqualTo(3);
       assertThat(bench.stderr())
           .isEqualTo("jsock: connect to 127.0.0.1:" + port + ": connection refused\n");
+    }
+  }
+
+  @Test
+  void theConnectScenarioExitsThreeAtOnceWhenNoServerIsThere() throws Exception {
+    // it connects only once measuring: it ran the whole warm-up and duration, each worker's
+    // first connect refused, then exited 1 with "2 connection errors; the first: ..."
+    int port = FreePort.find();
+    long start = System.nanoTime();
+    try (RunningProcess bench =
+        jsock(
+            "bench",
+            "connect",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "" + port,
+            "-c",
+            "2",
+            "--warmup",
+            "2s",
+            "--duration",
+            "10s")) {
+      assertThat(bench.exitCode()).isEqualTo(3);
+      assertThat(bench.stderr())
+          .isEqualTo("jsock: connect to 127.0.0.1:" + port + ": connection refused\n");
+      assertThat(bench.lines()).isEmpty();
+    }
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
+  }
+
+  @Test
+  void aUdpServerThatIsNotThereExitsThreeAsARefusedConnectionDoes() throws Exception {
+    // the ICMP port unreachable comes back as a refused recv: this exited 1
+    int port;
+    try (Socket unused = Socket.create(Family.AF_INET, SocketKind.SOCK_DGRAM)) {
+      unused.bind(new InetSocketAddress("127.0.0.1", 0));
+      port = ((InetSocketAddress) unused.getSockName()).getPort();
+    }
+    try (RunningProcess bench =
+        jsock(
+            "bench",
+            "udp",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "" + port,
+            "-c",
+            "2",
+            "--warmup",
+            "500ms",
+            "--duration",
+            "1s")) {
+      assertThat(bench.exitCode()).isEqualTo(3);
+      assertThat(bench.stderr())
+          .isEqualTo(
+              "jsock: 2 connection errors; the first: recv from 127.0.0.1:"
+                  + port
+                  + ": connection refused\n");
     }
   }
 

@@ -18,6 +18,7 @@ import java.io.IOException;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -481,6 +482,19 @@ class SocketsTest {
     Inet6Address ip = (Inet6Address) ((InetSocketAddress) scoped.address()).getAddress();
     assertThat(ip.getScopeId()).isEqualTo(1);
     assertThat(HEX.formatHex(ip.getAddress())).isEqualTo("fe800000000000000000000000000001");
+  }
+
+  // python3: getaddrinfo("fe80::1%lo", 80, type=SOCK_STREAM) gives ('fe80::1', 80, 0, 1): the
+  // interface's index as the scope, whatever addresses the interface has (lo has no link-local one)
+  @Test
+  void getAddrInfoTakesAnIpv6LiteralScopedByAnInterfaceNameAsItsIndex() throws Exception {
+    AddrInfo scoped = Sockets.getAddrInfo("fe80::1%lo", 80, null, SOCK_STREAM).getFirst();
+
+    Inet6Address ip = (Inet6Address) ((InetSocketAddress) scoped.address()).getAddress();
+    assertThat(ip.getScopeId()).isEqualTo(NetworkInterface.getByName("lo").getIndex());
+    assertThat(HEX.formatHex(ip.getAddress())).isEqualTo("fe800000000000000000000000000001");
+    assertThatThrownBy(() -> Sockets.getAddrInfo("fe80::1%nosuch0", 80, null, SOCK_STREAM))
+        .isInstanceOf(AddressResolutionException.class);
   }
 
   @ParameterizedTest

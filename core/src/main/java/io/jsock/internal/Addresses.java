@@ -167,10 +167,12 @@ public final class Addresses {
       if (!scope.isEmpty() && scope.chars().allMatch(c -> c >= '0' && c <= '9')) {
         return Optional.of(Inet6Address.getByAddress(null, ipv6.get(), Integer.parseInt(scope)));
       }
+      // an interface's index, as if_nametoindex gives it to getaddrinfo: the JDK's own scoping by
+      // interface refuses one without an address of the literal's scope (lo has no link-local one)
       NetworkInterface nif = scope.isEmpty() ? null : NetworkInterface.getByName(scope);
-      return nif == null
+      return nif == null || nif.getIndex() < 0
           ? Optional.empty()
-          : Optional.of(Inet6Address.getByAddress(null, ipv6.get(), nif));
+          : Optional.of(Inet6Address.getByAddress(null, ipv6.get(), nif.getIndex()));
     } catch (UnknownHostException | SocketException | NumberFormatException e) {
       return Optional.empty(); // a scope the JDK cannot attach: not a literal it can use
     }

@@ -9,6 +9,8 @@ import io.jsock.framing.Framing.Lines;
 import io.jsock.framing.Framing.Prefix;
 import io.jsock.framing.Framing.Prefixed;
 import io.jsock.internal.Errors;
+import io.jsock.internal.SocketAccess;
+import io.jsock.internal.TlsEngine;
 import java.io.EOFException;
 import java.io.IOException;
 import java.net.SocketAddress;
@@ -69,7 +71,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * position of the next message in the stream is unknown, so, as Python's buffered socket readers do
  * after a timeout, every later {@code recvMsg} fails with an {@link ErrnoException} ({@link
  * Errno#EIO}) whose cause is the first failure. Likewise, once a failed {@code sendMsg} has sent
- * part of a frame, every later {@code sendMsg} fails.
+ * part of a frame, every later {@code sendMsg} fails; over TLS so does one that left part of its
+ * frame sealed in a queued record, which would otherwise go out before the next frame.
  *
  * <p><b>Threads.</b> One thread may receive while another sends. Calls in the same direction are
  * serialised, so messages from several sending threads never interleave; a socket's bytes should
@@ -289,7 +292,10 @@ public final class Framed {
     return outView.limit(size).position(0);
   }
 
-  /** Sends the parts in order; if that fails after some bytes went, the stream is unusable. */
+  /**
+   * Sends the parts in order; if that fails after some bytes went (or, over TLS, were sealed into a
+   * record that stays queued), the stream is unusable.
+   */
   private void send(ByteBuffer... parts) throws IOException {
     try {
       for (ByteBuffer part : parts) {
@@ -300,11 +306,20 @@ public final class Framed {
       for (ByteBuffer part : parts) {
         sent += part.position(); // sendAll advances the position past what went, even on failure
       }
-      if (sent > 0) {
+      if (sent > 0 || hasQueuedTlsRecord()) {
         writeFailure = e;
       }
       throw e;
     }
+  }
+
+  /**
+   * Whether the failed send left a TLS record queued: its position stays where it was, as OpenSSL
+   * does, but the record goes before the next send's bytes and is then skipped in them, which would
+   * put part of this frame on the wire and lose the start of the next.
+   */
+  private boolean hasQueuedTlsRecord() {
+    return SocketAccess.get().tls(socket).map(TlsEngine::hasQueuedRecord).orElse(false);
   }
 
   // ---------------------------------------------------------------- receiving

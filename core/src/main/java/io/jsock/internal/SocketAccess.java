@@ -4,10 +4,11 @@ import io.jsock.Socket;
 import java.io.IOException;
 
 /**
- * What {@code io.jsock.tls} and {@code io.jsock.server} may do to a {@link Socket} beyond its
- * public API: the "shared secrets" pattern of the JDK. {@code Socket}'s static initializer installs
- * the one implementation, so these packages can reach into a socket without {@code Socket} exposing
- * a public hook. Any code that holds a {@code Socket} finds it installed.
+ * What {@code io.jsock.tls}, {@code io.jsock.server} and {@code io.jsock.framing} may do to a
+ * {@link Socket} beyond its public API: the "shared secrets" pattern of the JDK. {@code Socket}'s
+ * static initializer installs the one implementation, so these packages can reach into a socket
+ * without {@code Socket} exposing a public hook. Any code that holds a {@code Socket} finds it
+ * installed.
  */
 public interface SocketAccess {
   /**

@@ -417,6 +417,15 @@ public final class TlsEngine {
     }
   }
 
+  /**
+   * Whether a record of the caller's bytes is queued, not yet all in the kernel: a {@link #write}
+   * that failed left it there, and it goes before the next write's bytes, which it then skips as
+   * sent. For the thread whose write just failed (it set the count, so reads it without the lock).
+   */
+  public boolean hasQueuedRecord() {
+    return committed > 0;
+  }
+
   private boolean needsUnwrap() {
     HandshakeStatus status = engine.getHandshakeStatus();
     return status == HandshakeStatus.NEED_UNWRAP || status == HandshakeStatus.NEED_UNWRAP_AGAIN;

@@ -76,15 +76,22 @@ final class Connection implements Lifecycle.Worker {
    * Runs the handler on this connection's thread, then closes the socket. A failure is logged once:
    * a timeout or an end the server caused at DEBUG, the peer's doing (a reset, a broken pipe) at
    * INFO, anything else, the handler's own failures, at WARNING with the stack trace.
+   *
+   * @param handlerEnded runs once, as soon as the handler has ended (or the connection ended before
+   *     reaching it), and before the server closes the socket: so when the peer sees the close, the
+   *     connection no longer counts as open or against {@code maxConnections}
    */
-  void serve(ConnectionHandler handler, ServerConfig config) {
+  void serve(ConnectionHandler handler, ServerConfig config, Runnable handlerEnded) {
+    HandlerEnd end = new HandlerEnd(handlerEnded);
     try {
       Optional<Socket> served =
           config.tls().isPresent()
               ? secure(config.tls().get(), config.firstByteTimeout())
               : Optional.of(socket);
       if (served.isPresent()) {
-        try (Socket conn = served.get()) {
+        // Resources close in reverse order: the handler's end is told before the socket closes.
+        try (Socket conn = served.get();
+            end) {
           conn.setTimeout(config.idleTimeout());
           SocketAccess.get().setSendTimeout(conn, config.writeTimeout());
           handler.handle(conn);
@@ -96,10 +103,29 @@ final class Connection implements Lifecycle.Worker {
       }
       report(e);
     } finally {
+      end.close();
       endedBy.compareAndSet(null, "handler");
       Future<?> deadline = firstByteDeadline;
       if (deadline != null) {
         deadline.cancel(false);
+      }
+    }
+  }
+
+  /** Runs its action on the first close only; used on the connection's own thread. */
+  private static final class HandlerEnd implements AutoCloseable {
+    private Runnable action;
+
+    HandlerEnd(Runnable action) {
+      this.action = action;
+    }
+
+    @Override
+    public void close() {
+      Runnable once = action;
+      action = null;
+      if (once != null) {
+        once.run();
       }
     }
   }

@@ -166,12 +166,19 @@ public final class TcpServer extends Server {
 
   private void run(Connection connection) {
     try {
-      connection.serve(handler, config);
+      connection.serve(handler, config, this::handlerEnded);
     } finally {
       lifecycle.remove(connection);
-      counters.open.decrement();
-      permits.release();
     }
+  }
+
+  /**
+   * A handler has ended: its place is free, before its socket closes, so a client that sees the
+   * close and connects again is not refused for a handler that has already ended.
+   */
+  private void handlerEnded() {
+    counters.open.decrement();
+    permits.release();
   }
 
   private void refuse(Socket conn) {

@@ -1,6 +1,7 @@
 package io.jsock.server;
 
 import io.jsock.AddrInfo;
+import io.jsock.ClosedSocketException;
 import io.jsock.Datagram;
 import io.jsock.Family;
 import io.jsock.Socket;
@@ -49,7 +50,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>{@link #shutdown(Duration)} stops receiving at once, lets running handlers reply within the
  * grace period, then interrupts the rest and closes the socket (their sends fail), and returns
- * within the grace period plus about a second.
+ * within the grace period plus about a second. A handler that closes the socket it was given shuts
+ * the server down in the same way (logged once at WARNING), since a closed socket cannot receive
+ * again.
  */
 public final class UdpServer extends Server {
   private static final Logger LOG = System.getLogger("io.jsock.server");
@@ -156,7 +159,14 @@ public final class UdpServer extends Server {
       try {
         datagram = socket.recvFrom(MAX_DATAGRAM);
       } catch (IOException | RuntimeException e) {
-        if (lifecycle.isStopping() || e instanceof InterruptedIOException || backoff.waitAfter(e)) {
+        if (lifecycle.isStopping() || e instanceof InterruptedIOException) {
+          return;
+        }
+        if (e instanceof ClosedSocketException) {
+          closedByAHandler();
+          return;
+        }
+        if (backoff.waitAfter(e)) {
           return;
         }
         continue;
@@ -179,6 +189,23 @@ public final class UdpServer extends Server {
                 + " datagrams being handled (maxConnections), dropping more");
       }
     }
+  }
+
+  /**
+   * The socket was closed under the receiving, and not by the server, which closes it only once it
+   * stops: a handler closed the socket it was given to reply through. A closed socket never opens
+   * again, so rather than retry it for ever, the server shuts down, letting running handlers
+   * finish. Called on the receiving thread, which the shutdown then neither interrupts nor waits
+   * for.
+   */
+  private void closedByAHandler() {
+    LOG.log(
+        Level.WARNING,
+        "recv from "
+            + Addresses.format(address)
+            + ": the server's socket was closed, not by the server; shutting down");
+    receiving.set(false);
+    shutdown(config.shutdownGrace());
   }
 
   private void handle(Datagram datagram) {

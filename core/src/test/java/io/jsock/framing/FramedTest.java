@@ -17,6 +17,8 @@ import io.jsock.WouldBlockException;
 import io.jsock.framing.Framing.Prefix;
 import io.jsock.testing.Loopback;
 import io.jsock.testing.Loopback.Pair;
+import io.jsock.tls.KeyMaterial;
+import io.jsock.tls.Tls;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.net.InetSocketAddress;
@@ -892,6 +894,44 @@ class FramedTest {
       pair.client().setTimeout(null);
       client.sendMsg(ascii("on time"));
       assertThat(received.get(30, TimeUnit.SECONDS)).isEqualTo(ascii("on time"));
+    }
+  }
+
+  @Test
+  void overTlsASendThatTimesOutWithItsRecordQueuedMakesEveryLaterSendMsgFail() throws Exception {
+    KeyMaterial key = KeyMaterial.selfSigned();
+    try (Pair plain = Loopback.pair(AF_INET)) {
+      plain.client().setSockOpt(StandardSocketOptions.SO_SNDBUF, 4096);
+      Future<Socket> accepted = background.submit(() -> Tls.server(key).wrap(plain.server()));
+      Socket tlsClient =
+          Tls.client()
+              .withTrustedCertificates(key.certificateChain())
+              .wrap(plain.client(), "localhost");
+      try (Socket tlsServer = accepted.get(30, TimeUnit.SECONDS)) {
+        tlsClient.setTimeout(Duration.ofMillis(200));
+        Framed client = Kind.U32.framing().on(tlsClient);
+        // Small frames, one TLS record each, until one times out: its record is then queued in
+        // the TLS socket, to go before whatever is sent next.
+        SocketTimeoutException timeout = null;
+        for (int i = 0; i < 100_000 && timeout == null; i++) {
+          timeout =
+              catchThrowableOfType(
+                  SocketTimeoutException.class, () -> client.sendMsg(new byte[1000]));
+        }
+        assertThat(timeout).isNotNull();
+
+        ErrnoException refused =
+            catchThrowableOfType(ErrnoException.class, () -> client.sendMsg(ascii("x")));
+        assertThat(refused)
+            .hasMessage(
+                "send to "
+                    + address(tlsServer.getSockName())
+                    + ": cannot send after a failed sendMsg sent part of a frame")
+            .hasCause(timeout);
+        assertThat(refused.errno()).isEqualTo(Errno.EIO);
+      } finally {
+        tlsClient.close();
+      }
     }
   }
 

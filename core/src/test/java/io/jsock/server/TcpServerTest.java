@@ -212,6 +212,25 @@ class TcpServerTest {
   }
 
   @Test
+  void aConnectionTheServerHasClosedNoLongerCountsAgainstTheLimit() throws Exception {
+    // One connection at a time, each closed by the server once its handler has replied: when the
+    // client sees the end of its stream, the handler is done, so the next client is served.
+    ServerConfig config = ServerConfig.defaults().withMaxConnections(1);
+    try (TcpServer server = TcpServer.start(config, conn -> conn.sendAll(conn.recv(100)))) {
+      for (int i = 0; i < 200; i++) {
+        try (Socket client = connect(server.address())) {
+          client.setTimeout(LIMIT);
+          assertEchoes(client, "client " + i);
+          assertThat(client.recv(1)).as("end of stream for client %d", i).isEmpty();
+          assertThat(server.stats().open()).as("open after client %d saw the close", i).isZero();
+        }
+      }
+      assertThat(server.stats().refused()).isZero();
+      assertThat(server.stats().accepted()).isEqualTo(200);
+    }
+  }
+
+  @Test
   void firstByteDeadlineResetsASilentConnectionAndSparesOneThatSpoke() throws Exception {
     Duration deadline = Duration.ofMillis(400);
     ServerConfig config = ServerConfig.defaults().withFirstByteTimeout(deadline);

@@ -213,6 +213,31 @@ class UdpServerTest {
 
   @ParameterizedTest
   @ValueSource(booleans = {true, false})
+  void aHandlerThatClosesTheServersSocketStopsTheServerInsteadOfRetryingForever(
+      boolean threadPerDatagram) throws Exception {
+    try (CapturedLogs logs = CapturedLogs.of("io.jsock.server");
+        UdpServer server =
+            UdpServer.start(
+                ServerConfig.defaults().withThreadPerDatagram(threadPerDatagram),
+                (datagram, socket) -> socket.close());
+        Socket client = client(AF_INET, server.address())) {
+      client.send("close it".getBytes(UTF_8));
+
+      // A closed socket never opens again: receiving from it once more cannot succeed.
+      assertThat(server.awaitTermination(Duration.ofSeconds(10))).as("terminated").isTrue();
+      assertThat(server.isShutdown()).isTrue();
+      assertThat(logs.at(Level.WARNING))
+          .singleElement()
+          .extracting(LogRecord::getMessage)
+          .isEqualTo(
+              "recv from "
+                  + Addresses.format(server.address())
+                  + ": the server's socket was closed, not by the server; shutting down");
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
   void shutdownLetsRunningHandlersReplyAndStopsReceivingAtOnce(boolean threadPerDatagram)
       throws Exception {
     Duration grace = Duration.ofSeconds(10);

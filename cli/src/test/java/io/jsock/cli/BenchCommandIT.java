@@ -15,7 +15,6 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -323,7 +322,6 @@ class BenchCommandIT {
     // it connects only once measuring: it ran the whole warm-up and duration, each worker's
     // first connect refused, then exited 1 with "2 connection errors; the first: ..."
     int port = FreePort.find();
-    long start = System.nanoTime();
     try (RunningProcess bench =
         jsock(
             "bench",
@@ -341,9 +339,8 @@ class BenchCommandIT {
       assertThat(bench.exitCode()).isEqualTo(3);
       assertThat(bench.stderr())
           .isEqualTo("jsock: connect to 127.0.0.1:" + port + ": connection refused\n");
-      assertThat(bench.lines()).isEmpty();
+      assertThat(bench.lines()).isEmpty(); // no report: it did not run
     }
-    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
   }
 
   @Test

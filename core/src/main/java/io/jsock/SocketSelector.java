@@ -176,8 +176,9 @@ public final class SocketSelector implements AutoCloseable {
    * @param events {@link Event#EVENT_READ}, {@link Event#EVENT_WRITE} or both
    * @param data any object of yours, returned in the key; may be null
    * @return the socket's new key
-   * @throws IllegalArgumentException if the socket is already registered, or the events are null or
-   *     empty
+   * @throws IllegalArgumentException if the socket is already registered, or its connection is
+   *     through another socket (a TLS socket and the plain one it wrapped), or the events are null
+   *     or empty
    * @throws ClosedSocketException if the socket is closed
    */
   public SelectorKey register(Socket socket, Set<Event> events, Object data) throws IOException {
@@ -188,6 +189,15 @@ public final class SocketSelector implements AutoCloseable {
       SelectableChannel channel = socket.selectableChannel();
       if (registrations.containsKey(socket)) {
         throw new IllegalArgumentException("socket is already registered: " + socket);
+      }
+      SelectionKey held = channel.keyFor(selector);
+      if (held != null && held.isValid()) {
+        // a TLS socket and the plain one it wrapped share one descriptor (Python: KeyError), and
+        // one JDK key, which the second registration would take over from the first
+        throw new IllegalArgumentException(
+            "socket: its connection is already registered through another socket"
+                + " (unregister that one first): "
+                + socket);
       }
       Registration registration = new Registration(socket, key);
       registrations.put(socket, registration);

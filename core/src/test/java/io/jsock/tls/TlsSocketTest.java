@@ -568,6 +568,41 @@ class TlsSocketTest {
     }
   }
 
+  // python3: a selector holding the plain socket, then sel.register(ctx.wrap_socket(sock), ...)
+  // raises KeyError "... is already registered": the wrapped socket has the same descriptor
+  @Test
+  void aSelectorRefusesTheTlsSocketWhileItHoldsThePlainOneItWrapped() throws Exception {
+    try (Pair plain = Loopback.pair(AF_INET);
+        SocketSelector selector = SocketSelector.open()) {
+      selector.register(plain.client(), Set.of(Event.EVENT_READ), "plain");
+      try (Pair tls = handshake(plain, client, "localhost", server)) {
+        Socket wrapped = tls.client();
+
+        assertThatThrownBy(() -> selector.register(wrapped, Set.of(Event.EVENT_READ), "tls"))
+            .isInstanceOf(IllegalArgumentException.class)
+            .hasMessageStartingWith(
+                "socket: its connection is already registered through another socket"
+                    + " (unregister that one first): ");
+        selector.unregister(plain.client());
+        selector.register(wrapped, Set.of(Event.EVENT_READ), "tls");
+        tls.server().sendAll("hello".getBytes(UTF_8));
+        wrapped.setBlocking(false);
+        byte[] hello = null;
+        while (hello == null) { // a session ticket may make the first readiness a spurious one
+          assertThat(selector.select(Duration.ofSeconds(5)))
+              .extracting(ready -> ready.key().data())
+              .containsExactly("tls");
+          try {
+            hello = wrapped.recv(64);
+          } catch (WouldBlockException spurious) {
+            // select again
+          }
+        }
+        assertThat(new String(hello, UTF_8)).isEqualTo("hello");
+      }
+    }
+  }
+
   @Test
   void aSelectorReportsDecryptedBytesTheSocketStillHoldsAsReadable() throws Exception {
     try (Pair plain = Loopback.pair(AF_INET);

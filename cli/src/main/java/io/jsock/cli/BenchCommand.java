@@ -192,7 +192,7 @@ final class BenchCommand implements Callable<Integer> {
     }
     if (outcome.run().errors() == 0 && outcome.measured().messages() == 0) {
       err.line(
-          "jsock: no echo came back from " + LoadTarget.format(plan.server()) + " while measuring");
+          "jsock: no echo came back from " + Diagnostics.where(plan.server()) + " while measuring");
       return ExitCode.FAILURE.code();
     }
     if (outcome.run().errors() > 0) {

@@ -45,7 +45,7 @@ final class BenchReport {
             Locale.ROOT,
             "%s to %s: %s, %s measured after %s warm-up",
             plan.scenario().label(),
-            LoadTarget.format(plan.server()),
+            Diagnostics.where(plan.server()),
             shape(plan),
             ShortDuration.format(plan.duration()),
             ShortDuration.format(plan.warmup())));
@@ -92,7 +92,7 @@ final class BenchReport {
     }
     return Json.object(
         "scenario", Json.string(plan.scenario().label()),
-        "server", Json.string(LoadTarget.format(plan.server())),
+        "server", Json.string(Diagnostics.where(plan.server())),
         "connections", Integer.toString(plan.connections()),
         "size", Integer.toString(plan.size()),
         "pipeline", Integer.toString(plan.pipeline()),

@@ -37,7 +37,7 @@ final class ConnectLoop {
           if (socket.recvInto(in) == 0) {
             throw new IOException(
                 "recv from "
-                    + LoadTarget.format(plan.server())
+                    + Diagnostics.where(plan.server())
                     + ": the server closed the connection after "
                     + in.position()
                     + " of "

@@ -18,7 +18,7 @@ final class EchoMismatchException extends IOException {
         String.format(
             "echo mismatch on connection %d at byte %d of its stream: sent 0x%02x, received 0x%02x"
                 + " (server %s)",
-            connection, offset, sent & 0xFF, received & 0xFF, LoadTarget.format(server)));
+            connection, offset, sent & 0xFF, received & 0xFF, Diagnostics.where(server)));
   }
 
   /** A wrong byte, or a wrong length, in a datagram's echo. */
@@ -32,7 +32,7 @@ final class EchoMismatchException extends IOException {
             + ": "
             + what
             + " (server "
-            + LoadTarget.format(server)
+            + Diagnostics.where(server)
             + ")");
   }
 }

@@ -88,7 +88,7 @@ final class EchoPattern {
     int n = socket.recvInto(in);
     if (n == 0) {
       throw new IOException(
-          "recv from " + LoadTarget.format(server) + ": the server closed connection " + index);
+          "recv from " + Diagnostics.where(server) + ": the server closed connection " + index);
     }
     in.flip();
     int wrong = mismatch(in, expected, seed, received);

@@ -30,7 +30,7 @@ final class LoadTarget {
     if (sourceIps > 0 && family != Family.AF_INET) {
       throw new IllegalArgumentException(
           "--source-ips spreads over 127.0.0.0/8, which needs an IPv4 server, not "
-              + format(server));
+              + Diagnostics.where(server));
     }
     this.sourceIps = sourceIps;
     this.timeout = timeout;
@@ -85,11 +85,5 @@ final class LoadTarget {
         new byte[] {
           (byte) (address >>> 24), (byte) (address >>> 16), (byte) (address >>> 8), (byte) address
         });
-  }
-
-  /** {@code 127.0.0.1:80} or {@code [::1]:80}. */
-  static String format(InetSocketAddress address) {
-    String host = address.getAddress().getHostAddress();
-    return (host.contains(":") ? "[" + host + "]" : host) + ":" + address.getPort();
   }
 }

@@ -180,6 +180,15 @@ class MainTest {
   }
 
   @Test
+  void benchRefusesSourceIpsForAnIpv6ServerNamingItAsPythonWrites() {
+    // the address was the JDK's long form: [0:0:0:0:0:0:0:1]:1
+    assertThat(run("bench", "--host", "::1", "--port", "1", "--source-ips", "4")).isEqualTo(2);
+    assertThat(err.toString())
+        .contains(
+            "jsock: --source-ips spreads over 127.0.0.0/8, which needs an IPv4 server, not [::1]:1");
+  }
+
+  @Test
   void benchRefusesPortZeroAsTheOtherClientsDo() {
     // connect(2) to port 0 is refused: this exited 3 with "connection refused", as if a server
     // were missing, instead of naming the option

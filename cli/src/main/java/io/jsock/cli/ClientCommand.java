@@ -5,6 +5,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /** {@code jsock client}: the seed's client. */
@@ -30,7 +31,8 @@ final class ClientCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     if (address.port == 0) {
-      throw new IllegalArgumentException("port 0: a client needs the server's port");
+      throw new ParameterException(
+          spec.commandLine(), "--port: 0 is not a port one can connect to");
     }
     Seed.exchange(address.host, address.port, message, new Lines(spec.commandLine().getOut()));
     return ExitCode.OK.code();

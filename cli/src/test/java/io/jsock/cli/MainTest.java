@@ -75,7 +75,9 @@ class MainTest {
   @Test
   void clientRefusesPortZero() {
     assertThat(run("client", "--port", "0")).isEqualTo(2);
-    assertThat(err.toString()).contains("jsock: port 0: a client needs the server's port");
+    assertThat(err.toString())
+        .contains("jsock: --port: 0 is not a port one can connect to")
+        .contains("Try 'jsock client --help'"); // a usage error says so, as the others do
   }
 
   @Test

@@ -31,6 +31,7 @@ import java.net.SocketOption;
 import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.FileChannel;
@@ -841,14 +842,48 @@ public final class Socket implements AutoCloseable {
             break;
           }
           await(current, SelectionKey.OP_WRITE, deadline, "sendfile to", peer);
+          if (Thread.currentThread().isInterrupted()) {
+            // before the file is touched again: the JDK closes a FileChannel that an interrupted
+            // thread uses (a platform thread's wait on the epoll path ends without noticing one)
+            throw interrupted("sendfile to", peer);
+          }
         }
       }
+    } catch (ClosedByInterruptException e) {
+      // the interrupt came during a transfer, and the JDK closed the file
+      IOException interrupted = interrupted("sendfile to", peer);
+      interrupted.initCause(e);
+      throw interrupted;
     } catch (IOException e) {
       throw failure(e, "sendfile to", peer);
     } finally {
-      file.position(offset + sent);
+      movePosition(file, offset + sent);
     }
     return sent;
+  }
+
+  /**
+   * Moves the file's position past what {@code sendFile} sent, even when it fails with an
+   * interrupt: the JDK would close the caller's file rather than move it for an interrupted thread
+   * (the interrupt status is kept). A file that is closed already is left as it is, so that its
+   * error does not hide the call's own.
+   */
+  private static void movePosition(FileChannel file, long position) throws IOException {
+    if (!file.isOpen()) {
+      return;
+    }
+    boolean interrupted = Thread.interrupted();
+    try {
+      file.position(position);
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private static InterruptedIOException interrupted(String operation, SocketAddress address) {
+    return new InterruptedIOException(Errors.message(operation, address, "interrupted"));
   }
 
   /**

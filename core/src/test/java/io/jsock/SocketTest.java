@@ -664,6 +664,31 @@ class SocketTest {
     }
   }
 
+  @ParameterizedTest
+  @EnumSource(Waiter.class)
+  void interruptingAThreadBlockedInConnectThrowsInterruptedIoExceptionAndKeepsTheSocket(
+      Waiter waiter) throws Exception {
+    try (Socket listener = listening(AF_INET, 0);
+        Queued queued = fillAcceptQueue(listener);
+        Socket client = Socket.create(AF_INET, SOCK_STREAM)) {
+      SocketAddress address = listener.getSockName();
+      Running<Void> connector =
+          waiter.start(
+              () -> {
+                client.connect(address);
+                return null;
+              });
+      connector.awaitBlocked();
+
+      connector.thread().interrupt();
+
+      assertThat(connector.failure())
+          .isExactlyInstanceOf(InterruptedIOException.class)
+          .hasMessage("connect to " + text(address) + ": interrupted");
+      assertThat(client.isClosed()).isFalse();
+    }
+  }
+
   // ---------------------------------------------------------------- refused connections
 
   @ParameterizedTest

@@ -523,6 +523,34 @@ class SocketTest {
     }
   }
 
+  @ParameterizedTest(name = "timeout {0}, {1} thread")
+  @MethodSource("waitingModesAndWaiters")
+  void aRecvThatWaitsGoesOnWaitingWhenAnotherThreadMakesTheSocketNonBlocking(
+      Duration timeout, Waiter waiter) throws Exception {
+    try (Pair pair = Loopback.pair(AF_INET)) {
+      pair.server().setTimeout(timeout);
+      Running<byte[]> receiver = waiter.start(() -> pair.server().recv(100));
+      receiver.awaitBlocked();
+
+      pair.server().setBlocking(false);
+
+      // as Python's recv, blocked in the kernel (or in poll, in timeout mode), waits on for data:
+      // a platform thread's wait on the epoll path, which looks again every 100 ms, must too
+      await()
+          .during(Duration.ofMillis(500))
+          .atMost(PROMPTLY)
+          .untilAsserted(() -> assertThat(receiver.result()).isNotDone());
+      pair.client().sendAll(bytes("wake up"));
+      assertThat(receiver.get()).isEqualTo(bytes("wake up"));
+    }
+  }
+
+  static Stream<Arguments> waitingModesAndWaiters() {
+    Duration blocking = null;
+    return Stream.of(blocking, PROMPTLY)
+        .flatMap(timeout -> Stream.of(Waiter.values()).map(waiter -> arguments(timeout, waiter)));
+  }
+
   static Stream<Arguments> familiesAndWaitingModes() {
     Duration blocking = null;
     return Stream.of(AF_INET, AF_INET6, AF_UNIX)

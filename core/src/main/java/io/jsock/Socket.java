@@ -162,6 +162,12 @@ public final class Socket implements AutoCloseable {
    */
   private boolean listenerStopped;
 
+  /**
+   * This AF_UNIX listener was shut down for reading: Linux refuses its new clients, and its
+   * blocking accept fails with EINVAL once the queue is empty.
+   */
+  private volatile boolean unixListenerShut;
+
   /** Set with {@link #closed} when io.jsock.tls wrapped the socket: a new one owns the channel. */
   private volatile boolean detached;
 
@@ -383,6 +389,11 @@ public final class Socket implements AutoCloseable {
       }
       if (conn != null) {
         return wrapAccepted(conn);
+      }
+      if (unixListenerShut && timeoutNanos != Timeouts.NON_BLOCKING) {
+        // Linux's blocking accept on an AF_UNIX listener shut down for reading, once its queue is
+        // empty (poll would report the listener readable for ever: a wait would never end)
+        throw Errors.of(Errno.EINVAL, "accept on", localAddressOf(listener));
       }
       deadline =
           await(current, SelectionKey.OP_ACCEPT, deadline, "accept on", localAddressOf(listener));
@@ -1077,7 +1088,10 @@ public final class Socket implements AutoCloseable {
    * later keeps the directions shut (sends fail with {@link BrokenPipeException}); on a TCP
    * listener {@code SHUT_WR} does nothing, and {@code SHUT_RD} and {@code SHUT_RDWR} stop it
    * listening: an {@link #accept()} waiting or to come throws {@link Errno#EINVAL}, clients not yet
-   * accepted are reset and new ones refused, until {@link #listen()} is called again.
+   * accepted are reset and new ones refused, until {@link #listen()} is called again. An AF_UNIX
+   * listener shut down for reading refuses new clients; its {@link #accept()}, waiting or to come,
+   * takes the clients already queued, then throws {@link Errno#EINVAL}, as Linux's blocking accept
+   * (in timeout mode too, where CPython's accept waits out the timeout, busy).
    *
    * @throws ErrnoException with {@link Errno#ENOTCONN} on a TCP socket that is not connected, a
    *     listener aside (a later connection still has {@code SHUT_WR}'s effect, as on Linux), or
@@ -1146,6 +1160,8 @@ public final class Socket implements AutoCloseable {
         inputShut = true;
         if (current.channel() instanceof ServerSocketChannel && family.isInet()) {
           listenerStopped = true; // Linux ends its listening (an AF_UNIX one refuses new clients)
+        } else if (current.channel() instanceof ServerSocketChannel) {
+          unixListenerShut = true;
         }
       }
     }

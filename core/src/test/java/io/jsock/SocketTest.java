@@ -1897,6 +1897,38 @@ class SocketTest {
     }
   }
 
+  // python3 on Linux: on an AF_UNIX listener, shutdown(SHUT_RD) refuses new clients; accept()
+  // still takes one already queued, and then, in blocking mode, raises OSError(EINVAL), a thread
+  // already blocked in it too (in non-blocking mode BlockingIOError)
+  @ParameterizedTest
+  @EnumSource(Waiter.class)
+  void acceptOnAnAfUnixListenerShutForReadingThrowsInvalidArgumentAsOnLinux(Waiter waiter)
+      throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeFalse(Boolean.getBoolean("jsock.selectorPoller"));
+    try (Socket listener = listening(AF_UNIX)) {
+      SocketAddress address = listener.getSockName();
+      Running<Accepted> acceptor = waiter.start(listener::accept);
+      acceptor.awaitBlocked();
+
+      listener.shutdown(Shutdown.SHUT_RD);
+
+      Throwable e = acceptor.failure();
+      assertThat(e)
+          .isExactlyInstanceOf(ErrnoException.class)
+          .hasMessage("accept on " + text(address) + ": invalid argument");
+      assertThat(((ErrnoException) e).errno()).isEqualTo(Errno.EINVAL);
+      assertThatThrownBy(listener::accept)
+          .isExactlyInstanceOf(ErrnoException.class)
+          .hasMessage("accept on " + text(address) + ": invalid argument");
+      listener.setTimeout(PROMPTLY); // where CPython's accept waits out the timeout, busy
+      assertThatThrownBy(listener::accept)
+          .isExactlyInstanceOf(ErrnoException.class)
+          .hasMessage("accept on " + text(address) + ": invalid argument");
+      listener.setBlocking(false);
+      assertThatThrownBy(listener::accept).isExactlyInstanceOf(WouldBlockException.class);
+    }
+  }
+
   static Stream<Arguments> inetFamiliesAndWaiters() {
     return Stream.of(AF_INET, AF_INET6)
         .flatMap(family -> Stream.of(Waiter.values()).map(w -> arguments(family, w)));

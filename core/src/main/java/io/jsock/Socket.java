@@ -900,7 +900,7 @@ public final class Socket implements AutoCloseable {
   /**
    * The receiving side as an {@link InputStream}: each read is a {@link #recvInto}, -1 at the end
    * of the stream, in the socket's mode; after a timeout it may be read again, as the JDK's socket
-   * streams. Closing it leaves the socket open.
+   * streams. Closing it leaves the socket open; the closed view refuses later reads.
    */
   public InputStream getInputStream() {
     return new SocketInputStream(this, false);
@@ -908,7 +908,7 @@ public final class Socket implements AutoCloseable {
 
   /**
    * The sending side as an {@link OutputStream}: each write is a {@link #sendAll}. Closing it
-   * leaves the socket open.
+   * leaves the socket open; the closed view refuses later writes.
    */
   public OutputStream getOutputStream() {
     return new SocketOutputStream(this);

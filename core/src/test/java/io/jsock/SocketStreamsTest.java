@@ -13,6 +13,7 @@ import java.io.BufferedInputStream;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
@@ -188,6 +189,29 @@ class SocketStreamsTest {
       writer.close();
       assertThat(pair.server().isClosed()).isFalse();
       assertThat(pair.client().isClosed()).isFalse();
+    }
+  }
+
+  // python3: a closed SocketIO (makefile(buffering=0)) raises ValueError("I/O operation on closed
+  // file.") on readinto and write, and the socket's data stays for the socket
+  @Test
+  void closedStreamViewsRefuseReadsAndWritesAndLeaveTheSocketItsData() throws Exception {
+    try (Pair pair = Loopback.pair(Family.AF_INET)) {
+      InputStream in = pair.server().getInputStream();
+      OutputStream out = pair.server().getOutputStream();
+      in.close();
+      out.close();
+      pair.client().sendAll("data".getBytes(UTF_8));
+
+      assertThatThrownBy(in::read)
+          .isExactlyInstanceOf(IOException.class)
+          .hasMessage("recv from: I/O operation on closed file");
+      assertThatThrownBy(() -> out.write(1))
+          .isExactlyInstanceOf(IOException.class)
+          .hasMessage("send to: I/O operation on closed file");
+      assertThat(readExactly(pair.server(), 4)).isEqualTo("data".getBytes(UTF_8));
+      pair.server().sendAll("reply".getBytes(UTF_8));
+      assertThat(readExactly(pair.client(), 5)).isEqualTo("reply".getBytes(UTF_8));
     }
   }
 

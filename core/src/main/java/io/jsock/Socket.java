@@ -2026,6 +2026,9 @@ public final class Socket implements AutoCloseable {
     long sent = 0;
     try {
       while (sent < count) {
+        if (Thread.currentThread().isInterrupted()) {
+          throw interrupted("sendfile to", peer); // the JDK would close the file at its next read
+        }
         chunk.clear().limit((int) Math.min(chunk.capacity(), count - sent));
         if (file.read(chunk, offset + sent) <= 0) {
           break;
@@ -2035,8 +2038,12 @@ public final class Socket implements AutoCloseable {
         tls.write(chunk, deadline, true);
         sent += n;
       }
+    } catch (ClosedByInterruptException e) {
+      IOException interrupted = interrupted("sendfile to", peer); // during a read: the file closed
+      interrupted.initCause(e);
+      throw interrupted;
     } finally {
-      file.position(offset + sent);
+      movePosition(file, offset + sent);
     }
     return sent;
   }

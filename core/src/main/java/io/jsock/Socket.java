@@ -31,6 +31,7 @@ import java.net.SocketOption;
 import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.FileChannel;
@@ -160,6 +161,12 @@ public final class Socket implements AutoCloseable {
    * (guarded by stateLock).
    */
   private boolean listenerStopped;
+
+  /**
+   * This AF_UNIX listener was shut down for reading: Linux refuses its new clients, and its
+   * blocking accept fails with EINVAL once the queue is empty.
+   */
+  private volatile boolean unixListenerShut;
 
   /** Set with {@link #closed} when io.jsock.tls wrapped the socket: a new one owns the channel. */
   private volatile boolean detached;
@@ -382,6 +389,11 @@ public final class Socket implements AutoCloseable {
       }
       if (conn != null) {
         return wrapAccepted(conn);
+      }
+      if (unixListenerShut && timeoutNanos != Timeouts.NON_BLOCKING) {
+        // Linux's blocking accept on an AF_UNIX listener shut down for reading, once its queue is
+        // empty (poll would report the listener readable for ever: a wait would never end)
+        throw Errors.of(Errno.EINVAL, "accept on", localAddressOf(listener));
       }
       deadline =
           await(current, SelectionKey.OP_ACCEPT, deadline, "accept on", localAddressOf(listener));
@@ -841,20 +853,54 @@ public final class Socket implements AutoCloseable {
             break;
           }
           await(current, SelectionKey.OP_WRITE, deadline, "sendfile to", peer);
+          if (Thread.currentThread().isInterrupted()) {
+            // before the file is touched again: the JDK closes a FileChannel that an interrupted
+            // thread uses (a platform thread's wait on the epoll path ends without noticing one)
+            throw interrupted("sendfile to", peer);
+          }
         }
       }
+    } catch (ClosedByInterruptException e) {
+      // the interrupt came during a transfer, and the JDK closed the file
+      IOException interrupted = interrupted("sendfile to", peer);
+      interrupted.initCause(e);
+      throw interrupted;
     } catch (IOException e) {
       throw failure(e, "sendfile to", peer);
     } finally {
-      file.position(offset + sent);
+      movePosition(file, offset + sent);
     }
     return sent;
   }
 
   /**
+   * Moves the file's position past what {@code sendFile} sent, even when it fails with an
+   * interrupt: the JDK would close the caller's file rather than move it for an interrupted thread
+   * (the interrupt status is kept). A file that is closed already is left as it is, so that its
+   * error does not hide the call's own.
+   */
+  private static void movePosition(FileChannel file, long position) throws IOException {
+    if (!file.isOpen()) {
+      return;
+    }
+    boolean interrupted = Thread.interrupted();
+    try {
+      file.position(position);
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private static InterruptedIOException interrupted(String operation, SocketAddress address) {
+    return new InterruptedIOException(Errors.message(operation, address, "interrupted"));
+  }
+
+  /**
    * The receiving side as an {@link InputStream}: each read is a {@link #recvInto}, -1 at the end
    * of the stream, in the socket's mode; after a timeout it may be read again, as the JDK's socket
-   * streams. Closing it leaves the socket open.
+   * streams. Closing it leaves the socket open; the closed view refuses later reads.
    */
   public InputStream getInputStream() {
     return new SocketInputStream(this, false);
@@ -862,7 +908,7 @@ public final class Socket implements AutoCloseable {
 
   /**
    * The sending side as an {@link OutputStream}: each write is a {@link #sendAll}. Closing it
-   * leaves the socket open.
+   * leaves the socket open; the closed view refuses later writes.
    */
   public OutputStream getOutputStream() {
     return new SocketOutputStream(this);
@@ -1042,7 +1088,10 @@ public final class Socket implements AutoCloseable {
    * later keeps the directions shut (sends fail with {@link BrokenPipeException}); on a TCP
    * listener {@code SHUT_WR} does nothing, and {@code SHUT_RD} and {@code SHUT_RDWR} stop it
    * listening: an {@link #accept()} waiting or to come throws {@link Errno#EINVAL}, clients not yet
-   * accepted are reset and new ones refused, until {@link #listen()} is called again.
+   * accepted are reset and new ones refused, until {@link #listen()} is called again. An AF_UNIX
+   * listener shut down for reading refuses new clients; its {@link #accept()}, waiting or to come,
+   * takes the clients already queued, then throws {@link Errno#EINVAL}, as Linux's blocking accept
+   * (in timeout mode too, where CPython's accept waits out the timeout, busy).
    *
    * @throws ErrnoException with {@link Errno#ENOTCONN} on a TCP socket that is not connected, a
    *     listener aside (a later connection still has {@code SHUT_WR}'s effect, as on Linux), or
@@ -1111,6 +1160,8 @@ public final class Socket implements AutoCloseable {
         inputShut = true;
         if (current.channel() instanceof ServerSocketChannel && family.isInet()) {
           listenerStopped = true; // Linux ends its listening (an AF_UNIX one refuses new clients)
+        } else if (current.channel() instanceof ServerSocketChannel) {
+          unixListenerShut = true;
         }
       }
     }
@@ -1975,6 +2026,9 @@ public final class Socket implements AutoCloseable {
     long sent = 0;
     try {
       while (sent < count) {
+        if (Thread.currentThread().isInterrupted()) {
+          throw interrupted("sendfile to", peer); // the JDK would close the file at its next read
+        }
         chunk.clear().limit((int) Math.min(chunk.capacity(), count - sent));
         if (file.read(chunk, offset + sent) <= 0) {
           break;
@@ -1984,8 +2038,12 @@ public final class Socket implements AutoCloseable {
         tls.write(chunk, deadline, true);
         sent += n;
       }
+    } catch (ClosedByInterruptException e) {
+      IOException interrupted = interrupted("sendfile to", peer); // during a read: the file closed
+      interrupted.initCause(e);
+      throw interrupted;
     } finally {
-      file.position(offset + sent);
+      movePosition(file, offset + sent);
     }
     return sent;
   }

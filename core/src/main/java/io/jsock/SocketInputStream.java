@@ -20,6 +20,7 @@ final class SocketInputStream extends InputStream {
   private final Socket socket;
   private final boolean refuseAfterTimeout;
   private volatile boolean timedOut;
+  private volatile boolean closed;
 
   SocketInputStream(Socket socket, boolean refuseAfterTimeout) {
     this.socket = socket;
@@ -35,6 +36,10 @@ final class SocketInputStream extends InputStream {
   @Override
   public int read(byte[] b, int off, int len) throws IOException {
     Objects.checkFromIndexSize(off, len, b.length);
+    if (closed) {
+      // as Python's SocketIO: the socket's data stays for the socket and its other views
+      throw new IOException(Errors.message("recv from", null, "I/O operation on closed file"));
+    }
     if (timedOut) {
       throw new ErrnoException(
           Errors.message("recv from", null, "cannot read from timed out object"), Errno.EIO, null);
@@ -49,5 +54,11 @@ final class SocketInputStream extends InputStream {
       timedOut = refuseAfterTimeout;
       throw e;
     }
+  }
+
+  /** Closes the view, which refuses every later read; the socket stays open. */
+  @Override
+  public void close() {
+    closed = true;
   }
 }

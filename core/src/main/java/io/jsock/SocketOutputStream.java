@@ -1,5 +1,6 @@
 package io.jsock;
 
+import io.jsock.internal.Errors;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -11,6 +12,7 @@ import java.util.Objects;
  */
 final class SocketOutputStream extends OutputStream {
   private final Socket socket;
+  private volatile boolean closed;
 
   SocketOutputStream(Socket socket) {
     this.socket = socket;
@@ -18,12 +20,26 @@ final class SocketOutputStream extends OutputStream {
 
   @Override
   public void write(int b) throws IOException {
+    ensureOpen();
     socket.sendAll(new byte[] {(byte) b});
   }
 
   @Override
   public void write(byte[] b, int off, int len) throws IOException {
     Objects.checkFromIndexSize(off, len, b.length);
+    ensureOpen();
     socket.sendAll(ByteBuffer.wrap(b, off, len));
+  }
+
+  /** Closes the view, which refuses every later write; the socket stays open. */
+  @Override
+  public void close() {
+    closed = true;
+  }
+
+  private void ensureOpen() throws IOException {
+    if (closed) {
+      throw new IOException(Errors.message("send to", null, "I/O operation on closed file"));
+    }
   }
 }

@@ -1,17 +1,23 @@
 package io.jsock;
 
+import static io.jsock.testing.Running.inPlatformThread;
+import static io.jsock.testing.Running.inVirtualThread;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jsock.testing.Loopback;
 import io.jsock.testing.Loopback.Pair;
+import io.jsock.testing.Running;
 import java.io.BufferedInputStream;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.io.OutputStream;
+import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -19,12 +25,14 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Random;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** {@link Socket}'s file side: {@code sendFile}, {@code makeFile} and the stream views. */
 class SocketStreamsTest {
@@ -114,6 +122,35 @@ class SocketStreamsTest {
     }
   }
 
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void interruptingAThreadBlockedInSendFileThrowsInterruptedIoExceptionAndKeepsSocketAndFile(
+      boolean virtual) throws Exception {
+    Path file = randomFile(64 << 20);
+    try (Pair pair = Loopback.pair(Family.AF_INET);
+        FileChannel channel = FileChannel.open(file)) {
+      Callable<Long> send = () -> pair.client().sendFile(channel, 0, Long.MAX_VALUE);
+      Running<Long> sender = virtual ? inVirtualThread(send) : inPlatformThread(send);
+      sender.awaitBlocked();
+
+      sender.thread().interrupt();
+
+      assertThat(sender.failure())
+          .isExactlyInstanceOf(InterruptedIOException.class)
+          .hasMessage(
+              "sendfile to 127.0.0.1:"
+                  + ((InetSocketAddress) pair.client().getPeerName()).getPort()
+                  + ": interrupted");
+      assertThat(pair.client().isClosed()).isFalse();
+      assertThat(channel.isOpen()).isTrue();
+      long sent = channel.position();
+      assertThat(sent).isPositive().isLessThan(64 << 20);
+      pair.client().shutdown(Shutdown.SHUT_WR);
+      byte[] received = readExactly(pair.server(), 64 << 20);
+      assertThat(received).isEqualTo(Arrays.copyOf(Files.readAllBytes(file), (int) sent));
+    }
+  }
+
   @Test
   void sendFileChecksItsArguments() throws Exception {
     Path file = randomFile(10);
@@ -152,6 +189,29 @@ class SocketStreamsTest {
       writer.close();
       assertThat(pair.server().isClosed()).isFalse();
       assertThat(pair.client().isClosed()).isFalse();
+    }
+  }
+
+  // python3: a closed SocketIO (makefile(buffering=0)) raises ValueError("I/O operation on closed
+  // file.") on readinto and write, and the socket's data stays for the socket
+  @Test
+  void closedStreamViewsRefuseReadsAndWritesAndLeaveTheSocketItsData() throws Exception {
+    try (Pair pair = Loopback.pair(Family.AF_INET)) {
+      InputStream in = pair.server().getInputStream();
+      OutputStream out = pair.server().getOutputStream();
+      in.close();
+      out.close();
+      pair.client().sendAll("data".getBytes(UTF_8));
+
+      assertThatThrownBy(in::read)
+          .isExactlyInstanceOf(IOException.class)
+          .hasMessage("recv from: I/O operation on closed file");
+      assertThatThrownBy(() -> out.write(1))
+          .isExactlyInstanceOf(IOException.class)
+          .hasMessage("send to: I/O operation on closed file");
+      assertThat(readExactly(pair.server(), 4)).isEqualTo("data".getBytes(UTF_8));
+      pair.server().sendAll("reply".getBytes(UTF_8));
+      assertThat(readExactly(pair.client(), 5)).isEqualTo("reply".getBytes(UTF_8));
     }
   }
 

@@ -523,6 +523,34 @@ class SocketTest {
     }
   }
 
+  @ParameterizedTest(name = "timeout {0}, {1} thread")
+  @MethodSource("waitingModesAndWaiters")
+  void aRecvThatWaitsGoesOnWaitingWhenAnotherThreadMakesTheSocketNonBlocking(
+      Duration timeout, Waiter waiter) throws Exception {
+    try (Pair pair = Loopback.pair(AF_INET)) {
+      pair.server().setTimeout(timeout);
+      Running<byte[]> receiver = waiter.start(() -> pair.server().recv(100));
+      receiver.awaitBlocked();
+
+      pair.server().setBlocking(false);
+
+      // as Python's recv, blocked in the kernel (or in poll, in timeout mode), waits on for data:
+      // a platform thread's wait on the epoll path, which looks again every 100 ms, must too
+      await()
+          .during(Duration.ofMillis(500))
+          .atMost(PROMPTLY)
+          .untilAsserted(() -> assertThat(receiver.result()).isNotDone());
+      pair.client().sendAll(bytes("wake up"));
+      assertThat(receiver.get()).isEqualTo(bytes("wake up"));
+    }
+  }
+
+  static Stream<Arguments> waitingModesAndWaiters() {
+    Duration blocking = null;
+    return Stream.of(blocking, PROMPTLY)
+        .flatMap(timeout -> Stream.of(Waiter.values()).map(waiter -> arguments(timeout, waiter)));
+  }
+
   static Stream<Arguments> familiesAndWaitingModes() {
     Duration blocking = null;
     return Stream.of(AF_INET, AF_INET6, AF_UNIX)
@@ -661,6 +689,31 @@ class SocketTest {
       assertThat(pair.server().isClosed()).isFalse();
       pair.client().sendAll(bytes("still open"));
       assertThat(pair.server().recv(100)).isEqualTo(bytes("still open"));
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Waiter.class)
+  void interruptingAThreadBlockedInConnectThrowsInterruptedIoExceptionAndKeepsTheSocket(
+      Waiter waiter) throws Exception {
+    try (Socket listener = listening(AF_INET, 0);
+        Queued queued = fillAcceptQueue(listener);
+        Socket client = Socket.create(AF_INET, SOCK_STREAM)) {
+      SocketAddress address = listener.getSockName();
+      Running<Void> connector =
+          waiter.start(
+              () -> {
+                client.connect(address);
+                return null;
+              });
+      connector.awaitBlocked();
+
+      connector.thread().interrupt();
+
+      assertThat(connector.failure())
+          .isExactlyInstanceOf(InterruptedIOException.class)
+          .hasMessage("connect to " + text(address) + ": interrupted");
+      assertThat(client.isClosed()).isFalse();
     }
   }
 
@@ -1841,6 +1894,38 @@ class SocketTest {
           assertThat(conn.getPeerName()).isEqualTo(accepted.getSockName());
         }
       }
+    }
+  }
+
+  // python3 on Linux: on an AF_UNIX listener, shutdown(SHUT_RD) refuses new clients; accept()
+  // still takes one already queued, and then, in blocking mode, raises OSError(EINVAL), a thread
+  // already blocked in it too (in non-blocking mode BlockingIOError)
+  @ParameterizedTest
+  @EnumSource(Waiter.class)
+  void acceptOnAnAfUnixListenerShutForReadingThrowsInvalidArgumentAsOnLinux(Waiter waiter)
+      throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeFalse(Boolean.getBoolean("jsock.selectorPoller"));
+    try (Socket listener = listening(AF_UNIX)) {
+      SocketAddress address = listener.getSockName();
+      Running<Accepted> acceptor = waiter.start(listener::accept);
+      acceptor.awaitBlocked();
+
+      listener.shutdown(Shutdown.SHUT_RD);
+
+      Throwable e = acceptor.failure();
+      assertThat(e)
+          .isExactlyInstanceOf(ErrnoException.class)
+          .hasMessage("accept on " + text(address) + ": invalid argument");
+      assertThat(((ErrnoException) e).errno()).isEqualTo(Errno.EINVAL);
+      assertThatThrownBy(listener::accept)
+          .isExactlyInstanceOf(ErrnoException.class)
+          .hasMessage("accept on " + text(address) + ": invalid argument");
+      listener.setTimeout(PROMPTLY); // where CPython's accept waits out the timeout, busy
+      assertThatThrownBy(listener::accept)
+          .isExactlyInstanceOf(ErrnoException.class)
+          .hasMessage("accept on " + text(address) + ": invalid argument");
+      listener.setBlocking(false);
+      assertThatThrownBy(listener::accept).isExactlyInstanceOf(WouldBlockException.class);
     }
   }
 

@@ -12,6 +12,7 @@ import io.jsock.SocketError;
 import io.jsock.WouldBlockException;
 import io.jsock.tls.TlsException;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.net.PortUnreachableException;
 import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
@@ -78,10 +79,12 @@ public final class Errors {
 
   /**
    * The jsock exception for a JDK exception thrown by {@code operation} (such as {@code "connect
-   * to"}) on {@code address}. A jsock exception passes through unchanged.
+   * to"}) on {@code address}. A jsock exception passes through unchanged, and so does an {@link
+   * InterruptedIOException} (a timeout, or a wait that an interrupt ended), which already names the
+   * operation.
    */
   public static IOException translate(IOException e, String operation, SocketAddress address) {
-    if (e instanceof SocketError || e instanceof SocketTimeoutException) {
+    if (e instanceof SocketError || e instanceof InterruptedIOException) {
       return e;
     }
     IOException translated;

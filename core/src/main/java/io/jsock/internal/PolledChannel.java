@@ -248,7 +248,11 @@ public final class PolledChannel {
    * two thread handoffs per wait, which made a round trip on a platform thread 1.2x a blocking
    * channel's (JMH {@code SocketCallBenchmark.roundTrip}; 1.06x this way). Nothing wakes a {@code
    * poll} when another thread closes the socket or interrupts this one, so a wait lasts at most
-   * {@link #POLL_SLICE_MILLIS}, after which the caller retries and sees either.
+   * {@link #POLL_SLICE_MILLIS}, after which it looks for either and, finding neither, polls again.
+   * It returns only as a parked thread would (readiness, the deadline, a close, an interrupt), not
+   * at the end of a slice: the caller's retry would read the socket's mode anew, and so end with
+   * {@code EAGAIN} a blocking call whose socket another thread has meanwhile made non-blocking,
+   * where Python's call, blocked in the kernel, waits on.
    */
   private void awaitInKernel(Waiters waiters, long deadline) {
     try {
@@ -256,13 +260,21 @@ public final class PolledChannel {
       if (fd < 0) {
         return; // closed: the caller's retry reports it
       }
-      long millis = POLL_SLICE_MILLIS;
-      if (deadline != Long.MAX_VALUE) {
-        // rounded up, so that a wait never ends before its deadline only to wait again at once
-        millis =
-            Math.min(millis, Math.max(0, (deadline - System.nanoTime() + 999_999) / 1_000_000));
+      short events = waiters == readers ? Epoll.POLLIN : Epoll.POLLOUT;
+      while (true) {
+        long millis = POLL_SLICE_MILLIS;
+        if (deadline != Long.MAX_VALUE) {
+          // rounded up, so that a wait never ends before its deadline only to wait again at once
+          millis =
+              Math.min(millis, Math.max(0, (deadline - System.nanoTime() + 999_999) / 1_000_000));
+        }
+        if (Epoll.poll(fd, events, (int) millis) != 0
+            || millis < POLL_SLICE_MILLIS
+            || !channel.isOpen()
+            || Thread.currentThread().isInterrupted()) {
+          return; // ready (or poll failed), the deadline's last slice, closed, or interrupted
+        }
       }
-      Epoll.poll(fd, waiters == readers ? Epoll.POLLIN : Epoll.POLLOUT, (int) millis);
     } finally {
       // as after an edge-triggered wait: what the lanes signalled meanwhile is stale now
       waiters.clear();

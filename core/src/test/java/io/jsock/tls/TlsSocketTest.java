@@ -24,6 +24,7 @@ import io.jsock.testing.Loopback;
 import io.jsock.testing.Loopback.Pair;
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -31,6 +32,7 @@ import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
@@ -550,6 +552,30 @@ class TlsSocketTest {
       Future<byte[]> got = call(() -> recvExactly(tls.server(), content.length));
       assertThat(tls.client().sendFile(file)).isEqualTo(content.length);
       assertThat(sha256(got.get(30, SECONDS))).isEqualTo(sha256(content));
+    }
+  }
+
+  @Test
+  void interruptingASendFileThatWaitsThrowsInterruptedIoExceptionAndKeepsTheFile(
+      @TempDir Path files) throws Exception {
+    Path file = files.resolve("data.bin");
+    Files.write(file, random(64 << 20, 5));
+    try (Pair plain = Loopback.pair(AF_INET);
+        Pair tls = handshake(plain, client, "localhost", server);
+        FileChannel channel = FileChannel.open(file)) {
+      FutureTask<Long> blocked =
+          new FutureTask<>(() -> tls.client().sendFile(channel, 0, Long.MAX_VALUE));
+      Thread sender = Thread.ofVirtual().start(blocked);
+      await().atMost(Duration.ofSeconds(5)).until(() -> sender.getState() == Thread.State.WAITING);
+
+      sender.interrupt();
+
+      assertThat(causeOf(blocked))
+          .isExactlyInstanceOf(InterruptedIOException.class)
+          .hasMessageEndingWith(": interrupted");
+      assertThat(channel.isOpen()).isTrue();
+      assertThat(channel.position()).isPositive().isLessThan(64 << 20);
+      assertThat(tls.client().isClosed()).isFalse();
     }
   }
 

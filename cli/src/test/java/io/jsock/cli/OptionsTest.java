@@ -131,6 +131,23 @@ class OptionsTest {
         "0");
     assertUsageError(
         "--pkcs12 " + missing + ": no such file", "receive", "--tls", "--pkcs12", missing, "0");
+    // a key of the right algorithm but another certificate's: the listener used to start and
+    // fail every handshake
+    PemFiles mine = PemFiles.selfSigned(Files.createDirectory(dir.resolve("mine")));
+    PemFiles other = PemFiles.selfSigned(Files.createDirectory(dir.resolve("other")));
+    assertUsageError(
+        "--key: "
+            + other.key()
+            + " is not the private key of the certificate 'CN=localhost' (its public key does not"
+            + " match)",
+        "echo",
+        "--tls",
+        "--cert",
+        mine.cert(),
+        "--key",
+        other.key(),
+        "--port",
+        "0");
   }
 
   private static void assertUsageError(String message, Object... args) {

@@ -837,7 +837,7 @@ public final class Socket implements AutoCloseable {
     long waited = awaitConnected(current, "sendfile to");
     long deadline = waited == Timeouts.NOT_STARTED ? Timeouts.deadline(timeout) : waited;
     if (tls != null) {
-      return sendFileOverTls(file, offset, count, deadline);
+      return sendFileOverTls(file, offset, count, deadline, timeout == Timeouts.NON_BLOCKING);
     }
     long sent = 0;
     try {
@@ -2020,7 +2020,8 @@ public final class Socket implements AutoCloseable {
    * Python's fallback for {@code sendfile} on an SSL socket: the file goes through the TLS layer in
    * chunks, since the kernel cannot encrypt it on the way.
    */
-  private long sendFileOverTls(FileChannel file, long offset, long count, long deadline)
+  private long sendFileOverTls(
+      FileChannel file, long offset, long count, long deadline, boolean nonBlocking)
       throws IOException {
     ByteBuffer chunk = ByteBuffer.allocate(16 * 1024); // one per call: not a hot path
     long sent = 0;
@@ -2034,9 +2035,20 @@ public final class Socket implements AutoCloseable {
           break;
         }
         chunk.flip();
-        int n = chunk.remaining();
-        tls.write(chunk, deadline, true);
-        sent += n;
+        try {
+          tls.write(chunk, deadline, true);
+        } catch (WouldBlockException e) {
+          if (!nonBlocking || sent + chunk.position() == 0) {
+            throw e;
+          }
+        } finally {
+          // The bytes whose records went out whole: a record left queued is not among them, so the
+          // next call reads its bytes again from the file's position, and write skips them as sent.
+          sent += chunk.position();
+        }
+        if (chunk.hasRemaining()) {
+          break; // non-blocking and the kernel is full: what went is the answer, as without TLS
+        }
       }
     } catch (ClosedByInterruptException e) {
       IOException interrupted = interrupted("sendfile to", peer); // during a read: the file closed

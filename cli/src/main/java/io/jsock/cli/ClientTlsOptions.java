@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
@@ -44,6 +45,9 @@ final class ClientTlsOptions {
 
   /** The client context these options describe. */
   TlsContext context() throws IOException {
+    if (serverName != null && serverName.isEmpty()) { // checked before connecting, as --ca is
+      throw new ParameterException(spec.commandLine(), "--server-name: the name must not be empty");
+    }
     TlsContext context = Tls.client();
     if (ca != null) {
       OptionFiles.requireReadable(spec, "--ca", ca);

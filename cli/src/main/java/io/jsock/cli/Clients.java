@@ -73,7 +73,7 @@ final class Clients {
     try {
       if (tls != null) {
         conn = tls.wrap(accepted);
-        diagnostics.event(peer + ": " + ConnectCommand.describe(Tls.session(conn)));
+        diagnostics.event(peer + ": " + ConnectCommand.describeAccepted(Tls.session(conn)));
       }
       conn.setTimeout(options.idleTimeout);
       member = new Member(conn, traffic);

@@ -147,9 +147,9 @@ final class ConnectCommand implements Callable<Integer> {
     }
   }
 
-  /** {@code TLSv1.3 TLS_AES_128_GCM_SHA256, server certificate CN=localhost}. */
+  /** {@code TLS: TLSv1.3 TLS_AES_128_GCM_SHA256, server certificate CN=localhost}. */
   static String describe(SSLSession session) {
-    String text = "TLS: " + session.getProtocol() + " " + session.getCipherSuite();
+    String text = describeAccepted(session);
     try {
       var certificates = session.getPeerCertificates();
       if (certificates.length > 0 && certificates[0] instanceof X509Certificate leaf) {
@@ -159,6 +159,14 @@ final class ConnectCommand implements Callable<Integer> {
       text += ", no server certificate";
     }
     return text;
+  }
+
+  /**
+   * {@code TLS: TLSv1.3 TLS_AES_128_GCM_SHA256}, as a listener sees a client: with no certificate
+   * to name, since clients are not asked for one (and the server's own is not the peer's).
+   */
+  static String describeAccepted(SSLSession session) {
+    return "TLS: " + session.getProtocol() + " " + session.getCipherSuite();
   }
 
   private ParameterException usage(String message) {

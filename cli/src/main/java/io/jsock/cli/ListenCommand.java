@@ -169,7 +169,7 @@ final class ListenCommand implements Callable<Integer> {
     Socket conn = client.conn();
     if (tls != null) {
       conn = tls.wrap(conn);
-      diagnostics.event(peer + ": " + ConnectCommand.describe(Tls.session(conn)));
+      diagnostics.event(peer + ": " + ConnectCommand.describeAccepted(Tls.session(conn)));
     }
     new Bridge(conn, new StandardStreams(), diagnostics.traffic(peer), bridge).run();
   }

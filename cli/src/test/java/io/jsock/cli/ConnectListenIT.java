@@ -246,6 +246,7 @@ class ConnectListenIT {
             pem.cert().toString(),
             "--key",
             pem.key().toString(),
+            "-v",
             "0")) {
       int port = listen.listeningPort();
       // s_client closes when its stdin ends: keep it open until jsock is done.
@@ -262,6 +263,10 @@ class ConnectListenIT {
         await().atMost(LIMIT).until(() -> Files.size(peerOut) == Files.size(fromJsock));
       }
       assertThat(listen.stderr()).doesNotContain("development certificate");
+      // the listener presented its certificate; the peer it describes is the client
+      assertThat(listen.stderr())
+          .containsPattern("jsock: 127\\.0\\.0\\.1:\\d+: TLS: TLSv1\\.3 \\S+\n")
+          .doesNotContain("server certificate");
     }
     assertThat(sha256(jsockOut)).isEqualTo(sha256(toJsock));
     assertThat(sha256(peerOut)).isEqualTo(sha256(fromJsock));

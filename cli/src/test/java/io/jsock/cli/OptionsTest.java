@@ -131,6 +131,42 @@ class OptionsTest {
         "0");
     assertUsageError(
         "--pkcs12 " + missing + ": no such file", "receive", "--tls", "--pkcs12", missing, "0");
+    // an empty name used to be tried: a refused connect (exit 3), or once connected
+    // "serverHostname must not be empty", which names no option
+    assertUsageError(
+        "--server-name: the name must not be empty",
+        "connect",
+        "--tls",
+        "--server-name",
+        "",
+        "127.0.0.1",
+        "1");
+    assertUsageError(
+        "--server-name: the name must not be empty",
+        "send",
+        "--tls",
+        "--server-name",
+        "",
+        text,
+        "127.0.0.1",
+        "1");
+    // a key of the right algorithm but another certificate's: the listener used to start and
+    // fail every handshake
+    PemFiles mine = PemFiles.selfSigned(Files.createDirectory(dir.resolve("mine")));
+    PemFiles other = PemFiles.selfSigned(Files.createDirectory(dir.resolve("other")));
+    assertUsageError(
+        "--key: "
+            + other.key()
+            + " is not the private key of the certificate 'CN=localhost' (its public key does not"
+            + " match)",
+        "echo",
+        "--tls",
+        "--cert",
+        mine.cert(),
+        "--key",
+        other.key(),
+        "--port",
+        "0");
   }
 
   private static void assertUsageError(String message, Object... args) {

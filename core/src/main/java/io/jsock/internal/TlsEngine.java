@@ -30,6 +30,9 @@ import javax.net.ssl.SSLException;
  * beyond what {@code SSLEngine} itself does.
  */
 public final class TlsEngine {
+  /** How often a sender waiting to take part in a renegotiation checks whether it still must. */
+  private static final long RENEGOTIATION_POLL = TimeUnit.MILLISECONDS.toNanos(10);
+
   /** How long {@link #close} tries to get close_notify out before it closes anyway. */
   private static final long CLOSE_NOTIFY_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
@@ -390,10 +393,11 @@ public final class TlsEngine {
         if (n == 0) {
           // No plaintext taken: the engine wrapped a handshake message first (the answer to a
           // KeyUpdate that a receiver has not sent yet), or waits on the peer's (renegotiation).
+          // Sent first either way: waiting on the peer's answer to a message of ours (the
+          // ClientHello of a renegotiation) that is still in netOut would wait for ever.
+          flush(deadline, operation, false);
           if (needsUnwrap()) {
             renegotiate(deadline, operation);
-          } else {
-            flush(deadline, operation, false);
           }
           continue;
         }
@@ -440,7 +444,14 @@ public final class TlsEngine {
   private void renegotiate(long deadline, String operation) throws IOException {
     sending.unlock();
     try {
-      lock(receiving, deadline, operation); // receive before send: the lock order
+      // Receive before send: the lock order. A receiver that holds the lock reads the peer's
+      // messages and answers them itself, then waits on for data that may never come: stop waiting
+      // for its lock once the handshake no longer needs us.
+      while (!tryLock(receiving, RENEGOTIATION_POLL, deadline, operation)) {
+        if (!needsUnwrap()) {
+          return;
+        }
+      }
       try {
         while (needsUnwrap()) {
           switch (unwrapOnce()) {
@@ -641,6 +652,31 @@ public final class TlsEngine {
     Runnable task;
     while ((task = engine.getDelegatedTask()) != null) {
       task.run();
+    }
+  }
+
+  /**
+   * Takes {@code lock} if it comes within {@code slice} (and before the deadline): false if not
+   * yet.
+   */
+  private boolean tryLock(ReentrantLock lock, long slice, long deadline, String operation)
+      throws IOException {
+    long wait = slice;
+    if (deadline != Long.MAX_VALUE) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        if (lock.tryLock()) {
+          return true;
+        }
+        throw Errors.timedOut(operation, wire.peer());
+      }
+      wait = Math.min(slice, left);
+    }
+    try {
+      return lock.tryLock(wait, TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException(operation + ": interrupted");
     }
   }
 

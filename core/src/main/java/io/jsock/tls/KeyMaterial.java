@@ -11,11 +11,14 @@ import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyStore;
 import java.security.PrivateKey;
+import java.security.PublicKey;
 import java.security.SecureRandom;
+import java.security.Signature;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
+import java.security.interfaces.RSAKey;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -59,7 +62,7 @@ public final class KeyMaterial {
    *
    * @throws IllegalArgumentException if the files hold no certificate, or a key in another form
    *     (convert it with {@code openssl pkcs8 -topk8 -nocrypt -in key.pem -out key-pkcs8.pem}), or
-   *     a key that does not belong to the certificate's algorithm
+   *     a key that is not the private key of the chain's first certificate
    */
   public static KeyMaterial fromPem(Path certChainPem, Path pkcs8KeyPem) throws IOException {
     Objects.requireNonNull(certChainPem, "certChainPem");
@@ -86,14 +89,57 @@ public final class KeyMaterial {
     }
     byte[] der = Base64.getMimeDecoder().decode(block.group(2));
     String algorithm = chain.get(0).getPublicKey().getAlgorithm();
+    PrivateKey key;
     try {
-      PrivateKey key =
-          KeyFactory.getInstance(algorithm).generatePrivate(new PKCS8EncodedKeySpec(der));
-      return new KeyMaterial(key, chain);
+      key = KeyFactory.getInstance(algorithm).generatePrivate(new PKCS8EncodedKeySpec(der));
     } catch (GeneralSecurityException e) {
       throw new IllegalArgumentException(
           "pkcs8KeyPem: not a " + algorithm + " private key for the certificate: " + pkcs8KeyPem,
           e);
+    }
+    // Checked here because a server with another key of the same algorithm would start, and
+    // then fail every handshake with a bad signature that names neither file.
+    if (!belongsTo(key, chain.get(0).getPublicKey())) {
+      throw new IllegalArgumentException(
+          "pkcs8KeyPem: "
+              + pkcs8KeyPem
+              + " is not the private key of the certificate '"
+              + chain.get(0).getSubjectX500Principal().getName()
+              + "' (its public key does not match)");
+    }
+    return new KeyMaterial(key, chain);
+  }
+
+  /**
+   * Whether {@code key} is the private half of {@code publicKey}: RSA keys share their modulus;
+   * other keys sign a probe that the public key must verify.
+   */
+  private static boolean belongsTo(PrivateKey key, PublicKey publicKey) {
+    if (key instanceof RSAKey rsa) {
+      return publicKey instanceof RSAKey rsaPublic
+          && rsa.getModulus().equals(rsaPublic.getModulus());
+    }
+    String signature =
+        switch (key.getAlgorithm()) {
+          case "EC" -> "SHA256withECDSA";
+          case "EdDSA", "Ed25519", "Ed448" -> key.getAlgorithm();
+          default -> null;
+        };
+    if (signature == null) {
+      return true; // no way to tell here; the handshake will
+    }
+    try {
+      byte[] probe = "jsock key check".getBytes(StandardCharsets.US_ASCII);
+      Signature signer = Signature.getInstance(signature);
+      signer.initSign(key);
+      signer.update(probe);
+      byte[] signed = signer.sign();
+      Signature verifier = Signature.getInstance(signature);
+      verifier.initVerify(publicKey);
+      verifier.update(probe);
+      return verifier.verify(signed);
+    } catch (GeneralSecurityException e) {
+      return false;
     }
   }
 

@@ -65,6 +65,24 @@ class KeyMaterialTest {
   }
 
   @Test
+  void refusesAKeyOfTheRightAlgorithmThatIsAnotherCertificates() throws Exception {
+    // the same algorithm is not enough: such a server would fail every handshake it tried
+    for (KeyPair keys : List.of(TestPki.ecKeys(), TestPki.rsaKeys())) {
+      String algorithm = keys.getPrivate().getAlgorithm();
+      KeyPair other = algorithm.equals("EC") ? TestPki.ecKeys() : TestPki.rsaKeys();
+      TestPki.writePem(dir.resolve("cert.pem"), TestPki.selfSigned(keys, "localhost"));
+      TestPki.writePkcs8(dir.resolve("key.pem"), other);
+      assertThatThrownBy(() -> KeyMaterial.fromPem(dir.resolve("cert.pem"), dir.resolve("key.pem")))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage(
+              "pkcs8KeyPem: "
+                  + dir.resolve("key.pem")
+                  + " is not the private key of the certificate 'CN=localhost' (its public key"
+                  + " does not match)");
+    }
+  }
+
+  @Test
   void loadsPkcs12AndRefusesAWrongPassword() throws Exception {
     KeyPair keys = TestPki.ecKeys();
     X509Certificate certificate = TestPki.selfSigned(keys, "localhost");

@@ -6,17 +6,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.jsock.Event;
 import io.jsock.Socket;
+import io.jsock.SocketSelector;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -241,6 +245,71 @@ class OpensslInteropTest {
         tls.sendAll("still talking\n".getBytes(UTF_8));
         out.next(line -> line.equals("still talking"));
       }
+    }
+  }
+
+  @Test
+  void jsockClientRenegotiatesWhileOneThreadReceivesAndAnotherSends() throws Exception {
+    // Not -quiet: s_server takes "R" (send a HelloRequest) only then.
+    Process openssl =
+        start(
+            "openssl",
+            "s_server",
+            "-accept",
+            "0",
+            "-4",
+            "-naccept",
+            "1",
+            "-tls1_2",
+            "-cert",
+            certPem.toString(),
+            "-key",
+            keyPem.toString());
+    Lines out = new Lines(openssl);
+    Matcher accept = ACCEPT.matcher(out.next(line -> ACCEPT.matcher(line).find()));
+    assertThat(accept.find()).isTrue();
+    Socket plain = Socket.create();
+    plain.connect("127.0.0.1", Integer.parseInt(accept.group(1)));
+    try (Socket tls = client.withProtocols("TLSv1.2").wrap(plain, "localhost")) {
+      OutputStream in = openssl.getOutputStream();
+      in.write("R\n".getBytes(UTF_8));
+      in.flush();
+      try (SocketSelector selector = SocketSelector.open()) { // its HelloRequest has come
+        selector.register(tls, Set.of(Event.EVENT_READ), "hello request");
+        assertThat(selector.select(Duration.ofSeconds(10))).hasSize(1);
+        selector.unregister(tls);
+      }
+      tls.setTimeout(Duration.ofSeconds(10));
+      byte[] lines =
+          "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde\n"
+              .repeat(1 << 18)
+              .getBytes(UTF_8);
+      Thread sender =
+          Thread.ofVirtual()
+              .start(
+                  () -> {
+                    try {
+                      tls.sendAll(lines); // 16 MiB
+                      tls.sendAll("the end\n".getBytes(UTF_8));
+                    } catch (IOException e) {
+                      throw new UncheckedIOException(e);
+                    }
+                  });
+      out.next(line -> line.startsWith("0123456789")); // the sender is under way
+      // Now a receiver meets the HelloRequest while the sender holds the send lock. It used to
+      // stall: the sender wrapped the ClientHello, then waited for the receiver's lock without
+      // sending it, and the receiver waited for the server's answer to it.
+      Thread.ofVirtual().start(() -> drain(tls));
+      out.next(line -> line.equals("the end"));
+      sender.join(Duration.ofSeconds(30));
+    }
+  }
+
+  private static void drain(Socket sock) {
+    try {
+      while (sock.recv(4096).length > 0) {}
+    } catch (IOException e) {
+      // closed at the test's end
     }
   }
 

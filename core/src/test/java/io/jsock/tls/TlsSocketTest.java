@@ -556,7 +556,6 @@ class TlsSocketTest {
   }
 
   @Test
-<<<<<<< HEAD
   void interruptingASendFileThatWaitsThrowsInterruptedIoExceptionAndKeepsTheFile(
       @TempDir Path files) throws Exception {
     Path file = files.resolve("data.bin");
@@ -577,7 +576,10 @@ class TlsSocketTest {
       assertThat(channel.isOpen()).isTrue();
       assertThat(channel.position()).isPositive().isLessThan(64 << 20);
       assertThat(tls.client().isClosed()).isFalse();
-=======
+    }
+  }
+
+  @Test
   void nonBlockingSendFileReturnsWhatWentAndResumesFromTheFilePosition(@TempDir Path files)
       throws Exception {
     byte[] content = random(8 << 20, 5); // more than the kernel's buffers hold
@@ -598,7 +600,6 @@ class TlsSocketTest {
       long rest = sock.sendFile(channel, sent, content.length - sent);
       assertThat(sent + rest).isEqualTo(content.length);
       assertThat(sha256(got.get(30, SECONDS))).isEqualTo(sha256(content)); // nothing twice
->>>>>>> hunt-tls
     }
   }
 

@@ -20,7 +20,6 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
-import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.io.OutputStreamWriter;
 import java.lang.foreign.MemorySegment;
@@ -856,15 +855,13 @@ public final class Socket implements AutoCloseable {
           if (Thread.currentThread().isInterrupted()) {
             // before the file is touched again: the JDK closes a FileChannel that an interrupted
             // thread uses (a platform thread's wait on the epoll path ends without noticing one)
-            throw interrupted("sendfile to", peer);
+            throw Errors.interrupted("sendfile to", peer, null);
           }
         }
       }
     } catch (ClosedByInterruptException e) {
       // the interrupt came during a transfer, and the JDK closed the file
-      IOException interrupted = interrupted("sendfile to", peer);
-      interrupted.initCause(e);
-      throw interrupted;
+      throw Errors.interrupted("sendfile to", peer, e);
     } catch (IOException e) {
       throw failure(e, "sendfile to", peer);
     } finally {
@@ -891,10 +888,6 @@ public final class Socket implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
     }
-  }
-
-  private static InterruptedIOException interrupted(String operation, SocketAddress address) {
-    return new InterruptedIOException(Errors.message(operation, address, "interrupted"));
   }
 
   /**
@@ -1816,7 +1809,7 @@ public final class Socket implements AutoCloseable {
       throw Errors.timedOut(operation, address);
     }
     if (Thread.currentThread().isInterrupted()) {
-      throw new InterruptedIOException(Errors.message(operation, address, "interrupted"));
+      throw Errors.interrupted(operation, address, null);
     }
     current.await(op, started);
     if (closed) {
@@ -2028,7 +2021,8 @@ public final class Socket implements AutoCloseable {
     try {
       while (sent < count) {
         if (Thread.currentThread().isInterrupted()) {
-          throw interrupted("sendfile to", peer); // the JDK would close the file at its next read
+          throw Errors.interrupted(
+              "sendfile to", peer, null); // the JDK would close the file at its next read
         }
         chunk.clear().limit((int) Math.min(chunk.capacity(), count - sent));
         if (file.read(chunk, offset + sent) <= 0) {
@@ -2051,9 +2045,7 @@ public final class Socket implements AutoCloseable {
         }
       }
     } catch (ClosedByInterruptException e) {
-      IOException interrupted = interrupted("sendfile to", peer); // during a read: the file closed
-      interrupted.initCause(e);
-      throw interrupted;
+      throw Errors.interrupted("sendfile to", peer, e); // during a read: the file closed
     } finally {
       movePosition(file, offset + sent);
     }
@@ -2090,7 +2082,7 @@ public final class Socket implements AutoCloseable {
         throw Errors.timedOut(operation, peer);
       }
       if (Thread.currentThread().isInterrupted()) {
-        throw new InterruptedIOException(Errors.message(operation, peer, "interrupted"));
+        throw Errors.interrupted(operation, peer, null);
       }
       polled.await(op, deadline);
     }

@@ -1,5 +1,6 @@
 package io.jsock;
 
+import io.jsock.internal.Errors;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.channels.CancelledKeyException;
@@ -300,7 +301,7 @@ public final class SocketSelector implements AutoCloseable {
         }
         boolean now = !wait || wakeupRequested.get();
         if (!now && Thread.currentThread().isInterrupted()) {
-          throw new InterruptedIOException("select: interrupted");
+          throw Errors.interrupted("select", null, null);
         }
         polling = true;
         try {

@@ -126,6 +126,18 @@ public final class Errors {
     return new SocketTimeoutException(message(operation, address, "timed out"));
   }
 
+  /**
+   * A wait that an interrupt ended: {@code recv from 127.0.0.1:80: interrupted}; {@code cause}, if
+   * not null, is what the JDK threw for it.
+   */
+  public static InterruptedIOException interrupted(
+      String operation, SocketAddress address, Throwable cause) {
+    InterruptedIOException e =
+        new InterruptedIOException(message(operation, address, "interrupted"));
+    e.initCause(cause);
+    return e;
+  }
+
   /** A non-blocking operation that would have waited. */
   public static WouldBlockException wouldBlock(String operation, SocketAddress address) {
     return new WouldBlockException(

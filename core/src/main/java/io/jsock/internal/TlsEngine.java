@@ -3,7 +3,6 @@ package io.jsock.internal;
 import io.jsock.SocketError;
 import io.jsock.tls.TlsException;
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
@@ -676,7 +675,7 @@ public final class TlsEngine {
       return lock.tryLock(wait, TimeUnit.NANOSECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new InterruptedIOException(operation + ": interrupted");
+      throw Errors.interrupted(operation, null, e);
     }
   }
 
@@ -689,7 +688,7 @@ public final class TlsEngine {
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new InterruptedIOException(operation + ": interrupted");
+      throw Errors.interrupted(operation, null, e);
     }
   }
 

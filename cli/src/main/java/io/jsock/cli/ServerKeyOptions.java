@@ -84,6 +84,9 @@ final class ServerKeyOptions {
         return KeyMaterial.fromPkcs12(pkcs12, password.toCharArray());
       } catch (IllegalArgumentException e) {
         throw OptionFiles.unsuitable(spec, "--pkcs12", e);
+      } catch (IOException e) { // readable, so its content or the password is wrong: as a bad --key
+        throw new ParameterException(
+            spec.commandLine(), "--pkcs12: " + e.getMessage() + passwordHint(e), e);
       }
     }
     KeyMaterial developer = KeyMaterial.selfSigned("localhost", "127.0.0.1", "::1");
@@ -92,6 +95,16 @@ final class ServerKeyOptions {
             + " which no client trusts unless told to; SHA-256 fingerprint "
             + fingerprint(developer.certificateChain().getFirst()));
     return developer;
+  }
+
+  /** Where the password came from, when the JDK says it was wrong. */
+  private String passwordHint(IOException e) {
+    if (!e.getMessage().endsWith("password was incorrect")) {
+      return "";
+    }
+    return passwordEnv == null
+        ? " (without --password-env the password is empty)"
+        : " (the password given is the value of " + passwordEnv + ")";
   }
 
   /** The certificate's SHA-256 fingerprint as openssl prints it: {@code AB:CD:…}. */

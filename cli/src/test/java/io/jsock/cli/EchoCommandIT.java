@@ -299,10 +299,25 @@ class EchoCommandIT {
       assertThat(echo.stderr()).as("no development certificate").isEmpty();
     }
     try (RunningProcess wrong = jsock(Map.of("ECHO_P12", "not-it"), args)) {
-      assertThat(wrong.exitCode()).isEqualTo(1);
+      assertThat(wrong.exitCode())
+          .as("a usage error, as a --key of another certificate")
+          .isEqualTo(2);
       assertThat(wrong.stderr())
-          .isEqualTo(
-              "jsock: cannot load PKCS#12 file " + store + ": keystore password was incorrect\n");
+          .startsWith(
+              "jsock: --pkcs12: cannot load PKCS#12 file "
+                  + store
+                  + ": keystore password was incorrect (the password given is the value of"
+                  + " ECHO_P12)\n");
+    }
+    try (RunningProcess none =
+        jsock(Map.of(), "echo", "--tls", "--pkcs12", store.toString(), "--port", "0")) {
+      assertThat(none.exitCode()).isEqualTo(2);
+      assertThat(none.stderr())
+          .startsWith(
+              "jsock: --pkcs12: cannot load PKCS#12 file "
+                  + store
+                  + ": keystore password was incorrect (without --password-env the password is"
+                  + " empty)\n");
     }
     try (RunningProcess unset = jsock(Map.of(), args)) {
       assertThat(unset.exitCode()).isEqualTo(2);

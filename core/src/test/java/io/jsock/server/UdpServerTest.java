@@ -211,6 +211,38 @@ class UdpServerTest {
     }
   }
 
+  @Test
+  void withoutAThreadPerDatagramAHandlersStackOverflowIsLoggedAndTheServerKeepsReceiving()
+      throws Exception {
+    // Python's UDPServer handles a RecursionError or MemoryError as any other failure; here the
+    // receiving thread is the server's only one, so an error that ended it would leave a server
+    // bound to its port, receiving nothing, yet neither shut down nor failing.
+    DatagramHandler overflowing =
+        (datagram, socket) -> {
+          if (new String(datagram.data(), UTF_8).equals("deep")) {
+            throw new StackOverflowError("handler recursed too deep");
+          }
+          socket.sendTo(datagram.data(), datagram.address());
+        };
+    try (CapturedLogs logs = CapturedLogs.of("io.jsock.server");
+        UdpServer server =
+            UdpServer.start(ServerConfig.defaults().withThreadPerDatagram(false), overflowing);
+        Socket client = client(AF_INET, server.address())) {
+      client.send("deep".getBytes(UTF_8));
+      client.send("ping".getBytes(UTF_8));
+
+      assertThat(new String(client.recv(64), UTF_8)).isEqualTo("ping");
+      LogRecord record = logs.at(Level.WARNING).getFirst();
+      assertThat(record.getMessage())
+          .contains("datagram from " + Addresses.format(client.getSockName()))
+          .contains("handler recursed too deep");
+      assertThat(record.getThrown()).isInstanceOf(StackOverflowError.class);
+      assertThat(logs.at(Level.WARNING)).as("logged once").hasSize(1);
+      assertThat(server.isShutdown()).isFalse();
+      assertThat(server.awaitTermination(Duration.ZERO)).isFalse();
+    }
+  }
+
   @ParameterizedTest
   @ValueSource(booleans = {true, false})
   void aHandlerThatClosesTheServersSocketStopsTheServerInsteadOfRetryingForever(

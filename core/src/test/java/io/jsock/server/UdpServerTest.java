@@ -312,6 +312,38 @@ class UdpServerTest {
     }
   }
 
+  @Test
+  void awaitTerminationReturnsTrueOnlyOnceTheServersPortIsFree() throws Exception {
+    // The shutdown closes the socket after the last handler ends, on its own thread; a caller
+    // woken by the same end must not be told the server has terminated before then (a server
+    // started again on the port would fail with "address already in use"). A race, so a few rounds.
+    for (int round = 0; round < 20; round++) {
+      CountDownLatch entered = new CountDownLatch(1);
+      CountDownLatch release = new CountDownLatch(1);
+      UdpServer server =
+          UdpServer.start(
+              ServerConfig.defaults(),
+              (datagram, socket) -> {
+                entered.countDown();
+                release.await();
+              });
+      try (Socket client = client(AF_INET, server.address());
+          ExecutorService background = Executors.newVirtualThreadPerTaskExecutor()) {
+        client.send("in flight".getBytes(UTF_8));
+        assertThat(entered.await(LIMIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        background.submit(() -> server.shutdown(LIMIT));
+        await().atMost(LIMIT).until(server::isShutdown);
+        release.countDown();
+
+        assertThat(server.awaitTermination(LIMIT)).isTrue();
+        assertPortFree(server.address());
+      } finally {
+        release.countDown();
+        server.close();
+      }
+    }
+  }
+
   @ParameterizedTest
   @ValueSource(booleans = {true, false})
   void closeReturnsWithinGracePlusOneSecondWhenAHandlerIgnoresInterrupts(boolean threadPerDatagram)

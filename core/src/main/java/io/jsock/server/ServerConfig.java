@@ -30,7 +30,8 @@ import java.util.function.Consumer;
  * @param address where to listen: an {@link InetSocketAddress} (an unresolved one is resolved when
  *     the server starts) or, for TCP, a {@link UnixDomainSocketAddress}. Default {@code
  *     127.0.0.1:0}: loopback only, any free port ({@code address()} tells which). A server listens
- *     on every interface only when given an address such as {@code 0.0.0.0} or {@code ::}.
+ *     on every interface only when given an address such as {@code 0.0.0.0} or {@code ::} (or the
+ *     host {@code ""}, as in Python: every IPv4 interface).
  * @param maxConnections how many connections are served at once (UDP: datagrams handled at once).
  *     One more is accepted and reset at once, never queued (UDP: dropped), and counted as {@link
  *     ServerStats#refused()}. Default 10,000.
@@ -142,12 +143,16 @@ public record ServerConfig(
 
   /**
    * This config listening on {@code (host, port)}: {@code "0.0.0.0"} or {@code "::"} for every
-   * interface, a name resolved when the server starts.
+   * interface, {@code ""} for every IPv4 interface (as in Python's {@code socketserver} address
+   * tuples), a name resolved when the server starts.
    */
   public ServerConfig withAddress(String host, int port) {
     Objects.requireNonNull(host, "host");
     if (port < 0 || port > 0xFFFF) {
       throw new IllegalArgumentException("port out of range 0..65535: " + port);
+    }
+    if (host.isEmpty()) { // Python binds "" to INADDR_ANY; a resolver finds no such name
+      return withAddress(new InetSocketAddress("0.0.0.0", port)); // a literal: never looked up
     }
     return withAddress(InetSocketAddress.createUnresolved(host, port));
   }

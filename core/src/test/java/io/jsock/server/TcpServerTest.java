@@ -96,6 +96,21 @@ class TcpServerTest {
     }
   }
 
+  @Test
+  void anEmptyHostListensOnEveryIpv4InterfaceAsPythonsSocketserverDoes() throws Exception {
+    // python3: socketserver.TCPServer(("", 0), ...).server_address == ("0.0.0.0", port)
+    try (TcpServer server =
+        TcpServer.start(ServerConfig.defaults().withAddress("", 0), TcpServerTest::echo)) {
+      InetSocketAddress address = (InetSocketAddress) server.address();
+      assertThat(address.getAddress().getHostAddress()).isEqualTo("0.0.0.0");
+      try (Socket client =
+          connect(new InetSocketAddress(Loopback.ip(AF_INET), address.getPort()))) {
+        client.sendAll("ping".getBytes(UTF_8));
+        assertThat(recvExactly(client, 4)).isEqualTo("ping".getBytes(UTF_8));
+      }
+    }
+  }
+
   @ParameterizedTest(name = "tcpNoDelay {0}")
   @ValueSource(booleans = {false, true})
   void everyConnectionHasTcpNoDelayAsConfigured(boolean noDelay) throws Exception {

@@ -117,6 +117,20 @@ class UdpServerTest {
   }
 
   @Test
+  void anEmptyHostReceivesOnEveryIpv4InterfaceAsPythonsSocketserverDoes() throws Exception {
+    // python3: socketserver.UDPServer(("", 0), ...).server_address == ("0.0.0.0", port)
+    try (UdpServer server = UdpServer.start(ServerConfig.defaults().withAddress("", 0), ECHO)) {
+      InetSocketAddress address = (InetSocketAddress) server.address();
+      assertThat(address.getAddress().getHostAddress()).isEqualTo("0.0.0.0");
+      try (Socket client =
+          client(AF_INET, new InetSocketAddress(Loopback.ip(AF_INET), address.getPort()))) {
+        client.send("ping".getBytes(UTF_8));
+        assertThat(new String(client.recv(64), UTF_8)).isEqualTo("ping");
+      }
+    }
+  }
+
+  @Test
   void serversWithReusePortShareOnePortAndTheKernelDealsSendersToEach() throws Exception {
     ServerConfig config = ServerConfig.defaults().withReusePort(true);
     try (UdpServer first = UdpServer.start(config, ECHO);

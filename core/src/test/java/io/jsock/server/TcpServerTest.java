@@ -5,6 +5,7 @@ import static io.jsock.Family.AF_UNIX;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assumptions.assumeThat;
 import static org.awaitility.Awaitility.await;
 
 import io.jsock.AddressInUseException;
@@ -16,6 +17,7 @@ import io.jsock.SocketKind;
 import io.jsock.Sockets;
 import io.jsock.framing.Framing;
 import io.jsock.internal.Addresses;
+import io.jsock.internal.StreamCalls;
 import io.jsock.testing.CapturedLogs;
 import io.jsock.testing.Echoes;
 import io.jsock.testing.Echoes.Transfer;
@@ -267,11 +269,20 @@ class TcpServerTest {
     }
   }
 
-  @Test
-  void firstByteDeadlineSparesAClientThatSpokeWhileItsHandlerWasLate() throws Exception {
+  @ParameterizedTest
+  @EnumSource(
+      value = Family.class,
+      names = {"AF_INET", "AF_UNIX"})
+  void firstByteDeadlineSparesAClientThatSpokeWhileItsHandlerWasLate(Family family)
+      throws Exception {
+    // AF_UNIX: the JDK has no FIONREAD for it; the server peeks through StreamCalls (FFM, Linux)
+    assumeThat(family.isInet() || StreamCalls.isAvailable()).as("can peek at AF_UNIX").isTrue();
     Duration deadline = Duration.ofMillis(200);
     CountDownLatch handlerMayStart = new CountDownLatch(1);
-    ServerConfig config = ServerConfig.defaults().withFirstByteTimeout(deadline);
+    ServerConfig config =
+        ServerConfig.defaults()
+            .withAddress(Loopback.bindAddress(family, dir))
+            .withFirstByteTimeout(deadline);
     try (TcpServer server =
             TcpServer.start(
                 config,

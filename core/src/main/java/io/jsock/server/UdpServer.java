@@ -16,6 +16,7 @@ import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
 import java.time.Duration;
 import java.util.Objects;
@@ -159,6 +160,9 @@ public final class UdpServer extends Server {
       try {
         datagram = socket.recvFrom(MAX_DATAGRAM);
       } catch (IOException | RuntimeException e) {
+        if (e instanceof SocketTimeoutException && !lifecycle.isStopping()) {
+          continue; // a handler put the shared socket in timeout mode: a quiet spell, no more
+        }
         if (lifecycle.isStopping() || e instanceof InterruptedIOException) {
           return;
         }

@@ -259,6 +259,32 @@ class UdpServerTest {
 
   @ParameterizedTest
   @ValueSource(booleans = {true, false})
+  void aHandlerThatSetsATimeoutOnTheServersSocketDoesNotEndTheReceiving(boolean threadPerDatagram)
+      throws Exception {
+    // The socket is shared: the receiving then waits in timeout mode, and a quiet spell longer
+    // than the timeout is no reason to stop (Python's UDPServer serves on).
+    Duration timeout = Duration.ofMillis(50);
+    DatagramHandler timing =
+        (datagram, socket) -> {
+          socket.setTimeout(timeout);
+          socket.sendTo(datagram.data(), datagram.address());
+        };
+    try (UdpServer server =
+            UdpServer.start(
+                ServerConfig.defaults().withThreadPerDatagram(threadPerDatagram), timing);
+        Socket client = client(AF_INET, server.address())) {
+      client.send("first".getBytes(UTF_8));
+      assertThat(new String(client.recv(64), UTF_8)).isEqualTo("first");
+
+      await().pollDelay(timeout.multipliedBy(10)).atMost(LIMIT).until(() -> true); // quiet
+      client.send("after a quiet spell".getBytes(UTF_8));
+      assertThat(new String(client.recv(64), UTF_8)).isEqualTo("after a quiet spell");
+      assertThat(server.isShutdown()).isFalse();
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
   void aHandlerThatClosesTheServersSocketStopsTheServerInsteadOfRetryingForever(
       boolean threadPerDatagram) throws Exception {
     try (CapturedLogs logs = CapturedLogs.of("io.jsock.server");

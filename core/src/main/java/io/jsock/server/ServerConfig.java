@@ -85,11 +85,19 @@ public record ServerConfig(
     boolean threadPerDatagram,
     boolean tcpNoDelay) {
 
-  /** Checks every field: an address, positive limits and durations, a backlog of 0 or more. */
+  /**
+   * Checks every field: an address, positive limits and durations, a backlog of 0 or more. An
+   * unresolved address with the empty host becomes {@code 0.0.0.0}, as Python binds {@code ""}.
+   */
   public ServerConfig {
     Objects.requireNonNull(address, "address");
     if (!(address instanceof InetSocketAddress || address instanceof UnixDomainSocketAddress)) {
       throw new IllegalArgumentException("address: not an inet or AF_UNIX address: " + address);
+    }
+    if (address instanceof InetSocketAddress inet
+        && inet.isUnresolved()
+        && inet.getHostString().isEmpty()) { // Python binds "" to INADDR_ANY; no resolver does
+      address = new InetSocketAddress("0.0.0.0", inet.getPort()); // a literal: never looked up
     }
     if (maxConnections < 1) {
       throw new IllegalArgumentException("maxConnections must be positive: " + maxConnections);
@@ -150,9 +158,6 @@ public record ServerConfig(
     Objects.requireNonNull(host, "host");
     if (port < 0 || port > 0xFFFF) {
       throw new IllegalArgumentException("port out of range 0..65535: " + port);
-    }
-    if (host.isEmpty()) { // Python binds "" to INADDR_ANY; a resolver finds no such name
-      return withAddress(new InetSocketAddress("0.0.0.0", port)); // a literal: never looked up
     }
     return withAddress(InetSocketAddress.createUnresolved(host, port));
   }

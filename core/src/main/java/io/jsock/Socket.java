@@ -2126,14 +2126,34 @@ public final class Socket implements AutoCloseable {
 
     @Override
     public boolean hasUnreadData(Socket socket) {
-      if (!(socket.polled.channel() instanceof SocketChannel channel) || !socket.family.isInet()) {
+      if (!(socket.polled.channel() instanceof SocketChannel channel)) {
         return false;
+      }
+      if (!socket.family.isInet()) {
+        return hasUnreadUnixData(socket.polled); // an AF_UNIX channel has no socket adaptor
       }
       try {
         // The JDK's socket adaptor answers available() with FIONREAD, in any blocking mode.
         return channel.socket().getInputStream().available() > 0;
       } catch (IOException | RuntimeException e) {
         return false;
+      }
+    }
+
+    /** A peek at an AF_UNIX stream's receive buffer; false where {@link StreamCalls} are not. */
+    private static boolean hasUnreadUnixData(PolledChannel polled) {
+      int fd = polled.enterCall();
+      if (fd < 0) {
+        return false; // no StreamCalls here, or closing
+      }
+      MemorySegment state = polled.takeState(false);
+      try {
+        return StreamCalls.hasUnread(fd, state);
+      } catch (StreamCalls.Failed e) {
+        return false; // reset or closed: nothing a reader could still take
+      } finally {
+        polled.giveState(false, state);
+        polled.exitCall();
       }
     }
 

@@ -55,7 +55,8 @@ public interface SocketAccess {
    * Whether bytes are waiting in the kernel for {@code socket} that nobody has received yet: the
    * server's first-byte deadline asks it before it resets a connection whose handler has not read
    * yet (under load a handler may start late; its client is not at fault). Answers for TCP sockets
-   * ({@code FIONREAD}); false where the JDK cannot tell (AF_UNIX) or the socket is closed.
+   * ({@code FIONREAD}) and, where {@link StreamCalls} are available, AF_UNIX streams (a {@code
+   * MSG_PEEK}); false where it cannot tell or the socket is closed.
    */
   boolean hasUnreadData(Socket socket);
 

@@ -26,6 +26,10 @@ final class Lifecycle {
   private static final Duration AFTER_FORCE = Duration.ofSeconds(1);
 
   private final CountDownLatch stopping = new CountDownLatch(1);
+
+  /** Counted down once a shutdown has released the server's resources (its socket closed). */
+  private final CountDownLatch released = new CountDownLatch(1);
+
   private final AtomicBoolean intakeStopped = new AtomicBoolean();
   private final Set<Worker> workers = ConcurrentHashMap.newKeySet();
   private volatile Thread intake;
@@ -128,16 +132,26 @@ final class Lifecycle {
     } catch (InterruptedException e) {
       interrupted = true;
     }
-    release.run();
+    try {
+      release.run();
+    } finally {
+      released.countDown();
+    }
     if (interrupted) {
       Thread.currentThread().interrupt();
     }
   }
 
-  /** Waits until the server has stopped and every worker has ended; false if the timeout passed. */
+  /**
+   * Waits until a shutdown has released the server (closed its socket, so its port is free) and
+   * every worker has ended; false if the timeout passed. The release comes after the workers end,
+   * on the shutdown's thread, which a caller woken by the same end could otherwise overtake.
+   */
   boolean awaitTermination(Duration timeout) throws InterruptedException {
     long deadline = deadline(timeout);
-    return join(intake, deadline) && awaitWorkers(deadline);
+    return join(intake, deadline)
+        && awaitWorkers(deadline)
+        && released.await(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
   }
 
   /**

@@ -62,7 +62,8 @@ public abstract sealed class Server implements AutoCloseable permits TcpServer, 
   }
 
   /**
-   * Waits until the server has been shut down and every handler has ended, or the timeout passes.
+   * Waits until the server has been shut down, every handler has ended and its socket is closed
+   * (its address free to listen on again), or the timeout passes.
    *
    * @return whether the server has terminated
    */

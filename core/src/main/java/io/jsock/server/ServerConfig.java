@@ -30,7 +30,8 @@ import java.util.function.Consumer;
  * @param address where to listen: an {@link InetSocketAddress} (an unresolved one is resolved when
  *     the server starts) or, for TCP, a {@link UnixDomainSocketAddress}. Default {@code
  *     127.0.0.1:0}: loopback only, any free port ({@code address()} tells which). A server listens
- *     on every interface only when given an address such as {@code 0.0.0.0} or {@code ::}.
+ *     on every interface only when given an address such as {@code 0.0.0.0} or {@code ::} (or the
+ *     host {@code ""}, as in Python: every IPv4 interface).
  * @param maxConnections how many connections are served at once (UDP: datagrams handled at once).
  *     One more is accepted and reset at once, never queued (UDP: dropped), and counted as {@link
  *     ServerStats#refused()}. Default 10,000.
@@ -84,11 +85,19 @@ public record ServerConfig(
     boolean threadPerDatagram,
     boolean tcpNoDelay) {
 
-  /** Checks every field: an address, positive limits and durations, a backlog of 0 or more. */
+  /**
+   * Checks every field: an address, positive limits and durations, a backlog of 0 or more. An
+   * unresolved address with the empty host becomes {@code 0.0.0.0}, as Python binds {@code ""}.
+   */
   public ServerConfig {
     Objects.requireNonNull(address, "address");
     if (!(address instanceof InetSocketAddress || address instanceof UnixDomainSocketAddress)) {
       throw new IllegalArgumentException("address: not an inet or AF_UNIX address: " + address);
+    }
+    if (address instanceof InetSocketAddress inet
+        && inet.isUnresolved()
+        && inet.getHostString().isEmpty()) { // Python binds "" to INADDR_ANY; no resolver does
+      address = new InetSocketAddress("0.0.0.0", inet.getPort()); // a literal: never looked up
     }
     if (maxConnections < 1) {
       throw new IllegalArgumentException("maxConnections must be positive: " + maxConnections);
@@ -142,7 +151,8 @@ public record ServerConfig(
 
   /**
    * This config listening on {@code (host, port)}: {@code "0.0.0.0"} or {@code "::"} for every
-   * interface, a name resolved when the server starts.
+   * interface, {@code ""} for every IPv4 interface (as in Python's {@code socketserver} address
+   * tuples), a name resolved when the server starts.
    */
   public ServerConfig withAddress(String host, int port) {
     Objects.requireNonNull(host, "host");

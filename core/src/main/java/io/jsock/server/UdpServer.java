@@ -16,6 +16,7 @@ import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
 import java.time.Duration;
 import java.util.Objects;
@@ -159,6 +160,9 @@ public final class UdpServer extends Server {
       try {
         datagram = socket.recvFrom(MAX_DATAGRAM);
       } catch (IOException | RuntimeException e) {
+        if (e instanceof SocketTimeoutException && !lifecycle.isStopping()) {
+          continue; // a handler put the shared socket in timeout mode: a quiet spell, no more
+        }
         if (lifecycle.isStopping() || e instanceof InterruptedIOException) {
           return;
         }
@@ -218,7 +222,11 @@ public final class UdpServer extends Server {
 
   /**
    * Handles a datagram on the receiving thread, which the lifecycle counts as the one worker (and
-   * interrupts when the grace period is over): nothing is allocated per datagram beyond it.
+   * interrupts when the grace period is over): nothing is allocated per datagram beyond it. Every
+   * failure of the handler is reported and the receiving goes on, a {@link VirtualMachineError} (a
+   * handler's stack overflow, an array too large) included, as Python's {@code UDPServer} goes on
+   * after a {@code RecursionError} or {@code MemoryError}: this thread is the server's only one,
+   * and ending it would leave the port bound and nothing receiving.
    */
   private void handleHere(Datagram datagram) {
     counters.accepted.increment();
@@ -234,15 +242,12 @@ public final class UdpServer extends Server {
     }
   }
 
-  /** Runs the handler; returns what it threw, or null (a {@link VirtualMachineError} goes on). */
+  /** Runs the handler; returns what it threw, or null. */
   private Throwable runHandler(Datagram datagram) {
     try {
       handler.handle(datagram, socket);
       return null;
     } catch (Throwable e) {
-      if (e instanceof VirtualMachineError fatal) {
-        throw fatal;
-      }
       return e;
     }
   }
@@ -296,6 +301,9 @@ public final class UdpServer extends Server {
     private void run() {
       try {
         Throwable failure = runHandler(datagram);
+        if (failure instanceof VirtualMachineError fatal) {
+          throw fatal; // ends this datagram's thread only, as it ends a TCP connection's
+        }
         if (failure != null) {
           report(datagram, failure, forced);
         }

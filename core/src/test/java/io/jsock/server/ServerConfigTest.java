@@ -90,6 +90,17 @@ class ServerConfigTest {
   }
 
   @Test
+  void theEmptyHostIsEveryIpv4InterfaceAsInPython() {
+    InetSocketAddress everyInterface = new InetSocketAddress("0.0.0.0", 8080);
+    assertThat(ServerConfig.defaults().withAddress("", 8080).address()).isEqualTo(everyInterface);
+    assertThat(
+            ServerConfig.defaults()
+                .withAddress(InetSocketAddress.createUnresolved("", 8080))
+                .address())
+        .isEqualTo(everyInterface);
+  }
+
+  @Test
   void hostAndPortAreResolvedWhenTheServerStartsNotBefore() {
     SocketAddress address =
         ServerConfig.defaults().withAddress("name.that.is.never.looked.up", 8080).address();

@@ -5,6 +5,7 @@ import static io.jsock.Family.AF_UNIX;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assumptions.assumeThat;
 import static org.awaitility.Awaitility.await;
 
 import io.jsock.AddressInUseException;
@@ -16,6 +17,7 @@ import io.jsock.SocketKind;
 import io.jsock.Sockets;
 import io.jsock.framing.Framing;
 import io.jsock.internal.Addresses;
+import io.jsock.internal.StreamCalls;
 import io.jsock.testing.CapturedLogs;
 import io.jsock.testing.Echoes;
 import io.jsock.testing.Echoes.Transfer;
@@ -90,6 +92,21 @@ class TcpServerTest {
       assertThat(address.getAddress()).isEqualTo(Loopback.ip(AF_INET));
       assertThat(address.getPort()).isPositive();
       try (Socket client = connect(address)) {
+        client.sendAll("ping".getBytes(UTF_8));
+        assertThat(recvExactly(client, 4)).isEqualTo("ping".getBytes(UTF_8));
+      }
+    }
+  }
+
+  @Test
+  void anEmptyHostListensOnEveryIpv4InterfaceAsPythonsSocketserverDoes() throws Exception {
+    // python3: socketserver.TCPServer(("", 0), ...).server_address == ("0.0.0.0", port)
+    try (TcpServer server =
+        TcpServer.start(ServerConfig.defaults().withAddress("", 0), TcpServerTest::echo)) {
+      InetSocketAddress address = (InetSocketAddress) server.address();
+      assertThat(address.getAddress().getHostAddress()).isEqualTo("0.0.0.0");
+      try (Socket client =
+          connect(new InetSocketAddress(Loopback.ip(AF_INET), address.getPort()))) {
         client.sendAll("ping".getBytes(UTF_8));
         assertThat(recvExactly(client, 4)).isEqualTo("ping".getBytes(UTF_8));
       }
@@ -252,11 +269,20 @@ class TcpServerTest {
     }
   }
 
-  @Test
-  void firstByteDeadlineSparesAClientThatSpokeWhileItsHandlerWasLate() throws Exception {
+  @ParameterizedTest
+  @EnumSource(
+      value = Family.class,
+      names = {"AF_INET", "AF_UNIX"})
+  void firstByteDeadlineSparesAClientThatSpokeWhileItsHandlerWasLate(Family family)
+      throws Exception {
+    // AF_UNIX: the JDK has no FIONREAD for it; the server peeks through StreamCalls (FFM, Linux)
+    assumeThat(family.isInet() || StreamCalls.isAvailable()).as("can peek at AF_UNIX").isTrue();
     Duration deadline = Duration.ofMillis(200);
     CountDownLatch handlerMayStart = new CountDownLatch(1);
-    ServerConfig config = ServerConfig.defaults().withFirstByteTimeout(deadline);
+    ServerConfig config =
+        ServerConfig.defaults()
+            .withAddress(Loopback.bindAddress(family, dir))
+            .withFirstByteTimeout(deadline);
     try (TcpServer server =
             TcpServer.start(
                 config,

@@ -117,6 +117,20 @@ class UdpServerTest {
   }
 
   @Test
+  void anEmptyHostReceivesOnEveryIpv4InterfaceAsPythonsSocketserverDoes() throws Exception {
+    // python3: socketserver.UDPServer(("", 0), ...).server_address == ("0.0.0.0", port)
+    try (UdpServer server = UdpServer.start(ServerConfig.defaults().withAddress("", 0), ECHO)) {
+      InetSocketAddress address = (InetSocketAddress) server.address();
+      assertThat(address.getAddress().getHostAddress()).isEqualTo("0.0.0.0");
+      try (Socket client =
+          client(AF_INET, new InetSocketAddress(Loopback.ip(AF_INET), address.getPort()))) {
+        client.send("ping".getBytes(UTF_8));
+        assertThat(new String(client.recv(64), UTF_8)).isEqualTo("ping");
+      }
+    }
+  }
+
+  @Test
   void serversWithReusePortShareOnePortAndTheKernelDealsSendersToEach() throws Exception {
     ServerConfig config = ServerConfig.defaults().withReusePort(true);
     try (UdpServer first = UdpServer.start(config, ECHO);
@@ -211,6 +225,64 @@ class UdpServerTest {
     }
   }
 
+  @Test
+  void withoutAThreadPerDatagramAHandlersStackOverflowIsLoggedAndTheServerKeepsReceiving()
+      throws Exception {
+    // Python's UDPServer handles a RecursionError or MemoryError as any other failure; here the
+    // receiving thread is the server's only one, so an error that ended it would leave a server
+    // bound to its port, receiving nothing, yet neither shut down nor failing.
+    DatagramHandler overflowing =
+        (datagram, socket) -> {
+          if (new String(datagram.data(), UTF_8).equals("deep")) {
+            throw new StackOverflowError("handler recursed too deep");
+          }
+          socket.sendTo(datagram.data(), datagram.address());
+        };
+    try (CapturedLogs logs = CapturedLogs.of("io.jsock.server");
+        UdpServer server =
+            UdpServer.start(ServerConfig.defaults().withThreadPerDatagram(false), overflowing);
+        Socket client = client(AF_INET, server.address())) {
+      client.send("deep".getBytes(UTF_8));
+      client.send("ping".getBytes(UTF_8));
+
+      assertThat(new String(client.recv(64), UTF_8)).isEqualTo("ping");
+      LogRecord record = logs.at(Level.WARNING).getFirst();
+      assertThat(record.getMessage())
+          .contains("datagram from " + Addresses.format(client.getSockName()))
+          .contains("handler recursed too deep");
+      assertThat(record.getThrown()).isInstanceOf(StackOverflowError.class);
+      assertThat(logs.at(Level.WARNING)).as("logged once").hasSize(1);
+      assertThat(server.isShutdown()).isFalse();
+      assertThat(server.awaitTermination(Duration.ZERO)).isFalse();
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void aHandlerThatSetsATimeoutOnTheServersSocketDoesNotEndTheReceiving(boolean threadPerDatagram)
+      throws Exception {
+    // The socket is shared: the receiving then waits in timeout mode, and a quiet spell longer
+    // than the timeout is no reason to stop (Python's UDPServer serves on).
+    Duration timeout = Duration.ofMillis(50);
+    DatagramHandler timing =
+        (datagram, socket) -> {
+          socket.setTimeout(timeout);
+          socket.sendTo(datagram.data(), datagram.address());
+        };
+    try (UdpServer server =
+            UdpServer.start(
+                ServerConfig.defaults().withThreadPerDatagram(threadPerDatagram), timing);
+        Socket client = client(AF_INET, server.address())) {
+      client.send("first".getBytes(UTF_8));
+      assertThat(new String(client.recv(64), UTF_8)).isEqualTo("first");
+
+      await().pollDelay(timeout.multipliedBy(10)).atMost(LIMIT).until(() -> true); // quiet
+      client.send("after a quiet spell".getBytes(UTF_8));
+      assertThat(new String(client.recv(64), UTF_8)).isEqualTo("after a quiet spell");
+      assertThat(server.isShutdown()).isFalse();
+    }
+  }
+
   @ParameterizedTest
   @ValueSource(booleans = {true, false})
   void aHandlerThatClosesTheServersSocketStopsTheServerInsteadOfRetryingForever(
@@ -277,6 +349,38 @@ class UdpServerTest {
     } finally {
       release.countDown();
       server.close();
+    }
+  }
+
+  @Test
+  void awaitTerminationReturnsTrueOnlyOnceTheServersPortIsFree() throws Exception {
+    // The shutdown closes the socket after the last handler ends, on its own thread; a caller
+    // woken by the same end must not be told the server has terminated before then (a server
+    // started again on the port would fail with "address already in use"). A race, so a few rounds.
+    for (int round = 0; round < 20; round++) {
+      CountDownLatch entered = new CountDownLatch(1);
+      CountDownLatch release = new CountDownLatch(1);
+      UdpServer server =
+          UdpServer.start(
+              ServerConfig.defaults(),
+              (datagram, socket) -> {
+                entered.countDown();
+                release.await();
+              });
+      try (Socket client = client(AF_INET, server.address());
+          ExecutorService background = Executors.newVirtualThreadPerTaskExecutor()) {
+        client.send("in flight".getBytes(UTF_8));
+        assertThat(entered.await(LIMIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        background.submit(() -> server.shutdown(LIMIT));
+        await().atMost(LIMIT).until(server::isShutdown);
+        release.countDown();
+
+        assertThat(server.awaitTermination(LIMIT)).isTrue();
+        assertPortFree(server.address());
+      } finally {
+        release.countDown();
+        server.close();
+      }
     }
   }
 

@@ -1963,17 +1963,27 @@ public final class Socket implements AutoCloseable {
     }
   }
 
-  private static boolean streamOption(SocketOption<?> option) {
-    return option == StandardSocketOptions.TCP_NODELAY
-        || option == StandardSocketOptions.SO_KEEPALIVE
-        || option == StandardSocketOptions.SO_LINGER
-        || option == StandardSocketOptions.SO_SNDBUF
-        || option.name().startsWith("TCP_");
+  /**
+   * Whether {@code option} is one a listener holds for the sockets it accepts: a connection's
+   * option that a stream socket of this family takes (the JDK's AF_UNIX channels take no TCP
+   * options and no {@code SO_KEEPALIVE}).
+   */
+  private boolean streamOption(SocketOption<?> option) {
+    if (option == StandardSocketOptions.SO_LINGER || option == StandardSocketOptions.SO_SNDBUF) {
+      return true;
+    }
+    return family.isInet()
+        && (option == StandardSocketOptions.TCP_NODELAY
+            || option == StandardSocketOptions.SO_KEEPALIVE
+            || option.name().startsWith("TCP_"));
   }
 
-  /** A stream option as a fresh stream socket has it, given {@code value} if not null. */
-  private static <T> T streamValue(SocketOption<T> option, Object value) throws IOException {
-    try (SocketChannel probe = SocketChannel.open()) {
+  /**
+   * A stream option as a fresh stream socket of this family has it (an AF_UNIX socket's buffers are
+   * not TCP's), given {@code value} if not null.
+   */
+  private <T> T streamValue(SocketOption<T> option, Object value) throws IOException {
+    try (SocketChannel probe = SocketChannel.open(family.protocolFamily())) {
       if (value != null) {
         setRaw(probe, option, value);
       }

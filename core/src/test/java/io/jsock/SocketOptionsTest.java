@@ -8,15 +8,19 @@ import io.jsock.testing.Loopback;
 import io.jsock.testing.Loopback.Pair;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
+import java.net.UnixDomainSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import jdk.net.ExtendedSocketOptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /** {@link Socket#setSockOpt} and {@link Socket#getSockOpt} with standard and extended options. */
 class SocketOptionsTest {
+  @TempDir Path dir;
+
   @ParameterizedTest
   @EnumSource(names = {"AF_INET", "AF_INET6"})
   void keepAliveAndItsTimersRoundTrip(Family family) throws Exception {
@@ -101,6 +105,26 @@ class SocketOptionsTest {
         assertThat(conn.getSockOpt(StandardSocketOptions.SO_RCVBUF)).isEqualTo(131_072);
         assertThat(conn.getSockOpt(StandardSocketOptions.SO_SNDBUF)).isEqualTo(131_072);
       }
+    }
+  }
+
+  // python3 on Linux: an AF_UNIX listener's SO_SNDBUF is an AF_UNIX socket's (wmem_default),
+  // not TCP's, and setsockopt(IPPROTO_TCP, TCP_NODELAY) on it fails (EOPNOTSUPP)
+  @Test
+  void anUnixListenerReportsAndRefusesOptionsAsAnUnixSocket() throws Exception {
+    try (Socket fresh = Socket.create(Family.AF_UNIX, SocketKind.SOCK_STREAM);
+        Socket listener = Socket.create(Family.AF_UNIX, SocketKind.SOCK_STREAM)) {
+      listener.bind(UnixDomainSocketAddress.of(dir.resolve("s")));
+      listener.listen();
+
+      assertThat(listener.getSockOpt(StandardSocketOptions.SO_SNDBUF))
+          .isEqualTo(fresh.getSockOpt(StandardSocketOptions.SO_SNDBUF));
+      assertThatThrownBy(() -> listener.setSockOpt(StandardSocketOptions.TCP_NODELAY, true))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("option TCP_NODELAY does not apply to an AF_UNIX SOCK_STREAM socket");
+      assertThatThrownBy(() -> listener.getSockOpt(StandardSocketOptions.SO_KEEPALIVE))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("option SO_KEEPALIVE does not apply to an AF_UNIX SOCK_STREAM socket");
     }
   }
 

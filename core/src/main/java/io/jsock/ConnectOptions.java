@@ -29,7 +29,10 @@ public record ConnectOptions(Duration timeout, SocketAddress sourceAddress, bool
     }
   }
 
-  /** The default timeout ({@link Sockets#getDefaultTimeout()}), no source address, first error. */
+  /**
+   * The default timeout ({@link Sockets#getDefaultTimeout()}; blocking if that is non-blocking,
+   * which a connect cannot wait in), no source address, first error.
+   */
   public static ConnectOptions defaults() {
     Duration timeout = Sockets.getDefaultTimeout();
     return new ConnectOptions(timeout == null || timeout.isZero() ? null : timeout, null, false);

@@ -484,11 +484,12 @@ public final class Sockets {
   }
 
   /**
-   * Connects a TCP socket to {@code address} in the default timeout mode, as Python's {@code
-   * create_connection(address)}; see {@link #createConnection(SocketAddress, Duration)}.
+   * Connects a TCP socket to {@code address} with {@link ConnectOptions#defaults()}, as Python's
+   * {@code create_connection(address)}: in the default timeout mode, or blocking if that is
+   * non-blocking; see {@link #createConnection(SocketAddress, Duration)}.
    */
   public static Socket createConnection(SocketAddress address) throws IOException {
-    return createConnection(address, getDefaultTimeout());
+    return createConnection(address, ConnectOptions.defaults());
   }
 
   /**

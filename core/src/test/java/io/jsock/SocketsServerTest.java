@@ -66,6 +66,20 @@ class SocketsServerTest {
   }
 
   @Test
+  void createConnectionWithANonBlockingDefaultTimeoutConnectsAsTheDefaultOptionsDo()
+      throws Exception {
+    try (Socket server = Sockets.createServer(new InetSocketAddress("127.0.0.1", 0))) {
+      Sockets.setDefaultTimeout(Duration.ZERO);
+      try (Socket client = Sockets.createConnection(server.getSockName())) {
+        assertThat(client.getPeerName()).isEqualTo(server.getSockName());
+        assertThat(client.getTimeout()).isNull();
+      } finally {
+        Sockets.setDefaultTimeout(null);
+      }
+    }
+  }
+
+  @Test
   void createConnectionBindsTheSourceAddress() throws Exception {
     try (Socket server = Sockets.createServer(new InetSocketAddress("127.0.0.1", 0));
         Socket client =

@@ -570,7 +570,9 @@ public final class Sockets {
 
   /**
    * A listening TCP socket (or AF_UNIX stream socket) bound to {@code address} with {@code
-   * SO_REUSEADDR} and a backlog of 128, as Python's {@code create_server(address)}.
+   * SO_REUSEADDR} and a backlog of 128, as Python's {@code create_server(address)}. An unresolved
+   * address is resolved, its host {@code ""} meaning the wildcard address ({@code 0.0.0.0}, or
+   * {@code ::} with dual stack), as in Python.
    *
    * <pre>{@code
    * try (Socket server = Sockets.createServer(new InetSocketAddress("localhost", 0))) {
@@ -598,7 +600,10 @@ public final class Sockets {
     if (address instanceof UnixDomainSocketAddress) {
       family = Family.AF_UNIX;
     } else if (address instanceof InetSocketAddress inet) {
-      if (inet.isUnresolved()) {
+      if (inet.isUnresolved() && inet.getHostString().isEmpty()) {
+        // Python's create_server(("", port)): bind takes "" as the wildcard address
+        local = new InetSocketAddress(Addresses.anyLocal(options.dualStack()), inet.getPort());
+      } else if (inet.isUnresolved()) {
         AddrInfo info =
             getAddrInfo(inet.getHostString(), inet.getPort(), null, SocketKind.SOCK_STREAM)
                 .getFirst();

@@ -44,6 +44,27 @@ class SocketsServerTest {
     }
   }
 
+  // python3: create_server(("", 0)) listens on ('0.0.0.0', port), and with family=AF_INET6,
+  // dualstack_ipv6=True on ('::', port), as bind takes "" for the wildcard address
+  @Test
+  void createServerTakesAnEmptyHostAsTheWildcardAddress() throws Exception {
+    try (Socket v4 = Sockets.createServer(InetSocketAddress.createUnresolved("", 0));
+        Socket dual =
+            Sockets.createServer(
+                InetSocketAddress.createUnresolved("", 0),
+                ServerOptions.defaults().withDualStack(true))) {
+      InetSocketAddress v4Name = (InetSocketAddress) v4.getSockName();
+      assertThat(v4Name.getAddress().getHostAddress()).isEqualTo("0.0.0.0");
+      assertThat(((InetSocketAddress) dual.getSockName()).getAddress().isAnyLocalAddress())
+          .isTrue();
+      assertThat(dual.family()).isEqualTo(Family.AF_INET6);
+      try (Socket client =
+          Sockets.createConnection(new InetSocketAddress("127.0.0.1", v4Name.getPort()))) {
+        assertThat(v4.accept().address()).isEqualTo(client.getSockName());
+      }
+    }
+  }
+
   @Test
   void dualStackNeedsAnIpv6Address() {
     assertThatThrownBy(

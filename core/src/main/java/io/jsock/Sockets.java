@@ -85,14 +85,20 @@ public final class Sockets {
    * @param family {@code AF_INET} or {@code AF_INET6} to keep only that family, {@code null} for
    *     any
    * @param kind the socket kind to return results for, {@code null} for both
-   * @throws AddressResolutionException if the name does not resolve ({@link Errno#EAI_NONAME}), not
-   *     for that family ({@link Errno#EAI_ADDRFAMILY}), or the service is unknown for the kind
-   *     ({@link Errno#EAI_SERVICE})
+   * @throws AddressResolutionException if the name does not resolve, or host and port are both
+   *     {@code null}, as in Python ({@link Errno#EAI_NONAME}), not for that family ({@link
+   *     Errno#EAI_ADDRFAMILY}), or the service is unknown for the kind ({@link Errno#EAI_SERVICE})
    */
   public static List<AddrInfo> getAddrInfo(String host, Object port, Family family, SocketKind kind)
       throws AddressResolutionException {
     if (family == Family.AF_UNIX) {
       throw new IllegalArgumentException("family: getAddrInfo resolves AF_INET and AF_INET6 only");
+    }
+    if (host == null && port == null) { // as glibc's getaddrinfo: nothing to resolve
+      throw new AddressResolutionException(
+          "resolve: no host and no port: " + Errno.describe(Errno.EAI_NONAME),
+          Errno.EAI_NONAME,
+          null);
     }
     Map<SocketKind, Integer> ports = portsOf(host, port, kind);
     int firstPort = ports.values().iterator().next();

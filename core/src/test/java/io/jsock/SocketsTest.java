@@ -435,6 +435,20 @@ class SocketsTest {
         .containsExactly(info(AF_INET6, SOCK_DGRAM, "::1", 123));
   }
 
+  // python3: getaddrinfo(None, None) raises gaierror EAI_NONAME (glibc needs a host or a service);
+  // getaddrinfo(None, "") and getaddrinfo(None, 0) give the loopback addresses, port 0
+  @Test
+  void getAddrInfoNeedsAHostOrAPort() throws Exception {
+    AddressResolutionException e =
+        catchThrowableOfType(
+            AddressResolutionException.class, () -> Sockets.getAddrInfo(null, null, null, null));
+
+    assertThat(e.errno()).isEqualTo(Errno.EAI_NONAME);
+    assertThat(e).hasMessage("resolve: no host and no port: name or service not known");
+    assertThat(Sockets.getAddrInfo(null, "", AF_INET, SOCK_STREAM))
+        .containsExactly(info(AF_INET, SOCK_STREAM, "127.0.0.1", 0));
+  }
+
   @Test
   void getAddrInfoKeepsOnlyTheFamilyAskedFor() throws Exception {
     assertThat(Sockets.getAddrInfo("dual", 7, null, SOCK_STREAM))

@@ -153,7 +153,8 @@ public final class Sockets {
    *     Python, a name is not looked up here)
    * @param flags any of {@link NameInfoFlag}
    * @throws AddressResolutionException if the host is an unresolved name, or with {@link
-   *     NameInfoFlag#NI_NAMEREQD} the address has no name ({@link Errno#EAI_NONAME})
+   *     NameInfoFlag#NI_NAMEREQD} the address has no name or {@link NameInfoFlag#NI_NUMERICHOST}
+   *     forbids looking it up, as glibc ({@link Errno#EAI_NONAME})
    */
   public static NameInfo getNameInfo(SocketAddress address, NameInfoFlag... flags)
       throws AddressResolutionException {
@@ -172,15 +173,13 @@ public final class Sockets {
           Addresses.numericHost(inet.getHostString())
               .orElseThrow(() -> resolutionFailure("getNameInfo", inet, Errno.EAI_NONAME, null));
     }
-    String host = Addresses.ipText(ip);
-    if (!set.contains(NameInfoFlag.NI_NUMERICHOST)) {
-      Optional<String> name = reverseName(ip);
-      if (name.isPresent()) {
-        host = name.get();
-      } else if (set.contains(NameInfoFlag.NI_NAMEREQD)) {
-        throw resolutionFailure("getNameInfo", inet, Errno.EAI_NONAME, null);
-      }
+    // as glibc: with NI_NUMERICHOST there is no name, so NI_NAMEREQD fails even if there is one
+    Optional<String> name =
+        set.contains(NameInfoFlag.NI_NUMERICHOST) ? Optional.empty() : reverseName(ip);
+    if (name.isEmpty() && set.contains(NameInfoFlag.NI_NAMEREQD)) {
+      throw resolutionFailure("getNameInfo", inet, Errno.EAI_NONAME, null);
     }
+    String host = name.orElse(Addresses.ipText(ip));
     int port = inet.getPort();
     String service = Integer.toString(port);
     if (!set.contains(NameInfoFlag.NI_NUMERICSERV)) {

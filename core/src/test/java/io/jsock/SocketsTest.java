@@ -582,6 +582,20 @@ class SocketsTest {
     assertThat(e).hasMessage("getNameInfo 127.0.0.9:9999: name or service not known");
   }
 
+  // python3 on Linux: getnameinfo(("127.0.0.1", 80), NI_NUMERICHOST | NI_NAMEREQD) raises gaierror
+  // EAI_NONAME, though the address has a name: glibc requires a name it was told not to look up
+  @Test
+  void getNameInfoFailsWhenANameIsRequiredButTheHostMustBeNumeric() {
+    var named = new InetSocketAddress(ip("127.0.0.1"), 80);
+
+    AddressResolutionException e =
+        catchThrowableOfType(
+            AddressResolutionException.class,
+            () -> Sockets.getNameInfo(named, NI_NUMERICHOST, NI_NAMEREQD));
+    assertThat(e.errno()).isEqualTo(Errno.EAI_NONAME);
+    assertThat(e).hasMessage("getNameInfo 127.0.0.1:80: name or service not known");
+  }
+
   @Test
   void getNameInfoTakesUnresolvedLiteralsButNoNames() throws Exception {
     assertThat(Sockets.getNameInfo(InetSocketAddress.createUnresolved("127.0.0.1", 80)))

@@ -83,7 +83,8 @@ public final class Sockets {
    * @param port an {@link Integer} from 0 to 65535, a decimal {@link String}, a service name such
    *     as {@code "http"}, or {@code null} or {@code ""} for 0
    * @param family {@code AF_INET} or {@code AF_INET6} to keep only that family, {@code null} for
-   *     any
+   *     any; as glibc, {@code AF_INET} takes an IPv4-mapped literal ({@code ::ffff:127.0.0.1}) as
+   *     its IPv4 address
    * @param kind the socket kind to return results for, {@code null} for both
    * @throws AddressResolutionException if the name does not resolve, or host and port are both
    *     {@code null}, as in Python ({@link Errno#EAI_NONAME}), not for that family ({@link
@@ -120,7 +121,8 @@ public final class Sockets {
       }
     }
     List<AddrInfo> infos = new ArrayList<>();
-    for (InetAddress address : addresses) {
+    for (InetAddress resolved : addresses) {
+      InetAddress address = family == Family.AF_INET ? Addresses.unmapped(resolved) : resolved;
       Family found = address instanceof Inet6Address ? Family.AF_INET6 : Family.AF_INET;
       if (family != null && found != family) {
         continue;
@@ -762,6 +764,7 @@ public final class Sockets {
       throws AddressResolutionException {
     List<String> found =
         lookup(host, operation).stream()
+            .map(Addresses::unmapped) // as getaddrinfo for AF_INET, which Python asks here
             .filter(Inet4Address.class::isInstance)
             .map(Addresses::ipText)
             .distinct()

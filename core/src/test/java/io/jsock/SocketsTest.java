@@ -489,6 +489,25 @@ class SocketsTest {
         .isEqualTo("00000000000000000000ffff7f000001");
   }
 
+  // python3 on Linux: getaddrinfo("::ffff:127.0.0.1", 80, AF_INET) gives ('127.0.0.1', 80), as
+  // glibc answers AF_INET with an IPv4-mapped literal's IPv4 address; so gethostbyname gives
+  // "127.0.0.1" and an AF_INET socket binds it. An IPv4-compatible one (::1.2.3.4) is not mapped.
+  @Test
+  void anIpv4MappedLiteralIsItsIpv4AddressForAfInet() throws Exception {
+    assertThat(Sockets.getAddrInfo("::ffff:127.0.0.1", 80, AF_INET, SOCK_STREAM))
+        .containsExactly(info(AF_INET, SOCK_STREAM, "127.0.0.1", 80));
+    assertThat(Sockets.getAddrInfo("::ffff:7f00:1", 80, AF_INET, SOCK_STREAM))
+        .containsExactly(info(AF_INET, SOCK_STREAM, "127.0.0.1", 80));
+    assertThat(Sockets.getHostByName("::ffff:127.0.0.1")).isEqualTo("127.0.0.1");
+    try (Socket s = Socket.create(AF_INET, SOCK_DGRAM)) {
+      s.bind("::ffff:127.0.0.1", 0);
+      assertThat(((InetSocketAddress) s.getSockName()).getAddress()).isEqualTo(ip("127.0.0.1"));
+    }
+    assertThatThrownBy(() -> Sockets.getAddrInfo("::1.2.3.4", 80, AF_INET, null))
+        .isInstanceOf(AddressResolutionException.class)
+        .hasMessage("resolve [::1.2.3.4]:80: address family for hostname not supported");
+  }
+
   @Test
   void getAddrInfoTakesAnIpv6LiteralWithANumericScope() throws Exception {
     AddrInfo scoped = Sockets.getAddrInfo("fe80::1%1", 80, null, SOCK_STREAM).getFirst();

@@ -44,7 +44,8 @@ public final class Addresses {
       if (host.equals("<broadcast>") && !ipv6) {
         return new InetSocketAddress(InetAddress.getByAddress(new byte[] {-1, -1, -1, -1}), port);
       }
-      for (InetAddress candidate : lookup(host)) {
+      for (InetAddress found : lookup(host)) {
+        InetAddress candidate = ipv6 ? found : unmapped(found);
         if ((candidate instanceof Inet6Address) == ipv6) {
           return new InetSocketAddress(candidate, port);
         }
@@ -175,6 +176,31 @@ public final class Addresses {
           : Optional.of(Inet6Address.getByAddress(null, ipv6.get(), nif.getIndex()));
     } catch (UnknownHostException | SocketException | NumberFormatException e) {
       return Optional.empty(); // a scope the JDK cannot attach: not a literal it can use
+    }
+  }
+
+  /**
+   * An address as glibc's {@code getaddrinfo} gives it for {@code AF_INET}: an IPv4-mapped IPv6
+   * address ({@code ::ffff:127.0.0.1}) as its IPv4 address, any other as it is (an IPv4-compatible
+   * {@code ::1.2.3.4} stays IPv6).
+   */
+  public static InetAddress unmapped(InetAddress address) {
+    if (!(address instanceof Inet6Address)) {
+      return address;
+    }
+    byte[] raw = address.getAddress();
+    for (int i = 0; i < 10; i++) {
+      if (raw[i] != 0) {
+        return address;
+      }
+    }
+    if (raw[10] != (byte) 0xFF || raw[11] != (byte) 0xFF) {
+      return address;
+    }
+    try {
+      return InetAddress.getByAddress(new byte[] {raw[12], raw[13], raw[14], raw[15]});
+    } catch (UnknownHostException e) {
+      throw new AssertionError(e); // 4 bytes, always
     }
   }
 

@@ -128,6 +128,33 @@ class SocketOptionsTest {
     }
   }
 
+  @Test
+  void aValueTheOptionCannotTakeIsAnErrorNamingTheOptionAndTheValue() throws Exception {
+    try (Socket s = Socket.create()) {
+      assertThatThrownBy(() -> s.setSockOpt(StandardSocketOptions.SO_RCVBUF, -1))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageStartingWith("value: SO_RCVBUF cannot be -1");
+      assertThatThrownBy(() -> s.setSockOpt(StandardSocketOptions.IP_TOS, 256))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageStartingWith("value: IP_TOS cannot be 256");
+    }
+  }
+
+  // an option a listener holds for the sockets it accepts was taken unchecked, and then every
+  // accept threw the JDK's IllegalArgumentException, closing the connection it had taken
+  @Test
+  void aListenerRefusesAtOnceAValueItsAcceptedSocketsCannotTake() throws Exception {
+    try (Socket listener = Sockets.createServer(new InetSocketAddress("127.0.0.1", 0))) {
+      assertThatThrownBy(() -> listener.setSockOpt(StandardSocketOptions.SO_SNDBUF, -1))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageStartingWith("value: SO_SNDBUF cannot be -1");
+      try (Socket client = Sockets.createConnection(listener.getSockName());
+          Socket conn = listener.accept().conn()) {
+        assertThat(conn.getPeerName()).isEqualTo(client.getSockName());
+      }
+    }
+  }
+
   @ParameterizedTest
   @EnumSource(Family.class)
   void anOptionThatDoesNotFitTheSocketIsAClearError(Family family) throws Exception {

@@ -287,6 +287,9 @@ class SocketsTest {
         "submission, tcp, 587",
         "postgres, tcp, 5432",
         "redis, tcp, 6379",
+        "syslog, tcp, 514", // netbase: shell 514/tcp cmd syslog, then syslog 514/udp
+        "syslog, udp, 514",
+        "cmd, tcp, 514",
       })
   void getServByNameFindsAServiceByNameOrAlias(String name, String proto, int port)
       throws Exception {
@@ -323,6 +326,9 @@ class SocketsTest {
         "123, null, ntp",
         "22, tcp, ssh",
         "5432, tcp, postgresql",
+        "514, null, shell",
+        "514, tcp, shell",
+        "514, udp, syslog",
       })
   void getServByPortFindsTheOfficialName(int port, String proto, String name) throws Exception {
     assertThat(Sockets.getServByPort(port, proto)).isEqualTo(name);

@@ -593,10 +593,13 @@ public final class Sockets {
 
   /**
    * A listening socket as {@link #createServer(SocketAddress)} makes, with Python's other keyword
-   * arguments: backlog, {@code SO_REUSEPORT} and dual stack.
+   * arguments: backlog, {@code SO_REUSEPORT} and dual stack. With dual stack, an unresolved name is
+   * resolved for IPv6 only, as Python's {@code family=AF_INET6}.
    *
    * @throws IllegalArgumentException for dual stack on an address that is not IPv6, or when {@link
    *     #hasDualStackIpv6()} is false
+   * @throws AddressResolutionException for dual stack on a name without an IPv6 address ({@link
+   *     Errno#EAI_ADDRFAMILY})
    */
   public static Socket createServer(SocketAddress address, ServerOptions options)
       throws IOException {
@@ -611,8 +614,10 @@ public final class Sockets {
         // Python's create_server(("", port)): bind takes "" as the wildcard address
         local = new InetSocketAddress(Addresses.anyLocal(options.dualStack()), inet.getPort());
       } else if (inet.isUnresolved()) {
+        // dual stack wants the name's IPv6 address, as Python's family=AF_INET6 asks for
+        Family wanted = options.dualStack() ? Family.AF_INET6 : null;
         AddrInfo info =
-            getAddrInfo(inet.getHostString(), inet.getPort(), null, SocketKind.SOCK_STREAM)
+            getAddrInfo(inet.getHostString(), inet.getPort(), wanted, SocketKind.SOCK_STREAM)
                 .getFirst();
         local = info.address();
       }
@@ -624,7 +629,8 @@ public final class Sockets {
       throw new IllegalArgumentException("address: not an inet or AF_UNIX address: " + address);
     }
     if (options.dualStack() && (family != Family.AF_INET6 || !hasDualStackIpv6())) {
-      throw new IllegalArgumentException("dualStack needs an IPv6 address: " + address);
+      throw new IllegalArgumentException(
+          "dualStack needs an IPv6 address: " + Addresses.format(address));
     }
     Socket server = Socket.create(family, SocketKind.SOCK_STREAM);
     try {

@@ -65,6 +65,22 @@ class SocketsServerTest {
     }
   }
 
+  // python3: create_server(("name", 0), family=AF_INET6, dualstack_ipv6=True) binds the name's
+  // IPv6 address, though the resolver gives its IPv4 one first
+  @Test
+  void aDualStackServerBindsTheIpv6AddressOfAName() throws Exception {
+    assertThat(Sockets.getAddrInfo("loopbacks", 0, null, null).getFirst().family())
+        .isEqualTo(Family.AF_INET);
+    try (Socket server =
+        Sockets.createServer(
+            InetSocketAddress.createUnresolved("loopbacks", 0),
+            ServerOptions.defaults().withDualStack(true))) {
+      assertThat(server.family()).isEqualTo(Family.AF_INET6);
+      assertThat(((InetSocketAddress) server.getSockName()).getAddress().isLoopbackAddress())
+          .isTrue();
+    }
+  }
+
   @Test
   void dualStackNeedsAnIpv6Address() {
     assertThatThrownBy(

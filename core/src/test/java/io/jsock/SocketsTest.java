@@ -536,6 +536,26 @@ class SocketsTest {
         .isInstanceOf(AddressResolutionException.class);
   }
 
+  // python3: getaddrinfo("ff02::1%lo", 80) gives scope 1, getaddrinfo("::1%lo", 80) and
+  // ("2001:db8::1%lo", 80) fail with EAI_NONAME: glibc takes an interface name only as the scope
+  // of a link-local (fe80::/10) or link- or node-local multicast address; a number, for any
+  @Test
+  void onlyALinkLocalAddressTakesAnInterfaceNameAsItsScope() throws Exception {
+    int lo = NetworkInterface.getByName("lo").getIndex();
+    AddrInfo multicast = Sockets.getAddrInfo("ff02::1%lo", 80, null, SOCK_STREAM).getFirst();
+    assertThat(((Inet6Address) ((InetSocketAddress) multicast.address()).getAddress()).getScopeId())
+        .isEqualTo(lo);
+    assertThat(Sockets.getAddrInfo("::1%" + lo, 80, null, SOCK_STREAM)).hasSize(1);
+    for (String host : List.of("::1%lo", "2001:db8::1%lo", "ff05::1%lo")) {
+      AddressResolutionException e =
+          catchThrowableOfType(
+              AddressResolutionException.class,
+              () -> Sockets.getAddrInfo(host, 80, null, SOCK_STREAM));
+      assertThat(e).as(host).isNotNull();
+      assertThat(e.errno()).isEqualTo(Errno.EAI_NONAME);
+    }
+  }
+
   @ParameterizedTest
   @ValueSource(
       strings = {

@@ -169,7 +169,11 @@ public final class Addresses {
         return Optional.of(Inet6Address.getByAddress(null, ipv6.get(), Integer.parseInt(scope)));
       }
       // an interface's index, as if_nametoindex gives it to getaddrinfo: the JDK's own scoping by
-      // interface refuses one without an address of the literal's scope (lo has no link-local one)
+      // interface refuses one without an address of the literal's scope (lo has no link-local one);
+      // glibc names interfaces only for link-local scopes
+      if (!isLinkScoped(ipv6.get())) {
+        return Optional.empty();
+      }
       NetworkInterface nif = scope.isEmpty() ? null : NetworkInterface.getByName(scope);
       return nif == null || nif.getIndex() < 0
           ? Optional.empty()
@@ -177,6 +181,17 @@ public final class Addresses {
     } catch (UnknownHostException | SocketException | NumberFormatException e) {
       return Optional.empty(); // a scope the JDK cannot attach: not a literal it can use
     }
+  }
+
+  /**
+   * Whether an IPv6 address may take an interface name as its scope, as glibc's {@code
+   * __inet6_scopeid_pton} allows: link-local unicast ({@code fe80::/10}), or node- or link-local
+   * multicast ({@code ff01::}, {@code ff02::}); any other takes a number only.
+   */
+  private static boolean isLinkScoped(byte[] raw) {
+    boolean linkLocal = raw[0] == (byte) 0xFE && (raw[1] & 0xC0) == 0x80;
+    boolean multicast = raw[0] == (byte) 0xFF && ((raw[1] & 0x0F) == 1 || (raw[1] & 0x0F) == 2);
+    return linkLocal || multicast;
   }
 
   /**

@@ -9,6 +9,7 @@ import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
+import java.net.UnixDomainSocketAddress;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
@@ -127,6 +128,20 @@ class SocketsServerTest {
       InetSocketAddress seen = (InetSocketAddress) server.accept().address();
       assertThat(seen.getAddress().getHostAddress()).isEqualTo("127.0.0.2");
       client.sendAll("hi".getBytes(UTF_8));
+    }
+  }
+
+  // it was refused by the bind of the first attempt, as "address: an AF_INET socket takes ..."
+  @Test
+  void aSourceAddressThatIsNotInetIsAnErrorNamingIt() throws Exception {
+    var unix = UnixDomainSocketAddress.of("/tmp/s");
+    try (Socket server = Sockets.createServer(new InetSocketAddress("127.0.0.1", 0))) {
+      assertThatThrownBy(
+              () ->
+                  Sockets.createConnection(
+                      server.getSockName(), ConnectOptions.defaults().withSourceAddress(unix)))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("sourceAddress: an InetSocketAddress, not /tmp/s");
     }
   }
 

@@ -144,7 +144,8 @@ public final class Sockets {
    * Finds the host name and service name of a socket address, as Python's {@code
    * getnameinfo(sockaddr, flags)}: a reverse lookup of the address (unless {@link
    * NameInfoFlag#NI_NUMERICHOST}) and the port's service in jsock's built-in table. An address
-   * without a name gives its literal, a port without a service its number.
+   * without a name gives its literal (a link-local scope as its interface's name, {@code
+   * fe80::1%eth0}, any other as a number, as glibc), a port without a service its number.
    *
    * <pre>{@code
    * Sockets.getNameInfo(new InetSocketAddress("127.0.0.1", 80));                   // localhost, http
@@ -181,7 +182,7 @@ public final class Sockets {
     if (name.isEmpty() && set.contains(NameInfoFlag.NI_NAMEREQD)) {
       throw resolutionFailure("getNameInfo", inet, Errno.EAI_NONAME, null);
     }
-    String host = name.orElse(Addresses.ipText(ip));
+    String host = name.orElse(Addresses.nameInfoText(ip));
     int port = inet.getPort();
     String service = Integer.toString(port);
     if (!set.contains(NameInfoFlag.NI_NUMERICSERV)) {

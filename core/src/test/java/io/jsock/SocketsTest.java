@@ -641,6 +641,27 @@ class SocketsTest {
     assertThat(e).hasMessage("getNameInfo 127.0.0.1:80: name or service not known");
   }
 
+  // CPython's test_getnameinfo_ipv6_scopeid_symbolic and _numeric: glibc writes the scope of a
+  // link-local address (fe80::/10, ff02::) as its interface's name, any other scope as a number
+  @Test
+  void getNameInfoNamesTheInterfaceOfALinkLocalScope() throws Exception {
+    int lo = NetworkInterface.getByName("lo").getIndex();
+    var linkLocal =
+        new InetSocketAddress(
+            Inet6Address.getByAddress(null, ip("ff02::1de:c0:face:8d").getAddress(), lo), 1234);
+    var global =
+        new InetSocketAddress(
+            Inet6Address.getByAddress(null, ip("2001:db8::1").getAddress(), lo), 1234);
+
+    assertThat(Sockets.getNameInfo(linkLocal, NI_NUMERICHOST, NI_NUMERICSERV))
+        .isEqualTo(new NameInfo("ff02::1de:c0:face:8d%lo", "1234"));
+    assertThat(Sockets.getNameInfo(global, NI_NUMERICHOST, NI_NUMERICSERV))
+        .isEqualTo(new NameInfo("2001:db8::1%" + lo, "1234"));
+    var fromName = Sockets.getAddrInfo("fe80::1%lo", 1234, null, SOCK_STREAM).getFirst();
+    assertThat(Sockets.getNameInfo(fromName.address(), NI_NUMERICHOST, NI_NUMERICSERV))
+        .isEqualTo(new NameInfo("fe80::1%lo", "1234"));
+  }
+
   @Test
   void getNameInfoTakesUnresolvedLiteralsButNoNames() throws Exception {
     assertThat(Sockets.getNameInfo(InetSocketAddress.createUnresolved("127.0.0.1", 80)))

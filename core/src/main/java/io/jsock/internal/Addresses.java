@@ -120,6 +120,29 @@ public final class Addresses {
   }
 
   /**
+   * An IP address as glibc's {@code getnameinfo} writes it with {@code NI_NUMERICHOST}: as {@link
+   * #ipText}, but the scope of a link-local address ({@code fe80::/10}, or multicast {@code
+   * ff02::}) as its interface's name ({@code fe80::1%eth0}), any other scope as a number ({@code
+   * 2001:db8::1%4}).
+   */
+  public static String nameInfoText(InetAddress ip) {
+    if (!(ip instanceof Inet6Address v6) || v6.getScopeId() == 0) {
+      return ipText(ip);
+    }
+    byte[] raw = v6.getAddress();
+    String text = Literals.ipv6Text(raw) + "%";
+    boolean linkLocal =
+        (raw[0] == (byte) 0xFE && (raw[1] & 0xC0) == 0x80)
+            || (raw[0] == (byte) 0xFF && (raw[1] & 0x0F) == 2);
+    try {
+      NetworkInterface nif = linkLocal ? NetworkInterface.getByIndex(v6.getScopeId()) : null;
+      return text + (nif == null ? Integer.toString(v6.getScopeId()) : nif.getName());
+    } catch (SocketException e) {
+      return text + v6.getScopeId(); // as glibc when if_indextoname fails
+    }
+  }
+
+  /**
    * Every address of a host, in the resolver's order. A literal is parsed here and never looked up:
    * the {@code inet_aton} forms ({@code 127.0.0.1}, {@code 127.1}, {@code 0x7f.1}) and IPv6 with an
    * optional numeric or interface scope, IPv4-mapped ones staying IPv6 as in Python. Text that only

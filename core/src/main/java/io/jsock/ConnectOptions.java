@@ -1,5 +1,7 @@
 package io.jsock;
 
+import io.jsock.internal.Addresses;
+import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Duration;
 
@@ -15,21 +17,28 @@ import java.time.Duration;
  *
  * @param timeout the mode of each attempt and of the returned socket: {@code null} for blocking, or
  *     positive
- * @param sourceAddress the local address to bind before connecting, or {@code null} to let the
- *     kernel choose
+ * @param sourceAddress the local address to bind before connecting, an {@link InetSocketAddress}
+ *     (resolved or not), or {@code null} to let the kernel choose
  * @param allErrors when every attempt fails: {@code false} throws the first attempt's error (the
  *     others suppressed in it), {@code true} an {@link ErrnoException} that names every attempt's
  *     error in its message (and holds them all as suppressed), as Python's {@code all_errors}
  */
 public record ConnectOptions(Duration timeout, SocketAddress sourceAddress, boolean allErrors) {
-  /** Checks the timeout. */
+  /** Checks the timeout and the source address. */
   public ConnectOptions {
     if (timeout != null && (timeout.isNegative() || timeout.isZero())) {
       throw new IllegalArgumentException("timeout must be positive or null: " + timeout);
     }
+    if (sourceAddress != null && !(sourceAddress instanceof InetSocketAddress)) {
+      throw new IllegalArgumentException(
+          "sourceAddress: an InetSocketAddress, not " + Addresses.format(sourceAddress));
+    }
   }
 
-  /** The default timeout ({@link Sockets#getDefaultTimeout()}), no source address, first error. */
+  /**
+   * The default timeout ({@link Sockets#getDefaultTimeout()}; blocking if that is non-blocking,
+   * which a connect cannot wait in), no source address, first error.
+   */
   public static ConnectOptions defaults() {
     Duration timeout = Sockets.getDefaultTimeout();
     return new ConnectOptions(timeout == null || timeout.isZero() ? null : timeout, null, false);

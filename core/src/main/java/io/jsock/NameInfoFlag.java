@@ -14,7 +14,10 @@ public enum NameInfoFlag {
   NI_NUMERICHOST,
   /** Write the port as a number instead of a service name. */
   NI_NUMERICSERV,
-  /** Fail if the address has no name, instead of falling back to the literal. */
+  /**
+   * Fail if the address has no name (or with {@link #NI_NUMERICHOST}, always), not give the
+   * literal.
+   */
   NI_NAMEREQD,
   /** Name the port as a UDP service rather than a TCP one (they differ for a few ports). */
   NI_DGRAM

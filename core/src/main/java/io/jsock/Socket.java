@@ -1241,7 +1241,10 @@ public final class Socket implements AutoCloseable {
    * refuses it; jsock sets it through the FFM), others the JDK's listener cannot hold (such as
    * {@code SO_KEEPALIVE}) are set on each socket as it is accepted.
    *
-   * @throws IllegalArgumentException if the option does not apply to this kind of socket
+   * @throws IllegalArgumentException if the option does not apply to this kind of socket, or the
+   *     JDK refuses the value (a negative buffer size, an {@code IP_TOS} over 255): {@code value:
+   *     SO_RCVBUF cannot be -1 (...)}; a listener checks the value of an option it holds for the
+   *     sockets it accepts on a stream socket at once
    */
   public <T> void setSockOpt(SocketOption<T> option, T value) throws IOException {
     Objects.requireNonNull(option, "option");
@@ -1253,14 +1256,19 @@ public final class Socket implements AutoCloseable {
       if (!held && !(channel instanceof ServerSocketChannel && streamOption(option))) {
         throw notApplicable(option);
       }
-      if (held) {
-        try {
+      try {
+        if (held) {
           channel.setOption(option, value);
-        } catch (IOException e) {
-          throw Errors.translate(e, "setsockopt " + option.name(), null);
+        } else if (option == StandardSocketOptions.TCP_NODELAY) {
+          setNoDelayOnListener(current, (Boolean) value);
+        } else {
+          streamValue(option, value); // a value refused now, not by every accept that sets it
         }
-      } else if (option == StandardSocketOptions.TCP_NODELAY) {
-        setNoDelayOnListener(current, (Boolean) value);
+      } catch (IllegalArgumentException e) { // the JDK's message names neither option nor value
+        throw new IllegalArgumentException(
+            "value: " + option.name() + " cannot be " + value + " (" + e.getMessage() + ")", e);
+      } catch (IOException e) {
+        throw Errors.translate(e, "setsockopt " + option.name(), null);
       }
       if (options.isEmpty()) { // the shared empty map: nothing is ever removed from ours
         options = new LinkedHashMap<>();
@@ -1963,17 +1971,27 @@ public final class Socket implements AutoCloseable {
     }
   }
 
-  private static boolean streamOption(SocketOption<?> option) {
-    return option == StandardSocketOptions.TCP_NODELAY
-        || option == StandardSocketOptions.SO_KEEPALIVE
-        || option == StandardSocketOptions.SO_LINGER
-        || option == StandardSocketOptions.SO_SNDBUF
-        || option.name().startsWith("TCP_");
+  /**
+   * Whether {@code option} is one a listener holds for the sockets it accepts: a connection's
+   * option that a stream socket of this family takes (the JDK's AF_UNIX channels take no TCP
+   * options and no {@code SO_KEEPALIVE}).
+   */
+  private boolean streamOption(SocketOption<?> option) {
+    if (option == StandardSocketOptions.SO_LINGER || option == StandardSocketOptions.SO_SNDBUF) {
+      return true;
+    }
+    return family.isInet()
+        && (option == StandardSocketOptions.TCP_NODELAY
+            || option == StandardSocketOptions.SO_KEEPALIVE
+            || option.name().startsWith("TCP_"));
   }
 
-  /** A stream option as a fresh stream socket has it, given {@code value} if not null. */
-  private static <T> T streamValue(SocketOption<T> option, Object value) throws IOException {
-    try (SocketChannel probe = SocketChannel.open()) {
+  /**
+   * A stream option as a fresh stream socket of this family has it (an AF_UNIX socket's buffers are
+   * not TCP's), given {@code value} if not null.
+   */
+  private <T> T streamValue(SocketOption<T> option, Object value) throws IOException {
+    try (SocketChannel probe = SocketChannel.open(family.protocolFamily())) {
       if (value != null) {
         setRaw(probe, option, value);
       }

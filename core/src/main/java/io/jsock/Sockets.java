@@ -83,16 +83,23 @@ public final class Sockets {
    * @param port an {@link Integer} from 0 to 65535, a decimal {@link String}, a service name such
    *     as {@code "http"}, or {@code null} or {@code ""} for 0
    * @param family {@code AF_INET} or {@code AF_INET6} to keep only that family, {@code null} for
-   *     any
+   *     any; as glibc, {@code AF_INET} takes an IPv4-mapped literal ({@code ::ffff:127.0.0.1}) as
+   *     its IPv4 address
    * @param kind the socket kind to return results for, {@code null} for both
-   * @throws AddressResolutionException if the name does not resolve ({@link Errno#EAI_NONAME}), not
-   *     for that family ({@link Errno#EAI_ADDRFAMILY}), or the service is unknown for the kind
-   *     ({@link Errno#EAI_SERVICE})
+   * @throws AddressResolutionException if the name does not resolve, or host and port are both
+   *     {@code null}, as in Python ({@link Errno#EAI_NONAME}), not for that family ({@link
+   *     Errno#EAI_ADDRFAMILY}), or the service is unknown for the kind ({@link Errno#EAI_SERVICE})
    */
   public static List<AddrInfo> getAddrInfo(String host, Object port, Family family, SocketKind kind)
       throws AddressResolutionException {
     if (family == Family.AF_UNIX) {
       throw new IllegalArgumentException("family: getAddrInfo resolves AF_INET and AF_INET6 only");
+    }
+    if (host == null && port == null) { // as glibc's getaddrinfo: nothing to resolve
+      throw new AddressResolutionException(
+          "resolve: no host and no port: " + Errno.describe(Errno.EAI_NONAME),
+          Errno.EAI_NONAME,
+          null);
     }
     Map<SocketKind, Integer> ports = portsOf(host, port, kind);
     int firstPort = ports.values().iterator().next();
@@ -114,7 +121,8 @@ public final class Sockets {
       }
     }
     List<AddrInfo> infos = new ArrayList<>();
-    for (InetAddress address : addresses) {
+    for (InetAddress resolved : addresses) {
+      InetAddress address = family == Family.AF_INET ? Addresses.unmapped(resolved) : resolved;
       Family found = address instanceof Inet6Address ? Family.AF_INET6 : Family.AF_INET;
       if (family != null && found != family) {
         continue;
@@ -136,7 +144,8 @@ public final class Sockets {
    * Finds the host name and service name of a socket address, as Python's {@code
    * getnameinfo(sockaddr, flags)}: a reverse lookup of the address (unless {@link
    * NameInfoFlag#NI_NUMERICHOST}) and the port's service in jsock's built-in table. An address
-   * without a name gives its literal, a port without a service its number.
+   * without a name gives its literal (a link-local scope as its interface's name, {@code
+   * fe80::1%eth0}, any other as a number, as glibc), a port without a service its number.
    *
    * <pre>{@code
    * Sockets.getNameInfo(new InetSocketAddress("127.0.0.1", 80));                   // localhost, http
@@ -147,7 +156,8 @@ public final class Sockets {
    *     Python, a name is not looked up here)
    * @param flags any of {@link NameInfoFlag}
    * @throws AddressResolutionException if the host is an unresolved name, or with {@link
-   *     NameInfoFlag#NI_NAMEREQD} the address has no name ({@link Errno#EAI_NONAME})
+   *     NameInfoFlag#NI_NAMEREQD} the address has no name or {@link NameInfoFlag#NI_NUMERICHOST}
+   *     forbids looking it up, as glibc ({@link Errno#EAI_NONAME})
    */
   public static NameInfo getNameInfo(SocketAddress address, NameInfoFlag... flags)
       throws AddressResolutionException {
@@ -166,15 +176,13 @@ public final class Sockets {
           Addresses.numericHost(inet.getHostString())
               .orElseThrow(() -> resolutionFailure("getNameInfo", inet, Errno.EAI_NONAME, null));
     }
-    String host = Addresses.ipText(ip);
-    if (!set.contains(NameInfoFlag.NI_NUMERICHOST)) {
-      Optional<String> name = reverseName(ip);
-      if (name.isPresent()) {
-        host = name.get();
-      } else if (set.contains(NameInfoFlag.NI_NAMEREQD)) {
-        throw resolutionFailure("getNameInfo", inet, Errno.EAI_NONAME, null);
-      }
+    // as glibc: with NI_NUMERICHOST there is no name, so NI_NAMEREQD fails even if there is one
+    Optional<String> name =
+        set.contains(NameInfoFlag.NI_NUMERICHOST) ? Optional.empty() : reverseName(ip);
+    if (name.isEmpty() && set.contains(NameInfoFlag.NI_NAMEREQD)) {
+      throw resolutionFailure("getNameInfo", inet, Errno.EAI_NONAME, null);
     }
+    String host = name.orElse(Addresses.nameInfoText(ip));
     int port = inet.getPort();
     String service = Integer.toString(port);
     if (!set.contains(NameInfoFlag.NI_NUMERICSERV)) {
@@ -484,11 +492,12 @@ public final class Sockets {
   }
 
   /**
-   * Connects a TCP socket to {@code address} in the default timeout mode, as Python's {@code
-   * create_connection(address)}; see {@link #createConnection(SocketAddress, Duration)}.
+   * Connects a TCP socket to {@code address} with {@link ConnectOptions#defaults()}, as Python's
+   * {@code create_connection(address)}: in the default timeout mode, or blocking if that is
+   * non-blocking; see {@link #createConnection(SocketAddress, Duration)}.
    */
   public static Socket createConnection(SocketAddress address) throws IOException {
-    return createConnection(address, getDefaultTimeout());
+    return createConnection(address, ConnectOptions.defaults());
   }
 
   /**
@@ -569,7 +578,9 @@ public final class Sockets {
 
   /**
    * A listening TCP socket (or AF_UNIX stream socket) bound to {@code address} with {@code
-   * SO_REUSEADDR} and a backlog of 128, as Python's {@code create_server(address)}.
+   * SO_REUSEADDR} and a backlog of 128, as Python's {@code create_server(address)}. An unresolved
+   * address is resolved, its host {@code ""} meaning the wildcard address ({@code 0.0.0.0}, or
+   * {@code ::} with dual stack), as in Python.
    *
    * <pre>{@code
    * try (Socket server = Sockets.createServer(new InetSocketAddress("localhost", 0))) {
@@ -583,10 +594,13 @@ public final class Sockets {
 
   /**
    * A listening socket as {@link #createServer(SocketAddress)} makes, with Python's other keyword
-   * arguments: backlog, {@code SO_REUSEPORT} and dual stack.
+   * arguments: backlog, {@code SO_REUSEPORT} and dual stack. With dual stack, an unresolved name is
+   * resolved for IPv6 only, as Python's {@code family=AF_INET6}.
    *
    * @throws IllegalArgumentException for dual stack on an address that is not IPv6, or when {@link
    *     #hasDualStackIpv6()} is false
+   * @throws AddressResolutionException for dual stack on a name without an IPv6 address ({@link
+   *     Errno#EAI_ADDRFAMILY})
    */
   public static Socket createServer(SocketAddress address, ServerOptions options)
       throws IOException {
@@ -597,9 +611,14 @@ public final class Sockets {
     if (address instanceof UnixDomainSocketAddress) {
       family = Family.AF_UNIX;
     } else if (address instanceof InetSocketAddress inet) {
-      if (inet.isUnresolved()) {
+      if (inet.isUnresolved() && inet.getHostString().isEmpty()) {
+        // Python's create_server(("", port)): bind takes "" as the wildcard address
+        local = new InetSocketAddress(Addresses.anyLocal(options.dualStack()), inet.getPort());
+      } else if (inet.isUnresolved()) {
+        // dual stack wants the name's IPv6 address, as Python's family=AF_INET6 asks for
+        Family wanted = options.dualStack() ? Family.AF_INET6 : null;
         AddrInfo info =
-            getAddrInfo(inet.getHostString(), inet.getPort(), null, SocketKind.SOCK_STREAM)
+            getAddrInfo(inet.getHostString(), inet.getPort(), wanted, SocketKind.SOCK_STREAM)
                 .getFirst();
         local = info.address();
       }
@@ -611,7 +630,8 @@ public final class Sockets {
       throw new IllegalArgumentException("address: not an inet or AF_UNIX address: " + address);
     }
     if (options.dualStack() && (family != Family.AF_INET6 || !hasDualStackIpv6())) {
-      throw new IllegalArgumentException("dualStack needs an IPv6 address: " + address);
+      throw new IllegalArgumentException(
+          "dualStack needs an IPv6 address: " + Addresses.format(address));
     }
     Socket server = Socket.create(family, SocketKind.SOCK_STREAM);
     try {
@@ -751,6 +771,7 @@ public final class Sockets {
       throws AddressResolutionException {
     List<String> found =
         lookup(host, operation).stream()
+            .map(Addresses::unmapped) // as getaddrinfo for AF_INET, which Python asks here
             .filter(Inet4Address.class::isInstance)
             .map(Addresses::ipText)
             .distinct()

@@ -8,15 +8,19 @@ import io.jsock.testing.Loopback;
 import io.jsock.testing.Loopback.Pair;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
+import java.net.UnixDomainSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import jdk.net.ExtendedSocketOptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /** {@link Socket#setSockOpt} and {@link Socket#getSockOpt} with standard and extended options. */
 class SocketOptionsTest {
+  @TempDir Path dir;
+
   @ParameterizedTest
   @EnumSource(names = {"AF_INET", "AF_INET6"})
   void keepAliveAndItsTimersRoundTrip(Family family) throws Exception {
@@ -100,6 +104,53 @@ class SocketOptionsTest {
       try (Socket conn = listener.accept().conn()) {
         assertThat(conn.getSockOpt(StandardSocketOptions.SO_RCVBUF)).isEqualTo(131_072);
         assertThat(conn.getSockOpt(StandardSocketOptions.SO_SNDBUF)).isEqualTo(131_072);
+      }
+    }
+  }
+
+  // python3 on Linux: an AF_UNIX listener's SO_SNDBUF is an AF_UNIX socket's (wmem_default),
+  // not TCP's, and setsockopt(IPPROTO_TCP, TCP_NODELAY) on it fails (EOPNOTSUPP)
+  @Test
+  void anUnixListenerReportsAndRefusesOptionsAsAnUnixSocket() throws Exception {
+    try (Socket fresh = Socket.create(Family.AF_UNIX, SocketKind.SOCK_STREAM);
+        Socket listener = Socket.create(Family.AF_UNIX, SocketKind.SOCK_STREAM)) {
+      listener.bind(UnixDomainSocketAddress.of(dir.resolve("s")));
+      listener.listen();
+
+      assertThat(listener.getSockOpt(StandardSocketOptions.SO_SNDBUF))
+          .isEqualTo(fresh.getSockOpt(StandardSocketOptions.SO_SNDBUF));
+      assertThatThrownBy(() -> listener.setSockOpt(StandardSocketOptions.TCP_NODELAY, true))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("option TCP_NODELAY does not apply to an AF_UNIX SOCK_STREAM socket");
+      assertThatThrownBy(() -> listener.getSockOpt(StandardSocketOptions.SO_KEEPALIVE))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("option SO_KEEPALIVE does not apply to an AF_UNIX SOCK_STREAM socket");
+    }
+  }
+
+  @Test
+  void aValueTheOptionCannotTakeIsAnErrorNamingTheOptionAndTheValue() throws Exception {
+    try (Socket s = Socket.create()) {
+      assertThatThrownBy(() -> s.setSockOpt(StandardSocketOptions.SO_RCVBUF, -1))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageStartingWith("value: SO_RCVBUF cannot be -1");
+      assertThatThrownBy(() -> s.setSockOpt(StandardSocketOptions.IP_TOS, 256))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageStartingWith("value: IP_TOS cannot be 256");
+    }
+  }
+
+  // an option a listener holds for the sockets it accepts was taken unchecked, and then every
+  // accept threw the JDK's IllegalArgumentException, closing the connection it had taken
+  @Test
+  void aListenerRefusesAtOnceAValueItsAcceptedSocketsCannotTake() throws Exception {
+    try (Socket listener = Sockets.createServer(new InetSocketAddress("127.0.0.1", 0))) {
+      assertThatThrownBy(() -> listener.setSockOpt(StandardSocketOptions.SO_SNDBUF, -1))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageStartingWith("value: SO_SNDBUF cannot be -1");
+      try (Socket client = Sockets.createConnection(listener.getSockName());
+          Socket conn = listener.accept().conn()) {
+        assertThat(conn.getPeerName()).isEqualTo(client.getSockName());
       }
     }
   }

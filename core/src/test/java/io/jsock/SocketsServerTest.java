@@ -9,6 +9,7 @@ import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
+import java.net.UnixDomainSocketAddress;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
@@ -44,6 +45,43 @@ class SocketsServerTest {
     }
   }
 
+  // python3: create_server(("", 0)) listens on ('0.0.0.0', port), and with family=AF_INET6,
+  // dualstack_ipv6=True on ('::', port), as bind takes "" for the wildcard address
+  @Test
+  void createServerTakesAnEmptyHostAsTheWildcardAddress() throws Exception {
+    try (Socket v4 = Sockets.createServer(InetSocketAddress.createUnresolved("", 0));
+        Socket dual =
+            Sockets.createServer(
+                InetSocketAddress.createUnresolved("", 0),
+                ServerOptions.defaults().withDualStack(true))) {
+      InetSocketAddress v4Name = (InetSocketAddress) v4.getSockName();
+      assertThat(v4Name.getAddress().getHostAddress()).isEqualTo("0.0.0.0");
+      assertThat(((InetSocketAddress) dual.getSockName()).getAddress().isAnyLocalAddress())
+          .isTrue();
+      assertThat(dual.family()).isEqualTo(Family.AF_INET6);
+      try (Socket client =
+          Sockets.createConnection(new InetSocketAddress("127.0.0.1", v4Name.getPort()))) {
+        assertThat(v4.accept().address()).isEqualTo(client.getSockName());
+      }
+    }
+  }
+
+  // python3: create_server(("name", 0), family=AF_INET6, dualstack_ipv6=True) binds the name's
+  // IPv6 address, though the resolver gives its IPv4 one first
+  @Test
+  void aDualStackServerBindsTheIpv6AddressOfAName() throws Exception {
+    assertThat(Sockets.getAddrInfo("loopbacks", 0, null, null).getFirst().family())
+        .isEqualTo(Family.AF_INET);
+    try (Socket server =
+        Sockets.createServer(
+            InetSocketAddress.createUnresolved("loopbacks", 0),
+            ServerOptions.defaults().withDualStack(true))) {
+      assertThat(server.family()).isEqualTo(Family.AF_INET6);
+      assertThat(((InetSocketAddress) server.getSockName()).getAddress().isLoopbackAddress())
+          .isTrue();
+    }
+  }
+
   @Test
   void dualStackNeedsAnIpv6Address() {
     assertThatThrownBy(
@@ -66,6 +104,20 @@ class SocketsServerTest {
   }
 
   @Test
+  void createConnectionWithANonBlockingDefaultTimeoutConnectsAsTheDefaultOptionsDo()
+      throws Exception {
+    try (Socket server = Sockets.createServer(new InetSocketAddress("127.0.0.1", 0))) {
+      Sockets.setDefaultTimeout(Duration.ZERO);
+      try (Socket client = Sockets.createConnection(server.getSockName())) {
+        assertThat(client.getPeerName()).isEqualTo(server.getSockName());
+        assertThat(client.getTimeout()).isNull();
+      } finally {
+        Sockets.setDefaultTimeout(null);
+      }
+    }
+  }
+
+  @Test
   void createConnectionBindsTheSourceAddress() throws Exception {
     try (Socket server = Sockets.createServer(new InetSocketAddress("127.0.0.1", 0));
         Socket client =
@@ -76,6 +128,20 @@ class SocketsServerTest {
       InetSocketAddress seen = (InetSocketAddress) server.accept().address();
       assertThat(seen.getAddress().getHostAddress()).isEqualTo("127.0.0.2");
       client.sendAll("hi".getBytes(UTF_8));
+    }
+  }
+
+  // it was refused by the bind of the first attempt, as "address: an AF_INET socket takes ..."
+  @Test
+  void aSourceAddressThatIsNotInetIsAnErrorNamingIt() throws Exception {
+    var unix = UnixDomainSocketAddress.of("/tmp/s");
+    try (Socket server = Sockets.createServer(new InetSocketAddress("127.0.0.1", 0))) {
+      assertThatThrownBy(
+              () ->
+                  Sockets.createConnection(
+                      server.getSockName(), ConnectOptions.defaults().withSourceAddress(unix)))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("sourceAddress: an InetSocketAddress, not /tmp/s");
     }
   }
 

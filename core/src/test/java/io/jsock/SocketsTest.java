@@ -287,6 +287,9 @@ class SocketsTest {
         "submission, tcp, 587",
         "postgres, tcp, 5432",
         "redis, tcp, 6379",
+        "syslog, tcp, 514", // netbase: shell 514/tcp cmd syslog, then syslog 514/udp
+        "syslog, udp, 514",
+        "cmd, tcp, 514",
       })
   void getServByNameFindsAServiceByNameOrAlias(String name, String proto, int port)
       throws Exception {
@@ -323,6 +326,9 @@ class SocketsTest {
         "123, null, ntp",
         "22, tcp, ssh",
         "5432, tcp, postgresql",
+        "514, null, shell",
+        "514, tcp, shell",
+        "514, udp, syslog",
       })
   void getServByPortFindsTheOfficialName(int port, String proto, String name) throws Exception {
     assertThat(Sockets.getServByPort(port, proto)).isEqualTo(name);
@@ -435,6 +441,20 @@ class SocketsTest {
         .containsExactly(info(AF_INET6, SOCK_DGRAM, "::1", 123));
   }
 
+  // python3: getaddrinfo(None, None) raises gaierror EAI_NONAME (glibc needs a host or a service);
+  // getaddrinfo(None, "") and getaddrinfo(None, 0) give the loopback addresses, port 0
+  @Test
+  void getAddrInfoNeedsAHostOrAPort() throws Exception {
+    AddressResolutionException e =
+        catchThrowableOfType(
+            AddressResolutionException.class, () -> Sockets.getAddrInfo(null, null, null, null));
+
+    assertThat(e.errno()).isEqualTo(Errno.EAI_NONAME);
+    assertThat(e).hasMessage("resolve: no host and no port: name or service not known");
+    assertThat(Sockets.getAddrInfo(null, "", AF_INET, SOCK_STREAM))
+        .containsExactly(info(AF_INET, SOCK_STREAM, "127.0.0.1", 0));
+  }
+
   @Test
   void getAddrInfoKeepsOnlyTheFamilyAskedFor() throws Exception {
     assertThat(Sockets.getAddrInfo("dual", 7, null, SOCK_STREAM))
@@ -475,6 +495,25 @@ class SocketsTest {
         .isEqualTo("00000000000000000000ffff7f000001");
   }
 
+  // python3 on Linux: getaddrinfo("::ffff:127.0.0.1", 80, AF_INET) gives ('127.0.0.1', 80), as
+  // glibc answers AF_INET with an IPv4-mapped literal's IPv4 address; so gethostbyname gives
+  // "127.0.0.1" and an AF_INET socket binds it. An IPv4-compatible one (::1.2.3.4) is not mapped.
+  @Test
+  void anIpv4MappedLiteralIsItsIpv4AddressForAfInet() throws Exception {
+    assertThat(Sockets.getAddrInfo("::ffff:127.0.0.1", 80, AF_INET, SOCK_STREAM))
+        .containsExactly(info(AF_INET, SOCK_STREAM, "127.0.0.1", 80));
+    assertThat(Sockets.getAddrInfo("::ffff:7f00:1", 80, AF_INET, SOCK_STREAM))
+        .containsExactly(info(AF_INET, SOCK_STREAM, "127.0.0.1", 80));
+    assertThat(Sockets.getHostByName("::ffff:127.0.0.1")).isEqualTo("127.0.0.1");
+    try (Socket s = Socket.create(AF_INET, SOCK_DGRAM)) {
+      s.bind("::ffff:127.0.0.1", 0);
+      assertThat(((InetSocketAddress) s.getSockName()).getAddress()).isEqualTo(ip("127.0.0.1"));
+    }
+    assertThatThrownBy(() -> Sockets.getAddrInfo("::1.2.3.4", 80, AF_INET, null))
+        .isInstanceOf(AddressResolutionException.class)
+        .hasMessage("resolve [::1.2.3.4]:80: address family for hostname not supported");
+  }
+
   @Test
   void getAddrInfoTakesAnIpv6LiteralWithANumericScope() throws Exception {
     AddrInfo scoped = Sockets.getAddrInfo("fe80::1%1", 80, null, SOCK_STREAM).getFirst();
@@ -495,6 +534,26 @@ class SocketsTest {
     assertThat(HEX.formatHex(ip.getAddress())).isEqualTo("fe800000000000000000000000000001");
     assertThatThrownBy(() -> Sockets.getAddrInfo("fe80::1%nosuch0", 80, null, SOCK_STREAM))
         .isInstanceOf(AddressResolutionException.class);
+  }
+
+  // python3: getaddrinfo("ff02::1%lo", 80) gives scope 1, getaddrinfo("::1%lo", 80) and
+  // ("2001:db8::1%lo", 80) fail with EAI_NONAME: glibc takes an interface name only as the scope
+  // of a link-local (fe80::/10) or link- or node-local multicast address; a number, for any
+  @Test
+  void onlyALinkLocalAddressTakesAnInterfaceNameAsItsScope() throws Exception {
+    int lo = NetworkInterface.getByName("lo").getIndex();
+    AddrInfo multicast = Sockets.getAddrInfo("ff02::1%lo", 80, null, SOCK_STREAM).getFirst();
+    assertThat(((Inet6Address) ((InetSocketAddress) multicast.address()).getAddress()).getScopeId())
+        .isEqualTo(lo);
+    assertThat(Sockets.getAddrInfo("::1%" + lo, 80, null, SOCK_STREAM)).hasSize(1);
+    for (String host : List.of("::1%lo", "2001:db8::1%lo", "ff05::1%lo")) {
+      AddressResolutionException e =
+          catchThrowableOfType(
+              AddressResolutionException.class,
+              () -> Sockets.getAddrInfo(host, 80, null, SOCK_STREAM));
+      assertThat(e).as(host).isNotNull();
+      assertThat(e.errno()).isEqualTo(Errno.EAI_NONAME);
+    }
   }
 
   @ParameterizedTest
@@ -566,6 +625,41 @@ class SocketsTest {
             AddressResolutionException.class, () -> Sockets.getNameInfo(nameless, NI_NAMEREQD));
     assertThat(e.errno()).isEqualTo(Errno.EAI_NONAME);
     assertThat(e).hasMessage("getNameInfo 127.0.0.9:9999: name or service not known");
+  }
+
+  // python3 on Linux: getnameinfo(("127.0.0.1", 80), NI_NUMERICHOST | NI_NAMEREQD) raises gaierror
+  // EAI_NONAME, though the address has a name: glibc requires a name it was told not to look up
+  @Test
+  void getNameInfoFailsWhenANameIsRequiredButTheHostMustBeNumeric() {
+    var named = new InetSocketAddress(ip("127.0.0.1"), 80);
+
+    AddressResolutionException e =
+        catchThrowableOfType(
+            AddressResolutionException.class,
+            () -> Sockets.getNameInfo(named, NI_NUMERICHOST, NI_NAMEREQD));
+    assertThat(e.errno()).isEqualTo(Errno.EAI_NONAME);
+    assertThat(e).hasMessage("getNameInfo 127.0.0.1:80: name or service not known");
+  }
+
+  // CPython's test_getnameinfo_ipv6_scopeid_symbolic and _numeric: glibc writes the scope of a
+  // link-local address (fe80::/10, ff02::) as its interface's name, any other scope as a number
+  @Test
+  void getNameInfoNamesTheInterfaceOfALinkLocalScope() throws Exception {
+    int lo = NetworkInterface.getByName("lo").getIndex();
+    var linkLocal =
+        new InetSocketAddress(
+            Inet6Address.getByAddress(null, ip("ff02::1de:c0:face:8d").getAddress(), lo), 1234);
+    var global =
+        new InetSocketAddress(
+            Inet6Address.getByAddress(null, ip("2001:db8::1").getAddress(), lo), 1234);
+
+    assertThat(Sockets.getNameInfo(linkLocal, NI_NUMERICHOST, NI_NUMERICSERV))
+        .isEqualTo(new NameInfo("ff02::1de:c0:face:8d%lo", "1234"));
+    assertThat(Sockets.getNameInfo(global, NI_NUMERICHOST, NI_NUMERICSERV))
+        .isEqualTo(new NameInfo("2001:db8::1%" + lo, "1234"));
+    var fromName = Sockets.getAddrInfo("fe80::1%lo", 1234, null, SOCK_STREAM).getFirst();
+    assertThat(Sockets.getNameInfo(fromName.address(), NI_NUMERICHOST, NI_NUMERICSERV))
+        .isEqualTo(new NameInfo("fe80::1%lo", "1234"));
   }
 
   @Test

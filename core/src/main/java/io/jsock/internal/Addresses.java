@@ -44,7 +44,8 @@ public final class Addresses {
       if (host.equals("<broadcast>") && !ipv6) {
         return new InetSocketAddress(InetAddress.getByAddress(new byte[] {-1, -1, -1, -1}), port);
       }
-      for (InetAddress candidate : lookup(host)) {
+      for (InetAddress found : lookup(host)) {
+        InetAddress candidate = ipv6 ? found : unmapped(found);
         if ((candidate instanceof Inet6Address) == ipv6) {
           return new InetSocketAddress(candidate, port);
         }
@@ -119,6 +120,29 @@ public final class Addresses {
   }
 
   /**
+   * An IP address as glibc's {@code getnameinfo} writes it with {@code NI_NUMERICHOST}: as {@link
+   * #ipText}, but the scope of a link-local address ({@code fe80::/10}, or multicast {@code
+   * ff02::}) as its interface's name ({@code fe80::1%eth0}), any other scope as a number ({@code
+   * 2001:db8::1%4}).
+   */
+  public static String nameInfoText(InetAddress ip) {
+    if (!(ip instanceof Inet6Address v6) || v6.getScopeId() == 0) {
+      return ipText(ip);
+    }
+    byte[] raw = v6.getAddress();
+    String text = Literals.ipv6Text(raw) + "%";
+    boolean linkLocal =
+        (raw[0] == (byte) 0xFE && (raw[1] & 0xC0) == 0x80)
+            || (raw[0] == (byte) 0xFF && (raw[1] & 0x0F) == 2);
+    try {
+      NetworkInterface nif = linkLocal ? NetworkInterface.getByIndex(v6.getScopeId()) : null;
+      return text + (nif == null ? Integer.toString(v6.getScopeId()) : nif.getName());
+    } catch (SocketException e) {
+      return text + v6.getScopeId(); // as glibc when if_indextoname fails
+    }
+  }
+
+  /**
    * Every address of a host, in the resolver's order. A literal is parsed here and never looked up:
    * the {@code inet_aton} forms ({@code 127.0.0.1}, {@code 127.1}, {@code 0x7f.1}) and IPv6 with an
    * optional numeric or interface scope, IPv4-mapped ones staying IPv6 as in Python. Text that only
@@ -168,13 +192,53 @@ public final class Addresses {
         return Optional.of(Inet6Address.getByAddress(null, ipv6.get(), Integer.parseInt(scope)));
       }
       // an interface's index, as if_nametoindex gives it to getaddrinfo: the JDK's own scoping by
-      // interface refuses one without an address of the literal's scope (lo has no link-local one)
+      // interface refuses one without an address of the literal's scope (lo has no link-local one);
+      // glibc names interfaces only for link-local scopes
+      if (!isLinkScoped(ipv6.get())) {
+        return Optional.empty();
+      }
       NetworkInterface nif = scope.isEmpty() ? null : NetworkInterface.getByName(scope);
       return nif == null || nif.getIndex() < 0
           ? Optional.empty()
           : Optional.of(Inet6Address.getByAddress(null, ipv6.get(), nif.getIndex()));
     } catch (UnknownHostException | SocketException | NumberFormatException e) {
       return Optional.empty(); // a scope the JDK cannot attach: not a literal it can use
+    }
+  }
+
+  /**
+   * Whether an IPv6 address may take an interface name as its scope, as glibc's {@code
+   * __inet6_scopeid_pton} allows: link-local unicast ({@code fe80::/10}), or node- or link-local
+   * multicast ({@code ff01::}, {@code ff02::}); any other takes a number only.
+   */
+  private static boolean isLinkScoped(byte[] raw) {
+    boolean linkLocal = raw[0] == (byte) 0xFE && (raw[1] & 0xC0) == 0x80;
+    boolean multicast = raw[0] == (byte) 0xFF && ((raw[1] & 0x0F) == 1 || (raw[1] & 0x0F) == 2);
+    return linkLocal || multicast;
+  }
+
+  /**
+   * An address as glibc's {@code getaddrinfo} gives it for {@code AF_INET}: an IPv4-mapped IPv6
+   * address ({@code ::ffff:127.0.0.1}) as its IPv4 address, any other as it is (an IPv4-compatible
+   * {@code ::1.2.3.4} stays IPv6).
+   */
+  public static InetAddress unmapped(InetAddress address) {
+    if (!(address instanceof Inet6Address)) {
+      return address;
+    }
+    byte[] raw = address.getAddress();
+    for (int i = 0; i < 10; i++) {
+      if (raw[i] != 0) {
+        return address;
+      }
+    }
+    if (raw[10] != (byte) 0xFF || raw[11] != (byte) 0xFF) {
+      return address;
+    }
+    try {
+      return InetAddress.getByAddress(new byte[] {raw[12], raw[13], raw[14], raw[15]});
+    } catch (UnknownHostException e) {
+      throw new AssertionError(e); // 4 bytes, always
     }
   }
 

@@ -50,6 +50,7 @@ public final class Services {
               both("ldap", 389),
               both("https", 443),
               tcp("submissions", 465, "ssmtp", "smtps", "urd"),
+              tcp("shell", 514, "cmd", "syslog"),
               udp("syslog", 514),
               tcp("submission", 587),
               both("ldaps", 636),

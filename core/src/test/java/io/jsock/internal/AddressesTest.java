@@ -115,12 +115,15 @@ class AddressesTest {
   }
 
   @Test
-  void resolveNeverTakesAnIpv4MappedLiteralForIpv4() {
-    // as Python: an AF_INET socket cannot use ::ffff:127.0.0.1, which is an IPv6 literal
+  void resolveTakesAnIpv4MappedLiteralForIpv4AsItsIpv4Address() throws Exception {
+    // as Python on Linux: an AF_INET socket binds ::ffff:127.0.0.1 as 127.0.0.1 (glibc's
+    // getaddrinfo unmaps it for AF_INET); an IPv4-compatible ::127.0.0.1 stays IPv6
+    assertThat(Addresses.resolve("::ffff:127.0.0.1", 80, false, "connect to"))
+        .isEqualTo(new InetSocketAddress(Addresses.loopback(false), 80));
     AddressResolutionException e =
         catchThrowableOfType(
             AddressResolutionException.class,
-            () -> Addresses.resolve("::ffff:127.0.0.1", 80, false, "connect to"));
+            () -> Addresses.resolve("::127.0.0.1", 80, false, "connect to"));
 
     assertThat(e.errno()).isEqualTo(Errno.EAI_ADDRFAMILY);
   }

@@ -911,8 +911,9 @@ public final class Socket implements AutoCloseable {
    * A buffered file view of the socket, as Python's {@code makefile(mode)}: {@code "rb"} gives a
    * {@link BufferedInputStream}, {@code "wb"} a {@link BufferedOutputStream}, {@code "r"} a UTF-8
    * {@link BufferedReader} and {@code "w"} a UTF-8 {@link BufferedWriter}. As in Python, a reader
-   * whose read timed out refuses every later read (its buffer holds an unknown part of the data),
-   * and closing the view leaves the socket open.
+   * whose read timed out refuses every later read (its buffer holds an unknown part of the data), a
+   * binary writer whose flush timed out (or would block) keeps only the bytes that did not go, for
+   * its next flush, and closing the view leaves the socket open.
    *
    * <pre>{@code
    * BufferedReader lines = sock.makeFile("r");
@@ -928,7 +929,7 @@ public final class Socket implements AutoCloseable {
     Closeable view =
         switch (mode) {
           case "rb" -> new BufferedInputStream(new SocketInputStream(this, true));
-          case "wb" -> new BufferedOutputStream(new SocketOutputStream(this));
+          case "wb" -> new SocketBufferedOutputStream(new SocketOutputStream(this));
           case "r" ->
               new BufferedReader(
                   new InputStreamReader(new SocketInputStream(this, true), StandardCharsets.UTF_8));

@@ -485,10 +485,11 @@ public final class Sockets {
 
   /**
    * Connects a TCP socket to {@code address} in the default timeout mode, as Python's {@code
-   * create_connection(address)}; see {@link #createConnection(SocketAddress, Duration)}.
+   * create_connection(address)}, with {@link ConnectOptions#defaults()} (where a non-blocking
+   * default means blocking); see {@link #createConnection(SocketAddress, Duration)}.
    */
   public static Socket createConnection(SocketAddress address) throws IOException {
-    return createConnection(address, getDefaultTimeout());
+    return createConnection(address, ConnectOptions.defaults());
   }
 
   /**

@@ -79,6 +79,24 @@ class SocketsServerTest {
     }
   }
 
+  // The default timeout zero (non-blocking) is no mode for a connection being made:
+  // ConnectOptions.defaults() takes it as blocking, and so does createConnection(address)
+  @Test
+  void createConnectionWithANonBlockingDefaultTimeoutConnectsAsItsDefaultOptionsDo()
+      throws Exception {
+    try (Socket server = Sockets.createServer(new InetSocketAddress("127.0.0.1", 0))) {
+      Sockets.setDefaultTimeout(Duration.ZERO);
+      try (Socket client = Sockets.createConnection(server.getSockName());
+          Socket withDefaults =
+              Sockets.createConnection(server.getSockName(), ConnectOptions.defaults())) {
+        assertThat(client.getPeerName()).isEqualTo(server.getSockName());
+        assertThat(client.getTimeout()).isEqualTo(withDefaults.getTimeout()).isNull();
+      } finally {
+        Sockets.setDefaultTimeout(null);
+      }
+    }
+  }
+
   @Test
   void createConnectionReportsTheFirstErrorOrAllOfThem() throws Exception {
     try (Loopback.Refusing refusing = Loopback.refusingAddress(Family.AF_INET)) {

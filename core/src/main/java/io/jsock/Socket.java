@@ -408,11 +408,12 @@ public final class Socket implements AutoCloseable {
   /**
    * Connects to a remote address, as Python's {@code connect(address)}.
    *
+   * <p>An AF_UNIX connect to a listener whose queue is full waits in blocking mode until the
+   * listener accepts, as Linux's does; in non-blocking and timeout modes it throws {@link
+   * WouldBlockException} with {@link Errno#EAGAIN} at once, as CPython's does.
+   *
    * @throws ConnectionRefusedException if nothing listens there
    * @throws java.net.SocketTimeoutException if the timeout passes first
-   *     <p>An AF_UNIX connect to a listener whose queue is full waits in blocking mode until the
-   *     listener accepts, as Linux's does; in non-blocking and timeout modes it throws {@link
-   *     WouldBlockException} with {@link Errno#EAGAIN} at once, as CPython's does.
    * @throws WouldBlockException in non-blocking mode, with {@link Errno#EINPROGRESS}: the
    *     connection goes on, and a later {@code connect} to the same address completes it
    */

@@ -99,6 +99,12 @@ public final class Socket implements AutoCloseable {
   /** Data up to this size that {@code send(byte[])} is given goes through {@link #sendCopied}. */
   private static final int COPIED_SEND = 2048;
 
+  /**
+   * The longest pause between the tries of a blocking AF_UNIX connect to a listener whose queue is
+   * full (see {@link #connect(SocketAddress)}): how late it may notice the room an accept made.
+   */
+  private static final long MAX_CONNECT_PAUSE_MILLIS = 50;
+
   private static final byte[] EMPTY = new byte[0];
 
   /**
@@ -402,6 +408,10 @@ public final class Socket implements AutoCloseable {
   /**
    * Connects to a remote address, as Python's {@code connect(address)}.
    *
+   * <p>An AF_UNIX connect to a listener whose queue is full waits in blocking mode until the
+   * listener accepts, as Linux's does; in non-blocking and timeout modes it throws {@link
+   * WouldBlockException} with {@link Errno#EAGAIN} at once, as CPython's does.
+   *
    * @throws ConnectionRefusedException if nothing listens there
    * @throws java.net.SocketTimeoutException if the timeout passes first
    * @throws WouldBlockException in non-blocking mode, with {@link Errno#EINPROGRESS}: the
@@ -413,6 +423,41 @@ public final class Socket implements AutoCloseable {
       connectDatagram(target);
       return;
     }
+    long pauseMillis = 1;
+    while (true) {
+      try {
+        connectStream(target);
+        return;
+      } catch (WouldBlockException e) {
+        if (family != Family.AF_UNIX
+            || timeoutNanos != Timeouts.BLOCKING
+            || e.errno() != Errno.EAGAIN) {
+          throw e;
+        }
+        // The listener's queue is full. Linux's blocking connect waits in the kernel until the
+        // listener accepts; a non-blocking socket (as every channel is underneath) is told EAGAIN,
+        // and nothing it can poll tells when there is room: so look again, less often as it lasts.
+        pauseBeforeConnectingAgain(pauseMillis, target);
+        pauseMillis = Math.min(pauseMillis * 2, MAX_CONNECT_PAUSE_MILLIS);
+      }
+    }
+  }
+
+  /**
+   * The pause before a blocking AF_UNIX connect tries again (see {@link #connect(SocketAddress)});
+   * an interrupt ends it, and a close in the meantime fails the next try.
+   */
+  private static void pauseBeforeConnectingAgain(long millis, SocketAddress target)
+      throws IOException {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw Errors.interrupted("connect to", target, e);
+    }
+  }
+
+  private void connectStream(SocketAddress target) throws IOException {
     PolledChannel current = connectingChannel(target);
     SocketChannel channel = (SocketChannel) current.channel();
     long deadline = Timeouts.deadline(timeoutNanos);
@@ -911,8 +956,9 @@ public final class Socket implements AutoCloseable {
    * A buffered file view of the socket, as Python's {@code makefile(mode)}: {@code "rb"} gives a
    * {@link BufferedInputStream}, {@code "wb"} a {@link BufferedOutputStream}, {@code "r"} a UTF-8
    * {@link BufferedReader} and {@code "w"} a UTF-8 {@link BufferedWriter}. As in Python, a reader
-   * whose read timed out refuses every later read (its buffer holds an unknown part of the data),
-   * and closing the view leaves the socket open.
+   * whose read timed out refuses every later read (its buffer holds an unknown part of the data), a
+   * binary writer whose flush timed out (or would block) keeps only the bytes that did not go, for
+   * its next flush, and closing the view leaves the socket open.
    *
    * <pre>{@code
    * BufferedReader lines = sock.makeFile("r");
@@ -928,7 +974,7 @@ public final class Socket implements AutoCloseable {
     Closeable view =
         switch (mode) {
           case "rb" -> new BufferedInputStream(new SocketInputStream(this, true));
-          case "wb" -> new BufferedOutputStream(new SocketOutputStream(this));
+          case "wb" -> new SocketBufferedOutputStream(new SocketOutputStream(this));
           case "r" ->
               new BufferedReader(
                   new InputStreamReader(new SocketInputStream(this, true), StandardCharsets.UTF_8));

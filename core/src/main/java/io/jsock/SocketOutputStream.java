@@ -27,8 +27,16 @@ final class SocketOutputStream extends OutputStream {
   @Override
   public void write(byte[] b, int off, int len) throws IOException {
     Objects.checkFromIndexSize(off, len, b.length);
+    write(ByteBuffer.wrap(b, off, len));
+  }
+
+  /**
+   * Sends the buffer's remaining bytes, as one {@link Socket#sendAll}: its position ends past what
+   * went, also when the send fails part way (for {@link SocketBufferedOutputStream}).
+   */
+  void write(ByteBuffer data) throws IOException {
     ensureOpen();
-    socket.sendAll(ByteBuffer.wrap(b, off, len));
+    socket.sendAll(data);
   }
 
   /** Closes the view, which refuses every later write; the socket stays open. */

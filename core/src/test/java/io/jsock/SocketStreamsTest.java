@@ -230,6 +230,48 @@ class SocketStreamsTest {
     }
   }
 
+  // python3: a makefile('wb') whose write timed out (or would block) while the peer did not read
+  // keeps only the bytes its socket did not take; a later flush sends those, and the peer receives
+  // every byte written once, in order
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void aBinaryWriterThatFailedMidFlushSendsOnlyWhatDidNotGoWhenFlushedAgain(boolean nonBlocking)
+      throws Exception {
+    try (Pair pair = Loopback.pair(Family.AF_INET)) {
+      pair.client().setTimeout(nonBlocking ? Duration.ZERO : Duration.ofMillis(50));
+      OutputStream writer = pair.client().makeFile("wb");
+      byte[] chunk = new byte[1000];
+      for (int i = 0; i < chunk.length; i++) {
+        chunk[i] = (byte) (i % 250); // so that the whole stream repeats 0..249
+      }
+      int written = 0;
+      IOException failure = null;
+      while (failure == null && written < 256 << 20) { // the peer reads nothing: the buffers fill
+        try {
+          writer.write(chunk);
+          written += chunk.length;
+        } catch (IOException e) {
+          failure = e;
+        }
+      }
+      assertThat(failure)
+          .isInstanceOf(nonBlocking ? WouldBlockException.class : SocketTimeoutException.class);
+
+      var receiving = receiveInTheBackground(pair.server(), written + 1);
+      pair.client().setTimeout(null);
+      writer.flush();
+      pair.client().shutdown(Shutdown.SHUT_WR);
+
+      byte[] expected = new byte[written];
+      for (int i = 0; i < written; i++) {
+        expected[i] = (byte) (i % 250);
+      }
+      byte[] received = receiving.get();
+      assertThat(received.length).as("bytes received").isEqualTo(written);
+      assertThat(received).isEqualTo(expected);
+    }
+  }
+
   @Test
   void aBufferedReaderRefusesToGoOnAfterATimeoutButTheRawStreamMay() throws Exception {
     try (Pair pair = Loopback.pair(Family.AF_INET)) {

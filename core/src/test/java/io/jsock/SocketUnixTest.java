@@ -6,19 +6,27 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.awaitility.Awaitility.await;
 
+import io.jsock.testing.Loopback;
+import io.jsock.testing.Running;
 import java.io.IOException;
+import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
 import java.net.UnixDomainSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import jdk.net.ExtendedSocketOptions;
 import jdk.net.UnixDomainPrincipal;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** {@link Socket} over AF_UNIX: paths, stale socket files, peer credentials, socket pairs. */
 class SocketUnixTest {
@@ -150,6 +158,49 @@ class SocketUnixTest {
           .hasMessage("recv from (unnamed): timed out");
       assertThat(a.toString()).isEqualTo("Socket[AF_UNIX, SOCK_STREAM, raddr=(unnamed)]");
       assertThat(b.toString()).isEqualTo("Socket[AF_UNIX, SOCK_STREAM, raddr=(unnamed)]");
+    }
+  }
+
+  // python3 on Linux: with a listener's queue full (listen(0), one client queued), a non-blocking
+  // connect raises BlockingIOError (EAGAIN) and a blocking one waits until the listener accepts,
+  // then connects
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void aBlockingConnectToAListenerWithAFullQueueWaitsUntilItAccepts(boolean virtual)
+      throws Exception {
+    UnixDomainSocketAddress path = UnixDomainSocketAddress.of(dir.resolve("full"));
+    List<Socket> queued = new ArrayList<>();
+    try (Socket listener = Socket.create(AF_UNIX, SOCK_STREAM);
+        Socket client = Socket.create(AF_UNIX, SOCK_STREAM)) {
+      listener.bind(path);
+      listener.listen(0);
+      WouldBlockException full = null;
+      while (full == null && queued.size() < 100) {
+        Socket filler = Socket.create(AF_UNIX, SOCK_STREAM);
+        queued.add(filler);
+        filler.setBlocking(false);
+        full = catchThrowableOfType(WouldBlockException.class, () -> filler.connect(path));
+      }
+      assertThat(full).isNotNull().hasMessageEndingWith(": resource temporarily unavailable");
+
+      Callable<SocketAddress> connect =
+          () -> {
+            client.connect(path);
+            return client.getPeerName();
+          };
+      Running<SocketAddress> connecting =
+          virtual ? Running.inVirtualThread(connect) : Running.inPlatformThread(connect);
+      await()
+          .atMost(Running.PROMPTLY)
+          .until(
+              () ->
+                  connecting.thread().getState() == Thread.State.TIMED_WAITING
+                      || connecting.thread().getState() == Thread.State.TERMINATED);
+      listener.accept().conn().close(); // room in the queue
+
+      assertThat(connecting.get()).isEqualTo(path);
+    } finally {
+      Loopback.closeAll(queued);
     }
   }
 

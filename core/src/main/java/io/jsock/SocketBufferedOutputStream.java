@@ -1,0 +1,75 @@
+package io.jsock;
+
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.Objects;
+
+/**
+ * The buffered writer of {@link Socket#makeFile(String)}'s {@code "wb"}: a {@link
+ * BufferedOutputStream} whose buffer, when a flush fails part way (a timeout, or {@link
+ * WouldBlockException} in non-blocking mode, once the peer stops reading), keeps only the bytes the
+ * socket did not take, as Python's {@code BufferedWriter} does, so that a later {@code write} or
+ * {@code flush} sends every byte once. The JDK's {@code BufferedOutputStream} keeps its whole
+ * buffer when the stream under it fails, and would send again the part that had gone.
+ */
+final class SocketBufferedOutputStream extends BufferedOutputStream {
+  /** As Python's {@code io.DEFAULT_BUFFER_SIZE} and the JDK's largest buffer. */
+  private static final int BUFFER_SIZE = 8192;
+
+  private final SocketOutputStream socketOut;
+
+  SocketBufferedOutputStream(SocketOutputStream out) {
+    super(out, BUFFER_SIZE);
+    this.socketOut = out;
+  }
+
+  @Override
+  public synchronized void write(int b) throws IOException {
+    if (count == buf.length) {
+      flushBuffer();
+    }
+    buf[count++] = (byte) b;
+  }
+
+  /**
+   * Buffers the bytes, sending the buffer first if they do not fit; as the JDK's, a write as large
+   * as the buffer goes straight to the socket once the buffer is empty. If it throws, none of
+   * {@code b} is buffered.
+   */
+  @Override
+  public synchronized void write(byte[] b, int off, int len) throws IOException {
+    Objects.checkFromIndexSize(off, len, b.length);
+    if (len >= buf.length) {
+      flushBuffer();
+      socketOut.write(b, off, len);
+      return;
+    }
+    if (len > buf.length - count) {
+      flushBuffer();
+    }
+    System.arraycopy(b, off, buf, count, len);
+    count += len;
+  }
+
+  @Override
+  public synchronized void flush() throws IOException {
+    flushBuffer();
+    socketOut.flush();
+  }
+
+  private void flushBuffer() throws IOException {
+    if (count == 0) {
+      return;
+    }
+    ByteBuffer pending = ByteBuffer.wrap(buf, 0, count);
+    try {
+      socketOut.write(pending);
+    } finally {
+      // what went is gone from the buffer, whether the send finished or not
+      int left = pending.remaining();
+      System.arraycopy(buf, pending.position(), buf, 0, left);
+      count = left;
+    }
+  }
+}

@@ -267,6 +267,12 @@ final class RelayCommand implements Callable<Integer> {
     if (clientTls.given() && !target.scheme().isTls()) {
       throw usage("--ca, --server-name and --insecure need a tls: TARGET");
     }
+    if (target.scheme() == RelayEndpoint.Scheme.TLS_UNIX
+        && clientTls.serverName == null
+        && !clientTls.insecure) {
+      // a path names no host to verify: every connection would fail its handshake
+      throw usage("--server-name is needed to verify a tls+unix: TARGET (or --insecure)");
+    }
     if (maxConnections < 1) {
       throw usage("--max-connections must be at least 1: " + maxConnections);
     }

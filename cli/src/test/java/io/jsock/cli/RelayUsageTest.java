@@ -39,6 +39,11 @@ class RelayUsageTest {
         "1",
         "--pkcs12",
         "x.p12");
+    assertUsage(
+        "--server-name is needed to verify a tls+unix: TARGET (or --insecure)",
+        "relay",
+        "0",
+        "tls+unix:/tmp/target.sock");
     assertUsage("-4 and -6 cannot be combined", "relay", "-4", "-6", "0", "1");
     assertUsage("TARGET port 0", "relay", "0", "localhost:0");
     assertUsage(

@@ -112,7 +112,9 @@ final class RelayCommand implements Callable<Integer> {
       paramLabel = "DURATION",
       converter = Durations.Timeout.class,
       defaultValue = "10s",
-      description = "Give up connecting to TARGET after DURATION (default: ${DEFAULT-VALUE}).")
+      description =
+          "Give up connecting to TARGET (and, for tls:, its handshake) after DURATION (default:"
+              + " ${DEFAULT-VALUE}).")
   Duration connectTimeout;
 
   @Mixin FaultOptions faults;
@@ -169,7 +171,9 @@ final class RelayCommand implements Callable<Integer> {
   private void relayStreams(Socket listener, Family family, Lines err, RelayLog log)
       throws IOException {
     TlsContext serverTls = listen.scheme().isTls() ? Tls.server(serverKey.load(err)) : null;
-    TlsContext targetTls = target.scheme().isTls() ? clientTls.context() : null;
+    // the handshake is part of reaching the target, as jsock connect -w bounds both
+    TlsContext targetTls =
+        target.scheme().isTls() ? clientTls.context().withHandshakeTimeout(connectTimeout) : null;
     Semaphore permits = new Semaphore(maxConnections);
     Acceptor acceptor = new Acceptor(listener, log);
     long accepted = 0;

@@ -62,9 +62,9 @@ import picocli.CommandLine.Spec;
       "  jsock relay 9000 localhost:8080 --limit-data 64KiB --direction down",
       "  jsock relay -v 9000 localhost:8080 --reset-after 2s",
       "",
-      "Exit codes: 0 success, 1 failure, 2 usage, 5 TLS key not usable, 7 address",
-      "in use, 130 interrupted. A failure of one connection is reported on stderr",
-      "and does not end the relay."
+      "Exit codes: 0 success, 1 failure, 2 usage, 5 TLS key not usable, 6 unknown host,",
+      "7 address in use, 130 interrupted. A failure of one connection is reported on",
+      "stderr and does not end the relay."
     })
 final class RelayCommand implements Callable<Integer> {
   @Spec CommandSpec spec;

@@ -88,6 +88,16 @@ class RelayUsageTest {
   }
 
   @Test
+  void aListenHostThatCannotBeResolvedExitsWithTheCodeTheHelpNames() {
+    assertThat(run("relay", "-6", "0.0.0.0:0", "1")).isEqualTo(6);
+    assertThat(err.toString()).startsWith("jsock: resolve 0.0.0.0:0: ");
+    assertThat(run("broker", "-6", "0.0.0.0", "0")).isEqualTo(6);
+    assertThat(run("relay", "--help")).isZero();
+    assertThat(run("broker", "--help")).isZero();
+    assertThat(out.toString().split("6 unknown host", -1)).hasSize(3);
+  }
+
+  @Test
   void helpDocumentsEveryFaultWithExamples() {
     assertThat(run("relay", "--help")).isZero();
     assertThat(out.toString())

@@ -1213,14 +1213,18 @@ public final class Socket implements AutoCloseable {
   @Override
   public void close() throws IOException {
     PolledChannel current;
+    boolean resets;
     synchronized (stateLock) {
       if (closed) {
         return;
       }
       closed = true;
       current = polled;
+      resets = Integer.valueOf(0).equals(options.get(StandardSocketOptions.SO_LINGER));
     }
-    if (tls != null) {
+    // With SO_LINGER 0 the close is a reset: a close_notify first would end the peer's stream in
+    // order, and it would read a connection cut short as complete.
+    if (tls != null && !resets) {
       tls.close(); // close_notify, as best it can within a short time
     }
     try {

@@ -8,6 +8,7 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.TypeConversionException;
@@ -15,9 +16,13 @@ import picocli.CommandLine.TypeConversionException;
 /**
  * Which peers a listener serves: {@code --deny} wins over {@code --allow}, and when any {@code
  * --allow} is given only those networks are served. IPv4-mapped IPv6 peers ({@code
- * ::ffff:10.0.0.1}) are matched as the IPv4 addresses they are. AF_UNIX peers are always served.
+ * ::ffff:10.0.0.1}) are matched as the IPv4 addresses they are, and so are networks written that
+ * way ({@code ::ffff:10.0.0.0/104} is {@code 10.0.0.0/8}). AF_UNIX peers are always served.
  */
 final class AccessList {
+  /** The prefix of {@code ::ffff:0:0/96}, the IPv4-mapped IPv6 addresses. */
+  private static final int MAPPED_PREFIX = 96;
+
   @Option(
       names = "--allow",
       paramLabel = "CIDR",
@@ -53,7 +58,7 @@ final class AccessList {
     byte[] bytes = address.getAddress();
     if (address instanceof Inet6Address && isV4Mapped(bytes)) {
       try {
-        return InetAddress.getByAddress(java.util.Arrays.copyOfRange(bytes, 12, 16));
+        return InetAddress.getByAddress(Arrays.copyOfRange(bytes, 12, 16));
       } catch (UnknownHostException e) {
         throw new AssertionError(e); // four bytes are always an address
       }
@@ -62,6 +67,9 @@ final class AccessList {
   }
 
   private static boolean isV4Mapped(byte[] bytes) {
+    if (bytes.length != 16) {
+      return false;
+    }
     for (int i = 0; i < 10; i++) {
       if (bytes[i] != 0) {
         return false;
@@ -118,6 +126,10 @@ final class AccessList {
           throw new TypeConversionException(
               "not a network: '" + text + "' (prefix length must be 0.." + bits + ")");
         }
+      }
+      if (isV4Mapped(network) && prefix >= MAPPED_PREFIX) {
+        // peers are unmapped before matching, so a network written mapped must be too
+        return new Cidr(Arrays.copyOfRange(network, 12, 16), prefix - MAPPED_PREFIX, spec);
       }
       return new Cidr(network, prefix, spec);
     }

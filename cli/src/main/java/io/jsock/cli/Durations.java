@@ -58,9 +58,14 @@ final class Durations implements ITypeConverter<Duration> {
     }
   }
 
-  /** {@code 500ms}, {@code 2s}, {@code 1.5s}: a duration as these options read it. */
+  /**
+   * {@code 500ms}, {@code 2s}, {@code 1.5s}, {@code 250us}: a duration as these options read it.
+   */
   static String format(Duration duration) {
     long millis = duration.toMillis();
+    if (millis < 1000 && duration.toNanos() % 1_000_000 != 0) {
+      return duration.toNanos() / 1000 + "us"; // 250us is not 0ms, nor 1.5ms 1ms
+    }
     if (millis < 1000 || millis % 1000 != 0 && millis < 10_000 && millis % 100 != 0) {
       return millis + "ms";
     }

@@ -62,9 +62,9 @@ import picocli.CommandLine.Spec;
       "  jsock relay 9000 localhost:8080 --limit-data 64KiB --direction down",
       "  jsock relay -v 9000 localhost:8080 --reset-after 2s",
       "",
-      "Exit codes: 0 success, 1 failure, 2 usage, 5 TLS key not usable, 7 address",
-      "in use, 130 interrupted. A failure of one connection is reported on stderr",
-      "and does not end the relay."
+      "Exit codes: 0 success, 1 failure, 2 usage, 5 TLS key not usable, 6 unknown host,",
+      "7 address in use, 130 interrupted. A failure of one connection is reported on",
+      "stderr and does not end the relay."
     })
 final class RelayCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -112,7 +112,9 @@ final class RelayCommand implements Callable<Integer> {
       paramLabel = "DURATION",
       converter = Durations.Timeout.class,
       defaultValue = "10s",
-      description = "Give up connecting to TARGET after DURATION (default: ${DEFAULT-VALUE}).")
+      description =
+          "Give up connecting to TARGET (and, for tls:, its handshake) after DURATION (default:"
+              + " ${DEFAULT-VALUE}).")
   Duration connectTimeout;
 
   @Mixin FaultOptions faults;
@@ -169,7 +171,9 @@ final class RelayCommand implements Callable<Integer> {
   private void relayStreams(Socket listener, Family family, Lines err, RelayLog log)
       throws IOException {
     TlsContext serverTls = listen.scheme().isTls() ? Tls.server(serverKey.load(err)) : null;
-    TlsContext targetTls = target.scheme().isTls() ? clientTls.context() : null;
+    // the handshake is part of reaching the target, as jsock connect -w bounds both
+    TlsContext targetTls =
+        target.scheme().isTls() ? clientTls.context().withHandshakeTimeout(connectTimeout) : null;
     Semaphore permits = new Semaphore(maxConnections);
     Acceptor acceptor = new Acceptor(listener, log);
     long accepted = 0;
@@ -266,6 +270,12 @@ final class RelayCommand implements Callable<Integer> {
     serverKey.check(listen.scheme().isTls());
     if (clientTls.given() && !target.scheme().isTls()) {
       throw usage("--ca, --server-name and --insecure need a tls: TARGET");
+    }
+    if (target.scheme() == RelayEndpoint.Scheme.TLS_UNIX
+        && clientTls.serverName == null
+        && !clientTls.insecure) {
+      // a path names no host to verify: every connection would fail its handshake
+      throw usage("--server-name is needed to verify a tls+unix: TARGET (or --insecure)");
     }
     if (maxConnections < 1) {
       throw usage("--max-connections must be at least 1: " + maxConnections);

@@ -155,6 +155,10 @@ final class RelayPipe {
       failed(e);
     } catch (InterruptedException e) {
       connection.reset("interrupted");
+    } finally {
+      // No one takes from the queue any more: a reader waiting to queue into a full one would wait
+      // forever, holding its chunks. Emptied, it queues once more and then finds its socket closed.
+      delayed.clear();
     }
   }
 

@@ -136,6 +136,9 @@ class FaultParsersTest {
   @Test
   void durationOfAFaultFormatsBack() {
     assertThat(Durations.format(Duration.ofMillis(250))).isEqualTo("250ms");
+    assertThat(Durations.format(Duration.ofNanos(250_000))).isEqualTo("250us");
+    assertThat(Durations.format(Duration.ofNanos(1_500_000))).isEqualTo("1500us");
+    assertThat(Jitter.parseDuration("2ms±500us").formatDuration()).isEqualTo("2ms±500us");
   }
 
   @Test

@@ -209,6 +209,20 @@ class OptionsTest {
   }
 
   @Test
+  void mappedIpv6NetworksMatchAsIpv4() {
+    AccessList denying = new AccessList();
+    denying.deny.add(AccessList.Cidr.parse("::ffff:127.0.0.1"));
+    assertThat(denying.permits(new InetSocketAddress("127.0.0.1", 1))).isFalse();
+    assertThat(denying.permits(new InetSocketAddress("127.0.0.2", 1))).isTrue();
+
+    AccessList allowing = new AccessList();
+    allowing.allow.add(AccessList.Cidr.parse("::ffff:10.0.0.0/104"));
+    assertThat(allowing.permits(new InetSocketAddress("10.200.0.1", 1))).isTrue();
+    assertThat(allowing.permits(new InetSocketAddress("11.0.0.1", 1))).isFalse();
+    assertThat(AccessList.Cidr.parse("::ffff:10.0.0.0/104")).hasToString("::ffff:10.0.0.0/104");
+  }
+
+  @Test
   void aBadNetworkIsAUsageError() {
     for (String bad : List.of("10.0.0.0/33", "::1/129", "localhost", "10.0.0/8", "1.2.3.4/x")) {
       assertThatThrownBy(() -> AccessList.Cidr.parse(bad))

@@ -128,6 +128,47 @@ class RelayCommandIT {
   }
 
   @Test
+  void aTargetsResetReachesATlsClientAsAResetNotAnOrderlyEnd() throws Exception {
+    try (TinyServer server =
+            TinyServer.start(
+                conn -> {
+                  conn.recv(1);
+                  conn.sendAll("partial".getBytes(US_ASCII));
+                  conn.setSockOpt(StandardSocketOptions.SO_LINGER, 0);
+                  return "reset";
+                });
+        RunningProcess relay = jsock("relay", "-v", "tls:0", "127.0.0.1:" + server.port())) {
+      try (Socket client = Tls.client().insecureNoVerification().wrap(connect(port(relay)), null)) {
+        client.sendAll("?".getBytes(US_ASCII));
+        assertThat(server.nextResult()).isEqualTo("reset");
+        assertThat(new String(client.recv(7), US_ASCII)).isEqualTo("partial");
+        assertThatThrownBy(() -> readAll(client)).isInstanceOf(ConnectionResetException.class);
+      }
+    }
+  }
+
+  @Test
+  void connectTimeoutBoundsTheTlsHandshakeWithTheTarget() throws Exception {
+    // a target that accepts but never answers the ClientHello; the handshake's own bound is 10 s
+    try (TinyServer server = TinyServer.start(conn -> readAll(conn).length);
+        RunningProcess relay =
+            jsock(
+                "relay",
+                "-v",
+                "0",
+                "tls:127.0.0.1:" + server.port(),
+                "--insecure",
+                "--connect-timeout",
+                "300ms")) {
+      try (Socket client = connect(port(relay))) {
+        client.setTimeout(Duration.ofSeconds(5)); // generous beside 300 ms, short of 10 s
+        assertThatThrownBy(() -> readAll(client)).isInstanceOf(ConnectionResetException.class);
+      }
+      await().atMost(LIMIT).until(() -> relay.stderrSoFar().contains("timed out; client reset"));
+    }
+  }
+
+  @Test
   void tlsToTheTargetIsVerifiedWithCa(@TempDir Path dir) throws Exception {
     KeyMaterial key = KeyMaterial.selfSigned("localhost", "127.0.0.1");
     Path ca = dir.resolve("ca.pem");

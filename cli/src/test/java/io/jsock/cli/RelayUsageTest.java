@@ -39,6 +39,11 @@ class RelayUsageTest {
         "1",
         "--pkcs12",
         "x.p12");
+    assertUsage(
+        "--server-name is needed to verify a tls+unix: TARGET (or --insecure)",
+        "relay",
+        "0",
+        "tls+unix:/tmp/target.sock");
     assertUsage("-4 and -6 cannot be combined", "relay", "-4", "-6", "0", "1");
     assertUsage("TARGET port 0", "relay", "0", "localhost:0");
     assertUsage(
@@ -80,6 +85,16 @@ class RelayUsageTest {
     assertUsage(
         "Invalid value for option '--max-queue': not a size", "broker", "--max-queue", "lots", "0");
     assertUsage("Invalid value for option '--slow'", "broker", "--slow", "wait", "0");
+  }
+
+  @Test
+  void aListenHostThatCannotBeResolvedExitsWithTheCodeTheHelpNames() {
+    assertThat(run("relay", "-6", "0.0.0.0:0", "1")).isEqualTo(6);
+    assertThat(err.toString()).startsWith("jsock: resolve 0.0.0.0:0: ");
+    assertThat(run("broker", "-6", "0.0.0.0", "0")).isEqualTo(6);
+    assertThat(run("relay", "--help")).isZero();
+    assertThat(run("broker", "--help")).isZero();
+    assertThat(out.toString().split("6 unknown host", -1)).hasSize(3);
   }
 
   @Test

@@ -288,6 +288,19 @@ class TlsSocketTest {
   }
 
   @ParameterizedTest
+  @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
+  void closeWithSoLingerZeroResetsThePeerWithoutCloseNotify(String protocol) throws Exception {
+    try (Pair plain = Loopback.pair(AF_INET);
+        Pair tls = handshake(plain, client.withProtocols(protocol), "localhost", server)) {
+      tls.client().sendAll("cut".getBytes(UTF_8));
+      tls.client().setSockOpt(StandardSocketOptions.SO_LINGER, 0);
+      tls.client().close();
+      assertThat(recvExactly(tls.server(), 3)).isEqualTo("cut".getBytes(UTF_8));
+      assertThatThrownBy(() -> tls.server().recv(10)).isInstanceOf(ConnectionResetException.class);
+    }
+  }
+
+  @ParameterizedTest
   @ValueSource(booleans = {true, false})
   void aShutdownWriteThatCouldNotFinishSendsCloseNotifyWhenCalledAgain(boolean nonBlocking)
       throws Exception {

@@ -66,7 +66,9 @@ final class FaultOptions {
       names = "--reset-after",
       paramLabel = "DURATION",
       converter = Durations.class,
-      description = "Reset both sides of each connection (RST) this long after it was accepted.")
+      description =
+          "Reset both sides of each connection (RST) this long after the relay joined them (the"
+              + " target connected, TLS handshakes done).")
   Duration resetAfter;
 
   @Option(

@@ -87,8 +87,9 @@ public final class Sockets {
    *     its IPv4 address
    * @param kind the socket kind to return results for, {@code null} for both
    * @throws AddressResolutionException if the name does not resolve, or host and port are both
-   *     {@code null}, as in Python ({@link Errno#EAI_NONAME}), not for that family ({@link
-   *     Errno#EAI_ADDRFAMILY}), or the service is unknown for the kind ({@link Errno#EAI_SERVICE})
+   *     {@code null}, as in Python ({@link Errno#EAI_NONAME}; a name without an address of that
+   *     family too, as glibc), a literal of the other family ({@link Errno#EAI_ADDRFAMILY}), or the
+   *     service is unknown for the kind ({@link Errno#EAI_SERVICE})
    */
   public static List<AddrInfo> getAddrInfo(String host, Object port, Family family, SocketKind kind)
       throws AddressResolutionException {
@@ -135,7 +136,7 @@ public final class Sockets {
     }
     if (infos.isEmpty()) {
       var unresolved = InetSocketAddress.createUnresolved(String.valueOf(host), firstPort);
-      throw resolutionFailure("resolve", unresolved, Errno.EAI_ADDRFAMILY, null);
+      throw resolutionFailure("resolve", unresolved, Addresses.noAddressOfTheFamily(host), null);
     }
     return List.copyOf(infos);
   }
@@ -201,8 +202,8 @@ public final class Sockets {
    * String ip = Sockets.getHostByName("localhost");   // "127.0.0.1"
    * }</pre>
    *
-   * @throws AddressResolutionException if the name does not resolve ({@link Errno#EAI_NONAME}), or
-   *     has no IPv4 address ({@link Errno#EAI_ADDRFAMILY})
+   * @throws AddressResolutionException if the name does not resolve or has no IPv4 address ({@link
+   *     Errno#EAI_NONAME}, as glibc), or is an IPv6 literal ({@link Errno#EAI_ADDRFAMILY})
    */
   public static String getHostByName(String hostname) throws AddressResolutionException {
     Objects.requireNonNull(hostname, "hostname");
@@ -222,8 +223,8 @@ public final class Sockets {
    * Sockets.getHostByNameEx("localhost");   // HostEntry[hostName=localhost, aliases=[], addresses=[127.0.0.1]]
    * }</pre>
    *
-   * @throws AddressResolutionException if the name does not resolve ({@link Errno#EAI_NONAME}), or
-   *     has no IPv4 address ({@link Errno#EAI_ADDRFAMILY})
+   * @throws AddressResolutionException if the name does not resolve or has no IPv4 address ({@link
+   *     Errno#EAI_NONAME}, as glibc), or is an IPv6 literal ({@link Errno#EAI_ADDRFAMILY})
    */
   public static HostEntry getHostByNameEx(String hostname) throws AddressResolutionException {
     Objects.requireNonNull(hostname, "hostname");
@@ -600,7 +601,7 @@ public final class Sockets {
    * @throws IllegalArgumentException for dual stack on an address that is not IPv6, or when {@link
    *     #hasDualStackIpv6()} is false
    * @throws AddressResolutionException for dual stack on a name without an IPv6 address ({@link
-   *     Errno#EAI_ADDRFAMILY})
+   *     Errno#EAI_NONAME}, as glibc)
    */
   public static Socket createServer(SocketAddress address, ServerOptions options)
       throws IOException {
@@ -777,10 +778,9 @@ public final class Sockets {
             .distinct()
             .toList();
     if (found.isEmpty()) {
+      int errno = Addresses.noAddressOfTheFamily(host);
       throw new AddressResolutionException(
-          operation + " " + host + ": " + Errno.describe(Errno.EAI_ADDRFAMILY),
-          Errno.EAI_ADDRFAMILY,
-          null);
+          operation + " " + host + ": " + Errno.describe(errno), errno, null);
     }
     return found;
   }

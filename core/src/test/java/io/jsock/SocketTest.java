@@ -1703,6 +1703,19 @@ class SocketTest {
     }
   }
 
+  @Test
+  void aNameWithoutAnAddressOfTheSocketsFamilyIsNotKnownAsInPython() throws IOException {
+    // Python with glibc: socket(AF_INET).connect(("six", 80)) -> gaierror -2, "Name or service not
+    // known", where the name has only an IPv6 address (test-hosts)
+    try (Socket socket = Socket.create(AF_INET, SOCK_STREAM)) {
+      AddressResolutionException e =
+          catchThrowableOfType(AddressResolutionException.class, () -> socket.connect("six", 80));
+
+      assertThat(e.errno()).isEqualTo(Errno.EAI_NONAME);
+      assertThat(e).hasMessage("connect to six:80: name or service not known");
+    }
+  }
+
   @ParameterizedTest
   @EnumSource(names = {"AF_INET", "AF_INET6"})
   void aHostLiteralOfTheOtherFamilyDoesNotResolve(Family family) throws IOException {

@@ -59,10 +59,18 @@ public final class Addresses {
       failure.initCause(e);
       throw failure;
     }
+    int errno = noAddressOfTheFamily(host);
     throw new AddressResolutionException(
-        Errors.message(operation, unresolved, Errno.describe(Errno.EAI_ADDRFAMILY)),
-        Errno.EAI_ADDRFAMILY,
-        unresolved);
+        Errors.message(operation, unresolved, Errno.describe(errno)), errno, unresolved);
+  }
+
+  /**
+   * What {@code getaddrinfo} says when {@code host} has no address of the family asked for, as
+   * glibc: a literal of the other family is {@link Errno#EAI_ADDRFAMILY}, a name is not known
+   * ({@link Errno#EAI_NONAME}), as if it had no address at all.
+   */
+  public static int noAddressOfTheFamily(String host) {
+    return numericHost(host).isPresent() ? Errno.EAI_ADDRFAMILY : Errno.EAI_NONAME;
   }
 
   /** The wildcard address of an IP version: {@code 0.0.0.0} or {@code ::}. */

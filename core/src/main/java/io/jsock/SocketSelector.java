@@ -219,8 +219,9 @@ public final class SocketSelector implements AutoCloseable {
    * @return the socket's new key
    * @throws IllegalArgumentException if the socket is not registered, or the events are null or
    *     empty
-   * @throws ClosedSocketException if the socket is closed; it is unregistered, as Python does when
-   *     {@code modify} fails
+   * @throws ClosedSocketException if the socket is closed and the events change; it is
+   *     unregistered, as Python does when {@code modify} fails (a change of the data alone is kept,
+   *     as in Python)
    */
   public SelectorKey modify(Socket socket, Set<Event> events, Object data) throws IOException {
     Objects.requireNonNull(socket, "socket");
@@ -229,14 +230,16 @@ public final class SocketSelector implements AutoCloseable {
     synchronized (lock) {
       ensureOpen();
       Registration registration = registered(socket);
-      SelectableChannel channel;
-      try {
-        channel = socket.selectableChannel();
-      } catch (IOException closedSocket) {
-        drop(registration);
-        throw closedSocket;
-      }
       changed = !key.events().equals(registration.key.events());
+      SelectableChannel channel = null;
+      if (changed) { // only then is the kernel asked, as Python's modify asks it
+        try {
+          channel = socket.selectableChannel();
+        } catch (IOException closedSocket) {
+          drop(registration);
+          throw closedSocket;
+        }
+      }
       registration.key = key;
       keys.put(socket, key);
       if (changed) {

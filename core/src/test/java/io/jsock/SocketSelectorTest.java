@@ -829,6 +829,19 @@ class SocketSelectorTest {
   }
 
   @Test
+  void modifyingOnlyTheDataOfAClosedSocketSucceedsAsPythonDoes() throws Exception {
+    // Python's modify asks the kernel only when the events change: the data alone is just stored
+    Socket socket = Socket.create();
+    selector.register(socket, READ, "before");
+    socket.close();
+
+    SelectorKey key = selector.modify(socket, READ, "after");
+
+    assertThat(key.data()).isEqualTo("after");
+    assertThat(selector.getKey(socket)).isEqualTo(key);
+  }
+
+  @Test
   void unregisteringAClosedSocketGivesItsKey() throws Exception {
     Socket socket = Socket.create();
     SelectorKey key = selector.register(socket, READ, "closed later");

@@ -137,6 +137,51 @@ class TransferCommandsIT {
   }
 
   @Test
+  void aSecondReceiverRefusesThePartFileAnotherReceiverIsWriting() throws Exception {
+    int size = 1 << 20;
+    Path data = randomFile("data.bin", size, 21);
+    byte[] all = Files.readAllBytes(data);
+    Path other = Files.createDirectory(dir.resolve("other"));
+    Files.write(other.resolve("data.bin"), new byte[size]); // another file, under the same name
+    Path out = Files.createDirectory(dir.resolve("out"));
+    Path part = out.resolve("data.bin.part");
+    try (RunningProcess first = jsock("receive", "0", out.toString());
+        RunningProcess second = jsock("receive", "0", out.toString())) {
+      int firstPort = portOf(first);
+      int secondPort = portOf(second);
+      try (Socket conn = Socket.create()) {
+        conn.setTimeout(LIMIT);
+        conn.connect("127.0.0.1", firstPort);
+        conn.sendAll(header("data.bin", size, MessageDigest.getInstance("SHA-256").digest(all)));
+        DataInputStream in = new DataInputStream(conn.getInputStream());
+        assertThat(in.readUnsignedByte()).isEqualTo('G');
+        assertThat(in.readLong()).as("offset").isZero();
+        conn.sendAll(new byte[] {'D'});
+        conn.sendAll(Arrays.copyOf(all, size / 2));
+        await().atMost(LIMIT).until(() -> Files.size(part) == size / 2);
+
+        try (RunningProcess sender =
+            jsock("send", other.resolve("data.bin").toString(), "127.0.0.1", "" + secondPort)) {
+          assertThat(sender.exitCode()).isEqualTo(1);
+          assertThat(sender.stderr())
+              .isEqualTo(
+                  "jsock: the receiver refused: cannot write "
+                      + part
+                      + ": another receiver is writing it\n");
+        }
+        assertThat(second.exitCode()).isEqualTo(1);
+
+        conn.sendAll(Arrays.copyOfRange(all, size / 2, size));
+        conn.shutdown(Shutdown.SHUT_WR);
+        assertThat(in.readUnsignedByte()).as("verdict").isEqualTo('K');
+      }
+      assertThat(first.exitCode()).as(first.stderrSoFar()).isZero();
+    }
+    assertThat(Files.readAllBytes(out.resolve("data.bin"))).isEqualTo(all);
+    assertThat(part).doesNotExist();
+  }
+
+  @Test
   void theReceiverKeepsNothingWhenTheDataDoesNotMatchTheAnnouncedSha256() throws Exception {
     byte[] data = "not what was announced".getBytes(UTF_8);
     Path out = dir.resolve("out.bin");

@@ -451,6 +451,35 @@ class TransferCommandsIT {
   }
 
   @Test
+  void standardInputSpooledForSendingLeavesNoTemporaryFileWhenTheSenderIsKilled() throws Exception {
+    Path data = randomFile("data.bin", 700_000, 13);
+    Path tmp = Files.createDirectory(dir.resolve("tmp"));
+    try (Socket listener = Socket.create()) {
+      listener.bind("127.0.0.1", 0);
+      listener.listen();
+      listener.setTimeout(LIMIT);
+      int port = ((InetSocketAddress) listener.getSockName()).getPort();
+      String command = "exec ./jsock send - 127.0.0.1 " + port + " < " + data;
+      try (RunningProcess sender =
+          RunningProcess.start(
+              List.of("bash", "-c", command),
+              Map.of("JSOCK_JAVA_OPTS", "-Djava.io.tmpdir=" + tmp))) {
+        try (Socket conn = listener.accept().conn()) {
+          conn.setTimeout(LIMIT);
+          // the whole header: standard input is spooled, and the sender waits for the answer
+          new DataInputStream(conn.getInputStream())
+              .readFully(new byte[4 + 1 + 2 + "stdin".length() + 8 + 32]);
+          sender.terminate();
+          assertThat(sender.exitCode()).isEqualTo(143);
+        }
+      }
+    }
+    try (var files = Files.list(tmp)) {
+      assertThat(files).as("temporary files left in " + tmp).isEmpty();
+    }
+  }
+
+  @Test
   void anExistingFileIsReplacedOnlyWithForce() throws Exception {
     Path data = randomFile("data.bin", 100_000, 5);
     Path out = Files.writeString(dir.resolve("out.bin"), "keep me");

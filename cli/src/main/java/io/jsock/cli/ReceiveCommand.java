@@ -14,6 +14,7 @@ import io.jsock.tls.Tls;
 import io.jsock.tls.TlsContext;
 import java.io.DataInputStream;
 import java.io.EOFException;
+import java.io.File;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketException;
@@ -169,12 +170,27 @@ final class ReceiveCommand implements Callable<Integer> {
   private void checkOptions() {
     serverKey.check(tls);
     if (target != null && !Files.isDirectory(target)) {
+      if (writtenAsDirectory()) {
+        throw new ParameterException(
+            spec.commandLine(),
+            "FILE: no directory " + target.toAbsolutePath() + " to receive into");
+      }
       Path parent = target.toAbsolutePath().getParent();
       if (parent == null || !Files.isDirectory(parent)) {
         throw new ParameterException(
             spec.commandLine(), "FILE: no directory " + parent + " to put " + target + " in");
       }
     }
+  }
+
+  /**
+   * Whether FILE was written with a trailing slash ({@code incoming/}), naming a directory: the
+   * path drops the slash, and would take it for a file {@code incoming} to create.
+   */
+  private boolean writtenAsDirectory() {
+    String given =
+        spec.commandLine().getParseResult().matchedPositional(1).originalStringValues().getFirst();
+    return given.endsWith("/") || given.endsWith(File.separator);
   }
 
   private static Socket wrap(TlsContext context, Socket accepted) throws IOException {

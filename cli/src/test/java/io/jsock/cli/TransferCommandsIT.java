@@ -433,6 +433,17 @@ class TransferCommandsIT {
   }
 
   @Test
+  void aFileWrittenAsADirectoryThatDoesNotExistIsAUsageError() throws Exception {
+    Path incoming = dir.resolve("incoming");
+    try (RunningProcess receiver = jsock("receive", "0", incoming + "/")) {
+      assertThat(receiver.exitCode()).as(receiver.stderrSoFar()).isEqualTo(2);
+      assertThat(receiver.stderr())
+          .startsWith("jsock: FILE: no directory " + incoming + " to receive into\n");
+    }
+    assertThat(incoming).doesNotExist();
+  }
+
+  @Test
   void sendsStandardInputUnderTheGivenName() throws Exception {
     Path data = randomFile("data.bin", 700_000, 11);
     Path inbox = Files.createDirectory(dir.resolve("inbox"));

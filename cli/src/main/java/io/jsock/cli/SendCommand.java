@@ -148,9 +148,10 @@ final class SendCommand implements Callable<Integer> {
   }
 
   private int send(FileChannel data, String name, Lines out, Lines err) throws IOException {
+    // hashed before connecting: the receiver's --timeout for the header runs from the connection
+    long size = data.size();
+    byte[] sha256 = TransferProtocol.sha256Of(data, size).digest();
     try (Socket conn = connect()) {
-      long size = data.size();
-      byte[] sha256 = TransferProtocol.sha256Of(data, size).digest();
       DataInputStream in = new DataInputStream(conn.getInputStream());
       TransferProtocol.writeHeader(conn, new Header(name, size, sha256));
       Go go = goAhead(conn, in, data, name, size);

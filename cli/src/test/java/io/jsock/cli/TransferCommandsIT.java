@@ -212,6 +212,27 @@ class TransferCommandsIT {
   }
 
   @Test
+  void theSenderHashesItsFileBeforeConnectingSoTheReceiversTimeoutDoesNotRunMeanwhile()
+      throws Exception {
+    // connected first, a sender hashing a big file kept the receiver waiting for the header past
+    // its --timeout (receive -w 100ms and a 900 MB file: the receiver timed out, exit 4)
+    int size = 64 << 20;
+    Path data = randomFile("data.bin", size, 14);
+    try (Socket listener = Socket.create()) {
+      listener.bind("127.0.0.1", 0);
+      listener.listen();
+      listener.setTimeout(LIMIT);
+      int port = ((InetSocketAddress) listener.getSockName()).getPort();
+      try (RunningProcess sender = jsock("send", data.toString(), "127.0.0.1", "" + port);
+          Socket conn = listener.accept().conn()) {
+        assertThat(bytesRead(sender.pid()))
+            .as("bytes the sender had read when it connected")
+            .isGreaterThanOrEqualTo(size);
+      }
+    }
+  }
+
+  @Test
   void theSenderExits1WhenTheReceiverReportsAMismatch() throws Exception {
     Path data = randomFile("data.bin", 50_000, 12);
     try (Socket listener = Socket.create()) {
@@ -646,6 +667,16 @@ class TransferCommandsIT {
     Matcher m = LISTENING.matcher(receiver.stderrSoFar());
     assertThat(m.find()).isTrue();
     return Integer.parseInt(m.group(1));
+  }
+
+  /** The bytes a process has read so far ({@code rchar} of {@code /proc/PID/io}). */
+  private static long bytesRead(long pid) throws Exception {
+    for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/io"))) {
+      if (line.startsWith("rchar: ")) {
+        return Long.parseLong(line.substring("rchar: ".length()));
+      }
+    }
+    throw new AssertionError("no rchar in /proc/" + pid + "/io");
   }
 
   private Path randomFile(String name, int size, long seed) throws Exception {

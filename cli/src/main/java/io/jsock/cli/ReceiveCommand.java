@@ -1,7 +1,6 @@
 package io.jsock.cli;
 
 import static java.nio.file.StandardOpenOption.CREATE;
-import static java.nio.file.StandardOpenOption.TRUNCATE_EXISTING;
 import static java.nio.file.StandardOpenOption.WRITE;
 
 import io.jsock.Accepted;
@@ -15,12 +14,14 @@ import io.jsock.tls.Tls;
 import io.jsock.tls.TlsContext;
 import java.io.DataInputStream;
 import java.io.EOFException;
+import java.io.File;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -169,12 +170,27 @@ final class ReceiveCommand implements Callable<Integer> {
   private void checkOptions() {
     serverKey.check(tls);
     if (target != null && !Files.isDirectory(target)) {
+      if (writtenAsDirectory()) {
+        throw new ParameterException(
+            spec.commandLine(),
+            "FILE: no directory " + target.toAbsolutePath() + " to receive into");
+      }
       Path parent = target.toAbsolutePath().getParent();
       if (parent == null || !Files.isDirectory(parent)) {
         throw new ParameterException(
             spec.commandLine(), "FILE: no directory " + parent + " to put " + target + " in");
       }
     }
+  }
+
+  /**
+   * Whether FILE was written with a trailing slash ({@code incoming/}), naming a directory: the
+   * path drops the slash, and would take it for a file {@code incoming} to create.
+   */
+  private boolean writtenAsDirectory() {
+    String given =
+        spec.commandLine().getParseResult().matchedPositional(1).originalStringValues().getFirst();
+    return given.endsWith("/") || given.endsWith(File.separator);
   }
 
   private static Socket wrap(TlsContext context, Socket accepted) throws IOException {
@@ -196,6 +212,8 @@ final class ReceiveCommand implements Callable<Integer> {
     MessageDigest digest = prefixDigest(part, offset);
     long start;
     byte[] sha256;
+    // The part stays open, and locked, until it has its final name or is deleted: another receiver
+    // that opens it meanwhile is refused (openPart) instead of writing into this transfer's file.
     try (FileChannel channel = refusing(conn, () -> openPart(part, offset))) {
       TransferProtocol.writeAnswer(
           conn, new Go(offset, part.getFileName().toString(), TransferProtocol.peek(digest)));
@@ -211,22 +229,22 @@ final class ReceiveCommand implements Callable<Integer> {
       receiveData(conn, channel, part, digest, offset, header);
       channel.force(true);
       sha256 = digest.digest();
+      if (!TransferProtocol.same(sha256, header.sha256())) {
+        Files.deleteIfExists(part);
+        TransferProtocol.writeVerdict(conn, new Verdict(false, sha256));
+        throw new TransferFailedException(
+            "SHA-256 mismatch: "
+                + header.name()
+                + " should be "
+                + TransferProtocol.hex(header.sha256())
+                + ", got "
+                + TransferProtocol.hex(sha256)
+                + "; "
+                + part
+                + " deleted");
+      }
+      place(part, file);
     }
-    if (!TransferProtocol.same(sha256, header.sha256())) {
-      Files.deleteIfExists(part);
-      TransferProtocol.writeVerdict(conn, new Verdict(false, sha256));
-      throw new TransferFailedException(
-          "SHA-256 mismatch: "
-              + header.name()
-              + " should be "
-              + TransferProtocol.hex(header.sha256())
-              + ", got "
-              + TransferProtocol.hex(sha256)
-              + "; "
-              + part
-              + " deleted");
-    }
-    place(part, file);
     TransferProtocol.writeVerdict(conn, new Verdict(true, sha256));
     long nanos = System.nanoTime() - start;
     TransferSummary summary =
@@ -310,15 +328,38 @@ final class ReceiveCommand implements Callable<Integer> {
   /**
    * Opens the part file before answering, so that one this process cannot write is refused with its
    * reason on both sides before any data. A part is created only here, after every other refusal; a
-   * resumed one ({@code offset > 0}) is opened as it is, never truncated.
+   * resumed one ({@code offset > 0}) is opened as it is, never truncated. The part is locked: a
+   * part another receiver is writing (two receivers, one directory, one name) is refused, and
+   * truncated only once locked, so that its transfer's bytes stay as they are.
    */
   private static FileChannel openPart(Path part, long offset) throws IOException {
+    FileChannel channel;
     try {
-      return offset == 0
-          ? FileChannel.open(part, CREATE, TRUNCATE_EXISTING, WRITE)
-          : FileChannel.open(part, WRITE);
+      channel = offset == 0 ? FileChannel.open(part, CREATE, WRITE) : FileChannel.open(part, WRITE);
     } catch (FileSystemException e) {
       throw new TransferFailedException("cannot write " + part + ": " + Failures.reason(e), e);
+    }
+    try {
+      if (!lock(channel)) {
+        throw new TransferFailedException(
+            "cannot write " + part + ": another receiver is writing it");
+      }
+      if (offset == 0) {
+        channel.truncate(0);
+      }
+      return channel;
+    } catch (IOException | RuntimeException e) {
+      channel.close();
+      throw e;
+    }
+  }
+
+  /** Whether this process now holds the lock on the whole file (released when it is closed). */
+  private static boolean lock(FileChannel channel) throws IOException {
+    try {
+      return channel.tryLock() != null;
+    } catch (OverlappingFileLockException e) {
+      return false; // held by this process already: another receiver in the same JVM
     }
   }
 

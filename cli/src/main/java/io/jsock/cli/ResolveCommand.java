@@ -4,6 +4,7 @@ import io.jsock.AddrInfo;
 import io.jsock.Family;
 import io.jsock.SocketKind;
 import io.jsock.Sockets;
+import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -94,10 +95,16 @@ final class ResolveCommand implements Callable<Integer> {
     return Integer.toString(ListenCommand.port(port, spec));
   }
 
-  /** The address as Python prints it: {@code ::1}, not the JDK's long form. */
+  /**
+   * The address as Python prints it: {@code ::1}, not the JDK's long form; a scoped (link-local)
+   * one with its scope id, Python's fourth item, as {@code fe80::1%1}, which names it again.
+   */
   private static String text(InetSocketAddress address) {
     byte[] raw = address.getAddress().getAddress();
-    return Sockets.inetNtop(raw.length == 4 ? Family.AF_INET : Family.AF_INET6, raw);
+    String text = Sockets.inetNtop(raw.length == 4 ? Family.AF_INET : Family.AF_INET6, raw);
+    return address.getAddress() instanceof Inet6Address v6 && v6.getScopeId() != 0
+        ? text + "%" + v6.getScopeId()
+        : text;
   }
 
   private static String toJson(AddrInfo info) {

@@ -1,5 +1,9 @@
 package io.jsock.cli;
 
+import static java.nio.file.StandardOpenOption.DELETE_ON_CLOSE;
+import static java.nio.file.StandardOpenOption.READ;
+import static java.nio.file.StandardOpenOption.WRITE;
+
 import io.jsock.Shutdown;
 import io.jsock.Socket;
 import io.jsock.SocketKind;
@@ -13,10 +17,10 @@ import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.locks.LockSupport;
@@ -129,22 +133,25 @@ final class SendCommand implements Callable<Integer> {
     Lines err = new Lines(spec.commandLine().getErr()).prefixed("jsock: ");
     StderrLog.install(err);
     if (isStdin()) {
-      Path spooled = Files.createTempFile("jsock-send-", ".stdin");
-      try {
-        Files.copy(System.in, spooled, StandardCopyOption.REPLACE_EXISTING);
-        return send(spooled, name == null ? "stdin" : name, out, err);
-      } finally {
-        Files.deleteIfExists(spooled);
+      // DELETE_ON_CLOSE unlinks the spool as soon as it is open (on Unix; Windows deletes it when
+      // its handle closes), so that no way out, Ctrl-C or kill included, leaves it behind.
+      try (FileChannel spool =
+          FileChannel.open(
+              Files.createTempFile("jsock-send-", ".stdin"), READ, WRITE, DELETE_ON_CLOSE)) {
+        System.in.transferTo(Channels.newOutputStream(spool));
+        return send(spool, name == null ? "stdin" : name, out, err);
       }
     }
-    return send(file, name == null ? file.getFileName().toString() : name, out, err);
+    try (FileChannel data = FileChannel.open(file)) {
+      return send(data, name == null ? file.getFileName().toString() : name, out, err);
+    }
   }
 
-  private int send(Path source, String name, Lines out, Lines err) throws IOException {
-    try (FileChannel data = FileChannel.open(source);
-        Socket conn = connect()) {
-      long size = data.size();
-      byte[] sha256 = TransferProtocol.sha256Of(data, size).digest();
+  private int send(FileChannel data, String name, Lines out, Lines err) throws IOException {
+    // hashed before connecting: the receiver's --timeout for the header runs from the connection
+    long size = data.size();
+    byte[] sha256 = TransferProtocol.sha256Of(data, size).digest();
+    try (Socket conn = connect()) {
       DataInputStream in = new DataInputStream(conn.getInputStream());
       TransferProtocol.writeHeader(conn, new Header(name, size, sha256));
       Go go = goAhead(conn, in, data, name, size);

@@ -2,6 +2,7 @@ package io.jsock.cli;
 
 import static io.jsock.cli.RunningProcess.jsock;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.jsock.Socket;
 import java.io.IOException;
@@ -10,6 +11,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -235,6 +237,45 @@ class CommandsIT {
         assertThat(version.exitCode()).as("run %d; stderr: %s", run, version.stderr()).isZero();
         assertThat(version.lines().getFirst()).startsWith("jsock 0.");
       }
+    }
+  }
+
+  @Test
+  void theJvmAfterABuildHoldsNoDescriptorOfTheBuildLock(@TempDir Path dir) throws Exception {
+    // a checkout whose jar is missing, and a Maven that "builds" it by copying the real one
+    for (String file : List.of("pom.xml", "core/pom.xml", "cli/pom.xml")) {
+      Files.createDirectories(dir.resolve(file).getParent());
+      Files.createFile(dir.resolve(file));
+    }
+    Files.createDirectories(dir.resolve("core/src/main"));
+    Files.createDirectories(dir.resolve("cli/src/main"));
+    Files.copy(RunningProcess.REPO.resolve("jsock"), dir.resolve("jsock"));
+    Files.copy(RunningProcess.REPO.resolve("cli/jvm.options"), dir.resolve("cli/jvm.options"));
+    Path jar = Path.of(System.getProperty("jsock.jar"));
+    Path bin = Files.createDirectory(dir.resolve("bin"));
+    Path mvn =
+        Files.writeString(
+            bin.resolve("mvn"),
+            "#!/bin/sh\nmkdir -p cli/target && cp '"
+                + jar
+                + "' cli/target/"
+                + jar.getFileName()
+                + "\n");
+    Files.setPosixFilePermissions(mvn, PosixFilePermissions.fromString("rwxr-xr-x"));
+    var env = Map.of("JSOCK_JAR", "", "PATH", bin + ":" + System.getenv("PATH"));
+    try (RunningProcess receiver =
+        RunningProcess.start(List.of(dir.resolve("jsock").toString(), "receive", "0"), env)) {
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> receiver.stderrSoFar().contains("receiving on"));
+      List<String> open = new ArrayList<>();
+      try (var fds = Files.list(Path.of("/proc/" + receiver.pid() + "/fd"))) {
+        for (Path fd : fds.toList()) {
+          open.add(Files.readSymbolicLink(fd).toString());
+        }
+      }
+      assertThat(receiver.stderrSoFar()).contains("jsock: building");
+      assertThat(open).noneMatch(target -> target.endsWith(".jsock-build.lock"));
     }
   }
 

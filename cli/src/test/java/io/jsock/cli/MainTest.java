@@ -110,6 +110,17 @@ class MainTest {
   }
 
   @Test
+  void resolveKeepsTheScopeOfALinkLocalAddressAsPythonsScopeId() {
+    // Python: getaddrinfo('fe80::1%lo', 22) gives ('fe80::1', 22, 0, 1); lo is interface 1
+    assertThat(run("resolve", "fe80::1%lo", "22", "--tcp", "--json")).isZero();
+    assertThat(out.toString())
+        .isEqualTo(
+            "[{\"family\":\"AF_INET6\",\"kind\":\"SOCK_STREAM\",\"proto\":6,"
+                + "\"address\":\"fe80::1%1\",\"port\":22}]"
+                + System.lineSeparator());
+  }
+
+  @Test
   void resolveRefusesAnIpv6LiteralForIpv4WithExitCode6() {
     assertThat(run("resolve", "::1", "-4")).isEqualTo(6);
     assertThat(err.toString())

@@ -137,6 +137,51 @@ class TransferCommandsIT {
   }
 
   @Test
+  void aSecondReceiverRefusesThePartFileAnotherReceiverIsWriting() throws Exception {
+    int size = 1 << 20;
+    Path data = randomFile("data.bin", size, 21);
+    byte[] all = Files.readAllBytes(data);
+    Path other = Files.createDirectory(dir.resolve("other"));
+    Files.write(other.resolve("data.bin"), new byte[size]); // another file, under the same name
+    Path out = Files.createDirectory(dir.resolve("out"));
+    Path part = out.resolve("data.bin.part");
+    try (RunningProcess first = jsock("receive", "0", out.toString());
+        RunningProcess second = jsock("receive", "0", out.toString())) {
+      int firstPort = portOf(first);
+      int secondPort = portOf(second);
+      try (Socket conn = Socket.create()) {
+        conn.setTimeout(LIMIT);
+        conn.connect("127.0.0.1", firstPort);
+        conn.sendAll(header("data.bin", size, MessageDigest.getInstance("SHA-256").digest(all)));
+        DataInputStream in = new DataInputStream(conn.getInputStream());
+        assertThat(in.readUnsignedByte()).isEqualTo('G');
+        assertThat(in.readLong()).as("offset").isZero();
+        conn.sendAll(new byte[] {'D'});
+        conn.sendAll(Arrays.copyOf(all, size / 2));
+        await().atMost(LIMIT).until(() -> Files.size(part) == size / 2);
+
+        try (RunningProcess sender =
+            jsock("send", other.resolve("data.bin").toString(), "127.0.0.1", "" + secondPort)) {
+          assertThat(sender.exitCode()).isEqualTo(1);
+          assertThat(sender.stderr())
+              .isEqualTo(
+                  "jsock: the receiver refused: cannot write "
+                      + part
+                      + ": another receiver is writing it\n");
+        }
+        assertThat(second.exitCode()).isEqualTo(1);
+
+        conn.sendAll(Arrays.copyOfRange(all, size / 2, size));
+        conn.shutdown(Shutdown.SHUT_WR);
+        assertThat(in.readUnsignedByte()).as("verdict").isEqualTo('K');
+      }
+      assertThat(first.exitCode()).as(first.stderrSoFar()).isZero();
+    }
+    assertThat(Files.readAllBytes(out.resolve("data.bin"))).isEqualTo(all);
+    assertThat(part).doesNotExist();
+  }
+
+  @Test
   void theReceiverKeepsNothingWhenTheDataDoesNotMatchTheAnnouncedSha256() throws Exception {
     byte[] data = "not what was announced".getBytes(UTF_8);
     Path out = dir.resolve("out.bin");
@@ -163,6 +208,27 @@ class TransferCommandsIT {
     }
     try (var files = Files.list(dir)) {
       assertThat(files).isEmpty();
+    }
+  }
+
+  @Test
+  void theSenderHashesItsFileBeforeConnectingSoTheReceiversTimeoutDoesNotRunMeanwhile()
+      throws Exception {
+    // connected first, a sender hashing a big file kept the receiver waiting for the header past
+    // its --timeout (receive -w 100ms and a 900 MB file: the receiver timed out, exit 4)
+    int size = 64 << 20;
+    Path data = randomFile("data.bin", size, 14);
+    try (Socket listener = Socket.create()) {
+      listener.bind("127.0.0.1", 0);
+      listener.listen();
+      listener.setTimeout(LIMIT);
+      int port = ((InetSocketAddress) listener.getSockName()).getPort();
+      try (RunningProcess sender = jsock("send", data.toString(), "127.0.0.1", "" + port);
+          Socket conn = listener.accept().conn()) {
+        assertThat(bytesRead(sender.pid()))
+            .as("bytes the sender had read when it connected")
+            .isGreaterThanOrEqualTo(size);
+      }
     }
   }
 
@@ -388,6 +454,17 @@ class TransferCommandsIT {
   }
 
   @Test
+  void aFileWrittenAsADirectoryThatDoesNotExistIsAUsageError() throws Exception {
+    Path incoming = dir.resolve("incoming");
+    try (RunningProcess receiver = jsock("receive", "0", incoming + "/")) {
+      assertThat(receiver.exitCode()).as(receiver.stderrSoFar()).isEqualTo(2);
+      assertThat(receiver.stderr())
+          .startsWith("jsock: FILE: no directory " + incoming + " to receive into\n");
+    }
+    assertThat(incoming).doesNotExist();
+  }
+
+  @Test
   void sendsStandardInputUnderTheGivenName() throws Exception {
     Path data = randomFile("data.bin", 700_000, 11);
     Path inbox = Files.createDirectory(dir.resolve("inbox"));
@@ -403,6 +480,35 @@ class TransferCommandsIT {
       assertThat(receiver.exitCode()).isZero();
     }
     assertThat(sha256(inbox.resolve("piped.bin"))).isEqualTo(sha256(data));
+  }
+
+  @Test
+  void standardInputSpooledForSendingLeavesNoTemporaryFileWhenTheSenderIsKilled() throws Exception {
+    Path data = randomFile("data.bin", 700_000, 13);
+    Path tmp = Files.createDirectory(dir.resolve("tmp"));
+    try (Socket listener = Socket.create()) {
+      listener.bind("127.0.0.1", 0);
+      listener.listen();
+      listener.setTimeout(LIMIT);
+      int port = ((InetSocketAddress) listener.getSockName()).getPort();
+      String command = "exec ./jsock send - 127.0.0.1 " + port + " < " + data;
+      try (RunningProcess sender =
+          RunningProcess.start(
+              List.of("bash", "-c", command),
+              Map.of("JSOCK_JAVA_OPTS", "-Djava.io.tmpdir=" + tmp))) {
+        try (Socket conn = listener.accept().conn()) {
+          conn.setTimeout(LIMIT);
+          // the whole header: standard input is spooled, and the sender waits for the answer
+          new DataInputStream(conn.getInputStream())
+              .readFully(new byte[4 + 1 + 2 + "stdin".length() + 8 + 32]);
+          sender.terminate();
+          assertThat(sender.exitCode()).isEqualTo(143);
+        }
+      }
+    }
+    try (var files = Files.list(tmp)) {
+      assertThat(files).as("temporary files left in " + tmp).isEmpty();
+    }
   }
 
   @Test
@@ -561,6 +667,16 @@ class TransferCommandsIT {
     Matcher m = LISTENING.matcher(receiver.stderrSoFar());
     assertThat(m.find()).isTrue();
     return Integer.parseInt(m.group(1));
+  }
+
+  /** The bytes a process has read so far ({@code rchar} of {@code /proc/PID/io}). */
+  private static long bytesRead(long pid) throws Exception {
+    for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/io"))) {
+      if (line.startsWith("rchar: ")) {
+        return Long.parseLong(line.substring("rchar: ".length()));
+      }
+    }
+    throw new AssertionError("no rchar in /proc/" + pid + "/io");
   }
 
   private Path randomFile(String name, int size, long seed) throws Exception {

@@ -196,10 +196,10 @@ final class BenchCommand implements Callable<Integer> {
       return ExitCode.FAILURE.code();
     }
     if (outcome.run().errors() > 0) {
+      long errors = outcome.run().errors();
       err.line(
           "jsock: "
-              + outcome.run().errors()
-              + " connection errors; the first: "
+              + (errors == 1 ? "1 connection error: " : errors + " connection errors; the first: ")
               + outcome.run().firstError().getMessage());
       // a refused connection exits 3 wherever it comes (a UDP echo's port unreachable)
       return outcome.run().firstError() instanceof ConnectionRefusedException

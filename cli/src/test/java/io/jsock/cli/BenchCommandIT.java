@@ -372,6 +372,25 @@ class BenchCommandIT {
                   + port
                   + ": connection refused\n");
     }
+    try (RunningProcess one =
+        jsock(
+            "bench",
+            "udp",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "" + port,
+            "-c",
+            "1",
+            "--warmup",
+            "500ms",
+            "--duration",
+            "1s")) {
+      assertThat(one.exitCode()).isEqualTo(3);
+      assertThat(one.stderr()) // it said "1 connection errors; the first: ..."
+          .isEqualTo(
+              "jsock: 1 connection error: recv from 127.0.0.1:" + port + ": connection refused\n");
+    }
   }
 
   /** An echo that sends byte {@code at} of the stream back with its bits flipped. */

@@ -117,6 +117,25 @@ class BrokerCommandIT {
   }
 
   @Test
+  void chatSendsALastLineWithoutNewlineEvenWhenItsSenderResets() throws Exception {
+    // A script that sends and closes without reading its greeting resets the connection (its
+    // unread bytes make the kernel send RST): what it sent had arrived, and its last line too.
+    try (RunningProcess broker = jsock("broker", "--chat", "-v", "0")) {
+      int port = port(broker);
+      try (Socket one = join(broker, port, 1)) {
+        expect(one, "<announce> you are <user1>; no one else is here\n");
+        try (Socket two = join(broker, port, 2)) {
+          expect(one, "<announce> <user2> has joined\n");
+          two.sendAll("first\nlast words".getBytes(US_ASCII));
+          expect(one, "<user2> first\n");
+          two.setSockOpt(StandardSocketOptions.SO_LINGER, 0);
+        }
+        expect(one, "<user2> last words\n<announce> <user2> has left\n");
+      }
+    }
+  }
+
+  @Test
   void chatClientsJoiningTogetherAreEachListedOrAnnouncedOnce() throws Exception {
     // Each joiner's roster and the joins announced to it after must name every other client
     // exactly once: before joins were serialized, a client could be greeted with "no one else is

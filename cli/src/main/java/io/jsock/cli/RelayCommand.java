@@ -171,7 +171,7 @@ final class RelayCommand implements Callable<Integer> {
     TlsContext serverTls = listen.scheme().isTls() ? Tls.server(serverKey.load(err)) : null;
     TlsContext targetTls = target.scheme().isTls() ? clientTls.context() : null;
     Semaphore permits = new Semaphore(maxConnections);
-    Acceptor acceptor = new Acceptor(listener, log);
+    Acceptor acceptor = new Acceptor(listener, log::warn);
     long accepted = 0;
     while (true) {
       Accepted next = acceptor.accept();

@@ -564,6 +564,38 @@ class ConnectListenIT {
   }
 
   @Test
+  void keepOpenGoesOnServingAfterAcceptRanOutOfFileDescriptors() throws Exception {
+    // 64 descriptors: enough for the JVM, the listener and a few clients, not for 120 of them.
+    List<String> command =
+        new ArrayList<>(List.of("sh", "-c", "ulimit -n 64 && exec \"$@\"", "sh"));
+    command.addAll(PipedProcess.jsock("listen", "-k", "--max-clients", "200", "0"));
+    try (PipedProcess listen =
+        PipedProcess.start(command, Map.of(), Redirect.from(devNull()), Redirect.PIPE)) {
+      int port = listen.listeningPort();
+      List<Socket> crowd = new ArrayList<>();
+      try {
+        for (int i = 0; i < 120; i++) {
+          Socket conn = Socket.create();
+          crowd.add(conn);
+          conn.connect("127.0.0.1", port); // the kernel's backlog takes them all
+        }
+        listen.awaitStderr("too many open files");
+      } finally {
+        for (Socket conn : crowd) {
+          conn.close();
+        }
+      }
+      try (Socket after = Socket.create()) {
+        after.setTimeout(LIMIT);
+        after.connect("127.0.0.1", port);
+        after.sendAll("served after\n".getBytes(UTF_8));
+        assertThat(new String(listen.stdout().readNBytes(13), UTF_8)).isEqualTo("served after\n");
+      }
+      assertThat(listen.isAlive()).isTrue();
+    }
+  }
+
+  @Test
   void denyRefusesAPeerByAddressAndServesTheOthers() throws Exception {
     try (PipedProcess listen =
         jsock(

@@ -81,8 +81,8 @@ final class BrokerCommand implements Callable<Integer> {
       paramLabel = "[HOST] PORT",
       hideParamSyntax = true,
       description =
-          "Where to listen: a port (0 picks a free one), after an optional host or address"
-              + " (0.0.0.0 or :: for every interface). Not with -U.")
+          "Where to listen: a port (0 picks a free one, said on stderr), after an optional host"
+              + " or address (0.0.0.0 or :: for every interface). Not with -U.")
   List<String> hostPort = new ArrayList<>();
 
   @Mixin TransportOptions transport;
@@ -174,7 +174,7 @@ final class BrokerCommand implements Callable<Integer> {
                     }
                   }));
     }
-    log.verbose(
+    String listening =
         (chat ? "chat " : "")
             + "broker listening on "
             + Diagnostics.where(listener.getSockName())
@@ -185,7 +185,12 @@ final class BrokerCommand implements Callable<Integer> {
             + " clients, queues of "
             + Sizes.format(maxQueue)
             + ", slow clients: "
-            + slow);
+            + slow;
+    if (port == 0 && transport.unix == null) {
+      log.warn(listening); // the port the system picked: said always, as jsock listen does
+    } else {
+      log.verbose(listening);
+    }
     Acceptor acceptor = new Acceptor(listener, log::warn);
     Semaphore places = new Semaphore(maxClients); // taken before the handshake, not after
     while (true) {

@@ -65,6 +65,18 @@ class BrokerCommandIT {
   }
 
   @Test
+  void onPortZeroWithoutVerboseTheBrokerSaysWhichPortItGot() throws Exception {
+    try (RunningProcess broker = jsock("broker", "--chat", "0")) {
+      int port = port(broker);
+      try (Socket one = Socket.create(Family.AF_INET, SocketKind.SOCK_STREAM)) {
+        one.setTimeout(LIMIT);
+        one.connect(new InetSocketAddress("127.0.0.1", port));
+        expect(one, "<announce> you are <user1>; no one else is here\n");
+      }
+    }
+  }
+
+  @Test
   void overTlsWithADevelopmentCertificate() throws Exception {
     try (RunningProcess broker = jsock("broker", "--tls", "--chat", "-v", "0")) {
       int port = port(broker);

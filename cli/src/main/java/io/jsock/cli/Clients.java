@@ -84,11 +84,13 @@ final class Clients {
       diagnostics.event(
           "closing "
               + peer
-              + ": idle for "
+              + ": sent nothing for "
               + Durations.format(options.idleTimeout)
-              + " (-i), or a send timed out");
+              + " (-i)");
     } catch (IOException | RuntimeException e) {
-      diagnostics.say(peer + ": " + e.getMessage());
+      if (member == null || isMember(member)) { // else a broadcast dropped it, and said why
+        diagnostics.say(peer + ": " + e.getMessage());
+      }
     } finally {
       leave(member);
       closeQuietly(conn);
@@ -125,6 +127,10 @@ final class Clients {
     }
   }
 
+  private synchronized boolean isMember(Member member) {
+    return members.contains(member);
+  }
+
   private synchronized List<Member> snapshot() {
     return List.copyOf(members);
   }
@@ -155,10 +161,24 @@ final class Clients {
     try {
       member.traffic().sending(chunk);
       member.conn().sendAll(chunk);
+    } catch (SocketTimeoutException e) {
+      diagnostics.event(
+          "closing "
+              + member.traffic().peer()
+              + ": did not take a broadcast within "
+              + Durations.format(options.idleTimeout)
+              + " (-i)");
+      drop(member);
     } catch (IOException e) {
-      diagnostics.event(member.traffic().peer() + ": " + e.getMessage());
-      closeQuietly(member.conn()); // its own thread then ends it
+      diagnostics.say(member.traffic().peer() + ": " + e.getMessage());
+      drop(member);
     }
+  }
+
+  /** Stops broadcasting to a member whose send failed, and closes it: its own thread then ends. */
+  private void drop(Member member) {
+    leave(member);
+    closeQuietly(member.conn());
   }
 
   private void endOutput(Member member) {

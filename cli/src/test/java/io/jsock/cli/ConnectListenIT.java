@@ -596,6 +596,40 @@ class ConnectListenIT {
   }
 
   @Test
+  void keepOpenClosesAClientThatDoesNotTakeABroadcastAndSaysWhy() throws Exception {
+    try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
+        PipedProcess listen =
+            jsock(Redirect.PIPE, Redirect.DISCARD, "listen", "-k", "-v", "-i", "3s", "0");
+        Socket stuck = Socket.create()) {
+      int port = listen.listeningPort();
+      stuck.setSockOpt(java.net.StandardSocketOptions.SO_RCVBUF, 4096);
+      stuck.connect("127.0.0.1", port);
+      listen.awaitStderr("jsock: accepted 127.0.0.1:");
+      // It keeps sending, so it is never idle on the way in; it never reads the broadcast.
+      Future<?> talking =
+          pool.submit(
+              () -> {
+                while (true) {
+                  stuck.sendAll(new byte[] {'.'});
+                  Thread.sleep(100);
+                }
+              });
+      Future<?> feeding =
+          pool.submit(
+              () -> {
+                listen.stdin().write(new byte[8 << 20]); // far more than the client's buffers
+                return null;
+              });
+      listen.awaitStderr("jsock: closed 127.0.0.1:");
+      talking.cancel(true);
+      feeding.cancel(true);
+      assertThat(listen.stderr())
+          .contains("did not take a broadcast within 3s (-i)")
+          .doesNotContain("socket is closed");
+    }
+  }
+
+  @Test
   void denyRefusesAPeerByAddressAndServesTheOthers() throws Exception {
     try (PipedProcess listen =
         jsock(

@@ -81,12 +81,16 @@ final class Clients {
       diagnostics.event("accepted " + peer); // said once broadcasts reach it
       receive(member);
     } catch (SocketTimeoutException e) {
-      diagnostics.event(
-          "closing "
-              + peer
-              + ": sent nothing for "
-              + Durations.format(options.idleTimeout)
-              + " (-i)");
+      if (member == null) { // the TLS handshake's own bound ran out: -i was not even set yet
+        diagnostics.say(peer + ": " + e.getMessage());
+      } else {
+        diagnostics.event(
+            "closing "
+                + peer
+                + ": sent nothing for "
+                + Durations.format(options.idleTimeout)
+                + " (-i)");
+      }
     } catch (IOException | RuntimeException e) {
       if (member == null || isMember(member)) { // else a broadcast dropped it, and said why
         diagnostics.say(peer + ": " + e.getMessage());

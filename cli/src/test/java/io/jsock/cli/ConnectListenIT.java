@@ -500,6 +500,22 @@ class ConnectListenIT {
     }
   }
 
+  /** Waits for the handshake's timeout (TlsContext's default, 10 s): listen has no -w. */
+  @Test
+  void keepOpenTlsSaysAClientWhoseHandshakeTimedOutAndGoesOn() throws Exception {
+    try (PipedProcess listen =
+            jsock(Redirect.from(devNull()), Redirect.DISCARD, "listen", "-k", "--tls", "0");
+        Socket silent = Socket.create()) {
+      int port = listen.listeningPort();
+      silent.connect("127.0.0.1", port); // and never says hello
+      listen.awaitStderr("timed out|Exception");
+      assertThat(listen.stderr())
+          .containsPattern("jsock: 127\\.0\\.0\\.1:\\d+: .*handshake.*timed out")
+          .doesNotContain("Exception");
+      assertThat(listen.isAlive()).isTrue();
+    }
+  }
+
   // ---------------------------------------------------------------- listen -k, access lists, -x
 
   @Test

@@ -61,8 +61,8 @@ import picocli.CommandLine.TypeConversionException;
       "",
       "Then connect with jsock connect, nc or ncat from several terminals.",
       "",
-      "Exit codes: 0 success, 1 failure, 2 usage, 5 TLS key not usable, 7 address",
-      "in use, 130 interrupted."
+      "Exit codes: 0 success, 1 failure, 2 usage, 5 TLS key not usable, 6 unknown",
+      "host, 7 address in use, 130 interrupted."
     })
 final class BrokerCommand implements Callable<Integer> {
   /** What to do with a client whose queue is full. */

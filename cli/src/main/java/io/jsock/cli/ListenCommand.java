@@ -59,8 +59,9 @@ import picocli.CommandLine.TypeConversionException;
       "  jsock listen -u 5353",
       "  jsock listen -U /tmp/app.sock -k",
       "",
-      "Exit codes: 0 done, 1 failure, 2 usage, 4 timed out (-i), 5 TLS failure (without -k),",
-      "6 unknown host, 7 address in use, 130 interrupted."
+      "Exit codes: 0 done, 1 failure, 2 usage, 3 port unreachable (-u: the peer's port has",
+      "closed), 4 timed out (-i), 5 TLS failure (without -k), 6 unknown host, 7 address in use,",
+      "130 interrupted."
     })
 final class ListenCommand implements Callable<Integer> {
   private static final int BACKLOG = 128;

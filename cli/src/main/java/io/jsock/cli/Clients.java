@@ -92,7 +92,7 @@ final class Clients {
                 + " (-i)");
       }
     } catch (IOException | RuntimeException e) {
-      if (member == null || isMember(member)) { // else a broadcast dropped it, and said why
+      if (member == null || leave(member)) { // else a broadcast dropped it, and said why
         diagnostics.say(peer + ": " + e.getMessage());
       }
     } finally {
@@ -125,14 +125,12 @@ final class Clients {
     }
   }
 
-  private synchronized void leave(Member member) {
-    if (member != null) {
-      members.remove(member);
-    }
-  }
-
-  private synchronized boolean isMember(Member member) {
-    return members.contains(member);
+  /**
+   * Takes a member out of the broadcast; true if this call did, so that of a failing broadcast and
+   * the member's own thread, only the one that takes it out says why.
+   */
+  private synchronized boolean leave(Member member) {
+    return member != null && members.remove(member);
   }
 
   private synchronized List<Member> snapshot() {
@@ -166,23 +164,21 @@ final class Clients {
       member.traffic().sending(chunk);
       member.conn().sendAll(chunk);
     } catch (SocketTimeoutException e) {
-      diagnostics.event(
-          "closing "
-              + member.traffic().peer()
-              + ": did not take a broadcast within "
-              + Durations.format(options.idleTimeout)
-              + " (-i)");
-      drop(member);
+      if (leave(member)) {
+        diagnostics.event(
+            "closing "
+                + member.traffic().peer()
+                + ": did not take a broadcast within "
+                + Durations.format(options.idleTimeout)
+                + " (-i)");
+      }
+      closeQuietly(member.conn()); // its own thread then ends
     } catch (IOException e) {
-      diagnostics.say(member.traffic().peer() + ": " + e.getMessage());
-      drop(member);
+      if (leave(member)) { // else it had left on its own, and its thread closed it
+        diagnostics.say(member.traffic().peer() + ": " + e.getMessage());
+      }
+      closeQuietly(member.conn());
     }
-  }
-
-  /** Stops broadcasting to a member whose send failed, and closes it: its own thread then ends. */
-  private void drop(Member member) {
-    leave(member);
-    closeQuietly(member.conn());
   }
 
   private void endOutput(Member member) {

@@ -5,22 +5,25 @@ import io.jsock.Socket;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.time.Duration;
+import java.util.function.Consumer;
 
 /**
- * The accept loop's one call for {@code jsock relay} and {@code jsock broker}: a failed accept
- * (such as running out of file descriptors) is said once on stderr and retried after a back-off of
- * 10 ms doubling up to a second, instead of ending the listener or spinning.
+ * The accept loop's one call for {@code jsock relay}, {@code jsock broker} and {@code jsock
+ * listen}: a failed accept (such as running out of file descriptors) is said once on stderr and
+ * retried after a back-off of 10 ms doubling up to a second, instead of ending the listener or
+ * spinning.
  */
 final class Acceptor {
   private static final Duration FIRST = Duration.ofMillis(10);
   private static final Duration MOST = Duration.ofSeconds(1);
 
   private final Socket listener;
-  private final RelayLog log;
+  private final Consumer<String> warn;
 
-  Acceptor(Socket listener, RelayLog log) {
+  /** {@code warn} takes the lines to say on stderr whatever the verbosity. */
+  Acceptor(Socket listener, Consumer<String> warn) {
     this.listener = listener;
-    this.log = log;
+    this.warn = warn;
   }
 
   /** The next connection; throws only once the listener is closed. */
@@ -30,7 +33,7 @@ final class Acceptor {
       try {
         Accepted accepted = listener.accept();
         if (backoff != FIRST) {
-          log.warn("accept: accepting again");
+          warn.accept("accept: accepting again");
         }
         return accepted;
       } catch (IOException e) {
@@ -38,7 +41,7 @@ final class Acceptor {
           throw e;
         }
         if (backoff == FIRST) {
-          log.warn(e.getMessage() + "; accepting again in " + Durations.format(backoff));
+          warn.accept(e.getMessage() + "; accepting again in " + Durations.format(backoff));
         }
         sleep(backoff);
         backoff = backoff.multipliedBy(2).compareTo(MOST) > 0 ? MOST : backoff.multipliedBy(2);

@@ -81,8 +81,8 @@ final class BrokerCommand implements Callable<Integer> {
       paramLabel = "[HOST] PORT",
       hideParamSyntax = true,
       description =
-          "Where to listen: a port (0 picks a free one), after an optional host or address"
-              + " (0.0.0.0 or :: for every interface). Not with -U.")
+          "Where to listen: a port (0 picks a free one, said on stderr), after an optional host"
+              + " or address (0.0.0.0 or :: for every interface). Not with -U.")
   List<String> hostPort = new ArrayList<>();
 
   @Mixin TransportOptions transport;
@@ -174,7 +174,7 @@ final class BrokerCommand implements Callable<Integer> {
                     }
                   }));
     }
-    log.verbose(
+    String listening =
         (chat ? "chat " : "")
             + "broker listening on "
             + Diagnostics.where(listener.getSockName())
@@ -185,8 +185,13 @@ final class BrokerCommand implements Callable<Integer> {
             + " clients, queues of "
             + Sizes.format(maxQueue)
             + ", slow clients: "
-            + slow);
-    Acceptor acceptor = new Acceptor(listener, log);
+            + slow;
+    if (port == 0 && transport.unix == null) {
+      log.warn(listening); // the port the system picked: said always, as jsock listen does
+    } else {
+      log.verbose(listening);
+    }
+    Acceptor acceptor = new Acceptor(listener, log::warn);
     Semaphore places = new Semaphore(maxClients); // taken before the handshake, not after
     while (true) {
       Accepted accepted = acceptor.accept();
@@ -293,22 +298,27 @@ final class BrokerCommand implements Callable<Integer> {
     byte[] prefix = ("<" + from.name() + "> ").getBytes(UTF_8);
     ByteArrayOutputStream line = new ByteArrayOutputStream();
     int n;
-    while ((n = from.socket().recvInto(buf, 0)) > 0) {
-      from.received(n);
-      log.dump("<" + from.name() + " " + n + " bytes", ByteBuffer.wrap(buf, 0, n));
-      int start = 0;
-      for (int i = 0; i < n; i++) {
-        if (buf[i] == '\n' || line.size() + (i - start) >= BUFFER) {
-          line.write(buf, start, i - start);
-          start = buf[i] == '\n' ? i + 1 : i;
-          fanOut(from, named(prefix, line));
-          line.reset();
+    try {
+      while ((n = from.socket().recvInto(buf, 0)) > 0) {
+        from.received(n);
+        log.dump("<" + from.name() + " " + n + " bytes", ByteBuffer.wrap(buf, 0, n));
+        int start = 0;
+        for (int i = 0; i < n; i++) {
+          if (buf[i] == '\n' || line.size() + (i - start) >= BUFFER) {
+            line.write(buf, start, i - start);
+            start = buf[i] == '\n' ? i + 1 : i;
+            fanOut(from, named(prefix, line));
+            line.reset();
+          }
         }
+        line.write(buf, start, n - start);
       }
-      line.write(buf, start, n - start);
-    }
-    if (line.size() > 0) {
-      fanOut(from, named(prefix, line)); // a last line without its newline
+    } finally {
+      // A last line without its newline, also when its sender reset the connection after it: a
+      // client that closes without reading what it was sent makes its kernel send RST.
+      if (line.size() > 0) {
+        fanOut(from, named(prefix, line));
+      }
     }
   }
 

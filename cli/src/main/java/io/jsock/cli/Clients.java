@@ -81,14 +81,20 @@ final class Clients {
       diagnostics.event("accepted " + peer); // said once broadcasts reach it
       receive(member);
     } catch (SocketTimeoutException e) {
-      diagnostics.event(
-          "closing "
-              + peer
-              + ": idle for "
-              + Durations.format(options.idleTimeout)
-              + " (-i), or a send timed out");
+      if (member == null) { // the TLS handshake's own bound ran out: -i was not even set yet
+        diagnostics.say(peer + ": " + e.getMessage());
+      } else {
+        diagnostics.event(
+            "closing "
+                + peer
+                + ": sent nothing for "
+                + Durations.format(options.idleTimeout)
+                + " (-i)");
+      }
     } catch (IOException | RuntimeException e) {
-      diagnostics.say(peer + ": " + e.getMessage());
+      if (member == null || leave(member)) { // else a broadcast dropped it, and said why
+        diagnostics.say(peer + ": " + e.getMessage());
+      }
     } finally {
       leave(member);
       closeQuietly(conn);
@@ -119,10 +125,12 @@ final class Clients {
     }
   }
 
-  private synchronized void leave(Member member) {
-    if (member != null) {
-      members.remove(member);
-    }
+  /**
+   * Takes a member out of the broadcast; true if this call did, so that of a failing broadcast and
+   * the member's own thread, only the one that takes it out says why.
+   */
+  private synchronized boolean leave(Member member) {
+    return member != null && members.remove(member);
   }
 
   private synchronized List<Member> snapshot() {
@@ -155,9 +163,21 @@ final class Clients {
     try {
       member.traffic().sending(chunk);
       member.conn().sendAll(chunk);
+    } catch (SocketTimeoutException e) {
+      if (leave(member)) {
+        diagnostics.event(
+            "closing "
+                + member.traffic().peer()
+                + ": did not take a broadcast within "
+                + Durations.format(options.idleTimeout)
+                + " (-i)");
+      }
+      closeQuietly(member.conn()); // its own thread then ends
     } catch (IOException e) {
-      diagnostics.event(member.traffic().peer() + ": " + e.getMessage());
-      closeQuietly(member.conn()); // its own thread then ends it
+      if (leave(member)) { // else it had left on its own, and its thread closed it
+        diagnostics.say(member.traffic().peer() + ": " + e.getMessage());
+      }
+      closeQuietly(member.conn());
     }
   }
 

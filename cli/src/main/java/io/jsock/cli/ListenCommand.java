@@ -59,8 +59,9 @@ import picocli.CommandLine.TypeConversionException;
       "  jsock listen -u 5353",
       "  jsock listen -U /tmp/app.sock -k",
       "",
-      "Exit codes: 0 done, 1 failure, 2 usage, 4 timed out (-i), 5 TLS failure (without -k),",
-      "6 unknown host, 7 address in use, 130 interrupted."
+      "Exit codes: 0 done, 1 failure, 2 usage, 3 port unreachable (-u: the peer's port has",
+      "closed), 4 timed out (-i), 5 TLS failure (without -k), 6 unknown host, 7 address in use,",
+      "130 interrupted."
     })
 final class ListenCommand implements Callable<Integer> {
   private static final int BACKLOG = 128;
@@ -162,7 +163,7 @@ final class ListenCommand implements Callable<Integer> {
 
   private void serveOneClient(Socket listener, TlsContext tls)
       throws IOException, InterruptedException {
-    Accepted client = acceptPermitted(listener, 1);
+    Accepted client = acceptPermitted(new Acceptor(listener, diagnostics::say), 1);
     listener.close(); // as nc: no second client waits in the backlog
     String peer = peerName(client, 1);
     diagnostics.event("accepted " + peer);
@@ -177,8 +178,10 @@ final class ListenCommand implements Callable<Integer> {
   private void serveManyClients(Socket listener, TlsContext tls) throws IOException {
     Clients clients = new Clients(new StandardStreams(), diagnostics, bridge, tls);
     clients.start();
+    // A failed accept (out of file descriptors) is said and retried: the clients served go on.
+    Acceptor acceptor = new Acceptor(listener, diagnostics::say);
     for (long n = 1; ; n++) { // until interrupted
-      Accepted client = acceptPermitted(listener, n);
+      Accepted client = acceptPermitted(acceptor, n);
       String peer = peerName(client, n);
       if (!clients.reserve(maxClients)) {
         diagnostics.event("refused " + peer + ": --max-clients " + maxClients + " reached");
@@ -190,9 +193,9 @@ final class ListenCommand implements Callable<Integer> {
   }
 
   /** The next client that --allow/--deny let in; the others are closed at once. */
-  private Accepted acceptPermitted(Socket listener, long n) throws IOException {
+  private Accepted acceptPermitted(Acceptor acceptor, long n) throws IOException {
     while (true) { // until a permitted client comes, or interrupted
-      Accepted client = listener.accept();
+      Accepted client = acceptor.accept();
       if (access.permits(client.address())) {
         return client;
       }

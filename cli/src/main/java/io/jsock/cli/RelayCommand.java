@@ -175,7 +175,7 @@ final class RelayCommand implements Callable<Integer> {
     TlsContext targetTls =
         target.scheme().isTls() ? clientTls.context().withHandshakeTimeout(connectTimeout) : null;
     Semaphore permits = new Semaphore(maxConnections);
-    Acceptor acceptor = new Acceptor(listener, log);
+    Acceptor acceptor = new Acceptor(listener, log::warn);
     long accepted = 0;
     while (true) {
       Accepted next = acceptor.accept();

@@ -65,6 +65,18 @@ class BrokerCommandIT {
   }
 
   @Test
+  void onPortZeroWithoutVerboseTheBrokerSaysWhichPortItGot() throws Exception {
+    try (RunningProcess broker = jsock("broker", "--chat", "0")) {
+      int port = port(broker);
+      try (Socket one = Socket.create(Family.AF_INET, SocketKind.SOCK_STREAM)) {
+        one.setTimeout(LIMIT);
+        one.connect(new InetSocketAddress("127.0.0.1", port));
+        expect(one, "<announce> you are <user1>; no one else is here\n");
+      }
+    }
+  }
+
+  @Test
   void overTlsWithADevelopmentCertificate() throws Exception {
     try (RunningProcess broker = jsock("broker", "--tls", "--chat", "-v", "0")) {
       int port = port(broker);
@@ -112,6 +124,25 @@ class BrokerCommandIT {
           expect(one, "<user2> hi\n");
         }
         expect(one, "<announce> <user2> has left\n");
+      }
+    }
+  }
+
+  @Test
+  void chatSendsALastLineWithoutNewlineEvenWhenItsSenderResets() throws Exception {
+    // A script that sends and closes without reading its greeting resets the connection (its
+    // unread bytes make the kernel send RST): what it sent had arrived, and its last line too.
+    try (RunningProcess broker = jsock("broker", "--chat", "-v", "0")) {
+      int port = port(broker);
+      try (Socket one = join(broker, port, 1)) {
+        expect(one, "<announce> you are <user1>; no one else is here\n");
+        try (Socket two = join(broker, port, 2)) {
+          expect(one, "<announce> <user2> has joined\n");
+          two.sendAll("first\nlast words".getBytes(US_ASCII));
+          expect(one, "<user2> first\n");
+          two.setSockOpt(StandardSocketOptions.SO_LINGER, 0);
+        }
+        expect(one, "<user2> last words\n<announce> <user2> has left\n");
       }
     }
   }

@@ -500,6 +500,22 @@ class ConnectListenIT {
     }
   }
 
+  /** Waits for the handshake's timeout (TlsContext's default, 10 s): listen has no -w. */
+  @Test
+  void keepOpenTlsSaysAClientWhoseHandshakeTimedOutAndGoesOn() throws Exception {
+    try (PipedProcess listen =
+            jsock(Redirect.from(devNull()), Redirect.DISCARD, "listen", "-k", "--tls", "0");
+        Socket silent = Socket.create()) {
+      int port = listen.listeningPort();
+      silent.connect("127.0.0.1", port); // and never says hello
+      listen.awaitStderr("timed out|Exception");
+      assertThat(listen.stderr())
+          .containsPattern("jsock: 127\\.0\\.0\\.1:\\d+: .*handshake.*timed out")
+          .doesNotContain("Exception");
+      assertThat(listen.isAlive()).isTrue();
+    }
+  }
+
   // ---------------------------------------------------------------- listen -k, access lists, -x
 
   @Test
@@ -560,6 +576,72 @@ class ConnectListenIT {
         expected.add("client %02d says %s".formatted(i, "x".repeat(100 + i)));
       }
       assertThat(lines).isEqualTo(expected);
+    }
+  }
+
+  @Test
+  void keepOpenGoesOnServingAfterAcceptRanOutOfFileDescriptors() throws Exception {
+    // 64 descriptors: enough for the JVM, the listener and a few clients, not for 120 of them.
+    List<String> command =
+        new ArrayList<>(List.of("sh", "-c", "ulimit -n 64 && exec \"$@\"", "sh"));
+    command.addAll(PipedProcess.jsock("listen", "-k", "--max-clients", "200", "0"));
+    try (PipedProcess listen =
+        PipedProcess.start(command, Map.of(), Redirect.from(devNull()), Redirect.PIPE)) {
+      int port = listen.listeningPort();
+      List<Socket> crowd = new ArrayList<>();
+      try {
+        for (int i = 0; i < 120; i++) {
+          Socket conn = Socket.create();
+          crowd.add(conn);
+          conn.connect("127.0.0.1", port); // the kernel's backlog takes them all
+        }
+        listen.awaitStderr("too many open files");
+      } finally {
+        for (Socket conn : crowd) {
+          conn.close();
+        }
+      }
+      try (Socket after = Socket.create()) {
+        after.setTimeout(LIMIT);
+        after.connect("127.0.0.1", port);
+        after.sendAll("served after\n".getBytes(UTF_8));
+        assertThat(new String(listen.stdout().readNBytes(13), UTF_8)).isEqualTo("served after\n");
+      }
+      assertThat(listen.isAlive()).isTrue();
+    }
+  }
+
+  @Test
+  void keepOpenClosesAClientThatDoesNotTakeABroadcastAndSaysWhy() throws Exception {
+    try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
+        PipedProcess listen =
+            jsock(Redirect.PIPE, Redirect.DISCARD, "listen", "-k", "-v", "-i", "3s", "0");
+        Socket stuck = Socket.create()) {
+      int port = listen.listeningPort();
+      stuck.setSockOpt(java.net.StandardSocketOptions.SO_RCVBUF, 4096);
+      stuck.connect("127.0.0.1", port);
+      listen.awaitStderr("jsock: accepted 127.0.0.1:");
+      // It keeps sending, so it is never idle on the way in; it never reads the broadcast.
+      Future<?> talking =
+          pool.submit(
+              () -> {
+                while (true) {
+                  stuck.sendAll(new byte[] {'.'});
+                  Thread.sleep(100);
+                }
+              });
+      Future<?> feeding =
+          pool.submit(
+              () -> {
+                listen.stdin().write(new byte[8 << 20]); // far more than the client's buffers
+                return null;
+              });
+      listen.awaitStderr("jsock: closed 127.0.0.1:");
+      talking.cancel(true);
+      feeding.cancel(true);
+      assertThat(listen.stderr())
+          .contains("did not take a broadcast within 3s (-i)")
+          .doesNotContain("socket is closed");
     }
   }
 

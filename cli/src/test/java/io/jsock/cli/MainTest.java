@@ -26,6 +26,16 @@ class MainTest {
   }
 
   @Test
+  void listenAndBrokerHelpListEveryExitCodeTheyGive() {
+    // listen -u exits 3 once its peer's port is closed (ICMP port unreachable), as connect -u
+    // does; a HOST that does not resolve ends the broker with 6, as it does listen.
+    assertThat(run("listen", "--help")).isZero();
+    assertThat(run("broker", "--help")).isZero();
+    String help = out.toString().replaceAll("\\s+", " ");
+    assertThat(help).contains("3 port unreachable (-u", "5 TLS key not usable, 6 unknown host");
+  }
+
+  @Test
   void echoRefusesUdpOverAfUnix() {
     assertThat(run("echo", "--udp", "--unix", "/tmp/never-bound.sock")).isEqualTo(2);
     assertThat(err.toString())

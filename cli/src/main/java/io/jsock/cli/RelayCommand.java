@@ -73,7 +73,8 @@ final class RelayCommand implements Callable<Integer> {
       index = "0",
       paramLabel = "LISTEN",
       converter = RelayEndpoint.Converter.class,
-      description = "Where to listen, e.g. 8080, 0.0.0.0:8080, tls:8443, udp:5353, unix:PATH.")
+      description =
+          "Where to listen, e.g. 8080, 0.0.0.0:8080, tls:8443, udp:5353, unix:PATH (port 0: a free one, said on stderr).")
   RelayEndpoint listen;
 
   @Parameters(
@@ -153,12 +154,17 @@ final class RelayCommand implements Callable<Integer> {
       Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteQuietly(listen)));
     }
     String faultsGiven = String.join(" ", faults.describe());
-    log.verbose(
+    String listening =
         "relay listening on "
             + Diagnostics.where(listener.getSockName())
             + ", forwarding to "
             + target
-            + (faultsGiven.isEmpty() ? "" : " with " + faultsGiven));
+            + (faultsGiven.isEmpty() ? "" : " with " + faultsGiven);
+    if (listen.port() == 0 && listen.path() == null) {
+      log.warn(listening); // the port the system picked: said always, as jsock listen does
+    } else {
+      log.verbose(listening);
+    }
     if (kind == SocketKind.SOCK_DGRAM) {
       Duration idle = idleTimeout != null ? idleTimeout : UDP_IDLE;
       new UdpRelay(listener, target, family, idle, maxConnections, access, log).run();

@@ -73,6 +73,20 @@ class RelayCommandIT {
   }
 
   @Test
+  void onPortZeroWithoutVerboseTheRelaySaysWhichPortItGot() throws Exception {
+    // it said nothing without -v, so no client could find it
+    try (TinyServer server = TinyServer.start(conn -> readAll(conn).length);
+        RunningProcess relay = jsock("relay", "0", "127.0.0.1:" + server.port())) {
+      try (Socket client = connect(port(relay))) {
+        client.sendAll(new byte[10]);
+        client.shutdown(Shutdown.SHUT_WR);
+        assertThat(readAll(client)).isEmpty();
+      }
+      assertThat(server.nextResult()).isEqualTo(10);
+    }
+  }
+
+  @Test
   void aResetOnEitherSideResetsTheOther() throws Exception {
     try (TinyServer server =
             TinyServer.start(

@@ -416,6 +416,11 @@ class EchoCommandIT {
         .startsWith("jsock: --first-byte-timeout must be positive: 0\n");
     assertThat(usageError("echo", "--udp", "--first-byte-timeout", "5s"))
         .startsWith("jsock: --first-byte-timeout is for streams: UDP has no connections\n");
+    // --max-connections with --udp was taken and ignored
+    assertThat(usageError("echo", "--udp", "--max-connections", "5"))
+        .startsWith(
+            "jsock: --max-connections is for streams: UDP has no connections (each datagram is"
+                + " answered as it comes)\n");
   }
 
   @Test

@@ -49,6 +49,7 @@ final class BenchCommand implements Callable<Integer> {
       arity = "0..1",
       defaultValue = "pingpong",
       converter = Scenario.Converter.class,
+      completionCandidates = Scenario.Names.class,
       paramLabel = "SCENARIO",
       description = "pingpong, pipeline, bulk, connect or udp (default: ${DEFAULT-VALUE}).")
   Scenario scenario;

@@ -1,6 +1,7 @@
 package io.jsock.cli;
 
 import java.util.Arrays;
+import java.util.Iterator;
 import java.util.Locale;
 import java.util.stream.Collectors;
 import picocli.CommandLine.ITypeConverter;
@@ -22,6 +23,14 @@ enum Scenario {
   /** The scenario's name on the command line and in output. */
   String label() {
     return name().toLowerCase(Locale.ROOT);
+  }
+
+  /** The scenarios' names, for the completion script. */
+  static final class Names implements Iterable<String> {
+    @Override
+    public Iterator<String> iterator() {
+      return Arrays.stream(values()).map(Scenario::label).iterator();
+    }
   }
 
   /** Reads a scenario name, in any case. */

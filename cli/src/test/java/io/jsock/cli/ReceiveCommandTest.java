@@ -51,4 +51,13 @@ class ReceiveCommandTest {
     assertThat(out.toString())
         .contains("complete -F _complete_jsock", "send", "receive", "--keep-open");
   }
+
+  @Test
+  void completionScriptOffersTheBenchScenarios() {
+    // bench SCENARIO completed nothing: its converter told the script no names
+    StringWriter out = new StringWriter();
+    assertThat(Main.commandLine().setOut(new PrintWriter(out, true)).execute("completion"))
+        .isZero();
+    assertThat(out.toString()).contains("(\"pingpong\" \"pipeline\" \"bulk\" \"connect\" \"udp\")");
+  }
 }

@@ -1446,7 +1446,7 @@ public final class Socket implements AutoCloseable {
       throw Errors.of(Errno.EDESTADDRREQ, "send to", null);
     }
     SocketAddress to = target == null ? peer : target;
-    if (target != null && channel.isConnected() && !target.equals(peer)) {
+    if (target != null && channel.isConnected() && !isPeer(target)) {
       throw Errors.of(Errno.EISCONN, "send to", target);
     }
     int length = data.remaining();
@@ -1475,6 +1475,21 @@ public final class Socket implements AutoCloseable {
       }
       deadline = await(current, SelectionKey.OP_WRITE, deadline, "send to", to);
     }
+  }
+
+  /**
+   * Whether {@code target} is the connected peer. An IPv4 peer of an AF_INET6 socket has two names
+   * (the JDK names a sender {@code 127.0.0.1}, a connect to {@code ::ffff:127.0.0.1} keeps that
+   * form), which the kernel takes as one.
+   */
+  private boolean isPeer(SocketAddress target) {
+    if (target.equals(peer)) {
+      return true;
+    }
+    return target instanceof InetSocketAddress to
+        && peer instanceof InetSocketAddress connected
+        && to.getPort() == connected.getPort()
+        && Addresses.unmapped(to.getAddress()).equals(Addresses.unmapped(connected.getAddress()));
   }
 
   /**

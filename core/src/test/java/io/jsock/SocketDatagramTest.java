@@ -467,6 +467,28 @@ class SocketDatagramTest {
     }
   }
 
+  // python3: s = socket(AF_INET6, SOCK_DGRAM); s.connect(('::ffff:127.0.0.1', port)); after
+  // d, frm = s.recvfrom(10), s.sendto(b'again', frm) sends to the peer. jsock's recvFrom names the
+  // peer 127.0.0.1 (as the JDK does) while connect kept ::ffff:127.0.0.1, and sendTo took the two
+  // for different addresses (EISCONN)
+  @Test
+  void sendToTheConnectedPeerWorksWhetherItIsNamedMappedOrIpv4() throws Exception {
+    try (Socket v4 = bound(AF_INET);
+        Socket dual = Socket.create(AF_INET6, SOCK_DGRAM)) {
+      dual.setTimeout(PROMPTLY);
+      int v4Port = ((InetSocketAddress) v4.getSockName()).getPort();
+      dual.connect("::ffff:127.0.0.1", v4Port);
+      dual.send(bytes("hi"));
+      v4.sendTo(bytes("back"), v4.recvFrom(10).address());
+      SocketAddress from = dual.recvFrom(10).address();
+
+      assertThat(dual.sendTo(bytes("again"), from)).isEqualTo(5);
+      assertThat(v4.recv(10)).isEqualTo(bytes("again"));
+      assertThat(dual.sendTo(bytes("mapped"), "::ffff:127.0.0.1", v4Port)).isEqualTo(6);
+      assertThat(v4.recv(10)).isEqualTo(bytes("mapped"));
+    }
+  }
+
   // python3 on Linux: u.connect(('127.0.0.1', 0)) on a UDP socket succeeds (and getpeername()
   // then raises ENOTCONN); the JDK refuses to connect a datagram channel to port 0, which jsock
   // reported as EIO

@@ -45,10 +45,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -191,6 +193,17 @@ public final class Socket implements AutoCloseable {
   private final ReentrantLock datagramLock;
 
   private ByteBuffer scratch;
+
+  /**
+   * Datagrams that were queued when the socket connected, to be received before any other (guarded
+   * by stateLock; null when there are none, so that a receive reads one field to know). Linux's
+   * connect filters only datagrams that come later; the JDK's discards every one queued, the new
+   * peer's own too.
+   */
+  private volatile ArrayDeque<Datagram> held;
+
+  /** How many sockets hold datagrams: a selector looks for them only while some do. */
+  private static final AtomicInteger HOLDING = new AtomicInteger();
 
   /** A datagram receive has found the socket bound: it stays so, and need not be asked again. */
   private volatile boolean receivedBound;
@@ -407,6 +420,9 @@ public final class Socket implements AutoCloseable {
 
   /**
    * Connects to a remote address, as Python's {@code connect(address)}.
+   *
+   * <p>A UDP socket then sends to that peer and receives from it only; datagrams that came before
+   * the connect are still received first, as on Linux.
    *
    * <p>An AF_UNIX connect to a listener whose queue is full waits in blocking mode until the
    * listener accepts, as Linux's does; in non-blocking and timeout modes it throws {@link
@@ -1011,6 +1027,10 @@ public final class Socket implements AutoCloseable {
     }
     PolledChannel current = open("recv from", peer);
     DatagramChannel channel = (DatagramChannel) current.channel();
+    Datagram kept = takeHeld(bufsize);
+    if (kept != null) {
+      return kept;
+    }
     long deadline = Timeouts.NOT_STARTED;
     while (true) {
       datagramLock.lock();
@@ -1057,6 +1077,11 @@ public final class Socket implements AutoCloseable {
     }
     PolledChannel current = open("recv from", peer);
     DatagramChannel channel = (DatagramChannel) current.channel();
+    Datagram kept = takeHeld(buffer.remaining());
+    if (kept != null) {
+      buffer.put(kept.data());
+      return kept.address();
+    }
     long deadline = Timeouts.NOT_STARTED;
     while (true) {
       if (buffer.remaining() >= MAX_DATAGRAM) {
@@ -1221,6 +1246,10 @@ public final class Socket implements AutoCloseable {
       closed = true;
       current = polled;
       resets = Integer.valueOf(0).equals(options.get(StandardSocketOptions.SO_LINGER));
+      if (held != null) {
+        held = null;
+        HOLDING.decrementAndGet();
+      }
     }
     // With SO_LINGER 0 the close is a reset: a close_notify first would end the peer's stream in
     // order, and it would read a connection cut short as complete.
@@ -1430,12 +1459,78 @@ public final class Socket implements AutoCloseable {
         if (channel.isConnected()) {
           channel.disconnect();
         }
+        hold(channel);
         channel.connect(target);
         peer = channel.getRemoteAddress();
       } catch (IOException e) {
         throw Errors.translate(e, "connect to", target);
       }
     }
+  }
+
+  /**
+   * Takes the datagrams queued on the channel into {@link #held} (under stateLock, then
+   * datagramLock for the scratch buffer), before a connect would discard them. An unbound socket
+   * has none.
+   */
+  private void hold(DatagramChannel channel) throws IOException {
+    if (localAddressOf(channel) == null) {
+      return;
+    }
+    datagramLock.lock();
+    try {
+      while (true) {
+        ByteBuffer scratch = scratch();
+        SocketAddress source = channel.receive(scratch);
+        if (source == null) {
+          return;
+        }
+        byte[] data = new byte[scratch.flip().remaining()];
+        scratch.get(data);
+        if (held == null) {
+          held = new ArrayDeque<>();
+          HOLDING.incrementAndGet();
+        }
+        held.add(new Datagram(data, source));
+      }
+    } finally {
+      datagramLock.unlock();
+    }
+  }
+
+  /**
+   * The next datagram held since a connect (see {@link #held}), or null when there is none; one
+   * that does not fit in {@code room} bytes is consumed with an error, as the channel's are.
+   */
+  private Datagram takeHeld(int room) throws IOException {
+    if (held == null) {
+      return null;
+    }
+    Datagram next;
+    synchronized (stateLock) {
+      ArrayDeque<Datagram> queue = held;
+      if (queue == null) {
+        return null;
+      }
+      next = queue.poll();
+      if (queue.isEmpty()) {
+        held = null;
+        HOLDING.decrementAndGet();
+      }
+    }
+    checkFits(next.data().length, room, next.address());
+    countReceived(next.data().length);
+    return next;
+  }
+
+  /** Whether this socket holds datagrams kept by a connect; for {@link SocketSelector}. */
+  boolean holdsDatagrams() {
+    return held != null;
+  }
+
+  /** Whether any socket holds datagrams kept by a connect; for {@link SocketSelector}. */
+  static boolean anyHoldsDatagrams() {
+    return HOLDING.get() > 0;
   }
 
   /** Sends one datagram to {@code target}, or to the connected peer when it is null. */

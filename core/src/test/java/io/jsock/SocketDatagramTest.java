@@ -640,6 +640,60 @@ class SocketDatagramTest {
     }
   }
 
+  // python3 on Linux: after p sends b'one' and b'two' to r and another socket b'other', and r's
+  // recvfrom gives b'one', r.connect(p's address) keeps b'two' and b'other' for the next recvs:
+  // connect filters only what comes later. The JDK's connect discarded every datagram queued,
+  // the peer's own too, so `jsock listen -u` printed only the first of a burst.
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void connectKeepsTheDatagramsAlreadyQueuedAsLinux(Family family) throws Exception {
+    try (Socket r = bound(family);
+        Socket p = bound(family);
+        Socket other = bound(family)) {
+      p.sendTo(bytes("one"), r.getSockName());
+      p.sendTo(bytes("two"), r.getSockName());
+      other.sendTo(bytes("other"), r.getSockName());
+      p.sendTo(bytes("too long"), r.getSockName());
+      p.sendTo(bytes("four"), r.getSockName());
+      Datagram first = r.recvFrom(10);
+      r.connect(first.address());
+      other.sendTo(bytes("filtered"), r.getSockName());
+      p.sendTo(bytes("five"), r.getSockName());
+
+      Datagram two = r.recvFrom(10);
+      assertThat(two.data()).isEqualTo(bytes("two"));
+      assertThat(two.address()).isEqualTo(p.getSockName());
+      ByteBuffer buffer = ByteBuffer.allocate(10);
+      assertThat(r.recvFromInto(buffer)).isEqualTo(other.getSockName());
+      assertThat(buffer.flip()).isEqualTo(ByteBuffer.wrap(bytes("other")));
+      ErrnoException tooLong = catchThrowableOfType(ErrnoException.class, () -> r.recv(4));
+      assertThat(tooLong.errno()).isEqualTo(Errno.EMSGSIZE);
+      assertThat(r.recv(10)).isEqualTo(bytes("four"));
+      assertThat(r.recv(10)).isEqualTo(bytes("five"));
+      r.setBlocking(false);
+      assertThatThrownBy(() -> r.recv(10)).isInstanceOf(WouldBlockException.class);
+    }
+  }
+
+  @Test
+  void aSelectorReportsADatagramKeptByConnectReadable() throws Exception {
+    try (Socket r = bound(AF_INET);
+        Socket p = bound(AF_INET);
+        SocketSelector selector = SocketSelector.open()) {
+      p.sendTo(bytes("one"), r.getSockName());
+      p.sendTo(bytes("two"), r.getSockName());
+      r.connect(r.recvFrom(10).address());
+      selector.register(r, Set.of(Event.EVENT_READ), "r");
+
+      List<Ready> ready = selector.select(PROMPTLY);
+
+      assertThat(ready).hasSize(1);
+      assertThat(ready.getFirst().events()).containsExactly(Event.EVENT_READ);
+      assertThat(r.recv(10)).isEqualTo(bytes("two"));
+      assertThat(selector.select(Duration.ZERO)).isEmpty();
+    }
+  }
+
   @Test
   void aSelectorReportsADatagramSocketReadableAndWritable() throws Exception {
     try (Socket a = bound(AF_INET);

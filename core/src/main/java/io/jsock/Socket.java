@@ -1455,16 +1455,35 @@ public final class Socket implements AutoCloseable {
   private void connectDatagram(SocketAddress target) throws IOException {
     synchronized (stateLock) {
       DatagramChannel channel = (DatagramChannel) open("connect to", target).channel();
+      // the JDK connects a connected channel only after a disconnect, which Linux does not need
+      SocketAddress previous = channel.isConnected() ? peer : null;
       try {
-        if (channel.isConnected()) {
+        if (previous != null) {
           channel.disconnect();
         }
         hold(channel);
         channel.connect(target);
         peer = channel.getRemoteAddress();
       } catch (IOException e) {
-        throw Errors.translate(e, "connect to", target);
+        IOException failure = Errors.translate(e, "connect to", target);
+        if (previous != null) {
+          reconnect(channel, previous, failure);
+        }
+        throw failure;
       }
+    }
+  }
+
+  /**
+   * Connects the channel again to the peer it had before a connect failed, since on Linux a failed
+   * connect leaves a UDP socket's peer as it was (under stateLock).
+   */
+  private void reconnect(DatagramChannel channel, SocketAddress previous, IOException failure) {
+    try {
+      hold(channel);
+      channel.connect(previous);
+    } catch (IOException | RuntimeException e) {
+      failure.addSuppressed(e);
     }
   }
 

@@ -675,6 +675,30 @@ class SocketDatagramTest {
     }
   }
 
+  // python3 on Linux: s.connect(peer) then s.connect(('<broadcast>', 9)) raises PermissionError
+  // and s stays connected to peer (getpeername, send, and only peer's datagrams come). jsock
+  // disconnected the channel before the new connect, so a failed one left the socket connected
+  // to nobody: send gave EDESTADDRREQ and datagrams from anyone came in.
+  @Test
+  void aFailedConnectOfAConnectedUdpSocketKeepsItsPeerAsLinux() throws Exception {
+    try (Socket s = bound(AF_INET);
+        Socket peer = bound(AF_INET);
+        Socket stranger = bound(AF_INET)) {
+      s.connect(peer.getSockName());
+
+      ErrnoException refused =
+          catchThrowableOfType(ErrnoException.class, () -> s.connect("<broadcast>", 9));
+
+      assertThat(refused.errno()).isEqualTo(Errno.EACCES);
+      assertThat(s.getPeerName()).isEqualTo(peer.getSockName());
+      s.send(bytes("still"));
+      assertThat(peer.recv(10)).isEqualTo(bytes("still"));
+      stranger.sendTo(bytes("stranger"), s.getSockName());
+      peer.sendTo(bytes("peer"), s.getSockName());
+      assertThat(s.recv(10)).isEqualTo(bytes("peer"));
+    }
+  }
+
   @Test
   void aSelectorReportsADatagramKeptByConnectReadable() throws Exception {
     try (Socket r = bound(AF_INET);

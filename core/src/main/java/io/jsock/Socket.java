@@ -1027,12 +1027,12 @@ public final class Socket implements AutoCloseable {
     }
     PolledChannel current = open("recv from", peer);
     DatagramChannel channel = (DatagramChannel) current.channel();
-    Datagram kept = takeHeld(bufsize);
-    if (kept != null) {
-      return kept;
-    }
     long deadline = Timeouts.NOT_STARTED;
     while (true) {
+      Datagram kept = takeHeld(bufsize); // first those a connect kept, if any
+      if (kept != null) {
+        return kept;
+      }
       datagramLock.lock();
       try {
         ByteBuffer scratch = scratch();
@@ -1077,13 +1077,13 @@ public final class Socket implements AutoCloseable {
     }
     PolledChannel current = open("recv from", peer);
     DatagramChannel channel = (DatagramChannel) current.channel();
-    Datagram kept = takeHeld(buffer.remaining());
-    if (kept != null) {
-      buffer.put(kept.data());
-      return kept.address();
-    }
     long deadline = Timeouts.NOT_STARTED;
     while (true) {
+      Datagram kept = takeHeld(buffer.remaining()); // first those a connect kept, if any
+      if (kept != null) {
+        buffer.put(kept.data());
+        return kept.address();
+      }
       if (buffer.remaining() >= MAX_DATAGRAM) {
         SocketAddress source = receive(channel, buffer); // fits whatever comes: no copy
         if (source != null) {

@@ -45,10 +45,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -191,6 +193,17 @@ public final class Socket implements AutoCloseable {
   private final ReentrantLock datagramLock;
 
   private ByteBuffer scratch;
+
+  /**
+   * Datagrams that were queued when the socket connected, to be received before any other (guarded
+   * by stateLock; null when there are none, so that a receive reads one field to know). Linux's
+   * connect filters only datagrams that come later; the JDK's discards every one queued, the new
+   * peer's own too.
+   */
+  private volatile ArrayDeque<Datagram> held;
+
+  /** How many sockets hold datagrams: a selector looks for them only while some do. */
+  private static final AtomicInteger HOLDING = new AtomicInteger();
 
   /** A datagram receive has found the socket bound: it stays so, and need not be asked again. */
   private volatile boolean receivedBound;
@@ -407,6 +420,9 @@ public final class Socket implements AutoCloseable {
 
   /**
    * Connects to a remote address, as Python's {@code connect(address)}.
+   *
+   * <p>A UDP socket then sends to that peer and receives from it only; datagrams that came before
+   * the connect are still received first, as on Linux.
    *
    * <p>An AF_UNIX connect to a listener whose queue is full waits in blocking mode until the
    * listener accepts, as Linux's does; in non-blocking and timeout modes it throws {@link
@@ -1013,6 +1029,10 @@ public final class Socket implements AutoCloseable {
     DatagramChannel channel = (DatagramChannel) current.channel();
     long deadline = Timeouts.NOT_STARTED;
     while (true) {
+      Datagram kept = takeHeld(bufsize); // first those a connect kept, if any
+      if (kept != null) {
+        return kept;
+      }
       datagramLock.lock();
       try {
         ByteBuffer scratch = scratch();
@@ -1059,6 +1079,11 @@ public final class Socket implements AutoCloseable {
     DatagramChannel channel = (DatagramChannel) current.channel();
     long deadline = Timeouts.NOT_STARTED;
     while (true) {
+      Datagram kept = takeHeld(buffer.remaining()); // first those a connect kept, if any
+      if (kept != null) {
+        buffer.put(kept.data());
+        return kept.address();
+      }
       if (buffer.remaining() >= MAX_DATAGRAM) {
         SocketAddress source = receive(channel, buffer); // fits whatever comes: no copy
         if (source != null) {
@@ -1221,6 +1246,10 @@ public final class Socket implements AutoCloseable {
       closed = true;
       current = polled;
       resets = Integer.valueOf(0).equals(options.get(StandardSocketOptions.SO_LINGER));
+      if (held != null) {
+        held = null;
+        HOLDING.decrementAndGet();
+      }
     }
     // With SO_LINGER 0 the close is a reset: a close_notify first would end the peer's stream in
     // order, and it would read a connection cut short as complete.
@@ -1426,16 +1455,101 @@ public final class Socket implements AutoCloseable {
   private void connectDatagram(SocketAddress target) throws IOException {
     synchronized (stateLock) {
       DatagramChannel channel = (DatagramChannel) open("connect to", target).channel();
+      // the JDK connects a connected channel only after a disconnect, which Linux does not need
+      SocketAddress previous = channel.isConnected() ? peer : null;
       try {
-        if (channel.isConnected()) {
+        if (previous != null) {
           channel.disconnect();
         }
+        hold(channel);
         channel.connect(target);
         peer = channel.getRemoteAddress();
       } catch (IOException e) {
-        throw Errors.translate(e, "connect to", target);
+        IOException failure = Errors.translate(e, "connect to", target);
+        if (previous != null) {
+          reconnect(channel, previous, failure);
+        }
+        throw failure;
       }
     }
+  }
+
+  /**
+   * Connects the channel again to the peer it had before a connect failed, since on Linux a failed
+   * connect leaves a UDP socket's peer as it was (under stateLock).
+   */
+  private void reconnect(DatagramChannel channel, SocketAddress previous, IOException failure) {
+    try {
+      hold(channel);
+      channel.connect(previous);
+    } catch (IOException | RuntimeException e) {
+      failure.addSuppressed(e);
+    }
+  }
+
+  /**
+   * Takes the datagrams queued on the channel into {@link #held} (under stateLock, then
+   * datagramLock for the scratch buffer), before a connect would discard them. An unbound socket
+   * has none.
+   */
+  private void hold(DatagramChannel channel) throws IOException {
+    if (localAddressOf(channel) == null) {
+      return;
+    }
+    datagramLock.lock();
+    try {
+      while (true) {
+        ByteBuffer scratch = scratch();
+        SocketAddress source = channel.receive(scratch);
+        if (source == null) {
+          return;
+        }
+        byte[] data = new byte[scratch.flip().remaining()];
+        scratch.get(data);
+        if (held == null) {
+          held = new ArrayDeque<>();
+          HOLDING.incrementAndGet();
+        }
+        held.add(new Datagram(data, source));
+      }
+    } finally {
+      datagramLock.unlock();
+    }
+  }
+
+  /**
+   * The next datagram held since a connect (see {@link #held}), or null when there is none; one
+   * that does not fit in {@code room} bytes is consumed with an error, as the channel's are.
+   */
+  private Datagram takeHeld(int room) throws IOException {
+    if (held == null) {
+      return null;
+    }
+    Datagram next;
+    synchronized (stateLock) {
+      ArrayDeque<Datagram> queue = held;
+      if (queue == null) {
+        return null;
+      }
+      next = queue.poll();
+      if (queue.isEmpty()) {
+        held = null;
+        HOLDING.decrementAndGet();
+      }
+    }
+    checkFits(next.data().length, room, next.address());
+    countReceived(next.data().length);
+    return next;
+  }
+
+  /** Whether this socket holds datagrams kept by a connect; for {@link SocketSelector}. */
+  boolean holdsDatagrams() {
+    return held != null;
+  }
+
+  /** Whether any socket holds datagrams kept by a connect; for {@link SocketSelector}. */
+  static boolean anyHoldsDatagrams() {
+    return HOLDING.get() > 0;
   }
 
   /** Sends one datagram to {@code target}, or to the connected peer when it is null. */
@@ -1446,7 +1560,7 @@ public final class Socket implements AutoCloseable {
       throw Errors.of(Errno.EDESTADDRREQ, "send to", null);
     }
     SocketAddress to = target == null ? peer : target;
-    if (target != null && channel.isConnected() && !target.equals(peer)) {
+    if (target != null && channel.isConnected() && !isPeer(target)) {
       throw Errors.of(Errno.EISCONN, "send to", target);
     }
     int length = data.remaining();
@@ -1475,6 +1589,21 @@ public final class Socket implements AutoCloseable {
       }
       deadline = await(current, SelectionKey.OP_WRITE, deadline, "send to", to);
     }
+  }
+
+  /**
+   * Whether {@code target} is the connected peer. An IPv4 peer of an AF_INET6 socket has two names
+   * (the JDK names a sender {@code 127.0.0.1}, a connect to {@code ::ffff:127.0.0.1} keeps that
+   * form), which the kernel takes as one.
+   */
+  private boolean isPeer(SocketAddress target) {
+    if (target.equals(peer)) {
+      return true;
+    }
+    return target instanceof InetSocketAddress to
+        && peer instanceof InetSocketAddress connected
+        && to.getPort() == connected.getPort()
+        && Addresses.unmapped(to.getAddress()).equals(Addresses.unmapped(connected.getAddress()));
   }
 
   /**

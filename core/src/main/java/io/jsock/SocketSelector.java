@@ -300,7 +300,7 @@ public final class SocketSelector implements AutoCloseable {
         synchronized (lock) {
           ensureOpen();
           followUnsettled();
-          buffered = bufferedTls();
+          buffered = buffered();
         }
         boolean now = !wait || wakeupRequested.get();
         if (!now && Thread.currentThread().isInterrupted()) {
@@ -432,26 +432,40 @@ public final class SocketSelector implements AutoCloseable {
   }
 
   /**
-   * The TLS registrations watching EVENT_READ whose socket holds input its channel cannot show
-   * (under lock).
+   * The registrations watching EVENT_READ whose socket holds input its channel cannot show (under
+   * lock): a TLS socket's decrypted bytes, a UDP socket's datagrams kept by a connect (looked for
+   * only while some socket holds any, which is seldom).
    */
-  private List<Registration> bufferedTls() {
+  private List<Registration> buffered() {
     List<Registration> buffered = List.of();
     for (Registration registration : tlsRegistrations) {
-      if (registration.key.events().contains(Event.EVENT_READ)
-          && registration.socket.hasBufferedTlsInput()) {
-        if (buffered.isEmpty()) {
-          buffered = new ArrayList<>();
+      if (registration.socket.hasBufferedTlsInput()) {
+        buffered = addIfReading(buffered, registration);
+      }
+    }
+    if (Socket.anyHoldsDatagrams()) {
+      for (Registration registration : registrations.values()) {
+        if (registration.socket.holdsDatagrams()) {
+          buffered = addIfReading(buffered, registration);
         }
-        buffered.add(registration);
       }
     }
     return buffered;
   }
 
+  private static List<Registration> addIfReading(
+      List<Registration> buffered, Registration registration) {
+    if (!registration.key.events().contains(Event.EVENT_READ)) {
+      return buffered;
+    }
+    List<Registration> more = buffered.isEmpty() ? new ArrayList<>() : buffered;
+    more.add(registration);
+    return more;
+  }
+
   /**
-   * The ready sockets among the keys a poll found, and the TLS sockets found holding input before
-   * it, ready to read whatever their channel says (under lock).
+   * The ready sockets among the keys a poll found, and the sockets found holding input before it,
+   * ready to read whatever their channel says (under lock).
    */
   private List<Ready> readyOf(List<SelectionKey> found, List<Registration> buffered) {
     if (selector.keys().size() < attached) {

@@ -467,6 +467,28 @@ class SocketDatagramTest {
     }
   }
 
+  // python3: s = socket(AF_INET6, SOCK_DGRAM); s.connect(('::ffff:127.0.0.1', port)); after
+  // d, frm = s.recvfrom(10), s.sendto(b'again', frm) sends to the peer. jsock's recvFrom names the
+  // peer 127.0.0.1 (as the JDK does) while connect kept ::ffff:127.0.0.1, and sendTo took the two
+  // for different addresses (EISCONN)
+  @Test
+  void sendToTheConnectedPeerWorksWhetherItIsNamedMappedOrIpv4() throws Exception {
+    try (Socket v4 = bound(AF_INET);
+        Socket dual = Socket.create(AF_INET6, SOCK_DGRAM)) {
+      dual.setTimeout(PROMPTLY);
+      int v4Port = ((InetSocketAddress) v4.getSockName()).getPort();
+      dual.connect("::ffff:127.0.0.1", v4Port);
+      dual.send(bytes("hi"));
+      v4.sendTo(bytes("back"), v4.recvFrom(10).address());
+      SocketAddress from = dual.recvFrom(10).address();
+
+      assertThat(dual.sendTo(bytes("again"), from)).isEqualTo(5);
+      assertThat(v4.recv(10)).isEqualTo(bytes("again"));
+      assertThat(dual.sendTo(bytes("mapped"), "::ffff:127.0.0.1", v4Port)).isEqualTo(6);
+      assertThat(v4.recv(10)).isEqualTo(bytes("mapped"));
+    }
+  }
+
   // python3 on Linux: u.connect(('127.0.0.1', 0)) on a UDP socket succeeds (and getpeername()
   // then raises ENOTCONN); the JDK refuses to connect a datagram channel to port 0, which jsock
   // reported as EIO
@@ -615,6 +637,84 @@ class SocketDatagramTest {
     try (Socket six = bound(AF_INET6)) {
       assertThat(six.family()).isEqualTo(AF_INET6);
       assertThat(six.kind()).isEqualTo(SOCK_DGRAM);
+    }
+  }
+
+  // python3 on Linux: after p sends b'one' and b'two' to r and another socket b'other', and r's
+  // recvfrom gives b'one', r.connect(p's address) keeps b'two' and b'other' for the next recvs:
+  // connect filters only what comes later. The JDK's connect discarded every datagram queued,
+  // the peer's own too, so `jsock listen -u` printed only the first of a burst.
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void connectKeepsTheDatagramsAlreadyQueuedAsLinux(Family family) throws Exception {
+    try (Socket r = bound(family);
+        Socket p = bound(family);
+        Socket other = bound(family)) {
+      p.sendTo(bytes("one"), r.getSockName());
+      p.sendTo(bytes("two"), r.getSockName());
+      other.sendTo(bytes("other"), r.getSockName());
+      p.sendTo(bytes("too long"), r.getSockName());
+      p.sendTo(bytes("four"), r.getSockName());
+      Datagram first = r.recvFrom(10);
+      r.connect(first.address());
+      other.sendTo(bytes("filtered"), r.getSockName());
+      p.sendTo(bytes("five"), r.getSockName());
+
+      Datagram two = r.recvFrom(10);
+      assertThat(two.data()).isEqualTo(bytes("two"));
+      assertThat(two.address()).isEqualTo(p.getSockName());
+      ByteBuffer buffer = ByteBuffer.allocate(10);
+      assertThat(r.recvFromInto(buffer)).isEqualTo(other.getSockName());
+      assertThat(buffer.flip()).isEqualTo(ByteBuffer.wrap(bytes("other")));
+      ErrnoException tooLong = catchThrowableOfType(ErrnoException.class, () -> r.recv(4));
+      assertThat(tooLong.errno()).isEqualTo(Errno.EMSGSIZE);
+      assertThat(r.recv(10)).isEqualTo(bytes("four"));
+      assertThat(r.recv(10)).isEqualTo(bytes("five"));
+      r.setBlocking(false);
+      assertThatThrownBy(() -> r.recv(10)).isInstanceOf(WouldBlockException.class);
+    }
+  }
+
+  // python3 on Linux: s.connect(peer) then s.connect(('<broadcast>', 9)) raises PermissionError
+  // and s stays connected to peer (getpeername, send, and only peer's datagrams come). jsock
+  // disconnected the channel before the new connect, so a failed one left the socket connected
+  // to nobody: send gave EDESTADDRREQ and datagrams from anyone came in.
+  @Test
+  void aFailedConnectOfAConnectedUdpSocketKeepsItsPeerAsLinux() throws Exception {
+    try (Socket s = bound(AF_INET);
+        Socket peer = bound(AF_INET);
+        Socket stranger = bound(AF_INET)) {
+      s.connect(peer.getSockName());
+
+      ErrnoException refused =
+          catchThrowableOfType(ErrnoException.class, () -> s.connect("<broadcast>", 9));
+
+      assertThat(refused.errno()).isEqualTo(Errno.EACCES);
+      assertThat(s.getPeerName()).isEqualTo(peer.getSockName());
+      s.send(bytes("still"));
+      assertThat(peer.recv(10)).isEqualTo(bytes("still"));
+      stranger.sendTo(bytes("stranger"), s.getSockName());
+      peer.sendTo(bytes("peer"), s.getSockName());
+      assertThat(s.recv(10)).isEqualTo(bytes("peer"));
+    }
+  }
+
+  @Test
+  void aSelectorReportsADatagramKeptByConnectReadable() throws Exception {
+    try (Socket r = bound(AF_INET);
+        Socket p = bound(AF_INET);
+        SocketSelector selector = SocketSelector.open()) {
+      p.sendTo(bytes("one"), r.getSockName());
+      p.sendTo(bytes("two"), r.getSockName());
+      r.connect(r.recvFrom(10).address());
+      selector.register(r, Set.of(Event.EVENT_READ), "r");
+
+      List<Ready> ready = selector.select(PROMPTLY);
+
+      assertThat(ready).hasSize(1);
+      assertThat(ready.getFirst().events()).containsExactly(Event.EVENT_READ);
+      assertThat(r.recv(10)).isEqualTo(bytes("two"));
+      assertThat(selector.select(Duration.ZERO)).isEmpty();
     }
   }
 

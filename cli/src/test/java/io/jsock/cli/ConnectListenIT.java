@@ -731,6 +731,29 @@ class ConnectListenIT {
     }
   }
 
+  // nc -u -l prints a burst from its peer whole; jsock printed the first datagram only: its
+  // connect to the peer discarded the datagrams already queued behind it
+  @Test
+  void udpListenPrintsEveryDatagramOfABurstFromTheFirstPeer() throws Exception {
+    try (PipedProcess listen = jsock(Redirect.PIPE, Redirect.PIPE, "listen", "-u", "0");
+        Socket client = Socket.create(Family.AF_INET, SocketKind.SOCK_DGRAM)) {
+      int port = listen.listeningPort();
+      client.connect(new InetSocketAddress("127.0.0.1", port));
+      StringBuilder burst = new StringBuilder();
+      for (int i = 0; i < 100; i++) {
+        byte[] datagram = String.format("%02d;", i).getBytes(UTF_8);
+        client.send(datagram);
+        burst.append(new String(datagram, UTF_8));
+      }
+      assertThat(new String(listen.stdout().readNBytes(3), UTF_8)).isEqualTo("00;");
+      listen.stdin().close(); // it ends once no datagram has come for a second
+
+      assertThat("00;" + new String(listen.stdout().readAllBytes(), UTF_8))
+          .isEqualTo(burst.toString());
+      assertThat(listen.exitCode()).as(listen.stderr()).isZero();
+    }
+  }
+
   @Test
   void udpConnectSendsStdinAsADatagramAndPrintsTheReply() throws Exception {
     Path ping = Files.writeString(dir.resolve("ping"), "ping\n");

@@ -251,6 +251,11 @@ final class EchoCommand implements Callable<Integer> {
       throw new ParameterException(
           spec.commandLine(), "--first-byte-timeout is for streams: UDP has no connections");
     }
+    if (udp && parsed.hasMatchedOption("--max-connections")) {
+      throw new ParameterException(
+          spec.commandLine(),
+          "--max-connections is for streams: --udp answers each datagram as it receives it");
+    }
     if (unix != null && reusePort) {
       throw new ParameterException(
           spec.commandLine(), "--reuse-port and --unix cannot be combined: AF_UNIX has no ports");

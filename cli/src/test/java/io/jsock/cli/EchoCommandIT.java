@@ -431,6 +431,15 @@ class EchoCommandIT {
   }
 
   @Test
+  void maxConnectionsIsNotForUdp() throws Exception {
+    // --help and README say "Not for --udp"; it was accepted and did nothing
+    assertThat(usageError("echo", "--udp", "--port", "0", "--max-connections", "5"))
+        .startsWith(
+            "jsock: --max-connections is for streams: --udp answers each datagram as it"
+                + " receives it\n");
+  }
+
+  @Test
   void certificateOptionsWithoutTlsAreAUsageError() throws Exception {
     assertThat(usageError("echo", "--cert", "cert.pem", "--key", "key.pem"))
         .startsWith("jsock: --cert, --key, --pkcs12 and --password-env need --tls\n");

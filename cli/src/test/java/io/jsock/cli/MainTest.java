@@ -40,6 +40,17 @@ class MainTest {
   }
 
   @Test
+  void brokerHelpOffersNoUdpWhichItRefuses() {
+    // the broker shares connect's transport options; its --help said "-u, --udp  UDP instead of
+    // TCP." though -u is always a usage error there
+    assertThat(run("broker", "--help")).isZero();
+    assertThat(out.toString()).contains("-U, --unix=PATH", "--tls").doesNotContain("--udp");
+    assertThat(run("broker", "-u", "0")).isEqualTo(2);
+    assertThat(err.toString())
+        .contains("jsock: -u: the broker needs streams (TCP, TLS or AF_UNIX)");
+  }
+
+  @Test
   void versionNamesJsockAndJava() {
     assertThat(run("--version")).isZero();
     assertThat(out.toString()).startsWith("jsock ").contains("Java 25");

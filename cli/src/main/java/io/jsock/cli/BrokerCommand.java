@@ -192,7 +192,7 @@ final class BrokerCommand implements Callable<Integer> {
                     }
                   }));
     }
-    log.verbose(
+    log.listening(
         (chat ? "chat " : "")
             + "broker listening on "
             + Diagnostics.where(listener.getSockName())
@@ -203,7 +203,8 @@ final class BrokerCommand implements Callable<Integer> {
             + " clients, queues of "
             + Sizes.format(maxQueue)
             + ", slow clients: "
-            + slow);
+            + slow,
+        transport.unix == null && port == 0);
     Acceptor acceptor = new Acceptor(listener, log);
     Semaphore places = new Semaphore(maxClients); // taken before the handshake, not after
     while (true) {

@@ -153,12 +153,13 @@ final class RelayCommand implements Callable<Integer> {
       Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteQuietly(listen)));
     }
     String faultsGiven = String.join(" ", faults.describe());
-    log.verbose(
+    log.listening(
         "relay listening on "
             + Diagnostics.where(listener.getSockName())
             + ", forwarding to "
             + target
-            + (faultsGiven.isEmpty() ? "" : " with " + faultsGiven));
+            + (faultsGiven.isEmpty() ? "" : " with " + faultsGiven),
+        listen.path() == null && listen.port() == 0);
     if (kind == SocketKind.SOCK_DGRAM) {
       Duration idle = idleTimeout != null ? idleTimeout : UDP_IDLE;
       new UdpRelay(listener, target, family, idle, maxConnections, access, log).run();

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.jsock.Family;
+import io.jsock.Shutdown;
 import io.jsock.Socket;
 import io.jsock.SocketKind;
 import io.jsock.tls.Tls;
@@ -61,6 +62,20 @@ class BrokerCommandIT {
             .until(() -> broker.stderrSoFar().contains("turned away: --max-clients 3 reached"));
       }
       await().atMost(LIMIT).until(() -> broker.stderrSoFar().contains("left (end of stream)"));
+    }
+  }
+
+  @Test
+  void onPortZeroItSaysThePortItGotWithoutVerbose() throws Exception {
+    // without -v the broker said nothing, so 'jsock broker 0' listened where no one could find
+    try (RunningProcess broker = jsock("broker", "0")) {
+      try (Socket client = Socket.create(Family.AF_INET, SocketKind.SOCK_STREAM)) {
+        client.setTimeout(LIMIT);
+        client.connect(new InetSocketAddress("127.0.0.1", port(broker)));
+        client.shutdown(Shutdown.SHUT_WR); // a client that ends its stream has left: closed
+        assertThat(client.recv(10)).as("closed by the broker: end of stream").isEmpty();
+      }
+      assertThat(broker.stderrSoFar()).doesNotContain("joined");
     }
   }
 

@@ -73,6 +73,23 @@ class RelayCommandIT {
   }
 
   @Test
+  void onPortZeroItSaysThePortItGotWithoutVerbose() throws Exception {
+    // without -v the relay said nothing, so 'jsock relay 0 TARGET' listened where no one could find
+    try (TinyServer server =
+            TinyServer.start(
+                conn -> {
+                  conn.sendAll("hi".getBytes(US_ASCII));
+                  return "sent";
+                });
+        RunningProcess relay = jsock("relay", "0", "127.0.0.1:" + server.port())) {
+      try (Socket client = connect(port(relay))) {
+        assertThat(new String(readAll(client), US_ASCII)).isEqualTo("hi");
+      }
+      assertThat(relay.stderrSoFar()).doesNotContain("connected to");
+    }
+  }
+
+  @Test
   void aResetOnEitherSideResetsTheOther() throws Exception {
     try (TinyServer server =
             TinyServer.start(

@@ -268,7 +268,7 @@ final class RelayCommand implements Callable<Integer> {
     if (!listen.isStream() && !faults.describe().isEmpty()) {
       throw usage("fault options apply to stream relays (tcp, tls, unix), not to udp");
     }
-    serverKey.check(listen.scheme().isTls());
+    serverKey.check(listen.scheme().isTls(), "a tls: LISTEN"); // the relay has no --tls
     if (clientTls.given() && !target.scheme().isTls()) {
       throw usage("--ca, --server-name and --insecure need a tls: TARGET");
     }

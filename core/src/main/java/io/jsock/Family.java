@@ -8,6 +8,8 @@ import java.net.StandardProtocolFamily;
  *
  * <pre>{@code
  * import static io.jsock.Family.*;
+ * import static io.jsock.SocketKind.*;
+ *
  * Socket s = Socket.create(AF_INET6, SOCK_STREAM);
  * }</pre>
  */

@@ -4,7 +4,9 @@ package io.jsock;
  * Socket types, spelt as in Python's {@code socket} module ({@code socket.SOCK_STREAM}).
  *
  * <pre>{@code
+ * import static io.jsock.Family.*;
  * import static io.jsock.SocketKind.*;
+ *
  * Socket udp = Socket.create(AF_INET, SOCK_DGRAM);
  * }</pre>
  */

@@ -20,8 +20,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.IModelTransformer;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -33,6 +35,7 @@ import picocli.CommandLine.TypeConversionException;
     header = "Passes each client's bytes to all the others (--chat: named lines).",
     mixinStandardHelpOptions = true,
     sortOptions = false,
+    modelTransformer = BrokerCommand.HideUdp.class,
     customSynopsis = "jsock broker [OPTIONS] ([HOST] PORT | -U PATH)",
     description = {
       "A connection broker, as ncat --broker: accepts any number of clients and sends "
@@ -69,6 +72,21 @@ final class BrokerCommand implements Callable<Integer> {
   enum SlowPolicy {
     disconnect,
     drop
+  }
+
+  /**
+   * Keeps {@code -u} out of the help and the completion script: the broker shares connect's
+   * transport options, but needs a stream. The option is still parsed, so that {@code -u} is
+   * refused with the reason rather than as an unknown option.
+   */
+  static final class HideUdp implements IModelTransformer {
+    @Override
+    public CommandSpec transform(CommandSpec command) {
+      OptionSpec udp = command.findOption("--udp");
+      command.remove(udp);
+      command.addOption(udp.toBuilder().hidden(true).build());
+      return command;
+    }
   }
 
   private static final int BUFFER = 64 * 1024;
@@ -174,7 +192,7 @@ final class BrokerCommand implements Callable<Integer> {
                     }
                   }));
     }
-    String listening =
+    log.listening(
         (chat ? "chat " : "")
             + "broker listening on "
             + Diagnostics.where(listener.getSockName())
@@ -185,12 +203,8 @@ final class BrokerCommand implements Callable<Integer> {
             + " clients, queues of "
             + Sizes.format(maxQueue)
             + ", slow clients: "
-            + slow;
-    if (port == 0 && transport.unix == null) {
-      log.warn(listening); // the port the system picked: said always, as jsock listen does
-    } else {
-      log.verbose(listening);
-    }
+            + slow,
+        transport.unix == null && port == 0);
     Acceptor acceptor = new Acceptor(listener, log::warn);
     Semaphore places = new Semaphore(maxClients); // taken before the handshake, not after
     while (true) {

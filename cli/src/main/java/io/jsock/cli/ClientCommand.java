@@ -14,8 +14,8 @@ import picocli.CommandLine.Spec;
     header = "The tutorial's client: sends a greeting, prints the reply.",
     mixinStandardHelpOptions = true,
     description = {
-      "The tutorial's client: connects to localhost:12345, sends a greeting, prints the reply",
-      "and exits.",
+      "The tutorial's client: connects to localhost:12345, sends a greeting, prints the reply"
+          + " and exits.",
     })
 final class ClientCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;

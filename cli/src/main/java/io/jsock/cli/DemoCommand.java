@@ -16,8 +16,8 @@ import picocli.CommandLine.Spec;
     header = "The tutorial's exchange: the server and the client in one process.",
     mixinStandardHelpOptions = true,
     description = {
-      "Runs the tutorial's exchange: the server and the client in one process, over real",
-      "loopback sockets, each side's lines shown with its name.",
+      "Runs the tutorial's exchange: the server and the client in one process, over real"
+          + " loopback sockets, each side's lines shown with its name.",
     })
 final class DemoCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;

@@ -28,11 +28,10 @@ import picocli.CommandLine.Spec;
     header = "An echo server: TCP, UDP or AF_UNIX, optionally TLS.",
     mixinStandardHelpOptions = true,
     description = {
-      "An echo server (TCP, UDP or AF_UNIX, optionally TLS): sends back every byte it",
-      "receives.",
-      "Serves clients concurrently, one virtual thread each, until interrupted; on",
-      "SIGINT or SIGTERM it stops accepting, lets open connections finish for up to",
-      "5 seconds, resets the rest and exits 0.",
+      "An echo server (TCP, UDP or AF_UNIX, optionally TLS): sends back every byte it"
+          + " receives. Serves clients concurrently, one virtual thread each, until interrupted;"
+          + " on SIGINT or SIGTERM it stops accepting, lets open connections finish for up to 5"
+          + " seconds, resets the rest and exits 0.",
     })
 final class EchoCommand implements Callable<Integer> {
   /** How long open connections may go on after SIGINT or SIGTERM. */

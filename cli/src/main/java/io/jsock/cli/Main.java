@@ -53,9 +53,16 @@ public final class Main implements Runnable {
   /** The {@code jsock} command line, with its failure handling, ready to execute. */
   public static CommandLine commandLine() {
     Failures failures = new Failures();
-    return new CommandLine(new Main())
-        .setExecutionExceptionHandler(failures)
-        .setParameterExceptionHandler(failures);
+    CommandLine commandLine =
+        new CommandLine(new Main())
+            .setExecutionExceptionHandler(failures)
+            .setParameterExceptionHandler(failures);
+    // every command offers -V, --version (mixinStandardHelpOptions), but picocli gives a
+    // subcommand no version of the parent's: without this, 'jsock echo --version' printed nothing
+    for (CommandLine command : commandLine.getSubcommands().values()) {
+      command.getCommandSpec().versionProvider(new Version());
+    }
+    return commandLine;
   }
 
   @Override

@@ -69,7 +69,8 @@ import picocli.CommandLine.Spec;
       "  jsock receive --tls --cert cert.pem --key key.pem 9000 out.bin",
       "",
       "Exit codes: 0 received and verified, 1 refused, cut short or SHA-256 mismatch,",
-      "2 usage, 7 address already in use.",
+      "2 usage, 4 timed out (-w), 5 TLS failure, 6 unknown host (--host),",
+      "7 address already in use.",
     })
 final class ReceiveCommand implements Callable<Integer> {
   private static final int BUFFER = 256 * 1024;

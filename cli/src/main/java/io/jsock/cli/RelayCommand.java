@@ -154,17 +154,13 @@ final class RelayCommand implements Callable<Integer> {
       Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteQuietly(listen)));
     }
     String faultsGiven = String.join(" ", faults.describe());
-    String listening =
+    log.listening(
         "relay listening on "
             + Diagnostics.where(listener.getSockName())
             + ", forwarding to "
             + target
-            + (faultsGiven.isEmpty() ? "" : " with " + faultsGiven);
-    if (listen.port() == 0 && listen.path() == null) {
-      log.warn(listening); // the port the system picked: said always, as jsock listen does
-    } else {
-      log.verbose(listening);
-    }
+            + (faultsGiven.isEmpty() ? "" : " with " + faultsGiven),
+        listen.path() == null && listen.port() == 0);
     if (kind == SocketKind.SOCK_DGRAM) {
       Duration idle = idleTimeout != null ? idleTimeout : UDP_IDLE;
       new UdpRelay(listener, target, family, idle, maxConnections, access, log).run();
@@ -273,7 +269,7 @@ final class RelayCommand implements Callable<Integer> {
     if (!listen.isStream() && !faults.describe().isEmpty()) {
       throw usage("fault options apply to stream relays (tcp, tls, unix), not to udp");
     }
-    serverKey.check(listen.scheme().isTls());
+    serverKey.check(listen.scheme().isTls(), "a tls: LISTEN"); // the relay has no --tls
     if (clientTls.given() && !target.scheme().isTls()) {
       throw usage("--ca, --server-name and --insecure need a tls: TARGET");
     }

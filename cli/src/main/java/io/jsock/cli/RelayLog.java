@@ -29,6 +29,18 @@ final class RelayLog {
     }
   }
 
+  /**
+   * The listening line: shown with {@code -v}, and always when the port was 0, as {@code jsock
+   * listen} does, since the port the system picked is known from it alone.
+   */
+  void listening(String text, boolean anyPort) {
+    if (anyPort) {
+      err.line(text);
+    } else {
+      verbose(text);
+    }
+  }
+
   /** A detail shown with {@code -vv}: each chunk passed on. */
   void debug(String text) {
     if (verbosity >= 2) {

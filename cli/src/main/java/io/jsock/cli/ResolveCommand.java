@@ -20,8 +20,9 @@ import picocli.CommandLine.Spec;
     header = "Prints getaddrinfo's results for a name, as a table or JSON.",
     mixinStandardHelpOptions = true,
     description = {
-      "Resolves a host name (and a port or service name) as Python's getaddrinfo does, and prints",
-      "each result: family, kind, protocol, address and port. Literals are parsed, never looked up.",
+      "Resolves a host name (and a port or service name) as Python's getaddrinfo does, and prints"
+          + " each result: family, kind, protocol, address and port. Literals are parsed, never"
+          + " looked up.",
     })
 final class ResolveCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;

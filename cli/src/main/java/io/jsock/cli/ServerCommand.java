@@ -16,9 +16,9 @@ import picocli.CommandLine.Spec;
     header = "The tutorial's server: accepts one client, prints its message, replies.",
     mixinStandardHelpOptions = true,
     description = {
-      "The tutorial's server: listens on localhost:12345, accepts one client, prints what it",
-      "received, replies and exits. With --keep-open it serves clients concurrently until",
-      "interrupted.",
+      "The tutorial's server: listens on localhost:12345, accepts one client, prints what it"
+          + " received, replies and exits. With --keep-open it serves clients concurrently until"
+          + " interrupted.",
     })
 final class ServerCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;

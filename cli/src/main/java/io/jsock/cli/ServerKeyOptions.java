@@ -48,8 +48,16 @@ final class ServerKeyOptions {
 
   /** Checks that the options fit together, given whether TLS was asked for. */
   void check(boolean tls) {
+    check(tls, "--tls");
+  }
+
+  /**
+   * Checks that the options fit together, given whether TLS was asked for by {@code tlsAsked}, the
+   * words that ask for it ({@code --tls}; the relay's {@code a tls: LISTEN}).
+   */
+  void check(boolean tls, String tlsAsked) {
     if (!tls && (cert != null || key != null || pkcs12 != null || passwordEnv != null)) {
-      throw usage("--cert, --key, --pkcs12 and --password-env need --tls");
+      throw usage("--cert, --key, --pkcs12 and --password-env need " + tlsAsked);
     }
     if ((cert == null) != (key == null)) {
       throw usage("--cert and --key go together");

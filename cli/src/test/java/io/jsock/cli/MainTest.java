@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The command line in-process: parsing, usage errors, help and the demo over real loopback. */
@@ -50,9 +51,31 @@ class MainTest {
   }
 
   @Test
+  void brokerHelpOffersNoUdpWhichItRefuses() {
+    // the broker shares connect's transport options; its --help said "-u, --udp  UDP instead of
+    // TCP." though -u is always a usage error there
+    assertThat(run("broker", "--help")).isZero();
+    assertThat(out.toString()).contains("-U, --unix=PATH", "--tls").doesNotContain("--udp");
+    assertThat(run("broker", "-u", "0")).isEqualTo(2);
+    assertThat(err.toString())
+        .contains("jsock: -u: the broker needs streams (TCP, TLS or AF_UNIX)");
+  }
+
+  @Test
   void versionNamesJsockAndJava() {
     assertThat(run("--version")).isZero();
     assertThat(out.toString()).startsWith("jsock ").contains("Java 25");
+  }
+
+  @Test
+  void everyCommandsVersionOptionPrintsTheVersion() {
+    // each command's --help offers "-V, --version  Print version information and exit."; the
+    // commands printed nothing
+    for (String command : List.of("echo", "connect", "send", "completion")) {
+      out.getBuffer().setLength(0);
+      assertThat(run(command, "--version")).as("jsock %s --version", command).isZero();
+      assertThat(out.toString()).as("jsock %s --version", command).startsWith("jsock ");
+    }
   }
 
   @Test

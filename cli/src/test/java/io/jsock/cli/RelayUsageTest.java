@@ -32,8 +32,8 @@ class RelayUsageTest {
     assertUsage("--slice-delay needs --slice", "relay", "0", "1", "--slice-delay", "5ms");
     assertUsage(
         "--ca, --server-name and --insecure need a tls: TARGET", "relay", "0", "1", "--insecure");
-    assertUsage(
-        "--cert, --key, --pkcs12 and --password-env need --tls",
+    assertUsage( // the relay has no --tls: a tls: LISTEN is its TLS server
+        "--cert, --key, --pkcs12 and --password-env need a tls: LISTEN",
         "relay",
         "0",
         "1",

@@ -39,13 +39,13 @@ import javax.net.ssl.TrustManager;
  * detaches it.
  *
  * <pre>{@code
- * TlsContext tls = TlsContext.client(); // system trust store, host name checked, TLS 1.3 or 1.2
+ * TlsContext tls = Tls.client(); // system trust store, host name checked, TLS 1.3 or 1.2
  * try (Socket sock = tls.wrap(Sockets.createConnection(new InetSocketAddress("example.com", 443)), "example.com")) {
  *   sock.sendAll("HEAD / HTTP/1.1\r\nHost: example.com\r\n\r\n".getBytes(US_ASCII));
  *   byte[] reply = sock.recv(4096);
  * }
  *
- * TlsContext server = TlsContext.server(KeyMaterial.fromPem(chainPem, keyPem));
+ * TlsContext server = Tls.server(KeyMaterial.fromPem(chainPem, keyPem));
  * try (Socket conn = server.wrap(listener.accept().conn())) { ... }
  * }</pre>
  *

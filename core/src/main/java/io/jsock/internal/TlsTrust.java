@@ -75,6 +75,9 @@ public final class TlsTrust {
         throws CertificateException {
       try {
         delegate.checkServerTrusted(chain, authType); // the chain alone, no host name
+        // The JDK accepts a leaf that is itself trusted (a self-signed certificate given to
+        // withTrustedCertificates) without looking at its dates; OpenSSL, and so Python, do not.
+        chain[0].checkValidity();
       } catch (CertificateException e) {
         throw new Rejection(chainReason(e, chain), e);
       }

@@ -75,7 +75,24 @@ final class TestPki {
   /** A server certificate for {@code names} valid from {@code notBefore} to {@code notAfter}. */
   static Issued leaf(Issued ca, Instant notBefore, Instant notAfter, String... names)
       throws Exception {
+    return leaf(ca, ecKeys(), notBefore, notAfter, names);
+  }
+
+  /**
+   * A self-signed server certificate for {@code names} valid from {@code notBefore} to {@code
+   * notAfter}, trusted by a client that trusts it directly (as {@code --ca cert.pem} does).
+   */
+  static Issued selfSignedLeaf(Instant notBefore, Instant notAfter, String... names)
+      throws Exception {
     KeyPair keys = ecKeys();
+    Issued self = new Issued(keys, selfSigned(keys, names[0]), null);
+    Issued issued = leaf(self, keys, notBefore, notAfter, names);
+    return new Issued(keys, issued.certificate(), null);
+  }
+
+  private static Issued leaf(
+      Issued ca, KeyPair keys, Instant notBefore, Instant notAfter, String... names)
+      throws Exception {
     var builder =
         new JcaX509v3CertificateBuilder(
             ca.certificate().getSubjectX500Principal(),

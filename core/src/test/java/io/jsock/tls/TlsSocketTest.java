@@ -161,6 +161,30 @@ class TlsSocketTest {
     }
   }
 
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void rejectsAnOutOfDateSelfSignedCertificateThatIsTrustedDirectly(boolean expired)
+      throws Exception {
+    Instant now = Instant.now();
+    TestPki.Issued outOfDate =
+        expired
+            ? TestPki.selfSignedLeaf(
+                now.minus(Duration.ofDays(30)), now.minus(Duration.ofDays(1)), "localhost")
+            : TestPki.selfSignedLeaf(
+                now.plus(Duration.ofDays(1)), now.plus(Duration.ofDays(30)), "localhost");
+    KeyMaterial key = outOfDate.write(pki.resolve("self-signed-" + expired));
+    TlsContext trusting = Tls.client().withTrustedCertificates(List.of(outOfDate.certificate()));
+    try (Pair plain = Loopback.pair(AF_INET)) {
+      call(() -> Tls.server(key).wrap(plain.server()));
+      assertThatThrownBy(() -> trusting.wrap(plain.client(), "localhost"))
+          .isInstanceOf(TlsException.class)
+          .hasMessageContaining(
+              expired
+                  ? "certificate 'CN=localhost' expired on "
+                  : "certificate 'CN=localhost' is not valid before ");
+    }
+  }
+
   @Test
   void insecureModeConnectsToAnUnknownAuthorityAndWarnsOnce() throws Exception {
     LogCapture log = LogCapture.start("io.jsock.tls");

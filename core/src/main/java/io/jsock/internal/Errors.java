@@ -170,8 +170,12 @@ public final class Errors {
         case "bad_certificate", "certificate_unknown", "unknown_ca", "certificate_expired" ->
             "the peer rejected our certificate (alert " + name + ")";
         case "protocol_version" -> "protocol version refused by the peer (alert protocol_version)";
+        // TLS 1.2 servers (the JDK's, OpenSSL's) answer a missing client certificate so too
         case "handshake_failure" ->
-            "no protocol version or cipher suite both sides accept (alert handshake_failure)";
+            "no protocol version or cipher suite both sides accept, or the peer requires a client"
+                + " certificate (alert handshake_failure)";
+        case "certificate_required" ->
+            "the peer requires a client certificate (alert certificate_required)";
         default -> "the peer sent alert " + name;
       };
     }

@@ -464,6 +464,45 @@ class TlsSocketTest {
     }
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"TLSv1.2", "TLSv1.3"})
+  void aServerThatRequiresAClientCertificateIsNamedInTheFailure(String protocol) throws Exception {
+    SSLContext jdk = jdkServerContext();
+    try (ServerSocket listener = new ServerSocket(0, 1, Loopback.ip(AF_INET));
+        Socket plain = Socket.create()) {
+      plain.connect(listener.getLocalSocketAddress());
+      java.net.Socket raw = listener.accept();
+      Future<?> peer =
+          run(
+              () -> {
+                SSLSocket ssl = (SSLSocket) jdk.getSocketFactory().createSocket(raw, null, false);
+                ssl.setUseClientMode(false);
+                ssl.setNeedClientAuth(true);
+                try {
+                  ssl.startHandshake();
+                } finally {
+                  // Closed only after the client: unread bytes would make it a reset, which could
+                  // overtake the alert.
+                  raw.getInputStream().readAllBytes();
+                  raw.close();
+                }
+              });
+      // TLS 1.2 fails the handshake; TLS 1.3 finishes it on the client's side and the server's
+      // alert arrives at the first recv, as with Python.
+      Throwable failure =
+          catchThrowable(
+              () -> {
+                try (Socket tls = client.withProtocols(protocol).wrap(plain, "localhost")) {
+                  tls.recv(10);
+                }
+              });
+      assertThat(failure)
+          .isInstanceOf(TlsException.class)
+          .hasMessageContaining("client certificate");
+      assertThat(catchThrowable(() -> peer.get(10, SECONDS))).isNotNull();
+    }
+  }
+
   @Test
   void aCorruptRecordFailsThatRecvAndEveryLaterOne() throws Exception {
     SSLContext jdk = jdkServerContext();

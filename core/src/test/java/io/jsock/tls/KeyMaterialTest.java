@@ -187,6 +187,40 @@ class KeyMaterialTest {
     roundTrip(key, Tls.client().withTrust(file));
   }
 
+  @Test
+  void aTrustFileWithoutTrustedCertificatesIsRefusedSayingWhy() throws Exception {
+    TestPki.Issued ca = TestPki.ca("openssl p12 CA");
+    TestPki.writePem(dir.resolve("ca.pem"), ca.certificate());
+    // openssl (before 3.2, or without -jdktrust) marks no certificate as trusted for Java
+    Path openssl = dir.resolve("openssl.p12");
+    Process export =
+        new ProcessBuilder(
+                "openssl",
+                "pkcs12",
+                "-export",
+                "-nokeys",
+                "-in",
+                dir.resolve("ca.pem").toString(),
+                "-out",
+                openssl.toString(),
+                "-passout",
+                "pass:")
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("openssl.log").toFile())
+            .start();
+    assertThat(export.waitFor()).isZero();
+    assertThatThrownBy(() -> Tls.client().withTrust(openssl))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("no trusted certificate in " + openssl)
+        .hasMessageContaining("give the certificates as PEM")
+        .hasMessageNotContaining("password-protected");
+    // a PEM file with a key but no certificate is no PKCS#12 store at all
+    TestPki.writePkcs8(dir.resolve("key.pem"), TestPki.ecKeys());
+    assertThatThrownBy(() -> Tls.client().withTrust(dir.resolve("key.pem")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("pemOrPkcs12CaFile: no certificate in " + dir.resolve("key.pem"));
+  }
+
   private static void roundTrip(KeyMaterial key, TlsContext client) throws Exception {
     try (Pair plain = Loopback.pair(AF_INET);
         Pair tls = TlsSocketTest.handshake(plain, client, "localhost", Tls.server(key))) {

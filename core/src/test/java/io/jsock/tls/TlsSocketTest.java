@@ -608,6 +608,31 @@ class TlsSocketTest {
   }
 
   @Test
+  void sendingNothingBetweenAWouldBlockAndTheRetryKeepsTheQueuedRecordCounted() throws Exception {
+    try (Pair plain = Loopback.pair(AF_INET);
+        Pair tls = handshake(plain, client, "localhost", server)) {
+      Socket sock = tls.client();
+      sock.setBlocking(false);
+      byte[] bytes = random(8 << 20, 5);
+      ByteBuffer data = ByteBuffer.wrap(bytes);
+      assertThatThrownBy(
+              () -> {
+                while (data.hasRemaining()) {
+                  sock.send(data);
+                }
+              })
+          .isInstanceOf(WouldBlockException.class); // a record is queued, half written
+
+      Future<byte[]> got = call(() -> recvExactly(tls.server(), bytes.length));
+      sock.setTimeout(Duration.ofSeconds(20));
+      sock.sendAll(new byte[0]); // as Python's sendall(b""): nothing to send, nothing changed
+      sock.sendAll(ByteBuffer.allocate(0));
+      sock.sendAll(data); // the same data again: the queued record's bytes are skipped
+      assertThat(sha256(got.get(30, SECONDS))).isEqualTo(sha256(bytes));
+    }
+  }
+
+  @Test
   void streamsAndMakeFileWorkOverTls() throws Exception {
     try (Pair plain = Loopback.pair(AF_INET);
         Pair tls = handshake(plain, client, "localhost", server)) {

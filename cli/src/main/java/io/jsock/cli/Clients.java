@@ -81,6 +81,10 @@ final class Clients {
       diagnostics.event("accepted " + peer); // said once broadcasts reach it
       receive(member);
     } catch (SocketTimeoutException e) {
+      if (member == null) { // the TLS handshake's own timeout, not -i: it names itself
+        diagnostics.say(peer + ": " + e.getMessage());
+        return;
+      }
       diagnostics.event(
           "closing "
               + peer

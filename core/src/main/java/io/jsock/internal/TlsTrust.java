@@ -75,12 +75,10 @@ public final class TlsTrust {
         throws CertificateException {
       try {
         delegate.checkServerTrusted(chain, authType); // the chain alone, no host name
-        // The JDK accepts a leaf that is itself trusted (a self-signed certificate given to
-        // withTrustedCertificates) without looking at its dates; OpenSSL, and so Python, do not.
-        chain[0].checkValidity();
       } catch (CertificateException e) {
         throw new Rejection(chainReason(e, chain), e);
       }
+      checkAnchorDates(chain);
       try {
         delegate.checkServerTrusted(chain, authType, engine); // now with the host name
       } catch (CertificateException e) {
@@ -91,6 +89,69 @@ public final class TlsTrust {
                 + engine.getPeerHost()
                 + "'",
             e);
+      }
+    }
+
+    /**
+     * Refuses a chain whose trusted authority is out of date, as OpenSSL (and so Python) does: the
+     * JDK takes a trust anchor as a name and a key, and never looks at its dates (nor at any date
+     * when the server's own certificate is the trusted one, a self-signed certificate given to
+     * {@code withTrustedCertificates}). The anchor is the trusted certificate the JDK's validation
+     * stops at: the first of the chain that is trusted (same name and key), else the one that
+     * issued the chain's last; of several such (a renewed root), one valid today is enough.
+     */
+    private void checkAnchorDates(X509Certificate[] chain) throws Rejection {
+      X509Certificate[] trusted = delegate.getAcceptedIssuers();
+      List<X509Certificate> anchors = new ArrayList<>();
+      for (X509Certificate link : chain) {
+        for (X509Certificate candidate : trusted) {
+          if (candidate.getSubjectX500Principal().equals(link.getSubjectX500Principal())
+              && candidate.getPublicKey().equals(link.getPublicKey())) {
+            anchors.add(candidate);
+          }
+        }
+        if (!anchors.isEmpty()) {
+          break;
+        }
+      }
+      X509Certificate top = chain[chain.length - 1];
+      for (int i = 0; i < trusted.length && anchors.isEmpty(); i++) {
+        if (trusted[i].getSubjectX500Principal().equals(top.getIssuerX500Principal())
+            && issued(trusted[i], top)) {
+          anchors.add(trusted[i]);
+        }
+      }
+      CertificateException outOfDate = null;
+      for (X509Certificate anchor : anchors) {
+        try {
+          anchor.checkValidity();
+          return;
+        } catch (CertificateException e) {
+          outOfDate = e;
+        }
+      }
+      if (outOfDate != null) {
+        X509Certificate anchor = anchors.getFirst();
+        throw new Rejection(
+            outOfDate instanceof CertificateExpiredException
+                ? "certificate "
+                    + subject(anchor)
+                    + " expired on "
+                    + anchor.getNotAfter().toInstant()
+                : "certificate "
+                    + subject(anchor)
+                    + " is not valid before "
+                    + anchor.getNotBefore().toInstant(),
+            outOfDate);
+      }
+    }
+
+    private static boolean issued(X509Certificate issuer, X509Certificate certificate) {
+      try {
+        certificate.verify(issuer.getPublicKey());
+        return true;
+      } catch (java.security.GeneralSecurityException e) {
+        return false;
       }
     }
 

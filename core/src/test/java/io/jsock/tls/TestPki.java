@@ -48,15 +48,20 @@ final class TestPki {
 
   /** A new self-signed CA. */
   static Issued ca(String name) throws Exception {
+    Instant now = Instant.now();
+    return ca(name, now.minus(Duration.ofDays(1)), now.plus(Duration.ofDays(30)));
+  }
+
+  /** A new self-signed CA valid from {@code notBefore} to {@code notAfter}. */
+  static Issued ca(String name, Instant notBefore, Instant notAfter) throws Exception {
     KeyPair keys = ecKeys();
     X500Principal subject = new X500Principal("CN=" + name);
-    Instant now = Instant.now();
     var builder =
         new JcaX509v3CertificateBuilder(
             subject,
             BigInteger.valueOf(SERIALS.incrementAndGet()),
-            Date.from(now.minus(Duration.ofDays(1))),
-            Date.from(now.plus(Duration.ofDays(30))),
+            Date.from(notBefore),
+            Date.from(notAfter),
             subject,
             keys.getPublic());
     builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(true));

@@ -185,6 +185,30 @@ class TlsSocketTest {
     }
   }
 
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void rejectsAChainEndingAtATrustedAuthorityThatHasExpired(boolean serverSendsTheRoot)
+      throws Exception {
+    Instant now = Instant.now();
+    TestPki.Issued oldCa =
+        TestPki.ca("old CA", now.minus(Duration.ofDays(60)), now.minus(Duration.ofDays(1)));
+    TestPki.Issued leaf = TestPki.leaf(oldCa, "localhost"); // valid today itself
+    Path dir = pki.resolve("old-ca-" + serverSendsTheRoot);
+    KeyMaterial key = leaf.write(dir);
+    if (!serverSendsTheRoot) {
+      TestPki.writePem(dir.resolve("cert.pem"), leaf.certificate());
+      key = KeyMaterial.fromPem(dir.resolve("cert.pem"), dir.resolve("key.pem"));
+    }
+    KeyMaterial presented = key;
+    TlsContext trusting = Tls.client().withTrustedCertificates(List.of(oldCa.certificate()));
+    try (Pair plain = Loopback.pair(AF_INET)) {
+      call(() -> Tls.server(presented).wrap(plain.server()));
+      assertThatThrownBy(() -> trusting.wrap(plain.client(), "localhost"))
+          .isInstanceOf(TlsException.class)
+          .hasMessageContaining("certificate 'CN=old CA' expired on ");
+    }
+  }
+
   @Test
   void insecureModeConnectsToAnUnknownAuthorityAndWarnsOnce() throws Exception {
     LogCapture log = LogCapture.start("io.jsock.tls");

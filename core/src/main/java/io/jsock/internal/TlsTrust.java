@@ -96,54 +96,54 @@ public final class TlsTrust {
      * Refuses a chain whose trusted authority is out of date, as OpenSSL (and so Python) does: the
      * JDK takes a trust anchor as a name and a key, and never looks at its dates (nor at any date
      * when the server's own certificate is the trusted one, a self-signed certificate given to
-     * {@code withTrustedCertificates}). The anchor is the trusted certificate the JDK's validation
-     * stops at: the first of the chain that is trusted (same name and key), else the one that
-     * issued the chain's last; of several such (a renewed root), one valid today is enough.
+     * {@code withTrustedCertificates}). The anchors a validation may stop at are the trusted
+     * certificates that are in the chain (same name and key) or issued one of its certificates; as
+     * OpenSSL looks for another path when one fails, one of them valid today is enough.
      */
     private void checkAnchorDates(X509Certificate[] chain) throws Rejection {
-      X509Certificate[] trusted = delegate.getAcceptedIssuers();
-      List<X509Certificate> anchors = new ArrayList<>();
-      for (X509Certificate link : chain) {
-        for (X509Certificate candidate : trusted) {
-          if (candidate.getSubjectX500Principal().equals(link.getSubjectX500Principal())
-              && candidate.getPublicKey().equals(link.getPublicKey())) {
-            anchors.add(candidate);
-          }
+      X509Certificate outOfDate = null;
+      CertificateException why = null;
+      for (X509Certificate trusted : delegate.getAcceptedIssuers()) {
+        if (!isAnchorOf(trusted, chain)) {
+          continue;
         }
-        if (!anchors.isEmpty()) {
-          break;
-        }
-      }
-      X509Certificate top = chain[chain.length - 1];
-      for (int i = 0; i < trusted.length && anchors.isEmpty(); i++) {
-        if (trusted[i].getSubjectX500Principal().equals(top.getIssuerX500Principal())
-            && issued(trusted[i], top)) {
-          anchors.add(trusted[i]);
-        }
-      }
-      CertificateException outOfDate = null;
-      for (X509Certificate anchor : anchors) {
         try {
-          anchor.checkValidity();
+          trusted.checkValidity();
           return;
         } catch (CertificateException e) {
-          outOfDate = e;
+          if (outOfDate == null) {
+            outOfDate = trusted;
+            why = e;
+          }
         }
       }
       if (outOfDate != null) {
-        X509Certificate anchor = anchors.getFirst();
         throw new Rejection(
-            outOfDate instanceof CertificateExpiredException
+            why instanceof CertificateExpiredException
                 ? "certificate "
-                    + subject(anchor)
+                    + subject(outOfDate)
                     + " expired on "
-                    + anchor.getNotAfter().toInstant()
+                    + outOfDate.getNotAfter().toInstant()
                 : "certificate "
-                    + subject(anchor)
+                    + subject(outOfDate)
                     + " is not valid before "
-                    + anchor.getNotBefore().toInstant(),
-            outOfDate);
+                    + outOfDate.getNotBefore().toInstant(),
+            why);
       }
+    }
+
+    private static boolean isAnchorOf(X509Certificate trusted, X509Certificate[] chain) {
+      for (X509Certificate link : chain) {
+        boolean same =
+            trusted.getSubjectX500Principal().equals(link.getSubjectX500Principal())
+                && trusted.getPublicKey().equals(link.getPublicKey());
+        if (same
+            || trusted.getSubjectX500Principal().equals(link.getIssuerX500Principal())
+                && issued(trusted, link)) {
+          return true;
+        }
+      }
+      return false;
     }
 
     private static boolean issued(X509Certificate issuer, X509Certificate certificate) {

@@ -207,6 +207,14 @@ class TlsSocketTest {
           .isInstanceOf(TlsException.class)
           .hasMessageContaining("certificate 'CN=old CA' expired on ");
     }
+    // an expired authority that is trusted too, but did not issue the chain, is no reason to refuse
+    TlsContext alsoTrusting =
+        Tls.client().withTrustedCertificates(List.of(oldCa.certificate(), ca.certificate()));
+    try (Pair plain = Loopback.pair(AF_INET);
+        Pair tls = handshake(plain, alsoTrusting, "localhost", server)) {
+      tls.client().sendAll("ok".getBytes(UTF_8));
+      assertThat(recvExactly(tls.server(), 2)).isEqualTo("ok".getBytes(UTF_8));
+    }
   }
 
   @Test

@@ -1,5 +1,6 @@
 package io.jsock.internal;
 
+import java.net.IDN;
 import java.net.Socket;
 import java.security.KeyStore;
 import java.security.cert.CertPathBuilderException;
@@ -11,6 +12,7 @@ import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
@@ -81,6 +83,7 @@ public final class TlsTrust {
       checkAnchorDates(chain);
       try {
         delegate.checkServerTrusted(chain, authType, engine); // now with the host name
+        checkWildcards(chain[0], engine.getPeerHost());
       } catch (CertificateException e) {
         throw new Rejection(
             "certificate for "
@@ -193,6 +196,63 @@ public final class TlsTrust {
     public X509Certificate[] getAcceptedIssuers() {
       return delegate.getAcceptedIssuers();
     }
+  }
+
+  /**
+   * Refuses a host name that the JDK matched only through a wildcard standing for part of a label
+   * ({@code f*.example.com}) or above a single label ({@code *.com}), which OpenSSL, and so Python,
+   * refuse (as RFC 9525 does). Called once the JDK has matched the name; a certificate without DNS
+   * names (the JDK then reads its subject's CN) and IP addresses are left to the JDK.
+   */
+  private static void checkWildcards(X509Certificate leaf, String peerHost)
+      throws CertificateException {
+    if (peerHost == null || Addresses.numericHost(peerHost).isPresent()) {
+      return;
+    }
+    List<String> patterns = dnsNames(leaf);
+    if (patterns.isEmpty()) {
+      return;
+    }
+    String host = comparable(peerHost);
+    int dot = host.indexOf('.');
+    for (String pattern : patterns) {
+      String name = comparable(pattern);
+      if (name.equals(host)) {
+        return;
+      }
+      if (name.startsWith("*.")
+          && name.indexOf('.', 2) > 0 // at least two labels under the wildcard
+          && dot > 0
+          && host.substring(dot + 1).equals(name.substring(2))) {
+        return;
+      }
+    }
+    throw new CertificateException("no DNS name matches " + peerHost + " without a wildcard");
+  }
+
+  /** A DNS name as compared: ASCII (IDNA), lower case, without a final dot. */
+  private static String comparable(String name) {
+    String ascii;
+    try {
+      ascii = IDN.toASCII(name, IDN.ALLOW_UNASSIGNED);
+    } catch (IllegalArgumentException notIdna) {
+      ascii = name;
+    }
+    ascii = ascii.toLowerCase(Locale.ROOT);
+    return ascii.endsWith(".") ? ascii.substring(0, ascii.length() - 1) : ascii;
+  }
+
+  private static List<String> dnsNames(X509Certificate certificate) throws CertificateException {
+    List<String> names = new ArrayList<>();
+    var alternatives = certificate.getSubjectAlternativeNames();
+    if (alternatives != null) {
+      for (List<?> entry : alternatives) {
+        if ((Integer) entry.get(0) == 2) { // dNSName
+          names.add((String) entry.get(1));
+        }
+      }
+    }
+    return names;
   }
 
   /** Why a chain failed, from the exceptions' types and the certificates' dates. */

@@ -218,6 +218,30 @@ class TlsSocketTest {
   }
 
   @Test
+  void aWildcardMatchesOnlyAsAWholeLeftmostLabelAboveTwoLabelsAsInPython() throws Exception {
+    KeyMaterial wild =
+        TestPki.leaf(ca, "*.example.test", "*.test", "f*.partial.test", "*oo.partial2.test")
+            .write(pki.resolve("wildcards"));
+    for (String host : List.of("a.example.test", "A.Example.Test")) {
+      try (Pair plain = Loopback.pair(AF_INET);
+          Pair tls = handshake(plain, client, host, Tls.server(wild))) {
+        assertThat(Tls.session(tls.client()).getProtocol()).isEqualTo("TLSv1.3");
+      }
+    }
+    // OpenSSL, so Python, refuses these (RFC 9525: no partial wildcards, none over one label)
+    for (String host :
+        List.of("a.test", "foo.partial.test", "foo.partial2.test", "a.b.example.test")) {
+      try (Pair plain = Loopback.pair(AF_INET)) {
+        call(() -> Tls.server(wild).wrap(plain.server()));
+        assertThatThrownBy(() -> client.wrap(plain.client(), host))
+            .as(host)
+            .isInstanceOf(TlsException.class)
+            .hasMessageContaining("does not match host name '" + host + "'");
+      }
+    }
+  }
+
+  @Test
   void insecureModeConnectsToAnUnknownAuthorityAndWarnsOnce() throws Exception {
     LogCapture log = LogCapture.start("io.jsock.tls");
     try {

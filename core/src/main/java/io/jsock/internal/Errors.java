@@ -69,8 +69,13 @@ public final class Errors {
 
   private record Known(String text, int errno) {}
 
-  /** The alert name in the JDK's "Received fatal alert: unknown_ca". */
-  private static final Pattern ALERT = Pattern.compile("fatal alert: (\\w+)");
+  /**
+   * The alert name in the JDK's "Received fatal alert: unknown_ca", or in the cause it gives for an
+   * alert that OpenSSL sends unencrypted during a TLS 1.3 handshake ("Unexpected plaintext alert
+   * received: Level: fatal; Alert: unknown_ca", under "Unexpected exception").
+   */
+  private static final Pattern ALERT =
+      Pattern.compile("(?:fatal alert: |Level: fatal; Alert: )(\\w+)");
 
   /** A protocol version named in a JDK handshake message. */
   private static final Pattern VERSION = Pattern.compile("TLSv1(\\.\\d)?|SSLv[23]");
@@ -163,15 +168,19 @@ public final class Errors {
     }
     String text = e.getMessage() == null ? "" : e.getMessage();
     String lower = text.toLowerCase(Locale.ROOT);
-    Matcher alert = ALERT.matcher(text);
-    if (alert.find()) {
+    Matcher alert = alertIn(e);
+    if (alert != null) {
       String name = alert.group(1);
       return switch (name) {
         case "bad_certificate", "certificate_unknown", "unknown_ca", "certificate_expired" ->
             "the peer rejected our certificate (alert " + name + ")";
         case "protocol_version" -> "protocol version refused by the peer (alert protocol_version)";
+        // TLS 1.2 servers (the JDK's, OpenSSL's) answer a missing client certificate so too
         case "handshake_failure" ->
-            "no protocol version or cipher suite both sides accept (alert handshake_failure)";
+            "no protocol version or cipher suite both sides accept, or the peer requires a client"
+                + " certificate (alert handshake_failure)";
+        case "certificate_required" ->
+            "the peer requires a client certificate (alert certificate_required)";
         default -> "the peer sent alert " + name;
       };
     }
@@ -192,6 +201,17 @@ public final class Errors {
       return "the peer does not speak TLS (it sent our ClientHello back: an echo server?)";
     }
     return text.isEmpty() ? e.getClass().getSimpleName() : text;
+  }
+
+  /** The first alert named by the exception or its causes, found; null if none names one. */
+  private static Matcher alertIn(SSLException e) {
+    for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+      Matcher alert = ALERT.matcher(cause.getMessage() == null ? "" : cause.getMessage());
+      if (alert.find()) {
+        return alert;
+      }
+    }
+    return null;
   }
 
   /** {@code operation address: reason}, or {@code operation: reason} without an address. */

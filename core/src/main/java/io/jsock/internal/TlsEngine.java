@@ -371,6 +371,12 @@ public final class TlsEngine {
    * data again, the queued record goes out first and its bytes are then skipped in {@code src}.
    */
   public int write(ByteBuffer src, long deadline, boolean all) throws IOException {
+    if (!src.hasRemaining()) {
+      // As Python's sendall(b""), which calls nothing: flushing a queued record here would count
+      // its bytes as sent to this empty call, and the retry with the same data would send them
+      // again.
+      return 0;
+    }
     String operation = "send to";
     lock(sending, deadline, operation);
     try {

@@ -1,5 +1,6 @@
 package io.jsock.internal;
 
+import java.net.IDN;
 import java.net.Socket;
 import java.security.KeyStore;
 import java.security.cert.CertPathBuilderException;
@@ -11,6 +12,7 @@ import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
@@ -78,8 +80,10 @@ public final class TlsTrust {
       } catch (CertificateException e) {
         throw new Rejection(chainReason(e, chain), e);
       }
+      checkAnchorDates(chain);
       try {
         delegate.checkServerTrusted(chain, authType, engine); // now with the host name
+        checkWildcards(chain[0], engine.getPeerHost());
       } catch (CertificateException e) {
         throw new Rejection(
             "certificate for "
@@ -88,6 +92,69 @@ public final class TlsTrust {
                 + engine.getPeerHost()
                 + "'",
             e);
+      }
+    }
+
+    /**
+     * Refuses a chain whose trusted authority is out of date, as OpenSSL (and so Python) does: the
+     * JDK takes a trust anchor as a name and a key, and never looks at its dates (nor at any date
+     * when the server's own certificate is the trusted one, a self-signed certificate given to
+     * {@code withTrustedCertificates}). The anchors a validation may stop at are the trusted
+     * certificates that are in the chain (same name and key) or issued one of its certificates; as
+     * OpenSSL looks for another path when one fails, one of them valid today is enough.
+     */
+    private void checkAnchorDates(X509Certificate[] chain) throws Rejection {
+      X509Certificate outOfDate = null;
+      CertificateException why = null;
+      for (X509Certificate trusted : delegate.getAcceptedIssuers()) {
+        if (!isAnchorOf(trusted, chain)) {
+          continue;
+        }
+        try {
+          trusted.checkValidity();
+          return;
+        } catch (CertificateException e) {
+          if (outOfDate == null) {
+            outOfDate = trusted;
+            why = e;
+          }
+        }
+      }
+      if (outOfDate != null) {
+        throw new Rejection(
+            why instanceof CertificateExpiredException
+                ? "certificate "
+                    + subject(outOfDate)
+                    + " expired on "
+                    + outOfDate.getNotAfter().toInstant()
+                : "certificate "
+                    + subject(outOfDate)
+                    + " is not valid before "
+                    + outOfDate.getNotBefore().toInstant(),
+            why);
+      }
+    }
+
+    private static boolean isAnchorOf(X509Certificate trusted, X509Certificate[] chain) {
+      for (X509Certificate link : chain) {
+        boolean same =
+            trusted.getSubjectX500Principal().equals(link.getSubjectX500Principal())
+                && trusted.getPublicKey().equals(link.getPublicKey());
+        if (same
+            || trusted.getSubjectX500Principal().equals(link.getIssuerX500Principal())
+                && issued(trusted, link)) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    private static boolean issued(X509Certificate issuer, X509Certificate certificate) {
+      try {
+        certificate.verify(issuer.getPublicKey());
+        return true;
+      } catch (java.security.GeneralSecurityException e) {
+        return false;
       }
     }
 
@@ -129,6 +196,63 @@ public final class TlsTrust {
     public X509Certificate[] getAcceptedIssuers() {
       return delegate.getAcceptedIssuers();
     }
+  }
+
+  /**
+   * Refuses a host name that the JDK matched only through a wildcard standing for part of a label
+   * ({@code f*.example.com}) or above a single label ({@code *.com}), which OpenSSL, and so Python,
+   * refuse (as RFC 9525 does). Called once the JDK has matched the name; a certificate without DNS
+   * names (the JDK then reads its subject's CN) and IP addresses are left to the JDK.
+   */
+  private static void checkWildcards(X509Certificate leaf, String peerHost)
+      throws CertificateException {
+    if (peerHost == null || Addresses.numericHost(peerHost).isPresent()) {
+      return;
+    }
+    List<String> patterns = dnsNames(leaf);
+    if (patterns.isEmpty()) {
+      return;
+    }
+    String host = comparable(peerHost);
+    int dot = host.indexOf('.');
+    for (String pattern : patterns) {
+      String name = comparable(pattern);
+      if (name.equals(host)) {
+        return;
+      }
+      if (name.startsWith("*.")
+          && name.indexOf('.', 2) > 0 // at least two labels under the wildcard
+          && dot > 0
+          && host.substring(dot + 1).equals(name.substring(2))) {
+        return;
+      }
+    }
+    throw new CertificateException("no DNS name matches " + peerHost + " without a wildcard");
+  }
+
+  /** A DNS name as compared: ASCII (IDNA), lower case, without a final dot. */
+  private static String comparable(String name) {
+    String ascii;
+    try {
+      ascii = IDN.toASCII(name, IDN.ALLOW_UNASSIGNED);
+    } catch (IllegalArgumentException notIdna) {
+      ascii = name;
+    }
+    ascii = ascii.toLowerCase(Locale.ROOT);
+    return ascii.endsWith(".") ? ascii.substring(0, ascii.length() - 1) : ascii;
+  }
+
+  private static List<String> dnsNames(X509Certificate certificate) throws CertificateException {
+    List<String> names = new ArrayList<>();
+    var alternatives = certificate.getSubjectAlternativeNames();
+    if (alternatives != null) {
+      for (List<?> entry : alternatives) {
+        if ((Integer) entry.get(0) == 2) { // dNSName
+          names.add((String) entry.get(1));
+        }
+      }
+    }
+    return names;
   }
 
   /** Why a chain failed, from the exceptions' types and the certificates' dates. */

@@ -1,6 +1,7 @@
 package io.jsock.tls;
 
 import io.jsock.internal.Addresses;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
@@ -72,8 +73,8 @@ public final class KeyMaterial {
       throw new IllegalArgumentException("certChainPem: no certificate in " + certChainPem);
     }
     String text = Files.readString(pkcs8KeyPem, StandardCharsets.US_ASCII);
-    Matcher block = PEM.matcher(text);
-    if (!block.find()) {
+    Matcher block = keyBlock(text);
+    if (block == null) {
       throw new IllegalArgumentException("pkcs8KeyPem: no PEM block in " + pkcs8KeyPem);
     }
     if (!block.group(1).equals("PRIVATE KEY")) {
@@ -108,6 +109,26 @@ public final class KeyMaterial {
               + "' (its public key does not match)");
     }
     return new KeyMaterial(key, chain);
+  }
+
+  /**
+   * The file's first block that holds a private key, else its first block (whose kind the caller
+   * names), else null: one file may hold the key and its certificates, in either order, as
+   * OpenSSL's readers allow ({@code ncat --ssl-cert x.pem --ssl-key x.pem}).
+   */
+  private static Matcher keyBlock(String text) {
+    Matcher block = PEM.matcher(text);
+    Matcher first = null;
+    while (block.find()) {
+      if (block.group(1).endsWith("PRIVATE KEY")) {
+        return block;
+      }
+      if (first == null) {
+        first = PEM.matcher(text);
+        first.find(block.start());
+      }
+    }
+    return first;
   }
 
   /**
@@ -268,16 +289,33 @@ public final class KeyMaterial {
     return key;
   }
 
-  /** Every certificate in a PEM file, in order. */
+  /**
+   * Every certificate in a PEM file, in order, skipping its other blocks (a private key, say), as
+   * OpenSSL's readers do; a file with no PEM block at all is read as the JDK reads certificates.
+   */
   static List<X509Certificate> readCertificates(Path pem) throws IOException {
-    try (InputStream in = Files.newInputStream(pem)) {
+    byte[] content = Files.readAllBytes(pem);
+    String text = new String(content, StandardCharsets.ISO_8859_1);
+    try {
+      CertificateFactory factory = CertificateFactory.getInstance("X.509");
       List<X509Certificate> certificates = new ArrayList<>();
-      for (Certificate certificate :
-          CertificateFactory.getInstance("X.509").generateCertificates(in)) {
-        certificates.add((X509Certificate) certificate);
+      if (!text.contains("-----BEGIN ")) {
+        for (Certificate certificate :
+            factory.generateCertificates(new ByteArrayInputStream(content))) {
+          certificates.add((X509Certificate) certificate);
+        }
+        return certificates;
+      }
+      Matcher block = PEM.matcher(text);
+      while (block.find()) {
+        if (block.group(1).equals("CERTIFICATE")) {
+          byte[] der = Base64.getMimeDecoder().decode(block.group(2));
+          certificates.add(
+              (X509Certificate) factory.generateCertificate(new ByteArrayInputStream(der)));
+        }
       }
       return certificates;
-    } catch (CertificateException e) {
+    } catch (CertificateException | IllegalArgumentException e) {
       throw new IllegalArgumentException("not a PEM certificate file: " + pem, e);
     }
   }

@@ -107,15 +107,13 @@ public final class TlsContext {
     Objects.requireNonNull(pemOrPkcs12CaFile, "pemOrPkcs12CaFile");
     requireClient("withTrust");
     byte[] content = Files.readAllBytes(pemOrPkcs12CaFile);
-    List<X509Certificate> certificates =
-        new String(content, StandardCharsets.ISO_8859_1).contains("-----BEGIN CERTIFICATE-----")
-            ? KeyMaterial.readCertificates(pemOrPkcs12CaFile)
-            : pkcs12Certificates(pemOrPkcs12CaFile);
+    if (!new String(content, StandardCharsets.ISO_8859_1).contains("-----BEGIN ")) {
+      return withTrustedCertificates(pkcs12Certificates(pemOrPkcs12CaFile));
+    }
+    List<X509Certificate> certificates = KeyMaterial.readCertificates(pemOrPkcs12CaFile);
     if (certificates.isEmpty()) {
       throw new IllegalArgumentException(
-          "pemOrPkcs12CaFile: no certificate in "
-              + pemOrPkcs12CaFile
-              + " (a password-protected PKCS#12 store? export its certificates as PEM)");
+          "pemOrPkcs12CaFile: no certificate in " + pemOrPkcs12CaFile);
     }
     return withTrustedCertificates(certificates);
   }
@@ -358,20 +356,42 @@ public final class TlsContext {
     return store;
   }
 
-  /** The certificates of a PKCS#12 trust store saved with an empty password, or with none. */
+  /**
+   * The certificates of a PKCS#12 trust store saved with an empty password, or with none; refused
+   * saying why when there are none.
+   */
   private static List<X509Certificate> pkcs12Certificates(Path file) throws IOException {
-    List<X509Certificate> certificates = pkcs12Certificates(file, new char[0]);
-    return certificates.isEmpty() ? pkcs12Certificates(file, null) : certificates;
+    Optional<List<X509Certificate>> opened = pkcs12Certificates(file, new char[0]);
+    if (opened.isPresent() && opened.get().isEmpty()) {
+      // It opened, so it has no password: the JDK skips certificates not marked as trusted
+      throw new IllegalArgumentException(
+          "pemOrPkcs12CaFile: no trusted certificate in "
+              + file
+              + " (the JDK takes only certificates marked as trusted for Java, which openssl"
+              + " pkcs12 marks only when given -jdktrust anyExtendedKeyUsage, from OpenSSL 3.2 on):"
+              + " give the certificates as PEM");
+    }
+    if (opened.isEmpty()) {
+      opened = pkcs12Certificates(file, null);
+    }
+    if (opened.isEmpty() || opened.get().isEmpty()) {
+      throw new IllegalArgumentException(
+          "pemOrPkcs12CaFile: no certificate in "
+              + file
+              + " (a password-protected PKCS#12 store? export its certificates as PEM)");
+    }
+    return opened.get();
   }
 
-  private static List<X509Certificate> pkcs12Certificates(Path file, char[] password)
+  /** The store's certificates, or empty if it does not open with this password. */
+  private static Optional<List<X509Certificate>> pkcs12Certificates(Path file, char[] password)
       throws IOException {
     try (InputStream in = Files.newInputStream(file)) {
       KeyStore store = KeyStore.getInstance("PKCS12");
       try {
         store.load(in, password);
       } catch (IOException wrongPassword) {
-        return List.of();
+        return Optional.empty();
       }
       List<X509Certificate> certificates = new ArrayList<>();
       for (String alias : Collections.list(store.aliases())) {
@@ -379,7 +399,7 @@ public final class TlsContext {
           certificates.add(certificate);
         }
       }
-      return certificates;
+      return Optional.of(certificates);
     } catch (GeneralSecurityException e) {
       throw new IOException("cannot read PKCS#12 trust store " + file + ": " + e.getMessage(), e);
     }

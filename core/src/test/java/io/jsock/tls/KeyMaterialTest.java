@@ -145,6 +145,35 @@ class KeyMaterialTest {
   }
 
   @Test
+  void loadsTheKeyAndTheChainFromOneFileHoldingBoth() throws Exception {
+    // as OpenSSL's readers (Python's load_cert_chain, ncat --ssl-cert/--ssl-key) take such a file
+    TestPki.Issued ca = TestPki.ca("combined CA");
+    TestPki.Issued leaf = TestPki.leaf(ca, "localhost");
+    leaf.write(dir);
+    String key = Files.readString(dir.resolve("key.pem"));
+    String chain = Files.readString(dir.resolve("cert.pem"));
+    for (String combined : List.of(key + chain, chain + key)) {
+      Files.writeString(dir.resolve("combined.pem"), combined);
+      KeyMaterial material =
+          KeyMaterial.fromPem(dir.resolve("combined.pem"), dir.resolve("combined.pem"));
+      assertThat(material.certificateChain()).containsExactly(leaf.certificate(), ca.certificate());
+      roundTrip(material, Tls.client().withTrustedCertificates(List.of(ca.certificate())));
+    }
+  }
+
+  @Test
+  void trustsThePemCaFileOfAServerThatHoldsItsKeyToo() throws Exception {
+    // Python's load_verify_locations skips blocks that are not certificates
+    TestPki.Issued ca = TestPki.ca("self CA");
+    KeyMaterial key = TestPki.leaf(ca, "localhost").write(dir.resolve("server"));
+    TestPki.writePem(dir.resolve("ca.pem"), ca.certificate());
+    Files.writeString(
+        dir.resolve("ca-and-key.pem"),
+        Files.readString(dir.resolve("server/key.pem")) + Files.readString(dir.resolve("ca.pem")));
+    roundTrip(key, Tls.client().withTrust(dir.resolve("ca-and-key.pem")));
+  }
+
+  @Test
   void trustsAPkcs12TrustStoreWithoutPassword() throws Exception {
     TestPki.Issued ca = TestPki.ca("p12 CA");
     KeyMaterial key = TestPki.leaf(ca, "localhost").write(dir.resolve("server"));
@@ -156,6 +185,40 @@ class KeyMaterialTest {
       store.store(out, new char[0]);
     }
     roundTrip(key, Tls.client().withTrust(file));
+  }
+
+  @Test
+  void aTrustFileWithoutTrustedCertificatesIsRefusedSayingWhy() throws Exception {
+    TestPki.Issued ca = TestPki.ca("openssl p12 CA");
+    TestPki.writePem(dir.resolve("ca.pem"), ca.certificate());
+    // openssl (before 3.2, or without -jdktrust) marks no certificate as trusted for Java
+    Path openssl = dir.resolve("openssl.p12");
+    Process export =
+        new ProcessBuilder(
+                "openssl",
+                "pkcs12",
+                "-export",
+                "-nokeys",
+                "-in",
+                dir.resolve("ca.pem").toString(),
+                "-out",
+                openssl.toString(),
+                "-passout",
+                "pass:")
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("openssl.log").toFile())
+            .start();
+    assertThat(export.waitFor()).isZero();
+    assertThatThrownBy(() -> Tls.client().withTrust(openssl))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("no trusted certificate in " + openssl)
+        .hasMessageContaining("give the certificates as PEM")
+        .hasMessageNotContaining("password-protected");
+    // a PEM file with a key but no certificate is no PKCS#12 store at all
+    TestPki.writePkcs8(dir.resolve("key.pem"), TestPki.ecKeys());
+    assertThatThrownBy(() -> Tls.client().withTrust(dir.resolve("key.pem")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("pemOrPkcs12CaFile: no certificate in " + dir.resolve("key.pem"));
   }
 
   private static void roundTrip(KeyMaterial key, TlsContext client) throws Exception {

@@ -36,6 +36,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * jsock against OpenSSL's own client and server ({@code openssl s_client}, {@code openssl
@@ -176,6 +177,34 @@ class OpensslInteropTest {
           .hasMessageEndingWith(": protocol version TLSv1.1 refused");
       assertThat(openssl.waitFor(10, SECONDS)).isTrue();
       assertThat(openssl.exitValue()).isNotZero();
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"-tls1_3", "-tls1_2"})
+  void jsockServerSaysThatAnOpensslClientRejectedItsCertificate(String version) throws Exception {
+    try (Socket listener = Socket.create()) {
+      listener.bind("127.0.0.1", 0);
+      listener.listen(1);
+      int port = ((InetSocketAddress) listener.getSockName()).getPort();
+      // no -CAfile: the client does not know the test CA and rejects the chain with unknown_ca
+      Process openssl =
+          start(
+              "openssl",
+              "s_client",
+              "-connect",
+              "127.0.0.1:" + port,
+              version,
+              "-servername",
+              "localhost",
+              "-verify_return_error",
+              "-quiet");
+      Socket accepted = listener.accept().conn();
+      assertThatThrownBy(() -> server.wrap(accepted))
+          .isInstanceOf(TlsException.class)
+          .hasMessageStartingWith("tls handshake with 127.0.0.1:")
+          .hasMessageEndingWith(": the peer rejected our certificate (alert unknown_ca)");
+      assertThat(openssl.waitFor(10, SECONDS)).isTrue();
     }
   }
 

@@ -48,15 +48,20 @@ final class TestPki {
 
   /** A new self-signed CA. */
   static Issued ca(String name) throws Exception {
+    Instant now = Instant.now();
+    return ca(name, now.minus(Duration.ofDays(1)), now.plus(Duration.ofDays(30)));
+  }
+
+  /** A new self-signed CA valid from {@code notBefore} to {@code notAfter}. */
+  static Issued ca(String name, Instant notBefore, Instant notAfter) throws Exception {
     KeyPair keys = ecKeys();
     X500Principal subject = new X500Principal("CN=" + name);
-    Instant now = Instant.now();
     var builder =
         new JcaX509v3CertificateBuilder(
             subject,
             BigInteger.valueOf(SERIALS.incrementAndGet()),
-            Date.from(now.minus(Duration.ofDays(1))),
-            Date.from(now.plus(Duration.ofDays(30))),
+            Date.from(notBefore),
+            Date.from(notAfter),
             subject,
             keys.getPublic());
     builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(true));
@@ -75,7 +80,24 @@ final class TestPki {
   /** A server certificate for {@code names} valid from {@code notBefore} to {@code notAfter}. */
   static Issued leaf(Issued ca, Instant notBefore, Instant notAfter, String... names)
       throws Exception {
+    return leaf(ca, ecKeys(), notBefore, notAfter, names);
+  }
+
+  /**
+   * A self-signed server certificate for {@code names} valid from {@code notBefore} to {@code
+   * notAfter}, trusted by a client that trusts it directly (as {@code --ca cert.pem} does).
+   */
+  static Issued selfSignedLeaf(Instant notBefore, Instant notAfter, String... names)
+      throws Exception {
     KeyPair keys = ecKeys();
+    Issued self = new Issued(keys, selfSigned(keys, names[0]), null);
+    Issued issued = leaf(self, keys, notBefore, notAfter, names);
+    return new Issued(keys, issued.certificate(), null);
+  }
+
+  private static Issued leaf(
+      Issued ca, KeyPair keys, Instant notBefore, Instant notAfter, String... names)
+      throws Exception {
     var builder =
         new JcaX509v3CertificateBuilder(
             ca.certificate().getSubjectX500Principal(),

@@ -161,6 +161,86 @@ class TlsSocketTest {
     }
   }
 
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void rejectsAnOutOfDateSelfSignedCertificateThatIsTrustedDirectly(boolean expired)
+      throws Exception {
+    Instant now = Instant.now();
+    TestPki.Issued outOfDate =
+        expired
+            ? TestPki.selfSignedLeaf(
+                now.minus(Duration.ofDays(30)), now.minus(Duration.ofDays(1)), "localhost")
+            : TestPki.selfSignedLeaf(
+                now.plus(Duration.ofDays(1)), now.plus(Duration.ofDays(30)), "localhost");
+    KeyMaterial key = outOfDate.write(pki.resolve("self-signed-" + expired));
+    TlsContext trusting = Tls.client().withTrustedCertificates(List.of(outOfDate.certificate()));
+    try (Pair plain = Loopback.pair(AF_INET)) {
+      call(() -> Tls.server(key).wrap(plain.server()));
+      assertThatThrownBy(() -> trusting.wrap(plain.client(), "localhost"))
+          .isInstanceOf(TlsException.class)
+          .hasMessageContaining(
+              expired
+                  ? "certificate 'CN=localhost' expired on "
+                  : "certificate 'CN=localhost' is not valid before ");
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void rejectsAChainEndingAtATrustedAuthorityThatHasExpired(boolean serverSendsTheRoot)
+      throws Exception {
+    Instant now = Instant.now();
+    TestPki.Issued oldCa =
+        TestPki.ca("old CA", now.minus(Duration.ofDays(60)), now.minus(Duration.ofDays(1)));
+    TestPki.Issued leaf = TestPki.leaf(oldCa, "localhost"); // valid today itself
+    Path dir = pki.resolve("old-ca-" + serverSendsTheRoot);
+    KeyMaterial key = leaf.write(dir);
+    if (!serverSendsTheRoot) {
+      TestPki.writePem(dir.resolve("cert.pem"), leaf.certificate());
+      key = KeyMaterial.fromPem(dir.resolve("cert.pem"), dir.resolve("key.pem"));
+    }
+    KeyMaterial presented = key;
+    TlsContext trusting = Tls.client().withTrustedCertificates(List.of(oldCa.certificate()));
+    try (Pair plain = Loopback.pair(AF_INET)) {
+      call(() -> Tls.server(presented).wrap(plain.server()));
+      assertThatThrownBy(() -> trusting.wrap(plain.client(), "localhost"))
+          .isInstanceOf(TlsException.class)
+          .hasMessageContaining("certificate 'CN=old CA' expired on ");
+    }
+    // an expired authority that is trusted too, but did not issue the chain, is no reason to refuse
+    TlsContext alsoTrusting =
+        Tls.client().withTrustedCertificates(List.of(oldCa.certificate(), ca.certificate()));
+    try (Pair plain = Loopback.pair(AF_INET);
+        Pair tls = handshake(plain, alsoTrusting, "localhost", server)) {
+      tls.client().sendAll("ok".getBytes(UTF_8));
+      assertThat(recvExactly(tls.server(), 2)).isEqualTo("ok".getBytes(UTF_8));
+    }
+  }
+
+  @Test
+  void aWildcardMatchesOnlyAsAWholeLeftmostLabelAboveTwoLabelsAsInPython() throws Exception {
+    KeyMaterial wild =
+        TestPki.leaf(ca, "*.example.test", "*.test", "f*.partial.test", "*oo.partial2.test")
+            .write(pki.resolve("wildcards"));
+    for (String host : List.of("a.example.test", "A.Example.Test")) {
+      try (Pair plain = Loopback.pair(AF_INET);
+          Pair tls = handshake(plain, client, host, Tls.server(wild))) {
+        assertThat(Tls.session(tls.client()).getProtocol()).isEqualTo("TLSv1.3");
+      }
+    }
+    // OpenSSL, so Python, refuses these (RFC 9525: no partial wildcards, none over one label)
+    for (String host :
+        List.of("a.test", "foo.partial.test", "foo.partial2.test", "a.b.example.test")) {
+      try (Pair plain = Loopback.pair(AF_INET)) {
+        call(() -> Tls.server(wild).wrap(plain.server()));
+        assertThatThrownBy(() -> client.wrap(plain.client(), host))
+            .as(host)
+            .isInstanceOf(TlsException.class)
+            .hasMessageContaining("does not match host name '" + host + "'");
+      }
+    }
+  }
+
   @Test
   void insecureModeConnectsToAnUnknownAuthorityAndWarnsOnce() throws Exception {
     LogCapture log = LogCapture.start("io.jsock.tls");
@@ -440,6 +520,45 @@ class TlsSocketTest {
     }
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"TLSv1.2", "TLSv1.3"})
+  void aServerThatRequiresAClientCertificateIsNamedInTheFailure(String protocol) throws Exception {
+    SSLContext jdk = jdkServerContext();
+    try (ServerSocket listener = new ServerSocket(0, 1, Loopback.ip(AF_INET));
+        Socket plain = Socket.create()) {
+      plain.connect(listener.getLocalSocketAddress());
+      java.net.Socket raw = listener.accept();
+      Future<?> peer =
+          run(
+              () -> {
+                SSLSocket ssl = (SSLSocket) jdk.getSocketFactory().createSocket(raw, null, false);
+                ssl.setUseClientMode(false);
+                ssl.setNeedClientAuth(true);
+                try {
+                  ssl.startHandshake();
+                } finally {
+                  // Closed only after the client: unread bytes would make it a reset, which could
+                  // overtake the alert.
+                  raw.getInputStream().readAllBytes();
+                  raw.close();
+                }
+              });
+      // TLS 1.2 fails the handshake; TLS 1.3 finishes it on the client's side and the server's
+      // alert arrives at the first recv, as with Python.
+      Throwable failure =
+          catchThrowable(
+              () -> {
+                try (Socket tls = client.withProtocols(protocol).wrap(plain, "localhost")) {
+                  tls.recv(10);
+                }
+              });
+      assertThat(failure)
+          .isInstanceOf(TlsException.class)
+          .hasMessageContaining("client certificate");
+      assertThat(catchThrowable(() -> peer.get(10, SECONDS))).isNotNull();
+    }
+  }
+
   @Test
   void aCorruptRecordFailsThatRecvAndEveryLaterOne() throws Exception {
     SSLContext jdk = jdkServerContext();
@@ -541,6 +660,31 @@ class TlsSocketTest {
       sock.setTimeout(Duration.ofSeconds(20));
       sock.sendAll(data); // the same data again, as OpenSSL asks: the queued record goes first
       assertThat(got.get(30, SECONDS)).isEqualTo(bytes); // nothing lost, nothing twice
+    }
+  }
+
+  @Test
+  void sendingNothingBetweenAWouldBlockAndTheRetryKeepsTheQueuedRecordCounted() throws Exception {
+    try (Pair plain = Loopback.pair(AF_INET);
+        Pair tls = handshake(plain, client, "localhost", server)) {
+      Socket sock = tls.client();
+      sock.setBlocking(false);
+      byte[] bytes = random(8 << 20, 5);
+      ByteBuffer data = ByteBuffer.wrap(bytes);
+      assertThatThrownBy(
+              () -> {
+                while (data.hasRemaining()) {
+                  sock.send(data);
+                }
+              })
+          .isInstanceOf(WouldBlockException.class); // a record is queued, half written
+
+      Future<byte[]> got = call(() -> recvExactly(tls.server(), bytes.length));
+      sock.setTimeout(Duration.ofSeconds(20));
+      sock.sendAll(new byte[0]); // as Python's sendall(b""): nothing to send, nothing changed
+      sock.sendAll(ByteBuffer.allocate(0));
+      sock.sendAll(data); // the same data again: the queued record's bytes are skipped
+      assertThat(sha256(got.get(30, SECONDS))).isEqualTo(sha256(bytes));
     }
   }
 

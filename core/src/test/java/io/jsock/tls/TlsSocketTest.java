@@ -384,44 +384,49 @@ class TlsSocketTest {
   @ValueSource(booleans = {true, false})
   void aShutdownWriteThatCouldNotFinishSendsCloseNotifyWhenCalledAgain(boolean nonBlocking)
       throws Exception {
-    try (Pair plain = Loopback.pair(AF_INET);
-        Pair tls = handshake(plain, client, "localhost", server)) {
-      Socket sock = tls.client();
-      byte[] chunk = new byte[16 * 1024];
-      long sent = 0;
-      sock.setBlocking(false);
-      // Full once sends have found no room for 100 ms: the kernel may grow its buffers meanwhile.
-      long full = System.nanoTime();
-      while (System.nanoTime() - full < 100_000_000) {
-        try {
-          sent += sock.send(chunk); // the same bytes again: a queued record goes first
-          full = System.nanoTime();
-        } catch (WouldBlockException noRoom) {
-          Thread.sleep(5);
+    try (Pair plain = Loopback.pair(AF_INET)) {
+      // Buffers of a set size, which the kernel does not grow once they are full (under load it
+      // grew them after the 100 ms below, and the shutdown that should not finish did)
+      plain.client().setSockOpt(java.net.StandardSocketOptions.SO_SNDBUF, 64 * 1024);
+      plain.server().setSockOpt(java.net.StandardSocketOptions.SO_RCVBUF, 64 * 1024);
+      try (Pair tls = handshake(plain, client, "localhost", server)) {
+        Socket sock = tls.client();
+        byte[] chunk = new byte[16 * 1024];
+        long sent = 0;
+        sock.setBlocking(false);
+        // Full once sends have found no room for 100 ms: the kernel may grow its buffers meanwhile.
+        long full = System.nanoTime();
+        while (System.nanoTime() - full < 100_000_000) {
+          try {
+            sent += sock.send(chunk); // the same bytes again: a queued record goes first
+            full = System.nanoTime();
+          } catch (WouldBlockException noRoom) {
+            Thread.sleep(5);
+          }
         }
+        if (nonBlocking) {
+          assertThatThrownBy(() -> sock.shutdown(Shutdown.SHUT_WR))
+              .isInstanceOf(WouldBlockException.class);
+        } else {
+          sock.setTimeout(Duration.ofMillis(5));
+          assertThatThrownBy(() -> sock.shutdown(Shutdown.SHUT_WR))
+              .isInstanceOf(SocketTimeoutException.class);
+        }
+        assertThat(sent).isPositive();
+        Future<Long> drained =
+            call(
+                () -> {
+                  long total = 0;
+                  byte[] got;
+                  while ((got = tls.server().recv(64 * 1024)).length > 0) {
+                    total += got.length;
+                  }
+                  return total; // the orderly end: close_notify came
+                });
+        sock.setTimeout(Duration.ofSeconds(20));
+        sock.shutdown(Shutdown.SHUT_WR); // again, as after OpenSSL's SSL_ERROR_WANT_WRITE
+        assertThat(drained.get(30, SECONDS)).isGreaterThanOrEqualTo(sent);
       }
-      if (nonBlocking) {
-        assertThatThrownBy(() -> sock.shutdown(Shutdown.SHUT_WR))
-            .isInstanceOf(WouldBlockException.class);
-      } else {
-        sock.setTimeout(Duration.ofMillis(5));
-        assertThatThrownBy(() -> sock.shutdown(Shutdown.SHUT_WR))
-            .isInstanceOf(SocketTimeoutException.class);
-      }
-      assertThat(sent).isPositive();
-      Future<Long> drained =
-          call(
-              () -> {
-                long total = 0;
-                byte[] got;
-                while ((got = tls.server().recv(64 * 1024)).length > 0) {
-                  total += got.length;
-                }
-                return total; // the orderly end: close_notify came
-              });
-      sock.setTimeout(Duration.ofSeconds(20));
-      sock.shutdown(Shutdown.SHUT_WR); // again, as after OpenSSL's SSL_ERROR_WANT_WRITE
-      assertThat(drained.get(30, SECONDS)).isGreaterThanOrEqualTo(sent);
     }
   }
 

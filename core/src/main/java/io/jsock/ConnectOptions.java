@@ -4,6 +4,7 @@ import io.jsock.internal.Addresses;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Duration;
+import java.util.Objects;
 
 /**
  * How {@link Sockets#createConnection(SocketAddress, ConnectOptions)} connects: the keyword
@@ -52,6 +53,15 @@ public record ConnectOptions(Duration timeout, SocketAddress sourceAddress, bool
   /** These options with a source address. */
   public ConnectOptions withSourceAddress(SocketAddress sourceAddress) {
     return new ConnectOptions(timeout, sourceAddress, allErrors);
+  }
+
+  /**
+   * These options with the source address {@code (host, port)}, as Python's {@code
+   * source_address=(host, port)}: the host resolved when connecting, port 0 for any.
+   */
+  public ConnectOptions withSourceAddress(String host, int port) {
+    Objects.requireNonNull(host, "host");
+    return withSourceAddress(InetSocketAddress.createUnresolved(host, Addresses.checkPort(port)));
   }
 
   /** These options reporting all errors, or only the first. */

@@ -1143,6 +1143,12 @@ public final class Socket implements AutoCloseable {
     return sendTo(ByteBuffer.wrap(data), inetAddress(host, port, "send to"));
   }
 
+  /** Sends the buffer's remaining bytes as one datagram to {@code (host, port)}, resolving now. */
+  public int sendTo(ByteBuffer data, String host, int port) throws IOException {
+    Objects.requireNonNull(data, "data");
+    return sendTo(data, inetAddress(host, port, "send to"));
+  }
+
   /**
    * Shuts down one or both directions of the connection, as Python's {@code shutdown(how)}: after
    * {@link Shutdown#SHUT_WR} the peer reads end of stream and may still reply.

@@ -193,6 +193,12 @@ public final class Sockets {
     return new NameInfo(host, service);
   }
 
+  /** {@link #getNameInfo(SocketAddress, NameInfoFlag...)} of {@code (host, port)}. */
+  public static NameInfo getNameInfo(String host, int port, NameInfoFlag... flags)
+      throws AddressResolutionException {
+    return getNameInfo(unresolved(host, port), flags);
+  }
+
   /**
    * The IPv4 address of a host as text, as Python's {@code gethostbyname}: the first IPv4 address
    * the resolver gives, a literal as it is, {@code "0.0.0.0"} for {@code ""} and {@code
@@ -523,6 +529,32 @@ public final class Sockets {
   }
 
   /**
+   * {@link #createConnection(SocketAddress)} to {@code (host, port)}, as Python's {@code
+   * create_connection((host, port))}:
+   *
+   * <pre>{@code
+   * try (Socket s = Sockets.createConnection("localhost", 12345)) {
+   *   s.sendAll(data);
+   * }
+   * }</pre>
+   */
+  public static Socket createConnection(String host, int port) throws IOException {
+    return createConnection(unresolved(host, port), ConnectOptions.defaults());
+  }
+
+  /** {@link #createConnection(SocketAddress, Duration)} to {@code (host, port)}. */
+  public static Socket createConnection(String host, int port, Duration timeout)
+      throws IOException {
+    return createConnection(unresolved(host, port), timeout);
+  }
+
+  /** {@link #createConnection(SocketAddress, ConnectOptions)} to {@code (host, port)}. */
+  public static Socket createConnection(String host, int port, ConnectOptions options)
+      throws IOException {
+    return createConnection(unresolved(host, port), options);
+  }
+
+  /**
    * Connects as {@link #createConnection(SocketAddress, Duration)} does, with Python's other
    * keyword arguments: a source address to bind first, and whether to report every attempt's error.
    */
@@ -591,6 +623,20 @@ public final class Sockets {
    */
   public static Socket createServer(SocketAddress address) throws IOException {
     return createServer(address, ServerOptions.defaults());
+  }
+
+  /**
+   * {@link #createServer(SocketAddress)} on {@code (host, port)}, as Python's {@code
+   * create_server((host, port))}: {@code ""} for every interface, port 0 for a free one.
+   */
+  public static Socket createServer(String host, int port) throws IOException {
+    return createServer(unresolved(host, port), ServerOptions.defaults());
+  }
+
+  /** {@link #createServer(SocketAddress, ServerOptions)} on {@code (host, port)}. */
+  public static Socket createServer(String host, int port, ServerOptions options)
+      throws IOException {
+    return createServer(unresolved(host, port), options);
   }
 
   /**
@@ -843,5 +889,13 @@ public final class Sockets {
 
   static long defaultTimeoutNanos() {
     return defaultTimeoutNanos;
+  }
+
+  /**
+   * {@code (host, port)} as an unresolved address, the host resolved by the call it is given to.
+   */
+  private static InetSocketAddress unresolved(String host, int port) {
+    Objects.requireNonNull(host, "host");
+    return InetSocketAddress.createUnresolved(host, Addresses.checkPort(port));
   }
 }

@@ -27,6 +27,57 @@ class SocketsServerTest {
   }
 
   @Test
+  void everyAddressTakingFunctionHasAHostAndPortForm() throws Exception {
+    // the naming contract: each method taking an address also takes (String host, int port)
+    try (Socket server = Sockets.createServer("localhost", 0)) {
+      int port = ((InetSocketAddress) server.getSockName()).getPort();
+      assertThat(server.getSockName()).isEqualTo(new InetSocketAddress("127.0.0.1", port));
+      try (Socket plain = Sockets.createConnection("localhost", port);
+          Socket timed = Sockets.createConnection("127.0.0.1", port, Duration.ofSeconds(5));
+          Socket sourced =
+              Sockets.createConnection(
+                  "localhost", port, ConnectOptions.defaults().withSourceAddress("127.0.0.2", 0))) {
+        assertThat(plain.getPeerName()).isEqualTo(server.getSockName());
+        assertThat(timed.getTimeout()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(((InetSocketAddress) sourced.getSockName()).getHostString())
+            .isEqualTo("127.0.0.2");
+      }
+    }
+    try (Socket everywhere = Sockets.createServer("", 0, ServerOptions.defaults().withBacklog(5))) {
+      assertThat(((InetSocketAddress) everywhere.getSockName()).getAddress().isAnyLocalAddress())
+          .isTrue();
+    }
+    assertThat(Sockets.getNameInfo("127.0.0.1", 80)).isEqualTo(new NameInfo("localhost", "http"));
+    assertThat(Sockets.getNameInfo("127.0.0.1", 80, NameInfoFlag.NI_NUMERICHOST))
+        .isEqualTo(new NameInfo("127.0.0.1", "http"));
+    try (Socket receiver = Socket.create(Family.AF_INET, SocketKind.SOCK_DGRAM);
+        Socket sender = Socket.create(Family.AF_INET, SocketKind.SOCK_DGRAM)) {
+      receiver.bind("127.0.0.1", 0);
+      receiver.setTimeout(Duration.ofSeconds(5));
+      int port = ((InetSocketAddress) receiver.getSockName()).getPort();
+      assertThat(sender.sendTo(java.nio.ByteBuffer.wrap("hi".getBytes(UTF_8)), "localhost", port))
+          .isEqualTo(2);
+      assertThat(receiver.recv(10)).isEqualTo("hi".getBytes(UTF_8));
+    }
+  }
+
+  @Test
+  void theHostAndPortFormsNameABadArgument() {
+    assertThatThrownBy(() -> Sockets.createConnection(null, 80))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessage("host");
+    assertThatThrownBy(() -> Sockets.createServer("localhost", 70000))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("port out of range 0..65535: 70000");
+    assertThatThrownBy(() -> Sockets.getNameInfo("127.0.0.1", -1))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("port out of range 0..65535: -1");
+    assertThatThrownBy(() -> ConnectOptions.defaults().withSourceAddress("127.0.0.1", 65536))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("port out of range 0..65535: 65536");
+  }
+
+  @Test
   void aDualStackServerAcceptsIpv4AndIpv6Clients() throws Exception {
     assertThat(Sockets.hasDualStackIpv6()).isTrue();
     try (Socket server =

@@ -1558,6 +1558,52 @@ class SocketTest {
     }
   }
 
+  @Test
+  void failedConnectsLeaveTheRegistrationOfASocketThatTookTheirDescriptorAlone() throws Exception {
+    // The JDK closes a channel whose connect failed, and the kernel gives its descriptor's number
+    // to the next socket, which may register with the poller before the failed socket leaves it.
+    // Blocking connects, refused ones among them, from several threads at once: a connect whose
+    // registration was taken away never learns that it completed (or was refused), and hangs.
+    try (Refusing refusing = Loopback.refusingAddress(AF_INET)) {
+      List<Running<Void>> refused = new ArrayList<>();
+      for (int t = 0; t < 3; t++) {
+        refused.add(
+            inVirtualThread(
+                () -> {
+                  for (int i = 0; i < 10_000; i++) {
+                    try (Socket socket = Socket.create(AF_INET, SOCK_STREAM)) {
+                      assertThat(socket.connectEx(refusing.address()))
+                          .isEqualTo(Errno.ECONNREFUSED);
+                    }
+                  }
+                  return null;
+                }));
+      }
+      List<Running<Void>> accepted = new ArrayList<>();
+      for (int t = 0; t < 3; t++) {
+        accepted.add(
+            inVirtualThread(
+                () -> {
+                  while (refused.stream().anyMatch(task -> task.thread().isAlive())) {
+                    try (Socket listener = listening(AF_INET, 1);
+                        Socket client = Socket.create(AF_INET, SOCK_STREAM)) {
+                      client.connect(listener.getSockName());
+                      client.setSockOpt(StandardSocketOptions.SO_LINGER, 0); // no TIME_WAIT
+                      listener.accept().conn().close();
+                    }
+                  }
+                  return null;
+                }));
+      }
+      for (Running<Void> task : refused) {
+        task.get();
+      }
+      for (Running<Void> task : accepted) {
+        task.get();
+      }
+    }
+  }
+
   @ParameterizedTest
   @EnumSource(Family.class)
   void closeWakesAThreadBlockedInSendAll(Family family) throws Exception {

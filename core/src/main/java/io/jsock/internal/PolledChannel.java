@@ -396,7 +396,7 @@ public final class PolledChannel {
       if (registeredFd < 0) {
         return;
       }
-      epoll.deregister(registeredFd, this);
+      leaveEpoll();
       registeredFd = -1;
       // A waiter publishes itself, then looks at registeredFd: one that looked before the line
       // above is seen here; one that looks after it registers the channel itself.
@@ -404,6 +404,17 @@ public final class PolledChannel {
         register(!writers.isEmpty());
       }
     }
+  }
+
+  /**
+   * Takes the registration out of the epoll poller, under this monitor. The JDK closes a channel
+   * itself when its connect fails (in {@code finishConnect}, before jsock sees the failure), and
+   * the kernel then drops the closed file's registration and gives its number to the next socket
+   * opened, which may register at once: an {@code epoll_ctl} DEL of the number would take that
+   * socket's registration away, and its waiting threads would never wake.
+   */
+  private void leaveEpoll() {
+    epoll.deregister(registeredFd, this, channel.isOpen());
   }
 
   /**
@@ -429,7 +440,7 @@ public final class PolledChannel {
       if (epoll != null) {
         synchronized (this) {
           if (registeredFd >= 0) {
-            epoll.deregister(registeredFd, this); // while the fd number is still ours
+            leaveEpoll(); // while the fd number is still ours
           }
           registeredFd = -2;
         }

@@ -1159,6 +1159,7 @@ public final class Socket implements AutoCloseable {
       }
       if (how != Shutdown.SHUT_RD) {
         channel.shutdownOutput();
+        current.outputShut(); // wakes a send waiting on it, as Linux does
       }
     } catch (IOException e) {
       throw Errors.translate(e, "shutdown", peer);

@@ -1468,6 +1468,29 @@ class SocketTest {
     }
   }
 
+  // python3 on Linux: a thread blocked in sendall fails with BrokenPipeError (EPIPE) once another
+  // thread shuts the socket down for writing, AF_UNIX (socketpair or accepted) and TCP alike
+  @ParameterizedTest(name = "{0}, {1} thread")
+  @MethodSource("familiesAndWaiters")
+  void shutdownForWritingWakesAThreadBlockedInSendAllWithBrokenPipe(Family family, Waiter waiter)
+      throws Exception {
+    try (Pair pair = smallBufferPair(family)) {
+      Running<Void> sender =
+          waiter.start(
+              () -> {
+                pair.server().sendAll(new byte[16 << 20]);
+                return null;
+              });
+      sender.awaitBlocked();
+
+      pair.server().shutdown(Shutdown.SHUT_WR);
+
+      assertThat(sender.failure())
+          .isExactlyInstanceOf(BrokenPipeException.class)
+          .hasMessageEndingWith(": broken pipe");
+    }
+  }
+
   static Stream<Arguments> modeSetters() {
     return Stream.of(
         arguments(op("setTimeout(1s)", s -> s.setTimeout(Duration.ofSeconds(1))), "settimeout"),

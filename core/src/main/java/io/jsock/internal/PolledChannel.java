@@ -209,11 +209,14 @@ public final class PolledChannel {
       // The waiter is published before the interest, so an event that fires before we park
       // unparks us and park returns at once: no wakeup is lost.
       poller.arm(key(), op);
-      park(waiters, first, deadline);
+      if (!waiters.isSignalled()) { // set here only by outputShut
+        park(waiters, first, deadline);
+      }
     } catch (ClosedChannelException | CancelledKeyException e) {
       // closed meanwhile: the caller's retry reports it
     } finally {
       waiters.remove(me);
+      waiters.clear();
     }
   }
 
@@ -271,8 +274,11 @@ public final class PolledChannel {
         if (Epoll.poll(fd, events, (int) millis) != 0
             || millis < POLL_SLICE_MILLIS
             || !channel.isOpen()
-            || Thread.currentThread().isInterrupted()) {
-          return; // ready (or poll failed), the deadline's last slice, closed, or interrupted
+            || Thread.currentThread().isInterrupted()
+            || waiters.isSignalled()) {
+          // ready (or poll failed), the deadline's last slice, closed, interrupted, or signalled
+          // (an edge for a registered socket, or the output shut: see outputShut)
+          return;
         }
       }
     } finally {
@@ -293,6 +299,16 @@ public final class PolledChannel {
     if (epoll != null) {
       drained = true;
     }
+  }
+
+  /**
+   * Notes that this side's output has just been shut down, and wakes the threads waiting to write:
+   * their retry fails with {@code EPIPE}, as a send blocked in Linux's kernel does. Nothing else
+   * wakes them on AF_UNIX, where a socket shut for writing never reports room to write (to epoll,
+   * {@code poll} or a selector), while its peer may never read.
+   */
+  public void outputShut() {
+    writers.signal();
   }
 
   /**

@@ -1904,6 +1904,42 @@ class SocketTest {
     }
   }
 
+  // python3 on Linux: shutdown of a TCP socket whose connect was refused raises OSError(ENOTCONN)
+  @Test
+  void shutdownFromAnotherThreadWhileConnectsAreRefusedNeitherBlocksNorFailsOtherwise()
+      throws Exception {
+    try (Refusing refusing = Loopback.refusingAddress(AF_INET);
+        Socket socket = Socket.create(AF_INET, SOCK_STREAM)) {
+      // A refused connect closes its channel under the socket's state lock, waiting for the
+      // calls in flight on it; a shutdown that had entered a call and then waited for that lock
+      // deadlocked the two.
+      Running<Integer> connects =
+          inVirtualThread(
+              () -> {
+                for (int i = 0; i < 2_000; i++) {
+                  assertThat(socket.connectEx(refusing.address())).isEqualTo(Errno.ECONNREFUSED);
+                }
+                return 2_000;
+              });
+      Running<Integer> shutdowns =
+          inPlatformThread(
+              () -> {
+                int count = 0;
+                while (connects.thread().isAlive()) {
+                  ErrnoException e =
+                      catchThrowableOfType(
+                          ErrnoException.class, () -> socket.shutdown(Shutdown.SHUT_RDWR));
+                  assertThat(e.errno()).isEqualTo(Errno.ENOTCONN);
+                  count++;
+                }
+                return count;
+              });
+
+      assertThat(connects.get()).isEqualTo(2_000);
+      assertThat(shutdowns.get()).isPositive();
+    }
+  }
+
   // python3 on Linux: shutdown(SHUT_WR) before connecting (OSError(ENOTCONN) over TCP, success
   // over AF_UNIX) still shuts the output of the connection made later: send raises BrokenPipeError,
   // while the peer's data still arrives

@@ -485,18 +485,36 @@ public final class Socket implements AutoCloseable {
         throw Errors.of(Errno.EALREADY, "connect to", target);
       }
       connectTried = true;
-      boolean connected = pending ? channel.finishConnect() : channel.connect(target);
+      boolean connected = pending ? finishConnect(channel) : connectChannel(channel, target);
       pendingTarget = target;
       while (!connected) {
         if (timeoutNanos == Timeouts.NON_BLOCKING) {
           throw Errors.of(pending ? Errno.EALREADY : Errno.EINPROGRESS, "connect to", target);
         }
         await(current, SelectionKey.OP_CONNECT, deadline, "connect to", target);
-        connected = channel.finishConnect();
+        connected = finishConnect(channel);
       }
       peer = channel.getRemoteAddress();
     } catch (IOException e) {
       throw connectFailed(current, e, "connect to", target);
+    }
+  }
+
+  /**
+   * The JDK's {@code connect}, under stateLock: when a connect fails the JDK closes the channel,
+   * and {@link #shutdownUnconnected}, under the same lock, must not call on the descriptor's number
+   * while that happens (the number may be another socket's a moment later).
+   */
+  private boolean connectChannel(SocketChannel channel, SocketAddress target) throws IOException {
+    synchronized (stateLock) {
+      return channel.connect(target);
+    }
+  }
+
+  /** The JDK's {@code finishConnect}, under stateLock, as {@link #connectChannel}. */
+  private boolean finishConnect(SocketChannel channel) throws IOException {
+    synchronized (stateLock) {
+      return channel.finishConnect();
     }
   }
 
@@ -1190,6 +1208,7 @@ public final class Socket implements AutoCloseable {
       }
       if (how != Shutdown.SHUT_RD) {
         channel.shutdownOutput();
+        current.outputShut(); // wakes a send waiting on it, as Linux does
       }
     } catch (IOException e) {
       throw Errors.translate(e, "shutdown", peer);
@@ -1203,16 +1222,24 @@ public final class Socket implements AutoCloseable {
    * channel could not tell that the kernel had aborted it.
    */
   private void shutdownUnconnected(PolledChannel current, Shutdown how) throws IOException {
-    boolean kernelMayAnswer =
-        current.channel() instanceof ServerSocketChannel
-            || current.channel() instanceof SocketChannel stream && !stream.isConnectionPending();
-    int fd = kernelMayAnswer ? current.enterAnyCall() : -1;
-    if (fd < 0) {
-      ensureOpen("shutdown"); // a close by another thread meanwhile
-      // UDP as on Linux; a connect in progress, and every socket on the portable path, as BSD
-      throw Errors.of(Errno.ENOTCONN, "shutdown", null);
-    }
-    synchronized (stateLock) { // against listen(), which tells a stopped listener to listen again
+    // The call is entered under stateLock, never the other way round: a failed connect closes the
+    // channel under stateLock (replaceClosedStream), and that close waits for the calls in flight.
+    // Also against listen(), which tells a stopped listener to listen again.
+    synchronized (stateLock) {
+      boolean kernelMayAnswer =
+          current.channel() instanceof ServerSocketChannel
+              || current.channel() instanceof SocketChannel stream
+                  // closed: the JDK closed it when its connect failed, and the number may be
+                  // another socket's by now
+                  && stream.isOpen()
+                  && !stream.isConnectionPending();
+      int fd = kernelMayAnswer ? current.enterAnyCall() : -1;
+      if (fd < 0) {
+        ensureOpen("shutdown"); // a close by another thread meanwhile
+        // UDP as on Linux; a connect in progress or failed, and every socket on the portable
+        // path, as BSD
+        throw Errors.of(Errno.ENOTCONN, "shutdown", null);
+      }
       try {
         StreamCalls.shutdown(
             fd,
@@ -1946,7 +1973,7 @@ public final class Socket implements AutoCloseable {
     try {
       // the wait takes the socket's timeout: one whose connect is in progress has no send
       // timeout of its own (the server framework gives one to accepted sockets only)
-      while (!channel.finishConnect()) {
+      while (!finishConnect(channel)) {
         deadline = await(current, SelectionKey.OP_CONNECT, deadline, operation, target);
       }
       peer = channel.getRemoteAddress();

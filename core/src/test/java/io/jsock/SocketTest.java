@@ -1468,6 +1468,29 @@ class SocketTest {
     }
   }
 
+  // python3 on Linux: a thread blocked in sendall fails with BrokenPipeError (EPIPE) once another
+  // thread shuts the socket down for writing, AF_UNIX (socketpair or accepted) and TCP alike
+  @ParameterizedTest(name = "{0}, {1} thread")
+  @MethodSource("familiesAndWaiters")
+  void shutdownForWritingWakesAThreadBlockedInSendAllWithBrokenPipe(Family family, Waiter waiter)
+      throws Exception {
+    try (Pair pair = smallBufferPair(family)) {
+      Running<Void> sender =
+          waiter.start(
+              () -> {
+                pair.server().sendAll(new byte[16 << 20]);
+                return null;
+              });
+      sender.awaitBlocked();
+
+      pair.server().shutdown(Shutdown.SHUT_WR);
+
+      assertThat(sender.failure())
+          .isExactlyInstanceOf(BrokenPipeException.class)
+          .hasMessageEndingWith(": broken pipe");
+    }
+  }
+
   static Stream<Arguments> modeSetters() {
     return Stream.of(
         arguments(op("setTimeout(1s)", s -> s.setTimeout(Duration.ofSeconds(1))), "settimeout"),
@@ -1555,6 +1578,52 @@ class SocketTest {
       client.close();
 
       assertThat(connector.failure()).isInstanceOf(ClosedSocketException.class);
+    }
+  }
+
+  @Test
+  void failedConnectsLeaveTheRegistrationOfASocketThatTookTheirDescriptorAlone() throws Exception {
+    // The JDK closes a channel whose connect failed, and the kernel gives its descriptor's number
+    // to the next socket, which may register with the poller before the failed socket leaves it.
+    // Blocking connects, refused ones among them, from several threads at once: a connect whose
+    // registration was taken away never learns that it completed (or was refused), and hangs.
+    try (Refusing refusing = Loopback.refusingAddress(AF_INET)) {
+      List<Running<Void>> refused = new ArrayList<>();
+      for (int t = 0; t < 3; t++) {
+        refused.add(
+            inVirtualThread(
+                () -> {
+                  for (int i = 0; i < 10_000; i++) {
+                    try (Socket socket = Socket.create(AF_INET, SOCK_STREAM)) {
+                      assertThat(socket.connectEx(refusing.address()))
+                          .isEqualTo(Errno.ECONNREFUSED);
+                    }
+                  }
+                  return null;
+                }));
+      }
+      List<Running<Void>> accepted = new ArrayList<>();
+      for (int t = 0; t < 3; t++) {
+        accepted.add(
+            inVirtualThread(
+                () -> {
+                  while (refused.stream().anyMatch(task -> task.thread().isAlive())) {
+                    try (Socket listener = listening(AF_INET, 1);
+                        Socket client = Socket.create(AF_INET, SOCK_STREAM)) {
+                      client.connect(listener.getSockName());
+                      client.setSockOpt(StandardSocketOptions.SO_LINGER, 0); // no TIME_WAIT
+                      listener.accept().conn().close();
+                    }
+                  }
+                  return null;
+                }));
+      }
+      for (Running<Void> task : refused) {
+        task.get();
+      }
+      for (Running<Void> task : accepted) {
+        task.get();
+      }
     }
   }
 
@@ -1832,6 +1901,42 @@ class SocketTest {
           assertThat(e.errno()).isEqualTo(111).isEqualTo(Errno.ECONNREFUSED);
         }
       }
+    }
+  }
+
+  // python3 on Linux: shutdown of a TCP socket whose connect was refused raises OSError(ENOTCONN)
+  @Test
+  void shutdownFromAnotherThreadWhileConnectsAreRefusedNeitherBlocksNorFailsOtherwise()
+      throws Exception {
+    try (Refusing refusing = Loopback.refusingAddress(AF_INET);
+        Socket socket = Socket.create(AF_INET, SOCK_STREAM)) {
+      // A refused connect closes its channel under the socket's state lock, waiting for the
+      // calls in flight on it; a shutdown that had entered a call and then waited for that lock
+      // deadlocked the two.
+      Running<Integer> connects =
+          inVirtualThread(
+              () -> {
+                for (int i = 0; i < 2_000; i++) {
+                  assertThat(socket.connectEx(refusing.address())).isEqualTo(Errno.ECONNREFUSED);
+                }
+                return 2_000;
+              });
+      Running<Integer> shutdowns =
+          inPlatformThread(
+              () -> {
+                int count = 0;
+                while (connects.thread().isAlive()) {
+                  ErrnoException e =
+                      catchThrowableOfType(
+                          ErrnoException.class, () -> socket.shutdown(Shutdown.SHUT_RDWR));
+                  assertThat(e.errno()).isEqualTo(Errno.ENOTCONN);
+                  count++;
+                }
+                return count;
+              });
+
+      assertThat(connects.get()).isEqualTo(2_000);
+      assertThat(shutdowns.get()).isPositive();
     }
   }
 

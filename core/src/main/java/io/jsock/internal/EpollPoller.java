@@ -125,9 +125,15 @@ final class EpollPoller {
     return ctl(Epoll.CTL_MOD, fd, INTEREST);
   }
 
-  /** Removes {@code fd}, before its channel is closed (after, the number may be another's). */
-  void deregister(int fd, PolledChannel polled) {
-    ctl(Epoll.CTL_DEL, fd, 0);
+  /**
+   * Removes {@code fd}, before its channel is closed (after, the number may be another's). When
+   * {@code fdOpen} is false the channel was closed already (the JDK closes a channel whose connect
+   * failed): the kernel dropped the registration with the file, and only the table entry is left.
+   */
+  void deregister(int fd, PolledChannel polled, boolean fdOpen) {
+    if (fdOpen) {
+      ctl(Epoll.CTL_DEL, fd, 0);
+    }
     byFd.remove(fd, polled);
   }
 

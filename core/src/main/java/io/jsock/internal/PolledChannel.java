@@ -209,11 +209,14 @@ public final class PolledChannel {
       // The waiter is published before the interest, so an event that fires before we park
       // unparks us and park returns at once: no wakeup is lost.
       poller.arm(key(), op);
-      park(waiters, first, deadline);
+      if (!waiters.isSignalled()) { // set here only by outputShut
+        park(waiters, first, deadline);
+      }
     } catch (ClosedChannelException | CancelledKeyException e) {
       // closed meanwhile: the caller's retry reports it
     } finally {
       waiters.remove(me);
+      waiters.clear();
     }
   }
 
@@ -271,8 +274,11 @@ public final class PolledChannel {
         if (Epoll.poll(fd, events, (int) millis) != 0
             || millis < POLL_SLICE_MILLIS
             || !channel.isOpen()
-            || Thread.currentThread().isInterrupted()) {
-          return; // ready (or poll failed), the deadline's last slice, closed, or interrupted
+            || Thread.currentThread().isInterrupted()
+            || waiters.isSignalled()) {
+          // ready (or poll failed), the deadline's last slice, closed, interrupted, or signalled
+          // (an edge for a registered socket, or the output shut: see outputShut)
+          return;
         }
       }
     } finally {
@@ -293,6 +299,16 @@ public final class PolledChannel {
     if (epoll != null) {
       drained = true;
     }
+  }
+
+  /**
+   * Notes that this side's output has just been shut down, and wakes the threads waiting to write:
+   * their retry fails with {@code EPIPE}, as a send blocked in Linux's kernel does. Nothing else
+   * wakes them on AF_UNIX, where a socket shut for writing never reports room to write (to epoll,
+   * {@code poll} or a selector), while its peer may never read.
+   */
+  public void outputShut() {
+    writers.signal();
   }
 
   /**
@@ -396,7 +412,7 @@ public final class PolledChannel {
       if (registeredFd < 0) {
         return;
       }
-      epoll.deregister(registeredFd, this);
+      leaveEpoll();
       registeredFd = -1;
       // A waiter publishes itself, then looks at registeredFd: one that looked before the line
       // above is seen here; one that looks after it registers the channel itself.
@@ -404,6 +420,17 @@ public final class PolledChannel {
         register(!writers.isEmpty());
       }
     }
+  }
+
+  /**
+   * Takes the registration out of the epoll poller, under this monitor. The JDK closes a channel
+   * itself when its connect fails (in {@code finishConnect}, before jsock sees the failure), and
+   * the kernel then drops the closed file's registration and gives its number to the next socket
+   * opened, which may register at once: an {@code epoll_ctl} DEL of the number would take that
+   * socket's registration away, and its waiting threads would never wake.
+   */
+  private void leaveEpoll() {
+    epoll.deregister(registeredFd, this, channel.isOpen());
   }
 
   /**
@@ -429,7 +456,7 @@ public final class PolledChannel {
       if (epoll != null) {
         synchronized (this) {
           if (registeredFd >= 0) {
-            epoll.deregister(registeredFd, this); // while the fd number is still ours
+            leaveEpoll(); // while the fd number is still ours
           }
           registeredFd = -2;
         }

@@ -27,10 +27,11 @@ final class Waiters {
   private volatile Thread first;
 
   /**
-   * Set by an edge-triggered poller when the direction became ready, cleared by {@link #clear()}
-   * after each wait: a waiter that finds it set does not park, since the edge it waits for may have
-   * fired before it published itself (the poller writes this before reading the waiters, the waiter
-   * publishes itself before reading this, so one of them sees the other).
+   * Set by an edge-triggered poller when the direction became ready (and, on either poller, for
+   * writers when the output is shut: see {@link PolledChannel#outputShut()}), cleared by {@link
+   * #clear()} after each wait: a waiter that finds it set does not park, since the edge it waits
+   * for may have fired before it published itself (the poller writes this before reading the
+   * waiters, the waiter publishes itself before reading this, so one of them sees the other).
    */
   private volatile boolean signalled;
 

@@ -2186,7 +2186,8 @@ public final class Socket implements AutoCloseable {
   /**
    * Whether {@code option} is one a listener holds for the sockets it accepts: a connection's
    * option that a stream socket of this family takes (the JDK's AF_UNIX channels take no TCP
-   * options and no {@code SO_KEEPALIVE}).
+   * options, no {@code SO_KEEPALIVE} and no {@code IP_TOS}, which Linux's accepted sockets inherit
+   * as the others).
    */
   private boolean streamOption(SocketOption<?> option) {
     if (option == StandardSocketOptions.SO_LINGER || option == StandardSocketOptions.SO_SNDBUF) {
@@ -2195,6 +2196,7 @@ public final class Socket implements AutoCloseable {
     return family.isInet()
         && (option == StandardSocketOptions.TCP_NODELAY
             || option == StandardSocketOptions.SO_KEEPALIVE
+            || option == StandardSocketOptions.IP_TOS
             || option.name().startsWith("TCP_"));
   }
 

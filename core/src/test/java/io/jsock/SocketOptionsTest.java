@@ -108,6 +108,33 @@ class SocketOptionsTest {
     }
   }
 
+  // python3 on Linux: IP_TOS (IPV6_TCLASS over IPv6) set on a TCP socket before or after listen()
+  // reads back on the listener and is inherited by every socket it accepts; jsock refused it on a
+  // listener ("does not apply to an AF_INET SOCK_STREAM socket") and its accepted sockets had 0
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void aListenersTosIsInheritedByTheSocketsItAccepts(Family family) throws Exception {
+    try (Socket before = Socket.create(family, SocketKind.SOCK_STREAM);
+        Socket after = Socket.create(family, SocketKind.SOCK_STREAM)) {
+      before.bind(new InetSocketAddress(Loopback.ip(family), 0));
+      before.setSockOpt(StandardSocketOptions.IP_TOS, 0x10);
+      before.listen();
+      after.bind(new InetSocketAddress(Loopback.ip(family), 0));
+      after.listen();
+      after.setSockOpt(StandardSocketOptions.IP_TOS, 0x20);
+
+      for (Socket listener : new Socket[] {before, after}) {
+        int tos = listener == before ? 0x10 : 0x20;
+        assertThat(listener.getSockOpt(StandardSocketOptions.IP_TOS)).isEqualTo(tos);
+        try (Socket client = Sockets.createConnection(listener.getSockName());
+            Socket conn = listener.accept().conn()) {
+          assertThat(conn.getSockOpt(StandardSocketOptions.IP_TOS)).isEqualTo(tos);
+          assertThat(client.getSockOpt(StandardSocketOptions.IP_TOS)).isZero();
+        }
+      }
+    }
+  }
+
   // python3 on Linux: an AF_UNIX listener's SO_SNDBUF is an AF_UNIX socket's (wmem_default),
   // not TCP's, and setsockopt(IPPROTO_TCP, TCP_NODELAY) on it fails (EOPNOTSUPP)
   @Test

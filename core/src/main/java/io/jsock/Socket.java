@@ -1854,7 +1854,8 @@ public final class Socket implements AutoCloseable {
     synchronized (stateLock) {
       PolledChannel current = open("connect to", target);
       if (!(current.channel() instanceof SocketChannel channel)) {
-        throw Errors.of(Errno.EISCONN, "connect to", target); // a listener, as Linux says
+        // a listener, as Linux says: TCP EISCONN, AF_UNIX EINVAL (unix_stream_connect)
+        throw Errors.of(family.isInet() ? Errno.EISCONN : Errno.EINVAL, "connect to", target);
       }
       if (channel.isConnected()) {
         throw Errors.of(Errno.EISCONN, "connect to", target);

@@ -225,6 +225,26 @@ class SocketTest {
     }
   }
 
+  // python3 on Linux: connect on a listening TCP socket raises EISCONN, on a listening AF_UNIX
+  // socket EINVAL (unix_stream_connect refuses every state but closed and connected so); jsock
+  // gave EISCONN for both
+  @ParameterizedTest
+  @EnumSource(Family.class)
+  void connectOnAListenerThrowsWhatLinuxAnswersForTheFamily(Family family) throws IOException {
+    try (Socket listener = Socket.create(family, SOCK_STREAM)) {
+      listener.bind(Loopback.bindAddress(family, dir));
+      listener.listen();
+      SocketAddress local = listener.getSockName();
+
+      ErrnoException e = catchThrowableOfType(ErrnoException.class, () -> listener.connect(local));
+
+      int expected = family == AF_UNIX ? Errno.EINVAL : Errno.EISCONN;
+      assertThat(e.errno()).isEqualTo(expected);
+      assertThat(e).hasMessage("connect to " + text(local) + ": " + Errno.describe(expected));
+      assertThat(listener.connectEx(local)).isEqualTo(expected);
+    }
+  }
+
   @ParameterizedTest
   @EnumSource(Family.class)
   void acceptOnASocketThatDoesNotListenThrowsInvalidArgument(Family family) throws IOException {

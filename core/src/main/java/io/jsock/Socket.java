@@ -344,7 +344,8 @@ public final class Socket implements AutoCloseable {
    * Starts listening for connections, as Python's {@code listen(backlog)}; an unbound TCP socket is
    * first bound to an ephemeral port on every interface, as Linux does. Listening sockets have
    * {@code SO_REUSEADDR} on unless it was set off, as in the JDK and Python's {@code
-   * create_server}. A TCP listener that {@link #shutdown} stopped listens again, as on Linux.
+   * create_server}. A TCP listener that {@link #shutdown} stopped listens again, and a listener
+   * takes the new backlog, as on Linux (on the portable path the JDK's listener keeps its first).
    *
    * @param backlog how many connections the kernel queues before {@link #accept()} takes them
    * @throws ErrnoException with {@link Errno#EINVAL} if the socket is connected or, over TCP, has
@@ -358,9 +359,7 @@ public final class Socket implements AutoCloseable {
     synchronized (stateLock) {
       PolledChannel current = open("listen on", null);
       if (current.channel() instanceof ServerSocketChannel listening) {
-        if (listenerStopped) {
-          listenAgain(current, listening, backlog);
-        }
+        listenAgain(current, listening, backlog);
         return;
       }
       if (current.channel() instanceof DatagramChannel) {
@@ -1797,15 +1796,19 @@ public final class Socket implements AutoCloseable {
   }
 
   /**
-   * {@code listen(2)} for a listener that a shutdown stopped: the kernel's socket is still bound,
-   * and the JDK's channel accepts from it again once it listens (guarded by stateLock).
+   * {@code listen(2)} on a listener, as Linux takes it: with the new backlog, and for a listener
+   * that a shutdown stopped, listening again (the kernel's socket is still bound, and the JDK's
+   * channel accepts from it again once it listens). Guarded by stateLock.
    */
   private void listenAgain(PolledChannel current, ServerSocketChannel listener, int backlog)
       throws IOException {
     SocketAddress local = localAddressOf(listener);
     int fd = current.enterAnyCall();
     if (fd < 0) {
-      throw Errors.closed("listen on", local);
+      if (listenerStopped) {
+        throw Errors.closed("listen on", local);
+      }
+      return; // the portable path (or a close meanwhile): the JDK keeps the first backlog
     }
     try {
       StreamCalls.listen(fd, Math.max(1, backlog));

@@ -2035,6 +2035,36 @@ class SocketTest {
     }
   }
 
+  // python3 on Linux: listen(1) and then listen(4) on an AF_UNIX listener queues five clients
+  // (backlog + 1) before a non-blocking connect gets EAGAIN, as listen(2) again takes the new
+  // backlog; jsock ignored the second call and queued two
+  @Test
+  void listenAgainOnAListenerTakesTheNewBacklogAsOnLinux() throws IOException {
+    org.junit.jupiter.api.Assumptions.assumeFalse(Boolean.getBoolean("jsock.selectorPoller"));
+    List<Socket> clients = new ArrayList<>();
+    try (Socket listener = listening(AF_UNIX, 1)) {
+      listener.listen(4);
+      int queued = 0;
+      for (int i = 0; i < 6; i++) {
+        Socket client = Socket.create(AF_UNIX, SOCK_STREAM);
+        clients.add(client);
+        client.setBlocking(false);
+        int err = client.connectEx(listener.getSockName());
+        if (err == 0) {
+          queued++;
+        } else {
+          assertThat(err).isEqualTo(Errno.EAGAIN);
+        }
+      }
+
+      assertThat(queued).isEqualTo(5);
+    } finally {
+      for (Socket client : clients) {
+        client.close();
+      }
+    }
+  }
+
   // python3 on Linux: on an AF_UNIX listener, shutdown(SHUT_RD) refuses new clients; accept()
   // still takes one already queued, and then, in blocking mode, raises OSError(EINVAL), a thread
   // already blocked in it too (in non-blocking mode BlockingIOError)

@@ -1413,8 +1413,9 @@ public final class Socket implements AutoCloseable {
   }
 
   /**
-   * Describes the socket as Python's {@code repr} does: family, kind, and its addresses where it
-   * has them.
+   * Describes the socket as Python's {@code repr} does: family, kind, and its addresses as {@link
+   * #getSockName()} and {@link #getPeerName()} give them, leaving out one that fails or is an
+   * unnamed AF_UNIX address (Python's {@code ''}).
    */
   @Override
   public String toString() {
@@ -1422,14 +1423,25 @@ public final class Socket implements AutoCloseable {
     if (closed) {
       return text.append(", closed]").toString();
     }
-    SocketAddress local = unnamed ? null : localAddressOf((NetworkChannel) polled.channel());
-    if (local != null) {
-      text.append(", laddr=").append(Addresses.format(local));
-    }
-    if (peer != null) {
-      text.append(", raddr=").append(Addresses.format(peer));
-    }
+    appendAddress(text, ", laddr=", this::getSockName);
+    appendAddress(text, ", raddr=", this::getPeerName);
     return text.append(']').toString();
+  }
+
+  private interface AddressQuery {
+    SocketAddress get() throws IOException;
+  }
+
+  private static void appendAddress(StringBuilder text, String label, AddressQuery query) {
+    SocketAddress address;
+    try {
+      address = query.get();
+    } catch (IOException e) {
+      return; // as Python's repr, which leaves out an address that raises
+    }
+    if (!(address instanceof UnixDomainSocketAddress unix && unix.getPath().toString().isEmpty())) {
+      text.append(label).append(Addresses.format(address));
+    }
   }
 
   // ---------------------------------------------------------------- internals

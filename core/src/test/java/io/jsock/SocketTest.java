@@ -2307,7 +2307,8 @@ class SocketTest {
   void toStringShowsTheFamilyKindAndBothAddresses(Family family) throws IOException {
     try (Socket fresh = Socket.create(family, SOCK_STREAM);
         Pair pair = Loopback.pair(family)) {
-      assertThat(fresh).hasToString("Socket[" + family + ", SOCK_STREAM]");
+      String wildcard = family == AF_INET ? "0.0.0.0:0" : "[::]:0"; // as Python's repr
+      assertThat(fresh).hasToString("Socket[" + family + ", SOCK_STREAM, laddr=" + wildcard + "]");
       assertThat(pair.client())
           .hasToString(
               "Socket["
@@ -2317,6 +2318,42 @@ class SocketTest {
                   + ", raddr="
                   + text(pair.client().getPeerName())
                   + "]");
+    }
+  }
+
+  // python3 on Linux: repr shows laddr and raddr as getsockname() and getpeername() give them,
+  // leaving out an empty one ('' of an unnamed AF_UNIX socket) or one that raises:
+  // socket.socket() has laddr=('0.0.0.0', 0), an AF_UNIX client no laddr, a TCP socket whose
+  // connection both sides closed no raddr (getpeername raises ENOTCONN). jsock left out the
+  // wildcard laddr, printed laddr=(unnamed) for the client and kept raddr after the close
+  @Test
+  void toStringShowsTheAddressesAsPythonsReprDoes() throws IOException {
+    try (Socket fresh = Socket.create();
+        Socket fresh6 = Socket.create(AF_INET6, SOCK_STREAM);
+        Socket udp = Socket.create(AF_INET, SOCK_DGRAM)) {
+      assertThat(fresh).hasToString("Socket[AF_INET, SOCK_STREAM, laddr=0.0.0.0:0]");
+      assertThat(fresh6).hasToString("Socket[AF_INET6, SOCK_STREAM, laddr=[::]:0]");
+      assertThat(udp).hasToString("Socket[AF_INET, SOCK_DGRAM, laddr=0.0.0.0:0]");
+    }
+    try (Pair pair = Loopback.pair(AF_UNIX, dir)) {
+      String path = text(pair.server().getSockName());
+      assertThat(pair.client()).hasToString("Socket[AF_UNIX, SOCK_STREAM, raddr=" + path + "]");
+      assertThat(pair.server()).hasToString("Socket[AF_UNIX, SOCK_STREAM, laddr=" + path + "]");
+    }
+    org.junit.jupiter.api.Assumptions.assumeFalse(
+        Boolean.getBoolean("jsock.selectorPoller"), "getPeerName asks the kernel on epoll only");
+    try (Pair pair = Loopback.pair(AF_INET)) {
+      String local = text(pair.client().getSockName());
+      pair.server().close();
+      assertThat(pair.client().recv(1)).isEmpty();
+      pair.client().shutdown(Shutdown.SHUT_WR);
+      await()
+          .untilAsserted(
+              () ->
+                  assertThatThrownBy(pair.client()::getPeerName)
+                      .isInstanceOf(ErrnoException.class));
+
+      assertThat(pair.client()).hasToString("Socket[AF_INET, SOCK_STREAM, laddr=" + local + "]");
     }
   }
 

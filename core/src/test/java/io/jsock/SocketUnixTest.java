@@ -156,8 +156,9 @@ class SocketUnixTest {
       assertThatThrownBy(() -> a.recv(1))
           .isInstanceOf(SocketTimeoutException.class)
           .hasMessage("recv from (unnamed): timed out");
-      assertThat(a.toString()).isEqualTo("Socket[AF_UNIX, SOCK_STREAM, raddr=(unnamed)]");
-      assertThat(b.toString()).isEqualTo("Socket[AF_UNIX, SOCK_STREAM, raddr=(unnamed)]");
+      // as Python's repr, which leaves out the '' that getsockname and getpeername give
+      assertThat(a.toString()).isEqualTo("Socket[AF_UNIX, SOCK_STREAM]");
+      assertThat(b.toString()).isEqualTo("Socket[AF_UNIX, SOCK_STREAM]");
     }
   }
 

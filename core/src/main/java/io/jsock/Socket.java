@@ -1753,7 +1753,9 @@ public final class Socket implements AutoCloseable {
         unbound.setOption(StandardSocketOptions.SO_REUSEADDR, true);
         listener.setOption(StandardSocketOptions.SO_REUSEADDR, true);
       } else { // AF_UNIX, bound (listen refuses an unbound one)
-        unbound.close(); // a Unix-domain path is a file that only one socket can hold
+        // a Unix-domain path is a file that only one socket can hold: the listener binds once it
+        // is gone, and the old channel stays open (and bound) until then, so that a listen that
+        // fails leaves the socket as it was (listen() closes it once the listener has the path)
         Files.deleteIfExists(((UnixDomainSocketAddress) local).getPath());
       }
       listener.bind(local, Math.max(1, backlog));

@@ -35,6 +35,7 @@ import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -909,6 +910,29 @@ class SocketTest {
 
   // python3 on Linux: listen() on an AF_UNIX stream socket that is not bound raises
   // OSError(EINVAL), called again too, and after a failed connect; bound, it listens
+  // An AF_UNIX listen that failed (here: the directory of the bound path was removed, where Linux
+  // Python listens, but the JDK's new listening channel must bind the path again) closed the
+  // socket's channel without closing the socket: getSockName then gave '' and bind threw the JDK's
+  // ClosedChannelException with no message
+  @Test
+  void aFailedAfUnixListenLeavesTheSocketBoundAsItWas() throws IOException {
+    Path sub = Files.createDirectory(dir.resolve("sub"));
+    UnixDomainSocketAddress path = UnixDomainSocketAddress.of(sub.resolve("s"));
+    try (Socket socket = Socket.create(AF_UNIX, SOCK_STREAM)) {
+      socket.bind(path);
+      Files.delete(path.getPath());
+      Files.delete(sub);
+
+      ErrnoException e = catchThrowableOfType(ErrnoException.class, socket::listen);
+
+      assertThat(e.errno()).isEqualTo(Errno.ENOENT);
+      assertThat(socket.getSockName()).isEqualTo(path);
+      assertThatThrownBy(() -> socket.bind(UnixDomainSocketAddress.of(dir.resolve("t"))))
+          .isInstanceOf(ErrnoException.class)
+          .hasMessage("bind to " + dir.resolve("t") + ": invalid argument");
+    }
+  }
+
   @Test
   void listenOnAnUnboundAfUnixSocketThrowsInvalidArgumentAsOnLinux() throws IOException {
     UnixDomainSocketAddress path = UnixDomainSocketAddress.of(dir.resolve("bound-later.sock"));

@@ -1347,10 +1347,11 @@ public final class Socket implements AutoCloseable {
   /**
    * Sets a socket option, as Python's {@code setsockopt}, with the JDK's typed options ({@link
    * StandardSocketOptions}, {@code jdk.net.ExtendedSocketOptions}). A connection's options set on a
-   * listening socket are given to every socket it accepts, as Linux does: {@code TCP_NODELAY} goes
-   * on the listening socket itself, which Linux's accepted sockets inherit (the JDK's channel
-   * refuses it; jsock sets it through the FFM), others the JDK's listener cannot hold (such as
-   * {@code SO_KEEPALIVE}) are set on each socket as it is accepted.
+   * TCP listening socket are given to every socket it accepts, as Linux does (not an AF_UNIX
+   * listener's, as Linux makes those sockets afresh): {@code TCP_NODELAY} goes on the listening
+   * socket itself, which Linux's accepted sockets inherit (the JDK's channel refuses it; jsock sets
+   * it through the FFM), others the JDK's listener cannot hold (such as {@code SO_KEEPALIVE}) are
+   * set on each socket as it is accepted.
    *
    * @throws IllegalArgumentException if the option does not apply to this kind of socket, or the
    *     JDK refuses the value (a negative buffer size, an {@code IP_TOS} over 255): {@code value:
@@ -1844,12 +1845,15 @@ public final class Socket implements AutoCloseable {
       }
       Socket socket = new Socket(family, kind, polled, Sockets.defaultTimeoutNanos(), null);
       socket.peer = address;
-      synchronized (stateLock) {
-        for (var entry : options.entrySet()) {
-          if (streamOption(entry.getKey())
-              && conn.supportedOptions().contains(entry.getKey())
-              && !(entry.getKey() == StandardSocketOptions.TCP_NODELAY && listenerHoldsNoDelay())) {
-            setRaw(conn, entry.getKey(), entry.getValue());
+      if (family.isInet()) { // Linux makes an AF_UNIX connection afresh, a TCP one as a copy
+        synchronized (stateLock) {
+          for (var entry : options.entrySet()) {
+            if (streamOption(entry.getKey())
+                && conn.supportedOptions().contains(entry.getKey())
+                && !(entry.getKey() == StandardSocketOptions.TCP_NODELAY
+                    && listenerHoldsNoDelay())) {
+              setRaw(conn, entry.getKey(), entry.getValue());
+            }
           }
         }
       }

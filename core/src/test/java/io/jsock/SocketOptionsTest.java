@@ -155,6 +155,31 @@ class SocketOptionsTest {
     }
   }
 
+  // python3 on Linux: an AF_UNIX listener given SO_SNDBUF 32768 and SO_LINGER (1, 5) reports them,
+  // but the sockets it accepts have a fresh AF_UNIX socket's SO_SNDBUF and no linger (Linux makes
+  // them anew, where TCP clones the listener); jsock set both on every accepted AF_UNIX socket
+  @Test
+  void anUnixListenersOptionsAreNotGivenToTheSocketsItAccepts() throws Exception {
+    UnixDomainSocketAddress path = UnixDomainSocketAddress.of(dir.resolve("s"));
+    try (Socket fresh = Socket.create(Family.AF_UNIX, SocketKind.SOCK_STREAM);
+        Socket listener = Socket.create(Family.AF_UNIX, SocketKind.SOCK_STREAM);
+        Socket client = Socket.create(Family.AF_UNIX, SocketKind.SOCK_STREAM)) {
+      listener.bind(path);
+      listener.setSockOpt(StandardSocketOptions.SO_SNDBUF, 32_768);
+      listener.setSockOpt(StandardSocketOptions.SO_LINGER, 5);
+      listener.listen();
+      client.connect(path);
+
+      try (Socket conn = listener.accept().conn()) {
+        assertThat(listener.getSockOpt(StandardSocketOptions.SO_SNDBUF)).isEqualTo(65_536);
+        assertThat(listener.getSockOpt(StandardSocketOptions.SO_LINGER)).isEqualTo(5);
+        assertThat(conn.getSockOpt(StandardSocketOptions.SO_SNDBUF))
+            .isEqualTo(fresh.getSockOpt(StandardSocketOptions.SO_SNDBUF));
+        assertThat(conn.getSockOpt(StandardSocketOptions.SO_LINGER)).isEqualTo(-1);
+      }
+    }
+  }
+
   @Test
   void aValueTheOptionCannotTakeIsAnErrorNamingTheOptionAndTheValue() throws Exception {
     try (Socket s = Socket.create()) {

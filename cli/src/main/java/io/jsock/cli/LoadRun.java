@@ -93,6 +93,16 @@ final class LoadRun {
     firstError.compareAndSet(null, e);
   }
 
+  /**
+   * A connection whose echoes had not all come back {@code --timeout} after the run stopped:
+   * counted although the run is stopping, for the server kept them, where the failures {@link
+   * #error} lets go then are those of the sockets the run closes.
+   */
+  void unanswered(EchoTimeoutException e) {
+    errors.increment();
+    firstError.compareAndSet(null, e);
+  }
+
   /** One connection's count of messages echoed over the whole run, told as its loop ends. */
   void echoesOfOneConnection(long count) {
     fewestEchoes.accumulateAndGet(count, Math::min);

@@ -19,6 +19,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -195,6 +196,55 @@ class BenchCommandIT {
                   + port
                   + "\\)\n");
       assertThat(run.out()).as("no result for a run that failed").isEmpty();
+    }
+  }
+
+  /**
+   * A server that echoes every connection but one, which it holds without echoing: the echoes that
+   * connection still waits for when the run stops never come, and the run says so (it exited 0 with
+   * no error, the stall seen only in {@code fewestEchoes}).
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"pingpong", "pipeline", "bulk", "connect"})
+  void aConnectionTheServerStallsIsAnErrorNotACleanRun(String scenario) throws Exception {
+    AtomicInteger accepted = new AtomicInteger();
+    try (Server stalling =
+        TcpServer.start(
+            ServerConfig.defaults().withAddress("127.0.0.1", 0),
+            conn -> {
+              if (accepted.getAndIncrement() == 1) {
+                while (conn.recv(4096).length > 0) {
+                  // held: nothing comes back
+                }
+              } else {
+                echoFlipping(conn, -1);
+              }
+            })) {
+      int port = ((InetSocketAddress) stalling.address()).getPort();
+      InProcess run =
+          runInProcess(
+              scenario,
+              "--host",
+              "127.0.0.1",
+              "--port",
+              "" + port,
+              "-c",
+              "2",
+              "--duration",
+              "500ms",
+              "--warmup",
+              "0s",
+              "--timeout",
+              "300ms");
+      assertThat(run.exit()).as("stderr: %s", run.err()).isEqualTo(1);
+      assertThat(run.err())
+          .matches(
+              "jsock: 1 connection error: recv from 127.0.0.1:"
+                  + port
+                  + ": connection [01] was still waiting for (1 echo|\\d+ echoes|its echo) 300ms"
+                  + " after the run stopped \\(--timeout\\)\n");
+      assertThat(field(run.out(), "errors")).isEqualTo("1");
+      assertThat(Long.parseLong(field(run.out(), "messages"))).isPositive();
     }
   }
 

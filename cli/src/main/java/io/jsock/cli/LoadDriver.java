@@ -95,7 +95,7 @@ final class LoadDriver {
       }
       return new Outcome(plan, measured, connectSeconds, run);
     } finally {
-      run.stop();
+      run.closing();
       closeAll(open);
       joinAll(loops, CLOSE_GRACE);
     }
@@ -133,7 +133,7 @@ final class LoadDriver {
   private static void reportUnanswered(LoadPlan plan, List<Thread> loops, LoadRun run) {
     for (int i = 0; i < plan.connections(); i++) {
       if (loops.get(i).isAlive()) {
-        run.unanswered(new EchoTimeoutException(i, "its echo", plan));
+        run.error(new EchoTimeoutException(i, "its echo", plan));
       }
     }
   }

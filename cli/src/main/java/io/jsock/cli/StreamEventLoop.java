@@ -149,7 +149,7 @@ final class StreamEventLoop implements Runnable {
         long missing = stream.sent - stream.done;
         share
             .run()
-            .unanswered(
+            .error(
                 new EchoTimeoutException(
                     stream.index, missing == 1 ? "1 echo" : missing + " echoes", share.plan()));
       }

@@ -59,7 +59,9 @@ final class UdpEventLoop implements Runnable {
   @Override
   public void run() {
     ByteBuffer out = ByteBuffer.allocateDirect(share.plan().size());
-    ByteBuffer in = ByteBuffer.allocateDirect(share.plan().size());
+    // room for any datagram, so that an echo longer than sent is said as a wrong echo, as a shorter
+    // one is, where one that did not fit failed its socket alone (EMSGSIZE) and the run went on
+    ByteBuffer in = ByteBuffer.allocateDirect(BenchCommand.MAX_DATAGRAM);
     ByteBuffer view = share.pattern().view();
     long lossNanos = share.plan().lossTimeout().toNanos();
     List<Flow> flows = new ArrayList<>();

@@ -159,6 +159,7 @@ class BenchCommandIT {
       value = {
         "flip byte 20 | byte 20: sent 0x[0-9a-f]{2}, received 0x[0-9a-f]{2}",
         "cut to 10 bytes | sent 64 bytes, received 10",
+        "grow to 65 bytes | sent 64 bytes, received 65",
         "renumber 999 | received the sequence number 999, never sent",
         "echo twice | echoed twice"
       })
@@ -172,6 +173,7 @@ class BenchCommandIT {
                 switch (spoil) {
                   case "flip byte 20" -> data[20] = (byte) ~data[20];
                   case "cut to 10 bytes" -> data = Arrays.copyOf(data, 10);
+                  case "grow to 65 bytes" -> data = Arrays.copyOf(data, 65);
                   case "echo twice" -> socket.sendTo(data, datagram.address());
                   default -> ByteBuffer.wrap(data).putLong(0, 999);
                 }

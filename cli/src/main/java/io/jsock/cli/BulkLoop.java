@@ -25,10 +25,15 @@ final class BulkLoop {
                 () -> {
                   ByteBuffer out = pattern.view();
                   try {
-                    while (!run.isStopping()) {
-                      socket.sendAll(pattern.window(out, seed, sent.get(), writeSize));
-                      sent.addAndGet(writeSize);
-                    }
+                    boolean last;
+                    do {
+                      // The last write starts once the stop is seen, and each is counted before it
+                      // is made, the last as negative: see the reader's loop.
+                      last = run.isStopping();
+                      long from = sent.get();
+                      sent.set(last ? -(from + writeSize) : from + writeSize);
+                      socket.sendAll(pattern.window(out, seed, from, writeSize));
+                    } while (!last);
                   } catch (IOException e) {
                     run.error(e);
                   }
@@ -37,13 +42,23 @@ final class BulkLoop {
     ByteBuffer in = ByteBuffer.allocateDirect(writeSize);
     long received = 0;
     long chunks = 0;
-    // Once the run stops and the writer has ended, what it sent is received and checked to the end.
-    while (!run.isStopping() || writer.isAlive() || received < sent.get()) {
+    // Once the run stops, what the writer sent is received and checked to the end: until its last
+    // write's echo has come. A recv entered before the stop is seen always has one more write
+    // coming
+    // (the last starts after the stop), and one after it only while counted bytes are missing or
+    // the last is yet to be counted; the reader waited in a recv for bytes that never came (until
+    // --timeout) when the writer ended, all its echoes received, while it was not looking.
+    while (!run.isStopping() || !lastEchoed(sent.get(), received)) {
       int n = pattern.receiveChecked(socket, in, expected, seed, received, index, plan.server());
       received += n;
       long complete = received / writeSize;
       run.completed((int) (complete - chunks), n);
       chunks = complete;
     }
+  }
+
+  /** Whether the writer's last write is counted ({@code sent} negative) and all of it echoed. */
+  private static boolean lastEchoed(long sent, long received) {
+    return sent < 0 && received >= -sent;
   }
 }

@@ -85,11 +85,17 @@ final class LoadDriver {
       }
       LoadRun.Measured measured = run.measure(plan.warmup(), plan.duration(), phases);
       // The loops receive what is still in flight, then end; those still waiting after --timeout
-      // (a server that stopped echoing) are ended by closing their sockets.
-      joinAll(loops, plan.timeout());
+      // (a server that stopped echoing) are counted, and ended by closing their sockets. The event
+      // loops give up on their own at --timeout and count theirs; the grace lets them.
+      if (onEventLoops(plan)) {
+        joinAll(loops, plan.timeout().plus(CLOSE_GRACE));
+      } else {
+        joinAll(loops, plan.timeout());
+        reportUnanswered(plan, loops, run);
+      }
       return new Outcome(plan, measured, connectSeconds, run);
     } finally {
-      run.stop();
+      run.closing();
       closeAll(open);
       joinAll(loops, CLOSE_GRACE);
     }
@@ -118,6 +124,18 @@ final class LoadDriver {
       threads.add(Thread.ofPlatform().daemon().name("jsock bench loop " + i).start(loop));
     }
     return threads;
+  }
+
+  /**
+   * Counts each connection of {@code bulk} or {@code connect} still waiting for its echo after
+   * {@code --timeout}: its thread is the one at its index.
+   */
+  private static void reportUnanswered(LoadPlan plan, List<Thread> loops, LoadRun run) {
+    for (int i = 0; i < plan.connections(); i++) {
+      if (loops.get(i).isAlive()) {
+        run.error(new EchoTimeoutException(i, "its echo", plan));
+      }
+    }
   }
 
   private static Socket openOne(LoadPlan plan, LoadTarget target, int index) throws IOException {

@@ -31,6 +31,7 @@ final class LoadRun {
   private final AtomicReference<EchoMismatchException> mismatch = new AtomicReference<>();
   private final CountDownLatch failed = new CountDownLatch(1);
   private volatile boolean stopping;
+  private volatile boolean closing;
 
   /** Told when the measured period starts and ends, as it happens. */
   @FunctionalInterface
@@ -59,6 +60,15 @@ final class LoadRun {
     stopping = true;
   }
 
+  /**
+   * Tells the run that the sockets are being closed under the connections still running (the run is
+   * over, or they waited past {@code --timeout}): their failures from now on are that.
+   */
+  void closing() {
+    stopping = true;
+    closing = true;
+  }
+
   /** Records one message's round trip, in nanoseconds. */
   void latency(long nanos) {
     latency.recordValue(Math.max(0, nanos));
@@ -77,8 +87,10 @@ final class LoadRun {
   }
 
   /**
-   * A connection failed. A wrong echo always counts; other failures once the run is stopping do not
-   * (they are the sockets it closes).
+   * A connection failed. A wrong echo always counts; other failures once the sockets are being
+   * closed do not (they are that close), while those in the drain, after the run stopped and before
+   * then, do: an echo still owed that never came (a close, a reset, {@code --timeout}) is the
+   * server's fault.
    */
   void error(IOException e) {
     if (e instanceof EchoMismatchException wrong) {
@@ -86,7 +98,7 @@ final class LoadRun {
       failed.countDown();
       return;
     }
-    if (stopping) {
+    if (closing) {
       return;
     }
     errors.increment();

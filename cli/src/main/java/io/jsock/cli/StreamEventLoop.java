@@ -58,6 +58,7 @@ final class StreamEventLoop implements Runnable {
     final ByteBuffer out; // a view of the pattern on the bytes not yet sent
     boolean writing; // watched for EVENT_WRITE: out has bytes the socket could not take
     boolean finished; // the run stopped and every message sent has come back
+    boolean failed; // counted by the run, unregistered
     long sent;
     long done;
     long received;
@@ -92,6 +93,7 @@ final class StreamEventLoop implements Runnable {
           flush(selector, stream);
           active++;
         } catch (IOException e) {
+          stream.failed = true;
           share.fail(selector, stream.socket, e);
         }
       }
@@ -101,6 +103,7 @@ final class StreamEventLoop implements Runnable {
           giveUp = System.nanoTime() + share.plan().timeout().toNanos();
         }
         if (System.nanoTime() - giveUp > 0) {
+          reportUnanswered(streams);
           return;
         }
         for (Ready ready : selector.select(TICK)) {
@@ -124,6 +127,7 @@ final class StreamEventLoop implements Runnable {
               active--;
             }
           } catch (IOException e) {
+            stream.failed = true;
             share.fail(selector, stream.socket, e);
             active--;
           }
@@ -134,6 +138,20 @@ final class StreamEventLoop implements Runnable {
     } finally {
       for (Stream stream : streams) {
         share.run().echoesOfOneConnection(stream.done);
+      }
+    }
+  }
+
+  /** Counts each stream whose echoes had not all come back when the loop gave up waiting. */
+  private void reportUnanswered(List<Stream> streams) {
+    for (Stream stream : streams) {
+      if (!stream.finished && !stream.failed) {
+        long missing = stream.sent - stream.done;
+        share
+            .run()
+            .error(
+                new EchoTimeoutException(
+                    stream.index, missing == 1 ? "1 echo" : missing + " echoes", share.plan()));
       }
     }
   }

@@ -22,7 +22,7 @@ import java.util.Set;
  * datagram of S bytes in flight (an 8-byte sequence number, then pattern bytes chosen by it); an
  * echo checked and on time sends the next, an echo that has not come within {@code --loss-timeout}
  * counts as lost and the next is sent, and a late one (an older sequence number) is checked and
- * skipped.
+ * skipped; a datagram echoed twice fails the run, as a wrong byte does.
  */
 final class UdpEventLoop implements Runnable {
   /** The sequence number that starts every datagram. */
@@ -45,6 +45,7 @@ final class UdpEventLoop implements Runnable {
     final int index;
     final long seed;
     long sequence; // of the datagram in flight
+    long echoed; // bit i: datagram sequence - i was echoed (to tell a second echo from a late one)
     long sentAt;
     boolean ended;
 
@@ -58,7 +59,9 @@ final class UdpEventLoop implements Runnable {
   @Override
   public void run() {
     ByteBuffer out = ByteBuffer.allocateDirect(share.plan().size());
-    ByteBuffer in = ByteBuffer.allocateDirect(share.plan().size());
+    // room for any datagram, so that an echo longer than sent is said as a wrong echo, as a shorter
+    // one is, where one that did not fit failed its socket alone (EMSGSIZE) and the run went on
+    ByteBuffer in = ByteBuffer.allocateDirect(BenchCommand.MAX_DATAGRAM);
     ByteBuffer view = share.pattern().view();
     long lossNanos = share.plan().lossTimeout().toNanos();
     List<Flow> flows = new ArrayList<>();
@@ -114,7 +117,15 @@ final class UdpEventLoop implements Runnable {
       return;
     }
     in.flip();
-    if (check(in, flow, view) == flow.sequence) {
+    long behind = flow.sequence - check(in, flow, view);
+    if (behind < Long.SIZE) {
+      if ((flow.echoed & 1L << behind) != 0) {
+        throw EchoMismatchException.inDatagram(
+            flow.index, flow.sequence - behind, "echoed twice", share.plan().server());
+      }
+      flow.echoed |= 1L << behind;
+    }
+    if (behind == 0) {
       share.run().latency(System.nanoTime() - flow.sentAt);
       share.run().completed(1, share.plan().size());
       sendNext(flow, out, view);
@@ -124,6 +135,7 @@ final class UdpEventLoop implements Runnable {
   private void sendNext(Flow flow, ByteBuffer out, ByteBuffer view) throws IOException {
     int size = share.plan().size();
     flow.sequence++;
+    flow.echoed <<= 1;
     out.clear()
         .putLong(flow.sequence)
         .put(share.pattern().window(view, flow.seed, flow.sequence * size, size - HEADER))

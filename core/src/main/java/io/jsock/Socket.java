@@ -421,7 +421,9 @@ public final class Socket implements AutoCloseable {
    * Connects to a remote address, as Python's {@code connect(address)}.
    *
    * <p>A UDP socket then sends to that peer and receives from it only; datagrams that came before
-   * the connect are still received first, as on Linux.
+   * the connect are still received first, as on Linux. Unlike Linux, one that arrives while the
+   * connect runs can be lost: jsock takes the queue first, and the JDK's connect then discards
+   * whatever has come meanwhile.
    *
    * <p>An AF_UNIX connect to a listener whose queue is full waits in blocking mode until the
    * listener accepts, as Linux's does; in non-blocking and timeout modes it throws {@link

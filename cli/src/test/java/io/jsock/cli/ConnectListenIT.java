@@ -753,17 +753,20 @@ class ConnectListenIT {
         Socket client = Socket.create(Family.AF_INET, SocketKind.SOCK_DGRAM)) {
       int port = listen.listeningPort();
       client.connect(new InetSocketAddress("127.0.0.1", port));
+      // The first datagram, printed once listen has connected to its sender; then a burst. (A
+      // burst sent before the connect is kept too, but not what arrives during the JDK's connect,
+      // which discards the queue: the library's SocketDatagramTest shows the kept queue.)
+      client.send("00;".getBytes(UTF_8));
+      assertThat(new String(listen.stdout().readNBytes(3), UTF_8)).isEqualTo("00;");
       StringBuilder burst = new StringBuilder();
-      for (int i = 0; i < 100; i++) {
+      for (int i = 1; i < 100; i++) {
         byte[] datagram = String.format("%02d;", i).getBytes(UTF_8);
         client.send(datagram);
         burst.append(new String(datagram, UTF_8));
       }
-      assertThat(new String(listen.stdout().readNBytes(3), UTF_8)).isEqualTo("00;");
       listen.stdin().close(); // it ends once no datagram has come for a second
 
-      assertThat("00;" + new String(listen.stdout().readAllBytes(), UTF_8))
-          .isEqualTo(burst.toString());
+      assertThat(new String(listen.stdout().readAllBytes(), UTF_8)).isEqualTo(burst.toString());
       assertThat(listen.exitCode()).as(listen.stderr()).isZero();
     }
   }

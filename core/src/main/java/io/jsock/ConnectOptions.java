@@ -4,7 +4,6 @@ import io.jsock.internal.Addresses;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Duration;
-import java.util.Objects;
 
 /**
  * How {@link Sockets#createConnection(SocketAddress, ConnectOptions)} connects: the keyword
@@ -60,8 +59,7 @@ public record ConnectOptions(Duration timeout, SocketAddress sourceAddress, bool
    * source_address=(host, port)}: the host resolved when connecting, port 0 for any.
    */
   public ConnectOptions withSourceAddress(String host, int port) {
-    Objects.requireNonNull(host, "host");
-    return withSourceAddress(InetSocketAddress.createUnresolved(host, Addresses.checkPort(port)));
+    return withSourceAddress(Addresses.unresolved(host, port));
   }
 
   /** These options reporting all errors, or only the first. */

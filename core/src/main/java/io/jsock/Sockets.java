@@ -196,7 +196,7 @@ public final class Sockets {
   /** {@link #getNameInfo(SocketAddress, NameInfoFlag...)} of {@code (host, port)}. */
   public static NameInfo getNameInfo(String host, int port, NameInfoFlag... flags)
       throws AddressResolutionException {
-    return getNameInfo(unresolved(host, port), flags);
+    return getNameInfo(Addresses.unresolved(host, port), flags);
   }
 
   /**
@@ -539,19 +539,19 @@ public final class Sockets {
    * }</pre>
    */
   public static Socket createConnection(String host, int port) throws IOException {
-    return createConnection(unresolved(host, port), ConnectOptions.defaults());
+    return createConnection(Addresses.unresolved(host, port), ConnectOptions.defaults());
   }
 
   /** {@link #createConnection(SocketAddress, Duration)} to {@code (host, port)}. */
   public static Socket createConnection(String host, int port, Duration timeout)
       throws IOException {
-    return createConnection(unresolved(host, port), timeout);
+    return createConnection(Addresses.unresolved(host, port), timeout);
   }
 
   /** {@link #createConnection(SocketAddress, ConnectOptions)} to {@code (host, port)}. */
   public static Socket createConnection(String host, int port, ConnectOptions options)
       throws IOException {
-    return createConnection(unresolved(host, port), options);
+    return createConnection(Addresses.unresolved(host, port), options);
   }
 
   /**
@@ -630,13 +630,13 @@ public final class Sockets {
    * create_server((host, port))}: {@code ""} for every interface, port 0 for a free one.
    */
   public static Socket createServer(String host, int port) throws IOException {
-    return createServer(unresolved(host, port), ServerOptions.defaults());
+    return createServer(Addresses.unresolved(host, port), ServerOptions.defaults());
   }
 
   /** {@link #createServer(SocketAddress, ServerOptions)} on {@code (host, port)}. */
   public static Socket createServer(String host, int port, ServerOptions options)
       throws IOException {
-    return createServer(unresolved(host, port), options);
+    return createServer(Addresses.unresolved(host, port), options);
   }
 
   /**
@@ -889,13 +889,5 @@ public final class Sockets {
 
   static long defaultTimeoutNanos() {
     return defaultTimeoutNanos;
-  }
-
-  /**
-   * {@code (host, port)} as an unresolved address, the host resolved by the call it is given to.
-   */
-  private static InetSocketAddress unresolved(String host, int port) {
-    Objects.requireNonNull(host, "host");
-    return InetSocketAddress.createUnresolved(host, Addresses.checkPort(port));
   }
 }

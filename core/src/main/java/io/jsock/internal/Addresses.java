@@ -19,6 +19,15 @@ import java.util.Optional;
 public final class Addresses {
   private Addresses() {}
 
+  /**
+   * {@code (host, port)} as an unresolved address, for the {@code (String host, int port)} forms of
+   * calls that resolve the host themselves; the host named if null, the port checked.
+   */
+  public static InetSocketAddress unresolved(String host, int port) {
+    Objects.requireNonNull(host, "host");
+    return InetSocketAddress.createUnresolved(host, checkPort(port));
+  }
+
   /** Checks a port number: {@code port out of range 0..65535: 65536}. */
   public static int checkPort(int port) {
     if (port < 0 || port > 0xFFFF) {
@@ -137,11 +146,8 @@ public final class Addresses {
     if (!(ip instanceof Inet6Address v6) || v6.getScopeId() == 0) {
       return ipText(ip);
     }
-    byte[] raw = v6.getAddress();
-    String text = Literals.ipv6Text(raw) + "%";
-    boolean linkLocal =
-        (raw[0] == (byte) 0xFE && (raw[1] & 0xC0) == 0x80)
-            || (raw[0] == (byte) 0xFF && (raw[1] & 0x0F) == 2);
+    String text = Literals.ipv6Text(v6.getAddress()) + "%";
+    boolean linkLocal = v6.isLinkLocalAddress() || v6.isMCLinkLocal();
     try {
       NetworkInterface nif = linkLocal ? NetworkInterface.getByIndex(v6.getScopeId()) : null;
       return text + (nif == null ? Integer.toString(v6.getScopeId()) : nif.getName());
@@ -202,7 +208,11 @@ public final class Addresses {
       // an interface's index, as if_nametoindex gives it to getaddrinfo: the JDK's own scoping by
       // interface refuses one without an address of the literal's scope (lo has no link-local one);
       // glibc names interfaces only for link-local scopes
-      if (!isLinkScoped(ipv6.get())) {
+      // (as __inet6_scopeid_pton: link-local unicast, node- or link-local multicast)
+      InetAddress unscoped = InetAddress.getByAddress(ipv6.get());
+      if (!(unscoped.isLinkLocalAddress()
+          || unscoped.isMCLinkLocal()
+          || unscoped.isMCNodeLocal())) {
         return Optional.empty();
       }
       NetworkInterface nif = scope.isEmpty() ? null : NetworkInterface.getByName(scope);
@@ -212,17 +222,6 @@ public final class Addresses {
     } catch (UnknownHostException | SocketException | NumberFormatException e) {
       return Optional.empty(); // a scope the JDK cannot attach: not a literal it can use
     }
-  }
-
-  /**
-   * Whether an IPv6 address may take an interface name as its scope, as glibc's {@code
-   * __inet6_scopeid_pton} allows: link-local unicast ({@code fe80::/10}), or node- or link-local
-   * multicast ({@code ff01::}, {@code ff02::}); any other takes a number only.
-   */
-  private static boolean isLinkScoped(byte[] raw) {
-    boolean linkLocal = raw[0] == (byte) 0xFE && (raw[1] & 0xC0) == 0x80;
-    boolean multicast = raw[0] == (byte) 0xFF && ((raw[1] & 0x0F) == 1 || (raw[1] & 0x0F) == 2);
-    return linkLocal || multicast;
   }
 
   /**

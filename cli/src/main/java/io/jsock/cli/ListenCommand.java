@@ -212,7 +212,9 @@ final class ListenCommand implements Callable<Integer> {
     Diagnostics.Traffic traffic = diagnostics.traffic(Diagnostics.where(peer));
     diagnostics.event("serving " + traffic.peer() + " (first datagram)");
     traffic.received(first);
-    std.write(first);
+    if (!bridge.sendOnly) {
+      std.write(first);
+    }
     new Bridge(socket, std, traffic, bridge).run();
   }
 

@@ -745,6 +745,27 @@ class ConnectListenIT {
     }
   }
 
+  // --send-only throws what arrives away; listen -u printed its first peer's first datagram anyway
+  @Test
+  void udpListenSendOnlyPrintsNoDatagramNotEvenTheFirst() throws Exception {
+    try (PipedProcess listen =
+            jsock(Redirect.PIPE, Redirect.PIPE, "listen", "-u", "--send-only", "0");
+        Socket client = Socket.create(Family.AF_INET, SocketKind.SOCK_DGRAM)) {
+      int port = listen.listeningPort();
+      client.setTimeout(LIMIT);
+      client.connect(new InetSocketAddress("127.0.0.1", port));
+      client.send("first\n".getBytes(UTF_8));
+      listen.stdin().write("reply\n".getBytes(UTF_8)); // read once the first datagram has come
+      listen.stdin().flush();
+      assertThat(new String(client.recv(65536), UTF_8)).isEqualTo("reply\n");
+      client.send("second\n".getBytes(UTF_8));
+      listen.stdin().close();
+
+      assertThat(listen.stdout().readAllBytes()).isEmpty();
+      assertThat(listen.exitCode()).as(listen.stderr()).isZero();
+    }
+  }
+
   // nc -u -l prints a burst from its peer whole; jsock printed the first datagram only: its
   // connect to the peer discarded the datagrams already queued behind it
   @Test

@@ -4,8 +4,10 @@ import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.time.Duration;
 
 /**
  * The process's stdin and stdout as channels, for the commands that move data: 64 KiB chunks go
@@ -16,6 +18,9 @@ import java.nio.channels.FileChannel;
 final class StandardStreams {
   /** The size of a chunk: what one read of stdin or of a socket moves at most. */
   static final int CHUNK = 64 * 1024;
+
+  /** How long to wait before trying a non-blocking stdin or stdout again. */
+  private static final Duration NON_BLOCKING_PAUSE = Duration.ofMillis(10);
 
   // Channels over fds 0 and 1, never closed: closing them would close the process's own streams.
   private final FileChannel in = new FileInputStream(FileDescriptor.in).getChannel();
@@ -29,7 +34,11 @@ final class StandardStreams {
    */
   int read(ByteBuffer buffer) throws IOException {
     try {
-      return in.read(buffer);
+      int n;
+      while ((n = in.read(buffer)) == 0 && buffer.hasRemaining()) {
+        pause(); // a non-blocking stdin with nothing yet: not its end
+      }
+      return n;
     } catch (IOException e) {
       throw new IOException("read from stdin: " + describe(e), e);
     }
@@ -46,7 +55,9 @@ final class StandardStreams {
       }
       try {
         while (chunk.hasRemaining()) {
-          out.write(chunk);
+          if (out.write(chunk) == 0) {
+            pause(); // a non-blocking stdout that is full
+          }
         }
         return true;
       } catch (IOException e) {
@@ -64,6 +75,21 @@ final class StandardStreams {
   /** Whether stdout's reader has gone away. */
   boolean isOutGone() {
     return outGone;
+  }
+
+  /**
+   * Waits a little before trying a non-blocking stdin or stdout again. O_NONBLOCK belongs to the
+   * open pipe or terminal, shared with every process using it, so another one may have set it: the
+   * JDK then reads and writes 0 bytes where it would have blocked, and there is no call to wait for
+   * a plain file descriptor.
+   */
+  private static void pause() throws InterruptedIOException {
+    try {
+      Thread.sleep(NON_BLOCKING_PAUSE);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted");
+    }
   }
 
   private static String describe(IOException e) {

@@ -817,6 +817,40 @@ class ConnectListenIT {
     }
   }
 
+  /**
+   * O_NONBLOCK belongs to the open pipe or terminal, shared by every process using it, so a stdin
+   * may come non-blocking: its empty reads made {@code connect -u} send an empty datagram each, in
+   * a loop, between the lines given (and a TCP bridge spin).
+   */
+  @Test
+  void udpConnectWithANonBlockingStdinSendsOnlyWhatStdinGives() throws Exception {
+    String nonBlockingStdin =
+        "import fcntl, os, sys\n"
+            + "fcntl.fcntl(0, fcntl.F_SETFL, fcntl.fcntl(0, fcntl.F_GETFL) | os.O_NONBLOCK)\n"
+            + "os.execv(sys.argv[1], sys.argv[1:])\n";
+    try (Socket server = Socket.create(Family.AF_INET, SocketKind.SOCK_DGRAM)) {
+      server.bind("127.0.0.1", 0);
+      server.setTimeout(LIMIT);
+      int port = ((InetSocketAddress) server.getSockName()).getPort();
+      List<String> command = new ArrayList<>(List.of("python3", "-c", nonBlockingStdin));
+      command.addAll(PipedProcess.jsock("connect", "-u", "127.0.0.1", "" + port));
+      try (PipedProcess connect =
+          PipedProcess.start(command, Map.of(), Redirect.PIPE, Redirect.PIPE)) {
+        connect.stdin().write("one\n".getBytes(UTF_8));
+        connect.stdin().flush();
+        var first = server.recvFrom(65536);
+        assertThat(new String(first.data(), UTF_8)).isEqualTo("one\n");
+        server.sendTo("pong\n".getBytes(UTF_8), first.address());
+        assertThat(new String(connect.stdout().readNBytes(5), UTF_8)).isEqualTo("pong\n");
+
+        connect.stdin().write("two\n".getBytes(UTF_8)); // jsock has read stdin empty meanwhile
+        connect.stdin().close();
+        assertThat(new String(server.recv(65536), UTF_8)).isEqualTo("two\n");
+        assertThat(connect.exitCode()).as(connect.stderr()).isZero();
+      }
+    }
+  }
+
   @Test
   void unixListenAndConnectExchangeBothWaysAndTheSocketFileIsRemoved() throws Exception {
     Path path = dir.resolve("bridge.sock");

@@ -26,7 +26,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Datagrams (UDP): each read of stdin (at most 65,507 bytes) goes as one datagram, and each
  * datagram received goes to stdout. UDP has no end of file, so once stdin has ended the bridge
- * waits until no datagram has come for {@link #UDP_LINGER} and is then done.
+ * waits until no datagram has come for {@link #UDP_LINGER} and is then done; with {@code
+ * --recv-only}, which reads no stdin, it prints datagrams until it fails or is interrupted.
  */
 final class Bridge {
   /** How long a UDP bridge goes on printing replies after stdin has ended. */
@@ -69,7 +70,9 @@ final class Bridge {
     try {
       Thread.ofVirtual().name("jsock receive").start(this::receive);
       if (options.recvOnly) {
-        endOfInput();
+        if (!datagram) { // UDP: no stdin, so no end of it to start the linger (as ncat)
+          endOfInput();
+        }
         directionDone();
       } else {
         // A platform thread: a read of stdin cannot be interrupted and may never return, and

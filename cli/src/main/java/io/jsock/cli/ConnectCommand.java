@@ -40,7 +40,7 @@ import picocli.CommandLine.Spec;
       "order (as OpenBSD nc). --send-only, --recv-only and --no-shutdown choose otherwise.",
       "",
       "UDP (-u): each read of stdin is one datagram, each datagram received goes to stdout; after",
-      "stdin ends, jsock exits once no datagram has come for 1 second.",
+      "stdin ends, jsock exits once no datagram has come for 1 second (--recv-only: never).",
       "",
       "TLS (--tls) verifies the server's certificate and name by default, against the system's",
       "trusted authorities or --ca; --insecure turns that off and says so."

@@ -766,6 +766,25 @@ class ConnectListenIT {
     }
   }
 
+  // --recv-only reads no stdin, so none ends: as ncat -u -l --recv-only, a UDP listener prints on
+  // after a silence; jsock took stdin for ended and exited a second after the first datagram
+  @Test
+  void udpListenRecvOnlyGoesOnPrintingAfterASilenceLongerThanTheLinger() throws Exception {
+    try (PipedProcess listen =
+            jsock(Redirect.PIPE, Redirect.PIPE, "listen", "-u", "--recv-only", "0");
+        Socket client = Socket.create(Family.AF_INET, SocketKind.SOCK_DGRAM)) {
+      int port = listen.listeningPort();
+      client.connect(new InetSocketAddress("127.0.0.1", port));
+      client.send("one\n".getBytes(UTF_8));
+      assertThat(new String(listen.stdout().readNBytes(4), UTF_8)).isEqualTo("one\n");
+      Thread.sleep(Bridge.UDP_LINGER.multipliedBy(2)); // the silence: a lower bound, not a guess
+      client.send("two\n".getBytes(UTF_8));
+
+      assertThat(new String(listen.stdout().readNBytes(4), UTF_8)).isEqualTo("two\n");
+      assertThat(listen.isAlive()).as(listen.stderr()).isTrue();
+    }
+  }
+
   // nc -u -l prints a burst from its peer whole; jsock printed the first datagram only: its
   // connect to the peer discarded the datagrams already queued behind it
   @Test

@@ -2,6 +2,7 @@ package io.jsock.cli;
 
 import io.jsock.Accepted;
 import io.jsock.Socket;
+import io.jsock.WouldBlockException;
 import io.jsock.tls.Tls;
 import io.jsock.tls.TlsContext;
 import java.io.IOException;
@@ -215,7 +216,42 @@ final class ListenCommand implements Callable<Integer> {
     if (!bridge.sendOnly) {
       std.write(first);
     }
+    receiveQueuedFrom(peer, socket, first, std, traffic);
     new Bridge(socket, std, traffic, bridge).run();
+  }
+
+  /**
+   * Receives the datagrams queued before the connect, which it does not filter (as on Linux): the
+   * peer's as the bridge would, the others' ignored, as those that come later are by the kernel.
+   */
+  private void receiveQueuedFrom(
+      SocketAddress peer,
+      Socket socket,
+      ByteBuffer chunk,
+      StandardStreams std,
+      Diagnostics.Traffic traffic)
+      throws IOException {
+    socket.setBlocking(false);
+    try {
+      while (true) { // until the queue is empty
+        chunk.clear();
+        SocketAddress from = socket.recvFromInto(chunk);
+        chunk.flip();
+        if (!peer.equals(from)) {
+          diagnostics.event(
+              "ignored a datagram from " + Diagnostics.where(from) + ": serving " + traffic.peer());
+          continue;
+        }
+        traffic.received(chunk);
+        if (!bridge.sendOnly) {
+          std.write(chunk);
+        }
+      }
+    } catch (WouldBlockException empty) {
+      // all taken
+    } finally {
+      socket.setBlocking(true);
+    }
   }
 
   private void serveDatagramsFromAnyone(Socket socket) throws IOException, InterruptedException {

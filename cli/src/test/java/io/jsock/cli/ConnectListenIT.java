@@ -785,6 +785,38 @@ class ConnectListenIT {
     }
   }
 
+  // Linux's connect filters only the datagrams that come after it: another sender's datagram
+  // queued behind the first peer's was printed as the peer's, even one --deny refuses
+  @Test
+  void udpListenIgnoresAnotherSendersDatagramQueuedBehindTheFirstPeers() throws Exception {
+    try (PipedProcess listen =
+            jsock(Redirect.PIPE, Redirect.PIPE, "listen", "-u", "--deny", "127.0.0.2", "0");
+        Socket peer = Socket.create(Family.AF_INET, SocketKind.SOCK_DGRAM);
+        Socket denied = Socket.create(Family.AF_INET, SocketKind.SOCK_DGRAM)) {
+      int port = listen.listeningPort();
+      InetSocketAddress to = new InetSocketAddress("127.0.0.1", port);
+      denied.bind("127.0.0.2", 0);
+      signal("STOP", listen.pid()); // all three datagrams queue before listen receives one
+      try {
+        peer.sendTo("from the peer\n".getBytes(UTF_8), to);
+        denied.sendTo("from 127.0.0.2\n".getBytes(UTF_8), to);
+        peer.sendTo("the peer again\n".getBytes(UTF_8), to);
+      } finally {
+        signal("CONT", listen.pid());
+      }
+      listen.stdin().close(); // it ends once no datagram has come for a second
+
+      assertThat(new String(listen.stdout().readAllBytes(), UTF_8))
+          .isEqualTo("from the peer\nthe peer again\n");
+      assertThat(listen.exitCode()).as(listen.stderr()).isZero();
+    }
+  }
+
+  private static void signal(String name, long pid) throws Exception {
+    Process kill = new ProcessBuilder("kill", "-" + name, "" + pid).inheritIO().start();
+    assertThat(kill.waitFor()).isZero();
+  }
+
   // nc -u -l prints a burst from its peer whole; jsock printed the first datagram only: its
   // connect to the peer discarded the datagrams already queued behind it
   @Test

@@ -134,6 +134,11 @@ final class PipedProcess implements AutoCloseable {
     return process.isAlive();
   }
 
+  /** The process's id: the JVM's once the launcher has exec'd it. */
+  long pid() {
+    return process.pid();
+  }
+
   @Override
   public void close() {
     if (process.isAlive()) {

@@ -990,7 +990,9 @@ public final class Socket implements AutoCloseable {
   /**
    * A buffered file view of the socket, as Python's {@code makefile(mode)}: {@code "rb"} gives a
    * {@link BufferedInputStream}, {@code "wb"} a {@link BufferedOutputStream}, {@code "r"} a UTF-8
-   * {@link BufferedReader} and {@code "w"} a UTF-8 {@link BufferedWriter}. As in Python, a reader
+   * {@link BufferedReader} and {@code "w"} a UTF-8 {@link BufferedWriter}, strict as Python's
+   * default {@code errors}: bytes that are not UTF-8, or a lone surrogate, throw {@link
+   * java.nio.charset.MalformedInputException} instead of being replaced. As in Python, a reader
    * whose read timed out refuses every later read (its buffer holds an unknown part of the data), a
    * binary writer whose flush timed out (or would block) keeps only the bytes that did not go, for
    * its next flush, and closing the view leaves the socket open.
@@ -1011,11 +1013,15 @@ public final class Socket implements AutoCloseable {
           case "rb" -> new BufferedInputStream(new SocketInputStream(this, true));
           case "wb" -> new SocketBufferedOutputStream(new SocketOutputStream(this));
           case "r" ->
+              // a decoder and an encoder of their own report malformed text, as Python's strict
+              // errors; given the Charset, the JDK would replace it with U+FFFD and '?'
               new BufferedReader(
-                  new InputStreamReader(new SocketInputStream(this, true), StandardCharsets.UTF_8));
+                  new InputStreamReader(
+                      new SocketInputStream(this, true), StandardCharsets.UTF_8.newDecoder()));
           case "w" ->
               new BufferedWriter(
-                  new OutputStreamWriter(new SocketOutputStream(this), StandardCharsets.UTF_8));
+                  new OutputStreamWriter(
+                      new SocketOutputStream(this), StandardCharsets.UTF_8.newEncoder()));
           default ->
               throw new IllegalArgumentException("mode must be one of r, rb, w, wb: " + mode);
         };

@@ -20,6 +20,7 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.nio.channels.FileChannel;
+import java.nio.charset.MalformedInputException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -288,6 +289,25 @@ class SocketStreamsTest {
           .hasMessage("recv from: cannot read from timed out object");
       pair.server().setTimeout(Duration.ofSeconds(10));
       assertThat(raw.readNBytes(4)).isEqualTo("late".getBytes(UTF_8));
+    }
+  }
+
+  // python3: makefile('r') and makefile('w') decode and encode with errors='strict': a byte that is
+  // not UTF-8 raises UnicodeDecodeError, a lone surrogate UnicodeEncodeError; nothing is replaced
+  @Test
+  void textViewsRefuseMalformedUtf8InsteadOfReplacingIt() throws Exception {
+    try (Pair pair = Loopback.pair(Family.AF_INET)) {
+      BufferedWriter writer = pair.client().makeFile("w");
+      writer.write("x\uD800y\n");
+      assertThatThrownBy(writer::flush)
+          .isInstanceOf(MalformedInputException.class)
+          .hasMessage("Input length = 1");
+
+      pair.client().sendAll(new byte[] {'a', (byte) 0xFF, 'b', '\n'});
+      BufferedReader reader = pair.server().makeFile("r");
+      assertThatThrownBy(reader::readLine)
+          .isInstanceOf(MalformedInputException.class)
+          .hasMessage("Input length = 1");
     }
   }
 

@@ -311,6 +311,30 @@ class SocketStreamsTest {
     }
   }
 
+  // python3: write and flush on a closed makefile('wb') raise ValueError("write to closed file")
+  // and ValueError("flush of closed file"); nothing is buffered to be lost
+  @Test
+  void aClosedBinaryWriterRefusesWritesAndFlushes() throws Exception {
+    try (Pair pair = Loopback.pair(Family.AF_INET)) {
+      OutputStream writer = pair.client().makeFile("wb");
+      writer.write('a');
+      writer.close();
+
+      assertThatThrownBy(() -> writer.write('b'))
+          .isExactlyInstanceOf(IOException.class)
+          .hasMessage("send to: I/O operation on closed file");
+      assertThatThrownBy(() -> writer.write(new byte[] {'c', 'd'}))
+          .isExactlyInstanceOf(IOException.class)
+          .hasMessage("send to: I/O operation on closed file");
+      assertThatThrownBy(writer::flush)
+          .isExactlyInstanceOf(IOException.class)
+          .hasMessage("send to: I/O operation on closed file");
+      writer.close(); // a second close does nothing, as Python's
+      pair.client().shutdown(Shutdown.SHUT_WR);
+      assertThat(readExactly(pair.server(), 2)).isEqualTo("a".getBytes(UTF_8));
+    }
+  }
+
   @Test
   void makeFileRefusesOtherModes() throws Exception {
     try (Socket socket = Socket.create()) {

@@ -993,9 +993,10 @@ public final class Socket implements AutoCloseable {
    * {@link BufferedReader} and {@code "w"} a UTF-8 {@link BufferedWriter}, strict as Python's
    * default {@code errors}: bytes that are not UTF-8, or a lone surrogate, throw {@link
    * java.nio.charset.MalformedInputException} instead of being replaced. As in Python, a reader
-   * whose read timed out refuses every later read (its buffer holds an unknown part of the data), a
-   * binary writer whose flush timed out (or would block) keeps only the bytes that did not go, for
-   * its next flush, and closing the view leaves the socket open.
+   * whose read timed out refuses every later read (its buffer holds an unknown part of the data),
+   * and so does one whose read would have blocked in non-blocking mode (Python's {@code makefile}
+   * needs a blocking socket), a binary writer whose flush timed out (or would block) keeps only the
+   * bytes that did not go, for its next flush, and closing the view leaves the socket open.
    *
    * <pre>{@code
    * BufferedReader lines = sock.makeFile("r");

@@ -14,7 +14,9 @@ import java.util.Objects;
  * <p>Made for {@link Socket#getInputStream()}, which may go on after a timeout as the JDK's socket
  * streams do, and for {@link Socket#makeFile(String)}, whose buffered readers may not: after a
  * timeout their buffer holds an unknown part of the data, so, as Python's {@code SocketIO}, every
- * later read fails.
+ * later read fails. So it does after a read that would block in non-blocking mode (a timeout of
+ * zero, as Python's {@code settimeout(0.0)}), which Python's {@code makefile} does not allow:
+ * {@code BufferedReader.readLine} would drop the part of the line it had read.
  */
 final class SocketInputStream extends InputStream {
   private final Socket socket;
@@ -50,7 +52,7 @@ final class SocketInputStream extends InputStream {
     try {
       int n = socket.recvInto(ByteBuffer.wrap(b, off, len));
       return n == 0 ? -1 : n;
-    } catch (SocketTimeoutException e) {
+    } catch (SocketTimeoutException | WouldBlockException e) {
       timedOut = refuseAfterTimeout;
       throw e;
     }

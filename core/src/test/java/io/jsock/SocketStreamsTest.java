@@ -26,6 +26,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
@@ -332,6 +333,31 @@ class SocketStreamsTest {
       writer.close(); // a second close does nothing, as Python's
       pair.client().shutdown(Shutdown.SHUT_WR);
       assertThat(readExactly(pair.server(), 2)).isEqualTo("a".getBytes(UTF_8));
+    }
+  }
+
+  // python3's makefile needs a blocking socket (its docs); a BufferedReader whose fill would block
+  // in readLine drops the part of the line it had read, so, as after a timeout (a would-block is
+  // a timeout of zero, as settimeout(0.0)), the reader refuses to go on rather than give the rest
+  // of the line for a whole one
+  @Test
+  void aBufferedReaderRefusesToGoOnAfterAReadWouldBlock() throws Exception {
+    try (Pair pair = Loopback.pair(Family.AF_INET);
+        SocketSelector selector = SocketSelector.open()) {
+      selector.register(pair.server(), Set.of(Event.EVENT_READ), "server");
+      BufferedReader reader = pair.server().makeFile("r");
+      pair.client().sendAll("start of a line, ".getBytes(UTF_8));
+      assertThat(selector.select(Duration.ofSeconds(10))).hasSize(1);
+      pair.server().setBlocking(false);
+
+      assertThatThrownBy(reader::readLine).isExactlyInstanceOf(WouldBlockException.class);
+      pair.client().sendAll("its end\n".getBytes(UTF_8));
+      assertThat(selector.select(Duration.ofSeconds(10))).hasSize(1);
+
+      assertThatThrownBy(reader::readLine)
+          .isInstanceOf(ErrnoException.class)
+          .hasMessage("recv from: cannot read from timed out object");
+      assertThat(pair.server().recv(100)).isEqualTo("its end\n".getBytes(UTF_8));
     }
   }
 

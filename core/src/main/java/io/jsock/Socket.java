@@ -976,7 +976,7 @@ public final class Socket implements AutoCloseable {
    * streams. Closing it leaves the socket open; the closed view refuses later reads.
    */
   public InputStream getInputStream() {
-    return new SocketInputStream(this, false);
+    return new SocketInputStream(this, SocketInputStream.View.STREAM);
   }
 
   /**
@@ -994,9 +994,10 @@ public final class Socket implements AutoCloseable {
    * default {@code errors}: bytes that are not UTF-8, or a lone surrogate, throw {@link
    * java.nio.charset.MalformedInputException} instead of being replaced. As in Python, a reader
    * whose read timed out refuses every later read (its buffer holds an unknown part of the data),
-   * and so does one whose read would have blocked in non-blocking mode (Python's {@code makefile}
-   * needs a blocking socket), a binary writer whose flush timed out (or would block) keeps only the
-   * bytes that did not go, for its next flush, and closing the view leaves the socket open.
+   * and a text reader also after a read that would block in non-blocking mode (its {@code readLine}
+   * would drop the part of the line it had read; Python's {@code makefile} needs a blocking
+   * socket), a binary writer whose flush timed out (or would block) keeps only the bytes that did
+   * not go, for its next flush, and closing the view leaves the socket open.
    *
    * <pre>{@code
    * BufferedReader lines = sock.makeFile("r");
@@ -1011,14 +1012,17 @@ public final class Socket implements AutoCloseable {
     Objects.requireNonNull(mode, "mode");
     Closeable view =
         switch (mode) {
-          case "rb" -> new BufferedInputStream(new SocketInputStream(this, true));
+          case "rb" ->
+              new BufferedInputStream(
+                  new SocketInputStream(this, SocketInputStream.View.BINARY_FILE));
           case "wb" -> new SocketBufferedOutputStream(new SocketOutputStream(this));
           case "r" ->
               // a decoder and an encoder of their own report malformed text, as Python's strict
               // errors; given the Charset, the JDK would replace it with U+FFFD and '?'
               new BufferedReader(
                   new InputStreamReader(
-                      new SocketInputStream(this, true), StandardCharsets.UTF_8.newDecoder()));
+                      new SocketInputStream(this, SocketInputStream.View.TEXT_FILE),
+                      StandardCharsets.UTF_8.newDecoder()));
           case "w" ->
               new BufferedWriter(
                   new OutputStreamWriter(

@@ -361,6 +361,27 @@ class SocketStreamsTest {
     }
   }
 
+  // python3: a makefile('rb') on a non-blocking socket returns None while nothing has come and
+  // then the bytes that come; a BufferedInputStream's read loses nothing when it would block
+  @Test
+  void aBinaryReaderGoesOnAfterAReadWouldBlock() throws Exception {
+    try (Pair pair = Loopback.pair(Family.AF_INET);
+        SocketSelector selector = SocketSelector.open()) {
+      selector.register(pair.server(), Set.of(Event.EVENT_READ), "server");
+      pair.server().setBlocking(false);
+      BufferedInputStream reader = pair.server().makeFile("rb");
+
+      assertThatThrownBy(reader::read).isExactlyInstanceOf(WouldBlockException.class);
+      pair.client().sendAll("data".getBytes(UTF_8));
+      assertThat(selector.select(Duration.ofSeconds(10))).hasSize(1);
+
+      byte[] got = new byte[10];
+      assertThat(reader.read(got)).isEqualTo(4);
+      assertThat(Arrays.copyOf(got, 4)).isEqualTo("data".getBytes(UTF_8));
+      assertThatThrownBy(reader::read).isExactlyInstanceOf(WouldBlockException.class);
+    }
+  }
+
   @Test
   void makeFileRefusesOtherModes() throws Exception {
     try (Socket socket = Socket.create()) {

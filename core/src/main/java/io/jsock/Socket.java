@@ -976,7 +976,7 @@ public final class Socket implements AutoCloseable {
    * streams. Closing it leaves the socket open; the closed view refuses later reads.
    */
   public InputStream getInputStream() {
-    return new SocketInputStream(this, false);
+    return new SocketInputStream(this, SocketInputStream.View.STREAM);
   }
 
   /**
@@ -990,10 +990,14 @@ public final class Socket implements AutoCloseable {
   /**
    * A buffered file view of the socket, as Python's {@code makefile(mode)}: {@code "rb"} gives a
    * {@link BufferedInputStream}, {@code "wb"} a {@link BufferedOutputStream}, {@code "r"} a UTF-8
-   * {@link BufferedReader} and {@code "w"} a UTF-8 {@link BufferedWriter}. As in Python, a reader
-   * whose read timed out refuses every later read (its buffer holds an unknown part of the data), a
-   * binary writer whose flush timed out (or would block) keeps only the bytes that did not go, for
-   * its next flush, and closing the view leaves the socket open.
+   * {@link BufferedReader} and {@code "w"} a UTF-8 {@link BufferedWriter}, strict as Python's
+   * default {@code errors}: bytes that are not UTF-8, or a lone surrogate, throw {@link
+   * java.nio.charset.MalformedInputException} instead of being replaced. As in Python, a reader
+   * whose read timed out refuses every later read (its buffer holds an unknown part of the data),
+   * and a text reader also after a read that would block in non-blocking mode (its {@code readLine}
+   * would drop the part of the line it had read; Python's {@code makefile} needs a blocking
+   * socket), a binary writer whose flush timed out (or would block) keeps only the bytes that did
+   * not go, for its next flush, and closing the view leaves the socket open.
    *
    * <pre>{@code
    * BufferedReader lines = sock.makeFile("r");
@@ -1008,14 +1012,21 @@ public final class Socket implements AutoCloseable {
     Objects.requireNonNull(mode, "mode");
     Closeable view =
         switch (mode) {
-          case "rb" -> new BufferedInputStream(new SocketInputStream(this, true));
+          case "rb" ->
+              new BufferedInputStream(
+                  new SocketInputStream(this, SocketInputStream.View.BINARY_FILE));
           case "wb" -> new SocketBufferedOutputStream(new SocketOutputStream(this));
           case "r" ->
+              // a decoder and an encoder of their own report malformed text, as Python's strict
+              // errors; given the Charset, the JDK would replace it with U+FFFD and '?'
               new BufferedReader(
-                  new InputStreamReader(new SocketInputStream(this, true), StandardCharsets.UTF_8));
+                  new InputStreamReader(
+                      new SocketInputStream(this, SocketInputStream.View.TEXT_FILE),
+                      StandardCharsets.UTF_8.newDecoder()));
           case "w" ->
               new BufferedWriter(
-                  new OutputStreamWriter(new SocketOutputStream(this), StandardCharsets.UTF_8));
+                  new OutputStreamWriter(
+                      new SocketOutputStream(this), StandardCharsets.UTF_8.newEncoder()));
           default ->
               throw new IllegalArgumentException("mode must be one of r, rb, w, wb: " + mode);
         };

@@ -12,6 +12,9 @@ import java.util.Objects;
  * socket did not take, as Python's {@code BufferedWriter} does, so that a later {@code write} or
  * {@code flush} sends every byte once. The JDK's {@code BufferedOutputStream} keeps its whole
  * buffer when the stream under it fails, and would send again the part that had gone.
+ *
+ * <p>Once closed it refuses writes and flushes, as Python's; the JDK's would buffer a small write
+ * after {@code close} and drop it without a word.
  */
 final class SocketBufferedOutputStream extends BufferedOutputStream {
   /** As Python's {@code io.DEFAULT_BUFFER_SIZE} and the JDK's largest buffer. */
@@ -26,6 +29,7 @@ final class SocketBufferedOutputStream extends BufferedOutputStream {
 
   @Override
   public synchronized void write(int b) throws IOException {
+    socketOut.ensureOpen();
     if (count == buf.length) {
       flushBuffer();
     }
@@ -40,6 +44,7 @@ final class SocketBufferedOutputStream extends BufferedOutputStream {
   @Override
   public synchronized void write(byte[] b, int off, int len) throws IOException {
     Objects.checkFromIndexSize(off, len, b.length);
+    socketOut.ensureOpen();
     if (len >= buf.length) {
       flushBuffer();
       socketOut.write(b, off, len);
@@ -54,6 +59,7 @@ final class SocketBufferedOutputStream extends BufferedOutputStream {
 
   @Override
   public synchronized void flush() throws IOException {
+    socketOut.ensureOpen();
     flushBuffer();
     socketOut.flush();
   }

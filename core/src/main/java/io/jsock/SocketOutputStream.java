@@ -45,7 +45,8 @@ final class SocketOutputStream extends OutputStream {
     closed = true;
   }
 
-  private void ensureOpen() throws IOException {
+  /** Refuses a closed view (for {@link SocketBufferedOutputStream}, closed with it). */
+  void ensureOpen() throws IOException {
     if (closed) {
       throw new IOException(Errors.message("send to", null, "I/O operation on closed file"));
     }

@@ -20,11 +20,13 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.nio.channels.FileChannel;
+import java.nio.charset.MalformedInputException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
@@ -288,6 +290,95 @@ class SocketStreamsTest {
           .hasMessage("recv from: cannot read from timed out object");
       pair.server().setTimeout(Duration.ofSeconds(10));
       assertThat(raw.readNBytes(4)).isEqualTo("late".getBytes(UTF_8));
+    }
+  }
+
+  // python3: makefile('r') and makefile('w') decode and encode with errors='strict': a byte that is
+  // not UTF-8 raises UnicodeDecodeError, a lone surrogate UnicodeEncodeError; nothing is replaced
+  @Test
+  void textViewsRefuseMalformedUtf8InsteadOfReplacingIt() throws Exception {
+    try (Pair pair = Loopback.pair(Family.AF_INET)) {
+      BufferedWriter writer = pair.client().makeFile("w");
+      writer.write("x\uD800y\n");
+      assertThatThrownBy(writer::flush)
+          .isInstanceOf(MalformedInputException.class)
+          .hasMessage("Input length = 1");
+
+      pair.client().sendAll(new byte[] {'a', (byte) 0xFF, 'b', '\n'});
+      BufferedReader reader = pair.server().makeFile("r");
+      assertThatThrownBy(reader::readLine)
+          .isInstanceOf(MalformedInputException.class)
+          .hasMessage("Input length = 1");
+    }
+  }
+
+  // python3: write and flush on a closed makefile('wb') raise ValueError("write to closed file")
+  // and ValueError("flush of closed file"); nothing is buffered to be lost
+  @Test
+  void aClosedBinaryWriterRefusesWritesAndFlushes() throws Exception {
+    try (Pair pair = Loopback.pair(Family.AF_INET)) {
+      OutputStream writer = pair.client().makeFile("wb");
+      writer.write('a');
+      writer.close();
+
+      assertThatThrownBy(() -> writer.write('b'))
+          .isExactlyInstanceOf(IOException.class)
+          .hasMessage("send to: I/O operation on closed file");
+      assertThatThrownBy(() -> writer.write(new byte[] {'c', 'd'}))
+          .isExactlyInstanceOf(IOException.class)
+          .hasMessage("send to: I/O operation on closed file");
+      assertThatThrownBy(writer::flush)
+          .isExactlyInstanceOf(IOException.class)
+          .hasMessage("send to: I/O operation on closed file");
+      writer.close(); // a second close does nothing, as Python's
+      pair.client().shutdown(Shutdown.SHUT_WR);
+      assertThat(readExactly(pair.server(), 2)).isEqualTo("a".getBytes(UTF_8));
+    }
+  }
+
+  // python3's makefile needs a blocking socket (its docs); a BufferedReader whose fill would block
+  // in readLine drops the part of the line it had read, so, as after a timeout (a would-block is
+  // a timeout of zero, as settimeout(0.0)), the reader refuses to go on rather than give the rest
+  // of the line for a whole one
+  @Test
+  void aBufferedReaderRefusesToGoOnAfterAReadWouldBlock() throws Exception {
+    try (Pair pair = Loopback.pair(Family.AF_INET);
+        SocketSelector selector = SocketSelector.open()) {
+      selector.register(pair.server(), Set.of(Event.EVENT_READ), "server");
+      BufferedReader reader = pair.server().makeFile("r");
+      pair.client().sendAll("start of a line, ".getBytes(UTF_8));
+      assertThat(selector.select(Duration.ofSeconds(10))).hasSize(1);
+      pair.server().setBlocking(false);
+
+      assertThatThrownBy(reader::readLine).isExactlyInstanceOf(WouldBlockException.class);
+      pair.client().sendAll("its end\n".getBytes(UTF_8));
+      assertThat(selector.select(Duration.ofSeconds(10))).hasSize(1);
+
+      assertThatThrownBy(reader::readLine)
+          .isInstanceOf(ErrnoException.class)
+          .hasMessage("recv from: cannot read from timed out object");
+      assertThat(pair.server().recv(100)).isEqualTo("its end\n".getBytes(UTF_8));
+    }
+  }
+
+  // python3: a makefile('rb') on a non-blocking socket returns None while nothing has come and
+  // then the bytes that come; a BufferedInputStream's read loses nothing when it would block
+  @Test
+  void aBinaryReaderGoesOnAfterAReadWouldBlock() throws Exception {
+    try (Pair pair = Loopback.pair(Family.AF_INET);
+        SocketSelector selector = SocketSelector.open()) {
+      selector.register(pair.server(), Set.of(Event.EVENT_READ), "server");
+      pair.server().setBlocking(false);
+      BufferedInputStream reader = pair.server().makeFile("rb");
+
+      assertThatThrownBy(reader::read).isExactlyInstanceOf(WouldBlockException.class);
+      pair.client().sendAll("data".getBytes(UTF_8));
+      assertThat(selector.select(Duration.ofSeconds(10))).hasSize(1);
+
+      byte[] got = new byte[10];
+      assertThat(reader.read(got)).isEqualTo(4);
+      assertThat(Arrays.copyOf(got, 4)).isEqualTo("data".getBytes(UTF_8));
+      assertThatThrownBy(reader::read).isExactlyInstanceOf(WouldBlockException.class);
     }
   }
 

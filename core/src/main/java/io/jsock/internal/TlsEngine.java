@@ -80,7 +80,11 @@ public final class TlsEngine {
    */
   private volatile boolean answerPending;
 
-  private volatile boolean inboundDone; // close_notify received, or input shut down
+  private volatile boolean inboundDone; // close_notify received, or the input's end reached
+
+  /** Set by {@link #shutdownInput}: receives take what has arrived, never wait, then end. */
+  private volatile boolean inputShut;
+
   private volatile boolean outboundDone; // close_notify sent
 
   /**
@@ -180,7 +184,13 @@ public final class TlsEngine {
         }
         switch (unwrapOnce()) {
           case CLOSED -> inboundDone = true;
-          case NEED_DATA -> readMore(deadline, operation, false);
+          case NEED_DATA -> {
+            if (!inputShut) {
+              readMore(deadline, operation, false);
+            } else if (!readArrived()) {
+              inboundDone = true; // what had arrived is taken: the end, as on a plain socket
+            }
+          }
           case PROGRESS -> answerHandshake(deadline, operation);
         }
       }
@@ -206,7 +216,7 @@ public final class TlsEngine {
       return false;
     }
     try {
-      return appIn.hasRemaining() || inboundDone || holdsWholeRecord(netIn);
+      return appIn.hasRemaining() || inboundDone || inputShut || holdsWholeRecord(netIn);
     } finally {
       receiving.unlock();
     }
@@ -222,9 +232,12 @@ public final class TlsEngine {
     return records.remaining() >= 5 + length;
   }
 
-  /** Makes later reads return 0, as {@code shutdown(SHUT_RD)} on a plain socket does. */
+  /**
+   * As {@code shutdown(SHUT_RD)} on a plain socket under Linux: later receives still return what
+   * has arrived (decrypted, or still on the wire), without waiting, and then 0.
+   */
   public void shutdownInput() {
-    inboundDone = true;
+    inputShut = true;
   }
 
   private enum Progress {
@@ -262,6 +275,20 @@ public final class TlsEngine {
       }
       case CLOSED -> Progress.CLOSED;
     };
+  }
+
+  /**
+   * Reads what has arrived into {@code netIn} without waiting: false if nothing has, or the stream
+   * has ended (guarded by receiving). After {@code SHUT_RD} only: an end without close_notify is
+   * then no truncation, since the caller asked for no more.
+   */
+  private boolean readArrived() throws IOException {
+    netIn.compact();
+    try {
+      return wire.read(netIn) > 0;
+    } finally {
+      netIn.flip();
+    }
   }
 
   /**

@@ -293,6 +293,8 @@ public final class TlsEngine {
 
   /**
    * Reads more records into {@code netIn}, waiting when nothing is there (guarded by receiving).
+   * Returns without reading, {@code inboundDone} set, if the stream ends after our own {@code
+   * shutdown(SHUT_RD)}: a receive waiting when it came then returns the end, as on a plain socket.
    */
   private void readMore(long deadline, String operation, boolean handshaking) throws IOException {
     while (true) {
@@ -308,6 +310,9 @@ public final class TlsEngine {
       }
       if (n < 0) {
         inboundDone = true;
+        if (inputShut && !handshaking) {
+          return; // the kernel ended the stream because we shut down reading: not a truncation
+        }
         throw handshaking
             ? closedDuringHandshake(operation)
             : Errors.tls(
@@ -487,7 +492,15 @@ public final class TlsEngine {
       try {
         while (needsUnwrap()) {
           switch (unwrapOnce()) {
-            case NEED_DATA -> readMore(deadline, operation, false);
+            case NEED_DATA -> {
+              readMore(deadline, operation, false);
+              if (inboundDone) { // reading was shut down: the peer's messages will never come
+                throw Errors.tls(
+                    new SSLException("renegotiation cut short: reading was shut down"),
+                    operation,
+                    wire.peer());
+              }
+            }
             case PROGRESS -> answerHandshake(deadline, operation);
             case CLOSED -> {
               inboundDone = true;

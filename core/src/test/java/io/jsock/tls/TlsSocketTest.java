@@ -469,6 +469,29 @@ class TlsSocketTest {
     }
   }
 
+  // python3, plain socket: a recv blocked in another thread returns b'' when shutdown(SHUT_RD)
+  @ParameterizedTest
+  @EnumSource(
+      value = Shutdown.class,
+      names = {"SHUT_RD", "SHUT_RDWR"})
+  void aRecvWaitingWhenItsOwnSocketShutsDownReadingReturnsTheEndNotATruncation(Shutdown how)
+      throws Exception {
+    try (Pair plain = Loopback.pair(AF_INET);
+        Pair tls = handshake(plain, client, "localhost", server)) {
+      Socket sock = tls.server(); // the side that gets no session ticket
+      FutureTask<byte[]> blocked = new FutureTask<>(() -> sock.recv(10));
+      Thread receiver = Thread.ofVirtual().start(blocked);
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> isParkedIn(receiver, "io.jsock.internal.TlsEngine", "readMore"));
+
+      sock.shutdown(how);
+
+      assertThat(blocked.get(30, SECONDS)).isEmpty(); // as a plain socket: the peer did not close
+      assertThat(sock.recv(10)).isEmpty();
+    }
+  }
+
   @Test
   void aKeyUpdateArrivingWhileASendIsStuckDoesNotStopTheReceiver() throws Exception {
     int upSize = 16 << 20;

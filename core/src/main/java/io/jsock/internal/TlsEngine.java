@@ -519,11 +519,16 @@ public final class TlsEngine {
 
   /**
    * Sends close_notify, as {@code shutdown(SHUT_WR)}: the peer then receives the orderly end of the
-   * stream. Waits as the socket's mode says.
+   * stream. Waits as the socket's mode says, except for another thread's send: one that still holds
+   * the send lock after as long as {@link #close} tries (stuck on a peer that does not read, say)
+   * is left to the TCP shutdown that follows, which ends it with {@code EPIPE} as on a plain
+   * socket; no close_notify then, since it cannot go in the middle of that thread's record.
    */
   public void shutdownOutput(long deadline) throws IOException {
     String operation = "shutdown";
-    lock(sending, deadline, operation);
+    if (!tryLock(sending, CLOSE_NOTIFY_NANOS, deadline, operation)) {
+      return;
+    }
     try {
       closeOutbound(deadline, operation, false);
     } catch (SSLException e) {

@@ -492,6 +492,37 @@ class TlsSocketTest {
     }
   }
 
+  // python3: SSLSocket.shutdown(SHUT_RDWR) while sendall is stuck in another thread returns at
+  // once (it sends no close_notify), and the sendall fails (SSLEOFError); a plain socket's with
+  // BrokenPipeError, as jsock's
+  @ParameterizedTest
+  @EnumSource(
+      value = Shutdown.class,
+      names = {"SHUT_WR", "SHUT_RDWR"})
+  void shutdownDoesNotWaitForASendStuckInAnotherThread(Shutdown how) throws Exception {
+    try (Pair plain = Loopback.pair(AF_INET);
+        Pair tls = handshake(plain, client, "localhost", server)) {
+      Socket sock = tls.client();
+      FutureTask<Void> stuck =
+          new FutureTask<>(
+              () -> {
+                sock.sendAll(new byte[64 << 20]); // the peer never reads
+                return null;
+              });
+      Thread sender = Thread.ofVirtual().start(stuck);
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> isParkedIn(sender, "io.jsock.internal.TlsEngine", "flush"));
+
+      Future<?> shutdown = run(() -> sock.shutdown(how));
+
+      assertThat(causeOf(shutdown)).as("shutdown's failure").isNull();
+      assertThat(causeOf(stuck))
+          .isInstanceOf(BrokenPipeException.class)
+          .hasMessageStartingWith("send to 127.0.0.1:");
+    }
+  }
+
   @Test
   void aKeyUpdateArrivingWhileASendIsStuckDoesNotStopTheReceiver() throws Exception {
     int upSize = 16 << 20;

@@ -936,6 +936,33 @@ class TlsSocketTest {
     }
   }
 
+  // python3: connect_ex on a non-blocking socket (EINPROGRESS), select until writable, then
+  // ctx.wrap_socket(sock, server_hostname=...) wraps the connection
+  @Test
+  void wrapsASocketWhoseNonBlockingConnectTheSelectorReportedDone() throws Exception {
+    try (Socket listener = Socket.create(AF_INET, io.jsock.SocketKind.SOCK_STREAM);
+        SocketSelector selector = SocketSelector.open()) {
+      listener.bind("127.0.0.1", 0);
+      listener.listen(1);
+      Future<Socket> accepted = call(() -> server.wrap(listener.accept().conn()));
+      Socket plain = Socket.create(AF_INET, io.jsock.SocketKind.SOCK_STREAM);
+      plain.setBlocking(false);
+      plain.connectEx(listener.getSockName()); // EINPROGRESS, or 0 if it is done already
+      selector.register(plain, Set.of(Event.EVENT_WRITE), null);
+      assertThat(selector.select(Duration.ofSeconds(5))).as("connected").hasSize(1);
+      selector.unregister(plain);
+
+      try (Socket sock = client.wrap(plain, "localhost");
+          Socket peer = accepted.get(30, SECONDS)) {
+        assertThat(sock.getPeerName()).isEqualTo(listener.getSockName());
+        assertThat(sock.getBlocking()).isFalse();
+        peer.sendAll("over tls".getBytes(UTF_8));
+        sock.setBlocking(true);
+        assertThat(recvExactly(sock, 8)).isEqualTo("over tls".getBytes(UTF_8));
+      }
+    }
+  }
+
   @Test
   void handshakesANonBlockingSocketAndKeepsItNonBlocking() throws Exception {
     try (Pair plain = Loopback.pair(AF_INET)) {

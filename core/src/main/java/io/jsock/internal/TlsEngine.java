@@ -345,10 +345,45 @@ public final class TlsEngine {
     if (!sending.tryLock()) {
       return;
     }
+    if ("TLSv1.3".equals(engine.getSession().getProtocol())) {
+      try {
+        answerWithoutWaiting();
+      } finally {
+        sending
+            .unlock(); // an answer left pending goes with the next send: the engine wraps it first
+      }
+      return;
+    }
     try {
       answerLocked(deadline, operation);
     } finally {
       releaseSending(deadline, operation);
+    }
+  }
+
+  /**
+   * Sends a TLS 1.3 KeyUpdate's answer as far as the kernel takes it now; called with the send lock
+   * held. The answer need only go before our next record, as OpenSSL sends it with the next write:
+   * a receiver that waited for room to send it, while the peer, writing and not reading yet, left
+   * none, would never read again. What does not go now stays in {@code netOut} (or in the engine,
+   * {@code answerPending} still set), and the next send flushes it first.
+   */
+  private void answerWithoutWaiting() throws IOException {
+    while (true) {
+      if (netOut.hasRemaining()) {
+        wire.write(netOut);
+        if (netOut.hasRemaining()) {
+          return;
+        }
+      }
+      switch (engine.getHandshakeStatus()) {
+        case NEED_TASK -> runTasks();
+        case NEED_WRAP -> wrapOnce(EMPTY);
+        default -> {
+          answerPending = false;
+          return;
+        }
+      }
     }
   }
 
@@ -413,8 +448,10 @@ public final class TlsEngine {
     lock(sending, deadline, operation);
     try {
       int sent = 0;
-      if (netOut.hasRemaining()) {
-        flush(deadline, operation, false); // what an earlier call queued
+      // What an earlier call queued; an answer to a KeyUpdate may have flushed it meanwhile, but
+      // its bytes are still to be skipped in src.
+      if (netOut.hasRemaining() || committed > 0) {
+        flush(deadline, operation, false);
         sent = Math.min(committed, src.remaining());
         src.position(src.position() + sent);
         committed = 0;

@@ -571,6 +571,59 @@ class TlsSocketTest {
   }
 
   @Test
+  void aKeyUpdateArrivingWhileTheSendBufferIsFullDoesNotStopTheReceiver() throws Exception {
+    int upSize = 16 << 20;
+    int downSize = 32 << 20; // more than loopback's buffers hold
+    byte[] up = random(upSize, 5);
+    byte[] down = random(downSize, 6);
+    KeyStore trust = KeyStore.getInstance("PKCS12");
+    trust.load(null, null);
+    trust.setCertificateEntry("ca", ca.certificate());
+    TrustManagerFactory trusting = TrustManagerFactory.getInstance("PKIX");
+    trusting.init(trust);
+    SSLContext jdkClient = SSLContext.getInstance("TLSv1.3");
+    jdkClient.init(null, trusting.getTrustManagers(), null);
+    try (Socket listener = Sockets.createServer(new InetSocketAddress("127.0.0.1", 0))) {
+      InetSocketAddress address = (InetSocketAddress) listener.getSockName();
+      Future<byte[]> peer =
+          call(
+              () -> {
+                try (SSLSocket ssl =
+                    (SSLSocket)
+                        jdkClient
+                            .getSocketFactory()
+                            .createSocket(address.getAddress(), address.getPort())) {
+                  ssl.startHandshake();
+                  ssl.getInputStream().readNBytes(1);
+                  ssl.startHandshake(); // TLS 1.3 after the handshake: KeyUpdate, answer requested
+                  ssl.getOutputStream().write(up);
+                  ssl.getOutputStream().flush();
+                  return ssl.getInputStream().readNBytes(downSize - 1);
+                }
+              });
+      try (Socket plain = listener.accept().conn();
+          Socket tls = server.wrap(plain)) {
+        tls.setBlocking(false);
+        ByteBuffer rest = ByteBuffer.wrap(down);
+        assertThatThrownBy(
+                () -> {
+                  while (rest.hasRemaining()) {
+                    tls.send(rest); // until the kernel is full and a record stays queued
+                  }
+                })
+            .isInstanceOf(WouldBlockException.class);
+        // No thread sends now, and nothing more can go: the KeyUpdate's answer must wait, and must
+        // not hold up the receiver (OpenSSL sends it with the next write).
+        tls.setTimeout(Duration.ofSeconds(20));
+        assertThat(sha256(recvExactly(tls, upSize))).isEqualTo(sha256(up));
+        tls.sendAll(rest);
+        assertThat(sha256(peer.get(60, SECONDS)))
+            .isEqualTo(sha256(Arrays.copyOfRange(down, 1, downSize)));
+      }
+    }
+  }
+
+  @Test
   void detectsTruncationWhenThePeerClosesWithoutCloseNotifyOnEveryLaterRecv() throws Exception {
     SSLContext jdk = jdkServerContext();
     try (ServerSocket listener = new ServerSocket(0, 1, Loopback.ip(AF_INET));

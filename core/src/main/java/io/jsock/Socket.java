@@ -2360,7 +2360,7 @@ public final class Socket implements AutoCloseable {
       // completes it: a selector reports it done before the JDK's channel knows (see README).
       PolledChannel pending = plain.open("tls wrap", plain.peer);
       if (pending.channel() instanceof SocketChannel stream && stream.isConnectionPending()) {
-        plain.awaitConnected(pending, "tls wrap");
+        plain.awaitConnected(pending, "connect to"); // its failure is the connect's
       }
       synchronized (plain.stateLock) {
         PolledChannel current = plain.connected("tls wrap");

@@ -1017,6 +1017,23 @@ class TlsSocketTest {
   }
 
   @Test
+  void wrapReportsANonBlockingConnectThatFailedAsTheConnectsFailure() throws Exception {
+    try (Loopback.Refusing refusing = Loopback.refusingAddress(AF_INET);
+        Socket plain = Socket.create(AF_INET, io.jsock.SocketKind.SOCK_STREAM);
+        SocketSelector selector = SocketSelector.open()) {
+      plain.setBlocking(false);
+      plain.connectEx(refusing.address());
+      selector.register(plain, Set.of(Event.EVENT_WRITE), null);
+      assertThat(selector.select(Duration.ofSeconds(5))).as("the connect ended").hasSize(1);
+      selector.unregister(plain);
+
+      assertThatThrownBy(() -> client.wrap(plain, "localhost"))
+          .isInstanceOf(io.jsock.ConnectionRefusedException.class)
+          .hasMessage("connect to " + address(refusing.address()) + ": connection refused");
+    }
+  }
+
+  @Test
   void handshakesANonBlockingSocketAndKeepsItNonBlocking() throws Exception {
     try (Pair plain = Loopback.pair(AF_INET)) {
       plain.client().setBlocking(false);

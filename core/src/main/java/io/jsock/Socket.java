@@ -2367,6 +2367,12 @@ public final class Socket implements AutoCloseable {
       if (plain.kind != SocketKind.SOCK_STREAM) {
         throw new IllegalArgumentException("TLS needs a SOCK_STREAM socket, not " + plain.kind);
       }
+      // A connect in progress (non-blocking, or after a timeout) completes first, as a send
+      // completes it: a selector reports it done before the JDK's channel knows (see README).
+      PolledChannel pending = plain.open("tls wrap", plain.peer);
+      if (pending.channel() instanceof SocketChannel stream && stream.isConnectionPending()) {
+        plain.awaitConnected(pending, "connect to"); // its failure is the connect's
+      }
       synchronized (plain.stateLock) {
         PolledChannel current = plain.connected("tls wrap");
         if (plain.tls != null) {

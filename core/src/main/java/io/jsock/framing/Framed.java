@@ -65,14 +65,18 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p><b>Modes and failures.</b> The socket's mode applies to each wait for data: in timeout mode a
  * slow peer may make one {@code recvMsg} last longer than the timeout, as long as each part of the
- * message arrives within it. If a timeout (or, in non-blocking mode, {@link WouldBlockException})
- * comes before any byte of the next message, nothing is lost and {@code recvMsg} may be called
- * again. If it comes mid-message, or if any other error or a {@link FrameException} does, the
- * position of the next message in the stream is unknown, so, as Python's buffered socket readers do
- * after a timeout, every later {@code recvMsg} fails with an {@link ErrnoException} ({@link
- * Errno#EIO}) whose cause is the first failure. Likewise, once a failed {@code sendMsg} has sent
- * part of a frame, every later {@code sendMsg} fails; over TLS so does one that left part of its
- * frame sealed in a queued record, which would otherwise go out before the next frame.
+ * message arrives within it. In non-blocking mode {@link WouldBlockException} loses nothing, even
+ * mid-message: the next {@code recvMsg} goes on with what has arrived. A {@code Framed} keeps bytes
+ * received past a message, so it may hold whole messages that no readiness shows: when a {@link
+ * io.jsock.SocketSelector} reports the socket readable, call {@code recvMsg} until it throws {@code
+ * WouldBlockException}. If a timeout comes before any byte of the next message, nothing is lost and
+ * {@code recvMsg} may be called again. If it comes mid-message, or if any other error or a {@link
+ * FrameException} does, the position of the next message in the stream is unknown, so, as Python's
+ * buffered socket readers do after a timeout, every later {@code recvMsg} fails with an {@link
+ * ErrnoException} ({@link Errno#EIO}) whose cause is the first failure. Likewise, once a failed
+ * {@code sendMsg} has sent part of a frame, every later {@code sendMsg} fails; over TLS so does one
+ * that left part of its frame sealed in a queued record, which would otherwise go out before the
+ * next frame.
  *
  * <p><b>Threads.</b> One thread may receive while another sends. Calls in the same direction are
  * serialised, so messages from several sending threads never interleave; a socket's bytes should
@@ -116,7 +120,7 @@ public final class Framed {
   private int start; // the first byte not yet handed out
   private int end; // after the last byte received
   private int scanned; // bytes after start in which no delimiter begins
-  private boolean direct; // reading a message's rest straight into the returned array
+  private ByteBuffer large; // a message's rest being read straight into the array it returns
   private long announced; // the length in the last prefix decodePrefix() completed
   private IOException readFailure;
 
@@ -349,9 +353,11 @@ public final class Framed {
       }
       try {
         return prefix != null ? recvPrefixed() : recvDelimited();
+      } catch (WouldBlockException e) {
+        throw e; // thrown before a read took any byte: the next call goes on where this one stopped
       } catch (IOException | RuntimeException e) {
         // Between messages (nothing buffered) a timeout or the end of the stream loses nothing.
-        if (e instanceof FrameException || direct || start < end) {
+        if (e instanceof FrameException || large != null || start < end) {
           readFailure = e instanceof IOException io ? io : new IOException(e);
         }
         throw e;
@@ -362,6 +368,9 @@ public final class Framed {
   }
 
   private byte[] recvPrefixed() throws IOException {
+    if (large != null) {
+      return recvLargeRest(); // a non-blocking call stopped inside it
+    }
     int headerLength;
     while ((headerLength = decodePrefix()) == 0) {
       if (!fill()) {
@@ -398,14 +407,20 @@ public final class Framed {
     System.arraycopy(in, start + headerLength, message, 0, buffered);
     start = 0;
     end = 0;
-    direct = true;
-    ByteBuffer rest = ByteBuffer.wrap(message, buffered, length - buffered);
-    while (rest.hasRemaining()) {
-      if (socket.recvInto(rest) == 0) {
-        throw protocolError("truncated frame: " + rest.position() + " of " + bytes(length));
+    large = ByteBuffer.wrap(message, buffered, length - buffered);
+    return recvLargeRest();
+  }
+
+  /** Reads the rest of a message larger than the buffer into its array, and returns the array. */
+  private byte[] recvLargeRest() throws IOException {
+    while (large.hasRemaining()) {
+      if (socket.recvInto(large) == 0) {
+        throw protocolError(
+            "truncated frame: " + large.position() + " of " + bytes(large.capacity()));
       }
     }
-    direct = false;
+    byte[] message = large.array();
+    large = null;
     return message;
   }
 
@@ -612,7 +627,6 @@ public final class Framed {
   private static String refusal(IOException failure) {
     return switch (failure) {
       case SocketTimeoutException _ -> "cannot receive after a timeout mid-frame";
-      case WouldBlockException _ -> "cannot receive after a non-blocking recvMsg stopped mid-frame";
       case FrameException _ -> "cannot receive after a framing error";
       default -> "cannot receive after an error mid-frame";
     };

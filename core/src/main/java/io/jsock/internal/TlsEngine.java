@@ -80,7 +80,11 @@ public final class TlsEngine {
    */
   private volatile boolean answerPending;
 
-  private volatile boolean inboundDone; // close_notify received, or input shut down
+  private volatile boolean inboundDone; // close_notify received, or the input's end reached
+
+  /** Set by {@link #shutdownInput}: receives take what has arrived, never wait, then end. */
+  private volatile boolean inputShut;
+
   private volatile boolean outboundDone; // close_notify sent
 
   /**
@@ -180,7 +184,13 @@ public final class TlsEngine {
         }
         switch (unwrapOnce()) {
           case CLOSED -> inboundDone = true;
-          case NEED_DATA -> readMore(deadline, operation, false);
+          case NEED_DATA -> {
+            if (!inputShut) {
+              readMore(deadline, operation, false);
+            } else if (!readArrived()) {
+              inboundDone = true; // what had arrived is taken: the end, as on a plain socket
+            }
+          }
           case PROGRESS -> answerHandshake(deadline, operation);
         }
       }
@@ -206,7 +216,7 @@ public final class TlsEngine {
       return false;
     }
     try {
-      return appIn.hasRemaining() || inboundDone || holdsWholeRecord(netIn);
+      return appIn.hasRemaining() || inboundDone || inputShut || holdsWholeRecord(netIn);
     } finally {
       receiving.unlock();
     }
@@ -222,9 +232,12 @@ public final class TlsEngine {
     return records.remaining() >= 5 + length;
   }
 
-  /** Makes later reads return 0, as {@code shutdown(SHUT_RD)} on a plain socket does. */
+  /**
+   * As {@code shutdown(SHUT_RD)} on a plain socket under Linux: later receives still return what
+   * has arrived (decrypted, or still on the wire), without waiting, and then 0.
+   */
   public void shutdownInput() {
-    inboundDone = true;
+    inputShut = true;
   }
 
   private enum Progress {
@@ -265,7 +278,23 @@ public final class TlsEngine {
   }
 
   /**
+   * Reads what has arrived into {@code netIn} without waiting: false if nothing has, or the stream
+   * has ended (guarded by receiving). After {@code SHUT_RD} only: an end without close_notify is
+   * then no truncation, since the caller asked for no more.
+   */
+  private boolean readArrived() throws IOException {
+    netIn.compact();
+    try {
+      return wire.read(netIn) > 0;
+    } finally {
+      netIn.flip();
+    }
+  }
+
+  /**
    * Reads more records into {@code netIn}, waiting when nothing is there (guarded by receiving).
+   * Returns without reading, {@code inboundDone} set, if the stream ends after our own {@code
+   * shutdown(SHUT_RD)}: a receive waiting when it came then returns the end, as on a plain socket.
    */
   private void readMore(long deadline, String operation, boolean handshaking) throws IOException {
     while (true) {
@@ -281,6 +310,9 @@ public final class TlsEngine {
       }
       if (n < 0) {
         inboundDone = true;
+        if (inputShut && !handshaking) {
+          return; // the kernel ended the stream because we shut down reading: not a truncation
+        }
         throw handshaking
             ? closedDuringHandshake(operation)
             : Errors.tls(
@@ -313,10 +345,45 @@ public final class TlsEngine {
     if (!sending.tryLock()) {
       return;
     }
+    if ("TLSv1.3".equals(engine.getSession().getProtocol())) {
+      try {
+        answerWithoutWaiting();
+      } finally {
+        sending
+            .unlock(); // an answer left pending goes with the next send: the engine wraps it first
+      }
+      return;
+    }
     try {
       answerLocked(deadline, operation);
     } finally {
       releaseSending(deadline, operation);
+    }
+  }
+
+  /**
+   * Sends a TLS 1.3 KeyUpdate's answer as far as the kernel takes it now; called with the send lock
+   * held. The answer need only go before our next record, as OpenSSL sends it with the next write:
+   * a receiver that waited for room to send it, while the peer, writing and not reading yet, left
+   * none, would never read again. What does not go now stays in {@code netOut} (or in the engine,
+   * {@code answerPending} still set), and the next send flushes it first.
+   */
+  private void answerWithoutWaiting() throws IOException {
+    while (true) {
+      if (netOut.hasRemaining()) {
+        wire.write(netOut);
+        if (netOut.hasRemaining()) {
+          return;
+        }
+      }
+      switch (engine.getHandshakeStatus()) {
+        case NEED_TASK -> runTasks();
+        case NEED_WRAP -> wrapOnce(EMPTY);
+        default -> {
+          answerPending = false;
+          return;
+        }
+      }
     }
   }
 
@@ -381,8 +448,10 @@ public final class TlsEngine {
     lock(sending, deadline, operation);
     try {
       int sent = 0;
-      if (netOut.hasRemaining()) {
-        flush(deadline, operation, false); // what an earlier call queued
+      // What an earlier call queued; an answer to a KeyUpdate may have flushed it meanwhile, but
+      // its bytes are still to be skipped in src.
+      if (netOut.hasRemaining() || committed > 0) {
+        flush(deadline, operation, false);
         sent = Math.min(committed, src.remaining());
         src.position(src.position() + sent);
         committed = 0;
@@ -460,7 +529,15 @@ public final class TlsEngine {
       try {
         while (needsUnwrap()) {
           switch (unwrapOnce()) {
-            case NEED_DATA -> readMore(deadline, operation, false);
+            case NEED_DATA -> {
+              readMore(deadline, operation, false);
+              if (inboundDone) { // reading was shut down: the peer's messages will never come
+                throw Errors.tls(
+                    new SSLException("renegotiation cut short: reading was shut down"),
+                    operation,
+                    wire.peer());
+              }
+            }
             case PROGRESS -> answerHandshake(deadline, operation);
             case CLOSED -> {
               inboundDone = true;
@@ -479,11 +556,16 @@ public final class TlsEngine {
 
   /**
    * Sends close_notify, as {@code shutdown(SHUT_WR)}: the peer then receives the orderly end of the
-   * stream. Waits as the socket's mode says.
+   * stream. Waits as the socket's mode says, except for another thread's send: one that still holds
+   * the send lock after as long as {@link #close} tries (stuck on a peer that does not read, say)
+   * is left to the TCP shutdown that follows, which ends it with {@code EPIPE} as on a plain
+   * socket; no close_notify then, since it cannot go in the middle of that thread's record.
    */
   public void shutdownOutput(long deadline) throws IOException {
     String operation = "shutdown";
-    lock(sending, deadline, operation);
+    if (!tryLock(sending, CLOSE_NOTIFY_NANOS, deadline, operation)) {
+      return;
+    }
     try {
       closeOutbound(deadline, operation, false);
     } catch (SSLException e) {

@@ -46,8 +46,14 @@ public final class KeyMaterial {
       Pattern.compile(
           "(\\*\\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*");
 
+  /**
+   * A PEM block: its kind, then its body up to the matching END line. The body may hold single
+   * hyphens, as the headers of a traditional encrypted key do ({@code Proc-Type: 4,ENCRYPTED},
+   * {@code DEK-Info: AES-128-CBC,…}), but never a run of five: a block cut short does not swallow
+   * the next one. Unrolled and possessive, so a long body costs no stack.
+   */
   private static final Pattern PEM =
-      Pattern.compile("-----BEGIN ([A-Z0-9 ]+)-----([^-]*)-----END \\1-----");
+      Pattern.compile("-----BEGIN ([A-Z0-9 ]+)-----([^-]*+(?:-(?!----)[^-]*+)*+)-----END \\1-----");
 
   private final PrivateKey key;
   private final List<X509Certificate> chain;

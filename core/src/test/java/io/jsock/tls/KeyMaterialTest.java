@@ -56,6 +56,31 @@ class KeyMaterialTest {
   }
 
   @Test
+  void refusesAnEncryptedTraditionalKeyWithTheConversionCommand() throws Exception {
+    KeyPair keys = TestPki.rsaKeys();
+    TestPki.writePem(dir.resolve("cert.pem"), TestPki.selfSigned(keys, "localhost"));
+    // as "openssl rsa -aes128 -traditional" writes it: PEM headers before the base64
+    try (var out = Files.newBufferedWriter(dir.resolve("key.pem"));
+        var pem = new org.bouncycastle.openssl.jcajce.JcaPEMWriter(out)) {
+      pem.writeObject(
+          keys,
+          new org.bouncycastle.openssl.jcajce.JcePEMEncryptorBuilder("AES-128-CBC")
+              .setProvider(new org.bouncycastle.jce.provider.BouncyCastleProvider())
+              .build("secret".toCharArray()));
+    }
+    assertThat(Files.readString(dir.resolve("key.pem"))).contains("Proc-Type: 4,ENCRYPTED");
+    assertThatThrownBy(() -> KeyMaterial.fromPem(dir.resolve("cert.pem"), dir.resolve("key.pem")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            "pkcs8KeyPem: "
+                + dir.resolve("key.pem")
+                + " holds a 'RSA PRIVATE KEY', not an unencrypted PKCS#8 'PRIVATE KEY'; convert it"
+                + " with: openssl pkcs8 -topk8 -nocrypt -in "
+                + dir.resolve("key.pem")
+                + " -out key-pkcs8.pem");
+  }
+
+  @Test
   void refusesAKeyThatIsNotTheCertificates() throws Exception {
     TestPki.writePem(dir.resolve("cert.pem"), TestPki.selfSigned(TestPki.rsaKeys(), "localhost"));
     TestPki.writePkcs8(dir.resolve("key.pem"), TestPki.ecKeys());

@@ -446,6 +446,84 @@ class TlsSocketTest {
   }
 
   @Test
+  void recvAfterShutdownReadStillReturnsWhatHadArrivedThenTheEnd() throws Exception {
+    // as a plain socket on Linux; the portable path's channel ends the stream at once (as BSD)
+    org.junit.jupiter.api.Assumptions.assumeFalse(Boolean.getBoolean("jsock.selectorPoller"));
+    try (Pair plain = Loopback.pair(AF_INET);
+        Pair tls = handshake(plain, client, "localhost", server);
+        SocketSelector selector = SocketSelector.open()) {
+      Socket sock = tls.server(); // the side that gets no session ticket: only our record comes
+      tls.client().sendAll("queued".getBytes(UTF_8));
+      sock.setBlocking(false);
+      selector.register(sock, Set.of(Event.EVENT_READ), null);
+      assertThat(selector.select(Duration.ofSeconds(5))).as("the record has arrived").hasSize(1);
+      selector.unregister(sock);
+      sock.setBlocking(true);
+
+      sock.shutdown(Shutdown.SHUT_RD);
+
+      assertThat(new String(sock.recv(100), UTF_8)).isEqualTo("queued");
+      assertThat(sock.recv(100)).isEmpty();
+      tls.client().sendAll("late".getBytes(UTF_8));
+      assertThat(sock.recv(100)).as("the end stays the end").isEmpty();
+    }
+  }
+
+  // python3, plain socket: a recv blocked in another thread returns b'' when shutdown(SHUT_RD)
+  @ParameterizedTest
+  @EnumSource(
+      value = Shutdown.class,
+      names = {"SHUT_RD", "SHUT_RDWR"})
+  void aRecvWaitingWhenItsOwnSocketShutsDownReadingReturnsTheEndNotATruncation(Shutdown how)
+      throws Exception {
+    try (Pair plain = Loopback.pair(AF_INET);
+        Pair tls = handshake(plain, client, "localhost", server)) {
+      Socket sock = tls.server(); // the side that gets no session ticket
+      FutureTask<byte[]> blocked = new FutureTask<>(() -> sock.recv(10));
+      Thread receiver = Thread.ofVirtual().start(blocked);
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> isParkedIn(receiver, "io.jsock.internal.TlsEngine", "readMore"));
+
+      sock.shutdown(how);
+
+      assertThat(blocked.get(30, SECONDS)).isEmpty(); // as a plain socket: the peer did not close
+      assertThat(sock.recv(10)).isEmpty();
+    }
+  }
+
+  // python3: SSLSocket.shutdown(SHUT_RDWR) while sendall is stuck in another thread returns at
+  // once (it sends no close_notify), and the sendall fails (SSLEOFError); a plain socket's with
+  // BrokenPipeError, as jsock's
+  @ParameterizedTest
+  @EnumSource(
+      value = Shutdown.class,
+      names = {"SHUT_WR", "SHUT_RDWR"})
+  void shutdownDoesNotWaitForASendStuckInAnotherThread(Shutdown how) throws Exception {
+    try (Pair plain = Loopback.pair(AF_INET);
+        Pair tls = handshake(plain, client, "localhost", server)) {
+      Socket sock = tls.client();
+      FutureTask<Void> stuck =
+          new FutureTask<>(
+              () -> {
+                sock.sendAll(new byte[64 << 20]); // the peer never reads
+                return null;
+              });
+      Thread sender = Thread.ofVirtual().start(stuck);
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> isParkedIn(sender, "io.jsock.internal.TlsEngine", "flush"));
+
+      Future<?> shutdown = run(() -> sock.shutdown(how));
+
+      assertThat(causeOf(shutdown)).as("shutdown's failure").isNull();
+      assertThat(causeOf(stuck))
+          .isInstanceOf(BrokenPipeException.class)
+          .hasMessageStartingWith("send to 127.0.0.1:");
+    }
+  }
+
+  @Test
   void aKeyUpdateArrivingWhileASendIsStuckDoesNotStopTheReceiver() throws Exception {
     int upSize = 16 << 20;
     int downSize = 32 << 20; // more than loopback's buffers hold: the server's sendAll gets stuck
@@ -486,6 +564,59 @@ class TlsSocketTest {
         // waited would stop reading, and the peer, writing and not reading, would never go on.
         assertThat(sha256(recvExactly(tls, upSize))).isEqualTo(sha256(up));
         sending.get(60, SECONDS);
+        assertThat(sha256(peer.get(60, SECONDS)))
+            .isEqualTo(sha256(Arrays.copyOfRange(down, 1, downSize)));
+      }
+    }
+  }
+
+  @Test
+  void aKeyUpdateArrivingWhileTheSendBufferIsFullDoesNotStopTheReceiver() throws Exception {
+    int upSize = 16 << 20;
+    int downSize = 32 << 20; // more than loopback's buffers hold
+    byte[] up = random(upSize, 5);
+    byte[] down = random(downSize, 6);
+    KeyStore trust = KeyStore.getInstance("PKCS12");
+    trust.load(null, null);
+    trust.setCertificateEntry("ca", ca.certificate());
+    TrustManagerFactory trusting = TrustManagerFactory.getInstance("PKIX");
+    trusting.init(trust);
+    SSLContext jdkClient = SSLContext.getInstance("TLSv1.3");
+    jdkClient.init(null, trusting.getTrustManagers(), null);
+    try (Socket listener = Sockets.createServer(new InetSocketAddress("127.0.0.1", 0))) {
+      InetSocketAddress address = (InetSocketAddress) listener.getSockName();
+      Future<byte[]> peer =
+          call(
+              () -> {
+                try (SSLSocket ssl =
+                    (SSLSocket)
+                        jdkClient
+                            .getSocketFactory()
+                            .createSocket(address.getAddress(), address.getPort())) {
+                  ssl.startHandshake();
+                  ssl.getInputStream().readNBytes(1);
+                  ssl.startHandshake(); // TLS 1.3 after the handshake: KeyUpdate, answer requested
+                  ssl.getOutputStream().write(up);
+                  ssl.getOutputStream().flush();
+                  return ssl.getInputStream().readNBytes(downSize - 1);
+                }
+              });
+      try (Socket plain = listener.accept().conn();
+          Socket tls = server.wrap(plain)) {
+        tls.setBlocking(false);
+        ByteBuffer rest = ByteBuffer.wrap(down);
+        assertThatThrownBy(
+                () -> {
+                  while (rest.hasRemaining()) {
+                    tls.send(rest); // until the kernel is full and a record stays queued
+                  }
+                })
+            .isInstanceOf(WouldBlockException.class);
+        // No thread sends now, and nothing more can go: the KeyUpdate's answer must wait, and must
+        // not hold up the receiver (OpenSSL sends it with the next write).
+        tls.setTimeout(Duration.ofSeconds(20));
+        assertThat(sha256(recvExactly(tls, upSize))).isEqualTo(sha256(up));
+        tls.sendAll(rest);
         assertThat(sha256(peer.get(60, SECONDS)))
             .isEqualTo(sha256(Arrays.copyOfRange(down, 1, downSize)));
       }
@@ -855,6 +986,50 @@ class TlsSocketTest {
           .singleElement()
           .extracting(Ready::events)
           .isEqualTo(Set.of(Event.EVENT_WRITE));
+    }
+  }
+
+  // python3: connect_ex on a non-blocking socket (EINPROGRESS), select until writable, then
+  // ctx.wrap_socket(sock, server_hostname=...) wraps the connection
+  @Test
+  void wrapsASocketWhoseNonBlockingConnectTheSelectorReportedDone() throws Exception {
+    try (Socket listener = Socket.create(AF_INET, io.jsock.SocketKind.SOCK_STREAM);
+        SocketSelector selector = SocketSelector.open()) {
+      listener.bind("127.0.0.1", 0);
+      listener.listen(1);
+      Future<Socket> accepted = call(() -> server.wrap(listener.accept().conn()));
+      Socket plain = Socket.create(AF_INET, io.jsock.SocketKind.SOCK_STREAM);
+      plain.setBlocking(false);
+      plain.connectEx(listener.getSockName()); // EINPROGRESS, or 0 if it is done already
+      selector.register(plain, Set.of(Event.EVENT_WRITE), null);
+      assertThat(selector.select(Duration.ofSeconds(5))).as("connected").hasSize(1);
+      selector.unregister(plain);
+
+      try (Socket sock = client.wrap(plain, "localhost");
+          Socket peer = accepted.get(30, SECONDS)) {
+        assertThat(sock.getPeerName()).isEqualTo(listener.getSockName());
+        assertThat(sock.getBlocking()).isFalse();
+        peer.sendAll("over tls".getBytes(UTF_8));
+        sock.setBlocking(true);
+        assertThat(recvExactly(sock, 8)).isEqualTo("over tls".getBytes(UTF_8));
+      }
+    }
+  }
+
+  @Test
+  void wrapReportsANonBlockingConnectThatFailedAsTheConnectsFailure() throws Exception {
+    try (Loopback.Refusing refusing = Loopback.refusingAddress(AF_INET);
+        Socket plain = Socket.create(AF_INET, io.jsock.SocketKind.SOCK_STREAM);
+        SocketSelector selector = SocketSelector.open()) {
+      plain.setBlocking(false);
+      plain.connectEx(refusing.address());
+      selector.register(plain, Set.of(Event.EVENT_WRITE), null);
+      assertThat(selector.select(Duration.ofSeconds(5))).as("the connect ended").hasSize(1);
+      selector.unregister(plain);
+
+      assertThatThrownBy(() -> client.wrap(plain, "localhost"))
+          .isInstanceOf(io.jsock.ConnectionRefusedException.class)
+          .hasMessage("connect to " + address(refusing.address()) + ": connection refused");
     }
   }
 

@@ -1271,6 +1271,7 @@ public final class Socket implements AutoCloseable {
           listenerStopped = true; // Linux ends its listening (an AF_UNIX one refuses new clients)
         } else if (current.channel() instanceof ServerSocketChannel) {
           unixListenerShut = true;
+          current.listenerShut(); // after the record, which the waiters' retry reads
         }
       }
     }

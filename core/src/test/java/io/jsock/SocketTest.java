@@ -2121,6 +2121,28 @@ class SocketTest {
     }
   }
 
+  // The waiter's wakeup is the listener's one edge at shutdown(SHUT_RD): a retry that it woke
+  // before the shutdown noted the listener shut found nothing to accept and waited again, for
+  // good (the epoll run's virtual thread timed out in about one run of three).
+  @Test
+  void acceptWaitingOnAnAfUnixListenerAlwaysWakesWhenItIsShutForReading() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeFalse(Boolean.getBoolean("jsock.selectorPoller"));
+    for (int round = 0; round < 100; round++) {
+      try (Socket listener = listening(AF_UNIX)) {
+        SocketAddress address = listener.getSockName();
+        Running<Accepted> acceptor = inVirtualThread(listener::accept);
+        acceptor.awaitBlocked();
+
+        listener.shutdown(Shutdown.SHUT_RD);
+
+        assertThat(acceptor.failure())
+            .as("round %d", round)
+            .isExactlyInstanceOf(ErrnoException.class)
+            .hasMessage("accept on " + text(address) + ": invalid argument");
+      }
+    }
+  }
+
   static Stream<Arguments> inetFamiliesAndWaiters() {
     return Stream.of(AF_INET, AF_INET6)
         .flatMap(family -> Stream.of(Waiter.values()).map(w -> arguments(family, w)));

@@ -56,6 +56,14 @@ final class Deadlines {
 
   private Thread thread;
 
+  /**
+   * The direction whose entry the timer thread is queueing or firing, and the one left so by a
+   * failure (see {@link #releaseFailed}): the timer thread's own.
+   */
+  private Waiters inHand;
+
+  private Waiters failed;
+
   /** When the timer thread wakes next ({@code nanoTime}), if {@link #sleepingUntilSet}. */
   private volatile long sleepingUntil;
 
@@ -131,19 +139,51 @@ final class Deadlines {
 
   private void run() {
     while (true) {
+      try {
+        releaseFailed();
+        runUntilFailure();
+      } catch (Throwable e) {
+        failed = inHand;
+        inHand = null;
+        LoopFailures.reportAndPause(e);
+      }
+    }
+  }
+
+  /**
+   * After a failure (see {@link LoopFailures}) with an entry in hand, which was neither queued nor
+   * fired, or whose waiters' wakeup failed: its direction is left with no entry pending, and its
+   * waiters woken, so that a wait still in progress files a new one (a direction whose pending
+   * entry is lost would never time out again, since a later wait files none while one is pending).
+   */
+  private void releaseFailed() {
+    Waiters released = failed;
+    if (released != null) {
+      failed = null; // before the wakeup: one that fails again is not retried for ever
+      Waiters.TIMER_AT.setVolatile(released, NONE);
+      released.wake();
+    }
+  }
+
+  private void runUntilFailure() {
+    while (true) {
       for (Entry entry; (entry = incoming.poll()) != null; ) {
         if (entry.isPending()) {
+          inHand = entry.waiters;
           queue.add(entry);
         } else {
           filed.decrementAndGet(); // superseded, or its socket closed, before it got here
         }
       }
+      inHand = null;
       long now = System.nanoTime();
       for (Entry head; (head = queue.peek()) != null && head.at - now <= 0; ) {
         queue.poll();
         filed.decrementAndGet();
+        inHand = head.waiters;
         fire(head, now);
       }
+      inHand = null;
       purgeIfDue();
       Entry head = queue.peek();
       if (head != null) {

@@ -204,29 +204,36 @@ final class EpollPoller {
     }
     long turnEnds = System.nanoTime() + TURN_NANOS;
     while (true) {
-      int n = Epoll.await(lane.epfd, lane.events, MAX_EVENTS, 0, lane.state);
-      dispatch(lane.events, n);
-      if (n > 0 && System.nanoTime() - turnEnds < 0) {
-        Thread.yield();
-      } else if (n > 0
-          && (++lane.turnsEnded & (TURNS_PER_HANDOVER - 1)) == 0
-          && startTurn(lane, false)) {
-        return;
-      } else {
-        // Idle, a busy turn's end, or no memory for the next turn's thread: on, through the master.
-        int errno =
-            Epoll.ctl(
-                masterEpfd,
-                Epoll.CTL_MOD,
-                lane.epfd,
-                IDLE_LANE,
-                lane.index,
-                lane.rearming,
-                lane.state);
-        if (errno != 0) {
-          throw new IllegalStateException("epoll_ctl MOD lane: errno " + errno);
+      try {
+        int n = Epoll.await(lane.epfd, lane.events, MAX_EVENTS, 0, lane.state);
+        dispatch(lane.events, n);
+        if (n > 0 && System.nanoTime() - turnEnds < 0) {
+          Thread.yield();
+        } else if (n > 0
+            && (++lane.turnsEnded & (TURNS_PER_HANDOVER - 1)) == 0
+            && startTurn(lane, false)) {
+          return;
+        } else {
+          // Idle, a busy turn's end, or no memory for the next turn's thread: on, through the
+          // master.
+          int errno =
+              Epoll.ctl(
+                  masterEpfd,
+                  Epoll.CTL_MOD,
+                  lane.epfd,
+                  IDLE_LANE,
+                  lane.index,
+                  lane.rearming,
+                  lane.state);
+          if (errno != 0) {
+            throw new IllegalStateException("epoll_ctl MOD lane: errno " + errno);
+          }
+          LockSupport.park();
+          turnEnds = System.nanoTime() + TURN_NANOS;
         }
-        LockSupport.park();
+      } catch (Throwable e) {
+        // On, in this thread: it polls again, and re-arms the master's registration when idle.
+        survive(lane, e);
         turnEnds = System.nanoTime() + TURN_NANOS;
       }
     }
@@ -235,7 +242,27 @@ final class EpollPoller {
   /** A lane's loop on a platform thread of its own, blocking in {@code epoll_wait}. */
   private void runBlocking(Lane lane) {
     while (true) {
-      dispatch(lane.events, Epoll.await(lane.epfd, lane.events, MAX_EVENTS, -1, lane.state));
+      try {
+        dispatch(lane.events, Epoll.await(lane.epfd, lane.events, MAX_EVENTS, -1, lane.state));
+      } catch (Throwable e) {
+        survive(lane, e);
+      }
+    }
+  }
+
+  /**
+   * After a failure in a lane's loop (see {@link LoopFailures}): the events of its last poll may
+   * not all have been dispatched, and with edge-triggered registrations they do not come again, so
+   * every socket on the lane is signalled: its waiting threads retry their calls.
+   */
+  private void survive(Lane lane, Throwable failure) {
+    LoopFailures.reportAndPause(failure);
+    for (int fd = lane.index; fd < byFd.capacity(); fd += lanes.length) {
+      PolledChannel polled = byFd.get(fd);
+      if (polled != null) {
+        LoopFailures.signal(polled.readers);
+        LoopFailures.signal(polled.writers);
+      }
     }
   }
 
@@ -263,10 +290,24 @@ final class EpollPoller {
     Arena arena = Arena.ofConfined();
     MemorySegment events = Epoll.eventBuffer(arena, lanes.length);
     MemorySegment state = Epoll.callState(arena);
+    boolean failed = false;
     while (true) {
-      int n = Epoll.await(masterEpfd, events, lanes.length, -1, state);
-      for (int i = 0; i < n; i++) {
-        LockSupport.unpark(lanes[Epoll.dataOf(events, i)].thread);
+      try {
+        if (failed) {
+          // A failure may have lost a lane's wakeup (its one-shot registration already fired):
+          // every lane polls once more, and re-arms its registration if it finds nothing.
+          failed = false;
+          for (Lane lane : lanes) {
+            LockSupport.unpark(lane.thread);
+          }
+        }
+        int n = Epoll.await(masterEpfd, events, lanes.length, -1, state);
+        for (int i = 0; i < n; i++) {
+          LockSupport.unpark(lanes[Epoll.dataOf(events, i)].thread);
+        }
+      } catch (Throwable e) {
+        LoopFailures.reportAndPause(e);
+        failed = true;
       }
     }
   }

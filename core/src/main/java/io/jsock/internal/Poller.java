@@ -80,17 +80,39 @@ public final class Poller {
   }
 
   private void run() {
-    try {
-      while (selector.isOpen()) {
+    boolean failed = false;
+    while (selector.isOpen()) {
+      try {
+        if (failed) {
+          failed = false;
+          wakeEveryWaiter();
+        }
         selector.select(Poller::fire);
         for (Thread waiter; (waiter = deregistering.poll()) != null; ) {
           LockSupport.unpark(waiter);
         }
+      } catch (ClosedSelectorException e) {
+        return; // the JVM is shutting down
+      } catch (Throwable e) {
+        LoopFailures.reportAndPause(e);
+        failed = true;
       }
-    } catch (IOException e) {
-      throw new UncheckedIOException("jsock poller failed", e);
-    } catch (ClosedSelectorException e) {
-      // the JVM is shutting down
+    }
+  }
+
+  /**
+   * After a failure (see {@link LoopFailures}): the key being fired may have lost its interest
+   * without its waiters being woken, and the threads waiting in {@link #deregister} may not have
+   * been unparked, so every thread waiting on this selector is woken to retry.
+   */
+  private void wakeEveryWaiter() {
+    for (SelectionKey key : selector.keys()) {
+      PolledChannel polled = (PolledChannel) key.attachment();
+      LoopFailures.signal(polled.readers);
+      LoopFailures.signal(polled.writers);
+    }
+    for (Thread waiter; (waiter = deregistering.poll()) != null; ) {
+      LockSupport.unpark(waiter);
     }
   }
 

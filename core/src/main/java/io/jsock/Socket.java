@@ -477,7 +477,9 @@ public final class Socket implements AutoCloseable {
   private void connectStream(SocketAddress target) throws IOException {
     PolledChannel current = connectingChannel(target);
     SocketChannel channel = (SocketChannel) current.channel();
-    long deadline = Timeouts.deadline(timeoutNanos);
+    // Started at the first wait, which waits however short the timeout, as CPython's connect
+    // polls once with it: a deadline started before the connect could pass before any look.
+    long deadline = Timeouts.NOT_STARTED;
     try {
       boolean pending = channel.isConnectionPending();
       if (pending && (timeoutNanos > 0 || !target.equals(pendingTarget))) {
@@ -492,7 +494,7 @@ public final class Socket implements AutoCloseable {
         if (timeoutNanos == Timeouts.NON_BLOCKING) {
           throw Errors.of(pending ? Errno.EALREADY : Errno.EINPROGRESS, "connect to", target);
         }
-        await(current, SelectionKey.OP_CONNECT, deadline, "connect to", target);
+        deadline = await(current, SelectionKey.OP_CONNECT, deadline, "connect to", target);
         connected = finishConnect(channel);
       }
       peer = channel.getRemoteAddress();

@@ -1305,6 +1305,25 @@ class SocketTest {
   }
 
   @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void connectInTimeoutModeLooksOnceBeforeItTimesOutHoweverShortTheTimeout(Family family)
+      throws IOException {
+    // CPython's connect waits once for the handshake however short the timeout (settimeout(1e-9)
+    // connects on loopback), and a loopback handshake is done within the connect system call
+    try (Socket listener = listening(family);
+        Socket client = Socket.create(family, SOCK_STREAM)) {
+      client.setTimeout(Duration.ofNanos(1));
+
+      client.connect(listener.getSockName());
+
+      try (Socket conn = listener.accept().conn()) {
+        assertThat(client.getPeerName()).isEqualTo(listener.getSockName());
+        assertThat(conn.getPeerName()).isEqualTo(client.getSockName());
+      }
+    }
+  }
+
+  @ParameterizedTest
   @EnumSource(Family.class)
   void nonBlockingSendThrowsWouldBlockOnceTheBuffersAreFull(Family family) throws Exception {
     try (Pair pair = smallBufferPair(family)) {

@@ -915,10 +915,10 @@ public final class Socket implements AutoCloseable {
     PolledChannel current = sending("sendfile to");
     SocketChannel channel = (SocketChannel) current.channel();
     long timeout = sendTimeoutNanos;
-    long waited = awaitConnected(current, "sendfile to");
-    long deadline = waited == Timeouts.NOT_STARTED ? Timeouts.deadline(timeout) : waited;
+    long deadline = awaitConnected(current, "sendfile to");
     if (tls != null) {
-      return sendFileOverTls(file, offset, count, deadline, timeout == Timeouts.NON_BLOCKING);
+      long started = deadline == Timeouts.NOT_STARTED ? Timeouts.deadline(timeout) : deadline;
+      return sendFileOverTls(file, offset, count, started, timeout == Timeouts.NON_BLOCKING);
     }
     long sent = 0;
     try {
@@ -929,6 +929,11 @@ public final class Socket implements AutoCloseable {
         long n = file.transferTo(offset + sent, count - sent, channel);
         sent += n;
         countSent(n);
+        if (deadline == Timeouts.NOT_STARTED) {
+          // started after the first transfer, as sendAll's: a timeout that passed before any was
+          // tried refused a file the socket would have taken at once
+          deadline = Timeouts.deadline(timeout);
+        }
         if (n == 0 && offset + sent < file.size()) {
           if (timeout == Timeouts.NON_BLOCKING && sent > 0) {
             break;

@@ -482,16 +482,18 @@ public final class Socket implements AutoCloseable {
     long deadline = Timeouts.NOT_STARTED;
     try {
       boolean pending = channel.isConnectionPending();
-      if (pending && (timeoutNanos > 0 || !target.equals(pendingTarget))) {
-        // as Linux answers a connect while one is in progress (as after a timeout): only the same
-        // address, in blocking or non-blocking mode, carries the first attempt on
+      if (pending && !target.equals(pendingTarget)) {
+        // a connect while one is in progress (non-blocking, or after a timeout): only the same
+        // address carries the first attempt on
         throw Errors.of(Errno.EALREADY, "connect to", target);
       }
       connectTried = true;
       boolean connected = pending ? finishConnect(channel) : connectChannel(channel, target);
       pendingTarget = target;
       while (!connected) {
-        if (timeoutNanos == Timeouts.NON_BLOCKING) {
+        if (timeoutNanos == Timeouts.NON_BLOCKING || (pending && timeoutNanos > 0)) {
+          // as Linux answers on a non-blocking descriptor (Python's timeout mode is one): a
+          // connect still in progress is EALREADY at once, one that has ended gave its outcome
           throw Errors.of(pending ? Errno.EALREADY : Errno.EINPROGRESS, "connect to", target);
         }
         deadline = await(current, SelectionKey.OP_CONNECT, deadline, "connect to", target);

@@ -42,6 +42,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -994,6 +995,49 @@ class SocketTest {
           client.close();
         }
       }
+    }
+  }
+
+  // python3 on Linux: after a non-blocking connect_ex (EINPROGRESS) whose handshake has since
+  // completed, settimeout(1) and connect to the same address returns connected (Linux answers
+  // EALREADY only while the handshake goes on), and connect_ex then gives EISCONN
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void aConnectInTimeoutModeCompletesANonBlockingConnectThatHasFinished(Family family)
+      throws IOException {
+    try (Socket listener = listening(family);
+        Socket client = Socket.create(family, SOCK_STREAM)) {
+      SocketAddress address = listener.getSockName();
+      client.setBlocking(false);
+      assertThat(client.connectEx(address)).isEqualTo(Errno.EINPROGRESS);
+      try (Socket conn = listener.accept().conn()) { // the client's side was done before this
+        client.setTimeout(PROMPTLY);
+
+        client.connect(address);
+
+        assertThat(client.getPeerName()).isEqualTo(address);
+        assertThat(conn.getPeerName()).isEqualTo(client.getSockName());
+        assertThat(client.connectEx(address)).isEqualTo(Errno.EISCONN);
+      }
+    }
+  }
+
+  // python3 on Linux: the same after a refused one: ConnectionRefusedError, not EALREADY
+  @Test
+  void aConnectInTimeoutModeAfterARefusedNonBlockingConnectThrowsRefused() throws Exception {
+    try (Refusing refusing = Loopback.refusingAddress(AF_INET);
+        Socket client = Socket.create(AF_INET, SOCK_STREAM);
+        SocketSelector selector = SocketSelector.open()) {
+      client.setBlocking(false);
+      assertThat(client.connectEx(refusing.address())).isEqualTo(Errno.EINPROGRESS);
+      selector.register(client, Set.of(Event.EVENT_WRITE), null);
+      assertThat(selector.select(PROMPTLY)).hasSize(1); // the refusal has come
+      selector.unregister(client);
+      client.setTimeout(PROMPTLY);
+
+      assertThatThrownBy(() -> client.connect(refusing.address()))
+          .isExactlyInstanceOf(ConnectionRefusedException.class)
+          .hasMessage("connect to " + text(refusing.address()) + ": connection refused");
     }
   }
 

@@ -440,15 +440,16 @@ public final class Socket implements AutoCloseable {
       connectDatagram(target);
       return;
     }
+    // the mode at the call, as the kernel takes it: another thread's setTimeout or setBlocking
+    // does not end a blocking connect's wait for room (Python's goes on waiting in the kernel)
+    boolean blocking = timeoutNanos == Timeouts.BLOCKING;
     long pauseMillis = 1;
     while (true) {
       try {
         connectStream(target);
         return;
       } catch (WouldBlockException e) {
-        if (family != Family.AF_UNIX
-            || timeoutNanos != Timeouts.BLOCKING
-            || e.errno() != Errno.EAGAIN) {
+        if (family != Family.AF_UNIX || !blocking || e.errno() != Errno.EAGAIN) {
           throw e;
         }
         // The listener's queue is full. Linux's blocking connect waits in the kernel until the

@@ -858,6 +858,9 @@ public final class Socket implements AutoCloseable {
       tls.write(data, Timeouts.deadline(sendTimeoutNanos), true);
       return;
     }
+    // The call's mode, read with its timeout when it first has to wait (a wait for the connect
+    // means it was not non-blocking): another thread's setBlocking(false) does not end the call.
+    boolean nonBlocking = false;
     while (data.hasRemaining()) {
       // Checked before every later write, as CPython does, so that a reader fast enough to keep
       // the buffer from filling still cannot stretch the call past its timeout.
@@ -867,10 +870,12 @@ public final class Socket implements AutoCloseable {
       int n = writeSome(current, data, UNKNOWN_ADDRESS);
       if (data.hasRemaining()) {
         if (deadline == Timeouts.NOT_STARTED) {
-          deadline = Timeouts.deadline(sendTimeoutNanos);
+          long timeout = sendTimeoutNanos;
+          nonBlocking = timeout == Timeouts.NON_BLOCKING;
+          deadline = Timeouts.deadline(timeout);
         }
         if (n == 0) {
-          await(current, SelectionKey.OP_WRITE, deadline, "send to", peer);
+          await(current, SelectionKey.OP_WRITE, deadline, nonBlocking, "send to", peer);
         }
       }
     }
@@ -941,7 +946,8 @@ public final class Socket implements AutoCloseable {
           if (timeout == Timeouts.NON_BLOCKING && sent > 0) {
             break;
           }
-          await(current, SelectionKey.OP_WRITE, deadline, "sendfile to", peer);
+          boolean nonBlocking = timeout == Timeouts.NON_BLOCKING; // the call's, as sendAll's
+          await(current, SelectionKey.OP_WRITE, deadline, nonBlocking, "sendfile to", peer);
           if (Thread.currentThread().isInterrupted()) {
             // before the file is touched again: the JDK closes a FileChannel that an interrupted
             // thread uses (a platform thread's wait on the epoll path ends without noticing one)
@@ -2052,7 +2058,24 @@ public final class Socket implements AutoCloseable {
   private long await(
       PolledChannel current, int op, long deadline, String operation, SocketAddress address)
       throws IOException {
-    if (timeoutNanos == Timeouts.NON_BLOCKING) {
+    return await(current, op, deadline, timeoutNanos == Timeouts.NON_BLOCKING, operation, address);
+  }
+
+  /**
+   * {@link #await(PolledChannel, int, long, String, SocketAddress)} in the mode its call read when
+   * it began, for the calls that wait several times: the kernel takes the mode at the call, so
+   * Python's blocking {@code sendall}, in the kernel's {@code send}, sends on when another thread
+   * makes the socket non-blocking.
+   */
+  private long await(
+      PolledChannel current,
+      int op,
+      long deadline,
+      boolean nonBlocking,
+      String operation,
+      SocketAddress address)
+      throws IOException {
+    if (nonBlocking) {
       throw Errors.wouldBlock(operation, address);
     }
     long started = deadline;

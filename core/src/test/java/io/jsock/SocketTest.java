@@ -567,6 +567,26 @@ class SocketTest {
     }
   }
 
+  @ParameterizedTest(name = "timeout {0}, {1} thread")
+  @MethodSource("waitingModesAndWaiters")
+  void aSendAllThatWaitsGoesOnWhenAnotherThreadMakesTheSocketNonBlocking(
+      Duration timeout, Waiter waiter) throws Exception {
+    byte[] data = randomBytes(4 << 20); // far more than both socket buffers hold
+    try (Pair pair = smallBufferPair(AF_INET)) {
+      pair.client().setTimeout(timeout);
+      Running<Void> sender = waiter.start(() -> sendAllAndShutdown(pair.client(), data));
+      sender.awaitBlocked();
+
+      pair.client().setBlocking(false);
+      Running<byte[]> receiver = inVirtualThread(() -> recvToEnd(pair.server()));
+
+      // as Python's sendall, blocked in the kernel's send (or polling, in timeout mode), which
+      // sends it all: the mode is the call's
+      sender.get();
+      assertThat(receiver.get()).isEqualTo(data);
+    }
+  }
+
   static Stream<Arguments> waitingModesAndWaiters() {
     Duration blocking = null;
     return Stream.of(blocking, PROMPTLY)

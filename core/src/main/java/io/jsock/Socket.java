@@ -2054,18 +2054,23 @@ public final class Socket implements AutoCloseable {
    * Waits for readiness in blocking and timeout modes; in non-blocking mode, or once the deadline
    * has passed, throws what Python raises. Returns the deadline, started now (from the timeout of
    * the direction waited for) if it was {@link Timeouts#NOT_STARTED}.
+   *
+   * <p>The mode is read at the call's first wait (its deadline not started) only: the kernel takes
+   * the mode at the call, so a call of Python's waiting in the kernel waits on when another thread
+   * makes the socket non-blocking, and a wakeup that finds nothing (another thread took it) must
+   * not end it with {@code EAGAIN}.
    */
   private long await(
       PolledChannel current, int op, long deadline, String operation, SocketAddress address)
       throws IOException {
-    return await(current, op, deadline, timeoutNanos == Timeouts.NON_BLOCKING, operation, address);
+    boolean nonBlocking = deadline == Timeouts.NOT_STARTED && timeoutNanos == Timeouts.NON_BLOCKING;
+    return await(current, op, deadline, nonBlocking, operation, address);
   }
 
   /**
-   * {@link #await(PolledChannel, int, long, String, SocketAddress)} in the mode its call read when
-   * it began, for the calls that wait several times: the kernel takes the mode at the call, so
-   * Python's blocking {@code sendall}, in the kernel's {@code send}, sends on when another thread
-   * makes the socket non-blocking.
+   * {@link #await(PolledChannel, int, long, String, SocketAddress)} in a mode the caller read, for
+   * the calls whose deadline starts before their first wait ({@code sendAll}, {@code sendFile},
+   * TLS): they read the mode with their timeout.
    */
   private long await(
       PolledChannel current,
@@ -2362,7 +2367,9 @@ public final class Socket implements AutoCloseable {
 
     @Override
     public void await(int op, long deadline, String operation) throws IOException {
-      Socket.this.await(polled, op, deadline, operation, peer);
+      // the TLS layer starts its deadline before it waits, and reads the mode at each wait
+      Socket.this.await(
+          polled, op, deadline, timeoutNanos == Timeouts.NON_BLOCKING, operation, peer);
     }
 
     @Override

@@ -2844,6 +2844,70 @@ class SocketTest {
     }
   }
 
+  // python3 on Linux: two threads blocked in recv(1) (or accept) on one socket, which another
+  // thread then makes non-blocking: the first byte (client) goes to one, and the other waits on in
+  // the kernel, with the mode of its call, for the next
+  @ParameterizedTest
+  @EnumSource(Waiter.class)
+  void theSecondOfTwoThreadsInRecvWaitsOnWhenAnotherThreadMakesTheSocketNonBlocking(Waiter waiter)
+      throws Exception {
+    try (Pair pair = Loopback.pair(AF_INET)) {
+      Running<byte[]> first = waiter.start(() -> pair.server().recv(1));
+      Running<byte[]> second = waiter.start(() -> pair.server().recv(1));
+      first.awaitBlocked();
+      second.awaitBlocked();
+      pair.server().setBlocking(false);
+
+      pair.client().sendAll(bytes("a"));
+      Running<byte[]> waiting = awaitOneDone(first, second);
+      pair.client().sendAll(bytes("b"));
+
+      assertThat(List.of(first.get(), second.get()))
+          .containsExactlyInAnyOrder(bytes("a"), bytes("b"));
+      assertThat(waiting.get()).isEqualTo(bytes("b"));
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Waiter.class)
+  void theSecondOfTwoThreadsInAcceptWaitsOnWhenAnotherThreadMakesTheListenerNonBlocking(
+      Waiter waiter) throws Exception {
+    try (Socket listener = listening(AF_INET);
+        Socket a = Socket.create(AF_INET, SOCK_STREAM);
+        Socket b = Socket.create(AF_INET, SOCK_STREAM)) {
+      Running<Accepted> first = waiter.start(listener::accept);
+      Running<Accepted> second = waiter.start(listener::accept);
+      first.awaitBlocked();
+      second.awaitBlocked();
+      listener.setBlocking(false);
+
+      a.connect(listener.getSockName());
+      Running<Accepted> waiting = awaitOneDone(first, second);
+      b.connect(listener.getSockName());
+
+      try (Socket one = first.get().conn();
+          Socket two = second.get().conn()) {
+        assertThat(List.of(one.getPeerName(), two.getPeerName()))
+            .containsExactlyInAnyOrder(a.getSockName(), b.getSockName());
+        assertThat(waiting.get().address()).isEqualTo(b.getSockName());
+      }
+    }
+  }
+
+  /**
+   * Waits until one of the two calls has returned, checks that the other goes on waiting, and
+   * returns it.
+   */
+  private static <T> Running<T> awaitOneDone(Running<T> first, Running<T> second) {
+    await().atMost(PROMPTLY).until(() -> first.result().isDone() || second.result().isDone());
+    Running<T> other = first.result().isDone() ? second : first;
+    await()
+        .during(Duration.ofMillis(500))
+        .atMost(PROMPTLY)
+        .untilAsserted(() -> assertThat(other.result()).isNotDone());
+    return other;
+  }
+
   @Test
   void unixConnectToAMissingPathIsENOENT() throws IOException {
     var missing = UnixDomainSocketAddress.of(dir.resolve("missing.sock"));

@@ -1257,6 +1257,13 @@ public final class Socket implements AutoCloseable {
         // path, as BSD
         throw Errors.of(Errno.ENOTCONN, "shutdown", null);
       }
+      boolean listener = current.channel() instanceof ServerSocketChannel;
+      boolean wasUnixListenerShut = unixListenerShut;
+      if (listener && !family.isInet() && how != Shutdown.SHUT_WR) {
+        // set before the call: the edge it raises may wake a waiting accept at once, which must
+        // then see it (else it waits again for an edge that will not come)
+        unixListenerShut = true;
+      }
       try {
         StreamCalls.shutdown(
             fd,
@@ -1266,16 +1273,15 @@ public final class Socket implements AutoCloseable {
               case SHUT_RDWR -> 2;
             });
       } catch (StreamCalls.Failed e) {
+        unixListenerShut = wasUnixListenerShut;
         throw Errors.of(e.errno(), "shutdown", null); // a TCP socket that is not connected
       } finally {
         current.exitCall();
       }
       if (how != Shutdown.SHUT_WR) {
         inputShut = true;
-        if (current.channel() instanceof ServerSocketChannel && family.isInet()) {
+        if (listener && family.isInet()) {
           listenerStopped = true; // Linux ends its listening (an AF_UNIX one refuses new clients)
-        } else if (current.channel() instanceof ServerSocketChannel) {
-          unixListenerShut = true;
         }
       }
     }

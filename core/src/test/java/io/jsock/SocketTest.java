@@ -2204,6 +2204,28 @@ class SocketTest {
     }
   }
 
+  // the same, again and again: the shutdown's edge may wake the accept before the shutdown call
+  // returns, and the accept must then see that its listener is shut, not wait for another edge
+  @ParameterizedTest
+  @EnumSource(Waiter.class)
+  void aThreadInAcceptAlwaysWakesWhenAnotherThreadShutsTheAfUnixListenerForReading(Waiter waiter)
+      throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeFalse(Boolean.getBoolean("jsock.selectorPoller"));
+    for (int attempt = 0; attempt < 30; attempt++) {
+      try (Socket listener = listening(AF_UNIX)) {
+        Running<Accepted> acceptor = waiter.start(listener::accept);
+        acceptor.awaitBlocked();
+
+        listener.shutdown(Shutdown.SHUT_RD);
+
+        assertThat(acceptor.failure())
+            .as("attempt %d", attempt)
+            .isExactlyInstanceOf(ErrnoException.class)
+            .hasMessage("accept on " + text(listener.getSockName()) + ": invalid argument");
+      }
+    }
+  }
+
   static Stream<Arguments> inetFamiliesAndWaiters() {
     return Stream.of(AF_INET, AF_INET6)
         .flatMap(family -> Stream.of(Waiter.values()).map(w -> arguments(family, w)));

@@ -440,15 +440,16 @@ public final class Socket implements AutoCloseable {
       connectDatagram(target);
       return;
     }
+    // the mode at the call, as the kernel takes it: another thread's setTimeout or setBlocking
+    // does not end a blocking connect's wait for room (Python's goes on waiting in the kernel)
+    boolean blocking = timeoutNanos == Timeouts.BLOCKING;
     long pauseMillis = 1;
     while (true) {
       try {
         connectStream(target);
         return;
       } catch (WouldBlockException e) {
-        if (family != Family.AF_UNIX
-            || timeoutNanos != Timeouts.BLOCKING
-            || e.errno() != Errno.EAGAIN) {
+        if (family != Family.AF_UNIX || !blocking || e.errno() != Errno.EAGAIN) {
           throw e;
         }
         // The listener's queue is full. Linux's blocking connect waits in the kernel until the
@@ -477,22 +478,26 @@ public final class Socket implements AutoCloseable {
   private void connectStream(SocketAddress target) throws IOException {
     PolledChannel current = connectingChannel(target);
     SocketChannel channel = (SocketChannel) current.channel();
-    long deadline = Timeouts.deadline(timeoutNanos);
+    // Started at the first wait, which waits however short the timeout, as CPython's connect
+    // polls once with it: a deadline started before the connect could pass before any look.
+    long deadline = Timeouts.NOT_STARTED;
     try {
       boolean pending = channel.isConnectionPending();
-      if (pending && (timeoutNanos > 0 || !target.equals(pendingTarget))) {
-        // as Linux answers a connect while one is in progress (as after a timeout): only the same
-        // address, in blocking or non-blocking mode, carries the first attempt on
+      if (pending && !target.equals(pendingTarget)) {
+        // a connect while one is in progress (non-blocking, or after a timeout): only the same
+        // address carries the first attempt on
         throw Errors.of(Errno.EALREADY, "connect to", target);
       }
       connectTried = true;
       boolean connected = pending ? finishConnect(channel) : connectChannel(channel, target);
       pendingTarget = target;
       while (!connected) {
-        if (timeoutNanos == Timeouts.NON_BLOCKING) {
+        if (timeoutNanos == Timeouts.NON_BLOCKING || (pending && timeoutNanos > 0)) {
+          // as Linux answers on a non-blocking descriptor (Python's timeout mode is one): a
+          // connect still in progress is EALREADY at once, one that has ended gave its outcome
           throw Errors.of(pending ? Errno.EALREADY : Errno.EINPROGRESS, "connect to", target);
         }
-        await(current, SelectionKey.OP_CONNECT, deadline, "connect to", target);
+        deadline = await(current, SelectionKey.OP_CONNECT, deadline, "connect to", target);
         connected = finishConnect(channel);
       }
       peer = channel.getRemoteAddress();
@@ -853,6 +858,9 @@ public final class Socket implements AutoCloseable {
       tls.write(data, Timeouts.deadline(sendTimeoutNanos), true);
       return;
     }
+    // The call's mode, read with its timeout when it first has to wait (a wait for the connect
+    // means it was not non-blocking): another thread's setBlocking(false) does not end the call.
+    boolean nonBlocking = false;
     while (data.hasRemaining()) {
       // Checked before every later write, as CPython does, so that a reader fast enough to keep
       // the buffer from filling still cannot stretch the call past its timeout.
@@ -862,10 +870,12 @@ public final class Socket implements AutoCloseable {
       int n = writeSome(current, data, UNKNOWN_ADDRESS);
       if (data.hasRemaining()) {
         if (deadline == Timeouts.NOT_STARTED) {
-          deadline = Timeouts.deadline(sendTimeoutNanos);
+          long timeout = sendTimeoutNanos;
+          nonBlocking = timeout == Timeouts.NON_BLOCKING;
+          deadline = Timeouts.deadline(timeout);
         }
         if (n == 0) {
-          await(current, SelectionKey.OP_WRITE, deadline, "send to", peer);
+          await(current, SelectionKey.OP_WRITE, deadline, nonBlocking, "send to", peer);
         }
       }
     }
@@ -913,10 +923,10 @@ public final class Socket implements AutoCloseable {
     PolledChannel current = sending("sendfile to");
     SocketChannel channel = (SocketChannel) current.channel();
     long timeout = sendTimeoutNanos;
-    long waited = awaitConnected(current, "sendfile to");
-    long deadline = waited == Timeouts.NOT_STARTED ? Timeouts.deadline(timeout) : waited;
+    long deadline = awaitConnected(current, "sendfile to");
     if (tls != null) {
-      return sendFileOverTls(file, offset, count, deadline, timeout == Timeouts.NON_BLOCKING);
+      long started = deadline == Timeouts.NOT_STARTED ? Timeouts.deadline(timeout) : deadline;
+      return sendFileOverTls(file, offset, count, started, timeout == Timeouts.NON_BLOCKING);
     }
     long sent = 0;
     try {
@@ -927,11 +937,17 @@ public final class Socket implements AutoCloseable {
         long n = file.transferTo(offset + sent, count - sent, channel);
         sent += n;
         countSent(n);
+        if (deadline == Timeouts.NOT_STARTED) {
+          // started after the first transfer, as sendAll's: a timeout that passed before any was
+          // tried refused a file the socket would have taken at once
+          deadline = Timeouts.deadline(timeout);
+        }
         if (n == 0 && offset + sent < file.size()) {
           if (timeout == Timeouts.NON_BLOCKING && sent > 0) {
             break;
           }
-          await(current, SelectionKey.OP_WRITE, deadline, "sendfile to", peer);
+          boolean nonBlocking = timeout == Timeouts.NON_BLOCKING; // the call's, as sendAll's
+          await(current, SelectionKey.OP_WRITE, deadline, nonBlocking, "sendfile to", peer);
           if (Thread.currentThread().isInterrupted()) {
             // before the file is touched again: the JDK closes a FileChannel that an interrupted
             // thread uses (a platform thread's wait on the epoll path ends without noticing one)
@@ -1252,6 +1268,13 @@ public final class Socket implements AutoCloseable {
         // path, as BSD
         throw Errors.of(Errno.ENOTCONN, "shutdown", null);
       }
+      boolean listener = current.channel() instanceof ServerSocketChannel;
+      boolean wasUnixListenerShut = unixListenerShut;
+      if (listener && !family.isInet() && how != Shutdown.SHUT_WR) {
+        // set before the call: the edge it raises may wake a waiting accept at once, which must
+        // then see it (else it waits again for an edge that will not come)
+        unixListenerShut = true;
+      }
       try {
         StreamCalls.shutdown(
             fd,
@@ -1261,17 +1284,15 @@ public final class Socket implements AutoCloseable {
               case SHUT_RDWR -> 2;
             });
       } catch (StreamCalls.Failed e) {
+        unixListenerShut = wasUnixListenerShut;
         throw Errors.of(e.errno(), "shutdown", null); // a TCP socket that is not connected
       } finally {
         current.exitCall();
       }
       if (how != Shutdown.SHUT_WR) {
         inputShut = true;
-        if (current.channel() instanceof ServerSocketChannel && family.isInet()) {
+        if (listener && family.isInet()) {
           listenerStopped = true; // Linux ends its listening (an AF_UNIX one refuses new clients)
-        } else if (current.channel() instanceof ServerSocketChannel) {
-          unixListenerShut = true;
-          current.listenerShut(); // after the record, which the waiters' retry reads
         }
       }
     }
@@ -2050,11 +2071,33 @@ public final class Socket implements AutoCloseable {
    * Waits for readiness in blocking and timeout modes; in non-blocking mode, or once the deadline
    * has passed, throws what Python raises. Returns the deadline, started now (from the timeout of
    * the direction waited for) if it was {@link Timeouts#NOT_STARTED}.
+   *
+   * <p>The mode is read at the call's first wait (its deadline not started) only: the kernel takes
+   * the mode at the call, so a call of Python's waiting in the kernel waits on when another thread
+   * makes the socket non-blocking, and a wakeup that finds nothing (another thread took it) must
+   * not end it with {@code EAGAIN}.
    */
   private long await(
       PolledChannel current, int op, long deadline, String operation, SocketAddress address)
       throws IOException {
-    if (timeoutNanos == Timeouts.NON_BLOCKING) {
+    boolean nonBlocking = deadline == Timeouts.NOT_STARTED && timeoutNanos == Timeouts.NON_BLOCKING;
+    return await(current, op, deadline, nonBlocking, operation, address);
+  }
+
+  /**
+   * {@link #await(PolledChannel, int, long, String, SocketAddress)} in a mode the caller read, for
+   * the calls whose deadline starts before their first wait ({@code sendAll}, {@code sendFile},
+   * TLS): they read the mode with their timeout.
+   */
+  private long await(
+      PolledChannel current,
+      int op,
+      long deadline,
+      boolean nonBlocking,
+      String operation,
+      SocketAddress address)
+      throws IOException {
+    if (nonBlocking) {
       throw Errors.wouldBlock(operation, address);
     }
     long started = deadline;
@@ -2341,7 +2384,9 @@ public final class Socket implements AutoCloseable {
 
     @Override
     public void await(int op, long deadline, String operation) throws IOException {
-      Socket.this.await(polled, op, deadline, operation, peer);
+      // the TLS layer starts its deadline before it waits, and reads the mode at each wait
+      Socket.this.await(
+          polled, op, deadline, timeoutNanos == Timeouts.NON_BLOCKING, operation, peer);
     }
 
     @Override

@@ -125,6 +125,26 @@ class SocketStreamsTest {
   }
 
   @ParameterizedTest
+  @EnumSource(Family.class)
+  void sendFileInTimeoutModeSendsWhatTheSocketTakesAtOnceHoweverShortTheTimeout(Family family)
+      throws Exception {
+    // as Python's sendfile (settimeout(1e-9) sends a small file whole) and sendAll: the timeout
+    // bounds waiting, so a send that needs no wait is never refused before it is tried
+    Path file = randomFile(1000);
+    byte[] content = Files.readAllBytes(file);
+    try (Pair pair = Loopback.pair(family, dir);
+        FileChannel channel = FileChannel.open(file)) {
+      pair.client().setTimeout(Duration.ofNanos(1));
+
+      long sent = pair.client().sendFile(channel, 0, Long.MAX_VALUE);
+
+      assertThat(sent).isEqualTo(content.length);
+      assertThat(channel.position()).isEqualTo(content.length);
+      assertThat(readExactly(pair.server(), content.length)).isEqualTo(content);
+    }
+  }
+
+  @ParameterizedTest
   @ValueSource(booleans = {true, false})
   void interruptingAThreadBlockedInSendFileThrowsInterruptedIoExceptionAndKeepsSocketAndFile(
       boolean virtual) throws Exception {

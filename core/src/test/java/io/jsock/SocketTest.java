@@ -42,6 +42,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -566,6 +567,26 @@ class SocketTest {
     }
   }
 
+  @ParameterizedTest(name = "timeout {0}, {1} thread")
+  @MethodSource("waitingModesAndWaiters")
+  void aSendAllThatWaitsGoesOnWhenAnotherThreadMakesTheSocketNonBlocking(
+      Duration timeout, Waiter waiter) throws Exception {
+    byte[] data = randomBytes(4 << 20); // far more than both socket buffers hold
+    try (Pair pair = smallBufferPair(AF_INET)) {
+      pair.client().setTimeout(timeout);
+      Running<Void> sender = waiter.start(() -> sendAllAndShutdown(pair.client(), data));
+      sender.awaitBlocked();
+
+      pair.client().setBlocking(false);
+      Running<byte[]> receiver = inVirtualThread(() -> recvToEnd(pair.server()));
+
+      // as Python's sendall, blocked in the kernel's send (or polling, in timeout mode), which
+      // sends it all: the mode is the call's
+      sender.get();
+      assertThat(receiver.get()).isEqualTo(data);
+    }
+  }
+
   static Stream<Arguments> waitingModesAndWaiters() {
     Duration blocking = null;
     return Stream.of(blocking, PROMPTLY)
@@ -997,6 +1018,49 @@ class SocketTest {
     }
   }
 
+  // python3 on Linux: after a non-blocking connect_ex (EINPROGRESS) whose handshake has since
+  // completed, settimeout(1) and connect to the same address returns connected (Linux answers
+  // EALREADY only while the handshake goes on), and connect_ex then gives EISCONN
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void aConnectInTimeoutModeCompletesANonBlockingConnectThatHasFinished(Family family)
+      throws IOException {
+    try (Socket listener = listening(family);
+        Socket client = Socket.create(family, SOCK_STREAM)) {
+      SocketAddress address = listener.getSockName();
+      client.setBlocking(false);
+      assertThat(client.connectEx(address)).isEqualTo(Errno.EINPROGRESS);
+      try (Socket conn = listener.accept().conn()) { // the client's side was done before this
+        client.setTimeout(PROMPTLY);
+
+        client.connect(address);
+
+        assertThat(client.getPeerName()).isEqualTo(address);
+        assertThat(conn.getPeerName()).isEqualTo(client.getSockName());
+        assertThat(client.connectEx(address)).isEqualTo(Errno.EISCONN);
+      }
+    }
+  }
+
+  // python3 on Linux: the same after a refused one: ConnectionRefusedError, not EALREADY
+  @Test
+  void aConnectInTimeoutModeAfterARefusedNonBlockingConnectThrowsRefused() throws Exception {
+    try (Refusing refusing = Loopback.refusingAddress(AF_INET);
+        Socket client = Socket.create(AF_INET, SOCK_STREAM);
+        SocketSelector selector = SocketSelector.open()) {
+      client.setBlocking(false);
+      assertThat(client.connectEx(refusing.address())).isEqualTo(Errno.EINPROGRESS);
+      selector.register(client, Set.of(Event.EVENT_WRITE), null);
+      assertThat(selector.select(PROMPTLY)).hasSize(1); // the refusal has come
+      selector.unregister(client);
+      client.setTimeout(PROMPTLY);
+
+      assertThatThrownBy(() -> client.connect(refusing.address()))
+          .isExactlyInstanceOf(ConnectionRefusedException.class)
+          .hasMessage("connect to " + text(refusing.address()) + ": connection refused");
+    }
+  }
+
   // python3 on Linux: a send on a TCP socket whose connect is in progress raises BlockingIOError
   // (EAGAIN) when non-blocking, even of no bytes, and TimeoutError after its timeout; blocking, it
   // waits for the connect to complete and then sends
@@ -1301,6 +1365,25 @@ class SocketTest {
       assertThat(elapsed).isBetween(LOWER_MILLIS, UPPER_MILLIS);
       // the attempt goes on in the kernel: CPython's connect_ex then returns EALREADY at once
       assertThat(client.connectEx(address)).isEqualTo(Errno.EALREADY);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void connectInTimeoutModeLooksOnceBeforeItTimesOutHoweverShortTheTimeout(Family family)
+      throws IOException {
+    // CPython's connect waits once for the handshake however short the timeout (settimeout(1e-9)
+    // connects on loopback), and a loopback handshake is done within the connect system call
+    try (Socket listener = listening(family);
+        Socket client = Socket.create(family, SOCK_STREAM)) {
+      client.setTimeout(Duration.ofNanos(1));
+
+      client.connect(listener.getSockName());
+
+      try (Socket conn = listener.accept().conn()) {
+        assertThat(client.getPeerName()).isEqualTo(listener.getSockName());
+        assertThat(conn.getPeerName()).isEqualTo(client.getSockName());
+      }
     }
   }
 
@@ -2121,24 +2204,24 @@ class SocketTest {
     }
   }
 
-  // The waiter's wakeup is the listener's one edge at shutdown(SHUT_RD): a retry that it woke
-  // before the shutdown noted the listener shut found nothing to accept and waited again, for
-  // good (the epoll run's virtual thread timed out in about one run of three).
-  @Test
-  void acceptWaitingOnAnAfUnixListenerAlwaysWakesWhenItIsShutForReading() throws Exception {
+  // the same, again and again: the shutdown's edge may wake the accept before the shutdown call
+  // returns, and the accept must then see that its listener is shut, not wait for another edge
+  @ParameterizedTest
+  @EnumSource(Waiter.class)
+  void aThreadInAcceptAlwaysWakesWhenAnotherThreadShutsTheAfUnixListenerForReading(Waiter waiter)
+      throws Exception {
     org.junit.jupiter.api.Assumptions.assumeFalse(Boolean.getBoolean("jsock.selectorPoller"));
-    for (int round = 0; round < 100; round++) {
+    for (int attempt = 0; attempt < 30; attempt++) {
       try (Socket listener = listening(AF_UNIX)) {
-        SocketAddress address = listener.getSockName();
-        Running<Accepted> acceptor = inVirtualThread(listener::accept);
+        Running<Accepted> acceptor = waiter.start(listener::accept);
         acceptor.awaitBlocked();
 
         listener.shutdown(Shutdown.SHUT_RD);
 
         assertThat(acceptor.failure())
-            .as("round %d", round)
+            .as("attempt %d", attempt)
             .isExactlyInstanceOf(ErrnoException.class)
-            .hasMessage("accept on " + text(address) + ": invalid argument");
+            .hasMessage("accept on " + text(listener.getSockName()) + ": invalid argument");
       }
     }
   }
@@ -2781,6 +2864,70 @@ class SocketTest {
         }
       }
     }
+  }
+
+  // python3 on Linux: two threads blocked in recv(1) (or accept) on one socket, which another
+  // thread then makes non-blocking: the first byte (client) goes to one, and the other waits on in
+  // the kernel, with the mode of its call, for the next
+  @ParameterizedTest
+  @EnumSource(Waiter.class)
+  void theSecondOfTwoThreadsInRecvWaitsOnWhenAnotherThreadMakesTheSocketNonBlocking(Waiter waiter)
+      throws Exception {
+    try (Pair pair = Loopback.pair(AF_INET)) {
+      Running<byte[]> first = waiter.start(() -> pair.server().recv(1));
+      Running<byte[]> second = waiter.start(() -> pair.server().recv(1));
+      first.awaitBlocked();
+      second.awaitBlocked();
+      pair.server().setBlocking(false);
+
+      pair.client().sendAll(bytes("a"));
+      Running<byte[]> waiting = awaitOneDone(first, second);
+      pair.client().sendAll(bytes("b"));
+
+      assertThat(List.of(first.get(), second.get()))
+          .containsExactlyInAnyOrder(bytes("a"), bytes("b"));
+      assertThat(waiting.get()).isEqualTo(bytes("b"));
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Waiter.class)
+  void theSecondOfTwoThreadsInAcceptWaitsOnWhenAnotherThreadMakesTheListenerNonBlocking(
+      Waiter waiter) throws Exception {
+    try (Socket listener = listening(AF_INET);
+        Socket a = Socket.create(AF_INET, SOCK_STREAM);
+        Socket b = Socket.create(AF_INET, SOCK_STREAM)) {
+      Running<Accepted> first = waiter.start(listener::accept);
+      Running<Accepted> second = waiter.start(listener::accept);
+      first.awaitBlocked();
+      second.awaitBlocked();
+      listener.setBlocking(false);
+
+      a.connect(listener.getSockName());
+      Running<Accepted> waiting = awaitOneDone(first, second);
+      b.connect(listener.getSockName());
+
+      try (Socket one = first.get().conn();
+          Socket two = second.get().conn()) {
+        assertThat(List.of(one.getPeerName(), two.getPeerName()))
+            .containsExactlyInAnyOrder(a.getSockName(), b.getSockName());
+        assertThat(waiting.get().address()).isEqualTo(b.getSockName());
+      }
+    }
+  }
+
+  /**
+   * Waits until one of the two calls has returned, checks that the other goes on waiting, and
+   * returns it.
+   */
+  private static <T> Running<T> awaitOneDone(Running<T> first, Running<T> second) {
+    await().atMost(PROMPTLY).until(() -> first.result().isDone() || second.result().isDone());
+    Running<T> other = first.result().isDone() ? second : first;
+    await()
+        .during(Duration.ofMillis(500))
+        .atMost(PROMPTLY)
+        .untilAsserted(() -> assertThat(other.result()).isNotDone());
+    return other;
   }
 
   @Test

@@ -175,14 +175,7 @@ class SocketUnixTest {
         Socket client = Socket.create(AF_UNIX, SOCK_STREAM)) {
       listener.bind(path);
       listener.listen(0);
-      WouldBlockException full = null;
-      while (full == null && queued.size() < 100) {
-        Socket filler = Socket.create(AF_UNIX, SOCK_STREAM);
-        queued.add(filler);
-        filler.setBlocking(false);
-        full = catchThrowableOfType(WouldBlockException.class, () -> filler.connect(path));
-      }
-      assertThat(full).isNotNull().hasMessageEndingWith(": resource temporarily unavailable");
+      fillQueue(path, queued);
 
       Callable<SocketAddress> connect =
           () -> {
@@ -203,6 +196,57 @@ class SocketUnixTest {
     } finally {
       Loopback.closeAll(queued);
     }
+  }
+
+  // python3 on Linux: a blocking connect waiting for room in a full queue goes on waiting when
+  // another thread then sets a timeout or non-blocking mode (the kernel took the mode at the
+  // call), and connects once the listener accepts
+  @ParameterizedTest
+  @ValueSource(strings = {"PT10S", "PT0S"})
+  void aBlockingConnectWaitingForRoomGoesOnWhenAnotherThreadChangesTheMode(String mode)
+      throws Exception {
+    UnixDomainSocketAddress path = UnixDomainSocketAddress.of(dir.resolve("full"));
+    List<Socket> queued = new ArrayList<>();
+    try (Socket listener = Socket.create(AF_UNIX, SOCK_STREAM);
+        Socket client = Socket.create(AF_UNIX, SOCK_STREAM)) {
+      listener.bind(path);
+      listener.listen(0);
+      fillQueue(path, queued);
+      Running<SocketAddress> connecting =
+          Running.inVirtualThread(
+              () -> {
+                client.connect(path);
+                return client.getPeerName();
+              });
+      await()
+          .atMost(Running.PROMPTLY)
+          .until(() -> connecting.thread().getState() == Thread.State.TIMED_WAITING);
+
+      client.setTimeout(Duration.parse(mode));
+
+      // the connect's next looks at the queue (some every 64 ms) still find it full
+      await()
+          .during(Duration.ofMillis(500))
+          .atMost(Running.PROMPTLY)
+          .untilAsserted(() -> assertThat(connecting.result()).isNotDone());
+      listener.accept().conn().close(); // room in the queue
+      assertThat(connecting.get()).isEqualTo(path);
+    } finally {
+      Loopback.closeAll(queued);
+    }
+  }
+
+  /** Connects clients that are never accepted until the next would be refused with EAGAIN. */
+  private static void fillQueue(UnixDomainSocketAddress path, List<Socket> queued)
+      throws IOException {
+    WouldBlockException full = null;
+    while (full == null && queued.size() < 100) {
+      Socket filler = Socket.create(AF_UNIX, SOCK_STREAM);
+      queued.add(filler);
+      filler.setBlocking(false);
+      full = catchThrowableOfType(WouldBlockException.class, () -> filler.connect(path));
+    }
+    assertThat(full).isNotNull().hasMessageEndingWith(": resource temporarily unavailable");
   }
 
   /** The directories that {@link Sockets#socketPair()} makes for its listener, as they are now. */

@@ -312,16 +312,6 @@ public final class PolledChannel {
   }
 
   /**
-   * Notes that this AF_UNIX listener has just been shut down for reading, once the caller has
-   * recorded it, and wakes the threads waiting to accept: their retry finds the record and fails
-   * with {@code EINVAL}, as Linux's blocking accept does. The shutdown's one edge may have woken
-   * them before the record was made, and a retry that then found no client waited again for good.
-   */
-  public void listenerShut() {
-    readers.signal();
-  }
-
-  /**
    * Notes that a TCP connection has just been accepted and nothing read from it yet. Its peer's
    * first bytes usually come after the handshake that completed the accept, so, as after a short
    * read, a virtual thread's first receive waits at once (the wait registers the socket, and the

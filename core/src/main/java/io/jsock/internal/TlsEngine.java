@@ -459,10 +459,13 @@ public final class TlsEngine {
           return sent;
         }
       }
+      boolean first = true;
       while (src.hasRemaining()) {
-        if (Timeouts.hasPassed(deadline)) {
+        // the timeout bounds waiting: a first record that goes without one is never refused
+        if (!first && Timeouts.hasPassed(deadline)) {
           throw Errors.timedOut(operation, wire.peer());
         }
+        first = false;
         int n = wrapOnce(src);
         if (n == 0) {
           // No plaintext taken: the engine wrapped a handshake message first (the answer to a

@@ -773,6 +773,22 @@ class TlsSocketTest {
   }
 
   @Test
+  void sendsInTimeoutModeAreTriedOnceHoweverShortTheTimeout() throws Exception {
+    // as Python's SSLSocket.send/sendall (settimeout(1e-9) sends a small message) and jsock's
+    // plain sendAll: the timeout bounds waiting, so a send that needs no wait is never refused
+    try (Pair plain = Loopback.pair(AF_INET);
+        Pair tls = handshake(plain, client, "localhost", server)) {
+      tls.client().setTimeout(Duration.ofNanos(1));
+
+      int sent = tls.client().send("first".getBytes(UTF_8));
+      tls.client().sendAll("second".getBytes(UTF_8));
+
+      assertThat(sent).isEqualTo(5);
+      assertThat(recvExactly(tls.server(), 11)).asString(UTF_8).isEqualTo("firstsecond");
+    }
+  }
+
+  @Test
   void nonBlockingSendCountsWhatWentAndTheSameDataSentAgainGoesOnOnce() throws Exception {
     try (Pair plain = Loopback.pair(AF_INET);
         Pair tls = handshake(plain, client, "localhost", server)) {

@@ -36,6 +36,9 @@ public final class Errno {
   /** Permission denied. */
   public static final int EACCES = 13;
 
+  /** Not a directory (a Unix-domain socket path through a file that is not one). */
+  public static final int ENOTDIR = 20;
+
   /** Invalid argument. */
   public static final int EINVAL = 22;
 
@@ -50,6 +53,9 @@ public final class Errno {
 
   /** File name too long (a Unix-domain socket path). */
   public static final int ENAMETOOLONG = 36;
+
+  /** Too many levels of symbolic links (a Unix-domain socket path). */
+  public static final int ELOOP = 40;
 
   /** Protocol error: the peer broke the framing or protocol agreed on. */
   public static final int EPROTO = 71;
@@ -133,11 +139,13 @@ public final class Errno {
           Map.entry(EAGAIN, "resource temporarily unavailable"),
           Map.entry(ENOMEM, "cannot allocate memory"),
           Map.entry(EACCES, "permission denied"),
+          Map.entry(ENOTDIR, "not a directory"),
           Map.entry(EINVAL, "invalid argument"),
           Map.entry(ENFILE, "too many open files in system"),
           Map.entry(EMFILE, "too many open files"),
           Map.entry(EPIPE, "broken pipe"),
           Map.entry(ENAMETOOLONG, "file name too long"),
+          Map.entry(ELOOP, "too many levels of symbolic links"),
           Map.entry(EPROTO, "protocol error"),
           Map.entry(EDESTADDRREQ, "destination address required"),
           Map.entry(EMSGSIZE, "message too long"),

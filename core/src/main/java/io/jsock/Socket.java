@@ -911,6 +911,9 @@ public final class Socket implements AutoCloseable {
    */
   public long sendFile(FileChannel file, long offset, long count) throws IOException {
     Objects.requireNonNull(file, "file");
+    if (!file.isOpen()) {
+      throw new IllegalArgumentException("file must be open"); // Python's ValueError
+    }
     if (offset < 0) {
       throw new IllegalArgumentException("offset must not be negative: " + offset);
     }
@@ -959,6 +962,9 @@ public final class Socket implements AutoCloseable {
       // the interrupt came during a transfer, and the JDK closed the file
       throw Errors.interrupted("sendfile to", peer, e);
     } catch (IOException e) {
+      if (e instanceof ClosedChannelException && !file.isOpen()) {
+        throw e; // another thread closed the file: the socket is not at fault
+      }
       throw failure(e, "sendfile to", peer);
     } finally {
       movePosition(file, offset + sent);
@@ -2119,8 +2125,11 @@ public final class Socket implements AutoCloseable {
 
   /** Translates a failure, telling a close by another thread from other errors. */
   private IOException failure(IOException e, String operation, SocketAddress address) {
-    if (e instanceof ClosedChannelException && !closed && operation.equals("send to")) {
-      return Errors.of(Errno.EPIPE, operation, address); // the output side was shut down
+    if (e instanceof ClosedChannelException
+        && !closed
+        && (operation.equals("send to") || operation.equals("sendfile to"))) {
+      // the output side was shut down (transferTo says so with an AsynchronousCloseException)
+      return Errors.of(Errno.EPIPE, operation, address);
     }
     return Errors.translate(e, operation, address);
   }

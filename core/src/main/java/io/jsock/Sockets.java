@@ -588,11 +588,12 @@ public final class Sockets {
       }
     }
     if (errors.isEmpty()) {
-      throw new IllegalArgumentException(
-          "sourceAddress: no address of "
-              + host
-              + " has the family of "
-              + Addresses.format(options.sourceAddress()));
+      // every attempt was skipped: Python's bind of the source address raises gaierror so
+      SocketAddress source = options.sourceAddress();
+      throw new AddressResolutionException(
+          Errors.message("bind to", source, Errno.describe(Errno.EAI_ADDRFAMILY)),
+          Errno.EAI_ADDRFAMILY,
+          source);
     }
     IOException failure = errors.getFirst();
     if (options.allErrors()) {

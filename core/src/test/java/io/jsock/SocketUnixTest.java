@@ -109,6 +109,40 @@ class SocketUnixTest {
     assertThat(Files.readString(file)).isEqualTo("keep me");
   }
 
+  // python3 on Linux: bind, connect and connect_ex to a path under a regular file raise
+  // NotADirectoryError (ENOTDIR), and through a loop of symbolic links OSError(ELOOP); jsock said
+  // EIO ("input/output error") for both
+  @Test
+  void aPathThatCannotLeadToASocketGivesTheKernelsErrno() throws Exception {
+    Path file = Files.writeString(dir.resolve("notes.txt"), "x");
+    Path loop = Files.createSymbolicLink(dir.resolve("a"), dir.resolve("b"));
+    Files.createSymbolicLink(dir.resolve("b"), loop);
+    record Case(Path path, int errno, String reason) {}
+    for (Case c :
+        List.of(
+            new Case(file.resolve("x.sock"), 20, "not a directory"),
+            new Case(loop.resolve("x.sock"), 40, "too many levels of symbolic links"))) {
+      UnixDomainSocketAddress address = UnixDomainSocketAddress.of(c.path());
+      try (Socket bound = Socket.create(AF_UNIX, SOCK_STREAM);
+          Socket connected = Socket.create(AF_UNIX, SOCK_STREAM);
+          Socket connectedEx = Socket.create(AF_UNIX, SOCK_STREAM)) {
+        ErrnoException bind = catchThrowableOfType(ErrnoException.class, () -> bound.bind(address));
+        ErrnoException connect =
+            catchThrowableOfType(ErrnoException.class, () -> connected.connect(address));
+
+        assertThat(bind.errno()).isEqualTo(c.errno());
+        assertThat(bind).hasMessage("bind to " + c.path() + ": " + c.reason());
+        assertThat(bind.address()).isEqualTo(address);
+        assertThat(connect.errno()).isEqualTo(c.errno());
+        assertThat(connect).hasMessage("connect to " + c.path() + ": " + c.reason());
+        assertThat(connect.getCause()).isInstanceOf(java.net.SocketException.class);
+        assertThat(connectedEx.connectEx(address)).isEqualTo(c.errno());
+      }
+    }
+    assertThat(Errno.ENOTDIR).isEqualTo(20);
+    assertThat(Errno.ELOOP).isEqualTo(40);
+  }
+
   @Test
   void peerCredentialsNameThisProcessesUser() throws Exception {
     var address = UnixDomainSocketAddress.of(dir.resolve("creds.sock"));

@@ -3,6 +3,7 @@ package io.jsock;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.jsock.testing.Loopback;
 import java.net.Inet4Address;
@@ -193,6 +194,32 @@ class SocketsServerTest {
                       server.getSockName(), ConnectOptions.defaults().withSourceAddress(unix)))
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessage("sourceAddress: an InetSocketAddress, not /tmp/s");
+    }
+  }
+
+  // python3 on Linux: create_connection(('127.0.0.1', p), source_address=('::1', 0)) raises
+  // gaierror(EAI_ADDRFAMILY) from the bind, whichever way the source address is given; jsock threw
+  // IllegalArgumentException for a resolved one (and gaierror's equivalent for host and port)
+  @Test
+  void aSourceAddressOfTheOtherFamilyOnlyIsAnAddressFamilyError() throws Exception {
+    try (Socket server = Sockets.createServer(new InetSocketAddress("127.0.0.1", 0))) {
+      int port = ((InetSocketAddress) server.getSockName()).getPort();
+      for (ConnectOptions options :
+          new ConnectOptions[] {
+            ConnectOptions.defaults().withSourceAddress(new InetSocketAddress("::1", 0)),
+            ConnectOptions.defaults().withSourceAddress("::1", 0)
+          }) {
+        AddressResolutionException e =
+            catchThrowableOfType(
+                AddressResolutionException.class,
+                () -> Sockets.createConnection("127.0.0.1", port, options));
+
+        assertThat(e.errno()).isEqualTo(-9).isEqualTo(Errno.EAI_ADDRFAMILY);
+        assertThat(e).hasMessage("bind to [::1]:0: address family for hostname not supported");
+        assertThat(((InetSocketAddress) e.address()).getPort()).isZero();
+        assertThat(((InetSocketAddress) e.address()).getHostString())
+            .isIn("::1", "0:0:0:0:0:0:0:1");
+      }
     }
   }
 

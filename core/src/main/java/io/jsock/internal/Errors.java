@@ -65,6 +65,8 @@ public final class Errors {
           new Known("can't connect to port 0", Errno.EINVAL), // DatagramChannel's; Linux connects
           new Known("bad file descriptor", Errno.EBADF),
           new Known("no such file or directory", Errno.ENOENT),
+          new Known("not a directory", Errno.ENOTDIR),
+          new Known("too many levels of symbolic links", Errno.ELOOP),
           new Known("resource temporarily unavailable", Errno.EAGAIN));
 
   private record Known(String text, int errno) {}

@@ -124,16 +124,18 @@ public final class Addresses {
   /**
    * An IP address as jsock and Python write it, without any lookup: {@code 127.0.0.1}, or IPv6 in
    * RFC 5952 text ({@code ::1} rather than the JDK's {@code 0:0:0:0:0:0:0:1}) with a scope as the
-   * JDK writes it ({@code fe80::1%eth0}).
+   * JDK writes it ({@code fe80::1%eth0}), none for a scope id of 0.
    */
   public static String ipText(InetAddress ip) {
-    if (!(ip instanceof Inet6Address)) {
+    if (!(ip instanceof Inet6Address v6)) {
       return ip.getHostAddress();
     }
     String jdk = ip.getHostAddress();
     int scope = jdk.indexOf('%');
     String text = Literals.ipv6Text(ip.getAddress());
-    return scope < 0 ? text : text + jdk.substring(scope);
+    // a scope id of 0 is no scope, as glibc writes it; the JDK writes "%0" for one given as 0
+    boolean scoped = scope >= 0 && (v6.getScopeId() != 0 || v6.getScopedInterface() != null);
+    return scoped ? text + jdk.substring(scope) : text;
   }
 
   /**

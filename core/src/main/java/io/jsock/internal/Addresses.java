@@ -39,18 +39,26 @@ public final class Addresses {
   /**
    * Resolves {@code host} for a socket of the given IP version, as Python does when an address
    * tuple is passed: {@code ""} is the wildcard address, {@code "<broadcast>"} the IPv4 broadcast
-   * address, anything else the first address of that version the resolver gives.
+   * address (refused by an IPv6 socket), anything else the first address of that version the
+   * resolver gives.
    */
   public static InetSocketAddress resolve(String host, int port, boolean ipv6, String operation)
       throws AddressResolutionException {
     Objects.requireNonNull(host, "host");
     checkPort(port);
     InetSocketAddress unresolved = InetSocketAddress.createUnresolved(host, port);
+    if (host.equals("<broadcast>") && ipv6) {
+      // as Python ("address family mismatched"), never a lookup that would ask DNS for it
+      throw new AddressResolutionException(
+          Errors.message(operation, unresolved, Errno.describe(Errno.EAI_ADDRFAMILY)),
+          Errno.EAI_ADDRFAMILY,
+          unresolved);
+    }
     try {
       if (host.isEmpty()) {
         return new InetSocketAddress(anyLocal(ipv6), port);
       }
-      if (host.equals("<broadcast>") && !ipv6) {
+      if (host.equals("<broadcast>")) {
         return new InetSocketAddress(InetAddress.getByAddress(new byte[] {-1, -1, -1, -1}), port);
       }
       for (InetAddress found : lookup(host)) {

@@ -566,9 +566,21 @@ public final class Sockets {
       throw new IllegalArgumentException(
           "address: createConnection takes an InetSocketAddress, not " + address);
     }
-    String host = inet.isUnresolved() ? inet.getHostString() : inet.getAddress().getHostAddress();
+    String host = inet.isUnresolved() ? inet.getHostString() : Addresses.ipText(inet.getAddress());
+    // a resolved address is tried as it is: as text, a scope by interface (::1%lo) would not
+    // resolve again, since getAddrInfo takes an interface name only for a link-local scope
+    List<AddrInfo> infos =
+        inet.isUnresolved()
+            ? getAddrInfo(host, inet.getPort(), null, SocketKind.SOCK_STREAM)
+            : List.of(
+                new AddrInfo(
+                    inet.getAddress() instanceof Inet6Address ? Family.AF_INET6 : Family.AF_INET,
+                    SocketKind.SOCK_STREAM,
+                    protoOf(SocketKind.SOCK_STREAM),
+                    "",
+                    inet));
     List<IOException> errors = new ArrayList<>();
-    for (AddrInfo info : getAddrInfo(host, inet.getPort(), null, SocketKind.SOCK_STREAM)) {
+    for (AddrInfo info : infos) {
       if (options.sourceAddress() instanceof InetSocketAddress source
           && !source.isUnresolved()
           && (source.getAddress() instanceof Inet6Address) != (info.family() == Family.AF_INET6)) {

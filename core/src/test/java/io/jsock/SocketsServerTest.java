@@ -9,6 +9,7 @@ import io.jsock.testing.Loopback;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
 import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
 import java.time.Duration;
@@ -180,6 +181,23 @@ class SocketsServerTest {
       InetSocketAddress seen = (InetSocketAddress) server.accept().address();
       assertThat(seen.getAddress().getHostAddress()).isEqualTo("127.0.0.2");
       client.sendAll("hi".getBytes(UTF_8));
+    }
+  }
+
+  // an address the JDK scopes by an interface (as NetworkInterface lists them: ::1%lo) was written
+  // as text and resolved again, and getAddrInfo takes an interface name only for a link-local
+  // scope: EAI_NONAME, where Socket.connect of the same address connects
+  @Test
+  void createConnectionConnectsToAResolvedAddressAsItIs() throws Exception {
+    var lo = NetworkInterface.getByName("lo");
+    var scoped = Inet6Address.getByAddress(null, Sockets.inetPton(Family.AF_INET6, "::1"), lo);
+    try (Socket server = Sockets.createServer("::1", 0)) {
+      int port = ((InetSocketAddress) server.getSockName()).getPort();
+      try (Socket client =
+          Sockets.createConnection(new InetSocketAddress(scoped, port), Duration.ofSeconds(5))) {
+        assertThat(client.family()).isEqualTo(Family.AF_INET6);
+        assertThat(server.accept().address()).isEqualTo(client.getSockName());
+      }
     }
   }
 

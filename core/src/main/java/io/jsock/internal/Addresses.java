@@ -39,18 +39,26 @@ public final class Addresses {
   /**
    * Resolves {@code host} for a socket of the given IP version, as Python does when an address
    * tuple is passed: {@code ""} is the wildcard address, {@code "<broadcast>"} the IPv4 broadcast
-   * address, anything else the first address of that version the resolver gives.
+   * address (refused by an IPv6 socket), anything else the first address of that version the
+   * resolver gives.
    */
   public static InetSocketAddress resolve(String host, int port, boolean ipv6, String operation)
       throws AddressResolutionException {
     Objects.requireNonNull(host, "host");
     checkPort(port);
     InetSocketAddress unresolved = InetSocketAddress.createUnresolved(host, port);
+    if (host.equals("<broadcast>") && ipv6) {
+      // as Python ("address family mismatched"), never a lookup that would ask DNS for it
+      throw new AddressResolutionException(
+          Errors.message(operation, unresolved, Errno.describe(Errno.EAI_ADDRFAMILY)),
+          Errno.EAI_ADDRFAMILY,
+          unresolved);
+    }
     try {
       if (host.isEmpty()) {
         return new InetSocketAddress(anyLocal(ipv6), port);
       }
-      if (host.equals("<broadcast>") && !ipv6) {
+      if (host.equals("<broadcast>")) {
         return new InetSocketAddress(InetAddress.getByAddress(new byte[] {-1, -1, -1, -1}), port);
       }
       for (InetAddress found : lookup(host)) {
@@ -124,16 +132,18 @@ public final class Addresses {
   /**
    * An IP address as jsock and Python write it, without any lookup: {@code 127.0.0.1}, or IPv6 in
    * RFC 5952 text ({@code ::1} rather than the JDK's {@code 0:0:0:0:0:0:0:1}) with a scope as the
-   * JDK writes it ({@code fe80::1%eth0}).
+   * JDK writes it ({@code fe80::1%eth0}), none for a scope id of 0.
    */
   public static String ipText(InetAddress ip) {
-    if (!(ip instanceof Inet6Address)) {
+    if (!(ip instanceof Inet6Address v6)) {
       return ip.getHostAddress();
     }
     String jdk = ip.getHostAddress();
     int scope = jdk.indexOf('%');
     String text = Literals.ipv6Text(ip.getAddress());
-    return scope < 0 ? text : text + jdk.substring(scope);
+    // a scope id of 0 is no scope, as glibc writes it; the JDK writes "%0" for one given as 0
+    boolean scoped = scope >= 0 && (v6.getScopeId() != 0 || v6.getScopedInterface() != null);
+    return scoped ? text + jdk.substring(scope) : text;
   }
 
   /**

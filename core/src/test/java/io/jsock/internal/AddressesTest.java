@@ -134,4 +134,16 @@ class AddressesTest {
     assertThat(Addresses.ipText(Addresses.loopback(true))).isEqualTo("::1");
     assertThat(Addresses.ipText(Addresses.lookup("fe80::a%7").getFirst())).isEqualTo("fe80::a%7");
   }
+
+  // python3: getaddrinfo("::1%0", 80) gives ('::1', 80, 0, 0), and getnameinfo(('::1', 80, 0, 0),
+  // NI_NUMERICHOST) gives '::1': a scope id of 0 is no scope, which the JDK writes as "%0"
+  @Test
+  void aScopeIdOfZeroIsWrittenAsNoScope() throws Exception {
+    InetAddress zero = Addresses.lookup("::1%0").getFirst();
+
+    assertThat(Addresses.ipText(zero)).isEqualTo("::1");
+    assertThat(Addresses.nameInfoText(zero)).isEqualTo("::1");
+    assertThat(Addresses.format(new InetSocketAddress(zero, 9))).isEqualTo("[::1]:9");
+    assertThat(Addresses.ipText(Addresses.lookup("fe80::a%0").getFirst())).isEqualTo("fe80::a");
+  }
 }

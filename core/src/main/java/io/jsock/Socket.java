@@ -2075,7 +2075,9 @@ public final class Socket implements AutoCloseable {
 
   /** Translates a failure, telling a close by another thread from other errors. */
   private IOException failure(IOException e, String operation, SocketAddress address) {
-    if (e instanceof ClosedChannelException && !closed && operation.equals("send to")) {
+    if (e instanceof ClosedChannelException
+        && !closed
+        && (operation.equals("send to") || operation.equals("sendfile to"))) {
       return Errors.of(Errno.EPIPE, operation, address); // the output side was shut down
     }
     return Errors.translate(e, operation, address);

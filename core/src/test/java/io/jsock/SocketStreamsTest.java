@@ -5,7 +5,9 @@ import static io.jsock.testing.Running.inVirtualThread;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import io.jsock.internal.Addresses;
 import io.jsock.testing.Loopback;
 import io.jsock.testing.Loopback.Pair;
 import io.jsock.testing.Running;
@@ -171,6 +173,27 @@ class SocketStreamsTest {
       assertThatThrownBy(() -> udp.sendFile(channel, 0, 5))
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessage("sendFile needs a SOCK_STREAM socket, not SOCK_DGRAM");
+    }
+  }
+
+  // python3: after c.shutdown(SHUT_WR), c.sendfile(f) raises BrokenPipeError (EPIPE), as c.send
+  @ParameterizedTest
+  @EnumSource(Family.class)
+  void sendFileAfterShutdownOfTheWritingSideThrowsBrokenPipeAsSend(Family family) throws Exception {
+    Path file = randomFile(10);
+    try (Pair pair = Loopback.pair(family, dir);
+        FileChannel channel = FileChannel.open(file)) {
+      pair.client().shutdown(Shutdown.SHUT_WR);
+
+      BrokenPipeException e =
+          catchThrowableOfType(
+              BrokenPipeException.class, () -> pair.client().sendFile(channel, 0, 5));
+
+      assertThat(e)
+          .hasMessage(
+              "sendfile to " + Addresses.format(pair.client().getPeerName()) + ": broken pipe");
+      assertThat(e.errno()).isEqualTo(Errno.EPIPE);
+      assertThat(pair.client().isClosed()).isFalse();
     }
   }
 

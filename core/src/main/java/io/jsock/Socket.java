@@ -35,6 +35,7 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.FileChannel;
 import java.nio.channels.NetworkChannel;
+import java.nio.channels.NonReadableChannelException;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.ServerSocketChannel;
@@ -898,9 +899,14 @@ public final class Socket implements AutoCloseable {
    * }</pre>
    *
    * @param count how many bytes at most, at least 1 ({@link Long#MAX_VALUE}: to the end)
+   * @throws IllegalArgumentException if the file is closed or not open for reading, as Python's
+   *     {@code ValueError}
    */
   public long sendFile(FileChannel file, long offset, long count) throws IOException {
     Objects.requireNonNull(file, "file");
+    if (!file.isOpen()) {
+      throw new IllegalArgumentException("file is closed"); // not the socket, as the JDK would say
+    }
     if (offset < 0) {
       throw new IllegalArgumentException("offset must not be negative: " + offset);
     }
@@ -942,12 +948,19 @@ public final class Socket implements AutoCloseable {
     } catch (ClosedByInterruptException e) {
       // the interrupt came during a transfer, and the JDK closed the file
       throw Errors.interrupted("sendfile to", peer, e);
+    } catch (NonReadableChannelException e) {
+      throw notReadable(e);
     } catch (IOException e) {
       throw failure(e, "sendfile to", peer);
     } finally {
       movePosition(file, offset + sent);
     }
     return sent;
+  }
+
+  /** {@code sendFile}'s file opened for writing only, as Python's "File not open for reading". */
+  private static IllegalArgumentException notReadable(NonReadableChannelException e) {
+    return new IllegalArgumentException("file is not open for reading", e);
   }
 
   /**
@@ -2315,6 +2328,8 @@ public final class Socket implements AutoCloseable {
       }
     } catch (ClosedByInterruptException e) {
       throw Errors.interrupted("sendfile to", peer, e); // during a read: the file closed
+    } catch (NonReadableChannelException e) {
+      throw notReadable(e);
     } finally {
       movePosition(file, offset + sent);
     }

@@ -25,6 +25,7 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.MalformedInputException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Random;
@@ -173,6 +174,31 @@ class SocketStreamsTest {
       assertThatThrownBy(() -> udp.sendFile(channel, 0, 5))
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessage("sendFile needs a SOCK_STREAM socket, not SOCK_DGRAM");
+    }
+  }
+
+  // python3: c.sendfile(f) of a closed file raises ValueError "I/O operation on closed file", and
+  // of one opened "wb" io.UnsupportedOperation (a ValueError) "File not open for reading"; the
+  // socket stays usable
+  @Test
+  void sendFileRefusesAClosedFileAndOneNotOpenForReadingAndKeepsTheSocket() throws Exception {
+    Path file = randomFile(10);
+    try (Pair pair = Loopback.pair(Family.AF_INET)) {
+      FileChannel closed = FileChannel.open(file);
+      closed.close();
+      assertThatThrownBy(() -> pair.client().sendFile(closed, 0, 5))
+          .isExactlyInstanceOf(IllegalArgumentException.class)
+          .hasMessage("file is closed");
+      try (FileChannel writeOnly = FileChannel.open(file, StandardOpenOption.WRITE)) {
+        assertThatThrownBy(() -> pair.client().sendFile(writeOnly, 0, 5))
+            .isExactlyInstanceOf(IllegalArgumentException.class)
+            .hasMessage("file is not open for reading");
+        assertThat(writeOnly.position()).isZero();
+      }
+
+      assertThat(pair.client().isClosed()).isFalse();
+      pair.client().sendAll("ok".getBytes(UTF_8));
+      assertThat(pair.server().recv(10)).isEqualTo("ok".getBytes(UTF_8));
     }
   }
 

@@ -926,7 +926,16 @@ public final class Socket implements AutoCloseable {
     }
     long sent = 0;
     try {
-      while (sent < count && offset + sent < file.size()) {
+      while (sent < count) {
+        if (Thread.currentThread().isInterrupted()) {
+          // before the file is touched: the JDK closes a FileChannel that an interrupted thread
+          // uses (interrupted before the call, or in a platform thread's wait on the epoll path,
+          // which ends without noticing one)
+          throw Errors.interrupted("sendfile to", peer, null);
+        }
+        if (offset + sent >= file.size()) {
+          break;
+        }
         if (Timeouts.hasPassed(deadline)) {
           throw Errors.timedOut("sendfile to", peer);
         }
@@ -938,11 +947,6 @@ public final class Socket implements AutoCloseable {
             break;
           }
           await(current, SelectionKey.OP_WRITE, deadline, "sendfile to", peer);
-          if (Thread.currentThread().isInterrupted()) {
-            // before the file is touched again: the JDK closes a FileChannel that an interrupted
-            // thread uses (a platform thread's wait on the epoll path ends without noticing one)
-            throw Errors.interrupted("sendfile to", peer, null);
-          }
         }
       }
     } catch (ClosedByInterruptException e) {

@@ -156,6 +156,31 @@ class SocketStreamsTest {
     }
   }
 
+  // as on a TLS socket: the JDK closes a FileChannel that a thread with its interrupt status set
+  // reads or transfers from, so sendFile must not touch the file then
+  @Test
+  void sendFileOnAnInterruptedThreadThrowsInterruptedIoExceptionAndKeepsTheFile() throws Exception {
+    Path file = randomFile(10);
+    try (Pair pair = Loopback.pair(Family.AF_INET);
+        FileChannel channel = FileChannel.open(file)) {
+      Thread.currentThread().interrupt();
+      try {
+        assertThatThrownBy(() -> pair.client().sendFile(channel, 0, 5))
+            .isExactlyInstanceOf(InterruptedIOException.class)
+            .hasMessage(
+                "sendfile to " + Addresses.format(pair.client().getPeerName()) + ": interrupted");
+        assertThat(Thread.currentThread().isInterrupted()).isTrue();
+      } finally {
+        Thread.interrupted();
+      }
+
+      assertThat(channel.isOpen()).isTrue();
+      assertThat(pair.client().sendFile(channel, 0, 5)).isEqualTo(5);
+      assertThat(readExactly(pair.server(), 5))
+          .isEqualTo(Arrays.copyOf(Files.readAllBytes(file), 5));
+    }
+  }
+
   @Test
   void sendFileChecksItsArguments() throws Exception {
     Path file = randomFile(10);

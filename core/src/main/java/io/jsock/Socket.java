@@ -889,8 +889,9 @@ public final class Socket implements AutoCloseable {
    * Sends {@code count} bytes of a file from {@code offset} (fewer if the file ends first), as
    * Python's {@code sendfile(file, offset, count)}, and returns how many went. The kernel copies
    * the file to the socket ({@link FileChannel#transferTo}): the bytes never enter the JVM. The
-   * file's position ends after the last byte sent. In timeout mode the timeout bounds the whole
-   * call; in non-blocking mode it sends what it can without waiting.
+   * file's position ends after the last byte sent, even when the call fails (where it was if none
+   * went, as in Python). In timeout mode the timeout bounds the whole call; in non-blocking mode it
+   * sends what it can without waiting.
    *
    * <pre>{@code
    * try (FileChannel file = FileChannel.open(path)) {
@@ -957,7 +958,7 @@ public final class Socket implements AutoCloseable {
     } catch (IOException e) {
       throw failure(e, "sendfile to", peer);
     } finally {
-      movePosition(file, offset + sent);
+      movePosition(file, offset, sent);
     }
     return sent;
   }
@@ -970,16 +971,17 @@ public final class Socket implements AutoCloseable {
   /**
    * Moves the file's position past what {@code sendFile} sent, even when it fails with an
    * interrupt: the JDK would close the caller's file rather than move it for an interrupted thread
-   * (the interrupt status is kept). A file that is closed already is left as it is, so that its
-   * error does not hide the call's own.
+   * (the interrupt status is kept). When nothing went, the position stays where it was, as
+   * Python's. A file that is closed already is left as it is, so that its error does not hide the
+   * call's own.
    */
-  private static void movePosition(FileChannel file, long position) throws IOException {
-    if (!file.isOpen()) {
+  private static void movePosition(FileChannel file, long offset, long sent) throws IOException {
+    if (sent == 0 || !file.isOpen()) {
       return;
     }
     boolean interrupted = Thread.interrupted();
     try {
-      file.position(position);
+      file.position(offset + sent);
     } finally {
       if (interrupted) {
         Thread.currentThread().interrupt();
@@ -2335,7 +2337,7 @@ public final class Socket implements AutoCloseable {
     } catch (NonReadableChannelException e) {
       throw notReadable(e);
     } finally {
-      movePosition(file, offset + sent);
+      movePosition(file, offset, sent);
     }
     return sent;
   }

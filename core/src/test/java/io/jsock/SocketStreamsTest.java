@@ -90,6 +90,26 @@ class SocketStreamsTest {
     }
   }
 
+  // python3: with f.seek(3), c.sendfile(f, 100, 5) past the end returns 0 and f.tell() is still 3,
+  // as after an error before any byte went (sendfile seeks only when total_sent > 0)
+  @Test
+  void sendFileThatSendsNothingLeavesTheFilePositionWhereItWas() throws Exception {
+    Path file = randomFile(10);
+    try (Pair pair = Loopback.pair(Family.AF_INET);
+        Socket unconnected = Socket.create();
+        FileChannel channel = FileChannel.open(file)) {
+      channel.position(3);
+
+      assertThat(pair.client().sendFile(channel, 100, 5)).isZero();
+      assertThat(channel.position()).isEqualTo(3);
+      assertThatThrownBy(() -> unconnected.sendFile(channel, 6, 2))
+          .isInstanceOf(BrokenPipeException.class);
+      assertThat(channel.position()).isEqualTo(3);
+      assertThat(pair.client().sendFile(channel, 6, 2)).isEqualTo(2);
+      assertThat(channel.position()).isEqualTo(8);
+    }
+  }
+
   @Test
   void sendFileOfAPathSendsItAllAndACountPastTheEndStopsAtTheEnd() throws Exception {
     Path file = randomFile(300_000);

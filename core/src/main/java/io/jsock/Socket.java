@@ -42,6 +42,7 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -880,6 +881,10 @@ public final class Socket implements AutoCloseable {
    */
   public long sendFile(Path file) throws IOException {
     Objects.requireNonNull(file, "file");
+    if (Files.isDirectory(file)) {
+      // the JDK opens one for reading, and its transferTo would fail as an unnamed socket error
+      throw new FileSystemException(file.toString(), null, "Is a directory");
+    }
     try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
       return sendFile(channel, 0, Long.MAX_VALUE);
     }

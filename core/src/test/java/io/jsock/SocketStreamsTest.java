@@ -23,6 +23,7 @@ import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.MalformedInputException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -219,6 +220,20 @@ class SocketStreamsTest {
       assertThatThrownBy(() -> udp.sendFile(channel, 0, 5))
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessage("sendFile needs a SOCK_STREAM socket, not SOCK_DGRAM");
+    }
+  }
+
+  // python3: open(directory, "rb") raises IsADirectoryError [Errno 21] "Is a directory"; the JDK
+  // opens a directory, and its transferTo failed as "sendfile to …: input/output error"
+  @Test
+  void sendFileOfADirectoryPathSaysItIsADirectoryAndKeepsTheSocket() throws Exception {
+    try (Pair pair = Loopback.pair(Family.AF_INET)) {
+      assertThatThrownBy(() -> pair.client().sendFile(dir))
+          .isExactlyInstanceOf(FileSystemException.class)
+          .hasMessage(dir + ": Is a directory");
+
+      pair.client().sendAll("ok".getBytes(UTF_8));
+      assertThat(pair.server().recv(10)).isEqualTo("ok".getBytes(UTF_8));
     }
   }
 

@@ -925,9 +925,11 @@ public final class Socket implements AutoCloseable {
     PolledChannel current = sending("sendfile to");
     SocketChannel channel = (SocketChannel) current.channel();
     long timeout = sendTimeoutNanos;
-    long waited = awaitConnected(current, "sendfile to");
-    long deadline = waited == Timeouts.NOT_STARTED ? Timeouts.deadline(timeout) : waited;
+    long deadline = awaitConnected(current, "sendfile to");
     if (tls != null) {
+      if (deadline == Timeouts.NOT_STARTED) {
+        deadline = Timeouts.deadline(timeout);
+      }
       return sendFileOverTls(file, offset, count, deadline, timeout == Timeouts.NON_BLOCKING);
     }
     long sent = 0;
@@ -942,12 +944,17 @@ public final class Socket implements AutoCloseable {
         if (offset + sent >= file.size()) {
           break;
         }
+        // Checked before every later transfer, as sendAll does: the first goes even when the
+        // timeout is too short to wait at all, as in Python (its deadline is not started yet).
         if (Timeouts.hasPassed(deadline)) {
           throw Errors.timedOut("sendfile to", peer);
         }
         long n = file.transferTo(offset + sent, count - sent, channel);
         sent += n;
         countSent(n);
+        if (deadline == Timeouts.NOT_STARTED) {
+          deadline = Timeouts.deadline(timeout);
+        }
         if (n == 0 && offset + sent < file.size()) {
           if (timeout == Timeouts.NON_BLOCKING && sent > 0) {
             break;

@@ -148,6 +148,24 @@ class SocketStreamsTest {
     }
   }
 
+  // python3: c.settimeout(1e-9); c.sendfile(f) of a small file returns its length, as send and
+  // sendall do: the timeout is for waiting, and the first transfer needs none
+  @Test
+  void sendFileWithATimeoutTooShortToWaitStillSendsWhatGoesAtOnceAsSendAll() throws Exception {
+    Path file = randomFile(10);
+    try (Pair pair = Loopback.pair(Family.AF_INET)) {
+      pair.client().setTimeout(Duration.ofNanos(1));
+
+      pair.client().sendAll("abc".getBytes(UTF_8));
+      assertThat(pair.client().sendFile(file)).isEqualTo(10);
+
+      byte[] expected = new byte[13];
+      System.arraycopy("abc".getBytes(UTF_8), 0, expected, 0, 3);
+      System.arraycopy(Files.readAllBytes(file), 0, expected, 3, 10);
+      assertThat(readExactly(pair.server(), 13)).isEqualTo(expected);
+    }
+  }
+
   @ParameterizedTest
   @ValueSource(booleans = {true, false})
   void interruptingAThreadBlockedInSendFileThrowsInterruptedIoExceptionAndKeepsSocketAndFile(

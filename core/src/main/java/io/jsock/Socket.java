@@ -35,12 +35,14 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.FileChannel;
 import java.nio.channels.NetworkChannel;
+import java.nio.channels.NonReadableChannelException;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -889,6 +891,10 @@ public final class Socket implements AutoCloseable {
    */
   public long sendFile(Path file) throws IOException {
     Objects.requireNonNull(file, "file");
+    if (Files.isDirectory(file)) {
+      // the JDK opens one for reading, and its transferTo would fail as an unnamed socket error
+      throw new FileSystemException(file.toString(), null, "Is a directory");
+    }
     try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
       return sendFile(channel, 0, Long.MAX_VALUE);
     }
@@ -898,8 +904,9 @@ public final class Socket implements AutoCloseable {
    * Sends {@code count} bytes of a file from {@code offset} (fewer if the file ends first), as
    * Python's {@code sendfile(file, offset, count)}, and returns how many went. The kernel copies
    * the file to the socket ({@link FileChannel#transferTo}): the bytes never enter the JVM. The
-   * file's position ends after the last byte sent. In timeout mode the timeout bounds the whole
-   * call; in non-blocking mode it sends what it can without waiting.
+   * file's position ends after the last byte sent, even when the call fails (where it was if none
+   * went, as in Python). In timeout mode the timeout bounds the whole call; in non-blocking mode it
+   * sends what it can without waiting.
    *
    * <pre>{@code
    * try (FileChannel file = FileChannel.open(path)) {
@@ -908,11 +915,13 @@ public final class Socket implements AutoCloseable {
    * }</pre>
    *
    * @param count how many bytes at most, at least 1 ({@link Long#MAX_VALUE}: to the end)
+   * @throws IllegalArgumentException if the file is closed or not open for reading, as Python's
+   *     {@code ValueError}
    */
   public long sendFile(FileChannel file, long offset, long count) throws IOException {
     Objects.requireNonNull(file, "file");
     if (!file.isOpen()) {
-      throw new IllegalArgumentException("file must be open"); // Python's ValueError
+      throw new IllegalArgumentException("file is closed"); // not the socket, as the JDK would say
     }
     if (offset < 0) {
       throw new IllegalArgumentException("offset must not be negative: " + offset);
@@ -933,7 +942,18 @@ public final class Socket implements AutoCloseable {
     }
     long sent = 0;
     try {
-      while (sent < count && offset + sent < file.size()) {
+      while (sent < count) {
+        if (Thread.currentThread().isInterrupted()) {
+          // before the file is touched: the JDK closes a FileChannel that an interrupted thread
+          // uses (interrupted before the call, or in a platform thread's wait on the epoll path,
+          // which ends without noticing one)
+          throw Errors.interrupted("sendfile to", peer, null);
+        }
+        if (offset + sent >= file.size()) {
+          break;
+        }
+        // Checked before every later transfer, as sendAll does: the first goes even when the
+        // timeout is too short to wait at all, as in Python (its deadline is not started yet).
         if (Timeouts.hasPassed(deadline)) {
           throw Errors.timedOut("sendfile to", peer);
         }
@@ -941,8 +961,6 @@ public final class Socket implements AutoCloseable {
         sent += n;
         countSent(n);
         if (deadline == Timeouts.NOT_STARTED) {
-          // started after the first transfer, as sendAll's: a timeout that passed before any was
-          // tried refused a file the socket would have taken at once
           deadline = Timeouts.deadline(timeout);
         }
         if (n == 0 && offset + sent < file.size()) {
@@ -951,40 +969,43 @@ public final class Socket implements AutoCloseable {
           }
           boolean nonBlocking = timeout == Timeouts.NON_BLOCKING; // the call's, as sendAll's
           await(current, SelectionKey.OP_WRITE, deadline, nonBlocking, "sendfile to", peer);
-          if (Thread.currentThread().isInterrupted()) {
-            // before the file is touched again: the JDK closes a FileChannel that an interrupted
-            // thread uses (a platform thread's wait on the epoll path ends without noticing one)
-            throw Errors.interrupted("sendfile to", peer, null);
-          }
         }
       }
     } catch (ClosedByInterruptException e) {
       // the interrupt came during a transfer, and the JDK closed the file
       throw Errors.interrupted("sendfile to", peer, e);
+    } catch (NonReadableChannelException e) {
+      throw notReadable(e);
     } catch (IOException e) {
       if (e instanceof ClosedChannelException && !file.isOpen()) {
         throw e; // another thread closed the file: the socket is not at fault
       }
       throw failure(e, "sendfile to", peer);
     } finally {
-      movePosition(file, offset + sent);
+      movePosition(file, offset, sent);
     }
     return sent;
+  }
+
+  /** {@code sendFile}'s file opened for writing only, as Python's "File not open for reading". */
+  private static IllegalArgumentException notReadable(NonReadableChannelException e) {
+    return new IllegalArgumentException("file is not open for reading", e);
   }
 
   /**
    * Moves the file's position past what {@code sendFile} sent, even when it fails with an
    * interrupt: the JDK would close the caller's file rather than move it for an interrupted thread
-   * (the interrupt status is kept). A file that is closed already is left as it is, so that its
-   * error does not hide the call's own.
+   * (the interrupt status is kept). When nothing went, the position stays where it was, as
+   * Python's. A file that is closed already is left as it is, so that its error does not hide the
+   * call's own.
    */
-  private static void movePosition(FileChannel file, long position) throws IOException {
-    if (!file.isOpen()) {
+  private static void movePosition(FileChannel file, long offset, long sent) throws IOException {
+    if (sent == 0 || !file.isOpen()) {
       return;
     }
     boolean interrupted = Thread.interrupted();
     try {
-      file.position(position);
+      file.position(offset + sent);
     } finally {
       if (interrupted) {
         Thread.currentThread().interrupt();
@@ -2366,8 +2387,10 @@ public final class Socket implements AutoCloseable {
       }
     } catch (ClosedByInterruptException e) {
       throw Errors.interrupted("sendfile to", peer, e); // during a read: the file closed
+    } catch (NonReadableChannelException e) {
+      throw notReadable(e);
     } finally {
-      movePosition(file, offset + sent);
+      movePosition(file, offset, sent);
     }
     return sent;
   }

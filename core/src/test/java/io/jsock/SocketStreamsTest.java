@@ -5,7 +5,9 @@ import static io.jsock.testing.Running.inVirtualThread;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import io.jsock.internal.Addresses;
 import io.jsock.testing.Loopback;
 import io.jsock.testing.Loopback.Pair;
 import io.jsock.testing.Running;
@@ -21,8 +23,10 @@ import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.MalformedInputException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Random;
@@ -84,6 +88,26 @@ class SocketStreamsTest {
       assertThat(sent).isEqualTo(500_000);
       assertThat(channel.position()).isEqualTo(501_000);
       assertThat(receiving.get()).isEqualTo(Arrays.copyOfRange(content, 1000, 501_000));
+    }
+  }
+
+  // python3: with f.seek(3), c.sendfile(f, 100, 5) past the end returns 0 and f.tell() is still 3,
+  // as after an error before any byte went (sendfile seeks only when total_sent > 0)
+  @Test
+  void sendFileThatSendsNothingLeavesTheFilePositionWhereItWas() throws Exception {
+    Path file = randomFile(10);
+    try (Pair pair = Loopback.pair(Family.AF_INET);
+        Socket unconnected = Socket.create();
+        FileChannel channel = FileChannel.open(file)) {
+      channel.position(3);
+
+      assertThat(pair.client().sendFile(channel, 100, 5)).isZero();
+      assertThat(channel.position()).isEqualTo(3);
+      assertThatThrownBy(() -> unconnected.sendFile(channel, 6, 2))
+          .isInstanceOf(BrokenPipeException.class);
+      assertThat(channel.position()).isEqualTo(3);
+      assertThat(pair.client().sendFile(channel, 6, 2)).isEqualTo(2);
+      assertThat(channel.position()).isEqualTo(8);
     }
   }
 
@@ -173,6 +197,31 @@ class SocketStreamsTest {
     }
   }
 
+  // as on a TLS socket: the JDK closes a FileChannel that a thread with its interrupt status set
+  // reads or transfers from, so sendFile must not touch the file then
+  @Test
+  void sendFileOnAnInterruptedThreadThrowsInterruptedIoExceptionAndKeepsTheFile() throws Exception {
+    Path file = randomFile(10);
+    try (Pair pair = Loopback.pair(Family.AF_INET);
+        FileChannel channel = FileChannel.open(file)) {
+      Thread.currentThread().interrupt();
+      try {
+        assertThatThrownBy(() -> pair.client().sendFile(channel, 0, 5))
+            .isExactlyInstanceOf(InterruptedIOException.class)
+            .hasMessage(
+                "sendfile to " + Addresses.format(pair.client().getPeerName()) + ": interrupted");
+        assertThat(Thread.currentThread().isInterrupted()).isTrue();
+      } finally {
+        Thread.interrupted();
+      }
+
+      assertThat(channel.isOpen()).isTrue();
+      assertThat(pair.client().sendFile(channel, 0, 5)).isEqualTo(5);
+      assertThat(readExactly(pair.server(), 5))
+          .isEqualTo(Arrays.copyOf(Files.readAllBytes(file), 5));
+    }
+  }
+
   @Test
   void sendFileChecksItsArguments() throws Exception {
     Path file = randomFile(10);
@@ -191,6 +240,66 @@ class SocketStreamsTest {
       assertThatThrownBy(() -> udp.sendFile(channel, 0, 5))
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessage("sendFile needs a SOCK_STREAM socket, not SOCK_DGRAM");
+    }
+  }
+
+  // python3: open(directory, "rb") raises IsADirectoryError [Errno 21] "Is a directory"; the JDK
+  // opens a directory, and its transferTo failed as "sendfile to …: input/output error"
+  @Test
+  void sendFileOfADirectoryPathSaysItIsADirectoryAndKeepsTheSocket() throws Exception {
+    try (Pair pair = Loopback.pair(Family.AF_INET)) {
+      assertThatThrownBy(() -> pair.client().sendFile(dir))
+          .isExactlyInstanceOf(FileSystemException.class)
+          .hasMessage(dir + ": Is a directory");
+
+      pair.client().sendAll("ok".getBytes(UTF_8));
+      assertThat(pair.server().recv(10)).isEqualTo("ok".getBytes(UTF_8));
+    }
+  }
+
+  // python3: c.sendfile(f) of a closed file raises ValueError "I/O operation on closed file", and
+  // of one opened "wb" io.UnsupportedOperation (a ValueError) "File not open for reading"; the
+  // socket stays usable
+  @Test
+  void sendFileRefusesAClosedFileAndOneNotOpenForReadingAndKeepsTheSocket() throws Exception {
+    Path file = randomFile(10);
+    try (Pair pair = Loopback.pair(Family.AF_INET)) {
+      FileChannel closed = FileChannel.open(file);
+      closed.close();
+      assertThatThrownBy(() -> pair.client().sendFile(closed, 0, 5))
+          .isExactlyInstanceOf(IllegalArgumentException.class)
+          .hasMessage("file is closed");
+      try (FileChannel writeOnly = FileChannel.open(file, StandardOpenOption.WRITE)) {
+        assertThatThrownBy(() -> pair.client().sendFile(writeOnly, 0, 5))
+            .isExactlyInstanceOf(IllegalArgumentException.class)
+            .hasMessage("file is not open for reading");
+        assertThat(writeOnly.position()).isZero();
+      }
+
+      assertThat(pair.client().isClosed()).isFalse();
+      pair.client().sendAll("ok".getBytes(UTF_8));
+      assertThat(pair.server().recv(10)).isEqualTo("ok".getBytes(UTF_8));
+    }
+  }
+
+  // python3: after c.shutdown(SHUT_WR), c.sendfile(f) raises BrokenPipeError (EPIPE), as c.send
+  @ParameterizedTest
+  @EnumSource(Family.class)
+  void sendFileAfterShutdownOfTheWritingSideThrowsBrokenPipeAsSend(Family family) throws Exception {
+    Path file = randomFile(10);
+    try (Pair pair = Loopback.pair(family, dir);
+        FileChannel channel = FileChannel.open(file)) {
+      pair.client().shutdown(Shutdown.SHUT_WR);
+
+      BrokenPipeException e =
+          catchThrowableOfType(
+              BrokenPipeException.class, () -> pair.client().sendFile(channel, 0, 5));
+
+      assertThat(e)
+          .hasMessage(
+              "sendfile to " + Addresses.format(pair.client().getPeerName()) + ": broken pipe");
+      assertThat(e.errno()).isEqualTo(Errno.EPIPE);
+      assertThat(pair.client().isClosed()).isFalse();
     }
   }
 

@@ -35,7 +35,6 @@ import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -2668,42 +2667,6 @@ class SocketTest {
         assertThat(e).hasMessage("send to " + text(peer) + ": broken pipe");
       }
       assertThat(pair.server().recv(10)).as("the peer sees end of stream").isEmpty();
-    }
-  }
-
-  // python3 on Linux: sendfile after shutdown(SHUT_WR) raises BrokenPipeError (EPIPE), as send does
-  @ParameterizedTest
-  @EnumSource(Family.class)
-  void sendFileAfterOwnShutdownWriteThrowsBrokenPipe(Family family) throws IOException {
-    Path file = java.nio.file.Files.writeString(dir.resolve("abc.txt"), "abc");
-    try (Pair pair = Loopback.pair(family, dir)) {
-      SocketAddress peer = pair.client().getPeerName();
-      pair.client().shutdown(SHUT_WR);
-
-      BrokenPipeException e =
-          catchThrowableOfType(BrokenPipeException.class, () -> pair.client().sendFile(file));
-
-      assertThat(e).hasMessage("sendfile to " + text(peer) + ": broken pipe");
-      assertThat(e.errno()).isEqualTo(Errno.EPIPE);
-      assertThat(pair.client().isClosed()).isFalse();
-      assertThat(pair.server().recv(10)).as("the peer sees end of stream").isEmpty();
-    }
-  }
-
-  // python3: sendfile of a closed file raises ValueError ("I/O operation on closed file"); the
-  // socket is not at fault and stays usable
-  @Test
-  void sendFileOfAClosedFileIsAnIllegalArgumentAndLeavesTheSocketUsable() throws IOException {
-    Path path = java.nio.file.Files.writeString(dir.resolve("abc.txt"), "abc");
-    FileChannel file = FileChannel.open(path);
-    file.close();
-    try (Pair pair = Loopback.pair(AF_INET)) {
-      assertThatThrownBy(() -> pair.client().sendFile(file, 0, 3))
-          .isExactlyInstanceOf(IllegalArgumentException.class)
-          .hasMessage("file must be open");
-
-      pair.client().sendAll(bytes("ok"));
-      assertThat(pair.server().recv(10)).isEqualTo(bytes("ok"));
     }
   }
 

@@ -35,6 +35,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.security.KeyStore;
 import java.security.MessageDigest;
 import java.security.cert.X509Certificate;
@@ -861,6 +862,27 @@ class TlsSocketTest {
       Future<byte[]> got = call(() -> recvExactly(tls.server(), content.length));
       assertThat(tls.client().sendFile(file)).isEqualTo(content.length);
       assertThat(sha256(got.get(30, SECONDS))).isEqualTo(sha256(content));
+    }
+  }
+
+  @Test
+  void sendFileRefusesAClosedFileAndOneNotOpenForReadingAsWithoutTls(@TempDir Path files)
+      throws Exception {
+    Path file = Files.write(files.resolve("data.bin"), random(10, 6));
+    try (Pair plain = Loopback.pair(AF_INET);
+        Pair tls = handshake(plain, client, "localhost", server)) {
+      FileChannel closed = FileChannel.open(file);
+      closed.close();
+      assertThatThrownBy(() -> tls.client().sendFile(closed, 0, 5))
+          .isExactlyInstanceOf(IllegalArgumentException.class)
+          .hasMessage("file is closed");
+      try (FileChannel writeOnly = FileChannel.open(file, StandardOpenOption.WRITE)) {
+        assertThatThrownBy(() -> tls.client().sendFile(writeOnly, 0, 5))
+            .isExactlyInstanceOf(IllegalArgumentException.class)
+            .hasMessage("file is not open for reading");
+      }
+      tls.client().sendAll("ok".getBytes(UTF_8));
+      assertThat(tls.server().recv(10)).isEqualTo("ok".getBytes(UTF_8));
     }
   }
 

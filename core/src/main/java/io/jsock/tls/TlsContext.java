@@ -1,5 +1,7 @@
 package io.jsock.tls;
 
+import static java.nio.charset.StandardCharsets.ISO_8859_1;
+
 import io.jsock.Socket;
 import io.jsock.internal.Addresses;
 import io.jsock.internal.SocketAccess;
@@ -9,7 +11,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
@@ -100,20 +101,26 @@ public final class TlsContext {
 
   /**
    * This client context trusting only the certificate authorities in a file instead of the
-   * system's: PEM ({@code -----BEGIN CERTIFICATE-----}, as many as it holds) or a PKCS#12 trust
-   * store without a password. Host names are still checked.
+   * system's: PEM ({@code -----BEGIN CERTIFICATE-----}, as many as it holds; OpenSSL's {@code
+   * TRUSTED CERTIFICATE} blocks too, unless their trust settings exclude serverAuth) or a PKCS#12
+   * trust store without a password. Host names are still checked.
    */
   public TlsContext withTrust(Path pemOrPkcs12CaFile) throws IOException {
     Objects.requireNonNull(pemOrPkcs12CaFile, "pemOrPkcs12CaFile");
     requireClient("withTrust");
-    byte[] content = Files.readAllBytes(pemOrPkcs12CaFile);
-    if (!new String(content, StandardCharsets.ISO_8859_1).contains("-----BEGIN ")) {
+    String content = new String(Files.readAllBytes(pemOrPkcs12CaFile), ISO_8859_1);
+    if (!content.contains("-----BEGIN ")) {
       return withTrustedCertificates(pkcs12Certificates(pemOrPkcs12CaFile));
     }
     List<X509Certificate> certificates = KeyMaterial.readCertificates(pemOrPkcs12CaFile);
     if (certificates.isEmpty()) {
       throw new IllegalArgumentException(
-          "pemOrPkcs12CaFile: no certificate in " + pemOrPkcs12CaFile);
+          "pemOrPkcs12CaFile: no certificate in "
+              + pemOrPkcs12CaFile
+              + (content.contains("-----BEGIN TRUSTED CERTIFICATE-----")
+                  ? " that may vouch for TLS servers (the trust settings of its TRUSTED"
+                      + " CERTIFICATE blocks exclude serverAuth)"
+                  : ""));
     }
     return withTrustedCertificates(certificates);
   }

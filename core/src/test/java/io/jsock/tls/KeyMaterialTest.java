@@ -246,6 +246,74 @@ class KeyMaterialTest {
         .hasMessage("pemOrPkcs12CaFile: no certificate in " + dir.resolve("key.pem"));
   }
 
+  @Test
+  void trustsTheTrustedCertificateBlocksThatOpensslWritesAsPythonDoes() throws Exception {
+    // openssl x509 -trustout writes the certificate and then OpenSSL's trust settings for it in
+    // a TRUSTED CERTIFICATE block, as some distributions' bundles hold their authorities; Python's
+    // load_verify_locations (and ncat's --ssl-trustfile) take them
+    TestPki.Issued ca = TestPki.ca("trusted-block CA");
+    KeyMaterial key = TestPki.leaf(ca, "localhost").write(dir.resolve("server"));
+    TestPki.writePem(dir.resolve("ca.pem"), ca.certificate());
+    for (String settings : List.of("", "-addtrust serverAuth", "-addtrust anyExtendedKeyUsage")) {
+      Path file = trustOut(dir.resolve("ca.pem"), settings);
+      assertThat(Files.readString(file)).startsWith("-----BEGIN TRUSTED CERTIFICATE-----");
+      roundTrip(key, Tls.client().withTrust(file));
+    }
+  }
+
+  @Test
+  void aTrustedCertificateBlockWhoseSettingsExcludeServersIsNotTrusted() throws Exception {
+    // as OpenSSL decides for a client: rejected for serverAuth (or any use), or trusted for other
+    // uses only
+    TestPki.Issued ca = TestPki.ca("distrusted CA");
+    TestPki.writePem(dir.resolve("ca.pem"), ca.certificate());
+    for (String settings :
+        List.of(
+            "-addreject serverAuth",
+            "-addreject anyExtendedKeyUsage",
+            "-addtrust clientAuth",
+            "-addtrust serverAuth -addreject serverAuth")) {
+      Path file = trustOut(dir.resolve("ca.pem"), settings);
+      assertThatThrownBy(() -> Tls.client().withTrust(file))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage(
+              "pemOrPkcs12CaFile: no certificate in "
+                  + file
+                  + " that may vouch for TLS servers (the trust settings of its TRUSTED"
+                  + " CERTIFICATE blocks exclude serverAuth)");
+    }
+    // in a bundle, such a block is skipped and the others are trusted
+    TestPki.Issued other = TestPki.ca("other CA");
+    KeyMaterial key = TestPki.leaf(other, "localhost").write(dir.resolve("server"));
+    TestPki.writePem(dir.resolve("other.pem"), other.certificate());
+    Path bundle = dir.resolve("bundle.pem");
+    Files.writeString(
+        bundle,
+        Files.readString(trustOut(dir.resolve("ca.pem"), "-addreject serverAuth"))
+            + Files.readString(dir.resolve("other.pem")));
+    TlsContext client = Tls.client().withTrust(bundle);
+    assertThat(client.toString()).contains("1 trusted");
+    roundTrip(key, client);
+  }
+
+  /** {@code openssl x509 -in pem -trustout SETTINGS}: a TRUSTED CERTIFICATE block. */
+  private Path trustOut(Path pem, String settings) throws Exception {
+    Path out = Files.createTempFile(dir, "trusted", ".pem");
+    List<String> command =
+        new java.util.ArrayList<>(
+            List.of("openssl", "x509", "-in", pem.toString(), "-trustout", "-out", out.toString()));
+    if (!settings.isEmpty()) {
+      command.addAll(List.of(settings.split(" ")));
+    }
+    Process openssl =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("openssl.log").toFile())
+            .start();
+    assertThat(openssl.waitFor()).as(Files.readString(dir.resolve("openssl.log"))).isZero();
+    return out;
+  }
+
   private static void roundTrip(KeyMaterial key, TlsContext client) throws Exception {
     try (Pair plain = Loopback.pair(AF_INET);
         Pair tls = TlsSocketTest.handshake(plain, client, "localhost", Tls.server(key))) {

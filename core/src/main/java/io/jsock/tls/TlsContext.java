@@ -131,6 +131,9 @@ public final class TlsContext {
    */
   public TlsContext withTrustedCertificates(List<X509Certificate> certificates) {
     Objects.requireNonNull(certificates, "certificates");
+    for (X509Certificate certificate : certificates) {
+      Objects.requireNonNull(certificate, "certificates");
+    }
     requireClient("withTrustedCertificates");
     if (certificates.isEmpty()) {
       throw new IllegalArgumentException("certificates: at least one is needed");

@@ -1139,6 +1139,17 @@ class TlsSocketTest {
         .containsExactly("TLSv1.3", "TLSv1.2");
   }
 
+  @Test
+  void trustedCertificatesAreCheckedNamingTheParameter() {
+    assertThatThrownBy(
+            () -> Tls.client().withTrustedCertificates(Arrays.asList(ca.certificate(), null)))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessage("certificates");
+    assertThatThrownBy(() -> Tls.client().withTrustedCertificates(List.of()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("certificates: at least one is needed");
+  }
+
   // ---------------------------------------------------------------- helpers
 
   /** Wraps both sides of a plain pair: the server in another thread, the client here. */

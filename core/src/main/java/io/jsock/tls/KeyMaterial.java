@@ -84,7 +84,9 @@ public final class KeyMaterial {
     if (chain.isEmpty()) {
       throw new IllegalArgumentException("certChainPem: no certificate in " + certChainPem);
     }
-    String text = Files.readString(pkcs8KeyPem, StandardCharsets.US_ASCII);
+    // bytes as they are, as for certificates: text around the block may be UTF-8 (a friendlyName
+    // that openssl pkcs12 writes), and a DER file must be named as such, not fail to decode
+    String text = new String(Files.readAllBytes(pkcs8KeyPem), StandardCharsets.ISO_8859_1);
     Matcher block = keyBlock(text);
     if (block == null) {
       throw new IllegalArgumentException("pkcs8KeyPem: no PEM block in " + pkcs8KeyPem);

@@ -162,6 +162,32 @@ class KeyMaterialTest {
   }
 
   @Test
+  void readsAKeyFileWithTextThatIsNotAsciiAroundItsBlock() throws Exception {
+    // openssl pkcs12 -nodes writes "Bag Attributes" with the entry's friendlyName before the key
+    TestPki.Issued leaf = TestPki.leaf(TestPki.ca("bag CA"), "localhost");
+    leaf.write(dir);
+    Path key = dir.resolve("key.pem");
+    Files.write(
+        key,
+        ("Bag Attributes\n    friendlyName: Schlüssel für localhost\n" + Files.readString(key))
+            .getBytes(UTF_8));
+    KeyMaterial material = KeyMaterial.fromPem(dir.resolve("cert.pem"), key);
+    assertThat(material.privateKey().getEncoded())
+        .isEqualTo(leaf.keyPair().getPrivate().getEncoded());
+  }
+
+  @Test
+  void aDerKeyFileIsRefusedNamingIt() throws Exception {
+    TestPki.Issued leaf = TestPki.leaf(TestPki.ca("der CA"), "localhost");
+    leaf.write(dir);
+    Path der = dir.resolve("key.der");
+    Files.write(der, leaf.keyPair().getPrivate().getEncoded());
+    assertThatThrownBy(() -> KeyMaterial.fromPem(dir.resolve("cert.pem"), der))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("pkcs8KeyPem: no PEM block in " + der);
+  }
+
+  @Test
   void trustsAPemCaFile() throws Exception {
     TestPki.Issued ca = TestPki.ca("file CA");
     KeyMaterial key = TestPki.leaf(ca, "localhost").write(dir.resolve("server"));

@@ -1,7 +1,9 @@
 package io.jsock.internal;
 
+import java.io.ByteArrayOutputStream;
 import java.net.IDN;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.security.KeyStore;
 import java.security.cert.CertPathBuilderException;
 import java.security.cert.CertPathValidatorException;
@@ -17,6 +19,7 @@ import javax.net.ssl.SSLEngine;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedTrustManager;
+import javax.security.auth.x500.X500Principal;
 
 /**
  * The trust managers of {@code io.jsock.tls}: a verifying one that checks the chain and then the
@@ -201,8 +204,9 @@ public final class TlsTrust {
   /**
    * Refuses a host name that the JDK matched only through a wildcard standing for part of a label
    * ({@code f*.example.com}) or above a single label ({@code *.com}), which OpenSSL, and so Python,
-   * refuse (as RFC 9525 does). Called once the JDK has matched the name; a certificate without DNS
-   * names (the JDK then reads its subject's CN) and IP addresses are left to the JDK.
+   * refuse (as RFC 9525 does). Called once the JDK has matched the name: against the DNS names, or
+   * when there are none, against the subject's CN, as the JDK and OpenSSL both fall back to it. IP
+   * addresses are left to the JDK.
    */
   private static void checkWildcards(X509Certificate leaf, String peerHost)
       throws CertificateException {
@@ -211,7 +215,7 @@ public final class TlsTrust {
     }
     List<String> patterns = dnsNames(leaf);
     if (patterns.isEmpty()) {
-      return;
+      patterns = commonNames(leaf);
     }
     String host = comparable(peerHost);
     int dot = host.indexOf('.');
@@ -251,6 +255,41 @@ public final class TlsTrust {
           names.add((String) entry.get(1));
         }
       }
+    }
+    return names;
+  }
+
+  /**
+   * The CN values of the certificate's subject, read from its RFC 2253 form: attributes end at a
+   * comma or plus sign that no backslash escapes; an escaped character stands for itself, an
+   * escaped hex pair for a byte of UTF-8.
+   */
+  static List<String> commonNames(X509Certificate certificate) {
+    String name = certificate.getSubjectX500Principal().getName(X500Principal.RFC2253);
+    List<String> names = new ArrayList<>();
+    ByteArrayOutputStream attribute = new ByteArrayOutputStream();
+    for (int i = 0; i <= name.length(); i++) {
+      if (i == name.length() || name.charAt(i) == ',' || name.charAt(i) == '+') {
+        String text = attribute.toString(StandardCharsets.UTF_8);
+        if (text.regionMatches(true, 0, "CN=", 0, 3)) {
+          names.add(text.substring(3));
+        }
+        attribute.reset();
+        continue;
+      }
+      if (name.charAt(i) == '\\' && i + 1 < name.length()) {
+        i++;
+        if (i + 1 < name.length()
+            && Character.digit(name.charAt(i), 16) >= 0
+            && Character.digit(name.charAt(i + 1), 16) >= 0) {
+          attribute.write(Integer.parseInt(name, i, i + 2, 16));
+          i++;
+          continue;
+        }
+      }
+      int end = Character.isHighSurrogate(name.charAt(i)) && i + 1 < name.length() ? i + 2 : i + 1;
+      attribute.writeBytes(name.substring(i, end).getBytes(StandardCharsets.UTF_8));
+      i = end - 1;
     }
     return names;
   }

@@ -242,6 +242,41 @@ class TlsSocketTest {
   }
 
   @Test
+  void aWildcardInTheCommonNameOfACertificateWithoutDnsNamesMatchesAsInPythonToo()
+      throws Exception {
+    // with no DNS name, the JDK, OpenSSL and so Python check the subject's CN, with the same rules
+    for (String[] accepted :
+        List.of(
+            new String[] {"*.example.test", "a.example.test"},
+            new String[] {"cn.test", "cn.test"})) {
+      KeyMaterial key = TestPki.commonNameOnly(ca, accepted[0]).write(pki.resolve(accepted[1]));
+      try (Pair plain = Loopback.pair(AF_INET);
+          Pair tls = handshake(plain, client, accepted[1], Tls.server(key))) {
+        assertThat(Tls.session(tls.client()).getProtocol()).isEqualTo("TLSv1.3");
+      }
+    }
+    for (String[] refused :
+        List.of(
+            new String[] {"f*.partial.test", "foo.partial.test"},
+            new String[] {"*.test", "a.test"},
+            new String[] {"*.example.test", "a.b.example.test"})) {
+      KeyMaterial key = TestPki.commonNameOnly(ca, refused[0]).write(pki.resolve(refused[1]));
+      try (Pair plain = Loopback.pair(AF_INET)) {
+        call(() -> Tls.server(key).wrap(plain.server()));
+        assertThatThrownBy(() -> client.wrap(plain.client(), refused[1]))
+            .as(refused[0])
+            .isInstanceOf(TlsException.class)
+            .hasMessageEndingWith(
+                ": certificate for 'CN="
+                    + refused[0]
+                    + "' does not match host name '"
+                    + refused[1]
+                    + "'");
+      }
+    }
+  }
+
+  @Test
   void insecureModeConnectsToAnUnknownAuthorityAndWarnsOnce() throws Exception {
     LogCapture log = LogCapture.start("io.jsock.tls");
     try {

@@ -15,6 +15,7 @@ import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.regex.Pattern;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
@@ -27,6 +28,9 @@ import javax.security.auth.x500.X500Principal;
  * message text, and an insecure one that accepts everything.
  */
 public final class TlsTrust {
+  /** What OpenSSL lets a wildcard stand over: labels of letters, digits and hyphens. */
+  private static final Pattern LETTERS_DIGITS_HYPHENS = Pattern.compile("[a-z0-9.-]+");
+
   private TlsTrust() {}
 
   /**
@@ -86,7 +90,12 @@ public final class TlsTrust {
       checkAnchorDates(chain);
       try {
         delegate.checkServerTrusted(chain, authType, engine); // now with the host name
-        checkWildcards(chain[0], engine.getPeerHost());
+        // The JDK checks no name that SNI cannot carry (my_host): TlsContext lets TlsTrust do it
+        boolean jdkCheckedName =
+            engine.getSSLParameters().getEndpointIdentificationAlgorithm() != null;
+        if (!jdkCheckedName || Addresses.numericHost(engine.getPeerHost()).isEmpty()) {
+          checkDnsName(chain[0], engine.getPeerHost());
+        }
       } catch (CertificateException e) {
         throw new Rejection(
             "certificate for "
@@ -202,16 +211,17 @@ public final class TlsTrust {
   }
 
   /**
-   * Refuses a host name that the JDK matched only through a wildcard standing for part of a label
-   * ({@code f*.example.com}) or above a single label ({@code *.com}), which OpenSSL, and so Python,
-   * refuse (as RFC 9525 does). Called once the JDK has matched the name: against the DNS names, or
-   * when there are none, against the subject's CN, as the JDK and OpenSSL both fall back to it. IP
-   * addresses are left to the JDK.
+   * Refuses a host name that no DNS name of the certificate (or when it has none, no CN of its
+   * subject, as the JDK and OpenSSL both fall back to) matches as OpenSSL, and so Python, matches:
+   * equal, or through a wildcard that is the whole leftmost label over at least two labels of
+   * letters, digits and hyphens (RFC 9525), never {@code f*.example.com} nor {@code *.com}. Called
+   * once the JDK has matched the name, which it does more loosely, and for the names the JDK does
+   * not check (my_host), never for IP addresses.
    */
-  private static void checkWildcards(X509Certificate leaf, String peerHost)
+  private static void checkDnsName(X509Certificate leaf, String peerHost)
       throws CertificateException {
-    if (peerHost == null || Addresses.numericHost(peerHost).isPresent()) {
-      return;
+    if (peerHost == null) {
+      throw new CertificateException("no host name to check");
     }
     List<String> patterns = dnsNames(leaf);
     if (patterns.isEmpty()) {
@@ -226,6 +236,7 @@ public final class TlsTrust {
       }
       if (name.startsWith("*.")
           && name.indexOf('.', 2) > 0 // at least two labels under the wildcard
+          && LETTERS_DIGITS_HYPHENS.matcher(name.substring(2)).matches()
           && dot > 0
           && host.substring(dot + 1).equals(name.substring(2))) {
         return;

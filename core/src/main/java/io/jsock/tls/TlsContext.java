@@ -253,12 +253,15 @@ public final class TlsContext {
     engine.setUseClientMode(true);
     SSLParameters parameters = engine.getSSLParameters();
     parameters.setProtocols(protocols.toArray(String[]::new));
-    if (!insecure) {
-      // Without this the JDK checks the chain but not the name (see BUILD-NOTES).
+    Optional<SNIHostName> sni = serverHostname == null ? Optional.empty() : sniName(serverHostname);
+    sni.ifPresent(name -> parameters.setServerNames(List.of(name)));
+    boolean jdkChecksName =
+        sni.isPresent()
+            || serverHostname != null && Addresses.numericHost(serverHostname).isPresent();
+    if (!insecure && jdkChecksName) {
+      // Without this the JDK checks the chain but not the name (see BUILD-NOTES). It refuses any
+      // name that SNI cannot carry (my_host), which OpenSSL matches: TlsTrust checks those itself.
       parameters.setEndpointIdentificationAlgorithm("HTTPS");
-    }
-    if (serverHostname != null) {
-      sniName(serverHostname).ifPresent(name -> parameters.setServerNames(List.of(name)));
     }
     engine.setSSLParameters(parameters);
     return handshake(access, connected, engine);

@@ -363,6 +363,34 @@ class TlsSocketTest {
   }
 
   @Test
+  void aHostNameTheJdkRefusesIsVerifiedAgainstTheCertificateAsInPython() throws Exception {
+    // Python (OpenSSL) accepts my_host for a certificate naming my_host; the JDK's own check
+    // refuses any name that is not a valid DNS name, whatever the certificate says
+    KeyMaterial underscored =
+        TestPki.leaf(ca, "my_host", "*.my_domain.test").write(pki.resolve("underscored"));
+    try (Pair plain = Loopback.pair(AF_INET);
+        Pair tls = handshake(plain, client, "My_Host", Tls.server(underscored))) {
+      tls.client().sendAll("hi".getBytes(UTF_8));
+      assertThat(recvExactly(tls.server(), 2)).isEqualTo("hi".getBytes(UTF_8));
+      assertThat(((ExtendedSSLSession) Tls.session(tls.server())).getRequestedServerNames())
+          .isEmpty();
+    }
+    // OpenSSL matches no wildcard over labels that are not letters, digits and hyphens
+    for (String host : List.of("other_host", "a.my_domain.test")) {
+      try (Pair plain = Loopback.pair(AF_INET)) {
+        call(() -> Tls.server(underscored).wrap(plain.server()));
+        assertThatThrownBy(() -> client.wrap(plain.client(), host))
+            .as(host)
+            .isInstanceOf(TlsException.class)
+            .hasMessageEndingWith(
+                ": certificate for 'my_host', '*.my_domain.test' does not match host name '"
+                    + host
+                    + "'");
+      }
+    }
+  }
+
+  @Test
   void anEmptyHostNameIsRejectedNamingIt() throws Exception {
     try (Pair plain = Loopback.pair(AF_INET)) {
       assertThatThrownBy(() -> client.wrap(plain.client(), ""))

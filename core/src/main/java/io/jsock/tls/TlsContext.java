@@ -9,6 +9,7 @@ import io.jsock.internal.TlsEngine;
 import io.jsock.internal.TlsTrust;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.IDN;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.file.Files;
@@ -237,6 +238,12 @@ public final class TlsContext {
     if (serverHostname != null && serverHostname.isEmpty()) {
       throw new IllegalArgumentException("serverHostname must not be empty"); // as Python
     }
+    if (serverHostname != null && !isIdnaName(serverHostname)) {
+      throw new IllegalArgumentException( // as Python's idna codec, which server_hostname meets
+          "serverHostname: not a host name (an empty label, one over 63 characters, or a"
+              + " character IDNA prohibits): "
+              + serverHostname);
+    }
     if (insecure && warned.compareAndSet(false, true)) {
       LOG.log(
           System.Logger.Level.WARNING,
@@ -302,6 +309,16 @@ public final class TlsContext {
         + ", handshake timeout "
         + handshakeTimeout
         + "]";
+  }
+
+  /** Whether IDNA (2003, as Python's idna codec) can encode the name: labels of 1 to 63. */
+  private static boolean isIdnaName(String name) {
+    try {
+      IDN.toASCII(name, IDN.ALLOW_UNASSIGNED);
+      return true;
+    } catch (IllegalArgumentException refused) {
+      return false;
+    }
   }
 
   /**

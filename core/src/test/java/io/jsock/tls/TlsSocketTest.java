@@ -403,6 +403,23 @@ class TlsSocketTest {
   }
 
   @Test
+  void aHostNameThatIdnaRefusesIsRejectedNamingItAsInPython() throws Exception {
+    // Python's server_hostname goes through the idna codec first: UnicodeError, a ValueError
+    for (String name : List.of(".example.test", "a..example.test", "x".repeat(64) + ".test")) {
+      try (Pair plain = Loopback.pair(AF_INET)) {
+        assertThatThrownBy(() -> client.wrap(plain.client(), name))
+            .isInstanceOf(IllegalArgumentException.class)
+            .hasMessage(
+                "serverHostname: not a host name (an empty label, one over 63 characters, or a"
+                    + " character IDNA prohibits): "
+                    + name);
+        plain.client().sendAll("still plain".getBytes(UTF_8)); // not detached: nothing was sent
+        assertThat(recvExactly(plain.server(), 11)).isEqualTo("still plain".getBytes(UTF_8));
+      }
+    }
+  }
+
+  @Test
   void wrappingDetachesTheOriginalSocket() throws Exception {
     try (Pair plain = Loopback.pair(AF_INET);
         Pair tls = handshake(plain, client, "localhost", server)) {

@@ -3,6 +3,7 @@ package io.jsock.cli;
 import io.jsock.tls.Tls;
 import io.jsock.tls.TlsContext;
 import java.io.IOException;
+import java.net.IDN;
 import java.nio.file.Path;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -48,6 +49,13 @@ final class ClientTlsOptions {
     if (serverName != null && serverName.isEmpty()) { // checked before connecting, as --ca is
       throw new ParameterException(spec.commandLine(), "--server-name: the name must not be empty");
     }
+    if (serverName != null && !isIdnaName(serverName)) { // which TlsContext.wrap would refuse
+      throw new ParameterException(
+          spec.commandLine(),
+          "--server-name: not a host name (an empty label, one over 63 characters, or a"
+              + " character IDNA prohibits): "
+              + serverName);
+    }
     TlsContext context = Tls.client();
     if (ca != null) {
       OptionFiles.requireReadable(spec, "--ca", ca);
@@ -61,6 +69,15 @@ final class ClientTlsOptions {
       context = context.insecureNoVerification(); // which says so on stderr when it connects
     }
     return context;
+  }
+
+  private static boolean isIdnaName(String name) {
+    try {
+      IDN.toASCII(name, IDN.ALLOW_UNASSIGNED);
+      return true;
+    } catch (IllegalArgumentException refused) {
+      return false;
+    }
   }
 
   /** The name to verify (and send as SNI): {@code --server-name}, or the host connected to. */

@@ -150,6 +150,16 @@ class OptionsTest {
         text,
         "127.0.0.1",
         "1");
+    // nor a name that is no host name (port 1 refuses: a refused connect would exit 3)
+    assertUsageError(
+        "--server-name: not a host name (an empty label, one over 63 characters, or a character"
+            + " IDNA prohibits): .example.test",
+        "connect",
+        "--tls",
+        "--server-name",
+        ".example.test",
+        "127.0.0.1",
+        "1");
     // a key of the right algorithm but another certificate's: the listener used to start and
     // fail every handshake
     PemFiles mine = PemFiles.selfSigned(Files.createDirectory(dir.resolve("mine")));

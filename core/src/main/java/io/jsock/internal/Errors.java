@@ -79,6 +79,14 @@ public final class Errors {
   private static final Pattern ALERT =
       Pattern.compile("(?:fatal alert: |Level: fatal; Alert: )(\\w+)");
 
+  /**
+   * The name in the JDK server's "Illegal server name, type=host_name(0), name=my_host, value={…}":
+   * an SNI name that its {@code SNIHostName} refuses (an underscore, a final dot), which ends the
+   * handshake with illegal_parameter whatever the engine's settings.
+   */
+  private static final Pattern ILLEGAL_SERVER_NAME =
+      Pattern.compile("Illegal server name, type=host_name\\(0\\), name=(.*), value=\\{");
+
   /** A protocol version named in a JDK handshake message. */
   private static final Pattern VERSION = Pattern.compile("TLSv1(\\.\\d)?|SSLv[23]");
 
@@ -170,6 +178,12 @@ public final class Errors {
     }
     String text = e.getMessage() == null ? "" : e.getMessage();
     String lower = text.toLowerCase(Locale.ROOT);
+    Matcher illegalName = ILLEGAL_SERVER_NAME.matcher(text);
+    if (illegalName.find()) {
+      return "the client asked for server name '"
+          + illegalName.group(1)
+          + "' (SNI), which the JDK refuses as a host name (alert illegal_parameter sent)";
+    }
     Matcher alert = alertIn(e);
     if (alert != null) {
       String name = alert.group(1);

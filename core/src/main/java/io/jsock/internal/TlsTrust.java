@@ -1,7 +1,9 @@
 package io.jsock.internal;
 
+import java.io.ByteArrayOutputStream;
 import java.net.IDN;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.security.KeyStore;
 import java.security.cert.CertPathBuilderException;
 import java.security.cert.CertPathValidatorException;
@@ -13,10 +15,12 @@ import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.regex.Pattern;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedTrustManager;
+import javax.security.auth.x500.X500Principal;
 
 /**
  * The trust managers of {@code io.jsock.tls}: a verifying one that checks the chain and then the
@@ -24,6 +28,9 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * message text, and an insecure one that accepts everything.
  */
 public final class TlsTrust {
+  /** What OpenSSL lets a wildcard stand over: labels of letters, digits and hyphens. */
+  private static final Pattern LETTERS_DIGITS_HYPHENS = Pattern.compile("[a-z0-9.-]+");
+
   private TlsTrust() {}
 
   /**
@@ -83,7 +90,12 @@ public final class TlsTrust {
       checkAnchorDates(chain);
       try {
         delegate.checkServerTrusted(chain, authType, engine); // now with the host name
-        checkWildcards(chain[0], engine.getPeerHost());
+        // The JDK checks no name that SNI cannot carry (my_host): TlsContext lets TlsTrust do it
+        boolean jdkCheckedName =
+            engine.getSSLParameters().getEndpointIdentificationAlgorithm() != null;
+        if (!jdkCheckedName || Addresses.numericHost(engine.getPeerHost()).isEmpty()) {
+          checkDnsName(chain[0], engine.getPeerHost());
+        }
       } catch (CertificateException e) {
         throw new Rejection(
             "certificate for "
@@ -199,19 +211,21 @@ public final class TlsTrust {
   }
 
   /**
-   * Refuses a host name that the JDK matched only through a wildcard standing for part of a label
-   * ({@code f*.example.com}) or above a single label ({@code *.com}), which OpenSSL, and so Python,
-   * refuse (as RFC 9525 does). Called once the JDK has matched the name; a certificate without DNS
-   * names (the JDK then reads its subject's CN) and IP addresses are left to the JDK.
+   * Refuses a host name that no DNS name of the certificate (or when it has none, no CN of its
+   * subject, as the JDK and OpenSSL both fall back to) matches as OpenSSL, and so Python, matches:
+   * equal, or through a wildcard that is the whole leftmost label over at least two labels of
+   * letters, digits and hyphens (RFC 9525), never {@code f*.example.com} nor {@code *.com}. Called
+   * once the JDK has matched the name, which it does more loosely, and for the names the JDK does
+   * not check (my_host), never for IP addresses.
    */
-  private static void checkWildcards(X509Certificate leaf, String peerHost)
+  private static void checkDnsName(X509Certificate leaf, String peerHost)
       throws CertificateException {
-    if (peerHost == null || Addresses.numericHost(peerHost).isPresent()) {
-      return;
+    if (peerHost == null) {
+      throw new CertificateException("no host name to check");
     }
     List<String> patterns = dnsNames(leaf);
     if (patterns.isEmpty()) {
-      return;
+      patterns = commonNames(leaf);
     }
     String host = comparable(peerHost);
     int dot = host.indexOf('.');
@@ -222,6 +236,7 @@ public final class TlsTrust {
       }
       if (name.startsWith("*.")
           && name.indexOf('.', 2) > 0 // at least two labels under the wildcard
+          && LETTERS_DIGITS_HYPHENS.matcher(name.substring(2)).matches()
           && dot > 0
           && host.substring(dot + 1).equals(name.substring(2))) {
         return;
@@ -251,6 +266,41 @@ public final class TlsTrust {
           names.add((String) entry.get(1));
         }
       }
+    }
+    return names;
+  }
+
+  /**
+   * The CN values of the certificate's subject, read from its RFC 2253 form: attributes end at a
+   * comma or plus sign that no backslash escapes; an escaped character stands for itself, an
+   * escaped hex pair for a byte of UTF-8.
+   */
+  static List<String> commonNames(X509Certificate certificate) {
+    String name = certificate.getSubjectX500Principal().getName(X500Principal.RFC2253);
+    List<String> names = new ArrayList<>();
+    ByteArrayOutputStream attribute = new ByteArrayOutputStream();
+    for (int i = 0; i <= name.length(); i++) {
+      if (i == name.length() || name.charAt(i) == ',' || name.charAt(i) == '+') {
+        String text = attribute.toString(StandardCharsets.UTF_8);
+        if (text.regionMatches(true, 0, "CN=", 0, 3)) {
+          names.add(text.substring(3));
+        }
+        attribute.reset();
+        continue;
+      }
+      if (name.charAt(i) == '\\' && i + 1 < name.length()) {
+        i++;
+        if (i + 1 < name.length()
+            && Character.digit(name.charAt(i), 16) >= 0
+            && Character.digit(name.charAt(i + 1), 16) >= 0) {
+          attribute.write(Integer.parseInt(name, i, i + 2, 16));
+          i++;
+          continue;
+        }
+      }
+      int end = Character.isHighSurrogate(name.charAt(i)) && i + 1 < name.length() ? i + 2 : i + 1;
+      attribute.writeBytes(name.substring(i, end).getBytes(StandardCharsets.UTF_8));
+      i = end - 1;
     }
     return names;
   }

@@ -1,6 +1,7 @@
 package io.jsock.tls;
 
 import io.jsock.internal.Addresses;
+import io.jsock.internal.OpensslTrustSettings;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -27,6 +28,7 @@ import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -55,6 +57,10 @@ public final class KeyMaterial {
   private static final Pattern PEM =
       Pattern.compile("-----BEGIN ([A-Z0-9 ]+)-----([^-]*+(?:-(?!----)[^-]*+)*+)-----END \\1-----");
 
+  /** The PEM blocks that hold a certificate, as OpenSSL's readers take them. */
+  private static final Set<String> CERTIFICATE_BLOCKS =
+      Set.of("CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE");
+
   private final PrivateKey key;
   private final List<X509Certificate> chain;
 
@@ -78,7 +84,9 @@ public final class KeyMaterial {
     if (chain.isEmpty()) {
       throw new IllegalArgumentException("certChainPem: no certificate in " + certChainPem);
     }
-    String text = Files.readString(pkcs8KeyPem, StandardCharsets.US_ASCII);
+    // bytes as they are, as for certificates: text around the block may be UTF-8 (a friendlyName
+    // that openssl pkcs12 writes), and a DER file must be named as such, not fail to decode
+    String text = new String(Files.readAllBytes(pkcs8KeyPem), StandardCharsets.ISO_8859_1);
     Matcher block = keyBlock(text);
     if (block == null) {
       throw new IllegalArgumentException("pkcs8KeyPem: no PEM block in " + pkcs8KeyPem);
@@ -298,6 +306,8 @@ public final class KeyMaterial {
   /**
    * Every certificate in a PEM file, in order, skipping its other blocks (a private key, say), as
    * OpenSSL's readers do; a file with no PEM block at all is read as the JDK reads certificates.
+   * OpenSSL's {@code TRUSTED CERTIFICATE} blocks count too, except those whose trust settings keep
+   * them from vouching for TLS servers.
    */
   static List<X509Certificate> readCertificates(Path pem) throws IOException {
     byte[] content = Files.readAllBytes(pem);
@@ -314,10 +324,16 @@ public final class KeyMaterial {
       }
       Matcher block = PEM.matcher(text);
       while (block.find()) {
-        if (block.group(1).equals("CERTIFICATE")) {
-          byte[] der = Base64.getMimeDecoder().decode(block.group(2));
-          certificates.add(
-              (X509Certificate) factory.generateCertificate(new ByteArrayInputStream(der)));
+        if (!CERTIFICATE_BLOCKS.contains(block.group(1))) {
+          continue;
+        }
+        ByteArrayInputStream der =
+            new ByteArrayInputStream(Base64.getMimeDecoder().decode(block.group(2)));
+        X509Certificate certificate = (X509Certificate) factory.generateCertificate(der);
+        // what follows the certificate in a TRUSTED CERTIFICATE block: OpenSSL's trust settings
+        if (!block.group(1).equals("TRUSTED CERTIFICATE")
+            || OpensslTrustSettings.trustsServers(der.readAllBytes())) {
+          certificates.add(certificate);
         }
       }
       return certificates;

@@ -1,5 +1,7 @@
 package io.jsock.tls;
 
+import static java.nio.charset.StandardCharsets.ISO_8859_1;
+
 import io.jsock.Socket;
 import io.jsock.internal.Addresses;
 import io.jsock.internal.SocketAccess;
@@ -7,9 +9,9 @@ import io.jsock.internal.TlsEngine;
 import io.jsock.internal.TlsTrust;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.IDN;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
@@ -100,20 +102,26 @@ public final class TlsContext {
 
   /**
    * This client context trusting only the certificate authorities in a file instead of the
-   * system's: PEM ({@code -----BEGIN CERTIFICATE-----}, as many as it holds) or a PKCS#12 trust
-   * store without a password. Host names are still checked.
+   * system's: PEM ({@code -----BEGIN CERTIFICATE-----}, as many as it holds; OpenSSL's {@code
+   * TRUSTED CERTIFICATE} blocks too, unless their trust settings exclude serverAuth) or a PKCS#12
+   * trust store without a password. Host names are still checked.
    */
   public TlsContext withTrust(Path pemOrPkcs12CaFile) throws IOException {
     Objects.requireNonNull(pemOrPkcs12CaFile, "pemOrPkcs12CaFile");
     requireClient("withTrust");
-    byte[] content = Files.readAllBytes(pemOrPkcs12CaFile);
-    if (!new String(content, StandardCharsets.ISO_8859_1).contains("-----BEGIN ")) {
+    String content = new String(Files.readAllBytes(pemOrPkcs12CaFile), ISO_8859_1);
+    if (!content.contains("-----BEGIN ")) {
       return withTrustedCertificates(pkcs12Certificates(pemOrPkcs12CaFile));
     }
     List<X509Certificate> certificates = KeyMaterial.readCertificates(pemOrPkcs12CaFile);
     if (certificates.isEmpty()) {
       throw new IllegalArgumentException(
-          "pemOrPkcs12CaFile: no certificate in " + pemOrPkcs12CaFile);
+          "pemOrPkcs12CaFile: no certificate in "
+              + pemOrPkcs12CaFile
+              + (content.contains("-----BEGIN TRUSTED CERTIFICATE-----")
+                  ? " that may vouch for TLS servers (the trust settings of its TRUSTED"
+                      + " CERTIFICATE blocks exclude serverAuth)"
+                  : ""));
     }
     return withTrustedCertificates(certificates);
   }
@@ -124,6 +132,9 @@ public final class TlsContext {
    */
   public TlsContext withTrustedCertificates(List<X509Certificate> certificates) {
     Objects.requireNonNull(certificates, "certificates");
+    for (X509Certificate certificate : certificates) {
+      Objects.requireNonNull(certificate, "certificates");
+    }
     requireClient("withTrustedCertificates");
     if (certificates.isEmpty()) {
       throw new IllegalArgumentException("certificates: at least one is needed");
@@ -227,6 +238,12 @@ public final class TlsContext {
     if (serverHostname != null && serverHostname.isEmpty()) {
       throw new IllegalArgumentException("serverHostname must not be empty"); // as Python
     }
+    if (serverHostname != null && !isIdnaName(serverHostname)) {
+      throw new IllegalArgumentException( // as Python's idna codec, which server_hostname meets
+          "serverHostname: not a host name (an empty label, one over 63 characters, or a"
+              + " character IDNA prohibits): "
+              + serverHostname);
+    }
     if (insecure && warned.compareAndSet(false, true)) {
       LOG.log(
           System.Logger.Level.WARNING,
@@ -243,12 +260,15 @@ public final class TlsContext {
     engine.setUseClientMode(true);
     SSLParameters parameters = engine.getSSLParameters();
     parameters.setProtocols(protocols.toArray(String[]::new));
-    if (!insecure) {
-      // Without this the JDK checks the chain but not the name (see BUILD-NOTES).
+    Optional<SNIHostName> sni = serverHostname == null ? Optional.empty() : sniName(serverHostname);
+    sni.ifPresent(name -> parameters.setServerNames(List.of(name)));
+    boolean jdkChecksName =
+        sni.isPresent()
+            || serverHostname != null && Addresses.numericHost(serverHostname).isPresent();
+    if (!insecure && jdkChecksName) {
+      // Without this the JDK checks the chain but not the name (see BUILD-NOTES). It refuses any
+      // name that SNI cannot carry (my_host), which OpenSSL matches: TlsTrust checks those itself.
       parameters.setEndpointIdentificationAlgorithm("HTTPS");
-    }
-    if (serverHostname != null) {
-      sniName(serverHostname).ifPresent(name -> parameters.setServerNames(List.of(name)));
     }
     engine.setSSLParameters(parameters);
     return handshake(access, connected, engine);
@@ -289,6 +309,16 @@ public final class TlsContext {
         + ", handshake timeout "
         + handshakeTimeout
         + "]";
+  }
+
+  /** Whether IDNA (2003, as Python's idna codec) can encode the name: labels of 1 to 63. */
+  private static boolean isIdnaName(String name) {
+    try {
+      IDN.toASCII(name, IDN.ALLOW_UNASSIGNED);
+      return true;
+    } catch (IllegalArgumentException refused) {
+      return false;
+    }
   }
 
   /**

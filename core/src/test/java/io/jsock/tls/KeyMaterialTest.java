@@ -162,6 +162,32 @@ class KeyMaterialTest {
   }
 
   @Test
+  void readsAKeyFileWithTextThatIsNotAsciiAroundItsBlock() throws Exception {
+    // openssl pkcs12 -nodes writes "Bag Attributes" with the entry's friendlyName before the key
+    TestPki.Issued leaf = TestPki.leaf(TestPki.ca("bag CA"), "localhost");
+    leaf.write(dir);
+    Path key = dir.resolve("key.pem");
+    Files.write(
+        key,
+        ("Bag Attributes\n    friendlyName: Schlüssel für localhost\n" + Files.readString(key))
+            .getBytes(UTF_8));
+    KeyMaterial material = KeyMaterial.fromPem(dir.resolve("cert.pem"), key);
+    assertThat(material.privateKey().getEncoded())
+        .isEqualTo(leaf.keyPair().getPrivate().getEncoded());
+  }
+
+  @Test
+  void aDerKeyFileIsRefusedNamingIt() throws Exception {
+    TestPki.Issued leaf = TestPki.leaf(TestPki.ca("der CA"), "localhost");
+    leaf.write(dir);
+    Path der = dir.resolve("key.der");
+    Files.write(der, leaf.keyPair().getPrivate().getEncoded());
+    assertThatThrownBy(() -> KeyMaterial.fromPem(dir.resolve("cert.pem"), der))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("pkcs8KeyPem: no PEM block in " + der);
+  }
+
+  @Test
   void trustsAPemCaFile() throws Exception {
     TestPki.Issued ca = TestPki.ca("file CA");
     KeyMaterial key = TestPki.leaf(ca, "localhost").write(dir.resolve("server"));
@@ -244,6 +270,74 @@ class KeyMaterialTest {
     assertThatThrownBy(() -> Tls.client().withTrust(dir.resolve("key.pem")))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("pemOrPkcs12CaFile: no certificate in " + dir.resolve("key.pem"));
+  }
+
+  @Test
+  void trustsTheTrustedCertificateBlocksThatOpensslWritesAsPythonDoes() throws Exception {
+    // openssl x509 -trustout writes the certificate and then OpenSSL's trust settings for it in
+    // a TRUSTED CERTIFICATE block, as some distributions' bundles hold their authorities; Python's
+    // load_verify_locations (and ncat's --ssl-trustfile) take them
+    TestPki.Issued ca = TestPki.ca("trusted-block CA");
+    KeyMaterial key = TestPki.leaf(ca, "localhost").write(dir.resolve("server"));
+    TestPki.writePem(dir.resolve("ca.pem"), ca.certificate());
+    for (String settings : List.of("", "-addtrust serverAuth", "-addtrust anyExtendedKeyUsage")) {
+      Path file = trustOut(dir.resolve("ca.pem"), settings);
+      assertThat(Files.readString(file)).startsWith("-----BEGIN TRUSTED CERTIFICATE-----");
+      roundTrip(key, Tls.client().withTrust(file));
+    }
+  }
+
+  @Test
+  void aTrustedCertificateBlockWhoseSettingsExcludeServersIsNotTrusted() throws Exception {
+    // as OpenSSL decides for a client: rejected for serverAuth (or any use), or trusted for other
+    // uses only
+    TestPki.Issued ca = TestPki.ca("distrusted CA");
+    TestPki.writePem(dir.resolve("ca.pem"), ca.certificate());
+    for (String settings :
+        List.of(
+            "-addreject serverAuth",
+            "-addreject anyExtendedKeyUsage",
+            "-addtrust clientAuth",
+            "-addtrust serverAuth -addreject serverAuth")) {
+      Path file = trustOut(dir.resolve("ca.pem"), settings);
+      assertThatThrownBy(() -> Tls.client().withTrust(file))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage(
+              "pemOrPkcs12CaFile: no certificate in "
+                  + file
+                  + " that may vouch for TLS servers (the trust settings of its TRUSTED"
+                  + " CERTIFICATE blocks exclude serverAuth)");
+    }
+    // in a bundle, such a block is skipped and the others are trusted
+    TestPki.Issued other = TestPki.ca("other CA");
+    KeyMaterial key = TestPki.leaf(other, "localhost").write(dir.resolve("server"));
+    TestPki.writePem(dir.resolve("other.pem"), other.certificate());
+    Path bundle = dir.resolve("bundle.pem");
+    Files.writeString(
+        bundle,
+        Files.readString(trustOut(dir.resolve("ca.pem"), "-addreject serverAuth"))
+            + Files.readString(dir.resolve("other.pem")));
+    TlsContext client = Tls.client().withTrust(bundle);
+    assertThat(client.toString()).contains("1 trusted");
+    roundTrip(key, client);
+  }
+
+  /** {@code openssl x509 -in pem -trustout SETTINGS}: a TRUSTED CERTIFICATE block. */
+  private Path trustOut(Path pem, String settings) throws Exception {
+    Path out = Files.createTempFile(dir, "trusted", ".pem");
+    List<String> command =
+        new java.util.ArrayList<>(
+            List.of("openssl", "x509", "-in", pem.toString(), "-trustout", "-out", out.toString()));
+    if (!settings.isEmpty()) {
+      command.addAll(List.of(settings.split(" ")));
+    }
+    Process openssl =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("openssl.log").toFile())
+            .start();
+    assertThat(openssl.waitFor()).as(Files.readString(dir.resolve("openssl.log"))).isZero();
+    return out;
   }
 
   private static void roundTrip(KeyMaterial key, TlsContext client) throws Exception {

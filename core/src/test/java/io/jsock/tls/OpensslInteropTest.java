@@ -181,6 +181,29 @@ class OpensslInteropTest {
   }
 
   @ParameterizedTest
+  @ValueSource(strings = {"my_host", "localhost."})
+  void jsockServerNamesAServerNameTheJdkRefusesInTheFailure(String name) throws Exception {
+    // OpenSSL (so Python's server_hostname) sends these as SNI; the JDK's server ends the
+    // handshake at them, and no SSLEngine setting changes that
+    try (Socket listener = Socket.create()) {
+      listener.bind("127.0.0.1", 0);
+      listener.listen(1);
+      int port = ((InetSocketAddress) listener.getSockName()).getPort();
+      Process openssl =
+          start("openssl", "s_client", "-connect", "127.0.0.1:" + port, "-servername", name);
+      Socket accepted = listener.accept().conn();
+      assertThatThrownBy(() -> server.wrap(accepted))
+          .isInstanceOf(TlsException.class)
+          .hasMessageStartingWith("tls handshake with 127.0.0.1:")
+          .hasMessageEndingWith(
+              ": the client asked for server name '"
+                  + name
+                  + "' (SNI), which the JDK refuses as a host name (alert illegal_parameter sent)");
+      assertThat(openssl.waitFor(10, SECONDS)).isTrue();
+    }
+  }
+
+  @ParameterizedTest
   @ValueSource(strings = {"-tls1_3", "-tls1_2"})
   void jsockServerSaysThatAnOpensslClientRejectedItsCertificate(String version) throws Exception {
     try (Socket listener = Socket.create()) {

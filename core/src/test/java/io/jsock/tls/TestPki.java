@@ -119,6 +119,25 @@ final class TestPki {
     return new Issued(keys, sign(builder, ca.keyPair()), ca.certificate());
   }
 
+  /**
+   * A server certificate that names its host in the subject's CN only, with no subject alternative
+   * names, as certificates did before RFC 2818 was followed.
+   */
+  static Issued commonNameOnly(Issued ca, String commonName) throws Exception {
+    KeyPair keys = ecKeys();
+    Instant now = Instant.now();
+    var builder =
+        new JcaX509v3CertificateBuilder(
+            ca.certificate().getSubjectX500Principal(),
+            BigInteger.valueOf(SERIALS.incrementAndGet()),
+            Date.from(now.minus(Duration.ofDays(1))),
+            Date.from(now.plus(Duration.ofDays(30))),
+            new X500Principal("CN=" + commonName),
+            keys.getPublic());
+    builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
+    return new Issued(keys, sign(builder, ca.keyPair()), ca.certificate());
+  }
+
   static void writePem(Path file, Object... objects) throws IOException {
     try (Writer out = Files.newBufferedWriter(file);
         JcaPEMWriter pem = new JcaPEMWriter(out)) {

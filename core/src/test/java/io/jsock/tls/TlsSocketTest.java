@@ -243,6 +243,41 @@ class TlsSocketTest {
   }
 
   @Test
+  void aWildcardInTheCommonNameOfACertificateWithoutDnsNamesMatchesAsInPythonToo()
+      throws Exception {
+    // with no DNS name, the JDK, OpenSSL and so Python check the subject's CN, with the same rules
+    for (String[] accepted :
+        List.of(
+            new String[] {"*.example.test", "a.example.test"},
+            new String[] {"cn.test", "cn.test"})) {
+      KeyMaterial key = TestPki.commonNameOnly(ca, accepted[0]).write(pki.resolve(accepted[1]));
+      try (Pair plain = Loopback.pair(AF_INET);
+          Pair tls = handshake(plain, client, accepted[1], Tls.server(key))) {
+        assertThat(Tls.session(tls.client()).getProtocol()).isEqualTo("TLSv1.3");
+      }
+    }
+    for (String[] refused :
+        List.of(
+            new String[] {"f*.partial.test", "foo.partial.test"},
+            new String[] {"*.test", "a.test"},
+            new String[] {"*.example.test", "a.b.example.test"})) {
+      KeyMaterial key = TestPki.commonNameOnly(ca, refused[0]).write(pki.resolve(refused[1]));
+      try (Pair plain = Loopback.pair(AF_INET)) {
+        call(() -> Tls.server(key).wrap(plain.server()));
+        assertThatThrownBy(() -> client.wrap(plain.client(), refused[1]))
+            .as(refused[0])
+            .isInstanceOf(TlsException.class)
+            .hasMessageEndingWith(
+                ": certificate for 'CN="
+                    + refused[0]
+                    + "' does not match host name '"
+                    + refused[1]
+                    + "'");
+      }
+    }
+  }
+
+  @Test
   void insecureModeConnectsToAnUnknownAuthorityAndWarnsOnce() throws Exception {
     LogCapture log = LogCapture.start("io.jsock.tls");
     try {
@@ -329,6 +364,34 @@ class TlsSocketTest {
   }
 
   @Test
+  void aHostNameTheJdkRefusesIsVerifiedAgainstTheCertificateAsInPython() throws Exception {
+    // Python (OpenSSL) accepts my_host for a certificate naming my_host; the JDK's own check
+    // refuses any name that is not a valid DNS name, whatever the certificate says
+    KeyMaterial underscored =
+        TestPki.leaf(ca, "my_host", "*.my_domain.test").write(pki.resolve("underscored"));
+    try (Pair plain = Loopback.pair(AF_INET);
+        Pair tls = handshake(plain, client, "My_Host", Tls.server(underscored))) {
+      tls.client().sendAll("hi".getBytes(UTF_8));
+      assertThat(recvExactly(tls.server(), 2)).isEqualTo("hi".getBytes(UTF_8));
+      assertThat(((ExtendedSSLSession) Tls.session(tls.server())).getRequestedServerNames())
+          .isEmpty();
+    }
+    // OpenSSL matches no wildcard over labels that are not letters, digits and hyphens
+    for (String host : List.of("other_host", "a.my_domain.test")) {
+      try (Pair plain = Loopback.pair(AF_INET)) {
+        call(() -> Tls.server(underscored).wrap(plain.server()));
+        assertThatThrownBy(() -> client.wrap(plain.client(), host))
+            .as(host)
+            .isInstanceOf(TlsException.class)
+            .hasMessageEndingWith(
+                ": certificate for 'my_host', '*.my_domain.test' does not match host name '"
+                    + host
+                    + "'");
+      }
+    }
+  }
+
+  @Test
   void anEmptyHostNameIsRejectedNamingIt() throws Exception {
     try (Pair plain = Loopback.pair(AF_INET)) {
       assertThatThrownBy(() -> client.wrap(plain.client(), ""))
@@ -337,6 +400,23 @@ class TlsSocketTest {
       assertThatThrownBy(() -> client.insecureNoVerification().wrap(plain.client(), ""))
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessage("serverHostname must not be empty");
+    }
+  }
+
+  @Test
+  void aHostNameThatIdnaRefusesIsRejectedNamingItAsInPython() throws Exception {
+    // Python's server_hostname goes through the idna codec first: UnicodeError, a ValueError
+    for (String name : List.of(".example.test", "a..example.test", "x".repeat(64) + ".test")) {
+      try (Pair plain = Loopback.pair(AF_INET)) {
+        assertThatThrownBy(() -> client.wrap(plain.client(), name))
+            .isInstanceOf(IllegalArgumentException.class)
+            .hasMessage(
+                "serverHostname: not a host name (an empty label, one over 63 characters, or a"
+                    + " character IDNA prohibits): "
+                    + name);
+        plain.client().sendAll("still plain".getBytes(UTF_8)); // not detached: nothing was sent
+        assertThat(recvExactly(plain.server(), 11)).isEqualTo("still plain".getBytes(UTF_8));
+      }
     }
   }
 
@@ -1159,6 +1239,17 @@ class TlsSocketTest {
         .isInstanceOf(IllegalArgumentException.class);
     assertThat(Tls.client().withProtocols("TLSv1.2", "TLSv1.3").protocols())
         .containsExactly("TLSv1.3", "TLSv1.2");
+  }
+
+  @Test
+  void trustedCertificatesAreCheckedNamingTheParameter() {
+    assertThatThrownBy(
+            () -> Tls.client().withTrustedCertificates(Arrays.asList(ca.certificate(), null)))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessage("certificates");
+    assertThatThrownBy(() -> Tls.client().withTrustedCertificates(List.of()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("certificates: at least one is needed");
   }
 
   // ---------------------------------------------------------------- helpers

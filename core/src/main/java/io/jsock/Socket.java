@@ -164,6 +164,12 @@ public final class Socket implements AutoCloseable {
   private volatile boolean inputShut;
 
   /**
+   * A read through the channel reported the peer's reset: later reads give end of stream, as
+   * Linux's do, where the JDK's channel would throw the reset again (see {@link #readChannel}).
+   */
+  private volatile boolean resetReported;
+
+  /**
    * A shutdown stopped this TCP listener listening, as Linux does; {@link #listen} starts it again
    * (guarded by stateLock).
    */
@@ -2156,7 +2162,7 @@ public final class Socket implements AutoCloseable {
   private int readOnce(PolledChannel current, ByteBuffer buffer, long address) throws IOException {
     int fd = current.enterCall();
     if (fd < 0) {
-      return ((SocketChannel) current.channel()).read(buffer);
+      return readChannel(current, buffer);
     }
     MemorySegment state = current.takeState(false);
     try {
@@ -2166,6 +2172,26 @@ public final class Socket implements AutoCloseable {
     } finally {
       current.giveState(false, state);
       current.exitCall();
+    }
+  }
+
+  /**
+   * The channel's read (the portable path). Linux reports a reset once, then the connection is
+   * closed and {@code recv(2)} gives end of stream, as it does on the epoll path; the JDK's channel
+   * remembers the reset and throws it again on every read, so this remembers that it was reported.
+   */
+  private int readChannel(PolledChannel current, ByteBuffer buffer) throws IOException {
+    if (resetReported) {
+      return -1;
+    }
+    try {
+      return ((SocketChannel) current.channel()).read(buffer);
+    } catch (IOException e) {
+      IOException translated = failure(e, "recv from", peer);
+      if (translated instanceof ConnectionResetException) {
+        resetReported = true;
+      }
+      throw translated;
     }
   }
 

@@ -2507,6 +2507,25 @@ class SocketTest {
     }
   }
 
+  // python3 on Linux: recv raises ConnectionResetError once, then the stream has ended:
+  // recv gives b'', recv_into 0, in blocking and non-blocking mode alike
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void recvAfterAReportedResetGivesEndOfStreamAsLinux(Family family) throws IOException {
+    try (Pair pair = Loopback.pair(family)) {
+      pair.server().setSockOpt(StandardSocketOptions.SO_LINGER, 0);
+      pair.server().close();
+      assertThatThrownBy(() -> pair.client().recv(10)).isInstanceOf(ConnectionResetException.class);
+
+      assertThat(pair.client().recv(10)).isEmpty();
+      assertThat(pair.client().recvInto(ByteBuffer.allocate(4))).isZero();
+      assertThat(pair.client().recvInto(ByteBuffer.allocateDirect(4))).isZero();
+      assertThat(pair.client().recvFrom(10).data()).isEmpty();
+      pair.client().setBlocking(false);
+      assertThat(pair.client().recv(10)).isEmpty();
+    }
+  }
+
   // python3 on Linux: once the peer has reset the connection, getpeername raises OSError(ENOTCONN),
   // before recv has reported the reset and after
   @ParameterizedTest

@@ -37,6 +37,7 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.NetworkChannel;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.Charset;
@@ -2494,11 +2495,15 @@ public final class Socket implements AutoCloseable {
       }
     }
 
-    /** A peek at an AF_UNIX stream's receive buffer; false where {@link StreamCalls} are not. */
+    /**
+     * A peek at an AF_UNIX stream's receive buffer through {@link StreamCalls}; where they are not
+     * available, whether a selector of its own finds the channel readable (see {@link
+     * #isReadableNow}).
+     */
     private static boolean hasUnreadUnixData(PolledChannel polled) {
       int fd = polled.enterCall();
       if (fd < 0) {
-        return false; // no StreamCalls here, or closing
+        return isReadableNow(polled.channel()); // the portable path, or closing
       }
       MemorySegment state = polled.takeState(false);
       try {
@@ -2508,6 +2513,22 @@ public final class Socket implements AutoCloseable {
       } finally {
         polled.giveState(false, state);
         polled.exitCall();
+      }
+    }
+
+    /**
+     * Whether a channel is ready to read, asked of a selector opened for the question: the JDK's
+     * AF_UNIX channel has no {@code available()}. Readiness also reports the end of the stream or a
+     * reset, which a reader will meet as soon as it reads: such a connection is not silent either.
+     * Not a hot path: the server asks this once, of a connection whose first-byte deadline passed
+     * with nothing received. A channel the poller holds may be registered with another selector.
+     */
+    private static boolean isReadableNow(SelectableChannel channel) {
+      try (Selector selector = Selector.open()) {
+        channel.register(selector, SelectionKey.OP_READ);
+        return selector.selectNow() > 0;
+      } catch (IOException | RuntimeException e) {
+        return false; // closed meanwhile: nothing a reader could still take
       }
     }
 

@@ -588,18 +588,27 @@ public final class Socket implements AutoCloseable {
    *     peer reset, or whose close both sides have completed, has no peer left
    */
   public SocketAddress getPeerName() throws IOException {
-    PolledChannel current = connected("getpeername");
-    int fd = current.enterCall(); // a stream's descriptor on the epoll path, else -1
-    if (fd >= 0) {
-      try {
-        StreamCalls.checkPeer(fd);
-      } catch (StreamCalls.Failed e) {
-        throw Errors.of(e.errno(), "getpeername", peer);
-      } finally {
-        current.exitCall();
-      }
-    }
+    checkPeerInKernel(connected("getpeername"), "getpeername");
     return peer;
+  }
+
+  /**
+   * Asks the kernel whether a connected stream still has its peer ({@code getpeername(2)}), where
+   * its descriptor is at hand (the epoll path): {@link Errno#ENOTCONN} once a TCP connection was
+   * reset, or both sides' closes have completed. The portable path cannot ask.
+   */
+  private void checkPeerInKernel(PolledChannel current, String operation) throws IOException {
+    int fd = current.enterCall(); // a stream's descriptor on the epoll path, else -1
+    if (fd < 0) {
+      return;
+    }
+    try {
+      StreamCalls.checkPeer(fd);
+    } catch (StreamCalls.Failed e) {
+      throw Errors.of(e.errno(), operation, peer);
+    } finally {
+      current.exitCall();
+    }
   }
 
   /**
@@ -1224,7 +1233,9 @@ public final class Socket implements AutoCloseable {
    *
    * @throws ErrnoException with {@link Errno#ENOTCONN} on a TCP socket that is not connected, a
    *     listener aside (a later connection still has {@code SHUT_WR}'s effect, as on Linux), or
-   *     whose connect is in progress (Linux would abort the connect)
+   *     whose connect is in progress (Linux would abort the connect); on the epoll path also on a
+   *     TCP connection that has closed (the peer reset it, or both sides' closes have completed),
+   *     as Linux answers (the portable path's channel reports success)
    */
   public void shutdown(Shutdown how) throws IOException {
     Objects.requireNonNull(how, "how");
@@ -1235,6 +1246,11 @@ public final class Socket implements AutoCloseable {
     }
     if (!(current.channel() instanceof SocketChannel channel)) {
       throw Errors.of(Errno.EOPNOTSUPP, "shutdown", peer); // the JDK's datagram channels lack it
+    }
+    if (family.isInet()) {
+      // Linux refuses a TCP connection that has closed (reset, or both closes done) with ENOTCONN,
+      // which the JDK's shutdown ignores; getpeername(2) tells the same state
+      checkPeerInKernel(current, "shutdown");
     }
     try {
       if (tls != null && how != Shutdown.SHUT_WR) {

@@ -2570,6 +2570,47 @@ class SocketTest {
     }
   }
 
+  // python3 on Linux: shutdown of a TCP connection that has closed raises OSError(ENOTCONN), for
+  // every direction: after the peer's reset, and after both sides' closes (own SHUT_WR, then the
+  // peer's close); the JDK's channel ignores that ENOTCONN, so the portable path succeeds
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void shutdownOfAClosedTcpConnectionThrowsNotConnectedAsOnLinux(Family family) throws Exception {
+    boolean portable = Boolean.getBoolean("jsock.selectorPoller");
+    for (Shutdown how : Shutdown.values()) {
+      try (Pair reset = Loopback.pair(family);
+          Pair closed = Loopback.pair(family)) {
+        List<Socket> clients = List.of(reset.client(), closed.client());
+        List<SocketAddress> peers =
+            List.of(reset.server().getSockName(), closed.server().getSockName());
+        reset.server().setSockOpt(StandardSocketOptions.SO_LINGER, 0);
+        reset.server().close();
+        assertThatThrownBy(() -> reset.client().recv(10))
+            .isInstanceOf(ConnectionResetException.class);
+        closed.client().shutdown(SHUT_WR);
+        assertThat(closed.server().recv(10)).as("our FIN has come").isEmpty();
+        closed.server().close(); // its FIN acknowledges ours: no simultaneous close
+        assertThat(closed.client().recv(10)).isEmpty();
+
+        for (int i = 0; i < clients.size(); i++) {
+          Socket socket = clients.get(i);
+          Throwable e = catchThrowable(() -> socket.shutdown(how));
+
+          if (portable) {
+            assertThat(e).as(how + " on the portable path").isNull();
+          } else {
+            assertThat(e)
+                .as(how.toString())
+                .isExactlyInstanceOf(ErrnoException.class)
+                .hasMessage(
+                    "shutdown " + text(peers.get(i)) + ": transport endpoint is not connected");
+            assertThat(((ErrnoException) e).errno()).isEqualTo(107).isEqualTo(Errno.ENOTCONN);
+          }
+        }
+      }
+    }
+  }
+
   // python3 on Linux: after the peer's orderly close, and after end of stream, getpeername still
   // names the peer (the connection waits in CLOSE_WAIT)
   @ParameterizedTest

@@ -38,6 +38,7 @@ import java.nio.channels.NetworkChannel;
 import java.nio.channels.NonReadableChannelException;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.Charset;
@@ -164,6 +165,12 @@ public final class Socket implements AutoCloseable {
 
   /** The input was shut down: reads go through the channel, which reports end of stream at once. */
   private volatile boolean inputShut;
+
+  /**
+   * A read through the channel reported the peer's reset: later reads give end of stream, as
+   * Linux's do, where the JDK's channel would throw the reset again (see {@link #readChannel}).
+   */
+  private volatile boolean resetReported;
 
   /**
    * A shutdown stopped this TCP listener listening, as Linux does; {@link #listen} starts it again
@@ -583,18 +590,27 @@ public final class Socket implements AutoCloseable {
    *     peer reset, or whose close both sides have completed, has no peer left
    */
   public SocketAddress getPeerName() throws IOException {
-    PolledChannel current = connected("getpeername");
-    int fd = current.enterCall(); // a stream's descriptor on the epoll path, else -1
-    if (fd >= 0) {
-      try {
-        StreamCalls.checkPeer(fd);
-      } catch (StreamCalls.Failed e) {
-        throw Errors.of(e.errno(), "getpeername", peer);
-      } finally {
-        current.exitCall();
-      }
-    }
+    checkPeerInKernel(connected("getpeername"), "getpeername");
     return peer;
+  }
+
+  /**
+   * Asks the kernel whether a connected stream still has its peer ({@code getpeername(2)}), where
+   * its descriptor is at hand (the epoll path): {@link Errno#ENOTCONN} once a TCP connection was
+   * reset, or both sides' closes have completed. The portable path cannot ask.
+   */
+  private void checkPeerInKernel(PolledChannel current, String operation) throws IOException {
+    int fd = current.enterCall(); // a stream's descriptor on the epoll path, else -1
+    if (fd < 0) {
+      return;
+    }
+    try {
+      StreamCalls.checkPeer(fd);
+    } catch (StreamCalls.Failed e) {
+      throw Errors.of(e.errno(), operation, peer);
+    } finally {
+      current.exitCall();
+    }
   }
 
   /**
@@ -1238,7 +1254,9 @@ public final class Socket implements AutoCloseable {
    *
    * @throws ErrnoException with {@link Errno#ENOTCONN} on a TCP socket that is not connected, a
    *     listener aside (a later connection still has {@code SHUT_WR}'s effect, as on Linux), or
-   *     whose connect is in progress (Linux would abort the connect)
+   *     whose connect is in progress (Linux would abort the connect); on the epoll path also on a
+   *     TCP connection that has closed (the peer reset it, or both sides' closes have completed),
+   *     as Linux answers (the portable path's channel reports success)
    */
   public void shutdown(Shutdown how) throws IOException {
     Objects.requireNonNull(how, "how");
@@ -1249,6 +1267,11 @@ public final class Socket implements AutoCloseable {
     }
     if (!(current.channel() instanceof SocketChannel channel)) {
       throw Errors.of(Errno.EOPNOTSUPP, "shutdown", peer); // the JDK's datagram channels lack it
+    }
+    if (family.isInet()) {
+      // Linux refuses a TCP connection that has closed (reset, or both closes done) with ENOTCONN,
+      // which the JDK's shutdown ignores; getpeername(2) tells the same state
+      checkPeerInKernel(current, "shutdown");
     }
     try {
       if (tls != null && how != Shutdown.SHUT_WR) {
@@ -2177,7 +2200,7 @@ public final class Socket implements AutoCloseable {
   private int readOnce(PolledChannel current, ByteBuffer buffer, long address) throws IOException {
     int fd = current.enterCall();
     if (fd < 0) {
-      return ((SocketChannel) current.channel()).read(buffer);
+      return readChannel(current, buffer);
     }
     MemorySegment state = current.takeState(false);
     try {
@@ -2187,6 +2210,26 @@ public final class Socket implements AutoCloseable {
     } finally {
       current.giveState(false, state);
       current.exitCall();
+    }
+  }
+
+  /**
+   * The channel's read (the portable path). Linux reports a reset once, then the connection is
+   * closed and {@code recv(2)} gives end of stream, as it does on the epoll path; the JDK's channel
+   * remembers the reset and throws it again on every read, so this remembers that it was reported.
+   */
+  private int readChannel(PolledChannel current, ByteBuffer buffer) throws IOException {
+    if (resetReported) {
+      return -1;
+    }
+    try {
+      return ((SocketChannel) current.channel()).read(buffer);
+    } catch (IOException e) {
+      IOException translated = failure(e, "recv from", peer);
+      if (translated instanceof ConnectionResetException) {
+        resetReported = true;
+      }
+      throw translated;
     }
   }
 
@@ -2491,11 +2534,15 @@ public final class Socket implements AutoCloseable {
       }
     }
 
-    /** A peek at an AF_UNIX stream's receive buffer; false where {@link StreamCalls} are not. */
+    /**
+     * A peek at an AF_UNIX stream's receive buffer through {@link StreamCalls}; where they are not
+     * available, whether a selector of its own finds the channel readable (see {@link
+     * #isReadableNow}).
+     */
     private static boolean hasUnreadUnixData(PolledChannel polled) {
       int fd = polled.enterCall();
       if (fd < 0) {
-        return false; // no StreamCalls here, or closing
+        return isReadableNow(polled.channel()); // the portable path, or closing
       }
       MemorySegment state = polled.takeState(false);
       try {
@@ -2505,6 +2552,22 @@ public final class Socket implements AutoCloseable {
       } finally {
         polled.giveState(false, state);
         polled.exitCall();
+      }
+    }
+
+    /**
+     * Whether a channel is ready to read, asked of a selector opened for the question: the JDK's
+     * AF_UNIX channel has no {@code available()}. Readiness also reports the end of the stream or a
+     * reset, which a reader will meet as soon as it reads: such a connection is not silent either.
+     * Not a hot path: the server asks this once, of a connection whose first-byte deadline passed
+     * with nothing received. A channel the poller holds may be registered with another selector.
+     */
+    private static boolean isReadableNow(SelectableChannel channel) {
+      try (Selector selector = Selector.open()) {
+        channel.register(selector, SelectionKey.OP_READ);
+        return selector.selectNow() > 0;
+      } catch (IOException | RuntimeException e) {
+        return false; // closed meanwhile: nothing a reader could still take
       }
     }
 

@@ -2506,6 +2506,25 @@ class SocketTest {
     }
   }
 
+  // python3 on Linux: recv raises ConnectionResetError once, then the stream has ended:
+  // recv gives b'', recv_into 0, in blocking and non-blocking mode alike
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void recvAfterAReportedResetGivesEndOfStreamAsLinux(Family family) throws IOException {
+    try (Pair pair = Loopback.pair(family)) {
+      pair.server().setSockOpt(StandardSocketOptions.SO_LINGER, 0);
+      pair.server().close();
+      assertThatThrownBy(() -> pair.client().recv(10)).isInstanceOf(ConnectionResetException.class);
+
+      assertThat(pair.client().recv(10)).isEmpty();
+      assertThat(pair.client().recvInto(ByteBuffer.allocate(4))).isZero();
+      assertThat(pair.client().recvInto(ByteBuffer.allocateDirect(4))).isZero();
+      assertThat(pair.client().recvFrom(10).data()).isEmpty();
+      pair.client().setBlocking(false);
+      assertThat(pair.client().recv(10)).isEmpty();
+    }
+  }
+
   // python3 on Linux: once the peer has reset the connection, getpeername raises OSError(ENOTCONN),
   // before recv has reported the reset and after
   @ParameterizedTest
@@ -2547,6 +2566,47 @@ class SocketTest {
       assertThatThrownBy(() -> pair.client().recv(10)).isInstanceOf(ConnectionResetException.class);
 
       assertThat(pair.client().getPeerName()).isEqualTo(peer);
+    }
+  }
+
+  // python3 on Linux: shutdown of a TCP connection that has closed raises OSError(ENOTCONN), for
+  // every direction: after the peer's reset, and after both sides' closes (own SHUT_WR, then the
+  // peer's close); the JDK's channel ignores that ENOTCONN, so the portable path succeeds
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void shutdownOfAClosedTcpConnectionThrowsNotConnectedAsOnLinux(Family family) throws Exception {
+    boolean portable = Boolean.getBoolean("jsock.selectorPoller");
+    for (Shutdown how : Shutdown.values()) {
+      try (Pair reset = Loopback.pair(family);
+          Pair closed = Loopback.pair(family)) {
+        List<Socket> clients = List.of(reset.client(), closed.client());
+        List<SocketAddress> peers =
+            List.of(reset.server().getSockName(), closed.server().getSockName());
+        reset.server().setSockOpt(StandardSocketOptions.SO_LINGER, 0);
+        reset.server().close();
+        assertThatThrownBy(() -> reset.client().recv(10))
+            .isInstanceOf(ConnectionResetException.class);
+        closed.client().shutdown(SHUT_WR);
+        assertThat(closed.server().recv(10)).as("our FIN has come").isEmpty();
+        closed.server().close(); // its FIN acknowledges ours: no simultaneous close
+        assertThat(closed.client().recv(10)).isEmpty();
+
+        for (int i = 0; i < clients.size(); i++) {
+          Socket socket = clients.get(i);
+          Throwable e = catchThrowable(() -> socket.shutdown(how));
+
+          if (portable) {
+            assertThat(e).as(how + " on the portable path").isNull();
+          } else {
+            assertThat(e)
+                .as(how.toString())
+                .isExactlyInstanceOf(ErrnoException.class)
+                .hasMessage(
+                    "shutdown " + text(peers.get(i)) + ": transport endpoint is not connected");
+            assertThat(((ErrnoException) e).errno()).isEqualTo(107).isEqualTo(Errno.ENOTCONN);
+          }
+        }
+      }
     }
   }
 

@@ -271,9 +271,17 @@ public final class KeyMaterial {
               .redirectOutput(dir.resolve("keytool.log").toFile());
       command.environment().put("JSOCK_STOREPASS", new String(password)); // not on a command line
       Process keytool = command.start();
-      if (!keytool.waitFor(60, TimeUnit.SECONDS)) {
-        keytool.destroyForcibly();
-        throw new IOException("keytool did not finish within 60 s");
+      try {
+        if (!keytool.waitFor(60, TimeUnit.SECONDS)) {
+          throw new IOException("keytool did not finish within 60 s");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new InterruptedIOException("interrupted while keytool ran");
+      } finally {
+        if (keytool.isAlive()) {
+          kill(keytool);
+        }
       }
       if (keytool.exitValue() != 0) {
         throw new IOException(
@@ -283,13 +291,31 @@ public final class KeyMaterial {
                 + Files.readString(dir.resolve("keytool.log")).strip());
       }
       return fromPkcs12(store, password);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new InterruptedIOException("interrupted while keytool ran");
     } finally {
       Files.deleteIfExists(store);
       Files.deleteIfExists(dir.resolve("keytool.log"));
       Files.deleteIfExists(dir);
+    }
+  }
+
+  /**
+   * Kills a keytool that the caller stops waiting for, and waits until it is gone, so that it does
+   * not outlive the call (nor write the key into the directory being deleted); an interrupt stays
+   * set.
+   */
+  private static void kill(Process keytool) {
+    keytool.destroyForcibly();
+    boolean interrupted = Thread.interrupted();
+    while (true) {
+      try {
+        keytool.waitFor(); // SIGKILL cannot be caught: it ends at once
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
     }
   }
 

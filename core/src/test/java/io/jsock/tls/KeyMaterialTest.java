@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.jsock.testing.Loopback;
 import io.jsock.testing.Loopback.Pair;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,6 +16,7 @@ import java.security.KeyPair;
 import java.security.KeyStore;
 import java.security.cert.X509Certificate;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -144,6 +146,37 @@ class KeyMaterialTest {
     assertThatThrownBy(() -> roundTrip(key, Tls.client()))
         .isInstanceOf(TlsException.class)
         .hasMessageContaining("unknown certificate authority");
+  }
+
+  @Test
+  void anInterruptedSelfSignedLeavesNoKeytoolRunning() throws Exception {
+    var failure = new AtomicReference<Throwable>();
+    var keytoolsLeft = new AtomicReference<List<ProcessHandle>>();
+    Thread caller =
+        Thread.ofPlatform()
+            .start(
+                () -> {
+                  Thread.currentThread().interrupt(); // keytool's wait is interrupted at once
+                  try {
+                    KeyMaterial.selfSigned("localhost");
+                  } catch (Throwable e) {
+                    failure.set(e);
+                  }
+                  keytoolsLeft.set(keytoolChildren()); // as the call returns
+                });
+    caller.join();
+    assertThat(failure.get())
+        .isInstanceOf(InterruptedIOException.class)
+        .hasMessage("interrupted while keytool ran");
+    assertThat(keytoolsLeft.get()).isEmpty();
+  }
+
+  private static List<ProcessHandle> keytoolChildren() {
+    return ProcessHandle.current()
+        .children()
+        .filter(ProcessHandle::isAlive)
+        .filter(child -> child.info().command().orElse("").endsWith("/keytool"))
+        .toList();
   }
 
   @Test

@@ -73,6 +73,32 @@ class OptionsTest {
   }
 
   @Test
+  void listenOptionsThatWouldBeIgnoredAreUsageErrorsNamingTheOption() {
+    // each was accepted and ignored: -u -k listened with no idle timeout at all, and
+    // --max-clients bounds nothing when one client (or no client: UDP) is served
+    List<List<String>> commands =
+        List.of(
+            List.of("listen", "-u", "-k", "-i", "1s", "0", "--idle-timeout"),
+            List.of("listen", "--max-clients", "5", "0", "--max-clients"),
+            List.of("listen", "-u", "--max-clients", "5", "0", "--max-clients"),
+            List.of("listen", "-u", "-k", "--max-clients", "5", "0", "--max-clients"));
+    for (List<String> command : commands) {
+      List<String> args = command.subList(0, command.size() - 1);
+      StringWriter err = new StringWriter();
+      int code =
+          Main.commandLine()
+              .setOut(new PrintWriter(new StringWriter(), true))
+              .setErr(new PrintWriter(err, true))
+              .execute(args.toArray(String[]::new));
+      assertThat(code).as("exit code of %s: %s", args, err).isEqualTo(2);
+      assertThat(err.toString())
+          .as("stderr of %s", args)
+          .startsWith("jsock: " + command.getLast() + " ")
+          .contains("Try 'jsock listen --help'");
+    }
+  }
+
+  @Test
   void aMissingOrUnsuitableKeyOrCaFileIsAUsageErrorNamingTheOption(@TempDir Path dir)
       throws Exception {
     Path missing = dir.resolve("missing.pem");

@@ -104,6 +104,7 @@ final class ListenCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException, InterruptedException {
     transport.check();
+    access.check(transport.unix != null);
     bridge.check();
     serverKey.check(transport.tls);
     if (maxClients < 1) {

@@ -249,6 +249,32 @@ class OptionsTest {
   }
 
   @Test
+  void allowAndDenyOnAnAfUnixListenerAreUsageErrors(@TempDir Path dir) {
+    // an AF_UNIX peer has no address: 'listen -U PATH --allow 10.0.0.1' served every client
+    // (ncat denies them all); the lists cannot apply there, so they are refused
+    String path = dir.resolve("s.sock").toString();
+    List<List<String>> commands =
+        List.of(
+            List.of("listen", "-U", path, "--allow", "10.0.0.1"),
+            List.of("broker", "-U", path, "--deny", "10.0.0.1"),
+            List.of("relay", "unix:" + path, "127.0.0.1:1", "--allow", "10.0.0.1"));
+    for (List<String> args : commands) {
+      StringWriter err = new StringWriter();
+      int code =
+          Main.commandLine()
+              .setOut(new PrintWriter(new StringWriter(), true))
+              .setErr(new PrintWriter(err, true))
+              .execute(args.toArray(String[]::new));
+      assertThat(code).as("exit code of %s: %s", args, err).isEqualTo(2);
+      assertThat(err.toString())
+          .as("stderr of %s", args)
+          .startsWith(
+              "jsock: --allow and --deny do not apply to AF_UNIX: its peers have no address")
+          .contains("Try 'jsock " + args.getFirst() + " --help'");
+    }
+  }
+
+  @Test
   void aBadNetworkIsAUsageError() {
     for (String bad : List.of("10.0.0.0/33", "::1/129", "localhost", "10.0.0/8", "1.2.3.4/x")) {
       assertThatThrownBy(() -> AccessList.Cidr.parse(bad))

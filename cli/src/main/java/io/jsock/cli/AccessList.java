@@ -10,18 +10,25 @@ import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.TypeConversionException;
 
 /**
  * Which peers a listener serves: {@code --deny} wins over {@code --allow}, and when any {@code
  * --allow} is given only those networks are served. IPv4-mapped IPv6 peers ({@code
  * ::ffff:10.0.0.1}) are matched as the IPv4 addresses they are, and so are networks written that
- * way ({@code ::ffff:10.0.0.0/104} is {@code 10.0.0.0/8}). AF_UNIX peers are always served.
+ * way ({@code ::ffff:10.0.0.0/104} is {@code 10.0.0.0/8}). An AF_UNIX listener takes no lists: its
+ * peers have no address to match.
  */
 final class AccessList {
   /** The prefix of {@code ::ffff:0:0/96}, the IPv4-mapped IPv6 addresses. */
   private static final int MAPPED_PREFIX = 96;
+
+  @Spec(Spec.Target.MIXEE)
+  CommandSpec spec;
 
   @Option(
       names = "--allow",
@@ -41,6 +48,18 @@ final class AccessList {
       description =
           "Refuse peers in these networks (repeatable, comma-separated); wins over --allow.")
   List<Cidr> deny = new ArrayList<>();
+
+  /**
+   * Refuses lists for an AF_UNIX listener, which they could not filter: its peers have no address.
+   */
+  void check(boolean unixListener) {
+    if (unixListener && !(allow.isEmpty() && deny.isEmpty())) {
+      throw new ParameterException(
+          spec.commandLine(),
+          "--allow and --deny do not apply to AF_UNIX: its peers have no address (the socket"
+              + " file's permissions say who may connect)");
+    }
+  }
 
   /** Whether a peer at {@code address} may be served. */
   boolean permits(SocketAddress address) {

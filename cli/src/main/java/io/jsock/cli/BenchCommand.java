@@ -81,7 +81,8 @@ final class BenchCommand implements Callable<Integer> {
       names = {"-s", "--size"},
       paramLabel = "BYTES",
       defaultValue = "64",
-      description = "Message size in bytes (udp: at least 8) (default: ${DEFAULT-VALUE}).")
+      description =
+          "Message size in bytes (udp: at least 8; not for bulk) (default: ${DEFAULT-VALUE}).")
   int size;
 
   @Option(
@@ -231,13 +232,17 @@ final class BenchCommand implements Callable<Integer> {
         !duration.isNegative() && duration.toMillis() >= 100 && duration.toHours() < 1,
         "--duration must be from 100ms to under an hour");
     require(warmup.toMinutes() < 10, "--warmup must be under 10 minutes");
-    require(timeout.toMillis() >= 1 && lossTimeout.toMillis() >= 1, "timeouts must be positive");
+    require(timeout.toMillis() >= 1, "--timeout must be positive");
+    require(lossTimeout.toMillis() >= 1, "--loss-timeout must be positive");
     require(
         scenario == Scenario.PIPELINE || !parsed.hasMatchedOption("--pipeline"),
         "--pipeline is for the pipeline scenario (pingpong keeps one message in flight)");
     require(
         scenario == Scenario.BULK || !parsed.hasMatchedOption("--write-size"),
         "--write-size is for the bulk scenario");
+    require(
+        scenario != Scenario.BULK || !parsed.hasMatchedOption("--size"),
+        "--size is not for the bulk scenario: its writes are --write-size bytes");
     require(
         scenario == Scenario.UDP || !parsed.hasMatchedOption("--loss-timeout"),
         "--loss-timeout is for the udp scenario");

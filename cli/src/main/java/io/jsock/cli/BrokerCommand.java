@@ -397,6 +397,7 @@ final class BrokerCommand implements Callable<Integer> {
       throw transport.usage("-u: the broker needs streams (TCP, TLS or AF_UNIX)");
     }
     serverKey.check(transport.tls);
+    access.check(transport.unix != null);
     if (transport.unix != null && !hostPort.isEmpty()) {
       throw transport.usage("-U PATH takes the place of [HOST] PORT");
     }

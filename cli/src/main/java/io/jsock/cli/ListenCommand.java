@@ -89,7 +89,7 @@ final class ListenCommand implements Callable<Integer> {
       paramLabel = "N",
       defaultValue = "100",
       description =
-          "With -k: at most N clients at once; a client beyond them is closed at once"
+          "With -k (not -u): at most N clients at once; a client beyond them is closed at once"
               + " (default: ${DEFAULT-VALUE}).")
   int maxClients;
 
@@ -104,10 +104,20 @@ final class ListenCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException, InterruptedException {
     transport.check();
+    access.check(transport.unix != null);
     bridge.check();
     serverKey.check(transport.tls);
     if (maxClients < 1) {
       throw usage("--max-clients must be at least 1: " + maxClients);
+    }
+    var parsed = spec.commandLine().getParseResult();
+    if ((!keepOpen || transport.udp) && parsed.hasMatchedOption("--max-clients")) {
+      throw usage(
+          "--max-clients is for -k over TCP or -U: without -k one client is served, and UDP has"
+              + " no clients");
+    }
+    if (keepOpen && transport.udp && bridge.idleTimeout != null) {
+      throw usage("--idle-timeout is not for -u -k: datagrams from anyone have no idle peer");
     }
     String host = transport.ipv6 ? "::1" : "127.0.0.1"; // loopback unless told otherwise
     int port = 0;

@@ -270,6 +270,7 @@ final class RelayCommand implements Callable<Integer> {
       throw usage("fault options apply to stream relays (tcp, tls, unix), not to udp");
     }
     serverKey.check(listen.scheme().isTls(), "a tls: LISTEN"); // the relay has no --tls
+    access.check(listen.path() != null);
     if (clientTls.given() && !target.scheme().isTls()) {
       throw usage("--ca, --server-name and --insecure need a tls: TARGET");
     }

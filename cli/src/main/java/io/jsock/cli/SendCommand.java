@@ -17,7 +17,7 @@ import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
-import java.nio.channels.Channels;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -138,12 +138,28 @@ final class SendCommand implements Callable<Integer> {
       try (FileChannel spool =
           FileChannel.open(
               Files.createTempFile("jsock-send-", ".stdin"), READ, WRITE, DELETE_ON_CLOSE)) {
-        System.in.transferTo(Channels.newOutputStream(spool));
+        spoolStandardInput(spool);
         return send(spool, name == null ? "stdin" : name, out, err);
       }
     }
     try (FileChannel data = FileChannel.open(file)) {
       return send(data, name == null ? file.getFileName().toString() : name, out, err);
+    }
+  }
+
+  /**
+   * Copies stdin, to its end, into the spool. Read through {@link StandardStreams}, which waits on
+   * a stdin another process made non-blocking, where {@code System.in} failed with EAGAIN.
+   */
+  private static void spoolStandardInput(FileChannel spool) throws IOException {
+    StandardStreams std = new StandardStreams();
+    ByteBuffer chunk = ByteBuffer.allocateDirect(StandardStreams.CHUNK);
+    while (std.read(chunk) >= 0) {
+      chunk.flip();
+      while (chunk.hasRemaining()) {
+        spool.write(chunk);
+      }
+      chunk.clear();
     }
   }
 

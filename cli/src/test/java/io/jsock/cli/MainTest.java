@@ -213,6 +213,26 @@ class MainTest {
   }
 
   @Test
+  void benchRefusesAMessageSizeForBulkWhoseWritesAreWriteSize() {
+    // bulk streams --write-size chunks and never read --size: 'bulk -s 100' ran 64 KiB writes
+    assertThat(run("bench", "bulk", "-s", "100", "--host", "127.0.0.1", "--port", "1"))
+        .isEqualTo(2);
+    assertThat(err.toString())
+        .contains("jsock: --size is not for the bulk scenario")
+        .contains("Try 'jsock bench --help'");
+  }
+
+  @Test
+  void benchNamesTheTimeoutThatIsZero() {
+    assertThat(run("bench", "--timeout", "0s", "--host", "127.0.0.1", "--port", "1")).isEqualTo(2);
+    assertThat(run("bench", "udp", "--loss-timeout", "0ms", "--host", "127.0.0.1", "--port", "1"))
+        .isEqualTo(2);
+    assertThat(err.toString())
+        .contains("jsock: --timeout must be positive\n")
+        .contains("jsock: --loss-timeout must be positive\n");
+  }
+
+  @Test
   void benchRefusesAnUnknownScenarioNamingTheKnownOnes() {
     assertThat(run("bench", "flood")).isEqualTo(2);
     assertThat(err.toString())

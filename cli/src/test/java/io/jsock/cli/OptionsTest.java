@@ -73,6 +73,32 @@ class OptionsTest {
   }
 
   @Test
+  void listenOptionsThatWouldBeIgnoredAreUsageErrorsNamingTheOption() {
+    // each was accepted and ignored: -u -k listened with no idle timeout at all, and
+    // --max-clients bounds nothing when one client (or no client: UDP) is served
+    List<List<String>> commands =
+        List.of(
+            List.of("listen", "-u", "-k", "-i", "1s", "0", "--idle-timeout"),
+            List.of("listen", "--max-clients", "5", "0", "--max-clients"),
+            List.of("listen", "-u", "--max-clients", "5", "0", "--max-clients"),
+            List.of("listen", "-u", "-k", "--max-clients", "5", "0", "--max-clients"));
+    for (List<String> command : commands) {
+      List<String> args = command.subList(0, command.size() - 1);
+      StringWriter err = new StringWriter();
+      int code =
+          Main.commandLine()
+              .setOut(new PrintWriter(new StringWriter(), true))
+              .setErr(new PrintWriter(err, true))
+              .execute(args.toArray(String[]::new));
+      assertThat(code).as("exit code of %s: %s", args, err).isEqualTo(2);
+      assertThat(err.toString())
+          .as("stderr of %s", args)
+          .startsWith("jsock: " + command.getLast() + " ")
+          .contains("Try 'jsock listen --help'");
+    }
+  }
+
+  @Test
   void aMissingOrUnsuitableKeyOrCaFileIsAUsageErrorNamingTheOption(@TempDir Path dir)
       throws Exception {
     Path missing = dir.resolve("missing.pem");
@@ -230,6 +256,32 @@ class OptionsTest {
     assertThat(allowing.permits(new InetSocketAddress("10.200.0.1", 1))).isTrue();
     assertThat(allowing.permits(new InetSocketAddress("11.0.0.1", 1))).isFalse();
     assertThat(AccessList.Cidr.parse("::ffff:10.0.0.0/104")).hasToString("::ffff:10.0.0.0/104");
+  }
+
+  @Test
+  void allowAndDenyOnAnAfUnixListenerAreUsageErrors(@TempDir Path dir) {
+    // an AF_UNIX peer has no address: 'listen -U PATH --allow 10.0.0.1' served every client
+    // (ncat denies them all); the lists cannot apply there, so they are refused
+    String path = dir.resolve("s.sock").toString();
+    List<List<String>> commands =
+        List.of(
+            List.of("listen", "-U", path, "--allow", "10.0.0.1"),
+            List.of("broker", "-U", path, "--deny", "10.0.0.1"),
+            List.of("relay", "unix:" + path, "127.0.0.1:1", "--allow", "10.0.0.1"));
+    for (List<String> args : commands) {
+      StringWriter err = new StringWriter();
+      int code =
+          Main.commandLine()
+              .setOut(new PrintWriter(new StringWriter(), true))
+              .setErr(new PrintWriter(err, true))
+              .execute(args.toArray(String[]::new));
+      assertThat(code).as("exit code of %s: %s", args, err).isEqualTo(2);
+      assertThat(err.toString())
+          .as("stderr of %s", args)
+          .startsWith(
+              "jsock: --allow and --deny do not apply to AF_UNIX: its peers have no address")
+          .contains("Try 'jsock " + args.getFirst() + " --help'");
+    }
   }
 
   @Test

@@ -482,6 +482,43 @@ class TransferCommandsIT {
     assertThat(sha256(inbox.resolve("piped.bin"))).isEqualTo(sha256(data));
   }
 
+  /**
+   * O_NONBLOCK belongs to the open pipe, shared by every process using it, so a parent may leave
+   * stdin non-blocking: the first read that found it empty failed the send with "Resource
+   * temporarily unavailable" (exit 1) instead of waiting for the rest.
+   */
+  @Test
+  void sendsANonBlockingStandardInputWholeThoughItComesInTwoParts() throws Exception {
+    String parent =
+        """
+        import fcntl, os, struct, subprocess, sys, termios, time
+        r, w = os.pipe()
+        fcntl.fcntl(r, fcntl.F_SETFL, fcntl.fcntl(r, fcntl.F_GETFL) | os.O_NONBLOCK)
+        child = subprocess.Popen(sys.argv[1:], stdin=r)
+        os.write(w, b"first\\n")
+        for _ in range(6000):  # until jsock has taken it: its next read finds the pipe empty
+            if struct.unpack("i", fcntl.ioctl(r, termios.FIONREAD, b"0000"))[0] == 0:
+                break
+            time.sleep(0.01)
+        os.write(w, b"second\\n")
+        os.close(w)
+        os.close(r)
+        sys.exit(child.wait())
+        """;
+    Path inbox = Files.createDirectory(dir.resolve("inbox"));
+    try (RunningProcess receiver = jsock("receive", "0", inbox.toString())) {
+      int port = portOf(receiver);
+      List<String> command = new ArrayList<>(List.of("python3", "-c", parent));
+      command.addAll(
+          PipedProcess.jsock("send", "--name", "parts.txt", "-", "127.0.0.1", "" + port));
+      try (RunningProcess sender = RunningProcess.start(command, Map.of())) {
+        assertThat(sender.exitCode()).as(sender.stderrSoFar()).isZero();
+      }
+      assertThat(receiver.exitCode()).as(receiver.stderrSoFar()).isZero();
+    }
+    assertThat(Files.readString(inbox.resolve("parts.txt"))).isEqualTo("first\nsecond\n");
+  }
+
   @Test
   void standardInputSpooledForSendingLeavesNoTemporaryFileWhenTheSenderIsKilled() throws Exception {
     Path data = randomFile("data.bin", 700_000, 13);

@@ -186,12 +186,7 @@ final class Lifecycle {
   }
 
   private static long deadline(Duration timeout) {
-    long nanos;
-    try {
-      nanos = timeout.toNanos();
-    } catch (ArithmeticException tooLong) {
-      nanos = Long.MAX_VALUE;
-    }
+    long nanos = ServerConfig.saturatedNanos(timeout);
     // Capped so that the sum cannot wrap around: deadlines are compared by subtraction.
     return System.nanoTime() + Math.min(Math.max(nanos, 0), Long.MAX_VALUE / 4);
   }

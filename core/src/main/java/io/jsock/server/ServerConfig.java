@@ -315,6 +315,18 @@ public record ServerConfig(
     }
   }
 
+  /**
+   * {@code duration} in nanoseconds, or {@link Long#MAX_VALUE} (some 292 years) for one longer than
+   * a {@code long} holds, such as {@code ChronoUnit.FOREVER.getDuration()}: as good as none.
+   */
+  static long saturatedNanos(Duration duration) {
+    try {
+      return duration.toNanos();
+    } catch (ArithmeticException tooLong) {
+      return Long.MAX_VALUE;
+    }
+  }
+
   private static void positive(Duration duration, String name) {
     Objects.requireNonNull(duration, name);
     if (duration.isNegative() || duration.isZero()) {

@@ -76,11 +76,15 @@ public final class TcpServer extends Server {
   private final ThrottledLog refusals = new ThrottledLog(LOG, Level.INFO);
   private final Backoff backoff; // made before the loop starts: see Backoff's constructor
 
+  /** Once: a connection's deadline is scheduled in nanoseconds, which a Duration may overflow. */
+  private final long firstByteNanos;
+
   private TcpServer(ServerConfig config, ConnectionHandler handler, Socket listener)
       throws IOException {
     super(config, listener.getSockName());
     this.handler = handler;
     this.listener = listener;
+    this.firstByteNanos = ServerConfig.saturatedNanos(config.firstByteTimeout());
     this.backoff =
         new Backoff(lifecycle, "accept on " + Addresses.format(address), "accepting again");
     this.firstByteDeadlines =
@@ -158,9 +162,7 @@ public final class TcpServer extends Server {
     lifecycle.add(connection);
     connection.setFirstByteDeadline(
         firstByteDeadlines.schedule(
-            connection::firstByteDeadlinePassed,
-            config.firstByteTimeout().toNanos(),
-            TimeUnit.NANOSECONDS));
+            connection::firstByteDeadlinePassed, firstByteNanos, TimeUnit.NANOSECONDS));
     thread.start();
   }
 

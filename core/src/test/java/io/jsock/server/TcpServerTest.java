@@ -34,6 +34,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -298,6 +299,24 @@ class TcpServerTest {
 
       assertThat(client.recv(100)).isEqualTo("early".getBytes(UTF_8));
       assertThat(server.stats().timedOut()).isZero();
+    }
+  }
+
+  @Test
+  void aFirstByteTimeoutLongerThanNanosecondsCanCountIsNoDeadlineAndTheServerKeepsAccepting()
+      throws Exception {
+    // ChronoUnit.FOREVER's duration: what a user reaches for to turn a deadline off
+    ServerConfig config =
+        ServerConfig.defaults().withFirstByteTimeout(ChronoUnit.FOREVER.getDuration());
+    try (TcpServer server = TcpServer.start(config, TcpServerTest::echo)) {
+      for (int i = 0; i < 3; i++) {
+        try (Socket client = connect(server.address())) {
+          assertEchoes(client, "client " + i);
+        }
+      }
+      assertThat(server.stats().accepted()).isEqualTo(3);
+      server.shutdown(Duration.ofSeconds(1));
+      assertThat(server.awaitTermination(LIMIT)).isTrue();
     }
   }
 

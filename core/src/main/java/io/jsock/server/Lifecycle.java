@@ -6,6 +6,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The running and stopping of a server, the same for TCP and UDP: one intake thread (the accept or
@@ -31,6 +32,16 @@ final class Lifecycle {
   private final CountDownLatch released = new CountDownLatch(1);
 
   private final AtomicBoolean intakeStopped = new AtomicBoolean();
+
+  /**
+   * The release of a shutdown that one of the workers called (a handler, or a UDP server's
+   * receiving thread), left for that worker to run as it ends: it may still reply through the
+   * server's socket, as Python's {@code shutdown()} leaves the socket to {@code server_close()}.
+   */
+  private final AtomicReference<LeftRelease> leftRelease = new AtomicReference<>();
+
+  private record LeftRelease(Thread worker, Runnable release) {}
+
   private final Set<Worker> workers = ConcurrentHashMap.newKeySet();
   private volatile Thread intake;
 
@@ -59,7 +70,7 @@ final class Lifecycle {
     try {
       loop.run();
     } finally {
-      workers.remove(new Intake(Thread.currentThread())); // a record: equal by its thread
+      remove(new Intake(Thread.currentThread())); // a record: equal by its thread
     }
   }
 
@@ -96,13 +107,18 @@ final class Lifecycle {
 
   void remove(Worker worker) {
     workers.remove(worker);
+    LeftRelease left = leftRelease.get(); // null but when a worker has shut its server down
+    if (left != null && left.worker() == worker.thread() && leftRelease.compareAndSet(left, null)) {
+      release(left.release());
+    }
   }
 
   /**
    * Stops the server: {@code stopIntake} at once (no new work; only on the first call), then waits
    * for the workers until {@code grace} has passed, forces the rest and gives them a second more,
-   * then runs {@code release}. Returns within {@code grace} plus about a second, whatever the
-   * workers do. An interrupt ends the grace period at once (the workers are forced) and stays set.
+   * then runs {@code release}, or, called by a worker, leaves it for that worker to run as it ends.
+   * Returns within {@code grace} plus about a second, whatever the workers do. An interrupt ends
+   * the grace period at once (the workers are forced) and stays set.
    */
   void shutdown(Duration grace, Runnable stopIntake, Runnable release) {
     long graceEnd = deadline(grace);
@@ -132,13 +148,22 @@ final class Lifecycle {
     } catch (InterruptedException e) {
       interrupted = true;
     }
+    Thread caller = Thread.currentThread();
+    if (workers.stream().anyMatch(worker -> worker.thread() == caller)) {
+      leftRelease.set(new LeftRelease(caller, release));
+    } else {
+      release(release);
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void release(Runnable release) {
     try {
       release.run();
     } finally {
       released.countDown();
-    }
-    if (interrupted) {
-      Thread.currentThread().interrupt();
     }
   }
 

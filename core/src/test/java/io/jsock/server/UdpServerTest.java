@@ -32,6 +32,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import org.junit.jupiter.api.Test;
@@ -525,6 +526,36 @@ class UdpServerTest {
       assertThat(server.awaitTermination(LIMIT)).isTrue();
       assertThat(server.stats().accepted()).isEqualTo(3);
       assertPortFree(server.address());
+    } finally {
+      server.close();
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void aHandlerThatShutsItsServerDownMayStillReplyThroughItsSocket(boolean threadPerDatagram)
+      throws Exception {
+    // As with Python's ThreadingUDPServer, whose shutdown() leaves the socket to server_close()
+    AtomicReference<UdpServer> self = new AtomicReference<>();
+    DatagramHandler stopper =
+        (datagram, socket) -> {
+          self.get().shutdown(Duration.ofSeconds(30)); // does not wait for itself
+          socket.sendTo("stopped".getBytes(UTF_8), datagram.address());
+        };
+    self.set(
+        UdpServer.start(ServerConfig.defaults().withThreadPerDatagram(threadPerDatagram), stopper));
+    UdpServer server = self.get();
+    try (CapturedLogs logs = CapturedLogs.of("io.jsock.server");
+        Socket client = client(AF_INET, server.address())) {
+      client.send("stop".getBytes(UTF_8));
+
+      assertThat(new String(client.recv(64), UTF_8)).isEqualTo("stopped");
+      assertThat(server.awaitTermination(LIMIT)).isTrue();
+      assertPortFree(server.address());
+      assertThat(logs.all())
+          .as("no handler failure, at any level")
+          .extracting(LogRecord::getMessage)
+          .noneMatch(message -> message.startsWith("datagram from"));
     } finally {
       server.close();
     }

@@ -31,6 +31,7 @@ import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
@@ -716,6 +717,26 @@ class TcpServerTest {
       }
     }
     assertThat(address.getPath()).doesNotExist();
+  }
+
+  @Test
+  void aUnixServerWhoseFileWasReplacedLeavesTheNewServersFileAloneWhenItStops() throws Exception {
+    UnixDomainSocketAddress address = (UnixDomainSocketAddress) Loopback.bindAddress(AF_UNIX, dir);
+    ServerConfig config = ServerConfig.defaults().withAddress(address);
+    TcpServer old = TcpServer.start(config, TcpServerTest::echo);
+    try {
+      Files.delete(address.getPath()); // as `rm -f` before starting a new instance
+      try (TcpServer replacement = TcpServer.start(config, TcpServerTest::echo)) {
+        old.close();
+        assertThat(address.getPath()).exists();
+        try (Socket client = connect(address)) {
+          assertEchoes(client, "the replacement still serves");
+        }
+      }
+      assertThat(address.getPath()).doesNotExist();
+    } finally {
+      old.close();
+    }
   }
 
   @Test

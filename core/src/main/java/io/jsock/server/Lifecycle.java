@@ -43,6 +43,10 @@ final class Lifecycle {
   private record LeftRelease(Thread worker, Runnable release) {}
 
   private final Set<Worker> workers = ConcurrentHashMap.newKeySet();
+
+  /** Set once a shutdown's grace period is over, before the workers still running are forced. */
+  private volatile boolean forcing;
+
   private volatile Thread intake;
 
   /**
@@ -89,6 +93,14 @@ final class Lifecycle {
 
   boolean isStopping() {
     return stopping.getCount() == 0;
+  }
+
+  /**
+   * Whether a shutdown has forced the workers: a failure from now on may be its doing; during the
+   * grace period a handler's failure is still its own.
+   */
+  boolean isForcing() {
+    return forcing;
   }
 
   /** Waits before the intake tries again after a failure; returns true if the server stops. */
@@ -195,6 +207,7 @@ final class Lifecycle {
 
   /** A handler that shuts its own server down is neither forced nor waited for. */
   private void forceWorkers() {
+    forcing = true; // before the interrupts, so that a forced worker sees it
     Thread caller = Thread.currentThread();
     workers.stream().filter(worker -> worker.thread() != caller).forEach(Worker::force);
   }

@@ -234,7 +234,7 @@ public final class UdpServer extends Server {
     try {
       Throwable failure = runHandler(datagram);
       if (failure != null) {
-        report(datagram, failure, lifecycle.isStopping()); // forced only by a shutdown
+        report(datagram, failure, lifecycle.isForcing()); // forced only by a shutdown
       }
     } finally {
       counters.open.decrement();

@@ -533,6 +533,41 @@ class UdpServerTest {
 
   @ParameterizedTest
   @ValueSource(booleans = {true, false})
+  void aHandlersOwnFailureDuringTheGracePeriodIsStillLoggedAsAFailure(boolean threadPerDatagram)
+      throws Exception {
+    CountDownLatch handling = new CountDownLatch(1);
+    CountDownLatch fail = new CountDownLatch(1);
+    DatagramHandler failing =
+        (datagram, socket) -> {
+          handling.countDown();
+          fail.await();
+          throw new IllegalStateException("a bug of the handler's own");
+        };
+    UdpServer server =
+        UdpServer.start(ServerConfig.defaults().withThreadPerDatagram(threadPerDatagram), failing);
+    try (CapturedLogs logs = CapturedLogs.of("io.jsock.server");
+        Socket client = client(AF_INET, server.address())) {
+      client.send("x".getBytes(UTF_8));
+      assertThat(handling.await(LIMIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+      Thread stopping = Thread.ofVirtual().start(() -> server.shutdown(Duration.ofSeconds(30)));
+      await().atMost(LIMIT).until(server::isShutdown);
+
+      fail.countDown(); // within the grace period: not the shutdown's doing
+      stopping.join(LIMIT);
+      assertThat(logs.at(Level.WARNING))
+          .singleElement()
+          .extracting(LogRecord::getMessage)
+          .asString()
+          .endsWith(
+              ": handler failed: java.lang.IllegalStateException: a bug of the handler's own");
+    } finally {
+      fail.countDown();
+      server.close();
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
   void aHandlerThatShutsItsServerDownMayStillReplyThroughItsSocket(boolean threadPerDatagram)
       throws Exception {
     // As with Python's ThreadingUDPServer, whose shutdown() leaves the socket to server_close()

@@ -286,6 +286,30 @@ class UdpServerTest {
 
   @ParameterizedTest
   @ValueSource(booleans = {true, false})
+  void aHandlerThatMakesTheServersSocketNonBlockingDoesNotTurnTheReceivingIntoRetries(
+      boolean threadPerDatagram) throws Exception {
+    // Python's UDPServer selects before each recvfrom, so any mode of its socket serves as well
+    DatagramHandler nonBlocking =
+        (datagram, socket) -> {
+          socket.setBlocking(false);
+          socket.sendTo(datagram.data(), datagram.address());
+        };
+    try (CapturedLogs logs = CapturedLogs.of("io.jsock.server");
+        UdpServer server =
+            UdpServer.start(
+                ServerConfig.defaults().withThreadPerDatagram(threadPerDatagram), nonBlocking);
+        Socket client = client(AF_INET, server.address())) {
+      for (int i = 0; i < 5; i++) {
+        client.send(("datagram " + i).getBytes(UTF_8));
+        assertThat(new String(client.recv(64), UTF_8)).isEqualTo("datagram " + i);
+      }
+      assertThat(logs.all()).extracting(LogRecord::getMessage).noneMatch(m -> m.contains("again"));
+      assertThat(server.isShutdown()).isFalse();
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
   void aHandlerThatClosesTheServersSocketStopsTheServerInsteadOfRetryingForever(
       boolean threadPerDatagram) throws Exception {
     try (CapturedLogs logs = CapturedLogs.of("io.jsock.server");

@@ -6,6 +6,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The running and stopping of a server, the same for TCP and UDP: one intake thread (the accept or
@@ -31,7 +32,21 @@ final class Lifecycle {
   private final CountDownLatch released = new CountDownLatch(1);
 
   private final AtomicBoolean intakeStopped = new AtomicBoolean();
+
+  /**
+   * The release of a shutdown that one of the workers called (a handler, or a UDP server's
+   * receiving thread), left for that worker to run as it ends: it may still reply through the
+   * server's socket, as Python's {@code shutdown()} leaves the socket to {@code server_close()}.
+   */
+  private final AtomicReference<LeftRelease> leftRelease = new AtomicReference<>();
+
+  private record LeftRelease(Thread worker, Runnable release) {}
+
   private final Set<Worker> workers = ConcurrentHashMap.newKeySet();
+
+  /** Set once a shutdown's grace period is over, before the workers still running are forced. */
+  private volatile boolean forcing;
+
   private volatile Thread intake;
 
   /**
@@ -59,7 +74,7 @@ final class Lifecycle {
     try {
       loop.run();
     } finally {
-      workers.remove(new Intake(Thread.currentThread())); // a record: equal by its thread
+      remove(new Intake(Thread.currentThread())); // a record: equal by its thread
     }
   }
 
@@ -80,6 +95,14 @@ final class Lifecycle {
     return stopping.getCount() == 0;
   }
 
+  /**
+   * Whether a shutdown has forced the workers: a failure from now on may be its doing; during the
+   * grace period a handler's failure is still its own.
+   */
+  boolean isForcing() {
+    return forcing;
+  }
+
   /** Waits before the intake tries again after a failure; returns true if the server stops. */
   boolean stopsWithin(Duration wait) {
     try {
@@ -96,13 +119,18 @@ final class Lifecycle {
 
   void remove(Worker worker) {
     workers.remove(worker);
+    LeftRelease left = leftRelease.get(); // null but when a worker has shut its server down
+    if (left != null && left.worker() == worker.thread() && leftRelease.compareAndSet(left, null)) {
+      release(left.release());
+    }
   }
 
   /**
    * Stops the server: {@code stopIntake} at once (no new work; only on the first call), then waits
    * for the workers until {@code grace} has passed, forces the rest and gives them a second more,
-   * then runs {@code release}. Returns within {@code grace} plus about a second, whatever the
-   * workers do. An interrupt ends the grace period at once (the workers are forced) and stays set.
+   * then runs {@code release}, or, called by a worker, leaves it for that worker to run as it ends.
+   * Returns within {@code grace} plus about a second, whatever the workers do. An interrupt ends
+   * the grace period at once (the workers are forced) and stays set.
    */
   void shutdown(Duration grace, Runnable stopIntake, Runnable release) {
     long graceEnd = deadline(grace);
@@ -132,13 +160,22 @@ final class Lifecycle {
     } catch (InterruptedException e) {
       interrupted = true;
     }
+    Thread caller = Thread.currentThread();
+    if (workers.stream().anyMatch(worker -> worker.thread() == caller)) {
+      leftRelease.set(new LeftRelease(caller, release));
+    } else {
+      release(release);
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void release(Runnable release) {
     try {
       release.run();
     } finally {
       released.countDown();
-    }
-    if (interrupted) {
-      Thread.currentThread().interrupt();
     }
   }
 
@@ -170,6 +207,7 @@ final class Lifecycle {
 
   /** A handler that shuts its own server down is neither forced nor waited for. */
   private void forceWorkers() {
+    forcing = true; // before the interrupts, so that a forced worker sees it
     Thread caller = Thread.currentThread();
     workers.stream().filter(worker -> worker.thread() != caller).forEach(Worker::force);
   }
@@ -186,12 +224,7 @@ final class Lifecycle {
   }
 
   private static long deadline(Duration timeout) {
-    long nanos;
-    try {
-      nanos = timeout.toNanos();
-    } catch (ArithmeticException tooLong) {
-      nanos = Long.MAX_VALUE;
-    }
+    long nanos = ServerConfig.saturatedNanos(timeout);
     // Capped so that the sum cannot wrap around: deadlines are compared by subtraction.
     return System.nanoTime() + Math.min(Math.max(nanos, 0), Long.MAX_VALUE / 4);
   }

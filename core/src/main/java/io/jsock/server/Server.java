@@ -49,7 +49,8 @@ public abstract sealed class Server implements AutoCloseable permits TcpServer, 
    * Stops the server: stops taking connections (or datagrams) at once, lets running handlers finish
    * within {@code grace}, then resets or interrupts the rest, and returns within {@code grace} plus
    * about a second. Calling it again does no harm. Called from a handler, it neither waits for nor
-   * stops that handler.
+   * stops that handler, and a UDP server's socket stays open for that handler's replies until it
+   * ends.
    *
    * @throws IllegalArgumentException if {@code grace} is negative
    */

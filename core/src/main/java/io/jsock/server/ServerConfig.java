@@ -33,7 +33,8 @@ import java.util.function.Consumer;
  *     on every interface only when given an address such as {@code 0.0.0.0} or {@code ::} (or the
  *     host {@code ""}, as in Python: every IPv4 interface).
  * @param maxConnections how many connections are served at once (UDP: datagrams handled at once).
- *     One more is accepted and reset at once, never queued (UDP: dropped), and counted as {@link
+ *     One more is accepted and reset at once, never queued (UDP: dropped; AF_UNIX, which has no
+ *     reset: closed, so a client that has sent nothing reads end of stream), and counted as {@link
  *     ServerStats#refused()}. Default 10,000.
  * @param idleTimeout the timeout mode of a connection's socket: each recv of the handler waits at
  *     most this long (sends are bounded by {@code writeTimeout}), then throws {@link
@@ -312,6 +313,18 @@ public record ServerConfig(
     Objects.requireNonNull(duration, name);
     if (duration.isNegative()) {
       throw new IllegalArgumentException(name + " must not be negative: " + duration);
+    }
+  }
+
+  /**
+   * {@code duration} in nanoseconds, or {@link Long#MAX_VALUE} (some 292 years) for one longer than
+   * a {@code long} holds, such as {@code ChronoUnit.FOREVER.getDuration()}: as good as none.
+   */
+  static long saturatedNanos(Duration duration) {
+    try {
+      return duration.toNanos();
+    } catch (ArithmeticException tooLong) {
+      return Long.MAX_VALUE;
     }
   }
 

@@ -11,6 +11,10 @@ import java.lang.System.Logger.Level;
 import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -60,7 +64,8 @@ import java.util.concurrent.TimeUnit;
  * <p><b>Shutdown.</b> {@link #shutdown(Duration)} closes the listener at once (new connections are
  * refused by the kernel), lets the running handlers finish within the grace period, then resets the
  * connections still open and interrupts their handlers, and returns within the grace period plus
- * about a second. An AF_UNIX server removes its socket file.
+ * about a second. An AF_UNIX server removes its socket file, unless the path holds another by then
+ * (deleted and bound again by a newer server).
  *
  * <p><b>Errors.</b> An exception from a handler is logged once through {@link System.Logger} {@code
  * io.jsock.server}, naming the peer's address, and ends that connection only: WARNING with its
@@ -76,11 +81,24 @@ public final class TcpServer extends Server {
   private final ThrottledLog refusals = new ThrottledLog(LOG, Level.INFO);
   private final Backoff backoff; // made before the loop starts: see Backoff's constructor
 
+  /** Once: a connection's deadline is scheduled in nanoseconds, which a Duration may overflow. */
+  private final long firstByteNanos;
+
+  /**
+   * The identity (device and inode) of the AF_UNIX socket file the listener made, so that the
+   * shutdown removes that file and not one a newer server bound at the path after it was deleted;
+   * null for an inet address, or where the file system gives no file keys.
+   */
+  private final Object socketFileKey;
+
   private TcpServer(ServerConfig config, ConnectionHandler handler, Socket listener)
       throws IOException {
     super(config, listener.getSockName());
     this.handler = handler;
     this.listener = listener;
+    this.firstByteNanos = ServerConfig.saturatedNanos(config.firstByteTimeout());
+    this.socketFileKey =
+        address instanceof UnixDomainSocketAddress unix ? fileKey(unix.getPath()) : null;
     this.backoff =
         new Backoff(lifecycle, "accept on " + Addresses.format(address), "accepting again");
     this.firstByteDeadlines =
@@ -158,9 +176,7 @@ public final class TcpServer extends Server {
     lifecycle.add(connection);
     connection.setFirstByteDeadline(
         firstByteDeadlines.schedule(
-            connection::firstByteDeadlinePassed,
-            config.firstByteTimeout().toNanos(),
-            TimeUnit.NANOSECONDS));
+            connection::firstByteDeadlinePassed, firstByteNanos, TimeUnit.NANOSECONDS));
     thread.start();
   }
 
@@ -192,10 +208,21 @@ public final class TcpServer extends Server {
             + " connections open (maxConnections), refusing more");
   }
 
+  /** The file's identity as {@code stat(2)} gives it (no links followed); null if it is gone. */
+  private static Object fileKey(Path path) throws IOException {
+    try {
+      return Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
+          .fileKey();
+    } catch (NoSuchFileException gone) {
+      return null;
+    }
+  }
+
   private void closeListener() {
     try {
       listener.close();
-      if (address instanceof UnixDomainSocketAddress unix) {
+      if (address instanceof UnixDomainSocketAddress unix
+          && Objects.equals(fileKey(unix.getPath()), socketFileKey)) {
         Files.deleteIfExists(unix.getPath());
       }
     } catch (IOException e) {

@@ -8,6 +8,7 @@ import io.jsock.Socket;
 import io.jsock.SocketError;
 import io.jsock.SocketKind;
 import io.jsock.Sockets;
+import io.jsock.WouldBlockException;
 import io.jsock.internal.Addresses;
 import io.jsock.internal.SocketAccess;
 import java.io.IOException;
@@ -163,6 +164,9 @@ public final class UdpServer extends Server {
         if (e instanceof SocketTimeoutException && !lifecycle.isStopping()) {
           continue; // a handler put the shared socket in timeout mode: a quiet spell, no more
         }
+        if (e instanceof WouldBlockException && !lifecycle.isStopping() && waitsAgain()) {
+          continue; // a handler made the shared socket non-blocking: it blocks again
+        }
         if (lifecycle.isStopping() || e instanceof InterruptedIOException) {
           return;
         }
@@ -192,6 +196,21 @@ public final class UdpServer extends Server {
                 + config.maxConnections()
                 + " datagrams being handled (maxConnections), dropping more");
       }
+    }
+  }
+
+  /**
+   * Puts the socket back in blocking mode, which a handler took it out of (as {@code
+   * setBlocking(false)} on the socket it replies through), so that the receiving waits for the next
+   * datagram rather than retrying as after a failure; false if that fails (the socket closed).
+   * Python's {@code UDPServer} selects before each receive, so any mode serves it as well.
+   */
+  private boolean waitsAgain() {
+    try {
+      socket.setTimeout(null);
+      return true;
+    } catch (IOException | RuntimeException closed) {
+      return false;
     }
   }
 
@@ -234,7 +253,7 @@ public final class UdpServer extends Server {
     try {
       Throwable failure = runHandler(datagram);
       if (failure != null) {
-        report(datagram, failure, lifecycle.isStopping()); // forced only by a shutdown
+        report(datagram, failure, lifecycle.isForcing()); // forced only by a shutdown
       }
     } finally {
       counters.open.decrement();

@@ -338,7 +338,14 @@ public final class TlsContext {
   }
 
   private Socket handshake(SocketAccess access, Socket plain, SSLEngine engine) throws IOException {
-    long deadline = System.nanoTime() + handshakeTimeout.toNanos();
+    long nanos;
+    try {
+      nanos = handshakeTimeout.toNanos();
+    } catch (ArithmeticException tooLong) { // ChronoUnit.FOREVER's duration: as good as none
+      nanos = Long.MAX_VALUE;
+    }
+    // Capped so that the sum cannot wrap around: deadlines are compared by subtraction.
+    long deadline = System.nanoTime() + Math.min(nanos, Long.MAX_VALUE / 4);
     Socket wrapped = access.attachTls(plain, new TlsEngine(engine));
     access.handshake(wrapped, deadline);
     return wrapped;

@@ -29,9 +29,11 @@ import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -297,6 +299,24 @@ class TcpServerTest {
 
       assertThat(client.recv(100)).isEqualTo("early".getBytes(UTF_8));
       assertThat(server.stats().timedOut()).as("the silent one only").isEqualTo(1);
+    }
+  }
+
+  @Test
+  void aFirstByteTimeoutLongerThanNanosecondsCanCountIsNoDeadlineAndTheServerKeepsAccepting()
+      throws Exception {
+    // ChronoUnit.FOREVER's duration: what a user reaches for to turn a deadline off
+    ServerConfig config =
+        ServerConfig.defaults().withFirstByteTimeout(ChronoUnit.FOREVER.getDuration());
+    try (TcpServer server = TcpServer.start(config, TcpServerTest::echo)) {
+      for (int i = 0; i < 3; i++) {
+        try (Socket client = connect(server.address())) {
+          assertEchoes(client, "client " + i);
+        }
+      }
+      assertThat(server.stats().accepted()).isEqualTo(3);
+      server.shutdown(Duration.ofSeconds(1));
+      assertThat(server.awaitTermination(LIMIT)).isTrue();
     }
   }
 
@@ -696,6 +716,26 @@ class TcpServerTest {
       }
     }
     assertThat(address.getPath()).doesNotExist();
+  }
+
+  @Test
+  void aUnixServerWhoseFileWasReplacedLeavesTheNewServersFileAloneWhenItStops() throws Exception {
+    UnixDomainSocketAddress address = (UnixDomainSocketAddress) Loopback.bindAddress(AF_UNIX, dir);
+    ServerConfig config = ServerConfig.defaults().withAddress(address);
+    TcpServer old = TcpServer.start(config, TcpServerTest::echo);
+    try {
+      Files.delete(address.getPath()); // as `rm -f` before starting a new instance
+      try (TcpServer replacement = TcpServer.start(config, TcpServerTest::echo)) {
+        old.close();
+        assertThat(address.getPath()).exists();
+        try (Socket client = connect(address)) {
+          assertEchoes(client, "the replacement still serves");
+        }
+      }
+      assertThat(address.getPath()).doesNotExist();
+    } finally {
+      old.close();
+    }
   }
 
   @Test

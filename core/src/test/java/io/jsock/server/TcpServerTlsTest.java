@@ -25,6 +25,7 @@ import java.io.IOException;
 import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -108,6 +109,19 @@ class TcpServerTlsTest {
       conn.sendAll("ping".getBytes(UTF_8));
       assertThat(recvExactly(conn, 4)).isEqualTo("ping".getBytes(UTF_8));
       assertThat(seen.get()).isEqualTo("true true TLSv1.3");
+    }
+  }
+
+  @Test
+  void aHandshakeTimeoutLongerThanNanosecondsCanCountStillLetsClientsIn() throws Exception {
+    // ChronoUnit.FOREVER's duration: the context's bound off, the first-byte deadline bounding
+    TlsContext patient = server.withHandshakeTimeout(ChronoUnit.FOREVER.getDuration());
+    try (TcpServer tcp =
+            TcpServer.start(ServerConfig.defaults().withTls(patient), TcpServerTest::echo);
+        Socket conn = connectTls(tcp.address())) {
+      conn.sendAll("ping".getBytes(UTF_8));
+      assertThat(recvExactly(conn, 4)).isEqualTo("ping".getBytes(UTF_8));
+      assertThat(tcp.stats().tlsFailed()).isZero();
     }
   }
 

@@ -32,6 +32,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import org.junit.jupiter.api.Test;
@@ -285,6 +286,30 @@ class UdpServerTest {
 
   @ParameterizedTest
   @ValueSource(booleans = {true, false})
+  void aHandlerThatMakesTheServersSocketNonBlockingDoesNotTurnTheReceivingIntoRetries(
+      boolean threadPerDatagram) throws Exception {
+    // Python's UDPServer selects before each recvfrom, so any mode of its socket serves as well
+    DatagramHandler nonBlocking =
+        (datagram, socket) -> {
+          socket.setBlocking(false);
+          socket.sendTo(datagram.data(), datagram.address());
+        };
+    try (CapturedLogs logs = CapturedLogs.of("io.jsock.server");
+        UdpServer server =
+            UdpServer.start(
+                ServerConfig.defaults().withThreadPerDatagram(threadPerDatagram), nonBlocking);
+        Socket client = client(AF_INET, server.address())) {
+      for (int i = 0; i < 5; i++) {
+        client.send(("datagram " + i).getBytes(UTF_8));
+        assertThat(new String(client.recv(64), UTF_8)).isEqualTo("datagram " + i);
+      }
+      assertThat(logs.all()).extracting(LogRecord::getMessage).noneMatch(m -> m.contains("again"));
+      assertThat(server.isShutdown()).isFalse();
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
   void aHandlerThatClosesTheServersSocketStopsTheServerInsteadOfRetryingForever(
       boolean threadPerDatagram) throws Exception {
     try (CapturedLogs logs = CapturedLogs.of("io.jsock.server");
@@ -525,6 +550,71 @@ class UdpServerTest {
       assertThat(server.awaitTermination(LIMIT)).isTrue();
       assertThat(server.stats().accepted()).isEqualTo(3);
       assertPortFree(server.address());
+    } finally {
+      server.close();
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void aHandlersOwnFailureDuringTheGracePeriodIsStillLoggedAsAFailure(boolean threadPerDatagram)
+      throws Exception {
+    CountDownLatch handling = new CountDownLatch(1);
+    CountDownLatch fail = new CountDownLatch(1);
+    DatagramHandler failing =
+        (datagram, socket) -> {
+          handling.countDown();
+          fail.await();
+          throw new IllegalStateException("a bug of the handler's own");
+        };
+    UdpServer server =
+        UdpServer.start(ServerConfig.defaults().withThreadPerDatagram(threadPerDatagram), failing);
+    try (CapturedLogs logs = CapturedLogs.of("io.jsock.server");
+        Socket client = client(AF_INET, server.address())) {
+      client.send("x".getBytes(UTF_8));
+      assertThat(handling.await(LIMIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+      Thread stopping = Thread.ofVirtual().start(() -> server.shutdown(Duration.ofSeconds(30)));
+      await().atMost(LIMIT).until(server::isShutdown);
+
+      fail.countDown(); // within the grace period: not the shutdown's doing
+      stopping.join(LIMIT);
+      assertThat(logs.at(Level.WARNING))
+          .singleElement()
+          .extracting(LogRecord::getMessage)
+          .asString()
+          .endsWith(
+              ": handler failed: java.lang.IllegalStateException: a bug of the handler's own");
+    } finally {
+      fail.countDown();
+      server.close();
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void aHandlerThatShutsItsServerDownMayStillReplyThroughItsSocket(boolean threadPerDatagram)
+      throws Exception {
+    // As with Python's ThreadingUDPServer, whose shutdown() leaves the socket to server_close()
+    AtomicReference<UdpServer> self = new AtomicReference<>();
+    DatagramHandler stopper =
+        (datagram, socket) -> {
+          self.get().shutdown(Duration.ofSeconds(30)); // does not wait for itself
+          socket.sendTo("stopped".getBytes(UTF_8), datagram.address());
+        };
+    self.set(
+        UdpServer.start(ServerConfig.defaults().withThreadPerDatagram(threadPerDatagram), stopper));
+    UdpServer server = self.get();
+    try (CapturedLogs logs = CapturedLogs.of("io.jsock.server");
+        Socket client = client(AF_INET, server.address())) {
+      client.send("stop".getBytes(UTF_8));
+
+      assertThat(new String(client.recv(64), UTF_8)).isEqualTo("stopped");
+      assertThat(server.awaitTermination(LIMIT)).isTrue();
+      assertPortFree(server.address());
+      assertThat(logs.all())
+          .as("no handler failure, at any level")
+          .extracting(LogRecord::getMessage)
+          .noneMatch(message -> message.startsWith("datagram from"));
     } finally {
       server.close();
     }

@@ -205,7 +205,8 @@ public final class TcpServer extends Server {
             + Addresses.format(address)
             + ": "
             + config.maxConnections()
-            + " connections open (maxConnections), refusing more");
+            + (config.maxConnections() == 1 ? " connection" : " connections")
+            + " open (maxConnections), refusing more");
   }
 
   /** The file's identity as {@code stat(2)} gives it (no links followed); null if it is gone. */

@@ -229,6 +229,33 @@ class TcpServerTest {
   }
 
   @Test
+  void aRefusalIsLoggedWithTheLimitInWords() throws Exception {
+    ServerConfig config = ServerConfig.defaults().withMaxConnections(1);
+    try (CapturedLogs logs = CapturedLogs.of("io.jsock.server");
+        TcpServer server = TcpServer.start(config, TcpServerTest::echo);
+        Socket served = connect(server.address())) {
+      assertEchoes(served, "served"); // its handler runs: it holds the one permit
+      try (Socket refused = Socket.create()) {
+        refused.setTimeout(LIMIT);
+        // the reset may come as the connect completes, or on the first recv after it
+        assertThatThrownBy(
+                () -> {
+                  refused.connect(server.address());
+                  refused.recv(1);
+                })
+            .isInstanceOf(ConnectionResetException.class);
+      }
+
+      await().atMost(LIMIT).until(() -> !logs.at(Level.INFO).isEmpty());
+      assertThat(logs.at(Level.INFO).getFirst().getMessage())
+          .isEqualTo(
+              "accept on "
+                  + Addresses.format(server.address())
+                  + ": 1 connection open (maxConnections), refusing more");
+    }
+  }
+
+  @Test
   void aConnectionTheServerHasClosedNoLongerCountsAgainstTheLimit() throws Exception {
     // One connection at a time, each closed by the server once its handler has replied: when the
     // client sees the end of its stream, the handler is done, so the next client is served.

@@ -80,7 +80,7 @@ public final class KeyMaterial {
   public static KeyMaterial fromPem(Path certChainPem, Path pkcs8KeyPem) throws IOException {
     Objects.requireNonNull(certChainPem, "certChainPem");
     Objects.requireNonNull(pkcs8KeyPem, "pkcs8KeyPem");
-    List<X509Certificate> chain = readCertificates(certChainPem);
+    List<X509Certificate> chain = readCertificates(certChainPem, "certChainPem");
     if (chain.isEmpty()) {
       throw new IllegalArgumentException("certChainPem: no certificate in " + certChainPem);
     }
@@ -307,9 +307,10 @@ public final class KeyMaterial {
    * Every certificate in a PEM file, in order, skipping its other blocks (a private key, say), as
    * OpenSSL's readers do; a file with no PEM block at all is read as the JDK reads certificates.
    * OpenSSL's {@code TRUSTED CERTIFICATE} blocks count too, except those whose trust settings keep
-   * them from vouching for TLS servers.
+   * them from vouching for TLS servers. A file that holds something else fails naming {@code
+   * parameter}.
    */
-  static List<X509Certificate> readCertificates(Path pem) throws IOException {
+  static List<X509Certificate> readCertificates(Path pem, String parameter) throws IOException {
     byte[] content = Files.readAllBytes(pem);
     String text = new String(content, StandardCharsets.ISO_8859_1);
     try {
@@ -338,7 +339,7 @@ public final class KeyMaterial {
       }
       return certificates;
     } catch (CertificateException | IllegalArgumentException e) {
-      throw new IllegalArgumentException("not a PEM certificate file: " + pem, e);
+      throw new IllegalArgumentException(parameter + ": not a PEM certificate file: " + pem, e);
     }
   }
 }

@@ -188,6 +188,25 @@ class KeyMaterialTest {
   }
 
   @Test
+  void aCertificateFileThatHoldsNoCertificateIsRefusedNamingTheParameter() throws Exception {
+    TestPki.Issued leaf = TestPki.leaf(TestPki.ca("garbled CA"), "localhost");
+    leaf.write(dir);
+    Path text = dir.resolve("notes.txt");
+    Files.writeString(text, "not a certificate\n");
+    assertThatThrownBy(() -> KeyMaterial.fromPem(text, dir.resolve("key.pem")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("certChainPem: not a PEM certificate file: " + text);
+    Path garbled = dir.resolve("garbled.pem");
+    Files.writeString(garbled, "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
+    assertThatThrownBy(() -> KeyMaterial.fromPem(garbled, dir.resolve("key.pem")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("certChainPem: not a PEM certificate file: " + garbled);
+    assertThatThrownBy(() -> Tls.client().withTrust(garbled))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("pemOrPkcs12CaFile: not a PEM certificate file: " + garbled);
+  }
+
+  @Test
   void trustsAPemCaFile() throws Exception {
     TestPki.Issued ca = TestPki.ca("file CA");
     KeyMaterial key = TestPki.leaf(ca, "localhost").write(dir.resolve("server"));

@@ -92,15 +92,20 @@ public final class KeyMaterial {
       throw new IllegalArgumentException("pkcs8KeyPem: no PEM block in " + pkcs8KeyPem);
     }
     if (!block.group(1).equals("PRIVATE KEY")) {
-      throw new IllegalArgumentException(
+      String found =
           "pkcs8KeyPem: "
               + pkcs8KeyPem
               + " holds a '"
               + block.group(1)
-              + "', not an unencrypted PKCS#8 'PRIVATE KEY'; convert it with: openssl pkcs8"
-              + " -topk8 -nocrypt -in "
-              + pkcs8KeyPem
-              + " -out key-pkcs8.pem");
+              + "', not an unencrypted PKCS#8 'PRIVATE KEY'";
+      // only a key converts: openssl pkcs8 would fail on a certificate too
+      throw new IllegalArgumentException(
+          block.group(1).endsWith("PRIVATE KEY")
+              ? found
+                  + "; convert it with: openssl pkcs8 -topk8 -nocrypt -in "
+                  + pkcs8KeyPem
+                  + " -out key-pkcs8.pem"
+              : found);
     }
     byte[] der = Base64.getMimeDecoder().decode(block.group(2));
     String algorithm = chain.get(0).getPublicKey().getAlgorithm();

@@ -81,6 +81,18 @@ class KeyMaterialTest {
   }
 
   @Test
+  void aKeyFileWithoutAKeyIsRefusedWithoutAConversionCommand() throws Exception {
+    // openssl pkcs8 cannot turn a certificate into a key: the command would only fail in turn
+    TestPki.leaf(TestPki.ca("keyless CA"), "localhost").write(dir);
+    assertThatThrownBy(() -> KeyMaterial.fromPem(dir.resolve("cert.pem"), dir.resolve("cert.pem")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            "pkcs8KeyPem: "
+                + dir.resolve("cert.pem")
+                + " holds a 'CERTIFICATE', not an unencrypted PKCS#8 'PRIVATE KEY'");
+  }
+
+  @Test
   void refusesAKeyThatIsNotTheCertificates() throws Exception {
     TestPki.writePem(dir.resolve("cert.pem"), TestPki.selfSigned(TestPki.rsaKeys(), "localhost"));
     TestPki.writePkcs8(dir.resolve("key.pem"), TestPki.ecKeys());

@@ -272,7 +272,11 @@ public final class Socket implements AutoCloseable {
     return kind;
   }
 
-  /** Whether {@link #close()} has been called. */
+  /**
+   * Whether {@link #close()} has been called, or a {@link io.jsock.tls.TlsContext#wrap TLS wrap}
+   * has detached the socket (its connection goes on in the TLS socket), as Python's {@code detach}
+   * marks a socket closed.
+   */
   public boolean isClosed() {
     return closed;
   }

@@ -427,6 +427,8 @@ class TlsSocketTest {
       assertThatThrownBy(() -> plain.client().recv(1))
           .isInstanceOf(ClosedSocketException.class)
           .hasMessageContaining("socket was wrapped for TLS");
+      assertThat(plain.client().isClosed()).isTrue(); // as Python's detach() marks it
+      assertThat(tls.client().isClosed()).isFalse();
       plain.client().close(); // leaves the channel to the TLS socket
       tls.client().sendAll("still here".getBytes(UTF_8));
       assertThat(new String(recvExactly(tls.server(), 10), UTF_8)).isEqualTo("still here");

@@ -24,7 +24,15 @@ public record HostEntry(String hostName, List<String> aliases, List<String> addr
   /** Checks that no part is null and keeps unmodifiable copies of the lists. */
   public HostEntry {
     Objects.requireNonNull(hostName, "hostName");
-    aliases = List.copyOf(aliases);
-    addresses = List.copyOf(addresses);
+    aliases = copyOf(aliases, "aliases");
+    addresses = copyOf(addresses, "addresses");
+  }
+
+  private static List<String> copyOf(List<String> names, String parameter) {
+    Objects.requireNonNull(names, parameter);
+    for (String name : names) {
+      Objects.requireNonNull(name, parameter + ": null element");
+    }
+    return List.copyOf(names);
   }
 }

@@ -86,10 +86,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * receive while another sends. Waiting parks the thread through a readiness mechanism shared by all
  * sockets, so a waiting socket holds no thread of its own beyond its caller's.
  *
- * <p><b>Errors.</b> Failures are {@link IOException}s that also implement {@link SocketError}, with
- * messages that name the operation, the address and the reason: {@code connect to [::1]:9:
- * connection refused}. Invalid arguments throw {@link IllegalArgumentException} or {@link
- * NullPointerException} naming the parameter.
+ * <p><b>Errors.</b> Failures are {@link IOException}s with messages that name the operation, the
+ * address and the reason: {@code connect to [::1]:9: connection refused}. jsock's own exceptions
+ * implement {@link SocketError}, with the error number; a timeout is the JDK's {@link
+ * java.net.SocketTimeoutException} (Python's {@code TimeoutError}) and a wait ended by an interrupt
+ * a {@link java.io.InterruptedIOException}, and neither carries one. Invalid arguments throw {@link
+ * IllegalArgumentException} or {@link NullPointerException} naming the parameter.
  */
 public final class Socket implements AutoCloseable {
   private static final int DEFAULT_BACKLOG = 128; // Python's min(SOMAXCONN, 128)
@@ -277,7 +279,11 @@ public final class Socket implements AutoCloseable {
     return kind;
   }
 
-  /** Whether {@link #close()} has been called. */
+  /**
+   * Whether {@link #close()} has been called, or a {@link io.jsock.tls.TlsContext#wrap TLS wrap}
+   * has detached the socket (its connection goes on in the TLS socket), as Python's {@code detach}
+   * marks a socket closed.
+   */
   public boolean isClosed() {
     return closed;
   }

@@ -200,6 +200,12 @@ public final class SocketSelector implements AutoCloseable {
                 + " (unregister that one first): "
                 + socket);
       }
+      if (held != null) {
+        // the key of a registration dropped with this connection (the plain socket a wrap
+        // detached): the JDK refuses the channel until a poll lets that key go, and a select
+        // would wait without it
+        awaitDeregistered(held);
+      }
       Registration registration = new Registration(socket, key);
       registrations.put(socket, registration);
       keys.put(socket, key);

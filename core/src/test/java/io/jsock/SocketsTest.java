@@ -23,6 +23,7 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -748,6 +749,19 @@ class SocketsTest {
         .isEqualTo(new HostEntry("dual", List.of(), List.of("127.0.0.3")));
     assertThat(Sockets.getHostByNameEx("127.0.0.1"))
         .isEqualTo(new HostEntry("127.0.0.1", List.of(), List.of("127.0.0.1")));
+  }
+
+  @Test
+  void aHostEntryNamesTheMissingPart() {
+    assertThatThrownBy(() -> new HostEntry("h", null, List.of()))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessage("aliases");
+    assertThatThrownBy(() -> new HostEntry("h", List.of(), null))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessage("addresses");
+    assertThatThrownBy(() -> new HostEntry("h", List.of(), Arrays.asList("127.0.0.1", null)))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessage("addresses: null element");
   }
 
   @Test

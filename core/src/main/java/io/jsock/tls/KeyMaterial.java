@@ -80,7 +80,7 @@ public final class KeyMaterial {
   public static KeyMaterial fromPem(Path certChainPem, Path pkcs8KeyPem) throws IOException {
     Objects.requireNonNull(certChainPem, "certChainPem");
     Objects.requireNonNull(pkcs8KeyPem, "pkcs8KeyPem");
-    List<X509Certificate> chain = readCertificates(certChainPem);
+    List<X509Certificate> chain = readCertificates(certChainPem, "certChainPem");
     if (chain.isEmpty()) {
       throw new IllegalArgumentException("certChainPem: no certificate in " + certChainPem);
     }
@@ -92,15 +92,20 @@ public final class KeyMaterial {
       throw new IllegalArgumentException("pkcs8KeyPem: no PEM block in " + pkcs8KeyPem);
     }
     if (!block.group(1).equals("PRIVATE KEY")) {
-      throw new IllegalArgumentException(
+      String found =
           "pkcs8KeyPem: "
               + pkcs8KeyPem
               + " holds a '"
               + block.group(1)
-              + "', not an unencrypted PKCS#8 'PRIVATE KEY'; convert it with: openssl pkcs8"
-              + " -topk8 -nocrypt -in "
-              + pkcs8KeyPem
-              + " -out key-pkcs8.pem");
+              + "', not an unencrypted PKCS#8 'PRIVATE KEY'";
+      // only a key converts: openssl pkcs8 would fail on a certificate too
+      throw new IllegalArgumentException(
+          block.group(1).endsWith("PRIVATE KEY")
+              ? found
+                  + "; convert it with: openssl pkcs8 -topk8 -nocrypt -in "
+                  + pkcs8KeyPem
+                  + " -out key-pkcs8.pem"
+              : found);
     }
     byte[] der = Base64.getMimeDecoder().decode(block.group(2));
     String algorithm = chain.get(0).getPublicKey().getAlgorithm();
@@ -333,9 +338,10 @@ public final class KeyMaterial {
    * Every certificate in a PEM file, in order, skipping its other blocks (a private key, say), as
    * OpenSSL's readers do; a file with no PEM block at all is read as the JDK reads certificates.
    * OpenSSL's {@code TRUSTED CERTIFICATE} blocks count too, except those whose trust settings keep
-   * them from vouching for TLS servers.
+   * them from vouching for TLS servers. A file that holds something else fails naming {@code
+   * parameter}.
    */
-  static List<X509Certificate> readCertificates(Path pem) throws IOException {
+  static List<X509Certificate> readCertificates(Path pem, String parameter) throws IOException {
     byte[] content = Files.readAllBytes(pem);
     String text = new String(content, StandardCharsets.ISO_8859_1);
     try {
@@ -364,7 +370,7 @@ public final class KeyMaterial {
       }
       return certificates;
     } catch (CertificateException | IllegalArgumentException e) {
-      throw new IllegalArgumentException("not a PEM certificate file: " + pem, e);
+      throw new IllegalArgumentException(parameter + ": not a PEM certificate file: " + pem, e);
     }
   }
 }

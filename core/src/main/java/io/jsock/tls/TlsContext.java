@@ -113,7 +113,8 @@ public final class TlsContext {
     if (!content.contains("-----BEGIN ")) {
       return withTrustedCertificates(pkcs12Certificates(pemOrPkcs12CaFile));
     }
-    List<X509Certificate> certificates = KeyMaterial.readCertificates(pemOrPkcs12CaFile);
+    List<X509Certificate> certificates =
+        KeyMaterial.readCertificates(pemOrPkcs12CaFile, "pemOrPkcs12CaFile");
     if (certificates.isEmpty()) {
       throw new IllegalArgumentException(
           "pemOrPkcs12CaFile: no certificate in "

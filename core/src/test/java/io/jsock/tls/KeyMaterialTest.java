@@ -83,6 +83,18 @@ class KeyMaterialTest {
   }
 
   @Test
+  void aKeyFileWithoutAKeyIsRefusedWithoutAConversionCommand() throws Exception {
+    // openssl pkcs8 cannot turn a certificate into a key: the command would only fail in turn
+    TestPki.leaf(TestPki.ca("keyless CA"), "localhost").write(dir);
+    assertThatThrownBy(() -> KeyMaterial.fromPem(dir.resolve("cert.pem"), dir.resolve("cert.pem")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            "pkcs8KeyPem: "
+                + dir.resolve("cert.pem")
+                + " holds a 'CERTIFICATE', not an unencrypted PKCS#8 'PRIVATE KEY'");
+  }
+
+  @Test
   void refusesAKeyThatIsNotTheCertificates() throws Exception {
     TestPki.writePem(dir.resolve("cert.pem"), TestPki.selfSigned(TestPki.rsaKeys(), "localhost"));
     TestPki.writePkcs8(dir.resolve("key.pem"), TestPki.ecKeys());
@@ -218,6 +230,25 @@ class KeyMaterialTest {
     assertThatThrownBy(() -> KeyMaterial.fromPem(dir.resolve("cert.pem"), der))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("pkcs8KeyPem: no PEM block in " + der);
+  }
+
+  @Test
+  void aCertificateFileThatHoldsNoCertificateIsRefusedNamingTheParameter() throws Exception {
+    TestPki.Issued leaf = TestPki.leaf(TestPki.ca("garbled CA"), "localhost");
+    leaf.write(dir);
+    Path text = dir.resolve("notes.txt");
+    Files.writeString(text, "not a certificate\n");
+    assertThatThrownBy(() -> KeyMaterial.fromPem(text, dir.resolve("key.pem")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("certChainPem: not a PEM certificate file: " + text);
+    Path garbled = dir.resolve("garbled.pem");
+    Files.writeString(garbled, "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
+    assertThatThrownBy(() -> KeyMaterial.fromPem(garbled, dir.resolve("key.pem")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("certChainPem: not a PEM certificate file: " + garbled);
+    assertThatThrownBy(() -> Tls.client().withTrust(garbled))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("pemOrPkcs12CaFile: not a PEM certificate file: " + garbled);
   }
 
   @Test

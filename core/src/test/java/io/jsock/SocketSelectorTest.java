@@ -545,6 +545,34 @@ class SocketSelectorTest {
     }
   }
 
+  @Test
+  void selectReturnsEveryReadySocketOnceEvenThousandsOfThem() throws Exception {
+    // More than the 1,024 ready keys the JDK's poll takes from epoll at a time; Python's select
+    // returns them all (its epoll buffer is as large as the map).
+    int count = 2_000;
+    List<Socket> sockets = new ArrayList<>();
+    try {
+      Set<Integer> registered = new HashSet<>();
+      for (int i = 0; i < count; i++) {
+        Socket[] pair = Sockets.socketPair();
+        sockets.addAll(List.of(pair));
+        selector.register(pair[0], WRITE, i); // writable at once
+        registered.add(i);
+      }
+
+      List<Ready> ready = selector.select(Duration.ZERO);
+
+      List<Object> reported = ready.stream().map(r -> r.key().data()).toList();
+      assertThat(reported).hasSize(count).doesNotHaveDuplicates();
+      assertThat(new HashSet<>(reported)).isEqualTo(registered);
+      assertThat(ready).allSatisfy(r -> assertThat(r.events()).isEqualTo(WRITE));
+    } finally {
+      for (Socket socket : sockets) {
+        socket.close();
+      }
+    }
+  }
+
   // ---------------------------------------------------------------- threads
 
   @Test

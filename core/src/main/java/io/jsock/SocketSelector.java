@@ -293,14 +293,14 @@ public final class SocketSelector implements AutoCloseable {
    *     at most that long
    * @return every ready socket, each once (also thousands at a time); an empty list if the timeout
    *     passed or {@link #wakeup()} ended the wait first
-   * @throws InterruptedIOException if the thread is interrupted while waiting; the interrupt status
-   *     stays set
+   * @throws InterruptedIOException if the thread is interrupted while waiting, also for a select in
+   *     another thread to return; the interrupt status stays set
    * @throws ClosedSelectorException if the selector is closed, also by another thread meanwhile
    */
   public List<Ready> select(Duration timeout) throws IOException {
     boolean wait = timeout == null || timeout.isPositive();
     long deadline = wait ? Timeouts.deadline(Timeouts.toNanos(timeout)) : Long.MAX_VALUE;
-    selecting.lock();
+    takeTurn(wait);
     try {
       while (true) {
         List<Registration> buffered;
@@ -422,6 +422,26 @@ public final class SocketSelector implements AutoCloseable {
     Registration(Socket socket, SelectorKey key) {
       this.socket = socket;
       this.key = key;
+    }
+  }
+
+  /**
+   * Waits until no other thread selects (selects share the list of found keys). A select that may
+   * wait can be interrupted meanwhile, as in its poll: another select may wait for ever.
+   */
+  private void takeTurn(boolean interruptible) throws InterruptedIOException {
+    if (selecting.tryLock()) {
+      return;
+    }
+    if (!interruptible) {
+      selecting.lock();
+      return;
+    }
+    try {
+      selecting.lockInterruptibly();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt(); // the status stays set, as after an interrupted poll
+      throw Errors.interrupted("select", null, e);
     }
   }
 

@@ -683,6 +683,30 @@ class SocketSelectorTest {
     assertThat(selector.select(Duration.ZERO)).as("the selector still works").isEmpty();
   }
 
+  @Test
+  void interruptingASelectWaitingForItsTurnThrowsInterruptedIoException() throws Exception {
+    Running<List<Ready>> first = inVirtualThread(() -> selector.select(null));
+    first.awaitBlocked();
+    Running<List<Ready>> second =
+        inVirtualThread(
+            () -> {
+              try {
+                return selector.select(null); // waits until the first has returned
+              } finally {
+                assertThat(Thread.currentThread().isInterrupted()).isTrue();
+              }
+            });
+    second.awaitBlocked();
+
+    second.thread().interrupt();
+
+    assertThat(second.failure())
+        .isInstanceOf(InterruptedIOException.class)
+        .hasMessage("select: interrupted");
+    selector.wakeup();
+    assertThat(first.get()).as("the first select goes on until woken").isEmpty();
+  }
+
   // ---------------------------------------------------------------- with the socket's own waits
 
   @ParameterizedTest

@@ -296,6 +296,51 @@ class SocketSelectorTest {
   }
 
   @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void aListenerIsReadyForAConnectionItsClientResetBeforeAccept(Family family) throws Exception {
+    // Python on Linux: readable, accept() returns the connection, its recv raises ECONNRESET.
+    try (Socket listener = Socket.create(family, SOCK_STREAM)) {
+      bindToLoopback(listener);
+      listener.listen();
+      SelectorKey key = selector.register(listener, READ, null);
+      SocketAddress clientAddress;
+      try (Socket client = Socket.create(family, SOCK_STREAM)) {
+        client.connect(listener.getSockName());
+        clientAddress = client.getSockName();
+        client.setSockOpt(StandardSocketOptions.SO_LINGER, 0); // close() resets
+      }
+
+      assertThat(selector.select(PROMPTLY)).containsExactly(new Ready(key, READ));
+      Accepted accepted = listener.accept();
+      try (Socket conn = accepted.conn()) {
+        assertThat(accepted.address()).isEqualTo(clientAddress);
+        assertThatThrownBy(() -> conn.recv(100)).isInstanceOf(ConnectionResetException.class);
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Family.class)
+  void aSocketShutDownForReadingIsReadableAndOneShutDownForWritingStaysWritable(Family family)
+      throws Exception {
+    // As Python's selectors on Linux: EPOLLIN (end of stream) after SHUT_RD, EPOLLOUT after
+    // SHUT_WR.
+    try (Pair reading = Loopback.pair(family, dir);
+        Pair writing = Loopback.pair(family, dir)) {
+      SelectorKey shutForReading = selector.register(reading.server(), BOTH, "SHUT_RD");
+      SelectorKey shutForWriting = selector.register(writing.server(), BOTH, "SHUT_WR");
+
+      reading.server().shutdown(Shutdown.SHUT_RD);
+      writing.server().shutdown(Shutdown.SHUT_WR);
+
+      assertThat(selector.select(Duration.ZERO))
+          .containsExactlyInAnyOrder(
+              new Ready(shutForReading, BOTH), new Ready(shutForWriting, WRITE));
+      assertThat(reading.server().recv(100)).isEmpty();
+    }
+  }
+
+  @ParameterizedTest
   @EnumSource(Family.class)
   void eventReadAlsoMeansTheEndOfTheStream(Family family) throws Exception {
     try (Pair pair = Loopback.pair(family, dir)) {

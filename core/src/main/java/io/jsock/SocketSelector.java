@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -160,6 +161,12 @@ public final class SocketSelector implements AutoCloseable {
 
   private final AtomicBoolean wakeupRequested = new AtomicBoolean();
 
+  /**
+   * The most ready keys the JDK's poll takes from epoll at a time (its buffer holds 1,024 events,
+   * one of which may be its own wakeup): a poll that finds as many may have left some behind.
+   */
+  private static final int FULL_POLL = 1024;
+
   private volatile boolean closed;
 
   private SocketSelector(Selector selector) {
@@ -290,16 +297,16 @@ public final class SocketSelector implements AutoCloseable {
    * @param timeout {@code null} to wait until a socket is ready (or {@link #wakeup()} is called);
    *     zero (or negative, as in Python) to return at once with what is ready now; positive to wait
    *     at most that long
-   * @return the ready sockets, each once; an empty list if the timeout passed or {@link #wakeup()}
-   *     ended the wait first
-   * @throws InterruptedIOException if the thread is interrupted while waiting; the interrupt status
-   *     stays set
+   * @return every ready socket, each once (also thousands at a time); an empty list if the timeout
+   *     passed or {@link #wakeup()} ended the wait first
+   * @throws InterruptedIOException if the thread is interrupted while waiting, also for a select in
+   *     another thread to return; the interrupt status stays set
    * @throws ClosedSelectorException if the selector is closed, also by another thread meanwhile
    */
   public List<Ready> select(Duration timeout) throws IOException {
     boolean wait = timeout == null || timeout.isPositive();
     long deadline = wait ? Timeouts.deadline(Timeouts.toNanos(timeout)) : Long.MAX_VALUE;
-    selecting.lock();
+    takeTurn(wait);
     try {
       while (true) {
         List<Registration> buffered;
@@ -317,6 +324,9 @@ public final class SocketSelector implements AutoCloseable {
           poll(now || !buffered.isEmpty(), deadline);
         } finally {
           polling = false;
+        }
+        if (selected.size() >= FULL_POLL - 1) { // a compare per select; more only when it is full
+          pollTheRest();
         }
         List<Ready> ready;
         synchronized (lock) {
@@ -421,6 +431,26 @@ public final class SocketSelector implements AutoCloseable {
     }
   }
 
+  /**
+   * Waits until no other thread selects (selects share the list of found keys). A select that may
+   * wait can be interrupted meanwhile, as in its poll: another select may wait for ever.
+   */
+  private void takeTurn(boolean interruptible) throws InterruptedIOException {
+    if (selecting.tryLock()) {
+      return;
+    }
+    if (!interruptible) {
+      selecting.lock();
+      return;
+    }
+    try {
+      selecting.lockInterruptibly();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt(); // the status stays set, as after an interrupted poll
+      throw Errors.interrupted("select", null, e);
+    }
+  }
+
   private void poll(boolean now, long deadline) throws IOException {
     if (now) {
       selector.selectNow(collect);
@@ -434,6 +464,34 @@ public final class SocketSelector implements AutoCloseable {
         // Rounded up: rounding down would poll early and spin through the last millisecond.
         selector.select(collect, Math.ceilDiv(remaining, 1_000_000L));
       }
+    }
+  }
+
+  /**
+   * Polls again at once after a poll that may have been cut short, until a poll finds fewer keys or
+   * comes round to keys already found (epoll hands ready keys out in turn), so that a select
+   * returns every ready socket, as Python's does (its epoll buffer is as large as its map). Only
+   * with a thousand sockets ready at once, so the set of found keys costs nothing per ordinary
+   * select.
+   */
+  private void pollTheRest() throws IOException {
+    Set<SelectionKey> found = new HashSet<>(selected);
+    int batch = selected.size();
+    boolean cameRound = false;
+    while (batch >= FULL_POLL - 1 && !cameRound) {
+      int from = selected.size();
+      selector.selectNow(collect);
+      int kept = from;
+      for (int i = from; i < selected.size(); i++) {
+        SelectionKey selectionKey = selected.get(i);
+        if (found.add(selectionKey)) {
+          selected.set(kept++, selectionKey);
+        } else {
+          cameRound = true;
+        }
+      }
+      batch = selected.size() - from;
+      selected.subList(kept, selected.size()).clear();
     }
   }
 

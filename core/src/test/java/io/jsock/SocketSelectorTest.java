@@ -296,6 +296,51 @@ class SocketSelectorTest {
   }
 
   @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void aListenerIsReadyForAConnectionItsClientResetBeforeAccept(Family family) throws Exception {
+    // Python on Linux: readable, accept() returns the connection, its recv raises ECONNRESET.
+    try (Socket listener = Socket.create(family, SOCK_STREAM)) {
+      bindToLoopback(listener);
+      listener.listen();
+      SelectorKey key = selector.register(listener, READ, null);
+      SocketAddress clientAddress;
+      try (Socket client = Socket.create(family, SOCK_STREAM)) {
+        client.connect(listener.getSockName());
+        clientAddress = client.getSockName();
+        client.setSockOpt(StandardSocketOptions.SO_LINGER, 0); // close() resets
+      }
+
+      assertThat(selector.select(PROMPTLY)).containsExactly(new Ready(key, READ));
+      Accepted accepted = listener.accept();
+      try (Socket conn = accepted.conn()) {
+        assertThat(accepted.address()).isEqualTo(clientAddress);
+        assertThatThrownBy(() -> conn.recv(100)).isInstanceOf(ConnectionResetException.class);
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Family.class)
+  void aSocketShutDownForReadingIsReadableAndOneShutDownForWritingStaysWritable(Family family)
+      throws Exception {
+    // As Python's selectors on Linux: EPOLLIN (end of stream) after SHUT_RD, EPOLLOUT after
+    // SHUT_WR.
+    try (Pair reading = Loopback.pair(family, dir);
+        Pair writing = Loopback.pair(family, dir)) {
+      SelectorKey shutForReading = selector.register(reading.server(), BOTH, "SHUT_RD");
+      SelectorKey shutForWriting = selector.register(writing.server(), BOTH, "SHUT_WR");
+
+      reading.server().shutdown(Shutdown.SHUT_RD);
+      writing.server().shutdown(Shutdown.SHUT_WR);
+
+      assertThat(selector.select(Duration.ZERO))
+          .containsExactlyInAnyOrder(
+              new Ready(shutForReading, BOTH), new Ready(shutForWriting, WRITE));
+      assertThat(reading.server().recv(100)).isEmpty();
+    }
+  }
+
+  @ParameterizedTest
   @EnumSource(Family.class)
   void eventReadAlsoMeansTheEndOfTheStream(Family family) throws Exception {
     try (Pair pair = Loopback.pair(family, dir)) {
@@ -545,6 +590,34 @@ class SocketSelectorTest {
     }
   }
 
+  @Test
+  void selectReturnsEveryReadySocketOnceEvenThousandsOfThem() throws Exception {
+    // More than the 1,024 ready keys the JDK's poll takes from epoll at a time; Python's select
+    // returns them all (its epoll buffer is as large as the map).
+    int count = 2_000;
+    List<Socket> sockets = new ArrayList<>();
+    try {
+      Set<Integer> registered = new HashSet<>();
+      for (int i = 0; i < count; i++) {
+        Socket[] pair = Sockets.socketPair();
+        sockets.addAll(List.of(pair));
+        selector.register(pair[0], WRITE, i); // writable at once
+        registered.add(i);
+      }
+
+      List<Ready> ready = selector.select(Duration.ZERO);
+
+      List<Object> reported = ready.stream().map(r -> r.key().data()).toList();
+      assertThat(reported).hasSize(count).doesNotHaveDuplicates();
+      assertThat(new HashSet<>(reported)).isEqualTo(registered);
+      assertThat(ready).allSatisfy(r -> assertThat(r.events()).isEqualTo(WRITE));
+    } finally {
+      for (Socket socket : sockets) {
+        socket.close();
+      }
+    }
+  }
+
   // ---------------------------------------------------------------- threads
 
   @Test
@@ -653,6 +726,30 @@ class SocketSelectorTest {
         .isInstanceOf(InterruptedIOException.class)
         .hasMessage("select: interrupted");
     assertThat(selector.select(Duration.ZERO)).as("the selector still works").isEmpty();
+  }
+
+  @Test
+  void interruptingASelectWaitingForItsTurnThrowsInterruptedIoException() throws Exception {
+    Running<List<Ready>> first = inVirtualThread(() -> selector.select(null));
+    first.awaitBlocked();
+    Running<List<Ready>> second =
+        inVirtualThread(
+            () -> {
+              try {
+                return selector.select(null); // waits until the first has returned
+              } finally {
+                assertThat(Thread.currentThread().isInterrupted()).isTrue();
+              }
+            });
+    second.awaitBlocked();
+
+    second.thread().interrupt();
+
+    assertThat(second.failure())
+        .isInstanceOf(InterruptedIOException.class)
+        .hasMessage("select: interrupted");
+    selector.wakeup();
+    assertThat(first.get()).as("the first select goes on until woken").isEmpty();
   }
 
   // ---------------------------------------------------------------- with the socket's own waits

@@ -48,6 +48,22 @@ class KeyMaterialTest {
   }
 
   @Test
+  void aKeyBlockThatIsNotBase64IsRefusedNamingTheFile() throws Exception {
+    // five base64 letters end in a unit of one, which holds no whole byte: the JDK's decoder
+    // said only "Last unit does not have enough valid bits", naming neither the file nor the key
+    KeyPair keys = TestPki.ecKeys();
+    TestPki.writePem(dir.resolve("cert.pem"), TestPki.selfSigned(keys, "localhost"));
+    Path key = dir.resolve("key.pem");
+    Files.writeString(key, "-----BEGIN PRIVATE KEY-----\nAAAAA\n-----END PRIVATE KEY-----\n");
+    assertThatThrownBy(() -> KeyMaterial.fromPem(dir.resolve("cert.pem"), key))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            "pkcs8KeyPem: the PRIVATE KEY block of "
+                + key
+                + " is not base64: Last unit does not have enough valid bits");
+  }
+
+  @Test
   void refusesOtherPemKeyKindsWithTheConversionCommand() throws Exception {
     for (KeyPair keys : List.of(TestPki.ecKeys(), TestPki.rsaKeys())) {
       TestPki.writePem(dir.resolve("cert.pem"), TestPki.selfSigned(keys, "localhost"));

@@ -7,12 +7,12 @@ import picocli.CommandLine.TypeConversionException;
 final class Port implements ITypeConverter<Integer> {
   @Override
   public Integer convert(String text) {
-    int port;
-    try {
-      port = Integer.parseInt(text.strip());
-    } catch (NumberFormatException e) {
+    String number = text.strip();
+    // ASCII digits, as ncat: parseInt alone takes any Unicode digit
+    if (!number.matches("[+-]?[0-9]{1,9}")) {
       throw new TypeConversionException("not a port number: " + text);
     }
+    int port = Integer.parseInt(number);
     if (port < 0 || port > 0xFFFF) {
       throw new TypeConversionException("port out of range 0..65535: " + port);
     }

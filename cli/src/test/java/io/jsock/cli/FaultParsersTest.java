@@ -134,6 +134,19 @@ class FaultParsersTest {
   }
 
   @Test
+  void aPortIsWrittenInAsciiDigits() {
+    // Integer.parseInt took any Unicode digit: "\u0668\u0660" (Arabic-Indic 80) was port 80, and
+    // "tcp:host:\u0668\u0660" an endpoint, where ncat says 'Invalid port number'
+    assertThatThrownBy(() -> new Port().convert("\u0668\u0660"))
+        .isInstanceOf(TypeConversionException.class)
+        .hasMessage("not a port number: \u0668\u0660");
+    assertThatThrownBy(() -> RelayEndpoint.parse("tcp:host:\u0668\u0660"))
+        .hasMessage("not an endpoint: 'tcp:host:\u0668\u0660' (not a port number: \u0668\u0660)");
+    assertThat(new Port().convert("+80")).isEqualTo(80); // as ncat
+    assertThatThrownBy(() -> new Port().convert("-1")).hasMessage("port out of range 0..65535: -1");
+  }
+
+  @Test
   void durationOfAFaultFormatsBack() {
     assertThat(Durations.format(Duration.ofMillis(250))).isEqualTo("250ms");
     assertThat(Durations.format(Duration.ofNanos(250_000))).isEqualTo("250us");

@@ -294,6 +294,18 @@ class OptionsTest {
   }
 
   @Test
+  void aPrefixLengthIsAsciiDigitsOnly() {
+    // Integer.parseInt took a sign and any Unicode digit: "/+8", "/-0" and "/\u0668" (Arabic-Indic
+    // eight) were networks, where ncat ("Error parsing netmask") and Python's ipaddress refuse them
+    for (String bad : List.of("10.0.0.0/+8", "10.0.0.0/-0", "10.0.0.0/\u0668", "::1/+128")) {
+      assertThatThrownBy(() -> AccessList.Cidr.parse(bad))
+          .isInstanceOf(TypeConversionException.class)
+          .hasMessageContaining("not a network: '" + bad + "'");
+    }
+    assertThat(AccessList.Cidr.parse("10.0.0.0/08").prefixLength()).isEqualTo(8); // as Python
+  }
+
+  @Test
   void hexDumpShowsOffsetsHexAndText() {
     StringWriter out = new StringWriter();
     new HexDump(new Lines(new PrintWriter(out)))

@@ -6,7 +6,7 @@ import java.util.Arrays;
  * The trust settings that OpenSSL keeps after the certificate in a {@code TRUSTED CERTIFICATE} PEM
  * block ({@code openssl x509 -trustout -addtrust … -addreject …}, some distributions' CA bundles):
  * a DER {@code X509_CERT_AUX}, {@code SEQUENCE { trust SEQUENCE OF OID OPTIONAL, reject [0]
- * SEQUENCE OF OID OPTIONAL, … }}.
+ * SEQUENCE OF OID OPTIONAL, … }}; BER's indefinite lengths, which OpenSSL also reads, are refused.
  */
 public final class OpensslTrustSettings {
   private static final byte[] SERVER_AUTH = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01};
@@ -64,6 +64,12 @@ public final class OpensslTrustSettings {
     }
     int length = der[at + 1] & 0xff;
     int start = at + 2;
+    if (length == 0x80) {
+      // BER's indefinite length, which OpenSSL reads; read as a length of 0, it would hide a
+      // reject list, so it is refused: OpenSSL writes DER
+      throw new IllegalArgumentException(
+          "not OpenSSL trust settings: an indefinite length, which DER forbids");
+    }
     if (length > 0x7f) {
       int bytes = length & 0x7f;
       if (bytes > 3 || start + bytes > limit) {

@@ -107,7 +107,17 @@ public final class KeyMaterial {
                   + " -out key-pkcs8.pem"
               : found);
     }
-    byte[] der = Base64.getMimeDecoder().decode(block.group(2));
+    byte[] der;
+    try {
+      der = Base64.getMimeDecoder().decode(block.group(2));
+    } catch (IllegalArgumentException e) { // the JDK's message names neither the file nor the key
+      throw new IllegalArgumentException(
+          "pkcs8KeyPem: the PRIVATE KEY block of "
+              + pkcs8KeyPem
+              + " is not base64: "
+              + e.getMessage(),
+          e);
+    }
     String algorithm = chain.get(0).getPublicKey().getAlgorithm();
     PrivateKey key;
     try {

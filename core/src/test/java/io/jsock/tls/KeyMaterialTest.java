@@ -15,6 +15,9 @@ import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.KeyStore;
 import java.security.cert.X509Certificate;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -42,6 +45,22 @@ class KeyMaterialTest {
     assertThat(key.privateKey().getAlgorithm()).isEqualTo("RSA");
     assertThat(key.privateKey().getEncoded()).isEqualTo(keys.getPrivate().getEncoded());
     roundTrip(key, Tls.client().withTrustedCertificates(key.certificateChain()));
+  }
+
+  @Test
+  void aKeyBlockThatIsNotBase64IsRefusedNamingTheFile() throws Exception {
+    // five base64 letters end in a unit of one, which holds no whole byte: the JDK's decoder
+    // said only "Last unit does not have enough valid bits", naming neither the file nor the key
+    KeyPair keys = TestPki.ecKeys();
+    TestPki.writePem(dir.resolve("cert.pem"), TestPki.selfSigned(keys, "localhost"));
+    Path key = dir.resolve("key.pem");
+    Files.writeString(key, "-----BEGIN PRIVATE KEY-----\nAAAAA\n-----END PRIVATE KEY-----\n");
+    assertThatThrownBy(() -> KeyMaterial.fromPem(dir.resolve("cert.pem"), key))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            "pkcs8KeyPem: the PRIVATE KEY block of "
+                + key
+                + " is not base64: Last unit does not have enough valid bits");
   }
 
   @Test
@@ -384,6 +403,34 @@ class KeyMaterialTest {
     TlsContext client = Tls.client().withTrust(bundle);
     assertThat(client.toString()).contains("1 trusted");
     roundTrip(key, client);
+  }
+
+  @Test
+  void trustSettingsOfIndefiniteLengthAreRefusedNotReadAsEmpty() throws Exception {
+    // BER's indefinite length (0x80), which OpenSSL reads: a reject list of serverAuth, and an
+    // empty trust list, each keep the block from vouching for servers there (openssl verify:
+    // "certificate rejected"); jsock read the length as 0, found no settings and trusted it
+    X509Certificate ca = TestPki.ca("indefinite CA").certificate();
+    for (String settings : List.of("3080a08006082b0601050507030100000000", "3080308200000000")) {
+      Path file = dir.resolve("trusted-" + settings + ".pem");
+      Files.writeString(
+          file,
+          "-----BEGIN TRUSTED CERTIFICATE-----\n"
+              + Base64.getMimeEncoder()
+                  .encodeToString(concat(ca.getEncoded(), HexFormat.of().parseHex(settings)))
+              + "\n-----END TRUSTED CERTIFICATE-----\n");
+      assertThatThrownBy(() -> Tls.client().withTrust(file))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("not a PEM certificate file: " + file)
+          .cause()
+          .hasMessage("not OpenSSL trust settings: an indefinite length, which DER forbids");
+    }
+  }
+
+  private static byte[] concat(byte[] first, byte[] second) {
+    byte[] both = Arrays.copyOf(first, first.length + second.length);
+    System.arraycopy(second, 0, both, first.length, second.length);
+    return both;
   }
 
   /** {@code openssl x509 -in pem -trustout SETTINGS}: a TRUSTED CERTIFICATE block. */

@@ -577,6 +577,8 @@ public final class Socket implements AutoCloseable {
     if (local != null) {
       return local;
     }
+    // a close by another thread meanwhile leaves the channel no address: that is no unbound socket
+    open("getsockname", null);
     return family.isInet()
         ? new InetSocketAddress(Addresses.anyLocal(family == Family.AF_INET6), 0)
         : UnixDomainSocketAddress.of("");

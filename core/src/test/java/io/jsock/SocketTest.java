@@ -1595,6 +1595,34 @@ class SocketTest {
     }
   }
 
+  // python3: getsockname racing close() gives the address or raises OSError(EBADF); jsock's
+  // closed channel has no local address left, which must not read as an unbound socket's wildcard
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(Family.class)
+  void getSockNameRacingCloseGivesTheAddressOrThrowsClosedSocket(Family family) throws Exception {
+    for (int round = 0; round < 200; round++) {
+      try (Pair pair = Loopback.pair(family, dir)) {
+        Socket socket = pair.server(); // on AF_UNIX too its address is a path, as the listener's
+        SocketAddress bound = socket.getSockName();
+        Running<Void> asking =
+            inVirtualThread(
+                () -> {
+                  for (int i = 0; i < 1_000_000; i++) { // until the close makes it throw
+                    SocketAddress answer = socket.getSockName();
+                    if (!answer.equals(bound)) {
+                      throw new AssertionError("getSockName gave " + answer + ", not " + bound);
+                    }
+                  }
+                  return null;
+                });
+
+        socket.close();
+
+        assertThat(asking.failure()).isExactlyInstanceOf(ClosedSocketException.class);
+      }
+    }
+  }
+
   // python3 on Linux: a thread blocked in sendall fails with BrokenPipeError (EPIPE) once another
   // thread shuts the socket down for writing, AF_UNIX (socketpair or accepted) and TCP alike
   @ParameterizedTest(name = "{0}, {1} thread")

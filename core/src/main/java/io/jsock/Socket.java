@@ -583,6 +583,8 @@ public final class Socket implements AutoCloseable {
     if (local != null) {
       return local;
     }
+    // a close by another thread meanwhile leaves the channel no address: that is no unbound socket
+    open("getsockname", null);
     return family.isInet()
         ? new InetSocketAddress(Addresses.anyLocal(family == Family.AF_INET6), 0)
         : UnixDomainSocketAddress.of("");
@@ -2040,6 +2042,7 @@ public final class Socket implements AutoCloseable {
   private PolledChannel connected(String operation) throws IOException {
     PolledChannel current = open(operation, peer);
     if (!isConnected(current)) {
+      open(operation, peer); // closed by another thread meanwhile (a closed channel is unconnected)
       throw Errors.of(Errno.ENOTCONN, operation, null);
     }
     return current;
@@ -2049,6 +2052,7 @@ public final class Socket implements AutoCloseable {
   private PolledChannel receiving() throws IOException {
     PolledChannel current = open("recv from", peer);
     if (!isConnected(current)) {
+      open("recv from", peer); // closed by another thread meanwhile, as in connected()
       // TCP answers ENOTCONN, AF_UNIX EINVAL
       throw Errors.of(family == Family.AF_UNIX ? Errno.EINVAL : Errno.ENOTCONN, "recv from", null);
     }
@@ -2063,6 +2067,7 @@ public final class Socket implements AutoCloseable {
     PolledChannel current = open(operation, peer);
     if (!isConnected(current)
         && !(current.channel() instanceof SocketChannel stream && stream.isConnectionPending())) {
+      open(operation, peer); // closed by another thread meanwhile, as in connected()
       // TCP answers EPIPE, AF_UNIX ENOTCONN
       throw Errors.of(family.isInet() ? Errno.EPIPE : Errno.ENOTCONN, operation, null);
     }

@@ -44,6 +44,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -1592,6 +1593,83 @@ class SocketTest {
       pair.server().close();
 
       assertThat(receiver.failure()).isInstanceOf(ClosedSocketException.class);
+    }
+  }
+
+  // python3: getsockname racing close() gives the address or raises OSError(EBADF); jsock's
+  // closed channel has no local address left, which must not read as an unbound socket's wildcard
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(Family.class)
+  void getSockNameRacingCloseGivesTheAddressOrThrowsClosedSocket(Family family) throws Exception {
+    for (int round = 0; round < 200; round++) {
+      try (Pair pair = Loopback.pair(family, dir)) {
+        Socket socket = pair.server(); // on AF_UNIX too its address is a path, as the listener's
+        SocketAddress bound = socket.getSockName();
+        CountDownLatch calledOnce = new CountDownLatch(1);
+        Running<Void> asking =
+            inVirtualThread(
+                () -> {
+                  long end = System.nanoTime() + Running.PROMPTLY.toNanos();
+                  for (long i = 0; System.nanoTime() < end; i++) { // until the close makes it throw
+                    if (i == 1) {
+                      calledOnce.countDown(); // the race is on from the second call
+                    }
+                    SocketAddress answer = socket.getSockName();
+                    if (!answer.equals(bound)) {
+                      throw new AssertionError("getSockName gave " + answer + ", not " + bound);
+                    }
+                  }
+                  return null;
+                });
+        assertThat(calledOnce.await(Running.PROMPTLY.toMillis(), MILLISECONDS)).isTrue();
+
+        socket.close();
+
+        assertThat(asking.failure()).isExactlyInstanceOf(ClosedSocketException.class);
+      }
+    }
+  }
+
+  static Stream<Arguments> callsOnAConnection() {
+    return Stream.of(
+        arguments(op("recv", s -> s.recv(10))),
+        arguments(op("send", s -> s.send(new byte[1024]))),
+        arguments(op("getPeerName", Socket::getPeerName)));
+  }
+
+  // python3: a call racing close() on a connection completes or raises OSError(EBADF); the JDK's
+  // channel reads as not connected once closed, which must not become ENOTCONN or EPIPE
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("callsOnAConnection")
+  void aCallRacingCloseOnAConnectionCompletesOrThrowsClosedSocket(Operation operation)
+      throws Exception {
+    for (int round = 0; round < 200; round++) {
+      try (Pair pair = Loopback.pair(AF_INET)) {
+        Socket socket = pair.server();
+        socket.setBlocking(false); // calls in a tight loop: the close comes between two checks
+        CountDownLatch calledOnce = new CountDownLatch(1);
+        Running<Void> calling =
+            inVirtualThread(
+                () -> {
+                  long end = System.nanoTime() + Running.PROMPTLY.toNanos();
+                  for (long i = 0; System.nanoTime() < end; i++) { // until the close makes it throw
+                    if (i == 1) {
+                      calledOnce.countDown(); // the race is on from the second call
+                    }
+                    try {
+                      operation.apply(socket);
+                    } catch (WouldBlockException nothingYet) {
+                      // call again
+                    }
+                  }
+                  return null;
+                });
+        assertThat(calledOnce.await(Running.PROMPTLY.toMillis(), MILLISECONDS)).isTrue();
+
+        socket.close();
+
+        assertThat(calling.failure()).isExactlyInstanceOf(ClosedSocketException.class);
+      }
     }
   }
 

@@ -192,16 +192,7 @@ class TcpServerTest {
 
       long start = System.nanoTime();
       for (int i = 0; i < extra; i++) {
-        // The reset may come as the connect completes, or on the first recv after it.
-        try (Socket refused = Socket.create()) {
-          refused.setTimeout(LIMIT);
-          assertThatThrownBy(
-                  () -> {
-                    refused.connect(server.address());
-                    refused.recv(1);
-                  })
-              .isInstanceOf(ConnectionResetException.class);
-        }
+        assertRefused(server.address());
       }
       assertThat(Duration.ofNanos(System.nanoTime() - start))
           .as("time to refuse %d connections", extra)
@@ -235,16 +226,7 @@ class TcpServerTest {
         TcpServer server = TcpServer.start(config, TcpServerTest::echo);
         Socket served = connect(server.address())) {
       assertEchoes(served, "served"); // its handler runs: it holds the one permit
-      try (Socket refused = Socket.create()) {
-        refused.setTimeout(LIMIT);
-        // the reset may come as the connect completes, or on the first recv after it
-        assertThatThrownBy(
-                () -> {
-                  refused.connect(server.address());
-                  refused.recv(1);
-                })
-            .isInstanceOf(ConnectionResetException.class);
-      }
+      assertRefused(server.address());
 
       await().atMost(LIMIT).until(() -> !logs.at(Level.INFO).isEmpty());
       assertThat(logs.at(Level.INFO).getFirst().getMessage())
@@ -914,6 +896,19 @@ class TcpServerTest {
     } catch (IOException | RuntimeException e) {
       socket.close();
       throw e;
+    }
+  }
+
+  /** A client the server refuses at its limit: reset as its connect completes, or at its recv. */
+  private static void assertRefused(SocketAddress server) throws IOException {
+    try (Socket refused = Socket.create()) {
+      refused.setTimeout(LIMIT);
+      assertThatThrownBy(
+              () -> {
+                refused.connect(server);
+                refused.recv(1);
+              })
+          .isInstanceOf(ConnectionResetException.class);
     }
   }
 

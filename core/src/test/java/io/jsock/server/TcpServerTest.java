@@ -308,6 +308,12 @@ class TcpServerTest {
 
       assertThat(client.recv(100)).isEqualTo("early".getBytes(UTF_8));
       assertThat(server.stats().timedOut()).as("the silent one only").isEqualTo(1);
+      silent.setTimeout(LIMIT);
+      if (family == Family.AF_UNIX) {
+        assertThat(silent.recv(1)).as("AF_UNIX has no reset: closed").isEmpty();
+      } else {
+        assertThatThrownBy(() -> silent.recv(1)).isInstanceOf(ConnectionResetException.class);
+      }
     }
   }
 

@@ -421,7 +421,7 @@ class KeyMaterialTest {
               + "\n-----END TRUSTED CERTIFICATE-----\n");
       assertThatThrownBy(() -> Tls.client().withTrust(file))
           .isInstanceOf(IllegalArgumentException.class)
-          .hasMessage("not a PEM certificate file: " + file)
+          .hasMessage("pemOrPkcs12CaFile: not a PEM certificate file: " + file)
           .cause()
           .hasMessage("not OpenSSL trust settings: an indefinite length, which DER forbids");
     }

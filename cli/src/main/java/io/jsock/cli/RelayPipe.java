@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One direction of a relayed connection: reads from one socket and writes to the other until end of
@@ -22,6 +23,10 @@ import java.util.concurrent.BlockingQueue;
 final class RelayPipe {
   private static final int BUFFER = 64 * 1024;
   private static final int QUEUED_CHUNKS = 64;
+
+  /** How often a reader waiting on a full latency queue looks whether the connection has ended. */
+  private static final long QUEUE_CHECK_MILLIS = 100;
+
   private static final byte[] END = new byte[0];
   private static final byte[] LIMIT_REACHED = new byte[0];
   private static final Chunk STOP = new Chunk(new byte[0], 0);
@@ -96,7 +101,7 @@ final class RelayPipe {
         pass(buf, n);
         if (limitData != null && passed >= limitData) {
           if (delayed != null) {
-            delayed.put(new Chunk(LIMIT_REACHED, lastDueNanos)); // after the delayed data
+            queue(new Chunk(LIMIT_REACHED, lastDueNanos)); // after the delayed data
           } else {
             connection.close("--limit-data " + limitData + " reached");
           }
@@ -127,7 +132,20 @@ final class RelayPipe {
     long now = System.nanoTime();
     long due = buf == END ? now : now + latency.draw();
     lastDueNanos = Math.max(lastDueNanos, due);
-    delayed.put(new Chunk(buf == END ? END : Arrays.copyOf(buf, n), lastDueNanos));
+    queue(new Chunk(buf == END ? END : Arrays.copyOf(buf, n), lastDueNanos));
+  }
+
+  /**
+   * Queues a chunk for the delaying thread, or drops it once the connection has ended: the delaying
+   * thread may have gone by then, and a reader waiting on its full queue would wait for ever (it
+   * can read what the other socket still held between the end and that socket's close).
+   */
+  private void queue(Chunk chunk) throws InterruptedException {
+    while (!delayed.offer(chunk, QUEUE_CHECK_MILLIS, TimeUnit.MILLISECONDS)) {
+      if (connection.hasEnded()) {
+        return;
+      }
+    }
   }
 
   private void writeDelayed() {

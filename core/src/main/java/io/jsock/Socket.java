@@ -412,23 +412,28 @@ public final class Socket implements AutoCloseable {
       throw Errors.of(Errno.EINVAL, "accept on", getSockName()); // not listening, as Linux says
     }
     long deadline = Timeouts.NOT_STARTED;
-    while (true) {
-      SocketChannel conn;
-      try {
-        conn = listener.accept();
-      } catch (IOException e) {
-        throw failure(e, "accept on", localAddressOf(listener));
+    SocketChannel conn = null;
+    current.enterTaking(); // several threads may accept at once
+    try {
+      while (true) {
+        try {
+          conn = listener.accept();
+        } catch (IOException e) {
+          throw failure(e, "accept on", localAddressOf(listener));
+        }
+        if (conn != null) {
+          return wrapAccepted(conn);
+        }
+        if (unixListenerShut && timeoutNanos != Timeouts.NON_BLOCKING) {
+          // Linux's blocking accept on an AF_UNIX listener shut down for reading, once its queue
+          // is empty (poll would report the listener readable for ever: a wait would never end)
+          throw Errors.of(Errno.EINVAL, "accept on", localAddressOf(listener));
+        }
+        deadline =
+            await(current, SelectionKey.OP_ACCEPT, deadline, "accept on", localAddressOf(listener));
       }
-      if (conn != null) {
-        return wrapAccepted(conn);
-      }
-      if (unixListenerShut && timeoutNanos != Timeouts.NON_BLOCKING) {
-        // Linux's blocking accept on an AF_UNIX listener shut down for reading, once its queue is
-        // empty (poll would report the listener readable for ever: a wait would never end)
-        throw Errors.of(Errno.EINVAL, "accept on", localAddressOf(listener));
-      }
-      deadline =
-          await(current, SelectionKey.OP_ACCEPT, deadline, "accept on", localAddressOf(listener));
+    } finally {
+      current.exitTaking(conn != null);
     }
   }
 
@@ -1125,26 +1130,32 @@ public final class Socket implements AutoCloseable {
     PolledChannel current = open("recv from", peer);
     DatagramChannel channel = (DatagramChannel) current.channel();
     long deadline = Timeouts.NOT_STARTED;
-    while (true) {
-      Datagram kept = takeHeld(bufsize); // first those a connect kept, if any
-      if (kept != null) {
-        return kept;
-      }
-      datagramLock.lock();
-      try {
-        ByteBuffer scratch = scratch();
-        SocketAddress source = receive(channel, scratch);
-        if (source != null) {
-          scratch.flip();
-          checkFits(scratch.remaining(), bufsize, source);
-          byte[] data = new byte[scratch.remaining()];
-          scratch.get(data);
-          return new Datagram(data, source);
+    SocketAddress source = null;
+    current.enterTaking(); // several threads may receive at once
+    try {
+      while (true) {
+        Datagram kept = takeHeld(bufsize); // first those a connect kept, if any
+        if (kept != null) {
+          return kept;
         }
-      } finally {
-        datagramLock.unlock();
+        datagramLock.lock();
+        try {
+          ByteBuffer scratch = scratch();
+          source = receive(channel, scratch);
+          if (source != null) {
+            scratch.flip();
+            checkFits(scratch.remaining(), bufsize, source);
+            byte[] data = new byte[scratch.remaining()];
+            scratch.get(data);
+            return new Datagram(data, source);
+          }
+        } finally {
+          datagramLock.unlock();
+        }
+        deadline = awaitDatagram(current, channel, deadline);
       }
-      deadline = awaitDatagram(current, channel, deadline);
+    } finally {
+      current.exitTaking(source != null);
     }
   }
 
@@ -1175,33 +1186,39 @@ public final class Socket implements AutoCloseable {
     PolledChannel current = open("recv from", peer);
     DatagramChannel channel = (DatagramChannel) current.channel();
     long deadline = Timeouts.NOT_STARTED;
-    while (true) {
-      Datagram kept = takeHeld(buffer.remaining()); // first those a connect kept, if any
-      if (kept != null) {
-        buffer.put(kept.data());
-        return kept.address();
-      }
-      if (buffer.remaining() >= MAX_DATAGRAM) {
-        SocketAddress source = receive(channel, buffer); // fits whatever comes: no copy
-        if (source != null) {
-          return source;
+    SocketAddress source = null;
+    current.enterTaking(); // several threads may receive at once
+    try {
+      while (true) {
+        Datagram kept = takeHeld(buffer.remaining()); // first those a connect kept, if any
+        if (kept != null) {
+          buffer.put(kept.data());
+          return kept.address();
         }
-      } else {
-        datagramLock.lock();
-        try {
-          ByteBuffer scratch = scratch();
-          SocketAddress source = receive(channel, scratch);
+        if (buffer.remaining() >= MAX_DATAGRAM) {
+          source = receive(channel, buffer); // fits whatever comes: no copy
           if (source != null) {
-            scratch.flip();
-            checkFits(scratch.remaining(), buffer.remaining(), source);
-            buffer.put(scratch);
             return source;
           }
-        } finally {
-          datagramLock.unlock();
+        } else {
+          datagramLock.lock();
+          try {
+            ByteBuffer scratch = scratch();
+            source = receive(channel, scratch);
+            if (source != null) {
+              scratch.flip();
+              checkFits(scratch.remaining(), buffer.remaining(), source);
+              buffer.put(scratch);
+              return source;
+            }
+          } finally {
+            datagramLock.unlock();
+          }
         }
+        deadline = awaitDatagram(current, channel, deadline);
       }
-      deadline = awaitDatagram(current, channel, deadline);
+    } finally {
+      current.exitTaking(source != null);
     }
   }
 

@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.jsock.testing.Loopback;
+import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -21,8 +22,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -243,6 +247,45 @@ class SocketDatagramTest {
       assertThat(all).hasSize(THREADS * PER_THREAD).doesNotHaveDuplicates();
     } finally {
       Loopback.closeAll(peers);
+    }
+  }
+
+  // Sixteen threads each receiving one datagram of sixteen sent at once: as accept (see
+  // SocketTest), a thread that parked after another woken thread had cleared the edge for two
+  // datagrams waited with one queued (3 rounds of 2,000 hung before the fix).
+  @Test
+  void sixteenThreadsInRecvFromEachTakeOneOfSixteenDatagramsSentAtOnce() throws Exception {
+    int threads = 16;
+    for (int round = 0; round < 4_000; round++) {
+      try (Socket shared = bound(AF_INET);
+          Socket sender = bound(AF_INET)) {
+        CountDownLatch received = new CountDownLatch(threads);
+        var failures = new ConcurrentLinkedQueue<Throwable>();
+        for (int t = 0; t < threads; t++) {
+          boolean into = t % 2 == 0; // both receive paths
+          Thread.ofVirtual()
+              .start(
+                  () -> {
+                    try {
+                      if (into) {
+                        shared.recvFromInto(ByteBuffer.allocate(16));
+                      } else {
+                        shared.recvFrom(16);
+                      }
+                      received.countDown();
+                    } catch (IOException | RuntimeException e) {
+                      failures.add(e);
+                    }
+                  });
+        }
+        for (int t = 0; t < threads; t++) {
+          sender.sendTo(bytes(Integer.toString(t)), shared.getSockName());
+        }
+        assertThat(received.await(PROMPTLY.toMillis(), TimeUnit.MILLISECONDS))
+            .as("round %d: every thread received a datagram", round)
+            .isTrue();
+        assertThat(failures).isEmpty();
+      }
     }
   }
 

@@ -29,6 +29,7 @@ public final class PolledChannel {
   private static final int CLOSING = Integer.MIN_VALUE;
 
   private static final VarHandle CALLS;
+  private static final VarHandle TAKERS;
   private static final VarHandle READ_STATE;
   private static final VarHandle WRITE_STATE;
 
@@ -36,6 +37,7 @@ public final class PolledChannel {
     try {
       MethodHandles.Lookup lookup = MethodHandles.lookup();
       CALLS = lookup.findVarHandle(PolledChannel.class, "calls", int.class);
+      TAKERS = lookup.findVarHandle(PolledChannel.class, "takers", int.class);
       READ_STATE = lookup.findVarHandle(PolledChannel.class, "readState", MemorySegment.class);
       WRITE_STATE = lookup.findVarHandle(PolledChannel.class, "writeState", MemorySegment.class);
     } catch (ReflectiveOperationException e) {
@@ -81,6 +83,10 @@ public final class PolledChannel {
    */
   @SuppressWarnings("unused") // through CALLS
   private volatile int calls;
+
+  /** How many threads are in a call that takes from a shared queue (see {@link #enterTaking()}). */
+  @SuppressWarnings("unused") // through TAKERS
+  private volatile int takers;
 
   /**
    * Where {@link StreamCalls} write errno, one per direction, reused from call to call (see {@link
@@ -175,6 +181,30 @@ public final class PolledChannel {
     var state = (MemorySegment) direction.getAndSet(this, (MemorySegment) null);
     if (state != null) {
       NativeCells.give(state);
+    }
+  }
+
+  /**
+   * Starts a call that takes one item from a queue that several threads may take from at once: a
+   * connection ({@code accept}) or a datagram. Ended by {@link #exitTaking(boolean)}, in a {@code
+   * finally}, before any look at the queue.
+   *
+   * <p>On the epoll path a wait parks unless an edge has come since the last wait ended, and each
+   * wait clears that mark before its thread looks again. With two items queued by one edge, a
+   * thread that found the queue empty just before the edge, and publishes itself after another
+   * woken thread cleared the mark to take one of them, would park with the other still queued (1
+   * round in ~170 of 16 threads accepting 16 connections). So a thread that takes an item while
+   * others are in such a call marks the direction ready again: each of them looks once more.
+   */
+  public void enterTaking() {
+    TAKERS.getAndAdd(this, 1);
+  }
+
+  /** Ends {@link #enterTaking()}; {@code took} tells whether the call took an item. */
+  public void exitTaking(boolean took) {
+    int before = (int) TAKERS.getAndAdd(this, -1);
+    if (took && before > 1 && epoll != null) {
+      readers.signal(); // only the epoll path clears marks: the selector poller's are level
     }
   }
 

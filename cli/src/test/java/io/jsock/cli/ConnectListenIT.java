@@ -249,7 +249,7 @@ class ConnectListenIT {
     Path jsockOut = dir.resolve("jsock.out");
     try (PipedProcess listen =
         jsock(
-            Redirect.from(fromJsock.toFile()),
+            Redirect.PIPE,
             Redirect.to(jsockOut.toFile()),
             "listen",
             "--tls",
@@ -270,6 +270,11 @@ class ConnectListenIT {
               Map.of(),
               Redirect.from(devNull()),
               Redirect.to(peerOut.toFile()))) {
+        // as with s_server above: s_client closes on jsock's close_notify, unsent input dropped
+        listen.stdin().write(Files.readAllBytes(fromJsock));
+        listen.stdin().flush();
+        await().atMost(LIMIT).until(() -> Files.size(jsockOut) == Files.size(toJsock));
+        listen.stdin().close();
         assertThat(listen.exitCode()).as(listen.stderr()).isZero();
         await().atMost(LIMIT).until(() -> Files.size(peerOut) == Files.size(fromJsock));
       }

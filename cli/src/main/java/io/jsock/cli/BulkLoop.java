@@ -3,12 +3,14 @@ package io.jsock.cli;
 import io.jsock.Socket;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One connection of the {@code bulk} scenario: a virtual thread streams W-byte writes while this
  * one reads the echo back and checks every byte; a "message" is W bytes echoed. When the run stops,
- * everything sent is read back and checked before the loop ends.
+ * everything sent is read back and checked before the loop ends. A connection that fails is one
+ * error, whether its writer's send or its reader's recv (or both) saw it.
  */
 final class BulkLoop {
   private BulkLoop() {}
@@ -18,6 +20,8 @@ final class BulkLoop {
     int writeSize = plan.writeSize();
     long seed = LoadPlan.seedOf(index);
     AtomicLong sent = new AtomicLong();
+    // a reset or a close fails both the writer's send and the reader's recv: the first counts
+    AtomicBoolean failed = new AtomicBoolean();
     Thread writer =
         Thread.ofVirtual()
             .name("jsock bench writer " + index)
@@ -35,7 +39,9 @@ final class BulkLoop {
                       socket.sendAll(pattern.window(out, seed, from, writeSize));
                     } while (!last);
                   } catch (IOException e) {
-                    run.error(e);
+                    if (failed.compareAndSet(false, true)) {
+                      run.error(e);
+                    }
                   }
                 });
     ByteBuffer expected = pattern.view();
@@ -48,12 +54,19 @@ final class BulkLoop {
     // (the last starts after the stop), and one after it only while counted bytes are missing or
     // the last is yet to be counted; the reader waited in a recv for bytes that never came (until
     // --timeout) when the writer ended, all its echoes received, while it was not looking.
-    while (!run.isStopping() || !lastEchoed(sent.get(), received)) {
-      int n = pattern.receiveChecked(socket, in, expected, seed, received, index, plan.server());
-      received += n;
-      long complete = received / writeSize;
-      run.completed((int) (complete - chunks), n);
-      chunks = complete;
+    try {
+      while (!run.isStopping() || !lastEchoed(sent.get(), received)) {
+        int n = pattern.receiveChecked(socket, in, expected, seed, received, index, plan.server());
+        received += n;
+        long complete = received / writeSize;
+        run.completed((int) (complete - chunks), n);
+        chunks = complete;
+      }
+    } catch (IOException e) {
+      // a wrong byte always stops the run; another failure the writer has counted is not counted
+      if (e instanceof EchoMismatchException || failed.compareAndSet(false, true)) {
+        throw e;
+      }
     }
   }
 

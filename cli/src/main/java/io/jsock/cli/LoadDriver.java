@@ -84,6 +84,9 @@ final class LoadDriver {
         loops.addAll(startEventLoops(plan, pattern, run, open));
       }
       LoadRun.Measured measured = run.measure(plan.warmup(), plan.duration(), phases);
+      if (plan.scenario() != Scenario.BULK) {
+        measured = measured.byRoundTrips(plan.size()); // its counts as its latencies' count
+      }
       // The loops receive what is still in flight, then end; those still waiting after --timeout
       // (a server that stopped echoing) are counted, and ended by closing their sockets. The event
       // loops give up on their own at --timeout and count theirs; the grace lets them.

@@ -44,12 +44,20 @@ final class LoadRun {
 
   /** What the measured period (after the warm-up) saw. */
   record Measured(
-      Histogram latency,
-      long messages,
-      long bytes,
-      long losses,
-      double seconds,
-      long[] perSecond) {}
+      Histogram latency, long messages, long bytes, long losses, double seconds, long[] perSecond) {
+
+    /**
+     * The period as its round trips counted it, for the scenarios that time every message (all but
+     * bulk): the messages are the latency histogram's count and the bytes their size each. The
+     * histogram and the counters cannot be sampled at one instant, and the round trips recorded
+     * between the two (hundreds, pipelined, as the histogram's first reset allocates) made the
+     * histogram count more messages than the period had.
+     */
+    Measured byRoundTrips(int size) {
+      long count = latency.getTotalCount();
+      return new Measured(latency, count, count * size, losses, seconds, perSecond);
+    }
+  }
 
   boolean isStopping() {
     return stopping;

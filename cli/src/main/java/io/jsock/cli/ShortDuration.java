@@ -10,6 +10,9 @@ import picocli.CommandLine.TypeConversionException;
 final class ShortDuration implements ITypeConverter<Duration> {
   private static final Pattern FORM = Pattern.compile("(\\d{1,9})(ms|s|m)");
 
+  /** The longest duration read, half of what nanoseconds in a {@code long} can count. */
+  private static final Duration LONGEST = Duration.ofNanos(Long.MAX_VALUE / 2);
+
   @Override
   public Duration convert(String text) {
     Matcher matcher = FORM.matcher(text.strip());
@@ -18,11 +21,17 @@ final class ShortDuration implements ITypeConverter<Duration> {
           "not a duration (a whole number and ms, s or m, as 500ms, 2s, 1m): " + text);
     }
     long amount = Long.parseLong(matcher.group(1));
-    return switch (matcher.group(2)) {
-      case "ms" -> Duration.ofMillis(amount);
-      case "s" -> Duration.ofSeconds(amount);
-      default -> Duration.ofMinutes(amount);
-    };
+    Duration duration =
+        switch (matcher.group(2)) {
+          case "ms" -> Duration.ofMillis(amount);
+          case "s" -> Duration.ofSeconds(amount);
+          default -> Duration.ofMinutes(amount);
+        };
+    // as Durations: the run adds them to System.nanoTime(), and 999999999m overflowed toNanos()
+    if (duration.compareTo(LONGEST) > 0) {
+      throw new TypeConversionException("duration too long: " + text);
+    }
+    return duration;
   }
 
   /** How a duration reads in output: {@code 500ms}, {@code 2s}, {@code 1.5s}. */

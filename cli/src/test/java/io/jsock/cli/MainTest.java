@@ -233,6 +233,15 @@ class MainTest {
   }
 
   @Test
+  void benchRefusesATimeoutTooLongToCountNamingTheOption() {
+    // it ran, and ended in "jsock: long overflow" (exit 1, a stack trace from each event loop)
+    assertThat(run("bench", "--timeout", "999999999m", "--host", "127.0.0.1", "--port", "1"))
+        .isEqualTo(2);
+    assertThat(err.toString())
+        .contains("jsock: Invalid value for option '--timeout': duration too long: 999999999m");
+  }
+
+  @Test
   void benchRefusesAnUnknownScenarioNamingTheKnownOnes() {
     assertThat(run("bench", "flood")).isEqualTo(2);
     assertThat(err.toString())

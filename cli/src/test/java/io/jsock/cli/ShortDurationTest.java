@@ -27,6 +27,15 @@ class ShortDurationTest {
   }
 
   @Test
+  void refusesADurationTooLongForNanosecondsToCount() {
+    // 999999999m went through, and the run's toNanos() overflowed: "jsock: long overflow", exit 1
+    assertThatThrownBy(() -> converter.convert("999999999m"))
+        .isInstanceOf(TypeConversionException.class)
+        .hasMessage("duration too long: 999999999m");
+    assertThat(converter.convert("999999999s")).isEqualTo(Duration.ofSeconds(999_999_999));
+  }
+
+  @Test
   void formatsAsItReads() {
     assertThat(ShortDuration.format(Duration.ofMillis(500))).isEqualTo("500ms");
     assertThat(ShortDuration.format(Duration.ofSeconds(10))).isEqualTo("10s");

@@ -1,6 +1,8 @@
 package io.jsock.cli;
 
+import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
 import static java.nio.file.StandardOpenOption.CREATE;
+import static java.nio.file.StandardOpenOption.READ;
 import static java.nio.file.StandardOpenOption.WRITE;
 
 import io.jsock.Accepted;
@@ -287,7 +289,7 @@ final class ReceiveCommand implements Callable<Integer> {
 
   /** How many bytes of the file the part already holds: its size with --resume, otherwise 0. */
   private long resumeOffset(Path part, Header header) throws IOException {
-    long offset = resume && Files.isRegularFile(part) ? Files.size(part) : 0;
+    long offset = resume && Files.isRegularFile(part, NOFOLLOW_LINKS) ? Files.size(part) : 0;
     if (offset > header.size()) {
       throw new TransferFailedException(
           "resume refused: "
@@ -331,12 +333,21 @@ final class ReceiveCommand implements Callable<Integer> {
    * reason on both sides before any data. A part is created only here, after every other refusal; a
    * resumed one ({@code offset > 0}) is opened as it is, never truncated. The part is locked: a
    * part another receiver is writing (two receivers, one directory, one name) is refused, and
-   * truncated only once locked, so that its transfer's bytes stay as they are.
+   * truncated only once locked, so that its transfer's bytes stay as they are. A symbolic link in
+   * the part's place is refused, never followed: it would write the sender's bytes wherever it
+   * points, outside FILE's directory.
    */
   private static FileChannel openPart(Path part, long offset) throws IOException {
+    if (Files.isSymbolicLink(part)) {
+      throw new TransferFailedException(
+          "cannot write " + part + ": it is a symbolic link (not followed)");
+    }
     FileChannel channel;
     try {
-      channel = offset == 0 ? FileChannel.open(part, CREATE, WRITE) : FileChannel.open(part, WRITE);
+      channel =
+          offset == 0
+              ? FileChannel.open(part, CREATE, WRITE, NOFOLLOW_LINKS)
+              : FileChannel.open(part, WRITE, NOFOLLOW_LINKS);
     } catch (FileSystemException e) {
       throw new TransferFailedException("cannot write " + part + ": " + Failures.reason(e), e);
     }
@@ -369,7 +380,7 @@ final class ReceiveCommand implements Callable<Integer> {
     if (length == 0) {
       return TransferProtocol.sha256();
     }
-    try (FileChannel channel = FileChannel.open(part)) {
+    try (FileChannel channel = FileChannel.open(part, READ, NOFOLLOW_LINKS)) {
       return TransferProtocol.sha256Of(channel, length);
     }
   }

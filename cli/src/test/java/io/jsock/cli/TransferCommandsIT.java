@@ -598,6 +598,32 @@ class TransferCommandsIT {
     assertThat(part).isEmptyDirectory();
   }
 
+  // A part file the receiver did not make may be a symbolic link (another user's, in a shared
+  // directory): following it wrote the sender's bytes over the file it points to, outside FILE's
+  // directory
+  @Test
+  void aPartFileThatIsASymbolicLinkIsRefusedAndItsTargetLeftAlone() throws Exception {
+    Path data = randomFile("data.bin", 100_000, 9);
+    Path victim = Files.writeString(dir.resolve("victim.txt"), "keep me");
+    Path inbox = Files.createDirectory(dir.resolve("inbox"));
+    Path part = Files.createSymbolicLink(inbox.resolve("data.bin.part"), victim);
+    String reason = "cannot write " + part + ": it is a symbolic link (not followed)";
+    for (String resume : new String[] {"--force", "--resume"}) {
+      try (RunningProcess receiver = jsock("receive", resume, "0", inbox.toString())) {
+        int port = portOf(receiver);
+        try (RunningProcess sender = jsock("send", data.toString(), "127.0.0.1", "" + port)) {
+          assertThat(sender.exitCode()).as(sender.stderrSoFar()).isEqualTo(1);
+          assertThat(sender.stderr()).isEqualTo("jsock: the receiver refused: " + reason + "\n");
+        }
+        assertThat(receiver.exitCode()).isEqualTo(1);
+        assertThat(receiver.stderr()).endsWith("jsock: " + reason + "\n");
+      }
+      assertThat(Files.readString(victim)).as(resume).isEqualTo("keep me");
+      assertThat(Files.readSymbolicLink(part)).isEqualTo(victim);
+      assertThat(inbox.resolve("data.bin")).doesNotExist();
+    }
+  }
+
   @Test
   void sendingToAPortNobodyListensOnExits3() throws Exception {
     Path data = randomFile("data.bin", 10, 6);

@@ -396,7 +396,8 @@ final class ReceiveCommand implements Callable<Integer> {
     }
     Path file =
         target == null ? Path.of(name) : Files.isDirectory(target) ? target.resolve(name) : target;
-    if (Files.exists(file) && !force) {
+    // a symbolic link that leads nowhere is there too, and the rename would replace it
+    if (Files.exists(file, NOFOLLOW_LINKS) && !force) {
       throw new TransferFailedException(file + " exists (receive with --force to replace it)");
     }
     if (Files.isDirectory(file)) {
@@ -453,7 +454,7 @@ final class ReceiveCommand implements Callable<Integer> {
 
   /** Renames the verified part file to its name, in one step. */
   private void place(Path part, Path file) throws IOException {
-    if (Files.exists(file) && !force) {
+    if (Files.exists(file, NOFOLLOW_LINKS) && !force) {
       throw new TransferFailedException(
           file + " appeared during the transfer; the data is kept in " + part);
     }

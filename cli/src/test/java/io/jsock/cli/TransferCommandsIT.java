@@ -577,6 +577,27 @@ class TransferCommandsIT {
     assertThat(sha256(out)).isEqualTo(sha256(data));
   }
 
+  @Test
+  void aSymbolicLinkInFilesPlaceIsAnExistingFileEvenWhenItLeadsNowhere() throws Exception {
+    Path data = randomFile("data.bin", 100_000, 10);
+    Path inbox = Files.createDirectory(dir.resolve("inbox"));
+    Path link = Files.createSymbolicLink(inbox.resolve("data.bin"), dir.resolve("nowhere"));
+    try (RunningProcess receiver = jsock("receive", "0", inbox.toString())) {
+      int port = portOf(receiver);
+      try (RunningProcess sender = jsock("send", data.toString(), "127.0.0.1", "" + port)) {
+        assertThat(sender.exitCode()).as(sender.stderrSoFar()).isEqualTo(1);
+        assertThat(sender.stderr())
+            .isEqualTo(
+                "jsock: the receiver refused: "
+                    + link
+                    + " exists (receive with --force to replace it)\n");
+      }
+      assertThat(receiver.exitCode()).isEqualTo(1);
+    }
+    assertThat(Files.readSymbolicLink(link)).isEqualTo(dir.resolve("nowhere"));
+    assertThat(inbox.resolve("data.bin.part")).doesNotExist();
+  }
+
   // An unwritable directory does the same for a user other than root; a directory in the part
   // file's place fails to open for root too
   @Test

@@ -30,6 +30,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -230,7 +231,11 @@ final class ReceiveCommand implements Callable<Integer> {
       }
       start = System.nanoTime();
       receiveData(conn, channel, part, digest, offset, header);
-      channel.force(true);
+      try {
+        channel.force(true);
+      } catch (IOException e) {
+        throw cannotWrite(e, channel, header.size(), header, part);
+      }
       sha256 = digest.digest();
       if (!TransferProtocol.same(sha256, header.sha256())) {
         Files.deleteIfExists(part);
@@ -432,13 +437,37 @@ final class ReceiveCommand implements Callable<Integer> {
         }
         buffer.flip();
         digest.update(buffer.duplicate());
-        while (buffer.hasRemaining()) {
-          channel.write(buffer);
+        try {
+          while (buffer.hasRemaining()) {
+            channel.write(buffer);
+          }
+        } catch (IOException e) { // a full disk, a file size limit
+          throw cannotWrite(e, channel, done, header, part);
         }
         done += n;
         progress.stepTo(done);
       }
     }
+  }
+
+  /**
+   * A part that could not take the data (ENOSPC, EFBIG, EIO), kept for a resume once there is room:
+   * its reason, and what it holds (the part's size, which counts a chunk written in part).
+   */
+  private static TransferFailedException cannotWrite(
+      IOException e, FileChannel channel, long done, Header header, Path part) {
+    long kept;
+    try {
+      kept = channel.size();
+    } catch (IOException | RuntimeException sizeFailed) {
+      kept = done;
+    }
+    String reason =
+        e.getMessage() == null
+            ? e.getClass().getSimpleName()
+            : e.getMessage().toLowerCase(Locale.ROOT);
+    return new TransferFailedException(
+        "cannot write " + part + ": " + reason + kept(kept, header, part), e);
   }
 
   /** What a transfer cut short after {@code done} bytes leaves, for its message. */

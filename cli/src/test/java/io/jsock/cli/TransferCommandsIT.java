@@ -598,6 +598,34 @@ class TransferCommandsIT {
     assertThat(inbox.resolve("data.bin.part")).doesNotExist();
   }
 
+  // A full disk fails the same way (ENOSPC); a file size limit (ulimit -f, EFBIG: the JVM ignores
+  // SIGXFSZ) makes it happen for any user without filling a disk
+  @Test
+  void aPartFileThatCannotTakeTheDataSaysWhatItKeptAndWhere() throws Exception {
+    int size = 1 << 20;
+    Path data = randomFile("data.bin", size, 12);
+    Path inbox = Files.createDirectory(dir.resolve("inbox"));
+    Path part = inbox.resolve("data.bin.part");
+    try (RunningProcess receiver =
+        RunningProcess.start(
+            List.of("bash", "-c", "ulimit -f 256 && exec ./jsock receive 0 " + inbox), Map.of())) {
+      int port = portOf(receiver);
+      try (RunningProcess sender = jsock("send", data.toString(), "127.0.0.1", "" + port)) {
+        assertThat(sender.exitCode()).as(sender.stderrSoFar()).isEqualTo(1);
+      }
+      assertThat(receiver.exitCode()).isEqualTo(1);
+      assertThat(receiver.stderr())
+          .endsWith(
+              "jsock: cannot write "
+                  + part
+                  + ": file too large after 262144 of 1048576 bytes; they are kept in "
+                  + part
+                  + " (receive again with --resume to continue)\n");
+    }
+    assertThat(Files.readAllBytes(part)).isEqualTo(prefix(data, 256 << 10));
+    assertThat(inbox.resolve("data.bin")).doesNotExist();
+  }
+
   // An unwritable directory does the same for a user other than root; a directory in the part
   // file's place fails to open for root too
   @Test

@@ -264,6 +264,57 @@ class TransferCommandsIT {
     }
   }
 
+  // What the receiver says is shown on the sender's terminal: a hostile receiver (or anyone on the
+  // path, without TLS) could otherwise send it escape sequences (ESC ] retitles a window, U+009B is
+  // a CSI), as a sender could before names were shown through TransferProtocol.printable
+  @Test
+  void theSenderShowsControlCharactersFromTheReceiverAsQuestionMarks() throws Exception {
+    Path data = randomFile("data.bin", 50_000, 13);
+    String hostile = "out\u001b]0;owned\u0007\u009b2J\n.bin";
+    String shown = "out?]0;owned??2J?.bin";
+    try (Socket listener = Socket.create()) {
+      listener.bind("127.0.0.1", 0);
+      listener.listen();
+      listener.setTimeout(LIMIT);
+      int port = ((InetSocketAddress) listener.getSockName()).getPort();
+      for (boolean resume : new boolean[] {false, true}) {
+        try (RunningProcess sender = jsock("send", data.toString(), "127.0.0.1", "" + port)) {
+          try (Socket conn = listener.accept().conn()) {
+            conn.setTimeout(LIMIT);
+            DataInputStream in = new DataInputStream(conn.getInputStream());
+            in.readFully(new byte[4 + 1 + 2 + "data.bin".length() + 8 + 32]);
+            ByteArrayOutputStream answer = new ByteArrayOutputStream();
+            DataOutputStream out = new DataOutputStream(answer);
+            byte[] text = (resume ? hostile : "cannot write " + hostile).getBytes(UTF_8);
+            if (resume) {
+              out.writeByte('G');
+              out.writeLong(10);
+              out.writeShort(text.length);
+              out.write(text);
+              out.write(new byte[32]); // not the SHA-256 of data.bin's first 10 bytes
+            } else {
+              out.writeByte('R');
+              out.writeShort(text.length);
+              out.write(text);
+            }
+            conn.sendAll(answer.toByteArray());
+            if (resume) {
+              assertThat(in.readUnsignedByte()).as("resume refused").isEqualTo('X');
+            }
+          }
+          assertThat(sender.exitCode()).isEqualTo(1);
+          assertThat(sender.stderr())
+              .isEqualTo(
+                  resume
+                      ? "jsock: resume refused: the 10 bytes already at "
+                          + shown
+                          + " (on the receiver) differ from the start of data.bin\n"
+                      : "jsock: the receiver refused: cannot write " + shown + "\n");
+        }
+      }
+    }
+  }
+
   @Test
   void keepOpenReceivesOneFileAfterAnotherIncludingAnEmptyOne() throws Exception {
     Path first = randomFile("first.bin", 300_000, 9);

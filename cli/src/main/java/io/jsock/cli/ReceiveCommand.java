@@ -1,6 +1,8 @@
 package io.jsock.cli;
 
+import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
 import static java.nio.file.StandardOpenOption.CREATE;
+import static java.nio.file.StandardOpenOption.READ;
 import static java.nio.file.StandardOpenOption.WRITE;
 
 import io.jsock.Accepted;
@@ -28,6 +30,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -228,7 +231,11 @@ final class ReceiveCommand implements Callable<Integer> {
       }
       start = System.nanoTime();
       receiveData(conn, channel, part, digest, offset, header);
-      channel.force(true);
+      try {
+        channel.force(true);
+      } catch (IOException e) {
+        throw cannotWrite(e, channel, header.size(), header, part);
+      }
       sha256 = digest.digest();
       if (!TransferProtocol.same(sha256, header.sha256())) {
         Files.deleteIfExists(part);
@@ -287,7 +294,7 @@ final class ReceiveCommand implements Callable<Integer> {
 
   /** How many bytes of the file the part already holds: its size with --resume, otherwise 0. */
   private long resumeOffset(Path part, Header header) throws IOException {
-    long offset = resume && Files.isRegularFile(part) ? Files.size(part) : 0;
+    long offset = resume && Files.isRegularFile(part, NOFOLLOW_LINKS) ? Files.size(part) : 0;
     if (offset > header.size()) {
       throw new TransferFailedException(
           "resume refused: "
@@ -331,12 +338,21 @@ final class ReceiveCommand implements Callable<Integer> {
    * reason on both sides before any data. A part is created only here, after every other refusal; a
    * resumed one ({@code offset > 0}) is opened as it is, never truncated. The part is locked: a
    * part another receiver is writing (two receivers, one directory, one name) is refused, and
-   * truncated only once locked, so that its transfer's bytes stay as they are.
+   * truncated only once locked, so that its transfer's bytes stay as they are. A symbolic link in
+   * the part's place is refused, never followed: it would write the sender's bytes wherever it
+   * points, outside FILE's directory.
    */
   private static FileChannel openPart(Path part, long offset) throws IOException {
+    if (Files.isSymbolicLink(part)) {
+      throw new TransferFailedException(
+          "cannot write " + part + ": it is a symbolic link (not followed)");
+    }
     FileChannel channel;
     try {
-      channel = offset == 0 ? FileChannel.open(part, CREATE, WRITE) : FileChannel.open(part, WRITE);
+      channel =
+          offset == 0
+              ? FileChannel.open(part, CREATE, WRITE, NOFOLLOW_LINKS)
+              : FileChannel.open(part, WRITE, NOFOLLOW_LINKS);
     } catch (FileSystemException e) {
       throw new TransferFailedException("cannot write " + part + ": " + Failures.reason(e), e);
     }
@@ -369,7 +385,7 @@ final class ReceiveCommand implements Callable<Integer> {
     if (length == 0) {
       return TransferProtocol.sha256();
     }
-    try (FileChannel channel = FileChannel.open(part)) {
+    try (FileChannel channel = FileChannel.open(part, READ, NOFOLLOW_LINKS)) {
       return TransferProtocol.sha256Of(channel, length);
     }
   }
@@ -385,7 +401,8 @@ final class ReceiveCommand implements Callable<Integer> {
     }
     Path file =
         target == null ? Path.of(name) : Files.isDirectory(target) ? target.resolve(name) : target;
-    if (Files.exists(file) && !force) {
+    // a symbolic link that leads nowhere is there too, and the rename would replace it
+    if (Files.exists(file, NOFOLLOW_LINKS) && !force) {
       throw new TransferFailedException(file + " exists (receive with --force to replace it)");
     }
     if (Files.isDirectory(file)) {
@@ -420,13 +437,37 @@ final class ReceiveCommand implements Callable<Integer> {
         }
         buffer.flip();
         digest.update(buffer.duplicate());
-        while (buffer.hasRemaining()) {
-          channel.write(buffer);
+        try {
+          while (buffer.hasRemaining()) {
+            channel.write(buffer);
+          }
+        } catch (IOException e) { // a full disk, a file size limit
+          throw cannotWrite(e, channel, done, header, part);
         }
         done += n;
         progress.stepTo(done);
       }
     }
+  }
+
+  /**
+   * A part that could not take the data (ENOSPC, EFBIG, EIO), kept for a resume once there is room:
+   * its reason, and what it holds (the part's size, which counts a chunk written in part).
+   */
+  private static TransferFailedException cannotWrite(
+      IOException e, FileChannel channel, long done, Header header, Path part) {
+    long kept;
+    try {
+      kept = channel.size();
+    } catch (IOException | RuntimeException sizeFailed) {
+      kept = done;
+    }
+    String reason =
+        e.getMessage() == null
+            ? e.getClass().getSimpleName()
+            : e.getMessage().toLowerCase(Locale.ROOT);
+    return new TransferFailedException(
+        "cannot write " + part + ": " + reason + kept(kept, header, part), e);
   }
 
   /** What a transfer cut short after {@code done} bytes leaves, for its message. */
@@ -442,7 +483,7 @@ final class ReceiveCommand implements Callable<Integer> {
 
   /** Renames the verified part file to its name, in one step. */
   private void place(Path part, Path file) throws IOException {
-    if (Files.exists(file) && !force) {
+    if (Files.exists(file, NOFOLLOW_LINKS) && !force) {
       throw new TransferFailedException(
           file + " appeared during the transfer; the data is kept in " + part);
     }

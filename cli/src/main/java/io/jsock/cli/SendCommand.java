@@ -254,8 +254,11 @@ final class SendCommand implements Callable<Integer> {
       throw new TransferFailedException(
           "the receiver closed the connection before answering (is it jsock receive?)", e);
     }
+    // the receiver's texts are shown with their control characters as '?': a hostile receiver
+    // (or anyone on the path) could otherwise send the sender's terminal escape sequences
     if (answer instanceof Refused refused) {
-      throw new TransferFailedException("the receiver refused: " + refused.message());
+      throw new TransferFailedException(
+          "the receiver refused: " + TransferProtocol.printable(refused.message()));
     }
     Go go = (Go) answer;
     if (go.offset() > 0) {
@@ -266,7 +269,7 @@ final class SendCommand implements Callable<Integer> {
             "resume refused: the "
                 + go.offset()
                 + " bytes already at "
-                + go.partialName()
+                + TransferProtocol.printable(go.partialName())
                 + " (on the receiver) differ from the start of "
                 + name);
       }

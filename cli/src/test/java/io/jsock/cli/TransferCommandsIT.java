@@ -264,6 +264,57 @@ class TransferCommandsIT {
     }
   }
 
+  // What the receiver says is shown on the sender's terminal: a hostile receiver (or anyone on the
+  // path, without TLS) could otherwise send it escape sequences (ESC ] retitles a window, U+009B is
+  // a CSI), as a sender could before names were shown through TransferProtocol.printable
+  @Test
+  void theSenderShowsControlCharactersFromTheReceiverAsQuestionMarks() throws Exception {
+    Path data = randomFile("data.bin", 50_000, 13);
+    String hostile = "out\u001b]0;owned\u0007\u009b2J\n.bin";
+    String shown = "out?]0;owned??2J?.bin";
+    try (Socket listener = Socket.create()) {
+      listener.bind("127.0.0.1", 0);
+      listener.listen();
+      listener.setTimeout(LIMIT);
+      int port = ((InetSocketAddress) listener.getSockName()).getPort();
+      for (boolean resume : new boolean[] {false, true}) {
+        try (RunningProcess sender = jsock("send", data.toString(), "127.0.0.1", "" + port)) {
+          try (Socket conn = listener.accept().conn()) {
+            conn.setTimeout(LIMIT);
+            DataInputStream in = new DataInputStream(conn.getInputStream());
+            in.readFully(new byte[4 + 1 + 2 + "data.bin".length() + 8 + 32]);
+            ByteArrayOutputStream answer = new ByteArrayOutputStream();
+            DataOutputStream out = new DataOutputStream(answer);
+            byte[] text = (resume ? hostile : "cannot write " + hostile).getBytes(UTF_8);
+            if (resume) {
+              out.writeByte('G');
+              out.writeLong(10);
+              out.writeShort(text.length);
+              out.write(text);
+              out.write(new byte[32]); // not the SHA-256 of data.bin's first 10 bytes
+            } else {
+              out.writeByte('R');
+              out.writeShort(text.length);
+              out.write(text);
+            }
+            conn.sendAll(answer.toByteArray());
+            if (resume) {
+              assertThat(in.readUnsignedByte()).as("resume refused").isEqualTo('X');
+            }
+          }
+          assertThat(sender.exitCode()).isEqualTo(1);
+          assertThat(sender.stderr())
+              .isEqualTo(
+                  resume
+                      ? "jsock: resume refused: the 10 bytes already at "
+                          + shown
+                          + " (on the receiver) differ from the start of data.bin\n"
+                      : "jsock: the receiver refused: cannot write " + shown + "\n");
+        }
+      }
+    }
+  }
+
   @Test
   void keepOpenReceivesOneFileAfterAnotherIncludingAnEmptyOne() throws Exception {
     Path first = randomFile("first.bin", 300_000, 9);
@@ -577,6 +628,55 @@ class TransferCommandsIT {
     assertThat(sha256(out)).isEqualTo(sha256(data));
   }
 
+  @Test
+  void aSymbolicLinkInFilesPlaceIsAnExistingFileEvenWhenItLeadsNowhere() throws Exception {
+    Path data = randomFile("data.bin", 100_000, 10);
+    Path inbox = Files.createDirectory(dir.resolve("inbox"));
+    Path link = Files.createSymbolicLink(inbox.resolve("data.bin"), dir.resolve("nowhere"));
+    try (RunningProcess receiver = jsock("receive", "0", inbox.toString())) {
+      int port = portOf(receiver);
+      try (RunningProcess sender = jsock("send", data.toString(), "127.0.0.1", "" + port)) {
+        assertThat(sender.exitCode()).as(sender.stderrSoFar()).isEqualTo(1);
+        assertThat(sender.stderr())
+            .isEqualTo(
+                "jsock: the receiver refused: "
+                    + link
+                    + " exists (receive with --force to replace it)\n");
+      }
+      assertThat(receiver.exitCode()).isEqualTo(1);
+    }
+    assertThat(Files.readSymbolicLink(link)).isEqualTo(dir.resolve("nowhere"));
+    assertThat(inbox.resolve("data.bin.part")).doesNotExist();
+  }
+
+  // A full disk fails the same way (ENOSPC); a file size limit (ulimit -f, EFBIG: the JVM ignores
+  // SIGXFSZ) makes it happen for any user without filling a disk
+  @Test
+  void aPartFileThatCannotTakeTheDataSaysWhatItKeptAndWhere() throws Exception {
+    int size = 1 << 20;
+    Path data = randomFile("data.bin", size, 12);
+    Path inbox = Files.createDirectory(dir.resolve("inbox"));
+    Path part = inbox.resolve("data.bin.part");
+    try (RunningProcess receiver =
+        RunningProcess.start(
+            List.of("bash", "-c", "ulimit -f 256 && exec ./jsock receive 0 " + inbox), Map.of())) {
+      int port = portOf(receiver);
+      try (RunningProcess sender = jsock("send", data.toString(), "127.0.0.1", "" + port)) {
+        assertThat(sender.exitCode()).as(sender.stderrSoFar()).isEqualTo(1);
+      }
+      assertThat(receiver.exitCode()).isEqualTo(1);
+      assertThat(receiver.stderr())
+          .endsWith(
+              "jsock: cannot write "
+                  + part
+                  + ": file too large after 262144 of 1048576 bytes; they are kept in "
+                  + part
+                  + " (receive again with --resume to continue)\n");
+    }
+    assertThat(Files.readAllBytes(part)).isEqualTo(prefix(data, 256 << 10));
+    assertThat(inbox.resolve("data.bin")).doesNotExist();
+  }
+
   // An unwritable directory does the same for a user other than root; a directory in the part
   // file's place fails to open for root too
   @Test
@@ -596,6 +696,32 @@ class TransferCommandsIT {
     }
     assertThat(out).doesNotExist();
     assertThat(part).isEmptyDirectory();
+  }
+
+  // A part file the receiver did not make may be a symbolic link (another user's, in a shared
+  // directory): following it wrote the sender's bytes over the file it points to, outside FILE's
+  // directory
+  @Test
+  void aPartFileThatIsASymbolicLinkIsRefusedAndItsTargetLeftAlone() throws Exception {
+    Path data = randomFile("data.bin", 100_000, 9);
+    Path victim = Files.writeString(dir.resolve("victim.txt"), "keep me");
+    Path inbox = Files.createDirectory(dir.resolve("inbox"));
+    Path part = Files.createSymbolicLink(inbox.resolve("data.bin.part"), victim);
+    String reason = "cannot write " + part + ": it is a symbolic link (not followed)";
+    for (String resume : new String[] {"--force", "--resume"}) {
+      try (RunningProcess receiver = jsock("receive", resume, "0", inbox.toString())) {
+        int port = portOf(receiver);
+        try (RunningProcess sender = jsock("send", data.toString(), "127.0.0.1", "" + port)) {
+          assertThat(sender.exitCode()).as(sender.stderrSoFar()).isEqualTo(1);
+          assertThat(sender.stderr()).isEqualTo("jsock: the receiver refused: " + reason + "\n");
+        }
+        assertThat(receiver.exitCode()).isEqualTo(1);
+        assertThat(receiver.stderr()).endsWith("jsock: " + reason + "\n");
+      }
+      assertThat(Files.readString(victim)).as(resume).isEqualTo("keep me");
+      assertThat(Files.readSymbolicLink(part)).isEqualTo(victim);
+      assertThat(inbox.resolve("data.bin")).doesNotExist();
+    }
   }
 
   @Test

@@ -178,7 +178,9 @@ class MainTest {
   @Test
   void resolveRefusesBothUdpAndTcp() {
     assertThat(run("resolve", "127.0.0.1", "--udp", "--tcp")).isEqualTo(2);
-    assertThat(err.toString()).contains("--udp and --tcp: choose one");
+    assertThat(err.toString())
+        .startsWith("jsock: --udp and --tcp: choose one, or neither for both\n")
+        .contains("Try 'jsock resolve --help'"); // a usage error says so, as -4 with -6 does
   }
 
   @Test

@@ -1482,7 +1482,10 @@ public final class Socket implements AutoCloseable {
         if (held) {
           channel.setOption(option, value);
         } else if (option == StandardSocketOptions.TCP_NODELAY) {
-          setNoDelayOnListener(current, (Boolean) value);
+          if (!(value instanceof Boolean on)) { // a raw SocketOption: refused as the JDK refuses it
+            throw new IllegalArgumentException("Invalid value '" + value + "'");
+          }
+          setNoDelayOnListener(current, on);
         } else {
           streamValue(option, value); // a value refused now, not by every accept that sets it
         }

@@ -27,6 +27,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * Python's {@code socket} module functions, as static methods (as {@code java.nio.file.Files} is
@@ -42,6 +43,14 @@ public final class Sockets {
 
   /** Whether host byte order is network byte order, so that htons and the others change nothing. */
   private static final boolean BIG_ENDIAN = ByteOrder.nativeOrder() == ByteOrder.BIG_ENDIAN;
+
+  /**
+   * Port text that glibc's {@code getaddrinfo} reads as a number ({@code strtoul} to the end): C's
+   * white space first, then a {@code +}, or a {@code -} before zeros only (any other negative
+   * number is looked up as a service name, and fails), then ASCII digits.
+   */
+  private static final Pattern DECIMAL_PORT =
+      Pattern.compile("[ \\t\\n\\x0B\\f\\r]*(\\+?[0-9]+|-0+)");
 
   private Sockets() {}
 
@@ -80,8 +89,9 @@ public final class Sockets {
    *
    * @param host a name or a literal; {@code null} means the loopback addresses ({@code ::1}, then
    *     {@code 127.0.0.1}), as in Python without {@code AI_PASSIVE}
-   * @param port an {@link Integer} from 0 to 65535, a decimal {@link String}, a service name such
-   *     as {@code "http"}, or {@code null} or {@code ""} for 0
+   * @param port an {@link Integer} from 0 to 65535, a decimal {@link String} (read as glibc does:
+   *     {@code " +0080"} is 80), a service name such as {@code "http"}, or {@code null} or {@code
+   *     ""} for 0
    * @param family {@code AF_INET} or {@code AF_INET6} to keep only that family, {@code null} for
    *     any; as glibc, {@code AF_INET} takes an IPv4-mapped literal ({@code ::ffff:127.0.0.1}) as
    *     its IPv4 address
@@ -776,8 +786,8 @@ public final class Sockets {
         kinds.forEach(each -> ports.put(each, number));
       }
       case String text when text.isEmpty() -> kinds.forEach(each -> ports.put(each, 0));
-      case String text when text.matches("[0-9]{1,5}") -> {
-        int number = Addresses.checkPort(Integer.parseInt(text));
+      case String text when DECIMAL_PORT.matcher(text).matches() -> {
+        int number = decimalPort(text);
         kinds.forEach(each -> ports.put(each, number));
       }
       case String service -> {
@@ -800,6 +810,19 @@ public final class Sockets {
               "port: an Integer or a String, not " + port.getClass().getName());
     }
     return ports;
+  }
+
+  /**
+   * A port number from decimal text as glibc's {@code getaddrinfo} reads it with {@code strtoul},
+   * after the text has matched {@link #DECIMAL_PORT}: white space, a sign and leading zeros are
+   * taken; a number over 65535 is refused rather than cut to 16 bits as glibc does.
+   */
+  private static int decimalPort(String text) {
+    String digits = text.strip().replaceFirst("^[+-]?0*", "");
+    if (digits.length() > 5) {
+      throw new IllegalArgumentException("port out of range 0..65535: " + digits);
+    }
+    return digits.isEmpty() ? 0 : Addresses.checkPort(Integer.parseInt(digits));
   }
 
   private static int protoOf(SocketKind kind) {

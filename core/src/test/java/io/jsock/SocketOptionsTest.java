@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.jsock.testing.Loopback;
 import io.jsock.testing.Loopback.Pair;
 import java.net.InetSocketAddress;
+import java.net.SocketOption;
 import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
 import java.nio.file.Files;
@@ -203,6 +204,25 @@ class SocketOptionsTest {
       try (Socket client = Sockets.createConnection(listener.getSockName());
           Socket conn = listener.accept().conn()) {
         assertThat(conn.getPeerName()).isEqualTo(client.getSockName());
+      }
+    }
+  }
+
+  // through a raw SocketOption, as code that reads option names from configuration does: a
+  // listener's TCP_NODELAY, which jsock sets itself, threw a bare ClassCastException
+  @Test
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  void aValueOfTheWrongTypeIsAnErrorNamingTheOptionOnAListenerToo() throws Exception {
+    try (Socket stream = Socket.create();
+        Socket listener = Sockets.createServer(new InetSocketAddress("127.0.0.1", 0))) {
+      for (Socket s : new Socket[] {stream, listener}) {
+        assertThatThrownBy(() -> s.setSockOpt((SocketOption) StandardSocketOptions.TCP_NODELAY, 1))
+            .isInstanceOf(IllegalArgumentException.class)
+            .hasMessageStartingWith("value: TCP_NODELAY cannot be 1");
+        assertThatThrownBy(() -> s.setSockOpt((SocketOption) StandardSocketOptions.SO_LINGER, "5"))
+            .isInstanceOf(IllegalArgumentException.class)
+            .hasMessageStartingWith("value: SO_LINGER cannot be 5");
+        assertThat(s.getSockOpt(StandardSocketOptions.TCP_NODELAY)).isFalse();
       }
     }
   }

@@ -432,6 +432,26 @@ class SocketsTest {
   }
 
   @Test
+  void getAddrInfoReadsDecimalTextAsGlibcDoes() throws Exception {
+    // as strtoul in glibc's getaddrinfo, which Python calls: leading white space, a sign and any
+    // number of leading zeros; python3: getaddrinfo('127.0.0.1', '000080') gives port 80
+    for (String text : List.of("000080", "0000000000080", "+80", " 80", "\t80", "\n+080")) {
+      assertThat(Sockets.getAddrInfo("127.0.0.1", text, null, SOCK_STREAM))
+          .as(text)
+          .containsExactly(info(AF_INET, SOCK_STREAM, "127.0.0.1", 80));
+    }
+    assertThat(Sockets.getAddrInfo("127.0.0.1", "-0", null, SOCK_STREAM))
+        .containsExactly(info(AF_INET, SOCK_STREAM, "127.0.0.1", 0));
+    assertThatThrownBy(() -> Sockets.getAddrInfo("127.0.0.1", "0000123456", null, null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("port out of range 0..65535: 123456");
+    // glibc takes a negative number for a service name, which there is none of
+    assertThatThrownBy(() -> Sockets.getAddrInfo("127.0.0.1", "-5", null, null))
+        .isInstanceOf(AddressResolutionException.class)
+        .hasMessage("resolve 127.0.0.1:-5: servname not supported for ai_socktype");
+  }
+
+  @Test
   void getAddrInfoGivesTheLoopbackAddressesForANullHost() throws Exception {
     assertThat(Sockets.getAddrInfo(null, 80, null, SOCK_STREAM))
         .containsExactly(

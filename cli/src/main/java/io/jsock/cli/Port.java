@@ -8,8 +8,9 @@ final class Port implements ITypeConverter<Integer> {
   @Override
   public Integer convert(String text) {
     String number = text.strip();
-    // ASCII digits, as ncat: parseInt alone takes any Unicode digit
-    if (!number.matches("[+-]?[0-9]{1,9}")) {
+    // ASCII digits, as ncat: parseInt alone takes any Unicode digit; leading zeros as many as
+    // ncat and getaddrinfo take, nine digits after them so that parseInt cannot overflow
+    if (!number.matches("[+-]?0*[0-9]{1,9}")) {
       throw new TypeConversionException("not a port number: " + text);
     }
     int port = Integer.parseInt(number);

@@ -11,6 +11,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -60,7 +61,8 @@ final class ResolveCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (udp && tcp) {
-      throw new IllegalArgumentException("--udp and --tcp: choose one, or neither for both");
+      throw new ParameterException(
+          spec.commandLine(), "--udp and --tcp: choose one, or neither for both");
     }
     Family family =
         version == null

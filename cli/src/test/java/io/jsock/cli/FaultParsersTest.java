@@ -147,6 +147,19 @@ class FaultParsersTest {
   }
 
   @Test
+  void aPortMayHaveAnyNumberOfLeadingZerosAsNcatAndGetaddrinfoTakeIt() {
+    // ncat -l 127.0.0.1 00000000001234 listens on 1234, Python's getaddrinfo reads '0000000080'
+    // as 80; "not a port number" came from the nine-digit bound meant against overflow
+    assertThat(new Port().convert("0000000080")).isEqualTo(80);
+    assertThat(new Port().convert("+00000000001234")).isEqualTo(1234);
+    assertThat(RelayEndpoint.parse("tcp:host:0000000080").port()).isEqualTo(80);
+    assertThatThrownBy(() -> new Port().convert("00000000099999"))
+        .hasMessage("port out of range 0..65535: 99999");
+    assertThatThrownBy(() -> new Port().convert("0000012345678901"))
+        .hasMessage("not a port number: 0000012345678901");
+  }
+
+  @Test
   void durationOfAFaultFormatsBack() {
     assertThat(Durations.format(Duration.ofMillis(250))).isEqualTo("250ms");
     assertThat(Durations.format(Duration.ofNanos(250_000))).isEqualTo("250us");

@@ -124,6 +124,15 @@ class MainTest {
   }
 
   @Test
+  void resolveTakesAPortWithLeadingZerosAsTheLibraryDoes() {
+    assertThat(run("resolve", "127.0.0.1", "0000000080", "--tcp")).isZero();
+    assertThat(out.toString().lines())
+        .containsExactly(
+            "FAMILY    KIND         PROTO ADDRESS                                  PORT",
+            "AF_INET   SOCK_STREAM  6     127.0.0.1                                80");
+  }
+
+  @Test
   void resolveTakesServiceNamesForTheKindsTheyAreDefinedFor() {
     assertThat(run("resolve", "127.0.0.1", "http")).isZero(); // http is a TCP service only
     assertThat(out.toString().lines())
@@ -178,7 +187,9 @@ class MainTest {
   @Test
   void resolveRefusesBothUdpAndTcp() {
     assertThat(run("resolve", "127.0.0.1", "--udp", "--tcp")).isEqualTo(2);
-    assertThat(err.toString()).contains("--udp and --tcp: choose one");
+    assertThat(err.toString())
+        .startsWith("jsock: --udp and --tcp: choose one, or neither for both\n")
+        .contains("Try 'jsock resolve --help'"); // a usage error says so, as -4 with -6 does
   }
 
   @Test

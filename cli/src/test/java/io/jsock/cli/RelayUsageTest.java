@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import org.junit.jupiter.api.Test;
 
 /** {@code jsock relay} and {@code jsock broker} in-process: usage errors and help. */
@@ -85,6 +87,15 @@ class RelayUsageTest {
     assertUsage(
         "Invalid value for option '--max-queue': not a size", "broker", "--max-queue", "lots", "0");
     assertUsage("Invalid value for option '--slow'", "broker", "--slow", "wait", "0");
+  }
+
+  @Test
+  void brokerRefusesMoreThanAHostAndAPort() throws Exception {
+    // The port in use makes the broker exit (7) if it takes the last argument and listens.
+    try (ServerSocket busy = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      String port = Integer.toString(busy.getLocalPort());
+      assertUsage("[HOST] PORT: one host and one port", "broker", "127.0.0.1", "9", port);
+    }
   }
 
   @Test

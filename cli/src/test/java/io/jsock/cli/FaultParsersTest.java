@@ -152,6 +152,11 @@ class FaultParsersTest {
     assertThat(Durations.format(Duration.ofNanos(250_000))).isEqualTo("250us");
     assertThat(Durations.format(Duration.ofNanos(1_500_000))).isEqualTo("1500us");
     assertThat(Jitter.parseDuration("2ms±500us").formatDuration()).isEqualTo("2ms±500us");
+    // above 10 s, and with parts of a millisecond above 1 s, every digit given is kept
+    for (String given : List.of("12.25s", "10.05s", "1.0005s", "1.2505s", "90.5s", "1.5s", "60s")) {
+      assertThat(Durations.format(Durations.parse(given))).as(given).isEqualTo(given);
+    }
+    assertThat(Jitter.parseDuration("12.25s±1.5s").formatDuration()).isEqualTo("12.25s±1.5s");
   }
 
   @Test

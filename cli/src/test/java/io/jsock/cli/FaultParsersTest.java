@@ -131,6 +131,11 @@ class FaultParsersTest {
     assertThatThrownBy(() -> RelayEndpoint.parse("host:http"))
         .hasMessage("not an endpoint: 'host:http' (not a port number: http)");
     assertThatThrownBy(() -> RelayEndpoint.parse(":80")).hasMessageStartingWith("not an endpoint");
+    // in brackets but without a port: the port is what is missing
+    assertThatThrownBy(() -> RelayEndpoint.parse("tcp:[::1]"))
+        .hasMessage("not an endpoint: 'tcp:[::1]' (no port: write tcp:[::1]:PORT)");
+    assertThatThrownBy(() -> RelayEndpoint.parse("[fe80::1%eth0]"))
+        .hasMessage("not an endpoint: '[fe80::1%eth0]' (no port: write [fe80::1%eth0]:PORT)");
   }
 
   @Test

@@ -1,5 +1,6 @@
 package io.jsock.cli;
 
+import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -62,13 +63,16 @@ final class Durations implements ITypeConverter<Duration> {
    * {@code 500ms}, {@code 2s}, {@code 1.5s}, {@code 250us}: a duration as these options read it.
    */
   static String format(Duration duration) {
+    long nanos = duration.toNanos();
     long millis = duration.toMillis();
-    if (millis < 1000 && duration.toNanos() % 1_000_000 != 0) {
-      return duration.toNanos() / 1000 + "us"; // 250us is not 0ms, nor 1.5ms 1ms
+    boolean wholeMillis = nanos % 1_000_000 == 0;
+    if (millis < 1000 && !wholeMillis) {
+      return nanos / 1000 + "us"; // 250us is not 0ms, nor 1.5ms 1ms
     }
-    if (millis < 1000 || millis % 1000 != 0 && millis < 10_000 && millis % 100 != 0) {
+    if (millis < 1000 || wholeMillis && millis < 10_000 && millis % 100 != 0) {
       return millis + "ms";
     }
-    return millis % 1000 == 0 ? millis / 1000 + "s" : (millis / 100) / 10.0 + "s";
+    // every digit kept: 12.25s is not 12.2s, nor 1.0005s 1s
+    return BigDecimal.valueOf(nanos, 9).stripTrailingZeros().toPlainString() + "s";
   }
 }

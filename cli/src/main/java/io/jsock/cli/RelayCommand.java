@@ -147,6 +147,11 @@ final class RelayCommand implements Callable<Integer> {
     StderrLog.install(err);
     RelayLog log = new RelayLog(err, verbose.length, hexDump);
     Family family = ipv4 ? Family.AF_INET : ipv6 ? Family.AF_INET6 : null;
+    // TLS files and names are usage errors: found before binding, so never after the listening line
+    TlsContext serverTls = listen.scheme().isTls() ? Tls.server(serverKey.load(err)) : null;
+    // the handshake is part of reaching the target, as jsock connect -w bounds both
+    TlsContext targetTls =
+        target.scheme().isTls() ? clientTls.context().withHandshakeTimeout(connectTimeout) : null;
     String host = listen.host() != null ? listen.host() : ipv6 ? "::1" : "127.0.0.1";
     SocketKind kind = listen.isStream() ? SocketKind.SOCK_STREAM : SocketKind.SOCK_DGRAM;
     Socket listener = Endpoints.bind(host, listen.port(), listen.path(), family, kind, 128);
@@ -165,17 +170,14 @@ final class RelayCommand implements Callable<Integer> {
       Duration idle = idleTimeout != null ? idleTimeout : UDP_IDLE;
       new UdpRelay(listener, target, family, idle, maxConnections, access, log).run();
     } else {
-      relayStreams(listener, family, err, log);
+      relayStreams(listener, family, serverTls, targetTls, log);
     }
     return ExitCode.OK.code();
   }
 
-  private void relayStreams(Socket listener, Family family, Lines err, RelayLog log)
+  private void relayStreams(
+      Socket listener, Family family, TlsContext serverTls, TlsContext targetTls, RelayLog log)
       throws IOException {
-    TlsContext serverTls = listen.scheme().isTls() ? Tls.server(serverKey.load(err)) : null;
-    // the handshake is part of reaching the target, as jsock connect -w bounds both
-    TlsContext targetTls =
-        target.scheme().isTls() ? clientTls.context().withHandshakeTimeout(connectTimeout) : null;
     Semaphore permits = new Semaphore(maxConnections);
     Acceptor acceptor = new Acceptor(listener, log::warn);
     long accepted = 0;

@@ -60,6 +60,11 @@ record RelayEndpoint(Scheme scheme, String host, int port, Path path) {
       }
       return new RelayEndpoint(scheme, null, 0, Path.of(spec));
     }
+    if (spec.startsWith("[") && spec.endsWith("]")) { // its last colon is the address's own
+      String prefix = text.strip().substring(0, text.strip().length() - spec.length());
+      throw new TypeConversionException(
+          "not an endpoint: '" + text + "' (no port: write " + prefix + spec + ":PORT)");
+    }
     int split = spec.lastIndexOf(':');
     String host = split < 0 ? null : spec.substring(0, split);
     String port = spec.substring(split + 1);

@@ -131,6 +131,11 @@ class FaultParsersTest {
     assertThatThrownBy(() -> RelayEndpoint.parse("host:http"))
         .hasMessage("not an endpoint: 'host:http' (not a port number: http)");
     assertThatThrownBy(() -> RelayEndpoint.parse(":80")).hasMessageStartingWith("not an endpoint");
+    // in brackets but without a port: the port is what is missing
+    assertThatThrownBy(() -> RelayEndpoint.parse("tcp:[::1]"))
+        .hasMessage("not an endpoint: 'tcp:[::1]' (no port: write tcp:[::1]:PORT)");
+    assertThatThrownBy(() -> RelayEndpoint.parse("[fe80::1%eth0]"))
+        .hasMessage("not an endpoint: '[fe80::1%eth0]' (no port: write [fe80::1%eth0]:PORT)");
   }
 
   @Test
@@ -165,6 +170,11 @@ class FaultParsersTest {
     assertThat(Durations.format(Duration.ofNanos(250_000))).isEqualTo("250us");
     assertThat(Durations.format(Duration.ofNanos(1_500_000))).isEqualTo("1500us");
     assertThat(Jitter.parseDuration("2ms±500us").formatDuration()).isEqualTo("2ms±500us");
+    // above 10 s, and with parts of a millisecond above 1 s, every digit given is kept
+    for (String given : List.of("12.25s", "10.05s", "1.0005s", "1.2505s", "90.5s", "1.5s", "60s")) {
+      assertThat(Durations.format(Durations.parse(given))).as(given).isEqualTo(given);
+    }
+    assertThat(Jitter.parseDuration("12.25s±1.5s").formatDuration()).isEqualTo("12.25s±1.5s");
   }
 
   @Test

@@ -4,7 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** {@code jsock relay} and {@code jsock broker} in-process: usage errors and help. */
 class RelayUsageTest {
@@ -85,6 +89,41 @@ class RelayUsageTest {
     assertUsage(
         "Invalid value for option '--max-queue': not a size", "broker", "--max-queue", "lots", "0");
     assertUsage("Invalid value for option '--slow'", "broker", "--slow", "wait", "0");
+  }
+
+  @Test
+  void brokerRefusesMoreThanAHostAndAPort() throws Exception {
+    // The port in use makes the broker exit (7) if it takes the last argument and listens.
+    try (ServerSocket busy = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      String port = Integer.toString(busy.getLocalPort());
+      assertUsage("[HOST] PORT: one host and one port", "broker", "127.0.0.1", "9", port);
+    }
+  }
+
+  @Test
+  void relayRefusesTlsOptionsBeforeItListens(@TempDir Path dir) {
+    // Said after the listening line (port 0: said without -v), a script would connect to a relay
+    // that is about to exit.
+    String missing = dir.resolve("missing.pem").toString();
+    assertUsageBeforeListening(
+        "--ca " + missing + ": no such file", "relay", "0", "tls:1", "--ca", missing);
+    assertUsageBeforeListening(
+        "--server-name: the name must not be empty", "relay", "0", "tls:1", "--server-name", "");
+    assertUsageBeforeListening(
+        "--cert " + missing + ": no such file",
+        "relay",
+        "tls:0",
+        "1",
+        "--cert",
+        missing,
+        "--key",
+        missing);
+  }
+
+  private void assertUsageBeforeListening(String message, String... args) {
+    assertThat(run(args)).as("exit code of %s", String.join(" ", args)).isEqualTo(2);
+    assertThat(err.toString()).startsWith("jsock: " + message).doesNotContain("listening");
+    err.getBuffer().setLength(0);
   }
 
   @Test

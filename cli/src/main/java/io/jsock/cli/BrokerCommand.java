@@ -402,11 +402,7 @@ final class BrokerCommand implements Callable<Integer> {
       throw transport.usage("-U PATH takes the place of [HOST] PORT");
     }
     if (hostPort.size() > 2) { // picocli gives the list every positional argument
-      throw transport.usage(
-          "[HOST] PORT: one host and one port, not "
-              + hostPort.size()
-              + " arguments: "
-              + String.join(" ", hostPort));
+      throw transport.usage(Endpoints.tooManyArguments("[HOST] PORT", hostPort));
     }
     if (transport.unix == null && hostPort.isEmpty()) {
       throw transport.usage("missing PORT (or -U PATH)");

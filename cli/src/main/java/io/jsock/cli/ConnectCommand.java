@@ -91,6 +91,9 @@ final class ConnectCommand implements Callable<Integer> {
         throw usage("-U PATH takes the place of HOST and PORT");
       }
     } else {
+      if (target.size() > 2) { // picocli gives the list every positional argument
+        throw usage(Endpoints.tooManyArguments("HOST PORT", target));
+      }
       if (target.size() != 2) {
         throw usage("HOST and PORT are needed (or -U PATH)");
       }

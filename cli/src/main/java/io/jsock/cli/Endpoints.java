@@ -19,6 +19,18 @@ final class Endpoints {
   private Endpoints() {}
 
   /**
+   * The usage error for more positional arguments than a host and a port (picocli's {@code arity =
+   * "0..2"} list takes every one): {@code label} is how the command's help writes them.
+   */
+  static String tooManyArguments(String label, List<String> given) {
+    return label
+        + ": one host and one port, not "
+        + given.size()
+        + " arguments: "
+        + String.join(" ", given);
+  }
+
+  /**
    * A socket connected to {@code host:port} (or the AF_UNIX {@code path}), trying each address the
    * host resolves to in order, each attempt bounded by {@code timeout} ({@code null}: the system's
    * own). The socket is returned in blocking mode. UDP "connects" only fix the peer.

@@ -129,6 +129,9 @@ final class ListenCommand implements Callable<Integer> {
       if (target.isEmpty()) {
         throw usage("PORT is needed (0 for any free port), or -U PATH");
       }
+      if (target.size() > 2) { // picocli gives the list every positional argument
+        throw usage(Endpoints.tooManyArguments("[HOST] PORT", target));
+      }
       if (target.size() == 2) {
         host = host(target.get(0), spec);
       }

@@ -99,6 +99,30 @@ class OptionsTest {
   }
 
   @Test
+  void listenAndConnectRefuseMoreThanAHostAndAPort() throws Exception {
+    // listen took the last of any number (ncat: "Got more than one port specification"), and
+    // connect said HOST and PORT were needed when both were there; the port in use makes a
+    // listen that takes it exit 7, not hang
+    try (var busy = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      String port = Integer.toString(busy.getLocalPort());
+      for (String command : List.of("listen", "connect")) {
+        String label = command.equals("listen") ? "[HOST] PORT" : "HOST PORT";
+        StringWriter err = new StringWriter();
+        int code =
+            Main.commandLine()
+                .setOut(new PrintWriter(new StringWriter(), true))
+                .setErr(new PrintWriter(err, true))
+                .execute(command, "127.0.0.1", "9", port);
+        assertThat(code).as("exit code of %s: %s", command, err).isEqualTo(2);
+        assertThat(err.toString())
+            .as("stderr of %s", command)
+            .startsWith("jsock: " + label + ": one host and one port, not 3 arguments: 127.0.0.1 9")
+            .contains("Try 'jsock " + command + " --help'");
+      }
+    }
+  }
+
+  @Test
   void aMissingOrUnsuitableKeyOrCaFileIsAUsageErrorNamingTheOption(@TempDir Path dir)
       throws Exception {
     Path missing = dir.resolve("missing.pem");

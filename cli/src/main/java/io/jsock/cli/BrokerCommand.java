@@ -344,7 +344,7 @@ final class BrokerCommand implements Callable<Integer> {
     if (length > 0 && text[length - 1] == '\r') {
       length--; // a telnet or Windows client's CRLF
     }
-    out.write(text, 0, length);
+    ChatEscapes.write(text, length, out);
     out.writeBytes(NEWLINE);
     return out.toByteArray();
   }

@@ -2,6 +2,7 @@ package io.jsock.cli;
 
 import static io.jsock.cli.RunningProcess.jsock;
 import static java.nio.charset.StandardCharsets.US_ASCII;
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -124,6 +125,66 @@ class BrokerCommandIT {
           expect(one, "<user2> hi\n");
         }
         expect(one, "<announce> <user2> has left\n");
+      }
+    }
+  }
+
+  @Test
+  void chatWritesControlCharactersAsNcatDoesSoThatNoClientDrivesTheOthersTerminals()
+      throws Exception {
+    // ncat --chat writes them \ooo; passed raw, a client sent everyone's terminal escape
+    // sequences (colours, titles, cursor moves), and a carriage return let it write another
+    // name over its own. Tabs and UTF-8 text pass as they are (ncat escapes every byte over
+    // 0x7e); bytes that are not UTF-8 are written \ooo, and so are C1 controls (U+009B is CSI).
+    try (RunningProcess broker = jsock("broker", "--chat", "-v", "0")) {
+      int port = port(broker);
+      try (Socket one = join(broker, port, 1)) {
+        expect(one, "<announce> you are <user1>; no one else is here\n");
+        try (Socket two = join(broker, port, 2)) {
+          expect(one, "<announce> <user2> has joined\n");
+          byte[] line = {
+            'a',
+            1,
+            'b',
+            ' ',
+            (byte) 0xc3,
+            (byte) 0xbc,
+            ' ',
+            0x1b,
+            '[',
+            '3',
+            '1',
+            'm',
+            '\t',
+            'X',
+            '\\',
+            0x7f,
+            '\r',
+            '<',
+            'u',
+            '>',
+            ' ',
+            (byte) 0xc2,
+            (byte) 0x9b,
+            (byte) 0xff,
+            '\r',
+            '\n'
+          };
+          two.sendAll(line);
+          byte[] shown =
+              "<user2> a\\001b \u00fc \\033[31m\tX\\\\177\\015<u> \\302\\233\\377\n"
+                  .getBytes(UTF_8);
+          byte[] got = new byte[shown.length];
+          int n = 0;
+          while (n < got.length) {
+            int more = one.recvInto(ByteBuffer.wrap(got, n, got.length - n));
+            if (more == 0) {
+              break;
+            }
+            n += more;
+          }
+          assertThat(new String(got, 0, n, UTF_8)).isEqualTo(new String(shown, UTF_8));
+        }
       }
     }
   }

@@ -186,8 +186,11 @@ public final class Socket implements AutoCloseable {
    */
   private volatile boolean unixListenerShut;
 
-  /** Set with {@link #closed} when io.jsock.tls wrapped the socket: a new one owns the channel. */
-  private volatile boolean detached;
+  /**
+   * Set with {@link #closed} when io.jsock.tls wrapped the socket: the TLS socket that owns the
+   * channel from then on; null while this socket owns it.
+   */
+  private volatile Socket detachedTo;
 
   /** The TLS layer that the data methods go through, or null for a plain socket. */
   private final TlsEngine tls;
@@ -2046,7 +2049,7 @@ public final class Socket implements AutoCloseable {
   private PolledChannel open(String operation, SocketAddress address) throws IOException {
     PolledChannel current = polled;
     if (closed) {
-      throw detached
+      throw detachedTo != null
           ? new ClosedSocketException(
               Errors.message(operation, address, "socket was wrapped for TLS"), address)
           : Errors.closed(operation, address);
@@ -2538,7 +2541,7 @@ public final class Socket implements AutoCloseable {
         wrapped.boundAddress = plain.boundAddress;
         wrapped.options = plain.options.isEmpty() ? Map.of() : new LinkedHashMap<>(plain.options);
         engine.bind(wrapped.new TlsWire());
-        plain.detached = true;
+        plain.detachedTo = wrapped;
         plain.closed = true; // and its close() leaves the channel to the new socket
         return wrapped;
       }
@@ -2617,6 +2620,12 @@ public final class Socket implements AutoCloseable {
     @Override
     public SocketAddress peer(Socket socket) {
       return socket.peer;
+    }
+
+    @Override
+    public Socket owner(Socket socket) {
+      Socket owner = socket.detachedTo;
+      return owner != null ? owner : socket;
     }
 
     @Override

@@ -20,6 +20,12 @@ public interface SocketAccess {
    */
   Socket attachTls(Socket plain, TlsEngine engine) throws IOException;
 
+  /**
+   * The socket that owns {@code socket}'s channel: the TLS socket that {@link #attachTls} made of
+   * it, from the moment it did (its handshake may still be running), or else {@code socket}.
+   */
+  Socket owner(Socket socket);
+
   /** The TLS layer of a socket, if it has one. */
   java.util.Optional<TlsEngine> tls(Socket socket);
 

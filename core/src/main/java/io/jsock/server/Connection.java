@@ -185,9 +185,19 @@ final class Connection implements Lifecycle.Worker {
    * the peer learns at once and the server keeps no TIME_WAIT state for it. AF_UNIX sockets have no
    * reset; they are closed. A TLS connection sends no close_notify first: its peer must not take
    * the reset for an orderly end, and a shutdown that resets many connections must not wait up to
-   * 200 ms for each whose client has stopped reading.
+   * 200 ms for each whose client has stopped reading. A connection in its TLS handshake is reset
+   * through the TLS socket that has taken over its channel (the accepted one is detached then).
    */
-  static void reset(Socket socket) {
+  static void reset(Socket accepted) {
+    Socket socket = SocketAccess.get().owner(accepted);
+    resetOwner(socket);
+    Socket owner = SocketAccess.get().owner(accepted);
+    if (owner != socket) {
+      resetOwner(owner); // the wrap took the channel over as the accepted socket was reset
+    }
+  }
+
+  private static void resetOwner(Socket socket) {
     SocketAccess.get().tls(socket).ifPresent(TlsEngine::abort);
     try {
       socket.setSockOpt(StandardSocketOptions.SO_LINGER, 0);

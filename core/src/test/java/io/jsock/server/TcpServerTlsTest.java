@@ -300,6 +300,23 @@ class TcpServerTlsTest {
   }
 
   @Test
+  void shutdownResetsAConnectionStalledInItsHandshake() throws Exception {
+    TcpServer tcp = TcpServer.start(ServerConfig.defaults().withTls(server), TcpServerTest::echo);
+    try (Socket stalled = connect(tcp.address())) {
+      // The first bytes of a TLS record header announcing a handshake message, then nothing.
+      stalled.sendAll(new byte[] {0x16, 0x03, 0x01, 0x00, 0x40});
+      await().atMost(LIMIT).until(() -> tcp.stats().bytesIn() == 5); // read by the handshake
+      tcp.shutdown(Duration.ZERO);
+      stalled.setTimeout(LIMIT);
+      assertThatThrownBy(() -> stalled.recv(1)).isInstanceOf(ConnectionResetException.class);
+      assertThat(tcp.awaitTermination(LIMIT)).isTrue();
+      assertThat(tcp.stats().tlsFailed()).as("ended by the shutdown, not failed").isZero();
+    } finally {
+      tcp.close();
+    }
+  }
+
+  @Test
   void aUdpServerRefusesTls() {
     assertThatThrownBy(() -> UdpServer.start(ServerConfig.defaults().withTls(server), (d, s) -> {}))
         .isInstanceOf(IllegalArgumentException.class)

@@ -806,6 +806,90 @@ class TransferCommandsIT {
     assertThat(sha256(out)).isEqualTo(sha256(data));
   }
 
+  /**
+   * A shell's background job ({@code jsock receive PORT &}) draws its bar on the shell's terminal
+   * while the program in the foreground changes the terminal's modes (here: echo off, as a shell's
+   * line editor does at its prompt). progressbar's JLine terminal put back the modes it had found
+   * when the bar closed ({@code stty} from a background process group), and the kernel stopped the
+   * receiver with SIGTTOU as its transfer ended. The terminal is a pty whose session a python3
+   * "shell" leads; jsock is a process group of its own in it, as a job.
+   */
+  @Test
+  void aReceiveRunningAsABackgroundJobOnATerminalFinishesWithoutTouchingItsModes()
+      throws Exception {
+    String shell =
+        """
+        import fcntl, os, pty, signal, subprocess, sys, termios
+        cut = sys.argv.index("--")
+        receive, send = sys.argv[1:cut], sys.argv[cut + 1:]
+        master, slave = pty.openpty()
+        ready_r, ready_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the shell: session leader, the pty its terminal, jsock a background job
+            os.close(master)
+            os.close(ready_w)
+            os.setsid()
+            fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+            job = subprocess.Popen(receive, stdin=slave, stdout=subprocess.DEVNULL, stderr=slave,
+                                   process_group=0)
+            result = "receive did not listen"
+            if os.read(ready_r, 1) == b"l":
+                sender = subprocess.Popen(send, stdin=subprocess.DEVNULL,
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                if os.read(ready_r, 1) == b"b":  # the bar is drawn: echo off, as at a prompt
+                    modes = termios.tcgetattr(slave)
+                    modes[3] &= ~termios.ECHO
+                    termios.tcsetattr(slave, termios.TCSANOW, modes)
+                _, status = os.waitpid(job.pid, os.WUNTRACED)
+                if os.WIFSTOPPED(status):
+                    result = "receive stopped by signal %d" % os.WSTOPSIG(status)
+                    os.killpg(job.pid, signal.SIGKILL)
+                else:
+                    result = "receive exited %d" % os.waitstatus_to_exitcode(status)
+                sender.wait()
+                echo = termios.tcgetattr(slave)[3] & termios.ECHO
+                result += ", echo " + ("on" if echo else "off")
+            else:
+                job.kill()
+            print(result, flush=True)
+            os._exit(0)
+        os.close(slave)
+        os.close(ready_r)
+        seen, told = b"", b""
+        while True:  # the terminal's screen, which tells the shell when to go on
+            try:
+                data = os.read(master, 4096)
+            except OSError:  # EIO: the session has ended
+                break
+            if not data:
+                break
+            seen += data
+            if not told and b"receiving on" in seen:
+                told = b"l"
+                os.write(ready_w, told)
+            elif told == b"l" and b"%" in seen:
+                told = b"b"
+                os.write(ready_w, told)
+        os.waitpid(pid, 0)
+        sys.stderr.write(seen.decode(errors="replace"))
+        """;
+    Path data = randomFile("data.bin", 2 << 20, 17);
+    Path inbox = Files.createDirectory(dir.resolve("inbox"));
+    int port = FreePort.find();
+    List<String> command = new ArrayList<>(List.of("python3", "-c", shell));
+    command.addAll(PipedProcess.jsock("receive", "" + port, inbox.toString()));
+    command.add("--");
+    command.addAll(
+        PipedProcess.jsock("send", "--rate", "1MiB/s", data.toString(), "127.0.0.1", "" + port));
+    try (RunningProcess session = RunningProcess.start(command, Map.of())) {
+      assertThat(session.exitCode()).as(session.stderrSoFar()).isZero();
+      assertThat(session.lines())
+          .as(session.stderrSoFar())
+          .containsExactly("receive exited 0, echo off");
+    }
+    assertThat(sha256(inbox.resolve("data.bin"))).isEqualTo(sha256(data));
+  }
+
   @Test
   void installCompletionWritesAScriptThatBashLoads() throws Exception {
     Path data = Files.createDirectory(dir.resolve("data"));

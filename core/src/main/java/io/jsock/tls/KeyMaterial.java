@@ -30,6 +30,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -234,7 +235,9 @@ public final class KeyMaterial {
    * A new self-signed EC (secp256r1) certificate for the given host names and IP addresses (by
    * default {@code localhost}, {@code 127.0.0.1} and {@code ::1}), valid for 30 days, made by the
    * JDK's own {@code keytool}. <b>For development and tests only:</b> no client trusts it unless
-   * told to, as with {@code Tls.client().withTrustedCertificates(key.certificateChain())}.
+   * told to, as with {@code Tls.client().withTrustedCertificates(key.certificateChain())}. keytool
+   * writes into a temporary directory that the call deletes; a shutdown hook, held for the call's
+   * length, stops keytool and deletes it too if a signal ends the JVM meanwhile.
    *
    * @throws IllegalArgumentException naming {@code hostNames} if one is neither an IP address nor a
    *     DNS name (letters, digits and hyphens; {@code *.} first for a wildcard)
@@ -258,6 +261,22 @@ public final class KeyMaterial {
     char[] password = HexFormat.of().formatHex(new SecureRandom().generateSeed(12)).toCharArray();
     Path dir = Files.createTempDirectory("jsock-selfsigned");
     Path store = dir.resolve("key.p12");
+    // A signal that ends the JVM (SIGTERM, Ctrl-C) while keytool runs runs no finally below: the
+    // hook stops keytool and deletes what it wrote, or a key store was left in the temporary
+    // directory, as keytool went on without us.
+    AtomicReference<Process> running = new AtomicReference<>();
+    Thread cleanUp =
+        Thread.ofPlatform()
+            .name("jsock selfSigned clean-up")
+            .unstarted(
+                () -> {
+                  Process keytool = running.get();
+                  if (keytool != null) {
+                    kill(keytool);
+                  }
+                  deleteQuietly(store, dir.resolve("keytool.log"), dir);
+                });
+    Runtime.getRuntime().addShutdownHook(cleanUp);
     try {
       ProcessBuilder command =
           new ProcessBuilder(
@@ -286,6 +305,7 @@ public final class KeyMaterial {
               .redirectOutput(dir.resolve("keytool.log").toFile());
       command.environment().put("JSOCK_STOREPASS", new String(password)); // not on a command line
       Process keytool = command.start();
+      running.set(keytool);
       try {
         if (!keytool.waitFor(60, TimeUnit.SECONDS)) {
           throw new IOException("keytool did not finish within 60 s");
@@ -307,9 +327,24 @@ public final class KeyMaterial {
       }
       return fromPkcs12(store, password);
     } finally {
+      try {
+        Runtime.getRuntime().removeShutdownHook(cleanUp);
+      } catch (IllegalStateException e) {
+        // the JVM is shutting down: the hook deletes the files
+      }
       Files.deleteIfExists(store);
       Files.deleteIfExists(dir.resolve("keytool.log"));
       Files.deleteIfExists(dir);
+    }
+  }
+
+  private static void deleteQuietly(Path... paths) {
+    for (Path path : paths) {
+      try {
+        Files.deleteIfExists(path);
+      } catch (IOException e) {
+        // the JVM is ending: nothing to report it to
+      }
     }
   }
 

@@ -4,9 +4,11 @@ import static io.jsock.Family.AF_INET;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import io.jsock.testing.Loopback;
 import io.jsock.testing.Loopback.Pair;
+import java.io.File;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
@@ -15,10 +17,13 @@ import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.KeyStore;
 import java.security.cert.X509Certificate;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -200,6 +205,61 @@ class KeyMaterialTest {
         .isInstanceOf(InterruptedIOException.class)
         .hasMessage("interrupted while keytool ran");
     assertThat(keytoolsLeft.get()).isEmpty();
+  }
+
+  /**
+   * A JVM ended by SIGTERM (or Ctrl-C) while keytool ran ({@code jsock echo --tls} stopped as it
+   * starts) ran no {@code finally} of the caller's: keytool went on and wrote its key store into a
+   * temporary directory that nothing deleted, a private key left in {@code /tmp} per run.
+   */
+  @Test
+  void aSignalThatEndsTheJvmWhileKeytoolRunsLeavesNoKeytoolAndNoTemporaryFiles() throws Exception {
+    Path tmp = Files.createDirectory(dir.resolve("tmp"));
+    Path stderr = dir.resolve("stderr.txt");
+    Process child =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Djava.io.tmpdir=" + tmp,
+                "-cp",
+                Path.of("target/classes") + File.pathSeparator + Path.of("target/test-classes"),
+                SelfSignedChild.class.getName())
+            .redirectOutput(dir.resolve("stdout.txt").toFile())
+            .redirectError(stderr.toFile())
+            .start();
+    ProcessHandle keytool;
+    try {
+      keytool =
+          await()
+              .atMost(Duration.ofSeconds(60))
+              .pollInterval(Duration.ofMillis(5))
+              .until(() -> keytoolOf(child.toHandle()), Optional::isPresent)
+              .orElseThrow();
+      child.destroy(); // SIGTERM
+      assertThat(child.waitFor(60, TimeUnit.SECONDS)).as("child ended").isTrue();
+    } finally {
+      child.destroyForcibly();
+    }
+    assertThat(child.exitValue()).as(Files.readString(stderr, UTF_8)).isEqualTo(143);
+    keytool.onExit().get(60, TimeUnit.SECONDS); // before the fix it ran on, writing key.p12
+    try (var left = Files.walk(tmp)) {
+      assertThat(left.filter(path -> !path.equals(tmp)).map(Path::toString)).isEmpty();
+    }
+  }
+
+  /** The child JVM of the test above: makes a development certificate. */
+  static final class SelfSignedChild {
+    public static void main(String[] args) throws Exception {
+      KeyMaterial.selfSigned();
+      System.out.println("DONE");
+    }
+  }
+
+  private static Optional<ProcessHandle> keytoolOf(ProcessHandle parent) {
+    return parent
+        .children()
+        .filter(ProcessHandle::isAlive)
+        .filter(child -> child.info().command().orElse("").endsWith("/keytool"))
+        .findFirst();
   }
 
   private static List<ProcessHandle> keytoolChildren() {

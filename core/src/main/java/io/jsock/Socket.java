@@ -820,6 +820,9 @@ public final class Socket implements AutoCloseable {
     PolledChannel current = sending("send to");
     long deadline = awaitConnected(current, "send to");
     if (!data.hasRemaining()) {
+      if (tls == null) {
+        sendNothing(current);
+      }
       return 0;
     }
     if (tls != null) {
@@ -890,6 +893,10 @@ public final class Socket implements AutoCloseable {
     long deadline = awaitConnected(current, "send to");
     if (tls != null) {
       tls.write(data, Timeouts.deadline(sendTimeoutNanos), true);
+      return;
+    }
+    if (!data.hasRemaining()) {
+      sendNothing(current); // as CPython's sendall, which calls send once whatever the length
       return;
     }
     // The call's mode, read with its timeout when it first has to wait (a wait for the connect
@@ -1783,7 +1790,7 @@ public final class Socket implements AutoCloseable {
     }
     MemorySegment state = current.takeState(true);
     try {
-      return StreamCalls.sendEmptyDatagram(fd, state);
+      return StreamCalls.sendEmpty(fd, state);
     } catch (StreamCalls.Failed e) {
       throw Errors.of(e.errno(), "send to", to);
     } finally {
@@ -2281,6 +2288,29 @@ public final class Socket implements AutoCloseable {
     }
     countSent(n);
     return n;
+  }
+
+  /**
+   * A stream's send of no bytes, as Python's {@code send(b"")}: Linux's {@code send(2)} still
+   * answers with the connection's error ({@code EPIPE} after this side's {@code SHUT_WR} or an
+   * AF_UNIX peer's close, a reset not yet reported), where the JDK's channel makes no call. On the
+   * portable path the channel's own check is all there is: {@code EPIPE} after {@code SHUT_WR}.
+   */
+  private void sendNothing(PolledChannel current) throws IOException {
+    int fd = current.enterCall();
+    if (fd < 0) {
+      writeSome(current, ByteBuffer.allocate(0), UNKNOWN_ADDRESS);
+      return;
+    }
+    MemorySegment state = current.takeState(true);
+    try {
+      StreamCalls.sendEmpty(fd, state);
+    } catch (StreamCalls.Failed e) {
+      throw Errors.of(e.errno(), "send to", peer);
+    } finally {
+      current.giveState(true, state);
+      current.exitCall();
+    }
   }
 
   /** One non-blocking write: {@code send(2)} through {@link StreamCalls}, else the channel's. */

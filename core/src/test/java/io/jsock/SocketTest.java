@@ -2809,6 +2809,77 @@ class SocketTest {
     }
   }
 
+  static Stream<Arguments> emptySends() {
+    return Stream.of(
+            op("send(empty)", s -> s.send(new byte[0])),
+            op("send(empty ByteBuffer)", s -> s.send(ByteBuffer.allocate(0))),
+            op("sendAll(empty)", s -> s.sendAll(new byte[0])),
+            op("sendAll(empty ByteBuffer)", s -> s.sendAll(ByteBuffer.allocateDirect(0))))
+        .flatMap(
+            operation -> Stream.of(Family.values()).map(family -> arguments(family, operation)));
+  }
+
+  // python3 on Linux: send(b'') and sendall(b'') call send(2) as any send does, so after the
+  // socket's own shutdown(SHUT_WR) they raise BrokenPipeError, over TCP and AF_UNIX alike
+  @ParameterizedTest(name = "{1} {0}")
+  @MethodSource("emptySends")
+  void sendOfNoBytesAfterOwnShutdownWriteThrowsBrokenPipeAsOnLinux(
+      Family family, Operation operation) throws IOException {
+    try (Pair pair = Loopback.pair(family, dir)) {
+      SocketAddress peer = pair.client().getPeerName();
+      pair.client().shutdown(SHUT_WR);
+
+      BrokenPipeException e =
+          catchThrowableOfType(BrokenPipeException.class, () -> operation.apply(pair.client()));
+
+      assertThat(e).hasMessage("send to " + text(peer) + ": broken pipe");
+      assertThat(e.errno()).isEqualTo(32).isEqualTo(Errno.EPIPE);
+    }
+  }
+
+  // python3 on Linux: c.send(b'') after the peer's reset raises ConnectionResetError, then
+  // BrokenPipeError; on an AF_UNIX stream whose peer has closed, BrokenPipeError; after the peer's
+  // orderly close of a TCP connection it returns 0 (only the peer's direction has ended)
+  @ParameterizedTest
+  @EnumSource(Family.class)
+  void sendOfNoBytesReportsTheConnectionsErrorAsOnLinux(Family family) throws IOException {
+    // documented in README: on the portable path the JDK's channel makes no call for no bytes
+    org.junit.jupiter.api.Assumptions.assumeFalse(Boolean.getBoolean("jsock.selectorPoller"));
+    try (Pair closed = Loopback.pair(family, dir)) {
+      SocketAddress peer = closed.client().getPeerName();
+      if (family.isInet()) {
+        closed.server().setSockOpt(StandardSocketOptions.SO_LINGER, 0);
+      }
+      closed.server().close();
+      if (family.isInet()) {
+        Throwable reset =
+            await()
+                .atMost(PROMPTLY)
+                .until(
+                    () -> catchThrowable(() -> closed.client().send(new byte[0])), t -> t != null);
+        assertThat(reset)
+            .isExactlyInstanceOf(ConnectionResetException.class)
+            .hasMessage("send to " + text(peer) + ": connection reset by peer");
+      }
+
+      BrokenPipeException e =
+          catchThrowableOfType(
+              BrokenPipeException.class, () -> closed.client().sendAll(new byte[0]));
+
+      assertThat(e).hasMessage("send to " + text(peer) + ": broken pipe");
+      assertThat(e.errno()).isEqualTo(Errno.EPIPE);
+    }
+    if (family.isInet()) {
+      try (Pair finished = Loopback.pair(family)) {
+        finished.server().close();
+        assertThat(finished.client().recv(1)).as("the peer's FIN").isEmpty();
+
+        assertThat(finished.client().send(new byte[0])).isZero();
+        finished.client().sendAll(ByteBuffer.allocate(0));
+      }
+    }
+  }
+
   // ---------------------------------------------------------------- helpers
 
   /** A listening socket on a fresh loopback address (or path) of the family. */

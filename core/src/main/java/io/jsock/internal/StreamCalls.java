@@ -161,13 +161,15 @@ public final class StreamCalls {
   }
 
   /**
-   * Sends an empty datagram on a connected datagram socket, which {@code DatagramChannel.write}
-   * cannot (it returns 0 for an empty buffer without a call); false when the send buffer is full.
+   * A {@code send(2)} of no bytes, which the JDK's channels never make (their {@code write} returns
+   * 0 for an empty buffer without a call): on a connected datagram socket it sends an empty
+   * datagram, on a stream it reports the connection's error, as Linux's send does ({@code EPIPE}
+   * after {@code shutdown(SHUT_WR)}, a reset not yet reported). False when the send buffer is full.
    *
    * @param state as for {@link #recv}
    * @throws Failed with the error number of a failed call
    */
-  public static boolean sendEmptyDatagram(int fd, MemorySegment state) throws Failed {
+  public static boolean sendEmpty(int fd, MemorySegment state) throws Failed {
     ByteBuffer empty = ByteBuffer.allocate(0);
     return call(false, fd, empty, UNKNOWN_ADDRESS, MSG_DONTWAIT | MSG_NOSIGNAL, state)
         != WOULD_BLOCK;

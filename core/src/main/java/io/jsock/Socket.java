@@ -1291,7 +1291,9 @@ public final class Socket implements AutoCloseable {
    *     listener aside (a later connection still has {@code SHUT_WR}'s effect, as on Linux), or
    *     whose connect is in progress (Linux would abort the connect); on the epoll path also on a
    *     TCP connection that has closed (the peer reset it, or both sides' closes have completed),
-   *     as Linux answers (the portable path's channel reports success)
+   *     as Linux answers (the portable path's channel reports success); on a UDP socket that is not
+   *     connected, as Linux and Python; with {@link Errno#EOPNOTSUPP} on a connected UDP socket,
+   *     which Linux would shut down (the JDK's datagram channels have no shutdown)
    */
   public void shutdown(Shutdown how) throws IOException {
     Objects.requireNonNull(how, "how");

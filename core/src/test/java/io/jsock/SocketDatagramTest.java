@@ -549,6 +549,30 @@ class SocketDatagramTest {
     }
   }
 
+  // python3 on Linux: shutdown(SHUT_WR) of a UDP socket not connected raises ENOTCONN, and of a
+  // connected one succeeds; the JDK's datagram channels have no shutdown, so jsock refuses that
+  // one with EOPNOTSUPP. README said EOPNOTSUPP for every UDP socket.
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void shutdownOfADatagramSocketIsNotConnectedOrNotSupported(Family family) throws Exception {
+    try (Socket unconnected = bound(family);
+        Socket connected = bound(family)) {
+      ErrnoException notConnected =
+          catchThrowableOfType(ErrnoException.class, () -> unconnected.shutdown(Shutdown.SHUT_WR));
+      assertThat(notConnected).hasMessage("shutdown: transport endpoint is not connected");
+      assertThat(notConnected.errno()).isEqualTo(Errno.ENOTCONN);
+
+      connected.connect(unconnected.getSockName());
+      ErrnoException notSupported =
+          catchThrowableOfType(ErrnoException.class, () -> connected.shutdown(Shutdown.SHUT_WR));
+      String peer = family == AF_INET ? "127.0.0.1" : "[::1]";
+      assertThat(notSupported.getMessage())
+          .startsWith("shutdown " + peer + ":")
+          .endsWith(": operation not supported");
+      assertThat(notSupported.errno()).isEqualTo(Errno.EOPNOTSUPP);
+    }
+  }
+
   @Test
   void streamOnlyOperationsOnADatagramSocketAreNotSupported() throws Exception {
     try (Socket a = bound(AF_INET)) {

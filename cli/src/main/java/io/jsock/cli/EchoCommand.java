@@ -80,7 +80,7 @@ final class EchoCommand implements Callable<Integer> {
       defaultValue = "10000",
       description =
           "Serve at most N connections at once; more are refused at once with a reset"
-              + " (default: ${DEFAULT-VALUE}). Not for --udp, which answers each datagram as it"
+              + " (with --unix, closed) (default: ${DEFAULT-VALUE}). Not for --udp, which answers each datagram as it"
               + " receives it.")
   int maxConnections;
 
@@ -90,7 +90,8 @@ final class EchoCommand implements Callable<Integer> {
       defaultValue = "10s",
       converter = ShortDuration.class,
       description =
-          "Reset a connection still silent D after it was accepted, as 500ms, 10s, 5m"
+          "Reset (with --unix, close) a connection still silent D after it was accepted, as"
+              + " 500ms, 10s, 5m"
               + " (default: ${DEFAULT-VALUE}). Not for --udp.")
   Duration firstByteTimeout;
 

@@ -37,6 +37,18 @@ class MainTest {
   }
 
   @Test
+  void echoHelpSaysAnAfUnixClientIsClosedRatherThanReset() {
+    // with --unix, a client over --max-connections or silent past --first-byte-timeout reads end
+    // of stream (python3: b''), as README and ServerConfig say: AF_UNIX has no reset; --help said
+    // both were reset
+    assertThat(run("echo", "--help")).isZero();
+    String help = out.toString().replaceAll("\\s+", " ");
+    assertThat(help)
+        .contains("more are refused at once with a reset (with --unix, closed)")
+        .contains("Reset (with --unix, close) a connection still silent D");
+  }
+
+  @Test
   void echoRefusesUdpOverAfUnix() {
     assertThat(run("echo", "--udp", "--unix", "/tmp/never-bound.sock")).isEqualTo(2);
     assertThat(err.toString())

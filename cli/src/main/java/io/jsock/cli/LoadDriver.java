@@ -38,7 +38,7 @@ final class LoadDriver {
       target.connect(0).close();
     }
     EchoPattern pattern = new EchoPattern(plan.maxWindow());
-    LoadRun run = new LoadRun();
+    LoadRun run = new LoadRun(plan.connections());
     AtomicReferenceArray<Socket> open = new AtomicReferenceArray<>(plan.connections());
     Semaphore connecting = new Semaphore(CONNECTING_AT_ONCE);
     CountDownLatch opened = new CountDownLatch(plan.connections());

@@ -29,9 +29,15 @@ final class LoadRun {
   private final AtomicReference<IOException> firstError = new AtomicReference<>();
   private final AtomicLong fewestEchoes = new AtomicLong(Long.MAX_VALUE);
   private final AtomicReference<EchoMismatchException> mismatch = new AtomicReference<>();
-  private final CountDownLatch failed = new CountDownLatch(1);
+  private final CountDownLatch failed = new CountDownLatch(1); // a wrong echo, or all failed
+  private final int connections;
   private volatile boolean stopping;
   private volatile boolean closing;
+
+  /** A run of {@code connections} connections (or UDP sockets), each ending at its first error. */
+  LoadRun(int connections) {
+    this.connections = connections;
+  }
 
   /** Told when the measured period starts and ends, as it happens. */
   @FunctionalInterface
@@ -111,6 +117,9 @@ final class LoadRun {
     }
     errors.increment();
     firstError.compareAndSet(null, e);
+    if (errors.sum() >= connections) {
+      failed.countDown(); // every connection has ended: nothing is left to measure
+    }
   }
 
   /** One connection's count of messages echoed over the whole run, told as its loop ends. */
@@ -148,7 +157,8 @@ final class LoadRun {
 
   /**
    * Lets the connections run for the warm-up, then measures for {@code duration}, then tells them
-   * to stop; ends early if an echo comes back wrong.
+   * to stop; ends early if an echo comes back wrong, or once every connection has failed (a UDP
+   * server that is not there: each socket's first receive is refused).
    */
   Measured measure(Duration warmup, Duration duration, Phases phases) throws InterruptedException {
     if (failed.await(warmup.toNanos(), TimeUnit.NANOSECONDS)) {

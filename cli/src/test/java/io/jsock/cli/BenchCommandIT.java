@@ -612,6 +612,38 @@ class BenchCommandIT {
     }
   }
 
+  @Test
+  void aUdpRunEndsAsSoonAsEverySocketHasBeenRefused() throws Exception {
+    // it ran its whole warm-up and duration with no socket left, then said so
+    int port;
+    try (Socket unused = Socket.create(Family.AF_INET, SocketKind.SOCK_DGRAM)) {
+      unused.bind(new InetSocketAddress("127.0.0.1", 0));
+      port = ((InetSocketAddress) unused.getSockName()).getPort();
+    }
+    String[] args = {
+      "bench",
+      "udp",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "" + port,
+      "-c",
+      "2",
+      "--warmup",
+      "20s",
+      "--duration",
+      "10m"
+    };
+    try (RunningProcess bench = jsock(args)) {
+      assertThat(bench.exitCode()).isEqualTo(3); // waits a minute at most
+      assertThat(bench.stderr())
+          .isEqualTo(
+              "jsock: 2 connection errors; the first: recv from 127.0.0.1:"
+                  + port
+                  + ": connection refused\n");
+    }
+  }
+
   /** An echo that sends byte {@code at} of the stream back with its bits flipped. */
   private static void echoFlipping(Socket conn, long at) throws IOException {
     ByteBuffer buf = ByteBuffer.allocate(64 * 1024);

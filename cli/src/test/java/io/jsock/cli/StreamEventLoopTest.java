@@ -47,7 +47,7 @@ class StreamEventLoopTest {
               Duration.ofSeconds(10),
               Duration.ofSeconds(1));
       EchoPattern pattern = new EchoPattern(plan.maxWindow());
-      LoadRun run = new LoadRun();
+      LoadRun run = new LoadRun(plan.connections());
       try (Socket client = Socket.create()) {
         client.setSockOpt(StandardSocketOptions.SO_SNDBUF, SMALL_BUFFER);
         client.connect(server);

@@ -12,7 +12,8 @@ package io.jsock;
  * @param backlog how many connections the kernel queues before {@code accept} takes them
  * @param reusePort set {@code SO_REUSEPORT}, so that several sockets may listen on the port and the
  *     kernel spreads connections over them
- * @param dualStack accept IPv4 clients on an IPv6 socket too (needs an AF_INET6 address)
+ * @param dualStack accept IPv4 clients on an IPv6 socket too (needs an AF_INET6 address); without
+ *     it an IPv6 server takes IPv6 clients only ({@link Sockets#IPV6_V6ONLY}), as in Python
  */
 public record ServerOptions(int backlog, boolean reusePort, boolean dualStack) {
   /** Checks the backlog. */

@@ -132,6 +132,11 @@ public final class Socket implements AutoCloseable {
 
   private static final int TCP_NODELAY_OPTNAME = 1;
 
+  /** {@code IPPROTO_IPV6} and its option {@code IPV6_V6ONLY}, as Linux numbers them. */
+  private static final int IPPROTO_IPV6 = 41;
+
+  private static final int IPV6_V6ONLY_OPTNAME = 26;
+
   /** Whether the JDK runs on Linux, whose buffer sizes it reports halved. */
   private static final boolean LINUX = System.getProperty("os.name", "").equals("Linux");
 
@@ -1473,7 +1478,8 @@ public final class Socket implements AutoCloseable {
    * listener's, as Linux makes those sockets afresh): {@code TCP_NODELAY} goes on the listening
    * socket itself, which Linux's accepted sockets inherit (the JDK's channel refuses it; jsock sets
    * it through the FFM), others the JDK's listener cannot hold (such as {@code SO_KEEPALIVE}) are
-   * set on each socket as it is accepted.
+   * set on each socket as it is accepted. {@link Sockets#IPV6_V6ONLY}, which the JDK has no option
+   * for, is jsock's own (see there).
    *
    * @throws IllegalArgumentException if the option does not apply to this kind of socket, or the
    *     JDK refuses the value (a negative buffer size, an {@code IP_TOS} over 255): {@code value:
@@ -1487,11 +1493,18 @@ public final class Socket implements AutoCloseable {
       PolledChannel current = open("setsockopt", null);
       NetworkChannel channel = (NetworkChannel) current.channel();
       boolean held = channel.supportedOptions().contains(option);
-      if (!held && !(channel instanceof ServerSocketChannel && streamOption(option))) {
+      if (!held
+          && !(channel instanceof ServerSocketChannel && streamOption(option))
+          && !(option == Sockets.IPV6_V6ONLY && family == Family.AF_INET6)) {
         throw notApplicable(option);
       }
       try {
-        if (held) {
+        if (option == Sockets.IPV6_V6ONLY) {
+          if (!(value instanceof Boolean on)) { // a raw SocketOption, as the JDK refuses it
+            throw new IllegalArgumentException("Invalid value '" + value + "'");
+          }
+          setV6Only(current, on);
+        } else if (held) {
           channel.setOption(option, value);
         } else if (option == StandardSocketOptions.TCP_NODELAY) {
           if (!(value instanceof Boolean on)) { // a raw SocketOption: refused as the JDK refuses it
@@ -1523,7 +1536,11 @@ public final class Socket implements AutoCloseable {
   public <T> T getSockOpt(SocketOption<T> option) throws IOException {
     Objects.requireNonNull(option, "option");
     synchronized (stateLock) {
-      NetworkChannel channel = (NetworkChannel) open("getsockopt", null).channel();
+      PolledChannel current = open("getsockopt", null);
+      NetworkChannel channel = (NetworkChannel) current.channel();
+      if (option == Sockets.IPV6_V6ONLY && family == Family.AF_INET6) {
+        return option.type().cast(isV6Only(current));
+      }
       if (channel.supportedOptions().contains(option)) {
         try {
           return asLinuxReports(option, channel.getOption(option));
@@ -1873,6 +1890,11 @@ public final class Socket implements AutoCloseable {
           setRaw(listener, entry.getKey(), entry.getValue());
         }
       }
+      listener.configureBlocking(false);
+      PolledChannel listening = new PolledChannel(listener);
+      if (options.get(Sockets.IPV6_V6ONLY) instanceof Boolean v6Only) {
+        setV6Only(listening, v6Only); // before the bind, which Linux requires
+      }
       if (local == null && family.isInet()) {
         local = new InetSocketAddress(Addresses.anyLocal(family == Family.AF_INET6), 0);
       } else if (family.isInet()) {
@@ -1888,8 +1910,6 @@ public final class Socket implements AutoCloseable {
       if (options.get(StandardSocketOptions.SO_REUSEADDR) instanceof Boolean reuse) {
         listener.setOption(StandardSocketOptions.SO_REUSEADDR, reuse);
       }
-      listener.configureBlocking(false);
-      PolledChannel listening = new PolledChannel(listener);
       if (options.get(StandardSocketOptions.TCP_NODELAY) instanceof Boolean noDelay) {
         setNoDelayOnListener(listening, noDelay);
       }
@@ -1927,6 +1947,49 @@ public final class Socket implements AutoCloseable {
    */
   private static boolean listenerHoldsNoDelay() {
     return StreamCalls.isAvailable();
+  }
+
+  /**
+   * Sets {@code IPV6_V6ONLY}, which the JDK's channels do not know, through the FFM calls; where
+   * they are not available the JDK's sockets stay dual-stack, which is all they can be.
+   */
+  private static void setV6Only(PolledChannel polled, boolean on) throws IOException {
+    if (!StreamCalls.isAvailable()) {
+      if (on) {
+        throw new UnsupportedOperationException(
+            "IPV6_V6ONLY needs the epoll path's FFM calls: the JDK's IPv6 sockets are dual-stack");
+      }
+      return;
+    }
+    int fd = polled.enterAnyCall();
+    if (fd < 0) {
+      return; // closing: it takes nothing more
+    }
+    try {
+      StreamCalls.setIntOption(fd, IPPROTO_IPV6, IPV6_V6ONLY_OPTNAME, on ? 1 : 0);
+    } catch (StreamCalls.Failed e) {
+      throw Errors.of(e.errno(), "setsockopt IPV6_V6ONLY", null);
+    } finally {
+      polled.exitCall();
+    }
+  }
+
+  /**
+   * {@code IPV6_V6ONLY} as the kernel has it; off where it cannot be asked (see {@link
+   * #setV6Only}).
+   */
+  private static boolean isV6Only(PolledChannel polled) throws IOException {
+    int fd = polled.enterAnyCall();
+    if (fd < 0) {
+      return false;
+    }
+    try {
+      return StreamCalls.getIntOption(fd, IPPROTO_IPV6, IPV6_V6ONLY_OPTNAME) != 0;
+    } catch (StreamCalls.Failed e) {
+      throw Errors.of(e.errno(), "getsockopt IPV6_V6ONLY", null);
+    } finally {
+      polled.exitCall();
+    }
   }
 
   /** EINVAL from {@code listen}, saying why Linux refuses: {@code invalid argument (why)}. */
@@ -2030,7 +2093,11 @@ public final class Socket implements AutoCloseable {
       try {
         NetworkChannel network = (NetworkChannel) fresh.channel();
         for (var entry : options.entrySet()) {
-          setRaw(network, entry.getKey(), entry.getValue());
+          if (entry.getKey() == Sockets.IPV6_V6ONLY) {
+            setV6Only(fresh, (Boolean) entry.getValue());
+          } else {
+            setRaw(network, entry.getKey(), entry.getValue());
+          }
         }
         if (boundAddress instanceof UnixDomainSocketAddress unix) {
           // the closed channel's own socket file, which no other socket can have bound meanwhile

@@ -10,6 +10,7 @@ import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.net.SocketOption;
 import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
@@ -51,6 +52,38 @@ public final class Sockets {
    */
   private static final Pattern DECIMAL_PORT =
       Pattern.compile("[ \\t\\n\\x0B\\f\\r]*(\\+?[0-9]+|-0+)");
+
+  /**
+   * Python's {@code IPV6_V6ONLY} (level {@code IPPROTO_IPV6}), which the JDK has no option for: an
+   * AF_INET6 socket with it on takes IPv6 only, and leaves IPv4 on its port to an AF_INET socket.
+   * Set before {@code bind}, as on Linux (a bound socket gives {@link Errno#EINVAL}).
+   *
+   * <pre>{@code
+   * Socket s = Socket.create(Family.AF_INET6, SocketKind.SOCK_STREAM);
+   * s.setSockOpt(Sockets.IPV6_V6ONLY, true);
+   * s.bind("::", 8080);   // an AF_INET socket may bind 0.0.0.0:8080 too
+   * }</pre>
+   *
+   * <p>jsock's IPv6 sockets start dual-stack, as the JDK makes them. The option is set and read
+   * through the FFM calls of the epoll path; on the portable path (see README's Readiness) the
+   * sockets stay dual-stack, {@code getSockOpt} gives {@code false}, and setting it {@code true}
+   * throws {@link UnsupportedOperationException}. A socket of another family throws {@link
+   * IllegalArgumentException}, as for any option that does not apply.
+   */
+  public static final SocketOption<Boolean> IPV6_V6ONLY = new BooleanOption("IPV6_V6ONLY");
+
+  /** A socket option of jsock's own, where the JDK has none: named as Python names it. */
+  private record BooleanOption(String name) implements SocketOption<Boolean> {
+    @Override
+    public Class<Boolean> type() {
+      return Boolean.class;
+    }
+
+    @Override
+    public String toString() {
+      return name;
+    }
+  }
 
   private Sockets() {}
 
@@ -636,7 +669,9 @@ public final class Sockets {
    * A listening TCP socket (or AF_UNIX stream socket) bound to {@code address} with {@code
    * SO_REUSEADDR} and a backlog of 128, as Python's {@code create_server(address)}. An unresolved
    * address is resolved, its host {@code ""} meaning the wildcard address ({@code 0.0.0.0}, or
-   * {@code ::} with dual stack), as in Python.
+   * {@code ::} with dual stack), as in Python. An IPv6 server takes IPv6 clients only ({@link
+   * #IPV6_V6ONLY} on), so that an IPv4 server may listen on the same port, unless {@link
+   * ServerOptions#withDualStack dual stack} is asked for, as in Python.
    *
    * <pre>{@code
    * try (Socket server = Sockets.createServer(new InetSocketAddress("localhost", 0))) {
@@ -711,6 +746,9 @@ public final class Sockets {
       if (options.reusePort()) {
         server.setSockOpt(StandardSocketOptions.SO_REUSEPORT, true);
       }
+      if (family == Family.AF_INET6) {
+        setV6Only(server, !options.dualStack());
+      }
       server.bind(local);
       server.listen(options.backlog());
       return server;
@@ -721,8 +759,22 @@ public final class Sockets {
   }
 
   /**
+   * {@code IPV6_V6ONLY} as Python's {@code create_server} sets it: on, unless dual stack is asked
+   * for; where it cannot be set (the portable path), the socket stays dual-stack, as Python goes on
+   * where the system refuses it.
+   */
+  private static void setV6Only(Socket server, boolean on) throws IOException {
+    try {
+      server.setSockOpt(IPV6_V6ONLY, on);
+    } catch (UnsupportedOperationException e) {
+      // dual-stack, as the JDK makes every IPv6 socket (see IPV6_V6ONLY)
+    }
+  }
+
+  /**
    * Whether an IPv6 socket can also accept IPv4 clients, as Python's {@code has_dualstack_ipv6()}:
-   * true when the JVM has IPv6 (the JDK's IPv6 sockets are always dual-stack).
+   * true when the JVM has IPv6 (the JDK's IPv6 sockets are dual-stack unless {@link #IPV6_V6ONLY}
+   * is set).
    */
   public static boolean hasDualStackIpv6() {
     if (Boolean.getBoolean("java.net.preferIPv4Stack")) {

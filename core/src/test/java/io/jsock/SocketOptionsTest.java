@@ -2,6 +2,7 @@ package io.jsock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.jsock.testing.Loopback;
@@ -240,6 +241,75 @@ class SocketOptionsTest {
       assertThatThrownBy(() -> s.setSockOpt(StandardSocketOptions.SO_LINGER, null))
           .isInstanceOf(NullPointerException.class)
           .hasMessage("value");
+    }
+  }
+
+  // python3 on Linux: an AF_INET6 socket starts with IPV6_V6ONLY 0; set to 1 before bind, its
+  // listener takes IPv6 only (its accepted sockets read 1), and an AF_INET socket listens on the
+  // same port; set on a bound socket it fails with EINVAL, on UDP it reads back, and an AF_INET
+  // socket has no such option (ENOPROTOOPT)
+  @Test
+  void ipv6OnlyLeavesTheIpv4SideOfThePortToAnotherSocket() throws Exception {
+    assumeFalse(Boolean.getBoolean("jsock.selectorPoller"), "the epoll path's FFM calls");
+    try (Socket v6 = Socket.create(Family.AF_INET6, SocketKind.SOCK_STREAM);
+        Socket v4 = Socket.create(Family.AF_INET, SocketKind.SOCK_STREAM);
+        Socket udp = Socket.create(Family.AF_INET6, SocketKind.SOCK_DGRAM)) {
+      assertThat(v6.getSockOpt(Sockets.IPV6_V6ONLY)).isFalse();
+      v6.setSockOpt(Sockets.IPV6_V6ONLY, true);
+      assertThat(v6.getSockOpt(Sockets.IPV6_V6ONLY)).isTrue();
+      v6.bind("::", 0);
+      v6.listen(); // a new channel, which must have the option before its bind
+      assertThat(v6.getSockOpt(Sockets.IPV6_V6ONLY)).isTrue();
+      int port = ((InetSocketAddress) v6.getSockName()).getPort();
+      v4.bind("0.0.0.0", port);
+      v4.listen();
+      try (Socket ipv4Client = Sockets.createConnection("127.0.0.1", port);
+          Socket ipv6Client = Sockets.createConnection("::1", port);
+          Socket fromV4 = v4.accept().conn();
+          Socket fromV6 = v6.accept().conn()) {
+        assertThat(fromV4.getPeerName()).isEqualTo(ipv4Client.getSockName());
+        assertThat(fromV6.getPeerName()).isEqualTo(ipv6Client.getSockName());
+        assertThat(fromV6.getSockOpt(Sockets.IPV6_V6ONLY)).isTrue();
+      }
+      assertThatThrownBy(() -> v6.setSockOpt(Sockets.IPV6_V6ONLY, false))
+          .isInstanceOfSatisfying(
+              ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(Errno.EINVAL))
+          .hasMessage("setsockopt IPV6_V6ONLY: invalid argument");
+      udp.setSockOpt(Sockets.IPV6_V6ONLY, true);
+      assertThat(udp.getSockOpt(Sockets.IPV6_V6ONLY)).isTrue();
+      assertThatThrownBy(() -> v4.getSockOpt(Sockets.IPV6_V6ONLY))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("option IPV6_V6ONLY does not apply to an AF_INET SOCK_STREAM socket");
+      assertThatThrownBy(() -> v4.setSockOpt(Sockets.IPV6_V6ONLY, true))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("option IPV6_V6ONLY does not apply to an AF_INET SOCK_STREAM socket");
+    }
+  }
+
+  // the channel a failed connect closed is replaced by one with the same options (Python keeps
+  // its socket), IPV6_V6ONLY included
+  @Test
+  void ipv6OnlyOutlivesAFailedConnect() throws Exception {
+    assumeFalse(Boolean.getBoolean("jsock.selectorPoller"), "the epoll path's FFM calls");
+    try (Loopback.Refusing refusing = Loopback.refusingAddress(Family.AF_INET6);
+        Socket s = Socket.create(Family.AF_INET6, SocketKind.SOCK_STREAM)) {
+      s.setSockOpt(Sockets.IPV6_V6ONLY, true);
+      assertThatThrownBy(() -> s.connect(refusing.address()))
+          .isInstanceOf(ConnectionRefusedException.class);
+      assertThat(s.getSockOpt(Sockets.IPV6_V6ONLY)).isTrue();
+    }
+  }
+
+  // documented in README: without the FFM calls the JDK's IPv6 sockets stay dual-stack
+  @Test
+  void ipv6OnlyCannotBeSetOnThePortablePath() throws Exception {
+    assumeTrue(Boolean.getBoolean("jsock.selectorPoller"), "the portable path");
+    try (Socket s = Socket.create(Family.AF_INET6, SocketKind.SOCK_STREAM)) {
+      s.setSockOpt(Sockets.IPV6_V6ONLY, false);
+      assertThatThrownBy(() -> s.setSockOpt(Sockets.IPV6_V6ONLY, true))
+          .isInstanceOf(UnsupportedOperationException.class)
+          .hasMessageContaining("IPV6_V6ONLY");
+      assertThat(s.getSockOpt(Sockets.IPV6_V6ONLY)).isFalse();
     }
   }
 }

@@ -86,6 +86,10 @@ class SocketsServerTest {
         Sockets.createServer(
             new InetSocketAddress("::", 0), ServerOptions.defaults().withDualStack(true))) {
       int port = ((InetSocketAddress) server.getSockName()).getPort();
+      assertThat(server.getSockOpt(Sockets.IPV6_V6ONLY)).isFalse();
+      assertThatThrownBy(() -> Sockets.createServer(new InetSocketAddress("0.0.0.0", port)))
+          .isInstanceOf(AddressInUseException.class)
+          .hasMessage("bind to 0.0.0.0:" + port + ": address already in use");
       try (Socket v4 = Sockets.createConnection(new InetSocketAddress("127.0.0.1", port));
           Socket v6 = Sockets.createConnection(new InetSocketAddress("::1", port))) {
         InetSocketAddress first = (InetSocketAddress) server.accept().address();
@@ -94,6 +98,36 @@ class SocketsServerTest {
         assertThat(second.getAddress()).isInstanceOf(Inet6Address.class);
         assertThat(v4.family()).isEqualTo(Family.AF_INET);
         assertThat(v6.family()).isEqualTo(Family.AF_INET6);
+      }
+    }
+  }
+
+  // python3: create_server(("::", p), family=AF_INET6) sets IPV6_V6ONLY (getsockopt gives 1), so
+  // create_server(("0.0.0.0", p)) takes the same port and its IPv4 clients, in either order
+  @Test
+  void anIpv6ServerWithoutDualStackLeavesIpv4ToAServerOnTheSamePort() throws Exception {
+    try (Socket v6 = Sockets.createServer(new InetSocketAddress("::", 0))) {
+      int port = ((InetSocketAddress) v6.getSockName()).getPort();
+      if (Boolean.getBoolean("jsock.selectorPoller")) {
+        // documented in README: without the FFM calls the JDK's IPv6 socket stays dual-stack
+        assertThat(v6.getSockOpt(Sockets.IPV6_V6ONLY)).isFalse();
+        assertThatThrownBy(() -> Sockets.createServer(new InetSocketAddress("0.0.0.0", port)))
+            .isInstanceOf(AddressInUseException.class);
+        return;
+      }
+      assertThat(v6.getSockOpt(Sockets.IPV6_V6ONLY)).isTrue();
+      try (Socket v4 = Sockets.createServer(new InetSocketAddress("0.0.0.0", port));
+          Socket ipv4Client = Sockets.createConnection(new InetSocketAddress("127.0.0.1", port));
+          Socket ipv6Client = Sockets.createConnection(new InetSocketAddress("::1", port))) {
+        assertThat(v4.accept().address()).isEqualTo(ipv4Client.getSockName());
+        assertThat(v6.accept().address()).isEqualTo(ipv6Client.getSockName());
+      }
+    }
+    try (Socket v4 = Sockets.createServer(new InetSocketAddress("0.0.0.0", 0))) {
+      int port = ((InetSocketAddress) v4.getSockName()).getPort();
+      try (Socket v6 = Sockets.createServer(InetSocketAddress.createUnresolved("::", port));
+          Socket ipv6Client = Sockets.createConnection(new InetSocketAddress("::1", port))) {
+        assertThat(v6.accept().address()).isEqualTo(ipv6Client.getSockName());
       }
     }
   }

@@ -18,11 +18,12 @@ import java.nio.ByteBuffer;
  * {@code recv(2)} and {@code send(2)} on a stream socket's file descriptor, called through the FFM
  * API: what {@code SocketChannel.read} and {@code write} do, less what a non-blocking socket does
  * not need from them; {@code getpeername(2)}, which the channel answers from memory; and {@code
- * shutdown(2)}, {@code listen(2)} and {@code setsockopt(2)} where the JDK's channels refuse them (a
- * socket that is not connected, a listener, a listener that a shutdown stopped, {@code TCP_NODELAY}
- * on a listener). The channel copies a heap buffer into a temporary direct buffer before writing it
- * (and reads into one before copying out), and takes a lock and its state lock on every call; these
- * calls read and write the caller's memory in place, heap or direct, as CPython's do.
+ * shutdown(2)}, {@code listen(2)}, {@code setsockopt(2)} and {@code getsockopt(2)} where the JDK's
+ * channels refuse them (a socket that is not connected, a listener, a listener that a shutdown
+ * stopped, {@code TCP_NODELAY} on a listener, {@code IPV6_V6ONLY}). The channel copies a heap
+ * buffer into a temporary direct buffer before writing it (and reads into one before copying out),
+ * and takes a lock and its state lock on every call; these calls read and write the caller's memory
+ * in place, heap or direct, as CPython's do.
  *
  * <p>Both calls are made with {@code MSG_DONTWAIT}, so they never block, which is what lets them be
  * linked as critical functions that may touch the Java heap: the garbage collector waits for them
@@ -56,6 +57,7 @@ public final class StreamCalls {
   private static final MethodHandle SHUTDOWN;
   private static final MethodHandle LISTEN;
   private static final MethodHandle SETSOCKOPT;
+  private static final MethodHandle GETSOCKOPT;
 
   /** Room for any socket address ({@code struct sockaddr_storage}). */
   private static final long SOCKADDR_STORAGE = 128;
@@ -72,6 +74,7 @@ public final class StreamCalls {
     MethodHandle shutdown = null;
     MethodHandle listen = null;
     MethodHandle setSockOpt = null;
+    MethodHandle getSockOpt = null;
     if (Epoll.isAvailable()
         && ADDRESS.byteSize() == Long.BYTES
         && Boolean.parseBoolean(System.getProperty("jsock.streamCalls", "true"))) {
@@ -105,6 +108,12 @@ public final class StreamCalls {
               libc.find("setsockopt").orElseThrow(),
               FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT),
               errno);
+      // int getsockopt(int fd, int level, int optname, void *optval, socklen_t *optlen)
+      getSockOpt =
+          linker.downcallHandle(
+              libc.find("getsockopt").orElseThrow(),
+              FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS),
+              errno);
     }
     RECV = recv;
     SEND = send;
@@ -114,6 +123,7 @@ public final class StreamCalls {
     SHUTDOWN = shutdown;
     LISTEN = listen;
     SETSOCKOPT = setSockOpt;
+    GETSOCKOPT = getSockOpt;
   }
 
   private StreamCalls() {}
@@ -243,6 +253,27 @@ public final class StreamCalls {
               SETSOCKOPT.invokeExact(
                   state, fd, level, name, optionValue, (int) JAVA_INT.byteSize());
         });
+  }
+
+  /**
+   * {@code getsockopt(2)} of an option whose value is an {@code int}, where the JDK's channels do
+   * not know the option ({@code IPV6_V6ONLY}).
+   *
+   * @throws Failed with the error number of a failed call
+   */
+  public static int getIntOption(int fd, int level, int name) throws Failed {
+    int[] value = new int[1];
+    zeroOrFailed(
+        "getsockopt",
+        (arena, state) -> {
+          MemorySegment optionValue = arena.allocate(JAVA_INT);
+          MemorySegment length = arena.allocate(JAVA_INT);
+          length.set(JAVA_INT, 0, (int) JAVA_INT.byteSize());
+          int result = (int) GETSOCKOPT.invokeExact(state, fd, level, name, optionValue, length);
+          value[0] = optionValue.get(JAVA_INT, 0);
+          return result;
+        });
+    return value[0];
   }
 
   /** One call of a C function made with the arena it may allocate in and its errno capture. */

@@ -3,11 +3,15 @@ package io.jsock.server;
 import io.jsock.Accepted;
 import io.jsock.ServerOptions;
 import io.jsock.Socket;
+import io.jsock.SocketKind;
 import io.jsock.Sockets;
 import io.jsock.internal.Addresses;
 import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import java.net.Inet6Address;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
 import java.nio.file.Files;
@@ -117,12 +121,17 @@ public final class TcpServer extends Server {
   public static TcpServer start(ServerConfig config, ConnectionHandler handler) throws IOException {
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(handler, "handler");
-    Socket listener =
-        Sockets.createServer(
-            config.address(),
-            ServerOptions.defaults()
-                .withBacklog(config.backlog())
-                .withReusePort(config.reusePort()));
+    SocketAddress address = resolved(config.address());
+    ServerOptions options =
+        ServerOptions.defaults().withBacklog(config.backlog()).withReusePort(config.reusePort());
+    if (address instanceof InetSocketAddress inet
+        && inet.getAddress() instanceof Inet6Address
+        && Sockets.hasDualStackIpv6()) {
+      // "::" is every interface, IPv4 included, as a Python socketserver on AF_INET6 listens;
+      // createServer, as Python's create_server, would make it IPv6-only
+      options = options.withDualStack(true);
+    }
+    Socket listener = Sockets.createServer(address, options);
     TcpServer server;
     try {
       listener.setTimeout(null); // accept waits, whatever Sockets.setDefaultTimeout says
@@ -138,6 +147,22 @@ public final class TcpServer extends Server {
     server.lifecycle.start(
         "jsock accept " + Addresses.format(server.address), server::acceptLoop, false);
     return server;
+  }
+
+  /**
+   * The address to listen on, a name resolved as {@link Sockets#createServer(SocketAddress)}
+   * resolves it (once, so that the family chosen for it is the one bound); the host {@code ""} is
+   * left to {@code createServer}, which takes it as {@code 0.0.0.0}.
+   */
+  private static SocketAddress resolved(SocketAddress address) throws IOException {
+    if (address instanceof InetSocketAddress inet
+        && inet.isUnresolved()
+        && !inet.getHostString().isEmpty()) {
+      return Sockets.getAddrInfo(inet.getHostString(), inet.getPort(), null, SocketKind.SOCK_STREAM)
+          .getFirst()
+          .address();
+    }
+    return address;
   }
 
   /** {@inheritDoc} See the class description for what happens to running handlers. */

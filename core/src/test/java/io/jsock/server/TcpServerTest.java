@@ -23,6 +23,7 @@ import io.jsock.testing.Loopback;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.Inet6Address;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
@@ -109,6 +110,28 @@ class TcpServerTest {
           connect(new InetSocketAddress(Loopback.ip(AF_INET), address.getPort()))) {
         client.sendAll("ping".getBytes(UTF_8));
         assertThat(recvExactly(client, 4)).isEqualTo("ping".getBytes(UTF_8));
+      }
+    }
+  }
+
+  // ServerConfig: "::" is every interface, IPv4 included, as a Python socketserver with
+  // address_family AF_INET6 listens (it leaves IPV6_V6ONLY off), though Sockets.createServer,
+  // as Python's create_server, makes an IPv6 server IPv6-only unless dual stack is asked for
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"::", "[::]"})
+  void theIpv6WildcardListensOnEveryInterfaceIpv4Included(String host) throws Exception {
+    SocketAddress wildcard =
+        host.equals("::")
+            ? InetSocketAddress.createUnresolved(host, 0)
+            : new InetSocketAddress(InetAddress.getByName(host), 0);
+    try (TcpServer server =
+        TcpServer.start(ServerConfig.defaults().withAddress(wildcard), TcpServerTest::echo)) {
+      int port = ((InetSocketAddress) server.address()).getPort();
+      for (Family family : new Family[] {AF_INET, Family.AF_INET6}) {
+        try (Socket client = connect(new InetSocketAddress(Loopback.ip(family), port))) {
+          client.sendAll("ping".getBytes(UTF_8));
+          assertThat(recvExactly(client, 4)).isEqualTo("ping".getBytes(UTF_8));
+        }
       }
     }
   }

@@ -60,14 +60,16 @@ final class Durations implements ITypeConverter<Duration> {
   }
 
   /**
-   * {@code 500ms}, {@code 2s}, {@code 1.5s}, {@code 250us}: a duration as these options read it.
+   * {@code 500ms}, {@code 2s}, {@code 1.5s}, {@code 250us}, {@code 1.5us}: a duration as these
+   * options read it.
    */
   static String format(Duration duration) {
     long nanos = duration.toNanos();
     long millis = duration.toMillis();
     boolean wholeMillis = nanos % 1_000_000 == 0;
     if (millis < 1000 && !wholeMillis) {
-      return nanos / 1000 + "us"; // 250us is not 0ms, nor 1.5ms 1ms
+      // 250us is not 0ms, nor 1.5ms 1ms, nor 1.5us 1us
+      return BigDecimal.valueOf(nanos, 3).stripTrailingZeros().toPlainString() + "us";
     }
     if (millis < 1000 || wholeMillis && millis < 10_000 && millis % 100 != 0) {
       return millis + "ms";

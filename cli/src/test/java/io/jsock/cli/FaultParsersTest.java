@@ -178,6 +178,16 @@ class FaultParsersTest {
   }
 
   @Test
+  void durationOfPartsOfAMicrosecondFormatsBackWithEveryDigit() {
+    // below a millisecond, nanoseconds were cut to whole microseconds: --slice-delay 1.5us was
+    // shown as "--slice-delay 1us", and 0.5us as 0us
+    for (String given : List.of("1.5us", "0.5us", "999.999us", "1000.001us", "250us")) {
+      assertThat(Durations.format(Durations.parse(given))).as(given).isEqualTo(given);
+    }
+    assertThat(Jitter.parseDuration("2ms±0.25us").formatDuration()).isEqualTo("2ms±0.25us");
+  }
+
+  @Test
   void byteCountsReadForPeople() {
     assertThat(Sizes.describe(512)).isEqualTo("512 B");
     assertThat(Sizes.describe(32 << 20)).isEqualTo("32.0 MiB");

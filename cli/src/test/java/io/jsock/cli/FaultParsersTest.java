@@ -178,6 +178,21 @@ class FaultParsersTest {
   }
 
   @Test
+  void durationsAreReadInDecimalToTheNanosecond() {
+    // read through a double, 999999999.999999999 s was 1e18 ns, and above 104 days (2^53 ns)
+    // the last digits of every duration were lost
+    assertThat(Durations.parse("999999999.999999999"))
+        .isEqualTo(Duration.ofNanos(999_999_999_999_999_999L));
+    assertThat(Durations.parse("9007199.254740993s"))
+        .isEqualTo(Duration.ofNanos(9_007_199_254_740_993L));
+    assertThat(Durations.parse("0.0000000005s")).isEqualTo(Duration.ofNanos(1));
+    assertThatThrownBy(() -> Durations.parse("4611686018.427387904s"))
+        .hasMessage("duration too long: '4611686018.427387904s'");
+    assertThat(Durations.parse("4611686018.427387903s"))
+        .isEqualTo(Duration.ofNanos(Long.MAX_VALUE / 2));
+  }
+
+  @Test
   void durationOfPartsOfAMicrosecondFormatsBackWithEveryDigit() {
     // below a millisecond, nanoseconds were cut to whole microseconds: --slice-delay 1.5us was
     // shown as "--slice-delay 1us", and 0.5us as 0us

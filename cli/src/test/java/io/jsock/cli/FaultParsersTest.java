@@ -27,6 +27,18 @@ class FaultParsersTest {
   }
 
   @Test
+  void sizesAreReadInDecimalToTheByte() {
+    // read through a double, sizes above 2^53 bytes lost their last digits, and what
+    // Sizes.format wrote (9007199254740993B) did not read back
+    assertThat(Sizes.parse("9007199254740993")).isEqualTo(9_007_199_254_740_993L);
+    assertThat(Sizes.parse(Sizes.format(9_007_199_254_740_993L))).isEqualTo(9_007_199_254_740_993L);
+    assertThat(Sizes.parse("0.5B")).isEqualTo(1);
+    assertThatThrownBy(() -> Sizes.parse("4611686018427387904"))
+        .hasMessage("size too large: '4611686018427387904'");
+    assertThat(Sizes.parse("4611686018427387903")).isEqualTo(Long.MAX_VALUE / 2);
+  }
+
+  @Test
   void aBadSizeSaysHowToWriteOne() {
     for (String bad : List.of("", "-1", "1XiB", "MiB", "1.MiB", "1 MiB/s")) {
       assertThatThrownBy(() -> Sizes.parse(bad))

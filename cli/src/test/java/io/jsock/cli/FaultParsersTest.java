@@ -177,6 +177,16 @@ class FaultParsersTest {
   }
 
   @Test
+  void aPathWithANulIsNotAnEndpoint() {
+    // Path.of's InvalidPathException escaped the converter
+    assertThatThrownBy(() -> RelayEndpoint.parse("unix:/tmp/a\0b"))
+        .isInstanceOf(TypeConversionException.class)
+        .hasMessageStartingWith("not an endpoint: 'unix:/tmp/a\0b' (write PORT, HOST:PORT");
+    assertThatThrownBy(() -> new RelayEndpoint.Converter().convert("tls+unix:\0"))
+        .isInstanceOf(TypeConversionException.class);
+  }
+
+  @Test
   void durationOfAFaultFormatsBack() {
     assertThat(Durations.format(Duration.ofMillis(250))).isEqualTo("250ms");
     assertThat(Durations.format(Duration.ofNanos(250_000))).isEqualTo("250us");

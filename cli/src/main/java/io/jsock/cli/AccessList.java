@@ -136,9 +136,11 @@ final class AccessList {
       int bits = network.length * 8;
       int prefix = bits;
       if (slash >= 0) {
-        // ASCII digits only, as ncat and Python: parseInt alone takes a sign and any Unicode digit
+        // ASCII digits only, as ncat and Python: parseInt alone takes a sign and any Unicode digit;
+        // leading zeros as many as Python takes, nine digits after them so that parseInt cannot
+        // overflow
         String digits = spec.substring(slash + 1);
-        prefix = digits.matches("[0-9]{1,9}") ? Integer.parseInt(digits) : -1;
+        prefix = digits.matches("0*[0-9]{1,9}") ? Integer.parseInt(digits) : -1;
         if (prefix < 0 || prefix > bits) {
           throw new TypeConversionException(
               "not a network: '" + text + "' (prefix length must be 0.." + bits + ")");

@@ -10,7 +10,10 @@ import java.io.ByteArrayOutputStream;
  * others' terminals escape sequences, or a carriage return that writes another name over its own.
  * Tabs pass, and so does UTF-8 text (ncat writes every byte over 0x7e as {@code \ooo}); a byte that
  * is not part of a well-formed UTF-8 character is written {@code \ooo}, and so is a C1 control
- * (U+0080 to U+009F: U+009B is a terminal's CSI).
+ * (U+0080 to U+009F: U+009B is a terminal's CSI). A backslash that three octal digits follow is
+ * written {@code \134}: ncat passes it on, and the text {@code \033} a client typed then read as
+ * the byte 0x1b. So each {@code \ooo} the others read is one byte of the line, every other byte is
+ * itself, and any other backslash passes as it is.
  */
 final class ChatEscapes {
   private ChatEscapes() {}
@@ -21,7 +24,8 @@ final class ChatEscapes {
     while (i < length) {
       int lead = text[i] & 0xff;
       if (lead < 0x80) {
-        if (lead == '\t' || lead >= 0x20 && lead != 0x7f) {
+        if (lead == '\t'
+            || lead >= 0x20 && lead != 0x7f && !(lead == '\\' && looksEscaped(text, i, length))) {
           out.write(lead);
         } else {
           escape(lead, out);
@@ -38,6 +42,19 @@ final class ChatEscapes {
         i++;
       }
     }
+  }
+
+  /** Whether three octal digits follow the backslash at {@code i}, as in an escape. */
+  private static boolean looksEscaped(byte[] text, int i, int length) {
+    if (i + 3 >= length) {
+      return false;
+    }
+    for (int j = i + 1; j <= i + 3; j++) {
+      if (text[j] < '0' || text[j] > '7') {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**

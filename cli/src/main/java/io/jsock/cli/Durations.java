@@ -1,6 +1,7 @@
 package io.jsock.cli;
 
 import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -28,19 +29,23 @@ final class Durations implements ITypeConverter<Duration> {
           "not a duration: '" + text + "' (write it as 500ms, 2s, 1.5s, 1m or 1h)");
     }
     String unit = m.group(2) == null ? "s" : m.group(2).toLowerCase(java.util.Locale.ROOT);
-    double nanosPerUnit =
+    long nanosPerUnit =
         switch (unit) {
-          case "us", "µs" -> 1e3;
-          case "ms" -> 1e6;
-          case "s" -> 1e9;
-          case "m" -> 60e9;
-          default -> 3600e9;
+          case "us", "µs" -> 1_000L;
+          case "ms" -> 1_000_000L;
+          case "s" -> 1_000_000_000L;
+          case "m" -> 60_000_000_000L;
+          default -> 3_600_000_000_000L;
         };
-    double nanos = Double.parseDouble(m.group(1)) * nanosPerUnit;
-    if (nanos > Long.MAX_VALUE / 2) {
+    // in decimal, as written: a double cut 999999999.999999999s to 1e18 ns
+    BigDecimal nanos =
+        new BigDecimal(m.group(1))
+            .multiply(BigDecimal.valueOf(nanosPerUnit))
+            .setScale(0, RoundingMode.HALF_UP);
+    if (nanos.compareTo(BigDecimal.valueOf(Long.MAX_VALUE / 2)) > 0) {
       throw new TypeConversionException("duration too long: '" + text + "'");
     }
-    return Duration.ofNanos(Math.round(nanos));
+    return Duration.ofNanos(nanos.longValueExact());
   }
 
   /**
@@ -60,14 +65,16 @@ final class Durations implements ITypeConverter<Duration> {
   }
 
   /**
-   * {@code 500ms}, {@code 2s}, {@code 1.5s}, {@code 250us}: a duration as these options read it.
+   * {@code 500ms}, {@code 2s}, {@code 1.5s}, {@code 250us}, {@code 1.5us}: a duration as these
+   * options read it.
    */
   static String format(Duration duration) {
     long nanos = duration.toNanos();
     long millis = duration.toMillis();
     boolean wholeMillis = nanos % 1_000_000 == 0;
     if (millis < 1000 && !wholeMillis) {
-      return nanos / 1000 + "us"; // 250us is not 0ms, nor 1.5ms 1ms
+      // 250us is not 0ms, nor 1.5ms 1ms, nor 1.5us 1us
+      return BigDecimal.valueOf(nanos, 3).stripTrailingZeros().toPlainString() + "us";
     }
     if (millis < 1000 || wholeMillis && millis < 10_000 && millis % 100 != 0) {
       return millis + "ms";

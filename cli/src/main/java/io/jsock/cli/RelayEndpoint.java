@@ -1,5 +1,6 @@
 package io.jsock.cli;
 
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.Locale;
 import picocli.CommandLine.ITypeConverter;
@@ -58,7 +59,11 @@ record RelayEndpoint(Scheme scheme, String host, int port, Path path) {
       if (spec.isEmpty()) {
         throw bad(text);
       }
-      return new RelayEndpoint(scheme, null, 0, Path.of(spec));
+      try {
+        return new RelayEndpoint(scheme, null, 0, Path.of(spec));
+      } catch (InvalidPathException e) { // a NUL, which no path holds
+        throw bad(text);
+      }
     }
     if (spec.startsWith("[") && spec.endsWith("]")) { // its last colon is the address's own
       String prefix = text.strip().substring(0, text.strip().length() - spec.length());

@@ -1,6 +1,7 @@
 package io.jsock.cli;
 
 import java.time.Duration;
+import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine.ITypeConverter;
@@ -40,6 +41,8 @@ final class ShortDuration implements ITypeConverter<Duration> {
     if (millis < 1000) {
       return millis + "ms";
     }
-    return millis % 1000 == 0 ? millis / 1000 + "s" : String.format("%.3fs", millis / 1000.0);
+    return millis % 1000 == 0
+        ? millis / 1000 + "s"
+        : String.format(Locale.ROOT, "%.3fs", millis / 1000.0);
   }
 }

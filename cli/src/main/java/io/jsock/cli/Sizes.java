@@ -1,5 +1,7 @@
 package io.jsock.cli;
 
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -26,14 +28,18 @@ final class Sizes implements ITypeConverter<Long> {
       throw new TypeConversionException(
           "not a size: '" + text + "' (write it as 1000, 64KiB, 1MiB or 1MB)");
     }
-    double bytes = Double.parseDouble(m.group(1)) * multiplier(m.group(2));
-    if (bytes > Long.MAX_VALUE / 2) {
+    // in decimal, as written: a double lost the last digits of sizes above 2^53
+    BigDecimal bytes =
+        new BigDecimal(m.group(1))
+            .multiply(BigDecimal.valueOf(multiplier(m.group(2))))
+            .setScale(0, RoundingMode.HALF_UP);
+    if (bytes.compareTo(BigDecimal.valueOf(Long.MAX_VALUE / 2)) > 0) {
       throw new TypeConversionException("size too large: '" + text + "'");
     }
-    return Math.round(bytes);
+    return bytes.longValueExact();
   }
 
-  private static double multiplier(String unit) {
+  private static long multiplier(String unit) {
     if (unit == null) {
       return 1;
     }
@@ -41,9 +47,9 @@ final class Sizes implements ITypeConverter<Long> {
       case "kib" -> 1L << 10;
       case "mib" -> 1L << 20;
       case "gib" -> 1L << 30;
-      case "kb" -> 1e3;
-      case "mb" -> 1e6;
-      case "gb" -> 1e9;
+      case "kb" -> 1_000L;
+      case "mb" -> 1_000_000L;
+      case "gb" -> 1_000_000_000L;
       default -> 1;
     };
   }

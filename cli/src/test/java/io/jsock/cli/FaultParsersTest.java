@@ -27,6 +27,18 @@ class FaultParsersTest {
   }
 
   @Test
+  void sizesAreReadInDecimalToTheByte() {
+    // read through a double, sizes above 2^53 bytes lost their last digits, and what
+    // Sizes.format wrote (9007199254740993B) did not read back
+    assertThat(Sizes.parse("9007199254740993")).isEqualTo(9_007_199_254_740_993L);
+    assertThat(Sizes.parse(Sizes.format(9_007_199_254_740_993L))).isEqualTo(9_007_199_254_740_993L);
+    assertThat(Sizes.parse("0.5B")).isEqualTo(1);
+    assertThatThrownBy(() -> Sizes.parse("4611686018427387904"))
+        .hasMessage("size too large: '4611686018427387904'");
+    assertThat(Sizes.parse("4611686018427387903")).isEqualTo(Long.MAX_VALUE / 2);
+  }
+
+  @Test
   void aBadSizeSaysHowToWriteOne() {
     for (String bad : List.of("", "-1", "1XiB", "MiB", "1.MiB", "1 MiB/s")) {
       assertThatThrownBy(() -> Sizes.parse(bad))
@@ -165,6 +177,16 @@ class FaultParsersTest {
   }
 
   @Test
+  void aPathWithANulIsNotAnEndpoint() {
+    // Path.of's InvalidPathException escaped the converter
+    assertThatThrownBy(() -> RelayEndpoint.parse("unix:/tmp/a\0b"))
+        .isInstanceOf(TypeConversionException.class)
+        .hasMessageStartingWith("not an endpoint: 'unix:/tmp/a\0b' (write PORT, HOST:PORT");
+    assertThatThrownBy(() -> new RelayEndpoint.Converter().convert("tls+unix:\0"))
+        .isInstanceOf(TypeConversionException.class);
+  }
+
+  @Test
   void durationOfAFaultFormatsBack() {
     assertThat(Durations.format(Duration.ofMillis(250))).isEqualTo("250ms");
     assertThat(Durations.format(Duration.ofNanos(250_000))).isEqualTo("250us");
@@ -175,6 +197,31 @@ class FaultParsersTest {
       assertThat(Durations.format(Durations.parse(given))).as(given).isEqualTo(given);
     }
     assertThat(Jitter.parseDuration("12.25s±1.5s").formatDuration()).isEqualTo("12.25s±1.5s");
+  }
+
+  @Test
+  void durationsAreReadInDecimalToTheNanosecond() {
+    // read through a double, 999999999.999999999 s was 1e18 ns, and above 104 days (2^53 ns)
+    // the last digits of every duration were lost
+    assertThat(Durations.parse("999999999.999999999"))
+        .isEqualTo(Duration.ofNanos(999_999_999_999_999_999L));
+    assertThat(Durations.parse("9007199.254740993s"))
+        .isEqualTo(Duration.ofNanos(9_007_199_254_740_993L));
+    assertThat(Durations.parse("0.0000000005s")).isEqualTo(Duration.ofNanos(1));
+    assertThatThrownBy(() -> Durations.parse("4611686018.427387904s"))
+        .hasMessage("duration too long: '4611686018.427387904s'");
+    assertThat(Durations.parse("4611686018.427387903s"))
+        .isEqualTo(Duration.ofNanos(Long.MAX_VALUE / 2));
+  }
+
+  @Test
+  void durationOfPartsOfAMicrosecondFormatsBackWithEveryDigit() {
+    // below a millisecond, nanoseconds were cut to whole microseconds: --slice-delay 1.5us was
+    // shown as "--slice-delay 1us", and 0.5us as 0us
+    for (String given : List.of("1.5us", "0.5us", "999.999us", "1000.001us", "250us")) {
+      assertThat(Durations.format(Durations.parse(given))).as(given).isEqualTo(given);
+    }
+    assertThat(Jitter.parseDuration("2ms±0.25us").formatDuration()).isEqualTo("2ms±0.25us");
   }
 
   @Test

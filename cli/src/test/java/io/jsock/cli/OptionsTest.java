@@ -330,6 +330,19 @@ class OptionsTest {
   }
 
   @Test
+  void aPrefixLengthTakesAnyNumberOfLeadingZerosAsPython() {
+    // ten digits or more were refused as out of range ("prefix length must be 0..32") though
+    // their value was 8; Python's ipaddress reads 10.0.0.0/0000000008 as 10.0.0.0/8
+    assertThat(AccessList.Cidr.parse("10.0.0.0/0000000008").prefixLength()).isEqualTo(8);
+    assertThat(AccessList.Cidr.parse("::/0000000000064").prefixLength()).isEqualTo(64);
+    assertThat(AccessList.Cidr.parse("::ffff:10.0.0.0/00000000000104").prefixLength()).isEqualTo(8);
+    assertThatThrownBy(() -> AccessList.Cidr.parse("10.0.0.0/0000000033"))
+        .hasMessage("not a network: '10.0.0.0/0000000033' (prefix length must be 0..32)");
+    assertThatThrownBy(() -> AccessList.Cidr.parse("10.0.0.0/4294967304"))
+        .hasMessage("not a network: '10.0.0.0/4294967304' (prefix length must be 0..32)");
+  }
+
+  @Test
   void hexDumpShowsOffsetsHexAndText() {
     StringWriter out = new StringWriter();
     new HexDump(new Lines(new PrintWriter(out)))

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
+import java.util.Locale;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine.TypeConversionException;
 
@@ -40,5 +41,20 @@ class ShortDurationTest {
     assertThat(ShortDuration.format(Duration.ofMillis(500))).isEqualTo("500ms");
     assertThat(ShortDuration.format(Duration.ofSeconds(10))).isEqualTo("10s");
     assertThat(ShortDuration.format(Duration.ofMillis(1500))).isEqualTo("1.500s");
+  }
+
+  @Test
+  void formatsWithAPointWhateverTheLocale() {
+    // String.format took the default locale: with LANG=de_DE.UTF-8 the bench report and echo's
+    // timeout message said 1,500s
+    Locale before = Locale.getDefault();
+    try {
+      Locale.setDefault(Locale.GERMANY);
+      assertThat(ShortDuration.format(Duration.ofMillis(1500))).isEqualTo("1.500s");
+      Locale.setDefault(Locale.forLanguageTag("ar-EG"));
+      assertThat(ShortDuration.format(Duration.ofMillis(1250))).isEqualTo("1.250s");
+    } finally {
+      Locale.setDefault(before);
+    }
   }
 }

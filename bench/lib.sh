@@ -54,6 +54,14 @@ need_run_durations() { # script duration warmup
   (( ms < 600000 )) || usage_error "$1" "--warmup must be under 10 minutes: $3"
 }
 
+# Fails with a usage error unless LIST (as taskset -c reads it) names a CPU the kernel lets this
+# process run on: one missing (CPU 1 on a one-CPU host or cgroup) failed each server's or load's
+# start, after the build, with taskset's "failed to set pid's affinity: Invalid argument".
+need_cpus() { # script option list
+  taskset -c "$3" true 2>/dev/null || usage_error "$1" \
+    "$2 $3: no CPU this process may run on (it may run on $(awk '/^Cpus_allowed_list:/ {print $2}' /proc/self/status))"
+}
+
 # Clock ticks from a /proc stat file, a process's or a thread's: utime+stime, or with "user" utime
 # alone (fields 14 and 15, counted after the command name, which may hold spaces); 0 once it has gone.
 stat_ticks() { # stat-file [user]

@@ -107,4 +107,52 @@ class BenchScriptsTest {
         "bench/compare: --duration must be from 100ms to under an hour: 50ms",
         dir);
   }
+
+  @Test
+  void compareRefusesACpuListWithNoCpuItMayRunOn(@TempDir Path dir) throws Exception {
+    Outcome outcome =
+        compare(dir, "--servers", "jsock", "--scenarios", "pingpong-100", "--load-cpus", "999");
+    assertThat(outcome.stderr())
+        .startsWith(
+            "bench/compare: --load-cpus 999: no CPU this process may run on (it may run on ")
+        .endsWith(") (try --help)\n");
+    assertThat(outcome.exitCode()).isEqualTo(2);
+  }
+
+  // bench/ab's commits do not exist: what is refused must be refused before they are looked up
+  // (and built, a minute or more each).
+
+  @Test
+  void abRefusesPairsThatAreNotACountBeforeItBuilds(@TempDir Path dir) throws Exception {
+    assertUsageError(
+        run(dir, "ab", "--pairs", "x", "no-such-commit-1", "no-such-commit-2"),
+        "bench/ab: --pairs must be a whole number from 1: x",
+        dir);
+  }
+
+  @Test
+  void abRefusesAnOptionWithoutItsValue(@TempDir Path dir) throws Exception {
+    assertUsageError(
+        run(dir, "ab", "no-such-commit-1", "no-such-commit-2", "--pause"),
+        "bench/ab: --pause needs a value",
+        dir);
+  }
+
+  @Test
+  void abRefusesADurationJsockBenchWouldRefuseBeforeItBuilds(@TempDir Path dir) throws Exception {
+    assertUsageError(
+        run(dir, "ab", "--warmup", "2", "no-such-commit-1", "no-such-commit-2"),
+        "bench/ab: --warmup: not a duration (a whole number and ms, s or m, as 500ms, 2s, 1m): 2",
+        dir);
+  }
+
+  @Test
+  void abRefusesACpuListWithNoCpuItMayRunOnBeforeItBuilds(@TempDir Path dir) throws Exception {
+    Outcome outcome =
+        run(dir, "ab", "--server-cpus", "999", "no-such-commit-1", "no-such-commit-2");
+    assertThat(outcome.stderr())
+        .startsWith("bench/ab: --server-cpus 999: no CPU this process may run on (it may run on ")
+        .endsWith(") (try --help)\n");
+    assertThat(outcome.exitCode()).isEqualTo(2);
+  }
 }

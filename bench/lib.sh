@@ -12,6 +12,56 @@ find_java() {
   return 1
 }
 
+# The scripts' usage errors, exit 2 as the command line's: "bench/NAME: MESSAGE (try --help)".
+usage_error() { # script message
+  printf '%s: %s (try --help)\n' "$1" "$2" >&2
+  exit 2
+}
+
+# Fails with a usage error unless OPTION has a value (ARGUMENTS is what is left of the command
+# line, OPTION first): "--repeat" last on the line stopped the script on bash's "$2: unbound variable".
+need_value() { # script argument-count option
+  [ "$2" -ge 2 ] || usage_error "$1" "$3 needs a value"
+}
+
+# Fails with a usage error unless VALUE is a whole number from 1 (0 with "or 0").
+need_count() { # script option value [or 0]
+  local lowest=1
+  [ -z "${4:-}" ] || lowest=0
+  [[ $3 =~ ^[0-9]{1,9}$ ]] && (( 10#$3 >= lowest )) \
+    || usage_error "$1" "$2 must be a whole number from $lowest: $3"
+}
+
+# Milliseconds in a duration written as jsock bench reads it (500ms, 2s, 1m); fails with a usage
+# error naming OPTION for any other form, which jsock bench would refuse in every run.
+duration_ms() { # script option value
+  [[ $3 =~ ^([0-9]{1,9})(ms|s|m)$ ]] \
+    || usage_error "$1" "$2: not a duration (a whole number and ms, s or m, as 500ms, 2s, 1m): $3"
+  case "${BASH_REMATCH[2]}" in
+    ms) echo $(( 10#${BASH_REMATCH[1]} )) ;;
+    s) echo $(( 10#${BASH_REMATCH[1]} * 1000 )) ;;
+    m) echo $(( 10#${BASH_REMATCH[1]} * 60000 )) ;;
+  esac
+}
+
+# Fails with a usage error unless --duration and --warmup are what jsock bench takes (from 100ms to
+# under an hour, and under 10 minutes), so that a long run does not find out run by run.
+need_run_durations() { # script duration warmup
+  local ms
+  ms=$(duration_ms "$1" --duration "$2") || exit 2
+  (( ms >= 100 && ms < 3600000 )) || usage_error "$1" "--duration must be from 100ms to under an hour: $2"
+  ms=$(duration_ms "$1" --warmup "$3") || exit 2
+  (( ms < 600000 )) || usage_error "$1" "--warmup must be under 10 minutes: $3"
+}
+
+# Fails with a usage error unless LIST (as taskset -c reads it) names a CPU the kernel lets this
+# process run on: one missing (CPU 1 on a one-CPU host or cgroup) failed each server's or load's
+# start, after the build, with taskset's "failed to set pid's affinity: Invalid argument".
+need_cpus() { # script option list
+  taskset -c "$3" true 2>/dev/null || usage_error "$1" \
+    "$2 $3: no CPU this process may run on (it may run on $(awk '/^Cpus_allowed_list:/ {print $2}' /proc/self/status))"
+}
+
 # Clock ticks from a /proc stat file, a process's or a thread's: utime+stime, or with "user" utime
 # alone (fields 14 and 15, counted after the command name, which may hold spaces); 0 once it has gone.
 stat_ticks() { # stat-file [user]

@@ -159,6 +159,7 @@ public final class NettyLoadClient {
 
   /** One connection: K messages in flight, each echo checked, each completed one replaced. */
   private final class Connection extends ChannelInboundHandlerAdapter {
+    private final int index;
     private final long seed;
     private final long[] sentAt = new long[inFlight];
     private final byte[] received = new byte[size * inFlight];
@@ -167,6 +168,7 @@ public final class NettyLoadClient {
     private long receivedBytes;
 
     Connection(int index) {
+      this.index = index;
       this.seed = index * 7_919L;
     }
 
@@ -207,6 +209,18 @@ public final class NettyLoadClient {
         }
         send(ctx, fresh);
       }
+    }
+
+    /**
+     * A connection the server closes before the run stops is a failure, as in {@code jsock bench}:
+     * it no longer loads the server, and a run that went on without it looked clean (errors 0).
+     */
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      if (!stopping) {
+        failure.compareAndSet(null, "the server closed connection " + index);
+      }
+      ctx.fireChannelInactive();
     }
 
     @Override

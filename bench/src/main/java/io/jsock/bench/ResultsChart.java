@@ -95,17 +95,30 @@ public final class ResultsChart {
             .title(title)
             .yAxisTitle(yAxisTitle)
             .build();
+    // Every series over the same scenarios, those with a baseline, with a gap (null) where the
+    // server has no figure: XChart draws a series' bars by position and fails to paint a series
+    // with fewer categories than another.
+    List<String> scenarios = new ArrayList<>();
+    baseline.forEach(
+        (scenario, base) -> {
+          if (base > 0) {
+            scenarios.add(scenario);
+          }
+        });
     for (String server : servers) {
-      List<String> scenarios = new ArrayList<>();
       List<Double> values = new ArrayList<>();
-      for (String[] r : rows) {
-        Double base = baseline.get(r[0]);
-        if (r[1].equals(server) && base != null && base > 0 && number(r[column]) > 0) {
-          scenarios.add(r[0]);
-          values.add(number(r[column]) / base);
+      boolean any = false;
+      for (String scenario : scenarios) {
+        Double value = null;
+        for (String[] r : rows) {
+          if (r[0].equals(scenario) && r[1].equals(server) && number(r[column]) > 0) {
+            value = number(r[column]) / baseline.get(scenario);
+            any = true;
+          }
         }
+        values.add(value);
       }
-      if (!scenarios.isEmpty()) {
+      if (any) {
         chart.addSeries(server, scenarios, values);
       }
     }

@@ -51,6 +51,30 @@ class ResultsChartTest {
   }
 
   @Test
+  void aServerWithoutAFigureInOneScenarioLeavesAGapThereAndTheChartsAreStillDrawn(@TempDir Path dir)
+      throws Exception {
+    // bench/compare writes NA where every run of a server failed; with the server's bars in fewer
+    // scenarios than the others', XChart failed to paint (ArrayIndexOutOfBoundsException).
+    Path medians = dir.resolve("medians.tsv");
+    Files.writeString(
+        medians,
+        """
+        pingpong-100\tjsock\tNA\tNA\tNA\tNA\t0
+        pingpong-100\tnetty-epoll\t74759\t5279.7\t9.764\t292.28\t0
+        pingpong-100\tc-epoll\t90000\t4000.1\t5.1\t4\t0
+        udp\tjsock\t60000\t900.5\t6.2\t500\t0
+        udp\tnetty-epoll\t50000\t1000.5\t7.1\t1700\t0
+        udp\tc-epoll\tNA\tNA\tNA\tNA\t0
+        """);
+
+    ResultsChart.main(new String[] {medians.toString(), dir.toString()});
+
+    for (String chart : new String[] {"throughput.png", "p99.png", "cpu.png"}) {
+      assertThat(ImageIO.read(dir.resolve(chart).toFile())).as(chart).isNotNull();
+    }
+  }
+
+  @Test
   void wrongArgumentsSayHowToCallIt() {
     assertThatThrownBy(() -> ResultsChart.main(new String[] {"only-one"}))
         .isInstanceOf(IllegalArgumentException.class)

@@ -1,0 +1,158 @@
+package io.jsock.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The bench scripts refuse options they cannot run with at once, with exit code 2 and a line naming
+ * the option, before they build or start anything. Every run here writes into a temporary directory
+ * ({@code --out}), never into docs/benchmarks.
+ */
+class BenchScriptsTest {
+  /** The bench module's directory, where the scripts are (Maven runs the tests there). */
+  private static final Path BENCH = Path.of("").toAbsolutePath();
+
+  private record Outcome(int exitCode, String stderr) {}
+
+  private static Outcome run(Path dir, String script, String... args) throws Exception {
+    List<String> command = new ArrayList<>(List.of("bash", BENCH.resolve(script).toString()));
+    command.addAll(List.of(args));
+    Path err = dir.resolve(script + ".err");
+    Process process =
+        new ProcessBuilder(command)
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .redirectError(err.toFile())
+            .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+            .start();
+    if (!process.waitFor(3, TimeUnit.MINUTES)) {
+      process.descendants().forEach(ProcessHandle::destroyForcibly);
+      process.destroyForcibly();
+      process.waitFor();
+    }
+    return new Outcome(process.exitValue(), Files.readString(err, StandardCharsets.UTF_8));
+  }
+
+  private static Outcome compare(Path dir, String... args) throws Exception {
+    List<String> all =
+        new ArrayList<>(List.of("--no-build", "--out", dir.resolve("out").toString()));
+    all.addAll(List.of(args));
+    return run(dir, "compare", all.toArray(String[]::new));
+  }
+
+  private static void assertUsageError(Outcome outcome, String line, Path dir) throws IOException {
+    assertThat(outcome.stderr()).isEqualTo(line + " (try --help)\n");
+    assertThat(outcome.exitCode()).isEqualTo(2);
+    assertThat(dir.resolve("out")).doesNotExist();
+  }
+
+  @Test
+  void compareRefusesAnUnknownScenarioInsteadOfWritingAnEmptyReport(@TempDir Path dir)
+      throws Exception {
+    assertUsageError(
+        compare(dir, "--servers", "jsock", "--scenarios", "pingpong-100 pingpong-1OO"),
+        "bench/compare: unknown scenario pingpong-1OO (pingpong-100, pingpong-1000,"
+            + " pingpong-10000, pipeline-100x16, connect, udp-10, udp, udp-1000, bulk-64k)",
+        dir);
+  }
+
+  @Test
+  void compareNamesTheScenariosOfQuickModeForOneItDoesNotHave(@TempDir Path dir) throws Exception {
+    assertUsageError(
+        compare(dir, "--quick", "--servers", "jsock", "--scenarios", "udp-1000"),
+        "bench/compare: unknown scenario udp-1000 (with --quick: pingpong-100, pipeline-100x16,"
+            + " connect, udp, bulk-64k)",
+        dir);
+  }
+
+  @Test
+  void compareRefusesAnUnknownServerBeforeAnyRun(@TempDir Path dir) throws Exception {
+    assertUsageError(
+        compare(dir, "--servers", "jsock c-epol", "--scenarios", "pingpong-100"),
+        "bench/compare: unknown server c-epol (jsock, jsock-selector, jsock-channel,"
+            + " jsock-jit-default, jdk-vthreads, netty-epoll, netty-nio, c-epoll, c-uring, c-mmsg)",
+        dir);
+  }
+
+  @Test
+  void compareRefusesAnOptionWithoutItsValue(@TempDir Path dir) throws Exception {
+    assertUsageError(compare(dir, "--repeat"), "bench/compare: --repeat needs a value", dir);
+  }
+
+  @Test
+  void compareRefusesARepeatThatIsNotACount(@TempDir Path dir) throws Exception {
+    assertUsageError(
+        compare(dir, "--servers", "jsock", "--scenarios", "pingpong-100", "--repeat", "0"),
+        "bench/compare: --repeat must be a whole number from 1: 0",
+        dir);
+  }
+
+  @Test
+  void compareRefusesADurationJsockBenchWouldRefuseInEveryRun(@TempDir Path dir) throws Exception {
+    assertUsageError(
+        compare(dir, "--servers", "jsock", "--scenarios", "pingpong-100", "--duration", "1"),
+        "bench/compare: --duration: not a duration (a whole number and ms, s or m, as 500ms, 2s,"
+            + " 1m): 1",
+        dir);
+    assertUsageError(
+        compare(dir, "--servers", "jsock", "--scenarios", "pingpong-100", "--duration", "50ms"),
+        "bench/compare: --duration must be from 100ms to under an hour: 50ms",
+        dir);
+  }
+
+  @Test
+  void compareRefusesACpuListWithNoCpuItMayRunOn(@TempDir Path dir) throws Exception {
+    Outcome outcome =
+        compare(dir, "--servers", "jsock", "--scenarios", "pingpong-100", "--load-cpus", "999");
+    assertThat(outcome.stderr())
+        .startsWith(
+            "bench/compare: --load-cpus 999: no CPU this process may run on (it may run on ")
+        .endsWith(") (try --help)\n");
+    assertThat(outcome.exitCode()).isEqualTo(2);
+  }
+
+  // bench/ab's commits do not exist: what is refused must be refused before they are looked up
+  // (and built, a minute or more each).
+
+  @Test
+  void abRefusesPairsThatAreNotACountBeforeItBuilds(@TempDir Path dir) throws Exception {
+    assertUsageError(
+        run(dir, "ab", "--pairs", "x", "no-such-commit-1", "no-such-commit-2"),
+        "bench/ab: --pairs must be a whole number from 1: x",
+        dir);
+  }
+
+  @Test
+  void abRefusesAnOptionWithoutItsValue(@TempDir Path dir) throws Exception {
+    assertUsageError(
+        run(dir, "ab", "no-such-commit-1", "no-such-commit-2", "--pause"),
+        "bench/ab: --pause needs a value",
+        dir);
+  }
+
+  @Test
+  void abRefusesADurationJsockBenchWouldRefuseBeforeItBuilds(@TempDir Path dir) throws Exception {
+    assertUsageError(
+        run(dir, "ab", "--warmup", "2", "no-such-commit-1", "no-such-commit-2"),
+        "bench/ab: --warmup: not a duration (a whole number and ms, s or m, as 500ms, 2s, 1m): 2",
+        dir);
+  }
+
+  @Test
+  void abRefusesACpuListWithNoCpuItMayRunOnBeforeItBuilds(@TempDir Path dir) throws Exception {
+    Outcome outcome =
+        run(dir, "ab", "--server-cpus", "999", "no-such-commit-1", "no-such-commit-2");
+    assertThat(outcome.stderr())
+        .startsWith("bench/ab: --server-cpus 999: no CPU this process may run on (it may run on ")
+        .endsWith(") (try --help)\n");
+    assertThat(outcome.exitCode()).isEqualTo(2);
+  }
+}

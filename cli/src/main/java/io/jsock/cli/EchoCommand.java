@@ -31,7 +31,8 @@ import picocli.CommandLine.Spec;
       "An echo server (TCP, UDP or AF_UNIX, optionally TLS): sends back every byte it"
           + " receives. Serves clients concurrently, one virtual thread each, until interrupted;"
           + " on SIGINT or SIGTERM it stops accepting, lets open connections finish for up to 5"
-          + " seconds, resets the rest and exits 0.",
+          + " seconds, resets the rest and exits 0. A second SIGINT or SIGTERM meanwhile resets"
+          + " them at once and exits 130 or 143.",
     })
 final class EchoCommand implements Callable<Integer> {
   /** How long open connections may go on after SIGINT or SIGTERM. */
@@ -116,8 +117,9 @@ final class EchoCommand implements Callable<Integer> {
         udp
             ? UdpServer.start(config, EchoCommand::echoDatagram)
             : TcpServer.start(config, EchoCommand::echo);
-    Runtime.getRuntime()
-        .addShutdownHook(Thread.ofPlatform().name("jsock echo stop").unstarted(() -> stop(server)));
+    Thread stop = Thread.ofPlatform().name("jsock echo stop").unstarted(() -> stop(server));
+    Signals.interruptOnSecondSignal(stop);
+    Runtime.getRuntime().addShutdownHook(stop);
     out.line("Echo server listening on " + where(server.address()));
     while (!server.awaitTermination(Duration.ofDays(1))) {
       // serves until a signal's shutdown hook stops the server
@@ -221,11 +223,13 @@ final class EchoCommand implements Callable<Integer> {
 
   /**
    * Runs on SIGINT or SIGTERM (as a shutdown hook): a graceful stop, then exit status 0 rather than
-   * the JVM's 130 or 143, since stopping on a signal is how this server is meant to end.
+   * the JVM's 130 or 143, since stopping on a signal is how this server is meant to end. A second
+   * signal interrupts it ({@link Signals}), which ends the grace period at once: the connections
+   * still open are reset, and the status is the second signal's, 130 or 143.
    */
   private static void stop(Server server) {
-    server.shutdown(GRACE);
-    Runtime.getRuntime().halt(ExitCode.OK.code());
+    server.shutdown(Signals.isForced() ? Duration.ZERO : GRACE);
+    Runtime.getRuntime().halt(Signals.exitStatus(ExitCode.OK.code()));
   }
 
   private void checkOptions() {

@@ -42,6 +42,7 @@ public final class Main implements Runnable {
 
   /** Runs {@code jsock} with the given arguments and exits with its exit code. */
   public static void main(String[] args) {
+    Signals.install();
     System.exit(run(args));
   }
 

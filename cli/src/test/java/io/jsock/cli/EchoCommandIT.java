@@ -132,6 +132,60 @@ class EchoCommandIT {
     assertThat(path).doesNotExist();
   }
 
+  // A second SIGINT during the grace period waited behind the first one's shutdown hook: the server
+  // went on for the whole grace period and exited 0, where a user presses Ctrl-C again to force it
+  @Test
+  void secondSigintDuringTheGracePeriodResetsWhatIsLeftAndExits130() throws Exception {
+    try (RunningProcess echo = withDefaultSignals("echo", "--port", "0")) {
+      int port = Integer.parseInt(echo.nextLineMatching(BANNER).group(1));
+      Socket silent = connect(port);
+      SocketAddress server = silent.getPeerName();
+      assertThat(echoes(silent, LIMIT)).isTrue(); // accepted, its handler waiting in recv
+
+      echo.signal("INT");
+      await().atMost(LIMIT).until(() -> refuses(server)); // the graceful stop has begun
+      assertThat(echo.isAlive()).as("running through the grace period").isTrue();
+      echo.signal("INT");
+
+      assertThat(echo.exitCode()).as("exit code after a second SIGINT").isEqualTo(130);
+      assertThatThrownBy(() -> silent.recv(1)).isInstanceOf(ConnectionResetException.class);
+      assertThat(echo.stderr()).isEmpty();
+    }
+  }
+
+  @Test
+  void secondSigtermDuringTheGracePeriodExits143AndRemovesTheSocketFile(@TempDir Path dir)
+      throws Exception {
+    Path path = dir.resolve("echo.sock");
+    try (RunningProcess echo = withDefaultSignals("echo", "--unix", path.toString())) {
+      assertThat(echo.nextLine()).isEqualTo("Echo server listening on " + path);
+      Socket silent = Socket.create(Family.AF_UNIX, SocketKind.SOCK_STREAM);
+      silent.setTimeout(LIMIT);
+      silent.connect(UnixDomainSocketAddress.of(path));
+      assertThat(echoes(silent, LIMIT)).isTrue();
+
+      echo.terminate();
+      await().atMost(LIMIT).until(() -> Files.notExists(path)); // the graceful stop has begun
+      assertThat(echo.isAlive()).as("running through the grace period").isTrue();
+      echo.signal("TERM");
+
+      assertThat(echo.exitCode()).as("exit code after a second SIGTERM").isEqualTo(143);
+      assertThat(silent.recv(1)).isEmpty(); // closed: AF_UNIX has no reset
+    }
+    assertThat(path).doesNotExist();
+  }
+
+  /**
+   * {@code ./jsock ARGS} with SIGINT and SIGTERM at their defaults: a shell that runs the build in
+   * the background ignores SIGINT for it, and a JVM leaves an ignored SIGINT ignored.
+   */
+  private static RunningProcess withDefaultSignals(String... args) {
+    List<String> command = new ArrayList<>(List.of("env", "--default-signal=INT,TERM"));
+    command.add(RunningProcess.REPO.resolve("jsock").toString());
+    command.addAll(List.of(args));
+    return RunningProcess.start(command, Map.of());
+  }
+
   @Test
   void survivesRunningOutOfFileDescriptorsAndServesAgainOnceTheyAreFree() throws Exception {
     int fdLimit = 64;

@@ -140,6 +140,14 @@ final class RunningProcess implements AutoCloseable {
     return process.pid();
   }
 
+  /** Sends the signal of that name ({@code INT}, {@code TERM}) to the process, as kill(1) does. */
+  void signal(String name) throws IOException, InterruptedException {
+    Process kill = new ProcessBuilder("kill", "-" + name, "" + process.pid()).inheritIO().start();
+    if (kill.waitFor() != 0) {
+      throw new AssertionError("kill -" + name + " " + process.pid() + " failed");
+    }
+  }
+
   @Override
   public void close() {
     if (process.isAlive()) {

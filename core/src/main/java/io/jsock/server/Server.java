@@ -50,7 +50,8 @@ public abstract sealed class Server implements AutoCloseable permits TcpServer, 
    * within {@code grace}, then resets or interrupts the rest, and returns within {@code grace} plus
    * about a second. Calling it again does no harm. Called from a handler, it neither waits for nor
    * stops that handler, and a UDP server's socket stays open for that handler's replies until it
-   * ends.
+   * ends. An interrupt of the calling thread ends the grace period at once: the handlers still
+   * running are forced as when it is over, and the interrupt status stays set.
    *
    * @throws IllegalArgumentException if {@code grace} is negative
    */

@@ -47,6 +47,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -846,6 +847,37 @@ class TcpServerTest {
       }
     }
     await().atMost(LIMIT).until(() -> openDescriptors() <= descriptorsBefore);
+  }
+
+  // jsock echo's second Ctrl-C interrupts its stop thread: the grace period must end there
+  @Test
+  void interruptingTheShutdownEndsTheGraceAtOnceResetsWhatIsLeftAndKeepsTheInterrupt()
+      throws Exception {
+    CountDownLatch waiting = new CountDownLatch(1);
+    TcpServer server =
+        TcpServer.start(
+            ServerConfig.defaults(),
+            conn -> {
+              waiting.countDown();
+              conn.recv(1); // the client never sends
+            });
+    try (Socket client = connect(server.address())) {
+      awaitLatch(waiting);
+      AtomicBoolean interruptKept = new AtomicBoolean();
+      Thread stop =
+          Thread.ofPlatform()
+              .start(
+                  () -> {
+                    server.shutdown(ChronoUnit.FOREVER.getDuration());
+                    interruptKept.set(Thread.currentThread().isInterrupted());
+                  });
+      await().atMost(LIMIT).until(() -> refuses(server.address())); // in the grace period
+      stop.interrupt();
+      assertThat(stop.join(LIMIT)).as("shutdown returned").isTrue();
+      assertThat(interruptKept).isTrue();
+      assertThat(server.awaitTermination(Duration.ZERO)).isTrue();
+      assertThatThrownBy(() -> client.recv(1)).isInstanceOf(ConnectionResetException.class);
+    }
   }
 
   // ---------------------------------------------------------------- tools

@@ -126,7 +126,8 @@ final class ReceiveCommand implements Callable<Integer> {
       defaultValue = "60s",
       converter = Durations.Timeout.class,
       description =
-          "Longest wait for the sender's header or data once connected: 500ms, 2s, 1m"
+          "Longest wait for the sender's TLS handshake, header or data once connected: 500ms,"
+              + " 2s, 1m"
               + " (default: ${DEFAULT-VALUE}).")
   Duration timeout;
 
@@ -151,7 +152,8 @@ final class ReceiveCommand implements Callable<Integer> {
     out = new Lines(spec.commandLine().getOut());
     err = new Lines(spec.commandLine().getErr()).prefixed("jsock: ");
     StderrLog.install(err);
-    TlsContext context = tls ? Tls.server(serverKey.load(err)) : null;
+    // -w bounds the sender's handshake too: a silent TLS sender is held no longer than a plain one
+    TlsContext context = tls ? Tls.server(serverKey.load(err)).withHandshakeTimeout(timeout) : null;
     try (Socket listener = Endpoints.bind(host, port, null, null, SocketKind.SOCK_STREAM, 1)) {
       int bound = ((InetSocketAddress) listener.getSockName()).getPort();
       err.line("receiving on " + (host.contains(":") ? "[" + host + "]" : host) + ":" + bound);

@@ -106,7 +106,8 @@ final class SendCommand implements Callable<Integer> {
       defaultValue = "60s",
       converter = Durations.Timeout.class,
       description =
-          "Longest wait for the receiver to connect, answer or take data: 500ms, 2s, 1m"
+          "Longest wait for the receiver to connect (and finish the TLS handshake), answer or"
+              + " take data: 500ms, 2s, 1m"
               + " (default: ${DEFAULT-VALUE}).")
   Duration timeout;
 
@@ -235,7 +236,8 @@ final class SendCommand implements Callable<Integer> {
   }
 
   private Socket connect() throws IOException {
-    TlsContext context = tls ? clientTls.context() : null; // a bad --ca before connecting
+    // a bad --ca before connecting; -w bounds the handshake too, as jsock connect's -w does
+    TlsContext context = tls ? clientTls.context().withHandshakeTimeout(timeout) : null;
     Socket conn = Endpoints.connect(host, port, null, null, SocketKind.SOCK_STREAM, timeout);
     if (context != null) {
       conn = Endpoints.tlsClient(conn, context, clientTls.expectedName(host));

@@ -105,8 +105,11 @@ final class ServerKeyOptions {
     return developer;
   }
 
-  /** Where the password came from, when the JDK says it was wrong. */
+  /** Where the password came from, when the JDK says it was wrong; where a PEM file goes. */
   private String passwordHint(IOException e) {
+    if (e.getMessage().endsWith("not a PKCS#12 store but a PEM file")) {
+      return " (PEM files go to --cert and --key)";
+    }
     if (!e.getMessage().endsWith("password was incorrect")) {
       return "";
     }

@@ -181,6 +181,17 @@ class OptionsTest {
         "0");
     assertUsageError(
         "--pkcs12 " + missing + ": no such file", "receive", "--tls", "--pkcs12", missing, "0");
+    Path pem = Files.writeString(dir.resolve("cert.pem"), "-----BEGIN CERTIFICATE-----\n");
+    assertUsageError( // was the JDK's "toDerInputStream rejects tag type 45"
+        "--pkcs12: cannot load PKCS#12 file "
+            + pem
+            + ": not a PKCS#12 store but a PEM file (PEM files go to --cert and --key)",
+        "listen",
+        "--tls",
+        "--pkcs12",
+        pem,
+        "127.0.0.1",
+        "0");
     // an empty name used to be tried: a refused connect (exit 3), or once connected
     // "serverHostname must not be empty", which names no option
     assertUsageError(

@@ -363,6 +363,69 @@ class TransferCommandsIT {
   }
 
   @Test
+  void sendsWaitBoundsTheTlsHandshakeAsItBoundsTheConnect() throws Exception {
+    Path data = randomFile("data.bin", 10, 11);
+    PemFiles pem = PemFiles.selfSigned(dir);
+    try (Socket silent = Socket.create()) {
+      silent.bind("127.0.0.1", 0);
+      silent.listen(); // accepted, then never a word of TLS
+      int port = ((InetSocketAddress) silent.getSockName()).getPort();
+      try (RunningProcess sender =
+          jsock(
+              "send",
+              "--tls",
+              "--ca",
+              "" + pem.cert(),
+              "-w",
+              "1s",
+              "" + data,
+              "127.0.0.1",
+              "" + port)) {
+        try (Socket conn = silent.accept().conn()) {
+          // The handshake's own 10 s are not -w: reset the connection if the sender waits on
+          // past -w and a margin, so that such a sender says "connection reset", not "timed out".
+          for (int i = 0; i < 80 && sender.isAlive(); i++) {
+            Thread.sleep(100);
+          }
+          conn.setSockOpt(StandardSocketOptions.SO_LINGER, 0);
+        }
+        assertThat(sender.exitCode()).as(sender.stderrSoFar()).isEqualTo(4);
+        assertThat(sender.stderr())
+            .isEqualTo("jsock: tls handshake with 127.0.0.1:" + port + ": timed out\n");
+      }
+    }
+  }
+
+  @Test
+  void receivesWaitBoundsTheTlsHandshakeAsItBoundsTheHeader() throws Exception {
+    PemFiles pem = PemFiles.selfSigned(dir);
+    try (RunningProcess receiver =
+        jsock(
+            "receive",
+            "--tls",
+            "--cert",
+            "" + pem.cert(),
+            "--key",
+            "" + pem.key(),
+            "-w",
+            "1s",
+            "0",
+            "" + dir)) {
+      int port = portOf(receiver);
+      try (Socket conn = Socket.create()) {
+        conn.connect("127.0.0.1", port); // and never a word of TLS
+        for (int i = 0; i < 80 && receiver.isAlive(); i++) {
+          Thread.sleep(100);
+        }
+        conn.setSockOpt(StandardSocketOptions.SO_LINGER, 0); // a receiver still waiting: reset
+      }
+      assertThat(receiver.exitCode()).as(receiver.stderrSoFar()).isEqualTo(4);
+      assertThat(receiver.stderr())
+          .matches("(?s).*jsock: tls handshake with 127\\.0\\.0\\.1:\\d+: timed out\n");
+    }
+  }
+
+  @Test
   void resumeIsRefusedOnBothSidesWhenThePartDiffersAndThePartIsLeftAlone() throws Exception {
     int size = 1 << 20;
     Path data = randomFile("data.bin", size, 3);

@@ -2,6 +2,7 @@ package io.jsock.tls;
 
 import io.jsock.internal.Addresses;
 import io.jsock.internal.OpensslTrustSettings;
+import java.io.BufferedInputStream;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -23,6 +24,7 @@ import java.security.cert.X509Certificate;
 import java.security.interfaces.RSAKey;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.Collections;
 import java.util.HexFormat;
@@ -203,16 +205,15 @@ public final class KeyMaterial {
   public static KeyMaterial fromPkcs12(Path pkcs12, char[] password) throws IOException {
     Objects.requireNonNull(pkcs12, "pkcs12");
     Objects.requireNonNull(password, "password");
-    try (InputStream in = Files.newInputStream(pkcs12)) {
+    try (InputStream in = new BufferedInputStream(Files.newInputStream(pkcs12))) {
+      in.mark(PEM_BEGIN.length);
+      byte[] head = in.readNBytes(PEM_BEGIN.length);
+      in.reset();
       KeyStore store = KeyStore.getInstance("PKCS12");
       try {
         store.load(in, password);
       } catch (IOException e) {
-        String why = // the JDK says "keystore password was incorrect", or nothing for a non-store
-            e.getMessage() != null
-                ? e.getMessage()
-                : "not a PKCS#12 store (" + e.getClass().getSimpleName() + ")";
-        throw new IOException("cannot load PKCS#12 file " + pkcs12 + ": " + why, e);
+        throw new IOException("cannot load PKCS#12 file " + pkcs12 + ": " + notLoaded(e, head), e);
       }
       for (String alias : Collections.list(store.aliases())) {
         if (store.isKeyEntry(alias)
@@ -229,6 +230,27 @@ public final class KeyMaterial {
     } catch (GeneralSecurityException e) {
       throw new IOException("cannot load PKCS#12 file " + pkcs12 + ": " + e.getMessage(), e);
     }
+  }
+
+  /** How a PEM file begins: {@code -----BEGIN }. */
+  private static final byte[] PEM_BEGIN = "-----BEGIN ".getBytes(StandardCharsets.US_ASCII);
+
+  /**
+   * Why a PKCS#12 file did not load, given its first bytes: the JDK's words for a wrong password
+   * ("keystore password was incorrect"), but not its DER parser's for a file that is no store at
+   * all ("toDerInputStream rejects tag type 45" for a PEM file): a store is a DER SEQUENCE, 0x30.
+   */
+  private static String notLoaded(IOException e, byte[] head) {
+    if (Arrays.equals(head, PEM_BEGIN)) {
+      return "not a PKCS#12 store but a PEM file";
+    }
+    if (e.getMessage() == null) {
+      return "not a PKCS#12 store (" + e.getClass().getSimpleName() + ")";
+    }
+    if (head.length == 0 || head[0] != 0x30) {
+      return "not a PKCS#12 store (not DER: " + e.getMessage() + ")";
+    }
+    return e.getMessage();
   }
 
   /**

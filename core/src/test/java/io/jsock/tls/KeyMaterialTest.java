@@ -171,6 +171,22 @@ class KeyMaterialTest {
   }
 
   @Test
+  void aPemOrOtherNonDerFileGivenAsPkcs12IsSaidToBeNoStore() throws Exception {
+    KeyPair keys = TestPki.ecKeys();
+    Path pem = dir.resolve("cert.pem"); // the likeliest slip: the PEM certificate for the store
+    TestPki.writePem(pem, TestPki.selfSigned(keys, "localhost"));
+    assertThatThrownBy(() -> KeyMaterial.fromPkcs12(pem, new char[0]))
+        .isInstanceOf(IOException.class)
+        .hasMessage("cannot load PKCS#12 file " + pem + ": not a PKCS#12 store but a PEM file");
+    Path binary = dir.resolve("random.bin"); // was the JDK's "DerInputStream.getLength(): ..."
+    Files.write(binary, new byte[] {'l', (byte) 0xec, 1, 2, 3, 4, 5, 6, 7});
+    assertThatThrownBy(() -> KeyMaterial.fromPkcs12(binary, new char[0]))
+        .isInstanceOf(IOException.class)
+        .hasMessageStartingWith(
+            "cannot load PKCS#12 file " + binary + ": not a PKCS#12 store (not DER: ");
+  }
+
+  @Test
   void selfSignedMakesADevelopmentCertificateWithKeytool() throws Exception {
     KeyMaterial key = KeyMaterial.selfSigned();
     X509Certificate certificate = key.certificateChain().get(0);

@@ -82,7 +82,9 @@ final class Endpoints {
 
   /**
    * A socket bound to {@code host:port} (or the AF_UNIX {@code path}): listening for a stream kind,
-   * ready to receive for UDP. The host's first address of the asked family is used.
+   * ready to receive for UDP. The host's first address of the asked family is used. With {@code
+   * family} AF_INET6 ({@code -6}) the socket is IPv6-only ({@code IPV6_V6ONLY}), as ncat's: {@code
+   * ::} then takes no IPv4 peers; without it an IPv6 socket stays dual-stack.
    */
   static Socket bind(String host, int port, Path unix, Family family, SocketKind kind, int backlog)
       throws IOException {
@@ -98,6 +100,9 @@ final class Endpoints {
     }
     Socket socket = Socket.create(addressFamily, kind);
     try {
+      if (family == Family.AF_INET6) {
+        ipv6Only(socket);
+      }
       socket.bind(address);
       if (kind == SocketKind.SOCK_STREAM) {
         socket.listen(backlog);
@@ -106,6 +111,18 @@ final class Endpoints {
     } catch (IOException | RuntimeException e) {
       socket.close();
       throw e;
+    }
+  }
+
+  /**
+   * Sets {@code IPV6_V6ONLY}; where it cannot be set (the portable path) the socket stays
+   * dual-stack.
+   */
+  private static void ipv6Only(Socket socket) throws IOException {
+    try {
+      socket.setSockOpt(Sockets.IPV6_V6ONLY, true);
+    } catch (UnsupportedOperationException e) {
+      // dual-stack, as the JDK makes every IPv6 socket (README: Sockets.IPV6_V6ONLY)
     }
   }
 }

@@ -2,9 +2,12 @@ package io.jsock.cli;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.jsock.ConnectionRefusedException;
 import io.jsock.Family;
+import io.jsock.Shutdown;
 import io.jsock.Socket;
 import io.jsock.SocketKind;
 import java.io.ByteArrayOutputStream;
@@ -965,6 +968,30 @@ class ConnectListenIT {
         assertThat(connect.stderr()).contains("jsock: connected to [::1]:" + port + " (TCP)");
       }
       assertThat(listen.exitCode()).isZero();
+    }
+    assertThat(Files.readString(out)).isEqualTo("over IPv6\n");
+  }
+
+  /** As ncat -6: a listener on {@code ::} with {@code -6} is IPv6-only (IPV6_V6ONLY). */
+  @Test
+  void ipv6OnlyOnTheWildcardRefusesIpv4Clients() throws Exception {
+    Path out = dir.resolve("out");
+    try (PipedProcess listen =
+        jsock(Redirect.from(devNull()), Redirect.to(out.toFile()), "listen", "-6", "::", "0")) {
+      int port = Integer.parseInt(listen.awaitStderr("listening on \\[::\\]:(\\d+)").group(1));
+      try (Socket v4 = Socket.create()) {
+        v4.setTimeout(LIMIT);
+        assertThatThrownBy(() -> v4.connect("127.0.0.1", port))
+            .isInstanceOf(ConnectionRefusedException.class);
+      }
+      try (Socket v6 = Socket.create(Family.AF_INET6, SocketKind.SOCK_STREAM)) {
+        v6.setTimeout(LIMIT);
+        v6.connect("::1", port);
+        v6.sendAll("over IPv6\n".getBytes(UTF_8));
+        v6.shutdown(Shutdown.SHUT_WR);
+        assertThat(readToEnd(v6)).isEmpty();
+      }
+      assertThat(listen.exitCode()).as(listen.stderr()).isZero();
     }
     assertThat(Files.readString(out)).isEqualTo("over IPv6\n");
   }

@@ -288,6 +288,52 @@ class ConnectListenIT {
     assertThat(sha256(peerOut)).isEqualTo(sha256(fromJsock));
   }
 
+  /**
+   * TLS 1.2 has no half-close: s_server, its stdin at end, sends what it had and close_notify, and
+   * the JDK closes our sending side as it reads it. jsock exited 1 with "send to …: broken pipe" on
+   * stdin's next bytes (or waited for stdin's end, sending into a closed session); ncat and socat
+   * exit 0. The peer's close_notify now ends the session both ways: exit 0, stdin still open.
+   */
+  @Test
+  void aTls12ServersCloseNotifyEndsTheSessionCleanlyWithStdinStillOpen() throws Exception {
+    PemFiles pem = PemFiles.selfSigned(dir);
+    int port = FreePort.find();
+    Path jsockOut = dir.resolve("jsock.out");
+    String server =
+        "printf 'hello\\n' | exec openssl s_server -tls1_2 -accept 127.0.0.1:%d -cert %s -key %s -quiet -naccept 1"
+            .formatted(port, pem.cert(), pem.key());
+    try (PipedProcess peer =
+        PipedProcess.start(
+            List.of("bash", "-c", server),
+            Map.of(),
+            Redirect.from(devNull()),
+            Redirect.to(dir.resolve("peer.out").toFile()))) {
+      awaitListening(port);
+      try (PipedProcess connect =
+          jsock(
+              Redirect.PIPE,
+              Redirect.to(jsockOut.toFile()),
+              "connect",
+              "--tls",
+              "--ca",
+              pem.cert().toString(),
+              "-v",
+              "localhost",
+              "" + port)) {
+        await().atMost(LIMIT).until(() -> Files.readString(jsockOut).equals("hello\n"));
+        try { // more for a session the peer has ended: dropped, as by ncat
+          connect.stdin().write("hi\n".getBytes(UTF_8));
+          connect.stdin().flush();
+        } catch (IOException gone) {
+          // jsock has already ended
+        }
+        assertThat(connect.exitCode()).as(connect.stderr()).isZero();
+        assertThat(connect.stderr()).contains("jsock: TLS: TLSv1.2 ").doesNotContain("broken pipe");
+      }
+    }
+    assertThat(Files.readString(jsockOut)).isEqualTo("hello\n");
+  }
+
   // ---------------------------------------------------------------- end of file
 
   /** A server that reads until end of file, then answers how many bytes came, and closes. */

@@ -2,6 +2,8 @@ package io.jsock.cli;
 
 import io.jsock.BrokenPipeException;
 import io.jsock.ConnectionResetException;
+import io.jsock.Errno;
+import io.jsock.ErrnoException;
 import io.jsock.Shutdown;
 import io.jsock.Socket;
 import io.jsock.SocketKind;
@@ -205,10 +207,30 @@ final class Bridge {
 
   private void endOfInput() throws IOException {
     if (!datagram && !options.noShutdown && !done.isDone()) {
-      conn.shutdown(Shutdown.SHUT_WR);
+      try {
+        conn.shutdown(Shutdown.SHUT_WR);
+      } catch (ErrnoException e) {
+        throw e.errno() == Errno.ENOTCONN && e.address() != null ? resetBeforeShutdown(e) : e;
+      }
     }
     lastReceived = System.nanoTime();
     stdinEnded = true;
     inputEnd.complete(null);
+  }
+
+  /**
+   * A half-close that found the connection gone (Linux and Python say ENOTCONN): the peer reset it,
+   * as a peer that has closed does when more data comes (what stdin gave last), and the reset came
+   * before the half-close. Said as the reset it is, on the data sent ({@code send to …: connection
+   * reset by peer}, as when the reset comes a moment sooner), not as "transport endpoint is not
+   * connected", which reads as a connection never made.
+   */
+  private static IOException resetBeforeShutdown(ErrnoException e) {
+    var reset =
+        new ConnectionResetException(
+            "send to " + Diagnostics.where(e.address()) + ": connection reset by peer",
+            e.address());
+    reset.initCause(e);
+    return reset;
   }
 }

@@ -1,8 +1,13 @@
 package io.jsock.cli;
 
+import io.jsock.BrokenPipeException;
+import io.jsock.ConnectionResetException;
+import io.jsock.Errno;
+import io.jsock.ErrnoException;
 import io.jsock.Shutdown;
 import io.jsock.Socket;
 import io.jsock.SocketKind;
+import io.jsock.tls.Tls;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
@@ -24,6 +29,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  * --recv-only} half-closes at once and is done when the peer closes. A stdout whose reader went
  * away ends the bridge quietly.
  *
+ * <p>TLS 1.2 has no half-close: the peer's close_notify ends the session both ways (RFC 5246 7.2.1:
+ * the other side closes too, "discarding any pending writes", and the JDK's engine closes our
+ * sending side as it reads it). So that close_notify ends the bridge at once, exit 0, as ncat and
+ * socat end: what stdin had not yet sent is dropped. A send that fails on such a connection (the
+ * engine's sending side closed, or the peer's close and reset behind it) is judged by how the
+ * receive ends: the peer's close_notify is a clean end, anything else is the receive's failure.
+ *
  * <p>Datagrams (UDP): each read of stdin (at most 65,507 bytes) goes as one datagram, and each
  * datagram received goes to stdout. UDP has no end of file, so once stdin has ended the bridge
  * waits until no datagram has come for {@link #UDP_LINGER} and is then done; with {@code
@@ -41,6 +53,10 @@ final class Bridge {
   private final Diagnostics.Traffic traffic;
   private final BridgeOptions options;
   private final boolean datagram;
+
+  /** TLS 1.2, whose close_notify ends both directions (see the class comment). */
+  private final boolean tls12;
+
   private final CompletableFuture<Void> done = new CompletableFuture<>();
   private final CompletableFuture<Void> inputEnd = new CompletableFuture<>();
 
@@ -57,6 +73,7 @@ final class Bridge {
     this.traffic = traffic;
     this.options = options;
     this.datagram = conn.kind() == SocketKind.SOCK_DGRAM;
+    this.tls12 = Tls.isTls(conn) && "TLSv1.2".equals(Tls.session(conn).getProtocol());
     this.moving = new AtomicInteger(options.sendOnly ? 1 : 2); // --send-only: stdin alone counts
   }
 
@@ -146,6 +163,8 @@ final class Bridge {
       }
       if (std.isOutGone()) {
         done.complete(null); // nobody reads what would come: done, quietly
+      } else if (tls12) {
+        done.complete(null); // the peer's close_notify ended the session both ways
       } else if (!options.sendOnly) {
         directionDone();
       }
@@ -171,6 +190,10 @@ final class Bridge {
       }
       endOfInput();
       directionDone();
+    } catch (BrokenPipeException | ConnectionResetException e) {
+      if (!tls12) { // TLS 1.2: the receive says whether the peer ended the session cleanly
+        done.completeExceptionally(e);
+      }
     } catch (IOException | RuntimeException e) {
       done.completeExceptionally(e);
     }
@@ -184,10 +207,30 @@ final class Bridge {
 
   private void endOfInput() throws IOException {
     if (!datagram && !options.noShutdown && !done.isDone()) {
-      conn.shutdown(Shutdown.SHUT_WR);
+      try {
+        conn.shutdown(Shutdown.SHUT_WR);
+      } catch (ErrnoException e) {
+        throw e.errno() == Errno.ENOTCONN && e.address() != null ? resetBeforeShutdown(e) : e;
+      }
     }
     lastReceived = System.nanoTime();
     stdinEnded = true;
     inputEnd.complete(null);
+  }
+
+  /**
+   * A half-close that found the connection gone (Linux and Python say ENOTCONN): the peer reset it,
+   * as a peer that has closed does when more data comes (what stdin gave last), and the reset came
+   * before the half-close. Said as the reset it is, on the data sent ({@code send to …: connection
+   * reset by peer}, as when the reset comes a moment sooner), not as "transport endpoint is not
+   * connected", which reads as a connection never made.
+   */
+  private static IOException resetBeforeShutdown(ErrnoException e) {
+    var reset =
+        new ConnectionResetException(
+            "send to " + Diagnostics.where(e.address()) + ": connection reset by peer",
+            e.address());
+    reset.initCause(e);
+    return reset;
   }
 }

@@ -291,6 +291,52 @@ class ConnectListenIT {
     assertThat(sha256(peerOut)).isEqualTo(sha256(fromJsock));
   }
 
+  /**
+   * TLS 1.2 has no half-close: s_server, its stdin at end, sends what it had and close_notify, and
+   * the JDK closes our sending side as it reads it. jsock exited 1 with "send to …: broken pipe" on
+   * stdin's next bytes (or waited for stdin's end, sending into a closed session); ncat and socat
+   * exit 0. The peer's close_notify now ends the session both ways: exit 0, stdin still open.
+   */
+  @Test
+  void aTls12ServersCloseNotifyEndsTheSessionCleanlyWithStdinStillOpen() throws Exception {
+    PemFiles pem = PemFiles.selfSigned(dir);
+    int port = FreePort.find();
+    Path jsockOut = dir.resolve("jsock.out");
+    String server =
+        "printf 'hello\\n' | exec openssl s_server -tls1_2 -accept 127.0.0.1:%d -cert %s -key %s -quiet -naccept 1"
+            .formatted(port, pem.cert(), pem.key());
+    try (PipedProcess peer =
+        PipedProcess.start(
+            List.of("bash", "-c", server),
+            Map.of(),
+            Redirect.from(devNull()),
+            Redirect.to(dir.resolve("peer.out").toFile()))) {
+      awaitListening(port);
+      try (PipedProcess connect =
+          jsock(
+              Redirect.PIPE,
+              Redirect.to(jsockOut.toFile()),
+              "connect",
+              "--tls",
+              "--ca",
+              pem.cert().toString(),
+              "-v",
+              "localhost",
+              "" + port)) {
+        await().atMost(LIMIT).until(() -> Files.readString(jsockOut).equals("hello\n"));
+        try { // more for a session the peer has ended: dropped, as by ncat
+          connect.stdin().write("hi\n".getBytes(UTF_8));
+          connect.stdin().flush();
+        } catch (IOException gone) {
+          // jsock has already ended
+        }
+        assertThat(connect.exitCode()).as(connect.stderr()).isZero();
+        assertThat(connect.stderr()).contains("jsock: TLS: TLSv1.2 ").doesNotContain("broken pipe");
+      }
+    }
+    assertThat(Files.readString(jsockOut)).isEqualTo("hello\n");
+  }
+
   // ---------------------------------------------------------------- end of file
 
   /** A server that reads until end of file, then answers how many bytes came, and closes. */
@@ -357,6 +403,46 @@ class ConnectListenIT {
         assertThat(connect.lines()).containsExactly("got 0 bytes");
       }
       assertThat(server.nextLine()).isEqualTo("eof after 0");
+    }
+  }
+
+  /**
+   * A server that answers and closes at once: stdin's later bytes meet its reset, which came before
+   * the half-close, and jsock said "shutdown …: transport endpoint is not connected" (exit 1), as
+   * if no connection had been made. It is the reset it is, on the data sent (ncat: "Connection
+   * reset by peer"); the exit code stays 1 (docs/cli/connect-listen.md: the send fails).
+   */
+  @Test
+  void stdinSentToAServerThatClosedIsSaidAsTheResetItMeets() throws Exception {
+    String closing =
+        """
+        import socket
+        s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
+        print(s.getsockname()[1], flush=True)
+        c, _ = s.accept(); c.sendall(b"hello\\n"); c.close()
+        print("closed", flush=True)
+        """;
+    Path out = dir.resolve("out");
+    try (RunningProcess server =
+        RunningProcess.start(List.of("python3", "-c", closing), Map.of())) {
+      String port = server.nextLine();
+      try (PipedProcess connect =
+          jsock(Redirect.PIPE, Redirect.to(out.toFile()), "connect", "127.0.0.1", port)) {
+        await().atMost(LIMIT).until(() -> Files.readString(out).equals("hello\n"));
+        assertThat(server.nextLine()).isEqualTo("closed");
+        connect.stdin().write("hi\n".getBytes(UTF_8));
+        connect.stdin().close();
+        int code = connect.exitCode();
+        assertThat(connect.stderr()).doesNotContain("not connected");
+        if (code != 0) { // the reset may come after the half-close: then no one says it
+          assertThat(code).isEqualTo(1);
+          assertThat(connect.stderr())
+              .containsPattern(
+                  "jsock: (send to|recv from) 127\\.0\\.0\\.1:"
+                      + port
+                      + ": connection reset by peer\n");
+        }
+      }
     }
   }
 

@@ -2,6 +2,10 @@ package io.jsock;
 
 import static io.jsock.Family.AF_UNIX;
 import static io.jsock.SocketKind.SOCK_STREAM;
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -11,6 +15,11 @@ import static org.awaitility.Awaitility.await;
 import io.jsock.testing.Loopback;
 import io.jsock.testing.Running;
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
 import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
 import java.net.UnixDomainSocketAddress;
@@ -96,6 +105,78 @@ class SocketUnixTest {
         client.connect(address);
         assertThat(second.accept().conn().getPeerName()).isNotNull();
       }
+    }
+  }
+
+  // python3 on Linux: a socket bound in the abstract namespace to b'\0\xff\xfe...' (any bytes
+  // are allowed there, and in a path) shows in /proc/net/unix as '@\xff\xfe...'; jsock read the
+  // table as UTF-8, so binding over a stale socket file threw UncheckedIOException
+  // (MalformedInputException) while such a socket existed anywhere in the network namespace
+  @Test
+  void aStaleSocketFileIsReplacedWhileASocketWithANameThatIsNoUtf8Exists() throws Throwable {
+    var address = UnixDomainSocketAddress.of(dir.resolve("server.sock"));
+    try (Socket first = Socket.create(AF_UNIX, SOCK_STREAM)) {
+      first.bind(address);
+      first.listen();
+    }
+    int fd = bindAbstract(new byte[] {(byte) 0xff, (byte) 0xfe, 'j', 's', (byte) 0x80});
+    try (Socket second = Socket.create(AF_UNIX, SOCK_STREAM)) {
+      second.bind(address);
+      second.listen();
+      try (Socket client = Socket.create(AF_UNIX, SOCK_STREAM)) {
+        client.connect(address);
+        assertThat(second.accept().conn().getPeerName()).isNotNull();
+      }
+    } finally {
+      Native.close(fd);
+    }
+  }
+
+  /**
+   * A socket bound in the abstract namespace to {@code name} plus a number of this test's own (the
+   * JDK cannot make one), as Python's {@code bind(b"\0" + name)}; its descriptor.
+   */
+  private static int bindAbstract(byte[] name) throws Throwable {
+    int fd = Native.socket(1, 1, 0); // AF_UNIX, SOCK_STREAM
+    assertThat(fd).isNotNegative();
+    try (Arena arena = Arena.ofConfined()) {
+      byte[] suffix = Long.toString(ProcessHandle.current().pid()).getBytes(UTF_8);
+      MemorySegment sockaddr = arena.allocate(110);
+      sockaddr.set(JAVA_SHORT, 0, (short) 1); // sun_family AF_UNIX, sun_path[0] NUL: abstract
+      MemorySegment.copy(name, 0, sockaddr, JAVA_BYTE, 3, name.length);
+      MemorySegment.copy(suffix, 0, sockaddr, JAVA_BYTE, 3 + name.length, suffix.length);
+      assertThat(Native.bind(fd, sockaddr, 3 + name.length + suffix.length)).isZero();
+    } catch (Throwable e) {
+      Native.close(fd);
+      throw e;
+    }
+    return fd;
+  }
+
+  /** socket(2), bind(2) and close(2), for sockets the JDK cannot make. */
+  private static final class Native {
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final MethodHandle SOCKET =
+        handle("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle BIND =
+        handle("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle CLOSE =
+        handle("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+
+    private static MethodHandle handle(String name, FunctionDescriptor descriptor) {
+      return LINKER.downcallHandle(LINKER.defaultLookup().find(name).orElseThrow(), descriptor);
+    }
+
+    static int socket(int domain, int type, int protocol) throws Throwable {
+      return (int) SOCKET.invokeExact(domain, type, protocol);
+    }
+
+    static int bind(int fd, MemorySegment address, int length) throws Throwable {
+      return (int) BIND.invokeExact(fd, address, length);
+    }
+
+    static void close(int fd) throws Throwable {
+      int ignored = (int) CLOSE.invokeExact(fd);
     }
   }
 

@@ -25,6 +25,7 @@ import java.net.SocketTimeoutException;
 import java.net.UnixDomainSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -177,6 +178,29 @@ class SocketUnixTest {
 
     static void close(int fd) throws Throwable {
       int ignored = (int) CLOSE.invokeExact(fd);
+    }
+  }
+
+  // python3 on Linux: s.bind(p); os.chmod(p, 0o600); s.listen() leaves p at 0o140600, the same
+  // inode (gunicorn and others chmod or chown between bind and listen); jsock's listen made the
+  // file afresh, with the umask's mode (0o755 under umask 022)
+  @Test
+  void aModeSetBetweenBindAndListenHoldsForTheListeningSocket() throws Exception {
+    Path path = dir.resolve("server.sock");
+    var address = UnixDomainSocketAddress.of(path);
+    for (String mode : List.of("rw-------", "rwxrw-rw-")) {
+      Files.deleteIfExists(path);
+      try (Socket server = Socket.create(AF_UNIX, SOCK_STREAM)) {
+        server.bind(address);
+        Files.setPosixFilePermissions(path, PosixFilePermissions.fromString(mode));
+        server.listen();
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(path)))
+            .isEqualTo(mode);
+        try (Socket client = Socket.create(AF_UNIX, SOCK_STREAM)) {
+          client.connect(address);
+          assertThat(server.accept().conn().getSockName()).isEqualTo(address);
+        }
+      }
     }
   }
 

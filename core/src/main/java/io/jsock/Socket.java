@@ -59,6 +59,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
+import jdk.net.ExtendedSocketOptions;
 
 /**
  * A socket, as Python's {@code socket.socket}: one object for servers and clients, whose role
@@ -1544,6 +1545,13 @@ public final class Socket implements AutoCloseable {
       NetworkChannel channel = (NetworkChannel) current.channel();
       if (option == Sockets.IPV6_V6ONLY && family == Family.AF_INET6) {
         return option.type().cast(isV6Only(current));
+      }
+      if (option == ExtendedSocketOptions.SO_PEERCRED
+          && channel instanceof SocketChannel stream
+          && !stream.isConnected()) {
+        // Linux gives pid 0, uid -1 and gid -1 (no peer), which no UnixDomainPrincipal can hold;
+        // the JDK fails on that uid with whatever errno an earlier call left
+        throw Errors.of(Errno.ENOTCONN, "getsockopt " + option.name(), null);
       }
       if (channel.supportedOptions().contains(option)) {
         try {

@@ -263,6 +263,25 @@ class SocketUnixTest {
     }
   }
 
+  // python3 on Linux: getsockopt(SOL_SOCKET, SO_PEERCRED, 12) of an AF_UNIX socket that is not
+  // connected gives (pid 0, uid -1, gid -1), no peer; the JDK fails on that uid with a stale
+  // errno, so jsock said "getsockopt SO_PEERCRED: no such file or directory" (ENOENT)
+  @Test
+  void peerCredentialsOfASocketThatIsNotConnectedAreRefusedAsNotConnected() throws Exception {
+    var address = UnixDomainSocketAddress.of(dir.resolve("creds.sock"));
+    try (Socket fresh = Socket.create(AF_UNIX, SOCK_STREAM);
+        Socket bound = Socket.create(AF_UNIX, SOCK_STREAM)) {
+      bound.bind(address);
+      for (Socket socket : List.of(fresh, bound)) {
+        ErrnoException e =
+            catchThrowableOfType(
+                ErrnoException.class, () -> socket.getSockOpt(ExtendedSocketOptions.SO_PEERCRED));
+        assertThat(e).hasMessage("getsockopt SO_PEERCRED: transport endpoint is not connected");
+        assertThat(e.errno()).isEqualTo(Errno.ENOTCONN);
+      }
+    }
+  }
+
   @Test
   void socketPairIsConnectedBothWaysAndLeavesNoFileBehind() throws Exception {
     List<Path> before = pairDirectories();

@@ -45,8 +45,12 @@ import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFileAttributes;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Arrays;
@@ -55,6 +59,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
+import jdk.net.ExtendedSocketOptions;
 
 /**
  * A socket, as Python's {@code socket.socket}: one object for servers and clients, whose role
@@ -1541,6 +1546,13 @@ public final class Socket implements AutoCloseable {
       if (option == Sockets.IPV6_V6ONLY && family == Family.AF_INET6) {
         return option.type().cast(isV6Only(current));
       }
+      if (option == ExtendedSocketOptions.SO_PEERCRED
+          && channel instanceof SocketChannel stream
+          && !stream.isConnected()) {
+        // Linux gives pid 0, uid -1 and gid -1 (no peer), which no UnixDomainPrincipal can hold;
+        // the JDK fails on that uid with whatever errno an earlier call left
+        throw Errors.of(Errno.ENOTCONN, "getsockopt " + option.name(), null);
+      }
       if (channel.supportedOptions().contains(option)) {
         try {
           return asLinuxReports(option, channel.getOption(option));
@@ -1883,6 +1895,7 @@ public final class Socket implements AutoCloseable {
    */
   private PolledChannel openListener(SocketChannel unbound, int backlog) throws IOException {
     SocketAddress local = localAddressOf(unbound);
+    PosixFileAttributes boundFile = null;
     ServerSocketChannel listener = ServerSocketChannel.open(family.protocolFamily());
     try {
       for (var entry : options.entrySet()) {
@@ -1904,9 +1917,14 @@ public final class Socket implements AutoCloseable {
         // a Unix-domain path is a file that only one socket can hold: the listener binds once it
         // is gone, and the old channel stays open (and bound) until then, so that a listen that
         // fails leaves the socket as it was (listen() closes it once the listener has the path)
-        Files.deleteIfExists(((UnixDomainSocketAddress) local).getPath());
+        Path path = ((UnixDomainSocketAddress) local).getPath();
+        boundFile = socketFileAttributes(path);
+        Files.deleteIfExists(path);
       }
       listener.bind(local, Math.max(1, backlog));
+      if (boundFile != null) {
+        keepSocketFileAttributes(((UnixDomainSocketAddress) local).getPath(), boundFile);
+      }
       if (options.get(StandardSocketOptions.SO_REUSEADDR) instanceof Boolean reuse) {
         listener.setOption(StandardSocketOptions.SO_REUSEADDR, reuse);
       }
@@ -1917,6 +1935,37 @@ public final class Socket implements AutoCloseable {
     } catch (IOException e) {
       listener.close();
       throw Errors.translate(e, "listen on", local);
+    }
+  }
+
+  /** The mode, owner and group of the socket file at {@code path}; null if it is gone. */
+  private static PosixFileAttributes socketFileAttributes(Path path) throws IOException {
+    try {
+      return Files.readAttributes(path, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    } catch (NoSuchFileException gone) {
+      return null;
+    }
+  }
+
+  /**
+   * Gives the listener's socket file the mode, owner and group that the bound socket's file had: on
+   * Linux {@code listen} keeps the file that {@code bind} made, so a {@code chmod} or {@code chown}
+   * in between (as servers do to let other users connect) holds for the listening socket.
+   */
+  private static void keepSocketFileAttributes(Path path, PosixFileAttributes bound)
+      throws IOException {
+    // links followed: the JDK changes a mode without following by opening the file, which a
+    // socket file refuses (ENXIO); the listener has just made the file at the path itself
+    PosixFileAttributeView view = Files.getFileAttributeView(path, PosixFileAttributeView.class);
+    PosixFileAttributes made = view.readAttributes();
+    if (!made.owner().equals(bound.owner())) {
+      view.setOwner(bound.owner());
+    }
+    if (!made.group().equals(bound.group())) {
+      view.setGroup(bound.group());
+    }
+    if (!made.permissions().equals(bound.permissions())) {
+      view.setPermissions(bound.permissions());
     }
   }
 

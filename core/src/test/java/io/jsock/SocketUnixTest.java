@@ -2,6 +2,10 @@ package io.jsock;
 
 import static io.jsock.Family.AF_UNIX;
 import static io.jsock.SocketKind.SOCK_STREAM;
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -11,11 +15,17 @@ import static org.awaitility.Awaitility.await;
 import io.jsock.testing.Loopback;
 import io.jsock.testing.Running;
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
 import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
 import java.net.UnixDomainSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -99,6 +109,101 @@ class SocketUnixTest {
     }
   }
 
+  // python3 on Linux: a socket bound in the abstract namespace to b'\0\xff\xfe...' (any bytes
+  // are allowed there, and in a path) shows in /proc/net/unix as '@\xff\xfe...'; jsock read the
+  // table as UTF-8, so binding over a stale socket file threw UncheckedIOException
+  // (MalformedInputException) while such a socket existed anywhere in the network namespace
+  @Test
+  void aStaleSocketFileIsReplacedWhileASocketWithANameThatIsNoUtf8Exists() throws Throwable {
+    var address = UnixDomainSocketAddress.of(dir.resolve("server.sock"));
+    try (Socket first = Socket.create(AF_UNIX, SOCK_STREAM)) {
+      first.bind(address);
+      first.listen();
+    }
+    int fd = bindAbstract(new byte[] {(byte) 0xff, (byte) 0xfe, 'j', 's', (byte) 0x80});
+    try (Socket second = Socket.create(AF_UNIX, SOCK_STREAM)) {
+      second.bind(address);
+      second.listen();
+      try (Socket client = Socket.create(AF_UNIX, SOCK_STREAM)) {
+        client.connect(address);
+        assertThat(second.accept().conn().getPeerName()).isNotNull();
+      }
+    } finally {
+      Native.close(fd);
+    }
+  }
+
+  /**
+   * A socket bound in the abstract namespace to {@code name} plus a number of this test's own (the
+   * JDK cannot make one), as Python's {@code bind(b"\0" + name)}; its descriptor.
+   */
+  private static int bindAbstract(byte[] name) throws Throwable {
+    int fd = Native.socket(1, 1, 0); // AF_UNIX, SOCK_STREAM
+    assertThat(fd).isNotNegative();
+    try (Arena arena = Arena.ofConfined()) {
+      byte[] suffix = Long.toString(ProcessHandle.current().pid()).getBytes(UTF_8);
+      MemorySegment sockaddr = arena.allocate(110);
+      sockaddr.set(JAVA_SHORT, 0, (short) 1); // sun_family AF_UNIX, sun_path[0] NUL: abstract
+      MemorySegment.copy(name, 0, sockaddr, JAVA_BYTE, 3, name.length);
+      MemorySegment.copy(suffix, 0, sockaddr, JAVA_BYTE, 3 + name.length, suffix.length);
+      assertThat(Native.bind(fd, sockaddr, 3 + name.length + suffix.length)).isZero();
+    } catch (Throwable e) {
+      Native.close(fd);
+      throw e;
+    }
+    return fd;
+  }
+
+  /** socket(2), bind(2) and close(2), for sockets the JDK cannot make. */
+  private static final class Native {
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final MethodHandle SOCKET =
+        handle("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle BIND =
+        handle("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle CLOSE =
+        handle("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+
+    private static MethodHandle handle(String name, FunctionDescriptor descriptor) {
+      return LINKER.downcallHandle(LINKER.defaultLookup().find(name).orElseThrow(), descriptor);
+    }
+
+    static int socket(int domain, int type, int protocol) throws Throwable {
+      return (int) SOCKET.invokeExact(domain, type, protocol);
+    }
+
+    static int bind(int fd, MemorySegment address, int length) throws Throwable {
+      return (int) BIND.invokeExact(fd, address, length);
+    }
+
+    static void close(int fd) throws Throwable {
+      int ignored = (int) CLOSE.invokeExact(fd);
+    }
+  }
+
+  // python3 on Linux: s.bind(p); os.chmod(p, 0o600); s.listen() leaves p at 0o140600, the same
+  // inode (gunicorn and others chmod or chown between bind and listen); jsock's listen made the
+  // file afresh, with the umask's mode (0o755 under umask 022)
+  @Test
+  void aModeSetBetweenBindAndListenHoldsForTheListeningSocket() throws Exception {
+    Path path = dir.resolve("server.sock");
+    var address = UnixDomainSocketAddress.of(path);
+    for (String mode : List.of("rw-------", "rwxrw-rw-")) {
+      Files.deleteIfExists(path);
+      try (Socket server = Socket.create(AF_UNIX, SOCK_STREAM)) {
+        server.bind(address);
+        Files.setPosixFilePermissions(path, PosixFilePermissions.fromString(mode));
+        server.listen();
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(path)))
+            .isEqualTo(mode);
+        try (Socket client = Socket.create(AF_UNIX, SOCK_STREAM)) {
+          client.connect(address);
+          assertThat(server.accept().conn().getSockName()).isEqualTo(address);
+        }
+      }
+    }
+  }
+
   @Test
   void aRegularFileInTheWayIsNeverRemoved() throws Exception {
     Path file = Files.writeString(dir.resolve("notes.txt"), "keep me");
@@ -154,6 +259,25 @@ class SocketUnixTest {
       try (Socket conn = server.accept().conn()) {
         UnixDomainPrincipal peer = conn.getSockOpt(ExtendedSocketOptions.SO_PEERCRED);
         assertThat(peer.user().getName()).isEqualTo(System.getProperty("user.name"));
+      }
+    }
+  }
+
+  // python3 on Linux: getsockopt(SOL_SOCKET, SO_PEERCRED, 12) of an AF_UNIX socket that is not
+  // connected gives (pid 0, uid -1, gid -1), no peer; the JDK fails on that uid with a stale
+  // errno, so jsock said "getsockopt SO_PEERCRED: no such file or directory" (ENOENT)
+  @Test
+  void peerCredentialsOfASocketThatIsNotConnectedAreRefusedAsNotConnected() throws Exception {
+    var address = UnixDomainSocketAddress.of(dir.resolve("creds.sock"));
+    try (Socket fresh = Socket.create(AF_UNIX, SOCK_STREAM);
+        Socket bound = Socket.create(AF_UNIX, SOCK_STREAM)) {
+      bound.bind(address);
+      for (Socket socket : List.of(fresh, bound)) {
+        ErrnoException e =
+            catchThrowableOfType(
+                ErrnoException.class, () -> socket.getSockOpt(ExtendedSocketOptions.SO_PEERCRED));
+        assertThat(e).hasMessage("getsockopt SO_PEERCRED: transport endpoint is not connected");
+        assertThat(e.errno()).isEqualTo(Errno.ENOTCONN);
       }
     }
   }

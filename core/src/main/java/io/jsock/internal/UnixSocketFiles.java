@@ -1,10 +1,13 @@
 package io.jsock.internal;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.ConnectException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFileAttributes;
@@ -14,6 +17,10 @@ import java.util.stream.Stream;
 public final class UnixSocketFiles {
   /** The kernel's table of this network namespace's AF_UNIX sockets, with the paths they hold. */
   private static final Path SOCKET_TABLE = Path.of("/proc/net/unix");
+
+  /** How the JDK encodes file names for the kernel. */
+  private static final Charset PATH_CHARSET =
+      Charset.forName(System.getProperty("sun.jnu.encoding", "UTF-8"), StandardCharsets.UTF_8);
 
   private UnixSocketFiles() {}
 
@@ -40,19 +47,23 @@ public final class UnixSocketFiles {
       } catch (ConnectException refused) {
         return Files.deleteIfExists(path);
       }
-    } catch (IOException e) {
+    } catch (IOException | UncheckedIOException e) {
       return false;
     }
   }
 
-  /** Whether a socket in the kernel's table holds {@code path} (as given or made absolute). */
+  /**
+   * Whether a socket in the kernel's table holds {@code path} (as given or made absolute). The
+   * table holds the paths' bytes as bound, in any encoding (and abstract names, any bytes at all):
+   * it is read one byte a character, and the path is compared as the JDK's bytes for it.
+   */
   static boolean isHeld(Path path) throws IOException {
     if (!Files.isReadable(SOCKET_TABLE)) {
       return false;
     }
-    String given = path.toString();
-    String absolute = path.toAbsolutePath().normalize().toString();
-    try (Stream<String> lines = Files.lines(SOCKET_TABLE)) {
+    String given = asTableText(path.toString());
+    String absolute = asTableText(path.toAbsolutePath().normalize().toString());
+    try (Stream<String> lines = Files.lines(SOCKET_TABLE, StandardCharsets.ISO_8859_1)) {
       // "Num RefCount Protocol Flags Type St Inode Path": the path, when bound, comes last
       return lines
           .skip(1)
@@ -61,5 +72,10 @@ public final class UnixSocketFiles {
           .map(fields -> fields[7])
           .anyMatch(held -> held.equals(given) || held.equals(absolute));
     }
+  }
+
+  /** A path as the kernel's table shows it, read one byte a character. */
+  private static String asTableText(String path) {
+    return new String(path.getBytes(PATH_CHARSET), StandardCharsets.ISO_8859_1);
   }
 }

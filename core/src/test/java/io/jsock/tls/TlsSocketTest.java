@@ -450,6 +450,25 @@ class TlsSocketTest {
     }
   }
 
+  // README's Endings: TLS 1.2 has no half-close, and the JDK's engine closes the sending side as
+  // the peer's close_notify arrives (Python's OpenSSL still writes); TLS 1.3 ends one direction
+  @ParameterizedTest
+  @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
+  void aSendAfterThePeersCloseNotifyIsRefusedOnlyUnderTls12(String protocol) throws Exception {
+    try (Pair plain = Loopback.pair(AF_INET);
+        Pair tls = handshake(plain, client.withProtocols(protocol), "localhost", server)) {
+      tls.client().shutdown(Shutdown.SHUT_WR);
+      assertThat(tls.server().recv(10)).isEmpty();
+      if (protocol.equals("TLSv1.2")) {
+        assertThatThrownBy(() -> tls.server().sendAll("late".getBytes(UTF_8)))
+            .isInstanceOf(BrokenPipeException.class);
+      } else {
+        tls.server().sendAll("late".getBytes(UTF_8));
+        assertThat(recvExactly(tls.client(), 4)).isEqualTo("late".getBytes(UTF_8));
+      }
+    }
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
   void closeWithSoLingerZeroResetsThePeerWithoutCloseNotify(String protocol) throws Exception {

@@ -1819,6 +1819,16 @@ public final class Socket implements AutoCloseable {
       channel.write(data); // closed: the channel's error; else nothing goes, as the JDK does
       return true;
     }
+    return sendEmpty(current, fd, to);
+  }
+
+  /**
+   * A {@code send(2)} of no bytes on {@code fd}, which the caller has entered ({@link
+   * PolledChannel#enterCall()} or {@link PolledChannel#enterAnyCall()}) and this exits: false when
+   * the send buffer is full.
+   */
+  private static boolean sendEmpty(PolledChannel current, int fd, SocketAddress to)
+      throws IOException {
     MemorySegment state = current.takeState(true);
     try {
       return StreamCalls.sendEmpty(fd, state);
@@ -2420,15 +2430,7 @@ public final class Socket implements AutoCloseable {
       writeSome(current, ByteBuffer.allocate(0), UNKNOWN_ADDRESS);
       return;
     }
-    MemorySegment state = current.takeState(true);
-    try {
-      StreamCalls.sendEmpty(fd, state);
-    } catch (StreamCalls.Failed e) {
-      throw Errors.of(e.errno(), "send to", peer);
-    } finally {
-      current.giveState(true, state);
-      current.exitCall();
-    }
+    sendEmpty(current, fd, peer);
   }
 
   /** One non-blocking write: {@code send(2)} through {@link StreamCalls}, else the channel's. */

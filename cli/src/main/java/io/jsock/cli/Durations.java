@@ -1,7 +1,6 @@
 package io.jsock.cli;
 
 import java.math.BigDecimal;
-import java.math.RoundingMode;
 import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -38,14 +37,11 @@ final class Durations implements ITypeConverter<Duration> {
           default -> 3_600_000_000_000L;
         };
     // in decimal, as written: a double cut 999999999.999999999s to 1e18 ns
-    BigDecimal nanos =
-        new BigDecimal(m.group(1))
-            .multiply(BigDecimal.valueOf(nanosPerUnit))
-            .setScale(0, RoundingMode.HALF_UP);
-    if (nanos.compareTo(BigDecimal.valueOf(Long.MAX_VALUE / 2)) > 0) {
+    long nanos = Decimals.times(m.group(1), nanosPerUnit);
+    if (nanos < 0) {
       throw new TypeConversionException("duration too long: '" + text + "'");
     }
-    return Duration.ofNanos(nanos.longValueExact());
+    return Duration.ofNanos(nanos);
   }
 
   /**

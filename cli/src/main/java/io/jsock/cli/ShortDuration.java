@@ -11,8 +11,8 @@ import picocli.CommandLine.TypeConversionException;
 final class ShortDuration implements ITypeConverter<Duration> {
   private static final Pattern FORM = Pattern.compile("(\\d{1,9})(ms|s|m)");
 
-  /** The longest duration read, half of what nanoseconds in a {@code long} can count. */
-  private static final Duration LONGEST = Duration.ofNanos(Long.MAX_VALUE / 2);
+  /** The longest duration read, as for the other duration options. */
+  private static final Duration LONGEST = Duration.ofNanos(Decimals.LARGEST);
 
   @Override
   public Duration convert(String text) {

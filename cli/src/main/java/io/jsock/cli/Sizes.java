@@ -1,7 +1,5 @@
 package io.jsock.cli;
 
-import java.math.BigDecimal;
-import java.math.RoundingMode;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -29,14 +27,11 @@ final class Sizes implements ITypeConverter<Long> {
           "not a size: '" + text + "' (write it as 1000, 64KiB, 1MiB or 1MB)");
     }
     // in decimal, as written: a double lost the last digits of sizes above 2^53
-    BigDecimal bytes =
-        new BigDecimal(m.group(1))
-            .multiply(BigDecimal.valueOf(multiplier(m.group(2))))
-            .setScale(0, RoundingMode.HALF_UP);
-    if (bytes.compareTo(BigDecimal.valueOf(Long.MAX_VALUE / 2)) > 0) {
+    long bytes = Decimals.times(m.group(1), multiplier(m.group(2)));
+    if (bytes < 0) {
       throw new TypeConversionException("size too large: '" + text + "'");
     }
-    return bytes.longValueExact();
+    return bytes;
   }
 
   private static long multiplier(String unit) {

@@ -235,6 +235,13 @@ public final class Socket implements AutoCloseable {
   /** The address the user bound to, re-bound when a failed connect makes the JDK drop a channel. */
   private SocketAddress boundAddress;
 
+  /**
+   * AF_UNIX: the identity of the socket file this socket's bind made ({@link
+   * UnixSocketFiles#identity}), so that re-binding the path (a listener, a channel after a failed
+   * connect) removes that file and never one another program has put there since.
+   */
+  private Object boundFileIdentity;
+
   /** Where the last connect went, while it may still be in progress (non-blocking, timed out). */
   private volatile SocketAddress pendingTarget;
 
@@ -352,6 +359,9 @@ public final class Socket implements AutoCloseable {
         }
       }
       boundAddress = local;
+      if (local instanceof UnixDomainSocketAddress unix) {
+        boundFileIdentity = UnixSocketFiles.identity(unix.getPath());
+      }
     }
   }
 
@@ -1929,11 +1939,14 @@ public final class Socket implements AutoCloseable {
         // fails leaves the socket as it was (listen() closes it once the listener has the path)
         Path path = ((UnixDomainSocketAddress) local).getPath();
         boundFile = socketFileAttributes(path);
-        Files.deleteIfExists(path);
+        removeOwnSocketFile(path, "listen on");
       }
       listener.bind(local, Math.max(1, backlog));
-      if (boundFile != null) {
-        keepSocketFileAttributes(((UnixDomainSocketAddress) local).getPath(), boundFile);
+      if (local instanceof UnixDomainSocketAddress unix) {
+        if (boundFile != null) {
+          keepSocketFileAttributes(unix.getPath(), boundFile);
+        }
+        boundFileIdentity = UnixSocketFiles.identity(unix.getPath());
       }
       if (options.get(StandardSocketOptions.SO_REUSEADDR) instanceof Boolean reuse) {
         listener.setOption(StandardSocketOptions.SO_REUSEADDR, reuse);
@@ -1946,6 +1959,28 @@ public final class Socket implements AutoCloseable {
       listener.close();
       throw Errors.translate(e, "listen on", local);
     }
+  }
+
+  /**
+   * Removes the socket file this socket's bind made at {@code path}, so that a new channel can bind
+   * there; refuses ({@code EADDRINUSE}) if another socket or file has taken the path since (Linux
+   * never removes it: it listens on the bound socket, whatever the path now names). A path that is
+   * gone is left so. Guarded by stateLock.
+   */
+  private void removeOwnSocketFile(Path path, String operation) throws IOException {
+    Object identity = UnixSocketFiles.identity(path);
+    if (identity == null) {
+      return;
+    }
+    if (!identity.equals(boundFileIdentity)) {
+      throw new AddressInUseException(
+          Errors.message(
+              operation,
+              UnixDomainSocketAddress.of(path),
+              "address already in use (another socket or file has taken the path since the bind)"),
+          UnixDomainSocketAddress.of(path));
+    }
+    Files.delete(path);
   }
 
   /** The mode, owner and group of the socket file at {@code path}; null if it is gone. */
@@ -2159,13 +2194,15 @@ public final class Socket implements AutoCloseable {
           }
         }
         if (boundAddress instanceof UnixDomainSocketAddress unix) {
-          // the closed channel's own socket file, which no other socket can have bound meanwhile
-          Files.deleteIfExists(unix.getPath());
+          removeOwnSocketFile(unix.getPath(), "bind to"); // the closed channel's own file
         } else if (boundAddress != null) {
           network.setOption(StandardSocketOptions.SO_REUSEADDR, true);
         }
         if (boundAddress != null) {
           network.bind(boundAddress);
+        }
+        if (boundAddress instanceof UnixDomainSocketAddress unix) {
+          boundFileIdentity = UnixSocketFiles.identity(unix.getPath());
         }
       } catch (IOException | RuntimeException e) {
         fresh.channel().close();
@@ -2689,6 +2726,7 @@ public final class Socket implements AutoCloseable {
         wrapped.peer = plain.peer;
         wrapped.unnamed = plain.unnamed;
         wrapped.boundAddress = plain.boundAddress;
+        wrapped.boundFileIdentity = plain.boundFileIdentity;
         wrapped.options = plain.options.isEmpty() ? Map.of() : new LinkedHashMap<>(plain.options);
         engine.bind(wrapped.new TlsWire());
         plain.detachedTo = wrapped;

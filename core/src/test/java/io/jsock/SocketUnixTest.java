@@ -22,7 +22,9 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
+import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -200,6 +202,65 @@ class SocketUnixTest {
           client.connect(address);
           assertThat(server.accept().conn().getSockName()).isEqualTo(address);
         }
+      }
+    }
+  }
+
+  // between bind and listen another program may take the path (unlink, then its own bind, as a
+  // second instance of a server does) or put a file there; Linux's listen leaves the path alone
+  // (it listens on the socket, not the name), and jsock's, which binds its listener afresh, deleted
+  // whatever was at the path: the other server's socket file, or a regular file with its data
+  @Test
+  void aListenLeavesAloneWhatAnotherProgramPutAtThePathSinceTheBind() throws Exception {
+    Path path = dir.resolve("server.sock");
+    var address = UnixDomainSocketAddress.of(path);
+    try (Socket first = Socket.create(AF_UNIX, SOCK_STREAM);
+        ServerSocketChannel other = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+      first.bind(address);
+      Files.delete(path);
+      other.bind(address);
+
+      assertThatThrownBy(first::listen)
+          .isInstanceOf(AddressInUseException.class)
+          .hasMessage(
+              "listen on "
+                  + path
+                  + ": address already in use (another socket or file has taken the path since"
+                  + " the bind)");
+      try (Socket client = Socket.create(AF_UNIX, SOCK_STREAM)) {
+        client.connect(address);
+        other.accept().close();
+      }
+    }
+    try (Socket second = Socket.create(AF_UNIX, SOCK_STREAM)) {
+      Files.deleteIfExists(path);
+      second.bind(address);
+      Files.delete(path);
+      Files.writeString(path, "keep me");
+
+      assertThatThrownBy(second::listen).isInstanceOf(AddressInUseException.class);
+      assertThat(Files.readString(path)).isEqualTo("keep me");
+    }
+  }
+
+  // a failed connect makes the JDK close the channel, and jsock binds a fresh one to the path as
+  // the old one was: it too removed the file another program had put at the path since the bind
+  @Test
+  void aFailedConnectLeavesAloneWhatAnotherProgramPutAtThePathSinceTheBind() throws Exception {
+    Path path = dir.resolve("client.sock");
+    var address = UnixDomainSocketAddress.of(path);
+    try (Socket client = Socket.create(AF_UNIX, SOCK_STREAM);
+        ServerSocketChannel other = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+      client.bind(address);
+      Files.delete(path);
+      other.bind(address);
+
+      assertThatThrownBy(() -> client.connect(UnixDomainSocketAddress.of(dir.resolve("nobody"))))
+          .isInstanceOf(ErrnoException.class)
+          .hasMessageContaining("no such file or directory");
+      try (Socket third = Socket.create(AF_UNIX, SOCK_STREAM)) {
+        third.connect(address);
+        other.accept().close();
       }
     }
   }

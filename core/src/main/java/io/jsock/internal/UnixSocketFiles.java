@@ -9,7 +9,10 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.util.stream.Stream;
 
@@ -49,6 +52,20 @@ public final class UnixSocketFiles {
       }
     } catch (IOException | UncheckedIOException e) {
       return false;
+    }
+  }
+
+  /**
+   * The identity (device and inode) of the file at {@code path} as {@code stat(2)} gives it, no
+   * links followed: tells the socket file a bind made from one another program put at the same path
+   * later. Null if nothing is there, or where the file system gives no identities.
+   */
+  public static Object identity(Path path) throws IOException {
+    try {
+      return Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
+          .fileKey();
+    } catch (NoSuchFileException gone) {
+      return null;
     }
   }
 

@@ -6,6 +6,7 @@ import io.jsock.Socket;
 import io.jsock.SocketKind;
 import io.jsock.Sockets;
 import io.jsock.internal.Addresses;
+import io.jsock.internal.UnixSocketFiles;
 import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
@@ -15,10 +16,6 @@ import java.net.SocketAddress;
 import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -102,7 +99,9 @@ public final class TcpServer extends Server {
     this.listener = listener;
     this.firstByteNanos = ServerConfig.saturatedNanos(config.firstByteTimeout());
     this.socketFileKey =
-        address instanceof UnixDomainSocketAddress unix ? fileKey(unix.getPath()) : null;
+        address instanceof UnixDomainSocketAddress unix
+            ? UnixSocketFiles.identity(unix.getPath())
+            : null;
     this.backoff =
         new Backoff(lifecycle, "accept on " + Addresses.format(address), "accepting again");
     this.firstByteDeadlines =
@@ -234,21 +233,11 @@ public final class TcpServer extends Server {
             + " open (maxConnections), refusing more");
   }
 
-  /** The file's identity as {@code stat(2)} gives it (no links followed); null if it is gone. */
-  private static Object fileKey(Path path) throws IOException {
-    try {
-      return Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
-          .fileKey();
-    } catch (NoSuchFileException gone) {
-      return null;
-    }
-  }
-
   private void closeListener() {
     try {
       listener.close();
       if (address instanceof UnixDomainSocketAddress unix
-          && Objects.equals(fileKey(unix.getPath()), socketFileKey)) {
+          && Objects.equals(UnixSocketFiles.identity(unix.getPath()), socketFileKey)) {
         Files.deleteIfExists(unix.getPath());
       }
     } catch (IOException e) {

@@ -705,29 +705,38 @@ public final class Socket implements AutoCloseable {
   private byte[] recvPooled(int bufsize) throws IOException {
     PolledChannel current = receiving();
     long deadline = Timeouts.NOT_STARTED;
-    while (true) {
-      deadline = awaitIfKnownEmpty(current, deadline);
-      Scratch scratch = ScratchBuffers.take();
-      if (scratch == null) {
-        return null;
-      }
-      int n;
-      try {
-        ByteBuffer buffer = scratch.buffer();
-        buffer.limit(Math.min(bufsize, buffer.capacity()));
-        n = readStream(current, buffer, scratch.address());
-        if (n > 0) {
-          byte[] data = new byte[n];
-          buffer.flip().get(data);
-          return data;
+    boolean waiting = false; // whether the call ends in a wait, taking nothing
+    current.enterTaking(); // several threads may receive at once
+    try {
+      while (true) {
+        waiting = true;
+        deadline = awaitIfKnownEmpty(current, deadline);
+        waiting = false;
+        Scratch scratch = ScratchBuffers.take();
+        if (scratch == null) {
+          return null;
         }
-      } finally {
-        ScratchBuffers.give(scratch);
+        int n;
+        try {
+          ByteBuffer buffer = scratch.buffer();
+          buffer.limit(Math.min(bufsize, buffer.capacity()));
+          n = readStream(current, buffer, scratch.address());
+          if (n > 0) {
+            byte[] data = new byte[n];
+            buffer.flip().get(data);
+            return data;
+          }
+        } finally {
+          ScratchBuffers.give(scratch);
+        }
+        if (n < 0) {
+          return EMPTY;
+        }
+        waiting = true;
+        deadline = await(current, SelectionKey.OP_READ, deadline, "recv from", peer);
       }
-      if (n < 0) {
-        return EMPTY;
-      }
-      deadline = await(current, SelectionKey.OP_READ, deadline, "recv from", peer);
+    } finally {
+      current.exitTaking(!waiting); // bytes, the end of the stream or a failure: others look too
     }
   }
 
@@ -754,13 +763,22 @@ public final class Socket implements AutoCloseable {
       return tls.read(buffer, Timeouts.deadline(timeoutNanos));
     }
     long deadline = Timeouts.NOT_STARTED;
-    while (true) {
-      deadline = awaitIfKnownEmpty(current, deadline);
-      int n = readStream(current, buffer, UNKNOWN_ADDRESS);
-      if (n != 0) {
-        return Math.max(n, 0);
+    boolean waiting = false; // as in recvPooled
+    current.enterTaking();
+    try {
+      while (true) {
+        waiting = true;
+        deadline = awaitIfKnownEmpty(current, deadline);
+        waiting = false;
+        int n = readStream(current, buffer, UNKNOWN_ADDRESS);
+        if (n != 0) {
+          return Math.max(n, 0);
+        }
+        waiting = true;
+        deadline = await(current, SelectionKey.OP_READ, deadline, "recv from", peer);
       }
-      deadline = await(current, SelectionKey.OP_READ, deadline, "recv from", peer);
+    } finally {
+      current.exitTaking(!waiting);
     }
   }
 

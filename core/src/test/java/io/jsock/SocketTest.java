@@ -3114,6 +3114,59 @@ class SocketTest {
     }
   }
 
+  // python3 on Linux: sixteen threads in recv(1) on one stream each get one of sixteen bytes that
+  // come at once (the kernel wakes a reader while bytes are queued); on the epoll path a thread
+  // that
+  // found the stream empty just before the bytes' edge, and published itself after another woken
+  // thread had cleared that edge to read one byte, parked with bytes queued
+  @ParameterizedTest
+  @ValueSource(booleans = {false, true})
+  void sixteenThreadsInRecvEachTakeOneOfSixteenBytesThatComeAtOnce(boolean intoBuffer)
+      throws Exception {
+    int threads = 16;
+    for (int round = 0; round < 1_000; round++) {
+      try (Pair pair = Loopback.pair(AF_INET)) {
+        var received = new ConcurrentLinkedQueue<Byte>();
+        var failures = new ConcurrentLinkedQueue<Throwable>();
+        CountDownLatch done = new CountDownLatch(threads);
+        for (int t = 0; t < threads; t++) {
+          Thread.ofVirtual()
+              .start(
+                  () -> {
+                    try {
+                      if (intoBuffer) {
+                        ByteBuffer one = ByteBuffer.allocate(1);
+                        pair.server().recvInto(one);
+                        received.add(one.get(0));
+                      } else {
+                        received.add(pair.server().recv(1)[0]);
+                      }
+                      done.countDown();
+                    } catch (IOException | RuntimeException e) {
+                      failures.add(e);
+                    }
+                  });
+        }
+        byte[] sixteen = new byte[threads];
+        for (int i = 0; i < threads; i++) {
+          sixteen[i] = (byte) ('a' + i);
+        }
+        pair.client().sendAll(sixteen);
+        assertThat(done.await(PROMPTLY.toMillis(), MILLISECONDS))
+            .as("round %d: every thread received a byte (%s)", round, received)
+            .isTrue();
+        assertThat(failures).isEmpty();
+        byte[] got = new byte[threads];
+        int i = 0;
+        for (byte b : received) {
+          got[i++] = b;
+        }
+        Arrays.sort(got);
+        assertThat(got).isEqualTo(sixteen);
+      }
+    }
+  }
+
   // python3 on Linux: two threads blocked in recv(1) (or accept) on one socket, which another
   // thread then makes non-blocking: the first byte (client) goes to one, and the other waits on in
   // the kernel, with the mode of its call, for the next

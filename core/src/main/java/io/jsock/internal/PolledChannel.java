@@ -185,22 +185,27 @@ public final class PolledChannel {
   }
 
   /**
-   * Starts a call that takes one item from a queue that several threads may take from at once: a
-   * connection ({@code accept}) or a datagram. Ended by {@link #exitTaking(boolean)}, in a {@code
-   * finally}, before any look at the queue.
+   * Starts a call that takes from a queue that several threads may take from at once: a connection
+   * ({@code accept}), a datagram, or bytes of a stream (a receive). Ended by {@link
+   * #exitTaking(boolean)}, in a {@code finally}, before any look at the queue.
    *
    * <p>On the epoll path a wait parks unless an edge has come since the last wait ended, and each
    * wait clears that mark before its thread looks again. With two items queued by one edge, a
    * thread that found the queue empty just before the edge, and publishes itself after another
    * woken thread cleared the mark to take one of them, would park with the other still queued (1
-   * round in ~170 of 16 threads accepting 16 connections). So a thread that takes an item while
-   * others are in such a call marks the direction ready again: each of them looks once more.
+   * round in ~170 of 16 threads accepting 16 connections; 2 rounds in 1,000 of 16 threads each
+   * receiving one of 16 bytes). So a thread that takes an item (or meets the end of the stream, or
+   * a failure) while others are in such a call marks the direction ready again: each of them looks
+   * once more. Alone in the call, as nearly always, it costs two uncontended atomic adds.
    */
   public void enterTaking() {
     TAKERS.getAndAdd(this, 1);
   }
 
-  /** Ends {@link #enterTaking()}; {@code took} tells whether the call took an item. */
+  /**
+   * Ends {@link #enterTaking()}; {@code took} tells whether the call took an item, met the end of
+   * the stream or failed (rather than ending in a wait: a timeout, a close, an interrupt).
+   */
   public void exitTaking(boolean took) {
     int before = (int) TAKERS.getAndAdd(this, -1);
     if (took && before > 1 && epoll != null) {

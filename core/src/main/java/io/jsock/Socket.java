@@ -435,10 +435,10 @@ public final class Socket implements AutoCloseable {
       throw Errors.of(Errno.EINVAL, "accept on", getSockName()); // not listening, as Linux says
     }
     long deadline = Timeouts.NOT_STARTED;
-    SocketChannel conn = null;
-    current.enterTaking(); // several threads may accept at once
+    current.enterReading(); // several threads may accept at once
     try {
       while (true) {
+        SocketChannel conn;
         try {
           conn = listener.accept();
         } catch (IOException e) {
@@ -456,7 +456,7 @@ public final class Socket implements AutoCloseable {
             await(current, SelectionKey.OP_ACCEPT, deadline, "accept on", localAddressOf(listener));
       }
     } finally {
-      current.exitTaking(conn != null);
+      current.exitReading();
     }
   }
 
@@ -705,13 +705,10 @@ public final class Socket implements AutoCloseable {
   private byte[] recvPooled(int bufsize) throws IOException {
     PolledChannel current = receiving();
     long deadline = Timeouts.NOT_STARTED;
-    boolean waiting = false; // whether the call ends in a wait, taking nothing
-    current.enterTaking(); // several threads may receive at once
+    current.enterReading(); // several threads may receive at once
     try {
       while (true) {
-        waiting = true;
         deadline = awaitIfKnownEmpty(current, deadline);
-        waiting = false;
         Scratch scratch = ScratchBuffers.take();
         if (scratch == null) {
           return null;
@@ -732,11 +729,10 @@ public final class Socket implements AutoCloseable {
         if (n < 0) {
           return EMPTY;
         }
-        waiting = true;
         deadline = await(current, SelectionKey.OP_READ, deadline, "recv from", peer);
       }
     } finally {
-      current.exitTaking(!waiting); // bytes, the end of the stream or a failure: others look too
+      current.exitReading();
     }
   }
 
@@ -763,22 +759,18 @@ public final class Socket implements AutoCloseable {
       return tls.read(buffer, Timeouts.deadline(timeoutNanos));
     }
     long deadline = Timeouts.NOT_STARTED;
-    boolean waiting = false; // as in recvPooled
-    current.enterTaking();
+    current.enterReading();
     try {
       while (true) {
-        waiting = true;
         deadline = awaitIfKnownEmpty(current, deadline);
-        waiting = false;
         int n = readStream(current, buffer, UNKNOWN_ADDRESS);
         if (n != 0) {
           return Math.max(n, 0);
         }
-        waiting = true;
         deadline = await(current, SelectionKey.OP_READ, deadline, "recv from", peer);
       }
     } finally {
-      current.exitTaking(!waiting);
+      current.exitReading();
     }
   }
 
@@ -866,12 +858,17 @@ public final class Socket implements AutoCloseable {
     if (tls != null) {
       return tls.write(data, Timeouts.deadline(sendTimeoutNanos), false);
     }
-    while (true) {
-      int n = writeSome(current, data, UNKNOWN_ADDRESS);
-      if (n > 0) {
-        return n;
+    current.enterWriting(); // several threads may send at once
+    try {
+      while (true) {
+        int n = writeSome(current, data, UNKNOWN_ADDRESS);
+        if (n > 0) {
+          return n;
+        }
+        deadline = await(current, SelectionKey.OP_WRITE, deadline, "send to", peer);
       }
-      deadline = await(current, SelectionKey.OP_WRITE, deadline, "send to", peer);
+    } finally {
+      current.exitWriting();
     }
   }
 
@@ -939,24 +936,29 @@ public final class Socket implements AutoCloseable {
     }
     // The call's mode, read with its timeout when it first has to wait (a wait for the connect
     // means it was not non-blocking): another thread's setBlocking(false) does not end the call.
-    boolean nonBlocking = false;
-    while (data.hasRemaining()) {
-      // Checked before every later write, as CPython does, so that a reader fast enough to keep
-      // the buffer from filling still cannot stretch the call past its timeout.
-      if (Timeouts.hasPassed(deadline)) {
-        throw Errors.timedOut("send to", peer);
-      }
-      int n = writeSome(current, data, UNKNOWN_ADDRESS);
-      if (data.hasRemaining()) {
-        if (deadline == Timeouts.NOT_STARTED) {
-          long timeout = sendTimeoutNanos;
-          nonBlocking = timeout == Timeouts.NON_BLOCKING;
-          deadline = Timeouts.deadline(timeout);
+    current.enterWriting();
+    try {
+      boolean nonBlocking = false;
+      while (data.hasRemaining()) {
+        // Checked before every later write, as CPython does, so that a reader fast enough to keep
+        // the buffer from filling still cannot stretch the call past its timeout.
+        if (Timeouts.hasPassed(deadline)) {
+          throw Errors.timedOut("send to", peer);
         }
-        if (n == 0) {
-          await(current, SelectionKey.OP_WRITE, deadline, nonBlocking, "send to", peer);
+        int n = writeSome(current, data, UNKNOWN_ADDRESS);
+        if (data.hasRemaining()) {
+          if (deadline == Timeouts.NOT_STARTED) {
+            long timeout = sendTimeoutNanos;
+            nonBlocking = timeout == Timeouts.NON_BLOCKING;
+            deadline = Timeouts.deadline(timeout);
+          }
+          if (n == 0) {
+            await(current, SelectionKey.OP_WRITE, deadline, nonBlocking, "send to", peer);
+          }
         }
       }
+    } finally {
+      current.exitWriting();
     }
   }
 
@@ -1018,6 +1020,7 @@ public final class Socket implements AutoCloseable {
       return sendFileOverTls(file, offset, count, started, timeout == Timeouts.NON_BLOCKING);
     }
     long sent = 0;
+    current.enterWriting();
     try {
       while (sent < count) {
         if (Thread.currentThread().isInterrupted()) {
@@ -1059,6 +1062,7 @@ public final class Socket implements AutoCloseable {
       }
       throw failure(e, "sendfile to", peer);
     } finally {
+      current.exitWriting();
       movePosition(file, offset, sent);
     }
     return sent;
@@ -1178,8 +1182,7 @@ public final class Socket implements AutoCloseable {
     PolledChannel current = open("recv from", peer);
     DatagramChannel channel = (DatagramChannel) current.channel();
     long deadline = Timeouts.NOT_STARTED;
-    SocketAddress source = null;
-    current.enterTaking(); // several threads may receive at once
+    current.enterReading(); // several threads may receive at once
     try {
       while (true) {
         Datagram kept = takeHeld(bufsize); // first those a connect kept, if any
@@ -1189,7 +1192,7 @@ public final class Socket implements AutoCloseable {
         datagramLock.lock();
         try {
           ByteBuffer scratch = scratch();
-          source = receive(channel, scratch);
+          SocketAddress source = receive(channel, scratch);
           if (source != null) {
             scratch.flip();
             checkFits(scratch.remaining(), bufsize, source);
@@ -1203,7 +1206,7 @@ public final class Socket implements AutoCloseable {
         deadline = awaitDatagram(current, channel, deadline);
       }
     } finally {
-      current.exitTaking(source != null);
+      current.exitReading();
     }
   }
 
@@ -1234,8 +1237,7 @@ public final class Socket implements AutoCloseable {
     PolledChannel current = open("recv from", peer);
     DatagramChannel channel = (DatagramChannel) current.channel();
     long deadline = Timeouts.NOT_STARTED;
-    SocketAddress source = null;
-    current.enterTaking(); // several threads may receive at once
+    current.enterReading(); // several threads may receive at once
     try {
       while (true) {
         Datagram kept = takeHeld(buffer.remaining()); // first those a connect kept, if any
@@ -1244,7 +1246,7 @@ public final class Socket implements AutoCloseable {
           return kept.address();
         }
         if (buffer.remaining() >= MAX_DATAGRAM) {
-          source = receive(channel, buffer); // fits whatever comes: no copy
+          SocketAddress source = receive(channel, buffer); // fits whatever comes: no copy
           if (source != null) {
             return source;
           }
@@ -1252,7 +1254,7 @@ public final class Socket implements AutoCloseable {
           datagramLock.lock();
           try {
             ByteBuffer scratch = scratch();
-            source = receive(channel, scratch);
+            SocketAddress source = receive(channel, scratch);
             if (source != null) {
               scratch.flip();
               checkFits(scratch.remaining(), buffer.remaining(), source);
@@ -1266,7 +1268,7 @@ public final class Socket implements AutoCloseable {
         deadline = awaitDatagram(current, channel, deadline);
       }
     } finally {
-      current.exitTaking(source != null);
+      current.exitReading();
     }
   }
 
@@ -1792,29 +1794,34 @@ public final class Socket implements AutoCloseable {
     }
     int length = data.remaining();
     long deadline = Timeouts.NOT_STARTED;
-    while (true) {
-      int n;
-      boolean sent;
-      try {
-        if (length == 0 && channel.isConnected()) {
-          n = 0;
-          sent = sendEmptyToPeer(current, channel, data, to);
-        } else {
-          n =
-              target == null || channel.isConnected()
-                  ? channel.write(data)
-                  : channel.send(data, to);
-          sent = n > 0 || length == 0;
+    current.enterWriting();
+    try {
+      while (true) {
+        int n;
+        boolean sent;
+        try {
+          if (length == 0 && channel.isConnected()) {
+            n = 0;
+            sent = sendEmptyToPeer(current, channel, data, to);
+          } else {
+            n =
+                target == null || channel.isConnected()
+                    ? channel.write(data)
+                    : channel.send(data, to);
+            sent = n > 0 || length == 0;
+          }
+        } catch (IOException e) {
+          throw failure(e, "send to", to);
         }
-      } catch (IOException e) {
-        throw failure(e, "send to", to);
+        countSent(n);
+        // A datagram goes whole or not at all; an empty one "sends 0 bytes" and is gone.
+        if (sent) {
+          return n;
+        }
+        deadline = await(current, SelectionKey.OP_WRITE, deadline, "send to", to);
       }
-      countSent(n);
-      // A datagram goes whole or not at all; an empty one "sends 0 bytes" and is gone.
-      if (sent) {
-        return n;
-      }
-      deadline = await(current, SelectionKey.OP_WRITE, deadline, "send to", to);
+    } finally {
+      current.exitWriting();
     }
   }
 

@@ -3167,6 +3167,48 @@ class SocketTest {
     }
   }
 
+  @Test
+  void sixteenThreadsInSendAllOnOneStreamEachSendTheirWholeBlock() throws Exception {
+    int threads = 16;
+    int block = 16 * 1024;
+    for (int round = 0; round < 2_000; round++) {
+      try (Pair pair = Loopback.pair(AF_INET)) {
+        pair.client().setSockOpt(StandardSocketOptions.SO_SNDBUF, 4096);
+        var failures = new ConcurrentLinkedQueue<Throwable>();
+        CountDownLatch done = new CountDownLatch(threads);
+        for (int t = 0; t < threads; t++) {
+          byte[] data = new byte[block];
+          Arrays.fill(data, (byte) t);
+          Thread.ofVirtual()
+              .start(
+                  () -> {
+                    try {
+                      pair.client().sendAll(data);
+                      done.countDown();
+                    } catch (IOException | RuntimeException e) {
+                      failures.add(e);
+                    }
+                  });
+        }
+        int[] counts = new int[threads];
+        long total = 0;
+        pair.server().setTimeout(PROMPTLY);
+        while (total < (long) threads * block) {
+          byte[] got = pair.server().recv(256 * 1024);
+          for (byte b : got) {
+            counts[b]++;
+          }
+          total += got.length;
+        }
+        assertThat(done.await(PROMPTLY.toMillis(), MILLISECONDS))
+            .as("round %d: every thread sent its block", round)
+            .isTrue();
+        assertThat(failures).isEmpty();
+        assertThat(counts).containsOnly(block);
+      }
+    }
+  }
+
   // python3 on Linux: two threads blocked in recv(1) (or accept) on one socket, which another
   // thread then makes non-blocking: the first byte (client) goes to one, and the other waits on in
   // the kernel, with the mode of its call, for the next

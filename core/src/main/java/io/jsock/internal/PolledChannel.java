@@ -29,7 +29,8 @@ public final class PolledChannel {
   private static final int CLOSING = Integer.MIN_VALUE;
 
   private static final VarHandle CALLS;
-  private static final VarHandle TAKERS;
+  private static final VarHandle READERS_INSIDE;
+  private static final VarHandle WRITERS_INSIDE;
   private static final VarHandle READ_STATE;
   private static final VarHandle WRITE_STATE;
 
@@ -37,7 +38,8 @@ public final class PolledChannel {
     try {
       MethodHandles.Lookup lookup = MethodHandles.lookup();
       CALLS = lookup.findVarHandle(PolledChannel.class, "calls", int.class);
-      TAKERS = lookup.findVarHandle(PolledChannel.class, "takers", int.class);
+      READERS_INSIDE = lookup.findVarHandle(PolledChannel.class, "readersInside", int.class);
+      WRITERS_INSIDE = lookup.findVarHandle(PolledChannel.class, "writersInside", int.class);
       READ_STATE = lookup.findVarHandle(PolledChannel.class, "readState", MemorySegment.class);
       WRITE_STATE = lookup.findVarHandle(PolledChannel.class, "writeState", MemorySegment.class);
     } catch (ReflectiveOperationException e) {
@@ -84,9 +86,13 @@ public final class PolledChannel {
   @SuppressWarnings("unused") // through CALLS
   private volatile int calls;
 
-  /** How many threads are in a call that takes from a shared queue (see {@link #enterTaking()}). */
-  @SuppressWarnings("unused") // through TAKERS
-  private volatile int takers;
+  /** How many threads are in a call that reads (see {@link #enterReading()}). */
+  @SuppressWarnings("unused") // through READERS_INSIDE
+  private volatile int readersInside;
+
+  /** How many threads are in a call that writes (see {@link #enterWriting()}). */
+  @SuppressWarnings("unused") // through WRITERS_INSIDE
+  private volatile int writersInside;
 
   /**
    * Where {@link StreamCalls} write errno, one per direction, reused from call to call (see {@link
@@ -185,31 +191,46 @@ public final class PolledChannel {
   }
 
   /**
-   * Starts a call that takes from a queue that several threads may take from at once: a connection
-   * ({@code accept}), a datagram, or bytes of a stream (a receive). Ended by {@link
-   * #exitTaking(boolean)}, in a {@code finally}, before any look at the queue.
+   * Starts a call that reads (accepts, receives) in a loop of attempts and waits, which several
+   * threads may make at once on one socket. Ended by {@link #exitReading()}, in a {@code finally}.
    *
    * <p>On the epoll path a wait parks unless an edge has come since the last wait ended, and each
-   * wait clears that mark before its thread looks again. With two items queued by one edge, a
-   * thread that found the queue empty just before the edge, and publishes itself after another
-   * woken thread cleared the mark to take one of them, would park with the other still queued (1
-   * round in ~170 of 16 threads accepting 16 connections; 2 rounds in 1,000 of 16 threads each
-   * receiving one of 16 bytes). So a thread that takes an item (or meets the end of the stream, or
-   * a failure) while others are in such a call marks the direction ready again: each of them looks
-   * once more. Alone in the call, as nearly always, it costs two uncontended atomic adds.
+   * wait clears that mark before its thread looks again. With two items queued by one edge (two
+   * connections, two datagrams, bytes for two reads), a thread that found the queue empty just
+   * before the edge, and publishes itself after another woken thread cleared the mark to take one
+   * of them, would park with the other still queued: 1 round in ~170 of 16 threads accepting 16
+   * connections that come at once, 2 in 1,000 of 16 threads each receiving one of 16 bytes. So a
+   * thread that leaves such a call while others are in one marks the direction ready again: each of
+   * them looks once more. Alone in the call, as nearly always, it costs two uncontended atomic
+   * adds.
    */
-  public void enterTaking() {
-    TAKERS.getAndAdd(this, 1);
+  public void enterReading() {
+    READERS_INSIDE.getAndAdd(this, 1);
+  }
+
+  /** Ends {@link #enterReading()}. */
+  public void exitReading() {
+    if ((int) READERS_INSIDE.getAndAdd(this, -1) > 1 && epoll != null) {
+      readers.signal(); // only the epoll path clears marks: the selector poller's are level
+    }
   }
 
   /**
-   * Ends {@link #enterTaking()}; {@code took} tells whether the call took an item, met the end of
-   * the stream or failed (rather than ending in a wait: a timeout, a close, an interrupt).
+   * Starts a call that writes in a loop of attempts and waits, as {@link #enterReading()}: with
+   * several threads sending on one socket, one that found the send buffer full just before the edge
+   * for room, and parked after another woken thread had cleared it and written less than the room,
+   * would wait for an edge that comes only once a write fills the buffer again (16 threads each
+   * sending 16 KiB with a 4 KiB send buffer hung within 2,000 rounds). Ended by {@link
+   * #exitWriting()}.
    */
-  public void exitTaking(boolean took) {
-    int before = (int) TAKERS.getAndAdd(this, -1);
-    if (took && before > 1 && epoll != null) {
-      readers.signal(); // only the epoll path clears marks: the selector poller's are level
+  public void enterWriting() {
+    WRITERS_INSIDE.getAndAdd(this, 1);
+  }
+
+  /** Ends {@link #enterWriting()}. */
+  public void exitWriting() {
+    if ((int) WRITERS_INSIDE.getAndAdd(this, -1) > 1 && epoll != null) {
+      writers.signal();
     }
   }
 

@@ -17,7 +17,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * stdin is sent to every client connected at the time, as {@code ncat -k} does. When stdin ends,
  * every client is half-closed (unless {@code --no-shutdown}), and so is any client that comes
  * later. A client that fails, or stops reading while a broadcast waits on it, is closed; the others
- * go on.
+ * go on. A client's data that finds stdout's reader gone ends the listener.
  */
 final class Clients {
   private record Member(Socket conn, Diagnostics.Traffic traffic) {}
@@ -26,17 +26,25 @@ final class Clients {
   private final Diagnostics diagnostics;
   private final BridgeOptions options;
   private final TlsContext tls; // null: no TLS
+  private final Runnable outGone;
   private final AtomicInteger active = new AtomicInteger();
 
   // Guarded by this: who receives broadcasts, and whether stdin has ended.
   private final List<Member> members = new ArrayList<>();
   private boolean stdinEnded;
 
-  Clients(StandardStreams std, Diagnostics diagnostics, BridgeOptions options, TlsContext tls) {
+  /** {@code outGone} runs when a client's data finds that stdout's reader has gone away. */
+  Clients(
+      StandardStreams std,
+      Diagnostics diagnostics,
+      BridgeOptions options,
+      TlsContext tls,
+      Runnable outGone) {
     this.std = std;
     this.diagnostics = diagnostics;
     this.options = options;
     this.tls = tls;
+    this.outGone = outGone;
   }
 
   /** Starts reading stdin for the broadcasts (or, with --recv-only, marks it ended at once). */
@@ -112,8 +120,9 @@ final class Clients {
       }
       chunk.flip();
       member.traffic().received(chunk);
-      if (!options.sendOnly) {
-        std.write(chunk); // once stdout's reader is gone, what comes is dropped
+      if (!options.sendOnly && !std.write(chunk)) {
+        outGone.run(); // nobody reads what would come: listen is done
+        return;
       }
     }
   }

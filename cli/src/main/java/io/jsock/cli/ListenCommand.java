@@ -190,12 +190,23 @@ final class ListenCommand implements Callable<Integer> {
   }
 
   private void serveManyClients(Socket listener, TlsContext tls) throws IOException {
-    Clients clients = new Clients(new StandardStreams(), diagnostics, bridge, tls);
+    StandardStreams std = new StandardStreams();
+    // stdout's reader gone (| head): closing the listener ends the accept loop, quietly, as a
+    // bridge ends then; the clients' connections close as the process exits
+    Clients clients = new Clients(std, diagnostics, bridge, tls, () -> closeQuietly(listener));
     clients.start();
     // A failed accept (out of file descriptors) is said and retried: the clients served go on.
     Acceptor acceptor = new Acceptor(listener, diagnostics::say);
-    for (long n = 1; ; n++) { // until interrupted
-      Accepted client = acceptPermitted(acceptor, n);
+    for (long n = 1; ; n++) { // until interrupted, or stdout's reader has gone
+      Accepted client;
+      try {
+        client = acceptPermitted(acceptor, n);
+      } catch (IOException e) {
+        if (std.isOutGone()) {
+          return;
+        }
+        throw e;
+      }
       String peer = peerName(client, n);
       if (!clients.reserve(maxClients)) {
         diagnostics.event("refused " + peer + ": --max-clients " + maxClients + " reached");
@@ -285,8 +296,8 @@ final class ListenCommand implements Callable<Integer> {
       }
       firstPeer.countDown();
       diagnostics.traffic(Diagnostics.where(from)).received(chunk);
-      if (!bridge.sendOnly) {
-        std.write(chunk);
+      if (!bridge.sendOnly && !std.write(chunk)) {
+        return; // stdout's reader has gone: done, quietly
       }
     }
   }
@@ -350,6 +361,14 @@ final class ListenCommand implements Callable<Integer> {
       return new Port().convert(text);
     } catch (TypeConversionException e) {
       throw new ParameterException(spec.commandLine(), "PORT: " + e.getMessage());
+    }
+  }
+
+  private void closeQuietly(Socket socket) {
+    try {
+      socket.close();
+    } catch (IOException e) {
+      diagnostics.event("close: " + e.getMessage());
     }
   }
 

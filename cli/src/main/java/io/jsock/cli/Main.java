@@ -57,7 +57,10 @@ public final class Main implements Runnable {
     CommandLine commandLine =
         new CommandLine(new Main())
             .setExecutionExceptionHandler(failures)
-            .setParameterExceptionHandler(failures);
+            .setParameterExceptionHandler(failures)
+            // every argument as written, as ncat and socat take it: picocli's argument files
+            // read 'send @notes.txt' as the arguments in notes.txt
+            .setExpandAtFiles(false);
     // every command offers -V, --version (mixinStandardHelpOptions), but picocli gives a
     // subcommand no version of the parent's: without this, 'jsock echo --version' printed nothing
     for (CommandLine command : commandLine.getSubcommands().values()) {

@@ -240,6 +240,29 @@ class CommandsIT {
     }
   }
 
+  @Test
+  void aLauncherLinkedFromAnotherDirectoryRunsItsCheckoutsJar(@TempDir Path dir) throws Exception {
+    // ln -s ~/src/jsock/jsock ~/bin/jsock: the launcher looked for its checkout in ~/bin, tried to
+    // build there ("Could not find the selected project in the reactor: cli", exit 1) and left a
+    // lock file and cli/target behind
+    Path checkout = dir.resolve("checkout");
+    Path target = Files.createDirectories(checkout.resolve("cli/target"));
+    Files.copy(RunningProcess.REPO.resolve("jsock"), checkout.resolve("jsock"));
+    Files.copy(RunningProcess.REPO.resolve("cli/jvm.options"), checkout.resolve("cli/jvm.options"));
+    Path jar = Path.of(System.getProperty("jsock.jar"));
+    Files.copy(jar, target.resolve(jar.getFileName()));
+    Path bin = Files.createDirectory(dir.resolve("my bin"));
+    Files.createSymbolicLink(bin.resolve("jsock"), checkout.resolve("jsock"));
+    List<String> command = List.of(bin.resolve("jsock").toString(), "--version");
+    try (RunningProcess version = RunningProcess.start(command, Map.of("JSOCK_JAR", ""))) {
+      assertThat(version.exitCode()).as(version.stderr()).isZero();
+      assertThat(version.lines().getFirst()).startsWith("jsock 0.");
+    }
+    try (var files = Files.list(bin)) {
+      assertThat(files.map(path -> path.getFileName().toString())).containsExactly("jsock");
+    }
+  }
+
   // The JVM's -XX:+AutoCreateSharedArchive made the class-data archive at the exit of the first
   // run, while its other threads went on: jsock echo stopped by SIGTERM in its first half second
   // crashed in that dump (SIGSEGV, exit 134, an hs_err file in the working directory; 3 of 24).

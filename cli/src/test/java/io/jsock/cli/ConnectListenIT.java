@@ -637,6 +637,46 @@ class ConnectListenIT {
 
   // ---------------------------------------------------------------- listen -k, access lists, -x
 
+  /**
+   * {@code jsock listen -k 5000 | head -n 1}: once stdout's reader has gone, jsock stops quietly
+   * and exits 0, as connect and listen without -k do (ncat -k dies of the broken pipe). With -k it
+   * dropped what came and went on accepting clients for ever, so the pipeline never ended.
+   */
+  @ParameterizedTest
+  @MethodSource("keepOpenTransports")
+  void keepOpenEndsWhenStdoutsReaderHasGone(SocketKind kind, String flag) throws Exception {
+    List<String> args = new ArrayList<>(List.of("listen", "-k", "0"));
+    if (flag != null) {
+      args.add(1, flag);
+    }
+    // stdin stays open: only stdout's reader ends the listener
+    try (PipedProcess listen = jsock(Redirect.PIPE, Redirect.PIPE, args.toArray(String[]::new))) {
+      int port = listen.listeningPort();
+      InputStream stdout = listen.stdout();
+      try (Socket first = Socket.create(Family.AF_INET, kind)) {
+        first.connect("127.0.0.1", port);
+        first.sendAll("first\n".getBytes(UTF_8));
+        assertThat(stdout.readNBytes(6)).isEqualTo("first\n".getBytes(UTF_8));
+        stdout.close(); // as head does once it has its line
+        for (int i = 0; i < 3 && listen.isAlive(); i++) { // the next write finds the pipe broken
+          try (Socket next = Socket.create(Family.AF_INET, kind)) {
+            next.connect("127.0.0.1", port);
+            next.sendAll("more\n".getBytes(UTF_8));
+          } catch (IOException gone) {
+            break; // the listener has gone already
+          }
+        }
+        assertThat(listen.exitCode()).as(listen.stderr()).isZero();
+      }
+      assertThat(listen.stderr()).doesNotContain("Exception", "roken pipe");
+    }
+  }
+
+  static Stream<Arguments> keepOpenTransports() {
+    return Stream.of(
+        Arguments.of(SocketKind.SOCK_STREAM, null), Arguments.of(SocketKind.SOCK_DGRAM, "-u"));
+  }
+
   @Test
   void keepOpenCollectsConcurrentClientsOnStdoutAndBroadcastsStdin() throws Exception {
     int clients = 20;

@@ -567,6 +567,34 @@ class TransferCommandsIT {
     assertThat(sha256(inbox.resolve("plain.bin"))).isEqualTo(sha256(data));
   }
 
+  /**
+   * ncat and socat take every argument as written: a file whose name begins with '@' is a file.
+   * picocli's argument files read {@code @notes.txt} as the arguments in {@code notes.txt}, so
+   * {@code send @notes.txt} sent nothing and said "FILE: abc does not exist".
+   */
+  @Test
+  void aFileWhoseNameBeginsWithAnAtSignIsSentAsItIs() throws Exception {
+    Path work = Files.createDirectory(dir.resolve("work"));
+    Files.writeString(work.resolve("@notes.txt"), "the notes\n");
+    Files.writeString(work.resolve("notes.txt"), "abc\n");
+    Path inbox = Files.createDirectory(dir.resolve("inbox"));
+    try (RunningProcess receiver = jsock("receive", "0", inbox.toString())) {
+      int port = portOf(receiver);
+      String command =
+          "cd '"
+              + work
+              + "' && exec '"
+              + RunningProcess.REPO.resolve("jsock")
+              + "' send @notes.txt 127.0.0.1 "
+              + port;
+      try (RunningProcess sender = RunningProcess.start(List.of("bash", "-c", command), Map.of())) {
+        assertThat(sender.exitCode()).as(sender.stderrSoFar()).isZero();
+      }
+      assertThat(receiver.exitCode()).isZero();
+    }
+    assertThat(inbox.resolve("@notes.txt")).hasContent("the notes");
+  }
+
   @Test
   void aFileWrittenAsADirectoryThatDoesNotExistIsAUsageError() throws Exception {
     Path incoming = dir.resolve("incoming");

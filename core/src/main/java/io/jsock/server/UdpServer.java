@@ -194,7 +194,8 @@ public final class UdpServer extends Server {
                 + Addresses.format(address)
                 + ": "
                 + config.maxConnections()
-                + " datagrams being handled (maxConnections), dropping more");
+                + (config.maxConnections() == 1 ? " datagram" : " datagrams")
+                + " being handled (maxConnections), dropping more");
       }
     }
   }

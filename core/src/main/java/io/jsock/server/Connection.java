@@ -90,7 +90,8 @@ final class Connection implements Lifecycle.Worker {
               : Optional.of(socket);
       if (served.isPresent()) {
         // Resources close in reverse order: the handler's end is told before the socket closes.
-        try (Socket conn = served.get();
+        Socket conn = served.get();
+        try (Owner owner = new Owner(conn);
             end) {
           conn.setTimeout(config.idleTimeout());
           SocketAccess.get().setSendTimeout(conn, config.writeTimeout());
@@ -109,6 +110,18 @@ final class Connection implements Lifecycle.Worker {
       if (deadline != null) {
         deadline.cancel(false);
       }
+    }
+  }
+
+  /**
+   * Closes the socket that holds the connection when the handler ends: the handler's own, or the
+   * TLS socket the handler made of it (a STARTTLS handler's {@code wrap} detaches its connection),
+   * which the server closes as it would the handler's, as Python's socketserver drops it.
+   */
+  private record Owner(Socket conn) implements AutoCloseable {
+    @Override
+    public void close() throws IOException {
+      SocketAccess.get().owner(conn).close(); // a TLS socket is never wrapped again
     }
   }
 

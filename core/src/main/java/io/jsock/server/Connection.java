@@ -1,8 +1,10 @@
 package io.jsock.server;
 
+import io.jsock.ClosedSocketException;
 import io.jsock.Errno;
 import io.jsock.Socket;
 import io.jsock.SocketError;
+import io.jsock.WouldBlockException;
 import io.jsock.framing.FrameException;
 import io.jsock.internal.Addresses;
 import io.jsock.internal.Meter;
@@ -229,6 +231,15 @@ final class Connection implements Lifecycle.Worker {
     return endedBy.compareAndSet(null, reason);
   }
 
+  /**
+   * Whether a socket error is the handler's own doing and never the peer's: using its socket after
+   * closing it, or a receive that would block after the handler made the socket non-blocking (a
+   * close or reset by the server itself has claimed the connection before these are reported).
+   */
+  private static boolean handlersOwn(Throwable e) {
+    return e instanceof ClosedSocketException || e instanceof WouldBlockException;
+  }
+
   private void report(Throwable e) {
     String reason = endedBy.get();
     if (reason != null) {
@@ -239,7 +250,7 @@ final class Connection implements Lifecycle.Worker {
     } else if (e instanceof FrameException frame && frame.errno() == Errno.EMSGSIZE) {
       counters.oversized.increment(); // a message over its framing's maximum: the peer's doing
       LOG.log(Level.INFO, () -> label() + ": " + e.getMessage());
-    } else if (e instanceof SocketError) {
+    } else if (e instanceof SocketError && !handlersOwn(e)) {
       LOG.log(Level.INFO, () -> label() + ": " + e.getMessage());
     } else {
       LOG.log(Level.WARNING, label() + ": handler failed: " + e, e);

@@ -1,8 +1,10 @@
 package io.jsock.server;
 
+import io.jsock.ClosedSocketException;
 import io.jsock.Errno;
 import io.jsock.Socket;
 import io.jsock.SocketError;
+import io.jsock.WouldBlockException;
 import io.jsock.framing.FrameException;
 import io.jsock.internal.Addresses;
 import io.jsock.internal.Meter;
@@ -90,7 +92,8 @@ final class Connection implements Lifecycle.Worker {
               : Optional.of(socket);
       if (served.isPresent()) {
         // Resources close in reverse order: the handler's end is told before the socket closes.
-        try (Socket conn = served.get();
+        Socket conn = served.get();
+        try (Owner owner = new Owner(conn);
             end) {
           conn.setTimeout(config.idleTimeout());
           SocketAccess.get().setSendTimeout(conn, config.writeTimeout());
@@ -109,6 +112,18 @@ final class Connection implements Lifecycle.Worker {
       if (deadline != null) {
         deadline.cancel(false);
       }
+    }
+  }
+
+  /**
+   * Closes the socket that holds the connection when the handler ends: the handler's own, or the
+   * TLS socket the handler made of it (a STARTTLS handler's {@code wrap} detaches its connection),
+   * which the server closes as it would the handler's, as Python's socketserver drops it.
+   */
+  private record Owner(Socket conn) implements AutoCloseable {
+    @Override
+    public void close() throws IOException {
+      SocketAccess.get().owner(conn).close(); // a TLS socket is never wrapped again
     }
   }
 
@@ -216,6 +231,15 @@ final class Connection implements Lifecycle.Worker {
     return endedBy.compareAndSet(null, reason);
   }
 
+  /**
+   * Whether a socket error is the handler's own doing and never the peer's: using its socket after
+   * closing it, or a receive that would block after the handler made the socket non-blocking (a
+   * close or reset by the server itself has claimed the connection before these are reported).
+   */
+  private static boolean handlersOwn(Throwable e) {
+    return e instanceof ClosedSocketException || e instanceof WouldBlockException;
+  }
+
   private void report(Throwable e) {
     String reason = endedBy.get();
     if (reason != null) {
@@ -226,7 +250,7 @@ final class Connection implements Lifecycle.Worker {
     } else if (e instanceof FrameException frame && frame.errno() == Errno.EMSGSIZE) {
       counters.oversized.increment(); // a message over its framing's maximum: the peer's doing
       LOG.log(Level.INFO, () -> label() + ": " + e.getMessage());
-    } else if (e instanceof SocketError) {
+    } else if (e instanceof SocketError && !handlersOwn(e)) {
       LOG.log(Level.INFO, () -> label() + ": " + e.getMessage());
     } else {
       LOG.log(Level.WARNING, label() + ": handler failed: " + e, e);

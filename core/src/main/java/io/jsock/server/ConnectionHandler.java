@@ -17,8 +17,9 @@ import io.jsock.Socket;
  * }</pre>
  *
  * <p>The socket arrives in timeout mode with {@link ServerConfig#idleTimeout()}; the server closes
- * it when the handler returns or throws, so the handler need not. An exception ends this connection
- * only: the server logs it once, with the peer's address, and keeps serving.
+ * it when the handler returns or throws (or the TLS socket a STARTTLS handler made of it with
+ * {@link io.jsock.tls.TlsContext#wrap(Socket)}), so the handler need not. An exception ends this
+ * connection only: the server logs it once, with the peer's address, and keeps serving.
  */
 @FunctionalInterface
 public interface ConnectionHandler {

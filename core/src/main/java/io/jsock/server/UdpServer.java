@@ -40,9 +40,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * on a virtual thread of its own, with the server's socket to reply through. At most {@link
  * ServerConfig#maxConnections()} datagrams are handled at once; one that arrives while that many
  * are, is dropped at once (UDP may drop anyway; a queue would only grow) and counted as refused. Of
- * the config, the address, {@code maxConnections}, {@code shutdownGrace} and {@code
- * threadPerDatagram} apply; the timeouts and the backlog are for TCP. The socket is in blocking
- * mode: a UDP send does not wait for the peer. AF_UNIX datagram sockets are outside the JDK.
+ * the config, the address, {@code maxConnections}, {@code reusePort}, {@code shutdownGrace} and
+ * {@code threadPerDatagram} apply; the timeouts, the backlog and {@code tcpNoDelay} are for TCP.
+ * The socket is in blocking mode: a UDP send does not wait for the peer. AF_UNIX datagram sockets
+ * are outside the JDK.
  *
  * <p>With {@link ServerConfig#withThreadPerDatagram withThreadPerDatagram(false)} the receiving
  * thread runs the handler itself, one datagram after another, as Python's {@code
@@ -94,6 +95,7 @@ public final class UdpServer extends Server {
    * @throws IllegalArgumentException if the address is not an inet address, or the config asks for
    *     TLS
    * @throws io.jsock.AddressInUseException if the address is taken
+   * @throws io.jsock.AddressResolutionException if the address's host cannot be resolved
    */
   public static UdpServer start(ServerConfig config, DatagramHandler handler) throws IOException {
     Objects.requireNonNull(config, "config");
@@ -194,7 +196,8 @@ public final class UdpServer extends Server {
                 + Addresses.format(address)
                 + ": "
                 + config.maxConnections()
-                + " datagrams being handled (maxConnections), dropping more");
+                + (config.maxConnections() == 1 ? " datagram" : " datagrams")
+                + " being handled (maxConnections), dropping more");
       }
     }
   }

@@ -8,12 +8,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.jsock.AddressInUseException;
+import io.jsock.ClosedSocketException;
 import io.jsock.ConnectionResetException;
 import io.jsock.Errno;
 import io.jsock.Family;
 import io.jsock.Socket;
 import io.jsock.SocketKind;
 import io.jsock.Sockets;
+import io.jsock.WouldBlockException;
 import io.jsock.framing.Framing;
 import io.jsock.internal.Addresses;
 import io.jsock.testing.CapturedLogs;
@@ -682,6 +684,46 @@ class TcpServerTest {
       await().atMost(LIMIT).until(() -> server.stats().open() == 0);
       assertThat(logs.at(Level.WARNING)).as("logged once").hasSize(1);
       assertThat(server.stats().accepted()).isEqualTo(2);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"closes its socket", "makes its socket non-blocking"})
+  void aHandlersMisuseOfItsOwnSocketIsLoggedAsItsFailureNotAsThePeers(String misuse)
+      throws Exception {
+    // No peer closes or blocks the server's socket object: these are the handler's own failures,
+    // logged at WARNING with the stack trace, not at INFO as a reset or a broken pipe is.
+    ConnectionHandler misusing =
+        conn -> {
+          if (misuse.startsWith("closes")) {
+            conn.close();
+          } else {
+            conn.setBlocking(false);
+          }
+          conn.recv(16); // the client sends nothing
+        };
+    try (CapturedLogs logs = CapturedLogs.of("io.jsock.server");
+        TcpServer server = TcpServer.start(ServerConfig.defaults(), misusing);
+        Socket client = connect(server.address())) {
+      assertThat(client.recv(16)).as("closed after the failure").isEmpty();
+      await()
+          .atMost(LIMIT)
+          .until(() -> !logs.at(Level.INFO).isEmpty() || !logs.at(Level.WARNING).isEmpty());
+      assertThat(logs.at(Level.INFO)).as("nothing said to be the peer's doing").isEmpty();
+      assertThat(logs.at(Level.WARNING)).hasSize(1);
+      LogRecord record = logs.at(Level.WARNING).getFirst();
+      assertThat(record.getMessage())
+          .startsWith(
+              "connection from "
+                  + Addresses.format(client.getSockName())
+                  + " to "
+                  + Addresses.format(server.address())
+                  + ": handler failed: ");
+      assertThat(record.getThrown())
+          .isInstanceOf(
+              misuse.startsWith("closes")
+                  ? ClosedSocketException.class
+                  : WouldBlockException.class);
     }
   }
 

@@ -317,6 +317,29 @@ class TcpServerTlsTest {
   }
 
   @Test
+  void aTlsSocketAHandlerMadeOfItsConnectionIsClosedWhenTheHandlerReturns() throws Exception {
+    // STARTTLS: the handler wraps its plain connection (detaching it) and returns without closing
+    // the TLS socket; the server closes it, as Python's socketserver drops (and so closes) it.
+    ConnectionHandler startTls =
+        conn -> {
+          recvExactly(conn, "STARTTLS".length());
+          conn.sendAll("OK".getBytes(UTF_8));
+          Socket tls = server.wrap(conn);
+          tls.sendAll("hello".getBytes(UTF_8));
+        };
+    try (TcpServer tcp = TcpServer.start(ServerConfig.defaults(), startTls);
+        Socket plain = connect(tcp.address())) {
+      plain.sendAll("STARTTLS".getBytes(UTF_8));
+      assertThat(new String(recvExactly(plain, 2), UTF_8)).isEqualTo("OK");
+      try (Socket tls = client.wrap(plain, "127.0.0.1")) {
+        assertThat(new String(recvExactly(tls, 5), UTF_8)).isEqualTo("hello");
+        assertThat(tls.recv(100)).as("end of stream once the handler has returned").isEmpty();
+      }
+      await().atMost(LIMIT).until(() -> tcp.stats().open() == 0);
+    }
+  }
+
+  @Test
   void aUdpServerRefusesTls() {
     assertThatThrownBy(() -> UdpServer.start(ServerConfig.defaults().withTls(server), (d, s) -> {}))
         .isInstanceOf(IllegalArgumentException.class)

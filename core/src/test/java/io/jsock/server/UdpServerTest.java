@@ -190,6 +190,29 @@ class UdpServerTest {
     }
   }
 
+  @Test
+  void aDropIsLoggedWithTheLimitInWords() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    DatagramHandler held = (datagram, socket) -> release.await();
+    ServerConfig config = ServerConfig.defaults().withMaxConnections(1);
+    try (CapturedLogs logs = CapturedLogs.of("io.jsock.server");
+        UdpServer server = UdpServer.start(config, held);
+        Socket client = client(AF_INET, server.address())) {
+      client.send("held".getBytes(UTF_8));
+      await().atMost(LIMIT).until(() -> server.stats().open() == 1);
+      client.send("dropped".getBytes(UTF_8));
+      await().atMost(LIMIT).until(() -> !logs.at(Level.INFO).isEmpty());
+      assertThat(logs.at(Level.INFO).getFirst().getMessage())
+          .isEqualTo(
+              "recv from "
+                  + Addresses.format(server.address())
+                  + ": 1 datagram being handled (maxConnections), dropping more");
+      release.countDown(); // before the close, which would wait out the grace period
+    } finally {
+      release.countDown();
+    }
+  }
+
   @ParameterizedTest
   @ValueSource(booleans = {true, false})
   void handlerFailureIsLoggedOnceWithTheSenderAndTheServerKeepsServing(boolean threadPerDatagram)

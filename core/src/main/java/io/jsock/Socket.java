@@ -21,7 +21,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
-import java.io.OutputStreamWriter;
 import java.lang.foreign.MemorySegment;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
@@ -1088,8 +1087,9 @@ public final class Socket implements AutoCloseable {
    * whose read timed out refuses every later read (its buffer holds an unknown part of the data),
    * and a text reader also after a read that would block in non-blocking mode (its {@code readLine}
    * would drop the part of the line it had read; Python's {@code makefile} needs a blocking
-   * socket), a binary writer whose flush timed out (or would block) keeps only the bytes that did
-   * not go, for its next flush, and closing the view leaves the socket open.
+   * socket), a writer whose flush timed out (or would block) keeps only the bytes that did not go,
+   * for its next flush (a text writer encodes each write at once, so a lone surrogate fails the
+   * write that has it), and closing the view leaves the socket open.
    *
    * <pre>{@code
    * BufferedReader lines = sock.makeFile("r");
@@ -1116,9 +1116,7 @@ public final class Socket implements AutoCloseable {
                       new SocketInputStream(this, SocketInputStream.View.TEXT_FILE),
                       StandardCharsets.UTF_8.newDecoder()));
           case "w" ->
-              new BufferedWriter(
-                  new OutputStreamWriter(
-                      new SocketOutputStream(this), StandardCharsets.UTF_8.newEncoder()));
+              new SocketTextWriter(new SocketBufferedOutputStream(new SocketOutputStream(this)));
           default ->
               throw new IllegalArgumentException("mode must be one of r, rb, w, wb: " + mode);
         };

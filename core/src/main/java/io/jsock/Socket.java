@@ -1064,7 +1064,9 @@ public final class Socket implements AutoCloseable {
   /**
    * The receiving side as an {@link InputStream}: each read is a {@link #recvInto}, -1 at the end
    * of the stream, in the socket's mode; after a timeout it may be read again, as the JDK's socket
-   * streams. Closing it leaves the socket open; the closed view refuses later reads.
+   * streams. In non-blocking mode {@code readAllBytes} and {@code readNBytes} return the bytes that
+   * had come when a read would block, as Python's {@code readall()}. Closing it leaves the socket
+   * open; the closed view refuses later reads.
    */
   public InputStream getInputStream() {
     return new SocketInputStream(this, SocketInputStream.View.STREAM);
@@ -1089,7 +1091,9 @@ public final class Socket implements AutoCloseable {
    * would drop the part of the line it had read; Python's {@code makefile} needs a blocking
    * socket), a writer whose flush timed out (or would block) keeps only the bytes that did not go,
    * for its next flush (a text writer encodes each write at once, so a lone surrogate fails the
-   * write that has it), and closing the view leaves the socket open.
+   * write that has it), and closing the view leaves the socket open. In non-blocking mode a binary
+   * reader's {@code readAllBytes} and {@code readNBytes} return the bytes that had come when a read
+   * would block, as Python's {@code read()} and {@code read(n)}.
    *
    * <pre>{@code
    * BufferedReader lines = sock.makeFile("r");
@@ -1105,7 +1109,7 @@ public final class Socket implements AutoCloseable {
     Closeable view =
         switch (mode) {
           case "rb" ->
-              new BufferedInputStream(
+              new SocketBufferedInputStream(
                   new SocketInputStream(this, SocketInputStream.View.BINARY_FILE));
           case "wb" -> new SocketBufferedOutputStream(new SocketOutputStream(this));
           case "r" ->

@@ -571,6 +571,45 @@ class SocketStreamsTest {
     }
   }
 
+  // python3: on a non-blocking socket makefile('rb').read() and read(n), and the raw SocketIO's
+  // readall(), return the bytes that had come when the next read would block (None if none had);
+  // readAllBytes and readNBytes threw WouldBlockException and dropped them, the view going on
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void readingAllOrNBytesWithoutBlockingGivesWhatHadComeInsteadOfDroppingIt(boolean buffered)
+      throws Exception {
+    try (Pair pair = Loopback.pair(Family.AF_INET);
+        SocketSelector selector = SocketSelector.open()) {
+      selector.register(pair.server(), Set.of(Event.EVENT_READ), "server");
+      pair.server().setBlocking(false);
+      InputStream in = buffered ? pair.server().makeFile("rb") : pair.server().getInputStream();
+
+      assertThatThrownBy(in::readAllBytes).isExactlyInstanceOf(WouldBlockException.class);
+      pair.client().sendAll("data".getBytes(UTF_8));
+      assertThat(selector.select(Duration.ofSeconds(10))).hasSize(1);
+      assertThat(in.readAllBytes()).isEqualTo("data".getBytes(UTF_8));
+
+      pair.client().sendAll("more".getBytes(UTF_8));
+      assertThat(selector.select(Duration.ofSeconds(10))).hasSize(1);
+      assertThat(in.readNBytes(10)).isEqualTo("more".getBytes(UTF_8));
+
+      pair.client().sendAll("xyz".getBytes(UTF_8));
+      assertThat(selector.select(Duration.ofSeconds(10))).hasSize(1);
+      byte[] got = new byte[10];
+      assertThat(in.readNBytes(got, 1, 9)).isEqualTo(3);
+      assertThat(Arrays.copyOfRange(got, 1, 4)).isEqualTo("xyz".getBytes(UTF_8));
+      assertThatThrownBy(() -> in.readNBytes(10)).isExactlyInstanceOf(WouldBlockException.class);
+      assertThatThrownBy(() -> in.readNBytes(got, 0, 10))
+          .isExactlyInstanceOf(WouldBlockException.class);
+
+      pair.client().sendAll("last".getBytes(UTF_8));
+      pair.client().shutdown(Shutdown.SHUT_WR);
+      assertThat(selector.select(Duration.ofSeconds(10))).hasSize(1);
+      assertThat(in.readAllBytes()).isEqualTo("last".getBytes(UTF_8));
+      assertThat(in.readAllBytes()).isEmpty();
+    }
+  }
+
   @Test
   void makeFileRefusesOtherModes() throws Exception {
     try (Socket socket = Socket.create()) {

@@ -33,7 +33,7 @@ final class SocketInputStream extends InputStream {
     TEXT_FILE
   }
 
-  /** The first array of {@link #readUpTo(InputStream, int)}, as the JDK's. */
+  /** The first array of {@link #readUpTo(InputStream, int)} and {@link #skip}, as the JDK's. */
   private static final int CHUNK = 8192;
 
   /** The largest array the JVM gives, as the JDK's {@code ArraysSupport.SOFT_MAX_ARRAY_LENGTH}. */
@@ -94,6 +94,36 @@ final class SocketInputStream extends InputStream {
   @Override
   public int readNBytes(byte[] b, int off, int len) throws IOException {
     return readUpTo(this, b, off, len);
+  }
+
+  /**
+   * Skips up to {@code n} bytes, as {@link InputStream#skip}; a read that would block in
+   * non-blocking mode ends it with the count skipped (the JDK's would throw, the bytes it had
+   * skipped uncounted), and throws {@link WouldBlockException} only if nothing had come.
+   */
+  @Override
+  public long skip(long n) throws IOException {
+    if (n <= 0) {
+      return 0;
+    }
+    byte[] scratch = new byte[(int) Math.min(n, CHUNK)];
+    long skipped = 0;
+    while (skipped < n) {
+      int read;
+      try {
+        read = read(scratch, 0, (int) Math.min(scratch.length, n - skipped));
+      } catch (WouldBlockException e) {
+        if (skipped == 0) {
+          throw e;
+        }
+        break;
+      }
+      if (read < 0) {
+        break;
+      }
+      skipped += read;
+    }
+    return skipped;
   }
 
   /**

@@ -610,6 +610,29 @@ class SocketStreamsTest {
     }
   }
 
+  // InputStream.skip may skip fewer bytes than asked and says how many; on a non-blocking socket
+  // it threw WouldBlockException having skipped the bytes that had come, so a caller that skipped
+  // again skipped past data it never saw counted
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void skipWithoutBlockingSaysHowManyBytesItSkipped(boolean buffered) throws Exception {
+    try (Pair pair = Loopback.pair(Family.AF_INET);
+        SocketSelector selector = SocketSelector.open()) {
+      selector.register(pair.server(), Set.of(Event.EVENT_READ), "server");
+      pair.server().setBlocking(false);
+      InputStream in = buffered ? pair.server().makeFile("rb") : pair.server().getInputStream();
+
+      assertThatThrownBy(() -> in.skip(100)).isExactlyInstanceOf(WouldBlockException.class);
+      pair.client().sendAll("abcdef".getBytes(UTF_8));
+      assertThat(selector.select(Duration.ofSeconds(10))).hasSize(1);
+      assertThat(in.skip(100)).isEqualTo(6);
+
+      pair.client().sendAll("xy".getBytes(UTF_8));
+      assertThat(selector.select(Duration.ofSeconds(10))).hasSize(1);
+      assertThat(in.read()).isEqualTo('x');
+    }
+  }
+
   @Test
   void makeFileRefusesOtherModes() throws Exception {
     try (Socket socket = Socket.create()) {

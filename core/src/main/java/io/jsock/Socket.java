@@ -21,7 +21,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
-import java.io.OutputStreamWriter;
 import java.lang.foreign.MemorySegment;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
@@ -1097,7 +1096,9 @@ public final class Socket implements AutoCloseable {
   /**
    * The receiving side as an {@link InputStream}: each read is a {@link #recvInto}, -1 at the end
    * of the stream, in the socket's mode; after a timeout it may be read again, as the JDK's socket
-   * streams. Closing it leaves the socket open; the closed view refuses later reads.
+   * streams. In non-blocking mode {@code readAllBytes} and {@code readNBytes} return the bytes that
+   * had come when a read would block, as Python's {@code readall()}. Closing it leaves the socket
+   * open; the closed view refuses later reads.
    */
   public InputStream getInputStream() {
     return new SocketInputStream(this, SocketInputStream.View.STREAM);
@@ -1120,8 +1121,11 @@ public final class Socket implements AutoCloseable {
    * whose read timed out refuses every later read (its buffer holds an unknown part of the data),
    * and a text reader also after a read that would block in non-blocking mode (its {@code readLine}
    * would drop the part of the line it had read; Python's {@code makefile} needs a blocking
-   * socket), a binary writer whose flush timed out (or would block) keeps only the bytes that did
-   * not go, for its next flush, and closing the view leaves the socket open.
+   * socket), a writer whose flush timed out (or would block) keeps only the bytes that did not go,
+   * for its next flush (a text writer encodes each write at once, so a lone surrogate fails the
+   * write that has it), and closing the view leaves the socket open. In non-blocking mode a binary
+   * reader's {@code readAllBytes} and {@code readNBytes} return the bytes that had come when a read
+   * would block, as Python's {@code read()} and {@code read(n)}.
    *
    * <pre>{@code
    * BufferedReader lines = sock.makeFile("r");
@@ -1137,7 +1141,7 @@ public final class Socket implements AutoCloseable {
     Closeable view =
         switch (mode) {
           case "rb" ->
-              new BufferedInputStream(
+              new SocketBufferedInputStream(
                   new SocketInputStream(this, SocketInputStream.View.BINARY_FILE));
           case "wb" -> new SocketBufferedOutputStream(new SocketOutputStream(this));
           case "r" ->
@@ -1148,9 +1152,7 @@ public final class Socket implements AutoCloseable {
                       new SocketInputStream(this, SocketInputStream.View.TEXT_FILE),
                       StandardCharsets.UTF_8.newDecoder()));
           case "w" ->
-              new BufferedWriter(
-                  new OutputStreamWriter(
-                      new SocketOutputStream(this), StandardCharsets.UTF_8.newEncoder()));
+              new SocketTextWriter(new SocketBufferedOutputStream(new SocketOutputStream(this)));
           default ->
               throw new IllegalArgumentException("mode must be one of r, rb, w, wb: " + mode);
         };

@@ -64,6 +64,11 @@ final class SocketBufferedOutputStream extends BufferedOutputStream {
     socketOut.flush();
   }
 
+  /** Refuses a closed writer, as every closed view (for {@link SocketTextWriter}). */
+  void ensureOpen() throws IOException {
+    socketOut.ensureOpen();
+  }
+
   private void flushBuffer() throws IOException {
     if (count == 0) {
       return;

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.Objects;
 
 /**
@@ -31,6 +32,12 @@ final class SocketInputStream extends InputStream {
      */
     TEXT_FILE
   }
+
+  /** The first array of {@link #readUpTo(InputStream, int)} and {@link #skip}, as the JDK's. */
+  private static final int CHUNK = 8192;
+
+  /** The largest array the JVM gives, as the JDK's {@code ArraysSupport.SOFT_MAX_ARRAY_LENGTH}. */
+  private static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
 
   private final Socket socket;
   private final View view;
@@ -72,6 +79,110 @@ final class SocketInputStream extends InputStream {
       timedOut = view == View.TEXT_FILE;
       throw e;
     }
+  }
+
+  @Override
+  public byte[] readAllBytes() throws IOException {
+    return readUpTo(this, Integer.MAX_VALUE);
+  }
+
+  @Override
+  public byte[] readNBytes(int len) throws IOException {
+    return readUpTo(this, len);
+  }
+
+  @Override
+  public int readNBytes(byte[] b, int off, int len) throws IOException {
+    return readUpTo(this, b, off, len);
+  }
+
+  /**
+   * Skips up to {@code n} bytes, as {@link InputStream#skip}; a read that would block in
+   * non-blocking mode ends it with the count skipped (the JDK's would throw, the bytes it had
+   * skipped uncounted), and throws {@link WouldBlockException} only if nothing had come.
+   */
+  @Override
+  public long skip(long n) throws IOException {
+    if (n <= 0) {
+      return 0;
+    }
+    byte[] scratch = new byte[(int) Math.min(n, CHUNK)];
+    long skipped = 0;
+    while (skipped < n) {
+      int read;
+      try {
+        read = read(scratch, 0, (int) Math.min(scratch.length, n - skipped));
+      } catch (WouldBlockException e) {
+        if (skipped == 0) {
+          throw e;
+        }
+        break;
+      }
+      if (read < 0) {
+        break;
+      }
+      skipped += read;
+    }
+    return skipped;
+  }
+
+  /**
+   * As {@link InputStream#readNBytes(int)}, except that a read that would block in non-blocking
+   * mode ends it with the bytes that had come, as Python's {@code read(n)} and {@code readall()} on
+   * a non-blocking socket; only a first read that would block throws {@link WouldBlockException}.
+   * The JDK's would throw it having taken the bytes read so far, lost to the caller while the view
+   * goes on.
+   */
+  static byte[] readUpTo(InputStream in, int len) throws IOException {
+    if (len < 0) {
+      throw new IllegalArgumentException("len < 0");
+    }
+    byte[] got = new byte[Math.min(len, CHUNK)];
+    int n = 0;
+    while (n < len) {
+      if (n == got.length) {
+        if (n == MAX_ARRAY) {
+          throw new OutOfMemoryError("Required array size too large");
+        }
+        got = Arrays.copyOf(got, (int) Math.min(Math.min(len, MAX_ARRAY), 2L * n));
+      }
+      int read;
+      try {
+        read = in.read(got, n, got.length - n);
+      } catch (WouldBlockException e) {
+        if (n == 0) {
+          throw e;
+        }
+        break;
+      }
+      if (read < 0) {
+        break;
+      }
+      n += read;
+    }
+    return n == got.length ? got : Arrays.copyOf(got, n);
+  }
+
+  /** As {@link #readUpTo(InputStream, int)}, into {@code b}: the count read. */
+  static int readUpTo(InputStream in, byte[] b, int off, int len) throws IOException {
+    Objects.checkFromIndexSize(off, len, b.length);
+    int n = 0;
+    while (n < len) {
+      int read;
+      try {
+        read = in.read(b, off + n, len - n);
+      } catch (WouldBlockException e) {
+        if (n == 0) {
+          throw e;
+        }
+        break;
+      }
+      if (read < 0) {
+        break;
+      }
+      n += read;
+    }
+    return n;
   }
 
   /** Closes the view, which refuses every later read; the socket stays open. */

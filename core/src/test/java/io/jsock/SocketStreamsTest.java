@@ -404,6 +404,62 @@ class SocketStreamsTest {
   }
 
   @Test
+  void aTextWriterSendsALargeWriteAndSurrogatePairsSplitAnywhereWhole() throws Exception {
+    try (Pair pair = Loopback.pair(Family.AF_INET)) {
+      String text = "é\uD83D\uDE00a".repeat(100_000); // 2 + 4 + 1 bytes each, pairs across chunks
+      var receiving = receiveInTheBackground(pair.server(), 700_005); // to the end of the stream
+      BufferedWriter writer = pair.client().makeFile("w");
+      writer.write(text);
+      for (char c : "\uD83D\uDE00".toCharArray()) {
+        writer.write(c);
+      }
+      writer.close();
+      pair.client().shutdown(Shutdown.SHUT_WR);
+      byte[] expected = (text + "\uD83D\uDE00").getBytes(UTF_8);
+      byte[] received = receiving.get();
+      assertThat(received.length).isEqualTo(expected.length);
+      assertThat(Arrays.mismatch(received, expected)).as("first byte that differs").isEqualTo(-1);
+    }
+  }
+
+  // python3: a makefile('w') whose write timed out (or would block) while the peer did not read
+  // sends no byte twice: the lines the peer receives after a later flush count up from 0 without
+  // a repeat (Python drops the text it had not yet handed to its BufferedWriter, up to 8 KiB);
+  // jsock's text writer delivers every line whose write returned, once
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void aTextWriterThatFailedMidFlushSendsNoByteTwiceWhenFlushedAgain(boolean nonBlocking)
+      throws Exception {
+    try (Pair pair = Loopback.pair(Family.AF_INET)) {
+      pair.client().setTimeout(nonBlocking ? Duration.ZERO : Duration.ofMillis(50));
+      BufferedWriter writer = pair.client().makeFile("w");
+      int written = 0;
+      IOException failure = null;
+      while (failure == null && written < 30_000_000) { // the peer reads nothing: buffers fill
+        try {
+          writer.write("%07d\n".formatted(written));
+          written++;
+        } catch (IOException e) {
+          failure = e;
+        }
+      }
+      assertThat(failure)
+          .isInstanceOf(nonBlocking ? WouldBlockException.class : SocketTimeoutException.class);
+
+      var receiving = receiveInTheBackground(pair.server(), 8 * written + 1);
+      pair.client().setTimeout(null);
+      writer.flush();
+      pair.client().shutdown(Shutdown.SHUT_WR);
+
+      String[] lines = new String(receiving.get(), UTF_8).split("\n");
+      for (int i = 0; i < lines.length; i++) {
+        assertThat(lines[i]).as("line %d of %d received", i, lines.length).isEqualTo("%07d", i);
+      }
+      assertThat(lines).hasSize(written);
+    }
+  }
+
+  @Test
   void aBufferedReaderRefusesToGoOnAfterATimeoutButTheRawStreamMay() throws Exception {
     try (Pair pair = Loopback.pair(Family.AF_INET)) {
       pair.server().setTimeout(Duration.ofMillis(50));
@@ -423,15 +479,19 @@ class SocketStreamsTest {
   }
 
   // python3: makefile('r') and makefile('w') decode and encode with errors='strict': a byte that is
-  // not UTF-8 raises UnicodeDecodeError, a lone surrogate UnicodeEncodeError; nothing is replaced
+  // not UTF-8 raises UnicodeDecodeError, a lone surrogate UnicodeEncodeError from the write, which
+  // writes nothing of its text; nothing is replaced, and the writer goes on
   @Test
   void textViewsRefuseMalformedUtf8InsteadOfReplacingIt() throws Exception {
     try (Pair pair = Loopback.pair(Family.AF_INET)) {
       BufferedWriter writer = pair.client().makeFile("w");
-      writer.write("x\uD800y\n");
-      assertThatThrownBy(writer::flush)
+      assertThatThrownBy(() -> writer.write("x\uD800y\n"))
           .isInstanceOf(MalformedInputException.class)
           .hasMessage("Input length = 1");
+      writer.write("ok \uD83D");
+      writer.write("\uDE00\n"); // a surrogate pair split over two writes, as Writer.write(int) does
+      writer.flush();
+      assertThat(readExactly(pair.server(), 8)).isEqualTo("ok \uD83D\uDE00\n".getBytes(UTF_8));
 
       pair.client().sendAll(new byte[] {'a', (byte) 0xFF, 'b', '\n'});
       BufferedReader reader = pair.server().makeFile("r");
@@ -508,6 +568,68 @@ class SocketStreamsTest {
       assertThat(reader.read(got)).isEqualTo(4);
       assertThat(Arrays.copyOf(got, 4)).isEqualTo("data".getBytes(UTF_8));
       assertThatThrownBy(reader::read).isExactlyInstanceOf(WouldBlockException.class);
+    }
+  }
+
+  // python3: on a non-blocking socket makefile('rb').read() and read(n), and the raw SocketIO's
+  // readall(), return the bytes that had come when the next read would block (None if none had);
+  // readAllBytes and readNBytes threw WouldBlockException and dropped them, the view going on
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void readingAllOrNBytesWithoutBlockingGivesWhatHadComeInsteadOfDroppingIt(boolean buffered)
+      throws Exception {
+    try (Pair pair = Loopback.pair(Family.AF_INET);
+        SocketSelector selector = SocketSelector.open()) {
+      selector.register(pair.server(), Set.of(Event.EVENT_READ), "server");
+      pair.server().setBlocking(false);
+      InputStream in = buffered ? pair.server().makeFile("rb") : pair.server().getInputStream();
+
+      assertThatThrownBy(in::readAllBytes).isExactlyInstanceOf(WouldBlockException.class);
+      pair.client().sendAll("data".getBytes(UTF_8));
+      assertThat(selector.select(Duration.ofSeconds(10))).hasSize(1);
+      assertThat(in.readAllBytes()).isEqualTo("data".getBytes(UTF_8));
+
+      pair.client().sendAll("more".getBytes(UTF_8));
+      assertThat(selector.select(Duration.ofSeconds(10))).hasSize(1);
+      assertThat(in.readNBytes(10)).isEqualTo("more".getBytes(UTF_8));
+
+      pair.client().sendAll("xyz".getBytes(UTF_8));
+      assertThat(selector.select(Duration.ofSeconds(10))).hasSize(1);
+      byte[] got = new byte[10];
+      assertThat(in.readNBytes(got, 1, 9)).isEqualTo(3);
+      assertThat(Arrays.copyOfRange(got, 1, 4)).isEqualTo("xyz".getBytes(UTF_8));
+      assertThatThrownBy(() -> in.readNBytes(10)).isExactlyInstanceOf(WouldBlockException.class);
+      assertThatThrownBy(() -> in.readNBytes(got, 0, 10))
+          .isExactlyInstanceOf(WouldBlockException.class);
+
+      pair.client().sendAll("last".getBytes(UTF_8));
+      pair.client().shutdown(Shutdown.SHUT_WR);
+      assertThat(selector.select(Duration.ofSeconds(10))).hasSize(1);
+      assertThat(in.readAllBytes()).isEqualTo("last".getBytes(UTF_8));
+      assertThat(in.readAllBytes()).isEmpty();
+    }
+  }
+
+  // InputStream.skip may skip fewer bytes than asked and says how many; on a non-blocking socket
+  // it threw WouldBlockException having skipped the bytes that had come, so a caller that skipped
+  // again skipped past data it never saw counted
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void skipWithoutBlockingSaysHowManyBytesItSkipped(boolean buffered) throws Exception {
+    try (Pair pair = Loopback.pair(Family.AF_INET);
+        SocketSelector selector = SocketSelector.open()) {
+      selector.register(pair.server(), Set.of(Event.EVENT_READ), "server");
+      pair.server().setBlocking(false);
+      InputStream in = buffered ? pair.server().makeFile("rb") : pair.server().getInputStream();
+
+      assertThatThrownBy(() -> in.skip(100)).isExactlyInstanceOf(WouldBlockException.class);
+      pair.client().sendAll("abcdef".getBytes(UTF_8));
+      assertThat(selector.select(Duration.ofSeconds(10))).hasSize(1);
+      assertThat(in.skip(100)).isEqualTo(6);
+
+      pair.client().sendAll("xy".getBytes(UTF_8));
+      assertThat(selector.select(Duration.ofSeconds(10))).hasSize(1);
+      assertThat(in.read()).isEqualTo('x');
     }
   }
 

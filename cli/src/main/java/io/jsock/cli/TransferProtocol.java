@@ -36,6 +36,11 @@ final class TransferProtocol {
   static final byte MATCHED = 'K';
   static final byte MISMATCHED = 'M';
 
+  /** The content types that begin a TLS record: change_cipher_spec to application_data. */
+  private static final int FIRST_TLS_CONTENT_TYPE = 20;
+
+  private static final int LAST_TLS_CONTENT_TYPE = 23;
+
   private TransferProtocol() {}
 
   /** What the sender announces: the file's base name, its size and its SHA-256. */
@@ -70,6 +75,10 @@ final class TransferProtocol {
   /** Reads a header, checking the magic, the version and every length before allocating. */
   static Header readHeader(DataInputStream in) throws IOException {
     int magic = in.readInt();
+    if (beginsTlsRecord(magic >>> 24)) {
+      throw new TransferFailedException(
+          "the peer speaks TLS (a TLS record instead of a JSXF header): use receive --tls");
+    }
     if (magic != MAGIC) {
       throw new TransferFailedException(
           "the peer does not speak jsock's transfer protocol (no JSXF header; is it jsock send?)");
@@ -85,6 +94,11 @@ final class TransferProtocol {
       throw new TransferFailedException("the peer announced a negative size: " + size);
     }
     return new Header(name, size, readDigest(in));
+  }
+
+  /** Whether a byte is the first of a TLS record (its content type), which no JSXF message is. */
+  private static boolean beginsTlsRecord(int firstByte) {
+    return firstByte >= FIRST_TLS_CONTENT_TYPE && firstByte <= LAST_TLS_CONTENT_TYPE;
   }
 
   static void writeAnswer(Socket conn, Answer answer) throws IOException {
@@ -111,6 +125,10 @@ final class TransferProtocol {
     int kind = in.readUnsignedByte();
     if (kind == REFUSED) {
       return new Refused(readText(in));
+    }
+    if (beginsTlsRecord(kind)) {
+      throw new TransferFailedException(
+          "the receiver speaks TLS (it answered with a TLS record): use send --tls");
     }
     if (kind != GO) {
       throw new TransferFailedException("the receiver sent an unknown answer: " + kind);

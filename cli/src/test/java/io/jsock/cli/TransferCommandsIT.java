@@ -362,6 +362,48 @@ class TransferCommandsIT {
     assertThat(sha256(inbox.resolve("data.bin"))).isEqualTo(sha256(data));
   }
 
+  // a plain sender met a TLS receiver's alert (content type 21) as "the receiver sent an unknown
+  // answer: 21", and a plain receiver met a TLS sender's ClientHello (content type 22) as "no JSXF
+  // header; is it jsock send?": each now says that its peer speaks TLS and which option is missing
+  @Test
+  void aPlainEndMetByATlsEndSaysThatItsPeerSpeaksTls() throws Exception {
+    Path data = randomFile("data.bin", 1000, 12);
+    PemFiles pem = PemFiles.selfSigned(dir);
+    Path inbox = Files.createDirectory(dir.resolve("inbox"));
+    try (RunningProcess receiver =
+        jsock(
+            "receive",
+            "--tls",
+            "--cert",
+            "" + pem.cert(),
+            "--key",
+            "" + pem.key(),
+            "0",
+            "" + inbox)) {
+      int port = portOf(receiver);
+      try (RunningProcess sender = jsock("send", "" + data, "127.0.0.1", "" + port)) {
+        assertThat(sender.exitCode()).isEqualTo(1);
+        assertThat(sender.stderr())
+            .isEqualTo(
+                "jsock: the receiver speaks TLS (it answered with a TLS record): use send --tls\n");
+      }
+      receiver.exitCode();
+    }
+    try (RunningProcess receiver = jsock("receive", "0", "" + inbox)) {
+      int port = portOf(receiver);
+      try (RunningProcess sender =
+          jsock("send", "--tls", "--ca", "" + pem.cert(), "" + data, "127.0.0.1", "" + port)) {
+        sender.exitCode();
+      }
+      assertThat(receiver.exitCode()).isEqualTo(1);
+      assertThat(receiver.stderr())
+          .endsWith(
+              "jsock: the peer speaks TLS (a TLS record instead of a JSXF header): use receive"
+                  + " --tls\n");
+    }
+    assertThat(inbox).isEmptyDirectory();
+  }
+
   @Test
   void sendsWaitBoundsTheTlsHandshakeAsItBoundsTheConnect() throws Exception {
     Path data = randomFile("data.bin", 10, 11);

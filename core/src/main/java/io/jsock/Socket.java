@@ -24,6 +24,7 @@ import java.io.OutputStream;
 import java.lang.foreign.MemorySegment;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
+import java.net.PortUnreachableException;
 import java.net.SocketAddress;
 import java.net.SocketOption;
 import java.net.StandardSocketOptions;
@@ -218,12 +219,17 @@ public final class Socket implements AutoCloseable {
   private ByteBuffer scratch;
 
   /**
-   * Datagrams that were queued when the socket connected, to be received before any other (guarded
-   * by stateLock; null when there are none, so that a receive reads one field to know). Linux's
-   * connect filters only datagrams that come later; the JDK's discards every one queued, the new
-   * peer's own too.
+   * What was queued when the socket connected, to be received before anything else (guarded by
+   * stateLock; null when there is nothing, so that a receive reads one field to know): each {@link
+   * Datagram}, and first an {@link IOException} if the kernel had an error pending (an ICMP port
+   * unreachable from the old peer, which Linux keeps across the connect and reports to the next
+   * receive). Linux's connect filters only datagrams that come later; the JDK's discards every one
+   * queued, the new peer's own too, and its disconnect makes the error one that no receive reports.
    */
-  private volatile ArrayDeque<Datagram> held;
+  private volatile ArrayDeque<Object> held;
+
+  /** What {@link #hold} counts for each datagram beside its bytes: Linux charges more still. */
+  private static final int HELD_DATAGRAM_OVERHEAD = 256;
 
   /** How many sockets hold datagrams: a selector looks for them only while some do. */
   private static final AtomicInteger HOLDING = new AtomicInteger();
@@ -1689,10 +1695,10 @@ public final class Socket implements AutoCloseable {
       // the JDK connects a connected channel only after a disconnect, which Linux does not need
       SocketAddress previous = channel.isConnected() ? peer : null;
       try {
+        hold(channel); // still connected: a pending error is reported to it, and kept
         if (previous != null) {
           channel.disconnect();
         }
-        hold(channel);
         channel.connect(target);
         peer = channel.getRemoteAddress();
       } catch (IOException e) {
@@ -1727,21 +1733,32 @@ public final class Socket implements AutoCloseable {
     if (localAddressOf(channel) == null) {
       return;
     }
+    // As much as the kernel's receive queue holds (it charges each datagram its length and more):
+    // a peer that floods the socket meanwhile cannot make it hold without end (the rest the JDK's
+    // connect discards, as a full queue drops datagrams)
+    long room = channel.getOption(StandardSocketOptions.SO_RCVBUF);
     datagramLock.lock();
     try {
-      while (true) {
+      while (room > 0) {
         ByteBuffer scratch = scratch();
-        SocketAddress source = channel.receive(scratch);
-        if (source == null) {
-          return;
+        Object next;
+        try {
+          SocketAddress source = channel.receive(scratch);
+          if (source == null) {
+            return;
+          }
+          byte[] data = new byte[scratch.flip().remaining()];
+          scratch.get(data);
+          room -= data.length + HELD_DATAGRAM_OVERHEAD;
+          next = new Datagram(data, source);
+        } catch (PortUnreachableException e) {
+          next = Errors.translate(e, "recv from", peer); // and the kernel has cleared it
         }
-        byte[] data = new byte[scratch.flip().remaining()];
-        scratch.get(data);
         if (held == null) {
           held = new ArrayDeque<>();
           HOLDING.incrementAndGet();
         }
-        held.add(new Datagram(data, source));
+        held.add(next);
       }
     } finally {
       datagramLock.unlock();
@@ -1750,23 +1767,27 @@ public final class Socket implements AutoCloseable {
 
   /**
    * The next datagram held since a connect (see {@link #held}), or null when there is none; one
-   * that does not fit in {@code room} bytes is consumed with an error, as the channel's are.
+   * that does not fit in {@code room} bytes is consumed with an error, as the channel's are. An
+   * error held first is thrown, once.
    */
   private Datagram takeHeld(int room) throws IOException {
     if (held == null) {
       return null;
     }
-    Datagram next;
+    Object taken;
     synchronized (stateLock) {
-      ArrayDeque<Datagram> queue = held;
+      ArrayDeque<Object> queue = held;
       if (queue == null) {
         return null;
       }
-      next = queue.poll();
+      taken = queue.poll();
       if (queue.isEmpty()) {
         held = null;
         HOLDING.decrementAndGet();
       }
+    }
+    if (!(taken instanceof Datagram next)) {
+      throw (IOException) taken;
     }
     checkFits(next.data().length, room, next.address());
     countReceived(next.data().length);

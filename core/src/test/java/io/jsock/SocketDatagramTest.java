@@ -460,6 +460,36 @@ class SocketDatagramTest {
     }
   }
 
+  // python3 on Linux: connect(dead port), send, connect(live peer): the next recv raises
+  // ConnectionRefusedError (the kernel keeps the ICMP error across the connect), the one after
+  // returns the live peer's datagram; jsock's connect took the error while keeping the queued
+  // datagrams and dropped it (or failed the connect with it)
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void aRefusalPendingWhenAUdpSocketConnectsElsewhereIsReportedByTheNextRecv(Family family)
+      throws Exception {
+    int closedPort;
+    try (Socket probe = bound(family)) {
+      closedPort = ((InetSocketAddress) probe.getSockName()).getPort();
+    }
+    try (Socket a = bound(family);
+        Socket live = bound(family)) {
+      a.connect(new InetSocketAddress(Loopback.ip(family), closedPort));
+      a.send(bytes("anyone?"));
+      Thread.sleep(100); // the ICMP error comes back over loopback meanwhile
+
+      a.connect(live.getSockName());
+      a.setTimeout(Duration.ofSeconds(5));
+      ConnectionRefusedException e =
+          catchThrowableOfType(ConnectionRefusedException.class, () -> a.recv(100));
+      live.sendTo(bytes("hi"), a.getSockName());
+
+      assertThat(e).isNotNull();
+      assertThat(e.errno()).isEqualTo(Errno.ECONNREFUSED);
+      assertThat(a.recv(100)).isEqualTo(bytes("hi"));
+    }
+  }
+
   @Test
   void nonBlockingAndTimeoutModesApplyToDatagrams() throws Exception {
     try (Socket a = bound(AF_INET)) {

@@ -109,15 +109,7 @@ final class SocketInputStream extends InputStream {
     byte[] scratch = new byte[(int) Math.min(n, CHUNK)];
     long skipped = 0;
     while (skipped < n) {
-      int read;
-      try {
-        read = read(scratch, 0, (int) Math.min(scratch.length, n - skipped));
-      } catch (WouldBlockException e) {
-        if (skipped == 0) {
-          throw e;
-        }
-        break;
-      }
+      int read = readOrEnd(this, scratch, 0, (int) Math.min(scratch.length, n - skipped), skipped);
       if (read < 0) {
         break;
       }
@@ -146,15 +138,7 @@ final class SocketInputStream extends InputStream {
         }
         got = Arrays.copyOf(got, (int) Math.min(Math.min(len, MAX_ARRAY), 2L * n));
       }
-      int read;
-      try {
-        read = in.read(got, n, got.length - n);
-      } catch (WouldBlockException e) {
-        if (n == 0) {
-          throw e;
-        }
-        break;
-      }
+      int read = readOrEnd(in, got, n, got.length - n, n);
       if (read < 0) {
         break;
       }
@@ -168,21 +152,30 @@ final class SocketInputStream extends InputStream {
     Objects.checkFromIndexSize(off, len, b.length);
     int n = 0;
     while (n < len) {
-      int read;
-      try {
-        read = in.read(b, off + n, len - n);
-      } catch (WouldBlockException e) {
-        if (n == 0) {
-          throw e;
-        }
-        break;
-      }
+      int read = readOrEnd(in, b, off + n, len - n, n);
       if (read < 0) {
         break;
       }
       n += read;
     }
     return n;
+  }
+
+  /**
+   * One read of a loop that has taken {@code taken} bytes so far: -1 at the end of the stream, and
+   * also for a read that would block once bytes have come (the loop ends with them); a read that
+   * would block before any throws {@link WouldBlockException}.
+   */
+  private static int readOrEnd(InputStream in, byte[] b, int off, int len, long taken)
+      throws IOException {
+    try {
+      return in.read(b, off, len);
+    } catch (WouldBlockException e) {
+      if (taken == 0) {
+        throw e;
+      }
+      return -1;
+    }
   }
 
   /** Closes the view, which refuses every later read; the socket stays open. */

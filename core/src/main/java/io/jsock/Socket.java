@@ -741,7 +741,8 @@ public final class Socket implements AutoCloseable {
     }
     PolledChannel current = receiving();
     if (tls != null) {
-      return tls.read(buffer, Timeouts.deadline(timeoutNanos));
+      long timeout = timeoutNanos; // the call's mode, kept if another thread changes it
+      return tls.read(buffer, Timeouts.deadline(timeout), timeout == Timeouts.NON_BLOCKING);
     }
     long deadline = Timeouts.NOT_STARTED;
     while (true) {
@@ -836,7 +837,8 @@ public final class Socket implements AutoCloseable {
       return 0;
     }
     if (tls != null) {
-      return tls.write(data, Timeouts.deadline(sendTimeoutNanos), false);
+      long timeout = sendTimeoutNanos; // the call's mode, kept if another thread changes it
+      return tls.write(data, Timeouts.deadline(timeout), false, timeout == Timeouts.NON_BLOCKING);
     }
     while (true) {
       int n = writeSome(current, data, UNKNOWN_ADDRESS);
@@ -902,7 +904,8 @@ public final class Socket implements AutoCloseable {
     // clock. A connect in progress is waited for first, within the same deadline.
     long deadline = awaitConnected(current, "send to");
     if (tls != null) {
-      tls.write(data, Timeouts.deadline(sendTimeoutNanos), true);
+      long timeout = sendTimeoutNanos; // the call's mode, kept if another thread changes it
+      tls.write(data, Timeouts.deadline(timeout), true, timeout == Timeouts.NON_BLOCKING);
       return;
     }
     if (!data.hasRemaining()) {
@@ -1325,7 +1328,9 @@ public final class Socket implements AutoCloseable {
         tls.shutdownInput();
       }
       if (tls != null && how != Shutdown.SHUT_RD) {
-        tls.shutdownOutput(Timeouts.deadline(sendTimeoutNanos)); // close_notify before the FIN
+        long timeout = sendTimeoutNanos;
+        // close_notify before the FIN
+        tls.shutdownOutput(Timeouts.deadline(timeout), timeout == Timeouts.NON_BLOCKING);
       }
       if (how != Shutdown.SHUT_WR) {
         inputShut = true;
@@ -2598,7 +2603,7 @@ public final class Socket implements AutoCloseable {
         }
         chunk.flip();
         try {
-          tls.write(chunk, deadline, true);
+          tls.write(chunk, deadline, true, nonBlocking);
         } catch (WouldBlockException e) {
           if (!nonBlocking || sent + chunk.position() == 0) {
             throw e;
@@ -2642,10 +2647,10 @@ public final class Socket implements AutoCloseable {
     }
 
     @Override
-    public void await(int op, long deadline, String operation) throws IOException {
-      // the TLS layer starts its deadline before it waits, and reads the mode at each wait
-      Socket.this.await(
-          polled, op, deadline, timeoutNanos == Timeouts.NON_BLOCKING, operation, peer);
+    public void await(int op, long deadline, boolean nonBlocking, String operation)
+        throws IOException {
+      // the TLS layer starts its deadline before it waits, and reads the mode with it
+      Socket.this.await(polled, op, deadline, nonBlocking, operation, peer);
     }
 
     @Override

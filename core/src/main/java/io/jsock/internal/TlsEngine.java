@@ -190,7 +190,7 @@ public final class TlsEngine {
   public int read(ByteBuffer dst, long deadline, boolean nonBlocking) throws IOException {
     String operation = "recv from";
     Waits waits = nonBlocking ? Waits.NEVER : Waits.UNTIL_DEADLINE;
-    lock(receiving, deadline, operation);
+    lock(receiving, deadline, operation, waits);
     try {
       while (true) {
         if (appIn.hasRemaining()) {
@@ -464,7 +464,7 @@ public final class TlsEngine {
     }
     String operation = "send to";
     Waits waits = nonBlocking ? Waits.NEVER : Waits.UNTIL_DEADLINE;
-    lock(sending, deadline, operation);
+    lock(sending, deadline, operation, waits);
     try {
       int sent = 0;
       // What an earlier call queued; an answer to a KeyUpdate may have flushed it meanwhile, but
@@ -793,9 +793,19 @@ public final class TlsEngine {
     }
   }
 
-  private void lock(ReentrantLock lock, long deadline, String operation) throws IOException {
+  /**
+   * Takes a direction's lock for a receive or send: waits for another thread's call until the
+   * deadline, or, in a non-blocking call, not at all ({@code WouldBlockException}, as a plain
+   * socket's call answers while another thread waits on it).
+   */
+  private void lock(ReentrantLock lock, long deadline, String operation, Waits waits)
+      throws IOException {
     try {
-      if (deadline == Long.MAX_VALUE) {
+      if (waits == Waits.NEVER) {
+        if (!lock.tryLock()) {
+          throw Errors.wouldBlock(operation, wire.peer());
+        }
+      } else if (deadline == Long.MAX_VALUE) {
         lock.lockInterruptibly();
       } else if (!lock.tryLock(deadline - System.nanoTime(), TimeUnit.NANOSECONDS)) {
         throw Errors.timedOut(operation, wire.peer());

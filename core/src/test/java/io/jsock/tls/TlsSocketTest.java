@@ -986,6 +986,46 @@ class TlsSocketTest {
     throw new AssertionError("no established socket on port " + port + " in /proc/net/tcp");
   }
 
+  // as on a plain socket, whose non-blocking recv and send answer EAGAIN while another thread
+  // waits on it: a non-blocking call never waits, for the other thread's call neither
+  @Test
+  void nonBlockingCallsDoNotWaitForAnotherThreadsCallInTheSameDirection() throws Exception {
+    try (Pair plain = Loopback.pair(AF_INET);
+        Pair tls = handshake(plain, client, "localhost", server)) {
+      Socket sock = tls.client();
+      FutureTask<byte[]> receiving = new FutureTask<>(() -> sock.recv(10));
+      Thread receiver = Thread.ofVirtual().start(receiving);
+      FutureTask<Void> sending =
+          new FutureTask<>(
+              () -> {
+                sock.sendAll(new byte[64 << 20]); // the peer does not read: it waits for room
+                return null;
+              });
+      Thread sender = Thread.ofVirtual().start(sending);
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(
+              () ->
+                  receiver.getState() == Thread.State.WAITING
+                      && sender.getState() == Thread.State.WAITING);
+
+      sock.setBlocking(false);
+      Future<Throwable> recv = call(() -> catchThrowable(() -> sock.recv(10)));
+      Future<Throwable> send = call(() -> catchThrowable(() -> sock.send(new byte[] {1})));
+
+      assertThat(recv.get(10, SECONDS))
+          .isInstanceOf(WouldBlockException.class)
+          .hasMessageStartingWith("recv from 127.0.0.1:");
+      assertThat(send.get(10, SECONDS))
+          .isInstanceOf(WouldBlockException.class)
+          .hasMessageStartingWith("send to 127.0.0.1:");
+      tls.server().sendAll("x".getBytes(UTF_8));
+      assertThat(receiving.get(10, SECONDS)).isEqualTo("x".getBytes(UTF_8));
+      tls.server().close(); // ends the waiting sendAll
+      assertThat(causeOf(sending)).isNotNull();
+    }
+  }
+
   @Test
   void sendsInTimeoutModeAreTriedOnceHoweverShortTheTimeout() throws Exception {
     // as Python's SSLSocket.send/sendall (settimeout(1e-9) sends a small message) and jsock's

@@ -2609,8 +2609,9 @@ public final class Socket implements AutoCloseable {
             throw e;
           }
         } finally {
-          // The bytes whose records went out whole: a record left queued is not among them, so the
-          // next call reads its bytes again from the file's position, and write skips them as sent.
+          // The bytes whose records went out whole; none if write failed, which leaves the chunk
+          // where it was and counts what it took, so the next call reads those bytes again from
+          // the file's position, and write skips them as sent.
           sent += chunk.position();
         }
         if (chunk.hasRemaining()) {

@@ -451,8 +451,9 @@ public final class TlsEngine {
    * kernel.
    *
    * <p>As with OpenSSL, a record that could not go out whole (non-blocking mode, or the timeout
-   * passed) stays queued, and the error leaves {@code src} where it was: the caller sends the same
-   * data again, the queued record goes out first and its bytes are then skipped in {@code src}.
+   * passed) stays queued, and the error leaves {@code src} where it was when the call began: the
+   * caller sends the same data again, the queued record goes out first, and the bytes the failed
+   * call took (its records that went, and the queued one) are then skipped in {@code src}.
    */
   public int write(ByteBuffer src, long deadline, boolean all, boolean nonBlocking)
       throws IOException {
@@ -465,6 +466,7 @@ public final class TlsEngine {
     String operation = "send to";
     Waits waits = nonBlocking ? Waits.NEVER : Waits.UNTIL_DEADLINE;
     lock(sending, deadline, operation, waits);
+    int start = src.position();
     try {
       int sent = 0;
       // What an earlier call queued; an answer to a KeyUpdate may have flushed it meanwhile, but
@@ -479,35 +481,38 @@ public final class TlsEngine {
         }
       }
       boolean first = true;
-      while (src.hasRemaining()) {
-        // the timeout bounds waiting: a first record that goes without one is never refused
-        if (!first && Timeouts.hasPassed(deadline)) {
-          throw Errors.timedOut(operation, wire.peer());
-        }
-        first = false;
-        int n = wrapOnce(src);
-        if (n == 0) {
-          // No plaintext taken: the engine wrapped a handshake message first (the answer to a
-          // KeyUpdate that a receiver has not sent yet), or waits on the peer's (renegotiation).
-          // Sent first either way: waiting on the peer's answer to a message of ours (the
-          // ClientHello of a renegotiation) that is still in netOut would wait for ever.
-          flush(deadline, operation, waits);
-          if (needsUnwrap()) {
-            renegotiate(deadline, operation, waits);
+      try {
+        while (src.hasRemaining()) {
+          // the timeout bounds waiting: a first record that goes without one is never refused
+          if (!first && Timeouts.hasPassed(deadline)) {
+            throw Errors.timedOut(operation, wire.peer());
           }
-          continue;
-        }
-        try {
+          first = false;
+          int n = wrapOnce(src);
+          if (n == 0) {
+            // No plaintext taken: the engine wrapped a handshake message first (the answer to a
+            // KeyUpdate that a receiver has not sent yet), or waits on the peer's (renegotiation).
+            // Sent first either way: waiting on the peer's answer to a message of ours (the
+            // ClientHello of a renegotiation) that is still in netOut would wait for ever.
+            flush(deadline, operation, waits);
+            if (needsUnwrap()) {
+              renegotiate(deadline, operation, waits);
+            }
+            continue;
+          }
           flush(deadline, operation, waits);
-        } catch (IOException e) {
-          src.position(src.position() - n); // not sent yet: the record is queued
-          committed = n;
-          throw e;
+          sent += n;
+          if (!all) {
+            break;
+          }
         }
-        sent += n;
-        if (!all) {
-          break;
-        }
+      } catch (IOException e) {
+        // As OpenSSL's SSL_write: src is left where it was, and the bytes this call took (records
+        // sent, and the one queued) are skipped when the same data is sent again. Left after the
+        // records that went, a retry with the same array sent them twice.
+        committed = src.position() - start;
+        src.position(start);
+        throw e;
       }
       return sent;
     } catch (SSLException e) {
@@ -518,9 +523,10 @@ public final class TlsEngine {
   }
 
   /**
-   * Whether a record of the caller's bytes is queued, not yet all in the kernel: a {@link #write}
-   * that failed left it there, and it goes before the next write's bytes, which it then skips as
-   * sent. For the thread whose write just failed (it set the count, so reads it without the lock).
+   * Whether a {@link #write} that failed took some of the caller's bytes (records sent, perhaps one
+   * queued, not yet all in the kernel, which goes before the next write's bytes): the next write
+   * skips them as sent. For the thread whose write just failed (it set the count, so reads it
+   * without the lock).
    */
   public boolean hasQueuedRecord() {
     return committed > 0;

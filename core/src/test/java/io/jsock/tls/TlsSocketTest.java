@@ -1026,6 +1026,38 @@ class TlsSocketTest {
     }
   }
 
+  // python3: sslsock.settimeout(0.3); sendall(16 MiB) times out with megabytes sent; then
+  // settimeout(20) and sendall of the same bytes again: the peer gets them exactly once (OpenSSL's
+  // SSL_write goes on where the failed one stopped)
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void aSendAllThatFailedPartWaySentAgainWithTheSameDataDeliversItOnce(boolean nonBlocking)
+      throws Exception {
+    try (Pair plain = Loopback.pair(AF_INET);
+        Pair tls = handshake(plain, client, "localhost", server)) {
+      Socket sock = tls.client();
+      byte[] data = random(16 << 20, 9); // far more than the kernel's buffers: some goes, not all
+      sock.setTimeout(nonBlocking ? Duration.ZERO : Duration.ofMillis(300));
+      ByteBuffer buffer = ByteBuffer.wrap(data);
+      assertThatThrownBy(() -> sock.sendAll(data))
+          .isInstanceOf(nonBlocking ? WouldBlockException.class : SocketTimeoutException.class);
+      assertThatThrownBy(() -> sock.sendAll(buffer))
+          .as("again, and it fails again: no room yet")
+          .isInstanceOf(nonBlocking ? WouldBlockException.class : SocketTimeoutException.class);
+      assertThat(buffer.position()).as("where it was, as OpenSSL leaves it").isZero();
+
+      Future<byte[]> got = call(() -> recvExactly(tls.server(), data.length + 5));
+      sock.setTimeout(Duration.ofSeconds(20));
+      sock.sendAll(data); // the same data again
+      sock.sendAll("after".getBytes(UTF_8));
+      byte[] all = got.get(30, SECONDS);
+      assertThat(Arrays.mismatch(all, data)).as("first byte not as sent").isEqualTo(data.length);
+      assertThat(Arrays.copyOfRange(all, data.length, all.length))
+          .asString(UTF_8)
+          .isEqualTo("after");
+    }
+  }
+
   @Test
   void sendsInTimeoutModeAreTriedOnceHoweverShortTheTimeout() throws Exception {
     // as Python's SSLSocket.send/sendall (settimeout(1e-9) sends a small message) and jsock's

@@ -761,7 +761,8 @@ public final class Socket implements AutoCloseable {
     }
     PolledChannel current = receiving();
     if (tls != null) {
-      return tls.read(buffer, Timeouts.deadline(timeoutNanos));
+      long timeout = timeoutNanos; // the call's mode, kept if another thread changes it
+      return tls.read(buffer, Timeouts.deadline(timeout), timeout == Timeouts.NON_BLOCKING);
     }
     long deadline = Timeouts.NOT_STARTED;
     current.enterReading();
@@ -861,7 +862,8 @@ public final class Socket implements AutoCloseable {
       return 0;
     }
     if (tls != null) {
-      return tls.write(data, Timeouts.deadline(sendTimeoutNanos), false);
+      long timeout = sendTimeoutNanos; // the call's mode, kept if another thread changes it
+      return tls.write(data, Timeouts.deadline(timeout), false, timeout == Timeouts.NON_BLOCKING);
     }
     current.enterWriting(); // several threads may send at once
     try {
@@ -932,7 +934,8 @@ public final class Socket implements AutoCloseable {
     // clock. A connect in progress is waited for first, within the same deadline.
     long deadline = awaitConnected(current, "send to");
     if (tls != null) {
-      tls.write(data, Timeouts.deadline(sendTimeoutNanos), true);
+      long timeout = sendTimeoutNanos; // the call's mode, kept if another thread changes it
+      tls.write(data, Timeouts.deadline(timeout), true, timeout == Timeouts.NON_BLOCKING);
       return;
     }
     if (!data.hasRemaining()) {
@@ -1363,7 +1366,9 @@ public final class Socket implements AutoCloseable {
         tls.shutdownInput();
       }
       if (tls != null && how != Shutdown.SHUT_RD) {
-        tls.shutdownOutput(Timeouts.deadline(sendTimeoutNanos)); // close_notify before the FIN
+        long timeout = sendTimeoutNanos;
+        // close_notify before the FIN
+        tls.shutdownOutput(Timeouts.deadline(timeout), timeout == Timeouts.NON_BLOCKING);
       }
       if (how != Shutdown.SHUT_WR) {
         inputShut = true;
@@ -2683,14 +2688,15 @@ public final class Socket implements AutoCloseable {
         }
         chunk.flip();
         try {
-          tls.write(chunk, deadline, true);
+          tls.write(chunk, deadline, true, nonBlocking);
         } catch (WouldBlockException e) {
           if (!nonBlocking || sent + chunk.position() == 0) {
             throw e;
           }
         } finally {
-          // The bytes whose records went out whole: a record left queued is not among them, so the
-          // next call reads its bytes again from the file's position, and write skips them as sent.
+          // The bytes whose records went out whole; none if write failed, which leaves the chunk
+          // where it was and counts what it took, so the next call reads those bytes again from
+          // the file's position, and write skips them as sent.
           sent += chunk.position();
         }
         if (chunk.hasRemaining()) {
@@ -2727,10 +2733,10 @@ public final class Socket implements AutoCloseable {
     }
 
     @Override
-    public void await(int op, long deadline, String operation) throws IOException {
-      // the TLS layer starts its deadline before it waits, and reads the mode at each wait
-      Socket.this.await(
-          polled, op, deadline, timeoutNanos == Timeouts.NON_BLOCKING, operation, peer);
+    public void await(int op, long deadline, boolean nonBlocking, String operation)
+        throws IOException {
+      // the TLS layer starts its deadline before it waits, and reads the mode with it
+      Socket.this.await(polled, op, deadline, nonBlocking, operation, peer);
     }
 
     @Override

@@ -49,16 +49,31 @@ public final class TlsEngine {
     int write(ByteBuffer src) throws IOException;
 
     /**
-     * Waits for readiness as the socket's mode says: {@code WouldBlockException} in non-blocking
-     * mode, {@code SocketTimeoutException} once the deadline has passed.
+     * Waits for readiness in the call's mode, read when the call started (another thread may have
+     * changed the socket's since): {@code WouldBlockException} if it was non-blocking, {@code
+     * SocketTimeoutException} once the deadline has passed.
      */
-    void await(int op, long deadline, String operation) throws IOException;
+    void await(int op, long deadline, boolean nonBlocking, String operation) throws IOException;
 
     /** Waits for readiness until the deadline whatever the mode, for the handshake and close. */
     void awaitUntil(int op, long deadline, String operation) throws IOException;
 
     /** The peer, for messages. */
     SocketAddress peer();
+  }
+
+  /**
+   * How a call waits for the socket, fixed when it starts: a receive or send keeps the mode it was
+   * called in when another thread changes the socket's, as Python's (whose waits take the timeout
+   * read at the call) and jsock's plain calls do.
+   */
+  private enum Waits {
+    /** Blocking or timeout mode: until the deadline, if any. */
+    UNTIL_DEADLINE,
+    /** Non-blocking mode: never; {@code WouldBlockException} instead. */
+    NEVER,
+    /** The handshake and close: until the deadline whatever the mode. */
+    ALWAYS
   }
 
   private final SSLEngine engine;
@@ -135,18 +150,21 @@ public final class TlsEngine {
         switch (status) {
           case NEED_WRAP -> {
             wrapOnce(EMPTY);
-            flush(deadline, operation, true);
+            flush(deadline, operation, Waits.ALWAYS);
           }
           case NEED_UNWRAP, NEED_UNWRAP_AGAIN -> {
             switch (unwrapOnce()) {
-              case NEED_DATA -> readMore(deadline, operation, true);
+              case NEED_DATA -> readMore(deadline, operation, Waits.ALWAYS);
               case CLOSED -> throw closedDuringHandshake(operation);
               case PROGRESS -> {}
             }
           }
           case NEED_TASK -> runTasks();
           case FINISHED, NOT_HANDSHAKING -> {
-            flush(deadline, operation, true); // a last flight (or a TLS 1.3 ticket) still queued
+            flush(
+                deadline,
+                operation,
+                Waits.ALWAYS); // a last flight (or a TLS 1.3 ticket) still queued
             return;
           }
         }
@@ -166,11 +184,13 @@ public final class TlsEngine {
 
   /**
    * Receives plaintext into {@code dst}: the count, or 0 once the peer's close_notify has arrived.
-   * Waits as the socket's mode says until at least one byte is there.
+   * Waits until at least one byte is there, until the deadline, or not at all if {@code
+   * nonBlocking} (the socket's mode when the call started).
    */
-  public int read(ByteBuffer dst, long deadline) throws IOException {
+  public int read(ByteBuffer dst, long deadline, boolean nonBlocking) throws IOException {
     String operation = "recv from";
-    lock(receiving, deadline, operation);
+    Waits waits = nonBlocking ? Waits.NEVER : Waits.UNTIL_DEADLINE;
+    lock(receiving, deadline, operation, waits);
     try {
       while (true) {
         if (appIn.hasRemaining()) {
@@ -186,12 +206,12 @@ public final class TlsEngine {
           case CLOSED -> inboundDone = true;
           case NEED_DATA -> {
             if (!inputShut) {
-              readMore(deadline, operation, false);
+              readMore(deadline, operation, waits);
             } else if (!readArrived()) {
               inboundDone = true; // what had arrived is taken: the end, as on a plain socket
             }
           }
-          case PROGRESS -> answerHandshake(deadline, operation);
+          case PROGRESS -> answerHandshake(deadline, operation, waits);
         }
       }
     } catch (SSLException e) { // a truncation or a bad record: the input is over for good
@@ -296,7 +316,8 @@ public final class TlsEngine {
    * Returns without reading, {@code inboundDone} set, if the stream ends after our own {@code
    * shutdown(SHUT_RD)}: a receive waiting when it came then returns the end, as on a plain socket.
    */
-  private void readMore(long deadline, String operation, boolean handshaking) throws IOException {
+  private void readMore(long deadline, String operation, Waits waits) throws IOException {
+    boolean handshaking = waits == Waits.ALWAYS;
     while (true) {
       netIn.compact();
       int n;
@@ -320,11 +341,7 @@ public final class TlsEngine {
                 operation,
                 wire.peer());
       }
-      if (handshaking) {
-        wire.awaitUntil(SelectionKey.OP_READ, deadline, operation);
-      } else {
-        wire.await(SelectionKey.OP_READ, deadline, operation);
-      }
+      await(SelectionKey.OP_READ, deadline, operation, waits);
     }
   }
 
@@ -332,7 +349,7 @@ public final class TlsEngine {
    * Answers what a received handshake message asks for after the handshake (a TLS 1.3 KeyUpdate, a
    * TLS 1.2 renegotiation): runs tasks, and wraps under the send lock (guarded by receiving).
    */
-  private void answerHandshake(long deadline, String operation) throws IOException {
+  private void answerHandshake(long deadline, String operation, Waits waits) throws IOException {
     if (engine.getHandshakeStatus() == HandshakeStatus.NEED_TASK) {
       runTasks();
     }
@@ -355,9 +372,9 @@ public final class TlsEngine {
       return;
     }
     try {
-      answerLocked(deadline, operation);
+      answerLocked(deadline, operation, waits);
     } finally {
-      releaseSending(deadline, operation);
+      releaseSending(deadline, operation, waits);
     }
   }
 
@@ -388,15 +405,15 @@ public final class TlsEngine {
   }
 
   /** Sends the answers the engine has waiting; called with the send lock held. */
-  private void answerLocked(long deadline, String operation) throws IOException {
+  private void answerLocked(long deadline, String operation, Waits waits) throws IOException {
     answerPending = false;
     while (true) {
       switch (engine.getHandshakeStatus()) {
         case NEED_TASK -> runTasks();
         case NEED_WRAP -> {
-          flush(deadline, operation, false);
+          flush(deadline, operation, waits);
           wrapOnce(EMPTY);
-          flush(deadline, operation, false);
+          flush(deadline, operation, waits);
         }
         default -> {
           return;
@@ -411,12 +428,12 @@ public final class TlsEngine {
    * next call, so it is not reported here (the caller may be on its way out with an error of its
    * own).
    */
-  private void releaseSending(long deadline, String operation) {
+  private void releaseSending(long deadline, String operation, Waits waits) {
     sending.unlock();
     while (answerPending && sending.tryLock()) {
       try {
         if (answerPending) {
-          answerLocked(deadline, operation);
+          answerLocked(deadline, operation, waits);
         }
       } catch (IOException e) {
         return; // see above: the next send meets it
@@ -434,10 +451,12 @@ public final class TlsEngine {
    * kernel.
    *
    * <p>As with OpenSSL, a record that could not go out whole (non-blocking mode, or the timeout
-   * passed) stays queued, and the error leaves {@code src} where it was: the caller sends the same
-   * data again, the queued record goes out first and its bytes are then skipped in {@code src}.
+   * passed) stays queued, and the error leaves {@code src} where it was when the call began: the
+   * caller sends the same data again, the queued record goes out first, and the bytes the failed
+   * call took (its records that went, and the queued one) are then skipped in {@code src}.
    */
-  public int write(ByteBuffer src, long deadline, boolean all) throws IOException {
+  public int write(ByteBuffer src, long deadline, boolean all, boolean nonBlocking)
+      throws IOException {
     if (!src.hasRemaining()) {
       // As Python's sendall(b""), which calls nothing: flushing a queued record here would count
       // its bytes as sent to this empty call, and the retry with the same data would send them
@@ -445,13 +464,15 @@ public final class TlsEngine {
       return 0;
     }
     String operation = "send to";
-    lock(sending, deadline, operation);
+    Waits waits = nonBlocking ? Waits.NEVER : Waits.UNTIL_DEADLINE;
+    lock(sending, deadline, operation, waits);
+    int start = src.position();
     try {
       int sent = 0;
       // What an earlier call queued; an answer to a KeyUpdate may have flushed it meanwhile, but
       // its bytes are still to be skipped in src.
       if (netOut.hasRemaining() || committed > 0) {
-        flush(deadline, operation, false);
+        flush(deadline, operation, waits);
         sent = Math.min(committed, src.remaining());
         src.position(src.position() + sent);
         committed = 0;
@@ -460,48 +481,52 @@ public final class TlsEngine {
         }
       }
       boolean first = true;
-      while (src.hasRemaining()) {
-        // the timeout bounds waiting: a first record that goes without one is never refused
-        if (!first && Timeouts.hasPassed(deadline)) {
-          throw Errors.timedOut(operation, wire.peer());
-        }
-        first = false;
-        int n = wrapOnce(src);
-        if (n == 0) {
-          // No plaintext taken: the engine wrapped a handshake message first (the answer to a
-          // KeyUpdate that a receiver has not sent yet), or waits on the peer's (renegotiation).
-          // Sent first either way: waiting on the peer's answer to a message of ours (the
-          // ClientHello of a renegotiation) that is still in netOut would wait for ever.
-          flush(deadline, operation, false);
-          if (needsUnwrap()) {
-            renegotiate(deadline, operation);
+      try {
+        while (src.hasRemaining()) {
+          // the timeout bounds waiting: a first record that goes without one is never refused
+          if (!first && Timeouts.hasPassed(deadline)) {
+            throw Errors.timedOut(operation, wire.peer());
           }
-          continue;
+          first = false;
+          int n = wrapOnce(src);
+          if (n == 0) {
+            // No plaintext taken: the engine wrapped a handshake message first (the answer to a
+            // KeyUpdate that a receiver has not sent yet), or waits on the peer's (renegotiation).
+            // Sent first either way: waiting on the peer's answer to a message of ours (the
+            // ClientHello of a renegotiation) that is still in netOut would wait for ever.
+            flush(deadline, operation, waits);
+            if (needsUnwrap()) {
+              renegotiate(deadline, operation, waits);
+            }
+            continue;
+          }
+          flush(deadline, operation, waits);
+          sent += n;
+          if (!all) {
+            break;
+          }
         }
-        try {
-          flush(deadline, operation, false);
-        } catch (IOException e) {
-          src.position(src.position() - n); // not sent yet: the record is queued
-          committed = n;
-          throw e;
-        }
-        sent += n;
-        if (!all) {
-          break;
-        }
+      } catch (IOException e) {
+        // As OpenSSL's SSL_write: src is left where it was, and the bytes this call took (records
+        // sent, and the one queued) are skipped when the same data is sent again. Left after the
+        // records that went, a retry with the same array sent them twice.
+        committed = src.position() - start;
+        src.position(start);
+        throw e;
       }
       return sent;
     } catch (SSLException e) {
       throw Errors.tls(e, operation, wire.peer());
     } finally {
-      releaseSending(deadline, operation);
+      releaseSending(deadline, operation, waits);
     }
   }
 
   /**
-   * Whether a record of the caller's bytes is queued, not yet all in the kernel: a {@link #write}
-   * that failed left it there, and it goes before the next write's bytes, which it then skips as
-   * sent. For the thread whose write just failed (it set the count, so reads it without the lock).
+   * Whether a {@link #write} that failed took some of the caller's bytes (records sent, perhaps one
+   * queued, not yet all in the kernel, which goes before the next write's bytes): the next write
+   * skips them as sent. For the thread whose write just failed (it set the count, so reads it
+   * without the lock).
    */
   public boolean hasQueuedRecord() {
     return committed > 0;
@@ -518,7 +543,7 @@ public final class TlsEngine {
    * there. Plaintext that arrives meanwhile stays in {@code appIn} for the next {@code recv}.
    * Called with the send lock held, returns with it held.
    */
-  private void renegotiate(long deadline, String operation) throws IOException {
+  private void renegotiate(long deadline, String operation, Waits waits) throws IOException {
     sending.unlock();
     try {
       // Receive before send: the lock order. A receiver that holds the lock reads the peer's
@@ -533,7 +558,7 @@ public final class TlsEngine {
         while (needsUnwrap()) {
           switch (unwrapOnce()) {
             case NEED_DATA -> {
-              readMore(deadline, operation, false);
+              readMore(deadline, operation, waits);
               if (inboundDone) { // reading was shut down: the peer's messages will never come
                 throw Errors.tls(
                     new SSLException("renegotiation cut short: reading was shut down"),
@@ -541,14 +566,14 @@ public final class TlsEngine {
                     wire.peer());
               }
             }
-            case PROGRESS -> answerHandshake(deadline, operation);
+            case PROGRESS -> answerHandshake(deadline, operation, waits);
             case CLOSED -> {
               inboundDone = true;
               return;
             }
           }
         }
-        answerHandshake(deadline, operation);
+        answerHandshake(deadline, operation, waits);
       } finally {
         receiving.unlock();
       }
@@ -564,13 +589,13 @@ public final class TlsEngine {
    * is left to the TCP shutdown that follows, which ends it with {@code EPIPE} as on a plain
    * socket; no close_notify then, since it cannot go in the middle of that thread's record.
    */
-  public void shutdownOutput(long deadline) throws IOException {
+  public void shutdownOutput(long deadline, boolean nonBlocking) throws IOException {
     String operation = "shutdown";
     if (!tryLock(sending, CLOSE_NOTIFY_NANOS, deadline, operation)) {
       return;
     }
     try {
-      closeOutbound(deadline, operation, false);
+      closeOutbound(deadline, operation, nonBlocking ? Waits.NEVER : Waits.UNTIL_DEADLINE);
     } catch (SSLException e) {
       throw Errors.tls(e, operation, wire.peer());
     } finally {
@@ -596,7 +621,7 @@ public final class TlsEngine {
       return;
     }
     try {
-      closeOutbound(deadline, "close", true);
+      closeOutbound(deadline, "close", Waits.ALWAYS);
     } catch (IOException e) {
       // best effort, as Python's close(): the connection goes down either way
     } finally {
@@ -644,16 +669,16 @@ public final class TlsEngine {
    * out (or would block) leaves the rest queued, and calling again finishes it, as OpenSSL's {@code
    * SSL_shutdown} is called again after {@code SSL_ERROR_WANT_WRITE}.
    */
-  private void closeOutbound(long deadline, String operation, boolean anyMode) throws IOException {
+  private void closeOutbound(long deadline, String operation, Waits waits) throws IOException {
     if (outboundDone) {
       return;
     }
-    flush(deadline, operation, anyMode);
+    flush(deadline, operation, waits);
     engine.closeOutbound();
     // A few rounds at most: close_notify is one record (after an alert, perhaps two).
     for (int round = 0; round < 4 && !engine.isOutboundDone(); round++) {
       wrapOnce(EMPTY);
-      flush(deadline, operation, anyMode);
+      flush(deadline, operation, waits);
     }
     outboundDone = true;
   }
@@ -687,16 +712,20 @@ public final class TlsEngine {
     }
   }
 
-  /** Writes all of {@code netOut}, waiting as the mode says or, if {@code anyMode}, always. */
-  private void flush(long deadline, String operation, boolean anyMode) throws IOException {
+  /** Writes all of {@code netOut}, waiting as {@code waits} says. */
+  private void flush(long deadline, String operation, Waits waits) throws IOException {
     while (netOut.hasRemaining()) {
       if (wire.write(netOut) == 0) {
-        if (anyMode) {
-          wire.awaitUntil(SelectionKey.OP_WRITE, deadline, operation);
-        } else {
-          wire.await(SelectionKey.OP_WRITE, deadline, operation);
-        }
+        await(SelectionKey.OP_WRITE, deadline, operation, waits);
       }
+    }
+  }
+
+  private void await(int op, long deadline, String operation, Waits waits) throws IOException {
+    if (waits == Waits.ALWAYS) {
+      wire.awaitUntil(op, deadline, operation);
+    } else {
+      wire.await(op, deadline, waits == Waits.NEVER, operation);
     }
   }
 
@@ -770,9 +799,19 @@ public final class TlsEngine {
     }
   }
 
-  private void lock(ReentrantLock lock, long deadline, String operation) throws IOException {
+  /**
+   * Takes a direction's lock for a receive or send: waits for another thread's call until the
+   * deadline, or, in a non-blocking call, not at all ({@code WouldBlockException}, as a plain
+   * socket's call answers while another thread waits on it).
+   */
+  private void lock(ReentrantLock lock, long deadline, String operation, Waits waits)
+      throws IOException {
     try {
-      if (deadline == Long.MAX_VALUE) {
+      if (waits == Waits.NEVER) {
+        if (!lock.tryLock()) {
+          throw Errors.wouldBlock(operation, wire.peer());
+        }
+      } else if (deadline == Long.MAX_VALUE) {
         lock.lockInterruptibly();
       } else if (!lock.tryLock(deadline - System.nanoTime(), TimeUnit.NANOSECONDS)) {
         throw Errors.timedOut(operation, wire.peer());

@@ -46,9 +46,11 @@ import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.FutureTask;
+import java.util.concurrent.atomic.AtomicBoolean;
 import javax.net.ssl.ExtendedSSLSession;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SNIHostName;
@@ -871,6 +873,188 @@ class TlsSocketTest {
           .hasMessageContaining("send to 127.0.0.1:");
       assertThat(Duration.ofNanos(System.nanoTime() - start))
           .isBetween(Duration.ofMillis(290), Duration.ofSeconds(5));
+    }
+  }
+
+  // as Python's SSLSocket.sendall (and jsock's plain sendAll): the mode is the call's, so a
+  // blocking (or timeout-mode) sendAll waiting for room goes on when another thread makes the
+  // socket non-blocking, and sends it all
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void aSendAllThatWaitsGoesOnWhenAnotherThreadMakesTheSocketNonBlocking(boolean timeoutMode)
+      throws Exception {
+    byte[] data = random(16 << 20, 8); // far more than the kernel's buffers hold
+    try (Pair plain = Loopback.pair(AF_INET);
+        Pair tls = handshake(plain, client, "localhost", server)) {
+      Socket sock = tls.client();
+      sock.setTimeout(timeoutMode ? Duration.ofSeconds(60) : null);
+      FutureTask<Void> sending =
+          new FutureTask<>(
+              () -> {
+                sock.sendAll(data);
+                return null;
+              });
+      Thread sender = Thread.ofVirtual().start(sending);
+      await().atMost(Duration.ofSeconds(10)).until(() -> sender.getState() == Thread.State.WAITING);
+
+      sock.setBlocking(false);
+      Future<byte[]> got = call(() -> recvExactly(tls.server(), data.length));
+
+      assertThat(causeOf(sending)).as("the sendAll's failure").isNull();
+      assertThat(sha256(got.get(30, SECONDS))).isEqualTo(sha256(data));
+    }
+  }
+
+  // as Python's SSLSocket.recv (whose waits take the timeout read at the call) and jsock's plain
+  // recv: a blocking recv that has part of a record and waits for the rest goes on waiting when
+  // another thread makes the socket non-blocking
+  @Test
+  void aRecvWaitingForTheRestOfARecordGoesOnWhenAnotherThreadMakesTheSocketNonBlocking()
+      throws Exception {
+    try (Pair near = Loopback.pair(AF_INET);
+        Pair far = Loopback.pair(AF_INET)) {
+      // the client speaks TLS on near, the server on far; the test relays between them, and cuts
+      // the first record after the handshake in two
+      AtomicBoolean cut = new AtomicBoolean();
+      CountDownLatch rest = new CountDownLatch(1);
+      Future<?> up = run(() -> relay(near.server(), far.client(), null, null));
+      Future<?> down = run(() -> relay(far.client(), near.server(), cut, rest));
+      try (Pair tls =
+          handshake(
+              new Pair(near.client(), far.server()),
+              client.withProtocols("TLSv1.2"), // no session ticket after the handshake
+              "localhost",
+              server)) {
+        Socket sock = tls.client();
+        FutureTask<byte[]> receiving = new FutureTask<>(() -> sock.recv(100));
+        Thread receiver = Thread.ofVirtual().start(receiving);
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .until(() -> receiver.getState() == Thread.State.WAITING);
+
+        sock.setBlocking(false);
+        cut.set(true);
+        tls.server().sendAll("hello".getBytes(UTF_8));
+        int port = ((InetSocketAddress) sock.getSockName()).getPort();
+        await() // the record's first byte read, and the receiver waiting for the rest (or failed)
+            .atMost(Duration.ofSeconds(10))
+            .until(
+                () ->
+                    receiveQueue(port) == 0
+                        && (receiving.isDone() || receiver.getState() == Thread.State.WAITING));
+        rest.countDown();
+
+        assertThat(causeOf(receiving)).as("the recv's failure").isNull();
+        assertThat(receiving.get()).asString(UTF_8).isEqualTo("hello");
+      } finally {
+        up.cancel(true);
+        down.cancel(true);
+      }
+    }
+  }
+
+  /**
+   * Copies bytes from one socket to another until the end; once {@code cut} is set, the next bytes
+   * go as their first byte, then the rest once {@code rest} opens.
+   */
+  private static void relay(Socket from, Socket to, AtomicBoolean cut, CountDownLatch rest)
+      throws Exception {
+    while (true) {
+      byte[] chunk = from.recv(65536);
+      if (chunk.length == 0) {
+        return;
+      }
+      if (cut != null && cut.getAndSet(false) && chunk.length > 1) {
+        to.sendAll(Arrays.copyOf(chunk, 1));
+        rest.await();
+        to.sendAll(Arrays.copyOfRange(chunk, 1, chunk.length));
+      } else {
+        to.sendAll(chunk);
+      }
+    }
+  }
+
+  /** The bytes waiting unread in the kernel for the IPv4 TCP socket bound to {@code port}. */
+  private static long receiveQueue(int port) throws IOException {
+    String local = String.format(":%04X", port);
+    for (String line : Files.readAllLines(Path.of("/proc/net/tcp"))) {
+      String[] fields = line.trim().split("\\s+");
+      if (fields.length > 4 && fields[1].endsWith(local) && fields[3].equals("01")) {
+        return Long.parseLong(fields[4].substring(fields[4].indexOf(':') + 1), 16);
+      }
+    }
+    throw new AssertionError("no established socket on port " + port + " in /proc/net/tcp");
+  }
+
+  // as on a plain socket, whose non-blocking recv and send answer EAGAIN while another thread
+  // waits on it: a non-blocking call never waits, for the other thread's call neither
+  @Test
+  void nonBlockingCallsDoNotWaitForAnotherThreadsCallInTheSameDirection() throws Exception {
+    try (Pair plain = Loopback.pair(AF_INET);
+        Pair tls = handshake(plain, client, "localhost", server)) {
+      Socket sock = tls.client();
+      FutureTask<byte[]> receiving = new FutureTask<>(() -> sock.recv(10));
+      Thread receiver = Thread.ofVirtual().start(receiving);
+      FutureTask<Void> sending =
+          new FutureTask<>(
+              () -> {
+                sock.sendAll(new byte[64 << 20]); // the peer does not read: it waits for room
+                return null;
+              });
+      Thread sender = Thread.ofVirtual().start(sending);
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(
+              () ->
+                  receiver.getState() == Thread.State.WAITING
+                      && sender.getState() == Thread.State.WAITING);
+
+      sock.setBlocking(false);
+      Future<Throwable> recv = call(() -> catchThrowable(() -> sock.recv(10)));
+      Future<Throwable> send = call(() -> catchThrowable(() -> sock.send(new byte[] {1})));
+
+      assertThat(recv.get(10, SECONDS))
+          .isInstanceOf(WouldBlockException.class)
+          .hasMessageStartingWith("recv from 127.0.0.1:");
+      assertThat(send.get(10, SECONDS))
+          .isInstanceOf(WouldBlockException.class)
+          .hasMessageStartingWith("send to 127.0.0.1:");
+      tls.server().sendAll("x".getBytes(UTF_8));
+      assertThat(receiving.get(10, SECONDS)).isEqualTo("x".getBytes(UTF_8));
+      tls.server().close(); // ends the waiting sendAll
+      assertThat(causeOf(sending)).isNotNull();
+    }
+  }
+
+  // python3: sslsock.settimeout(0.3); sendall(16 MiB) times out with megabytes sent; then
+  // settimeout(20) and sendall of the same bytes again: the peer gets them exactly once (OpenSSL's
+  // SSL_write goes on where the failed one stopped)
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void aSendAllThatFailedPartWaySentAgainWithTheSameDataDeliversItOnce(boolean nonBlocking)
+      throws Exception {
+    try (Pair plain = Loopback.pair(AF_INET);
+        Pair tls = handshake(plain, client, "localhost", server)) {
+      Socket sock = tls.client();
+      byte[] data = random(16 << 20, 9); // far more than the kernel's buffers: some goes, not all
+      sock.setTimeout(nonBlocking ? Duration.ZERO : Duration.ofMillis(300));
+      ByteBuffer buffer = ByteBuffer.wrap(data);
+      assertThatThrownBy(() -> sock.sendAll(data))
+          .isInstanceOf(nonBlocking ? WouldBlockException.class : SocketTimeoutException.class);
+      assertThatThrownBy(() -> sock.sendAll(buffer))
+          .as("again, and it fails again: no room yet")
+          .isInstanceOf(nonBlocking ? WouldBlockException.class : SocketTimeoutException.class);
+      assertThat(buffer.position()).as("where it was, as OpenSSL leaves it").isZero();
+
+      Future<byte[]> got = call(() -> recvExactly(tls.server(), data.length + 5));
+      sock.setTimeout(Duration.ofSeconds(20));
+      sock.sendAll(data); // the same data again
+      sock.sendAll("after".getBytes(UTF_8));
+      byte[] all = got.get(30, SECONDS);
+      assertThat(Arrays.mismatch(all, data)).as("first byte not as sent").isEqualTo(data.length);
+      assertThat(Arrays.copyOfRange(all, data.length, all.length))
+          .asString(UTF_8)
+          .isEqualTo("after");
     }
   }
 

@@ -161,10 +161,8 @@ public final class TlsEngine {
           }
           case NEED_TASK -> runTasks();
           case FINISHED, NOT_HANDSHAKING -> {
-            flush(
-                deadline,
-                operation,
-                Waits.ALWAYS); // a last flight (or a TLS 1.3 ticket) still queued
+            // a last flight (or a TLS 1.3 ticket) still queued
+            flush(deadline, operation, Waits.ALWAYS);
             return;
           }
         }

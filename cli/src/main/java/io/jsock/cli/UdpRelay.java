@@ -1,5 +1,6 @@
 package io.jsock.cli;
 
+import io.jsock.ClosedSocketException;
 import io.jsock.ConnectionRefusedException;
 import io.jsock.Datagram;
 import io.jsock.Family;
@@ -142,10 +143,18 @@ final class UdpRelay {
             byte[] reply = upstream.recv(MAX_DATAGRAM);
             lastActivityNanos.set(System.nanoTime()); // only this thread ends the session
             log.dump(name + " < " + reply.length + " bytes", ByteBuffer.wrap(reply));
-            listener.sendTo(reply, client);
+            try {
+              listener.sendTo(reply, client);
+            } catch (ClosedSocketException e) {
+              throw e;
+            } catch (IOException e) {
+              // this reply only (an IPv6 target's 65,527 bytes to an IPv4 client: EMSGSIZE), as a
+              // datagram the target cannot take in forward
+              log.verbose(name + " < " + e.getMessage());
+            }
           } catch (SocketTimeoutException e) {
             long last = lastActivityNanos.get();
-            // a datagram forwarded since the check keeps the session: the exchange fails
+            // a datagram forwarded since the check keeps the session: the compareAndSet fails
             if (System.nanoTime() - last >= idle.toNanos()
                 && lastActivityNanos.compareAndSet(last, ENDED)) {
               end();

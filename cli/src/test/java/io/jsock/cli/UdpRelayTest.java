@@ -9,9 +9,12 @@ import io.jsock.Socket;
 import io.jsock.SocketKind;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.io.Writer;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -92,6 +95,66 @@ class UdpRelayTest {
       assertThat(ended.await(LIMIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
       client.sendTo("two".getBytes(US_ASCII), relayAddress);
       assertThat(new String(client.recvFrom(100).data(), US_ASCII)).isEqualTo("two");
+    }
+  }
+
+  @Test
+  void aReplyTooLongForTheClientsFamilyIsDroppedAndTheSessionGoesOn() throws Exception {
+    // an IPv6 target may answer 65,527 bytes, which an IPv4 client cannot be sent (EMSGSIZE): the
+    // session ended there, losing the replies behind it and showing the target a new source port
+    // for the client's next datagram; socat's session goes on, as the sending direction's did
+    List<Integer> peerPorts = new CopyOnWriteArrayList<>();
+    StringWriter err = new StringWriter();
+    RelayLog log = new RelayLog(new Lines(new PrintWriter(err)), 1, false);
+    try (Socket target = Socket.create(Family.AF_INET6, SocketKind.SOCK_DGRAM);
+        Socket listener = Socket.create(Family.AF_INET, SocketKind.SOCK_DGRAM);
+        Socket client = Socket.create(Family.AF_INET, SocketKind.SOCK_DGRAM)) {
+      target.bind("::1", 0);
+      listener.bind("127.0.0.1", 0);
+      client.bind("127.0.0.1", 0);
+      client.setTimeout(LIMIT);
+      Thread.ofVirtual()
+          .start(
+              () -> {
+                try {
+                  for (int i = 0; i < 100; i++) { // bounded: the test sends two
+                    Datagram d = target.recvFrom(65536);
+                    peerPorts.add(((InetSocketAddress) d.address()).getPort());
+                    target.sendTo(new byte[65_527], d.address()); // IPv6's largest
+                    target.sendTo(d.data(), d.address());
+                  }
+                } catch (IOException e) {
+                  // closed by the test
+                }
+              });
+      UdpRelay relay =
+          new UdpRelay(
+              listener,
+              RelayEndpoint.parse("udp:[::1]:" + port(target)),
+              null,
+              Duration.ofSeconds(60),
+              10,
+              new AccessList(),
+              log);
+      Thread.ofVirtual()
+          .start(
+              () -> {
+                try {
+                  relay.run();
+                } catch (IOException e) {
+                  // the listener closed by the test
+                }
+              });
+      InetSocketAddress relayAddress = new InetSocketAddress("127.0.0.1", port(listener));
+      client.sendTo("one".getBytes(US_ASCII), relayAddress);
+      assertThat(new String(client.recvFrom(100).data(), US_ASCII)).isEqualTo("one");
+      client.sendTo("two".getBytes(US_ASCII), relayAddress);
+      assertThat(new String(client.recvFrom(100).data(), US_ASCII)).isEqualTo("two");
+      assertThat(peerPorts).hasSize(2);
+      assertThat(peerPorts.get(1)).as("the same session's socket").isEqualTo(peerPorts.get(0));
+      assertThat(err.toString())
+          .contains(" < send to 127.0.0.1:" + port(client) + ": message too long")
+          .doesNotContain("session ended");
     }
   }
 

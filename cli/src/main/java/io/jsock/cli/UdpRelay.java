@@ -126,6 +126,9 @@ final class UdpRelay {
       log.dump(name + " > " + data.length + " bytes", ByteBuffer.wrap(data));
       try {
         upstream.send(data);
+        if (log.isDebug()) {
+          log.debug(name + " > " + data.length + " bytes");
+        }
       } catch (IOException e) {
         if (lastActivityNanos.get() == ENDED) {
           return false; // ended (and closed) since the check: not sent
@@ -145,6 +148,9 @@ final class UdpRelay {
             log.dump(name + " < " + reply.length + " bytes", ByteBuffer.wrap(reply));
             try {
               listener.sendTo(reply, client);
+              if (log.isDebug()) {
+                log.debug(name + " < " + reply.length + " bytes");
+              }
             } catch (ClosedSocketException e) {
               throw e;
             } catch (IOException e) {

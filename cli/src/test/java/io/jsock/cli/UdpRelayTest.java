@@ -158,6 +158,53 @@ class UdpRelayTest {
     }
   }
 
+  @Test
+  void withVeryVerboseEachDatagramIsSaidBothWays() throws Exception {
+    // -vv promises a line per chunk passed on ('> 7 bytes' up, '< 7 bytes' down), as the stream
+    // relay writes; the UDP relay said nothing per datagram (only -x's dump headers)
+    StringWriter err = new StringWriter();
+    RelayLog log = new RelayLog(new Lines(new PrintWriter(err)), 2, false);
+    try (Socket target = Socket.create(Family.AF_INET, SocketKind.SOCK_DGRAM);
+        Socket listener = Socket.create(Family.AF_INET, SocketKind.SOCK_DGRAM);
+        Socket client = Socket.create(Family.AF_INET, SocketKind.SOCK_DGRAM)) {
+      target.bind("127.0.0.1", 0);
+      listener.bind("127.0.0.1", 0);
+      client.bind("127.0.0.1", 0);
+      client.setTimeout(LIMIT);
+      Thread.ofVirtual().start(() -> echo(target, new CountDownLatch(1)));
+      UdpRelay relay =
+          new UdpRelay(
+              listener,
+              RelayEndpoint.parse("udp:127.0.0.1:" + port(target)),
+              null,
+              Duration.ofSeconds(60),
+              10,
+              new AccessList(),
+              log);
+      Thread.ofVirtual()
+          .start(
+              () -> {
+                try {
+                  relay.run();
+                } catch (IOException e) {
+                  // the listener closed by the test
+                }
+              });
+      client.sendTo(
+          "seven!!".getBytes(US_ASCII), new InetSocketAddress("127.0.0.1", port(listener)));
+      assertThat(new String(client.recvFrom(100).data(), US_ASCII)).isEqualTo("seven!!");
+      String name = "127.0.0.1:" + port(client);
+      // the reply's line is written after its send: waited for, boundedly
+      for (int i = 0; i < 500 && !err.toString().contains(name + " < 7 bytes"); i++) {
+        sleep(10);
+      }
+      assertThat(err.toString().lines())
+          .contains(name + " session to udp:127.0.0.1:" + port(target))
+          .contains(name + " > 7 bytes")
+          .contains(name + " < 7 bytes");
+    }
+  }
+
   private static void echo(Socket target, CountDownLatch gotTwo) {
     try {
       for (int i = 0; i < 100; i++) { // bounded: the test sends two

@@ -1,5 +1,6 @@
 package io.jsock.cli;
 
+import io.jsock.ClosedSocketException;
 import io.jsock.ConnectionRefusedException;
 import io.jsock.Datagram;
 import io.jsock.Family;
@@ -12,6 +13,7 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The UDP side of {@code jsock relay}: each client address gets its own socket connected to the
@@ -57,17 +59,20 @@ final class UdpRelay {
         continue;
       }
       Session session = sessions.get(client);
-      if (session == null) {
-        if (sessions.size() >= maxSessions) {
-          log.warn(Diagnostics.where(client) + " dropped: --max-connections " + maxSessions);
+      if (session != null) {
+        if (session.forward(datagram.data())) {
           continue;
         }
-        session = open(client);
-        if (session == null) {
-          continue;
-        }
+        sessions.remove(client, session); // it ended as this datagram came: a new one takes it
       }
-      session.forward(datagram.data());
+      if (sessions.size() >= maxSessions) {
+        log.warn(Diagnostics.where(client) + " dropped: --max-connections " + maxSessions);
+        continue;
+      }
+      session = open(client);
+      if (session != null) {
+        session.forward(datagram.data());
+      }
     }
   }
 
@@ -88,12 +93,20 @@ final class UdpRelay {
     }
   }
 
-  /** One client address and its socket to the target. */
+  /**
+   * One client address and its socket to the target. A session that ends is marked ended first,
+   * then removed from the table, then closed: a datagram the receiving thread hands it from then on
+   * is refused ({@link #forward} returns false) and opens a new session, instead of going out
+   * through a socket whose replies no one reads any more, or into a closed one.
+   */
   private final class Session {
+    /** {@link #lastActivityNanos} once the session has ended. */
+    private static final long ENDED = Long.MIN_VALUE;
+
     private final SocketAddress client;
     private final Socket upstream;
     private final String name;
-    private volatile long lastActivityNanos = System.nanoTime();
+    private final AtomicLong lastActivityNanos = new AtomicLong(System.nanoTime());
 
     Session(SocketAddress client, Socket upstream) {
       this.client = client;
@@ -101,27 +114,56 @@ final class UdpRelay {
       this.name = Diagnostics.where(client);
     }
 
-    void forward(byte[] data) {
-      lastActivityNanos = System.nanoTime();
+    /** Sends {@code data} to the target; false, sending nothing, if the session has ended. */
+    boolean forward(byte[] data) {
+      long last;
+      do {
+        last = lastActivityNanos.get();
+        if (last == ENDED) {
+          return false;
+        }
+      } while (!lastActivityNanos.compareAndSet(last, System.nanoTime()));
       log.dump(name + " > " + data.length + " bytes", ByteBuffer.wrap(data));
       try {
         upstream.send(data);
+        if (log.isDebug()) {
+          log.debug(name + " > " + data.length + " bytes");
+        }
       } catch (IOException e) {
+        if (lastActivityNanos.get() == ENDED) {
+          return false; // ended (and closed) since the check: not sent
+        }
         log.verbose(name + " > " + e.getMessage());
       }
+      return true;
     }
 
     /** Sends the target's replies back to the client until the session has been idle too long. */
     void relayReplies() {
-      try (upstream) {
+      try {
         while (true) {
           try {
             byte[] reply = upstream.recv(MAX_DATAGRAM);
-            lastActivityNanos = System.nanoTime();
+            lastActivityNanos.set(System.nanoTime()); // only this thread ends the session
             log.dump(name + " < " + reply.length + " bytes", ByteBuffer.wrap(reply));
-            listener.sendTo(reply, client);
+            try {
+              listener.sendTo(reply, client);
+              if (log.isDebug()) {
+                log.debug(name + " < " + reply.length + " bytes");
+              }
+            } catch (ClosedSocketException e) {
+              throw e;
+            } catch (IOException e) {
+              // this reply only (an IPv6 target's 65,527 bytes to an IPv4 client: EMSGSIZE), as a
+              // datagram the target cannot take in forward
+              log.verbose(name + " < " + e.getMessage());
+            }
           } catch (SocketTimeoutException e) {
-            if (System.nanoTime() - lastActivityNanos >= idle.toNanos()) {
+            long last = lastActivityNanos.get();
+            // a datagram forwarded since the check keeps the session: the compareAndSet fails
+            if (System.nanoTime() - last >= idle.toNanos()
+                && lastActivityNanos.compareAndSet(last, ENDED)) {
+              end();
               log.verbose(name + " session ended: idle for " + Durations.format(idle));
               return;
             }
@@ -130,9 +172,21 @@ final class UdpRelay {
           }
         }
       } catch (IOException e) {
+        end();
         log.warn(name + " session ended: " + e.getMessage());
       } finally {
-        sessions.remove(client);
+        end();
+      }
+    }
+
+    /** Marks the session ended, removes it from the table, then closes its socket; idempotent. */
+    private void end() {
+      lastActivityNanos.set(ENDED);
+      sessions.remove(client, this);
+      try {
+        upstream.close();
+      } catch (IOException e) {
+        // nothing was pending: a UDP socket's close loses only unread replies
       }
     }
   }

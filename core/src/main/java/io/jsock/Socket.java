@@ -2248,7 +2248,10 @@ public final class Socket implements AutoCloseable {
         }
         if (boundAddress instanceof UnixDomainSocketAddress unix) {
           removeOwnSocketFile(unix.getPath(), "bind to"); // the closed channel's own file
-        } else if (boundAddress != null) {
+        } else if (boundAddress instanceof InetSocketAddress inet
+            && inet.getPort() != 0
+            && !options.containsKey(StandardSocketOptions.SO_REUSEADDR)) {
+          // as bind set it (an option the user set has been replayed above)
           network.setOption(StandardSocketOptions.SO_REUSEADDR, true);
         }
         if (boundAddress != null) {

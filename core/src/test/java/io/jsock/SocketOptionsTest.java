@@ -300,6 +300,37 @@ class SocketOptionsTest {
     }
   }
 
+  // python3 on Linux: a socket bound to port 0, or with SO_REUSEADDR set off, still reads
+  // SO_REUSEADDR 0 after its connect is refused; the fresh channel set it on for every bound socket
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void soReuseAddrOutlivesAFailedConnectAsItWas(Family family) throws Exception {
+    try (Loopback.Refusing refusing = Loopback.refusingAddress(family);
+        Socket portZero = Socket.create(family, SocketKind.SOCK_STREAM);
+        Socket setOff = Socket.create(family, SocketKind.SOCK_STREAM);
+        Socket byBind = Socket.create(family, SocketKind.SOCK_STREAM)) {
+      portZero.bind(new InetSocketAddress(Loopback.ip(family), 0));
+      setOff.setSockOpt(StandardSocketOptions.SO_REUSEADDR, false);
+      setOff.bind(new InetSocketAddress(Loopback.ip(family), freePort(family)));
+      byBind.bind(new InetSocketAddress(Loopback.ip(family), freePort(family)));
+      for (Socket s : new Socket[] {portZero, setOff, byBind}) {
+        assertThatThrownBy(() -> s.connect(refusing.address()))
+            .isInstanceOf(ConnectionRefusedException.class);
+      }
+
+      assertThat(portZero.getSockOpt(StandardSocketOptions.SO_REUSEADDR)).isFalse();
+      assertThat(setOff.getSockOpt(StandardSocketOptions.SO_REUSEADDR)).isFalse();
+      assertThat(byBind.getSockOpt(StandardSocketOptions.SO_REUSEADDR)).isTrue(); // as bind set it
+    }
+  }
+
+  private static int freePort(Family family) throws Exception {
+    try (Socket probe = Socket.create(family, SocketKind.SOCK_STREAM)) {
+      probe.bind(new InetSocketAddress(Loopback.ip(family), 0));
+      return ((InetSocketAddress) probe.getSockName()).getPort();
+    }
+  }
+
   // documented in README: without the FFM calls the JDK's IPv6 sockets stay dual-stack
   @Test
   void ipv6OnlyCannotBeSetOnThePortablePath() throws Exception {

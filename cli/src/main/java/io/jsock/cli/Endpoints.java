@@ -1,21 +1,29 @@
 package io.jsock.cli;
 
 import io.jsock.AddrInfo;
+import io.jsock.Errno;
 import io.jsock.Family;
 import io.jsock.Socket;
 import io.jsock.SocketKind;
 import io.jsock.Sockets;
+import io.jsock.WouldBlockException;
 import io.jsock.tls.TlsContext;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.net.SocketAddress;
+import java.net.SocketTimeoutException;
 import java.net.UnixDomainSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /** Opens the sockets the netcat-class commands talk over: connected clients and listeners. */
 final class Endpoints {
+  /** The longest pause between two looks of {@link #connectWithinTimeout}, as the library's. */
+  private static final long MAX_CONNECT_PAUSE_MILLIS = 50;
+
   private Endpoints() {}
 
   /**
@@ -60,12 +68,59 @@ final class Endpoints {
       throws IOException {
     try {
       socket.setTimeout(timeout);
-      socket.connect(address);
+      if (timeout != null && address instanceof UnixDomainSocketAddress) {
+        connectWithinTimeout(socket, address, timeout);
+      } else {
+        socket.connect(address);
+      }
       socket.setTimeout(null);
       return socket;
     } catch (IOException | RuntimeException e) {
       socket.close();
       throw e;
+    }
+  }
+
+  /**
+   * An AF_UNIX connect that waits up to {@code timeout} for room in the listener's queue: with a
+   * timeout, the library's connect to a full queue fails at once with {@code EAGAIN}, as CPython's
+   * does, where {@code -w} (and relay's {@code --connect-timeout}) promise to wait that long, as a
+   * blocking connect waits without one. Nothing can be polled for the room, so this looks again,
+   * less often as it lasts, as the library's blocking connect does.
+   */
+  private static void connectWithinTimeout(Socket socket, SocketAddress address, Duration timeout)
+      throws IOException {
+    long start = System.nanoTime();
+    long limit = saturatedNanos(timeout);
+    long pauseMillis = 1;
+    while (true) {
+      try {
+        socket.connect(address);
+        return;
+      } catch (WouldBlockException e) {
+        long left = limit - (System.nanoTime() - start);
+        if (e.errno() != Errno.EAGAIN) {
+          throw e;
+        }
+        if (left <= 0) {
+          throw new SocketTimeoutException("connect to " + address + ": timed out");
+        }
+        try {
+          Thread.sleep(Math.max(1, Math.min(pauseMillis, TimeUnit.NANOSECONDS.toMillis(left))));
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
+          throw new InterruptedIOException("connect to " + address + ": interrupted");
+        }
+        pauseMillis = Math.min(pauseMillis * 2, MAX_CONNECT_PAUSE_MILLIS);
+      }
+    }
+  }
+
+  private static long saturatedNanos(Duration duration) {
+    try {
+      return duration.toNanos();
+    } catch (ArithmeticException tooLong) {
+      return Long.MAX_VALUE;
     }
   }
 

@@ -17,6 +17,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.ProcessBuilder.Redirect;
 import java.net.InetSocketAddress;
+import java.net.UnixDomainSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -1072,6 +1073,79 @@ class ConnectListenIT {
     assertThat(sha256(listenOut)).isEqualTo(sha256(toListen));
     assertThat(sha256(connectOut)).isEqualTo(sha256(toConnect));
     assertThat(path).doesNotExist();
+  }
+
+  // -w waits for room in an AF_UNIX listener's full queue (socat's blocking connect waits for it
+  // too): the library's connect with a timeout gives EAGAIN at once, as CPython's, which ended
+  // jsock with exit 1 'resource temporarily unavailable' however long -w was
+  @Test
+  void unixConnectWaitsUpToItsWaitForRoomInAFullQueueThenTimesOut() throws Exception {
+    Path path = dir.resolve("full.sock");
+    List<Socket> queued = new ArrayList<>();
+    try (Socket listener = Socket.create(Family.AF_UNIX, SocketKind.SOCK_STREAM)) {
+      listener.bind(UnixDomainSocketAddress.of(path));
+      listener.listen(0);
+      for (int i = 0; i < 64; i++) { // the kernel queues one more than the backlog
+        Socket filler = Socket.create(Family.AF_UNIX, SocketKind.SOCK_STREAM);
+        queued.add(filler);
+        filler.setBlocking(false);
+        if (filler.connectEx(UnixDomainSocketAddress.of(path)) != 0) {
+          break;
+        }
+      }
+      try (PipedProcess connect =
+          jsock(
+              Redirect.from(devNull()), Redirect.DISCARD, "connect", "-w", "1s", "-U", "" + path)) {
+        assertThat(connect.exitCode()).as(connect.stderr()).isEqualTo(4);
+        assertThat(connect.stderr()).isEqualTo("jsock: connect to " + path + ": timed out\n");
+      }
+
+      Path hi = Files.writeString(dir.resolve("hi"), "room at last\n");
+      try (PipedProcess connect =
+          jsock(
+              Redirect.from(hi.toFile()),
+              Redirect.DISCARD,
+              "connect",
+              "-w",
+              "60s",
+              "-U",
+              "" + path)) {
+        // once jsock has its socket (and so is trying), the queue makes room, one at a time
+        Path fds = Path.of("/proc/" + connect.pid() + "/fd");
+        await().atMost(LIMIT).until(() -> holdsASocket(fds));
+        listener.setTimeout(LIMIT);
+        String got = "";
+        for (int i = 0; i <= queued.size() && got.isEmpty(); i++) {
+          try (Socket conn = listener.accept().conn()) {
+            conn.setTimeout(Duration.ofSeconds(1));
+            try {
+              got = new String(readToEnd(conn), UTF_8);
+            } catch (java.net.SocketTimeoutException filler) {
+              // a filler, which sends nothing
+            }
+          }
+        }
+        assertThat(got).isEqualTo("room at last\n");
+        assertThat(connect.exitCode()).as(connect.stderr()).isZero();
+      }
+    } finally {
+      for (Socket filler : queued) {
+        filler.close();
+      }
+    }
+  }
+
+  private static boolean holdsASocket(Path fds) throws IOException {
+    try (Stream<Path> each = Files.list(fds)) {
+      return each.anyMatch(
+          fd -> {
+            try {
+              return Files.readSymbolicLink(fd).toString().startsWith("socket:");
+            } catch (IOException gone) {
+              return false;
+            }
+          });
+    }
   }
 
   @Test

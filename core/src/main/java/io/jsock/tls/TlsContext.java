@@ -112,6 +112,10 @@ public final class TlsContext {
     requireClient("withTrust");
     // read once: the file may be a pipe (--ca <(...), /dev/stdin), as Python's cafile may
     byte[] bytes = Files.readAllBytes(pemOrPkcs12CaFile);
+    if (bytes.length == 0) { // no store, password-protected or not (Python: no certificate found)
+      throw new IllegalArgumentException(
+          "pemOrPkcs12CaFile: no certificate in " + pemOrPkcs12CaFile + " (the file is empty)");
+    }
     String content = new String(bytes, ISO_8859_1);
     if (!content.contains("-----BEGIN ")) {
       return withTrustedCertificates(pkcs12Certificates(bytes, pemOrPkcs12CaFile));

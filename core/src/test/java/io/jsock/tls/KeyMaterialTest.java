@@ -416,6 +416,16 @@ class KeyMaterialTest {
   }
 
   @Test
+  void anEmptyCaFileIsSaidToBeEmptyNotAPasswordProtectedStore() throws Exception {
+    // Python: "no certificate or crl found"; jsock asked whether it was a password-protected
+    // PKCS#12 store, which an empty file cannot be
+    Path empty = Files.createFile(dir.resolve("empty.pem"));
+    assertThatThrownBy(() -> Tls.client().withTrust(empty))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("pemOrPkcs12CaFile: no certificate in " + empty + " (the file is empty)");
+  }
+
+  @Test
   void trustsAPkcs12TrustStoreWithoutPassword() throws Exception {
     TestPki.Issued ca = TestPki.ca("p12 CA");
     KeyMaterial key = TestPki.leaf(ca, "localhost").write(dir.resolve("server"));

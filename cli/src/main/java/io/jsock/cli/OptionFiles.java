@@ -1,5 +1,6 @@
 package io.jsock.cli;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import picocli.CommandLine.Model.CommandSpec;
@@ -13,17 +14,29 @@ final class OptionFiles {
   private OptionFiles() {}
 
   /**
-   * Fails unless {@code file}, given as {@code option}, is a regular file this process can read.
+   * Fails unless {@code file}, given as {@code option}, is a file this process can read: a regular
+   * file, or a pipe or character device ({@code --ca <(...)}, {@code /dev/stdin}), which ncat and
+   * socat read too; never a directory or a socket.
    */
   static void requireReadable(CommandSpec spec, String option, Path file) {
     String problem =
         !Files.exists(file)
             ? "no such file"
-            : !Files.isRegularFile(file)
+            : !Files.isRegularFile(file) && !isPipeOrCharacterDevice(file)
                 ? "not a regular file"
                 : !Files.isReadable(file) ? "permission denied" : null;
     if (problem != null) {
       throw new ParameterException(spec.commandLine(), option + " " + file + ": " + problem);
+    }
+  }
+
+  /** Whether {@code file} (its link's target) is a FIFO or a character device, by its mode. */
+  private static boolean isPipeOrCharacterDevice(Path file) {
+    try {
+      int type = (Integer) Files.getAttribute(file, "unix:mode") & 0170000; // S_IFMT
+      return type == 0010000 || type == 0020000; // S_IFIFO, S_IFCHR
+    } catch (IOException | UnsupportedOperationException e) {
+      return false; // not to be told: as before, only regular files
     }
   }
 

@@ -240,6 +240,43 @@ class OptionsTest {
         "0");
   }
 
+  @Test
+  void aCaFileMayBeAPipeAsForNcatAndSocat(@TempDir Path dir) throws Exception {
+    // ncat --ssl-trustfile <(...) and socat's cafile=<(...) read a pipe; jsock said "--ca
+    // /dev/fd/63: not a regular file" (exit 2). Taken, the CA lets connect go on to a refused port.
+    PemFiles pem = PemFiles.selfSigned(dir);
+    Path fifo = dir.resolve("ca.fifo");
+    assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor()).isZero();
+    byte[] ca = Files.readAllBytes(pem.cert());
+    Thread writer =
+        Thread.ofPlatform()
+            .start(
+                () -> {
+                  try {
+                    Files.write(fifo, ca);
+                  } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                  }
+                });
+    try (io.jsock.Socket closed = io.jsock.Socket.create()) {
+      closed.bind("127.0.0.1", 0); // bound, not listening: connections to it are refused
+      String port = Integer.toString(((InetSocketAddress) closed.getSockName()).getPort());
+      StringWriter err = new StringWriter();
+      int code =
+          Main.commandLine()
+              .setOut(new PrintWriter(new StringWriter(), true))
+              .setErr(new PrintWriter(err, true))
+              .execute("connect", "--tls", "--ca", fifo.toString(), "127.0.0.1", port);
+      assertThat(err.toString()).doesNotContain("--ca").contains("connection refused");
+      assertThat(code).as("exit code; stderr %s", err).isEqualTo(3);
+    } finally {
+      if (writer.isAlive()) { // the pipe was never read: open it so that the writer ends
+        Files.readAllBytes(fifo);
+      }
+      writer.join();
+    }
+  }
+
   private static void assertUsageError(String message, Object... args) {
     String[] strings = java.util.Arrays.stream(args).map(String::valueOf).toArray(String[]::new);
     StringWriter err = new StringWriter();

@@ -214,9 +214,10 @@ public final class TlsTrust {
    * Refuses a host name that no DNS name of the certificate (or when it has none, no CN of its
    * subject, as the JDK and OpenSSL both fall back to) matches as OpenSSL, and so Python, matches:
    * equal, or through a wildcard that is the whole leftmost label over at least two labels of
-   * letters, digits and hyphens (RFC 9525), never {@code f*.example.com} nor {@code *.com}. Called
-   * once the JDK has matched the name, which it does more loosely, and for the names the JDK does
-   * not check (my_host), never for IP addresses.
+   * letters, digits and hyphens (RFC 9525), never {@code f*.example.com} nor {@code *.com}, and
+   * standing for a label of letters, digits and hyphens (never {@code my_host}). Called once the
+   * JDK has matched the name, which it does more loosely, and for the names the JDK does not check
+   * (my_host), never for IP addresses.
    */
   private static void checkDnsName(X509Certificate leaf, String peerHost)
       throws CertificateException {
@@ -238,11 +239,20 @@ public final class TlsTrust {
           && name.indexOf('.', 2) > 0 // at least two labels under the wildcard
           && LETTERS_DIGITS_HYPHENS.matcher(name.substring(2)).matches()
           && dot > 0
-          && host.substring(dot + 1).equals(name.substring(2))) {
+          && host.substring(dot + 1).equals(name.substring(2))
+          && standsFor(host.substring(0, dot))) {
         return;
       }
     }
     throw new CertificateException("no DNS name matches " + peerHost + " without a wildcard");
+  }
+
+  /**
+   * Whether a wildcard may stand for the host's leftmost label, as OpenSSL lets it: a label of
+   * letters, digits and hyphens (never {@code my_host}), or a literal {@code *}.
+   */
+  private static boolean standsFor(String label) {
+    return label.equals("*") || LETTERS_DIGITS_HYPHENS.matcher(label).matches();
   }
 
   /** A DNS name as compared: ASCII (IDNA), lower case, without a final dot. */

@@ -83,7 +83,8 @@ public final class KeyMaterial {
   public static KeyMaterial fromPem(Path certChainPem, Path pkcs8KeyPem) throws IOException {
     Objects.requireNonNull(certChainPem, "certChainPem");
     Objects.requireNonNull(pkcs8KeyPem, "pkcs8KeyPem");
-    List<X509Certificate> chain = readCertificates(certChainPem, "certChainPem");
+    List<X509Certificate> chain =
+        readCertificates(Files.readAllBytes(certChainPem), certChainPem, "certChainPem");
     if (chain.isEmpty()) {
       throw new IllegalArgumentException("certChainPem: no certificate in " + certChainPem);
     }
@@ -406,10 +407,9 @@ public final class KeyMaterial {
    * OpenSSL's readers do; a file with no PEM block at all is read as the JDK reads certificates.
    * OpenSSL's {@code TRUSTED CERTIFICATE} blocks count too, except those whose trust settings keep
    * them from vouching for TLS servers. A file that holds something else fails naming {@code
-   * parameter}.
+   * parameter}. The caller reads the file, once: it may be a pipe ({@code --ca <(...)}).
    */
-  static List<X509Certificate> readCertificates(Path pem, String parameter) throws IOException {
-    byte[] content = Files.readAllBytes(pem);
+  static List<X509Certificate> readCertificates(byte[] content, Path pem, String parameter) {
     String text = new String(content, StandardCharsets.ISO_8859_1);
     try {
       CertificateFactory factory = CertificateFactory.getInstance("X.509");

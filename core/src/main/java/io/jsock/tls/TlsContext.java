@@ -7,6 +7,7 @@ import io.jsock.internal.Addresses;
 import io.jsock.internal.SocketAccess;
 import io.jsock.internal.TlsEngine;
 import io.jsock.internal.TlsTrust;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.IDN;
@@ -109,12 +110,18 @@ public final class TlsContext {
   public TlsContext withTrust(Path pemOrPkcs12CaFile) throws IOException {
     Objects.requireNonNull(pemOrPkcs12CaFile, "pemOrPkcs12CaFile");
     requireClient("withTrust");
-    String content = new String(Files.readAllBytes(pemOrPkcs12CaFile), ISO_8859_1);
+    // read once: the file may be a pipe (--ca <(...), /dev/stdin), as Python's cafile may
+    byte[] bytes = Files.readAllBytes(pemOrPkcs12CaFile);
+    if (bytes.length == 0) { // no store, password-protected or not (Python: no certificate found)
+      throw new IllegalArgumentException(
+          "pemOrPkcs12CaFile: no certificate in " + pemOrPkcs12CaFile + " (the file is empty)");
+    }
+    String content = new String(bytes, ISO_8859_1);
     if (!content.contains("-----BEGIN ")) {
-      return withTrustedCertificates(pkcs12Certificates(pemOrPkcs12CaFile));
+      return withTrustedCertificates(pkcs12Certificates(bytes, pemOrPkcs12CaFile));
     }
     List<X509Certificate> certificates =
-        KeyMaterial.readCertificates(pemOrPkcs12CaFile, "pemOrPkcs12CaFile");
+        KeyMaterial.readCertificates(bytes, pemOrPkcs12CaFile, "pemOrPkcs12CaFile");
     if (certificates.isEmpty()) {
       throw new IllegalArgumentException(
           "pemOrPkcs12CaFile: no certificate in "
@@ -398,8 +405,9 @@ public final class TlsContext {
    * The certificates of a PKCS#12 trust store saved with an empty password, or with none; refused
    * saying why when there are none.
    */
-  private static List<X509Certificate> pkcs12Certificates(Path file) throws IOException {
-    Optional<List<X509Certificate>> opened = pkcs12Certificates(file, new char[0]);
+  private static List<X509Certificate> pkcs12Certificates(byte[] content, Path file)
+      throws IOException {
+    Optional<List<X509Certificate>> opened = pkcs12Certificates(content, file, new char[0]);
     if (opened.isPresent() && opened.get().isEmpty()) {
       // It opened, so it has no password: the JDK skips certificates not marked as trusted
       throw new IllegalArgumentException(
@@ -410,7 +418,7 @@ public final class TlsContext {
               + " give the certificates as PEM");
     }
     if (opened.isEmpty()) {
-      opened = pkcs12Certificates(file, null);
+      opened = pkcs12Certificates(content, file, null);
     }
     if (opened.isEmpty() || opened.get().isEmpty()) {
       throw new IllegalArgumentException(
@@ -422,9 +430,9 @@ public final class TlsContext {
   }
 
   /** The store's certificates, or empty if it does not open with this password. */
-  private static Optional<List<X509Certificate>> pkcs12Certificates(Path file, char[] password)
-      throws IOException {
-    try (InputStream in = Files.newInputStream(file)) {
+  private static Optional<List<X509Certificate>> pkcs12Certificates(
+      byte[] content, Path file, char[] password) throws IOException {
+    try (InputStream in = new ByteArrayInputStream(content)) {
       KeyStore store = KeyStore.getInstance("PKCS12");
       try {
         store.load(in, password);

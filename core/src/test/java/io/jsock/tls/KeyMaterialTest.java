@@ -23,7 +23,9 @@ import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -381,6 +383,46 @@ class KeyMaterialTest {
         dir.resolve("ca-and-key.pem"),
         Files.readString(dir.resolve("server/key.pem")) + Files.readString(dir.resolve("ca.pem")));
     roundTrip(key, Tls.client().withTrust(dir.resolve("ca-and-key.pem")));
+  }
+
+  @Test
+  void trustsACaFileThatCanBeReadOnlyOnceAsAPipe() throws Exception {
+    // Python's load_verify_locations (and ncat --ssl-trustfile) take --ca <(...) or /dev/stdin:
+    // the file is read once; withTrust read it twice, and the second time found it empty
+    TestPki.Issued ca = TestPki.ca("pipe CA");
+    KeyMaterial key = TestPki.leaf(ca, "localhost").write(dir.resolve("server"));
+    TestPki.writePem(dir.resolve("ca.pem"), ca.certificate());
+    KeyStore store = KeyStore.getInstance("PKCS12");
+    store.load(null, null);
+    store.setCertificateEntry("ca", ca.certificate());
+    try (OutputStream out = Files.newOutputStream(dir.resolve("trust.p12"))) {
+      store.store(out, new char[0]);
+    }
+    for (String file : List.of("ca.pem", "trust.p12")) {
+      Path fifo = dir.resolve(file + ".fifo");
+      assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor()).isZero();
+      FutureTask<TlsContext> trusting = new FutureTask<>(() -> Tls.client().withTrust(fifo));
+      Thread.ofPlatform().start(trusting);
+      Files.write(fifo, Files.readAllBytes(dir.resolve(file))); // once withTrust opens it
+      TlsContext client;
+      try {
+        client = trusting.get(20, TimeUnit.SECONDS);
+      } catch (TimeoutException stillReading) { // it opened the file again: give it an empty end
+        Files.write(fifo, new byte[0]);
+        client = trusting.get(20, TimeUnit.SECONDS);
+      }
+      roundTrip(key, client);
+    }
+  }
+
+  @Test
+  void anEmptyCaFileIsSaidToBeEmptyNotAPasswordProtectedStore() throws Exception {
+    // Python: "no certificate or crl found"; jsock asked whether it was a password-protected
+    // PKCS#12 store, which an empty file cannot be
+    Path empty = Files.createFile(dir.resolve("empty.pem"));
+    assertThatThrownBy(() -> Tls.client().withTrust(empty))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("pemOrPkcs12CaFile: no certificate in " + empty + " (the file is empty)");
   }
 
   @Test

@@ -245,6 +245,29 @@ class TlsSocketTest {
   }
 
   @Test
+  void aWildcardStandsOnlyForALabelOfLettersDigitsAndHyphensAsInPython() throws Exception {
+    // OpenSSL, so Python, lets the wildcard of *.example.test stand for a.example.test but not for
+    // my_host.example.test (Hostname mismatch); the JDK leaves such names, which SNI cannot carry,
+    // to TlsTrust
+    KeyMaterial wild = TestPki.leaf(ca, "*.example.test").write(pki.resolve("wildcard-ldh"));
+    for (String host : List.of("my_host.example.test", "a*b.example.test")) {
+      try (Pair plain = Loopback.pair(AF_INET)) {
+        call(() -> Tls.server(wild).wrap(plain.server()));
+        assertThatThrownBy(() -> client.wrap(plain.client(), host))
+            .as(host)
+            .isInstanceOf(TlsException.class)
+            .hasMessageEndingWith(
+                ": certificate for '*.example.test' does not match host name '" + host + "'");
+      }
+    }
+    // the literal name still matches, as OpenSSL lets a wildcard match a literal '*'
+    try (Pair plain = Loopback.pair(AF_INET);
+        Pair tls = handshake(plain, client, "*.example.test", Tls.server(wild))) {
+      assertThat(Tls.session(tls.client()).getProtocol()).isEqualTo("TLSv1.3");
+    }
+  }
+
+  @Test
   void aWildcardInTheCommonNameOfACertificateWithoutDnsNamesMatchesAsInPythonToo()
       throws Exception {
     // with no DNS name, the JDK, OpenSSL and so Python check the subject's CN, with the same rules

@@ -45,7 +45,7 @@ final class DemoCommand implements Callable<Integer> {
       FutureTask<Void> serving =
           new FutureTask<>(
               () -> {
-                Seed.serve(server.accept().conn(), Seed.SERVER_REPLY, serverOut);
+                Seed.serve(server.accept(), Seed.SERVER_REPLY, serverOut);
                 return null;
               });
       Thread.ofVirtual().name("jsock-demo-server").start(serving);

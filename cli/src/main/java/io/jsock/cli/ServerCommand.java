@@ -42,7 +42,7 @@ final class ServerCommand implements Callable<Integer> {
     try (Socket server = Seed.listen(address.host, address.port, keepOpen ? 128 : 1)) {
       out.line(Seed.banner(address.host, server));
       if (!keepOpen) {
-        Seed.serve(server.accept().conn(), reply, out);
+        Seed.serve(server.accept(), reply, out);
         return ExitCode.OK.code();
       }
       PrintWriter err = spec.commandLine().getErr();
@@ -50,14 +50,14 @@ final class ServerCommand implements Callable<Integer> {
         Accepted accepted = server.accept();
         Thread.ofVirtual()
             .name("jsock-server-" + accepted.address())
-            .start(() -> serveLogged(accepted.conn(), out, err));
+            .start(() -> serveLogged(accepted, out, err));
       }
     }
   }
 
-  private void serveLogged(Socket conn, Lines out, PrintWriter err) {
+  private void serveLogged(Accepted accepted, Lines out, PrintWriter err) {
     try {
-      Seed.serve(conn, reply, out);
+      Seed.serve(accepted, reply, out);
     } catch (IOException e) {
       synchronized (err) {
         err.println("jsock: " + e.getMessage());

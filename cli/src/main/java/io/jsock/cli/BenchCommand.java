@@ -183,7 +183,7 @@ final class BenchCommand implements Callable<Integer> {
       throw outcome.run().mismatch();
     }
     BenchReport report = new BenchReport(outcome);
-    Lines out = new Lines(spec.commandLine().getOut());
+    Lines out = Lines.stdout(spec.commandLine());
     if (json) {
       out.line(report.json());
     } else {

@@ -34,7 +34,7 @@ final class ClientCommand implements Callable<Integer> {
       throw new ParameterException(
           spec.commandLine(), "--port: 0 is not a port one can connect to");
     }
-    Seed.exchange(address.host, address.port, message, new Lines(spec.commandLine().getOut()));
+    Seed.exchange(address.host, address.port, message, Lines.stdout(spec.commandLine()));
     return ExitCode.OK.code();
   }
 }

@@ -38,7 +38,7 @@ final class DemoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Lines out = new Lines(spec.commandLine().getOut());
+    Lines out = Lines.stdout(spec.commandLine());
     Lines serverOut = out.prefixed("[server] ");
     try (Socket server = Seed.listen(host, port, 1)) {
       serverOut.line(Seed.banner(host, server));
@@ -54,7 +54,11 @@ final class DemoCommand implements Callable<Integer> {
       try {
         serving.get();
       } catch (ExecutionException e) {
-        throw e.getCause() instanceof IOException io ? io : e;
+        throw switch (e.getCause()) {
+          case IOException io -> io;
+          case RuntimeException unchecked -> unchecked; // a line stdout could not take
+          default -> e;
+        };
       }
     }
     return ExitCode.OK.code();

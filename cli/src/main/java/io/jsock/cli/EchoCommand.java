@@ -106,7 +106,7 @@ final class EchoCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException, InterruptedException {
     checkOptions();
-    Lines out = new Lines(spec.commandLine().getOut());
+    Lines out = Lines.stdout(spec.commandLine());
     Lines err = new Lines(spec.commandLine().getErr()).prefixed("jsock: ");
     StderrLog.install(err);
     ServerConfig config = serverConfig();

@@ -6,6 +6,7 @@ import io.jsock.ConnectionRefusedException;
 import io.jsock.tls.TlsException;
 import java.io.InterruptedIOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.net.SocketTimeoutException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
@@ -28,10 +29,12 @@ final class Failures implements IExecutionExceptionHandler, IParameterExceptionH
     if (e instanceof ParameterException usage) {
       return handleParseException(usage, new String[0]);
     }
+    // a failure out of a method that cannot throw IOException (a line for stdout) is told as such
+    Throwable failure = e instanceof UncheckedIOException unchecked ? unchecked.getCause() : e;
     PrintWriter err = commandLine.getErr();
-    err.println("jsock: " + describe(e));
+    err.println("jsock: " + describe(failure));
     err.flush();
-    return exitCode(e).code();
+    return exitCode(failure).code();
   }
 
   @Override

@@ -1,5 +1,6 @@
 package io.jsock.cli;
 
+import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -60,7 +61,10 @@ public final class Main implements Runnable {
             .setParameterExceptionHandler(failures)
             // every argument as written, as ncat and socat take it: picocli's argument files
             // read 'send @notes.txt' as the arguments in notes.txt
-            .setExpandAtFiles(false);
+            .setExpandAtFiles(false)
+            // over System.out itself (picocli's own writer wraps it in an encoder, behind which
+            // checkError never sees that a write failed): see Lines.stdout
+            .setOut(new PrintWriter(System.out, true, System.out.charset()));
     // every command offers -V, --version (mixinStandardHelpOptions), but picocli gives a
     // subcommand no version of the parent's: without this, 'jsock echo --version' printed nothing
     for (CommandLine command : commandLine.getSubcommands().values()) {

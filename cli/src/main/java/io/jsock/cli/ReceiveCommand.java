@@ -149,7 +149,7 @@ final class ReceiveCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     checkOptions();
-    out = new Lines(spec.commandLine().getOut());
+    out = Lines.stdout(spec.commandLine());
     err = new Lines(spec.commandLine().getErr()).prefixed("jsock: ");
     StderrLog.install(err);
     // -w bounds the sender's handshake too: a silent TLS sender is held no longer than a plain one

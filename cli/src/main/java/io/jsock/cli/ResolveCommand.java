@@ -70,7 +70,7 @@ final class ResolveCommand implements Callable<Integer> {
             : version.ipv4 ? Family.AF_INET : version.ipv6 ? Family.AF_INET6 : null;
     SocketKind kind = udp ? SocketKind.SOCK_DGRAM : tcp ? SocketKind.SOCK_STREAM : null;
     List<AddrInfo> infos = Sockets.getAddrInfo(name, service(), family, kind);
-    Lines out = new Lines(spec.commandLine().getOut());
+    Lines out = Lines.stdout(spec.commandLine());
     if (json) {
       out.line(Json.array(infos.stream().map(ResolveCommand::toJson).toList()));
       return ExitCode.OK.code();

@@ -130,7 +130,7 @@ final class SendCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     checkOptions();
-    Lines out = new Lines(spec.commandLine().getOut());
+    Lines out = Lines.stdout(spec.commandLine());
     Lines err = new Lines(spec.commandLine().getErr()).prefixed("jsock: ");
     StderrLog.install(err);
     if (isStdin()) {

@@ -38,7 +38,7 @@ final class ServerCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    Lines out = new Lines(spec.commandLine().getOut());
+    Lines out = Lines.stdout(spec.commandLine());
     try (Socket server = Seed.listen(address.host, address.port, keepOpen ? 128 : 1)) {
       out.line(Seed.banner(address.host, server));
       if (!keepOpen) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.jsock.Socket;
+import java.io.File;
 import java.io.IOException;
 import java.lang.reflect.Method;
 import java.net.InetSocketAddress;
@@ -34,6 +35,25 @@ class CommandsIT {
       assertThat(lines.get(1)).isEqualTo("[server] Received: Hello, server! This is the client.");
       assertThat(lines.get(2)).isEqualTo("[client] Received: Hello, client! This is the server.");
       assertThat(demo.exitCode()).isZero();
+    }
+  }
+
+  // python3's client.py > /dev/full: OSError (No space left on device), exit 1; jsock's commands
+  // printed through picocli's writer, which kept the failure to itself, and exited 0
+  @Test
+  void aCommandWhoseStdoutCannotBeWrittenFailsInsteadOfExitingZero() throws Exception {
+    for (List<String> command :
+        List.of(PipedProcess.jsock("demo"), PipedProcess.jsock("resolve", "127.0.0.1", "80"))) {
+      try (PipedProcess run =
+          PipedProcess.start(
+              command,
+              Map.of(),
+              ProcessBuilder.Redirect.PIPE,
+              ProcessBuilder.Redirect.to(new File("/dev/full")))) {
+        run.stdin().close();
+        assertThat(run.exitCode()).as("%s: %s", command, run.stderr()).isEqualTo(1);
+        assertThat(run.stderr()).endsWith("jsock: write to stdout failed\n");
+      }
     }
   }
 

@@ -679,7 +679,10 @@ public final class Socket implements AutoCloseable {
    *
    * @throws ConnectionResetException if the peer reset the connection
    * @throws ErrnoException with {@link Errno#ENOTCONN} on a TCP socket that is not connected
-   *     ({@link Errno#EINVAL} over AF_UNIX), as Linux answers
+   *     ({@link Errno#EINVAL} over AF_UNIX), as Linux answers; one whose connect is in progress
+   *     (non-blocking, or after a timeout) waits for it within the timeout and then receives, as
+   *     Linux's {@code recv(2)} does ({@link WouldBlockException} in non-blocking mode), and throws
+   *     the connect's error if it fails
    */
   public byte[] recv(int bufsize) throws IOException {
     checkBufsize(bufsize);
@@ -709,7 +712,7 @@ public final class Socket implements AutoCloseable {
    */
   private byte[] recvPooled(int bufsize) throws IOException {
     PolledChannel current = receiving();
-    long deadline = Timeouts.NOT_STARTED;
+    long deadline = awaitConnected(current, "recv from"); // at once unless a connect goes on
     current.enterReading(); // several threads may receive at once
     try {
       while (true) {
@@ -764,7 +767,7 @@ public final class Socket implements AutoCloseable {
       long timeout = timeoutNanos; // the call's mode, kept if another thread changes it
       return tls.read(buffer, Timeouts.deadline(timeout), timeout == Timeouts.NON_BLOCKING);
     }
-    long deadline = Timeouts.NOT_STARTED;
+    long deadline = awaitConnected(current, "recv from"); // at once unless a connect goes on
     current.enterReading();
     try {
       while (true) {
@@ -2299,10 +2302,17 @@ public final class Socket implements AutoCloseable {
     return current;
   }
 
-  /** The channel of a connected stream to receive from, or the error Linux gives a read. */
+  /**
+   * The channel of a stream to receive from, connected or with a connect in progress (which the
+   * caller completes with {@link #awaitConnected} before it reads, as Linux's {@code recv(2)} waits
+   * for it), or the error Linux gives a read.
+   */
   private PolledChannel receiving() throws IOException {
     PolledChannel current = open("recv from", peer);
     if (!isConnected(current)) {
+      if (current.channel() instanceof SocketChannel stream && stream.isConnectionPending()) {
+        return current;
+      }
       open("recv from", peer); // closed by another thread meanwhile, as in connected()
       // TCP answers ENOTCONN, AF_UNIX EINVAL
       throw Errors.of(family == Family.AF_UNIX ? Errno.EINVAL : Errno.ENOTCONN, "recv from", null);

@@ -1119,6 +1119,58 @@ class SocketTest {
     }
   }
 
+  // python3 on Linux: a recv on a TCP socket whose connect is in progress raises BlockingIOError
+  // (EAGAIN) when non-blocking and TimeoutError after its timeout (recv_into and recvfrom too);
+  // blocking, it waits for the connect to complete and then for the data, and returns it
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void recvWhileAConnectIsInProgressWaitsForItAsOnLinux(Family family) throws Exception {
+    try (Socket full = listening(family, 0)) {
+      List<Socket> queued = new ArrayList<>();
+      try {
+        Socket stuck = connectInProgress(full, queued);
+        SocketAddress target = full.getSockName();
+
+        stuck.setBlocking(false);
+        for (Operation recv :
+            new Operation[] {
+              s -> s.recv(10), s -> s.recvInto(new byte[10], 0), s -> s.recvFrom(10)
+            }) {
+          WouldBlockException e =
+              catchThrowableOfType(WouldBlockException.class, () -> recv.apply(stuck));
+          assertThat(e)
+              .hasMessage("recv from " + text(target) + ": resource temporarily unavailable");
+          assertThat(e.errno()).isEqualTo(11).isEqualTo(Errno.EAGAIN);
+        }
+        stuck.setTimeout(TIMEOUT);
+        assertThatThrownBy(() -> stuck.recv(10))
+            .isExactlyInstanceOf(SocketTimeoutException.class)
+            .hasMessage("recv from " + text(target) + ": timed out");
+        assertThatThrownBy(() -> stuck.recvInto(new byte[10], 0))
+            .isExactlyInstanceOf(SocketTimeoutException.class)
+            .hasMessage("recv from " + text(target) + ": timed out");
+
+        stuck.setTimeout(null);
+        Running<byte[]> receiver = inVirtualThread(() -> stuck.recv(10));
+        receiver.awaitBlocked();
+        // Room in the accept queue: the client's SYN, sent again after 1 s (then 3 s, 7 s, ...),
+        // now completes the connect.
+        for (int i = queued.size(); i > 0; i--) {
+          Socket conn = full.accept().conn();
+          queued.add(conn);
+          conn.sendAll(bytes("hello"));
+        }
+
+        assertThat(receiver.get()).isEqualTo(bytes("hello"));
+        assertThat(stuck.getPeerName()).isEqualTo(target);
+      } finally {
+        for (Socket client : queued) {
+          client.close();
+        }
+      }
+    }
+  }
+
   // python3 on Linux: after a non-blocking connect to a port that refuses, send raises the
   // connect's ConnectionRefusedError, then BrokenPipeError
   @ParameterizedTest

@@ -14,8 +14,9 @@ import java.util.concurrent.locks.LockSupport;
  * is woken, and each of the two wakes the scheduler's timer thread: on a socket with a timeout
  * (every connection of a {@link io.jsock.server.TcpServer} has its idle timeout) that was three
  * futex calls and two context switches per received message, more than the receive itself. Here a
- * direction of a socket holds at most one timer entry at a time: a wait publishes its deadline (a
- * volatile write) and files an entry only when none is pending or the pending one is later. When an
+ * direction of a socket holds at most one pending timer entry at a time: a wait publishes its
+ * deadline (a volatile write) and files an entry only when none is pending or the pending one is
+ * later (which it supersedes: that one stays queued, dead, until its deadline or a purge). When an
  * entry falls due, the timer thread looks at the deadline of the wait in progress: passed, it wakes
  * the waiter; later (the socket kept receiving), it re-files the entry for that deadline; none, it
  * drops the entry. A socket that receives a message a millisecond under a five-minute timeout
@@ -24,10 +25,11 @@ import java.util.concurrent.locks.LockSupport;
  * <p>The waiting side never blocks on a lock: a wake that came while the waiter was filing its
  * entry must still find the thread's park permit unused (an edge's wakeup is nothing else). A
  * wakeup may come early or for a wait that has already ended; waiters retry and wait again, as for
- * any spurious wakeup. Entries of closed sockets are dropped in bulk once they are half of those
- * filed (and at least {@link #PURGE_AT_LEAST}): the close that makes them so wakes the timer thread
- * for it, since a timer asleep until its next deadline (minutes away, with a server's idle timeout)
- * would otherwise keep every closed connection's entry until then.
+ * any spurious wakeup. Dead entries (of closed sockets, or superseded) are dropped in bulk once
+ * they are half of those filed (and at least {@link #PURGE_AT_LEAST}): the close or the wait that
+ * makes them so wakes the timer thread for it, since a timer asleep until its next deadline
+ * (minutes away, with a server's idle timeout) would otherwise keep every closed connection's
+ * entry, and every idle-timeout entry superseded by a short look for more, until then.
  */
 final class Deadlines {
   /** {@link Waiters#timerAt} when no entry is pending. */
@@ -45,13 +47,16 @@ final class Deadlines {
   private final PriorityQueue<Entry> queue = // the timer thread's own
       new PriorityQueue<>((a, b) -> Long.compare(a.at - b.at, 0));
 
-  /** Entries of closed sockets not yet dropped (an estimate: see {@link #purgeIfDue}). */
-  private final AtomicInteger cancelled = new AtomicInteger();
+  /**
+   * Entries of closed sockets, and entries superseded by a sooner one, not yet dropped (an
+   * estimate: see {@link #purgeIfDue}).
+   */
+  private final AtomicInteger dead = new AtomicInteger();
 
   /** Entries filed and not yet dropped, in {@link #incoming} or {@link #queue}. */
   private final AtomicInteger filed = new AtomicInteger();
 
-  /** Set by the close that makes a purge due and wakes the timer thread for it. */
+  /** Set by the close or wait that makes a purge due and wakes the timer thread for it. */
   private final AtomicBoolean purgeDue = new AtomicBoolean();
 
   private Thread thread;
@@ -93,7 +98,11 @@ final class Deadlines {
           break; // an entry early enough is pending
         }
         if (Waiters.TIMER_AT.compareAndSet(waiters, pending, deadline)) {
-          Holder.INSTANCE.file(new Entry(waiters, deadline));
+          Deadlines timer = Holder.INSTANCE;
+          timer.file(new Entry(waiters, deadline));
+          if (pending != NONE) {
+            timer.dead(); // the later entry it supersedes stays queued until its deadline
+          }
           break;
         }
       }
@@ -106,7 +115,7 @@ final class Deadlines {
   /** Drops the pending entry of a direction whose socket has closed. */
   static void cancel(Waiters waiters) {
     if (waiters.timerAt != NONE && (long) Waiters.TIMER_AT.getAndSet(waiters, NONE) != NONE) {
-      Holder.INSTANCE.cancelled();
+      Holder.INSTANCE.dead();
     }
   }
 
@@ -115,8 +124,9 @@ final class Deadlines {
     return Holder.INSTANCE.filed.get();
   }
 
-  private void cancelled() {
-    if (isPurgeDue(cancelled.incrementAndGet())
+  /** Counts an entry that is no longer pending but still filed, and wakes the timer to purge. */
+  private void dead() {
+    if (isPurgeDue(dead.incrementAndGet())
         && !purgeDue.get()
         && purgeDue.compareAndSet(false, true)) {
       LockSupport.unpark(thread);
@@ -223,17 +233,17 @@ final class Deadlines {
   }
 
   /**
-   * Drops the dead entries once those of closed sockets are half of the filed ones. {@link
-   * #cancelled} counts closes, some of whose entries were already dropped on their way in: an
-   * estimate on the high side, which costs at most an early look through the queue.
+   * Drops the dead entries once they are half of the filed ones. {@link #dead} counts closes and
+   * supersessions, some of whose entries were already dropped on their way in: an estimate on the
+   * high side, which costs at most an early look through the queue.
    */
   private void purgeIfDue() {
-    purgeDue.set(false); // before the look: a close after it wakes the thread again
-    int dead = cancelled.get();
-    if (!isPurgeDue(dead)) {
+    purgeDue.set(false); // before the look: a death after it wakes the thread again
+    int counted = dead.get();
+    if (!isPurgeDue(counted)) {
       return;
     }
-    cancelled.addAndGet(-dead);
+    dead.addAndGet(-counted);
     int before = queue.size();
     queue.removeIf(entry -> !entry.isPending());
     filed.addAndGet(queue.size() - before);

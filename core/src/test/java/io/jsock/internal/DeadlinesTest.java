@@ -1,13 +1,16 @@
 package io.jsock.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
 
 import io.jsock.Family;
 import io.jsock.Socket;
 import io.jsock.Sockets;
 import io.jsock.testing.Loopback;
+import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.concurrent.FutureTask;
 import org.junit.jupiter.api.Test;
@@ -22,6 +25,8 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(120)
 class DeadlinesTest {
   private static final int CONNECTIONS = 5_000;
+
+  private static final int SUPERSEDED = 3_000;
 
   @Test
   void entriesOfClosedConnectionsGoWhileTheTimerSleepsTowardsTheirDeadlines() throws Exception {
@@ -61,5 +66,55 @@ class DeadlinesTest {
     await()
         .atMost(Duration.ofSeconds(30))
         .untilAsserted(() -> assertThat(Deadlines.filed() - before).isLessThan(CONNECTIONS / 2));
+  }
+
+  @Test
+  void entriesSupersededBySoonerDeadlinesGoWhileTheTimerSleepsTowardsThem() throws Exception {
+    int before = Deadlines.filed();
+    try (Loopback.Pair pair = Loopback.pair(Family.AF_INET);
+        Loopback.Pair other = Loopback.pair(Family.AF_INET)) {
+      Socket conn = pair.server();
+      other.server().setTimeout(Duration.ofMillis(1));
+      // on a virtual thread, whose timed waits go through the timer (a platform thread polls)
+      FutureTask<Void> waits =
+          new FutureTask<>(
+              () -> {
+                for (int i = 0; i < SUPERSEDED; i++) {
+                  byte message = (byte) i;
+                  // a wait for the next message, whose entry is ten minutes away (an idle
+                  // timeout), while another socket's short timeout wakes the timer ...
+                  conn.setTimeout(Duration.ofMinutes(10));
+                  Thread sender =
+                      Thread.ofVirtual()
+                          .start(
+                              () -> {
+                                try {
+                                  Thread.sleep(1);
+                                  assertThat(catchThrowable(() -> other.server().recv(1)))
+                                      .isExactlyInstanceOf(SocketTimeoutException.class);
+                                  pair.client().sendAll(new byte[] {message});
+                                } catch (IOException | InterruptedException e) {
+                                  throw new IllegalStateException(e);
+                                }
+                              });
+                  assertThat(conn.recv(1)).containsExactly(message);
+                  sender.join();
+                  // ... then a short look for more, which times out: its sooner entry
+                  // supersedes that one
+                  conn.setTimeout(Duration.ofMillis(1));
+                  assertThat(catchThrowable(() -> conn.recv(1)))
+                      .isExactlyInstanceOf(SocketTimeoutException.class);
+                }
+                return null;
+              });
+      Thread.ofVirtual().start(waits);
+      waits.get();
+
+      // both sockets are still open: without a purge every superseded entry would stay there
+      // ten minutes, one per message
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .untilAsserted(() -> assertThat(Deadlines.filed() - before).isLessThan(SUPERSEDED / 2));
+    }
   }
 }

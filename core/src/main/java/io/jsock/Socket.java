@@ -2402,8 +2402,16 @@ public final class Socket implements AutoCloseable {
   private long await(
       PolledChannel current, int op, long deadline, String operation, SocketAddress address)
       throws IOException {
-    boolean nonBlocking = deadline == Timeouts.NOT_STARTED && timeoutNanos == Timeouts.NON_BLOCKING;
-    return await(current, op, deadline, nonBlocking, operation, address);
+    if (deadline != Timeouts.NOT_STARTED) {
+      return await(current, op, deadline, false, operation, address);
+    }
+    // read once, mode and timeout together: read twice, a setBlocking(false) in between made a
+    // call that began in timeout mode wait without a deadline (setMode sets both fields)
+    long timeout = op == SelectionKey.OP_WRITE ? sendTimeoutNanos : timeoutNanos;
+    if (timeout == Timeouts.NON_BLOCKING) {
+      throw Errors.wouldBlock(operation, address);
+    }
+    return waitUntil(current, op, Timeouts.deadline(timeout), operation, address);
   }
 
   /**
@@ -2429,6 +2437,13 @@ public final class Socket implements AutoCloseable {
     } else if (Timeouts.hasPassed(deadline)) {
       throw Errors.timedOut(operation, address);
     }
+    return waitUntil(current, op, started, operation, address);
+  }
+
+  /** The wait itself, until {@code started}, a deadline just started or not yet passed. */
+  private long waitUntil(
+      PolledChannel current, int op, long started, String operation, SocketAddress address)
+      throws IOException {
     if (Thread.currentThread().isInterrupted()) {
       throw Errors.interrupted(operation, address, null);
     }

@@ -231,6 +231,12 @@ public final class Socket implements AutoCloseable {
   /** A datagram receive has found the socket bound: it stays so, and need not be asked again. */
   private volatile boolean receivedBound;
 
+  /**
+   * The address a listener listens on, for accept's messages once a close has taken it from the
+   * channel (written under stateLock).
+   */
+  private volatile SocketAddress listeningOn;
+
   /** The address the user bound to, re-bound when a failed connect makes the JDK drop a channel. */
   private SocketAddress boundAddress;
 
@@ -415,6 +421,7 @@ public final class Socket implements AutoCloseable {
         throw cannotListen(null, "an AF_UNIX socket must be bound first");
       }
       PolledChannel listener = openListener(unbound, backlog);
+      listeningOn = localAddressOf((NetworkChannel) listener.channel());
       polled = listener;
       closeQuietly(current);
     }
@@ -441,7 +448,7 @@ public final class Socket implements AutoCloseable {
         try {
           conn = listener.accept();
         } catch (IOException e) {
-          throw failure(e, "accept on", localAddressOf(listener));
+          throw failure(e, "accept on", acceptingOn(listener));
         }
         if (conn != null) {
           return wrapAccepted(conn);
@@ -449,14 +456,23 @@ public final class Socket implements AutoCloseable {
         if (unixListenerShut && timeoutNanos != Timeouts.NON_BLOCKING) {
           // Linux's blocking accept on an AF_UNIX listener shut down for reading, once its queue
           // is empty (poll would report the listener readable for ever: a wait would never end)
-          throw Errors.of(Errno.EINVAL, "accept on", localAddressOf(listener));
+          throw Errors.of(Errno.EINVAL, "accept on", acceptingOn(listener));
         }
         deadline =
-            await(current, SelectionKey.OP_ACCEPT, deadline, "accept on", localAddressOf(listener));
+            await(current, SelectionKey.OP_ACCEPT, deadline, "accept on", acceptingOn(listener));
       }
     } finally {
       current.exitReading();
     }
+  }
+
+  /**
+   * The listener's address for accept's messages: as the channel has it, or, once a close (by
+   * another thread, perhaps during the call) has taken it from the channel, as it was.
+   */
+  private SocketAddress acceptingOn(ServerSocketChannel listener) {
+    SocketAddress local = localAddressOf(listener);
+    return local != null ? local : listeningOn;
   }
 
   /**

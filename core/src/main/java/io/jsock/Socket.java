@@ -237,6 +237,18 @@ public final class Socket implements AutoCloseable {
   /** A datagram receive has found the socket bound: it stays so, and need not be asked again. */
   private volatile boolean receivedBound;
 
+  /**
+   * Where a datagram socket receives (as its bind, or the first receive, found it bound), for
+   * messages after a close has taken the address from the channel.
+   */
+  private volatile SocketAddress receivingOn;
+
+  /**
+   * The address a listener listens on, for accept's messages once a close has taken it from the
+   * channel (written under stateLock).
+   */
+  private volatile SocketAddress listeningOn;
+
   /** The address the user bound to, re-bound when a failed connect makes the JDK drop a channel. */
   private SocketAddress boundAddress;
 
@@ -364,6 +376,9 @@ public final class Socket implements AutoCloseable {
         }
       }
       boundAddress = local;
+      if (channel instanceof DatagramChannel) {
+        receivingOn = localAddressOf(channel); // the port picked for port 0, for messages
+      }
       if (local instanceof UnixDomainSocketAddress unix) {
         boundFileIdentity = UnixSocketFiles.identity(unix.getPath());
       }
@@ -421,6 +436,7 @@ public final class Socket implements AutoCloseable {
         throw cannotListen(null, "an AF_UNIX socket must be bound first");
       }
       PolledChannel listener = openListener(unbound, backlog);
+      listeningOn = localAddressOf((NetworkChannel) listener.channel());
       polled = listener;
       closeQuietly(current);
     }
@@ -447,7 +463,7 @@ public final class Socket implements AutoCloseable {
         try {
           conn = listener.accept();
         } catch (IOException e) {
-          throw failure(e, "accept on", localAddressOf(listener));
+          throw failure(e, "accept on", acceptingOn(listener));
         }
         if (conn != null) {
           return wrapAccepted(conn);
@@ -455,14 +471,23 @@ public final class Socket implements AutoCloseable {
         if (unixListenerShut && timeoutNanos != Timeouts.NON_BLOCKING) {
           // Linux's blocking accept on an AF_UNIX listener shut down for reading, once its queue
           // is empty (poll would report the listener readable for ever: a wait would never end)
-          throw Errors.of(Errno.EINVAL, "accept on", localAddressOf(listener));
+          throw Errors.of(Errno.EINVAL, "accept on", acceptingOn(listener));
         }
         deadline =
-            await(current, SelectionKey.OP_ACCEPT, deadline, "accept on", localAddressOf(listener));
+            await(current, SelectionKey.OP_ACCEPT, deadline, "accept on", acceptingOn(listener));
       }
     } finally {
       current.exitReading();
     }
+  }
+
+  /**
+   * The listener's address for accept's messages: as the channel has it, or, once a close (by
+   * another thread, perhaps during the call) has taken it from the channel, as it was.
+   */
+  private SocketAddress acceptingOn(ServerSocketChannel listener) {
+    SocketAddress local = localAddressOf(listener);
+    return local != null ? local : listeningOn;
   }
 
   /**
@@ -1193,7 +1218,9 @@ public final class Socket implements AutoCloseable {
       byte[] data = recv(bufsize);
       return new Datagram(data, peer);
     }
-    PolledChannel current = open("recv from", peer);
+    SocketAddress connected = peer;
+    PolledChannel current =
+        connected != null ? open("recv from", connected) : open("recv on", receivingOn);
     DatagramChannel channel = (DatagramChannel) current.channel();
     long deadline = Timeouts.NOT_STARTED;
     current.enterReading(); // several threads may receive at once
@@ -1233,7 +1260,17 @@ public final class Socket implements AutoCloseable {
     SocketAddress connected = peer;
     return connected != null
         ? await(current, SelectionKey.OP_READ, deadline, "recv from", connected)
-        : await(current, SelectionKey.OP_READ, deadline, "recv on", localAddressOf(channel));
+        : await(current, SelectionKey.OP_READ, deadline, "recv on", datagramsOn(channel));
+  }
+
+  /**
+   * The local address an unconnected datagram socket receives on, for messages: as the channel has
+   * it, or, once a close (by another thread, perhaps during the call) has taken it from the
+   * channel, as the first receive found it.
+   */
+  private SocketAddress datagramsOn(DatagramChannel channel) {
+    SocketAddress local = localAddressOf(channel);
+    return local != null ? local : receivingOn;
   }
 
   /**
@@ -1248,7 +1285,9 @@ public final class Socket implements AutoCloseable {
       recvInto(buffer);
       return peer;
     }
-    PolledChannel current = open("recv from", peer);
+    SocketAddress connected = peer;
+    PolledChannel current =
+        connected != null ? open("recv from", connected) : open("recv on", receivingOn);
     DatagramChannel channel = (DatagramChannel) current.channel();
     long deadline = Timeouts.NOT_STARTED;
     current.enterReading(); // several threads may receive at once
@@ -1907,19 +1946,26 @@ public final class Socket implements AutoCloseable {
   }
 
   private SocketAddress receive(DatagramChannel channel, ByteBuffer buffer) throws IOException {
-    if (!receivedBound && channel.isOpen() && localAddressOf(channel) == null) {
-      // The JDK's receive binds an unbound channel to an ephemeral port; Linux leaves it unbound
-      // (nothing can arrive), so that a later bind works as in Python: wait for readiness instead,
-      // which a sendTo from another thread brings once it has bound the socket.
-      return null;
+    if (!receivedBound) {
+      SocketAddress local = localAddressOf(channel);
+      if (local == null && channel.isOpen()) {
+        // The JDK's receive binds an unbound channel to an ephemeral port; Linux leaves it unbound
+        // (nothing can arrive), so that a later bind works as in Python: wait for readiness
+        // instead, which a sendTo from another thread brings once it has bound the socket.
+        return null;
+      }
+      receivingOn = local;
+      receivedBound = true;
     }
-    receivedBound = true;
     int start = buffer.position();
     SocketAddress source;
     try {
       source = channel.receive(buffer);
     } catch (IOException e) {
-      throw failure(e, "recv from", peer);
+      SocketAddress connected = peer;
+      throw connected != null
+          ? failure(e, "recv from", connected)
+          : failure(e, "recv on", datagramsOn(channel));
     }
     if (source != null) {
       countReceived(buffer.position() - start);

@@ -3,12 +3,15 @@ package io.jsock;
 import static io.jsock.Family.AF_INET;
 import static io.jsock.Family.AF_INET6;
 import static io.jsock.SocketKind.SOCK_DGRAM;
+import static io.jsock.testing.Running.inPlatformThread;
+import static io.jsock.testing.Running.inVirtualThread;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.jsock.testing.Loopback;
+import io.jsock.testing.Running;
 import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.InetAddress;
@@ -22,6 +25,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -488,6 +492,45 @@ class SocketDatagramTest {
       assertThat(e.errno()).isEqualTo(Errno.ECONNREFUSED);
       assertThat(a.recv(100)).isEqualTo(bytes("hi"));
     }
+  }
+
+  // A receive on an unconnected socket names the address it receives on; one racing close(), or
+  // called after it, said "recv from: socket is closed" or "recv on: socket is closed" once the
+  // closed channel had no address left, beside "recv on 127.0.0.1:5000: socket is closed"
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void receivesWokenOrCalledAfterCloseNameTheAddressReceivedOn(Family family) throws Exception {
+    for (int round = 0; round < 20; round++) {
+      Socket socket = bound(family);
+      String expected = "recv on " + text(socket.getSockName()) + ": socket is closed";
+      List<Running<SocketAddress>> receivers = new ArrayList<>();
+      for (int t = 0; t < 4; t++) {
+        Callable<SocketAddress> receive =
+            t < 2
+                ? () -> socket.recvFrom(100).address()
+                : () -> socket.recvFromInto(ByteBuffer.allocate(100));
+        receivers.add(t % 2 == 0 ? inVirtualThread(receive) : inPlatformThread(receive));
+      }
+
+      socket.close();
+
+      for (Running<SocketAddress> receiver : receivers) {
+        assertThat(receiver.failure())
+            .as("round %d", round)
+            .isExactlyInstanceOf(ClosedSocketException.class)
+            .hasMessage(expected);
+      }
+      assertThatThrownBy(() -> socket.recvFrom(100)).hasMessage(expected);
+      assertThatThrownBy(() -> socket.recvFromInto(ByteBuffer.allocate(100))).hasMessage(expected);
+    }
+  }
+
+  private static String text(SocketAddress address) {
+    InetSocketAddress inet = (InetSocketAddress) address;
+    String host = inet.getAddress().getHostAddress();
+    return inet.getAddress() instanceof Inet4Address
+        ? host + ":" + inet.getPort()
+        : "[::1]:" + inet.getPort();
   }
 
   @Test

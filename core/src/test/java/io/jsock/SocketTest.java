@@ -1818,6 +1818,35 @@ class SocketTest {
     }
   }
 
+  // accept named its listener only while the channel still had an address: an accept racing
+  // close, or called after it, said "accept on: socket is closed" where the others said "accept on
+  // 127.0.0.1:41234: socket is closed" (a recv after close names its peer as before)
+  @ParameterizedTest
+  @EnumSource(Family.class)
+  void acceptsWokenOrCalledAfterCloseNameTheListenersAddress(Family family) throws Exception {
+    for (int round = 0; round < 20; round++) {
+      Socket listener = listening(family);
+      String expected = "accept on " + text(listener.getSockName()) + ": socket is closed";
+      List<Running<Accepted>> acceptors = new ArrayList<>();
+      for (int t = 0; t < 16; t++) {
+        acceptors.add(
+            t % 2 == 0 ? inVirtualThread(listener::accept) : inPlatformThread(listener::accept));
+      }
+
+      listener.close();
+
+      for (Running<Accepted> acceptor : acceptors) {
+        assertThat(acceptor.failure())
+            .as("round %d", round)
+            .isExactlyInstanceOf(ClosedSocketException.class)
+            .hasMessage(expected);
+      }
+      assertThatThrownBy(listener::accept)
+          .isExactlyInstanceOf(ClosedSocketException.class)
+          .hasMessage(expected);
+    }
+  }
+
   @ParameterizedTest
   @EnumSource(names = {"AF_INET", "AF_INET6"})
   void closeWakesAThreadBlockedInConnect(Family family) throws Exception {

@@ -113,6 +113,13 @@ public final class TlsEngine {
   /** Set by {@link #abort}: {@link #close} sends nothing. */
   private volatile boolean aborted;
 
+  /**
+   * Set once {@link #close} has begun: a send that reaches the engine after close's close_notify
+   * (it passed the socket's open check first, then waited for the send lock) is refused as a send
+   * on a closed socket, not as one after {@code shutdown(SHUT_WR)}.
+   */
+  private volatile boolean closing;
+
   /** An engine not yet bound to a socket; its mode (client or server) is already set. */
   public TlsEngine(SSLEngine engine) {
     this.engine = engine;
@@ -606,6 +613,7 @@ public final class TlsEngine {
    * does not read, or another thread stuck sending, must not hold up {@code close()}.
    */
   public void close() {
+    closing = true;
     if (aborted) {
       return;
     }
@@ -698,7 +706,9 @@ public final class TlsEngine {
           if (result.bytesProduced() > 0) {
             return result.bytesConsumed(); // the close_notify (or an alert) itself
           }
-          throw Errors.of(io.jsock.Errno.EPIPE, "send to", wire.peer());
+          throw closing
+              ? Errors.closed("send to", wire.peer()) // close() sent close_notify meanwhile
+              : Errors.of(io.jsock.Errno.EPIPE, "send to", wire.peer());
         }
         default -> {
           if (result.getHandshakeStatus() == HandshakeStatus.NEED_TASK) {

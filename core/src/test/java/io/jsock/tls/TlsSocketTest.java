@@ -41,6 +41,7 @@ import java.security.MessageDigest;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
@@ -1254,6 +1255,49 @@ class TlsSocketTest {
       tls.client().close();
       assertThat(causeOf(blocked)).isInstanceOf(ClosedSocketException.class);
       assertThat(tls.server().recv(10)).isEmpty(); // and the peer got close_notify
+    }
+  }
+
+  // A send that passed the open check just before another thread's close() sent close_notify met
+  // the engine's closed outbound side and threw BrokenPipeException (as after SHUT_WR); python3
+  // raises OSError(EBADF) for a send racing close(), and jsock's contract is ClosedSocketException
+  @Test
+  void sendsRacingCloseCompleteOrThrowClosedSocketNeverBrokenPipe() throws Exception {
+    for (int round = 0; round < 100; round++) {
+      try (Pair plain = Loopback.pair(AF_INET);
+          Pair tls = handshake(plain, client, "localhost", server)) {
+        Future<?> draining =
+            run(
+                () -> {
+                  while (tls.server().recv(65536).length > 0) {
+                    // drain until close_notify or the close
+                  }
+                });
+        List<Future<?>> senders = new ArrayList<>();
+        CountDownLatch sending = new CountDownLatch(4);
+        for (int t = 0; t < 4; t++) {
+          senders.add(
+              run(
+                  () -> {
+                    sending.countDown();
+                    for (int i = 0; i < 1_000_000; i++) { // until the close makes it throw
+                      tls.client().sendAll(new byte[1000]);
+                    }
+                  }));
+        }
+        assertThat(sending.await(30, SECONDS)).isTrue();
+
+        tls.client().close();
+
+        for (Future<?> sender : senders) {
+          assertThat(causeOf(sender))
+              .as("round %d", round)
+              .isExactlyInstanceOf(ClosedSocketException.class)
+              .hasMessageEndingWith(": socket is closed");
+        }
+        tls.server().close();
+        causeOf(draining);
+      }
     }
   }
 

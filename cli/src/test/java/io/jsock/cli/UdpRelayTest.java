@@ -69,26 +69,13 @@ class UdpRelayTest {
       client.bind("127.0.0.1", 0);
       client.setTimeout(LIMIT);
       Thread.ofVirtual().start(() -> echo(target, targetGotTwo));
-      UdpRelay relay =
-          new UdpRelay(
-              listener,
-              RelayEndpoint.parse("udp:127.0.0.1:" + port(target)),
-              null,
-              Duration.ofMillis(100),
-              10,
-              new AccessList(),
-              log);
       receiving[0] =
-          Thread.ofPlatform()
-              .daemon()
-              .start(
-                  () -> {
-                    try {
-                      relay.run();
-                    } catch (IOException e) {
-                      // the listener closed by the test
-                    }
-                  });
+          startRelay(
+              Thread.ofPlatform().daemon(),
+              listener,
+              "udp:127.0.0.1:" + port(target),
+              Duration.ofMillis(100),
+              log);
       InetSocketAddress relayAddress = new InetSocketAddress("127.0.0.1", port(listener));
       client.sendTo("one".getBytes(US_ASCII), relayAddress);
       assertThat(new String(client.recvFrom(100).data(), US_ASCII)).isEqualTo("one");
@@ -127,24 +114,8 @@ class UdpRelayTest {
                   // closed by the test
                 }
               });
-      UdpRelay relay =
-          new UdpRelay(
-              listener,
-              RelayEndpoint.parse("udp:[::1]:" + port(target)),
-              null,
-              Duration.ofSeconds(60),
-              10,
-              new AccessList(),
-              log);
-      Thread.ofVirtual()
-          .start(
-              () -> {
-                try {
-                  relay.run();
-                } catch (IOException e) {
-                  // the listener closed by the test
-                }
-              });
+      startRelay(
+          Thread.ofVirtual(), listener, "udp:[::1]:" + port(target), Duration.ofSeconds(60), log);
       InetSocketAddress relayAddress = new InetSocketAddress("127.0.0.1", port(listener));
       client.sendTo("one".getBytes(US_ASCII), relayAddress);
       assertThat(new String(client.recvFrom(100).data(), US_ASCII)).isEqualTo("one");
@@ -172,24 +143,12 @@ class UdpRelayTest {
       client.bind("127.0.0.1", 0);
       client.setTimeout(LIMIT);
       Thread.ofVirtual().start(() -> echo(target, new CountDownLatch(1)));
-      UdpRelay relay =
-          new UdpRelay(
-              listener,
-              RelayEndpoint.parse("udp:127.0.0.1:" + port(target)),
-              null,
-              Duration.ofSeconds(60),
-              10,
-              new AccessList(),
-              log);
-      Thread.ofVirtual()
-          .start(
-              () -> {
-                try {
-                  relay.run();
-                } catch (IOException e) {
-                  // the listener closed by the test
-                }
-              });
+      startRelay(
+          Thread.ofVirtual(),
+          listener,
+          "udp:127.0.0.1:" + port(target),
+          Duration.ofSeconds(60),
+          log);
       client.sendTo(
           "seven!!".getBytes(US_ASCII), new InetSocketAddress("127.0.0.1", port(listener)));
       assertThat(new String(client.recvFrom(100).data(), US_ASCII)).isEqualTo("seven!!");
@@ -229,5 +188,24 @@ class UdpRelayTest {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  /**
+   * Runs a relay from {@code listener} to {@code target} on a new thread, until the test closes the
+   * listener.
+   */
+  private static Thread startRelay(
+      Thread.Builder thread, Socket listener, String target, Duration idle, RelayLog log)
+      throws IOException {
+    UdpRelay relay =
+        new UdpRelay(listener, RelayEndpoint.parse(target), null, idle, 10, new AccessList(), log);
+    return thread.start(
+        () -> {
+          try {
+            relay.run();
+          } catch (IOException e) {
+            // the listener closed by the test
+          }
+        });
   }
 }

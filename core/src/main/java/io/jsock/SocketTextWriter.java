@@ -55,10 +55,16 @@ final class SocketTextWriter extends BufferedWriter {
     }
   }
 
-  /** As {@link BufferedWriter#write(String, int, int)}, a negative {@code len} writes nothing. */
+  /**
+   * As {@link BufferedWriter#write(String, int, int)}, a negative {@code len} writes nothing (a
+   * closed writer refuses it still).
+   */
   @Override
   public void write(String s, int off, int len) throws IOException {
     if (len < 0) {
+      synchronized (lock) {
+        ensureOpen();
+      }
       return;
     }
     Objects.checkFromIndexSize(off, len, s.length());

@@ -525,6 +525,24 @@ class SocketStreamsTest {
     }
   }
 
+  // python3: write('') on a closed makefile('w') raises ValueError("I/O operation on closed
+  // file"), as the JDK's BufferedWriter.write(s, 0, -1) throws "Stream closed": a closed view
+  // refuses even a write of nothing
+  @Test
+  void aClosedTextWriterRefusesAWriteOfNothing() throws Exception {
+    try (Pair pair = Loopback.pair(Family.AF_INET)) {
+      BufferedWriter writer = pair.client().makeFile("w");
+      writer.close();
+
+      assertThatThrownBy(() -> writer.write("x", 0, -1))
+          .isExactlyInstanceOf(IOException.class)
+          .hasMessage("send to: I/O operation on closed file");
+      assertThatThrownBy(() -> writer.write("", 0, 0))
+          .isExactlyInstanceOf(IOException.class)
+          .hasMessage("send to: I/O operation on closed file");
+    }
+  }
+
   // python3's makefile needs a blocking socket (its docs); a BufferedReader whose fill would block
   // in readLine drops the part of the line it had read, so, as after a timeout (a would-block is
   // a timeout of zero, as settimeout(0.0)), the reader refuses to go on rather than give the rest

@@ -319,9 +319,10 @@ final class BrokerCommand implements Callable<Integer> {
         int start = 0;
         for (int i = 0; i < n; i++) {
           if (buf[i] == '\n' || line.size() + (i - start) >= BUFFER) {
+            boolean ended = buf[i] == '\n';
             line.write(buf, start, i - start);
-            start = buf[i] == '\n' ? i + 1 : i;
-            fanOut(from, named(prefix, line));
+            start = ended ? i + 1 : i;
+            fanOut(from, named(prefix, line, ended)); // a CR ending a cut piece is the line's
             line.reset();
           }
         }
@@ -331,17 +332,18 @@ final class BrokerCommand implements Callable<Integer> {
       // A last line without its newline, also when its sender reset the connection after it: a
       // client that closes without reading what it was sent makes its kernel send RST.
       if (line.size() > 0) {
-        fanOut(from, named(prefix, line));
+        fanOut(from, named(prefix, line, true));
       }
     }
   }
 
-  private static byte[] named(byte[] prefix, ByteArrayOutputStream line) {
+  /** The line, named; {@code crlf}: a CR at its end is a CRLF's, dropped. */
+  private static byte[] named(byte[] prefix, ByteArrayOutputStream line, boolean crlf) {
     ByteArrayOutputStream out = new ByteArrayOutputStream(prefix.length + line.size() + 1);
     out.writeBytes(prefix);
     int length = line.size();
     byte[] text = line.toByteArray();
-    if (length > 0 && text[length - 1] == '\r') {
+    if (crlf && length > 0 && text[length - 1] == '\r') {
       length--; // a telnet or Windows client's CRLF
     }
     ChatEscapes.write(text, length, out);

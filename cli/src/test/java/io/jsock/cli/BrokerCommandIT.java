@@ -209,6 +209,25 @@ class BrokerCommandIT {
   }
 
   @Test
+  void chatKeepsACarriageReturnWhereALongLineIsCutNotBeforeItsNewline() throws Exception {
+    // A line longer than 64 KiB goes out in 64 KiB pieces; a CR that ends a piece is not a CRLF's
+    // (the line goes on after it) and was dropped as one: the others lost a byte of the line.
+    try (RunningProcess broker = jsock("broker", "--chat", "-v", "0")) {
+      int port = port(broker);
+      try (Socket one = join(broker, port, 1)) {
+        expect(one, "<announce> you are <user1>; no one else is here\n");
+        try (Socket two = join(broker, port, 2)) {
+          expect(one, "<announce> <user2> has joined\n");
+          String start = "a".repeat(65_535);
+          two.sendAll((start + "\rb\r\n").getBytes(US_ASCII));
+          assertThat(readLine(one)).isEqualTo("<user2> " + start + "\\015");
+          assertThat(readLine(one)).isEqualTo("<user2> b");
+        }
+      }
+    }
+  }
+
+  @Test
   void chatClientsJoiningTogetherAreEachListedOrAnnouncedOnce() throws Exception {
     // Each joiner's roster and the joins announced to it after must name every other client
     // exactly once: before joins were serialized, a client could be greeted with "no one else is

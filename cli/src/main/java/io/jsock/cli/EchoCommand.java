@@ -32,7 +32,9 @@ import picocli.CommandLine.Spec;
           + " receives. Serves clients concurrently, one virtual thread each, until interrupted;"
           + " on SIGINT or SIGTERM it stops accepting, lets open connections finish for up to 5"
           + " seconds, resets the rest and exits 0. A second SIGINT or SIGTERM meanwhile resets"
-          + " them at once and exits 130 or 143.",
+          + " them at once and exits 130 or 143. A connection silent for 5 minutes is closed, and"
+          + " one whose client stops reading is reset once a reply has waited 30 seconds (the"
+          + " server's idle and write timeouts).",
     })
 final class EchoCommand implements Callable<Integer> {
   /** How long open connections may go on after SIGINT or SIGTERM. */

@@ -43,6 +43,9 @@ public final class Main implements Runnable {
 
   /** Runs {@code jsock} with the given arguments and exits with its exit code. */
   public static void main(String[] args) {
+    // before anything logs, and by the class's name: a static call into it would initialize
+    // LogManager, its superclass, which reads the property then
+    System.setProperty("java.util.logging.manager", ShutdownSafeLogManager.class.getName());
     Signals.install();
     System.exit(run(args));
   }

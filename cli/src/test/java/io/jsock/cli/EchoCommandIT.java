@@ -22,6 +22,7 @@ import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
+import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -95,6 +96,40 @@ class EchoCommandIT {
       assertThat(t.intact()).as("transfer across SIGTERM: %s", t).isTrue();
       assertThat(t.receivedBytes()).isEqualTo(size);
       assertThat(echo.exitCode()).isZero();
+    }
+  }
+
+  // The JVM's own shutdown hook of java.util.logging removed every handler as the stop began, so
+  // whatever the server logged during the grace period never reached stderr. Stderr goes to a file
+  // here: the line comes as the process exits, when a pipe's reader may be cut off before it.
+  @Test
+  void aConnectionFailingDuringTheGracePeriodIsStillSaidOnStderr(@TempDir Path dir)
+      throws Exception {
+    Path stderr = dir.resolve("stderr");
+    List<String> command =
+        List.of(
+            "sh",
+            "-c",
+            "exec \"$0\" echo --port 0 2>\"$1\"",
+            RunningProcess.REPO.resolve("jsock").toString(),
+            stderr.toString());
+    try (RunningProcess echo = RunningProcess.start(command, Map.of())) {
+      int port = Integer.parseInt(echo.nextLineMatching(BANNER).group(1));
+      Socket conn = connect(port);
+      SocketAddress server = conn.getPeerName();
+      assertThat(echoes(conn, LIMIT)).isTrue(); // accepted, its handler waiting in recv
+
+      echo.terminate();
+      await().atMost(LIMIT).until(() -> refuses(server)); // the graceful stop has begun
+      conn.setSockOpt(StandardSocketOptions.SO_LINGER, 0);
+      conn.close(); // a reset, which ends the handler's recv with ECONNRESET
+
+      assertThat(echo.exitCode()).isZero();
+      assertThat(Files.readString(stderr))
+          .matches(
+              "jsock: connection from 127\\.0\\.0\\.1:\\d+ to 127\\.0\\.0\\.1:"
+                  + port
+                  + ": recv from 127\\.0\\.0\\.1:\\d+: connection reset by peer\n");
     }
   }
 

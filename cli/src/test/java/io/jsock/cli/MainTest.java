@@ -49,6 +49,18 @@ class MainTest {
   }
 
   @Test
+  void echoHelpSaysWhenItEndsAQuietClientOrOneThatStopsReading() {
+    // the server's idle and write timeouts (ServerConfig's 5 minutes and 30 seconds) apply to
+    // echo's connections: a client silent for 5 minutes read b'' (python3), one that sent without
+    // reading was reset after 30 s; --help and README said it serves clients until interrupted
+    assertThat(run("echo", "--help")).isZero();
+    String help = out.toString().replaceAll("\\s+", " ");
+    assertThat(help)
+        .contains("A connection silent for 5 minutes is closed")
+        .contains("reset once a reply has waited 30 seconds");
+  }
+
+  @Test
   void echoRefusesUdpOverAfUnix() {
     assertThat(run("echo", "--udp", "--unix", "/tmp/never-bound.sock")).isEqualTo(2);
     assertThat(err.toString())

@@ -63,9 +63,15 @@ final class Backoff {
     return stopping;
   }
 
+  /** Tells the failures the once-a-second lines have left out since the last, if any. */
+  void flush() {
+    failures.flush();
+  }
+
   /** After a success: the next wait is the shortest again, and the recovery is logged once. */
   void succeeded() {
     if (failing) {
+      failures.flush();
       LOG.log(Level.INFO, operation + ": " + again);
       failing = false;
       next = FIRST;

@@ -173,22 +173,27 @@ public final class TcpServer extends Server {
 
   // The accept loop stays small: accept, take a permit or refuse, hand over to a virtual thread.
   private void acceptLoop() {
-    while (!lifecycle.isStopping()) {
-      Accepted accepted;
-      try {
-        accepted = listener.accept();
-      } catch (IOException | RuntimeException e) {
-        if (lifecycle.isStopping() || backoff.waitAfter(e)) {
-          return;
+    try {
+      while (!lifecycle.isStopping()) {
+        Accepted accepted;
+        try {
+          accepted = listener.accept();
+        } catch (IOException | RuntimeException e) {
+          if (lifecycle.isStopping() || backoff.waitAfter(e)) {
+            return;
+          }
+          continue;
         }
-        continue;
+        backoff.succeeded();
+        if (permits.tryAcquire()) {
+          serve(accepted);
+        } else {
+          refuse(accepted.conn());
+        }
       }
-      backoff.succeeded();
-      if (permits.tryAcquire()) {
-        serve(accepted);
-      } else {
-        refuse(accepted.conn());
-      }
+    } finally {
+      backoff.flush(); // what the once-a-second lines left untold
+      refusals.flush();
     }
   }
 

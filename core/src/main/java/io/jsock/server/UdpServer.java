@@ -154,6 +154,15 @@ public final class UdpServer extends Server {
   // As TcpServer's accept loop: receive, take a permit or drop, hand over to a virtual thread (or
   // handle here, without a thread per datagram).
   private void receiveLoop() {
+    try {
+      receive();
+    } finally {
+      backoff.flush(); // what the once-a-second lines left untold
+      refusals.flush();
+    }
+  }
+
+  private void receive() {
     while (true) {
       receiving.set(true); // before the check: a shutdown from now on interrupts the receiving
       if (lifecycle.isStopping()) {

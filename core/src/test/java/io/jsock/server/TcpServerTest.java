@@ -55,6 +55,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -261,6 +263,40 @@ class TcpServerTest {
                   + Addresses.format(server.address())
                   + ": 1 connection open (maxConnections), refusing more");
     }
+  }
+
+  @Test
+  void everyRefusalIsCountedInTheLogByTheTimeTheServerHasStopped() throws Exception {
+    // The refusals are logged at most once a second, each line counting the ones left out since
+    // the last; those after the last line were never told (a burst of 20 within a second gave
+    // one line saying one refusal, with stats().refused() at 20)
+    int extra = 20;
+    ServerConfig config = ServerConfig.defaults().withMaxConnections(1);
+    List<LogRecord> records;
+    try (CapturedLogs logs = CapturedLogs.of("io.jsock.server")) {
+      try (TcpServer server = TcpServer.start(config, TcpServerTest::echo);
+          Socket served = connect(server.address())) {
+        assertEchoes(served, "served"); // its handler runs: it holds the one permit
+        for (int i = 0; i < extra; i++) {
+          assertRefused(server.address());
+        }
+        assertThat(server.stats().refused()).isEqualTo(extra);
+        served.close(); // before the server, so that it need not wait out its grace period
+      }
+      records = logs.at(Level.INFO);
+    }
+    Pattern line =
+        Pattern.compile(
+            "accept on .*: 1 connection open \\(maxConnections\\), refusing more"
+                + "(?: \\((\\d+) more since the last report\\))?");
+    long told = 0;
+    for (LogRecord record : records) {
+      Matcher matcher = line.matcher(record.getMessage());
+      if (matcher.matches()) {
+        told += 1 + (matcher.group(1) == null ? 0 : Long.parseLong(matcher.group(1)));
+      }
+    }
+    assertThat(told).as("refusals told by %s", records).isEqualTo(extra);
   }
 
   @Test

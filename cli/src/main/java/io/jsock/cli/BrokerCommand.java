@@ -58,7 +58,7 @@ import picocli.CommandLine.TypeConversionException;
     footer = {
       "  jsock broker 9000                     fan-out on 127.0.0.1:9000",
       "  jsock broker --chat 0.0.0.0 9000      a chat room for the whole network",
-      "  jsock broker --tls --chat 9443        the same over TLS (development certificate)",
+      "  jsock broker --tls --chat 9443        the same over TLS (self-signed)",
       "  jsock broker -U /tmp/bus.sock         on an AF_UNIX socket",
       "  jsock broker --max-queue 64KiB --slow drop 9000",
       "",

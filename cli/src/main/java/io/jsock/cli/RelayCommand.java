@@ -23,6 +23,8 @@ import picocli.CommandLine.Spec;
 /** {@code jsock relay LISTEN TARGET}: port forwarding, faithful or with injected faults. */
 @Command(
     name = "relay",
+    // the TLS options' texts as the relay asks for TLS: a tls: endpoint, not --tls
+    resourceBundle = "io.jsock.cli.RelayHelp",
     header = "Forwards connections to a target, faithfully or with injected faults.",
     mixinStandardHelpOptions = true,
     sortOptions = false,

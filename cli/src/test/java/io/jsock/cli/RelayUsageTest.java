@@ -151,4 +151,22 @@ class RelayUsageTest {
         .contains("--max-queue=SIZE", "1MiB); see --slow", "--slow=POLICY", "(default: disconnect)")
         .contains("Examples:");
   }
+
+  @Test
+  void relayHelpAsksForTlsByItsEndpointsNotByATlsOptionItDoesNotHave() {
+    // the TLS options' texts, shared with listen and connect, said "With --tls: …", and
+    // 'relay --tls' is "Unknown option": the relay asks for TLS with a tls: LISTEN or TARGET
+    assertThat(run("relay", "--help")).isZero();
+    String help = out.toString().replaceAll("\\s+", " ");
+    assertThat(help)
+        .doesNotContain("With --tls")
+        .contains("--cert=PEM With a tls: LISTEN: the certificate chain")
+        .contains("--pkcs12=FILE With a tls: LISTEN: a PKCS#12 key store")
+        .contains("--ca=FILE With a tls: TARGET: trust the certificates in FILE")
+        .contains("--insecure With a tls: TARGET: accept any certificate");
+    out.getBuffer().setLength(0);
+    assertThat(run("listen", "--help")).isZero();
+    assertThat(out.toString().replaceAll("\\s+", " "))
+        .contains("--cert=PEM With --tls: the certificate chain");
+  }
 }

@@ -288,10 +288,11 @@ final class SendCommand implements Callable<Integer> {
       Socket conn, FileChannel data, long offset, long size, TransferProgress progress)
       throws IOException {
     long chunk = rate == null ? CHUNK : Math.clamp(rate / 10, 16 * 1024, CHUNK);
-    long start = System.nanoTime();
+    RatePacer pacer = rate == null ? null : new RatePacer(rate);
     long sent = 0;
     long remaining = size - offset;
     while (sent < remaining) {
+      long began = System.nanoTime();
       long n = conn.sendFile(data, offset + sent, Math.min(chunk, remaining - sent));
       if (n == 0) {
         throw new TransferFailedException(
@@ -299,8 +300,8 @@ final class SendCommand implements Callable<Integer> {
       }
       sent += n;
       progress.stepTo(offset + sent);
-      if (rate != null) {
-        waitUntil(start + (long) (sent * 1e9 / rate));
+      if (pacer != null) {
+        waitUntil(pacer.book(n, began));
       }
     }
   }

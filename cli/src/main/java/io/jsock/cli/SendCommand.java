@@ -17,6 +17,7 @@ import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -288,20 +289,42 @@ final class SendCommand implements Callable<Integer> {
       Socket conn, FileChannel data, long offset, long size, TransferProgress progress)
       throws IOException {
     long chunk = rate == null ? CHUNK : Math.clamp(rate / 10, 16 * 1024, CHUNK);
-    long start = System.nanoTime();
+    RatePacer pacer = rate == null ? null : new RatePacer(rate);
     long sent = 0;
     long remaining = size - offset;
     while (sent < remaining) {
-      long n = conn.sendFile(data, offset + sent, Math.min(chunk, remaining - sent));
+      long began = System.nanoTime();
+      long n = sendChunk(conn, data, offset + sent, Math.min(chunk, remaining - sent));
       if (n == 0) {
         throw new TransferFailedException(
             file + " shrank while being sent: it ended at byte " + (offset + sent));
       }
       sent += n;
       progress.stepTo(offset + sent);
-      if (rate != null) {
-        waitUntil(start + (long) (sent * 1e9 / rate));
+      if (pacer != null) {
+        waitUntil(pacer.book(n, began));
       }
+    }
+  }
+
+  /**
+   * One sendfile of up to {@code count} bytes from {@code from}. The socket's timeout ({@code -w})
+   * bounds a call as a whole, so a receiver that takes data all the time, but less than a chunk in
+   * {@code -w}, would time out though it never kept us waiting that long for a byte. A call that
+   * timed out after some bytes went returns those (the file's position is past them), and only one
+   * in which none went fails: as Python's sendfile, whose timeout bounds each wait.
+   */
+  private static long sendChunk(Socket conn, FileChannel data, long from, long count)
+      throws IOException {
+    data.position(from);
+    try {
+      return conn.sendFile(data, from, count);
+    } catch (SocketTimeoutException e) {
+      long went = data.position() - from;
+      if (went > 0) {
+        return went;
+      }
+      throw e;
     }
   }
 

@@ -71,6 +71,74 @@ class TransferCommandsIT {
     }
   }
 
+  /**
+   * A receiver behind a slow link (at most 1.6 MiB/s for its first 12 MiB, then as fast as it goes,
+   * so that the answer is not held behind a full send buffer) takes bytes all the time, yet a 4 MiB
+   * sendfile chunk takes it over 2.5 s: {@code -w 2s} bounds each wait for it to take data (as
+   * Python's sendfile bounds each wait), not the chunk as a whole.
+   */
+  @Test
+  void aReceiverThatTakesDataSteadilyButSlowlyIsNotTimedOut() throws Exception {
+    Path data = randomFile("data.bin", 16 << 20, 11);
+    Path out = dir.resolve("out.bin");
+    try (RunningProcess receiver = jsock("receive", "0", out.toString());
+        Socket link = Socket.create()) {
+      link.setSockOpt(StandardSocketOptions.SO_RCVBUF, 64 * 1024); // the accepted one's
+      link.bind("127.0.0.1", 0);
+      link.listen();
+      int receiverPort = portOf(receiver);
+      Thread slowLink =
+          Thread.ofVirtual()
+              .start(
+                  () -> {
+                    try (Socket in = link.accept().conn();
+                        Socket onward = Socket.create()) {
+                      onward.connect("127.0.0.1", receiverPort);
+                      Thread back = Thread.ofVirtual().start(() -> copy(onward, in, 0));
+                      copy(in, onward, 12 << 20); // 32 KiB at most every 20 ms, then at once
+                      back.join();
+                    } catch (Exception e) {
+                      throw new AssertionError(e);
+                    }
+                  });
+      try (RunningProcess sender =
+          jsock(
+              "send",
+              "-w",
+              "2s",
+              data.toString(),
+              "127.0.0.1",
+              "" + ((InetSocketAddress) link.getSockName()).getPort())) {
+        assertThat(sender.exitCode()).as(sender.stderrSoFar()).isZero();
+        assertThat(receiver.exitCode()).as(receiver.stderrSoFar()).isZero();
+        assertThat(sha256(out)).isEqualTo(sha256(data));
+      }
+      slowLink.join(LIMIT);
+    }
+  }
+
+  /**
+   * Copies {@code from} to {@code to}, 32 KiB a read, pausing 20 ms after each read until {@code
+   * slowBytes} have gone; passes the end on.
+   */
+  private static void copy(Socket from, Socket to, long slowBytes) {
+    byte[] buf = new byte[32 * 1024];
+    try {
+      long copied = 0;
+      int n;
+      while ((n = from.recvInto(buf, 0)) > 0) {
+        to.sendAll(java.nio.ByteBuffer.wrap(buf, 0, n));
+        copied += n;
+        if (copied < slowBytes) {
+          Thread.sleep(20);
+        }
+      }
+      to.shutdown(Shutdown.SHUT_WR);
+    } catch (Exception e) {
+      // the other side closed first: the test's assertions say what went wrong
+    }
+  }
+
   @Test
   void resumeSendsOnlyTheRestAfterAMatchingPart() throws Exception {
     int size = 4 << 20;

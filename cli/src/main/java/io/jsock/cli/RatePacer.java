@@ -1,10 +1,9 @@
 package io.jsock.cli;
 
 /**
- * The schedule of {@code jsock send --rate}: each send is due its size's worth of time at the rate
- * after the previous one was due, or after it began if that was later. Time lost while the receiver
- * took nothing is thus not made up with a burst above the rate afterwards (as {@code relay
- * --bandwidth}'s pacing clock does).
+ * The pacing of {@code send --rate} and {@code relay --bandwidth}: each send is due its size's
+ * worth of time at the rate after the previous one was due, or after it began if that was later.
+ * Time lost while the peer took nothing is thus not made up with a burst above the rate afterwards.
  */
 final class RatePacer {
   private final long rate;

@@ -39,6 +39,7 @@ final class RelayPipe {
   private final RelayLog log;
   private final Jitter latency;
   private final Long bandwidth;
+  private final RatePacer pacer;
   private final Jitter slice;
   private final Duration sliceDelay;
   private final Long limitData;
@@ -46,7 +47,7 @@ final class RelayPipe {
   private final boolean blackHole;
   private final BlockingQueue<Chunk> delayed;
   private long lastDueNanos;
-  private long nextSendNanos;
+  private long nextSendNanos; // when the last piece paced is due to have gone
   private long passed;
 
   private record Chunk(byte[] data, long dueNanos) {}
@@ -62,6 +63,7 @@ final class RelayPipe {
     boolean acts = faults.actsOn(way);
     this.latency = acts ? faults.latency : null;
     this.bandwidth = acts ? faults.bandwidth : null;
+    this.pacer = bandwidth == null ? null : new RatePacer(bandwidth);
     this.slice = acts ? faults.slice : null;
     this.sliceDelay = acts ? faults.sliceDelay : null;
     this.limitData = acts ? faults.limitData : null;
@@ -206,13 +208,13 @@ final class RelayPipe {
     }
   }
 
-  /** Waits until {@code piece} bytes may go at the configured rate (a pacing clock). */
+  /** Waits until {@code piece} bytes may go at the configured rate (see {@link RatePacer}). */
   private void pace(int piece) throws InterruptedException {
-    long now = System.nanoTime();
-    if (nextSendNanos > now) {
-      Thread.sleep(Duration.ofNanos(nextSendNanos - now));
+    long wait = nextSendNanos - System.nanoTime();
+    if (wait > 0) {
+      Thread.sleep(Duration.ofNanos(wait));
     }
-    nextSendNanos = Math.max(nextSendNanos, now) + piece * 1_000_000_000L / bandwidth;
+    nextSendNanos = pacer.book(piece, System.nanoTime());
   }
 
   /** Passes the end of stream on as a half-close, after {@code --slow-close} when given. */

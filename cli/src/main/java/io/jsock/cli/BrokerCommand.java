@@ -10,7 +10,6 @@ import io.jsock.tls.TlsContext;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -181,16 +180,7 @@ final class BrokerCommand implements Callable<Integer> {
     Socket listener =
         Endpoints.bind(host, port, transport.unix, transport.family(), SocketKind.SOCK_STREAM, 128);
     if (transport.unix != null) {
-      Runtime.getRuntime()
-          .addShutdownHook(
-              new Thread(
-                  () -> {
-                    try {
-                      Files.deleteIfExists(transport.unix);
-                    } catch (IOException e) {
-                      // left for the next bind, which replaces a stale socket file
-                    }
-                  }));
+      Endpoints.removeSocketFileOnExit(transport.unix);
     }
     log.listening(
         (chat ? "chat " : "")

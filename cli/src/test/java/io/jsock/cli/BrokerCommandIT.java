@@ -16,6 +16,7 @@ import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -106,6 +107,32 @@ class BrokerCommandIT {
       assertThat(broker.stderrSoFar())
           .contains("<user1> (an unnamed AF_UNIX socket) joined; 1 connected")
           .contains("listening on " + path);
+    }
+  }
+
+  @Test
+  void onExitAnAfUnixBrokerLeavesASocketFileAnotherBrokerPutAtItsPath(@TempDir Path dir)
+      throws Exception {
+    // The first broker's file is removed by hand and a second broker binds the path: when the
+    // first one stops, the file is the second's, which it must leave (the first removed it).
+    Path path = dir.resolve("bus.sock");
+    try (RunningProcess first = jsock("broker", "-v", "-U", path.toString())) {
+      await().atMost(LIMIT).until(() -> first.stderrSoFar().contains("listening on"));
+      Files.delete(path);
+      try (RunningProcess second = jsock("broker", "-v", "-U", path.toString())) {
+        await().atMost(LIMIT).until(() -> second.stderrSoFar().contains("listening on"));
+        first.terminate();
+        assertThat(first.exitCode()).isEqualTo(143);
+        assertThat(path).as("the second broker's socket file").exists();
+        try (Socket a = joinUnix(second, path, 1);
+            Socket b = joinUnix(second, path, 2)) {
+          a.sendAll("still here".getBytes(US_ASCII));
+          assertThat(recvText(b, 10)).isEqualTo("still here");
+        }
+        second.terminate();
+        assertThat(second.exitCode()).isEqualTo(143);
+        assertThat(path).as("removed by the broker that made it").doesNotExist();
+      }
     }
   }
 

@@ -301,6 +301,7 @@ final class BrokerCommand implements Callable<Integer> {
     byte[] buf = new byte[BUFFER];
     byte[] prefix = ("<" + from.name() + "> ").getBytes(UTF_8);
     ByteArrayOutputStream line = new ByteArrayOutputStream();
+    boolean cut = false; // the last piece sent was cut from a line that went on
     int n;
     try {
       while ((n = from.socket().recvInto(buf, 0)) > 0) {
@@ -312,7 +313,11 @@ final class BrokerCommand implements Callable<Integer> {
             boolean ended = buf[i] == '\n';
             line.write(buf, start, i - start);
             start = ended ? i + 1 : i;
-            fanOut(from, named(prefix, line, ended)); // a CR ending a cut piece is the line's
+            // a CR ending a cut piece is the line's; the CRLF alone after a cut ends its line
+            if (!(ended && cut && line.size() == 1 && line.toByteArray()[0] == '\r')) {
+              fanOut(from, named(prefix, line, ended));
+            }
+            cut = !ended;
             line.reset();
           }
         }

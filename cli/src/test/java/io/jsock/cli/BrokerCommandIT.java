@@ -255,6 +255,27 @@ class BrokerCommandIT {
   }
 
   @Test
+  void chatSendsALineOfExactly64KiBEndedByCrlfAsOneLineAsItDoesOneEndedByLf() throws Exception {
+    // The line is cut as its 64 KiB are in, before its CRLF: the CRLF alone went out as an empty
+    // line of its own, where the same line ended by LF alone goes out as one line.
+    try (RunningProcess broker = jsock("broker", "--chat", "-v", "0")) {
+      int port = port(broker);
+      try (Socket one = join(broker, port, 1)) {
+        expect(one, "<announce> you are <user1>; no one else is here\n");
+        try (Socket two = join(broker, port, 2)) {
+          expect(one, "<announce> <user2> has joined\n");
+          String full = "a".repeat(65_536);
+          two.sendAll((full + "\r\nnext\r\n" + full + "\nlast\n").getBytes(US_ASCII));
+          assertThat(readLine(one)).isEqualTo("<user2> " + full);
+          assertThat(readLine(one)).isEqualTo("<user2> next");
+          assertThat(readLine(one)).isEqualTo("<user2> " + full);
+          assertThat(readLine(one)).isEqualTo("<user2> last");
+        }
+      }
+    }
+  }
+
+  @Test
   void chatClientsJoiningTogetherAreEachListedOrAnnouncedOnce() throws Exception {
     // Each joiner's roster and the joins announced to it after must name every other client
     // exactly once: before joins were serialized, a client could be greeted with "no one else is

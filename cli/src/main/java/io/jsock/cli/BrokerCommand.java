@@ -325,9 +325,10 @@ final class BrokerCommand implements Callable<Integer> {
       }
     } finally {
       // A last line without its newline, also when its sender reset the connection after it: a
-      // client that closes without reading what it was sent makes its kernel send RST.
+      // client that closes without reading what it was sent makes its kernel send RST. No LF
+      // follows a CR at its end, which is thus the line's own, as where a line is cut.
       if (line.size() > 0) {
-        fanOut(from, named(prefix, line, true));
+        fanOut(from, named(prefix, line, false));
       }
     }
   }

@@ -236,6 +236,25 @@ class BrokerCommandIT {
   }
 
   @Test
+  void chatKeepsACarriageReturnThatEndsALastLineWithoutNewline() throws Exception {
+    // No LF follows the CR, so it is no CRLF's: it is a byte of the line, as where a line is cut
+    // (ncat passes it on raw). It was dropped, and the others read "last" for "last\r".
+    try (RunningProcess broker = jsock("broker", "--chat", "-v", "0")) {
+      int port = port(broker);
+      try (Socket one = join(broker, port, 1)) {
+        expect(one, "<announce> you are <user1>; no one else is here\n");
+        try (Socket two = join(broker, port, 2)) {
+          expect(one, "<announce> <user2> has joined\n");
+          two.sendAll("first\r\nlast\r".getBytes(US_ASCII));
+          expect(one, "<user2> first\n");
+        }
+        assertThat(readLine(one)).isEqualTo("<user2> last\\015");
+        assertThat(readLine(one)).isEqualTo("<announce> <user2> has left");
+      }
+    }
+  }
+
+  @Test
   void chatKeepsACarriageReturnWhereALongLineIsCutNotBeforeItsNewline() throws Exception {
     // A line longer than 64 KiB goes out in 64 KiB pieces; a CR that ends a piece is not a CRLF's
     // (the line goes on after it) and was dropped as one: the others lost a byte of the line.

@@ -306,6 +306,9 @@ final class BrokerCommand implements Callable<Integer> {
     try {
       while ((n = from.socket().recvInto(buf, 0)) > 0) {
         from.received(n);
+        if (log.isDebug()) {
+          log.debug("<" + from.name() + "> " + n + " bytes");
+        }
         log.dump("<" + from.name() + " " + n + " bytes", ByteBuffer.wrap(buf, 0, n));
         int start = 0;
         for (int i = 0; i < n; i++) {

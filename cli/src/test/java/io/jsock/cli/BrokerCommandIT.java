@@ -137,6 +137,32 @@ class BrokerCommandIT {
   }
 
   @Test
+  void withVeryVerboseTheChatBrokerSaysEveryChunkReceivedAsTheRawOneDoes() throws Exception {
+    // --help: "-vv every chunk received"; the chat broker said nothing per chunk.
+    for (String mode : List.of("--broker", "--chat")) {
+      List<String> args = new ArrayList<>(List.of("broker", "-v", "-v", "0"));
+      if (mode.equals("--chat")) {
+        args.add(1, "--chat");
+      }
+      try (RunningProcess broker = jsock(args.toArray(String[]::new))) {
+        int port = port(broker);
+        try (Socket one = join(broker, port, 1);
+            Socket two = join(broker, port, 2)) {
+          two.sendAll("hello\n".getBytes(US_ASCII));
+          String line = readLine(one);
+          for (int i = 0; i < 3 && line.startsWith("<announce>"); i++) {
+            line = readLine(one);
+          }
+          assertThat(line).endsWith("hello");
+          await()
+              .atMost(LIMIT)
+              .until(() -> broker.stderrSoFar().contains("jsock: <user2> 6 bytes\n"));
+        }
+      }
+    }
+  }
+
+  @Test
   void chatNamesEachLineAndAnnouncesJoinsAndLeaves() throws Exception {
     try (RunningProcess broker = jsock("broker", "--chat", "-v", "0")) {
       int port = port(broker);

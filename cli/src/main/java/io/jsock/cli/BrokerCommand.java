@@ -10,7 +10,6 @@ import io.jsock.tls.TlsContext;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -181,16 +180,7 @@ final class BrokerCommand implements Callable<Integer> {
     Socket listener =
         Endpoints.bind(host, port, transport.unix, transport.family(), SocketKind.SOCK_STREAM, 128);
     if (transport.unix != null) {
-      Runtime.getRuntime()
-          .addShutdownHook(
-              new Thread(
-                  () -> {
-                    try {
-                      Files.deleteIfExists(transport.unix);
-                    } catch (IOException e) {
-                      // left for the next bind, which replaces a stale socket file
-                    }
-                  }));
+      Endpoints.removeSocketFileOnExit(transport.unix);
     }
     log.listening(
         (chat ? "chat " : "")
@@ -311,10 +301,14 @@ final class BrokerCommand implements Callable<Integer> {
     byte[] buf = new byte[BUFFER];
     byte[] prefix = ("<" + from.name() + "> ").getBytes(UTF_8);
     ByteArrayOutputStream line = new ByteArrayOutputStream();
+    boolean cut = false; // the last piece sent was cut from a line that went on
     int n;
     try {
       while ((n = from.socket().recvInto(buf, 0)) > 0) {
         from.received(n);
+        if (log.isDebug()) {
+          log.debug("<" + from.name() + "> " + n + " bytes");
+        }
         log.dump("<" + from.name() + " " + n + " bytes", ByteBuffer.wrap(buf, 0, n));
         int start = 0;
         for (int i = 0; i < n; i++) {
@@ -322,7 +316,11 @@ final class BrokerCommand implements Callable<Integer> {
             boolean ended = buf[i] == '\n';
             line.write(buf, start, i - start);
             start = ended ? i + 1 : i;
-            fanOut(from, named(prefix, line, ended)); // a CR ending a cut piece is the line's
+            // a CR ending a cut piece is the line's; the CRLF alone after a cut ends its line
+            if (!(ended && cut && line.size() == 1 && line.toByteArray()[0] == '\r')) {
+              fanOut(from, named(prefix, line, ended));
+            }
+            cut = !ended;
             line.reset();
           }
         }
@@ -330,9 +328,10 @@ final class BrokerCommand implements Callable<Integer> {
       }
     } finally {
       // A last line without its newline, also when its sender reset the connection after it: a
-      // client that closes without reading what it was sent makes its kernel send RST.
+      // client that closes without reading what it was sent makes its kernel send RST. No LF
+      // follows a CR at its end, which is thus the line's own, as where a line is cut.
       if (line.size() > 0) {
-        fanOut(from, named(prefix, line, true));
+        fanOut(from, named(prefix, line, false));
       }
     }
   }

@@ -13,7 +13,10 @@ import java.io.InterruptedIOException;
 import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
 import java.net.UnixDomainSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -166,6 +169,41 @@ final class Endpoints {
     } catch (IOException | RuntimeException e) {
       socket.close();
       throw e;
+    }
+  }
+
+  /**
+   * Removes the AF_UNIX socket file {@code path}, which a bind has just made, when the JVM exits (a
+   * signal too), and returns the removal for the caller's own end: only while the path still names
+   * that file (its device and inode), so that a listener whose file was removed by hand and taken
+   * by another listener since leaves the other's file (ncat never removes one).
+   */
+  static Runnable removeSocketFileOnExit(Path path) {
+    Object made = fileKeyOrNull(path);
+    Runnable remove =
+        () -> {
+          try {
+            if (made != null && made.equals(fileKeyOrNull(path))) {
+              Files.deleteIfExists(path);
+            }
+          } catch (IOException e) {
+            // left for the next bind, which replaces a stale socket file
+          }
+        };
+    Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(remove));
+    return remove;
+  }
+
+  /**
+   * The identity (device and inode) of the file at {@code path}, no link followed; null if it is
+   * gone or cannot be read (a file that cannot be told from another's is left).
+   */
+  private static Object fileKeyOrNull(Path path) {
+    try {
+      return Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
+          .fileKey();
+    } catch (IOException e) {
+      return null;
     }
   }
 

@@ -6,11 +6,9 @@ import io.jsock.WouldBlockException;
 import io.jsock.tls.Tls;
 import io.jsock.tls.TlsContext;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -145,10 +143,7 @@ final class ListenCommand implements Callable<Integer> {
     Socket listener =
         Endpoints.bind(host, port, transport.unix, transport.family(), transport.kind(), BACKLOG);
     Path unix = transport.unix;
-    if (unix != null) {
-      Runtime.getRuntime()
-          .addShutdownHook(Thread.ofPlatform().unstarted(() -> deleteSocketFile(unix)));
-    }
+    Runnable removeSocketFile = unix == null ? null : Endpoints.removeSocketFileOnExit(unix);
     try (listener) {
       String where = Diagnostics.where(listener.getSockName());
       if (port == 0 && unix == null) {
@@ -168,8 +163,8 @@ final class ListenCommand implements Callable<Integer> {
         serveOneClient(listener, tls);
       }
     } finally {
-      if (unix != null) {
-        deleteSocketFile(unix);
+      if (removeSocketFile != null) {
+        removeSocketFile.run();
       }
     }
     return ExitCode.OK.code();
@@ -369,14 +364,6 @@ final class ListenCommand implements Callable<Integer> {
       socket.close();
     } catch (IOException e) {
       diagnostics.event("close: " + e.getMessage());
-    }
-  }
-
-  private static void deleteSocketFile(Path path) {
-    try {
-      Files.deleteIfExists(path);
-    } catch (IOException e) {
-      throw new UncheckedIOException("remove " + path, e);
     }
   }
 

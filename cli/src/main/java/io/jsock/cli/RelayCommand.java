@@ -8,7 +8,6 @@ import io.jsock.tls.Tls;
 import io.jsock.tls.TlsContext;
 import java.io.IOException;
 import java.net.StandardSocketOptions;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Semaphore;
@@ -158,7 +157,7 @@ final class RelayCommand implements Callable<Integer> {
     SocketKind kind = listen.isStream() ? SocketKind.SOCK_STREAM : SocketKind.SOCK_DGRAM;
     Socket listener = Endpoints.bind(host, listen.port(), listen.path(), family, kind, 128);
     if (listen.path() != null) {
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteQuietly(listen)));
+      Endpoints.removeSocketFileOnExit(listen.path());
     }
     String faultsGiven = String.join(" ", faults.describe());
     log.listening(
@@ -300,13 +299,5 @@ final class RelayCommand implements Callable<Integer> {
 
   private ParameterException usage(String message) {
     return new ParameterException(spec.commandLine(), message);
-  }
-
-  private static void deleteQuietly(RelayEndpoint endpoint) {
-    try {
-      Files.deleteIfExists(endpoint.path());
-    } catch (IOException e) {
-      // left for the next bind, which replaces a stale socket file
-    }
   }
 }

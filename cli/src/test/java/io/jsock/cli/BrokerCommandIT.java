@@ -16,6 +16,7 @@ import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -106,6 +107,58 @@ class BrokerCommandIT {
       assertThat(broker.stderrSoFar())
           .contains("<user1> (an unnamed AF_UNIX socket) joined; 1 connected")
           .contains("listening on " + path);
+    }
+  }
+
+  @Test
+  void onExitAnAfUnixBrokerLeavesASocketFileAnotherBrokerPutAtItsPath(@TempDir Path dir)
+      throws Exception {
+    // The first broker's file is removed by hand and a second broker binds the path: when the
+    // first one stops, the file is the second's, which it must leave (the first removed it).
+    Path path = dir.resolve("bus.sock");
+    try (RunningProcess first = jsock("broker", "-v", "-U", path.toString())) {
+      await().atMost(LIMIT).until(() -> first.stderrSoFar().contains("listening on"));
+      Files.delete(path);
+      try (RunningProcess second = jsock("broker", "-v", "-U", path.toString())) {
+        await().atMost(LIMIT).until(() -> second.stderrSoFar().contains("listening on"));
+        first.terminate();
+        assertThat(first.exitCode()).isEqualTo(143);
+        assertThat(path).as("the second broker's socket file").exists();
+        try (Socket a = joinUnix(second, path, 1);
+            Socket b = joinUnix(second, path, 2)) {
+          a.sendAll("still here".getBytes(US_ASCII));
+          assertThat(recvText(b, 10)).isEqualTo("still here");
+        }
+        second.terminate();
+        assertThat(second.exitCode()).isEqualTo(143);
+        assertThat(path).as("removed by the broker that made it").doesNotExist();
+      }
+    }
+  }
+
+  @Test
+  void withVeryVerboseTheChatBrokerSaysEveryChunkReceivedAsTheRawOneDoes() throws Exception {
+    // --help: "-vv every chunk received"; the chat broker said nothing per chunk.
+    for (String mode : List.of("--broker", "--chat")) {
+      List<String> args = new ArrayList<>(List.of("broker", "-v", "-v", "0"));
+      if (mode.equals("--chat")) {
+        args.add(1, "--chat");
+      }
+      try (RunningProcess broker = jsock(args.toArray(String[]::new))) {
+        int port = port(broker);
+        try (Socket one = join(broker, port, 1);
+            Socket two = join(broker, port, 2)) {
+          two.sendAll("hello\n".getBytes(US_ASCII));
+          String line = readLine(one);
+          for (int i = 0; i < 3 && line.startsWith("<announce>"); i++) {
+            line = readLine(one);
+          }
+          assertThat(line).endsWith("hello");
+          await()
+              .atMost(LIMIT)
+              .until(() -> broker.stderrSoFar().contains("jsock: <user2> 6 bytes\n"));
+        }
+      }
     }
   }
 
@@ -209,6 +262,25 @@ class BrokerCommandIT {
   }
 
   @Test
+  void chatKeepsACarriageReturnThatEndsALastLineWithoutNewline() throws Exception {
+    // No LF follows the CR, so it is no CRLF's: it is a byte of the line, as where a line is cut
+    // (ncat passes it on raw). It was dropped, and the others read "last" for "last\r".
+    try (RunningProcess broker = jsock("broker", "--chat", "-v", "0")) {
+      int port = port(broker);
+      try (Socket one = join(broker, port, 1)) {
+        expect(one, "<announce> you are <user1>; no one else is here\n");
+        try (Socket two = join(broker, port, 2)) {
+          expect(one, "<announce> <user2> has joined\n");
+          two.sendAll("first\r\nlast\r".getBytes(US_ASCII));
+          expect(one, "<user2> first\n");
+        }
+        assertThat(readLine(one)).isEqualTo("<user2> last\\015");
+        assertThat(readLine(one)).isEqualTo("<announce> <user2> has left");
+      }
+    }
+  }
+
+  @Test
   void chatKeepsACarriageReturnWhereALongLineIsCutNotBeforeItsNewline() throws Exception {
     // A line longer than 64 KiB goes out in 64 KiB pieces; a CR that ends a piece is not a CRLF's
     // (the line goes on after it) and was dropped as one: the others lost a byte of the line.
@@ -222,6 +294,27 @@ class BrokerCommandIT {
           two.sendAll((start + "\rb\r\n").getBytes(US_ASCII));
           assertThat(readLine(one)).isEqualTo("<user2> " + start + "\\015");
           assertThat(readLine(one)).isEqualTo("<user2> b");
+        }
+      }
+    }
+  }
+
+  @Test
+  void chatSendsALineOfExactly64KiBEndedByCrlfAsOneLineAsItDoesOneEndedByLf() throws Exception {
+    // The line is cut as its 64 KiB are in, before its CRLF: the CRLF alone went out as an empty
+    // line of its own, where the same line ended by LF alone goes out as one line.
+    try (RunningProcess broker = jsock("broker", "--chat", "-v", "0")) {
+      int port = port(broker);
+      try (Socket one = join(broker, port, 1)) {
+        expect(one, "<announce> you are <user1>; no one else is here\n");
+        try (Socket two = join(broker, port, 2)) {
+          expect(one, "<announce> <user2> has joined\n");
+          String full = "a".repeat(65_536);
+          two.sendAll((full + "\r\nnext\r\n" + full + "\nlast\n").getBytes(US_ASCII));
+          assertThat(readLine(one)).isEqualTo("<user2> " + full);
+          assertThat(readLine(one)).isEqualTo("<user2> next");
+          assertThat(readLine(one)).isEqualTo("<user2> " + full);
+          assertThat(readLine(one)).isEqualTo("<user2> last");
         }
       }
     }

@@ -18,8 +18,11 @@ import java.io.BufferedWriter;
 import java.io.ByteArrayOutputStream;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
@@ -27,14 +30,17 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Classic Python socket programs ported line for line, each checked against python3 running the
  * original: the selectors module's echo server, the Socket Programming HOWTO's non-blocking
- * connect, a UDP ping, a socket pair between two threads, and a makefile line protocol with a
- * half-closed request.
+ * connect, a UDP ping, a socket pair between two threads, a makefile line protocol with a
+ * half-closed request, and sendfile of a slice of a file.
  */
 class PythonPortsTest {
+  @TempDir Path dir;
+
   private interface Callback {
     void call(Socket socket) throws Exception;
   }
@@ -253,6 +259,25 @@ class PythonPortsTest {
       assertThat(rf.readLine()).isEqualTo("got 1000000");
       assertThat(rf.readLine()).isNull();
       server.get();
+    }
+  }
+
+  // with open(path, 'rb') as f: sock.sendfile(f, 100, 50) sends bytes 100..149; an offset past the
+  // end sends nothing (python3: 50, then 0); python-api.md promises sendFile of a Path with both
+  @Test
+  void sendFileOfAPathTakesAnOffsetAndACountAsPythonsSendfile() throws Exception {
+    byte[] content = new byte[1024];
+    new Random(7).nextBytes(content);
+    Path file = Files.write(dir.resolve("f.bin"), content);
+    try (Pair pair = Loopback.pair(AF_INET)) {
+      assertThat(pair.client().sendFile(file, 100, 50)).isEqualTo(50);
+      assertThat(recvExactly(pair.server(), 50)).isEqualTo(Arrays.copyOfRange(content, 100, 150));
+      assertThat(pair.client().sendFile(file, 2000, 50)).isZero();
+      assertThat(pair.client().sendFile(file, 1000, Long.MAX_VALUE)).isEqualTo(24);
+      assertThat(recvExactly(pair.server(), 24)).isEqualTo(Arrays.copyOfRange(content, 1000, 1024));
+      assertThatThrownBy(() -> pair.client().sendFile(file, 0, 0))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("count must be positive: 0");
     }
   }
 }

@@ -1005,13 +1005,23 @@ public final class Socket implements AutoCloseable {
    * long)}.
    */
   public long sendFile(Path file) throws IOException {
+    return sendFile(file, 0, Long.MAX_VALUE);
+  }
+
+  /**
+   * Sends {@code count} bytes of a file from {@code offset}, as Python's {@code sendfile(file,
+   * offset, count)} of a file opened for it; see {@link #sendFile(FileChannel, long, long)}.
+   *
+   * @param count how many bytes at most, at least 1 ({@link Long#MAX_VALUE}: to the end)
+   */
+  public long sendFile(Path file, long offset, long count) throws IOException {
     Objects.requireNonNull(file, "file");
     if (Files.isDirectory(file)) {
       // the JDK opens one for reading, and its transferTo would fail as an unnamed socket error
       throw new FileSystemException(file.toString(), null, "Is a directory");
     }
     try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-      return sendFile(channel, 0, Long.MAX_VALUE);
+      return sendFile(channel, offset, count);
     }
   }
 

@@ -234,12 +234,10 @@ public final class Socket implements AutoCloseable {
   /** How many sockets hold datagrams: a selector looks for them only while some do. */
   private static final AtomicInteger HOLDING = new AtomicInteger();
 
-  /** A datagram receive has found the socket bound: it stays so, and need not be asked again. */
-  private volatile boolean receivedBound;
-
   /**
    * Where a datagram socket receives (as its bind, or the first receive, found it bound), for
-   * messages after a close has taken the address from the channel.
+   * messages after a close has taken the address from the channel; once set, the socket stays bound
+   * and a receive need not ask again.
    */
   private volatile SocketAddress receivingOn;
 
@@ -1956,16 +1954,16 @@ public final class Socket implements AutoCloseable {
   }
 
   private SocketAddress receive(DatagramChannel channel, ByteBuffer buffer) throws IOException {
-    if (!receivedBound) {
+    if (receivingOn == null) {
       SocketAddress local = localAddressOf(channel);
-      if (local == null && channel.isOpen()) {
+      if (local != null) {
+        receivingOn = local;
+      } else if (channel.isOpen()) {
         // The JDK's receive binds an unbound channel to an ephemeral port; Linux leaves it unbound
         // (nothing can arrive), so that a later bind works as in Python: wait for readiness
         // instead, which a sendTo from another thread brings once it has bound the socket.
         return null;
-      }
-      receivingOn = local;
-      receivedBound = true;
+      } // else closed meanwhile: the receive below says so (a null here lost the bind's address)
     }
     int start = buffer.position();
     SocketAddress source;

@@ -11,6 +11,7 @@ import io.jsock.server.Server;
 import io.jsock.server.ServerConfig;
 import io.jsock.server.TcpServer;
 import io.jsock.server.UdpServer;
+import io.jsock.testing.Loopback;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -565,11 +566,7 @@ class BenchCommandIT {
   @Test
   void aUdpServerThatIsNotThereExitsThreeAsARefusedConnectionDoes() throws Exception {
     // the ICMP port unreachable comes back as a refused recv: this exited 1
-    int port;
-    try (Socket unused = Socket.create(Family.AF_INET, SocketKind.SOCK_DGRAM)) {
-      unused.bind(new InetSocketAddress("127.0.0.1", 0));
-      port = ((InetSocketAddress) unused.getSockName()).getPort();
-    }
+    int port = Loopback.unusedPort(Family.AF_INET, SocketKind.SOCK_DGRAM);
     try (RunningProcess bench =
         jsock(
             "bench",
@@ -615,11 +612,7 @@ class BenchCommandIT {
   @Test
   void aUdpRunEndsAsSoonAsEverySocketHasBeenRefused() throws Exception {
     // it ran its whole warm-up and duration with no socket left, then said so
-    int port;
-    try (Socket unused = Socket.create(Family.AF_INET, SocketKind.SOCK_DGRAM)) {
-      unused.bind(new InetSocketAddress("127.0.0.1", 0));
-      port = ((InetSocketAddress) unused.getSockName()).getPort();
-    }
+    int port = Loopback.unusedPort(Family.AF_INET, SocketKind.SOCK_DGRAM);
     String[] args = {
       "bench",
       "udp",

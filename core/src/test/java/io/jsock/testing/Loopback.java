@@ -10,9 +10,13 @@ import java.net.SocketAddress;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.net.UnknownHostException;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.NetworkChannel;
 import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -113,6 +117,36 @@ public final class Loopback {
       holder.close();
       throw e;
     }
+  }
+
+  /**
+   * A loopback port with nothing of {@code kind} bound to it, below the kernel's ephemeral range
+   * ({@code /proc/sys/net/ipv4/ip_local_port_range}): no bind to port 0, in this process or any
+   * other, is given it, so it stays unused until a program asks for it by number. A UDP datagram
+   * sent there gets an ICMP port unreachable; a port taken from a socket bound to port 0 and closed
+   * again may come back to the next socket bound to port 0, which then talks to itself.
+   */
+  public static int unusedPort(Family family, SocketKind kind) throws IOException {
+    int below = ephemeralLowest();
+    for (int attempt = 0; attempt < 100; attempt++) {
+      int port = ThreadLocalRandom.current().nextInt(Math.max(1024, below - 8192), below);
+      StandardProtocolFamily ip =
+          family == Family.AF_INET6 ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET;
+      try (NetworkChannel probe =
+          kind == SocketKind.SOCK_DGRAM ? DatagramChannel.open(ip) : SocketChannel.open(ip)) {
+        probe.bind(new InetSocketAddress(ip(family), port));
+        return port;
+      } catch (java.net.BindException taken) {
+        // someone's port: try another
+      }
+    }
+    throw new IOException("no unused port below " + below + " after 100 tries");
+  }
+
+  private static int ephemeralLowest() throws IOException {
+    // readString would trust the size /proc reports, and read "3" of "32768\t60999"
+    String range = Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).get(0);
+    return Integer.parseInt(range.trim().split("\\s+")[0]);
   }
 
   /**

@@ -311,8 +311,10 @@ class SocketOptionsTest {
         Socket byBind = Socket.create(family, SocketKind.SOCK_STREAM)) {
       portZero.bind(new InetSocketAddress(Loopback.ip(family), 0));
       setOff.setSockOpt(StandardSocketOptions.SO_REUSEADDR, false);
-      setOff.bind(new InetSocketAddress(Loopback.ip(family), freePort(family)));
-      byBind.bind(new InetSocketAddress(Loopback.ip(family), freePort(family)));
+      // ports nobody has, below the ephemeral range: one taken from a socket bound to port 0 and
+      // closed could go to any other socket's bind to port 0 (or connect) before these take it
+      setOff.bind(new InetSocketAddress(Loopback.ip(family), unusedPort(family)));
+      byBind.bind(new InetSocketAddress(Loopback.ip(family), unusedPort(family)));
       for (Socket s : new Socket[] {portZero, setOff, byBind}) {
         assertThatThrownBy(() -> s.connect(refusing.address()))
             .isInstanceOf(ConnectionRefusedException.class);
@@ -324,11 +326,8 @@ class SocketOptionsTest {
     }
   }
 
-  private static int freePort(Family family) throws Exception {
-    try (Socket probe = Socket.create(family, SocketKind.SOCK_STREAM)) {
-      probe.bind(new InetSocketAddress(Loopback.ip(family), 0));
-      return ((InetSocketAddress) probe.getSockName()).getPort();
-    }
+  private static int unusedPort(Family family) throws Exception {
+    return Loopback.unusedPort(family, SocketKind.SOCK_STREAM);
   }
 
   // documented in README: without the FFM calls the JDK's IPv6 sockets stay dual-stack

@@ -329,9 +329,10 @@ class SocketTest {
         Socket udp = Socket.create(AF_INET, SOCK_DGRAM)) {
       ephemeral.bind(new InetSocketAddress(Loopback.ip(AF_INET), 0)); // a client's source address
       assertThat(ephemeral.getSockOpt(StandardSocketOptions.SO_REUSEADDR)).isFalse();
-      int port = ((InetSocketAddress) ephemeral.getSockName()).getPort();
       ephemeral.close();
-      udp.bind(new InetSocketAddress(Loopback.ip(AF_INET), port));
+      // a port nobody has, not the closed one's: another socket may take that one meanwhile
+      udp.bind(
+          new InetSocketAddress(Loopback.ip(AF_INET), Loopback.unusedPort(AF_INET, SOCK_DGRAM)));
       assertThat(udp.getSockOpt(StandardSocketOptions.SO_REUSEADDR)).isFalse();
     }
   }

@@ -478,7 +478,13 @@ class SocketDatagramTest {
         Socket live = bound(family)) {
       a.connect(new InetSocketAddress(Loopback.ip(family), closedPort));
       a.send(bytes("anyone?"));
-      Thread.sleep(100); // the ICMP error comes back over loopback meanwhile
+      // the ICMP error is back once the socket polls ready: an error comes in after the connect
+      // below is dropped (it names the old peer), and a loaded machine may take longer than a
+      // sleep to deliver it
+      try (SocketSelector selector = SocketSelector.open()) {
+        selector.register(a, Set.of(Event.EVENT_READ), null);
+        assertThat(selector.select(PROMPTLY)).as("the ICMP error").hasSize(1);
+      }
 
       a.connect(live.getSockName());
       a.setTimeout(Duration.ofSeconds(5));

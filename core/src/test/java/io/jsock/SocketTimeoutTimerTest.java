@@ -45,13 +45,14 @@ class SocketTimeoutTimerTest {
   @Test
   void aSocketThatKeepsReceivingPastItsTimeoutTimesOutOnceItFallsSilent() throws Exception {
     try (Pair pair = Loopback.pair(Family.AF_INET)) {
-      pair.server().setTimeout(Duration.ofMillis(300));
+      // a second: each gap of about 100 ms must stay within it on a loaded machine too
+      pair.server().setTimeout(Duration.ofSeconds(1));
       Thread sender =
           Thread.ofVirtual()
               .start(
                   () -> {
                     try {
-                      for (int i = 0; i < 10; i++) {
+                      for (int i = 0; i < 12; i++) { // at least 1.2 s in all
                         Thread.sleep(100);
                         pair.client().sendAll(new byte[] {(byte) i});
                       }
@@ -59,10 +60,10 @@ class SocketTimeoutTimerTest {
                       throw new IllegalStateException(e);
                     }
                   });
-      // ten receives over about a second, each within the 300 ms timeout: the first wait's timer
+      // twelve receives over at least 1.2 s, each within the 1 s timeout: the first wait's timer
       // entry falls due while the socket is still receiving, and must be re-filed, not fired
       List<Byte> received = new ArrayList<>();
-      while (received.size() < 10) {
+      while (received.size() < 12) {
         for (byte b : pair.server().recv(10)) {
           received.add(b);
         }
@@ -74,7 +75,7 @@ class SocketTimeoutTimerTest {
       assertThat(received)
           .containsExactly(
               (byte) 0, (byte) 1, (byte) 2, (byte) 3, (byte) 4, (byte) 5, (byte) 6, (byte) 7,
-              (byte) 8, (byte) 9);
+              (byte) 8, (byte) 9, (byte) 10, (byte) 11);
       assertThat(e).isExactlyInstanceOf(SocketTimeoutException.class);
     }
   }

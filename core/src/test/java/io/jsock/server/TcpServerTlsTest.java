@@ -288,7 +288,7 @@ class TcpServerTlsTest {
       tcp.close();
       assertThat(Duration.ofNanos(System.nanoTime() - start))
           .isGreaterThanOrEqualTo(grace)
-          .isLessThan(grace.plusSeconds(1));
+          .isLessThan(grace.plusSeconds(5)); // not for ever; a loaded machine may stall
       // A reset, as for plain TCP: not the orderly end a close_notify would announce.
       assertThatThrownBy(() -> quiet.recv(1)).isInstanceOf(ConnectionResetException.class);
       quiet.close();

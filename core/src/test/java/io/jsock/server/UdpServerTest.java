@@ -466,7 +466,7 @@ class UdpServerTest {
       server.close();
       assertThat(Duration.ofNanos(System.nanoTime() - start))
           .isGreaterThanOrEqualTo(grace.plusSeconds(1))
-          .isLessThan(grace.plusSeconds(1).plusMillis(500));
+          .isLessThan(grace.plusSeconds(6)); // not for ever; a loaded machine may stall
       assertThat(interrupted.getCount()).as("handler interrupted").isZero();
       assertThat(server.awaitTermination(Duration.ZERO)).isFalse();
       assertPortFree(server.address());

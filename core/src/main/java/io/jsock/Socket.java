@@ -423,7 +423,13 @@ public final class Socket implements AutoCloseable {
       }
       SocketChannel unbound = (SocketChannel) current.channel();
       if (unbound.isConnected() || unbound.isConnectionPending()) {
-        throw Errors.of(Errno.EINVAL, "listen on", peer);
+        // named by its own address, as every refused listen (the peer's is not listened on)
+        SocketAddress local = getSockName();
+        throw cannotListen(
+            local instanceof UnixDomainSocketAddress unix && unix.getPath().toString().isEmpty()
+                ? null
+                : local,
+            unbound.isConnected() ? "the socket is connected" : "a connect is in progress");
       }
       if (connectTried && family.isInet()) {
         throw cannotListen(localAddressOf(unbound), "the socket has tried to connect");

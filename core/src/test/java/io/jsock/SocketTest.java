@@ -907,6 +907,31 @@ class SocketTest {
     }
   }
 
+  // python3 on Linux: listen() on a connected stream socket, either end, raises OSError(EINVAL);
+  // jsock's message named the peer's address as the one listened on
+  @ParameterizedTest
+  @EnumSource(Family.class)
+  void listenOnAConnectedSocketNamesItsOwnAddressNotThePeers(Family family) throws IOException {
+    Pair pair = Loopback.pair(family, dir);
+    try (Socket client = pair.client();
+        Socket server = pair.server()) {
+      for (Socket socket : List.of(client, server)) {
+        SocketAddress local = socket.getSockName();
+
+        ErrnoException e = catchThrowableOfType(ErrnoException.class, socket::listen);
+
+        String named =
+            local instanceof UnixDomainSocketAddress unix && unix.getPath().toString().isEmpty()
+                ? ""
+                : " " + text(local);
+        assertThat(e)
+            .hasMessage("listen on" + named + ": invalid argument (the socket is connected)");
+        assertThat(e.errno()).isEqualTo(Errno.EINVAL);
+        assertThat(e.address()).isEqualTo(named.isEmpty() ? null : local);
+      }
+    }
+  }
+
   @Test
   void anAfUnixSocketListensOnItsPathAfterAFailedConnectAsOnLinux() throws IOException {
     // python3: a bound AF_UNIX socket whose connect found no file (ENOENT) then listens

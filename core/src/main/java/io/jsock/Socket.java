@@ -1360,6 +1360,7 @@ public final class Socket implements AutoCloseable {
     Objects.requireNonNull(data, "data");
     SocketAddress target = checkAddress(address, "send to");
     if (kind == SocketKind.SOCK_STREAM && family == Family.AF_UNIX) {
+      open("send to", target); // a closed socket is EBADF, as Python's
       throw Errors.of(peer != null ? Errno.EISCONN : Errno.EOPNOTSUPP, "send to", target);
     }
     if (kind == SocketKind.SOCK_STREAM) {

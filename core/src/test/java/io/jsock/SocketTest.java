@@ -1621,7 +1621,10 @@ class SocketTest {
             op("getPeerName", Socket::getPeerName),
             op("shutdown", s -> s.shutdown(SHUT_WR)),
             op("setSockOpt", s -> s.setSockOpt(StandardSocketOptions.SO_KEEPALIVE, true)),
-            op("getSockOpt", s -> s.getSockOpt(StandardSocketOptions.SO_KEEPALIVE)));
+            op("getSockOpt", s -> s.getSockOpt(StandardSocketOptions.SO_KEEPALIVE)),
+            op("sendTo", s -> s.sendTo(bytes("x"), loopback)),
+            op("recvFrom", s -> s.recvFrom(10)),
+            op("recvFromInto", s -> s.recvFromInto(ByteBuffer.allocate(10))));
     return operations.flatMap(
         operation ->
             Stream.of("new", "connected", "listening").map(state -> arguments(state, operation)));
@@ -1648,6 +1651,39 @@ class SocketTest {
 
       assertThat(e).isInstanceOf(SocketException.class).hasMessageEndingWith(": socket is closed");
       assertThat(e.errno()).isEqualTo(9).isEqualTo(Errno.EBADF);
+    }
+  }
+
+  // python3 on Linux: sendto on a closed AF_UNIX stream socket raises OSError(EBADF), whatever
+  // state it was closed in; jsock answered as for an open one (EOPNOTSUPP, or EISCONN connected)
+  @ParameterizedTest
+  @ValueSource(strings = {"new", "bound", "connected", "accepted", "listening"})
+  void sendToOnAClosedAfUnixStreamSocketThrowsClosedSocket(String state) throws IOException {
+    SocketAddress target = UnixDomainSocketAddress.of(dir.resolve("target.sock"));
+    Pair pair = Loopback.pair(AF_UNIX, dir);
+    try (Socket client = pair.client();
+        Socket server = pair.server();
+        Socket fresh = Socket.create(AF_UNIX, SOCK_STREAM)) {
+      Socket socket =
+          switch (state) {
+            case "connected" -> client;
+            case "accepted" -> server;
+            default -> fresh;
+          };
+      if (!state.equals("new")) {
+        fresh.bind(UnixDomainSocketAddress.of(dir.resolve("own.sock")));
+      }
+      if (state.equals("listening")) {
+        fresh.listen();
+      }
+      socket.close();
+
+      ClosedSocketException e =
+          catchThrowableOfType(
+              ClosedSocketException.class, () -> socket.sendTo(bytes("x"), target));
+
+      assertThat(e).hasMessage("send to " + target + ": socket is closed");
+      assertThat(e.errno()).isEqualTo(Errno.EBADF);
     }
   }
 

@@ -2644,6 +2644,16 @@ public final class Socket implements AutoCloseable {
     }
   }
 
+  /** The bytes of {@code path} as the kernel gets them. */
+  private static int unixPathLength(Path path) {
+    return path.toString().getBytes(PATH_CHARSET).length;
+  }
+
+  /** Whether an AF_UNIX socket may bind or connect to {@code path} (its length allows it). */
+  static boolean fitsUnixPath(Path path) {
+    return unixPathLength(path) <= MAX_UNIX_PATH;
+  }
+
   private SocketAddress checkAddress(SocketAddress address, String operation)
       throws AddressResolutionException {
     Objects.requireNonNull(address, "address");
@@ -2652,7 +2662,7 @@ public final class Socket implements AutoCloseable {
         throw new IllegalArgumentException(
             "address: an AF_UNIX socket takes a UnixDomainSocketAddress, not " + address);
       }
-      int length = unix.getPath().toString().getBytes(PATH_CHARSET).length;
+      int length = unixPathLength(unix.getPath());
       if (length > MAX_UNIX_PATH) {
         throw new IllegalArgumentException(
             "address: AF_UNIX path too long ("

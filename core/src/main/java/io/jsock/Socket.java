@@ -423,7 +423,13 @@ public final class Socket implements AutoCloseable {
       }
       SocketChannel unbound = (SocketChannel) current.channel();
       if (unbound.isConnected() || unbound.isConnectionPending()) {
-        throw Errors.of(Errno.EINVAL, "listen on", peer);
+        // named by its own address, as every refused listen (the peer's is not listened on)
+        SocketAddress local = getSockName();
+        throw cannotListen(
+            local instanceof UnixDomainSocketAddress unix && unix.getPath().toString().isEmpty()
+                ? null
+                : local,
+            unbound.isConnected() ? "the socket is connected" : "a connect is in progress");
       }
       if (connectTried && family.isInet()) {
         throw cannotListen(localAddressOf(unbound), "the socket has tried to connect");
@@ -1354,6 +1360,7 @@ public final class Socket implements AutoCloseable {
     Objects.requireNonNull(data, "data");
     SocketAddress target = checkAddress(address, "send to");
     if (kind == SocketKind.SOCK_STREAM && family == Family.AF_UNIX) {
+      open("send to", target); // a closed socket is EBADF, as Python's
       throw Errors.of(peer != null ? Errno.EISCONN : Errno.EOPNOTSUPP, "send to", target);
     }
     if (kind == SocketKind.SOCK_STREAM) {
@@ -2637,6 +2644,16 @@ public final class Socket implements AutoCloseable {
     }
   }
 
+  /** The bytes of {@code path} as the kernel gets them. */
+  private static int unixPathLength(Path path) {
+    return path.toString().getBytes(PATH_CHARSET).length;
+  }
+
+  /** Whether an AF_UNIX socket may bind or connect to {@code path} (its length allows it). */
+  static boolean fitsUnixPath(Path path) {
+    return unixPathLength(path) <= MAX_UNIX_PATH;
+  }
+
   private SocketAddress checkAddress(SocketAddress address, String operation)
       throws AddressResolutionException {
     Objects.requireNonNull(address, "address");
@@ -2645,7 +2662,7 @@ public final class Socket implements AutoCloseable {
         throw new IllegalArgumentException(
             "address: an AF_UNIX socket takes a UnixDomainSocketAddress, not " + address);
       }
-      int length = unix.getPath().toString().getBytes(PATH_CHARSET).length;
+      int length = unixPathLength(unix.getPath());
       if (length > MAX_UNIX_PATH) {
         throw new IllegalArgumentException(
             "address: AF_UNIX path too long ("

@@ -801,7 +801,7 @@ public final class Sockets {
    * }</pre>
    */
   public static Socket[] socketPair() throws IOException {
-    Path dir = Files.createTempDirectory("jsock-pair"); // rwx------: only this user can connect
+    Path dir = pairDirectory();
     Path path = dir.resolve("s");
     try (Socket listener = Socket.create(Family.AF_UNIX, SocketKind.SOCK_STREAM)) {
       listener.bind(UnixDomainSocketAddress.of(path));
@@ -821,6 +821,22 @@ public final class Sockets {
       Files.deleteIfExists(path);
       Files.deleteIfExists(dir);
     }
+  }
+
+  /**
+   * A new directory for {@link #socketPair()}'s listener, rwx------ so that only this user can
+   * connect: in {@code java.io.tmpdir}, or in {@code /tmp} where that directory's path is too long
+   * to leave room for the socket's within AF_UNIX's limit (a deep build directory).
+   */
+  private static Path pairDirectory() throws IOException {
+    Path dir =
+        Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "jsock-pair");
+    Path shorter = Path.of("/tmp");
+    if (Socket.fitsUnixPath(dir.resolve("s")) || !Files.isDirectory(shorter)) {
+      return dir; // (without /tmp, the bind says the path is too long)
+    }
+    Files.delete(dir);
+    return Files.createTempDirectory(shorter, "jsock-pair");
   }
 
   /**

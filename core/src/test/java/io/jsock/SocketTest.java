@@ -908,6 +908,31 @@ class SocketTest {
     }
   }
 
+  // python3 on Linux: listen() on a connected stream socket, either end, raises OSError(EINVAL);
+  // jsock's message named the peer's address as the one listened on
+  @ParameterizedTest
+  @EnumSource(Family.class)
+  void listenOnAConnectedSocketNamesItsOwnAddressNotThePeers(Family family) throws IOException {
+    Pair pair = Loopback.pair(family, dir);
+    try (Socket client = pair.client();
+        Socket server = pair.server()) {
+      for (Socket socket : List.of(client, server)) {
+        SocketAddress local = socket.getSockName();
+
+        ErrnoException e = catchThrowableOfType(ErrnoException.class, socket::listen);
+
+        String named =
+            local instanceof UnixDomainSocketAddress unix && unix.getPath().toString().isEmpty()
+                ? ""
+                : " " + text(local);
+        assertThat(e)
+            .hasMessage("listen on" + named + ": invalid argument (the socket is connected)");
+        assertThat(e.errno()).isEqualTo(Errno.EINVAL);
+        assertThat(e.address()).isEqualTo(named.isEmpty() ? null : local);
+      }
+    }
+  }
+
   @Test
   void anAfUnixSocketListensOnItsPathAfterAFailedConnectAsOnLinux() throws IOException {
     // python3: a bound AF_UNIX socket whose connect found no file (ENOENT) then listens
@@ -1597,7 +1622,10 @@ class SocketTest {
             op("getPeerName", Socket::getPeerName),
             op("shutdown", s -> s.shutdown(SHUT_WR)),
             op("setSockOpt", s -> s.setSockOpt(StandardSocketOptions.SO_KEEPALIVE, true)),
-            op("getSockOpt", s -> s.getSockOpt(StandardSocketOptions.SO_KEEPALIVE)));
+            op("getSockOpt", s -> s.getSockOpt(StandardSocketOptions.SO_KEEPALIVE)),
+            op("sendTo", s -> s.sendTo(bytes("x"), loopback)),
+            op("recvFrom", s -> s.recvFrom(10)),
+            op("recvFromInto", s -> s.recvFromInto(ByteBuffer.allocate(10))));
     return operations.flatMap(
         operation ->
             Stream.of("new", "connected", "listening").map(state -> arguments(state, operation)));
@@ -1624,6 +1652,39 @@ class SocketTest {
 
       assertThat(e).isInstanceOf(SocketException.class).hasMessageEndingWith(": socket is closed");
       assertThat(e.errno()).isEqualTo(9).isEqualTo(Errno.EBADF);
+    }
+  }
+
+  // python3 on Linux: sendto on a closed AF_UNIX stream socket raises OSError(EBADF), whatever
+  // state it was closed in; jsock answered as for an open one (EOPNOTSUPP, or EISCONN connected)
+  @ParameterizedTest
+  @ValueSource(strings = {"new", "bound", "connected", "accepted", "listening"})
+  void sendToOnAClosedAfUnixStreamSocketThrowsClosedSocket(String state) throws IOException {
+    SocketAddress target = UnixDomainSocketAddress.of(dir.resolve("target.sock"));
+    Pair pair = Loopback.pair(AF_UNIX, dir);
+    try (Socket client = pair.client();
+        Socket server = pair.server();
+        Socket fresh = Socket.create(AF_UNIX, SOCK_STREAM)) {
+      Socket socket =
+          switch (state) {
+            case "connected" -> client;
+            case "accepted" -> server;
+            default -> fresh;
+          };
+      if (!state.equals("new")) {
+        fresh.bind(UnixDomainSocketAddress.of(dir.resolve("own.sock")));
+      }
+      if (state.equals("listening")) {
+        fresh.listen();
+      }
+      socket.close();
+
+      ClosedSocketException e =
+          catchThrowableOfType(
+              ClosedSocketException.class, () -> socket.sendTo(bytes("x"), target));
+
+      assertThat(e).hasMessage("send to " + target + ": socket is closed");
+      assertThat(e.errno()).isEqualTo(Errno.EBADF);
     }
   }
 

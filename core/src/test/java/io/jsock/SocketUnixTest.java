@@ -14,6 +14,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.jsock.testing.Loopback;
 import io.jsock.testing.Running;
+import java.io.File;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -32,6 +33,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import jdk.net.ExtendedSocketOptions;
 import jdk.net.UnixDomainPrincipal;
@@ -357,6 +359,51 @@ class SocketUnixTest {
       b.shutdown(Shutdown.SHUT_WR);
       assertThat(a.recv(10)).isEmpty();
       assertThat(pairDirectories()).isEqualTo(before);
+    }
+  }
+
+  // python3 on Linux: socketpair() works whatever TMPDIR is (socketpair(2) needs no path); jsock's
+  // listener went in java.io.tmpdir, and a directory of 80 bytes or more there made socketPair
+  // throw IllegalArgumentException (an AF_UNIX path too long) for an argument never given. The JDK
+  // reads java.io.tmpdir at start-up, hence a JVM of its own.
+  @Test
+  void socketPairWorksWhenTheTemporaryDirectorysPathIsTooLongForASocket() throws Exception {
+    Path deep = Files.createDirectories(dir.resolve("d".repeat(100)));
+    Path output = dir.resolve("output.txt");
+    Process child =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED",
+                "--add-exports",
+                "java.base/sun.nio.ch=ALL-UNNAMED",
+                "-Djava.io.tmpdir=" + deep,
+                "-cp",
+                Path.of("target/classes") + File.pathSeparator + Path.of("target/test-classes"),
+                PairInDeepTemporaryDirectory.class.getName())
+            .redirectErrorStream(true)
+            .redirectOutput(output.toFile())
+            .start();
+    try {
+      assertThat(child.waitFor(120, TimeUnit.SECONDS)).as("child ended").isTrue();
+    } finally {
+      child.destroyForcibly();
+    }
+
+    assertThat(Files.readAllLines(output, UTF_8)).containsExactly("ping ''");
+    try (Stream<Path> left = Files.list(deep)) {
+      assertThat(left).isEmpty();
+    }
+  }
+
+  /** Makes a socket pair and prints what one end received and the other's peer name. */
+  static final class PairInDeepTemporaryDirectory {
+    public static void main(String[] args) throws IOException {
+      Socket[] pair = Sockets.socketPair();
+      try (Socket a = pair[0];
+          Socket b = pair[1]) {
+        a.sendAll("ping".getBytes(UTF_8));
+        System.out.println(new String(b.recv(10), UTF_8) + " '" + a.getPeerName().toString() + "'");
+      }
     }
   }
 

@@ -2959,6 +2959,11 @@ public final class Socket implements AutoCloseable {
     }
 
     @Override
+    public Duration sendTimeout(Socket socket) {
+      return Timeouts.toDuration(socket.sendTimeoutNanos);
+    }
+
+    @Override
     public SocketAddress peer(Socket socket) {
       return socket.peer;
     }

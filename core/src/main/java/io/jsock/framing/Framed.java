@@ -16,8 +16,10 @@ import java.io.IOException;
 import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Objects;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -79,8 +81,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * next frame.
  *
  * <p><b>Threads.</b> One thread may receive while another sends. Calls in the same direction are
- * serialised, so messages from several sending threads never interleave; a socket's bytes should
- * reach it through one {@code Framed} only.
+ * serialised, so messages from several sending threads never interleave; a call that finds another
+ * in progress waits for it in the socket's mode, as for data: in non-blocking mode it throws {@code
+ * WouldBlockException} at once, in timeout mode {@code SocketTimeoutException} once the timeout has
+ * passed, and in blocking mode an interrupt ends the wait ({@link java.io.InterruptedIOException});
+ * either way the {@code Framed} is left as it was. A socket's bytes should reach it through one
+ * {@code Framed} only.
  */
 public final class Framed {
   /** The receive buffer's size until a delimited message needs more. */
@@ -182,7 +188,7 @@ public final class Framed {
   public void sendMsg(byte[] message) throws IOException {
     Objects.requireNonNull(message, "message");
     checkSendable(message);
-    writeLock.lock();
+    lock(writeLock, "send to");
     try {
       if (writeFailure != null) {
         throw refused(
@@ -342,7 +348,7 @@ public final class Framed {
    *     class description)
    */
   public byte[] recvMsg() throws IOException {
-    readLock.lock();
+    lock(readLock, "recv from");
     try {
       if (readFailure != null) {
         throw refused("recv from", refusal(readFailure), readFailure);
@@ -602,6 +608,35 @@ public final class Framed {
     if (start == end) {
       start = 0;
       end = 0;
+    }
+  }
+
+  // ---------------------------------------------------------------- threads
+
+  /**
+   * Takes a direction's lock; if another thread's call holds it, waits in the socket's mode for
+   * that direction, read now, as the socket's own calls wait for data or room: not at all in
+   * non-blocking mode ({@link WouldBlockException}), at most the timeout in timeout mode ({@link
+   * SocketTimeoutException}), and until an interrupt in blocking mode. Nothing has been read or
+   * sent when it throws, so the {@code Framed} stays as it was.
+   */
+  private void lock(ReentrantLock lock, String operation) throws IOException {
+    if (lock.tryLock()) {
+      return; // the usual case: no other call in this direction
+    }
+    Duration mode =
+        lock == writeLock ? SocketAccess.get().sendTimeout(socket) : socket.getTimeout();
+    try {
+      if (mode == null) {
+        lock.lockInterruptibly();
+      } else if (mode.isZero()) {
+        throw Errors.wouldBlock(operation, peer());
+      } else if (!lock.tryLock(mode.toNanos(), TimeUnit.NANOSECONDS)) {
+        throw Errors.timedOut(operation, peer());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw Errors.interrupted(operation, peer(), e);
     }
   }
 

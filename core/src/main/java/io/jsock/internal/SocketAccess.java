@@ -58,6 +58,12 @@ public interface SocketAccess {
   void setSendTimeout(Socket socket, java.time.Duration timeout);
 
   /**
+   * The mode of {@code socket}'s sends, as {@link Socket#getTimeout()} gives a mode: the timeout
+   * {@link #setSendTimeout} set, or else the socket's.
+   */
+  java.time.Duration sendTimeout(Socket socket);
+
+  /**
    * Whether bytes are waiting in the kernel for {@code socket} that nobody has received yet: the
    * server's first-byte deadline asks it before it resets a connection whose handler has not read
    * yet (under load a handler may start late; its client is not at fault). Answers for TCP sockets

@@ -23,6 +23,7 @@ import io.jsock.tls.KeyMaterial;
 import io.jsock.tls.Tls;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
@@ -37,6 +38,8 @@ import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -1043,6 +1046,100 @@ class FramedTest {
   }
 
   @Test
+  void aNonBlockingSendMsgWhileAnotherThreadWaitsToSendThrowsWouldBlock() throws Exception {
+    try (Pair pair = Loopback.pair(AF_INET)) {
+      pair.server().setSockOpt(StandardSocketOptions.SO_RCVBUF, 64 * 1024); // and never read
+      Framed client = Framing.lengthPrefixed(Prefix.U32, 64 << 20).on(pair.client());
+      Thread blocked = Thread.ofVirtual().start(() -> sendIgnoringFailure(client, 64 << 20));
+      awaitWaiting(blocked); // inside sendMsg, waiting for room: the socket's mode is its own
+
+      pair.client().setBlocking(false);
+      Future<?> second = inTheBackground(() -> client.sendMsg(ascii("x")));
+
+      Throwable failure = catchThrowable(() -> second.get(NEVER.toSeconds(), TimeUnit.SECONDS));
+      assertThat(failure).isInstanceOf(ExecutionException.class);
+      assertThat(failure.getCause())
+          .isInstanceOf(WouldBlockException.class)
+          .hasMessage(
+              "send to "
+                  + address(pair.server().getSockName())
+                  + ": resource temporarily unavailable");
+      pair.client().close(); // ends the first sendMsg
+      blocked.join();
+    }
+  }
+
+  @Test
+  void aNonBlockingRecvMsgWhileAnotherThreadWaitsToReceiveThrowsWouldBlock() throws Exception {
+    try (Pair pair = Loopback.pair(AF_INET)) {
+      Framed server = Kind.U32.framing().on(pair.server());
+      pair.server().setTimeout(null);
+      CompletableFuture<byte[]> first = receiveWaiting(server);
+
+      pair.server().setBlocking(false);
+      Future<byte[]> second = background.submit(server::recvMsg);
+
+      Throwable failure = catchThrowable(() -> second.get(NEVER.toSeconds(), TimeUnit.SECONDS));
+      assertThat(failure).isInstanceOf(ExecutionException.class);
+      assertThat(failure.getCause())
+          .isInstanceOf(WouldBlockException.class)
+          .hasMessage(recvFrom(pair) + "resource temporarily unavailable");
+      pair.client().sendAll(Kind.U32.encode(ascii("one"))); // the first call, blocking, goes on
+      assertThat(first.get(30, TimeUnit.SECONDS)).isEqualTo(ascii("one"));
+    }
+  }
+
+  @Test
+  void aRecvMsgInTimeoutModeWhileAnotherThreadWaitsToReceiveTimesOut() throws Exception {
+    try (Pair pair = Loopback.pair(AF_INET)) {
+      Framed server = Kind.U32.framing().on(pair.server());
+      pair.server().setTimeout(null);
+      CompletableFuture<byte[]> first = receiveWaiting(server);
+
+      pair.server().setTimeout(Duration.ofMillis(100));
+      Future<byte[]> second = background.submit(server::recvMsg);
+
+      Throwable failure = catchThrowable(() -> second.get(NEVER.toSeconds(), TimeUnit.SECONDS));
+      assertThat(failure).isInstanceOf(ExecutionException.class);
+      assertThat(failure.getCause())
+          .isInstanceOf(SocketTimeoutException.class)
+          .hasMessage(recvFrom(pair) + "timed out");
+      pair.client().sendAll(Kind.U32.encode(ascii("one")));
+      assertThat(first.get(30, TimeUnit.SECONDS)).isEqualTo(ascii("one"));
+    }
+  }
+
+  @Test
+  void anInterruptEndsABlockingRecvMsgWaitingForAnotherThreadsCall() throws Exception {
+    try (Pair pair = Loopback.pair(AF_INET)) {
+      Framed server = Kind.U32.framing().on(pair.server());
+      pair.server().setTimeout(null);
+      CompletableFuture<byte[]> first = receiveWaiting(server);
+      CompletableFuture<byte[]> second = new CompletableFuture<>();
+      Thread waiting =
+          Thread.ofVirtual()
+              .start(
+                  () -> {
+                    try {
+                      second.complete(server.recvMsg());
+                    } catch (IOException | RuntimeException e) {
+                      second.completeExceptionally(e);
+                    }
+                  });
+      awaitWaiting(waiting);
+
+      waiting.interrupt();
+
+      Throwable failure = catchThrowable(() -> second.get(NEVER.toSeconds(), TimeUnit.SECONDS));
+      assertThat(failure.getCause())
+          .isInstanceOf(java.io.InterruptedIOException.class)
+          .hasMessage(recvFrom(pair) + "interrupted");
+      pair.client().sendAll(Kind.U32.encode(ascii("one"))); // the first call goes on
+      assertThat(first.get(30, TimeUnit.SECONDS)).isEqualTo(ascii("one"));
+    }
+  }
+
+  @Test
   void oneThreadReceivesWhileAnotherSends() throws Exception {
     try (Pair pair = Loopback.pair(AF_INET)) {
       Framed client = Kind.VARINT.framing().on(pair.client());
@@ -1067,6 +1164,40 @@ class FramedTest {
   }
 
   // ---------------------------------------------------------------- tools
+
+  private static void sendIgnoringFailure(Framed framed, int length) {
+    try {
+      framed.sendMsg(new byte[length]);
+    } catch (IOException closed) {
+      // the test closed the socket under it
+    }
+  }
+
+  /** Waits (bounded) until the thread parks: a call in it waits for the socket. */
+  private static void awaitWaiting(Thread thread) throws InterruptedException {
+    for (int i = 0; i < 20_000 && thread.getState() != Thread.State.WAITING; i++) {
+      Thread.sleep(1);
+    }
+    assertThat(thread.getState()).isEqualTo(Thread.State.WAITING);
+  }
+
+  /** Receives on a thread of its own, returned once it waits in the call. */
+  private static CompletableFuture<byte[]> receiveWaiting(Framed framed)
+      throws InterruptedException {
+    CompletableFuture<byte[]> received = new CompletableFuture<>();
+    Thread thread =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    received.complete(framed.recvMsg());
+                  } catch (IOException | RuntimeException e) {
+                    received.completeExceptionally(e);
+                  }
+                });
+    awaitWaiting(thread);
+    return received;
+  }
 
   /** Echoes messages until the end of the stream, then returns how many there were. */
   private Future<Integer> echoInTheBackground(Framed framed) {

@@ -309,7 +309,9 @@ public final class Framed {
   private void send(ByteBuffer... parts) throws IOException {
     try {
       for (ByteBuffer part : parts) {
-        socket.sendAll(part);
+        if (part.hasRemaining()) { // an empty one would cost a write(2) of nothing
+          socket.sendAll(part);
+        }
       }
     } catch (IOException e) {
       long sent = 0;

@@ -1583,6 +1583,8 @@ public final class Socket implements AutoCloseable {
    *     JDK refuses the value (a negative buffer size, an {@code IP_TOS} over 255): {@code value:
    *     SO_RCVBUF cannot be -1 (...)}; a listener checks the value of an option it holds for the
    *     sockets it accepts on a stream socket at once
+   * @throws ErrnoException {@code ENOPROTOOPT} for an option that can only be read ({@code
+   *     SO_INCOMING_NAPI_ID}, {@code SO_PEERCRED}), as Python's {@code setsockopt} raises
    */
   public <T> void setSockOpt(SocketOption<T> option, T value) throws IOException {
     Objects.requireNonNull(option, "option");
@@ -1602,6 +1604,10 @@ public final class Socket implements AutoCloseable {
             throw new IllegalArgumentException("Invalid value '" + value + "'");
           }
           setV6Only(current, on);
+        } else if (option == ExtendedSocketOptions.SO_INCOMING_NAPI_ID
+            || option == ExtendedSocketOptions.SO_PEERCRED) {
+          // read-only: Linux refuses them so (the JDK's refusal carries no errno)
+          throw Errors.of(Errno.ENOPROTOOPT, "setsockopt " + option.name(), null);
         } else if (held) {
           channel.setOption(option, value);
         } else if (option == StandardSocketOptions.TCP_NODELAY) {

@@ -228,6 +228,34 @@ class SocketOptionsTest {
     }
   }
 
+  // python3 on Linux: setsockopt(SOL_SOCKET, SO_INCOMING_NAPI_ID or SO_PEERCRED, ...) raises
+  // OSError ENOPROTOOPT ("Protocol not available"), the option read-only; jsock threw EIO
+  // ("input/output error"), an errno Linux never gives there, as the JDK's refusal had none
+  @Test
+  void aReadOnlyOptionSetIsRefusedWithEnoprotooptAsInPython() throws Exception {
+    try (Socket tcp = Socket.create();
+        Socket udp = Socket.create(Family.AF_INET, SocketKind.SOCK_DGRAM);
+        Socket listener = Sockets.createServer(new InetSocketAddress("127.0.0.1", 0))) {
+      for (Socket s : new Socket[] {tcp, udp, listener}) {
+        assertThatThrownBy(() -> s.setSockOpt(ExtendedSocketOptions.SO_INCOMING_NAPI_ID, 1))
+            .isInstanceOfSatisfying(
+                ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(Errno.ENOPROTOOPT))
+            .hasMessage("setsockopt SO_INCOMING_NAPI_ID: protocol not available");
+        assertThat(s.getSockOpt(ExtendedSocketOptions.SO_INCOMING_NAPI_ID)).isZero();
+      }
+    }
+    Socket[] pair = Sockets.socketPair();
+    try (Socket a = pair[0];
+        Socket b = pair[1]) {
+      var credentials = a.getSockOpt(ExtendedSocketOptions.SO_PEERCRED);
+      assertThatThrownBy(() -> a.setSockOpt(ExtendedSocketOptions.SO_PEERCRED, credentials))
+          .isInstanceOfSatisfying(
+              ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(Errno.ENOPROTOOPT))
+          .hasMessage("setsockopt SO_PEERCRED: protocol not available");
+      assertThat(b.getSockOpt(ExtendedSocketOptions.SO_PEERCRED)).isEqualTo(credentials);
+    }
+  }
+
   @ParameterizedTest
   @EnumSource(Family.class)
   void anOptionThatDoesNotFitTheSocketIsAClearError(Family family) throws Exception {

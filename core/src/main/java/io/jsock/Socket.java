@@ -1502,7 +1502,7 @@ public final class Socket implements AutoCloseable {
       }
       closed = true;
       current = polled;
-      resets = Integer.valueOf(0).equals(options.get(StandardSocketOptions.SO_LINGER));
+      resets = tls != null && lingersZero(current);
       if (held != null) {
         held = null;
         HOLDING.decrementAndGet();
@@ -1517,6 +1517,18 @@ public final class Socket implements AutoCloseable {
       current.close();
     } catch (IOException e) {
       throw Errors.translate(e, "close", peer);
+    }
+  }
+
+  /**
+   * Whether the socket's {@code SO_LINGER} is 0, as the kernel has it: a socket accepted by a
+   * listener given it has it without its own {@code setSockOpt}. Guarded by stateLock.
+   */
+  private static boolean lingersZero(PolledChannel current) {
+    try {
+      return ((NetworkChannel) current.channel()).getOption(StandardSocketOptions.SO_LINGER) == 0;
+    } catch (IOException | RuntimeException e) {
+      return false; // closed already: nothing to reset
     }
   }
 

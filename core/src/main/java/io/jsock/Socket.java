@@ -57,6 +57,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import jdk.net.ExtendedSocketOptions;
@@ -2257,12 +2258,17 @@ public final class Socket implements AutoCloseable {
       socket.peer = address;
       if (family.isInet()) { // Linux makes an AF_UNIX connection afresh, a TCP one as a copy
         synchronized (stateLock) {
-          for (var entry : options.entrySet()) {
-            if (streamOption(entry.getKey())
-                && conn.supportedOptions().contains(entry.getKey())
-                && !(entry.getKey() == StandardSocketOptions.TCP_NODELAY
-                    && listenerHoldsNoDelay())) {
-              setRaw(conn, entry.getKey(), entry.getValue());
+          if (!options.isEmpty()) {
+            // those the listening socket holds in the kernel (TCP_KEEPIDLE, ...) came with the copy
+            Set<SocketOption<?>> held = ((NetworkChannel) this.polled.channel()).supportedOptions();
+            for (var entry : options.entrySet()) {
+              if (streamOption(entry.getKey())
+                  && conn.supportedOptions().contains(entry.getKey())
+                  && !held.contains(entry.getKey())
+                  && !(entry.getKey() == StandardSocketOptions.TCP_NODELAY
+                      && listenerHoldsNoDelay())) {
+                setRaw(conn, entry.getKey(), entry.getValue());
+              }
             }
           }
         }

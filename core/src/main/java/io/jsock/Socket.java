@@ -57,6 +57,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import jdk.net.ExtendedSocketOptions;
@@ -1509,7 +1510,7 @@ public final class Socket implements AutoCloseable {
       }
       closed = true;
       current = polled;
-      resets = Integer.valueOf(0).equals(options.get(StandardSocketOptions.SO_LINGER));
+      resets = tls != null && lingersZero(current);
       if (held != null) {
         held = null;
         HOLDING.decrementAndGet();
@@ -1524,6 +1525,18 @@ public final class Socket implements AutoCloseable {
       current.close();
     } catch (IOException e) {
       throw Errors.translate(e, "close", peer);
+    }
+  }
+
+  /**
+   * Whether the socket's {@code SO_LINGER} is 0, as the kernel has it: a socket accepted by a
+   * listener given it has it without its own {@code setSockOpt}. Guarded by stateLock.
+   */
+  private static boolean lingersZero(PolledChannel current) {
+    try {
+      return ((NetworkChannel) current.channel()).getOption(StandardSocketOptions.SO_LINGER) == 0;
+    } catch (IOException | RuntimeException e) {
+      return false; // closed already: nothing to reset
     }
   }
 
@@ -1590,6 +1603,8 @@ public final class Socket implements AutoCloseable {
    *     JDK refuses the value (a negative buffer size, an {@code IP_TOS} over 255): {@code value:
    *     SO_RCVBUF cannot be -1 (...)}; a listener checks the value of an option it holds for the
    *     sockets it accepts on a stream socket at once
+   * @throws ErrnoException {@code ENOPROTOOPT} for an option that can only be read ({@code
+   *     SO_INCOMING_NAPI_ID}, {@code SO_PEERCRED}), as Python's {@code setsockopt} raises
    */
   public <T> void setSockOpt(SocketOption<T> option, T value) throws IOException {
     Objects.requireNonNull(option, "option");
@@ -1609,6 +1624,10 @@ public final class Socket implements AutoCloseable {
             throw new IllegalArgumentException("Invalid value '" + value + "'");
           }
           setV6Only(current, on);
+        } else if (option == ExtendedSocketOptions.SO_INCOMING_NAPI_ID
+            || option == ExtendedSocketOptions.SO_PEERCRED) {
+          // read-only: Linux refuses them so (the JDK's refusal carries no errno)
+          throw Errors.of(Errno.ENOPROTOOPT, "setsockopt " + option.name(), null);
         } else if (held) {
           channel.setOption(option, value);
         } else if (option == StandardSocketOptions.TCP_NODELAY) {
@@ -2246,12 +2265,17 @@ public final class Socket implements AutoCloseable {
       socket.peer = address;
       if (family.isInet()) { // Linux makes an AF_UNIX connection afresh, a TCP one as a copy
         synchronized (stateLock) {
-          for (var entry : options.entrySet()) {
-            if (streamOption(entry.getKey())
-                && conn.supportedOptions().contains(entry.getKey())
-                && !(entry.getKey() == StandardSocketOptions.TCP_NODELAY
-                    && listenerHoldsNoDelay())) {
-              setRaw(conn, entry.getKey(), entry.getValue());
+          if (!options.isEmpty()) {
+            // those the listening socket holds in the kernel (TCP_KEEPIDLE, ...) came with the copy
+            Set<SocketOption<?>> held = ((NetworkChannel) this.polled.channel()).supportedOptions();
+            for (var entry : options.entrySet()) {
+              if (streamOption(entry.getKey())
+                  && conn.supportedOptions().contains(entry.getKey())
+                  && !held.contains(entry.getKey())
+                  && !(entry.getKey() == StandardSocketOptions.TCP_NODELAY
+                      && listenerHoldsNoDelay())) {
+                setRaw(conn, entry.getKey(), entry.getValue());
+              }
             }
           }
         }

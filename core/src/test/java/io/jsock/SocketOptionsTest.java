@@ -110,6 +110,30 @@ class SocketOptionsTest {
     }
   }
 
+  // python3 on Linux: TCP_QUICKACK 0 set before listen() reads 1 on the listener (listen starts
+  // its acknowledgements afresh) and on the sockets it accepts, copies of it; jsock set the 0 on
+  // each accepted socket again, as it sets the options its listener cannot hold, so they read 0
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void optionsAListenerHoldsReachTheSocketsItAcceptsAsLinuxCopiesThem(Family family)
+      throws Exception {
+    try (Socket listener = Socket.create(family, SocketKind.SOCK_STREAM)) {
+      listener.setSockOpt(ExtendedSocketOptions.TCP_QUICKACK, false);
+      listener.setSockOpt(ExtendedSocketOptions.TCP_KEEPIDLE, 30);
+      listener.bind(new InetSocketAddress(Loopback.ip(family), 0));
+      listener.listen();
+      listener.setSockOpt(ExtendedSocketOptions.TCP_KEEPCOUNT, 3);
+
+      assertThat(listener.getSockOpt(ExtendedSocketOptions.TCP_QUICKACK)).isTrue();
+      try (Socket client = Sockets.createConnection(listener.getSockName());
+          Socket conn = listener.accept().conn()) {
+        assertThat(conn.getSockOpt(ExtendedSocketOptions.TCP_QUICKACK)).isTrue();
+        assertThat(conn.getSockOpt(ExtendedSocketOptions.TCP_KEEPIDLE)).isEqualTo(30);
+        assertThat(conn.getSockOpt(ExtendedSocketOptions.TCP_KEEPCOUNT)).isEqualTo(3);
+      }
+    }
+  }
+
   // python3 on Linux: IP_TOS (IPV6_TCLASS over IPv6) set on a TCP socket before or after listen()
   // reads back on the listener and is inherited by every socket it accepts; jsock refused it on a
   // listener ("does not apply to an AF_INET SOCK_STREAM socket") and its accepted sockets had 0
@@ -225,6 +249,34 @@ class SocketOptionsTest {
             .hasMessageStartingWith("value: SO_LINGER cannot be 5");
         assertThat(s.getSockOpt(StandardSocketOptions.TCP_NODELAY)).isFalse();
       }
+    }
+  }
+
+  // python3 on Linux: setsockopt(SOL_SOCKET, SO_INCOMING_NAPI_ID or SO_PEERCRED, ...) raises
+  // OSError ENOPROTOOPT ("Protocol not available"), the option read-only; jsock threw EIO
+  // ("input/output error"), an errno Linux never gives there, as the JDK's refusal had none
+  @Test
+  void aReadOnlyOptionSetIsRefusedWithEnoprotooptAsInPython() throws Exception {
+    try (Socket tcp = Socket.create();
+        Socket udp = Socket.create(Family.AF_INET, SocketKind.SOCK_DGRAM);
+        Socket listener = Sockets.createServer(new InetSocketAddress("127.0.0.1", 0))) {
+      for (Socket s : new Socket[] {tcp, udp, listener}) {
+        assertThatThrownBy(() -> s.setSockOpt(ExtendedSocketOptions.SO_INCOMING_NAPI_ID, 1))
+            .isInstanceOfSatisfying(
+                ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(Errno.ENOPROTOOPT))
+            .hasMessage("setsockopt SO_INCOMING_NAPI_ID: protocol not available");
+        assertThat(s.getSockOpt(ExtendedSocketOptions.SO_INCOMING_NAPI_ID)).isZero();
+      }
+    }
+    Socket[] pair = Sockets.socketPair();
+    try (Socket a = pair[0];
+        Socket b = pair[1]) {
+      var credentials = a.getSockOpt(ExtendedSocketOptions.SO_PEERCRED);
+      assertThatThrownBy(() -> a.setSockOpt(ExtendedSocketOptions.SO_PEERCRED, credentials))
+          .isInstanceOfSatisfying(
+              ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(Errno.ENOPROTOOPT))
+          .hasMessage("setsockopt SO_PEERCRED: protocol not available");
+      assertThat(b.getSockOpt(ExtendedSocketOptions.SO_PEERCRED)).isEqualTo(credentials);
     }
   }
 

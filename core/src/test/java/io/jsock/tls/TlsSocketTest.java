@@ -508,6 +508,30 @@ class TlsSocketTest {
     }
   }
 
+  // SO_LINGER 0 set on a listener is given to the sockets it accepts, as Linux's are (they read
+  // 0); a TLS server made of such a socket sent close_notify before its reset, as close() only
+  // looked at the options set on the socket itself, so a TLS 1.3 client read an orderly end
+  @ParameterizedTest
+  @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
+  void closeWithSoLingerZeroFromTheListenerResetsThePeerWithoutCloseNotify(String protocol)
+      throws Exception {
+    Pair plain;
+    try (Socket listener = Sockets.createServer(new InetSocketAddress("127.0.0.1", 0))) {
+      listener.setSockOpt(StandardSocketOptions.SO_LINGER, 0);
+      listener.setSockOpt(StandardSocketOptions.TCP_NODELAY, true); // no data held back by Nagle
+      Socket connecting = Sockets.createConnection(listener.getSockName());
+      plain = new Pair(connecting, listener.accept().conn());
+    }
+    try (plain;
+        Pair tls = handshake(plain, client.withProtocols(protocol), "localhost", server)) {
+      assertThat(tls.server().getSockOpt(StandardSocketOptions.SO_LINGER)).isZero();
+      tls.server().sendAll("cut".getBytes(UTF_8));
+      tls.server().close();
+      assertThat(recvExactly(tls.client(), 3)).isEqualTo("cut".getBytes(UTF_8));
+      assertThatThrownBy(() -> tls.client().recv(10)).isInstanceOf(ConnectionResetException.class);
+    }
+  }
+
   @ParameterizedTest
   @ValueSource(booleans = {true, false})
   void aShutdownWriteThatCouldNotFinishSendsCloseNotifyWhenCalledAgain(boolean nonBlocking)

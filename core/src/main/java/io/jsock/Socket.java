@@ -1171,13 +1171,13 @@ public final class Socket implements AutoCloseable {
    * default {@code errors}: bytes that are not UTF-8, or a lone surrogate, throw {@link
    * java.nio.charset.MalformedInputException} instead of being replaced. As in Python, a reader
    * whose read timed out refuses every later read (its buffer holds an unknown part of the data),
-   * and a text reader also after a read that would block in non-blocking mode (its {@code readLine}
-   * would drop the part of the line it had read; Python's {@code makefile} needs a blocking
-   * socket), a writer whose flush timed out (or would block) keeps only the bytes that did not go,
-   * for its next flush (a text writer encodes each write at once, so a lone surrogate fails the
-   * write that has it), and closing the view leaves the socket open. In non-blocking mode a binary
-   * reader's {@code readAllBytes} and {@code readNBytes} return the bytes that had come when a read
-   * would block, as Python's {@code read()} and {@code read(n)}.
+   * and a text reader also after a read that would block in non-blocking mode or that an interrupt
+   * ended (its {@code readLine} would drop the part of the line it had read; Python's {@code
+   * makefile} needs a blocking socket), a writer whose flush timed out (or would block) keeps only
+   * the bytes that did not go, for its next flush (a text writer encodes each write at once, so a
+   * lone surrogate fails the write that has it), and closing the view leaves the socket open. In
+   * non-blocking mode a binary reader's {@code readAllBytes} and {@code readNBytes} return the
+   * bytes that had come when a read would block, as Python's {@code read()} and {@code read(n)}.
    *
    * <pre>{@code
    * BufferedReader lines = sock.makeFile("r");

@@ -3,6 +3,7 @@ package io.jsock;
 import io.jsock.internal.Errors;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
@@ -27,8 +28,9 @@ final class SocketInputStream extends InputStream {
     BINARY_FILE,
     /**
      * {@code makeFile("r")}: as {@link #BINARY_FILE}, and also after a read that would block (a
-     * timeout of zero, as Python's {@code settimeout(0.0)}), where {@code BufferedReader.readLine}
-     * drops the part of the line it had read (Python's {@code makefile} needs a blocking socket).
+     * timeout of zero, as Python's {@code settimeout(0.0)}) or that an interrupt ended, where
+     * {@code BufferedReader.readLine} drops the part of the line it had read (Python's {@code
+     * makefile} needs a blocking socket).
      */
     TEXT_FILE
   }
@@ -77,6 +79,9 @@ final class SocketInputStream extends InputStream {
       throw e;
     } catch (WouldBlockException e) {
       timedOut = view == View.TEXT_FILE;
+      throw e;
+    } catch (InterruptedIOException e) {
+      timedOut = view == View.TEXT_FILE; // readLine drops its part of a line here too
       throw e;
     }
   }

@@ -5,12 +5,14 @@ import io.jsock.internal.Errors;
 import io.jsock.internal.Literals;
 import io.jsock.internal.Services;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.SocketOption;
+import java.net.SocketTimeoutException;
 import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
@@ -565,6 +567,9 @@ public final class Sockets {
    * @param address an {@link InetSocketAddress}, resolved or not
    * @param timeout {@code null} for blocking, or a positive duration
    * @throws IOException the first attempt's error, with the later attempts' errors suppressed in it
+   * @throws java.io.InterruptedIOException if the thread is interrupted while an attempt waits (the
+   *     interrupt status stays set): the next addresses are not tried, as Python lets a {@code
+   *     KeyboardInterrupt} through
    */
   public static Socket createConnection(SocketAddress address, Duration timeout)
       throws IOException {
@@ -637,6 +642,16 @@ public final class Sockets {
         }
         socket.connect(info.address());
         return socket;
+      } catch (InterruptedIOException e) {
+        socket.close();
+        if (e instanceof SocketTimeoutException) {
+          errors.add(e); // Python's TimeoutError, an OSError: the next address is tried
+          continue;
+        }
+        // an interrupt ends the call as it is, as Python lets a KeyboardInterrupt through: the
+        // other addresses are not tried, and allErrors does not turn it into an attempt's error
+        errors.forEach(e::addSuppressed);
+        throw e;
       } catch (IOException e) {
         socket.close();
         errors.add(e);

@@ -568,6 +568,32 @@ class SocketStreamsTest {
     }
   }
 
+  // likewise an interrupt that ends readLine's wait mid-line: the part it had read is gone, so the
+  // next readLine would give the rest of the line for a whole one
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void aBufferedReaderRefusesToGoOnAfterAnInterruptMidLine(boolean virtual) throws Exception {
+    try (Pair pair = Loopback.pair(Family.AF_INET)) {
+      BufferedReader reader = pair.server().makeFile("r");
+      pair.client().sendAll("start of a line, ".getBytes(UTF_8));
+      Callable<String> readLine = reader::readLine;
+      Running<String> reading = virtual ? inVirtualThread(readLine) : inPlatformThread(readLine);
+      reading.awaitBlocked();
+
+      reading.thread().interrupt();
+
+      assertThat(reading.failure())
+          .isExactlyInstanceOf(InterruptedIOException.class)
+          .hasMessage(
+              "recv from " + Addresses.format(pair.server().getPeerName()) + ": interrupted");
+      pair.client().sendAll("its end\n".getBytes(UTF_8));
+      assertThatThrownBy(reader::readLine)
+          .isInstanceOf(ErrnoException.class)
+          .hasMessage("recv from: cannot read from timed out object");
+      assertThat(pair.server().recv(100)).isEqualTo("its end\n".getBytes(UTF_8));
+    }
+  }
+
   // python3: a makefile('rb') on a non-blocking socket returns None while nothing has come and
   // then the bytes that come; a BufferedInputStream's read loses nothing when it would block
   @Test

@@ -762,6 +762,28 @@ class SocketTest {
     }
   }
 
+  @ParameterizedTest
+  @EnumSource(Waiter.class)
+  void anInterruptedCreateConnectionThrowsTheInterruptNotAnAttemptsError(Waiter waiter)
+      throws Exception {
+    try (Socket listener = listening(AF_INET, 0);
+        Queued queued = fillAcceptQueue(listener)) {
+      InetSocketAddress address = (InetSocketAddress) listener.getSockName();
+      Running<Socket> connector =
+          waiter.start(
+              () ->
+                  Sockets.createConnection(address, ConnectOptions.defaults().withAllErrors(true)));
+      connector.awaitBlocked();
+
+      connector.thread().interrupt();
+
+      // as Python's create_connection, which lets a KeyboardInterrupt through as it is
+      assertThat(connector.failure())
+          .isExactlyInstanceOf(InterruptedIOException.class)
+          .hasMessage("connect to " + text(address) + ": interrupted");
+    }
+  }
+
   // ---------------------------------------------------------------- refused connections
 
   @ParameterizedTest

@@ -13,6 +13,7 @@ import io.jsock.internal.SocketAccess;
 import io.jsock.internal.TlsEngine;
 import java.io.EOFException;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
@@ -75,10 +76,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@code recvMsg} may be called again. If it comes mid-message, or if any other error or a {@link
  * FrameException} does, the position of the next message in the stream is unknown, so, as Python's
  * buffered socket readers do after a timeout, every later {@code recvMsg} fails with an {@link
- * ErrnoException} ({@link Errno#EIO}) whose cause is the first failure. Likewise, once a failed
- * {@code sendMsg} has sent part of a frame, every later {@code sendMsg} fails; over TLS so does one
- * that left part of its frame sealed in a queued record, which would otherwise go out before the
- * next frame.
+ * ErrnoException} ({@link Errno#EIO}) whose cause is the first failure. An interrupt (an {@link
+ * java.io.InterruptedIOException} that is not a timeout) loses nothing, even mid-message: it ends a
+ * wait before any byte is read, so the next {@code recvMsg} goes on where it stopped. Likewise,
+ * once a failed {@code sendMsg} has sent part of a frame, every later {@code sendMsg} fails; over
+ * TLS so does one that left part of its frame sealed in a queued record, which would otherwise go
+ * out before the next frame.
  *
  * <p><b>Threads.</b> One thread may receive while another sends. Calls in the same direction are
  * serialised, so messages from several sending threads never interleave; a call that finds another
@@ -363,6 +366,13 @@ public final class Framed {
         return prefix != null ? recvPrefixed() : recvDelimited();
       } catch (WouldBlockException e) {
         throw e; // thrown before a read took any byte: the next call goes on where this one stopped
+      } catch (InterruptedIOException e) {
+        // Likewise an interrupt, which ends a wait before a read took any byte (Python's readers
+        // are not spoilt by a KeyboardInterrupt); a timeout is one too, and spoils them mid-frame.
+        if (e instanceof SocketTimeoutException && (large != null || start < end)) {
+          readFailure = e;
+        }
+        throw e;
       } catch (IOException | RuntimeException e) {
         // Between messages (nothing buffered) a timeout or the end of the stream loses nothing.
         if (e instanceof FrameException || large != null || start < end) {

@@ -803,7 +803,7 @@ public final class TlsEngine {
       return lock.tryLock(wait, TimeUnit.NANOSECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw Errors.interrupted(operation, null, e);
+      throw Errors.interrupted(operation, wire.peer(), e);
     }
   }
 
@@ -826,7 +826,7 @@ public final class TlsEngine {
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw Errors.interrupted(operation, null, e);
+      throw Errors.interrupted(operation, wire.peer(), e);
     }
   }
 

@@ -19,11 +19,13 @@ import io.jsock.WouldBlockException;
 import io.jsock.framing.Framing.Prefix;
 import io.jsock.testing.Loopback;
 import io.jsock.testing.Loopback.Pair;
+import io.jsock.testing.Running;
 import io.jsock.tls.KeyMaterial;
 import io.jsock.tls.Tls;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
@@ -808,6 +810,53 @@ class FramedTest {
 
       pair.client().sendAll(kind.encode(ascii("two")));
       assertThat(server.recvMsg()).isEqualTo(ascii("two"));
+    }
+  }
+
+  // as Python's buffered socket readers: an interrupt (KeyboardInterrupt) does not spoil the
+  // reader as a timeout does, since no byte is taken by the wait it ends
+  @ParameterizedTest
+  @EnumSource(Kind.class)
+  void anInterruptedRecvMsgThatStopsMidFrameGoesOnWhereItStopped(Kind kind) throws Exception {
+    try (Pair pair = Loopback.pair(AF_INET)) {
+      Framed server = kind.framing().on(pair.server());
+      byte[] message = kind.message(30, 7);
+      byte[] frame = kind.encode(message);
+      for (int split : new int[] {1, frame.length / 2, frame.length - 1}) {
+        pair.client().sendAll(concat(kind.encode(ascii("one")), Arrays.copyOf(frame, split)));
+        assertThat(server.recvMsg()).isEqualTo(ascii("one")); // the part is buffered now
+        Running<byte[]> receiving = Running.inVirtualThread(server::recvMsg);
+        receiving.awaitBlocked();
+
+        receiving.thread().interrupt();
+
+        assertThat(receiving.failure())
+            .as("split after %d bytes", split)
+            .isExactlyInstanceOf(InterruptedIOException.class)
+            .hasMessage(recvFrom(pair) + "interrupted");
+        pair.client().sendAll(Arrays.copyOfRange(frame, split, frame.length));
+        assertThat(server.recvMsg()).as("split after %d bytes", split).isEqualTo(message);
+      }
+    }
+  }
+
+  @Test
+  void anInterruptedRecvMsgInsideALargeFrameGoesOnWhereItStopped() throws Exception {
+    try (Pair pair = Loopback.pair(AF_INET)) {
+      Framed server = Kind.U32.framing().on(pair.server());
+      byte[] message = Kind.U32.message(50_000, 11); // larger than the read buffer
+      byte[] frame = Kind.U32.encode(message);
+      pair.client().sendAll(Arrays.copyOf(frame, 104));
+      Running<byte[]> receiving = Running.inPlatformThread(server::recvMsg);
+      receiving.awaitBlocked();
+
+      receiving.thread().interrupt();
+
+      assertThat(receiving.failure())
+          .isExactlyInstanceOf(InterruptedIOException.class)
+          .hasMessage(recvFrom(pair) + "interrupted");
+      pair.client().sendAll(Arrays.copyOfRange(frame, 104, frame.length));
+      assertThat(server.recvMsg()).isEqualTo(message);
     }
   }
 

@@ -22,6 +22,7 @@ import io.jsock.Sockets;
 import io.jsock.WouldBlockException;
 import io.jsock.testing.Loopback;
 import io.jsock.testing.Loopback.Pair;
+import io.jsock.testing.Running;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -1071,6 +1072,58 @@ class TlsSocketTest {
       assertThat(receiving.get(10, SECONDS)).isEqualTo("x".getBytes(UTF_8));
       tls.server().close(); // ends the waiting sendAll
       assertThat(causeOf(sending)).isNotNull();
+    }
+  }
+
+  private static final String ENGINE = "io.jsock.internal.TlsEngine";
+
+  @Test
+  void anInterruptedWaitForAnotherThreadsCallNamesThePeerAsTheWireWaitDoes() throws Exception {
+    try (Pair plain = Loopback.pair(AF_INET);
+        Pair tls = handshake(plain, client, "localhost", server)) {
+      Socket sock = tls.client();
+      String peer = address(sock.getPeerName());
+      Running<byte[]> first = Running.inVirtualThread(() -> sock.recv(10));
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> isParkedIn(first.thread(), ENGINE, "readMore"));
+      Running<byte[]> second = Running.inVirtualThread(() -> sock.recv(10));
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> isParkedIn(second.thread(), ENGINE, "lock"));
+      Running<Void> sending =
+          Running.inVirtualThread(
+              () -> {
+                sock.sendAll(new byte[64 << 20]); // the peer does not read: it waits for room
+                return null;
+              });
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> isParkedIn(sending.thread(), ENGINE, "flush"));
+      Running<Void> secondSend =
+          Running.inVirtualThread(
+              () -> {
+                sock.sendAll(new byte[] {1});
+                return null;
+              });
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> isParkedIn(secondSend.thread(), ENGINE, "lock"));
+
+      second.thread().interrupt();
+      secondSend.thread().interrupt();
+      first.thread().interrupt();
+
+      // "recv from: interrupted" for the wait on the other thread's call before
+      assertThat(second.failure())
+          .isExactlyInstanceOf(InterruptedIOException.class)
+          .hasMessage("recv from " + peer + ": interrupted");
+      assertThat(secondSend.failure())
+          .isExactlyInstanceOf(InterruptedIOException.class)
+          .hasMessage("send to " + peer + ": interrupted");
+      assertThat(first.failure())
+          .isExactlyInstanceOf(InterruptedIOException.class)
+          .hasMessage("recv from " + peer + ": interrupted");
     }
   }
 

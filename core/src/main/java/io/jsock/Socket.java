@@ -648,9 +648,36 @@ public final class Socket implements AutoCloseable {
     }
     // a close by another thread meanwhile leaves the channel no address: that is no unbound socket
     open("getsockname", null);
+    SocketAddress chosen = portChosenForAConnect(current);
+    if (chosen != null) {
+      return chosen;
+    }
     return family.isInet()
         ? new InetSocketAddress(Addresses.anyLocal(family == Family.AF_INET6), 0)
         : UnixDomainSocketAddress.of("");
+  }
+
+  /**
+   * The address and port the kernel chose for a TCP connect still in progress (or timed out), which
+   * the JDK's channel learns only once the connect completes; null where there is none, or the
+   * descriptor is not at hand (the portable path).
+   */
+  private SocketAddress portChosenForAConnect(PolledChannel current) throws IOException {
+    if (kind != SocketKind.SOCK_STREAM || !family.isInet() || !connectTried) {
+      return null;
+    }
+    int fd = current.enterCall(); // a stream's descriptor on the epoll path, else -1
+    if (fd < 0) {
+      return null;
+    }
+    try {
+      InetSocketAddress kernel = StreamCalls.localAddress(fd);
+      return kernel != null && kernel.getPort() != 0 ? kernel : null;
+    } catch (StreamCalls.Failed e) {
+      throw Errors.of(e.errno(), "getsockname", null);
+    } finally {
+      current.exitCall();
+    }
   }
 
   /**

@@ -1167,6 +1167,42 @@ class SocketTest {
     }
   }
 
+  // python3 on Linux: getsockname() of a TCP socket whose connect is in progress (or timed out)
+  // gives the address and port the kernel chose, the port the listener then sees; jsock gave
+  // 0.0.0.0:0 or [::]:0 until the connect completed (the JDK's channel learns it only then)
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void getSockNameWhileAConnectIsInProgressGivesThePortTheKernelChose(Family family)
+      throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeFalse(
+        Boolean.getBoolean("jsock.selectorPoller"), "the portable path cannot ask the kernel");
+    try (Socket full = listening(family, 0)) {
+      List<Socket> queued = new ArrayList<>();
+      try {
+        Socket stuck = connectInProgress(full, queued);
+
+        SocketAddress local = stuck.getSockName();
+        assertThat(((InetSocketAddress) local).getAddress()).isEqualTo(Loopback.ip(family));
+        assertThat(((InetSocketAddress) local).getPort()).isPositive();
+
+        List<SocketAddress> peers = new ArrayList<>();
+        for (int i = queued.size(); i > 0; i--) {
+          Accepted accepted = full.accept();
+          queued.add(accepted.conn());
+          peers.add(accepted.address());
+        }
+        assertThat(peers).contains(local); // the connect, completed, is from that port
+        stuck.setTimeout(null);
+        stuck.sendAll(bytes("x")); // completes the connect in the JDK's channel
+        assertThat(stuck.getSockName()).isEqualTo(local);
+      } finally {
+        for (Socket client : queued) {
+          client.close();
+        }
+      }
+    }
+  }
+
   // python3 on Linux: a recv on a TCP socket whose connect is in progress raises BlockingIOError
   // (EAGAIN) when non-blocking and TimeoutError after its timeout (recv_into and recvfrom too);
   // blocking, it waits for the connect to complete and then for the data, and returns it

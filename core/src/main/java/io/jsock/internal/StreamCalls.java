@@ -1,8 +1,10 @@
 package io.jsock.internal;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import io.jsock.Errno;
 import java.lang.foreign.Arena;
@@ -10,9 +12,15 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.ref.Reference;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 
 /**
  * {@code recv(2)} and {@code send(2)} on a stream socket's file descriptor, called through the FFM
@@ -54,10 +62,20 @@ public final class StreamCalls {
   private static final MethodHandle RECV_NATIVE;
   private static final MethodHandle SEND_NATIVE;
   private static final MethodHandle GETPEERNAME;
+  private static final MethodHandle GETSOCKNAME;
   private static final MethodHandle SHUTDOWN;
   private static final MethodHandle LISTEN;
   private static final MethodHandle SETSOCKOPT;
   private static final MethodHandle GETSOCKOPT;
+
+  /** {@code AF_INET} and {@code AF_INET6} as Linux numbers them. */
+  private static final short AF_INET = 2;
+
+  private static final short AF_INET6 = 10;
+
+  /** A port as {@code struct sockaddr_in} holds it: in network order. */
+  private static final ValueLayout.OfShort JAVA_SHORT_BIG_ENDIAN =
+      JAVA_SHORT.withOrder(ByteOrder.BIG_ENDIAN);
 
   /** Room for any socket address ({@code struct sockaddr_storage}). */
   private static final long SOCKADDR_STORAGE = 128;
@@ -71,6 +89,7 @@ public final class StreamCalls {
     MethodHandle recvNative = null;
     MethodHandle sendNative = null;
     MethodHandle getPeerName = null;
+    MethodHandle getSockName = null;
     MethodHandle shutdown = null;
     MethodHandle listen = null;
     MethodHandle setSockOpt = null;
@@ -98,6 +117,11 @@ public final class StreamCalls {
               libc.find("getpeername").orElseThrow(),
               FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS),
               errno);
+      getSockName =
+          linker.downcallHandle(
+              libc.find("getsockname").orElseThrow(),
+              FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS),
+              errno);
       // int shutdown(int fd, int how), int listen(int fd, int backlog): not hot paths either
       var intInt = FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT);
       shutdown = linker.downcallHandle(libc.find("shutdown").orElseThrow(), intInt, errno);
@@ -120,6 +144,7 @@ public final class StreamCalls {
     RECV_NATIVE = recvNative;
     SEND_NATIVE = sendNative;
     GETPEERNAME = getPeerName;
+    GETSOCKNAME = getSockName;
     SHUTDOWN = shutdown;
     LISTEN = listen;
     SETSOCKOPT = setSockOpt;
@@ -214,6 +239,50 @@ public final class StreamCalls {
           length.set(JAVA_INT, 0, (int) SOCKADDR_STORAGE);
           return (int) GETPEERNAME.invokeExact(state, fd, address, length);
         });
+  }
+
+  /**
+   * {@code getsockname(2)} of an IP socket: the address and port the kernel has bound it to, which
+   * it chooses at a connect's start, before the JDK's channel knows them (it asks once the connect
+   * completes).
+   *
+   * @return the address, or null for a socket of another family
+   * @throws Failed with the error number of a failed call
+   */
+  public static InetSocketAddress localAddress(int fd) throws Failed {
+    byte[][] raw = new byte[1][];
+    int[] portAndScope = new int[2];
+    zeroOrFailed(
+        "getsockname",
+        (arena, state) -> {
+          MemorySegment address = arena.allocate(SOCKADDR_STORAGE, 8);
+          MemorySegment length = arena.allocate(JAVA_INT);
+          length.set(JAVA_INT, 0, (int) SOCKADDR_STORAGE);
+          int result = (int) GETSOCKNAME.invokeExact(state, fd, address, length);
+          // struct sockaddr_in / sockaddr_in6: the family in the machine's order, the port in
+          // network order, then the IPv4 address, or the flow label, IPv6 address and scope id
+          short family = address.get(JAVA_SHORT, 0);
+          portAndScope[0] = Short.toUnsignedInt(address.get(JAVA_SHORT_BIG_ENDIAN, 2));
+          if (family == AF_INET) {
+            raw[0] = address.asSlice(4, 4).toArray(JAVA_BYTE);
+          } else if (family == AF_INET6) {
+            raw[0] = address.asSlice(8, 16).toArray(JAVA_BYTE);
+            portAndScope[1] = address.get(JAVA_INT, 24);
+          }
+          return result;
+        });
+    if (raw[0] == null) {
+      return null;
+    }
+    try {
+      InetAddress ip =
+          raw[0].length == 16 && portAndScope[1] != 0
+              ? Inet6Address.getByAddress(null, raw[0], portAndScope[1])
+              : InetAddress.getByAddress(raw[0]); // an IPv4-mapped one as IPv4, as the JDK gives
+      return new InetSocketAddress(ip, portAndScope[0]);
+    } catch (UnknownHostException e) {
+      throw new IllegalStateException("getsockname", e); // 4 or 16 bytes: cannot happen
+    }
   }
 
   /**

@@ -119,6 +119,35 @@ class CommandsIT {
   }
 
   @Test
+  void javaOptionsMayQuoteAValueWithSpacesAsTheJavaLauncherLets(@TempDir Path dir)
+      throws Exception {
+    // JSOCK_JAVA_OPTS was split on every space and globbed, quotes kept: a hosts file in a
+    // directory with a space could not be named ("Could not find or load main class dir/hosts\"")
+    Path hosts =
+        Files.writeString(
+            Files.createDirectory(dir.resolve("a dir")).resolve("hosts"),
+            "127.0.0.77 quoted.test\n");
+    for (String options :
+        List.of(
+            "-Djdk.net.hosts.file=\"" + hosts + "\" -Dx='1 2'",
+            "-Dx=\"1 2\" '-Djdk.net.hosts.file=" + hosts + "'",
+            "-Djdk.net.hosts.file=" + hosts.toString().replace(" ", "\\ ") + " -Dx=*")) {
+      try (RunningProcess resolve =
+          jsock(
+              Map.of("JSOCK_JAVA_OPTS", options), "resolve", "-4", "--tcp", "quoted.test", "80")) {
+        assertThat(resolve.exitCode()).as(options + ": " + resolve.stderr()).isZero();
+        assertThat(resolve.lines())
+            .as(options)
+            .hasSize(2)
+            .last()
+            .asString()
+            .startsWith("AF_INET   SOCK_STREAM  6     127.0.0.77 ")
+            .endsWith(" 80");
+      }
+    }
+  }
+
+  @Test
   void portInUseIsOneLineAndExitCode7() throws Exception {
     try (Socket holder = Socket.create()) {
       holder.bind("127.0.0.1", 0);

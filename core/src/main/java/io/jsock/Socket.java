@@ -569,14 +569,19 @@ public final class Socket implements AutoCloseable {
       connectTried = true;
       boolean connected = pending ? finishConnect(channel) : connectChannel(channel, target);
       pendingTarget = target;
-      while (!connected) {
-        if (timeoutNanos == Timeouts.NON_BLOCKING || (pending && timeoutNanos > 0)) {
-          // as Linux answers on a non-blocking descriptor (Python's timeout mode is one): a
-          // connect still in progress is EALREADY at once, one that has ended gave its outcome
-          throw Errors.of(pending ? Errno.EALREADY : Errno.EINPROGRESS, "connect to", target);
+      current.enterWriting(); // the connect's one edge may have to reach several waiting threads
+      try {
+        while (!connected) {
+          if (timeoutNanos == Timeouts.NON_BLOCKING || (pending && timeoutNanos > 0)) {
+            // as Linux answers on a non-blocking descriptor (Python's timeout mode is one): a
+            // connect still in progress is EALREADY at once, one that has ended gave its outcome
+            throw Errors.of(pending ? Errno.EALREADY : Errno.EINPROGRESS, "connect to", target);
+          }
+          deadline = await(current, SelectionKey.OP_CONNECT, deadline, "connect to", target);
+          connected = finishConnect(channel);
         }
-        deadline = await(current, SelectionKey.OP_CONNECT, deadline, "connect to", target);
-        connected = finishConnect(channel);
+      } finally {
+        current.exitWriting();
       }
       peer = channel.getRemoteAddress();
     } catch (IOException e) {
@@ -2461,6 +2466,8 @@ public final class Socket implements AutoCloseable {
     }
     SocketAddress target = pendingTarget;
     long deadline = Timeouts.NOT_STARTED;
+    // several threads (recvs, sends) may wait for the connect's one edge (see enterWriting)
+    current.enterWriting();
     try {
       // the wait takes the socket's timeout: one whose connect is in progress has no send
       // timeout of its own (the server framework gives one to accepted sockets only)
@@ -2471,6 +2478,8 @@ public final class Socket implements AutoCloseable {
       return deadline;
     } catch (IOException e) {
       throw connectFailed(current, e, operation, target);
+    } finally {
+      current.exitWriting();
     }
   }
 

@@ -220,8 +220,9 @@ public final class PolledChannel {
    * several threads sending on one socket, one that found the send buffer full just before the edge
    * for room, and parked after another woken thread had cleared it and written less than the room,
    * would wait for an edge that comes only once a write fills the buffer again (16 threads each
-   * sending 16 KiB with a 4 KiB send buffer hung within 2,000 rounds). Ended by {@link
-   * #exitWriting()}.
+   * sending 16 KiB with a 4 KiB send buffer hung within 2,000 rounds). Likewise the threads that
+   * wait for a connect in progress (its completion is one edge), as a connect or as a send or
+   * receive that waits for it first. Ended by {@link #exitWriting()}.
    */
   public void enterWriting() {
     WRITERS_INSIDE.getAndAdd(this, 1);

@@ -49,6 +49,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.time.Duration;
@@ -2331,9 +2332,11 @@ public final class Socket implements AutoCloseable {
       PolledChannel current = open("connect to", target);
       if (!(current.channel() instanceof SocketChannel channel)) {
         // a listener, as Linux says: TCP EISCONN, AF_UNIX EINVAL (unix_stream_connect)
+        checkUnixPath(target);
         throw Errors.of(family.isInet() ? Errno.EISCONN : Errno.EINVAL, "connect to", target);
       }
       if (channel.isConnected()) {
+        checkUnixPath(target);
         throw Errors.of(Errno.EISCONN, "connect to", target);
       }
       if (channel.isOpen()) {
@@ -2343,6 +2346,27 @@ public final class Socket implements AutoCloseable {
         return replaceClosedStream(); // if it could not be replaced when the connect failed
       } catch (IOException e) {
         throw Errors.translate(e, "connect to", target);
+      }
+    }
+  }
+
+  /**
+   * Linux's AF_UNIX connect looks the path up before it looks at the socket's own state, so a
+   * listener's or a connected socket's connect to a path with nothing there is {@code ENOENT}, and
+   * to a file that is no socket {@code ECONNREFUSED}, before {@code EINVAL} or {@code EISCONN}.
+   */
+  private static void checkUnixPath(SocketAddress target) throws IOException {
+    if (target instanceof UnixDomainSocketAddress unix) {
+      BasicFileAttributes attributes;
+      try {
+        attributes = Files.readAttributes(unix.getPath(), BasicFileAttributes.class);
+      } catch (NoSuchFileException e) {
+        throw Errors.of(Errno.ENOENT, "connect to", target);
+      } catch (IOException e) {
+        return; // the kernel's lookup decides no more than this socket's state does
+      }
+      if (attributes.isRegularFile() || attributes.isDirectory()) {
+        throw Errors.of(Errno.ECONNREFUSED, "connect to", target);
       }
     }
   }

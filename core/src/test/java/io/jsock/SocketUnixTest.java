@@ -82,6 +82,34 @@ class SocketUnixTest {
     return path;
   }
 
+  // python3 on Linux: the kernel looks the path up before it looks at the socket's own state
+  // (unix_stream_connect), so a connected socket's connect to a path with nothing there raises
+  // FileNotFoundError (ENOENT), and to a regular file ConnectionRefusedError, as does a
+  // listener's; jsock gave EISCONN and EINVAL (found by PythonDifferentialTest)
+  @Test
+  void aConnectedSocketOrAListenerConnectingToAMissingPathOrAFileIsToldSoFirst() throws Exception {
+    var address = UnixDomainSocketAddress.of(dir.resolve("server.sock"));
+    var missing = UnixDomainSocketAddress.of(dir.resolve("missing.sock"));
+    var file = UnixDomainSocketAddress.of(Files.writeString(dir.resolve("file"), "x"));
+    try (Socket listener = Socket.create(AF_UNIX, SOCK_STREAM);
+        Socket client = Socket.create(AF_UNIX, SOCK_STREAM)) {
+      listener.bind(address);
+      listener.listen();
+      client.connect(address);
+      for (Socket s : List.of(client, listener)) {
+        ErrnoException e = catchThrowableOfType(ErrnoException.class, () -> s.connect(missing));
+        assertThat(e.errno()).isEqualTo(Errno.ENOENT);
+        assertThat(e).hasMessage("connect to " + missing.getPath() + ": no such file or directory");
+        assertThat(s.connectEx(file)).isEqualTo(Errno.ECONNREFUSED);
+        assertThatThrownBy(() -> s.connect(file)).isInstanceOf(ConnectionRefusedException.class);
+      }
+      assertThat(client.connectEx(address)).isEqualTo(Errno.EISCONN);
+      assertThat(listener.connectEx(address)).isEqualTo(Errno.EINVAL);
+      client.sendAll(new byte[] {7});
+      assertThat(listener.accept().conn().recv(1)).containsExactly(7);
+    }
+  }
+
   @Test
   void aStaleSocketFileIsReplacedButALiveOneIsInUse() throws Exception {
     var address = UnixDomainSocketAddress.of(dir.resolve("server.sock"));

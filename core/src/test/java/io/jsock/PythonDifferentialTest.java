@@ -1,0 +1,417 @@
+package io.jsock;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.jsock.testing.Loopback;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.SocketTimeoutException;
+import java.net.UnixDomainSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfEnvironmentVariable;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Differential test: random sequences of socket operations (from fixed seeds) run step by step in
+ * python3 ({@code differential.py}) and in jsock, each on its own loopback sockets, and every
+ * outcome must match: the value returned (bytes, counts, addresses named by the slot that holds
+ * them) or the exception, as Python's class and errno. Python decides whether a blocking receive or
+ * accept would wait (then both skip it), so no step waits for ever.
+ *
+ * <p>An exploration tool rather than a regression test: whether a step would wait, and whether a
+ * non-blocking connect on loopback has finished, depend on timing, so it runs only when asked:
+ * {@code DIFFERENTIAL_SEQUENCES=300 DIFFERENTIAL_FIRST=0 mvn -B -o test -pl core
+ * -Dtest=PythonDifferentialTest} (300 sequences take about a minute). Differences that README's
+ * "Differences from Python" documents, and Linux quirks jsock does not copy (a failed {@code send}
+ * on an unconnected UDP socket binds it; {@code shutdown} of one raises {@code ENOTCONN} yet shuts
+ * it down), are left out or stop the sequence without a report.
+ */
+@EnabledIfEnvironmentVariable(named = "DIFFERENTIAL_SEQUENCES", matches = "\\d+")
+class PythonDifferentialTest {
+  private static final int FIRST =
+      Integer.parseInt(System.getenv().getOrDefault("DIFFERENTIAL_FIRST", "0"));
+  private static final int SEQUENCES =
+      Integer.parseInt(System.getenv().getOrDefault("DIFFERENTIAL_SEQUENCES", "300"));
+  private static final int STEPS = 12;
+
+  @TempDir Path pyDir;
+  @TempDir Path javaDir;
+
+  private final Map<String, Socket> socks = new HashMap<>();
+  private final Map<String, SocketAddress> addrs = new LinkedHashMap<>();
+  private final Map<String, InetSocketAddress> nobody = new HashMap<>();
+  private int counter;
+  private int sequence;
+
+  @Test
+  void jsockAnswersAsPythonStepByStep() throws Exception {
+    Path script = Path.of(getClass().getResource("/differential.py").toURI());
+    for (Family f : List.of(Family.AF_INET, Family.AF_INET6)) {
+      for (SocketKind k : SocketKind.values()) {
+        nobody.put(f + " " + k, new InetSocketAddress(Loopback.ip(f), Loopback.unusedPort(f, k)));
+      }
+    }
+    Process python =
+        new ProcessBuilder(
+                "python3",
+                script.toString(),
+                pyDir.toString(),
+                "" + nobody.get("AF_INET SOCK_STREAM").getPort(),
+                "" + nobody.get("AF_INET6 SOCK_STREAM").getPort(),
+                "" + nobody.get("AF_INET SOCK_DGRAM").getPort(),
+                "" + nobody.get("AF_INET6 SOCK_DGRAM").getPort())
+            .redirectError(ProcessBuilder.Redirect.INHERIT)
+            .start();
+    ExecutorService runner = Executors.newVirtualThreadPerTaskExecutor();
+    List<String> differences = new ArrayList<>();
+    try (BufferedReader fromPython =
+            new BufferedReader(new InputStreamReader(python.getInputStream(), UTF_8));
+        Writer toPython = new OutputStreamWriter(python.getOutputStream(), UTF_8)) {
+      for (int seed = FIRST; seed < FIRST + SEQUENCES; seed++) {
+        List<String> ops = generate(new Random(seed));
+        StringBuilder trace = new StringBuilder();
+        resetJava();
+        sequence = seed;
+        for (String op : ops) {
+          toPython.write(op + "\n");
+          toPython.flush();
+          String expected = fromPython.readLine();
+          String actual;
+          if ("SKIP".equals(expected)) {
+            actual = "SKIP";
+          } else {
+            Future<String> step = runner.submit(() -> run(op));
+            try {
+              actual = step.get(2, TimeUnit.SECONDS);
+            } catch (TimeoutException e) {
+              actual = "HANG";
+              resetJava();
+            }
+          }
+          trace.append("  ").append(op).append(" -> ").append(expected);
+          if (!expected.equals(actual) && known(op, expected, actual)) {
+            break;
+          }
+          if (!expected.equals(actual)) {
+            trace.append("   jsock: ").append(actual);
+            differences.add("seed " + seed + ":\n" + trace);
+            System.err.println("DIFF seed " + seed + ":\n" + trace);
+            break;
+          }
+          trace.append('\n');
+        }
+        toPython.write("reset " + (seed + 1) + "\n");
+        toPython.flush();
+        fromPython.readLine();
+      }
+    } finally {
+      resetJava();
+      runner.shutdownNow();
+      python.destroy();
+    }
+    assertThat(differences).isEmpty();
+  }
+
+  private static List<String> generate(Random random) {
+    List<String> ops = new ArrayList<>();
+    int shape = random.nextInt(4);
+    List<String> slots;
+    if (shape == 3) {
+      slots = List.of("A", "B", "C");
+      for (String s : slots) {
+        ops.add("new " + s + " AF_INET SOCK_DGRAM");
+      }
+      ops.add("bind A");
+      ops.add("bind B");
+    } else {
+      String family = List.of("AF_INET", "AF_INET6", "AF_UNIX").get(shape);
+      slots = List.of("L", "C1", "C2", "S1", "S2");
+      ops.add("new L " + family + " SOCK_STREAM");
+      ops.add("bind L");
+      ops.add("listen L");
+      ops.add("new C1 " + family + " SOCK_STREAM");
+      ops.add("new C2 " + family + " SOCK_STREAM");
+      if (random.nextInt(3) > 0) {
+        ops.add("connect C1 L");
+        ops.add("accept L S1");
+      }
+    }
+    int steps = 1 + random.nextInt(STEPS);
+    for (int i = 0; i < steps; i++) {
+      String s = slots.get(random.nextInt(slots.size()));
+      String target =
+          random.nextInt(5) == 0
+              ? "N"
+              : shape == 3 ? slots.get(random.nextInt(2)) : random.nextInt(4) == 0 ? "C1" : "L";
+      int n = List.of(0, 1, 3, 16).get(random.nextInt(4));
+      int k = 1 + random.nextInt(5);
+      String op =
+          switch (random.nextInt(shape == 3 ? 17 : 16)) {
+            case 0 -> "connect " + s + " " + target;
+            case 1 -> "connect_ex " + s + " " + target;
+            case 2 -> "accept L " + (random.nextBoolean() ? "S1" : "S2");
+            case 3 -> "send " + s + " " + k;
+            case 4 -> "sendall " + s + " " + k;
+            case 5 -> "recv " + s + " " + n;
+            case 6 -> "recv_into " + s + " " + n;
+            case 7 ->
+                "shutdown "
+                    + s
+                    + " "
+                    + List.of("SHUT_RD", "SHUT_WR", "SHUT_RDWR").get(random.nextInt(3));
+            case 8 -> "close " + s;
+            case 9 -> "setblocking " + s + " " + random.nextInt(2);
+            case 10 ->
+                "settimeout " + s + " " + List.of("None", "0", "0.05").get(random.nextInt(3));
+            case 11 -> (random.nextBoolean() ? "getsockname " : "getpeername ") + s;
+            case 12 -> (random.nextBoolean() ? "getblocking " : "gettimeout ") + s;
+            case 13 -> "bind " + s;
+            case 14 -> "listen " + s;
+            case 15 -> "recvfrom " + s + " " + n;
+            default -> "sendto " + s + " " + k + " " + target;
+          };
+      if (shape == 3
+          && (op.startsWith("accept") || op.startsWith("listen") || op.startsWith("shutdown"))) {
+        op = "recvfrom " + s + " 16";
+      }
+      ops.add(op);
+    }
+    return ops;
+  }
+
+  /** Differences README's "Differences from Python" documents. */
+  private static boolean known(String op, String expected, String actual) {
+    return op.matches("recv(_into|from)? \\S+ 0") && actual.equals("E:OSError:9")
+        || actual.equals("E:OSError:95") && op.startsWith("shutdown")
+        || actual.equals("E:OSError:106") && op.startsWith("sendto")
+        || actual.equals("E:OSError:90")
+        || op.startsWith("bind C") && expected.equals("None") && actual.equals("E:OSError:22")
+        || op.equals("bind C") && expected.equals("E:OSError:22") && actual.equals("None")
+        || op.equals("getsockname C") && expected.endsWith(":eph") && actual.endsWith(":0")
+        || op.startsWith("recvfrom") && expected.endsWith(" None") && !actual.endsWith(" None");
+  }
+
+  private void resetJava() {
+    for (Socket s : socks.values()) {
+      try {
+        s.close();
+      } catch (IOException e) {
+        // closing for the next sequence
+      }
+    }
+    socks.clear();
+    addrs.clear();
+    counter = 0;
+  }
+
+  private byte[] data(int n) {
+    counter++;
+    byte[] b = new byte[n];
+    for (int i = 0; i < n; i++) {
+      b[i] = (byte) ((counter * 7 + i) % 26 + 97);
+    }
+    return b;
+  }
+
+  private String run(String line) {
+    String[] w = line.split(" ");
+    try {
+      return step(w[0], w[1], w);
+    } catch (SocketTimeoutException e) {
+      return "E:TimeoutError:None";
+    } catch (IllegalArgumentException | NullPointerException e) {
+      return "E:ArgError";
+    } catch (IOException e) {
+      String name =
+          switch (e) {
+            case WouldBlockException x -> "BlockingIOError";
+            case ConnectionRefusedException x -> "ConnectionRefusedError";
+            case ConnectionResetException x -> "ConnectionResetError";
+            case ConnectionAbortedException x -> "ConnectionAbortedError";
+            case BrokenPipeException x -> "BrokenPipeError";
+            case AddressInUseException x -> "OSError";
+            case ClosedSocketException x -> "OSError";
+            case ErrnoException x -> "OSError";
+            default -> e.getClass().getSimpleName() + "(" + e.getMessage() + ")";
+          };
+      return "E:" + name + ":" + (e instanceof SocketError err ? err.errno() : "?");
+    } catch (RuntimeException e) {
+      return "E:" + e.getClass().getSimpleName() + "(" + e.getMessage() + ")";
+    }
+  }
+
+  private String step(String op, String name, String[] w) throws IOException {
+    if (op.equals("new")) {
+      Socket old = socks.remove(name);
+      if (old != null) {
+        old.close();
+      }
+      socks.put(name, Socket.create(Family.valueOf(w[2]), SocketKind.valueOf(w[3])));
+      return "ok";
+    }
+    Socket s = socks.get(name);
+    if (s == null) {
+      return "NOSLOT";
+    }
+    switch (op) {
+      case "bind" -> {
+        counter++;
+        s.bind(
+            switch (s.family()) {
+              case AF_UNIX ->
+                  UnixDomainSocketAddress.of(
+                      javaDir.resolve(sequence + "-" + name + "-" + counter));
+              case AF_INET6 -> new InetSocketAddress("::1", 0);
+              default -> new InetSocketAddress("127.0.0.1", 0);
+            });
+        addrs.put(name, s.getSockName());
+        return "None";
+      }
+      case "listen" -> {
+        s.listen(5);
+        return "None";
+      }
+      case "accept" -> {
+        Accepted a = s.accept();
+        Socket old = socks.remove(w[2]);
+        if (old != null) {
+          old.close();
+        }
+        socks.put(w[2], a.conn());
+        return norm(a.address());
+      }
+      case "connect", "connect_ex" -> {
+        SocketAddress target = target(s, w[2]);
+        if (target == null) {
+          return "NOADDR";
+        }
+        if (op.equals("connect")) {
+          s.connect(target);
+          return "None";
+        }
+        return "" + s.connectEx(target);
+      }
+      case "send" -> {
+        return "" + s.send(data(Integer.parseInt(w[2])));
+      }
+      case "sendall" -> {
+        s.sendAll(data(Integer.parseInt(w[2])));
+        return "None";
+      }
+      case "sendto" -> {
+        SocketAddress target = target(s, w[3]);
+        if (target == null) {
+          return "NOADDR";
+        }
+        return "" + s.sendTo(data(Integer.parseInt(w[2])), target);
+      }
+      case "recv" -> {
+        return "b:" + HexFormat.of().formatHex(s.recv(Integer.parseInt(w[2])));
+      }
+      case "recv_into" -> {
+        byte[] buf = new byte[Integer.parseInt(w[2])];
+        int n = s.recvInto(buf, buf.length);
+        return n + ":" + HexFormat.of().formatHex(buf, 0, n);
+      }
+      case "recvfrom" -> {
+        Datagram d = s.recvFrom(Integer.parseInt(w[2]));
+        return "b:" + HexFormat.of().formatHex(d.data()) + " " + norm(d.address());
+      }
+      case "shutdown" -> {
+        s.shutdown(Shutdown.valueOf(w[2]));
+        return "None";
+      }
+      case "close" -> {
+        s.close();
+        return "None";
+      }
+      case "setblocking" -> {
+        s.setBlocking(w[2].equals("1"));
+        return "None";
+      }
+      case "settimeout" -> {
+        s.setTimeout(
+            switch (w[2]) {
+              case "None" -> null;
+              case "0" -> Duration.ZERO;
+              default -> Duration.ofMillis(50);
+            });
+        return "None";
+      }
+      case "getsockname" -> {
+        return norm(s.getSockName());
+      }
+      case "getpeername" -> {
+        return norm(s.getPeerName());
+      }
+      case "getblocking" -> {
+        return s.getBlocking() ? "True" : "False";
+      }
+      case "gettimeout" -> {
+        Duration t = s.getTimeout();
+        return t == null ? "None" : t.isZero() ? "0.0" : "" + t.toMillis() / 1000.0;
+      }
+      default -> {
+        return "UNKNOWN " + op;
+      }
+    }
+  }
+
+  private SocketAddress target(Socket s, String name) {
+    if (!name.equals("N")) {
+      return addrs.get(name);
+    }
+    if (s.family() == Family.AF_UNIX) {
+      return UnixDomainSocketAddress.of(javaDir.resolve("nobody"));
+    }
+    return nobody.get(s.family() + " " + s.kind());
+  }
+
+  private String norm(SocketAddress a) {
+    if (a == null) {
+      return "None";
+    }
+    if (a instanceof UnixDomainSocketAddress u) {
+      String path = u.getPath().toString();
+      if (path.isEmpty()) {
+        return "A:unnamed";
+      }
+      for (Map.Entry<String, SocketAddress> e : addrs.entrySet()) {
+        if (e.getValue().equals(a)) {
+          return "A:@" + e.getKey();
+        }
+      }
+      return "A:" + u.getPath().getFileName();
+    }
+    InetSocketAddress i = (InetSocketAddress) a;
+    String host = HexFormat.of().formatHex(i.getAddress().getAddress());
+    for (Map.Entry<String, SocketAddress> e : addrs.entrySet()) {
+      if (e.getValue() instanceof InetSocketAddress k
+          && k.getPort() == i.getPort()
+          && i.getPort() != 0) {
+        return "A:" + host + ":@" + e.getKey();
+      }
+    }
+    return "A:" + host + ":" + (i.getPort() == 0 ? "0" : "eph");
+  }
+}

@@ -1,0 +1,167 @@
+"""The Python side of PythonDifferentialTest: runs socket operations read from stdin, one a line,
+and prints each outcome in the form the test compares (see PythonDifferentialTest)."""
+import os
+import select
+import socket
+import sys
+
+FAMILIES = {"AF_INET": socket.AF_INET, "AF_INET6": socket.AF_INET6, "AF_UNIX": socket.AF_UNIX}
+KINDS = {"SOCK_STREAM": socket.SOCK_STREAM, "SOCK_DGRAM": socket.SOCK_DGRAM}
+HOWS = {"SHUT_RD": socket.SHUT_RD, "SHUT_WR": socket.SHUT_WR, "SHUT_RDWR": socket.SHUT_RDWR}
+PLAIN = {"FileNotFoundError", "PermissionError", "InterruptedError", "IsADirectoryError",
+         "NotADirectoryError", "FileExistsError", "ProcessLookupError", "ChildProcessError"}
+
+directory = sys.argv[1]
+nobody = {socket.AF_INET: ("127.0.0.1", int(sys.argv[2])), socket.AF_INET6: ("::1", int(sys.argv[3]))}
+nobody_udp = {socket.AF_INET: ("127.0.0.1", int(sys.argv[4])), socket.AF_INET6: ("::1", int(sys.argv[5]))}
+
+
+def target_of(s, name):
+    if name == "N":
+        if s.family == socket.AF_UNIX:
+            return os.path.join(directory, "nobody")
+        return (nobody if s.type == socket.SOCK_STREAM else nobody_udp)[s.family]
+    return addrs.get(name)
+
+socks, addrs, counter, sequence = {}, {}, [0], ["0"]
+
+
+def data(n):
+    counter[0] += 1
+    return bytes((counter[0] * 7 + i) % 26 + 97 for i in range(n))
+
+
+def norm(a):
+    if a is None:
+        return "None"
+    if isinstance(a, (str, bytes)):
+        path = a.decode() if isinstance(a, bytes) else a
+        if path == "":
+            return "A:unnamed"
+        for name, known in addrs.items():
+            if known == path:
+                return "A:@" + name
+        return "A:" + os.path.basename(path)
+    host, port = a[0].split("%")[0], a[1]
+    host = socket.inet_pton(socket.AF_INET6 if ":" in host else socket.AF_INET, host).hex()
+    for name, known in addrs.items():
+        if not isinstance(known, str) and known[1] == port and port != 0:
+            return "A:" + host + ":@" + name
+    return "A:" + host + ":" + ("0" if port == 0 else "eph")
+
+
+def loopback(s, name):
+    if s.family == socket.AF_UNIX:
+        return os.path.join(directory, sequence[0] + "-" + name + "-" + str(counter[0]))
+    return ("::1" if s.family == socket.AF_INET6 else "127.0.0.1", 0)
+
+
+def quiet(s):
+    # A blocking receive or accept only runs when it will not wait: the test skips it otherwise.
+    if s.gettimeout() is None:
+        try:
+            r, _, _ = select.select([s], [], [], 0.1)
+        except (OSError, ValueError):
+            return False
+        return not r
+    return False
+
+
+def run(op, name, args):
+    if op == "new":
+        old = socks.pop(name, None)
+        if old:
+            old.close()
+        socks[name] = socket.socket(FAMILIES[args[0]], KINDS[args[1]])
+        return "ok"
+    if name not in socks:
+        return "NOSLOT"
+    s = socks[name]
+    if op == "bind":
+        counter[0] += 1
+        s.bind(loopback(s, name))
+        addrs[name] = s.getsockname()
+        return "None"
+    if op == "listen":
+        s.listen(5)
+        return "None"
+    if op == "accept":
+        if quiet(s):
+            return "SKIP"
+        conn, a = s.accept()
+        old = socks.pop(args[0], None)
+        if old:
+            old.close()
+        socks[args[0]] = conn
+        return norm(a)
+    if op in ("connect", "connect_ex"):
+        target = target_of(s, args[0])
+        if target is None:
+            return "NOADDR"
+        if not isinstance(target, str):
+            target = target[:2]
+        return str(getattr(s, op)(target))
+    if op == "send":
+        return str(s.send(data(int(args[0]))))
+    if op == "sendall":
+        return str(s.sendall(data(int(args[0]))))
+    if op == "sendto":
+        target = target_of(s, args[1])
+        if target is None:
+            return "NOADDR"
+        return str(s.sendto(data(int(args[0])), target))
+    if op == "recv":
+        if quiet(s):
+            return "SKIP"
+        return "b:" + s.recv(int(args[0])).hex()
+    if op == "recv_into":
+        if quiet(s):
+            return "SKIP"
+        buf = bytearray(int(args[0]))
+        n = s.recv_into(buf, int(args[0]))
+        return str(n) + ":" + bytes(buf[:n]).hex()
+    if op == "recvfrom":
+        if quiet(s):
+            return "SKIP"
+        d, a = s.recvfrom(int(args[0]))
+        return "b:" + d.hex() + " " + norm(a)
+    if op == "shutdown":
+        return str(s.shutdown(HOWS[args[0]]))
+    if op == "close":
+        return str(s.close())
+    if op == "setblocking":
+        return str(s.setblocking(args[0] == "1"))
+    if op == "settimeout":
+        return str(s.settimeout(None if args[0] == "None" else float(args[0])))
+    if op == "getsockname":
+        return norm(s.getsockname())
+    if op == "getpeername":
+        return norm(s.getpeername())
+    if op == "getblocking":
+        return str(s.getblocking())
+    if op == "gettimeout":
+        return str(s.gettimeout())
+    return "UNKNOWN " + op
+
+
+for line in sys.stdin:
+    words = line.split()
+    if not words:
+        continue
+    if words[0] == "reset":
+        for s in socks.values():
+            s.close()
+        socks.clear()
+        addrs.clear()
+        counter[0] = 0
+        sequence[0] = words[1]
+        out = "ok"
+    else:
+        try:
+            out = run(words[0], words[1], words[2:])
+        except (ValueError, TypeError, OverflowError) as e:
+            out = "E:ArgError"
+        except OSError as e:
+            kind = type(e).__name__
+            out = "E:" + ("OSError" if kind in PLAIN else kind) + ":" + str(e.errno)
+    print(out, flush=True)

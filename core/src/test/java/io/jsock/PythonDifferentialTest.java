@@ -65,6 +65,9 @@ class PythonDifferentialTest {
 
   @Test
   void jsockAnswersAsPythonStepByStep() throws Exception {
+    // the portable path's documented differences (a shutdown of an unconnected stream is
+    // ENOTCONN there, as on BSD) are not filtered: Linux's answers are compared on the epoll path
+    org.junit.jupiter.api.Assumptions.assumeFalse(Boolean.getBoolean("jsock.selectorPoller"));
     Path script = Path.of(getClass().getResource("/differential.py").toURI());
     for (Family f : List.of(Family.AF_INET, Family.AF_INET6)) {
       for (SocketKind k : SocketKind.values()) {

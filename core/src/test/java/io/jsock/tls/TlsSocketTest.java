@@ -166,6 +166,27 @@ class TlsSocketTest {
     }
   }
 
+  @Test
+  void anExpiredServerCertificateIsRefusedWithTheCertificateExpiredAlertAsPythonSendsIt()
+      throws Exception {
+    // A Python (OpenSSL) client refusing an expired server certificate alerts certificate_expired,
+    // as the JDK's own client; jsock sent certificate_unknown (the JDK chose the alert from a
+    // cause that jsock's rejection hid), so the server heard nothing of why.
+    Instant now = Instant.now();
+    KeyMaterial expired =
+        TestPki.leaf(ca, now.minus(Duration.ofDays(30)), now.minus(Duration.ofDays(1)), "localhost")
+            .write(pki.resolve("expired-alert"));
+    try (Pair plain = Loopback.pair(AF_INET)) {
+      Future<Socket> serverSide = call(() -> Tls.server(expired).wrap(plain.server()));
+      assertThatThrownBy(() -> client.wrap(plain.client(), "localhost"))
+          .isInstanceOf(TlsException.class)
+          .hasMessageContaining("certificate 'CN=localhost' expired on ");
+      assertThat(causeOf(serverSide))
+          .isInstanceOf(TlsException.class)
+          .hasMessageEndingWith("the peer rejected our certificate (alert certificate_expired)");
+    }
+  }
+
   @ParameterizedTest
   @ValueSource(booleans = {true, false})
   void rejectsAnOutOfDateSelfSignedCertificateThatIsTrustedDirectly(boolean expired)

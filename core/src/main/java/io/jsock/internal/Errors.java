@@ -219,6 +219,11 @@ public final class Errors {
     return text.isEmpty() ? e.getClass().getSimpleName() : text;
   }
 
+  /** Whether the exception, or one of its causes, names a fatal alert (as one the peer sent). */
+  static boolean namesAlert(SSLException e) {
+    return alertIn(e) != null;
+  }
+
   /** The first alert named by the exception or its causes, found; null if none names one. */
   private static Matcher alertIn(SSLException e) {
     for (Throwable cause = e; cause != null; cause = cause.getCause()) {

@@ -1,5 +1,6 @@
 package io.jsock.internal;
 
+import io.jsock.Errno;
 import io.jsock.SocketError;
 import io.jsock.tls.TlsException;
 import java.io.IOException;
@@ -178,11 +179,56 @@ public final class TlsEngine {
       sendAlert();
       throw Errors.tls(e, operation, wire.peer());
     } catch (IOException e) {
+      SSLException alert = alertBeforeReset(e);
+      if (alert != null) {
+        throw Errors.tls(alert, operation, wire.peer());
+      }
       throw duringHandshake(e, operation);
     } finally {
       sending.unlock();
       receiving.unlock();
     }
+  }
+
+  /**
+   * After a handshake's write met a reset or a broken pipe: the alert the peer sent before it, if
+   * it has arrived (a peer that fails the handshake at our first record alerts and closes with the
+   * rest of our flight unread, so a reset; OpenSSL writes a flight at once and reads the alert, the
+   * JDK's engine gives it record by record). Null if nothing names why.
+   */
+  private SSLException alertBeforeReset(IOException e) {
+    if (!(e instanceof SocketError error)
+        || (error.errno() != Errno.ECONNRESET && error.errno() != Errno.EPIPE)) {
+      return null;
+    }
+    ByteBuffer discarded = ByteBuffer.allocate(engine.getSession().getPacketBufferSize());
+    try {
+      for (int i = 0; i < 64; i++) { // bounded: what has arrived is a few records at most
+        switch (unwrapOnce()) {
+          case CLOSED -> {
+            return null;
+          }
+          case NEED_DATA -> {
+            if (!readArrived()) {
+              return null;
+            }
+          }
+          case PROGRESS -> {
+            switch (engine.getHandshakeStatus()) {
+              case NEED_TASK -> runTasks();
+              // the engine reads nothing until the rest of our flight is out; it goes nowhere
+              case NEED_WRAP -> engine.wrap(EMPTY, discarded.clear());
+              default -> {}
+            }
+          }
+        }
+      }
+    } catch (SSLException alert) {
+      return Errors.namesAlert(alert) ? alert : null;
+    } catch (IOException | RuntimeException ignored) {
+      // nothing more to read: the reset is what there is to say
+    }
+    return null;
   }
 
   // ---------------------------------------------------------------- receiving

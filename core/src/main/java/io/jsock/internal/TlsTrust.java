@@ -41,7 +41,22 @@ public final class TlsTrust {
     private static final long serialVersionUID = 1L;
 
     Rejection(String reason, Throwable cause) {
-      super(reason, cause);
+      super(reason, validatorReason(cause));
+    }
+
+    /**
+     * The validator's exception among the causes, if any, as the cause: the JDK picks the alert it
+     * sends (certificate_expired, bad_certificate, …) from the cause of the exception we throw, as
+     * OpenSSL sends the reason; wrapped, the reason was lost and every rejection
+     * certificate_unknown.
+     */
+    private static Throwable validatorReason(Throwable cause) {
+      for (Throwable c = cause; c != null; c = c.getCause()) {
+        if (c instanceof CertPathValidatorException) {
+          return c;
+        }
+      }
+      return cause;
     }
 
     /** Why the certificate was rejected. */

@@ -166,6 +166,27 @@ class TlsSocketTest {
     }
   }
 
+  @Test
+  void anExpiredServerCertificateIsRefusedWithTheCertificateExpiredAlertAsPythonSendsIt()
+      throws Exception {
+    // A Python (OpenSSL) client refusing an expired server certificate alerts certificate_expired,
+    // as the JDK's own client; jsock sent certificate_unknown (the JDK chose the alert from a
+    // cause that jsock's rejection hid), so the server heard nothing of why.
+    Instant now = Instant.now();
+    KeyMaterial expired =
+        TestPki.leaf(ca, now.minus(Duration.ofDays(30)), now.minus(Duration.ofDays(1)), "localhost")
+            .write(pki.resolve("expired-alert"));
+    try (Pair plain = Loopback.pair(AF_INET)) {
+      Future<Socket> serverSide = call(() -> Tls.server(expired).wrap(plain.server()));
+      assertThatThrownBy(() -> client.wrap(plain.client(), "localhost"))
+          .isInstanceOf(TlsException.class)
+          .hasMessageContaining("certificate 'CN=localhost' expired on ");
+      assertThat(causeOf(serverSide))
+          .isInstanceOf(TlsException.class)
+          .hasMessageEndingWith("the peer rejected our certificate (alert certificate_expired)");
+    }
+  }
+
   @ParameterizedTest
   @ValueSource(booleans = {true, false})
   void rejectsAnOutOfDateSelfSignedCertificateThatIsTrustedDirectly(boolean expired)
@@ -845,6 +866,63 @@ class TlsSocketTest {
           .isInstanceOf(TlsException.class)
           .hasMessageContaining("client certificate");
       assertThat(catchThrowable(() -> peer.get(10, SECONDS))).isNotNull();
+    }
+  }
+
+  @Test
+  void anAlertFollowedByAResetIsNamedWhenOurNextHandshakeFlightMeetsTheReset() throws Exception {
+    // Python's TLS 1.2 server requiring a client certificate alerts (handshake_failure) at our
+    // empty Certificate and closes with our next records unread: a reset. Our next record's
+    // write then met it (ECONNRESET or EPIPE, "tls handshake with …: connection reset by peer")
+    // while the alert lay unread; Python's client (one write per flight) names the alert. Here
+    // the peer sends its flight and the alert, then the reset, before we write our own flight.
+    javax.net.ssl.SSLEngine server = jdkServerContext().createSSLEngine();
+    server.setUseClientMode(false);
+    server.setEnabledProtocols(new String[] {"TLSv1.2"});
+    try (ServerSocket listener = new ServerSocket(0, 1, Loopback.ip(AF_INET));
+        Socket plain = Socket.create()) {
+      plain.connect(listener.getLocalSocketAddress());
+      java.net.Socket raw = listener.accept();
+      Future<?> peer =
+          run(
+              () -> {
+                ByteBuffer in = ByteBuffer.allocate(32768);
+                ByteBuffer app = ByteBuffer.allocate(32768);
+                ByteBuffer out = ByteBuffer.allocate(65536);
+                byte[] chunk = new byte[32768];
+                server.beginHandshake();
+                for (int i = 0; i < 100; i++) { // bounded: the ClientHello, then our flight
+                  switch (server.getHandshakeStatus()) {
+                    case NEED_UNWRAP -> {
+                      in.flip();
+                      var result = server.unwrap(in, app);
+                      in.compact();
+                      if (result.bytesConsumed() == 0) {
+                        int n = raw.getInputStream().read(chunk);
+                        in.put(chunk, 0, n);
+                      }
+                    }
+                    case NEED_TASK -> server.getDelegatedTask().run();
+                    case NEED_WRAP -> server.wrap(ByteBuffer.allocate(0), out);
+                    default -> throw new AssertionError(server.getHandshakeStatus());
+                  }
+                  if (server.getHandshakeStatus()
+                          == javax.net.ssl.SSLEngineResult.HandshakeStatus.NEED_UNWRAP
+                      && out.position() > 0) {
+                    break; // our flight is ready: the client's turn
+                  }
+                }
+                out.put(new byte[] {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28}); // handshake_failure
+                raw.getOutputStream().write(out.array(), 0, out.position());
+                raw.setSoLinger(true, 0);
+                raw.close(); // a reset, as when a server closes with our records unread
+              });
+      assertThatThrownBy(() -> client.withProtocols("TLSv1.2").wrap(plain, "localhost"))
+          .isInstanceOf(TlsException.class)
+          .hasMessageContaining("tls handshake with 127.0.0.1:")
+          .hasMessageEndingWith(
+              "or the peer requires a client certificate (alert handshake_failure)");
+      peer.get(10, SECONDS);
     }
   }
 

@@ -1114,6 +1114,11 @@ public final class Socket implements AutoCloseable {
           throw Errors.interrupted("sendfile to", peer, null);
         }
         if (offset + sent >= file.size()) {
+          if (sent == 0) {
+            // no transfer to find it out: a file not open for reading is refused at any offset,
+            // as over TLS and in Python (an empty read costs no system call)
+            file.read(NO_BYTES, offset);
+          }
           break;
         }
         // Checked before every later transfer, as sendAll does: the first goes even when the
@@ -1151,6 +1156,9 @@ public final class Socket implements AutoCloseable {
     }
     return sent;
   }
+
+  /** An empty buffer: {@code sendFile}'s check that its file is open for reading. */
+  private static final ByteBuffer NO_BYTES = ByteBuffer.allocate(0);
 
   /** {@code sendFile}'s file opened for writing only, as Python's "File not open for reading". */
   private static IllegalArgumentException notReadable(NonReadableChannelException e) {

@@ -282,6 +282,25 @@ class SocketStreamsTest {
     }
   }
 
+  // python3: c.sendfile(f, 100, 5) and c.sendfile(f, 10, 5) of a 10-byte file opened write-only
+  // raise io.UnsupportedOperation (a ValueError) as at offset 0, not 0 bytes sent; over TLS jsock
+  // refused it whatever the offset, as its javadoc promises
+  @Test
+  void sendFileRefusesAFileNotOpenForReadingAtOrPastItsEndToo() throws Exception {
+    Path file = randomFile(10);
+    try (Pair pair = Loopback.pair(Family.AF_INET);
+        FileChannel writeOnly = FileChannel.open(file, StandardOpenOption.WRITE)) {
+      for (long offset : new long[] {10, 100}) {
+        assertThatThrownBy(() -> pair.client().sendFile(writeOnly, offset, 5))
+            .isExactlyInstanceOf(IllegalArgumentException.class)
+            .hasMessage("file is not open for reading");
+      }
+      assertThat(writeOnly.position()).isZero();
+      pair.client().sendAll("ok".getBytes(UTF_8));
+      assertThat(pair.server().recv(10)).isEqualTo("ok".getBytes(UTF_8));
+    }
+  }
+
   // python3: after c.shutdown(SHUT_WR), c.sendfile(f) raises BrokenPipeError (EPIPE), as c.send
   @ParameterizedTest
   @EnumSource(Family.class)

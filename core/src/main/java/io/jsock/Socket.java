@@ -2879,7 +2879,7 @@ public final class Socket implements AutoCloseable {
         }
         chunk.flip();
         try {
-          tls.write(chunk, deadline, true, nonBlocking);
+          tls.write(chunk, deadline, true, nonBlocking, "sendfile to");
         } catch (WouldBlockException e) {
           if (!nonBlocking || sent + chunk.position() == 0) {
             throw e;

@@ -508,13 +508,22 @@ public final class TlsEngine {
    */
   public int write(ByteBuffer src, long deadline, boolean all, boolean nonBlocking)
       throws IOException {
+    return write(src, deadline, all, nonBlocking, "send to");
+  }
+
+  /**
+   * {@link #write(ByteBuffer, long, boolean, boolean)} for a call that names itself otherwise in
+   * its errors ({@code "sendfile to"}).
+   */
+  public int write(
+      ByteBuffer src, long deadline, boolean all, boolean nonBlocking, String operation)
+      throws IOException {
     if (!src.hasRemaining()) {
       // As Python's sendall(b""), which calls nothing: flushing a queued record here would count
       // its bytes as sent to this empty call, and the retry with the same data would send them
       // again.
       return 0;
     }
-    String operation = "send to";
     Waits waits = nonBlocking ? Waits.NEVER : Waits.UNTIL_DEADLINE;
     lock(sending, deadline, operation, waits);
     int start = src.position();

@@ -1350,6 +1350,23 @@ class TlsSocketTest {
     }
   }
 
+  // as without TLS ("sendfile to 127.0.0.1:p: timed out"): jsock send --tls said "send to"
+  @Test
+  void aSendFileThatTimesOutSaysSendfileAsWithoutTls(@TempDir Path files) throws Exception {
+    Path file = files.resolve("data.bin");
+    Files.write(file, random(64 << 20, 5)); // more than the kernel's buffers hold
+    try (Pair plain = Loopback.pair(AF_INET);
+        Pair tls = handshake(plain, client, "localhost", server);
+        FileChannel channel = FileChannel.open(file)) {
+      tls.client().setTimeout(Duration.ofMillis(200));
+
+      assertThatThrownBy(() -> tls.client().sendFile(channel, 0, Long.MAX_VALUE))
+          .isExactlyInstanceOf(SocketTimeoutException.class)
+          .hasMessage("sendfile to " + address(tls.client().getPeerName()) + ": timed out");
+      assertThat(channel.position()).isPositive().isLessThan(64 << 20);
+    }
+  }
+
   @Test
   void interruptingASendFileThatWaitsThrowsInterruptedIoExceptionAndKeepsTheFile(
       @TempDir Path files) throws Exception {

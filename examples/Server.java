@@ -6,6 +6,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 
 import io.jsock.Socket;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 
 void main(String[] args) throws Exception {
   // Create a TCP/IP socket
@@ -28,7 +29,8 @@ void main(String[] args) throws Exception {
 
   // Receive and print data from the client
   var data = clientSocket.recv(1024);
-  IO.println("Received: " + new String(data, UTF_8));
+  // (strict UTF-8, as Python's data.decode(): bytes that are not UTF-8 stop the program)
+  IO.println("Received: " + UTF_8.newDecoder().decode(ByteBuffer.wrap(data)));
 
   // Send a response back to the client
   var message = "Hello, client! This is the server.";

@@ -1,9 +1,13 @@
 package io.jsock.cli;
 
 import static io.jsock.cli.RunningProcess.jsock;
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.jsock.Socket;
+import io.jsock.Sockets;
+import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -89,6 +93,43 @@ class SeedInteropIT {
         assertThat(client.exitCode()).isZero();
       }
       assertThat(server.lines()).endsWith(SERVER_RECEIVED);
+    }
+  }
+
+  @Test
+  void theJavaExamplesStopOnBytesThatAreNotUtf8AsTheSeedsDataDecodeDoes() throws Exception {
+    // The seed's data.decode() raises UnicodeDecodeError: its server prints nothing more and
+    // replies nothing, its client prints nothing, and each exits 1 (checked with python3).
+    String java = ProcessHandle.current().info().command().orElse("java");
+    String classes = RunningProcess.REPO.resolve("core/target/classes").toString();
+    int port = FreePort.find();
+    try (RunningProcess server =
+        RunningProcess.start(
+            List.of(java, "-cp", classes, "examples/Server.java", String.valueOf(port)),
+            Map.of())) {
+      server.nextLineMatching("Server is listening on localhost:" + port);
+      try (Socket peer = Sockets.createConnection(new InetSocketAddress("localhost", port))) {
+        peer.sendAll(new byte[] {(byte) 0xff, (byte) 0xfe, 'a', 'b'});
+        assertThat(peer.recv(1024)).isEmpty();
+      }
+      assertThat(server.lines()).containsExactly("Server is listening on localhost:" + port);
+      assertThat(server.exitCode()).isOne();
+      assertThat(server.stderr()).contains("MalformedInputException");
+    }
+    try (Socket listener = Sockets.createServer(new InetSocketAddress("localhost", 0))) {
+      String seedPort = String.valueOf(((InetSocketAddress) listener.getSockName()).getPort());
+      try (RunningProcess client =
+          RunningProcess.start(
+              List.of(java, "-cp", classes, "examples/Client.java", seedPort), Map.of())) {
+        try (Socket conn = listener.accept().conn()) {
+          assertThat(conn.recv(1024))
+              .isEqualTo("Hello, server! This is the client.".getBytes(UTF_8));
+          conn.sendAll(new byte[] {(byte) 0xe2, (byte) 0x98}); // a snowman cut short
+        }
+        assertThat(client.lines()).isEmpty();
+        assertThat(client.exitCode()).isOne();
+        assertThat(client.stderr()).contains("MalformedInputException");
+      }
     }
   }
 

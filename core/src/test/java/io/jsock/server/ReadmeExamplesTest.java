@@ -1,5 +1,7 @@
 package io.jsock.server;
 
+import static io.jsock.Family.AF_INET;
+import static io.jsock.SocketKind.SOCK_STREAM;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -8,15 +10,43 @@ import io.jsock.Socket;
 import io.jsock.Sockets;
 import io.jsock.framing.Framed;
 import io.jsock.framing.Framing;
+import io.jsock.testing.Loopback;
 import java.io.EOFException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.Test;
 
-/** README's two server examples, as written there, run against real clients. */
+/**
+ * README's examples, as written there (but for the port: 12345 may be taken), run against real
+ * clients: the tutorial's server and the two server examples.
+ */
 class ReadmeExamplesTest {
   private static final Duration PROMPTLY = Duration.ofSeconds(10);
+
+  @Test
+  void theTutorialsServerReceivesPrintsAndReplies() throws Exception {
+    // README: "The library", the tutorial's server
+    int port = Loopback.unusedPort(AF_INET, SOCK_STREAM);
+    var serverSocket = Socket.create(AF_INET, SOCK_STREAM);
+    serverSocket.bind(new InetSocketAddress("localhost", port));
+    serverSocket.listen(1);
+    try (Socket client = Sockets.createConnection(new InetSocketAddress("localhost", port))) {
+      client.sendAll("Hello, server! This is the client.".getBytes(UTF_8));
+      var accepted = serverSocket.accept();
+      var clientSocket = accepted.conn();
+      var data = clientSocket.recv(1024);
+      assertThat(UTF_8.newDecoder().decode(ByteBuffer.wrap(data)).toString())
+          .isEqualTo("Hello, server! This is the client.");
+      clientSocket.sendAll("Hello, client! This is the server.".getBytes(UTF_8));
+      clientSocket.close();
+      serverSocket.close();
+      assertThat(client.recv(1024)).isEqualTo("Hello, client! This is the server.".getBytes(UTF_8));
+      assertThat(client.recv(1024)).isEmpty();
+    }
+  }
 
   @Test
   void theEchoServerEchoes() throws Exception {

@@ -12,6 +12,7 @@ import io.jsock.internal.SocketAccess;
 import io.jsock.internal.TlsEngine;
 import io.jsock.tls.TlsContext;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.net.SocketAddress;
@@ -240,7 +241,8 @@ final class Connection implements Lifecycle.Worker {
     return e instanceof ClosedSocketException || e instanceof WouldBlockException;
   }
 
-  private void report(Throwable e) {
+  private void report(Throwable thrown) {
+    Throwable e = unwrapped(thrown);
     String reason = endedBy.get();
     if (reason != null) {
       LOG.log(Level.DEBUG, () -> label() + ": reset, " + reason + ": " + e);
@@ -253,7 +255,16 @@ final class Connection implements Lifecycle.Worker {
     } else if (e instanceof SocketError && !handlersOwn(e)) {
       LOG.log(Level.INFO, () -> label() + ": " + e.getMessage());
     } else {
-      LOG.log(Level.WARNING, label() + ": handler failed: " + e, e);
+      LOG.log(Level.WARNING, label() + ": handler failed: " + thrown, thrown);
     }
+  }
+
+  /**
+   * The {@link IOException} an {@link UncheckedIOException} carries, which the JDK's streams of
+   * lines ({@code BufferedReader.lines()}) and a handler's own lambdas wrap a recv's failure in:
+   * told as the failure itself (the peer's reset at INFO, a timeout counted), not as a handler bug.
+   */
+  private static Throwable unwrapped(Throwable e) {
+    return e instanceof UncheckedIOException unchecked ? unchecked.getCause() : e;
   }
 }

@@ -339,9 +339,9 @@ public final class UdpServer extends Server {
           report(datagram, failure, forced);
         }
       } finally {
-        lifecycle.remove(this);
         counters.open.decrement();
         permits.release();
+        lifecycle.remove(this); // last: it may run the release a shutdown left to this handler
       }
     }
   }

@@ -763,6 +763,55 @@ class TcpServerTest {
     }
   }
 
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"the peer resets", "the idle timeout passes"})
+  void aFailureMetThroughBufferedReaderLinesIsToldAsTheSameFailureMetDirectly(String failure)
+      throws Exception {
+    // BufferedReader.lines(), the JDK's way to read a stream of lines, hands a recv's IOException
+    // on wrapped in an UncheckedIOException: the peer's reset is still the peer's doing (INFO), an
+    // idle timeout still a timeout (DEBUG, counted), not a handler's bug.
+    ConnectionHandler lineEcho =
+        conn -> {
+          java.io.BufferedReader lines = conn.makeFile("r");
+          lines
+              .lines()
+              .forEach(
+                  line -> {
+                    try {
+                      conn.sendAll((line + "\n").getBytes(UTF_8));
+                    } catch (IOException e) {
+                      throw new UncheckedIOException(e);
+                    }
+                  });
+        };
+    boolean reset = failure.startsWith("the peer");
+    ServerConfig config =
+        ServerConfig.defaults().withIdleTimeout(Duration.ofMillis(reset ? 60_000 : 500));
+    try (CapturedLogs logs = CapturedLogs.of("io.jsock.server");
+        TcpServer server = TcpServer.start(config, lineEcho);
+        Socket client = connect(server.address())) {
+      String peer = Addresses.format(client.getSockName());
+      assertEchoes(client, "hello\n");
+      if (reset) {
+        client.setSockOpt(StandardSocketOptions.SO_LINGER, 0);
+        client.close();
+      } else {
+        assertThat(client.recv(16)).as("closed once idle").isEmpty();
+      }
+      await().atMost(LIMIT).until(() -> server.stats().open() == 0);
+      assertThat(logs.at(Level.WARNING)).as("no handler failure").isEmpty();
+      if (reset) {
+        assertThat(logs.at(Level.INFO)).hasSize(1);
+        assertThat(logs.at(Level.INFO).getFirst().getMessage())
+            .startsWith("connection from " + peer + " to " + Addresses.format(server.address()))
+            .endsWith("connection reset by peer");
+      } else {
+        assertThat(logs.at(Level.INFO)).isEmpty();
+        assertThat(server.stats().timedOut()).isEqualTo(1);
+      }
+    }
+  }
+
   @Test
   void statsCountOpenConnectionsAndEveryByteExactly() throws Exception {
     Duration idle = Duration.ofSeconds(42);

@@ -644,6 +644,31 @@ class UdpServerTest {
   }
 
   @Test
+  void onceAServerAHandlerShutDownHasTerminatedNoDatagramCountsAsBeingHandled() throws Exception {
+    // The handler's end, not the release its shutdown left to it, is what awaitTermination waits
+    // for: by then the datagram no longer counts as open. Rounds, as the two are a moment apart.
+    for (int round = 0; round < 50; round++) {
+      AtomicReference<UdpServer> self = new AtomicReference<>();
+      CountDownLatch started = new CountDownLatch(1);
+      DatagramHandler stopper =
+          (datagram, socket) -> {
+            started.await();
+            self.get().shutdown(Duration.ZERO);
+          };
+      self.set(UdpServer.start(ServerConfig.defaults(), stopper));
+      UdpServer server = self.get();
+      try (Socket client = client(AF_INET, server.address())) {
+        started.countDown();
+        client.send("stop".getBytes(UTF_8));
+        assertThat(server.awaitTermination(LIMIT)).isTrue();
+        assertThat(server.stats().open()).as("round %d", round).isZero();
+      } finally {
+        server.close();
+      }
+    }
+  }
+
+  @Test
   void startRejectsAnAfUnixAddress() {
     var config =
         ServerConfig.defaults().withAddress(UnixDomainSocketAddress.of(dir.resolve("u.sock")));

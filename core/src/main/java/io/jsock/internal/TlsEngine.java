@@ -673,13 +673,17 @@ public final class TlsEngine {
       return;
     }
     long deadline = System.nanoTime() + CLOSE_NOTIFY_NANOS;
-    try {
-      if (!sending.tryLock(CLOSE_NOTIFY_NANOS, TimeUnit.NANOSECONDS)) {
+    // Taken at once if free, whatever the thread's interrupt (a cancelled task closing its socket):
+    // the timed wait below would give up at once, and the peer read a truncation (or a reset).
+    if (!sending.tryLock()) {
+      try {
+        if (!sending.tryLock(CLOSE_NOTIFY_NANOS, TimeUnit.NANOSECONDS)) {
+          return;
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
         return;
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return;
     }
     try {
       closeOutbound(deadline, "close", Waits.ALWAYS);

@@ -498,6 +498,26 @@ class TlsSocketTest {
     }
   }
 
+  // A thread whose interrupt is set (a cancelled task closing its socket in try-with-resources)
+  // still gets close_notify out when nothing holds it up, and keeps its interrupt
+  @Test
+  void closeFromAnInterruptedThreadStillSendsCloseNotify() throws Exception {
+    try (Pair plain = Loopback.pair(AF_INET);
+        Pair tls = handshake(plain, client, "localhost", server)) {
+      tls.client().sendAll("bye".getBytes(UTF_8));
+      Thread.currentThread().interrupt();
+      boolean stillInterrupted;
+      try {
+        tls.client().close();
+      } finally {
+        stillInterrupted = Thread.interrupted();
+      }
+      assertThat(stillInterrupted).isTrue();
+      assertThat(recvExactly(tls.server(), 3)).isEqualTo("bye".getBytes(UTF_8));
+      assertThat(tls.server().recv(10)).isEmpty();
+    }
+  }
+
   // README's Endings: TLS 1.2 has no half-close, and the JDK's engine closes the sending side as
   // the peer's close_notify arrives (Python's OpenSSL still writes); TLS 1.3 ends one direction
   @ParameterizedTest

@@ -107,6 +107,32 @@ class CommandsIT {
   }
 
   @Test
+  void errorsAreToldAndClassifiedInEnglishWhateverTheMessageLanguage() throws Exception {
+    // The JDK words socket errors with the C library's strerror in the locale's language, and
+    // jsock tells them apart by their English words: in German a refusal was "input/output
+    // error", exit 1, and a stdout whose reader went away failed ("Datenübergabe unterbrochen").
+    // LANGUAGE takes effect under C.UTF-8, which the launcher itself makes of LC_ALL=C.
+    int port;
+    try (Socket bound = Socket.create()) {
+      bound.bind("127.0.0.1", 0); // bound, not listening: connections to it are refused
+      port = ((InetSocketAddress) bound.getSockName()).getPort();
+      for (var env :
+          List.of(
+              Map.of("LC_ALL", "C", "LANGUAGE", "de"),
+              Map.of("LC_ALL", "C.UTF-8", "LANGUAGE", "fr:de"),
+              Map.of(
+                  "LC_ALL", "", "LANG", "C.UTF-8", "LC_MESSAGES", "C.UTF-8", "LANGUAGE", "de"))) {
+        try (RunningProcess client = jsock(env, "connect", "127.0.0.1", String.valueOf(port))) {
+          assertThat(client.exitCode()).as(env + ": " + client.stderr()).isEqualTo(3);
+          assertThat(client.stderr())
+              .as(env.toString())
+              .isEqualTo("jsock: connect to 127.0.0.1:" + port + ": connection refused\n");
+        }
+      }
+    }
+  }
+
+  @Test
   void unknownHostIsOneLineAndExitCode6(@TempDir Path dir) throws Exception {
     // A hosts file of our own: the name fails to resolve without any DNS traffic.
     Path hosts = Files.writeString(dir.resolve("hosts"), "127.0.0.1 localhost\n");

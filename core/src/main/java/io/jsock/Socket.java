@@ -337,7 +337,7 @@ public final class Socket implements AutoCloseable {
    * <p>A TCP socket bound to a port other than 0 binds with {@code SO_REUSEADDR} on unless it was
    * set off, as a JDK {@code ServerSocket} does (Python leaves it off): a server restarted on its
    * port is not refused it while connections it closed wait in TIME_WAIT. A listening socket on the
-   * port still makes the bind fail.
+   * port still makes the bind fail, and a refused bind leaves the option off.
    *
    * @param address an {@link InetSocketAddress} (resolved now if unresolved, honouring the family)
    *     or, for AF_UNIX, a {@link UnixDomainSocketAddress}
@@ -350,6 +350,7 @@ public final class Socket implements AutoCloseable {
       if (channel.getLocalAddress() != null) {
         throw Errors.of(Errno.EINVAL, "bind to", local); // already bound, as Linux says
       }
+      boolean reuseSet = false;
       if (channel instanceof SocketChannel stream
           && local instanceof InetSocketAddress inet
           && inet.getPort() != 0
@@ -359,11 +360,21 @@ public final class Socket implements AutoCloseable {
         // (port 0 is left alone: the kernel picks a free port, and would then consider ports
         // that TIME_WAIT connections hold, which a client bound to a source address can trip on)
         stream.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+        reuseSet = true;
       }
       try {
         channel.bind(local);
       } catch (IOException e) {
         IOException failure = Errors.translate(e, "bind to", local);
+        if (reuseSet) {
+          // a refused bind leaves the socket as it was, as Python's (a later bind to port 0
+          // would pick its port with it on)
+          try {
+            ((SocketChannel) channel).setOption(StandardSocketOptions.SO_REUSEADDR, false);
+          } catch (IOException | RuntimeException unset) {
+            failure.addSuppressed(unset);
+          }
+        }
         if (!(failure instanceof AddressInUseException
             && local instanceof UnixDomainSocketAddress unix
             && UnixSocketFiles.removeIfStale(unix))) {

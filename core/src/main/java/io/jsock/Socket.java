@@ -199,6 +199,14 @@ public final class Socket implements AutoCloseable {
   private volatile boolean unixListenerShut;
 
   /**
+   * The directions {@link #shutdownUnconnected} shut on this AF_UNIX stream socket before it was
+   * connected or listening (1 for reading, 2 for writing; guarded by stateLock): Linux keeps them
+   * on the socket through a failed connect and a listen, so the channel that jsock puts in its
+   * place then is shut down as well.
+   */
+  private int unixShutUnconnected;
+
+  /**
    * Set with {@link #closed} when io.jsock.tls wrapped the socket: the TLS socket that owns the
    * channel from then on; null while this socket owns it.
    */
@@ -337,7 +345,7 @@ public final class Socket implements AutoCloseable {
    * <p>A TCP socket bound to a port other than 0 binds with {@code SO_REUSEADDR} on unless it was
    * set off, as a JDK {@code ServerSocket} does (Python leaves it off): a server restarted on its
    * port is not refused it while connections it closed wait in TIME_WAIT. A listening socket on the
-   * port still makes the bind fail.
+   * port still makes the bind fail, and a refused bind leaves the option off.
    *
    * @param address an {@link InetSocketAddress} (resolved now if unresolved, honouring the family)
    *     or, for AF_UNIX, a {@link UnixDomainSocketAddress}
@@ -350,6 +358,7 @@ public final class Socket implements AutoCloseable {
       if (channel.getLocalAddress() != null) {
         throw Errors.of(Errno.EINVAL, "bind to", local); // already bound, as Linux says
       }
+      boolean reuseSet = false;
       if (channel instanceof SocketChannel stream
           && local instanceof InetSocketAddress inet
           && inet.getPort() != 0
@@ -359,11 +368,21 @@ public final class Socket implements AutoCloseable {
         // (port 0 is left alone: the kernel picks a free port, and would then consider ports
         // that TIME_WAIT connections hold, which a client bound to a source address can trip on)
         stream.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+        reuseSet = true;
       }
       try {
         channel.bind(local);
       } catch (IOException e) {
         IOException failure = Errors.translate(e, "bind to", local);
+        if (reuseSet) {
+          // a refused bind leaves the socket as it was, as Python's (a later bind to port 0
+          // would pick its port with it on)
+          try {
+            ((SocketChannel) channel).setOption(StandardSocketOptions.SO_REUSEADDR, false);
+          } catch (IOException | RuntimeException unset) {
+            failure.addSuppressed(unset);
+          }
+        }
         if (!(failure instanceof AddressInUseException
             && local instanceof UnixDomainSocketAddress unix
             && UnixSocketFiles.removeIfStale(unix))) {
@@ -1528,6 +1547,14 @@ public final class Socket implements AutoCloseable {
       } finally {
         current.exitCall();
       }
+      if (!listener && !family.isInet()) {
+        unixShutUnconnected |=
+            switch (how) {
+              case SHUT_RD -> 1;
+              case SHUT_WR -> 2;
+              case SHUT_RDWR -> 3;
+            };
+      }
       if (how != Shutdown.SHUT_WR) {
         inputShut = true;
         if (listener && family.isInet()) {
@@ -2131,6 +2158,10 @@ public final class Socket implements AutoCloseable {
       if (options.get(StandardSocketOptions.TCP_NODELAY) instanceof Boolean noDelay) {
         setNoDelayOnListener(listening, noDelay);
       }
+      shutAsBefore(listening);
+      if ((unixShutUnconnected & 1) != 0) {
+        unixListenerShut = true; // refuses new clients, as the shut socket's listen does on Linux
+      }
       return listening;
     } catch (IOException e) {
       listener.close();
@@ -2412,6 +2443,7 @@ public final class Socket implements AutoCloseable {
         if (boundAddress instanceof UnixDomainSocketAddress unix) {
           boundFileIdentity = UnixSocketFiles.identity(unix.getPath());
         }
+        shutAsBefore(fresh);
       } catch (IOException | RuntimeException e) {
         fresh.channel().close();
         throw e;
@@ -2422,6 +2454,28 @@ public final class Socket implements AutoCloseable {
       }
       polled = fresh;
       return fresh;
+    }
+  }
+
+  /**
+   * Shuts down the socket of a channel that takes an AF_UNIX socket's place (a listener, or a fresh
+   * channel after a failed connect) as {@link #shutdown} had shut the one it replaces, which Linux
+   * keeps as one socket. Guarded by stateLock.
+   */
+  private void shutAsBefore(PolledChannel replacing) throws IOException {
+    if (unixShutUnconnected == 0) {
+      return;
+    }
+    int fd = replacing.enterAnyCall();
+    if (fd < 0) {
+      return; // the portable path, whose shutdown refused the first
+    }
+    try {
+      StreamCalls.shutdown(fd, unixShutUnconnected - 1); // SHUT_RD 0, SHUT_WR 1, SHUT_RDWR 2
+    } catch (StreamCalls.Failed e) {
+      throw Errors.of(e.errno(), "shutdown", null);
+    } finally {
+      replacing.exitCall();
     }
   }
 

@@ -378,6 +378,24 @@ class SocketOptionsTest {
     }
   }
 
+  // python3 on Linux: a bind refused (the port has a listener) leaves SO_REUSEADDR 0, and a later
+  // bind to port 0 picks its port without it; jsock's bind set it on before the refused bind
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void aRefusedBindLeavesSoReuseAddrAsItWas(Family family) throws Exception {
+    try (Socket listener = Socket.create(family, SocketKind.SOCK_STREAM);
+        Socket s = Socket.create(family, SocketKind.SOCK_STREAM)) {
+      listener.bind(new InetSocketAddress(Loopback.ip(family), 0));
+      listener.listen();
+      assertThatThrownBy(() -> s.bind(listener.getSockName()))
+          .isInstanceOf(AddressInUseException.class);
+
+      assertThat(s.getSockOpt(StandardSocketOptions.SO_REUSEADDR)).isFalse();
+      s.bind(new InetSocketAddress(Loopback.ip(family), 0));
+      assertThat(s.getSockOpt(StandardSocketOptions.SO_REUSEADDR)).isFalse();
+    }
+  }
+
   private static int unusedPort(Family family) throws Exception {
     return Loopback.unusedPort(family, SocketKind.SOCK_STREAM);
   }

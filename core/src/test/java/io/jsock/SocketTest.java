@@ -3,6 +3,7 @@ package io.jsock;
 import static io.jsock.Family.AF_INET;
 import static io.jsock.Family.AF_INET6;
 import static io.jsock.Family.AF_UNIX;
+import static io.jsock.Shutdown.SHUT_RD;
 import static io.jsock.Shutdown.SHUT_WR;
 import static io.jsock.SocketKind.SOCK_DGRAM;
 import static io.jsock.SocketKind.SOCK_STREAM;
@@ -2306,6 +2307,65 @@ class SocketTest {
               catchThrowableOfType(ConnectionRefusedException.class, () -> client.connect(address));
           assertThat(e).hasMessage("connect to " + text(address) + ": connection refused");
           assertThat(e.errno()).isEqualTo(111).isEqualTo(Errno.ECONNREFUSED);
+        }
+      }
+    }
+  }
+
+  // python3 on Linux: an AF_UNIX socket shut down before it connects stays shut through a failed
+  // connect (ENOENT): its later connection refuses its sends (SHUT_WR), or its peer's (SHUT_RD),
+  // and reads end at once; the fresh channel jsock opened after the failure was not shut
+  @Test
+  void anAfUnixShutdownBeforeConnectingOutlivesAFailedConnect() throws IOException {
+    org.junit.jupiter.api.Assumptions.assumeFalse(Boolean.getBoolean("jsock.selectorPoller"));
+    try (Socket listener = listening(AF_UNIX);
+        Socket writeShut = Socket.create(AF_UNIX, SOCK_STREAM);
+        Socket readShut = Socket.create(AF_UNIX, SOCK_STREAM)) {
+      writeShut.shutdown(SHUT_WR);
+      readShut.shutdown(SHUT_RD);
+      for (Socket socket : new Socket[] {writeShut, readShut}) {
+        ErrnoException e =
+            catchThrowableOfType(
+                ErrnoException.class,
+                () -> socket.connect(UnixDomainSocketAddress.of(dir.resolve("missing.sock"))));
+        assertThat(e.errno()).isEqualTo(Errno.ENOENT);
+        socket.connect(listener.getSockName());
+      }
+      try (Socket writeShutPeer = listener.accept().conn();
+          Socket readShutPeer = listener.accept().conn()) {
+        assertThatThrownBy(() -> writeShut.send(bytes("hi")))
+            .isInstanceOf(BrokenPipeException.class);
+        writeShutPeer.sendAll(bytes("x"));
+        assertThat(writeShut.recv(10)).isEqualTo(bytes("x"));
+
+        assertThatThrownBy(() -> readShutPeer.send(bytes("x")))
+            .isInstanceOf(BrokenPipeException.class);
+        readShut.setTimeout(Duration.ofSeconds(10)); // fails, not hangs, where it is not shut
+        assertThat(readShut.recv(10)).isEmpty();
+      }
+    }
+  }
+
+  // python3 on Linux: a bound AF_UNIX socket shut down for reading (SHUT_RD, SHUT_RDWR) and then
+  // listening refuses clients, as one shut once listening; for writing, it takes them
+  @Test
+  void anAfUnixSocketShutDownBeforeListeningRefusesClientsAsOnLinux() throws IOException {
+    org.junit.jupiter.api.Assumptions.assumeFalse(Boolean.getBoolean("jsock.selectorPoller"));
+    for (Shutdown how : Shutdown.values()) {
+      try (Socket server = Socket.create(AF_UNIX, SOCK_STREAM);
+          Socket client = Socket.create(AF_UNIX, SOCK_STREAM)) {
+        server.bind(UnixDomainSocketAddress.of(dir.resolve("shut-" + how + ".sock")));
+        server.shutdown(how);
+        server.listen();
+
+        SocketAddress address = server.getSockName();
+        if (how == SHUT_WR) {
+          client.connect(address);
+          server.accept().conn().close();
+        } else {
+          ConnectionRefusedException e =
+              catchThrowableOfType(ConnectionRefusedException.class, () -> client.connect(address));
+          assertThat(e).hasMessage("connect to " + text(address) + ": connection refused");
         }
       }
     }

@@ -18,8 +18,11 @@ import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ClosedChannelException;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.net.ssl.SSLException;
@@ -35,7 +38,7 @@ import javax.net.ssl.SSLException;
  */
 public final class Errors {
   /** Linux's strerror texts as the JDK passes them on, most specific first. */
-  private static final List<Known> KNOWN =
+  private static final List<Known> ENGLISH =
       List.of(
           new Known("connection refused", Errno.ECONNREFUSED),
           new Known("port unreachable", Errno.ECONNREFUSED),
@@ -69,7 +72,31 @@ public final class Errors {
           new Known("too many levels of symbolic links", Errno.ELOOP),
           new Known("resource temporarily unavailable", Errno.EAGAIN));
 
+  /**
+   * {@link #ENGLISH}, each error number's first entry followed by the C library's text for it in
+   * this process's message language where that is another: the JDK words its messages so, and under
+   * {@code LANGUAGE=de} a refused connect was taken for {@code EIO}.
+   */
+  private static final List<Known> KNOWN = withLocalTexts(ENGLISH);
+
   private record Known(String text, int errno) {}
+
+  private static List<Known> withLocalTexts(List<Known> english) {
+    List<Known> all = new ArrayList<>();
+    Set<Integer> asked = new HashSet<>();
+    for (Known known : english) {
+      all.add(known);
+      if (asked.add(known.errno())) {
+        String local = ErrorTexts.of(known.errno());
+        if (local != null
+            && !local.isBlank()
+            && english.stream().noneMatch(other -> local.contains(other.text()))) {
+          all.add(new Known(local, known.errno()));
+        }
+      }
+    }
+    return List.copyOf(all);
+  }
 
   /**
    * The alert name in the JDK's "Received fatal alert: unknown_ca", or in the cause it gives for an

@@ -8,7 +8,12 @@ import io.jsock.ConnectionRefusedException;
 import io.jsock.ConnectionResetException;
 import io.jsock.Errno;
 import io.jsock.ErrnoException;
+import io.jsock.Family;
+import io.jsock.Socket;
+import io.jsock.SocketError;
+import io.jsock.testing.Loopback;
 import io.jsock.tls.TlsException;
+import java.io.File;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetAddress;
@@ -16,9 +21,13 @@ import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ClosedChannelException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLHandshakeException;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ErrorsTest {
   private static final InetSocketAddress ADDRESS =
@@ -40,6 +49,59 @@ class ErrorsTest {
         .isExactlyInstanceOf(ConnectionResetException.class)
         .hasMessage("recv from 127.0.0.1:9: connection reset by peer");
     assertThat(pipe).isExactlyInstanceOf(BrokenPipeException.class);
+  }
+
+  // A JVM whose message language is not English (LANGUAGE=de, or LANG=de_DE.UTF-8) gets the JDK's
+  // exceptions worded by the C library in that language: a refused connect was "Verbindungsaufbau
+  // abgelehnt", which jsock took for EIO (an ErrnoException, not a ConnectionRefusedException)
+  @Test
+  void errorsWordedInTheProcesssMessageLanguageAreRecognised(@TempDir Path dir) throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        Files.exists(Path.of("/usr/share/locale/de/LC_MESSAGES/libc.mo")),
+        "the C library's German texts are installed (libc-l10n)");
+    Path output = dir.resolve("output.txt");
+    ProcessBuilder builder =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED",
+                "--add-exports",
+                "java.base/sun.nio.ch=ALL-UNNAMED",
+                "-cp",
+                Path.of("target/classes") + File.pathSeparator + Path.of("target/test-classes"),
+                RefusedConnect.class.getName())
+            .redirectErrorStream(true)
+            .redirectOutput(output.toFile());
+    builder.environment().put("LC_ALL", "C.UTF-8");
+    builder.environment().put("LANGUAGE", "de");
+    Process child = builder.start();
+    try {
+      assertThat(child.waitFor(120, TimeUnit.SECONDS)).as("child ended").isTrue();
+    } finally {
+      child.destroyForcibly();
+    }
+
+    assertThat(Files.readAllLines(output))
+        .as("what the child printed")
+        .containsExactly("ConnectionRefusedException 111 connection refused");
+  }
+
+  /** Connects to an address that refuses, and prints what jsock threw. */
+  static final class RefusedConnect {
+    public static void main(String[] args) throws IOException {
+      try (Loopback.Refusing refusing = Loopback.refusingAddress(Family.AF_INET);
+          Socket socket = Socket.create()) {
+        socket.connect(refusing.address());
+        System.out.println("connected?");
+      } catch (IOException e) {
+        String message = e.getMessage();
+        System.out.println(
+            e.getClass().getSimpleName()
+                + " "
+                + (e instanceof SocketError error ? error.errno() : -1)
+                + " "
+                + message.substring(message.lastIndexOf(": ") + 2));
+      }
+    }
   }
 
   @Test

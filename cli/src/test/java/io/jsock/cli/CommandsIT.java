@@ -71,6 +71,17 @@ class CommandsIT {
     }
   }
 
+  // echo said 'write to stdout failed' of its banner and exited 0, the status of the stop its
+  // shutdown hook runs at exit
+  @Test
+  void echoWhoseBannerCannotBeWrittenExitsOneAndRemovesItsSocketFile(@TempDir Path dir)
+      throws Exception {
+    Path socketFile = dir.resolve("echo.sock");
+    assertFailsOnAFullStdout(PipedProcess.jsock("echo", "--host", "127.0.0.1", "--port", "0"));
+    assertFailsOnAFullStdout(PipedProcess.jsock("echo", "--unix", socketFile.toString()));
+    assertThat(socketFile).doesNotExist();
+  }
+
   private static void assertFailsOnAFullStdout(List<String> command) throws Exception {
     try (PipedProcess run =
         PipedProcess.start(

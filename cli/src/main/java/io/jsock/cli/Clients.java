@@ -17,7 +17,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * stdin is sent to every client connected at the time, as {@code ncat -k} does. When stdin ends,
  * every client is half-closed (unless {@code --no-shutdown}), and so is any client that comes
  * later. A client that fails, or stops reading while a broadcast waits on it, is closed; the others
- * go on. A client's data that finds stdout's reader gone ends the listener.
+ * go on. A client's data that finds stdout's reader gone ends the listener, and so does one that
+ * stdout cannot take ({@link #stdoutFailure}): stdout is every client's, not the client's own.
  */
 final class Clients {
   private record Member(Socket conn, Diagnostics.Traffic traffic) {}
@@ -28,12 +29,16 @@ final class Clients {
   private final TlsContext tls; // null: no TLS
   private final Runnable outGone;
   private final AtomicInteger active = new AtomicInteger();
+  private volatile IOException stdoutFailure;
 
   // Guarded by this: who receives broadcasts, and whether stdin has ended.
   private final List<Member> members = new ArrayList<>();
   private boolean stdinEnded;
 
-  /** {@code outGone} runs when a client's data finds that stdout's reader has gone away. */
+  /**
+   * {@code outGone} runs when a client's data finds that stdout's reader has gone away, or that
+   * stdout cannot be written ({@link #stdoutFailure} then says why).
+   */
   Clients(
       StandardStreams std,
       Diagnostics diagnostics,
@@ -120,11 +125,28 @@ final class Clients {
       }
       chunk.flip();
       member.traffic().received(chunk);
-      if (!options.sendOnly && !std.write(chunk)) {
-        outGone.run(); // nobody reads what would come: listen is done
+      if (!options.sendOnly && !writeOut(chunk)) {
+        outGone.run(); // nobody reads what would come, or it cannot be written: listen is done
         return;
       }
     }
+  }
+
+  /** Writes to stdout; false once its reader has gone or a write failed (the first kept). */
+  private boolean writeOut(ByteBuffer chunk) {
+    try {
+      return std.write(chunk);
+    } catch (IOException e) {
+      if (stdoutFailure == null) {
+        stdoutFailure = e;
+      }
+      return false;
+    }
+  }
+
+  /** Why stdout could not be written (not its reader gone), or null. */
+  IOException stdoutFailure() {
+    return stdoutFailure;
   }
 
   private synchronized void join(Member member) {

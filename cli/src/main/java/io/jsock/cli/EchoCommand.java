@@ -8,6 +8,7 @@ import io.jsock.server.TcpServer;
 import io.jsock.server.UdpServer;
 import io.jsock.tls.Tls;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
@@ -122,7 +123,18 @@ final class EchoCommand implements Callable<Integer> {
     Thread stop = Thread.ofPlatform().name("jsock echo stop").unstarted(() -> stop(server));
     Signals.interruptOnSecondSignal(stop);
     Runtime.getRuntime().addShutdownHook(stop);
-    out.line("Echo server listening on " + where(server.address()));
+    try {
+      out.line("Echo server listening on " + where(server.address()));
+    } catch (UncheckedIOException e) {
+      // the hook's stop would end the process with 0 at the exit this failure leads to
+      try {
+        Runtime.getRuntime().removeShutdownHook(stop);
+      } catch (IllegalStateException stopping) {
+        throw e; // a signal's stop is under way, and ends the process
+      }
+      server.shutdown(Duration.ZERO);
+      throw e;
+    }
     while (!server.awaitTermination(Duration.ofDays(1))) {
       // serves until a signal's shutdown hook stops the server
     }

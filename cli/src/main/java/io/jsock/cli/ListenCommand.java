@@ -187,16 +187,20 @@ final class ListenCommand implements Callable<Integer> {
   private void serveManyClients(Socket listener, TlsContext tls) throws IOException {
     StandardStreams std = new StandardStreams();
     // stdout's reader gone (| head): closing the listener ends the accept loop, quietly, as a
-    // bridge ends then; the clients' connections close as the process exits
+    // bridge ends then; a stdout that cannot be written (a full disk) ends it with the failure, as
+    // a bridge's does; the clients' connections close as the process exits
     Clients clients = new Clients(std, diagnostics, bridge, tls, () -> closeQuietly(listener));
     clients.start();
     // A failed accept (out of file descriptors) is said and retried: the clients served go on.
     Acceptor acceptor = new Acceptor(listener, diagnostics::say);
-    for (long n = 1; ; n++) { // until interrupted, or stdout's reader has gone
+    for (long n = 1; ; n++) { // until interrupted, or stdout's reader has gone or failed
       Accepted client;
       try {
         client = acceptPermitted(acceptor, n);
       } catch (IOException e) {
+        if (clients.stdoutFailure() != null) {
+          throw clients.stdoutFailure();
+        }
         if (std.isOutGone()) {
           return;
         }

@@ -52,7 +52,16 @@ public final class Main implements Runnable {
 
   /** Runs {@code jsock} with the given arguments and returns its exit code. */
   public static int run(String... args) {
-    return commandLine().execute(args);
+    CommandLine commandLine = commandLine();
+    int code = commandLine.execute(args);
+    // what picocli prints itself (--help, --version) and the completion script go out without
+    // Lines: a stdout that could not take them fails the command as a line does
+    if (code == ExitCode.OK.code() && commandLine.getOut().checkError()) {
+      commandLine.getErr().println("jsock: write to stdout failed");
+      commandLine.getErr().flush();
+      return ExitCode.FAILURE.code();
+    }
+    return code;
   }
 
   /** The {@code jsock} command line, with its failure handling, ready to execute. */

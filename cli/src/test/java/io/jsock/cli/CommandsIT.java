@@ -57,6 +57,44 @@ class CommandsIT {
     }
   }
 
+  // completion > /dev/full exited 0 with nothing written (install-completion then said the script
+  // was installed), as did --help and --version: picocli prints them, and nothing looked
+  @Test
+  void completionHelpAndVersionFailWhenStdoutCannotBeWritten() throws Exception {
+    for (List<String> command :
+        List.of(
+            PipedProcess.jsock("completion"),
+            PipedProcess.jsock("--help"),
+            PipedProcess.jsock("--version"),
+            PipedProcess.jsock("connect", "--help"))) {
+      assertFailsOnAFullStdout(command);
+    }
+  }
+
+  // echo said 'write to stdout failed' of its banner and exited 0, the status of the stop its
+  // shutdown hook runs at exit
+  @Test
+  void echoWhoseBannerCannotBeWrittenExitsOneAndRemovesItsSocketFile(@TempDir Path dir)
+      throws Exception {
+    Path socketFile = dir.resolve("echo.sock");
+    assertFailsOnAFullStdout(PipedProcess.jsock("echo", "--host", "127.0.0.1", "--port", "0"));
+    assertFailsOnAFullStdout(PipedProcess.jsock("echo", "--unix", socketFile.toString()));
+    assertThat(socketFile).doesNotExist();
+  }
+
+  private static void assertFailsOnAFullStdout(List<String> command) throws Exception {
+    try (PipedProcess run =
+        PipedProcess.start(
+            command,
+            Map.of(),
+            ProcessBuilder.Redirect.PIPE,
+            ProcessBuilder.Redirect.to(new File("/dev/full")))) {
+      run.stdin().close();
+      assertThat(run.exitCode()).as("%s: %s", command, run.stderr()).isEqualTo(1);
+      assertThat(run.stderr()).isEqualTo("jsock: write to stdout failed\n");
+    }
+  }
+
   @Test
   void serverRepliesWithTheGivenTextAndClientSendsTheGivenMessage() throws Exception {
     try (RunningProcess server = jsock("server", "--port", "0", "--reply", "pong")) {

@@ -674,6 +674,37 @@ class ConnectListenIT {
     }
   }
 
+  /**
+   * {@code jsock listen -k 5000 > /dev/full}: a stdout that cannot be written (not a reader gone)
+   * ends the listener with exit 1 and the write's reason, as listen without -k and -u -k do (ncat
+   * -k exits too). With -k over TCP it said so per client and went on accepting, every client's
+   * data lost.
+   */
+  @ParameterizedTest
+  @MethodSource("keepOpenTransports")
+  void keepOpenEndsWithTheReasonWhenStdoutCannotBeWritten(SocketKind kind, String flag)
+      throws Exception {
+    List<String> args = new ArrayList<>(List.of("listen", "-k", "0"));
+    if (flag != null) {
+      args.add(1, flag);
+    }
+    try (PipedProcess listen =
+        jsock(Redirect.PIPE, Redirect.to(new File("/dev/full")), args.toArray(String[]::new))) {
+      int port = listen.listeningPort();
+      for (int i = 0; i < 3 && listen.isAlive(); i++) { // the first client's data fails the write
+        try (Socket client = Socket.create(Family.AF_INET, kind)) {
+          client.connect("127.0.0.1", port);
+          client.sendAll("data\n".getBytes(UTF_8));
+        } catch (IOException gone) {
+          break; // the listener has gone already
+        }
+      }
+      assertThat(listen.exitCode()).as(listen.stderr()).isEqualTo(1);
+      assertThat(listen.stderr())
+          .matches("jsock: listening on \\S+\njsock: write to stdout: No space left on device\n");
+    }
+  }
+
   static Stream<Arguments> keepOpenTransports() {
     return Stream.of(
         Arguments.of(SocketKind.SOCK_STREAM, null), Arguments.of(SocketKind.SOCK_DGRAM, "-u"));

@@ -155,4 +155,43 @@ class BenchScriptsTest {
         .endsWith(") (try --help)\n");
     assertThat(outcome.exitCode()).isEqualTo(2);
   }
+
+  /**
+   * bench/leak-check says it fails on a wrong echo, and its connect load (jsock bench) checks every
+   * echo: the load's failure must fail the check. Here the script runs from a copy whose {@code
+   * ./jsock} starts a real JVM echo server (the plain JDK one of this module, for jcmd) and whose
+   * {@code jsock bench} reports a wrong echo, exit 1, as jsock bench does; no abuse (0 s).
+   */
+  @Test
+  void leakCheckFailsWhenItsConnectLoadMeetsAWrongEcho(@TempDir Path dir) throws Exception {
+    Path copy = dir.resolve("tree");
+    Files.createDirectories(copy.resolve("bench"));
+    Files.createDirectories(copy.resolve("cli"));
+    for (String script : List.of("leak-check", "lib.sh")) {
+      Files.copy(BENCH.resolve(script), copy.resolve("bench").resolve(script));
+    }
+    Files.copy(BENCH.resolve("../cli/jvm.options"), copy.resolve("cli/jvm.options"));
+    Path java = Path.of(ProcessHandle.current().info().command().orElseThrow());
+    Path jsock = copy.resolve("jsock");
+    Files.writeString(
+        jsock,
+        String.join(
+            "\n",
+            "#!/usr/bin/env bash",
+            "if [ \"$1\" = echo ]; then",
+            "  exec '" + java + "' -cp '" + System.getProperty("java.class.path") + "' \\",
+            "    io.jsock.bench.JdkEchoServer --host 127.0.0.1 --port 0",
+            "fi",
+            "echo 'jsock: echo mismatch on connection 3 at byte 10 of its stream: sent 0x5a,"
+                + " received 0xa5 (server 127.0.0.1:1)' >&2",
+            "exit 1",
+            ""));
+    assertThat(jsock.toFile().setExecutable(true)).isTrue();
+    Outcome outcome = run(dir, copy.resolve("bench/leak-check").toString(), "0");
+    assertThat(outcome.stderr())
+        .contains(
+            "bench/leak-check: the connect load failed (exit 1): jsock: echo mismatch on"
+                + " connection 3");
+    assertThat(outcome.exitCode()).isEqualTo(1);
+  }
 }

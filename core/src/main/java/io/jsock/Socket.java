@@ -1208,9 +1208,12 @@ public final class Socket implements AutoCloseable {
   /**
    * The receiving side as an {@link InputStream}: each read is a {@link #recvInto}, -1 at the end
    * of the stream, in the socket's mode; after a timeout it may be read again, as the JDK's socket
-   * streams. In non-blocking mode {@code readAllBytes} and {@code readNBytes} return the bytes that
-   * had come when a read would block, as Python's {@code readall()}. Closing it leaves the socket
-   * open; the closed view refuses later reads.
+   * streams, except after a {@code readNBytes}, {@code readAllBytes} or {@code skip} that a timeout
+   * or an interrupt ended once it had taken bytes (lost to the caller: the exception's {@code
+   * bytesTransferred} counts them), after which it refuses every later read, as {@code makeFile}'s
+   * views do. In non-blocking mode {@code readAllBytes} and {@code readNBytes} return the bytes
+   * that had come when a read would block, as Python's {@code readall()}. Closing it leaves the
+   * socket open; the closed view refuses later reads.
    */
   public InputStream getInputStream() {
     return new SocketInputStream(this, SocketInputStream.View.STREAM);

@@ -613,6 +613,42 @@ class SocketStreamsTest {
     }
   }
 
+  // readNBytes, readAllBytes and skip loop over reads: an interrupt that ends a later read's wait
+  // (or, for getInputStream(), a timeout, after which the plain view may go on) threw away the
+  // bytes the loop had taken while the view went on, so the next read gave later bytes as if those
+  // had never come; as after readLine's, the view now refuses to go on, and the exception says how
+  // many bytes the loop had taken (InterruptedIOException.bytesTransferred)
+  @ParameterizedTest
+  @ValueSource(strings = {"rb interrupt", "stream interrupt", "stream timeout"})
+  void aReadLoopEndedPartWayByAnInterruptOrTimeoutRefusesToGoOnRatherThanDropItsBytes(String how)
+      throws Exception {
+    try (Pair pair = Loopback.pair(Family.AF_INET)) {
+      InputStream in =
+          how.startsWith("rb") ? pair.server().makeFile("rb") : pair.server().getInputStream();
+      pair.client().sendAll("four".getBytes(UTF_8));
+      InterruptedIOException failure;
+      if (how.endsWith("timeout")) {
+        pair.server().setTimeout(Duration.ofMillis(50));
+        failure = catchThrowableOfType(SocketTimeoutException.class, () -> in.readNBytes(10));
+      } else {
+        Callable<byte[]> readTen = () -> in.readNBytes(10);
+        Running<byte[]> reading = inVirtualThread(readTen);
+        reading.awaitBlocked();
+        reading.thread().interrupt();
+        failure = (InterruptedIOException) reading.failure();
+      }
+
+      assertThat(failure).isInstanceOf(InterruptedIOException.class);
+      assertThat(failure.bytesTransferred).isEqualTo(4);
+      pair.client().sendAll("later".getBytes(UTF_8));
+      assertThatThrownBy(() -> in.readNBytes(5))
+          .isInstanceOf(ErrnoException.class)
+          .hasMessage("recv from: cannot read from timed out object");
+      pair.server().setTimeout(Duration.ofSeconds(10));
+      assertThat(pair.server().recv(100)).isEqualTo("later".getBytes(UTF_8));
+    }
+  }
+
   // python3: a makefile('rb') on a non-blocking socket returns None while nothing has come and
   // then the bytes that come; a BufferedInputStream's read loses nothing when it would block
   @Test

@@ -422,6 +422,51 @@ class SocketStreamsTest {
     }
   }
 
+  // the same with writes larger than the buffer, which go straight to the socket: one that failed
+  // part way had sent the start of its bytes and buffered none of the rest, so the peer received a
+  // cut-off piece of a write that had thrown as if nothing of it had gone; as python3's
+  // BufferedWriter (which buffers the rest of a write that would block), the writer keeps the rest
+  // and the write returns: every byte written goes once, and the failure comes at the next flush
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void aLargeBinaryWriteThatFailsPartWaySendsNoCutOffPieceOfItself(boolean nonBlocking)
+      throws Exception {
+    try (Pair pair = Loopback.pair(Family.AF_INET)) {
+      pair.client().setTimeout(nonBlocking ? Duration.ZERO : Duration.ofMillis(50));
+      OutputStream writer = pair.client().makeFile("wb");
+      byte[] chunk = new byte[20_000]; // larger than the writer's buffer, a multiple of 250
+      for (int i = 0; i < chunk.length; i++) {
+        chunk[i] = (byte) (i % 250); // so that the whole stream repeats 0..249
+      }
+      long written = 0;
+      IOException failure = null;
+      while (failure == null && written < 256 << 20) { // the peer reads nothing: the buffers fill
+        try {
+          writer.write(chunk);
+          written += chunk.length;
+          writer.flush();
+        } catch (IOException e) {
+          failure = e;
+        }
+      }
+      assertThat(failure)
+          .isInstanceOf(nonBlocking ? WouldBlockException.class : SocketTimeoutException.class);
+
+      var receiving = receiveInTheBackground(pair.server(), (int) written + 1);
+      pair.client().setTimeout(null);
+      writer.flush();
+      pair.client().shutdown(Shutdown.SHUT_WR);
+
+      byte[] received = receiving.get();
+      assertThat(received.length).as("bytes received").isEqualTo(written);
+      for (int i = 0; i < received.length; i++) {
+        if (received[i] != (byte) (i % 250)) {
+          throw new AssertionError("byte " + i + " of " + written + " is " + received[i]);
+        }
+      }
+    }
+  }
+
   @Test
   void aTextWriterSendsALargeWriteAndSurrogatePairsSplitAnywhereWhole() throws Exception {
     try (Pair pair = Loopback.pair(Family.AF_INET)) {

@@ -1249,14 +1249,17 @@ public final class Socket implements AutoCloseable {
    * String first = lines.readLine();
    * }</pre>
    *
-   * @throws IllegalArgumentException for any other mode (Python's {@code "rwb"} pairs a reader and
-   *     a writer: make one of each)
+   * <p>The mode is read as Python reads it, a set of the letters r, w and b ({@code "br"} is {@code
+   * "rb"}, {@code "bw"} is {@code "wb"}, {@code ""} is {@code "r"}).
+   *
+   * @throws IllegalArgumentException for another letter, or for both r and w (Python's {@code
+   *     "rwb"} pairs a reader and a writer: make one of each)
    */
   @SuppressWarnings("unchecked")
   public <T extends Closeable> T makeFile(String mode) {
     Objects.requireNonNull(mode, "mode");
     Closeable view =
-        switch (mode) {
+        switch (fileMode(mode)) {
           case "rb" ->
               new SocketBufferedInputStream(
                   new SocketInputStream(this, SocketInputStream.View.BINARY_FILE));
@@ -1270,10 +1273,27 @@ public final class Socket implements AutoCloseable {
                       StandardCharsets.UTF_8.newDecoder()));
           case "w" ->
               new SocketTextWriter(new SocketBufferedOutputStream(new SocketOutputStream(this)));
-          default ->
-              throw new IllegalArgumentException("mode must be one of r, rb, w, wb: " + mode);
+          default -> throw new AssertionError(mode);
         };
     return (T) view;
+  }
+
+  /**
+   * Python's {@code makefile} mode as one of r, rb, w and wb: as Python, a set of the letters r, w
+   * and b, read for reading unless it has w ({@code ""} is {@code "r"}, {@code "br"} is {@code
+   * "rb"}).
+   */
+  private static String fileMode(String mode) {
+    if (!mode.chars().allMatch(c -> c == 'r' || c == 'w' || c == 'b')) {
+      throw new IllegalArgumentException(
+          "invalid mode '" + mode + "' (only r, w, b allowed)"); // Python's ValueError
+    }
+    boolean writing = mode.indexOf('w') >= 0;
+    if (writing && mode.indexOf('r') >= 0) {
+      throw new IllegalArgumentException(
+          "mode '" + mode + "' reads and writes: make a reader (r, rb) and a writer (w, wb)");
+    }
+    return (writing ? "w" : "r") + (mode.indexOf('b') >= 0 ? "b" : "");
   }
 
   // ---------------------------------------------------------------- datagrams

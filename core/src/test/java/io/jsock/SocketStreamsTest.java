@@ -777,12 +777,38 @@ class SocketStreamsTest {
     }
   }
 
+  // python3's makefile reads its mode as a set of r, w and b: 'br' and 'b' are 'rb', 'bw' is 'wb',
+  // '' is 'r' (its default); any other letter is "invalid mode 'rt' (only r, w, b allowed)"
+  @Test
+  void makeFileTakesTheModesPythonTakesInAnyOrder() throws Exception {
+    try (Pair pair = Loopback.pair(Family.AF_INET)) {
+      OutputStream writer = pair.client().makeFile("bw");
+      BufferedInputStream binary = pair.server().makeFile("br");
+      writer.write("one\n".getBytes(UTF_8));
+      writer.flush();
+      assertThat(binary.readNBytes(4)).isEqualTo("one\n".getBytes(UTF_8));
+
+      BufferedInputStream alsoBinary = pair.server().makeFile("b");
+      writer.write("two\n".getBytes(UTF_8));
+      writer.flush();
+      assertThat(alsoBinary.readNBytes(4)).isEqualTo("two\n".getBytes(UTF_8));
+
+      BufferedReader text = pair.server().makeFile("");
+      writer.write("three\n".getBytes(UTF_8));
+      writer.flush();
+      assertThat(text.readLine()).isEqualTo("three");
+    }
+  }
+
   @Test
   void makeFileRefusesOtherModes() throws Exception {
     try (Socket socket = Socket.create()) {
+      assertThatThrownBy(() -> socket.makeFile("rt"))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("invalid mode 'rt' (only r, w, b allowed)");
       assertThatThrownBy(() -> socket.makeFile("rwb"))
           .isInstanceOf(IllegalArgumentException.class)
-          .hasMessage("mode must be one of r, rb, w, wb: rwb");
+          .hasMessage("mode 'rwb' reads and writes: make a reader (r, rb) and a writer (w, wb)");
       assertThatThrownBy(() -> socket.makeFile(null))
           .isInstanceOf(NullPointerException.class)
           .hasMessage("mode");

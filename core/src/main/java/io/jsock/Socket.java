@@ -1238,11 +1238,11 @@ public final class Socket implements AutoCloseable {
    * ended (its {@code readLine} would drop the part of the line it had read; Python's {@code
    * makefile} needs a blocking socket), a writer whose flush timed out (or would block) keeps only
    * the bytes that did not go, for its next flush (a binary writer's write larger than its buffer
-   * that fails so once part of it has gone keeps the rest and returns; a text writer encodes each
-   * write at once, so a lone surrogate fails the write that has it), and closing the view leaves
-   * the socket open. In non-blocking mode a binary reader's {@code readAllBytes} and {@code
-   * readNBytes} return the bytes that had come when a read would block, as Python's {@code read()}
-   * and {@code read(n)}.
+   * that fails so, or is interrupted, once part of it has gone keeps the rest and returns; a text
+   * writer encodes each write at once, so a lone surrogate fails the write that has it), and
+   * closing the view leaves the socket open. In non-blocking mode a binary reader's {@code
+   * readAllBytes} and {@code readNBytes} return the bytes that had come when a read would block, as
+   * Python's {@code read()} and {@code read(n)}.
    *
    * <pre>{@code
    * BufferedReader lines = sock.makeFile("r");

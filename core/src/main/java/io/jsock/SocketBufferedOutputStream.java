@@ -2,7 +2,7 @@ package io.jsock;
 
 import java.io.BufferedOutputStream;
 import java.io.IOException;
-import java.net.SocketTimeoutException;
+import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.util.Objects;
 
@@ -43,9 +43,10 @@ final class SocketBufferedOutputStream extends BufferedOutputStream {
    * Buffers the bytes, sending the buffer first if they do not fit; as the JDK's, a write as large
    * as the buffer goes straight to the socket once the buffer is empty. If it throws, none of
    * {@code b} went or is buffered; if it returns, all of it went or is buffered. So a large write
-   * that times out or would block once part of it has gone keeps the rest (the buffer grows to hold
-   * it, until it has gone) and returns, as Python's {@code BufferedWriter} buffers the rest of a
-   * write that would block: the failure is met again at the next flush.
+   * that times out, would block or is interrupted once part of it has gone keeps the rest (the
+   * buffer grows to hold it, until it has gone) and returns, as Python's {@code BufferedWriter}
+   * buffers the rest of a write that would block: the failure is met again at the next flush (the
+   * thread keeps its interrupt status).
    */
   @Override
   public synchronized void write(byte[] b, int off, int len) throws IOException {
@@ -56,7 +57,7 @@ final class SocketBufferedOutputStream extends BufferedOutputStream {
       ByteBuffer data = ByteBuffer.wrap(b, off, len);
       try {
         socketOut.write(data);
-      } catch (WouldBlockException | SocketTimeoutException e) {
+      } catch (WouldBlockException | InterruptedIOException e) { // a timeout, or an interrupt
         if (data.position() == off) {
           throw e; // nothing went
         }

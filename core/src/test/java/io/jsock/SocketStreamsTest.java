@@ -467,6 +467,36 @@ class SocketStreamsTest {
     }
   }
 
+  // and when an interrupt ends the wait of such a write: it keeps the rest and returns, the thread
+  // keeping its interrupt status (the next call that has to wait throws at once); it threw with
+  // the start of its bytes sent and dropped the rest
+  @Test
+  void aLargeBinaryWriteThatAnInterruptEndsPartWaySendsNoCutOffPieceOfItself() throws Exception {
+    try (Pair pair = Loopback.pair(Family.AF_INET)) {
+      OutputStream writer = pair.client().makeFile("wb");
+      byte[] data = new byte[16 << 20]; // more than the socket buffers hold
+      for (int i = 0; i < data.length; i++) {
+        data[i] = (byte) (i % 251);
+      }
+      Running<Boolean> writing =
+          inVirtualThread(
+              () -> {
+                writer.write(data);
+                return Thread.currentThread().isInterrupted();
+              });
+      writing.awaitBlocked();
+      writing.thread().interrupt();
+      assertThat(writing.get()).as("interrupt status kept").isTrue();
+
+      var receiving = receiveInTheBackground(pair.server(), data.length + 1);
+      writer.flush();
+      pair.client().shutdown(Shutdown.SHUT_WR);
+      byte[] received = receiving.get();
+      assertThat(received.length).as("bytes received").isEqualTo(data.length);
+      assertThat(received).isEqualTo(data);
+    }
+  }
+
   @Test
   void aTextWriterSendsALargeWriteAndSurrogatePairsSplitAnywhereWhole() throws Exception {
     try (Pair pair = Loopback.pair(Family.AF_INET)) {

@@ -1208,9 +1208,12 @@ public final class Socket implements AutoCloseable {
   /**
    * The receiving side as an {@link InputStream}: each read is a {@link #recvInto}, -1 at the end
    * of the stream, in the socket's mode; after a timeout it may be read again, as the JDK's socket
-   * streams. In non-blocking mode {@code readAllBytes} and {@code readNBytes} return the bytes that
-   * had come when a read would block, as Python's {@code readall()}. Closing it leaves the socket
-   * open; the closed view refuses later reads.
+   * streams, except after a {@code readNBytes}, {@code readAllBytes} or {@code skip} that a timeout
+   * or an interrupt ended once it had taken bytes (lost to the caller: the exception's {@code
+   * bytesTransferred} counts them), after which it refuses every later read, as {@code makeFile}'s
+   * views do. In non-blocking mode {@code readAllBytes} and {@code readNBytes} return the bytes
+   * that had come when a read would block, as Python's {@code readall()}. Closing it leaves the
+   * socket open; the closed view refuses later reads.
    */
   public InputStream getInputStream() {
     return new SocketInputStream(this, SocketInputStream.View.STREAM);
@@ -1234,24 +1237,29 @@ public final class Socket implements AutoCloseable {
    * and a text reader also after a read that would block in non-blocking mode or that an interrupt
    * ended (its {@code readLine} would drop the part of the line it had read; Python's {@code
    * makefile} needs a blocking socket), a writer whose flush timed out (or would block) keeps only
-   * the bytes that did not go, for its next flush (a text writer encodes each write at once, so a
-   * lone surrogate fails the write that has it), and closing the view leaves the socket open. In
-   * non-blocking mode a binary reader's {@code readAllBytes} and {@code readNBytes} return the
-   * bytes that had come when a read would block, as Python's {@code read()} and {@code read(n)}.
+   * the bytes that did not go, for its next flush (a binary writer's write larger than its buffer
+   * that fails so, or is interrupted, once part of it has gone keeps the rest and returns; a text
+   * writer encodes each write at once, so a lone surrogate fails the write that has it), and
+   * closing the view leaves the socket open. In non-blocking mode a binary reader's {@code
+   * readAllBytes} and {@code readNBytes} return the bytes that had come when a read would block, as
+   * Python's {@code read()} and {@code read(n)}.
    *
    * <pre>{@code
    * BufferedReader lines = sock.makeFile("r");
    * String first = lines.readLine();
    * }</pre>
    *
-   * @throws IllegalArgumentException for any other mode (Python's {@code "rwb"} pairs a reader and
-   *     a writer: make one of each)
+   * <p>The mode is read as Python reads it, a set of the letters r, w and b ({@code "br"} is {@code
+   * "rb"}, {@code "bw"} is {@code "wb"}, {@code ""} is {@code "r"}).
+   *
+   * @throws IllegalArgumentException for another letter, or for both r and w (Python's {@code
+   *     "rwb"} pairs a reader and a writer: make one of each)
    */
   @SuppressWarnings("unchecked")
   public <T extends Closeable> T makeFile(String mode) {
     Objects.requireNonNull(mode, "mode");
     Closeable view =
-        switch (mode) {
+        switch (fileMode(mode)) {
           case "rb" ->
               new SocketBufferedInputStream(
                   new SocketInputStream(this, SocketInputStream.View.BINARY_FILE));
@@ -1265,10 +1273,27 @@ public final class Socket implements AutoCloseable {
                       StandardCharsets.UTF_8.newDecoder()));
           case "w" ->
               new SocketTextWriter(new SocketBufferedOutputStream(new SocketOutputStream(this)));
-          default ->
-              throw new IllegalArgumentException("mode must be one of r, rb, w, wb: " + mode);
+          default -> throw new AssertionError(mode);
         };
     return (T) view;
+  }
+
+  /**
+   * Python's {@code makefile} mode as one of r, rb, w and wb: as Python, a set of the letters r, w
+   * and b, read for reading unless it has w ({@code ""} is {@code "r"}, {@code "br"} is {@code
+   * "rb"}).
+   */
+  private static String fileMode(String mode) {
+    if (!mode.chars().allMatch(c -> c == 'r' || c == 'w' || c == 'b')) {
+      throw new IllegalArgumentException(
+          "invalid mode '" + mode + "' (only r, w, b allowed)"); // Python's ValueError
+    }
+    boolean writing = mode.indexOf('w') >= 0;
+    if (writing && mode.indexOf('r') >= 0) {
+      throw new IllegalArgumentException(
+          "mode '" + mode + "' reads and writes: make a reader (r, rb) and a writer (w, wb)");
+    }
+    return (writing ? "w" : "r") + (mode.indexOf('b') >= 0 ? "b" : "");
   }
 
   // ---------------------------------------------------------------- datagrams

@@ -8,25 +8,28 @@ import java.io.IOException;
  * BufferedInputStream} whose {@link #readAllBytes()} and {@code readNBytes} return the bytes that
  * had come when a read would block in non-blocking mode, as Python's {@code read()} and {@code
  * read(n)} do, instead of throwing {@link WouldBlockException} and dropping them (see {@link
- * SocketInputStream#readUpTo(java.io.InputStream, int)}).
+ * SocketInputStream#readUpTo(java.io.InputStream, SocketInputStream, int)}).
  */
 final class SocketBufferedInputStream extends BufferedInputStream {
+  private final SocketInputStream raw;
+
   SocketBufferedInputStream(SocketInputStream in) {
     super(in);
+    this.raw = in;
   }
 
   @Override
   public byte[] readAllBytes() throws IOException {
-    return SocketInputStream.readUpTo(this, Integer.MAX_VALUE);
+    return SocketInputStream.readUpTo(this, raw, Integer.MAX_VALUE);
   }
 
   @Override
   public byte[] readNBytes(int len) throws IOException {
-    return SocketInputStream.readUpTo(this, len);
+    return SocketInputStream.readUpTo(this, raw, len);
   }
 
   @Override
   public int readNBytes(byte[] b, int off, int len) throws IOException {
-    return SocketInputStream.readUpTo(this, b, off, len);
+    return SocketInputStream.readUpTo(this, raw, b, off, len);
   }
 }

@@ -17,7 +17,11 @@ import java.util.Objects;
  * each may go on after is its {@link View}.
  */
 final class SocketInputStream extends InputStream {
-  /** Which view the stream is, which says after which failures it refuses every later read. */
+  /**
+   * Which view the stream is, which says after which failures it refuses every later read. Every
+   * view refuses them after a {@code readNBytes}, {@code readAllBytes} or {@code skip} that a
+   * timeout or an interrupt ended once it had taken bytes, which are lost to the caller.
+   */
   enum View {
     /** {@link Socket#getInputStream()}: may go on after a timeout, as the JDK's socket streams. */
     STREAM,
@@ -88,17 +92,17 @@ final class SocketInputStream extends InputStream {
 
   @Override
   public byte[] readAllBytes() throws IOException {
-    return readUpTo(this, Integer.MAX_VALUE);
+    return readUpTo(this, this, Integer.MAX_VALUE);
   }
 
   @Override
   public byte[] readNBytes(int len) throws IOException {
-    return readUpTo(this, len);
+    return readUpTo(this, this, len);
   }
 
   @Override
   public int readNBytes(byte[] b, int off, int len) throws IOException {
-    return readUpTo(this, b, off, len);
+    return readUpTo(this, this, b, off, len);
   }
 
   /**
@@ -114,7 +118,8 @@ final class SocketInputStream extends InputStream {
     byte[] scratch = new byte[(int) Math.min(n, CHUNK)];
     long skipped = 0;
     while (skipped < n) {
-      int read = readOrEnd(this, scratch, 0, (int) Math.min(scratch.length, n - skipped), skipped);
+      int read =
+          readOrEnd(this, this, scratch, 0, (int) Math.min(scratch.length, n - skipped), skipped);
       if (read < 0) {
         break;
       }
@@ -128,9 +133,11 @@ final class SocketInputStream extends InputStream {
    * mode ends it with the bytes that had come, as Python's {@code read(n)} and {@code readall()} on
    * a non-blocking socket; only a first read that would block throws {@link WouldBlockException}.
    * The JDK's would throw it having taken the bytes read so far, lost to the caller while the view
-   * goes on.
+   * goes on. A read that times out or that an interrupt ends once bytes have come throws with their
+   * count as its {@code bytesTransferred}, and {@code raw}, the view under {@code in}, refuses
+   * every later read: the bytes are lost to the caller.
    */
-  static byte[] readUpTo(InputStream in, int len) throws IOException {
+  static byte[] readUpTo(InputStream in, SocketInputStream raw, int len) throws IOException {
     if (len < 0) {
       throw new IllegalArgumentException("len < 0");
     }
@@ -143,7 +150,7 @@ final class SocketInputStream extends InputStream {
         }
         got = Arrays.copyOf(got, (int) Math.min(Math.min(len, MAX_ARRAY), 2L * n));
       }
-      int read = readOrEnd(in, got, n, got.length - n, n);
+      int read = readOrEnd(in, raw, got, n, got.length - n, n);
       if (read < 0) {
         break;
       }
@@ -152,12 +159,13 @@ final class SocketInputStream extends InputStream {
     return n == got.length ? got : Arrays.copyOf(got, n);
   }
 
-  /** As {@link #readUpTo(InputStream, int)}, into {@code b}: the count read. */
-  static int readUpTo(InputStream in, byte[] b, int off, int len) throws IOException {
+  /** As {@link #readUpTo(InputStream, SocketInputStream, int)}, into {@code b}: the count read. */
+  static int readUpTo(InputStream in, SocketInputStream raw, byte[] b, int off, int len)
+      throws IOException {
     Objects.checkFromIndexSize(off, len, b.length);
     int n = 0;
     while (n < len) {
-      int read = readOrEnd(in, b, off + n, len - n, n);
+      int read = readOrEnd(in, raw, b, off + n, len - n, n);
       if (read < 0) {
         break;
       }
@@ -169,9 +177,13 @@ final class SocketInputStream extends InputStream {
   /**
    * One read of a loop that has taken {@code taken} bytes so far: -1 at the end of the stream, and
    * also for a read that would block once bytes have come (the loop ends with them); a read that
-   * would block before any throws {@link WouldBlockException}.
+   * would block before any throws {@link WouldBlockException}. A timeout or an interrupt once bytes
+   * have come says how many in {@code bytesTransferred} and makes {@code raw} refuse every later
+   * read, as after {@code readLine}'s: the loop's bytes are lost, and the view going on would give
+   * the next ones as if those had never come.
    */
-  private static int readOrEnd(InputStream in, byte[] b, int off, int len, long taken)
+  private static int readOrEnd(
+      InputStream in, SocketInputStream raw, byte[] b, int off, int len, long taken)
       throws IOException {
     try {
       return in.read(b, off, len);
@@ -180,6 +192,12 @@ final class SocketInputStream extends InputStream {
         throw e;
       }
       return -1;
+    } catch (InterruptedIOException e) { // a SocketTimeoutException too
+      if (taken > 0) {
+        raw.timedOut = true;
+        e.bytesTransferred = (int) Math.min(taken, Integer.MAX_VALUE);
+      }
+      throw e;
     }
   }
 

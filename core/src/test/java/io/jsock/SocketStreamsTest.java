@@ -422,6 +422,81 @@ class SocketStreamsTest {
     }
   }
 
+  // the same with writes larger than the buffer, which go straight to the socket: one that failed
+  // part way had sent the start of its bytes and buffered none of the rest, so the peer received a
+  // cut-off piece of a write that had thrown as if nothing of it had gone; as python3's
+  // BufferedWriter (which buffers the rest of a write that would block), the writer keeps the rest
+  // and the write returns: every byte written goes once, and the failure comes at the next flush
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void aLargeBinaryWriteThatFailsPartWaySendsNoCutOffPieceOfItself(boolean nonBlocking)
+      throws Exception {
+    try (Pair pair = Loopback.pair(Family.AF_INET)) {
+      pair.client().setTimeout(nonBlocking ? Duration.ZERO : Duration.ofMillis(50));
+      OutputStream writer = pair.client().makeFile("wb");
+      byte[] chunk = new byte[20_000]; // larger than the writer's buffer, a multiple of 250
+      for (int i = 0; i < chunk.length; i++) {
+        chunk[i] = (byte) (i % 250); // so that the whole stream repeats 0..249
+      }
+      long written = 0;
+      IOException failure = null;
+      while (failure == null && written < 256 << 20) { // the peer reads nothing: the buffers fill
+        try {
+          writer.write(chunk);
+          written += chunk.length;
+          writer.flush();
+        } catch (IOException e) {
+          failure = e;
+        }
+      }
+      assertThat(failure)
+          .isInstanceOf(nonBlocking ? WouldBlockException.class : SocketTimeoutException.class);
+
+      var receiving = receiveInTheBackground(pair.server(), (int) written + 1);
+      pair.client().setTimeout(null);
+      writer.flush();
+      pair.client().shutdown(Shutdown.SHUT_WR);
+
+      byte[] received = receiving.get();
+      assertThat(received.length).as("bytes received").isEqualTo(written);
+      for (int i = 0; i < received.length; i++) {
+        if (received[i] != (byte) (i % 250)) {
+          throw new AssertionError("byte " + i + " of " + written + " is " + received[i]);
+        }
+      }
+    }
+  }
+
+  // and when an interrupt ends the wait of such a write: it keeps the rest and returns, the thread
+  // keeping its interrupt status (the next call that has to wait throws at once); it threw with
+  // the start of its bytes sent and dropped the rest
+  @Test
+  void aLargeBinaryWriteThatAnInterruptEndsPartWaySendsNoCutOffPieceOfItself() throws Exception {
+    try (Pair pair = Loopback.pair(Family.AF_INET)) {
+      OutputStream writer = pair.client().makeFile("wb");
+      byte[] data = new byte[16 << 20]; // more than the socket buffers hold
+      for (int i = 0; i < data.length; i++) {
+        data[i] = (byte) (i % 251);
+      }
+      Running<Boolean> writing =
+          inVirtualThread(
+              () -> {
+                writer.write(data);
+                return Thread.currentThread().isInterrupted();
+              });
+      writing.awaitBlocked();
+      writing.thread().interrupt();
+      assertThat(writing.get()).as("interrupt status kept").isTrue();
+
+      var receiving = receiveInTheBackground(pair.server(), data.length + 1);
+      writer.flush();
+      pair.client().shutdown(Shutdown.SHUT_WR);
+      byte[] received = receiving.get();
+      assertThat(received.length).as("bytes received").isEqualTo(data.length);
+      assertThat(received).isEqualTo(data);
+    }
+  }
+
   @Test
   void aTextWriterSendsALargeWriteAndSurrogatePairsSplitAnywhereWhole() throws Exception {
     try (Pair pair = Loopback.pair(Family.AF_INET)) {
@@ -613,6 +688,42 @@ class SocketStreamsTest {
     }
   }
 
+  // readNBytes, readAllBytes and skip loop over reads: an interrupt that ends a later read's wait
+  // (or, for getInputStream(), a timeout, after which the plain view may go on) threw away the
+  // bytes the loop had taken while the view went on, so the next read gave later bytes as if those
+  // had never come; as after readLine's, the view now refuses to go on, and the exception says how
+  // many bytes the loop had taken (InterruptedIOException.bytesTransferred)
+  @ParameterizedTest
+  @ValueSource(strings = {"rb interrupt", "stream interrupt", "stream timeout"})
+  void aReadLoopEndedPartWayByAnInterruptOrTimeoutRefusesToGoOnRatherThanDropItsBytes(String how)
+      throws Exception {
+    try (Pair pair = Loopback.pair(Family.AF_INET)) {
+      InputStream in =
+          how.startsWith("rb") ? pair.server().makeFile("rb") : pair.server().getInputStream();
+      pair.client().sendAll("four".getBytes(UTF_8));
+      InterruptedIOException failure;
+      if (how.endsWith("timeout")) {
+        pair.server().setTimeout(Duration.ofMillis(50));
+        failure = catchThrowableOfType(SocketTimeoutException.class, () -> in.readNBytes(10));
+      } else {
+        Callable<byte[]> readTen = () -> in.readNBytes(10);
+        Running<byte[]> reading = inVirtualThread(readTen);
+        reading.awaitBlocked();
+        reading.thread().interrupt();
+        failure = (InterruptedIOException) reading.failure();
+      }
+
+      assertThat(failure).isInstanceOf(InterruptedIOException.class);
+      assertThat(failure.bytesTransferred).isEqualTo(4);
+      pair.client().sendAll("later".getBytes(UTF_8));
+      assertThatThrownBy(() -> in.readNBytes(5))
+          .isInstanceOf(ErrnoException.class)
+          .hasMessage("recv from: cannot read from timed out object");
+      pair.server().setTimeout(Duration.ofSeconds(10));
+      assertThat(pair.server().recv(100)).isEqualTo("later".getBytes(UTF_8));
+    }
+  }
+
   // python3: a makefile('rb') on a non-blocking socket returns None while nothing has come and
   // then the bytes that come; a BufferedInputStream's read loses nothing when it would block
   @Test
@@ -696,12 +807,38 @@ class SocketStreamsTest {
     }
   }
 
+  // python3's makefile reads its mode as a set of r, w and b: 'br' and 'b' are 'rb', 'bw' is 'wb',
+  // '' is 'r' (its default); any other letter is "invalid mode 'rt' (only r, w, b allowed)"
+  @Test
+  void makeFileTakesTheModesPythonTakesInAnyOrder() throws Exception {
+    try (Pair pair = Loopback.pair(Family.AF_INET)) {
+      OutputStream writer = pair.client().makeFile("bw");
+      BufferedInputStream binary = pair.server().makeFile("br");
+      writer.write("one\n".getBytes(UTF_8));
+      writer.flush();
+      assertThat(binary.readNBytes(4)).isEqualTo("one\n".getBytes(UTF_8));
+
+      BufferedInputStream alsoBinary = pair.server().makeFile("b");
+      writer.write("two\n".getBytes(UTF_8));
+      writer.flush();
+      assertThat(alsoBinary.readNBytes(4)).isEqualTo("two\n".getBytes(UTF_8));
+
+      BufferedReader text = pair.server().makeFile("");
+      writer.write("three\n".getBytes(UTF_8));
+      writer.flush();
+      assertThat(text.readLine()).isEqualTo("three");
+    }
+  }
+
   @Test
   void makeFileRefusesOtherModes() throws Exception {
     try (Socket socket = Socket.create()) {
+      assertThatThrownBy(() -> socket.makeFile("rt"))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("invalid mode 'rt' (only r, w, b allowed)");
       assertThatThrownBy(() -> socket.makeFile("rwb"))
           .isInstanceOf(IllegalArgumentException.class)
-          .hasMessage("mode must be one of r, rb, w, wb: rwb");
+          .hasMessage("mode 'rwb' reads and writes: make a reader (r, rb) and a writer (w, wb)");
       assertThatThrownBy(() -> socket.makeFile(null))
           .isInstanceOf(NullPointerException.class)
           .hasMessage("mode");

@@ -476,6 +476,22 @@ class SocketsTest {
         .containsExactly(info(AF_INET, SOCK_STREAM, "127.0.0.1", 0));
   }
 
+  // python3, with a hosts file naming xn--bcher-kva.example.test (in a mount namespace):
+  // getaddrinfo, gethostbyname and create_connection of "bücher.example.test" (or "BÜCHER...")
+  // find 127.0.0.8, since Python's idna codec encodes every host name before the lookup
+  @Test
+  void aNonAsciiHostNameIsLookedUpAsItsIdnaEncodingAsPythonDoes() throws Exception {
+    assertThat(Sockets.getAddrInfo("bücher.example.test", 80, AF_INET, SOCK_STREAM))
+        .containsExactly(info(AF_INET, SOCK_STREAM, "127.0.0.8", 80));
+    assertThat(Sockets.getHostByName("BÜCHER.example.test")).isEqualTo("127.0.0.8");
+    try (Socket server = Sockets.createServer("127.0.0.8", 0);
+        Socket client =
+            Sockets.createConnection(
+                "bücher.example.test", ((InetSocketAddress) server.getSockName()).getPort())) {
+      assertThat(client.getPeerName()).isEqualTo(server.getSockName());
+    }
+  }
+
   @Test
   void getAddrInfoKeepsOnlyTheFamilyAskedFor() throws Exception {
     assertThat(Sockets.getAddrInfo("dual", 7, null, SOCK_STREAM))

@@ -2,6 +2,7 @@ package io.jsock.internal;
 
 import io.jsock.AddressResolutionException;
 import io.jsock.Errno;
+import java.net.IDN;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
@@ -171,7 +172,8 @@ public final class Addresses {
    * the {@code inet_aton} forms ({@code 127.0.0.1}, {@code 127.1}, {@code 0x7f.1}) and IPv6 with an
    * optional numeric or interface scope, IPv4-mapped ones staying IPv6 as in Python. Text that only
    * looks like a literal (digits and dots, or a colon) fails here without a lookup, since no host
-   * name has that form; any other name goes to the JDK's resolver.
+   * name has that form; any other name goes to the JDK's resolver, encoded as Python's {@code idna}
+   * codec does if it is not ASCII.
    *
    * @throws UnknownHostException if the name does not resolve, or is empty
    */
@@ -188,7 +190,27 @@ public final class Addresses {
         || host.indexOf('%') >= 0) {
       throw new UnknownHostException(host + ": not a valid IP address literal");
     }
-    return List.of(InetAddress.getAllByName(host));
+    return List.of(InetAddress.getAllByName(asciiName(host)));
+  }
+
+  /**
+   * A host name as Python hands it to the resolver: a name with a character outside ASCII encoded
+   * by the {@code idna} codec ({@code bücher.test} is looked up as {@code xn--bcher-kva.test}),
+   * which is IDNA 2003 as {@link IDN#toASCII} is; an ASCII name as it is.
+   *
+   * @throws UnknownHostException if the name has no IDNA encoding (Python's {@code UnicodeError})
+   */
+  private static String asciiName(String host) throws UnknownHostException {
+    if (host.chars().allMatch(c -> c < 0x80)) {
+      return host;
+    }
+    try {
+      return IDN.toASCII(host);
+    } catch (IllegalArgumentException e) {
+      var failure = new UnknownHostException(host + ": not a valid internationalized domain name");
+      failure.initCause(e);
+      throw failure;
+    }
   }
 
   /**

@@ -344,7 +344,7 @@ public final class Sockets {
    * @throws IOException only if {@code name} is empty and the machine's host name is unknown
    */
   public static String getFqdn(String name) throws IOException {
-    String wanted = Objects.requireNonNull(name, "name").strip();
+    String wanted = pythonStrip(Objects.requireNonNull(name, "name"));
     if (wanted.isEmpty() || wanted.equals("0.0.0.0") || wanted.equals("::")) {
       wanted = getHostName();
     }
@@ -906,6 +906,31 @@ public final class Sockets {
       throw new IllegalArgumentException("port out of range 0..65535: " + digits);
     }
     return digits.isEmpty() ? 0 : Addresses.checkPort(Integer.parseInt(digits));
+  }
+
+  /**
+   * Text without the white space at its ends that Python's {@code str.strip()} removes: what {@link
+   * String#strip()} removes, and the no-break spaces (U+00A0, U+2007, U+202F) and NEL (U+0085),
+   * which Java does not count as white space.
+   */
+  private static String pythonStrip(String text) {
+    int start = 0;
+    int end = text.length();
+    while (start < end && isPythonSpace(text.charAt(start))) {
+      start++;
+    }
+    while (end > start && isPythonSpace(text.charAt(end - 1))) {
+      end--;
+    }
+    return text.substring(start, end);
+  }
+
+  private static boolean isPythonSpace(char c) {
+    return Character.isWhitespace(c)
+        || c == '\u0085'
+        || c == '\u00A0'
+        || c == '\u2007'
+        || c == '\u202F';
   }
 
   private static int protoOf(SocketKind kind) {

@@ -844,6 +844,16 @@ class SocketsTest {
     assertThat(Sockets.getFqdn("localhost")).isEqualTo("localhost");
   }
 
+  // python3: getfqdn strips what str.strip() takes for white space, the no-break spaces (U+00A0,
+  // U+2007, U+202F) and NEL (U+0085) too, which Java's strip() keeps: getfqdn("\xa0") is this
+  // machine's name, as getfqdn("") is
+  @Test
+  void getFqdnStripsTheWhiteSpacePythonStrips() throws Exception {
+    assertThat(Sockets.getFqdn("\u00A0box\u2007")).isEqualTo("box.example.test");
+    assertThat(Sockets.getFqdn("\u0085127.0.0.2\u202F")).isEqualTo("box.example.test");
+    assertThat(Sockets.getFqdn("\u00A0")).isEqualTo(Sockets.getFqdn("")).isNotBlank();
+  }
+
   @Test
   void getFqdnGivesBackANameItCannotResolve() throws Exception {
     assertThat(Sockets.getFqdn("nosuch.invalid")).isEqualTo("nosuch.invalid");

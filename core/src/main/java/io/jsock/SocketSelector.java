@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
@@ -93,9 +94,11 @@ import java.util.function.Consumer;
  * <p><b>Threads.</b> Every method may be called from any thread. {@code register}, {@code modify}
  * and {@code unregister} take effect at once, also in a select that another thread is waiting in.
  * Selects themselves take turns: a second thread calling {@code select} waits until the first has
- * returned. {@link #wakeup()}, which Python's selectors lack, lets another thread end a select, for
- * example to stop the loop; it is also how to make a waiting select notice a {@code listen} that
- * another thread has just called on a registered socket.
+ * returned, or until its own timeout has passed (then it returns an empty list, at once for a zero
+ * timeout: the other thread's select reports what is ready). {@link #wakeup()}, which Python's
+ * selectors lack, lets another thread end a select, for example to stop the loop; it is also how to
+ * make a waiting select notice a {@code listen} that another thread has just called on a registered
+ * socket.
  *
  * <p><b>Errors.</b> As in Python, registering a socket twice, and {@code modify}, {@code
  * unregister} or {@code getKey} for a socket that is not registered, throw {@link
@@ -306,7 +309,10 @@ public final class SocketSelector implements AutoCloseable {
   public List<Ready> select(Duration timeout) throws IOException {
     boolean wait = timeout == null || timeout.isPositive();
     long deadline = wait ? Timeouts.deadline(Timeouts.toNanos(timeout)) : Long.MAX_VALUE;
-    takeTurn(wait);
+    if (!takeTurn(wait, deadline)) {
+      ensureOpen();
+      return List.of(); // the timeout passed while another thread selected
+    }
     try {
       while (true) {
         List<Registration> buffered;
@@ -432,19 +438,27 @@ public final class SocketSelector implements AutoCloseable {
   }
 
   /**
-   * Waits until no other thread selects (selects share the list of found keys). A select that may
-   * wait can be interrupted meanwhile, as in its poll: another select may wait for ever.
+   * Waits until no other thread selects (selects share the list of found keys), at most until the
+   * deadline, as Python's select returns once its timeout has passed whatever other threads do; a
+   * select that may wait can be interrupted meanwhile, as in its poll: another select may wait for
+   * ever.
+   *
+   * @return whether this select has its turn; false if the deadline passed first
    */
-  private void takeTurn(boolean interruptible) throws InterruptedIOException {
+  private boolean takeTurn(boolean wait, long deadline) throws InterruptedIOException {
     if (selecting.tryLock()) {
-      return;
+      return true;
     }
-    if (!interruptible) {
-      selecting.lock();
-      return;
+    if (!wait) {
+      return false;
     }
     try {
-      selecting.lockInterruptibly();
+      if (deadline == Long.MAX_VALUE) {
+        selecting.lockInterruptibly();
+        return true;
+      }
+      long remaining = deadline - System.nanoTime();
+      return remaining > 0 && selecting.tryLock(remaining, TimeUnit.NANOSECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt(); // the status stays set, as after an interrupted poll
       throw Errors.interrupted("select", null, e);

@@ -752,6 +752,32 @@ class SocketSelectorTest {
     assertThat(first.get()).as("the first select goes on until woken").isEmpty();
   }
 
+  /**
+   * Python's select(timeout) returns once the timeout has passed, also while another thread selects
+   * (both poll the one epoll); here selects take turns, and one whose timeout passes while it waits
+   * for its turn returns an empty list. It waited for ever behind a select(null).
+   */
+  @ParameterizedTest(name = "timeout {0}")
+  @MethodSource("timeoutsWhileAnotherSelects")
+  void aSelectWhoseTimeoutPassesWhileAnotherThreadSelectsReturnsAnEmptyList(Duration timeout)
+      throws Exception {
+    try (Pair pair = Loopback.pair(AF_INET)) {
+      selector.register(pair.server(), READ, null);
+      Running<List<Ready>> first = inVirtualThread(() -> selector.select(null));
+      first.awaitBlocked();
+
+      Running<List<Ready>> second = inVirtualThread(() -> selector.select(timeout));
+
+      assertThat(second.get()).isEmpty();
+      selector.wakeup();
+      assertThat(first.get()).as("the first select goes on until woken").isEmpty();
+    }
+  }
+
+  static Stream<Duration> timeoutsWhileAnotherSelects() {
+    return Stream.of(TIMEOUT, Duration.ZERO);
+  }
+
   // ---------------------------------------------------------------- with the socket's own waits
 
   @ParameterizedTest

@@ -198,9 +198,7 @@ public final class SocketSelector implements AutoCloseable {
     synchronized (lock) {
       ensureOpen();
       SelectableChannel channel = socket.selectableChannel();
-      if (registrations.containsKey(socket)) {
-        throw new IllegalArgumentException("socket is already registered: " + socket);
-      }
+      checkUnregistered(socket);
       SelectionKey held = channel.keyFor(selector);
       if (held != null && held.isValid()) {
         // a TLS socket and the plain one it wrapped share one descriptor (Python: KeyError), and
@@ -213,8 +211,11 @@ public final class SocketSelector implements AutoCloseable {
       if (held != null) {
         // the key of a registration dropped with this connection (the plain socket a wrap
         // detached): the JDK refuses the channel until a poll lets that key go, and a select
-        // would wait without it
+        // would wait without it; the wait lets go of the lock, so another thread may meanwhile
+        // have registered the socket or closed the selector
         awaitDeregistered(held);
+        ensureOpen();
+        checkUnregistered(socket);
       }
       Registration registration = new Registration(socket, key);
       registrations.put(socket, registration);
@@ -226,6 +227,12 @@ public final class SocketSelector implements AutoCloseable {
     }
     wakeupIfPolling();
     return key;
+  }
+
+  private void checkUnregistered(Socket socket) {
+    if (registrations.containsKey(socket)) {
+      throw new IllegalArgumentException("socket is already registered: " + socket);
+    }
   }
 
   /**

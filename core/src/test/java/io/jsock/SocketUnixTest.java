@@ -12,9 +12,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;
 
+import io.jsock.testing.ChildJvm;
 import io.jsock.testing.Loopback;
 import io.jsock.testing.Running;
-import java.io.File;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -32,8 +32,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import jdk.net.ExtendedSocketOptions;
 import jdk.net.UnixDomainPrincipal;
@@ -397,27 +397,10 @@ class SocketUnixTest {
   @Test
   void socketPairWorksWhenTheTemporaryDirectorysPathIsTooLongForASocket() throws Exception {
     Path deep = Files.createDirectories(dir.resolve("d".repeat(100)));
-    Path output = dir.resolve("output.txt");
-    Process child =
-        new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED",
-                "--add-exports",
-                "java.base/sun.nio.ch=ALL-UNNAMED",
-                "-Djava.io.tmpdir=" + deep,
-                "-cp",
-                Path.of("target/classes") + File.pathSeparator + Path.of("target/test-classes"),
-                PairInDeepTemporaryDirectory.class.getName())
-            .redirectErrorStream(true)
-            .redirectOutput(output.toFile())
-            .start();
-    try {
-      assertThat(child.waitFor(120, TimeUnit.SECONDS)).as("child ended").isTrue();
-    } finally {
-      child.destroyForcibly();
-    }
+    List<String> printed =
+        ChildJvm.run(PairInDeepTemporaryDirectory.class, Map.of(), dir, "-Djava.io.tmpdir=" + deep);
 
-    assertThat(Files.readAllLines(output, UTF_8)).containsExactly("ping ''");
+    assertThat(printed).containsExactly("ping ''");
     try (Stream<Path> left = Files.list(deep)) {
       assertThat(left).isEmpty();
     }

@@ -11,9 +11,9 @@ import io.jsock.ErrnoException;
 import io.jsock.Family;
 import io.jsock.Socket;
 import io.jsock.SocketError;
+import io.jsock.testing.ChildJvm;
 import io.jsock.testing.Loopback;
 import io.jsock.tls.TlsException;
-import java.io.File;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetAddress;
@@ -23,7 +23,8 @@ import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
+import java.util.List;
+import java.util.Map;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLHandshakeException;
 import org.junit.jupiter.api.Test;
@@ -59,28 +60,10 @@ class ErrorsTest {
     org.junit.jupiter.api.Assumptions.assumeTrue(
         Files.exists(Path.of("/usr/share/locale/de/LC_MESSAGES/libc.mo")),
         "the C library's German texts are installed (libc-l10n)");
-    Path output = dir.resolve("output.txt");
-    ProcessBuilder builder =
-        new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED",
-                "--add-exports",
-                "java.base/sun.nio.ch=ALL-UNNAMED",
-                "-cp",
-                Path.of("target/classes") + File.pathSeparator + Path.of("target/test-classes"),
-                RefusedConnect.class.getName())
-            .redirectErrorStream(true)
-            .redirectOutput(output.toFile());
-    builder.environment().put("LC_ALL", "C.UTF-8");
-    builder.environment().put("LANGUAGE", "de");
-    Process child = builder.start();
-    try {
-      assertThat(child.waitFor(120, TimeUnit.SECONDS)).as("child ended").isTrue();
-    } finally {
-      child.destroyForcibly();
-    }
+    List<String> printed =
+        ChildJvm.run(RefusedConnect.class, Map.of("LC_ALL", "C.UTF-8", "LANGUAGE", "de"), dir);
 
-    assertThat(Files.readAllLines(output))
+    assertThat(printed)
         .as("what the child printed")
         .containsExactly("ConnectionRefusedException 111 connection refused");
   }

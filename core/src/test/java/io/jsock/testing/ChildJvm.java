@@ -1,0 +1,54 @@
+package io.jsock.testing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs a test class's {@code main} in a JVM of its own, on the epoll path's flags, for what a test
+ * cannot change in its own JVM (a property read at start-up, the process's environment).
+ */
+public final class ChildJvm {
+  private ChildJvm() {}
+
+  /**
+   * Runs {@code main} with the given environment added and JVM options, waits for it (two minutes
+   * at most), and returns what it printed, stdout and stderr together, line by line.
+   *
+   * @param dir where the output goes (a JUnit {@code @TempDir})
+   */
+  public static List<String> run(
+      Class<?> main, Map<String, String> environment, Path dir, String... jvmOptions)
+      throws Exception {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(
+        List.of(
+            "--enable-native-access=ALL-UNNAMED",
+            "--add-exports",
+            "java.base/sun.nio.ch=ALL-UNNAMED"));
+    command.addAll(List.of(jvmOptions));
+    command.addAll(
+        List.of(
+            "-cp",
+            Path.of("target/classes") + File.pathSeparator + Path.of("target/test-classes"),
+            main.getName()));
+    Path output = Files.createTempFile(dir, "child", ".txt");
+    ProcessBuilder builder =
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile());
+    builder.environment().putAll(environment);
+    Process child = builder.start();
+    try {
+      assertThat(child.waitFor(120, TimeUnit.SECONDS)).as("child ended").isTrue();
+    } finally {
+      child.destroyForcibly();
+    }
+    return Files.readAllLines(output);
+  }
+}

@@ -231,10 +231,11 @@ public final class Socket implements AutoCloseable {
   /**
    * What was queued when the socket connected, to be received before anything else (guarded by
    * stateLock; null when there is nothing, so that a receive reads one field to know): each {@link
-   * Datagram}, and first an {@link IOException} if the kernel had an error pending (an ICMP port
+   * Datagram}, and first a {@link PendingError} if the kernel had an error pending (an ICMP port
    * unreachable from the old peer, which Linux keeps across the connect and reports to the next
-   * receive). Linux's connect filters only datagrams that come later; the JDK's discards every one
-   * queued, the new peer's own too, and its disconnect makes the error one that no receive reports.
+   * receive or send). Linux's connect filters only datagrams that come later; the JDK's discards
+   * every one queued, the new peer's own too, and its disconnect makes the error one that no
+   * receive reports.
    */
   private volatile ArrayDeque<Object> held;
 
@@ -1926,7 +1927,7 @@ public final class Socket implements AutoCloseable {
           room -= data.length + HELD_DATAGRAM_OVERHEAD;
           next = new Datagram(data, source);
         } catch (PortUnreachableException e) {
-          next = Errors.translate(e, "recv from", peer); // and the kernel has cleared it
+          next = new PendingError(e, peer); // and the kernel has cleared it
         }
         if (held == null) {
           held = new ArrayDeque<>();
@@ -1961,11 +1962,41 @@ public final class Socket implements AutoCloseable {
       }
     }
     if (!(taken instanceof Datagram next)) {
-      throw (IOException) taken;
+      throw ((PendingError) taken).report("recv from");
     }
     checkFits(next.data().length, room, next.address());
     countReceived(next.data().length);
     return next;
+  }
+
+  /**
+   * Throws the error a connect kept (see {@link #held}) if it comes next, once: Linux reports a
+   * pending error to the next call, a send as well as a receive, and that send sends nothing.
+   */
+  private void throwHeldError(String operation) throws IOException {
+    PendingError pending;
+    synchronized (stateLock) {
+      ArrayDeque<Object> queue = held;
+      if (queue == null || !(queue.peek() instanceof PendingError first)) {
+        return;
+      }
+      queue.poll();
+      if (queue.isEmpty()) {
+        held = null;
+        HOLDING.decrementAndGet();
+      }
+      pending = first;
+    }
+    throw pending.report(operation);
+  }
+
+  /**
+   * An error the kernel had pending for the old peer when a connect took it (see {@link #held}).
+   */
+  private record PendingError(PortUnreachableException cause, SocketAddress peer) {
+    IOException report(String operation) {
+      return Errors.translate(cause, operation, peer);
+    }
   }
 
   /** Whether this socket holds datagrams kept by a connect; for {@link SocketSelector}. */
@@ -1988,6 +2019,9 @@ public final class Socket implements AutoCloseable {
     SocketAddress to = target == null ? peer : target;
     if (target != null && channel.isConnected() && !isPeer(target)) {
       throw Errors.of(Errno.EISCONN, "send to", target);
+    }
+    if (held != null) {
+      throwHeldError("send to");
     }
     int length = data.remaining();
     long deadline = Timeouts.NOT_STARTED;

@@ -498,6 +498,41 @@ class SocketDatagramTest {
     }
   }
 
+  // python3 on Linux: connect(dead port), send, connect(live peer), send: the send raises
+  // ConnectionRefusedError and sends nothing (the kernel reports the error kept across the connect
+  // to the next call, whichever it is), and a recv after it waits for the peer; jsock kept the
+  // error for the next receive only, so the send went out and the recv threw the refusal
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void aRefusalPendingWhenAUdpSocketConnectsElsewhereIsReportedByTheNextSendToo(Family family)
+      throws Exception {
+    int closedPort = Loopback.unusedPort(family, SOCK_DGRAM);
+    try (Socket a = bound(family);
+        Socket live = bound(family)) {
+      InetSocketAddress dead = new InetSocketAddress(Loopback.ip(family), closedPort);
+      a.connect(dead);
+      a.send(bytes("anyone?"));
+      try (SocketSelector selector = SocketSelector.open()) {
+        selector.register(a, Set.of(Event.EVENT_READ), null);
+        assertThat(selector.select(PROMPTLY)).as("the ICMP error").hasSize(1);
+      }
+
+      a.connect(live.getSockName());
+      ConnectionRefusedException e =
+          catchThrowableOfType(ConnectionRefusedException.class, () -> a.send(bytes("lost")));
+      a.send(bytes("sent"));
+
+      assertThat(e).isNotNull();
+      assertThat(e.errno()).isEqualTo(Errno.ECONNREFUSED);
+      assertThat(e)
+          .hasMessageStartingWith("send to ")
+          .hasMessageEndingWith(":" + closedPort + ": connection refused");
+      assertThat(live.recv(100)).as("the send that failed sent nothing").isEqualTo(bytes("sent"));
+      live.sendTo(bytes("hi"), a.getSockName());
+      assertThat(a.recv(100)).as("the error is reported once").isEqualTo(bytes("hi"));
+    }
+  }
+
   // A receive on an unconnected socket names the address it receives on; one racing close(), or
   // called after it, said "recv from: socket is closed" or "recv on: socket is closed" once the
   // closed channel had no address left, beside "recv on 127.0.0.1:5000: socket is closed"; and a

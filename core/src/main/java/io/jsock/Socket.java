@@ -1933,7 +1933,11 @@ public final class Socket implements AutoCloseable {
           held = new ArrayDeque<>();
           HOLDING.incrementAndGet();
         }
-        held.add(next);
+        if (next instanceof PendingError) {
+          held.addFirst(next); // Linux reports a socket's error before its queued datagrams
+        } else {
+          held.add(next);
+        }
       }
     } finally {
       datagramLock.unlock();

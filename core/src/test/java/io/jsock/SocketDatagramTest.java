@@ -471,20 +471,9 @@ class SocketDatagramTest {
   @EnumSource(names = {"AF_INET", "AF_INET6"})
   void aRefusalPendingWhenAUdpSocketConnectsElsewhereIsReportedByTheNextRecv(Family family)
       throws Exception {
-    // not a port taken from a socket bound to port 0 and closed: the next such socket may get it
-    // and send to itself (this failed once in CI)
-    int closedPort = Loopback.unusedPort(family, SOCK_DGRAM);
     try (Socket a = bound(family);
         Socket live = bound(family)) {
-      a.connect(new InetSocketAddress(Loopback.ip(family), closedPort));
-      a.send(bytes("anyone?"));
-      // the ICMP error is back once the socket polls ready: an error comes in after the connect
-      // below is dropped (it names the old peer), and a loaded machine may take longer than a
-      // sleep to deliver it
-      try (SocketSelector selector = SocketSelector.open()) {
-        selector.register(a, Set.of(Event.EVENT_READ), null);
-        assertThat(selector.select(PROMPTLY)).as("the ICMP error").hasSize(1);
-      }
+      refusedOnce(a, family);
 
       a.connect(live.getSockName());
       a.setTimeout(Duration.ofSeconds(5));
@@ -506,16 +495,9 @@ class SocketDatagramTest {
   @EnumSource(names = {"AF_INET", "AF_INET6"})
   void aRefusalPendingWhenAUdpSocketConnectsElsewhereIsReportedByTheNextSendToo(Family family)
       throws Exception {
-    int closedPort = Loopback.unusedPort(family, SOCK_DGRAM);
     try (Socket a = bound(family);
         Socket live = bound(family)) {
-      InetSocketAddress dead = new InetSocketAddress(Loopback.ip(family), closedPort);
-      a.connect(dead);
-      a.send(bytes("anyone?"));
-      try (SocketSelector selector = SocketSelector.open()) {
-        selector.register(a, Set.of(Event.EVENT_READ), null);
-        assertThat(selector.select(PROMPTLY)).as("the ICMP error").hasSize(1);
-      }
+      int closedPort = refusedOnce(a, family);
 
       a.connect(live.getSockName());
       ConnectionRefusedException e =
@@ -531,6 +513,25 @@ class SocketDatagramTest {
       live.sendTo(bytes("hi"), a.getSockName());
       assertThat(a.recv(100)).as("the error is reported once").isEqualTo(bytes("hi"));
     }
+  }
+
+  /**
+   * Connects {@code a} to a port with nobody on it, sends, and waits until the ICMP port
+   * unreachable is back (the socket polls ready), so that an error is pending; returns the port.
+   */
+  private static int refusedOnce(Socket a, Family family) throws Exception {
+    // not a port taken from a socket bound to port 0 and closed: the next such socket may get it
+    // and send to itself (this failed once in CI)
+    int closedPort = Loopback.unusedPort(family, SOCK_DGRAM);
+    a.connect(new InetSocketAddress(Loopback.ip(family), closedPort));
+    a.send(bytes("anyone?"));
+    // an error that comes in after a connect elsewhere is dropped (it names the old peer), and a
+    // loaded machine may take longer than a sleep to deliver it
+    try (SocketSelector selector = SocketSelector.open()) {
+      selector.register(a, Set.of(Event.EVENT_READ), null);
+      assertThat(selector.select(PROMPTLY)).as("the ICMP error").hasSize(1);
+    }
+    return closedPort;
   }
 
   // A receive on an unconnected socket names the address it receives on; one racing close(), or

@@ -226,19 +226,12 @@ public final class StreamCalls {
   /**
    * Asks the kernel whether the socket still has a peer, as {@code getpeername(2)} answers: a
    * connection that a reset or a completed close has ended has none ({@code ENOTCONN}), though the
-   * channel still knows the address it was connected to. The address itself is not read.
+   * channel still knows the address it was connected to; the address itself is not needed.
    *
    * @throws Failed with the error number of a failed call
    */
   public static void checkPeer(int fd) throws Failed {
-    zeroOrFailed(
-        "getpeername",
-        (arena, state) -> {
-          MemorySegment address = arena.allocate(SOCKADDR_STORAGE, 8);
-          MemorySegment length = arena.allocate(JAVA_INT);
-          length.set(JAVA_INT, 0, (int) SOCKADDR_STORAGE);
-          return (int) GETPEERNAME.invokeExact(state, fd, address, length);
-        });
+    socketName("getpeername", GETPEERNAME, fd);
   }
 
   /**
@@ -250,15 +243,24 @@ public final class StreamCalls {
    * @throws Failed with the error number of a failed call
    */
   public static InetSocketAddress localAddress(int fd) throws Failed {
+    return socketName("getsockname", GETSOCKNAME, fd);
+  }
+
+  /**
+   * {@code getsockname(2)} or {@code getpeername(2)} (the same signature): the IP address it gives,
+   * or null for another family.
+   */
+  private static InetSocketAddress socketName(String name, MethodHandle call, int fd)
+      throws Failed {
     byte[][] raw = new byte[1][];
     int[] portAndScope = new int[2];
     zeroOrFailed(
-        "getsockname",
+        name,
         (arena, state) -> {
           MemorySegment address = arena.allocate(SOCKADDR_STORAGE, 8);
           MemorySegment length = arena.allocate(JAVA_INT);
           length.set(JAVA_INT, 0, (int) SOCKADDR_STORAGE);
-          int result = (int) GETSOCKNAME.invokeExact(state, fd, address, length);
+          int result = (int) call.invokeExact(state, fd, address, length);
           // struct sockaddr_in / sockaddr_in6: the family in the machine's order, the port in
           // network order, then the IPv4 address, or the flow label, IPv6 address and scope id
           short family = address.get(JAVA_SHORT, 0);
@@ -281,7 +283,7 @@ public final class StreamCalls {
               : InetAddress.getByAddress(raw[0]); // an IPv4-mapped one as IPv4, as the JDK gives
       return new InetSocketAddress(ip, portAndScope[0]);
     } catch (UnknownHostException e) {
-      throw new IllegalStateException("getsockname", e); // 4 or 16 bytes: cannot happen
+      throw new IllegalStateException(name, e); // 4 or 16 bytes: cannot happen
     }
   }
 

@@ -153,8 +153,13 @@ class UdpRelayTest {
           "seven!!".getBytes(US_ASCII), new InetSocketAddress("127.0.0.1", port(listener)));
       assertThat(new String(client.recvFrom(100).data(), US_ASCII)).isEqualTo("seven!!");
       String name = "127.0.0.1:" + port(client);
-      // the reply's line is written after its send: waited for, boundedly
-      for (int i = 0; i < 500 && !err.toString().contains(name + " < 7 bytes"); i++) {
+      // each line is written after its send (the forward's may come after the reply's): waited
+      // for, boundedly
+      for (int i = 0;
+          i < 500
+              && !(err.toString().contains(name + " < 7 bytes")
+                  && err.toString().contains(name + " > 7 bytes"));
+          i++) {
         sleep(10);
       }
       assertThat(err.toString().lines())

@@ -692,17 +692,25 @@ public final class Socket implements AutoCloseable {
     if (kind != SocketKind.SOCK_STREAM || !family.isInet() || !connectTried) {
       return null;
     }
-    int fd = current.enterCall(); // a stream's descriptor on the epoll path, else -1
-    if (fd < 0) {
-      return null;
-    }
-    try {
-      InetSocketAddress kernel = StreamCalls.localAddress(fd);
-      return kernel != null && kernel.getPort() != 0 ? kernel : null;
-    } catch (StreamCalls.Failed e) {
-      throw Errors.of(e.errno(), "getsockname", null);
-    } finally {
-      current.exitCall();
+    // under stateLock, as shutdownUnconnected: a failed connect's JDK closes the descriptor under
+    // stateLock before replaceClosedStream closes `current`, and the number may be another
+    // socket's by the time enterCall would still hand it out
+    synchronized (stateLock) {
+      if (!(current.channel() instanceof SocketChannel stream && stream.isOpen())) {
+        return null;
+      }
+      int fd = current.enterCall(); // a stream's descriptor on the epoll path, else -1
+      if (fd < 0) {
+        return null;
+      }
+      try {
+        InetSocketAddress kernel = StreamCalls.localAddress(fd);
+        return kernel != null && kernel.getPort() != 0 ? kernel : null;
+      } catch (StreamCalls.Failed e) {
+        throw Errors.of(e.errno(), "getsockname", null);
+      } finally {
+        current.exitCall();
+      }
     }
   }
 

@@ -29,7 +29,6 @@ import java.net.BindException;
 import java.net.ConnectException;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
-import java.net.NetworkInterface;
 import java.net.SocketAddress;
 import java.net.SocketException;
 import java.net.SocketOption;
@@ -274,36 +273,6 @@ class SocketTest {
               ErrnoException.class, () -> socket.bind(Loopback.bindAddress(family, dir)));
 
       assertThat(e.errno()).isEqualTo(Errno.EINVAL);
-    }
-  }
-
-  // python3: bind(("fe80::1", 0, 0, 999)) with no interface 999 raises OSError [Errno 19] No such
-  // device (the kernel refuses the scope before anything is sent); jsock took the JDK's "No such
-  // device" for EIO, "input/output error"
-  @ParameterizedTest
-  @EnumSource(SocketKind.class)
-  void bindToALinkLocalAddressOfAnInterfaceThatDoesNotExistThrowsNoSuchDevice(SocketKind kind)
-      throws IOException {
-    int index =
-        IntStream.range(999, 1999).filter(each -> noInterface(each)).findFirst().orElseThrow();
-    byte[] linkLocal = new byte[16];
-    linkLocal[0] = (byte) 0xfe;
-    linkLocal[1] = (byte) 0x80;
-    linkLocal[15] = 1;
-    var address = new InetSocketAddress(Inet6Address.getByAddress(null, linkLocal, index), 0);
-    try (Socket socket = Socket.create(AF_INET6, kind)) {
-      ErrnoException e = catchThrowableOfType(ErrnoException.class, () -> socket.bind(address));
-
-      assertThat(e.errno()).isEqualTo(19).isEqualTo(Errno.ENODEV);
-      assertThat(e).hasMessage("bind to [fe80::1%" + index + "]:0: no such device");
-    }
-  }
-
-  private static boolean noInterface(int index) {
-    try {
-      return NetworkInterface.getByIndex(index) == null;
-    } catch (SocketException e) {
-      return false;
     }
   }
 

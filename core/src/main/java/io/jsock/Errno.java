@@ -36,6 +36,9 @@ public final class Errno {
   /** Permission denied. */
   public static final int EACCES = 13;
 
+  /** No such device: an IPv6 scope (interface index) that names no interface. */
+  public static final int ENODEV = 19;
+
   /** Not a directory (a Unix-domain socket path through a file that is not one). */
   public static final int ENOTDIR = 20;
 
@@ -139,6 +142,7 @@ public final class Errno {
           Map.entry(EAGAIN, "resource temporarily unavailable"),
           Map.entry(ENOMEM, "cannot allocate memory"),
           Map.entry(EACCES, "permission denied"),
+          Map.entry(ENODEV, "no such device"),
           Map.entry(ENOTDIR, "not a directory"),
           Map.entry(EINVAL, "invalid argument"),
           Map.entry(ENFILE, "too many open files in system"),

@@ -69,6 +69,7 @@ public final class Errors {
           new Known("bad file descriptor", Errno.EBADF),
           new Known("no such file or directory", Errno.ENOENT),
           new Known("not a directory", Errno.ENOTDIR),
+          new Known("no such device", Errno.ENODEV), // an IPv6 scope naming no interface
           new Known("too many levels of symbolic links", Errno.ELOOP),
           new Known("resource temporarily unavailable", Errno.EAGAIN));
 

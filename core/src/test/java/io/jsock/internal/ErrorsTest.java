@@ -18,6 +18,7 @@ import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ClosedChannelException;
@@ -50,6 +51,20 @@ class ErrorsTest {
         .isExactlyInstanceOf(ConnectionResetException.class)
         .hasMessage("recv from 127.0.0.1:9: connection reset by peer");
     assertThat(pipe).isExactlyInstanceOf(BrokenPipeException.class);
+  }
+
+  // The JDK's "No such device" (a bind of an IPv6 link-local address whose scope names no
+  // interface; python3 raises OSError [Errno 19] No such device there) was taken for EIO. The
+  // bind itself is not tried here: its address is not one the tests may use.
+  @Test
+  void translateGivesNoSuchDeviceItsOwnNumber() {
+    IOException noDevice =
+        Errors.translate(new SocketException("No such device"), "bind to", ADDRESS);
+
+    assertThat(noDevice)
+        .isExactlyInstanceOf(ErrnoException.class)
+        .hasMessage("bind to 127.0.0.1:9: no such device");
+    assertThat(((ErrnoException) noDevice).errno()).isEqualTo(19).isEqualTo(Errno.ENODEV);
   }
 
   // A JVM whose message language is not English (LANGUAGE=de, or LANG=de_DE.UTF-8) gets the JDK's

@@ -48,17 +48,37 @@ record Jitter(long base, long spread) {
   static Jitter parseCount(String text) {
     String[] parts = split(text);
     try {
-      long base = Long.parseLong(parts[0].strip());
-      long spread = parts.length > 1 ? Long.parseLong(parts[1].strip()) : 0;
-      if (base < 1 || spread < 0 || base - spread < 1) {
+      long base = count(parts[0]);
+      long spread = parts.length > 1 ? count(parts[1]) : 0;
+      if (base < 1 || base - spread < 1) {
         throw new TypeConversionException(
             "count out of range: '" + text + "' (the least value, base - spread, must be >= 1)");
+      }
+      if (base > Long.MAX_VALUE - spread) { // past it a draw wrapped to a negative piece
+        throw new TypeConversionException(
+            "count out of range: '"
+                + text
+                + "' (the largest value, base + spread, must be <= "
+                + Long.MAX_VALUE
+                + ")");
       }
       return new Jitter(base, spread);
     } catch (NumberFormatException e) {
       throw new TypeConversionException(
           "not a count with jitter: '" + text + "' (write it as 7±5, 7+-5 or 7)");
     }
+  }
+
+  /**
+   * A count in ASCII digits, as ports and prefix lengths are written: {@link Long#parseLong} alone
+   * takes a sign and any script's digits.
+   */
+  private static long count(String text) {
+    String digits = text.strip();
+    if (!digits.matches("[0-9]+")) {
+      throw new NumberFormatException(digits);
+    }
+    return Long.parseLong(digits); // NumberFormatException past Long.MAX_VALUE
   }
 
   private static String[] split(String text) {

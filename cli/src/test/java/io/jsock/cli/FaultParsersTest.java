@@ -110,6 +110,24 @@ class FaultParsersTest {
   }
 
   @Test
+  void aSliceCountIsWrittenInAsciiDigitsAndItsLargestDrawFitsALong() {
+    // Long.parseLong took a sign and any Unicode digit: --slice \u0667 (Arabic-Indic 7) sliced in
+    // 7s and +7 was 7, where ports and prefix lengths take ASCII digits only; and a base plus
+    // spread past Long.MAX_VALUE drew negative pieces, written as 0-byte pieces
+    for (String bad : List.of("\u0667", "7\u00b1\u0665", "+7", "7\u00b1+5")) {
+      assertThatThrownBy(() -> Jitter.parseCount(bad))
+          .isInstanceOf(TypeConversionException.class)
+          .hasMessage("not a count with jitter: '" + bad + "' (write it as 7\u00b15, 7+-5 or 7)");
+    }
+    assertThatThrownBy(() -> Jitter.parseCount("9223372036854775807\u00b11"))
+        .isInstanceOf(TypeConversionException.class)
+        .hasMessageStartingWith("count out of range: '9223372036854775807\u00b11'");
+    assertThat(Jitter.parseCount("0007 \u00b1 05")).isEqualTo(new Jitter(7, 5));
+    assertThat(Jitter.parseCount("9223372036854775806\u00b11"))
+        .isEqualTo(new Jitter(Long.MAX_VALUE - 1, 1));
+  }
+
+  @Test
   void endpointsReadAsSocatsButSimpler() {
     assertThat(RelayEndpoint.parse("8080"))
         .isEqualTo(new RelayEndpoint(RelayEndpoint.Scheme.TCP, null, 8080, null));

@@ -33,6 +33,29 @@ class OptionsTest {
   }
 
   @Test
+  void aDurationMayBeginWithItsDecimalPointAsNcatTakesIt() {
+    // ncat -w .5 and -i .5s wait half a second (strtod), as Python's float('.5') reads it
+    assertThat(Durations.parse(".5")).isEqualTo(Duration.ofMillis(500));
+    assertThat(Durations.parse(".25s")).isEqualTo(Duration.ofMillis(250));
+    assertThat(Durations.parse(".5ms")).isEqualTo(Duration.ofNanos(500_000));
+    assertThat(new Durations.Timeout().convert(".5")).isEqualTo(Duration.ofMillis(500));
+    for (String bad : List.of(".", ".s", "..5", ".5.5")) {
+      assertThatThrownBy(() -> Durations.parse(bad))
+          .isInstanceOf(TypeConversionException.class)
+          .hasMessageContaining("not a duration: '" + bad + "'");
+    }
+    StringWriter err = new StringWriter();
+    int port = FreePort.find();
+    int code =
+        Main.commandLine()
+            .setOut(new PrintWriter(new StringWriter(), true))
+            .setErr(new PrintWriter(err, true))
+            .execute("connect", "-w", ".5", "127.0.0.1", Integer.toString(port));
+    assertThat(err.toString()).contains("connection refused").doesNotContain("Invalid value");
+    assertThat(code).isEqualTo(ExitCode.REFUSED.code());
+  }
+
+  @Test
   void aBadDurationSaysHowToWriteOne() {
     for (String bad : List.of("", "2x", "-1s", "s", "1.s")) {
       assertThatThrownBy(() -> Durations.parse(bad))

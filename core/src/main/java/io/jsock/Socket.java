@@ -582,14 +582,18 @@ public final class Socket implements AutoCloseable {
     long deadline = Timeouts.NOT_STARTED;
     try {
       boolean pending = channel.isConnectionPending();
-      if (pending && !target.equals(pendingTarget)) {
+      if (pending && timeoutNanos != Timeouts.BLOCKING && !target.equals(pendingTarget)) {
         // a connect while one is in progress (non-blocking, or after a timeout): only the same
-        // address carries the first attempt on
+        // address carries the first attempt on. A blocking one waits for the attempt in progress
+        // and reports its outcome, whatever its own address, as Linux's does (and so does not
+        // depend on whether another thread's connect has recorded its target yet).
         throw Errors.of(Errno.EALREADY, "connect to", target);
       }
       connectTried = true;
       boolean connected = pending ? finishConnect(current) : connectChannel(current, target);
-      pendingTarget = target;
+      if (!pending) {
+        pendingTarget = target;
+      }
       current.enterWriting(); // the connect's one edge may have to reach several waiting threads
       try {
         while (!connected) {

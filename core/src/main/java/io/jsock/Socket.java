@@ -582,14 +582,18 @@ public final class Socket implements AutoCloseable {
     long deadline = Timeouts.NOT_STARTED;
     try {
       boolean pending = channel.isConnectionPending();
-      if (pending && !target.equals(pendingTarget)) {
+      if (pending && timeoutNanos != Timeouts.BLOCKING && !target.equals(pendingTarget)) {
         // a connect while one is in progress (non-blocking, or after a timeout): only the same
-        // address carries the first attempt on
+        // address carries the first attempt on. A blocking one waits for the attempt in progress
+        // and reports its outcome, whatever its own address, as Linux's does (and so does not
+        // depend on whether another thread's connect has recorded its target yet).
         throw Errors.of(Errno.EALREADY, "connect to", target);
       }
       connectTried = true;
-      boolean connected = pending ? finishConnect(channel) : connectChannel(channel, target);
-      pendingTarget = target;
+      boolean connected = pending ? finishConnect(current) : connectChannel(current, target);
+      if (!pending) {
+        pendingTarget = target;
+      }
       current.enterWriting(); // the connect's one edge may have to reach several waiting threads
       try {
         while (!connected) {
@@ -599,7 +603,7 @@ public final class Socket implements AutoCloseable {
             throw Errors.of(pending ? Errno.EALREADY : Errno.EINPROGRESS, "connect to", target);
           }
           deadline = await(current, SelectionKey.OP_CONNECT, deadline, "connect to", target);
-          connected = finishConnect(channel);
+          connected = finishConnect(current);
         }
       } finally {
         current.exitWriting();
@@ -611,20 +615,24 @@ public final class Socket implements AutoCloseable {
   }
 
   /**
-   * The JDK's {@code connect}, under stateLock: when a connect fails the JDK closes the channel,
-   * and {@link #shutdownUnconnected}, under the same lock, must not call on the descriptor's number
-   * while that happens (the number may be another socket's a moment later).
+   * The JDK's {@code connect}, under stateLock and the channel's monitor: when a connect fails the
+   * JDK closes the channel, and neither {@link #shutdownUnconnected} (under stateLock) nor the
+   * channel's epoll registration (under its monitor, see {@link PolledChannel#connectStep}) must
+   * call on the descriptor's number while that happens (the number may be another socket's a moment
+   * later).
    */
-  private boolean connectChannel(SocketChannel channel, SocketAddress target) throws IOException {
+  private boolean connectChannel(PolledChannel current, SocketAddress target) throws IOException {
     synchronized (stateLock) {
-      return channel.connect(target);
+      return current.connectStep(channel -> channel.connect(target));
     }
   }
 
-  /** The JDK's {@code finishConnect}, under stateLock, as {@link #connectChannel}. */
-  private boolean finishConnect(SocketChannel channel) throws IOException {
+  /**
+   * The JDK's {@code finishConnect}, under stateLock and the monitor, as {@link #connectChannel}.
+   */
+  private boolean finishConnect(PolledChannel current) throws IOException {
     synchronized (stateLock) {
-      return channel.finishConnect();
+      return current.connectStep(SocketChannel::finishConnect);
     }
   }
 
@@ -2628,7 +2636,7 @@ public final class Socket implements AutoCloseable {
     try {
       // the wait takes the socket's timeout: one whose connect is in progress has no send
       // timeout of its own (the server framework gives one to accepted sockets only)
-      while (!finishConnect(channel)) {
+      while (!finishConnect(current)) {
         deadline = await(current, SelectionKey.OP_CONNECT, deadline, operation, target);
       }
       peer = channel.getRemoteAddress();

@@ -1069,6 +1069,39 @@ class SocketTest {
     }
   }
 
+  // python3 on Linux: settimeout(None) on a socket whose timed-out connect goes on, then connect to
+  // another address: Linux's blocking connect waits for the one in progress and reports its
+  // outcome (None; getpeername gives the first address), it does not raise EALREADY
+  @Test
+  void aBlockingConnectWhileOneToAnotherAddressIsInProgressWaitsForIt() throws Exception {
+    try (Socket full = listening(AF_INET, 0);
+        Socket other = listening(AF_INET)) {
+      List<Socket> queued = new ArrayList<>();
+      try {
+        Socket timedOut = connectInProgress(full, queued);
+        timedOut.setTimeout(null);
+        try (ScheduledExecutorService acceptor = Executors.newSingleThreadScheduledExecutor()) {
+          // room in the queue: the kernel's next SYN gets through, and the connect completes
+          acceptor.schedule(
+              () -> {
+                full.accept().conn().close();
+                return null;
+              },
+              300,
+              TimeUnit.MILLISECONDS);
+
+          timedOut.connect(other.getSockName());
+
+          assertThat(timedOut.getPeerName()).isEqualTo(full.getSockName());
+        }
+      } finally {
+        for (Socket client : queued) {
+          client.close();
+        }
+      }
+    }
+  }
+
   // python3 on Linux: after a non-blocking connect_ex (EINPROGRESS) whose handshake has since
   // completed, settimeout(1) and connect to the same address returns connected (Linux answers
   // EALREADY only while the handshake goes on), and connect_ex then gives EISCONN

@@ -157,8 +157,10 @@ final class ReceiveCommand implements Callable<Integer> {
     try (Socket listener = Endpoints.bind(host, port, null, null, SocketKind.SOCK_STREAM, 1)) {
       int bound = ((InetSocketAddress) listener.getSockName()).getPort();
       err.line("receiving on " + (host.contains(":") ? "[" + host + "]" : host) + ":" + bound);
+      // -k lives through a failed accept (out of descriptors: EMFILE), as listen -k and echo do
+      Acceptor acceptor = keepOpen ? new Acceptor(listener, err::line) : null;
       do {
-        Accepted accepted = listener.accept();
+        Accepted accepted = acceptor != null ? acceptor.accept() : listener.accept();
         try (Socket conn = context == null ? accepted.conn() : wrap(context, accepted.conn())) {
           conn.setTimeout(timeout);
           receive(conn);

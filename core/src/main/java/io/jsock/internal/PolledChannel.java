@@ -424,6 +424,23 @@ public final class PolledChannel {
     }
   }
 
+  /** A step of a stream channel's connect: the JDK's {@code connect} or {@code finishConnect}. */
+  @FunctionalInterface
+  public interface ConnectStep {
+    boolean run(SocketChannel channel) throws IOException;
+  }
+
+  /**
+   * Runs a step of the channel's connect under this monitor, as {@link #register} runs: the JDK
+   * closes the channel when its connect fails, and the kernel gives the number to the next socket
+   * opened; a registration that read the number just before the close would add that other socket's
+   * descriptor to the epoll poller under this channel. Once or twice a connect, never on a
+   * transfer's path.
+   */
+  public synchronized boolean connectStep(ConnectStep step) throws IOException {
+    return step.run((SocketChannel) channel);
+  }
+
   private boolean registered(boolean writes) {
     // Registered once for the socket's life (and changed once, at the first wait to write): after
     // that, no lock on the way to park, and a wait to read reads one volatile field, as before.

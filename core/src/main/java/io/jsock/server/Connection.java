@@ -170,6 +170,9 @@ final class Connection implements Lifecycle.Worker {
         LOG.log(Level.DEBUG, () -> label() + ": TLS handshake ended, " + endedBy.get() + ": " + e);
       }
       return Optional.empty();
+    } catch (Error e) {
+      reset(plain); // as after an exception: nothing else would ever close it
+      throw e;
     }
   }
 

@@ -1670,6 +1670,23 @@ class SocketTest {
     }
   }
 
+  // CPython's NonBlockingTCPTests.testLargeTimeout (gh-126876): a timeout past INT_MAX seconds,
+  // and one past what a long of nanoseconds holds, still lets recv and sendAll complete
+  @Test
+  void aTimeoutTooLargeForTheClockStillLetsRecvAndSendAllComplete() throws IOException {
+    for (Duration huge :
+        List.of(Duration.ofSeconds(2147483648L), Duration.ofSeconds(Long.MAX_VALUE))) {
+      try (Pair pair = Loopback.pair(AF_INET)) {
+        pair.client().setTimeout(huge);
+        pair.server().setTimeout(huge);
+        assertThat(pair.server().getBlocking()).isTrue();
+
+        pair.client().sendAll("large timeout".getBytes(UTF_8));
+        assertThat(new String(pair.server().recv(1024), UTF_8)).isEqualTo("large timeout");
+      }
+    }
+  }
+
   @Test
   void anAcceptedSocketIgnoresTheListenersTimeoutAndTakesTheDefault() throws IOException {
     try (Socket listener = listening(AF_INET);

@@ -418,6 +418,32 @@ class SocketUnixTest {
     }
   }
 
+  // From CPython's BasicSocketPairTest and its rule for new socket objects: python3 on Linux,
+  // socket.setdefaulttimeout(2.5); a, b = socket.socketpair() gives a.gettimeout() and
+  // b.gettimeout() 2.5; after setdefaulttimeout(0), 0.0 and getblocking() False
+  @Test
+  void bothEndsOfASocketPairStartInTheDefaultTimeoutsMode() throws Exception {
+    try {
+      Sockets.setDefaultTimeout(Duration.ofMillis(2500));
+      Socket[] timed = Sockets.socketPair();
+      try (Socket a = timed[0];
+          Socket b = timed[1]) {
+        assertThat(List.of(a.getTimeout(), b.getTimeout())).containsOnly(Duration.ofMillis(2500));
+        assertThat(a.family()).isEqualTo(AF_UNIX);
+        assertThat(b.kind()).isEqualTo(SOCK_STREAM);
+      }
+      Sockets.setDefaultTimeout(Duration.ZERO);
+      Socket[] nonBlocking = Sockets.socketPair();
+      try (Socket a = nonBlocking[0];
+          Socket b = nonBlocking[1]) {
+        assertThat(List.of(a.getBlocking(), b.getBlocking())).containsOnly(false);
+        assertThatThrownBy(() -> b.recv(1)).isInstanceOf(WouldBlockException.class);
+      }
+    } finally {
+      Sockets.setDefaultTimeout(null);
+    }
+  }
+
   // python3 on Linux: a, b = socket.socketpair(); a.getsockname(), a.getpeername(),
   // b.getsockname() and b.getpeername() are all '' (socketpair(2) names neither end), and
   // b.settimeout(0.1); b.recv(1) raises TimeoutError

@@ -50,7 +50,7 @@ class IdleSocketsTest {
       }
       assertThat(peerSays.readLine()).isEqualTo("connected");
       long fdsBefore = count("/proc/self/fd");
-      long threadsBefore = count("/proc/self/task");
+      List<String> threadsBefore = threadNames();
 
       for (Socket server : servers) {
         server.setTimeout(Duration.ofMinutes(2));
@@ -60,11 +60,16 @@ class IdleSocketsTest {
           .atMost(Duration.ofSeconds(60))
           .until(() -> waiters.stream().allMatch(IdleSocketsTest::isParked));
 
-      // The carrier pool may start a thread per core; a thread or selector per socket would add
-      // thousands of threads or 20,000 descriptors.
-      assertThat(count("/proc/self/task") - threadsBefore)
+      // A thread or selector per socket would add thousands of threads or 20,000 descriptors. A
+      // handful of threads may start meanwhile, whatever the sockets do: the carrier pool's (one
+      // per core, and more to make up for a carrier blocked in file I/O such as class loading),
+      // jsock's timer, the JDK's unparker, the garbage collector's, Awaitility's poller not yet
+      // ended: 5 were seen on 2 cores under load, one short of the former bound (CPUs + 4).
+      List<String> threadsAdded = new ArrayList<>(threadNames());
+      threadsBefore.forEach(threadsAdded::remove);
+      assertThat(threadsAdded)
           .as("operating-system threads added while %d sockets wait", SOCKETS)
-          .isLessThanOrEqualTo(Runtime.getRuntime().availableProcessors() + 4);
+          .hasSizeLessThan(100);
       assertThat(count("/proc/self/fd") - fdsBefore)
           .as("file descriptors added while %d sockets wait", SOCKETS)
           .isLessThan(50);
@@ -105,6 +110,21 @@ class IdleSocketsTest {
   private static boolean isParked(Thread thread) {
     Thread.State state = thread.getState();
     return state == Thread.State.WAITING || state == Thread.State.TIMED_WAITING;
+  }
+
+  /** The names of this process's operating-system threads (truncated to 15 bytes by Linux). */
+  private static List<String> threadNames() throws IOException {
+    List<String> names = new ArrayList<>();
+    try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
+      for (Path task : (Iterable<Path>) tasks::iterator) {
+        try {
+          names.add(Files.readString(task.resolve("comm")).strip());
+        } catch (IOException ended) {
+          // the thread ended between the listing and the read
+        }
+      }
+    }
+    return names;
   }
 
   private static long count(String directory) throws IOException {

@@ -54,6 +54,9 @@ class BenchCommandIT {
   static void stopEchoServers() throws InterruptedException {
     for (RunningProcess echo : List.of(tcpEcho, udpEcho)) {
       try (echo) {
+        // up before the SIGTERM (a run of one test may not have used this server): a JVM that has
+        // not yet installed the command's handler dies of the signal (143)
+        port(echo);
         echo.terminate();
         assertThat(echo.exitCode()).isZero();
         assertThat(echo.stderr()).as("clean closes: no resets, no errors").isEmpty();

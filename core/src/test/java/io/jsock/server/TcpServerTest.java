@@ -798,7 +798,16 @@ class TcpServerTest {
       } else {
         assertThat(client.recv(16)).as("closed once idle").isEmpty();
       }
-      await().atMost(LIMIT).until(() -> server.stats().open() == 0);
+      // the connection stops counting as open when its handler ends, before the failure is told
+      // (logged, counted): wait for its record, which every way of ending writes, at some level
+      String told = "connection from " + peer + " to ";
+      await()
+          .atMost(LIMIT)
+          .until(
+              () ->
+                  server.stats().open() == 0
+                      && logs.all().stream()
+                          .anyMatch(r -> String.valueOf(r.getMessage()).startsWith(told)));
       assertThat(logs.at(Level.WARNING)).as("no handler failure").isEmpty();
       if (reset) {
         assertThat(logs.at(Level.INFO)).hasSize(1);

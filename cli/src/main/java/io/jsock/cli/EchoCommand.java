@@ -30,7 +30,8 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = {
       "An echo server (TCP, UDP or AF_UNIX, optionally TLS): sends back every byte it"
-          + " receives. Serves clients concurrently, one virtual thread each, until interrupted;"
+          + " receives. Serves connections concurrently, one virtual thread each (UDP datagrams"
+          + " one after another, on one thread), until interrupted;"
           + " on SIGINT or SIGTERM it stops accepting, lets open connections finish for up to 5"
           + " seconds, resets the rest and exits 0. A second SIGINT or SIGTERM meanwhile resets"
           + " them at once and exits 130 or 143. A connection silent for 5 minutes is closed, and"

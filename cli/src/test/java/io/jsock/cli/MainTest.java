@@ -80,6 +80,18 @@ class MainTest {
   }
 
   @Test
+  void echoHelpSaysUdpDatagramsAreAnsweredOneAfterAnotherOnOneThread() {
+    // echo --udp runs UdpServer without a thread per datagram: its one receiving thread, a
+    // platform thread, answers each datagram as it comes; --help said every client had a virtual
+    // thread of its own
+    assertThat(run("echo", "--help")).isZero();
+    String help = out.toString().replaceAll("\\s+", " ");
+    assertThat(help)
+        .contains("connections concurrently, one virtual thread each")
+        .contains("UDP datagrams one after another, on one thread");
+  }
+
+  @Test
   void echoRefusesUdpOverAfUnix() {
     assertThat(run("echo", "--udp", "--unix", "/tmp/never-bound.sock")).isEqualTo(2);
     assertThat(err.toString())

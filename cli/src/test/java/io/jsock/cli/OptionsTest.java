@@ -96,6 +96,53 @@ class OptionsTest {
   }
 
   @Test
+  void wholeNumberOptionsTakeAsciiDigitsOnlyAsPortsDo() {
+    // picocli's own integer converter took any script's digits and a sign: relay
+    // --max-connections U+0660 read 0, +5 read 5; each command below fails for another reason
+    // (exit 2) once its options are read, so none runs
+    List<List<String>> commands =
+        List.of(
+            List.of("relay", "--max-connections", "+5", "0", "localhost:0"),
+            List.of("relay", "--max-connections", "\u0665", "0", "localhost:0"),
+            List.of("listen", "--max-clients", "+5", "0"),
+            List.of("broker", "--max-clients", "\u0665", "-u", "0"),
+            List.of("echo", "--max-connections", "+5", "--udp"),
+            List.of("bench", "--connections", "\u0665", "--port", "0"),
+            List.of("bench", "--size", "+64", "--port", "0"),
+            List.of("bench", "--pipeline", "-1", "--port", "0"),
+            List.of("bench", "--write-size", "\u0661\u0660", "--port", "0"),
+            List.of("bench", "--source-ips", "+0", "--port", "0"));
+    for (List<String> args : commands) {
+      StringWriter err = new StringWriter();
+      int code =
+          Main.commandLine()
+              .setOut(new PrintWriter(new StringWriter(), true))
+              .setErr(new PrintWriter(err, true))
+              .execute(args.toArray(String[]::new));
+      assertThat(code).as("exit code of %s: %s", args, err).isEqualTo(2);
+      assertThat(err.toString())
+          .as("stderr of %s", args)
+          .startsWith(
+              "jsock: Invalid value for option '"
+                  + args.get(1)
+                  + "': not a whole number: '"
+                  + args.get(2)
+                  + "' (write it in ASCII digits, as 100)");
+    }
+    StringWriter err = new StringWriter();
+    int code =
+        Main.commandLine()
+            .setOut(new PrintWriter(new StringWriter(), true))
+            .setErr(new PrintWriter(err, true))
+            .execute("listen", "--max-clients", "99999999999", "0");
+    assertThat(code).isEqualTo(2);
+    assertThat(err.toString())
+        .startsWith(
+            "jsock: Invalid value for option '--max-clients': number out of range: '99999999999'"
+                + " (at most 2147483647)");
+  }
+
+  @Test
   void listenOptionsThatWouldBeIgnoredAreUsageErrorsNamingTheOption() {
     // each was accepted and ignored: -u -k listened with no idle timeout at all, and
     // --max-clients bounds nothing when one client (or no client: UDP) is served

@@ -56,8 +56,22 @@ class OptionsTest {
   }
 
   @Test
+  void aDurationMayEndWithItsDecimalPointAsNcatTakesIt() {
+    // ncat 7.93 takes -w 5. and -w 1.s (strtod), as Python's float('5.') reads 5.0
+    assertThat(Durations.parse("5.")).isEqualTo(Duration.ofSeconds(5));
+    assertThat(Durations.parse("1.s")).isEqualTo(Duration.ofSeconds(1));
+    assertThat(Durations.parse("2.ms")).isEqualTo(Duration.ofMillis(2));
+    assertThat(new Durations.Timeout().convert("5.")).isEqualTo(Duration.ofSeconds(5));
+    assertThat(Jitter.parseDuration("50.ms±20.ms")).isEqualTo(new Jitter(50_000_000, 20_000_000));
+    for (String bad : List.of(".", ".s", "1..s", "5.."))
+      assertThatThrownBy(() -> Durations.parse(bad))
+          .isInstanceOf(TypeConversionException.class)
+          .hasMessageContaining("not a duration: '" + bad + "'");
+  }
+
+  @Test
   void aBadDurationSaysHowToWriteOne() {
-    for (String bad : List.of("", "2x", "-1s", "s", "1.s")) {
+    for (String bad : List.of("", "2x", "-1s", "s", "1..s")) {
       assertThatThrownBy(() -> Durations.parse(bad))
           .isInstanceOf(TypeConversionException.class)
           .hasMessageContaining("not a duration: '" + bad + "'");

@@ -272,6 +272,11 @@ final class RelayCommand implements Callable<Integer> {
     if (!listen.isStream() && !faults.describe().isEmpty()) {
       throw usage("fault options apply to stream relays (tcp, tls, unix), not to udp");
     }
+    if (spec.commandLine().getParseResult().hasMatchedOption("--direction")
+        && !faults.hasDirectedFault()) {
+      throw usage(
+          "--direction needs --latency, --bandwidth, --slice, --limit-data or --slow-close");
+    }
     serverKey.check(listen.scheme().isTls(), "a tls: LISTEN"); // the relay has no --tls
     access.check(listen.path() != null);
     if (clientTls.given() && !target.scheme().isTls()) {

@@ -93,6 +93,23 @@ class RelayUsageTest {
   }
 
   @Test
+  void relayRefusesMinus4AndMinus6BetweenTwoUnixEndpointsAsConnectAndListenRefuseThemWithU(
+      @TempDir Path dir) {
+    // taken and ignored; LISTEN in a missing directory makes a relay that takes it fail (exit 1)
+    // instead of running
+    String listen = "unix:" + dir.resolve("missing/relay.sock");
+    String target = "unix:" + dir.resolve("target.sock");
+    for (String family : new String[] {"-4", "-6"}) {
+      assertUsage(
+          "-4 and -6 do not apply to unix: LISTEN and TARGET (AF_UNIX)",
+          "relay",
+          family,
+          listen,
+          target);
+    }
+  }
+
+  @Test
   void brokerRefusesOptionsThatDoNotFit() {
     assertUsage("missing PORT (or -U PATH)", "broker");
     assertUsage("-u: the broker needs streams", "broker", "-u", "0");

@@ -9,12 +9,12 @@ import picocli.CommandLine.TypeConversionException;
 
 /**
  * Reads a duration option as people write them: {@code 500ms}, {@code 2s}, {@code 1.5s}, {@code
- * 1m}, {@code 1h}, {@code 250us}; a bare number is seconds, as in {@code nc -w 3}, and may begin
- * with its point, as ncat's {@code -w .5}.
+ * 1m}, {@code 1h}, {@code 250us}; a bare number is seconds, as in {@code nc -w 3}, and may begin or
+ * end with its point, as ncat's {@code -w .5} and {@code -w 5.}.
  */
 final class Durations implements ITypeConverter<Duration> {
   private static final Pattern DURATION =
-      Pattern.compile("(\\d+(?:\\.\\d+)?|\\.\\d+)\\s*(us|µs|ms|s|m|h)?", Pattern.CASE_INSENSITIVE);
+      Pattern.compile("(\\d+(?:\\.\\d*)?|\\.\\d+)\\s*(us|µs|ms|s|m|h)?", Pattern.CASE_INSENSITIVE);
 
   @Override
   public Duration convert(String text) {

@@ -103,6 +103,15 @@ final class FaultOptions {
     return direction == Direction.both || direction == way;
   }
 
+  /** Whether a fault {@code --direction} steers is given: without one it would do nothing. */
+  boolean hasDirectedFault() {
+    return latency != null
+        || bandwidth != null
+        || slice != null
+        || limitData != null
+        || slowClose != null;
+  }
+
   /** The options given, as written, for the listening message; empty when none. */
   List<String> describe() {
     List<String> given = new ArrayList<>();

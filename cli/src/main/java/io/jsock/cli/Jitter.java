@@ -34,14 +34,25 @@ record Jitter(long base, long spread) {
   /** Reads {@code 50ms±20ms}, {@code 50ms+-20ms} or {@code 50ms}; a bare number is seconds. */
   static Jitter parseDuration(String text) {
     String[] parts = split(text);
+    long base;
+    long spread;
     try {
-      long base = Durations.parse(parts[0]).toNanos();
-      long spread = parts.length > 1 ? Durations.parse(parts[1]).toNanos() : 0;
-      return new Jitter(base, spread);
+      base = Durations.parse(parts[0]).toNanos();
+      spread = parts.length > 1 ? Durations.parse(parts[1]).toNanos() : 0;
     } catch (TypeConversionException e) {
       throw new TypeConversionException(
           "not a duration with jitter: '" + text + "' (write it as 50ms±20ms, 50ms+-20ms or 50ms)");
     }
+    // no longer than any one duration: System.nanoTime() plus a draw near Long.MAX_VALUE wrapped
+    if (base + spread > Decimals.LARGEST) {
+      throw new TypeConversionException(
+          "duration too long: '"
+              + text
+              + "' (DELAY + JITTER, the longest delay drawn, must not pass "
+              + Decimals.LARGEST / 3_600_000_000_000L
+              + "h)");
+    }
+    return new Jitter(base, spread);
   }
 
   /** Reads {@code 7±5}, {@code 7+-5} or {@code 7}; the least value must be at least one. */

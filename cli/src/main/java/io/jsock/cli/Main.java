@@ -77,6 +77,7 @@ public final class Main implements Runnable {
             // over System.out itself (picocli's own writer wraps it in an encoder, behind which
             // checkError never sees that a write failed): see Lines.stdout
             .setOut(new PrintWriter(System.out, true, System.out.charset()));
+    WholeNumbers.register(commandLine);
     // every command offers -V, --version (mixinStandardHelpOptions), but picocli gives a
     // subcommand no version of the parent's: without this, 'jsock echo --version' printed nothing
     for (CommandLine command : commandLine.getSubcommands().values()) {

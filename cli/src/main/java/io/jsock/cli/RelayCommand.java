@@ -262,6 +262,10 @@ final class RelayCommand implements Callable<Integer> {
     if (ipv4 && ipv6) {
       throw usage("-4 and -6 cannot be combined");
     }
+    if ((ipv4 || ipv6) && listen.path() != null && target.path() != null) {
+      // as connect and listen refuse them with -U: no endpoint has an address family to choose
+      throw usage("-4 and -6 do not apply to unix: LISTEN and TARGET (AF_UNIX)");
+    }
     if (listen.isStream() != target.isStream()) {
       throw usage(
           "LISTEN and TARGET must both be streams (tcp, tls, unix) or both udp: "
@@ -271,6 +275,11 @@ final class RelayCommand implements Callable<Integer> {
     }
     if (!listen.isStream() && !faults.describe().isEmpty()) {
       throw usage("fault options apply to stream relays (tcp, tls, unix), not to udp");
+    }
+    if (spec.commandLine().getParseResult().hasMatchedOption("--direction")
+        && !faults.hasDirectedFault()) {
+      throw usage(
+          "--direction needs --latency, --bandwidth, --slice, --limit-data or --slow-close");
     }
     serverKey.check(listen.scheme().isTls(), "a tls: LISTEN"); // the relay has no --tls
     access.check(listen.path() != null);

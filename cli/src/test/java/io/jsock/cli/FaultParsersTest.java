@@ -3,6 +3,8 @@ package io.jsock.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -72,6 +74,28 @@ class FaultParsersTest {
       assertThat(j.draw()).isBetween(30_000_000L, 70_000_000L);
     }
     assertThat(new Jitter(10, 50).draw()).isNotNegative();
+  }
+
+  @Test
+  void aLatencysLongestDrawIsNoLongerThanAnyDuration() {
+    // each part may be as long as a duration (Decimals.LARGEST nanoseconds) but not their sum:
+    // System.nanoTime() plus a draw near Long.MAX_VALUE wrapped, and the chunk went out at once
+    assertThatThrownBy(() -> Jitter.parseDuration("1281023h±1281023h"))
+        .isInstanceOf(TypeConversionException.class)
+        .hasMessage(
+            "duration too long: '1281023h±1281023h' (DELAY + JITTER, the longest delay drawn,"
+                + " must not pass 1281023h)");
+    assertThat(Jitter.parseDuration("1000000h±281023h"))
+        .isEqualTo(new Jitter(3_600_000_000_000_000_000L, 1_011_682_800_000_000_000L));
+    StringWriter err = new StringWriter();
+    int code =
+        Main.commandLine()
+            .setOut(new PrintWriter(new StringWriter(), true))
+            .setErr(new PrintWriter(err, true))
+            .execute("relay", "--latency", "1281023h+-1h", "0", "localhost:0");
+    assertThat(code).isEqualTo(2);
+    assertThat(err.toString())
+        .startsWith("jsock: Invalid value for option '--latency': duration too long");
   }
 
   @Test

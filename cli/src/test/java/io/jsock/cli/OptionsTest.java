@@ -56,8 +56,22 @@ class OptionsTest {
   }
 
   @Test
+  void aDurationMayEndWithItsDecimalPointAsNcatTakesIt() {
+    // ncat 7.93 takes -w 5. and -w 1.s (strtod), as Python's float('5.') reads 5.0
+    assertThat(Durations.parse("5.")).isEqualTo(Duration.ofSeconds(5));
+    assertThat(Durations.parse("1.s")).isEqualTo(Duration.ofSeconds(1));
+    assertThat(Durations.parse("2.ms")).isEqualTo(Duration.ofMillis(2));
+    assertThat(new Durations.Timeout().convert("5.")).isEqualTo(Duration.ofSeconds(5));
+    assertThat(Jitter.parseDuration("50.ms±20.ms")).isEqualTo(new Jitter(50_000_000, 20_000_000));
+    for (String bad : List.of(".", ".s", "1..s", "5.."))
+      assertThatThrownBy(() -> Durations.parse(bad))
+          .isInstanceOf(TypeConversionException.class)
+          .hasMessageContaining("not a duration: '" + bad + "'");
+  }
+
+  @Test
   void aBadDurationSaysHowToWriteOne() {
-    for (String bad : List.of("", "2x", "-1s", "s", "1.s")) {
+    for (String bad : List.of("", "2x", "-1s", "s", "1..s")) {
       assertThatThrownBy(() -> Durations.parse(bad))
           .isInstanceOf(TypeConversionException.class)
           .hasMessageContaining("not a duration: '" + bad + "'");
@@ -93,6 +107,53 @@ class OptionsTest {
           .contains("a timeout must be longer than 0");
     }
     assertThat(new Durations.Timeout().convert("1ms")).isEqualTo(Duration.ofMillis(1));
+  }
+
+  @Test
+  void wholeNumberOptionsTakeAsciiDigitsOnlyAsPortsDo() {
+    // picocli's own integer converter took any script's digits and a sign: relay
+    // --max-connections U+0660 read 0, +5 read 5; each command below fails for another reason
+    // (exit 2) once its options are read, so none runs
+    List<List<String>> commands =
+        List.of(
+            List.of("relay", "--max-connections", "+5", "0", "localhost:0"),
+            List.of("relay", "--max-connections", "\u0665", "0", "localhost:0"),
+            List.of("listen", "--max-clients", "+5", "0"),
+            List.of("broker", "--max-clients", "\u0665", "-u", "0"),
+            List.of("echo", "--max-connections", "+5", "--udp"),
+            List.of("bench", "--connections", "\u0665", "--port", "0"),
+            List.of("bench", "--size", "+64", "--port", "0"),
+            List.of("bench", "--pipeline", "-1", "--port", "0"),
+            List.of("bench", "--write-size", "\u0661\u0660", "--port", "0"),
+            List.of("bench", "--source-ips", "+0", "--port", "0"));
+    for (List<String> args : commands) {
+      StringWriter err = new StringWriter();
+      int code =
+          Main.commandLine()
+              .setOut(new PrintWriter(new StringWriter(), true))
+              .setErr(new PrintWriter(err, true))
+              .execute(args.toArray(String[]::new));
+      assertThat(code).as("exit code of %s: %s", args, err).isEqualTo(2);
+      assertThat(err.toString())
+          .as("stderr of %s", args)
+          .startsWith(
+              "jsock: Invalid value for option '"
+                  + args.get(1)
+                  + "': not a whole number: '"
+                  + args.get(2)
+                  + "' (write it in ASCII digits, as 100)");
+    }
+    StringWriter err = new StringWriter();
+    int code =
+        Main.commandLine()
+            .setOut(new PrintWriter(new StringWriter(), true))
+            .setErr(new PrintWriter(err, true))
+            .execute("listen", "--max-clients", "99999999999", "0");
+    assertThat(code).isEqualTo(2);
+    assertThat(err.toString())
+        .startsWith(
+            "jsock: Invalid value for option '--max-clients': number out of range: '99999999999'"
+                + " (at most 2147483647)");
   }
 
   @Test

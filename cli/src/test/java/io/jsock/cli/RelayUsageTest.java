@@ -79,6 +79,37 @@ class RelayUsageTest {
   }
 
   @Test
+  void relayRefusesADirectionWithoutAFaultItSteers() {
+    // --direction alone (or with --reset-after or --timeout, which act on whole connections)
+    // was taken and ignored; TARGET port 0 stops a relay that would take it from running
+    String message =
+        "--direction needs --latency, --bandwidth, --slice, --limit-data or --slow-close";
+    assertUsage(message, "relay", "--direction", "up", "0", "localhost:0");
+    assertUsage(message, "relay", "--direction", "both", "0", "localhost:0");
+    assertUsage(message, "relay", "--direction", "down", "--reset-after", "1s", "0", "localhost:0");
+    assertUsage(message, "relay", "--direction", "down", "udp:0", "udp:localhost:0");
+    assertUsage(
+        "TARGET port 0", "relay", "--direction", "down", "--slow-close", "1s", "0", "localhost:0");
+  }
+
+  @Test
+  void relayRefusesMinus4AndMinus6BetweenTwoUnixEndpointsAsConnectAndListenRefuseThemWithU(
+      @TempDir Path dir) {
+    // taken and ignored; LISTEN in a missing directory makes a relay that takes it fail (exit 1)
+    // instead of running
+    String listen = "unix:" + dir.resolve("missing/relay.sock");
+    String target = "unix:" + dir.resolve("target.sock");
+    for (String family : new String[] {"-4", "-6"}) {
+      assertUsage(
+          "-4 and -6 do not apply to unix: LISTEN and TARGET (AF_UNIX)",
+          "relay",
+          family,
+          listen,
+          target);
+    }
+  }
+
+  @Test
   void brokerRefusesOptionsThatDoNotFit() {
     assertUsage("missing PORT (or -U PATH)", "broker");
     assertUsage("-u: the broker needs streams", "broker", "-u", "0");

@@ -61,7 +61,7 @@ final class ConvertersFuzzTest {
 
   /** Nanoseconds per unit of Durations. */
   private static final Pattern DURATION =
-      Pattern.compile("([0-9]+(?:\\.[0-9]+)?|\\.[0-9]+)[ \\t\\n\\x0B\\f\\r]*(us|µs|ms|s|m|h)?");
+      Pattern.compile("([0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)[ \\t\\n\\x0B\\f\\r]*(us|µs|ms|s|m|h)?");
 
   private static final Pattern SHORT = Pattern.compile("([0-9]{1,9})(ms|s|m)");
   private static final Pattern SIZE =

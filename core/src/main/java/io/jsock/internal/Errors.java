@@ -71,6 +71,9 @@ public final class Errors {
           new Known("not a directory", Errno.ENOTDIR),
           new Known("no such device", Errno.ENODEV), // an IPv6 scope naming no interface
           new Known("too many levels of symbolic links", Errno.ELOOP),
+          new Known("destination address required", Errno.EDESTADDRREQ),
+          new Known("operation not supported", Errno.EOPNOTSUPP),
+          new Known("cannot allocate memory", Errno.ENOMEM),
           new Known("resource temporarily unavailable", Errno.EAGAIN));
 
   /**

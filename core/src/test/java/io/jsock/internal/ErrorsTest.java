@@ -67,6 +67,24 @@ class ErrorsTest {
     assertThat(((ErrnoException) noDevice).errno()).isEqualTo(19).isEqualTo(Errno.ENODEV);
   }
 
+  // Linux texts the JDK can pass on that no loopback test reaches: each keeps its own number (and
+  // Python's), not EIO
+  @Test
+  void translateKnowsTheOtherTextsTheJdkCanPassOn() {
+    Map<String, Integer> texts =
+        Map.of(
+            "Destination address required", Errno.EDESTADDRREQ,
+            "Operation not supported", Errno.EOPNOTSUPP,
+            "Cannot allocate memory", Errno.ENOMEM);
+
+    texts.forEach(
+        (text, errno) ->
+            assertThat(Errors.translate(new SocketException(text), "send to", ADDRESS))
+                .isInstanceOfSatisfying(
+                    ErrnoException.class, e -> assertThat(e.errno()).as(text).isEqualTo(errno))
+                .hasMessage("send to 127.0.0.1:9: " + text.toLowerCase(java.util.Locale.ROOT)));
+  }
+
   // A JVM whose message language is not English (LANGUAGE=de, or LANG=de_DE.UTF-8) gets the JDK's
   // exceptions worded by the C library in that language: a refused connect was "Verbindungsaufbau
   // abgelehnt", which jsock took for EIO (an ErrnoException, not a ConnectionRefusedException)

@@ -452,6 +452,19 @@ class TlsSocketTest {
   }
 
   @Test
+  void aHostNameWithANulCharacterIsRejectedBeforeTheHandshakeAsInPython() throws Exception {
+    // CPython's test_bad_server_hostname: server_hostname "example.org\x00evil.com" is refused
+    // (TypeError) before anything is sent; jsock handshook and then matched the name, NUL and all
+    try (Pair plain = Loopback.pair(AF_INET)) {
+      assertThatThrownBy(() -> client.wrap(plain.client(), "localhost\0evil.com"))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("serverHostname must not contain a NUL character: localhost\\0evil.com");
+      plain.client().sendAll("still plain".getBytes(UTF_8)); // not detached: nothing was sent
+      assertThat(recvExactly(plain.server(), 11)).isEqualTo("still plain".getBytes(UTF_8));
+    }
+  }
+
+  @Test
   void aHostNameThatIdnaRefusesIsRejectedNamingItAsInPython() throws Exception {
     // Python's server_hostname goes through the idna codec first: UnicodeError, a ValueError
     for (String name : List.of(".example.test", "a..example.test", "x".repeat(64) + ".test")) {

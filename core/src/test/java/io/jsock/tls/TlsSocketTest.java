@@ -291,6 +291,28 @@ class TlsSocketTest {
   }
 
   @Test
+  void aWildcardOverALabelThatBeginsOrEndsWithAHyphenIsNoWildcardAsInPython() throws Exception {
+    // OpenSSL (valid_star), so Python, takes *.-x.test and *.x-.test as no wildcard at all, and
+    // refuses a.-x.test and a.x-.test (Hostname mismatch); names SNI cannot carry, left to TlsTrust
+    for (String[] refused :
+        List.of(new String[] {"*.-x.test", "a.-x.test"}, new String[] {"*.x-.test", "a.x-.test"})) {
+      KeyMaterial wild = TestPki.leaf(ca, refused[0]).write(pki.resolve(refused[1]));
+      try (Pair plain = Loopback.pair(AF_INET)) {
+        call(() -> Tls.server(wild).wrap(plain.server()));
+        assertThatThrownBy(() -> client.wrap(plain.client(), refused[1]))
+            .as(refused[0])
+            .isInstanceOf(TlsException.class)
+            .hasMessageEndingWith(
+                ": certificate for '"
+                    + refused[0]
+                    + "' does not match host name '"
+                    + refused[1]
+                    + "'");
+      }
+    }
+  }
+
+  @Test
   void aWildcardInTheCommonNameOfACertificateWithoutDnsNamesMatchesAsInPythonToo()
       throws Exception {
     // with no DNS name, the JDK, OpenSSL and so Python check the subject's CN, with the same rules

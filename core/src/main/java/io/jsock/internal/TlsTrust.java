@@ -259,6 +259,7 @@ public final class TlsTrust {
         return;
       }
       if (name.startsWith("*.")
+          && !pattern.endsWith(".") // OpenSSL: *.example.com. is no wildcard
           && name.indexOf('.', 2) > 0 // at least two labels under the wildcard
           && WILDCARD_LABELS.matcher(name.substring(2)).matches()
           && dot > 0

@@ -313,6 +313,20 @@ class TlsSocketTest {
   }
 
   @Test
+  void aWildcardPatternEndingWithADotIsNoWildcardAsInPython() throws Exception {
+    // OpenSSL (valid_star), so Python, takes *.example.test. for no wildcard: x.example.test. is
+    // refused (Hostname mismatch), though example.test. matches a name given as example.test.
+    KeyMaterial wild = TestPki.leaf(ca, "*.example.test.").write(pki.resolve("wildcard-dot"));
+    try (Pair plain = Loopback.pair(AF_INET)) {
+      call(() -> Tls.server(wild).wrap(plain.server()));
+      assertThatThrownBy(() -> client.wrap(plain.client(), "x.example.test."))
+          .isInstanceOf(TlsException.class)
+          .hasMessageEndingWith(
+              ": certificate for '*.example.test.' does not match host name 'x.example.test.'");
+    }
+  }
+
+  @Test
   void aWildcardInTheCommonNameOfACertificateWithoutDnsNamesMatchesAsInPythonToo()
       throws Exception {
     // with no DNS name, the JDK, OpenSSL and so Python check the subject's CN, with the same rules

@@ -31,6 +31,13 @@ public final class TlsTrust {
   /** What OpenSSL lets a wildcard stand over: labels of letters, digits and hyphens. */
   private static final Pattern LETTERS_DIGITS_HYPHENS = Pattern.compile("[a-z0-9.-]+");
 
+  /**
+   * What OpenSSL takes for the labels after a wildcard: letters, digits and hyphens, none beginning
+   * or ending with a hyphen (else the pattern is no wildcard, only itself).
+   */
+  private static final Pattern WILDCARD_LABELS =
+      Pattern.compile("[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*");
+
   private TlsTrust() {}
 
   /**
@@ -229,10 +236,11 @@ public final class TlsTrust {
    * Refuses a host name that no DNS name of the certificate (or when it has none, no CN of its
    * subject, as the JDK and OpenSSL both fall back to) matches as OpenSSL, and so Python, matches:
    * equal, or through a wildcard that is the whole leftmost label over at least two labels of
-   * letters, digits and hyphens (RFC 9525), never {@code f*.example.com} nor {@code *.com}, and
-   * standing for a label of letters, digits and hyphens (never {@code my_host}). Called once the
-   * JDK has matched the name, which it does more loosely, and for the names the JDK does not check
-   * (my_host), never for IP addresses.
+   * letters, digits and hyphens (RFC 9525; none beginning or ending with one, as OpenSSL's
+   * valid_star), never {@code f*.example.com} nor {@code *.com}, and standing for a label of
+   * letters, digits and hyphens (never {@code my_host}). Called once the JDK has matched the name,
+   * which it does more loosely, and for the names the JDK does not check (my_host), never for IP
+   * addresses.
    */
   private static void checkDnsName(X509Certificate leaf, String peerHost)
       throws CertificateException {
@@ -251,8 +259,9 @@ public final class TlsTrust {
         return;
       }
       if (name.startsWith("*.")
+          && !pattern.endsWith(".") // OpenSSL: *.example.com. is no wildcard
           && name.indexOf('.', 2) > 0 // at least two labels under the wildcard
-          && LETTERS_DIGITS_HYPHENS.matcher(name.substring(2)).matches()
+          && WILDCARD_LABELS.matcher(name.substring(2)).matches()
           && dot > 0
           && host.substring(dot + 1).equals(name.substring(2))
           && standsFor(host.substring(0, dot))) {

@@ -246,6 +246,11 @@ public final class TlsContext {
     if (serverHostname != null && serverHostname.isEmpty()) {
       throw new IllegalArgumentException("serverHostname must not be empty"); // as Python
     }
+    if (serverHostname != null && serverHostname.indexOf('\0') >= 0) {
+      throw new IllegalArgumentException( // as Python, before anything is sent
+          "serverHostname must not contain a NUL character: "
+              + serverHostname.replace("\0", "\\0"));
+    }
     if (serverHostname != null && !isIdnaName(serverHostname)) {
       throw new IllegalArgumentException( // as Python's idna codec, which server_hostname meets
           "serverHostname: not a host name (an empty label, one over 63 characters, or a"

@@ -291,6 +291,42 @@ class TlsSocketTest {
   }
 
   @Test
+  void aWildcardOverALabelThatBeginsOrEndsWithAHyphenIsNoWildcardAsInPython() throws Exception {
+    // OpenSSL (valid_star), so Python, takes *.-x.test and *.x-.test as no wildcard at all, and
+    // refuses a.-x.test and a.x-.test (Hostname mismatch); names SNI cannot carry, left to TlsTrust
+    for (String[] refused :
+        List.of(new String[] {"*.-x.test", "a.-x.test"}, new String[] {"*.x-.test", "a.x-.test"})) {
+      KeyMaterial wild = TestPki.leaf(ca, refused[0]).write(pki.resolve(refused[1]));
+      try (Pair plain = Loopback.pair(AF_INET)) {
+        call(() -> Tls.server(wild).wrap(plain.server()));
+        assertThatThrownBy(() -> client.wrap(plain.client(), refused[1]))
+            .as(refused[0])
+            .isInstanceOf(TlsException.class)
+            .hasMessageEndingWith(
+                ": certificate for '"
+                    + refused[0]
+                    + "' does not match host name '"
+                    + refused[1]
+                    + "'");
+      }
+    }
+  }
+
+  @Test
+  void aWildcardPatternEndingWithADotIsNoWildcardAsInPython() throws Exception {
+    // OpenSSL (valid_star), so Python, takes *.example.test. for no wildcard: x.example.test. is
+    // refused (Hostname mismatch), though example.test. matches a name given as example.test.
+    KeyMaterial wild = TestPki.leaf(ca, "*.example.test.").write(pki.resolve("wildcard-dot"));
+    try (Pair plain = Loopback.pair(AF_INET)) {
+      call(() -> Tls.server(wild).wrap(plain.server()));
+      assertThatThrownBy(() -> client.wrap(plain.client(), "x.example.test."))
+          .isInstanceOf(TlsException.class)
+          .hasMessageEndingWith(
+              ": certificate for '*.example.test.' does not match host name 'x.example.test.'");
+    }
+  }
+
+  @Test
   void aWildcardInTheCommonNameOfACertificateWithoutDnsNamesMatchesAsInPythonToo()
       throws Exception {
     // with no DNS name, the JDK, OpenSSL and so Python check the subject's CN, with the same rules
@@ -448,6 +484,19 @@ class TlsSocketTest {
       assertThatThrownBy(() -> client.insecureNoVerification().wrap(plain.client(), ""))
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessage("serverHostname must not be empty");
+    }
+  }
+
+  @Test
+  void aHostNameWithANulCharacterIsRejectedBeforeTheHandshakeAsInPython() throws Exception {
+    // CPython's test_bad_server_hostname: server_hostname "example.org\x00evil.com" is refused
+    // (TypeError) before anything is sent; jsock handshook and then matched the name, NUL and all
+    try (Pair plain = Loopback.pair(AF_INET)) {
+      assertThatThrownBy(() -> client.wrap(plain.client(), "localhost\0evil.com"))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("serverHostname must not contain a NUL character: localhost\\0evil.com");
+      plain.client().sendAll("still plain".getBytes(UTF_8)); // not detached: nothing was sent
+      assertThat(recvExactly(plain.server(), 11)).isEqualTo("still plain".getBytes(UTF_8));
     }
   }
 

@@ -2533,6 +2533,9 @@ public final class Socket implements AutoCloseable {
    */
   private PolledChannel replaceClosedStream() throws IOException {
     synchronized (stateLock) {
+      if (closed) {
+        return polled; // closed by another thread: no fresh channel bound after the close returned
+      }
       polled.close(); // leaving the poller releases the old fd now
       pendingTarget = null;
       PolledChannel fresh = openStream(family);
@@ -2563,10 +2566,6 @@ public final class Socket implements AutoCloseable {
       } catch (IOException | RuntimeException e) {
         fresh.channel().close();
         throw e;
-      }
-      if (closed) {
-        fresh.channel().close(); // closed meanwhile by another thread
-        return polled;
       }
       polled = fresh;
       return fresh;

@@ -1349,6 +1349,9 @@ public final class Socket implements AutoCloseable {
         }
         datagramLock.lock();
         try {
+          if (held != null) {
+            continue; // a connect kept datagrams meanwhile (under this lock): they come first
+          }
           ByteBuffer scratch = scratch();
           SocketAddress source = receive(channel, scratch);
           if (source != null) {
@@ -1416,13 +1419,20 @@ public final class Socket implements AutoCloseable {
           return kept.address();
         }
         if (buffer.remaining() >= MAX_DATAGRAM) {
+          int start = buffer.position();
           SocketAddress source = receive(channel, buffer); // fits whatever comes: no copy
           if (source != null) {
-            return source;
+            if (held == null || !keepBehindHeld(buffer, start, source)) {
+              return source;
+            }
+            continue; // a connect kept older datagrams meanwhile: they come first
           }
         } else {
           datagramLock.lock();
           try {
+            if (held != null) {
+              continue; // a connect kept datagrams meanwhile (under this lock): they come first
+            }
             ByteBuffer scratch = scratch();
             SocketAddress source = receive(channel, scratch);
             if (source != null) {
@@ -1981,6 +1991,11 @@ public final class Socket implements AutoCloseable {
         HOLDING.decrementAndGet();
       }
     }
+    if (taken instanceof Counted counted) {
+      Datagram next = counted.datagram();
+      checkFits(next.data().length, room, next.address());
+      return next;
+    }
     if (!(taken instanceof Datagram next)) {
       throw ((PendingError) taken).report("recv from");
     }
@@ -1988,6 +2003,28 @@ public final class Socket implements AutoCloseable {
     countReceived(next.data().length);
     return next;
   }
+
+  /**
+   * Puts a datagram a receive without datagramLock took from the channel (into {@code buffer} from
+   * {@code start}) behind those a connect kept meanwhile, which are older, and takes it back out of
+   * the buffer; false, leaving it there, when no datagram is held any more.
+   */
+  private boolean keepBehindHeld(ByteBuffer buffer, int start, SocketAddress source) {
+    byte[] data = new byte[buffer.position() - start];
+    buffer.get(start, data);
+    synchronized (stateLock) {
+      ArrayDeque<Object> queue = held;
+      if (queue == null) {
+        return false;
+      }
+      queue.add(new Counted(new Datagram(data, source)));
+    }
+    buffer.position(start);
+    return true;
+  }
+
+  /** A held datagram the meter has counted already (see {@link #keepBehindHeld}). */
+  private record Counted(Datagram datagram) {}
 
   /**
    * Throws the error a connect kept (see {@link #held}) if it comes next, once: Linux reports a
@@ -2496,6 +2533,9 @@ public final class Socket implements AutoCloseable {
    */
   private PolledChannel replaceClosedStream() throws IOException {
     synchronized (stateLock) {
+      if (closed) {
+        return polled; // closed by another thread: no fresh channel bound after the close returned
+      }
       polled.close(); // leaving the poller releases the old fd now
       pendingTarget = null;
       PolledChannel fresh = openStream(family);
@@ -2526,10 +2566,6 @@ public final class Socket implements AutoCloseable {
       } catch (IOException | RuntimeException e) {
         fresh.channel().close();
         throw e;
-      }
-      if (closed) {
-        fresh.channel().close(); // closed meanwhile by another thread
-        return polled;
       }
       polled = fresh;
       return fresh;

@@ -487,6 +487,51 @@ class SocketDatagramTest {
     }
   }
 
+  // Linux keeps a UDP socket's queue across a connect, so a receive racing the connect gets the
+  // old peer's datagram before the new peer's; jsock's receive could pass the queue the connect
+  // kept (empty yet), then take the new peer's datagram from the channel ahead of the kept one
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void aReceiveRacingAConnectGetsTheDatagramTheConnectKeptFirst(Family family) throws Exception {
+    try (var pool = Executors.newCachedThreadPool()) {
+      for (int round = 0; round < 300; round++) {
+        try (Socket a = bound(family);
+            Socket old = bound(family);
+            Socket fresh = bound(family)) {
+          a.setTimeout(Duration.ofSeconds(5));
+          a.connect(old.getSockName());
+          boolean direct = round % 2 == 1;
+          var receiver = new java.util.concurrent.atomic.AtomicReference<Thread>();
+          Future<byte[]> first =
+              pool.submit(
+                  () -> {
+                    receiver.set(Thread.currentThread());
+                    if (!direct) {
+                      return a.recvFrom(100).data();
+                    }
+                    ByteBuffer big = ByteBuffer.allocate(70_000);
+                    a.recvFromInto(big);
+                    return java.util.Arrays.copyOf(big.array(), big.position());
+                  });
+          for (int spin = 0; spin < 1_000_000; spin++) { // until the receive waits for a datagram
+            Thread thread = receiver.get();
+            if (thread != null && thread.getState() == Thread.State.TIMED_WAITING) {
+              break;
+            }
+            Thread.onSpinWait();
+          }
+          old.sendTo(bytes("old"), a.getSockName());
+          a.connect(fresh.getSockName());
+          fresh.sendTo(bytes("new"), a.getSockName());
+          assertThat(first.get(5, TimeUnit.SECONDS))
+              .as("round %d (%s)", round, direct ? "recvFromInto" : "recvFrom")
+              .isEqualTo(bytes("old"));
+          assertThat(a.recv(100)).isEqualTo(bytes("new"));
+        }
+      }
+    }
+  }
+
   // python3 on Linux: connect(dead port), send, connect(live peer), send: the send raises
   // ConnectionRefusedError and sends nothing (the kernel reports the error kept across the connect
   // to the next call, whichever it is), and a recv after it waits for the peer; jsock kept the

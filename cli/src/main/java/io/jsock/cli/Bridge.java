@@ -64,6 +64,13 @@ final class Bridge {
   private final AtomicInteger moving;
 
   private volatile long lastActivity = System.nanoTime();
+
+  /**
+   * The writes under way (a chunk to stdout, or to the peer): data moving, if slowly, so the idle
+   * timeout does not run during them, as ncat's -i counts from the end of a blocking write.
+   */
+  private final AtomicInteger writing = new AtomicInteger();
+
   private volatile long lastReceived = System.nanoTime();
   private volatile boolean stdinEnded;
 
@@ -111,7 +118,7 @@ final class Bridge {
       long now = System.nanoTime();
       long wait = Long.MAX_VALUE;
       if (idle != null) {
-        long left = lastActivity + idleNanos - now;
+        long left = writing.get() > 0 ? idleNanos : lastActivity + idleNanos - now;
         if (left <= 0) {
           throw new SocketTimeoutException(
               "idle timeout: no data either way for " + Durations.format(idle) + " (-i)");
@@ -157,7 +164,7 @@ final class Bridge {
         chunk.flip();
         lastActivity = lastReceived = System.nanoTime();
         traffic.received(chunk);
-        if (!options.sendOnly && !std.write(chunk)) {
+        if (!options.sendOnly && !writeOut(chunk)) {
           break; // stdout's reader has all it wanted
         }
       }
@@ -170,6 +177,17 @@ final class Bridge {
       }
     } catch (IOException | RuntimeException e) {
       done.completeExceptionally(e); // ignored if the bridge was done already
+    }
+  }
+
+  /** Writes a chunk to stdout; the idle clock starts again when the write ends. */
+  private boolean writeOut(ByteBuffer chunk) throws IOException {
+    writing.incrementAndGet();
+    try {
+      return std.write(chunk);
+    } finally {
+      lastActivity = System.nanoTime();
+      writing.decrementAndGet();
     }
   }
 
@@ -186,7 +204,13 @@ final class Bridge {
         chunk.flip();
         lastActivity = System.nanoTime();
         traffic.sending(chunk);
-        conn.sendAll(chunk);
+        writing.incrementAndGet();
+        try {
+          conn.sendAll(chunk);
+        } finally {
+          lastActivity = System.nanoTime(); // the idle clock starts when the write ends
+          writing.decrementAndGet();
+        }
       }
       endOfInput();
       directionDone();

@@ -160,9 +160,13 @@ final class UdpRelay {
             }
           } catch (SocketTimeoutException e) {
             long last = lastActivityNanos.get();
-            // a datagram forwarded since the check keeps the session: the compareAndSet fails
-            if (System.nanoTime() - last >= idle.toNanos()
-                && lastActivityNanos.compareAndSet(last, ENDED)) {
+            long quiet = System.nanoTime() - last;
+            if (quiet < idle.toNanos()) {
+              // a datagram went out during the wait: wait out the rest of the idle timeout from
+              // it, not a whole timeout more (the session lived up to twice its idle timeout)
+              upstream.setTimeout(Duration.ofNanos(idle.toNanos() - quiet));
+            } else if (lastActivityNanos.compareAndSet(last, ENDED)) {
+              // (a datagram forwarded since the check keeps the session: the compareAndSet fails)
               end();
               log.verbose(name + " session ended: idle for " + Durations.format(idle));
               return;

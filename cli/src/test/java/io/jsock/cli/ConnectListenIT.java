@@ -549,6 +549,49 @@ class ConnectListenIT {
     }
   }
 
+  // ncat -i counts from the end of a blocking write to stdout (its timer is the next read's): a
+  // slow stdout reader is not an idle connection. jsock's clock started before the write, so a
+  // stdout blocked longer than -i ended a connection whose data was still coming, exit 4
+  @Test
+  void idleTimeoutDoesNotRunWhileStdoutIsSlowToTakeTheData() throws Exception {
+    byte[] data = new byte[4 << 20];
+    new Random(7).nextBytes(data);
+    try (Socket listener = Socket.create()) {
+      listener.bind("127.0.0.1", 0);
+      listener.listen();
+      int port = ((InetSocketAddress) listener.getSockName()).getPort();
+      try (PipedProcess connect =
+          jsock(
+              Redirect.from(devNull()),
+              Redirect.PIPE,
+              "connect",
+              "-i",
+              "300ms",
+              "127.0.0.1",
+              "" + port)) {
+        listener.setTimeout(LIMIT);
+        try (Socket accepted = listener.accept().conn()) {
+          Thread sender =
+              Thread.ofVirtual()
+                  .start(
+                      () -> {
+                        try {
+                          accepted.sendAll(data);
+                          accepted.shutdown(Shutdown.SHUT_WR);
+                        } catch (IOException e) {
+                          // the client gone: the assertions below say why
+                        }
+                      });
+          Thread.sleep(1_500); // stdout's reader is slow: jsock's write to the pipe blocks
+          byte[] out = connect.stdout().readAllBytes();
+          sender.join();
+          assertThat(connect.exitCode()).as(connect.stderr()).isZero();
+          assertThat(out).isEqualTo(data);
+        }
+      }
+    }
+  }
+
   @Test
   void usageErrorsNameTheOptionWithExitCode2() throws Exception {
     for (List<String> args :

@@ -81,7 +81,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * wait before any byte is read, so the next {@code recvMsg} goes on where it stopped. Likewise,
  * once a failed {@code sendMsg} has sent part of a frame, every later {@code sendMsg} fails; over
  * TLS so does one that left part of its frame sealed in a queued record, which would otherwise go
- * out before the next frame.
+ * out before the next frame. Once the socket is closed, both say so instead, as the socket's own
+ * calls do ({@link io.jsock.ClosedSocketException}).
  *
  * <p><b>Threads.</b> One thread may receive while another sends. Calls in the same direction are
  * serialised, so messages from several sending threads never interleave; a call that finds another
@@ -194,6 +195,9 @@ public final class Framed {
     lock(writeLock, "send to");
     try {
       if (writeFailure != null) {
+        if (socket.isClosed()) {
+          socket.send(EMPTY); // closed meanwhile: throws what the socket says then
+        }
         throw refused(
             "send to", "cannot send after a failed sendMsg sent part of a frame", writeFailure);
       }
@@ -356,6 +360,9 @@ public final class Framed {
     lock(readLock, "recv from");
     try {
       if (readFailure != null) {
+        if (socket.isClosed()) {
+          socket.recv(1); // closed meanwhile: throws what the socket says then
+        }
         throw refused("recv from", refusal(readFailure), readFailure);
       }
       if (in == null) {

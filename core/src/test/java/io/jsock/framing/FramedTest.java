@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.junit.jupiter.params.provider.Arguments.arguments;
 
+import io.jsock.ClosedSocketException;
 import io.jsock.Errno;
 import io.jsock.ErrnoException;
 import io.jsock.Event;
@@ -961,6 +962,36 @@ class FramedTest {
         }
         assertThat(received).containsExactly("one", "two", "three");
       }
+    }
+  }
+
+  // every call on a closed socket says it is closed (ClosedSocketException, EBADF, as Python's
+  // OSError 9); a Framed spoilt mid-frame said EIO "cannot ... mid-frame" even once another
+  // thread had closed its socket, hiding the close
+  @Test
+  void onceItsSocketIsClosedASpoiltFramedSaysSoAsTheSocketDoes() throws Exception {
+    try (Pair pair = Loopback.pair(AF_INET)) {
+      pair.server().setSockOpt(StandardSocketOptions.SO_RCVBUF, 64 * 1024); // and never read
+      pair.client().setTimeout(Duration.ofMillis(200));
+      pair.server().setTimeout(Duration.ofMillis(200));
+      Framed client = Framing.lengthPrefixed(Prefix.U32, 64 << 20).on(pair.client());
+      Framed server = Framing.lengthPrefixed(Prefix.U32, 64 << 20).on(pair.server());
+      assertThatThrownBy(() -> client.sendMsg(new byte[64 << 20]))
+          .isInstanceOf(SocketTimeoutException.class);
+      assertThatThrownBy(server::recvMsg).isInstanceOf(SocketTimeoutException.class);
+
+      pair.client().close();
+      pair.server().close();
+
+      Throwable send = catchThrowable(() -> client.sendMsg(ascii("x")));
+      Throwable socketSend = catchThrowable(() -> pair.client().send(ascii("x")));
+      assertThat(send).isInstanceOf(ClosedSocketException.class);
+      assertThat(send).hasMessage(socketSend.getMessage());
+      assertThat(((ClosedSocketException) send).errno()).isEqualTo(Errno.EBADF);
+      Throwable recv = catchThrowable(server::recvMsg);
+      Throwable socketRecv = catchThrowable(() -> pair.server().recv(1));
+      assertThat(recv).isInstanceOf(ClosedSocketException.class);
+      assertThat(recv).hasMessage(socketRecv.getMessage());
     }
   }
 

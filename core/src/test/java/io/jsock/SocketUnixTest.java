@@ -141,6 +141,27 @@ class SocketUnixTest {
     }
   }
 
+  // python3 on Linux: bind to a symbolic link raises EADDRINUSE whatever it points to (the kernel
+  // makes the socket file at the path and never follows a link there); jsock followed the link,
+  // found a stale socket file at its end, and removed the link (someone's, not a socket's file)
+  @Test
+  void aSymbolicLinkToAStaleSocketFileIsInUseAndLeftInPlace() throws Exception {
+    var stale = UnixDomainSocketAddress.of(dir.resolve("real.sock"));
+    try (Socket first = Socket.create(AF_UNIX, SOCK_STREAM)) {
+      first.bind(stale);
+      first.listen();
+    }
+    Path link = Files.createSymbolicLink(dir.resolve("link.sock"), stale.getPath());
+    var address = UnixDomainSocketAddress.of(link);
+    try (Socket second = Socket.create(AF_UNIX, SOCK_STREAM)) {
+      AddressInUseException e =
+          catchThrowableOfType(AddressInUseException.class, () -> second.bind(address));
+      assertThat(e).hasMessage("bind to " + link + ": address already in use");
+      assertThat(Files.isSymbolicLink(link)).as("the link is left").isTrue();
+      assertThat(Files.readSymbolicLink(link)).isEqualTo(stale.getPath());
+    }
+  }
+
   // python3 on Linux: a socket bound in the abstract namespace to b'\0\xff\xfe...' (any bytes
   // are allowed there, and in a path) shows in /proc/net/unix as '@\xff\xfe...'; jsock read the
   // table as UTF-8, so binding over a stale socket file threw UncheckedIOException

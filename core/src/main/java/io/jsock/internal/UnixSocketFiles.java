@@ -32,13 +32,15 @@ public final class UnixSocketFiles {
    * it did. A socket file that a socket in the kernel's table still holds is in use; one whose
    * connection attempt is refused is stale. The table is read first so that a live listener is not
    * sent a connection to find that out (it would accept it as a client); where the table does not
-   * name the path (another system, a relative path bound elsewhere) the attempt decides.
+   * name the path (another system, a relative path bound elsewhere) the attempt decides. A symbolic
+   * link is never removed, whatever it points to: the kernel's bind never follows it.
    */
   public static boolean removeIfStale(UnixDomainSocketAddress address) {
     Path path = address.getPath();
     try {
-      if (!Files.readAttributes(path, PosixFileAttributes.class).isOther()) {
-        return false; // a regular file or a directory is never ours to remove
+      if (!Files.readAttributes(path, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
+          .isOther()) {
+        return false; // a regular file, a directory or a link is never ours to remove
       }
       if (isHeld(path)) {
         return false;

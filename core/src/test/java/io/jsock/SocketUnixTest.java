@@ -141,6 +141,59 @@ class SocketUnixTest {
     }
   }
 
+  // python3 on Linux: bind to a symbolic link raises EADDRINUSE whatever it points to (the kernel
+  // makes the socket file at the path and never follows a link there); jsock followed the link,
+  // found a stale socket file at its end, and removed the link (someone's, not a socket's file)
+  @Test
+  void aSymbolicLinkToAStaleSocketFileIsInUseAndLeftInPlace() throws Exception {
+    var stale = UnixDomainSocketAddress.of(dir.resolve("real.sock"));
+    try (Socket first = Socket.create(AF_UNIX, SOCK_STREAM)) {
+      first.bind(stale);
+      first.listen();
+    }
+    Path link = Files.createSymbolicLink(dir.resolve("link.sock"), stale.getPath());
+    var address = UnixDomainSocketAddress.of(link);
+    try (Socket second = Socket.create(AF_UNIX, SOCK_STREAM)) {
+      AddressInUseException e =
+          catchThrowableOfType(AddressInUseException.class, () -> second.bind(address));
+      assertThat(e).hasMessage("bind to " + link + ": address already in use");
+      assertThat(Files.isSymbolicLink(link)).as("the link is left").isTrue();
+      assertThat(Files.readSymbolicLink(link)).isEqualTo(stale.getPath());
+    }
+  }
+
+  // python3 on Linux: a socket bound to a path and not listening yet (a server between bind and
+  // listen, to chmod its file) refuses connections; bind to that path spelt another way (through
+  // a linked directory, as /var/run for /run, or relative to another working directory) raises
+  // EADDRINUSE. jsock looked the spelling up in /proc/net/unix, missed it, took the refusal for a
+  // stale file and removed the other socket's file
+  @Test
+  void aBoundSocketNotListeningYetKeepsItsFileWhateverItsPathIsCalled() throws Exception {
+    Path real = Files.createDirectory(dir.resolve("real"));
+    Path alias = Files.createSymbolicLink(dir.resolve("alias"), real);
+    Path relative = Path.of("").toAbsolutePath().relativize(real.resolve("rel.sock"));
+    assertThat(relative.isAbsolute()).isFalse();
+    try (Socket linked = Socket.create(AF_UNIX, SOCK_STREAM);
+        Socket fromCwd = Socket.create(AF_UNIX, SOCK_STREAM);
+        Socket other = Socket.create(AF_UNIX, SOCK_STREAM)) {
+      linked.bind(UnixDomainSocketAddress.of(real.resolve("held.sock")));
+      fromCwd.bind(UnixDomainSocketAddress.of(relative));
+      for (Path spelt : List.of(alias.resolve("held.sock"), real.resolve("rel.sock"))) {
+        var address = UnixDomainSocketAddress.of(spelt);
+        AddressInUseException e =
+            catchThrowableOfType(AddressInUseException.class, () -> other.bind(address));
+        assertThat(e).hasMessage("bind to " + spelt + ": address already in use");
+      }
+      for (Socket holder : List.of(linked, fromCwd)) {
+        holder.listen();
+        try (Socket client = Socket.create(AF_UNIX, SOCK_STREAM)) {
+          client.connect(holder.getSockName());
+          assertThat(holder.accept().conn().getPeerName()).isNotNull();
+        }
+      }
+    }
+  }
+
   // python3 on Linux: a socket bound in the abstract namespace to b'\0\xff\xfe...' (any bytes
   // are allowed there, and in a path) shows in /proc/net/unix as '@\xff\xfe...'; jsock read the
   // table as UTF-8, so binding over a stale socket file threw UncheckedIOException

@@ -9,6 +9,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -32,13 +33,15 @@ public final class UnixSocketFiles {
    * it did. A socket file that a socket in the kernel's table still holds is in use; one whose
    * connection attempt is refused is stale. The table is read first so that a live listener is not
    * sent a connection to find that out (it would accept it as a client); where the table does not
-   * name the path (another system, a relative path bound elsewhere) the attempt decides.
+   * name the path (another system, a relative path bound elsewhere) the attempt decides. A symbolic
+   * link is never removed, whatever it points to: the kernel's bind never follows it.
    */
   public static boolean removeIfStale(UnixDomainSocketAddress address) {
     Path path = address.getPath();
     try {
-      if (!Files.readAttributes(path, PosixFileAttributes.class).isOther()) {
-        return false; // a regular file or a directory is never ours to remove
+      if (!Files.readAttributes(path, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
+          .isOther()) {
+        return false; // a regular file, a directory or a link is never ours to remove
       }
       if (isHeld(path)) {
         return false;
@@ -70,9 +73,12 @@ public final class UnixSocketFiles {
   }
 
   /**
-   * Whether a socket in the kernel's table holds {@code path} (as given or made absolute). The
-   * table holds the paths' bytes as bound, in any encoding (and abstract names, any bytes at all):
-   * it is read one byte a character, and the path is compared as the JDK's bytes for it.
+   * Whether a socket in the kernel's table holds {@code path}. The table holds the paths' bytes as
+   * bound, in any encoding (and abstract names, any bytes at all): it is read one byte a character,
+   * and the path is compared as the JDK's bytes for it. A socket may have bound the file under
+   * another name (through a linked directory, as {@code /var/run} for {@code /run}): a path in the
+   * table with the same file name holds it if it names the same file (device and inode), and a
+   * relative one, bound in a working directory unknown here, is taken to hold it.
    */
   static boolean isHeld(Path path) throws IOException {
     if (!Files.isReadable(SOCKET_TABLE)) {
@@ -80,14 +86,46 @@ public final class UnixSocketFiles {
     }
     String given = asTableText(path.toString());
     String absolute = asTableText(path.toAbsolutePath().normalize().toString());
+    Path fileName = path.getFileName();
+    String name = fileName == null ? null : asTableText(fileName.toString());
+    Object identity = null;
     try (Stream<String> lines = Files.lines(SOCKET_TABLE, StandardCharsets.ISO_8859_1)) {
       // "Num RefCount Protocol Flags Type St Inode Path": the path, when bound, comes last
-      return lines
-          .skip(1)
-          .map(line -> line.strip().split("\\s+", 8))
-          .filter(fields -> fields.length == 8)
-          .map(fields -> fields[7])
-          .anyMatch(held -> held.equals(given) || held.equals(absolute));
+      for (String line : (Iterable<String>) lines.skip(1)::iterator) {
+        String[] fields = line.strip().split("\\s+", 8);
+        if (fields.length != 8) {
+          continue;
+        }
+        String held = fields[7];
+        if (held.equals(given) || held.equals(absolute)) {
+          return true;
+        }
+        if (name == null
+            || held.startsWith("@") // an abstract name
+            || !(held.equals(name) || held.endsWith("/" + name))) {
+          continue;
+        }
+        if (!held.startsWith("/")) {
+          return true; // relative to another process's working directory: it may be this file
+        }
+        if (identity == null && (identity = identity(path)) == null) {
+          return false; // nothing at the path any more
+        }
+        if (identity.equals(tableIdentity(held))) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /** The identity of the file at a path the kernel's table shows; null if it cannot be told. */
+  private static Object tableIdentity(String held) {
+    try {
+      return identity(
+          Path.of(new String(held.getBytes(StandardCharsets.ISO_8859_1), PATH_CHARSET)));
+    } catch (IOException | InvalidPathException e) {
+      return null;
     }
   }
 

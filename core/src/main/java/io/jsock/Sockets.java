@@ -833,8 +833,20 @@ public final class Sockets {
         throw e;
       }
     } finally {
+      removeQuietly(path);
+      removeQuietly(dir);
+    }
+  }
+
+  /**
+   * Removes the pair's listener file or directory; a failure (a file another process of this user
+   * put in the directory) leaves it, rather than losing the connected pair or the call's own error.
+   */
+  private static void removeQuietly(Path path) {
+    try {
       Files.deleteIfExists(path);
-      Files.deleteIfExists(dir);
+    } catch (IOException e) {
+      // left in the temporary directory
     }
   }
 

@@ -3520,6 +3520,57 @@ class SocketTest {
     }
   }
 
+  // python3 on Linux: a thread in connect() and another in send() on the same socket both return
+  // once the connection is made (send waits for a connect in progress, as Linux's send(2)). On the
+  // portable path, a connect that found the handshake in progress and waited after the send's
+  // thread had completed it (finishConnect) armed OP_CONNECT on a connected channel, which the
+  // JDK's selector never reports: the connect hung, within 5 rounds in every run
+  @Test
+  void aThreadInConnectReturnsWhenAThreadInSendCompletesTheConnectFirst() throws Exception {
+    try (Socket listener = listening(AF_INET, 128)) {
+      SocketAddress address = listener.getSockName();
+      for (int round = 0; round < 200; round++) {
+        try (Socket client = Socket.create(AF_INET, SOCK_STREAM)) {
+          CountDownLatch go = new CountDownLatch(1);
+          CountDownLatch connected = new CountDownLatch(1);
+          var failures = new ConcurrentLinkedQueue<Throwable>();
+          Thread.ofVirtual()
+              .start(
+                  () -> {
+                    try {
+                      go.await();
+                      client.connect(address);
+                      connected.countDown();
+                    } catch (IOException | RuntimeException | InterruptedException e) {
+                      failures.add(e);
+                    }
+                  });
+          Thread sender =
+              Thread.ofVirtual()
+                  .start(
+                      () -> {
+                        try {
+                          go.await();
+                          client.send(bytes("x"));
+                        } catch (BrokenPipeException e) {
+                          // before the connect began: EPIPE, as Linux's send on a fresh socket
+                        } catch (IOException | RuntimeException | InterruptedException e) {
+                          failures.add(e);
+                        }
+                      });
+          go.countDown();
+
+          assertThat(connected.await(PROMPTLY.toMillis(), MILLISECONDS))
+              .as("round %d: the connect returned (%s)", round, failures)
+              .isTrue();
+          assertThat(sender.join(PROMPTLY)).as("round %d: the send returned", round).isTrue();
+          assertThat(failures).isEmpty();
+          listener.accept().conn().close();
+        }
+      }
+    }
+  }
+
   // python3 on Linux: two threads blocked in recv(1) (or accept) on one socket, which another
   // thread then makes non-blocking: the first byte (client) goes to one, and the other waits on in
   // the kernel, with the mode of its call, for the next

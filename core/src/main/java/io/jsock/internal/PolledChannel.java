@@ -25,6 +25,9 @@ public final class PolledChannel {
    */
   private static final long POLL_SLICE_MILLIS = 100;
 
+  /** What a wait for a connect arms on the selector poller (see {@link #await}). */
+  private static final int CONNECT_OR_WRITE = SelectionKey.OP_CONNECT | SelectionKey.OP_WRITE;
+
   /** {@link #calls} once closing has begun: no call may start. */
   private static final int CLOSING = Integer.MIN_VALUE;
 
@@ -264,8 +267,10 @@ public final class PolledChannel {
     boolean first = waiters.add(me);
     try {
       // The waiter is published before the interest, so an event that fires before we park
-      // unparks us and park returns at once: no wakeup is lost.
-      poller.arm(key(), op);
+      // unparks us and park returns at once: no wakeup is lost. A wait for a connect watches room
+      // to write too: the JDK reports OP_CONNECT only while the connect is pending, and another
+      // thread's finishConnect may complete it before the selector looks (see Poller.fire).
+      poller.arm(key(), op == SelectionKey.OP_CONNECT ? CONNECT_OR_WRITE : op);
       if (!waiters.isSignalled()) { // set here only by outputShut
         park(waiters, first, deadline);
       }

@@ -27,6 +27,8 @@ import java.util.concurrent.locks.LockSupport;
 public final class Poller {
   private static final Poller[] POLLERS = start(pollerCount());
   private static final AtomicInteger NEXT = new AtomicInteger();
+  private static final int READS = SelectionKey.OP_READ | SelectionKey.OP_ACCEPT;
+  private static final int WRITES = SelectionKey.OP_WRITE | SelectionKey.OP_CONNECT;
 
   private final Selector selector;
 
@@ -120,11 +122,21 @@ public final class Poller {
     PolledChannel polled = (PolledChannel) key.attachment();
     try {
       int ready = key.readyOps();
-      key.interestOpsAnd(~ready);
-      if ((ready & (SelectionKey.OP_READ | SelectionKey.OP_ACCEPT)) != 0) {
+      // A direction's interest goes as a whole: an OP_CONNECT left on a channel whose connect has
+      // ended (the OP_WRITE armed beside it fired) would keep the selector's poll returning at once
+      // for an event the JDK no longer reports, a thread spinning.
+      int done = 0;
+      if ((ready & READS) != 0) {
+        done |= READS;
+      }
+      if ((ready & WRITES) != 0) {
+        done |= WRITES;
+      }
+      key.interestOpsAnd(~done);
+      if ((ready & READS) != 0) {
         polled.readers.wake();
       }
-      if ((ready & (SelectionKey.OP_WRITE | SelectionKey.OP_CONNECT)) != 0) {
+      if ((ready & WRITES) != 0) {
         polled.writers.wake();
       }
     } catch (CancelledKeyException e) {

@@ -94,7 +94,7 @@ final class Connection implements Lifecycle.Worker {
       if (served.isPresent()) {
         // Resources close in reverse order: the handler's end is told before the socket closes.
         Socket conn = served.get();
-        try (Owner owner = new Owner(conn);
+        try (Owner owner = new Owner(conn, meter);
             end) {
           conn.setTimeout(config.idleTimeout());
           SocketAccess.get().setSendTimeout(conn, config.writeTimeout());
@@ -119,12 +119,19 @@ final class Connection implements Lifecycle.Worker {
   /**
    * Closes the socket that holds the connection when the handler ends: the handler's own, or the
    * TLS socket the handler made of it (a STARTTLS handler's {@code wrap} detaches its connection),
-   * which the server closes as it would the handler's, as Python's socketserver drops it.
+   * which the server closes as it would the handler's, as Python's socketserver drops it. A
+   * connection one of whose sends timed out (its client stopped reading) is reset instead: a close
+   * would queue its end behind the unsent reply, which the kernel would go on sending, and over TLS
+   * a close_notify would wait behind it too.
    */
-  private record Owner(Socket conn) implements AutoCloseable {
+  private record Owner(Socket conn, Meter meter) implements AutoCloseable {
     @Override
     public void close() throws IOException {
-      SocketAccess.get().owner(conn).close(); // a TLS socket is never wrapped again
+      if (meter.hasSendTimedOut()) {
+        reset(conn);
+      } else {
+        SocketAccess.get().owner(conn).close(); // a TLS socket is never wrapped again
+      }
     }
   }
 

@@ -211,6 +211,20 @@ final class Connection implements Lifecycle.Worker {
     }
   }
 
+  /**
+   * The server could not start this connection's thread: its first-byte deadline is cancelled and
+   * the connection reset, unless the deadline has done so already.
+   */
+  void abandon() {
+    Future<?> deadline = firstByteDeadline;
+    if (deadline != null) {
+      deadline.cancel(false);
+    }
+    if (claim("the server could not start its thread")) {
+      reset(socket);
+    }
+  }
+
   /** The shutdown's grace period is over: reset the connection and interrupt the handler. */
   @Override
   public void force() {

@@ -1053,7 +1053,7 @@ public final class Socket implements AutoCloseable {
         // Checked before every later write, as CPython does, so that a reader fast enough to keep
         // the buffer from filling still cannot stretch the call past its timeout.
         if (Timeouts.hasPassed(deadline)) {
-          throw Errors.timedOut("send to", peer);
+          throw sendTimedOut("send to", peer);
         }
         int n = writeSome(current, data, UNKNOWN_ADDRESS);
         if (data.hasRemaining()) {
@@ -1160,7 +1160,7 @@ public final class Socket implements AutoCloseable {
         // Checked before every later transfer, as sendAll does: the first goes even when the
         // timeout is too short to wait at all, as in Python (its deadline is not started yet).
         if (Timeouts.hasPassed(deadline)) {
-          throw Errors.timedOut("sendfile to", peer);
+          throw sendTimedOut("sendfile to", peer);
         }
         long n = file.transferTo(offset + sent, count - sent, channel);
         sent += n;
@@ -2757,9 +2757,23 @@ public final class Socket implements AutoCloseable {
       // the operation's first wait: its deadline starts now, and has not passed
       started = Timeouts.deadline(op == SelectionKey.OP_WRITE ? sendTimeoutNanos : timeoutNanos);
     } else if (Timeouts.hasPassed(deadline)) {
-      throw Errors.timedOut(operation, address);
+      throw op == SelectionKey.OP_WRITE
+          ? sendTimedOut(operation, address)
+          : Errors.timedOut(operation, address);
     }
     return waitUntil(current, op, started, operation, address);
+  }
+
+  /**
+   * A send's timeout (a wait for room in the send buffer), noted on the socket's meter: the server
+   * resets a connection whose peer has stopped reading. Not a hot path: only as a call fails.
+   */
+  private java.net.SocketTimeoutException sendTimedOut(String operation, SocketAddress address) {
+    Meter counting = meter;
+    if (counting != null) {
+      counting.sendTimedOut();
+    }
+    return Errors.timedOut(operation, address);
   }
 
   /** The wait itself, until {@code started}, a deadline just started or not yet passed. */
@@ -3102,12 +3116,19 @@ public final class Socket implements AutoCloseable {
     @Override
     public void awaitUntil(int op, long deadline, String operation) throws IOException {
       if (Timeouts.hasPassed(deadline)) {
-        throw Errors.timedOut(operation, peer);
+        throw op == SelectionKey.OP_WRITE
+            ? Socket.this.sendTimedOut(operation, peer)
+            : Errors.timedOut(operation, peer);
       }
       if (Thread.currentThread().isInterrupted()) {
         throw Errors.interrupted(operation, peer, null);
       }
       polled.await(op, deadline);
+    }
+
+    @Override
+    public java.net.SocketTimeoutException sendTimedOut(String operation) {
+      return Socket.this.sendTimedOut(operation, peer);
     }
 
     @Override

@@ -17,6 +17,7 @@ public final class Meter {
   private final LongAdder received;
   private final LongAdder sent;
   private volatile boolean hasReceived;
+  private volatile boolean sendTimedOut;
 
   /** A meter that adds what its socket moves to the given totals. */
   public Meter(LongAdder received, LongAdder sent) {
@@ -35,6 +36,19 @@ public final class Meter {
   /** Counts bytes the socket sent. */
   public void sent(long bytes) {
     sent.add(bytes);
+  }
+
+  /** Notes that a send on the socket timed out: its peer has stopped reading. */
+  public void sendTimedOut() {
+    sendTimedOut = true;
+  }
+
+  /**
+   * Whether a send on the socket has timed out: an unknown part of it went, the rest would wait
+   * behind it, so the server resets the connection rather than leave the kernel sending it.
+   */
+  public boolean hasSendTimedOut() {
+    return sendTimedOut;
   }
 
   /** Whether the socket has received at least one byte. */

@@ -59,6 +59,9 @@ public final class TlsEngine {
     /** Waits for readiness until the deadline whatever the mode, for the handshake and close. */
     void awaitUntil(int op, long deadline, String operation) throws IOException;
 
+    /** A send's timeout, to throw: the socket notes that its peer has stopped reading. */
+    java.net.SocketTimeoutException sendTimedOut(String operation);
+
     /** The peer, for messages. */
     SocketAddress peer();
   }
@@ -545,7 +548,7 @@ public final class TlsEngine {
         while (src.hasRemaining()) {
           // the timeout bounds waiting: a first record that goes without one is never refused
           if (!first && Timeouts.hasPassed(deadline)) {
-            throw Errors.timedOut(operation, wire.peer());
+            throw wire.sendTimedOut(operation);
           }
           first = false;
           int n = wrapOnce(src);

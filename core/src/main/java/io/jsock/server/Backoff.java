@@ -56,8 +56,22 @@ final class Backoff {
     if (failure instanceof SocketError error && error.errno() == Errno.ECONNABORTED) {
       return false; // a client gave up before it was accepted: nothing to wait for
     }
+    return waitAfter(failure.getMessage());
+  }
+
+  /**
+   * After a failure that is not the socket's, an {@link Error} such as an {@link OutOfMemoryError}
+   * as the loop receives or hands work over to a new thread (the work dropped): logs it and waits,
+   * so that the loop goes on once memory is free again rather than end while the server still says
+   * it runs; true if the server began to stop meanwhile.
+   */
+  boolean waitAfterError(Throwable failure) {
+    return waitAfter(operation + ": " + failure);
+  }
+
+  private boolean waitAfter(String message) {
     failing = true;
-    failures.log(failure.getMessage() + "; " + again + " in " + next.toMillis() + " ms");
+    failures.log(message + "; " + again + " in " + next.toMillis() + " ms");
     boolean stopping = lifecycle.stopsWithin(next);
     next = next.multipliedBy(2).compareTo(MOST) > 0 ? MOST : next.multipliedBy(2);
     return stopping;

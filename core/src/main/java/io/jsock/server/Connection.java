@@ -32,6 +32,9 @@ final class Connection implements Lifecycle.Worker {
   private static final Logger LOG = System.getLogger("io.jsock.server");
   private static final String THREAD_PREFIX = "jsock ";
 
+  /** {@link #endedBy} once the handler has ended on its own. */
+  private static final String HANDLER = "handler";
+
   /** The accepted socket, then (for TLS) the socket that wraps it once the handshake is done. */
   private volatile Socket socket;
 
@@ -41,7 +44,11 @@ final class Connection implements Lifecycle.Worker {
   private final Meter meter;
   private final Counters counters;
 
-  /** Why the server ended this connection on its own; null while the handler has it. */
+  /**
+   * Why the server ended this connection on its own; null while the handler has it, {@link
+   * #HANDLER} once the handler has ended (before its socket closes), so that neither the first-byte
+   * deadline nor a shutdown takes a connection that has ended already.
+   */
   private final AtomicReference<String> endedBy = new AtomicReference<>();
 
   private Thread thread;
@@ -85,7 +92,7 @@ final class Connection implements Lifecycle.Worker {
    *     connection no longer counts as open or against {@code maxConnections}
    */
   void serve(ConnectionHandler handler, ServerConfig config, Runnable handlerEnded) {
-    HandlerEnd end = new HandlerEnd(handlerEnded);
+    HandlerEnd end = new HandlerEnd(endedBy, handlerEnded);
     try {
       Optional<Socket> served =
           config.tls().isPresent()
@@ -94,7 +101,7 @@ final class Connection implements Lifecycle.Worker {
       if (served.isPresent()) {
         // Resources close in reverse order: the handler's end is told before the socket closes.
         Socket conn = served.get();
-        try (Owner owner = new Owner(conn);
+        try (Owner owner = new Owner(conn, meter);
             end) {
           conn.setTimeout(config.idleTimeout());
           SocketAccess.get().setSendTimeout(conn, config.writeTimeout());
@@ -108,7 +115,6 @@ final class Connection implements Lifecycle.Worker {
       report(e);
     } finally {
       end.close();
-      endedBy.compareAndSet(null, "handler");
       Future<?> deadline = firstByteDeadline;
       if (deadline != null) {
         deadline.cancel(false);
@@ -119,20 +125,34 @@ final class Connection implements Lifecycle.Worker {
   /**
    * Closes the socket that holds the connection when the handler ends: the handler's own, or the
    * TLS socket the handler made of it (a STARTTLS handler's {@code wrap} detaches its connection),
-   * which the server closes as it would the handler's, as Python's socketserver drops it.
+   * which the server closes as it would the handler's, as Python's socketserver drops it. A
+   * connection one of whose sends timed out (its client stopped reading) is reset instead: a close
+   * would queue its end behind the unsent reply, which the kernel would go on sending, and over TLS
+   * a close_notify would wait behind it too.
    */
-  private record Owner(Socket conn) implements AutoCloseable {
+  private record Owner(Socket conn, Meter meter) implements AutoCloseable {
     @Override
     public void close() throws IOException {
-      SocketAccess.get().owner(conn).close(); // a TLS socket is never wrapped again
+      if (meter.hasSendTimedOut()) {
+        reset(conn);
+      } else {
+        SocketAccess.get().owner(conn).close(); // a TLS socket is never wrapped again
+      }
     }
   }
 
-  /** Runs its action on the first close only; used on the connection's own thread. */
+  /**
+   * On the first close only, claims the connection for its handler's end (unless the server has
+   * ended it already) and runs its action; used on the connection's own thread. The claim comes
+   * first: a first-byte deadline that passes as the socket closes would otherwise count a
+   * connection whose handler had ended as timed out, and reset it.
+   */
   private static final class HandlerEnd implements AutoCloseable {
+    private final AtomicReference<String> endedBy;
     private Runnable action;
 
-    HandlerEnd(Runnable action) {
+    HandlerEnd(AtomicReference<String> endedBy, Runnable action) {
+      this.endedBy = endedBy;
       this.action = action;
     }
 
@@ -141,6 +161,7 @@ final class Connection implements Lifecycle.Worker {
       Runnable once = action;
       action = null;
       if (once != null) {
+        endedBy.compareAndSet(null, HANDLER);
         once.run();
       }
     }
@@ -186,6 +207,20 @@ final class Connection implements Lifecycle.Worker {
         && !SocketAccess.get().hasUnreadData(socket)
         && claim("the first-byte deadline passed")) {
       counters.timedOut.increment(); // counted before the peer can see the reset
+      reset(socket);
+    }
+  }
+
+  /**
+   * The server could not start this connection's thread: its first-byte deadline is cancelled and
+   * the connection reset, unless the deadline has done so already.
+   */
+  void abandon() {
+    Future<?> deadline = firstByteDeadline;
+    if (deadline != null) {
+      deadline.cancel(false);
+    }
+    if (claim("the server could not start its thread")) {
       reset(socket);
     }
   }
@@ -247,7 +282,7 @@ final class Connection implements Lifecycle.Worker {
   private void report(Throwable thrown) {
     Throwable e = unwrapped(thrown);
     String reason = endedBy.get();
-    if (reason != null) {
+    if (reason != null && !reason.equals(HANDLER)) {
       LOG.log(Level.DEBUG, () -> label() + ": reset, " + reason + ": " + e);
     } else if (e instanceof SocketTimeoutException) {
       counters.timedOut.increment();

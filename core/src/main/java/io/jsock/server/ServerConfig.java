@@ -44,7 +44,8 @@ import java.util.function.Consumer;
  *     sendFile}, TLS records included) may take as a whole, however long {@code idleTimeout} is; a
  *     send that cannot finish in time, because the client does not read, throws {@link
  *     java.net.SocketTimeoutException}, which ends the connection and counts as {@link
- *     ServerStats#timedOut()}. Default 30 seconds. TCP only.
+ *     ServerStats#timedOut()}; the connection is reset, not closed, so that the kernel does not go
+ *     on sending the rest of the reply. Default 30 seconds. TCP only.
  * @param firstByteTimeout how long a new connection may take to send its first byte, counted from
  *     when it is accepted; a connection still silent then is reset and counted as timed out, even
  *     if its handler is busy elsewhere. Default 10 seconds. TCP only.

@@ -60,7 +60,9 @@ import java.util.concurrent.TimeUnit;
  * <p><b>Running out of file descriptors.</b> When {@code accept} fails with EMFILE or ENFILE (or
  * any other error), the accept loop waits 10 ms, doubling up to 1 s while the failures go on, logs
  * the condition at most once a second, and accepts again as soon as descriptors are free: the
- * connections waiting meanwhile stay in the kernel's backlog.
+ * connections waiting meanwhile stay in the kernel's backlog. An {@link Error} as a connection is
+ * accepted or handed over to its thread (an {@link OutOfMemoryError}) is handled the same way, the
+ * connection reset: the loop never ends while the server runs.
  *
  * <p><b>Shutdown.</b> {@link #shutdown(Duration)} closes the listener at once (new connections are
  * refused by the kernel), lets the running handlers finish within the grace period, then resets the
@@ -183,12 +185,20 @@ public final class TcpServer extends Server {
             return;
           }
           continue;
+        } catch (Error e) {
+          if (lifecycle.isStopping() || backoff.waitAfterError(e)) {
+            return;
+          }
+          continue;
         }
         backoff.succeeded();
-        if (permits.tryAcquire()) {
-          serve(accepted);
-        } else {
+        if (!permits.tryAcquire()) {
           refuse(accepted.conn());
+          continue;
+        }
+        Throwable failure = serve(accepted);
+        if (failure != null && backoff.waitAfterError(failure)) {
+          return;
         }
       }
     } finally {
@@ -197,16 +207,43 @@ public final class TcpServer extends Server {
     }
   }
 
-  private void serve(Accepted accepted) {
-    Connection connection = new Connection(accepted.conn(), accepted.address(), address, counters);
-    Thread thread = connection.newThread(() -> run(connection));
-    counters.accepted.increment();
-    counters.open.increment();
-    lifecycle.add(connection);
-    connection.setFirstByteDeadline(
-        firstByteDeadlines.schedule(
-            connection::firstByteDeadlinePassed, firstByteNanos, TimeUnit.NANOSECONDS));
-    thread.start();
+  /**
+   * Hands a connection, its permit taken, over to a virtual thread of its own; returns null, or
+   * what failed (an {@link OutOfMemoryError} making or starting the thread): the connection is then
+   * reset, its permit given back and nothing counted, and the accept loop goes on after a backoff,
+   * as after a failed accept, rather than end while the server still says it runs (as Netty's
+   * acceptor logs and closes the child, and goes on).
+   */
+  private Throwable serve(Accepted accepted) {
+    Connection connection = null;
+    boolean counted = false;
+    try {
+      connection = new Connection(accepted.conn(), accepted.address(), address, counters);
+      Connection started = connection;
+      Thread thread = connection.newThread(() -> run(started));
+      counters.accepted.increment();
+      counters.open.increment();
+      counted = true;
+      lifecycle.add(connection);
+      connection.setFirstByteDeadline(
+          firstByteDeadlines.schedule(
+              connection::firstByteDeadlinePassed, firstByteNanos, TimeUnit.NANOSECONDS));
+      thread.start();
+      return null;
+    } catch (RuntimeException | Error e) {
+      if (connection != null) {
+        connection.abandon(); // its thread never ran: nothing else will end it
+        lifecycle.remove(connection);
+      } else {
+        Connection.reset(accepted.conn());
+      }
+      if (counted) {
+        counters.accepted.decrement();
+        counters.open.decrement();
+      }
+      permits.release();
+      return e;
+    }
   }
 
   private void run(Connection connection) {

@@ -189,6 +189,11 @@ public final class UdpServer extends Server {
           return;
         }
         continue;
+      } catch (Error e) {
+        if (lifecycle.isStopping() || backoff.waitAfterError(e)) {
+          return;
+        }
+        continue;
       }
       backoff.succeeded();
       if (!receiving.compareAndSet(true, false) || lifecycle.isStopping()) {
@@ -197,7 +202,10 @@ public final class UdpServer extends Server {
       if (!config.threadPerDatagram()) {
         handleHere(datagram);
       } else if (permits.tryAcquire()) {
-        handle(datagram);
+        Throwable failure = handle(datagram);
+        if (failure != null && backoff.waitAfterError(failure)) {
+          return;
+        }
       } else {
         counters.refused.increment();
         refusals.log(
@@ -243,12 +251,30 @@ public final class UdpServer extends Server {
     shutdown(config.shutdownGrace());
   }
 
-  private void handle(Datagram datagram) {
-    Handling handling = new Handling(datagram);
-    counters.accepted.increment();
-    counters.open.increment();
-    lifecycle.add(handling);
-    handling.thread.start();
+  /**
+   * Hands a datagram, its permit taken, over to a virtual thread of its own; returns null, or what
+   * failed (an {@link OutOfMemoryError} making or starting the thread): the datagram is then
+   * dropped, its permit given back and nothing counted, and the receiving goes on after a backoff,
+   * rather than end while the server still says it runs.
+   */
+  private Throwable handle(Datagram datagram) {
+    Handling handling = null;
+    try {
+      handling = new Handling(datagram);
+      counters.accepted.increment();
+      counters.open.increment();
+      lifecycle.add(handling);
+      handling.thread.start();
+      return null;
+    } catch (RuntimeException | Error e) {
+      if (handling != null) {
+        lifecycle.remove(handling);
+        counters.accepted.decrement();
+        counters.open.decrement();
+      }
+      permits.release();
+      return e;
+    }
   }
 
   /**

@@ -513,6 +513,38 @@ class TcpServerTest {
   }
 
   @Test
+  void aConnectionWhoseReplyWaitedTheWriteTimeoutIsResetNotLeftToTheKernel() throws Exception {
+    int size = 8 * 1024 * 1024; // far more than loopback buffers hold
+    ServerConfig config = ServerConfig.defaults().withWriteTimeout(Duration.ofSeconds(1));
+    ConnectionHandler flood =
+        conn -> {
+          conn.recv(1);
+          conn.sendAll(new byte[size]);
+        };
+    try (TcpServer server = TcpServer.start(config, flood);
+        Socket stalled = connect(server.address())) {
+      stalled.sendAll(new byte[] {'F'}); // then reads nothing until the send has timed out
+      await().atMost(LIMIT).until(() -> server.stats().timedOut() == 1);
+      // A plain close queued a FIN behind the unsent reply, and the kernel went on sending it all
+      // to a client the server had given up on; a reset ends it: what was queued, then the reset.
+      byte[] buf = new byte[64 * 1024];
+      assertThatThrownBy(
+              () -> {
+                long total = 0;
+                for (int i = 0; i <= size; i++) { // bounded: each recv takes at least a byte
+                  int n = stalled.recvInto(buf, 0);
+                  if (n == 0) {
+                    break;
+                  }
+                  total += n;
+                }
+                throw new AssertionError("end of stream after " + total + " of " + size + " bytes");
+              })
+          .isInstanceOf(ConnectionResetException.class);
+    }
+  }
+
+  @Test
   void aClientSilentLongerThanTheWriteTimeoutButWithinTheIdleTimeoutIsNotCutOff() throws Exception {
     Duration write = Duration.ofMillis(300);
     ServerConfig config =

@@ -257,6 +257,37 @@ class TcpServerTlsTest {
   }
 
   @Test
+  void aTlsConnectionWhoseReplyWaitedTheWriteTimeoutIsReset() throws Exception {
+    int size = 8 * 1024 * 1024; // far more than loopback buffers hold
+    ConnectionHandler flood =
+        conn -> {
+          conn.recv(1);
+          conn.sendAll(new byte[size]);
+        };
+    ServerConfig config =
+        ServerConfig.defaults().withTls(server).withWriteTimeout(Duration.ofSeconds(1));
+    try (TcpServer tcp = TcpServer.start(config, flood);
+        Socket stalled = connectTls(tcp.address())) {
+      stalled.sendAll(new byte[] {'F'}); // then reads nothing until the send has timed out
+      await().atMost(LIMIT).until(() -> tcp.stats().timedOut() == 1);
+      byte[] buf = new byte[64 * 1024];
+      assertThatThrownBy(
+              () -> {
+                long total = 0;
+                for (int i = 0; i <= size; i++) { // bounded: each recv takes at least a byte
+                  int n = stalled.recvInto(buf, 0);
+                  if (n == 0) {
+                    break;
+                  }
+                  total += n;
+                }
+                throw new AssertionError("end of stream after " + total + " of " + size + " bytes");
+              })
+          .isInstanceOf(ConnectionResetException.class);
+    }
+  }
+
+  @Test
   void shutdownResetsTlsConnectionsAtOnceWithoutCloseNotifyEvenWhenTheirSendsAreStuck()
       throws Exception {
     int stuck = 10; // each close_notify attempt could take 200 ms: 2 s in all

@@ -108,7 +108,13 @@ public final class Errors {
    * received: Level: fatal; Alert: unknown_ca", under "Unexpected exception").
    */
   private static final Pattern ALERT =
-      Pattern.compile("(?:fatal alert: |Level: fatal; Alert: )(\\w+)");
+      Pattern.compile("(?:fatal alert: |Level: (?:fatal|warning); Alert: )(\\w+)");
+
+  /** The JDK's "(bad_record_mac) Tag mismatch": the alert it sends, then its own detail. */
+  private static final Pattern SENT_ALERT = Pattern.compile("^\\((\\w+)\\) (.*)$", Pattern.DOTALL);
+
+  /** The content type in the JDK's "Unexpected content: 20". */
+  private static final Pattern CONTENT_TYPE = Pattern.compile("Unexpected content: (\\d+)");
 
   /**
    * The name in the JDK server's "Illegal server name, type=host_name(0), name=my_host, value={…}":
@@ -198,10 +204,10 @@ public final class Errors {
     if (e instanceof TlsException already) {
       return already;
     }
-    return new TlsException(message(operation, address, tlsReason(e)), address, e);
+    return new TlsException(message(operation, address, tlsReason(e, operation)), address, e);
   }
 
-  private static String tlsReason(SSLException e) {
+  private static String tlsReason(SSLException e, String operation) {
     for (Throwable cause = e; cause != null; cause = cause.getCause()) {
       if (cause instanceof TlsTrust.Rejection rejection) {
         return rejection.reason();
@@ -215,19 +221,25 @@ public final class Errors {
           + illegalName.group(1)
           + "' (SNI), which the JDK refuses as a host name (alert illegal_parameter sent)";
     }
+    boolean handshaking = operation.startsWith("tls handshake");
     Matcher alert = alertIn(e);
     if (alert != null) {
       String name = alert.group(1);
       return switch (name) {
+        // over TLS 1.3 a server's verdict on our certificate arrives after our handshake ended
         case "bad_certificate", "certificate_unknown", "unknown_ca", "certificate_expired" ->
             "the peer rejected our certificate (alert " + name + ")";
+        case "certificate_required" ->
+            "the peer requires a client certificate (alert certificate_required)";
+        case String other when !handshaking -> // the handshake's meanings no longer apply
+            "the peer sent alert "
+                + other
+                + (alert.group().startsWith("Level:") ? " (unencrypted, after the handshake)" : "");
         case "protocol_version" -> "protocol version refused by the peer (alert protocol_version)";
         // TLS 1.2 servers (the JDK's, OpenSSL's) answer a missing client certificate so too
         case "handshake_failure" ->
             "no protocol version or cipher suite both sides accept, or the peer requires a client"
                 + " certificate (alert handshake_failure)";
-        case "certificate_required" ->
-            "the peer requires a client certificate (alert certificate_required)";
         default -> "the peer sent alert " + name;
       };
     }
@@ -241,6 +253,12 @@ public final class Errors {
     if (lower.contains("unrecognized ssl message")) { // "Unsupported or …", "…, plaintext?"
       return "the peer does not speak TLS";
     }
+    if (!handshaking) {
+      String reason = afterHandshake(text, lower);
+      if (reason != null) {
+        return reason;
+      }
+    }
     if (lower.contains("input record too big")) { // bytes that look like a record's header, no more
       return "the peer does not speak TLS (a record longer than TLS allows)";
     }
@@ -248,6 +266,44 @@ public final class Errors {
       return "the peer does not speak TLS (it sent our ClientHello back: an echo server?)";
     }
     return text.isEmpty() ? e.getClass().getSimpleName() : text;
+  }
+
+  /**
+   * A failure of the records after the handshake, in the words OpenSSL's reasons use (Python's
+   * DECRYPTION_FAILED_OR_BAD_RECORD_MAC, PACKET_LENGTH_TOO_LONG…), with the alert the JDK answered
+   * it with; null if the JDK's text is none of these.
+   */
+  private static String afterHandshake(String text, String lower) {
+    if (lower.contains("input record too big")) {
+      return "record overflow: the peer sent a record longer than TLS allows";
+    }
+    Matcher sent = SENT_ALERT.matcher(text);
+    if (!sent.matches()) {
+      return null;
+    }
+    String name = sent.group(1);
+    Matcher content = CONTENT_TYPE.matcher(sent.group(2));
+    return switch (name) {
+      case "bad_record_mac" ->
+          "bad record mac: a record failed decryption or its integrity check (alert bad_record_mac)";
+      case "unexpected_message" ->
+          content.find()
+              ? "unexpected message: a "
+                  + contentType(Integer.parseInt(content.group(1)))
+                  + " record after the handshake (alert unexpected_message)"
+              : "unexpected message: " + sent.group(2) + " (alert unexpected_message)";
+      default -> name.replace('_', ' ') + ": " + sent.group(2) + " (alert " + name + ")";
+    };
+  }
+
+  private static String contentType(int type) {
+    return switch (type) {
+      case 20 -> "change_cipher_spec";
+      case 21 -> "alert";
+      case 22 -> "handshake";
+      case 23 -> "application_data";
+      default -> "type " + type;
+    };
   }
 
   /** Whether the exception, or one of its causes, names a fatal alert (as one the peer sent). */

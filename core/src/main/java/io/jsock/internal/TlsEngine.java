@@ -256,6 +256,7 @@ public final class TlsEngine {
         if (inboundDone) {
           return 0;
         }
+        checkRecordHeader();
         switch (unwrapOnce()) {
           case CLOSED -> inboundDone = true;
           case NEED_DATA -> {
@@ -274,6 +275,38 @@ public final class TlsEngine {
       throw inboundFailure;
     } finally {
       receiving.unlock();
+    }
+  }
+
+  /**
+   * Refuses what {@code netIn} begins with if it is no TLS record header, as OpenSSL does (Python's
+   * WRONG_VERSION_NUMBER, BAD_RECORD_TYPE): the JDK's engine checks headers only during the
+   * handshake, so after it took the "length" of bytes such as {@code GET /} and waited for 8,239
+   * bytes (for ever if the peer waits for an answer), or tried to decrypt a record of a type TLS
+   * does not have and called it a bad record mac. Three bytes read per record (guarded by
+   * receiving).
+   */
+  private void checkRecordHeader() throws SSLException {
+    int start = netIn.position();
+    if (netIn.remaining() < 3) {
+      return;
+    }
+    int type = netIn.get(start);
+    if (netIn.get(start + 1) != 3) { // TLS 1.2 and 1.3 records all say 3.3 (1.0 to 1.3: 3.x)
+      StringBuilder begins = new StringBuilder();
+      for (int i = start; i < Math.min(netIn.limit(), start + 5); i++) {
+        begins.append(begins.isEmpty() ? "" : " ").append("%02x".formatted(netIn.get(i)));
+      }
+      throw new SSLException(
+          "wrong version number: the peer sent something that is no TLS record (it begins "
+              + begins
+              + ")");
+    }
+    if (type < 20 || type > 23) { // change_cipher_spec, alert, handshake, application_data
+      throw new SSLException(
+          "bad record type: the peer sent a record of type "
+              + (type & 0xff)
+              + ", which TLS does not have");
     }
   }
 

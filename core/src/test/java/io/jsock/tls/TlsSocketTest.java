@@ -1017,6 +1017,7 @@ class TlsSocketTest {
         assertThatThrownBy(() -> tls.recv(10))
             .isInstanceOf(TlsException.class)
             .hasMessageStartingWith("recv from 127.0.0.1:")
+            .hasMessageContaining("bad record mac")
             .hasMessageContaining("bad_record_mac");
         // Nothing more on the wire, yet the socket is ready: its recv has the failure to report.
         tls.setBlocking(false);
@@ -1025,6 +1026,87 @@ class TlsSocketTest {
         assertThatThrownBy(() -> tls.recv(10))
             .isInstanceOf(TlsException.class)
             .hasMessageContaining("bad_record_mac");
+      } finally {
+        raw.close();
+      }
+    }
+  }
+
+  // python3 (OpenSSL) names each of these after the handshake: BAD_RECORD_TYPE for a plaintext
+  // alert or change_cipher_spec under TLS 1.3, DECRYPTION_FAILED_OR_BAD_RECORD_MAC for a record too
+  // short for its tag; jsock gave the JDK's internals ("Insufficient buffer remaining for AEAD
+  // cipher fragment (0)…", "Unexpected exception", "Unexpected content: 20") and took a
+  // handshake_failure alert mid-session for a handshake problem (no common cipher suite)
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource(
+      delimiter = '|',
+      value = {
+        "TLSv1.3|15030300020228|the peer sent alert handshake_failure (unencrypted, after the"
+            + " handshake)",
+        "TLSv1.3|15030300020100|the peer sent alert close_notify (unencrypted, after the"
+            + " handshake)",
+        "TLSv1.3|1703034a00|record overflow: the peer sent a record longer than TLS allows",
+        "TLSv1.3|140303000101|unexpected message: a change_cipher_spec record after the handshake"
+            + " (alert unexpected_message)",
+        "TLSv1.3|1703030000|bad record mac: a record failed decryption or its integrity check"
+            + " (alert bad_record_mac)",
+        "TLSv1.2|1703030005aabbccddee|bad record mac: a record failed decryption or its integrity"
+            + " check (alert bad_record_mac)",
+      })
+  void aMalformedRecordAfterTheHandshakeIsNamedInWords(String protocol, String hex, String reason)
+      throws Exception {
+    assertThat(recvAfterRawBytes(protocol, java.util.HexFormat.of().parseHex(hex)))
+        .isInstanceOf(TlsException.class)
+        .hasMessageStartingWith("recv from 127.0.0.1:")
+        .hasMessageEndingWith(": " + reason);
+  }
+
+  // python3 (OpenSSL) fails at once with WRONG_VERSION_NUMBER for bytes after the handshake that
+  // are no TLS record (an HTTP request), and with BAD_RECORD_TYPE for a type TLS does not have;
+  // jsock waited for the 8,239 bytes the 'length' of "GET /" claims (for ever with a blocking recv
+  // and a peer that waits for an answer) or called the record a bad record mac
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource(
+      delimiter = '|',
+      value = {
+        "TLSv1.3|474554202f20485454502f312e300d0a0d0a|wrong version number: the peer sent"
+            + " something that is no TLS record (it begins 47 45 54 20 2f)",
+        "TLSv1.2|474554202f20485454502f312e300d0a0d0a|wrong version number: the peer sent"
+            + " something that is no TLS record (it begins 47 45 54 20 2f)",
+        "TLSv1.3|1707070005aabbccddee|wrong version number: the peer sent something that is no TLS"
+            + " record (it begins 17 07 07 00 05)",
+        "TLSv1.3|6303030005aabbccddee|bad record type: the peer sent a record of type 99, which TLS"
+            + " does not have",
+        "TLSv1.2|6303030005aabbccddee|bad record type: the peer sent a record of type 99, which TLS"
+            + " does not have",
+      })
+  void bytesThatAreNoTlsRecordAfterTheHandshakeFailTheRecvAtOnce(
+      String protocol, String hex, String reason) throws Exception {
+    assertThat(recvAfterRawBytes(protocol, java.util.HexFormat.of().parseHex(hex)))
+        .isInstanceOf(TlsException.class)
+        .hasMessageStartingWith("recv from 127.0.0.1:")
+        .hasMessageEndingWith(": " + reason);
+  }
+
+  /** What a client's recv throws after a JDK server's handshake and then these bytes. */
+  private Throwable recvAfterRawBytes(String protocol, byte[] bytes) throws Exception {
+    SSLContext jdk = jdkServerContext();
+    try (ServerSocket listener = new ServerSocket(0, 1, Loopback.ip(AF_INET));
+        Socket plain = Socket.create()) {
+      plain.connect(listener.getLocalSocketAddress());
+      java.net.Socket raw = listener.accept();
+      Future<?> peer =
+          run(
+              () -> {
+                SSLSocket ssl = (SSLSocket) jdk.getSocketFactory().createSocket(raw, null, false);
+                ssl.setUseClientMode(false);
+                ssl.startHandshake();
+                raw.getOutputStream().write(bytes);
+              });
+      try (Socket tls = client.withProtocols(protocol).wrap(plain, "localhost")) {
+        peer.get(10, SECONDS);
+        tls.setTimeout(Duration.ofSeconds(5)); // a bound if it waits; the peer stays open
+        return catchThrowable(() -> tls.recv(10));
       } finally {
         raw.close();
       }

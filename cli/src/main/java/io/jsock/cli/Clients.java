@@ -9,16 +9,18 @@ import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The clients of {@code jsock listen -k}, served at once, one virtual thread each: what each client
  * sends goes to stdout in whole chunks (a chunk from one client is never cut by another's), and
- * stdin is sent to every client connected at the time, as {@code ncat -k} does. When stdin ends,
- * every client is half-closed (unless {@code --no-shutdown}), and so is any client that comes
- * later. A client that fails, or stops reading while a broadcast waits on it, is closed; the others
- * go on. A client's data that finds stdout's reader gone ends the listener, and so does one that
- * stdout cannot take ({@link #stdoutFailure}): stdout is every client's, not the client's own.
+ * stdin is sent to every client connected at the time, as {@code ncat -k} does; as there, stdin is
+ * read only once a first client is connected, so what it gives before goes to that client. When
+ * stdin ends, every client is half-closed (unless {@code --no-shutdown}), and so is any client that
+ * comes later. A client that fails, or stops reading while a broadcast waits on it, is closed; the
+ * others go on. A client's data that finds stdout's reader gone ends the listener, and so does one
+ * that stdout cannot take ({@link #stdoutFailure}): stdout is every client's, not the client's own.
  */
 final class Clients {
   private record Member(Socket conn, Diagnostics.Traffic traffic) {}
@@ -29,6 +31,8 @@ final class Clients {
   private final TlsContext tls; // null: no TLS
   private final Runnable outGone;
   private final AtomicInteger active = new AtomicInteger();
+  // Stdin is read once a first client has joined (ncat -k pays attention to stdin only then).
+  private final CountDownLatch firstJoined = new CountDownLatch(1);
   private volatile IOException stdoutFailure;
 
   // Guarded by this: who receives broadcasts, and whether stdin has ended.
@@ -151,6 +155,7 @@ final class Clients {
 
   private synchronized void join(Member member) {
     members.add(member);
+    firstJoined.countDown();
     if (stdinEnded) {
       endOutput(member);
     }
@@ -171,6 +176,7 @@ final class Clients {
   private void broadcastStdin() {
     ByteBuffer chunk = ByteBuffer.allocateDirect(StandardStreams.CHUNK);
     try {
+      firstJoined.await();
       while (true) {
         chunk.clear();
         if (std.read(chunk) < 0) {
@@ -183,6 +189,8 @@ final class Clients {
       }
     } catch (IOException e) {
       diagnostics.say(e.getMessage());
+    } catch (InterruptedException e) {
+      return; // the daemon thread is never interrupted: the process is ending
     }
     synchronized (this) {
       stdinEnded = true;

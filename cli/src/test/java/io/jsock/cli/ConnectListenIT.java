@@ -814,6 +814,25 @@ class ConnectListenIT {
     }
   }
 
+  /**
+   * As ncat -k, which pays attention to stdin only once a client is connected: stdin that is there
+   * (and ended) before anyone connects goes to the first client, then the half-close. jsock read it
+   * at once and broadcast it to nobody, so {@code printf x | jsock listen -k} sent nothing.
+   */
+  @Test
+  void keepOpenKeepsStdinForTheFirstClientAsNcatDoes() throws Exception {
+    Path in = Files.writeString(dir.resolve("in.txt"), "before anyone came\n");
+    try (PipedProcess listen =
+        jsock(Redirect.from(in.toFile()), Redirect.PIPE, "listen", "-k", "-v", "0")) {
+      int port = listen.listeningPort();
+      try (Socket first = Socket.create()) {
+        first.setTimeout(LIMIT);
+        first.connect("127.0.0.1", port);
+        assertThat(new String(readToEnd(first), UTF_8)).isEqualTo("before anyone came\n");
+      }
+    }
+  }
+
   @Test
   void keepOpenGoesOnServingAfterAcceptRanOutOfFileDescriptors() throws Exception {
     // 64 descriptors: enough for the JVM, the listener and a few clients, not for 120 of them.

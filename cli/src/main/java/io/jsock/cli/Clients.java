@@ -19,7 +19,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * read only once a first client is connected, so what it gives before goes to that client. When
  * stdin ends, every client is half-closed (unless {@code --no-shutdown}), and so is any client that
  * comes later. A client that fails, or stops reading while a broadcast waits on it, is closed; the
- * others go on. A client's data that finds stdout's reader gone ends the listener, and so does one
+ * others go on. With --send-only, stdin's end ends the listener too, as {@code ncat -k
+ * --send-only}. A client's data that finds stdout's reader gone ends the listener, and so does one
  * that stdout cannot take ({@link #stdoutFailure}): stdout is every client's, not the client's own.
  */
 final class Clients {
@@ -34,6 +35,7 @@ final class Clients {
   // Stdin is read once a first client has joined (ncat -k pays attention to stdin only then).
   private final CountDownLatch firstJoined = new CountDownLatch(1);
   private volatile IOException stdoutFailure;
+  private volatile boolean sentAll; // --send-only: stdin has ended, every client half-closed
 
   // Guarded by this: who receives broadcasts, and whether stdin has ended.
   private final List<Member> members = new ArrayList<>();
@@ -41,7 +43,8 @@ final class Clients {
 
   /**
    * {@code outGone} runs when a client's data finds that stdout's reader has gone away, or that
-   * stdout cannot be written ({@link #stdoutFailure} then says why).
+   * stdout cannot be written ({@link #stdoutFailure} then says why), or when --send-only has sent
+   * all of stdin ({@link #sentAll}).
    */
   Clients(
       StandardStreams std,
@@ -196,6 +199,15 @@ final class Clients {
       stdinEnded = true;
       members.forEach(this::endOutput);
     }
+    if (options.sendOnly) { // nothing more to send, nothing to receive: done, as ncat -k
+      sentAll = true;
+      outGone.run();
+    }
+  }
+
+  /** True once --send-only has sent all of stdin: the listener is done, with exit code 0. */
+  boolean sentAll() {
+    return sentAll;
   }
 
   private void send(Member member, ByteBuffer chunk) {

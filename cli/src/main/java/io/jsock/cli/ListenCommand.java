@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -201,7 +202,7 @@ final class ListenCommand implements Callable<Integer> {
         if (clients.stdoutFailure() != null) {
           throw clients.stdoutFailure();
         }
-        if (std.isOutGone()) {
+        if (std.isOutGone() || clients.sentAll()) {
           return;
         }
         throw e;
@@ -282,14 +283,29 @@ final class ListenCommand implements Callable<Integer> {
     ByteBuffer chunk = ByteBuffer.allocateDirect(StandardStreams.CHUNK);
     CountDownLatch firstPeer = new CountDownLatch(1);
     SocketAddress[] latest = new SocketAddress[1];
+    AtomicBoolean sentAll = new AtomicBoolean(); // --send-only: stdin has ended, all sent
     if (!bridge.recvOnly) {
       Thread.ofPlatform()
           .daemon()
           .name("jsock stdin")
-          .start(() -> sendStdinToLatest(socket, std, firstPeer, latest));
+          .start(
+              () -> {
+                if (sendStdinToLatest(socket, std, firstPeer, latest) && bridge.sendOnly) {
+                  sentAll.set(true); // nothing more to send: done, as ncat -u -k --send-only
+                  closeQuietly(socket);
+                }
+              });
     }
-    while (true) { // until interrupted
-      SocketAddress from = receivePermitted(socket, chunk);
+    while (true) { // until interrupted, or --send-only has sent all of stdin
+      SocketAddress from;
+      try {
+        from = receivePermitted(socket, chunk);
+      } catch (IOException e) {
+        if (sentAll.get()) {
+          return;
+        }
+        throw e;
+      }
       synchronized (latest) {
         latest[0] = from;
       }
@@ -301,7 +317,8 @@ final class ListenCommand implements Callable<Integer> {
     }
   }
 
-  private void sendStdinToLatest(
+  /** Sends each read of stdin to the latest peer; true once stdin has ended. */
+  private boolean sendStdinToLatest(
       Socket socket, StandardStreams std, CountDownLatch firstPeer, SocketAddress[] latest) {
     ByteBuffer chunk = ByteBuffer.allocateDirect(65_507);
     try {
@@ -309,7 +326,7 @@ final class ListenCommand implements Callable<Integer> {
       while (true) {
         chunk.clear();
         if (std.read(chunk) < 0) {
-          return;
+          return true;
         }
         chunk.flip();
         SocketAddress to;
@@ -324,6 +341,7 @@ final class ListenCommand implements Callable<Integer> {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    return false;
   }
 
   /** Receives datagrams until one comes from a permitted peer; returns it flipped for reading. */

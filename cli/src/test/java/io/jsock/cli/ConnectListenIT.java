@@ -833,6 +833,51 @@ class ConnectListenIT {
     }
   }
 
+  /**
+   * --send-only exits once stdin has ended and the connection is half-closed, with -k too, as ncat
+   * -k --send-only does: jsock listen -k --send-only half-closed its clients and went on accepting
+   * until interrupted.
+   */
+  @Test
+  void keepOpenSendOnlyExitsOnceStdinHasEndedAsNcatDoes() throws Exception {
+    Path in = Files.writeString(dir.resolve("in.txt"), "all of stdin\n");
+    try (PipedProcess listen =
+        jsock(
+            Redirect.from(in.toFile()), Redirect.PIPE, "listen", "-k", "--send-only", "-v", "0")) {
+      int port = listen.listeningPort();
+      try (Socket client = Socket.create()) {
+        client.setTimeout(LIMIT);
+        client.connect("127.0.0.1", port);
+        assertThat(new String(readToEnd(client), UTF_8)).isEqualTo("all of stdin\n");
+        assertThat(listen.exitCode()).as(listen.stderr()).isZero();
+      }
+    }
+  }
+
+  /** The same with -u -k: ncat -u -l -k --send-only exits at stdin's end. */
+  @Test
+  void keepOpenUdpSendOnlyExitsOnceStdinHasEndedAsNcatDoes() throws Exception {
+    Path in = Files.writeString(dir.resolve("in.txt"), "all of stdin\n");
+    try (PipedProcess listen =
+            jsock(
+                Redirect.from(in.toFile()),
+                Redirect.PIPE,
+                "listen",
+                "-u",
+                "-k",
+                "--send-only",
+                "-v",
+                "0");
+        Socket peer = Socket.create(Family.AF_INET, SocketKind.SOCK_DGRAM)) {
+      int port = listen.listeningPort();
+      peer.setTimeout(LIMIT);
+      peer.connect("127.0.0.1", port);
+      peer.send("hello".getBytes(UTF_8));
+      assertThat(new String(peer.recv(100), UTF_8)).isEqualTo("all of stdin\n");
+      assertThat(listen.exitCode()).as(listen.stderr()).isZero();
+    }
+  }
+
   @Test
   void keepOpenGoesOnServingAfterAcceptRanOutOfFileDescriptors() throws Exception {
     // 64 descriptors: enough for the JVM, the listener and a few clients, not for 120 of them.

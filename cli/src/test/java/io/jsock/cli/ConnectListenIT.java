@@ -566,7 +566,7 @@ class ConnectListenIT {
               Redirect.PIPE,
               "connect",
               "-i",
-              "300ms",
+              "2s", // a margin for a loaded machine between the bridge's start and the first data
               "127.0.0.1",
               "" + port)) {
         listener.setTimeout(LIMIT);
@@ -582,7 +582,8 @@ class ConnectListenIT {
                           // the client gone: the assertions below say why
                         }
                       });
-          Thread.sleep(1_500); // stdout's reader is slow: jsock's write to the pipe blocks
+          // stdout's reader is slow, longer than -i: jsock's write to the pipe blocks meanwhile
+          Thread.sleep(4_500);
           byte[] out = connect.stdout().readAllBytes();
           sender.join();
           assertThat(connect.exitCode()).as(connect.stderr()).isZero();

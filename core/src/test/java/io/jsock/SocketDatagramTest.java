@@ -19,6 +19,7 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
+import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -903,6 +904,36 @@ class SocketDatagramTest {
     try (Socket six = bound(AF_INET6)) {
       assertThat(six.family()).isEqualTo(AF_INET6);
       assertThat(six.kind()).isEqualTo(SOCK_DGRAM);
+    }
+  }
+
+  // CPython's testSendtoErrors (BasicUDPTest), as python3 answers on Linux: a port out of range
+  // (OverflowError "port must be 0-65535"), a host of the other family (gaierror EAI_ADDRFAMILY),
+  // an address that is no inet address (TypeError) and none at all are refused before anything is
+  // sent, and the socket still sends afterwards
+  @Test
+  void sendToRefusesTheArgumentsPythonsSendtoRefuses() throws Exception {
+    try (Socket sender = Socket.create(AF_INET, SOCK_DGRAM);
+        Socket receiver = bound(AF_INET)) {
+      for (int port : new int[] {-1, 65536}) {
+        assertThatThrownBy(() -> sender.sendTo(bytes("x"), "127.0.0.1", port))
+            .isExactlyInstanceOf(IllegalArgumentException.class)
+            .hasMessage("port out of range 0..65535: " + port);
+      }
+      AddressResolutionException family =
+          catchThrowableOfType(
+              AddressResolutionException.class, () -> sender.sendTo(bytes("x"), "::1", 9));
+      assertThat(family).hasMessage("send to [::1]:9: address family for hostname not supported");
+      assertThat(family.errno()).isEqualTo(Errno.EAI_ADDRFAMILY);
+      assertThatThrownBy(() -> sender.sendTo(bytes("x"), UnixDomainSocketAddress.of("/tmp/x")))
+          .isExactlyInstanceOf(IllegalArgumentException.class)
+          .hasMessage("address: an AF_INET socket takes an InetSocketAddress, not /tmp/x");
+      assertThatThrownBy(() -> sender.sendTo(bytes("x"), (SocketAddress) null))
+          .isExactlyInstanceOf(NullPointerException.class)
+          .hasMessage("address");
+
+      assertThat(sender.sendTo(bytes("after"), receiver.getSockName())).isEqualTo(5);
+      assertThat(receiver.recvFrom(10).data()).isEqualTo(bytes("after"));
     }
   }
 

@@ -123,7 +123,13 @@ final class ConnectCommand implements Callable<Integer> {
     }
     Socket conn =
         Endpoints.connect(
-            host, port, transport.unix, transport.family(), transport.kind(), connectTimeout);
+            host,
+            port,
+            transport.unix,
+            transport.family(),
+            transport.kind(),
+            connectTimeout,
+            failed -> diagnostics.event(failed.getMessage() + "; trying the next address"));
     String peer = Diagnostics.where(peerName(conn));
     diagnostics.event("connected to " + peer + " (" + transport.describe() + ")");
     if (context != null) {

@@ -21,6 +21,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /** Opens the sockets the netcat-class commands talk over: connected clients and listeners. */
 final class Endpoints {
@@ -49,12 +50,34 @@ final class Endpoints {
   static Socket connect(
       String host, int port, Path unix, Family family, SocketKind kind, Duration timeout)
       throws IOException {
+    return connect(host, port, unix, family, kind, timeout, failed -> {});
+  }
+
+  /**
+   * The same, telling {@code tryingNext} of each attempt that failed with another address still to
+   * try (as ncat's "Trying next address..."); when every one fails, the last one's error is thrown
+   * (the earlier ones suppressed under it), as ncat reports it and Python's create_connection
+   * raises it.
+   */
+  static Socket connect(
+      String host,
+      int port,
+      Path unix,
+      Family family,
+      SocketKind kind,
+      Duration timeout,
+      Consumer<IOException> tryingNext)
+      throws IOException {
     if (unix != null) {
       Socket socket = Socket.create(Family.AF_UNIX, SocketKind.SOCK_STREAM);
       return connect(socket, UnixDomainSocketAddress.of(unix), timeout);
     }
+    List<AddrInfo> infos = Sockets.getAddrInfo(host, port, family, kind);
     List<IOException> errors = new ArrayList<>();
-    for (AddrInfo info : Sockets.getAddrInfo(host, port, family, kind)) {
+    for (AddrInfo info : infos) {
+      if (!errors.isEmpty()) {
+        tryingNext.accept(errors.getLast());
+      }
       Socket socket = Socket.create(info.family(), info.kind());
       try {
         return connect(socket, info.address(), timeout);
@@ -62,9 +85,9 @@ final class Endpoints {
         errors.add(e);
       }
     }
-    IOException first = errors.getFirst();
-    errors.stream().skip(1).forEach(first::addSuppressed);
-    throw first;
+    IOException last = errors.getLast();
+    errors.stream().limit(errors.size() - 1L).forEach(last::addSuppressed);
+    throw last;
   }
 
   private static Socket connect(Socket socket, SocketAddress address, Duration timeout)

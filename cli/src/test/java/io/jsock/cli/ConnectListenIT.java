@@ -10,6 +10,7 @@ import io.jsock.Family;
 import io.jsock.Shutdown;
 import io.jsock.Socket;
 import io.jsock.SocketKind;
+import io.jsock.testing.Loopback;
 import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
@@ -505,6 +506,55 @@ class ConnectListenIT {
         assertThat(connect.stderr())
             .isEqualTo("jsock: connect to 127.0.0.1:" + port + ": connection refused\n");
       }
+    }
+  }
+
+  /**
+   * As ncat ("Connection to ::1 failed: Connection refused. Trying next address...") and Python's
+   * create_connection: an address of several that fails is said with -v as the next is tried, and
+   * when every one fails the last one's error is the one reported (ncat's "Connection refused."
+   * after its tries).
+   */
+  @Test
+  void aHostWithSeveralAddressesTriesTheNextAndSaysSoWithVerbose() throws Exception {
+    Path hosts =
+        Files.writeString(dir.resolve("hosts"), "127.0.0.2 twoaddrs\n127.0.0.1 twoaddrs\n");
+    Map<String, String> env = Map.of("JSOCK_JAVA_OPTS", "-Djdk.net.hosts.file=" + hosts);
+    try (Socket listener = Socket.create()) {
+      listener.bind("127.0.0.1", 0); // on 127.0.0.1 only: 127.0.0.2 refuses
+      listener.listen();
+      int port = ((InetSocketAddress) listener.getSockName()).getPort();
+      try (PipedProcess connect =
+          PipedProcess.start(
+              PipedProcess.jsock("connect", "-v", "twoaddrs", "" + port),
+              env,
+              Redirect.from(devNull()),
+              Redirect.DISCARD)) {
+        listener.accept().conn().close();
+        assertThat(connect.exitCode()).isZero();
+        assertThat(connect.stderr().lines())
+            .startsWith(
+                "jsock: connect to 127.0.0.2:"
+                    + port
+                    + ": connection refused; trying the next address",
+                "jsock: connected to 127.0.0.1:" + port + " (TCP)");
+      }
+    }
+    int unused = Loopback.unusedPort(Family.AF_INET, SocketKind.SOCK_STREAM);
+    Files.writeString(hosts, "127.0.0.1 twoaddrs\n127.0.0.2 twoaddrs\n");
+    try (PipedProcess connect =
+        PipedProcess.start(
+            PipedProcess.jsock("connect", "-v", "twoaddrs", "" + unused),
+            env,
+            Redirect.from(devNull()),
+            Redirect.DISCARD)) {
+      assertThat(connect.exitCode()).isEqualTo(3);
+      assertThat(connect.stderr().lines())
+          .containsExactly(
+              "jsock: connect to 127.0.0.1:"
+                  + unused
+                  + ": connection refused; trying the next address",
+              "jsock: connect to 127.0.0.2:" + unused + ": connection refused");
     }
   }
 

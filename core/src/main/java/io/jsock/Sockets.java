@@ -566,7 +566,8 @@ public final class Sockets {
    *
    * @param address an {@link InetSocketAddress}, resolved or not
    * @param timeout {@code null} for blocking, or a positive duration
-   * @throws IOException the first attempt's error, with the later attempts' errors suppressed in it
+   * @throws IOException the last attempt's error, as Python's, with the earlier attempts' errors
+   *     suppressed in it
    * @throws java.io.InterruptedIOException if the thread is interrupted while an attempt waits (the
    *     interrupt status stays set): the next addresses are not tried, as Python lets a {@code
    *     KeyboardInterrupt} through
@@ -665,19 +666,21 @@ public final class Sockets {
           Errno.EAI_ADDRFAMILY,
           source);
     }
-    IOException failure = errors.getFirst();
     if (options.allErrors()) {
+      IOException first = errors.getFirst();
       StringBuilder message = new StringBuilder("create_connection: all attempts failed: ");
       for (IOException e : errors) {
-        message.append(e == failure ? "" : "; ").append(e.getMessage());
+        message.append(e == first ? "" : "; ").append(e.getMessage());
       }
-      int errno = failure instanceof SocketError error ? error.errno() : Errno.EIO;
-      failure = new ErrnoException(message.toString(), errno, address);
-      errors.forEach(failure::addSuppressed);
-      throw failure;
+      int errno = first instanceof SocketError error ? error.errno() : Errno.EIO;
+      ErrnoException all = new ErrnoException(message.toString(), errno, address);
+      errors.forEach(all::addSuppressed);
+      throw all;
     }
-    errors.stream().skip(1).forEach(failure::addSuppressed);
-    throw failure;
+    // the last attempt's, as Python's create_connection raises it (and ncat reports it)
+    IOException last = errors.getLast();
+    errors.stream().limit(errors.size() - 1L).forEach(last::addSuppressed);
+    throw last;
   }
 
   /**

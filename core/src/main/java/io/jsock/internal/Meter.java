@@ -36,6 +36,9 @@ public final class Meter {
   /** Counts bytes the socket sent. */
   public void sent(long bytes) {
     sent.add(bytes);
+    if (sendTimedOut) {
+      sendTimedOut = false; // a send moved bytes after one timed out: the peer reads again
+    }
   }
 
   /** Notes that a send on the socket timed out: its peer has stopped reading. */
@@ -44,8 +47,10 @@ public final class Meter {
   }
 
   /**
-   * Whether a send on the socket has timed out: an unknown part of it went, the rest would wait
-   * behind it, so the server resets the connection rather than leave the kernel sending it.
+   * Whether a send on the socket has timed out, and no send has moved a byte since: an unknown part
+   * of it went, the rest would wait behind it, so the server resets the connection rather than
+   * leave the kernel sending it. A handler that caught the timeout and sent on has a peer that
+   * reads again, and its reply is left to the kernel, as any other.
    */
   public boolean hasSendTimedOut() {
     return sendTimedOut;

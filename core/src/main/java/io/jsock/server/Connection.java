@@ -126,7 +126,7 @@ final class Connection implements Lifecycle.Worker {
    * Closes the socket that holds the connection when the handler ends: the handler's own, or the
    * TLS socket the handler made of it (a STARTTLS handler's {@code wrap} detaches its connection),
    * which the server closes as it would the handler's, as Python's socketserver drops it. A
-   * connection one of whose sends timed out (its client stopped reading) is reset instead: a close
+   * connection whose last send timed out (its client stopped reading) is reset instead: a close
    * would queue its end behind the unsent reply, which the kernel would go on sending, and over TLS
    * a close_notify would wait behind it too.
    */

@@ -545,6 +545,64 @@ class TcpServerTest {
   }
 
   @Test
+  void aHandlerThatSendsItsReplyAfterASendTimedOutHasItsConnectionClosedNotReset()
+      throws Exception {
+    ServerConfig config = ServerConfig.defaults().withWriteTimeout(Duration.ofMillis(300));
+    AtomicLong first = new AtomicLong(-1);
+    ConnectionHandler patient =
+        conn -> {
+          conn.recv(1);
+          byte[] chunk = new byte[16 * 1024];
+          long sent = 0;
+          for (int i = 0; i < 100_000; i++) { // bounded: until the client's silence times out
+            try {
+              sent += conn.send(chunk);
+            } catch (SocketTimeoutException e) {
+              break;
+            }
+          }
+          first.set(sent);
+          // the client reads again: the handler sends the rest of its reply, as Python code that
+          // catches a send's timeout and tries again may, and ends with its reply all queued
+          ByteBuffer end = ByteBuffer.wrap("END".getBytes(UTF_8));
+          for (int i = 0; i < 1000 && end.hasRemaining(); i++) {
+            try {
+              conn.send(end);
+            } catch (SocketTimeoutException e) {
+              // not yet
+            }
+          }
+        };
+    try (TcpServer server = TcpServer.start(config, patient);
+        Socket client = Socket.create(AF_INET, SocketKind.SOCK_STREAM)) {
+      client.setSockOpt(StandardSocketOptions.SO_RCVBUF, 4096); // the reply waits at the server
+      client.setTimeout(LIMIT);
+      client.connect(server.address());
+      client.sendAll(new byte[] {'F'});
+      await().atMost(LIMIT).until(() -> first.get() >= 0);
+      long expected = first.get() + 3;
+      byte[] buf = new byte[64 * 1024];
+      long total = 0;
+      while (total < first.get() / 2) { // bounded: each recv takes at least a byte
+        int n = client.recvInto(buf, 0);
+        assertThat(n).isPositive();
+        total += n;
+      }
+      // the handler ends with the rest of its reply in its socket's send queue; a reset lost it
+      await().atMost(LIMIT).until(() -> server.stats().open() == 0);
+      for (long i = 0; i <= expected; i++) { // bounded: each recv takes at least a byte
+        int n = client.recvInto(buf, 0);
+        if (n == 0) {
+          break;
+        }
+        total += n;
+      }
+      assertThat(total).isEqualTo(expected);
+      assertThat(server.stats().timedOut()).isZero();
+    }
+  }
+
+  @Test
   void aClientSilentLongerThanTheWriteTimeoutButWithinTheIdleTimeoutIsNotCutOff() throws Exception {
     Duration write = Duration.ofMillis(300);
     ServerConfig config =

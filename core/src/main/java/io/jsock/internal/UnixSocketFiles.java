@@ -39,8 +39,9 @@ public final class UnixSocketFiles {
   public static boolean removeIfStale(UnixDomainSocketAddress address) {
     Path path = address.getPath();
     try {
-      if (!Files.readAttributes(path, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
-          .isOther()) {
+      PosixFileAttributes found =
+          Files.readAttributes(path, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      if (!found.isOther()) {
         return false; // a regular file, a directory or a link is never ours to remove
       }
       if (isHeld(path)) {
@@ -51,7 +52,10 @@ public final class UnixSocketFiles {
         probe.connect(address);
         return false; // somebody listens there (or is about to accept): the address is in use
       } catch (ConnectException refused) {
-        return Files.deleteIfExists(path);
+        // only the file found refused: one another program put there since is left alone (the
+        // window between this look and the removal remains; the kernel has no unlink-if-same)
+        Object key = found.fileKey();
+        return (key == null || key.equals(identity(path))) && Files.deleteIfExists(path);
       }
     } catch (IOException | UncheckedIOException e) {
       return false;

@@ -2007,16 +2007,18 @@ public final class Socket implements AutoCloseable {
   /**
    * Puts a datagram a receive without datagramLock took from the channel (into {@code buffer} from
    * {@code start}) behind those a connect kept meanwhile, which are older, and takes it back out of
-   * the buffer; false, leaving it there, when no datagram is held any more.
+   * the buffer; false, leaving it there, when no datagram is held any more, or when it came from
+   * another address than the one connected to: the kernel takes none from elsewhere once connected,
+   * so it was taken before the connect kept the rest, and is older than they are.
    */
   private boolean keepBehindHeld(ByteBuffer buffer, int start, SocketAddress source) {
-    byte[] data = new byte[buffer.position() - start];
-    buffer.get(start, data);
     synchronized (stateLock) {
       ArrayDeque<Object> queue = held;
-      if (queue == null) {
+      if (queue == null || !source.equals(peer)) {
         return false;
       }
+      byte[] data = new byte[buffer.position() - start];
+      buffer.get(start, data);
       queue.add(new Counted(new Datagram(data, source)));
     }
     buffer.position(start);

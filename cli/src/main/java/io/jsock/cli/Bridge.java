@@ -69,7 +69,7 @@ final class Bridge {
    * The writes under way (a chunk to stdout, or to the peer): data moving, if slowly, so the idle
    * timeout does not run during them, as ncat's -i counts from the end of a blocking write.
    */
-  private final AtomicInteger writing = new AtomicInteger();
+  private final AtomicInteger writesUnderWay = new AtomicInteger();
 
   private volatile long lastReceived = System.nanoTime();
   private volatile boolean stdinEnded;
@@ -118,7 +118,7 @@ final class Bridge {
       long now = System.nanoTime();
       long wait = Long.MAX_VALUE;
       if (idle != null) {
-        long left = writing.get() > 0 ? idleNanos : lastActivity + idleNanos - now;
+        long left = writesUnderWay.get() > 0 ? idleNanos : lastActivity + idleNanos - now;
         if (left <= 0) {
           throw new SocketTimeoutException(
               "idle timeout: no data either way for " + Durations.format(idle) + " (-i)");
@@ -164,7 +164,7 @@ final class Bridge {
         chunk.flip();
         lastActivity = lastReceived = System.nanoTime();
         traffic.received(chunk);
-        if (!options.sendOnly && !writeOut(chunk)) {
+        if (!options.sendOnly && !writing(() -> std.write(chunk))) {
           break; // stdout's reader has all it wanted
         }
       }
@@ -180,14 +180,22 @@ final class Bridge {
     }
   }
 
-  /** Writes a chunk to stdout; the idle clock starts again when the write ends. */
-  private boolean writeOut(ByteBuffer chunk) throws IOException {
-    writing.incrementAndGet();
+  /** A write to stdout or the peer. */
+  private interface Write {
+    boolean run() throws IOException;
+  }
+
+  /**
+   * Runs a write (a chunk to stdout, or to the peer), during which the idle clock does not run; it
+   * starts again when the write ends.
+   */
+  private boolean writing(Write write) throws IOException {
+    writesUnderWay.incrementAndGet();
     try {
-      return std.write(chunk);
+      return write.run();
     } finally {
       lastActivity = System.nanoTime();
-      writing.decrementAndGet();
+      writesUnderWay.decrementAndGet();
     }
   }
 
@@ -204,13 +212,11 @@ final class Bridge {
         chunk.flip();
         lastActivity = System.nanoTime();
         traffic.sending(chunk);
-        writing.incrementAndGet();
-        try {
-          conn.sendAll(chunk);
-        } finally {
-          lastActivity = System.nanoTime(); // the idle clock starts when the write ends
-          writing.decrementAndGet();
-        }
+        writing(
+            () -> {
+              conn.sendAll(chunk);
+              return true;
+            });
       }
       endOfInput();
       directionDone();

@@ -1666,6 +1666,9 @@ public final class Socket implements AutoCloseable {
    * Sets the mode, as Python's {@code settimeout}: {@code null} for blocking, {@link Duration#ZERO}
    * for non-blocking, a positive duration for timeout mode.
    *
+   * <p>A timeout longer than a {@code long} of nanoseconds holds (some 292 years) is kept as that
+   * longest one, where Python raises {@code OverflowError}.
+   *
    * @throws IllegalArgumentException if the timeout is negative
    * @throws ClosedSocketException if the socket is closed, as Python raises {@code EBADF}
    */

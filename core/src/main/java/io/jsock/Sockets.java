@@ -101,6 +101,9 @@ public final class Sockets {
    * Sets the timeout that sockets created from now on start with, including the sockets {@link
    * Socket#accept()} returns, as Python's {@code socket.setdefaulttimeout}.
    *
+   * <p>A timeout longer than a {@code long} of nanoseconds holds (some 292 years) is kept as that
+   * longest one, where Python raises {@code OverflowError}.
+   *
    * @param timeout {@code null} for blocking, {@link Duration#ZERO} for non-blocking, or positive
    * @throws IllegalArgumentException if the timeout is negative
    */

@@ -1687,6 +1687,18 @@ class SocketTest {
     }
   }
 
+  // CPython raises OverflowError past a long of nanoseconds (settimeout(1e10)); jsock keeps the
+  // longest it can hold, as README's differences say
+  @Test
+  void aTimeoutPastALongOfNanosecondsIsKeptAsTheLongest() throws IOException {
+    try (Socket socket = Socket.create(AF_INET, SOCK_STREAM)) {
+      socket.setTimeout(Duration.ofSeconds(10_000_000_000L));
+      assertThat(socket.getTimeout()).isEqualTo(Duration.ofNanos(Long.MAX_VALUE));
+      socket.setTimeout(Duration.ofSeconds(9_000_000_000L));
+      assertThat(socket.getTimeout()).isEqualTo(Duration.ofSeconds(9_000_000_000L));
+    }
+  }
+
   @Test
   void anAcceptedSocketIgnoresTheListenersTimeoutAndTakesTheDefault() throws IOException {
     try (Socket listener = listening(AF_INET);

@@ -91,6 +91,7 @@ final class Bridge {
    * @throws IOException when the connection fails (reset, refused, TLS truncation)
    */
   void run() throws IOException, InterruptedException {
+    boolean ended = false;
     try {
       Thread.ofVirtual().name("jsock receive").start(this::receive);
       if (options.recvOnly) {
@@ -104,9 +105,12 @@ final class Bridge {
         Thread.ofPlatform().daemon().name("jsock stdin").start(this::sendStdin);
       }
       awaitDone();
+      ended = true;
     } finally {
       conn.close();
-      traffic.closed();
+      if (ended) { // else the failure is said instead, as ncat says only "Connection refused."
+        traffic.closed();
+      }
     }
   }
 

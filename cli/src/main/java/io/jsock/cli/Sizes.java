@@ -8,11 +8,12 @@ import picocli.CommandLine.TypeConversionException;
 
 /**
  * Reads a size option as people write them: {@code 1000} (bytes), {@code 64KiB}, {@code 1MiB},
- * {@code 1GiB} (powers of 1024), {@code 64KB}, {@code 1MB} (powers of 1000), {@code 1.5MiB}.
+ * {@code 1GiB} (powers of 1024), {@code 64KB}, {@code 1MB} (powers of 1000), {@code 1.5MiB}; the
+ * number may begin or end with its point ({@code .5MiB}, {@code 1.MiB}), as a duration's may.
  */
 final class Sizes implements ITypeConverter<Long> {
   private static final Pattern SIZE =
-      Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(B|KiB|MiB|GiB|KB|kB|MB|GB)?");
+      Pattern.compile("(\\d+(?:\\.\\d*)?|\\.\\d+)\\s*(B|KiB|MiB|GiB|KB|kB|MB|GB)?");
 
   @Override
   public Long convert(String text) {

@@ -496,6 +496,32 @@ class ConnectListenIT {
   }
 
   @Test
+  void aUdpRefusalIsSaidWithoutAClosedLineBeforeItAsNcatSaysIt() throws Exception {
+    // ncat 7.93 -u -v: "Connected to 127.0.0.1:P." then "Connection refused.", exit 1; jsock said
+    // "closed 127.0.0.1:P" first, as if the connection had ended well
+    int port = Loopback.unusedPort(Family.AF_INET, SocketKind.SOCK_DGRAM);
+    Path hi = Files.writeString(dir.resolve("hi"), "hi\n");
+    try (PipedProcess connect =
+        jsock(
+            Redirect.from(hi.toFile()),
+            Redirect.DISCARD,
+            "connect",
+            "-u",
+            "-v",
+            "127.0.0.1",
+            "" + port)) {
+      assertThat(connect.exitCode()).isEqualTo(3);
+      assertThat(connect.stderr())
+          .matches(
+              "jsock: connected to 127\\.0\\.0\\.1:"
+                  + port
+                  + " \\(UDP\\)\njsock: (send to|recv from) 127\\.0\\.0\\.1:"
+                  + port
+                  + ": connection refused\n");
+    }
+  }
+
+  @Test
   void refusedConnectionIsExitCode3() throws Exception {
     try (Socket bound = Socket.create()) {
       bound.bind("127.0.0.1", 0); // bound, not listening: refused

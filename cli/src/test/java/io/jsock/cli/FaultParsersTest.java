@@ -41,8 +41,17 @@ class FaultParsersTest {
   }
 
   @Test
+  void aSizeMayBeginOrEndWithItsPointAsADurationMay() {
+    // Durations took .5s and 5. (ncat's -w .5) while Sizes refused .5MiB and 1.MiB
+    assertThat(Sizes.parse(".5MiB")).isEqualTo(1 << 19);
+    assertThat(Sizes.parse("1.MiB")).isEqualTo(1 << 20);
+    assertThat(Sizes.parse(".5")).isEqualTo(1);
+    assertThat(Sizes.Rate.parse(".25MiB/s")).isEqualTo(1 << 18);
+  }
+
+  @Test
   void aBadSizeSaysHowToWriteOne() {
-    for (String bad : List.of("", "-1", "1XiB", "MiB", "1.MiB", "1 MiB/s")) {
+    for (String bad : List.of("", "-1", "1XiB", "MiB", ".MiB", "1..5MiB", "1 MiB/s")) {
       assertThatThrownBy(() -> Sizes.parse(bad))
           .isInstanceOf(TypeConversionException.class)
           .hasMessage("not a size: '" + bad + "' (write it as 1000, 64KiB, 1MiB or 1MB)");

@@ -179,6 +179,18 @@ class MainTest {
   }
 
   @Test
+  void resolveTakesAnIpv6LiteralInBracketsAsEveryHostArgumentDoes() {
+    // connect '[::1]' connected to ::1, while resolve '[::1]' looked the bracketed text up and
+    // said "jsock: resolve [[::1]]:80: name or service not known" (exit 6)
+    assertThat(run("resolve", "[::1]", "80", "--tcp")).isZero();
+    assertThat(out.toString().lines())
+        .containsExactly(
+            "FAMILY    KIND         PROTO ADDRESS                                  PORT",
+            "AF_INET6  SOCK_STREAM  6     ::1                                      80");
+    assertThat(err.toString()).isEmpty();
+  }
+
+  @Test
   void resolveTakesAPortWithLeadingZerosAsTheLibraryDoes() {
     assertThat(run("resolve", "127.0.0.1", "0000000080", "--tcp")).isZero();
     assertThat(out.toString().lines())

@@ -65,7 +65,8 @@ final class ConvertersFuzzTest {
 
   private static final Pattern SHORT = Pattern.compile("([0-9]{1,9})(ms|s|m)");
   private static final Pattern SIZE =
-      Pattern.compile("([0-9]+(?:\\.[0-9]+)?)[ \\t\\n\\x0B\\f\\r]*(B|KiB|MiB|GiB|KB|kB|MB|GB)?");
+      Pattern.compile(
+          "([0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)[ \\t\\n\\x0B\\f\\r]*(B|KiB|MiB|GiB|KB|kB|MB|GB)?");
   private static final long LONGEST = Long.MAX_VALUE / 2;
 
   @FuzzTest(maxDuration = "2m")

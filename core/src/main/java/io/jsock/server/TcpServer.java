@@ -207,9 +207,10 @@ public final class TcpServer extends Server {
   /**
    * Hands a connection, its permit taken, over to a virtual thread of its own; returns null, or
    * what failed (an {@link OutOfMemoryError} making or starting the thread): the connection is then
-   * reset, its permit given back and nothing counted, and the accept loop goes on after a backoff,
-   * as after a failed accept, rather than end while the server still says it runs (as Netty's
-   * acceptor logs and closes the child, and goes on).
+   * reset, its permit given back and nothing counted (unless its first-byte deadline had passed and
+   * counted it, accepted and timed out), and the accept loop goes on after a backoff, as after a
+   * failed accept, rather than end while the server still says it runs (as Netty's acceptor logs
+   * and closes the child, and goes on).
    */
   private Throwable serve(Accepted accepted) {
     Connection connection = null;
@@ -228,14 +229,18 @@ public final class TcpServer extends Server {
       thread.start();
       return null;
     } catch (RuntimeException | Error e) {
+      boolean timedOut = false;
       if (connection != null) {
-        connection.abandon(); // its thread never ran: nothing else will end it
+        timedOut = !connection.abandon(); // its thread never ran: nothing else will end it
         lifecycle.remove(connection);
       } else {
         Connection.reset(accepted.conn());
       }
       if (counted) {
-        counters.accepted.decrement();
+        if (!timedOut) {
+          // one the deadline reset (before the failure) stays accepted: it counted as timed out
+          counters.accepted.decrement();
+        }
         counters.open.decrement();
       }
       permits.release();

@@ -1420,7 +1420,21 @@ public final class Socket implements AutoCloseable {
         }
         if (buffer.remaining() >= MAX_DATAGRAM) {
           int start = buffer.position();
-          SocketAddress source = receive(channel, buffer); // fits whatever comes: no copy
+          SocketAddress source;
+          int limit = buffer.limit();
+          if (!buffer.isDirect() && limit - start > MAX_DATAGRAM) {
+            // As MAX_TRANSFER for streams: the JDK receives into a heap buffer through a
+            // temporary direct buffer as large as its room, kept per carrier thread; no datagram
+            // needs more than MAX_DATAGRAM of it.
+            buffer.limit(start + MAX_DATAGRAM);
+            try {
+              source = receive(channel, buffer);
+            } finally {
+              buffer.limit(limit);
+            }
+          } else {
+            source = receive(channel, buffer); // fits whatever comes: no copy
+          }
           if (source != null) {
             if (held == null || !keepBehindHeld(buffer, start, source)) {
               return source;

@@ -23,6 +23,7 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
@@ -400,6 +401,33 @@ class SocketDatagramTest {
       assertThat(empty.data()).isEmpty();
       assertThat(empty.address()).isEqualTo(a.getSockName());
       assertThat(b.recv(100)).isEqualTo(bytes("next"));
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void recvFromIntoALargeHeapBufferTakesTheLargestDatagramAndKeepsTheLimit(Family family)
+      throws Exception {
+    // The receive asks for at most 64 KiB of a heap buffer's room (no datagram is larger), so the
+    // JDK's temporary direct buffer stays that small; the buffer's limit is the caller's after it
+    int largest = family == AF_INET ? 65_507 : 65_527;
+    byte[] data = new byte[largest];
+    new Random(7).nextBytes(data);
+    try (Socket a = bound(family);
+        Socket b = bound(family)) {
+      b.setSockOpt(java.net.StandardSocketOptions.SO_RCVBUF, 1 << 20);
+      a.sendTo(data, b.getSockName());
+      a.sendTo(bytes("next"), b.getSockName());
+
+      ByteBuffer heap = ByteBuffer.allocate(4 << 20).position(3).limit((4 << 20) - 5);
+      assertThat(b.recvFromInto(heap)).isEqualTo(a.getSockName());
+      assertThat(heap.position()).isEqualTo(3 + largest);
+      assertThat(heap.limit()).isEqualTo((4 << 20) - 5);
+      assertThat(Arrays.copyOfRange(heap.array(), 3, 3 + largest)).isEqualTo(data);
+
+      byte[] array = new byte[1 << 20];
+      assertThat(b.recvInto(array, 0)).isEqualTo(4);
+      assertThat(Arrays.copyOf(array, 4)).isEqualTo(bytes("next"));
     }
   }
 

@@ -213,16 +213,19 @@ final class Connection implements Lifecycle.Worker {
 
   /**
    * The server could not start this connection's thread: its first-byte deadline is cancelled and
-   * the connection reset, unless the deadline has done so already.
+   * the connection reset, unless the deadline has done so already; false then (the deadline has
+   * counted it as timed out).
    */
-  void abandon() {
+  boolean abandon() {
     Future<?> deadline = firstByteDeadline;
     if (deadline != null) {
       deadline.cancel(false);
     }
     if (claim("the server could not start its thread")) {
       reset(socket);
+      return true;
     }
+    return false;
   }
 
   /** The shutdown's grace period is over: reset the connection and interrupt the handler. */

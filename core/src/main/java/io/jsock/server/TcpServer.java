@@ -62,7 +62,8 @@ import java.util.concurrent.TimeUnit;
  * the condition at most once a second, and accepts again as soon as descriptors are free: the
  * connections waiting meanwhile stay in the kernel's backlog. An {@link Error} as a connection is
  * accepted or handed over to its thread (an {@link OutOfMemoryError}) is handled the same way, the
- * connection reset: the loop never ends while the server runs.
+ * connection reset, and so is one as a connection is refused at the limit (its log line failing):
+ * the loop never ends while the server runs.
  *
  * <p><b>Shutdown.</b> {@link #shutdown(Duration)} closes the listener at once (new connections are
  * refused by the kernel), lets the running handlers finish within the grace period, then resets the
@@ -192,11 +193,7 @@ public final class TcpServer extends Server {
           continue;
         }
         backoff.succeeded();
-        if (!permits.tryAcquire()) {
-          refuse(accepted.conn());
-          continue;
-        }
-        Throwable failure = serve(accepted);
+        Throwable failure = permits.tryAcquire() ? serve(accepted) : refuse(accepted.conn());
         if (failure != null && backoff.waitAfterError(failure)) {
           return;
         }
@@ -210,9 +207,10 @@ public final class TcpServer extends Server {
   /**
    * Hands a connection, its permit taken, over to a virtual thread of its own; returns null, or
    * what failed (an {@link OutOfMemoryError} making or starting the thread): the connection is then
-   * reset, its permit given back and nothing counted, and the accept loop goes on after a backoff,
-   * as after a failed accept, rather than end while the server still says it runs (as Netty's
-   * acceptor logs and closes the child, and goes on).
+   * reset, its permit given back and nothing counted (unless its first-byte deadline had passed and
+   * counted it, accepted and timed out), and the accept loop goes on after a backoff, as after a
+   * failed accept, rather than end while the server still says it runs (as Netty's acceptor logs
+   * and closes the child, and goes on).
    */
   private Throwable serve(Accepted accepted) {
     Connection connection = null;
@@ -231,14 +229,18 @@ public final class TcpServer extends Server {
       thread.start();
       return null;
     } catch (RuntimeException | Error e) {
+      boolean timedOut = false;
       if (connection != null) {
-        connection.abandon(); // its thread never ran: nothing else will end it
+        timedOut = !connection.abandon(); // its thread never ran: nothing else will end it
         lifecycle.remove(connection);
       } else {
         Connection.reset(accepted.conn());
       }
       if (counted) {
-        counters.accepted.decrement();
+        if (!timedOut) {
+          // one the deadline reset (before the failure) stays accepted: it counted as timed out
+          counters.accepted.decrement();
+        }
         counters.open.decrement();
       }
       permits.release();
@@ -263,16 +265,28 @@ public final class TcpServer extends Server {
     permits.release();
   }
 
-  private void refuse(Socket conn) {
-    counters.refused.increment();
-    Connection.reset(conn);
-    refusals.log(
-        "accept on "
-            + Addresses.format(address)
-            + ": "
-            + config.maxConnections()
-            + (config.maxConnections() == 1 ? " connection" : " connections")
-            + " open (maxConnections), refusing more");
+  /**
+   * Resets a connection that found no permit free; returns null, or what failed (an {@link
+   * OutOfMemoryError} building or writing the log line, or the logger's own failure): the accept
+   * loop then goes on after a backoff, as after a failed hand-over, rather than end while the
+   * server still says it runs.
+   */
+  private Throwable refuse(Socket conn) {
+    try {
+      counters.refused.increment();
+      Connection.reset(conn);
+      refusals.log(
+          "accept on "
+              + Addresses.format(address)
+              + ": "
+              + config.maxConnections()
+              + (config.maxConnections() == 1 ? " connection" : " connections")
+              + " open (maxConnections), refusing more");
+      return null;
+    } catch (RuntimeException | Error e) {
+      Connection.reset(conn); // closed already unless the reset itself failed: a second is harmless
+      return e;
+    }
   }
 
   private void closeListener() {

@@ -207,15 +207,33 @@ public final class UdpServer extends Server {
           return;
         }
       } else {
-        counters.refused.increment();
-        refusals.log(
-            "recv from "
-                + Addresses.format(address)
-                + ": "
-                + config.maxConnections()
-                + (config.maxConnections() == 1 ? " datagram" : " datagrams")
-                + " being handled (maxConnections), dropping more");
+        Throwable failure = drop();
+        if (failure != null && backoff.waitAfterError(failure)) {
+          return;
+        }
       }
+    }
+  }
+
+  /**
+   * Counts and logs a datagram dropped at the limit; returns null, or what failed (an {@link
+   * OutOfMemoryError} building or writing the log line, or the logger's own failure): the receiving
+   * then goes on after a backoff, as after a failed hand-over, rather than end while the server
+   * still says it runs.
+   */
+  private Throwable drop() {
+    try {
+      counters.refused.increment();
+      refusals.log(
+          "recv from "
+              + Addresses.format(address)
+              + ": "
+              + config.maxConnections()
+              + (config.maxConnections() == 1 ? " datagram" : " datagrams")
+              + " being handled (maxConnections), dropping more");
+      return null;
+    } catch (RuntimeException | Error e) {
+      return e;
     }
   }
 

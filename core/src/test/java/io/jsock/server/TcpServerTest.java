@@ -266,6 +266,52 @@ class TcpServerTest {
   }
 
   @Test
+  void anErrorAsAConnectionIsRefusedDoesNotEndTheAcceptLoop() throws Exception {
+    // The refusal's log line fails with an Error (an OutOfMemoryError building or writing it):
+    // the refused connection is reset all the same, and the server goes on accepting, as it does
+    // after an Error handing a connection over to its thread (the loop ended, and every later
+    // client waited in the backlog of a server that said it ran)
+    ServerConfig config = ServerConfig.defaults().withMaxConnections(1);
+    java.util.logging.Handler failing =
+        new java.util.logging.Handler() {
+          private final AtomicBoolean failed = new AtomicBoolean();
+
+          @Override
+          public void publish(LogRecord record) {
+            if (record.getMessage().contains("refusing more")
+                && failed.compareAndSet(false, true)) {
+              throw new OutOfMemoryError("test: no memory to log the refusal");
+            }
+          }
+
+          @Override
+          public void flush() {}
+
+          @Override
+          public void close() {}
+        };
+    java.util.logging.Logger logger = java.util.logging.Logger.getLogger("io.jsock.server");
+    try (CapturedLogs logs = CapturedLogs.of("io.jsock.server")) {
+      logger.addHandler(failing);
+      try (TcpServer server = TcpServer.start(config, TcpServerTest::echo)) {
+        try (Socket served = connect(server.address())) {
+          assertEchoes(served, "served"); // its handler runs: it holds the one permit
+          assertRefused(server.address());
+        }
+        await().atMost(LIMIT).until(() -> server.stats().open() == 0);
+        try (Socket client = connect(server.address())) {
+          client.setTimeout(Duration.ofSeconds(10));
+          assertEchoes(client, "served after the failed refusal");
+        }
+        assertThat(server.stats().refused()).isEqualTo(1);
+        assertThat(server.stats().accepted()).isEqualTo(2);
+      } finally {
+        logger.removeHandler(failing);
+      }
+    }
+  }
+
+  @Test
   void everyRefusalIsCountedInTheLogByTheTimeTheServerHasStopped() throws Exception {
     // The refusals are logged at most once a second, each line counting the ones left out since
     // the last; those after the last line were never told (a burst of 20 within a second gave

@@ -191,6 +191,62 @@ class UdpServerTest {
   }
 
   @Test
+  void anErrorAsADatagramIsDroppedDoesNotEndTheReceiving() throws Exception {
+    // The drop's log line fails with an Error (an OutOfMemoryError building or writing it): the
+    // server goes on receiving, as after an Error handing a datagram over to its thread (the loop
+    // ended, and no later datagram was ever handled by a server that said it ran)
+    CountDownLatch release = new CountDownLatch(1);
+    DatagramHandler heldEcho =
+        (datagram, socket) -> {
+          if (new String(datagram.data(), UTF_8).equals("held")) {
+            release.await();
+          }
+          socket.sendTo(datagram.data(), datagram.address());
+        };
+    java.util.logging.Handler failing =
+        new java.util.logging.Handler() {
+          private final java.util.concurrent.atomic.AtomicBoolean failed =
+              new java.util.concurrent.atomic.AtomicBoolean();
+
+          @Override
+          public void publish(LogRecord record) {
+            if (record.getMessage().contains("dropping more")
+                && failed.compareAndSet(false, true)) {
+              throw new OutOfMemoryError("test: no memory to log the drop");
+            }
+          }
+
+          @Override
+          public void flush() {}
+
+          @Override
+          public void close() {}
+        };
+    java.util.logging.Logger logger = java.util.logging.Logger.getLogger("io.jsock.server");
+    ServerConfig config = ServerConfig.defaults().withMaxConnections(1);
+    try (CapturedLogs logs = CapturedLogs.of("io.jsock.server")) {
+      logger.addHandler(failing);
+      try (UdpServer server = UdpServer.start(config, heldEcho);
+          Socket client = client(AF_INET, server.address())) {
+        client.setTimeout(Duration.ofSeconds(10));
+        client.send("held".getBytes(UTF_8));
+        await().atMost(LIMIT).until(() -> server.stats().open() == 1);
+        client.send("dropped".getBytes(UTF_8));
+        await().atMost(LIMIT).until(() -> server.stats().refused() == 1);
+        release.countDown();
+        assertThat(new String(client.recv(64), UTF_8)).isEqualTo("held");
+        await().atMost(LIMIT).until(() -> server.stats().open() == 0);
+        client.send("after".getBytes(UTF_8));
+        assertThat(new String(client.recv(64), UTF_8)).isEqualTo("after");
+        assertThat(server.stats().accepted()).isEqualTo(2);
+      } finally {
+        release.countDown();
+        logger.removeHandler(failing);
+      }
+    }
+  }
+
+  @Test
   void aDropIsLoggedWithTheLimitInWords() throws Exception {
     CountDownLatch release = new CountDownLatch(1);
     DatagramHandler held = (datagram, socket) -> release.await();

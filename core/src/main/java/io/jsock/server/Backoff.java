@@ -4,7 +4,6 @@ import io.jsock.Errno;
 import io.jsock.SocketError;
 import io.jsock.internal.Errors;
 import java.io.IOException;
-import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.time.ZoneId;
@@ -16,14 +15,13 @@ import java.time.ZoneId;
  * then say so once it works again.
  */
 final class Backoff {
-  private static final Logger LOG = System.getLogger("io.jsock.server");
   private static final Duration FIRST = Duration.ofMillis(10);
   private static final Duration MOST = Duration.ofSeconds(1);
 
   private final Lifecycle lifecycle;
   private final String operation;
   private final String again;
-  private final ThrottledLog failures = new ThrottledLog(LOG, Level.WARNING);
+  private final ThrottledLog failures = new ThrottledLog(Level.WARNING);
   private Duration next = FIRST;
   private boolean failing;
 
@@ -86,7 +84,7 @@ final class Backoff {
   void succeeded() {
     if (failing) {
       failures.flush();
-      LOG.log(Level.INFO, operation + ": " + again);
+      ServerLog.log(Level.INFO, operation + ": " + again);
       failing = false;
       next = FIRST;
     }

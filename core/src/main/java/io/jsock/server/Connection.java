@@ -13,7 +13,6 @@ import io.jsock.internal.TlsEngine;
 import io.jsock.tls.TlsContext;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
@@ -29,7 +28,6 @@ import java.util.concurrent.atomic.AtomicReference;
  * shutdown).
  */
 final class Connection implements Lifecycle.Worker {
-  private static final Logger LOG = System.getLogger("io.jsock.server");
   private static final String THREAD_PREFIX = "jsock ";
 
   /** {@link #endedBy} once the handler has ended on its own. */
@@ -186,9 +184,10 @@ final class Connection implements Lifecycle.Worker {
       reset(plain); // closed by a failed wrap already, unless it failed before the handshake
       if (claim("the TLS handshake failed")) {
         counters.tlsFailed.increment();
-        LOG.log(Level.INFO, () -> label() + ": TLS handshake failed: " + e.getMessage());
+        ServerLog.log(Level.INFO, () -> label() + ": TLS handshake failed: " + e.getMessage());
       } else {
-        LOG.log(Level.DEBUG, () -> label() + ": TLS handshake ended, " + endedBy.get() + ": " + e);
+        ServerLog.log(
+            Level.DEBUG, () -> label() + ": TLS handshake ended, " + endedBy.get() + ": " + e);
       }
       return Optional.empty();
     } catch (Error e) {
@@ -264,7 +263,7 @@ final class Connection implements Lifecycle.Worker {
     try {
       socket.close();
     } catch (IOException e) {
-      LOG.log(Level.DEBUG, () -> "close: " + e.getMessage());
+      ServerLog.log(Level.DEBUG, () -> "close: " + e.getMessage());
     }
   }
 
@@ -286,17 +285,17 @@ final class Connection implements Lifecycle.Worker {
     Throwable e = unwrapped(thrown);
     String reason = endedBy.get();
     if (reason != null && !reason.equals(HANDLER)) {
-      LOG.log(Level.DEBUG, () -> label() + ": reset, " + reason + ": " + e);
+      ServerLog.log(Level.DEBUG, () -> label() + ": reset, " + reason + ": " + e);
     } else if (e instanceof SocketTimeoutException) {
       counters.timedOut.increment();
-      LOG.log(Level.DEBUG, () -> label() + ": " + e.getMessage());
+      ServerLog.log(Level.DEBUG, () -> label() + ": " + e.getMessage());
     } else if (e instanceof FrameException frame && frame.errno() == Errno.EMSGSIZE) {
       counters.oversized.increment(); // a message over its framing's maximum: the peer's doing
-      LOG.log(Level.INFO, () -> label() + ": " + e.getMessage());
+      ServerLog.log(Level.INFO, () -> label() + ": " + e.getMessage());
     } else if (e instanceof SocketError && !handlersOwn(e)) {
-      LOG.log(Level.INFO, () -> label() + ": " + e.getMessage());
+      ServerLog.log(Level.INFO, () -> label() + ": " + e.getMessage());
     } else {
-      LOG.log(Level.WARNING, label() + ": handler failed: " + thrown, thrown);
+      ServerLog.log(Level.WARNING, label() + ": handler failed: " + thrown, thrown);
     }
   }
 

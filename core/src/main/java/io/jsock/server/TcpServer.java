@@ -8,7 +8,6 @@ import io.jsock.Sockets;
 import io.jsock.internal.Addresses;
 import io.jsock.internal.UnixSocketFiles;
 import java.io.IOException;
-import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
@@ -77,12 +76,11 @@ import java.util.concurrent.TimeUnit;
  * for timeouts and for connections the server ended itself.
  */
 public final class TcpServer extends Server {
-  private static final Logger LOG = System.getLogger("io.jsock.server");
 
   private final ConnectionHandler handler;
   private final Socket listener;
   private final ScheduledThreadPoolExecutor firstByteDeadlines;
-  private final ThrottledLog refusals = new ThrottledLog(LOG, Level.INFO);
+  private final ThrottledLog refusals = new ThrottledLog(Level.INFO);
   private final Backoff backoff; // made before the loop starts: see Backoff's constructor
 
   /** Once: a connection's deadline is scheduled in nanoseconds, which a Duration may overflow. */
@@ -145,7 +143,7 @@ public final class TcpServer extends Server {
       listener.close();
       throw e;
     }
-    LOG.log(Level.DEBUG, () -> "listening on " + Addresses.format(server.address));
+    ServerLog.log(Level.DEBUG, () -> "listening on " + Addresses.format(server.address));
     server.lifecycle.start(
         "jsock accept " + Addresses.format(server.address), server::acceptLoop, false);
     return server;
@@ -297,7 +295,7 @@ public final class TcpServer extends Server {
         Files.deleteIfExists(unix.getPath());
       }
     } catch (IOException e) {
-      LOG.log(Level.WARNING, "close " + Addresses.format(address) + ": " + e.getMessage(), e);
+      ServerLog.log(Level.WARNING, "close " + Addresses.format(address) + ": " + e.getMessage(), e);
     }
   }
 }

@@ -1,6 +1,5 @@
 package io.jsock.server;
 
-import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 
 /**
@@ -13,15 +12,13 @@ import java.lang.System.Logger.Level;
 final class ThrottledLog {
   private static final long INTERVAL_NANOS = 1_000_000_000L;
 
-  private final Logger logger;
   private final Level level;
   private long lastNanos;
   private boolean logged;
   private long skipped;
   private String lastSkipped;
 
-  ThrottledLog(Logger logger, Level level) {
-    this.logger = logger;
+  ThrottledLog(Level level) {
     this.level = level;
   }
 
@@ -48,7 +45,7 @@ final class ThrottledLog {
   }
 
   private void report(String message, long others) {
-    logger.log(
+    ServerLog.log(
         level, others == 0 ? message : message + " (" + others + " more since the last report)");
     skipped = 0;
     lastSkipped = null;

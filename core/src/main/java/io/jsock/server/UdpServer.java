@@ -13,7 +13,6 @@ import io.jsock.internal.Addresses;
 import io.jsock.internal.SocketAccess;
 import java.io.IOException;
 import java.io.InterruptedIOException;
-import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
@@ -58,7 +57,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * again.
  */
 public final class UdpServer extends Server {
-  private static final Logger LOG = System.getLogger("io.jsock.server");
 
   /** Makes each datagram's virtual thread: one factory, not a builder per datagram. */
   private static final ThreadFactory DATAGRAM_THREADS =
@@ -69,7 +67,7 @@ public final class UdpServer extends Server {
 
   private final DatagramHandler handler;
   private final Socket socket;
-  private final ThrottledLog refusals = new ThrottledLog(LOG, Level.INFO);
+  private final ThrottledLog refusals = new ThrottledLog(Level.INFO);
   private final Backoff backoff; // made before the loop starts: see Backoff's constructor
 
   /**
@@ -130,7 +128,7 @@ public final class UdpServer extends Server {
       socket.close();
       throw e;
     }
-    LOG.log(Level.DEBUG, () -> "receiving on " + Addresses.format(server.address));
+    ServerLog.log(Level.DEBUG, () -> "receiving on " + Addresses.format(server.address));
     server.lifecycle.start(
         "jsock receive " + Addresses.format(server.address),
         server::receiveLoop,
@@ -260,7 +258,7 @@ public final class UdpServer extends Server {
    * for.
    */
   private void closedByAHandler() {
-    LOG.log(
+    ServerLog.log(
         Level.WARNING,
         "recv from "
             + Addresses.format(address)
@@ -335,11 +333,11 @@ public final class UdpServer extends Server {
             + " to "
             + Addresses.format(address);
     if (forced) {
-      LOG.log(Level.DEBUG, () -> name + ": stopped, the server shut down: " + e);
+      ServerLog.log(Level.DEBUG, () -> name + ": stopped, the server shut down: " + e);
     } else if (e instanceof SocketError) {
-      LOG.log(Level.INFO, () -> name + ": " + e.getMessage());
+      ServerLog.log(Level.INFO, () -> name + ": " + e.getMessage());
     } else {
-      LOG.log(Level.WARNING, name + ": handler failed: " + e, e);
+      ServerLog.log(Level.WARNING, name + ": handler failed: " + e, e);
     }
   }
 
@@ -347,7 +345,7 @@ public final class UdpServer extends Server {
     try {
       socket.close();
     } catch (IOException e) {
-      LOG.log(Level.WARNING, "close " + Addresses.format(address) + ": " + e.getMessage(), e);
+      ServerLog.log(Level.WARNING, "close " + Addresses.format(address) + ": " + e.getMessage(), e);
     }
   }
 

@@ -312,6 +312,49 @@ class TcpServerTest {
   }
 
   @Test
+  void aLoggerThatFailsOnEveryLineDoesNotEndTheAcceptLoop() throws Exception {
+    // Every line the server logs fails (a log handler that throws): the refusal's line and then
+    // the backoff's own warning about it; the lines are lost, the intake is not (the backoff's
+    // line ended the loop, every later client left in the backlog of a server that said it ran)
+    ServerConfig config = ServerConfig.defaults().withMaxConnections(1);
+    java.util.logging.Handler failing =
+        new java.util.logging.Handler() {
+          @Override
+          public void publish(LogRecord record) {
+            throw new IllegalStateException("test: a log handler that fails");
+          }
+
+          @Override
+          public void flush() {}
+
+          @Override
+          public void close() {}
+        };
+    java.util.logging.Logger logger = java.util.logging.Logger.getLogger("io.jsock.server");
+    try (CapturedLogs logs = CapturedLogs.of("io.jsock.server")) {
+      logger.addHandler(failing);
+      try (TcpServer server = TcpServer.start(config, TcpServerTest::echo)) {
+        try (Socket served = connect(server.address())) {
+          assertEchoes(served, "served");
+          assertRefused(server.address());
+        }
+        await().atMost(LIMIT).until(() -> server.stats().open() == 0);
+        for (int i = 0; i < 2; i++) { // the second after the recovery's line, which fails too
+          try (Socket client = connect(server.address())) {
+            client.setTimeout(Duration.ofSeconds(10));
+            assertEchoes(client, "served though no line could be logged " + i);
+          }
+          await().atMost(LIMIT).until(() -> server.stats().open() == 0);
+        }
+        assertThat(server.stats().refused()).isEqualTo(1);
+        assertThat(server.stats().accepted()).isEqualTo(3);
+      } finally {
+        logger.removeHandler(failing);
+      }
+    }
+  }
+
+  @Test
   void everyRefusalIsCountedInTheLogByTheTimeTheServerHasStopped() throws Exception {
     // The refusals are logged at most once a second, each line counting the ones left out since
     // the last; those after the last line were never told (a burst of 20 within a second gave

@@ -294,7 +294,7 @@ public final class TlsEngine {
    * and waited for 8,239 bytes (for ever if the peer waits for an answer), waited for the body of a
    * record of another version or of a TLS 1.3 handshake record sent unencrypted (neither of which
    * it could ever take), or tried to decrypt a record of a type TLS does not have and called it a
-   * bad record mac. Three bytes read per record (guarded by receiving).
+   * bad record mac. Three bytes read per record, five on TLS 1.3 (guarded by receiving).
    */
   private void checkRecordHeader() throws SSLException {
     int start = netIn.position();
@@ -332,6 +332,13 @@ public final class TlsEngine {
       throw new SSLException(
           "bad record type: the peer sent an unencrypted handshake record after the TLS 1.3"
               + " handshake");
+    }
+    // TLS 1.3 records are at most 2^14+256 long (RFC 8446, 5.2), as OpenSSL enforces; the JDK's
+    // engine refuses only what exceeds its buffer, and waited for a body in between
+    if (tls13
+        && netIn.remaining() >= 5
+        && ((netIn.get(start + 3) & 0xff) << 8 | (netIn.get(start + 4) & 0xff)) > 16384 + 256) {
+      throw new SSLException("record overflow: the peer sent a record longer than TLS allows");
     }
   }
 

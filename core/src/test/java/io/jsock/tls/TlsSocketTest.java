@@ -1088,6 +1088,21 @@ class TlsSocketTest {
         .hasMessageEndingWith(": " + reason);
   }
 
+  // python3 (OpenSSL) refuses a TLS 1.3 record longer than 2^14+256 from its header
+  // (ENCRYPTED_LENGTH_TOO_LONG); the JDK's engine refuses only what exceeds its buffer (16,709), so
+  // for a length in between jsock waited for the body
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource(
+      delimiter = '|',
+      value = {"1703034101|false", "1703034140|true"})
+  void aTls13RecordLongerThanTheRfcAllowsFailsTheRecvAtOnce(String hex, boolean nonBlocking)
+      throws Exception {
+    assertThat(recvAfterRawBytes("TLSv1.3", java.util.HexFormat.of().parseHex(hex), nonBlocking))
+        .isInstanceOf(TlsException.class)
+        .hasMessageStartingWith("recv from 127.0.0.1:")
+        .hasMessageEndingWith(": record overflow: the peer sent a record longer than TLS allows");
+  }
+
   // python3 (OpenSSL) refuses from the header alone, at once, a record of another version than the
   // session's (WRONG_VERSION_NUMBER) and, after a TLS 1.3 handshake, a handshake record, which goes
   // encrypted there (BAD_RECORD_TYPE); jsock checked the first version byte only and waited for the

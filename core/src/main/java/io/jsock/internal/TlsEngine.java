@@ -114,6 +114,15 @@ public final class TlsEngine {
    */
   private TlsException inboundFailure;
 
+  /**
+   * The second version byte of this session's records, found at the first receive after the
+   * handshake; 0 before, -1 if the protocol is not known here (guarded by receiving).
+   */
+  private int recordMinor;
+
+  /** Whether the session is TLS 1.3, set with {@link #recordMinor} (guarded by receiving). */
+  private boolean tls13;
+
   /** Set by {@link #abort}: {@link #close} sends nothing. */
   private volatile boolean aborted;
 
@@ -279,12 +288,13 @@ public final class TlsEngine {
   }
 
   /**
-   * Refuses what {@code netIn} begins with if it is no TLS record header, as OpenSSL does (Python's
-   * WRONG_VERSION_NUMBER, BAD_RECORD_TYPE): the JDK's engine checks headers only during the
-   * handshake, so after it took the "length" of bytes such as {@code GET /} and waited for 8,239
-   * bytes (for ever if the peer waits for an answer), or tried to decrypt a record of a type TLS
-   * does not have and called it a bad record mac. Three bytes read per record (guarded by
-   * receiving).
+   * Refuses what {@code netIn} begins with if it is no record of this session, as OpenSSL does
+   * (Python's WRONG_VERSION_NUMBER, BAD_RECORD_TYPE) from the header alone: the JDK's engine checks
+   * headers only during the handshake, so after it took the "length" of bytes such as {@code GET /}
+   * and waited for 8,239 bytes (for ever if the peer waits for an answer), waited for the body of a
+   * record of another version or of a TLS 1.3 handshake record sent unencrypted (neither of which
+   * it could ever take), or tried to decrypt a record of a type TLS does not have and called it a
+   * bad record mac. Three bytes read per record, five on TLS 1.3 (guarded by receiving).
    */
   private void checkRecordHeader() throws SSLException {
     int start = netIn.position();
@@ -302,12 +312,49 @@ public final class TlsEngine {
               + begins
               + ")");
     }
+    if (recordMinor == 0) {
+      recordMinor = recordMinor(engine.getSession().getProtocol());
+    }
+    int minor = netIn.get(start + 2) & 0xff;
+    if (minor != recordMinor && recordMinor > 0) { // OpenSSL takes only the session's version
+      throw new SSLException(
+          ("wrong version number: the peer sent a record of version 03 %02x, where this %s"
+                  + " session's say 03 %02x")
+              .formatted(minor, engine.getSession().getProtocol(), recordMinor));
+    }
     if (type < 20 || type > 23) { // change_cipher_spec, alert, handshake, application_data
       throw new SSLException(
           "bad record type: the peer sent a record of type "
               + (type & 0xff)
               + ", which TLS does not have");
     }
+    if (type == 22 && tls13) { // its handshake messages go encrypted (23)
+      throw new SSLException(
+          "bad record type: the peer sent an unencrypted handshake record after the TLS 1.3"
+              + " handshake");
+    }
+    // TLS 1.3 records are at most 2^14+256 long (RFC 8446, 5.2), as OpenSSL enforces; the JDK's
+    // engine refuses only what exceeds its buffer, and waited for a body in between
+    if (tls13
+        && netIn.remaining() >= 5
+        && ((netIn.get(start + 3) & 0xff) << 8 | (netIn.get(start + 4) & 0xff)) > 16384 + 256) {
+      throw new SSLException("record overflow: the peer sent a record longer than TLS allows");
+    }
+  }
+
+  /**
+   * The second byte of the version the records of a session of this protocol carry (TLS 1.3's say
+   * 3.3, as TLS 1.2's), and sets {@link #tls13}; -1 if the protocol is not known here (then only
+   * the first byte is checked).
+   */
+  private int recordMinor(String protocol) {
+    tls13 = "TLSv1.3".equals(protocol);
+    return switch (protocol) {
+      case "TLSv1.3", "TLSv1.2" -> 3;
+      case "TLSv1.1" -> 2;
+      case "TLSv1" -> 1;
+      default -> -1;
+    };
   }
 
   /**

@@ -1088,8 +1088,60 @@ class TlsSocketTest {
         .hasMessageEndingWith(": " + reason);
   }
 
-  /** What a client's recv throws after a JDK server's handshake and then these bytes. */
+  // python3 (OpenSSL) refuses a TLS 1.3 record longer than 2^14+256 from its header
+  // (ENCRYPTED_LENGTH_TOO_LONG); the JDK's engine refuses only what exceeds its buffer (16,709), so
+  // for a length in between jsock waited for the body
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource(
+      delimiter = '|',
+      value = {"1703034101|false", "1703034140|true"})
+  void aTls13RecordLongerThanTheRfcAllowsFailsTheRecvAtOnce(String hex, boolean nonBlocking)
+      throws Exception {
+    assertThat(recvAfterRawBytes("TLSv1.3", java.util.HexFormat.of().parseHex(hex), nonBlocking))
+        .isInstanceOf(TlsException.class)
+        .hasMessageStartingWith("recv from 127.0.0.1:")
+        .hasMessageEndingWith(": record overflow: the peer sent a record longer than TLS allows");
+  }
+
+  // python3 (OpenSSL) refuses from the header alone, at once, a record of another version than the
+  // session's (WRONG_VERSION_NUMBER) and, after a TLS 1.3 handshake, a handshake record, which goes
+  // encrypted there (BAD_RECORD_TYPE); jsock checked the first version byte only and waited for the
+  // body the header claims (for ever against a peer that waits), in timeout and non-blocking mode
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource(
+      delimiter = '|',
+      value = {
+        "TLSv1.3|1703010010|false|wrong version number: the peer sent a record of version 03 01,"
+            + " where this TLSv1.3 session's say 03 03",
+        "TLSv1.3|1703040010|true|wrong version number: the peer sent a record of version 03 04,"
+            + " where this TLSv1.3 session's say 03 03",
+        "TLSv1.2|1703000010|false|wrong version number: the peer sent a record of version 03 00,"
+            + " where this TLSv1.2 session's say 03 03",
+        "TLSv1.2|1503010002|true|wrong version number: the peer sent a record of version 03 01,"
+            + " where this TLSv1.2 session's say 03 03",
+        "TLSv1.3|1603030004|false|bad record type: the peer sent an unencrypted handshake record"
+            + " after the TLS 1.3 handshake",
+        "TLSv1.3|160303000401000000|true|bad record type: the peer sent an unencrypted handshake"
+            + " record after the TLS 1.3 handshake",
+      })
+  void aRecordHeaderThatIsNoRecordOfTheSessionFailsTheRecvAtOnce(
+      String protocol, String hex, boolean nonBlocking, String reason) throws Exception {
+    assertThat(recvAfterRawBytes(protocol, java.util.HexFormat.of().parseHex(hex), nonBlocking))
+        .isInstanceOf(TlsException.class)
+        .hasMessageStartingWith("recv from 127.0.0.1:")
+        .hasMessageEndingWith(": " + reason);
+  }
+
   private Throwable recvAfterRawBytes(String protocol, byte[] bytes) throws Exception {
+    return recvAfterRawBytes(protocol, bytes, false);
+  }
+
+  /**
+   * What a client's recv throws after a JDK server's handshake and then these bytes: in timeout
+   * mode, or non-blocking (the first failure other than would-block, within a bounded loop).
+   */
+  private Throwable recvAfterRawBytes(String protocol, byte[] bytes, boolean nonBlocking)
+      throws Exception {
     SSLContext jdk = jdkServerContext();
     try (ServerSocket listener = new ServerSocket(0, 1, Loopback.ip(AF_INET));
         Socket plain = Socket.create()) {
@@ -1106,7 +1158,18 @@ class TlsSocketTest {
       try (Socket tls = client.withProtocols(protocol).wrap(plain, "localhost")) {
         peer.get(10, SECONDS);
         tls.setTimeout(Duration.ofSeconds(5)); // a bound if it waits; the peer stays open
-        return catchThrowable(() -> tls.recv(10));
+        if (!nonBlocking) {
+          return catchThrowable(() -> tls.recv(10));
+        }
+        tls.setBlocking(false);
+        Throwable failure = null;
+        for (int i = 0;
+            i < 500 && (failure == null || failure instanceof WouldBlockException);
+            i++) {
+          Thread.sleep(10);
+          failure = catchThrowable(() -> tls.recv(10));
+        }
+        return failure;
       } finally {
         raw.close();
       }

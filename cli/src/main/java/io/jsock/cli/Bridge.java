@@ -91,7 +91,6 @@ final class Bridge {
    * @throws IOException when the connection fails (reset, refused, TLS truncation)
    */
   void run() throws IOException, InterruptedException {
-    boolean ended = false;
     try {
       Thread.ofVirtual().name("jsock receive").start(this::receive);
       if (options.recvOnly) {
@@ -105,12 +104,12 @@ final class Bridge {
         Thread.ofPlatform().daemon().name("jsock stdin").start(this::sendStdin);
       }
       awaitDone();
-      ended = true;
+    } catch (Throwable e) {
+      traffic.failed();
+      throw e;
     } finally {
       conn.close();
-      if (ended) { // else the failure is said instead, as ncat says only "Connection refused."
-        traffic.closed();
-      }
+      traffic.closed();
     }
   }
 

@@ -618,6 +618,23 @@ class SocketsTest {
   }
 
   @Test
+  void aHostNameInBracketsIsNamedInTheErrorWithoutItsBracketsDoubled() throws Exception {
+    // Python: getaddrinfo('[::1]', 80), create_connection(('[::1]', 80)) and connect(('[::1]', 80))
+    // fail with "Name or service not known", naming nothing twice; jsock said "[[::1]]:80"
+    assertThatThrownBy(() -> Sockets.getAddrInfo("[::1]", 80, null, null))
+        .isInstanceOf(AddressResolutionException.class)
+        .hasMessage("resolve [::1]:80: name or service not known");
+    assertThatThrownBy(() -> Sockets.createConnection("[::1]", 80))
+        .isInstanceOf(AddressResolutionException.class)
+        .hasMessage("resolve [::1]:80: name or service not known");
+    try (Socket socket = Socket.create(AF_INET6, SOCK_STREAM)) {
+      assertThatThrownBy(() -> socket.connect("[::1]", 80))
+          .isInstanceOf(AddressResolutionException.class)
+          .hasMessage("connect to [::1]:80: name or service not known");
+    }
+  }
+
+  @Test
   void getAddrInfoRejectsAfUnix() {
     assertThatThrownBy(() -> Sockets.getAddrInfo("localhost", 80, AF_UNIX, null))
         .isInstanceOf(IllegalArgumentException.class)

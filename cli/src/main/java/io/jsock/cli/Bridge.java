@@ -63,13 +63,8 @@ final class Bridge {
   /** The directions still moving: the bridge is done when none is left. */
   private final AtomicInteger moving;
 
-  private volatile long lastActivity = System.nanoTime();
-
-  /**
-   * The writes under way (a chunk to stdout, or to the peer): data moving, if slowly, so the idle
-   * timeout does not run during them, as ncat's -i counts from the end of a blocking write.
-   */
-  private final AtomicInteger writesUnderWay = new AtomicInteger();
+  /** -i's clock: it stands still during a write to stdout or the peer (see {@link IdleClock}). */
+  private final IdleClock idleClock = new IdleClock();
 
   private volatile long lastReceived = System.nanoTime();
   private volatile boolean stdinEnded;
@@ -91,7 +86,6 @@ final class Bridge {
    * @throws IOException when the connection fails (reset, refused, TLS truncation)
    */
   void run() throws IOException, InterruptedException {
-    boolean ended = false;
     try {
       Thread.ofVirtual().name("jsock receive").start(this::receive);
       if (options.recvOnly) {
@@ -105,12 +99,12 @@ final class Bridge {
         Thread.ofPlatform().daemon().name("jsock stdin").start(this::sendStdin);
       }
       awaitDone();
-      ended = true;
+    } catch (Throwable e) {
+      traffic.failed();
+      throw e;
     } finally {
       conn.close();
-      if (ended) { // else the failure is said instead, as ncat says only "Connection refused."
-        traffic.closed();
-      }
+      traffic.closed();
     }
   }
 
@@ -122,7 +116,7 @@ final class Bridge {
       long now = System.nanoTime();
       long wait = Long.MAX_VALUE;
       if (idle != null) {
-        long left = writesUnderWay.get() > 0 ? idleNanos : lastActivity + idleNanos - now;
+        long left = idleClock.nanosLeft(idleNanos, now);
         if (left <= 0) {
           throw new SocketTimeoutException(
               "idle timeout: no data either way for " + Durations.format(idle) + " (-i)");
@@ -166,7 +160,8 @@ final class Bridge {
           break; // the peer's end of file
         }
         chunk.flip();
-        lastActivity = lastReceived = System.nanoTime();
+        lastReceived = System.nanoTime();
+        idleClock.touch();
         traffic.received(chunk);
         if (!options.sendOnly && !writing(() -> std.write(chunk))) {
           break; // stdout's reader has all it wanted
@@ -194,12 +189,11 @@ final class Bridge {
    * starts again when the write ends.
    */
   private boolean writing(Write write) throws IOException {
-    writesUnderWay.incrementAndGet();
+    idleClock.writeBegins();
     try {
       return write.run();
     } finally {
-      lastActivity = System.nanoTime();
-      writesUnderWay.decrementAndGet();
+      idleClock.writeEnded();
     }
   }
 
@@ -214,7 +208,7 @@ final class Bridge {
           break;
         }
         chunk.flip();
-        lastActivity = System.nanoTime();
+        idleClock.touch();
         traffic.sending(chunk);
         writing(
             () -> {

@@ -102,6 +102,7 @@ final class Clients {
       receive(member);
     } catch (SocketTimeoutException e) {
       if (member == null) { // the TLS handshake's own bound ran out: -i was not even set yet
+        traffic.failed();
         diagnostics.say(peer + ": " + e.getMessage());
       } else {
         diagnostics.event(
@@ -112,7 +113,8 @@ final class Clients {
                 + " (-i)");
       }
     } catch (IOException | RuntimeException e) {
-      if (member == null || leave(member)) { // else a broadcast dropped it, and said why
+      if (member == null || leaveFailed(member)) { // else a broadcast dropped it, and said why
+        traffic.failed();
         diagnostics.say(peer + ": " + e.getMessage());
       }
     } finally {
@@ -172,6 +174,18 @@ final class Clients {
     return member != null && members.remove(member);
   }
 
+  /**
+   * {@link #leave} for a member that failed, noted as it leaves: its own thread, finding it gone,
+   * then says no closing line after the error the broadcast said.
+   */
+  private synchronized boolean leaveFailed(Member member) {
+    if (!leave(member)) {
+      return false;
+    }
+    member.traffic().failed();
+    return true;
+  }
+
   private synchronized List<Member> snapshot() {
     return List.copyOf(members);
   }
@@ -225,7 +239,7 @@ final class Clients {
       }
       closeQuietly(member.conn()); // its own thread then ends
     } catch (IOException e) {
-      if (leave(member)) { // else it had left on its own, and its thread closed it
+      if (leaveFailed(member)) { // else it had left on its own, and its thread closed it
         diagnostics.say(member.traffic().peer() + ": " + e.getMessage());
       }
       closeQuietly(member.conn());

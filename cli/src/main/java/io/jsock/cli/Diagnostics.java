@@ -61,6 +61,7 @@ final class Diagnostics {
     private final String peer;
     private final AtomicLong sent = new AtomicLong();
     private final AtomicLong received = new AtomicLong();
+    private volatile boolean failed;
 
     private Traffic(String peer) {
       this.peer = peer;
@@ -86,8 +87,22 @@ final class Diagnostics {
       }
     }
 
-    /** Says that the connection closed: {@code -v} a line, {@code -vv} with the byte counts. */
+    /**
+     * Notes that the connection failed (a reset, a refusal, a timeout): its error is said instead
+     * of the closing line, as ncat says only {@code Connection reset by peer.}
+     */
+    void failed() {
+      failed = true;
+    }
+
+    /**
+     * Says that the connection closed: {@code -v} a line, {@code -vv} with the byte counts; nothing
+     * if it {@link #failed}.
+     */
     void closed() {
+      if (failed) {
+        return;
+      }
       if (verbosity >= 2) {
         err.line(
             "closed "

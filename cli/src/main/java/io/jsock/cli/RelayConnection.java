@@ -26,7 +26,7 @@ final class RelayConnection {
   private final AtomicLong upBytes = new AtomicLong();
   private final AtomicLong downBytes = new AtomicLong();
   private final long startNanos = System.nanoTime();
-  private volatile long lastActivityNanos = startNanos;
+  private final IdleClock idleClock = new IdleClock();
   private volatile Thread watchdog;
 
   RelayConnection(Socket client, Socket target, String name, RelayLog log) {
@@ -59,13 +59,25 @@ final class RelayConnection {
 
   /** Bytes moved: the idle timeout counts from here. */
   void touch() {
-    lastActivityNanos = System.nanoTime();
+    idleClock.touch();
+  }
+
+  /**
+   * A write to one side begins: the idle clock stands still until {@link #writeEnded}, as a write
+   * blocked on a slow reader moves bytes all the while.
+   */
+  void writeBegins() {
+    idleClock.writeBegins();
+  }
+
+  /** The write {@link #writeBegins begun} ended, done or failed: the idle clock starts again. */
+  void writeEnded() {
+    idleClock.writeEnded();
   }
 
   /** Counts {@code bytes} delivered up (client to target) or down, for the {@code -v} lines. */
   void delivered(boolean up, int bytes) {
     (up ? upBytes : downBytes).addAndGet(bytes);
-    touch();
   }
 
   private String counts() {
@@ -104,7 +116,8 @@ final class RelayConnection {
   /**
    * Ends the connection at the first of these, when given: {@code resetAfter} from the start (a
    * reset), {@code timeout} from the start (a close), or {@code idle} without bytes moving (a
-   * close). Runs on its own virtual thread until the connection ends.
+   * close; a write blocked on a slow reader is bytes moving, see {@link IdleClock}). Runs on its
+   * own virtual thread until the connection ends.
    */
   void watch(Duration resetAfter, Duration timeout, Duration idle) {
     if (resetAfter == null && timeout == null && idle == null) {
@@ -138,7 +151,7 @@ final class RelayConnection {
           wait = Math.min(wait, left);
         }
         if (idle != null) {
-          long left = lastActivityNanos + idle.toNanos() - now;
+          long left = idleClock.nanosLeft(idle.toNanos(), now);
           if (left <= 0) {
             close("idle for " + Durations.format(idle));
             return;

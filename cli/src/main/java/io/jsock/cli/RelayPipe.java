@@ -195,7 +195,12 @@ final class RelayPipe {
         piece = (int) Math.min(piece, Math.max(1, bandwidth / 20));
         pace(piece);
       }
-      to.sendAll(ByteBuffer.wrap(data, pos, piece));
+      connection.writeBegins();
+      try {
+        to.sendAll(ByteBuffer.wrap(data, pos, piece));
+      } finally {
+        connection.writeEnded();
+      }
       connection.delivered(up, piece);
       log.debug(label + " " + piece + " bytes");
       pos += piece;

@@ -1022,6 +1022,37 @@ class ConnectListenIT {
   }
 
   @Test
+  void keepOpenSaysAClientsResetByItsErrorAloneAndAClosedLineOnlyOnACleanEnd() throws Exception {
+    // ncat 7.93 -l -k -v says neither; jsock -v said "closed 127.0.0.1:P" after the reset's error,
+    // as if the client had ended well (connect and listen without -k say the error alone)
+    try (PipedProcess listen =
+            jsock(Redirect.PIPE, Redirect.DISCARD, "listen", "-k", "-v", "127.0.0.1", "0");
+        Socket resets = Socket.create();
+        Socket ends = Socket.create()) {
+      int port = listen.listeningPort();
+      resets.connect("127.0.0.1", port);
+      int resetsPort = ((InetSocketAddress) resets.getSockName()).getPort();
+      listen.awaitStderr("jsock: accepted 127\\.0\\.0\\.1:" + resetsPort + "\n");
+      resets.setSockOpt(java.net.StandardSocketOptions.SO_LINGER, 0);
+      resets.close();
+      listen.awaitStderr(resetsPort + ": connection reset by peer\n");
+      ends.connect("127.0.0.1", port);
+      int endsPort = ((InetSocketAddress) ends.getSockName()).getPort();
+      listen.awaitStderr("jsock: accepted 127\\.0\\.0\\.1:" + endsPort + "\n");
+      ends.close();
+      listen.awaitStderr("jsock: closed 127\\.0\\.0\\.1:" + endsPort + "\n");
+      assertThat(listen.stderr())
+          .contains(
+              "jsock: 127.0.0.1:"
+                  + resetsPort
+                  + ": recv from 127.0.0.1:"
+                  + resetsPort
+                  + ": connection reset by peer\n")
+          .doesNotContain("closed 127.0.0.1:" + resetsPort);
+    }
+  }
+
+  @Test
   void denyRefusesAPeerByAddressAndServesTheOthers() throws Exception {
     try (PipedProcess listen =
         jsock(

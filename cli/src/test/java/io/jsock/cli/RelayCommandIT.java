@@ -115,6 +115,65 @@ class RelayCommandIT {
   }
 
   @Test
+  void theIdleTimeoutDoesNotCutATransferToASlowButSteadyReader(@TempDir Path dir) throws Exception {
+    // A write blocked on a client that reads slowly moves bytes all the while, as connect -i and
+    // socat -T count it; the relay counted only a write done, and with an AF_UNIX client (whose
+    // buffers do not grow as loopback TCP's do) one took longer than the idle timeout, so the
+    // relay closed the connection in mid-transfer: 232,128 of 393,216 bytes came
+    int size = 384 * 1024;
+    Path path = dir.resolve("relay.sock");
+    try (TinyServer server =
+            TinyServer.start(
+                conn -> {
+                  conn.sendAll(new byte[size]); // as fast as the relay takes it
+                  return "sent";
+                });
+        RunningProcess relay =
+            jsock(
+                "relay",
+                "-v",
+                "--idle-timeout",
+                "1s",
+                "unix:" + path,
+                "127.0.0.1:" + server.port());
+        Socket client = Socket.create(Family.AF_UNIX, SocketKind.SOCK_STREAM)) {
+      port(relay);
+      client.setTimeout(LIMIT);
+      client.connect(UnixDomainSocketAddress.of(path));
+      byte[] buf = new byte[8192];
+      long received = 0;
+      for (int i = 0; i < size / buf.length + 1; i++) { // 8 KiB every 100 ms: some 5 s in all
+        int n = client.recvInto(buf, 0);
+        if (n == 0) {
+          break;
+        }
+        received += n;
+        Thread.sleep(100);
+      }
+      assertThat(received).as("relay's stderr: %s", relay.stderrSoFar()).isEqualTo(size);
+      assertThat(server.nextResult()).isEqualTo("sent");
+    }
+  }
+
+  @Test
+  void theIdleTimeoutClosesAConnectionOnWhichNeitherSideSends() throws Exception {
+    try (TinyServer server = TinyServer.start(conn -> readAll(conn).length);
+        RunningProcess relay =
+            jsock("relay", "-v", "--idle-timeout", "500ms", "0", "127.0.0.1:" + server.port());
+        Socket client = connect(port(relay))) {
+      assertThat(readAll(client)).isEmpty(); // the relay's close, with nothing sent either way
+      assertThat(server.nextResult()).isEqualTo(0);
+      await()
+          .atMost(LIMIT)
+          .until(
+              () ->
+                  relay
+                      .stderrSoFar()
+                      .contains("closed: idle for 500ms (up 0 bytes, down 0 bytes)"));
+    }
+  }
+
+  @Test
   void anUnreachableTargetResetsTheClientAndSaysWhy() throws Exception {
     int nobody = FreePort.find();
     try (RunningProcess relay = jsock("relay", "0", "127.0.0.1:" + nobody, "-v")) {

@@ -114,13 +114,16 @@ public final class Addresses {
 
   /**
    * How jsock prints an address: {@code 127.0.0.1:80}, {@code [::1]:80}, {@code host:80} for an
-   * unresolved one, the path for a Unix-domain socket.
+   * unresolved one ({@code [host]:80} if its name has a colon, unless it is in brackets already),
+   * the path for a Unix-domain socket.
    */
   public static String format(SocketAddress address) {
     if (address instanceof InetSocketAddress inet) {
       InetAddress ip = inet.getAddress();
       String host = ip == null ? inet.getHostString() : ipText(ip);
-      boolean bracket = ip instanceof Inet6Address || (ip == null && host.contains(":"));
+      boolean bracket =
+          ip instanceof Inet6Address
+              || (ip == null && host.contains(":") && !bracketed(host)); // "[::1]" as a name
       return (bracket ? "[" + host + "]" : host) + ":" + inet.getPort();
     }
     if (address instanceof UnixDomainSocketAddress unix) {
@@ -128,6 +131,10 @@ public final class Addresses {
       return path.isEmpty() ? "(unnamed)" : path;
     }
     return String.valueOf(address);
+  }
+
+  private static boolean bracketed(String host) {
+    return host.startsWith("[") && host.endsWith("]");
   }
 
   /**

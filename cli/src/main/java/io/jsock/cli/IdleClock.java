@@ -1,0 +1,38 @@
+package io.jsock.cli;
+
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The idle clock of {@code connect}/{@code listen -i} and {@code relay --idle-timeout}: it runs
+ * while no byte moves, and stands still during a write under way (data moving, if slowly, to a
+ * reader that takes it slowly), starting again when the write ends; as ncat's {@code -i} counts
+ * from the end of a blocking write, and socat's {@code -T} counts inactivity only.
+ */
+final class IdleClock {
+  private volatile long lastActivity = System.nanoTime();
+  private final AtomicInteger writesUnderWay = new AtomicInteger();
+
+  /** Bytes moved: the clock starts again from now. */
+  void touch() {
+    lastActivity = System.nanoTime();
+  }
+
+  /** A write begins: the clock stands still until {@link #writeEnded} (call it in a finally). */
+  void writeBegins() {
+    writesUnderWay.incrementAndGet();
+  }
+
+  /** A write ended (done or failed): the clock starts again from now. */
+  void writeEnded() {
+    lastActivity = System.nanoTime();
+    writesUnderWay.decrementAndGet();
+  }
+
+  /**
+   * What is left of an idle timeout of {@code idleNanos} at {@code now}: all of it while a write is
+   * under way; zero or less once it has run out.
+   */
+  long nanosLeft(long idleNanos, long now) {
+    return writesUnderWay.get() > 0 ? idleNanos : lastActivity + idleNanos - now;
+  }
+}

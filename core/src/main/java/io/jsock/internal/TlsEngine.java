@@ -699,6 +699,7 @@ public final class TlsEngine {
       }
       try {
         while (needsUnwrap()) {
+          checkRecordHeader();
           switch (unwrapOnce()) {
             case NEED_DATA -> {
               readMore(deadline, operation, waits);
@@ -717,6 +718,10 @@ public final class TlsEngine {
           }
         }
         answerHandshake(deadline, operation, waits);
+      } catch (SSLException e) { // as in read: the input is over for good, and recv says why
+        inboundFailure = Errors.tls(e, "recv from", wire.peer());
+        inboundDone = true;
+        throw e;
       } finally {
         receiving.unlock();
       }

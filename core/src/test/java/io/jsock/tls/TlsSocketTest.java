@@ -1132,6 +1132,75 @@ class TlsSocketTest {
         .hasMessageEndingWith(": " + reason);
   }
 
+  // A sender whose wrap waits on a TLS 1.2 renegotiation (it wrapped the ClientHello a receiver
+  // could not send, the sender holding the lock) reads the peer's records itself; it read them
+  // without the header check a recv makes, so bytes that are no TLS record then ('GET /') made the
+  // send wait for the 8,239 bytes their "length" claims (its timeout; for ever without)
+  @Test
+  void bytesThatAreNoTlsRecordFailASendWaitingOutARenegotiationAtOnce() throws Exception {
+    SSLContext jdk = jdkServerContext();
+    CountDownLatch senderBlocked = new CountDownLatch(1);
+    CountDownLatch recvTimedOut = new CountDownLatch(1);
+    try (ServerSocket listener = new ServerSocket(0, 1, Loopback.ip(AF_INET));
+        Socket plain = Socket.create()) {
+      plain.connect(listener.getLocalSocketAddress());
+      java.net.Socket raw = listener.accept();
+      Future<?> peer =
+          run(
+              () -> {
+                SSLSocket ssl = (SSLSocket) jdk.getSocketFactory().createSocket(raw, null, false);
+                ssl.setUseClientMode(false);
+                ssl.startHandshake();
+                senderBlocked.await();
+                ssl.startHandshake(); // a HelloRequest
+                recvTimedOut.await();
+                Thread.ofVirtual().start(() -> drain(raw)); // the sender goes on, then waits
+                raw.getOutputStream().write("GET / HTTP/1.0\r\n\r\n".getBytes(UTF_8));
+              });
+      try (Socket tls = client.withProtocols("TLSv1.2").wrap(plain, "localhost")) {
+        tls.setTimeout(Duration.ofSeconds(10)); // a bound if it waits; the peer stays open
+        Running<Void> sender =
+            Running.inVirtualThread(
+                () -> {
+                  tls.sendAll(new byte[32 << 20]); // the peer does not read yet
+                  return null;
+                });
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .until(() -> isParkedIn(sender.thread(), ENGINE, "flush"));
+        senderBlocked.countDown();
+        tls.setTimeout(Duration.ofMillis(500));
+        // takes the HelloRequest; its ClientHello waits for the sender to let go of the lock
+        assertThatThrownBy(() -> tls.recv(10)).isInstanceOf(SocketTimeoutException.class);
+        recvTimedOut.countDown();
+        String reason =
+            ": wrong version number: the peer sent something that is no TLS record (it begins 47"
+                + " 45 54 20 2f)";
+        assertThat(causeOf(sender.result()))
+            .isInstanceOf(TlsException.class)
+            .hasMessageStartingWith("send to 127.0.0.1:")
+            .hasMessageEndingWith(reason);
+        peer.get(10, SECONDS);
+        assertThatThrownBy(() -> tls.recv(10)) // the input is over for good, as after a recv's
+            .isInstanceOf(TlsException.class)
+            .hasMessageStartingWith("recv from 127.0.0.1:")
+            .hasMessageEndingWith(reason);
+      } finally {
+        raw.close();
+      }
+    }
+  }
+
+  /** Reads and drops what a JDK socket receives, until it ends or is closed. */
+  private static void drain(java.net.Socket raw) {
+    byte[] chunk = new byte[65536];
+    try {
+      while (raw.getInputStream().read(chunk) >= 0) {}
+    } catch (IOException e) {
+      // closed at the test's end
+    }
+  }
+
   private Throwable recvAfterRawBytes(String protocol, byte[] bytes) throws Exception {
     return recvAfterRawBytes(protocol, bytes, false);
   }

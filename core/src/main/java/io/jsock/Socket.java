@@ -230,14 +230,14 @@ public final class Socket implements AutoCloseable {
 
   /**
    * What was queued when the socket connected, to be received before anything else (guarded by
-   * stateLock; null when there is nothing, so that a receive reads one field to know): each {@link
-   * Datagram}, and first a {@link PendingError} if the kernel had an error pending (an ICMP port
-   * unreachable from the old peer, which Linux keeps across the connect and reports to the next
-   * receive or send). Linux's connect filters only datagrams that come later; the JDK's discards
-   * every one queued, the new peer's own too, and its disconnect makes the error one that no
-   * receive reports.
+   * stateLock; null when there is nothing, so that a receive reads one field to know): each
+   * datagram as a {@link KeptDatagram}, and first a {@link PendingError} if the kernel had an error
+   * pending (an ICMP port unreachable from the old peer, which Linux keeps across the connect and
+   * reports to the next receive or send). Linux's connect filters only datagrams that come later;
+   * the JDK's discards every one queued, the new peer's own too, and its disconnect makes the error
+   * one that no receive reports.
    */
-  private volatile ArrayDeque<Object> held;
+  private volatile ArrayDeque<Kept> held;
 
   /** What {@link #hold} counts for each datagram beside its bytes: Linux charges more still. */
   private static final int HELD_DATAGRAM_OVERHEAD = 256;
@@ -1959,7 +1959,7 @@ public final class Socket implements AutoCloseable {
     try {
       while (room > 0) {
         ByteBuffer scratch = scratch();
-        Object next;
+        Kept next;
         try {
           SocketAddress source = channel.receive(scratch);
           if (source == null) {
@@ -1968,7 +1968,7 @@ public final class Socket implements AutoCloseable {
           byte[] data = new byte[scratch.flip().remaining()];
           scratch.get(data);
           room -= data.length + HELD_DATAGRAM_OVERHEAD;
-          next = new Datagram(data, source);
+          next = new KeptDatagram(new Datagram(data, source), false);
         } catch (PortUnreachableException e) {
           next = new PendingError(e, peer); // and the kernel has cleared it
         }
@@ -1996,9 +1996,9 @@ public final class Socket implements AutoCloseable {
     if (held == null) {
       return null;
     }
-    Object taken;
+    Kept taken;
     synchronized (stateLock) {
-      ArrayDeque<Object> queue = held;
+      ArrayDeque<Kept> queue = held;
       if (queue == null) {
         return null;
       }
@@ -2008,17 +2008,17 @@ public final class Socket implements AutoCloseable {
         HOLDING.decrementAndGet();
       }
     }
-    if (taken instanceof Counted counted) {
-      Datagram next = counted.datagram();
-      checkFits(next.data().length, room, next.address());
-      return next;
-    }
-    if (!(taken instanceof Datagram next)) {
-      throw ((PendingError) taken).report("recv from");
-    }
-    checkFits(next.data().length, room, next.address());
-    countReceived(next.data().length);
-    return next;
+    return switch (taken) {
+      case PendingError error -> throw error.report("recv from");
+      case KeptDatagram kept -> {
+        Datagram next = kept.datagram();
+        checkFits(next.data().length, room, next.address());
+        if (!kept.counted()) {
+          countReceived(next.data().length);
+        }
+        yield next;
+      }
+    };
   }
 
   /**
@@ -2030,20 +2030,26 @@ public final class Socket implements AutoCloseable {
    */
   private boolean keepBehindHeld(ByteBuffer buffer, int start, SocketAddress source) {
     synchronized (stateLock) {
-      ArrayDeque<Object> queue = held;
+      ArrayDeque<Kept> queue = held;
       if (queue == null || !source.equals(peer)) {
         return false;
       }
       byte[] data = new byte[buffer.position() - start];
       buffer.get(start, data);
-      queue.add(new Counted(new Datagram(data, source)));
+      queue.add(new KeptDatagram(new Datagram(data, source), true));
     }
     buffer.position(start);
     return true;
   }
 
-  /** A held datagram the meter has counted already (see {@link #keepBehindHeld}). */
-  private record Counted(Datagram datagram) {}
+  /** What a connect kept (see {@link #held}): a datagram, or the error the kernel had pending. */
+  private sealed interface Kept permits KeptDatagram, PendingError {}
+
+  /**
+   * A datagram a connect kept; {@code counted} if the meter has counted it already (one a receive
+   * took and put back behind the others, see {@link #keepBehindHeld}).
+   */
+  private record KeptDatagram(Datagram datagram, boolean counted) implements Kept {}
 
   /**
    * Throws the error a connect kept (see {@link #held}) if it comes next, once: Linux reports a
@@ -2052,7 +2058,7 @@ public final class Socket implements AutoCloseable {
   private void throwHeldError(String operation) throws IOException {
     PendingError pending;
     synchronized (stateLock) {
-      ArrayDeque<Object> queue = held;
+      ArrayDeque<Kept> queue = held;
       if (queue == null || !(queue.peek() instanceof PendingError first)) {
         return;
       }
@@ -2069,7 +2075,7 @@ public final class Socket implements AutoCloseable {
   /**
    * An error the kernel had pending for the old peer when a connect took it (see {@link #held}).
    */
-  private record PendingError(PortUnreachableException cause, SocketAddress peer) {
+  private record PendingError(PortUnreachableException cause, SocketAddress peer) implements Kept {
     IOException report(String operation) {
       return Errors.translate(cause, operation, peer);
     }

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
@@ -84,13 +85,13 @@ public final class KeyMaterial {
     Objects.requireNonNull(certChainPem, "certChainPem");
     Objects.requireNonNull(pkcs8KeyPem, "pkcs8KeyPem");
     List<X509Certificate> chain =
-        readCertificates(Files.readAllBytes(certChainPem), certChainPem, "certChainPem");
+        readCertificates(readFile(certChainPem, "certChainPem"), certChainPem, "certChainPem");
     if (chain.isEmpty()) {
       throw new IllegalArgumentException("certChainPem: no certificate in " + certChainPem);
     }
     // bytes as they are, as for certificates: text around the block may be UTF-8 (a friendlyName
     // that openssl pkcs12 writes), and a DER file must be named as such, not fail to decode
-    String text = new String(Files.readAllBytes(pkcs8KeyPem), StandardCharsets.ISO_8859_1);
+    String text = new String(readFile(pkcs8KeyPem, "pkcs8KeyPem"), StandardCharsets.ISO_8859_1);
     Matcher block = keyBlock(text);
     if (block == null) {
       throw new IllegalArgumentException("pkcs8KeyPem: no PEM block in " + pkcs8KeyPem);
@@ -197,6 +198,22 @@ public final class KeyMaterial {
     }
   }
 
+  /** The whole of a file given as {@code parameter}, a directory refused naming both. */
+  static byte[] readFile(Path file, String parameter) throws IOException {
+    requireNoDirectory(file, parameter);
+    return Files.readAllBytes(file);
+  }
+
+  /**
+   * Refuses a directory given where a file is wanted, as Python's IsADirectoryError: the JDK's read
+   * says only "Is a directory", naming neither the path nor the parameter.
+   */
+  static void requireNoDirectory(Path file, String parameter) throws FileSystemException {
+    if (Files.isDirectory(file)) {
+      throw new FileSystemException(file.toString(), null, "Is a directory (" + parameter + ")");
+    }
+  }
+
   /**
    * Loads the first private key entry of a PKCS#12 file ({@code .p12}, {@code .pfx}) and its chain.
    *
@@ -206,6 +223,7 @@ public final class KeyMaterial {
   public static KeyMaterial fromPkcs12(Path pkcs12, char[] password) throws IOException {
     Objects.requireNonNull(pkcs12, "pkcs12");
     Objects.requireNonNull(password, "password");
+    requireNoDirectory(pkcs12, "pkcs12");
     try (InputStream in = new BufferedInputStream(Files.newInputStream(pkcs12))) {
       in.mark(PEM_BEGIN.length);
       byte[] head = in.readNBytes(PEM_BEGIN.length);

@@ -13,7 +13,6 @@ import java.io.InputStream;
 import java.net.IDN;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
@@ -111,7 +110,7 @@ public final class TlsContext {
     Objects.requireNonNull(pemOrPkcs12CaFile, "pemOrPkcs12CaFile");
     requireClient("withTrust");
     // read once: the file may be a pipe (--ca <(...), /dev/stdin), as Python's cafile may
-    byte[] bytes = Files.readAllBytes(pemOrPkcs12CaFile);
+    byte[] bytes = KeyMaterial.readFile(pemOrPkcs12CaFile, "pemOrPkcs12CaFile");
     if (bytes.length == 0) { // no store, password-protected or not (Python: no certificate found)
       throw new IllegalArgumentException(
           "pemOrPkcs12CaFile: no certificate in " + pemOrPkcs12CaFile + " (the file is empty)");

@@ -697,18 +697,14 @@ public final class TlsEngine {
           return;
         }
       }
+      boolean cutShort = false;
       try {
-        while (needsUnwrap()) {
+        while (needsUnwrap() && !cutShort) {
           checkRecordHeader();
           switch (unwrapOnce()) {
             case NEED_DATA -> {
               readMore(deadline, operation, waits);
-              if (inboundDone) { // reading was shut down: the peer's messages will never come
-                throw Errors.tls(
-                    new SSLException("renegotiation cut short: reading was shut down"),
-                    operation,
-                    wire.peer());
-              }
+              cutShort = inboundDone; // reading was shut down: the peer's messages will never come
             }
             case PROGRESS -> answerHandshake(deadline, operation, waits);
             case CLOSED -> {
@@ -717,13 +713,26 @@ public final class TlsEngine {
             }
           }
         }
-        answerHandshake(deadline, operation, waits);
+        if (!cutShort) {
+          answerHandshake(deadline, operation, waits);
+        }
       } catch (SSLException e) { // as in read: the input is over for good, and recv says why
-        inboundFailure = Errors.tls(e, "recv from", wire.peer());
+        // in recv's words: a truncation readMore met comes named after this send already
+        SSLException reason =
+            e instanceof TlsException named && named.getCause() instanceof SSLException cause
+                ? cause
+                : e;
+        inboundFailure = Errors.tls(reason, "recv from", wire.peer());
         inboundDone = true;
         throw e;
       } finally {
         receiving.unlock();
+      }
+      if (cutShort) { // the send fails; a recv returns the end of the input, as after SHUT_RD
+        throw Errors.tls(
+            new SSLException("renegotiation cut short: reading was shut down"),
+            operation,
+            wire.peer());
       }
     } finally {
       sending.lock(); // held only briefly by others: the caller's finally unlocks it

@@ -1201,6 +1201,100 @@ class TlsSocketTest {
     }
   }
 
+  @Test
+  void aTruncationMetByASendWaitingOutARenegotiationIsSaidByLaterRecvsAsTheirOwn()
+      throws Exception {
+    Throwable[] failures =
+        sendWaitingOutARenegotiation(
+            (raw, tls) -> raw.shutdownOutput()); // no close_notify: a truncation
+    assertThat(failures[0])
+        .isInstanceOf(TlsException.class)
+        .hasMessageStartingWith("send to 127.0.0.1:")
+        .hasMessageContaining("connection truncated");
+    assertThat(failures[1]) // as after a recv's own truncation
+        .isInstanceOf(TlsException.class)
+        .hasMessageStartingWith("recv from 127.0.0.1:")
+        .hasMessageContaining("connection truncated");
+  }
+
+  @Test
+  void aRenegotiationCutShortByShutRdLeavesLaterRecvsTheEndOfTheInput() throws Exception {
+    Throwable[] failures =
+        sendWaitingOutARenegotiation((raw, tls) -> tls.shutdown(Shutdown.SHUT_RD));
+    assertThat(failures[0])
+        .isInstanceOf(TlsException.class)
+        .hasMessageStartingWith("send to 127.0.0.1:")
+        .hasMessageEndingWith(": renegotiation cut short: reading was shut down");
+    assertThat(failures[1]).isNull(); // recv returned b"", as on a plain socket after SHUT_RD
+  }
+
+  interface RenegotiationEnd {
+    void run(java.net.Socket raw, Socket tls) throws Exception;
+  }
+
+  /**
+   * A TLS 1.2 client whose sendAll waits out a renegotiation a JDK server asked for and never
+   * answers, ended by {@code end} once it waits: what the send threw, and what a recv then threw
+   * (null if it returned the end of the input).
+   */
+  private Throwable[] sendWaitingOutARenegotiation(RenegotiationEnd end) throws Exception {
+    SSLContext jdk = jdkServerContext();
+    CountDownLatch senderBlocked = new CountDownLatch(1);
+    CountDownLatch recvTimedOut = new CountDownLatch(1);
+    try (ServerSocket listener = new ServerSocket(0, 1, Loopback.ip(AF_INET));
+        Socket plain = Socket.create()) {
+      plain.connect(listener.getLocalSocketAddress());
+      java.net.Socket raw = listener.accept();
+      Future<?> peer =
+          run(
+              () -> {
+                SSLSocket ssl = (SSLSocket) jdk.getSocketFactory().createSocket(raw, null, false);
+                ssl.setUseClientMode(false);
+                ssl.startHandshake();
+                senderBlocked.await();
+                ssl.startHandshake(); // a HelloRequest
+                recvTimedOut.await();
+                Thread.ofVirtual().start(() -> drain(raw)); // the sender goes on, then waits
+              });
+      try (Socket tls = client.withProtocols("TLSv1.2").wrap(plain, "localhost")) {
+        tls.setTimeout(Duration.ofSeconds(10)); // a bound if it waits; the peer stays open
+        Running<Void> sender =
+            Running.inVirtualThread(
+                () -> {
+                  tls.sendAll(new byte[32 << 20]); // the peer does not read yet
+                  return null;
+                });
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .until(() -> isParkedIn(sender.thread(), ENGINE, "flush"));
+        senderBlocked.countDown();
+        tls.setTimeout(Duration.ofMillis(500));
+        // takes the HelloRequest; its ClientHello waits for the sender to let go of the lock
+        assertThatThrownBy(() -> tls.recv(10)).isInstanceOf(SocketTimeoutException.class);
+        recvTimedOut.countDown();
+        peer.get(10, SECONDS);
+        await() // the ClientHello sent, it waits for the server's answer
+            .atMost(Duration.ofSeconds(10))
+            .until(
+                () ->
+                    isParkedIn(sender.thread(), ENGINE, "renegotiate")
+                        && isParkedIn(sender.thread(), ENGINE, "readMore"));
+        tls.setTimeout(Duration.ofSeconds(10));
+        end.run(raw, tls);
+        Throwable sent = causeOf(sender.result());
+        Throwable received = null;
+        try {
+          assertThat(tls.recv(10)).isEmpty();
+        } catch (IOException e) {
+          received = e;
+        }
+        return new Throwable[] {sent, received};
+      } finally {
+        raw.close();
+      }
+    }
+  }
+
   private Throwable recvAfterRawBytes(String protocol, byte[] bytes) throws Exception {
     return recvAfterRawBytes(protocol, bytes, false);
   }

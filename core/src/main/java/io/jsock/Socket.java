@@ -162,6 +162,13 @@ public final class Socket implements AutoCloseable {
    */
   private Map<SocketOption<?>, Object> options = Map.of();
 
+  /**
+   * Whether the listener that accepted this connection gave it an {@code SO_LINGER} above 0
+   * (guarded by stateLock): with its own {@code options}, what {@link #close()} needs to know
+   * whether the kernel's close may wait.
+   */
+  private boolean lingerInherited;
+
   /** The current channel: a SocketChannel until listen(), then a ServerSocketChannel. */
   private volatile PolledChannel polled;
 
@@ -1638,6 +1645,7 @@ public final class Socket implements AutoCloseable {
   public void close() throws IOException {
     PolledChannel current;
     boolean resets;
+    boolean mayLinger;
     synchronized (stateLock) {
       if (closed) {
         return;
@@ -1645,6 +1653,7 @@ public final class Socket implements AutoCloseable {
       closed = true;
       current = polled;
       resets = tls != null && lingersZero(current);
+      mayLinger = family.isInet() && lingers();
       if (held != null) {
         held = null;
         HOLDING.decrementAndGet();
@@ -1656,9 +1665,57 @@ public final class Socket implements AutoCloseable {
       tls.close(); // close_notify, as best it can within a short time
     }
     try {
-      current.close();
+      if (mayLinger && Thread.currentThread().isVirtual()) {
+        closeOffCarrier(current);
+      } else {
+        current.close();
+      }
     } catch (IOException e) {
       throw Errors.translate(e, "close", peer);
+    }
+  }
+
+  /** Whether this socket's {@code SO_LINGER} is on and above 0, as set (guarded by stateLock). */
+  private boolean lingers() {
+    Object own = options.get(StandardSocketOptions.SO_LINGER);
+    return own instanceof Integer seconds ? seconds > 0 : own == null && lingerInherited;
+  }
+
+  /**
+   * Closes on a platform thread of its own and waits for it, parked: with {@code SO_LINGER} above 0
+   * Linux's {@code close(2)} waits in the kernel until the unsent data is sent or the time is up,
+   * non-blocking socket or not, and a virtual thread waiting there would hold its carrier (and,
+   * with one carrier, every other virtual thread) for as long. The close still returns only when
+   * the kernel's has, as Python's does; an interrupt does not end the wait, and is kept.
+   */
+  private static void closeOffCarrier(PolledChannel current) throws IOException {
+    IOException[] failure = new IOException[1];
+    Thread closer =
+        Thread.ofPlatform()
+            .daemon()
+            .name("jsock-lingering-close")
+            .start(
+                () -> {
+                  try {
+                    current.close();
+                  } catch (IOException e) {
+                    failure[0] = e;
+                  }
+                });
+    boolean interrupted = false;
+    while (true) {
+      try {
+        closer.join();
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+    if (failure[0] != null) {
+      throw failure[0];
     }
   }
 
@@ -2478,6 +2535,7 @@ public final class Socket implements AutoCloseable {
       socket.peer = address;
       if (family.isInet()) { // Linux makes an AF_UNIX connection afresh, a TCP one as a copy
         synchronized (stateLock) {
+          socket.lingerInherited = lingers();
           if (!options.isEmpty()) {
             // those the listening socket holds in the kernel (TCP_KEEPIDLE, ...) came with the copy
             Set<SocketOption<?>> held = ((NetworkChannel) this.polled.channel()).supportedOptions();
@@ -3188,6 +3246,7 @@ public final class Socket implements AutoCloseable {
         wrapped.boundAddress = plain.boundAddress;
         wrapped.boundFileIdentity = plain.boundFileIdentity;
         wrapped.options = plain.options.isEmpty() ? Map.of() : new LinkedHashMap<>(plain.options);
+        wrapped.lingerInherited = plain.lingerInherited;
         engine.bind(wrapped.new TlsWire());
         plain.detachedTo = wrapped;
         plain.closed = true; // and its close() leaves the channel to the new socket

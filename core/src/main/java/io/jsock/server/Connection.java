@@ -295,7 +295,7 @@ final class Connection implements Lifecycle.Worker {
     } else if (e instanceof SocketError && !handlersOwn(e)) {
       ServerLog.log(Level.INFO, () -> label() + ": " + e.getMessage());
     } else {
-      ServerLog.log(Level.WARNING, label() + ": handler failed: " + thrown, thrown);
+      ServerLog.log(Level.WARNING, () -> label() + ": handler failed: " + thrown, thrown);
     }
   }
 

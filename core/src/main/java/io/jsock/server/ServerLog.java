@@ -31,7 +31,7 @@ final class ServerLog {
     }
   }
 
-  static void log(Level level, String message, Throwable thrown) {
+  static void log(Level level, Supplier<String> message, Throwable thrown) {
     try {
       LOG.log(level, message, thrown);
     } catch (RuntimeException | Error lost) {

@@ -295,7 +295,8 @@ public final class TcpServer extends Server {
         Files.deleteIfExists(unix.getPath());
       }
     } catch (IOException e) {
-      ServerLog.log(Level.WARNING, "close " + Addresses.format(address) + ": " + e.getMessage(), e);
+      ServerLog.log(
+          Level.WARNING, () -> "close " + Addresses.format(address) + ": " + e.getMessage(), e);
     }
   }
 }

@@ -337,7 +337,7 @@ public final class UdpServer extends Server {
     } else if (e instanceof SocketError) {
       ServerLog.log(Level.INFO, () -> name + ": " + e.getMessage());
     } else {
-      ServerLog.log(Level.WARNING, name + ": handler failed: " + e, e);
+      ServerLog.log(Level.WARNING, () -> name + ": handler failed: " + e, e);
     }
   }
 
@@ -345,7 +345,8 @@ public final class UdpServer extends Server {
     try {
       socket.close();
     } catch (IOException e) {
-      ServerLog.log(Level.WARNING, "close " + Addresses.format(address) + ": " + e.getMessage(), e);
+      ServerLog.log(
+          Level.WARNING, () -> "close " + Addresses.format(address) + ": " + e.getMessage(), e);
     }
   }
 

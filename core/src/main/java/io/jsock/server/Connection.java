@@ -33,6 +33,9 @@ final class Connection implements Lifecycle.Worker {
   /** {@link #endedBy} once the handler has ended on its own. */
   private static final String HANDLER = "handler";
 
+  /** {@link #endedBy} once the first-byte deadline has reset the connection. */
+  private static final String FIRST_BYTE_DEADLINE_PASSED = "the first-byte deadline passed";
+
   /** The accepted socket, then (for TLS) the socket that wraps it once the handshake is done. */
   private volatile Socket socket;
 
@@ -204,7 +207,7 @@ final class Connection implements Lifecycle.Worker {
   void firstByteDeadlinePassed() {
     if (!meter.hasReceived()
         && !SocketAccess.get().hasUnreadData(socket)
-        && claim("the first-byte deadline passed")) {
+        && claim(FIRST_BYTE_DEADLINE_PASSED)) {
       counters.timedOut.increment(); // counted before the peer can see the reset
       reset(socket);
     }
@@ -212,8 +215,9 @@ final class Connection implements Lifecycle.Worker {
 
   /**
    * The server could not start this connection's thread: its first-byte deadline is cancelled and
-   * the connection reset, unless the deadline has done so already; false then (the deadline has
-   * counted it as timed out).
+   * the connection reset, unless something else has ended it already; returns whether that was its
+   * first-byte deadline, which counted it as timed out (a shutdown's {@link #force} counts
+   * nothing).
    */
   boolean abandon() {
     Future<?> deadline = firstByteDeadline;
@@ -222,9 +226,9 @@ final class Connection implements Lifecycle.Worker {
     }
     if (claim("the server could not start its thread")) {
       reset(socket);
-      return true;
+      return false;
     }
-    return false;
+    return endedBy.get() == FIRST_BYTE_DEADLINE_PASSED;
   }
 
   /** The shutdown's grace period is over: reset the connection and interrupt the handler. */

@@ -229,7 +229,7 @@ public final class TcpServer extends Server {
     } catch (RuntimeException | Error e) {
       boolean timedOut = false;
       if (connection != null) {
-        timedOut = !connection.abandon(); // its thread never ran: nothing else will end it
+        timedOut = connection.abandon(); // its thread never ran: nothing else will end it
         lifecycle.remove(connection);
       } else {
         Connection.reset(accepted.conn());

@@ -179,9 +179,11 @@ public final class Errno {
 
   /**
    * The standard description of an error number, lower-cased as jsock's messages use it ({@code
-   * "connection refused"}), or {@code "error N"} for a number this table does not know.
+   * "connection refused"}), {@code "success"} for 0, or {@code "unknown error N"} for a number this
+   * table does not know, as the C library's {@code strerror} (Python's {@code os.strerror}) words
+   * them.
    */
   public static String describe(int errno) {
-    return DESCRIPTIONS.getOrDefault(errno, "error " + errno);
+    return errno == 0 ? "success" : DESCRIPTIONS.getOrDefault(errno, "unknown error " + errno);
   }
 }

@@ -31,8 +31,10 @@ class ErrnoTest {
   }
 
   @Test
-  void describeNamesAnUnknownNumber() {
-    assertThat(Errno.describe(4242)).isEqualTo("error 4242");
-    assertThat(Errno.describe(0)).isEqualTo("error 0");
+  void describeNamesAnUnknownNumberAsPythonsStrerrorDoes() {
+    // os.strerror(4242) == 'Unknown error 4242', os.strerror(0) == 'Success' (lower-cased here)
+    assertThat(Errno.describe(4242)).isEqualTo("unknown error 4242");
+    assertThat(Errno.describe(-1)).isEqualTo("unknown error -1");
+    assertThat(Errno.describe(0)).isEqualTo("success");
   }
 }

@@ -19,9 +19,10 @@ import java.time.Duration;
  *     positive
  * @param sourceAddress the local address to bind before connecting, an {@link InetSocketAddress}
  *     (resolved or not), or {@code null} to let the kernel choose
- * @param allErrors when every attempt fails: {@code false} throws the first attempt's error (the
- *     others suppressed in it), {@code true} an {@link ErrnoException} that names every attempt's
- *     error in its message (and holds them all as suppressed), as Python's {@code all_errors}
+ * @param allErrors when every attempt fails: {@code false} throws the last attempt's error, as
+ *     Python's (the earlier ones suppressed in it), {@code true} an {@link ErrnoException} that
+ *     names every attempt's error in its message (and holds them all as suppressed), as Python's
+ *     {@code all_errors}
  */
 public record ConnectOptions(Duration timeout, SocketAddress sourceAddress, boolean allErrors) {
   /** Checks the timeout and the source address. */
@@ -37,7 +38,7 @@ public record ConnectOptions(Duration timeout, SocketAddress sourceAddress, bool
 
   /**
    * The default timeout ({@link Sockets#getDefaultTimeout()}; blocking if that is non-blocking,
-   * which a connect cannot wait in), no source address, first error.
+   * which a connect cannot wait in), no source address, the last error.
    */
   public static ConnectOptions defaults() {
     Duration timeout = Sockets.getDefaultTimeout();
@@ -62,7 +63,7 @@ public record ConnectOptions(Duration timeout, SocketAddress sourceAddress, bool
     return withSourceAddress(Addresses.unresolved(host, port));
   }
 
-  /** These options reporting all errors, or only the first. */
+  /** These options reporting all errors, or only the last. */
   public ConnectOptions withAllErrors(boolean allErrors) {
     return new ConnectOptions(timeout, sourceAddress, allErrors);
   }

@@ -1140,6 +1140,7 @@ class TlsSocketTest {
   void bytesThatAreNoTlsRecordFailASendWaitingOutARenegotiationAtOnce() throws Exception {
     SSLContext jdk = jdkServerContext();
     CountDownLatch senderBlocked = new CountDownLatch(1);
+    CountDownLatch helloRequestSent = new CountDownLatch(1);
     CountDownLatch recvTimedOut = new CountDownLatch(1);
     try (ServerSocket listener = new ServerSocket(0, 1, Loopback.ip(AF_INET));
         Socket plain = Socket.create()) {
@@ -1153,6 +1154,7 @@ class TlsSocketTest {
                 ssl.startHandshake();
                 senderBlocked.await();
                 ssl.startHandshake(); // a HelloRequest
+                helloRequestSent.countDown();
                 recvTimedOut.await();
                 Thread.ofVirtual().start(() -> drain(raw)); // the sender goes on, then waits
                 raw.getOutputStream().write("GET / HTTP/1.0\r\n\r\n".getBytes(UTF_8));
@@ -1169,6 +1171,8 @@ class TlsSocketTest {
             .atMost(Duration.ofSeconds(10))
             .until(() -> isParkedIn(sender.thread(), ENGINE, "flush"));
         senderBlocked.countDown();
+        // the recv's timeout must not run out before the HelloRequest is there for it to take
+        assertThat(helloRequestSent.await(10, SECONDS)).isTrue();
         tls.setTimeout(Duration.ofMillis(500));
         // takes the HelloRequest; its ClientHello waits for the sender to let go of the lock
         assertThatThrownBy(() -> tls.recv(10)).isInstanceOf(SocketTimeoutException.class);
@@ -1240,6 +1244,7 @@ class TlsSocketTest {
   private Throwable[] sendWaitingOutARenegotiation(RenegotiationEnd end) throws Exception {
     SSLContext jdk = jdkServerContext();
     CountDownLatch senderBlocked = new CountDownLatch(1);
+    CountDownLatch helloRequestSent = new CountDownLatch(1);
     CountDownLatch recvTimedOut = new CountDownLatch(1);
     try (ServerSocket listener = new ServerSocket(0, 1, Loopback.ip(AF_INET));
         Socket plain = Socket.create()) {
@@ -1253,6 +1258,7 @@ class TlsSocketTest {
                 ssl.startHandshake();
                 senderBlocked.await();
                 ssl.startHandshake(); // a HelloRequest
+                helloRequestSent.countDown();
                 recvTimedOut.await();
                 Thread.ofVirtual().start(() -> drain(raw)); // the sender goes on, then waits
               });
@@ -1268,6 +1274,8 @@ class TlsSocketTest {
             .atMost(Duration.ofSeconds(10))
             .until(() -> isParkedIn(sender.thread(), ENGINE, "flush"));
         senderBlocked.countDown();
+        // the recv's timeout must not run out before the HelloRequest is there for it to take
+        assertThat(helloRequestSent.await(10, SECONDS)).isTrue();
         tls.setTimeout(Duration.ofMillis(500));
         // takes the HelloRequest; its ClientHello waits for the sender to let go of the lock
         assertThatThrownBy(() -> tls.recv(10)).isInstanceOf(SocketTimeoutException.class);

@@ -31,6 +31,7 @@ final class ResolveCommand implements Callable<Integer> {
   @Parameters(
       index = "0",
       paramLabel = "NAME",
+      converter = Host.class,
       description = "A host name or an IP literal (IPv6 may be in brackets, as [::1]).")
   String name;
 
@@ -72,7 +73,7 @@ final class ResolveCommand implements Callable<Integer> {
             ? null
             : version.ipv4 ? Family.AF_INET : version.ipv6 ? Family.AF_INET6 : null;
     SocketKind kind = udp ? SocketKind.SOCK_DGRAM : tcp ? SocketKind.SOCK_STREAM : null;
-    List<AddrInfo> infos = Sockets.getAddrInfo(host(), service(), family, kind);
+    List<AddrInfo> infos = Sockets.getAddrInfo(name, service(), family, kind);
     Lines out = Lines.stdout(spec.commandLine());
     if (json) {
       out.line(Json.array(infos.stream().map(ResolveCommand::toJson).toList()));
@@ -88,15 +89,6 @@ final class ResolveCommand implements Callable<Integer> {
               info.family(), info.kind(), info.proto(), text(address), address.getPort()));
     }
     return ExitCode.OK.code();
-  }
-
-  /**
-   * NAME as getAddrInfo takes it, but an IPv6 literal may be written in brackets ({@code [::1]}),
-   * as every command's host argument takes it ({@link Host}).
-   */
-  private String host() {
-    boolean bracketed = name.length() > 2 && name.startsWith("[") && name.endsWith("]");
-    return bracketed ? name.substring(1, name.length() - 1) : name;
   }
 
   /**

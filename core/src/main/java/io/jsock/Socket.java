@@ -1690,18 +1690,24 @@ public final class Socket implements AutoCloseable {
    */
   private static void closeOffCarrier(PolledChannel current) throws IOException {
     IOException[] failure = new IOException[1];
-    Thread closer =
-        Thread.ofPlatform()
-            .daemon()
-            .name("jsock-lingering-close")
-            .start(
-                () -> {
-                  try {
-                    current.close();
-                  } catch (IOException e) {
-                    failure[0] = e;
-                  }
-                });
+    Thread closer;
+    try {
+      closer =
+          Thread.ofPlatform()
+              .daemon()
+              .name("jsock-lingering-close")
+              .start(
+                  () -> {
+                    try {
+                      current.close();
+                    } catch (IOException e) {
+                      failure[0] = e;
+                    }
+                  });
+    } catch (OutOfMemoryError noThread) { // none to be had: close here, holding the carrier
+      current.close();
+      return;
+    }
     boolean interrupted = false;
     while (true) {
       try {

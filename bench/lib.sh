@@ -18,6 +18,36 @@ usage_error() { # script message
   exit 2
 }
 
+# Prints the comment at the top of the running script, its usage, without the "# ". The scripts cd
+# to the checkout first, so the script is read as bench/NAME: "$0" itself failed once run from
+# another directory (cd bench && ./ab --help: "awk: cannot open ./ab", exit 2).
+show_usage() {
+  awk 'NR > 1 && !/^#/ {exit} NR > 1' "bench/${0##*/}" | sed 's/^# \{0,1\}//'
+}
+
+# For the scripts that take only positional arguments ([N] [SECONDS] ...), checked before anything
+# starts: --help or -h prints the usage and exits 0; an option (an argument beginning with "-")
+# or more than MAX arguments is a usage error. (bench/idle-memory --help had started jsock echo
+# with "--help" for N.)
+positional_only() { # script max arguments...
+  local script=$1 max=$2 argument
+  shift 2
+  for argument in "$@"; do
+    case "$argument" in -h | --help) show_usage; exit 0 ;; esac
+  done
+  for argument in "$@"; do
+    case "$argument" in -?*) usage_error "$script" "unknown option $argument" ;; esac
+  done
+  (( $# <= max )) || usage_error "$script" "unexpected argument ${*:max+1:1} (it takes $max at most)"
+}
+
+# Fails with a usage error unless SECONDS is a whole number of seconds that jsock bench takes as a
+# --duration (from 1 to under an hour), which it would otherwise refuse only once a server is up.
+need_seconds() { # script name value
+  need_count "$1" "$2" "$3"
+  (( 10#$3 < 3600 )) || usage_error "$1" "$2 must be under an hour (jsock bench's longest run): $3"
+}
+
 # Fails with a usage error unless OPTION has a value (ARGUMENTS is what is left of the command
 # line, OPTION first): "--repeat" last on the line stopped the script on bash's "$2: unbound variable".
 need_value() { # script argument-count option

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -154,6 +155,108 @@ class BenchScriptsTest {
         .startsWith("bench/ab: --server-cpus 999: no CPU this process may run on (it may run on ")
         .endsWith(") (try --help)\n");
     assertThat(outcome.exitCode()).isEqualTo(2);
+  }
+
+  private static final List<String> SCRIPTS =
+      List.of(
+          "ab",
+          "alloc-profile",
+          "busy-memory",
+          "compare",
+          "cpu-profile",
+          "idle-memory",
+          "late-connections",
+          "leak-check",
+          "many-connections",
+          "syscall-count-cost");
+
+  private record Printed(int exitCode, String stdout, String stderr) {}
+
+  /** Runs {@code ./SCRIPT ARGS} from the bench directory, as a reader there would. */
+  private static Printed runHere(Path dir, String script, String... args) throws Exception {
+    List<String> command = new ArrayList<>(List.of("bash", "./" + script));
+    command.addAll(List.of(args));
+    Path out = dir.resolve(script + ".out");
+    Path err = dir.resolve(script + ".err");
+    Process process =
+        new ProcessBuilder(command)
+            .directory(BENCH.toFile())
+            .redirectOutput(out.toFile())
+            .redirectError(err.toFile())
+            .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+            .start();
+    if (!process.waitFor(1, TimeUnit.MINUTES)) {
+      process.descendants().forEach(ProcessHandle::destroyForcibly);
+      process.destroyForcibly();
+      process.waitFor();
+    }
+    return new Printed(
+        process.exitValue(),
+        Files.readString(out, StandardCharsets.UTF_8),
+        Files.readString(err, StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void everyScriptPrintsItsUsageForHelpAndStartsNothing(@TempDir Path dir) throws Exception {
+    SoftAssertions softly = new SoftAssertions();
+    for (String script : SCRIPTS) {
+      for (String help : List.of("--help", "-h")) {
+        Printed printed = runHere(dir, script, help);
+        softly.assertThat(printed.stderr()).as("%s %s: stderr", script, help).isEmpty();
+        softly.assertThat(printed.stdout()).as("%s %s", script, help).startsWith("bench/" + script);
+        softly.assertThat(printed.exitCode()).as("%s %s: exit code", script, help).isZero();
+      }
+    }
+    softly.assertAll();
+  }
+
+  @Test
+  void everyScriptRefusesABadArgumentByNameBeforeItStartsAnything(@TempDir Path dir)
+      throws Exception {
+    String[][] cases = {
+      {"busy-memory", "x", "N must be a whole number from 1: x"},
+      {"busy-memory", "10 0", "SECONDS must be a whole number from 1: 0"},
+      {"busy-memory", "10 3600", "SECONDS must be under an hour (jsock bench's longest run): 3600"},
+      {"busy-memory", "--bogus", "unknown option --bogus"},
+      {"busy-memory", "1 2 3", "unexpected argument 3 (it takes 2 at most)"},
+      {"many-connections", "10 x", "SECONDS must be a whole number from 1: x"},
+      {"many-connections", "10 5 0", "PROCESSES must be a whole number from 1: 0"},
+      {"late-connections", "jsock 0", "RUNS must be a whole number from 1: 0"},
+      {
+        "late-connections",
+        "c-epol",
+        "unknown server c-epol (jsock, netty-epoll, jdk-vthreads, c-epoll)"
+      },
+      {"leak-check", "--tls x", "SECONDS must be a whole number from 0: x"},
+      {"leak-check", "5 6", "unexpected argument 6 (it takes 1 at most)"},
+      {"syscall-count-cost", "jsock x", "PAIRS must be a whole number from 1: x"},
+      {"syscall-count-cost", "c-epol", "unknown server c-epol (c-epoll, jsock)"},
+      {"idle-memory", "--warm", "--warm needs a value"},
+      {"idle-memory", "--warm x", "--warm must be a whole number from 1: x"},
+      {"idle-memory", "x", "N must be a whole number from 1: x"},
+      {"idle-memory", "--wram 5", "unknown option --wram (the server's JVM options come after N)"},
+      {"cpu-profile", "--keep", "--keep needs a value"},
+      {
+        "cpu-profile",
+        "--server c-epol",
+        "unknown server c-epol (jsock, jsock-jit-default, netty-epoll, c-epoll)"
+      },
+      {
+        "cpu-profile",
+        "--keep " + dir.resolve("none/perf.data"),
+        "--keep " + dir.resolve("none/perf.data") + ": no directory " + dir.resolve("none")
+      },
+    };
+    SoftAssertions softly = new SoftAssertions();
+    for (String[] c : cases) {
+      Printed printed = runHere(dir, c[0], c[1].split(" "));
+      softly
+          .assertThat(printed.stderr())
+          .as("%s %s", c[0], c[1])
+          .isEqualTo("bench/" + c[0] + ": " + c[2] + " (try --help)\n");
+      softly.assertThat(printed.exitCode()).as("%s %s: exit code", c[0], c[1]).isEqualTo(2);
+    }
+    softly.assertAll();
   }
 
   /**

@@ -4,11 +4,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The idle clock of {@code connect}/{@code listen -i} and {@code relay --idle-timeout}: it runs
- * while no byte moves, and stands still during a write under way (data moving, if slowly, to a
- * reader that takes it slowly), starting again when the write ends; as ncat's {@code -i} counts
- * from the end of a blocking write. socat's {@code -T} differs: its clock runs while a write waits
- * on a reader that has stopped taking data (1.7.4, measured), so it ends such a connection where
- * this clock does not.
+ * while no byte moves. {@code -i}'s stands still during a write under way ({@link #writeBegins}),
+ * starting again when the write ends, as ncat's {@code -i} counts from the end of a blocking write;
+ * the relay's is {@link #touch touched} at each part of a write that goes, as socat's {@code -T}
+ * counts, so that a reader that has stopped taking data ends the connection and a slow one does
+ * not.
  */
 final class IdleClock {
   private volatile long lastActivity = System.nanoTime();

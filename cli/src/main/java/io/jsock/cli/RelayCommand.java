@@ -105,9 +105,9 @@ final class RelayCommand implements Callable<Integer> {
       paramLabel = "DURATION",
       converter = Durations.Timeout.class,
       description =
-          "Close a connection when no byte has moved either way for DURATION (a write blocked on"
-              + " a side slow to take data is bytes moving) (default: never for streams, 60s for"
-              + " UDP client addresses).")
+          "Close a connection when no byte has moved either way for DURATION (each part of a"
+              + " write a slow side takes is bytes moving, as socat -T counts) (default: never for"
+              + " streams, 60s for UDP client addresses).")
   Duration idleTimeout;
 
   @Option(

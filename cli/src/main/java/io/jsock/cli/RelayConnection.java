@@ -62,19 +62,6 @@ final class RelayConnection {
     idleClock.touch();
   }
 
-  /**
-   * A write to one side begins: the idle clock stands still until {@link #writeEnded}, as a write
-   * blocked on a slow reader moves bytes all the while.
-   */
-  void writeBegins() {
-    idleClock.writeBegins();
-  }
-
-  /** The write {@link #writeBegins begun} ended, done or failed: the idle clock starts again. */
-  void writeEnded() {
-    idleClock.writeEnded();
-  }
-
   /** Counts {@code bytes} delivered up (client to target) or down, for the {@code -v} lines. */
   void delivered(boolean up, int bytes) {
     (up ? upBytes : downBytes).addAndGet(bytes);
@@ -116,8 +103,8 @@ final class RelayConnection {
   /**
    * Ends the connection at the first of these, when given: {@code resetAfter} from the start (a
    * reset), {@code timeout} from the start (a close), or {@code idle} without bytes moving (a
-   * close; a write blocked on a slow reader is bytes moving, see {@link IdleClock}). Runs on its
-   * own virtual thread until the connection ends.
+   * close; each part of a write that goes is bytes moving, see {@link RelayPipe}). Runs on its own
+   * virtual thread until the connection ends.
    */
   void watch(Duration resetAfter, Duration timeout, Duration idle) {
     if (resetAfter == null && timeout == null && idle == null) {

@@ -195,12 +195,7 @@ final class RelayPipe {
         piece = (int) Math.min(piece, Math.max(1, bandwidth / 20));
         pace(piece);
       }
-      connection.writeBegins();
-      try {
-        to.sendAll(ByteBuffer.wrap(data, pos, piece));
-      } finally {
-        connection.writeEnded();
-      }
+      sendAll(ByteBuffer.wrap(data, pos, piece));
       connection.delivered(up, piece);
       log.debug(label + " " + piece + " bytes");
       pos += piece;
@@ -210,6 +205,18 @@ final class RelayPipe {
     }
     if (sliceDelay != null && slice != null) {
       Thread.sleep(sliceDelay); // the next chunk's first piece is a piece too
+    }
+  }
+
+  /**
+   * Sends all of {@code piece}, the idle clock starting again at each part of it that goes: a write
+   * to a reader that takes data slowly moves bytes all the while, one to a reader that has stopped
+   * taking any moves none, as socat's {@code -T} counts them.
+   */
+  private void sendAll(ByteBuffer piece) throws IOException {
+    while (piece.hasRemaining()) {
+      to.send(piece);
+      connection.touch();
     }
   }
 

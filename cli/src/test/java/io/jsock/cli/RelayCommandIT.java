@@ -116,11 +116,14 @@ class RelayCommandIT {
 
   @Test
   void theIdleTimeoutDoesNotCutATransferToASlowButSteadyReader(@TempDir Path dir) throws Exception {
-    // A write blocked on a client that reads slowly moves bytes all the while, as connect -i and
-    // socat -T count it; the relay counted only a write done, and with an AF_UNIX client (whose
-    // buffers do not grow as loopback TCP's do) one took longer than the idle timeout, so the
-    // relay closed the connection in mid-transfer: 232,128 of 393,216 bytes came
-    int size = 384 * 1024;
+    // A write to a client that reads slowly moves bytes all the while, as socat -T counts them;
+    // the relay counted only a write done, and with an AF_UNIX client (whose buffers do not grow
+    // as loopback TCP's do) one took longer than the idle timeout, so the relay closed the
+    // connection in mid-transfer. Each part of a write that goes counts now; the kernel lets a
+    // writer on an AF_UNIX socket go on once its reader has taken most of what is queued (about
+    // 160 KiB here), so the reader takes 32 KiB every 100 ms, the idle timeout is 2 s and the
+    // whole transfer some 6 s.
+    int size = 2 * 1024 * 1024;
     Path path = dir.resolve("relay.sock");
     try (TinyServer server =
             TinyServer.start(
@@ -133,16 +136,16 @@ class RelayCommandIT {
                 "relay",
                 "-v",
                 "--idle-timeout",
-                "1s",
+                "2s",
                 "unix:" + path,
                 "127.0.0.1:" + server.port());
         Socket client = Socket.create(Family.AF_UNIX, SocketKind.SOCK_STREAM)) {
       port(relay);
       client.setTimeout(LIMIT);
       client.connect(UnixDomainSocketAddress.of(path));
-      byte[] buf = new byte[8192];
+      byte[] buf = new byte[32 * 1024];
       long received = 0;
-      for (int i = 0; i < size / buf.length + 1; i++) { // 8 KiB every 100 ms: some 5 s in all
+      for (int i = 0; i < 1000 && received < size; i++) { // up to 32 KiB every 100 ms
         int n = client.recvInto(buf, 0);
         if (n == 0) {
           break;
@@ -152,6 +155,39 @@ class RelayCommandIT {
       }
       assertThat(received).as("relay's stderr: %s", relay.stderrSoFar()).isEqualTo(size);
       assertThat(server.nextResult()).isEqualTo("sent");
+    }
+  }
+
+  @Test
+  void theIdleTimeoutClosesAConnectionWhoseReaderHasStoppedTakingData(@TempDir Path dir)
+      throws Exception {
+    // A write waiting on a reader that takes nothing moves no byte, as socat -T counts it: the
+    // relay stood its idle clock still for the whole blocked write and kept such a connection
+    // open for as long as the reader kept still (for ever)
+    Path path = dir.resolve("relay.sock");
+    try (TinyServer server =
+            TinyServer.start(
+                conn -> {
+                  try {
+                    conn.sendAll(new byte[16 * 1024 * 1024]); // more than every buffer between
+                    return "sent";
+                  } catch (IOException e) {
+                    return "cut";
+                  }
+                });
+        RunningProcess relay =
+            jsock(
+                "relay",
+                "-v",
+                "--idle-timeout",
+                "1s",
+                "unix:" + path,
+                "127.0.0.1:" + server.port());
+        Socket client = Socket.create(Family.AF_UNIX, SocketKind.SOCK_STREAM)) {
+      port(relay);
+      client.connect(UnixDomainSocketAddress.of(path)); // and never reads
+      await().atMost(LIMIT).until(() -> relay.stderrSoFar().contains("closed: idle for 1s"));
+      assertThat(server.nextResult()).isEqualTo("cut");
     }
   }
 

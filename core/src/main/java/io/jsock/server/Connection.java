@@ -86,7 +86,8 @@ final class Connection implements Lifecycle.Worker {
   /**
    * Runs the handler on this connection's thread, then closes the socket. A failure is logged once:
    * a timeout or an end the server caused at DEBUG, the peer's doing (a reset, a broken pipe) at
-   * INFO, anything else, the handler's own failures, at WARNING with the stack trace.
+   * INFO, anything else, the handler's own failures ({@link Error}s included, a {@link
+   * StackOverflowError} or an {@link OutOfMemoryError}), at WARNING with the stack trace.
    *
    * @param handlerEnded runs once, as soon as the handler has ended (or the connection ended before
    *     reaching it), and before the server closes the socket: so when the peer sees the close, the
@@ -110,9 +111,9 @@ final class Connection implements Lifecycle.Worker {
         }
       }
     } catch (Throwable e) {
-      if (e instanceof VirtualMachineError fatal) {
-        throw fatal;
-      }
+      // a VirtualMachineError too (a handler's stack overflow), as Python's handle_error takes a
+      // RecursionError or MemoryError: thrown on, it reached only the thread's uncaught-exception
+      // handler (System.err), out of the server's log; it ends this connection only either way
       report(e);
     } finally {
       end.close();

@@ -73,7 +73,9 @@ import java.util.concurrent.TimeUnit;
  * <p><b>Errors.</b> An exception from a handler is logged once through {@link System.Logger} {@code
  * io.jsock.server}, naming the peer's address, and ends that connection only: WARNING with its
  * stack trace for the handler's own failures, INFO for the peer's (a reset or a broken pipe), DEBUG
- * for timeouts and for connections the server ended itself.
+ * for timeouts and for connections the server ended itself. An {@link Error} from a handler (a
+ * {@link StackOverflowError}) is its own failure as well, as Python's {@code handle_error} takes a
+ * {@code RecursionError}: logged at WARNING, and the server serves on.
  */
 public final class TcpServer extends Server {
 

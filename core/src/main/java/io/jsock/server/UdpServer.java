@@ -375,10 +375,7 @@ public final class UdpServer extends Server {
     private void run() {
       try {
         Throwable failure = runHandler(datagram);
-        if (failure instanceof VirtualMachineError fatal) {
-          throw fatal; // ends this datagram's thread only, as it ends a TCP connection's
-        }
-        if (failure != null) {
+        if (failure != null) { // a VirtualMachineError too, as without a thread per datagram
           report(datagram, failure, forced);
         }
       } finally {

@@ -942,6 +942,47 @@ class TcpServerTest {
     }
   }
 
+  @Test
+  void aHandlersStackOverflowIsLoggedAsItsFailureAndTheServerGoesOn() throws Exception {
+    // Python's ThreadingTCPServer gives a handler's RecursionError (or MemoryError) to handle_error
+    // as any other failure; here a StackOverflowError went past the server's logger to the
+    // thread's uncaught-exception handler, printed on System.err, out of the server's log.
+    ConnectionHandler overflowing =
+        conn -> {
+          byte[] request = conn.recv(16);
+          if (new String(request, UTF_8).equals("deep")) {
+            throw new StackOverflowError("handler recursed too deep");
+          }
+          conn.sendAll(request);
+        };
+    try (CapturedLogs logs = CapturedLogs.of("io.jsock.server");
+        TcpServer server = TcpServer.start(ServerConfig.defaults(), overflowing)) {
+      String peer;
+      try (Socket client = connect(server.address())) {
+        peer = Addresses.format(client.getSockName());
+        client.sendAll("deep".getBytes(UTF_8));
+        assertThat(client.recv(16)).as("closed after the failure").isEmpty();
+      }
+      await().atMost(LIMIT).until(() -> !logs.at(Level.WARNING).isEmpty());
+      LogRecord record = logs.at(Level.WARNING).getFirst();
+      assertThat(record.getMessage())
+          .startsWith(
+              "connection from "
+                  + peer
+                  + " to "
+                  + Addresses.format(server.address())
+                  + ": handler failed: ")
+          .contains("handler recursed too deep");
+      assertThat(record.getThrown()).isInstanceOf(StackOverflowError.class);
+      try (Socket client = connect(server.address())) {
+        assertEchoes(client, "ping");
+      }
+      assertThat(logs.at(Level.WARNING)).as("logged once").hasSize(1);
+      assertThat(server.stats().open()).isZero();
+      assertThat(server.isShutdown()).isFalse();
+    }
+  }
+
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"the peer resets", "the idle timeout passes"})
   void aFailureMetThroughBufferedReaderLinesIsToldAsTheSameFailureMetDirectly(String failure)

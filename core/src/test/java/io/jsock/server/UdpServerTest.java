@@ -337,6 +337,38 @@ class UdpServerTest {
     }
   }
 
+  @Test
+  void withAThreadPerDatagramAHandlersStackOverflowIsLoggedAsItsFailure() throws Exception {
+    // As without a thread per datagram, and as Python's ThreadingUDPServer's handle_error: a
+    // StackOverflowError went past the server's logger, printed on System.err by the thread's
+    // uncaught-exception handler.
+    DatagramHandler overflowing =
+        (datagram, socket) -> {
+          if (new String(datagram.data(), UTF_8).equals("deep")) {
+            throw new StackOverflowError("handler recursed too deep");
+          }
+          socket.sendTo(datagram.data(), datagram.address());
+        };
+    try (CapturedLogs logs = CapturedLogs.of("io.jsock.server");
+        UdpServer server =
+            UdpServer.start(ServerConfig.defaults().withThreadPerDatagram(true), overflowing);
+        Socket client = client(AF_INET, server.address())) {
+      client.send("deep".getBytes(UTF_8));
+      await().atMost(LIMIT).until(() -> !logs.at(Level.WARNING).isEmpty());
+      client.send("ping".getBytes(UTF_8));
+
+      assertThat(new String(client.recv(64), UTF_8)).isEqualTo("ping");
+      LogRecord record = logs.at(Level.WARNING).getFirst();
+      assertThat(record.getMessage())
+          .contains("datagram from " + Addresses.format(client.getSockName()))
+          .contains("handler failed")
+          .contains("handler recursed too deep");
+      assertThat(record.getThrown()).isInstanceOf(StackOverflowError.class);
+      assertThat(logs.at(Level.WARNING)).as("logged once").hasSize(1);
+      assertThat(server.isShutdown()).isFalse();
+    }
+  }
+
   @ParameterizedTest
   @ValueSource(booleans = {true, false})
   void aHandlerThatSetsATimeoutOnTheServersSocketDoesNotEndTheReceiving(boolean threadPerDatagram)

@@ -309,10 +309,12 @@ class SocketOptionsTest {
       assertThat(v6.getSockOpt(Sockets.IPV6_V6ONLY)).isFalse();
       v6.setSockOpt(Sockets.IPV6_V6ONLY, true);
       assertThat(v6.getSockOpt(Sockets.IPV6_V6ONLY)).isTrue();
-      v6.bind("::", 0);
+      // a port no bind to port 0 is given, in this process or another: one the kernel chose for
+      // v6 may meanwhile be any other program's on IPv4, which v6 (IPv6 only) does not hold
+      int port = Loopback.unusedPort(Family.AF_INET, SocketKind.SOCK_STREAM);
+      v6.bind("::", port);
       v6.listen(); // a new channel, which must have the option before its bind
       assertThat(v6.getSockOpt(Sockets.IPV6_V6ONLY)).isTrue();
-      int port = ((InetSocketAddress) v6.getSockName()).getPort();
       v4.bind("0.0.0.0", port);
       v4.listen();
       try (Socket ipv4Client = Sockets.createConnection("127.0.0.1", port);

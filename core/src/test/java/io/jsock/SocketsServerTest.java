@@ -106,8 +106,10 @@ class SocketsServerTest {
   // create_server(("0.0.0.0", p)) takes the same port and its IPv4 clients, in either order
   @Test
   void anIpv6ServerWithoutDualStackLeavesIpv4ToAServerOnTheSamePort() throws Exception {
-    try (Socket v6 = Sockets.createServer(new InetSocketAddress("::", 0))) {
-      int port = ((InetSocketAddress) v6.getSockName()).getPort();
+    // ports no bind to port 0 is given, in this process or another: one the kernel chose for one
+    // family may meanwhile be any other program's on the other, which the first does not hold
+    int port = Loopback.unusedPort(Family.AF_INET, SocketKind.SOCK_STREAM);
+    try (Socket v6 = Sockets.createServer(new InetSocketAddress("::", port))) {
       if (Boolean.getBoolean("jsock.selectorPoller")) {
         // documented in README: without the FFM calls the JDK's IPv6 socket stays dual-stack
         assertThat(v6.getSockOpt(Sockets.IPV6_V6ONLY)).isFalse();
@@ -123,10 +125,10 @@ class SocketsServerTest {
         assertThat(v6.accept().address()).isEqualTo(ipv6Client.getSockName());
       }
     }
-    try (Socket v4 = Sockets.createServer(new InetSocketAddress("0.0.0.0", 0))) {
-      int port = ((InetSocketAddress) v4.getSockName()).getPort();
-      try (Socket v6 = Sockets.createServer(InetSocketAddress.createUnresolved("::", port));
-          Socket ipv6Client = Sockets.createConnection(new InetSocketAddress("::1", port))) {
+    int other = Loopback.unusedPort(Family.AF_INET6, SocketKind.SOCK_STREAM);
+    try (Socket v4 = Sockets.createServer(new InetSocketAddress("0.0.0.0", other))) {
+      try (Socket v6 = Sockets.createServer(InetSocketAddress.createUnresolved("::", other));
+          Socket ipv6Client = Sockets.createConnection(new InetSocketAddress("::1", other))) {
         assertThat(v6.accept().address()).isEqualTo(ipv6Client.getSockName());
       }
     }

@@ -173,7 +173,8 @@ final class Connection implements Lifecycle.Worker {
    * Runs the TLS handshake on this connection's own thread, within {@code firstByteTimeout} or the
    * context's handshake timeout, whichever is shorter (the wrap takes the shorter of its own bound
    * and the socket's timeout). A failure is counted and logged here, once, and the connection ends
-   * without reaching the handler; the wrap has closed it.
+   * without reaching the handler; the wrap has closed it. An {@link Error} in the handshake (a
+   * stack overflow) is logged at WARNING with its trace, not as the handler's failure.
    */
   private Optional<Socket> secure(TlsContext context, Duration firstByteTimeout) {
     Socket plain = socket;
@@ -196,7 +197,11 @@ final class Connection implements Lifecycle.Worker {
       return Optional.empty();
     } catch (Error e) {
       reset(plain); // as after an exception: nothing else would ever close it
-      throw e;
+      if (claim("the TLS handshake failed")) {
+        counters.tlsFailed.increment(); // the handshake's, not the handler's: it never ran
+      }
+      ServerLog.log(Level.WARNING, () -> label() + ": TLS handshake failed: " + e, e);
+      return Optional.empty();
     }
   }
 

@@ -865,43 +865,6 @@ class TcpServerTest {
     }
   }
 
-  @Test
-  void handlerFailureIsLoggedOnceWithThePeerAndTheServerKeepsServing() throws Exception {
-    ConnectionHandler failing =
-        conn -> {
-          byte[] data = conn.recv(1024);
-          if (new String(data, UTF_8).equals("fail")) {
-            throw new IllegalStateException("handler bug");
-          }
-          conn.sendAll(data);
-        };
-    try (CapturedLogs logs = CapturedLogs.of("io.jsock.server");
-        TcpServer server = TcpServer.start(ServerConfig.defaults(), failing)) {
-      String peer;
-      try (Socket client = connect(server.address())) {
-        peer = Addresses.format(client.getSockName());
-        client.sendAll("fail".getBytes(UTF_8));
-        assertThat(client.recv(16)).as("closed after the failure").isEmpty();
-      }
-      await().atMost(LIMIT).until(() -> !logs.at(Level.WARNING).isEmpty());
-      LogRecord record = logs.at(Level.WARNING).getFirst();
-      assertThat(record.getMessage())
-          .startsWith(
-              "connection from " + peer + " to " + Addresses.format(server.address()) + ": ")
-          .contains("handler bug");
-      assertThat(record.getThrown())
-          .isInstanceOf(IllegalStateException.class)
-          .hasMessage("handler bug");
-
-      try (Socket client = connect(server.address())) {
-        assertEchoes(client, "ping");
-      }
-      await().atMost(LIMIT).until(() -> server.stats().open() == 0);
-      assertThat(logs.at(Level.WARNING)).as("logged once").hasSize(1);
-      assertThat(server.stats().accepted()).isEqualTo(2);
-    }
-  }
-
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"closes its socket", "makes its socket non-blocking"})
   void aHandlersMisuseOfItsOwnSocketIsLoggedAsItsFailureNotAsThePeers(String misuse)
@@ -942,25 +905,33 @@ class TcpServerTest {
     }
   }
 
-  @Test
-  void aHandlersStackOverflowIsLoggedAsItsFailureAndTheServerGoesOn() throws Exception {
-    // Python's ThreadingTCPServer gives a handler's RecursionError (or MemoryError) to handle_error
-    // as any other failure; here a StackOverflowError went past the server's logger to the
-    // thread's uncaught-exception handler, printed on System.err, out of the server's log.
-    ConnectionHandler overflowing =
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"an exception", "a stack overflow"})
+  void aHandlersFailureIsLoggedOnceWithThePeerAndTheServerGoesOn(String failure) throws Exception {
+    // An Error too: Python's ThreadingTCPServer gives a handler's RecursionError (or MemoryError)
+    // to handle_error as any other failure; a StackOverflowError went past the server's logger to
+    // the thread's uncaught-exception handler, printed on System.err, out of the server's log.
+    Throwable thrown =
+        failure.equals("an exception")
+            ? new IllegalStateException("handler bug")
+            : new StackOverflowError("handler recursed too deep");
+    ConnectionHandler failing =
         conn -> {
           byte[] request = conn.recv(16);
-          if (new String(request, UTF_8).equals("deep")) {
-            throw new StackOverflowError("handler recursed too deep");
+          if (new String(request, UTF_8).equals("fail")) {
+            if (thrown instanceof Error error) {
+              throw error;
+            }
+            throw (RuntimeException) thrown;
           }
           conn.sendAll(request);
         };
     try (CapturedLogs logs = CapturedLogs.of("io.jsock.server");
-        TcpServer server = TcpServer.start(ServerConfig.defaults(), overflowing)) {
+        TcpServer server = TcpServer.start(ServerConfig.defaults(), failing)) {
       String peer;
       try (Socket client = connect(server.address())) {
         peer = Addresses.format(client.getSockName());
-        client.sendAll("deep".getBytes(UTF_8));
+        client.sendAll("fail".getBytes(UTF_8));
         assertThat(client.recv(16)).as("closed after the failure").isEmpty();
       }
       await().atMost(LIMIT).until(() -> !logs.at(Level.WARNING).isEmpty());
@@ -972,13 +943,15 @@ class TcpServerTest {
                   + " to "
                   + Addresses.format(server.address())
                   + ": handler failed: ")
-          .contains("handler recursed too deep");
-      assertThat(record.getThrown()).isInstanceOf(StackOverflowError.class);
+          .contains(thrown.getMessage());
+      assertThat(record.getThrown()).isSameAs(thrown);
+
       try (Socket client = connect(server.address())) {
         assertEchoes(client, "ping");
       }
+      await().atMost(LIMIT).until(() -> server.stats().open() == 0);
       assertThat(logs.at(Level.WARNING)).as("logged once").hasSize(1);
-      assertThat(server.stats().open()).isZero();
+      assertThat(server.stats().accepted()).isEqualTo(2);
       assertThat(server.isShutdown()).isFalse();
     }
   }

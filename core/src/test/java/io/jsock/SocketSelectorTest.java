@@ -446,7 +446,7 @@ class SocketSelectorTest {
   @EnumSource(names = {"AF_INET", "AF_INET6"})
   void closingAListenerAfterUnregisterReleasesItsPortAtOnce(Family family) throws Exception {
     try (Socket listener = Socket.create(family, SOCK_STREAM)) {
-      bindToLoopback(listener);
+      bindToAnUnusedPort(listener); // bound again below: see bindToAnUnusedPort
       listener.listen();
       SocketAddress address = listener.getSockName();
       selector.register(listener, READ, null);
@@ -469,7 +469,7 @@ class SocketSelectorTest {
       throws Exception {
     try (Socket listener = Socket.create(family, SOCK_STREAM);
         Socket client = Socket.create(family, SOCK_STREAM)) {
-      bindToLoopback(listener);
+      bindToAnUnusedPort(listener); // bound again below: see bindToAnUnusedPort
       listener.listen();
       SocketAddress address = listener.getSockName();
       selector.register(listener, READ, null);
@@ -1015,6 +1015,17 @@ class SocketSelectorTest {
       case AF_INET6 -> socket.bind("::1", 0);
       case AF_UNIX -> socket.bind(Loopback.bindAddress(AF_UNIX, dir));
     }
+  }
+
+  /**
+   * Binds an IP socket to loopback on a port below the ephemeral range, for a test that binds its
+   * port again once it is closed: the kernel may give a closed socket's port 0 choice to any other
+   * socket meanwhile, in this process or another, and that bind then fails with EADDRINUSE.
+   */
+  private static void bindToAnUnusedPort(Socket socket) throws IOException {
+    socket.bind(
+        new InetSocketAddress(
+            Loopback.ip(socket.family()), Loopback.unusedPort(socket.family(), SOCK_STREAM)));
   }
 
   private static Family familyOf(SocketAddress address) {

@@ -299,11 +299,12 @@ class SocketTest {
       names = {"AF_INET", "AF_INET6"})
   void aServerRestartedOnItsPortBindsWhileAConnectionItClosedIsInTimeWait(Family family)
       throws IOException {
-    SocketAddress address;
+    // a port no bind to port 0 is given: the kernel may give the closed server's to any socket
+    SocketAddress address =
+        new InetSocketAddress(Loopback.ip(family), Loopback.unusedPort(family, SOCK_STREAM));
     try (Socket server = Socket.create(family, SOCK_STREAM)) {
-      server.bind(new InetSocketAddress(Loopback.ip(family), 0));
+      server.bind(address);
       server.listen(1);
-      address = server.getSockName();
       try (Socket client = Sockets.createConnection(address)) {
         try (Socket served = server.accept().conn()) {
           served.sendAll("bye".getBytes(UTF_8));
@@ -2121,10 +2122,13 @@ class SocketTest {
   void closeReleasesAListenersPortAtOnce(Family family) throws Exception {
     // A listener that has waited is registered with the poller, where the JDK defers the real
     // close of its file descriptor; close() must not return before the port is free again.
+    // a port no bind to port 0 is given: the kernel may give the closed listener's to any socket
+    SocketAddress address =
+        new InetSocketAddress(Loopback.ip(family), Loopback.unusedPort(family, SOCK_STREAM));
     for (int round = 0; round < 20; round++) {
-      SocketAddress address;
-      try (Socket listener = listening(family)) {
-        address = listener.getSockName();
+      try (Socket listener = Socket.create(family, SOCK_STREAM)) {
+        listener.bind(address);
+        listener.listen();
         Running<Accepted> acceptor = inVirtualThread(listener::accept);
         acceptor.awaitBlocked();
         listener.close();

@@ -718,7 +718,7 @@ class TcpServerTest {
     DigestingEcho echo = new DigestingEcho();
     CountDownLatch halfway = new CountDownLatch(transfers);
     CountDownLatch shutdownBegun = new CountDownLatch(1);
-    try (TcpServer server = TcpServer.start(ServerConfig.defaults(), echo);
+    try (TcpServer server = TcpServer.start(onAnUnusedPort(), echo);
         ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
       SocketAddress address = server.address();
       List<Future<Transfer>> inFlight = new ArrayList<>();
@@ -835,7 +835,7 @@ class TcpServerTest {
           self.get().shutdown(Duration.ofSeconds(30));
           conn.sendAll("stopped".getBytes(UTF_8)); // its own connection is left alone
         };
-    try (TcpServer server = TcpServer.start(ServerConfig.defaults(), stopper);
+    try (TcpServer server = TcpServer.start(onAnUnusedPort(), stopper);
         Socket client = connect(server.address())) {
       self.set(server);
       long start = System.nanoTime();
@@ -1186,7 +1186,7 @@ class TcpServerTest {
     CountDownLatch waiting = new CountDownLatch(1);
     TcpServer server =
         TcpServer.start(
-            ServerConfig.defaults(),
+            onAnUnusedPort(),
             conn -> {
               waiting.countDown();
               conn.recv(1); // the client never sends
@@ -1317,6 +1317,19 @@ class TcpServerTest {
       }
     }
     return buffer.array();
+  }
+
+  /**
+   * The default configuration on a loopback port below the ephemeral range, for a test that checks
+   * that the server's port {@link #refuses} once its listener is closed: the kernel may give a
+   * closed socket's port 0 choice to any other socket meanwhile (a listener there accepts), and the
+   * probe's own source port may be that port (a connection to itself).
+   */
+  private static ServerConfig onAnUnusedPort() throws IOException {
+    return ServerConfig.defaults()
+        .withAddress(
+            new InetSocketAddress(
+                Loopback.ip(AF_INET), Loopback.unusedPort(AF_INET, SocketKind.SOCK_STREAM)));
   }
 
   private static boolean refuses(SocketAddress address) throws IOException {

@@ -460,7 +460,7 @@ class UdpServerTest {
           socket.sendTo(datagram.data(), datagram.address());
         };
     UdpServer server =
-        UdpServer.start(ServerConfig.defaults().withThreadPerDatagram(threadPerDatagram), slowEcho);
+        UdpServer.start(onAnUnusedPort().withThreadPerDatagram(threadPerDatagram), slowEcho);
     try (Socket client = client(AF_INET, server.address());
         ExecutorService background = Executors.newVirtualThreadPerTaskExecutor()) {
       client.send("in flight".getBytes(UTF_8));
@@ -498,7 +498,7 @@ class UdpServerTest {
       CountDownLatch release = new CountDownLatch(1);
       UdpServer server =
           UdpServer.start(
-              ServerConfig.defaults(),
+              onAnUnusedPort(),
               (datagram, socket) -> {
                 entered.countDown();
                 release.await();
@@ -542,9 +542,7 @@ class UdpServerTest {
         };
     UdpServer server =
         UdpServer.start(
-            ServerConfig.defaults()
-                .withShutdownGrace(grace)
-                .withThreadPerDatagram(threadPerDatagram),
+            onAnUnusedPort().withShutdownGrace(grace).withThreadPerDatagram(threadPerDatagram),
             stubborn);
     try (Socket client = client(AF_INET, server.address())) {
       client.send("stuck".getBytes(UTF_8));
@@ -616,7 +614,7 @@ class UdpServerTest {
     Duration grace = Duration.ofSeconds(30);
     UdpServer server =
         UdpServer.start(
-            ServerConfig.defaults().withShutdownGrace(grace).withThreadPerDatagram(false), ECHO);
+            onAnUnusedPort().withShutdownGrace(grace).withThreadPerDatagram(false), ECHO);
     try (Socket client = client(AF_INET, server.address())) {
       client.send("ping".getBytes(UTF_8));
       assertThat(new String(client.recv(64), UTF_8)).isEqualTo("ping");
@@ -651,7 +649,7 @@ class UdpServerTest {
             self[0].shutdown(Duration.ofSeconds(30)); // does not wait for itself
           }
         };
-    self[0] = UdpServer.start(ServerConfig.defaults().withThreadPerDatagram(false), stopping);
+    self[0] = UdpServer.start(onAnUnusedPort().withThreadPerDatagram(false), stopping);
     UdpServer server = self[0];
     try (Socket client = client(AF_INET, server.address())) {
       for (String text : List.of("interrupt", "after", "stop")) {
@@ -712,8 +710,7 @@ class UdpServerTest {
           self.get().shutdown(Duration.ofSeconds(30)); // does not wait for itself
           socket.sendTo("stopped".getBytes(UTF_8), datagram.address());
         };
-    self.set(
-        UdpServer.start(ServerConfig.defaults().withThreadPerDatagram(threadPerDatagram), stopper));
+    self.set(UdpServer.start(onAnUnusedPort().withThreadPerDatagram(threadPerDatagram), stopper));
     UdpServer server = self.get();
     try (CapturedLogs logs = CapturedLogs.of("io.jsock.server");
         Socket client = client(AF_INET, server.address())) {
@@ -809,6 +806,18 @@ class UdpServerTest {
       client.close();
       throw e;
     }
+  }
+
+  /**
+   * The default configuration on a loopback port below the ephemeral range, for a test that binds
+   * the server's port again once it is closed ({@link #assertPortFree}): the kernel may give a
+   * closed socket's port 0 choice to any other socket meanwhile, in this process or another.
+   */
+  private static ServerConfig onAnUnusedPort() throws IOException {
+    return ServerConfig.defaults()
+        .withAddress(
+            new InetSocketAddress(
+                Loopback.ip(AF_INET), Loopback.unusedPort(AF_INET, SocketKind.SOCK_DGRAM)));
   }
 
   /** The server's socket is closed: its port can be bound again. */

@@ -46,6 +46,37 @@ import org.junit.jupiter.params.provider.ValueSource;
 class SocketUnixTest {
   @TempDir Path dir;
 
+  // ported from the JDK's unixdomain tests (Shutdown, and java/net/Socket's ReadAfterReset); what
+  // python3 on Linux gives: a peer that closes with bytes of ours unread resets the connection, so
+  // recv raises ConnectionResetError once, then returns b'', and send raises BrokenPipeError
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void aPeerClosingWithOurBytesUnreadResetsTheConnectionOnceAsPythonSays(boolean blocking)
+      throws Exception {
+    var address = UnixDomainSocketAddress.of(dir.resolve("reset.sock"));
+    try (Socket listener = Socket.create(AF_UNIX, SOCK_STREAM);
+        Socket client = Socket.create(AF_UNIX, SOCK_STREAM)) {
+      listener.bind(address);
+      listener.listen();
+      client.connect(address);
+      Socket server = listener.accept().conn();
+      client.sendAll("unread".getBytes(UTF_8));
+      server.close();
+      client.setBlocking(blocking);
+
+      assertThatThrownBy(() -> client.recv(10))
+          .isInstanceOf(ConnectionResetException.class)
+          .hasMessage("recv from " + address.getPath() + ": connection reset by peer");
+      assertThat(client.recv(10)).isEmpty();
+      assertThatThrownBy(() -> client.send("x".getBytes(UTF_8)))
+          .isInstanceOf(BrokenPipeException.class)
+          .hasMessage("send to " + address.getPath() + ": broken pipe");
+      client.shutdown(Shutdown.SHUT_WR);
+      client.shutdown(Shutdown.SHUT_WR); // again: Linux (and Python) take it
+      assertThat(client.getPeerName()).isEqualTo(address);
+    }
+  }
+
   @Test
   void aPathTooLongForTheKernelIsRefusedNamingTheLimit() throws Exception {
     Path tooLong = dir.resolve("x".repeat(120));

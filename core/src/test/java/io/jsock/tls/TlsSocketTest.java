@@ -1138,61 +1138,20 @@ class TlsSocketTest {
   // send wait for the 8,239 bytes their "length" claims (its timeout; for ever without)
   @Test
   void bytesThatAreNoTlsRecordFailASendWaitingOutARenegotiationAtOnce() throws Exception {
-    SSLContext jdk = jdkServerContext();
-    CountDownLatch senderBlocked = new CountDownLatch(1);
-    CountDownLatch helloRequestSent = new CountDownLatch(1);
-    CountDownLatch recvTimedOut = new CountDownLatch(1);
-    try (ServerSocket listener = new ServerSocket(0, 1, Loopback.ip(AF_INET));
-        Socket plain = Socket.create()) {
-      plain.connect(listener.getLocalSocketAddress());
-      java.net.Socket raw = listener.accept();
-      Future<?> peer =
-          run(
-              () -> {
-                SSLSocket ssl = (SSLSocket) jdk.getSocketFactory().createSocket(raw, null, false);
-                ssl.setUseClientMode(false);
-                ssl.startHandshake();
-                senderBlocked.await();
-                ssl.startHandshake(); // a HelloRequest
-                helloRequestSent.countDown();
-                recvTimedOut.await();
-                Thread.ofVirtual().start(() -> drain(raw)); // the sender goes on, then waits
-                raw.getOutputStream().write("GET / HTTP/1.0\r\n\r\n".getBytes(UTF_8));
-              });
-      try (Socket tls = client.withProtocols("TLSv1.2").wrap(plain, "localhost")) {
-        tls.setTimeout(Duration.ofSeconds(10)); // a bound if it waits; the peer stays open
-        Running<Void> sender =
-            Running.inVirtualThread(
-                () -> {
-                  tls.sendAll(new byte[32 << 20]); // the peer does not read yet
-                  return null;
-                });
-        await()
-            .atMost(Duration.ofSeconds(10))
-            .until(() -> isParkedIn(sender.thread(), ENGINE, "flush"));
-        senderBlocked.countDown();
-        // the recv's timeout must not run out before the HelloRequest is there for it to take
-        assertThat(helloRequestSent.await(10, SECONDS)).isTrue();
-        tls.setTimeout(Duration.ofMillis(500));
-        // takes the HelloRequest; its ClientHello waits for the sender to let go of the lock
-        assertThatThrownBy(() -> tls.recv(10)).isInstanceOf(SocketTimeoutException.class);
-        recvTimedOut.countDown();
-        String reason =
-            ": wrong version number: the peer sent something that is no TLS record (it begins 47"
-                + " 45 54 20 2f)";
-        assertThat(causeOf(sender.result()))
-            .isInstanceOf(TlsException.class)
-            .hasMessageStartingWith("send to 127.0.0.1:")
-            .hasMessageEndingWith(reason);
-        peer.get(10, SECONDS);
-        assertThatThrownBy(() -> tls.recv(10)) // the input is over for good, as after a recv's
-            .isInstanceOf(TlsException.class)
-            .hasMessageStartingWith("recv from 127.0.0.1:")
-            .hasMessageEndingWith(reason);
-      } finally {
-        raw.close();
-      }
-    }
+    Throwable[] failures =
+        sendWaitingOutARenegotiation(
+            (raw, tls) -> raw.getOutputStream().write("GET / HTTP/1.0\r\n\r\n".getBytes(UTF_8)));
+    String reason =
+        ": wrong version number: the peer sent something that is no TLS record (it begins 47"
+            + " 45 54 20 2f)";
+    assertThat(failures[0])
+        .isInstanceOf(TlsException.class)
+        .hasMessageStartingWith("send to 127.0.0.1:")
+        .hasMessageEndingWith(reason);
+    assertThat(failures[1]) // the input is over for good, as after a recv's own failure
+        .isInstanceOf(TlsException.class)
+        .hasMessageStartingWith("recv from 127.0.0.1:")
+        .hasMessageEndingWith(reason);
   }
 
   /** Reads and drops what a JDK socket receives, until it ends or is closed. */

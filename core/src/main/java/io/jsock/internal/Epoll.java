@@ -76,7 +76,19 @@ final class Epoll {
       } else if (Boolean.getBoolean("jsock.selectorPoller")) {
         unavailable = "jsock.selectorPoller is set";
       } else if (!Epoll.class.getModule().isNativeAccessEnabled()) {
-        unavailable = "native access is not enabled for " + Epoll.class.getModule();
+        unavailable =
+            "native access is not enabled for "
+                + Epoll.class.getModule()
+                + " (add --enable-native-access="
+                + moduleFlagName()
+                + ")";
+      } else if (!Object.class.getModule().isExported("sun.nio.ch", Epoll.class.getModule())) {
+        unavailable =
+            "java.base does not export sun.nio.ch to "
+                + Epoll.class.getModule()
+                + " (add --add-exports java.base/sun.nio.ch="
+                + moduleFlagName()
+                + ")";
       } else {
         Class<?> selectable = Class.forName("sun.nio.ch.SelChImpl");
         fdVal =
@@ -120,6 +132,15 @@ final class Epoll {
   }
 
   private Epoll() {}
+
+  /**
+   * This module's name as the JVM's flags take it: {@code io.jsock}, or on the class path {@code
+   * ALL-UNNAMED}.
+   */
+  private static String moduleFlagName() {
+    Module module = Epoll.class.getModule();
+    return module.isNamed() ? module.getName() : "ALL-UNNAMED";
+  }
 
   /** Whether epoll can be used; see the class comment. */
   static boolean isAvailable() {

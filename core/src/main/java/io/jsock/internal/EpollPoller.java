@@ -29,7 +29,7 @@ import java.util.concurrent.locks.LockSupport;
  */
 final class EpollPoller {
   /** The poller, or {@code null} when epoll is unavailable. */
-  static final EpollPoller INSTANCE = Epoll.isAvailable() ? start() : null;
+  static final EpollPoller INSTANCE = chosen();
 
   /**
    * What a socket is registered for until a thread first waits to write: a socket has room to write
@@ -76,6 +76,33 @@ final class EpollPoller {
     for (int i = 0; i < laneCount; i++) {
       lanes[i] = new Lane(i, Epoll.create());
     }
+  }
+
+  /**
+   * The poller if epoll is available, started, or {@code null}; either way the choice is logged
+   * once at DEBUG ({@link System.Logger} {@code io.jsock}), with the flag to add when a flag is
+   * missing, since the portable path works the same, only slower, and nothing else tells them
+   * apart.
+   */
+  private static EpollPoller chosen() {
+    EpollPoller poller = Epoll.isAvailable() ? start() : null;
+    try {
+      System.getLogger("io.jsock")
+          .log(
+              System.Logger.Level.DEBUG,
+              () ->
+                  poller == null
+                      ? "readiness through java.nio.channels.Selector threads (the portable path): "
+                          + Epoll.whyUnavailable()
+                      : poller.masterEpfd < 0
+                          ? "readiness through epoll, on one platform thread (jsock.epollLanes=false)"
+                          : "readiness through epoll, on "
+                              + poller.lanes.length
+                              + " lanes on the virtual-thread carriers");
+    } catch (RuntimeException lost) {
+      // a logger that fails loses its line, not the JVM's sockets (this is a class initialiser)
+    }
+    return poller;
   }
 
   private static EpollPoller start() {

@@ -26,13 +26,25 @@ public final class ChildJvm {
   public static List<String> run(
       Class<?> main, Map<String, String> environment, Path dir, String... jvmOptions)
       throws Exception {
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.addAll(
+    List<String> options = new ArrayList<>();
+    options.addAll(
         List.of(
             "--enable-native-access=ALL-UNNAMED",
             "--add-exports",
             "java.base/sun.nio.ch=ALL-UNNAMED"));
+    options.addAll(List.of(jvmOptions));
+    return runBare(main, environment, dir, options.toArray(String[]::new));
+  }
+
+  /**
+   * As {@link #run}, with the given JVM options only: none of the epoll path's flags unless given,
+   * as a program that puts jsock on its class path starts.
+   */
+  public static List<String> runBare(
+      Class<?> main, Map<String, String> environment, Path dir, String... jvmOptions)
+      throws Exception {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(List.of(jvmOptions));
     command.addAll(
         List.of(

@@ -99,7 +99,7 @@ final class EpollPoller {
                           : "readiness through epoll, on "
                               + poller.lanes.length
                               + " lanes on the virtual-thread carriers");
-    } catch (RuntimeException lost) {
+    } catch (RuntimeException | Error lost) {
       // a logger that fails loses its line, not the JVM's sockets (this is a class initialiser)
     }
     return poller;

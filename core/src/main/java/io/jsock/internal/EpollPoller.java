@@ -79,30 +79,27 @@ final class EpollPoller {
   }
 
   /**
-   * The poller if epoll is available, started, or {@code null}; either way the choice is logged
-   * once at DEBUG ({@link System.Logger} {@code io.jsock}), with the flag to add when a flag is
-   * missing, since the portable path works the same, only slower, and nothing else tells them
-   * apart.
+   * The poller if epoll is available, started, or {@code null}: then the reason is logged once at
+   * DEBUG ({@link System.Logger} {@code io.jsock}), with the flag to add when a flag is missing,
+   * since the portable path works the same, only slower, and nothing else tells a program why it
+   * took it. Nothing is logged on the epoll path: a JVM's first logger costs it some 30 ms to set
+   * up, which a program that never logs would pay at its first socket.
    */
   private static EpollPoller chosen() {
-    EpollPoller poller = Epoll.isAvailable() ? start() : null;
+    if (Epoll.isAvailable()) {
+      return start();
+    }
     try {
       System.getLogger("io.jsock")
           .log(
               System.Logger.Level.DEBUG,
               () ->
-                  poller == null
-                      ? "readiness through java.nio.channels.Selector threads (the portable path): "
-                          + Epoll.whyUnavailable()
-                      : poller.masterEpfd < 0
-                          ? "readiness through epoll, on one platform thread (jsock.epollLanes=false)"
-                          : "readiness through epoll, on "
-                              + poller.lanes.length
-                              + " lanes on the virtual-thread carriers");
+                  "readiness through java.nio.channels.Selector threads (the portable path): "
+                      + Epoll.whyUnavailable());
     } catch (RuntimeException | Error lost) {
       // a logger that fails loses its line, not the JVM's sockets (this is a class initialiser)
     }
-    return poller;
+    return null;
   }
 
   private static EpollPoller start() {

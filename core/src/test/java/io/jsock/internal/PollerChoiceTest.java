@@ -7,7 +7,6 @@ import io.jsock.Socket;
 import io.jsock.SocketKind;
 import io.jsock.testing.ChildJvm;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 import java.util.logging.Handler;
 import java.util.logging.Level;
@@ -50,12 +49,9 @@ class PollerChoiceTest {
   }
 
   @Test
-  void aProgramWithTheFlagsIsToldAtDebugItIsOnEpoll() throws Exception {
-    List<String> lines =
-        ChildJvm.run(LogsTheChoice.class, Map.of(), dir, "-Djsock.epollLanes=false");
-    assertThat(lines)
-        .containsExactly(
-            "DEBUG readiness through epoll, on one platform thread (jsock.epollLanes=false)");
+  void aProgramWithTheFlagsLogsNothingAtItsFirstSocket() throws Exception {
+    // the epoll path: no logger is set up for it (some 30 ms at the first socket)
+    assertThat(ChildJvm.run(LogsTheChoice.class, Map.of(), dir)).isEmpty();
   }
 
   /** Creates a socket with {@code io.jsock}'s DEBUG lines printed, the module's own hash cut. */

@@ -362,8 +362,16 @@ public final class Socket implements AutoCloseable {
   public void bind(SocketAddress address) throws IOException {
     SocketAddress local = checkAddress(address, "bind to");
     synchronized (stateLock) {
-      NetworkChannel channel = (NetworkChannel) open("bind to", local).channel();
+      PolledChannel current = open("bind to", local);
+      NetworkChannel channel = (NetworkChannel) current.channel();
       if (channel.getLocalAddress() != null) {
+        if (boundAddress == null
+            && local instanceof UnixDomainSocketAddress unix
+            && channel instanceof SocketChannel stream
+            && stream.isConnected()) {
+          bindConnected(current, unix); // a client that connected unbound, as Linux lets it
+          return;
+        }
         throw Errors.of(Errno.EINVAL, "bind to", local); // already bound, as Linux says
       }
       boolean reuseSet = false;
@@ -410,6 +418,39 @@ public final class Socket implements AutoCloseable {
         boundFileIdentity = UnixSocketFiles.identity(unix.getPath());
       }
     }
+  }
+
+  /**
+   * Binds a connected AF_UNIX socket that connected unbound, which Linux (and so Python) allows and
+   * the JDK's channel refuses: through {@code bind(2)} where jsock calls the kernel (the epoll
+   * path); elsewhere {@code EINVAL}, as before. Guarded by stateLock.
+   */
+  private void bindConnected(PolledChannel current, UnixDomainSocketAddress local)
+      throws IOException {
+    int fd = current.enterAnyCall();
+    if (fd < 0) {
+      throw Errors.of(Errno.EINVAL, "bind to", local); // the JDK's channel cannot
+    }
+    try {
+      byte[] path = UnixSocketFiles.pathBytes(local.getPath());
+      try {
+        StreamCalls.bindUnix(fd, path);
+      } catch (StreamCalls.Failed e) {
+        IOException failure = Errors.of(e.errno(), "bind to", local);
+        if (!(failure instanceof AddressInUseException && UnixSocketFiles.removeIfStale(local))) {
+          throw failure;
+        }
+        try {
+          StreamCalls.bindUnix(fd, path);
+        } catch (StreamCalls.Failed again) {
+          throw Errors.of(again.errno(), "bind to", local);
+        }
+      }
+    } finally {
+      current.exitCall();
+    }
+    boundAddress = local;
+    boundFileIdentity = UnixSocketFiles.identity(local.getPath());
   }
 
   /**
@@ -684,6 +725,11 @@ public final class Socket implements AutoCloseable {
   public SocketAddress getSockName() throws IOException {
     PolledChannel current = open("getsockname", null);
     SocketAddress local = unnamed ? null : localAddressOf((NetworkChannel) current.channel());
+    if (local instanceof UnixDomainSocketAddress unix
+        && unix.getPath().toString().isEmpty()
+        && boundAddress instanceof UnixDomainSocketAddress bound) {
+      return bound; // bound once connected (the JDK's channel keeps the name it had at connect)
+    }
     if (local != null) {
       return local;
     }

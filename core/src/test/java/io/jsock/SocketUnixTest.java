@@ -11,6 +11,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import io.jsock.testing.ChildJvm;
 import io.jsock.testing.Loopback;
@@ -376,6 +377,50 @@ class SocketUnixTest {
         third.connect(address);
         other.accept().close();
       }
+    }
+  }
+
+  // python3 on Linux: a client that connected unbound may bind afterwards (getsockname gives the
+  // path, the server's getpeername too, and the socket file is made); a bound socket, connected
+  // or not, and a listener are refused with EINVAL. jsock refused the first with EINVAL as well
+  @Test
+  void aClientThatConnectedUnboundMayBindAfterwardsAsOnLinux() throws Exception {
+    assumeFalse(Boolean.getBoolean("jsock.selectorPoller"), "the epoll path's FFM calls");
+    var server = UnixDomainSocketAddress.of(dir.resolve("server.sock"));
+    var late = UnixDomainSocketAddress.of(dir.resolve("late.sock"));
+    try (Socket listener = Socket.create(AF_UNIX, SOCK_STREAM);
+        Socket client = Socket.create(AF_UNIX, SOCK_STREAM)) {
+      listener.bind(server);
+      listener.listen();
+      client.connect(server);
+      try (Socket accepted = listener.accept().conn()) {
+        client.bind(late);
+
+        assertThat(client.getSockName()).isEqualTo(late);
+        assertThat(Files.exists(late.getPath())).isTrue();
+        client.sendAll("after the bind".getBytes(UTF_8));
+        assertThat(new String(accepted.recv(100), UTF_8)).isEqualTo("after the bind");
+        assertThatThrownBy(() -> client.bind(UnixDomainSocketAddress.of(dir.resolve("again"))))
+            .isInstanceOf(ErrnoException.class)
+            .hasMessageEndingWith("invalid argument");
+        assertThatThrownBy(() -> listener.bind(UnixDomainSocketAddress.of(dir.resolve("l2"))))
+            .isInstanceOf(ErrnoException.class)
+            .hasMessageEndingWith("invalid argument");
+      }
+    }
+    // a path in use is refused as Python's (EADDRINUSE), and nothing is removed
+    try (Socket listener = Socket.create(AF_UNIX, SOCK_STREAM);
+        Socket holder = Socket.create(AF_UNIX, SOCK_STREAM);
+        Socket client = Socket.create(AF_UNIX, SOCK_STREAM)) {
+      Files.delete(late.getPath());
+      Files.delete(server.getPath());
+      listener.bind(server);
+      listener.listen();
+      holder.bind(late);
+      client.connect(server);
+      assertThatThrownBy(() -> client.bind(late)).isInstanceOf(AddressInUseException.class);
+      assertThat(client.getSockName()).isEqualTo(UnixDomainSocketAddress.of(""));
+      assertThat(holder.getSockName()).isEqualTo(late);
     }
   }
 

@@ -65,6 +65,7 @@ public final class StreamCalls {
   private static final MethodHandle GETSOCKNAME;
   private static final MethodHandle SHUTDOWN;
   private static final MethodHandle LISTEN;
+  private static final MethodHandle BIND;
   private static final MethodHandle SETSOCKOPT;
   private static final MethodHandle GETSOCKOPT;
 
@@ -92,6 +93,7 @@ public final class StreamCalls {
     MethodHandle getSockName = null;
     MethodHandle shutdown = null;
     MethodHandle listen = null;
+    MethodHandle bind = null;
     MethodHandle setSockOpt = null;
     MethodHandle getSockOpt = null;
     if (Epoll.isAvailable()
@@ -126,6 +128,12 @@ public final class StreamCalls {
       var intInt = FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT);
       shutdown = linker.downcallHandle(libc.find("shutdown").orElseThrow(), intInt, errno);
       listen = linker.downcallHandle(libc.find("listen").orElseThrow(), intInt, errno);
+      // int bind(int fd, const struct sockaddr *addr, socklen_t addrlen)
+      bind =
+          linker.downcallHandle(
+              libc.find("bind").orElseThrow(),
+              FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT),
+              errno);
       // int setsockopt(int fd, int level, int optname, const void *optval, socklen_t optlen)
       setSockOpt =
           linker.downcallHandle(
@@ -147,6 +155,7 @@ public final class StreamCalls {
     GETSOCKNAME = getSockName;
     SHUTDOWN = shutdown;
     LISTEN = listen;
+    BIND = bind;
     SETSOCKOPT = setSockOpt;
     GETSOCKOPT = getSockOpt;
   }
@@ -306,6 +315,24 @@ public final class StreamCalls {
    */
   public static void listen(int fd, int backlog) throws Failed {
     zeroOrFailed("listen", (arena, state) -> (int) LISTEN.invokeExact(state, fd, backlog));
+  }
+
+  /**
+   * {@code bind(2)} of an AF_UNIX socket to a path given as the bytes the file system takes, where
+   * the JDK's channel refuses (a connected socket, which Linux lets bind).
+   *
+   * @throws Failed with the error number of a failed call (such as {@code EADDRINUSE})
+   */
+  public static void bindUnix(int fd, byte[] path) throws Failed {
+    zeroOrFailed(
+        "bind",
+        (arena, state) -> {
+          // struct sockaddr_un: sa_family_t sun_family (AF_UNIX, 1), char sun_path[108]
+          MemorySegment address = arena.allocate(2 + path.length + 1L);
+          address.set(JAVA_SHORT, 0, (short) 1);
+          MemorySegment.copy(path, 0, address, JAVA_BYTE, 2, path.length);
+          return (int) BIND.invokeExact(state, fd, address, (int) address.byteSize());
+        });
   }
 
   /**

@@ -133,6 +133,11 @@ public final class UnixSocketFiles {
     }
   }
 
+  /** The bytes the JDK gives the kernel for {@code path}. */
+  public static byte[] pathBytes(Path path) {
+    return path.toString().getBytes(PATH_CHARSET);
+  }
+
   /** A path as the kernel's table shows it, read one byte a character. */
   private static String asTableText(String path) {
     return new String(path.getBytes(PATH_CHARSET), StandardCharsets.ISO_8859_1);

@@ -69,6 +69,9 @@ public final class Errno {
   /** Message too long. */
   public static final int EMSGSIZE = 90;
 
+  /** Protocol wrong type for socket: a stream socket's connect to the path of a datagram socket. */
+  public static final int EPROTOTYPE = 91;
+
   /** Protocol not available (an option that does not fit the socket). */
   public static final int ENOPROTOOPT = 92;
 
@@ -153,6 +156,7 @@ public final class Errno {
           Map.entry(EPROTO, "protocol error"),
           Map.entry(EDESTADDRREQ, "destination address required"),
           Map.entry(EMSGSIZE, "message too long"),
+          Map.entry(EPROTOTYPE, "protocol wrong type for socket"),
           Map.entry(ENOPROTOOPT, "protocol not available"),
           Map.entry(EOPNOTSUPP, "operation not supported"),
           Map.entry(EAFNOSUPPORT, "address family not supported by protocol"),

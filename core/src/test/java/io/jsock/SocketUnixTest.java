@@ -250,6 +250,32 @@ class SocketUnixTest {
     }
   }
 
+  // python3 on Linux: a stream socket's connect to the path of a datagram socket raises
+  // OSError(91, 'Protocol wrong type for socket') (EPROTOTYPE); jsock said "input/output error"
+  // (EIO), its fallback for a JDK message it did not know, and connect_ex returned 5
+  @Test
+  void aConnectToADatagramSocketsPathIsRefusedAsTheWrongTypeAsPythonSays() throws Throwable {
+    Path path = dir.resolve("dgram.sock");
+    var address = UnixDomainSocketAddress.of(path);
+    int fd = Native.socket(1, 2, 0); // AF_UNIX, SOCK_DGRAM: the JDK cannot make one
+    assertThat(fd).isNotNegative();
+    try (Arena arena = Arena.ofConfined();
+        Socket client = Socket.create(AF_UNIX, SOCK_STREAM)) {
+      byte[] name = path.toString().getBytes(UTF_8);
+      MemorySegment sockaddr = arena.allocate(110);
+      sockaddr.set(JAVA_SHORT, 0, (short) 1); // sun_family AF_UNIX
+      MemorySegment.copy(name, 0, sockaddr, JAVA_BYTE, 2, name.length);
+      assertThat(Native.bind(fd, sockaddr, 2 + name.length + 1)).isZero();
+
+      ErrnoException e = catchThrowableOfType(ErrnoException.class, () -> client.connect(address));
+      assertThat(e.errno()).isEqualTo(Errno.EPROTOTYPE).isEqualTo(91);
+      assertThat(e).hasMessage("connect to " + path + ": protocol wrong type for socket");
+      assertThat(client.connectEx(address)).isEqualTo(Errno.EPROTOTYPE);
+    } finally {
+      Native.close(fd);
+    }
+  }
+
   /**
    * A socket bound in the abstract namespace to {@code name} plus a number of this test's own (the
    * JDK cannot make one), as Python's {@code bind(b"\0" + name)}; its descriptor.

@@ -61,6 +61,7 @@ public final class Errors {
           new Known("message too long", Errno.EMSGSIZE),
           new Known("no buffer space available", Errno.ENOBUFS),
           new Known("protocol not available", Errno.ENOPROTOOPT),
+          new Known("protocol wrong type for socket", Errno.EPROTOTYPE),
           new Known("address family not supported", Errno.EAFNOSUPPORT),
           new Known("file name too long", Errno.ENAMETOOLONG),
           new Known("invalid argument", Errno.EINVAL),

@@ -312,9 +312,10 @@ final class Connection implements Lifecycle.Worker {
   /**
    * The {@link IOException} an {@link UncheckedIOException} carries, which the JDK's streams of
    * lines ({@code BufferedReader.lines()}) and a handler's own lambdas wrap a recv's failure in:
-   * told as the failure itself (the peer's reset at INFO, a timeout counted), not as a handler bug.
+   * told as the failure itself (the peer's reset at INFO, a timeout counted), not as a handler bug;
+   * by {@link UdpServer} too.
    */
-  private static Throwable unwrapped(Throwable e) {
+  static Throwable unwrapped(Throwable e) {
     return e instanceof UncheckedIOException unchecked ? unchecked.getCause() : e;
   }
 }

@@ -334,8 +334,8 @@ public final class UdpServer extends Server {
             + Addresses.format(address);
     if (forced) {
       ServerLog.log(Level.DEBUG, () -> name + ": stopped, the server shut down: " + e);
-    } else if (e instanceof SocketError) {
-      ServerLog.log(Level.INFO, () -> name + ": " + e.getMessage());
+    } else if (Connection.unwrapped(e) instanceof SocketError) {
+      ServerLog.log(Level.INFO, () -> name + ": " + Connection.unwrapped(e).getMessage());
     } else {
       ServerLog.log(Level.WARNING, () -> name + ": handler failed: " + e, e);
     }

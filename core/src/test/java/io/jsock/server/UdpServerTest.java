@@ -342,6 +342,35 @@ class UdpServerTest {
     }
   }
 
+  @ParameterizedTest(name = "thread per datagram: {0}")
+  @ValueSource(booleans = {false, true})
+  void aSocketErrorWrappedInAnUncheckedIoExceptionIsToldAsItselfAsOverTcp(boolean threadPerDatagram)
+      throws Exception {
+    // A handler's lambda (or a JDK stream) hands a socket's IOException on in an
+    // UncheckedIOException: TcpServer tells it as the failure itself (INFO), not as a handler bug
+    // (WARNING with a trace); UdpServer told it as a handler bug
+    DatagramHandler wrapping =
+        (datagram, socket) -> {
+          try (Socket unconnected = Socket.create(AF_INET, SocketKind.SOCK_STREAM)) {
+            unconnected.recv(1); // ENOTCONN
+          } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        };
+    try (CapturedLogs logs = CapturedLogs.of("io.jsock.server");
+        UdpServer server =
+            UdpServer.start(
+                ServerConfig.defaults().withThreadPerDatagram(threadPerDatagram), wrapping);
+        Socket client = client(AF_INET, server.address())) {
+      client.send("x".getBytes(UTF_8));
+      await().atMost(LIMIT).until(() -> !logs.at(Level.INFO).isEmpty());
+      assertThat(logs.at(Level.INFO).getFirst().getMessage())
+          .startsWith("datagram from " + Addresses.format(client.getSockName()))
+          .endsWith(": transport endpoint is not connected");
+      assertThat(logs.at(Level.WARNING)).isEmpty();
+    }
+  }
+
   @ParameterizedTest
   @ValueSource(booleans = {true, false})
   void aHandlerThatSetsATimeoutOnTheServersSocketDoesNotEndTheReceiving(boolean threadPerDatagram)

@@ -5,6 +5,7 @@ import io.jsock.Socket;
 import io.jsock.tls.Tls;
 import io.jsock.tls.TlsContext;
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -126,17 +127,21 @@ final class Clients {
   }
 
   private void receive(Member member) throws IOException {
-    ByteBuffer chunk = ByteBuffer.allocateDirect(StandardStreams.CHUNK);
-    while (true) {
-      chunk.clear();
-      if (member.conn().recvInto(chunk) == 0) {
-        return;
-      }
-      chunk.flip();
-      member.traffic().received(chunk);
-      if (!options.sendOnly && !writeOut(chunk)) {
-        outGone.run(); // nobody reads what would come, or it cannot be written: listen is done
-        return;
+    // freed as the client's receiving ends, not when a collection finds it; only this thread uses
+    // it
+    try (Arena arena = Arena.ofConfined()) {
+      ByteBuffer chunk = arena.allocate(StandardStreams.CHUNK).asByteBuffer();
+      while (true) {
+        chunk.clear();
+        if (member.conn().recvInto(chunk) == 0) {
+          return;
+        }
+        chunk.flip();
+        member.traffic().received(chunk);
+        if (!options.sendOnly && !writeOut(chunk)) {
+          outGone.run(); // nobody reads what would come, or it cannot be written: listen is done
+          return;
+        }
       }
     }
   }

@@ -18,6 +18,7 @@ import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.File;
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.net.InetSocketAddress;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
@@ -419,11 +420,13 @@ final class ReceiveCommand implements Callable<Integer> {
   private static void receiveData(
       Socket conn, FileChannel channel, Path part, MessageDigest digest, long offset, Header header)
       throws IOException {
-    ByteBuffer buffer = ByteBuffer.allocateDirect(BUFFER);
     long done = offset;
     channel.position(offset);
-    try (TransferProgress progress =
-        TransferProgress.start("receive " + header.name(), header.size(), offset)) {
+    // freed as the transfer ends, not when a collection finds it (a receive -k's every transfer)
+    try (Arena arena = Arena.ofConfined();
+        TransferProgress progress =
+            TransferProgress.start("receive " + header.name(), header.size(), offset)) {
+      ByteBuffer buffer = arena.allocate(BUFFER).asByteBuffer();
       while (done < header.size()) {
         buffer.clear().limit((int) Math.min(BUFFER, header.size() - done));
         int n;

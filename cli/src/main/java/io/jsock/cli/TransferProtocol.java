@@ -8,6 +8,7 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.security.MessageDigest;
@@ -170,16 +171,19 @@ final class TransferProtocol {
   /** A digest fed with the first {@code length} bytes of {@code file}, ready to take more. */
   static MessageDigest sha256Of(FileChannel file, long length) throws IOException {
     MessageDigest digest = sha256();
-    ByteBuffer buffer = ByteBuffer.allocateDirect(1 << 20);
-    long done = 0;
-    while (done < length) {
-      buffer.clear().limit((int) Math.min(buffer.capacity(), length - done));
-      int n = file.read(buffer, done);
-      if (n < 0) {
-        throw new EOFException("file ended after " + done + " of " + length + " bytes");
+    // freed on return, not when a collection finds it (receive -k --resume hashes per transfer)
+    try (Arena arena = Arena.ofConfined()) {
+      ByteBuffer buffer = arena.allocate(1 << 20).asByteBuffer();
+      long done = 0;
+      while (done < length) {
+        buffer.clear().limit((int) Math.min(buffer.capacity(), length - done));
+        int n = file.read(buffer, done);
+        if (n < 0) {
+          throw new EOFException("file ended after " + done + " of " + length + " bytes");
+        }
+        done += n;
+        digest.update(buffer.flip());
       }
-      done += n;
-      digest.update(buffer.flip());
     }
     return digest;
   }

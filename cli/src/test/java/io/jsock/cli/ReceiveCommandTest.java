@@ -4,7 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.io.Writer;
+import java.lang.management.BufferPoolMXBean;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** {@code jsock receive} in-process: which sender names it takes, and its usage errors. */
 class ReceiveCommandTest {
@@ -59,5 +70,71 @@ class ReceiveCommandTest {
     assertThat(Main.commandLine().setOut(new PrintWriter(out, true)).execute("completion"))
         .isZero();
     assertThat(out.toString()).contains("(\"pingpong\" \"pipeline\" \"bulk\" \"connect\" \"udp\")");
+  }
+
+  @Test
+  void aTransferLeavesNoDirectBufferForTheCollectorToFree(@TempDir Path dir) throws Exception {
+    // receive's 256 KiB buffer and the SHA-256's 1 MiB were direct buffers per transfer, freed
+    // only by a collection: a receive -k held N times that until one came (a collection in
+    // between would hide part of the growth, never make it appear)
+    byte[] data = new byte[1 << 20];
+    new Random(7).nextBytes(data);
+    Path file = Files.write(dir.resolve("data.bin"), data);
+    transfer(file, dir.resolve("warm.bin")); // the JDK's own buffers, made once
+    long before = directMemoryUsed();
+    int transfers = 8;
+    for (int i = 0; i < transfers; i++) {
+      Path received = dir.resolve("out" + i + ".bin");
+      transfer(file, received);
+      assertThat(Files.readAllBytes(received)).isEqualTo(data);
+    }
+    assertThat(directMemoryUsed() - before).isLessThan(256 * 1024);
+  }
+
+  /** One {@code jsock receive 0 TARGET} and {@code jsock send FILE} to it, in-process. */
+  private static void transfer(Path file, Path target) throws Exception {
+    CompletableFuture<String> listening = new CompletableFuture<>();
+    StringBuilder said = new StringBuilder();
+    Writer receiverErr =
+        new Writer() {
+          @Override
+          public synchronized void write(char[] chars, int off, int len) {
+            said.append(chars, off, len);
+            Matcher port = Pattern.compile("receiving on 127\\.0\\.0\\.1:(\\d+)\n").matcher(said);
+            if (port.find()) {
+              listening.complete(port.group(1));
+            }
+          }
+
+          @Override
+          public void flush() {}
+
+          @Override
+          public void close() {}
+        };
+    CompletableFuture<Integer> receiver =
+        CompletableFuture.supplyAsync(
+            () ->
+                Main.commandLine()
+                    .setOut(new PrintWriter(new StringWriter(), true))
+                    .setErr(new PrintWriter(receiverErr, true))
+                    .execute("receive", "0", target.toString()));
+    String port = listening.get(30, TimeUnit.SECONDS);
+    StringWriter senderErr = new StringWriter();
+    int sent =
+        Main.commandLine()
+            .setOut(new PrintWriter(new StringWriter(), true))
+            .setErr(new PrintWriter(senderErr, true))
+            .execute("send", file.toString(), "127.0.0.1", port);
+    assertThat(sent).as(senderErr.toString()).isZero();
+    assertThat(receiver.get(30, TimeUnit.SECONDS)).as(said.toString()).isZero();
+  }
+
+  private static long directMemoryUsed() {
+    return ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class).stream()
+        .filter(pool -> pool.getName().equals("direct"))
+        .findFirst()
+        .orElseThrow()
+        .getMemoryUsed();
   }
 }

@@ -328,7 +328,7 @@ public final class StreamCalls {
         "bind",
         (arena, state) -> {
           // struct sockaddr_un: sa_family_t sun_family (AF_UNIX, 1), char sun_path[108]
-          MemorySegment address = arena.allocate(2 + path.length + 1L);
+          MemorySegment address = arena.allocate(2 + path.length + 1L, 2); // sun_family aligned
           address.set(JAVA_SHORT, 0, (short) 1);
           MemorySegment.copy(path, 0, address, JAVA_BYTE, 2, path.length);
           return (int) BIND.invokeExact(state, fd, address, (int) address.byteSize());

@@ -110,13 +110,23 @@ public final class PolledChannel {
   final Waiters readers = new Waiters();
   final Waiters writers = new Waiters();
 
-  /** Wraps a channel that is already in non-blocking mode. */
-  public PolledChannel(SelectableChannel channel) {
+  /**
+   * Wraps a channel that is already in non-blocking mode.
+   *
+   * @throws IOException when the epoll poller, which starts at the first channel, cannot start (as
+   *     a socket's creation fails: {@code socket: too many open files}); a later channel starts it
+   *     afresh
+   */
+  public PolledChannel(SelectableChannel channel) throws IOException {
     if (channel.isBlocking()) {
       throw new IllegalArgumentException("channel must be in non-blocking mode");
     }
     this.channel = channel;
-    this.epoll = EpollPoller.INSTANCE;
+    try {
+      this.epoll = EpollPoller.instance();
+    } catch (EpollPoller.Failed e) {
+      throw Errors.of(e.errno(), "socket", null);
+    }
     this.poller = epoll == null ? Poller.next() : null;
     this.fd = StreamCalls.isAvailable() ? Epoll.fd(channel) : -1;
     this.streamFd = channel instanceof SocketChannel ? fd : -1;

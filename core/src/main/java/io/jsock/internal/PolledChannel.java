@@ -113,8 +113,8 @@ public final class PolledChannel {
   /**
    * Wraps a channel that is already in non-blocking mode.
    *
-   * @throws IOException when the epoll poller, which starts at the first channel, cannot start (as
-   *     a socket's creation fails: {@code socket: too many open files}); a later channel starts it
+   * @throws IOException when the poller, which starts at the first channel, cannot start (as a
+   *     socket's creation fails: {@code socket: too many open files}); a later channel starts it
    *     afresh
    */
   public PolledChannel(SelectableChannel channel) throws IOException {
@@ -124,10 +124,12 @@ public final class PolledChannel {
     this.channel = channel;
     try {
       this.epoll = EpollPoller.instance();
+      this.poller = epoll == null ? Poller.next() : null;
     } catch (EpollPoller.Failed e) {
       throw Errors.of(e.errno(), "socket", null);
+    } catch (IOException e) {
+      throw Errors.translate(e, "socket", null);
     }
-    this.poller = epoll == null ? Poller.next() : null;
     this.fd = StreamCalls.isAvailable() ? Epoll.fd(channel) : -1;
     this.streamFd = channel instanceof SocketChannel ? fd : -1;
   }

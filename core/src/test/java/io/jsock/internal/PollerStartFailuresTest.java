@@ -14,13 +14,14 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * The epoll poller starts at a program's first socket, and needs file descriptors for it (an epoll
- * instance for the master, one per lane): a first socket made at the process's limit fails with
- * EMFILE, as a socket(2) there does, leaves no descriptor of the failed start behind, and a socket
- * made once descriptors are free again works. Before, the poller started in its class's
- * initialiser: the first socket threw ExceptionInInitializerError, and every later one of the JVM
- * NoClassDefFoundError. A child JVM ({@link StartsAtTheFdLimit}) under {@code ulimit -n}, with two
- * lanes (a socket, the master and two lanes take four descriptors).
+ * The poller starts at a program's first socket, and needs file descriptors for it (on the epoll
+ * path an epoll instance for the master and one per lane, on the portable path two per selector): a
+ * first socket made at the process's limit fails with EMFILE, as a socket(2) there does, leaves no
+ * descriptor of the failed start behind, and a socket made once descriptors are free again works.
+ * Before, either poller started in its class's initialiser: the first socket threw
+ * ExceptionInInitializerError, and every later one of the JVM NoClassDefFoundError. A child JVM
+ * ({@link StartsAtTheFdLimit}) under {@code ulimit -n}, with two lanes (a socket, the master and
+ * two lanes take four descriptors) or two selectors.
  */
 class PollerStartFailuresTest {
   @TempDir Path dir;
@@ -30,11 +31,14 @@ class PollerStartFailuresTest {
     "'', 1, no master", // the socket takes the one free descriptor
     "'', 2, no first lane",
     "'', 3, no second lane",
-    "-Djsock.epollLanes=false, 1, no lane of the epoll thread"
+    "-Djsock.epollLanes=false, 1, no lane of the epoll thread",
+    // a selector takes two descriptors (its epoll instance and an eventfd to wake it)
+    "-Djsock.selectorPoller=true -Djsock.pollers=2, 1, no selector",
+    "-Djsock.selectorPoller=true -Djsock.pollers=2, 3, no second selector"
   })
   void aFirstSocketAtTheDescriptorLimitFailsWithEmfileAndTheNextOneWorks(
       String option, int leftFree, String missing) throws Exception {
-    // the child is on the epoll path whichever run this is: once is enough
+    // the child's path is the option's whichever run this is: once is enough
     assumeFalse(Boolean.getBoolean("jsock.selectorPoller"));
     StringBuilder java = new StringBuilder("ulimit -n 256 && exec '");
     java.append(Path.of(System.getProperty("java.home"), "bin", "java"))

@@ -57,6 +57,7 @@ final class Epoll {
   private static final MethodHandle CTL;
   private static final MethodHandle WAIT;
   private static final MethodHandle POLL;
+  private static final MethodHandle CLOSE;
   private static final MethodHandle FD_VAL;
   private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
   private static final long ERRNO_OFFSET =
@@ -68,6 +69,7 @@ final class Epoll {
     MethodHandle ctl = null;
     MethodHandle wait = null;
     MethodHandle poll = null;
+    MethodHandle close = null;
     MethodHandle fdVal = null;
     String unavailable = null;
     try {
@@ -117,16 +119,20 @@ final class Epoll {
             linker.downcallHandle(
                 libc.find("poll").orElseThrow(),
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+        close =
+            linker.downcallHandle(
+                libc.find("close").orElseThrow(), FunctionDescriptor.of(JAVA_INT, JAVA_INT));
       }
     } catch (ReflectiveOperationException | RuntimeException e) {
       // IllegalAccessException when sun.nio.ch is not exported to us; anything else alike
       unavailable = e.toString();
-      create = ctl = wait = poll = fdVal = null;
+      create = ctl = wait = poll = close = fdVal = null;
     }
     CREATE = create;
     CTL = ctl;
     WAIT = wait;
     POLL = poll;
+    CLOSE = close;
     FD_VAL = fdVal;
     UNAVAILABLE = unavailable;
   }
@@ -163,15 +169,33 @@ final class Epoll {
 
   /** A new epoll instance (close-on-exec). */
   static int create() {
+    int epfd = createOrErrno();
+    if (epfd < 0) {
+      throw new IllegalStateException("epoll_create1: errno " + -epfd);
+    }
+    return epfd;
+  }
+
+  /**
+   * A new epoll instance (close-on-exec), or the negated errno of a failure (EMFILE at the
+   * process's limit of file descriptors).
+   */
+  static int createOrErrno() {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment state = arena.allocate(CALL_STATE);
       int epfd = (int) CREATE.invokeExact(state, EPOLL_CLOEXEC);
-      if (epfd < 0) {
-        throw new IllegalStateException("epoll_create1: errno " + errno(state));
-      }
-      return epfd;
+      return epfd >= 0 ? epfd : -errno(state);
     } catch (Throwable e) {
       throw e instanceof RuntimeException r ? r : new IllegalStateException("epoll_create1", e);
+    }
+  }
+
+  /** Closes an epoll instance of {@link #createOrErrno()} that nothing uses. */
+  static void close(int epfd) {
+    try {
+      int ignored = (int) CLOSE.invokeExact(epfd);
+    } catch (Throwable e) {
+      throw new IllegalStateException("close", e);
     }
   }
 

@@ -2,8 +2,10 @@ package io.jsock.internal;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The readiness mechanism on Linux when the JVM allows it (see {@link Epoll}): every socket
@@ -28,8 +30,17 @@ import java.util.concurrent.locks.LockSupport;
  * for its sub-pollers). Under load the lanes never park, and a wakeup is a push to a local queue.
  */
 final class EpollPoller {
-  /** The poller, or {@code null} when epoll is unavailable. */
-  static final EpollPoller INSTANCE = chosen();
+  /** Held while a poller starts, so that one starts at a time. */
+  private static final ReentrantLock STARTING = new ReentrantLock();
+
+  /** The poller once one has started (see {@link #instance()}). */
+  private static volatile EpollPoller started;
+
+  static {
+    if (!Epoll.isAvailable()) {
+      logPortablePath();
+    }
+  }
 
   /**
    * What a socket is registered for until a thread first waits to write: a socket has room to write
@@ -70,25 +81,65 @@ final class EpollPoller {
 
   private final FdTable byFd = new FdTable(1024);
 
-  private EpollPoller(int masterEpfd, int laneCount) {
+  /**
+   * Set when a start failed after it started some of the lanes' threads: they end instead of
+   * polling (see {@link #turn}).
+   */
+  private volatile boolean abandoned;
+
+  private EpollPoller(int masterEpfd, int[] laneEpfds) {
     this.masterEpfd = masterEpfd;
-    this.lanes = new Lane[laneCount];
-    for (int i = 0; i < laneCount; i++) {
-      lanes[i] = new Lane(i, Epoll.create());
+    this.lanes = new Lane[laneEpfds.length];
+    for (int i = 0; i < lanes.length; i++) {
+      lanes[i] = new Lane(i, laneEpfds[i]);
     }
   }
 
   /**
-   * The poller if epoll is available, started, or {@code null}: then the reason is logged once at
-   * DEBUG ({@link System.Logger} {@code io.jsock}), with the flag to add when a flag is missing,
-   * since the portable path works the same, only slower, and nothing else tells a program why it
-   * took it. Nothing is logged on the epoll path: a JVM's first logger costs it some 30 ms to set
-   * up, which a program that never logs would pay at its first socket.
+   * The poller if epoll is available, or {@code null}: then the reason was logged once at DEBUG
+   * ({@link System.Logger} {@code io.jsock}), with the flag to add when a flag is missing, since
+   * the portable path works the same, only slower, and nothing else tells a program why it took it.
+   * Nothing is logged on the epoll path: a JVM's first logger costs it some 30 ms to set up, which
+   * a program that never logs would pay at its first socket.
+   *
+   * <p>The first call starts the poller. A start can fail (its epoll instances are file
+   * descriptors, EMFILE at the process's limit): it leaves no descriptor or thread of its own
+   * behind, the call throws, and the next call starts the poller afresh; the portable path does not
+   * take over, since the socket calls of the epoll path ({@link StreamCalls}) stay in use.
+   *
+   * @throws Failed when an epoll instance cannot be made or joined to the master, with the errno
    */
-  private static EpollPoller chosen() {
-    if (Epoll.isAvailable()) {
-      return start();
+  static EpollPoller instance() throws Failed {
+    EpollPoller poller = started;
+    if (poller != null || !Epoll.isAvailable()) {
+      return poller;
     }
+    STARTING.lock();
+    try {
+      if (started == null) {
+        started = start();
+      }
+      return started;
+    } finally {
+      STARTING.unlock();
+    }
+  }
+
+  /** A start of the poller that failed with {@link #errno()}. */
+  static final class Failed extends Exception {
+    private final int errno;
+
+    Failed(int errno) {
+      super("errno " + errno, null, false, false);
+      this.errno = errno;
+    }
+
+    int errno() {
+      return errno;
+    }
+  }
+
+  private static void logPortablePath() {
     try {
       System.getLogger("io.jsock")
           .log(
@@ -99,31 +150,79 @@ final class EpollPoller {
     } catch (RuntimeException | Error lost) {
       // a logger that fails loses its line, not the JVM's sockets (this is a class initialiser)
     }
-    return null;
   }
 
-  private static EpollPoller start() {
-    if (!Boolean.parseBoolean(System.getProperty("jsock.epollLanes", "true"))) {
-      EpollPoller poller = new EpollPoller(-1, 1);
-      Lane lane = poller.lanes[0];
-      Thread.ofPlatform().daemon().name("jsock-epoll").start(() -> poller.runBlocking(lane));
-      return poller;
-    }
+  /**
+   * Starts a poller: first its epoll instances, each lane's joined to the master, then (when all
+   * are there) the lanes' threads and the master's. Whatever fails closes the instances made and
+   * ends the lanes' threads started.
+   */
+  private static EpollPoller start() throws Failed {
+    boolean blocking = !Boolean.parseBoolean(System.getProperty("jsock.epollLanes", "true"));
     int carriers =
         Integer.getInteger(
             "jdk.virtualThreadScheduler.parallelism", Runtime.getRuntime().availableProcessors());
-    EpollPoller poller = new EpollPoller(Epoll.create(), Math.max(1, carriers));
-    for (Lane lane : poller.lanes) {
-      int errno = Epoll.ctl(poller.masterEpfd, Epoll.CTL_ADD, lane.epfd, IDLE_LANE, lane.index);
-      if (errno != 0) {
-        throw new IllegalStateException("epoll_ctl ADD lane: errno " + errno);
+    int[] laneEpfds = new int[blocking ? 1 : Math.max(1, carriers)];
+    Arrays.fill(laneEpfds, -1);
+    int masterEpfd = -1;
+    EpollPoller poller = null;
+    boolean done = false;
+    try {
+      if (!blocking) {
+        masterEpfd = created(Epoll.createOrErrno());
       }
-      if (!poller.startTurn(lane, true)) {
-        throw new IllegalStateException("cannot start epoll lane " + lane.index);
+      for (int i = 0; i < laneEpfds.length; i++) {
+        laneEpfds[i] = created(Epoll.createOrErrno());
+        if (!blocking) {
+          int errno = Epoll.ctl(masterEpfd, Epoll.CTL_ADD, laneEpfds[i], IDLE_LANE, i);
+          if (errno != 0) {
+            throw new Failed(errno);
+          }
+        }
+      }
+      poller = new EpollPoller(masterEpfd, laneEpfds);
+      if (blocking) {
+        Lane lane = poller.lanes[0];
+        EpollPoller blocked = poller;
+        Thread.ofPlatform().daemon().name("jsock-epoll").start(() -> blocked.runBlocking(lane));
+      } else {
+        for (Lane lane : poller.lanes) {
+          if (!poller.startTurn(lane, true)) {
+            throw new IllegalStateException("cannot start epoll lane " + lane.index);
+          }
+        }
+        Thread.ofPlatform().daemon().name("jsock-epoll").start(poller::wakeIdleLanes);
+      }
+      done = true;
+      return poller;
+    } finally {
+      if (!done) {
+        if (poller != null) {
+          poller.abandoned = true; // before the unparks: a lane's thread that wakes ends
+          for (Lane lane : poller.lanes) {
+            if (lane.thread != null) {
+              LockSupport.unpark(lane.thread);
+            }
+          }
+        }
+        for (int epfd : laneEpfds) {
+          if (epfd >= 0) {
+            Epoll.close(epfd);
+          }
+        }
+        if (masterEpfd >= 0) {
+          Epoll.close(masterEpfd);
+        }
       }
     }
-    Thread.ofPlatform().daemon().name("jsock-epoll").start(poller::wakeIdleLanes);
-    return poller;
+  }
+
+  /** The epoll instance {@link Epoll#createOrErrno()} returned, or the failure. */
+  private static int created(int epfdOrErrno) throws Failed {
+    if (epfdOrErrno < 0) {
+      throw new Failed(-epfdOrErrno);
+    }
+    return epfdOrErrno;
   }
 
   /**
@@ -225,6 +324,9 @@ final class EpollPoller {
   private void turn(Lane lane, boolean armed) {
     if (armed) {
       LockSupport.park(); // the master unparks the lane at its first event
+      if (abandoned) {
+        return; // the poller's start failed (see start): nothing polls or registers with it
+      }
     }
     long turnEnds = System.nanoTime() + TURN_NANOS;
     while (true) {

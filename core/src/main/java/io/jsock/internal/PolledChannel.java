@@ -110,14 +110,26 @@ public final class PolledChannel {
   final Waiters readers = new Waiters();
   final Waiters writers = new Waiters();
 
-  /** Wraps a channel that is already in non-blocking mode. */
-  public PolledChannel(SelectableChannel channel) {
+  /**
+   * Wraps a channel that is already in non-blocking mode.
+   *
+   * @throws IOException when the poller, which starts at the first channel, cannot start (as a
+   *     socket's creation fails: {@code socket: too many open files}); a later channel starts it
+   *     afresh
+   */
+  public PolledChannel(SelectableChannel channel) throws IOException {
     if (channel.isBlocking()) {
       throw new IllegalArgumentException("channel must be in non-blocking mode");
     }
     this.channel = channel;
-    this.epoll = EpollPoller.INSTANCE;
-    this.poller = epoll == null ? Poller.next() : null;
+    try {
+      this.epoll = EpollPoller.instance();
+      this.poller = epoll == null ? Poller.next() : null;
+    } catch (EpollPoller.Failed e) {
+      throw Errors.of(e.errno(), "socket", null);
+    } catch (IOException e) {
+      throw Errors.translate(e, "socket", null);
+    }
     this.fd = StreamCalls.isAvailable() ? Epoll.fd(channel) : -1;
     this.streamFd = channel instanceof SocketChannel ? fd : -1;
   }

@@ -1,7 +1,6 @@
 package io.jsock.internal;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.channels.CancelledKeyException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ClosedSelectorException;
@@ -12,6 +11,7 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The readiness mechanism shared by every socket in the JVM: a few daemon threads, each running one
@@ -25,7 +25,12 @@ import java.util.concurrent.locks.LockSupport;
  * registered key, so 100,000 waiting sockets cost 100,000 keys and no threads.
  */
 public final class Poller {
-  private static final Poller[] POLLERS = start(pollerCount());
+  /** Held while the pollers start, so that they start once. */
+  private static final ReentrantLock STARTING = new ReentrantLock();
+
+  /** The pollers once started (see {@link #next()}). */
+  private static volatile Poller[] pollers;
+
   private static final AtomicInteger NEXT = new AtomicInteger();
   private static final int READS = SelectionKey.OP_READ | SelectionKey.OP_ACCEPT;
   private static final int WRITES = SelectionKey.OP_WRITE | SelectionKey.OP_CONNECT;
@@ -39,9 +44,28 @@ public final class Poller {
     this.selector = selector;
   }
 
-  /** The poller for a newly created channel: the pollers take channels in turn. */
-  static Poller next() {
-    return POLLERS[Math.floorMod(NEXT.getAndIncrement(), POLLERS.length)];
+  /**
+   * The poller for a newly created channel: the pollers take channels in turn. The first call
+   * starts them; a start that fails (a selector is two file descriptors, EMFILE at the process's
+   * limit) closes the selectors it opened, which ends the threads it started, and throws, and the
+   * next call starts them afresh.
+   *
+   * @throws IOException when a selector cannot be opened
+   */
+  static Poller next() throws IOException {
+    Poller[] started = pollers;
+    if (started == null) {
+      STARTING.lock();
+      try {
+        if (pollers == null) {
+          pollers = start(pollerCount());
+        }
+        started = pollers;
+      } finally {
+        STARTING.unlock();
+      }
+    }
+    return started[Math.floorMod(NEXT.getAndIncrement(), started.length)];
   }
 
   SelectionKey register(SelectableChannel channel, PolledChannel attachment)
@@ -156,17 +180,27 @@ public final class Poller {
     return Math.max(1, Runtime.getRuntime().availableProcessors() / 4);
   }
 
-  private static Poller[] start(int count) {
-    Poller[] pollers = new Poller[count];
-    for (int i = 0; i < count; i++) {
-      try {
-        pollers[i] = new Poller(Selector.open());
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot open the jsock poller's selector", e);
+  /** Opens every selector, then starts their threads; whatever fails closes the selectors. */
+  private static Poller[] start(int count) throws IOException {
+    Poller[] started = new Poller[count];
+    boolean done = false;
+    try {
+      for (int i = 0; i < count; i++) {
+        started[i] = new Poller(Selector.open());
       }
-      Poller poller = pollers[i];
-      Thread.ofPlatform().daemon().name("jsock-poller-" + i).start(poller::run);
+      for (int i = 0; i < count; i++) {
+        Thread.ofPlatform().daemon().name("jsock-poller-" + i).start(started[i]::run);
+      }
+      done = true;
+      return started;
+    } finally {
+      if (!done) {
+        for (Poller poller : started) {
+          if (poller != null) {
+            poller.selector.close(); // a thread started on it ends (see run)
+          }
+        }
+      }
     }
-    return pollers;
   }
 }

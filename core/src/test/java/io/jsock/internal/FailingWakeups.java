@@ -76,8 +76,8 @@ public final class FailingWakeups {
     Runtime.getRuntime().halt(0); // a hung thread must not keep the child alive
   }
 
-  private static String poller() {
-    if (EpollPoller.INSTANCE == null) {
+  private static String poller() throws Exception {
+    if (EpollPoller.instance() == null) {
       return "selector";
     }
     return Boolean.parseBoolean(System.getProperty("jsock.epollLanes", "true"))

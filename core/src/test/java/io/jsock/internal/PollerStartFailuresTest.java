@@ -1,0 +1,75 @@
+package io.jsock.internal;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The poller starts at a program's first socket, and needs file descriptors for it (on the epoll
+ * path an epoll instance for the master and one per lane, on the portable path two per selector): a
+ * first socket made at the process's limit fails with EMFILE, as a socket(2) there does, leaves no
+ * descriptor of the failed start behind, and a socket made once descriptors are free again works.
+ * Before, either poller started in its class's initialiser: the first socket threw
+ * ExceptionInInitializerError, and every later one of the JVM NoClassDefFoundError. A child JVM
+ * ({@link StartsAtTheFdLimit}) under {@code ulimit -n}, with two lanes (a socket, the master and
+ * two lanes take four descriptors) or two selectors.
+ */
+class PollerStartFailuresTest {
+  @TempDir Path dir;
+
+  @ParameterizedTest
+  @CsvSource({
+    "'', 1, no master", // the socket takes the one free descriptor
+    "'', 2, no first lane",
+    "'', 3, no second lane",
+    "-Djsock.epollLanes=false, 1, no lane of the epoll thread",
+    // a selector takes two descriptors (its epoll instance and an eventfd to wake it)
+    "-Djsock.selectorPoller=true -Djsock.pollers=2, 1, no selector",
+    "-Djsock.selectorPoller=true -Djsock.pollers=2, 3, no second selector"
+  })
+  void aFirstSocketAtTheDescriptorLimitFailsWithEmfileAndTheNextOneWorks(
+      String option, int leftFree, String missing) throws Exception {
+    // the child's path is the option's whichever run this is: once is enough
+    assumeFalse(Boolean.getBoolean("jsock.selectorPoller"));
+    StringBuilder java = new StringBuilder("ulimit -n 256 && exec '");
+    java.append(Path.of(System.getProperty("java.home"), "bin", "java"))
+        .append(
+            "' --enable-native-access=ALL-UNNAMED --add-exports java.base/sun.nio.ch=ALL-UNNAMED")
+        .append(" -Djdk.virtualThreadScheduler.parallelism=2 ")
+        .append(option)
+        .append(" -cp '")
+        .append(Path.of("target/classes") + File.pathSeparator + Path.of("target/test-classes"))
+        .append("' ")
+        .append(StartsAtTheFdLimit.class.getName())
+        .append(' ')
+        .append(leftFree);
+    Path output = dir.resolve("child.txt");
+    Process child =
+        new ProcessBuilder("sh", "-c", java.toString())
+            .redirectErrorStream(true)
+            .redirectOutput(output.toFile())
+            .start();
+    try {
+      assertThat(child.waitFor(120, TimeUnit.SECONDS)).as("child ended").isTrue();
+    } finally {
+      child.destroyForcibly();
+    }
+
+    List<String> lines = Files.readAllLines(output, UTF_8);
+    assertThat(lines)
+        .as(missing)
+        .containsExactly(
+            "FIRST ErrnoException: socket: too many open files",
+            "FREE AFTERWARDS " + leftFree,
+            "SECOND hello");
+  }
+}

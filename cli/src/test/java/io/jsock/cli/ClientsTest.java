@@ -40,7 +40,9 @@ class ClientsTest {
       for (int i = 0; i < served; i++) {
         serveOne(clients, listener);
       }
-      assertThat(directMemoryUsed() - before).as(said.toString()).isLessThan(64 * 1024);
+      // 16 clients held 16 x 64 KiB until a collection; half of that leaves room for a direct
+      // buffer another thread of the test JVM takes meanwhile (the JDK's temporary ones)
+      assertThat(directMemoryUsed() - before).as(said.toString()).isLessThan(served * 32 * 1024);
     }
   }
 

@@ -88,7 +88,9 @@ class ReceiveCommandTest {
       transfer(file, received);
       assertThat(Files.readAllBytes(received)).isEqualTo(data);
     }
-    assertThat(directMemoryUsed() - before).isLessThan(256 * 1024);
+    // the transfers held 256 KiB and 1 MiB each until a collection; less than half of that leaves
+    // room for a direct buffer another thread of the test JVM takes meanwhile
+    assertThat(directMemoryUsed() - before).isLessThan(transfers * 512L * 1024);
   }
 
   /** One {@code jsock receive 0 TARGET} and {@code jsock send FILE} to it, in-process. */

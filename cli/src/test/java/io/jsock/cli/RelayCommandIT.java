@@ -122,7 +122,7 @@ class RelayCommandIT {
     // connection in mid-transfer. Each part of a write that goes counts now; the kernel lets a
     // writer on an AF_UNIX socket go on once its reader has taken most of what is queued (about
     // 160 KiB here), so the reader takes 32 KiB every 100 ms, the idle timeout is 2 s and the
-    // whole transfer some 6 s.
+    // whole transfer takes several seconds (7 to 11 measured).
     int size = 2 * 1024 * 1024;
     Path path = dir.resolve("relay.sock");
     try (TinyServer server =

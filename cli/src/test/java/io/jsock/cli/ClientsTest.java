@@ -7,8 +7,6 @@ import io.jsock.Socket;
 import io.jsock.Sockets;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.lang.management.BufferPoolMXBean;
-import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -35,14 +33,14 @@ class ClientsTest {
     clients.start();
     try (Socket listener = Sockets.createServer(new InetSocketAddress("127.0.0.1", 0))) {
       serveOne(clients, listener); // the JDK's own buffers, made once
-      long before = directMemoryUsed();
+      long before = DirectMemory.used();
       int served = 16;
       for (int i = 0; i < served; i++) {
         serveOne(clients, listener);
       }
       // 16 clients held 16 x 64 KiB until a collection; half of that leaves room for a direct
       // buffer another thread of the test JVM takes meanwhile (the JDK's temporary ones)
-      assertThat(directMemoryUsed() - before).as(said.toString()).isLessThan(served * 32 * 1024);
+      assertThat(DirectMemory.used() - before).as(said.toString()).isLessThan(served * 32 * 1024);
     }
   }
 
@@ -56,13 +54,5 @@ class ClientsTest {
       client.setTimeout(Duration.ofSeconds(30));
       assertThat(client.recv(1)).isEmpty(); // served to its end, and closed
     }
-  }
-
-  private static long directMemoryUsed() {
-    return ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class).stream()
-        .filter(pool -> pool.getName().equals("direct"))
-        .findFirst()
-        .orElseThrow()
-        .getMemoryUsed();
   }
 }

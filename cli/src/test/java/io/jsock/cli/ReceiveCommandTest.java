@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.io.Writer;
-import java.lang.management.BufferPoolMXBean;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
@@ -81,7 +79,7 @@ class ReceiveCommandTest {
     new Random(7).nextBytes(data);
     Path file = Files.write(dir.resolve("data.bin"), data);
     transfer(file, dir.resolve("warm.bin")); // the JDK's own buffers, made once
-    long before = directMemoryUsed();
+    long before = DirectMemory.used();
     int transfers = 8;
     for (int i = 0; i < transfers; i++) {
       Path received = dir.resolve("out" + i + ".bin");
@@ -90,7 +88,7 @@ class ReceiveCommandTest {
     }
     // the transfers held 256 KiB and 1 MiB each until a collection; less than half of that leaves
     // room for a direct buffer another thread of the test JVM takes meanwhile
-    assertThat(directMemoryUsed() - before).isLessThan(transfers * 512L * 1024);
+    assertThat(DirectMemory.used() - before).isLessThan(transfers * 512L * 1024);
   }
 
   /** One {@code jsock receive 0 TARGET} and {@code jsock send FILE} to it, in-process. */
@@ -130,13 +128,5 @@ class ReceiveCommandTest {
             .execute("send", file.toString(), "127.0.0.1", port);
     assertThat(sent).as(senderErr.toString()).isZero();
     assertThat(receiver.get(30, TimeUnit.SECONDS)).as(said.toString()).isZero();
-  }
-
-  private static long directMemoryUsed() {
-    return ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class).stream()
-        .filter(pool -> pool.getName().equals("direct"))
-        .findFirst()
-        .orElseThrow()
-        .getMemoryUsed();
   }
 }

@@ -332,10 +332,11 @@ public final class UdpServer extends Server {
             + Addresses.format(datagram.address())
             + " to "
             + Addresses.format(address);
+    Throwable failure = Connection.unwrapped(e);
     if (forced) {
       ServerLog.log(Level.DEBUG, () -> name + ": stopped, the server shut down: " + e);
-    } else if (Connection.unwrapped(e) instanceof SocketError) {
-      ServerLog.log(Level.INFO, () -> name + ": " + Connection.unwrapped(e).getMessage());
+    } else if (failure instanceof SocketError) {
+      ServerLog.log(Level.INFO, () -> name + ": " + failure.getMessage());
     } else {
       ServerLog.log(Level.WARNING, () -> name + ": handler failed: " + e, e);
     }

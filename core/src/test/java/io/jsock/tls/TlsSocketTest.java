@@ -1055,10 +1055,7 @@ class TlsSocketTest {
       })
   void aMalformedRecordAfterTheHandshakeIsNamedInWords(String protocol, String hex, String reason)
       throws Exception {
-    assertThat(recvAfterRawBytes(protocol, java.util.HexFormat.of().parseHex(hex)))
-        .isInstanceOf(TlsException.class)
-        .hasMessageStartingWith("recv from 127.0.0.1:")
-        .hasMessageEndingWith(": " + reason);
+    assertRecvFailsAfterRawBytes(protocol, hex, false, reason);
   }
 
   // python3 (OpenSSL) fails at once with WRONG_VERSION_NUMBER for bytes after the handshake that
@@ -1082,10 +1079,7 @@ class TlsSocketTest {
       })
   void bytesThatAreNoTlsRecordAfterTheHandshakeFailTheRecvAtOnce(
       String protocol, String hex, String reason) throws Exception {
-    assertThat(recvAfterRawBytes(protocol, java.util.HexFormat.of().parseHex(hex)))
-        .isInstanceOf(TlsException.class)
-        .hasMessageStartingWith("recv from 127.0.0.1:")
-        .hasMessageEndingWith(": " + reason);
+    assertRecvFailsAfterRawBytes(protocol, hex, false, reason);
   }
 
   // python3 (OpenSSL) refuses a TLS 1.3 record longer than 2^14+256 from its header
@@ -1097,10 +1091,11 @@ class TlsSocketTest {
       value = {"1703034101|false", "1703034140|true"})
   void aTls13RecordLongerThanTheRfcAllowsFailsTheRecvAtOnce(String hex, boolean nonBlocking)
       throws Exception {
-    assertThat(recvAfterRawBytes("TLSv1.3", java.util.HexFormat.of().parseHex(hex), nonBlocking))
-        .isInstanceOf(TlsException.class)
-        .hasMessageStartingWith("recv from 127.0.0.1:")
-        .hasMessageEndingWith(": record overflow: the peer sent a record longer than TLS allows");
+    assertRecvFailsAfterRawBytes(
+        "TLSv1.3",
+        hex,
+        nonBlocking,
+        "record overflow: the peer sent a record longer than TLS allows");
   }
 
   // python3 (OpenSSL) refuses from the header alone, at once, a record of another version than the
@@ -1126,10 +1121,7 @@ class TlsSocketTest {
       })
   void aRecordHeaderThatIsNoRecordOfTheSessionFailsTheRecvAtOnce(
       String protocol, String hex, boolean nonBlocking, String reason) throws Exception {
-    assertThat(recvAfterRawBytes(protocol, java.util.HexFormat.of().parseHex(hex), nonBlocking))
-        .isInstanceOf(TlsException.class)
-        .hasMessageStartingWith("recv from 127.0.0.1:")
-        .hasMessageEndingWith(": " + reason);
+    assertRecvFailsAfterRawBytes(protocol, hex, nonBlocking, reason);
   }
 
   // A sender whose wrap waits on a TLS 1.2 renegotiation (it wrapped the ClientHello a receiver
@@ -1262,8 +1254,16 @@ class TlsSocketTest {
     }
   }
 
-  private Throwable recvAfterRawBytes(String protocol, byte[] bytes) throws Exception {
-    return recvAfterRawBytes(protocol, bytes, false);
+  /**
+   * Asserts that a client's recv after a JDK server's handshake and then the bytes {@code hex}
+   * fails at once with a {@link TlsException} saying {@code reason}.
+   */
+  private void assertRecvFailsAfterRawBytes(
+      String protocol, String hex, boolean nonBlocking, String reason) throws Exception {
+    assertThat(recvAfterRawBytes(protocol, java.util.HexFormat.of().parseHex(hex), nonBlocking))
+        .isInstanceOf(TlsException.class)
+        .hasMessageStartingWith("recv from 127.0.0.1:")
+        .hasMessageEndingWith(": " + reason);
   }
 
   /**

@@ -155,6 +155,26 @@ public final class NetnsHost implements AutoCloseable {
     finish(nft, "nft -f - <<< " + commands.strip());
   }
 
+  /** Sets the link's MTU at both ends, in bytes (1500 at first; IPv4 needs 68 at least). */
+  public void mtu(int bytes) throws IOException {
+    check("ip", "link", "set", link, "mtu", Integer.toString(bytes));
+    run("ip", "link", "set", "eth0", "mtu", Integer.toString(bytes));
+  }
+
+  /**
+   * Limits the link to {@code rate} each way, in tc's units ({@code 1mbit}, {@code 200kbit}), with
+   * a token bucket (tbf) that queues up to 2 s of packets and drops the rest.
+   */
+  public void rate(String rate) throws IOException {
+    String[] tbf = {"root", "tbf", "rate", rate, "burst", "32kbit", "latency", "2s"};
+    List<String> ours = new ArrayList<>(List.of("tc", "qdisc", "replace", "dev", link));
+    ours.addAll(List.of(tbf));
+    check(ours.toArray(String[]::new));
+    List<String> theirs = new ArrayList<>(List.of("tc", "qdisc", "replace", "dev", "eth0"));
+    theirs.addAll(List.of(tbf));
+    run(theirs.toArray(String[]::new));
+  }
+
   /** The command line that runs {@code command} in the host's namespace. */
   public List<String> exec(String... command) {
     List<String> line = new ArrayList<>(List.of("ip", "netns", "exec", name));

@@ -71,6 +71,12 @@ class NetnsHostTest {
       assertThat(one.address()).isNotEqualTo(two.address());
       assertThat(one.run("ip", "-o", "-4", "addr", "show", "dev", "eth0"))
           .contains(one.address().getHostAddress() + "/29");
+      two.mtu(1280);
+      two.rate("1mbit");
+      assertThat(two.run("ip", "link", "show", "dev", "eth0")).contains("mtu 1280");
+      assertThat(two.run("tc", "qdisc", "show", "dev", "eth0"))
+          .contains("tbf")
+          .contains("rate 1Mbit");
     }
   }
 }

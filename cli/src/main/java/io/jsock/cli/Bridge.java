@@ -63,7 +63,10 @@ final class Bridge {
   /** The directions still moving: the bridge is done when none is left. */
   private final AtomicInteger moving;
 
-  /** -i's clock: it stands still during a write to stdout or the peer (see {@link IdleClock}). */
+  /**
+   * -i's clock: it stands still during a write to stdout, and starts again at each part of a write
+   * to the peer that goes (see {@link IdleClock}).
+   */
   private final IdleClock idleClock = new IdleClock();
 
   private volatile long lastReceived = System.nanoTime();
@@ -179,14 +182,14 @@ final class Bridge {
     }
   }
 
-  /** A write to stdout or the peer. */
+  /** A write to stdout. */
   private interface Write {
     boolean run() throws IOException;
   }
 
   /**
-   * Runs a write (a chunk to stdout, or to the peer), during which the idle clock does not run; it
-   * starts again when the write ends.
+   * Runs a write of a chunk to stdout, during which the idle clock does not run (as ncat's, whose
+   * write to stdout blocks); it starts again when the write ends.
    */
   private boolean writing(Write write) throws IOException {
     idleClock.writeBegins();
@@ -194,6 +197,18 @@ final class Bridge {
       return write.run();
     } finally {
       idleClock.writeEnded();
+    }
+  }
+
+  /**
+   * Sends {@code chunk} to the peer, the idle clock starting again at each part of it that goes (as
+   * ncat's {@code -i}, which runs while its write to the peer waits): a peer slow to take data
+   * keeps the connection, one that takes none (gone, or its host silent) ends it after {@code -i}.
+   */
+  private void sendToPeer(ByteBuffer chunk) throws IOException {
+    while (chunk.hasRemaining()) {
+      conn.send(chunk);
+      idleClock.touch();
     }
   }
 
@@ -210,11 +225,7 @@ final class Bridge {
         chunk.flip();
         idleClock.touch();
         traffic.sending(chunk);
-        writing(
-            () -> {
-              conn.sendAll(chunk);
-              return true;
-            });
+        sendToPeer(chunk);
       }
       endOfInput();
       directionDone();

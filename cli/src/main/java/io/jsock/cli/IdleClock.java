@@ -4,11 +4,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The idle clock of {@code connect}/{@code listen -i} and {@code relay --idle-timeout}: it runs
- * while no byte moves. {@code -i}'s stands still during a write under way ({@link #writeBegins}),
- * starting again when the write ends, as ncat's {@code -i} counts from the end of a blocking write;
- * the relay's is {@link #touch touched} at each part of a write that goes, as socat's {@code -T}
- * counts, so that a reader that has stopped taking data ends the connection and a slow one does
- * not.
+ * while no byte moves. {@code -i}'s stands still during a write to stdout under way ({@link
+ * #writeBegins}), starting again when the write ends, as ncat's {@code -i} counts from the end of
+ * its blocking write to stdout; a write to the peer, the relay's writes too, {@link #touch touch}
+ * it at each part that goes, as socat's {@code -T} counts, so that a reader that has stopped taking
+ * data (or vanished) ends the connection and a slow one does not.
  */
 final class IdleClock {
   private volatile long lastActivity = System.nanoTime();

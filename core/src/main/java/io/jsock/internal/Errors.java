@@ -6,6 +6,7 @@ import io.jsock.ClosedSocketException;
 import io.jsock.ConnectionAbortedException;
 import io.jsock.ConnectionRefusedException;
 import io.jsock.ConnectionResetException;
+import io.jsock.ConnectionTimedOutException;
 import io.jsock.Errno;
 import io.jsock.ErrnoException;
 import io.jsock.SocketError;
@@ -164,7 +165,7 @@ public final class Errors {
       case Errno.EBADF -> new ClosedSocketException(message, address);
       case Errno.EAGAIN, Errno.EINPROGRESS, Errno.EALREADY ->
           new WouldBlockException(message, errno, address);
-      case Errno.ETIMEDOUT -> new SocketTimeoutException(message);
+      case Errno.ETIMEDOUT -> new ConnectionTimedOutException(message, address);
       default -> new ErrnoException(message, errno, address);
     };
   }

@@ -6,6 +6,7 @@ import io.jsock.BrokenPipeException;
 import io.jsock.ClosedSocketException;
 import io.jsock.ConnectionRefusedException;
 import io.jsock.ConnectionResetException;
+import io.jsock.ConnectionTimedOutException;
 import io.jsock.Errno;
 import io.jsock.ErrnoException;
 import io.jsock.Family;
@@ -150,8 +151,11 @@ class ErrorsTest {
   @Test
   void ofGivesTheClassThatFitsTheErrorNumber() {
     assertThat(Errors.of(Errno.ETIMEDOUT, "connect to", ADDRESS))
-        .isExactlyInstanceOf(SocketTimeoutException.class)
-        .hasMessage("connect to 127.0.0.1:9: connection timed out");
+        .isExactlyInstanceOf(ConnectionTimedOutException.class)
+        .isInstanceOf(SocketTimeoutException.class)
+        .hasMessage("connect to 127.0.0.1:9: connection timed out")
+        .satisfies(e -> assertThat(((SocketError) e).errno()).isEqualTo(Errno.ETIMEDOUT))
+        .satisfies(e -> assertThat(((SocketError) e).address()).isEqualTo(ADDRESS));
     assertThat(Errors.of(Errno.ENOTCONN, "recv from", null))
         .isExactlyInstanceOf(ErrnoException.class)
         .hasMessage("recv from: transport endpoint is not connected");

@@ -22,7 +22,7 @@ import java.time.Duration;
  * @param allErrors when every attempt fails: {@code false} throws the last attempt's error, as
  *     Python's (the earlier ones suppressed in it), {@code true} an {@link ErrnoException} that
  *     names every attempt's error in its message (and holds them all as suppressed), as Python's
- *     {@code all_errors}
+ *     {@code all_errors}, with the first attempt's errno ({@link Errno#ETIMEDOUT} if it timed out)
  */
 public record ConnectOptions(Duration timeout, SocketAddress sourceAddress, boolean allErrors) {
   /** Checks the timeout and the source address. */

@@ -675,7 +675,12 @@ public final class Sockets {
       for (IOException e : errors) {
         message.append(e == first ? "" : "; ").append(e.getMessage());
       }
-      int errno = first instanceof SocketError error ? error.errno() : Errno.EIO;
+      // an attempt that timed out carries no errno of its own: a timeout's is ETIMEDOUT (Python's
+      // TimeoutError), not EIO
+      int errno =
+          first instanceof SocketError error
+              ? error.errno()
+              : first instanceof SocketTimeoutException ? Errno.ETIMEDOUT : Errno.EIO;
       ErrnoException all = new ErrnoException(message.toString(), errno, address);
       errors.forEach(all::addSuppressed);
       throw all;

@@ -139,6 +139,11 @@ public final class Socket implements AutoCloseable {
 
   private static final int TCP_NODELAY_OPTNAME = 1;
 
+  /** {@code TCP_SYNCNT} and {@code TCP_USER_TIMEOUT} (level {@code IPPROTO_TCP}), as Linux's. */
+  private static final int TCP_SYNCNT_OPTNAME = 7;
+
+  private static final int TCP_USER_TIMEOUT_OPTNAME = 18;
+
   /** {@code IPPROTO_IPV6} and its option {@code IPV6_V6ONLY}, as Linux numbers them. */
   private static final int IPPROTO_IPV6 = 41;
 
@@ -1842,8 +1847,9 @@ public final class Socket implements AutoCloseable {
    * listener's, as Linux makes those sockets afresh): {@code TCP_NODELAY} goes on the listening
    * socket itself, which Linux's accepted sockets inherit (the JDK's channel refuses it; jsock sets
    * it through the FFM), others the JDK's listener cannot hold (such as {@code SO_KEEPALIVE}) are
-   * set on each socket as it is accepted. {@link Sockets#IPV6_V6ONLY}, which the JDK has no option
-   * for, is jsock's own (see there).
+   * set on each socket as it is accepted. {@link Sockets#IPV6_V6ONLY}, {@link
+   * Sockets#TCP_USER_TIMEOUT} and {@link Sockets#TCP_SYNCNT}, which the JDK has no option for, are
+   * jsock's own (see there).
    *
    * @throws IllegalArgumentException if the option does not apply to this kind of socket, or the
    *     JDK refuses the value (a negative buffer size, an {@code IP_TOS} over 255): {@code value:
@@ -1861,7 +1867,8 @@ public final class Socket implements AutoCloseable {
       boolean held = channel.supportedOptions().contains(option);
       if (!held
           && !(channel instanceof ServerSocketChannel && streamOption(option))
-          && !(option == Sockets.IPV6_V6ONLY && family == Family.AF_INET6)) {
+          && !(option == Sockets.IPV6_V6ONLY && family == Family.AF_INET6)
+          && !(ownTcpOption(option) && family.isInet() && kind == SocketKind.SOCK_STREAM)) {
         throw notApplicable(option);
       }
       try {
@@ -1870,6 +1877,11 @@ public final class Socket implements AutoCloseable {
             throw new IllegalArgumentException("Invalid value '" + value + "'");
           }
           setV6Only(current, on);
+        } else if (ownTcpOption(option)) {
+          if (!(value instanceof Integer number)) { // a raw SocketOption, as the JDK refuses it
+            throw new IllegalArgumentException("Invalid value '" + value + "'");
+          }
+          setOwnTcpOption(current, option, number);
         } else if (option == ExtendedSocketOptions.SO_INCOMING_NAPI_ID
             || option == ExtendedSocketOptions.SO_PEERCRED) {
           // read-only: Linux refuses them so (the JDK's refusal carries no errno)
@@ -1910,6 +1922,9 @@ public final class Socket implements AutoCloseable {
       NetworkChannel channel = (NetworkChannel) current.channel();
       if (option == Sockets.IPV6_V6ONLY && family == Family.AF_INET6) {
         return option.type().cast(isV6Only(current));
+      }
+      if (ownTcpOption(option) && family.isInet() && kind == SocketKind.SOCK_STREAM) {
+        return option.type().cast(ownTcpOption(current, option));
       }
       if (option == ExtendedSocketOptions.SO_PEERCRED
           && channel instanceof SocketChannel stream
@@ -2382,6 +2397,7 @@ public final class Socket implements AutoCloseable {
       if (options.get(Sockets.IPV6_V6ONLY) instanceof Boolean v6Only) {
         setV6Only(listening, v6Only); // before the bind, which Linux requires
       }
+      setOwnTcpOptions(listening); // the listener's, whence Linux's accepted sockets have them
       if (local == null && family.isInet()) {
         local = new InetSocketAddress(Addresses.anyLocal(family == Family.AF_INET6), 0);
       } else if (family.isInet()) {
@@ -2544,6 +2560,76 @@ public final class Socket implements AutoCloseable {
     }
   }
 
+  /** Whether {@code option} is one of jsock's own TCP options, which the JDK's channels lack. */
+  private static boolean ownTcpOption(SocketOption<?> option) {
+    return option == Sockets.TCP_USER_TIMEOUT || option == Sockets.TCP_SYNCNT;
+  }
+
+  private static int ownTcpOptname(SocketOption<?> option) {
+    return option == Sockets.TCP_SYNCNT ? TCP_SYNCNT_OPTNAME : TCP_USER_TIMEOUT_OPTNAME;
+  }
+
+  /** Sets the own TCP options recorded for this socket on the channel that takes its place. */
+  private void setOwnTcpOptions(PolledChannel polled) throws IOException {
+    for (var entry : options.entrySet()) {
+      if (ownTcpOption(entry.getKey())) {
+        setOwnTcpOption(polled, entry.getKey(), (Integer) entry.getValue());
+      }
+    }
+  }
+
+  /**
+   * Sets {@link Sockets#TCP_USER_TIMEOUT} or {@link Sockets#TCP_SYNCNT}, which the JDK's channels
+   * do not know, through the FFM calls; the kernel checks the value (EINVAL), as for Python. Where
+   * the calls are not available only a user timeout of 0 is taken, which every socket has there.
+   */
+  private static void setOwnTcpOption(PolledChannel polled, SocketOption<?> option, int value)
+      throws IOException {
+    if (!StreamCalls.isAvailable()) {
+      if (option == Sockets.TCP_USER_TIMEOUT && value == 0) {
+        return;
+      }
+      throw new UnsupportedOperationException(
+          option.name() + " needs the epoll path's FFM calls, which the JDK's channels lack");
+    }
+    int fd = polled.enterAnyCall();
+    if (fd < 0) {
+      return; // closing: it takes nothing more
+    }
+    try {
+      StreamCalls.setIntOption(fd, IPPROTO_TCP, ownTcpOptname(option), value);
+    } catch (StreamCalls.Failed e) {
+      throw Errors.of(e.errno(), "setsockopt " + option.name(), null);
+    } finally {
+      polled.exitCall();
+    }
+  }
+
+  /**
+   * {@link Sockets#TCP_USER_TIMEOUT} or {@link Sockets#TCP_SYNCNT} as the kernel has it (see {@link
+   * #setOwnTcpOption}); where it cannot be asked, a user timeout of 0, and no syn count.
+   */
+  private static int ownTcpOption(PolledChannel polled, SocketOption<?> option) throws IOException {
+    if (!StreamCalls.isAvailable()) {
+      if (option == Sockets.TCP_USER_TIMEOUT) {
+        return 0;
+      }
+      throw new UnsupportedOperationException(
+          option.name() + " needs the epoll path's FFM calls, which the JDK's channels lack");
+    }
+    int fd = polled.enterAnyCall();
+    if (fd < 0) {
+      return 0;
+    }
+    try {
+      return StreamCalls.getIntOption(fd, IPPROTO_TCP, ownTcpOptname(option));
+    } catch (StreamCalls.Failed e) {
+      throw Errors.of(e.errno(), "getsockopt " + option.name(), null);
+    } finally {
+      polled.exitCall();
+    }
+  }
+
   /** EINVAL from {@code listen}, saying why Linux refuses: {@code invalid argument (why)}. */
   private static ErrnoException cannotListen(SocketAddress local, String why) {
     return new ErrnoException(
@@ -2679,6 +2765,8 @@ public final class Socket implements AutoCloseable {
         for (var entry : options.entrySet()) {
           if (entry.getKey() == Sockets.IPV6_V6ONLY) {
             setV6Only(fresh, (Boolean) entry.getValue());
+          } else if (ownTcpOption(entry.getKey())) {
+            setOwnTcpOption(fresh, entry.getKey(), (Integer) entry.getValue());
           } else {
             setRaw(network, entry.getKey(), entry.getValue());
           }

@@ -74,6 +74,55 @@ public final class Sockets {
    */
   public static final SocketOption<Boolean> IPV6_V6ONLY = new BooleanOption("IPV6_V6ONLY");
 
+  /**
+   * Python's {@code TCP_USER_TIMEOUT} (level {@code IPPROTO_TCP}, Linux), which the JDK has no
+   * option for: how long, in milliseconds, data sent may stay unacknowledged (or a zero window
+   * unprobed) before the kernel drops the connection, and the call waiting on it fails with {@link
+   * ConnectionTimedOutException} ({@link Errno#ETIMEDOUT}); 0, the initial value, leaves it to the
+   * kernel's retransmissions ({@code tcp_retries2}: some 15 minutes for a peer that vanished). A
+   * negative value gives {@link Errno#EINVAL}, as Linux.
+   *
+   * <pre>{@code
+   * s.setSockOpt(Sockets.TCP_USER_TIMEOUT, 10_000);   // sendAll to a vanished peer fails in ~10 s
+   * }</pre>
+   *
+   * <p>TCP sockets only (others throw {@link IllegalArgumentException}, as for any option that does
+   * not apply); a listener's value goes to the sockets it accepts, as Linux's. Set and read through
+   * the FFM calls of the epoll path; on the portable path (see README's Readiness) {@code
+   * getSockOpt} gives 0 and setting anything else throws {@link UnsupportedOperationException}.
+   */
+  public static final SocketOption<Integer> TCP_USER_TIMEOUT = new IntOption("TCP_USER_TIMEOUT");
+
+  /**
+   * Python's {@code TCP_SYNCNT} (level {@code IPPROTO_TCP}, Linux), which the JDK has no option
+   * for: how many times a connect retransmits its SYN before it fails with {@link
+   * ConnectionTimedOutException} ({@link Errno#ETIMEDOUT}), from 1 to 127 (others give {@link
+   * Errno#EINVAL}, as Linux); it reads as the {@code net.ipv4.tcp_syn_retries} sysctl (6, some 127
+   * s against a host that drops) until set.
+   *
+   * <pre>{@code
+   * s.setSockOpt(Sockets.TCP_SYNCNT, 2);   // a dropped connect fails after ~7 s
+   * }</pre>
+   *
+   * <p>TCP sockets only (others throw {@link IllegalArgumentException}); a listener's value goes to
+   * the sockets it accepts, as Linux's. Set and read through the FFM calls of the epoll path; on
+   * the portable path (see README's Readiness) both throw {@link UnsupportedOperationException}.
+   */
+  public static final SocketOption<Integer> TCP_SYNCNT = new IntOption("TCP_SYNCNT");
+
+  /** An {@code int} socket option of jsock's own, where the JDK has none: named as Python's. */
+  private record IntOption(String name) implements SocketOption<Integer> {
+    @Override
+    public Class<Integer> type() {
+      return Integer.class;
+    }
+
+    @Override
+    public String toString() {
+      return name;
+    }
+  }
+
   /** A socket option of jsock's own, where the JDK has none: named as Python names it. */
   private record BooleanOption(String name) implements SocketOption<Boolean> {
     @Override

@@ -2,6 +2,7 @@ package io.jsock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import io.jsock.testing.NetnsHost;
 import java.io.IOException;
@@ -12,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import jdk.net.ExtendedSocketOptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Established connections whose peer stops answering: a host in a network namespace of its own
@@ -69,6 +71,59 @@ class DeadPeerTest {
         // then, as on Linux (and python3): the connection is gone
         assertThatThrownBy(() -> sock.send(new byte[10])).isInstanceOf(BrokenPipeException.class);
         assertThat(sock.recv(10)).isEmpty();
+      }
+    }
+  }
+
+  // python3 with TCP_USER_TIMEOUT 1000: sendall raises TimeoutError [Errno 110] once the sent data
+  // has gone unacknowledged for a second, not after tcp_retries2 (some 15 minutes)
+  @Test
+  @Timeout(60)
+  void aUserTimeoutFailsABlockingSendAllToAVanishedPeerWithEtimedout() throws Exception {
+    assumeFalse(Boolean.getBoolean("jsock.selectorPoller"), "the epoll path's FFM calls");
+    try (NetnsHost host = NetnsHost.create()) {
+      startSilentPeer(host);
+      InetSocketAddress peer = new InetSocketAddress(host.address(), 7000);
+      try (Socket sock = Socket.create(Family.AF_INET, SocketKind.SOCK_STREAM)) {
+        sock.connect(peer);
+        sock.setSockOpt(Sockets.TCP_USER_TIMEOUT, 1000);
+        host.firewall("add rule inet test input drop");
+
+        assertThatThrownBy(() -> sock.sendAll(new byte[8 << 20]))
+            .isInstanceOfSatisfying(
+                ConnectionTimedOutException.class,
+                e -> {
+                  assertThat(e.errno()).isEqualTo(Errno.ETIMEDOUT);
+                  assertThat(e.address()).isEqualTo(peer);
+                })
+            .hasMessage(
+                "send to " + host.address().getHostAddress() + ":7000: connection timed out");
+      }
+    }
+  }
+
+  // python3 with TCP_SYNCNT 1: a blocking connect to a port that drops raises TimeoutError
+  // [Errno 110] after one retransmission (some 3 s), not after tcp_syn_retries (some 127 s)
+  @Test
+  @Timeout(60)
+  void aSynCountOfOneFailsABlockingConnectToADroppedPortWithEtimedout() throws Exception {
+    assumeFalse(Boolean.getBoolean("jsock.selectorPoller"), "the epoll path's FFM calls");
+    try (NetnsHost host = NetnsHost.create()) {
+      host.firewall("add rule inet test input tcp dport 7001 drop");
+      InetSocketAddress dropped = new InetSocketAddress(host.address(), 7001);
+      try (Socket sock = Socket.create(Family.AF_INET, SocketKind.SOCK_STREAM)) {
+        sock.setSockOpt(Sockets.TCP_SYNCNT, 1);
+
+        assertThatThrownBy(() -> sock.connect(dropped))
+            .isInstanceOfSatisfying(
+                ConnectionTimedOutException.class,
+                e -> {
+                  assertThat(e.errno()).isEqualTo(Errno.ETIMEDOUT);
+                  assertThat(e.address()).isEqualTo(dropped);
+                })
+            .hasMessage(
+                "connect to " + host.address().getHostAddress() + ":7001: connection timed out");
+        assertThat(sock.getSockOpt(Sockets.TCP_SYNCNT)).isEqualTo(1); // the fresh channel's
       }
     }
   }

@@ -414,4 +414,124 @@ class SocketOptionsTest {
       assertThat(s.getSockOpt(Sockets.IPV6_V6ONLY)).isFalse();
     }
   }
+
+  // python3 on Linux: TCP_USER_TIMEOUT starts 0 and takes any int from 0 (-1: EINVAL); TCP_SYNCNT
+  // reads the net.ipv4.tcp_syn_retries sysctl until set and takes 1 to 127 (0, 128, -1: EINVAL)
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void userTimeoutAndSynCountRoundTripAsPythonsDo(Family family) throws Exception {
+    assumeFalse(Boolean.getBoolean("jsock.selectorPoller"), "the epoll path's FFM calls");
+    int synRetries =
+        Integer.parseInt(Files.readString(Path.of("/proc/sys/net/ipv4/tcp_syn_retries")).strip());
+    try (Socket s = Socket.create(family, SocketKind.SOCK_STREAM)) {
+      assertThat(s.getSockOpt(Sockets.TCP_USER_TIMEOUT)).isZero();
+      assertThat(s.getSockOpt(Sockets.TCP_SYNCNT)).isEqualTo(synRetries);
+      for (int millis : new int[] {1, 1000, Integer.MAX_VALUE, 0}) {
+        s.setSockOpt(Sockets.TCP_USER_TIMEOUT, millis);
+        assertThat(s.getSockOpt(Sockets.TCP_USER_TIMEOUT)).isEqualTo(millis);
+      }
+      for (int count : new int[] {1, 127, 3}) {
+        s.setSockOpt(Sockets.TCP_SYNCNT, count);
+        assertThat(s.getSockOpt(Sockets.TCP_SYNCNT)).isEqualTo(count);
+      }
+      assertThatThrownBy(() -> s.setSockOpt(Sockets.TCP_USER_TIMEOUT, -1))
+          .isInstanceOfSatisfying(
+              ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(Errno.EINVAL))
+          .hasMessage("setsockopt TCP_USER_TIMEOUT: invalid argument");
+      for (int count : new int[] {0, 128, -1}) {
+        assertThatThrownBy(() -> s.setSockOpt(Sockets.TCP_SYNCNT, count))
+            .isInstanceOfSatisfying(
+                ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(Errno.EINVAL))
+            .hasMessage("setsockopt TCP_SYNCNT: invalid argument");
+      }
+      assertThat(s.getSockOpt(Sockets.TCP_USER_TIMEOUT)).isZero();
+      assertThat(s.getSockOpt(Sockets.TCP_SYNCNT)).isEqualTo(3);
+    }
+  }
+
+  // python3 on Linux: a listener's TCP_USER_TIMEOUT and TCP_SYNCNT, set before listen or after,
+  // are the sockets' it accepts (1234 and 3, then 777 and 2)
+  @Test
+  void userTimeoutAndSynCountOfAListenerAreItsAcceptedSockets() throws Exception {
+    assumeFalse(Boolean.getBoolean("jsock.selectorPoller"), "the epoll path's FFM calls");
+    try (Socket listener = Socket.create(Family.AF_INET, SocketKind.SOCK_STREAM)) {
+      listener.setSockOpt(Sockets.TCP_USER_TIMEOUT, 1234);
+      listener.setSockOpt(Sockets.TCP_SYNCNT, 3);
+      listener.bind("127.0.0.1", 0);
+      listener.listen(); // a new channel, which must be given them
+      assertThat(listener.getSockOpt(Sockets.TCP_USER_TIMEOUT)).isEqualTo(1234);
+      assertThat(listener.getSockOpt(Sockets.TCP_SYNCNT)).isEqualTo(3);
+      try (Socket client = Sockets.createConnection(listener.getSockName());
+          Socket accepted = listener.accept().conn()) {
+        assertThat(accepted.getSockOpt(Sockets.TCP_USER_TIMEOUT)).isEqualTo(1234);
+        assertThat(accepted.getSockOpt(Sockets.TCP_SYNCNT)).isEqualTo(3);
+      }
+      listener.setSockOpt(Sockets.TCP_USER_TIMEOUT, 777);
+      listener.setSockOpt(Sockets.TCP_SYNCNT, 2);
+      try (Socket client = Sockets.createConnection(listener.getSockName());
+          Socket accepted = listener.accept().conn()) {
+        assertThat(accepted.getSockOpt(Sockets.TCP_USER_TIMEOUT)).isEqualTo(777);
+        assertThat(accepted.getSockOpt(Sockets.TCP_SYNCNT)).isEqualTo(2);
+      }
+    }
+  }
+
+  // Python keeps its socket (and its options) after a refused connect; jsock's fresh channel too
+  @Test
+  void userTimeoutAndSynCountOutliveAFailedConnect() throws Exception {
+    assumeFalse(Boolean.getBoolean("jsock.selectorPoller"), "the epoll path's FFM calls");
+    try (Loopback.Refusing refusing = Loopback.refusingAddress(Family.AF_INET);
+        Socket s = Socket.create(Family.AF_INET, SocketKind.SOCK_STREAM)) {
+      s.setSockOpt(Sockets.TCP_USER_TIMEOUT, 4321);
+      s.setSockOpt(Sockets.TCP_SYNCNT, 5);
+      assertThatThrownBy(() -> s.connect(refusing.address()))
+          .isInstanceOf(ConnectionRefusedException.class);
+      assertThat(s.getSockOpt(Sockets.TCP_USER_TIMEOUT)).isEqualTo(4321);
+      assertThat(s.getSockOpt(Sockets.TCP_SYNCNT)).isEqualTo(5);
+    }
+  }
+
+  // python3: on UDP ENOPROTOOPT, on AF_UNIX EOPNOTSUPP; jsock refuses them as any option that does
+  // not apply
+  @Test
+  void userTimeoutAndSynCountApplyToTcpOnly() throws Exception {
+    try (Socket udp = Socket.create(Family.AF_INET, SocketKind.SOCK_DGRAM);
+        Socket unix = Socket.create(Family.AF_UNIX, SocketKind.SOCK_STREAM)) {
+      for (SocketOption<Integer> option :
+          java.util.List.of(Sockets.TCP_USER_TIMEOUT, Sockets.TCP_SYNCNT)) {
+        assertThatThrownBy(() -> udp.setSockOpt(option, 1))
+            .isInstanceOf(IllegalArgumentException.class)
+            .hasMessage(
+                "option " + option.name() + " does not apply to an AF_INET SOCK_DGRAM socket");
+        assertThatThrownBy(() -> udp.getSockOpt(option))
+            .isInstanceOf(IllegalArgumentException.class)
+            .hasMessage(
+                "option " + option.name() + " does not apply to an AF_INET SOCK_DGRAM socket");
+        assertThatThrownBy(() -> unix.setSockOpt(option, 1))
+            .isInstanceOf(IllegalArgumentException.class)
+            .hasMessage(
+                "option " + option.name() + " does not apply to an AF_UNIX SOCK_STREAM socket");
+      }
+    }
+  }
+
+  // documented in README: without the FFM calls no socket has a user timeout or a syn count of its
+  // own
+  @Test
+  void userTimeoutAndSynCountCannotBeSetOnThePortablePath() throws Exception {
+    assumeTrue(Boolean.getBoolean("jsock.selectorPoller"), "the portable path");
+    try (Socket s = Socket.create(Family.AF_INET, SocketKind.SOCK_STREAM)) {
+      s.setSockOpt(Sockets.TCP_USER_TIMEOUT, 0);
+      assertThat(s.getSockOpt(Sockets.TCP_USER_TIMEOUT)).isZero();
+      assertThatThrownBy(() -> s.setSockOpt(Sockets.TCP_USER_TIMEOUT, 1000))
+          .isInstanceOf(UnsupportedOperationException.class)
+          .hasMessageContaining("TCP_USER_TIMEOUT");
+      assertThatThrownBy(() -> s.setSockOpt(Sockets.TCP_SYNCNT, 1))
+          .isInstanceOf(UnsupportedOperationException.class)
+          .hasMessageContaining("TCP_SYNCNT");
+      assertThatThrownBy(() -> s.getSockOpt(Sockets.TCP_SYNCNT))
+          .isInstanceOf(UnsupportedOperationException.class)
+          .hasMessageContaining("TCP_SYNCNT");
+    }
+  }
 }

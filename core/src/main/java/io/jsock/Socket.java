@@ -2837,6 +2837,31 @@ public final class Socket implements AutoCloseable {
   }
 
   /**
+   * For {@link SocketSelector}: completes in the JDK's channel a connect in progress that the
+   * kernel has completed without error (the selector found it writable and not in error), as
+   * Linux's socket is connected by then: the JDK's channel reports no input before. The next {@code
+   * connect} still returns at once without error, as on Linux ({@link #connectUnclaimed}).
+   */
+  void completeConnect() {
+    PolledChannel current = polled;
+    if (peer != null
+        || !(current.channel() instanceof SocketChannel channel)
+        || !channel.isConnectionPending()) {
+      return;
+    }
+    try {
+      if (finishConnect(current)) {
+        peer = channel.getRemoteAddress();
+        connectUnclaimed = true;
+      }
+    } catch (IOException e) {
+      // not reached (a connect that succeeded stays so), but a fresh channel must then take the
+      // closed one's place, as after any failed connect
+      connectFailed(current, e, "connect to", pendingTarget);
+    }
+  }
+
+  /**
    * What a failed connect throws, once the socket has a fresh channel in place of the one the JDK
    * closed (Python's socket stays usable); a channel that another thread, failing too, has already
    * replaced is left alone.

@@ -20,8 +20,8 @@ public enum Event {
    * Writable: {@link Socket#send} can take some bytes at once. On a socket whose non-blocking
    * {@link Socket#connect} is in progress it means the connection attempt has finished; calling
    * {@code connect} (or {@code connectEx}) with the same address then completes it at once, or
-   * reports why it failed. In Python the socket is connected by then already; the JDK needs that
-   * second call.
+   * reports why it failed, as in Python. A connect that succeeded is complete by then, as in
+   * Python: the socket reports {@link #EVENT_READ} once input comes, without that second call.
    */
   EVENT_WRITE;
 

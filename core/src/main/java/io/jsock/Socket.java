@@ -290,6 +290,14 @@ public final class Socket implements AutoCloseable {
   private volatile boolean connectTried;
 
   /**
+   * A connect in progress was completed by another call (a send, a receive, a selector) than {@code
+   * connect}: as Linux's socket stays {@code SS_CONNECTING} until a connect call looks, the next
+   * {@code connect} succeeds (Python's {@code connect_ex} returns 0) and only the one after it says
+   * {@code EISCONN}.
+   */
+  private volatile boolean connectUnclaimed;
+
+  /**
    * Counts the bytes moved, for the server framework's statistics ({@link
    * SocketAccess#attachMeter}); null on every other socket. Set before the socket is handed to the
    * threads that use it.
@@ -630,6 +638,10 @@ public final class Socket implements AutoCloseable {
   private void connectStream(SocketAddress target) throws IOException {
     PolledChannel current = connectingChannel(target);
     SocketChannel channel = (SocketChannel) current.channel();
+    if (channel.isConnected()) {
+      connectUnclaimed = false; // completed by another call since it was started: claimed now
+      return;
+    }
     // Started at the first wait, which waits however short the timeout, as CPython's connect
     // polls once with it: a deadline started before the connect could pass before any look.
     long deadline = Timeouts.NOT_STARTED;
@@ -2712,6 +2724,10 @@ public final class Socket implements AutoCloseable {
         throw Errors.of(family.isInet() ? Errno.EISCONN : Errno.EINVAL, "connect to", target);
       }
       if (channel.isConnected()) {
+        if (connectUnclaimed) {
+          connectUnclaimed = false; // this connect is the one that completes it, as on Linux
+          return current;
+        }
         checkUnixPath(target);
         throw Errors.of(Errno.EISCONN, "connect to", target);
       }
@@ -2899,11 +2915,37 @@ public final class Socket implements AutoCloseable {
         deadline = await(current, SelectionKey.OP_CONNECT, deadline, operation, target);
       }
       peer = channel.getRemoteAddress();
+      connectUnclaimed = true;
       return deadline;
     } catch (IOException e) {
       throw connectFailed(current, e, operation, target);
     } finally {
       current.exitWriting();
+    }
+  }
+
+  /**
+   * For {@link SocketSelector}: completes in the JDK's channel a connect in progress that the
+   * kernel has completed without error (the selector found it writable and not in error), as
+   * Linux's socket is connected by then: the JDK's channel reports no input before. The next {@code
+   * connect} still returns at once without error, as on Linux ({@link #connectUnclaimed}).
+   */
+  void completeConnect() {
+    PolledChannel current = polled;
+    if (peer != null
+        || !(current.channel() instanceof SocketChannel channel)
+        || !channel.isConnectionPending()) {
+      return;
+    }
+    try {
+      if (finishConnect(current)) {
+        peer = channel.getRemoteAddress();
+        connectUnclaimed = true;
+      }
+    } catch (IOException e) {
+      // not reached (a connect that succeeded stays so), but a fresh channel must then take the
+      // closed one's place, as after any failed connect
+      connectFailed(current, e, "connect to", pendingTarget);
     }
   }
 

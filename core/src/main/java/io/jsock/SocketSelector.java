@@ -576,6 +576,15 @@ public final class SocketSelector implements AutoCloseable {
       } catch (CancelledKeyException closedMeanwhile) {
         continue; // the next select drops it
       }
+      if (ops == SelectionKey.OP_CONNECT
+          && registration.channel instanceof SocketChannel stream
+          && stream.isConnectionPending()) {
+        // the connect succeeded (an error or a hang-up would have set every interest op, as
+        // interestOps() always adds another): Linux's socket is connected now, and the JDK's
+        // channel reports input only once finishConnect says so; as in Python, no second
+        // connect is needed for EVENT_READ
+        registration.socket.completeConnect();
+      }
       boolean inputBuffered = !unreported.isEmpty() && unreported.remove(registration);
       Set<Event> watched = registration.key.events();
       Set<Event> events =
@@ -607,11 +616,27 @@ public final class SocketSelector implements AutoCloseable {
       if (registration.registered) {
         follow(registration);
       }
+      if (registration.registered) {
+        refreshInterest(registration); // a connect started or completed since the last select
+      }
       if (!registration.registered || isSettled(registration)) {
         registration.inUnsettled = false;
         unsettled.set(i, unsettled.getLast());
         unsettled.removeLast();
       }
+    }
+  }
+
+  /** Applies the registration's events to its key as its channel's state now asks (under lock). */
+  private static void refreshInterest(Registration registration) {
+    SelectionKey current = registration.selectionKey;
+    if (current == null) {
+      return;
+    }
+    try {
+      current.interestOps(interestOps(registration.channel, registration.key.events()));
+    } catch (CancelledKeyException closedMeanwhile) {
+      // the next select drops it
     }
   }
 
@@ -740,10 +765,15 @@ public final class SocketSelector implements AutoCloseable {
   /**
    * The selection operations for Python's events on this kind of channel: a listener's EVENT_READ
    * is OP_ACCEPT; a stream's EVENT_WRITE is OP_WRITE once connected and OP_CONNECT while a connect
-   * is in progress (the JDK reports each only in its state).
+   * is in progress (the JDK reports each only in its state). A stream whose connect is in progress
+   * is watched for OP_CONNECT whatever the events, so that the select that sees the connect succeed
+   * completes it (see readyOf): the JDK reports no input before.
    */
   private static int interestOps(SelectableChannel channel, Set<Event> events) {
-    int ops = 0;
+    int ops =
+        channel instanceof SocketChannel stream && stream.isConnectionPending()
+            ? SelectionKey.OP_CONNECT
+            : 0;
     if (events.contains(Event.EVENT_READ)) {
       ops |= SelectionKey.OP_READ | SelectionKey.OP_ACCEPT;
     }

@@ -1127,6 +1127,35 @@ class SocketTest {
     }
   }
 
+  // python3 on Linux: a non-blocking connect that a send or a receive completed still completes
+  // at the next connect_ex, which returns 0 (whatever its address: the kernel's socket stays
+  // SS_CONNECTING until a connect looks); only the one after says EISCONN
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void theFirstConnectAfterASendOrRecvCompletedAConnectInProgressSucceeds(Family family)
+      throws Exception {
+    try (Socket listener = listening(family)) {
+      SocketAddress address = listener.getSockName();
+      for (Operation completing : new Operation[] {s -> s.send(bytes("x")), s -> s.recv(10)}) {
+        try (Socket client = Socket.create(family, SOCK_STREAM)) {
+          client.setBlocking(false);
+          assertThat(client.connectEx(address)).isEqualTo(Errno.EINPROGRESS);
+          try (Socket conn = listener.accept().conn()) { // the client's side was done before this
+            try {
+              completing.apply(client);
+            } catch (WouldBlockException nothingToReceive) {
+              // the connect is complete all the same
+            }
+
+            assertThat(client.connectEx(address)).isZero();
+            assertThat(client.connectEx(address)).isEqualTo(Errno.EISCONN);
+            assertThat(client.getPeerName()).isEqualTo(conn.getSockName());
+          }
+        }
+      }
+    }
+  }
+
   // python3 on Linux: the same after a refused one: ConnectionRefusedError, not EALREADY
   @Test
   void aConnectInTimeoutModeAfterARefusedNonBlockingConnectThrowsRefused() throws Exception {

@@ -23,7 +23,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Streams (TCP, AF_UNIX, TLS): stdin goes to the peer; when stdin ends the connection is
  * half-closed ({@code shutdown(SHUT_WR)}, unless {@code --no-shutdown}), so the peer reads end of
- * file and may still answer. What the peer sends goes to stdout until the peer ends its side. The
+ * file and may still answer. What the peer sends goes to stdout until the peer ends its side, and
+ * stdout is then closed (its reader sees the end, as ncat's), even while stdin still goes on. The
  * bridge is done when both directions are: stdin has ended and the peer has closed its side, in
  * either order (as OpenBSD {@code nc}). {@code --send-only} is done once stdin has ended; {@code
  * --recv-only} half-closes at once and is done when the peer closes. A stdout whose reader went
@@ -160,6 +161,7 @@ final class Bridge {
         chunk.clear();
         int n = conn.recvInto(chunk);
         if (n == 0 && !datagram) {
+          std.closeOut(); // stdout's reader sees the end of the data at once, as ncat's
           break; // the peer's end of file
         }
         chunk.flip();

@@ -22,11 +22,12 @@ final class StandardStreams {
   /** How long to wait before trying a non-blocking stdin or stdout again. */
   private static final Duration NON_BLOCKING_PAUSE = Duration.ofMillis(10);
 
-  // Channels over fds 0 and 1, never closed: closing them would close the process's own streams.
+  // Channels over fds 0 and 1: stdin's is never closed; stdout's only by closeOut.
   private final FileChannel in = new FileInputStream(FileDescriptor.in).getChannel();
   private final FileChannel out = new FileOutputStream(FileDescriptor.out).getChannel();
   private final Object writing = new Object();
   private volatile boolean outGone;
+  private boolean outClosed; // guarded by writing
 
   /**
    * Reads what stdin has (at most the buffer's remaining space) and returns the count, -1 at its
@@ -50,7 +51,7 @@ final class StandardStreams {
    */
   boolean write(ByteBuffer chunk) throws IOException {
     synchronized (writing) {
-      if (outGone) {
+      if (outGone || outClosed) {
         return false;
       }
       try {
@@ -68,6 +69,26 @@ final class StandardStreams {
           return false;
         }
         throw new IOException("write to stdout: " + describe(e), e);
+      }
+    }
+  }
+
+  /**
+   * Closes stdout, so that its reader sees the end of the data (as ncat closes it at the peer's end
+   * of file, for {@code ncat -l | tar xzf -}) while the process goes on sending stdin. The JDK does
+   * not close descriptor 1 itself but points it at /dev/null, so no file opened later takes it;
+   * later writes write nothing.
+   */
+  void closeOut() throws IOException {
+    synchronized (writing) {
+      if (outClosed) {
+        return;
+      }
+      outClosed = true;
+      try {
+        out.close();
+      } catch (IOException e) {
+        throw new IOException("close stdout: " + describe(e), e);
       }
     }
   }

@@ -10,6 +10,7 @@ import io.jsock.Family;
 import io.jsock.Shutdown;
 import io.jsock.Socket;
 import io.jsock.SocketKind;
+import io.jsock.Sockets;
 import io.jsock.testing.Loopback;
 import java.io.ByteArrayOutputStream;
 import java.io.File;
@@ -31,6 +32,7 @@ import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -38,6 +40,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Integration test (runs the real {@code ./jsock connect} and {@code ./jsock listen}): data through
@@ -380,6 +383,52 @@ class ConnectListenIT {
   @Test
   void recvOnlyHalfClosesAtOnceWithoutReadingStdin() throws Exception {
     assertThat(eofScenario("60", "--recv-only")).containsExactly("0", "got 0 bytes", "eof after 0");
+  }
+
+  /**
+   * ncat's own suite ("Client closes stdout and keeps running after socket EOF", and the listener's
+   * for {@code ncat -l | tar xzf -}): at the peer's end of file stdout is closed, so its reader
+   * sees the end of the data, while stdin still goes to the peer. jsock kept stdout open until it
+   * exited, that is until stdin ended too: {@code jsock connect … | sort} waited on a terminal's
+   * stdin (checked against Ncat 7.93, both modes).
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"connect", "listen"})
+  void thePeersEndOfFileClosesStdoutWhileStdinStillGoesToThePeer(String mode) throws Exception {
+    try (Socket listener = Socket.create()) {
+      listener.bind("127.0.0.1", 0);
+      listener.listen();
+      int port = ((InetSocketAddress) listener.getSockName()).getPort();
+      PipedProcess jsock =
+          mode.equals("connect")
+              ? jsock(Redirect.PIPE, Redirect.PIPE, "connect", "127.0.0.1", "" + port)
+              : jsock(Redirect.PIPE, Redirect.PIPE, "listen", "0");
+      try (jsock;
+          Socket peer =
+              mode.equals("connect")
+                  ? acceptWithin(listener)
+                  : Sockets.createConnection("127.0.0.1", jsock.listeningPort())) {
+        peer.setTimeout(LIMIT);
+        peer.sendAll("abc\n".getBytes(UTF_8));
+        peer.shutdown(Shutdown.SHUT_WR);
+        FutureTask<byte[]> untilEof = new FutureTask<>(jsock.stdout()::readAllBytes);
+        Thread.ofVirtual().start(untilEof);
+        assertThat(new String(untilEof.get(LIMIT.toSeconds(), TimeUnit.SECONDS), UTF_8))
+            .isEqualTo("abc\n");
+        assertThat(jsock.isAlive()).isTrue();
+        jsock.stdin().write("more\n".getBytes(UTF_8));
+        jsock.stdin().flush();
+        assertThat(new String(peer.recv(100), UTF_8)).isEqualTo("more\n");
+        jsock.stdin().close();
+        assertThat(peer.recv(100)).isEmpty();
+        assertThat(jsock.exitCode()).as(jsock.stderr()).isZero();
+      }
+    }
+  }
+
+  private static Socket acceptWithin(Socket listener) throws IOException {
+    listener.setTimeout(LIMIT);
+    return listener.accept().conn();
   }
 
   /**

@@ -17,6 +17,7 @@ import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -294,7 +295,15 @@ final class SendCommand implements Callable<Integer> {
     long remaining = size - offset;
     while (sent < remaining) {
       long began = System.nanoTime();
-      long n = sendChunk(conn, data, offset + sent, Math.min(chunk, remaining - sent));
+      long n;
+      try {
+        n = sendChunk(conn, data, offset + sent, Math.min(chunk, remaining - sent));
+      } catch (SocketTimeoutException e) { // exit code 4 still
+        throw (SocketTimeoutException)
+            new SocketTimeoutException(e.getMessage() + cutAt(offset + sent, size)).initCause(e);
+      } catch (SocketException e) { // reset, aborted
+        throw new TransferFailedException(e.getMessage() + cutAt(offset + sent, size), e);
+      }
       if (n == 0) {
         throw new TransferFailedException(
             file + " shrank while being sent: it ended at byte " + (offset + sent));
@@ -326,6 +335,14 @@ final class SendCommand implements Callable<Integer> {
       }
       throw e;
     }
+  }
+
+  /**
+   * Where a send cut short stopped, for its message, as the receiver says it: the bytes handed to
+   * the kernel (a resumed prefix counted), of the file's size.
+   */
+  private static String cutAt(long done, long size) {
+    return " after " + done + " of " + size + " bytes";
   }
 
   private static void waitUntil(long due) throws IOException {

@@ -3,13 +3,22 @@ package io.jsock.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jsock.testing.NetnsHost;
+import java.io.File;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.lang.ProcessBuilder.Redirect;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.Random;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The command line against a real network: a host in a namespace of its own ({@link NetnsHost})
@@ -84,6 +93,77 @@ class NetworkFailuresIT {
         assertThat(connect.stderr())
             .isEqualTo("jsock: idle timeout: no data either way for 2s (-i)\n");
         feeder.join();
+      }
+    }
+  }
+
+  /**
+   * {@code jsock receive} in the host, through the launcher, writing to {@code dir}; returns once
+   * it listens.
+   */
+  private static Process receiver(NetnsHost host, int port, Path dir, String... options)
+      throws IOException {
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                "env",
+                "JSOCK_JAR=" + System.getProperty("jsock.jar"),
+                RunningProcess.REPO.resolve("jsock").toString(),
+                "receive",
+                "--host",
+                host.address().getHostAddress()));
+    command.addAll(List.of(options));
+    command.addAll(List.of(Integer.toString(port), dir.toString() + "/"));
+    Process receiver = host.start(command.toArray(String[]::new));
+    String banner = "jsock: receiving on " + host.address().getHostAddress() + ":" + port + "\n";
+    assertThat(
+            new String(
+                receiver.getInputStream().readNBytes(banner.length()), StandardCharsets.US_ASCII))
+        .isEqualTo(banner);
+    return receiver;
+  }
+
+  @Test
+  void sendToAReceiverThatVanishesMidTransferTimesOutNamingTheBytesThatWent(@TempDir Path dir)
+      throws Exception {
+    try (NetnsHost host = NetnsHost.create()) {
+      Path incoming = Files.createDirectory(dir.resolve("incoming"));
+      receiver(host, 7001, incoming);
+      Path file = dir.resolve("data.bin");
+      byte[] data = new byte[8 << 20];
+      new Random(7).nextBytes(data);
+      Files.write(file, data);
+      try (PipedProcess send =
+          PipedProcess.start(
+              PipedProcess.jsock(
+                  "send",
+                  "-w",
+                  "2s",
+                  "--rate",
+                  "1MiB/s",
+                  file.toString(),
+                  host.address().getHostAddress(),
+                  "7001"),
+              Map.of(),
+              Redirect.from(new File("/dev/null")),
+              Redirect.DISCARD)) {
+        Path part = incoming.resolve("data.bin.part");
+        for (int i = 0; i < 600 && !(Files.exists(part) && Files.size(part) > 0); i++) {
+          Thread.sleep(50); // 30 s at most for the first bytes to come
+        }
+        assertThat(part).isNotEmptyFile();
+        // the receiver's host goes silent: nothing more is acknowledged, the send waits for -w
+        host.firewall("add rule inet test input drop");
+        assertThat(send.exitCode()).as(send.stderr()).isEqualTo(4);
+        Matcher said =
+            Pattern.compile(
+                    "jsock: sendfile to "
+                        + Pattern.quote(host.address().getHostAddress())
+                        + ":7001: timed out after (\\d+) of 8388608 bytes\n")
+                .matcher(send.stderr());
+        assertThat(said.matches()).as(send.stderr()).isTrue();
+        // at 1 MiB/s, the silence came long before the whole file could have gone
+        assertThat(Long.parseLong(said.group(1))).isBetween(Files.size(part), 8388607L);
       }
     }
   }

@@ -1008,7 +1008,15 @@ public final class Socket implements AutoCloseable {
     if (kind == SocketKind.SOCK_DGRAM) {
       return sendDatagram(data, null);
     }
-    PolledChannel current = sending("send to");
+    return sendStream(data, null);
+  }
+
+  /**
+   * {@link #send(ByteBuffer)} on a stream socket; {@code given} is the address a {@link #sendTo}
+   * gave (or {@code null}), which TCP ignores but which a socket not connected names in its error.
+   */
+  private int sendStream(ByteBuffer data, SocketAddress given) throws IOException {
+    PolledChannel current = sending("send to", given);
     long deadline = awaitConnected(current, "send to");
     if (!data.hasRemaining()) {
       if (tls == null) {
@@ -1544,7 +1552,7 @@ public final class Socket implements AutoCloseable {
       throw Errors.of(peer != null ? Errno.EISCONN : Errno.EOPNOTSUPP, "send to", target);
     }
     if (kind == SocketKind.SOCK_STREAM) {
-      return send(data);
+      return sendStream(data, target);
     }
     return sendDatagram(data, target);
   }
@@ -2778,12 +2786,17 @@ public final class Socket implements AutoCloseable {
    * completes with {@link #awaitConnected} before it writes), or the error Linux gives a write.
    */
   private PolledChannel sending(String operation) throws IOException {
+    return sending(operation, null);
+  }
+
+  /** As {@link #sending(String)}, naming {@code given} (a sendTo's address) if not connected. */
+  private PolledChannel sending(String operation, SocketAddress given) throws IOException {
     PolledChannel current = open(operation, peer);
     if (!isConnected(current)
         && !(current.channel() instanceof SocketChannel stream && stream.isConnectionPending())) {
       open(operation, peer); // closed by another thread meanwhile, as in connected()
       // TCP answers EPIPE, AF_UNIX ENOTCONN
-      throw Errors.of(family.isInet() ? Errno.EPIPE : Errno.ENOTCONN, operation, null);
+      throw Errors.of(family.isInet() ? Errno.EPIPE : Errno.ENOTCONN, operation, given);
     }
     return current;
   }

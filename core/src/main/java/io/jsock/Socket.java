@@ -783,8 +783,36 @@ public final class Socket implements AutoCloseable {
    *     peer reset, or whose close both sides have completed, has no peer left
    */
   public SocketAddress getPeerName() throws IOException {
-    checkPeerInKernel(connected("getpeername"), "getpeername");
+    PolledChannel current = connected("getpeername");
+    checkPeerInKernel(current, "getpeername");
+    if (peer instanceof UnixDomainSocketAddress unix
+        && unix.getPath().toString().isEmpty()
+        && !unnamed) { // the kernel names a socketPair's listener, gone, as one end's peer
+      namePeerIfBound(current);
+    }
     return peer;
+  }
+
+  /**
+   * An AF_UNIX peer that was unnamed when it connected (an accept gave {@code ""}) may have bound
+   * since, which Linux allows: its name is then the kernel's, as Python's {@code getpeername} gives
+   * it, kept from then on (a socket binds once). Where jsock calls the kernel (the epoll path).
+   */
+  private void namePeerIfBound(PolledChannel current) throws IOException {
+    int fd = current.enterCall();
+    if (fd < 0) {
+      return;
+    }
+    try {
+      byte[] path = StreamCalls.peerUnixPath(fd);
+      if (path.length > 0 && path[0] != 0) { // an abstract name is none the JDK can hold
+        peer = UnixDomainSocketAddress.of(new String(path, PATH_CHARSET));
+      }
+    } catch (StreamCalls.Failed e) {
+      throw Errors.of(e.errno(), "getpeername", peer);
+    } finally {
+      current.exitCall();
+    }
   }
 
   /**

@@ -54,12 +54,15 @@ need_value() { # script argument-count option
   [ "$2" -ge 2 ] || usage_error "$1" "$3 needs a value"
 }
 
-# Fails with a usage error unless VALUE is a whole number from 1 (0 with "or 0").
+# Fails with a usage error unless VALUE is a whole number from 1 (0 with "or 0"), written without
+# a leading zero: the scripts' own arithmetic reads "010" as octal 8 (while jsock bench and python
+# take 10) and "08" as an error, after they have started servers.
 need_count() { # script option value [or 0]
   local lowest=1
   [ -z "${4:-}" ] || lowest=0
   [[ $3 =~ ^[0-9]{1,9}$ ]] && (( 10#$3 >= lowest )) \
     || usage_error "$1" "$2 must be a whole number from $lowest: $3"
+  [[ $3 =~ ^(0|[1-9][0-9]*)$ ]] || usage_error "$1" "$2 must be written without a leading zero: $3"
 }
 
 # Milliseconds in a duration written as jsock bench reads it (500ms, 2s, 1m); fails with a usage

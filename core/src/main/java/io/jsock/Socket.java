@@ -800,8 +800,36 @@ public final class Socket implements AutoCloseable {
    *     peer reset, or whose close both sides have completed, has no peer left
    */
   public SocketAddress getPeerName() throws IOException {
-    checkPeerInKernel(connected("getpeername"), "getpeername");
+    PolledChannel current = connected("getpeername");
+    checkPeerInKernel(current, "getpeername");
+    if (peer instanceof UnixDomainSocketAddress unix
+        && unix.getPath().toString().isEmpty()
+        && !unnamed) { // the kernel names a socketPair's listener, gone, as one end's peer
+      namePeerIfBound(current);
+    }
     return peer;
+  }
+
+  /**
+   * An AF_UNIX peer that was unnamed when it connected (an accept gave {@code ""}) may have bound
+   * since, which Linux allows: its name is then the kernel's, as Python's {@code getpeername} gives
+   * it, kept from then on (a socket binds once). Where jsock calls the kernel (the epoll path).
+   */
+  private void namePeerIfBound(PolledChannel current) throws IOException {
+    int fd = current.enterCall();
+    if (fd < 0) {
+      return;
+    }
+    try {
+      byte[] path = StreamCalls.peerUnixPath(fd);
+      if (path.length > 0 && path[0] != 0) { // an abstract name is none the JDK can hold
+        peer = UnixDomainSocketAddress.of(new String(path, PATH_CHARSET));
+      }
+    } catch (StreamCalls.Failed e) {
+      throw Errors.of(e.errno(), "getpeername", peer);
+    } finally {
+      current.exitCall();
+    }
   }
 
   /**
@@ -1025,7 +1053,15 @@ public final class Socket implements AutoCloseable {
     if (kind == SocketKind.SOCK_DGRAM) {
       return sendDatagram(data, null);
     }
-    PolledChannel current = sending("send to");
+    return sendStream(data, null);
+  }
+
+  /**
+   * {@link #send(ByteBuffer)} on a stream socket; {@code given} is the address a {@link #sendTo}
+   * gave (or {@code null}), which TCP ignores but which a socket not connected names in its error.
+   */
+  private int sendStream(ByteBuffer data, SocketAddress given) throws IOException {
+    PolledChannel current = sending("send to", given);
     long deadline = awaitConnected(current, "send to");
     if (!data.hasRemaining()) {
       if (tls == null) {
@@ -1561,7 +1597,7 @@ public final class Socket implements AutoCloseable {
       throw Errors.of(peer != null ? Errno.EISCONN : Errno.EOPNOTSUPP, "send to", target);
     }
     if (kind == SocketKind.SOCK_STREAM) {
-      return send(data);
+      return sendStream(data, target);
     }
     return sendDatagram(data, target);
   }
@@ -2882,12 +2918,17 @@ public final class Socket implements AutoCloseable {
    * completes with {@link #awaitConnected} before it writes), or the error Linux gives a write.
    */
   private PolledChannel sending(String operation) throws IOException {
+    return sending(operation, null);
+  }
+
+  /** As {@link #sending(String)}, naming {@code given} (a sendTo's address) if not connected. */
+  private PolledChannel sending(String operation, SocketAddress given) throws IOException {
     PolledChannel current = open(operation, peer);
     if (!isConnected(current)
         && !(current.channel() instanceof SocketChannel stream && stream.isConnectionPending())) {
       open(operation, peer); // closed by another thread meanwhile, as in connected()
       // TCP answers EPIPE, AF_UNIX ENOTCONN
-      throw Errors.of(family.isInet() ? Errno.EPIPE : Errno.ENOTCONN, operation, null);
+      throw Errors.of(family.isInet() ? Errno.EPIPE : Errno.ENOTCONN, operation, given);
     }
     return current;
   }

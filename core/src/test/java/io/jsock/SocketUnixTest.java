@@ -409,6 +409,34 @@ class SocketUnixTest {
   // python3 on Linux: a client that connected unbound may bind afterwards (getsockname gives the
   // path, the server's getpeername too, and the socket file is made); a bound socket, connected
   // or not, and a listener are refused with EINVAL. jsock refused the first with EINVAL as well
+  // python3: conn, addr = l.accept() gives addr '' for a client that connected unbound; once it
+  // binds c.sock, conn.getpeername() gives '/…/c.sock' (and conn.recvfrom names it too)
+  @Test
+  void anAcceptedSocketsPeerNameIsThePathItsClientBoundAfterConnectingAsPythonSays()
+      throws Exception {
+    assumeFalse(Boolean.getBoolean("jsock.selectorPoller"), "the epoll path's FFM calls");
+    var server = UnixDomainSocketAddress.of(dir.resolve("server.sock"));
+    var late = UnixDomainSocketAddress.of(dir.resolve("late.sock"));
+    try (Socket listener = Socket.create(AF_UNIX, SOCK_STREAM);
+        Socket client = Socket.create(AF_UNIX, SOCK_STREAM)) {
+      listener.bind(server);
+      listener.listen();
+      client.connect(server);
+      Accepted accepted = listener.accept();
+      try (Socket conn = accepted.conn()) {
+        assertThat(accepted.address()).isEqualTo(UnixDomainSocketAddress.of(""));
+        assertThat(conn.getPeerName()).isEqualTo(UnixDomainSocketAddress.of(""));
+
+        client.bind(late);
+
+        assertThat(conn.getPeerName()).isEqualTo(late);
+        client.sendAll("x".getBytes(UTF_8));
+        assertThat(conn.recvFrom(1).address()).isEqualTo(late);
+        assertThat(client.getPeerName()).isEqualTo(server);
+      }
+    }
+  }
+
   @Test
   void aClientThatConnectedUnboundMayBindAfterwardsAsOnLinux() throws Exception {
     assumeFalse(Boolean.getBoolean("jsock.selectorPoller"), "the epoll path's FFM calls");

@@ -634,6 +634,16 @@ class SocketsTest {
     }
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"[::1", "::1]", "a[::1"})
+  void aHostNameWithABracketOfItsOwnIsNamedAsGivenWithoutAnotherPair(String host) {
+    // Python names nothing ("Name or service not known"), ncat the name as given
+    // ('Could not resolve hostname "[::1"'); jsock said "[[::1]:80", "[::1]]:80", "[a[::1]:80"
+    assertThatThrownBy(() -> Sockets.getAddrInfo(host, 80, null, null))
+        .isInstanceOf(AddressResolutionException.class)
+        .hasMessage("resolve " + host + ":80: name or service not known");
+  }
+
   @Test
   void getAddrInfoRejectsAfUnix() {
     assertThatThrownBy(() -> Sockets.getAddrInfo("localhost", 80, AF_UNIX, null))

@@ -221,6 +221,11 @@ class BenchScriptsTest {
       {"busy-memory", "1 2 3", "unexpected argument 3 (it takes 2 at most)"},
       {"many-connections", "10 x", "SECONDS must be a whole number from 1: x"},
       {"many-connections", "10 5 0", "PROCESSES must be a whole number from 1: 0"},
+      // bash's arithmetic read 08 as an error in the check of PROCESSES against N, which went on
+      // to start the servers, and 010 as 8 (jsock bench opened 10 connections)
+      {"many-connections", "08 5", "N must be written without a leading zero: 08"},
+      {"busy-memory", "010", "N must be written without a leading zero: 010"},
+      {"leak-check", "00", "SECONDS must be written without a leading zero: 00"},
       {"late-connections", "jsock 0", "RUNS must be a whole number from 1: 0"},
       {
         "late-connections",

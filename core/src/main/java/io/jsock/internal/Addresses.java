@@ -114,8 +114,9 @@ public final class Addresses {
 
   /**
    * How jsock prints an address: {@code 127.0.0.1:80}, {@code [::1]:80}, {@code host:80} for an
-   * unresolved one ({@code [host]:80} if its name has a colon, unless it is in brackets already),
-   * the path for a Unix-domain socket.
+   * unresolved one ({@code [host]:80} if its name has a colon, unless it has a bracket of its own:
+   * {@code [::1]:80}, {@code [::1:80} for the names {@code [::1]}, {@code [::1}, never a pair
+   * around them), the path for a Unix-domain socket.
    */
   public static String format(SocketAddress address) {
     if (address instanceof InetSocketAddress inet) {
@@ -123,7 +124,7 @@ public final class Addresses {
       String host = ip == null ? inet.getHostString() : ipText(ip);
       boolean bracket =
           ip instanceof Inet6Address
-              || (ip == null && host.contains(":") && !bracketed(host)); // "[::1]" as a name
+              || (ip == null && host.contains(":") && !hasBracket(host)); // "[::1]" as a name
       return (bracket ? "[" + host + "]" : host) + ":" + inet.getPort();
     }
     if (address instanceof UnixDomainSocketAddress unix) {
@@ -133,8 +134,8 @@ public final class Addresses {
     return String.valueOf(address);
   }
 
-  private static boolean bracketed(String host) {
-    return host.startsWith("[") && host.endsWith("]");
+  private static boolean hasBracket(String host) {
+    return host.indexOf('[') >= 0 || host.indexOf(']') >= 0;
   }
 
   /**

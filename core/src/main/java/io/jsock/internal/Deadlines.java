@@ -37,9 +37,8 @@ final class Deadlines {
 
   private static final int PURGE_AT_LEAST = 1024;
 
-  private static final class Holder {
-    static final Deadlines INSTANCE = start();
-  }
+  /** The timer once its thread has started (see {@link #started()}). */
+  private static volatile Deadlines started;
 
   /** Entries filed by waiters, moved into {@link #queue} by the timer thread. */
   private final ConcurrentLinkedQueue<Entry> incoming = new ConcurrentLinkedQueue<>();
@@ -76,10 +75,26 @@ final class Deadlines {
 
   private Deadlines() {}
 
-  private static Deadlines start() {
-    Deadlines deadlines = new Deadlines();
-    deadlines.thread = Thread.ofPlatform().daemon().name("jsock-timeouts").start(deadlines::run);
-    return deadlines;
+  /**
+   * The timer, its thread started by the first call. A start can fail ({@code OutOfMemoryError}
+   * "unable to create native thread"): the call throws it, and the next call starts the thread
+   * afresh (started in a class initialiser, a failure would have failed every later timed wait of
+   * the JVM with {@code NoClassDefFoundError}).
+   */
+  private static Deadlines started() {
+    Deadlines timer = started;
+    if (timer != null) {
+      return timer;
+    }
+    synchronized (Deadlines.class) {
+      if (started == null) {
+        Deadlines deadlines = new Deadlines();
+        deadlines.thread =
+            Thread.ofPlatform().daemon().name("jsock-timeouts").start(deadlines::run);
+        started = deadlines;
+      }
+      return started;
+    }
   }
 
   /**
@@ -97,8 +112,9 @@ final class Deadlines {
         if (pending != NONE && deadline - pending >= 0) {
           break; // an entry early enough is pending
         }
+        // before the entry counts as pending: a timer that cannot start leaves none
+        Deadlines timer = started();
         if (Waiters.TIMER_AT.compareAndSet(waiters, pending, deadline)) {
-          Deadlines timer = Holder.INSTANCE;
           timer.file(new Entry(waiters, deadline));
           if (pending != NONE) {
             timer.dead(); // the later entry it supersedes stays queued until its deadline
@@ -115,13 +131,14 @@ final class Deadlines {
   /** Drops the pending entry of a direction whose socket has closed. */
   static void cancel(Waiters waiters) {
     if (waiters.timerAt != NONE && (long) Waiters.TIMER_AT.getAndSet(waiters, NONE) != NONE) {
-      Holder.INSTANCE.dead();
+      started.dead(); // an entry was pending: the timer has started
     }
   }
 
   /** How many entries are filed and not yet dropped, pending or dead. */
   static int filed() {
-    return Holder.INSTANCE.filed.get();
+    Deadlines timer = started;
+    return timer == null ? 0 : timer.filed.get();
   }
 
   /** Counts an entry that is no longer pending but still filed, and wakes the timer to purge. */

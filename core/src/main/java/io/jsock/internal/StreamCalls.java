@@ -21,6 +21,7 @@ import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 
 /**
  * {@code recv(2)} and {@code send(2)} on a stream socket's file descriptor, called through the FFM
@@ -241,6 +242,35 @@ public final class StreamCalls {
    */
   public static void checkPeer(int fd) throws Failed {
     socketName("getpeername", GETPEERNAME, fd);
+  }
+
+  /**
+   * {@code getpeername(2)} of an AF_UNIX socket: the peer's path as the kernel has it now, which is
+   * the one it bound after it connected (an accept gave it unnamed), as bytes; empty for a peer
+   * without a name, and an abstract name begins with a 0 byte.
+   *
+   * @throws Failed with the error number of a failed call
+   */
+  public static byte[] peerUnixPath(int fd) throws Failed {
+    byte[][] path = new byte[1][];
+    zeroOrFailed(
+        "getpeername",
+        (arena, state) -> {
+          MemorySegment address = arena.allocate(SOCKADDR_STORAGE, 8);
+          MemorySegment length = arena.allocate(JAVA_INT);
+          length.set(JAVA_INT, 0, (int) SOCKADDR_STORAGE);
+          int result = (int) GETPEERNAME.invokeExact(state, fd, address, length);
+          // struct sockaddr_un: sun_family, then sun_path (a file's ends with a NUL, counted)
+          int size = Math.max(0, Math.min(length.get(JAVA_INT, 0), (int) SOCKADDR_STORAGE) - 2);
+          byte[] bytes = address.asSlice(2, size).toArray(JAVA_BYTE);
+          int end = 0;
+          while (end < size && bytes[end] != 0) {
+            end++;
+          }
+          path[0] = size > 0 && bytes[0] == 0 ? bytes : Arrays.copyOf(bytes, end);
+          return result;
+        });
+    return path[0];
   }
 
   /**

@@ -800,8 +800,46 @@ public final class Socket implements AutoCloseable {
    *     peer reset, or whose close both sides have completed, has no peer left
    */
   public SocketAddress getPeerName() throws IOException {
+    claimKernelConnect();
     checkPeerInKernel(connected("getpeername"), "getpeername");
     return peer;
+  }
+
+  /**
+   * Completes in the JDK's channel a TCP connect in progress that the kernel has completed (its
+   * {@code getpeername(2)} answers), as Linux's socket is connected by then for {@code getpeername}
+   * and {@code shutdown}, though no call has looked; the next {@code connect} still returns at once
+   * without error ({@link #connectUnclaimed}). Only where the descriptor is at hand (the epoll
+   * path): the JDK's {@code finishConnect} would take a failed connect's error, which Linux keeps
+   * for the next connect, send or receive. Not on a hot path.
+   */
+  private void claimKernelConnect() {
+    PolledChannel current = polled;
+    if (peer != null
+        || !family.isInet()
+        || !(current.channel() instanceof SocketChannel stream)
+        || !stream.isConnectionPending()) {
+      return;
+    }
+    // under stateLock, as portChosenForAConnect: the number may be another socket's once a failed
+    // connect's JDK has closed it
+    synchronized (stateLock) {
+      if (!stream.isOpen()) {
+        return;
+      }
+      int fd = current.enterCall(); // a stream's descriptor on the epoll path, else -1
+      if (fd < 0) {
+        return;
+      }
+      try {
+        StreamCalls.checkPeer(fd);
+      } catch (StreamCalls.Failed inProgressOrFailed) {
+        return; // as it was: the connect, or what it failed with, is the next call's
+      } finally {
+        current.exitCall();
+      }
+    }
+    completeConnect();
   }
 
   /**
@@ -1602,6 +1640,7 @@ public final class Socket implements AutoCloseable {
    */
   public void shutdown(Shutdown how) throws IOException {
     Objects.requireNonNull(how, "how");
+    claimKernelConnect();
     PolledChannel current = open("shutdown", peer);
     if (!isConnected(current)) {
       shutdownUnconnected(current, how);
@@ -1615,6 +1654,7 @@ public final class Socket implements AutoCloseable {
       // which the JDK's shutdown ignores; getpeername(2) tells the same state
       checkPeerInKernel(current, "shutdown");
     }
+    connectUnclaimed = false; // Linux's shutdown marks the socket connected: connect says EISCONN
     try {
       if (tls != null && how != Shutdown.SHUT_WR) {
         tls.shutdownInput();

@@ -649,10 +649,22 @@ public final class Socket implements AutoCloseable {
       boolean pending = channel.isConnectionPending();
       if (pending && timeoutNanos != Timeouts.BLOCKING && !target.equals(pendingTarget)) {
         // a connect while one is in progress (non-blocking, or after a timeout): only the same
-        // address carries the first attempt on. A blocking one waits for the attempt in progress
-        // and reports its outcome, whatever its own address, as Linux's does (and so does not
-        // depend on whether another thread's connect has recorded its target yet).
-        throw Errors.of(Errno.EALREADY, "connect to", target);
+        // address carries the first attempt on, but one that has ended gives its outcome, as
+        // Linux's connect looks at the socket's state first. A blocking one waits for the attempt
+        // in progress and reports its outcome, whatever its own address, as Linux's does (and so
+        // does not depend on whether another thread's connect has recorded its target yet).
+        SocketAddress first = pendingTarget != null ? pendingTarget : target;
+        boolean ended;
+        try {
+          ended = finishConnect(current);
+        } catch (IOException e) {
+          throw connectFailed(current, e, "connect to", first);
+        }
+        if (!ended) {
+          throw Errors.of(Errno.EALREADY, "connect to", target);
+        }
+        peer = channel.getRemoteAddress();
+        return;
       }
       connectTried = true;
       boolean connected = pending ? finishConnect(current) : connectChannel(current, target);

@@ -1210,6 +1210,40 @@ class SocketTest {
     }
   }
 
+  // python3 on Linux: once a non-blocking connect has ended in the kernel, a connect_ex to another
+  // address reports its outcome (Linux's connect looks at the socket's state before the address):
+  // 0, the peer being the first address, then EISCONN; or the first connect's ECONNREFUSED
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void aConnectToAnotherAddressAfterAConnectEndedInTheKernelGivesItsOutcome(Family family)
+      throws Exception {
+    try (Socket listener = listening(family);
+        Socket other = listening(family);
+        Socket client = Socket.create(family, SOCK_STREAM)) {
+      client.setBlocking(false);
+      assertThat(client.connectEx(listener.getSockName())).isEqualTo(Errno.EINPROGRESS);
+      try (Socket conn = listener.accept().conn()) { // the client's side was done before this
+
+        assertThat(client.connectEx(other.getSockName())).isZero();
+
+        assertThat(client.connectEx(other.getSockName())).isEqualTo(Errno.EISCONN);
+        assertThat(client.getPeerName()).isEqualTo(conn.getSockName());
+      }
+    }
+    try (Refusing refusing = Loopback.refusingAddress(family);
+        Socket listener = listening(family);
+        Socket client = Socket.create(family, SOCK_STREAM)) {
+      client.setBlocking(false);
+      assertThat(client.connectEx(refusing.address())).isEqualTo(Errno.EINPROGRESS);
+      try (SocketSelector selector = SocketSelector.open()) { // its select takes no error
+        selector.register(client, Set.of(Event.EVENT_WRITE), null);
+        assertThat(selector.select(PROMPTLY)).as("refused").hasSize(1);
+      }
+
+      assertThat(client.connectEx(listener.getSockName())).isEqualTo(Errno.ECONNREFUSED);
+    }
+  }
+
   // python3 on Linux: the same after a refused one: ConnectionRefusedError, not EALREADY
   @Test
   void aConnectInTimeoutModeAfterARefusedNonBlockingConnectThrowsRefused() throws Exception {

@@ -649,10 +649,22 @@ public final class Socket implements AutoCloseable {
       boolean pending = channel.isConnectionPending();
       if (pending && timeoutNanos != Timeouts.BLOCKING && !target.equals(pendingTarget)) {
         // a connect while one is in progress (non-blocking, or after a timeout): only the same
-        // address carries the first attempt on. A blocking one waits for the attempt in progress
-        // and reports its outcome, whatever its own address, as Linux's does (and so does not
-        // depend on whether another thread's connect has recorded its target yet).
-        throw Errors.of(Errno.EALREADY, "connect to", target);
+        // address carries the first attempt on, but one that has ended gives its outcome, as
+        // Linux's connect looks at the socket's state first. A blocking one waits for the attempt
+        // in progress and reports its outcome, whatever its own address, as Linux's does (and so
+        // does not depend on whether another thread's connect has recorded its target yet).
+        SocketAddress first = pendingTarget != null ? pendingTarget : target;
+        boolean ended;
+        try {
+          ended = finishConnect(current);
+        } catch (IOException e) {
+          throw connectFailed(current, e, "connect to", first);
+        }
+        if (!ended) {
+          throw Errors.of(Errno.EALREADY, "connect to", target);
+        }
+        peer = channel.getRemoteAddress();
+        return;
       }
       connectTried = true;
       boolean connected = pending ? finishConnect(current) : connectChannel(current, target);
@@ -800,6 +812,7 @@ public final class Socket implements AutoCloseable {
    *     peer reset, or whose close both sides have completed, has no peer left
    */
   public SocketAddress getPeerName() throws IOException {
+    claimKernelConnect();
     PolledChannel current = connected("getpeername");
     checkPeerInKernel(current, "getpeername");
     if (peer instanceof UnixDomainSocketAddress unix
@@ -830,6 +843,43 @@ public final class Socket implements AutoCloseable {
     } finally {
       current.exitCall();
     }
+  }
+
+  /**
+   * Completes in the JDK's channel a TCP connect in progress that the kernel has completed (its
+   * {@code getpeername(2)} answers), as Linux's socket is connected by then for {@code getpeername}
+   * and {@code shutdown}, though no call has looked; the next {@code connect} still returns at once
+   * without error ({@link #connectUnclaimed}). Only where the descriptor is at hand (the epoll
+   * path): the JDK's {@code finishConnect} would take a failed connect's error, which Linux keeps
+   * for the next connect, send or receive. Not on a hot path.
+   */
+  private void claimKernelConnect() {
+    PolledChannel current = polled;
+    if (peer != null
+        || !family.isInet()
+        || !(current.channel() instanceof SocketChannel stream)
+        || !stream.isConnectionPending()) {
+      return;
+    }
+    // under stateLock, as portChosenForAConnect: the number may be another socket's once a failed
+    // connect's JDK has closed it
+    synchronized (stateLock) {
+      if (!stream.isOpen()) {
+        return;
+      }
+      int fd = current.enterCall(); // a stream's descriptor on the epoll path, else -1
+      if (fd < 0) {
+        return;
+      }
+      try {
+        StreamCalls.checkPeer(fd);
+      } catch (StreamCalls.Failed inProgressOrFailed) {
+        return; // as it was: the connect, or what it failed with, is the next call's
+      } finally {
+        current.exitCall();
+      }
+    }
+    completeConnect();
   }
 
   /**
@@ -1638,6 +1688,7 @@ public final class Socket implements AutoCloseable {
    */
   public void shutdown(Shutdown how) throws IOException {
     Objects.requireNonNull(how, "how");
+    claimKernelConnect();
     PolledChannel current = open("shutdown", peer);
     if (!isConnected(current)) {
       shutdownUnconnected(current, how);
@@ -1651,6 +1702,7 @@ public final class Socket implements AutoCloseable {
       // which the JDK's shutdown ignores; getpeername(2) tells the same state
       checkPeerInKernel(current, "shutdown");
     }
+    connectUnclaimed = false; // Linux's shutdown marks the socket connected: connect says EISCONN
     try {
       if (tls != null && how != Shutdown.SHUT_WR) {
         tls.shutdownInput();

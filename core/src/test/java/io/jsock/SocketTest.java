@@ -1156,6 +1156,94 @@ class SocketTest {
     }
   }
 
+  // python3 on Linux: once the kernel has completed a non-blocking connect (no select, no send, no
+  // second connect), getpeername gives the peer and the next connect_ex still returns 0; shutdown
+  // shuts the connection down, and the next connect_ex says EISCONN. A refused one gives ENOTCONN
+  // and leaves its error to the next connect_ex. The portable path cannot ask the kernel without
+  // taking a failed connect's error (the JDK's finishConnect)
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void aConnectTheKernelCompletedHasItsPeerAndShutsDownWithoutASecondConnect(Family family)
+      throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeFalse(
+        Boolean.getBoolean("jsock.selectorPoller"), "the portable path cannot ask the kernel");
+    try (Socket listener = listening(family)) {
+      SocketAddress address = listener.getSockName();
+      try (Socket client = Socket.create(family, SOCK_STREAM)) {
+        client.setBlocking(false);
+        assertThat(client.connectEx(address)).isEqualTo(Errno.EINPROGRESS);
+        try (Socket conn = listener.accept().conn()) { // the client's side was done before this
+          assertThat(client.getPeerName()).isEqualTo(conn.getSockName());
+          assertThat(client.connectEx(address)).isZero();
+          assertThat(client.connectEx(address)).isEqualTo(Errno.EISCONN);
+        }
+      }
+      for (Shutdown how : Shutdown.values()) {
+        try (Socket client = Socket.create(family, SOCK_STREAM)) {
+          client.setBlocking(false);
+          assertThat(client.connectEx(address)).isEqualTo(Errno.EINPROGRESS);
+          try (Socket conn = listener.accept().conn()) {
+            conn.setTimeout(Duration.ofSeconds(10));
+
+            client.shutdown(how);
+
+            if (how != SHUT_RD) {
+              assertThat(conn.recv(10)).isEmpty(); // the FIN
+            }
+            assertThat(client.connectEx(address)).as("%s", how).isEqualTo(Errno.EISCONN);
+          }
+        }
+      }
+    }
+    try (Refusing refusing = Loopback.refusingAddress(family);
+        Socket client = Socket.create(family, SOCK_STREAM)) {
+      client.setBlocking(false);
+      assertThat(client.connectEx(refusing.address())).isEqualTo(Errno.EINPROGRESS);
+      try (SocketSelector selector = SocketSelector.open()) { // its select takes no error
+        selector.register(client, Set.of(Event.EVENT_WRITE), null);
+        assertThat(selector.select(PROMPTLY)).as("refused").hasSize(1);
+      }
+      assertThatThrownBy(client::getPeerName)
+          .isInstanceOfSatisfying(
+              ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(Errno.ENOTCONN));
+      assertThat(client.connectEx(refusing.address())).isEqualTo(Errno.ECONNREFUSED);
+    }
+  }
+
+  // python3 on Linux: once a non-blocking connect has ended in the kernel, a connect_ex to another
+  // address reports its outcome (Linux's connect looks at the socket's state before the address):
+  // 0, the peer being the first address, then EISCONN; or the first connect's ECONNREFUSED
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void aConnectToAnotherAddressAfterAConnectEndedInTheKernelGivesItsOutcome(Family family)
+      throws Exception {
+    try (Socket listener = listening(family);
+        Socket other = listening(family);
+        Socket client = Socket.create(family, SOCK_STREAM)) {
+      client.setBlocking(false);
+      assertThat(client.connectEx(listener.getSockName())).isEqualTo(Errno.EINPROGRESS);
+      try (Socket conn = listener.accept().conn()) { // the client's side was done before this
+
+        assertThat(client.connectEx(other.getSockName())).isZero();
+
+        assertThat(client.connectEx(other.getSockName())).isEqualTo(Errno.EISCONN);
+        assertThat(client.getPeerName()).isEqualTo(conn.getSockName());
+      }
+    }
+    try (Refusing refusing = Loopback.refusingAddress(family);
+        Socket listener = listening(family);
+        Socket client = Socket.create(family, SOCK_STREAM)) {
+      client.setBlocking(false);
+      assertThat(client.connectEx(refusing.address())).isEqualTo(Errno.EINPROGRESS);
+      try (SocketSelector selector = SocketSelector.open()) { // its select takes no error
+        selector.register(client, Set.of(Event.EVENT_WRITE), null);
+        assertThat(selector.select(PROMPTLY)).as("refused").hasSize(1);
+      }
+
+      assertThat(client.connectEx(listener.getSockName())).isEqualTo(Errno.ECONNREFUSED);
+    }
+  }
+
   // python3 on Linux: the same after a refused one: ConnectionRefusedError, not EALREADY
   @Test
   void aConnectInTimeoutModeAfterARefusedNonBlockingConnectThrowsRefused() throws Exception {

@@ -132,6 +132,11 @@ public final class Errno {
   /** {@code getaddrinfo}: temporary failure in name resolution. */
   public static final int EAI_AGAIN = -3;
 
+  /**
+   * {@code getaddrinfo}: no address associated with host name (it has none of the family asked).
+   */
+  public static final int EAI_NODATA = -5;
+
   /** {@code getaddrinfo}: servname not supported for the socket type. */
   public static final int EAI_SERVICE = -8;
 
@@ -177,6 +182,7 @@ public final class Errno {
           Map.entry(EAI_ADDRFAMILY, "address family for hostname not supported"),
           Map.entry(EAI_NONAME, "name or service not known"),
           Map.entry(EAI_AGAIN, "temporary failure in name resolution"),
+          Map.entry(EAI_NODATA, "no address associated with hostname"),
           Map.entry(EAI_SERVICE, "servname not supported for ai_socktype"));
 
   private Errno() {}

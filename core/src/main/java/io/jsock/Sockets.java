@@ -184,9 +184,10 @@ public final class Sockets {
    *     its IPv4 address
    * @param kind the socket kind to return results for, {@code null} for both
    * @throws AddressResolutionException if the name does not resolve, or host and port are both
-   *     {@code null}, as in Python ({@link Errno#EAI_NONAME}; a name without an address of that
-   *     family too, as glibc), a literal of the other family ({@link Errno#EAI_ADDRFAMILY}), or the
-   *     service is unknown for the kind ({@link Errno#EAI_SERVICE})
+   *     {@code null}, as in Python ({@link Errno#EAI_NONAME}; {@link Errno#EAI_AGAIN} if the name
+   *     server failed or did not answer, as glibc; a name without an address of that family too, as
+   *     glibc), a literal of the other family ({@link Errno#EAI_ADDRFAMILY}), or the service is
+   *     unknown for the kind ({@link Errno#EAI_SERVICE})
    */
   public static List<AddrInfo> getAddrInfo(String host, Object port, Family family, SocketKind kind)
       throws AddressResolutionException {
@@ -215,7 +216,7 @@ public final class Sockets {
         addresses = Addresses.lookup(host);
       } catch (UnknownHostException e) {
         var unresolved = InetSocketAddress.createUnresolved(host, firstPort);
-        throw resolutionFailure("resolve", unresolved, Errno.EAI_NONAME, e);
+        throw resolutionFailure("resolve", unresolved, Addresses.resolverErrno(e), e);
       }
     }
     List<AddrInfo> infos = new ArrayList<>();
@@ -1019,11 +1020,10 @@ public final class Sockets {
     try {
       return Addresses.lookup(host);
     } catch (UnknownHostException e) {
+      int errno = Addresses.resolverErrno(e);
       var failure =
           new AddressResolutionException(
-              operation + " " + host + ": " + Errno.describe(Errno.EAI_NONAME),
-              Errno.EAI_NONAME,
-              null);
+              operation + " " + host + ": " + Errno.describe(errno), errno, null);
       failure.initCause(e);
       throw failure;
     }

@@ -13,8 +13,10 @@ import java.net.SocketException;
 import java.net.UnixDomainSocketAddress;
 import java.net.UnknownHostException;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /** Address checks, resolution honouring a socket's family, and the one way addresses print. */
 public final class Addresses {
@@ -69,11 +71,10 @@ public final class Addresses {
         }
       }
     } catch (UnknownHostException e) {
+      int errno = resolverErrno(e);
       var failure =
           new AddressResolutionException(
-              Errors.message(operation, unresolved, Errno.describe(Errno.EAI_NONAME)),
-              Errno.EAI_NONAME,
-              unresolved);
+              Errors.message(operation, unresolved, Errno.describe(errno)), errno, unresolved);
       failure.initCause(e);
       throw failure;
     }
@@ -198,8 +199,63 @@ public final class Addresses {
         || host.indexOf('%') >= 0) {
       throw new UnknownHostException(host + ": not a valid IP address literal");
     }
-    return List.of(InetAddress.getAllByName(asciiName(host)));
+    String ascii = asciiName(host);
+    try {
+      InetAddress[] found = InetAddress.getAllByName(ascii);
+      if (!FAILURES.isEmpty()) {
+        FAILURES.remove(ascii);
+      }
+      return List.of(found);
+    } catch (UnknownHostException e) {
+      int errno = resolverErrno(e);
+      if (errno != Errno.EAI_NONAME || e.getMessage() != null && e.getMessage().contains(": ")) {
+        if (FAILURES.size() >= 256) {
+          FAILURES.clear();
+        }
+        FAILURES.put(ascii, errno); // the JDK's negative cache gives this one again without it
+        throw e;
+      }
+      Integer remembered = FAILURES.get(ascii);
+      if (remembered == null || remembered == Errno.EAI_NONAME) {
+        throw e;
+      }
+      var again = new UnknownHostException(ascii + ": " + RESOLVER_REASONS.get(remembered));
+      again.initCause(e);
+      throw again;
+    }
   }
+
+  /**
+   * The {@code getaddrinfo} error behind the JDK's failure to resolve a name, as Python reports it:
+   * the JDK words it as glibc's {@code gai_strerror} after the name ({@code "a.test: Temporary
+   * failure in name resolution"}), a server that failed or did not answer being {@link
+   * Errno#EAI_AGAIN}, a name without addresses {@link Errno#EAI_NODATA}; anything else, a name that
+   * does not exist included, is {@link Errno#EAI_NONAME}.
+   */
+  public static int resolverErrno(UnknownHostException e) {
+    String message = e.getMessage();
+    if (message != null) {
+      for (var reason : RESOLVER_REASONS.entrySet()) {
+        if (message.endsWith(": " + reason.getValue())) {
+          return reason.getKey();
+        }
+      }
+    }
+    return Errno.EAI_NONAME;
+  }
+
+  /** glibc's {@code gai_strerror} texts, as the JDK's failures carry them. */
+  private static final Map<Integer, String> RESOLVER_REASONS =
+      Map.of(
+          Errno.EAI_AGAIN, "Temporary failure in name resolution",
+          Errno.EAI_NODATA, "No address associated with hostname",
+          Errno.EAI_NONAME, "Name or service not known");
+
+  /**
+   * The reason of the last fresh failure for a name (a few hundred names at most), for the JDK's
+   * cached failure, which comes without one.
+   */
+  private static final Map<String, Integer> FAILURES = new ConcurrentHashMap<>();
 
   /**
    * A host name as Python hands it to the resolver: a name with a character outside ASCII encoded

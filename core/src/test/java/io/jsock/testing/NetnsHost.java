@@ -8,6 +8,7 @@ import java.net.UnknownHostException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -216,6 +217,7 @@ public final class NetnsHost implements AutoCloseable {
       }
       started.clear();
     }
+    deleteResolvConf();
     exitCode("ip", "link", "del", link); // absent if setting up failed before it
     if (exitCode("ip", "netns", "del", name) != 0 && namespaces().contains(name)) {
       throw new IOException("ip netns del " + name + " failed");
@@ -267,6 +269,8 @@ public final class NetnsHost implements AutoCloseable {
       Matcher ours = OURS.matcher(namespace);
       if (ours.matches() && ProcessHandle.of(Long.parseLong(ours.group(1))).isEmpty()) {
         exitCode("ip", "netns", "del", namespace);
+        Files.deleteIfExists(Path.of("/etc/netns", namespace, "resolv.conf"));
+        Files.deleteIfExists(Path.of("/etc/netns", namespace));
       }
     }
   }
@@ -323,5 +327,29 @@ public final class NetnsHost implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted", e);
     }
+  }
+
+  /**
+   * Gives the programs {@link #run} and {@link #start} run in the host's namespace a resolver
+   * configuration of their own: {@code ip netns exec} mounts {@code /etc/netns/NAME/resolv.conf}
+   * over {@code /etc/resolv.conf} for them. This one asks a name server on the host's own loopback
+   * ({@code nameserver 127.0.0.1}, one attempt, a 1 s timeout), so that nothing leaves the host;
+   * the file and its directory go at {@link #close()}.
+   */
+  public void resolveWithLocalNameServer() throws IOException {
+    Path dir = resolvConfDir();
+    Files.createDirectories(dir);
+    Files.writeString(
+        dir.resolve("resolv.conf"), "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n");
+  }
+
+  private Path resolvConfDir() {
+    return Path.of("/etc/netns", name);
+  }
+
+  private void deleteResolvConf() throws IOException {
+    Path dir = resolvConfDir();
+    Files.deleteIfExists(dir.resolve("resolv.conf"));
+    Files.deleteIfExists(dir);
   }
 }

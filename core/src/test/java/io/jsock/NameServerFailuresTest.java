@@ -1,0 +1,108 @@
+package io.jsock;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.jsock.testing.NetnsHost;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Name resolution against a real name server: {@code dns_responder.py} on the loopback of a {@link
+ * NetnsHost}, whose resolver asks only it. jsock runs in a child JVM in the host's namespace, and
+ * python3 there too as the oracle. The server answers NXDOMAIN, SERVFAIL, REFUSED or nothing at all
+ * for some names under {@code .test}.
+ */
+class NameServerFailuresTest {
+
+  @Test
+  void aServerFailureOrNoAnswerIsATemporaryFailureAsPythonSaysAndANonExistentNameIsNotKnown()
+      throws Exception {
+    NetnsHost.assumeAvailable();
+    try (NetnsHost host = NetnsHost.create()) {
+      host.resolveWithLocalNameServer();
+      Process server =
+          host.start(
+              "python3", Path.of(getClass().getResource("/dns_responder.py").toURI()).toString());
+      var ready = new BufferedReader(new InputStreamReader(server.getInputStream()));
+      assertThat(ready.readLine()).isEqualTo("ready");
+
+      String python =
+          host.run(
+              "python3",
+              "-c",
+              """
+              import socket
+              for n in ['nx.test', 'fail.test', 'refused.test', 'silent.test']:
+                  try:
+                      socket.getaddrinfo(n, 80)
+                  except socket.gaierror as e:
+                      print(n, e.errno)
+              """);
+      assertThat(python.lines())
+          .containsExactly("nx.test -2", "fail.test -3", "refused.test -3", "silent.test -3");
+
+      List<String> jsock =
+          host.run(
+                  Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                  "--enable-native-access=ALL-UNNAMED",
+                  "-cp",
+                  Path.of("target/classes").toAbsolutePath()
+                      + ":"
+                      + Path.of("target/test-classes").toAbsolutePath(),
+                  Lookups.class.getName())
+              .lines()
+              .toList();
+      assertThat(jsock)
+          .containsExactly(
+              "nx.test -2 resolve nx.test:80: name or service not known",
+              "fail.test -3 resolve fail.test:80: temporary failure in name resolution",
+              "refused.test -3 resolve refused.test:80: temporary failure in name resolution",
+              "silent.test -3 resolve silent.test:80: temporary failure in name resolution",
+              // the JDK's negative cache (10 s) keeps a failure without its reason
+              "fail.test again -3 resolve fail.test:80: temporary failure in name resolution",
+              "getHostByName -3 getHostByName fail.test: temporary failure in name resolution",
+              "getHostByAddr -3 getHostByAddr fail.test: temporary failure in name resolution",
+              "connect -3 connect to fail.test:80: temporary failure in name resolution",
+              "nx.test again -2 resolve nx.test:80: name or service not known");
+    }
+  }
+
+  /** The child JVM's side: each lookup's errno and message, one a line. */
+  public static final class Lookups {
+    public static void main(String[] args) {
+      List<String> out = new ArrayList<>();
+      for (String name : List.of("nx.test", "fail.test", "refused.test", "silent.test")) {
+        out.add(name + " " + failure(() -> Sockets.getAddrInfo(name, 80, null, null)));
+      }
+      out.add("fail.test again " + failure(() -> Sockets.getAddrInfo("fail.test", 80, null, null)));
+      out.add("getHostByName " + failure(() -> Sockets.getHostByName("fail.test")));
+      out.add("getHostByAddr " + failure(() -> Sockets.getHostByAddr("fail.test")));
+      out.add(
+          "connect "
+              + failure(
+                  () -> {
+                    try (Socket socket = Socket.create(Family.AF_INET, SocketKind.SOCK_STREAM)) {
+                      socket.connect("fail.test", 80);
+                    }
+                    return null;
+                  }));
+      out.add("nx.test again " + failure(() -> Sockets.getAddrInfo("nx.test", 80, null, null)));
+      out.forEach(System.out::println);
+    }
+
+    private static String failure(Callable<?> call) {
+      try {
+        return "no failure: " + call.call();
+      } catch (AddressResolutionException e) {
+        return e.errno() + " " + e.getMessage();
+      } catch (Exception e) {
+        return e.toString();
+      }
+    }
+  }
+}

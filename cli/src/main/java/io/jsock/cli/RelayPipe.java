@@ -29,6 +29,7 @@ final class RelayPipe {
 
   private static final byte[] END = new byte[0];
   private static final byte[] LIMIT_REACHED = new byte[0];
+  private static final byte[] RESET = new byte[0];
   private static final Chunk STOP = new Chunk(new byte[0], 0);
 
   private final RelayConnection connection;
@@ -49,6 +50,7 @@ final class RelayPipe {
   private long lastDueNanos;
   private long nextSendNanos; // when the last piece paced is due to have gone
   private long passed;
+  private volatile String readFailure; // why the reader queued RESET
 
   private record Chunk(byte[] data, long dueNanos) {}
 
@@ -111,7 +113,17 @@ final class RelayPipe {
         }
       }
     } catch (IOException e) {
-      failed(e);
+      if (delayed == null || connection.hasEnded()) {
+        failed(e);
+      } else {
+        // the reset travels behind the bytes read before it, as an end of stream does
+        readFailure = e.getMessage();
+        try {
+          queue(new Chunk(RESET, Math.max(lastDueNanos, System.nanoTime())));
+        } catch (InterruptedException interrupted) {
+          connection.reset("interrupted");
+        }
+      }
     } catch (InterruptedException e) {
       connection.reset("interrupted");
     } finally {
@@ -160,6 +172,12 @@ final class RelayPipe {
         long wait = chunk.dueNanos() - System.nanoTime();
         if (wait > 0) {
           Thread.sleep(Duration.ofNanos(wait));
+        }
+        if (chunk.data() == RESET) {
+          if (!connection.hasEnded()) {
+            connection.reset(readFailure);
+          }
+          return;
         }
         if (chunk.data() == LIMIT_REACHED) {
           connection.close("--limit-data " + limitData + " reached");

@@ -1,15 +1,22 @@
 package io.jsock.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.jsock.ConnectionResetException;
+import io.jsock.Family;
+import io.jsock.Socket;
+import io.jsock.SocketKind;
 import io.jsock.testing.NetnsHost;
 import java.io.File;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.lang.ProcessBuilder.Redirect;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -164,6 +171,42 @@ class NetworkFailuresIT {
         assertThat(said.matches()).as(send.stderr()).isTrue();
         // at 1 MiB/s, the silence came long before the whole file could have gone
         assertThat(Long.parseLong(said.group(1))).isBetween(Files.size(part), 8388607L);
+      }
+    }
+  }
+
+  /**
+   * A relay here between a client on loopback and a server in the host: a reset from the server's
+   * kernel in mid-session (a firewall rule that answers the relay's next segment with an RST)
+   * reaches the client as a reset, and the relay says so with {@code -v}.
+   */
+  @Test
+  void aRelayCarriesAResetFromTheTargetsKernelToTheClient() throws Exception {
+    try (NetnsHost host = NetnsHost.create()) {
+      Process server = sink(host, 7002);
+      String target = host.address().getHostAddress() + ":7002";
+      try (RunningProcess relay = RunningProcess.jsock("relay", "-v", "0", target);
+          Socket client = Socket.create(Family.AF_INET, SocketKind.SOCK_STREAM)) {
+        Matcher listening =
+            Pattern.compile("relay listening on 127\\.0\\.0\\.1:(\\d+),").matcher("");
+        for (int i = 0; i < 600 && !listening.reset(relay.stderrSoFar()).find(); i++) {
+          Thread.sleep(50);
+        }
+        assertThat(listening.reset(relay.stderrSoFar()).find()).as(relay.stderrSoFar()).isTrue();
+        client.setTimeout(Duration.ofSeconds(60));
+        client.connect(new InetSocketAddress("127.0.0.1", Integer.parseInt(listening.group(1))));
+        client.sendAll(new byte[] {'x'});
+        assertThat(new String(server.getInputStream().readNBytes(4), StandardCharsets.US_ASCII))
+            .isEqualTo("got\n");
+        host.firewall("add rule inet test input tcp dport 7002 reject with tcp reset");
+        client.sendAll(new byte[] {'y'});
+        assertThatThrownBy(() -> client.recv(10)).isInstanceOf(ConnectionResetException.class);
+        String said =
+            "reset: recv from " + target + ": connection reset by peer (up 2 bytes, down 0 bytes)";
+        for (int i = 0; i < 600 && !relay.stderrSoFar().contains(said); i++) {
+          Thread.sleep(50);
+        }
+        assertThat(relay.stderrSoFar()).contains(said);
       }
     }
   }

@@ -410,6 +410,46 @@ class RelayCommandIT {
   }
 
   @Test
+  void withLatencyAResetComesAfterTheBytesSentBeforeIt() throws Exception {
+    // A peer that sends a few bytes and then resets: the other side reads the bytes, then the
+    // reset, as it would directly (and as the relay without --latency delivers them). With
+    // --latency the reset was carried across at once, overtaking the bytes still held for their
+    // due time, which were lost.
+    try (TinyServer server =
+            TinyServer.start(
+                conn -> {
+                  byte[] first = conn.recv(1);
+                  if (first[0] == 'R') { // the server answers, then resets
+                    conn.sendAll("answer".getBytes(US_ASCII));
+                    conn.setSockOpt(StandardSocketOptions.SO_LINGER, 0);
+                    return "reset";
+                  }
+                  String got = new String(conn.recv(100), US_ASCII);
+                  try {
+                    return got + ", then " + conn.recv(100).length + " bytes";
+                  } catch (ConnectionResetException e) {
+                    return got + ", then a reset";
+                  }
+                });
+        RunningProcess relay =
+            jsock("relay", "-v", "0", "127.0.0.1:" + server.port(), "--latency", "300ms")) {
+      int port = port(relay);
+      try (Socket client = connect(port)) {
+        client.sendAll("R".getBytes(US_ASCII));
+        assertThat(server.nextResult()).isEqualTo("reset");
+        assertThat(new String(client.recv(100), US_ASCII)).isEqualTo("answer");
+        assertThatThrownBy(() -> client.recv(100)).isInstanceOf(ConnectionResetException.class);
+      }
+      Socket client = connect(port);
+      client.sendAll("Cquestion".getBytes(US_ASCII));
+      await().atMost(LIMIT).until(() -> relay.stderrSoFar().contains("#2 127.0.0.1:")); // accepted
+      client.setSockOpt(StandardSocketOptions.SO_LINGER, 0);
+      client.close(); // the client asks, then resets
+      assertThat(server.nextResult()).isEqualTo("question, then a reset");
+    }
+  }
+
+  @Test
   void bandwidthPacesTheStream() throws Exception {
     byte[] data = random(16 * 1024);
     try (TinyServer server =

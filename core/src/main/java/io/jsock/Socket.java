@@ -710,14 +710,17 @@ public final class Socket implements AutoCloseable {
    * Connects as {@link #connect(SocketAddress)} does, but returns the error number instead of
    * throwing for errors of the connection itself, as Python's {@code connect_ex}: 0 on success,
    * {@link Errno#ECONNREFUSED}, {@link Errno#EINPROGRESS}, {@link Errno#EAGAIN} when the timeout
-   * passed (as CPython), {@link Errno#EBADF} on a closed socket, …. Invalid arguments and
-   * unresolvable hosts still throw, as in Python.
+   * passed (as CPython), {@link Errno#ETIMEDOUT} when the kernel gave up on its SYNs, {@link
+   * Errno#EBADF} on a closed socket, …. Invalid arguments and unresolvable hosts still throw, as in
+   * Python.
    */
   public int connectEx(SocketAddress address) throws IOException {
     SocketAddress target = checkAddress(address, "connect to");
     try {
       connect(target);
       return 0;
+    } catch (ConnectionTimedOutException e) {
+      return e.errno(); // the kernel's ETIMEDOUT (SYNs unanswered), not a timeout of jsock's
     } catch (java.net.SocketTimeoutException e) {
       return Errno.EAGAIN; // as CPython's connect_ex reports its own timeout
     } catch (AddressResolutionException e) {

@@ -722,14 +722,17 @@ public final class Socket implements AutoCloseable {
    * Connects as {@link #connect(SocketAddress)} does, but returns the error number instead of
    * throwing for errors of the connection itself, as Python's {@code connect_ex}: 0 on success,
    * {@link Errno#ECONNREFUSED}, {@link Errno#EINPROGRESS}, {@link Errno#EAGAIN} when the timeout
-   * passed (as CPython), {@link Errno#EBADF} on a closed socket, …. Invalid arguments and
-   * unresolvable hosts still throw, as in Python.
+   * passed (as CPython), {@link Errno#ETIMEDOUT} when the kernel gave up on its SYNs, {@link
+   * Errno#EBADF} on a closed socket, …. Invalid arguments and unresolvable hosts still throw, as in
+   * Python.
    */
   public int connectEx(SocketAddress address) throws IOException {
     SocketAddress target = checkAddress(address, "connect to");
     try {
       connect(target);
       return 0;
+    } catch (ConnectionTimedOutException e) {
+      return e.errno(); // the kernel's ETIMEDOUT (SYNs unanswered), not a timeout of jsock's
     } catch (java.net.SocketTimeoutException e) {
       return Errno.EAGAIN; // as CPython's connect_ex reports its own timeout
     } catch (AddressResolutionException e) {
@@ -1968,7 +1971,7 @@ public final class Socket implements AutoCloseable {
       if (!held
           && !(channel instanceof ServerSocketChannel && streamOption(option))
           && !(option == Sockets.IPV6_V6ONLY && family == Family.AF_INET6)
-          && !(ownTcpOption(option) && family.isInet() && kind == SocketKind.SOCK_STREAM)) {
+          && !(isOwnTcpOption(option) && family.isInet() && kind == SocketKind.SOCK_STREAM)) {
         throw notApplicable(option);
       }
       try {
@@ -1977,7 +1980,7 @@ public final class Socket implements AutoCloseable {
             throw new IllegalArgumentException("Invalid value '" + value + "'");
           }
           setV6Only(current, on);
-        } else if (ownTcpOption(option)) {
+        } else if (isOwnTcpOption(option)) {
           if (!(value instanceof Integer number)) { // a raw SocketOption, as the JDK refuses it
             throw new IllegalArgumentException("Invalid value '" + value + "'");
           }
@@ -2023,8 +2026,8 @@ public final class Socket implements AutoCloseable {
       if (option == Sockets.IPV6_V6ONLY && family == Family.AF_INET6) {
         return option.type().cast(isV6Only(current));
       }
-      if (ownTcpOption(option) && family.isInet() && kind == SocketKind.SOCK_STREAM) {
-        return option.type().cast(ownTcpOption(current, option));
+      if (isOwnTcpOption(option) && family.isInet() && kind == SocketKind.SOCK_STREAM) {
+        return option.type().cast(getOwnTcpOption(current, option));
       }
       if (option == ExtendedSocketOptions.SO_PEERCRED
           && channel instanceof SocketChannel stream
@@ -2661,7 +2664,7 @@ public final class Socket implements AutoCloseable {
   }
 
   /** Whether {@code option} is one of jsock's own TCP options, which the JDK's channels lack. */
-  private static boolean ownTcpOption(SocketOption<?> option) {
+  private static boolean isOwnTcpOption(SocketOption<?> option) {
     return option == Sockets.TCP_USER_TIMEOUT || option == Sockets.TCP_SYNCNT;
   }
 
@@ -2672,7 +2675,7 @@ public final class Socket implements AutoCloseable {
   /** Sets the own TCP options recorded for this socket on the channel that takes its place. */
   private void setOwnTcpOptions(PolledChannel polled) throws IOException {
     for (var entry : options.entrySet()) {
-      if (ownTcpOption(entry.getKey())) {
+      if (isOwnTcpOption(entry.getKey())) {
         setOwnTcpOption(polled, entry.getKey(), (Integer) entry.getValue());
       }
     }
@@ -2709,7 +2712,8 @@ public final class Socket implements AutoCloseable {
    * {@link Sockets#TCP_USER_TIMEOUT} or {@link Sockets#TCP_SYNCNT} as the kernel has it (see {@link
    * #setOwnTcpOption}); where it cannot be asked, a user timeout of 0, and no syn count.
    */
-  private static int ownTcpOption(PolledChannel polled, SocketOption<?> option) throws IOException {
+  private static int getOwnTcpOption(PolledChannel polled, SocketOption<?> option)
+      throws IOException {
     if (!StreamCalls.isAvailable()) {
       if (option == Sockets.TCP_USER_TIMEOUT) {
         return 0;
@@ -2869,7 +2873,7 @@ public final class Socket implements AutoCloseable {
         for (var entry : options.entrySet()) {
           if (entry.getKey() == Sockets.IPV6_V6ONLY) {
             setV6Only(fresh, (Boolean) entry.getValue());
-          } else if (ownTcpOption(entry.getKey())) {
+          } else if (isOwnTcpOption(entry.getKey())) {
             setOwnTcpOption(fresh, entry.getKey(), (Integer) entry.getValue());
           } else {
             setRaw(network, entry.getKey(), entry.getValue());

@@ -72,7 +72,8 @@ public final class Sockets {
    * throws {@link UnsupportedOperationException}. A socket of another family throws {@link
    * IllegalArgumentException}, as for any option that does not apply.
    */
-  public static final SocketOption<Boolean> IPV6_V6ONLY = new BooleanOption("IPV6_V6ONLY");
+  public static final SocketOption<Boolean> IPV6_V6ONLY =
+      new OwnOption<>("IPV6_V6ONLY", Boolean.class);
 
   /**
    * Python's {@code TCP_USER_TIMEOUT} (level {@code IPPROTO_TCP}, Linux), which the JDK has no
@@ -91,7 +92,8 @@ public final class Sockets {
    * the FFM calls of the epoll path; on the portable path (see README's Readiness) {@code
    * getSockOpt} gives 0 and setting anything else throws {@link UnsupportedOperationException}.
    */
-  public static final SocketOption<Integer> TCP_USER_TIMEOUT = new IntOption("TCP_USER_TIMEOUT");
+  public static final SocketOption<Integer> TCP_USER_TIMEOUT =
+      new OwnOption<>("TCP_USER_TIMEOUT", Integer.class);
 
   /**
    * Python's {@code TCP_SYNCNT} (level {@code IPPROTO_TCP}, Linux), which the JDK has no option
@@ -108,28 +110,14 @@ public final class Sockets {
    * the sockets it accepts, as Linux's. Set and read through the FFM calls of the epoll path; on
    * the portable path (see README's Readiness) both throw {@link UnsupportedOperationException}.
    */
-  public static final SocketOption<Integer> TCP_SYNCNT = new IntOption("TCP_SYNCNT");
+  public static final SocketOption<Integer> TCP_SYNCNT =
+      new OwnOption<>("TCP_SYNCNT", Integer.class);
 
-  /** An {@code int} socket option of jsock's own, where the JDK has none: named as Python's. */
-  private record IntOption(String name) implements SocketOption<Integer> {
-    @Override
-    public Class<Integer> type() {
-      return Integer.class;
-    }
-
-    @Override
-    public String toString() {
-      return name;
-    }
-  }
-
-  /** A socket option of jsock's own, where the JDK has none: named as Python names it. */
-  private record BooleanOption(String name) implements SocketOption<Boolean> {
-    @Override
-    public Class<Boolean> type() {
-      return Boolean.class;
-    }
-
+  /**
+   * A socket option of jsock's own, where the JDK has none: named as Python names it, of type
+   * {@code type}.
+   */
+  private record OwnOption<T>(String name, Class<T> type) implements SocketOption<T> {
     @Override
     public String toString() {
       return name;

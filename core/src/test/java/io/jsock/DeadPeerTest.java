@@ -127,4 +127,23 @@ class DeadPeerTest {
       }
     }
   }
+
+  // python3 with TCP_SYNCNT 1: connect_ex to a port that drops returns 110 (ETIMEDOUT, the
+  // kernel's), not 11 (EAGAIN, which it returns only when its own timeout passes)
+  @Test
+  @Timeout(60)
+  void aConnectExWhoseSynsGoUnansweredReturnsEtimedoutNotEagain() throws Exception {
+    assumeFalse(Boolean.getBoolean("jsock.selectorPoller"), "the epoll path's FFM calls");
+    try (NetnsHost host = NetnsHost.create()) {
+      host.firewall("add rule inet test input tcp dport 7001 drop");
+      InetSocketAddress dropped = new InetSocketAddress(host.address(), 7001);
+      try (Socket sock = Socket.create(Family.AF_INET, SocketKind.SOCK_STREAM)) {
+        sock.setSockOpt(Sockets.TCP_SYNCNT, 1);
+        assertThat(sock.connectEx(dropped)).isEqualTo(Errno.ETIMEDOUT);
+
+        sock.setTimeout(java.time.Duration.ofSeconds(30)); // longer than the kernel's retries
+        assertThat(sock.connectEx(dropped)).isEqualTo(Errno.ETIMEDOUT);
+      }
+    }
+  }
 }

@@ -664,6 +664,7 @@ public final class Socket implements AutoCloseable {
           throw Errors.of(Errno.EALREADY, "connect to", target);
         }
         peer = channel.getRemoteAddress();
+        connectUnclaimed = false; // this connect looked: the next says EISCONN
         return;
       }
       connectTried = true;
@@ -686,6 +687,8 @@ public final class Socket implements AutoCloseable {
         current.exitWriting();
       }
       peer = channel.getRemoteAddress();
+      // a selector's completeConnect may have finished it meanwhile: this connect has looked
+      connectUnclaimed = false;
     } catch (IOException e) {
       throw connectFailed(current, e, "connect to", target);
     }

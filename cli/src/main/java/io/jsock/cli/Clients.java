@@ -1,5 +1,6 @@
 package io.jsock.cli;
 
+import io.jsock.ConnectionTimedOutException;
 import io.jsock.Shutdown;
 import io.jsock.Socket;
 import io.jsock.tls.Tls;
@@ -101,20 +102,16 @@ final class Clients {
       join(member);
       diagnostics.event("accepted " + peer); // said once broadcasts reach it
       receive(member);
-    } catch (SocketTimeoutException e) {
-      if (member == null) { // the TLS handshake's own bound ran out: -i was not even set yet
-        traffic.failed();
-        diagnostics.say(peer + ": " + e.getMessage());
-      } else {
+    } catch (IOException | RuntimeException e) {
+      if (member != null && idleTimedOut(e)) {
         diagnostics.event(
             "closing "
                 + peer
                 + ": sent nothing for "
                 + Durations.format(options.idleTimeout)
                 + " (-i)");
-      }
-    } catch (IOException | RuntimeException e) {
-      if (member == null || leaveFailed(member)) { // else a broadcast dropped it, and said why
+      } else if (member == null || leaveFailed(member)) { // else a broadcast dropped it, and said
+        // why; without a member, the TLS handshake's own bound may have run out (-i not yet set)
         traffic.failed();
         diagnostics.say(peer + ": " + e.getMessage());
       }
@@ -233,22 +230,29 @@ final class Clients {
     try {
       member.traffic().sending(chunk);
       member.conn().sendAll(chunk);
-    } catch (SocketTimeoutException e) {
-      if (leave(member)) {
-        diagnostics.event(
-            "closing "
-                + member.traffic().peer()
-                + ": did not take a broadcast within "
-                + Durations.format(options.idleTimeout)
-                + " (-i)");
-      }
-      closeQuietly(member.conn()); // its own thread then ends
     } catch (IOException e) {
-      if (leaveFailed(member)) { // else it had left on its own, and its thread closed it
+      if (idleTimedOut(e)) {
+        if (leave(member)) {
+          diagnostics.event(
+              "closing "
+                  + member.traffic().peer()
+                  + ": did not take a broadcast within "
+                  + Durations.format(options.idleTimeout)
+                  + " (-i)");
+        }
+      } else if (leaveFailed(member)) { // else it had left on its own, and its thread closed it
         diagnostics.say(member.traffic().peer() + ": " + e.getMessage());
       }
       closeQuietly(member.conn());
     }
+  }
+
+  /**
+   * Whether {@code e} is -i's timeout running out, not the kernel giving up on a vanished peer
+   * ({@link ConnectionTimedOutException}, errno 110), which is that client's failure.
+   */
+  private static boolean idleTimedOut(Exception e) {
+    return e instanceof SocketTimeoutException && !(e instanceof ConnectionTimedOutException);
   }
 
   private void endOutput(Member member) {

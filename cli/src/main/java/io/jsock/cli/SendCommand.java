@@ -4,6 +4,7 @@ import static java.nio.file.StandardOpenOption.DELETE_ON_CLOSE;
 import static java.nio.file.StandardOpenOption.READ;
 import static java.nio.file.StandardOpenOption.WRITE;
 
+import io.jsock.ConnectionTimedOutException;
 import io.jsock.Shutdown;
 import io.jsock.Socket;
 import io.jsock.SocketKind;
@@ -330,7 +331,7 @@ final class SendCommand implements Callable<Integer> {
       return conn.sendFile(data, from, count);
     } catch (SocketTimeoutException e) {
       long went = data.position() - from;
-      if (went > 0) {
+      if (went > 0 && !(e instanceof ConnectionTimedOutException)) { // not the kernel giving up
         return went;
       }
       throw e;

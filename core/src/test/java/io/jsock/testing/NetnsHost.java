@@ -97,7 +97,11 @@ public final class NetnsHost implements AutoCloseable {
         try {
           host.setUp();
         } catch (IOException | RuntimeException e) {
-          host.close();
+          try {
+            host.close();
+          } catch (IOException | RuntimeException cleanup) {
+            e.addSuppressed(cleanup);
+          }
           throw e;
         }
         return host;

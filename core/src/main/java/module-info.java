@@ -13,4 +13,7 @@ module io.jsock {
   exports io.jsock.framing;
   exports io.jsock.server;
   exports io.jsock.tls;
+
+  // to see whether the JDK's resolver is replaced (reverse lookups then stay with it)
+  uses java.net.spi.InetAddressResolverProvider;
 }

@@ -27,6 +27,7 @@ TABLE = {
  '7.99.18.198.in-addr.arpa': [ptr('real.test')],
  '1.99.18.198.in-addr.arpa': [ptr('one.test')],
  '9.99.18.198.in-addr.arpa': 'SERVFAIL',
+ '8.99.18.198.in-addr.arpa': 'DROP',
 }
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(('127.0.0.1', 53))

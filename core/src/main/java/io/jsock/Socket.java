@@ -5,6 +5,7 @@ import static io.jsock.internal.StreamCalls.UNKNOWN_ADDRESS;
 import io.jsock.internal.Addresses;
 import io.jsock.internal.Errors;
 import io.jsock.internal.Meter;
+import io.jsock.internal.OffCarrier;
 import io.jsock.internal.PolledChannel;
 import io.jsock.internal.ScratchBuffers;
 import io.jsock.internal.ScratchBuffers.Scratch;
@@ -1822,8 +1823,16 @@ public final class Socket implements AutoCloseable {
       tls.close(); // close_notify, as best it can within a short time
     }
     try {
-      if (mayLinger && Thread.currentThread().isVirtual()) {
-        closeOffCarrier(current);
+      if (mayLinger) {
+        // with SO_LINGER above 0 Linux's close(2) waits in the kernel until the unsent data is
+        // sent or the time is up, non-blocking socket or not: a virtual thread closes off its
+        // carrier, and the close still returns only when the kernel's has, as Python's does
+        OffCarrier.call(
+            "jsock-lingering-close",
+            () -> {
+              current.close();
+              return null;
+            });
       } else {
         current.close();
       }
@@ -1836,50 +1845,6 @@ public final class Socket implements AutoCloseable {
   private boolean lingers() {
     Object own = options.get(StandardSocketOptions.SO_LINGER);
     return own instanceof Integer seconds ? seconds > 0 : own == null && lingerInherited;
-  }
-
-  /**
-   * Closes on a platform thread of its own and waits for it, parked: with {@code SO_LINGER} above 0
-   * Linux's {@code close(2)} waits in the kernel until the unsent data is sent or the time is up,
-   * non-blocking socket or not, and a virtual thread waiting there would hold its carrier (and,
-   * with one carrier, every other virtual thread) for as long. The close still returns only when
-   * the kernel's has, as Python's does; an interrupt does not end the wait, and is kept.
-   */
-  private static void closeOffCarrier(PolledChannel current) throws IOException {
-    IOException[] failure = new IOException[1];
-    Thread closer;
-    try {
-      closer =
-          Thread.ofPlatform()
-              .daemon()
-              .name("jsock-lingering-close")
-              .start(
-                  () -> {
-                    try {
-                      current.close();
-                    } catch (IOException e) {
-                      failure[0] = e;
-                    }
-                  });
-    } catch (OutOfMemoryError noThread) { // none to be had: close here, holding the carrier
-      current.close();
-      return;
-    }
-    boolean interrupted = false;
-    while (true) {
-      try {
-        closer.join();
-        break;
-      } catch (InterruptedException e) {
-        interrupted = true;
-      }
-    }
-    if (interrupted) {
-      Thread.currentThread().interrupt();
-    }
-    if (failure[0] != null) {
-      throw failure[0];
-    }
   }
 
   /**

@@ -3,6 +3,7 @@ package io.jsock;
 import io.jsock.internal.Addresses;
 import io.jsock.internal.Errors;
 import io.jsock.internal.Literals;
+import io.jsock.internal.NativeNames;
 import io.jsock.internal.Services;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -244,7 +245,9 @@ public final class Sockets {
    * @param flags any of {@link NameInfoFlag}
    * @throws AddressResolutionException if the host is an unresolved name, or with {@link
    *     NameInfoFlag#NI_NAMEREQD} the address has no name or {@link NameInfoFlag#NI_NUMERICHOST}
-   *     forbids looking it up, as glibc ({@link Errno#EAI_NONAME})
+   *     forbids looking it up, as glibc ({@link Errno#EAI_NONAME}), or the name server failed or
+   *     did not answer ({@link Errno#EAI_AGAIN}, with or without {@code NI_NAMEREQD}, as glibc; on
+   *     the epoll path only: the JDK's lookup of the portable path gives the literal)
    */
   public static NameInfo getNameInfo(SocketAddress address, NameInfoFlag... flags)
       throws AddressResolutionException {
@@ -264,8 +267,12 @@ public final class Sockets {
               .orElseThrow(() -> resolutionFailure("getNameInfo", inet, Errno.EAI_NONAME, null));
     }
     // as glibc: with NI_NUMERICHOST there is no name, so NI_NAMEREQD fails even if there is one
-    Optional<String> name =
-        set.contains(NameInfoFlag.NI_NUMERICHOST) ? Optional.empty() : reverseName(ip);
+    Optional<String> name;
+    try {
+      name = set.contains(NameInfoFlag.NI_NUMERICHOST) ? Optional.empty() : reverseName(ip);
+    } catch (NativeNames.Failed e) {
+      throw resolutionFailure("getNameInfo", inet, e.code(), null);
+    }
     if (name.isEmpty() && set.contains(NameInfoFlag.NI_NAMEREQD)) {
       throw resolutionFailure("getNameInfo", inet, Errno.EAI_NONAME, null);
     }
@@ -333,19 +340,26 @@ public final class Sockets {
    *
    * @param ipAddress an IPv4 or IPv6 literal, or a name
    * @throws AddressResolutionException if the address has no name, or the name does not resolve
-   *     ({@link Errno#EAI_NONAME})
+   *     ({@link Errno#EAI_NONAME}), or the name server failed or did not answer ({@link
+   *     Errno#EAI_AGAIN}, Python's {@code herror} "Host name lookup failure"; on the epoll path:
+   *     the JDK's lookup of the portable path says {@code EAI_NONAME})
    */
   public static HostEntry getHostByAddr(String ipAddress) throws AddressResolutionException {
     Objects.requireNonNull(ipAddress, "ipAddress");
     InetAddress ip = lookup(ipAddress, "getHostByAddr").getFirst();
-    String name =
-        reverseName(ip)
-            .orElseThrow(
-                () ->
-                    new AddressResolutionException(
-                        "getHostByAddr " + ipAddress + ": " + Errno.describe(Errno.EAI_NONAME),
-                        Errno.EAI_NONAME,
-                        null));
+    int errno = Errno.EAI_NONAME;
+    Optional<String> found;
+    try {
+      found = reverseName(ip);
+    } catch (NativeNames.Failed e) {
+      found = Optional.empty();
+      errno = e.code();
+    }
+    if (found.isEmpty()) {
+      throw new AddressResolutionException(
+          "getHostByAddr " + ipAddress + ": " + Errno.describe(errno), errno, null);
+    }
+    String name = found.get();
     return new HostEntry(name, List.of(), List.of(Addresses.ipText(ip)));
   }
 
@@ -1036,10 +1050,18 @@ public final class Sockets {
   }
 
   /**
-   * The name of an address by reverse lookup, if it has one. The JDK answers the literal when there
-   * is none, and checks that the name resolves back to the address, as glibc's callers do.
+   * The name of an address by reverse lookup, if it has one. On the epoll path libc's {@code
+   * getnameinfo} answers, as in Python: the name the resolver gives, unchecked, and a name server's
+   * failure is one ({@code EAI_AGAIN}). On the portable path the JDK answers: it gives the literal
+   * when there is no name, and also when the name does not resolve back to the address, or the name
+   * server failed.
+   *
+   * @throws NativeNames.Failed if libc's lookup failed other than for want of a name
    */
-  private static Optional<String> reverseName(InetAddress ip) {
+  private static Optional<String> reverseName(InetAddress ip) throws NativeNames.Failed {
+    if (NativeNames.isAvailable()) {
+      return NativeNames.hostName(ip);
+    }
     InetAddress fresh; // without a cached name, so that the JDK asks its resolver
     try {
       fresh = InetAddress.getByAddress(ip.getAddress());

@@ -1,0 +1,154 @@
+package io.jsock.internal;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+import io.jsock.Errno;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.spi.InetAddressResolverProvider;
+import java.util.Optional;
+import java.util.ServiceConfigurationError;
+import java.util.ServiceLoader;
+
+/**
+ * Reverse lookups with libc's {@code getnameinfo(3)}, called through the FFM API where the epoll
+ * poller is ({@link Epoll#isAvailable()}) and the JDK's resolver is its own (see {@link
+ * #jdkResolverIsLibcs()}): the name the resolver gives for an address, as Python's {@code
+ * getnameinfo} and {@code gethostbyaddr} have it, without the JDK's check that the name resolves
+ * back to the address, and with a name server's failure told apart from an address without a name.
+ * The call blocks for as long as the resolver waits: on a virtual thread it runs on a platform
+ * thread of its own ({@link OffCarrier}), so that no carrier waits with it.
+ */
+public final class NativeNames {
+  /** glibc's {@code NI_NAMEREQD}. */
+  private static final int NI_NAMEREQD = 8;
+
+  /** glibc's {@code NI_MAXHOST}, room for any host name and its NUL. */
+  private static final int NI_MAXHOST = 1025;
+
+  private static final int EAI_NONAME = -2;
+  private static final int EAI_AGAIN = -3;
+
+  private static final MethodHandle GETNAMEINFO;
+
+  static {
+    MethodHandle getNameInfo = null;
+    if (Epoll.isAvailable() && ADDRESS.byteSize() == Long.BYTES && jdkResolverIsLibcs()) {
+      Linker linker = Linker.nativeLinker();
+      // int getnameinfo(const struct sockaddr *sa, socklen_t salen, char *host, socklen_t hostlen,
+      //                 char *serv, socklen_t servlen, int flags)
+      getNameInfo =
+          linker.downcallHandle(
+              linker.defaultLookup().find("getnameinfo").orElseThrow(),
+              FunctionDescriptor.of(
+                  JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
+    }
+    GETNAMEINFO = getNameInfo;
+  }
+
+  private NativeNames() {}
+
+  /**
+   * Whether the JDK resolves names with libc, as it does unless {@code jdk.net.hosts.file} or an
+   * {@link InetAddressResolverProvider} replaces it: then reverse lookups stay with the JDK too, so
+   * that they answer from what forward lookups answer from.
+   */
+  private static boolean jdkResolverIsLibcs() {
+    if (System.getProperty("jdk.net.hosts.file") != null) {
+      return false;
+    }
+    try {
+      return ServiceLoader.load(InetAddressResolverProvider.class).findFirst().isEmpty();
+    } catch (ServiceConfigurationError e) {
+      return false;
+    }
+  }
+
+  /** Whether {@link #hostName} can be called. */
+  public static boolean isAvailable() {
+    return GETNAMEINFO != null;
+  }
+
+  /**
+   * The name of an address, as glibc's {@code getnameinfo} with {@code NI_NAMEREQD}: empty if the
+   * address has no name.
+   *
+   * @throws Failed with {@link Errno#EAI_AGAIN} if the name server failed or did not answer (which
+   *     glibc reports with or without {@code NI_NAMEREQD}), or another {@code EAI_*} code
+   */
+  public static Optional<String> hostName(InetAddress ip) throws Failed {
+    return OffCarrier.call("jsock-reverse-lookup", () -> lookUp(ip));
+  }
+
+  private static Optional<String> lookUp(InetAddress ip) throws Failed {
+    int result;
+    String name;
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment sockaddr = sockaddr(arena, ip);
+      MemorySegment host = arena.allocate(NI_MAXHOST);
+      try {
+        result =
+            (int)
+                GETNAMEINFO.invokeExact(
+                    sockaddr,
+                    (int) sockaddr.byteSize(),
+                    host,
+                    NI_MAXHOST,
+                    MemorySegment.NULL,
+                    0,
+                    NI_NAMEREQD);
+      } catch (Throwable e) {
+        throw new IllegalStateException("getnameinfo", e);
+      }
+      name = result == 0 ? host.getString(0) : null;
+    }
+    return switch (result) {
+      case 0 -> Optional.of(name);
+      case EAI_NONAME -> Optional.empty();
+      default -> throw new Failed(result == EAI_AGAIN ? Errno.EAI_AGAIN : result);
+    };
+  }
+
+  /** A {@code struct sockaddr_in} or {@code sockaddr_in6} of the address, port 0. */
+  private static MemorySegment sockaddr(Arena arena, InetAddress ip) {
+    byte[] bytes = ip.getAddress();
+    if (ip instanceof Inet6Address v6) {
+      // sin6_family, sin6_port, sin6_flowinfo, sin6_addr[16], sin6_scope_id
+      MemorySegment segment = arena.allocate(28, 4);
+      segment.set(JAVA_SHORT, 0, (short) 10);
+      MemorySegment.copy(bytes, 0, segment, JAVA_BYTE, 8, 16);
+      segment.set(JAVA_INT, 24, v6.getScopeId());
+      return segment;
+    }
+    // sin_family, sin_port, sin_addr[4], sin_zero[8]
+    MemorySegment segment = arena.allocate(16, 4);
+    segment.set(JAVA_SHORT, 0, (short) 2);
+    MemorySegment.copy(bytes, 0, segment, JAVA_BYTE, 4, 4);
+    return segment;
+  }
+
+  /** A failed lookup: its {@code EAI_*} code, as Python's {@code gaierror} numbers them. */
+  public static final class Failed extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    private final int code;
+
+    Failed(int code) {
+      super(null, null, false, false);
+      this.code = code;
+    }
+
+    /** The {@code EAI_*} code (glibc's, which are Python's). */
+    public int code() {
+      return code;
+    }
+  }
+}

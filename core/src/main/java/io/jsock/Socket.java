@@ -285,6 +285,17 @@ public final class Socket implements AutoCloseable {
   private volatile SocketAddress pendingTarget;
 
   /**
+   * Where a TCP connect went that failed with no connect call taking its error from the kernel (a
+   * send or a receive reported it, or a connect in timeout mode that polled for it, as CPython's
+   * reads {@code SO_ERROR}), else null. Linux's socket then stays {@code SS_CONNECTING} with its
+   * receive side shut: receives give the end of the stream, and the next connect {@code
+   * ECONNABORTED}, after which it is unconnected (python3 shows both). A connect call that takes
+   * the error itself (blocking, or the one after {@code EINPROGRESS}) leaves it unconnected at
+   * once.
+   */
+  private volatile SocketAddress connectAborted;
+
+  /**
    * A stream connect has been tried, whatever came of it: Linux never lets such a TCP socket
    * listen, and the fresh channel that replaces a failed connect's would not know.
    */
@@ -646,6 +657,9 @@ public final class Socket implements AutoCloseable {
     // Started at the first wait, which waits however short the timeout, as CPython's connect
     // polls once with it: a deadline started before the connect could pass before any look.
     long deadline = Timeouts.NOT_STARTED;
+    // a connect of CPython's in timeout mode that waits takes the error from SO_ERROR, not from a
+    // connect call: only then does the socket stay connecting (see connectAborted)
+    boolean polledForIt = false;
     try {
       boolean pending = channel.isConnectionPending();
       if (pending && timeoutNanos != Timeouts.BLOCKING && !target.equals(pendingTarget)) {
@@ -682,6 +696,7 @@ public final class Socket implements AutoCloseable {
             throw Errors.of(pending ? Errno.EALREADY : Errno.EINPROGRESS, "connect to", target);
           }
           deadline = await(current, SelectionKey.OP_CONNECT, deadline, "connect to", target);
+          polledForIt = !pending && timeoutNanos > 0;
           connected = finishConnect(current);
         }
       } finally {
@@ -691,7 +706,11 @@ public final class Socket implements AutoCloseable {
       // a selector's completeConnect may have finished it meanwhile: this connect has looked
       connectUnclaimed = false;
     } catch (IOException e) {
-      throw connectFailed(current, e, "connect to", target);
+      IOException failure = connectFailed(current, e, "connect to", target);
+      if (polledForIt) {
+        noteConnectAborted(current, target);
+      }
+      throw failure;
     }
   }
 
@@ -936,7 +955,8 @@ public final class Socket implements AutoCloseable {
    *     ({@link Errno#EINVAL} over AF_UNIX), as Linux answers; one whose connect is in progress
    *     (non-blocking, or after a timeout) waits for it within the timeout and then receives, as
    *     Linux's {@code recv(2)} does ({@link WouldBlockException} in non-blocking mode), and throws
-   *     the connect's error if it fails
+   *     the connect's error if it fails; after which, as after a timeout-mode connect that failed,
+   *     it returns an empty array (the end of the stream) until the next connect, as Linux's
    */
   public byte[] recv(int bufsize) throws IOException {
     checkBufsize(bufsize);
@@ -966,6 +986,9 @@ public final class Socket implements AutoCloseable {
    */
   private byte[] recvPooled(int bufsize) throws IOException {
     PolledChannel current = receiving();
+    if (current == null) {
+      return EMPTY;
+    }
     long deadline = awaitConnected(current, "recv from"); // at once unless a connect goes on
     current.enterReading(); // several threads may receive at once
     try {
@@ -1017,6 +1040,9 @@ public final class Socket implements AutoCloseable {
       return buffer.position() - start;
     }
     PolledChannel current = receiving();
+    if (current == null) {
+      return 0;
+    }
     if (tls != null) {
       long timeout = timeoutNanos; // the call's mode, kept if another thread changes it
       return tls.read(buffer, Timeouts.deadline(timeout), timeout == Timeouts.NON_BLOCKING);
@@ -1494,7 +1520,10 @@ public final class Socket implements AutoCloseable {
   public Datagram recvFrom(int bufsize) throws IOException {
     checkBufsize(bufsize);
     if (kind == SocketKind.SOCK_STREAM) {
-      receiving(); // recvfrom(2) asks the kernel even for 0 bytes, as recv(0) does not
+      // recvfrom(2) asks the kernel even for 0 bytes, as recv(0) does not
+      if (receiving() == null) {
+        return new Datagram(EMPTY, abortedConnectTarget());
+      }
       byte[] data = recv(bufsize);
       return new Datagram(data, peer);
     }
@@ -1564,7 +1593,9 @@ public final class Socket implements AutoCloseable {
   public SocketAddress recvFromInto(ByteBuffer buffer) throws IOException {
     checkWritable(buffer);
     if (kind == SocketKind.SOCK_STREAM) {
-      receiving();
+      if (receiving() == null) {
+        return abortedConnectTarget();
+      }
       recvInto(buffer);
       return peer;
     }
@@ -2791,6 +2822,13 @@ public final class Socket implements AutoCloseable {
         checkUnixPath(target);
         throw Errors.of(Errno.EISCONN, "connect to", target);
       }
+      SocketAddress aborted = connectAborted;
+      if (aborted != null) {
+        // Linux's connect finds the socket still connecting, its connect ended: ECONNABORTED,
+        // whatever the address, and the socket unconnected from then on (a new attempt next)
+        connectAborted = null;
+        throw Errors.of(Errno.ECONNABORTED, "connect to", target);
+      }
       if (channel.isOpen()) {
         return current;
       }
@@ -2922,7 +2960,8 @@ public final class Socket implements AutoCloseable {
   /**
    * The channel of a stream to receive from, connected or with a connect in progress (which the
    * caller completes with {@link #awaitConnected} before it reads, as Linux's {@code recv(2)} waits
-   * for it), or the error Linux gives a read.
+   * for it), or the error Linux gives a read; null for the end of the stream, after a connect whose
+   * error no connect call took ({@link #connectAborted}).
    */
   private PolledChannel receiving() throws IOException {
     PolledChannel current = open("recv from", peer);
@@ -2931,6 +2970,9 @@ public final class Socket implements AutoCloseable {
         return current;
       }
       open("recv from", peer); // closed by another thread meanwhile, as in connected()
+      if (connectAborted != null) {
+        return null; // the end of the stream: a failed connect shut the receive side (Linux)
+      }
       // TCP answers ENOTCONN, AF_UNIX EINVAL
       throw Errors.of(family == Family.AF_UNIX ? Errno.EINVAL : Errno.ENOTCONN, "recv from", null);
     }
@@ -2983,7 +3025,9 @@ public final class Socket implements AutoCloseable {
       connectUnclaimed = true;
       return deadline;
     } catch (IOException e) {
-      throw connectFailed(current, e, operation, target);
+      IOException failure = connectFailed(current, e, operation, target);
+      noteConnectAborted(current, target); // a send or a receive took the error, not a connect
+      throw failure;
     } finally {
       current.exitWriting();
     }
@@ -3011,6 +3055,30 @@ public final class Socket implements AutoCloseable {
       // not reached (a connect that succeeded stays so), but a fresh channel must then take the
       // closed one's place, as after any failed connect
       connectFailed(current, e, "connect to", pendingTarget);
+    }
+  }
+
+  /**
+   * The address a stream's {@code recvFrom} gives at the end of the stream a failed connect left
+   * ({@link #connectAborted}): the one that connect tried, where Python gives {@code None} (a
+   * {@link Datagram} has an address, and a connected stream's is its peer's).
+   */
+  private SocketAddress abortedConnectTarget() throws IOException {
+    SocketAddress target = connectAborted;
+    if (target == null) {
+      throw Errors.of(Errno.ENOTCONN, "recv from", null); // a connect took it meanwhile
+    }
+    return target;
+  }
+
+  /**
+   * Notes, after {@link #connectFailed}, that the connect to {@code target} failed with no connect
+   * call taking its error (see {@link #connectAborted}): if the JDK closed the channel for it, not
+   * a close of the socket's, nor a wait that ended first (a timeout, would-block, an interrupt).
+   */
+  private void noteConnectAborted(PolledChannel current, SocketAddress target) {
+    if (target != null && family.isInet() && !current.channel().isOpen() && !closed) {
+      connectAborted = target;
     }
   }
 

@@ -561,6 +561,7 @@ public final class SocketSelector implements AutoCloseable {
     }
     List<Registration> unreported = buffered.isEmpty() ? buffered : new ArrayList<>(buffered);
     List<Ready> ready = new ArrayList<>(found.size() + buffered.size());
+    Map<Registration, Boolean> connected = null; // completed by this select, watched for input
     for (SelectionKey selectionKey : found) {
       Registration registration = (Registration) selectionKey.attachment();
       if (!registration.registered || registration.selectionKey != selectionKey) {
@@ -584,6 +585,18 @@ public final class SocketSelector implements AutoCloseable {
         // channel reports input only once finishConnect says so; as in Python, no second
         // connect is needed for EVENT_READ
         registration.socket.completeConnect();
+        if (stream.isConnected() && registration.key.events().contains(Event.EVENT_READ)) {
+          // the poll could not see its input (the JDK reports none before finishConnect): asked
+          // below, once every found key is read, as Python's select reports both at once
+          if (connected == null) {
+            connected = new HashMap<>();
+          }
+          if (!unreported.isEmpty()) {
+            unreported.remove(registration);
+          }
+          connected.put(registration, registration.key.events().contains(Event.EVENT_WRITE));
+          continue;
+        }
       }
       boolean inputBuffered = !unreported.isEmpty() && unreported.remove(registration);
       Set<Event> watched = registration.key.events();
@@ -597,6 +610,9 @@ public final class SocketSelector implements AutoCloseable {
         ready.add(new Ready(registration.key, events));
       }
     }
+    if (connected != null) {
+      addInputAfterConnect(ready, connected);
+    }
     for (Registration registration : unreported) {
       // not found by the poll: ready to read from what it holds, if still watched for that
       if (registration.registered
@@ -606,6 +622,42 @@ public final class SocketSelector implements AutoCloseable {
       }
     }
     return ready.isEmpty() ? List.of() : Collections.unmodifiableList(ready);
+  }
+
+  /**
+   * Reports the sockets whose connect this select completed (readyOf), each with EVENT_WRITE if
+   * watched (the value) and EVENT_READ if input, the end of the stream or an error is already
+   * there, as Python's select does in the same call: a second poll, now that the JDK's channels are
+   * connected and watched for input (under lock). Only in a select that completes a connect.
+   */
+  private void addInputAfterConnect(List<Ready> ready, Map<Registration, Boolean> connected) {
+    Map<SelectionKey, Registration> byKey = new HashMap<>();
+    for (Registration registration : connected.keySet()) {
+      refreshInterest(registration);
+      if (registration.selectionKey != null) {
+        byKey.put(registration.selectionKey, registration);
+      }
+    }
+    Set<Registration> readable = new HashSet<>();
+    try {
+      // Other keys the poll finds are left alone: readiness is level-triggered, the next select
+      // finds them again.
+      selector.selectNow(
+          selectionKey -> {
+            Registration registration = byKey.get(selectionKey);
+            if (registration != null && (selectionKey.readyOps() & SelectionKey.OP_READ) != 0) {
+              readable.add(registration);
+            }
+          });
+    } catch (IOException | CancelledKeyException e) {
+      // reported as found: the next select looks again
+    }
+    for (Map.Entry<Registration, Boolean> entry : connected.entrySet()) {
+      Set<Event> events = Event.of(readable.contains(entry.getKey()), entry.getValue());
+      if (events != null) {
+        ready.add(new Ready(entry.getKey().key, events));
+      }
+    }
   }
 
   /** Follows the sockets that may have a new channel since the last select (under lock). */

@@ -124,6 +124,51 @@ class SocketSelectorMioTest {
     }
   }
 
+  // python3 selectors: the select that sees the connect complete reports the input already there
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void theSelectThatSeesAConnectCompleteReportsInputThatHasArrived(Family family) throws Exception {
+    try (Socket listener = Socket.create(family, SOCK_STREAM);
+        Socket client = Socket.create(family, SOCK_STREAM)) {
+      listener.bind(Loopback.bindAddress(family, dir));
+      listener.listen();
+      client.setBlocking(false);
+      assertThat(client.connectEx(listener.getSockName())).isEqualTo(Errno.EINPROGRESS);
+      SelectorKey key = selector.register(client, BOTH, null);
+      try (Socket conn = listener.accept().conn()) {
+        conn.sendAll(bytes("welcome"));
+
+        assertThat(selector.select(PROMPTLY)).containsExactly(new Ready(key, BOTH));
+        assertThat(client.recv(100)).isEqualTo(bytes("welcome"));
+        assertThat(selector.select(Duration.ZERO)).containsExactly(new Ready(key, WRITE));
+      }
+    }
+  }
+
+  // python3 selectors: one select(0) once the connect completed in the kernel and input arrived
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void aReadOnlyRegistrationPolledOnceAfterTheConnectAndTheInputIsReadable(Family family)
+      throws Exception {
+    try (Socket listener = Socket.create(family, SOCK_STREAM);
+        Socket client = Socket.create(family, SOCK_STREAM)) {
+      listener.bind(Loopback.bindAddress(family, dir));
+      listener.listen();
+      client.setBlocking(false);
+      assertThat(client.connectEx(listener.getSockName())).isEqualTo(Errno.EINPROGRESS);
+      SelectorKey key = selector.register(client, READ, null);
+      try (Socket conn = listener.accept().conn()) {
+        conn.sendAll(bytes("welcome"));
+        conn.shutdown(Shutdown.SHUT_WR);
+
+        assertThat(selector.select(Duration.ZERO)).containsExactly(new Ready(key, READ));
+        assertThat(client.recv(100)).isEqualTo(bytes("welcome"));
+        assertThat(selector.select(Duration.ZERO)).containsExactly(new Ready(key, READ));
+        assertThat(client.recv(100)).isEmpty();
+      }
+    }
+  }
+
   // mio tcp_stream.rs: a refused connect watched for reading only
   @ParameterizedTest
   @EnumSource(names = {"AF_INET", "AF_INET6"})

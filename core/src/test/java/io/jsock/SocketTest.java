@@ -1244,6 +1244,106 @@ class SocketTest {
     }
   }
 
+  /** How a test's refused connect is first reported: by a call other than a plain connect. */
+  enum FirstReport {
+    TIMEOUT_MODE_CONNECT,
+    NON_BLOCKING_RECV,
+    NON_BLOCKING_SEND
+  }
+
+  // python3 on Linux: a connect whose error no connect call took from the kernel (a timeout-mode
+  // connect polls and reads SO_ERROR; a recv or a send reports it) leaves the socket connecting,
+  // its receive side shut: recv b'', recv_into 0, recvfrom (b'', None), send BrokenPipeError, and
+  // the next connect_ex ECONNABORTED (103), after which the socket is unconnected (recv ENOTCONN)
+  // and a connect is a new attempt
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void aConnectErrorNoConnectTookLeavesTheEndOfStreamThenConnectAborted(Family family)
+      throws Exception {
+    for (FirstReport first : FirstReport.values()) {
+      try (Refusing refusing = Loopback.refusingAddress(family);
+          Socket client = Socket.create(family, SOCK_STREAM)) {
+        if (first == FirstReport.TIMEOUT_MODE_CONNECT) {
+          client.setTimeout(PROMPTLY);
+          assertThatThrownBy(() -> client.connect(refusing.address()))
+              .isExactlyInstanceOf(ConnectionRefusedException.class);
+        } else {
+          client.setBlocking(false);
+          assertThat(client.connectEx(refusing.address())).isEqualTo(Errno.EINPROGRESS);
+          try (SocketSelector selector = SocketSelector.open()) { // its select takes no error
+            selector.register(client, Set.of(Event.EVENT_WRITE), null);
+            assertThat(selector.select(PROMPTLY)).as("refused").hasSize(1);
+          }
+          if (first == FirstReport.NON_BLOCKING_RECV) {
+            assertThatThrownBy(() -> client.recv(10))
+                .isExactlyInstanceOf(ConnectionRefusedException.class);
+          } else {
+            assertThatThrownBy(() -> client.send(bytes("x")))
+                .isExactlyInstanceOf(ConnectionRefusedException.class);
+          }
+        }
+
+        assertThat(client.recv(10)).as("%s", first).isEmpty();
+        assertThat(client.recvInto(ByteBuffer.allocate(10))).as("%s", first).isZero();
+        assertThat(client.recvFrom(10).data()).as("%s", first).isEmpty();
+        assertThat(client.recvFromInto(ByteBuffer.allocate(10))).isEqualTo(refusing.address());
+        assertThatThrownBy(() -> client.send(bytes("x")))
+            .isExactlyInstanceOf(BrokenPipeException.class);
+        assertThatThrownBy(() -> client.sendAll(bytes("x")))
+            .isExactlyInstanceOf(BrokenPipeException.class);
+        assertThat(client.recv(10)).as("%s", first).isEmpty();
+        assertThatThrownBy(client::getPeerName)
+            .isInstanceOfSatisfying(
+                ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(Errno.ENOTCONN));
+
+        ConnectionAbortedException aborted =
+            catchThrowableOfType(
+                ConnectionAbortedException.class, () -> client.connect(refusing.address()));
+
+        assertThat(aborted)
+            .as("%s", first)
+            .hasMessage(
+                "connect to " + text(refusing.address()) + ": software caused connection abort");
+        assertThat(aborted.errno()).isEqualTo(103).isEqualTo(Errno.ECONNABORTED);
+        assertThatThrownBy(() -> client.recv(10))
+            .isInstanceOfSatisfying(
+                ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(Errno.ENOTCONN));
+        assertThat(client.connectEx(refusing.address()))
+            .as("%s", first)
+            .isEqualTo(
+                first == FirstReport.TIMEOUT_MODE_CONNECT ? Errno.ECONNREFUSED : Errno.EINPROGRESS);
+      }
+    }
+  }
+
+  // python3 on Linux: a connect call that takes the error itself (blocking, or the connect_ex after
+  // EINPROGRESS) leaves the socket unconnected: recv ENOTCONN, and the next connect a new attempt
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void aConnectErrorAConnectTookLeavesTheSocketUnconnected(Family family) throws Exception {
+    try (Refusing refusing = Loopback.refusingAddress(family);
+        Socket client = Socket.create(family, SOCK_STREAM)) {
+      assertThatThrownBy(() -> client.connect(refusing.address()))
+          .isExactlyInstanceOf(ConnectionRefusedException.class);
+      assertThatThrownBy(() -> client.recv(10))
+          .isInstanceOfSatisfying(
+              ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(Errno.ENOTCONN));
+      assertThat(client.connectEx(refusing.address())).isEqualTo(Errno.ECONNREFUSED);
+
+      client.setBlocking(false);
+      assertThat(client.connectEx(refusing.address())).isEqualTo(Errno.EINPROGRESS);
+      try (SocketSelector selector = SocketSelector.open()) {
+        selector.register(client, Set.of(Event.EVENT_WRITE), null);
+        assertThat(selector.select(PROMPTLY)).as("refused").hasSize(1);
+      }
+      assertThat(client.connectEx(refusing.address())).isEqualTo(Errno.ECONNREFUSED);
+      assertThatThrownBy(() -> client.recv(10))
+          .isInstanceOfSatisfying(
+              ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(Errno.ENOTCONN));
+      assertThat(client.connectEx(refusing.address())).isEqualTo(Errno.EINPROGRESS);
+    }
+  }
+
   // python3 on Linux: the same after a refused one: ConnectionRefusedError, not EALREADY
   @Test
   void aConnectInTimeoutModeAfterARefusedNonBlockingConnectThrowsRefused() throws Exception {

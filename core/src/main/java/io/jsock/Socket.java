@@ -3018,11 +3018,10 @@ public final class Socket implements AutoCloseable {
     try {
       // the wait takes the socket's timeout: one whose connect is in progress has no send
       // timeout of its own (the server framework gives one to accepted sockets only)
-      while (!finishConnect(current)) {
+      while (!finishConnectUnclaimed(current, channel)) {
         deadline = await(current, SelectionKey.OP_CONNECT, deadline, operation, target);
       }
       peer = channel.getRemoteAddress();
-      connectUnclaimed = true;
       return deadline;
     } catch (IOException e) {
       IOException failure = connectFailed(current, e, operation, target);
@@ -3047,14 +3046,31 @@ public final class Socket implements AutoCloseable {
       return;
     }
     try {
-      if (finishConnect(current)) {
-        peer = channel.getRemoteAddress();
-        connectUnclaimed = true;
-      }
+      finishConnectUnclaimed(current, channel);
     } catch (IOException e) {
       // not reached (a connect that succeeded stays so), but a fresh channel must then take the
       // closed one's place, as after any failed connect
       connectFailed(current, e, "connect to", pendingTarget);
+    }
+  }
+
+  /**
+   * {@link #finishConnect} for a call other than {@code connect} (a send, a receive, a selector):
+   * if it is the one that completes the connect, it leaves it unclaimed ({@link #connectUnclaimed})
+   * under stateLock, so that a connect call that completed it first, or completes it after, is not
+   * undone: its own {@code connectUnclaimed = false} follows its finishConnect, and this one's
+   * finds the connect no longer pending.
+   */
+  private boolean finishConnectUnclaimed(PolledChannel current, SocketChannel channel)
+      throws IOException {
+    synchronized (stateLock) {
+      boolean pending = channel.isConnectionPending();
+      boolean connected = current.connectStep(SocketChannel::finishConnect);
+      if (connected && pending) {
+        peer = channel.getRemoteAddress();
+        connectUnclaimed = true;
+      }
+      return connected;
     }
   }
 

@@ -3880,4 +3880,79 @@ class SocketTest {
       assertThat(e).hasMessage("connect to " + missing.getPath() + ": no such file or directory");
     }
   }
+
+  /** What another thread does to a socket whose non-blocking connect the kernel completes. */
+  private interface ConnectRacer {
+    void run(Socket client) throws Exception;
+  }
+
+  static Stream<Arguments> callsThatCompleteAConnect() {
+    ConnectRacer selector =
+        client -> {
+          try (SocketSelector watching = SocketSelector.open()) {
+            watching.register(client, Set.of(Event.EVENT_READ, Event.EVENT_WRITE), null);
+            watching.select(PROMPTLY);
+          }
+        };
+    ConnectRacer peerName =
+        client -> {
+          for (int i = 0; i < 100; i++) { // bounded: the portable path cannot ask the kernel
+            try {
+              client.getPeerName();
+              return;
+            } catch (ErrnoException e) {
+              assertThat(e.errno()).isEqualTo(Errno.ENOTCONN);
+            }
+          }
+        };
+    ConnectRacer send = client -> client.send(bytes("x")); // waits for the connect, as Linux's
+    return Stream.of(
+        arguments(Named.of("a selector", selector)),
+        arguments(Named.of("getpeername", peerName)),
+        arguments(Named.of("send", send)));
+  }
+
+  // python3: whichever other call completes a non-blocking connect (a selector's select, a
+  // getpeername, a send), the blocking connect() then returns None and the next connect_ex says
+  // EISCONN. jsock's other call, finishing the JDK's connect just after the connect call had,
+  // left the connect unclaimed: the next connect returned 0 a second time
+  @ParameterizedTest
+  @MethodSource("callsThatCompleteAConnect")
+  void aConnectCompletedByAnotherThreadAtTheSameTimeIsClaimedOnce(ConnectRacer other)
+      throws Exception {
+    List<String> wrong = new ArrayList<>();
+    try (Socket listener = listening(AF_INET)) {
+      SocketAddress address = listener.getSockName();
+      for (int i = 0; i < 600 && wrong.isEmpty(); i++) {
+        try (Socket client = Socket.create(AF_INET, SOCK_STREAM)) {
+          client.setBlocking(false);
+          assertThat(client.connectEx(address)).isEqualTo(Errno.EINPROGRESS);
+          CountDownLatch go = new CountDownLatch(1);
+          ConcurrentLinkedQueue<Throwable> failed = new ConcurrentLinkedQueue<>();
+          Thread racing =
+              Thread.ofPlatform()
+                  .start(
+                      () -> {
+                        try {
+                          go.await();
+                          other.run(client);
+                        } catch (Throwable e) {
+                          failed.add(e);
+                        }
+                      });
+          go.countDown();
+          client.setBlocking(true);
+          client.connect(address);
+          racing.join();
+          assertThat(failed).isEmpty();
+          int again = client.connectEx(address);
+          if (again != Errno.EISCONN) {
+            wrong.add("round " + i + ": the second connect gave " + again);
+          }
+          listener.accept().conn().close();
+        }
+      }
+    }
+    assertThat(wrong).isEmpty();
+  }
 }

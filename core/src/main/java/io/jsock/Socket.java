@@ -708,7 +708,7 @@ public final class Socket implements AutoCloseable {
     } catch (IOException e) {
       IOException failure = connectFailed(current, e, "connect to", target);
       if (polledForIt) {
-        noteConnectAborted(current, target);
+        noteConnectAborted(current, e, target);
       }
       throw failure;
     }
@@ -3025,7 +3025,7 @@ public final class Socket implements AutoCloseable {
       return deadline;
     } catch (IOException e) {
       IOException failure = connectFailed(current, e, operation, target);
-      noteConnectAborted(current, target); // a send or a receive took the error, not a connect
+      noteConnectAborted(current, e, target); // a send or a receive took the error, not a connect
       throw failure;
     } finally {
       current.exitWriting();
@@ -3090,10 +3090,16 @@ public final class Socket implements AutoCloseable {
   /**
    * Notes, after {@link #connectFailed}, that the connect to {@code target} failed with no connect
    * call taking its error (see {@link #connectAborted}): if the JDK closed the channel for it, not
-   * a close of the socket's, nor a wait that ended first (a timeout, would-block, an interrupt).
+   * a close of the socket's, nor a wait that ended first (a timeout, would-block, an interrupt),
+   * nor a channel that another call's failed connect had closed ({@code ClosedChannelException}:
+   * that call took the error).
    */
-  private void noteConnectAborted(PolledChannel current, SocketAddress target) {
-    if (target != null && family.isInet() && !current.channel().isOpen() && !closed) {
+  private void noteConnectAborted(PolledChannel current, IOException e, SocketAddress target) {
+    if (target != null
+        && family.isInet()
+        && !(e instanceof ClosedChannelException)
+        && !current.channel().isOpen()
+        && !closed) {
       connectAborted = target;
     }
   }

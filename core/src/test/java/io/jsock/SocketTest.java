@@ -3955,4 +3955,53 @@ class SocketTest {
     }
     assertThat(wrong).isEmpty();
   }
+
+  // python3: a refused non-blocking connect whose error the blocking connect() takes leaves the
+  // socket unconnected, whatever a send in another thread meanwhile met (BrokenPipeError): the next
+  // connect_ex tries again (ECONNREFUSED). jsock's send, finding the channel the connect's failure
+  // had closed, noted a connect error no connect took: the next connect gave ECONNABORTED
+  @Test
+  void aRefusedConnectTakenByTheConnectCallIsNotTakenAgainByARacingSend() throws Exception {
+    List<String> wrong = new ArrayList<>();
+    try (Refusing refusing = Loopback.refusingAddress(AF_INET)) {
+      SocketAddress address = refusing.address();
+      for (int i = 0; i < 1500 && wrong.isEmpty(); i++) {
+        try (Socket client = Socket.create(AF_INET, SOCK_STREAM)) {
+          client.setBlocking(false);
+          assertThat(client.connectEx(address)).isEqualTo(Errno.EINPROGRESS);
+          CountDownLatch go = new CountDownLatch(1);
+          ConcurrentLinkedQueue<Throwable> sent = new ConcurrentLinkedQueue<>();
+          Thread racing =
+              Thread.ofPlatform()
+                  .start(
+                      () -> {
+                        try {
+                          go.await();
+                          client.send(bytes("x"));
+                        } catch (Throwable e) {
+                          sent.add(e);
+                        }
+                      });
+          go.countDown();
+          client.setBlocking(true);
+          Throwable connected = catchThrowable(() -> client.connect(address));
+          racing.join();
+          assertThat(sent).hasSize(1);
+          if (connected instanceof ConnectionRefusedException) {
+            // the connect took the error: one send's error, and the next connect a new attempt
+            assertThat(sent.peek()).isInstanceOf(BrokenPipeException.class);
+            int again = client.connectEx(address);
+            if (again != Errno.ECONNREFUSED) {
+              wrong.add("round " + i + ": the next connect gave " + again);
+            }
+          } else {
+            // the send took it: the connect ECONNABORTED (Linux's SS_CONNECTING, its connect over)
+            assertThat(sent.peek()).isInstanceOf(ConnectionRefusedException.class);
+            assertThat(connected).isInstanceOf(ConnectionAbortedException.class);
+          }
+        }
+      }
+    }
+    assertThat(wrong).isEmpty();
+  }
 }

@@ -2050,6 +2050,39 @@ public final class Socket implements AutoCloseable {
   }
 
   /**
+   * The bytes the kernel still holds in the socket's send queue: for TCP, those not yet sent and
+   * those sent but not yet acknowledged by the peer. Beyond Python, which has no method for it:
+   * python3 asks {@code fcntl.ioctl(sock, termios.TIOCOUTQ, buf)} ({@code SIOCOUTQ}), and so does
+   * this. A close with {@code SO_LINGER} 0 throws these bytes away; waiting until this is 0 first
+   * lets the peer have them before the reset.
+   *
+   * @throws ClosedSocketException if the socket is closed, as Python raises {@code EBADF}
+   * @throws ErrnoException {@code EINVAL} for a listening socket, as Linux answers
+   * @throws UnsupportedOperationException on the portable path, whose channels cannot ask
+   */
+  public int unsentBytes() throws IOException {
+    synchronized (stateLock) {
+      PolledChannel current = open("ioctl SIOCOUTQ", null);
+      if (!StreamCalls.isAvailable()) {
+        throw new UnsupportedOperationException(
+            "unsentBytes needs the epoll path's FFM calls, which the JDK's channels lack");
+      }
+      int fd = current.enterAnyCall();
+      if (fd < 0) {
+        open("ioctl SIOCOUTQ", null); // closed by another thread meanwhile
+        return 0;
+      }
+      try {
+        return StreamCalls.unsentBytes(fd);
+      } catch (StreamCalls.Failed e) {
+        throw Errors.of(e.errno(), "ioctl SIOCOUTQ", null);
+      } finally {
+        current.exitCall();
+      }
+    }
+  }
+
+  /**
    * Describes the socket as Python's {@code repr} does: family, kind, and its addresses as {@link
    * #getSockName()} and {@link #getPeerName()} give them, leaving out one that fails or is an
    * unnamed AF_UNIX address (Python's {@code ''}).

@@ -534,4 +534,59 @@ class SocketOptionsTest {
           .hasMessageContaining("TCP_SYNCNT");
     }
   }
+
+  // python3 on Linux, fcntl.ioctl(s, termios.TIOCOUTQ): 0 unconnected, the bytes the peer has not
+  // taken while it reads nothing, 0 once it has read them all; a listener EINVAL
+  @Test
+  void unsentBytesAreWhatTheKernelStillHoldsAsPythonsTiocoutqSays() throws Exception {
+    assumeFalse(Boolean.getBoolean("jsock.selectorPoller"), "the epoll path's FFM calls");
+    try (Socket listener = Socket.create(Family.AF_INET, SocketKind.SOCK_STREAM);
+        Socket client = Socket.create(Family.AF_INET, SocketKind.SOCK_STREAM)) {
+      assertThat(client.unsentBytes()).isZero();
+      listener.bind("127.0.0.1", 0);
+      listener.listen();
+      assertThatThrownBy(listener::unsentBytes)
+          .isInstanceOfSatisfying(
+              ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(Errno.EINVAL))
+          .hasMessage("ioctl SIOCOUTQ: invalid argument");
+      client.connect(listener.getSockName());
+      try (Socket accepted = listener.accept().conn()) {
+        client.setBlocking(false);
+        long sent = 0;
+        try {
+          for (int i = 0; i < 100_000; i++) {
+            sent += client.send(new byte[65536]);
+          }
+        } catch (WouldBlockException full) {
+          // the send queue is full
+        }
+        assertThat(client.unsentBytes()).isPositive();
+        accepted.setTimeout(java.time.Duration.ofSeconds(30));
+        byte[] buf = new byte[65536];
+        for (long read = 0; read < sent; ) {
+          read += accepted.recvInto(buf, 0);
+        }
+        int left = client.unsentBytes();
+        for (int i = 0; i < 1000 && left > 0; i++) { // the last acknowledgement may be on its way
+          Thread.sleep(10);
+          left = client.unsentBytes();
+        }
+        assertThat(left).isZero();
+      }
+    }
+    Socket closed = Socket.create(Family.AF_INET, SocketKind.SOCK_STREAM);
+    closed.close();
+    assertThatThrownBy(closed::unsentBytes).isInstanceOf(ClosedSocketException.class);
+  }
+
+  // documented in README: without the FFM calls the kernel cannot be asked
+  @Test
+  void unsentBytesCannotBeAskedOnThePortablePath() throws Exception {
+    assumeTrue(Boolean.getBoolean("jsock.selectorPoller"), "the portable path");
+    try (Socket s = Socket.create(Family.AF_INET, SocketKind.SOCK_STREAM)) {
+      assertThatThrownBy(s::unsentBytes)
+          .isInstanceOf(UnsupportedOperationException.class)
+          .hasMessageContaining("unsentBytes");
+    }
+  }
 }

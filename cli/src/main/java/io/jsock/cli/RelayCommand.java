@@ -35,7 +35,7 @@ import picocli.CommandLine.Spec;
       "Streams are relayed faithfully: an end of stream on one side becomes a "
           + "half-close (shutdown SHUT_WR) on the other, and the connection closes once both "
           + "directions have ended; a reset on one side resets the other (SO_LINGER 0, then "
-          + "close); a target that cannot be reached resets the client. UDP is relayed per "
+          + "close) once the bytes already relayed to it have gone; a target that cannot be reached resets the client. UDP is relayed per "
           + "client address, each with its own socket to TARGET, forgotten after "
           + "--idle-timeout.",
       "",

@@ -1,5 +1,6 @@
 package io.jsock.cli;
 
+import io.jsock.Family;
 import io.jsock.Socket;
 import java.io.IOException;
 import java.net.StandardSocketOptions;
@@ -16,6 +17,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * direction, such as a reset, resets both sides, so each peer sees what the other saw.
  */
 final class RelayConnection {
+  /**
+   * How long a reset carried across waits, without a byte of what the relay holds for the other
+   * peer going, before it throws the rest away; the idle timeout instead when one is given.
+   */
+  static final Duration DRAIN_PATIENCE = Duration.ofSeconds(5);
+
+  /** How often a reset carried across looks how much it still holds for the other peer. */
+  private static final long DRAIN_CHECK_MILLIS = 10;
+
   private final Socket client;
   private final Socket target;
   private final String name;
@@ -28,6 +38,7 @@ final class RelayConnection {
   private final long startNanos = System.nanoTime();
   private final IdleClock idleClock = new IdleClock();
   private volatile Thread watchdog;
+  private volatile Duration idle;
 
   RelayConnection(Socket client, Socket target, String name, RelayLog log) {
     this.client = client;
@@ -101,12 +112,58 @@ final class RelayConnection {
   }
 
   /**
+   * Carries a reset across: {@code gone} failed (its peer reset it, or a read or write on it
+   * failed), so it is reset at once; the other side is reset once its peer has had the bytes the
+   * relay already wrote to it, as a direct connection delivers the bytes sent before a reset (a
+   * close with SO_LINGER 0 throws away what the kernel still holds). The wait goes on while those
+   * bytes go, and ends when none went for the idle timeout ({@link #DRAIN_PATIENCE} without one);
+   * where the kernel cannot be asked (the portable path) the reset is at once.
+   */
+  void resetFrom(Socket gone, String why) {
+    if (ended.compareAndSet(false, true)) {
+      log.verbose(name + " reset: " + why + counts());
+      Socket other = gone == client ? target : client;
+      resetQuietly(gone);
+      drain(other);
+      resetQuietly(other);
+      stopWatchdog();
+      endedLatch.countDown();
+    }
+  }
+
+  /** Waits until {@code socket}'s send queue is empty, or stands still (see {@link #resetFrom}). */
+  private void drain(Socket socket) {
+    if (socket.family() == Family.AF_UNIX) {
+      return; // a close throws nothing away there: the peer reads what was sent
+    }
+    Duration given = idle;
+    long patience = (given != null ? given : DRAIN_PATIENCE).toNanos();
+    try {
+      int left = socket.unsentBytes();
+      long moved = System.nanoTime();
+      while (left > 0 && System.nanoTime() - moved < patience) {
+        Thread.sleep(DRAIN_CHECK_MILLIS);
+        int now = socket.unsentBytes();
+        if (now < left) {
+          moved = System.nanoTime();
+        }
+        left = now;
+      }
+    } catch (IOException | UnsupportedOperationException e) {
+      // closed meanwhile, or the portable path: reset now
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
    * Ends the connection at the first of these, when given: {@code resetAfter} from the start (a
    * reset), {@code timeout} from the start (a close), or {@code idle} without bytes moving (a
    * close; each part of a write that goes is bytes moving, see {@link RelayPipe}). Runs on its own
    * virtual thread until the connection ends.
    */
   void watch(Duration resetAfter, Duration timeout, Duration idle) {
+    this.idle = idle;
     if (resetAfter == null && timeout == null && idle == null) {
       return;
     }

@@ -84,9 +84,12 @@ final class RelayPipe {
 
   private void read() {
     byte[] buf = new byte[BUFFER];
+    boolean reading = false; // whether a failure is the read's (else the write's)
     try {
       while (true) {
+        reading = true;
         int n = from.recvInto(buf, 0);
+        reading = false;
         if (n == 0) {
           if (!blackHole) { // a black hole holds the connection open until its timeout
             pass(END, 0);
@@ -114,7 +117,7 @@ final class RelayPipe {
       }
     } catch (IOException e) {
       if (delayed == null || connection.hasEnded()) {
-        failed(e);
+        failed(reading ? from : to, e);
       } else {
         // the reset travels behind the bytes read before it, as an end of stream does
         readFailure = e.getMessage();
@@ -175,7 +178,7 @@ final class RelayPipe {
         }
         if (chunk.data() == RESET) {
           if (!connection.hasEnded()) {
-            connection.reset(readFailure);
+            connection.resetFrom(from, readFailure);
           }
           return;
         }
@@ -190,7 +193,7 @@ final class RelayPipe {
         write(chunk.data(), chunk.data().length);
       }
     } catch (IOException e) {
-      failed(e);
+      failed(to, e);
     } catch (InterruptedException e) {
       connection.reset("interrupted");
     } finally {
@@ -259,9 +262,10 @@ final class RelayPipe {
     connection.directionFinished();
   }
 
-  private void failed(IOException e) {
+  /** A read or write on {@code gone} failed: the reset is carried across (see there). */
+  private void failed(Socket gone, IOException e) {
     if (!connection.hasEnded()) {
-      connection.reset(e.getMessage());
+      connection.resetFrom(gone, e.getMessage());
     }
   }
 }

@@ -210,4 +210,143 @@ class NetworkFailuresIT {
       }
     }
   }
+
+  private static final int RESET_BYTES = 256 * 1024;
+
+  /**
+   * python3 that sends {@link #RESET_BYTES} on {@code sock}, waits until its kernel's send queue is
+   * empty (the peer's kernel has them all), then resets it (SO_LINGER 0, close).
+   */
+  private static final String SEND_THEN_RESET =
+      """
+      import fcntl, socket, struct, termios, time
+      def send_then_reset(sock):
+          sock.sendall(b"r" * %d)
+          for _ in range(1200):
+              if struct.unpack("i", fcntl.ioctl(sock, termios.TIOCOUTQ, b"\\0" * 4))[0] == 0:
+                  break
+              time.sleep(0.05)
+          print("sent", flush=True)
+          sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+          sock.close()
+      """
+          .formatted(RESET_BYTES);
+
+  /** python3 that reads {@code sock} to its end, then prints the bytes it read and how it ended. */
+  private static final String READ_TO_THE_END =
+      """
+      def read_to_the_end(sock):
+          total, how = 0, "end of stream"
+          try:
+              while data := sock.recv(65536):
+                  total += len(data)
+          except OSError as e:
+              how = type(e).__name__
+          print(total, how, flush=True)
+      """;
+
+  /** The relay's port, from its listening line on {@code address}. */
+  private static int relayPort(RunningProcess relay, String address) throws InterruptedException {
+    Matcher listening =
+        Pattern.compile("relay listening on " + Pattern.quote(address) + ":(\\d+),").matcher("");
+    for (int i = 0; i < 600 && !listening.reset(relay.stderrSoFar()).find(); i++) {
+      Thread.sleep(50);
+    }
+    assertThat(listening.reset(relay.stderrSoFar()).find()).as(relay.stderrSoFar()).isTrue();
+    return Integer.parseInt(listening.group(1));
+  }
+
+  /**
+   * A server on loopback here sends 256 KiB and, once its kernel has handed them all to the
+   * relay's, resets; the relay's client is in the host, behind a 1 mbit/s link, so most of those
+   * bytes are still in the relay's send queue then. The client reads them all, then the reset, as
+   * it would from that server directly: the relay waited for its send queue to drain before its own
+   * reset (SO_LINGER 0 threw them away).
+   */
+  @Test
+  void aRelayDeliversTheBytesItHoldsBeforeCarryingTheTargetsResetToTheClient() throws Exception {
+    try (NetnsHost host = NetnsHost.create()) {
+      host.rate("1mbit");
+      Process server =
+          new ProcessBuilder(
+                  "python3",
+                  "-c",
+                  SEND_THEN_RESET
+                      + """
+                      s = socket.create_server(("127.0.0.1", 0))
+                      print(s.getsockname()[1], flush=True)
+                      c, _ = s.accept()
+                      send_then_reset(c)
+                      """)
+              .redirectErrorStream(true)
+              .start();
+      try (var lines = server.inputReader(StandardCharsets.US_ASCII)) {
+        String target = "127.0.0.1:" + lines.readLine().strip();
+        String listen = host.localAddress().getHostAddress();
+        try (RunningProcess relay = RunningProcess.jsock("relay", "-v", listen + ":0", target)) {
+          int port = relayPort(relay, listen);
+          Process client =
+              host.start(
+                  "python3",
+                  "-c",
+                  "import socket\n"
+                      + READ_TO_THE_END
+                      + "read_to_the_end(socket.create_connection((\"%s\", %d)))\n"
+                          .formatted(listen, port));
+          assertThat(lines.readLine()).isEqualTo("sent");
+          String read = new String(client.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+          assertThat(read).isEqualTo(RESET_BYTES + " ConnectionResetError\n");
+        }
+      } finally {
+        server.destroy();
+      }
+    }
+  }
+
+  /**
+   * The other way: a client on loopback here sends 256 KiB through the relay to a server in the
+   * host behind a 1 mbit/s link, then resets; the server reads them all, then the reset.
+   */
+  @Test
+  void aRelayDeliversTheBytesItHoldsBeforeCarryingTheClientsResetToTheTarget() throws Exception {
+    try (NetnsHost host = NetnsHost.create()) {
+      host.rate("1mbit");
+      Process server =
+          host.start(
+              "python3",
+              "-c",
+              "import socket\n"
+                  + READ_TO_THE_END
+                  + """
+                  s = socket.create_server(("%s", 7003))
+                  print("ready", flush=True)
+                  c, _ = s.accept()
+                  read_to_the_end(c)
+                  """
+                      .formatted(host.address().getHostAddress()));
+      assertThat(new String(server.getInputStream().readNBytes(6), StandardCharsets.US_ASCII))
+          .isEqualTo("ready\n");
+      String target = host.address().getHostAddress() + ":7003";
+      try (RunningProcess relay = RunningProcess.jsock("relay", "-v", "0", target)) {
+        int port = relayPort(relay, "127.0.0.1");
+        Process client =
+            new ProcessBuilder(
+                    "python3",
+                    "-c",
+                    SEND_THEN_RESET
+                        + "send_then_reset(socket.create_connection((\"127.0.0.1\", %d)))\n"
+                            .formatted(port))
+                .redirectErrorStream(true)
+                .start();
+        try {
+          assertThat(new String(client.getInputStream().readAllBytes(), StandardCharsets.UTF_8))
+              .isEqualTo("sent\n");
+          String read = new String(server.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+          assertThat(read).isEqualTo(RESET_BYTES + " ConnectionResetError\n");
+        } finally {
+          client.destroy();
+        }
+      }
+    }
+  }
 }

@@ -69,6 +69,10 @@ public final class StreamCalls {
   private static final MethodHandle BIND;
   private static final MethodHandle SETSOCKOPT;
   private static final MethodHandle GETSOCKOPT;
+  private static final MethodHandle IOCTL_INT;
+
+  /** {@code SIOCOUTQ} (Linux's {@code TIOCOUTQ}): the bytes a socket's send queue holds. */
+  private static final long SIOCOUTQ = 0x5411;
 
   /** {@code AF_INET} and {@code AF_INET6} as Linux numbers them. */
   private static final short AF_INET = 2;
@@ -97,6 +101,7 @@ public final class StreamCalls {
     MethodHandle bind = null;
     MethodHandle setSockOpt = null;
     MethodHandle getSockOpt = null;
+    MethodHandle ioctlInt = null;
     if (Epoll.isAvailable()
         && ADDRESS.byteSize() == Long.BYTES
         && Boolean.parseBoolean(System.getProperty("jsock.streamCalls", "true"))) {
@@ -147,6 +152,13 @@ public final class StreamCalls {
               libc.find("getsockopt").orElseThrow(),
               FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS),
               errno);
+      // int ioctl(int fd, unsigned long request, ...), here with an int * as its one variadic
+      ioctlInt =
+          linker.downcallHandle(
+              libc.find("ioctl").orElseThrow(),
+              FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS),
+              errno,
+              Linker.Option.firstVariadicArg(2));
     }
     RECV = recv;
     SEND = send;
@@ -159,6 +171,7 @@ public final class StreamCalls {
     BIND = bind;
     SETSOCKOPT = setSockOpt;
     GETSOCKOPT = getSockOpt;
+    IOCTL_INT = ioctlInt;
   }
 
   private StreamCalls() {}
@@ -399,6 +412,25 @@ public final class StreamCalls {
           length.set(JAVA_INT, 0, (int) JAVA_INT.byteSize());
           int result = (int) GETSOCKOPT.invokeExact(state, fd, level, name, optionValue, length);
           value[0] = optionValue.get(JAVA_INT, 0);
+          return result;
+        });
+    return value[0];
+  }
+
+  /**
+   * {@code ioctl(fd, SIOCOUTQ)}: the bytes in the socket's send queue, for TCP those sent but not
+   * yet acknowledged by the peer and those not sent yet.
+   *
+   * @throws Failed with the error number of a failed call ({@code EINVAL} for a listener)
+   */
+  public static int unsentBytes(int fd) throws Failed {
+    int[] value = new int[1];
+    zeroOrFailed(
+        "ioctl",
+        (arena, state) -> {
+          MemorySegment count = arena.allocate(JAVA_INT);
+          int result = (int) IOCTL_INT.invokeExact(state, fd, SIOCOUTQ, count);
+          value[0] = count.get(JAVA_INT, 0);
           return result;
         });
     return value[0];

@@ -296,6 +296,12 @@ public final class Socket implements AutoCloseable {
   private volatile SocketAddress connectAborted;
 
   /**
+   * A shutdown came while {@link #connectAborted}: Linux's then leaves the socket disconnecting,
+   * and every connect after it says {@code EINVAL} (python3 shows it). Written under stateLock.
+   */
+  private volatile boolean connectAbortedShut;
+
+  /**
    * A stream connect has been tried, whatever came of it: Linux never lets such a TCP socket
    * listen, and the fresh channel that replaces a failed connect's would not know.
    */
@@ -1722,13 +1728,20 @@ public final class Socket implements AutoCloseable {
    *     TCP connection that has closed (the peer reset it, or both sides' closes have completed),
    *     as Linux answers (the portable path's channel reports success); on a UDP socket that is not
    *     connected, as Linux and Python; with {@link Errno#EOPNOTSUPP} on a connected UDP socket,
-   *     which Linux would shut down (the JDK's datagram channels have no shutdown)
+   *     which Linux would shut down (the JDK's datagram channels have no shutdown). A TCP socket
+   *     whose connect failed with no connect call taking the error (see {@link #recv}) says {@code
+   *     ENOTCONN}, and every connect after it {@link Errno#EINVAL}, as Linux's
    */
   public void shutdown(Shutdown how) throws IOException {
     Objects.requireNonNull(how, "how");
     claimKernelConnect();
     PolledChannel current = open("shutdown", peer);
     if (!isConnected(current)) {
+      if (connectAborted != null) {
+        synchronized (stateLock) { // as connectingChannel reads it with connectAborted
+          connectAbortedShut = connectAborted != null;
+        }
+      }
       shutdownUnconnected(current, how);
       return;
     }
@@ -2856,6 +2869,9 @@ public final class Socket implements AutoCloseable {
         throw Errors.of(Errno.EISCONN, "connect to", target);
       }
       SocketAddress aborted = connectAborted;
+      if (aborted != null && connectAbortedShut) {
+        throw Errors.of(Errno.EINVAL, "connect to", target); // disconnecting, for good (Linux)
+      }
       if (aborted != null) {
         // Linux's connect finds the socket still connecting, its connect ended: ECONNABORTED,
         // whatever the address, and the socket unconnected from then on (a new attempt next)

@@ -296,6 +296,12 @@ public final class Socket implements AutoCloseable {
   private volatile SocketAddress connectAborted;
 
   /**
+   * A shutdown came while {@link #connectAborted}: Linux's then leaves the socket disconnecting,
+   * and every connect after it says {@code EINVAL} (python3 shows it). Written under stateLock.
+   */
+  private volatile boolean connectAbortedShut;
+
+  /**
    * A stream connect has been tried, whatever came of it: Linux never lets such a TCP socket
    * listen, and the fresh channel that replaces a failed connect's would not know.
    */
@@ -697,7 +703,7 @@ public final class Socket implements AutoCloseable {
           }
           deadline = await(current, SelectionKey.OP_CONNECT, deadline, "connect to", target);
           polledForIt = !pending && timeoutNanos > 0;
-          connected = finishConnect(current);
+          connected = finishConnect(current, polledForIt ? target : null);
         }
       } finally {
         current.exitWriting();
@@ -706,11 +712,10 @@ public final class Socket implements AutoCloseable {
       // a selector's completeConnect may have finished it meanwhile: this connect has looked
       connectUnclaimed = false;
     } catch (IOException e) {
-      IOException failure = connectFailed(current, e, "connect to", target);
-      if (polledForIt) {
-        noteConnectAborted(current, e, target);
+      if (e instanceof ClosedChannelException && !closed) {
+        throwIfConnectAborted(target); // another call took the error meanwhile, as Linux's
       }
-      throw failure;
+      throw connectFailed(current, e, "connect to", target);
     }
   }
 
@@ -731,8 +736,40 @@ public final class Socket implements AutoCloseable {
    * The JDK's {@code finishConnect}, under stateLock and the monitor, as {@link #connectChannel}.
    */
   private boolean finishConnect(PolledChannel current) throws IOException {
+    return finishConnect(current, null);
+  }
+
+  /**
+   * {@link #finishConnect(PolledChannel)}, noting a failure as one no connect call took ({@link
+   * #noteConnectAborted}) if {@code leftConnecting} is not null (the address tried): in the same
+   * stateLock as the JDK's close of the channel, so that a connect on another thread never finds
+   * the channel closed without the note (it opened a fresh one and started a new attempt, where
+   * Linux says ECONNABORTED).
+   */
+  private boolean finishConnect(PolledChannel current, SocketAddress leftConnecting)
+      throws IOException {
     synchronized (stateLock) {
-      return current.connectStep(SocketChannel::finishConnect);
+      try {
+        return current.connectStep(SocketChannel::finishConnect);
+      } catch (IOException e) {
+        if (leftConnecting != null) {
+          noteConnectAborted(current, e, leftConnecting);
+        }
+        throw e;
+      }
+    }
+  }
+
+  /**
+   * Throws ECONNABORTED if another call took a connect's error meanwhile, as Linux's connect says
+   * to a socket left connecting (see {@link #connectAborted}); which it then is no more.
+   */
+  private void throwIfConnectAborted(SocketAddress target) throws IOException {
+    synchronized (stateLock) {
+      if (connectAborted != null && !connectAbortedShut) {
+        connectAborted = null;
+        throw Errors.of(Errno.ECONNABORTED, "connect to", target);
+      }
     }
   }
 
@@ -1722,13 +1759,20 @@ public final class Socket implements AutoCloseable {
    *     TCP connection that has closed (the peer reset it, or both sides' closes have completed),
    *     as Linux answers (the portable path's channel reports success); on a UDP socket that is not
    *     connected, as Linux and Python; with {@link Errno#EOPNOTSUPP} on a connected UDP socket,
-   *     which Linux would shut down (the JDK's datagram channels have no shutdown)
+   *     which Linux would shut down (the JDK's datagram channels have no shutdown). A TCP socket
+   *     whose connect failed with no connect call taking the error (see {@link #recv}) says {@code
+   *     ENOTCONN}, and every connect after it {@link Errno#EINVAL}, as Linux's
    */
   public void shutdown(Shutdown how) throws IOException {
     Objects.requireNonNull(how, "how");
     claimKernelConnect();
     PolledChannel current = open("shutdown", peer);
     if (!isConnected(current)) {
+      if (connectAborted != null) {
+        synchronized (stateLock) { // as connectingChannel reads it with connectAborted
+          connectAbortedShut = connectAborted != null;
+        }
+      }
       shutdownUnconnected(current, how);
       return;
     }
@@ -2856,6 +2900,9 @@ public final class Socket implements AutoCloseable {
         throw Errors.of(Errno.EISCONN, "connect to", target);
       }
       SocketAddress aborted = connectAborted;
+      if (aborted != null && connectAbortedShut) {
+        throw Errors.of(Errno.EINVAL, "connect to", target); // disconnecting, for good (Linux)
+      }
       if (aborted != null) {
         // Linux's connect finds the socket still connecting, its connect ended: ECONNABORTED,
         // whatever the address, and the socket unconnected from then on (a new attempt next)
@@ -3051,15 +3098,13 @@ public final class Socket implements AutoCloseable {
     try {
       // the wait takes the socket's timeout: one whose connect is in progress has no send
       // timeout of its own (the server framework gives one to accepted sockets only)
-      while (!finishConnectUnclaimed(current, channel)) {
+      while (!finishConnectUnclaimed(current, channel, target)) {
         deadline = await(current, SelectionKey.OP_CONNECT, deadline, operation, target);
       }
       peer = channel.getRemoteAddress();
       return deadline;
     } catch (IOException e) {
-      IOException failure = connectFailed(current, e, operation, target);
-      noteConnectAborted(current, e, target); // a send or a receive took the error, not a connect
-      throw failure;
+      throw connectFailed(current, e, operation, target); // noted by finishConnectUnclaimed
     } finally {
       current.exitWriting();
     }
@@ -3079,7 +3124,7 @@ public final class Socket implements AutoCloseable {
       return;
     }
     try {
-      finishConnectUnclaimed(current, channel);
+      finishConnectUnclaimed(current, channel, null);
     } catch (IOException e) {
       // not reached (a connect that succeeded stays so), but a fresh channel must then take the
       // closed one's place, as after any failed connect
@@ -3092,13 +3137,22 @@ public final class Socket implements AutoCloseable {
    * if it is the one that completes the connect, it leaves it unclaimed ({@link #connectUnclaimed})
    * under stateLock, so that a connect call that completed it first, or completes it after, is not
    * undone: its own {@code connectUnclaimed = false} follows its finishConnect, and this one's
-   * finds the connect no longer pending.
+   * finds the connect no longer pending. A failure is noted as one no connect call took ({@link
+   * #finishConnect(PolledChannel, SocketAddress)}) if {@code target} is not null.
    */
-  private boolean finishConnectUnclaimed(PolledChannel current, SocketChannel channel)
-      throws IOException {
+  private boolean finishConnectUnclaimed(
+      PolledChannel current, SocketChannel channel, SocketAddress target) throws IOException {
     synchronized (stateLock) {
       boolean pending = channel.isConnectionPending();
-      boolean connected = current.connectStep(SocketChannel::finishConnect);
+      boolean connected;
+      try {
+        connected = current.connectStep(SocketChannel::finishConnect);
+      } catch (IOException e) {
+        if (target != null) {
+          noteConnectAborted(current, e, target);
+        }
+        throw e;
+      }
       if (connected && pending) {
         peer = channel.getRemoteAddress();
         connectUnclaimed = true;
@@ -3121,11 +3175,11 @@ public final class Socket implements AutoCloseable {
   }
 
   /**
-   * Notes, after {@link #connectFailed}, that the connect to {@code target} failed with no connect
-   * call taking its error (see {@link #connectAborted}): if the JDK closed the channel for it, not
-   * a close of the socket's, nor a wait that ended first (a timeout, would-block, an interrupt),
-   * nor a channel that another call's failed connect had closed ({@code ClosedChannelException}:
-   * that call took the error).
+   * Notes, as the JDK's finishConnect fails (under stateLock), that the connect to {@code target}
+   * failed with no connect call taking its error (see {@link #connectAborted}): if the JDK closed
+   * the channel for it, not a close of the socket's, nor a wait that ended first (a timeout,
+   * would-block, an interrupt), nor a channel that another call's failed connect had closed ({@code
+   * ClosedChannelException}: that call took the error).
    */
   private void noteConnectAborted(PolledChannel current, IOException e, SocketAddress target) {
     if (target != null

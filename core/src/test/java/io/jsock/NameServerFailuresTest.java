@@ -22,6 +22,17 @@ class NameServerFailuresTest {
   @Test
   void aServerFailureOrNoAnswerIsATemporaryFailureAsPythonSaysAndANonExistentNameIsNotKnown()
       throws Exception {
+    lookUpInAChildJvm();
+  }
+
+  // -Djdk.includeInExceptions without hostInfo (a JVM that keeps host names out of its exceptions):
+  // the JDK's message is " Temporary failure in name resolution", without the name and its colon
+  @Test
+  void theJdksMessageWithoutTheHostNameStillTellsATemporaryFailure() throws Exception {
+    lookUpInAChildJvm("-Djdk.includeInExceptions=jar");
+  }
+
+  private void lookUpInAChildJvm(String... jvmOptions) throws Exception {
     NetnsHost.assumeAvailable();
     try (NetnsHost host = NetnsHost.create()) {
       host.resolveWithLocalNameServer();
@@ -46,17 +57,17 @@ class NameServerFailuresTest {
       assertThat(python.lines())
           .containsExactly("nx.test -2", "fail.test -3", "refused.test -3", "silent.test -3");
 
-      List<String> jsock =
-          host.run(
-                  Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                  "--enable-native-access=ALL-UNNAMED",
-                  "-cp",
-                  Path.of("target/classes").toAbsolutePath()
-                      + ":"
-                      + Path.of("target/test-classes").toAbsolutePath(),
-                  Lookups.class.getName())
-              .lines()
-              .toList();
+      List<String> command = new ArrayList<>();
+      command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+      command.add("--enable-native-access=ALL-UNNAMED");
+      command.addAll(List.of(jvmOptions));
+      command.add("-cp");
+      command.add(
+          Path.of("target/classes").toAbsolutePath()
+              + ":"
+              + Path.of("target/test-classes").toAbsolutePath());
+      command.add(Lookups.class.getName());
+      List<String> jsock = host.run(command.toArray(String[]::new)).lines().toList();
       assertThat(jsock)
           .containsExactly(
               "nx.test -2 resolve nx.test:80: name or service not known",

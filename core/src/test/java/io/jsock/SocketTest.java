@@ -1316,6 +1316,78 @@ class SocketTest {
     }
   }
 
+  // python3 on Linux: a shutdown of a socket whose connect failed with no connect call taking the
+  // error (still connecting, its receive side shut) says ENOTCONN and leaves it disconnecting:
+  // every connect after it says EINVAL (22), where one without the shutdown says ECONNABORTED
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void aShutdownAfterAConnectErrorNoConnectTookLeavesEveryConnectEinval(Family family)
+      throws Exception {
+    try (Refusing refusing = Loopback.refusingAddress(family);
+        Socket client = Socket.create(family, SOCK_STREAM)) {
+      client.setBlocking(false);
+      assertThat(client.connectEx(refusing.address())).isEqualTo(Errno.EINPROGRESS);
+      try (SocketSelector selector = SocketSelector.open()) { // its select takes no error
+        selector.register(client, Set.of(Event.EVENT_WRITE), null);
+        assertThat(selector.select(PROMPTLY)).as("refused").hasSize(1);
+      }
+      assertThatThrownBy(() -> client.recv(10))
+          .isExactlyInstanceOf(ConnectionRefusedException.class);
+
+      assertThatThrownBy(() -> client.shutdown(Shutdown.SHUT_WR))
+          .isInstanceOfSatisfying(
+              ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(Errno.ENOTCONN));
+      assertThat(client.recv(10)).isEmpty();
+      for (int i = 0; i < 2; i++) {
+        assertThatThrownBy(() -> client.connect(refusing.address()))
+            .isInstanceOfSatisfying(
+                ErrnoException.class,
+                e ->
+                    assertThat(e)
+                        .hasMessage(
+                            "connect to " + text(refusing.address()) + ": invalid argument"));
+        assertThat(client.connectEx(refusing.address())).isEqualTo(Errno.EINVAL);
+      }
+    }
+  }
+
+  // python3 on Linux: after a connect error no connect call took, the socket is readable and
+  // writable to a selector (its receive side shut, hung up), and a blocking recv gives b''
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void aSocketWhoseConnectErrorNoConnectTookIsReadyToSelectors(Family family) throws Exception {
+    try (Refusing refusing = Loopback.refusingAddress(family);
+        Socket client = Socket.create(family, SOCK_STREAM)) {
+      client.setBlocking(false);
+      assertThat(client.connectEx(refusing.address())).isEqualTo(Errno.EINPROGRESS);
+      try (SocketSelector selector = SocketSelector.open()) { // its select takes no error
+        selector.register(client, Set.of(Event.EVENT_WRITE), null);
+        assertThat(selector.select(PROMPTLY)).as("refused").hasSize(1);
+      }
+      assertThatThrownBy(() -> client.recv(10))
+          .isExactlyInstanceOf(ConnectionRefusedException.class);
+
+      for (Set<Event> events :
+          List.of(
+              Set.of(Event.EVENT_READ),
+              Set.of(Event.EVENT_WRITE),
+              Set.of(Event.EVENT_READ, Event.EVENT_WRITE))) {
+        try (SocketSelector selector = SocketSelector.open()) {
+          selector.register(client, events, null);
+          assertThat(selector.select(Duration.ZERO))
+              .as("%s", events)
+              .singleElement()
+              .satisfies(ready -> assertThat(ready.events()).isEqualTo(events));
+        }
+      }
+      client.setBlocking(true);
+      assertThat(client.recv(10)).isEmpty();
+      assertThatThrownBy(() -> client.listen())
+          .isInstanceOfSatisfying(
+              ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(Errno.EINVAL));
+    }
+  }
+
   // python3 on Linux: a connect call that takes the error itself (blocking, or the connect_ex after
   // EINPROGRESS) leaves the socket unconnected: recv ENOTCONN, and the next connect a new attempt
   @ParameterizedTest

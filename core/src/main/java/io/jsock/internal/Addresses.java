@@ -208,7 +208,9 @@ public final class Addresses {
       return List.of(found);
     } catch (UnknownHostException e) {
       int errno = resolverErrno(e);
-      if (errno != Errno.EAI_NONAME || e.getMessage() != null && e.getMessage().contains(": ")) {
+      // a fresh failure carries glibc's reason, words with spaces; the JDK's cached one only the
+      // name (or nothing, where jdk.includeInExceptions keeps host names out)
+      if (errno != Errno.EAI_NONAME || e.getMessage() != null && e.getMessage().indexOf(' ') >= 0) {
         if (FAILURES.size() >= 256) {
           FAILURES.clear();
         }
@@ -228,15 +230,16 @@ public final class Addresses {
   /**
    * The {@code getaddrinfo} error behind the JDK's failure to resolve a name, as Python reports it:
    * the JDK words it as glibc's {@code gai_strerror} after the name ({@code "a.test: Temporary
-   * failure in name resolution"}), a server that failed or did not answer being {@link
-   * Errno#EAI_AGAIN}, a name without addresses {@link Errno#EAI_NODATA}; anything else, a name that
-   * does not exist included, is {@link Errno#EAI_NONAME}.
+   * failure in name resolution"}, or {@code " Temporary failure in name resolution"} where {@code
+   * jdk.includeInExceptions} keeps host names out), a server that failed or did not answer being
+   * {@link Errno#EAI_AGAIN}, a name without addresses {@link Errno#EAI_NODATA}; anything else, a
+   * name that does not exist included, is {@link Errno#EAI_NONAME}.
    */
   public static int resolverErrno(UnknownHostException e) {
     String message = e.getMessage();
     if (message != null) {
       for (var reason : RESOLVER_REASONS.entrySet()) {
-        if (message.endsWith(": " + reason.getValue())) {
+        if (message.endsWith(" " + reason.getValue())) {
           return reason.getKey();
         }
       }

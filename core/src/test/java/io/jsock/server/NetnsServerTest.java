@@ -13,6 +13,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ThrowingRunnable;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -190,14 +192,17 @@ class NetnsServerTest {
    * Asserts once the server is quiet ({@link ServerStats}: exact then): a client sees its reset or
    * alert before the connection's thread has counted and logged its end; 30 s at most.
    */
-  private static void whenQuiet(org.awaitility.core.ThrowingRunnable assertions) {
-    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(assertions);
+  private static void whenQuiet(ThrowingRunnable assertions) {
+    Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(assertions);
   }
+
+  /** The long reply, one for every handler: 200 copies would hold 1.6 GB of heap. */
+  private static final byte[] LONG_REPLY = new byte[8 << 20];
 
   /** Reads a 4-byte request, then sends 8 MiB, which a client that stopped reading stalls. */
   private static void longReply(Socket conn) throws IOException {
     if (TcpServerTest.recvExactly(conn, 4).length == 4) {
-      conn.sendAll(new byte[8 << 20]);
+      conn.sendAll(LONG_REPLY);
     }
   }
 

@@ -121,8 +121,8 @@ final class BenchCommand implements Callable<Integer> {
       defaultValue = "10s",
       converter = ShortDuration.class,
       description =
-          "How long one connect may wait, and how long the echoes still in flight may take"
-              + " when the run stops (default: ${DEFAULT-VALUE}).")
+          "How long one connect may wait, and how long the echoes still in flight may go"
+              + " without a byte when the run stops (default: ${DEFAULT-VALUE}).")
   Duration timeout;
 
   @Option(

@@ -3,8 +3,8 @@ package io.jsock.cli;
 import java.io.IOException;
 
 /**
- * Echoes a connection still waited for {@code --timeout} after the run stopped: the server kept
- * them.
+ * Echoes a connection still waited for when no echoed byte had come for {@code --timeout} since the
+ * run stopped: the server kept them.
  */
 final class EchoTimeoutException extends IOException {
   private static final long serialVersionUID = 1L;
@@ -18,8 +18,8 @@ final class EchoTimeoutException extends IOException {
             + connection
             + " was still waiting for "
             + waitingFor
-            + " "
+            + " after "
             + ShortDuration.format(plan.timeout())
-            + " after the run stopped (--timeout)");
+            + " without an echoed byte since the run stopped (--timeout)");
   }
 }

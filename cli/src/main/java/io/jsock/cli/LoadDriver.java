@@ -24,6 +24,9 @@ final class LoadDriver {
   /** How long connections get to end once their sockets are closed under them. */
   private static final Duration CLOSE_GRACE = Duration.ofSeconds(1);
 
+  /** How often the drain after the run looks whether echoed bytes still come. */
+  private static final Duration DRAIN_LOOK = Duration.ofMillis(50);
+
   private LoadDriver() {}
 
   /** What a run measured, and what it cost to set up. */
@@ -87,13 +90,15 @@ final class LoadDriver {
       if (plan.scenario() != Scenario.BULK) {
         measured = measured.byRoundTrips(plan.size()); // its counts as its latencies' count
       }
-      // The loops receive what is still in flight, then end; those still waiting after --timeout
-      // (a server that stopped echoing) are counted, and ended by closing their sockets. The event
-      // loops give up on their own at --timeout and count theirs; the grace lets them.
+      // The loops receive what is still in flight, then end; across a slow link that takes as
+      // long as the socket buffers' bytes take to come back, so the wait lasts while echoed bytes
+      // keep coming. Those still waiting once none has come for --timeout (a server that stopped
+      // echoing) are counted, and ended by closing their sockets. The event loops give up on
+      // their silent connections on their own and count them; the grace lets them.
       if (onEventLoops(plan)) {
-        joinAll(loops, plan.timeout().plus(CLOSE_GRACE));
+        drain(loops, run, plan.timeout().plus(CLOSE_GRACE));
       } else {
-        joinAll(loops, plan.timeout());
+        drain(loops, run, plan.timeout());
         reportUnanswered(plan, loops, run);
       }
       return new Outcome(plan, measured, connectSeconds, run);
@@ -130,8 +135,8 @@ final class LoadDriver {
   }
 
   /**
-   * Counts each connection of {@code bulk} or {@code connect} still waiting for its echo after
-   * {@code --timeout}: its thread is the one at its index.
+   * Counts each connection of {@code bulk} or {@code connect} still waiting for its echo when none
+   * had come for {@code --timeout}: its thread is the one at its index.
    */
   private static void reportUnanswered(LoadPlan plan, List<Thread> loops, LoadRun run) {
     for (int i = 0; i < plan.connections(); i++) {
@@ -184,6 +189,28 @@ final class LoadDriver {
       long left = deadline - System.nanoTime();
       if (left <= 0 || !thread.join(Duration.ofNanos(left))) {
         return;
+      }
+    }
+  }
+
+  /**
+   * Waits for {@code threads} to end while the run's echoed bytes keep coming: until they have all
+   * ended, or none has come for {@code silence}.
+   */
+  private static void drain(List<Thread> threads, LoadRun run, Duration silence)
+      throws InterruptedException {
+    long bytes = run.verifiedBytes();
+    long deadline = System.nanoTime() + silence.toNanos();
+    for (Thread thread : threads) {
+      while (!thread.join(DRAIN_LOOK)) {
+        long now = System.nanoTime();
+        long seen = run.verifiedBytes();
+        if (seen != bytes) {
+          bytes = seen;
+          deadline = now + silence.toNanos();
+        } else if (now - deadline >= 0) {
+          return;
+        }
       }
     }
   }

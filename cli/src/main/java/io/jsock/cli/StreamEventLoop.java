@@ -31,10 +31,11 @@ import java.util.Set;
  * Netty's client; a loop per CPU drives as much (README, "Load on any echo server").
  *
  * <p>When the run stops, the messages in flight are received and checked before the loop ends, so
- * that each connection ends with nothing unread and no byte unchecked; a loop still waiting after
- * {@code --timeout} ends anyway (the driver then closes the sockets). As it ends, the loop tells
- * the run how many messages each of its connections had echoed, so that a report can show that
- * every connection was served (the fewest).
+ * that each connection ends with nothing unread and no byte unchecked, for as long as their bytes
+ * keep coming (across a slow link, what the socket buffers hold takes seconds); a connection none
+ * of whose bytes has come for {@code --timeout} since the run stopped is given up (the driver then
+ * closes the sockets). As it ends, the loop tells the run how many messages each of its connections
+ * had echoed, so that a report can show that every connection was served (the fewest).
  */
 final class StreamEventLoop implements Runnable {
   private static final Set<Event> READ = EnumSet.of(EVENT_READ);
@@ -62,6 +63,7 @@ final class StreamEventLoop implements Runnable {
     long sent;
     long done;
     long received;
+    long lastByte; // once the run stops: when the last of its echoed bytes came
 
     Stream(Socket socket, int index, EchoPattern pattern, int inFlight) {
       this.socket = socket;
@@ -97,14 +99,24 @@ final class StreamEventLoop implements Runnable {
           share.fail(selector, stream.socket, e);
         }
       }
-      long giveUp = Long.MAX_VALUE;
+      boolean draining = false;
+      long lastLook = 0;
       while (active > 0) {
-        if (share.run().isStopping() && giveUp == Long.MAX_VALUE) {
-          giveUp = System.nanoTime() + share.plan().timeout().toNanos();
-        }
-        if (System.nanoTime() - giveUp > 0) {
-          reportUnanswered(streams);
-          return;
+        if (share.run().isStopping()) {
+          long now = System.nanoTime();
+          if (!draining) {
+            draining = true;
+            lastLook = now;
+            for (Stream stream : streams) {
+              stream.lastByte = now;
+            }
+          } else if (now - lastLook >= TICK.toNanos()) {
+            lastLook = now;
+            active -= giveUpOnSilent(selector, streams, now);
+            if (active == 0) {
+              return;
+            }
+          }
         }
         for (Ready ready : selector.select(TICK)) {
           Stream stream = (Stream) ready.key().data();
@@ -142,18 +154,26 @@ final class StreamEventLoop implements Runnable {
     }
   }
 
-  /** Counts each stream whose echoes had not all come back when the loop gave up waiting. */
-  private void reportUnanswered(List<Stream> streams) {
+  /**
+   * Gives up on each stream still owed echoes none of whose bytes has come for {@code --timeout}
+   * (the server kept them), counting it; returns how many.
+   */
+  private int giveUpOnSilent(SocketSelector selector, List<Stream> streams, long now) {
+    long timeout = share.plan().timeout().toNanos();
+    int given = 0;
     for (Stream stream : streams) {
-      if (!stream.finished && !stream.failed) {
+      if (!stream.finished && !stream.failed && now - stream.lastByte >= timeout) {
         long missing = stream.sent - stream.done;
-        share
-            .run()
-            .error(
-                new EchoTimeoutException(
-                    stream.index, missing == 1 ? "1 echo" : missing + " echoes", share.plan()));
+        stream.failed = true;
+        share.fail(
+            selector,
+            stream.socket,
+            new EchoTimeoutException(
+                stream.index, missing == 1 ? "1 echo" : missing + " echoes", share.plan()));
+        given++;
       }
     }
+    return given;
   }
 
   /**
@@ -190,6 +210,7 @@ final class StreamEventLoop implements Runnable {
     }
     share.run().completed(fresh, n);
     if (share.run().isStopping()) {
+      stream.lastByte = now;
       return stream.done == stream.sent;
     }
     if (fresh > 0) {

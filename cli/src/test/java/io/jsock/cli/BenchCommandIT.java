@@ -291,8 +291,8 @@ class BenchCommandIT {
           .matches(
               "jsock: 1 connection error: recv from 127.0.0.1:"
                   + port
-                  + ": connection [01] was still waiting for (1 echo|\\d+ echoes|its echo) 300ms"
-                  + " after the run stopped \\(--timeout\\)\n");
+                  + ": connection [01] was still waiting for (1 echo|\\d+ echoes|its echo) after"
+                  + " 300ms without an echoed byte since the run stopped \\(--timeout\\)\n");
       assertThat(field(run.out(), "errors")).isEqualTo("1");
       assertThat(Long.parseLong(field(run.out(), "messages"))).isPositive();
     }

@@ -20,6 +20,7 @@ TABLE = {
  'six.test': [aaaa('2001:db8::1')],
  'both.test': [a('198.18.99.1'), aaaa('2001:db8::1')],
  'alias.test': [cname('middle.test'), cname('real.test'), a('198.18.99.7')],
+ 'empty.test': [],
  'nx.test': 'NXDOMAIN',
  'fail.test': 'SERVFAIL',
  'silent.test': 'DROP',

@@ -133,7 +133,8 @@ public final class Errno {
   public static final int EAI_AGAIN = -3;
 
   /**
-   * {@code getaddrinfo}: no address associated with host name (it has none of the family asked).
+   * {@code getaddrinfo}: no address associated with host name (a name server knows the name, with
+   * no address of the family asked, or none at all).
    */
   public static final int EAI_NODATA = -5;
 

@@ -175,7 +175,8 @@ public final class Sockets {
    * @throws AddressResolutionException if the name does not resolve, or host and port are both
    *     {@code null}, as in Python ({@link Errno#EAI_NONAME}; {@link Errno#EAI_AGAIN} if the name
    *     server failed or did not answer, as glibc; a name without an address of that family too, as
-   *     glibc), a literal of the other family ({@link Errno#EAI_ADDRFAMILY}), or the service is
+   *     glibc, {@link Errno#EAI_NODATA} if a name server gave it addresses of the other family or
+   *     none), a literal of the other family ({@link Errno#EAI_ADDRFAMILY}), or the service is
    *     unknown for the kind ({@link Errno#EAI_SERVICE})
    */
   public static List<AddrInfo> getAddrInfo(String host, Object port, Family family, SocketKind kind)
@@ -223,7 +224,11 @@ public final class Sockets {
     }
     if (infos.isEmpty()) {
       var unresolved = InetSocketAddress.createUnresolved(String.valueOf(host), firstPort);
-      throw resolutionFailure("resolve", unresolved, Addresses.noAddressOfTheFamily(host), null);
+      int errno =
+          host == null
+              ? Errno.EAI_NONAME
+              : Addresses.noAddressOfTheFamily(host, family == Family.AF_INET6);
+      throw resolutionFailure("resolve", unresolved, errno, null);
     }
     return List.copyOf(infos);
   }
@@ -302,7 +307,8 @@ public final class Sockets {
    * }</pre>
    *
    * @throws AddressResolutionException if the name does not resolve or has no IPv4 address ({@link
-   *     Errno#EAI_NONAME}, as glibc), or is an IPv6 literal ({@link Errno#EAI_ADDRFAMILY})
+   *     Errno#EAI_NONAME}, as glibc; {@link Errno#EAI_NODATA} if a name server gave it IPv6 ones
+   *     only), or is an IPv6 literal ({@link Errno#EAI_ADDRFAMILY})
    */
   public static String getHostByName(String hostname) throws AddressResolutionException {
     Objects.requireNonNull(hostname, "hostname");
@@ -323,7 +329,8 @@ public final class Sockets {
    * }</pre>
    *
    * @throws AddressResolutionException if the name does not resolve or has no IPv4 address ({@link
-   *     Errno#EAI_NONAME}, as glibc), or is an IPv6 literal ({@link Errno#EAI_ADDRFAMILY})
+   *     Errno#EAI_NONAME}, as glibc; {@link Errno#EAI_NODATA} if a name server gave it IPv6 ones
+   *     only), or is an IPv6 literal ({@link Errno#EAI_ADDRFAMILY})
    */
   public static HostEntry getHostByNameEx(String hostname) throws AddressResolutionException {
     Objects.requireNonNull(hostname, "hostname");
@@ -1042,7 +1049,7 @@ public final class Sockets {
             .distinct()
             .toList();
     if (found.isEmpty()) {
-      int errno = Addresses.noAddressOfTheFamily(host);
+      int errno = Addresses.noAddressOfTheFamily(host, false);
       throw new AddressResolutionException(
           operation + " " + host + ": " + Errno.describe(errno), errno, null);
     }

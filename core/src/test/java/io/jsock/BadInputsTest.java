@@ -312,6 +312,77 @@ class BadInputsTest {
               udp.setSockOpt(StandardSocketOptions.TCP_NODELAY, true);
               return null;
             });
+        // jsock's own TCP options and unsentBytes, as python3's setsockopt and ioctl(TIOCOUTQ); the
+        // values the kernel checks, and the ioctl, on the epoll path only (the portable path
+        // cannot)
+        bad(
+            "setSockOpt TCP_USER_TIMEOUT null",
+            NullPointerException.class,
+            "value",
+            () -> {
+              tcp.setSockOpt(Sockets.TCP_USER_TIMEOUT, null);
+              return null;
+            });
+        bad(
+            "setSockOpt TCP_USER_TIMEOUT on UDP",
+            IllegalArgumentException.class,
+            "TCP_USER_TIMEOUT does not apply to an AF_INET SOCK_DGRAM socket",
+            () -> {
+              udp.setSockOpt(Sockets.TCP_USER_TIMEOUT, 1000);
+              return null;
+            });
+        bad(
+            "getSockOpt TCP_SYNCNT on AF_UNIX",
+            IllegalArgumentException.class,
+            "TCP_SYNCNT does not apply to an AF_UNIX SOCK_STREAM socket",
+            () -> conn.getSockOpt(Sockets.TCP_SYNCNT));
+        bad(
+            "setSockOpt TCP_USER_TIMEOUT raw",
+            IllegalArgumentException.class,
+            "value: TCP_USER_TIMEOUT cannot be 1000",
+            () -> {
+              @SuppressWarnings({"unchecked", "rawtypes"})
+              java.net.SocketOption<Object> raw = (java.net.SocketOption) Sockets.TCP_USER_TIMEOUT;
+              tcp.setSockOpt(raw, "1000");
+              return null;
+            });
+        bad(
+            "closed getSockOpt TCP_USER_TIMEOUT",
+            ClosedSocketException.class,
+            "closed",
+            () -> closed.getSockOpt(Sockets.TCP_USER_TIMEOUT));
+        bad("closed unsentBytes", ClosedSocketException.class, "closed", closed::unsentBytes);
+        if (!Boolean.getBoolean("jsock.selectorPoller")) {
+          bad(
+              "setSockOpt TCP_USER_TIMEOUT negative",
+              ErrnoException.class,
+              "setsockopt TCP_USER_TIMEOUT: invalid argument",
+              () -> {
+                tcp.setSockOpt(Sockets.TCP_USER_TIMEOUT, -1);
+                return null;
+              });
+          bad(
+              "setSockOpt TCP_SYNCNT 0",
+              ErrnoException.class,
+              "setsockopt TCP_SYNCNT: invalid argument",
+              () -> {
+                tcp.setSockOpt(Sockets.TCP_SYNCNT, 0);
+                return null;
+              });
+          bad(
+              "setSockOpt TCP_SYNCNT 128",
+              ErrnoException.class,
+              "setsockopt TCP_SYNCNT: invalid argument",
+              () -> {
+                listener.setSockOpt(Sockets.TCP_SYNCNT, 128);
+                return null;
+              });
+          bad(
+              "unsentBytes listener",
+              ErrnoException.class,
+              "ioctl SIOCOUTQ: invalid argument",
+              listener::unsentBytes);
+        }
         bad(
             "closed bind",
             ClosedSocketException.class,

@@ -83,6 +83,107 @@ class NameServerFailuresTest {
     }
   }
 
+  // python3: a name the name server has addresses for, but none of the family asked, is
+  // [Errno -5] No address associated with hostname (EAI_NODATA), as one with no address at all;
+  // EAI_NONAME is for a name that does not exist (or one of /etc/hosts, which glibc says so of)
+  @Test
+  void aNameWithAddressesOfTheOtherFamilyOnlyHasNoAddressAsPythonSays() throws Exception {
+    NetnsHost.assumeAvailable();
+    try (NetnsHost host = NetnsHost.create()) {
+      host.resolveWithLocalNameServer();
+      Process server =
+          host.start(
+              "python3", Path.of(getClass().getResource("/dns_responder.py").toURI()).toString());
+      var ready = new BufferedReader(new InputStreamReader(server.getInputStream()));
+      assertThat(ready.readLine()).isEqualTo("ready");
+
+      String python =
+          host.run(
+              "python3",
+              "-c",
+              """
+              import socket
+              for what, call in [
+                      ('one.test AF_INET6', lambda: socket.getaddrinfo('one.test', 80, socket.AF_INET6)),
+                      ('six.test AF_INET', lambda: socket.getaddrinfo('six.test', 80, socket.AF_INET)),
+                      ('empty.test', lambda: socket.getaddrinfo('empty.test', 80)),
+                      ('gethostbyname six.test', lambda: socket.gethostbyname('six.test')),
+                      ('gethostbyname_ex six.test', lambda: socket.gethostbyname_ex('six.test')),
+                      ('localhost AF_INET6', lambda: socket.getaddrinfo('localhost', 80, socket.AF_INET6))]:
+                  try:
+                      call()
+                  except socket.gaierror as e:
+                      print(what, e.errno)
+              """);
+      assertThat(python.lines())
+          .containsExactly(
+              "one.test AF_INET6 -5",
+              "six.test AF_INET -5",
+              "empty.test -5",
+              "gethostbyname six.test -5",
+              "gethostbyname_ex six.test -5",
+              "localhost AF_INET6 -2");
+
+      List<String> jsock =
+          host.run(
+                  Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                  "--enable-native-access=ALL-UNNAMED",
+                  "--add-exports",
+                  "java.base/sun.nio.ch=ALL-UNNAMED", // the epoll path, where libc is asked
+                  "-cp",
+                  Path.of("target/classes").toAbsolutePath()
+                      + ":"
+                      + Path.of("target/test-classes").toAbsolutePath(),
+                  OtherFamilyLookups.class.getName())
+              .lines()
+              .toList();
+      assertThat(jsock)
+          .containsExactly(
+              "one.test AF_INET6 -5 resolve one.test:80: no address associated with hostname",
+              "six.test AF_INET -5 resolve six.test:80: no address associated with hostname",
+              "empty.test -5 resolve empty.test:80: no address associated with hostname",
+              "gethostbyname six.test -5 getHostByName six.test: no address associated with"
+                  + " hostname",
+              "gethostbyname_ex six.test -5 getHostByNameEx six.test: no address associated with"
+                  + " hostname",
+              "connect one.test on AF_INET6 -5 connect to one.test:80: no address associated with"
+                  + " hostname",
+              "localhost AF_INET6 -2 resolve localhost:80: name or service not known");
+    }
+  }
+
+  /** The child JVM's side of the other family's lookups. */
+  public static final class OtherFamilyLookups {
+    public static void main(String[] args) {
+      List<String> out = new ArrayList<>();
+      out.add(
+          "one.test AF_INET6 "
+              + Lookups.failure(() -> Sockets.getAddrInfo("one.test", 80, Family.AF_INET6, null)));
+      out.add(
+          "six.test AF_INET "
+              + Lookups.failure(() -> Sockets.getAddrInfo("six.test", 80, Family.AF_INET, null)));
+      out.add(
+          "empty.test " + Lookups.failure(() -> Sockets.getAddrInfo("empty.test", 80, null, null)));
+      out.add("gethostbyname six.test " + Lookups.failure(() -> Sockets.getHostByName("six.test")));
+      out.add(
+          "gethostbyname_ex six.test "
+              + Lookups.failure(() -> Sockets.getHostByNameEx("six.test")));
+      out.add(
+          "connect one.test on AF_INET6 "
+              + Lookups.failure(
+                  () -> {
+                    try (Socket socket = Socket.create(Family.AF_INET6, SocketKind.SOCK_STREAM)) {
+                      socket.connect("one.test", 80);
+                    }
+                    return null;
+                  }));
+      out.add(
+          "localhost AF_INET6 "
+              + Lookups.failure(() -> Sockets.getAddrInfo("localhost", 80, Family.AF_INET6, null)));
+      out.forEach(System.out::println);
+    }
+  }
+
   /** The child JVM's side: each lookup's errno and message, one a line. */
   public static final class Lookups {
     public static void main(String[] args) {

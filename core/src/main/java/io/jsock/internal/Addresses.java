@@ -78,18 +78,33 @@ public final class Addresses {
       failure.initCause(e);
       throw failure;
     }
-    int errno = noAddressOfTheFamily(host);
+    int errno = noAddressOfTheFamily(host, ipv6);
     throw new AddressResolutionException(
         Errors.message(operation, unresolved, Errno.describe(errno)), errno, unresolved);
   }
 
   /**
-   * What {@code getaddrinfo} says when {@code host} has no address of the family asked for, as
-   * glibc: a literal of the other family is {@link Errno#EAI_ADDRFAMILY}, a name is not known
-   * ({@link Errno#EAI_NONAME}), as if it had no address at all.
+   * What {@code getaddrinfo} says when {@code host} has no address of the IP version asked for, as
+   * glibc: a literal of the other family is {@link Errno#EAI_ADDRFAMILY}; a name that the name
+   * server knows with addresses of the other version only has none ({@link Errno#EAI_NODATA}, as
+   * libc says where the JDK resolves with it, see {@link NativeNames}), one of {@code /etc/hosts}
+   * or of the JDK's own resolver is not known ({@link Errno#EAI_NONAME}).
    */
-  public static int noAddressOfTheFamily(String host) {
-    return numericHost(host).isPresent() ? Errno.EAI_ADDRFAMILY : Errno.EAI_NONAME;
+  public static int noAddressOfTheFamily(String host, boolean ipv6) {
+    if (numericHost(host).isPresent()) {
+      return Errno.EAI_ADDRFAMILY;
+    }
+    if (NativeNames.isAvailable()) {
+      try {
+        int code = NativeNames.addressError(asciiName(host), ipv6);
+        if (code == Errno.EAI_NODATA || code == Errno.EAI_AGAIN) {
+          return code;
+        }
+      } catch (UnknownHostException e) {
+        // no IDNA encoding: the JDK's lookup would have failed first
+      }
+    }
+    return Errno.EAI_NONAME;
   }
 
   /** The wildcard address of an IP version: {@code 0.0.0.0} or {@code ::}. */

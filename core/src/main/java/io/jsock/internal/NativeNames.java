@@ -23,9 +23,12 @@ import java.util.ServiceLoader;
  * poller is ({@link Epoll#isAvailable()}) and the JDK's resolver is its own (see {@link
  * #jdkResolverIsLibcs()}): the name the resolver gives for an address, as Python's {@code
  * getnameinfo} and {@code gethostbyaddr} have it, without the JDK's check that the name resolves
- * back to the address, and with a name server's failure told apart from an address without a name.
- * The call blocks for as long as the resolver waits: on a virtual thread it runs on a platform
- * thread of its own ({@link OffCarrier}), so that no carrier waits with it.
+ * back to the address, and with a name server's failure told apart from an address without a name;
+ * and libc's {@code getaddrinfo(3)} for why a name the JDK resolved has no address of the IP
+ * version asked for ({@code EAI_NODATA} from a name server, {@code EAI_NONAME} from {@code
+ * /etc/hosts}), which the JDK's lookup of every address cannot tell. The call blocks for as long as
+ * the resolver waits: on a virtual thread it runs on a platform thread of its own ({@link
+ * OffCarrier}), so that no carrier waits with it.
  */
 public final class NativeNames {
   /** glibc's {@code NI_NAMEREQD}. */
@@ -39,8 +42,14 @@ public final class NativeNames {
 
   private static final MethodHandle GETNAMEINFO;
 
+  private static final MethodHandle GETADDRINFO;
+
+  private static final MethodHandle FREEADDRINFO;
+
   static {
     MethodHandle getNameInfo = null;
+    MethodHandle getAddrInfo = null;
+    MethodHandle freeAddrInfo = null;
     if (Epoll.isAvailable() && ADDRESS.byteSize() == Long.BYTES && jdkResolverIsLibcs()) {
       Linker linker = Linker.nativeLinker();
       // int getnameinfo(const struct sockaddr *sa, socklen_t salen, char *host, socklen_t hostlen,
@@ -50,8 +59,20 @@ public final class NativeNames {
               linker.defaultLookup().find("getnameinfo").orElseThrow(),
               FunctionDescriptor.of(
                   JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
+      // int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+      //                 struct addrinfo **res), and void freeaddrinfo(struct addrinfo *res)
+      getAddrInfo =
+          linker.downcallHandle(
+              linker.defaultLookup().find("getaddrinfo").orElseThrow(),
+              FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+      freeAddrInfo =
+          linker.downcallHandle(
+              linker.defaultLookup().find("freeaddrinfo").orElseThrow(),
+              FunctionDescriptor.ofVoid(ADDRESS));
     }
     GETNAMEINFO = getNameInfo;
+    GETADDRINFO = getAddrInfo;
+    FREEADDRINFO = freeAddrInfo;
   }
 
   private NativeNames() {}
@@ -115,6 +136,40 @@ public final class NativeNames {
       case EAI_NONAME -> Optional.empty();
       default -> throw new Failed(result == EAI_AGAIN ? Errno.EAI_AGAIN : result);
     };
+  }
+
+  /**
+   * Why libc's {@code getaddrinfo} finds no address of one IP version for {@code name} (ASCII), as
+   * Python asks it for a socket of that family: {@link Errno#EAI_NODATA} for a name the name server
+   * knows with addresses of the other version only, {@link Errno#EAI_NONAME} for one of {@code
+   * /etc/hosts} (glibc says so), {@link Errno#EAI_AGAIN} for a name server that failed; 0 if it
+   * finds one after all.
+   */
+  public static int addressError(String name, boolean ipv6) {
+    return OffCarrier.call("jsock-lookup", () -> askAddresses(name, ipv6));
+  }
+
+  private static int askAddresses(String name, boolean ipv6) {
+    try (Arena arena = Arena.ofConfined()) {
+      // struct addrinfo: ai_flags, ai_family, ai_socktype, ai_protocol, ai_addrlen, (padding),
+      // ai_addr, ai_canonname, ai_next; zeroed but for the family
+      MemorySegment hints = arena.allocate(48, 8);
+      hints.set(JAVA_INT, 4, ipv6 ? 10 : 2);
+      MemorySegment result = arena.allocate(ADDRESS);
+      int code;
+      try {
+        code =
+            (int)
+                GETADDRINFO.invokeExact(
+                    arena.allocateFrom(name), MemorySegment.NULL, hints, result);
+        if (code == 0) {
+          FREEADDRINFO.invokeExact(result.get(ADDRESS, 0));
+        }
+      } catch (Throwable e) {
+        throw new IllegalStateException("getaddrinfo", e);
+      }
+      return code;
+    }
   }
 
   /** A {@code struct sockaddr_in} or {@code sockaddr_in6} of the address, port 0. */

@@ -1,6 +1,7 @@
 package io.jsock.server;
 
 import io.jsock.ClosedSocketException;
+import io.jsock.ConnectionTimedOutException;
 import io.jsock.Errno;
 import io.jsock.Socket;
 import io.jsock.SocketError;
@@ -85,9 +86,10 @@ final class Connection implements Lifecycle.Worker {
 
   /**
    * Runs the handler on this connection's thread, then closes the socket. A failure is logged once:
-   * a timeout or an end the server caused at DEBUG, the peer's doing (a reset, a broken pipe) at
-   * INFO, anything else, the handler's own failures ({@link Error}s included, a {@link
-   * StackOverflowError} or an {@link OutOfMemoryError}), at WARNING with the stack trace.
+   * a timeout or an end the server caused at DEBUG, the peer's doing (a reset, a broken pipe, a
+   * peer the kernel gave up on: {@link ConnectionTimedOutException}) at INFO, anything else, the
+   * handler's own failures ({@link Error}s included, a {@link StackOverflowError} or an {@link
+   * OutOfMemoryError}), at WARNING with the stack trace.
    *
    * @param handlerEnded runs once, as soon as the handler has ended (or the connection ended before
    *     reaching it), and before the server closes the socket: so when the peer sees the close, the
@@ -296,7 +298,7 @@ final class Connection implements Lifecycle.Worker {
     String reason = endedBy.get();
     if (reason != null && !reason.equals(HANDLER)) {
       ServerLog.log(Level.DEBUG, () -> label() + ": reset, " + reason + ": " + e);
-    } else if (e instanceof SocketTimeoutException) {
+    } else if (e instanceof SocketTimeoutException && !(e instanceof ConnectionTimedOutException)) {
       counters.timedOut.increment();
       ServerLog.log(Level.DEBUG, () -> label() + ": " + e.getMessage());
     } else if (e instanceof FrameException frame && frame.errno() == Errno.EMSGSIZE) {

@@ -12,7 +12,9 @@ package io.jsock.server;
  *     (UDP: datagrams dropped because that many were being handled)
  * @param timedOut connections closed because the first-byte deadline passed, or whose handler ended
  *     with a {@link java.net.SocketTimeoutException} (the idle timeout of a recv, the write timeout
- *     of a send); always 0 for UDP
+ *     of a send); not one the kernel gave up on ({@link io.jsock.ConnectionTimedOutException}: its
+ *     keepalive probes or retransmissions went unanswered), which is the peer's doing, logged at
+ *     INFO as a reset is; always 0 for UDP
  * @param bytesIn bytes received by the connections' sockets (UDP: by the server's socket, refused
  *     datagrams included)
  * @param bytesOut bytes sent by the connections' sockets (UDP: by the server's socket); with TLS,

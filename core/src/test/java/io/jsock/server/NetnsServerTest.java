@@ -1,8 +1,10 @@
 package io.jsock.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import io.jsock.Socket;
+import io.jsock.Sockets;
 import io.jsock.testing.CapturedLogs;
 import io.jsock.testing.NetnsHost;
 import io.jsock.tls.KeyMaterial;
@@ -185,6 +187,42 @@ class NetnsServerTest {
       assertThat(logs.at(Level.FINE))
           .filteredOn(r -> r.getMessage().contains("reset, the server shut down"))
           .hasSize(200);
+    }
+  }
+
+  @Test
+  @Timeout(120)
+  void aClientTheKernelGivesUpOnIsThePeersFailureNotATimeout() throws Exception {
+    assumeFalse(Boolean.getBoolean("jsock.selectorPoller"), "TCP_USER_TIMEOUT: the FFM calls");
+    try (NetnsHost host = NetnsHost.create();
+        CapturedLogs logs = CapturedLogs.of("io.jsock.server")) {
+      host.firewall(
+          "add rule inet test input tcp dport 20000-20099 tcp flags & (syn|ack) == ack drop");
+      ServerConfig config =
+          ServerConfig.defaults().withAddress(new InetSocketAddress(host.localAddress(), 0));
+      TcpServer server =
+          TcpServer.start(
+              config,
+              conn -> {
+                conn.setSockOpt(Sockets.TCP_USER_TIMEOUT, 1000); // the kernel gives up in 1 s
+                longReply(conn);
+              });
+      try {
+        start(host, server, STALLED_CLIENTS, 1, "1");
+        whenQuiet(
+            () -> {
+              assertThat(server.stats().accepted()).isEqualTo(1);
+              assertThat(server.stats().open()).isZero();
+              assertThat(logs.at(Level.INFO))
+                  .filteredOn(r -> r.getMessage().endsWith(": connection timed out"))
+                  .hasSize(1);
+            });
+        // the peer vanished: its doing, as a reset is, not a timeout of the server's
+        assertThat(server.stats().timedOut()).isZero();
+        assertThat(logs.at(Level.WARNING)).isEmpty();
+      } finally {
+        server.close();
+      }
     }
   }
 

@@ -216,3 +216,69 @@ syscall_events=raw_syscalls:sys_enter
 for kind in "${syscall_kinds[@]}"; do
   for call in ${kind#*|}; do syscall_events+=",syscalls:sys_enter_$call"; done
 done
+
+# --netns: a network namespace joined to this one by a veth pair on a free /29 of 198.18.0.0/15 (the
+# benchmarking block), made with the commands io.jsock.testing.NetnsHost runs. This namespace's end
+# is netns_local (the /29's first address: the servers listen there), the namespace's end
+# netns_remote (the second: the load generator runs there, behind netns_exec). Named after PID, the
+# script's: namespace jsock-bench-PID, veth jbPID (eth0 inside). Nothing else is touched here: no
+# other interface, route, qdisc or sysctl of this namespace. The caller's EXIT trap must call
+# netns_down, which deletes whatever part of them exists (netns_up names them before it makes them).
+netns_up() { # pid
+  netns_name=jsock-bench-$1
+  netns_link=jb$1
+  netns_exec=(ip netns exec "$netns_name")
+  netns_delete_stale
+  local subnet offset
+  subnet=$(netns_free_subnet) || return 1
+  offset=$(( subnet * 8 ))
+  netns_local=198.$(( 18 + (offset >> 16) )).$(( (offset >> 8) & 255 )).$(( (offset & 255) + 1 ))
+  netns_remote=${netns_local%.*}.$(( (offset & 255) + 2 ))
+  ip netns add "$netns_name" \
+    && ip link add "$netns_link" type veth peer name eth0 netns "$netns_name" \
+    && ip addr add "$netns_local/29" dev "$netns_link" \
+    && ip link set "$netns_link" up \
+    && ip -n "$netns_name" addr add "$netns_remote/29" dev eth0 \
+    && ip -n "$netns_name" link set eth0 up \
+    && ip -n "$netns_name" link set lo up \
+    && "${netns_exec[@]}" sysctl -q -w net.ipv4.tcp_tw_reuse=1 "net.ipv4.ip_local_port_range=1024 65535"
+  # The namespace's own sysctls, for the connect scenario's cycles from its one address: its closed
+  # connections' ports in TIME_WAIT may be taken again after a second (loopback's tcp_tw_reuse=2 does
+  # that for 127.0.0.0/8 only), from 64,512 ports rather than 28,232.
+}
+
+# Deletes the veth pair and the namespace netns_up made, if they exist.
+netns_down() {
+  [ -n "${netns_name:-}" ] || return 0
+  ip link del "$netns_link" 2>/dev/null || true
+  ip netns del "$netns_name" 2>/dev/null || true
+}
+
+# Deletes the namespaces named jsock-bench-PID whose script has gone without deleting them (killed).
+netns_delete_stale() {
+  local name pid
+  while read -r name _; do
+    [[ $name =~ ^jsock-bench-([0-9]+)$ ]] || continue
+    pid=${BASH_REMATCH[1]}
+    kill -0 "$pid" 2>/dev/null && continue
+    ip link del "jb$pid" 2>/dev/null || true
+    ip netns del "$name" 2>/dev/null || true
+  done < <(ip netns list 2>/dev/null)
+}
+
+# Prints the number of a /29 of 198.18.0.0/15 (0 to 16383) that no address of this namespace is in,
+# from a random start, as NetnsHost picks its own.
+netns_free_subnet() {
+  local used=" " address a b c start i subnet
+  for address in $(ip -o -4 addr show | grep -Eo 'inet 198\.1[89]\.[0-9]+\.[0-9]+' | cut -d' ' -f2); do
+    IFS=. read -r _ a b c <<<"$address"
+    used+="$(( (((a - 18) << 16) | (b << 8) | c) / 8 )) "
+  done
+  start=$(( (RANDOM << 15 | RANDOM) % 16384 ))
+  for (( i = 0; i < 16384; i++ )); do
+    subnet=$(( (start + i) % 16384 ))
+    [[ $used == *" $subnet "* ]] || { echo "$subnet"; return 0; }
+  done
+  echo "no free /29 left in 198.18.0.0/15" >&2
+  return 1
+}

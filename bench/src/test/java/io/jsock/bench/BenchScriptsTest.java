@@ -1,6 +1,7 @@
 package io.jsock.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -118,6 +119,42 @@ class BenchScriptsTest {
             "bench/compare: --load-cpus 999: no CPU this process may run on (it may run on ")
         .endsWith(") (try --help)\n");
     assertThat(outcome.exitCode()).isEqualTo(2);
+  }
+
+  @Test
+  void compareRefusesNetnsWithoutRootBeforeItBuildsOrWritesAnything(@TempDir Path dir)
+      throws Exception {
+    // as nobody (setpriv): the namespace and the veth pair need root
+    assumeTrue(
+        Files.isExecutable(Path.of("/usr/bin/setpriv"))
+            && "root".equals(System.getProperty("user.name")),
+        "needs root and setpriv to run the script as another user");
+    Path out = Files.createDirectories(dir.resolve("nobody"));
+    out.toFile().setWritable(true, false);
+    List<String> command =
+        List.of(
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "bash",
+            BENCH.resolve("compare").toString(),
+            "--no-build",
+            "--netns",
+            "--out",
+            out.resolve("out").toString());
+    Process process =
+        new ProcessBuilder(command)
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+            .start();
+    String stderr = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(process.waitFor(1, TimeUnit.MINUTES)).isTrue();
+    assertThat(stderr)
+        .isEqualTo(
+            "bench/compare: --netns needs root (it makes a network namespace and a veth pair)\n");
+    assertThat(process.exitValue()).isEqualTo(1);
+    assertThat(out.resolve("out")).doesNotExist();
   }
 
   // bench/ab's commits do not exist: what is refused must be refused before they are looked up

@@ -1566,7 +1566,7 @@ public final class Socket implements AutoCloseable {
     }
     SocketAddress connected = peer;
     PolledChannel current =
-        connected != null ? open("recv from", connected) : open("recv on", receivingOn);
+        connected != null ? open("recv from", connected) : open("recv on", receivingOn());
     DatagramChannel channel = (DatagramChannel) current.channel();
     long deadline = Timeouts.NOT_STARTED;
     current.enterReading(); // several threads may receive at once
@@ -1619,7 +1619,19 @@ public final class Socket implements AutoCloseable {
    */
   private SocketAddress datagramsOn(DatagramChannel channel) {
     SocketAddress local = localAddressOf(channel);
-    return local != null ? local : receivingOn;
+    return local != null ? local : receivingOn();
+  }
+
+  /**
+   * The local address an unconnected datagram socket receives on, for messages, as the first
+   * receive or the bind found it; on a socket never bound, the one {@link #getSockName()} gives
+   * ({@code 0.0.0.0:0}), so that every message names one ("recv on: …" named none).
+   */
+  private SocketAddress receivingOn() {
+    SocketAddress local = receivingOn;
+    return local != null
+        ? local
+        : new InetSocketAddress(Addresses.anyLocal(family == Family.AF_INET6), 0);
   }
 
   /**
@@ -1638,7 +1650,7 @@ public final class Socket implements AutoCloseable {
     }
     SocketAddress connected = peer;
     PolledChannel current =
-        connected != null ? open("recv from", connected) : open("recv on", receivingOn);
+        connected != null ? open("recv from", connected) : open("recv on", receivingOn());
     DatagramChannel channel = (DatagramChannel) current.channel();
     long deadline = Timeouts.NOT_STARTED;
     current.enterReading(); // several threads may receive at once

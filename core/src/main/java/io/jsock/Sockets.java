@@ -253,9 +253,12 @@ public final class Sockets {
    *     forbids looking it up, as glibc ({@link Errno#EAI_NONAME}), or the name server failed or
    *     did not answer ({@link Errno#EAI_AGAIN}, with or without {@code NI_NAMEREQD}, as glibc; on
    *     the epoll path only: the JDK's lookup of the portable path gives the literal)
+   * @throws IOException for errno if a system call of the lookup failed (glibc's {@code
+   *     EAI_SYSTEM}: {@link ErrnoException} {@code EMFILE} when out of descriptors), as Python's
+   *     {@code OSError}; epoll path only
    */
   public static NameInfo getNameInfo(SocketAddress address, NameInfoFlag... flags)
-      throws AddressResolutionException {
+      throws IOException {
     Objects.requireNonNull(address, "address");
     Set<NameInfoFlag> set = EnumSet.noneOf(NameInfoFlag.class);
     for (NameInfoFlag flag : Objects.requireNonNull(flags, "flags")) {
@@ -276,6 +279,9 @@ public final class Sockets {
     try {
       name = set.contains(NameInfoFlag.NI_NUMERICHOST) ? Optional.empty() : reverseName(ip);
     } catch (NativeNames.Failed e) {
+      if (e.errno() != 0) {
+        throw Errors.of(e.errno(), "getNameInfo", inet);
+      }
       throw resolutionFailure("getNameInfo", inet, e.code(), null);
     }
     if (name.isEmpty() && set.contains(NameInfoFlag.NI_NAMEREQD)) {
@@ -293,7 +299,7 @@ public final class Sockets {
 
   /** {@link #getNameInfo(SocketAddress, NameInfoFlag...)} of {@code (host, port)}. */
   public static NameInfo getNameInfo(String host, int port, NameInfoFlag... flags)
-      throws AddressResolutionException {
+      throws IOException {
     return getNameInfo(Addresses.unresolved(host, port), flags);
   }
 
@@ -350,8 +356,10 @@ public final class Sockets {
    *     ({@link Errno#EAI_NONAME}), or the name server failed or did not answer ({@link
    *     Errno#EAI_AGAIN}, Python's {@code herror} "Host name lookup failure"; on the epoll path:
    *     the JDK's lookup of the portable path says {@code EAI_NONAME})
+   * @throws IOException for errno if a system call of the lookup failed ({@link ErrnoException}
+   *     {@code EMFILE} when out of descriptors), as Python's {@code OSError}; epoll path only
    */
-  public static HostEntry getHostByAddr(String ipAddress) throws AddressResolutionException {
+  public static HostEntry getHostByAddr(String ipAddress) throws IOException {
     Objects.requireNonNull(ipAddress, "ipAddress");
     InetAddress ip = lookup(ipAddress, "getHostByAddr").getFirst();
     int errno = Errno.EAI_NONAME;
@@ -359,6 +367,9 @@ public final class Sockets {
     try {
       found = reverseName(ip);
     } catch (NativeNames.Failed e) {
+      if (e.errno() != 0) {
+        throw Errors.of(e.errno(), "getHostByAddr " + ipAddress, null);
+      }
       found = Optional.empty();
       errno = e.code();
     }
@@ -413,8 +424,9 @@ public final class Sockets {
     HostEntry entry;
     try {
       entry = getHostByAddr(wanted);
-    } catch (AddressResolutionException e) {
-      return wanted; // as Python: a name that does not resolve is as qualified as it gets
+    } catch (IOException e) {
+      return wanted; // as Python (any OSError): a name that does not resolve is as qualified as it
+      // gets
     }
     List<String> names = new ArrayList<>(List.of(entry.hostName()));
     names.addAll(entry.aliases());

@@ -114,6 +114,33 @@ class ReverseLookupTest {
     }
   }
 
+  // python3 in a NetnsHost under ulimit -n, every descriptor taken: getnameinfo(('198.18.99.7',
+  // 80), 0) and gethostbyaddr('198.18.99.7') raise OSError(24, 'Too many open files'): glibc's
+  // EAI_SYSTEM, with errno. jsock said AddressResolutionException "unknown error -11".
+  @Test
+  void aLookupOutOfDescriptorsFailsWithEmfileAsPythonsOsError() throws Exception {
+    NetnsHost.assumeAvailable();
+    try (NetnsHost host = NetnsHost.create()) {
+      host.resolveWithLocalNameServer(); // no query could leave, were a descriptor free
+      String java =
+          "ulimit -n 256 && exec '"
+              + Path.of(System.getProperty("java.home"), "bin", "java")
+              + "' --enable-native-access=ALL-UNNAMED --add-exports java.base/sun.nio.ch=ALL-UNNAMED -cp '"
+              + Path.of("target/classes").toAbsolutePath()
+              + ":"
+              + Path.of("target/test-classes").toAbsolutePath()
+              + "' "
+              + ReverseLookupAtTheFdLimit.class.getName()
+              + " 198.18.99.7";
+      List<String> jsock = host.run("sh", "-c", java).lines().toList();
+
+      assertThat(jsock)
+          .containsExactly(
+              "NAMEINFO ErrnoException 24: getNameInfo 198.18.99.7:80: too many open files",
+              "HOSTBYADDR ErrnoException 24: getHostByAddr 198.18.99.7: too many open files");
+    }
+  }
+
   /** The child JVM's side: each case's answer as the python3 script prints it. */
   public static final class Lookups {
     public static void main(String[] args) throws Exception {

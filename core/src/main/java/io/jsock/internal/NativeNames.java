@@ -9,6 +9,7 @@ import io.jsock.Errno;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.net.Inet6Address;
@@ -40,6 +41,12 @@ public final class NativeNames {
   private static final int EAI_NONAME = -2;
   private static final int EAI_AGAIN = -3;
 
+  /** glibc's {@code EAI_SYSTEM}: a system call failed, and errno says why (EMFILE, …). */
+  private static final int EAI_SYSTEM = -11;
+
+  private static final long ERRNO_OFFSET =
+      Linker.Option.captureStateLayout().byteOffset(MemoryLayout.PathElement.groupElement("errno"));
+
   private static final MethodHandle GETNAMEINFO;
 
   private static final MethodHandle GETADDRINFO;
@@ -58,7 +65,8 @@ public final class NativeNames {
           linker.downcallHandle(
               linker.defaultLookup().find("getnameinfo").orElseThrow(),
               FunctionDescriptor.of(
-                  JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
+                  JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
+              Linker.Option.captureCallState("errno")); // for EAI_SYSTEM
       // int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
       //                 struct addrinfo **res), and void freeaddrinfo(struct addrinfo *res)
       getAddrInfo =
@@ -111,14 +119,17 @@ public final class NativeNames {
 
   private static Optional<String> lookUp(InetAddress ip) throws Failed {
     int result;
+    int errno;
     String name;
     try (Arena arena = Arena.ofConfined()) {
+      MemorySegment state = arena.allocate(Linker.Option.captureStateLayout());
       MemorySegment sockaddr = sockaddr(arena, ip);
       MemorySegment host = arena.allocate(NI_MAXHOST);
       try {
         result =
             (int)
                 GETNAMEINFO.invokeExact(
+                    state,
                     sockaddr,
                     (int) sockaddr.byteSize(),
                     host,
@@ -129,12 +140,14 @@ public final class NativeNames {
       } catch (Throwable e) {
         throw new IllegalStateException("getnameinfo", e);
       }
+      errno = state.get(JAVA_INT, ERRNO_OFFSET);
       name = result == 0 ? host.getString(0) : null;
     }
     return switch (result) {
       case 0 -> Optional.of(name);
       case EAI_NONAME -> Optional.empty();
-      default -> throw new Failed(result == EAI_AGAIN ? Errno.EAI_AGAIN : result);
+      case EAI_SYSTEM -> throw new Failed(result, errno);
+      default -> throw new Failed(result == EAI_AGAIN ? Errno.EAI_AGAIN : result, 0);
     };
   }
 
@@ -190,20 +203,34 @@ public final class NativeNames {
     return segment;
   }
 
-  /** A failed lookup: its {@code EAI_*} code, as Python's {@code gaierror} numbers them. */
+  /**
+   * A failed lookup: its {@code EAI_*} code, as Python's {@code gaierror} numbers them, and for
+   * {@code EAI_SYSTEM} the errno of the system call that failed (Python raises {@code OSError} of
+   * it).
+   */
   public static final class Failed extends Exception {
     private static final long serialVersionUID = 1L;
 
     private final int code;
+    private final int errno;
 
-    Failed(int code) {
+    Failed(int code, int errno) {
       super(null, null, false, false);
       this.code = code;
+      this.errno = errno;
     }
 
     /** The {@code EAI_*} code (glibc's, which are Python's). */
     public int code() {
       return code;
+    }
+
+    /**
+     * For {@code EAI_SYSTEM}, the errno that says which system call's failure it was, as Python's
+     * {@code OSError} has it ({@code EMFILE}, …); else 0.
+     */
+    public int errno() {
+      return errno;
     }
   }
 }

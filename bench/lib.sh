@@ -164,6 +164,7 @@ netty_flags=(--sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UN
 # program while they wait: CONDITION is a shell function, and the pause between tries is a
 # `read -t` on a pipe that nothing writes to, open only while waiting.
 # Runs CONDITION... every INTERVAL seconds until it succeeds; fails if PID ends first or after TRIES.
+# An interrupt that comes during the pause is acted on once the read has returned (exit_on_interrupt).
 poll() { # interval tries pid condition...
   local interval=$1 tries=$2 pid=$3 quiet i status=1
   shift 3
@@ -171,10 +172,32 @@ poll() { # interval tries pid condition...
   for (( i = 0; i < tries; i++ )); do
     if "$@"; then status=0; break; fi
     kill -0 "$pid" 2>/dev/null || break
+    in_timed_read=1
     read -r -t "$interval" -u "$quiet" _ || true
+    in_timed_read=0
+    [ -z "${interrupted:-}" ] || exit "$interrupted"
   done
   exec {quiet}<&-
   return "$status"
+}
+
+# Makes SIGINT (Ctrl-C) and SIGTERM exit the script 130 and 143, which runs its EXIT trap (its
+# clean-up); each script calls it just after setting that trap. Not from inside poll's `read -t`:
+# bash (5.2.15) leaves the read's timeout set when a trap exits during it, and the next check of
+# signals once the timeout is due (in the clean-up: a $(...), a sleep) jumps back into the read's
+# gone stack frame: bench/compare died of SIGSEGV or "longjmp causes uninitialized stack frame"
+# midway through its clean-up, servers and temporary directory left behind (the scripts without an
+# INT trap, on SIGINT's own exit, at times ran on in poll's loop without a clean-up, for ever). So a
+# signal that comes while poll reads is only noted there, and poll exits once the read has returned.
+exit_on_interrupt() {
+  interrupted=
+  in_timed_read=0
+  trap 'on_interrupt 130' INT
+  trap 'on_interrupt 143' TERM
+}
+on_interrupt() { # exit-status
+  interrupted=$1
+  (( ${in_timed_read:-0} )) || exit "$1"
 }
 
 # Sets found_line to the first line of FILE that contains TEXT; fails if there is none, or no FILE

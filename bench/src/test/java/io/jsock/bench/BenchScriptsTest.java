@@ -339,4 +339,115 @@ class BenchScriptsTest {
                 + " connection 3");
     assertThat(outcome.exitCode()).isEqualTo(1);
   }
+
+  /**
+   * A script waiting in bench/lib.sh's {@code poll} (as bench/compare does through a measured run)
+   * and interrupted there exits 130 (143 for SIGTERM) once its EXIT trap has cleaned up: its
+   * process stopped, its directory deleted. bash 5.2.15 left the read's timeout set when the trap
+   * exited during poll's {@code read -t}, and died of SIGSEGV or an abort (or looped) in the
+   * clean-up's first {@code $(...)} or sleep. The harness sets the traps as the scripts do, and
+   * cleans up as bench/compare's {@code stop_pid} does; its shell starts with SIGINT at its default
+   * (env --default-signal), as from a terminal, whatever Maven's own disposition is.
+   */
+  @Test
+  void aScriptInterruptedWhileItPollsCleansUpAndExits130(@TempDir Path dir) throws Exception {
+    String harness =
+        String.join(
+            "\n",
+            ". \"$1/lib.sh\"",
+            "work=$(mktemp -d \"$2/work.XXXXXX\")",
+            "python3 -c 'import time; time.sleep(600)' & child=$! # a server here; SIGINT ignored",
+            "stop() {",
+            "  kill -TERM \"$1\" 2>/dev/null || return 0",
+            "  for _ in $(seq 50); do kill -0 \"$1\" 2>/dev/null || return 0; sleep 0.1; done",
+            "}",
+            "trap 'stop \"$child\"; rm -rf \"$work\"' EXIT",
+            "exit_on_interrupt",
+            "printf '%s %s\\n' \"$child\" \"$work\"",
+            "never() { find_line \"$work/none\" started; }",
+            "poll 0.02 100000 \"$child\" never",
+            "");
+    SoftAssertions softly = new SoftAssertions();
+    for (int round = 0; round < 12; round++) {
+      String signal = round < 10 ? "INT" : "TERM";
+      Path out = dir.resolve("harness" + round + ".out");
+      Path err = dir.resolve("harness" + round + ".err");
+      Process process =
+          new ProcessBuilder(
+                  "env",
+                  "--default-signal=INT,TERM",
+                  "bash",
+                  "-c",
+                  harness,
+                  "harness",
+                  BENCH.toString(),
+                  dir.toString())
+              .redirectOutput(out.toFile())
+              .redirectError(err.toFile())
+              .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+              .start();
+      String[] started = {};
+      try {
+        for (int i = 0; i < 500 && started.length < 2; i++) { // the line, within 10 s
+          Thread.sleep(20);
+          started = Files.readString(out, StandardCharsets.UTF_8).strip().split(" ");
+        }
+        assertThat(started).as("round %d: the child and directory", round).hasSize(2);
+        Thread.sleep(500 + 37 * round); // in poll, at another moment of its pauses each round
+        Process kill =
+            new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).start();
+        assertThat(kill.waitFor()).isZero();
+        if (!process.waitFor(1, TimeUnit.MINUTES)) {
+          process.destroyForcibly();
+          process.waitFor();
+        }
+        long child = Long.parseLong(started[0]);
+        softly
+            .assertThat(process.exitValue())
+            .as("round %d: exit code after SIG%s", round, signal)
+            .isEqualTo(signal.equals("INT") ? 130 : 143);
+        softly
+            .assertThat(Files.readString(err, StandardCharsets.UTF_8))
+            .as("round %d: stderr", round)
+            .isEmpty();
+        softly.assertThat(Path.of(started[1])).as("round %d: its directory", round).doesNotExist();
+        softly
+            .assertThat(ProcessHandle.of(child).map(ProcessHandle::isAlive).orElse(false))
+            .as("round %d: its child %d", round, child)
+            .isFalse();
+      } finally {
+        process.destroyForcibly();
+        if (started.length == 2) {
+          ProcessHandle.of(Long.parseLong(started[0])).ifPresent(ProcessHandle::destroyForcibly);
+        }
+      }
+    }
+    softly.assertAll();
+  }
+
+  /** Every script sets its interrupts through bench/lib.sh, just after its EXIT trap. */
+  @Test
+  void everyScriptExitsOnAnInterruptThroughLibSh() throws Exception {
+    SoftAssertions softly = new SoftAssertions();
+    for (String script : SCRIPTS) {
+      List<String> lines = Files.readAllLines(BENCH.resolve(script), StandardCharsets.UTF_8);
+      int exitTrap = -1;
+      for (int i = 0; i < lines.size(); i++) {
+        if (lines.get(i).matches("^trap .* EXIT$")) {
+          exitTrap = i;
+          break;
+        }
+      }
+      softly.assertThat(exitTrap).as("%s: its EXIT trap", script).isNotNegative();
+      softly
+          .assertThat(exitTrap >= 0 && exitTrap + 1 < lines.size() ? lines.get(exitTrap + 1) : "")
+          .as("%s: the line after its EXIT trap", script)
+          .startsWith("exit_on_interrupt");
+      softly
+          .assertThat(lines.stream().filter(line -> line.matches("^\\s*trap .*\\b(INT|TERM)\\b.*")))
+          .as("%s: its own INT or TERM traps", script)
+          .isEmpty();
+    }
+    softly.assertAll();
+  }
 }

@@ -296,6 +296,15 @@ public final class Socket implements AutoCloseable {
   private volatile SocketAddress connectAborted;
 
   /**
+   * The address and port the kernel chose for a TCP connect that went in progress non-blocking or
+   * in timeout mode (read then: the JDK's failing finishConnect closes the descriptor), else null.
+   * Once the connect failed, Linux's socket keeps that address while it stays connecting ({@link
+   * #connectAborted}), and its port with the wildcard address once unconnected (python3 shows
+   * both), until a bind or another connect; the epoll path only (the descriptor is at hand).
+   */
+  private volatile SocketAddress connectingFrom;
+
+  /**
    * A shutdown came while {@link #connectAborted}: Linux's then leaves the socket disconnecting,
    * and every connect after it says {@code EINVAL} (python3 shows it). Written under stateLock.
    */
@@ -442,6 +451,7 @@ public final class Socket implements AutoCloseable {
         }
       }
       boundAddress = local;
+      connectingFrom = null; // a bind after a failed connect: its address from now on
       if (channel instanceof DatagramChannel) {
         receivingOn = localAddressOf(channel); // the port picked for port 0, for messages
       }
@@ -689,9 +699,16 @@ public final class Socket implements AutoCloseable {
         return;
       }
       connectTried = true;
+      if (!pending) {
+        connectingFrom = null; // a new attempt: a port of its own
+      }
       boolean connected = pending ? finishConnect(current) : connectChannel(current, target);
       if (!pending) {
         pendingTarget = target;
+        if (!connected && timeoutNanos != Timeouts.BLOCKING) {
+          // the error may be taken by a call other than a connect: keep the address now
+          connectingFrom = portChosenForAConnect(current);
+        }
       }
       current.enterWriting(); // the connect's one edge may have to reach several waiting threads
       try {
@@ -816,6 +833,10 @@ public final class Socket implements AutoCloseable {
    */
   public SocketAddress getSockName() throws IOException {
     PolledChannel current = open("getsockname", null);
+    SocketAddress kept = connectingFrom;
+    if (kept != null && connectAborted != null) {
+      return kept; // left connecting by a failed connect: Linux's socket keeps its address
+    }
     SocketAddress local = unnamed ? null : localAddressOf((NetworkChannel) current.channel());
     if (local instanceof UnixDomainSocketAddress unix
         && unix.getPath().toString().isEmpty()
@@ -830,6 +851,11 @@ public final class Socket implements AutoCloseable {
     SocketAddress chosen = portChosenForAConnect(current);
     if (chosen != null) {
       return chosen;
+    }
+    if (kept instanceof InetSocketAddress from) {
+      // unconnected after a failed connect (ECONNABORTED, or a connect took the error): Linux's
+      // socket keeps the port, its address reset to the wildcard
+      return new InetSocketAddress(Addresses.anyLocal(family == Family.AF_INET6), from.getPort());
     }
     return family.isInet()
         ? new InetSocketAddress(Addresses.anyLocal(family == Family.AF_INET6), 0)

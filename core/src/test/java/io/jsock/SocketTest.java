@@ -1316,6 +1316,65 @@ class SocketTest {
     }
   }
 
+  // python3 on Linux (non-blocking connect_ex EINPROGRESS, then recv or send takes ECONNREFUSED;
+  // or a timeout-mode connect that polls for it): getsockname() gives ('127.0.0.1', P), the
+  // address and port the kernel chose, while the socket stays connecting, ('0.0.0.0', P) after the
+  // connect that says ECONNABORTED, and a connect then picks a port again. The portable path does
+  // not ask the kernel (README).
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void aSocketLeftConnectingByAnErrorNoConnectTookKeepsTheAddressTheKernelChose(Family family)
+      throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeFalse(
+        Boolean.getBoolean("jsock.selectorPoller"), "the portable path cannot ask the kernel");
+    for (FirstReport first : FirstReport.values()) {
+      try (Refusing refusing = Loopback.refusingAddress(family);
+          Socket client = Socket.create(family, SOCK_STREAM)) {
+        InetSocketAddress chosen;
+        if (first == FirstReport.TIMEOUT_MODE_CONNECT) {
+          client.setTimeout(PROMPTLY);
+          assertThatThrownBy(() -> client.connect(refusing.address()))
+              .isExactlyInstanceOf(ConnectionRefusedException.class);
+          chosen = (InetSocketAddress) client.getSockName();
+        } else {
+          client.setBlocking(false);
+          assertThat(client.connectEx(refusing.address())).isEqualTo(Errno.EINPROGRESS);
+          chosen = (InetSocketAddress) client.getSockName();
+          try (SocketSelector selector = SocketSelector.open()) { // its select takes no error
+            selector.register(client, Set.of(Event.EVENT_WRITE), null);
+            assertThat(selector.select(PROMPTLY)).as("refused").hasSize(1);
+          }
+          if (first == FirstReport.NON_BLOCKING_RECV) {
+            assertThatThrownBy(() -> client.recv(10))
+                .isExactlyInstanceOf(ConnectionRefusedException.class);
+          } else {
+            assertThatThrownBy(() -> client.send(bytes("x")))
+                .isExactlyInstanceOf(ConnectionRefusedException.class);
+          }
+        }
+        assertThat(chosen.getAddress()).as("%s", first).isEqualTo(refusing.address().getAddress());
+        assertThat(chosen.getPort()).as("%s", first).isNotZero();
+
+        assertThat(client.getSockName()).as("%s: left connecting", first).isEqualTo(chosen);
+        assertThat(client.recv(10)).isEmpty();
+        assertThat(client.getSockName())
+            .as("%s: after the end of the stream", first)
+            .isEqualTo(chosen);
+
+        assertThatThrownBy(() -> client.connect(refusing.address()))
+            .isExactlyInstanceOf(ConnectionAbortedException.class);
+        InetSocketAddress unconnected = (InetSocketAddress) client.getSockName();
+        assertThat(unconnected.getAddress().isAnyLocalAddress())
+            .as("%s: %s", first, unconnected)
+            .isTrue();
+        assertThat(unconnected.getPort())
+            .as("%s: after ECONNABORTED", first)
+            .isEqualTo(chosen.getPort());
+        assertThat(client.getSockName()).as("%s: asked again", first).isEqualTo(unconnected);
+      }
+    }
+  }
+
   // python3 on Linux: a shutdown of a socket whose connect failed with no connect call taking the
   // error (still connecting, its receive side shut) says ENOTCONN and leaves it disconnecting:
   // every connect after it says EINVAL (22), where one without the shutdown says ECONNABORTED

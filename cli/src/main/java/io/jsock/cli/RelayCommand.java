@@ -9,7 +9,9 @@ import io.jsock.tls.TlsContext;
 import java.io.IOException;
 import java.net.StandardSocketOptions;
 import java.time.Duration;
+import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -142,6 +144,9 @@ final class RelayCommand implements Callable<Integer> {
 
   private static final Duration UDP_IDLE = Duration.ofSeconds(60);
 
+  /** The stream connections being relayed, for the shutdown hook (see {@link #relayStreams}). */
+  private final Set<RelayConnection> live = ConcurrentHashMap.newKeySet();
+
   @Override
   public Integer call() throws IOException, InterruptedException {
     checkOptions();
@@ -182,6 +187,29 @@ final class RelayCommand implements Callable<Integer> {
       throws IOException {
     Semaphore permits = new Semaphore(maxConnections);
     Acceptor acceptor = new Acceptor(listener, log::warn);
+    // an interrupt (SIGINT, SIGTERM) ends the process: a reset the relay is carrying goes now,
+    // where the exit's close would end that peer's stream cleanly after the bytes it held
+    Thread cutDrains = new Thread(() -> live.forEach(c -> c.cutDrain("interrupted")));
+    Runtime.getRuntime().addShutdownHook(cutDrains);
+    try {
+      acceptLoop(acceptor, permits, family, serverTls, targetTls, log);
+    } finally {
+      try {
+        Runtime.getRuntime().removeShutdownHook(cutDrains);
+      } catch (IllegalStateException shuttingDown) {
+        // the hook runs
+      }
+    }
+  }
+
+  private void acceptLoop(
+      Acceptor acceptor,
+      Semaphore permits,
+      Family family,
+      TlsContext serverTls,
+      TlsContext targetTls,
+      RelayLog log)
+      throws IOException {
     long accepted = 0;
     while (true) {
       Accepted next = acceptor.accept();
@@ -239,6 +267,7 @@ final class RelayCommand implements Callable<Integer> {
     noDelay(client);
     noDelay(upstream);
     RelayConnection connection = new RelayConnection(client, upstream, name, log);
+    live.add(connection);
     log.verbose(name + " connected to " + target);
     connection.watch(faults.resetAfter, faults.timeout, idleTimeout);
     new RelayPipe(connection, FaultOptions.Direction.up, faults, log).start();
@@ -247,6 +276,8 @@ final class RelayCommand implements Callable<Integer> {
       connection.awaitEnd();
     } catch (InterruptedException e) {
       connection.reset("interrupted");
+    } finally {
+      live.remove(connection);
     }
   }
 

@@ -40,6 +40,12 @@ final class RelayConnection {
   private volatile Thread watchdog;
   private volatile Duration idle;
 
+  /** The side a reset carried across waits to reset while its send queue drains, else null. */
+  private volatile Socket draining;
+
+  /** {@link #cutDrain} was called: a drain about to start does not (see {@link #draining}). */
+  private volatile boolean drainCut;
+
   RelayConnection(Socket client, Socket target, String name, RelayLog log) {
     this.client = client;
     this.target = target;
@@ -89,20 +95,27 @@ final class RelayConnection {
     }
   }
 
-  /** Closes both sides with a FIN (TLS: close_notify first). */
-  void close(String why) {
-    if (ended.compareAndSet(false, true)) {
-      log.verbose(name + " closed: " + why + counts());
-      closeQuietly(client);
-      closeQuietly(target);
-      stopWatchdog();
-      endedLatch.countDown();
+  /** Closes both sides with a FIN (TLS: close_notify first); false if it had already ended. */
+  boolean close(String why) {
+    if (!ended.compareAndSet(false, true)) {
+      return false;
     }
+    log.verbose(name + " closed: " + why + counts());
+    closeQuietly(client);
+    closeQuietly(target);
+    stopWatchdog();
+    endedLatch.countDown();
+    return true;
   }
 
-  /** Resets both sides: SO_LINGER 0, then close, so each peer's next read fails with a reset. */
+  /**
+   * Resets both sides: SO_LINGER 0, then close, so each peer's next read fails with a reset; while
+   * a reset carried across drains, resets the side it waits on at once.
+   */
   void reset(String why) {
-    if (ended.compareAndSet(false, true)) {
+    if (!ended.compareAndSet(false, true)) {
+      cutDrain(why);
+    } else {
       log.verbose(name + " reset: " + why + counts());
       resetQuietly(client);
       resetQuietly(target);
@@ -117,17 +130,37 @@ final class RelayConnection {
    * relay already wrote to it, as a direct connection delivers the bytes sent before a reset (a
    * close with SO_LINGER 0 throws away what the kernel still holds). The wait goes on while those
    * bytes go, and ends when none went for the idle timeout ({@link #DRAIN_PATIENCE} without one);
-   * where the kernel cannot be asked (the portable path) the reset is at once.
+   * where the kernel cannot be asked (the portable path) the reset is at once. A {@link #reset}
+   * meanwhile (an interrupt, {@code --reset-after}), the relay's shutdown or {@code --timeout}
+   * resets it at once ({@link #cutDrain}): the reset is what that peer has coming.
    */
   void resetFrom(Socket gone, String why) {
     if (ended.compareAndSet(false, true)) {
       log.verbose(name + " reset: " + why + counts());
       Socket other = gone == client ? target : client;
       resetQuietly(gone);
-      drain(other);
+      draining = other;
+      if (!drainCut) { // else cutDrain came first, and may not have seen `draining`
+        drain(other);
+      }
+      draining = null;
       resetQuietly(other);
       stopWatchdog();
       endedLatch.countDown();
+    }
+  }
+
+  /**
+   * Resets at once the side a reset carried across is draining, if one is: the drain then finds it
+   * closed, and ends ({@link #drain}). For an interrupt or shutdown of the relay, and the
+   * watchdog's connection deadlines.
+   */
+  void cutDrain(String why) {
+    drainCut = true;
+    Socket socket = draining;
+    if (socket != null) {
+      log.verbose(name + " reset at once: " + why + counts());
+      resetQuietly(socket);
     }
   }
 
@@ -175,7 +208,9 @@ final class RelayConnection {
 
   private void runWatchdog(Duration resetAfter, Duration timeout, Duration idle) {
     try {
-      while (!ended.get()) {
+      // on while a reset carried across drains: the connection's deadlines bound it too (the
+      // drain has the idle timeout as its own patience)
+      while (endedLatch.getCount() > 0) {
         long now = System.nanoTime();
         long wait = Long.MAX_VALUE;
         if (resetAfter != null) {
@@ -189,12 +224,14 @@ final class RelayConnection {
         if (timeout != null) {
           long left = startNanos + timeout.toNanos() - now;
           if (left <= 0) {
-            close("--timeout " + Durations.format(timeout));
+            if (!close("--timeout " + Durations.format(timeout))) {
+              cutDrain("--timeout " + Durations.format(timeout)); // a reset is being carried
+            }
             return;
           }
           wait = Math.min(wait, left);
         }
-        if (idle != null) {
+        if (idle != null && !ended.get()) {
           long left = idleClock.nanosLeft(idle.toNanos(), now);
           if (left <= 0) {
             close("idle for " + Durations.format(idle));

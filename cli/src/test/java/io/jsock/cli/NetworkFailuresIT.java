@@ -349,4 +349,82 @@ class NetworkFailuresIT {
       }
     }
   }
+
+  /**
+   * As {@link #aRelayDeliversTheBytesItHoldsBeforeCarryingTheTargetsResetToTheClient} behind a 200
+   * kbit/s link, where the relay's drain of the bytes it holds for the client would last seconds:
+   * {@code --reset-after} (docs/cli/broker-relay.md: resets both sides that long after the relay
+   * joined them) resets the client then, before all of them came.
+   */
+  @Test
+  void aRelaysResetAfterEndsTheDrainOfACarriedReset() throws Exception {
+    String read = clientOfADrainingRelay(false, "--reset-after", "3s");
+    assertThat(read).endsWith(" ConnectionResetError\n");
+    assertThat(Integer.parseInt(read.substring(0, read.indexOf(' ')))).isLessThan(RESET_BYTES);
+  }
+
+  /**
+   * The same drain, and the relay interrupted (SIGINT) while it runs: the client is reset then, as
+   * the relay had begun to carry the target's reset (the process's exit closed that socket, and the
+   * client read every byte, then a clean end of stream).
+   */
+  @Test
+  void anInterruptedRelayResetsTheClientItWasDraining() throws Exception {
+    String read = clientOfADrainingRelay(true);
+    assertThat(read).endsWith(" ConnectionResetError\n");
+    assertThat(Integer.parseInt(read.substring(0, read.indexOf(' ')))).isLessThan(RESET_BYTES);
+  }
+
+  /**
+   * A relay (with {@code options}) between a server on loopback here that sends {@link
+   * #RESET_BYTES} then resets, and a client in a NetnsHost behind 200 kbit/s; interrupted once it
+   * says it carries the reset if {@code interrupt}. Returns what the client read and how it ended.
+   */
+  private static String clientOfADrainingRelay(boolean interrupt, String... options)
+      throws Exception {
+    try (NetnsHost host = NetnsHost.create()) {
+      host.rate("200kbit");
+      Process server =
+          new ProcessBuilder(
+                  "python3",
+                  "-c",
+                  SEND_THEN_RESET
+                      + """
+                      s = socket.create_server(("127.0.0.1", 0))
+                      print(s.getsockname()[1], flush=True)
+                      c, _ = s.accept()
+                      send_then_reset(c)
+                      """)
+              .redirectErrorStream(true)
+              .start();
+      try (var lines = server.inputReader(StandardCharsets.US_ASCII)) {
+        String target = "127.0.0.1:" + lines.readLine().strip();
+        String listen = host.localAddress().getHostAddress();
+        List<String> args = new ArrayList<>(List.of("relay", "-v", listen + ":0", target));
+        args.addAll(List.of(options));
+        try (RunningProcess relay = RunningProcess.jsock(args.toArray(String[]::new))) {
+          int port = relayPort(relay, listen);
+          Process client =
+              host.start(
+                  "python3",
+                  "-c",
+                  "import socket\n"
+                      + READ_TO_THE_END
+                      + "read_to_the_end(socket.create_connection((\"%s\", %d)))\n"
+                          .formatted(listen, port));
+          assertThat(lines.readLine()).isEqualTo("sent");
+          if (interrupt) {
+            for (int i = 0; i < 600 && !relay.stderrSoFar().contains(" reset: "); i++) {
+              Thread.sleep(50);
+            }
+            assertThat(relay.stderrSoFar()).contains(" reset: ");
+            relay.signal("INT");
+          }
+          return new String(client.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        }
+      } finally {
+        server.destroy();
+      }
+    }
+  }
 }

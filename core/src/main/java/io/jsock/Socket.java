@@ -1015,7 +1015,8 @@ public final class Socket implements AutoCloseable {
    *
    * @throws ConnectionResetException if the peer reset the connection
    * @throws ErrnoException with {@link Errno#ENOTCONN} on a TCP socket that is not connected
-   *     ({@link Errno#EINVAL} over AF_UNIX), as Linux answers; one whose connect is in progress
+   *     ({@link Errno#EINVAL} over AF_UNIX), as Linux answers, unless a shutdown for reading came
+   *     first (end of stream, as Linux's, on the epoll path); one whose connect is in progress
    *     (non-blocking, or after a timeout) waits for it within the timeout and then receives, as
    *     Linux's {@code recv(2)} does ({@link WouldBlockException} in non-blocking mode), and throws
    *     the connect's error if it fails; after which, as after a timeout-mode connect that failed,
@@ -1887,6 +1888,11 @@ public final class Socket implements AutoCloseable {
             });
       } catch (StreamCalls.Failed e) {
         unixListenerShut = wasUnixListenerShut;
+        if (!listener && how != Shutdown.SHUT_WR && e.errno() == Errno.ENOTCONN) {
+          // a TCP socket that is not connected: Linux answers ENOTCONN, yet has shut its receive
+          // side, so receives give the end of the stream, and so do the connection's it makes
+          inputShut = true;
+        }
         throw Errors.of(e.errno(), "shutdown", null); // a TCP socket that is not connected
       } finally {
         current.exitCall();
@@ -2991,6 +2997,9 @@ public final class Socket implements AutoCloseable {
       }
       polled.close(); // leaving the poller releases the old fd now
       pendingTarget = null;
+      if (family.isInet()) {
+        inputShut = false; // Linux's next connect clears a shutdown made before the one that failed
+      }
       PolledChannel fresh = openStream(family);
       try {
         NetworkChannel network = (NetworkChannel) fresh.channel();
@@ -3090,6 +3099,9 @@ public final class Socket implements AutoCloseable {
       open("recv from", peer); // closed by another thread meanwhile, as in connected()
       if (connectAborted != null) {
         return null; // the end of the stream: a failed connect shut the receive side (Linux)
+      }
+      if (inputShut && family.isInet() && current.channel() instanceof SocketChannel) {
+        return null; // shut down before it connected: Linux's shutdown shut it all the same
       }
       // TCP answers ENOTCONN, AF_UNIX EINVAL
       throw Errors.of(family == Family.AF_UNIX ? Errno.EINVAL : Errno.ENOTCONN, "recv from", null);

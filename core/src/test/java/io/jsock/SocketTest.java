@@ -2695,6 +2695,66 @@ class SocketTest {
     }
   }
 
+  // python3 on Linux (libuv's tcp_bind_writable_flags): a shutdown for reading of a TCP socket
+  // never connected raises ENOTCONN, yet the kernel has shut its receive side: recv gives b''
+  // (blocking or not), recv_into 0, and the connection it makes later ends its stream once what
+  // came is read; a connect that fails in between leaves a socket whose recv says ENOTCONN again
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void aTcpSocketShutForReadingBeforeItConnectsGivesTheEndOfStreamAsLinux(Family family)
+      throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeFalse(
+        Boolean.getBoolean("jsock.selectorPoller"), "the portable path cannot ask the kernel");
+    try (Socket listener = Socket.create(family, SOCK_STREAM);
+        Socket client = Socket.create(family, SOCK_STREAM);
+        Socket bothShut = Socket.create(family, SOCK_STREAM);
+        Socket writeShut = Socket.create(family, SOCK_STREAM)) {
+      listener.bind(Loopback.bindAddress(family, dir));
+      listener.listen();
+      assertThatThrownBy(() -> client.shutdown(Shutdown.SHUT_RD))
+          .isInstanceOfSatisfying(
+              ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(Errno.ENOTCONN));
+      assertThatThrownBy(() -> bothShut.shutdown(Shutdown.SHUT_RDWR))
+          .isInstanceOfSatisfying(
+              ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(Errno.ENOTCONN));
+      for (Socket shut : new Socket[] {client, bothShut}) {
+        assertThat(shut.recv(10)).isEmpty();
+        assertThat(shut.recvInto(new byte[4], 0)).isZero();
+        shut.setBlocking(false);
+        assertThat(shut.recv(10)).isEmpty();
+        shut.setTimeout(PROMPTLY);
+      }
+      assertThatThrownBy(() -> bothShut.recvFrom(10)) // no address to name (README)
+          .isInstanceOfSatisfying(
+              ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(Errno.ENOTCONN));
+
+      assertThatThrownBy(() -> writeShut.shutdown(Shutdown.SHUT_WR))
+          .isInstanceOfSatisfying(
+              ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(Errno.ENOTCONN));
+      assertThatThrownBy(() -> writeShut.recv(10)) // only the output was shut
+          .isInstanceOfSatisfying(
+              ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(Errno.ENOTCONN));
+
+      client.connect(listener.getSockName());
+      try (Socket server = listener.accept().conn()) {
+        server.sendAll("yy".getBytes(UTF_8));
+        assertThat(new String(client.recv(10), UTF_8)).isEqualTo("yy");
+        assertThat(client.recv(10)).isEmpty(); // not a wait: the receive side stays shut
+      }
+    }
+    try (Refusing refusing = Loopback.refusingAddress(family);
+        Socket refused = Socket.create(family, SOCK_STREAM)) {
+      assertThatThrownBy(() -> refused.shutdown(Shutdown.SHUT_RD))
+          .isInstanceOfSatisfying(
+              ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(Errno.ENOTCONN));
+      assertThatThrownBy(() -> refused.connect(refusing.address()))
+          .isExactlyInstanceOf(ConnectionRefusedException.class);
+      assertThatThrownBy(() -> refused.recv(10))
+          .isInstanceOfSatisfying(
+              ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(Errno.ENOTCONN));
+    }
+  }
+
   // python3 on Linux: shutdown of an AF_UNIX stream socket that is not connected (new, bound or
   // listening) succeeds for every direction; a listener shut for reading refuses new clients
   @Test

@@ -2,10 +2,8 @@ package io.jsock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.jsock.testing.ChildJvm;
 import io.jsock.testing.NetnsHost;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -35,12 +33,7 @@ class NameServerFailuresTest {
   private void lookUpInAChildJvm(String... jvmOptions) throws Exception {
     NetnsHost.assumeAvailable();
     try (NetnsHost host = NetnsHost.create()) {
-      host.resolveWithLocalNameServer();
-      Process server =
-          host.start(
-              "python3", Path.of(getClass().getResource("/dns_responder.py").toURI()).toString());
-      var ready = new BufferedReader(new InputStreamReader(server.getInputStream()));
-      assertThat(ready.readLine()).isEqualTo("ready");
+      host.serveNames();
 
       String python =
           host.run(
@@ -57,17 +50,10 @@ class NameServerFailuresTest {
       assertThat(python.lines())
           .containsExactly("nx.test -2", "fail.test -3", "refused.test -3", "silent.test -3");
 
-      List<String> command = new ArrayList<>();
-      command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-      command.add("--enable-native-access=ALL-UNNAMED");
-      command.addAll(List.of(jvmOptions));
-      command.add("-cp");
-      command.add(
-          Path.of("target/classes").toAbsolutePath()
-              + ":"
-              + Path.of("target/test-classes").toAbsolutePath());
-      command.add(Lookups.class.getName());
-      List<String> jsock = host.run(command.toArray(String[]::new)).lines().toList();
+      List<String> jsock =
+          host.run(ChildJvm.command(Lookups.class, jvmOptions).toArray(String[]::new))
+              .lines()
+              .toList();
       assertThat(jsock)
           .containsExactly(
               "nx.test -2 resolve nx.test:80: name or service not known",
@@ -90,12 +76,7 @@ class NameServerFailuresTest {
   void aNameWithAddressesOfTheOtherFamilyOnlyHasNoAddressAsPythonSays() throws Exception {
     NetnsHost.assumeAvailable();
     try (NetnsHost host = NetnsHost.create()) {
-      host.resolveWithLocalNameServer();
-      Process server =
-          host.start(
-              "python3", Path.of(getClass().getResource("/dns_responder.py").toURI()).toString());
-      var ready = new BufferedReader(new InputStreamReader(server.getInputStream()));
-      assertThat(ready.readLine()).isEqualTo("ready");
+      host.serveNames();
 
       String python =
           host.run(
@@ -125,16 +106,8 @@ class NameServerFailuresTest {
               "localhost AF_INET6 -2");
 
       List<String> jsock =
-          host.run(
-                  Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                  "--enable-native-access=ALL-UNNAMED",
-                  "--add-exports",
-                  "java.base/sun.nio.ch=ALL-UNNAMED", // the epoll path, where libc is asked
-                  "-cp",
-                  Path.of("target/classes").toAbsolutePath()
-                      + ":"
-                      + Path.of("target/test-classes").toAbsolutePath(),
-                  OtherFamilyLookups.class.getName())
+          host.run( // the epoll path, where libc is asked
+                  ChildJvm.command(OtherFamilyLookups.class).toArray(String[]::new))
               .lines()
               .toList();
       assertThat(jsock)

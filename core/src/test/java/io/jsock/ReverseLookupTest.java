@@ -2,9 +2,8 @@ package io.jsock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.jsock.testing.ChildJvm;
 import io.jsock.testing.NetnsHost;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -49,12 +48,7 @@ class ReverseLookupTest {
   void reverseLookupsGiveWhatPythonsGetnameinfoAndGethostbyaddrGive() throws Exception {
     NetnsHost.assumeAvailable();
     try (NetnsHost host = NetnsHost.create()) {
-      host.resolveWithLocalNameServer();
-      Process server =
-          host.start(
-              "python3", Path.of(getClass().getResource("/dns_responder.py").toURI()).toString());
-      var ready = new BufferedReader(new InputStreamReader(server.getInputStream()));
-      assertThat(ready.readLine()).isEqualTo("ready");
+      host.serveNames();
 
       // herror's codes as jsock's: HOST_NOT_FOUND (1) is EAI_NONAME, TRY_AGAIN (2) EAI_AGAIN
       String python =
@@ -86,17 +80,11 @@ class ReverseLookupTest {
 
       List<String> jsock =
           host.run(
-                  Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                  "--enable-native-access=ALL-UNNAMED",
-                  "--add-exports",
-                  "java.base/sun.nio.ch=ALL-UNNAMED",
-                  "-Djdk.virtualThreadScheduler.parallelism=1",
-                  "-Djdk.virtualThreadScheduler.maxPoolSize=1",
-                  "-cp",
-                  Path.of("target/classes").toAbsolutePath()
-                      + ":"
-                      + Path.of("target/test-classes").toAbsolutePath(),
-                  Lookups.class.getName())
+                  ChildJvm.command(
+                          Lookups.class,
+                          "-Djdk.virtualThreadScheduler.parallelism=1",
+                          "-Djdk.virtualThreadScheduler.maxPoolSize=1")
+                      .toArray(String[]::new))
               .lines()
               .toList();
       assertThat(python.lines())

@@ -18,6 +18,30 @@ public final class ChildJvm {
   private ChildJvm() {}
 
   /**
+   * The command line that runs {@code main} in a JVM of its own with the given JVM options, on the
+   * epoll path's flags, its class path absolute: for a program run elsewhere than by {@link #run},
+   * such as in a {@link NetnsHost} ({@link NetnsHost#run}).
+   */
+  public static List<String> command(Class<?> main, String... jvmOptions) {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(
+        List.of(
+            "--enable-native-access=ALL-UNNAMED",
+            "--add-exports",
+            "java.base/sun.nio.ch=ALL-UNNAMED"));
+    command.addAll(List.of(jvmOptions));
+    command.addAll(
+        List.of(
+            "-cp",
+            Path.of("target/classes").toAbsolutePath()
+                + File.pathSeparator
+                + Path.of("target/test-classes").toAbsolutePath(),
+            main.getName()));
+    return command;
+  }
+
+  /**
    * Runs {@code main} with the given environment added and JVM options, waits for it (two minutes
    * at most), and returns what it printed, stdout and stderr together, line by line.
    *

@@ -2,8 +2,11 @@ package io.jsock.testing;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.net.InetAddress;
+import java.net.URISyntaxException;
 import java.net.UnknownHostException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -345,6 +348,27 @@ public final class NetnsHost implements AutoCloseable {
     Files.createDirectories(dir);
     Files.writeString(
         dir.resolve("resolv.conf"), "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n");
+  }
+
+  /**
+   * Resolves names in the namespace with {@code dns_responder.py} (the core tests' resource) on its
+   * loopback ({@link #resolveWithLocalNameServer()}), started and answering when this returns.
+   */
+  public void serveNames() throws IOException {
+    resolveWithLocalNameServer();
+    Path responder;
+    try {
+      responder = Path.of(NetnsHost.class.getResource("/dns_responder.py").toURI());
+    } catch (URISyntaxException e) {
+      throw new IOException(e);
+    }
+    Process server = start("python3", responder.toString());
+    String ready =
+        new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8))
+            .readLine();
+    if (!"ready".equals(ready)) {
+      throw new IOException("dns_responder.py did not start: " + ready);
+    }
   }
 
   private Path resolvConfDir() {

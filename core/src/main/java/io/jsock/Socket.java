@@ -296,11 +296,11 @@ public final class Socket implements AutoCloseable {
   private volatile SocketAddress connectAborted;
 
   /**
-   * The address and port the kernel chose for a TCP connect that went in progress non-blocking or
-   * in timeout mode (read then: the JDK's failing finishConnect closes the descriptor), else null.
-   * Once the connect failed, Linux's socket keeps that address while it stays connecting ({@link
-   * #connectAborted}), and its port with the wildcard address once unconnected (python3 shows
-   * both), until a bind or another connect; the epoll path only (the descriptor is at hand).
+   * The address and port the kernel chose for a TCP connect that went in progress (read then: the
+   * JDK's failing finishConnect closes the descriptor), else null. Once the connect failed, Linux's
+   * socket keeps that address while it stays connecting ({@link #connectAborted}), and its port
+   * with the wildcard address once unconnected (python3 shows both), until a bind or another
+   * connect; the epoll path only (the descriptor is at hand).
    */
   private volatile SocketAddress connectingFrom;
 
@@ -705,8 +705,9 @@ public final class Socket implements AutoCloseable {
       boolean connected = pending ? finishConnect(current) : connectChannel(current, target);
       if (!pending) {
         pendingTarget = target;
-        if (!connected && timeoutNanos != Timeouts.BLOCKING) {
-          // the error may be taken by a call other than a connect: keep the address now
+        if (!connected) {
+          // the JDK's failing finishConnect closes the descriptor, and the error may be taken by a
+          // call other than a connect: keep the address now (a blocking one's port too, as Linux)
           connectingFrom = portChosenForAConnect(current);
         }
       }

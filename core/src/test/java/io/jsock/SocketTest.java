@@ -1375,6 +1375,26 @@ class SocketTest {
     }
   }
 
+  // python3 on Linux: a refused blocking connect leaves getsockname() ('0.0.0.0', P) (IPv6:
+  // ('::', P, 0, 0)), the wildcard with the port the kernel chose for it, as after a non-blocking
+  // connect whose error a connect took; not port 0. The portable path does not ask the kernel.
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void aRefusedBlockingConnectKeepsThePortTheKernelChose(Family family) throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeFalse(
+        Boolean.getBoolean("jsock.selectorPoller"), "the portable path cannot ask the kernel");
+    try (Refusing refusing = Loopback.refusingAddress(family);
+        Socket client = Socket.create(family, SOCK_STREAM)) {
+      assertThatThrownBy(() -> client.connect(refusing.address()))
+          .isExactlyInstanceOf(ConnectionRefusedException.class);
+
+      InetSocketAddress unconnected = (InetSocketAddress) client.getSockName();
+      assertThat(unconnected.getAddress().isAnyLocalAddress()).as("%s", unconnected).isTrue();
+      assertThat(unconnected.getPort()).as("%s", unconnected).isNotZero();
+      assertThat(client.getSockName()).as("asked again").isEqualTo(unconnected);
+    }
+  }
+
   // python3 on Linux: a shutdown of a socket whose connect failed with no connect call taking the
   // error (still connecting, its receive side shut) says ENOTCONN and leaves it disconnecting:
   // every connect after it says EINVAL (22), where one without the shutdown says ECONNABORTED

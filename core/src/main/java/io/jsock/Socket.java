@@ -705,11 +705,6 @@ public final class Socket implements AutoCloseable {
       boolean connected = pending ? finishConnect(current) : connectChannel(current, target);
       if (!pending) {
         pendingTarget = target;
-        if (!connected) {
-          // the JDK's failing finishConnect closes the descriptor, and the error may be taken by a
-          // call other than a connect: keep the address now (a blocking one's port too, as Linux)
-          connectingFrom = portChosenForAConnect(current);
-        }
       }
       current.enterWriting(); // the connect's one edge may have to reach several waiting threads
       try {
@@ -746,7 +741,14 @@ public final class Socket implements AutoCloseable {
    */
   private boolean connectChannel(PolledChannel current, SocketAddress target) throws IOException {
     synchronized (stateLock) {
-      return current.connectStep(channel -> channel.connect(target));
+      boolean connected = current.connectStep(channel -> channel.connect(target));
+      if (!connected) {
+        // the JDK's failing finishConnect closes the descriptor, and the error may be taken by a
+        // call other than a connect (a selector's, a recv's on another thread, which need this
+        // lock): keep the address now (a blocking connect's port too, as Linux)
+        connectingFrom = portChosenForAConnect(current);
+      }
+      return connected;
     }
   }
 

@@ -268,14 +268,17 @@ final class RelayCommand implements Callable<Integer> {
     noDelay(upstream);
     RelayConnection connection = new RelayConnection(client, upstream, name, log);
     live.add(connection);
-    log.verbose(name + " connected to " + target);
-    connection.watch(faults.resetAfter, faults.timeout, idleTimeout);
-    new RelayPipe(connection, FaultOptions.Direction.up, faults, log).start();
-    new RelayPipe(connection, FaultOptions.Direction.down, faults, log).start();
-    try {
+    try { // removed however it ends, a watch or pipe that could not start included
+      log.verbose(name + " connected to " + target);
+      connection.watch(faults.resetAfter, faults.timeout, idleTimeout);
+      new RelayPipe(connection, FaultOptions.Direction.up, faults, log).start();
+      new RelayPipe(connection, FaultOptions.Direction.down, faults, log).start();
       connection.awaitEnd();
     } catch (InterruptedException e) {
       connection.reset("interrupted");
+    } catch (RuntimeException | Error e) { // no thread for a watch or pipe: nothing would close it
+      connection.reset("failed: " + e);
+      throw e;
     } finally {
       live.remove(connection);
     }

@@ -366,13 +366,13 @@ class NetworkFailuresIT {
   /**
    * The same drain, and the relay interrupted (SIGINT) while it runs: the client is reset then, as
    * the relay had begun to carry the target's reset (the process's exit closed that socket, and the
-   * client read every byte, then a clean end of stream).
+   * client read every byte, then a clean end of stream). How many bytes came first is not asserted:
+   * under load the drain can end before the interrupt lands, and the client then reads them all,
+   * then the reset, which is right too.
    */
   @Test
   void anInterruptedRelayResetsTheClientItWasDraining() throws Exception {
-    String read = clientOfADrainingRelay(true);
-    assertThat(read).endsWith(" ConnectionResetError\n");
-    assertThat(Integer.parseInt(read.substring(0, read.indexOf(' ')))).isLessThan(RESET_BYTES);
+    assertThat(clientOfADrainingRelay(true)).endsWith(" ConnectionResetError\n");
   }
 
   /**

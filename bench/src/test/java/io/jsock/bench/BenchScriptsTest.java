@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -129,8 +130,35 @@ class BenchScriptsTest {
         Files.isExecutable(Path.of("/usr/bin/setpriv"))
             && "root".equals(System.getProperty("user.name")),
         "needs root and setpriv to run the script as another user");
-    Path out = Files.createDirectories(dir.resolve("nobody"));
-    out.toFile().setWritable(true, false);
+    // the scripts copied where nobody may read them: the checkout may sit in a directory of mode
+    // 700 (mktemp -d), which nobody cannot enter
+    Path copy =
+        Files.createTempDirectory(
+            Path.of("/tmp"),
+            "jsock-bench-nobody-",
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+    Path out = copy.resolve("nobody");
+    try {
+      for (String file : List.of("bench/compare", "bench/lib.sh", "cli/jvm.options")) {
+        Path to = copy.resolve(file);
+        Files.createDirectories(to.getParent());
+        Files.copy(BENCH.resolve("..").resolve(file), to);
+        to.getParent().toFile().setReadable(true, false);
+        to.getParent().toFile().setExecutable(true, false);
+        to.toFile().setReadable(true, false);
+      }
+      refusesNetnsAsNobody(copy.resolve("bench/compare"), out);
+    } finally {
+      for (String file : List.of("bench/compare", "bench/lib.sh", "cli/jvm.options")) {
+        Files.deleteIfExists(copy.resolve(file));
+      }
+      Files.deleteIfExists(copy.resolve("bench"));
+      Files.deleteIfExists(copy.resolve("cli"));
+      Files.deleteIfExists(copy);
+    }
+  }
+
+  private static void refusesNetnsAsNobody(Path compare, Path out) throws Exception {
     List<String> command =
         List.of(
             "setpriv",
@@ -138,7 +166,7 @@ class BenchScriptsTest {
             "--regid=65534",
             "--clear-groups",
             "bash",
-            BENCH.resolve("compare").toString(),
+            compare.toString(),
             "--no-build",
             "--netns",
             "--out",

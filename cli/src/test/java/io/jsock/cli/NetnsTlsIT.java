@@ -13,7 +13,6 @@ import java.lang.ProcessBuilder.Redirect;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -33,33 +32,7 @@ class NetnsTlsIT {
 
   /** A self-signed certificate for {@code san} (openssl's subjectAltName syntax) in {@code dir}. */
   private static PemFiles certificate(Path dir, String san) throws Exception {
-    Path cert = dir.resolve("cert.pem");
-    Path key = dir.resolve("key.pem");
-    try (RunningProcess openssl =
-        RunningProcess.start(
-            List.of(
-                "openssl",
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:prime256v1",
-                "-nodes",
-                "-days",
-                "2",
-                "-subj",
-                "/CN=netns test",
-                "-addext",
-                "subjectAltName=" + san,
-                "-keyout",
-                key.toString(),
-                "-out",
-                cert.toString()),
-            Map.of())) {
-      assertThat(openssl.exitCode()).as(openssl.stderrSoFar()).isZero();
-    }
-    return new PemFiles(cert, key);
+    return PemFiles.selfSigned(dir, "netns test", san);
   }
 
   /** A python3 TLS server in the host on port 7443 that sends "hello\n" and reads to the end. */

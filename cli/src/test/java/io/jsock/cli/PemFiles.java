@@ -15,6 +15,14 @@ record PemFiles(Path cert, Path key) {
    * A self-signed EC certificate for localhost, 127.0.0.1 and ::1, valid two days, in {@code dir}.
    */
   static PemFiles selfSigned(Path dir) throws Exception {
+    return selfSigned(dir, "localhost", "DNS:localhost,IP:127.0.0.1,IP:::1");
+  }
+
+  /**
+   * A self-signed EC certificate with common name {@code cn} for {@code san} (openssl's
+   * subjectAltName syntax, {@code IP:198.18.0.2}), valid two days, in {@code dir}.
+   */
+  static PemFiles selfSigned(Path dir, String cn, String san) throws Exception {
     Path cert = dir.resolve("cert.pem");
     Path key = dir.resolve("key.pem");
     try (RunningProcess openssl =
@@ -31,9 +39,9 @@ record PemFiles(Path cert, Path key) {
                 "-days",
                 "2",
                 "-subj",
-                "/CN=localhost",
+                "/CN=" + cn,
                 "-addext",
-                "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1",
+                "subjectAltName=" + san,
                 "-keyout",
                 key.toString(),
                 "-out",

@@ -2060,21 +2060,15 @@ public final class Socket implements AutoCloseable {
       boolean held = channel.supportedOptions().contains(option);
       if (!held
           && !(channel instanceof ServerSocketChannel && streamOption(option))
-          && !(option == Sockets.IPV6_V6ONLY && family == Family.AF_INET6)
-          && !(isOwnTcpOption(option) && family.isInet() && kind == SocketKind.SOCK_STREAM)) {
+          && !ownOptionApplies(option)) {
         throw notApplicable(option);
       }
       try {
-        if (option == Sockets.IPV6_V6ONLY) {
-          if (!(value instanceof Boolean on)) { // a raw SocketOption, as the JDK refuses it
+        if (isOwnOption(option)) {
+          if (!option.type().isInstance(value)) { // a raw SocketOption, as the JDK refuses it
             throw new IllegalArgumentException("Invalid value '" + value + "'");
           }
-          setV6Only(current, on);
-        } else if (isOwnTcpOption(option)) {
-          if (!(value instanceof Integer number)) { // a raw SocketOption, as the JDK refuses it
-            throw new IllegalArgumentException("Invalid value '" + value + "'");
-          }
-          setOwnTcpOption(current, option, number);
+          setOwnOption(current, option, value);
         } else if (option == ExtendedSocketOptions.SO_INCOMING_NAPI_ID
             || option == ExtendedSocketOptions.SO_PEERCRED) {
           // read-only: Linux refuses them so (the JDK's refusal carries no errno)
@@ -2113,11 +2107,8 @@ public final class Socket implements AutoCloseable {
     synchronized (stateLock) {
       PolledChannel current = open("getsockopt", null);
       NetworkChannel channel = (NetworkChannel) current.channel();
-      if (option == Sockets.IPV6_V6ONLY && family == Family.AF_INET6) {
-        return option.type().cast(isV6Only(current));
-      }
-      if (isOwnTcpOption(option) && family.isInet() && kind == SocketKind.SOCK_STREAM) {
-        return option.type().cast(getOwnTcpOption(current, option));
+      if (ownOptionApplies(option)) {
+        return option.type().cast(getOwnOption(current, option));
       }
       if (option == ExtendedSocketOptions.SO_PEERCRED
           && channel instanceof SocketChannel stream
@@ -2620,10 +2611,9 @@ public final class Socket implements AutoCloseable {
       }
       listener.configureBlocking(false);
       PolledChannel listening = new PolledChannel(listener);
-      if (options.get(Sockets.IPV6_V6ONLY) instanceof Boolean v6Only) {
-        setV6Only(listening, v6Only); // before the bind, which Linux requires
-      }
-      setOwnTcpOptions(listening); // the listener's, whence Linux's accepted sockets have them
+      // before the bind, which IPV6_V6ONLY needs; the listener's TCP options are those of the
+      // sockets Linux accepts on it
+      setOwnOptions(listening);
       if (local == null && family.isInet()) {
         local = new InetSocketAddress(Addresses.anyLocal(family == Family.AF_INET6), 0);
       } else if (family.isInet()) {
@@ -2722,16 +2712,27 @@ public final class Socket implements AutoCloseable {
    * a listener that is closing accepts nothing more.
    */
   private static void setNoDelayOnListener(PolledChannel listener, boolean on) throws IOException {
-    int fd = listener.enterAnyCall();
+    setIntOption(listener, IPPROTO_TCP, TCP_NODELAY_OPTNAME, on ? 1 : 0, "TCP_NODELAY");
+  }
+
+  /**
+   * {@code setsockopt} of an int through the FFM calls, which the caller knows are available; a
+   * socket that is closing takes nothing more.
+   *
+   * @param optionName the name the error message gives: {@code setsockopt NAME: ...}
+   */
+  private static void setIntOption(
+      PolledChannel polled, int level, int name, int value, String optionName) throws IOException {
+    int fd = polled.enterAnyCall();
     if (fd < 0) {
       return;
     }
     try {
-      StreamCalls.setIntOption(fd, IPPROTO_TCP, TCP_NODELAY_OPTNAME, on ? 1 : 0);
+      StreamCalls.setIntOption(fd, level, name, value);
     } catch (StreamCalls.Failed e) {
-      throw Errors.of(e.errno(), "setsockopt TCP_NODELAY", null);
+      throw Errors.of(e.errno(), "setsockopt " + optionName, null);
     } finally {
-      listener.exitCall();
+      polled.exitCall();
     }
   }
 
@@ -2744,117 +2745,91 @@ public final class Socket implements AutoCloseable {
   }
 
   /**
-   * Sets {@code IPV6_V6ONLY}, which the JDK's channels do not know, through the FFM calls; where
-   * they are not available the JDK's sockets stay dual-stack, which is all they can be.
+   * Whether {@code option} is one of jsock's own ({@link Sockets#IPV6_V6ONLY}, {@link
+   * Sockets#TCP_USER_TIMEOUT}, {@link Sockets#TCP_SYNCNT}), which the JDK's channels do not know,
+   * and applies to this socket: the first to an IPv6 one, the others to a TCP one.
    */
-  private static void setV6Only(PolledChannel polled, boolean on) throws IOException {
-    if (!StreamCalls.isAvailable()) {
-      if (on) {
-        throw new UnsupportedOperationException(
-            "IPV6_V6ONLY needs the epoll path's FFM calls: the JDK's IPv6 sockets are dual-stack");
-      }
-      return;
+  private boolean ownOptionApplies(SocketOption<?> option) {
+    if (option == Sockets.IPV6_V6ONLY) {
+      return family == Family.AF_INET6;
     }
-    int fd = polled.enterAnyCall();
-    if (fd < 0) {
-      return; // closing: it takes nothing more
-    }
-    try {
-      StreamCalls.setIntOption(fd, IPPROTO_IPV6, IPV6_V6ONLY_OPTNAME, on ? 1 : 0);
-    } catch (StreamCalls.Failed e) {
-      throw Errors.of(e.errno(), "setsockopt IPV6_V6ONLY", null);
-    } finally {
-      polled.exitCall();
-    }
+    return (option == Sockets.TCP_USER_TIMEOUT || option == Sockets.TCP_SYNCNT)
+        && family.isInet()
+        && kind == SocketKind.SOCK_STREAM;
   }
 
-  /**
-   * {@code IPV6_V6ONLY} as the kernel has it; off where it cannot be asked (see {@link
-   * #setV6Only}).
-   */
-  private static boolean isV6Only(PolledChannel polled) throws IOException {
-    int fd = polled.enterAnyCall();
-    if (fd < 0) {
-      return false;
+  private static boolean isOwnOption(SocketOption<?> option) {
+    return option == Sockets.IPV6_V6ONLY
+        || option == Sockets.TCP_USER_TIMEOUT
+        || option == Sockets.TCP_SYNCNT;
+  }
+
+  /** An own option's level and name, as Linux numbers them: {level, optname}. */
+  private static int[] ownOptionNumbers(SocketOption<?> option) {
+    if (option == Sockets.IPV6_V6ONLY) {
+      return new int[] {IPPROTO_IPV6, IPV6_V6ONLY_OPTNAME};
     }
-    try {
-      return StreamCalls.getIntOption(fd, IPPROTO_IPV6, IPV6_V6ONLY_OPTNAME) != 0;
-    } catch (StreamCalls.Failed e) {
-      throw Errors.of(e.errno(), "getsockopt IPV6_V6ONLY", null);
-    } finally {
-      polled.exitCall();
-    }
+    return new int[] {
+      IPPROTO_TCP, option == Sockets.TCP_SYNCNT ? TCP_SYNCNT_OPTNAME : TCP_USER_TIMEOUT_OPTNAME
+    };
   }
 
-  /** Whether {@code option} is one of jsock's own TCP options, which the JDK's channels lack. */
-  private static boolean isOwnTcpOption(SocketOption<?> option) {
-    return option == Sockets.TCP_USER_TIMEOUT || option == Sockets.TCP_SYNCNT;
-  }
-
-  private static int ownTcpOptname(SocketOption<?> option) {
-    return option == Sockets.TCP_SYNCNT ? TCP_SYNCNT_OPTNAME : TCP_USER_TIMEOUT_OPTNAME;
-  }
-
-  /** Sets the own TCP options recorded for this socket on the channel that takes its place. */
-  private void setOwnTcpOptions(PolledChannel polled) throws IOException {
+  /** Sets the own options recorded for this socket on the channel that takes its place. */
+  private void setOwnOptions(PolledChannel polled) throws IOException {
     for (var entry : options.entrySet()) {
-      if (isOwnTcpOption(entry.getKey())) {
-        setOwnTcpOption(polled, entry.getKey(), (Integer) entry.getValue());
+      if (isOwnOption(entry.getKey())) {
+        setOwnOption(polled, entry.getKey(), entry.getValue());
       }
     }
   }
 
   /**
-   * Sets {@link Sockets#TCP_USER_TIMEOUT} or {@link Sockets#TCP_SYNCNT}, which the JDK's channels
-   * do not know, through the FFM calls; the kernel checks the value (EINVAL), as for Python. Where
-   * the calls are not available only a user timeout of 0 is taken, which every socket has there.
+   * Sets one of jsock's own options through the FFM calls; the kernel checks the value (EINVAL), as
+   * for Python. Where the calls are not available only the value every socket has there is taken:
+   * {@code IPV6_V6ONLY} off (the JDK's IPv6 sockets are dual-stack) and a user timeout of 0.
+   *
+   * @param value a {@code Boolean} for {@code IPV6_V6ONLY}, else an {@code Integer}
    */
-  private static void setOwnTcpOption(PolledChannel polled, SocketOption<?> option, int value)
+  private static void setOwnOption(PolledChannel polled, SocketOption<?> option, Object value)
       throws IOException {
+    int number = value instanceof Boolean on ? (on ? 1 : 0) : (Integer) value;
     if (!StreamCalls.isAvailable()) {
-      if (option == Sockets.TCP_USER_TIMEOUT && value == 0) {
+      if (number == 0 && option != Sockets.TCP_SYNCNT) {
         return;
       }
       throw new UnsupportedOperationException(
-          option.name() + " needs the epoll path's FFM calls, which the JDK's channels lack");
+          option == Sockets.IPV6_V6ONLY
+              ? "IPV6_V6ONLY needs the epoll path's FFM calls: the JDK's IPv6 sockets are dual-stack"
+              : option.name() + " needs the epoll path's FFM calls, which the JDK's channels lack");
     }
-    int fd = polled.enterAnyCall();
-    if (fd < 0) {
-      return; // closing: it takes nothing more
-    }
-    try {
-      StreamCalls.setIntOption(fd, IPPROTO_TCP, ownTcpOptname(option), value);
-    } catch (StreamCalls.Failed e) {
-      throw Errors.of(e.errno(), "setsockopt " + option.name(), null);
-    } finally {
-      polled.exitCall();
-    }
+    int[] numbers = ownOptionNumbers(option);
+    setIntOption(polled, numbers[0], numbers[1], number, option.name());
   }
 
   /**
-   * {@link Sockets#TCP_USER_TIMEOUT} or {@link Sockets#TCP_SYNCNT} as the kernel has it (see {@link
-   * #setOwnTcpOption}); where it cannot be asked, a user timeout of 0, and no syn count.
+   * One of jsock's own options as the kernel has it (see {@link #setOwnOption}); where it cannot be
+   * asked, what every socket has there ({@code IPV6_V6ONLY} off, a user timeout of 0), and no syn
+   * count.
    */
-  private static int getOwnTcpOption(PolledChannel polled, SocketOption<?> option)
+  private static Object getOwnOption(PolledChannel polled, SocketOption<?> option)
       throws IOException {
-    if (!StreamCalls.isAvailable()) {
-      if (option == Sockets.TCP_USER_TIMEOUT) {
-        return 0;
-      }
+    if (!StreamCalls.isAvailable() && option == Sockets.TCP_SYNCNT) {
       throw new UnsupportedOperationException(
           option.name() + " needs the epoll path's FFM calls, which the JDK's channels lack");
     }
-    int fd = polled.enterAnyCall();
-    if (fd < 0) {
-      return 0;
+    int fd = StreamCalls.isAvailable() ? polled.enterAnyCall() : -1;
+    int number = 0;
+    if (fd >= 0) {
+      int[] numbers = ownOptionNumbers(option);
+      try {
+        number = StreamCalls.getIntOption(fd, numbers[0], numbers[1]);
+      } catch (StreamCalls.Failed e) {
+        throw Errors.of(e.errno(), "getsockopt " + option.name(), null);
+      } finally {
+        polled.exitCall();
+      }
     }
-    try {
-      return StreamCalls.getIntOption(fd, IPPROTO_TCP, ownTcpOptname(option));
-    } catch (StreamCalls.Failed e) {
-      throw Errors.of(e.errno(), "getsockopt " + option.name(), null);
-    } finally {
-      polled.exitCall();
-    }
+    return option == Sockets.IPV6_V6ONLY ? (Object) (number != 0) : (Object) number;
   }
 
   /** EINVAL from {@code listen}, saying why Linux refuses: {@code invalid argument (why)}. */
@@ -3007,10 +2982,8 @@ public final class Socket implements AutoCloseable {
       try {
         NetworkChannel network = (NetworkChannel) fresh.channel();
         for (var entry : options.entrySet()) {
-          if (entry.getKey() == Sockets.IPV6_V6ONLY) {
-            setV6Only(fresh, (Boolean) entry.getValue());
-          } else if (isOwnTcpOption(entry.getKey())) {
-            setOwnTcpOption(fresh, entry.getKey(), (Integer) entry.getValue());
+          if (isOwnOption(entry.getKey())) {
+            setOwnOption(fresh, entry.getKey(), entry.getValue());
           } else {
             setRaw(network, entry.getKey(), entry.getValue());
           }

@@ -722,8 +722,10 @@ public final class Socket implements AutoCloseable {
         current.exitWriting();
       }
       peer = channel.getRemoteAddress();
-      // a selector's completeConnect may have finished it meanwhile: this connect has looked
-      connectUnclaimed = false;
+      // A selector's completeConnect may have finished it meanwhile: this connect has looked. But
+      // one in timeout mode that waited took its outcome from SO_ERROR, as CPython's does: Linux's
+      // socket stays connecting, so the next connect still returns 0 (Python's connect_ex).
+      connectUnclaimed = polledForIt;
     } catch (IOException e) {
       if (e instanceof ClosedChannelException && !closed) {
         throwIfConnectAborted(target); // another call took the error meanwhile, as Linux's

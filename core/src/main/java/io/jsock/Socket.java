@@ -743,6 +743,15 @@ public final class Socket implements AutoCloseable {
    */
   private boolean connectChannel(PolledChannel current, SocketAddress target) throws IOException {
     synchronized (stateLock) {
+      if (((SocketChannel) current.channel()).isConnected()) {
+        // completed since connectStream looked (by another thread's send, recv, select or
+        // connect): answered as connectingChannel does, where the JDK's connect would throw its
+        // unchecked AlreadyConnectedException
+        if (!connectUnclaimed) {
+          throw Errors.of(Errno.EISCONN, "connect to", target);
+        }
+        return true; // this connect completes it, as Linux's (claimed by connectStream)
+      }
       boolean connected = current.connectStep(channel -> channel.connect(target));
       if (!connected) {
         // the JDK's failing finishConnect closes the descriptor, and the error may be taken by a

@@ -722,8 +722,10 @@ public final class Socket implements AutoCloseable {
         current.exitWriting();
       }
       peer = channel.getRemoteAddress();
-      // a selector's completeConnect may have finished it meanwhile: this connect has looked
-      connectUnclaimed = false;
+      // A selector's completeConnect may have finished it meanwhile: this connect has looked. But
+      // one in timeout mode that waited took its outcome from SO_ERROR, as CPython's does: Linux's
+      // socket stays connecting, so the next connect still returns 0 (Python's connect_ex).
+      connectUnclaimed = polledForIt;
     } catch (IOException e) {
       if (e instanceof ClosedChannelException && !closed) {
         throwIfConnectAborted(target); // another call took the error meanwhile, as Linux's
@@ -741,6 +743,15 @@ public final class Socket implements AutoCloseable {
    */
   private boolean connectChannel(PolledChannel current, SocketAddress target) throws IOException {
     synchronized (stateLock) {
+      if (((SocketChannel) current.channel()).isConnected()) {
+        // completed since connectStream looked (by another thread's send, recv, select or
+        // connect): answered as connectingChannel does, where the JDK's connect would throw its
+        // unchecked AlreadyConnectedException
+        if (!connectUnclaimed) {
+          throw Errors.of(Errno.EISCONN, "connect to", target);
+        }
+        return true; // this connect completes it, as Linux's (claimed by connectStream)
+      }
       boolean connected = current.connectStep(channel -> channel.connect(target));
       if (!connected) {
         // the JDK's failing finishConnect closes the descriptor, and the error may be taken by a

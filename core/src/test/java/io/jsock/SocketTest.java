@@ -1156,6 +1156,35 @@ class SocketTest {
     }
   }
 
+  // python3 on Linux: a connect in timeout mode that had to wait (EINPROGRESS, then poll and
+  // SO_ERROR 0) returns, and the next connect_ex still gives 0 (the kernel's socket stays
+  // SS_CONNECTING until a connect looks), only the one after EISCONN; in blocking mode (the kernel
+  // waits in connect) and on AF_UNIX (connected at once) the next gives EISCONN. Go's
+  // TestDialTimeout family, seen through Python's settimeout
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6", "AF_UNIX"})
+  void aConnectInTimeoutModeThatWaitedLeavesTheNextConnectZeroAsLinux(Family family)
+      throws IOException {
+    try (Socket listener = listening(family)) {
+      SocketAddress address = listener.getSockName();
+      for (Duration timeout : new Duration[] {PROMPTLY, null}) {
+        try (Socket client = Socket.create(family, SOCK_STREAM)) {
+          client.setTimeout(timeout);
+          client.connect(address);
+          try (Socket conn = listener.accept().conn()) {
+            boolean waited = timeout != null && family != AF_UNIX;
+
+            assertThat(client.connectEx(address))
+                .as("%s", timeout)
+                .isEqualTo(waited ? 0 : Errno.EISCONN);
+            assertThat(client.connectEx(address)).as("%s", timeout).isEqualTo(Errno.EISCONN);
+            assertThat(conn.getPeerName()).isEqualTo(client.getSockName());
+          }
+        }
+      }
+    }
+  }
+
   // python3 on Linux: once the kernel has completed a non-blocking connect (no select, no send, no
   // second connect), getpeername gives the peer and the next connect_ex still returns 0; shutdown
   // shuts the connection down, and the next connect_ex says EISCONN. A refused one gives ENOTCONN

@@ -173,9 +173,20 @@ class ReverseLookupTest {
 
     /**
      * Whether a virtual thread started while another waits in a lookup that the name server does
-     * not answer (198.18.99.8) runs before that lookup ends, with one carrier for both.
+     * not answer (198.18.99.8) runs before that lookup ends, with one carrier for both. Up to 3
+     * tries: the lookup lasts the resolver's 1 s timeout, and this thread's start of the other may
+     * come later under load; a lookup that holds the carrier fails every try.
      */
     private static boolean otherRanDuringLookup() throws Exception {
+      for (int i = 0; i < 3; i++) {
+        if (otherRanDuringOneLookup()) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    private static boolean otherRanDuringOneLookup() throws Exception {
       AtomicBoolean ranFirst = new AtomicBoolean();
       AtomicBoolean lookupEnded = new AtomicBoolean();
       CountDownLatch lookingUp = new CountDownLatch(1);

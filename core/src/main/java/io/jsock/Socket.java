@@ -412,6 +412,11 @@ public final class Socket implements AutoCloseable {
           bindConnected(current, unix); // a client that connected unbound, as Linux lets it
           return;
         }
+        if (boundAddress instanceof UnixDomainSocketAddress
+            && local instanceof UnixDomainSocketAddress unix
+            && unix.getPath().toString().isEmpty()) {
+          return; // Linux's autobind (the empty path) of a bound socket does nothing
+        }
         throw Errors.of(Errno.EINVAL, "bind to", local); // already bound, as Linux says
       }
       boolean reuseSet = false;

@@ -627,6 +627,30 @@ class SocketUnixTest {
     }
   }
 
+  // From trio's test_socket (resolve with ""), against python3 on Linux: s.bind(path); s.bind('')
+  // returns None and s.getsockname() is still path, before and after s.listen() (Linux's autobind
+  // of a bound socket does nothing); s.bind(other) then raises EINVAL
+  @Test
+  void bindingTheEmptyPathAgainLeavesABoundSocketAsItWasAsLinux() throws Exception {
+    UnixDomainSocketAddress path = UnixDomainSocketAddress.of(dir.resolve("bound"));
+    UnixDomainSocketAddress empty = UnixDomainSocketAddress.of("");
+    try (Socket socket = Socket.create(AF_UNIX, SOCK_STREAM)) {
+      socket.bind(path);
+      socket.bind(empty);
+      assertThat(socket.getSockName()).isEqualTo(path);
+      socket.listen();
+      socket.bind(empty);
+      assertThat(socket.getSockName()).isEqualTo(path);
+      UnixDomainSocketAddress other = UnixDomainSocketAddress.of(dir.resolve("other"));
+      assertThatThrownBy(() -> socket.bind(other))
+          .isInstanceOf(ErrnoException.class)
+          .hasMessage("bind to " + other.getPath() + ": invalid argument");
+      try (Socket client = Socket.create(AF_UNIX, SOCK_STREAM)) {
+        client.connect(path);
+      }
+    }
+  }
+
   // python3 on Linux: a, b = socket.socketpair(); a.getsockname(), a.getpeername(),
   // b.getsockname() and b.getpeername() are all '' (socketpair(2) names neither end), and
   // b.settimeout(0.1); b.recv(1) raises TimeoutError

@@ -21,7 +21,16 @@ final class BrokerClient {
   private final RelayLog log;
   private final ArrayDeque<byte[]> queue = new ArrayDeque<>();
   private long queuedBytes;
+
+  /** While a write is under way, when the socket last took bytes of it; 0 between writes. */
   private long writeStartedNanos;
+
+  /**
+   * The bytes the kernel held for the client (unsent or unacknowledged) at {@link
+   * #writeStartedNanos}, once a write had to wait; -1 when not known.
+   */
+  private int unsentMark = -1;
+
   private boolean closed;
   private boolean dropping;
   private long received;
@@ -66,14 +75,16 @@ final class BrokerClient {
 
   /**
    * Queues {@code data} (never modified afterwards, so it may be shared between clients) unless the
-   * queue would grow past its maximum (an empty queue takes any one message) or the writer has been
-   * stuck in one send for longer than the write timeout.
+   * queue would grow past its maximum (an empty queue takes any one message) or the client's socket
+   * has taken no bytes for longer than the write timeout while the writer waits on it.
    */
   synchronized Offer offer(byte[] data) {
     if (closed) {
       return Offer.CLOSED;
     }
-    if (writeStartedNanos != 0 && System.nanoTime() - writeStartedNanos > writeTimeout.toNanos()) {
+    if (writeStartedNanos != 0
+        && System.nanoTime() - writeStartedNanos > writeTimeout.toNanos()
+        && !tookBytes()) {
       return Offer.STALLED;
     }
     if (queuedBytes > 0 && queuedBytes + data.length > maxQueue) { // one message always fits
@@ -111,9 +122,13 @@ final class BrokerClient {
           }
           next = queue.removeFirst();
           writeStartedNanos = System.nanoTime();
+          unsentMark = -1;
         }
         log.dump(">" + name + " " + next.length + " bytes", ByteBuffer.wrap(next));
-        socket.sendAll(next);
+        int n = socket.send(next); // the usual case: the send buffer takes all of it at once
+        if (n < next.length) {
+          sendRest(ByteBuffer.wrap(next, n, next.length - n));
+        }
         synchronized (this) {
           writeStartedNanos = 0;
           queuedBytes -= next.length;
@@ -127,6 +142,50 @@ final class BrokerClient {
       close();
     } catch (InterruptedException e) {
       close();
+    }
+  }
+
+  /**
+   * Sends the rest of a message the send buffer had no room for: the clock starts again at each
+   * part the socket takes, and the kernel's count of what it holds for the client is noted then, so
+   * that {@link #tookBytes} can tell a client that reads slowly (the kernel lets a blocked writer
+   * on only once a good part of its buffer, megabytes over TCP, has gone) from one that reads
+   * nothing.
+   */
+  private void sendRest(ByteBuffer rest) throws IOException {
+    while (rest.hasRemaining()) {
+      int unsent = unsentBytes();
+      synchronized (this) {
+        writeStartedNanos = System.nanoTime();
+        unsentMark = unsent;
+      }
+      socket.send(rest);
+    }
+  }
+
+  /**
+   * Whether the client has taken bytes since the clock started, the write under way having waited
+   * longer than the write timeout: the kernel holds fewer bytes for it than it did then. If so, the
+   * clock starts again from now. Where the count was not noted (the write waited from its first
+   * byte), it is noted now, and the client is given another write timeout; where the kernel cannot
+   * be asked (the portable path), the write's wait alone counts, as the socket took nothing.
+   */
+  private boolean tookBytes() {
+    int unsent = unsentBytes();
+    if (unsent < 0 || (unsentMark >= 0 && unsent >= unsentMark)) {
+      return false;
+    }
+    writeStartedNanos = System.nanoTime();
+    unsentMark = unsent;
+    return true;
+  }
+
+  /** {@link Socket#unsentBytes()}, or -1 where it cannot be asked (closed, portable path). */
+  private int unsentBytes() {
+    try {
+      return socket.unsentBytes();
+    } catch (IOException | UnsupportedOperationException e) {
+      return -1;
     }
   }
 

@@ -421,6 +421,85 @@ class BrokerCommandIT {
     }
   }
 
+  /**
+   * A client that reads slowly but steadily is no stalled client, though the broker's writer waits
+   * seconds in one send: over TCP the kernel lets a blocked writer on only once a third of its send
+   * buffer (megabytes, autotuned) has gone. {@code --write-timeout 1s} disconnected it about a
+   * second into such a wait while its bytes moved all the while.
+   */
+  @Test
+  void aClientThatReadsSlowlyButSteadilyOutlastsTheWriteTimeout() throws Exception {
+    try (RunningProcess broker =
+        jsock("broker", "-v", "--write-timeout", "1s", "--max-queue", "64MiB", "0")) {
+      int port = port(broker);
+      try (Socket reader = Socket.create(Family.AF_INET, SocketKind.SOCK_STREAM)) {
+        reader.setSockOpt(StandardSocketOptions.SO_RCVBUF, 4096);
+        reader.setTimeout(LIMIT);
+        reader.connect(new InetSocketAddress("127.0.0.1", port));
+        await().atMost(LIMIT).until(() -> broker.stderrSoFar().contains(" 1 connected"));
+        try (Socket sender = join(broker, port, 2)) {
+          byte[] data = new byte[6 << 20]; // more than the broker's send buffer holds
+          for (int i = 0; i < data.length; i++) {
+            data[i] = (byte) (i % 251);
+          }
+          Thread feeder =
+              Thread.ofVirtual()
+                  .start(
+                      () -> {
+                        try {
+                          sender.sendAll(data);
+                          for (int i = 0; i < 600; i++) { // something to queue, now and then
+                            Thread.sleep(100);
+                            sender.sendAll(new byte[] {(byte) ((data.length + i) % 251)});
+                          }
+                        } catch (IOException | InterruptedException e) {
+                          // the test is over
+                        }
+                      });
+          try {
+            byte[] buf = new byte[8192];
+            long got = 0;
+            while (got < (3 << 20) / 2) { // 1.5 MiB, taken slowly but steadily
+              Thread.sleep(10);
+              int n = reader.recvInto(buf, 0);
+              assertThat(n).as("end of stream after %d bytes", got).isPositive();
+              for (int i = 0; i < n; i++) {
+                assertThat(buf[i]).isEqualTo((byte) ((got + i) % 251));
+              }
+              got += n;
+            }
+            assertThat(broker.stderrSoFar()).doesNotContain("disconnected");
+          } finally {
+            feeder.interrupt();
+          }
+        }
+      }
+    }
+  }
+
+  /** A client that has stopped reading is disconnected once its socket takes no bytes for D. */
+  @Test
+  void aClientThatStopsReadingIsDisconnectedByTheWriteTimeout() throws Exception {
+    try (RunningProcess broker =
+        jsock("broker", "-v", "--write-timeout", "1s", "--max-queue", "64MiB", "0")) {
+      int port = port(broker);
+      try (Socket stuck = Socket.create(Family.AF_INET, SocketKind.SOCK_STREAM)) {
+        stuck.setSockOpt(StandardSocketOptions.SO_RCVBUF, 4096);
+        stuck.connect(new InetSocketAddress("127.0.0.1", port));
+        await().atMost(LIMIT).until(() -> broker.stderrSoFar().contains(" 1 connected"));
+        try (Socket sender = join(broker, port, 2)) {
+          sender.sendAll(new byte[6 << 20]);
+          for (int i = 0; i < 600 && !broker.stderrSoFar().contains("disconnected"); i++) {
+            Thread.sleep(100);
+            sender.sendAll(new byte[] {1});
+          }
+          assertThat(broker.stderrSoFar())
+              .contains("<user1>", "disconnected: took no bytes for --write-timeout 1s");
+        }
+      }
+    }
+  }
+
   // ------------------------------------------------------------------ tools
 
   private static final int CHUNK = 64 * 1024;

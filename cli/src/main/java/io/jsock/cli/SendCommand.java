@@ -180,7 +180,7 @@ final class SendCommand implements Callable<Integer> {
         sendData(conn, data, go.offset(), size, progress);
       }
       conn.shutdown(Shutdown.SHUT_WR);
-      Verdict verdict = readVerdict(in, name);
+      Verdict verdict = readVerdict(in, name, size);
       long nanos = System.nanoTime() - start;
       if (!verdict.matched() || !TransferProtocol.same(verdict.sha256(), sha256)) {
         throw new TransferFailedException(
@@ -356,12 +356,23 @@ final class SendCommand implements Callable<Integer> {
     }
   }
 
-  private static Verdict readVerdict(DataInputStream in, String name) throws IOException {
+  /**
+   * The receiver's verdict. A wait for it cut short (the receiver's host gone once every byte was
+   * handed to the kernel, as a file that fits in the socket's buffers is at once) says how far the
+   * data got, as a send cut short does.
+   */
+  private static Verdict readVerdict(DataInputStream in, String name, long size)
+      throws IOException {
+    String cut = cutAt(size, size) + ", before the receiver confirmed " + name;
     try {
       return TransferProtocol.readVerdict(in);
     } catch (EOFException e) {
       throw new TransferFailedException(
           "the receiver closed the connection before confirming " + name, e);
+    } catch (SocketTimeoutException e) { // exit code 4 still
+      throw (SocketTimeoutException) new SocketTimeoutException(e.getMessage() + cut).initCause(e);
+    } catch (SocketException e) { // reset, aborted
+      throw new TransferFailedException(e.getMessage() + cut, e);
     }
   }
 }

@@ -108,7 +108,7 @@ class NetworkFailuresIT {
    * {@code jsock receive} in the host, through the launcher, writing to {@code dir}; returns once
    * it listens.
    */
-  private static Process receiver(NetnsHost host, int port, Path dir, String... options)
+  static Process receiver(NetnsHost host, int port, Path dir, String... options)
       throws IOException {
     List<String> command =
         new ArrayList<>(

@@ -3115,8 +3115,10 @@ public final class Socket implements AutoCloseable {
     if (!isConnected(current)
         && !(current.channel() instanceof SocketChannel stream && stream.isConnectionPending())) {
       open(operation, peer); // closed by another thread meanwhile, as in connected()
-      // TCP answers EPIPE, AF_UNIX ENOTCONN
-      throw Errors.of(family.isInet() ? Errno.EPIPE : Errno.ENOTCONN, operation, given);
+      // TCP answers EPIPE, AF_UNIX ENOTCONN; named as given, else the address a connect whose error
+      // no connect call took tried (as recvFrom names it), else none: there is no peer
+      SocketAddress named = given != null ? given : connectAborted;
+      throw Errors.of(family.isInet() ? Errno.EPIPE : Errno.ENOTCONN, operation, named);
     }
     return current;
   }

@@ -1345,6 +1345,31 @@ class SocketTest {
     }
   }
 
+  // Every message names the operation, the address and the reason (STYLE): a send after a connect
+  // error no connect call took names the address that connect tried, as recvFrom does (python3's
+  // BrokenPipeError names none); it said "send to: broken pipe"
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void aSendAfterAConnectErrorNoConnectTookNamesTheAddressTried(Family family) throws Exception {
+    try (Refusing refusing = Loopback.refusingAddress(family);
+        Socket client = Socket.create(family, SOCK_STREAM)) {
+      client.setTimeout(PROMPTLY);
+      assertThatThrownBy(() -> client.connect(refusing.address()))
+          .isExactlyInstanceOf(ConnectionRefusedException.class);
+
+      BrokenPipeException send =
+          catchThrowableOfType(BrokenPipeException.class, () -> client.send(bytes("x")));
+      BrokenPipeException sendAll =
+          catchThrowableOfType(BrokenPipeException.class, () -> client.sendAll(bytes("x")));
+
+      for (BrokenPipeException e : List.of(send, sendAll)) {
+        assertThat(e).hasMessage("send to " + text(refusing.address()) + ": broken pipe");
+        assertThat(e.address()).isEqualTo(refusing.address());
+        assertThat(e.errno()).isEqualTo(Errno.EPIPE);
+      }
+    }
+  }
+
   // python3 on Linux (non-blocking connect_ex EINPROGRESS, then recv or send takes ECONNREFUSED;
   // or a timeout-mode connect that polls for it): getsockname() gives ('127.0.0.1', P), the
   // address and port the kernel chose, while the socket stays connecting, ('0.0.0.0', P) after the
@@ -1706,7 +1731,7 @@ class SocketTest {
       assertThat(e.errno()).isEqualTo(111).isEqualTo(Errno.ECONNREFUSED);
       BrokenPipeException again =
           catchThrowableOfType(BrokenPipeException.class, () -> socket.send(bytes("x")));
-      assertThat(again).hasMessage("send to: broken pipe");
+      assertThat(again).hasMessage("send to " + text(refusing.address()) + ": broken pipe");
       assertThat(again.errno()).isEqualTo(Errno.EPIPE);
     }
   }

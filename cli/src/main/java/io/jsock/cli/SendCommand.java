@@ -179,7 +179,11 @@ final class SendCommand implements Callable<Integer> {
       try (TransferProgress progress = TransferProgress.start("send " + name, size, go.offset())) {
         sendData(conn, data, go.offset(), size, progress);
       }
-      conn.shutdown(Shutdown.SHUT_WR);
+      try {
+        conn.shutdown(Shutdown.SHUT_WR);
+      } catch (SocketException e) {
+        // the receiver has gone (its reset took the connection): the verdict's read says how
+      }
       Verdict verdict = readVerdict(in, name, size);
       long nanos = System.nanoTime() - start;
       if (!verdict.matched() || !TransferProtocol.same(verdict.sha256(), sha256)) {
@@ -290,7 +294,8 @@ final class SendCommand implements Callable<Integer> {
   private void sendData(
       Socket conn, FileChannel data, long offset, long size, TransferProgress progress)
       throws IOException {
-    long chunk = rate == null ? CHUNK : Math.clamp(rate / 10, 16 * 1024, CHUNK);
+    // a tenth of a second's bytes at a time: the receiver's -w sees data often however slow
+    long chunk = rate == null ? CHUNK : Math.clamp(rate / 10, 1, CHUNK);
     RatePacer pacer = rate == null ? null : new RatePacer(rate);
     long sent = 0;
     long remaining = size - offset;

@@ -936,6 +936,23 @@ class TransferCommandsIT {
     }
   }
 
+  // a slow --rate sent 16 KiB chunks at least, so at 8 KiB/s the receiver waited 2 s between
+  // them and its -w 1s ended a healthy transfer; a chunk is now a tenth of a second's bytes
+  @Test
+  void aSlowRateSendsOftenEnoughForTheReceiversTimeout() throws Exception {
+    Path data = randomFile("data.bin", 20 * 1024, 13);
+    Path out = dir.resolve("out.bin");
+    try (RunningProcess receiver = jsock("receive", "-w", "1s", "0", out.toString())) {
+      int port = portOf(receiver);
+      try (RunningProcess sender =
+          jsock("send", "--rate", "8KiB/s", "-w", "1s", "" + data, "127.0.0.1", "" + port)) {
+        assertThat(sender.exitCode()).as(sender.stderrSoFar()).isZero();
+      }
+      assertThat(receiver.exitCode()).as(receiver.stderrSoFar()).isZero();
+    }
+    assertThat(Files.readAllBytes(out)).isEqualTo(Files.readAllBytes(data));
+  }
+
   @Test
   void aBadRateIsAUsageErrorNamingTheOption() throws Exception {
     try (RunningProcess sender = jsock("send", "--rate", "fast", "f", "127.0.0.1", "9")) {

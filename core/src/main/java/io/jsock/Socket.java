@@ -25,8 +25,8 @@ import java.io.OutputStream;
 import java.lang.foreign.MemorySegment;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
-import java.net.PortUnreachableException;
 import java.net.SocketAddress;
+import java.net.SocketException;
 import java.net.SocketOption;
 import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
@@ -245,10 +245,10 @@ public final class Socket implements AutoCloseable {
    * What was queued when the socket connected, to be received before anything else (guarded by
    * stateLock; null when there is nothing, so that a receive reads one field to know): each
    * datagram as a {@link KeptDatagram}, and first a {@link PendingError} if the kernel had an error
-   * pending (an ICMP port unreachable from the old peer, which Linux keeps across the connect and
-   * reports to the next receive or send). Linux's connect filters only datagrams that come later;
-   * the JDK's discards every one queued, the new peer's own too, and its disconnect makes the error
-   * one that no receive reports.
+   * pending (an ICMP error from the old peer, such as port unreachable, which Linux keeps across
+   * the connect and reports to the next receive or send). Linux's connect filters only datagrams
+   * that come later; the JDK's discards every one queued, the new peer's own too, and its
+   * disconnect makes the error one that no receive reports.
    */
   private volatile ArrayDeque<Kept> held;
 
@@ -2326,8 +2326,11 @@ public final class Socket implements AutoCloseable {
           scratch.get(data);
           room -= data.length + HELD_DATAGRAM_OVERHEAD;
           next = new KeptDatagram(new Datagram(data, source), false);
-        } catch (PortUnreachableException e) {
-          next = new PendingError(e, peer); // and the kernel has cleared it
+        } catch (SocketException e) {
+          // an ICMP error from the old peer (port unreachable, admin-prohibited's EHOSTUNREACH,
+          // protocol unreachable's ENOPROTOOPT): the kernel has cleared it, Linux's connect keeps
+          // it
+          next = new PendingError(e, peer);
         }
         if (held == null) {
           held = new ArrayDeque<>();
@@ -2432,7 +2435,7 @@ public final class Socket implements AutoCloseable {
   /**
    * An error the kernel had pending for the old peer when a connect took it (see {@link #held}).
    */
-  private record PendingError(PortUnreachableException cause, SocketAddress peer) implements Kept {
+  private record PendingError(SocketException cause, SocketAddress peer) implements Kept {
     IOException report(String operation) {
       return Errors.translate(cause, operation, peer);
     }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jsock.testing.NetnsHost;
 import java.io.File;
+import java.io.IOException;
 import java.lang.ProcessBuilder.Redirect;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -42,9 +43,7 @@ class NetnsTransferIT {
       Path incoming = Files.createDirectory(dir.resolve("incoming"));
       Path part = incoming.resolve("data.bin.part");
       Path file = dir.resolve("data.bin");
-      byte[] data = new byte[SIZE];
-      new Random(11).nextBytes(data);
-      Files.write(file, data);
+      byte[] data = randomFile(file, SIZE, 11);
       String target = host.address().getHostAddress();
       Process receiver = NetworkFailuresIT.receiver(host, 7010, incoming, "-w", "3s");
       try (PipedProcess send =
@@ -124,9 +123,7 @@ class NetnsTransferIT {
       Path incoming = Files.createDirectory(dir.resolve("incoming"));
       Path part = incoming.resolve("data.bin.part");
       Path file = dir.resolve("data.bin");
-      byte[] data = new byte[SIZE];
-      new Random(13).nextBytes(data);
-      Files.write(file, data);
+      byte[] data = randomFile(file, SIZE, 13);
       String local = host.localAddress().getHostAddress();
       try (PipedProcess receive =
           PipedProcess.start(
@@ -240,9 +237,7 @@ class NetnsTransferIT {
       Path incoming = Files.createDirectory(dir.resolve("incoming"));
       Path part = incoming.resolve("data.bin.part");
       Path file = dir.resolve("data.bin");
-      byte[] data = new byte[size];
-      new Random(17).nextBytes(data);
-      Files.write(file, data);
+      byte[] data = randomFile(file, size, 17);
       String target = host.address().getHostAddress();
       NetworkFailuresIT.receiver(host, 7030, incoming);
       try (PipedProcess send =
@@ -271,5 +266,13 @@ class NetnsTransferIT {
                     + " bytes, before the receiver confirmed data.bin\n");
       }
     }
+  }
+
+  /** Writes {@code size} random bytes (from {@code seed}) to {@code file} and returns them. */
+  private static byte[] randomFile(Path file, int size, long seed) throws IOException {
+    byte[] data = new byte[size];
+    new Random(seed).nextBytes(data);
+    Files.write(file, data);
+    return data;
   }
 }

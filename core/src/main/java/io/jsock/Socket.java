@@ -548,7 +548,10 @@ public final class Socket implements AutoCloseable {
             unbound.isConnected() ? "the socket is connected" : "a connect is in progress");
       }
       if (connectTried && family.isInet()) {
-        throw cannotListen(localAddressOf(unbound), "the socket has tried to connect");
+        // named as getSockName names it (a socket bound to port 0 keeps its port's name)
+        throw cannotListen(
+            localAddressOf(unbound) == null ? null : getSockName(),
+            "the socket has tried to connect");
       }
       if (family == Family.AF_UNIX && localAddressOf(unbound) == null) {
         // Linux gives an unbound AF_UNIX socket no path to listen on (the JDK would bind one in
@@ -705,7 +708,12 @@ public final class Socket implements AutoCloseable {
       }
       connectTried = true;
       if (!pending) {
-        connectingFrom = null; // a new attempt: a port of its own
+        // a new attempt: a port of its own; one bound to port 0 names the port it has now once
+        // the attempt failed, as Linux's (the fresh channel jsock binds again has another)
+        connectingFrom =
+            boundAddress instanceof InetSocketAddress bound && bound.getPort() == 0
+                ? localAddressOf(channel)
+                : null;
       }
       boolean connected = pending ? finishConnect(current) : connectChannel(current, target);
       if (!pending) {
@@ -762,7 +770,10 @@ public final class Socket implements AutoCloseable {
         // the JDK's failing finishConnect closes the descriptor, and the error may be taken by a
         // call other than a connect (a selector's, a recv's on another thread, which need this
         // lock): keep the address now (a blocking connect's port too, as Linux)
-        connectingFrom = portChosenForAConnect(current);
+        SocketAddress chosen = portChosenForAConnect(current);
+        if (chosen != null) {
+          connectingFrom = chosen; // (the portable path keeps what connectStream noted)
+        }
       }
       return connected;
     }
@@ -861,6 +872,18 @@ public final class Socket implements AutoCloseable {
         && unix.getPath().toString().isEmpty()
         && boundAddress instanceof UnixDomainSocketAddress bound) {
       return bound; // bound once connected (the JDK's channel keeps the name it had at connect)
+    }
+    if (kept instanceof InetSocketAddress from
+        && local instanceof InetSocketAddress fresh
+        && fresh.getPort() != from.getPort()
+        && boundAddress instanceof InetSocketAddress bound
+        && bound.getPort() == 0
+        && current.channel() instanceof SocketChannel stream
+        && !stream.isConnected()
+        && !stream.isConnectionPending()) {
+      // bound to port 0, then a failed connect: Linux's socket has given the port back, yet names
+      // it still with the address bound to (python3), until the next attempt takes another
+      return new InetSocketAddress(fresh.getAddress(), from.getPort());
     }
     if (local != null) {
       return local;

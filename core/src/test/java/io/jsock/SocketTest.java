@@ -1449,6 +1449,40 @@ class SocketTest {
     }
   }
 
+  // python3 on Linux: a socket bound to port 0 (an address, or the wildcard) whose connect was
+  // refused names the port it had, before and after, blocking and non-blocking; the kernel gave the
+  // port back, and the next attempt takes another
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void aSocketBoundToPortZeroWhoseConnectFailedNamesThePortItHadAsLinux(Family family)
+      throws Exception {
+    String loopback = family == Family.AF_INET ? "127.0.0.1" : "::1";
+    for (String host : List.of(loopback, "")) {
+      try (Refusing refusing = Loopback.refusingAddress(family);
+          Socket blocking = Socket.create(family, SOCK_STREAM);
+          Socket nonBlocking = Socket.create(family, SOCK_STREAM)) {
+        blocking.bind(host, 0);
+        SocketAddress before = blocking.getSockName();
+        assertThatThrownBy(() -> blocking.connect(refusing.address()))
+            .isExactlyInstanceOf(ConnectionRefusedException.class);
+        assertThat(blocking.getSockName()).as("blocking, bound to '%s'", host).isEqualTo(before);
+
+        nonBlocking.bind(host, 0);
+        SocketAddress nonBlockingBefore = nonBlocking.getSockName();
+        nonBlocking.setBlocking(false);
+        assertThat(nonBlocking.connectEx(refusing.address())).isEqualTo(Errno.EINPROGRESS);
+        try (SocketSelector selector = SocketSelector.open()) {
+          selector.register(nonBlocking, Set.of(Event.EVENT_WRITE), null);
+          assertThat(selector.select(PROMPTLY)).as("refused").hasSize(1);
+        }
+        assertThat(nonBlocking.connectEx(refusing.address())).isEqualTo(Errno.ECONNREFUSED);
+        assertThat(nonBlocking.getSockName())
+            .as("non-blocking, bound to '%s'", host)
+            .isEqualTo(nonBlockingBefore);
+      }
+    }
+  }
+
   // python3 on Linux: a shutdown of a socket whose connect failed with no connect call taking the
   // error (still connecting, its receive side shut) says ENOTCONN and leaves it disconnecting:
   // every connect after it says EINVAL (22), where one without the shutdown says ECONNABORTED

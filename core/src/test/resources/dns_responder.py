@@ -1,9 +1,11 @@
 """A name server for tests, on 127.0.0.1:53 (run it in a NetnsHost): answers from TABLE, names
 under .test only (RFC 6761). An entry is a list of records, or NXDOMAIN, SERVFAIL, REFUSED, or
-DROP (no answer at all).
+DROP (no answer at all). Arguments NAME=IP,IP,... add names answering with those addresses, in
+that order.
 """
 import socket
 import struct
+import sys
 
 def a(ip): return (1, socket.inet_aton(ip))
 def aaaa(ip): return (28, socket.inet_pton(socket.AF_INET6, ip))
@@ -30,6 +32,9 @@ TABLE = {
  '9.99.18.198.in-addr.arpa': 'SERVFAIL',
  '8.99.18.198.in-addr.arpa': 'DROP',
 }
+for arg in sys.argv[1:]:
+    name, ips = arg.split('=')
+    TABLE[name.lower()] = [aaaa(ip) if ':' in ip else a(ip) for ip in ips.split(',')]
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(('127.0.0.1', 53))
 print('ready', flush=True)

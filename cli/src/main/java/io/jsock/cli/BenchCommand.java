@@ -2,13 +2,18 @@ package io.jsock.cli;
 
 import io.jsock.AddrInfo;
 import io.jsock.ConnectionRefusedException;
+import io.jsock.Socket;
 import io.jsock.SocketKind;
 import io.jsock.Sockets;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -214,10 +219,35 @@ final class BenchCommand implements Callable<Integer> {
     return ExitCode.OK.code();
   }
 
+  /**
+   * The server's address: the host's first, or for TCP with several the first that accepts a
+   * connection (bounded by --timeout), as wrk picks it and as connect tries each; when none does,
+   * the last one's error, the earlier ones suppressed under it.
+   */
   private InetSocketAddress resolve() throws IOException {
     SocketKind kind = scenario == Scenario.UDP ? SocketKind.SOCK_DGRAM : SocketKind.SOCK_STREAM;
-    AddrInfo first = Sockets.getAddrInfo(host, port, null, kind).getFirst();
-    return (InetSocketAddress) first.address();
+    List<AddrInfo> infos = Sockets.getAddrInfo(host, port, null, kind);
+    if (kind == SocketKind.SOCK_DGRAM || infos.size() == 1) {
+      return (InetSocketAddress) infos.getFirst().address();
+    }
+    List<IOException> errors = new ArrayList<>();
+    for (AddrInfo info : infos) {
+      try (Socket probe = Socket.create(info.family(), kind)) {
+        probe.setTimeout(timeout);
+        probe.connect(info.address());
+        return (InetSocketAddress) info.address();
+      } catch (InterruptedIOException e) {
+        if (!(e instanceof SocketTimeoutException)) {
+          throw e;
+        }
+        errors.add(e);
+      } catch (IOException e) {
+        errors.add(e);
+      }
+    }
+    IOException last = errors.getLast();
+    errors.stream().limit(errors.size() - 1L).forEach(last::addSuppressed);
+    throw last;
   }
 
   private void checkOptions() {

@@ -6,7 +6,6 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.InetAddress;
-import java.net.URISyntaxException;
 import java.net.UnknownHostException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -17,6 +16,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -355,20 +355,7 @@ public final class NetnsHost implements AutoCloseable {
    * loopback ({@link #resolveWithLocalNameServer()}), started and answering when this returns.
    */
   public void serveNames() throws IOException {
-    resolveWithLocalNameServer();
-    Path responder;
-    try {
-      responder = Path.of(NetnsHost.class.getResource("/dns_responder.py").toURI());
-    } catch (URISyntaxException e) {
-      throw new IOException(e);
-    }
-    Process server = start("python3", responder.toString());
-    String ready =
-        new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8))
-            .readLine();
-    if (!"ready".equals(ready)) {
-      throw new IOException("dns_responder.py did not start: " + ready);
-    }
+    serveNames(Map.of());
   }
 
   private Path resolvConfDir() {
@@ -379,5 +366,40 @@ public final class NetnsHost implements AutoCloseable {
     Path dir = resolvConfDir();
     Files.deleteIfExists(dir.resolve("resolv.conf"));
     Files.deleteIfExists(dir);
+  }
+
+  /**
+   * As {@link #serveNames()}, with {@code names} (under {@code .test}) answering too: each with its
+   * addresses, A and AAAA records in the order given, so that a test can make a name whose first
+   * address is dead and whose second answers.
+   */
+  public void serveNames(Map<String, List<InetAddress>> names) throws IOException {
+    resolveWithLocalNameServer();
+    byte[] responder;
+    // from the class path as it is (in the core tests' jar for the CLI's tests), through stdin
+    try (var in = NetnsHost.class.getResourceAsStream("/dns_responder.py")) {
+      if (in == null) {
+        throw new IOException("dns_responder.py is not on the class path");
+      }
+      responder = in.readAllBytes();
+    }
+    List<String> command = new ArrayList<>(List.of("python3", "-"));
+    names.forEach(
+        (name, addresses) ->
+            command.add(
+                name
+                    + "="
+                    + String.join(
+                        ",", addresses.stream().map(InetAddress::getHostAddress).toList())));
+    Process server = start(command.toArray(String[]::new));
+    try (var script = server.getOutputStream()) {
+      script.write(responder);
+    }
+    String ready =
+        new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8))
+            .readLine();
+    if (!"ready".equals(ready)) {
+      throw new IOException("dns_responder.py did not start: " + ready);
+    }
   }
 }

@@ -418,17 +418,22 @@ public final class Socket implements AutoCloseable {
       PolledChannel current = open("bind to", local);
       NetworkChannel channel = (NetworkChannel) current.channel();
       if (channel.getLocalAddress() != null) {
-        if (boundAddress == null
+        // an AF_UNIX socket with a name: bound, or accepted (its listener's, as Linux gives it)
+        boolean named =
+            boundAddress instanceof UnixDomainSocketAddress
+                || (channel.getLocalAddress() instanceof UnixDomainSocketAddress own
+                    && !own.getPath().toString().isEmpty());
+        if (!named
             && local instanceof UnixDomainSocketAddress unix
             && channel instanceof SocketChannel stream
             && stream.isConnected()) {
           bindConnected(current, unix); // a client that connected unbound, as Linux lets it
           return;
         }
-        if (boundAddress instanceof UnixDomainSocketAddress
+        if (named
             && local instanceof UnixDomainSocketAddress unix
             && unix.getPath().toString().isEmpty()) {
-          return; // Linux's autobind (the empty path) of a bound socket does nothing
+          return; // Linux's autobind (the empty path) of a socket with a name does nothing
         }
         throw Errors.of(Errno.EINVAL, "bind to", local); // already bound, as Linux says
       }

@@ -31,6 +31,7 @@ import java.net.SocketOption;
 import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.DatagramChannel;
@@ -144,6 +145,18 @@ public final class Socket implements AutoCloseable {
   private static final int TCP_SYNCNT_OPTNAME = 7;
 
   private static final int TCP_USER_TIMEOUT_OPTNAME = 18;
+
+  /**
+   * {@code TCP_INFO} (level {@code IPPROTO_TCP}), and its {@code tcpi_state} of a closed socket.
+   */
+  private static final int TCP_INFO_OPTNAME = 11;
+
+  private static final int TCP_CLOSE_STATE = 7;
+
+  /** {@code SOL_SOCKET} and its option {@code SO_ERROR}, as Linux numbers them. */
+  private static final int SOL_SOCKET = 1;
+
+  private static final int SO_ERROR_OPTNAME = 4;
 
   /** {@code IPPROTO_IPV6} and its option {@code IPV6_V6ONLY}, as Linux numbers them. */
   private static final int IPPROTO_IPV6 = 41;
@@ -405,17 +418,22 @@ public final class Socket implements AutoCloseable {
       PolledChannel current = open("bind to", local);
       NetworkChannel channel = (NetworkChannel) current.channel();
       if (channel.getLocalAddress() != null) {
-        if (boundAddress == null
+        // an AF_UNIX socket with a name: bound, or accepted (its listener's, as Linux gives it)
+        boolean named =
+            boundAddress instanceof UnixDomainSocketAddress
+                || (channel.getLocalAddress() instanceof UnixDomainSocketAddress own
+                    && !own.getPath().toString().isEmpty());
+        if (!named
             && local instanceof UnixDomainSocketAddress unix
             && channel instanceof SocketChannel stream
             && stream.isConnected()) {
           bindConnected(current, unix); // a client that connected unbound, as Linux lets it
           return;
         }
-        if (boundAddress instanceof UnixDomainSocketAddress
+        if (named
             && local instanceof UnixDomainSocketAddress unix
             && unix.getPath().toString().isEmpty()) {
-          return; // Linux's autobind (the empty path) of a bound socket does nothing
+          return; // Linux's autobind (the empty path) of a socket with a name does nothing
         }
         throw Errors.of(Errno.EINVAL, "bind to", local); // already bound, as Linux says
       }
@@ -2958,6 +2976,10 @@ public final class Socket implements AutoCloseable {
       if (channel.isConnected()) {
         if (connectUnclaimed) {
           connectUnclaimed = false; // this connect is the one that completes it, as on Linux
+          int error = closedSinceConnectedError(current);
+          if (error != 0) {
+            throw disconnectClosed(error, target);
+          }
           return current;
         }
         checkUnixPath(target);
@@ -2982,6 +3004,54 @@ public final class Socket implements AutoCloseable {
         throw Errors.translate(e, "connect to", target);
       }
     }
+  }
+
+  /**
+   * For the connect that claims a connect completed by another call (or by a connect in timeout
+   * mode that waited): Linux's socket, still connecting, finds its connection closed since (a
+   * reset, a user timeout: TCP's state {@code TCP_CLOSE}) and answers the pending error ({@code
+   * SO_ERROR}, which it takes), else {@code ECONNABORTED}; 0 while the connection lives. The epoll
+   * path only (the portable one cannot ask the kernel).
+   */
+  private int closedSinceConnectedError(PolledChannel current) throws IOException {
+    if (!family.isInet() || !StreamCalls.isAvailable()) {
+      return 0;
+    }
+    int fd = current.enterAnyCall();
+    if (fd < 0) {
+      return 0;
+    }
+    try {
+      int info = StreamCalls.getIntOption(fd, IPPROTO_TCP, TCP_INFO_OPTNAME);
+      // tcpi_state, the first byte of struct tcp_info
+      int state = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN ? info & 0xff : info >>> 24;
+      if (state != TCP_CLOSE_STATE) {
+        return 0;
+      }
+      int error = StreamCalls.getIntOption(fd, SOL_SOCKET, SO_ERROR_OPTNAME);
+      return error != 0 ? error : Errno.ECONNABORTED;
+    } catch (StreamCalls.Failed e) {
+      return 0; // the socket's own calls say what became of it
+    } finally {
+      current.exitCall();
+    }
+  }
+
+  /**
+   * The error of a connect that found its socket's connection closed ({@link
+   * #closedSinceConnectedError}): Linux's socket is unconnected from then on (a fresh channel,
+   * bound as before, takes the closed one's place), and the next connect a new attempt. Under
+   * stateLock.
+   */
+  private IOException disconnectClosed(int error, SocketAddress target) {
+    IOException failure = Errors.of(error, "connect to", target);
+    peer = null;
+    try {
+      replaceClosedStream(); // closes the old one
+    } catch (IOException | RuntimeException e) {
+      failure.addSuppressed(e);
+    }
+    return failure;
   }
 
   /**

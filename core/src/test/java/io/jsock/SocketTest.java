@@ -1185,6 +1185,47 @@ class SocketTest {
     }
   }
 
+  // python3 on Linux: a connect in timeout mode that waited leaves the socket SS_CONNECTING; once
+  // its peer has reset the connection, the next connect_ex finds it closed: ECONNRESET if no call
+  // took the error yet, ECONNABORTED if a recv did, and the socket unconnected (a new attempt
+  // next: ECONNREFUSED where nothing listens), not 0 and then EISCONN
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void aConnectThatWaitedAndWasResetSinceSaysSoAndLeavesTheSocketUnconnected(Family family)
+      throws IOException {
+    org.junit.jupiter.api.Assumptions.assumeFalse(
+        Boolean.getBoolean("jsock.selectorPoller"), "the portable path cannot ask the kernel");
+    SocketAddress nobody =
+        new InetSocketAddress(Loopback.ip(family), Loopback.unusedPort(family, SOCK_STREAM));
+    try (Socket listener = listening(family)) {
+      SocketAddress address = listener.getSockName();
+      for (boolean recvTookIt : new boolean[] {false, true}) {
+        try (Socket client = Socket.create(family, SOCK_STREAM)) {
+          client.setTimeout(PROMPTLY);
+          client.connect(address);
+          try (Socket conn = listener.accept().conn()) {
+            conn.setSockOpt(StandardSocketOptions.SO_LINGER, 0);
+            conn.close(); // its reset
+            if (recvTookIt) {
+              assertThatThrownBy(() -> client.recv(10))
+                  .isInstanceOf(ConnectionResetException.class);
+            } else {
+              try (SocketSelector selector = SocketSelector.open()) { // its select takes no error
+                selector.register(client, Set.of(Event.EVENT_READ), null);
+                assertThat(selector.select(PROMPTLY)).as("reset").hasSize(1);
+              }
+            }
+
+            assertThat(client.connectEx(address))
+                .as("recv took it: %s", recvTookIt)
+                .isEqualTo(recvTookIt ? Errno.ECONNABORTED : Errno.ECONNRESET);
+            assertThat(client.connectEx(nobody)).isEqualTo(Errno.ECONNREFUSED);
+          }
+        }
+      }
+    }
+  }
+
   // python3 on Linux: once the kernel has completed a non-blocking connect (no select, no send, no
   // second connect), getpeername gives the peer and the next connect_ex still returns 0; shutdown
   // shuts the connection down, and the next connect_ex says EISCONN. A refused one gives ENOTCONN

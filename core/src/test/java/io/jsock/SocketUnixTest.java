@@ -651,6 +651,31 @@ class SocketUnixTest {
     }
   }
 
+  // python3 on Linux: an accepted socket has its listener's name, so its bind('') (autobind)
+  // returns
+  // None and leaves getsockname as it was, as for a bound one; a bind to another path is EINVAL
+  @Test
+  void bindingTheEmptyPathOnAnAcceptedSocketLeavesItAsItWasAsLinux() throws Exception {
+    UnixDomainSocketAddress path = UnixDomainSocketAddress.of(dir.resolve("listening"));
+    try (Socket listener = Socket.create(AF_UNIX, SOCK_STREAM);
+        Socket client = Socket.create(AF_UNIX, SOCK_STREAM)) {
+      listener.bind(path);
+      listener.listen();
+      client.connect(path);
+      try (Socket conn = listener.accept().conn()) {
+        conn.bind(UnixDomainSocketAddress.of(""));
+
+        assertThat(conn.getSockName()).isEqualTo(path);
+        UnixDomainSocketAddress other = UnixDomainSocketAddress.of(dir.resolve("other"));
+        assertThatThrownBy(() -> conn.bind(other))
+            .isInstanceOf(ErrnoException.class)
+            .hasMessage("bind to " + other.getPath() + ": invalid argument");
+        conn.sendAll(new byte[] {1});
+        assertThat(client.recv(1)).containsExactly(1);
+      }
+    }
+  }
+
   // python3 on Linux: a, b = socket.socketpair(); a.getsockname(), a.getpeername(),
   // b.getsockname() and b.getpeername() are all '' (socketpair(2) names neither end), and
   // b.settimeout(0.1); b.recv(1) raises TimeoutError

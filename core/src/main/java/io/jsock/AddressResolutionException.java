@@ -6,7 +6,10 @@ import java.net.UnknownHostException;
 /**
  * A host or service name could not be resolved (Python's {@code socket.gaierror} and {@code
  * socket.herror}). {@link #errno()} is the {@code getaddrinfo} error code, negative as in Python
- * ({@link Errno#EAI_NONAME}, {@link Errno#EAI_ADDRFAMILY}, …).
+ * ({@link Errno#EAI_NONAME}, {@link Errno#EAI_ADDRFAMILY}, …); for a lookup that a system call
+ * failed (glibc's {@code EAI_SYSTEM}, Python's {@code OSError}) it is that call's errno, positive
+ * ({@link Errno#EMFILE} when out of descriptors), where jsock can ask libc (the epoll path), and
+ * {@link Errno#EAI_SYSTEM} elsewhere.
  */
 public final class AddressResolutionException extends UnknownHostException implements SocketError {
   private static final long serialVersionUID = 1L;

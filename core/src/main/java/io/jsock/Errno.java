@@ -141,6 +141,13 @@ public final class Errno {
   /** {@code getaddrinfo}: servname not supported for the socket type. */
   public static final int EAI_SERVICE = -8;
 
+  /**
+   * {@code getaddrinfo}: system error, a system call of the lookup failed (out of descriptors, …);
+   * where jsock can ask libc which, it reports that errno instead ({@link #EMFILE}, …), as Python's
+   * {@code OSError}.
+   */
+  public static final int EAI_SYSTEM = -11;
+
   private static final Map<Integer, String> DESCRIPTIONS =
       Map.ofEntries(
           Map.entry(EPERM, "operation not permitted"),
@@ -184,7 +191,8 @@ public final class Errno {
           Map.entry(EAI_NONAME, "name or service not known"),
           Map.entry(EAI_AGAIN, "temporary failure in name resolution"),
           Map.entry(EAI_NODATA, "no address associated with hostname"),
-          Map.entry(EAI_SERVICE, "servname not supported for ai_socktype"));
+          Map.entry(EAI_SERVICE, "servname not supported for ai_socktype"),
+          Map.entry(EAI_SYSTEM, "system error"));
 
   private Errno() {}
 

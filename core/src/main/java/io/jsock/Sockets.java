@@ -176,8 +176,10 @@ public final class Sockets {
    *     {@code null}, as in Python ({@link Errno#EAI_NONAME}; {@link Errno#EAI_AGAIN} if the name
    *     server failed or did not answer, as glibc; a name without an address of that family too, as
    *     glibc, {@link Errno#EAI_NODATA} if a name server gave it addresses of the other family or
-   *     none), a literal of the other family ({@link Errno#EAI_ADDRFAMILY}), or the service is
-   *     unknown for the kind ({@link Errno#EAI_SERVICE})
+   *     none), a literal of the other family ({@link Errno#EAI_ADDRFAMILY}), the service is unknown
+   *     for the kind ({@link Errno#EAI_SERVICE}), or a system call of the lookup failed (as
+   *     Python's {@code OSError}, its errno: {@link Errno#EMFILE} when out of descriptors; on the
+   *     portable path {@link Errno#EAI_SYSTEM})
    */
   public static List<AddrInfo> getAddrInfo(String host, Object port, Family family, SocketKind kind)
       throws AddressResolutionException {

@@ -4,9 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jsock.testing.ChildJvm;
 import io.jsock.testing.NetnsHost;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -123,6 +125,99 @@ class NameServerFailuresTest {
                   + " hostname",
               "localhost AF_INET6 -2 resolve localhost:80: name or service not known");
     }
+  }
+
+  // python3 in a NetnsHost under ulimit -n, every descriptor taken (after a first lookup, of a name
+  // that does not exist, which reads nsswitch.conf): getaddrinfo('localhost', 80) and of a name
+  // server's name raise
+  // OSError(24, 'Too many open files'), glibc's EAI_SYSTEM with errno; a literal resolves; with
+  // descriptors freed both names resolve at once. jsock said EAI_NONAME ("name or service not
+  // known"), and the JDK's negative cache kept the failure for 10 s after.
+  @Test
+  void aLookupOutOfDescriptorsFailsWithEmfileAsPythonsOsErrorAndResolvesOnceThereAreSome()
+      throws Exception {
+    NetnsHost.assumeAvailable();
+    try (NetnsHost host = NetnsHost.create()) {
+      host.serveNames();
+      String python =
+          host.run(
+              "sh",
+              "-c",
+              """
+              ulimit -n 64 && exec python3 -c '
+              import socket, os, encodings.idna
+              def attempt(host):
+                  try:
+                      return "made %s:%d" % socket.getaddrinfo(host, 80, type=socket.SOCK_STREAM)[0][4][:2]
+                  except OSError as e:
+                      return "%s %s: %s" % (type(e).__name__, e.errno, e.strerror)
+              attempt("nx.test")
+              held = []
+              try:
+                  while True:
+                      held.append(os.open("/dev/null", os.O_RDONLY))
+              except OSError:
+                  pass
+              out = [attempt(h) for h in ["localhost", "one.test", "127.0.0.1"]]
+              for fd in held:
+                  os.close(fd)
+              out += [attempt(h) for h in ["localhost", "one.test"]]
+              print("\\n".join(out))
+              '
+              """);
+      assertThat(python.lines())
+          .containsExactly(
+              "OSError 24: Too many open files",
+              "OSError 24: Too many open files",
+              "made 127.0.0.1:80",
+              "made 127.0.0.1:80",
+              "made 198.18.99.1:80");
+
+      // the JDK answers localhost without asking libc, at the limit too: it resolves, where
+      // python3 fails it
+      List<String> expected =
+          List.of(
+              "localhost made 127.0.0.1:80",
+              "one.test AddressResolutionException 24: resolve one.test:80: too many open files",
+              "127.0.0.1 made 127.0.0.1:80",
+              "getHostByName AddressResolutionException 24: getHostByName one.test: too many open"
+                  + " files",
+              "one.test again AddressResolutionException 24: resolve one.test:80: too many open"
+                  + " files",
+              "freed localhost made 127.0.0.1:80",
+              "freed one.test made 198.18.99.1:80",
+              "freed getHostByName made 198.18.99.1");
+      assertThat(atTheFdLimit(host, true)).containsExactlyElementsOf(expected);
+      // the portable path cannot ask libc: glibc's EAI_SYSTEM, never EAI_NONAME; and the JDK's
+      // negative cache (networkaddress.cache.negative.ttl, 10 s) keeps the failure after
+      assertThat(atTheFdLimit(host, false))
+          .containsExactly(
+              "localhost made 127.0.0.1:80",
+              "one.test AddressResolutionException -11: resolve one.test:80: system error",
+              "127.0.0.1 made 127.0.0.1:80",
+              "getHostByName AddressResolutionException -11: getHostByName one.test: system error",
+              "one.test again AddressResolutionException -11: resolve one.test:80: system error",
+              "freed localhost made 127.0.0.1:80",
+              "freed one.test AddressResolutionException -11: resolve one.test:80: system error",
+              "freed getHostByName AddressResolutionException -11: getHostByName one.test: system"
+                  + " error");
+    }
+  }
+
+  private static List<String> atTheFdLimit(NetnsHost host, boolean epoll) throws IOException {
+    List<String> command = ChildJvm.command(ForwardLookupAtTheFdLimit.class);
+    if (!epoll) {
+      command = new ArrayList<>(command);
+      command.removeAll(
+          List.of(
+              "--enable-native-access=ALL-UNNAMED",
+              "--add-exports",
+              "java.base/sun.nio.ch=ALL-UNNAMED"));
+    }
+    String java =
+        "ulimit -n 256 && exec "
+            + command.stream().map(arg -> "'" + arg + "'").collect(Collectors.joining(" "));
+    return host.run("sh", "-c", java).lines().toList();
   }
 
   /** The child JVM's side of the other family's lookups. */

@@ -230,15 +230,68 @@ public final class Addresses {
           FAILURES.clear();
         }
         FAILURES.put(ascii, errno); // the JDK's negative cache gives this one again without it
+        if (errno == Errno.EAI_SYSTEM) {
+          return systemFailureAgain(ascii, e);
+        }
         throw e;
       }
       Integer remembered = FAILURES.get(ascii);
       if (remembered == null || remembered == Errno.EAI_NONAME) {
         throw e;
       }
+      if (remembered == Errno.EAI_SYSTEM) {
+        // the JDK's negative cache keeps the failure of a system call (out of descriptors) for
+        // 10 s; libc, asked again, resolves once there are some, as in Python
+        return systemFailureAgain(ascii, e);
+      }
       var again = new UnknownHostException(ascii + ": " + RESOLVER_REASONS.get(remembered));
       again.initCause(e);
       throw again;
+    }
+  }
+
+  /**
+   * A lookup the JDK failed for a system call's failure (glibc's {@code EAI_SYSTEM}, without its
+   * errno), made again by libc where jsock can call it: its addresses if it resolves now, else a
+   * failure that says why, a {@link SystemFailure} with errno ({@code EMFILE}) for {@code
+   * EAI_SYSTEM}. Elsewhere the JDK's failure, {@code EAI_SYSTEM}.
+   */
+  private static List<InetAddress> systemFailureAgain(String ascii, UnknownHostException e)
+      throws UnknownHostException {
+    if (!NativeNames.isAvailable()) {
+      if (resolverErrno(e) == Errno.EAI_SYSTEM) {
+        throw e;
+      }
+      var again = new UnknownHostException(ascii + ": " + RESOLVER_REASONS.get(Errno.EAI_SYSTEM));
+      again.initCause(e);
+      throw again;
+    }
+    UnknownHostException failure;
+    try {
+      return NativeNames.addresses(ascii);
+    } catch (NativeNames.Failed libc) {
+      String reason = RESOLVER_REASONS.get(libc.code());
+      failure =
+          libc.errno() != 0
+              ? new SystemFailure(ascii, libc.errno())
+              : new UnknownHostException(
+                  ascii + ": " + (reason == null ? "Name or service not known" : reason));
+    }
+    failure.initCause(e);
+    throw failure;
+  }
+
+  /**
+   * A lookup that a system call failed, with its errno ({@code EMFILE}, …), as Python's OSError.
+   */
+  private static final class SystemFailure extends UnknownHostException {
+    private static final long serialVersionUID = 1L;
+
+    private final int errno;
+
+    SystemFailure(String host, int errno) {
+      super(host + ": " + Errno.describe(errno));
+      this.errno = errno;
     }
   }
 
@@ -248,9 +301,13 @@ public final class Addresses {
    * failure in name resolution"}, or {@code " Temporary failure in name resolution"} where {@code
    * jdk.includeInExceptions} keeps host names out), a server that failed or did not answer being
    * {@link Errno#EAI_AGAIN}, a name without addresses {@link Errno#EAI_NODATA}; anything else, a
-   * name that does not exist included, is {@link Errno#EAI_NONAME}.
+   * name that does not exist included, is {@link Errno#EAI_NONAME}. A system call's failure is
+   * {@link Errno#EAI_SYSTEM}, or its errno where libc could be asked ({@link Errno#EMFILE}, …).
    */
   public static int resolverErrno(UnknownHostException e) {
+    if (e instanceof SystemFailure failure) {
+      return failure.errno;
+    }
     String message = e.getMessage();
     if (message != null) {
       for (var reason : RESOLVER_REASONS.entrySet()) {
@@ -267,7 +324,8 @@ public final class Addresses {
       Map.of(
           Errno.EAI_AGAIN, "Temporary failure in name resolution",
           Errno.EAI_NODATA, "No address associated with hostname",
-          Errno.EAI_NONAME, "Name or service not known");
+          Errno.EAI_NONAME, "Name or service not known",
+          Errno.EAI_SYSTEM, "System error");
 
   /**
    * The reason of the last fresh failure for a name (a few hundred names at most), for the JDK's

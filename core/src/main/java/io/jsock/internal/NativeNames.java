@@ -14,10 +14,16 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.net.Inet6Address;
 import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.net.UnknownHostException;
 import java.net.spi.InetAddressResolverProvider;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Optional;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
+import java.util.Set;
 
 /**
  * Reverse lookups with libc's {@code getnameinfo(3)}, called through the FFM API where the epoll
@@ -72,7 +78,8 @@ public final class NativeNames {
       getAddrInfo =
           linker.downcallHandle(
               linker.defaultLookup().find("getaddrinfo").orElseThrow(),
-              FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+              FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS),
+              Linker.Option.captureCallState("errno")); // for EAI_SYSTEM
       freeAddrInfo =
           linker.downcallHandle(
               linker.defaultLookup().find("freeaddrinfo").orElseThrow(),
@@ -163,26 +170,108 @@ public final class NativeNames {
   }
 
   private static int askAddresses(String name, boolean ipv6) {
+    try {
+      askAddresses(name, ipv6 ? 10 : 2);
+      return 0;
+    } catch (Failed e) {
+      return e.code();
+    }
+  }
+
+  /**
+   * Every address libc's {@code getaddrinfo} gives for {@code name} (ASCII), once each, in the
+   * order the JDK's lookup gives them ({@code java.net.preferIPv6Addresses}: IPv4 first unless it
+   * says {@code true}, or {@code system} for libc's order): for a lookup the JDK cannot make again,
+   * its failure cached.
+   *
+   * @throws Failed with the {@code EAI_*} code, and for {@code EAI_SYSTEM} the errno
+   */
+  public static List<InetAddress> addresses(String name) throws Failed {
+    List<InetAddress> found = OffCarrier.call("jsock-lookup", () -> askAddresses(name, 0));
+    String prefer = System.getProperty("java.net.preferIPv6Addresses", "false");
+    if (prefer.equals("system")) {
+      return found;
+    }
+    boolean v6First = prefer.equals("true");
+    List<InetAddress> ordered = new ArrayList<>(found.size());
+    for (InetAddress each : found) {
+      if ((each instanceof Inet6Address) == v6First) {
+        ordered.add(each);
+      }
+    }
+    for (InetAddress each : found) {
+      if ((each instanceof Inet6Address) != v6First) {
+        ordered.add(each);
+      }
+    }
+    return ordered;
+  }
+
+  private static List<InetAddress> askAddresses(String name, int family) throws Failed {
     try (Arena arena = Arena.ofConfined()) {
+      MemorySegment state = arena.allocate(Linker.Option.captureStateLayout());
       // struct addrinfo: ai_flags, ai_family, ai_socktype, ai_protocol, ai_addrlen, (padding),
-      // ai_addr, ai_canonname, ai_next; zeroed but for the family
-      MemorySegment hints = arena.allocate(48, 8);
-      hints.set(JAVA_INT, 4, ipv6 ? 10 : 2);
+      // ai_addr, ai_canonname, ai_next; zeroed but for the family and SOCK_STREAM (each address
+      // once)
+      MemorySegment hints = arena.allocate(ADDRINFO_SIZE, 8);
+      hints.set(JAVA_INT, 4, family);
+      hints.set(JAVA_INT, 8, 1);
       MemorySegment result = arena.allocate(ADDRESS);
       int code;
       try {
         code =
             (int)
                 GETADDRINFO.invokeExact(
-                    arena.allocateFrom(name), MemorySegment.NULL, hints, result);
-        if (code == 0) {
-          FREEADDRINFO.invokeExact(result.get(ADDRESS, 0));
-        }
+                    state, arena.allocateFrom(name), MemorySegment.NULL, hints, result);
       } catch (Throwable e) {
         throw new IllegalStateException("getaddrinfo", e);
       }
-      return code;
+      if (code != 0) {
+        throw new Failed(code, code == EAI_SYSTEM ? state.get(JAVA_INT, ERRNO_OFFSET) : 0);
+      }
+      MemorySegment first = result.get(ADDRESS, 0);
+      try {
+        return addressesOf(first);
+      } finally {
+        try {
+          FREEADDRINFO.invokeExact(first);
+        } catch (Throwable e) {
+          throw new IllegalStateException("freeaddrinfo", e);
+        }
+      }
     }
+  }
+
+  private static final long ADDRINFO_SIZE = 48;
+
+  /** The addresses of a list of {@code struct addrinfo}, each once, in its order. */
+  private static List<InetAddress> addressesOf(MemorySegment first) {
+    Set<InetAddress> found = new LinkedHashSet<>();
+    for (MemorySegment at = first;
+        !at.equals(MemorySegment.NULL);
+        at = at.reinterpret(ADDRINFO_SIZE).get(ADDRESS, 40)) {
+      MemorySegment info = at.reinterpret(ADDRINFO_SIZE);
+      int family = info.get(JAVA_INT, 4);
+      MemorySegment sockaddr = info.get(ADDRESS, 24).reinterpret(28);
+      try {
+        if (family == 2) { // sockaddr_in: sin_addr at 4
+          byte[] ip = new byte[4];
+          MemorySegment.copy(sockaddr, JAVA_BYTE, 4, ip, 0, 4);
+          found.add(InetAddress.getByAddress(ip));
+        } else if (family == 10) { // sockaddr_in6: sin6_addr at 8, sin6_scope_id at 24
+          byte[] ip = new byte[16];
+          MemorySegment.copy(sockaddr, JAVA_BYTE, 8, ip, 0, 16);
+          int scope = sockaddr.get(JAVA_INT, 24);
+          found.add(
+              scope == 0
+                  ? Inet6Address.getByAddress(null, ip, (NetworkInterface) null)
+                  : Inet6Address.getByAddress(null, ip, scope));
+        }
+      } catch (UnknownHostException e) {
+        throw new AssertionError(e); // 4 or 16 bytes, always
+      }
+    }
+    return List.copyOf(found);
   }
 
   /** A {@code struct sockaddr_in} or {@code sockaddr_in6} of the address, port 0. */

@@ -1,0 +1,86 @@
+package io.jsock;
+
+import io.jsock.internal.Addresses;
+import io.jsock.internal.Errors;
+import io.jsock.internal.NativeNames;
+import java.io.FileInputStream;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+
+/**
+ * A child JVM's main, for {@link NameServerFailuresTest}: run in a {@link
+ * io.jsock.testing.NetnsHost} under {@code ulimit -n}, it takes every free descriptor, then
+ * resolves {@code localhost} (of {@code /etc/hosts}) and {@code one.test} (of the name server),
+ * each failing as glibc's {@code EAI_SYSTEM} with EMFILE, and a literal, which needs no descriptor;
+ * then frees them and resolves both names again at once, as python3 does. It prints what each gave.
+ */
+public final class ForwardLookupAtTheFdLimit {
+  private ForwardLookupAtTheFdLimit() {}
+
+  public static void main(String[] args) throws Exception {
+    warmUp();
+    List<String> out = new ArrayList<>();
+    Deque<FileInputStream> held = new ArrayDeque<>();
+    for (int i = 0; i < 100_000; i++) { // the shell's limit ends it far sooner
+      try {
+        held.push(new FileInputStream("/dev/null"));
+      } catch (IOException full) {
+        break;
+      }
+    }
+    out.add("localhost " + attempt(() -> resolve("localhost")));
+    out.add("one.test " + attempt(() -> resolve("one.test")));
+    out.add("127.0.0.1 " + attempt(() -> resolve("127.0.0.1")));
+    out.add("getHostByName " + attempt(() -> Sockets.getHostByName("one.test")));
+    out.add("one.test again " + attempt(() -> resolve("one.test")));
+    for (FileInputStream file : held) {
+      file.close();
+    }
+    out.add("freed localhost " + attempt(() -> resolve("localhost")));
+    out.add("freed one.test " + attempt(() -> resolve("one.test")));
+    out.add("freed getHostByName " + attempt(() -> Sockets.getHostByName("one.test")));
+    out.forEach(System.out::println);
+  }
+
+  /** The first address getAddrInfo gives for port 80, as python3's first. */
+  private static Object resolve(String host) throws Exception {
+    return Addresses.format(
+        Sockets.getAddrInfo(host, 80, null, SocketKind.SOCK_STREAM).getFirst().address());
+  }
+
+  /** Loads jsock's classes and libc's lookup while descriptors are free (as StartsAtTheFdLimit). */
+  private static void warmUp() throws Exception {
+    Path classes = Path.of("target/classes");
+    ClassLoader loader = ForwardLookupAtTheFdLimit.class.getClassLoader();
+    try (Stream<Path> files = Files.walk(classes.resolve("io/jsock"))) {
+      for (Path file : files.filter(f -> f.toString().endsWith(".class")).toList()) {
+        String name = classes.relativize(file).toString().replace('/', '.');
+        Class.forName(name.substring(0, name.length() - ".class".length()), false, loader);
+      }
+    }
+    NativeNames.isAvailable(); // and the epoll poller it needs
+    Errors.of(Errno.EMFILE, "resolve", null);
+    // glibc reads nsswitch.conf at its first lookup of a name: without it, a lookup out of
+    // descriptors says EAI_NONAME, python3's too. A name that does not exist, so that the JDK's
+    // cache keeps none of the names looked up later
+    attempt(() -> resolve("nx.test"));
+    new InetSocketAddress("127.0.0.1", 80);
+  }
+
+  private static String attempt(Callable<Object> lookup) {
+    try {
+      return "made " + lookup.call();
+    } catch (Throwable e) {
+      String errno = e instanceof SocketError error ? " " + error.errno() : "";
+      return e.getClass().getSimpleName() + errno + ": " + e.getMessage();
+    }
+  }
+}

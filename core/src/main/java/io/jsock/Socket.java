@@ -725,15 +725,19 @@ public final class Socket implements AutoCloseable {
         return;
       }
       connectTried = true;
+      // a new attempt: a port of its own; one bound to port 0 names the port it has now once the
+      // attempt failed, as Linux's (the fresh channel jsock binds again has another)
+      SocketAddress from = null;
       if (!pending) {
-        // a new attempt: a port of its own; one bound to port 0 names the port it has now once
-        // the attempt failed, as Linux's (the fresh channel jsock binds again has another)
-        connectingFrom =
+        from =
             boundAddress instanceof InetSocketAddress bound && bound.getPort() == 0
                 ? localAddressOf(channel)
                 : null;
+        if (from == null || connectingFrom == null) {
+          connectingFrom = from; // an earlier attempt's port is named until this one takes one
+        }
       }
-      boolean connected = pending ? finishConnect(current) : connectChannel(current, target);
+      boolean connected = pending ? finishConnect(current) : connectChannel(current, target, from);
       if (!pending) {
         pendingTarget = target;
       }
@@ -770,9 +774,11 @@ public final class Socket implements AutoCloseable {
    * JDK closes the channel, and neither {@link #shutdownUnconnected} (under stateLock) nor the
    * channel's epoll registration (under its monitor, see {@link PolledChannel#connectStep}) must
    * call on the descriptor's number while that happens (the number may be another socket's a moment
-   * later).
+   * later). {@code from} is the address a socket bound to port 0 had when the attempt started, else
+   * null: what {@link #connectingFrom} names once the attempt is under way.
    */
-  private boolean connectChannel(PolledChannel current, SocketAddress target) throws IOException {
+  private boolean connectChannel(PolledChannel current, SocketAddress target, SocketAddress from)
+      throws IOException {
     synchronized (stateLock) {
       if (((SocketChannel) current.channel()).isConnected()) {
         // completed since connectStream looked (by another thread's send, recv, select or
@@ -784,15 +790,16 @@ public final class Socket implements AutoCloseable {
         return true; // this connect completes it, as Linux's (claimed by connectStream)
       }
       boolean connected = current.connectStep(channel -> channel.connect(target));
+      // the attempt has taken its port (one that failed at once took none: Linux's socket names
+      // the port it had, which connectStream kept)
+      SocketAddress chosen = null;
       if (!connected) {
         // the JDK's failing finishConnect closes the descriptor, and the error may be taken by a
         // call other than a connect (a selector's, a recv's on another thread, which need this
         // lock): keep the address now (a blocking connect's port too, as Linux)
-        SocketAddress chosen = portChosenForAConnect(current);
-        if (chosen != null) {
-          connectingFrom = chosen; // (the portable path keeps what connectStream noted)
-        }
+        chosen = portChosenForAConnect(current);
       }
+      connectingFrom = chosen != null ? chosen : from; // (the portable path: what was noted)
       return connected;
     }
   }

@@ -1524,6 +1524,29 @@ class SocketTest {
     }
   }
 
+  // python3 on Linux: a socket bound to ("::", 0) whose connect was refused, then whose next
+  // connect failed before it took a port (ENETUNREACH: IPV6_V6ONLY, a v4-mapped peer), names the
+  // port it had still
+  @Test
+  void aConnectFailingBeforeItTookAPortLeavesTheNameAsItWasAsLinux() throws Exception {
+    // IPV6_V6ONLY is the epoll path's
+    org.junit.jupiter.api.Assumptions.assumeFalse(Boolean.getBoolean("jsock.selectorPoller"));
+    try (Refusing refusing = Loopback.refusingAddress(AF_INET6);
+        Socket socket = Socket.create(AF_INET6, SOCK_STREAM)) {
+      socket.setSockOpt(Sockets.IPV6_V6ONLY, true);
+      socket.bind("", 0);
+      SocketAddress bound = socket.getSockName();
+      assertThatThrownBy(() -> socket.connect(refusing.address()))
+          .isExactlyInstanceOf(ConnectionRefusedException.class);
+      assertThat(socket.getSockName()).as("refused").isEqualTo(bound);
+
+      int port = ((InetSocketAddress) refusing.address()).getPort();
+      Throwable unreachable = catchThrowable(() -> socket.connect("::ffff:127.0.0.1", port));
+      assertThat(((SocketError) unreachable).errno()).isEqualTo(Errno.ENETUNREACH);
+      assertThat(socket.getSockName()).as("unreachable").isEqualTo(bound);
+    }
+  }
+
   // python3 on Linux: a shutdown of a socket whose connect failed with no connect call taking the
   // error (still connecting, its receive side shut) says ENOTCONN and leaves it disconnecting:
   // every connect after it says EINVAL (22), where one without the shutdown says ECONNABORTED

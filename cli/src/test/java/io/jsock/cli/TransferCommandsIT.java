@@ -936,16 +936,18 @@ class TransferCommandsIT {
     }
   }
 
-  // a slow --rate sent 16 KiB chunks at least, so at 8 KiB/s the receiver waited 2 s between
-  // them and its -w 1s ended a healthy transfer; a chunk is now a tenth of a second's bytes
+  // a slow --rate sent 16 KiB chunks at least, so at 4 KiB/s the receiver waited 4 s between
+  // them and its -w 3s ended a healthy transfer; a chunk is now a tenth of a second's bytes. 3 s,
+  // not less: the receiver's first answer and its verdict run cold code in a fresh JVM, which a
+  // busy machine can make take a second
   @Test
   void aSlowRateSendsOftenEnoughForTheReceiversTimeout() throws Exception {
-    Path data = randomFile("data.bin", 20 * 1024, 13);
+    Path data = randomFile("data.bin", 17 * 1024, 13);
     Path out = dir.resolve("out.bin");
-    try (RunningProcess receiver = jsock("receive", "-w", "1s", "0", out.toString())) {
+    try (RunningProcess receiver = jsock("receive", "-w", "3s", "0", out.toString())) {
       int port = portOf(receiver);
       try (RunningProcess sender =
-          jsock("send", "--rate", "8KiB/s", "-w", "1s", "" + data, "127.0.0.1", "" + port)) {
+          jsock("send", "--rate", "4KiB/s", "-w", "3s", "" + data, "127.0.0.1", "" + port)) {
         assertThat(sender.exitCode()).as(sender.stderrSoFar()).isZero();
       }
       assertThat(receiver.exitCode()).as(receiver.stderrSoFar()).isZero();

@@ -2,12 +2,18 @@
 and prints each outcome in the form the test compares (see PythonDifferentialTest)."""
 import os
 import select
+import struct
 import socket
 import sys
 
 FAMILIES = {"AF_INET": socket.AF_INET, "AF_INET6": socket.AF_INET6, "AF_UNIX": socket.AF_UNIX}
 KINDS = {"SOCK_STREAM": socket.SOCK_STREAM, "SOCK_DGRAM": socket.SOCK_DGRAM}
 HOWS = {"SHUT_RD": socket.SHUT_RD, "SHUT_WR": socket.SHUT_WR, "SHUT_RDWR": socket.SHUT_RDWR}
+OPTIONS = {"SO_REUSEADDR": (socket.SOL_SOCKET, socket.SO_REUSEADDR),
+           "SO_KEEPALIVE": (socket.SOL_SOCKET, socket.SO_KEEPALIVE),
+           "SO_RCVBUF": (socket.SOL_SOCKET, socket.SO_RCVBUF),
+           "SO_BROADCAST": (socket.SOL_SOCKET, socket.SO_BROADCAST),
+           "TCP_NODELAY": (socket.IPPROTO_TCP, socket.TCP_NODELAY)}
 PLAIN = {"FileNotFoundError", "PermissionError", "InterruptedError", "IsADirectoryError",
          "NotADirectoryError", "FileExistsError", "ProcessLookupError", "ChildProcessError"}
 
@@ -38,6 +44,8 @@ def norm(a):
         path = a.decode() if isinstance(a, bytes) else a
         if path == "":
             return "A:unnamed"
+        if path.startswith("\0"):
+            return "A:abstract"
         for name, known in addrs.items():
             if known == path:
                 return "A:@" + name
@@ -45,7 +53,7 @@ def norm(a):
     host, port = a[0].split("%")[0], a[1]
     host = socket.inet_pton(socket.AF_INET6 if ":" in host else socket.AF_INET, host).hex()
     for name, known in addrs.items():
-        if not isinstance(known, str) and known[1] == port and port != 0:
+        if isinstance(known, tuple) and known[1] == port and port != 0:
             return "A:" + host + ":@" + name
     return "A:" + host + ":" + ("0" if port == 0 else "eph")
 
@@ -82,6 +90,20 @@ def run(op, name, args):
         s.bind(loopback(s, name))
         addrs[name] = s.getsockname()
         return "None"
+    if op == "bindany":
+        s.bind("" if s.family == socket.AF_UNIX else ("::" if s.family == socket.AF_INET6 else "0.0.0.0", 0))
+        addrs[name] = s.getsockname()
+        return "None"
+    if op == "abort":
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        return str(s.close())
+    if op == "setsockopt":
+        v = int(args[1])
+        if args[0] == "SO_RCVBUF":
+            v = 4096 + 4096 * v
+        return str(s.setsockopt(*OPTIONS[args[0]], v))
+    if op == "getsockopt":
+        return str(s.getsockopt(*OPTIONS[args[0]]))
     if op == "listen":
         s.listen(5)
         return "None"
@@ -98,7 +120,7 @@ def run(op, name, args):
         target = target_of(s, args[0])
         if target is None:
             return "NOADDR"
-        if not isinstance(target, str):
+        if isinstance(target, tuple):
             target = target[:2]
         return str(getattr(s, op)(target))
     if op == "send":

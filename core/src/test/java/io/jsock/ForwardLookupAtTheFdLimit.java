@@ -21,12 +21,18 @@ import java.util.stream.Stream;
  * resolves {@code localhost} (of {@code /etc/hosts}) and {@code one.test} (of the name server),
  * each failing as glibc's {@code EAI_SYSTEM} with EMFILE, and a literal, which needs no descriptor;
  * then frees them and resolves both names again at once, as python3 does. It prints what each gave.
+ * With two names as arguments it compares the lookup made again with the JDK's (see {@link
+ * #againOnceFreed}).
  */
 public final class ForwardLookupAtTheFdLimit {
   private ForwardLookupAtTheFdLimit() {}
 
   public static void main(String[] args) throws Exception {
     warmUp();
+    if (args.length == 2) {
+      againOnceFreed(args[0], args[1]);
+      return;
+    }
     List<String> out = new ArrayList<>();
     Deque<FileInputStream> held = new ArrayDeque<>();
     for (int i = 0; i < 100_000; i++) { // the shell's limit ends it far sooner
@@ -48,6 +54,37 @@ public final class ForwardLookupAtTheFdLimit {
     out.add("freed one.test " + attempt(() -> resolve("one.test")));
     out.add("freed getHostByName " + attempt(() -> Sockets.getHostByName("one.test")));
     out.forEach(System.out::println);
+  }
+
+  /**
+   * Resolves {@code failed} out of descriptors, then again once they are free (libc's answer, the
+   * JDK's negative cache holding the failure), and {@code twin}, a name with the same addresses,
+   * which the JDK answers: prints every address each gave, in their order.
+   */
+  private static void againOnceFreed(String failed, String twin) throws Exception {
+    List<String> out = new ArrayList<>();
+    Deque<FileInputStream> held = new ArrayDeque<>();
+    for (int i = 0; i < 100_000; i++) { // the shell's limit ends it far sooner
+      try {
+        held.push(new FileInputStream("/dev/null"));
+      } catch (IOException full) {
+        break;
+      }
+    }
+    out.add(failed + " " + attempt(() -> resolveAll(failed)));
+    for (FileInputStream file : held) {
+      file.close();
+    }
+    out.add("freed " + failed + " " + attempt(() -> resolveAll(failed)));
+    out.add(twin + " " + attempt(() -> resolveAll(twin)));
+    out.forEach(System.out::println);
+  }
+
+  /** Every address getAddrInfo gives for port 80, in its order. */
+  private static Object resolveAll(String host) throws Exception {
+    return Sockets.getAddrInfo(host, 80, null, SocketKind.SOCK_STREAM).stream()
+        .map(info -> Addresses.format(info.address()))
+        .toList();
   }
 
   /** The first address getAddrInfo gives for port 80, as python3's first. */

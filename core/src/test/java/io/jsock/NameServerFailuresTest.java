@@ -5,8 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.jsock.testing.ChildJvm;
 import io.jsock.testing.NetnsHost;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
@@ -201,6 +204,46 @@ class NameServerFailuresTest {
               "freed one.test AddressResolutionException -11: resolve one.test:80: system error",
               "freed getHostByName AddressResolutionException -11: getHostByName one.test: system"
                   + " error");
+    }
+  }
+
+  // the libc lookup made again for a name that failed out of descriptors answers as the JDK's for
+  // a name with the same addresses, whatever the JVM's address properties: the JDK reads
+  // java.net.preferIPv6Addresses ignoring case, and java.net.preferIPv4Stack=true asks for IPv4
+  // only. jsock's gave IPv4 first for TRUE, and IPv6 addresses too with the IPv4 stack
+  @Test
+  void aLookupMadeAgainOnceDescriptorsAreFreeAnswersAsTheJdksForTheSameAddresses()
+      throws Exception {
+    NetnsHost.assumeAvailable();
+    try (NetnsHost host = NetnsHost.create()) {
+      List<InetAddress> both = List.of(host.address(), InetAddress.getByName("::1"));
+      host.serveNames(Map.of("both.test", both, "twin.test", both));
+      String v4 = host.address().getHostAddress() + ":80";
+      String v6 = "[::1]:80";
+      Map<String, List<String>> orders = new LinkedHashMap<>();
+      orders.put("-Djava.net.preferIPv6Addresses=false", List.of(v4, v6));
+      orders.put("-Djava.net.preferIPv6Addresses=true", List.of(v6, v4));
+      orders.put("-Djava.net.preferIPv6Addresses=TRUE", List.of(v6, v4));
+      orders.put("-Djava.net.preferIPv4Stack=true", List.of(v4));
+      Map<String, List<String>> expected = new LinkedHashMap<>();
+      Map<String, List<String>> actual = new LinkedHashMap<>();
+      for (var order : orders.entrySet()) {
+        List<String> command =
+            new ArrayList<>(ChildJvm.command(ForwardLookupAtTheFdLimit.class, order.getKey()));
+        command.addAll(List.of("both.test", "twin.test"));
+        String java =
+            "ulimit -n 256 && exec "
+                + command.stream().map(arg -> "'" + arg + "'").collect(Collectors.joining(" "));
+        actual.put(order.getKey(), host.run("sh", "-c", java).lines().toList());
+        expected.put(
+            order.getKey(),
+            List.of(
+                "both.test AddressResolutionException 24: resolve both.test:80: too many open"
+                    + " files",
+                "freed both.test made " + order.getValue(),
+                "twin.test made " + order.getValue()));
+      }
+      assertThat(actual).isEqualTo(expected);
     }
   }
 

@@ -179,20 +179,23 @@ public final class NativeNames {
   }
 
   /**
-   * Every address libc's {@code getaddrinfo} gives for {@code name} (ASCII), once each, in the
-   * order the JDK's lookup gives them ({@code java.net.preferIPv6Addresses}: IPv4 first unless it
-   * says {@code true}, or {@code system} for libc's order): for a lookup the JDK cannot make again,
-   * its failure cached.
+   * Every address libc's {@code getaddrinfo} gives for {@code name} (ASCII), once each, as the
+   * JDK's lookup gives them: IPv4 only with {@code java.net.preferIPv4Stack=true}, else in the
+   * order of {@code java.net.preferIPv6Addresses} as the JDK reads it (case ignored): IPv4 first
+   * unless it says {@code true}, or {@code system} for libc's order. For a lookup the JDK cannot
+   * make again, its failure cached.
    *
    * @throws Failed with the {@code EAI_*} code, and for {@code EAI_SYSTEM} the errno
    */
   public static List<InetAddress> addresses(String name) throws Failed {
-    List<InetAddress> found = OffCarrier.call("jsock-lookup", () -> askAddresses(name, 0));
-    String prefer = System.getProperty("java.net.preferIPv6Addresses", "false");
-    if (prefer.equals("system")) {
+    // read as the JDK's InetAddress reads them, once
+    boolean ipv4Only = "true".equals(PREFER_IPV4_STACK);
+    List<InetAddress> found =
+        OffCarrier.call("jsock-lookup", () -> askAddresses(name, ipv4Only ? 2 : 0));
+    if (ipv4Only || "system".equalsIgnoreCase(PREFER_IPV6_ADDRESSES)) {
       return found;
     }
-    boolean v6First = prefer.equals("true");
+    boolean v6First = "true".equalsIgnoreCase(PREFER_IPV6_ADDRESSES);
     List<InetAddress> ordered = new ArrayList<>(found.size());
     for (InetAddress each : found) {
       if ((each instanceof Inet6Address) == v6First) {
@@ -206,6 +209,11 @@ public final class NativeNames {
     }
     return ordered;
   }
+
+  private static final String PREFER_IPV4_STACK = System.getProperty("java.net.preferIPv4Stack");
+
+  private static final String PREFER_IPV6_ADDRESSES =
+      System.getProperty("java.net.preferIPv6Addresses");
 
   private static List<InetAddress> askAddresses(String name, int family) throws Failed {
     try (Arena arena = Arena.ofConfined()) {

@@ -1195,6 +1195,64 @@ public final class Socket implements AutoCloseable {
   }
 
   /**
+   * A stream's {@code recvFrom(0)} (or {@code recvFromInto} of no room): Python's asks the kernel,
+   * as its {@code recv(0)} does not, and Linux's {@code recvfrom(2)} of no bytes takes nothing yet
+   * waits (in blocking and timeout modes; {@link WouldBlockException} in non-blocking mode) until
+   * data is queued or the stream has ended, and reports a reset. On the portable path, which has no
+   * such call, it waits for the channel to be readable, and a reset is left to the next receive.
+   */
+  private void recvNothing(PolledChannel current) throws IOException {
+    long deadline = awaitConnected(current, "recv from"); // at once unless a connect goes on
+    current.enterReading();
+    try {
+      while (!readNothing(current)) {
+        deadline = await(current, SelectionKey.OP_READ, deadline, "recv from", peer);
+      }
+    } finally {
+      current.exitReading();
+    }
+  }
+
+  /**
+   * One non-blocking {@code recv(2)} of no bytes (see {@link #recvNothing}): whether it returned,
+   * data being queued or the stream ended; false if it would block.
+   */
+  private boolean readNothing(PolledChannel current) throws IOException {
+    int fd = current.enterCall();
+    if (fd < 0) {
+      // the portable path, or closing (the wait reports a close): readable means data queued, the
+      // end of the stream, or a reset (which the next receive reports)
+      return inputShut || resetReported || isReadableNow(current.channel());
+    }
+    MemorySegment state = current.takeState(false);
+    try {
+      return StreamCalls.recvEmpty(fd, state);
+    } catch (StreamCalls.Failed e) {
+      throw Errors.of(e.errno(), "recv from", peer);
+    } finally {
+      current.giveState(false, state);
+      current.exitCall();
+    }
+  }
+
+  /**
+   * Whether a channel is ready to read, asked of a selector opened for the question: the JDK's
+   * AF_UNIX channel has no {@code available()}. Readiness also reports the end of the stream or a
+   * reset, which a reader will meet as soon as it reads: such a connection is not silent either.
+   * Not a hot path: the server asks this once, of a connection whose first-byte deadline passed
+   * with nothing received, and a stream's {@code recvFrom(0)} on the portable path at each try. A
+   * channel the poller holds may be registered with another selector.
+   */
+  private static boolean isReadableNow(SelectableChannel channel) {
+    try (Selector selector = Selector.open()) {
+      channel.register(selector, SelectionKey.OP_READ);
+      return selector.selectNow() > 0;
+    } catch (IOException | RuntimeException e) {
+      return false; // closed meanwhile: nothing a reader could still take
+    }
+  }
+
+  /**
    * A receive's read of a stream, noting a short one (see {@link PolledChannel#isKnownEmpty}).
    *
    * @param address a scratch buffer's address, else {@link StreamCalls#UNKNOWN_ADDRESS}
@@ -1637,7 +1695,9 @@ public final class Socket implements AutoCloseable {
 
   /**
    * Receives one datagram and its sender's address, as Python's {@code recvfrom(bufsize)}. On a
-   * stream socket it receives as {@link #recv(int)} and gives the peer's address.
+   * stream socket it receives as {@link #recv(int)} and gives the peer's address, except that
+   * {@code recvFrom(0)} asks the kernel, as Python's does: it takes nothing, yet waits (in blocking
+   * and timeout modes) until data is queued or the stream has ended, and throws a reset.
    *
    * <p>Unlike Python, a datagram larger than {@code bufsize} is an error, not silently cut short:
    * it throws {@link ErrnoException} with {@link Errno#EMSGSIZE} naming the datagram's length (the
@@ -1652,8 +1712,13 @@ public final class Socket implements AutoCloseable {
     checkBufsize(bufsize);
     if (kind == SocketKind.SOCK_STREAM) {
       // recvfrom(2) asks the kernel even for 0 bytes, as recv(0) does not
-      if (receiving() == null) {
+      PolledChannel current = receiving();
+      if (current == null) {
         return new Datagram(EMPTY, abortedConnectTarget());
+      }
+      if (bufsize == 0 && tls == null) {
+        recvNothing(current);
+        return new Datagram(EMPTY, peer);
       }
       byte[] data = recv(bufsize);
       return new Datagram(data, peer);
@@ -1736,8 +1801,13 @@ public final class Socket implements AutoCloseable {
   public SocketAddress recvFromInto(ByteBuffer buffer) throws IOException {
     checkWritable(buffer);
     if (kind == SocketKind.SOCK_STREAM) {
-      if (receiving() == null) {
+      PolledChannel current = receiving();
+      if (current == null) {
         return abortedConnectTarget();
+      }
+      if (!buffer.hasRemaining() && tls == null) {
+        recvNothing(current); // recvfrom(2) of no bytes, as recvFrom(0)
+        return peer;
       }
       recvInto(buffer);
       return peer;
@@ -3864,22 +3934,6 @@ public final class Socket implements AutoCloseable {
       } finally {
         polled.giveState(false, state);
         polled.exitCall();
-      }
-    }
-
-    /**
-     * Whether a channel is ready to read, asked of a selector opened for the question: the JDK's
-     * AF_UNIX channel has no {@code available()}. Readiness also reports the end of the stream or a
-     * reset, which a reader will meet as soon as it reads: such a connection is not silent either.
-     * Not a hot path: the server asks this once, of a connection whose first-byte deadline passed
-     * with nothing received. A channel the poller holds may be registered with another selector.
-     */
-    private static boolean isReadableNow(SelectableChannel channel) {
-      try (Selector selector = Selector.open()) {
-        channel.register(selector, SelectionKey.OP_READ);
-        return selector.selectNow() > 0;
-      } catch (IOException | RuntimeException e) {
-        return false; // closed meanwhile: nothing a reader could still take
       }
     }
 

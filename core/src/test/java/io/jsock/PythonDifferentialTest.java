@@ -49,8 +49,7 @@ import org.junit.jupiter.api.io.TempDir;
  * it down), are left out or stop the sequence without a report. The operations include timeouts of
  * 1 ms to 0.2 s, a bind to port 0 (or the empty AF_UNIX path) before a connect, the wildcard
  * address, a peer's reset (SO_LINGER 0, then close), sendto and recvfrom on streams, and a few
- * options set and read. Open (unfiltered): a stream's {@code recvfrom(0)} with nothing queued,
- * which Python's kernel call waits for (EAGAIN non-blocking) and jsock answers {@code b''} at once.
+ * options set and read.
  */
 @EnabledIfEnvironmentVariable(named = "DIFFERENTIAL_SEQUENCES", matches = "\\d+")
 class PythonDifferentialTest {

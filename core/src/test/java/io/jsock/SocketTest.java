@@ -3313,6 +3313,90 @@ class SocketTest {
     }
   }
 
+  // python3 on Linux: recvfrom(0) and recvfrom_into of no room on a connected stream ask the
+  // kernel, unlike recv(0) (CPython's sock_recvfrom has no shortcut): with nothing queued they
+  // raise BlockingIOError (EAGAIN) when non-blocking and TimeoutError in timeout mode, and wait
+  // when blocking; they return b'' once data is queued (which stays for the next recv), and at
+  // the end of the stream
+  @ParameterizedTest(name = "{0} {1}")
+  @MethodSource("familiesAndWaiters")
+  void recvFromOfNoBytesOnAStreamWaitsForInputAsPython(Family family, Waiter waiter)
+      throws Exception {
+    try (Pair pair = Loopback.pair(family, dir)) {
+      Socket socket = pair.client();
+      SocketAddress peer = socket.getPeerName();
+      Operation[] receives = {s -> s.recvFrom(0), s -> s.recvFromInto(ByteBuffer.allocate(0))};
+
+      socket.setBlocking(false);
+      for (Operation receive : receives) {
+        WouldBlockException e =
+            catchThrowableOfType(WouldBlockException.class, () -> receive.apply(socket));
+        assertThat(e).hasMessage("recv from " + text(peer) + ": resource temporarily unavailable");
+        assertThat(e.errno()).isEqualTo(11).isEqualTo(Errno.EAGAIN);
+      }
+      socket.setTimeout(TIMEOUT);
+      for (Operation receive : receives) {
+        assertThatThrownBy(() -> receive.apply(socket))
+            .isExactlyInstanceOf(SocketTimeoutException.class)
+            .hasMessage("recv from " + text(peer) + ": timed out");
+      }
+      socket.setTimeout(null);
+      Running<Datagram> waiting = waiter.start(() -> socket.recvFrom(0));
+      waiting.awaitBlocked();
+      pair.server().sendAll(bytes("hi"));
+      Datagram nothing = waiting.get();
+
+      assertThat(nothing.data()).isEmpty();
+      assertThat(nothing.address()).isEqualTo(peer);
+      socket.setBlocking(false);
+      assertThat(socket.recvFrom(0).data()).as("the data stays queued").isEmpty();
+      assertThat(socket.recvFromInto(ByteBuffer.allocate(0))).isEqualTo(peer);
+      assertThat(socket.recv(10)).isEqualTo(bytes("hi"));
+      pair.server().shutdown(SHUT_WR);
+      socket.setBlocking(true);
+      assertThat(socket.recvFrom(0).data()).as("the end of the stream").isEmpty();
+      assertThat(socket.recvFromInto(ByteBuffer.allocate(0))).isEqualTo(peer);
+    }
+  }
+
+  // python3 on Linux: recvfrom(0) after shutdown(SHUT_RD) returns b'' (non-blocking too); on a
+  // connection the peer reset it raises ConnectionResetError once, then returns b''. The
+  // portable path cannot ask the kernel without taking a byte: it leaves the reset to the next
+  // receive (see README)
+  @ParameterizedTest
+  @EnumSource(Family.class)
+  void recvFromOfNoBytesAfterAShutdownOrAResetAnswersAsPython(Family family) throws Exception {
+    boolean portable = Boolean.getBoolean("jsock.selectorPoller");
+    try (Pair shut = Loopback.pair(family, dir);
+        Pair reset = Loopback.pair(family, dir)) {
+      shut.client().setBlocking(false);
+      shut.client().shutdown(SHUT_RD);
+      assertThat(shut.client().recvFrom(0).data()).isEmpty();
+      assertThat(shut.client().recvFromInto(ByteBuffer.allocate(0)))
+          .isEqualTo(shut.client().getPeerName());
+
+      Socket socket = reset.client();
+      SocketAddress peer = socket.getPeerName();
+      if (family == AF_UNIX) {
+        socket.sendAll(bytes("unread")); // an AF_UNIX close with unread data resets its peer
+      } else {
+        reset.server().setSockOpt(StandardSocketOptions.SO_LINGER, 0);
+      }
+      reset.server().close();
+
+      if (portable) {
+        assertThat(socket.recvFrom(0).data()).isEmpty();
+      } else {
+        assertThatThrownBy(() -> socket.recvFrom(0))
+            .isInstanceOf(ConnectionResetException.class)
+            .hasMessage("recv from " + text(peer) + ": connection reset by peer");
+        assertThat(socket.recvFrom(0).data()).isEmpty();
+      }
+      socket.setBlocking(false);
+      assertThat(socket.recvFromInto(ByteBuffer.allocate(0))).isEqualTo(peer);
+    }
+  }
+
   // ---------------------------------------------------------------- options
 
   static Stream<Arguments> booleanOptions() {

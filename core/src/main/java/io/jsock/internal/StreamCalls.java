@@ -234,6 +234,21 @@ public final class StreamCalls {
   }
 
   /**
+   * A {@code recv(2)} of no bytes, which the JDK's channels never make (their {@code read} returns
+   * 0 for a buffer with no room without a call): on a stream it returns at once, taking nothing,
+   * when data is queued or the stream has ended, reports the connection's error (a reset not yet
+   * reported), and would block otherwise, as Python's {@code recvfrom(0)} does. False when it would
+   * block.
+   *
+   * @param state as for {@link #recv}
+   * @throws Failed with the error number of a failed call
+   */
+  public static boolean recvEmpty(int fd, MemorySegment state) throws Failed {
+    ByteBuffer empty = ByteBuffer.allocate(0);
+    return call(true, fd, empty, UNKNOWN_ADDRESS, MSG_DONTWAIT, state) != WOULD_BLOCK;
+  }
+
+  /**
    * Whether a byte waits in the socket's receive buffer: a {@code recv} of one byte with {@code
    * MSG_PEEK}, which leaves it there for the next reader. For AF_UNIX streams, where the JDK has no
    * {@code FIONREAD}. False when nothing waits or the stream has ended.

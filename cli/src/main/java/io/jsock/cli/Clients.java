@@ -131,6 +131,9 @@ final class Clients {
       while (true) {
         chunk.clear();
         if (member.conn().recvInto(chunk) == 0) {
+          if (options.sendOnly) {
+            awaitLeaving(member); // its end of file ends nothing: stdin still goes to it, as ncat's
+          }
           return;
         }
         chunk.flip();
@@ -173,7 +176,25 @@ final class Clients {
    * the member's own thread, only the one that takes it out says why.
    */
   private synchronized boolean leave(Member member) {
-    return member != null && members.remove(member);
+    boolean left = member != null && members.remove(member);
+    if (left) {
+      notifyAll(); // wakes awaitLeaving
+    }
+    return left;
+  }
+
+  /**
+   * With --send-only, holds a client that has ended its side until stdin has ended or a broadcast
+   * to it failed: the listener is then done, or the client gone.
+   */
+  private synchronized void awaitLeaving(Member member) {
+    try {
+      while (!stdinEnded && members.contains(member)) {
+        wait();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   /**
@@ -214,6 +235,7 @@ final class Clients {
     synchronized (this) {
       stdinEnded = true;
       members.forEach(this::endOutput);
+      notifyAll(); // wakes awaitLeaving
     }
     if (options.sendOnly) { // nothing more to send, nothing to receive: done, as ncat -k
       sentAll = true;

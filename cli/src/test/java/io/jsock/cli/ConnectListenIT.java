@@ -980,6 +980,32 @@ class ConnectListenIT {
     }
   }
 
+  /**
+   * A client that half-closes first still gets all of stdin from {@code listen -k --send-only}, as
+   * from ncat -l -k --send-only (which does not read its clients): jsock closed it at its end of
+   * file, the rest of stdin unsent (found by cli/src/test/resources/ncat-differential.py).
+   */
+  @Test
+  void keepOpenSendOnlyGoesOnSendingToAClientThatHalfClosedFirst() throws Exception {
+    try (PipedProcess listen =
+        jsock(Redirect.PIPE, Redirect.PIPE, "listen", "-k", "--send-only", "-v", "0")) {
+      int port = listen.listeningPort();
+      try (Socket client = Socket.create()) {
+        client.setTimeout(LIMIT);
+        client.connect("127.0.0.1", port);
+        client.sendAll("dropped\n".getBytes(UTF_8));
+        client.shutdown(Shutdown.SHUT_WR);
+        listen.awaitStderr("accepted 127\\.0\\.0\\.1:");
+        try (OutputStream stdin = listen.stdin()) {
+          stdin.write("sent after the client's end of file\n".getBytes(UTF_8));
+        }
+        assertThat(new String(readToEnd(client), UTF_8))
+            .isEqualTo("sent after the client's end of file\n");
+        assertThat(listen.exitCode()).as(listen.stderr()).isZero();
+      }
+    }
+  }
+
   /** The same with -u -k: ncat -u -l -k --send-only exits at stdin's end. */
   @Test
   void keepOpenUdpSendOnlyExitsOnceStdinHasEndedAsNcatDoes() throws Exception {

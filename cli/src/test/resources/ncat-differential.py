@@ -1,0 +1,320 @@
+#!/usr/bin/env python3
+"""Differential harness: `jsock connect`/`jsock listen` next to Ncat in the same scenarios.
+
+Opt-in, not part of any test tier: run it by hand from the repository root, after a build
+(`mvn -B -q -o -DskipTests -DskipITs package -pl core,cli`):
+
+    python3 cli/src/test/resources/ncat-differential.py [SEED [COUNT [WORKERS]]]
+
+Each scenario (drawn from the seed) puts one tool (`./jsock`, or JSOCK; and `ncat`) in a role
+against the same small Python peer on 127.0.0.1 or an AF_UNIX path in a temporary directory:
+
+  role       connect (the peer is a server) or listen (the peer is a client), or listen -k with
+             two clients in sequence
+  transport  TCP, AF_UNIX (-U) or UDP (-u)
+  stdin      0, 1, 4 KiB or 1 MiB of bytes with NULs and \\r\\n; ends at once or 1 s late
+  peer       read-reply (reads to end of file, answers, closes), reply-first (answers,
+             half-closes, reads to end of file), reply-close (answers and closes, reading
+             nothing), reset (answers, then SO_LINGER 0 and close), both (reads and answers at
+             once, half-closes, reads to end of file)
+  flags      none, --no-shutdown, --send-only, --recv-only
+
+and compares what each side received (length + sha256), whether the peer saw end of file, a
+reset or neither, and success against failure of the tool (Ncat exits 0 or 1 only; jsock's code
+is printed). Every tool run and every peer wait is bounded (10 s). Differences documented in
+README.md and docs/cli/connect-listen.md are filtered (and counted); the rest are printed, one
+line per scenario, with the seed that reproduces it.
+"""
+import hashlib, os, random, socket, struct, subprocess, sys, tempfile, threading, time
+from concurrent.futures import ThreadPoolExecutor
+
+JSOCK = os.environ.get("JSOCK", "./jsock").split()
+NCAT = ["ncat"]
+BOUND = 10.0
+
+
+def payload(n, salt):
+    unit = bytes([0, 13, 10]) + salt.encode() + bytes(range(256))
+    return (unit * (n // len(unit) + 1))[:n]
+
+
+def digest(b):
+    return "%d:%s" % (len(b), hashlib.sha256(b).hexdigest()[:10])
+
+
+def read_all(c, limit=BOUND):
+    """Reads to end of file: (bytes, ending) with ending eof, reset or timeout."""
+    c.settimeout(limit)
+    got = bytearray()
+    try:
+        while True:
+            b = c.recv(65536)
+            if not b:
+                return bytes(got), "eof"
+            got += b
+    except ConnectionResetError:
+        return bytes(got), "reset"
+    except (socket.timeout, OSError):
+        return bytes(got), "timeout"
+
+
+def serve_stream(c, behaviour, reply):
+    """One peer's part on a connected stream socket: (received, ending)."""
+    try:
+        if behaviour == "read-reply":
+            got, end = read_all(c, 4)
+            try:
+                c.sendall(reply)
+            except OSError:
+                pass
+            return got, end
+        if behaviour == "reply-first":
+            c.sendall(reply)
+            c.shutdown(socket.SHUT_WR)
+            return read_all(c, 4)
+        if behaviour == "reply-close":
+            c.sendall(reply)
+            return b"", "-"
+        if behaviour == "reset":
+            c.sendall(reply)
+            time.sleep(0.3)
+            c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            return b"", "-"
+        if behaviour == "both":
+            out = {}
+            t = threading.Thread(target=lambda: out.update(r=read_all(c, 4)))
+            t.start()
+            try:
+                c.sendall(reply)
+                c.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+            t.join()
+            return out["r"]
+    except OSError as e:
+        return b"", type(e).__name__
+    finally:
+        c.close()
+
+
+def feed(proc, data, late):
+    try:
+        proc.stdin.write(data)
+        proc.stdin.flush()
+        if late:
+            time.sleep(1.0)
+        proc.stdin.close()
+    except OSError:
+        pass
+
+
+def run_tool(argv, data, late, peer):
+    """Starts argv, feeds stdin, runs peer() (which returns the peer's view); bounded."""
+    p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out = {}
+    ft = threading.Thread(target=feed, args=(p, data, late), daemon=True)
+    rt = threading.Thread(target=lambda: out.update(o=p.stdout.read()), daemon=True)
+    et = threading.Thread(target=lambda: out.update(e=p.stderr.read()), daemon=True)
+    for t in (ft, rt, et):
+        t.start()
+    view = peer(p)
+    try:
+        code = p.wait(BOUND)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+        code = "hung"
+    rt.join(2)
+    et.join(2)
+    return {"stdout": out.get("o", b""), "code": code, "stderr": out.get("e", b"").decode(errors="replace").strip(), "peer": view}
+
+
+def free_port(kind):
+    s = socket.socket(socket.AF_INET, kind)
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def scenario(seed):
+    r = random.Random(seed)
+    sc = {
+        "role": r.choice(["connect", "connect", "listen", "listen", "listen-k"]),
+        "transport": r.choice(["tcp", "tcp", "unix", "udp"]),
+        "size": r.choice([0, 1, 4096, 1 << 20]),
+        "reply": r.choice([0, 1, 4096, 1 << 20]),
+        "late": r.random() < 0.3,
+        "peer": r.choice(["read-reply", "reply-first", "reply-close", "reset", "both"]),
+        "flag": r.choice([None, None, None, "--no-shutdown", "--send-only", "--recv-only"]),
+    }
+    if sc["transport"] == "udp":
+        sc["size"] = min(sc["size"], 4096)
+        sc["reply"] = min(sc["reply"], 4096)
+        sc["role"] = sc["role"].replace("-k", "")
+        sc["peer"] = "udp"
+        sc["flag"] = None
+    if sc["role"] == "listen-k":
+        sc["flag"] = r.choice([None, "--no-shutdown", "--send-only"])
+        sc["peer"] = r.choice(["read-reply", "reply-first", "both"])
+    return sc
+
+
+def one(tool, sc, seed, tmp):
+    data = payload(sc["size"], "in%d" % seed)
+    reply = payload(sc["reply"], "re%d" % seed)
+    base = list(JSOCK) if tool == "jsock" else list(NCAT)
+    flag = [sc["flag"]] if sc["flag"] else []
+    path = os.path.join(tmp, "%s-%d.sock" % (tool, seed))
+    if sc["role"] == "connect":
+        if sc["transport"] == "unix":
+            ls = socket.socket(socket.AF_UNIX)
+            ls.bind(path)
+            where = ["-U", path] if tool == "jsock" else ["-U", path]
+        elif sc["transport"] == "udp":
+            ls = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            ls.bind(("127.0.0.1", 0))
+            where = ["-u", "127.0.0.1", str(ls.getsockname()[1])]
+        else:
+            ls = socket.socket()
+            ls.bind(("127.0.0.1", 0))
+            where = ["127.0.0.1", str(ls.getsockname()[1])]
+        if sc["transport"] != "udp":
+            ls.listen(1)
+        argv = base + (["connect"] if tool == "jsock" else []) + flag + where
+
+        def peer(p):
+            ls.settimeout(BOUND)
+            try:
+                if sc["transport"] == "udp":
+                    got = bytearray()
+                    ls.settimeout(1.5)
+                    first = True
+                    try:
+                        while True:
+                            b, a = ls.recvfrom(65536)
+                            got += b
+                            if first and reply:
+                                ls.sendto(reply, a)
+                            first = False
+                    except socket.timeout:
+                        pass
+                    return bytes(got), "-"
+                c, _ = ls.accept()
+                return serve_stream(c, sc["peer"], reply)
+            except OSError as e:
+                return b"", "accept:" + type(e).__name__
+            finally:
+                ls.close()
+
+        return run_tool(argv, data, sc["late"], peer)
+    # listen roles: the peer is a client (two in sequence with -k)
+    k = sc["role"] == "listen-k"
+    if sc["transport"] == "unix":
+        where = ["-U", path]
+        addr, fam, kind = path, socket.AF_UNIX, socket.SOCK_STREAM
+    elif sc["transport"] == "udp":
+        port = free_port(socket.SOCK_DGRAM)
+        where = ["-u", "127.0.0.1", str(port)]
+        addr, fam, kind = ("127.0.0.1", port), socket.AF_INET, socket.SOCK_DGRAM
+    else:
+        port = free_port(socket.SOCK_STREAM)
+        where = ["127.0.0.1", str(port)]
+        addr, fam, kind = ("127.0.0.1", port), socket.AF_INET, socket.SOCK_STREAM
+    argv = base + (["listen"] if tool == "jsock" else ["-l"]) + (["-k"] if k else []) + flag + where
+
+    def connect():
+        deadline = time.time() + BOUND
+        while time.time() < deadline:
+            c = socket.socket(fam, kind)
+            try:
+                c.connect(addr)
+                return c
+            except OSError:
+                c.close()
+                time.sleep(0.05)
+        return None
+
+    def peer(p):
+        views = []
+        for i in range(2 if k else 1):
+            if kind == socket.SOCK_DGRAM:
+                c = socket.socket(fam, kind)
+                time.sleep(3.0)  # the JVM's start; UDP has no connection to wait for
+                c.sendto(reply or b"x", addr)
+                got = bytearray()
+                c.settimeout(1.5)
+                try:
+                    while True:
+                        got += c.recv(65536)
+                except OSError:
+                    pass
+                c.close()
+                views.append((bytes(got), "-"))
+            else:
+                c = connect()
+                if c is None:
+                    views.append((b"", "no-listener"))
+                    continue
+                views.append(serve_stream(c, sc["peer"], payload(sc["reply"], "re%d-%d" % (seed, i))))
+        if k or kind == socket.SOCK_DGRAM:
+            time.sleep(0.5)
+            p.kill()
+        return views
+
+    return run_tool(argv, data, sc["late"], peer)
+
+
+def summary(res):
+    peer = res["peer"]
+    views = peer if isinstance(peer, list) else [peer]
+    return {
+        "stdout": digest(res["stdout"]),
+        "peer": [(digest(b), e) for b, e in views],
+        "ok": res["code"] == 0 if res["code"] not in ("hung", -9) else res["code"],
+    }
+
+
+def documented(sc, j, n):
+    """Names the documented difference that explains j vs n, or None."""
+    if sc["flag"] == "--recv-only":
+        return "recv-only half-closes at once (ncat never)"
+    if sc["role"] == "listen" and sc["peer"] in ("reply-first", "both", "reply-close", "reset"):
+        return "listen: ncat -l closes at its client's end of file, stdin unsent"
+    if sc["role"] == "listen-k":
+        if j["stdout"] == n["stdout"] and j["peer"][0] == n["peer"][0] and j["peer"][1][1] == "eof":
+            return "listen -k: a client that comes after stdin's end is half-closed (ncat: not)"
+        if sc["flag"] != "--send-only" and sc["peer"] != "read-reply" and j["stdout"] == n["stdout"]:
+            return "listen -k: how much of stdin a client gets before its own end of file (timing)"
+    return None
+
+
+def main():
+    seed0 = int(sys.argv[1]) if len(sys.argv) > 1 else 1
+    count = int(sys.argv[2]) if len(sys.argv) > 2 else 100
+    workers = int(sys.argv[3]) if len(sys.argv) > 3 else 2
+    tmp = tempfile.mkdtemp(prefix="ncatdiff-")
+    stats = {"same": 0, "documented": 0, "different": 0}
+
+    def do(seed):
+        sc = scenario(seed)
+        j = summary(one("jsock", sc, seed, tmp))
+        n = summary(one("ncat", sc, seed, tmp))
+        if sc["role"] == "listen-k" or sc["transport"] == "udp":
+            j["ok"] = n["ok"] = "-"  # killed by the harness: no exit to compare
+        if j == n:
+            return "same", sc, j, n
+        why = documented(sc, j, n)
+        return ("documented:" + why if why else "different"), sc, j, n
+
+    with ThreadPoolExecutor(workers) as ex:
+        for seed, (verdict, sc, j, n) in zip(range(seed0, seed0 + count), ex.map(do, range(seed0, seed0 + count))):
+            key = verdict.split(":")[0]
+            stats[key] += 1
+            if key != "same":
+                print("seed %d %s %s\n  jsock %s\n  ncat  %s" % (seed, verdict, sc, j, n), flush=True)
+    print(stats)
+
+
+if __name__ == "__main__":
+    main()

@@ -1200,8 +1200,15 @@ public final class Socket implements AutoCloseable {
    * waits (in blocking and timeout modes; {@link WouldBlockException} in non-blocking mode) until
    * data is queued or the stream has ended, and reports a reset. On the portable path, which has no
    * such call, it waits for the channel to be readable, and a reset is left to the next receive.
+   * Over TLS it waits likewise for plaintext or the end of the TLS stream, taking none.
    */
   private void recvNothing(PolledChannel current) throws IOException {
+    if (tls != null) {
+      long timeout = timeoutNanos; // the call's mode, as recvInto reads it
+      tls.read(
+          ByteBuffer.allocate(0), Timeouts.deadline(timeout), timeout == Timeouts.NON_BLOCKING);
+      return;
+    }
     long deadline = awaitConnected(current, "recv from"); // at once unless a connect goes on
     current.enterReading();
     try {
@@ -1697,7 +1704,10 @@ public final class Socket implements AutoCloseable {
    * Receives one datagram and its sender's address, as Python's {@code recvfrom(bufsize)}. On a
    * stream socket it receives as {@link #recv(int)} and gives the peer's address, except that
    * {@code recvFrom(0)} asks the kernel, as Python's does: it takes nothing, yet waits (in blocking
-   * and timeout modes) until data is queued or the stream has ended, and throws a reset.
+   * and timeout modes) until data is queued or the stream has ended, and throws a reset. Over TLS
+   * (whose Python {@code SSLSocket} refuses {@code recvfrom} with {@code ValueError}) it receives
+   * as {@code recv} too, and {@code recvFrom(0)} waits likewise until plaintext is there, taking
+   * none, or the TLS stream has ended.
    *
    * <p>Unlike Python, a datagram larger than {@code bufsize} is an error, not silently cut short:
    * it throws {@link ErrnoException} with {@link Errno#EMSGSIZE} naming the datagram's length (the
@@ -1716,7 +1726,7 @@ public final class Socket implements AutoCloseable {
       if (current == null) {
         return new Datagram(EMPTY, abortedConnectTarget());
       }
-      if (bufsize == 0 && tls == null) {
+      if (bufsize == 0) {
         recvNothing(current);
         return new Datagram(EMPTY, peer);
       }
@@ -1805,7 +1815,7 @@ public final class Socket implements AutoCloseable {
       if (current == null) {
         return abortedConnectTarget();
       }
-      if (!buffer.hasRemaining() && tls == null) {
+      if (!buffer.hasRemaining()) {
         recvNothing(current); // recvfrom(2) of no bytes, as recvFrom(0)
         return peer;
       }

@@ -2077,6 +2077,42 @@ class TlsSocketTest {
         .hasMessage("certificates: at least one is needed");
   }
 
+  // a plain stream's recvFrom(0) waits for input and takes none, as Python's (the kernel's
+  // recvfrom(2) of no bytes); Python's SSLSocket refuses recvfrom (ValueError), jsock's TLS socket
+  // receives as recv does, so its recvFrom(0) must not answer at once with what reads as the end
+  @ParameterizedTest
+  @ValueSource(booleans = {false, true})
+  void recvFromOfNoBytesWaitsForPlaintextAndTakesNoneAsOnAPlainStream(boolean virtual)
+      throws Exception {
+    try (Pair plain = Loopback.pair(AF_INET);
+        Pair tls = handshake(plain, client, "127.0.0.1", server)) {
+      Socket socket = tls.client();
+      SocketAddress peer = socket.getPeerName();
+      socket.setBlocking(false);
+      assertThatThrownBy(() -> socket.recvFrom(0)).isInstanceOf(WouldBlockException.class);
+      assertThatThrownBy(() -> socket.recvFromInto(ByteBuffer.allocate(0)))
+          .isInstanceOf(WouldBlockException.class);
+      socket.setTimeout(Duration.ofMillis(200));
+      assertThatThrownBy(() -> socket.recvFrom(0))
+          .isExactlyInstanceOf(SocketTimeoutException.class);
+      socket.setTimeout(null);
+      Running<io.jsock.Datagram> waiting =
+          virtual
+              ? Running.inVirtualThread(() -> socket.recvFrom(0))
+              : Running.inPlatformThread(() -> socket.recvFrom(0));
+      waiting.awaitBlocked();
+      tls.server().sendAll("hi".getBytes(UTF_8));
+      io.jsock.Datagram nothing = waiting.get();
+
+      assertThat(nothing.data()).isEmpty();
+      assertThat(nothing.address()).isEqualTo(peer);
+      assertThat(socket.recvFromInto(ByteBuffer.allocate(0))).isEqualTo(peer);
+      assertThat(socket.recv(10)).isEqualTo("hi".getBytes(UTF_8));
+      tls.server().close();
+      assertThat(socket.recvFrom(0).data()).as("the end of the stream").isEmpty();
+    }
+  }
+
   // ---------------------------------------------------------------- helpers
 
   /** Wraps both sides of a plain pair: the server in another thread, the client here. */

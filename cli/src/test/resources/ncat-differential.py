@@ -25,7 +25,7 @@ is printed). Every tool run and every peer wait is bounded (10 s). Differences d
 README.md and docs/cli/connect-listen.md are filtered (and counted); the rest are printed, one
 line per scenario, with the seed that reproduces it.
 """
-import hashlib, os, random, socket, struct, subprocess, sys, tempfile, threading, time
+import hashlib, os, random, shutil, socket, struct, subprocess, sys, tempfile, threading, time
 from concurrent.futures import ThreadPoolExecutor
 
 JSOCK = os.environ.get("JSOCK", "./jsock").split()
@@ -60,6 +60,9 @@ def read_all(c, limit=BOUND):
 
 def serve_stream(c, behaviour, reply):
     """One peer's part on a connected stream socket: (received, ending)."""
+    # Every call bounded, sendall too: a tool that writes without reading (ncat blocks in its
+    # write of stdin) would otherwise hold a peer that writes first, and the whole run, for ever.
+    c.settimeout(BOUND)
     try:
         if behaviour == "read-reply":
             got, end = read_all(c, 4)
@@ -69,8 +72,11 @@ def serve_stream(c, behaviour, reply):
                 pass
             return got, end
         if behaviour == "reply-first":
-            c.sendall(reply)
-            c.shutdown(socket.SHUT_WR)
+            try:
+                c.sendall(reply)
+                c.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass  # a tool gone already: what it left to read says so
             return read_all(c, 4)
         if behaviour == "reply-close":
             c.sendall(reply)
@@ -137,6 +143,18 @@ def free_port(kind):
     return p
 
 
+def udp_bound(port, limit):
+    """Waits until a UDP socket is bound to 127.0.0.1:port (/proc/net/udp), up to limit seconds."""
+    want = ":%04X" % port
+    deadline = time.time() + limit
+    while time.time() < deadline:
+        with open("/proc/net/udp") as f:
+            if any(line.split()[1].endswith(want) for line in f.readlines()[1:]):
+                return True
+        time.sleep(0.05)
+    return False
+
+
 def scenario(seed):
     r = random.Random(seed)
     sc = {
@@ -188,10 +206,12 @@ def one(tool, sc, seed, tmp):
             try:
                 if sc["transport"] == "udp":
                     got = bytearray()
-                    ls.settimeout(1.5)
                     first = True
                     try:
                         while True:
+                            # the first datagram comes after the tool's start (a JVM's, on a
+                            # loaded machine seconds): waited for up to BOUND; then 1.5 s of quiet
+                            ls.settimeout(BOUND if first else 1.5)
                             b, a = ls.recvfrom(65536)
                             got += b
                             if first and reply:
@@ -240,7 +260,11 @@ def one(tool, sc, seed, tmp):
         for i in range(2 if k else 1):
             if kind == socket.SOCK_DGRAM:
                 c = socket.socket(fam, kind)
-                time.sleep(3.0)  # the JVM's start; UDP has no connection to wait for
+                # UDP has no connection to wait for: wait until the tool has bound its port
+                # (a datagram sent before is lost, and the listener waits for ever)
+                if not udp_bound(port, BOUND):
+                    views.append((b"", "no-listener"))
+                    continue
                 c.sendto(reply or b"x", addr)
                 got = bytearray()
                 c.settimeout(1.5)
@@ -281,6 +305,26 @@ def documented(sc, j, n):
         return "recv-only half-closes at once (ncat never)"
     if sc["role"] == "listen" and sc["peer"] in ("reply-first", "both", "reply-close", "reset"):
         return "listen: ncat -l closes at its client's end of file, stdin unsent"
+    gone = ("reset", "no-listener", "BrokenPipeError", "ConnectionResetError", "OSError")
+    if sc["flag"] == "--send-only" and j["stdout"] == n["stdout"] and j["ok"] == n["ok"]:
+        # connect-listen.md's flag table: --send-only's received data is "read and dropped";
+        # ncat does not read its peer, so a peer that writes meets a reset or a broken pipe
+        # (ncat closes with the peer's data unread), and a listen -k client that comes once
+        # stdin has ended meets a listener exiting (refused, or accepted and half-closed or reset)
+        if all(a == b or b[1] in gone or (i > 0 and a[1] in ("eof",) + gone)
+               for i, (a, b) in enumerate(zip(j["peer"], n["peer"]))):
+            return "send-only: ncat leaves its peer's data unread (reset), or is gone sooner"
+    if sc["role"] == "connect" and sc["peer"] == "reply-close" and sc["size"] > 0:
+        if j["ok"] is False and n["ok"] is True and j["stdout"] == n["stdout"]:
+            # connect-listen.md's end-of-file policy, rule 3: stdin is still sent to a peer that
+            # closed first, "and if the peer has gone away entirely, the send fails: exit code 1";
+            # ncat ignores the reset its data met
+            return "connect: stdin sent to a peer that closed and went (exit 1; ncat 0)"
+    if sc["transport"] == "udp" and sc["role"] == "connect" and j["peer"] == n["peer"]:
+        if n["stdout"] == digest(b"") and sc["reply"] > 0:
+            # connect-listen.md's UDP rules: after stdin ends jsock prints replies until none has
+            # come for 1 s; ncat -u exits at stdin's end, a reply coming later lost
+            return "connect -u: ncat exits at stdin's end, its reply lost"
     if sc["role"] == "listen-k":
         if j["stdout"] == n["stdout"] and j["peer"][0] == n["peer"][0] and j["peer"][1][1] == "eof":
             return "listen -k: a client that comes after stdin's end is half-closed (ncat: not)"
@@ -314,6 +358,7 @@ def main():
             if key != "same":
                 print("seed %d %s %s\n  jsock %s\n  ncat  %s" % (seed, verdict, sc, j, n), flush=True)
     print(stats)
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -3,17 +3,13 @@ package io.jsock;
 import io.jsock.internal.Addresses;
 import io.jsock.internal.Errors;
 import io.jsock.internal.NativeNames;
+import io.jsock.testing.FdLimit;
 import java.io.FileInputStream;
-import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 
 /**
  * A child JVM's main, for {@link NameServerFailuresTest}: run in a {@link
@@ -34,22 +30,13 @@ public final class ForwardLookupAtTheFdLimit {
       return;
     }
     List<String> out = new ArrayList<>();
-    Deque<FileInputStream> held = new ArrayDeque<>();
-    for (int i = 0; i < 100_000; i++) { // the shell's limit ends it far sooner
-      try {
-        held.push(new FileInputStream("/dev/null"));
-      } catch (IOException full) {
-        break;
-      }
-    }
+    Deque<FileInputStream> held = FdLimit.takeEveryDescriptor();
     out.add("localhost " + attempt(() -> resolve("localhost")));
     out.add("one.test " + attempt(() -> resolve("one.test")));
     out.add("127.0.0.1 " + attempt(() -> resolve("127.0.0.1")));
     out.add("getHostByName " + attempt(() -> Sockets.getHostByName("one.test")));
     out.add("one.test again " + attempt(() -> resolve("one.test")));
-    for (FileInputStream file : held) {
-      file.close();
-    }
+    FdLimit.release(held);
     out.add("freed localhost " + attempt(() -> resolve("localhost")));
     out.add("freed one.test " + attempt(() -> resolve("one.test")));
     out.add("freed getHostByName " + attempt(() -> Sockets.getHostByName("one.test")));
@@ -63,18 +50,9 @@ public final class ForwardLookupAtTheFdLimit {
    */
   private static void againOnceFreed(String failed, String twin) throws Exception {
     List<String> out = new ArrayList<>();
-    Deque<FileInputStream> held = new ArrayDeque<>();
-    for (int i = 0; i < 100_000; i++) { // the shell's limit ends it far sooner
-      try {
-        held.push(new FileInputStream("/dev/null"));
-      } catch (IOException full) {
-        break;
-      }
-    }
+    Deque<FileInputStream> held = FdLimit.takeEveryDescriptor();
     out.add(failed + " " + attempt(() -> resolveAll(failed)));
-    for (FileInputStream file : held) {
-      file.close();
-    }
+    FdLimit.release(held);
     out.add("freed " + failed + " " + attempt(() -> resolveAll(failed)));
     out.add(twin + " " + attempt(() -> resolveAll(twin)));
     out.forEach(System.out::println);
@@ -95,14 +73,7 @@ public final class ForwardLookupAtTheFdLimit {
 
   /** Loads jsock's classes and libc's lookup while descriptors are free (as StartsAtTheFdLimit). */
   private static void warmUp() throws Exception {
-    Path classes = Path.of("target/classes");
-    ClassLoader loader = ForwardLookupAtTheFdLimit.class.getClassLoader();
-    try (Stream<Path> files = Files.walk(classes.resolve("io/jsock"))) {
-      for (Path file : files.filter(f -> f.toString().endsWith(".class")).toList()) {
-        String name = classes.relativize(file).toString().replace('/', '.');
-        Class.forName(name.substring(0, name.length() - ".class".length()), false, loader);
-      }
-    }
+    FdLimit.loadJsockClasses(ForwardLookupAtTheFdLimit.class.getClassLoader());
     NativeNames.isAvailable(); // and the epoll poller it needs
     Errors.of(Errno.EMFILE, "resolve", null);
     // glibc reads nsswitch.conf at its first lookup of a name: without it, a lookup out of

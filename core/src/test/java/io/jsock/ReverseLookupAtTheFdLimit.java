@@ -2,14 +2,10 @@ package io.jsock;
 
 import io.jsock.internal.Errors;
 import io.jsock.internal.NativeNames;
+import io.jsock.testing.FdLimit;
 import java.io.FileInputStream;
-import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayDeque;
 import java.util.Deque;
-import java.util.stream.Stream;
 
 /**
  * A child JVM's main, for {@link ReverseLookupTest}: run in a {@link io.jsock.testing.NetnsHost}
@@ -23,33 +19,17 @@ public final class ReverseLookupAtTheFdLimit {
   public static void main(String[] args) throws Exception {
     String ip = args[0];
     warmUp(ip);
-    Deque<FileInputStream> held = new ArrayDeque<>();
-    for (int i = 0; i < 100_000; i++) { // the shell's limit ends it far sooner
-      try {
-        held.push(new FileInputStream("/dev/null"));
-      } catch (IOException full) {
-        break;
-      }
-    }
+    Deque<FileInputStream> held = FdLimit.takeEveryDescriptor();
     String nameInfo = attempt(() -> Sockets.getNameInfo(new InetSocketAddress(ip, 80)));
     String hostByAddr = attempt(() -> Sockets.getHostByAddr(ip));
-    for (FileInputStream file : held) {
-      file.close();
-    }
+    FdLimit.release(held);
     System.out.println("NAMEINFO " + nameInfo);
     System.out.println("HOSTBYADDR " + hostByAddr);
   }
 
   /** Loads jsock's classes and libc's lookup while descriptors are free (as StartsAtTheFdLimit). */
   private static void warmUp(String ip) throws Exception {
-    Path classes = Path.of("target/classes");
-    ClassLoader loader = ReverseLookupAtTheFdLimit.class.getClassLoader();
-    try (Stream<Path> files = Files.walk(classes.resolve("io/jsock"))) {
-      for (Path file : files.filter(f -> f.toString().endsWith(".class")).toList()) {
-        String name = classes.relativize(file).toString().replace('/', '.');
-        Class.forName(name.substring(0, name.length() - ".class".length()), false, loader);
-      }
-    }
+    FdLimit.loadJsockClasses(ReverseLookupAtTheFdLimit.class.getClassLoader());
     NativeNames.isAvailable(); // and the epoll poller it needs
     Errors.of(Errno.EMFILE, "getNameInfo", null);
     // no lookup: glibc reads nsswitch.conf at its first, and a later one out of descriptors is

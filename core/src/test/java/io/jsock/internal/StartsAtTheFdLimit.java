@@ -3,15 +3,13 @@ package io.jsock.internal;
 import io.jsock.Family;
 import io.jsock.Socket;
 import io.jsock.SocketKind;
+import io.jsock.testing.FdLimit;
 import io.jsock.testing.Loopback;
 import java.io.FileInputStream;
 import java.io.IOException;
 import java.nio.channels.SocketChannel;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Deque;
-import java.util.stream.Stream;
 
 /**
  * The child JVM of {@link PollerStartFailuresTest}: fills its file descriptors (its limit lowered
@@ -25,14 +23,7 @@ public final class StartsAtTheFdLimit {
   public static void main(String[] args) throws Exception {
     int leftFree = Integer.parseInt(args[0]);
     warmUp();
-    Deque<FileInputStream> held = new ArrayDeque<>();
-    for (int i = 0; i < 100_000; i++) { // the shell's limit ends it far sooner
-      try {
-        held.push(new FileInputStream("/dev/null"));
-      } catch (IOException full) {
-        break;
-      }
-    }
+    Deque<FileInputStream> held = FdLimit.takeEveryDescriptor();
     for (int i = 0; i < leftFree; i++) {
       held.pop().close();
     }
@@ -42,9 +33,7 @@ public final class StartsAtTheFdLimit {
       held.pop().close();
     }
     System.out.println("SECOND " + echo());
-    for (FileInputStream file : held) {
-      file.close();
-    }
+    FdLimit.release(held);
   }
 
   /**
@@ -53,14 +42,7 @@ public final class StartsAtTheFdLimit {
    * not.
    */
   private static void warmUp() throws Exception {
-    Path classes = Path.of("target/classes");
-    ClassLoader loader = StartsAtTheFdLimit.class.getClassLoader();
-    try (Stream<Path> files = Files.walk(classes.resolve("io/jsock"))) {
-      for (Path file : files.filter(f -> f.toString().endsWith(".class")).toList()) {
-        String name = classes.relativize(file).toString().replace('/', '.');
-        Class.forName(name.substring(0, name.length() - ".class".length()), false, loader);
-      }
-    }
+    FdLimit.loadJsockClasses(StartsAtTheFdLimit.class.getClassLoader());
     SocketChannel.open().close();
     Epoll.isAvailable();
     StreamCalls.isAvailable();

@@ -6,13 +6,10 @@ import io.jsock.Socket;
 import io.jsock.SocketKind;
 import io.jsock.Sockets;
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.net.InetSocketAddress;
-import java.net.SocketTimeoutException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -230,24 +227,9 @@ final class BenchCommand implements Callable<Integer> {
     if (kind == SocketKind.SOCK_DGRAM || infos.size() == 1) {
       return (InetSocketAddress) infos.getFirst().address();
     }
-    List<IOException> errors = new ArrayList<>();
-    for (AddrInfo info : infos) {
-      try (Socket probe = Socket.create(info.family(), kind)) {
-        probe.setTimeout(timeout);
-        probe.connect(info.address());
-        return (InetSocketAddress) info.address();
-      } catch (InterruptedIOException e) {
-        if (!(e instanceof SocketTimeoutException)) {
-          throw e;
-        }
-        errors.add(e);
-      } catch (IOException e) {
-        errors.add(e);
-      }
+    try (Socket probe = Endpoints.connect(host, port, null, null, kind, timeout)) {
+      return (InetSocketAddress) probe.getPeerName();
     }
-    IOException last = errors.getLast();
-    errors.stream().limit(errors.size() - 1L).forEach(last::addSuppressed);
-    throw last;
   }
 
   private void checkOptions() {

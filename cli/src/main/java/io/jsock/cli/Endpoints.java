@@ -81,6 +81,11 @@ final class Endpoints {
       Socket socket = Socket.create(info.family(), info.kind());
       try {
         return connect(socket, info.address(), timeout);
+      } catch (InterruptedIOException e) {
+        if (!(e instanceof SocketTimeoutException)) {
+          throw e; // interrupted: no next address
+        }
+        errors.add(e);
       } catch (IOException e) {
         errors.add(e);
       }

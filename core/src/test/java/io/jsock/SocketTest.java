@@ -42,6 +42,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Queue;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -4333,6 +4334,33 @@ class SocketTest {
     void run(Socket client) throws Exception;
   }
 
+  /**
+   * Races {@code other} on {@code client} (a non-blocking connect in progress) in a platform thread
+   * against a blocking {@code connect} in this one: returns what the connect threw (null if
+   * nothing) once the racing thread has ended, having added what it threw to {@code failed}.
+   */
+  private static Throwable connectRacing(
+      Socket client, SocketAddress address, ConnectRacer other, Queue<Throwable> failed)
+      throws Exception {
+    CountDownLatch go = new CountDownLatch(1);
+    Thread racing =
+        Thread.ofPlatform()
+            .start(
+                () -> {
+                  try {
+                    go.await();
+                    other.run(client);
+                  } catch (Throwable e) {
+                    failed.add(e);
+                  }
+                });
+    go.countDown();
+    client.setBlocking(true);
+    Throwable connected = catchThrowable(() -> client.connect(address));
+    racing.join();
+    return connected;
+  }
+
   static Stream<Arguments> callsThatCompleteAConnect() {
     ConnectRacer selector =
         client -> {
@@ -4374,23 +4402,8 @@ class SocketTest {
         try (Socket client = Socket.create(AF_INET, SOCK_STREAM)) {
           client.setBlocking(false);
           assertThat(client.connectEx(address)).isEqualTo(Errno.EINPROGRESS);
-          CountDownLatch go = new CountDownLatch(1);
           ConcurrentLinkedQueue<Throwable> failed = new ConcurrentLinkedQueue<>();
-          Thread racing =
-              Thread.ofPlatform()
-                  .start(
-                      () -> {
-                        try {
-                          go.await();
-                          other.run(client);
-                        } catch (Throwable e) {
-                          failed.add(e);
-                        }
-                      });
-          go.countDown();
-          client.setBlocking(true);
-          client.connect(address);
-          racing.join();
+          assertThat(connectRacing(client, address, other, failed)).isNull();
           assertThat(failed).isEmpty();
           int again = client.connectEx(address);
           if (again != Errno.EISCONN) {
@@ -4416,23 +4429,8 @@ class SocketTest {
         try (Socket client = Socket.create(AF_INET, SOCK_STREAM)) {
           client.setBlocking(false);
           assertThat(client.connectEx(address)).isEqualTo(Errno.EINPROGRESS);
-          CountDownLatch go = new CountDownLatch(1);
           ConcurrentLinkedQueue<Throwable> sent = new ConcurrentLinkedQueue<>();
-          Thread racing =
-              Thread.ofPlatform()
-                  .start(
-                      () -> {
-                        try {
-                          go.await();
-                          client.send(bytes("x"));
-                        } catch (Throwable e) {
-                          sent.add(e);
-                        }
-                      });
-          go.countDown();
-          client.setBlocking(true);
-          Throwable connected = catchThrowable(() -> client.connect(address));
-          racing.join();
+          Throwable connected = connectRacing(client, address, c -> c.send(bytes("x")), sent);
           assertThat(sent).hasSize(1);
           if (connected instanceof ConnectionRefusedException) {
             // the connect took the error: one send's error, and the next connect a new attempt

@@ -272,19 +272,7 @@ class NetworkFailuresIT {
   void aRelayDeliversTheBytesItHoldsBeforeCarryingTheTargetsResetToTheClient() throws Exception {
     try (NetnsHost host = NetnsHost.create()) {
       host.rate("1mbit");
-      Process server =
-          new ProcessBuilder(
-                  "python3",
-                  "-c",
-                  SEND_THEN_RESET
-                      + """
-                      s = socket.create_server(("127.0.0.1", 0))
-                      print(s.getsockname()[1], flush=True)
-                      c, _ = s.accept()
-                      send_then_reset(c)
-                      """)
-              .redirectErrorStream(true)
-              .start();
+      Process server = sendThenResetServer();
       try (var lines = server.inputReader(StandardCharsets.US_ASCII)) {
         String target = "127.0.0.1:" + lines.readLine().strip();
         String listen = host.localAddress().getHostAddress();
@@ -383,6 +371,25 @@ class NetworkFailuresIT {
   }
 
   /**
+   * A python3 server on loopback that prints its port, then sends its one client {@link
+   * #SEND_THEN_RESET}'s bytes and resets it.
+   */
+  private static Process sendThenResetServer() throws IOException {
+    return new ProcessBuilder(
+            "python3",
+            "-c",
+            SEND_THEN_RESET
+                + """
+                s = socket.create_server(("127.0.0.1", 0))
+                print(s.getsockname()[1], flush=True)
+                c, _ = s.accept()
+                send_then_reset(c)
+                """)
+        .redirectErrorStream(true)
+        .start();
+  }
+
+  /**
    * A relay (with {@code options}) between a server on loopback here that sends {@link
    * #RESET_BYTES} then resets, and a client in a NetnsHost behind 200 kbit/s; interrupted once it
    * says it carries the reset if {@code interrupt}. Returns what the client read and how it ended.
@@ -391,19 +398,7 @@ class NetworkFailuresIT {
       throws Exception {
     try (NetnsHost host = NetnsHost.create()) {
       host.rate("200kbit");
-      Process server =
-          new ProcessBuilder(
-                  "python3",
-                  "-c",
-                  SEND_THEN_RESET
-                      + """
-                      s = socket.create_server(("127.0.0.1", 0))
-                      print(s.getsockname()[1], flush=True)
-                      c, _ = s.accept()
-                      send_then_reset(c)
-                      """)
-              .redirectErrorStream(true)
-              .start();
+      Process server = sendThenResetServer();
       try (var lines = server.inputReader(StandardCharsets.US_ASCII)) {
         String target = "127.0.0.1:" + lines.readLine().strip();
         String listen = host.localAddress().getHostAddress();

@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -31,6 +32,7 @@ import org.junit.jupiter.api.Timeout;
 class IdleSocketsTest {
   private static final int SOCKETS = 10_000;
 
+  @Tag("slow")
   @Test
   @Timeout(value = 5, unit = TimeUnit.MINUTES) // 20 s alone, 52 s seen beside two busy loops
   void tenThousandSocketsWaitInTimeoutModeWithoutAThreadOrSelectorEach() throws Exception {

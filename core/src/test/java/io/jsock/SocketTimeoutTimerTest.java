@@ -11,6 +11,7 @@ import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -80,6 +81,7 @@ class SocketTimeoutTimerTest {
     }
   }
 
+  @Tag("slow")
   @Test
   void thousandsOfTimedSocketsClosedUnderAPendingTimerLeaveNothingWaiting() throws IOException {
     for (int i = 0; i < 3_000; i++) {

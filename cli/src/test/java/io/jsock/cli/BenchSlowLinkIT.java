@@ -11,12 +11,14 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
  * {@code jsock bench} across a slow real link: {@code jsock echo} in a {@link NetnsHost} behind a
  * rate-limited link with a small MTU, where what is in flight takes seconds to come back.
  */
+@Tag("slow")
 class BenchSlowLinkIT {
   @BeforeAll
   static void needsRootIpAndNft() {

@@ -28,6 +28,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -427,6 +428,7 @@ class BrokerCommandIT {
    * buffer (megabytes, autotuned) has gone. {@code --write-timeout 1s} disconnected it about a
    * second into such a wait while its bytes moved all the while.
    */
+  @Tag("slow")
   @Test
   void aClientThatReadsSlowlyButSteadilyOutlastsTheWriteTimeout() throws Exception {
     try (RunningProcess broker =

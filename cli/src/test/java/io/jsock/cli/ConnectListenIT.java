@@ -35,6 +35,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -677,6 +678,7 @@ class ConnectListenIT {
   // ncat -i counts from the end of a blocking write to stdout (its timer is the next read's): a
   // slow stdout reader is not an idle connection. jsock's clock started before the write, so a
   // stdout blocked longer than -i ended a connection whose data was still coming, exit 4
+  @Tag("slow")
   @Test
   void idleTimeoutDoesNotRunWhileStdoutIsSlowToTakeTheData() throws Exception {
     byte[] data = new byte[4 << 20];
@@ -776,6 +778,7 @@ class ConnectListenIT {
     }
   }
 
+  @Tag("slow")
   @Test
   void listenKeepOpenSaysThatAClientsTlsHandshakeTimedOutAndServesTheNext() throws Exception {
     try (PipedProcess listen =

@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -36,6 +37,7 @@ class NetnsTransferIT {
    * second receive with --resume, across a link of a small MTU, continues the part to a verified
    * file.
    */
+  @Tag("slow")
   @Test
   void aTransferCutByAResetIsResumedToAVerifiedFile(@TempDir Path dir) throws Exception {
     try (NetnsHost host = NetnsHost.create()) {
@@ -171,6 +173,7 @@ class NetnsTransferIT {
    * listen -k -i with two clients in the host, one of which vanishes mid-stream: the other's data
    * keeps coming to stdout, and the vanished one is closed after -i.
    */
+  @Tag("slow")
   @Test
   void listenKeepsTakingOneClientsDataWhileAnotherHasVanished() throws Exception {
     try (NetnsHost host = NetnsHost.create()) {

@@ -24,6 +24,7 @@ import java.util.Random;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -351,6 +352,7 @@ class NetworkFailuresIT {
    * bytes (and reset) about 1.7 s after the join, 2.3 s under load, and the link cannot carry them
    * all in less than 10 s.
    */
+  @Tag("slow")
   @Test
   void aRelaysResetAfterEndsTheDrainOfACarriedReset() throws Exception {
     String read = clientOfADrainingRelay(false, "--reset-after", "7s");
@@ -365,6 +367,7 @@ class NetworkFailuresIT {
    * under load the drain can end before the interrupt lands, and the client then reads them all,
    * then the reset, which is right too.
    */
+  @Tag("slow")
   @Test
   void anInterruptedRelayResetsTheClientItWasDraining() throws Exception {
     assertThat(clientOfADrainingRelay(true)).endsWith(" ConnectionResetError\n");

@@ -31,6 +31,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -114,6 +115,7 @@ class RelayCommandIT {
     }
   }
 
+  @Tag("slow")
   @Test
   void theIdleTimeoutDoesNotCutATransferToASlowButSteadyReader(@TempDir Path dir) throws Exception {
     // A write to a client that reads slowly moves bytes all the while, as socat -T counts them;

@@ -14,6 +14,7 @@ import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 class RelayPipeTest {
   private static final Duration LIMIT = Duration.ofSeconds(30);
 
+  @Tag("slow")
   @Test
   void aResetWhileTheLatencyQueueIsFullEndsTheReader(@TempDir Path dir) throws Exception {
     // 40 rounds: the reader could also fill the queue again from what the target still held

@@ -26,6 +26,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -77,6 +78,7 @@ class TransferCommandsIT {
    * sendfile chunk takes it over 2.5 s: {@code -w 2s} bounds each wait for it to take data (as
    * Python's sendfile bounds each wait), not the chunk as a whole.
    */
+  @Tag("slow")
   @Test
   void aReceiverThatTakesDataSteadilyButSlowlyIsNotTimedOut() throws Exception {
     Path data = randomFile("data.bin", 16 << 20, 11);
@@ -940,6 +942,7 @@ class TransferCommandsIT {
   // them and its -w 3s ended a healthy transfer; a chunk is now a tenth of a second's bytes. 3 s,
   // not less: the receiver's first answer and its verdict run cold code in a fresh JVM, which a
   // busy machine can make take a second
+  @Tag("slow")
   @Test
   void aSlowRateSendsOftenEnoughForTheReceiversTimeout() throws Exception {
     Path data = randomFile("data.bin", 17 * 1024, 13);

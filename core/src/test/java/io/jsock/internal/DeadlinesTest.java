@@ -13,6 +13,7 @@ import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.concurrent.FutureTask;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -68,6 +69,7 @@ class DeadlinesTest {
         .untilAsserted(() -> assertThat(Deadlines.filed() - before).isLessThan(CONNECTIONS / 2));
   }
 
+  @Tag("slow")
   @Test
   void entriesSupersededBySoonerDeadlinesGoWhileTheTimerSleepsTowardsThem() throws Exception {
     int before = Deadlines.filed();

@@ -60,6 +60,7 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -1777,6 +1778,7 @@ class TlsSocketTest {
   // A send that passed the open check just before another thread's close() sent close_notify met
   // the engine's closed outbound side and threw BrokenPipeException (as after SHUT_WR); python3
   // raises OSError(EBADF) for a send racing close(), and jsock's contract is ClosedSocketException
+  @Tag("slow")
   @Test
   void sendsRacingCloseCompleteOrThrowClosedSocketNeverBrokenPipe() throws Exception {
     for (int round = 0; round < 100; round++) {

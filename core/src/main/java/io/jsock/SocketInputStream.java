@@ -39,7 +39,10 @@ final class SocketInputStream extends InputStream {
     TEXT_FILE
   }
 
-  /** The first array of {@link #readUpTo(InputStream, int)} and {@link #skip}, as the JDK's. */
+  /**
+   * The first array of {@link #readUpTo(InputStream, SocketInputStream, int)} and {@link #skip}, as
+   * the JDK's.
+   */
   private static final int CHUNK = 8192;
 
   /** The largest array the JVM gives, as the JDK's {@code ArraysSupport.SOFT_MAX_ARRAY_LENGTH}. */

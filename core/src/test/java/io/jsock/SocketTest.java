@@ -3159,6 +3159,41 @@ class SocketTest {
     }
   }
 
+  // python3 on Linux: listen(0) on an AF_UNIX socket queues one client (backlog + 1) before a
+  // non-blocking connect gets EAGAIN, and so does listen(0) again on a listener of listen(4);
+  // jsock gave the kernel a backlog of 1 (the JDK takes 0 for its default of 50) and queued two
+  @ParameterizedTest(name = "listen({0}) first")
+  @ValueSource(ints = {-1, 4})
+  void listenOfZeroQueuesOneClientAsOnLinux(int firstBacklog) throws IOException {
+    org.junit.jupiter.api.Assumptions.assumeFalse(Boolean.getBoolean("jsock.selectorPoller"));
+    List<Socket> clients = new ArrayList<>();
+    try (Socket listener = Socket.create(AF_UNIX, SOCK_STREAM)) {
+      listener.bind(Loopback.bindAddress(AF_UNIX, dir));
+      if (firstBacklog >= 0) {
+        listener.listen(firstBacklog);
+      }
+      listener.listen(0);
+      int queued = 0;
+      for (int i = 0; i < 3; i++) {
+        Socket client = Socket.create(AF_UNIX, SOCK_STREAM);
+        clients.add(client);
+        client.setBlocking(false);
+        int err = client.connectEx(listener.getSockName());
+        if (err == 0) {
+          queued++;
+        } else {
+          assertThat(err).isEqualTo(Errno.EAGAIN);
+        }
+      }
+
+      assertThat(queued).isEqualTo(1);
+    } finally {
+      for (Socket client : clients) {
+        client.close();
+      }
+    }
+  }
+
   // python3 on Linux: on an AF_UNIX listener, shutdown(SHUT_RD) refuses new clients; accept()
   // still takes one already queued, and then, in blocking mode, raises OSError(EINVAL), a thread
   // already blocked in it too (in non-blocking mode BlockingIOError)

@@ -2775,6 +2775,11 @@ public final class Socket implements AutoCloseable {
         removeOwnSocketFile(path, "listen on");
       }
       listener.bind(local, Math.max(1, backlog));
+      if (backlog == 0) {
+        // the JDK takes a backlog below 1 for its default (50), so it was given 1, which queues
+        // two clients; Linux's listen(0) queues one (the portable path keeps the JDK's two)
+        listenInKernel(listening, 0, local);
+      }
       if (local instanceof UnixDomainSocketAddress unix) {
         if (boundFile != null) {
           keepSocketFileAttributes(unix.getPath(), boundFile);
@@ -2993,21 +2998,34 @@ public final class Socket implements AutoCloseable {
   private void listenAgain(PolledChannel current, ServerSocketChannel listener, int backlog)
       throws IOException {
     SocketAddress local = localAddressOf(listener);
-    int fd = current.enterAnyCall();
-    if (fd < 0) {
+    if (!listenInKernel(current, backlog, local)) {
       if (listenerStopped) {
         throw Errors.closed("listen on", local);
       }
       return; // the portable path (or a close meanwhile): the JDK keeps the first backlog
     }
+    listenerStopped = false;
+  }
+
+  /**
+   * {@code listen(2)} with {@code backlog} on a listener's socket, where jsock calls the kernel (a
+   * backlog of 0 included, which the JDK cannot pass); false where it does not (the portable path,
+   * or a close meanwhile).
+   */
+  private static boolean listenInKernel(PolledChannel listener, int backlog, SocketAddress local)
+      throws IOException {
+    int fd = listener.enterAnyCall();
+    if (fd < 0) {
+      return false;
+    }
     try {
-      StreamCalls.listen(fd, Math.max(1, backlog));
+      StreamCalls.listen(fd, backlog);
     } catch (StreamCalls.Failed e) {
       throw Errors.of(e.errno(), "listen on", local);
     } finally {
-      current.exitCall();
+      listener.exitCall();
     }
-    listenerStopped = false;
+    return true;
   }
 
   private Accepted wrapAccepted(SocketChannel conn) throws IOException {

@@ -710,6 +710,41 @@ class SocketTest {
     }
   }
 
+  // python3 on Linux: a TCP socket shut down for reading still takes in what its peer sends after
+  // the shutdown (mio's tcp_stream shutdown_read notes Linux reads on): recv gives those bytes,
+  // then the end of the stream
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void bytesArrivingAfterShutdownReadAreStillReceivedOverTcpAsLinux(Family family)
+      throws IOException {
+    // the portable path reads through the JDK's channel, which ends the stream at once (as BSD)
+    org.junit.jupiter.api.Assumptions.assumeFalse(Boolean.getBoolean("jsock.selectorPoller"));
+    try (Pair pair = Loopback.pair(family)) {
+      pair.server().shutdown(SHUT_RD);
+      pair.client().sendAll(bytes("after the shutdown"));
+      // acknowledged, so in the server's receive queue (a shut socket is readable at once)
+      await().atMost(PROMPTLY).until(() -> pair.client().unsentBytes() == 0);
+
+      assertThat(pair.server().recv(100)).isEqualTo(bytes("after the shutdown"));
+      assertThat(pair.server().recv(100)).isEmpty();
+    }
+  }
+
+  // python3 on Linux: once an AF_UNIX socket is shut down for reading, its peer's send raises
+  // BrokenPipeError (TCP takes the bytes in, as above)
+  @Test
+  void aSendToAnAfUnixPeerShutForReadingThrowsBrokenPipeAsLinux() throws IOException {
+    try (Pair pair = Loopback.pair(AF_UNIX, dir)) {
+      pair.client().shutdown(SHUT_RD);
+
+      assertThatThrownBy(() -> pair.server().send(bytes("x")))
+          .isInstanceOf(BrokenPipeException.class)
+          .hasMessage("send to (unnamed): broken pipe");
+      pair.client().sendAll(bytes("the other way"));
+      assertThat(pair.server().recv(100)).isEqualTo(bytes("the other way"));
+    }
+  }
+
   @ParameterizedTest
   @EnumSource(Family.class)
   void shutdownBothWaysEndsTheStreamForThePeer(Family family) throws IOException {
@@ -3159,6 +3194,41 @@ class SocketTest {
     }
   }
 
+  // python3 on Linux: listen(0) on an AF_UNIX socket queues one client (backlog + 1) before a
+  // non-blocking connect gets EAGAIN, and so does listen(0) again on a listener of listen(4);
+  // jsock gave the kernel a backlog of 1 (the JDK takes 0 for its default of 50) and queued two
+  @ParameterizedTest(name = "listen({0}) first")
+  @ValueSource(ints = {-1, 4})
+  void listenOfZeroQueuesOneClientAsOnLinux(int firstBacklog) throws IOException {
+    org.junit.jupiter.api.Assumptions.assumeFalse(Boolean.getBoolean("jsock.selectorPoller"));
+    List<Socket> clients = new ArrayList<>();
+    try (Socket listener = Socket.create(AF_UNIX, SOCK_STREAM)) {
+      listener.bind(Loopback.bindAddress(AF_UNIX, dir));
+      if (firstBacklog >= 0) {
+        listener.listen(firstBacklog);
+      }
+      listener.listen(0);
+      int queued = 0;
+      for (int i = 0; i < 3; i++) {
+        Socket client = Socket.create(AF_UNIX, SOCK_STREAM);
+        clients.add(client);
+        client.setBlocking(false);
+        int err = client.connectEx(listener.getSockName());
+        if (err == 0) {
+          queued++;
+        } else {
+          assertThat(err).isEqualTo(Errno.EAGAIN);
+        }
+      }
+
+      assertThat(queued).isEqualTo(1);
+    } finally {
+      for (Socket client : clients) {
+        client.close();
+      }
+    }
+  }
+
   // python3 on Linux: on an AF_UNIX listener, shutdown(SHUT_RD) refuses new clients; accept()
   // still takes one already queued, and then, in blocking mode, raises OSError(EINVAL), a thread
   // already blocked in it too (in non-blocking mode BlockingIOError)
@@ -3593,6 +3663,64 @@ class SocketTest {
       assertThat(pair.client().recvFrom(10).data()).isEmpty();
       pair.client().setBlocking(false);
       assertThat(pair.client().recv(10)).isEmpty();
+    }
+  }
+
+  // python3 on Linux: a TCP peer that closes with bytes of ours unread resets the connection, with
+  // no SO_LINGER (mio's connection_reset_by_peer, tokio's reset on drop): recv still gives what
+  // the peer had sent before, then raises ConnectionResetError once, then gives b''
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void aTcpPeerClosingWithOurBytesUnreadResetsAfterItsOwnBytesAsPythonSays(Family family)
+      throws IOException {
+    try (Pair pair = Loopback.pair(family)) {
+      SocketAddress peer = pair.client().getPeerName();
+      pair.client().sendAll(bytes("unread"));
+      pair.server().sendAll(bytes("reply"));
+      try (SocketSelector selector = SocketSelector.open()) {
+        pair.server().setBlocking(false);
+        selector.register(pair.server(), Set.of(Event.EVENT_READ), null);
+        assertThat(selector.select(PROMPTLY)).as("our bytes have arrived").hasSize(1);
+      }
+      pair.server().close();
+
+      assertThat(pair.client().recv(100)).isEqualTo(bytes("reply"));
+      assertThatThrownBy(() -> pair.client().recv(100))
+          .isInstanceOf(ConnectionResetException.class)
+          .hasMessage("recv from " + text(peer) + ": connection reset by peer");
+      assertThat(pair.client().recv(100)).isEmpty();
+      assertThatThrownBy(() -> pair.client().send(bytes("x")))
+          .isInstanceOf(BrokenPipeException.class);
+    }
+  }
+
+  // python3 on Linux: a connection its client reset (SO_LINGER 0, then close) while it waited in
+  // the accept queue is still accepted, with the client's address; recv raises
+  // ConnectionResetError once, then gives b'', and getpeername raises OSError(ENOTCONN)
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void aConnectionResetBeforeItIsAcceptedIsAcceptedAndReportsTheResetOnce(Family family)
+      throws IOException {
+    try (Socket listener = listening(family)) {
+      SocketAddress client;
+      try (Socket resetting = Socket.create(family, SOCK_STREAM)) {
+        resetting.connect(listener.getSockName());
+        client = resetting.getSockName();
+        resetting.setSockOpt(StandardSocketOptions.SO_LINGER, 0);
+      }
+
+      Accepted accepted = listener.accept();
+      try (Socket conn = accepted.conn()) {
+        assertThat(accepted.address()).isEqualTo(client);
+        assertThatThrownBy(() -> conn.recv(10))
+            .isInstanceOf(ConnectionResetException.class)
+            .hasMessage("recv from " + text(client) + ": connection reset by peer");
+        assertThat(conn.recv(10)).isEmpty();
+        if (!Boolean.getBoolean("jsock.selectorPoller")) { // the portable path keeps the address
+          ErrnoException e = catchThrowableOfType(ErrnoException.class, conn::getPeerName);
+          assertThat(e.errno()).isEqualTo(Errno.ENOTCONN);
+        }
+      }
     }
   }
 

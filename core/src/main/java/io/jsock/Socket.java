@@ -32,6 +32,7 @@ import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.Channels;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.DatagramChannel;
@@ -1116,7 +1117,7 @@ public final class Socket implements AutoCloseable {
    * no scratch buffer is free (the caller reads on its own).
    */
   private byte[] recvPooled(int bufsize) throws IOException {
-    PolledChannel current = receiving();
+    PolledChannel current = receiving("recv from");
     if (current == null) {
       return EMPTY;
     }
@@ -1170,7 +1171,7 @@ public final class Socket implements AutoCloseable {
       recvFromInto(buffer);
       return buffer.position() - start;
     }
-    PolledChannel current = receiving();
+    PolledChannel current = receiving("recv from");
     if (current == null) {
       return 0;
     }
@@ -1722,7 +1723,7 @@ public final class Socket implements AutoCloseable {
     checkBufsize(bufsize);
     if (kind == SocketKind.SOCK_STREAM) {
       // recvfrom(2) asks the kernel even for 0 bytes, as recv(0) does not
-      PolledChannel current = receiving();
+      PolledChannel current = receiving("recv from");
       if (current == null) {
         return new Datagram(EMPTY, abortedConnectTarget());
       }
@@ -1811,7 +1812,7 @@ public final class Socket implements AutoCloseable {
   public SocketAddress recvFromInto(ByteBuffer buffer) throws IOException {
     checkWritable(buffer);
     if (kind == SocketKind.SOCK_STREAM) {
-      PolledChannel current = receiving();
+      PolledChannel current = receiving("recv from");
       if (current == null) {
         return abortedConnectTarget();
       }
@@ -2305,6 +2306,63 @@ public final class Socket implements AutoCloseable {
       } finally {
         current.exitCall();
       }
+    }
+  }
+
+  /**
+   * The bytes a receive could take now without waiting, for the input streams' {@code available()}
+   * (the JDK's socket streams answer it with {@code FIONREAD} too): the bytes in the receive queue,
+   * 0 at the end of the stream and while a connect goes on. On the epoll path {@code
+   * ioctl(FIONREAD)}, which after {@code shutdown(SHUT_RD)} still counts what had arrived, as a
+   * receive still returns it there; on the portable path the JDK's channel asks the same, and
+   * answers 0 after a shutdown of the input, where its reads end at once. Over TLS, the plaintext
+   * already decrypted and not yet taken: records still encrypted count for nothing, as in the JDK's
+   * {@code SSLSocket}.
+   *
+   * @throws ClosedSocketException if the socket is closed
+   * @throws ErrnoException what a receive throws on a stream socket that is not connected (a
+   *     listener too): {@link Errno#ENOTCONN} for TCP, {@link Errno#EINVAL} over AF_UNIX
+   */
+  int unreadBytes() throws IOException {
+    String operation = "ioctl FIONREAD";
+    PolledChannel current =
+        kind == SocketKind.SOCK_DGRAM ? open(operation, peer) : receiving(operation);
+    if (current == null) {
+      return 0; // the end of the stream, as a receive would find
+    }
+    if (tls != null) {
+      return tls.bufferedPlaintext();
+    }
+    if (kind == SocketKind.SOCK_STREAM && !isConnected(current)) {
+      return 0; // a connect in progress: nothing has come yet
+    }
+    int fd = current.enterAnyCall();
+    if (fd < 0) {
+      return unreadInChannel(current.channel(), operation); // the portable path, or closing
+    }
+    try {
+      return StreamCalls.unreadBytes(fd);
+    } catch (StreamCalls.Failed e) {
+      throw Errors.of(e.errno(), operation, peer);
+    } finally {
+      current.exitCall();
+    }
+  }
+
+  /**
+   * {@code FIONREAD} as the JDK's channel asks it: the stream it gives for a socket channel answers
+   * {@code available()} so, in any blocking mode and for AF_UNIX as for TCP (whose channel's socket
+   * adaptor AF_UNIX lacks), and 0 once its input is shut down. 0 for a datagram channel, whose
+   * stream cannot ask.
+   */
+  private int unreadInChannel(SelectableChannel channel, String operation) throws IOException {
+    if (!(channel instanceof SocketChannel stream)) {
+      return 0;
+    }
+    try {
+      return Channels.newInputStream(stream).available();
+    } catch (IOException e) {
+      throw failure(e, operation, peer); // closed meanwhile
     }
   }
 
@@ -3283,13 +3341,13 @@ public final class Socket implements AutoCloseable {
    * for it), or the error Linux gives a read; null for the end of the stream, after a connect whose
    * error no connect call took ({@link #connectAborted}).
    */
-  private PolledChannel receiving() throws IOException {
-    PolledChannel current = open("recv from", peer);
+  private PolledChannel receiving(String operation) throws IOException {
+    PolledChannel current = open(operation, peer);
     if (!isConnected(current)) {
       if (current.channel() instanceof SocketChannel stream && stream.isConnectionPending()) {
         return current;
       }
-      open("recv from", peer); // closed by another thread meanwhile, as in connected()
+      open(operation, peer); // closed by another thread meanwhile, as in connected()
       if (connectAborted != null) {
         return null; // the end of the stream: a failed connect shut the receive side (Linux)
       }
@@ -3297,7 +3355,7 @@ public final class Socket implements AutoCloseable {
         return null; // shut down before it connected: Linux's shutdown shut it all the same
       }
       // TCP answers ENOTCONN, AF_UNIX EINVAL
-      throw Errors.of(family == Family.AF_UNIX ? Errno.EINVAL : Errno.ENOTCONN, "recv from", null);
+      throw Errors.of(family == Family.AF_UNIX ? Errno.EINVAL : Errno.ENOTCONN, operation, null);
     }
     return current;
   }

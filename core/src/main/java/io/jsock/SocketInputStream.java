@@ -67,14 +67,7 @@ final class SocketInputStream extends InputStream {
   @Override
   public int read(byte[] b, int off, int len) throws IOException {
     Objects.checkFromIndexSize(off, len, b.length);
-    if (closed) {
-      // as Python's SocketIO: the socket's data stays for the socket and its other views
-      throw new IOException(Errors.message("recv from", null, "I/O operation on closed file"));
-    }
-    if (timedOut) {
-      throw new ErrnoException(
-          Errors.message("recv from", null, "cannot read from timed out object"), Errno.EIO, null);
-    }
+    checkReadable("recv from");
     if (len == 0) {
       return 0;
     }
@@ -90,6 +83,33 @@ final class SocketInputStream extends InputStream {
     } catch (InterruptedIOException e) {
       timedOut = view == View.TEXT_FILE; // readLine drops its part of a line here too
       throw e;
+    }
+  }
+
+  /**
+   * The bytes a read could take now without blocking: those in the socket's receive queue ({@code
+   * FIONREAD}, as the JDK's socket streams answer), 0 once they are read and at the end of the
+   * stream; over TLS, the plaintext already decrypted and not yet read. After {@code
+   * shutdown(SHUT_RD)}, what had arrived where a read still returns it (the epoll path), else 0.
+   *
+   * @throws IOException if the view is closed or refuses reads, as a read would
+   * @throws ClosedSocketException if the socket is closed
+   */
+  @Override
+  public int available() throws IOException {
+    checkReadable("ioctl FIONREAD");
+    return socket.unreadBytes();
+  }
+
+  /** Refuses a view that is closed, or that a failure left refusing every later read. */
+  private void checkReadable(String operation) throws IOException {
+    if (closed) {
+      // as Python's SocketIO: the socket's data stays for the socket and its other views
+      throw new IOException(Errors.message(operation, null, "I/O operation on closed file"));
+    }
+    if (timedOut) {
+      throw new ErrnoException(
+          Errors.message(operation, null, "cannot read from timed out object"), Errno.EIO, null);
     }
   }
 

@@ -17,6 +17,7 @@ import java.io.BufferedWriter;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -362,6 +363,113 @@ class SocketStreamsTest {
       assertThat(readExactly(pair.server(), 4)).isEqualTo("data".getBytes(UTF_8));
       pair.server().sendAll("reply".getBytes(UTF_8));
       assertThat(readExactly(pair.client(), 5)).isEqualTo("reply".getBytes(UTF_8));
+    }
+  }
+
+  // the JDK's Socket.getInputStream().available() answers FIONREAD: the bytes queued, 0 once they
+  // are read, and 0 at the end of the stream
+  @ParameterizedTest
+  @EnumSource(Family.class)
+  void availableCountsTheQueuedBytesAndIsZeroOnceTheyAreReadAndAtTheEnd(Family family)
+      throws Exception {
+    try (Pair pair = Loopback.pair(family, dir)) {
+      InputStream in = pair.server().getInputStream();
+      assertThat(in.available()).isZero();
+
+      pair.client().sendAll("hello".getBytes(UTF_8));
+      pair.server().recvFrom(0); // waits until the bytes are queued, taking none
+      assertThat(in.available()).isBetween(1, 5);
+      assertThat(in.readNBytes(5)).isEqualTo("hello".getBytes(UTF_8));
+      assertThat(in.available()).isZero();
+
+      pair.client().shutdown(Shutdown.SHUT_WR);
+      pair.server().recvFrom(0); // waits until the end of the stream is there
+      assertThat(in.available()).isZero();
+      assertThat(in.read()).isEqualTo(-1);
+      assertThat(in.available()).isZero();
+    }
+  }
+
+  // after shutdown(SHUT_RD) the epoll path's reads still return what had arrived (as Linux's recv,
+  // and Python's), the portable path's end at once (the JDK's): available() counts what they take
+  @ParameterizedTest
+  @EnumSource(Family.class)
+  void availableAfterShutdownOfTheReadingSideCountsWhatReadsStillReturn(Family family)
+      throws Exception {
+    try (Pair pair = Loopback.pair(family, dir)) {
+      InputStream in = pair.server().getInputStream();
+      pair.client().sendAll("hello".getBytes(UTF_8));
+      pair.server().recvFrom(0); // waits until the bytes are queued, taking none
+      pair.server().shutdown(Shutdown.SHUT_RD);
+
+      int available = in.available();
+      byte[] read = in.readAllBytes();
+      assertThat(read.length).isEqualTo(available);
+      assertThat(read).isIn(new byte[0], "hello".getBytes(UTF_8));
+      assertThat(in.available()).isZero();
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Family.class)
+  void readersAreReadyAndBufferedViewsCountBytesOnlyWhileDataIsQueued(Family family)
+      throws Exception {
+    try (Pair pair = Loopback.pair(family, dir)) {
+      InputStreamReader reader = new InputStreamReader(pair.server().getInputStream(), UTF_8);
+      BufferedReader lines = pair.server().makeFile("r");
+      BufferedInputStream bytes = pair.server().makeFile("rb");
+      assertThat(reader.ready()).isFalse();
+      assertThat(lines.ready()).isFalse();
+      assertThat(bytes.available()).isZero();
+
+      pair.client().sendAll("hi\n".getBytes(UTF_8));
+      pair.server().recvFrom(0); // waits until the bytes are queued, taking none
+      assertThat(reader.ready()).isTrue();
+      assertThat(lines.ready()).isTrue();
+      assertThat(bytes.available()).isBetween(1, 3);
+
+      assertThat(lines.readLine()).isEqualTo("hi");
+      assertThat(reader.ready()).isFalse();
+      assertThat(bytes.available()).isZero();
+    }
+  }
+
+  // the JDK's throws SocketException("Socket closed"); a closed view refuses it as it refuses reads
+  @Test
+  void availableOnAClosedViewOrSocketThrowsSayingWhatIsClosed() throws Exception {
+    try (Pair pair = Loopback.pair(Family.AF_INET)) {
+      InputStream closedView = pair.server().getInputStream();
+      InputStream open = pair.server().getInputStream();
+      String peer = Addresses.format(pair.server().getPeerName());
+      pair.client().sendAll("data".getBytes(UTF_8));
+      closedView.close();
+
+      assertThatThrownBy(closedView::available)
+          .isExactlyInstanceOf(IOException.class)
+          .hasMessage("ioctl FIONREAD: I/O operation on closed file");
+      pair.server().close();
+      assertThatThrownBy(open::available)
+          .isInstanceOf(ClosedSocketException.class)
+          .hasMessage("ioctl FIONREAD " + peer + ": socket is closed");
+    }
+  }
+
+  // a listener (and any socket not connected) has no stream to count: it throws what a read throws,
+  // as Linux's recv answers (TCP ENOTCONN, AF_UNIX EINVAL)
+  @ParameterizedTest
+  @EnumSource(Family.class)
+  void availableOnAListenerThrowsWhatAReadThrows(Family family) throws Exception {
+    try (Socket listener = Socket.create(family, SocketKind.SOCK_STREAM)) {
+      listener.bind(Loopback.bindAddress(family, dir));
+      listener.listen(1);
+      InputStream in = listener.getInputStream();
+
+      ErrnoException read = catchThrowableOfType(ErrnoException.class, in::read);
+      ErrnoException available = catchThrowableOfType(ErrnoException.class, in::available);
+      assertThat(available.errno())
+          .isEqualTo(read.errno())
+          .isEqualTo(family == Family.AF_UNIX ? Errno.EINVAL : Errno.ENOTCONN);
+      assertThat(available).hasMessageStartingWith("ioctl FIONREAD: ");
     }
   }
 

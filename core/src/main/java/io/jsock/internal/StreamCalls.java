@@ -74,6 +74,9 @@ public final class StreamCalls {
   /** {@code SIOCOUTQ} (Linux's {@code TIOCOUTQ}): the bytes a socket's send queue holds. */
   private static final long SIOCOUTQ = 0x5411;
 
+  /** {@code FIONREAD} (Linux's {@code SIOCINQ}): the bytes a socket's receive queue holds. */
+  private static final long FIONREAD = 0x541B;
+
   /** {@code AF_INET} and {@code AF_INET6} as Linux numbers them. */
   private static final short AF_INET = 2;
 
@@ -439,12 +442,28 @@ public final class StreamCalls {
    * @throws Failed with the error number of a failed call ({@code EINVAL} for a listener)
    */
   public static int unsentBytes(int fd) throws Failed {
+    return queuedBytes(fd, SIOCOUTQ);
+  }
+
+  /**
+   * {@code ioctl(fd, FIONREAD)}: the bytes in the socket's receive queue, which a {@code recv}
+   * takes without waiting (on a datagram socket, the size of the next datagram); 0 at the end of
+   * the stream.
+   *
+   * @throws Failed with the error number of a failed call ({@code EINVAL} for a listener)
+   */
+  public static int unreadBytes(int fd) throws Failed {
+    return queuedBytes(fd, FIONREAD);
+  }
+
+  /** An {@code ioctl} that answers a count of bytes through an {@code int *}. */
+  private static int queuedBytes(int fd, long request) throws Failed {
     int[] value = new int[1];
     zeroOrFailed(
         "ioctl",
         (arena, state) -> {
           MemorySegment count = arena.allocate(JAVA_INT);
-          int result = (int) IOCTL_INT.invokeExact(state, fd, SIOCOUTQ, count);
+          int result = (int) IOCTL_INT.invokeExact(state, fd, request, count);
           value[0] = count.get(JAVA_INT, 0);
           return result;
         });

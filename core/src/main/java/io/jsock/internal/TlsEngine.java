@@ -376,6 +376,22 @@ public final class TlsEngine {
     }
   }
 
+  /**
+   * The plaintext already decrypted and not yet taken, which a receive returns without reading the
+   * socket; records received but still encrypted count for nothing, as in the JDK's {@code
+   * SSLSocket}. 0 while another thread is receiving, which takes what is there.
+   */
+  public int bufferedPlaintext() {
+    if (!receiving.tryLock()) {
+      return 0;
+    }
+    try {
+      return appIn.remaining();
+    } finally {
+      receiving.unlock();
+    }
+  }
+
   /** Whether the buffer (in read mode) starts with a whole TLS record: 5-byte header, then body. */
   private static boolean holdsWholeRecord(ByteBuffer records) {
     int start = records.position();

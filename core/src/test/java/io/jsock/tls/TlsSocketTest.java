@@ -25,6 +25,8 @@ import io.jsock.testing.Loopback.Pair;
 import io.jsock.testing.Running;
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -114,6 +116,36 @@ class TlsSocketTest {
       assertThat(Tls.session(tls.server()).getProtocol()).isEqualTo("TLSv1.2");
       tls.client().close();
       assertThat(tls.server().recv(10)).isEmpty();
+    }
+  }
+
+  // as the JDK's SSLSocket: available() counts the plaintext already decrypted and not yet read,
+  // never guessed from records still encrypted (recvFrom(0) decrypts one, taking none of it)
+  @ParameterizedTest
+  @EnumSource(Family.class)
+  void availableCountsDecryptedBytesNotYetRead(Family family, @TempDir Path dir) throws Exception {
+    String host = family == AF_INET6 ? "::1" : "localhost";
+    try (Pair plain = Loopback.pair(family, dir);
+        Pair tls = handshake(plain, client, host, server)) {
+      InputStream in = tls.server().getInputStream();
+      assertThat(in.available()).isZero();
+
+      tls.client().sendAll("hello world".getBytes(UTF_8));
+      tls.server().recvFrom(0);
+      assertThat(in.available()).isEqualTo(11);
+      assertThat(new InputStreamReader(in, UTF_8).ready()).isTrue();
+      assertThat(in.read()).isEqualTo('h');
+      assertThat(in.available()).isEqualTo(10);
+      assertThat(in.readNBytes(10)).isEqualTo("ello world".getBytes(UTF_8));
+      assertThat(in.available()).isZero();
+
+      tls.client().close();
+      assertThat(in.read()).isEqualTo(-1);
+      assertThat(in.available()).isZero();
+      tls.server().close();
+      assertThatThrownBy(in::available)
+          .isInstanceOf(ClosedSocketException.class)
+          .hasMessageEndingWith(": socket is closed");
     }
   }
 

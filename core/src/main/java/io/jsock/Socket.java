@@ -41,7 +41,6 @@ import java.nio.channels.NetworkChannel;
 import java.nio.channels.NonReadableChannelException;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.Charset;
@@ -1230,7 +1229,11 @@ public final class Socket implements AutoCloseable {
     if (fd < 0) {
       // the portable path, or closing (the wait reports a close): readable means data queued, the
       // end of the stream, or a reset (which the next receive reports)
-      return inputShut || resetReported || isReadableNow(current.channel());
+      try {
+        return inputShut || resetReported || current.isReadableNow();
+      } catch (IOException e) {
+        throw failure(e, "recv from", peer);
+      }
     }
     MemorySegment state = current.takeState(false);
     try {
@@ -1240,23 +1243,6 @@ public final class Socket implements AutoCloseable {
     } finally {
       current.giveState(false, state);
       current.exitCall();
-    }
-  }
-
-  /**
-   * Whether a channel is ready to read, asked of a selector opened for the question: the JDK's
-   * AF_UNIX channel has no {@code available()}. Readiness also reports the end of the stream or a
-   * reset, which a reader will meet as soon as it reads: such a connection is not silent either.
-   * Not a hot path: the server asks this once, of a connection whose first-byte deadline passed
-   * with nothing received, and a stream's {@code recvFrom(0)} on the portable path at each try. A
-   * channel the poller holds may be registered with another selector.
-   */
-  private static boolean isReadableNow(SelectableChannel channel) {
-    try (Selector selector = Selector.open()) {
-      channel.register(selector, SelectionKey.OP_READ);
-      return selector.selectNow() > 0;
-    } catch (IOException | RuntimeException e) {
-      return false; // closed meanwhile: nothing a reader could still take
     }
   }
 
@@ -4004,13 +3990,19 @@ public final class Socket implements AutoCloseable {
 
     /**
      * A peek at an AF_UNIX stream's receive buffer through {@link StreamCalls}; where they are not
-     * available, whether a selector of its own finds the channel readable (see {@link
-     * #isReadableNow}).
+     * available, whether the channel is readable (see {@link PolledChannel#isReadableNow}), which
+     * counts the end of the stream or a reset too: such a connection is not silent either. Not a
+     * hot path: the server asks this once, of a connection whose first-byte deadline passed with
+     * nothing received.
      */
     private static boolean hasUnreadUnixData(PolledChannel polled) {
       int fd = polled.enterCall();
       if (fd < 0) {
-        return isReadableNow(polled.channel()); // the portable path, or closing
+        try {
+          return polled.isReadableNow(); // the portable path, or closing
+        } catch (IOException e) {
+          return false; // as the TCP peek's failure: nothing a reader could take
+        }
       }
       MemorySegment state = polled.takeState(false);
       try {

@@ -18,6 +18,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.params.provider.Arguments.arguments;
 
+import io.jsock.testing.ChildJvm;
 import io.jsock.testing.Loopback;
 import io.jsock.testing.Loopback.Pair;
 import io.jsock.testing.Loopback.Refusing;
@@ -51,6 +52,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Named;
@@ -3466,6 +3468,109 @@ class SocketTest {
       socket.setBlocking(false);
       assertThat(socket.recvFromInto(ByteBuffer.allocate(0))).isEqualTo(peer);
     }
+  }
+
+  // the portable path asks whether a stream is readable of one selector that every socket shares:
+  // threads that ask at once, of streams with data queued and of silent ones, each get their own
+  // stream's answer
+  @Test
+  void recvFromOfNoBytesAskedByManyThreadsAtOnceAnswersForEachStream() throws Exception {
+    List<Pair> pairs = new ArrayList<>();
+    try {
+      for (int i = 0; i < 8; i++) {
+        Pair pair = Loopback.pair(i % 2 == 0 ? AF_INET : AF_UNIX, dir);
+        pairs.add(pair);
+        if (i % 4 < 2) {
+          pair.server().sendAll(bytes("hi"));
+          pair.client().recvFrom(0); // blocking: returns once the data is queued
+        }
+        pair.client().setBlocking(false);
+      }
+      Queue<String> wrong = new ConcurrentLinkedQueue<>();
+      List<Running<Void>> askers = new ArrayList<>();
+      for (int t = 0; t < 4; t++) {
+        askers.add(
+            inVirtualThread(
+                () -> {
+                  for (int round = 0; round < 100; round++) {
+                    for (int i = 0; i < pairs.size(); i++) {
+                      boolean queued = i % 4 < 2;
+                      Socket socket = pairs.get(i).client();
+                      Throwable e = catchThrowable(() -> socket.recvFrom(0));
+                      if (queued ? e != null : !(e instanceof WouldBlockException)) {
+                        wrong.add("pair " + i + " queued " + queued + ": " + e);
+                      }
+                    }
+                  }
+                  return null;
+                }));
+      }
+      for (Running<Void> asker : askers) {
+        asker.get();
+      }
+
+      assertThat(wrong).isEmpty();
+    } finally {
+      for (Pair pair : pairs) {
+        pair.close();
+      }
+    }
+  }
+
+  // python3 3.11 on Linux, every descriptor taken (RLIMIT_NOFILE 256): recvfrom(0) answers as
+  // ever, as it needs no descriptor: b'' with data queued (in any mode) and at the end of the
+  // stream, TimeoutError, BlockingIOError, and b'' once data comes in blocking mode. The portable
+  // path's readiness question opened a selector per call: at the limit it took every stream for
+  // silent, so a blocking recvFrom(0) with data queued waited for ever. A child JVM on each path
+  // (see RecvNothingAtTheFdLimit), so the test runs once
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "-Djsock.selectorPoller=true",
+        "-Djsock.selectorPoller=false",
+        "-Djsock.streamCalls=false" // the epoll path through the channel: asks as the portable path
+      })
+  void recvFromOfNoBytesAtTheDescriptorLimitAnswersAsPython(String path) throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeFalse(Boolean.getBoolean("jsock.selectorPoller"));
+    String command =
+        "ulimit -n 256 && exec "
+            + Stream.concat(
+                    ChildJvm.command(RecvNothingAtTheFdLimit.class, path).stream(),
+                    Stream.of(dir.toString()))
+                .map(arg -> "'" + arg + "'")
+                .collect(Collectors.joining(" "));
+    Path output = dir.resolve("child.txt");
+    Process child =
+        new ProcessBuilder("sh", "-c", command)
+            .redirectErrorStream(true)
+            .redirectOutput(output.toFile())
+            .start();
+    try {
+      assertThat(child.waitFor(120, TimeUnit.SECONDS)).as("child ended").isTrue();
+    } finally {
+      child.destroyForcibly();
+    }
+
+    List<String> expected = new ArrayList<>();
+    for (String family : List.of("AF_INET", "AF_UNIX")) {
+      for (String line :
+          List.of(
+              "queued recvFrom(0) made b''",
+              "queued non-blocking recvFrom(0) made b''",
+              "queued hasUnreadData true",
+              "queued recv made b'hi'",
+              "empty hasUnreadData false",
+              "empty timeout recvFrom(0) SocketTimeoutException",
+              "empty non-blocking recvFrom(0) WouldBlockException",
+              "empty blocking recvFrom(0), data later made b''",
+              "recv made b'x'",
+              "eof recvFrom(0) made b''",
+              "eof non-blocking recvFrom(0) made b''",
+              "eof recv made b''")) {
+        expected.add(family + " " + line);
+      }
+    }
+    assertThat(Files.readAllLines(output, UTF_8)).containsExactlyElementsOf(expected);
   }
 
   // ---------------------------------------------------------------- options

@@ -365,6 +365,25 @@ public final class PolledChannel {
   }
 
   /**
+   * Whether the channel is ready to read now: data queued, the end of the stream, or a reset, which
+   * a reader meets as soon as it reads; false once it is closed. For the callers that cannot ask
+   * through {@link StreamCalls} (not available, or closing), and asked without opening a
+   * descriptor, as a {@code recv(2)} of no bytes needs none: on the selector poller, of a selector
+   * kept for the question; on the epoll path, by {@code poll(2)} of the socket itself, looked up as
+   * {@link #awaitInKernel} does. The channel still open after the {@code poll} means that its
+   * number was not yet given to another file during it.
+   *
+   * @throws IOException if the selector poller's selector fails
+   */
+  public boolean isReadableNow() throws IOException {
+    if (poller != null) {
+      return poller.isReadableNow(channel);
+    }
+    int fd = registeredFd >= 0 ? registeredFd : channel.isOpen() ? Epoll.fd(channel) : -1;
+    return fd >= 0 && Epoll.poll(fd, Epoll.POLLIN, 0) > 0 && channel.isOpen();
+  }
+
+  /**
    * Notes that a read of a TCP stream returned fewer bytes than it asked for. Linux's TCP receive
    * copies from every queued segment until the request is met, so a short read leaves the queue
    * empty, and whatever arrives after it raises an edge.

@@ -31,6 +31,9 @@ public final class Poller {
   /** The pollers once started (see {@link #next()}). */
   private static volatile Poller[] pollers;
 
+  /** Opened with the pollers, before {@link #pollers} is set (see {@link #isReadableNow}). */
+  private static ReadinessCheck readiness;
+
   private static final AtomicInteger NEXT = new AtomicInteger();
   private static final int READS = SelectionKey.OP_READ | SelectionKey.OP_ACCEPT;
   private static final int WRITES = SelectionKey.OP_WRITE | SelectionKey.OP_CONNECT;
@@ -46,9 +49,9 @@ public final class Poller {
 
   /**
    * The poller for a newly created channel: the pollers take channels in turn. The first call
-   * starts them; a start that fails (a selector is two file descriptors, EMFILE at the process's
-   * limit) closes the selectors it opened, which ends the threads it started, and throws, and the
-   * next call starts them afresh.
+   * starts them, and opens the selector of {@link #isReadableNow}; a start that fails (a selector
+   * is two file descriptors, EMFILE at the process's limit) closes the selectors it opened, which
+   * ends the threads it started, and throws, and the next call starts them afresh.
    *
    * @throws IOException when a selector cannot be opened
    */
@@ -58,7 +61,7 @@ public final class Poller {
       STARTING.lock();
       try {
         if (pollers == null) {
-          pollers = start(pollerCount());
+          pollers = start(pollerCount()); // volatile: publishes readiness too
         }
         started = pollers;
       } finally {
@@ -80,6 +83,14 @@ public final class Poller {
   void arm(SelectionKey key, int ops) {
     key.interestOpsOr(ops);
     selector.wakeup();
+  }
+
+  /**
+   * Whether {@code channel} is ready to read now (see {@link ReadinessCheck}), asked without a new
+   * descriptor: of a selector opened with the pollers, shared by every channel.
+   */
+  boolean isReadableNow(SelectableChannel channel) throws IOException {
+    return readiness.isReadable(channel);
   }
 
   /** Lets the selector flush cancelled keys now, which is when the JDK really closes their fds. */
@@ -180,7 +191,10 @@ public final class Poller {
     return Math.max(1, Runtime.getRuntime().availableProcessors() / 4);
   }
 
-  /** Opens every selector, then starts their threads; whatever fails closes the selectors. */
+  /**
+   * Opens every selector, then the one of {@link #readiness}, then starts their threads; whatever
+   * fails closes the selectors.
+   */
   private static Poller[] start(int count) throws IOException {
     Poller[] started = new Poller[count];
     boolean done = false;
@@ -188,6 +202,7 @@ public final class Poller {
       for (int i = 0; i < count; i++) {
         started[i] = new Poller(Selector.open());
       }
+      readiness = ReadinessCheck.open();
       for (int i = 0; i < count; i++) {
         Thread.ofPlatform().daemon().name("jsock-poller-" + i).start(started[i]::run);
       }
@@ -195,6 +210,10 @@ public final class Poller {
       return started;
     } finally {
       if (!done) {
+        if (readiness != null) {
+          readiness.close();
+          readiness = null;
+        }
         for (Poller poller : started) {
           if (poller != null) {
             poller.selector.close(); // a thread started on it ends (see run)

@@ -21,7 +21,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * Before, either poller started in its class's initialiser: the first socket threw
  * ExceptionInInitializerError, and every later one of the JVM NoClassDefFoundError. A child JVM
  * ({@link StartsAtTheFdLimit}) under {@code ulimit -n}, with two lanes (a socket, the master and
- * two lanes take four descriptors) or two selectors.
+ * two lanes take four descriptors) or two selectors (and the readiness check's, opened with them).
  */
 class PollerStartFailuresTest {
   @TempDir Path dir;
@@ -34,7 +34,8 @@ class PollerStartFailuresTest {
     "-Djsock.epollLanes=false, 1, no lane of the epoll thread",
     // a selector takes two descriptors (its epoll instance and an eventfd to wake it)
     "-Djsock.selectorPoller=true -Djsock.pollers=2, 1, no selector",
-    "-Djsock.selectorPoller=true -Djsock.pollers=2, 3, no second selector"
+    "-Djsock.selectorPoller=true -Djsock.pollers=2, 3, no second selector",
+    "-Djsock.selectorPoller=true -Djsock.pollers=2, 5, no selector of the readiness check"
   })
   void aFirstSocketAtTheDescriptorLimitFailsWithEmfileAndTheNextOneWorks(
       String option, int leftFree, String missing) throws Exception {

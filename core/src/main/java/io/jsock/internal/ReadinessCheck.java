@@ -1,0 +1,62 @@
+package io.jsock.internal;
+
+import java.io.IOException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SelectableChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Answers whether a channel is ready to read now, on the selector poller's path, through one
+ * selector kept for the question: the JDK has no other way to ask it of an AF_UNIX channel (no
+ * {@code available()}) or to learn of a stream's end without reading. It opens with the pollers, so
+ * that the question never needs a descriptor: a selector opened per question failed at the
+ * process's descriptor limit, and took every stream for silent.
+ */
+final class ReadinessCheck {
+  private final Selector selector;
+
+  /** One question at a time: each leaves the selector empty for the next. */
+  private final ReentrantLock asking = new ReentrantLock();
+
+  private ReadinessCheck(Selector selector) {
+    this.selector = selector;
+  }
+
+  /** Opens the selector (two file descriptors: an epoll instance and an eventfd). */
+  static ReadinessCheck open() throws IOException {
+    return new ReadinessCheck(Selector.open());
+  }
+
+  /**
+   * Whether {@code channel}, open and non-blocking, is ready to read: data queued, the end of the
+   * stream, or a reset, which a reader meets as soon as it reads. False once it is closed. A
+   * channel may be registered with several selectors, so one the poller holds may be asked too.
+   */
+  boolean isReadable(SelectableChannel channel) throws IOException {
+    asking.lock();
+    try {
+      SelectionKey key;
+      try {
+        key = channel.register(selector, SelectionKey.OP_READ);
+      } catch (ClosedChannelException e) {
+        return false; // closed meanwhile: nothing a reader could still take
+      }
+      try {
+        return selector.selectNow() > 0;
+      } finally {
+        // The select drops the cancelled key: the channel may be registered again by the next
+        // question, and a close meanwhile releases its descriptor now, not at some later select.
+        key.cancel();
+        selector.selectNow();
+      }
+    } finally {
+      asking.unlock();
+    }
+  }
+
+  void close() throws IOException {
+    selector.close();
+  }
+}

@@ -32,6 +32,40 @@ public final class Literals {
   }
 
   /**
+   * A host name that OpenSSL, so Python's {@code ssl} module, takes for an IP address when it
+   * checks a certificate ({@code a2i_IPADDRESS}): four decimal numbers from 0 to 255, leading zeros
+   * and all ({@code 010.0.0.1} is 10.0.0.1), or an IPv6 literal without a scope. Anything else,
+   * even what {@code inet_aton} reads as an address ({@code 127.1}, {@code 2130706433}), is a host
+   * name there: sent as SNI and matched against the certificate's DNS names.
+   */
+  public static Optional<byte[]> parseCertificateAddress(String text) {
+    Optional<byte[]> ipv6 = parseIpv6(text);
+    if (ipv6.isPresent()) {
+      return ipv6;
+    }
+    byte[] raw = new byte[4];
+    int part = 0;
+    int i = 0;
+    while (true) {
+      int start = i;
+      int value = 0;
+      while (i < text.length() && isDigit(text.charAt(i)) && value <= 255) {
+        value = value * 10 + (text.charAt(i++) - '0');
+      }
+      if (i == start || value > 255) {
+        return Optional.empty();
+      }
+      raw[part++] = (byte) value;
+      if (part == 4) {
+        return i == text.length() ? Optional.of(raw) : Optional.empty();
+      }
+      if (i >= text.length() || text.charAt(i++) != '.') {
+        return Optional.empty();
+      }
+    }
+  }
+
+  /**
    * An IPv4 address as {@code inet_aton} reads it: {@code a.b.c.d}, {@code a.b.c} (c fills 16
    * bits), {@code a.b} (b fills 24 bits) or {@code a} (32 bits), each part decimal, octal with a
    * leading {@code 0}, or hex with a leading {@code 0x}. Unlike glibc, text after the address (even

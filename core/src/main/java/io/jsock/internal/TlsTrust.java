@@ -112,10 +112,11 @@ public final class TlsTrust {
       checkAnchorDates(chain);
       try {
         delegate.checkServerTrusted(chain, authType, engine); // now with the host name
-        // The JDK checks no name that SNI cannot carry (my_host): TlsContext lets TlsTrust do it
+        // The JDK checks no name that SNI cannot carry (my_host): TlsContext lets TlsTrust do it.
+        // What is no address to OpenSSL is a name, though the JDK matched 127.1 as 127.0.0.1.
         boolean jdkCheckedName =
             engine.getSSLParameters().getEndpointIdentificationAlgorithm() != null;
-        if (!jdkCheckedName || Addresses.numericHost(engine.getPeerHost()).isEmpty()) {
+        if (!jdkCheckedName || Literals.parseCertificateAddress(engine.getPeerHost()).isEmpty()) {
           checkDnsName(chain[0], engine.getPeerHost());
         }
       } catch (CertificateException e) {

@@ -3,7 +3,7 @@ package io.jsock.tls;
 import static java.nio.charset.StandardCharsets.ISO_8859_1;
 
 import io.jsock.Socket;
-import io.jsock.internal.Addresses;
+import io.jsock.internal.Literals;
 import io.jsock.internal.SocketAccess;
 import io.jsock.internal.TlsEngine;
 import io.jsock.internal.TlsTrust;
@@ -276,7 +276,8 @@ public final class TlsContext {
     sni.ifPresent(name -> parameters.setServerNames(List.of(name)));
     boolean jdkChecksName =
         sni.isPresent()
-            || serverHostname != null && Addresses.numericHost(serverHostname).isPresent();
+            || serverHostname != null
+                && Literals.parseCertificateAddress(serverHostname).isPresent();
     if (!insecure && jdkChecksName) {
       // Without this the JDK checks the chain but not the name (see BUILD-NOTES). It refuses any
       // name that SNI cannot carry (my_host), which OpenSSL matches: TlsTrust checks those itself.
@@ -334,12 +335,13 @@ public final class TlsContext {
   }
 
   /**
-   * The name to send as SNI: none for an IP address, and none for a name that SNI cannot carry
-   * (such as {@code my_host} or {@code host.}, which the JDK's {@link SNIHostName} refuses), as the
-   * JDK's own {@code SSLSocket} does; the certificate is checked against the name either way.
+   * The name to send as SNI: none for an IP address (as OpenSSL reads one: {@code 127.1} is a name
+   * there, sent as Python sends it), and none for a name that SNI cannot carry (such as {@code
+   * my_host} or {@code host.}, which the JDK's {@link SNIHostName} refuses), as the JDK's own
+   * {@code SSLSocket} does; the certificate is checked against the name either way.
    */
   private static Optional<SNIHostName> sniName(String serverHostname) {
-    if (Addresses.numericHost(serverHostname).isPresent()) {
+    if (Literals.parseCertificateAddress(serverHostname).isPresent()) {
       return Optional.empty();
     }
     try {

@@ -238,6 +238,41 @@ class LiteralsTest {
         .hasMessage("packed IP address must be 16 bytes, not 15");
   }
 
+  // what python3 3.11 / OpenSSL 3.0 check a certificate's IP addresses against (a2i_IPADDRESS)
+  @ParameterizedTest
+  @CsvSource({
+    "127.0.0.1, 7f000001",
+    "127.000.000.001, 7f000001",
+    "010.0.0.1, 0a000001", // decimal, where inet_aton reads octal 8.0.0.1
+    "255.255.255.255, ffffffff",
+    "::1, 00000000000000000000000000000001",
+    "::ffff:127.0.0.1, 00000000000000000000ffff7f000001",
+  })
+  void parseCertificateAddressReadsWhatOpensslTakesForAnAddress(String text, String hex) {
+    assertThat(Literals.parseCertificateAddress(text)).hasValueSatisfying(b -> assertHex(b, hex));
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "127.1",
+        "2130706433",
+        "0x7f.0.0.1",
+        "256.0.0.1",
+        "1.2.3.4.5",
+        "1.2.3.",
+        "1..2.3",
+        "",
+        "fe80::1%lo",
+        "localhost",
+        "1.2.3.4 ",
+        "１.2.3.4",
+        "1.2.3.99999999999"
+      })
+  void parseCertificateAddressTakesTheRestForHostNames(String text) {
+    assertThat(Literals.parseCertificateAddress(text)).isEmpty();
+  }
+
   private static void assertHex(byte[] actual, String hex) {
     assertThat(HEX.formatHex(actual)).isEqualTo(hex);
   }

@@ -106,6 +106,15 @@ final class TestPki {
             Date.from(notAfter),
             new X500Principal("CN=" + names[0]),
             keys.getPublic());
+    builder.addExtension(Extension.subjectAlternativeName, false, alternatives(names));
+    builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
+    return new Issued(keys, sign(builder, ca.keyPair()), ca.certificate());
+  }
+
+  /**
+   * Subject alternative names: an IP address for a name that begins with a digit or has a colon.
+   */
+  private static GeneralNames alternatives(String... names) {
     GeneralName[] alternatives = new GeneralName[names.length];
     for (int i = 0; i < names.length; i++) {
       boolean ip = Character.isDigit(names[i].charAt(0)) || names[i].contains(":");
@@ -114,7 +123,26 @@ final class TestPki {
               ? new GeneralName(GeneralName.iPAddress, names[i])
               : new GeneralName(GeneralName.dNSName, names[i]);
     }
-    builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(alternatives));
+    return new GeneralNames(alternatives);
+  }
+
+  /**
+   * A server certificate whose subject's CN is {@code commonName} and whose subject alternative
+   * names are {@code names} (DNS names, or IP addresses in their usual spelling), valid today: for
+   * the rules on when the CN counts.
+   */
+  static Issued leafNamed(Issued ca, String commonName, String... names) throws Exception {
+    Instant now = Instant.now();
+    KeyPair keys = ecKeys();
+    var builder =
+        new JcaX509v3CertificateBuilder(
+            ca.certificate().getSubjectX500Principal(),
+            BigInteger.valueOf(SERIALS.incrementAndGet()),
+            Date.from(now.minus(Duration.ofDays(1))),
+            Date.from(now.plus(Duration.ofDays(30))),
+            new X500Principal("CN=" + commonName),
+            keys.getPublic());
+    builder.addExtension(Extension.subjectAlternativeName, false, alternatives(names));
     builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
     return new Issued(keys, sign(builder, ca.keyPair()), ca.certificate());
   }

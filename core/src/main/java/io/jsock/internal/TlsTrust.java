@@ -15,6 +15,7 @@ import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.regex.Pattern;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.TrustManager;
@@ -111,13 +112,16 @@ public final class TlsTrust {
       }
       checkAnchorDates(chain);
       try {
-        delegate.checkServerTrusted(chain, authType, engine); // now with the host name
-        // The JDK checks no name that SNI cannot carry (my_host): TlsContext lets TlsTrust do it.
-        // What is no address to OpenSSL is a name, though the JDK matched 127.1 as 127.0.0.1.
-        boolean jdkCheckedName =
-            engine.getSSLParameters().getEndpointIdentificationAlgorithm() != null;
-        if (!jdkCheckedName || Literals.parseCertificateAddress(engine.getPeerHost()).isEmpty()) {
-          checkDnsName(chain[0], engine.getPeerHost());
+        // With the host name when it went out as SNI; the JDK checks no name that SNI cannot
+        // carry (my_host) and no address, whose bytes it reads loosely: TlsTrust checks those.
+        delegate.checkServerTrusted(chain, authType, engine);
+        String host = engine.getPeerHost();
+        Optional<byte[]> address =
+            host == null ? Optional.empty() : Literals.parseCertificateAddress(host);
+        if (address.isPresent()) {
+          checkIpAddress(chain[0], address.get(), host);
+        } else {
+          checkDnsName(chain[0], host); // also what the JDK matched, more loosely
         }
       } catch (CertificateException e) {
         throw new Rejection(
@@ -231,6 +235,21 @@ public final class TlsTrust {
     public X509Certificate[] getAcceptedIssuers() {
       return delegate.getAcceptedIssuers();
     }
+  }
+
+  /**
+   * Refuses an address that no IP address entry of the certificate holds byte for byte, as OpenSSL
+   * (and so Python) compares them: the 16 bytes of {@code ::ffff:127.0.0.1} are not the 4 of {@code
+   * 127.0.0.1}, either way round. The CN never counts for an address.
+   */
+  private static void checkIpAddress(X509Certificate leaf, byte[] address, String peerHost)
+      throws CertificateException {
+    for (SubjectAltNames.Entry entry : SubjectAltNames.of(leaf)) {
+      if (entry instanceof SubjectAltNames.IpAddress ip && ip.matches(address)) {
+        return;
+      }
+    }
+    throw new CertificateException("no IP address entry holds the bytes of " + peerHost);
   }
 
   /**
@@ -391,18 +410,19 @@ public final class TlsTrust {
     return "'" + certificate.getSubjectX500Principal().getName() + "'";
   }
 
-  /** The names a certificate is for: its DNS and IP subject alternative names, quoted. */
+  /**
+   * The names a certificate is for: its DNS and IP subject alternative names, quoted, an address as
+   * Python writes it ({@code '::ffff:127.0.0.1'}, which the JDK would spell {@code '127.0.0.1'}).
+   */
   static String names(X509Certificate certificate) {
     List<String> names = new ArrayList<>();
     try {
-      var alternatives = certificate.getSubjectAlternativeNames();
-      if (alternatives != null) {
-        for (List<?> entry : alternatives) {
-          int type = (Integer) entry.get(0);
-          if (type == 2 || type == 7) { // dNSName, iPAddress
-            names.add("'" + entry.get(1) + "'");
-          }
-        }
+      for (SubjectAltNames.Entry entry : SubjectAltNames.of(certificate)) {
+        names.add(
+            switch (entry) {
+              case SubjectAltNames.DnsName dns -> "'" + dns.name() + "'";
+              case SubjectAltNames.IpAddress ip -> "'" + ip.text() + "'";
+            });
       }
     } catch (CertificateParsingException e) {
       // fall back to the subject below

@@ -274,13 +274,10 @@ public final class TlsContext {
     parameters.setProtocols(protocols.toArray(String[]::new));
     Optional<SNIHostName> sni = serverHostname == null ? Optional.empty() : sniName(serverHostname);
     sni.ifPresent(name -> parameters.setServerNames(List.of(name)));
-    boolean jdkChecksName =
-        sni.isPresent()
-            || serverHostname != null
-                && Literals.parseCertificateAddress(serverHostname).isPresent();
-    if (!insecure && jdkChecksName) {
+    if (!insecure && sni.isPresent()) {
       // Without this the JDK checks the chain but not the name (see BUILD-NOTES). It refuses any
-      // name that SNI cannot carry (my_host), which OpenSSL matches: TlsTrust checks those itself.
+      // name that SNI cannot carry (my_host), which OpenSSL matches, and reads ::ffff:127.0.0.1 as
+      // 127.0.0.1, which OpenSSL refuses: TlsTrust checks those names and every address itself.
       parameters.setEndpointIdentificationAlgorithm("HTTPS");
     }
     engine.setSSLParameters(parameters);

@@ -62,7 +62,6 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -457,13 +456,31 @@ class TlsSocketTest {
 
   // python3 3.11 / OpenSSL 3.0: IP address mismatch (16 bytes are not the 4 of 127.0.0.1)
   @Test
-  @Disabled(
-      "jsock accepts it: the JDK's endpoint check reads ::ffff:127.0.0.1 as 127.0.0.1, and"
-          + " getSubjectAlternativeNames() spells a 16-byte IPv4-mapped entry 127.0.0.1 too; telling"
-          + " them apart needs the extension's DER read by jsock itself")
   void anIpv4MappedAddressIsNotTheIpv4AddressOfTheCertificateAsInPython() throws Exception {
     assertRefused(
         TestPki.leafNamed(ca, "x", "127.0.0.1").write(pki.resolve("mapped")), "::ffff:127.0.0.1");
+  }
+
+  // python3 3.11 / OpenSSL 3.0: a certificate's 16-byte entry ::ffff:127.0.0.1 refuses 127.0.0.1
+  // (IP address mismatch) and accepts the IPv4-mapped address in either spelling
+  @Test
+  void anIpv4AddressIsNotTheIpv4MappedAddressOfTheCertificateAsInPython() throws Exception {
+    KeyMaterial mapped =
+        TestPki.leafNamed(ca, "x", "::ffff:127.0.0.1").write(pki.resolve("mapped-entry"));
+    try (Pair plain = Loopback.pair(AF_INET)) {
+      Future<Socket> serverSide = call(() -> Tls.server(mapped).wrap(plain.server()));
+      assertThatThrownBy(() -> client.wrap(plain.client(), "127.0.0.1"))
+          .isInstanceOf(TlsException.class)
+          .hasMessageEndingWith(
+              ": certificate for '::ffff:127.0.0.1' does not match host name '127.0.0.1'");
+      assertThat(causeOf(serverSide)).isInstanceOf(TlsException.class);
+    }
+    for (String host : List.of("::ffff:127.0.0.1", "::ffff:7f00:1")) {
+      try (Pair plain = Loopback.pair(AF_INET);
+          Pair tls = handshake(plain, client, host, Tls.server(mapped))) {
+        assertThat(Tls.session(tls.client()).getProtocol()).as(host).isEqualTo("TLSv1.3");
+      }
+    }
   }
 
   // CPython's test_match_hostname ("When there is a subjectAltName, commonName isn't used"; "No

@@ -11,19 +11,20 @@ import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The clients of {@code jsock listen -k}, served at once, one virtual thread each: what each client
  * sends goes to stdout in whole chunks (a chunk from one client is never cut by another's), and
  * stdin is sent to every client connected at the time, as {@code ncat -k} does; as there, stdin is
- * read only once a first client is connected, so what it gives before goes to that client. When
- * stdin ends, every client is half-closed (unless {@code --no-shutdown}), and so is any client that
- * comes later. A client that fails, or stops reading while a broadcast waits on it, is closed; the
- * others go on. With --send-only, stdin's end ends the listener too, as {@code ncat -k
- * --send-only}. A client's data that finds stdout's reader gone ends the listener, and so does one
- * that stdout cannot take ({@link #stdoutFailure}): stdout is every client's, not the client's own.
+ * read only while a client is connected, so what it gives while nobody is (before the first client,
+ * or between two) goes to the next client to come; a read that the last client left during is held
+ * for the next (one chunk: the rest waits in stdin, unread). When stdin ends, every client is
+ * half-closed (unless {@code --no-shutdown}), and so is any client that comes later. A client that
+ * fails, or stops reading while a broadcast waits on it, is closed; the others go on. With
+ * --send-only, stdin's end ends the listener too, as {@code ncat -k --send-only}. A client's data
+ * that finds stdout's reader gone ends the listener, and so does one that stdout cannot take
+ * ({@link #stdoutFailure}): stdout is every client's, not the client's own.
  */
 final class Clients {
   private record Member(Socket conn, Diagnostics.Traffic traffic) {}
@@ -34,12 +35,11 @@ final class Clients {
   private final TlsContext tls; // null: no TLS
   private final Runnable outGone;
   private final AtomicInteger active = new AtomicInteger();
-  // Stdin is read once a first client has joined (ncat -k pays attention to stdin only then).
-  private final CountDownLatch firstJoined = new CountDownLatch(1);
   private volatile IOException stdoutFailure;
   private volatile boolean sentAll; // --send-only: stdin has ended, every client half-closed
 
-  // Guarded by this: who receives broadcasts, and whether stdin has ended.
+  // Guarded by this: who receives broadcasts (stdin is read only while someone does, as ncat -k
+  // pays attention to stdin only while a client is connected), and whether stdin has ended.
   private final List<Member> members = new ArrayList<>();
   private boolean stdinEnded;
 
@@ -165,7 +165,7 @@ final class Clients {
 
   private synchronized void join(Member member) {
     members.add(member);
-    firstJoined.countDown();
+    notifyAll(); // wakes membersOnceAny
     if (stdinEnded) {
       endOutput(member);
     }
@@ -209,21 +209,26 @@ final class Clients {
     return true;
   }
 
-  private synchronized List<Member> snapshot() {
+  /** Who receives broadcasts, once someone does: waits while no client is connected. */
+  private synchronized List<Member> membersOnceAny() throws InterruptedException {
+    while (members.isEmpty()) { // until a client joins, or the process ends
+      wait();
+    }
     return List.copyOf(members);
   }
 
   private void broadcastStdin() {
     ByteBuffer chunk = ByteBuffer.allocateDirect(StandardStreams.CHUNK);
     try {
-      firstJoined.await();
       while (true) {
+        membersOnceAny(); // stdin stays unread while nobody is connected, as with ncat -k
         chunk.clear();
         if (std.read(chunk) < 0) {
           break;
         }
         chunk.flip();
-        for (Member member : snapshot()) {
+        // the last client may have left during the read: the chunk is held for the next one
+        for (Member member : membersOnceAny()) {
           send(member, chunk.duplicate());
         }
       }

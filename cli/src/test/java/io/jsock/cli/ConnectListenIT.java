@@ -963,6 +963,32 @@ class ConnectListenIT {
   }
 
   /**
+   * As ncat -k, which stops reading stdin when its last client leaves: stdin given while nobody is
+   * connected, after a first client came and went, goes to the next client, then the half-close.
+   * jsock went on reading and broadcast it to nobody, so the second client got the end of file
+   * alone.
+   */
+  @Test
+  void keepOpenKeepsStdinGivenBetweenClientsForTheNextAsNcatDoes() throws Exception {
+    try (PipedProcess listen = jsock(Redirect.PIPE, Redirect.PIPE, "listen", "-k", "-v", "0")) {
+      int port = listen.listeningPort();
+      try (Socket first = Socket.create()) {
+        first.connect("127.0.0.1", port);
+        listen.awaitStderr("accepted 127\\.0\\.0\\.1:");
+      }
+      listen.awaitStderr("closed 127\\.0\\.0\\.1:");
+      try (OutputStream stdin = listen.stdin()) {
+        stdin.write("while nobody was connected\n".getBytes(UTF_8));
+      }
+      try (Socket second = Socket.create()) {
+        second.setTimeout(LIMIT);
+        second.connect("127.0.0.1", port);
+        assertThat(new String(readToEnd(second), UTF_8)).isEqualTo("while nobody was connected\n");
+      }
+    }
+  }
+
+  /**
    * --send-only exits once stdin has ended and the connection is half-closed, with -k too, as ncat
    * -k --send-only does: jsock listen -k --send-only half-closed its clients and went on accepting
    * until interrupted.

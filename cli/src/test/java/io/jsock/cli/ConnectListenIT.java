@@ -1035,7 +1035,10 @@ class ConnectListenIT {
     }
   }
 
-  /** The same with -u -k: ncat -u -l -k --send-only exits at stdin's end. */
+  /**
+   * The same with -u -k: jsock exits at stdin's end, as ncat -l -k --send-only does over TCP
+   * (ncat 7.93 refuses -u -l -k without --exec).
+   */
   @Test
   void keepOpenUdpSendOnlyExitsOnceStdinHasEndedAsNcatDoes() throws Exception {
     Path in = Files.writeString(dir.resolve("in.txt"), "all of stdin\n");

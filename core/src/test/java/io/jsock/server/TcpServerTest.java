@@ -406,17 +406,7 @@ class TcpServerTest {
     // or, on the portable path, the JDK channel's stream (AF_UNIX's channel has no socket adaptor)
     Duration deadline = Duration.ofMillis(200);
     CountDownLatch handlerMayStart = new CountDownLatch(1);
-    ServerConfig config =
-        ServerConfig.defaults()
-            .withAddress(Loopback.bindAddress(family, dir))
-            .withFirstByteTimeout(deadline);
-    try (TcpServer server =
-            TcpServer.start(
-                config,
-                conn -> {
-                  handlerMayStart.await(); // as a handler starved of CPU under load would be
-                  echo(conn);
-                });
+    try (TcpServer server = lateEchoServer(family, deadline, handlerMayStart);
         Socket client = connect(server.address());
         Socket silent = connect(server.address())) {
       client.sendAll("early".getBytes(UTF_8)); // in the server's kernel buffer, unread
@@ -444,25 +434,34 @@ class TcpServerTest {
       names = {"AF_INET", "AF_UNIX"})
   void firstByteDeadlineCountsAClientThatEndedItsStreamWithoutAByteAsSilent(Family family)
       throws Exception {
-    Duration deadline = Duration.ofMillis(200);
     CountDownLatch handlerMayStart = new CountDownLatch(1);
-    ServerConfig config =
-        ServerConfig.defaults()
-            .withAddress(Loopback.bindAddress(family, dir))
-            .withFirstByteTimeout(deadline);
-    try (TcpServer server =
-            TcpServer.start(
-                config,
-                conn -> {
-                  handlerMayStart.await(); // late, so its deadline asks what the kernel holds
-                  echo(conn);
-                });
+    try (TcpServer server = lateEchoServer(family, Duration.ofMillis(200), handlerMayStart);
         Socket ended = connect(server.address())) {
       ended.shutdown(Shutdown.SHUT_WR);
 
       await().atMost(LIMIT).until(() -> server.stats().timedOut() == 1);
       handlerMayStart.countDown();
     }
+  }
+
+  /**
+   * An echo server whose handlers wait for {@code handlersMayStart}, as handlers starved of CPU
+   * under load would: its first-byte deadline finds nothing received and asks what the kernel holds
+   * unread.
+   */
+  private TcpServer lateEchoServer(
+      Family family, Duration firstByteTimeout, CountDownLatch handlersMayStart)
+      throws IOException {
+    ServerConfig config =
+        ServerConfig.defaults()
+            .withAddress(Loopback.bindAddress(family, dir))
+            .withFirstByteTimeout(firstByteTimeout);
+    return TcpServer.start(
+        config,
+        conn -> {
+          handlersMayStart.await();
+          echo(conn);
+        });
   }
 
   @Test

@@ -2322,6 +2322,15 @@ public final class Socket implements AutoCloseable {
     if (kind == SocketKind.SOCK_STREAM && !isConnected(current)) {
       return 0; // a connect in progress: nothing has come yet
     }
+    return unreadInKernel(current, operation);
+  }
+
+  /**
+   * {@code FIONREAD} on {@code current}'s socket, whatever this socket's own state says (the server
+   * asks it of an accepted socket that a TLS wrap may have detached): the bytes in its receive
+   * queue, the raw bytes under TLS.
+   */
+  private int unreadInKernel(PolledChannel current, String operation) throws IOException {
     int fd = current.enterAnyCall();
     if (fd < 0) {
       return unreadInChannel(current.channel(), operation); // the portable path, or closing
@@ -3974,44 +3983,14 @@ public final class Socket implements AutoCloseable {
 
     @Override
     public boolean hasUnreadData(Socket socket) {
-      if (!(socket.polled.channel() instanceof SocketChannel channel)) {
+      PolledChannel polled = socket.polled;
+      if (!(polled.channel() instanceof SocketChannel)) {
         return false;
       }
-      if (!socket.family.isInet()) {
-        return hasUnreadUnixData(socket.polled); // an AF_UNIX channel has no socket adaptor
-      }
       try {
-        // The JDK's socket adaptor answers available() with FIONREAD, in any blocking mode.
-        return channel.socket().getInputStream().available() > 0;
+        return socket.unreadInKernel(polled, "ioctl FIONREAD") > 0;
       } catch (IOException | RuntimeException e) {
-        return false;
-      }
-    }
-
-    /**
-     * A peek at an AF_UNIX stream's receive buffer through {@link StreamCalls}; where they are not
-     * available, whether the channel is readable (see {@link PolledChannel#isReadableNow}), which
-     * counts the end of the stream or a reset too: such a connection is not silent either. Not a
-     * hot path: the server asks this once, of a connection whose first-byte deadline passed with
-     * nothing received.
-     */
-    private static boolean hasUnreadUnixData(PolledChannel polled) {
-      int fd = polled.enterCall();
-      if (fd < 0) {
-        try {
-          return polled.isReadableNow(); // the portable path, or closing
-        } catch (IOException e) {
-          return false; // as the TCP peek's failure: nothing a reader could take
-        }
-      }
-      MemorySegment state = polled.takeState(false);
-      try {
-        return StreamCalls.hasUnread(fd, state);
-      } catch (StreamCalls.Failed e) {
-        return false; // reset or closed: nothing a reader could still take
-      } finally {
-        polled.giveState(false, state);
-        polled.exitCall();
+        return false; // closed meanwhile: nothing a reader could still take
       }
     }
 

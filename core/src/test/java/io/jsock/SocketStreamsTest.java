@@ -402,10 +402,10 @@ class SocketStreamsTest {
       pair.server().recvFrom(0); // waits until the bytes are queued, taking none
       pair.server().shutdown(Shutdown.SHUT_RD);
 
-      int available = in.available();
-      byte[] read = in.readAllBytes();
-      assertThat(read.length).isEqualTo(available);
-      assertThat(read).isIn(new byte[0], "hello".getBytes(UTF_8));
+      byte[] stillRead =
+          Boolean.getBoolean("jsock.selectorPoller") ? new byte[0] : "hello".getBytes(UTF_8);
+      assertThat(in.available()).isEqualTo(stillRead.length);
+      assertThat(in.readAllBytes()).isEqualTo(stillRead);
       assertThat(in.available()).isZero();
     }
   }

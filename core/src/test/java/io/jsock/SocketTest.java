@@ -3172,27 +3172,10 @@ class SocketTest {
   @Test
   void listenAgainOnAListenerTakesTheNewBacklogAsOnLinux() throws IOException {
     org.junit.jupiter.api.Assumptions.assumeFalse(Boolean.getBoolean("jsock.selectorPoller"));
-    List<Socket> clients = new ArrayList<>();
     try (Socket listener = listening(AF_UNIX, 1)) {
       listener.listen(4);
-      int queued = 0;
-      for (int i = 0; i < 6; i++) {
-        Socket client = Socket.create(AF_UNIX, SOCK_STREAM);
-        clients.add(client);
-        client.setBlocking(false);
-        int err = client.connectEx(listener.getSockName());
-        if (err == 0) {
-          queued++;
-        } else {
-          assertThat(err).isEqualTo(Errno.EAGAIN);
-        }
-      }
 
-      assertThat(queued).isEqualTo(5);
-    } finally {
-      for (Socket client : clients) {
-        client.close();
-      }
+      assertThat(unixClientsQueued(listener, 6)).isEqualTo(5);
     }
   }
 
@@ -3203,31 +3186,14 @@ class SocketTest {
   @ValueSource(ints = {-1, 4})
   void listenOfZeroQueuesOneClientAsOnLinux(int firstBacklog) throws IOException {
     org.junit.jupiter.api.Assumptions.assumeFalse(Boolean.getBoolean("jsock.selectorPoller"));
-    List<Socket> clients = new ArrayList<>();
     try (Socket listener = Socket.create(AF_UNIX, SOCK_STREAM)) {
       listener.bind(Loopback.bindAddress(AF_UNIX, dir));
       if (firstBacklog >= 0) {
         listener.listen(firstBacklog);
       }
       listener.listen(0);
-      int queued = 0;
-      for (int i = 0; i < 3; i++) {
-        Socket client = Socket.create(AF_UNIX, SOCK_STREAM);
-        clients.add(client);
-        client.setBlocking(false);
-        int err = client.connectEx(listener.getSockName());
-        if (err == 0) {
-          queued++;
-        } else {
-          assertThat(err).isEqualTo(Errno.EAGAIN);
-        }
-      }
 
-      assertThat(queued).isEqualTo(1);
-    } finally {
-      for (Socket client : clients) {
-        client.close();
-      }
+      assertThat(unixClientsQueued(listener, 3)).isEqualTo(1);
     }
   }
 
@@ -4169,6 +4135,29 @@ class SocketTest {
       for (Socket client : clients) {
         client.close();
       }
+    }
+  }
+
+  /**
+   * How many of {@code attempts} non-blocking AF_UNIX clients {@code listener} queues before a
+   * connect gets {@code EAGAIN} (Linux queues backlog + 1); the clients are closed on return.
+   */
+  private static int unixClientsQueued(Socket listener, int attempts) throws IOException {
+    List<Socket> clients = new ArrayList<>();
+    try (Queued all = new Queued(clients)) {
+      int queued = 0;
+      for (int i = 0; i < attempts; i++) {
+        Socket client = Socket.create(AF_UNIX, SOCK_STREAM);
+        clients.add(client);
+        client.setBlocking(false);
+        int err = client.connectEx(listener.getSockName());
+        if (err == 0) {
+          queued++;
+        } else {
+          assertThat(err).isEqualTo(Errno.EAGAIN);
+        }
+      }
+      return queued;
     }
   }
 

@@ -9,10 +9,10 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Answers whether a channel is ready to read now, on the selector poller's path, through one
- * selector kept for the question: the JDK has no other way to ask it of an AF_UNIX channel (no
- * {@code available()}) or to learn of a stream's end without reading. It opens with the pollers, so
- * that the question never needs a descriptor: a selector opened per question failed at the
- * process's descriptor limit, and took every stream for silent.
+ * selector kept for the question: the JDK has no other way to learn of a stream's end or a reset
+ * without reading (its channel's stream answers {@code available()} with the bytes queued only). It
+ * opens with the pollers, so that the question never needs a descriptor: a selector opened per
+ * question failed at the process's descriptor limit, and took every stream for silent.
  */
 final class ReadinessCheck {
   private final Selector selector;

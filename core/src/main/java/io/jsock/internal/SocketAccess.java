@@ -66,9 +66,9 @@ public interface SocketAccess {
   /**
    * Whether bytes are waiting in the kernel for {@code socket} that nobody has received yet: the
    * server's first-byte deadline asks it before it resets a connection whose handler has not read
-   * yet (under load a handler may start late; its client is not at fault). Answers for TCP sockets
-   * ({@code FIONREAD}) and, where {@link StreamCalls} are available, AF_UNIX streams (a {@code
-   * MSG_PEEK}); false where it cannot tell or the socket is closed.
+   * yet (under load a handler may start late; its client is not at fault). {@code FIONREAD} on the
+   * socket's channel, TCP and AF_UNIX, both paths: the raw bytes under TLS, and none at the end of
+   * the stream; false for a socket that is no stream or whose channel is closed.
    */
   boolean hasUnreadData(Socket socket);
 

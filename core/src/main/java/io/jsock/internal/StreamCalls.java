@@ -45,7 +45,6 @@ import java.util.Arrays;
  * hold the file descriptor open across a call with {@link PolledChannel#enterCall()}.
  */
 public final class StreamCalls {
-  private static final int MSG_PEEK = 0x2;
   private static final int MSG_DONTWAIT = 0x40;
   private static final int MSG_NOSIGNAL = 0x4000;
 
@@ -249,19 +248,6 @@ public final class StreamCalls {
   public static boolean recvEmpty(int fd, MemorySegment state) throws Failed {
     ByteBuffer empty = ByteBuffer.allocate(0);
     return call(true, fd, empty, UNKNOWN_ADDRESS, MSG_DONTWAIT, state) != WOULD_BLOCK;
-  }
-
-  /**
-   * Whether a byte waits in the socket's receive buffer: a {@code recv} of one byte with {@code
-   * MSG_PEEK}, which leaves it there for the next reader. For AF_UNIX streams, where the JDK has no
-   * {@code FIONREAD}. False when nothing waits or the stream has ended.
-   *
-   * @param state as for {@link #recv}
-   * @throws Failed with the error number of a failed call
-   */
-  public static boolean hasUnread(int fd, MemorySegment state) throws Failed {
-    ByteBuffer one = ByteBuffer.allocate(1);
-    return call(true, fd, one, UNKNOWN_ADDRESS, MSG_PEEK | MSG_DONTWAIT, state) > 0;
   }
 
   /**

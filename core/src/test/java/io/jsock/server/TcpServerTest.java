@@ -12,6 +12,7 @@ import io.jsock.ClosedSocketException;
 import io.jsock.ConnectionResetException;
 import io.jsock.Errno;
 import io.jsock.Family;
+import io.jsock.Shutdown;
 import io.jsock.Socket;
 import io.jsock.SocketKind;
 import io.jsock.Sockets;
@@ -401,21 +402,11 @@ class TcpServerTest {
       names = {"AF_INET", "AF_UNIX"})
   void firstByteDeadlineSparesAClientThatSpokeWhileItsHandlerWasLate(Family family)
       throws Exception {
-    // AF_UNIX: the JDK has no FIONREAD for it; the server peeks through StreamCalls (FFM, Linux),
-    // and on the portable path asks a selector of its own whether the socket is readable
+    // AF_UNIX too: the server counts unread bytes with FIONREAD, through StreamCalls (FFM, Linux)
+    // or, on the portable path, the JDK channel's stream (AF_UNIX's channel has no socket adaptor)
     Duration deadline = Duration.ofMillis(200);
     CountDownLatch handlerMayStart = new CountDownLatch(1);
-    ServerConfig config =
-        ServerConfig.defaults()
-            .withAddress(Loopback.bindAddress(family, dir))
-            .withFirstByteTimeout(deadline);
-    try (TcpServer server =
-            TcpServer.start(
-                config,
-                conn -> {
-                  handlerMayStart.await(); // as a handler starved of CPU under load would be
-                  echo(conn);
-                });
+    try (TcpServer server = lateEchoServer(family, deadline, handlerMayStart);
         Socket client = connect(server.address());
         Socket silent = connect(server.address())) {
       client.sendAll("early".getBytes(UTF_8)); // in the server's kernel buffer, unread
@@ -432,6 +423,45 @@ class TcpServerTest {
         assertThatThrownBy(() -> silent.recv(1)).isInstanceOf(ConnectionResetException.class);
       }
     }
+  }
+
+  // the end of a stream is no first byte: the unread-data check counts bytes (FIONREAD) on both
+  // paths, where the portable path asked AF_UNIX a selector, whose readiness at the end of the
+  // stream spared the client there only
+  @ParameterizedTest
+  @EnumSource(
+      value = Family.class,
+      names = {"AF_INET", "AF_UNIX"})
+  void firstByteDeadlineCountsAClientThatEndedItsStreamWithoutAByteAsSilent(Family family)
+      throws Exception {
+    CountDownLatch handlerMayStart = new CountDownLatch(1);
+    try (TcpServer server = lateEchoServer(family, Duration.ofMillis(200), handlerMayStart);
+        Socket ended = connect(server.address())) {
+      ended.shutdown(Shutdown.SHUT_WR);
+
+      await().atMost(LIMIT).until(() -> server.stats().timedOut() == 1);
+      handlerMayStart.countDown();
+    }
+  }
+
+  /**
+   * An echo server whose handlers wait for {@code handlersMayStart}, as handlers starved of CPU
+   * under load would: its first-byte deadline finds nothing received and asks what the kernel holds
+   * unread.
+   */
+  private TcpServer lateEchoServer(
+      Family family, Duration firstByteTimeout, CountDownLatch handlersMayStart)
+      throws IOException {
+    ServerConfig config =
+        ServerConfig.defaults()
+            .withAddress(Loopback.bindAddress(family, dir))
+            .withFirstByteTimeout(firstByteTimeout);
+    return TcpServer.start(
+        config,
+        conn -> {
+          handlersMayStart.await();
+          echo(conn);
+        });
   }
 
   @Test

@@ -1,5 +1,6 @@
 package io.jsock.internal;
 
+import java.net.IDN;
 import java.util.Arrays;
 import java.util.Optional;
 
@@ -32,37 +33,147 @@ public final class Literals {
   }
 
   /**
-   * A host name that OpenSSL, so Python's {@code ssl} module, takes for an IP address when it
-   * checks a certificate ({@code a2i_IPADDRESS}): four decimal numbers from 0 to 255, leading zeros
-   * and all ({@code 010.0.0.1} is 10.0.0.1), or an IPv6 literal without a scope. Anything else,
-   * even what {@code inet_aton} reads as an address ({@code 127.1}, {@code 2130706433}), is a host
-   * name there: sent as SNI and matched against the certificate's DNS names.
+   * A server host name that Python's {@code ssl} module takes for an IP address, and then checks
+   * against the certificate's IP entries only, without SNI: the name after Python's {@code idna}
+   * codec (IDNA 2003, which maps fullwidth digits and dots to ASCII), read as OpenSSL 3.0's {@code
+   * a2i_IPADDRESS} reads it. IPv4 is {@code sscanf("%d.%d.%d.%d")}: each number decimal, leading
+   * zeros and all ({@code 010.0.0.1} is 10.0.0.1), after optional spaces and a sign, stored in an
+   * {@code int} ({@code 4294967297} is 1), from 0 to 255, and then the end or a space (after which
+   * anything goes). Anything with a colon is IPv6, groups of 1 to 4 hex digits, {@code ::} once, an
+   * IPv4 address as above last; no scope ({@code fe80::1%lo}). The rest is a name, even what {@code
+   * inet_aton} reads as an address ({@code 127.1}, {@code 2130706433}): sent as SNI and matched
+   * against the certificate's DNS names.
    */
   public static Optional<byte[]> parseCertificateAddress(String text) {
-    Optional<byte[]> ipv6 = parseIpv6(text);
-    if (ipv6.isPresent()) {
-      return ipv6;
+    String ascii;
+    try {
+      ascii = IDN.toASCII(text, IDN.ALLOW_UNASSIGNED);
+    } catch (IllegalArgumentException notIdna) {
+      return Optional.empty(); // which Python's idna codec refuses before OpenSSL sees it
     }
+    return Optional.ofNullable(
+        ascii.indexOf(':') >= 0 ? opensslIpv6(ascii) : opensslIpv4(ascii, 0));
+  }
+
+  /**
+   * OpenSSL's {@code ipv4_from_asc}: {@code sscanf(in, "%d.%d.%d.%d%n")} as glibc runs it, then
+   * each number in 0..255 and the end of the text or a space after the last.
+   */
+  private static byte[] opensslIpv4(String text, int from) {
     byte[] raw = new byte[4];
-    int part = 0;
-    int i = 0;
-    while (true) {
-      int start = i;
-      int value = 0;
-      while (i < text.length() && isDigit(text.charAt(i)) && value <= 255) {
-        value = value * 10 + (text.charAt(i++) - '0');
+    int i = from;
+    for (int part = 0; part < 4; part++) {
+      if (part > 0) {
+        if (i >= text.length() || text.charAt(i) != '.') {
+          return null;
+        }
+        i++;
       }
-      if (i == start || value > 255) {
-        return Optional.empty();
+      while (i < text.length() && isCSpace(text.charAt(i))) {
+        i++;
       }
-      raw[part++] = (byte) value;
-      if (part == 4) {
-        return i == text.length() ? Optional.of(raw) : Optional.empty();
+      boolean negative = i < text.length() && text.charAt(i) == '-';
+      if (i < text.length() && (text.charAt(i) == '-' || text.charAt(i) == '+')) {
+        i++;
       }
-      if (i >= text.length() || text.charAt(i++) != '.') {
-        return Optional.empty();
+      int digits = i;
+      long magnitude = 0; // strtol's: saturated at the long's limits
+      boolean overflow = false;
+      while (i < text.length() && isDigit(text.charAt(i))) {
+        int digit = text.charAt(i++) - '0';
+        if (overflow || magnitude > (Long.MAX_VALUE - digit) / 10) {
+          overflow = true;
+        } else {
+          magnitude = magnitude * 10 + digit;
+        }
       }
+      if (i == digits) {
+        return null;
+      }
+      long scanned =
+          overflow
+              ? (negative ? Long.MIN_VALUE : Long.MAX_VALUE)
+              : negative ? -magnitude : magnitude;
+      int value = (int) scanned; // %d stores strtol's long in an int
+      if (value < 0 || value > 255) {
+        return null;
+      }
+      raw[part] = (byte) value;
     }
+    return i == text.length() || isCSpace(text.charAt(i)) ? raw : null;
+  }
+
+  /**
+   * OpenSSL's {@code ipv6_from_asc}: the text split at every colon, an empty element standing for
+   * {@code ::} (two at the start or end, three for {@code ::} alone), the others 1 to 4 hex digits
+   * or, when longer and last, an IPv4 address as {@link #opensslIpv4} reads it.
+   */
+  private static byte[] opensslIpv6(String text) {
+    byte[] parsed = new byte[16];
+    int total = 0;
+    int zeroAt = -1;
+    int zeros = 0;
+    int start = 0;
+    while (true) {
+      if (total == 16) {
+        return null;
+      }
+      int colon = text.indexOf(':', start);
+      int end = colon < 0 ? text.length() : colon;
+      int length = end - start;
+      if (length == 0) {
+        if (zeroAt == -1) {
+          zeroAt = total;
+        } else if (zeroAt != total) {
+          return null; // a second "::"
+        }
+        zeros++;
+      } else if (length > 4) {
+        byte[] ipv4 = colon < 0 && total <= 12 ? opensslIpv4(text, start) : null;
+        if (ipv4 == null) {
+          return null;
+        }
+        System.arraycopy(ipv4, 0, parsed, total, 4);
+        total += 4;
+      } else {
+        int value = 0;
+        for (int i = start; i < end; i++) {
+          int digit = text.charAt(i) < 0x80 ? Character.digit(text.charAt(i), 16) : -1;
+          if (digit < 0) {
+            return null;
+          }
+          value = (value << 4) | digit;
+        }
+        parsed[total++] = (byte) (value >>> 8);
+        parsed[total++] = (byte) value;
+      }
+      if (colon < 0) {
+        break;
+      }
+      start = colon + 1;
+    }
+    if (zeroAt == -1) {
+      return total == 16 ? parsed : null;
+    }
+    boolean zerosFit =
+        switch (zeros) {
+          case 1 -> zeroAt != 0 && zeroAt != total; // "a::b"
+          case 2 -> zeroAt == 0 || zeroAt == total; // "::a" or "a::"
+          case 3 -> total == 0; // "::"
+          default -> false;
+        };
+    if (total == 16 || !zerosFit) {
+      return null;
+    }
+    byte[] raw = new byte[16];
+    System.arraycopy(parsed, 0, raw, 0, zeroAt);
+    System.arraycopy(parsed, zeroAt, raw, 16 - (total - zeroAt), total - zeroAt);
+    return raw;
+  }
+
+  /** C's {@code isspace} in the C locale. */
+  private static boolean isCSpace(char c) {
+    return c == ' ' || c >= '\t' && c <= '\r';
   }
 
   /**

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The DNS names and IP addresses of a certificate's subjectAltName extension, read from its DER as
@@ -23,6 +24,14 @@ final class SubjectAltNames {
   private static final int SEQUENCE = 0x30;
   private static final int DNS_NAME = 0x82; // [2] IMPLICIT IA5String, primitive
   private static final int IP_ADDRESS = 0x87; // [7] IMPLICIT OCTET STRING, primitive
+
+  /**
+   * The tags a GeneralName may carry in DER: [0] otherName, [3] x400Address, [4] directoryName and
+   * [5] ediPartyName constructed, the others primitive. Any other tag makes the extension
+   * malformed, as OpenSSL's decoder finds it, never an entry to skip.
+   */
+  private static final Set<Integer> GENERAL_NAME_TAGS =
+      Set.of(0xA0, 0x81, DNS_NAME, 0xA3, 0xA4, 0xA5, 0x86, IP_ADDRESS, 0x88);
 
   /** One entry: a DNS name or an IP address, in the certificate's order. */
   sealed interface Entry {}
@@ -60,7 +69,15 @@ final class SubjectAltNames {
    */
   static List<Entry> of(X509Certificate certificate) throws CertificateParsingException {
     byte[] extension = certificate.getExtensionValue(OID);
-    return extension == null ? List.of() : parse(extension);
+    if (extension == null) {
+      return List.of();
+    }
+    // The JDK's reading too, which throws for an extension it could not decode (a GeneralName it
+    // does not know, an IP entry of another length than 4, 8, 16 or 32 bytes, a DNS name it
+    // refuses): such a certificate was refused for an address before jsock read the bytes itself,
+    // and OpenSSL refuses one it cannot decode ("invalid certificate").
+    certificate.getSubjectAlternativeNames();
+    return parse(extension);
   }
 
   /**
@@ -77,6 +94,9 @@ final class SubjectAltNames {
     List<Entry> entries = new ArrayList<>();
     while (!names.isAtEnd()) {
       int tag = names.peekTag();
+      if (!GENERAL_NAME_TAGS.contains(tag)) {
+        throw Reader.malformed("no GeneralName has tag 0x" + Integer.toHexString(tag));
+      }
       Reader value = names.next(tag);
       if (tag == DNS_NAME) {
         entries.add(new DnsName(new String(value.rest(), StandardCharsets.ISO_8859_1)));

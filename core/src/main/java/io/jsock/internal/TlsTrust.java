@@ -113,7 +113,8 @@ public final class TlsTrust {
       checkAnchorDates(chain);
       try {
         // With the host name when it went out as SNI; the JDK checks no name that SNI cannot
-        // carry (my_host) and no address, whose bytes it reads loosely: TlsTrust checks those.
+        // carry (my_host), none it reads as an address (127.1) and no address, whose bytes it
+        // reads loosely: TlsTrust checks those, and every name after the JDK.
         delegate.checkServerTrusted(chain, authType, engine);
         String host = engine.getPeerHost();
         Optional<byte[]> address =

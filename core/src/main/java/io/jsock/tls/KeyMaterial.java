@@ -1,6 +1,6 @@
 package io.jsock.tls;
 
-import io.jsock.internal.Addresses;
+import io.jsock.internal.Literals;
 import io.jsock.internal.OpensslTrustSettings;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayInputStream;
@@ -31,6 +31,7 @@ import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -272,6 +273,29 @@ public final class KeyMaterial {
     return e.getMessage();
   }
 
+  /** Whether 16 address bytes are {@code ::ffff:a.b.c.d}. */
+  private static boolean isIpv4Mapped(byte[] raw) {
+    for (int i = 0; i < 10; i++) {
+      if (raw[i] != 0) {
+        return false;
+      }
+    }
+    return raw.length == 16 && raw[10] == (byte) 0xFF && raw[11] == (byte) 0xFF;
+  }
+
+  /** An address as keytool's {@code -ext SAN=ip:} takes it: dotted quad, or IPv6 in full. */
+  private static String addressText(byte[] raw) {
+    if (raw.length == 4) {
+      return Literals.ipv4Text(raw);
+    }
+    StringBuilder text = new StringBuilder();
+    for (int i = 0; i < 16; i += 2) {
+      text.append(i > 0 ? ":" : "")
+          .append(Integer.toHexString((raw[i] & 0xFF) << 8 | raw[i + 1] & 0xFF));
+    }
+    return text.toString();
+  }
+
   /**
    * A new self-signed EC (secp256r1) certificate for the given host names and IP addresses (by
    * default {@code localhost}, {@code 127.0.0.1} and {@code ::1}), valid for 30 days, made by the
@@ -280,8 +304,9 @@ public final class KeyMaterial {
    * writes into a temporary directory that the call deletes; a shutdown hook, held for the call's
    * length, stops keytool and deletes it too if a signal ends the JVM meanwhile.
    *
-   * @throws IllegalArgumentException naming {@code hostNames} if one is neither an IP address nor a
-   *     DNS name (letters, digits and hyphens; {@code *.} first for a wildcard)
+   * @throws IllegalArgumentException naming {@code hostNames} if one is neither an IP address (as
+   *     OpenSSL reads one: {@code 127.1} is a DNS name there) nor a DNS name (letters, digits and
+   *     hyphens; {@code *.} first for a wildcard)
    */
   public static KeyMaterial selfSigned(String... hostNames) throws IOException {
     Objects.requireNonNull(hostNames, "hostNames");
@@ -292,12 +317,21 @@ public final class KeyMaterial {
         hostNames.length == 0 ? List.of("localhost", "127.0.0.1", "::1") : List.of(hostNames);
     StringBuilder san = new StringBuilder("SAN=");
     for (String name : names) {
-      boolean ip = Addresses.numericHost(name).isPresent();
-      if (!ip && !DNS_NAME.matcher(name).matches()) {
+      // An address as OpenSSL (and so a Python client) reads one, the rest a name: 127.1 is the
+      // DNS name 127.1 there, 010.0.0.1 the address 10.0.0.1, as openssl req -addext writes them.
+      Optional<byte[]> address = Literals.parseCertificateAddress(name);
+      if (address.isEmpty() && !DNS_NAME.matcher(name).matches()) {
         // Checked here: keytool would fail with an IOException, or take a comma as a separator.
         throw new IllegalArgumentException("hostNames: not a DNS name or IP address: " + name);
       }
-      san.append(san.length() > 4 ? "," : "").append(ip ? "ip:" : "dns:").append(name);
+      if (address.isPresent() && isIpv4Mapped(address.get())) {
+        throw new IllegalArgumentException(
+            "hostNames: keytool writes an IPv4-mapped address as the IPv4 address, which a client"
+                + " asking for the mapped one refuses: "
+                + name);
+      }
+      san.append(san.length() > 4 ? "," : "")
+          .append(address.map(raw -> "ip:" + addressText(raw)).orElse("dns:" + name));
     }
     char[] password = HexFormat.of().formatHex(new SecureRandom().generateSeed(12)).toCharArray();
     Path dir = Files.createTempDirectory("jsock-selfsigned");

@@ -27,6 +27,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SNIServerName;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
@@ -273,11 +274,14 @@ public final class TlsContext {
     SSLParameters parameters = engine.getSSLParameters();
     parameters.setProtocols(protocols.toArray(String[]::new));
     Optional<SNIHostName> sni = serverHostname == null ? Optional.empty() : sniName(serverHostname);
-    sni.ifPresent(name -> parameters.setServerNames(List.of(name)));
-    if (!insecure && sni.isPresent()) {
+    // None at all when empty: else the JDK sends one of its own for a host name that OpenSSL
+    // takes for an address (１２７.0.0.1 as 127.0.0.1, 127.0.0.4294967297), which Python does not.
+    parameters.setServerNames(sni.<List<SNIServerName>>map(List::of).orElse(List.of()));
+    if (!insecure && sni.isPresent() && Literals.parseAton(sni.get().getAsciiName()).isEmpty()) {
       // Without this the JDK checks the chain but not the name (see BUILD-NOTES). It refuses any
-      // name that SNI cannot carry (my_host), which OpenSSL matches, and reads ::ffff:127.0.0.1 as
-      // 127.0.0.1, which OpenSSL refuses: TlsTrust checks those names and every address itself.
+      // name that SNI cannot carry (my_host), which OpenSSL matches, reads ::ffff:127.0.0.1 as
+      // 127.0.0.1, which OpenSSL refuses, and 127.1 as an address, which is a DNS name to OpenSSL:
+      // TlsTrust checks those names and every address itself, and every name after the JDK.
       parameters.setEndpointIdentificationAlgorithm("HTTPS");
     }
     engine.setSSLParameters(parameters);

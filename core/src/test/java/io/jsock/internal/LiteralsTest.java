@@ -238,15 +238,41 @@ class LiteralsTest {
         .hasMessage("packed IP address must be 16 bytes, not 15");
   }
 
-  // what python3 3.11 / OpenSSL 3.0 check a certificate's IP addresses against (a2i_IPADDRESS)
+  // what python3 3.11 / OpenSSL 3.0 check a certificate's IP addresses against (a2i_IPADDRESS
+  // after the idna codec); each row checked with openssl 3.0.20 x509 -checkip
   @ParameterizedTest
   @CsvSource({
     "127.0.0.1, 7f000001",
     "127.000.000.001, 7f000001",
     "010.0.0.1, 0a000001", // decimal, where inet_aton reads octal 8.0.0.1
     "255.255.255.255, ffffffff",
+    "1.2.3.4294967297, 01020301", // sscanf's %d keeps the int of strtol's long
+    "1.2.3.-4294967296, 01020300",
+    "1.2.3.-99999999999999999999, 01020300", // strtol's LONG_MIN, whose int is 0
+    "-0.2.3.1, 00020301",
+    "+1.2.3.1, 01020301",
+    "1.+2.3.1, 01020301",
+    "' 1.2.3.1', 01020301", // %d skips spaces before a number
+    "'1. 2.3.1', 01020301",
+    "'1.2.3.1 ', 01020301", // and anything may follow a space
+    "'1.2.3.1 junk', 01020301",
+    "'1.2.3.1\n', 01020301",
+    "'1.2.3.1\tx', 01020301",
+    "\uff11\uff12\uff17.0.0.1, 7f000001", // fullwidth digits, which the idna codec maps
+    "127\uff0e0.0.1, 7f000001", // and a fullwidth full stop
     "::1, 00000000000000000000000000000001",
+    "::, 00000000000000000000000000000000",
+    "1::, 00010000000000000000000000000000",
+    "1:2:3:4:5:6:7::, 00010002000300040005000600070000",
+    "::2:3:4:5:6:7:8, 00000002000300040005000600070008",
+    "1:2:3:4:5:6::8, 00010002000300040005000600000008",
+    "::0001, 00000000000000000000000000000001",
+    "::FFFF:A00:1, 00000000000000000000ffff0a000001",
     "::ffff:127.0.0.1, 00000000000000000000ffff7f000001",
+    "::ffff:010.0.0.1, 00000000000000000000ffff0a000001",
+    "'::ffff: 10.0.0.1', 00000000000000000000ffff0a000001",
+    "'::ffff:10.0.0.1 junk', 00000000000000000000ffff0a000001",
+    "1:2:3:4:5:6:1.2.3.4, 00010002000300040005000601020304",
   })
   void parseCertificateAddressReadsWhatOpensslTakesForAnAddress(String text, String hex) {
     assertThat(Literals.parseCertificateAddress(text)).hasValueSatisfying(b -> assertHex(b, hex));
@@ -259,15 +285,34 @@ class LiteralsTest {
         "2130706433",
         "0x7f.0.0.1",
         "256.0.0.1",
+        "1.2.3.4294967552", // an int of 256
+        "1.2.3.99999999999",
+        "1.2.3.99999999999999999999", // strtol's LONG_MAX, whose int is -1
+        "1 .2.3.1",
+        "1.2.3.1x",
+        "1.2.3.1.",
         "1.2.3.4.5",
         "1.2.3.",
         "1..2.3",
         "",
-        "fe80::1%lo",
         "localhost",
-        "1.2.3.4 ",
-        "１.2.3.4",
-        "1.2.3.99999999999"
+        ":1",
+        "1:",
+        ":::",
+        "1:::2",
+        "::1::2",
+        "1:2:3:4:5:6:7:8:9",
+        "1:2:3:4:5:6:7:8::",
+        "1:2:3:4:5:6:7:1.2.3.4",
+        "1.2.3.4::",
+        "::1.2.3.4:1",
+        "::00001",
+        "::g",
+        "::+1",
+        "::1 ", // spaces only around an IPv4 address
+        " ::1",
+        "fe80::1%lo",
+        "fe80::1%1"
       })
   void parseCertificateAddressTakesTheRestForHostNames(String text) {
     assertThat(Literals.parseCertificateAddress(text)).isEmpty();

@@ -67,6 +67,8 @@ class SubjectAltNamesTest {
         "0403300000", // bytes after the SEQUENCE
         "04023100", // a SET, not a SEQUENCE
         "040430029f00", // a tag number in more than one byte
+        "040430028000", // a primitive [0]: otherName is a SEQUENCE
+        "040430028900", // [9]: no GeneralName has it
         "0401", // an OCTET STRING cut short
       })
   void refusesMalformedDer(String hex) {

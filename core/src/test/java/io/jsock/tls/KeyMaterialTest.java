@@ -202,6 +202,27 @@ class KeyMaterialTest {
         .hasMessageContaining("unknown certificate authority");
   }
 
+  // openssl req refuses IP:127.1 (a2i_GENERAL_NAME: bad ip address) and writes IP:010.0.0.1 as
+  // 10.0.0.1: what OpenSSL, and so a Python client, takes for an address is one in the
+  // certificate, the rest a DNS name (127.1 was the address 127.0.0.1 and 010.0.0.1 the address
+  // 8.0.0.1, as inet_aton reads them, so no client accepted the certificate for those names).
+  // keytool writes ::ffff:127.0.0.1 as 127.0.0.1, which no client asking for it accepts: refused.
+  @Test
+  void selfSignedTakesANameForAnAddressOnlyAsOpensslDoes() throws Exception {
+    KeyMaterial key = KeyMaterial.selfSigned("127.1", "010.0.0.1");
+    assertThat(key.certificateChain().get(0).getSubjectAlternativeNames())
+        .containsExactly(List.of(2, "127.1"), List.of(7, "10.0.0.1"));
+    TlsContext client = Tls.client().withTrustedCertificates(key.certificateChain());
+    for (String host : List.of("127.1", "10.0.0.1", "010.0.0.1")) {
+      roundTrip(key, client, host);
+    }
+    assertThatThrownBy(() -> KeyMaterial.selfSigned("localhost", "::ffff:127.0.0.1"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            "hostNames: keytool writes an IPv4-mapped address as the IPv4 address, which a client"
+                + " asking for the mapped one refuses: ::ffff:127.0.0.1");
+  }
+
   @Test
   void anInterruptedSelfSignedLeavesNoKeytoolRunning() throws Exception {
     var failure = new AtomicReference<Throwable>();
@@ -570,8 +591,12 @@ class KeyMaterialTest {
   }
 
   private static void roundTrip(KeyMaterial key, TlsContext client) throws Exception {
+    roundTrip(key, client, "localhost");
+  }
+
+  private static void roundTrip(KeyMaterial key, TlsContext client, String host) throws Exception {
     try (Pair plain = Loopback.pair(AF_INET);
-        Pair tls = TlsSocketTest.handshake(plain, client, "localhost", Tls.server(key))) {
+        Pair tls = TlsSocketTest.handshake(plain, client, host, Tls.server(key))) {
       tls.client().sendAll("key".getBytes(UTF_8));
       assertThat(TlsSocketTest.recvExactly(tls.server(), 3)).isEqualTo("key".getBytes(UTF_8));
     }

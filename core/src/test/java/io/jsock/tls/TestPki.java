@@ -127,6 +127,26 @@ final class TestPki {
   }
 
   /**
+   * A server certificate whose subjectAltName extension holds exactly {@code der} (the GeneralNames
+   * as written, well-formed or not), valid today: for what a strict reader must refuse.
+   */
+  static Issued leafWithRawAltNames(Issued ca, byte[] der) throws Exception {
+    Instant now = Instant.now();
+    KeyPair keys = ecKeys();
+    var builder =
+        new JcaX509v3CertificateBuilder(
+            ca.certificate().getSubjectX500Principal(),
+            BigInteger.valueOf(SERIALS.incrementAndGet()),
+            Date.from(now.minus(Duration.ofDays(1))),
+            Date.from(now.plus(Duration.ofDays(30))),
+            new X500Principal("CN=x"),
+            keys.getPublic());
+    builder.addExtension(Extension.subjectAlternativeName, false, der);
+    builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
+    return new Issued(keys, sign(builder, ca.keyPair()), ca.certificate());
+  }
+
+  /**
    * A server certificate whose subject's CN is {@code commonName} and whose subject alternative
    * names are {@code names} (DNS names, or IP addresses in their usual spelling), valid today: for
    * the rules on when the CN counts.

@@ -461,6 +461,22 @@ class TlsSocketTest {
         TestPki.leafNamed(ca, "x", "127.0.0.1").write(pki.resolve("mapped")), "::ffff:127.0.0.1");
   }
 
+  // jsock's own check of an address runs in TLS 1.2's handshake as in 1.3's (the JDK calls the
+  // trust manager from both); python3 3.11 / OpenSSL 3.0: IP address mismatch
+  @Test
+  void anAddressIsComparedByteForByteOverTls12Too() throws Exception {
+    TlsContext tls12 = client.withProtocols("TLSv1.2");
+    assertRefused(
+        tls12,
+        TestPki.leafNamed(ca, "x", "127.0.0.1").write(pki.resolve("v12")),
+        "::ffff:127.0.0.1");
+    assertRefused(
+        tls12,
+        TestPki.leafWithRawAltNames(ca, java.util.HexFormat.of().parseHex("3008800087047f000001"))
+            .write(pki.resolve("v12-raw")),
+        "127.0.0.1");
+  }
+
   // python3 3.11 / OpenSSL 3.0: a certificate's 16-byte entry ::ffff:127.0.0.1 refuses 127.0.0.1
   // (IP address mismatch) and accepts the IPv4-mapped address in either spelling
   @Test
@@ -481,6 +497,48 @@ class TlsSocketTest {
         assertThat(Tls.session(tls.client()).getProtocol()).as(host).isEqualTo("TLSv1.3");
       }
     }
+  }
+
+  // python3 3.11 / OpenSSL 3.0 take a server_hostname for an address after the idna codec (which
+  // maps fullwidth digits) and as sscanf's %d reads each number (spaces before it, a sign, int
+  // overflow; anything after a space): each of these is 127.0.0.1 there, sent without SNI and
+  // compared with the IP entries only (IP address mismatch for these certificates); jsock took them
+  // for names and accepted the CN, or the JDK's IPv4-mapped collapse through SNI 127.0.0.1
+  @Test
+  void aHostNameThatOpensslReadsAsAnAddressIsCheckedAsThatAddressAsInPython() throws Exception {
+    for (String host : List.of("127.0.0.4294967297", "127.0.0.1 junk", "127.0.0.+1")) {
+      assertRefused(
+          TestPki.commonNameOnly(ca, host.replace("+", "\\+")).write(pki.resolve("cn-" + host)),
+          host);
+    }
+    KeyMaterial mapped =
+        TestPki.leafNamed(ca, "127.0.0.1", "::ffff:127.0.0.1").write(pki.resolve("fullwidth-1"));
+    assertRefused(mapped, "\uff11\uff12\uff17.0.0.1");
+    KeyMaterial v4 = TestPki.leafNamed(ca, "x", "127.0.0.1").write(pki.resolve("fullwidth-2"));
+    for (String host : List.of("\uff11\uff12\uff17.0.0.1", "127.0.0.1 ", " 127.0.0.1")) {
+      try (Pair plain = Loopback.pair(AF_INET);
+          Pair tls = handshake(plain, client, host, Tls.server(v4))) {
+        assertThat(((ExtendedSSLSession) Tls.session(tls.server())).getRequestedServerNames())
+            .as(host)
+            .isEmpty();
+      }
+    }
+  }
+
+  // OpenSSL 3.0 refuses a certificate whose subjectAltName it cannot decode (openssl verify:
+  // invalid certificate), whatever entries it holds; so did the JDK's check of an address
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "3008800087047f000001", // a primitive [0]: otherName is a SEQUENCE
+        "3008890087047f000001", // [9]: no GeneralName has it
+        "3006a70487047f000001", // [7] constructed, holding a [7] (no OCTET STRING)
+      })
+  void anAddressIsRefusedForACertificateWithAMalformedSubjectAltName(String der) throws Exception {
+    KeyMaterial key =
+        TestPki.leafWithRawAltNames(ca, java.util.HexFormat.of().parseHex(der))
+            .write(pki.resolve("raw-" + der));
+    assertRefused(key, "127.0.0.1");
   }
 
   // CPython's test_match_hostname ("When there is a subjectAltName, commonName isn't used"; "No
@@ -613,6 +671,11 @@ class TlsSocketTest {
 
   /** Asserts that a client refuses the server presenting {@code key} for {@code host}. */
   private static void assertRefused(KeyMaterial key, String host) throws Exception {
+    assertRefused(client, key, host);
+  }
+
+  private static void assertRefused(TlsContext client, KeyMaterial key, String host)
+      throws Exception {
     try (Pair plain = Loopback.pair(AF_INET)) {
       Future<Socket> serverSide = call(() -> Tls.server(key).wrap(plain.server()));
       assertThatThrownBy(() -> client.wrap(plain.client(), host))

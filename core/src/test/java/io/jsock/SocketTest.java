@@ -3483,6 +3483,45 @@ class SocketTest {
     }
   }
 
+  // the portable path asks whether a stream is readable by registering it with the one selector
+  // every socket shares, and the JDK closes a channel's descriptor only once no selector holds it:
+  // a close that met another thread's question returned with the descriptor still open, so a
+  // close with SO_LINGER 0 had not reset the connection yet (the JDK, finding the channel held,
+  // turns SO_LINGER off and shuts the output instead when SO_LINGER is above 0). A close releases
+  // the descriptor before it returns, whatever another thread asks meanwhile
+  @Test
+  void closeWhileAnotherThreadAsksRecvFromOfNoBytesResetsBeforeItReturns() throws Exception {
+    for (int round = 0; round < 200; round++) {
+      try (Pair pair = Loopback.pair(AF_INET, dir)) {
+        Socket closing = pair.server();
+        closing.setSockOpt(StandardSocketOptions.SO_LINGER, 0);
+        closing.setBlocking(false);
+        CountDownLatch asking = new CountDownLatch(1);
+        Running<Void> asker =
+            inVirtualThread(
+                () -> {
+                  for (int i = 0; i < 1_000_000; i++) { // until the close, long before
+                    asking.countDown();
+                    Throwable e = catchThrowable(() -> closing.recvFrom(0));
+                    if (e instanceof ClosedSocketException) {
+                      return null;
+                    }
+                    assertThat(e).isInstanceOf(WouldBlockException.class);
+                  }
+                  return null;
+                });
+        asking.await();
+        closing.close();
+        pair.client().setBlocking(false);
+
+        assertThat(catchThrowable(() -> pair.client().recv(1)))
+            .as("round %d", round)
+            .isInstanceOf(ConnectionResetException.class);
+        asker.get();
+      }
+    }
+  }
+
   // python3 3.11 on Linux, every descriptor taken (RLIMIT_NOFILE 256): recvfrom(0) answers as
   // ever, as it needs no descriptor: b'' with data queued (in any mode) and at the end of the
   // stream, TimeoutError, BlockingIOError, and b'' once data comes in blocking mode. The portable

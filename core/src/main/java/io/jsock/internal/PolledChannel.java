@@ -550,8 +550,9 @@ public final class PolledChannel {
    * <p>The JDK defers closing a channel that is registered with a selector until the selector next
    * runs, which would leave the address bound (and the peer without its FIN or RST, and an {@code
    * SO_LINGER} timeout ignored) for a while after {@code close} returned; so the channel leaves the
-   * poller first. A channel that is also registered with another selector (a {@code
-   * SocketSelector}) is released when that selector lets it go.
+   * poller first, and a question of {@link #isReadableNow} in flight is waited for. A channel that
+   * is also registered with another selector (a {@code SocketSelector}) is released when that
+   * selector lets it go.
    */
   public void close() throws IOException {
     try {
@@ -576,6 +577,9 @@ public final class PolledChannel {
         poller.deregister(registered);
       }
       channel.close();
+      if (poller != null) {
+        poller.awaitReadinessAnswered(channel); // another thread's isReadableNow may hold it
+      }
     } finally {
       wakeAll();
     }

@@ -93,6 +93,14 @@ public final class Poller {
     return readiness.isReadable(channel);
   }
 
+  /**
+   * Waits until a question of {@link #isReadableNow} about {@code channel}, just closed, has let it
+   * go, so that its descriptor is closed (see {@link ReadinessCheck#awaitAnswered}).
+   */
+  void awaitReadinessAnswered(SelectableChannel channel) {
+    readiness.awaitAnswered(channel);
+  }
+
   /** Lets the selector flush cancelled keys now, which is when the JDK really closes their fds. */
   void flush() {
     selector.wakeup();

@@ -20,6 +20,9 @@ final class ReadinessCheck {
   /** One question at a time: each leaves the selector empty for the next. */
   private final ReentrantLock asking = new ReentrantLock();
 
+  /** The channel of the question in flight, from before its registration to after its flush. */
+  private volatile SelectableChannel asked;
+
   private ReadinessCheck(Selector selector) {
     this.selector = selector;
   }
@@ -37,6 +40,7 @@ final class ReadinessCheck {
   boolean isReadable(SelectableChannel channel) throws IOException {
     asking.lock();
     try {
+      asked = channel; // before the registration: see awaitAnswered
       SelectionKey key;
       try {
         key = channel.register(selector, SelectionKey.OP_READ);
@@ -52,8 +56,30 @@ final class ReadinessCheck {
         selector.selectNow();
       }
     } finally {
+      asked = null;
       asking.unlock();
     }
+  }
+
+  /**
+   * Waits until a question about {@code channel}, which has just been closed, has ended. The JDK
+   * closes a channel's descriptor only once no selector holds it, at the select that drops its key:
+   * a close that met another thread's question would otherwise return with the descriptor open (a
+   * close with {@code SO_LINGER} 0 not yet a reset) until that question's flush. Only then does the
+   * close take the lock: it waits for the one question it met (and any that took the lock first),
+   * never while nothing asks about its channel.
+   *
+   * <p>A question that registered the channel wrote {@link #asked} before, and its registration
+   * came before the close's cancelling of the channel's keys (both hold the channel's key lock; a
+   * registration after it finds the channel closed), so the close, reading {@link #asked} after,
+   * sees it.
+   */
+  void awaitAnswered(SelectableChannel channel) {
+    if (asked != channel) {
+      return;
+    }
+    asking.lock();
+    asking.unlock(); // the question that held it has flushed the channel's key
   }
 
   void close() throws IOException {

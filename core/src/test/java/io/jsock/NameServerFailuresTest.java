@@ -11,7 +11,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -231,10 +230,9 @@ class NameServerFailuresTest {
         List<String> command =
             new ArrayList<>(ChildJvm.command(ForwardLookupAtTheFdLimit.class, order.getKey()));
         command.addAll(List.of("both.test", "twin.test"));
-        String java =
-            "ulimit -n 256 && exec "
-                + command.stream().map(arg -> "'" + arg + "'").collect(Collectors.joining(" "));
-        actual.put(order.getKey(), host.run("sh", "-c", java).lines().toList());
+        actual.put(
+            order.getKey(),
+            host.run(ChildJvm.underFdLimit(256, command).toArray(String[]::new)).lines().toList());
         expected.put(
             order.getKey(),
             List.of(
@@ -257,10 +255,7 @@ class NameServerFailuresTest {
               "--add-exports",
               "java.base/sun.nio.ch=ALL-UNNAMED"));
     }
-    String java =
-        "ulimit -n 256 && exec "
-            + command.stream().map(arg -> "'" + arg + "'").collect(Collectors.joining(" "));
-    return host.run("sh", "-c", java).lines().toList();
+    return host.run(ChildJvm.underFdLimit(256, command).toArray(String[]::new)).lines().toList();
   }
 
   /** The child JVM's side of the other family's lookups. */

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.jsock.testing.ChildJvm;
 import io.jsock.testing.NetnsHost;
 import java.net.InetSocketAddress;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -110,17 +109,10 @@ class ReverseLookupTest {
     NetnsHost.assumeAvailable();
     try (NetnsHost host = NetnsHost.create()) {
       host.resolveWithLocalNameServer(); // no query could leave, were a descriptor free
-      String java =
-          "ulimit -n 256 && exec '"
-              + Path.of(System.getProperty("java.home"), "bin", "java")
-              + "' --enable-native-access=ALL-UNNAMED --add-exports java.base/sun.nio.ch=ALL-UNNAMED -cp '"
-              + Path.of("target/classes").toAbsolutePath()
-              + ":"
-              + Path.of("target/test-classes").toAbsolutePath()
-              + "' "
-              + ReverseLookupAtTheFdLimit.class.getName()
-              + " 198.18.99.7";
-      List<String> jsock = host.run("sh", "-c", java).lines().toList();
+      List<String> command = new ArrayList<>(ChildJvm.command(ReverseLookupAtTheFdLimit.class));
+      command.add("198.18.99.7");
+      List<String> jsock =
+          host.run(ChildJvm.underFdLimit(256, command).toArray(String[]::new)).lines().toList();
 
       assertThat(jsock)
           .containsExactly(

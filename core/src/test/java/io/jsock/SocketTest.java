@@ -43,6 +43,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Queue;
 import java.util.Random;
 import java.util.Set;
@@ -52,7 +53,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Named;
@@ -3537,24 +3537,9 @@ class SocketTest {
       })
   void recvFromOfNoBytesAtTheDescriptorLimitAnswersAsPython(String path) throws Exception {
     org.junit.jupiter.api.Assumptions.assumeFalse(Boolean.getBoolean("jsock.selectorPoller"));
-    String command =
-        "ulimit -n 256 && exec "
-            + Stream.concat(
-                    ChildJvm.command(RecvNothingAtTheFdLimit.class, path).stream(),
-                    Stream.of(dir.toString()))
-                .map(arg -> "'" + arg + "'")
-                .collect(Collectors.joining(" "));
-    Path output = dir.resolve("child.txt");
-    Process child =
-        new ProcessBuilder("sh", "-c", command)
-            .redirectErrorStream(true)
-            .redirectOutput(output.toFile())
-            .start();
-    try {
-      assertThat(child.waitFor(120, TimeUnit.SECONDS)).as("child ended").isTrue();
-    } finally {
-      child.destroyForcibly();
-    }
+    List<String> command = new ArrayList<>(ChildJvm.command(RecvNothingAtTheFdLimit.class, path));
+    command.add(dir.toString());
+    List<String> output = ChildJvm.runCommand(ChildJvm.underFdLimit(256, command), Map.of(), dir);
 
     List<String> expected = new ArrayList<>();
     for (String family : List.of("AF_INET", "AF_UNIX")) {
@@ -3575,7 +3560,7 @@ class SocketTest {
         expected.add(family + " " + line);
       }
     }
-    assertThat(Files.readAllLines(output, UTF_8)).containsExactlyElementsOf(expected);
+    assertThat(output).containsExactlyElementsOf(expected);
   }
 
   // ---------------------------------------------------------------- options

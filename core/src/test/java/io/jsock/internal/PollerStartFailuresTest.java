@@ -1,14 +1,13 @@
 package io.jsock.internal;
 
-import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
-import java.io.File;
-import java.nio.file.Files;
+import io.jsock.testing.ChildJvm;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -41,31 +40,15 @@ class PollerStartFailuresTest {
       String option, int leftFree, String missing) throws Exception {
     // the child's path is the option's whichever run this is: once is enough
     assumeFalse(Boolean.getBoolean("jsock.selectorPoller"));
-    StringBuilder java = new StringBuilder("ulimit -n 256 && exec '");
-    java.append(Path.of(System.getProperty("java.home"), "bin", "java"))
-        .append(
-            "' --enable-native-access=ALL-UNNAMED --add-exports java.base/sun.nio.ch=ALL-UNNAMED")
-        .append(" -Djdk.virtualThreadScheduler.parallelism=2 ")
-        .append(option)
-        .append(" -cp '")
-        .append(Path.of("target/classes") + File.pathSeparator + Path.of("target/test-classes"))
-        .append("' ")
-        .append(StartsAtTheFdLimit.class.getName())
-        .append(' ')
-        .append(leftFree);
-    Path output = dir.resolve("child.txt");
-    Process child =
-        new ProcessBuilder("sh", "-c", java.toString())
-            .redirectErrorStream(true)
-            .redirectOutput(output.toFile())
-            .start();
-    try {
-      assertThat(child.waitFor(120, TimeUnit.SECONDS)).as("child ended").isTrue();
-    } finally {
-      child.destroyForcibly();
+    List<String> options = new ArrayList<>(List.of("-Djdk.virtualThreadScheduler.parallelism=2"));
+    if (!option.isEmpty()) {
+      options.addAll(List.of(option.split(" ")));
     }
+    List<String> command =
+        new ArrayList<>(ChildJvm.command(StartsAtTheFdLimit.class, options.toArray(String[]::new)));
+    command.add(String.valueOf(leftFree));
+    List<String> lines = ChildJvm.runCommand(ChildJvm.underFdLimit(256, command), Map.of(), dir);
 
-    List<String> lines = Files.readAllLines(output, UTF_8);
     assertThat(lines)
         .as(missing)
         .containsExactly(

@@ -42,6 +42,18 @@ public final class ChildJvm {
   }
 
   /**
+   * {@code command} run under {@code ulimit -n limit}: a shell lowers the process's descriptor
+   * limit and execs it, its arguments passed on as they are (no quoting), for a child that meets
+   * the limit (EMFILE) where the test's own JVM must not.
+   */
+  public static List<String> underFdLimit(int limit, List<String> command) {
+    List<String> shell =
+        new ArrayList<>(List.of("sh", "-c", "ulimit -n " + limit + " && exec \"$@\"", "sh"));
+    shell.addAll(command);
+    return shell;
+  }
+
+  /**
    * Runs {@code main} with the given environment added and JVM options, waits for it (two minutes
    * at most), and returns what it printed, stdout and stderr together, line by line.
    *
@@ -75,6 +87,18 @@ public final class ChildJvm {
             "-cp",
             Path.of("target/classes") + File.pathSeparator + Path.of("target/test-classes"),
             main.getName()));
+    return runCommand(command, environment, dir);
+  }
+
+  /**
+   * Runs {@code command} (as {@link #command} or {@link #underFdLimit} give) with the given
+   * environment added, waits for it (two minutes at most), and returns what it printed, stdout and
+   * stderr together, line by line.
+   *
+   * @param dir where the output goes (a JUnit {@code @TempDir})
+   */
+  public static List<String> runCommand(
+      List<String> command, Map<String, String> environment, Path dir) throws Exception {
     Path output = Files.createTempFile(dir, "child", ".txt");
     ProcessBuilder builder =
         new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile());

@@ -11,7 +11,10 @@ against the same small Python peer on 127.0.0.1 or an AF_UNIX path in a temporar
 
   role       connect (the peer is a server) or listen (the peer is a client), or listen -k with
              two clients in sequence
-  transport  TCP, AF_UNIX (-U) or UDP (-u)
+  transport  TCP, AF_UNIX (-U) or UDP (-u); half of the TCP scenarios are TLS over TCP (jsock
+             --tls, ncat --ssl) with a certificate made for the run by openssl, its CA's
+             verified by the tools in connect (--ca; ncat --ssl-verify --ssl-trustfile, to
+             "localhost") or not (--insecure; ncat --ssl alone), by the peer in listen
   stdin      0, 1, 4 KiB or 1 MiB of bytes with NULs and \\r\\n; ends at once or 1 s late
   peer       read-reply (reads to end of file, answers, closes), reply-first (answers,
              half-closes, reads to end of file), reply-close (answers and closes, reading
@@ -20,14 +23,15 @@ against the same small Python peer on 127.0.0.1 or an AF_UNIX path in a temporar
   flags      none, --no-shutdown, --send-only, --recv-only
 
 and compares what each side received (length + sha256), whether the peer saw end of file, a
-reset or neither, and success against failure of the tool (Ncat exits 0 or 1 only; jsock's code
-is printed). Every tool run and every peer wait is bounded (10 s). Differences documented in
+reset or neither (over TLS: "eof" is a close_notify, "eof without close_notify" a bare end
+of the TCP stream), and success against failure of the tool (0 or not: Ncat exits 1 for most failures,
+2 for some; jsock's code is printed). Every tool run and every peer wait is bounded (10 s). Differences documented in
 README.md and docs/cli/connect-listen.md are filtered (and counted); the rest are printed, one
 line per scenario, with the seed that reproduces it. A filter explains an ending only, never
 data: it applies only when what every client received is a part of stdin as sent, and each one
 says which digests must still be equal.
 """
-import hashlib, os, random, shutil, socket, struct, subprocess, sys, tempfile, threading, time
+import hashlib, os, random, shutil, socket, ssl, struct, subprocess, sys, tempfile, threading, time
 from concurrent.futures import ThreadPoolExecutor
 
 JSOCK = os.environ.get("JSOCK", "./jsock").split()
@@ -52,16 +56,117 @@ def read_all(c, limit=BOUND):
         while True:
             b = c.recv(65536)
             if not b:
-                return bytes(got), "eof"
+                return bytes(got), getattr(c, "ending", "eof")
             got += b
     except ConnectionResetError:
         return bytes(got), "reset"
+    except ssl.SSLError as e:
+        return bytes(got), "tls: " + (e.reason or type(e).__name__)
     except (socket.timeout, OSError):
         return bytes(got), "timeout"
 
 
-def serve_stream(c, behaviour, reply):
-    """One peer's part on a connected stream socket: (received, ending)."""
+class Tls:
+    """The peer's end of a TLS connection, on an SSLObject over memory BIOs, so that the peer
+    tells a close_notify from a bare end of the TCP stream (ncat --ssl's) and can still answer
+    after the latter (an SSLSocket's OpenSSL takes it for a fatal error, its next write fails),
+    and half-closes as TLS 1.3 allows: close_notify, then the TCP FIN, reading on. One thread
+    may read while another writes (the both peer): the lock keeps the SSLObject to one at a
+    time, and only the writer sends on the socket."""
+
+    def __init__(self, sock, context, server_side):
+        self.sock, self.lock = sock, threading.Lock()
+        self.incoming, self.outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        self.obj = context.wrap_bio(self.incoming, self.outgoing, server_side=server_side,
+                                    server_hostname=None if server_side else "localhost")
+        self.closed_cleanly = self.half_closed = self.aborted = False
+        sock.settimeout(BOUND)
+        deadline = time.time() + BOUND
+        while True:
+            try:
+                self.obj.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                if time.time() > deadline:
+                    raise TimeoutError("handshake longer than %g s" % BOUND)
+                self.flush()
+                self.feed()
+        self.flush()
+
+    def feed(self):
+        data = self.sock.recv(65536)
+        if not data:
+            raise ConnectionAbortedError("end of the TCP stream in the handshake")
+        with self.lock:
+            self.incoming.write(data)
+
+    def flush(self):
+        with self.lock:
+            data = self.outgoing.read()
+        if data:
+            self.sock.sendall(data)
+
+    @property
+    def ending(self):
+        return "eof" if self.closed_cleanly else "eof without close_notify"
+
+    def settimeout(self, t):
+        self.sock.settimeout(t)
+
+    def recv(self, n):
+        while True:
+            with self.lock:
+                try:
+                    b = self.obj.read(n)
+                    self.closed_cleanly = not b
+                    return b
+                except ssl.SSLWantReadError:
+                    pass
+                except ssl.SSLZeroReturnError:
+                    self.closed_cleanly = True
+                    return b""
+            data = self.sock.recv(65536)
+            if not data:
+                return b""  # a bare end: not handed to OpenSSL, which may still write
+            with self.lock:
+                self.incoming.write(data)
+
+    def sendall(self, data):
+        view = memoryview(data)
+        for i in range(0, len(view), 16384):  # record by record, each sent as made
+            with self.lock:
+                self.obj.write(view[i:i + 16384])
+            self.flush()
+
+    def shutdown(self, how):
+        """Sends close_notify, then the TCP FIN (how is SHUT_WR); reading goes on."""
+        if not self.half_closed:
+            self.half_closed = True
+            with self.lock:
+                try:
+                    self.obj.unwrap()
+                except ssl.SSLWantReadError:
+                    pass  # close_notify made; the peer's is not waited for
+            self.flush()
+        self.sock.shutdown(how)
+
+    def setsockopt(self, *args):
+        self.aborted = True  # SO_LINGER 0: a reset, no close_notify
+        self.sock.setsockopt(*args)
+
+    def close(self):
+        try:
+            if not self.aborted and not self.half_closed:
+                self.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        finally:
+            self.sock.close()
+
+
+def serve_stream(c, behaviour, reply, shown):
+    """One peer's part on a connected stream socket: (received, ending). shown() says whether the
+    tool has printed the whole reply (None where it prints nothing: --send-only)."""
     # Every call bounded, sendall too: a tool that writes without reading (ncat blocks in its
     # write of stdin) would otherwise hold a peer that writes first, and the whole run, for ever.
     c.settimeout(BOUND)
@@ -90,6 +195,13 @@ def serve_stream(c, behaviour, reply):
             return b"", "-"
         if behaviour == "reset":
             c.sendall(reply)
+            # A reset drops what of the reply the tool has not taken from the network yet, so
+            # the reset waits (up to 5 s) until the reply is printed whole (seed 91, TLS, two
+            # workers: 0.3 s after the send, jsock's cold JVM had printed 114688 bytes of 1 MiB,
+            # ncat all of it; alone, both all of it)
+            deadline = time.time() + 5
+            while shown and not shown() and time.time() < deadline:
+                time.sleep(0.05)
             time.sleep(0.3)
             c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             return b"", "-"
@@ -185,6 +297,10 @@ def scenario(seed):
         "peer": r.choice(["read-reply", "reply-first", "reply-close", "reset", "both"]),
         "flag": r.choice([None, None, None, "--no-shutdown", "--send-only", "--recv-only"]),
     }
+    # drawn last, so that every draw above is what it was before TLS came
+    tls, verify = r.random() < 0.5, r.random() < 0.5
+    if sc["transport"] == "tcp" and tls:
+        sc["transport"], sc["verify"] = "tls", verify
     if sc["transport"] == "udp":
         sc["size"] = min(sc["size"], 4096)
         sc["reply"] = min(sc["reply"], 4096)
@@ -197,11 +313,49 @@ def scenario(seed):
     return sc
 
 
+CERTS = {}
+
+
+def make_certs(tmp):
+    """A CA and a certificate it signed for localhost and 127.0.0.1 (a PKCS#8 key, which both
+    tools read), made by openssl in tmp; the peer's TLS contexts on them."""
+    def run(*argv):
+        subprocess.run(["openssl"] + list(argv), check=True, capture_output=True, timeout=BOUND, cwd=tmp)
+    ec = ["-pkeyopt", "ec_paramgen_curve:P-256"]
+    run("genpkey", "-algorithm", "EC", *ec, "-out", "ca.key")
+    run("req", "-x509", "-key", "ca.key", "-subj", "/CN=ncatdiff CA", "-days", "2", "-out", "ca.pem")
+    run("genpkey", "-algorithm", "EC", *ec, "-out", "key.pem")
+    run("req", "-new", "-key", "key.pem", "-subj", "/CN=localhost", "-out", "cert.csr")
+    with open(os.path.join(tmp, "san.ext"), "w") as f:
+        f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    run("x509", "-req", "-in", "cert.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+        "-days", "2", "-extfile", "san.ext", "-out", "cert.pem")
+    CERTS.update({name: os.path.join(tmp, name + ".pem") for name in ("ca", "cert", "key")})
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(CERTS["cert"], CERTS["key"])
+    client = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    client.load_verify_locations(CERTS["ca"])
+    CERTS.update(server=server, client=client)
+
+
+def tls_options(tool, sc):
+    """The tool's TLS options for its role (none but TCP's without TLS)."""
+    if sc["transport"] != "tls":
+        return []
+    if sc["role"] != "connect":
+        if tool == "jsock":
+            return ["--tls", "--cert", CERTS["cert"], "--key", CERTS["key"]]
+        return ["--ssl", "--ssl-cert", CERTS["cert"], "--ssl-key", CERTS["key"]]
+    if tool == "jsock":
+        return ["--tls"] + (["--ca", CERTS["ca"]] if sc["verify"] else ["--insecure"])
+    return ["--ssl"] + (["--ssl-verify", "--ssl-trustfile", CERTS["ca"]] if sc["verify"] else [])
+
+
 def one(tool, sc, seed, tmp):
     data = payload(sc["size"], "in%d" % seed)
     reply = payload(sc["reply"], "re%d" % seed)
     base = list(JSOCK) if tool == "jsock" else list(NCAT)
-    flag = [sc["flag"]] if sc["flag"] else []
+    flag = ([sc["flag"]] if sc["flag"] else []) + tls_options(tool, sc)
     path = os.path.join(tmp, "%s-%d.sock" % (tool, seed))
     if sc["role"] == "connect":
         if sc["transport"] == "unix":
@@ -215,7 +369,10 @@ def one(tool, sc, seed, tmp):
         else:
             ls = socket.socket()
             ls.bind(("127.0.0.1", 0))
-            where = ["127.0.0.1", str(ls.getsockname()[1])]
+            # ncat --ssl-verify matches a name only (not 127.0.0.1's IP entry): localhost, which
+            # is 127.0.0.1 only here (/etc/hosts), for both tools
+            host = "localhost" if sc.get("verify") else "127.0.0.1"
+            where = [host, str(ls.getsockname()[1])]
         if sc["transport"] != "udp":
             ls.listen(1)
         argv = base + (["connect"] if tool == "jsock" else []) + flag + where
@@ -240,7 +397,14 @@ def one(tool, sc, seed, tmp):
                         pass
                     return bytes(got), "-"
                 c, _ = ls.accept()
-                return serve_stream(c, sc["peer"], reply)
+                if sc["transport"] == "tls":
+                    try:
+                        c = Tls(c, CERTS["server"], server_side=True)
+                    except OSError as e:
+                        c.close()
+                        return b"", "handshake:" + (getattr(e, "reason", None) or type(e).__name__)
+                shown = None if sc["flag"] == "--send-only" else lambda: len(printed) >= len(reply)
+                return serve_stream(c, sc["peer"], reply, shown)
             except OSError as e:
                 return b"", "accept:" + type(e).__name__
             finally:
@@ -299,13 +463,23 @@ def one(tool, sc, seed, tmp):
                 if c is None:
                     views.append((b"", "no-listener"))
                     continue
-                views.append(serve_stream(c, sc["peer"], payload(sc["reply"], "re%d-%d" % (seed, i))))
+                if sc["transport"] == "tls":
+                    try:
+                        c = Tls(c, CERTS["client"], server_side=False)
+                    except OSError as e:
+                        c.close()
+                        views.append((b"", "handshake:" + (getattr(e, "reason", None) or type(e).__name__)))
+                        continue
+                whole = len(printed) + sc["reply"]
+                shown = None if sc["flag"] == "--send-only" else lambda: len(printed) >= whole
+                views.append(serve_stream(c, sc["peer"], payload(sc["reply"], "re%d-%d" % (seed, i)), shown))
                 if k and i == 0:
                     # The first client has closed, but what it sent may still wait in the tool's
                     # receive buffer: a second client connecting now raced it to stdout, and
-                    # stdout's order was a matter of timing (seed 229: ncat -l -k printed the
-                    # second client's 1 MiB inside the first's). Connected once the tool has
-                    # printed the first client's data instead (up to 5 s; --send-only prints none).
+                    # stdout's order was a matter of timing (seed 229, TCP before TLS came: ncat
+                    # -l -k printed the second client's 1 MiB inside the first's). Connected once
+                    # the tool has printed the first client's data instead (up to 5 s;
+                    # --send-only prints none).
                     want = 0 if sc["flag"] == "--send-only" else sc["reply"]
                     deadline = time.time() + 5
                     while len(printed) < want and time.time() < deadline:
@@ -358,6 +532,15 @@ def documented(sc, j, n, sent, received, expected):
     tool prints when every reply arrives whole)."""
     if not all(parts_of_stdin(sent, got) for got in received.values()):
         return None
+    if sc["transport"] == "tls":
+        # connect-listen.md's TLS rules: ncat --ssl never sends close_notify, its peer reads a
+        # bare end of the TCP stream where jsock's reads close_notify; the rest is compared
+        plain = [(got, "eof" if end == "eof without close_notify" and mine == "eof" else end)
+                 for (got, end), (_, mine) in zip(n["peer"], j["peer"])]
+        if plain != n["peer"]:
+            n = dict(n, peer=plain)
+            if j == n:
+                return "ncat --ssl ends its TLS stream without close_notify"
     if any(e.endswith("own send stalled") for _, e in n["peer"]) and j["stdout"] == digest(expected):
         # ncat stops reading its peer while its write of stdin to it blocks, so a peer that
         # writes a lot before it reads waits with it (seed 386: AF_UNIX, 1 MiB each way, the
@@ -423,6 +606,7 @@ def main():
     count = int(sys.argv[2]) if len(sys.argv) > 2 else 100
     workers = int(sys.argv[3]) if len(sys.argv) > 3 else 2
     tmp = tempfile.mkdtemp(prefix="ncatdiff-")
+    make_certs(tmp)
     stats = {"same": 0, "documented": 0, "different": 0}
 
     def do(seed):

@@ -15,6 +15,7 @@ import java.time.Instant;
 import java.util.Date;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.security.auth.x500.X500Principal;
+import org.bouncycastle.asn1.ASN1Encoding;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.GeneralName;
@@ -98,17 +99,48 @@ final class TestPki {
   private static Issued leaf(
       Issued ca, KeyPair keys, Instant notBefore, Instant notAfter, String... names)
       throws Exception {
+    return issue(
+        ca, keys, notBefore, notAfter, names[0], alternatives(names).getEncoded(ASN1Encoding.DER));
+  }
+
+  /**
+   * A server certificate signed by {@code ca}: its subject's CN, and its subjectAltName extension
+   * as {@code altNames} encodes it (none if null).
+   */
+  private static Issued issue(
+      Issued ca,
+      KeyPair keys,
+      Instant notBefore,
+      Instant notAfter,
+      String commonName,
+      byte[] altNames)
+      throws Exception {
     var builder =
         new JcaX509v3CertificateBuilder(
             ca.certificate().getSubjectX500Principal(),
             BigInteger.valueOf(SERIALS.incrementAndGet()),
             Date.from(notBefore),
             Date.from(notAfter),
-            new X500Principal("CN=" + names[0]),
+            new X500Principal("CN=" + commonName),
             keys.getPublic());
-    builder.addExtension(Extension.subjectAlternativeName, false, alternatives(names));
+    if (altNames != null) {
+      builder.addExtension(Extension.subjectAlternativeName, false, altNames);
+    }
     builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
     return new Issued(keys, sign(builder, ca.keyPair()), ca.certificate());
+  }
+
+  /** A server certificate valid today, from yesterday for 30 days, as {@link #issue} makes it. */
+  private static Issued issueValidToday(Issued ca, String commonName, byte[] altNames)
+      throws Exception {
+    Instant now = Instant.now();
+    return issue(
+        ca,
+        ecKeys(),
+        now.minus(Duration.ofDays(1)),
+        now.plus(Duration.ofDays(30)),
+        commonName,
+        altNames);
   }
 
   /**
@@ -131,19 +163,7 @@ final class TestPki {
    * as written, well-formed or not), valid today: for what a strict reader must refuse.
    */
   static Issued leafWithRawAltNames(Issued ca, byte[] der) throws Exception {
-    Instant now = Instant.now();
-    KeyPair keys = ecKeys();
-    var builder =
-        new JcaX509v3CertificateBuilder(
-            ca.certificate().getSubjectX500Principal(),
-            BigInteger.valueOf(SERIALS.incrementAndGet()),
-            Date.from(now.minus(Duration.ofDays(1))),
-            Date.from(now.plus(Duration.ofDays(30))),
-            new X500Principal("CN=x"),
-            keys.getPublic());
-    builder.addExtension(Extension.subjectAlternativeName, false, der);
-    builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
-    return new Issued(keys, sign(builder, ca.keyPair()), ca.certificate());
+    return issueValidToday(ca, "x", der);
   }
 
   /**
@@ -152,19 +172,7 @@ final class TestPki {
    * the rules on when the CN counts.
    */
   static Issued leafNamed(Issued ca, String commonName, String... names) throws Exception {
-    Instant now = Instant.now();
-    KeyPair keys = ecKeys();
-    var builder =
-        new JcaX509v3CertificateBuilder(
-            ca.certificate().getSubjectX500Principal(),
-            BigInteger.valueOf(SERIALS.incrementAndGet()),
-            Date.from(now.minus(Duration.ofDays(1))),
-            Date.from(now.plus(Duration.ofDays(30))),
-            new X500Principal("CN=" + commonName),
-            keys.getPublic());
-    builder.addExtension(Extension.subjectAlternativeName, false, alternatives(names));
-    builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
-    return new Issued(keys, sign(builder, ca.keyPair()), ca.certificate());
+    return issueValidToday(ca, commonName, alternatives(names).getEncoded(ASN1Encoding.DER));
   }
 
   /**
@@ -172,18 +180,7 @@ final class TestPki {
    * names, as certificates did before RFC 2818 was followed.
    */
   static Issued commonNameOnly(Issued ca, String commonName) throws Exception {
-    KeyPair keys = ecKeys();
-    Instant now = Instant.now();
-    var builder =
-        new JcaX509v3CertificateBuilder(
-            ca.certificate().getSubjectX500Principal(),
-            BigInteger.valueOf(SERIALS.incrementAndGet()),
-            Date.from(now.minus(Duration.ofDays(1))),
-            Date.from(now.plus(Duration.ofDays(30))),
-            new X500Principal("CN=" + commonName),
-            keys.getPublic());
-    builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
-    return new Issued(keys, sign(builder, ca.keyPair()), ca.certificate());
+    return issueValidToday(ca, commonName, null);
   }
 
   static void writePem(Path file, Object... objects) throws IOException {

@@ -1036,8 +1036,8 @@ class ConnectListenIT {
   }
 
   /**
-   * The same with -u -k: jsock exits at stdin's end, as ncat -l -k --send-only does over TCP
-   * (ncat 7.93 refuses -u -l -k without --exec).
+   * The same with -u -k: jsock exits at stdin's end, as ncat -l -k --send-only does over TCP (ncat
+   * 7.93 refuses -u -l -k without --exec).
    */
   @Test
   void keepOpenUdpSendOnlyExitsOnceStdinHasEndedAsNcatDoes() throws Exception {

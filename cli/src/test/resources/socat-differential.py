@@ -31,6 +31,11 @@ differences from socat); with 30 s the half-close comparisons are fair. Every wa
 fork children too). Differences documented in docs/cli/broker-relay.md are filtered (and counted);
 the rest are printed, one line per scenario, with the seed that reproduces it. A filter explains
 an ending (reset against end of file) only, never data.
+
+Known and not yet fixed (so still printed): a target that resets while the relay writes to it
+reaches the client, now and then, as an end of file and then a reset (seed 54 sometimes:
+jsock "timeout/eof"); RelayCommandIT's @Disabled
+aTargetsResetWhileTheRelayWritesToItNeverReachesTheClientAsAnEndOfStream shows it.
 """
 import errno, hashlib, os, random, shutil, signal, socket, struct, subprocess, sys, tempfile, threading, time
 from concurrent.futures import ThreadPoolExecutor

@@ -31,6 +31,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -112,6 +113,54 @@ class RelayCommandIT {
       client.setSockOpt(StandardSocketOptions.SO_LINGER, 0);
       client.close();
       assertThat(server.nextResult()).isInstanceOf(ConnectionResetException.class);
+    }
+  }
+
+  /**
+   * A target that resets while the relay is both writing to it and reading from it: Linux reports
+   * the reset once, to whichever call asks first, so when the up direction's send took it, the down
+   * direction's recv saw a plain end of file and passed it on as a half-close before the write's
+   * failure reset the client. The client then saw a clean end of stream, its reset coming after as
+   * a broken pipe (found by cli/src/test/resources/socat-differential.py, seed 54; a few
+   * connections in a hundred). A client whose send is cut by the target's reset must meet a reset.
+   */
+  @Disabled(
+      "fails (attempt 24 of 100 here: BrokenPipeException, the client's FIN came before its reset):"
+          + " the down pipe cannot tell a reset whose error the up pipe's send took from a FIN;"
+          + " a fix needs the socket's TCP state (TCP_INFO, not in core) or a zero-byte send probe"
+          + " on plain TCP, and is not done yet")
+  @Test
+  void aTargetsResetWhileTheRelayWritesToItNeverReachesTheClientAsAnEndOfStream() throws Exception {
+    int attempts = 100;
+    try (TinyServer server =
+            TinyServer.start(
+                conn -> {
+                  byte[] some = new byte[1000];
+                  int got = 0;
+                  int n = 1;
+                  while (got < some.length && n > 0) {
+                    n = conn.recvInto(some, some.length - got);
+                    got += n;
+                  }
+                  conn.setSockOpt(StandardSocketOptions.SO_LINGER, 0);
+                  return got;
+                });
+        RunningProcess relay = jsock("relay", "0", "127.0.0.1:" + server.port())) {
+      int port = port(relay);
+      for (int i = 0; i < attempts; i++) {
+        try (Socket client = connect(port)) {
+          // 4 MiB: the relay is writing to the target when the reset comes (some of it may still
+          // fit in the buffers on the way: then the client's read meets the reset)
+          assertThatThrownBy(
+                  () -> {
+                    client.sendAll(new byte[4 << 20]);
+                    readAll(client);
+                  })
+              .as("attempt %d of %d", i + 1, attempts)
+              .isInstanceOf(ConnectionResetException.class);
+        }
+        assertThat(server.nextResult()).isEqualTo(1000);
+      }
     }
   }
 

@@ -46,6 +46,11 @@ final class RelayConnection {
   /** {@link #cutDrain} was called: a drain about to start does not (see {@link #draining}). */
   private volatile boolean drainCut;
 
+  /** The relay is half-closing (or has half-closed) the client's side, the target's side. */
+  private volatile boolean clientHalfClosed;
+
+  private volatile boolean targetHalfClosed;
+
   RelayConnection(Socket client, Socket target, String name, RelayLog log) {
     this.client = client;
     this.target = target;
@@ -86,6 +91,20 @@ final class RelayConnection {
 
   private String counts() {
     return " (up " + upBytes.get() + " bytes, down " + downBytes.get() + " bytes)";
+  }
+
+  /** Notes, before its {@code shutdown(SHUT_WR)}, that the relay half-closes {@code side}. */
+  void halfClosing(Socket side) {
+    if (side == client) {
+      clientHalfClosed = true;
+    } else {
+      targetHalfClosed = true;
+    }
+  }
+
+  /** Whether the relay has begun to half-close {@code side} ({@link #halfClosing}). */
+  boolean halfClosed(Socket side) {
+    return side == client ? clientHalfClosed : targetHalfClosed;
   }
 
   /** One direction passed on its end of stream; the second to do so closes both sockets. */

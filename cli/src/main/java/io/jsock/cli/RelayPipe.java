@@ -1,7 +1,10 @@
 package io.jsock.cli;
 
+import io.jsock.ConnectionResetException;
+import io.jsock.Errno;
 import io.jsock.Shutdown;
 import io.jsock.Socket;
+import io.jsock.SocketError;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -89,6 +92,10 @@ final class RelayPipe {
       while (true) {
         reading = true;
         int n = from.recvInto(buf, 0);
+        if (n == 0 && endCameWithAReset()) {
+          throw new ConnectionResetException(
+              "recv from " + (up ? "client" : "target") + ": connection reset by peer", null);
+        }
         reading = false;
         if (n == 0) {
           if (!blackHole) { // a black hole holds the connection open until its timeout
@@ -133,6 +140,30 @@ final class RelayPipe {
       if (delayed != null) {
         delayed.offer(STOP); // wakes the delaying thread if the connection ended early
       }
+    }
+  }
+
+  /**
+   * Whether the end of stream just read is a reset whose error the other direction's send to the
+   * same socket took: Linux reports a reset to the first call that asks, and a read after it finds
+   * the end of the stream. A TCP socket its peer reset is closed ({@code TCP_CLOSE}), and {@code
+   * getpeername} says {@code ENOTCONN}; one whose peer half-closed is not ({@code CLOSE_WAIT}).
+   * Asked only while the relay has not half-closed that socket itself, whose FIN and the peer's
+   * close it too. Where jsock asks the kernel for the peer (the epoll path); elsewhere, and over
+   * AF_UNIX, an end of stream is taken for one.
+   */
+  private boolean endCameWithAReset() {
+    if (!from.family().isInet() || connection.halfClosed(from)) {
+      return false;
+    }
+    try {
+      from.getPeerName();
+      return false;
+    } catch (IOException e) {
+      // a half-close of the relay's since the first look may have closed the socket instead
+      return e instanceof SocketError error
+          && error.errno() == Errno.ENOTCONN
+          && !connection.halfClosed(from);
     }
   }
 
@@ -257,6 +288,7 @@ final class RelayPipe {
       Thread.sleep(slowClose);
     }
     if (!connection.hasEnded()) {
+      connection.halfClosing(to);
       to.shutdown(Shutdown.SHUT_WR);
     }
     connection.directionFinished();

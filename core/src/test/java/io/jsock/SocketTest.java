@@ -3524,6 +3524,23 @@ class SocketTest {
     }
   }
 
+  // As above on the epoll path through the channel, where every recvFrom(0) of a stream asks
+  // poll(2): a poll in flight holds the socket's file, so a close that met it returned with the
+  // connection still open, and the peer read on, finding nothing, where it meets the reset once
+  // the close has returned. A child JVM (see CloseWhileAskingRecvNothing), so the test runs once
+  @Test
+  void closeWhileAnotherThreadPollsForRecvFromOfNoBytesResetsBeforeItReturns() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeFalse(Boolean.getBoolean("jsock.selectorPoller"));
+    List<String> command =
+        new ArrayList<>(
+            ChildJvm.command(CloseWhileAskingRecvNothing.class, "-Djsock.streamCalls=false"));
+    command.add(dir.toString());
+    command.add("300");
+
+    assertThat(ChildJvm.runCommand(command, Map.of(), dir))
+        .containsExactly("resets in 300 of 300 rounds");
+  }
+
   // python3 3.11 on Linux, every descriptor taken (RLIMIT_NOFILE 256): recvfrom(0) answers as
   // ever, as it needs no descriptor: b'' with data queued (in any mode) and at the end of the
   // stream, TimeoutError, BlockingIOError, and b'' once data comes in blocking mode. The portable

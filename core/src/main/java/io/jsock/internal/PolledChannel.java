@@ -154,14 +154,19 @@ public final class PolledChannel {
   }
 
   private int enter() {
+    return enterCounted() ? fd : -1;
+  }
+
+  /** Counts a call in {@link #calls}, which a close waits out; false once closing has begun. */
+  private boolean enterCounted() {
     int current;
     do {
       current = calls;
       if (current < 0) {
-        return -1;
+        return false;
       }
     } while (!CALLS.weakCompareAndSet(this, current, current + 1));
-    return fd;
+    return true;
   }
 
   /**
@@ -379,8 +384,18 @@ public final class PolledChannel {
     if (poller != null) {
       return poller.isReadableNow(channel);
     }
-    int fd = registeredFd >= 0 ? registeredFd : channel.isOpen() ? Epoll.fd(channel) : -1;
-    return fd >= 0 && Epoll.poll(fd, Epoll.POLLIN, 0) > 0 && channel.isOpen();
+    // Counted as a call, which a close waits out: a poll(2) in flight holds the socket's file, so
+    // a close(2) meanwhile would return with the connection still open (no FIN, no reset) until
+    // the poll let the file go. Closing, the socket has nothing left for a reader.
+    if (!enterCounted()) {
+      return false;
+    }
+    try {
+      int fd = registeredFd >= 0 ? registeredFd : channel.isOpen() ? Epoll.fd(channel) : -1;
+      return fd >= 0 && Epoll.poll(fd, Epoll.POLLIN, 0) > 0 && channel.isOpen();
+    } finally {
+      exitCall();
+    }
   }
 
   /**
@@ -556,14 +571,12 @@ public final class PolledChannel {
    */
   public void close() throws IOException {
     try {
-      if (fd >= 0) {
-        // No call starts after this; those in flight are non-blocking system calls, soon over.
-        CALLS.getAndBitwiseOr(this, CLOSING);
-        while (calls != CLOSING) {
-          Thread.yield();
-        }
-        releaseStates();
+      // No call starts after this; those in flight are non-blocking system calls, soon over.
+      CALLS.getAndBitwiseOr(this, CLOSING);
+      while (calls != CLOSING) {
+        Thread.yield();
       }
+      releaseStates();
       if (epoll != null) {
         synchronized (this) {
           if (registeredFd >= 0) {

@@ -2186,7 +2186,7 @@ public final class Socket implements AutoCloseable {
     Objects.requireNonNull(option, "option");
     Objects.requireNonNull(value, "value");
     synchronized (stateLock) {
-      PolledChannel current = open("setsockopt", null);
+      PolledChannel current = openReplacingFailedConnect("setsockopt");
       NetworkChannel channel = (NetworkChannel) current.channel();
       boolean held = channel.supportedOptions().contains(option);
       if (!held
@@ -2236,7 +2236,7 @@ public final class Socket implements AutoCloseable {
   public <T> T getSockOpt(SocketOption<T> option) throws IOException {
     Objects.requireNonNull(option, "option");
     synchronized (stateLock) {
-      PolledChannel current = open("getsockopt", null);
+      PolledChannel current = openReplacingFailedConnect("getsockopt");
       NetworkChannel channel = (NetworkChannel) current.channel();
       if (ownOptionApplies(option)) {
         return option.type().cast(getOwnOption(current, option));
@@ -3314,6 +3314,24 @@ public final class Socket implements AutoCloseable {
           : Errors.closed(operation, address);
     }
     return current;
+  }
+
+  /**
+   * The current channel, as {@link #open}; a stream's that the JDK closed when a connect failed is
+   * replaced first, as the connect's thread replaces it once it takes stateLock again: meanwhile
+   * the closed channel's descriptor number may be another file's, and Linux's socket stays itself
+   * through a failed connect, its options kept. Under stateLock.
+   */
+  private PolledChannel openReplacingFailedConnect(String operation) throws IOException {
+    PolledChannel current = open(operation, null);
+    if (!(current.channel() instanceof SocketChannel stream) || stream.isOpen()) {
+      return current;
+    }
+    try {
+      return replaceClosedStream();
+    } catch (IOException e) {
+      throw Errors.translate(e, operation, null);
+    }
   }
 
   private void ensureOpen(String operation) throws IOException {

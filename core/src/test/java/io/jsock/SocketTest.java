@@ -3541,6 +3541,21 @@ class SocketTest {
         .containsExactly("resets in 300 of 300 rounds");
   }
 
+  // The JDK closes a channel whose connect fails, and jsock replaced it only once the failing
+  // connect took stateLock again: an option asked in between went to the closed descriptor's number
+  // (getsockopt(2) on whatever file had it by then, EBADF when none had: 15 to 90 rounds in 2,000
+  // before). Linux's socket stays itself through a failed connect, its options kept. A child JVM
+  // (see AskOptionWhileConnectFails), so the test runs once
+  @Test
+  void askingAnOptionWhileAnotherThreadsConnectFailsAnswersTheSocketsOwn() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeFalse(Boolean.getBoolean("jsock.selectorPoller"));
+    List<String> command = new ArrayList<>(ChildJvm.command(AskOptionWhileConnectFails.class));
+    command.add("300");
+
+    assertThat(ChildJvm.runCommand(command, Map.of(), dir))
+        .containsExactly("answered in 300 of 300 rounds");
+  }
+
   // python3 3.11 on Linux, every descriptor taken (RLIMIT_NOFILE 256): recvfrom(0) answers as
   // ever, as it needs no descriptor: b'' with data queued (in any mode) and at the end of the
   // stream, TimeoutError, BlockingIOError, and b'' once data comes in blocking mode. The portable

@@ -487,9 +487,19 @@ public final class PolledChannel {
    * opened; a registration that read the number just before the close would add that other socket's
    * descriptor to the epoll poller under this channel. Once or twice a connect, never on a
    * transfer's path.
+   *
+   * <p>A step that leaves the channel closed begins its closing as {@link #close()} does: no call
+   * gets the descriptor's number after it (the caller runs the steps under the lock that the calls
+   * which may meet a connect in progress take, so none can get it during one either).
    */
   public synchronized boolean connectStep(ConnectStep step) throws IOException {
-    return step.run((SocketChannel) channel);
+    try {
+      return step.run((SocketChannel) channel);
+    } finally {
+      if (!channel.isOpen()) {
+        CALLS.getAndBitwiseOr(this, CLOSING);
+      }
+    }
   }
 
   private boolean registered(boolean writes) {

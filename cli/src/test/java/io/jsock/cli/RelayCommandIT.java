@@ -28,12 +28,16 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Integration test (runs the real {@code ./jsock relay} between tiny in-test servers and clients on
@@ -125,26 +129,65 @@ class RelayCommandIT {
    */
   @Test
   void aTargetsResetWhileTheRelayWritesToItNeverReachesTheClientAsAnEndOfStream() throws Exception {
+    assertATargetsResetWhileTheRelayWritesToItReachesTheClientAsAReset(onPath("epoll"));
+  }
+
+  /**
+   * The same on the portable path, where the relay cannot tell that end of stream from a FIN: the
+   * JDK's channel keeps the kernel's answers from it ({@code getRemoteAddress} is remembered, a
+   * {@code shutdownInput} drops {@code ENOTCONN}, an empty write makes no system call), so the
+   * client sees a clean end of stream now and then (a few connections in a hundred).
+   */
+  @Disabled(
+      "fails on the portable path (a clean end of stream, no reset at all, within 100 attempts):"
+          + " the JDK's channel hides whether a TCP connection was reset or half-closed once a send"
+          + " took the reset's error; /proc/self/net/tcp{,6} still tells (a half-closed"
+          + " connection is listed in CLOSE_WAIT, a reset one is gone), not done yet")
+  @Test
+  void onThePortablePathATargetsResetWhileTheRelayWritesToItNeverReachesTheClientAsAnEndOfStream()
+      throws Exception {
+    assertATargetsResetWhileTheRelayWritesToItReachesTheClientAsAReset(onPath("portable"));
+  }
+
+  private static void assertATargetsResetWhileTheRelayWritesToItReachesTheClientAsAReset(
+      Map<String, String> env) throws Exception {
     int attempts = 100;
-    try (TinyServer server =
-            TinyServer.start(
-                conn -> {
-                  byte[] some = new byte[1000];
-                  int got = 0;
-                  int n = 1;
-                  while (got < some.length && n > 0) {
-                    n = conn.recvInto(some, some.length - got);
-                    got += n;
-                  }
-                  conn.setSockOpt(StandardSocketOptions.SO_LINGER, 0);
-                  return got;
-                });
-        RunningProcess relay = jsock("relay", "0", "127.0.0.1:" + server.port())) {
+    try (TinyServer server = TinyServer.start(RelayCommandIT::resetAfter1000Bytes);
+        RunningProcess relay = jsock(env, "relay", "0", "127.0.0.1:" + server.port())) {
       int port = port(relay);
       for (int i = 0; i < attempts; i++) {
         try (Socket client = connect(port)) {
           // 4 MiB: the relay is writing to the target when the reset comes (some of it may still
           // fit in the buffers on the way: then the client's read meets the reset)
+          assertThatThrownBy(
+                  () -> {
+                    client.sendAll(new byte[4 << 20]);
+                    readAll(client);
+                  })
+              .as("attempt %d of %d", i + 1, attempts)
+              .isInstanceOf(ConnectionResetException.class);
+        }
+        assertThat(server.nextResult()).isEqualTo(1000);
+      }
+    }
+  }
+
+  /**
+   * An AF_UNIX target that closes with the relay's bytes unread, which Linux reports to the relay's
+   * read as {@code ECONNRESET} (and to its send as {@code EPIPE}, which takes nothing): the TCP
+   * client meets a reset, never an end of stream.
+   */
+  @ParameterizedTest(name = "{0} path")
+  @ValueSource(strings = {"epoll", "portable"})
+  void anAfUnixTargetsCloseWithBytesUnreadReachesTheClientAsAReset(String path, @TempDir Path dir)
+      throws Exception {
+    int attempts = 50;
+    Path targetPath = dir.resolve("target.sock");
+    try (TinyServer server = TinyServer.startOnUnix(targetPath, RelayCommandIT::read1000Bytes);
+        RunningProcess relay = jsock(onPath(path), "relay", "0", "unix:" + targetPath)) {
+      int port = port(relay);
+      for (int i = 0; i < attempts; i++) {
+        try (Socket client = connect(port)) {
           assertThatThrownBy(
                   () -> {
                     client.sendAll(new byte[4 << 20]);
@@ -706,6 +749,32 @@ class RelayCommandIT {
               }
             })
         .isInstanceOf(ConnectionResetException.class);
+  }
+
+  /** The relay's environment for {@code path}: "epoll" (the default) or "portable". */
+  private static Map<String, String> onPath(String path) {
+    return path.equals("portable")
+        ? Map.of("JSOCK_JAVA_OPTS", "-Djsock.selectorPoller=true")
+        : Map.of();
+  }
+
+  /** Reads 1,000 bytes and returns how many came; the close then finds more unread. */
+  private static int read1000Bytes(Socket conn) throws IOException {
+    byte[] some = new byte[1000];
+    int got = 0;
+    int n = 1;
+    while (got < some.length && n > 0) {
+      n = conn.recvInto(some, some.length - got);
+      got += n;
+    }
+    return got;
+  }
+
+  /** {@link #read1000Bytes}, then a reset (SO_LINGER 0 for the close). */
+  private static int resetAfter1000Bytes(Socket conn) throws IOException {
+    int got = read1000Bytes(conn);
+    conn.setSockOpt(StandardSocketOptions.SO_LINGER, 0);
+    return got;
   }
 
   private static byte[] readAll(Socket conn) throws IOException {

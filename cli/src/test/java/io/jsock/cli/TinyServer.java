@@ -6,14 +6,16 @@ import io.jsock.SocketKind;
 import io.jsock.tls.TlsContext;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.UnixDomainSocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A loopback TCP server of the integration tests: one virtual thread per connection running the
- * test's handler, whose result (or failure) the test takes with {@link #nextResult()}.
+ * A loopback TCP (or AF_UNIX) server of the integration tests: one virtual thread per connection
+ * running the test's handler, whose result (or failure) the test takes with {@link #nextResult()}.
  */
 final class TinyServer implements AutoCloseable {
   /** What the server does with one connection; what it returns is the test's to check. */
@@ -39,6 +41,14 @@ final class TinyServer implements AutoCloseable {
     listener.bind("127.0.0.1", 0);
     listener.listen(16);
     return new TinyServer(listener, handler, tls);
+  }
+
+  /** A server on the AF_UNIX stream socket {@code path}. */
+  static TinyServer startOnUnix(Path path, Handler handler) throws IOException {
+    Socket listener = Socket.create(Family.AF_UNIX, SocketKind.SOCK_STREAM);
+    listener.bind(UnixDomainSocketAddress.of(path));
+    listener.listen(16);
+    return new TinyServer(listener, handler, null);
   }
 
   int port() throws IOException {

@@ -71,11 +71,13 @@ class CarrierPinningTest {
           listener.bind("127.0.0.1", 0);
           listener.listen();
           try (Socket client = Socket.create(AF_INET, SOCK_STREAM)) {
+            client.setSockOpt(StandardSocketOptions.SO_RCVBUF, 4096); // before the window is set
             client.connect(listener.getSockName());
             Socket conn = listener.accept().conn();
             if (!inherited) {
               conn.setSockOpt(StandardSocketOptions.SO_LINGER, 1);
             }
+            conn.setSockOpt(StandardSocketOptions.SO_SNDBUF, 256 * 1024);
             fill(conn);
             AtomicBoolean closing = new AtomicBoolean();
             AtomicBoolean closed = new AtomicBoolean();
@@ -122,7 +124,13 @@ class CarrierPinningTest {
       }
     }
 
-    /** Sends until the socket's buffer (and the peer's) is full. */
+    /**
+     * Sends until the socket's buffer is full. Its set size is far more than the peer's small
+     * receive buffer takes, so bytes stay unsent, and the close lingers, however late the kernel
+     * moves them. With the defaults, the filling could end at a send that found the first 16 KiB of
+     * a growing send buffer still queued (its softirq work late, under load); the peer's 128 KiB
+     * could then take it all, and the close would not linger.
+     */
     private static void fill(Socket conn) throws IOException {
       conn.setBlocking(false);
       byte[] chunk = new byte[64 * 1024];

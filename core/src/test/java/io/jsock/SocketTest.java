@@ -2536,8 +2536,10 @@ class SocketTest {
   void aPlatformThreadsRecvTimesOutAfterItsTimeoutNotBefore() throws Exception {
     try (Pair pair = Loopback.pair(AF_INET)) {
       pair.server().setTimeout(Duration.ofMillis(250)); // longer than one poll slice (100 ms)
-      Running<byte[]> receiver = inPlatformThread(() -> pair.server().recv(100));
+      // Taken before the thread starts, so that no wait of this thread (under load, a few ms
+      // descheduled between the start and the clock) comes off the receive's measured wait.
       long started = System.nanoTime();
+      Running<byte[]> receiver = inPlatformThread(() -> pair.server().recv(100));
 
       assertThat(receiver.failure())
           .isInstanceOf(SocketTimeoutException.class)

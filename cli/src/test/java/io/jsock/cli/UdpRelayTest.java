@@ -74,7 +74,9 @@ class UdpRelayTest {
               Thread.ofPlatform().daemon(),
               listener,
               "udp:127.0.0.1:" + port(target),
-              Duration.ofMillis(100),
+              // long enough for the first datagram's answer however late the target's thread
+              // runs (under load, 100 ms ended the session before the answer came back)
+              Duration.ofSeconds(1),
               log);
       InetSocketAddress relayAddress = new InetSocketAddress("127.0.0.1", port(listener));
       client.sendTo("one".getBytes(US_ASCII), relayAddress);

@@ -521,12 +521,14 @@ class TcpServerTest {
               () -> {
                 int i = sent.get();
                 if (i < trickle) {
+                  // Taken before the send, so that the server's silence starts after it: taken
+                  // after, a pause of this thread (under load) came off the silence measured.
+                  lastSent.set(System.nanoTime());
                   try {
                     client.sendAll(new byte[] {(byte) i});
                   } catch (IOException e) {
                     throw new UncheckedIOException(e);
                   }
-                  lastSent.set(System.nanoTime());
                   sent.incrementAndGet();
                 }
               },

@@ -1300,7 +1300,10 @@ public final class Socket implements AutoCloseable {
    * Sends some of {@code data} and returns how many bytes went, as Python's {@code send(data)}; it
    * may be fewer than all. Waits (in blocking and timeout modes) until at least one byte can go,
    * and first, as Linux does, until a connect in progress has completed (in non-blocking mode:
-   * {@link WouldBlockException} while it goes on; the connect's error if it failed).
+   * {@link WouldBlockException} while it goes on; the connect's error if it failed). In blocking
+   * mode it goes on waiting until every byte has gone, as Linux's blocking {@code send(2)} (and so
+   * CPython's) does; a failure once some bytes went ends it with their count, as there, and the
+   * next call meets the failure (a reset, which the kernel reports once, as a broken pipe).
    *
    * @throws BrokenPipeException on a TCP socket that is not connected, as Linux answers ({@link
    *     ErrnoException} with {@link Errno#ENOTCONN} over AF_UNIX)
@@ -1308,7 +1311,19 @@ public final class Socket implements AutoCloseable {
   public int send(byte[] data) throws IOException {
     Objects.requireNonNull(data, "data");
     int n = sendCopied(data);
-    return n > 0 ? n : send(ByteBuffer.wrap(data));
+    if (n <= 0) {
+      return send(ByteBuffer.wrap(data));
+    }
+    if (n == data.length || sendTimeoutNanos != Timeouts.BLOCKING) {
+      return n;
+    }
+    PolledChannel current = sending("send to");
+    current.enterWriting();
+    try {
+      return n + sendRest(current, ByteBuffer.wrap(data, n, data.length - n));
+    } finally {
+      current.exitWriting();
+    }
   }
 
   /**
@@ -1339,18 +1354,43 @@ public final class Socket implements AutoCloseable {
       long timeout = sendTimeoutNanos; // the call's mode, kept if another thread changes it
       return tls.write(data, Timeouts.deadline(timeout), false, timeout == Timeouts.NON_BLOCKING);
     }
+    boolean blocking = sendTimeoutNanos == Timeouts.BLOCKING; // the call's mode
     current.enterWriting(); // several threads may send at once
     try {
       while (true) {
         int n = writeSome(current, data, UNKNOWN_ADDRESS);
         if (n > 0) {
-          return n;
+          return blocking && data.hasRemaining() ? n + sendRest(current, data) : n;
         }
         deadline = await(current, SelectionKey.OP_WRITE, deadline, "send to", peer);
       }
     } finally {
       current.exitWriting();
     }
+  }
+
+  /**
+   * The rest of a blocking send once its first bytes went (between {@code enterWriting} and {@code
+   * exitWriting}): Linux's blocking {@code send(2)} waits for room until every byte is queued, so
+   * CPython's blocking {@code send} returns the whole length, as the JDK's blocking channel write
+   * does (JDK-7176630). A failure after that ends it as it ends {@code send(2)}: with the count of
+   * the bytes that went; the next call meets the failure again (a closed socket, this side's
+   * shutdown, an interrupt whose status is kept), a reset as the broken pipe it leaves.
+   */
+  private int sendRest(PolledChannel current, ByteBuffer data) {
+    int sent = 0;
+    try {
+      while (data.hasRemaining()) {
+        int n = writeSome(current, data, UNKNOWN_ADDRESS);
+        sent += n;
+        if (n == 0) {
+          await(current, SelectionKey.OP_WRITE, Timeouts.NOT_STARTED, "send to", peer);
+        }
+      }
+    } catch (IOException e) {
+      // the bytes that went are the call's answer, as send(2)'s; the failure stays for the next
+    }
+    return sent;
   }
 
   /**

@@ -203,9 +203,10 @@ final class Bridge {
   }
 
   /**
-   * Sends {@code chunk} to the peer, the idle clock starting again at each part of it that goes (as
-   * ncat's {@code -i}, which runs while its write to the peer waits): a peer slow to take data
-   * keeps the connection, one that takes none (gone, or its host silent) ends it after {@code -i}.
+   * Sends {@code chunk} to the peer, the idle clock starting again as it goes (see {@link
+   * RelayPipe}'s {@code sendAll}; as ncat's {@code -i}, which runs while its write to the peer
+   * waits): a peer slow to take data keeps the connection, one that takes none (gone, or its host
+   * silent) ends it after {@code -i}.
    */
   private void sendToPeer(ByteBuffer chunk) throws IOException {
     while (chunk.hasRemaining()) {

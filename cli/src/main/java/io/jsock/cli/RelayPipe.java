@@ -261,9 +261,11 @@ final class RelayPipe {
   }
 
   /**
-   * Sends all of {@code piece}, the idle clock starting again at each part of it that goes: a write
-   * to a reader that takes data slowly moves bytes all the while, one to a reader that has stopped
-   * taking any moves none, as socat's {@code -T} counts them.
+   * Sends all of {@code piece}, the idle clock starting again as it goes: a write to a reader that
+   * takes data slowly moves bytes all the while, one to a reader that has stopped taking any moves
+   * none, as socat's {@code -T} counts them. A blocking send returns once all of its bytes have
+   * gone (as Linux's {@code send(2)}), and the kernel lets a blocked writer on only once a good
+   * part of its buffer has gone, so the rest of a chunk seldom waits again.
    */
   private void sendAll(ByteBuffer piece) throws IOException {
     while (piece.hasRemaining()) {

@@ -7,6 +7,7 @@ import static io.jsock.Shutdown.SHUT_RDWR;
 import static io.jsock.Shutdown.SHUT_WR;
 import static io.jsock.SocketKind.SOCK_DGRAM;
 import static io.jsock.SocketKind.SOCK_STREAM;
+import static io.jsock.testing.AddressText.text;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
@@ -20,7 +21,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.StandardSocketOptions;
-import java.net.UnixDomainSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -181,22 +181,28 @@ class LibuvScenariosTest {
 
   // libuv test-udp-bind.c udp_bind / udp_bind_reuseaddr, Node test-dgram-bind-shared-ports.js: a
   // second UDP socket cannot bind a port one holds (python3: OSError 98) unless both have
-  // SO_REUSEADDR, and then it can
+  // SO_REUSEADDR (neither, or only one of them, is not enough), and then it can
   @ParameterizedTest
   @EnumSource(
       value = Family.class,
       names = {"AF_INET", "AF_INET6"})
   void aSecondUdpSocketBindsAHeldPortOnlyWithSoReuseAddrOnBoth(Family family) throws IOException {
-    try (Socket first = Socket.create(family, SOCK_DGRAM);
-        Socket second = Socket.create(family, SOCK_DGRAM)) {
-      first.bind(new InetSocketAddress(Loopback.ip(family), 0));
-      SocketAddress held = first.getSockName();
+    boolean[][] notBoth = {{false, false}, {true, false}, {false, true}};
+    for (boolean[] reuse : notBoth) {
+      try (Socket first = Socket.create(family, SOCK_DGRAM);
+          Socket second = Socket.create(family, SOCK_DGRAM)) {
+        first.setSockOpt(StandardSocketOptions.SO_REUSEADDR, reuse[0]);
+        second.setSockOpt(StandardSocketOptions.SO_REUSEADDR, reuse[1]);
+        first.bind(new InetSocketAddress(Loopback.ip(family), 0));
+        SocketAddress held = first.getSockName();
 
-      AddressInUseException e =
-          catchThrowableOfType(AddressInUseException.class, () -> second.bind(held));
+        AddressInUseException e =
+            catchThrowableOfType(AddressInUseException.class, () -> second.bind(held));
 
-      assertThat(e.errno()).isEqualTo(Errno.EADDRINUSE);
-      assertThat(e).hasMessage("bind to " + text(held) + ": address already in use");
+        assertThat(e).as("SO_REUSEADDR %s", Arrays.toString(reuse)).isNotNull();
+        assertThat(e.errno()).isEqualTo(Errno.EADDRINUSE);
+        assertThat(e).hasMessage("bind to " + text(held) + ": address already in use");
+      }
     }
     try (Socket first = Socket.create(family, SOCK_DGRAM);
         Socket second = Socket.create(family, SOCK_DGRAM)) {
@@ -366,22 +372,6 @@ class LibuvScenariosTest {
           .isNotNull();
       assertThat(client.isClosed()).isFalse();
     }
-  }
-
-  /** How jsock messages show an address, written out independently of the code under test. */
-  private static String text(SocketAddress address) {
-    if (address instanceof InetSocketAddress inet) {
-      boolean ipv6 = inet.getAddress() instanceof Inet6Address;
-      String host = inet.getAddress().getHostAddress(); // a literal, never a lookup
-      if (ipv6 && host.equals("0:0:0:0:0:0:0:1")) {
-        host = "::1";
-      } else if (ipv6 && host.equals("0:0:0:0:0:0:0:2")) {
-        host = "::2";
-      }
-      return (ipv6 ? "[" + host + "]" : host) + ":" + inet.getPort();
-    }
-    String path = ((UnixDomainSocketAddress) address).getPath().toString();
-    return path.isEmpty() ? "(unnamed)" : path;
   }
 
   private static byte[] bytes(String text) {

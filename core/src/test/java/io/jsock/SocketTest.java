@@ -7,6 +7,7 @@ import static io.jsock.Shutdown.SHUT_RD;
 import static io.jsock.Shutdown.SHUT_WR;
 import static io.jsock.SocketKind.SOCK_DGRAM;
 import static io.jsock.SocketKind.SOCK_STREAM;
+import static io.jsock.testing.AddressText.text;
 import static io.jsock.testing.Running.inPlatformThread;
 import static io.jsock.testing.Running.inVirtualThread;
 import static java.nio.charset.StandardCharsets.UTF_8;
@@ -28,7 +29,6 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.BindException;
 import java.net.ConnectException;
-import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.SocketException;
@@ -4302,20 +4302,6 @@ class SocketTest {
       received.writeBytes(chunk);
     }
     return received.toByteArray();
-  }
-
-  /** How jsock messages show an address, written out independently of the code under test. */
-  private static String text(SocketAddress address) {
-    if (address instanceof InetSocketAddress inet) {
-      boolean ipv6 = inet.getAddress() instanceof Inet6Address;
-      String host = inet.getAddress().getHostAddress(); // a literal, never a lookup
-      if (ipv6 && host.equals("0:0:0:0:0:0:0:1")) {
-        host = "::1";
-      }
-      return (ipv6 ? "[" + host + "]" : host) + ":" + inet.getPort();
-    }
-    String path = ((UnixDomainSocketAddress) address).getPath().toString();
-    return path.isEmpty() ? "(unnamed)" : path;
   }
 
   private static byte[] bytes(String text) {

@@ -151,24 +151,9 @@ class RelayCommandIT {
 
   private static void assertATargetsResetWhileTheRelayWritesToItReachesTheClientAsAReset(
       Map<String, String> env) throws Exception {
-    int attempts = 100;
     try (TinyServer server = TinyServer.start(RelayCommandIT::resetAfter1000Bytes);
         RunningProcess relay = jsock(env, "relay", "0", "127.0.0.1:" + server.port())) {
-      int port = port(relay);
-      for (int i = 0; i < attempts; i++) {
-        try (Socket client = connect(port)) {
-          // 4 MiB: the relay is writing to the target when the reset comes (some of it may still
-          // fit in the buffers on the way: then the client's read meets the reset)
-          assertThatThrownBy(
-                  () -> {
-                    client.sendAll(new byte[4 << 20]);
-                    readAll(client);
-                  })
-              .as("attempt %d of %d", i + 1, attempts)
-              .isInstanceOf(ConnectionResetException.class);
-        }
-        assertThat(server.nextResult()).isEqualTo(1000);
-      }
+      assertEachClientSendingMoreThanTheTargetReadsIsReset(port(relay), server, 100);
     }
   }
 
@@ -181,23 +166,10 @@ class RelayCommandIT {
   @ValueSource(strings = {"epoll", "portable"})
   void anAfUnixTargetsCloseWithBytesUnreadReachesTheClientAsAReset(String path, @TempDir Path dir)
       throws Exception {
-    int attempts = 50;
     Path targetPath = dir.resolve("target.sock");
     try (TinyServer server = TinyServer.startOnUnix(targetPath, RelayCommandIT::read1000Bytes);
         RunningProcess relay = jsock(onPath(path), "relay", "0", "unix:" + targetPath)) {
-      int port = port(relay);
-      for (int i = 0; i < attempts; i++) {
-        try (Socket client = connect(port)) {
-          assertThatThrownBy(
-                  () -> {
-                    client.sendAll(new byte[4 << 20]);
-                    readAll(client);
-                  })
-              .as("attempt %d of %d", i + 1, attempts)
-              .isInstanceOf(ConnectionResetException.class);
-        }
-        assertThat(server.nextResult()).isEqualTo(1000);
-      }
+      assertEachClientSendingMoreThanTheTargetReadsIsReset(port(relay), server, 50);
     }
   }
 
@@ -749,6 +721,28 @@ class RelayCommandIT {
               }
             })
         .isInstanceOf(ConnectionResetException.class);
+  }
+
+  /**
+   * {@code attempts} clients in turn through the relay at {@code port}, each sending 4 MiB (the
+   * relay is still writing to the target when the target's handler has read its 1,000 bytes and
+   * closes; some may still fit in the buffers on the way, and then the client's read meets the
+   * reset): each must meet a reset, never a clean end of stream.
+   */
+  private static void assertEachClientSendingMoreThanTheTargetReadsIsReset(
+      int port, TinyServer server, int attempts) throws Exception {
+    for (int i = 0; i < attempts; i++) {
+      try (Socket client = connect(port)) {
+        assertThatThrownBy(
+                () -> {
+                  client.sendAll(new byte[4 << 20]);
+                  readAll(client);
+                })
+            .as("attempt %d of %d", i + 1, attempts)
+            .isInstanceOf(ConnectionResetException.class);
+      }
+      assertThat(server.nextResult()).isEqualTo(1000);
+    }
   }
 
   /** The relay's environment for {@code path}: "epoll" (the default) or "portable". */

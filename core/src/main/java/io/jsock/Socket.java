@@ -213,6 +213,14 @@ public final class Socket implements AutoCloseable {
   private volatile boolean resetReported;
 
   /**
+   * A blocking send that met the peer's reset once some bytes went returned their count ({@link
+   * #sendRest}); Linux's blocking {@code send(2)} leaves the reset in {@code sk_err} then, so the
+   * next send or receive reports it, where jsock's non-blocking one took it: {@link
+   * #takePendingReset} reports it instead.
+   */
+  private volatile boolean resetPending;
+
+  /**
    * A shutdown stopped this TCP listener listening, as Linux does; {@link #listen} starts it again
    * (guarded by stateLock).
    */
@@ -1264,6 +1272,8 @@ public final class Socket implements AutoCloseable {
     }
     if (n > 0 && n < requested && family != Family.AF_UNIX && !inputShut) {
       current.readCameShort();
+    } else if (n < 0 && takePendingReset()) {
+      throw Errors.of(Errno.ECONNRESET, "recv from", peer);
     }
     return n;
   }
@@ -1302,8 +1312,9 @@ public final class Socket implements AutoCloseable {
    * and first, as Linux does, until a connect in progress has completed (in non-blocking mode:
    * {@link WouldBlockException} while it goes on; the connect's error if it failed). In blocking
    * mode it goes on waiting until every byte has gone, as Linux's blocking {@code send(2)} (and so
-   * CPython's) does; a failure once some bytes went ends it with their count, as there, and the
-   * next call meets the failure (a reset, which the kernel reports once, as a broken pipe).
+   * CPython's) does, also when another thread changes the socket's mode meanwhile; a failure once
+   * some bytes went ends it with their count, as there, and the next call meets the failure (a
+   * reset: the next send or receive reports it, once, as {@link ConnectionResetException}).
    *
    * @throws BrokenPipeException on a TCP socket that is not connected, as Linux answers ({@link
    *     ErrnoException} with {@link Errno#ENOTCONN} over AF_UNIX)
@@ -1373,9 +1384,11 @@ public final class Socket implements AutoCloseable {
    * The rest of a blocking send once its first bytes went (between {@code enterWriting} and {@code
    * exitWriting}): Linux's blocking {@code send(2)} waits for room until every byte is queued, so
    * CPython's blocking {@code send} returns the whole length, as the JDK's blocking channel write
-   * does (JDK-7176630). A failure after that ends it as it ends {@code send(2)}: with the count of
-   * the bytes that went; the next call meets the failure again (a closed socket, this side's
-   * shutdown, an interrupt whose status is kept), a reset as the broken pipe it leaves.
+   * does (JDK-7176630). It waits in blocking mode whatever another thread makes of the socket's
+   * mode meanwhile: {@code send(2)} reads it once, at its entry. A failure after that ends it as it
+   * ends {@code send(2)}: with the count of the bytes that went; the next call meets the failure
+   * again (a closed socket, this side's shutdown, an interrupt whose status is kept), a reset
+   * through {@link #resetPending}.
    */
   private int sendRest(PolledChannel current, ByteBuffer data) {
     int sent = 0;
@@ -1384,13 +1397,34 @@ public final class Socket implements AutoCloseable {
         int n = writeSome(current, data, UNKNOWN_ADDRESS);
         sent += n;
         if (n == 0) {
-          await(current, SelectionKey.OP_WRITE, Timeouts.NOT_STARTED, "send to", peer);
+          long none = Timeouts.deadline(Timeouts.BLOCKING); // the call's mode, not the socket's
+          await(current, SelectionKey.OP_WRITE, none, false, "send to", peer);
         }
       }
+    } catch (ConnectionResetException e) {
+      resetPending = true; // the write that met it took it from the kernel
     } catch (IOException e) {
       // the bytes that went are the call's answer, as send(2)'s; the failure stays for the next
     }
     return sent;
+  }
+
+  /**
+   * Whether a blocking send left the reset it met for the next call to report (see {@link
+   * #sendRest}), and if so takes it, so that one call reports it, as Linux's {@code sock_error}
+   * takes {@code sk_err}. Asked only where that call would otherwise end with a broken pipe or the
+   * end of the stream (what the kernel answers once it has reported the reset), never on the hot
+   * path.
+   */
+  private boolean takePendingReset() {
+    if (!resetPending) {
+      return false;
+    }
+    synchronized (stateLock) {
+      boolean pending = resetPending;
+      resetPending = false;
+      return pending;
+    }
   }
 
   /**
@@ -3659,9 +3693,17 @@ public final class Socket implements AutoCloseable {
         && !closed
         && (operation.equals("send to") || operation.equals("sendfile to"))) {
       // the output side was shut down (transferTo says so with an AsynchronousCloseException)
-      return Errors.of(Errno.EPIPE, operation, address);
+      return pendingResetOr(Errors.of(Errno.EPIPE, operation, address), operation, address);
     }
-    return Errors.translate(e, operation, address);
+    return pendingResetOr(Errors.translate(e, operation, address), operation, address);
+  }
+
+  /** A send's broken pipe, or the reset a blocking send left pending in its place. */
+  private IOException pendingResetOr(IOException failure, String operation, SocketAddress address) {
+    if (failure instanceof BrokenPipeException && takePendingReset()) {
+      return Errors.of(Errno.ECONNRESET, operation, address);
+    }
+    return failure;
   }
 
   private int readSome(PolledChannel current, ByteBuffer buffer, long address) throws IOException {
@@ -3747,7 +3789,11 @@ public final class Socket implements AutoCloseable {
       writeSome(current, ByteBuffer.allocate(0), UNKNOWN_ADDRESS);
       return;
     }
-    sendEmpty(current, fd, peer);
+    try {
+      sendEmpty(current, fd, peer);
+    } catch (IOException e) {
+      throw pendingResetOr(e, "send to", peer);
+    }
   }
 
   /** One non-blocking write: {@code send(2)} through {@link StreamCalls}, else the channel's. */

@@ -118,16 +118,7 @@ class JdkRegressionsTest {
       catchThrowableOfType(SocketTimeoutException.class, () -> socket.recv(1));
       socket.setTimeout(LONG);
       OutputStream out = socket.getOutputStream();
-      Running<Void> writer =
-          start(
-              virtual,
-              () -> {
-                byte[] chunk = new byte[128 * 1024];
-                for (int i = 0; i < 10_000; i++) { // far more than the buffers hold
-                  out.write(chunk);
-                }
-                return null;
-              });
+      Running<Void> writer = writeUntilItFails(virtual, out);
       writer.awaitBlocked();
 
       socket.shutdown(SHUT_WR);
@@ -220,16 +211,7 @@ class JdkRegressionsTest {
     try (Pair pair = Loopback.pair(family, dir)) {
       pair.client().setTimeout(timeout);
       OutputStream out = pair.client().getOutputStream();
-      Running<Void> writer =
-          start(
-              virtual,
-              () -> {
-                byte[] chunk = new byte[64 * 1024];
-                for (int i = 0; i < 10_000; i++) { // far more than the buffers hold
-                  out.write(chunk);
-                }
-                return null;
-              });
+      Running<Void> writer = writeUntilItFails(virtual, out);
       writer.awaitBlocked();
 
       pair.server().sendAll(new byte[] {99});
@@ -331,6 +313,80 @@ class JdkRegressionsTest {
       recvUntilTheEnd(pair.server(), received);
       assertThat(received.toByteArray()).isEqualTo(Arrays.copyOf(data, sent));
     }
+  }
+
+  // The mode of such a send is the one it began in: Linux's send(2) reads O_NONBLOCK and
+  // SO_SNDTIMEO once, at its entry (tcp_sendmsg's sock_sndtimeo), so a blocking send waiting for
+  // room waits on when another thread makes the socket non-blocking. python3 on Linux: send of 8
+  // MiB returns 8388608 after another thread's setblocking(False) (and settimeout(0.001)), and the
+  // peer receives it all.
+  @ParameterizedTest(name = "{0}, virtual {1}")
+  @MethodSource("familiesAndThreads")
+  void aBlockingSendWaitsOnWhenAnotherThreadMakesTheSocketNonBlocking(
+      Family family, boolean virtual) throws Exception {
+    byte[] data = randomBytes(4 << 20);
+    try (Pair pair = Loopback.pair(family, dir)) {
+      // small buffers, so that the send must wait for room again and again after the change
+      pair.client().setSockOpt(StandardSocketOptions.SO_SNDBUF, 16 * 1024);
+      pair.server().setSockOpt(StandardSocketOptions.SO_RCVBUF, 16 * 1024);
+      Running<Integer> sender =
+          start(
+              virtual,
+              () -> {
+                int sent = pair.client().send(data);
+                pair.client().shutdown(SHUT_WR);
+                return sent;
+              });
+      sender.awaitBlocked();
+
+      pair.client().setBlocking(false);
+
+      ByteArrayOutputStream received = new ByteArrayOutputStream();
+      recvUntilTheEnd(pair.server(), received);
+      assertThat(sender.get()).isEqualTo(data.length);
+      assertThat(Arrays.mismatch(received.toByteArray(), data)).isEqualTo(-1);
+    }
+  }
+
+  // A reset that cuts such a send off: Linux's blocking send(2) returns the count of the bytes
+  // that went and leaves the reset pending (sk_err), so the next call reports it, once. python3 on
+  // Linux, the peer reading 100000 bytes then closing with SO_LINGER 0 while a send of 4 MiB
+  // waits: send returns 4157547, then send raises ConnectionResetError, then BrokenPipeError; or
+  // recv raises ConnectionResetError, then returns b''.
+  @ParameterizedTest(name = "{0}, virtual {1}, next call a send {2}")
+  @MethodSource("ipFamiliesThreadsAndNextCalls")
+  void aResetThatCutsOffABlockingSendIsReportedOnceByTheNextCall(
+      Family family, boolean virtual, boolean nextSends) throws Exception {
+    byte[] data = randomBytes(8 << 20); // far more than the buffers hold
+    try (Pair pair = Loopback.pair(family, dir)) {
+      Running<Integer> sender = start(virtual, () -> pair.client().send(data));
+      sender.awaitBlocked();
+      byte[] head = pair.server().recv(100_000);
+
+      reset(pair.server());
+
+      assertThat(sender.get()).isPositive().isLessThan(data.length);
+      if (nextSends) {
+        assertThat(catchThrowableOfType(IOException.class, () -> pair.client().send(data)))
+            .isInstanceOf(ConnectionResetException.class);
+        assertThat(catchThrowableOfType(IOException.class, () -> pair.client().send(data)))
+            .isInstanceOf(BrokenPipeException.class);
+      } else {
+        assertThat(catchThrowableOfType(IOException.class, () -> pair.client().recv(10)))
+            .isInstanceOf(ConnectionResetException.class);
+        assertThat(pair.client().recv(10)).isEmpty();
+      }
+      assertThat(head).isNotEmpty();
+    }
+  }
+
+  static Stream<Arguments> ipFamiliesThreadsAndNextCalls() {
+    return ipFamiliesAndThreads()
+        .flatMap(
+            arguments ->
+                Stream.of(true, false)
+                    .map(
+                        nextSends -> arguments(arguments.get()[0], arguments.get()[1], nextSends)));
   }
 
   static Stream<Arguments> familiesAndThreads() {
@@ -491,6 +547,19 @@ class JdkRegressionsTest {
 
   private static <T> Running<T> start(boolean virtual, Callable<T> task) {
     return virtual ? inVirtualThread(task) : inPlatformThread(task);
+  }
+
+  /** Writes to {@code out} far more than the buffers hold, so that a write waits until it fails. */
+  private static Running<Void> writeUntilItFails(boolean virtual, OutputStream out) {
+    return start(
+        virtual,
+        () -> {
+          byte[] chunk = new byte[64 * 1024];
+          for (int i = 0; i < 10_000; i++) { // bounded: 640 MiB, never taken on these tests
+            out.write(chunk);
+          }
+          return null;
+        });
   }
 
   /** Closes a TCP socket with SO_LINGER 0, so that the peer gets a reset. */

@@ -146,11 +146,13 @@ final class BrokerClient {
   }
 
   /**
-   * Sends the rest of a message the send buffer had no room for: the clock starts again at each
-   * part the socket takes, and the kernel's count of what it holds for the client is noted then, so
-   * that {@link #tookBytes} can tell a client that reads slowly (the kernel lets a blocked writer
-   * on only once a good part of its buffer, megabytes over TCP, has gone) from one that reads
-   * nothing.
+   * Sends the rest of a message the send buffer had no room for: the clock starts again, and the
+   * kernel's count of what it holds for the client is noted, so that {@link #tookBytes} can tell a
+   * client that reads slowly from one that reads nothing. The blocking send returns once all of the
+   * rest has gone (as Linux's {@code send(2)}), and the kernel lets a blocked writer on only once a
+   * good part of its buffer, megabytes over TCP, has gone, so the rest of a message (64 KiB at
+   * most) seldom waits twice and the count noted once serves its whole wait. A send cut short by a
+   * failure returns what went; the loop's next send reports the failure.
    */
   private void sendRest(ByteBuffer rest) throws IOException {
     while (rest.hasRemaining()) {

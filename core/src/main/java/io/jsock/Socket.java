@@ -1316,6 +1316,12 @@ public final class Socket implements AutoCloseable {
    * some bytes went ends it with their count, as there, and the next call meets the failure (a
    * reset: the next send or receive reports it, once, as {@link ConnectionResetException}).
    *
+   * <p>Over TLS, as Python's {@code SSLSocket.send}: in blocking and timeout modes it sends every
+   * byte or throws (a {@link java.net.SocketTimeoutException} once the timeout has passed); sent
+   * again with the same data, it goes on where the failed call stopped and returns the whole
+   * length. In non-blocking mode it returns what went in whole records, as many as the kernel
+   * takes.
+   *
    * @throws BrokenPipeException on a TCP socket that is not connected, as Linux answers ({@link
    *     ErrnoException} with {@link Errno#ENOTCONN} over AF_UNIX)
    */
@@ -1363,7 +1369,10 @@ public final class Socket implements AutoCloseable {
     }
     if (tls != null) {
       long timeout = sendTimeoutNanos; // the call's mode, kept if another thread changes it
-      return tls.write(data, Timeouts.deadline(timeout), false, timeout == Timeouts.NON_BLOCKING);
+      boolean nonBlocking = timeout == Timeouts.NON_BLOCKING;
+      // All of it or a failure in blocking and timeout modes, as CPython's SSLSocket.send (its
+      // SSL_write has partial writes off); non-blocking: the records that went, as send(2) counts
+      return tls.write(data, Timeouts.deadline(timeout), !nonBlocking, nonBlocking);
     }
     boolean blocking = sendTimeoutNanos == Timeouts.BLOCKING; // the call's mode
     current.enterWriting(); // several threads may send at once

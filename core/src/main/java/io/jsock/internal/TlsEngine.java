@@ -596,14 +596,18 @@ public final class TlsEngine {
   // ---------------------------------------------------------------- sending
 
   /**
-   * Sends plaintext from {@code src}: everything if {@code all} (as {@code sendAll}), else one
-   * record's worth, and returns how many bytes went; they count as sent once their record is in the
-   * kernel.
+   * Sends plaintext from {@code src}: everything if {@code all} (as {@code sendAll}, and as a send
+   * in blocking or timeout mode, which OpenSSL's {@code SSL_write} without partial writes and so
+   * Python's {@code SSLSocket.send} do), else, for a non-blocking send, the records the kernel
+   * takes now (at least one, or {@code WouldBlockException}); returns how many bytes went. They
+   * count as sent once their record is in the kernel.
    *
    * <p>As with OpenSSL, a record that could not go out whole (non-blocking mode, or the timeout
    * passed) stays queued, and the error leaves {@code src} where it was when the call began: the
    * caller sends the same data again, the queued record goes out first, and the bytes the failed
-   * call took (its records that went, and the queued one) are then skipped in {@code src}.
+   * call took (its records that went, and the queued one) are then skipped in {@code src}. A
+   * non-blocking send that returns a count with a later record queued leaves {@code src} after the
+   * counted bytes: the next send, of the bytes from there, counts the queued record's first.
    */
   public int write(ByteBuffer src, long deadline, boolean all, boolean nonBlocking)
       throws IOException {
@@ -659,11 +663,16 @@ public final class TlsEngine {
             }
             continue;
           }
-          flush(deadline, operation, waits);
-          sent += n;
-          if (!all) {
+          if (!all && sent > 0 && !flushesNow()) {
+            // A later record of a non-blocking send that the kernel did not take whole: the call
+            // returns what went, as send(2) does, and the record stays queued, its bytes the
+            // first the next call counts (the caller sends on from where this count leaves it).
+            committed = n;
+            src.position(src.position() - n);
             break;
           }
+          flush(deadline, operation, waits);
+          sent += n;
         }
       } catch (IOException e) {
         // As OpenSSL's SSL_write: src is left where it was, and the bytes this call took (records
@@ -890,6 +899,16 @@ public final class TlsEngine {
         }
       }
     }
+  }
+
+  /** Writes what of {@code netOut} the channel takes now: whether that was all of it. */
+  private boolean flushesNow() throws IOException {
+    while (netOut.hasRemaining()) {
+      if (wire.write(netOut) == 0) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Writes all of {@code netOut}, waiting as {@code waits} says. */

@@ -1973,6 +1973,164 @@ class TlsSocketTest {
     }
   }
 
+  // python3.11 (OpenSSL 3.0), a TLS peer that starts reading only later: SSLSocket.send of 1 MiB,
+  // 4 MiB and 128 KiB+2 in blocking mode returns the whole length, as sendall returns, and the
+  // peer gets every byte once (CPython leaves SSL_MODE_ENABLE_PARTIAL_WRITE off, so SSL_write
+  // returns only once every record has gone); as jsock's plain blocking send since f7d5b0b6
+  @ParameterizedTest
+  @ValueSource(ints = {1 << 20, 4 << 20, (128 << 10) + 2})
+  void aBlockingSendSendsTheWholeBufferAsPythonsSslSendDoes(int size) throws Exception {
+    try (Pair plain = Loopback.pair(AF_INET);
+        Pair tls = handshake(plain, client, "localhost", server)) {
+      Socket sock = tls.client();
+      smallBuffers(tls);
+      byte[] data = random(size, size);
+      Future<byte[]> got = call(() -> recvToEnd(tls.server()));
+
+      int sent = sock.send(data);
+      sock.sendAll(data);
+      sock.shutdown(Shutdown.SHUT_WR); // close_notify: the peer's recv ends
+
+      assertThat(sent).isEqualTo(size);
+      byte[] all = got.get(30, SECONDS);
+      assertThat(all.length).isEqualTo(2 * size);
+      assertThat(sha256(all)).isEqualTo(sha256(twice(data)));
+    }
+  }
+
+  // python3.11: settimeout(0.5), a peer that does not read: SSLSocket.send (and sendall) of 1 MiB
+  // or 4 MiB raises TimeoutError "The write operation timed out" with part of it sent; sent again
+  // (the same data) once the peer reads, it returns the whole length and the peer has every byte
+  // once. Of 128 KiB+2, it returns the whole length if the buffers hold it, else the same.
+  @ParameterizedTest
+  @ValueSource(ints = {1 << 20, 4 << 20, (128 << 10) + 2})
+  void aSendInTimeoutModeSendsAllOrTimesOutAndTheSameDataSentAgainGoesOnOnce(int size)
+      throws Exception {
+    try (Pair plain = Loopback.pair(AF_INET);
+        Pair tls = handshake(plain, client, "localhost", server)) {
+      Socket sock = tls.client();
+      smallBuffers(tls);
+      byte[] data = random(size, size);
+      sock.setTimeout(Duration.ofMillis(300));
+      int sent = 0;
+      Throwable failure = null;
+      try {
+        sent = sock.send(data);
+      } catch (SocketTimeoutException e) {
+        failure = e;
+      }
+      if (size >= 1 << 20) { // far more than the buffers hold, and the peer does not read
+        assertThat(failure).hasMessageContaining("send to 127.0.0.1:");
+      }
+
+      Future<byte[]> got = call(() -> recvToEnd(tls.server()));
+      sock.setTimeout(Duration.ofSeconds(20));
+      if (failure != null) {
+        sent = sock.send(data); // the same data again: what the failed call sent is skipped
+      }
+      sock.shutdown(Shutdown.SHUT_WR);
+
+      assertThat(sent).isEqualTo(size);
+      assertThat(sha256(got.get(30, SECONDS))).isEqualTo(sha256(data));
+    }
+  }
+
+  // python3.11: a non-blocking SSLSocket.send of 128 KiB+2 that the kernel's buffers hold returns
+  // the whole length, as a plain non-blocking send(2) does; jsock returned one record's 16 KiB
+  @Test
+  void aNonBlockingSendTakesAsManyRecordsAsTheKernelTakes() throws Exception {
+    try (Pair plain = Loopback.pair(AF_INET);
+        Pair tls = handshake(plain, client, "localhost", server)) {
+      Socket sock = tls.client();
+      sock.setSockOpt(StandardSocketOptions.SO_SNDBUF, 1 << 20); // room for far more than 128 KiB
+      byte[] data = random((128 << 10) + 2, 7);
+      sock.setBlocking(false);
+
+      int sent = sock.send(data);
+
+      Future<byte[]> got = call(() -> recvToEnd(tls.server()));
+      sock.setBlocking(true);
+      sock.shutdown(Shutdown.SHUT_WR);
+      assertThat(sent).isEqualTo(data.length);
+      assertThat(sha256(got.get(30, SECONDS))).isEqualTo(sha256(data));
+    }
+  }
+
+  // Where jsock keeps its own contract rather than Python's: a non-blocking send returns what went
+  // (whole records in the kernel), as send(2) and Python's plain sockets do, and
+  // WouldBlockException only when not one record could go whole; Python's SSLSocket.send raises
+  // SSLWantWriteError for 1 MiB unless all of it went, and its retry must pass the same data (a
+  // shorter buffer sent the rest of the wrong bytes, measured). Retried with the same buffer after
+  // a WouldBlockException, and advanced by the counts, the peer gets every byte once.
+  @ParameterizedTest
+  @ValueSource(ints = {1 << 20, 4 << 20, (128 << 10) + 2})
+  void aNonBlockingSendCountsWhatWentAndThePeerGetsExactlyThat(int size) throws Exception {
+    try (Pair plain = Loopback.pair(AF_INET);
+        Pair tls = handshake(plain, client, "localhost", server)) {
+      Socket sock = tls.client();
+      smallBuffers(tls);
+      byte[] data = random(size, size);
+      ByteBuffer rest = ByteBuffer.wrap(data);
+      sock.setBlocking(false);
+      long counted = 0;
+      boolean full = false;
+      while (rest.hasRemaining() && !full) { // the peer does not read yet
+        try {
+          counted += sock.send(rest);
+        } catch (WouldBlockException e) {
+          full = true;
+        }
+      }
+      if (size >= 1 << 20) {
+        assertThat(full).as("the buffers are full").isTrue();
+      }
+      assertThat((long) rest.position()).isEqualTo(counted);
+
+      Future<byte[]> got = call(() -> recvToEnd(tls.server()));
+      long deadline = System.nanoTime() + SECONDS.toNanos(30);
+      for (int i = 0; i < 1_000_000 && rest.hasRemaining(); i++) {
+        assertThat(System.nanoTime() - deadline).as("sent within 30 s").isNegative();
+        try {
+          int n = sock.send(rest); // after a WouldBlockException: the same buffer, unmoved
+          assertThat(n).isPositive();
+          counted += n;
+        } catch (WouldBlockException e) {
+          java.util.concurrent.locks.LockSupport.parkNanos(100_000); // the peer makes room
+        }
+      }
+      sock.setBlocking(true);
+      sock.shutdown(Shutdown.SHUT_WR);
+      assertThat(counted).isEqualTo(size);
+      assertThat(sha256(got.get(30, SECONDS))).isEqualTo(sha256(data));
+    }
+  }
+
+  /** Small kernel buffers on both sides, so that a peer that does not read soon stops a send. */
+  private static void smallBuffers(Pair tls) throws IOException {
+    tls.client().setSockOpt(StandardSocketOptions.SO_SNDBUF, 16 << 10);
+    tls.server().setSockOpt(StandardSocketOptions.SO_RCVBUF, 16 << 10);
+  }
+
+  /** Everything {@code sock} receives until the peer's close_notify. */
+  private static byte[] recvToEnd(Socket sock) throws IOException {
+    sock.setTimeout(Duration.ofSeconds(30));
+    java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
+    for (int i = 0; i < 1_000_000; i++) {
+      byte[] chunk = sock.recv(64 << 10);
+      if (chunk.length == 0) {
+        return all.toByteArray();
+      }
+      all.write(chunk);
+    }
+    throw new AssertionError("no end after " + all.size() + " bytes");
+  }
+
+  private static byte[] twice(byte[] data) {
+    byte[] both = Arrays.copyOf(data, 2 * data.length);
+    System.arraycopy(data, 0, both, data.length, data.length);
+    return both;
+  }
+
   @Test
   void streamsAndMakeFileWorkOverTls() throws Exception {
     try (Pair plain = Loopback.pair(AF_INET);

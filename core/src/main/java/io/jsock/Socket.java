@@ -2379,6 +2379,52 @@ public final class Socket implements AutoCloseable {
   }
 
   /**
+   * How much of what this TCP socket sent its peer has acknowledged, counted by the kernel since
+   * the connection began ({@code tcpi_bytes_acked}): a count that only grows, as the peer takes
+   * bytes, so two readings tell whether it took any in between, where {@link #unsentBytes()} also
+   * rises as more are sent. The peer's kernel acknowledges what its receive buffer takes, read or
+   * not yet. As Linux counts it, the SYN of a connection this socket opened counts 1 (a connected
+   * client starts at 1, an accepted socket at 0), and so does a FIN once acknowledged; 0 before a
+   * connection. Beyond Python, which has no method for it: python3 unpacks it from {@code
+   * sock.getsockopt(IPPROTO_TCP, TCP_INFO, 232)} ({@code struct.unpack_from('Q', info, 120)}), and
+   * this asks the same.
+   *
+   * <pre>{@code
+   * long before = conn.bytesAcknowledged();
+   * // ... later: has the peer taken anything since?
+   * boolean moving = conn.bytesAcknowledged() > before;
+   * }</pre>
+   *
+   * @throws ClosedSocketException if the socket is closed, as Python raises {@code EBADF}
+   * @throws ErrnoException {@link Errno#EOPNOTSUPP} for a socket that is not TCP (AF_UNIX, UDP), as
+   *     Linux answers
+   * @throws UnsupportedOperationException on the portable path, whose channels cannot ask, and on
+   *     Linux before 4.1
+   */
+  public long bytesAcknowledged() throws IOException {
+    String operation = "getsockopt TCP_INFO";
+    synchronized (stateLock) {
+      PolledChannel current = open(operation, null);
+      if (!StreamCalls.isAvailable()) {
+        throw new UnsupportedOperationException(
+            "bytesAcknowledged needs the epoll path's FFM calls, which the JDK's channels lack");
+      }
+      int fd = current.enterAnyCall();
+      if (fd < 0) {
+        open(operation, null); // closed by another thread meanwhile
+        return 0;
+      }
+      try {
+        return StreamCalls.bytesAcknowledged(fd);
+      } catch (StreamCalls.Failed e) {
+        throw Errors.of(e.errno(), operation, null);
+      } finally {
+        current.exitCall();
+      }
+    }
+  }
+
+  /**
    * The bytes a receive could take now without waiting, for the input streams' {@code available()}
    * (the JDK's socket streams answer it with {@code FIONREAD} too): the bytes in the receive queue,
    * 0 at the end of the stream and while a connect goes on. On the epoll path {@code

@@ -589,4 +589,88 @@ class SocketOptionsTest {
           .hasMessageContaining("unsentBytes");
     }
   }
+
+  // python3 on Linux, struct.unpack_from('Q', s.getsockopt(IPPROTO_TCP, TCP_INFO, 232), 120): 0
+  // unconnected and for a listener, 1 for a connected client (its SYN), 0 for the accepted socket;
+  // the bytes the peer's kernel took, read or not, and with what is unsent all that was sent
+  @Test
+  void bytesAcknowledgedAreWhatThePeerTookAsPythonsTcpInfoSays() throws Exception {
+    assumeFalse(Boolean.getBoolean("jsock.selectorPoller"), "the epoll path's FFM calls");
+    try (Socket listener = Socket.create(Family.AF_INET, SocketKind.SOCK_STREAM);
+        Socket client = Socket.create(Family.AF_INET, SocketKind.SOCK_STREAM)) {
+      assertThat(client.bytesAcknowledged()).isZero();
+      listener.bind("127.0.0.1", 0);
+      listener.listen();
+      assertThat(listener.bytesAcknowledged()).isZero();
+      client.connect(listener.getSockName());
+      try (Socket accepted = listener.accept().conn()) {
+        assertThat(client.bytesAcknowledged()).as("the client's SYN").isEqualTo(1);
+        assertThat(accepted.bytesAcknowledged()).as("before any send").isZero();
+        accepted.setBlocking(false);
+        long sent = 0;
+        try {
+          for (int i = 0; i < 100_000; i++) {
+            sent += accepted.send(new byte[65536]);
+          }
+        } catch (WouldBlockException full) {
+          // the client's receive buffer and the send queue are full
+        }
+        long taken = accepted.bytesAcknowledged();
+        int unsent = accepted.unsentBytes();
+        for (int i = 0; i < 1000 && taken + unsent != sent; i++) { // an ack may be on its way
+          Thread.sleep(10);
+          taken = accepted.bytesAcknowledged();
+          unsent = accepted.unsentBytes();
+        }
+        assertThat(taken).as("what the client's kernel took, unread").isPositive();
+        assertThat(taken + unsent).as("acknowledged and unsent").isEqualTo(sent);
+        client.setTimeout(java.time.Duration.ofSeconds(30));
+        byte[] buf = new byte[65536];
+        for (long read = 0; read < sent; ) {
+          read += client.recvInto(buf, 0);
+        }
+        for (int i = 0; i < 1000 && accepted.bytesAcknowledged() < sent; i++) {
+          Thread.sleep(10); // the last acknowledgement may be on its way
+        }
+        assertThat(accepted.bytesAcknowledged()).isEqualTo(sent);
+        accepted.shutdown(Shutdown.SHUT_WR);
+        for (int i = 0; i < 1000 && accepted.bytesAcknowledged() == sent; i++) {
+          Thread.sleep(10);
+        }
+        assertThat(accepted.bytesAcknowledged()).as("and the FIN").isEqualTo(sent + 1);
+      }
+    }
+    Socket closed = Socket.create(Family.AF_INET, SocketKind.SOCK_STREAM);
+    closed.close();
+    assertThatThrownBy(closed::bytesAcknowledged)
+        .isInstanceOf(ClosedSocketException.class)
+        .hasMessageContaining("getsockopt TCP_INFO");
+  }
+
+  // python3 on Linux: getsockopt(IPPROTO_TCP, TCP_INFO, 232) of an AF_UNIX stream socket or a UDP
+  // socket raises OSError EOPNOTSUPP
+  @Test
+  void bytesAcknowledgedOfASocketThatIsNotTcpIsNotSupportedAsLinuxAnswers() throws Exception {
+    assumeFalse(Boolean.getBoolean("jsock.selectorPoller"), "the epoll path's FFM calls");
+    try (Pair unix = Loopback.pair(Family.AF_UNIX, dir);
+        Socket udp = Socket.create(Family.AF_INET, SocketKind.SOCK_DGRAM)) {
+      for (Socket notTcp : new Socket[] {unix.client(), udp}) {
+        assertThatThrownBy(notTcp::bytesAcknowledged)
+            .isInstanceOfSatisfying(
+                ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(Errno.EOPNOTSUPP))
+            .hasMessage("getsockopt TCP_INFO: operation not supported");
+      }
+    }
+  }
+
+  // documented in README: without the FFM calls the kernel cannot be asked
+  @Test
+  void bytesAcknowledgedCannotBeAskedOnThePortablePath() throws Exception {
+    assumeTrue(Boolean.getBoolean("jsock.selectorPoller"), "the portable path");
+    try (Socket s = Socket.create(Family.AF_INET, SocketKind.SOCK_STREAM)) {
+      assertThatThrownBy(s::bytesAcknowledged)
+          .isInstanceOf(UnsupportedOperationException.class)
+          .hasMessageContaining("bytesAcknowledged");
+    }
+  }
 }

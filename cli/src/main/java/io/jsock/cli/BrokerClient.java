@@ -6,6 +6,7 @@ import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.OptionalLong;
 
 /**
  * One client of {@code jsock broker}: its socket, a name ({@code user3}), and a bounded queue of
@@ -26,10 +27,10 @@ final class BrokerClient {
   private long writeStartedNanos;
 
   /**
-   * The bytes the kernel held for the client (unsent or unacknowledged) at {@link
-   * #writeStartedNanos}, once a write had to wait; -1 when not known.
+   * The client's {@link #progress} at {@link #writeStartedNanos}, once a write had to wait; empty
+   * when not known.
    */
-  private int unsentMark = -1;
+  private OptionalLong progressMark = OptionalLong.empty();
 
   private boolean closed;
   private boolean dropping;
@@ -122,7 +123,7 @@ final class BrokerClient {
           }
           next = queue.removeFirst();
           writeStartedNanos = System.nanoTime();
-          unsentMark = -1;
+          progressMark = OptionalLong.empty();
         }
         log.dump(">" + name + " " + next.length + " bytes", ByteBuffer.wrap(next));
         int n = socket.send(next); // the usual case: the send buffer takes all of it at once
@@ -146,20 +147,16 @@ final class BrokerClient {
   }
 
   /**
-   * Sends the rest of a message the send buffer had no room for: the clock starts again, and the
-   * kernel's count of what it holds for the client is noted, so that {@link #tookBytes} can tell a
-   * client that reads slowly from one that reads nothing. The blocking send returns once all of the
-   * rest has gone (as Linux's {@code send(2)}), and the kernel lets a blocked writer on only once a
-   * good part of its buffer, megabytes over TCP, has gone, so the rest of a message (64 KiB at
-   * most) seldom waits twice and the count noted once serves its whole wait. A send cut short by a
-   * failure returns what went; the loop's next send reports the failure.
+   * Sends the rest of a message the send buffer had no room for (a blocking send takes all of it,
+   * but one that failed after some bytes went returns their count): the clock starts again at each
+   * part the socket takes, and the client's {@link #progress} is noted then.
    */
   private void sendRest(ByteBuffer rest) throws IOException {
     while (rest.hasRemaining()) {
-      int unsent = unsentBytes();
+      OptionalLong progress = progress();
       synchronized (this) {
         writeStartedNanos = System.nanoTime();
-        unsentMark = unsent;
+        progressMark = progress;
       }
       socket.send(rest);
     }
@@ -167,27 +164,39 @@ final class BrokerClient {
 
   /**
    * Whether the client has taken bytes since the clock started, the write under way having waited
-   * longer than the write timeout: the kernel holds fewer bytes for it than it did then. If so, the
-   * clock starts again from now. Where the count was not noted (the write waited from its first
-   * byte), it is noted now, and the client is given another write timeout; where the kernel cannot
-   * be asked (the portable path), the write's wait alone counts, as the socket took nothing.
+   * longer than the write timeout: its {@link #progress} has grown since. If so, the clock starts
+   * again from now. Where the progress was not noted (the write waited from its first byte), it is
+   * noted now, and the client is given another write timeout; where the kernel cannot be asked (the
+   * portable path), the write's wait alone counts, as the socket took nothing.
    */
   private boolean tookBytes() {
-    int unsent = unsentBytes();
-    if (unsent < 0 || (unsentMark >= 0 && unsent >= unsentMark)) {
+    OptionalLong progress = progress();
+    if (progress.isEmpty()
+        || (progressMark.isPresent() && progress.getAsLong() <= progressMark.getAsLong())) {
       return false;
     }
     writeStartedNanos = System.nanoTime();
-    unsentMark = unsent;
+    progressMark = progress;
     return true;
   }
 
-  /** {@link Socket#unsentBytes()}, or -1 where it cannot be asked (closed, portable path). */
-  private int unsentBytes() {
+  /**
+   * How far the client has read, as a count that grows when it takes bytes; empty where the kernel
+   * cannot be asked (closed, portable path). Over TCP, the bytes its kernel has acknowledged
+   * ({@link Socket#bytesAcknowledged()}), which only grow. What the kernel holds for it ({@link
+   * Socket#unsentBytes()}) would not do there: the kernel lets a blocked writer on only once a
+   * third of the send buffer has gone and the writer then refills it, so that count rises and falls
+   * while the client reads all along, and may be no lower after a refill than it was a write
+   * timeout before. Over AF_UNIX, which has no such count, that count negated; it falls there only
+   * as the client finishes a whole message (the kernel frees a message's buffer once all of it is
+   * read), so a client that reads less than a message per write timeout can still look stalled.
+   */
+  private OptionalLong progress() {
     try {
-      return socket.unsentBytes();
+      return OptionalLong.of(
+          socket.family().isInet() ? socket.bytesAcknowledged() : -socket.unsentBytes());
     } catch (IOException | UnsupportedOperationException e) {
-      return -1;
+      return OptionalLong.empty();
     }
   }
 

@@ -21,6 +21,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -471,6 +472,95 @@ class BrokerCommandIT {
               got += n;
             }
             assertThat(broker.stderrSoFar()).doesNotContain("disconnected");
+          } finally {
+            feeder.interrupt();
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * A client that reads steadily behind a small send buffer stays, while one that reads nothing is
+   * disconnected. The reader is python3 with Ethernet's MSS ({@code TCP_MAXSEG} 1460, which it
+   * offers in its SYN), so the broker's kernel keeps a send buffer of some 90 KB for it, as over a
+   * real link, not megabytes: a blocked writer goes on once a third of it has gone and refills it
+   * with the same 64 KiB message, so what the kernel holds for the client (SIOCOUTQ) rises and
+   * falls while the client reads all along. Judged by that count, a check just after a refill found
+   * it no lower than at the check before and disconnected the reader.
+   */
+  @Tag("slow")
+  @Test
+  void aClientThatReadsSteadilyBehindASmallSendBufferStaysWhileOneThatReadsNothingGoes()
+      throws Exception {
+    String reader =
+        String.join(
+            "\n",
+            "import socket, sys, time",
+            "s = socket.socket()",
+            "s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)",
+            "s.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, 1460)",
+            "s.connect(('127.0.0.1', int(sys.argv[1])))",
+            "s.settimeout(30)",
+            "print('connected', flush=True)",
+            "got = 0",
+            "for i in range(240):  # 1 KiB every 50 ms for 12 s: steady, and slower than sent",
+            "    time.sleep(0.05)",
+            "    data = s.recv(1024)",
+            "    if not data:",
+            "        print('end of stream after', got, flush=True)",
+            "        sys.exit(1)",
+            "    for j, b in enumerate(data):",
+            "        if b != (got + j) % 251:",
+            "            print('wrong byte at', got + j, flush=True)",
+            "            sys.exit(1)",
+            "    got += len(data)",
+            "print('read', got, flush=True)");
+    try (RunningProcess broker =
+        jsock("broker", "-v", "--write-timeout", "1s", "--max-queue", "64MiB", "0")) {
+      int port = port(broker);
+      try (RunningProcess steady =
+              RunningProcess.start(
+                  List.of("python3", "-c", reader, Integer.toString(port)), Map.of());
+          Socket stuck = Socket.create(Family.AF_INET, SocketKind.SOCK_STREAM)) {
+        assertThat(steady.nextLine()).isEqualTo("connected");
+        await().atMost(LIMIT).until(() -> broker.stderrSoFar().contains(" 1 connected"));
+        stuck.setSockOpt(StandardSocketOptions.SO_RCVBUF, 4096);
+        stuck.connect(new InetSocketAddress("127.0.0.1", port));
+        int stuckPort = ((InetSocketAddress) stuck.getSockName()).getPort();
+        await().atMost(LIMIT).until(() -> broker.stderrSoFar().contains(" 2 connected"));
+        String stuckGone =
+            "<user2> (127.0.0.1:"
+                + stuckPort
+                + ") disconnected: took no bytes for --write-timeout 1s";
+        try (Socket sender = join(broker, port, 3)) {
+          Thread feeder =
+              Thread.ofVirtual()
+                  .start(
+                      () -> {
+                        try {
+                          long offset = 0;
+                          for (int i = 0; i < 300; i++) { // 4 MiB at once, then 64 KiB now and then
+                            if (!steady.isAlive() && broker.stderrSoFar().contains(stuckGone)) {
+                              break;
+                            }
+                            byte[] chunk = new byte[CHUNK];
+                            for (int j = 0; j < chunk.length; j++) {
+                              chunk[j] = (byte) ((offset + j) % 251);
+                            }
+                            sender.sendAll(chunk);
+                            offset += chunk.length;
+                            Thread.sleep(i < 64 ? 0 : 100);
+                          }
+                        } catch (IOException | InterruptedException e) {
+                          // the test is over
+                        }
+                      });
+          try {
+            assertThat(steady.nextLine()).startsWith("read ");
+            await().atMost(LIMIT).until(() -> broker.stderrSoFar().contains(stuckGone));
+            assertThat(broker.stderrSoFar())
+                .doesNotContainPattern("<user1> \\(127\\.0\\.0\\.1:\\d+\\) disconnected");
           } finally {
             feeder.interrupt();
           }

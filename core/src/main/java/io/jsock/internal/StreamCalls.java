@@ -73,6 +73,17 @@ public final class StreamCalls {
   /** {@code SIOCOUTQ} (Linux's {@code TIOCOUTQ}): the bytes a socket's send queue holds. */
   private static final long SIOCOUTQ = 0x5411;
 
+  /** {@code TCP_INFO} and its level {@code IPPROTO_TCP}, as Linux numbers them. */
+  private static final int IPPROTO_TCP = 6;
+
+  private static final int TCP_INFO = 11;
+
+  /**
+   * Where {@code struct tcp_info} has its {@code u64 tcpi_bytes_acked} (since Linux 4.1): the
+   * structure is asked for up to its end, and a shorter answer is an older kernel's.
+   */
+  private static final int TCPI_BYTES_ACKED_OFFSET = 120;
+
   /** {@code FIONREAD} (Linux's {@code SIOCINQ}): the bytes a socket's receive queue holds. */
   private static final long FIONREAD = 0x541B;
 
@@ -429,6 +440,38 @@ public final class StreamCalls {
    */
   public static int unsentBytes(int fd) throws Failed {
     return queuedBytes(fd, SIOCOUTQ);
+  }
+
+  /**
+   * {@code tcpi_bytes_acked} of {@code getsockopt(fd, IPPROTO_TCP, TCP_INFO)}: how much of what the
+   * socket sent its peer has acknowledged, the SYN of a connection it opened and a FIN included.
+   *
+   * @throws Failed with the error number of a failed call ({@code EOPNOTSUPP} for a socket that is
+   *     not TCP)
+   * @throws UnsupportedOperationException on a kernel older than 4.1, which does not count it
+   */
+  public static long bytesAcknowledged(int fd) throws Failed {
+    long[] value = new long[1];
+    int[] filled = new int[1];
+    zeroOrFailed(
+        "getsockopt",
+        (arena, state) -> {
+          int size = TCPI_BYTES_ACKED_OFFSET + (int) JAVA_LONG.byteSize();
+          MemorySegment info = arena.allocate(size, JAVA_LONG.byteAlignment());
+          MemorySegment length = arena.allocate(JAVA_INT);
+          length.set(JAVA_INT, 0, size);
+          int result = (int) GETSOCKOPT.invokeExact(state, fd, IPPROTO_TCP, TCP_INFO, info, length);
+          filled[0] = length.get(JAVA_INT, 0);
+          value[0] = filled[0] == size ? info.get(JAVA_LONG, TCPI_BYTES_ACKED_OFFSET) : 0;
+          return result;
+        });
+    if (filled[0] < TCPI_BYTES_ACKED_OFFSET + JAVA_LONG.byteSize()) {
+      throw new UnsupportedOperationException(
+          "bytesAcknowledged needs Linux 4.1 or later: this kernel's tcp_info has "
+              + filled[0]
+              + " bytes, no tcpi_bytes_acked");
+    }
+    return value[0];
   }
 
   /**

@@ -2105,6 +2105,76 @@ class TlsSocketTest {
     }
   }
 
+  // The bytes of a record queued in part (by a WouldBlockException, or after a non-blocking count)
+  // are counted by the next sends; a caller that goes on in pieces shorter than that record, as one
+  // may after send(2)'s count, must have its pieces counted from it until its bytes are used up.
+  // The first piece used to forget the rest of the record, which the next pieces sent again: the
+  // peer got those bytes twice.
+  @Test
+  void aNonBlockingSendGoesOnInPiecesShorterThanTheQueuedRecordAndNoByteGoesTwice()
+      throws Exception {
+    try (Pair plain = Loopback.pair(AF_INET);
+        Pair tls = handshake(plain, client, "localhost", server)) {
+      Socket sock = tls.client();
+      smallBuffers(tls);
+      byte[] data = random(1 << 20, 13);
+      sock.setBlocking(false);
+      int position = 0;
+      boolean full = false;
+      while (position < data.length && !full) { // the peer does not read yet
+        try {
+          position += sock.send(ByteBuffer.wrap(data, position, data.length - position));
+        } catch (WouldBlockException e) {
+          full = true; // a record is queued, taken in part
+        }
+      }
+      assertThat(full).as("the buffers are full").isTrue();
+
+      Future<byte[]> got = call(() -> recvToEnd(tls.server()));
+      long deadline = System.nanoTime() + SECONDS.toNanos(30);
+      for (int i = 0; i < 10_000_000 && position < data.length; i++) {
+        assertThat(System.nanoTime() - deadline).as("sent within 30 s").isNegative();
+        int piece = Math.min(1000, data.length - position);
+        try {
+          position += sock.send(ByteBuffer.wrap(data, position, piece));
+        } catch (WouldBlockException e) {
+          java.util.concurrent.locks.LockSupport.parkNanos(100_000); // the peer makes room
+        }
+      }
+      sock.setBlocking(true);
+      sock.shutdown(Shutdown.SHUT_WR);
+      byte[] all = got.get(30, SECONDS);
+      assertThat(all.length).isEqualTo(data.length);
+      assertThat(sha256(all)).isEqualTo(sha256(data));
+    }
+  }
+
+  // python3.11 (OpenSSL 3.0): settimeout(1e-9), then SSLSocket.send of 64 KiB or 256 KiB to a peer
+  // whose buffers have room returns the whole length: CPython's write waits, and so times out, only
+  // after SSL_ERROR_WANT_WRITE. jsock checked the deadline before each record after the first, so
+  // such a send timed out after 16 KiB though nothing had to wait.
+  @ParameterizedTest
+  @ValueSource(ints = {64 << 10, 256 << 10})
+  void aSendInTimeoutModeThatNeverHasToWaitSendsAllHoweverShortTheTimeout(int size)
+      throws Exception {
+    try (Pair plain = Loopback.pair(AF_INET);
+        Pair tls = handshake(plain, client, "localhost", server)) {
+      Socket sock = tls.client();
+      sock.setSockOpt(StandardSocketOptions.SO_SNDBUF, 4 << 20); // room for both sends at once
+      byte[] data = random(size, size + 1);
+      sock.setTimeout(Duration.ofNanos(1));
+
+      int sent = sock.send(data);
+      sock.sendAll(data);
+
+      assertThat(sent).isEqualTo(size);
+      Future<byte[]> got = call(() -> recvToEnd(tls.server()));
+      sock.setTimeout(Duration.ofSeconds(20));
+      sock.shutdown(Shutdown.SHUT_WR);
+      assertThat(sha256(got.get(30, SECONDS))).isEqualTo(sha256(twice(data)));
+    }
+  }
+
   /** Small kernel buffers on both sides, so that a peer that does not read soon stops a send. */
   private static void smallBuffers(Pair tls) throws IOException {
     tls.client().setSockOpt(StandardSocketOptions.SO_SNDBUF, 16 << 10);

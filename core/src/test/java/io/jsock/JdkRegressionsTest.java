@@ -358,15 +358,10 @@ class JdkRegressionsTest {
   @MethodSource("ipFamiliesThreadsAndNextCalls")
   void aResetThatCutsOffABlockingSendIsReportedOnceByTheNextCall(
       Family family, boolean virtual, boolean nextSends) throws Exception {
-    byte[] data = randomBytes(8 << 20); // far more than the buffers hold
     try (Pair pair = Loopback.pair(family, dir)) {
-      Running<Integer> sender = start(virtual, () -> pair.client().send(data));
-      sender.awaitBlocked();
-      byte[] head = pair.server().recv(100_000);
+      cutShortByAReset(pair, virtual);
 
-      reset(pair.server());
-
-      assertThat(sender.get()).isPositive().isLessThan(data.length);
+      byte[] data = {1};
       if (nextSends) {
         assertThat(catchThrowableOfType(IOException.class, () -> pair.client().send(data)))
             .isInstanceOf(ConnectionResetException.class);
@@ -377,7 +372,6 @@ class JdkRegressionsTest {
             .isInstanceOf(ConnectionResetException.class);
         assertThat(pair.client().recv(10)).isEmpty();
       }
-      assertThat(head).isNotEmpty();
     }
   }
 
@@ -412,19 +406,12 @@ class JdkRegressionsTest {
         Boolean.getBoolean("jsock.selectorPoller")
             && (call == CallOfNoBytes.RECV_FROM || call == CallOfNoBytes.RECV_FROM_INTO),
         "the portable path's recvFrom(0) leaves a reset to the next receive");
-    byte[] data = randomBytes(8 << 20); // far more than the buffers hold
     try (Pair pair = Loopback.pair(AF_INET, dir)) {
-      Running<Integer> sender = start(false, () -> pair.client().send(data));
-      sender.awaitBlocked();
-      byte[] head = pair.server().recv(100_000);
+      cutShortByAReset(pair, false);
 
-      reset(pair.server());
-
-      assertThat(sender.get()).isPositive().isLessThan(data.length);
       assertThat(catchThrowableOfType(IOException.class, () -> call.on(pair.client())))
           .isInstanceOf(ConnectionResetException.class);
       assertThat(pair.client().recv(10)).isEmpty();
-      assertThat(head).isNotEmpty();
     }
   }
 
@@ -437,22 +424,15 @@ class JdkRegressionsTest {
     assumeFalse(
         Boolean.getBoolean("jsock.selectorPoller"),
         "the portable path's recvFrom(0) leaves a reset to the next receive");
-    byte[] data = randomBytes(8 << 20);
     try (Pair pair = Loopback.pair(AF_INET, dir)) {
       pair.server().sendAll("hello".getBytes(UTF_8));
-      Running<Integer> sender = start(false, () -> pair.client().send(data));
-      sender.awaitBlocked();
-      byte[] head = pair.server().recv(100_000);
+      cutShortByAReset(pair, false);
 
-      reset(pair.server());
-
-      assertThat(sender.get()).isPositive().isLessThan(data.length);
       assertThat(pair.client().recvFrom(0).data()).isEmpty();
       assertThat(pair.client().recv(10)).asString(UTF_8).isEqualTo("hello");
       assertThat(catchThrowableOfType(IOException.class, () -> pair.client().recvFrom(0)))
           .isInstanceOf(ConnectionResetException.class);
       assertThat(pair.client().recv(10)).isEmpty();
-      assertThat(head).isNotEmpty();
     }
   }
 
@@ -636,6 +616,22 @@ class JdkRegressionsTest {
           }
           return null;
         });
+  }
+
+  /**
+   * Has the client's blocking send of far more than the buffers hold cut short by the server's
+   * reset, as in the python3 runs above: the server reads 100000 bytes, then closes with SO_LINGER
+   * 0, and the send returns the count of what went, some and not all.
+   */
+  private static void cutShortByAReset(Pair pair, boolean virtual) throws Exception {
+    byte[] data = randomBytes(8 << 20);
+    Running<Integer> sender = start(virtual, () -> pair.client().send(data));
+    sender.awaitBlocked();
+    assertThat(pair.server().recv(100_000)).isNotEmpty();
+
+    reset(pair.server());
+
+    assertThat(sender.get()).isPositive().isLessThan(data.length);
   }
 
   /** Closes a TCP socket with SO_LINGER 0, so that the peer gets a reset. */

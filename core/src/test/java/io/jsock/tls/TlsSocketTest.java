@@ -1929,16 +1929,8 @@ class TlsSocketTest {
       sock.setBlocking(false);
       byte[] bytes = random(8 << 20, 3);
       ByteBuffer data = ByteBuffer.wrap(bytes);
-      long accepted = 0;
-      Throwable full = null;
-      try {
-        while (data.hasRemaining()) {
-          accepted += sock.send(data);
-        }
-      } catch (WouldBlockException e) {
-        full = e; // the kernel's buffers are full; a record may be queued, half written
-      }
-      assertThat(full).isNotNull();
+      long accepted = sendUntilFull(sock, data); // a record may be queued, half written
+      assertThat(data.hasRemaining()).as("the buffers are full").isTrue();
       assertThat((long) data.position()).isEqualTo(accepted).isPositive();
 
       Future<byte[]> got = call(() -> recvExactly(tls.server(), bytes.length));
@@ -1956,13 +1948,8 @@ class TlsSocketTest {
       sock.setBlocking(false);
       byte[] bytes = random(8 << 20, 5);
       ByteBuffer data = ByteBuffer.wrap(bytes);
-      assertThatThrownBy(
-              () -> {
-                while (data.hasRemaining()) {
-                  sock.send(data);
-                }
-              })
-          .isInstanceOf(WouldBlockException.class); // a record is queued, half written
+      sendUntilFull(sock, data); // a record is queued, half written
+      assertThat(data.hasRemaining()).as("the buffers are full").isTrue();
 
       Future<byte[]> got = call(() -> recvExactly(tls.server(), bytes.length));
       sock.setTimeout(Duration.ofSeconds(20));
@@ -2072,32 +2059,14 @@ class TlsSocketTest {
       byte[] data = random(size, size);
       ByteBuffer rest = ByteBuffer.wrap(data);
       sock.setBlocking(false);
-      long counted = 0;
-      boolean full = false;
-      while (rest.hasRemaining() && !full) { // the peer does not read yet
-        try {
-          counted += sock.send(rest);
-        } catch (WouldBlockException e) {
-          full = true;
-        }
-      }
+      long counted = sendUntilFull(sock, rest); // the peer does not read yet
       if (size >= 1 << 20) {
-        assertThat(full).as("the buffers are full").isTrue();
+        assertThat(rest.hasRemaining()).as("the buffers are full").isTrue();
       }
       assertThat((long) rest.position()).isEqualTo(counted);
 
       Future<byte[]> got = call(() -> recvToEnd(tls.server()));
-      long deadline = System.nanoTime() + SECONDS.toNanos(30);
-      for (int i = 0; i < 1_000_000 && rest.hasRemaining(); i++) {
-        assertThat(System.nanoTime() - deadline).as("sent within 30 s").isNegative();
-        try {
-          int n = sock.send(rest); // after a WouldBlockException: the same buffer, unmoved
-          assertThat(n).isPositive();
-          counted += n;
-        } catch (WouldBlockException e) {
-          java.util.concurrent.locks.LockSupport.parkNanos(100_000); // the peer makes room
-        }
-      }
+      counted += sendTheRestAsThePeerReads(sock, rest, rest.remaining());
       sock.setBlocking(true);
       sock.shutdown(Shutdown.SHUT_WR);
       assertThat(counted).isEqualTo(size);
@@ -2118,29 +2087,13 @@ class TlsSocketTest {
       Socket sock = tls.client();
       smallBuffers(tls);
       byte[] data = random(1 << 20, 13);
+      ByteBuffer rest = ByteBuffer.wrap(data);
       sock.setBlocking(false);
-      int position = 0;
-      boolean full = false;
-      while (position < data.length && !full) { // the peer does not read yet
-        try {
-          position += sock.send(ByteBuffer.wrap(data, position, data.length - position));
-        } catch (WouldBlockException e) {
-          full = true; // a record is queued, taken in part
-        }
-      }
-      assertThat(full).as("the buffers are full").isTrue();
+      sendUntilFull(sock, rest); // the peer does not read yet
+      assertThat(rest.hasRemaining()).as("the buffers are full").isTrue(); // a record is queued
 
       Future<byte[]> got = call(() -> recvToEnd(tls.server()));
-      long deadline = System.nanoTime() + SECONDS.toNanos(30);
-      for (int i = 0; i < 10_000_000 && position < data.length; i++) {
-        assertThat(System.nanoTime() - deadline).as("sent within 30 s").isNegative();
-        int piece = Math.min(1000, data.length - position);
-        try {
-          position += sock.send(ByteBuffer.wrap(data, position, piece));
-        } catch (WouldBlockException e) {
-          java.util.concurrent.locks.LockSupport.parkNanos(100_000); // the peer makes room
-        }
-      }
+      sendTheRestAsThePeerReads(sock, rest, 1000);
       sock.setBlocking(true);
       sock.shutdown(Shutdown.SHUT_WR);
       byte[] all = got.get(30, SECONDS);
@@ -2173,6 +2126,47 @@ class TlsSocketTest {
       sock.shutdown(Shutdown.SHUT_WR);
       assertThat(sha256(got.get(30, SECONDS))).isEqualTo(sha256(twice(data)));
     }
+  }
+
+  /**
+   * Sends {@code rest} on a non-blocking socket until all of it went or the kernel's buffers are
+   * full (a record may then stay queued, taken in part, and {@code rest} has bytes left): the sum
+   * of the counts, by which {@code rest}'s position has moved.
+   */
+  private static long sendUntilFull(Socket sock, ByteBuffer rest) throws IOException {
+    long counted = 0;
+    try {
+      for (int i = 0; i < 1_000_000 && rest.hasRemaining(); i++) {
+        counted += sock.send(rest);
+      }
+    } catch (WouldBlockException e) {
+      // full: rest stays where the failed call found it, as OpenSSL asks of the retry
+    }
+    return counted;
+  }
+
+  /**
+   * Sends what is left of {@code rest} on a non-blocking socket while the peer reads, in pieces of
+   * at most {@code piece} bytes, each the bytes after the counts so far, and the same piece again
+   * after a {@link WouldBlockException}: the sum of the counts, each positive.
+   */
+  private static long sendTheRestAsThePeerReads(Socket sock, ByteBuffer rest, int piece)
+      throws IOException {
+    long counted = 0;
+    long deadline = System.nanoTime() + SECONDS.toNanos(30);
+    for (int i = 0; i < 10_000_000 && rest.hasRemaining(); i++) {
+      assertThat(System.nanoTime() - deadline).as("sent within 30 s").isNegative();
+      ByteBuffer next = rest.slice(rest.position(), Math.min(piece, rest.remaining()));
+      try {
+        int n = sock.send(next);
+        assertThat(n).isPositive();
+        counted += n;
+        rest.position(rest.position() + n);
+      } catch (WouldBlockException e) {
+        java.util.concurrent.locks.LockSupport.parkNanos(100_000); // the peer makes room
+      }
+    }
+    return counted;
   }
 
   /** Small kernel buffers on both sides, so that a peer that does not read soon stops a send. */

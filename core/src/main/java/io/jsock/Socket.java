@@ -1245,7 +1245,13 @@ public final class Socket implements AutoCloseable {
     }
     MemorySegment state = current.takeState(false);
     try {
-      return StreamCalls.recvEmpty(fd, state);
+      boolean returned = StreamCalls.recvEmpty(fd, state);
+      // A reset a blocking send left pending (jsock's write took it from the kernel): Linux's
+      // recvfrom(2) of no bytes reports it once nothing is queued, as recv does after the data
+      if (returned && resetPending && StreamCalls.unreadBytes(fd) == 0 && takePendingReset()) {
+        throw Errors.of(Errno.ECONNRESET, "recv from", peer);
+      }
+      return returned;
     } catch (StreamCalls.Failed e) {
       throw Errors.of(e.errno(), "recv from", peer);
     } finally {
@@ -3836,12 +3842,16 @@ public final class Socket implements AutoCloseable {
    * A stream's send of no bytes, as Python's {@code send(b"")}: Linux's {@code send(2)} still
    * answers with the connection's error ({@code EPIPE} after this side's {@code SHUT_WR} or an
    * AF_UNIX peer's close, a reset not yet reported), where the JDK's channel makes no call. On the
-   * portable path the channel's own check is all there is: {@code EPIPE} after {@code SHUT_WR}.
+   * portable path the channel's own check is all there is ({@code EPIPE} after {@code SHUT_WR}),
+   * and the reset a blocking send left pending, which jsock holds itself.
    */
   private void sendNothing(PolledChannel current) throws IOException {
     int fd = current.enterCall();
     if (fd < 0) {
       writeSome(current, ByteBuffer.allocate(0), UNKNOWN_ADDRESS);
+      if (takePendingReset()) {
+        throw Errors.of(Errno.ECONNRESET, "send to", peer);
+      }
       return;
     }
     try {

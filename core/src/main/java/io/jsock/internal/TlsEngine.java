@@ -607,7 +607,9 @@ public final class TlsEngine {
    * caller sends the same data again, the queued record goes out first, and the bytes the failed
    * call took (its records that went, and the queued one) are then skipped in {@code src}. A
    * non-blocking send that returns a count with a later record queued leaves {@code src} after the
-   * counted bytes: the next send, of the bytes from there, counts the queued record's first.
+   * counted bytes: the next send, of the bytes from there, counts the queued record's first (a
+   * shorter one counts part of them, and the sends after it the rest). The deadline bounds the
+   * waits only: records the kernel takes at once all go, however short the timeout.
    */
   public int write(ByteBuffer src, long deadline, boolean all, boolean nonBlocking)
       throws IOException {
@@ -638,19 +640,18 @@ public final class TlsEngine {
         flush(deadline, operation, waits);
         sent = Math.min(committed, src.remaining());
         src.position(src.position() + sent);
-        committed = 0;
+        // A shorter buffer uses up part of the record: the next call counts the rest of it. Set
+        // to 0 here, the next call sent those bytes again.
+        committed -= sent;
         if (!all && sent > 0) {
           return sent;
         }
       }
-      boolean first = true;
       try {
         while (src.hasRemaining()) {
-          // the timeout bounds waiting: a first record that goes without one is never refused
-          if (!first && Timeouts.hasPassed(deadline)) {
-            throw wire.sendTimedOut(operation);
-          }
-          first = false;
+          // No deadline check here: the timeout bounds waiting (flush's), as CPython's SSL_write
+          // times out only after SSL_ERROR_WANT_WRITE, so records the kernel takes at once all go
+          // however short the timeout (checked before each, a send of 64 KiB timed out at 16 KiB).
           int n = wrapOnce(src);
           if (n == 0) {
             // No plaintext taken: the engine wrapped a handshake message first (the answer to a
@@ -1035,12 +1036,5 @@ public final class TlsEngine {
     ByteBuffer bigger =
         old.isDirect() ? ByteBuffer.allocateDirect(capacity) : ByteBuffer.allocate(capacity);
     return bigger.put(old).flip();
-  }
-
-  /** Deadlines as the socket computes them: a {@link System#nanoTime()} value or none. */
-  private static final class Timeouts {
-    static boolean hasPassed(long deadline) {
-      return deadline != Long.MAX_VALUE && System.nanoTime() - deadline >= 0;
-    }
   }
 }

@@ -2402,8 +2402,8 @@ public final class Socket implements AutoCloseable {
    * }</pre>
    *
    * @throws ClosedSocketException if the socket is closed, as Python raises {@code EBADF}
-   * @throws ErrnoException {@link Errno#EOPNOTSUPP} for a socket that is not TCP (AF_UNIX, UDP), as
-   *     Linux answers
+   * @throws ErrnoException for a socket that is not TCP, with the errno Linux answers: {@link
+   *     Errno#EOPNOTSUPP} for AF_UNIX and AF_INET UDP, {@link Errno#ENOPROTOOPT} for AF_INET6 UDP
    * @throws UnsupportedOperationException on the portable path, whose channels cannot ask, and on
    *     Linux before 4.1
    */

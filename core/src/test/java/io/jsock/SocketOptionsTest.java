@@ -663,6 +663,20 @@ class SocketOptionsTest {
     }
   }
 
+  // python3 on Linux: getsockopt(IPPROTO_TCP, TCP_INFO, 232) of an AF_INET6 UDP socket raises
+  // OSError ENOPROTOOPT (92), not EOPNOTSUPP as AF_INET's: ipv6_getsockopt answers any level but
+  // its own so, where do_ip_getsockopt answers EOPNOTSUPP. jsock passes on the kernel's errno.
+  @Test
+  void bytesAcknowledgedOfAnIpv6UdpSocketIsProtocolNotAvailableAsLinuxAnswers() throws Exception {
+    assumeFalse(Boolean.getBoolean("jsock.selectorPoller"), "the epoll path's FFM calls");
+    try (Socket udp = Socket.create(Family.AF_INET6, SocketKind.SOCK_DGRAM)) {
+      assertThatThrownBy(udp::bytesAcknowledged)
+          .isInstanceOfSatisfying(
+              ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(Errno.ENOPROTOOPT))
+          .hasMessage("getsockopt TCP_INFO: protocol not available");
+    }
+  }
+
   // documented in README: without the FFM calls the kernel cannot be asked
   @Test
   void bytesAcknowledgedCannotBeAskedOnThePortablePath() throws Exception {

@@ -446,8 +446,8 @@ public final class StreamCalls {
    * {@code tcpi_bytes_acked} of {@code getsockopt(fd, IPPROTO_TCP, TCP_INFO)}: how much of what the
    * socket sent its peer has acknowledged, the SYN of a connection it opened and a FIN included.
    *
-   * @throws Failed with the error number of a failed call ({@code EOPNOTSUPP} for a socket that is
-   *     not TCP)
+   * @throws Failed with the error number of a failed call (for a socket that is not TCP, {@code
+   *     EOPNOTSUPP}, or {@code ENOPROTOOPT} for an AF_INET6 UDP one)
    * @throws UnsupportedOperationException on a kernel older than 4.1, which does not count it
    */
   public static long bytesAcknowledged(int fd) throws Failed {

@@ -2102,6 +2102,36 @@ class TlsSocketTest {
     }
   }
 
+  // The same queued record, and the caller goes on in blocking mode, whose send takes all it is
+  // given: pieces shorter than the record are each counted from it (the send returns at once, no
+  // byte wrapped), then the rest of the data follows it. Set to 0 after the first piece, the bytes
+  // of the record went twice here as in non-blocking mode.
+  @Test
+  void aBlockingSendGoesOnInPiecesShorterThanTheQueuedRecordAndNoByteGoesTwice() throws Exception {
+    try (Pair plain = Loopback.pair(AF_INET);
+        Pair tls = handshake(plain, client, "localhost", server)) {
+      Socket sock = tls.client();
+      smallBuffers(tls);
+      byte[] data = random(1 << 20, 17);
+      ByteBuffer rest = ByteBuffer.wrap(data);
+      sock.setBlocking(false);
+      sendUntilFull(sock, rest); // the peer does not read yet
+      assertThat(rest.hasRemaining()).as("the buffers are full").isTrue(); // a record is queued
+
+      Future<byte[]> got = call(() -> recvToEnd(tls.server()));
+      sock.setBlocking(true);
+      for (int i = 0; i < 3; i++) { // 3 pieces of 100 bytes, each shorter than any record left
+        assertThat(sock.send(rest.slice(rest.position(), 100))).isEqualTo(100);
+        rest.position(rest.position() + 100);
+      }
+      sock.sendAll(rest);
+      sock.shutdown(Shutdown.SHUT_WR);
+      byte[] all = got.get(30, SECONDS);
+      assertThat(all.length).isEqualTo(data.length);
+      assertThat(sha256(all)).isEqualTo(sha256(data));
+    }
+  }
+
   // python3.11 (OpenSSL 3.0): settimeout(1e-9), then SSLSocket.send of 64 KiB or 256 KiB to a peer
   // whose buffers have room returns the whole length: CPython's write waits, and so times out, only
   // after SSL_ERROR_WANT_WRITE. jsock checked the deadline before each record after the first, so

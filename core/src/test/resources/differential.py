@@ -1,10 +1,21 @@
 """The Python side of PythonDifferentialTest: runs socket operations read from stdin, one a line,
-and prints each outcome in the form the test compares (see PythonDifferentialTest)."""
+and prints each outcome in the form the test compares (see PythonDifferentialTest).
+
+A step that would wait (for more than a second) is cut off by SIGALRM and answered STOP: the
+sequence ends there. A drainer ("drain P K") reads P on a thread of its own, so that a large send
+to P's peer goes through; it reads K bytes (then resets P) or to the end, and "drained P" says what
+it read."""
+import array
+import fcntl
 import os
 import select
+import signal
 import struct
 import socket
 import sys
+import termios
+import threading
+import zlib
 
 FAMILIES = {"AF_INET": socket.AF_INET, "AF_INET6": socket.AF_INET6, "AF_UNIX": socket.AF_UNIX}
 KINDS = {"SOCK_STREAM": socket.SOCK_STREAM, "SOCK_DGRAM": socket.SOCK_DGRAM}
@@ -34,7 +45,49 @@ socks, addrs, counter, sequence = {}, {}, [0], ["0"]
 
 def data(n):
     counter[0] += 1
-    return bytes((counter[0] * 7 + i) % 26 + 97 for i in range(n))
+    start = counter[0] * 7
+    cycle = bytes((start + i) % 26 + 97 for i in range(26))
+    return (cycle * (n // 26 + 1))[:n]
+
+
+def outcome(e):
+    kind = type(e).__name__
+    return "E:" + ("OSError" if kind in PLAIN else kind) + ":" + str(e.errno)
+
+
+drainers, retired = {}, []
+
+
+def drain(s, limit, box):
+    count, crc, end = 0, 0, "EOF"
+    try:
+        while limit is None or count < limit:
+            d = s.recv(65536 if limit is None else min(65536, limit - count))
+            if not d:
+                break
+            count += len(d)
+            crc = zlib.crc32(d, crc)
+        else:
+            end = "K"
+            if s.family != socket.AF_UNIX:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    except OSError as e:
+        end = outcome(e)
+    box.append("D:%d:%08x:%s" % (count, crc, end))
+    s.close()
+
+
+def stop_drainers():
+    for s, t, box in list(drainers.values()) + retired:
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        if t.ident is not None:
+            t.join(2)
+        s.close()
+    drainers.clear()
+    retired.clear()
 
 
 def norm(a):
@@ -82,6 +135,16 @@ def run(op, name, args):
             old.close()
         socks[name] = socket.socket(FAMILIES[args[0]], KINDS[args[1]])
         return "ok"
+    if op == "drained":
+        if name not in drainers:
+            return "NOSLOT"
+        s, t, box = drainers[name]
+        if t.ident is not None:
+            t.join(0.8)  # within the step's alarm
+        if t.is_alive():
+            return "SKIP"
+        del drainers[name]
+        return box[0]
     if name not in socks:
         return "NOSLOT"
     s = socks[name]
@@ -105,8 +168,32 @@ def run(op, name, args):
     if op == "getsockopt":
         return str(s.getsockopt(*OPTIONS[args[0]]))
     if op == "listen":
-        s.listen(5)
+        s.listen(int(args[0]) if args else 5)
         return "None"
+    if op == "bigsend":
+        size = int(args[0])
+        n = s.send(data(size))
+        if s.gettimeout() is not None:
+            return "SENT" if n > 0 else str(n)  # how much goes at once is timing
+        return str(n) if n == size else "PART"
+    if op == "drain":
+        socks.pop(name)
+        if name in drainers:
+            retired.append(drainers.pop(name))  # stopped at the sequence's end
+        s.settimeout(None)
+        box = []
+        limit = None if args[0] == "ALL" else int(args[0])
+        t = threading.Thread(target=drain, args=(s, limit, box), daemon=True)
+        drainers[name] = (s, t, box)
+        if limit == 0:
+            t.run()  # a reset at once, before the next step: no thread to race it
+        else:
+            t.start()
+        return "ok"
+    if op == "unread":
+        buf = array.array("i", [0])
+        fcntl.ioctl(s, termios.FIONREAD, buf)
+        return str(buf[0])
     if op == "accept":
         if quiet(s):
             return "SKIP"
@@ -166,11 +253,26 @@ def run(op, name, args):
     return "UNKNOWN " + op
 
 
+class Waits(Exception):
+    """A step that waited more than a second."""
+
+
+guarded = [False]
+
+
+def on_alarm(*_):
+    if guarded[0]:
+        raise Waits()
+
+
+signal.signal(signal.SIGALRM, on_alarm)
+
 for line in sys.stdin:
     words = line.split()
     if not words:
         continue
     if words[0] == "reset":
+        stop_drainers()
         for s in socks.values():
             s.close()
         socks.clear()
@@ -180,10 +282,17 @@ for line in sys.stdin:
         out = "ok"
     else:
         try:
-            out = run(words[0], words[1], words[2:])
+            guarded[0] = True
+            signal.setitimer(signal.ITIMER_REAL, 1.0)
+            try:
+                out = run(words[0], words[1], words[2:])
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                guarded[0] = False
+        except Waits:
+            out = "STOP"
         except (ValueError, TypeError, OverflowError) as e:
             out = "E:ArgError"
         except OSError as e:
-            kind = type(e).__name__
-            out = "E:" + ("OSError" if kind in PLAIN else kind) + ":" + str(e.errno)
+            out = outcome(e)
     print(out, flush=True)

@@ -445,6 +445,10 @@ public final class Socket implements AutoCloseable {
         }
         throw Errors.of(Errno.EINVAL, "bind to", local); // already bound, as Linux says
       }
+      if (channel instanceof SocketChannel stream && stream.isConnectionPending()) {
+        // the connect gave the socket its port, though the JDK's channel names none yet
+        throw Errors.of(Errno.EINVAL, "bind to", local);
+      }
       boolean reuseSet = false;
       if (channel instanceof SocketChannel stream
           && local instanceof InetSocketAddress inet
@@ -1223,6 +1227,10 @@ public final class Socket implements AutoCloseable {
       while (!readNothing(current)) {
         deadline = await(current, SelectionKey.OP_READ, deadline, "recv from", peer);
       }
+      // recvfrom(2) of no bytes reports the reset a blocking send left once nothing is queued
+      if (resetPending && unreadInKernel(current, "recv from") == 0 && takePendingReset()) {
+        throw Errors.of(Errno.ECONNRESET, "recv from", peer);
+      }
     } finally {
       current.exitReading();
     }
@@ -1381,14 +1389,24 @@ public final class Socket implements AutoCloseable {
       return tls.write(data, Timeouts.deadline(timeout), !nonBlocking, nonBlocking);
     }
     boolean blocking = sendTimeoutNanos == Timeouts.BLOCKING; // the call's mode
+    boolean waited = false;
     current.enterWriting(); // several threads may send at once
     try {
       while (true) {
-        int n = writeSome(current, data, UNKNOWN_ADDRESS);
+        int n;
+        try {
+          n = writeSome(current, data, UNKNOWN_ADDRESS);
+        } catch (BrokenPipeException e) {
+          if (blocking && waited && tookUnixReset(current)) {
+            throw Errors.of(Errno.ECONNRESET, "send to", peer);
+          }
+          throw e;
+        }
         if (n > 0) {
           return blocking && data.hasRemaining() ? n + sendRest(current, data) : n;
         }
         deadline = await(current, SelectionKey.OP_WRITE, deadline, "send to", peer);
+        waited = true;
       }
     } finally {
       current.exitWriting();
@@ -1407,21 +1425,55 @@ public final class Socket implements AutoCloseable {
    */
   private int sendRest(PolledChannel current, ByteBuffer data) {
     int sent = 0;
+    boolean waited = false; // since the last bytes went
     try {
       while (data.hasRemaining()) {
         int n = writeSome(current, data, UNKNOWN_ADDRESS);
         sent += n;
-        if (n == 0) {
+        waited = n == 0;
+        if (waited) {
           long none = Timeouts.deadline(Timeouts.BLOCKING); // the call's mode, not the socket's
           await(current, SelectionKey.OP_WRITE, none, false, "send to", peer);
         }
       }
     } catch (ConnectionResetException e) {
       resetPending = true; // the write that met it took it from the kernel
+    } catch (BrokenPipeException e) {
+      if (waited) {
+        tookUnixReset(current); // as send(2) woken from its wait takes it, returning the count
+      }
     } catch (IOException e) {
       // the bytes that went are the call's answer, as send(2)'s; the failure stays for the next
     }
     return sent;
+  }
+
+  /**
+   * Takes the reset that an AF_UNIX peer's close with bytes unread left beside the broken pipe, as
+   * Linux's blocking {@code send(2)} takes it when the close wakes it from its wait for room: it
+   * wakes to {@code sock_error}, which takes {@code sk_err} (ECONNRESET), where jsock's next
+   * non-blocking {@code send(2)} meets the shut output at its entry ({@code EPIPE}) and leaves the
+   * reset for the next receive to raise (python3 gets the end of the stream there). A close that
+   * comes while {@code send(2)} copies, not waiting, shuts the output before it sets the reset, so
+   * the copy ends with {@code EPIPE} and leaves it, as jsock's write then does. Reads {@code
+   * SO_ERROR}, which takes it, and says whether it was a reset. The epoll path only: the portable
+   * path cannot ask.
+   */
+  private boolean tookUnixReset(PolledChannel current) {
+    if (family != Family.AF_UNIX || !StreamCalls.isAvailable()) {
+      return false;
+    }
+    int fd = current.enterAnyCall();
+    if (fd < 0) {
+      return false;
+    }
+    try {
+      return StreamCalls.getIntOption(fd, SOL_SOCKET, SO_ERROR_OPTNAME) == Errno.ECONNRESET;
+    } catch (StreamCalls.Failed e) {
+      return false; // the socket's own calls say what became of it
+    } finally {
+      current.exitCall();
+    }
   }
 
   /**
@@ -2767,10 +2819,17 @@ public final class Socket implements AutoCloseable {
     return HOLDING.get() > 0;
   }
 
+  /** The longest IPv4 datagram Linux's {@code udp_sendmsg} takes further: UDP's 16-bit length. */
+  private static final int MAX_IPV4_UDP_LENGTH = 0xFFFF;
+
   /** Sends one datagram to {@code target}, or to the connected peer when it is null. */
   private int sendDatagram(ByteBuffer data, SocketAddress target) throws IOException {
     PolledChannel current = open("send to", target == null ? peer : target);
     DatagramChannel channel = (DatagramChannel) current.channel();
+    if (family == Family.AF_INET && data.remaining() > MAX_IPV4_UDP_LENGTH) {
+      // Linux's udp_sendmsg refuses the length before it looks for a destination (udpv6 after)
+      throw Errors.of(Errno.EMSGSIZE, "send to", target == null ? peer : target);
+    }
     if (target == null && !channel.isConnected()) {
       throw Errors.of(Errno.EDESTADDRREQ, "send to", null);
     }
@@ -2959,6 +3018,10 @@ public final class Socket implements AutoCloseable {
         // is gone, and the old channel stays open (and bound) until then, so that a listen that
         // fails leaves the socket as it was (listen() closes it once the listener has the path)
         Path path = ((UnixDomainSocketAddress) local).getPath();
+        if (path.toString().isEmpty()) {
+          // Linux's autobind gave it an abstract name, which a new channel cannot bind again
+          throw Errors.of(Errno.EINVAL, "listen on", local);
+        }
         boundFile = socketFileAttributes(path);
         removeOwnSocketFile(path, "listen on");
       }

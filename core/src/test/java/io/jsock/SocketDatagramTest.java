@@ -722,6 +722,41 @@ class SocketDatagramTest {
     }
   }
 
+  // python3 on Linux: an AF_INET socket's send(b'x' * 65536) with no peer raises EMSGSIZE, and so
+  // does a connected one's sendto another address, as udp_sendmsg refuses a length above 65535
+  // before it looks for a destination; send(b'x' * 65535) raises EDESTADDRREQ, and an AF_INET6
+  // socket (udpv6_sendmsg) EDESTADDRREQ for both. jsock answered EDESTADDRREQ (EISCONN) first.
+  // Found by PythonDifferentialTest's bigsend.
+  @Test
+  void anIpv4DatagramLongerThanUdpCarriesIsTooLongBeforeItLacksADestination() throws Exception {
+    try (Socket a = bound(AF_INET);
+        Socket b = bound(AF_INET);
+        Socket c = bound(AF_INET);
+        Socket v6 = bound(AF_INET6)) {
+      ErrnoException tooLong =
+          catchThrowableOfType(ErrnoException.class, () -> a.send(new byte[65536]));
+      assertThat(tooLong.errno()).isEqualTo(Errno.EMSGSIZE);
+      assertThat(tooLong).hasMessage("send to: message too long");
+      ErrnoException noPeer =
+          catchThrowableOfType(ErrnoException.class, () -> a.send(new byte[65535]));
+      assertThat(noPeer.errno()).isEqualTo(Errno.EDESTADDRREQ);
+      ErrnoException noPeerV6 =
+          catchThrowableOfType(ErrnoException.class, () -> v6.send(new byte[65536]));
+      assertThat(noPeerV6.errno()).isEqualTo(Errno.EDESTADDRREQ);
+
+      a.connect(b.getSockName());
+      ErrnoException toOther =
+          catchThrowableOfType(
+              ErrnoException.class, () -> a.sendTo(new byte[65536], c.getSockName()));
+      assertThat(toOther.errno()).isEqualTo(Errno.EMSGSIZE);
+      assertThat(toOther)
+          .hasMessage(
+              "send to 127.0.0.1:"
+                  + ((InetSocketAddress) c.getSockName()).getPort()
+                  + ": message too long");
+    }
+  }
+
   // python3: s = socket(AF_INET6, SOCK_DGRAM); s.connect(('::ffff:127.0.0.1', port)); after
   // d, frm = s.recvfrom(10), s.sendto(b'again', frm) sends to the peer. jsock's recvFrom names the
   // peer 127.0.0.1 (as the JDK does) while connect kept ::ffff:127.0.0.1, and sendTo took the two

@@ -142,6 +142,39 @@ class SocketUnixTest {
     }
   }
 
+  // python3 on Linux: c.bind('') (autobind), a connect refused, then c.connect_ex(listener) gives
+  // 0.
+  // jsock's fresh channel after the failed connect took the empty path for a socket file: its
+  // identity was the working directory's, which it tried to delete (a working directory that
+  // happened to be empty would have gone) and failed, so the next connect gave EINVAL. Found by
+  // PythonDifferentialTest (seed 1265 of its mixed seeds).
+  @Test
+  void anAutoboundClientConnectsAfterARefusedConnectAndLeavesTheWorkingDirectoryAlone()
+      throws Exception {
+    var address = UnixDomainSocketAddress.of(dir.resolve("server.sock"));
+    var nobody = UnixDomainSocketAddress.of(dir.resolve("nobody.sock"));
+    try (Socket listener = Socket.create(AF_UNIX, SOCK_STREAM);
+        Socket nobodysSocket = Socket.create(AF_UNIX, SOCK_STREAM);
+        Socket client = Socket.create(AF_UNIX, SOCK_STREAM)) {
+      listener.bind(address);
+      listener.listen();
+      nobodysSocket.bind(nobody); // a socket file with no listener: refused
+      client.bind(UnixDomainSocketAddress.of(""));
+      Object workingDirectory = Files.readAttributes(Path.of(""), "fileKey").get("fileKey");
+
+      assertThatThrownBy(() -> client.connect(nobody))
+          .isInstanceOf(ConnectionRefusedException.class);
+
+      assertThat(client.connectEx(address)).isZero();
+      client.sendAll("x".getBytes(UTF_8));
+      try (Socket conn = listener.accept().conn()) {
+        assertThat(conn.recv(1)).isEqualTo("x".getBytes(UTF_8));
+      }
+      assertThat(Files.readAttributes(Path.of(""), "fileKey").get("fileKey"))
+          .isEqualTo(workingDirectory);
+    }
+  }
+
   @Test
   void aStaleSocketFileIsReplacedButALiveOneIsInUse() throws Exception {
     var address = UnixDomainSocketAddress.of(dir.resolve("server.sock"));

@@ -65,9 +65,15 @@ public final class UnixSocketFiles {
   /**
    * The identity (device and inode) of the file at {@code path} as {@code stat(2)} gives it, no
    * links followed: tells the socket file a bind made from one another program put at the same path
-   * later. Null if nothing is there, or where the file system gives no identities.
+   * later. Null if nothing is there, or where the file system gives no identities; null for the
+   * empty path too, Linux's autobind, which names no file (as a file path it would be the working
+   * directory, whose identity a failed connect's fresh channel took for its own socket file's, and
+   * tried to delete).
    */
   public static Object identity(Path path) throws IOException {
+    if (path.toString().isEmpty()) {
+      return null;
+    }
     try {
       return Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
           .fileKey();

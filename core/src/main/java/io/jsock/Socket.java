@@ -1253,13 +1253,7 @@ public final class Socket implements AutoCloseable {
     }
     MemorySegment state = current.takeState(false);
     try {
-      boolean returned = StreamCalls.recvEmpty(fd, state);
-      // A reset a blocking send left pending (jsock's write took it from the kernel): Linux's
-      // recvfrom(2) of no bytes reports it once nothing is queued, as recv does after the data
-      if (returned && resetPending && StreamCalls.unreadBytes(fd) == 0 && takePendingReset()) {
-        throw Errors.of(Errno.ECONNRESET, "recv from", peer);
-      }
-      return returned;
+      return StreamCalls.recvEmpty(fd, state); // a reset left pending: see recvNothing
     } catch (StreamCalls.Failed e) {
       throw Errors.of(e.errno(), "recv from", peer);
     } finally {

@@ -2409,25 +2409,7 @@ public final class Socket implements AutoCloseable {
    * @throws UnsupportedOperationException on the portable path, whose channels cannot ask
    */
   public int unsentBytes() throws IOException {
-    synchronized (stateLock) {
-      PolledChannel current = open("ioctl SIOCOUTQ", null);
-      if (!StreamCalls.isAvailable()) {
-        throw new UnsupportedOperationException(
-            "unsentBytes needs the epoll path's FFM calls, which the JDK's channels lack");
-      }
-      int fd = current.enterAnyCall();
-      if (fd < 0) {
-        open("ioctl SIOCOUTQ", null); // closed by another thread meanwhile
-        return 0;
-      }
-      try {
-        return StreamCalls.unsentBytes(fd);
-      } catch (StreamCalls.Failed e) {
-        throw Errors.of(e.errno(), "ioctl SIOCOUTQ", null);
-      } finally {
-        current.exitCall();
-      }
-    }
+    return (int) countInKernel("unsentBytes", "ioctl SIOCOUTQ", StreamCalls::unsentBytes);
   }
 
   /**
@@ -2454,12 +2436,27 @@ public final class Socket implements AutoCloseable {
    *     Linux before 4.1
    */
   public long bytesAcknowledged() throws IOException {
-    String operation = "getsockopt TCP_INFO";
+    return countInKernel(
+        "bytesAcknowledged", "getsockopt TCP_INFO", StreamCalls::bytesAcknowledged);
+  }
+
+  /** A count the kernel keeps for the socket, asked through {@link StreamCalls}. */
+  private interface KernelCount {
+    long of(int fd) throws StreamCalls.Failed;
+  }
+
+  /**
+   * Asks {@code count} of the socket's descriptor, for {@link #unsentBytes} and {@link
+   * #bytesAcknowledged}: 0 once another thread has closed it meanwhile (which the second look at
+   * the socket reports), {@link UnsupportedOperationException} on the portable path.
+   */
+  private long countInKernel(String method, String operation, KernelCount count)
+      throws IOException {
     synchronized (stateLock) {
       PolledChannel current = open(operation, null);
       if (!StreamCalls.isAvailable()) {
         throw new UnsupportedOperationException(
-            "bytesAcknowledged needs the epoll path's FFM calls, which the JDK's channels lack");
+            method + " needs the epoll path's FFM calls, which the JDK's channels lack");
       }
       int fd = current.enterAnyCall();
       if (fd < 0) {
@@ -2467,7 +2464,7 @@ public final class Socket implements AutoCloseable {
         return 0;
       }
       try {
-        return StreamCalls.bytesAcknowledged(fd);
+        return count.of(fd);
       } catch (StreamCalls.Failed e) {
         throw Errors.of(e.errno(), operation, null);
       } finally {

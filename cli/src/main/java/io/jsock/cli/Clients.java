@@ -165,7 +165,7 @@ final class Clients {
 
   private synchronized void join(Member member) {
     members.add(member);
-    notifyAll(); // wakes membersOnceAny
+    notifyAll(); // wakes awaitAMember
     if (stdinEnded) {
       endOutput(member);
     }
@@ -209,11 +209,16 @@ final class Clients {
     return true;
   }
 
-  /** Who receives broadcasts, once someone does: waits while no client is connected. */
-  private synchronized List<Member> membersOnceAny() throws InterruptedException {
-    while (members.isEmpty()) { // until a client joins, or the process ends
+  /** Waits while no client is connected (until one joins, or the process ends). */
+  private synchronized void awaitAMember() throws InterruptedException {
+    while (members.isEmpty()) {
       wait();
     }
+  }
+
+  /** Who receives broadcasts, once someone does (see {@link #awaitAMember}). */
+  private synchronized List<Member> membersOnceAny() throws InterruptedException {
+    awaitAMember();
     return List.copyOf(members);
   }
 
@@ -221,7 +226,7 @@ final class Clients {
     ByteBuffer chunk = ByteBuffer.allocateDirect(StandardStreams.CHUNK);
     try {
       while (true) {
-        membersOnceAny(); // stdin stays unread while nobody is connected, as with ncat -k
+        awaitAMember(); // stdin stays unread while nobody is connected, as with ncat -k
         chunk.clear();
         if (std.read(chunk) < 0) {
           break;

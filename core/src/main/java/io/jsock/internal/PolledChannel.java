@@ -509,6 +509,15 @@ public final class PolledChannel {
   }
 
   private synchronized boolean register(boolean writes) {
+    // Before the registration in place too: the JDK closes a channel whose connect failed (under
+    // this monitor, see connectStep) and leaves registeredFd as it was, and the number may be
+    // another socket's by now. No wait reaches the epoll_ctl MOD below on such a channel (every
+    // wait
+    // before a connect completes is one to write, which registers writes at once), but this keeps
+    // that from resting on the callers.
+    if (registeredFd == -2 || !channel.isOpen()) {
+      return false;
+    }
     if (registeredFd >= 0) {
       if (writes && !watchingWrites) {
         if (epoll.watchWrites(registeredFd) != 0) {
@@ -517,9 +526,6 @@ public final class PolledChannel {
         watchingWrites = true;
       }
       return true;
-    }
-    if (registeredFd == -2 || !channel.isOpen()) {
-      return false;
     }
     int fd = Epoll.fd(channel);
     if (fd < 0 || epoll.register(fd, this, writes) != 0) {

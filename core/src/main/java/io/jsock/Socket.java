@@ -302,6 +302,12 @@ public final class Socket implements AutoCloseable {
    */
   private Object boundFileIdentity;
 
+  /**
+   * The address the kernel gave a TCP socket bound after a reset closed its connection ({@link
+   * #bindClosedConnection}), which the JDK's channel, connected for good, does not know; else null.
+   */
+  private volatile InetSocketAddress reboundName;
+
   /** Where the last connect went, while it may still be in progress (non-blocking, timed out). */
   private volatile SocketAddress pendingTarget;
 
@@ -416,6 +422,10 @@ public final class Socket implements AutoCloseable {
    * port is not refused it while connections it closed wait in TIME_WAIT. A listening socket on the
    * port still makes the bind fail, and a refused bind leaves the option off.
    *
+   * <p>A TCP socket whose connection a reset closed binds again, as on Linux, unless it was bound
+   * to a port of its own before it connected; it stays connected for the rest ({@code connect}
+   * throws {@code EISCONN}). On the portable path that bind throws {@code EINVAL}.
+   *
    * @param address an {@link InetSocketAddress} (resolved now if unresolved, honouring the family)
    *     or, for AF_UNIX, a {@link UnixDomainSocketAddress}
    * @throws AddressInUseException if the address is taken
@@ -443,7 +453,12 @@ public final class Socket implements AutoCloseable {
             && unix.getPath().toString().isEmpty()) {
           return; // Linux's autobind (the empty path) of a socket with a name does nothing
         }
-        throw Errors.of(Errno.EINVAL, "bind to", local); // already bound, as Linux says
+        if (!(local instanceof InetSocketAddress
+            && channel instanceof SocketChannel stream
+            && stream.isConnected())) {
+          throw Errors.of(Errno.EINVAL, "bind to", local); // already bound, as Linux says
+        }
+        // a TCP connection: the kernel decides (bindClosedConnection), SO_REUSEADDR as below
       }
       if (channel instanceof SocketChannel stream && stream.isConnectionPending()) {
         // the connect gave the socket its port, though the JDK's channel names none yet
@@ -462,7 +477,11 @@ public final class Socket implements AutoCloseable {
         reuseSet = true;
       }
       try {
-        channel.bind(local);
+        if (channel instanceof SocketChannel stream && stream.isConnected()) {
+          bindClosedConnection(current, (InetSocketAddress) local);
+        } else {
+          channel.bind(local);
+        }
       } catch (IOException e) {
         IOException failure = Errors.translate(e, "bind to", local);
         if (reuseSet) {
@@ -493,6 +512,30 @@ public final class Socket implements AutoCloseable {
       if (local instanceof UnixDomainSocketAddress unix) {
         boundFileIdentity = UnixSocketFiles.identity(unix.getPath());
       }
+    }
+  }
+
+  /**
+   * Binds a TCP socket that the JDK's channel holds connected through {@code bind(2)}, where jsock
+   * calls the kernel (the epoll path): Linux binds it once a reset has closed its connection and
+   * given back the port the kernel picked (a port given to bind stays), and it stays connected for
+   * the rest ({@code EISCONN}, python3 shows it); while the connection lives {@code EINVAL}, as
+   * elsewhere, where the JDK's channel cannot bind it. The kernel's name for it is kept for {@link
+   * #getSockName}, which the channel would answer with the port it had. Guarded by stateLock.
+   */
+  private void bindClosedConnection(PolledChannel current, InetSocketAddress local)
+      throws IOException {
+    int fd = current.enterAnyCall();
+    if (fd < 0) {
+      throw Errors.of(Errno.EINVAL, "bind to", local);
+    }
+    try {
+      StreamCalls.bindInet(fd, local, family == Family.AF_INET6);
+      reboundName = StreamCalls.localAddress(fd);
+    } catch (StreamCalls.Failed e) {
+      throw Errors.of(e.errno(), "bind to", local);
+    } finally {
+      current.exitCall();
     }
   }
 
@@ -900,6 +943,10 @@ public final class Socket implements AutoCloseable {
    */
   public SocketAddress getSockName() throws IOException {
     PolledChannel current = open("getsockname", null);
+    SocketAddress rebound = reboundName;
+    if (rebound != null) {
+      return rebound; // nothing changes it after: a bind says EINVAL, a connect EISCONN
+    }
     SocketAddress kept = connectingFrom;
     if (kept != null && connectAborted != null) {
       return kept; // left connecting by a failed connect: Linux's socket keeps its address
@@ -4189,6 +4236,7 @@ public final class Socket implements AutoCloseable {
         wrapped.peer = plain.peer;
         wrapped.unnamed = plain.unnamed;
         wrapped.boundAddress = plain.boundAddress;
+        wrapped.reboundName = plain.reboundName;
         wrapped.boundFileIdentity = plain.boundFileIdentity;
         wrapped.options = plain.options.isEmpty() ? Map.of() : new LinkedHashMap<>(plain.options);
         wrapped.lingerInherited = plain.lingerInherited;

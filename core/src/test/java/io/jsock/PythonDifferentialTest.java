@@ -336,9 +336,7 @@ class PythonDifferentialTest {
    * stream's {@code available()}, compared with Python's {@code ioctl(FIONREAD)}, throws what a
    * receive throws on a stream that is not connected (Linux counts 0 bytes); on a closed socket
    * Python's {@code fcntl} refuses the descriptor -1 with {@code ValueError}. TCP listeners and the
-   * sockets they accept have SO_REUSEADDR on. Not documented but known: a TCP socket that a reset
-   * closed binds again on Linux, not in jsock (SocketTest#aTcpSocketThatAResetClosedBindsAgain…,
-   * disabled).
+   * sockets they accept have SO_REUSEADDR on.
    */
   private static boolean known(String op, String expected, String actual, String trace) {
     boolean autobound = trace.contains("AF_UNIX") && trace.contains("bindany ");
@@ -363,11 +361,6 @@ class PythonDifferentialTest {
             && expected.equals("0")
             && actual.equals("1")
             && trace.contains("listen " + op.split(" ")[1])
-        || !trace.contains("AF_UNIX")
-            && op.matches("bind(any)? \\S+")
-            && expected.equals("None")
-            && actual.equals("E:OSError:22")
-            && trace.matches("(?s).*(abort |drain |ConnectionResetError).*")
         || op.startsWith("unread") && expected.equals("E:ArgError") && actual.equals("E:OSError:9")
         || op.matches("recv(_into|from)? \\S+ 0") && actual.equals("E:OSError:9")
         || actual.equals("E:OSError:95") && op.startsWith("shutdown")

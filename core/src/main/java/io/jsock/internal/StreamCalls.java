@@ -394,6 +394,40 @@ public final class StreamCalls {
   }
 
   /**
+   * {@code bind(2)} of an IP socket, where the JDK's channel refuses: a connected TCP socket, which
+   * Linux lets bind once a reset has closed its connection and given back the port it had picked.
+   *
+   * @param ipv6 whether the socket is {@code AF_INET6} (an IPv4 address then goes IPv4-mapped)
+   * @throws Failed with the error number of a failed call ({@code EINVAL} while the connection
+   *     lives or holds a port bound by hand, {@code EADDRINUSE})
+   */
+  public static void bindInet(int fd, InetSocketAddress local, boolean ipv6) throws Failed {
+    byte[] ip = local.getAddress().getAddress();
+    int scope = local.getAddress() instanceof Inet6Address v6 ? v6.getScopeId() : 0;
+    zeroOrFailed(
+        "bind",
+        (arena, state) -> {
+          // struct sockaddr_in (16 bytes) or sockaddr_in6 (28): the family in the machine's order,
+          // the port in network order, then the IPv4 address, or the flow label (0), IPv6 address
+          // and scope id
+          MemorySegment address = arena.allocate(ipv6 ? 28 : 16, 4);
+          address.set(JAVA_SHORT, 0, ipv6 ? AF_INET6 : AF_INET);
+          address.set(JAVA_SHORT_BIG_ENDIAN, 2, (short) local.getPort());
+          if (!ipv6) {
+            MemorySegment.copy(ip, 0, address, JAVA_BYTE, 4, 4);
+          } else if (ip.length == 4) {
+            address.set(JAVA_BYTE, 18, (byte) 0xff); // ::ffff:a.b.c.d
+            address.set(JAVA_BYTE, 19, (byte) 0xff);
+            MemorySegment.copy(ip, 0, address, JAVA_BYTE, 20, 4);
+          } else {
+            MemorySegment.copy(ip, 0, address, JAVA_BYTE, 8, 16);
+            address.set(JAVA_INT, 24, scope);
+          }
+          return (int) BIND.invokeExact(state, fd, address, (int) address.byteSize());
+        });
+  }
+
+  /**
    * {@code setsockopt(2)} of an option whose value is an {@code int}, where the JDK's channel
    * refuses the option ({@code TCP_NODELAY} on a listener).
    *

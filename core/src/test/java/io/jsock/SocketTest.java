@@ -3734,6 +3734,71 @@ class SocketTest {
     assertThat(output).containsExactlyElementsOf(expected);
   }
 
+  // On the epoll path a platform thread blocked in recv waits in poll(2) on its socket, and a poll
+  // in flight holds the socket's file: a close by another thread returned at once with the
+  // connection still open (no FIN, no reset) until the poll's 100 ms slice ended, and the peer read
+  // on, finding nothing. The JDK's blocking channels signal the blocked thread, and the reset goes
+  // out at close. A close wakes the thread, resets before it returns, and the reader reports it
+  @Test
+  void closeWhileAPlatformThreadWaitsInRecvResetsBeforeItReturns() throws Exception {
+    for (int round = 0; round < 20; round++) {
+      try (Pair pair = Loopback.pair(AF_INET, dir)) {
+        Socket closing = pair.server();
+        closing.setSockOpt(StandardSocketOptions.SO_LINGER, 0);
+        Running<byte[]> reader = inPlatformThread(() -> closing.recv(1));
+        reader.awaitBlocked();
+        closing.close();
+        pair.client().setBlocking(false);
+
+        assertThat(catchThrowable(() -> pair.client().recv(1)))
+            .as("round %d", round)
+            .isInstanceOf(ConnectionResetException.class);
+        assertThat(reader.failure()).isInstanceOf(ClosedSocketException.class);
+      }
+    }
+  }
+
+  // A close wakes a platform thread waiting in poll(2) through a descriptor of that thread's, which
+  // the thread keeps for its next wait: threads that waited, several at once, and ended leave
+  // behind no more descriptors than waited at once (the next threads take over theirs)
+  @Test
+  void platformThreadsThatWaitedInRecvAndEndedLeaveNoDescriptorsBehind() throws Exception {
+    int atOnce = 8;
+    List<Pair> pairs = new ArrayList<>();
+    try {
+      for (int i = 0; i < atOnce; i++) {
+        pairs.add(Loopback.pair(AF_INET, dir));
+      }
+      long before = openDescriptors();
+      for (int batch = 0; batch < 25; batch++) {
+        List<Running<byte[]>> readers = new ArrayList<>();
+        for (Pair pair : pairs) {
+          readers.add(inPlatformThread(() -> pair.server().recv(1)));
+        }
+        for (int i = 0; i < atOnce; i++) {
+          readers.get(i).awaitBlocked();
+          pairs.get(i).client().sendAll(bytes("x"));
+        }
+        for (Running<byte[]> reader : readers) {
+          assertThat(reader.get()).isEqualTo(bytes("x"));
+          reader.thread().join();
+        }
+      }
+
+      assertThat(openDescriptors() - before).isLessThanOrEqualTo(atOnce);
+    } finally {
+      for (Pair pair : pairs) {
+        pair.close();
+      }
+    }
+  }
+
+  private static long openDescriptors() throws IOException {
+    try (Stream<Path> entries = Files.list(Path.of("/proc/self/fd"))) {
+      return entries.count();
+    }
+  }
+
   // ---------------------------------------------------------------- options
 
   static Stream<Arguments> booleanOptions() {

@@ -19,7 +19,8 @@ import java.nio.channels.SelectableChannel;
 
 /**
  * Linux's epoll, called through the FFM API: the three system calls the {@link EpollPoller} needs,
- * and the file descriptor behind a JDK channel.
+ * the {@code poll(2)} and eventfd of a platform thread's wait (see {@link Wakeup}), and the file
+ * descriptor behind a JDK channel.
  *
  * <p>Available only when the JVM lets this module call native code ({@code
  * --enable-native-access=io.jsock}, or {@code ALL-UNNAMED} on the class path) and read a channel's
@@ -42,6 +43,11 @@ final class Epoll {
   static final int CTL_DEL = 2;
   static final int CTL_MOD = 3;
   private static final int EPOLL_CLOEXEC = 0x80000;
+  private static final int EFD_CLOEXEC = 0x80000;
+  private static final int EFD_NONBLOCK = 0x800;
+
+  /** The eight bytes that {@link #signal} adds to an eventfd's counter: 1. */
+  private static final MemorySegment ONE = Arena.global().allocateFrom(JAVA_LONG, 1L);
 
   /**
    * {@code struct epoll_event}: a 32-bit event mask and 64 bits of user data, which the x86-64
@@ -58,6 +64,9 @@ final class Epoll {
   private static final MethodHandle WAIT;
   private static final MethodHandle POLL;
   private static final MethodHandle CLOSE;
+  private static final MethodHandle EVENTFD;
+  private static final MethodHandle READ;
+  private static final MethodHandle WRITE;
   private static final MethodHandle FD_VAL;
   private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
   private static final long ERRNO_OFFSET =
@@ -70,6 +79,9 @@ final class Epoll {
     MethodHandle wait = null;
     MethodHandle poll = null;
     MethodHandle close = null;
+    MethodHandle eventFd = null;
+    MethodHandle read = null;
+    MethodHandle write = null;
     MethodHandle fdVal = null;
     String unavailable = null;
     try {
@@ -122,17 +134,32 @@ final class Epoll {
         close =
             linker.downcallHandle(
                 libc.find("close").orElseThrow(), FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+        eventFd =
+            linker.downcallHandle(
+                libc.find("eventfd").orElseThrow(),
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+        read =
+            linker.downcallHandle(
+                libc.find("read").orElseThrow(),
+                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+        write =
+            linker.downcallHandle(
+                libc.find("write").orElseThrow(),
+                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
       }
     } catch (ReflectiveOperationException | RuntimeException e) {
       // IllegalAccessException when sun.nio.ch is not exported to us; anything else alike
       unavailable = e.toString();
-      create = ctl = wait = poll = close = fdVal = null;
+      create = ctl = wait = poll = close = eventFd = read = write = fdVal = null;
     }
     CREATE = create;
     CTL = ctl;
     WAIT = wait;
     POLL = poll;
     CLOSE = close;
+    EVENTFD = eventFd;
+    READ = read;
+    WRITE = write;
     FD_VAL = fdVal;
     UNAVAILABLE = unavailable;
   }
@@ -267,6 +294,68 @@ final class Epoll {
       return (int) POLL.invokeExact(pollfd, 1L, timeoutMillis);
     } catch (Throwable e) {
       throw new IllegalStateException("poll", e);
+    }
+  }
+
+  /**
+   * {@code poll(2)} of {@code count} {@code struct pollfd} in {@code pollFds} (see {@link
+   * #pollFds}), through memory the caller keeps for it, so that the call allocates nothing; returns
+   * poll's result, as {@link #poll(int, short, int)} does.
+   */
+  static int poll(MemorySegment pollFds, int count, int timeoutMillis) {
+    try {
+      return (int) POLL.invokeExact(pollFds, (long) count, timeoutMillis);
+    } catch (Throwable e) {
+      throw new IllegalStateException("poll", e);
+    }
+  }
+
+  /** Memory for {@code count} {@code struct pollfd {int fd; short events, revents;}}. */
+  static MemorySegment pollFds(Arena arena, int count) {
+    return arena.allocate(8L * count, 4);
+  }
+
+  /** Sets the {@code i}th {@code struct pollfd} of {@code pollFds} to watch {@code events}. */
+  static void setPollFd(MemorySegment pollFds, int i, int fd, short events) {
+    pollFds.set(JAVA_INT, 8L * i, fd);
+    pollFds.set(JAVA_SHORT, 8L * i + 4, events);
+  }
+
+  /** What the last {@code poll} reported for the {@code i}th {@code struct pollfd}: its revents. */
+  static short revents(MemorySegment pollFds, int i) {
+    return pollFds.get(JAVA_SHORT, 8L * i + 6);
+  }
+
+  /**
+   * A new eventfd, non-blocking and close-on-exec, with its counter at 0; or -1 when the kernel
+   * refuses one (EMFILE at the process's limit of file descriptors).
+   */
+  static int eventFd() {
+    try {
+      return (int) EVENTFD.invokeExact(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    } catch (Throwable e) {
+      throw new IllegalStateException("eventfd", e);
+    }
+  }
+
+  /**
+   * Adds 1 to an eventfd's counter, which makes it readable to {@code poll} until {@link #drain}
+   * reads it. Never blocks: the counter would have to reach 2^64 - 2 first.
+   */
+  static void signal(int eventFd) {
+    try {
+      long ignored = (long) WRITE.invokeExact(eventFd, ONE, 8L);
+    } catch (Throwable e) {
+      throw new IllegalStateException("write", e);
+    }
+  }
+
+  /** Resets an eventfd's counter to 0, reading it into {@code scratch} (eight bytes). */
+  static void drain(int eventFd, MemorySegment scratch) {
+    try {
+      long ignored = (long) READ.invokeExact(eventFd, scratch, 8L);
+    } catch (Throwable e) {
+      throw new IllegalStateException("read", e);
     }
   }
 

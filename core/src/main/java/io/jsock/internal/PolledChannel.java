@@ -21,7 +21,7 @@ import java.util.concurrent.locks.LockSupport;
 public final class PolledChannel {
   /**
    * The longest a platform thread blocks in {@code poll} before it looks again (see {@link
-   * #awaitInKernel}): how late it may notice a close or an interrupt from another thread.
+   * #awaitInKernel}): how late it may notice an interrupt (a close wakes it at once).
    */
   private static final long POLL_SLICE_MILLIS = 100;
 
@@ -109,6 +109,9 @@ public final class PolledChannel {
 
   final Waiters readers = new Waiters();
   final Waiters writers = new Waiters();
+
+  /** The platform threads in {@link #awaitInKernel}, either direction, for a close to wake. */
+  private final KernelWaiters inKernel = new KernelWaiters();
 
   /**
    * Wraps a channel that is already in non-blocking mode.
@@ -328,20 +331,28 @@ public final class PolledChannel {
    * as a thread in a JDK blocking channel blocks in the kernel, and the kernel wakes it. Through
    * epoll it would be woken by a lane, on a carrier that the master thread may first have to wake:
    * two thread handoffs per wait, which made a round trip on a platform thread 1.2x a blocking
-   * channel's (JMH {@code SocketCallBenchmark.roundTrip}; 1.06x this way). Nothing wakes a {@code
-   * poll} when another thread closes the socket or interrupts this one, so a wait lasts at most
-   * {@link #POLL_SLICE_MILLIS}, after which it looks for either and, finding neither, polls again.
-   * It returns only as a parked thread would (readiness, the deadline, a close, an interrupt), not
-   * at the end of a slice: the caller's retry would read the socket's mode anew, and so end with
-   * {@code EAGAIN} a blocking call whose socket another thread has meanwhile made non-blocking,
-   * where Python's call, blocked in the kernel, waits on.
+   * channel's (JMH {@code SocketCallBenchmark.roundTrip}; 1.06x this way).
+   *
+   * <p>A {@code poll} in flight holds the socket's file, so a close by another thread would leave
+   * the connection open (no FIN, no reset) until it returned, and a poll that began after the close
+   * would watch whatever file was given the number. So each {@code poll} is a counted call, which a
+   * close waits out and which cannot begin once closing has begun; and the thread polls its {@link
+   * Wakeup} in the same call, which the close signals first (the JDK's blocking channels signal the
+   * thread likewise). Nothing wakes a {@code poll} when another thread interrupts this one, so a
+   * wait lasts at most {@link #POLL_SLICE_MILLIS}, after which it looks for an interrupt (or a
+   * close, when it has no wakeup) and, finding none, polls again. It returns only as a parked
+   * thread would (readiness, the deadline, a close, an interrupt), not at the end of a slice: the
+   * caller's retry would read the socket's mode anew, and so end with {@code EAGAIN} a blocking
+   * call whose socket another thread has meanwhile made non-blocking, where Python's call, blocked
+   * in the kernel, waits on.
    */
   private void awaitInKernel(Waiters waiters, long deadline) {
+    Wakeup wakeup = Wakeup.current();
+    if (wakeup != null) {
+      // Published before any poll is counted: a close that begins after a count sees it (see close)
+      inKernel.add(wakeup);
+    }
     try {
-      int fd = registeredFd >= 0 ? registeredFd : channel.isOpen() ? Epoll.fd(channel) : -1;
-      if (fd < 0) {
-        return; // closed: the caller's retry reports it
-      }
       short events = waiters == readers ? Epoll.POLLIN : Epoll.POLLOUT;
       while (true) {
         long millis = POLL_SLICE_MILLIS;
@@ -350,23 +361,58 @@ public final class PolledChannel {
           millis =
               Math.min(millis, Math.max(0, (deadline - System.nanoTime() + 999_999) / 1_000_000));
         }
-        if (Epoll.poll(fd, events, (int) millis) != 0
+        int polled = pollSlice(wakeup, events, (int) millis);
+        if (polled == Wakeup.WOKEN) {
+          continue; // a close (whose next slice cannot be counted) or a stale wake: look again
+        }
+        if (polled != 0
             || millis < POLL_SLICE_MILLIS
             || !channel.isOpen()
             || Thread.currentThread().isInterrupted()
             || waiters.isSignalled()) {
-          // ready (or poll failed), the deadline's last slice, closed, interrupted, or signalled
-          // (an edge for a registered socket, or the output shut: see outputShut)
+          // ready (or poll failed), closing, the deadline's last slice, closed, interrupted, or
+          // signalled (an edge for a registered socket, or the output shut: see outputShut)
           return;
         }
       }
     } finally {
+      if (wakeup != null) {
+        inKernel.remove(wakeup);
+      }
       // as after an edge-triggered wait: what the lanes signalled meanwhile is stale now
       waiters.clear();
       if (waiters == readers) {
         drained = false;
       }
     }
+  }
+
+  /**
+   * One {@code poll} of {@link #awaitInKernel}: what {@link Wakeup#poll} returns, or -1 when the
+   * channel is closing or closed. Counted, with a wakeup to end it; without one (no eventfd to be
+   * had), a close could not end it, and would wait a whole slice out, so it is not counted, and the
+   * socket's number may be given to another file during it, as before wakeups.
+   */
+  private int pollSlice(Wakeup wakeup, short events, int millis) {
+    boolean counted = wakeup != null;
+    if (counted && !enterCounted()) {
+      return -1;
+    }
+    try {
+      int fd = kernelFd();
+      return fd < 0
+          ? -1
+          : counted ? wakeup.poll(fd, events, millis) : Epoll.poll(fd, events, millis);
+    } finally {
+      if (counted) {
+        exitCall();
+      }
+    }
+  }
+
+  /** The socket's descriptor for a {@code poll(2)}, or -1 once closed. */
+  private int kernelFd() {
+    return registeredFd >= 0 ? registeredFd : channel.isOpen() ? Epoll.fd(channel) : -1;
   }
 
   /**
@@ -391,7 +437,7 @@ public final class PolledChannel {
       return false;
     }
     try {
-      int fd = registeredFd >= 0 ? registeredFd : channel.isOpen() ? Epoll.fd(channel) : -1;
+      int fd = kernelFd();
       return fd >= 0 && Epoll.poll(fd, Epoll.POLLIN, 0) > 0 && channel.isOpen();
     } finally {
       exitCall();
@@ -587,8 +633,11 @@ public final class PolledChannel {
    */
   public void close() throws IOException {
     try {
-      // No call starts after this; those in flight are non-blocking system calls, soon over.
+      // No call starts after this; those in flight are non-blocking system calls, soon over, or
+      // the polls of platform threads waiting, which their wakeups end. A thread publishes its
+      // wakeup before it counts a poll, so one counted before this is signalled below.
       CALLS.getAndBitwiseOr(this, CLOSING);
+      inKernel.signalAll();
       while (calls != CLOSING) {
         Thread.yield();
       }

@@ -304,7 +304,8 @@ public final class Socket implements AutoCloseable {
 
   /**
    * The address the kernel gave a TCP socket bound after a reset closed its connection ({@link
-   * #bindClosedConnection}), which the JDK's channel, connected for good, does not know; else null.
+   * #bindClosedConnection}), or left it with when that bind found the port taken, which the JDK's
+   * channel, connected for good, does not know; else null.
    */
   private volatile InetSocketAddress reboundName;
 
@@ -468,11 +469,14 @@ public final class Socket implements AutoCloseable {
       if (channel instanceof SocketChannel stream
           && local instanceof InetSocketAddress inet
           && inet.getPort() != 0
-          && !options.containsKey(StandardSocketOptions.SO_REUSEADDR)) {
+          && !options.containsKey(StandardSocketOptions.SO_REUSEADDR)
+          && !stream.getOption(StandardSocketOptions.SO_REUSEADDR)) {
         // as a JDK ServerSocket binds: the port is taken here, before listen() can give the
         // listener SO_REUSEADDR, and connections a previous server closed may hold it in TIME_WAIT
         // (port 0 is left alone: the kernel picks a free port, and would then consider ports
-        // that TIME_WAIT connections hold, which a client bound to a source address can trip on)
+        // that TIME_WAIT connections hold, which a client bound to a source address can trip on).
+        // Only when off, so that a refused bind restores what was: a connected socket may have it
+        // on (accepted from a listener that had it, or bound to a port by jsock before)
         stream.setOption(StandardSocketOptions.SO_REUSEADDR, true);
         reuseSet = true;
       }
@@ -533,7 +537,17 @@ public final class Socket implements AutoCloseable {
       StreamCalls.bindInet(fd, local, family == Family.AF_INET6);
       reboundName = StreamCalls.localAddress(fd);
     } catch (StreamCalls.Failed e) {
-      throw Errors.of(e.errno(), "bind to", local);
+      IOException failure = Errors.of(e.errno(), "bind to", local);
+      if (e.errno() == Errno.EADDRINUSE) {
+        // Linux set the address before it found the port taken, then cleared it (the old port
+        // stays in the name): getsockname gives 0.0.0.0 or ::, as python3 shows
+        try {
+          reboundName = StreamCalls.localAddress(fd);
+        } catch (StreamCalls.Failed unnamed) {
+          failure.addSuppressed(Errors.of(unnamed.errno(), "getsockname", null));
+        }
+      }
+      throw failure;
     } finally {
       current.exitCall();
     }
@@ -945,7 +959,7 @@ public final class Socket implements AutoCloseable {
     PolledChannel current = open("getsockname", null);
     SocketAddress rebound = reboundName;
     if (rebound != null) {
-      return rebound; // nothing changes it after: a bind says EINVAL, a connect EISCONN
+      return rebound; // only another bind changes it: a connect says EISCONN, listen EINVAL
     }
     SocketAddress kept = connectingFrom;
     if (kept != null && connectAborted != null) {

@@ -546,6 +546,63 @@ class SocketTest {
     }
   }
 
+  // python3 on Linux: bind on a live TCP connection raises EINVAL and leaves SO_REUSEADDR as it
+  // was: on for a socket accepted from a listener that had it on (the kernel copies it; jsock's
+  // listeners have it), off for a client. jsock's bind to a port other than 0 turns the option on
+  // around the kernel's bind and, refused, off again, which took it from the accepted socket.
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void aBindRefusedOnALiveTcpConnectionLeavesSoReuseAddrAsItWas(Family family) throws Exception {
+    try (Pair pair = Loopback.pair(family)) {
+      InetSocketAddress taken = (InetSocketAddress) pair.client().getSockName();
+      assertThat(pair.server().getSockOpt(StandardSocketOptions.SO_REUSEADDR))
+          .as("the accepted socket has its listener's")
+          .isTrue();
+      for (Socket socket : List.of(pair.client(), pair.server())) {
+        boolean before = socket.getSockOpt(StandardSocketOptions.SO_REUSEADDR);
+
+        assertThatThrownBy(() -> socket.bind(taken))
+            .isInstanceOf(ErrnoException.class)
+            .hasMessage("bind to " + text(taken) + ": invalid argument");
+
+        assertThat(socket.getSockOpt(StandardSocketOptions.SO_REUSEADDR)).isEqualTo(before);
+      }
+    }
+  }
+
+  // python3 on Linux: a bind after a reset to a port a listener holds raises EADDRINUSE, and the
+  // kernel, which set the address before it found the port taken, clears it: getsockname gives
+  // ('0.0.0.0', the old port) or ('::', the old port, 0, 0); a bind to port 0 then succeeds
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void aBindAfterAResetToATakenPortLeavesTheAddressTheKernelCleared(Family family)
+      throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeFalse(
+        Boolean.getBoolean("jsock.selectorPoller"), "the portable path cannot bind (EINVAL)");
+    String host = family == AF_INET ? "127.0.0.1" : "::1";
+    try (Pair pair = Loopback.pair(family);
+        Socket holder = Socket.create(family, SOCK_STREAM)) {
+      holder.bind(host, 0);
+      holder.listen(1);
+      Socket client = pair.client();
+      int port = ((InetSocketAddress) client.getSockName()).getPort();
+      pair.server().setSockOpt(StandardSocketOptions.SO_LINGER, 0);
+      pair.server().close();
+      assertThatThrownBy(() -> client.recv(1)).isInstanceOf(ConnectionResetException.class);
+
+      assertThatThrownBy(() -> client.bind(holder.getSockName()))
+          .isInstanceOf(AddressInUseException.class);
+
+      InetSocketAddress cleared = (InetSocketAddress) client.getSockName();
+      assertThat(cleared.getAddress().isAnyLocalAddress()).as(cleared.toString()).isTrue();
+      assertThat(cleared.getPort()).isEqualTo(port);
+      assertThat(client.getSockOpt(StandardSocketOptions.SO_REUSEADDR)).isFalse();
+      client.bind(host, 0);
+      assertThat(((InetSocketAddress) client.getSockName()).getAddress())
+          .isEqualTo(Loopback.ip(family));
+    }
+  }
+
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"heap", "heap slice", "read-only heap", "direct", "read-only direct"})
   void sendAllSendsExactlyTheBuffersRemainingBytesWhateverKindOfBufferItIs(String kind)

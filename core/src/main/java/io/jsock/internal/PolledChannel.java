@@ -558,9 +558,8 @@ public final class PolledChannel {
     // Before the registration in place too: the JDK closes a channel whose connect failed (under
     // this monitor, see connectStep) and leaves registeredFd as it was, and the number may be
     // another socket's by now. No wait reaches the epoll_ctl MOD below on such a channel (every
-    // wait
-    // before a connect completes is one to write, which registers writes at once), but this keeps
-    // that from resting on the callers.
+    // wait before a connect completes is one to write, which registers writes at once), but this
+    // keeps that from resting on the callers.
     if (registeredFd == -2 || !channel.isOpen()) {
       return false;
     }

@@ -9,6 +9,7 @@ import array
 import fcntl
 import os
 import select
+import selectors
 import signal
 import struct
 import socket
@@ -41,6 +42,46 @@ def target_of(s, name):
     return addrs.get(name)
 
 socks, addrs, counter, sequence = {}, {}, [0], ["0"]
+selector = [selectors.DefaultSelector()]
+EVENTS = {"r": selectors.EVENT_READ, "w": selectors.EVENT_WRITE,
+          "rw": selectors.EVENT_READ | selectors.EVENT_WRITE}
+
+
+def events_of(mask):
+    return {selectors.EVENT_READ: "r", selectors.EVENT_WRITE: "w"}.get(mask, "rw")
+
+
+def selecting(op, name, s, args):
+    # One selector per sequence; a key's data is the slot its socket was registered from.
+    sel = selector[0]
+    if op == "register":
+        try:
+            return "K:" + events_of(sel.register(s, EVENTS[args[0]], name).events)
+        except KeyError:
+            held = sel.get_map().get(s.fileno()) if s.fileno() >= 0 else None
+            if held is not None and held.fileobj is not s:
+                return "E:KeyError:stale"  # the descriptor of a socket closed while registered
+            return "E:KeyError"
+    try:
+        if op == "modify":
+            return "K:" + events_of(sel.modify(s, EVENTS[args[0]], name).events)
+        return "K:" + events_of(sel.unregister(s).events)
+    except KeyError:
+        return "E:KeyError"
+
+
+def unregister_quietly(s):
+    try:
+        selector[0].unregister(s)
+    except (KeyError, ValueError):
+        pass
+
+
+def closing(s):
+    # unregistered first, as the selectors documentation requires (jsock's close of a socket still
+    # registered is deferred by the JDK until the next select: README)
+    unregister_quietly(s)
+    return s.close()
 
 
 def data(n):
@@ -132,7 +173,7 @@ def run(op, name, args):
     if op == "new":
         old = socks.pop(name, None)
         if old:
-            old.close()
+            closing(old)
         socks[name] = socket.socket(FAMILIES[args[0]], KINDS[args[1]])
         return "ok"
     if op == "drained":
@@ -145,9 +186,21 @@ def run(op, name, args):
             return "SKIP"
         del drainers[name]
         return box[0]
+    if op == "select":
+        ready = sorted(key.data + ":" + events_of(mask) for key, mask in selector[0].select(0))
+        return "R:" + ",".join(ready)
+    if op == "pair":
+        for slot in (name, args[0]):
+            old = socks.pop(slot, None)
+            if old:
+                closing(old)
+        socks[name], socks[args[0]] = socket.socketpair()
+        return "ok"
     if name not in socks:
         return "NOSLOT"
     s = socks[name]
+    if op in ("register", "modify", "unregister"):
+        return selecting(op, name, s, args)
     if op == "bind":
         counter[0] += 1
         s.bind(loopback(s, name))
@@ -159,7 +212,7 @@ def run(op, name, args):
         return "None"
     if op == "abort":
         s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        return str(s.close())
+        return str(closing(s))
     if op == "setsockopt":
         v = int(args[1])
         if args[0] == "SO_RCVBUF":
@@ -178,6 +231,7 @@ def run(op, name, args):
         return str(n) if n == size else "PART"
     if op == "drain":
         socks.pop(name)
+        unregister_quietly(s)  # its readiness is the drainer's: timing
         if name in drainers:
             retired.append(drainers.pop(name))  # stopped at the sequence's end
         s.settimeout(None)
@@ -200,7 +254,7 @@ def run(op, name, args):
         conn, a = s.accept()
         old = socks.pop(args[0], None)
         if old:
-            old.close()
+            closing(old)
         socks[args[0]] = conn
         return norm(a)
     if op in ("connect", "connect_ex"):
@@ -229,6 +283,49 @@ def run(op, name, args):
         buf = bytearray(int(args[0]))
         n = s.recv_into(buf, int(args[0]))
         return str(n) + ":" + bytes(buf[:n]).hex()
+    if op == "recv_into_n":  # a buffer of 16, nbytes as given (0: the whole buffer)
+        if quiet(s):
+            return "SKIP"
+        buf = bytearray(16)
+        n = s.recv_into(buf, int(args[0]))
+        return str(n) + ":" + bytes(buf[:n]).hex()
+    if op == "recvfrom_into":
+        if quiet(s):
+            return "SKIP"
+        buf = bytearray(int(args[0]))
+        n, a = s.recvfrom_into(buf)
+        return str(n) + ":" + bytes(buf[:n]).hex() + " " + norm(a)
+    if op == "readline":  # makefile("r") needs a blocking socket; the rest of what it read is lost
+        if s.gettimeout() == 0 or quiet(s):
+            return "SKIP"
+        f = s.makefile("r")
+        try:
+            line = f.readline()
+        finally:
+            f.close()
+        return "L:" + line.rstrip("\n") if line else "EOF"
+    if op == "writeline":
+        if s.gettimeout() == 0:
+            return "SKIP"
+        f = s.makefile("w")
+        try:
+            f.write(data(int(args[0])).decode() + "\n")
+            f.flush()
+        finally:
+            try:
+                f.close()
+            except OSError:
+                pass
+        return "None"
+    if op == "sendfile":  # python refuses non-blocking sockets (README: jsock sends what it can)
+        if s.gettimeout() == 0:
+            return "SKIP"
+        counter[0] += 1
+        path = os.path.join(directory, "file-%s-%d" % (sequence[0], counter[0]))
+        with open(path, "wb") as f:
+            f.write(data(int(args[0])))
+        with open(path, "rb") as f:
+            return str(s.sendfile(f))
     if op == "recvfrom":
         if quiet(s):
             return "SKIP"
@@ -237,7 +334,7 @@ def run(op, name, args):
     if op == "shutdown":
         return str(s.shutdown(HOWS[args[0]]))
     if op == "close":
-        return str(s.close())
+        return str(closing(s))
     if op == "setblocking":
         return str(s.setblocking(args[0] == "1"))
     if op == "settimeout":
@@ -277,6 +374,8 @@ for line in sys.stdin:
             s.close()
         socks.clear()
         addrs.clear()
+        selector[0].close()
+        selector[0] = selectors.DefaultSelector()
         counter[0] = 0
         sequence[0] = words[1]
         out = "ok"
@@ -293,6 +392,8 @@ for line in sys.stdin:
             out = "STOP"
         except (ValueError, TypeError, OverflowError) as e:
             out = "E:ArgError"
+        except KeyError:
+            out = "E:KeyError"
         except OSError as e:
             out = outcome(e)
     print(out, flush=True)

@@ -3377,9 +3377,13 @@ public final class Socket implements AutoCloseable {
     synchronized (stateLock) {
       PolledChannel current = open("connect to", target);
       if (!(current.channel() instanceof SocketChannel channel)) {
-        // a listener, as Linux says: TCP EISCONN, AF_UNIX EINVAL (unix_stream_connect)
+        // a listener, as Linux says: TCP EISCONN, AF_UNIX EINVAL (unix_stream_connect); a TCP
+        // one that a shutdown stopped listening is EINVAL too
         checkUnixPath(target);
-        throw Errors.of(family.isInet() ? Errno.EISCONN : Errno.EINVAL, "connect to", target);
+        throw Errors.of(
+            family.isInet() && !listenerStopped ? Errno.EISCONN : Errno.EINVAL,
+            "connect to",
+            target);
       }
       if (channel.isConnected()) {
         if (connectUnclaimed) {

@@ -3358,6 +3358,32 @@ class SocketTest {
     }
   }
 
+  // python3 on Linux: connect and connect_ex on a TCP listener raise EISCONN, but on one that
+  // shutdown(SHUT_RD) stopped listening EINVAL, to any address, until listen() again; jsock said
+  // EISCONN throughout (PythonDifferentialTest, seeds 351 and 633)
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void connectOnATcpListenerThatAShutdownStoppedIsAnInvalidArgumentAsOnLinux(Family family)
+      throws IOException {
+    org.junit.jupiter.api.Assumptions.assumeFalse(Boolean.getBoolean("jsock.selectorPoller"));
+    try (Socket listener = listening(family);
+        Socket other = listening(family)) {
+      SocketAddress target = other.getSockName();
+      assertThat(listener.connectEx(target)).isEqualTo(Errno.EISCONN);
+
+      listener.shutdown(Shutdown.SHUT_RD);
+
+      assertThat(listener.connectEx(target)).isEqualTo(22).isEqualTo(Errno.EINVAL);
+      ErrnoException e = catchThrowableOfType(ErrnoException.class, () -> listener.connect(target));
+      assertThat(e).hasMessage("connect to " + text(target) + ": invalid argument");
+      assertThat(e.errno()).isEqualTo(Errno.EINVAL);
+
+      listener.listen();
+
+      assertThat(listener.connectEx(target)).isEqualTo(Errno.EISCONN);
+    }
+  }
+
   // python3 on Linux: listen(1) and then listen(4) on an AF_UNIX listener queues five clients
   // (backlog + 1) before a non-blocking connect gets EAGAIN, as listen(2) again takes the new
   // backlog; jsock ignored the second call and queued two

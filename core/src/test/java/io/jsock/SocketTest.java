@@ -3876,6 +3876,26 @@ class SocketTest {
     }
   }
 
+  // A platform thread waiting in poll(2) on the epoll path leaves it when a close (or, for a
+  // writer, shutdown(SHUT_WR)) wakes it, or when its slice ends: with the slice made an hour long
+  // (see WakeInPoll), a wakeup lost shows as a thread still waiting. A reader and a writer of one
+  // socket are both woken by a close; a close racing the start of a wait ends it; and a writer
+  // on a full AF_UNIX stream, which never reports room to write once shut, meets EPIPE
+  @Test
+  void closeAndShutdownWakeEveryPlatformThreadWaitingInPoll() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeFalse(Boolean.getBoolean("jsock.selectorPoller"));
+    List<String> command =
+        new ArrayList<>(ChildJvm.command(WakeInPoll.class, "-Djsock.pollSliceMillis=3600000"));
+    command.add(dir.toString());
+    command.add("200");
+
+    assertThat(ChildJvm.runCommand(command, Map.of(), dir))
+        .containsExactly(
+            "close: closed; reader: ClosedSocketException; writer: ClosedSocketException",
+            "close racing a wait: ended in 200 of 200 rounds",
+            "shutdown(SHUT_WR): writer: BrokenPipeException");
+  }
+
   private static long openDescriptors() throws IOException {
     try (Stream<Path> entries = Files.list(Path.of("/proc/self/fd"))) {
       return entries.count();

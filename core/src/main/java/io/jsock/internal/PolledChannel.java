@@ -21,9 +21,11 @@ import java.util.concurrent.locks.LockSupport;
 public final class PolledChannel {
   /**
    * The longest a platform thread blocks in {@code poll} before it looks again (see {@link
-   * #awaitInKernel}): how late it may notice an interrupt (a close wakes it at once).
+   * #awaitInKernel}): how late it may notice an interrupt (a close wakes it at once). {@code
+   * -Djsock.pollSliceMillis} sets it, for tests that make it long so that a wakeup lost would show
+   * as a thread that never returns rather than one 100 ms late.
    */
-  private static final long POLL_SLICE_MILLIS = 100;
+  private static final long POLL_SLICE_MILLIS = Long.getLong("jsock.pollSliceMillis", 100);
 
   /** What a wait for a connect arms on the selector poller (see {@link #await}). */
   private static final int CONNECT_OR_WRITE = SelectionKey.OP_CONNECT | SelectionKey.OP_WRITE;
@@ -110,8 +112,13 @@ public final class PolledChannel {
   final Waiters readers = new Waiters();
   final Waiters writers = new Waiters();
 
-  /** The platform threads in {@link #awaitInKernel}, either direction, for a close to wake. */
-  private final KernelWaiters inKernel = new KernelWaiters();
+  /**
+   * The platform threads in {@link #awaitInKernel}, by direction: a close wakes both, {@link
+   * #outputShut} the writers.
+   */
+  private final KernelWaiters readersInKernel = new KernelWaiters();
+
+  private final KernelWaiters writersInKernel = new KernelWaiters();
 
   /**
    * Wraps a channel that is already in non-blocking mode.
@@ -338,21 +345,25 @@ public final class PolledChannel {
    * would watch whatever file was given the number. So each {@code poll} is a counted call, which a
    * close waits out and which cannot begin once closing has begun; and the thread polls its {@link
    * Wakeup} in the same call, which the close signals first (the JDK's blocking channels signal the
-   * thread likewise). Nothing wakes a {@code poll} when another thread interrupts this one, so a
-   * wait lasts at most {@link #POLL_SLICE_MILLIS}, after which it looks for an interrupt (or a
-   * close, when it has no wakeup) and, finding none, polls again. It returns only as a parked
-   * thread would (readiness, the deadline, a close, an interrupt), not at the end of a slice: the
-   * caller's retry would read the socket's mode anew, and so end with {@code EAGAIN} a blocking
-   * call whose socket another thread has meanwhile made non-blocking, where Python's call, blocked
-   * in the kernel, waits on.
+   * thread likewise), as {@link #outputShut} does a writer's. Nothing wakes a {@code poll} when
+   * another thread interrupts this one, so a wait lasts at most {@link #POLL_SLICE_MILLIS}, after
+   * which it looks for an interrupt (or a close, when it has no wakeup) and, finding none, polls
+   * again. It returns only as a parked thread would (readiness, the deadline, a close, an
+   * interrupt), not at the end of a slice: the caller's retry would read the socket's mode anew,
+   * and so end with {@code EAGAIN} a blocking call whose socket another thread has meanwhile made
+   * non-blocking, where Python's call, blocked in the kernel, waits on.
    */
   private void awaitInKernel(Waiters waiters, long deadline) {
+    KernelWaiters inKernel = waiters == readers ? readersInKernel : writersInKernel;
     Wakeup wakeup = Wakeup.current();
     if (wakeup != null) {
       // Published before any poll is counted: a close that begins after a count sees it (see close)
       inKernel.add(wakeup);
     }
     try {
+      if (waiters.isSignalled()) {
+        return; // the output shut before this thread published its wakeup (see outputShut)
+      }
       short events = waiters == readers ? Epoll.POLLIN : Epoll.POLLOUT;
       while (true) {
         long millis = POLL_SLICE_MILLIS;
@@ -363,6 +374,9 @@ public final class PolledChannel {
         }
         int polled = pollSlice(wakeup, events, (int) millis);
         if (polled == Wakeup.WOKEN) {
+          if (waiters.isSignalled()) {
+            return; // the output shut (see outputShut)
+          }
           continue; // a close (whose next slice cannot be counted) or a stale wake: look again
         }
         if (polled != 0
@@ -457,12 +471,16 @@ public final class PolledChannel {
 
   /**
    * Notes that this side's output has just been shut down, and wakes the threads waiting to write:
-   * their retry fails with {@code EPIPE}, as a send blocked in Linux's kernel does. Nothing else
-   * wakes them on AF_UNIX, where a socket shut for writing never reports room to write (to epoll,
-   * {@code poll} or a selector), while its peer may never read.
+   * their retry fails with {@code EPIPE}, as a send blocked in Linux's kernel does; a platform
+   * thread's {@code poll(2)} through its {@link Wakeup}. Nothing else wakes them on AF_UNIX, where
+   * a socket shut for writing never reports room to write (to epoll, {@code poll} or a selector),
+   * while its peer may never read.
    */
   public void outputShut() {
     writers.signal();
+    // after the mark, which a writer reads after it publishes its wakeup: one of them sees the
+    // other
+    writersInKernel.signalAll();
   }
 
   /**
@@ -544,6 +562,10 @@ public final class PolledChannel {
     } finally {
       if (!channel.isOpen()) {
         CALLS.getAndBitwiseOr(this, CLOSING);
+        // a platform thread waiting for the connect may poll the number, which another file may
+        // have by now: wake it, as close does (it cannot be waited out, the JDK closed already)
+        readersInKernel.signalAll();
+        writersInKernel.signalAll();
       }
     }
   }
@@ -636,7 +658,8 @@ public final class PolledChannel {
       // the polls of platform threads waiting, which their wakeups end. A thread publishes its
       // wakeup before it counts a poll, so one counted before this is signalled below.
       CALLS.getAndBitwiseOr(this, CLOSING);
-      inKernel.signalAll();
+      readersInKernel.signalAll();
+      writersInKernel.signalAll();
       while (calls != CLOSING) {
         Thread.yield();
       }

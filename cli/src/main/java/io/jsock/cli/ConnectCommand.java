@@ -43,7 +43,13 @@ import picocli.CommandLine.Spec;
       "stdin ends, jsock exits once no datagram has come for 1 second (--recv-only: never).",
       "",
       "TLS (--tls) verifies the server's certificate and name by default, against the system's",
-      "trusted authorities or --ca; --insecure turns that off and says so."
+      "trusted authorities or --ca; --insecure turns that off and says so.",
+      "",
+      "-e PROGRAM (-c COMMAND: run by /bin/sh -c) joins a program to the connection in place of",
+      "stdin and stdout, as ncat --exec: the peer's end of file closes its stdin, the end of its",
+      "stdout half-closes the connection, and jsock exits once both are done and the program has",
+      "exited (exit code 1 if it failed). It finds the addresses in JSOCK_REMOTE_ADDR,",
+      "JSOCK_REMOTE_PORT, JSOCK_LOCAL_ADDR, JSOCK_LOCAL_PORT and JSOCK_PROTO."
     },
     footerHeading = "%nExamples:%n",
     footer = {
@@ -52,6 +58,7 @@ import picocli.CommandLine.Spec;
       "  jsock connect -w 2s -i 30s 127.0.0.1 5000",
       "  echo ping | jsock connect -u 127.0.0.1 5353",
       "  jsock connect -U /tmp/app.sock --recv-only",
+      "  jsock connect -e /bin/cat 127.0.0.1 5000        # echoes what the server sends",
       "",
       "Exit codes: 0 done, 1 failure (connection reset, …), 2 usage, 3 refused, 4 timed out",
       "(-w, -i), 5 TLS failure, 6 unknown host, 130 interrupted."
@@ -78,12 +85,15 @@ final class ConnectCommand implements Callable<Integer> {
 
   @Mixin BridgeOptions bridge;
 
+  @Mixin ExecOptions exec;
+
   @Mixin ClientTlsOptions clientTls;
 
   @Override
   public Integer call() throws IOException, InterruptedException {
     transport.check();
     bridge.check();
+    exec.check(bridge);
     String host = null;
     int port = 0;
     if (transport.unix != null) {
@@ -136,7 +146,9 @@ final class ConnectCommand implements Callable<Integer> {
       conn = Endpoints.tlsClient(conn, context, name);
       diagnostics.event(describe(Tls.session(conn)));
     }
-    new Bridge(conn, new StandardStreams(), diagnostics.traffic(peer), bridge).run();
+    Socket joined = conn;
+    Diagnostics.Traffic traffic = diagnostics.traffic(peer);
+    exec.join(joined, streams -> new Bridge(joined, streams, traffic, bridge).run());
     return ExitCode.OK.code();
   }
 

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -50,7 +51,14 @@ import picocli.CommandLine.TypeConversionException;
       "first datagram has come.",
       "",
       "--allow/--deny refuse peers by address (closed at once, said with -v). An AF_UNIX socket",
-      "file is removed when jsock exits."
+      "file is removed when jsock exits.",
+      "",
+      "-e PROGRAM (-c COMMAND: run by /bin/sh -c) joins a program to the client in place of stdin",
+      "and stdout, as ncat --exec; with -k each client gets a program of its own, at once. The",
+      "client's end of file closes the program's stdin, the end of its stdout half-closes the",
+      "connection; the client is done when both are and the program has exited. The program finds",
+      "the addresses in JSOCK_REMOTE_ADDR, JSOCK_REMOTE_PORT, JSOCK_LOCAL_ADDR, JSOCK_LOCAL_PORT",
+      "and JSOCK_PROTO."
     },
     footerHeading = "%nExamples:%n",
     footer = {
@@ -59,6 +67,8 @@ import picocli.CommandLine.TypeConversionException;
       "  jsock listen --tls --cert cert.pem --key key.pem 8443 < reply.txt",
       "  jsock listen -u 5353",
       "  jsock listen -U /tmp/app.sock -k",
+      "  jsock listen -e /bin/cat 5000                    # an echo server for one client",
+      "  jsock listen -k -c 'echo \"hello $JSOCK_REMOTE_ADDR\"; cat' 5000",
       "",
       "Exit codes: 0 done, 1 failure, 2 usage, 3 port unreachable (-u: the peer's port has",
       "closed), 4 timed out (-i), 5 TLS failure (without -k), 6 unknown host, 7 address in use,",
@@ -97,6 +107,8 @@ final class ListenCommand implements Callable<Integer> {
 
   @Mixin BridgeOptions bridge;
 
+  @Mixin ExecOptions exec;
+
   @Mixin ServerKeyOptions serverKey;
 
   private Diagnostics diagnostics;
@@ -106,6 +118,7 @@ final class ListenCommand implements Callable<Integer> {
     transport.check();
     access.check(transport.unix != null);
     bridge.check();
+    exec.check(bridge);
     serverKey.check(transport.tls);
     if (maxClients < 1) {
       throw usage("--max-clients must be at least 1: " + maxClients);
@@ -115,6 +128,12 @@ final class ListenCommand implements Callable<Integer> {
       throw usage(
           "--max-clients is for -k over TCP or -U: without -k one client is served, and UDP has"
               + " no clients");
+    }
+    if (keepOpen && transport.udp && exec.given()) {
+      throw usage(
+          exec.optionName()
+              + " is not for -u -k: jsock runs no program per UDP sender (ncat does); use -u"
+              + " without -k, or TCP");
     }
     if (keepOpen && transport.udp && bridge.idleTimeout != null) {
       throw usage("--idle-timeout is not for -u -k: datagrams from anyone have no idle peer");
@@ -159,6 +178,8 @@ final class ListenCommand implements Callable<Integer> {
         } else {
           serveFirstDatagramPeer(listener);
         }
+      } else if (keepOpen && exec.given()) {
+        serveProgramPerClient(listener, tls);
       } else if (keepOpen) {
         serveManyClients(listener, tls);
       } else {
@@ -178,12 +199,58 @@ final class ListenCommand implements Callable<Integer> {
     listener.close(); // as nc: no second client waits in the backlog
     String peer = peerName(client, 1);
     diagnostics.event("accepted " + peer);
-    Socket conn = client.conn();
+    join(client.conn(), peer, tls);
+  }
+
+  /** Joins a client to stdin and stdout, or to the program -e/-c runs for it. */
+  private void join(Socket accepted, String peer, TlsContext tls)
+      throws IOException, InterruptedException {
+    Socket conn = accepted;
     if (tls != null) {
-      conn = tls.wrap(conn);
+      try {
+        conn = tls.wrap(accepted);
+      } catch (IOException | RuntimeException e) {
+        accepted.close();
+        throw e;
+      }
       diagnostics.event(peer + ": " + ConnectCommand.describeAccepted(Tls.session(conn)));
     }
-    new Bridge(conn, new StandardStreams(), diagnostics.traffic(peer), bridge).run();
+    Socket joined = conn;
+    Diagnostics.Traffic traffic = diagnostics.traffic(peer);
+    exec.join(joined, streams -> new Bridge(joined, streams, traffic, bridge).run());
+  }
+
+  /**
+   * -k with -e/-c: a program of its own for each client, at once (up to --max-clients); a client
+   * that fails, or whose program cannot be started or fails, is said, and the others go on.
+   */
+  private void serveProgramPerClient(Socket listener, TlsContext tls) throws IOException {
+    Semaphore places = new Semaphore(maxClients);
+    Acceptor acceptor = new Acceptor(listener, diagnostics::say);
+    for (long n = 1; ; n++) { // until interrupted
+      Accepted client = acceptPermitted(acceptor, n);
+      String peer = peerName(client, n);
+      if (!places.tryAcquire()) {
+        diagnostics.event("refused " + peer + ": --max-clients " + maxClients + " reached");
+        client.conn().close();
+        continue;
+      }
+      diagnostics.event("accepted " + peer);
+      Thread.ofVirtual()
+          .name("jsock client " + peer)
+          .start(
+              () -> {
+                try {
+                  join(client.conn(), peer, tls);
+                } catch (IOException | RuntimeException e) {
+                  diagnostics.say(peer + ": " + e.getMessage());
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                } finally {
+                  places.release();
+                }
+              });
+    }
   }
 
   private void serveManyClients(Socket listener, TlsContext tls) throws IOException {
@@ -231,18 +298,21 @@ final class ListenCommand implements Callable<Integer> {
   }
 
   private void serveFirstDatagramPeer(Socket socket) throws IOException, InterruptedException {
-    StandardStreams std = new StandardStreams();
     ByteBuffer first = ByteBuffer.allocateDirect(StandardStreams.CHUNK);
     SocketAddress peer = receivePermitted(socket, first);
     socket.connect(peer); // from now on, datagrams from this peer only
     Diagnostics.Traffic traffic = diagnostics.traffic(Diagnostics.where(peer));
     diagnostics.event("serving " + traffic.peer() + " (first datagram)");
     traffic.received(first);
-    if (!bridge.sendOnly) {
-      std.write(first);
-    }
-    receiveQueuedFrom(peer, socket, first, std, traffic);
-    new Bridge(socket, std, traffic, bridge).run();
+    exec.join( // a program is started now, with the peer to tell it
+        socket,
+        std -> {
+          if (!bridge.sendOnly) {
+            std.write(first);
+          }
+          receiveQueuedFrom(peer, socket, first, std, traffic);
+          new Bridge(socket, std, traffic, bridge).run();
+        });
   }
 
   /**

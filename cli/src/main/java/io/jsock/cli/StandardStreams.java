@@ -5,8 +5,11 @@ import java.io.FileInputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
+import java.nio.channels.Channels;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.WritableByteChannel;
 import java.time.Duration;
 
 /**
@@ -14,6 +17,9 @@ import java.time.Duration;
  * from a direct buffer to the file descriptor without {@code System.in}/{@code System.out}'s copies
  * and locks. Chunks written by several threads never interleave; a stdout whose reader went away
  * ({@code | head}) ends the output quietly instead of failing.
+ *
+ * <p>{@link #ofProgram} gives the same view of a program run for a connection ({@code -e}, {@code
+ * -c}): its stdout read as stdin is, its stdin written as stdout is.
  */
 final class StandardStreams {
   /** The size of a chunk: what one read of stdin or of a socket moves at most. */
@@ -22,12 +28,58 @@ final class StandardStreams {
   /** How long to wait before trying a non-blocking stdin or stdout again. */
   private static final Duration NON_BLOCKING_PAUSE = Duration.ofMillis(10);
 
-  // Channels over fds 0 and 1: stdin's is never closed; stdout's only by closeOut.
-  private final FileChannel in = new FileInputStream(FileDescriptor.in).getChannel();
-  private final FileChannel out = new FileOutputStream(FileDescriptor.out).getChannel();
+  // Channels over fds 0 and 1 (or a program's stdout and stdin): the one read is never closed
+  // (a program's, the JDK closes as it exits); the one written only by closeOut.
+  private final ReadableByteChannel in;
+  private final WritableByteChannel out;
+  private final String inName;
+  private final String outName;
+
+  /** A program's stdin: once it takes no more, what comes for it is dropped (see ofProgram). */
+  private final boolean program;
+
   private final Object writing = new Object();
   private volatile boolean outGone;
   private boolean outClosed; // guarded by writing
+  private boolean outDropped; // guarded by writing: a program that takes no more
+
+  /** The process's own stdin and stdout. */
+  StandardStreams() {
+    this(
+        new FileInputStream(FileDescriptor.in).getChannel(),
+        new FileOutputStream(FileDescriptor.out).getChannel(),
+        "stdin",
+        "stdout",
+        false);
+  }
+
+  private StandardStreams(
+      ReadableByteChannel in,
+      WritableByteChannel out,
+      String inName,
+      String outName,
+      boolean program) {
+    this.in = in;
+    this.out = out;
+    this.inName = inName;
+    this.outName = outName;
+    this.program = program;
+  }
+
+  /**
+   * A program's stdout, read in place of stdin, and its stdin, written in place of stdout ({@code
+   * name} says which program in messages). A program that takes no more (it closed its stdin, or
+   * exited) is not a reader gone away that ends the connection, as stdout's is: its answer may
+   * still be coming, so what would go to it is dropped instead, as ncat drops it.
+   */
+  static StandardStreams ofProgram(Process process, String name) {
+    return new StandardStreams(
+        Channels.newChannel(process.getInputStream()),
+        new FlushingChannel(process.getOutputStream()),
+        "the output of " + name,
+        "the input of " + name,
+        true);
+  }
 
   /**
    * Reads what stdin has (at most the buffer's remaining space) and returns the count, -1 at its
@@ -41,7 +93,7 @@ final class StandardStreams {
       }
       return n;
     } catch (IOException e) {
-      throw new IOException("read from stdin: " + describe(e), e);
+      throw new IOException("read from " + inName + ": " + describe(e), e);
     }
   }
 
@@ -54,6 +106,10 @@ final class StandardStreams {
       if (outGone || outClosed) {
         return false;
       }
+      if (outDropped) {
+        chunk.position(chunk.limit());
+        return true;
+      }
       try {
         while (chunk.hasRemaining()) {
           if (out.write(chunk) == 0) {
@@ -62,13 +118,18 @@ final class StandardStreams {
         }
         return true;
       } catch (IOException e) {
+        if (program) {
+          outDropped = true; // closed (EPIPE), or closed by the JDK as the program exited
+          chunk.position(chunk.limit());
+          return true;
+        }
         // The JVM ignores SIGPIPE, so a closed pipe arrives here as EPIPE, which the JDK reports
         // only in its message. The reader has all it wanted: not an error.
         if ("Broken pipe".equals(e.getMessage())) {
           outGone = true;
           return false;
         }
-        throw new IOException("write to stdout: " + describe(e), e);
+        throw new IOException("write to " + outName + ": " + describe(e), e);
       }
     }
   }
@@ -88,7 +149,10 @@ final class StandardStreams {
       try {
         out.close();
       } catch (IOException e) {
-        throw new IOException("close stdout: " + describe(e), e);
+        if (program) {
+          return; // it takes no more: its stdin has ended already
+        }
+        throw new IOException("close " + outName + ": " + describe(e), e);
       }
     }
   }
@@ -115,5 +179,36 @@ final class StandardStreams {
 
   private static String describe(IOException e) {
     return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+  }
+
+  /**
+   * A program's stdin as a channel that flushes each write: the JDK buffers a process's stdin,
+   * where a connection's bytes must reach the program as they come.
+   */
+  private static final class FlushingChannel implements WritableByteChannel {
+    private final OutputStream stream;
+    private final WritableByteChannel channel;
+
+    FlushingChannel(OutputStream stream) {
+      this.stream = stream;
+      this.channel = Channels.newChannel(stream);
+    }
+
+    @Override
+    public int write(ByteBuffer chunk) throws IOException {
+      int n = channel.write(chunk);
+      stream.flush();
+      return n;
+    }
+
+    @Override
+    public boolean isOpen() {
+      return channel.isOpen();
+    }
+
+    @Override
+    public void close() throws IOException {
+      channel.close();
+    }
   }
 }

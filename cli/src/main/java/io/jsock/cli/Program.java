@@ -1,0 +1,225 @@
+package io.jsock.cli;
+
+import io.jsock.Family;
+import io.jsock.Socket;
+import io.jsock.SocketKind;
+import io.jsock.Sockets;
+import java.io.IOException;
+import java.net.Inet6Address;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The program {@code -e PROGRAM} or {@code -c COMMAND} runs for each connection, as ncat's {@code
+ * --exec} and {@code --sh-exec}: its stdin receives what the peer sends, what it writes to stdout
+ * goes to the peer, its stderr is jsock's. It sees the connection's addresses in {@code
+ * JSOCK_REMOTE_ADDR}, {@code JSOCK_REMOTE_PORT}, {@code JSOCK_LOCAL_ADDR}, {@code JSOCK_LOCAL_PORT}
+ * and {@code JSOCK_PROTO} (ncat's {@code NCAT_} variables under jsock's name).
+ *
+ * <p>Every program started is waited for; those still running when jsock is stopped (Ctrl-C,
+ * SIGTERM) are destroyed, so that none outlives it unseen.
+ */
+final class Program {
+  /** How long the programs still running have to end after SIGTERM, as jsock ends. */
+  private static final Duration GRACE = Duration.ofSeconds(1);
+
+  private static final Set<Process> running = ConcurrentHashMap.newKeySet();
+
+  static {
+    Runtime.getRuntime().addShutdownHook(new Thread(Program::destroyRunning, "jsock programs"));
+  }
+
+  private final List<String> command;
+  private final String name;
+
+  private Program(List<String> command, String name) {
+    this.command = List.copyOf(command);
+    this.name = name;
+  }
+
+  /**
+   * {@code -e}: a program and its arguments split on blanks, a backslash keeping the next character
+   * as it is ({@code my\ tool} is one word), as ncat splits them; no shell.
+   */
+  static Program exec(String line) {
+    List<String> words = new ArrayList<>();
+    StringBuilder word = new StringBuilder();
+    boolean inWord = false;
+    for (int i = 0; i < line.length(); i++) {
+      char c = line.charAt(i);
+      if (c == '\\' && i + 1 < line.length()) {
+        word.append(line.charAt(++i));
+        inWord = true;
+      } else if (Character.isWhitespace(c)) {
+        if (inWord) {
+          words.add(word.toString());
+          word.setLength(0);
+          inWord = false;
+        }
+      } else {
+        word.append(c);
+        inWord = true;
+      }
+    }
+    if (inWord) {
+      words.add(word.toString());
+    }
+    if (words.isEmpty()) {
+      throw new IllegalArgumentException("--exec: no program given");
+    }
+    return new Program(words, words.getFirst());
+  }
+
+  /** {@code -c}: a command run by {@code /bin/sh -c}. */
+  static Program shell(String command) {
+    return new Program(List.of("/bin/sh", "-c", command), "/bin/sh -c '" + command + "'");
+  }
+
+  /** The program's words, for tests: what {@link ProcessBuilder} is given. */
+  List<String> command() {
+    return command;
+  }
+
+  /** A stream of the program's data, given to {@link #run}: a bridge over its stdin and stdout. */
+  interface Join {
+    void run(StandardStreams program) throws IOException, InterruptedException;
+  }
+
+  /**
+   * Starts the program for {@code conn}, lets {@code join} move the data, then closes the program's
+   * stdin and waits for it to exit. A program that exits with a status other than 0 fails the run;
+   * a run that fails destroys the program (SIGTERM) and waits for it all the same.
+   *
+   * @throws IOException the program could not be started ({@code Cannot run program "x": error=2,
+   *     No such file or directory}), exited with a failure status, or the connection failed
+   */
+  void run(Socket conn, Join join) throws IOException, InterruptedException {
+    Process process = start(conn);
+    StandardStreams streams = StandardStreams.ofProgram(process, name);
+    try {
+      join.run(streams);
+      streams.closeOut(); // ended without the peer's end of file (UDP, TLS 1.2, an idle timeout)
+    } catch (IOException | InterruptedException | RuntimeException e) {
+      stop(process);
+      throw e;
+    } finally {
+      awaitExit(process);
+    }
+    int status = process.exitValue();
+    if (status != 0) {
+      throw new IOException(name + " exited with status " + status);
+    }
+  }
+
+  private Process start(Socket conn) throws IOException {
+    ProcessBuilder builder =
+        new ProcessBuilder(command)
+            .redirectInput(ProcessBuilder.Redirect.PIPE)
+            .redirectOutput(ProcessBuilder.Redirect.PIPE)
+            .redirectError(ProcessBuilder.Redirect.INHERIT);
+    Map<String, String> env = builder.environment();
+    put(env, "REMOTE", conn.getPeerName());
+    put(env, "LOCAL", conn.getSockName());
+    env.put("JSOCK_PROTO", proto(conn));
+    Process process;
+    try {
+      process = builder.start();
+    } catch (IOException e) {
+      // the JDK's words name the program and the reason, with a blank after them
+      throw new IOException(String.valueOf(e.getMessage()).strip(), e);
+    }
+    running.add(process);
+    return process;
+  }
+
+  /**
+   * {@code JSOCK_<side>_ADDR} and {@code _PORT}: a numeric address and port, or for AF_UNIX the
+   * socket's path (empty when unnamed) and no port, as ncat leaves {@code NCAT_LOCAL_PORT} empty.
+   */
+  private static void put(Map<String, String> env, String side, SocketAddress address) {
+    String addr = "";
+    String port = "";
+    switch (address) {
+      case InetSocketAddress inet -> {
+        addr =
+            inet.getAddress() instanceof Inet6Address v6
+                ? Sockets.inetNtop(Family.AF_INET6, v6.getAddress()) // ::1, as ncat says it
+                : inet.getAddress().getHostAddress();
+        port = Integer.toString(inet.getPort());
+      }
+      case UnixDomainSocketAddress unix -> addr = unix.getPath().toString();
+      default -> addr = String.valueOf(address);
+    }
+    env.put("JSOCK_" + side + "_ADDR", addr);
+    env.put("JSOCK_" + side + "_PORT", port);
+  }
+
+  /** {@code TCP}, {@code UDP} or {@code UNIX} (ncat says TCP for AF_UNIX too). */
+  private static String proto(Socket conn) {
+    if (conn.family() == Family.AF_UNIX) {
+      return "UNIX";
+    }
+    return conn.kind() == SocketKind.SOCK_DGRAM ? "UDP" : "TCP";
+  }
+
+  /** Waits for the program to exit, even when interrupted (then destroying it first). */
+  private static void awaitExit(Process process) throws InterruptedException {
+    boolean interrupted = false;
+    try {
+      while (true) { // until it has exited: a process left unwaited is the leak this prevents
+        try {
+          process.waitFor();
+          return;
+        } catch (InterruptedException e) {
+          interrupted = true;
+          process.destroyForcibly();
+        }
+      }
+    } finally {
+      running.remove(process);
+      if (interrupted) {
+        throw new InterruptedException("interrupted while waiting for a program to exit");
+      }
+    }
+  }
+
+  /**
+   * Ends a program whose connection failed: SIGTERM, then SIGKILL if it is still there after GRACE.
+   */
+  private static void stop(Process process) {
+    process.destroy();
+    try {
+      if (!process.waitFor(GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
+        process.destroyForcibly();
+      }
+    } catch (InterruptedException e) {
+      process.destroyForcibly();
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** The shutdown hook: SIGTERM to every program still running, SIGKILL to those after GRACE. */
+  private static void destroyRunning() {
+    List<Process> left = List.copyOf(running);
+    left.forEach(Process::destroy);
+    long deadline = System.nanoTime() + GRACE.toNanos();
+    for (Process process : left) {
+      try {
+        long wait = Math.max(0, deadline - System.nanoTime());
+        if (!process.waitFor(wait, TimeUnit.NANOSECONDS)) {
+          process.destroyForcibly();
+        }
+      } catch (InterruptedException e) {
+        process.destroyForcibly(); // a second signal: no more waiting
+      }
+    }
+  }
+}

@@ -56,8 +56,10 @@ import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -248,6 +250,13 @@ public final class Socket implements AutoCloseable {
 
   /** The TLS layer that the data methods go through, or null for a plain socket. */
   private final TlsEngine tls;
+
+  /**
+   * The {@link SocketSelector}s this socket is registered with (guarded by stateLock; copied on
+   * change, so that close() reads it once), which {@link #close()} makes let go of the channel
+   * before closing it.
+   */
+  private List<SocketSelector> selectors = List.of();
 
   private volatile SocketAddress peer;
 
@@ -2253,12 +2262,15 @@ public final class Socket implements AutoCloseable {
     PolledChannel current;
     boolean resets;
     boolean mayLinger;
+    List<SocketSelector> registeredWith;
     synchronized (stateLock) {
       if (closed) {
         return;
       }
       closed = true;
       current = polled;
+      registeredWith = selectors;
+      selectors = List.of();
       resets = tls != null && lingersZero(current);
       mayLinger = family.isInet() && lingers();
       if (held != null) {
@@ -2270,6 +2282,13 @@ public final class Socket implements AutoCloseable {
     // order, and it would read a connection cut short as complete.
     if (tls != null && !resets) {
       tls.close(); // close_notify, as best it can within a short time
+    }
+    // The JDK defers closing a channel registered with a selector until the selector lets it go,
+    // and sends a FIN meanwhile (where Linux's close resets a connection with input unread, or
+    // with SO_LINGER 0); Python's close is immediate, registered or not. Closed, the socket can
+    // no longer be registered again.
+    for (SocketSelector selector : registeredWith) {
+      selector.release(current.channel());
     }
     try {
       if (mayLinger) {
@@ -2287,6 +2306,36 @@ public final class Socket implements AutoCloseable {
       }
     } catch (IOException e) {
       throw Errors.translate(e, "close", peer);
+    }
+  }
+
+  /**
+   * Notes that a selector registers this socket, so that {@link #close()} makes it let the channel
+   * go first; for {@link SocketSelector#register}, before it registers the channel.
+   *
+   * @throws ClosedSocketException if the socket is closed
+   */
+  void registeredWith(SocketSelector selector) throws IOException {
+    synchronized (stateLock) {
+      ensureOpen("select");
+      if (selectors.isEmpty()) {
+        selectors = List.of(selector); // the usual case: one selector
+      } else if (!selectors.contains(selector)) {
+        List<SocketSelector> more = new ArrayList<>(selectors);
+        more.add(selector);
+        selectors = List.copyOf(more);
+      }
+    }
+  }
+
+  /** Forgets a selector that no longer holds this socket; for {@link SocketSelector}. */
+  void unregisteredFrom(SocketSelector selector) {
+    synchronized (stateLock) {
+      if (selectors.contains(selector)) {
+        List<SocketSelector> fewer = new ArrayList<>(selectors);
+        fewer.remove(selector);
+        selectors = List.copyOf(fewer);
+      }
     }
   }
 
@@ -4261,6 +4310,9 @@ public final class Socket implements AutoCloseable {
         engine.bind(wrapped.new TlsWire());
         plain.detachedTo = wrapped;
         plain.closed = true; // and its close() leaves the channel to the new socket
+        // with the selectors that hold the channel for the plain socket until their next select
+        wrapped.selectors = plain.selectors;
+        plain.selectors = List.of();
         return wrapped;
       }
     }

@@ -86,10 +86,10 @@ import java.util.function.Consumer;
  *
  * <p><b>Sockets that change or close.</b> A socket registered before {@link Socket#listen} is
  * watched as a listener from the next select on (the JDK gives a listening socket a new channel,
- * which the selector follows). Unregister a socket before closing it, as Python requires: a socket
- * closed while registered is never reported ready, the next select drops it from the map, and its
- * file descriptor stays open until then, because the JDK releases a channel only once every
- * selector has let it go.
+ * which the selector follows). Unregister a socket before closing it, as Python requires; a socket
+ * closed while registered closes at once all the same, as with Python's epoll selector (its close
+ * makes every selector let its channel go first, waking a select in progress, which then waits on),
+ * is never reported ready, and the next select drops it from the map.
  *
  * <p><b>Threads.</b> Every method may be called from any thread. {@code register}, {@code modify}
  * and {@code unregister} take effect at once, also in a select that another thread is waiting in.
@@ -172,6 +172,12 @@ public final class SocketSelector implements AutoCloseable {
 
   private volatile boolean closed;
 
+  /**
+   * Whether {@link #close()} has closed the JDK's selector, which lets every channel go (guarded by
+   * lock): awaitDeregistered waits for it once {@link #closed} is set.
+   */
+  private boolean channelsReleased;
+
   private SocketSelector(Selector selector) {
     this.selector = selector;
   }
@@ -217,6 +223,7 @@ public final class SocketSelector implements AutoCloseable {
         ensureOpen();
         checkUnregistered(socket);
       }
+      socket.registeredWith(this); // so that its close() makes this selector let it go at once
       Registration registration = new Registration(socket, key);
       registrations.put(socket, registration);
       keys.put(socket, key);
@@ -409,11 +416,13 @@ public final class SocketSelector implements AutoCloseable {
    */
   @Override
   public void close() throws IOException {
+    List<Socket> registered;
     synchronized (lock) {
       if (closed) {
         return;
       }
       closed = true;
+      registered = List.copyOf(registrations.keySet());
       registrations.clear();
       keys.clear();
       unsettled.clear();
@@ -421,7 +430,18 @@ public final class SocketSelector implements AutoCloseable {
       attached = 0;
       lock.notifyAll();
     }
-    selector.close(); // wakes a select in progress and lets every channel go
+    try {
+      selector.close(); // wakes a select in progress and lets every channel go
+    } finally {
+      synchronized (lock) {
+        channelsReleased = true;
+        lock.notifyAll(); // for awaitDeregistered: a socket closed meanwhile is released now
+      }
+      // only now: a socket closed before this line waits in release() for the selector's close
+      for (Socket socket : registered) {
+        socket.unregisteredFrom(this);
+      }
+    }
   }
 
   // ---------------------------------------------------------------- internals
@@ -767,6 +787,7 @@ public final class SocketSelector implements AutoCloseable {
 
   /** Forgets a registration (under lock). */
   private void drop(Registration registration) {
+    registration.socket.unregisteredFrom(this);
     registration.registered = false;
     registrations.remove(registration.socket);
     keys.remove(registration.socket);
@@ -777,30 +798,60 @@ public final class SocketSelector implements AutoCloseable {
   }
 
   /**
+   * Lets go of the channel of a socket that {@link Socket#close()} is closing while registered,
+   * before it closes the channel: the JDK closes a channel that a selector holds only when the
+   * selector lets it go, here at the next select (its file descriptor, the port, the peer's reset
+   * for SO_LINGER 0 or input unread: until then the JDK sends a FIN instead), where Python's close
+   * is immediate. A select in progress lets it go and waits on. The registration stays, for {@code
+   * unregister}, until the next select drops it, as for a channel closed otherwise.
+   */
+  void release(SelectableChannel channel) {
+    synchronized (lock) {
+      SelectionKey held = channel.keyFor(selector);
+      if (held != null) {
+        held.cancel();
+        awaitDeregistered(held);
+      }
+    }
+  }
+
+  /**
    * Waits until the selector has let a cancelled key go (under lock). Until then the JDK would
    * defer closing the channel, so the socket's close() would not release its file descriptor, and
-   * registering the socket again would fail.
+   * registering the socket again would fail. Not cut short by an interrupt (the status stays set):
+   * a close must close, and the wait is for a poll that is woken, or for close() to finish.
    */
   private void awaitDeregistered(SelectionKey cancelled) {
     SelectableChannel channel = cancelled.channel();
-    while (channel.keyFor(selector) == cancelled && !closed) {
-      if (selecting.tryLock()) {
-        try {
-          selector.selectNow(key -> {}); // lets cancelled keys go; readiness is level-triggered
-        } catch (IOException | ClosedSelectorException e) {
-          return; // the key goes with the selector
-        } finally {
-          selecting.unlock();
+    boolean interrupted = false;
+    try {
+      while (channel.keyFor(selector) == cancelled && !channelsReleased) {
+        if (!closed && selecting.tryLock()) {
+          try {
+            // Lets cancelled keys go. The ready keys it finds are left for the next select, which
+            // finds them again: readiness is level-triggered (a wakeup() in between is kept by
+            // wakeupRequested). Under lock, not closed: close() cannot have closed the selector.
+            selector.selectNow(key -> {});
+          } catch (IOException e) {
+            return; // the next select lets the key go
+          } finally {
+            selecting.unlock();
+          }
+          continue;
         }
-      } else {
-        // A select is in progress: it lets the key go when its poll ends, then notifies.
-        selector.wakeup();
+        if (!closed) {
+          // A select is in progress: it lets the key go when its poll ends, then notifies.
+          selector.wakeup();
+        } // else close() is closing the selector, which lets every key go, then notifies
         try {
           lock.wait();
         } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return; // the next select lets the key go
+          interrupted = true;
         }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
       }
     }
   }

@@ -875,9 +875,9 @@ class PythonDifferentialTest {
   }
 
   /**
-   * Closes a socket, unregistered first, as Python's selectors documentation requires: a socket
-   * closed while registered is closed by the JDK only at the selector's next select (README), so
-   * its peer would see no reset until then, or a FIN instead of one.
+   * Closes a socket, unregistered first, as Python's selectors documentation requires: Python's map
+   * keeps a socket closed while registered (its descriptor, see above), where jsock's next select
+   * drops it (README).
    */
   private void closing(Socket s) throws IOException {
     if (selector.getMap().containsKey(s)) {

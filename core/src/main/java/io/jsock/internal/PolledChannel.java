@@ -650,7 +650,7 @@ public final class PolledChannel {
    * SO_LINGER} timeout ignored) for a while after {@code close} returned; so the channel leaves the
    * poller first, and a question of {@link #isReadableNow} in flight is waited for. A channel that
    * is also registered with another selector (a {@code SocketSelector}) is released when that
-   * selector lets it go.
+   * selector lets it go, which the socket's close asks of it next.
    */
   public void close() throws IOException {
     try {

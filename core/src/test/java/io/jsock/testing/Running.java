@@ -53,14 +53,19 @@ public record Running<T>(Thread thread, FutureTask<T> result) {
 
   private static final AtomicInteger PLATFORM_THREADS = new AtomicInteger();
 
-  /** {@code poll} and {@code ppoll} on x86-64, {@code ppoll} on arm64 ({@code poll} goes there). */
+  /**
+   * {@code poll} and {@code ppoll} on x86-64, {@code ppoll} on arm64 ({@code poll} goes there), and
+   * {@code epoll_wait} and {@code epoll_pwait}, where a {@code SocketSelector}'s select waits.
+   */
   private static final Set<String> POLL_CALLS =
-      "aarch64".equals(System.getProperty("os.arch")) ? Set.of("73") : Set.of("7", "271");
+      "aarch64".equals(System.getProperty("os.arch"))
+          ? Set.of("73", "22")
+          : Set.of("7", "271", "232", "281");
 
   /**
    * Waits until the thread waits: parked (a virtual thread's socket wait, or a platform thread's on
-   * the selector poller), or, for a platform thread, blocked in the kernel's {@code poll} (as
-   * {@code /proc/self/task/TID/syscall} shows); fails after {@link #PROMPTLY}.
+   * the selector poller), or, for a platform thread, blocked in the kernel's {@code poll} or {@code
+   * epoll_wait} (as {@code /proc/self/task/TID/syscall} shows); fails after {@link #PROMPTLY}.
    */
   public void awaitBlocked() {
     await()

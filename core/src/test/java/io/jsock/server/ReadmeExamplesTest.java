@@ -1,6 +1,8 @@
 package io.jsock.server;
 
 import static io.jsock.Family.AF_INET;
+import static io.jsock.Shutdown.SHUT_WR;
+import static io.jsock.SocketKind.SOCK_DGRAM;
 import static io.jsock.SocketKind.SOCK_STREAM;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -10,18 +12,24 @@ import io.jsock.Socket;
 import io.jsock.Sockets;
 import io.jsock.framing.Framed;
 import io.jsock.framing.Framing;
+import io.jsock.framing.Framing.Prefix;
 import io.jsock.testing.Loopback;
 import java.io.EOFException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
  * README's examples, as written there (but for the port: 12345 may be taken), run against real
- * clients: the tutorial's server and the two server examples.
+ * clients: the tutorial's server, message framing, the two server examples and the UDP server.
+ * README's TLS examples name example.com and PEM files and are not run here; TlsSocketTest makes
+ * the same calls on loopback.
  */
 class ReadmeExamplesTest {
   private static final Duration PROMPTLY = Duration.ofSeconds(10);
@@ -46,6 +54,48 @@ class ReadmeExamplesTest {
       assertThat(client.recv(1024)).isEqualTo("Hello, client! This is the server.".getBytes(UTF_8));
       assertThat(client.recv(1024)).isEmpty();
     }
+  }
+
+  @Test
+  void theFramingExampleSendsARequestAndEchoesLinesUntilThePeerCloses() throws Exception {
+    // README: "Beyond Python: message framing"
+    try (Loopback.Pair pair = Loopback.pair(AF_INET)) {
+      Socket sock = pair.client();
+      Socket conn = pair.server();
+      byte[] request = "request".getBytes(UTF_8);
+      CompletableFuture<Void> lineServer =
+          CompletableFuture.runAsync(
+              () -> {
+                try {
+                  Framed raw = Framing.lengthPrefixed(Prefix.U32, 1 << 20).on(conn);
+                  raw.sendMsg(raw.recvMsg());
+                  Framed lines = Framing.lines(8192).on(conn); // '\n' or "\r\n"
+                  try {
+                    while (true) lines.sendMsg(handle(lines.recvMsg()));
+                  } catch (EOFException peerClosed) {
+                    // the peer closed between two messages
+                  }
+                } catch (Exception e) {
+                  throw new IllegalStateException(e);
+                }
+              });
+
+      Framed framed = Framing.lengthPrefixed(Prefix.U32, 1 << 20).on(sock);
+      framed.sendMsg(request);
+      byte[] response = framed.recvMsg();
+
+      assertThat(response).isEqualTo(request);
+      sock.sendAll("one\r\ntwo\n".getBytes(UTF_8));
+      Framed replies = Framing.lines(8192).on(sock);
+      assertThat(new String(replies.recvMsg(), UTF_8)).isEqualTo("ONE");
+      assertThat(new String(replies.recvMsg(), UTF_8)).isEqualTo("TWO");
+      sock.shutdown(SHUT_WR);
+      lineServer.get(PROMPTLY.toSeconds(), TimeUnit.SECONDS);
+    }
+  }
+
+  private static byte[] handle(byte[] line) {
+    return new String(line, UTF_8).toUpperCase(Locale.ROOT).getBytes(UTF_8);
   }
 
   @Test
@@ -109,6 +159,21 @@ class ReadmeExamplesTest {
       await().atMost(PROMPTLY).until(() -> members.size() == 2);
       b.sendMsg("bye".getBytes(UTF_8));
       assertThat(new String(c.recvMsg(), UTF_8)).isEqualTo("bye");
+    }
+  }
+
+  @Test
+  void theUdpServerSendsEachDatagramBack() throws Exception {
+    // README: "Servers", UdpServer.start(config, (datagram, socket) -> ...)
+    UdpServer server =
+        UdpServer.start(
+            ServerConfig.defaults(),
+            (datagram, socket) -> socket.sendTo(datagram.data(), datagram.address()));
+    try (server;
+        Socket client = Socket.create(AF_INET, SOCK_DGRAM)) {
+      client.setTimeout(PROMPTLY);
+      client.sendTo("ping".getBytes(UTF_8), server.address());
+      assertThat(client.recvFrom(100).data()).isEqualTo("ping".getBytes(UTF_8));
     }
   }
 }

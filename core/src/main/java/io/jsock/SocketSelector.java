@@ -477,7 +477,11 @@ public final class SocketSelector implements AutoCloseable {
       return true;
     }
     if (!wait) {
-      return false;
+      // Not always another select's: a close's or an unregister's flush (awaitDeregistered) holds
+      // it too, reporting nothing, and holds lock throughout; under lock, only a select holds it.
+      synchronized (lock) {
+        return selecting.tryLock();
+      }
     }
     try {
       if (deadline == Long.MAX_VALUE) {

@@ -600,6 +600,136 @@ class SocketSelectorTest {
   }
 
   @Test
+  void aZeroTimeoutSelectReportsTheReadySocketsWhileAnotherThreadClosesRegisteredOnes()
+      throws Exception {
+    // Each close lets the selector flush its key with a poll of its own; a select(0) that meets
+    // that poll must not take it for another thread's select and return nothing: Python's
+    // select(0) reports what is ready.
+    int closing = 200;
+    List<Socket> sockets = new ArrayList<>();
+    try {
+      Socket[] steady = Sockets.socketPair();
+      sockets.addAll(List.of(steady));
+      SelectorKey steadyKey = selector.register(steady[0], READ, "steady");
+      steady[1].sendAll(bytes("always ready"));
+      List<Socket> registered = new ArrayList<>();
+      for (int i = 0; i < closing; i++) {
+        Socket[] pair = Sockets.socketPair();
+        sockets.addAll(List.of(pair));
+        selector.register(pair[0], READ, i);
+        pair[1].sendAll(bytes("ready too")); // so that every flushing poll has keys to go through
+        registered.add(pair[0]);
+      }
+      Running<Void> closer =
+          inVirtualThread(
+              () -> {
+                for (Socket socket : registered) {
+                  socket.close();
+                }
+                return null;
+              });
+
+      int selects = 0;
+      int missed = 0;
+      while (!closer.result().isDone() && selects < 1_000_000) {
+        selects++;
+        List<Ready> ready = selector.select(Duration.ZERO);
+        if (ready.stream().noneMatch(r -> r.key().equals(steadyKey))) {
+          missed++;
+        }
+      }
+
+      closer.get();
+      assertThat(missed).as("select(0)s of %d that missed the ready socket", selects).isZero();
+      assertThat(selector.select(Duration.ZERO)).containsExactly(new Ready(steadyKey, READ));
+    } finally {
+      for (Socket socket : sockets) {
+        socket.close();
+      }
+    }
+  }
+
+  @Test
+  void threadsClosingSocketsRegisteredWithTwoSelectorsDuringSelectsNeitherDeadlockNorEndThem()
+      throws Exception {
+    // Closers release the two selectors in opposite orders, while a select waits in each; none
+    // may wait for another, and both selects wait on for the socket that stays. Selectors of its
+    // own, closed only if nothing is stuck: closing a deadlocked selector would hang the test
+    // instead of failing it with the threads' stacks.
+    int threads = 4;
+    int perThread = 25;
+    SocketSelector one = SocketSelector.open();
+    SocketSelector two = SocketSelector.open();
+    List<Pair> pairs = new ArrayList<>();
+    boolean stuck = false;
+    try {
+      Pair steady = Loopback.pair(AF_INET);
+      pairs.add(steady);
+      SelectorKey steadyKey = one.register(steady.server(), READ, "steady");
+      SelectorKey otherSteadyKey = two.register(steady.server(), READ, "steady");
+      List<List<Socket>> toClose = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        List<Socket> own = new ArrayList<>();
+        for (int i = 0; i < perThread; i++) {
+          Pair pair = Loopback.pair(AF_INET);
+          pairs.add(pair);
+          SocketSelector first = (t + i) % 2 == 0 ? one : two;
+          first.register(pair.server(), READ, null);
+          (first == one ? two : one).register(pair.server(), READ, null);
+          pair.server().setSockOpt(StandardSocketOptions.SO_LINGER, 0);
+          own.add(pair.server());
+        }
+        toClose.add(own);
+      }
+      Running<List<Ready>> selecting = inVirtualThread(() -> one.select(null));
+      Running<List<Ready>> otherSelecting = inVirtualThread(() -> two.select(PROMPTLY));
+      selecting.awaitBlocked();
+      otherSelecting.awaitBlocked();
+      List<Running<Void>> closers = new ArrayList<>();
+      for (List<Socket> own : toClose) {
+        closers.add(
+            inVirtualThread(
+                () -> {
+                  for (Socket socket : own) {
+                    socket.close();
+                  }
+                  return null;
+                }));
+      }
+
+      List<Thread> involved = new ArrayList<>(List.of(selecting.thread(), otherSelecting.thread()));
+      closers.forEach(closer -> involved.add(closer.thread()));
+      for (Running<Void> closer : closers) {
+        if (!closer.thread().join(PROMPTLY)) {
+          stuck = true;
+          throw new AssertionError("a closer is stuck:\n" + threadDump(involved));
+        }
+        closer.get();
+      }
+      for (Pair pair : pairs.subList(1, pairs.size())) {
+        pair.client().setTimeout(PROMPTLY);
+        assertThatThrownBy(() -> pair.client().recv(100))
+            .isInstanceOf(ConnectionResetException.class);
+      }
+      assertThat(selecting.result().isDone()).as("the select cut short").isFalse();
+      assertThat(otherSelecting.result().isDone()).as("the timed select cut short").isFalse();
+      steady.client().sendAll(bytes("ready"));
+      assertThat(selecting.get()).containsExactly(new Ready(steadyKey, READ));
+      assertThat(otherSelecting.get()).containsExactly(new Ready(otherSteadyKey, READ));
+      assertThat(one.getMap()).containsOnlyKeys(steady.server());
+      assertThat(two.getMap()).containsOnlyKeys(steady.server());
+    } finally {
+      if (!stuck) {
+        for (Pair pair : pairs) {
+          pair.close();
+        }
+        one.close();
+        two.close();
+      }
+    }
+  }
+
+  @Test
   void getMapIsAReadOnlyViewThatFollowsTheRegistrations() throws Exception {
     try (Pair pair = Loopback.pair(AF_INET)) {
       Map<Socket, SelectorKey> map = selector.getMap();
@@ -1163,6 +1293,27 @@ class SocketSelectorTest {
     byte[] data = new byte[size];
     new Random(20240611L + size).nextBytes(data);
     return data;
+  }
+
+  /**
+   * The stacks of the given threads (virtual ones too) and of every platform thread, for a test
+   * that found one stuck.
+   */
+  private static String threadDump(List<Thread> threads) {
+    Map<Thread, StackTraceElement[]> stacks = new java.util.LinkedHashMap<>();
+    for (Thread thread : threads) {
+      stacks.put(thread, thread.getStackTrace());
+    }
+    stacks.putAll(Thread.getAllStackTraces());
+    StringBuilder dump = new StringBuilder();
+    stacks.forEach(
+        (thread, frames) -> {
+          dump.append(thread).append(' ').append(thread.getState()).append('\n');
+          for (StackTraceElement frame : frames) {
+            dump.append("    at ").append(frame).append('\n');
+          }
+        });
+    return dump.toString();
   }
 
   private static long millisSince(long startNanos) {

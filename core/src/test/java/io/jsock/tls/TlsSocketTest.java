@@ -2466,6 +2466,28 @@ class TlsSocketTest {
     }
   }
 
+  // the wrap takes over the selectors that hold the connection for the plain socket: closing the
+  // TLS socket makes them let it go, as closing a registered plain socket does, instead of leaving
+  // it open (no reset, a FIN at most) until the selector's next select
+  @Test
+  void closingTheTlsSocketResetsThePeerAtOnceThoughASelectorHoldsThePlainOne() throws Exception {
+    try (Pair plain = Loopback.pair(AF_INET);
+        SocketSelector selector = SocketSelector.open()) {
+      selector.register(plain.client(), Set.of(Event.EVENT_READ), "plain");
+      try (Pair tls = handshake(plain, client, "localhost", server)) {
+        tls.client().setSockOpt(StandardSocketOptions.SO_LINGER, 0);
+
+        tls.client().close(); // no select follows
+
+        tls.server().setTimeout(Duration.ofSeconds(10));
+        assertThatThrownBy(() -> tls.server().recv(10))
+            .isInstanceOf(ConnectionResetException.class);
+        assertThat(selector.select(Duration.ZERO)).isEmpty();
+        assertThat(selector.getMap()).isEmpty();
+      }
+    }
+  }
+
   @Test
   void aSelectorReportsDecryptedBytesTheSocketStillHoldsAsReadable() throws Exception {
     try (Pair plain = Loopback.pair(AF_INET);

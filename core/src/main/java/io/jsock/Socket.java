@@ -1469,7 +1469,7 @@ public final class Socket implements AutoCloseable {
         if (n > 0) {
           return blocking && data.hasRemaining() ? n + sendRest(current, data) : n;
         }
-        deadline = awaitRoom(current, deadline, peer);
+        deadline = await(current, SelectionKey.OP_WRITE, deadline, "send to", peer);
         waited = true;
       }
     } finally {
@@ -2967,7 +2967,7 @@ public final class Socket implements AutoCloseable {
         if (sent) {
           return n;
         }
-        deadline = awaitRoom(current, deadline, to);
+        deadline = await(current, SelectionKey.OP_WRITE, deadline, "send to", to);
       }
     } finally {
       current.exitWriting();
@@ -3891,23 +3891,6 @@ public final class Socket implements AutoCloseable {
   }
 
   /**
-   * A {@code send}'s wait for room, which ends in its timeout once the deadline has passed rather
-   * than in one more write, as CPython's timeout-mode send (a poll that finds no room, then {@code
-   * TimeoutError}) and TCP's {@code send(2)} with {@code SO_SNDTIMEO} end: Linux calls a socket
-   * writable only once a third (TCP) or a quarter (AF_UNIX) of its buffer is free, and a write
-   * after the deadline would take the few bytes freed meanwhile, which no readiness showed, and
-   * return their count after the whole timeout.
-   */
-  private long awaitRoom(PolledChannel current, long deadline, SocketAddress address)
-      throws IOException {
-    long started = await(current, SelectionKey.OP_WRITE, deadline, "send to", address);
-    if (Timeouts.hasPassed(started)) {
-      throw sendTimedOut("send to", address);
-    }
-    return started;
-  }
-
-  /**
    * A send's timeout (a wait for room in the send buffer), noted on the socket's meter: the server
    * resets a connection whose peer has stopped reading. Not a hot path: only as a call fails.
    */
@@ -3919,7 +3902,16 @@ public final class Socket implements AutoCloseable {
     return Errors.timedOut(operation, address);
   }
 
-  /** The wait itself, until {@code started}, a deadline just started or not yet passed. */
+  /**
+   * The wait itself, until {@code started}, a deadline just started or not yet passed. A wait for
+   * room that reaches its deadline ends in the send's timeout rather than in one more write, as
+   * CPython's timeout-mode send and SSLSocket.send (a poll that finds no room, then {@code
+   * TimeoutError}) and TCP's {@code send(2)} with {@code SO_SNDTIMEO} end: Linux calls a socket
+   * writable only once a third (TCP) or a quarter (AF_UNIX) of its buffer is free, and a write
+   * after the deadline would take the few bytes freed meanwhile, which no readiness showed, and
+   * return their count (or a TLS record's) after the whole timeout. Every send path waits here:
+   * send and sendTo, sendAll, sendFile, and TLS's flush.
+   */
   private long waitUntil(
       PolledChannel current, int op, long started, String operation, SocketAddress address)
       throws IOException {
@@ -3929,6 +3921,9 @@ public final class Socket implements AutoCloseable {
     current.await(op, started);
     if (closed) {
       throw Errors.closed(operation, address);
+    }
+    if (op == SelectionKey.OP_WRITE && Timeouts.hasPassed(started)) {
+      throw sendTimedOut(operation, address);
     }
     return started;
   }

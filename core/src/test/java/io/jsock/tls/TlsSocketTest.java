@@ -20,6 +20,7 @@ import io.jsock.Socket;
 import io.jsock.SocketSelector;
 import io.jsock.Sockets;
 import io.jsock.WouldBlockException;
+import io.jsock.testing.AddressText;
 import io.jsock.testing.Loopback;
 import io.jsock.testing.Loopback.Pair;
 import io.jsock.testing.Running;
@@ -1982,6 +1983,54 @@ class TlsSocketTest {
       byte[] all = got.get(30, SECONDS);
       assertThat(all.length).isEqualTo(2 * size);
       assertThat(sha256(all)).isEqualTo(sha256(twice(data)));
+    }
+  }
+
+  // python3.11, AF_UNIX, SO_SNDBUF 64 KiB filled with records of 16 KiB by non-blocking sends:
+  // the same 16 KiB sent again in timeout mode (settimeout(1)) raises TimeoutError "The write
+  // operation timed out" after the timeout, though the peer read one record meanwhile, which made
+  // room for the queued one (a non-blocking send of it then returns 16384) but not enough for
+  // Linux to call the socket writable (a quarter of the buffer free). jsock's TLS flush wrote once
+  // more after its wait had ended at the deadline, and so returned 16384 after the whole timeout.
+  @ParameterizedTest
+  @ValueSource(strings = {"send", "sendAll"})
+  void aSendInTimeoutModeThrowsTheTimeoutThoughTheQueuedRecordFitsOnceItHasPassed(
+      String call, @TempDir Path dir) throws Exception {
+    Pair plain = Loopback.pair(Family.AF_UNIX, dir);
+    try (plain;
+        Pair tls = handshake(plain, client, "localhost", server)) {
+      Socket sock = tls.client();
+      sock.setSockOpt(StandardSocketOptions.SO_SNDBUF, 64 * 1024);
+      byte[] chunk = new byte[16 * 1024];
+      sock.setBlocking(false);
+      boolean full = false;
+      for (int i = 0; i < 10_000 && !full; i++) { // a dozen records fill it
+        try {
+          sock.send(chunk); // the same bytes again: a queued record goes first
+        } catch (WouldBlockException noRoom) {
+          full = true;
+        }
+      }
+      assertThat(full).as("the send buffer filled").isTrue();
+      sock.setTimeout(Duration.ofSeconds(1));
+      Running<Integer> sending =
+          Running.inVirtualThread(
+              () -> {
+                if (call.equals("send")) {
+                  return sock.send(chunk); // the queued record's bytes, then done
+                }
+                sock.sendAll(chunk);
+                return chunk.length;
+              });
+      sending.awaitBlocked();
+
+      assertThat(recvExactly(tls.server(), chunk.length)).hasSize(chunk.length); // a record or two
+
+      assertThat(sending.failure())
+          .isInstanceOf(SocketTimeoutException.class)
+          .hasMessage("send to " + AddressText.text(sock.getPeerName()) + ": timed out");
+      sock.setBlocking(false);
+      assertThat(sock.send(chunk)).as("room that no readiness showed").isPositive();
     }
   }
 

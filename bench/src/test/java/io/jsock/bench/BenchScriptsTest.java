@@ -392,7 +392,7 @@ class BenchScriptsTest {
             "trap 'stop \"$child\"; rm -rf \"$work\"' EXIT",
             "exit_on_interrupt",
             "printf '%s %s\\n' \"$child\" \"$work\"",
-            "never() { find_line \"$work/none\" started; }",
+            "never() { : >\"$work/polling\"; find_line \"$work/none\" started; }",
             "poll 0.02 100000 \"$child\" never",
             "");
     SoftAssertions softly = new SoftAssertions();
@@ -421,7 +421,12 @@ class BenchScriptsTest {
           started = Files.readString(out, StandardCharsets.UTF_8).strip().split(" ");
         }
         assertThat(started).as("round %d: the child and directory", round).hasSize(2);
-        Thread.sleep(500 + 37 * round); // in poll, at another moment of its pauses each round
+        Path polling = Path.of(started[1], "polling"); // written by each of poll's checks
+        for (int i = 0; i < 500 && !Files.exists(polling); i++) { // in poll, within 10 s
+          Thread.sleep(20);
+        }
+        assertThat(polling).as("round %d: the script polls", round).exists();
+        Thread.sleep(7 * round); // at another moment of poll's 20 ms pauses each round
         Process kill =
             new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).start();
         assertThat(kill.waitFor()).isZero();

@@ -71,7 +71,7 @@ class NetworkFailuresIT {
       Process server = sink(host, 7000);
       try (PipedProcess connect =
           PipedProcess.start(
-              PipedProcess.jsock("connect", "-i", "2s", host.address().getHostAddress(), "7000"),
+              PipedProcess.jsock("connect", "-i", "1s", host.address().getHostAddress(), "7000"),
               Map.of(),
               Redirect.PIPE,
               Redirect.DISCARD)) {
@@ -99,7 +99,7 @@ class NetworkFailuresIT {
                     });
         assertThat(connect.exitCode()).as(connect.stderr()).isEqualTo(4);
         assertThat(connect.stderr())
-            .isEqualTo("jsock: idle timeout: no data either way for 2s (-i)\n");
+            .isEqualTo("jsock: idle timeout: no data either way for 1s (-i)\n");
         feeder.join();
       }
     }
@@ -146,7 +146,7 @@ class NetworkFailuresIT {
               PipedProcess.jsock(
                   "send",
                   "-w",
-                  "2s",
+                  "1s",
                   "--rate",
                   "1MiB/s",
                   file.toString(),

@@ -79,6 +79,30 @@ class OptionsTest {
   }
 
   @Test
+  void connectAndListenUsageErrorsExitTwoAndPointToHelp() {
+    // ConnectListenIT runs one of these as a process, through the launcher
+    List<List<String>> commands =
+        List.of(
+            List.of("connect", "127.0.0.1"),
+            List.of("connect", "127.0.0.1", "70000"),
+            List.of("connect", "-w", "soon", "127.0.0.1", "80"),
+            List.of("connect", "--send-only", "--recv-only", "127.0.0.1", "80"),
+            List.of("connect", "--insecure", "127.0.0.1", "80"),
+            List.of("listen", "--allow", "10.0.0.0/33", "0"),
+            List.of("listen"));
+    for (List<String> args : commands) {
+      StringWriter err = new StringWriter();
+      int code =
+          Main.commandLine()
+              .setOut(new PrintWriter(new StringWriter(), true))
+              .setErr(new PrintWriter(err, true))
+              .execute(args.toArray(String[]::new));
+      assertThat(code).as("%s: %s", args, err).isEqualTo(2);
+      assertThat(err.toString()).as("%s", args).startsWith("jsock: ").contains("--help");
+    }
+  }
+
+  @Test
   void aZeroTimeoutIsAUsageErrorNamingTheOption() {
     // 0 would make the socket non-blocking: connect said "operation now in progress", a relay
     // reset every client, before these options refused it.

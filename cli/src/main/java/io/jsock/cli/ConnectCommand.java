@@ -1,17 +1,22 @@
 package io.jsock.cli;
 
+import io.jsock.AddrInfo;
 import io.jsock.Errno;
 import io.jsock.ErrnoException;
 import io.jsock.Socket;
+import io.jsock.Sockets;
 import io.jsock.tls.Tls;
 import io.jsock.tls.TlsContext;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
 import picocli.CommandLine.Command;
@@ -21,6 +26,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine.TypeConversionException;
 
 /** {@code jsock connect}: netcat's client, joining stdin and stdout to a connection. */
 @Command(
@@ -49,7 +55,14 @@ import picocli.CommandLine.Spec;
       "stdin and stdout, as ncat --exec: the peer's end of file closes its stdin, the end of its",
       "stdout half-closes the connection, and jsock exits once both are done and the program has",
       "exited (exit code 1 if it failed). It finds the addresses in JSOCK_REMOTE_ADDR,",
-      "JSOCK_REMOTE_PORT, JSOCK_LOCAL_ADDR, JSOCK_LOCAL_PORT and JSOCK_PROTO."
+      "JSOCK_REMOTE_PORT, JSOCK_LOCAL_ADDR, JSOCK_LOCAL_PORT and JSOCK_PROTO.",
+      "",
+      "-z checks ports without sending data: HOST PORTS..., each a port, a range LOW-HIGH, a",
+      "service name or a comma list of those; each is connected and closed at once, one after",
+      "another (--tls: after the handshake). -v says how each went on stderr, one line each:",
+      "'connect to 127.0.0.1:22: succeeded (TCP)' or the failure. Exit code 0 if any succeeded,",
+      "otherwise the last failure's. With -u one zero byte is sent and a refusal (ICMP port",
+      "unreachable) awaited for -w (default 1s): silence counts as success, as in nc and ncat."
     },
     footerHeading = "%nExamples:%n",
     footer = {
@@ -59,9 +72,11 @@ import picocli.CommandLine.Spec;
       "  echo ping | jsock connect -u 127.0.0.1 5353",
       "  jsock connect -U /tmp/app.sock --recv-only",
       "  jsock connect -e /bin/cat 127.0.0.1 5000        # echoes what the server sends",
+      "  jsock connect -z -v 127.0.0.1 20-25 80,443       # which ports accept",
+      "  jsock connect -s 127.0.0.2 -p 40000 127.0.0.1 5000",
       "",
       "Exit codes: 0 done, 1 failure (connection reset, …), 2 usage, 3 refused, 4 timed out",
-      "(-w, -i), 5 TLS failure, 6 unknown host, 130 interrupted."
+      "(-w, -i), 5 TLS failure, 6 unknown host, 7 source address in use, 130 interrupted."
     })
 final class ConnectCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -69,7 +84,9 @@ final class ConnectCommand implements Callable<Integer> {
   @Parameters(
       arity = "0..2",
       paramLabel = "HOST PORT",
-      description = "The host (name or IP literal, [::1] allowed) and port; none with -U.")
+      description =
+          "The host (name or IP literal, [::1] allowed) and port; none with -U. With -z: several"
+              + " PORTS (22, 20-30, ssh, 22,80).")
   List<String> target = new ArrayList<>();
 
   @Mixin TransportOptions transport;
@@ -83,6 +100,28 @@ final class ConnectCommand implements Callable<Integer> {
               + " is seconds): exit code 4. Default: the system's connect timeout, 10s for TLS.")
   Duration connectTimeout;
 
+  @Option(
+      names = {"-z", "--zero-io"},
+      description =
+          "Only check that each port accepts a connection: connect, close, send nothing (nc -z).")
+  boolean zeroIo;
+
+  @Option(
+      names = {"-s", "--source"},
+      paramLabel = "ADDR",
+      converter = Host.class,
+      description = "Bind to the local address ADDR before connecting (TCP, UDP).")
+  String sourceHost;
+
+  @Option(
+      names = {"-p", "--source-port"},
+      paramLabel = "PORT",
+      converter = Port.class,
+      description =
+          "Bind to the local port PORT before connecting (TCP, UDP), with SO_REUSEADDR for TCP:"
+              + " exit code 7 if it is in use.")
+  int sourcePort;
+
   @Mixin BridgeOptions bridge;
 
   @Mixin ExecOptions exec;
@@ -94,24 +133,25 @@ final class ConnectCommand implements Callable<Integer> {
     transport.check();
     bridge.check();
     exec.check(bridge);
+    checkZeroIo();
     String host = null;
-    int port = 0;
+    List<Integer> ports = List.of();
     if (transport.unix != null) {
       if (!target.isEmpty()) {
         throw usage("-U PATH takes the place of HOST and PORT");
       }
+      if (sourceHost != null || sourcePort != 0) {
+        throw usage("-s and -p do not apply to -U (AF_UNIX)");
+      }
     } else {
-      if (target.size() > 2) { // picocli gives the list every positional argument
+      if (target.size() > 2 && !zeroIo) { // picocli gives the list every positional argument
         throw usage(Endpoints.tooManyArguments("HOST PORT", target));
       }
-      if (target.size() != 2) {
+      if (target.size() < 2) {
         throw usage("HOST and PORT are needed (or -U PATH)");
       }
       host = ListenCommand.host(target.get(0), spec);
-      port = ListenCommand.port(target.get(1), spec);
-      if (port == 0) {
-        throw usage("PORT: 0 is not a port one can connect to");
-      }
+      ports = zeroIo ? ports(target.subList(1, target.size())) : List.of(port(target.get(1)));
     }
     if (clientTls.given() && !transport.tls) {
       throw usage("--ca, --server-name and --insecure need --tls");
@@ -131,15 +171,32 @@ final class ConnectCommand implements Callable<Integer> {
         context = context.withHandshakeTimeout(connectTimeout);
       }
     }
-    Socket conn =
-        Endpoints.connect(
-            host,
-            port,
-            transport.unix,
-            transport.family(),
-            transport.kind(),
-            connectTimeout,
-            failed -> diagnostics.event(failed.getMessage() + "; trying the next address"));
+    Consumer<IOException> tryingNext =
+        failed -> diagnostics.event(failed.getMessage() + "; trying the next address");
+    ClientSource source = source();
+    List<AddrInfo> targets =
+        host == null
+            ? List.of()
+            : Sockets.getAddrInfo(
+                host, ports.getFirst(), source.family(transport.family()), transport.kind());
+    Connector connect =
+        port ->
+            transport.unix != null
+                ? Endpoints.connect(
+                    null, 0, transport.unix, null, transport.kind(), connectTimeout, tryingNext)
+                : Endpoints.connect(
+                    Endpoints.withPort(targets, port), source, connectTimeout, tryingNext);
+    if (zeroIo) {
+      TlsContext tls = context;
+      // -U has no ports: its one check ignores the number
+      List<Integer> checked = transport.unix != null ? List.of(0) : ports;
+      return PortScan.run(
+          checked,
+          port -> connectAndClose(connect.open(port), tls, name),
+          diagnostics,
+          transport.describe());
+    }
+    Socket conn = connect.open(ports.isEmpty() ? 0 : ports.getFirst());
     String peer = Diagnostics.where(peerName(conn));
     diagnostics.event("connected to " + peer + " (" + transport.describe() + ")");
     if (context != null) {
@@ -150,6 +207,72 @@ final class ConnectCommand implements Callable<Integer> {
     Diagnostics.Traffic traffic = diagnostics.traffic(peer);
     exec.join(joined, streams -> new Bridge(joined, streams, traffic, bridge).run());
     return ExitCode.OK.code();
+  }
+
+  /** Opens a connection to one port. */
+  @FunctionalInterface
+  private interface Connector {
+    Socket open(int port) throws IOException;
+  }
+
+  /** Checks a -z connection: the TLS handshake, or a UDP port's refusal; then closes it. */
+  private SocketAddress connectAndClose(Socket conn, TlsContext tls, String name)
+      throws IOException {
+    try (conn) {
+      SocketAddress peer = peerName(conn);
+      if (tls != null) {
+        Endpoints.tlsClient(conn, tls, name).close();
+      }
+      if (transport.udp) {
+        PortScan.probeUdp(conn, connectTimeout != null ? connectTimeout : PortScan.UDP_WAIT);
+      }
+      return peer;
+    }
+  }
+
+  /** Checks that -z has no option about data with it: it moves none. */
+  private void checkZeroIo() {
+    if (zeroIo
+        && (bridge.sendOnly
+            || bridge.recvOnly
+            || bridge.noShutdown
+            || bridge.idleTimeout != null
+            || bridge.hex
+            || exec.given())) {
+      throw usage(
+          "-z moves no data: --send-only, --recv-only, --no-shutdown, -i, -x, -e and -c do not"
+              + " apply");
+    }
+  }
+
+  /** The PORTS of -z, or a usage error naming the argument. */
+  private List<Integer> ports(List<String> arguments) {
+    try {
+      return PortList.parse(arguments, transport.udp ? "udp" : "tcp");
+    } catch (TypeConversionException e) {
+      throw usage(e.getMessage());
+    }
+  }
+
+  /** The PORT to connect to, or a usage error. */
+  private int port(String text) {
+    int port = ListenCommand.port(text, spec);
+    if (port == 0) {
+      throw usage("PORT: 0 is not a port one can connect to");
+    }
+    return port;
+  }
+
+  /** Where -s and -p bind the client's end; the kernel's choice without them. */
+  private ClientSource source() throws IOException {
+    if (sourceHost == null) {
+      return new ClientSource(Optional.empty(), sourcePort);
+    }
+    AddrInfo local =
+        Sockets.getAddrInfo(sourceHost, sourcePort, transport.family(), transport.kind())
+            .getFirst();
+    return new ClientSource(
+        Optional.of(((InetSocketAddress) local.address()).getAddress()), sourcePort);
   }
 
   /**

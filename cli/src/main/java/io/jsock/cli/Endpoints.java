@@ -10,6 +10,7 @@ import io.jsock.WouldBlockException;
 import io.jsock.tls.TlsContext;
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
 import java.net.UnixDomainSocketAddress;
@@ -72,13 +73,30 @@ final class Endpoints {
       Socket socket = Socket.create(Family.AF_UNIX, SocketKind.SOCK_STREAM);
       return connect(socket, UnixDomainSocketAddress.of(unix), timeout);
     }
-    List<AddrInfo> infos = Sockets.getAddrInfo(host, port, family, kind);
+    return connect(
+        Sockets.getAddrInfo(host, port, family, kind), ClientSource.KERNEL, timeout, tryingNext);
+  }
+
+  /**
+   * A socket connected to the first of {@code targets} that accepts, tried in order as above, bound
+   * first to {@code source} (unless the kernel is to pick it). A source that cannot be bound ends
+   * the attempt at once: the next address would find it taken too.
+   */
+  static Socket connect(
+      List<AddrInfo> targets,
+      ClientSource source,
+      Duration timeout,
+      Consumer<IOException> tryingNext)
+      throws IOException {
     List<IOException> errors = new ArrayList<>();
-    for (AddrInfo info : infos) {
+    for (AddrInfo info : targets) {
       if (!errors.isEmpty()) {
         tryingNext.accept(errors.getLast());
       }
       Socket socket = Socket.create(info.family(), info.kind());
+      if (!source.isKernels()) {
+        bindSource(socket, source.bindAddress(info.family()));
+      }
       try {
         return connect(socket, info.address(), timeout);
       } catch (InterruptedIOException e) {
@@ -93,6 +111,29 @@ final class Endpoints {
     IOException last = errors.getLast();
     errors.stream().limit(errors.size() - 1L).forEach(last::addSuppressed);
     throw last;
+  }
+
+  private static void bindSource(Socket socket, SocketAddress source) throws IOException {
+    try {
+      socket.bind(source);
+    } catch (IOException | RuntimeException e) {
+      socket.close();
+      throw e;
+    }
+  }
+
+  /** {@code targets} with {@code port} in place of theirs, for trying one host's ports in turn. */
+  static List<AddrInfo> withPort(List<AddrInfo> targets, int port) {
+    return targets.stream()
+        .map(
+            info ->
+                new AddrInfo(
+                    info.family(),
+                    info.kind(),
+                    info.proto(),
+                    info.canonName(),
+                    new InetSocketAddress(((InetSocketAddress) info.address()).getAddress(), port)))
+        .toList();
   }
 
   private static Socket connect(Socket socket, SocketAddress address, Duration timeout)

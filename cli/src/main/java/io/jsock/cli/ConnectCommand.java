@@ -1,6 +1,7 @@
 package io.jsock.cli;
 
 import io.jsock.AddrInfo;
+import io.jsock.ConnectionRefusedException;
 import io.jsock.Errno;
 import io.jsock.ErrnoException;
 import io.jsock.Socket;
@@ -220,6 +221,15 @@ final class ConnectCommand implements Callable<Integer> {
       throws IOException {
     try (conn) {
       SocketAddress peer = peerName(conn);
+      if (transport.unix == null && !transport.udp && peer.equals(conn.getSockName())) {
+        // Linux's TCP simultaneous open: a port in the ephemeral range that nothing listens on
+        // may be the very port the kernel picked for this end, which then connects to itself
+        throw new ConnectionRefusedException(
+            "connect to "
+                + Diagnostics.where(peer)
+                + ": connected to itself (nothing listens there; a TCP self-connect)",
+            peer);
+      }
       if (tls != null) {
         Endpoints.tlsClient(conn, tls, name).close();
       }

@@ -89,6 +89,27 @@ class ConnectScanIT {
   }
 
   @Test
+  void zeroIoTakesATcpSelfConnectForTheRefusalItIs() throws Exception {
+    // bound to the port it connects to, the client's end meets itself (Linux's simultaneous
+    // open): nothing listens there, which is what a scan must say, not "succeeded"
+    int port = FreePort.find();
+    try (PipedProcess scan =
+        PipedProcess.start(
+            PipedProcess.jsock(
+                "connect", "-z", "-v", "-s", "127.0.0.1", "-p", "" + port, "127.0.0.1", "" + port),
+            Map.of(),
+            Redirect.from(new java.io.File("/dev/null")),
+            Redirect.PIPE)) {
+      assertThat(scan.exitCode()).as(scan.stderr()).isEqualTo(ExitCode.REFUSED.code());
+      assertThat(scan.stderr())
+          .isEqualTo(
+              "jsock: connect to 127.0.0.1:"
+                  + port
+                  + ": connected to itself (nothing listens there; a TCP self-connect)\n");
+    }
+  }
+
+  @Test
   void zeroIoUdpSendsOneZeroByteAndCountsTheIcmpRefusal() throws Exception {
     int refused = Loopback.unusedPort(Family.AF_INET, SocketKind.SOCK_DGRAM);
     try (DatagramChannel open = DatagramChannel.open(StandardProtocolFamily.INET)) {

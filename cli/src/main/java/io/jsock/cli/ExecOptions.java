@@ -45,8 +45,11 @@ final class ExecOptions {
               + option
               + ": the program is joined to both directions");
     }
-    if (exec != null && exec.isBlank()) {
+    if (exec != null && Program.words(exec).isEmpty()) {
       throw usage("-e/--exec: no program given");
+    }
+    if (shExec != null && shExec.isBlank()) { // /bin/sh -c '' would run nothing, and exit 0
+      throw usage("-c/--sh-exec: no command given");
     }
   }
 

@@ -15,7 +15,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The program {@code -e PROGRAM} or {@code -c COMMAND} runs for each connection, as ncat's {@code
@@ -30,6 +32,9 @@ import java.util.concurrent.TimeUnit;
 final class Program {
   /** How long the programs still running have to end after SIGTERM, as jsock ends. */
   private static final Duration GRACE = Duration.ofSeconds(1);
+
+  /** The JDK's exit value of a process killed by SIGPIPE: 128 plus the signal's number, 13. */
+  private static final int KILLED_BY_SIGPIPE = 141;
 
   private static final Set<Process> running = ConcurrentHashMap.newKeySet();
 
@@ -50,32 +55,55 @@ final class Program {
    * as it is ({@code my\ tool} is one word), as ncat splits them; no shell.
    */
   static Program exec(String line) {
-    List<String> words = new ArrayList<>();
-    StringBuilder word = new StringBuilder();
-    boolean inWord = false;
-    for (int i = 0; i < line.length(); i++) {
-      char c = line.charAt(i);
-      if (c == '\\' && i + 1 < line.length()) {
-        word.append(line.charAt(++i));
-        inWord = true;
-      } else if (Character.isWhitespace(c)) {
-        if (inWord) {
-          words.add(word.toString());
-          word.setLength(0);
-          inWord = false;
-        }
-      } else {
-        word.append(c);
-        inWord = true;
-      }
-    }
-    if (inWord) {
-      words.add(word.toString());
-    }
+    List<String> words = words(line);
     if (words.isEmpty()) {
       throw new IllegalArgumentException("--exec: no program given");
     }
     return new Program(words, words.getFirst());
+  }
+
+  /**
+   * The words of {@code -e}'s line, exactly as Ncat 7.93's {@code cmdline_split} makes them: blanks
+   * are C's {@code isspace} ones; a backslash keeps the next character, and one that ends the line
+   * is dropped; blanks right after an escaped character other than a backslash are skipped, the
+   * word going on ({@code a\x b} is the one word {@code axb}: ncat's quirk, kept so that a line
+   * ncat ran runs the same program).
+   */
+  static List<String> words(String line) {
+    List<String> words = new ArrayList<>();
+    StringBuilder word = new StringBuilder();
+    int i = 0;
+    while (i < line.length()) {
+      while (i < line.length() && isBlank(line.charAt(i))) {
+        i++;
+      }
+      if (i == line.length()) {
+        break;
+      }
+      while (i < line.length() && !isBlank(line.charAt(i))) {
+        char c = line.charAt(i++);
+        if (c != '\\') {
+          word.append(c);
+          continue;
+        }
+        if (i == line.length()) {
+          break; // a backslash at the end: dropped
+        }
+        char escaped = line.charAt(i++);
+        word.append(escaped);
+        while (escaped != '\\' && i < line.length() && isBlank(line.charAt(i))) {
+          i++;
+        }
+      }
+      words.add(word.toString());
+      word.setLength(0);
+    }
+    return words;
+  }
+
+  /** C's {@code isspace} in the C locale, which ncat splits on. */
+  private static boolean isBlank(char c) {
+    return c == ' ' || (c >= '\t' && c <= '\r');
   }
 
   /** {@code -c}: a command run by {@code /bin/sh -c}. */
@@ -104,9 +132,18 @@ final class Program {
   void run(Socket conn, Join join) throws IOException, InterruptedException {
     Process process = start(conn);
     StandardStreams streams = StandardStreams.ofProgram(process, name);
+    boolean cutOff;
     try {
       join.run(streams);
       streams.closeOut(); // ended without the peer's end of file (UDP, TLS 1.2, an idle timeout)
+      cutOff = !streams.isInEnded();
+      if (cutOff) {
+        // The connection ended before the program's stdout (a TLS 1.2 peer's close_notify): what
+        // it writes has nowhere to go, and a full pipe nobody reads would block it, and jsock
+        // waiting for it, for ever. Closed as a reader that has gone away: its next write fails
+        // (EPIPE, or SIGPIPE kills it).
+        process.getInputStream().close();
+      }
     } catch (IOException | InterruptedException | RuntimeException e) {
       stop(process);
       throw e;
@@ -114,7 +151,7 @@ final class Program {
       awaitExit(process);
     }
     int status = process.exitValue();
-    if (status != 0) {
+    if (status != 0 && !(cutOff && status == KILLED_BY_SIGPIPE)) {
       throw new IOException(name + " exited with status " + status);
     }
   }
@@ -195,30 +232,38 @@ final class Program {
    * Ends a program whose connection failed: SIGTERM, then SIGKILL if it is still there after GRACE.
    */
   private static void stop(Process process) {
-    process.destroy();
-    try {
-      if (!process.waitFor(GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
-        process.destroyForcibly();
-      }
-    } catch (InterruptedException e) {
-      process.destroyForcibly();
-      Thread.currentThread().interrupt();
-    }
+    stop(List.of(process));
   }
 
   /** The shutdown hook: SIGTERM to every program still running, SIGKILL to those after GRACE. */
   private static void destroyRunning() {
-    List<Process> left = List.copyOf(running);
-    left.forEach(Process::destroy);
+    stop(List.copyOf(running));
+  }
+
+  /**
+   * SIGTERM to the programs and to the processes they started, SIGKILL to those still there after
+   * GRACE. Their children are taken first, while they are still theirs: {@code /bin/sh -c 'a; b'}
+   * runs {@code a} as its child, which SIGTERM to the shell leaves running, handed to init, and the
+   * shell's death would leave unseen.
+   */
+  private static void stop(List<Process> programs) {
+    List<ProcessHandle> all = new ArrayList<>();
+    for (Process program : programs) {
+      all.add(program.toHandle());
+      program.descendants().forEach(all::add);
+    }
+    all.forEach(ProcessHandle::destroy);
     long deadline = System.nanoTime() + GRACE.toNanos();
-    for (Process process : left) {
+    for (ProcessHandle process : all) {
       try {
         long wait = Math.max(0, deadline - System.nanoTime());
-        if (!process.waitFor(wait, TimeUnit.NANOSECONDS)) {
-          process.destroyForcibly();
-        }
+        process.onExit().get(wait, TimeUnit.NANOSECONDS);
+      } catch (TimeoutException | ExecutionException e) {
+        process.destroyForcibly();
       } catch (InterruptedException e) {
-        process.destroyForcibly(); // a second signal: no more waiting
+        all.forEach(ProcessHandle::destroyForcibly); // a second signal: no more waiting
+        Thread.currentThread().interrupt();
+        return;
       }
     }
   }

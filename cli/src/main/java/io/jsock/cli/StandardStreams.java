@@ -40,6 +40,7 @@ final class StandardStreams {
 
   private final Object writing = new Object();
   private volatile boolean outGone;
+  private volatile boolean inEnded;
   private boolean outClosed; // guarded by writing
   private boolean outDropped; // guarded by writing: a program that takes no more
 
@@ -90,6 +91,9 @@ final class StandardStreams {
       int n;
       while ((n = in.read(buffer)) == 0 && buffer.hasRemaining()) {
         pause(); // a non-blocking stdin with nothing yet: not its end
+      }
+      if (n < 0) {
+        inEnded = true;
       }
       return n;
     } catch (IOException e) {
@@ -155,6 +159,11 @@ final class StandardStreams {
         throw new IOException("close " + outName + ": " + describe(e), e);
       }
     }
+  }
+
+  /** Whether {@link #read} has come to the end of stdin (a program's: its stdout has ended). */
+  boolean isInEnded() {
+    return inEnded;
   }
 
   /** Whether stdout's reader has gone away. */

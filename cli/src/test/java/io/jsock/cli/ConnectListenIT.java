@@ -1589,7 +1589,7 @@ class ConnectListenIT {
    * Waits until a socket listens on 127.0.0.1:port, as /proc/net/tcp tells, without connecting: the
    * listeners of nc and its kind serve the first connection only.
    */
-  private static void awaitListening(int port) {
+  static void awaitListening(int port) {
     String local = "0100007F:%04X".formatted(port);
     await()
         .atMost(LIMIT)

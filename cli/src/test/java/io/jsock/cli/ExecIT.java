@@ -4,8 +4,10 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.jsock.Family;
 import io.jsock.Shutdown;
 import io.jsock.Socket;
+import io.jsock.SocketKind;
 import io.jsock.Sockets;
 import java.io.ByteArrayOutputStream;
 import java.io.File;
@@ -13,8 +15,10 @@ import java.io.IOException;
 import java.lang.ProcessBuilder.Redirect;
 import java.net.InetSocketAddress;
 import java.net.UnixDomainSocketAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -24,52 +28,32 @@ import org.junit.jupiter.api.io.TempDir;
  * Integration test (runs the real {@code ./jsock connect} and {@code ./jsock listen} with {@code
  * -e}/{@code -c}, and real programs): the program's stdin and stdout joined to the peer, the
  * half-close in both orders, one program per client at once with {@code -k}, the environment, the
- * exit code of a program that fails or cannot start, and no program left running after SIGTERM.
- * Peers are sockets of this test on loopback or in a temporary directory.
+ * exit code of a program that fails or cannot start, a program cut off by a TLS 1.2 close_notify,
+ * and no program (nor its children) left running after SIGTERM. Peers are sockets of this test on
+ * loopback or in a temporary directory, and openssl s_server. Each jsock started costs seconds on a
+ * loaded machine: each test starts one, and checks all it can with it.
  */
 class ExecIT {
   private static final Duration LIMIT = Duration.ofSeconds(60);
 
   @TempDir Path dir;
 
-  @Test
-  void listenExecCatEchoesOverTcpAndAfUnixAndEndsWhenCatHasExited() throws Exception {
-    try (PipedProcess listen = jsock("listen", "-e", "/bin/cat", "0")) {
-      try (Socket peer = Sockets.createConnection("127.0.0.1", listen.listeningPort())) {
-        assertEcho(peer);
-      }
-      assertThat(listen.exitCode()).as(listen.stderr()).isZero();
-    }
-    Path path = dir.resolve("exec.sock");
-    try (PipedProcess listen = jsock("listen", "-v", "-U", path.toString(), "-e", "/bin/cat")) {
-      listen.awaitStderr("listening on");
-      try (Socket peer = Socket.create(io.jsock.Family.AF_UNIX, io.jsock.SocketKind.SOCK_STREAM)) {
-        peer.connect(UnixDomainSocketAddress.of(path));
-        assertEcho(peer);
-      }
-      assertThat(listen.exitCode()).as(listen.stderr()).isZero();
-    }
-  }
-
-  /** Sends, half-closes, and reads the echo up to the end of file cat's exit makes. */
-  private static void assertEcho(Socket peer) throws IOException {
-    peer.setTimeout(LIMIT);
-    peer.sendAll("hello\n".getBytes(UTF_8));
-    peer.shutdown(Shutdown.SHUT_WR);
-    assertThat(new String(readToEnd(peer), UTF_8)).isEqualTo("hello\n");
-  }
-
   /**
-   * The program's stdout ending first half-closes the connection, and the peer's data still goes to
-   * its stdin after that; jsock exits only once the peer has closed and the program exited.
+   * {@code listen -U -c} (one client): the program's stdout ending first half-closes the
+   * connection, and the peer's data still goes to its stdin after that; jsock exits only once the
+   * peer has closed and the program exited. The program sees {@code UNIX} and the socket's path.
    */
   @Test
   void theProgramsEndOfStdoutHalfClosesWhileThePeersDataStillReachesIt() throws Exception {
-    try (PipedProcess listen =
-        jsock("listen", "-c", "echo first; exec 1>&-; cat > '" + dir + "/late.txt'", "0")) {
-      try (Socket peer = Sockets.createConnection("127.0.0.1", listen.listeningPort())) {
+    Path path = dir.resolve("exec.sock");
+    String program =
+        "echo \"$JSOCK_PROTO $JSOCK_LOCAL_ADDR\"; exec 1>&-; cat > '" + dir + "/late.txt'";
+    try (PipedProcess listen = jsock("listen", "-v", "-U", path.toString(), "-c", program)) {
+      listen.awaitStderr("listening on");
+      try (Socket peer = Socket.create(Family.AF_UNIX, SocketKind.SOCK_STREAM)) {
+        peer.connect(UnixDomainSocketAddress.of(path));
         peer.setTimeout(LIMIT);
-        assertThat(new String(readToEnd(peer), UTF_8)).isEqualTo("first\n");
+        assertThat(new String(readToEnd(peer), UTF_8)).isEqualTo("UNIX " + path + "\n");
         assertThat(listen.isAlive()).isTrue(); // the peer's side is still open
         peer.sendAll("late\n".getBytes(UTF_8));
         peer.shutdown(Shutdown.SHUT_WR);
@@ -79,16 +63,25 @@ class ExecIT {
     }
   }
 
+  /** Sends, half-closes, and reads the echo up to the end of file the program's stdout makes. */
+  private static void assertEcho(Socket peer) throws IOException {
+    peer.setTimeout(LIMIT);
+    peer.sendAll("hello\n".getBytes(UTF_8));
+    peer.shutdown(Shutdown.SHUT_WR);
+    assertThat(new String(readToEnd(peer), UTF_8)).isEqualTo("hello\n");
+  }
+
   /**
    * {@code listen -k -c}: two clients served at once, each by a program of its own that sees its
-   * client's port in JSOCK_REMOTE_PORT. Each program goes on after its stdout has ended (a sleep),
-   * so jsock still waits for it; SIGTERM to jsock then destroys both (they outlived it before).
+   * client's port in JSOCK_REMOTE_PORT. The second's shell goes on after its stdout has ended (a
+   * sleep, its child), so jsock still waits for it; SIGTERM to jsock then ends both programs and
+   * the processes they started: SIGTERM to the shell alone left its sleep running, handed to init.
    */
   @Test
   void listenKeepOpenRunsOneProgramPerClientAtOnceAndEndsThemOnSigterm() throws Exception {
     String program =
         "echo \"$JSOCK_PROTO $JSOCK_LOCAL_ADDR $JSOCK_REMOTE_ADDR $JSOCK_REMOTE_PORT $$\";"
-            + " cat; exec sleep 300 >/dev/null";
+            + " cat; exec >/dev/null; sleep 300";
     try (PipedProcess listen = jsock("listen", "-k", "-c", program, "0")) {
       int port = listen.listeningPort();
       try (Socket first = Sockets.createConnection("127.0.0.1", port);
@@ -99,17 +92,21 @@ class ExecIT {
             .containsExactly("TCP", "127.0.0.1", "127.0.0.1", "" + localPort(first));
         assertThat(secondLine[3]).isEqualTo("" + localPort(second));
         assertEcho(second); // the end of file comes as the program's stdout ends, before it exits
-        List<ProcessHandle> programs =
-            List.of(
-                ProcessHandle.of(Long.parseLong(firstLine[4])).orElseThrow(),
-                ProcessHandle.of(Long.parseLong(secondLine[4])).orElseThrow());
+        ProcessHandle firstShell = ProcessHandle.of(Long.parseLong(firstLine[4])).orElseThrow();
+        ProcessHandle secondShell = ProcessHandle.of(Long.parseLong(secondLine[4])).orElseThrow();
+        List<ProcessHandle> all = new ArrayList<>(List.of(firstShell, secondShell));
         try {
-          assertThat(programs).allMatch(ProcessHandle::isAlive);
+          await() // the first's cat, the second's sleep
+              .atMost(LIMIT)
+              .until(() -> firstShell.children().count() + secondShell.children().count() == 2);
+          firstShell.children().forEach(all::add);
+          secondShell.children().forEach(all::add);
+          assertThat(all).hasSize(4).allMatch(ProcessHandle::isAlive);
           new ProcessBuilder("kill", "-TERM", "" + listen.pid()).inheritIO().start().waitFor();
           assertThat(listen.exitCode()).isEqualTo(143);
-          await().atMost(LIMIT).until(() -> programs.stream().noneMatch(ProcessHandle::isAlive));
+          await().atMost(LIMIT).until(() -> all.stream().noneMatch(ProcessHandle::isAlive));
         } finally {
-          programs.forEach(ProcessHandle::destroy); // should the test fail: none left behind
+          all.forEach(ProcessHandle::destroy); // should the test fail: none left behind
         }
       }
     }
@@ -134,25 +131,45 @@ class ExecIT {
   }
 
   /**
-   * {@code connect -c} whose program speaks first and then answers; a program exiting with status 3
-   * makes jsock exit 1 and say so, after the exchange.
+   * {@code connect --tls -c} to a TLS 1.2 server (openssl s_server): the program speaks first and
+   * answers; then the server's close_notify ends the session both ways while the program still
+   * writes (a megabyte, after its stdin's end), its stdout now closed so that it stops there; its
+   * status 3 makes jsock exit 1 and say so. jsock used to wait for it for ever: nobody read the
+   * program's stdout any more, whose full pipe blocked it.
    */
   @Test
-  void connectExecRunsAProgramThatSpeaksFirstAndReportsItsFailureStatus() throws Exception {
-    try (Socket listener = Socket.create()) {
-      listener.bind("127.0.0.1", 0);
-      listener.listen();
-      listener.setTimeout(LIMIT);
-      int port = ((InetSocketAddress) listener.getSockName()).getPort();
-      String program = "echo hello; read line; echo \"got $line\"; exit 3";
-      try (PipedProcess connect = jsock("connect", "-c", program, "127.0.0.1", "" + port);
-          Socket peer = listener.accept().conn()) {
-        peer.setTimeout(LIMIT);
-        assertThat(new String(peer.recv(100), UTF_8)).isEqualTo("hello\n");
-        peer.sendAll("x\n".getBytes(UTF_8));
-        assertThat(new String(readToEnd(peer), UTF_8)).isEqualTo("got x\n");
-        peer.close();
-        assertThat(connect.exitCode()).isEqualTo(1);
+  void connectExecSpeaksFirstReportsItsStatusAndIsCutOffByATls12CloseNotify() throws Exception {
+    PemFiles pem = PemFiles.selfSigned(dir);
+    int port = FreePort.find();
+    Path serverOut = dir.resolve("server.out");
+    String server =
+        "exec openssl s_server -tls1_2 -accept 127.0.0.1:%d -cert %s -key %s -quiet -naccept 1"
+            .formatted(port, pem.cert(), pem.key());
+    String program =
+        "echo hello; read line; echo \"got $line\"; read end; head -c 1000000 /dev/zero; exit 3";
+    try (PipedProcess peer =
+        PipedProcess.start(
+            List.of("bash", "-c", server),
+            Map.of(),
+            Redirect.PIPE,
+            Redirect.to(serverOut.toFile()))) {
+      ConnectListenIT.awaitListening(port);
+      try (PipedProcess connect =
+          jsock(
+              "connect",
+              "--tls",
+              "--ca",
+              pem.cert().toString(),
+              "-c",
+              program,
+              "localhost",
+              "" + port)) {
+        await().atMost(LIMIT).until(() -> Files.readString(serverOut).equals("hello\n"));
+        peer.stdin().write("x\n".getBytes(UTF_8));
+        peer.stdin().flush();
+        await().atMost(LIMIT).until(() -> Files.readString(serverOut).equals("hello\ngot x\n"));
+        peer.stdin().close(); // s_server sends close_notify
+        assertThat(connect.exitCode()).as(connect.stderr()).isEqualTo(1);
         assertThat(connect.stderr())
             .isEqualTo("jsock: /bin/sh -c '" + program + "' exited with status 3\n");
       }
@@ -160,8 +177,8 @@ class ExecIT {
   }
 
   /**
-   * A program that cannot be started: {@code connect} exits 1 naming it; {@code listen -k} says so
-   * for each client, closes it, and goes on serving.
+   * A program that cannot be started ({@code -e} takes its first word): {@code listen -k} says so
+   * for each client, closes it, and goes on serving. (connect: {@link ProgramTest}.)
    */
   @Test
   void aProgramThatDoesNotExistIsNamedAndListenKeepOpenGoesOn() throws Exception {
@@ -178,13 +195,6 @@ class ExecIT {
           .until(
               () -> listen.stderr().split("Cannot run program \"/nonexistent/prog\"").length == 3);
       assertThat(listen.isAlive()).isTrue();
-      try (PipedProcess connect =
-          jsock("connect", "-e", "/nonexistent/prog", "127.0.0.1", "" + port)) {
-        assertThat(connect.exitCode()).isEqualTo(1);
-        assertThat(connect.stderr())
-            .startsWith("jsock: Cannot run program \"/nonexistent/prog\"")
-            .contains("No such file or directory");
-      }
     }
   }
 

@@ -2,8 +2,14 @@ package io.jsock.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.jsock.Socket;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class ProgramTest {
@@ -16,6 +22,34 @@ class ProgramTest {
         .containsExactly("my tool", "x\\y", "'q", "r'"); // no shell: quotes are characters
     assertThat(Program.shell("echo $HOME; cat").command())
         .containsExactly("/bin/sh", "-c", "echo $HOME; cat");
+  }
+
+  /**
+   * Ncat 7.93's own cases (ncat/test/test-cmdline-split.c) and its quirks, checked with {@code ncat
+   * -l -e '/usr/bin/printf [%s] …'}: a backslash that ends the line is dropped, and blanks right
+   * after an escaped character other than a backslash are skipped, the word going on. jsock kept
+   * the last backslash ({@code [x][a\]} for {@code x a\}) and ended the word at such blanks.
+   */
+  @Test
+  void execSplitsExactlyAsNcatsCmdlineSplitWithItsQuirks() {
+    Map<String, List<String>> ncat = new LinkedHashMap<>();
+    ncat.put(
+        "t\\ p\\ s hello world how\\ are you?",
+        List.of("t p s", "hello", "world", "how are", "you?"));
+    ncat.put("ncat\\", List.of("ncat"));
+    ncat.put("a\\nb", List.of("anb"));
+    ncat.put(" ncat a ", List.of("ncat", "a"));
+    ncat.put("\\ncat \\a", List.of("ncat", "a"));
+    ncat.put("ncat\\\\ a", List.of("ncat\\", "a"));
+    ncat.put("ncat\\ \\", List.of("ncat "));
+    ncat.put("p a\\x  b c", List.of("p", "axb", "c")); // ncat 7.93: [axb][c]
+    ncat.put("p a\\  b", List.of("p", "a b")); // [a b]
+    ncat.put("p x a\\", List.of("p", "x", "a")); // [x][a]
+    ncat.put("p q\13r", List.of("p", "q", "r")); // a vertical tab is a C blank
+    ncat.put("p q\u001cr \u2003", List.of("p", "q\u001cr", "\u2003")); // Java's, not C's
+    ncat.forEach(
+        (line, words) ->
+            assertThat(Program.exec(line).command()).as("words of '%s'", line).isEqualTo(words));
   }
 
   @Test
@@ -37,6 +71,9 @@ class ProgramTest {
         "127.0.0.1",
         "1");
     assertUsage("-e/--exec: no program given", "connect", "-e", " ", "127.0.0.1", "1");
+    assertUsage("-e/--exec: no program given", "listen", "-e", "", "0");
+    assertUsage("-c/--sh-exec: no command given", "connect", "-c", "", "127.0.0.1", "1");
+    assertUsage("-c/--sh-exec: no command given", "listen", "-k", "-c", " \t", "0");
     assertUsage(
         "-c/--sh-exec is not for -u -k: jsock runs no program per UDP sender",
         "listen",
@@ -45,6 +82,33 @@ class ProgramTest {
         "-c",
         "cat",
         "0");
+  }
+
+  /**
+   * {@code connect -e} with a program that cannot be started exits 1 naming it, and closes the
+   * connection it made for it. (In-process: {@link ExecIT} runs {@code listen -k}'s case.)
+   */
+  @Test
+  void connectExitsOneNamingAProgramThatCannotBeStarted() throws Exception {
+    try (Socket listener = Socket.create()) {
+      listener.bind("127.0.0.1", 0);
+      listener.listen();
+      listener.setTimeout(Duration.ofSeconds(60));
+      String port = "" + ((InetSocketAddress) listener.getSockName()).getPort();
+      int code =
+          Main.commandLine()
+              .setOut(new PrintWriter(new StringWriter(), true))
+              .setErr(new PrintWriter(err, true))
+              .execute("connect", "-e", "/nonexistent/prog --flag", "127.0.0.1", port);
+      assertThat(code).as(err.toString()).isEqualTo(1);
+      assertThat(err.toString())
+          .startsWith("jsock: Cannot run program \"/nonexistent/prog\"")
+          .contains("No such file or directory");
+      try (Socket peer = listener.accept().conn()) {
+        peer.setTimeout(Duration.ofSeconds(60));
+        assertThat(peer.recv(100)).isEmpty();
+      }
+    }
   }
 
   private void assertUsage(String message, String... args) {

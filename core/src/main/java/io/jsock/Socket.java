@@ -3883,11 +3883,17 @@ public final class Socket implements AutoCloseable {
       // the operation's first wait: its deadline starts now, and has not passed
       started = Timeouts.deadline(op == SelectionKey.OP_WRITE ? sendTimeoutNanos : timeoutNanos);
     } else if (Timeouts.hasPassed(deadline)) {
-      throw op == SelectionKey.OP_WRITE
-          ? sendTimedOut(operation, address)
-          : Errors.timedOut(operation, address);
+      throw timedOut(op, operation, address);
     }
     return waitUntil(current, op, started, operation, address);
+  }
+
+  /** The timeout of a wait for {@code op}: a send's is noted on the meter. */
+  private java.net.SocketTimeoutException timedOut(
+      int op, String operation, SocketAddress address) {
+    return op == SelectionKey.OP_WRITE
+        ? sendTimedOut(operation, address)
+        : Errors.timedOut(operation, address);
   }
 
   /**
@@ -3903,14 +3909,18 @@ public final class Socket implements AutoCloseable {
   }
 
   /**
-   * The wait itself, until {@code started}, a deadline just started or not yet passed. A wait for
-   * room that reaches its deadline ends in the send's timeout rather than in one more write, as
-   * CPython's timeout-mode send and SSLSocket.send (a poll that finds no room, then {@code
-   * TimeoutError}) and TCP's {@code send(2)} with {@code SO_SNDTIMEO} end: Linux calls a socket
-   * writable only once a third (TCP) or a quarter (AF_UNIX) of its buffer is free, and a write
-   * after the deadline would take the few bytes freed meanwhile, which no readiness showed, and
-   * return their count (or a TLS record's) after the whole timeout. Every send path waits here:
-   * send and sendTo, sendAll, sendFile, and TLS's flush.
+   * The wait itself, until {@code started}, a deadline just started or not yet passed. What ended
+   * the wait decides what follows, as in CPython's timeout-mode calls (a {@code poll} with the time
+   * left; ready, the call; timed out, {@code TimeoutError}): readiness, however late this thread
+   * ran after it, lets the caller try its operation once more; the deadline, with no readiness,
+   * ends the call in its timeout without trying. A try after it would matter for a send: Linux
+   * calls a socket writable only once a third (TCP) or a quarter (AF_UNIX) of its buffer is free,
+   * and a write after the deadline would take the few bytes freed meanwhile, which no readiness
+   * showed, and return their count (or a TLS record's) after the whole timeout. For a receive, an
+   * accept or a connect, whose readiness is one byte, one connection or the outcome, a late try
+   * could only find what came after the deadline: the rule is the same for one way of waiting.
+   * Every path waits here: send and sendTo, sendAll, sendFile, TLS's flush and reads, receives,
+   * accept and connect.
    */
   private long waitUntil(
       PolledChannel current, int op, long started, String operation, SocketAddress address)
@@ -3918,12 +3928,12 @@ public final class Socket implements AutoCloseable {
     if (Thread.currentThread().isInterrupted()) {
       throw Errors.interrupted(operation, address, null);
     }
-    current.await(op, started);
+    boolean ready = current.await(op, started);
     if (closed) {
       throw Errors.closed(operation, address);
     }
-    if (op == SelectionKey.OP_WRITE && Timeouts.hasPassed(started)) {
-      throw sendTimedOut(operation, address);
+    if (!ready && Timeouts.hasPassed(started)) {
+      throw timedOut(op, operation, address);
     }
     return started;
   }
@@ -4270,14 +4280,17 @@ public final class Socket implements AutoCloseable {
     @Override
     public void awaitUntil(int op, long deadline, String operation) throws IOException {
       if (Timeouts.hasPassed(deadline)) {
-        throw op == SelectionKey.OP_WRITE
-            ? Socket.this.sendTimedOut(operation, peer)
-            : Errors.timedOut(operation, peer);
+        throw timedOut(op, operation, peer);
       }
       if (Thread.currentThread().isInterrupted()) {
         throw Errors.interrupted(operation, peer, null);
       }
-      polled.await(op, deadline);
+      // as waitUntil decides: a handshake or close_notify whose wait reached its deadline with no
+      // readiness ends in its timeout, not in one more write or read (CPython's do_handshake and
+      // unwrap raise TimeoutError once their poll times out)
+      if (!polled.await(op, deadline) && Timeouts.hasPassed(deadline)) {
+        throw timedOut(op, operation, peer);
+      }
     }
 
     @Override
@@ -4387,6 +4400,12 @@ public final class Socket implements AutoCloseable {
       try {
         socket.tls.handshake(earlier);
       } catch (IOException | RuntimeException e) {
+        if (e instanceof java.net.SocketTimeoutException) {
+          // nothing goes after the handshake's deadline, at the close either: what the engine
+          // still holds is a flight that no readiness let out in time (CPython's do_handshake
+          // raises TimeoutError with it unsent, and its close sends no close_notify)
+          socket.tls.abort();
+        }
         try {
           socket.close();
         } catch (IOException suppressed) {

@@ -276,20 +276,23 @@ public final class PolledChannel {
    * Wakeups may be spurious: the caller retries its operation and calls again if it still cannot
    * proceed.
    *
+   * <p>Returns whether readiness ended the wait (an edge, a selector's event or a {@code poll(2)}
+   * that reported the channel; or the output shut, or a close, which the caller's retry reports)
+   * rather than the deadline, an interrupt or a spurious wakeup: a caller whose deadline has passed
+   * tries its operation once more only when readiness says so, as CPython's timeout-mode calls do
+   * (a {@code poll} that reports the socket, then the call, however late the thread runs after it;
+   * a {@code poll} that times out, then {@code TimeoutError}). Read from the mark the wait clears
+   * anyway: nothing more per wait.
+   *
    * @param deadline a {@link System#nanoTime()} value that the caller has just computed or found
    *     not passed, or {@link Long#MAX_VALUE} for none
    */
-  public void await(int op, long deadline) {
+  public boolean await(int op, long deadline) {
     Waiters waiters =
         (op & (SelectionKey.OP_READ | SelectionKey.OP_ACCEPT)) != 0 ? readers : writers;
     Thread me = Thread.currentThread();
     if (epoll != null) {
-      if (me.isVirtual()) {
-        awaitEdge(waiters, me, deadline);
-      } else {
-        awaitInKernel(waiters, deadline);
-      }
-      return;
+      return me.isVirtual() ? awaitEdge(waiters, me, deadline) : awaitInKernel(waiters, deadline);
     }
     boolean first = waiters.add(me);
     try {
@@ -298,11 +301,12 @@ public final class PolledChannel {
       // to write too: the JDK reports OP_CONNECT only while the connect is pending, and another
       // thread's finishConnect may complete it before the selector looks (see Poller.fire).
       poller.arm(key(), op == SelectionKey.OP_CONNECT ? CONNECT_OR_WRITE : op);
-      if (!waiters.isSignalled()) { // set here only by outputShut
+      if (!waiters.isSignalled()) { // by the event, or by outputShut, before we parked
         park(waiters, first, deadline);
       }
+      return waiters.isSignalled();
     } catch (ClosedChannelException | CancelledKeyException e) {
-      // closed meanwhile: the caller's retry reports it
+      return true; // closed meanwhile: the caller's retry reports it
     } finally {
       waiters.remove(me);
       waiters.clear();
@@ -313,16 +317,20 @@ public final class PolledChannel {
    * The wait on the epoll poller: publish, make sure the channel is registered (an edge already due
    * fires on registration), park unless an edge has come since the last wait ended.
    */
-  private void awaitEdge(Waiters waiters, Thread me, long deadline) {
+  private boolean awaitEdge(Waiters waiters, Thread me, long deadline) {
     boolean first = waiters.add(me);
     try {
       if (!registered(waiters == writers)) {
-        // not registered (closed, or the kernel refused): poll gently rather than hang
+        // not registered (closed, or the kernel refused): poll gently rather than hang, and let
+        // the caller's retry tell, since nothing watched the channel
         LockSupport.parkNanos(
             this, Math.min(10_000_000L, Math.max(0, deadline - System.nanoTime())));
-      } else if (!waiters.isSignalled()) {
+        return true;
+      }
+      if (!waiters.isSignalled()) {
         park(waiters, first, deadline);
       }
+      return waiters.isSignalled();
     } finally {
       waiters.remove(me);
       // Cleared before the caller retries: an edge after this is seen by the next wait.
@@ -353,7 +361,7 @@ public final class PolledChannel {
    * and so end with {@code EAGAIN} a blocking call whose socket another thread has meanwhile made
    * non-blocking, where Python's call, blocked in the kernel, waits on.
    */
-  private void awaitInKernel(Waiters waiters, long deadline) {
+  private boolean awaitInKernel(Waiters waiters, long deadline) {
     KernelWaiters inKernel = waiters == readers ? readersInKernel : writersInKernel;
     Wakeup wakeup = Wakeup.current();
     if (wakeup != null) {
@@ -362,7 +370,7 @@ public final class PolledChannel {
     }
     try {
       if (waiters.isSignalled()) {
-        return; // the output shut before this thread published its wakeup (see outputShut)
+        return true; // the output shut before this thread published its wakeup (see outputShut)
       }
       short events = waiters == readers ? Epoll.POLLIN : Epoll.POLLOUT;
       while (true) {
@@ -375,18 +383,17 @@ public final class PolledChannel {
         int polled = pollSlice(wakeup, events, (int) millis);
         if (polled == Wakeup.WOKEN) {
           if (waiters.isSignalled()) {
-            return; // the output shut (see outputShut)
+            return true; // the output shut (see outputShut)
           }
           continue; // a close (whose next slice cannot be counted) or a stale wake: look again
         }
-        if (polled != 0
-            || millis < POLL_SLICE_MILLIS
-            || !channel.isOpen()
-            || Thread.currentThread().isInterrupted()
-            || waiters.isSignalled()) {
-          // ready (or poll failed), closing, the deadline's last slice, closed, interrupted, or
-          // signalled (an edge for a registered socket, or the output shut: see outputShut)
-          return;
+        if (polled != 0 || !channel.isOpen() || waiters.isSignalled()) {
+          // ready (or poll failed), closing, closed, or signalled (an edge for a registered
+          // socket, or the output shut: see outputShut): the caller's retry tells which
+          return true;
+        }
+        if (millis < POLL_SLICE_MILLIS || Thread.currentThread().isInterrupted()) {
+          return false; // the deadline's last slice found nothing, or interrupted
         }
       }
     } finally {

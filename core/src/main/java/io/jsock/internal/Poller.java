@@ -176,11 +176,13 @@ public final class Poller {
         done |= WRITES;
       }
       key.interestOpsAnd(~done);
+      // signalled, not only woken: the waiter learns that readiness ended its wait (see
+      // PolledChannel.await), and one about to park does not
       if ((ready & READS) != 0) {
-        polled.readers.wake();
+        polled.readers.signal();
       }
       if ((ready & WRITES) != 0) {
-        polled.writers.wake();
+        polled.writers.signal();
       }
     } catch (CancelledKeyException e) {
       polled.wakeAll();

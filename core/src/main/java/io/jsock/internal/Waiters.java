@@ -27,11 +27,12 @@ final class Waiters {
   private volatile Thread first;
 
   /**
-   * Set by an edge-triggered poller when the direction became ready (and, on either poller, for
-   * writers when the output is shut: see {@link PolledChannel#outputShut()}), cleared by {@link
-   * #clear()} after each wait: a waiter that finds it set does not park, since the edge it waits
-   * for may have fired before it published itself (the poller writes this before reading the
-   * waiters, the waiter publishes itself before reading this, so one of them sees the other).
+   * Set by a poller when the direction became ready (and for writers when the output is shut: see
+   * {@link PolledChannel#outputShut()}), cleared by {@link #clear()} after each wait: a waiter that
+   * finds it set does not park, since the edge it waits for may have fired before it published
+   * itself (the poller writes this before reading the waiters, the waiter publishes itself before
+   * reading this, so one of them sees the other); and a wait that finds it set as it ends was ended
+   * by readiness, not by its deadline (see {@link PolledChannel#await}).
    */
   private volatile boolean signalled;
 

@@ -2034,6 +2034,58 @@ class TlsSocketTest {
     }
   }
 
+  // python3.11, AF_UNIX, SO_SNDBUF 4096 filled by non-blocking sends of 100 bytes, settimeout(1):
+  // do_handshake raises TimeoutError "The handshake operation timed out" after the timeout, though
+  // the peer read 100 bytes meanwhile, and the peer then finds the filler only: its poll for room
+  // timed out, so OpenSSL wrote nothing more. jsock's handshake flush wrote its ClientHello into
+  // the room freed once its wait had ended at the deadline (which no readiness showed).
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void aHandshakeWhoseWaitForRoomReachesItsDeadlineWritesNothingAfterIt(
+      boolean virtual, @TempDir Path dir) throws Exception {
+    try (Pair plain = Loopback.pair(Family.AF_UNIX, dir)) {
+      Socket sock = plain.client();
+      sock.setSockOpt(StandardSocketOptions.SO_SNDBUF, 4096);
+      plain.server().setSockOpt(StandardSocketOptions.SO_RCVBUF, 4096);
+      sock.setBlocking(false);
+      int filled = 0;
+      boolean full = false;
+      for (int i = 0; i < 100_000 && !full; i++) { // bounded: far more than such buffers take
+        try {
+          filled += sock.send(new byte[100]);
+        } catch (WouldBlockException noRoom) {
+          full = true;
+        }
+      }
+      assertThat(full).as("the send buffer filled").isTrue();
+      sock.setBlocking(true);
+      String peer = AddressText.text(sock.getPeerName()); // the wrap closes sock, failed or not
+      TlsContext impatient = client.withHandshakeTimeout(Duration.ofSeconds(1));
+      Callable<Socket> wrapping = () -> impatient.wrap(sock, "localhost");
+      Running<Socket> handshaking =
+          virtual ? Running.inVirtualThread(wrapping) : Running.inPlatformThread(wrapping);
+      handshaking.awaitBlocked();
+
+      assertThat(plain.server().recv(100)).hasSize(100);
+
+      assertThat(handshaking.failure())
+          .isInstanceOf(SocketTimeoutException.class)
+          .hasMessage("tls handshake with " + peer + ": timed out");
+      plain.server().setBlocking(false);
+      ByteBuffer rest = ByteBuffer.allocate(2 * filled);
+      try {
+        for (int i = 0; i < 100_000 && plain.server().recvInto(rest) > 0; i++) {
+          // bounded; ends with WouldBlockException once the queue is empty
+        }
+      } catch (WouldBlockException drained) {
+        // all read
+      }
+      byte[] got = Arrays.copyOf(rest.array(), rest.position());
+      assertThat(got.length).as("the filler, and no ClientHello").isEqualTo(filled - 100);
+      assertThat(got).containsOnly((byte) 0);
+    }
+  }
+
   // python3.11: settimeout(0.5), a peer that does not read: SSLSocket.send (and sendall) of 1 MiB
   // or 4 MiB raises TimeoutError "The write operation timed out" with part of it sent; sent again
   // (the same data) once the peer reads, it returns the whole length and the peer has every byte

@@ -434,7 +434,10 @@ public final class Socket implements AutoCloseable {
    *
    * <p>A TCP socket whose connection a reset closed binds again, as on Linux, unless it was bound
    * to a port of its own before it connected; it stays connected for the rest ({@code connect}
-   * throws {@code EISCONN}). On the portable path that bind throws {@code EINVAL}.
+   * throws {@code EISCONN}). On the portable path that bind throws {@code EINVAL}. So does a TCP
+   * listener that {@link #shutdown} stopped listening, unless the kernel picked its port: Linux
+   * gave that back, and the socket binds again, then neither connects nor accepts ({@code EINVAL})
+   * until it listens.
    *
    * @param address an {@link InetSocketAddress} (resolved now if unresolved, honouring the family)
    *     or, for AF_UNIX, a {@link UnixDomainSocketAddress}
@@ -442,89 +445,142 @@ public final class Socket implements AutoCloseable {
    */
   public void bind(SocketAddress address) throws IOException {
     SocketAddress local = checkAddress(address, "bind to");
+    PolledChannel stopped;
+    List<SocketSelector> registeredWith;
     synchronized (stateLock) {
       PolledChannel current = open("bind to", local);
-      NetworkChannel channel = (NetworkChannel) current.channel();
-      if (channel.getLocalAddress() != null) {
-        // an AF_UNIX socket with a name: bound, or accepted (its listener's, as Linux gives it)
-        boolean named =
-            boundAddress instanceof UnixDomainSocketAddress
-                || (channel.getLocalAddress() instanceof UnixDomainSocketAddress own
-                    && !own.getPath().toString().isEmpty());
-        if (!named
-            && local instanceof UnixDomainSocketAddress unix
-            && channel instanceof SocketChannel stream
-            && stream.isConnected()) {
-          bindConnected(current, unix); // a client that connected unbound, as Linux lets it
-          return;
-        }
-        if (named
-            && local instanceof UnixDomainSocketAddress unix
-            && unix.getPath().toString().isEmpty()) {
-          return; // Linux's autobind (the empty path) of a socket with a name does nothing
-        }
-        if (!(local instanceof InetSocketAddress
-            && channel instanceof SocketChannel stream
-            && stream.isConnected())) {
-          throw Errors.of(Errno.EINVAL, "bind to", local); // already bound, as Linux says
-        }
-        // a TCP connection: the kernel decides (bindClosedConnection), SO_REUSEADDR as below
+      if (!isStoppedListenerWithPickedPort(current)) {
+        bindChannel(current, local);
+        return;
       }
-      if (channel instanceof SocketChannel stream && stream.isConnectionPending()) {
-        // the connect gave the socket its port, though the JDK's channel names none yet
-        throw Errors.of(Errno.EINVAL, "bind to", local);
+      bindInPlaceOfStoppedListener(current, (InetSocketAddress) local);
+      stopped = current;
+      registeredWith = selectors;
+    }
+    retire(stopped, registeredWith);
+  }
+
+  /**
+   * Whether the channel is a TCP listener that a shutdown stopped, and whose port the kernel picked
+   * (bound to port 0, or not bound before listen): Linux has given that port back (a port given to
+   * bind it stays), and its socket binds and listens again as one that was never bound, where the
+   * JDK's channel keeps the port it was bound to. Guarded by stateLock.
+   */
+  private boolean isStoppedListenerWithPickedPort(PolledChannel current) {
+    return listenerStopped
+        && current.channel() instanceof ServerSocketChannel
+        && !(boundAddress instanceof InetSocketAddress bound && bound.getPort() != 0);
+  }
+
+  /**
+   * Binds a stopped listener whose port the kernel picked ({@link
+   * #isStoppedListenerWithPickedPort}): a fresh stream channel with the socket's options takes its
+   * place, bound to {@code local}; it stays stopped for connect ({@code EINVAL}) until {@link
+   * #listen}. A bind refused leaves the listener in place, named as Linux names its socket then:
+   * the wildcard address, with the old port. The caller retires the listener. Guarded by stateLock.
+   */
+  private void bindInPlaceOfStoppedListener(PolledChannel current, InetSocketAddress local)
+      throws IOException {
+    InetSocketAddress old = (InetSocketAddress) localAddressOf((NetworkChannel) current.channel());
+    PolledChannel fresh = freshStream();
+    try {
+      bindChannel(fresh, local);
+    } catch (IOException | RuntimeException e) {
+      fresh.channel().close();
+      if (e instanceof AddressInUseException && old != null) {
+        // Linux set the address before it found the port taken, then cleared it
+        reboundName =
+            new InetSocketAddress(Addresses.anyLocal(family == Family.AF_INET6), old.getPort());
       }
-      boolean reuseSet = false;
-      if (channel instanceof SocketChannel stream
-          && local instanceof InetSocketAddress inet
-          && inet.getPort() != 0
-          && !options.containsKey(StandardSocketOptions.SO_REUSEADDR)
-          && !stream.getOption(StandardSocketOptions.SO_REUSEADDR)) {
-        // as a JDK ServerSocket binds: the port is taken here, before listen() can give the
-        // listener SO_REUSEADDR, and connections a previous server closed may hold it in TIME_WAIT
-        // (port 0 is left alone: the kernel picks a free port, and would then consider ports
-        // that TIME_WAIT connections hold, which a client bound to a source address can trip on).
-        // Only when off, so that a refused bind restores what was: a connected socket may have it
-        // on (accepted from a listener that had it, or bound to a port by jsock before)
-        stream.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-        reuseSet = true;
+      throw e;
+    }
+    polled = fresh;
+    reboundName = null;
+    inputShut = false; // Linux's disconnect of a listener leaves no shutdown on the socket
+  }
+
+  /** Binds the current channel, as {@link #bind(SocketAddress)} describes. Guarded by stateLock. */
+  private void bindChannel(PolledChannel current, SocketAddress local) throws IOException {
+    NetworkChannel channel = (NetworkChannel) current.channel();
+    if (channel.getLocalAddress() != null) {
+      // an AF_UNIX socket with a name: bound, or accepted (its listener's, as Linux gives it)
+      boolean named =
+          boundAddress instanceof UnixDomainSocketAddress
+              || (channel.getLocalAddress() instanceof UnixDomainSocketAddress own
+                  && !own.getPath().toString().isEmpty());
+      if (!named
+          && local instanceof UnixDomainSocketAddress unix
+          && channel instanceof SocketChannel stream
+          && stream.isConnected()) {
+        bindConnected(current, unix); // a client that connected unbound, as Linux lets it
+        return;
+      }
+      if (named
+          && local instanceof UnixDomainSocketAddress unix
+          && unix.getPath().toString().isEmpty()) {
+        return; // Linux's autobind (the empty path) of a socket with a name does nothing
+      }
+      if (!(local instanceof InetSocketAddress
+          && channel instanceof SocketChannel stream
+          && stream.isConnected())) {
+        throw Errors.of(Errno.EINVAL, "bind to", local); // already bound, as Linux says
+      }
+      // a TCP connection: the kernel decides (bindClosedConnection), SO_REUSEADDR as below
+    }
+    if (channel instanceof SocketChannel stream && stream.isConnectionPending()) {
+      // the connect gave the socket its port, though the JDK's channel names none yet
+      throw Errors.of(Errno.EINVAL, "bind to", local);
+    }
+    boolean reuseSet = false;
+    if (channel instanceof SocketChannel stream
+        && local instanceof InetSocketAddress inet
+        && inet.getPort() != 0
+        && !options.containsKey(StandardSocketOptions.SO_REUSEADDR)
+        && !stream.getOption(StandardSocketOptions.SO_REUSEADDR)) {
+      // as a JDK ServerSocket binds: the port is taken here, before listen() can give the
+      // listener SO_REUSEADDR, and connections a previous server closed may hold it in TIME_WAIT
+      // (port 0 is left alone: the kernel picks a free port, and would then consider ports
+      // that TIME_WAIT connections hold, which a client bound to a source address can trip on).
+      // Only when off, so that a refused bind restores what was: a connected socket may have it
+      // on (accepted from a listener that had it, or bound to a port by jsock before)
+      stream.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+      reuseSet = true;
+    }
+    try {
+      if (channel instanceof SocketChannel stream && stream.isConnected()) {
+        bindClosedConnection(current, (InetSocketAddress) local);
+      } else {
+        channel.bind(local);
+      }
+    } catch (IOException e) {
+      IOException failure = Errors.translate(e, "bind to", local);
+      if (reuseSet) {
+        // a refused bind leaves the socket as it was, as Python's (a later bind to port 0
+        // would pick its port with it on)
+        try {
+          ((SocketChannel) channel).setOption(StandardSocketOptions.SO_REUSEADDR, false);
+        } catch (IOException | RuntimeException unset) {
+          failure.addSuppressed(unset);
+        }
+      }
+      if (!(failure instanceof AddressInUseException
+          && local instanceof UnixDomainSocketAddress unix
+          && UnixSocketFiles.removeIfStale(unix))) {
+        throw failure;
       }
       try {
-        if (channel instanceof SocketChannel stream && stream.isConnected()) {
-          bindClosedConnection(current, (InetSocketAddress) local);
-        } else {
-          channel.bind(local);
-        }
-      } catch (IOException e) {
-        IOException failure = Errors.translate(e, "bind to", local);
-        if (reuseSet) {
-          // a refused bind leaves the socket as it was, as Python's (a later bind to port 0
-          // would pick its port with it on)
-          try {
-            ((SocketChannel) channel).setOption(StandardSocketOptions.SO_REUSEADDR, false);
-          } catch (IOException | RuntimeException unset) {
-            failure.addSuppressed(unset);
-          }
-        }
-        if (!(failure instanceof AddressInUseException
-            && local instanceof UnixDomainSocketAddress unix
-            && UnixSocketFiles.removeIfStale(unix))) {
-          throw failure;
-        }
-        try {
-          channel.bind(local);
-        } catch (IOException again) {
-          throw Errors.translate(again, "bind to", local);
-        }
+        channel.bind(local);
+      } catch (IOException again) {
+        throw Errors.translate(again, "bind to", local);
       }
-      boundAddress = local;
-      connectingFrom = null; // a bind after a failed connect: its address from now on
-      if (channel instanceof DatagramChannel) {
-        receivingOn = localAddressOf(channel); // the port picked for port 0, for messages
-      }
-      if (local instanceof UnixDomainSocketAddress unix) {
-        boundFileIdentity = UnixSocketFiles.identity(unix.getPath());
-      }
+    }
+    boundAddress = local;
+    connectingFrom = null; // a bind after a failed connect: its address from now on
+    if (channel instanceof DatagramChannel) {
+      receivingOn = localAddressOf(channel); // the port picked for port 0, for messages
+    }
+    if (local instanceof UnixDomainSocketAddress unix) {
+      boundFileIdentity = UnixSocketFiles.identity(unix.getPath());
     }
   }
 
@@ -612,8 +668,9 @@ public final class Socket implements AutoCloseable {
    * Starts listening for connections, as Python's {@code listen(backlog)}; an unbound TCP socket is
    * first bound to an ephemeral port on every interface, as Linux does. Listening sockets have
    * {@code SO_REUSEADDR} on unless it was set off, as in the JDK and Python's {@code
-   * create_server}. A TCP listener that {@link #shutdown} stopped listens again, and a listener
-   * takes the new backlog, as on Linux (on the portable path the JDK's listener keeps its first).
+   * create_server}. A TCP listener that {@link #shutdown} stopped listens again, on a new port if
+   * the kernel had picked its port (Linux gave that back at the shutdown), and a listener takes the
+   * new backlog, as on Linux (on the portable path the JDK's listener keeps its first).
    *
    * @param backlog how many connections the kernel queues before {@link #accept()} takes them
    * @throws ErrnoException with {@link Errno#EINVAL} if the socket is connected or, over TCP, has
@@ -624,41 +681,86 @@ public final class Socket implements AutoCloseable {
     if (backlog < 0) {
       throw new IllegalArgumentException("backlog must not be negative: " + backlog);
     }
+    PolledChannel replaced;
+    List<SocketSelector> registeredWith;
     synchronized (stateLock) {
       PolledChannel current = open("listen on", null);
       if (current.channel() instanceof ServerSocketChannel listening) {
-        listenAgain(current, listening, backlog);
-        return;
+        if (!isStoppedListenerWithPickedPort(current)) {
+          listenAgain(current, listening, backlog);
+          return;
+        }
+        // Linux gave the port back when the shutdown stopped it: a new one, on the address it
+        // had (the wildcard once a bind found a port taken)
+        InetSocketAddress name =
+            reboundName != null ? reboundName : (InetSocketAddress) localAddressOf(listening);
+        listenInPlaceOf(listening, new InetSocketAddress(name.getAddress(), 0), backlog);
+      } else {
+        SocketChannel unbound = unboundStream(current);
+        listenInPlaceOf(unbound, localAddressOf(unbound), backlog);
       }
-      if (current.channel() instanceof DatagramChannel) {
-        throw Errors.of(Errno.EOPNOTSUPP, "listen on", getSockName());
-      }
-      SocketChannel unbound = (SocketChannel) current.channel();
-      if (unbound.isConnected() || unbound.isConnectionPending()) {
-        // named by its own address, as every refused listen (the peer's is not listened on)
-        SocketAddress local = getSockName();
-        throw cannotListen(
-            local instanceof UnixDomainSocketAddress unix && unix.getPath().toString().isEmpty()
-                ? null
-                : local,
-            unbound.isConnected() ? "the socket is connected" : "a connect is in progress");
-      }
-      if (connectTried && family.isInet()) {
-        // named as getSockName names it (a socket bound to port 0 keeps its port's name)
-        throw cannotListen(
-            localAddressOf(unbound) == null ? null : getSockName(),
-            "the socket has tried to connect");
-      }
-      if (family == Family.AF_UNIX && localAddressOf(unbound) == null) {
-        // Linux gives an unbound AF_UNIX socket no path to listen on (the JDK would bind one in
-        // the temporary directory, and leave its file there)
-        throw cannotListen(null, "an AF_UNIX socket must be bound first");
-      }
-      PolledChannel listener = openListener(unbound, backlog);
-      listeningOn = localAddressOf((NetworkChannel) listener.channel());
-      polled = listener;
-      closeQuietly(current);
+      replaced = current;
+      registeredWith = selectors;
     }
+    retire(replaced, registeredWith);
+  }
+
+  /**
+   * The stream channel that {@link #listen} replaces with a listener, or the error Linux gives
+   * listen on this socket. Guarded by stateLock.
+   */
+  private SocketChannel unboundStream(PolledChannel current) throws IOException {
+    if (current.channel() instanceof DatagramChannel) {
+      throw Errors.of(Errno.EOPNOTSUPP, "listen on", getSockName());
+    }
+    SocketChannel unbound = (SocketChannel) current.channel();
+    if (unbound.isConnected() || unbound.isConnectionPending()) {
+      // named by its own address, as every refused listen (the peer's is not listened on)
+      SocketAddress local = getSockName();
+      throw cannotListen(
+          local instanceof UnixDomainSocketAddress unix && unix.getPath().toString().isEmpty()
+              ? null
+              : local,
+          unbound.isConnected() ? "the socket is connected" : "a connect is in progress");
+    }
+    if (connectTried && family.isInet()) {
+      // named as getSockName names it (a socket bound to port 0 keeps its port's name)
+      throw cannotListen(
+          localAddressOf(unbound) == null ? null : getSockName(),
+          "the socket has tried to connect");
+    }
+    if (family == Family.AF_UNIX && localAddressOf(unbound) == null) {
+      // Linux gives an unbound AF_UNIX socket no path to listen on (the JDK would bind one in
+      // the temporary directory, and leave its file there)
+      throw cannotListen(null, "an AF_UNIX socket must be bound first");
+    }
+    return unbound;
+  }
+
+  /**
+   * Puts a new listener on {@code local} in the place of the current channel, {@code holder}, which
+   * holds {@code local}'s port meanwhile; the caller retires it. Guarded by stateLock.
+   */
+  private void listenInPlaceOf(NetworkChannel holder, SocketAddress local, int backlog)
+      throws IOException {
+    PolledChannel listener = openListener(holder, local, backlog);
+    listeningOn = localAddressOf((NetworkChannel) listener.channel());
+    polled = listener;
+    listenerStopped = false;
+    reboundName = null;
+  }
+
+  /**
+   * Closes a channel that a new one has replaced ({@link #listen}, or a {@link #bind} of a stopped
+   * listener), once the selectors that held it have moved this socket's registration to the new one
+   * and let it go: the JDK would close it only at their next select, and Python's socket stays one
+   * descriptor, watched throughout. Not under stateLock: a selector's lock comes first.
+   */
+  private void retire(PolledChannel old, List<SocketSelector> registeredWith) {
+    for (SocketSelector selector : registeredWith) {
+      selector.moved(this, old.channel());
+    }
+    closeQuietly(old);
   }
 
   /**
@@ -3090,12 +3192,13 @@ public final class Socket implements AutoCloseable {
   }
 
   /**
-   * Replaces the unbound stream channel by a listening one at the same address. For an inet socket
-   * the old channel keeps the address until the listener has it: both carry SO_REUSEADDR, which
-   * Linux allows while neither listens, so no other socket can take the port in between.
+   * A listening channel at {@code local} (null: every interface, port 0), to replace {@code
+   * holder}, the socket's unbound stream or stopped listener. For an inet socket the holder keeps
+   * the address until the listener has it: both carry SO_REUSEADDR, which Linux allows while
+   * neither listens, so no other socket can take the port in between.
    */
-  private PolledChannel openListener(SocketChannel unbound, int backlog) throws IOException {
-    SocketAddress local = localAddressOf(unbound);
+  private PolledChannel openListener(NetworkChannel holder, SocketAddress local, int backlog)
+      throws IOException {
     PosixFileAttributes boundFile = null;
     ServerSocketChannel listener = ServerSocketChannel.open(family.protocolFamily());
     try {
@@ -3112,7 +3215,7 @@ public final class Socket implements AutoCloseable {
       if (local == null && family.isInet()) {
         local = new InetSocketAddress(Addresses.anyLocal(family == Family.AF_INET6), 0);
       } else if (family.isInet()) {
-        unbound.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+        holder.setOption(StandardSocketOptions.SO_REUSEADDR, true);
         listener.setOption(StandardSocketOptions.SO_REUSEADDR, true);
       } else { // AF_UNIX, bound (listen refuses an unbound one)
         // a Unix-domain path is a file that only one socket can hold: the listener binds once it
@@ -3434,6 +3537,10 @@ public final class Socket implements AutoCloseable {
             "connect to",
             target);
       }
+      if (listenerStopped) {
+        // a stopped listener bound again (bindInPlaceOfStoppedListener): still EINVAL, as Linux
+        throw Errors.of(Errno.EINVAL, "connect to", target);
+      }
       if (channel.isConnected()) {
         if (connectUnclaimed) {
           connectUnclaimed = false; // this connect is the one that completes it, as on Linux
@@ -3551,16 +3658,9 @@ public final class Socket implements AutoCloseable {
       if (family.isInet()) {
         inputShut = false; // Linux's next connect clears a shutdown made before the one that failed
       }
-      PolledChannel fresh = openStream(family);
+      PolledChannel fresh = freshStream();
       try {
         NetworkChannel network = (NetworkChannel) fresh.channel();
-        for (var entry : options.entrySet()) {
-          if (isOwnOption(entry.getKey())) {
-            setOwnOption(fresh, entry.getKey(), entry.getValue());
-          } else {
-            setRaw(network, entry.getKey(), entry.getValue());
-          }
-        }
         if (boundAddress instanceof UnixDomainSocketAddress unix) {
           removeOwnSocketFile(unix.getPath(), "bind to"); // the closed channel's own file
         } else if (boundAddress instanceof InetSocketAddress inet
@@ -3583,6 +3683,28 @@ public final class Socket implements AutoCloseable {
       polled = fresh;
       return fresh;
     }
+  }
+
+  /**
+   * A new stream channel with the options set on this socket, to take the place of its channel.
+   * Guarded by stateLock.
+   */
+  private PolledChannel freshStream() throws IOException {
+    PolledChannel fresh = openStream(family);
+    try {
+      NetworkChannel network = (NetworkChannel) fresh.channel();
+      for (var entry : options.entrySet()) {
+        if (isOwnOption(entry.getKey())) {
+          setOwnOption(fresh, entry.getKey(), entry.getValue());
+        } else {
+          setRaw(network, entry.getKey(), entry.getValue());
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      fresh.channel().close();
+      throw e;
+    }
+    return fresh;
   }
 
   /**

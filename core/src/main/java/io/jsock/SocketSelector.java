@@ -820,6 +820,28 @@ public final class SocketSelector implements AutoCloseable {
   }
 
   /**
+   * Moves a socket's registration to the channel that has taken the place of {@code old} ({@link
+   * Socket#listen}, or a bind of a listener a shutdown stopped), and lets {@code old} go before the
+   * socket closes it, as {@link #release} does: Python's socket stays one descriptor, watched
+   * throughout, and closing it right after frees its port. A select in progress watches the new
+   * channel once woken (the wait for its poll wakes it).
+   */
+  void moved(Socket socket, SelectableChannel old) {
+    synchronized (lock) {
+      Registration registration = registrations.get(socket); // none once closed
+      if (registration != null) {
+        follow(registration);
+      }
+      SelectionKey held = old.keyFor(selector); // cancelled by follow, until a poll lets it go
+      if (held != null) {
+        held.cancel();
+        awaitDeregistered(held);
+      }
+    }
+    wakeupIfPolling();
+  }
+
+  /**
    * Waits until the selector has let a cancelled key go (under lock). Until then the JDK would
    * defer closing the channel, so the socket's close() would not release its file descriptor, and
    * registering the socket again would fail. Not cut short by an interrupt (the status stays set):

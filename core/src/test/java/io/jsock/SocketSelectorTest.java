@@ -375,6 +375,62 @@ class SocketSelectorTest {
     }
   }
 
+  // python3 on Linux: a registered socket that starts listening is the same descriptor, so its
+  // close frees the port at once, with no select in between; jsock's listen() left the selector
+  // holding the channel it had before, which the JDK closed only at the next select: until then a
+  // bind without SO_REUSEADDR to the port failed (EADDRINUSE)
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void aSocketRegisteredBeforeListenReleasesItsPortAtOnceWhenClosed(Family family)
+      throws Exception {
+    try (Socket listener = Socket.create(family, SOCK_STREAM)) {
+      bindToAnUnusedPort(listener); // bound again below: see bindToAnUnusedPort
+      SocketAddress address = listener.getSockName();
+      selector.register(listener, READ, null);
+      listener.listen();
+
+      listener.close();
+
+      try (Socket next = Socket.create(family, SOCK_STREAM)) {
+        next.setSockOpt(StandardSocketOptions.SO_REUSEADDR, false); // as Python's bind
+        next.bind(address); // before any select: a channel still holding the port refuses it
+        next.listen();
+        assertThat(next.getSockName()).isEqualTo(address);
+      }
+      assertThat(selector.select(Duration.ZERO)).isEmpty();
+      assertThat(selector.getMap()).isEmpty();
+    }
+  }
+
+  // python3 on Linux: a registered listener that shutdown(SHUT_RD) stopped is ready to read (a
+  // hang-up); listen() again (on a new port: it was bound to port 0) keeps the registration, which
+  // reports the next client
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void aRegisteredListenerThatAShutdownStoppedReportsClientsOnceItListensAgain(Family family)
+      throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeFalse(
+        Boolean.getBoolean("jsock.selectorPoller"), "the portable path stops no listener");
+    try (Socket listener = Socket.create(family, SOCK_STREAM);
+        Socket client = Socket.create(family, SOCK_STREAM)) {
+      bindToLoopback(listener);
+      listener.listen();
+      SelectorKey key = selector.register(listener, READ, "stopped");
+      listener.shutdown(Shutdown.SHUT_RD);
+      assertThat(selector.select(Duration.ZERO)).containsExactly(new Ready(key, READ));
+
+      listener.listen();
+
+      client.connect(listener.getSockName()); // the first select after listen reports it
+      assertThat(selector.select(PROMPTLY)).containsExactly(new Ready(key, READ));
+      assertThat(selector.getKey(listener)).isSameAs(key);
+      try (Socket conn = listener.accept().conn()) {
+        assertThat(conn.getPeerName()).isEqualTo(client.getSockName());
+      }
+      assertThat(selector.select(Duration.ZERO)).isEmpty();
+    }
+  }
+
   // ---------------------------------------------------------------- register, modify, unregister
 
   @ParameterizedTest

@@ -3337,20 +3337,21 @@ class SocketTest {
           .hasMessage("accept on " + text(address) + ": invalid argument");
       assertThat(((ErrnoException) e).errno()).isEqualTo(22).isEqualTo(Errno.EINVAL);
 
-      listener.listen();
+      listener.listen(); // on a new port: the stop gave back the one the kernel picked
+      SocketAddress again = listener.getSockName();
       try (Socket queued = Socket.create(family, SOCK_STREAM);
           Socket refused = Socket.create(family, SOCK_STREAM);
           Socket accepted = Socket.create(family, SOCK_STREAM)) {
-        queued.connect(address);
+        queued.connect(again);
         listener.shutdown(Shutdown.SHUT_RD);
 
         assertThatThrownBy(() -> queued.recv(10)).isInstanceOf(ConnectionResetException.class);
-        assertThatThrownBy(() -> refused.connect(address))
+        assertThatThrownBy(() -> refused.connect(again))
             .isInstanceOf(ConnectionRefusedException.class)
-            .hasMessage("connect to " + text(address) + ": connection refused");
+            .hasMessage("connect to " + text(again) + ": connection refused");
 
         listener.listen();
-        accepted.connect(address);
+        accepted.connect(listener.getSockName());
         try (Socket conn = listener.accept().conn()) {
           assertThat(conn.getPeerName()).isEqualTo(accepted.getSockName());
         }
@@ -3382,6 +3383,111 @@ class SocketTest {
 
       assertThat(listener.connectEx(target)).isEqualTo(Errno.EISCONN);
     }
+  }
+
+  // python3 on Linux: a TCP listener bound to port 0 that shutdown(SHUT_RD or SHUT_RDWR) stopped
+  // has given its port back and may bind again (a new port; the old name until then; a port
+  // taken is EADDRINUSE, and leaves the wildcard address with the old port), and stays
+  // a socket that neither connects (EINVAL) nor accepts (EINVAL) until it listens; bind again is
+  // EINVAL, recv ENOTCONN, send EPIPE; listen then listens on the new name. jsock said EINVAL to
+  // the bind: the JDK's listening channel holds its port for good
+  @ParameterizedTest(name = "{0}, {1}")
+  @MethodSource("inetFamiliesAndStops")
+  void aTcpListenerThatAShutdownStoppedBindsAgainAsOnLinux(Family family, Shutdown how)
+      throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeFalse(
+        Boolean.getBoolean("jsock.selectorPoller"), "the portable path stops no listener");
+    String host = family == AF_INET ? "127.0.0.1" : "::1";
+    try (Socket listener = listening(family);
+        Socket other = listening(family)) {
+      listener.setSockOpt(StandardSocketOptions.TCP_NODELAY, true);
+      InetSocketAddress old = (InetSocketAddress) listener.getSockName();
+      listener.shutdown(how);
+      assertThat(listener.getSockName()).isEqualTo(old);
+      assertThatThrownBy(() -> listener.bind(other.getSockName()))
+          .isInstanceOf(AddressInUseException.class);
+      assertThat(listener.getSockName()) // Linux cleared the address it had set, not the port
+          .isEqualTo(new InetSocketAddress(family == AF_INET ? "0.0.0.0" : "::", old.getPort()));
+
+      listener.bind(host, 0);
+
+      InetSocketAddress local = (InetSocketAddress) listener.getSockName();
+      assertThat(local.getAddress()).isEqualTo(Loopback.ip(family));
+      assertThat(local.getPort()).isPositive();
+      assertThat(catchThrowableOfType(ErrnoException.class, () -> listener.bind(host, 0)).errno())
+          .isEqualTo(Errno.EINVAL);
+      ErrnoException connect =
+          catchThrowableOfType(ErrnoException.class, () -> listener.connect(other.getSockName()));
+      assertThat(connect)
+          .hasMessage("connect to " + text(other.getSockName()) + ": invalid argument");
+      assertThat(catchThrowableOfType(ErrnoException.class, listener::accept).errno())
+          .isEqualTo(Errno.EINVAL);
+      assertThat(catchThrowableOfType(ErrnoException.class, () -> listener.recv(1)).errno())
+          .isEqualTo(Errno.ENOTCONN);
+      assertThatThrownBy(() -> listener.send(bytes("x"))).isInstanceOf(BrokenPipeException.class);
+      assertThat(listener.getSockOpt(StandardSocketOptions.TCP_NODELAY)).isTrue();
+      assertThat(listener.getSockName()).isEqualTo(local);
+
+      listener.listen();
+
+      assertThat(listener.getSockName()).isEqualTo(local);
+      try (Socket client = Socket.create(family, SOCK_STREAM)) {
+        client.connect(local);
+        try (Socket conn = listener.accept().conn()) {
+          assertThat(conn.getPeerName()).isEqualTo(client.getSockName());
+        }
+      }
+      assertThat(listener.connectEx(other.getSockName())).isEqualTo(Errno.EISCONN);
+    }
+  }
+
+  // python3 on Linux: a stopped listener bound to port 0 that listens again without a bind
+  // listens on a new port of the address it was bound to (its old one refuses clients); one bound
+  // to a port of its own keeps it, and cannot bind again (EINVAL). jsock listened on the old port
+  @ParameterizedTest(name = "{0}, {1}")
+  @MethodSource("inetFamiliesAndStops")
+  void aTcpListenerBoundToPortZeroThatAShutdownStoppedListensAgainOnANewPortAsOnLinux(
+      Family family, Shutdown how) throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeFalse(
+        Boolean.getBoolean("jsock.selectorPoller"), "the portable path stops no listener");
+    try (Socket listener = listening(family);
+        Socket client = Socket.create(family, SOCK_STREAM);
+        Socket refused = Socket.create(family, SOCK_STREAM)) {
+      InetSocketAddress old = (InetSocketAddress) listener.getSockName();
+      listener.shutdown(how);
+
+      listener.listen();
+
+      InetSocketAddress local = (InetSocketAddress) listener.getSockName();
+      assertThat(local.getAddress()).isEqualTo(old.getAddress());
+      assertThat(local.getPort()).isPositive().isNotEqualTo(old.getPort());
+      assertThat(refused.connectEx(old)).isEqualTo(Errno.ECONNREFUSED);
+      client.connect(local);
+      try (Socket conn = listener.accept().conn()) {
+        assertThat(conn.getPeerName()).isEqualTo(client.getSockName());
+      }
+    }
+    try (Socket fixed = Socket.create(family, SOCK_STREAM)) {
+      fixed.bind(
+          new InetSocketAddress(Loopback.ip(family), Loopback.unusedPort(family, SOCK_STREAM)));
+      fixed.listen();
+      SocketAddress address = fixed.getSockName();
+      fixed.shutdown(how);
+
+      assertThat(catchThrowableOfType(ErrnoException.class, () -> fixed.bind(address)).errno())
+          .isEqualTo(Errno.EINVAL);
+      fixed.listen();
+
+      assertThat(fixed.getSockName()).isEqualTo(address);
+    }
+  }
+
+  static Stream<Arguments> inetFamiliesAndStops() {
+    return Stream.of(AF_INET, AF_INET6)
+        .flatMap(
+            family ->
+                Stream.of(Shutdown.SHUT_RD, Shutdown.SHUT_RDWR)
+                    .map(how -> Arguments.arguments(family, how)));
   }
 
   // python3 on Linux: listen(1) and then listen(4) on an AF_UNIX listener queues five clients

@@ -1,9 +1,11 @@
 package io.jsock.cli;
 
 import io.jsock.AddrInfo;
+import io.jsock.AddressResolutionException;
 import io.jsock.ConnectionRefusedException;
 import io.jsock.Errno;
 import io.jsock.ErrnoException;
+import io.jsock.Family;
 import io.jsock.Socket;
 import io.jsock.Sockets;
 import io.jsock.tls.Tls;
@@ -175,11 +177,7 @@ final class ConnectCommand implements Callable<Integer> {
     Consumer<IOException> tryingNext =
         failed -> diagnostics.event(failed.getMessage() + "; trying the next address");
     ClientSource source = source();
-    List<AddrInfo> targets =
-        host == null
-            ? List.of()
-            : Sockets.getAddrInfo(
-                host, ports.getFirst(), source.family(transport.family()), transport.kind());
+    List<AddrInfo> targets = host == null ? List.of() : targets(host, ports.getFirst(), source);
     Connector connect =
         port ->
             transport.unix != null
@@ -273,16 +271,61 @@ final class ConnectCommand implements Callable<Integer> {
     return port;
   }
 
-  /** Where -s and -p bind the client's end; the kernel's choice without them. */
+  /**
+   * Where -s and -p bind the client's end; the kernel's choice without them. A source that does not
+   * resolve (or not in the family -4 or -6 asks for) says that it is the source at fault.
+   */
   private ClientSource source() throws IOException {
     if (sourceHost == null) {
       return new ClientSource(Optional.empty(), sourcePort);
     }
-    AddrInfo local =
-        Sockets.getAddrInfo(sourceHost, sourcePort, transport.family(), transport.kind())
-            .getFirst();
+    Family asked = transport.family();
+    List<AddrInfo> locals;
+    try {
+      locals = Sockets.getAddrInfo(sourceHost, sourcePort, asked, transport.kind());
+    } catch (AddressResolutionException e) {
+      String limit =
+          asked == null
+              ? ""
+              : "; " + (asked == Family.AF_INET ? "-4" : "-6") + " asks for " + familyName(asked);
+      throw explained(e, "the -s source address" + limit);
+    }
     return new ClientSource(
-        Optional.of(((InetSocketAddress) local.address()).getAddress()), sourcePort);
+        Optional.of(((InetSocketAddress) locals.getFirst().address()).getAddress()), sourcePort);
+  }
+
+  /**
+   * The addresses of {@code host}, in the family of {@code source}'s address if it has one: a
+   * target without an address of that family says that -s is why.
+   */
+  private List<AddrInfo> targets(String host, int port, ClientSource source) throws IOException {
+    Family family = source.family(transport.family());
+    try {
+      return Sockets.getAddrInfo(host, port, family, transport.kind());
+    } catch (AddressResolutionException e) {
+      if (source.address().isEmpty()) {
+        throw e;
+      }
+      throw explained(
+          e,
+          "only its "
+              + familyName(family)
+              + " addresses were looked up: the -s source address "
+              + sourceHost
+              + " is "
+              + familyName(family));
+    }
+  }
+
+  private static AddressResolutionException explained(AddressResolutionException e, String why) {
+    AddressResolutionException explained =
+        new AddressResolutionException(e.getMessage() + " (" + why + ")", e.errno(), e.address());
+    explained.initCause(e);
+    return explained;
+  }
+
+  private static String familyName(Family family) {
+    return family == Family.AF_INET6 ? "IPv6" : "IPv4";
   }
 
   /**

@@ -21,6 +21,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -211,8 +212,70 @@ class ConnectScanIT {
   @Test
   void portsReadAsNcReadsThem() {
     assertThat(PortList.parse(List.of("22-24", "ssh,http", "9-7"), "tcp"))
-        .containsExactly(22, 23, 24, 22, 80, 7, 8, 9);
+        .containsExactly(22, 23, 24, 80, 7, 8, 9);
     assertThat(PortList.parse(List.of("1-65535"), "tcp")).hasSize(65535);
+  }
+
+  @Test
+  void portsNamedAgainAreCheckedOnceSoThatRepeatsCannotFillTheMemory() {
+    // 16 KB of arguments once made a list of 131 million ports (5 GB, and a scan of days)
+    String everyPortTwoThousandTimes = String.join(",", Collections.nCopies(2000, "1-65535"));
+    List<Integer> ports =
+        PortList.parse(List.of(everyPortTwoThousandTimes, "80", "65535-1"), "tcp");
+    assertThat(ports).hasSize(65535);
+    assertThat(ports.getFirst()).isEqualTo(1);
+    assertThat(ports.getLast()).isEqualTo(65535);
+    assertThat(PortList.parse(List.of("30,20-22,21", "ssh", "20"), "tcp"))
+        .containsExactly(30, 20, 21, 22);
+  }
+
+  @Test
+  void aPortNamedAgainFromOneSourcePortIsCheckedOnce() throws Exception {
+    // the repeat's connection, from the same -p port, would meet the first one's in TIME_WAIT:
+    // EADDRNOTAVAIL, which ended the scan with exit 1 though the port had accepted
+    try (ServerSocketChannel listener = ServerSocketChannel.open()) {
+      listener.bind(new InetSocketAddress(LOOPBACK, 0));
+      int open = port(listener);
+      Outcome outcome =
+          run(
+              "connect",
+              "-z",
+              "-v",
+              "-p",
+              "" + FreePort.find(),
+              "127.0.0.1",
+              open + "," + open,
+              "" + open,
+              open + "-" + open);
+      assertThat(outcome)
+          .isEqualTo(
+              new Outcome(
+                  ExitCode.OK, "jsock: connect to 127.0.0.1:" + open + ": succeeded (TCP)\n"));
+    }
+  }
+
+  @Test
+  void aSourceOfAnotherFamilyThanTheTargetOrMinus4Or6SaysThatTheSourceIsWhy() {
+    // before, the first blamed 127.0.0.1:0 alone, the second the target, as if -4/-6 had
+    // been given: neither named -s
+    assertThat(run("connect", "-6", "-s", "127.0.0.1", "::1", "20"))
+        .isEqualTo(
+            new Outcome(
+                ExitCode.UNKNOWN_HOST,
+                "jsock: resolve 127.0.0.1:0: address family for hostname not supported (the -s"
+                    + " source address; -6 asks for IPv6)\n"));
+    assertThat(run("connect", "-z", "-s", "::1", "127.0.0.1", "20"))
+        .isEqualTo(
+            new Outcome(
+                ExitCode.UNKNOWN_HOST,
+                "jsock: resolve 127.0.0.1:20: address family for hostname not supported (only its"
+                    + " IPv6 addresses were looked up: the -s source address ::1 is IPv6)\n"));
+    // without -s, -4 with an IPv6 target says what it said before
+    assertThat(run("connect", "-4", "::1", "20"))
+        .isEqualTo(
+            new Outcome(
+                ExitCode.UNKNOWN_HOST,
+                "jsock: resolve [::1]:20: address family for hostname not supported\n"));
   }
 
   private record Outcome(ExitCode exit, String stderr) {}

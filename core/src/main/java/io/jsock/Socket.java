@@ -4031,18 +4031,21 @@ public final class Socket implements AutoCloseable {
   }
 
   /**
-   * The wait itself, until {@code started}, a deadline just started or not yet passed. What ended
-   * the wait decides what follows, as in CPython's timeout-mode calls (a {@code poll} with the time
-   * left; ready, the call; timed out, {@code TimeoutError}): readiness, however late this thread
-   * ran after it, lets the caller try its operation once more; the deadline, with no readiness,
-   * ends the call in its timeout without trying. A try after it would matter for a send: Linux
-   * calls a socket writable only once a third (TCP) or a quarter (AF_UNIX) of its buffer is free,
-   * and a write after the deadline would take the few bytes freed meanwhile, which no readiness
-   * showed, and return their count (or a TLS record's) after the whole timeout. For a receive, an
-   * accept or a connect, whose readiness is one byte, one connection or the outcome, a late try
-   * could only find what came after the deadline: the rule is the same for one way of waiting.
-   * Every path waits here: send and sendTo, sendAll, sendFile, TLS's flush and reads, receives,
-   * accept and connect.
+   * The wait itself, until {@code started}, a deadline just started or not yet passed. For a send,
+   * what ended the wait decides what follows, as in CPython's timeout-mode calls (a {@code poll}
+   * with the time left; ready, the call; timed out, {@code TimeoutError}): readiness, however late
+   * this thread ran after it, lets the caller write once more; the deadline, with no readiness,
+   * ends the call in its timeout without writing. A write after it would matter: Linux calls a
+   * socket writable only once a third (TCP) or a quarter (AF_UNIX) of its buffer is free, and a
+   * write after the deadline would take the few bytes freed meanwhile, which no readiness showed,
+   * and return their count (or a TLS record's) after the whole timeout. A receive, an accept or a
+   * connect tries once more after any wait: a virtual thread's wait (and any on the selector
+   * poller) learns of readiness from the poller's thread, which may report it after the deadline
+   * although it came before (a 1 ns timeout on a connection accepted and not read yet, whose
+   * receive waits at once, timed out with its data there), and what such a try finds beyond that is
+   * one byte, one connection or the outcome, as a {@code poll} at the deadline would. Every path
+   * waits here: send and sendTo, sendAll, sendFile, TLS's flush and reads, receives, accept and
+   * connect.
    */
   private long waitUntil(
       PolledChannel current, int op, long started, String operation, SocketAddress address)
@@ -4054,8 +4057,8 @@ public final class Socket implements AutoCloseable {
     if (closed) {
       throw Errors.closed(operation, address);
     }
-    if (!ready && Timeouts.hasPassed(started)) {
-      throw timedOut(op, operation, address);
+    if (!ready && op == SelectionKey.OP_WRITE && Timeouts.hasPassed(started)) {
+      throw sendTimedOut(operation, address);
     }
     return started;
   }
@@ -4407,11 +4410,13 @@ public final class Socket implements AutoCloseable {
       if (Thread.currentThread().isInterrupted()) {
         throw Errors.interrupted(operation, peer, null);
       }
-      // as waitUntil decides: a handshake or close_notify whose wait reached its deadline with no
-      // readiness ends in its timeout, not in one more write or read (CPython's do_handshake and
-      // unwrap raise TimeoutError once their poll times out)
-      if (!polled.await(op, deadline) && Timeouts.hasPassed(deadline)) {
-        throw timedOut(op, operation, peer);
+      // as waitUntil decides: a handshake or close_notify whose wait for room reached its deadline
+      // with no readiness ends in its timeout, not in one more write (CPython's do_handshake and
+      // unwrap raise TimeoutError once their poll times out); a read tries once more
+      if (!polled.await(op, deadline)
+          && op == SelectionKey.OP_WRITE
+          && Timeouts.hasPassed(deadline)) {
+        throw Socket.this.sendTimedOut(operation, peer);
       }
     }
 

@@ -223,6 +223,36 @@ class GoNetScenariosTest {
     }
   }
 
+  // the same on a virtual thread, whose waits the poller's thread ends: a receive on a connection
+  // accepted and not read yet waits at once (its wait registers the socket and the registration's
+  // edge reports what has come), and that edge comes after a 1 ns deadline has passed. python3 in
+  // a thread: recv returns the 100 bytes
+  @Test
+  void aTimeoutOfOneNanosecondStillTakesWhatIsReadyOnAVirtualThread() throws Exception {
+    try (Socket listener = Sockets.createServer("127.0.0.1", 0)) {
+      for (int round = 0; round < 20; round++) {
+        try (Socket client = Sockets.createConnection(listener.getSockName());
+            Socket server = listener.accept().conn()) {
+          client.sendAll(new byte[100]);
+          awaitReady(server, Event.EVENT_READ);
+          server.setTimeout(Duration.ofNanos(1));
+          List<Object> got = new ArrayList<>();
+          Thread.ofVirtual()
+              .start(
+                  () -> {
+                    try {
+                      got.add(server.recv(1000).length);
+                    } catch (IOException e) {
+                      got.add(e.toString());
+                    }
+                  })
+              .join();
+          assertThat(got).as("round %d", round).containsExactly(100);
+        }
+      }
+    }
+  }
+
   // listen_test.go TestDualStackTCPListener and TestDualStackUDPListener (an IPv6-only socket has
   // no IPv4 side): an IPv6-only socket refuses IPv4-mapped addresses. python3 with IPV6_V6ONLY 1:
   // bind(('::ffff:127.0.0.1', 0)) raises OSError(EINVAL), connect and sendto to

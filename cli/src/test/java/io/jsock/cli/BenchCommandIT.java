@@ -13,8 +13,6 @@ import io.jsock.server.TcpServer;
 import io.jsock.server.UdpServer;
 import io.jsock.testing.Loopback;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
@@ -428,23 +426,13 @@ class BenchCommandIT {
     return run.out().strip();
   }
 
-  /** What {@link #runInProcess} saw. */
-  private record InProcess(int exit, String out, String err) {}
-
   /** Runs {@code jsock bench ARGS --json} in this JVM. */
   private static InProcess runInProcess(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
     String[] line = new String[args.length + 2];
     line[0] = "bench";
     System.arraycopy(args, 0, line, 1, args.length);
     line[line.length - 1] = "--json";
-    int exit =
-        Main.commandLine()
-            .setOut(new PrintWriter(out, true))
-            .setErr(new PrintWriter(err, true))
-            .execute(line);
-    return new InProcess(exit, out.toString(), err.toString());
+    return InProcess.run(line);
   }
 
   /** The port of a running echo server, from its banner (read once, then remembered). */

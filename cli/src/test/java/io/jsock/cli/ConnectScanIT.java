@@ -7,8 +7,6 @@ import io.jsock.Family;
 import io.jsock.SocketKind;
 import io.jsock.testing.Loopback;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.lang.ProcessBuilder.Redirect;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -282,19 +280,14 @@ class ConnectScanIT {
 
   /** Runs jsock in this JVM: for what fails before any socket is made, or binds only. */
   private static Outcome run(String... args) {
-    StringWriter err = new StringWriter();
-    int code =
-        Main.commandLine()
-            .setOut(new PrintWriter(new StringWriter(), true))
-            .setErr(new PrintWriter(err, true))
-            .execute(args);
+    InProcess run = InProcess.run(args);
     ExitCode exit = null;
     for (ExitCode candidate : ExitCode.values()) {
-      if (candidate.code() == code) {
+      if (candidate.code() == run.exit()) {
         exit = candidate;
       }
     }
-    return new Outcome(exit, err.toString());
+    return new Outcome(exit, run.err());
   }
 
   /**

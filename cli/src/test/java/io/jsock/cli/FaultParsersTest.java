@@ -3,8 +3,6 @@ package io.jsock.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -96,12 +94,9 @@ class FaultParsersTest {
                 + " must not pass 1281023h)");
     assertThat(Jitter.parseDuration("1000000h±281023h"))
         .isEqualTo(new Jitter(3_600_000_000_000_000_000L, 1_011_682_800_000_000_000L));
-    StringWriter err = new StringWriter();
-    int code =
-        Main.commandLine()
-            .setOut(new PrintWriter(new StringWriter(), true))
-            .setErr(new PrintWriter(err, true))
-            .execute("relay", "--latency", "1281023h+-1h", "0", "localhost:0");
+    InProcess run = InProcess.run("relay", "--latency", "1281023h+-1h", "0", "localhost:0");
+    int code = run.exit();
+    String err = run.err();
     assertThat(code).isEqualTo(2);
     assertThat(err.toString())
         .startsWith("jsock: Invalid value for option '--latency': duration too long");

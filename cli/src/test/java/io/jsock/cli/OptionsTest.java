@@ -44,13 +44,10 @@ class OptionsTest {
           .isInstanceOf(TypeConversionException.class)
           .hasMessageContaining("not a duration: '" + bad + "'");
     }
-    StringWriter err = new StringWriter();
     int port = FreePort.find();
-    int code =
-        Main.commandLine()
-            .setOut(new PrintWriter(new StringWriter(), true))
-            .setErr(new PrintWriter(err, true))
-            .execute("connect", "-w", ".5", "127.0.0.1", Integer.toString(port));
+    InProcess run = InProcess.run("connect", "-w", ".5", "127.0.0.1", Integer.toString(port));
+    int code = run.exit();
+    String err = run.err();
     assertThat(err.toString()).contains("connection refused").doesNotContain("Invalid value");
     assertThat(code).isEqualTo(ExitCode.REFUSED.code());
   }
@@ -91,12 +88,9 @@ class OptionsTest {
             List.of("listen", "--allow", "10.0.0.0/33", "0"),
             List.of("listen"));
     for (List<String> args : commands) {
-      StringWriter err = new StringWriter();
-      int code =
-          Main.commandLine()
-              .setOut(new PrintWriter(new StringWriter(), true))
-              .setErr(new PrintWriter(err, true))
-              .execute(args.toArray(String[]::new));
+      InProcess run = InProcess.run(args.toArray(String[]::new));
+      int code = run.exit();
+      String err = run.err();
       assertThat(code).as("%s: %s", args, err).isEqualTo(2);
       assertThat(err.toString()).as("%s", args).startsWith("jsock: ").contains("--help");
     }
@@ -117,12 +111,9 @@ class OptionsTest {
             List.of("send", "--timeout", "0", "x", "127.0.0.1", "1"),
             List.of("receive", "--timeout", "0", "1"));
     for (List<String> args : commands) {
-      StringWriter err = new StringWriter();
-      int code =
-          Main.commandLine()
-              .setOut(new PrintWriter(new StringWriter(), true))
-              .setErr(new PrintWriter(err, true))
-              .execute(args.toArray(String[]::new));
+      InProcess run = InProcess.run(args.toArray(String[]::new));
+      int code = run.exit();
+      String err = run.err();
       String option = args.get(1); // picocli names an option by its longest name
       assertThat(code).as("exit code of %s", args).isEqualTo(2);
       assertThat(err.toString())
@@ -151,12 +142,9 @@ class OptionsTest {
             List.of("bench", "--write-size", "\u0661\u0660", "--port", "0"),
             List.of("bench", "--source-ips", "+0", "--port", "0"));
     for (List<String> args : commands) {
-      StringWriter err = new StringWriter();
-      int code =
-          Main.commandLine()
-              .setOut(new PrintWriter(new StringWriter(), true))
-              .setErr(new PrintWriter(err, true))
-              .execute(args.toArray(String[]::new));
+      InProcess run = InProcess.run(args.toArray(String[]::new));
+      int code = run.exit();
+      String err = run.err();
       assertThat(code).as("exit code of %s: %s", args, err).isEqualTo(2);
       assertThat(err.toString())
           .as("stderr of %s", args)
@@ -167,12 +155,9 @@ class OptionsTest {
                   + args.get(2)
                   + "' (write it in ASCII digits, as 100)");
     }
-    StringWriter err = new StringWriter();
-    int code =
-        Main.commandLine()
-            .setOut(new PrintWriter(new StringWriter(), true))
-            .setErr(new PrintWriter(err, true))
-            .execute("listen", "--max-clients", "99999999999", "0");
+    InProcess run = InProcess.run("listen", "--max-clients", "99999999999", "0");
+    int code = run.exit();
+    String err = run.err();
     assertThat(code).isEqualTo(2);
     assertThat(err.toString())
         .startsWith(
@@ -192,12 +177,9 @@ class OptionsTest {
             List.of("listen", "-u", "-k", "--max-clients", "5", "0", "--max-clients"));
     for (List<String> command : commands) {
       List<String> args = command.subList(0, command.size() - 1);
-      StringWriter err = new StringWriter();
-      int code =
-          Main.commandLine()
-              .setOut(new PrintWriter(new StringWriter(), true))
-              .setErr(new PrintWriter(err, true))
-              .execute(args.toArray(String[]::new));
+      InProcess run = InProcess.run(args.toArray(String[]::new));
+      int code = run.exit();
+      String err = run.err();
       assertThat(code).as("exit code of %s: %s", args, err).isEqualTo(2);
       assertThat(err.toString())
           .as("stderr of %s", args)
@@ -215,12 +197,9 @@ class OptionsTest {
       String port = Integer.toString(busy.getLocalPort());
       for (String command : List.of("listen", "connect")) {
         String label = command.equals("listen") ? "[HOST] PORT" : "HOST PORT";
-        StringWriter err = new StringWriter();
-        int code =
-            Main.commandLine()
-                .setOut(new PrintWriter(new StringWriter(), true))
-                .setErr(new PrintWriter(err, true))
-                .execute(command, "127.0.0.1", "9", port);
+        InProcess run = InProcess.run(command, "127.0.0.1", "9", port);
+        int code = run.exit();
+        String err = run.err();
         assertThat(code).as("exit code of %s: %s", command, err).isEqualTo(2);
         assertThat(err.toString())
             .as("stderr of %s", command)
@@ -369,12 +348,9 @@ class OptionsTest {
     try (io.jsock.Socket closed = io.jsock.Socket.create()) {
       closed.bind("127.0.0.1", 0); // bound, not listening: connections to it are refused
       String port = Integer.toString(((InetSocketAddress) closed.getSockName()).getPort());
-      StringWriter err = new StringWriter();
-      int code =
-          Main.commandLine()
-              .setOut(new PrintWriter(new StringWriter(), true))
-              .setErr(new PrintWriter(err, true))
-              .execute("connect", "--tls", "--ca", fifo.toString(), "127.0.0.1", port);
+      InProcess run = InProcess.run("connect", "--tls", "--ca", fifo.toString(), "127.0.0.1", port);
+      int code = run.exit();
+      String err = run.err();
       assertThat(err.toString()).doesNotContain("--ca").contains("connection refused");
       assertThat(code).as("exit code; stderr %s", err).isEqualTo(3);
     } finally {
@@ -390,12 +366,9 @@ class OptionsTest {
 
   private static void assertUsageError(String message, Object... args) {
     String[] strings = java.util.Arrays.stream(args).map(String::valueOf).toArray(String[]::new);
-    StringWriter err = new StringWriter();
-    int code =
-        Main.commandLine()
-            .setOut(new PrintWriter(new StringWriter(), true))
-            .setErr(new PrintWriter(err, true))
-            .execute(strings);
+    InProcess run = InProcess.run(strings);
+    int code = run.exit();
+    String err = run.err();
     assertThat(code).as("exit code of %s; stderr %s", List.of(strings), err).isEqualTo(2);
     assertThat(err.toString()).startsWith("jsock: " + message + "\n");
   }
@@ -452,12 +425,9 @@ class OptionsTest {
             List.of("broker", "-U", path, "--deny", "10.0.0.1"),
             List.of("relay", "unix:" + path, "127.0.0.1:1", "--allow", "10.0.0.1"));
     for (List<String> args : commands) {
-      StringWriter err = new StringWriter();
-      int code =
-          Main.commandLine()
-              .setOut(new PrintWriter(new StringWriter(), true))
-              .setErr(new PrintWriter(err, true))
-              .execute(args.toArray(String[]::new));
+      InProcess run = InProcess.run(args.toArray(String[]::new));
+      int code = run.exit();
+      String err = run.err();
       assertThat(code).as("exit code of %s: %s", args, err).isEqualTo(2);
       assertThat(err.toString())
           .as("stderr of %s", args)

@@ -431,6 +431,78 @@ class SocketSelectorTest {
     }
   }
 
+  // python3 on Linux: a registered listener stopped by a shutdown, bound again and listening again
+  // is one descriptor throughout; jsock replaces its channel at each bind and listen, and must
+  // close each channel it replaced once the selector has let it go: 200 rounds leave
+  // /proc/self/fd as it was, and the registration follows the last channel
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void aRegisteredListenerStoppedAndBoundAgainLeavesNoChannelItReplacedOpen(Family family)
+      throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeFalse(
+        Boolean.getBoolean("jsock.selectorPoller"), "the portable path stops no listener");
+    String host = family == AF_INET ? "127.0.0.1" : "::1";
+    try (Socket listener = Socket.create(family, SOCK_STREAM)) {
+      listener.bind(host, 0);
+      listener.listen();
+      SelectorKey key = selector.register(listener, READ, "listener");
+      long before = openDescriptors();
+
+      for (int round = 0; round < 200; round++) {
+        listener.shutdown(Shutdown.SHUT_RD);
+        listener.bind(host, 0); // a fresh stream in place of the stopped listener
+        listener.listen(); // a listener in place of the stream
+        listener.shutdown(Shutdown.SHUT_RD);
+        listener.listen(); // a listener on a new port in place of the stopped one
+      }
+
+      assertThat(openDescriptors() - before).as("descriptors left by 200 rounds").isLessThan(10);
+      try (Socket client = Socket.create(family, SOCK_STREAM)) {
+        client.connect(listener.getSockName());
+        assertThat(selector.select(PROMPTLY)).containsExactly(new Ready(key, READ));
+        try (Socket conn = listener.accept().conn()) {
+          assertThat(conn.getPeerName()).isEqualTo(client.getSockName());
+        }
+      }
+    }
+  }
+
+  // a close racing a listen() of a registered socket: whichever wins, neither the stream nor the
+  // listener that replaces it stays open, the selector drops the registration, and neither call
+  // waits for the other's lock for ever (listen moves the registration under the selector's lock
+  // first, then the socket's; close takes the socket's, then the selector's)
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void aCloseRacingAListenOfARegisteredSocketLeavesNoChannelOpen(Family family) throws Exception {
+    long before = openDescriptors();
+    List<Throwable> unexpected = new ArrayList<>();
+    for (int round = 0; round < 200; round++) {
+      Socket socket = Socket.create(family, SOCK_STREAM);
+      bindToLoopback(socket);
+      selector.register(socket, READ, null);
+      Thread listening =
+          Thread.ofPlatform()
+              .start(
+                  () -> {
+                    try {
+                      socket.listen();
+                    } catch (ClosedSocketException closedFirst) {
+                      // the close won
+                    } catch (IOException | RuntimeException e) {
+                      synchronized (unexpected) {
+                        unexpected.add(e);
+                      }
+                    }
+                  });
+      socket.close();
+      assertThat(listening.join(Duration.ofSeconds(30))).as("listen ended").isTrue();
+      assertThat(selector.select(Duration.ZERO)).isEmpty();
+      assertThat(selector.getMap()).isEmpty();
+    }
+    assertThat(unexpected).isEmpty();
+    assertThat(openDescriptors() - before).as("descriptors left by 200 rounds").isLessThan(10);
+  }
+
   // ---------------------------------------------------------------- register, modify, unregister
 
   @ParameterizedTest
@@ -1305,6 +1377,12 @@ class SocketSelectorTest {
   }
 
   // ---------------------------------------------------------------- tools
+
+  private static long openDescriptors() throws IOException {
+    try (Stream<Path> entries = java.nio.file.Files.list(Path.of("/proc/self/fd"))) {
+      return entries.count();
+    }
+  }
 
   /** Binds to {@code 127.0.0.1} or {@code ::1} by literal, or to a new path in the temp dir. */
   private void bindToLoopback(Socket socket) throws IOException {

@@ -2413,11 +2413,14 @@ public final class Socket implements AutoCloseable {
 
   /**
    * Notes that a selector registers this socket, so that {@link #close()} makes it let the channel
-   * go first; for {@link SocketSelector#register}, before it registers the channel.
+   * go first (and {@link #listen} moves the registration to its new channel); for {@link
+   * SocketSelector#register}, before it registers the channel.
    *
+   * @return the socket's channel as of the note, which the selector must register: a listen that
+   *     replaced the channel before it did not know this selector, so did not move it
    * @throws ClosedSocketException if the socket is closed
    */
-  void registeredWith(SocketSelector selector) throws IOException {
+  SelectableChannel registeredWith(SocketSelector selector) throws IOException {
     synchronized (stateLock) {
       ensureOpen("select");
       if (selectors.isEmpty()) {
@@ -2427,6 +2430,7 @@ public final class Socket implements AutoCloseable {
         more.add(selector);
         selectors = List.copyOf(more);
       }
+      return selectableChannel(); // under stateLock, as listen replaces it
     }
   }
 

@@ -223,7 +223,10 @@ public final class SocketSelector implements AutoCloseable {
         ensureOpen();
         checkUnregistered(socket);
       }
-      socket.registeredWith(this); // so that its close() makes this selector let it go at once
+      // So that its close() makes this selector let it go at once, and a listen moves it. A listen
+      // since the channel was read above has replaced it without knowing this selector: the
+      // registration takes the channel the socket has as it is noted (a new one holds no key).
+      channel = socket.registeredWith(this);
       Registration registration = new Registration(socket, key);
       registrations.put(socket, registration);
       keys.put(socket, key);

@@ -503,6 +503,43 @@ class SocketSelectorTest {
     assertThat(openDescriptors() - before).as("descriptors left by 200 rounds").isLessThan(10);
   }
 
+  // a register racing a listen(): whichever notes the other first, the registration ends on the
+  // listening channel, so a close right after frees the port before any select (a register that
+  // read the channel before the listen replaced it, and was noted after, kept the old one, whose
+  // close the JDK defers to the next select)
+  @ParameterizedTest
+  @EnumSource(names = {"AF_INET", "AF_INET6"})
+  void aRegisterRacingAListenEndsOnTheListenerSoThatACloseFreesThePortAtOnce(Family family)
+      throws Exception {
+    List<Throwable> unexpected = new ArrayList<>();
+    for (int round = 0; round < 300; round++) {
+      Socket socket = Socket.create(family, SOCK_STREAM);
+      bindToLoopback(socket);
+      SocketAddress address = socket.getSockName();
+      Thread registering =
+          Thread.ofPlatform()
+              .start(
+                  () -> {
+                    try {
+                      selector.register(socket, READ, null);
+                    } catch (IOException | RuntimeException e) {
+                      synchronized (unexpected) {
+                        unexpected.add(e);
+                      }
+                    }
+                  });
+      socket.listen();
+      assertThat(registering.join(Duration.ofSeconds(30))).as("register ended").isTrue();
+      socket.close(); // registered: close makes the selector let go of its channel
+      try (Socket next = Socket.create(family, SOCK_STREAM)) {
+        next.setSockOpt(StandardSocketOptions.SO_REUSEADDR, false); // as Python's bind
+        next.bind(address); // before any select: a channel still holding the port refuses it
+      }
+      assertThat(selector.select(Duration.ZERO)).isEmpty();
+    }
+    assertThat(unexpected).isEmpty();
+  }
+
   // ---------------------------------------------------------------- register, modify, unregister
 
   @ParameterizedTest

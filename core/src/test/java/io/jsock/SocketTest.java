@@ -4002,6 +4002,28 @@ class SocketTest {
             "shutdown(SHUT_WR): writer: BrokenPipeException");
   }
 
+  // An interrupt wakes a platform thread waiting in poll(2) on the epoll path at once, not at the
+  // end of its slice: with the slice made an hour long (see InterruptInPoll), an interrupt that
+  // does not reach the poll shows as a thread still waiting. Each blocking wait ends as a parked
+  // thread's does (InterruptedIOException, status kept, socket open), and the same thread's next
+  // call, its status cleared, waits and works: no bytes lost or doubled
+  @Test
+  void anInterruptWakesAPlatformThreadWaitingInPollAtOnce() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeFalse(Boolean.getBoolean("jsock.selectorPoller"));
+    List<String> command =
+        new ArrayList<>(ChildJvm.command(InterruptInPoll.class, "-Djsock.pollSliceMillis=3600000"));
+    command.add(dir.toString());
+
+    String ended = "InterruptedIOException, interrupted, status kept, socket open";
+    assertThat(ChildJvm.runCommand(command, Map.of(), dir))
+        .containsExactly(
+            "recv: " + ended + "; then still open",
+            "accept: " + ended + "; then accepted a client",
+            "send: " + ended + "; then peer read every byte, ending with end",
+            "connect: " + ended,
+            "recv already interrupted: " + ended + "; then still open");
+  }
+
   private static long openDescriptors() throws IOException {
     try (Stream<Path> entries = Files.list(Path.of("/proc/self/fd"))) {
       return entries.count();

@@ -107,9 +107,9 @@ public final class WakeInPoll {
   /**
    * Waits until the thread is blocked in {@code poll} (as {@code /proc/self/task/TID/syscall}
    * shows; {@link Running#awaitBlocked()} needs Awaitility, not on this JVM's class path), ten
-   * seconds at most.
+   * seconds at most. {@link InterruptInPoll} waits so too.
    */
-  private static void awaitInPoll(Running<String> running) throws Exception {
+  static void awaitInPoll(Running<String> running) throws Exception {
     for (int i = 0; i < 10_000; i++) {
       try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
         for (Path task : tasks.toList()) {

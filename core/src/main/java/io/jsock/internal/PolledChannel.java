@@ -21,9 +21,10 @@ import java.util.concurrent.locks.LockSupport;
 public final class PolledChannel {
   /**
    * The longest a platform thread blocks in {@code poll} before it looks again (see {@link
-   * #awaitInKernel}): how late it may notice an interrupt (a close wakes it at once). {@code
-   * -Djsock.pollSliceMillis} sets it, for tests that make it long so that a wakeup lost would show
-   * as a thread that never returns rather than one 100 ms late.
+   * #awaitInKernel}): how late it may notice a close or an interrupt when it has no {@link Wakeup}
+   * (with one, both wake it at once). {@code -Djsock.pollSliceMillis} sets it, for tests that make
+   * it long so that a wakeup lost would show as a thread that never returns rather than one 100 ms
+   * late.
    */
   private static final long POLL_SLICE_MILLIS = Long.getLong("jsock.pollSliceMillis", 100);
 
@@ -353,13 +354,14 @@ public final class PolledChannel {
    * would watch whatever file was given the number. So each {@code poll} is a counted call, which a
    * close waits out and which cannot begin once closing has begun; and the thread polls its {@link
    * Wakeup} in the same call, which the close signals first (the JDK's blocking channels signal the
-   * thread likewise), as {@link #outputShut} does a writer's. Nothing wakes a {@code poll} when
-   * another thread interrupts this one, so a wait lasts at most {@link #POLL_SLICE_MILLIS}, after
-   * which it looks for an interrupt (or a close, when it has no wakeup) and, finding none, polls
-   * again. It returns only as a parked thread would (readiness, the deadline, a close, an
-   * interrupt), not at the end of a slice: the caller's retry would read the socket's mode anew,
-   * and so end with {@code EAGAIN} a blocking call whose socket another thread has meanwhile made
-   * non-blocking, where Python's call, blocked in the kernel, waits on.
+   * thread likewise), as {@link #outputShut} does a writer's, and as an interrupt of this thread
+   * does (the JDK's selectors are woken so). A wait still lasts at most {@link #POLL_SLICE_MILLIS},
+   * after which it looks for an interrupt and a close (which only the slice ends when the thread
+   * has no wakeup) and, finding neither, polls again. It returns only as a parked thread would
+   * (readiness, the deadline, a close, an interrupt), not at the end of a slice: the caller's retry
+   * would read the socket's mode anew, and so end with {@code EAGAIN} a blocking call whose socket
+   * another thread has meanwhile made non-blocking, where Python's call, blocked in the kernel,
+   * waits on.
    */
   private boolean awaitInKernel(Waiters waiters, long deadline) {
     KernelWaiters inKernel = waiters == readers ? readersInKernel : writersInKernel;
@@ -384,6 +386,9 @@ public final class PolledChannel {
         if (polled == Wakeup.WOKEN) {
           if (waiters.isSignalled()) {
             return true; // the output shut (see outputShut)
+          }
+          if (Thread.currentThread().isInterrupted()) {
+            return false; // the interrupt signalled the wakeup (see Wakeup.poll)
           }
           continue; // a close (whose next slice cannot be counted) or a stale wake: look again
         }

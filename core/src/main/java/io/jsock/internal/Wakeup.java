@@ -3,14 +3,21 @@ package io.jsock.internal;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.ref.WeakReference;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.spi.AbstractSelectableChannel;
+import java.nio.channels.spi.AbstractSelector;
+import java.nio.channels.spi.SelectorProvider;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
  * A platform thread's way out of a {@code poll(2)} on a socket (see {@link PolledChannel}): an
  * eventfd that the thread polls beside the socket, in the same call, and that another thread's
- * close of the socket signals. Without it nothing wakes a {@code poll} at a close, and the file it
- * holds keeps the connection open (no FIN, no reset) until the poll returns.
+ * close of the socket signals, and an interrupt of the thread too. Without it nothing wakes a
+ * {@code poll} at a close, and the file it holds keeps the connection open (no FIN, no reset) until
+ * the poll returns; nor at an interrupt, which the thread would notice only when the poll returned.
  *
  * <p>One per platform thread, made at its first such wait and kept for the next ones, so that a
  * wait costs the one {@code poll} it did before. Never closed: a thread that ends leaves its wakeup
@@ -36,6 +43,9 @@ final class Wakeup {
   /** Where {@link #poll} drains the eventfd's counter to. */
   private final MemorySegment scratch;
 
+  /** What has an interrupt of the owner signal this wakeup while it polls. */
+  private final InterruptHook interruptHook;
+
   private WeakReference<Thread> owner; // guarded by ALL
 
   private Wakeup(int eventFd, Thread owner) {
@@ -44,6 +54,7 @@ final class Wakeup {
     Arena arena = Arena.ofAuto(); // freed with this, which ALL keeps for the JVM's life
     this.pollFds = Epoll.pollFds(arena, 2);
     this.scratch = arena.allocate(8, 8);
+    this.interruptHook = new InterruptHook(eventFd);
     Epoll.setPollFd(pollFds, 1, eventFd, Epoll.POLLIN);
   }
 
@@ -85,13 +96,23 @@ final class Wakeup {
 
   /**
    * Blocks in one {@code poll(2)} until {@code fd} is ready for {@code events}, has failed or hung
-   * up, {@code timeoutMillis} have passed, a signal came, or this wakeup was {@link #signal()
-   * signalled}: returns 1 when {@code fd} reported, 0 on timeout, -1 when poll failed (EINTR), or
-   * {@link #WOKEN} when only this wakeup did (which it drains). Only by the owning thread.
+   * up, {@code timeoutMillis} have passed, a signal came, this wakeup was {@link #signal()
+   * signalled}, or the thread is interrupted (or was already): returns 1 when {@code fd} reported,
+   * 0 on timeout, -1 when poll failed (EINTR), or {@link #WOKEN} when only this wakeup did (which
+   * it drains). Only by the owning thread.
+   *
+   * <p>An interrupt may signal this wakeup just after the poll returned (the JDK calls the hook
+   * after it has let go of the thread's lock): the next poll meets a stale wake, as after a close.
    */
   int poll(int fd, short events, int timeoutMillis) {
     Epoll.setPollFd(pollFds, 0, fd, events);
-    int n = Epoll.poll(pollFds, 2, timeoutMillis);
+    int n;
+    interruptHook.enter();
+    try {
+      n = Epoll.poll(pollFds, 2, timeoutMillis);
+    } finally {
+      interruptHook.leave();
+    }
     if (n <= 0) {
       return n;
     }
@@ -104,5 +125,73 @@ final class Wakeup {
   /** Wakes the owner's {@link #poll} in flight, or else its next one; from any thread. */
   void signal() {
     Epoll.signal(eventFd);
+  }
+
+  /**
+   * A selector in name only, for {@link AbstractSelector#begin()} and {@link
+   * AbstractSelector#end()}: the JDK's one public way to have {@link Thread#interrupt()} wake a
+   * thread blocked in a system call, here by signalling the eventfd that its {@code poll} watches.
+   * ({@code AbstractInterruptibleChannel}'s would close the channel.) Between the two, the thread's
+   * interrupt calls {@link #wakeup()}, and {@code begin} calls it at once if the thread is already
+   * interrupted. They cost the thread's interrupt lock twice (uncontended) and allocate nothing:
+   * the JDK makes the hook once, with the selector. Nothing registers with it or selects on it.
+   */
+  private static final class InterruptHook extends AbstractSelector {
+    private final int eventFd;
+
+    InterruptHook(int eventFd) {
+      super(SelectorProvider.provider());
+      this.eventFd = eventFd;
+    }
+
+    void enter() {
+      begin();
+    }
+
+    void leave() {
+      end();
+    }
+
+    /** Called by the interrupting thread, or by {@link #enter} in an interrupted one. */
+    @Override
+    public Selector wakeup() {
+      Epoll.signal(eventFd);
+      return this;
+    }
+
+    @Override
+    protected void implCloseSelector() {
+      // never closed: the eventfd is the wakeup's, which lives as long as the JVM
+    }
+
+    @Override
+    protected SelectionKey register(AbstractSelectableChannel ch, int ops, Object att) {
+      throw new UnsupportedOperationException("register");
+    }
+
+    @Override
+    public Set<SelectionKey> keys() {
+      return Set.of();
+    }
+
+    @Override
+    public Set<SelectionKey> selectedKeys() {
+      return Set.of();
+    }
+
+    @Override
+    public int selectNow() {
+      throw new UnsupportedOperationException("selectNow");
+    }
+
+    @Override
+    public int select(long timeout) {
+      throw new UnsupportedOperationException("select");
+    }
+
+    @Override
+    public int select() {
+      throw new UnsupportedOperationException("select");
+    }
   }
 }

@@ -28,7 +28,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * bridge is done when both directions are: stdin has ended and the peer has closed its side, in
  * either order (as OpenBSD {@code nc}). {@code --send-only} is done once stdin has ended; {@code
  * --recv-only} half-closes at once and is done when the peer closes. A stdout whose reader went
- * away ends the bridge quietly.
+ * away ends the bridge quietly. In place of stdin and stdout, a program ({@code -e}) that has ended
+ * its stdout and exited ends the bridge too, the peer's side open or not.
  *
  * <p>TLS 1.2 has no half-close: the peer's close_notify ends the session both ways (RFC 5246 7.2.1:
  * the other side closes too, "discarding any pending writes", and the JDK's engine closes our
@@ -232,6 +233,10 @@ final class Bridge {
       }
       endOfInput();
       directionDone();
+      // A program (-e/-c) whose stdout has ended and that has exited will take nothing the peer
+      // still sends: the connection is done then, as ncat's at the program's end of output, even
+      // if the peer goes on sending.
+      std.writerExit().thenRun(() -> done.complete(null));
     } catch (BrokenPipeException | ConnectionResetException e) {
       if (!tls12) { // TLS 1.2: the receive says whether the peer ended the session cleanly
         done.completeExceptionally(e);

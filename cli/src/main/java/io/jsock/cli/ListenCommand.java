@@ -56,9 +56,10 @@ import picocli.CommandLine.TypeConversionException;
       "-e PROGRAM (-c COMMAND: run by /bin/sh -c) joins a program to the client in place of stdin",
       "and stdout, as ncat --exec; with -k each client gets a program of its own, at once. The",
       "client's end of file closes the program's stdin, the end of its stdout half-closes the",
-      "connection; the client is done when both are and the program has exited. The program finds",
-      "the addresses in JSOCK_REMOTE_ADDR, JSOCK_REMOTE_PORT, JSOCK_LOCAL_ADDR, JSOCK_LOCAL_PORT",
-      "and JSOCK_PROTO."
+      "connection; the client is done when both are and the program has exited (a program that",
+      "ended its stdout and exited ends it; one still running 1 s after it is done gets SIGTERM).",
+      "The program finds the addresses in JSOCK_REMOTE_ADDR, JSOCK_REMOTE_PORT, JSOCK_LOCAL_ADDR,",
+      "JSOCK_LOCAL_PORT and JSOCK_PROTO."
     },
     footerHeading = "%nExamples:%n",
     footer = {
@@ -132,8 +133,8 @@ final class ListenCommand implements Callable<Integer> {
     if (keepOpen && transport.udp && exec.given()) {
       throw usage(
           exec.optionName()
-              + " is not for -u -k: jsock runs no program per UDP sender (ncat does); use -u"
-              + " without -k, or TCP");
+              + " is not for -u -k: UDP gives no connection per sender to join a program to,"
+              + " nor an end of file to end it at; use -u without -k (the first sender), or TCP");
     }
     if (keepOpen && transport.udp && bridge.idleTimeout != null) {
       throw usage("--idle-timeout is not for -u -k: datagrams from anyone have no idle peer");

@@ -1,11 +1,14 @@
 package io.jsock.cli;
 
+import static io.jsock.NameInfoFlag.NI_NUMERICHOST;
+import static io.jsock.NameInfoFlag.NI_NUMERICSERV;
+
 import io.jsock.Family;
+import io.jsock.NameInfo;
 import io.jsock.Socket;
 import io.jsock.SocketKind;
 import io.jsock.Sockets;
 import java.io.IOException;
-import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
@@ -30,7 +33,10 @@ import java.util.concurrent.TimeoutException;
  * SIGTERM) are destroyed, so that none outlives it unseen.
  */
 final class Program {
-  /** How long the programs still running have to end after SIGTERM, as jsock ends. */
+  /**
+   * How long a program has to end on its own once its connection is done, and after SIGTERM (as
+   * jsock ends, or when it outlives its connection) before SIGKILL.
+   */
   private static final Duration GRACE = Duration.ofSeconds(1);
 
   /** The JDK's exit value of a process killed by SIGPIPE: 128 plus the signal's number, 13. */
@@ -124,7 +130,11 @@ final class Program {
   /**
    * Starts the program for {@code conn}, lets {@code join} move the data, then closes the program's
    * stdin and waits for it to exit. A program that exits with a status other than 0 fails the run;
-   * a run that fails destroys the program (SIGTERM) and waits for it all the same.
+   * a run that fails destroys the program (SIGTERM) and waits for it all the same. One still
+   * running {@link #GRACE} after its connection is done (it closed its stdout, and the peer its
+   * side) is ended as well, as socat ends its {@code EXEC:} child: nothing more can reach it or
+   * come from it, and jsock would otherwise wait for it for ever. Its status is then jsock's doing,
+   * not a failure.
    *
    * @throws IOException the program could not be started ({@code Cannot run program "x": error=2,
    *     No such file or directory}), exited with a failure status, or the connection failed
@@ -133,6 +143,7 @@ final class Program {
     Process process = start(conn);
     StandardStreams streams = StandardStreams.ofProgram(process, name);
     boolean cutOff;
+    boolean outlived;
     try {
       join.run(streams);
       streams.closeOut(); // ended without the peer's end of file (UDP, TLS 1.2, an idle timeout)
@@ -144,6 +155,10 @@ final class Program {
         // (EPIPE, or SIGPIPE kills it).
         process.getInputStream().close();
       }
+      outlived = !process.waitFor(GRACE.toNanos(), TimeUnit.NANOSECONDS);
+      if (outlived) {
+        stop(process);
+      }
     } catch (IOException | InterruptedException | RuntimeException e) {
       stop(process);
       throw e;
@@ -151,7 +166,7 @@ final class Program {
       awaitExit(process);
     }
     int status = process.exitValue();
-    if (status != 0 && !(cutOff && status == KILLED_BY_SIGPIPE)) {
+    if (status != 0 && !outlived && !(cutOff && status == KILLED_BY_SIGPIPE)) {
       throw new IOException(name + " exited with status " + status);
     }
   }
@@ -163,8 +178,8 @@ final class Program {
             .redirectOutput(ProcessBuilder.Redirect.PIPE)
             .redirectError(ProcessBuilder.Redirect.INHERIT);
     Map<String, String> env = builder.environment();
-    put(env, "REMOTE", conn.getPeerName());
-    put(env, "LOCAL", conn.getSockName());
+    env.putAll(addressVariables("REMOTE", conn.getPeerName()));
+    env.putAll(addressVariables("LOCAL", conn.getSockName()));
     env.put("JSOCK_PROTO", proto(conn));
     Process process;
     try {
@@ -178,25 +193,25 @@ final class Program {
   }
 
   /**
-   * {@code JSOCK_<side>_ADDR} and {@code _PORT}: a numeric address and port, or for AF_UNIX the
-   * socket's path (empty when unnamed) and no port, as ncat leaves {@code NCAT_LOCAL_PORT} empty.
+   * {@code JSOCK_<side>_ADDR} and {@code _PORT}: the numeric address and port as ncat's {@code
+   * getnameinfo(NI_NUMERICHOST | NI_NUMERICSERV)} gives them ({@code ::1}, a link-local scope as
+   * its interface's name: {@code fe80::1%eth0}), or for AF_UNIX the socket's path (empty when
+   * unnamed) and no port, as ncat leaves {@code NCAT_LOCAL_PORT} empty.
    */
-  private static void put(Map<String, String> env, String side, SocketAddress address) {
+  static Map<String, String> addressVariables(String side, SocketAddress address)
+      throws IOException {
     String addr = "";
     String port = "";
     switch (address) {
       case InetSocketAddress inet -> {
-        addr =
-            inet.getAddress() instanceof Inet6Address v6
-                ? Sockets.inetNtop(Family.AF_INET6, v6.getAddress()) // ::1, as ncat says it
-                : inet.getAddress().getHostAddress();
-        port = Integer.toString(inet.getPort());
+        NameInfo numeric = Sockets.getNameInfo(inet, NI_NUMERICHOST, NI_NUMERICSERV);
+        addr = numeric.host();
+        port = numeric.service();
       }
       case UnixDomainSocketAddress unix -> addr = unix.getPath().toString();
       default -> addr = String.valueOf(address);
     }
-    env.put("JSOCK_" + side + "_ADDR", addr);
-    env.put("JSOCK_" + side + "_PORT", port);
+    return Map.of("JSOCK_" + side + "_ADDR", addr, "JSOCK_" + side + "_PORT", port);
   }
 
   /** {@code TCP}, {@code UDP} or {@code UNIX} (ncat says TCP for AF_UNIX too). */
@@ -229,7 +244,8 @@ final class Program {
   }
 
   /**
-   * Ends a program whose connection failed: SIGTERM, then SIGKILL if it is still there after GRACE.
+   * Ends a program whose connection failed, or that outlived it: SIGTERM, then SIGKILL if it is
+   * still there after GRACE.
    */
   private static void stop(Process process) {
     stop(List.of(process));

@@ -11,6 +11,7 @@ import java.nio.channels.Channels;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The process's stdin and stdout as channels, for the commands that move data: 64 KiB chunks go
@@ -38,6 +39,9 @@ final class StandardStreams {
   /** A program's stdin: once it takes no more, what comes for it is dropped (see ofProgram). */
   private final boolean program;
 
+  /** The program's exit; jsock's own stdin has no writer whose end jsock sees. */
+  private final CompletableFuture<?> writerExit;
+
   private final Object writing = new Object();
   private volatile boolean outGone;
   private volatile boolean inEnded;
@@ -51,7 +55,8 @@ final class StandardStreams {
         new FileOutputStream(FileDescriptor.out).getChannel(),
         "stdin",
         "stdout",
-        false);
+        false,
+        new CompletableFuture<>());
   }
 
   private StandardStreams(
@@ -59,12 +64,14 @@ final class StandardStreams {
       WritableByteChannel out,
       String inName,
       String outName,
-      boolean program) {
+      boolean program,
+      CompletableFuture<?> writerExit) {
     this.in = in;
     this.out = out;
     this.inName = inName;
     this.outName = outName;
     this.program = program;
+    this.writerExit = writerExit;
   }
 
   /**
@@ -79,7 +86,8 @@ final class StandardStreams {
         new FlushingChannel(process.getOutputStream()),
         "the output of " + name,
         "the input of " + name,
-        true);
+        true,
+        process.onExit());
   }
 
   /**
@@ -164,6 +172,14 @@ final class StandardStreams {
   /** Whether {@link #read} has come to the end of stdin (a program's: its stdout has ended). */
   boolean isInEnded() {
     return inEnded;
+  }
+
+  /**
+   * Completes when the program that writes stdin (a program's stdout) has exited; never for jsock's
+   * own stdin, whose writer jsock does not see.
+   */
+  CompletableFuture<?> writerExit() {
+    return writerExit;
   }
 
   /** Whether stdout's reader has gone away. */

@@ -63,19 +63,63 @@ class ExecIT {
     }
   }
 
-  /** Sends, half-closes, and reads the echo up to the end of file the program's stdout makes. */
-  private static void assertEcho(Socket peer) throws IOException {
-    peer.setTimeout(LIMIT);
-    peer.sendAll("hello\n".getBytes(UTF_8));
-    peer.shutdown(Shutdown.SHUT_WR);
-    assertThat(new String(readToEnd(peer), UTF_8)).isEqualTo("hello\n");
+  /**
+   * {@code listen -c} whose program exits while the peer still has its side open and goes on
+   * sending: once the program's stdout has ended and it has exited, the connection ends and jsock
+   * exits by the program's status (3: exit 1). jsock used to keep the connection open, dropping
+   * what the peer sent, until the peer closed.
+   */
+  @Test
+  void aProgramThatExitsEndsTheConnectionWhileThePeerStillSends() throws Exception {
+    String program = "head -c 10; exit 3";
+    try (PipedProcess listen = jsock("listen", "-c", program, "0")) {
+      int port = listen.listeningPort();
+      try (Socket peer = Sockets.createConnection("127.0.0.1", port)) {
+        peer.setTimeout(LIMIT);
+        peer.sendAll("0123456789abcdefghij".getBytes(UTF_8)); // more than head takes
+        assertThat(new String(readToEnd(peer), UTF_8)).isEqualTo("0123456789");
+        assertThat(listen.exitCode()).as(listen.stderr()).isEqualTo(1); // the peer still open
+        assertThat(listen.stderr())
+            .isEqualTo(
+                "jsock: listening on 127.0.0.1:%d\njsock: /bin/sh -c '%s' exited with status 3\n"
+                    .formatted(port, program));
+      }
+    }
+  }
+
+  /**
+   * {@code listen -c} whose program closes its stdout and goes on running after the peer's end of
+   * file too: the connection is done, so the program is ended (SIGTERM) after a second's grace,
+   * which is no failure, and jsock exits 0. jsock used to wait for it for ever.
+   */
+  @Test
+  void aProgramStillRunningWhenTheConnectionIsDoneIsEnded() throws Exception {
+    String program = "echo $$; exec 1>&-; cat > '" + dir + "/in.txt'; exec sleep 600";
+    try (PipedProcess listen = jsock("listen", "-c", program, "0")) {
+      int port = listen.listeningPort();
+      try (Socket peer = Sockets.createConnection("127.0.0.1", port)) {
+        peer.setTimeout(LIMIT);
+        String pid = new String(readToEnd(peer), UTF_8).strip(); // the half-close ends it
+        ProcessHandle shell = ProcessHandle.of(Long.parseLong(pid)).orElseThrow();
+        try {
+          peer.sendAll("in\n".getBytes(UTF_8));
+          peer.shutdown(Shutdown.SHUT_WR);
+          assertThat(listen.exitCode()).as(listen.stderr()).isZero();
+          assertThat(listen.stderr()).isEqualTo("jsock: listening on 127.0.0.1:" + port + "\n");
+          assertThat(shell.onExit()).succeedsWithin(LIMIT);
+          assertThat(dir.resolve("in.txt")).hasContent("in");
+        } finally {
+          shell.destroy(); // should the test fail: no sleep left behind
+        }
+      }
+    }
   }
 
   /**
    * {@code listen -k -c}: two clients served at once, each by a program of its own that sees its
-   * client's port in JSOCK_REMOTE_PORT. The second's shell goes on after its stdout has ended (a
-   * sleep, its child), so jsock still waits for it; SIGTERM to jsock then ends both programs and
-   * the processes they started: SIGTERM to the shell alone left its sleep running, handed to init.
+   * client's port in JSOCK_REMOTE_PORT, and echoes. Both still run (their cat, the shell's child);
+   * SIGTERM to jsock then ends both programs and the processes they started: SIGTERM to the shell
+   * alone left its cat running, handed to init.
    */
   @Test
   void listenKeepOpenRunsOneProgramPerClientAtOnceAndEndsThemOnSigterm() throws Exception {
@@ -91,12 +135,13 @@ class ExecIT {
         assertThat(List.of(firstLine).subList(0, 4))
             .containsExactly("TCP", "127.0.0.1", "127.0.0.1", "" + localPort(first));
         assertThat(secondLine[3]).isEqualTo("" + localPort(second));
-        assertEcho(second); // the end of file comes as the program's stdout ends, before it exits
+        second.sendAll("hello\n".getBytes(UTF_8));
+        assertThat(greeting(second)).containsExactly("hello"); // the echo, the connection open
         ProcessHandle firstShell = ProcessHandle.of(Long.parseLong(firstLine[4])).orElseThrow();
         ProcessHandle secondShell = ProcessHandle.of(Long.parseLong(secondLine[4])).orElseThrow();
         List<ProcessHandle> all = new ArrayList<>(List.of(firstShell, secondShell));
         try {
-          await() // the first's cat, the second's sleep
+          await() // each one's cat
               .atMost(LIMIT)
               .until(() -> firstShell.children().count() + secondShell.children().count() == 2);
           firstShell.children().forEach(all::add);

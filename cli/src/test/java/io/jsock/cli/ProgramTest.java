@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.jsock.Socket;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.Inet6Address;
 import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -52,6 +54,29 @@ class ProgramTest {
             assertThat(Program.exec(line).command()).as("words of '%s'", line).isEqualTo(words));
   }
 
+  /**
+   * The addresses in the environment are getnameinfo's numeric ones, as ncat's: an IPv6 address
+   * keeps its scope, a link-local one as its interface's name. jsock used to drop the scope, so
+   * that a program could not reach a link-local peer back.
+   */
+  @Test
+  void addressVariablesKeepAnIpv6ScopeAsNcatsNumericGetnameinfo() throws Exception {
+    NetworkInterface lo = NetworkInterface.getByName("lo");
+    byte[] fe80 = new byte[16];
+    fe80[0] = (byte) 0xfe;
+    fe80[1] = (byte) 0x80;
+    fe80[15] = 1;
+    var linkLocal =
+        new InetSocketAddress(Inet6Address.getByAddress(null, fe80, lo.getIndex()), 5000);
+    assertThat(Program.addressVariables("REMOTE", linkLocal))
+        .containsExactlyInAnyOrderEntriesOf(
+            Map.of("JSOCK_REMOTE_ADDR", "fe80::1%lo", "JSOCK_REMOTE_PORT", "5000"));
+    var loopback = new InetSocketAddress(Inet6Address.getByName("::1"), 22);
+    assertThat(Program.addressVariables("LOCAL", loopback))
+        .containsExactlyInAnyOrderEntriesOf(
+            Map.of("JSOCK_LOCAL_ADDR", "::1", "JSOCK_LOCAL_PORT", "22"));
+  }
+
   @Test
   void execOptionsRefuseWhatCannotGoWithAProgram() {
     assertUsage("-e/--exec and -c/--sh-exec cannot be combined", "connect", "-e", "x", "-c", "y");
@@ -75,7 +100,8 @@ class ProgramTest {
     assertUsage("-c/--sh-exec: no command given", "connect", "-c", "", "127.0.0.1", "1");
     assertUsage("-c/--sh-exec: no command given", "listen", "-k", "-c", " \t", "0");
     assertUsage(
-        "-c/--sh-exec is not for -u -k: jsock runs no program per UDP sender",
+        "-c/--sh-exec is not for -u -k: UDP gives no connection per sender to join a program to,"
+            + " nor an end of file to end it at; use -u without -k (the first sender), or TCP",
         "listen",
         "-u",
         "-k",

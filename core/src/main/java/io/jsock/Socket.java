@@ -2537,7 +2537,7 @@ public final class Socket implements AutoCloseable {
     Objects.requireNonNull(option, "option");
     Objects.requireNonNull(value, "value");
     synchronized (stateLock) {
-      PolledChannel current = openReplacingFailedConnect("setsockopt");
+      PolledChannel current = open("setsockopt", null);
       NetworkChannel channel = (NetworkChannel) current.channel();
       boolean held = channel.supportedOptions().contains(option);
       if (!held
@@ -2587,7 +2587,7 @@ public final class Socket implements AutoCloseable {
   public <T> T getSockOpt(SocketOption<T> option) throws IOException {
     Objects.requireNonNull(option, "option");
     synchronized (stateLock) {
-      PolledChannel current = openReplacingFailedConnect("getsockopt");
+      PolledChannel current = open("getsockopt", null);
       NetworkChannel channel = (NetworkChannel) current.channel();
       if (ownOptionApplies(option)) {
         return option.type().cast(getOwnOption(current, option));
@@ -3527,7 +3527,8 @@ public final class Socket implements AutoCloseable {
 
   /**
    * The stream channel to connect with: after a failed connect the JDK has closed the old one, and
-   * Python allows connecting again, so a fresh channel takes its place (bound as the old one was).
+   * Python allows connecting again, so a fresh channel has taken its place (bound as the old one
+   * was; see {@link #open}).
    */
   private PolledChannel connectingChannel(SocketAddress target) throws IOException {
     synchronized (stateLock) {
@@ -3567,14 +3568,7 @@ public final class Socket implements AutoCloseable {
         connectAborted = null;
         throw Errors.of(Errno.ECONNABORTED, "connect to", target);
       }
-      if (channel.isOpen()) {
-        return current;
-      }
-      try {
-        return replaceClosedStream(); // if it could not be replaced when the connect failed
-      } catch (IOException e) {
-        throw Errors.translate(e, "connect to", target);
-      }
+      return current; // open: one a failed connect closed has been replaced (see open)
     }
   }
 
@@ -3657,11 +3651,7 @@ public final class Socket implements AutoCloseable {
       if (closed) {
         return polled; // closed by another thread: no fresh channel bound after the close returned
       }
-      polled.close(); // leaving the poller releases the old fd now
-      pendingTarget = null;
-      if (family.isInet()) {
-        inputShut = false; // Linux's next connect clears a shutdown made before the one that failed
-      }
+      releaseClosedStream();
       PolledChannel fresh = freshStream();
       try {
         NetworkChannel network = (NetworkChannel) fresh.channel();
@@ -3686,6 +3676,19 @@ public final class Socket implements AutoCloseable {
       }
       polled = fresh;
       return fresh;
+    }
+  }
+
+  /**
+   * Lets go of the stream channel the JDK closed when a connect failed (its place in the poller,
+   * the attempt's target), before a fresh one takes its place, at once or when the socket is used
+   * again. Repeatable. Under stateLock.
+   */
+  private void releaseClosedStream() throws IOException {
+    polled.close(); // leaving the poller releases the old fd now
+    pendingTarget = null;
+    if (family.isInet()) {
+      inputShut = false; // Linux's next connect clears a shutdown made before the one that failed
     }
   }
 
@@ -3733,7 +3736,12 @@ public final class Socket implements AutoCloseable {
     }
   }
 
-  /** The current channel, or ClosedSocketException after close(). */
+  /**
+   * The current channel, or ClosedSocketException after close(). A stream's that the JDK closed
+   * when a connect failed is replaced first (see {@link #mayReplaceWhenUsedAgain}; or the connect's
+   * thread has not taken stateLock again yet): Linux's socket stays itself through a failed
+   * connect, its options kept, and the closed channel's descriptor number may be another file's.
+   */
   private PolledChannel open(String operation, SocketAddress address) throws IOException {
     PolledChannel current = polled;
     if (closed) {
@@ -3742,24 +3750,25 @@ public final class Socket implements AutoCloseable {
               Errors.message(operation, address, "socket was wrapped for TLS"), address)
           : Errors.closed(operation, address);
     }
+    if (current.channel() instanceof SocketChannel stream && !stream.isOpen()) {
+      return replaceFailedConnectsChannel(operation, address);
+    }
     return current;
   }
 
-  /**
-   * The current channel, as {@link #open}; a stream's that the JDK closed when a connect failed is
-   * replaced first, as the connect's thread replaces it once it takes stateLock again: meanwhile
-   * the closed channel's descriptor number may be another file's, and Linux's socket stays itself
-   * through a failed connect, its options kept. Under stateLock.
-   */
-  private PolledChannel openReplacingFailedConnect(String operation) throws IOException {
-    PolledChannel current = open(operation, null);
-    if (!(current.channel() instanceof SocketChannel stream) || stream.isOpen()) {
-      return current;
-    }
-    try {
-      return replaceClosedStream();
-    } catch (IOException e) {
-      throw Errors.translate(e, operation, null);
+  /** {@link #open}'s replacement of a channel a failed connect closed; not on a hot path. */
+  private PolledChannel replaceFailedConnectsChannel(String operation, SocketAddress address)
+      throws IOException {
+    synchronized (stateLock) {
+      PolledChannel current = polled;
+      if (closed || current.channel().isOpen()) {
+        return current; // closed meanwhile (the caller's call says so), or replaced by another
+      }
+      try {
+        return replaceClosedStream();
+      } catch (IOException e) {
+        throw Errors.translate(e, operation, address);
+      }
     }
   }
 
@@ -3946,13 +3955,28 @@ public final class Socket implements AutoCloseable {
     synchronized (stateLock) {
       if (!current.channel().isOpen() && polled == current) {
         try {
-          replaceClosedStream();
+          if (mayReplaceWhenUsedAgain()) {
+            releaseClosedStream();
+          } else {
+            replaceClosedStream();
+          }
         } catch (IOException | RuntimeException reopen) {
           e.addSuppressed(reopen);
         }
       }
     }
     return failure(e, operation, target);
+  }
+
+  /**
+   * Whether the fresh channel after a failed connect may wait for the socket's next use ({@link
+   * #open}): nothing the closed channel had must be held meanwhile (a bound port or file, a
+   * shutdown of an unconnected AF_UNIX socket, a selector's registration). A socket closed after a
+   * refused connect, as every port of a scan and every failed attempt of {@code createConnection},
+   * then opens no socket only to close it. Under stateLock.
+   */
+  private boolean mayReplaceWhenUsedAgain() {
+    return boundAddress == null && unixShutUnconnected == 0 && selectors.isEmpty();
   }
 
   private static boolean isConnected(PolledChannel current) {

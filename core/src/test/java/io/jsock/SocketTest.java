@@ -1096,6 +1096,45 @@ class SocketTest {
     }
   }
 
+  // The JDK closes a channel whose connect failed. The fresh one that keeps the socket usable is
+  // opened when the socket is next used, not at the failure: a refused connect followed by close
+  // (createConnection's, a port scan's) opens no socket only to close it (4 system calls a port)
+  @ParameterizedTest(name = "timeout {0}")
+  @MethodSource("waitingModes")
+  void aRefusedConnectOpensNoFreshDescriptorUntilTheSocketIsUsedAgain(Duration timeout)
+      throws IOException {
+    try (Refusing refusing = Loopback.refusingAddress(AF_INET)) {
+      try (Socket warmUp = Socket.create(AF_INET, SOCK_STREAM)) {
+        warmUp.setTimeout(timeout); // this thread's first wait may open its wakeup descriptor
+        assertThat(warmUp.connectEx(refusing.address())).isEqualTo(Errno.ECONNREFUSED);
+      }
+      Socket socket = Socket.create(AF_INET, SOCK_STREAM);
+      socket.setTimeout(timeout);
+      long withSocket = openDescriptors();
+
+      assertThat(socket.connectEx(refusing.address())).isEqualTo(Errno.ECONNREFUSED);
+      assertThat(openDescriptors()).as("after the refused connect").isEqualTo(withSocket - 1);
+
+      socket.setSockOpt(StandardSocketOptions.TCP_NODELAY, true); // used again: a fresh one
+      assertThat(openDescriptors()).as("used again").isEqualTo(withSocket);
+      assertThat(socket.getSockOpt(StandardSocketOptions.TCP_NODELAY)).isTrue();
+      socket.close();
+      assertThat(openDescriptors()).as("after close").isEqualTo(withSocket - 1);
+    }
+  }
+
+  @Test
+  void aSocketClosedAfterARefusedConnectSaysItIsClosed() throws IOException {
+    try (Refusing refusing = Loopback.refusingAddress(AF_INET)) {
+      Socket socket = Socket.create(AF_INET, SOCK_STREAM);
+      assertThat(socket.connectEx(refusing.address())).isEqualTo(Errno.ECONNREFUSED);
+      socket.close();
+
+      assertThatThrownBy(socket::getSockName).isInstanceOf(ClosedSocketException.class);
+      assertThat(socket.connectEx(refusing.address())).isEqualTo(Errno.EBADF);
+    }
+  }
+
   // python3 on Linux: after a refused connect (blocking, non-blocking or with a timeout) listen()
   // raises OSError(EINVAL), while another connect still works
   @ParameterizedTest

@@ -31,15 +31,15 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  * Test certificates made with BouncyCastle: a CA, and leaves it issues for given names and dates
  * (wrong names, expired), written as PEM files for jsock and for openssl.
  */
-final class TestPki {
+public final class TestPki {
   private static final AtomicLong SERIALS = new AtomicLong(System.currentTimeMillis());
 
   private TestPki() {}
 
   /** A key pair and its certificate. */
-  record Issued(KeyPair keyPair, X509Certificate certificate, X509Certificate issuer) {
+  public record Issued(KeyPair keyPair, X509Certificate certificate, X509Certificate issuer) {
     /** Writes {@code cert.pem} (leaf then issuer) and {@code key.pem} (PKCS#8) into {@code dir}. */
-    KeyMaterial write(Path dir) throws IOException {
+    public KeyMaterial write(Path dir) throws IOException {
       Files.createDirectories(dir);
       writePem(dir.resolve("cert.pem"), certificate, issuer);
       writePkcs8(dir.resolve("key.pem"), keyPair);
@@ -48,7 +48,7 @@ final class TestPki {
   }
 
   /** A new self-signed CA. */
-  static Issued ca(String name) throws Exception {
+  public static Issued ca(String name) throws Exception {
     Instant now = Instant.now();
     return ca(name, now.minus(Duration.ofDays(1)), now.plus(Duration.ofDays(30)));
   }
@@ -73,7 +73,7 @@ final class TestPki {
   }
 
   /** A server certificate for {@code names} (DNS names or IP literals) valid today. */
-  static Issued leaf(Issued ca, String... names) throws Exception {
+  public static Issued leaf(Issued ca, String... names) throws Exception {
     Instant now = Instant.now();
     return leaf(ca, now.minus(Duration.ofDays(1)), now.plus(Duration.ofDays(30)), names);
   }

@@ -36,6 +36,7 @@ public final class InterruptInPoll {
     send(dir);
     connect(dir);
     recvAlreadyInterrupted(dir);
+    recvInAWakeupHandedOver(dir);
     System.exit(0); // threads still waiting would keep the JVM, or a test's close, for an hour
   }
 
@@ -193,6 +194,58 @@ public final class InterruptInPoll {
     }
     pair.client().sendAll("still open".getBytes(US_ASCII));
     System.out.println("recv already interrupted: " + outcome(reader));
+  }
+
+  /**
+   * A thread that waited in poll (so had a wakeup) ends; the next platform thread to wait takes a
+   * wakeup over rather than make an eventfd, and an interrupt still reaches that thread's poll: the
+   * hook signals whichever thread has the wakeup now, not the one it was made for.
+   */
+  private static void recvInAWakeupHandedOver(Path dir) throws Exception {
+    Loopback.Pair pair = Loopback.pair(Family.AF_INET, dir);
+    Socket socket = pair.server();
+    Running<String> first = start(() -> new String(socket.recv(100), US_ASCII));
+    WakeInPoll.awaitInPoll(first);
+    pair.client().sendAll("first".getBytes(US_ASCII));
+    String firstGot = outcome(first);
+    first.thread().join(10_000);
+    long eventFds = eventFds();
+    CountDownLatch ended = new CountDownLatch(1);
+    Running<String> next =
+        start(
+            () ->
+                ended(() -> socket.recv(10), socket, ended)
+                    + "; then "
+                    + new String(socket.recv(100), US_ASCII));
+    interruptInPoll(next);
+    if (!awaitAndWaitAgain(ended, next)) {
+      System.out.println("recv in a wakeup handed over: still waiting");
+      return;
+    }
+    long made = eventFds() - eventFds;
+    pair.client().sendAll("still open".getBytes(US_ASCII));
+    System.out.println(
+        "recv in a wakeup handed over: "
+            + firstGot
+            + "; eventfds made: "
+            + made
+            + "; "
+            + outcome(next));
+  }
+
+  /** How many eventfds this JVM holds, as /proc/self/fd shows them. */
+  private static long eventFds() throws Exception {
+    try (var fds = java.nio.file.Files.list(Path.of("/proc/self/fd"))) {
+      return fds.filter(InterruptInPoll::isEventFd).count();
+    }
+  }
+
+  private static boolean isEventFd(Path fd) {
+    try {
+      return java.nio.file.Files.readSymbolicLink(fd).toString().contains("eventfd");
+    } catch (java.io.IOException e) {
+      return false; // the listing's own descriptor, closed since
+    }
   }
 
   /**

@@ -4045,7 +4045,8 @@ class SocketTest {
   // end of its slice: with the slice made an hour long (see InterruptInPoll), an interrupt that
   // does not reach the poll shows as a thread still waiting. Each blocking wait ends as a parked
   // thread's does (InterruptedIOException, status kept, socket open), and the same thread's next
-  // call, its status cleared, waits and works: no bytes lost or doubled
+  // call, its status cleared, waits and works: no bytes lost or doubled. A wakeup that a thread
+  // which ended handed over still brings the new owner's interrupt to its poll
   @Test
   void anInterruptWakesAPlatformThreadWaitingInPollAtOnce() throws Exception {
     org.junit.jupiter.api.Assumptions.assumeFalse(Boolean.getBoolean("jsock.selectorPoller"));
@@ -4060,7 +4061,10 @@ class SocketTest {
             "accept: " + ended + "; then accepted a client",
             "send: " + ended + "; then peer read every byte, ending with end",
             "connect: " + ended,
-            "recv already interrupted: " + ended + "; then still open");
+            "recv already interrupted: " + ended + "; then still open",
+            "recv in a wakeup handed over: first; eventfds made: 0; "
+                + ended
+                + "; then still open");
   }
 
   private static long openDescriptors() throws IOException {

@@ -9,6 +9,8 @@ import io.jsock.Shutdown;
 import io.jsock.Socket;
 import io.jsock.SocketKind;
 import io.jsock.Sockets;
+import io.jsock.tls.Tls;
+import io.jsock.tls.TlsContext;
 import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
@@ -155,6 +157,82 @@ class ExecIT {
         }
       }
     }
+  }
+
+  /**
+   * {@code listen --tls -c} whose program exits while the peer still sends (TLS 1.3): the program's
+   * output reaches the peer and then its close_notify, a clean end of the session rather than a
+   * truncation, and jsock exits 0.
+   */
+  @Test
+  void aProgramThatExitsOverTlsEndsTheSessionWithCloseNotify() throws Exception {
+    PemFiles pem = PemFiles.selfSigned(dir);
+    String program = "head -c 10";
+    try (PipedProcess listen =
+        jsock(
+            "listen",
+            "--tls",
+            "--cert",
+            pem.cert().toString(),
+            "--key",
+            pem.key().toString(),
+            "-c",
+            program,
+            "0")) {
+      int port = listen.listeningPort();
+      TlsContext trusting = Tls.client().withTrust(pem.cert());
+      try (Socket peer = trusting.wrap(Sockets.createConnection("127.0.0.1", port), "localhost")) {
+        peer.setTimeout(LIMIT);
+        peer.sendAll("0123456789abcdefghij".getBytes(UTF_8)); // more than head takes
+        assertThat(new String(readToEnd(peer), UTF_8)).isEqualTo("0123456789");
+        assertThat(listen.exitCode()).as(listen.stderr()).isZero();
+        assertThat(listen.stderr()).isEqualTo("jsock: listening on 127.0.0.1:" + port + "\n");
+      }
+    }
+  }
+
+  /**
+   * {@code listen -k -c}, two clients: the first one's program outlives its connection and is ended
+   * (SIGTERM, with its child) and reaped, no zombie left under jsock, while the second one's
+   * program and connection go on untouched and still answer.
+   */
+  @Test
+  void listenKeepOpenEndsAProgramThatOutlivesItsClientAndLeavesTheOthers() throws Exception {
+    String program = "echo $$; read line; echo \"got $line\"; exec >&-; sleep 600; true";
+    try (PipedProcess listen = jsock("listen", "-k", "-c", program, "0")) {
+      int port = listen.listeningPort();
+      ProcessHandle jsock = ProcessHandle.of(listen.pid()).orElseThrow();
+      try (Socket first = Sockets.createConnection("127.0.0.1", port);
+          Socket second = Sockets.createConnection("127.0.0.1", port)) {
+        ProcessHandle firstShell = shell(greeting(first));
+        ProcessHandle secondShell = shell(greeting(second));
+        List<ProcessHandle> all = new ArrayList<>(List.of(firstShell, secondShell));
+        try {
+          first.sendAll("a\n".getBytes(UTF_8));
+          assertThat(new String(readToEnd(first), UTF_8)).isEqualTo("got a\n");
+          await().atMost(LIMIT).until(() -> firstShell.children().count() == 1); // its sleep
+          firstShell.children().forEach(all::add);
+          first.shutdown(Shutdown.SHUT_WR); // the first connection is done; its sleep runs on
+          await().atMost(LIMIT).until(() -> !all.get(0).isAlive() && !all.get(2).isAlive());
+          await() // reaped: only the second client's shell is left under jsock
+              .atMost(LIMIT)
+              .until(
+                  () -> jsock.children().toList(),
+                  children -> children.equals(List.of(secondShell)));
+          assertThat(secondShell.isAlive()).isTrue();
+          second.sendAll("b\n".getBytes(UTF_8));
+          assertThat(new String(readToEnd(second), UTF_8)).isEqualTo("got b\n");
+          assertThat(listen.isAlive()).isTrue();
+          assertThat(listen.stderr()).isEqualTo("jsock: listening on 127.0.0.1:" + port + "\n");
+        } finally {
+          all.forEach(ProcessHandle::destroy); // should the test fail: none left behind
+        }
+      }
+    }
+  }
+
+  private static ProcessHandle shell(String[] greeting) {
+    return ProcessHandle.of(Long.parseLong(greeting[0])).orElseThrow();
   }
 
   /** The line the program writes first, split on blanks. */

@@ -1948,6 +1948,12 @@ public final class Socket implements AutoCloseable {
    * <p>The mode is read as Python reads it, a set of the letters r, w and b ({@code "br"} is {@code
    * "rb"}, {@code "bw"} is {@code "wb"}, {@code ""} is {@code "r"}).
    *
+   * <p>The view's type comes from the variable it is assigned to, so declare it: {@code var f =
+   * sock.makeFile("rb")} gives a plain {@link Closeable}, and a type that does not fit the mode
+   * ({@code BufferedReader r = sock.makeFile("rb")}) compiles and throws {@link ClassCastException}
+   * at the call. A binary reader has no {@code readline()}: read lines as text with {@code "r"}, or
+   * as bytes with {@link io.jsock.framing.Framing#lines(int)}.
+   *
    * @throws IllegalArgumentException for another letter, or for both r and w (Python's {@code
    *     "rwb"} pairs a reader and a writer: make one of each)
    */

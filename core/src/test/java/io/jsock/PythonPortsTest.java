@@ -33,10 +33,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Classic Python socket programs ported line for line, each checked against python3 running the
- * original: the selectors module's echo server, the Socket Programming HOWTO's non-blocking
- * connect, a UDP ping, a socket pair between two threads, a makefile line protocol with a
- * half-closed request, and sendfile of a slice of a file.
+ * Classic Python socket programs ported line for line, each checked against what python3 answered
+ * to the original (noted in each test's comment; {@link PortedProgramsTest} runs python3 itself):
+ * the selectors module's echo server, the Socket Programming HOWTO's non-blocking connect, a UDP
+ * ping, a socket pair between two threads, a makefile line protocol with a half-closed request, and
+ * sendfile of a slice of a file.
  */
 class PythonPortsTest {
   @TempDir Path dir;

@@ -8,7 +8,7 @@ import java.util.Set;
  * pairs Python's {@code selector.select()} returns.
  *
  * <pre>{@code
- * for (Ready ready : selector.select(null)) {
+ * for (Ready ready : selector.select()) {
  *   Socket socket = ready.key().socket();
  *   if (ready.events().contains(EVENT_READ)) {
  *     byte[] data = socket.recv(4096);

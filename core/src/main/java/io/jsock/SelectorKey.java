@@ -10,7 +10,7 @@ import java.util.Set;
  * <pre>{@code
  * SelectorKey key = selector.register(conn, Set.of(EVENT_READ), new Connection(conn));
  * ...
- * for (Ready ready : selector.select(null)) {
+ * for (Ready ready : selector.select()) {
  *   ((Connection) ready.key().data()).handle(ready.events());
  * }
  * }</pre>

@@ -42,14 +42,14 @@ import java.util.function.Consumer;
  *   server.bind("localhost", 12345);
  *   server.listen();
  *   server.setBlocking(false);
- *   selector.register(server, Set.of(EVENT_READ), null);
+ *   selector.register(server, Set.of(EVENT_READ));
  *   while (true) {
- *     for (Ready ready : selector.select(null)) {
+ *     for (Ready ready : selector.select()) {
  *       Socket socket = ready.key().socket();
  *       if (socket == server) {
  *         Socket conn = server.accept().conn();
  *         conn.setBlocking(false);
- *         selector.register(conn, Set.of(EVENT_READ), null);
+ *         selector.register(conn, Set.of(EVENT_READ));
  *       } else {
  *         byte[] data = socket.recv(1000);
  *         if (data.length > 0) {
@@ -188,6 +188,19 @@ public final class SocketSelector implements AutoCloseable {
   }
 
   /**
+   * Watches a socket for events with no data of yours, as Python's {@code register(fileobj,
+   * events)}: {@code register(socket, events, null)}.
+   *
+   * @param events {@link Event#EVENT_READ}, {@link Event#EVENT_WRITE} or both
+   * @return the socket's new key, whose {@link SelectorKey#data()} is null
+   * @throws IllegalArgumentException as {@link #register(Socket, Set, Object)}
+   * @throws ClosedSocketException if the socket is closed
+   */
+  public SelectorKey register(Socket socket, Set<Event> events) throws IOException {
+    return register(socket, events, null);
+  }
+
+  /**
    * Watches a socket for events, as Python's {@code register(fileobj, events, data)}.
    *
    * @param events {@link Event#EVENT_READ}, {@link Event#EVENT_WRITE} or both
@@ -308,6 +321,18 @@ public final class SocketSelector implements AutoCloseable {
       }
       return registration.key;
     }
+  }
+
+  /**
+   * Waits until a socket is ready (or {@link #wakeup()} is called), as Python's {@code select()}
+   * with no timeout: {@code select(null)}.
+   *
+   * @return every ready socket, each once; an empty list if {@link #wakeup()} ended the wait
+   * @throws InterruptedIOException if the thread is interrupted while waiting
+   * @throws ClosedSelectorException if the selector is closed, also by another thread meanwhile
+   */
+  public List<Ready> select() throws IOException {
+    return select(null);
   }
 
   /**

@@ -566,6 +566,32 @@ class SocketSelectorTest {
   }
 
   @Test
+  void registerWithoutDataAndSelectWithoutTimeoutAreItsPythonDefaults() throws Exception {
+    try (Pair pair = Loopback.pair(AF_INET)) {
+      SelectorKey key = selector.register(pair.server(), READ);
+      assertThat(key.data()).isNull();
+      assertThat(key.events()).isEqualTo(READ);
+      Thread sender =
+          Thread.ofVirtual()
+              .start(
+                  () -> {
+                    try {
+                      Thread.sleep(50); // so that select() is likely waiting when the bytes come
+                      pair.client().sendAll(bytes("x"));
+                    } catch (IOException | InterruptedException e) {
+                      throw new IllegalStateException(e);
+                    }
+                  });
+
+      assertThat(selector.select()).containsExactly(new Ready(key, READ));
+      sender.join();
+      assertThatThrownBy(() -> selector.register(pair.server(), WRITE))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageStartingWith("socket is already registered: ");
+    }
+  }
+
+  @Test
   void modifyOfTheDataAloneKeepsTheEvents() throws Exception {
     try (Pair pair = Loopback.pair(AF_INET)) {
       selector.register(pair.server(), WRITE, "old");

@@ -66,7 +66,12 @@ import picocli.CommandLine.TypeConversionException;
       "another (--tls: after the handshake). -v says how each went on stderr, one line each:",
       "'connect to 127.0.0.1:22: succeeded (TCP)' or the failure. Exit code 0 if any succeeded,",
       "otherwise the last failure's. With -u one zero byte is sent and a refusal (ICMP port",
-      "unreachable) awaited for -w (default 1s): silence counts as success, as in nc and ncat."
+      "unreachable) awaited for -w (default 1s): silence counts as success, as in nc and ncat.",
+      "",
+      "--proxy HOST[:PORT] goes through an HTTP (CONNECT), SOCKS4/4a or SOCKS5 proxy, as ncat's",
+      "options of the same names: the proxy resolves the target's name unless --proxy-dns says",
+      "otherwise, -w bounds the proxy's connect and the tunnel's negotiation together, and --tls",
+      "runs end to end through the tunnel, verified against the target's name. TCP only; not -z."
     },
     footerHeading = "%nExamples:%n",
     footer = {
@@ -78,6 +83,7 @@ import picocli.CommandLine.TypeConversionException;
       "  jsock connect -e /bin/cat 127.0.0.1 5000        # echoes what the server sends",
       "  jsock connect -z -v 127.0.0.1 20-25 80,443       # which ports accept",
       "  jsock connect -s 127.0.0.2 -p 40000 127.0.0.1 5000",
+      "  jsock connect --proxy 127.0.0.1:1080 --proxy-type socks5 example.org 80",
       "",
       "Exit codes: 0 done, 1 failure (connection reset, …), 2 usage, 3 refused, 4 timed out",
       "(-w, -i), 5 TLS failure, 6 unknown host, 7 source address in use, 130 interrupted."
@@ -132,6 +138,8 @@ final class ConnectCommand implements Callable<Integer> {
 
   @Mixin ClientTlsOptions clientTls;
 
+  @Mixin ProxyOptions proxy;
+
   @Override
   public Integer call() throws IOException, InterruptedException {
     transport.check();
@@ -157,6 +165,7 @@ final class ConnectCommand implements Callable<Integer> {
       host = ListenCommand.host(target.get(0), spec);
       ports = zeroIo ? ports(target.subList(1, target.size())) : List.of(port(target.get(1)));
     }
+    proxy.check(transport, zeroIo, host);
     if (clientTls.given() && !transport.tls) {
       throw usage("--ca, --server-name and --insecure need --tls");
     }
@@ -178,6 +187,18 @@ final class ConnectCommand implements Callable<Integer> {
     Consumer<IOException> tryingNext =
         failed -> diagnostics.event(failed.getMessage() + "; trying the next address");
     ClientSource source = source();
+    if (proxy.given()) {
+      ProxyRoute route = proxy.route();
+      ProxyTarget target = route.target(host, ports.getFirst(), transport.family());
+      Socket conn =
+          route.open(
+              target, source, transport.family(), Optional.ofNullable(connectTimeout), tryingNext);
+      diagnostics.event(
+          "connected to %s through %s (%s)"
+              .formatted(target.describe(), route.describe(conn), transport.describe()));
+      return join(
+          withTls(conn, context, name, diagnostics), diagnostics.traffic(target.describe()));
+    }
     List<AddrInfo> targets = host == null ? List.of() : targets(host, ports.getFirst(), source);
     Connector connect =
         port ->
@@ -199,13 +220,24 @@ final class ConnectCommand implements Callable<Integer> {
     Socket conn = connect.open(ports.isEmpty() ? 0 : ports.getFirst());
     String peer = Diagnostics.where(peerName(conn));
     diagnostics.event("connected to " + peer + " (" + transport.describe() + ")");
-    if (context != null) {
-      conn = Endpoints.tlsClient(conn, context, name);
-      diagnostics.event(describe(Tls.session(conn)));
+    return join(withTls(conn, context, name, diagnostics), diagnostics.traffic(peer));
+  }
+
+  /** {@code conn}, or its TLS client over it (verifying {@code name}) when --tls asks for one. */
+  private static Socket withTls(
+      Socket conn, TlsContext context, String name, Diagnostics diagnostics) throws IOException {
+    if (context == null) {
+      return conn;
     }
-    Socket joined = conn;
-    Diagnostics.Traffic traffic = diagnostics.traffic(peer);
-    exec.join(joined, streams -> new Bridge(joined, streams, traffic, bridge).run());
+    Socket tls = Endpoints.tlsClient(conn, context, name);
+    diagnostics.event(describe(Tls.session(tls)));
+    return tls;
+  }
+
+  /** Joins stdin and stdout (or the program of -e) to {@code conn} until both ways are done. */
+  private int join(Socket conn, Diagnostics.Traffic traffic)
+      throws IOException, InterruptedException {
+    exec.join(conn, streams -> new Bridge(conn, streams, traffic, bridge).run());
     return ExitCode.OK.code();
   }
 
@@ -334,7 +366,7 @@ final class ConnectCommand implements Callable<Integer> {
    * none to ask for (Linux says ENOTCONN, as Python does); the exception names the address it had,
    * and the first read reports the reset.
    */
-  private static SocketAddress peerName(Socket conn) throws IOException {
+  static SocketAddress peerName(Socket conn) throws IOException {
     try {
       return conn.getPeerName();
     } catch (ErrnoException gone) {

@@ -42,8 +42,8 @@ final class BridgeOptions {
       converter = Durations.Timeout.class,
       description =
           "Give up when no data has moved either way for DURATION (500ms, 2s, 1m): exit code 4."
-              + " With listen -k: close a client that sent nothing for DURATION (not with listen -u"
-              + " -k). Default: wait forever.")
+              + " With listen -k: close a client that sent nothing for DURATION (listen -u -k: only"
+              + " with -e/-c, ending a silent sender's program). Default: wait forever.")
   Duration idleTimeout;
 
   @Option(

@@ -13,6 +13,7 @@ import java.io.InterruptedIOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
+import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -215,6 +216,21 @@ final class Endpoints {
    */
   static Socket bind(String host, int port, Path unix, Family family, SocketKind kind, int backlog)
       throws IOException {
+    return bind(host, port, unix, family, kind, backlog, false);
+  }
+
+  /**
+   * A UDP socket bound to {@code host:port} as {@link #bind} binds one, with {@code SO_REUSEADDR}
+   * set first: {@code listen -u -k -e} binds a socket of each sender's own to the same address and
+   * connects it to the sender (see {@link SenderPrograms}), as ncat does.
+   */
+  static Socket bindShared(String host, int port, Family family) throws IOException {
+    return bind(host, port, null, family, SocketKind.SOCK_DGRAM, 0, true);
+  }
+
+  private static Socket bind(
+      String host, int port, Path unix, Family family, SocketKind kind, int backlog, boolean shared)
+      throws IOException {
     SocketAddress address;
     Family addressFamily;
     if (unix != null) {
@@ -229,6 +245,9 @@ final class Endpoints {
     try {
       if (family == Family.AF_INET6) {
         ipv6Only(socket);
+      }
+      if (shared) {
+        socket.setSockOpt(StandardSocketOptions.SO_REUSEADDR, true);
       }
       socket.bind(address);
       if (kind == SocketKind.SOCK_STREAM) {

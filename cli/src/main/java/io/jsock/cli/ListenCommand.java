@@ -48,7 +48,10 @@ import picocli.CommandLine.TypeConversionException;
       "",
       "UDP (-u): without -k, the first sender is the only peer (as nc -u -l); with -k, datagrams",
       "from anyone go to stdout and stdin goes to the most recent sender. Stdin is read once a",
-      "first datagram has come.",
+      "first datagram has come. With -k and -e/-c, each sender gets a program of its own (as",
+      "ncat -u -l -k --exec): each datagram is a write to its stdin, each read of its stdout a",
+      "datagram back; when it ends, the sender's next datagram starts a new one; -i ends a",
+      "silent sender's program.",
       "",
       "--allow/--deny refuse peers by address (closed at once, said with -v). An AF_UNIX socket",
       "file is removed when jsock exits.",
@@ -70,6 +73,7 @@ import picocli.CommandLine.TypeConversionException;
       "  jsock listen -U /tmp/app.sock -k",
       "  jsock listen -e /bin/cat 5000                    # an echo server for one client",
       "  jsock listen -k -c 'echo \"hello $JSOCK_REMOTE_ADDR\"; cat' 5000",
+      "  jsock listen -u -k -i 30s -e /bin/cat 5000       # a UDP echo, a cat per sender",
       "",
       "Exit codes: 0 done, 1 failure, 2 usage, 3 port unreachable (-u: the peer's port has",
       "closed), 4 timed out (-i), 5 TLS failure (without -k), 6 unknown host, 7 address in use,",
@@ -100,7 +104,8 @@ final class ListenCommand implements Callable<Integer> {
       paramLabel = "N",
       defaultValue = "100",
       description =
-          "With -k (not -u): at most N clients at once; a client beyond them is closed at once"
+          "With -k: at most N clients at once; a client beyond them is closed at once (-u -k"
+              + " with -e/-c: N programs; a new sender's datagram beyond them is dropped)"
               + " (default: ${DEFAULT-VALUE}).")
   int maxClients;
 
@@ -125,19 +130,17 @@ final class ListenCommand implements Callable<Integer> {
       throw usage("--max-clients must be at least 1: " + maxClients);
     }
     var parsed = spec.commandLine().getParseResult();
-    if ((!keepOpen || transport.udp) && parsed.hasMatchedOption("--max-clients")) {
+    boolean programPerSender = keepOpen && transport.udp && exec.given();
+    if ((!keepOpen || (transport.udp && !programPerSender))
+        && parsed.hasMatchedOption("--max-clients")) {
       throw usage(
-          "--max-clients is for -k over TCP or -U: without -k one client is served, and UDP has"
-              + " no clients");
+          "--max-clients is for -k over TCP or -U, or -u -k with -e/-c: without -k one client is"
+              + " served, and -u -k without a program has no clients");
     }
-    if (keepOpen && transport.udp && exec.given()) {
+    if (keepOpen && transport.udp && !programPerSender && bridge.idleTimeout != null) {
       throw usage(
-          exec.optionName()
-              + " is not for -u -k: UDP gives no connection per sender to join a program to,"
-              + " nor an end of file to end it at; use -u without -k (the first sender), or TCP");
-    }
-    if (keepOpen && transport.udp && bridge.idleTimeout != null) {
-      throw usage("--idle-timeout is not for -u -k: datagrams from anyone have no idle peer");
+          "--idle-timeout is not for -u -k without -e/-c: datagrams from anyone have no idle"
+              + " peer");
     }
     String host = transport.ipv6 ? "::1" : "127.0.0.1"; // loopback unless told otherwise
     int port = 0;
@@ -163,7 +166,10 @@ final class ListenCommand implements Callable<Integer> {
     TlsContext tls = transport.tls ? Tls.server(serverKey.load(err)) : null;
 
     Socket listener =
-        Endpoints.bind(host, port, transport.unix, transport.family(), transport.kind(), BACKLOG);
+        programPerSender
+            ? Endpoints.bindShared(host, port, transport.family())
+            : Endpoints.bind(
+                host, port, transport.unix, transport.family(), transport.kind(), BACKLOG);
     Path unix = transport.unix;
     Runnable removeSocketFile = unix == null ? null : Endpoints.removeSocketFileOnExit(unix);
     try (listener) {
@@ -173,7 +179,10 @@ final class ListenCommand implements Callable<Integer> {
       } else {
         diagnostics.event("listening on " + where + " (" + transport.describe() + ")");
       }
-      if (transport.udp) {
+      if (programPerSender) {
+        new SenderPrograms(listener, exec, bridge, diagnostics, maxClients)
+            .serve(chunk -> receivePermitted(listener, chunk));
+      } else if (transport.udp) {
         if (keepOpen) {
           serveDatagramsFromAnyone(listener);
         } else {

@@ -99,15 +99,18 @@ class ProgramTest {
     assertUsage("-e/--exec: no program given", "listen", "-e", "", "0");
     assertUsage("-c/--sh-exec: no command given", "connect", "-c", "", "127.0.0.1", "1");
     assertUsage("-c/--sh-exec: no command given", "listen", "-k", "-c", " \t", "0");
+    // -u -k -c runs a program per sender (UdpExecIT); without a program, -u -k has no clients
+    // for --max-clients to count, nor an idle one for -i to close
     assertUsage(
-        "-c/--sh-exec is not for -u -k: UDP gives no connection per sender to join a program to,"
-            + " nor an end of file to end it at; use -u without -k (the first sender), or TCP",
+        "--max-clients is for -k over TCP or -U, or -u -k with -e/-c",
         "listen",
         "-u",
         "-k",
-        "-c",
-        "cat",
+        "--max-clients",
+        "2",
         "0");
+    assertUsage(
+        "--idle-timeout is not for -u -k without -e/-c", "listen", "-u", "-k", "-i", "1s", "0");
   }
 
   /**

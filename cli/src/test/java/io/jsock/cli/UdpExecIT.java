@@ -1,0 +1,179 @@
+package io.jsock.cli;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.jsock.Datagram;
+import io.jsock.Family;
+import io.jsock.Socket;
+import io.jsock.SocketKind;
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.IOException;
+import java.lang.ProcessBuilder.Redirect;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Integration test (runs the real {@code ./jsock listen -u -k} with {@code -c}, and real programs):
+ * one program per UDP sender, as {@code ncat -u -l -k -c} runs one; each datagram a write to the
+ * program's stdin, each read of its stdout a datagram back to that sender alone; a program that
+ * ends ends its sender's session, so that the sender's next datagram starts a new one; {@code
+ * --max-clients}, {@code -i}, IPv6, and no program left running after SIGTERM. The senders are
+ * sockets of this test on loopback; each waits for its replies before it sends again, so that no
+ * datagram is in flight when the test reads what came.
+ */
+class UdpExecIT {
+  private static final Duration LIMIT = Duration.ofSeconds(60);
+
+  /** The datagram that starts a program here: its shell reads it, then greets the sender. */
+  private static final byte[] GO = "go\n".getBytes(UTF_8);
+
+  /**
+   * Two senders, each with a program of its own that sees its sender's port and answers each line
+   * as it comes; the first sender's program ends at its line {@code end}, and the sender's next
+   * datagram, once jsock has closed the session (-v), starts a new program. SIGTERM to jsock then
+   * ends the two programs still running. jsock used to refuse {@code -u -k -c} as a usage error.
+   */
+  @Test
+  void eachSenderGetsItsOwnProgramAndANewOneAfterItsProgramEnded() throws Exception {
+    String program =
+        "echo \"$JSOCK_PROTO $JSOCK_REMOTE_ADDR $JSOCK_REMOTE_PORT $$\"; read -r go;"
+            + " while read -r line && [ \"$line\" != end ]; do echo \"got $line\"; done";
+    try (PipedProcess listen = jsock("listen", "-u", "-k", "-v", "-c", program, "0");
+        Socket first = sender(Family.AF_INET);
+        Socket second = sender(Family.AF_INET)) {
+      InetSocketAddress server = new InetSocketAddress("127.0.0.1", listen.listeningPort());
+      List<ProcessHandle> programs = new ArrayList<>();
+      try {
+        first.sendTo(GO, server);
+        String[] firstGreeting = greeting(first);
+        assertThat(Arrays.asList(firstGreeting).subList(0, 3))
+            .containsExactly("UDP", "127.0.0.1", "" + port(first));
+        programs.add(shell(firstGreeting));
+        first.sendTo("ab\n".getBytes(UTF_8), server);
+        assertThat(text(first)).isEqualTo("got ab\n");
+
+        second.sendTo(GO, server); // while the first sender's program runs
+        String[] secondGreeting = greeting(second);
+        assertThat(Arrays.asList(secondGreeting).subList(0, 3))
+            .containsExactly("UDP", "127.0.0.1", "" + port(second));
+        programs.add(shell(secondGreeting));
+        second.sendTo("xy\n".getBytes(UTF_8), server);
+        assertThat(text(second)).isEqualTo("got xy\n");
+
+        first.sendTo("end\n".getBytes(UTF_8), server); // its program exits
+        assertThat(programs.getFirst().onExit()).succeedsWithin(LIMIT);
+        listen.awaitStderr("closed 127\\.0\\.0\\.1:" + port(first) + "\n");
+
+        first.sendTo(GO, server); // a new program for the same sender
+        String[] again = greeting(first);
+        assertThat(again[2]).isEqualTo("" + port(first));
+        assertThat(again[3]).isNotEqualTo(firstGreeting[3]);
+        programs.add(shell(again));
+        first.sendTo("cd\n".getBytes(UTF_8), server);
+        assertThat(text(first)).isEqualTo("got cd\n");
+
+        assertThat(programs.subList(1, 3)).allMatch(ProcessHandle::isAlive);
+        new ProcessBuilder("kill", "-TERM", "" + listen.pid()).inheritIO().start().waitFor();
+        assertThat(listen.exitCode()).isEqualTo(143);
+        await().atMost(LIMIT).until(() -> programs.stream().noneMatch(ProcessHandle::isAlive));
+      } finally {
+        programs.forEach(ProcessHandle::destroy); // should the test fail: none left behind
+      }
+    }
+  }
+
+  /**
+   * Over IPv6 with {@code --max-clients 1} and {@code -i}: a second sender's datagram while the
+   * first sender's program runs is dropped, said with -v; the first sender's program, silent for
+   * {@code -i}, is ended, and the second sender's next datagram then starts its own. A datagram
+   * larger than ncat's 8 KiB buffer (which cuts it there) reaches cat whole and comes back whole
+   * (in the datagrams cat's reads of the pipe make).
+   */
+  @Test
+  void maxClientsDropsOtherSendersUntilAnIdleProgramIsEndedOverIpv6() throws Exception {
+    String program = "echo \"$JSOCK_REMOTE_ADDR $JSOCK_REMOTE_PORT\"; read -r go; exec cat";
+    try (PipedProcess listen =
+            jsock(
+                "listen",
+                "-6",
+                "-u",
+                "-k",
+                "-v",
+                "--max-clients",
+                "1",
+                "-i",
+                "3s",
+                "-c",
+                program,
+                "0");
+        Socket first = sender(Family.AF_INET6);
+        Socket second = sender(Family.AF_INET6)) {
+      InetSocketAddress server = new InetSocketAddress("::1", listen.listeningPort());
+      first.sendTo(GO, server);
+      assertThat(greeting(first)).containsExactly("::1", "" + port(first));
+      first.sendTo("a".getBytes(UTF_8), server);
+      assertThat(text(first)).isEqualTo("a");
+      byte[] large = new byte[20_000];
+      Arrays.fill(large, (byte) 'z');
+      first.sendTo(large, server);
+      ByteArrayOutputStream echoed = new ByteArrayOutputStream();
+      for (int i = 0; i < 100 && echoed.size() < large.length; i++) { // cat's reads: pipe-sized
+        echoed.writeBytes(first.recvFrom(65_536).data());
+      }
+      assertThat(echoed.toByteArray()).isEqualTo(large);
+
+      second.sendTo("b".getBytes(UTF_8), server); // no room: dropped
+      listen.awaitStderr(
+          "ignored a datagram from \\[::1\\]:" + port(second) + ": --max-clients 1 reached");
+      listen.awaitStderr("\\[::1\\]:" + port(first) + ": idle timeout: .* \\(-i\\)");
+
+      second.sendTo(GO, server);
+      assertThat(greeting(second)).containsExactly("::1", "" + port(second));
+      second.sendTo("c".getBytes(UTF_8), server);
+      assertThat(text(second)).isEqualTo("c");
+      assertThat(listen.isAlive()).isTrue();
+      assertThat(listen.stderr().split("serving \\[::1\\]:", -1)).hasSize(3); // "b" started none
+    }
+  }
+
+  private static Socket sender(Family family) throws IOException {
+    Socket socket = Socket.create(family, SocketKind.SOCK_DGRAM);
+    socket.bind(family == Family.AF_INET6 ? "::1" : "127.0.0.1", 0);
+    socket.setTimeout(LIMIT);
+    return socket;
+  }
+
+  /** The next datagram, as text. */
+  private static String text(Socket sender) throws IOException {
+    Datagram datagram = sender.recvFrom(65_536);
+    return new String(datagram.data(), UTF_8);
+  }
+
+  /** The program's first line, one datagram, split on blanks. */
+  private static String[] greeting(Socket sender) throws IOException {
+    String line = text(sender);
+    assertThat(line).endsWith("\n");
+    return line.strip().split(" ");
+  }
+
+  private static ProcessHandle shell(String[] greeting) {
+    return ProcessHandle.of(Long.parseLong(greeting[greeting.length - 1])).orElseThrow();
+  }
+
+  private static int port(Socket socket) throws IOException {
+    return ((InetSocketAddress) socket.getSockName()).getPort();
+  }
+
+  private static PipedProcess jsock(String... args) {
+    return PipedProcess.start(
+        PipedProcess.jsock(args), Map.of(), Redirect.from(new File("/dev/null")), Redirect.DISCARD);
+  }
+}

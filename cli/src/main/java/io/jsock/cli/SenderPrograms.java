@@ -2,6 +2,7 @@ package io.jsock.cli;
 
 import io.jsock.Socket;
 import io.jsock.SocketKind;
+import io.jsock.WouldBlockException;
 import java.io.IOException;
 import java.net.SocketAddress;
 import java.net.StandardSocketOptions;
@@ -39,6 +40,14 @@ final class SenderPrograms {
   private final int maxClients;
   private final Semaphore places;
 
+  /**
+   * The thread of {@link #serve}, which launches the programs it starts after {@link #takeQueued}.
+   */
+  private volatile Thread receiving;
+
+  /** The launches of the programs {@link #serve} has started since it last took the queue. */
+  private final List<Runnable> starting = new ArrayList<>(); // guarded by this
+
   /** The senders with a program, replaced and removed under this object's lock. */
   private final Map<SocketAddress, Sender> senders = new ConcurrentHashMap<>();
 
@@ -58,12 +67,44 @@ final class SenderPrograms {
 
   /** Serves the senders whose datagrams {@code receiver} gives, until interrupted. */
   void serve(Receiver receiver) throws IOException {
+    receiving = Thread.currentThread();
     ByteBuffer chunk = ByteBuffer.allocateDirect(StandardStreams.CHUNK);
     while (true) { // until interrupted, or the listener fails
-      SocketAddress from = receiver.receive(chunk);
-      ByteBuffer datagram = ByteBuffer.allocate(chunk.remaining()).put(chunk).flip();
-      take(from, List.of(datagram));
+      take(receiver.receive(chunk), List.of(copy(chunk)));
+      if (!starting.isEmpty()) {
+        takeQueued(receiver, chunk);
+        launchStarting();
+      }
     }
+  }
+
+  /**
+   * Takes the datagrams already queued on the listener, without waiting. A new sender's socket is
+   * connected before this runs, so that its datagrams the kernel gave the listener before (a burst
+   * right behind the first one) are all in that queue: taken now, they reach its program first and
+   * in order, and none is left for the listener to take once the program has started (where it
+   * waited for the program's end, then started another).
+   */
+  private void takeQueued(Receiver receiver, ByteBuffer chunk) throws IOException {
+    listener.setBlocking(false);
+    try {
+      while (true) { // until the queue is empty: new senders in it are started too
+        take(receiver.receive(chunk), List.of(copy(chunk)));
+      }
+    } catch (WouldBlockException e) {
+      // the queue is empty
+    } finally {
+      listener.setBlocking(true);
+    }
+  }
+
+  private synchronized void launchStarting() {
+    starting.forEach(Runnable::run);
+    starting.clear();
+  }
+
+  private static ByteBuffer copy(ByteBuffer chunk) {
+    return ByteBuffer.allocate(chunk.remaining()).put(chunk).flip();
   }
 
   /**
@@ -96,7 +137,16 @@ final class SenderPrograms {
     Sender sender = new Sender(datagrams);
     senders.put(from, sender);
     diagnostics.event("serving " + peer + " (a new sender)");
-    Thread.ofVirtual().name("jsock sender " + peer).start(() -> run(from, peer, conn, sender));
+    Runnable launch =
+        () ->
+            Thread.ofVirtual()
+                .name("jsock sender " + peer)
+                .start(() -> run(from, peer, conn, sender));
+    if (Thread.currentThread() == receiving) {
+      starting.add(launch); // once the listener's queue is taken (see takeQueued)
+    } else {
+      launch.run(); // the next program of a sender whose program has just ended
+    }
   }
 
   /** A socket of the sender's own on the listener's address, which takes its datagrams. */

@@ -13,11 +13,13 @@ import java.io.File;
 import java.io.IOException;
 import java.lang.ProcessBuilder.Redirect;
 import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -141,6 +143,55 @@ class UdpExecIT {
       assertThat(text(second)).isEqualTo("c");
       assertThat(listen.isAlive()).isTrue();
       assertThat(listen.stderr().split("serving \\[::1\\]:", -1)).hasSize(3); // "b" started none
+    }
+  }
+
+  /**
+   * Sixty senders each send a burst of four datagrams at once, round robin: while the listener
+   * starts their programs, their later datagrams wait in its queue (the kernel gave them to it
+   * before each sender's own socket was connected). Each sender's cat must echo its four, in order.
+   * jsock used to give a program only those the listener had taken before the program started: the
+   * rest waited for the program's end (for ever, with cat), so a few senders in each run lost some.
+   */
+  @Test
+  void aBurstRightBehindTheFirstDatagramReachesItsSendersProgramInOrder() throws Exception {
+    int senders = 60;
+    int burst = 4; // 240 datagrams: within the listener's receive buffer (no kernel drop)
+    try (PipedProcess listen = jsock("listen", "-u", "-k", "-c", "cat", "0")) {
+      InetSocketAddress server = new InetSocketAddress("127.0.0.1", listen.listeningPort());
+      List<Socket> sockets = new ArrayList<>();
+      try {
+        for (int i = 0; i < senders; i++) {
+          sockets.add(sender(Family.AF_INET));
+        }
+        StringBuilder expected = new StringBuilder();
+        for (int n = 0; n < burst; n++) {
+          expected.append(n).append('\n');
+          for (Socket socket : sockets) {
+            socket.sendTo((n + "\n").getBytes(UTF_8), server);
+          }
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        Map<Integer, String> echoed = new TreeMap<>();
+        for (Socket socket : sockets) {
+          socket.setTimeout(Duration.ofMillis(200));
+          StringBuilder got = new StringBuilder();
+          while (got.length() < expected.length() && System.nanoTime() < deadline) {
+            try {
+              got.append(text(socket));
+            } catch (SocketTimeoutException e) {
+              // not yet: until the deadline
+            }
+          }
+          echoed.put(port(socket), got.toString());
+        }
+        assertThat(echoed)
+            .allSatisfy((port, got) -> assertThat(got).isEqualTo(expected.toString()));
+      } finally {
+        for (Socket socket : sockets) {
+          socket.close();
+        }
+      }
     }
   }
 

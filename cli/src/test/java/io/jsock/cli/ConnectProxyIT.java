@@ -382,6 +382,18 @@ class ConnectProxyIT {
     assertThat(run.err()).startsWith("jsock: " + message.strip() + "\n");
   }
 
+  @Test
+  void aTargetNameWithALineBreakOrSpaceIsAUsageErrorNotWrittenIntoTheRequest() throws Exception {
+    try (HttpPeer proxy = HttpPeer.answering("HTTP/1.1 502 Bad Gateway\r\n\r\n")) {
+      InProcess run = InProcess.run(proxied(proxy.port(), "http", "evil\r\nX-Injected: 1", "80"));
+      assertThat(run.exit()).as(run.err()).isEqualTo(2);
+      assertThat(run.err())
+          .startsWith(
+              "jsock: --proxy: HOST cannot hold spaces or control characters:"
+                  + " 'evil\\x0D\\x0AX-Injected:\\x201'\n");
+    }
+  }
+
   // ---------------------------------------------------------------- tools
 
   /**

@@ -10,8 +10,9 @@ import java.util.regex.Pattern;
 /**
  * The client's side of HTTP's CONNECT (RFC 9110 section 9.3.6), with Basic credentials when {@code
  * --proxy-auth} gives them. The status line is parsed strictly, the header fields read up to the
- * blank line within {@link #MAX_HEADER_BYTES}; any 2xx opens the tunnel, and what the proxy sent
- * after the blank line is the target's first bytes, left in the socket for stdout (or TLS).
+ * blank line within {@link #MAX_HEADER_BYTES} (interim 1xx responses before the final one included,
+ * and skipped); any 2xx opens the tunnel, and what the proxy sent after the blank line is the
+ * target's first bytes, left in the socket for stdout (or TLS).
  */
 final class HttpConnectHandshake {
   /** The most a reply's status line and header fields may take, line ends included. */
@@ -29,23 +30,18 @@ final class HttpConnectHandshake {
       throws IOException {
     channel.send(request(target, auth), "HTTP reply");
     String tooLong = "its HTTP reply header is longer than " + MAX_HEADER_BYTES + " bytes";
-    String statusLine = channel.recvLine(MAX_HEADER_BYTES, "HTTP status line", tooLong);
-    Matcher status = STATUS_LINE.matcher(statusLine);
-    if (!status.matches()) {
-      throw channel.failed("not an HTTP status line: '" + printable(statusLine) + "'");
-    }
-    int left = MAX_HEADER_BYTES - statusLine.length() - 2;
-    while (true) {
-      if (left <= 0) {
-        throw channel.failed(tooLong);
+    int left = MAX_HEADER_BYTES;
+    String statusLine;
+    int code;
+    do { // RFC 9110 section 15.2: 1xx responses (but 101) may come before the final one
+      statusLine = channel.recvLine(left, "HTTP status line", tooLong);
+      Matcher status = STATUS_LINE.matcher(statusLine);
+      if (!status.matches()) {
+        throw channel.failed("not an HTTP status line: '" + printable(statusLine) + "'");
       }
-      String field = channel.recvLine(left, "HTTP reply header", tooLong);
-      if (field.isEmpty()) {
-        break;
-      }
-      left -= field.length() + 2;
-    }
-    int code = Integer.parseInt(status.group(1));
+      code = Integer.parseInt(status.group(1));
+      left = skipHeaderFields(channel, left - statusLine.length() - 2, tooLong);
+    } while (code / 100 == 1 && code != 101);
     if (code == 407) {
       throw channel.failed(
           (auth.isPresent()
@@ -56,6 +52,25 @@ final class HttpConnectHandshake {
     }
     if (code / 100 != 2) {
       throw channel.failed("the proxy answered " + printable(statusLine));
+    }
+  }
+
+  /**
+   * Reads header fields up to the blank line, none of them needed (a 2xx CONNECT's Content-Length
+   * or Transfer-Encoding is ignored, as RFC 9110 says); returns what is left of the {@code left}
+   * bytes the header may still take.
+   */
+  private static int skipHeaderFields(ProxyChannel channel, int left, String tooLong)
+      throws IOException {
+    while (true) {
+      if (left <= 0) {
+        throw channel.failed(tooLong);
+      }
+      String field = channel.recvLine(left, "HTTP reply header", tooLong);
+      left -= field.length() + 2;
+      if (field.isEmpty()) {
+        return left;
+      }
     }
   }
 

@@ -87,6 +87,11 @@ final class ProxyOptions {
     ProxyType protocol = type();
     credentials().ifPresent(credentials -> checkCredentials(protocol, credentials));
     boolean literal = ProxyRoute.literal(host).isPresent();
+    if (!literal && host.chars().anyMatch(c -> c <= 0x20 || c == 0x7F)) {
+      // written as it is into the CONNECT request line and Host field, or SOCKS4a's NUL-ended name
+      throw usage(
+          "--proxy: HOST cannot hold spaces or control characters: '" + escaped(host) + "'");
+    }
     if (dns() == ProxyDns.NONE && !literal) {
       throw usage("--proxy-dns none: HOST must be an IP address, not the name " + host);
     }
@@ -132,6 +137,14 @@ final class ProxyOptions {
         }
       }
     }
+  }
+
+  /** {@code text} with spaces and control characters as {@code \xHH}, for a message. */
+  private static String escaped(String text) {
+    StringBuilder shown = new StringBuilder();
+    text.chars()
+        .forEach(c -> shown.append(c <= 0x20 || c == 0x7F ? "\\x%02X".formatted(c) : (char) c));
+    return shown.toString();
   }
 
   private static boolean fitsSocks5(String text) {

@@ -34,7 +34,7 @@ final class Socks4Handshake {
     }
     channel.send(request.toByteArray(), "SOCKS4 reply");
     byte[] reply = channel.recvExactly(8, "SOCKS4 reply");
-    if (reply[0] != 0) {
+    if (reply[0] != 0 && reply[0] != VERSION) { // 0 by the protocol; some proxies echo the 4
       throw channel.failed(
           "not a SOCKS4 proxy: its reply begins with 0x%02X, not 0x00".formatted(reply[0] & 0xFF));
     }

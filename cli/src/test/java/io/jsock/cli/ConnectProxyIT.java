@@ -240,13 +240,26 @@ class ConnectProxyIT {
     }
   }
 
+  @Test
+  void socks4ARepliesVersion4IsTakenAsNcatTakesIt() throws Exception {
+    // the reply's VN is 0 by the protocol, but some proxies echo the request's 4; ncat looks only
+    // at the code
+    try (Target target = Target.start();
+        SocksPeer proxy = SocksPeer.socks4(target.port(), 90, 4)) {
+      Run run = jsock(proxied(proxy.port(), "socks4", "127.0.0.1", "" + target.port()));
+      assertThat(run.exit()).as(run.err()).isZero();
+      assertThat(run.out()).isEqualTo(FROM_TARGET);
+      assertThat(target.received()).isEqualTo(TO_TARGET);
+    }
+  }
+
   // ---------------------------------------------------------------- HTTP CONNECT
 
   @Test
   void httpConnectThroughNcatsProxyRelaysBothWays() throws Exception {
     assumeThat(new File("/usr/bin/ncat")).as("ncat installed").exists();
     int proxyPort = FreePort.find();
-    try (Target target = Target.start();
+    try (Target target = Target.startClosingAfter(TO_TARGET.length);
         PipedProcess ncat =
             PipedProcess.start(
                 List.of("ncat", "-l", "--proxy-type", "http", "127.0.0.1", "" + proxyPort),
@@ -255,9 +268,17 @@ class ConnectProxyIT {
                 Redirect.DISCARD)) {
       awaitListeningOnAnyAddress(
           proxyPort); // ncat's proxy mode binds the wildcard, not the host given
-      // the default type is http; ncat resolves localhost, the one name looked up
+      // the default type is http; ncat resolves localhost, the one name looked up. ncat's tunnel
+      // closes both ways at the client's end of stream, which could come before the target's
+      // bytes went through: --no-shutdown, and the target ends the connection once it has all
       Run run =
-          jsock("connect", "--proxy", "127.0.0.1:" + proxyPort, "localhost", "" + target.port());
+          jsock(
+              "connect",
+              "--no-shutdown",
+              "--proxy",
+              "127.0.0.1:" + proxyPort,
+              "localhost",
+              "" + target.port());
       assertThat(run.exit()).as(run.err()).isZero();
       assertThat(run.out()).isEqualTo(FROM_TARGET);
       assertThat(target.received()).isEqualTo(TO_TARGET);
@@ -279,6 +300,19 @@ class ConnectProxyIT {
     }
   }
 
+  @Test
+  void httpConnectSkipsInterimResponsesBeforeTheFinalOne() throws Exception {
+    // RFC 9110 section 15.2: a client must be able to parse 1xx responses before the final one
+    String reply =
+        "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\r\nX: y\r\n\r\n"
+            + "HTTP/1.1 200 Connection established\r\n\r\nfrom the target\n";
+    try (HttpPeer proxy = HttpPeer.answering(reply)) {
+      Run run = jsock(proxied(proxy.port(), "http", "target.test", "4242"));
+      assertThat(run.exit()).as(run.err()).isZero();
+      assertThat(run.out()).isEqualTo(FROM_TARGET);
+    }
+  }
+
   @ParameterizedTest
   @CsvSource(
       delimiter = '|',
@@ -287,6 +321,8 @@ class ConnectProxyIT {
             + "| the proxy asks for credentials (give them with --proxy-auth USER:PASS):"
             + " HTTP/1.1 407 Proxy Authentication Required",
         "HTTP/1.1 502 Bad Gateway\\r\\n\\r\\n| the proxy answered HTTP/1.1 502 Bad Gateway",
+        "HTTP/1.1 101 Switching Protocols\\r\\n\\r\\n| the proxy answered HTTP/1.1 101 Switching"
+            + " Protocols",
         "HTTP/1.1 2OO OK\\r\\n\\r\\n| not an HTTP status line: 'HTTP/1.1 2OO OK'",
         "SSH-2.0-OpenSSH_9.6\\r\\n| not an HTTP status line: 'SSH-2.0-OpenSSH_9.6'",
         "HTTP/1.1 200 OK\\r\\nVia: t| the proxy closed the connection in its HTTP reply header (0 of"
@@ -346,6 +382,18 @@ class ConnectProxyIT {
     assertThat(run.err()).startsWith("jsock: " + message.strip() + "\n");
   }
 
+  @Test
+  void aTargetNameWithALineBreakOrSpaceIsAUsageErrorNotWrittenIntoTheRequest() throws Exception {
+    try (HttpPeer proxy = HttpPeer.answering("HTTP/1.1 502 Bad Gateway\r\n\r\n")) {
+      InProcess run = InProcess.run(proxied(proxy.port(), "http", "evil\r\nX-Injected: 1", "80"));
+      assertThat(run.exit()).as(run.err()).isEqualTo(2);
+      assertThat(run.err())
+          .startsWith(
+              "jsock: --proxy: HOST cannot hold spaces or control characters:"
+                  + " 'evil\\x0D\\x0AX-Injected:\\x201'\n");
+    }
+  }
+
   // ---------------------------------------------------------------- tools
 
   /**
@@ -402,14 +450,21 @@ class ConnectProxyIT {
   /** A target of one connection: sends {@link #FROM_TARGET}, keeps what comes until its end. */
   private static final class Target implements AutoCloseable {
     private final Socket listener;
+    private final int closeAfter;
     private final CompletableFuture<byte[]> received = new CompletableFuture<>();
 
-    private Target(Socket listener) {
+    private Target(Socket listener, int closeAfter) {
       this.listener = listener;
+      this.closeAfter = closeAfter;
     }
 
     static Target start() throws IOException {
-      Target target = new Target(Socket.create());
+      return startClosingAfter(Integer.MAX_VALUE);
+    }
+
+    /** A target that closes the connection once it has {@code count} bytes, or at their end. */
+    static Target startClosingAfter(int count) throws IOException {
+      Target target = new Target(Socket.create(), count);
       target.listener.bind("127.0.0.1", 0);
       target.listener.listen(1);
       Thread.ofVirtual().start(target::serve);
@@ -429,7 +484,7 @@ class ConnectProxyIT {
         conn.sendAll(FROM_TARGET);
         ByteArrayOutputStream all = new ByteArrayOutputStream();
         byte[] chunk;
-        while ((chunk = conn.recv(65536)).length > 0) {
+        while (all.size() < closeAfter && (chunk = conn.recv(65536)).length > 0) {
           all.writeBytes(chunk);
         }
         received.complete(all.toByteArray());

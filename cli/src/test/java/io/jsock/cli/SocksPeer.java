@@ -60,7 +60,16 @@ final class SocksPeer implements AutoCloseable {
 
   /** A SOCKS4 proxy that answers with {@code reply} (90: granted, then relays to targetPort). */
   static SocksPeer socks4(int targetPort, int reply) throws IOException {
-    return new SocksPeer(listener(), (conn, request) -> socks4(conn, request, reply, targetPort))
+    return socks4(targetPort, reply, 0);
+  }
+
+  /**
+   * A SOCKS4 proxy whose reply begins with {@code version}: 0 as the protocol says, or 4 as some
+   * proxies answer.
+   */
+  static SocksPeer socks4(int targetPort, int reply, int version) throws IOException {
+    return new SocksPeer(
+            listener(), (conn, request) -> socks4(conn, request, reply, version, targetPort))
         .started();
   }
 
@@ -148,7 +157,7 @@ final class SocksPeer implements AutoCloseable {
   }
 
   private static void socks4(
-      Socket conn, CompletableFuture<Request> request, int reply, int targetPort)
+      Socket conn, CompletableFuture<Request> request, int reply, int version, int targetPort)
       throws IOException {
     DataInputStream in = new DataInputStream(conn.getInputStream());
     in.readNBytes(2); // 4 1
@@ -158,7 +167,7 @@ final class SocksPeer implements AutoCloseable {
     boolean isName = address[0] == 0 && address[1] == 0 && address[2] == 0 && address[3] != 0;
     String host = isName ? zeroEnded(in) : InetAddress.getByAddress(address).getHostAddress();
     request.complete(new Request(host, isName, port, user, ""));
-    conn.getOutputStream().write(new byte[] {0, (byte) reply, 0, 0, 0, 0, 0, 0});
+    conn.getOutputStream().write(new byte[] {(byte) version, (byte) reply, 0, 0, 0, 0, 0, 0});
     if (reply == 90) {
       relay(conn, targetPort);
     }

@@ -6,6 +6,7 @@ import static io.jsock.Family.AF_UNIX;
 import static io.jsock.Shutdown.SHUT_WR;
 import static io.jsock.SocketKind.SOCK_DGRAM;
 import static io.jsock.SocketKind.SOCK_STREAM;
+import static io.jsock.testing.Loopback.recvExactly;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -27,7 +28,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
@@ -387,16 +387,6 @@ class GoNetScenariosTest {
       selector.register(socket, Set.of(event), null);
       assertThat(selector.select(Duration.ofSeconds(10))).as("ready for %s", event).hasSize(1);
     }
-  }
-
-  private static byte[] recvExactly(Socket socket, int count) throws IOException {
-    ByteBuffer buffer = ByteBuffer.allocate(count);
-    for (int calls = 0; buffer.hasRemaining() && calls < count; calls++) {
-      if (socket.recvInto(buffer) == 0) {
-        break;
-      }
-    }
-    return Arrays.copyOf(buffer.array(), buffer.position());
   }
 
   private static byte[] recvToEnd(Socket socket) throws IOException {

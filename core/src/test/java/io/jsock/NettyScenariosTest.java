@@ -6,6 +6,7 @@ import static io.jsock.Shutdown.SHUT_RDWR;
 import static io.jsock.Shutdown.SHUT_WR;
 import static io.jsock.SocketKind.SOCK_DGRAM;
 import static io.jsock.SocketKind.SOCK_STREAM;
+import static io.jsock.testing.Loopback.recvExactly;
 import static io.jsock.testing.Running.inVirtualThread;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -23,7 +24,6 @@ import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.StandardSocketOptions;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -464,16 +464,6 @@ class NettyScenariosTest {
       out.write(buf, 0, n);
     }
     return out.toByteArray();
-  }
-
-  private static byte[] recvExactly(Socket socket, int size) throws IOException {
-    ByteBuffer buf = ByteBuffer.allocate(size);
-    while (buf.hasRemaining()) {
-      if (socket.recvInto(buf) == 0) {
-        throw new AssertionError("the stream ended after " + buf.position() + " bytes");
-      }
-    }
-    return buf.array();
   }
 
   private static byte[] reversed(byte[] data) {

@@ -5,6 +5,7 @@ import static io.jsock.Family.AF_INET;
 import static io.jsock.Family.AF_UNIX;
 import static io.jsock.SocketKind.SOCK_DGRAM;
 import static io.jsock.SocketKind.SOCK_STREAM;
+import static io.jsock.testing.Loopback.recvExactly;
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -471,18 +472,6 @@ class PortedProgramsTest {
       }
     }
     return upper;
-  }
-
-  private static byte[] recvExactly(Socket s, int size) throws IOException {
-    ByteArrayOutputStream got = new ByteArrayOutputStream();
-    while (got.size() < size) {
-      byte[] chunk = s.recv(size - got.size());
-      if (chunk.length == 0) {
-        break;
-      }
-      got.writeBytes(chunk);
-    }
-    return got.toByteArray();
   }
 
   /** Runs a Python client to its end and gives its output lines. */

@@ -4,6 +4,7 @@ import static io.jsock.Event.EVENT_READ;
 import static io.jsock.Event.EVENT_WRITE;
 import static io.jsock.Family.AF_INET;
 import static io.jsock.SocketKind.SOCK_DGRAM;
+import static io.jsock.testing.Loopback.recvExactly;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -15,7 +16,6 @@ import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
-import java.io.ByteArrayOutputStream;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.nio.file.Files;
@@ -44,18 +44,6 @@ class PythonPortsTest {
 
   private interface Callback {
     void call(Socket socket) throws Exception;
-  }
-
-  private static byte[] recvExactly(Socket s, int size) throws Exception {
-    ByteArrayOutputStream got = new ByteArrayOutputStream();
-    while (got.size() < size) {
-      byte[] chunk = s.recv(size - got.size());
-      if (chunk.length == 0) {
-        break;
-      }
-      got.writeBytes(chunk);
-    }
-    return got.toByteArray();
   }
 
   // docs.python.org library/selectors "Examples": accept, then read and echo what came

@@ -10,11 +10,13 @@ import java.net.SocketAddress;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.net.UnknownHostException;
+import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.NetworkChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -190,6 +192,19 @@ public final class Loopback {
     public void close() throws IOException {
       holder.close();
     }
+  }
+
+  /**
+   * Receives until {@code size} bytes have come or the stream has ended, as Python's {@code recv(n,
+   * MSG_WAITALL)}: fewer bytes back means the peer ended the stream first, which the caller's
+   * assertion on the bytes then shows.
+   */
+  public static byte[] recvExactly(Socket socket, int size) throws IOException {
+    ByteBuffer buffer = ByteBuffer.allocate(size);
+    while (buffer.hasRemaining() && socket.recvInto(buffer) > 0) {
+      // recvInto advances the buffer; 0 is the end of the stream
+    }
+    return Arrays.copyOf(buffer.array(), buffer.position());
   }
 
   /** Closes each of {@code sockets}, for a test that opened several outside try-with-resources. */

@@ -71,9 +71,10 @@ final class Program {
   /**
    * The words of {@code -e}'s line, exactly as Ncat 7.93's {@code cmdline_split} makes them: blanks
    * are C's {@code isspace} ones; a backslash keeps the next character, and one that ends the line
-   * is dropped; blanks right after an escaped character other than a backslash are skipped, the
-   * word going on ({@code a\x b} is the one word {@code axb}: ncat's quirk, kept so that a line
-   * ncat ran runs the same program).
+   * is dropped; blanks right after an escaped ASCII character other than a backslash are skipped,
+   * the word going on ({@code a\x b} is the one word {@code axb}: ncat's quirk, kept so that a line
+   * ncat ran runs the same program). Ncat escapes one byte, so after an escaped character of
+   * several UTF-8 bytes the blanks end the word as usual ({@code \é b} is two words).
    */
   static List<String> words(String line) {
     List<String> words = new ArrayList<>();
@@ -97,7 +98,10 @@ final class Program {
         }
         char escaped = line.charAt(i++);
         word.append(escaped);
-        while (escaped != '\\' && i < line.length() && isBlank(line.charAt(i))) {
+        // ncat escapes one byte: after the first of a character's several UTF-8 bytes comes no
+        // blank, so only an ASCII character has the blanks after it skipped
+        boolean oneByte = escaped < 0x80;
+        while (oneByte && escaped != '\\' && i < line.length() && isBlank(line.charAt(i))) {
           i++;
         }
       }

@@ -55,6 +55,24 @@ class ProgramTest {
   }
 
   /**
+   * Ncat skips the blanks after an escaped byte, and a backslash escapes one byte: before a
+   * character of several UTF-8 bytes it escapes the first, and the next is no blank, so the word
+   * ends at the blanks as usual ({@code \é b} is [é][b] to ncat). jsock skipped them after any
+   * escaped character, running {@code éb}. Found by ProgramWordsFuzzTest.
+   */
+  @Test
+  void execEndsTheWordAtBlanksAfterAnEscapedNonAsciiCharacterAsNcatDoes() {
+    Map<String, List<String>> ncat = new LinkedHashMap<>();
+    ncat.put("p \\é b", List.of("p", "é", "b"));
+    ncat.put("p \\\u2249\t\t\u01c1\n", List.of("p", "\u2249", "\u01c1"));
+    ncat.put("p \\\ud83d\ude00 x", List.of("p", "\ud83d\ude00", "x"));
+    ncat.put("p \\e b", List.of("p", "eb")); // one byte: the quirk as before
+    ncat.forEach(
+        (line, words) ->
+            assertThat(Program.exec(line).command()).as("words of '%s'", line).isEqualTo(words));
+  }
+
+  /**
    * The addresses in the environment are getnameinfo's numeric ones, as ncat's: an IPv6 address
    * keeps its scope, a link-local one as its interface's name. jsock used to drop the scope, so
    * that a program could not reach a link-local peer back.

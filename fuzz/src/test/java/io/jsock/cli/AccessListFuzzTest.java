@@ -98,6 +98,80 @@ final class AccessListFuzzTest {
         .isEqualTo(serves);
   }
 
+  private static final String[] TEXT_PIECES = {
+    "0", "1", "00", "01", "10", "255", "256", "ffff", "FFFF", "12345", "0x1", ".", ":", "::",
+    "::ffff:", "1.2.3.4", "[", "]", "/", "/8", "/96", "/128", "%", "%1", "lo", " ", "\t", "-", "+",
+    "\u0660"
+  };
+
+  /**
+   * Whatever text {@code --allow} is given, {@link AccessList.Cidr#parse} reads a network or
+   * refuses the text with a {@link TypeConversionException} quoting it. Every address it reads is
+   * the JDK's ({@link InetAddress#ofLiteral}, which never looks a name up) for the same literal,
+   * and a strict one the JDK reads (a dotted quad without leading zeros, IPv6 in groups of up to
+   * four hex digits) it reads too: the JDK takes more ({@code 1.2}, {@code 01.2.3.4}, a scope,
+   * {@code ::000101}), inet_pton's grammar less. Like jsock, the reference takes brackets around
+   * either family's literal.
+   */
+  @FuzzTest(maxDuration = "2m")
+  void readsNetworkTextAsTheJdkReadsLiterals(FuzzedDataProvider data) {
+    StringBuilder built = new StringBuilder();
+    int pieces = data.consumeInt(0, 8);
+    for (int i = 0; i < pieces; i++) {
+      built.append(
+          data.consumeBoolean()
+              ? data.pickValue(TEXT_PIECES)
+              : data.consumeString(data.consumeInt(0, 4)));
+    }
+    String text = built.toString();
+    String spec = text.strip();
+    int slash = spec.indexOf('/');
+    String literal = slash < 0 ? spec : spec.substring(0, slash);
+    if (literal.length() >= 2 && literal.startsWith("[") && literal.endsWith("]")) {
+      literal = literal.substring(1, literal.length() - 1);
+    }
+    byte[] jdk = jdkLiteral(literal);
+    Network expected = jdk == null ? null : network(jdk, slash < 0 ? "" : spec.substring(slash));
+    AccessList.Cidr cidr;
+    try {
+      cidr = AccessList.Cidr.parse(text);
+    } catch (TypeConversionException refused) {
+      assertThat(refused).as("refused '%s'", text).hasMessageContaining("'" + text + "'");
+      boolean strict =
+          literal.matches("(0|[1-9][0-9]{0,2})(\\.(0|[1-9][0-9]{0,2})){3}")
+              || literal.matches("[0-9a-fA-F:]*:[0-9a-fA-F:]*")
+                  && !literal.matches(".*[0-9a-fA-F]{5}.*"); // the JDK takes ::000101
+      assertThat(strict && expected != null)
+          .as("refused '%s' (%s), which the JDK reads", text, refused.getMessage())
+          .isFalse();
+      return;
+    }
+    assertThat(expected).as("read '%s', which the JDK does not", text).isNotNull();
+    assertThat(new Network(cidr.network(), cidr.prefixLength()))
+        .as("'%s'", text)
+        .usingRecursiveComparison()
+        .isEqualTo(expected);
+  }
+
+  /** The JDK's bytes of an IP literal, 16 for any IPv6 form (mapped too); null if it is none. */
+  private static byte[] jdkLiteral(String literal) {
+    InetAddress address;
+    try {
+      address = InetAddress.ofLiteral(literal);
+    } catch (IllegalArgumentException notALiteral) {
+      return null;
+    }
+    byte[] bytes = address.getAddress();
+    if (bytes.length == 4 && literal.contains(":")) { // ::ffff:1.2.3.4, which the JDK unmaps
+      byte[] mapped = new byte[16];
+      mapped[10] = (byte) 0xff;
+      mapped[11] = (byte) 0xff;
+      System.arraycopy(bytes, 0, mapped, 12, 4);
+      return mapped;
+    }
+    return bytes;
+  }
+
   /** The address as the JDK writes it, or an IPv4-mapped one as {@code ::ffff:10.0.0.1}. */
   private static String literal(byte[] bytes, boolean bare) throws UnknownHostException {
     String text;

@@ -15,10 +15,10 @@ import picocli.CommandLine.TypeConversionException;
 
 /**
  * The CLI's option converters ({@link Durations}, {@link ShortDuration}, {@link Sizes}, {@link
- * Port}): whatever text an option is given, each answers the value its documented form names,
- * exactly (decimals read as decimals), or a {@link TypeConversionException}, never another
- * exception; and what {@code Durations.format} and {@code Sizes.format} write reads back as the
- * same value.
+ * Port}, {@link WholeNumbers}): whatever text an option is given, each answers the value its
+ * documented form names, exactly (decimals read as decimals), or a {@link TypeConversionException},
+ * never another exception; and what {@code Durations.format} and {@code Sizes.format} write reads
+ * back as the same value.
  */
 final class ConvertersFuzzTest {
   private static final String[] PIECES = {
@@ -148,6 +148,26 @@ final class ConvertersFuzzTest {
     assertThat(read).as("'%s'", text).isEqualTo(expected);
   }
 
+  @FuzzTest(maxDuration = "2m")
+  void readsWholeNumbersInAsciiDigits(FuzzedDataProvider data) {
+    long max = data.consumeBoolean() ? Integer.MAX_VALUE : Long.MAX_VALUE;
+    String text = text(data);
+    String stripped = text.strip();
+    Long expected = null;
+    if (stripped.matches("[0-9]+")
+        && new BigInteger(stripped).compareTo(BigInteger.valueOf(max)) <= 0) {
+      expected = Long.parseLong(stripped);
+    }
+    Long read;
+    try {
+      read = WholeNumbers.parse(text, max);
+    } catch (TypeConversionException refused) {
+      assertThat(refused).as("'%s'", text).hasMessageContaining("'" + text + "'");
+      read = null;
+    }
+    assertThat(read).as("'%s' (at most %d)", text, max).isEqualTo(expected);
+  }
+
   private static String text(FuzzedDataProvider data) {
     StringBuilder built = new StringBuilder();
     int pieces = data.consumeInt(0, 6);
@@ -161,7 +181,7 @@ final class ConvertersFuzzTest {
   }
 
   /** The nanoseconds a duration names, rounded half up, or null if Durations must refuse it. */
-  private static Long durationNanos(String text) {
+  static Long durationNanos(String text) {
     Matcher m = DURATION.matcher(text.strip());
     if (!m.matches()) {
       m = Pattern.compile(DURATION.pattern(), Pattern.CASE_INSENSITIVE).matcher(text.strip());

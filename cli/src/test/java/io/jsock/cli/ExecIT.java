@@ -228,6 +228,9 @@ class ExecIT {
           assertThat(listen.isAlive()).isTrue();
           assertThat(listen.stderr()).isEqualTo("jsock: listening on 127.0.0.1:" + port + "\n");
         } finally {
+          // the second client's sleep too: jsock is killed (SIGKILL) as the test ends, and its
+          // shell's sleep was left running, handed to init
+          all.forEach(process -> process.descendants().forEach(ProcessHandle::destroy));
           all.forEach(ProcessHandle::destroy); // should the test fail: none left behind
         }
       }

@@ -196,8 +196,7 @@ final class ConnectCommand implements Callable<Integer> {
       diagnostics.event(
           "connected to %s through %s (%s)"
               .formatted(target.describe(), route.describe(conn), transport.describe()));
-      return join(
-          withTls(conn, context, name, diagnostics), diagnostics.traffic(target.describe()));
+      return join(withTls(conn, context, name, diagnostics), diagnostics, target.describe());
     }
     List<AddrInfo> targets = host == null ? List.of() : targets(host, ports.getFirst(), source);
     Connector connect =
@@ -220,7 +219,7 @@ final class ConnectCommand implements Callable<Integer> {
     Socket conn = connect.open(ports.isEmpty() ? 0 : ports.getFirst());
     String peer = Diagnostics.where(peerName(conn));
     diagnostics.event("connected to " + peer + " (" + transport.describe() + ")");
-    return join(withTls(conn, context, name, diagnostics), diagnostics.traffic(peer));
+    return join(withTls(conn, context, name, diagnostics), diagnostics, peer);
   }
 
   /** {@code conn}, or its TLS client over it (verifying {@code name}) when --tls asks for one. */
@@ -234,10 +233,14 @@ final class ConnectCommand implements Callable<Integer> {
     return tls;
   }
 
-  /** Joins stdin and stdout (or the program of -e) to {@code conn} until both ways are done. */
-  private int join(Socket conn, Diagnostics.Traffic traffic)
+  /**
+   * Joins stdin and stdout (or the program of -e) to {@code conn}, with the peer named {@code
+   * peer}, until both ways are done.
+   */
+  private int join(Socket conn, Diagnostics diagnostics, String peer)
       throws IOException, InterruptedException {
-    exec.join(conn, streams -> new Bridge(conn, streams, traffic, bridge).run());
+    Diagnostics.Traffic traffic = diagnostics.traffic(peer);
+    exec.join(conn, diagnostics, streams -> new Bridge(conn, streams, traffic, bridge).run());
     return ExitCode.OK.code();
   }
 

@@ -65,16 +65,18 @@ final class ExecOptions {
 
   /**
    * Lets {@code join} move the connection's data: with the program given, to and from it (started
-   * for {@code conn}, waited for after); without, to and from stdin and stdout.
+   * for {@code conn}, waited for after, its ending by jsock said to {@code diagnostics}); without,
+   * to and from stdin and stdout.
    */
-  void join(Socket conn, Program.Join join) throws IOException, InterruptedException {
+  void join(Socket conn, Diagnostics diagnostics, Program.Join join)
+      throws IOException, InterruptedException {
     if (!given()) {
       join.run(new StandardStreams());
       return;
     }
     Program program = exec != null ? Program.exec(exec) : Program.shell(shExec);
     try (conn) { // closed also when the program could not be started
-      program.run(conn, join);
+      program.run(conn, diagnostics, join);
     }
   }
 

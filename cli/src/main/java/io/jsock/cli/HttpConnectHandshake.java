@@ -45,7 +45,7 @@ final class HttpConnectHandshake {
     if (code == 407) {
       throw channel.failed(
           (auth.isPresent()
-                  ? "the proxy refused the credentials of --proxy-auth"
+                  ? "the proxy refused the credentials of " + auth.get().source()
                   : "the proxy asks for credentials (give them with --proxy-auth USER:PASS)")
               + ": "
               + printable(statusLine));

@@ -227,7 +227,7 @@ final class ListenCommand implements Callable<Integer> {
     }
     Socket joined = conn;
     Diagnostics.Traffic traffic = diagnostics.traffic(peer);
-    exec.join(joined, streams -> new Bridge(joined, streams, traffic, bridge).run());
+    exec.join(joined, diagnostics, streams -> new Bridge(joined, streams, traffic, bridge).run());
   }
 
   /**
@@ -316,6 +316,7 @@ final class ListenCommand implements Callable<Integer> {
     traffic.received(first);
     exec.join( // a program is started now, with the peer to tell it
         socket,
+        diagnostics,
         std -> {
           if (!bridge.sendOnly) {
             std.write(first);

@@ -30,7 +30,8 @@ import java.util.concurrent.TimeoutException;
  * and {@code JSOCK_PROTO} (ncat's {@code NCAT_} variables under jsock's name).
  *
  * <p>Every program started is waited for; those still running when jsock is stopped (Ctrl-C,
- * SIGTERM) are destroyed, so that none outlives it unseen.
+ * SIGTERM) are destroyed, so that none outlives it unseen, and their status (143) is not reported
+ * as a failure: it is jsock's own doing.
  */
 final class Program {
   /**
@@ -43,6 +44,9 @@ final class Program {
   private static final int KILLED_BY_SIGPIPE = 141;
 
   private static final Set<Process> running = ConcurrentHashMap.newKeySet();
+
+  /** The programs the shutdown hook ended: their status is jsock's signal's, not theirs. */
+  private static final Set<Process> endedAsJsockEnds = ConcurrentHashMap.newKeySet();
 
   static {
     Runtime.getRuntime().addShutdownHook(new Thread(Program::destroyRunning, "jsock programs"));
@@ -138,12 +142,14 @@ final class Program {
    * running {@link #GRACE} after its connection is done (it closed its stdout, and the peer its
    * side) is ended as well, as socat ends its {@code EXEC:} child: nothing more can reach it or
    * come from it, and jsock would otherwise wait for it for ever. Its status is then jsock's doing,
-   * not a failure.
+   * not a failure; {@code -v} says that it was ended. So is the status of a program that jsock's
+   * shutdown hook ended (Ctrl-C, SIGTERM).
    *
    * @throws IOException the program could not be started ({@code Cannot run program "x": error=2,
    *     No such file or directory}), exited with a failure status, or the connection failed
    */
-  void run(Socket conn, Join join) throws IOException, InterruptedException {
+  void run(Socket conn, Diagnostics diagnostics, Join join)
+      throws IOException, InterruptedException {
     Process process = start(conn);
     StandardStreams streams = StandardStreams.ofProgram(process, name);
     boolean cutOff;
@@ -161,6 +167,9 @@ final class Program {
       }
       outlived = !process.waitFor(GRACE.toNanos(), TimeUnit.NANOSECONDS);
       if (outlived) {
+        diagnostics.event(
+            "ended %s (pid %d): still running %d s after its connection was done"
+                .formatted(name, process.pid(), GRACE.toSeconds()));
         stop(process);
       }
     } catch (IOException | InterruptedException | RuntimeException e) {
@@ -170,7 +179,8 @@ final class Program {
       awaitExit(process);
     }
     int status = process.exitValue();
-    if (status != 0 && !outlived && !(cutOff && status == KILLED_BY_SIGPIPE)) {
+    boolean jsocksDoing = outlived || endedAsJsockEnds.remove(process);
+    if (status != 0 && !jsocksDoing && !(cutOff && status == KILLED_BY_SIGPIPE)) {
       throw new IOException(name + " exited with status " + status);
     }
   }
@@ -257,7 +267,9 @@ final class Program {
 
   /** The shutdown hook: SIGTERM to every program still running, SIGKILL to those after GRACE. */
   private static void destroyRunning() {
-    stop(List.copyOf(running));
+    List<Process> programs = List.copyOf(running);
+    endedAsJsockEnds.addAll(programs); // before the signal: their runs must know it as they end
+    stop(programs);
   }
 
   /**

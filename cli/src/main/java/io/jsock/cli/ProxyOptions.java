@@ -113,7 +113,10 @@ final class ProxyOptions {
   }
 
   private void checkCredentials(ProxyType protocol, ProxyAuth credentials) {
-    String option = auth != null ? "--proxy-auth" : AUTH_VARIABLE;
+    String option = credentials.source();
+    if (credentials.user().isEmpty()) { // http would send Basic credentials for ":"
+      throw usage(option + ": USER is empty (USER[:PASS])");
+    }
     switch (protocol) {
       case SOCKS4 -> {
         if (credentials.password().isPresent()) {
@@ -132,9 +135,7 @@ final class ProxyOptions {
         }
       }
       case HTTP -> {
-        if (credentials.user().isEmpty() && credentials.password().isEmpty()) {
-          throw usage(option + ": empty credentials");
-        }
+        // any user name and password: Basic credentials
       }
     }
   }
@@ -162,8 +163,11 @@ final class ProxyOptions {
 
   /** {@code --proxy-auth}, or {@value #AUTH_VARIABLE} when the option is not given. */
   private Optional<ProxyAuth> credentials() {
-    String text = auth != null ? auth : System.getenv(AUTH_VARIABLE);
-    return Optional.ofNullable(text).map(ProxyAuth::parse);
+    if (auth != null) {
+      return Optional.of(ProxyAuth.parse(auth, "--proxy-auth"));
+    }
+    return Optional.ofNullable(System.getenv(AUTH_VARIABLE))
+        .map(text -> ProxyAuth.parse(text, AUTH_VARIABLE));
   }
 
   private ParameterException usage(String message) {

@@ -1,6 +1,8 @@
 package io.jsock.cli;
 
+import io.jsock.AddrInfo;
 import io.jsock.AddressResolutionException;
+import io.jsock.Errno;
 import io.jsock.Family;
 import io.jsock.Socket;
 import io.jsock.SocketKind;
@@ -9,6 +11,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
 
@@ -69,12 +72,7 @@ record ProxyRoute(ProxyAddress address, ProxyType type, Optional<ProxyAuth> auth
       throws IOException {
     long start = System.nanoTime();
     Socket conn =
-        Endpoints.connect(
-            Sockets.getAddrInfo(
-                address.host(), port(), source.family(family), SocketKind.SOCK_STREAM),
-            source,
-            timeout.orElse(null),
-            tryingNext);
+        Endpoints.connect(addresses(source, family), source, timeout.orElse(null), tryingNext);
     try {
       ProxyChannel channel =
           new ProxyChannel(
@@ -92,6 +90,36 @@ record ProxyRoute(ProxyAddress address, ProxyType type, Optional<ProxyAuth> auth
     } catch (IOException | RuntimeException e) {
       conn.close();
       throw e;
+    }
+  }
+
+  /**
+   * The proxy's addresses, in the family of {@code source}'s address or the one {@code -4}/{@code
+   * -6} asks for ({@code family}, null for any), as ncat limits the proxy's too. A failure says
+   * that it is the proxy's address, and why a family was asked for: {@code resolve proxy
+   * 127.0.0.1:1080: address family for hostname not supported (-6 asks for IPv6)}.
+   */
+  private List<AddrInfo> addresses(ClientSource source, Family family) throws IOException {
+    Family asked = source.family(family);
+    try {
+      return Sockets.getAddrInfo(address.host(), port(), asked, SocketKind.SOCK_STREAM);
+    } catch (AddressResolutionException e) {
+      String host = address.host().indexOf(':') >= 0 ? "[" + address.host() + "]" : address.host();
+      String familyName = asked == Family.AF_INET6 ? "IPv6" : "IPv4";
+      String why = "";
+      if (source.address().isPresent()) {
+        String ip = Sockets.inetNtop(asked, source.address().get().getAddress());
+        why = " (the -s source address " + ip + " is " + familyName + ")";
+      } else if (asked != null) {
+        why = " (" + (asked == Family.AF_INET6 ? "-6" : "-4") + " asks for " + familyName + ")";
+      }
+      AddressResolutionException proxys =
+          new AddressResolutionException(
+              "resolve proxy %s:%d: %s%s".formatted(host, port(), Errno.describe(e.errno()), why),
+              e.errno(),
+              e.address());
+      proxys.initCause(e);
+      throw proxys;
     }
   }
 

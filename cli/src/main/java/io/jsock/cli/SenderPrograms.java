@@ -172,6 +172,7 @@ final class SenderPrograms {
     try {
       exec.join(
           conn,
+          diagnostics,
           program -> {
             for (ByteBuffer datagram : sender.takeWaiting()) {
               traffic.received(datagram);

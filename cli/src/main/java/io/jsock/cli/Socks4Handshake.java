@@ -45,8 +45,8 @@ final class Socks4Handshake {
             case 91 -> "request rejected or failed (SOCKS4 code 91)";
             case 92 -> "rejected: the proxy cannot reach an identd on this host (SOCKS4 code 92)";
             case 93 ->
-                "rejected: identd reports another user than the --proxy-auth user id (SOCKS4 code"
-                    + " 93)";
+                "rejected: identd reports another user than the %s user id (SOCKS4 code 93)"
+                    .formatted(auth.map(ProxyAuth::source).orElse("empty"));
             default -> "reply code %d, none of SOCKS4's".formatted(code);
           });
     }

@@ -88,8 +88,8 @@ final class Socks5Handshake {
     byte[] status = channel.recvExactly(2, "SOCKS5 authentication reply");
     if (status[1] != 0) {
       throw channel.failed(
-          "the proxy refused the user name and password of --proxy-auth (RFC 1929 status 0x%02X)"
-              .formatted(status[1] & 0xFF));
+          "the proxy refused the user name and password of %s (RFC 1929 status 0x%02X)"
+              .formatted(auth.source(), status[1] & 0xFF));
     }
   }
 

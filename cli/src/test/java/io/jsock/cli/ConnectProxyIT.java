@@ -105,6 +105,76 @@ class ConnectProxyIT {
     }
   }
 
+  /**
+   * Credentials from {@code JSOCK_PROXY_AUTH} that the proxy refuses: the message names the
+   * variable, not the option that was not given (SOCKS5, HTTP's 407, SOCKS4's identd mismatch).
+   * jsock used to say "--proxy-auth" whichever was used.
+   */
+  @Test
+  void refusedCredentialsFromTheEnvironmentNameTheVariable() throws Exception {
+    Map<String, String> env = Map.of(ProxyOptions.AUTH_VARIABLE, "joe:wrong");
+    try (SocksPeer proxy = SocksPeer.socks5(1, Optional.of("joe:secret"), 0)) {
+      Run run = jsock(env, proxied(proxy.port(), "socks5", "example.test", "80"));
+      assertThat(run.exit()).as(run.err()).isEqualTo(1);
+      assertThat(run.err())
+          .isEqualTo(
+              "jsock: connect to example.test:80 through socks5 proxy 127.0.0.1:"
+                  + proxy.port()
+                  + ": the proxy refused the user name and password of JSOCK_PROXY_AUTH (RFC 1929"
+                  + " status 0x01)\n");
+    }
+    String denied = "HTTP/1.1 407 Proxy Authentication Required";
+    try (HttpPeer proxy = HttpPeer.answering(denied + "\r\n\r\n")) {
+      Run run = jsock(env, proxied(proxy.port(), "http", "example.test", "80"));
+      assertThat(run.exit()).as(run.err()).isEqualTo(1);
+      assertThat(run.err())
+          .isEqualTo(
+              "jsock: connect to example.test:80 through http proxy 127.0.0.1:"
+                  + proxy.port()
+                  + ": the proxy refused the credentials of JSOCK_PROXY_AUTH: "
+                  + denied
+                  + "\n");
+      assertThat(proxy.request()).contains("Proxy-Authorization: Basic am9lOndyb25n\r\n");
+    }
+    try (SocksPeer proxy = SocksPeer.socks4(1, 93)) {
+      Run run =
+          jsock(
+              Map.of(ProxyOptions.AUTH_VARIABLE, "joe"),
+              proxied(proxy.port(), "socks4", "127.0.0.1", "80"));
+      assertThat(run.exit()).as(run.err()).isEqualTo(1);
+      assertThat(run.err())
+          .endsWith(
+              ": rejected: identd reports another user than the JSOCK_PROXY_AUTH user id (SOCKS4"
+                  + " code 93)\n");
+    }
+  }
+
+  /**
+   * {@code -4}/{@code -6} (or {@code -s}) applies to the proxy's own address too, as ncat's does;
+   * when the proxy has none of that family the message says that it is the proxy's address, and
+   * why. jsock used to say only "resolve 127.0.0.1:1080", as if it were the target's.
+   */
+  @Test
+  void aProxyAddressOutsideTheFamilyAskedForSaysItIsTheProxys() {
+    InProcess v6 = InProcess.run("connect", "-6", "--proxy", "127.0.0.1:1080", "h", "80");
+    assertThat(v6.exit()).as(v6.err()).isEqualTo(6);
+    assertThat(v6.err())
+        .startsWith("jsock: resolve proxy 127.0.0.1:1080: ")
+        .endsWith(" (-6 asks for IPv6)\n");
+    InProcess v4 =
+        InProcess.run(
+            "connect", "-4", "--proxy", "[::1]", "--proxy-type", "socks5", "example.test", "80");
+    assertThat(v4.exit()).as(v4.err()).isEqualTo(6);
+    assertThat(v4.err())
+        .startsWith("jsock: resolve proxy [::1]:1080: ")
+        .endsWith(" (-4 asks for IPv4)\n");
+    InProcess source = InProcess.run("connect", "-s", "::1", "--proxy", "127.0.0.1", "h", "80");
+    assertThat(source.exit()).as(source.err()).isEqualTo(6);
+    assertThat(source.err())
+        .startsWith("jsock: resolve proxy 127.0.0.1:3128: ")
+        .endsWith(" (the -s source address ::1 is IPv6)\n");
+  }
+
   @ParameterizedTest
   @CsvSource({
     "5, 3, connection refused",
@@ -374,7 +444,14 @@ class ConnectProxyIT {
             + " the name h",
         "--proxy 127.0.0.1 --proxy-type socks6 h 80| Invalid value for option '--proxy-type': not a"
             + " proxy type: 'socks6' (http, socks4 or socks5)",
-        "--proxy [::1 h 80| Invalid value for option '--proxy': no ']' after the IPv6 address: [::1"
+        "--proxy [::1 h 80| Invalid value for option '--proxy': no ']' after the IPv6 address: [::1",
+        // an empty user, for every type: http sent Basic credentials for ':'
+        "--proxy 127.0.0.1 --proxy-auth : h 80| --proxy-auth: USER is empty (USER[:PASS])",
+        "--proxy 127.0.0.1 --proxy-auth :secret h 80| --proxy-auth: USER is empty (USER[:PASS])",
+        "--proxy 127.0.0.1 --proxy-type socks4 --proxy-auth : h 80| --proxy-auth: USER is empty"
+            + " (USER[:PASS])",
+        "--proxy 127.0.0.1 --proxy-type socks5 --proxy-auth :secret h 80| --proxy-auth: USER is"
+            + " empty (USER[:PASS])"
       })
   void usageErrorsNameTheOptionWithExitCode2(String args, String message) {
     InProcess run = InProcess.run(("connect " + args).split(" "));
@@ -424,14 +501,18 @@ class ConnectProxyIT {
   private record Run(int exit, byte[] out, String err) {}
 
   private Run jsock(String... args) throws Exception {
+    return jsock(Map.of(), args);
+  }
+
+  /** As {@link #jsock(String...)}, with these variables in jsock's environment too. */
+  private Run jsock(Map<String, String> env, String... args) throws Exception {
     Path in = Files.write(dir.resolve("in"), TO_TARGET);
     Path out = dir.resolve("out");
+    Map<String, String> all = new java.util.HashMap<>(hostsFileKnowingOnlyLocalhost());
+    all.putAll(env);
     try (PipedProcess process =
         PipedProcess.start(
-            PipedProcess.jsock(args),
-            hostsFileKnowingOnlyLocalhost(),
-            Redirect.from(in.toFile()),
-            Redirect.to(out.toFile()))) {
+            PipedProcess.jsock(args), all, Redirect.from(in.toFile()), Redirect.to(out.toFile()))) {
       int exit = process.exitCode();
       return new Run(exit, Files.readAllBytes(out), process.stderr());
     }

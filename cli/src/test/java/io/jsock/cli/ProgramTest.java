@@ -2,7 +2,10 @@ package io.jsock.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.jsock.Shutdown;
 import io.jsock.Socket;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.Inet6Address;
@@ -12,6 +15,9 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 class ProgramTest {
@@ -156,6 +162,60 @@ class ProgramTest {
         assertThat(peer.recv(100)).isEmpty();
       }
     }
+  }
+
+  /**
+   * {@code connect -v -c} whose program closes its stdout and goes on running after the server's
+   * end of file: the connection is done, the program is ended a second later, and -v says so,
+   * naming it and its pid. jsock used to end it without a word.
+   */
+  @Test
+  void connectVerboseSaysThatItEndedAProgramThatOutlivedItsConnection() throws Exception {
+    String program = "echo $$; exec 1>&-; exec sleep 600";
+    try (Socket listener = Socket.create();
+        var executor = Executors.newVirtualThreadPerTaskExecutor()) {
+      listener.bind("127.0.0.1", 0);
+      listener.listen();
+      listener.setTimeout(Duration.ofSeconds(60));
+      String port = "" + ((InetSocketAddress) listener.getSockName()).getPort();
+      CompletableFuture<Integer> code =
+          CompletableFuture.supplyAsync(
+              () ->
+                  Main.commandLine()
+                      .setOut(new PrintWriter(new StringWriter(), true))
+                      .setErr(new PrintWriter(err, true))
+                      .execute("connect", "-v", "-c", program, "127.0.0.1", port),
+              executor);
+      try (Socket peer = listener.accept().conn()) {
+        peer.setTimeout(Duration.ofSeconds(60));
+        String pid = readToEnd(peer).strip(); // its stdout closed: the connection half-closed
+        ProcessHandle sleep = ProcessHandle.of(Long.parseLong(pid)).orElseThrow();
+        try {
+          peer.shutdown(Shutdown.SHUT_WR); // the connection is done; its sleep runs on
+          assertThat(code.get(60, TimeUnit.SECONDS)).as(err.toString()).isZero();
+          assertThat(sleep.isAlive()).isFalse();
+          assertThat(err.toString())
+              .contains(
+                  "jsock: ended /bin/sh -c '%s' (pid %s): still running 1 s after its connection was done\n"
+                      .formatted(program, pid))
+              .doesNotContain("exited with status");
+        } finally {
+          sleep.destroy(); // should the test fail: no sleep left behind
+        }
+      }
+    }
+  }
+
+  private static String readToEnd(Socket peer) throws IOException {
+    ByteArrayOutputStream all = new ByteArrayOutputStream();
+    for (int i = 0; i < 1000; i++) { // bounded: each read waits at most the socket's timeout
+      byte[] chunk = peer.recv(4096);
+      if (chunk.length == 0) {
+        return all.toString(java.nio.charset.StandardCharsets.UTF_8);
+      }
+      all.writeBytes(chunk);
+    }
+    throw new AssertionError("no end of file after " + all.size() + " bytes");
   }
 
   private void assertUsage(String message, String... args) {

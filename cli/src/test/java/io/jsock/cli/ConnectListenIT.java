@@ -34,6 +34,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -1590,7 +1591,19 @@ class ConnectListenIT {
    * listeners of nc and its kind serve the first connection only.
    */
   static void awaitListening(int port) {
-    String local = "0100007F:%04X".formatted(port);
+    awaitListening("0100007F:%04X".formatted(port)::equals);
+  }
+
+  /**
+   * Waits until a TCP socket listens on {@code port} on any IPv4 address (ncat's HTTP proxy listens
+   * on 0.0.0.0 whatever address it is given), as /proc/net/tcp tells.
+   */
+  static void awaitListeningOnAnyAddress(int port) {
+    String anyAddress = ":%04X".formatted(port);
+    awaitListening(local -> local.endsWith(anyAddress));
+  }
+
+  private static void awaitListening(Predicate<String> local) {
     await()
         .atMost(LIMIT)
         .pollInterval(Duration.ofMillis(50))
@@ -1598,6 +1611,6 @@ class ConnectListenIT {
             () ->
                 Files.readAllLines(Path.of("/proc/net/tcp")).stream()
                     .map(line -> line.strip().split("\\s+"))
-                    .anyMatch(f -> f.length > 3 && f[1].equals(local) && f[3].equals("0A")));
+                    .anyMatch(f -> f.length > 3 && local.test(f[1]) && f[3].equals("0A")));
   }
 }

@@ -336,7 +336,7 @@ class ConnectProxyIT {
                 Map.of(),
                 Redirect.from(new File("/dev/null")),
                 Redirect.DISCARD)) {
-      awaitListeningOnAnyAddress(
+      ConnectListenIT.awaitListeningOnAnyAddress(
           proxyPort); // ncat's proxy mode binds the wildcard, not the host given
       // the default type is http; ncat resolves localhost, the one name looked up. ncat's tunnel
       // closes both ways at the client's end of stream, which could come before the target's
@@ -472,21 +472,6 @@ class ConnectProxyIT {
   }
 
   // ---------------------------------------------------------------- tools
-
-  /**
-   * Waits until a TCP socket listens on {@code port} (any IPv4 address), as /proc/net/tcp tells.
-   */
-  private static void awaitListeningOnAnyAddress(int port) {
-    String local = ":%04X".formatted(port);
-    await()
-        .atMost(LIMIT)
-        .pollInterval(Duration.ofMillis(50))
-        .until(
-            () ->
-                Files.readAllLines(Path.of("/proc/net/tcp")).stream()
-                    .map(line -> line.strip().split("\\s+"))
-                    .anyMatch(f -> f.length > 3 && f[1].endsWith(local) && f[3].equals("0A")));
-  }
 
   /** {@code connect --proxy 127.0.0.1:PORT --proxy-type TYPE} and the rest. */
   private static String[] proxied(int port, String type, String... rest) {

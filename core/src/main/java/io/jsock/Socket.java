@@ -62,6 +62,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
@@ -2703,7 +2704,8 @@ public final class Socket implements AutoCloseable {
    * receive still returns it there; on the portable path the JDK's channel asks the same, and
    * answers 0 after a shutdown of the input, where its reads end at once. Over TLS, the plaintext
    * already decrypted and not yet taken: records still encrypted count for nothing, as in the JDK's
-   * {@code SSLSocket}.
+   * {@code SSLSocket}. On a datagram socket, the length of the datagram the next receive takes, as
+   * Linux's {@code FIONREAD} gives it: first one a connect kept (see {@link #held}).
    *
    * @throws ClosedSocketException if the socket is closed
    * @throws ErrnoException what a receive throws on a stream socket that is not connected (a
@@ -2715,6 +2717,12 @@ public final class Socket implements AutoCloseable {
         kind == SocketKind.SOCK_DGRAM ? open(operation, peer) : receiving(operation);
     if (current == null) {
       return 0; // the end of the stream, as a receive would find
+    }
+    if (held != null) {
+      OptionalInt kept = heldDatagramLength();
+      if (kept.isPresent()) {
+        return kept.getAsInt(); // the JDK's connect took it from the kernel's queue
+      }
     }
     if (tls != null) {
       return tls.bufferedPlaintext();
@@ -2981,6 +2989,25 @@ public final class Socket implements AutoCloseable {
     }
     buffer.position(start);
     return true;
+  }
+
+  /**
+   * The length of the first datagram a connect kept (see {@link #held}), which the next receive
+   * takes; empty when none is held. An error held before it does not count, as Linux's {@code
+   * FIONREAD} counts the queue's first datagram whatever error is pending.
+   */
+  private OptionalInt heldDatagramLength() {
+    synchronized (stateLock) {
+      ArrayDeque<Kept> queue = held;
+      if (queue != null) {
+        for (Kept next : queue) {
+          if (next instanceof KeptDatagram kept) {
+            return OptionalInt.of(kept.datagram().data().length);
+          }
+        }
+      }
+    }
+    return OptionalInt.empty();
   }
 
   /** What a connect kept (see {@link #held}): a datagram, or the error the kernel had pending. */

@@ -511,6 +511,47 @@ class SocketUnixTest {
     }
   }
 
+  // python3 on Linux: clients that connected unbound, and a socketpair() end, each bind('') and
+  // get an abstract name of their own from the kernel (autobind: b'\x00e6620'). jsock passed the
+  // empty path with its NUL, which names the one empty abstract address: the first took it and
+  // the second bind failed with EADDRINUSE (PythonDifferentialTest seed 1923).
+  @Test
+  void clientsThatConnectedUnboundEachAutobindAsOnLinux() throws Exception {
+    assumeFalse(Boolean.getBoolean("jsock.selectorPoller"), "the epoll path's FFM calls");
+    var server = UnixDomainSocketAddress.of(dir.resolve("server.sock"));
+    var unnamed = UnixDomainSocketAddress.of("");
+    Socket[] pair = Sockets.socketPair();
+    try (Socket listener = Socket.create(AF_UNIX, SOCK_STREAM);
+        Socket first = Socket.create(AF_UNIX, SOCK_STREAM);
+        Socket second = Socket.create(AF_UNIX, SOCK_STREAM);
+        Socket pairEnd = pair[0];
+        Socket otherEnd = pair[1]) {
+      listener.bind(server);
+      listener.listen();
+      first.connect(server);
+      second.connect(server);
+      try (Socket acceptedFirst = listener.accept().conn();
+          Socket acceptedSecond = listener.accept().conn()) {
+        first.bind(unnamed);
+        second.bind(unnamed);
+        pairEnd.bind(unnamed);
+
+        // an abstract name is none a Path can hold: "" as before the bind (README)
+        assertThat(second.getSockName()).isEqualTo(unnamed);
+        assertThat(acceptedSecond.getPeerName()).isEqualTo(unnamed);
+        second.sendAll("after the bind".getBytes(UTF_8));
+        assertThat(new String(acceptedSecond.recv(100), UTF_8)).isEqualTo("after the bind");
+        pairEnd.sendAll("pair".getBytes(UTF_8));
+        assertThat(new String(otherEnd.recv(100), UTF_8)).isEqualTo("pair");
+        first.bind(unnamed); // bound already: Linux's autobind does nothing, as before
+        assertThatThrownBy(() -> first.bind(UnixDomainSocketAddress.of(dir.resolve("again"))))
+            .isInstanceOf(ErrnoException.class)
+            .hasMessageEndingWith("invalid argument");
+        assertThat(acceptedFirst.getPeerName()).isEqualTo(unnamed);
+      }
+    }
+  }
+
   @Test
   void aRegularFileInTheWayIsNeverRemoved() throws Exception {
     Path file = Files.writeString(dir.resolve("notes.txt"), "keep me");

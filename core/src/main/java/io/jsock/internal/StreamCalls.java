@@ -377,7 +377,8 @@ public final class StreamCalls {
 
   /**
    * {@code bind(2)} of an AF_UNIX socket to a path given as the bytes the file system takes, where
-   * the JDK's channel refuses (a connected socket, which Linux lets bind).
+   * the JDK's channel refuses (a connected socket, which Linux lets bind). The empty path is
+   * Linux's autobind: the kernel gives the socket an abstract name of its own.
    *
    * @throws Failed with the error number of a failed call (such as {@code EADDRINUSE})
    */
@@ -385,11 +386,15 @@ public final class StreamCalls {
     zeroOrFailed(
         "bind",
         (arena, state) -> {
-          // struct sockaddr_un: sa_family_t sun_family (AF_UNIX, 1), char sun_path[108]
-          MemorySegment address = arena.allocate(2 + path.length + 1L, 2); // sun_family aligned
+          // struct sockaddr_un: sa_family_t sun_family (AF_UNIX, 1), char sun_path[108]. A path
+          // ends with its NUL, counted; the empty path passes the family alone, which asks for
+          // autobind, where its NUL would name the one empty abstract address (a second socket's
+          // bind to it is EADDRINUSE)
+          long length = path.length == 0 ? 2 : 2 + path.length + 1L;
+          MemorySegment address = arena.allocate(length, 2); // sun_family aligned
           address.set(JAVA_SHORT, 0, (short) 1);
           MemorySegment.copy(path, 0, address, JAVA_BYTE, 2, path.length);
-          return (int) BIND.invokeExact(state, fd, address, (int) address.byteSize());
+          return (int) BIND.invokeExact(state, fd, address, (int) length);
         });
   }
 

@@ -105,7 +105,8 @@ final class ListenCommand implements Callable<Integer> {
       defaultValue = "100",
       description =
           "With -k: at most N clients at once; a client beyond them is closed at once (-u -k"
-              + " with -e/-c: N programs; a new sender's datagram beyond them is dropped)"
+              + " with -e/-c: N senders, each with its program; a new one's datagram beyond them is"
+              + " dropped)"
               + " (default: ${DEFAULT-VALUE}).")
   int maxClients;
 

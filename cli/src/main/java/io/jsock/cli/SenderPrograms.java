@@ -8,9 +8,9 @@ import java.net.SocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 
 /**
@@ -21,10 +21,18 @@ import java.util.concurrent.Semaphore;
  * sender's datagrams from then on, and the listener everybody else's (as ncat does). Each session
  * is a {@link Bridge} between that socket and the program: a datagram is one write to its stdin, a
  * read of its stdout (at most 65,507 bytes) one datagram back, {@code -i} ends a silent one. When
- * the program has ended, the socket is closed, and the sender's next datagram starts a new program.
+ * the session is done (the program has ended its stdout and exited, or -i has passed), the socket
+ * is closed, and the sender's next datagram starts a new program at once, even while the old one is
+ * still being ended.
  *
- * <p>At most {@code --max-clients} programs run at once: a datagram from a new sender beyond them
- * is dropped (said with -v), as ncat drops it.
+ * <p>The listener's thread alone starts programs, and takes what is queued on the listener before
+ * it launches them (see {@link #takeQueued}), so that no datagram of a sender's waits behind its
+ * program's start. A datagram of a sender whose session is open that comes to the listener all the
+ * same (the sender reached a wildcard listener at another local address than the one its socket
+ * answers from, which only IP_PKTINFO could choose) goes to the sender's program, in order.
+ *
+ * <p>At most {@code --max-clients} sessions are open at once: a datagram from a new sender beyond
+ * them is dropped (said with -v), as ncat drops it.
  */
 final class SenderPrograms {
   /** The listener's next datagram from a permitted sender. */
@@ -40,16 +48,11 @@ final class SenderPrograms {
   private final int maxClients;
   private final Semaphore places;
 
-  /**
-   * The thread of {@link #serve}, which launches the programs it starts after {@link #takeQueued}.
-   */
-  private volatile Thread receiving;
-
   /** The launches of the programs {@link #serve} has started since it last took the queue. */
-  private final List<Runnable> starting = new ArrayList<>(); // guarded by this
+  private final List<Runnable> starting = new ArrayList<>(); // the listener's thread's alone
 
-  /** The senders with a program, replaced and removed under this object's lock. */
-  private final Map<SocketAddress, Sender> senders = new ConcurrentHashMap<>();
+  /** The senders whose session is open. */
+  private final Map<SocketAddress, Sender> senders = new HashMap<>(); // guarded by this
 
   SenderPrograms(
       Socket listener,
@@ -67,7 +70,6 @@ final class SenderPrograms {
 
   /** Serves the senders whose datagrams {@code receiver} gives, until interrupted. */
   void serve(Receiver receiver) throws IOException {
-    receiving = Thread.currentThread();
     ByteBuffer chunk = ByteBuffer.allocateDirect(StandardStreams.CHUNK);
     while (true) { // until interrupted, or the listener fails
       take(receiver.receive(chunk), List.of(copy(chunk)));
@@ -82,8 +84,7 @@ final class SenderPrograms {
    * Takes the datagrams already queued on the listener, without waiting. A new sender's socket is
    * connected before this runs, so that its datagrams the kernel gave the listener before (a burst
    * right behind the first one) are all in that queue: taken now, they reach its program first and
-   * in order, and none is left for the listener to take once the program has started (where it
-   * waited for the program's end, then started another).
+   * in order, before any its socket takes.
    */
   private void takeQueued(Receiver receiver, ByteBuffer chunk) throws IOException {
     listener.setBlocking(false);
@@ -98,7 +99,7 @@ final class SenderPrograms {
     }
   }
 
-  private synchronized void launchStarting() {
+  private void launchStarting() {
     starting.forEach(Runnable::run);
     starting.clear();
   }
@@ -108,9 +109,8 @@ final class SenderPrograms {
   }
 
   /**
-   * Gives datagrams that came to the listener to the sender's program: one starting (they came
-   * before its socket was connected) or one that has just ended (they came after its socket was
-   * closed, and go to a new program), else a new one.
+   * Gives datagrams that came to the listener to the sender's open session (they came before its
+   * socket was connected, or missed it), else to a new one.
    */
   private synchronized void take(SocketAddress from, List<ByteBuffer> datagrams) {
     Sender sender = senders.get(from);
@@ -134,19 +134,14 @@ final class SenderPrograms {
       diagnostics.say(peer + ": " + e.getMessage());
       return;
     }
-    Sender sender = new Sender(datagrams);
+    Sender sender = new Sender(peer, datagrams);
     senders.put(from, sender);
     diagnostics.event("serving " + peer + " (a new sender)");
-    Runnable launch =
+    starting.add( // launched once the listener's queue is taken (see takeQueued)
         () ->
             Thread.ofVirtual()
                 .name("jsock sender " + peer)
-                .start(() -> run(from, peer, conn, sender));
-    if (Thread.currentThread() == receiving) {
-      starting.add(launch); // once the listener's queue is taken (see takeQueued)
-    } else {
-      launch.run(); // the next program of a sender whose program has just ended
-    }
+                .start(() -> run(from, peer, conn, sender)));
   }
 
   /** A socket of the sender's own on the listener's address, which takes its datagrams. */
@@ -164,8 +159,9 @@ final class SenderPrograms {
   }
 
   /**
-   * Runs the sender's program until it ends (or fails, or -i ends it), then frees its place; the
-   * datagrams the listener took for it meanwhile start the next.
+   * Runs the sender's session until it is done (or fails, or -i ends it), then closes it before the
+   * program's end is awaited: the sender's next datagram starts a new program at once, in a place
+   * freed for it.
    */
   private void run(SocketAddress from, String peer, Socket conn, Sender sender) {
     Diagnostics.Traffic traffic = diagnostics.traffic(peer);
@@ -174,59 +170,103 @@ final class SenderPrograms {
           conn,
           diagnostics,
           program -> {
-            for (ByteBuffer datagram : sender.takeWaiting()) {
-              traffic.received(datagram);
-              program.write(datagram);
+            sender.started(program, traffic);
+            try {
+              new Bridge(conn, program, traffic, bridge).run();
+            } finally {
+              close(from, sender);
             }
-            new Bridge(conn, program, traffic, bridge).run();
           });
     } catch (IOException | RuntimeException e) {
       diagnostics.say(peer + ": " + e.getMessage());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } finally {
-      List<ByteBuffer> late = sender.end();
-      places.release();
-      forget(from, sender);
-      if (!late.isEmpty()) {
-        take(from, late);
-      }
+      close(from, sender); // the program could not start
     }
   }
 
-  private synchronized void forget(SocketAddress from, Sender sender) {
-    senders.remove(from, sender);
+  private synchronized void close(SocketAddress from, Sender sender) {
+    if (sender.close()) {
+      senders.remove(from, sender);
+      places.release();
+    }
   }
 
-  /** The datagrams the listener received for one sender's program, until the program has ended. */
-  private static final class Sender {
+  /**
+   * One sender's open session: the datagrams the listener received for it, written to its program
+   * in the order they came, by one thread at a time (the program's start, then one started for
+   * those that come later), so that a program slow to read holds up no other sender.
+   */
+  private final class Sender {
+    private final String peer;
     private final List<ByteBuffer> waiting; // guarded by this
-    private boolean ended; // guarded by this
+    private StandardStreams program; // guarded by this: set once the program has started
+    private Diagnostics.Traffic traffic; // guarded by this: set with program
+    private boolean writing; // guarded by this: a thread is writing waiting to the program
+    private boolean closed; // guarded by this
 
-    Sender(List<ByteBuffer> first) {
+    Sender(String peer, List<ByteBuffer> first) {
+      this.peer = peer;
       this.waiting = new ArrayList<>(first);
     }
 
-    /** Keeps the datagrams for the program; false once it has ended. */
+    /** Gives the datagrams to the program, in order; false once the session has closed. */
     synchronized boolean offer(List<ByteBuffer> datagrams) {
-      if (ended) {
+      if (closed) {
         return false;
       }
       waiting.addAll(datagrams);
+      if (program != null && !writing) {
+        writing = true;
+        Thread.ofVirtual().name("jsock sender stdin " + peer).start(this::writeWaiting);
+      }
       return true;
     }
 
-    /** The datagrams kept so far, for the program as it starts. */
-    synchronized List<ByteBuffer> takeWaiting() {
-      List<ByteBuffer> taken = List.copyOf(waiting);
-      waiting.clear();
-      return taken;
+    /**
+     * Writes the datagrams that came before the program started, before its bridge reads the
+     * sender's socket; those that come later are written as they come.
+     */
+    void started(StandardStreams program, Diagnostics.Traffic traffic) {
+      synchronized (this) {
+        this.program = program;
+        this.traffic = traffic;
+        writing = true;
+      }
+      writeWaiting();
     }
 
-    /** Notes the program's end; returns the datagrams kept since it started, for the next one. */
-    synchronized List<ByteBuffer> end() {
-      ended = true;
-      return takeWaiting();
+    private void writeWaiting() {
+      try {
+        while (true) { // until none is waiting, or the session has closed
+          ByteBuffer datagram;
+          synchronized (this) {
+            if (waiting.isEmpty() || closed) {
+              writing = false;
+              return;
+            }
+            datagram = waiting.removeFirst();
+          }
+          traffic.received(datagram);
+          program.write(datagram); // a program that takes no more drops it
+        }
+      } catch (IOException | RuntimeException e) {
+        diagnostics.say(peer + ": " + e.getMessage());
+        synchronized (this) {
+          writing = false;
+        }
+      }
+    }
+
+    /** Closes the session, dropping what still waits; true the first time. */
+    synchronized boolean close() {
+      if (closed) {
+        return false;
+      }
+      closed = true;
+      waiting.clear();
+      return true;
     }
   }
 }

@@ -20,7 +20,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -200,26 +199,69 @@ class UdpExecIT {
 
   /**
    * A listener on 0.0.0.0 that a sender (127.0.0.1) reaches at 127.0.0.2: the sender's own socket,
-   * bound to 0.0.0.0 and connected, takes the source address routing picks for 127.0.0.1
-   * (127.0.0.1), so its first reply comes from 127.0.0.1 and the sender's next datagrams, still to
-   * 127.0.0.2, go to the listener, which holds them for the running program's end: cat never gets
-   * "b". Found by review19 on loopback; the fix needs the datagram's destination address
-   * (IP_PKTINFO), which the JDK does not give.
+   * bound to 0.0.0.0 and connected, takes the source address routing picks for 127.0.0.1, so the
+   * replies come from 127.0.0.1 (as ncat 7.93's; choosing 127.0.0.2 needs the datagram's
+   * destination, IP_PKTINFO, which the JDK does not give), and the sender's next datagrams, still
+   * to 127.0.0.2, miss that socket and come to the listener. They go to the sender's running
+   * program, in order (ncat starts a new program for each). jsock used to hold them for that
+   * program's end: cat never got "b".
    */
-  @Disabled(
-      "listen -u -k -e on a wildcard address: a sender reaching another local address loses"
-          + " its datagrams after the first; needs IP_PKTINFO (see the comment)")
   @Test
   void aSenderReachingAWildcardListenerAtAnotherLocalAddressKeepsItsProgram() throws Exception {
-    try (PipedProcess listen = jsock("listen", "-u", "-k", "-c", "cat", "0.0.0.0", "0");
+    String program = "while read -r line; do echo \"$$ $line\"; done";
+    try (PipedProcess listen = jsock("listen", "-u", "-k", "-c", program, "0.0.0.0", "0");
         Socket sender = sender(Family.AF_INET)) {
-      InetSocketAddress server = new InetSocketAddress("127.0.0.2", listen.listeningPort());
-      sender.sendTo("a".getBytes(UTF_8), server);
+      int port = listen.listeningPort();
+      InetSocketAddress server = new InetSocketAddress("127.0.0.2", port);
+      sender.sendTo("a\n".getBytes(UTF_8), server);
       Datagram first = sender.recvFrom(65_536);
-      assertThat(new String(first.data(), UTF_8)).isEqualTo("a");
-      assertThat(first.address()).isEqualTo(server);
-      sender.sendTo("b".getBytes(UTF_8), server);
-      assertThat(text(sender)).isEqualTo("b");
+      String shell = new String(first.data(), UTF_8).split(" ")[0];
+      assertThat(new String(first.data(), UTF_8)).isEqualTo(shell + " a\n");
+      assertThat(first.address()).isEqualTo(new InetSocketAddress("127.0.0.1", port));
+      for (String line : List.of("b", "c", "d")) {
+        sender.sendTo((line + "\n").getBytes(UTF_8), server);
+      }
+      assertThat(texts(sender, 3)).isEqualTo(shell + " b\n" + shell + " c\n" + shell + " d\n");
+    }
+  }
+
+  /**
+   * With {@code --max-clients 1}, a sender whose session has closed (its program ended its stdout,
+   * then no datagram for a second) while the program still runs (it ignores SIGTERM until the
+   * SIGKILL two seconds later) comes back with three datagrams at once: a new program takes them at
+   * once and in order, while the old one is still being ended. jsock used to free the place and
+   * start the next program only once the old one had exited, on that program's thread (where
+   * datagrams the listener had queued meanwhile could wait for the new program's end), and a
+   * datagram in between could be dropped as "--max-clients 1 reached".
+   */
+  @Test
+  void aSenderComingBackWhileItsClosedProgramIsEndedGetsANewProgramInOrder() throws Exception {
+    String program =
+        "while read -r line && [ \"$line\" != end ]; do echo \"$$ $line\"; done;"
+            + " exec >&-; trap '' TERM; while :; do sleep 1; done";
+    try (PipedProcess listen =
+            jsock("listen", "-u", "-k", "-v", "--max-clients", "1", "-c", program, "0");
+        Socket sender = sender(Family.AF_INET)) {
+      InetSocketAddress server = new InetSocketAddress("127.0.0.1", listen.listeningPort());
+      sender.sendTo("a\n".getBytes(UTF_8), server);
+      String[] reply = greeting(sender);
+      assertThat(reply[1]).isEqualTo("a");
+      ProcessHandle old = ProcessHandle.of(Long.parseLong(reply[0])).orElseThrow();
+      try {
+        sender.sendTo("end\n".getBytes(UTF_8), server); // stdout ends; the shell lives on
+        listen.awaitStderr("closed 127\\.0\\.0\\.1:" + port(sender) + "\n");
+        for (String line : List.of("b", "c", "d")) {
+          sender.sendTo((line + "\n").getBytes(UTF_8), server);
+        }
+        String replies = texts(sender, 3);
+        assertThat(old.isAlive()).as("the old program, still being ended").isTrue();
+        String shell = replies.split(" ")[0];
+        assertThat(shell).isNotEqualTo(reply[0]);
+        assertThat(replies).isEqualTo(shell + " b\n" + shell + " c\n" + shell + " d\n");
+        assertThat(listen.stderr()).doesNotContain("reached");
+      } finally {
+        old.destroyForcibly(); // should the test fail: none left behind
+      }
     }
   }
 
@@ -234,6 +276,18 @@ class UdpExecIT {
   private static String text(Socket sender) throws IOException {
     Datagram datagram = sender.recvFrom(65_536);
     return new String(datagram.data(), UTF_8);
+  }
+
+  /**
+   * The next {@code lines} lines, in as many datagrams as the program's writes made (a shell's
+   * echoes to a pipe may be read as one).
+   */
+  private static String texts(Socket sender, int lines) throws IOException {
+    StringBuilder got = new StringBuilder();
+    for (int i = 0; i < lines && got.chars().filter(c -> c == '\n').count() < lines; i++) {
+      got.append(text(sender));
+    }
+    return got.toString();
   }
 
   /** The program's first line, one datagram, split on blanks. */

@@ -15,10 +15,14 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,12 +30,14 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * Integration test (runs the real {@code ./jsock connect}, and in-process runs for what ends before
- * any data moves): {@code --proxy} through a SOCKS5 and a SOCKS4 test peer, real {@code ncat -l
- * --proxy-type http}, and an HTTP peer that answers as it is told; bytes both ways, what the proxy
- * was asked for, exit codes and messages. Loopback only: a name the proxy resolves is one no lookup
- * here could find (jsock runs with a hosts file that knows only localhost), and the test peers
- * connect to the test's target on 127.0.0.1 whatever they were asked.
+ * Integration test (runs the real {@code ./jsock connect} through a proxy with TLS, and with
+ * credentials from its environment; the other cases run in this JVM, with a program ({@code -c}) in
+ * place of stdin and stdout where data moves, see {@link #relayInProcess}): {@code --proxy} through
+ * a SOCKS5 and a SOCKS4 test peer, real {@code ncat -l --proxy-type http}, and an HTTP peer that
+ * answers as it is told; bytes both ways, what the proxy was asked for, exit codes and messages.
+ * Loopback only: a name the proxy resolves is one no lookup here could find (the real jsock runs
+ * with a hosts file that knows only localhost), and the test peers connect to the test's target on
+ * 127.0.0.1 whatever they were asked.
  */
 class ConnectProxyIT {
   private static final Duration LIMIT = Duration.ofSeconds(60);
@@ -47,7 +53,7 @@ class ConnectProxyIT {
     try (Target target = Target.start();
         SocksPeer proxy = SocksPeer.socks5(target.port(), Optional.empty(), 0)) {
       Run run =
-          jsock(
+          relayInProcess(
               "connect",
               "-v",
               "--proxy",
@@ -74,7 +80,7 @@ class ConnectProxyIT {
     try (Target target = Target.start();
         SocksPeer proxy = SocksPeer.socks5(target.port(), Optional.of("joe:se:cret"), 0)) {
       Run run =
-          jsock(
+          relayInProcess(
               proxied(proxy.port(), "socks5", "--proxy-auth", "joe:se:cret", "127.0.0.1", "" + 80));
       assertThat(run.exit()).as(run.err()).isZero();
       assertThat(run.out()).isEqualTo(FROM_TARGET);
@@ -113,34 +119,44 @@ class ConnectProxyIT {
   @Test
   void refusedCredentialsFromTheEnvironmentNameTheVariable() throws Exception {
     Map<String, String> env = Map.of(ProxyOptions.AUTH_VARIABLE, "joe:wrong");
-    try (SocksPeer proxy = SocksPeer.socks5(1, Optional.of("joe:secret"), 0)) {
-      Run run = jsock(env, proxied(proxy.port(), "socks5", "example.test", "80"));
+    String denied = "HTTP/1.1 407 Proxy Authentication Required";
+    // three JVM starts at once: each waits mostly on its own class loading
+    try (SocksPeer socks5 = SocksPeer.socks5(1, Optional.of("joe:secret"), 0);
+        HttpPeer http = HttpPeer.answering(denied + "\r\n\r\n");
+        SocksPeer socks4 = SocksPeer.socks4(1, 93);
+        ExecutorService runs = Executors.newVirtualThreadPerTaskExecutor()) {
+      Future<Run> viaSocks5 =
+          runs.submit(() -> jsock(env, proxied(socks5.port(), "socks5", "example.test", "80")));
+      Future<Run> viaHttp =
+          runs.submit(() -> jsock(env, proxied(http.port(), "http", "example.test", "80")));
+      Future<Run> viaSocks4 =
+          runs.submit(
+              () ->
+                  jsock(
+                      Map.of(ProxyOptions.AUTH_VARIABLE, "joe"),
+                      proxied(socks4.port(), "socks4", "127.0.0.1", "80")));
+
+      Run run = viaSocks5.get();
       assertThat(run.exit()).as(run.err()).isEqualTo(1);
       assertThat(run.err())
           .isEqualTo(
               "jsock: connect to example.test:80 through socks5 proxy 127.0.0.1:"
-                  + proxy.port()
+                  + socks5.port()
                   + ": the proxy refused the user name and password of JSOCK_PROXY_AUTH (RFC 1929"
                   + " status 0x01)\n");
-    }
-    String denied = "HTTP/1.1 407 Proxy Authentication Required";
-    try (HttpPeer proxy = HttpPeer.answering(denied + "\r\n\r\n")) {
-      Run run = jsock(env, proxied(proxy.port(), "http", "example.test", "80"));
+
+      run = viaHttp.get();
       assertThat(run.exit()).as(run.err()).isEqualTo(1);
       assertThat(run.err())
           .isEqualTo(
               "jsock: connect to example.test:80 through http proxy 127.0.0.1:"
-                  + proxy.port()
+                  + http.port()
                   + ": the proxy refused the credentials of JSOCK_PROXY_AUTH: "
                   + denied
                   + "\n");
-      assertThat(proxy.request()).contains("Proxy-Authorization: Basic am9lOndyb25n\r\n");
-    }
-    try (SocksPeer proxy = SocksPeer.socks4(1, 93)) {
-      Run run =
-          jsock(
-              Map.of(ProxyOptions.AUTH_VARIABLE, "joe"),
-              proxied(proxy.port(), "socks4", "127.0.0.1", "80"));
+      assertThat(http.request()).contains("Proxy-Authorization: Basic am9lOndyb25n\r\n");
+
+      run = viaSocks4.get();
       assertThat(run.exit()).as(run.err()).isEqualTo(1);
       assertThat(run.err())
           .endsWith(
@@ -287,7 +303,8 @@ class ConnectProxyIT {
     try (Target target = Target.start();
         SocksPeer proxy = SocksPeer.socks4(target.port(), 90)) {
       Run run =
-          jsock(proxied(proxy.port(), "socks4", "--proxy-auth", "joe", "target.test", "4242"));
+          relayInProcess(
+              proxied(proxy.port(), "socks4", "--proxy-auth", "joe", "target.test", "4242"));
       assertThat(run.exit()).as(run.err()).isZero();
       assertThat(run.out()).isEqualTo(FROM_TARGET);
       assertThat(target.received()).isEqualTo(TO_TARGET);
@@ -316,7 +333,7 @@ class ConnectProxyIT {
     // at the code
     try (Target target = Target.start();
         SocksPeer proxy = SocksPeer.socks4(target.port(), 90, 4)) {
-      Run run = jsock(proxied(proxy.port(), "socks4", "127.0.0.1", "" + target.port()));
+      Run run = relayInProcess(proxied(proxy.port(), "socks4", "127.0.0.1", "" + target.port()));
       assertThat(run.exit()).as(run.err()).isZero();
       assertThat(run.out()).isEqualTo(FROM_TARGET);
       assertThat(target.received()).isEqualTo(TO_TARGET);
@@ -342,7 +359,7 @@ class ConnectProxyIT {
       // closes both ways at the client's end of stream, which could come before the target's
       // bytes went through: --no-shutdown, and the target ends the connection once it has all
       Run run =
-          jsock(
+          relayInProcess(
               "connect",
               "--no-shutdown",
               "--proxy",
@@ -360,7 +377,8 @@ class ConnectProxyIT {
     String reply = "HTTP/1.1 200 Connection established\r\nVia: test\r\n\r\nfrom the target\n";
     try (HttpPeer proxy = HttpPeer.answering(reply)) {
       Run run =
-          jsock(proxied(proxy.port(), "http", "--proxy-auth", "joe:secret", "target.test", "4242"));
+          relayInProcess(
+              proxied(proxy.port(), "http", "--proxy-auth", "joe:secret", "target.test", "4242"));
       assertThat(run.exit()).as(run.err()).isZero();
       assertThat(run.out()).isEqualTo(FROM_TARGET);
       assertThat(proxy.request())
@@ -377,7 +395,7 @@ class ConnectProxyIT {
         "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\r\nX: y\r\n\r\n"
             + "HTTP/1.1 200 Connection established\r\n\r\nfrom the target\n";
     try (HttpPeer proxy = HttpPeer.answering(reply)) {
-      Run run = jsock(proxied(proxy.port(), "http", "target.test", "4242"));
+      Run run = relayInProcess(proxied(proxy.port(), "http", "target.test", "4242"));
       assertThat(run.exit()).as(run.err()).isZero();
       assertThat(run.out()).isEqualTo(FROM_TARGET);
     }
@@ -476,14 +494,32 @@ class ConnectProxyIT {
   /** {@code connect --proxy 127.0.0.1:PORT --proxy-type TYPE} and the rest. */
   private static String[] proxied(int port, String type, String... rest) {
     List<String> args =
-        new java.util.ArrayList<>(
-            List.of("connect", "--proxy", "127.0.0.1:" + port, "--proxy-type", type));
+        new ArrayList<>(List.of("connect", "--proxy", "127.0.0.1:" + port, "--proxy-type", type));
     args.addAll(List.of(rest));
     return args.toArray(String[]::new);
   }
 
-  /** What a run of the real binary did; its stdin was {@link #TO_TARGET}. */
+  /** What a run did; its stdin (or its program's stdout) gave {@link #TO_TARGET}. */
   private record Run(int exit, byte[] out, String err) {}
+
+  /**
+   * What {@code jsock ARGS} did in this JVM with a program ({@code -c}) in place of stdin and
+   * stdout: the program gives {@link #TO_TARGET} and ends its stdout, as a stdin of those bytes
+   * ends, and keeps what comes from the connection as stdout would. The proxy's handshake and the
+   * bytes through its tunnel are the same as the real binary's; the real binary's stdin and stdout
+   * through a proxy are checked by the TLS case, and without a proxy by ConnectListenIT. A JVM
+   * start costs seconds on a loaded machine, a shell milliseconds. The names these cases give go to
+   * the proxy unresolved (or are localhost), so that this JVM, which has no hosts file of its own,
+   * looks up none.
+   */
+  private Run relayInProcess(String... args) throws IOException {
+    Path in = Files.write(Files.createTempFile(dir, "in", ""), TO_TARGET);
+    Path out = Files.createTempFile(dir, "out", "");
+    List<String> line = new ArrayList<>(List.of(args));
+    line.addAll(1, List.of("-c", "cat '%s'; exec >&-; exec cat >'%s'".formatted(in, out)));
+    InProcess run = InProcess.run(line.toArray(String[]::new));
+    return new Run(run.exit(), Files.readAllBytes(out), run.err());
+  }
 
   private Run jsock(String... args) throws Exception {
     return jsock(Map.of(), args);
@@ -491,8 +527,8 @@ class ConnectProxyIT {
 
   /** As {@link #jsock(String...)}, with these variables in jsock's environment too. */
   private Run jsock(Map<String, String> env, String... args) throws Exception {
-    Path in = Files.write(dir.resolve("in"), TO_TARGET);
-    Path out = dir.resolve("out");
+    Path in = Files.write(Files.createTempFile(dir, "in", ""), TO_TARGET);
+    Path out = Files.createTempFile(dir, "out", "");
     Map<String, String> all = new java.util.HashMap<>(hostsFileKnowingOnlyLocalhost());
     all.putAll(env);
     try (PipedProcess process =
@@ -507,8 +543,11 @@ class ConnectProxyIT {
    * jsock's environment: any name but localhost is unknown here, without asking DNS. The test's own
    * JSOCK_JAVA_OPTS come first ({@code -Djsock.selectorPoller=true} runs it on the portable path).
    */
-  private Map<String, String> hostsFileKnowingOnlyLocalhost() throws IOException {
-    Path hosts = Files.writeString(dir.resolve("hosts"), "127.0.0.1 localhost\n::1 localhost\n");
+  private synchronized Map<String, String> hostsFileKnowingOnlyLocalhost() throws IOException {
+    Path hosts = dir.resolve("hosts"); // written once: runs started together read it
+    if (!Files.exists(hosts)) {
+      Files.writeString(hosts, "127.0.0.1 localhost\n::1 localhost\n");
+    }
     String inherited = System.getenv().getOrDefault("JSOCK_JAVA_OPTS", "");
     return Map.of("JSOCK_JAVA_OPTS", (inherited + " -Djdk.net.hosts.file=" + hosts).strip());
   }

@@ -109,9 +109,11 @@ public final class Socket implements AutoCloseable {
   private static final int DEFAULT_BACKLOG = 128; // Python's min(SOMAXCONN, 128)
 
   /**
-   * The most one call hands to the kernel from or to a heap buffer: the JDK copies heap buffers
-   * through a temporary direct buffer as large as the request, so an unbounded request would
-   * allocate (and cache per carrier thread) a direct buffer of the caller's size.
+   * The most one call hands to the kernel from or to a heap buffer through the JDK's channel (and
+   * one receive through {@link StreamCalls}): the JDK copies heap buffers through a temporary
+   * direct buffer as large as the request, so an unbounded request would allocate (and cache per
+   * carrier thread) a direct buffer of the caller's size. A send through {@link StreamCalls} takes
+   * the heap buffer in place, whole (see {@link #writeOnce}).
    */
   private static final int MAX_TRANSFER = 256 * 1024;
 
@@ -4201,12 +4203,7 @@ public final class Socket implements AutoCloseable {
   private int writeSome(PolledChannel current, ByteBuffer data, long address) throws IOException {
     int n;
     try {
-      if (data.isDirect() || data.remaining() <= MAX_TRANSFER) {
-        n = writeOnce(current, data, address);
-      } else {
-        n = writeOnce(current, data.slice(data.position(), MAX_TRANSFER), UNKNOWN_ADDRESS);
-        data.position(data.position() + n);
-      }
+      n = writeOnce(current, data, address);
     } catch (IOException e) {
       throw failure(e, "send to", peer);
     }
@@ -4237,11 +4234,18 @@ public final class Socket implements AutoCloseable {
     }
   }
 
-  /** One non-blocking write: {@code send(2)} through {@link StreamCalls}, else the channel's. */
+  /**
+   * One non-blocking write: {@code send(2)} through {@link StreamCalls}, else the channel's. {@code
+   * send(2)} takes a heap buffer whole, in place, as Linux's takes what the caller gives: a
+   * blocking send cut into slices met, between two of them, a reset that {@code send(2)} would have
+   * left to the next call (a peer that shut its reading resets the first segment). The channel
+   * copies a heap buffer through a temporary direct buffer as large as the request, so it is given
+   * {@link #MAX_TRANSFER} at most.
+   */
   private int writeOnce(PolledChannel current, ByteBuffer data, long address) throws IOException {
     int fd = current.enterCall();
     if (fd < 0) {
-      return ((SocketChannel) current.channel()).write(data);
+      return writeChannel((SocketChannel) current.channel(), data);
     }
     MemorySegment state = current.takeState(true);
     try {
@@ -4252,6 +4256,15 @@ public final class Socket implements AutoCloseable {
       current.giveState(true, state);
       current.exitCall();
     }
+  }
+
+  private static int writeChannel(SocketChannel channel, ByteBuffer data) throws IOException {
+    if (data.isDirect() || data.remaining() <= MAX_TRANSFER) {
+      return channel.write(data);
+    }
+    int n = channel.write(data.slice(data.position(), MAX_TRANSFER));
+    data.position(data.position() + n);
+    return n;
   }
 
   // One null check on the hot path for sockets without a meter; no allocation either way.

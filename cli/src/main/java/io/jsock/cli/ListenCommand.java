@@ -182,7 +182,7 @@ final class ListenCommand implements Callable<Integer> {
       }
       if (programPerSender) {
         new SenderPrograms(listener, exec, bridge, diagnostics, maxClients)
-            .serve(chunk -> receivePermitted(listener, chunk));
+            .serve(this::receivePermitted);
       } else if (transport.udp) {
         if (keepOpen) {
           serveDatagramsFromAnyone(listener);

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.net.SocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -25,21 +26,38 @@ import java.util.concurrent.Semaphore;
  * is closed, and the sender's next datagram starts a new program at once, even while the old one is
  * still being ended.
  *
- * <p>The listener's thread alone starts programs, and takes what is queued on the listener before
- * it launches them (see {@link #takeQueued}), so that no datagram of a sender's waits behind its
- * program's start. A datagram of a sender whose session is open that comes to the listener all the
- * same (the sender reached a wildcard listener at another local address than the one its socket
- * answers from, which only IP_PKTINFO could choose) goes to the sender's program, in order.
+ * <p>The listener's thread alone starts programs. Between a new socket's bind and its connect,
+ * Linux gives it the datagrams of every sender without a socket of its own (of unconnected sockets
+ * on one address, the one bound last wins), and its connect keeps them queued, as jsock's does; so
+ * the listener's thread takes what the listener holds once the socket is bound, and what the socket
+ * holds once it is connected, and gives each datagram to its sender's session, in the order they
+ * came (see {@link #start}), before it launches the new programs: no datagram waits behind a
+ * program's start, or goes to another sender's program. A datagram of a sender whose session is
+ * open that comes to the listener all the same (the sender reached a wildcard listener at another
+ * local address than the one its socket answers from, which only IP_PKTINFO could choose) goes to
+ * the sender's program, in order.
  *
  * <p>At most {@code --max-clients} sessions are open at once: a datagram from a new sender beyond
  * them is dropped (said with -v), as ncat drops it.
  */
 final class SenderPrograms {
-  /** The listener's next datagram from a permitted sender. */
+  /** The next datagram from a permitted sender on the listener, or on a sender's own socket. */
   interface Receiver {
-    /** Receives into {@code chunk}, cleared first and flipped for reading; returns the sender. */
-    SocketAddress receive(ByteBuffer chunk) throws IOException;
+    /**
+     * Receives on {@code socket} into {@code chunk}, cleared first and flipped for reading; returns
+     * the sender.
+     */
+    SocketAddress receive(Socket socket, ByteBuffer chunk) throws IOException;
   }
+
+  /** A datagram taken from a socket, for its sender's session. */
+  private record Taken(SocketAddress from, ByteBuffer datagram) {}
+
+  /**
+   * What a sender's new socket is charged for each datagram it takes once connected, besides its
+   * bytes: as much as jsock's connect charges each one it keeps, so that all those kept are taken.
+   */
+  private static final int DATAGRAM_CHARGE = 256;
 
   private final Socket listener;
   private final ExecOptions exec;
@@ -48,8 +66,14 @@ final class SenderPrograms {
   private final int maxClients;
   private final Semaphore places;
 
-  /** The launches of the programs {@link #serve} has started since it last took the queue. */
+  /** The datagrams taken, in the order they came, not yet given to their senders' sessions. */
+  private final ArrayDeque<Taken> taken = new ArrayDeque<>(); // the listener's thread's alone
+
+  /** The launches of the programs started since the last datagram taken was given. */
   private final List<Runnable> starting = new ArrayList<>(); // the listener's thread's alone
+
+  private final ByteBuffer chunk = ByteBuffer.allocateDirect(StandardStreams.CHUNK);
+  private Receiver receiver; // the listener's thread's alone: set by serve
 
   /** The senders whose session is open. */
   private final Map<SocketAddress, Sender> senders = new HashMap<>(); // guarded by this
@@ -70,38 +94,38 @@ final class SenderPrograms {
 
   /** Serves the senders whose datagrams {@code receiver} gives, until interrupted. */
   void serve(Receiver receiver) throws IOException {
-    ByteBuffer chunk = ByteBuffer.allocateDirect(StandardStreams.CHUNK);
+    this.receiver = receiver;
     while (true) { // until interrupted, or the listener fails
-      take(receiver.receive(chunk), List.of(copy(chunk)));
-      if (!starting.isEmpty()) {
-        takeQueued(receiver, chunk);
-        launchStarting();
+      SocketAddress from = receiver.receive(listener, chunk);
+      taken.add(new Taken(from, copy(chunk)));
+      while (!taken.isEmpty()) { // a new sender's start takes more (see start)
+        Taken next = taken.poll();
+        give(next.from(), next.datagram());
       }
+      starting.forEach(Runnable::run);
+      starting.clear();
     }
   }
 
   /**
-   * Takes the datagrams already queued on the listener, without waiting. A new sender's socket is
-   * connected before this runs, so that its datagrams the kernel gave the listener before (a burst
-   * right behind the first one) are all in that queue: taken now, they reach its program first and
-   * in order, before any its socket takes.
+   * Takes the datagrams queued on {@code socket}, without waiting, into {@link #taken}: at most
+   * {@code room} bytes of them (each charged {@link #DATAGRAM_CHARGE} more), so that a sender that
+   * floods its own socket cannot keep the listener's thread here (its program reads the rest).
    */
-  private void takeQueued(Receiver receiver, ByteBuffer chunk) throws IOException {
-    listener.setBlocking(false);
+  private void takeQueued(Socket socket, long room) throws IOException {
+    socket.setBlocking(false);
     try {
-      while (true) { // until the queue is empty: new senders in it are started too
-        take(receiver.receive(chunk), List.of(copy(chunk)));
+      for (long left = room; left > 0; ) {
+        SocketAddress from = receiver.receive(socket, chunk);
+        ByteBuffer datagram = copy(chunk);
+        taken.add(new Taken(from, datagram));
+        left -= datagram.remaining() + DATAGRAM_CHARGE;
       }
     } catch (WouldBlockException e) {
       // the queue is empty
     } finally {
-      listener.setBlocking(true);
+      socket.setBlocking(true);
     }
-  }
-
-  private void launchStarting() {
-    starting.forEach(Runnable::run);
-    starting.clear();
   }
 
   private static ByteBuffer copy(ByteBuffer chunk) {
@@ -109,17 +133,27 @@ final class SenderPrograms {
   }
 
   /**
-   * Gives datagrams that came to the listener to the sender's open session (they came before its
+   * Gives a datagram taken from a socket to the sender's open session (it came before the sender's
    * socket was connected, or missed it), else to a new one.
    */
-  private synchronized void take(SocketAddress from, List<ByteBuffer> datagrams) {
-    Sender sender = senders.get(from);
-    if (sender == null || !sender.offer(datagrams)) {
-      start(from, datagrams);
+  private void give(SocketAddress from, ByteBuffer datagram) throws IOException {
+    if (!offered(from, datagram)) {
+      start(from, datagram);
     }
   }
 
-  private void start(SocketAddress from, List<ByteBuffer> datagrams) {
+  private synchronized boolean offered(SocketAddress from, ByteBuffer datagram) {
+    Sender sender = senders.get(from);
+    return sender != null && sender.offer(List.of(datagram));
+  }
+
+  /**
+   * Starts a session for a new sender, with a socket of its own. What the listener holds once that
+   * socket is bound came before anything the socket takes, and what the socket holds once connected
+   * (other senders' datagrams too) before anything that comes later: both are taken, in that order,
+   * behind the datagrams taken before (see {@link #serve}).
+   */
+  private void start(SocketAddress from, ByteBuffer first) throws IOException {
     String peer = Diagnostics.where(from);
     if (!places.tryAcquire()) {
       diagnostics.event(
@@ -128,29 +162,48 @@ final class SenderPrograms {
     }
     Socket conn;
     try {
-      conn = connectedTo(from);
+      conn = boundShared();
     } catch (IOException | RuntimeException e) {
       places.release();
       diagnostics.say(peer + ": " + e.getMessage());
       return;
     }
-    Sender sender = new Sender(peer, datagrams);
-    senders.put(from, sender);
+    try {
+      takeQueued(listener, Long.MAX_VALUE); // none comes to it now: the queue only empties
+    } catch (IOException | RuntimeException e) {
+      conn.close(); // the listener has failed, and serve with it
+      throw e;
+    }
+    try {
+      conn.connect(from);
+      takeQueued(conn, conn.getSockOpt(StandardSocketOptions.SO_RCVBUF));
+    } catch (IOException | RuntimeException e) {
+      conn.close();
+      places.release();
+      diagnostics.say(peer + ": " + e.getMessage());
+      return;
+    }
+    Sender sender = new Sender(peer, List.of(first));
+    synchronized (this) {
+      senders.put(from, sender);
+    }
     diagnostics.event("serving " + peer + " (a new sender)");
-    starting.add( // launched once the listener's queue is taken (see takeQueued)
+    starting.add( // launched once every datagram taken is given (see serve)
         () ->
             Thread.ofVirtual()
                 .name("jsock sender " + peer)
                 .start(() -> run(from, peer, conn, sender)));
   }
 
-  /** A socket of the sender's own on the listener's address, which takes its datagrams. */
-  private Socket connectedTo(SocketAddress sender) throws IOException {
+  /**
+   * A socket on the listener's address, for a sender of its own: until it is connected, it takes
+   * every datagram that comes to that address from a sender without a socket of its own.
+   */
+  private Socket boundShared() throws IOException {
     Socket conn = Socket.create(listener.family(), SocketKind.SOCK_DGRAM);
     try {
       conn.setSockOpt(StandardSocketOptions.SO_REUSEADDR, true);
       conn.bind(listener.getSockName());
-      conn.connect(sender);
       return conn;
     } catch (IOException | RuntimeException e) {
       conn.close();

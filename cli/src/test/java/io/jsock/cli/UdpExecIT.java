@@ -173,22 +173,44 @@ class UdpExecIT {
             socket.sendTo((n + "\n").getBytes(UTF_8), server);
           }
         }
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        Map<Integer, String> echoed = new TreeMap<>();
-        for (Socket socket : sockets) {
-          socket.setTimeout(Duration.ofMillis(200));
-          StringBuilder got = new StringBuilder();
-          while (got.length() < expected.length() && System.nanoTime() < deadline) {
-            try {
-              got.append(text(socket));
-            } catch (SocketTimeoutException e) {
-              // not yet: until the deadline
-            }
-          }
-          echoed.put(port(socket), got.toString());
-        }
-        assertThat(echoed)
+        assertThat(echoes(sockets, burst))
             .allSatisfy((port, got) -> assertThat(got).isEqualTo(expected.toString()));
+      } finally {
+        for (Socket socket : sockets) {
+          socket.close();
+        }
+      }
+    }
+  }
+
+  /**
+   * Eighty new senders at once, each datagram naming its sender: each sender's cat echoes that
+   * sender's lines and no other's. A new sender's socket is bound to the listener's address before
+   * it is connected, and in between Linux gives it the datagrams of every sender without a socket
+   * of its own (the socket bound last wins); jsock used to keep them for that sender's program, so
+   * that a sender got other senders' lines and others got nothing (on a listener's first start,
+   * most of the burst went to the first sender's cat).
+   */
+  @Test
+  void newSendersAtOnceEachGetOnlyTheirOwnDatagramsBack() throws Exception {
+    int senders = 80;
+    int burst = 3; // 240 datagrams: within the listener's receive buffer (no kernel drop)
+    try (PipedProcess listen = jsock("listen", "-u", "-k", "-c", "cat", "0")) {
+      InetSocketAddress server = new InetSocketAddress("127.0.0.1", listen.listeningPort());
+      List<Socket> sockets = new ArrayList<>();
+      try {
+        for (int i = 0; i < senders; i++) {
+          sockets.add(sender(Family.AF_INET));
+        }
+        for (int n = 0; n < burst; n++) {
+          for (Socket socket : sockets) {
+            socket.sendTo((port(socket) + " " + n + "\n").getBytes(UTF_8), server);
+          }
+        }
+        assertThat(echoes(sockets, burst))
+            .allSatisfy(
+                (port, got) ->
+                    assertThat(got).isEqualTo(port + " 0\n" + port + " 1\n" + port + " 2\n"));
       } finally {
         for (Socket socket : sockets) {
           socket.close();
@@ -288,6 +310,28 @@ class UdpExecIT {
       got.append(text(sender));
     }
     return got.toString();
+  }
+
+  /**
+   * What each sender (by port) got back, until it has {@code lines} lines or twenty seconds have
+   * passed for all of them.
+   */
+  private static Map<Integer, String> echoes(List<Socket> sockets, int lines) throws IOException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    Map<Integer, String> echoed = new TreeMap<>();
+    for (Socket socket : sockets) {
+      socket.setTimeout(Duration.ofMillis(200));
+      StringBuilder got = new StringBuilder();
+      while (got.chars().filter(c -> c == '\n').count() < lines && System.nanoTime() < deadline) {
+        try {
+          got.append(text(socket));
+        } catch (SocketTimeoutException e) {
+          // not yet: until the deadline
+        }
+      }
+      echoed.put(port(socket), got.toString());
+    }
+    return echoed;
   }
 
   /** The program's first line, one datagram, split on blanks. */

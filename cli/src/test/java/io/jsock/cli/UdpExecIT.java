@@ -282,7 +282,11 @@ class UdpExecIT {
         assertThat(replies).isEqualTo(shell + " b\n" + shell + " c\n" + shell + " d\n");
         assertThat(listen.stderr()).doesNotContain("reached");
       } finally {
-        old.destroyForcibly(); // should the test fail: none left behind
+        // Both shells ignore SIGTERM, and closing `listen` kills jsock before its SIGKILL would
+        // come: none left behind, the new one included, whether the test passed or failed
+        old.destroyForcibly();
+        ProcessHandle.of(listen.pid())
+            .ifPresent(jsock -> jsock.descendants().forEach(ProcessHandle::destroyForcibly));
       }
     }
   }
